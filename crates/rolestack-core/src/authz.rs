@@ -1,0 +1,85 @@
+//! Authorization of every call: the account root may do anything; a RAM user may do what the
+//! policies attached to it directly or through its groups allow, with RAM's rules (an explicit Deny
+//! anywhere wins, otherwise an Allow is needed). One function, called for every request.
+
+use rolestack_policy::{Context, Policy, Request};
+
+use crate::caller::{Caller, Principal};
+use crate::ram::policies::{attached_to, default_document, ResolvedPolicy};
+use crate::store::{Relation, Tx};
+use crate::Result;
+
+/// Why a request was refused: the action, the first resource not allowed, and the engine's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    pub action: String,
+    pub resource: String,
+    pub reason: String,
+}
+
+/// The condition keys RAM fills in for every request.
+pub fn request_context(caller: &Caller) -> Context {
+    let f = &caller.facts;
+    let mut ctx = Context::new();
+    if let Some(ip) = f.source_ip {
+        ctx.set_source_ip(ip);
+    }
+    ctx.set_secure_transport(f.secure_transport);
+    ctx.set_current_time(f.time);
+    if let Some(ua) = &f.user_agent {
+        ctx.set("acs:UserAgent", ua.clone());
+    }
+    ctx.set_mfa_present(false);
+    ctx.set("acs:AccessId", caller.access_key_id.clone());
+    ctx.set("acs:PrincipalARN", caller.arn());
+    ctx
+}
+
+/// The identity policies in force for a caller: attached to the user and to each of its groups.
+pub fn identity_policies(tx: &mut dyn Tx, caller: &Caller) -> Result<Vec<(String, Policy)>> {
+    let account = caller.account_id.as_str();
+    let mut holders = Vec::new();
+    match &caller.principal {
+        Principal::Root => return Ok(Vec::new()),
+        Principal::User { name, .. } => {
+            holders.push(format!("user/{name}"));
+            for m in tx.links_from(Relation::Membership, account, name)? {
+                holders.push(format!("group/{}", m.right));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for holder in holders {
+        for (policy, _) in attached_to(tx, account, &holder)? {
+            out.push((label(&policy), parse_stored(tx, account, &policy)?));
+        }
+    }
+    Ok(out)
+}
+
+fn label(p: &ResolvedPolicy) -> String {
+    format!("{} policy {} ({})", p.ty.as_str(), p.name, p.default_version)
+}
+
+fn parse_stored(tx: &mut dyn Tx, account: &str, p: &ResolvedPolicy) -> Result<Policy> {
+    let doc = default_document(tx, account, p)?;
+    // Documents are validated when written, so a failure here means the store was edited by hand.
+    Policy::parse(&doc).map_err(|e| crate::Error::Store(format!("stored {} no longer parses: {e}", label(p))))
+}
+
+/// Decides whether `caller` may perform `action` on every one of `resources`.
+pub fn authorize(tx: &mut dyn Tx, caller: &Caller, action: &str, resources: &[String]) -> Result<Result<(), Denial>> {
+    if caller.principal == Principal::Root {
+        return Ok(Ok(()));
+    }
+    let policies = identity_policies(tx, caller)?;
+    let set: Vec<(&str, &Policy)> = policies.iter().map(|(l, p)| (l.as_str(), p)).collect();
+    let context = request_context(caller);
+    for resource in resources {
+        let decision = rolestack_policy::evaluate(&set, &Request::new(action, resource, &context));
+        if !decision.is_allowed() {
+            return Ok(Err(Denial { action: action.to_string(), resource: resource.clone(), reason: decision.to_string() }));
+        }
+    }
+    Ok(Ok(()))
+}

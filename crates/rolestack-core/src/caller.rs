@@ -1,0 +1,40 @@
+//! Who is making a request, and the facts about the request that policy conditions can test
+//! (`acs:SourceIp`, `acs:SecureTransport`, `acs:CurrentTime`, `acs:UserAgent`, ...).
+
+use time::OffsetDateTime;
+
+/// The authenticated identity behind a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// The account itself (its root AccessKey): RAM policies do not apply.
+    Root,
+    /// A RAM user of the account.
+    User { name: String, id: String },
+}
+
+/// Facts about the request itself, for condition keys.
+#[derive(Debug, Clone)]
+pub struct RequestFacts {
+    pub source_ip: Option<std::net::IpAddr>,
+    pub secure_transport: bool,
+    pub user_agent: Option<String>,
+    pub time: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account_id: String,
+    pub principal: Principal,
+    pub access_key_id: String,
+    pub facts: RequestFacts,
+}
+
+impl Caller {
+    /// The caller's ARN: `acs:ram::<acct>:root` or `acs:ram::<acct>:user/<name>`.
+    pub fn arn(&self) -> String {
+        match &self.principal {
+            Principal::Root => format!("acs:ram::{}:root", self.account_id),
+            Principal::User { name, .. } => format!("acs:ram::{}:user/{}", self.account_id, name),
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The action catalogue: one row per API action, naming its product, the RAM action it needs, the
+//! resources it touches (ARN templates over its parameters) and the handler. Dispatch, authorization
+//! and the docs' coverage table all read this one table, so adding an API is one row plus one function.
+
+use serde_json::Value;
+
+use crate::params::Params;
+use crate::ram::policies::{self, Holder};
+use crate::ram::{account, groups, roles, users, Ctx};
+use crate::Result;
+
+pub type Handler = fn(&mut Ctx, &Params) -> Result<Value>;
+
+/// The RPC products rolestack serves, told apart by the `Version` parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Product {
+    Ram,
+    Sts,
+    Ecs,
+}
+
+impl Product {
+    pub fn from_version(version: &str) -> Option<Product> {
+        match version {
+            "2015-05-01" => Some(Product::Ram),
+            "2015-04-01" => Some(Product::Sts),
+            "2014-05-26" => Some(Product::Ecs),
+            _ => None,
+        }
+    }
+    /// The service prefix of its RAM actions and ARNs (`ram:CreateRole`, `acs:ram:...`).
+    pub fn service(self) -> &'static str {
+        match self {
+            Product::Ram => "ram",
+            Product::Sts => "sts",
+            Product::Ecs => "ecs",
+        }
+    }
+    /// The public host name, reported as `HostId` in errors.
+    pub fn host(self) -> &'static str {
+        match self {
+            Product::Ram => "ram.aliyuncs.com",
+            Product::Sts => "sts.aliyuncs.com",
+            Product::Ecs => "ecs.aliyuncs.com",
+        }
+    }
+}
+
+/// One API action.
+pub struct ApiAction {
+    pub product: Product,
+    pub name: &'static str,
+    /// The RAM action a RAM identity must be allowed (`ram:CreateRole`).
+    pub ram_action: &'static str,
+    /// Resource templates, relative to `acs:<service>:*:<account>:`. `{Param}` is the parameter's
+    /// value (missing → `Missing<Param>`); `{Param?}` falls back to the caller's own user name.
+    pub resources: &'static [&'static str],
+    pub handler: Handler,
+}
+
+macro_rules! ram {
+    ($name:literal, [$($res:literal),*], $handler:expr) => {
+        ApiAction { product: Product::Ram, name: $name, ram_action: concat!("ram:", $name), resources: &[$($res),*], handler: $handler }
+    };
+}
+
+fn attach_role(c: &mut Ctx, p: &Params) -> Result<Value> { policies::attach(c, p, Holder::Role) }
+fn attach_user(c: &mut Ctx, p: &Params) -> Result<Value> { policies::attach(c, p, Holder::User) }
+fn attach_group(c: &mut Ctx, p: &Params) -> Result<Value> { policies::attach(c, p, Holder::Group) }
+fn detach_role(c: &mut Ctx, p: &Params) -> Result<Value> { policies::detach(c, p, Holder::Role) }
+fn detach_user(c: &mut Ctx, p: &Params) -> Result<Value> { policies::detach(c, p, Holder::User) }
+fn detach_group(c: &mut Ctx, p: &Params) -> Result<Value> { policies::detach(c, p, Holder::Group) }
+fn list_for_role(c: &mut Ctx, p: &Params) -> Result<Value> { policies::list_for(c, p, Holder::Role) }
+fn list_for_user(c: &mut Ctx, p: &Params) -> Result<Value> { policies::list_for(c, p, Holder::User) }
+fn list_for_group(c: &mut Ctx, p: &Params) -> Result<Value> { policies::list_for(c, p, Holder::Group) }
+
+pub static ACTIONS: &[ApiAction] = &[
+    // Roles
+    ram!("CreateRole", ["role/{RoleName}"], roles::create_role),
+    ram!("GetRole", ["role/{RoleName}"], roles::get_role),
+    ram!("ListRoles", ["role/*"], roles::list_roles),
+    ram!("UpdateRole", ["role/{RoleName}"], roles::update_role),
+    ram!("DeleteRole", ["role/{RoleName}"], roles::delete_role),
+    // Policies and versions
+    ram!("CreatePolicy", ["policy/{PolicyName}"], policies::create_policy),
+    ram!("GetPolicy", ["policy/{PolicyName}"], policies::get_policy),
+    ram!("ListPolicies", ["policy/*"], policies::list_policies),
+    ram!("DeletePolicy", ["policy/{PolicyName}"], policies::delete_policy),
+    ram!("CreatePolicyVersion", ["policy/{PolicyName}"], policies::create_policy_version),
+    ram!("GetPolicyVersion", ["policy/{PolicyName}"], policies::get_policy_version),
+    ram!("ListPolicyVersions", ["policy/{PolicyName}"], policies::list_policy_versions),
+    ram!("DeletePolicyVersion", ["policy/{PolicyName}"], policies::delete_policy_version),
+    ram!("SetDefaultPolicyVersion", ["policy/{PolicyName}"], policies::set_default_policy_version),
+    // Attachments
+    ram!("AttachPolicyToRole", ["policy/{PolicyName}", "role/{RoleName}"], attach_role),
+    ram!("DetachPolicyFromRole", ["policy/{PolicyName}", "role/{RoleName}"], detach_role),
+    ram!("ListPoliciesForRole", ["role/{RoleName}"], list_for_role),
+    ram!("AttachPolicyToUser", ["policy/{PolicyName}", "user/{UserName}"], attach_user),
+    ram!("DetachPolicyFromUser", ["policy/{PolicyName}", "user/{UserName}"], detach_user),
+    ram!("ListPoliciesForUser", ["user/{UserName}"], list_for_user),
+    ram!("AttachPolicyToGroup", ["policy/{PolicyName}", "group/{GroupName}"], attach_group),
+    ram!("DetachPolicyFromGroup", ["policy/{PolicyName}", "group/{GroupName}"], detach_group),
+    ram!("ListPoliciesForGroup", ["group/{GroupName}"], list_for_group),
+    ram!("ListEntitiesForPolicy", ["policy/{PolicyName}"], policies::list_entities_for_policy),
+    // Users and AccessKeys
+    ram!("CreateUser", ["user/{UserName}"], users::create_user),
+    ram!("GetUser", ["user/{UserName}"], users::get_user),
+    ram!("UpdateUser", ["user/{UserName}"], users::update_user),
+    ram!("DeleteUser", ["user/{UserName}"], users::delete_user),
+    ram!("ListUsers", ["user/*"], users::list_users),
+    ram!("CreateAccessKey", ["user/{UserName?}"], users::create_access_key),
+    ram!("UpdateAccessKey", ["user/{UserName?}"], users::update_access_key),
+    ram!("DeleteAccessKey", ["user/{UserName?}"], users::delete_access_key),
+    ram!("ListAccessKeys", ["user/{UserName?}"], users::list_access_keys),
+    // Groups
+    ram!("CreateGroup", ["group/{GroupName}"], groups::create_group),
+    ram!("GetGroup", ["group/{GroupName}"], groups::get_group),
+    ram!("UpdateGroup", ["group/{GroupName}"], groups::update_group),
+    ram!("DeleteGroup", ["group/{GroupName}"], groups::delete_group),
+    ram!("ListGroups", ["group/*"], groups::list_groups),
+    ram!("AddUserToGroup", ["group/{GroupName}", "user/{UserName}"], groups::add_user_to_group),
+    ram!("RemoveUserFromGroup", ["group/{GroupName}", "user/{UserName}"], groups::remove_user_from_group),
+    ram!("ListGroupsForUser", ["user/{UserName}"], groups::list_groups_for_user),
+    ram!("ListUsersForGroup", ["group/{GroupName}"], groups::list_users_for_group),
+    // Account
+    ram!("GetAccountAlias", ["*"], account::get_account_alias),
+    ram!("SetAccountAlias", ["*"], account::set_account_alias),
+];
+
+/// Finds an action of a product by its exact name.
+pub fn find(product: Product, name: &str) -> Option<&'static ApiAction> {
+    ACTIONS.iter().find(|a| a.product == product && a.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_per_product() {
+        for (i, a) in ACTIONS.iter().enumerate() {
+            assert!(ACTIONS[i + 1..].iter().all(|b| b.product != a.product || b.name != a.name), "{}", a.name);
+            assert!(a.ram_action.ends_with(a.name));
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The server's clock. Token issue, expiry and credential rotation read it; it can be moved forward
+//! (fake-clock mode) so tests can prove rotation and expiry without waiting hours.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// A wall clock with an adjustable offset. Cloning shares the offset.
+#[derive(Clone, Default)]
+pub struct Clock {
+    offset_seconds: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + time::Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+    }
+    /// The real time, for checks that must keep working for clients (request timestamps).
+    pub fn real_now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+    pub fn advance(&self, by: time::Duration) {
+        self.offset_seconds.fetch_add(by.whole_seconds(), Ordering::Relaxed);
+    }
+    pub fn offset(&self) -> time::Duration {
+        time::Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+    }
+}
+
+/// RAM's date format: UTC, seconds, `Z` (`2015-01-23T12:33:18Z`).
+pub fn format_date(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Parses RAM's date format (`%Y-%m-%dT%H:%M:%SZ`), the only one the SDKs send and accept.
+pub fn parse_date(s: &str) -> Option<OffsetDateTime> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::PrimitiveDateTime::parse(s, &fmt).ok().map(|p| p.assume_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_round_trip() {
+        let t = parse_date("2024-01-02T03:04:05Z").unwrap();
+        assert_eq!(format_date(t), "2024-01-02T03:04:05Z");
+        assert!(parse_date("2024-01-02T03:04:05.123Z").is_none());
+        assert!(parse_date("2024-01-02 03:04:05").is_none());
+    }
+
+    #[test]
+    fn advance_moves_now_not_real_now() {
+        let c = Clock::default();
+        c.advance(time::Duration::hours(5));
+        assert!(c.now() - c.real_now() >= time::Duration::seconds(5 * 3600 - 2));
+    }
+}

@@ -1,0 +1,31 @@
+//! rolestack-core: the domain of rolestack — accounts, RAM users, groups, roles and policies —, the
+//! services that apply RAM's rules to them, authorization of every call, and the `Store` trait that
+//! persists them. It knows nothing about HTTP: front-ends hand it a [`Caller`](caller::Caller) and a
+//! [`Params`](params::Params) map and render what it returns.
+//!
+//! Map of the crate:
+//! - [`model`]: the records (Account, AccessKey, User, Group, Role, ManagedPolicy, PolicyVersion).
+//! - [`store`]: the transactional `Store`/`Tx` traits that SQLite (and later PostgreSQL) implement.
+//! - [`seal`]: authenticated encryption with the server key, so a copy of the database alone reveals no secret.
+//! - [`caller`], [`authz`]: who is calling and whether their policies allow an action on a resource.
+//! - [`catalog`]: one table from API action to RAM action, resource ARNs and handler.
+//! - [`ram`]: the RAM API 2015-05-01 handlers.
+//! - [`error`]: the typed errors every handler returns; front-ends map them once to the wire.
+
+pub mod authz;
+
+pub mod bootstrap;
+pub mod caller;
+pub mod catalog;
+pub mod clock;
+pub mod documents;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod params;
+pub mod ram;
+pub mod seal;
+pub mod service;
+pub mod store;
+
+pub use error::{Error, Result};

@@ -1,0 +1,147 @@
+//! RAM groups and membership. A user's effective policies include those of its groups.
+
+use serde_json::{json, Value};
+
+use super::policies::has_attachments;
+use super::users::{self, relink};
+use super::{check_length, check_name, ok, page, paged, Ctx, NameRule};
+use crate::ids;
+use crate::model::Group;
+use crate::params::Params;
+use crate::store::{Kind, Relation, Tx};
+use crate::{Error, Result};
+
+fn group_name<'p>(p: &'p Params, param: &str) -> Result<&'p str> {
+    let name = p.required(param)?;
+    check_name(param, name, 64, NameRule::Group)?;
+    Ok(name)
+}
+
+fn load(tx: &mut dyn Tx, account: &str, name: &str) -> Result<Group> {
+    tx.get_rec::<Group>(account, name)?.ok_or_else(|| Error::not_exist("Group", format!("The group does not exist: {name}.")))
+}
+
+fn render(g: &Group) -> Value {
+    json!({ "GroupId": g.id, "GroupName": g.name, "Comments": g.comments, "CreateDate": g.created, "UpdateDate": g.updated })
+}
+
+pub fn create_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let name = group_name(p, "GroupName")?;
+    check_length("Comments", p.optional("Comments"), 128)?;
+    let now = ctx.now();
+    let g = Group { id: ids::entity_id(), name: name.into(), comments: p.optional("Comments").unwrap_or_default().into(), created: now.clone(), updated: now };
+    let account = ctx.account().to_string();
+    if !ctx.tx.insert_rec(&account, name, &g)? {
+        return Err(Error::already_exists("Group", format!("The group already exists: {name}.")));
+    }
+    Ok(json!({ "Group": render(&g) }))
+}
+
+pub fn get_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let account = ctx.account().to_string();
+    let g = load(ctx.tx, &account, group_name(p, "GroupName")?)?;
+    Ok(json!({ "Group": render(&g) }))
+}
+
+pub fn list_groups(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let pg = page(p)?;
+    let account = ctx.account().to_string();
+    let groups = ctx.tx.list_rec::<Group>(&account, "", pg.after, pg.max + 1)?;
+    let (groups, mut body) = paged(groups, pg.max, |g| g.name.clone());
+    body.insert("Groups".into(), json!({ "Group": groups.iter().map(render).collect::<Vec<_>>() }));
+    Ok(Value::Object(body))
+}
+
+pub fn update_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let name = group_name(p, "GroupName")?;
+    check_length("NewComments", p.optional("NewComments"), 128)?;
+    let account = ctx.account().to_string();
+    let mut g = load(ctx.tx, &account, name)?;
+    let old = g.name.clone();
+    if let Some(c) = p.get("NewComments") {
+        g.comments = c.into();
+    }
+    g.updated = ctx.now();
+    match p.optional("NewGroupName") {
+        Some(new) if new != old => {
+            check_name("NewGroupName", new, 64, NameRule::Group)?;
+            g.name = new.into();
+            if !ctx.tx.insert_rec(&account, new, &g)? {
+                return Err(Error::already_exists("Group", format!("The group already exists: {new}.")));
+            }
+            ctx.tx.delete(Kind::Group, &account, &old)?;
+            relink(ctx.tx, &account, Relation::Attachment, &format!("group/{old}"), &format!("group/{new}"))?;
+            for m in ctx.tx.links_to(Relation::Membership, &account, &old)? {
+                ctx.tx.unlink(Relation::Membership, &account, &m.left, &old)?;
+                ctx.tx.link(Relation::Membership, &account, &m.left, new, &m.created)?;
+            }
+        }
+        _ => {
+            ctx.tx.update_rec(&account, &old, &g)?;
+        }
+    }
+    Ok(json!({ "Group": render(&g) }))
+}
+
+pub fn delete_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let account = ctx.account().to_string();
+    let g = load(ctx.tx, &account, group_name(p, "GroupName")?)?;
+    if !ctx.tx.links_to(Relation::Membership, &account, &g.name)?.is_empty() {
+        return Err(Error::delete_conflict("Group.User", "The group cannot have any users when you delete it. Remove them first (RemoveUserFromGroup)."));
+    }
+    if has_attachments(ctx.tx, &account, &format!("group/{}", g.name))? {
+        return Err(Error::delete_conflict("Group.Policy", "The group cannot have any attached policies when you delete it. Detach them first (DetachPolicyFromGroup)."));
+    }
+    ctx.tx.delete(Kind::Group, &account, &g.name)?;
+    ok()
+}
+
+fn member_pair(ctx: &mut Ctx, p: &Params) -> Result<(String, String)> {
+    let account = ctx.account().to_string();
+    let group = load(ctx.tx, &account, group_name(p, "GroupName")?)?.name;
+    let user = users::load(ctx.tx, &account, users::user_name(p, "UserName")?)?.name;
+    Ok((user, group))
+}
+
+pub fn add_user_to_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let (user, group) = member_pair(ctx, p)?;
+    let account = ctx.account().to_string();
+    let now = ctx.now();
+    if !ctx.tx.link(Relation::Membership, &account, &user, &group, &now)? {
+        return Err(Error::already_exists("User.Group", format!("The user {user} is already in the group {group}.")));
+    }
+    ok()
+}
+
+pub fn remove_user_from_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let (user, group) = member_pair(ctx, p)?;
+    let account = ctx.account().to_string();
+    if !ctx.tx.unlink(Relation::Membership, &account, &user, &group)? {
+        return Err(Error::not_exist("User.Group", format!("The user {user} is not in the group {group}.")));
+    }
+    ok()
+}
+
+pub fn list_groups_for_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let account = ctx.account().to_string();
+    let user = users::load(ctx.tx, &account, users::user_name(p, "UserName")?)?.name;
+    let mut items = Vec::new();
+    for link in ctx.tx.links_from(Relation::Membership, &account, &user)? {
+        if let Some(g) = ctx.tx.get_rec::<Group>(&account, &link.right)? {
+            items.push(json!({ "GroupId": g.id, "GroupName": g.name, "Comments": g.comments, "JoinDate": link.created }));
+        }
+    }
+    Ok(json!({ "Groups": { "Group": items } }))
+}
+
+pub fn list_users_for_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let account = ctx.account().to_string();
+    let group = load(ctx.tx, &account, group_name(p, "GroupName")?)?.name;
+    let mut items = Vec::new();
+    for link in ctx.tx.links_to(Relation::Membership, &account, &group)? {
+        if let Some(u) = ctx.tx.get_rec::<crate::model::User>(&account, &link.left)? {
+            items.push(json!({ "UserId": u.id, "UserName": u.name, "DisplayName": u.display_name, "JoinDate": link.created }));
+        }
+    }
+    Ok(json!({ "Users": { "User": items }, "IsTruncated": false }))
+}

@@ -1,0 +1,121 @@
+//! The RAM API (version 2015-05-01): roles, policies and their versions, users, groups, AccessKeys,
+//! attachments and the account alias. Each handler validates its parameters with RAM's own limits
+//! and error codes, works inside the call's transaction, and returns the response body the SDKs parse.
+
+pub mod account;
+pub mod groups;
+pub mod policies;
+pub mod roles;
+pub mod system_policies;
+pub mod users;
+
+use serde_json::{json, Map, Value};
+
+use crate::caller::Caller;
+use crate::clock::{format_date, Clock};
+use crate::params::Params;
+use crate::seal::ServerKey;
+use crate::store::Tx;
+use crate::{Error, Result};
+
+/// What a handler works with: the open transaction, the authenticated caller, the clock and key.
+pub struct Ctx<'a> {
+    pub tx: &'a mut dyn Tx,
+    pub caller: &'a Caller,
+    pub clock: &'a Clock,
+    pub key: &'a ServerKey,
+}
+
+impl Ctx<'_> {
+    pub fn account(&self) -> &str {
+        &self.caller.account_id
+    }
+    pub fn now(&self) -> String {
+        format_date(self.clock.now())
+    }
+}
+
+/// Character classes RAM allows in names.
+#[derive(Clone, Copy)]
+pub(crate) enum NameRule {
+    /// Roles: letters, digits, `.` and `-`.
+    Role,
+    /// Users: letters, digits, `.`, `_`, `-`, `@`.
+    User,
+    /// Groups: letters, digits, `.`, `_`, `-`.
+    Group,
+    /// Policies: letters, digits, `-`.
+    Policy,
+}
+
+/// Checks a name parameter, with RAM's `InvalidParameter.<Name>.Length` / `.InvalidChars` errors.
+pub(crate) fn check_name(param: &str, value: &str, max: usize, rule: NameRule) -> Result<()> {
+    if value.chars().count() > max {
+        return Err(Error::invalid(
+            format!("InvalidParameter.{param}.Length"),
+            format!("The parameter - \"{param}\" beyond the length limit (1 to {max} characters)."),
+        ));
+    }
+    let ok = |c: char| {
+        c.is_ascii_alphanumeric()
+            || match rule {
+                NameRule::Role => c == '.' || c == '-',
+                NameRule::User => matches!(c, '.' | '_' | '-' | '@'),
+                NameRule::Group => matches!(c, '.' | '_' | '-'),
+                NameRule::Policy => c == '-',
+            }
+    };
+    if let Some(bad) = value.chars().find(|c| !ok(*c)) {
+        return Err(Error::invalid(
+            format!("InvalidParameter.{param}.InvalidChars"),
+            format!("The parameter - \"{param}\" contains invalid chars: '{bad}'."),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an optional free-text parameter's length.
+pub(crate) fn check_length(param: &str, value: Option<&str>, max: usize) -> Result<()> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(Error::invalid(
+            format!("InvalidParameter.{param}.Length"),
+            format!("The parameter - \"{param}\" beyond the length limit ({max} characters)."),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `Marker`/`MaxItems` paging as RAM does it: `MaxItems` 1..1000 (default 100); the marker is the name
+/// of the last item of the previous page.
+pub(crate) struct Page<'p> {
+    pub after: Option<&'p str>,
+    pub max: usize,
+}
+
+pub(crate) fn page(p: &Params) -> Result<Page<'_>> {
+    let max = p.int("MaxItems", 1, 1000)?.unwrap_or(100) as usize;
+    Ok(Page { after: p.optional("Marker"), max })
+}
+
+/// Renders a page: fetches one extra item to know whether the list is truncated.
+pub(crate) fn paged<T>(mut items: Vec<T>, max: usize, name: impl Fn(&T) -> String) -> (Vec<T>, Map<String, Value>) {
+    let mut meta = Map::new();
+    let truncated = items.len() > max;
+    items.truncate(max);
+    meta.insert("IsTruncated".into(), json!(truncated));
+    if truncated {
+        if let Some(last) = items.last() {
+            meta.insert("Marker".into(), json!(name(last)));
+        }
+    }
+    (items, meta)
+}
+
+/// The empty success body (`{}`; the front-end adds `RequestId`).
+pub(crate) fn ok() -> Result<Value> {
+    Ok(json!({}))
+}
+
+pub(crate) fn role_arn(account: &str, role: &str) -> String {
+    format!("acs:ram::{account}:role/{role}")
+}

@@ -1,0 +1,122 @@
+//! RAM roles: CreateRole, GetRole, ListRoles, UpdateRole, DeleteRole. A role's trust policy is
+//! validated by the policy engine when it is written, so a role can never hold a document the
+//! engine would later refuse to evaluate.
+
+use serde_json::{json, Value};
+
+use super::{check_length, check_name, ok, page, paged, role_arn, Ctx, NameRule};
+use crate::documents::validate_trust_policy;
+use crate::ids;
+use crate::model::Role;
+use crate::params::Params;
+use crate::store::Relation;
+use crate::{Error, Result};
+
+pub const MAX_SESSION_MIN: i64 = 3600;
+pub const MAX_SESSION_MAX: i64 = 43200;
+
+pub(crate) fn role_name(p: &Params) -> Result<&str> {
+    let name = p.required("RoleName")?;
+    check_name("RoleName", name, 64, NameRule::Role)?;
+    Ok(name)
+}
+
+/// Loads a role or fails with `EntityNotExist.Role`.
+pub fn load(ctx: &mut Ctx, name: &str) -> Result<Role> {
+    let account = ctx.account().to_string();
+    ctx.tx
+        .get_rec::<Role>(&account, name)?
+        .ok_or_else(|| Error::not_exist("Role", format!("The role does not exist: {name}.")))
+}
+
+fn render(account: &str, r: &Role, with_document: bool) -> Value {
+    let mut v = json!({
+        "RoleId": r.id,
+        "RoleName": r.name,
+        "Arn": role_arn(account, &r.name),
+        "Description": r.description,
+        "CreateDate": r.created,
+        "UpdateDate": r.updated,
+        "MaxSessionDuration": r.max_session_duration,
+    });
+    if with_document {
+        v["AssumeRolePolicyDocument"] = json!(r.trust_policy);
+    }
+    v
+}
+
+fn max_session(p: &Params, name: &str) -> Result<Option<u32>> {
+    Ok(p.int(name, MAX_SESSION_MIN, MAX_SESSION_MAX)?.map(|n| n as u32))
+}
+
+pub fn create_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let name = role_name(p)?;
+    let doc = p.required("AssumeRolePolicyDocument")?;
+    validate_trust_policy("AssumeRolePolicyDocument", doc)?;
+    let description = p.optional("Description");
+    check_length("Description", description, 1024)?;
+    let now = ctx.now();
+    let role = Role {
+        id: ids::entity_id(),
+        name: name.to_string(),
+        description: description.unwrap_or_default().to_string(),
+        trust_policy: doc.to_string(),
+        max_session_duration: max_session(p, "MaxSessionDuration")?.unwrap_or(MAX_SESSION_MIN as u32),
+        created: now.clone(),
+        updated: now,
+    };
+    let account = ctx.account().to_string();
+    if !ctx.tx.insert_rec(&account, name, &role)? {
+        return Err(Error::already_exists("Role", format!("The role already exists: {name}.")));
+    }
+    Ok(json!({ "Role": render(&account, &role, true) }))
+}
+
+pub fn get_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let role = load(ctx, role_name(p)?)?;
+    Ok(json!({ "Role": render(ctx.account(), &role, true) }))
+}
+
+pub fn list_roles(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let pg = page(p)?;
+    let account = ctx.account().to_string();
+    let roles = ctx.tx.list_rec::<Role>(&account, "", pg.after, pg.max + 1)?;
+    let (roles, mut body) = paged(roles, pg.max, |r| r.name.clone());
+    let items: Vec<Value> = roles.iter().map(|r| render(&account, r, false)).collect();
+    body.insert("Roles".into(), json!({ "Role": items }));
+    Ok(Value::Object(body))
+}
+
+pub fn update_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let name = role_name(p)?;
+    let mut role = load(ctx, name)?;
+    if let Some(doc) = p.optional("NewAssumeRolePolicyDocument") {
+        validate_trust_policy("NewAssumeRolePolicyDocument", doc)?;
+        role.trust_policy = doc.to_string();
+    }
+    if let Some(d) = p.get("NewDescription") {
+        check_length("NewDescription", Some(d), 1024)?;
+        role.description = d.to_string();
+    }
+    if let Some(m) = max_session(p, "NewMaxSessionDuration")? {
+        role.max_session_duration = m;
+    }
+    role.updated = ctx.now();
+    let account = ctx.account().to_string();
+    ctx.tx.update_rec(&account, &role.name.clone(), &role)?;
+    Ok(json!({ "Role": render(&account, &role, true) }))
+}
+
+pub fn delete_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let name = role_name(p)?;
+    let role = load(ctx, name)?;
+    let account = ctx.account().to_string();
+    if !ctx.tx.links_from(Relation::Attachment, &account, &format!("role/{}", role.name))?.is_empty() {
+        return Err(Error::delete_conflict(
+            "Role.Policy",
+            "The role cannot have any attached policies when you delete it. Detach its policies first (DetachPolicyFromRole).",
+        ));
+    }
+    ctx.tx.delete(crate::store::Kind::Role, &account, &role.name)?;
+    ok()
+}

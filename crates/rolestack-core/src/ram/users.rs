@@ -1,0 +1,254 @@
+//! RAM users and their AccessKeys. A key that is set Inactive or deleted stops working at once,
+//! because every request looks its key up in the store (see the RPC gateway).
+
+use serde_json::{json, Value};
+
+use super::policies::has_attachments;
+use super::{check_length, check_name, ok, page, paged, Ctx, NameRule};
+use crate::caller::Principal;
+use crate::ids;
+use crate::model::{AccessKey, KeyOwner, KeyStatus, User};
+use crate::params::Params;
+use crate::store::{Kind, Relation, Tx, GLOBAL};
+use crate::{Error, Result};
+
+/// RAM allows two AccessKeys per user.
+pub const MAX_KEYS_PER_USER: usize = 2;
+
+/// The purpose string AccessKey secrets are sealed under.
+pub const SECRET_PURPOSE: &str = "access-key-secret";
+
+pub(crate) fn user_name<'p>(p: &'p Params, param: &str) -> Result<&'p str> {
+    let name = p.required(param)?;
+    check_name(param, name, 64, NameRule::User)?;
+    Ok(name)
+}
+
+pub fn load(tx: &mut dyn Tx, account: &str, name: &str) -> Result<User> {
+    tx.get_rec::<User>(account, name)?.ok_or_else(|| Error::not_exist("User", format!("The user does not exist: {name}.")))
+}
+
+fn render(u: &User, full: bool) -> Value {
+    let mut v = json!({
+        "UserId": u.id,
+        "UserName": u.name,
+        "DisplayName": u.display_name,
+        "MobilePhone": u.mobile_phone,
+        "Email": u.email,
+        "Comments": u.comments,
+        "CreateDate": u.created,
+        "UpdateDate": u.updated,
+    });
+    if full {
+        if let Some(l) = &u.last_login {
+            v["LastLoginDate"] = json!(l);
+        }
+    }
+    v
+}
+
+fn check_profile(p: &Params, prefix: &str) -> Result<()> {
+    check_length(&format!("{prefix}DisplayName"), p.optional(&format!("{prefix}DisplayName")), 128)?;
+    check_length(&format!("{prefix}Comments"), p.optional(&format!("{prefix}Comments")), 128)?;
+    check_length(&format!("{prefix}Email"), p.optional(&format!("{prefix}Email")), 128)?;
+    check_length(&format!("{prefix}MobilePhone"), p.optional(&format!("{prefix}MobilePhone")), 32)
+}
+
+pub fn create_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let name = user_name(p, "UserName")?;
+    check_profile(p, "")?;
+    let now = ctx.now();
+    let user = User {
+        id: ids::entity_id(),
+        name: name.into(),
+        display_name: p.optional("DisplayName").unwrap_or(name).into(),
+        mobile_phone: p.optional("MobilePhone").unwrap_or_default().into(),
+        email: p.optional("Email").unwrap_or_default().into(),
+        comments: p.optional("Comments").unwrap_or_default().into(),
+        created: now.clone(),
+        updated: now,
+        last_login: None,
+    };
+    let account = ctx.account().to_string();
+    if !ctx.tx.insert_rec(&account, name, &user)? {
+        return Err(Error::already_exists("User", format!("The user already exists: {name}.")));
+    }
+    Ok(json!({ "User": render(&user, false) }))
+}
+
+pub fn get_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let account = ctx.account().to_string();
+    let user = load(ctx.tx, &account, user_name(p, "UserName")?)?;
+    Ok(json!({ "User": render(&user, true) }))
+}
+
+pub fn list_users(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let pg = page(p)?;
+    let account = ctx.account().to_string();
+    let users = ctx.tx.list_rec::<User>(&account, "", pg.after, pg.max + 1)?;
+    let (users, mut body) = paged(users, pg.max, |u| u.name.clone());
+    body.insert("Users".into(), json!({ "User": users.iter().map(|u| render(u, false)).collect::<Vec<_>>() }));
+    Ok(Value::Object(body))
+}
+
+/// Moves every relation whose left side is `old` to `new` (a rename keeps attachments, groups, keys).
+pub(crate) fn relink(tx: &mut dyn Tx, account: &str, rel: Relation, old: &str, new: &str) -> Result<()> {
+    for link in tx.links_from(rel, account, old)? {
+        tx.unlink(rel, account, old, &link.right)?;
+        tx.link(rel, account, new, &link.right, &link.created)?;
+    }
+    Ok(())
+}
+
+pub fn update_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let name = user_name(p, "UserName")?;
+    check_profile(p, "New")?;
+    let account = ctx.account().to_string();
+    let mut user = load(ctx.tx, &account, name)?;
+    let old = user.name.clone();
+    if let Some(v) = p.get("NewDisplayName") {
+        user.display_name = v.into();
+    }
+    if let Some(v) = p.get("NewMobilePhone") {
+        user.mobile_phone = v.into();
+    }
+    if let Some(v) = p.get("NewEmail") {
+        user.email = v.into();
+    }
+    if let Some(v) = p.get("NewComments") {
+        user.comments = v.into();
+    }
+    user.updated = ctx.now();
+    match p.optional("NewUserName") {
+        Some(new) if new != old => {
+            check_name("NewUserName", new, 64, NameRule::User)?;
+            user.name = new.into();
+            if !ctx.tx.insert_rec(&account, new, &user)? {
+                return Err(Error::already_exists("User", format!("The user already exists: {new}.")));
+            }
+            ctx.tx.delete(Kind::User, &account, &old)?;
+            relink(ctx.tx, &account, Relation::Attachment, &format!("user/{old}"), &format!("user/{new}"))?;
+            relink(ctx.tx, &account, Relation::Membership, &old, new)?;
+            for link in ctx.tx.links_from(Relation::UserKey, &account, &old)? {
+                if let Some(mut key) = ctx.tx.get_rec::<AccessKey>(GLOBAL, &link.right)? {
+                    key.owner = KeyOwner::User(new.into());
+                    ctx.tx.update_rec(GLOBAL, &key.id.clone(), &key)?;
+                }
+            }
+            relink(ctx.tx, &account, Relation::UserKey, &old, new)?;
+        }
+        _ => {
+            ctx.tx.update_rec(&account, &old, &user)?;
+        }
+    }
+    Ok(json!({ "User": render(&user, false) }))
+}
+
+pub fn delete_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let account = ctx.account().to_string();
+    let user = load(ctx.tx, &account, user_name(p, "UserName")?)?;
+    if has_attachments(ctx.tx, &account, &format!("user/{}", user.name))? {
+        return Err(Error::delete_conflict("User.Policy", "The user cannot have any attached policies when you delete it. Detach them first (DetachPolicyFromUser)."));
+    }
+    if !ctx.tx.links_from(Relation::UserKey, &account, &user.name)?.is_empty() {
+        return Err(Error::delete_conflict("User.AccessKey", "The user cannot have any AccessKey when you delete it. Delete them first (DeleteAccessKey)."));
+    }
+    if !ctx.tx.links_from(Relation::Membership, &account, &user.name)?.is_empty() {
+        return Err(Error::delete_conflict("User.Group", "The user cannot belong to any group when you delete it. Remove it first (RemoveUserFromGroup)."));
+    }
+    ctx.tx.delete(Kind::User, &account, &user.name)?;
+    ok()
+}
+
+/// Whose keys a key call is about: the named user, or (no `UserName`) the caller itself.
+fn key_owner(ctx: &mut Ctx, p: &Params) -> Result<KeyOwner> {
+    match p.optional("UserName") {
+        Some(_) => {
+            let account = ctx.account().to_string();
+            Ok(KeyOwner::User(load(ctx.tx, &account, user_name(p, "UserName")?)?.name))
+        }
+        None => Ok(match &ctx.caller.principal {
+            Principal::Root => KeyOwner::Root,
+            Principal::User { name, .. } => KeyOwner::User(name.clone()),
+        }),
+    }
+}
+
+/// Creates and stores a new AccessKey; returns it with its plaintext secret (shown once).
+pub fn issue_key(tx: &mut dyn Tx, key: &crate::seal::ServerKey, account: &str, owner: KeyOwner, now: &str) -> Result<(AccessKey, String)> {
+    let secret = ids::access_key_secret();
+    let ak = AccessKey {
+        id: ids::access_key_id(),
+        account_id: account.into(),
+        owner: owner.clone(),
+        sealed_secret: key.seal(SECRET_PURPOSE, secret.as_bytes()),
+        status: KeyStatus::Active,
+        created: now.into(),
+    };
+    tx.insert_rec(GLOBAL, &ak.id, &ak)?;
+    if let KeyOwner::User(name) = &owner {
+        tx.link(Relation::UserKey, account, name, &ak.id, now)?;
+    }
+    Ok((ak, secret))
+}
+
+pub fn create_access_key(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let owner = key_owner(ctx, p)?;
+    let account = ctx.account().to_string();
+    if let KeyOwner::User(name) = &owner {
+        if ctx.tx.links_from(Relation::UserKey, &account, name)?.len() >= MAX_KEYS_PER_USER {
+            return Err(Error::limit("User.AccessKey", format!("A user can have at most {MAX_KEYS_PER_USER} AccessKeys. Delete one first.")));
+        }
+    }
+    let now = ctx.now();
+    let (ak, secret) = issue_key(ctx.tx, ctx.key, &account, owner, &now)?;
+    Ok(json!({ "AccessKey": {
+        "AccessKeyId": ak.id, "AccessKeySecret": secret, "Status": ak.status.as_str(), "CreateDate": ak.created,
+    } }))
+}
+
+fn owned_key(ctx: &mut Ctx, p: &Params) -> Result<AccessKey> {
+    let id = p.required("UserAccessKeyId")?;
+    let owner = key_owner(ctx, p)?;
+    let account = ctx.account().to_string();
+    match ctx.tx.get_rec::<AccessKey>(GLOBAL, id)? {
+        Some(k) if k.account_id == account && k.owner == owner => Ok(k),
+        _ => Err(Error::not_exist("User.AccessKey", format!("The AccessKey does not exist: {id}."))),
+    }
+}
+
+pub fn update_access_key(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let status = match p.required("Status")? {
+        "Active" => KeyStatus::Active,
+        "Inactive" => KeyStatus::Inactive,
+        other => return Err(Error::invalid("InvalidParameter.Status", format!("The parameter \"Status\" must be Active or Inactive, got \"{other}\"."))),
+    };
+    let mut key = owned_key(ctx, p)?;
+    key.status = status;
+    ctx.tx.update_rec(GLOBAL, &key.id.clone(), &key)?;
+    ok()
+}
+
+pub fn delete_access_key(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let key = owned_key(ctx, p)?;
+    let account = ctx.account().to_string();
+    ctx.tx.delete(Kind::AccessKey, GLOBAL, &key.id)?;
+    if let KeyOwner::User(name) = &key.owner {
+        ctx.tx.unlink(Relation::UserKey, &account, name, &key.id)?;
+    }
+    ok()
+}
+
+pub fn list_access_keys(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let owner = key_owner(ctx, p)?;
+    let account = ctx.account().to_string();
+    let mut items = Vec::new();
+    if let KeyOwner::User(name) = &owner {
+        for link in ctx.tx.links_from(Relation::UserKey, &account, name)? {
+            if let Some(k) = ctx.tx.get_rec::<AccessKey>(GLOBAL, &link.right)? {
+                items.push(json!({ "AccessKeyId": k.id, "Status": k.status.as_str(), "CreateDate": k.created }));
+            }
+        }
+    }
+    Ok(json!({ "AccessKeys": { "AccessKey": items } }))
+}

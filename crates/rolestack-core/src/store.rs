@@ -1,0 +1,121 @@
+//! The persistence boundary. A [`Store`] hands out transactions ([`Tx`]); everything a handler reads
+//! and writes for one API call happens in one transaction, so RAM's invariants (no deleting a role
+//! that still has policies, at most five policy versions, ...) hold under concurrency.
+//!
+//! The trait is deliberately small: named records (JSON documents) per kind and account scope, and
+//! relations between names (attachments, group membership, a user's keys). Typed access goes through
+//! the inherent methods on `dyn Tx` below, so back-ends implement only the untyped primitives.
+
+use crate::model::Record;
+use crate::{Error, Result};
+
+/// The kinds of named records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Account,
+    AccessKey,
+    User,
+    Group,
+    Role,
+    Policy,
+    PolicyVersion,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Account => "account",
+            Kind::AccessKey => "access_key",
+            Kind::User => "user",
+            Kind::Group => "group",
+            Kind::Role => "role",
+            Kind::Policy => "policy",
+            Kind::PolicyVersion => "policy_version",
+        }
+    }
+}
+
+/// Relations between two names inside an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// left = principal (`role/<n>`, `user/<n>`, `group/<n>`), right = policy (`System/<n>`, `Custom/<n>`).
+    Attachment,
+    /// left = user name, right = group name.
+    Membership,
+    /// left = user name, right = AccessKey id.
+    UserKey,
+}
+
+impl Relation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Attachment => "attachment",
+            Relation::Membership => "membership",
+            Relation::UserKey => "user_key",
+        }
+    }
+}
+
+/// One end-to-end relation row. `created` is RAM's date of the link (e.g. `AttachDate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub left: String,
+    pub right: String,
+    pub created: String,
+}
+
+/// Scope for records that are global rather than per account (AccessKeys are looked up by id alone).
+pub const GLOBAL: &str = "";
+
+/// A transaction. Dropping it without [`Tx::commit`] rolls back. Name comparisons ignore ASCII case.
+pub trait Tx {
+    fn get(&mut self, kind: Kind, scope: &str, name: &str) -> Result<Option<String>>;
+    /// Inserts; `Ok(false)` when a record of that kind and name exists already.
+    fn insert(&mut self, kind: Kind, scope: &str, name: &str, data: &str) -> Result<bool>;
+    /// Replaces; `Ok(false)` when there is no such record.
+    fn update(&mut self, kind: Kind, scope: &str, name: &str, data: &str) -> Result<bool>;
+    fn delete(&mut self, kind: Kind, scope: &str, name: &str) -> Result<bool>;
+    /// Records whose name starts with `prefix` (case-insensitively), in name order, after `after`.
+    fn list(&mut self, kind: Kind, scope: &str, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>>;
+    fn count(&mut self, kind: Kind, scope: &str, prefix: &str) -> Result<usize>;
+    /// Adds a link; `Ok(false)` when it exists already.
+    fn link(&mut self, rel: Relation, scope: &str, left: &str, right: &str, created: &str) -> Result<bool>;
+    fn unlink(&mut self, rel: Relation, scope: &str, left: &str, right: &str) -> Result<bool>;
+    fn links_from(&mut self, rel: Relation, scope: &str, left: &str) -> Result<Vec<Link>>;
+    fn links_to(&mut self, rel: Relation, scope: &str, right: &str) -> Result<Vec<Link>>;
+    /// Records a request nonce for an AccessKey until `expires` (unix seconds); `Ok(false)` if it was
+    /// already used and has not expired. Expired nonces are purged as a side effect.
+    fn use_nonce(&mut self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> Result<bool>;
+    fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// A database of rolestack state.
+pub trait Store: Send + Sync {
+    fn begin(&self) -> Result<Box<dyn Tx + '_>>;
+}
+
+fn decode<T: Record>(data: String) -> Result<T> {
+    serde_json::from_str(&data).map_err(|e| Error::Store(format!("corrupt {} record: {e}", T::KIND.as_str())))
+}
+
+fn encode<T: Record>(rec: &T) -> Result<String> {
+    serde_json::to_string(rec).map_err(|e| Error::Store(e.to_string()))
+}
+
+/// Typed access on top of the untyped primitives.
+impl dyn Tx + '_ {
+    pub fn get_rec<T: Record>(&mut self, scope: &str, name: &str) -> Result<Option<T>> {
+        self.get(T::KIND, scope, name)?.map(decode).transpose()
+    }
+    pub fn insert_rec<T: Record>(&mut self, scope: &str, key: &str, rec: &T) -> Result<bool> {
+        let data = encode(rec)?;
+        self.insert(T::KIND, scope, key, &data)
+    }
+    pub fn update_rec<T: Record>(&mut self, scope: &str, key: &str, rec: &T) -> Result<bool> {
+        let data = encode(rec)?;
+        self.update(T::KIND, scope, key, &data)
+    }
+    pub fn list_rec<T: Record>(&mut self, scope: &str, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<T>> {
+        self.list(T::KIND, scope, prefix, after, limit)?.into_iter().map(decode).collect()
+    }
+}

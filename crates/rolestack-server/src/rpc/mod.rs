@@ -1,0 +1,202 @@
+//! The RPC gateway: one listener for every RPC product (RAM, STS, ECS), dispatched by `Version` and
+//! `Action` (or `x-acs-version` / `x-acs-action`). It accepts the three client generations of the
+//! official SDKs: signature V1 (HMAC-SHA1, in the query or a form body) and V3 (ACS3-HMAC-SHA256 in
+//! `Authorization`), checks the timestamp window and spends the nonce, then runs the action in the
+//! core and renders JSON or XML. Checks run in the real gateway's order: API exists → signature
+//! scheme and timestamp → AccessKey → signature → nonce → authorization → the action's own rules.
+
+pub mod render;
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::Response;
+use rolestack_core::caller::{Caller, RequestFacts};
+use rolestack_core::catalog::{self, ApiAction, Product};
+use rolestack_core::clock::parse_date;
+use rolestack_core::params::Params;
+use rolestack_core::service::Rolestack;
+use rolestack_core::{ids, Error, Result};
+use rolestack_sign::{acs3, encoding, rpc_v1, SignatureError};
+
+use render::Format;
+
+/// Clients may be this far off the server's clock, and nonces are remembered this long.
+pub const TIMESTAMP_WINDOW_SECONDS: i64 = 15 * 60;
+
+/// One RPC request as received, before any check.
+struct RpcRequest {
+    method: Method,
+    path: String,
+    /// Query parameters only (what V3 signs as the canonical query).
+    query: Vec<(String, String)>,
+    /// Query and form-body parameters merged (what V1 signs and what the action reads).
+    params: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    body: Bytes,
+    peer: SocketAddr,
+}
+
+impl RpcRequest {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    /// A value that V1 carries as a parameter and V3 as an `x-acs-*` header.
+    fn param_or_header(&self, param: &str, header: &str) -> Option<&str> {
+        self.param(param).or_else(|| self.header(header)).filter(|v| !v.is_empty())
+    }
+}
+
+/// The axum handler for every RPC path.
+pub async fn gateway(
+    State(rs): State<Rolestack>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request_id = ids::request_id();
+    let query = encoding::decode_form(uri.query().unwrap_or(""));
+    let mut params = query.clone();
+    let is_form = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        params.extend(encoding::decode_form(&String::from_utf8_lossy(&body)));
+    }
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+        .collect();
+    let req = RpcRequest { method, path: uri.path().to_string(), query, params, headers, body, peer };
+    let format = Format::from_param(req.param("Format"));
+    let version = req.param_or_header("Version", "x-acs-version").map(str::to_string);
+    let action_name = req.param_or_header("Action", "x-acs-action").map(str::to_string);
+    let host = version.as_deref().and_then(Product::from_version).unwrap_or(Product::Ram).host();
+
+    let outcome = tokio::task::spawn_blocking(move || handle(&rs, &req)).await;
+    let result = outcome.unwrap_or_else(|e| Err(Error::Store(format!("handler panicked: {e}"))));
+    match result {
+        Ok((action, body)) => {
+            tracing::info!(request_id, action = action.name, "ok");
+            render::success(format, action.name, &request_id, body)
+        }
+        Err(e) => {
+            if let Error::Store(detail) = &e {
+                tracing::error!(request_id, detail, "internal error");
+            } else {
+                tracing::info!(request_id, action = action_name.as_deref().unwrap_or("-"), code = e.code(), "error");
+            }
+            render::error(format, e.http_status(), &e.code(), &e.public_message(), host, &request_id)
+        }
+    }
+}
+
+fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde_json::Value)> {
+    if req.method != Method::GET && req.method != Method::POST {
+        return Err(Error::service(400, "UnsupportedHTTPMethod", format!("Specified HTTP method {} is not supported; use GET or POST.", req.method)));
+    }
+    let version = req.param_or_header("Version", "x-acs-version").ok_or_else(|| Error::MissingParameter("Version".into()))?;
+    let action = req.param_or_header("Action", "x-acs-action").ok_or_else(|| Error::MissingParameter("Action".into()))?;
+    let product = Product::from_version(version)
+        .ok_or_else(|| Error::service(400, "InvalidVersion", format!("Specified parameter Version is not valid: {version}.")))?;
+    let api = catalog::find(product, action).ok_or_else(|| {
+        Error::service(404, "InvalidApi.NotFound", format!("Specified api is not found, please check your url and method. ({action}, version {version})"))
+    })?;
+
+    let v3 = match req.header("authorization").filter(|a| a.starts_with("ACS3-")) {
+        Some(auth) => Some(acs3::Authorization::parse(auth).map_err(signature_error)?),
+        None => None,
+    };
+    let (access_key_id, timestamp, nonce) = match &v3 {
+        Some(auth) => (auth.access_key_id.clone(), req.header("x-acs-date"), req.header("x-acs-signature-nonce")),
+        None => {
+            if req.param("Signature").is_none() {
+                return Err(Error::MissingParameter("Signature".into()));
+            }
+            let ak = req.param("AccessKeyId").ok_or_else(|| Error::MissingParameter("AccessKeyId".into()))?;
+            (ak.to_string(), req.param("Timestamp"), req.param("SignatureNonce"))
+        }
+    };
+    check_timestamp(rs, timestamp.ok_or_else(|| Error::MissingParameter("Timestamp".into()))?)?;
+    let nonce = nonce.filter(|n| !n.is_empty()).ok_or_else(|| Error::MissingParameter("SignatureNonce".into()))?;
+
+    if access_key_id.starts_with("STS.") {
+        return Err(match req.param_or_header("SecurityToken", "x-acs-security-token") {
+            None => Error::service(400, "MissingSecurityToken", "SecurityToken is mandatory for this action."),
+            Some(_) => Error::service(400, "InvalidSecurityToken.Malformed", "Specified SecurityToken is malformed."),
+        });
+    }
+    let who = rs.authenticate(&access_key_id)?;
+    match &v3 {
+        Some(auth) => {
+            let request = acs3::Request {
+                method: req.method.as_str(),
+                path: &req.path,
+                query: &req.query,
+                headers: &req.headers,
+                body: &req.body,
+            };
+            acs3::verify(&who.secret, auth, &request)
+        }
+        None => rpc_v1::verify(&who.secret, req.method.as_str(), &req.params),
+    }
+    .map_err(signature_error)?;
+    rs.use_nonce(&access_key_id, nonce, TIMESTAMP_WINDOW_SECONDS)?;
+
+    let caller = Caller {
+        account_id: who.key.account_id.clone(),
+        principal: who.principal,
+        access_key_id,
+        facts: RequestFacts {
+            source_ip: Some(req.peer.ip()),
+            secure_transport: false,
+            user_agent: req.header("user-agent").map(str::to_string),
+            time: rs.clock.now(),
+        },
+    };
+    let params = Params::from_pairs(req.params.iter().cloned());
+    let body = rs.call(&caller, api, &params)?;
+    Ok((api, body))
+}
+
+/// `Timestamp` / `x-acs-date` must be `YYYY-MM-DDTHH:MM:SSZ` and within the window of the real clock
+/// (the fake clock, when moved, must not make honest clients fail).
+fn check_timestamp(rs: &Rolestack, value: &str) -> Result<()> {
+    let t = parse_date(value).ok_or_else(|| {
+        Error::service(400, "InvalidTimeStamp.Format", format!("Specified time stamp or date value is not well formatted: {value}. Use UTC YYYY-MM-DDThh:mm:ssZ."))
+    })?;
+    let skew = (rs.clock.real_now() - t).whole_seconds().abs();
+    if skew > TIMESTAMP_WINDOW_SECONDS {
+        return Err(Error::service(400, "InvalidTimeStamp.Expired", format!("Specified time stamp or date value is expired: {value} is {skew} seconds away from the server time; the limit is {TIMESTAMP_WINDOW_SECONDS}.")));
+    }
+    Ok(())
+}
+
+/// The one mapping from signature failures to the gateway's error codes.
+fn signature_error(e: SignatureError) -> Error {
+    match e {
+        SignatureError::Mismatch { string_to_sign, .. } => Error::service(
+            400,
+            "SignatureDoesNotMatch",
+            // aliyun-python-sdk-core splits this message on ':' and compares part 1 with its own
+            // StringToSign, so the form must stay exactly this.
+            format!("Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"),
+        ),
+        SignatureError::UnsupportedAlgorithm(alg) => Error::service(400, "InvalidSignatureMethod", format!("Specified signature method is not valid: {alg}.")),
+        SignatureError::BodyHashMismatch { declared, computed } => Error::service(
+            400,
+            "SignatureDoesNotMatch",
+            format!("Specified signature is not matched with our calculation: x-acs-content-sha256 is {declared} but the body hashes to {computed}."),
+        ),
+        SignatureError::Missing(what) => Error::service(400, "IncompleteSignature", format!("The request signature does not conform to Aliyun standards: {what} is missing.")),
+        other => Error::service(400, "IncompleteSignature", format!("The request signature does not conform to Aliyun standards: {other}.")),
+    }
+}

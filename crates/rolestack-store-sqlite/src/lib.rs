@@ -1,0 +1,312 @@
+//! The embedded default store: one SQLite database in WAL mode. Records are JSON documents keyed by
+//! (kind, account scope, name) with case-insensitive names, as RAM compares names; relations are a
+//! second table indexed both ways. One connection behind a mutex serializes transactions, which is
+//! what a single-node embedded store needs; `BEGIN IMMEDIATE` makes each call's reads and writes atomic.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rolestack_core::store::{Kind, Link, Relation, Store, Tx};
+use rolestack_core::{Error, Result};
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE records (
+    kind  TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    name  TEXT NOT NULL COLLATE NOCASE,
+    data  TEXT NOT NULL,
+    PRIMARY KEY (kind, scope, name)
+);
+CREATE TABLE links (
+    rel     TEXT NOT NULL,
+    scope   TEXT NOT NULL,
+    lhs     TEXT NOT NULL COLLATE NOCASE,
+    rhs     TEXT NOT NULL COLLATE NOCASE,
+    created TEXT NOT NULL,
+    PRIMARY KEY (rel, scope, lhs, rhs)
+);
+CREATE INDEX links_by_rhs ON links (rel, scope, rhs);
+CREATE TABLE nonces (
+    access_key_id TEXT NOT NULL,
+    nonce         TEXT NOT NULL,
+    expires       INTEGER NOT NULL,
+    PRIMARY KEY (access_key_id, nonce)
+);
+CREATE INDEX nonces_by_expiry ON nonces (expires);
+"#];
+
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+fn db_err(e: rusqlite::Error) -> Error {
+    Error::Store(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path).map_err(db_err)?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory().map_err(db_err)?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Self> {
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db_err)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(db_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(db_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db_err)?;
+        let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db_err)?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = conn.transaction().map_err(db_err)?;
+            tx.execute_batch(sql).map_err(db_err)?;
+            tx.pragma_update(None, "user_version", i + 1).map_err(db_err)?;
+            tx.commit().map_err(db_err)?;
+        }
+        Ok(SqliteStore { conn: Mutex::new(conn) })
+    }
+}
+
+impl Store for SqliteStore {
+    fn begin(&self) -> Result<Box<dyn Tx + '_>> {
+        // A poisoned mutex only means another request panicked mid-call; its transaction was rolled
+        // back by `Drop`, so the connection is still consistent.
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
+        Ok(Box::new(SqliteTx { conn, done: false }))
+    }
+}
+
+struct SqliteTx<'a> {
+    conn: MutexGuard<'a, Connection>,
+    done: bool,
+}
+
+impl Drop for SqliteTx<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE prefix match.
+fn like_prefix(prefix: &str) -> String {
+    let mut s = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}
+
+fn limit_sql(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+impl Tx for SqliteTx<'_> {
+    fn get(&mut self, kind: Kind, scope: &str, name: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT data FROM records WHERE kind = ?1 AND scope = ?2 AND name = ?3",
+                params![kind.as_str(), scope, name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)
+    }
+
+    fn insert(&mut self, kind: Kind, scope: &str, name: &str, data: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "INSERT INTO records (kind, scope, name, data) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                params![kind.as_str(), scope, name, data],
+            )
+            .map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    fn update(&mut self, kind: Kind, scope: &str, name: &str, data: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE records SET data = ?4 WHERE kind = ?1 AND scope = ?2 AND name = ?3",
+                params![kind.as_str(), scope, name, data],
+            )
+            .map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    fn delete(&mut self, kind: Kind, scope: &str, name: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute("DELETE FROM records WHERE kind = ?1 AND scope = ?2 AND name = ?3", params![kind.as_str(), scope, name])
+            .map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    fn list(&mut self, kind: Kind, scope: &str, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT data FROM records WHERE kind = ?1 AND scope = ?2 AND name LIKE ?3 ESCAPE '\\' \
+                 AND (?4 IS NULL OR name > ?4) ORDER BY name LIMIT ?5",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![kind.as_str(), scope, like_prefix(prefix), after, limit_sql(limit)], |r| r.get(0))
+            .map_err(db_err)?;
+        rows.collect::<std::result::Result<Vec<String>, _>>().map_err(db_err)
+    }
+
+    fn count(&mut self, kind: Kind, scope: &str, prefix: &str) -> Result<usize> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM records WHERE kind = ?1 AND scope = ?2 AND name LIKE ?3 ESCAPE '\\'",
+                params![kind.as_str(), scope, like_prefix(prefix)],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as usize)
+            .map_err(db_err)
+    }
+
+    fn link(&mut self, rel: Relation, scope: &str, left: &str, right: &str, created: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "INSERT INTO links (rel, scope, lhs, rhs, created) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                params![rel.as_str(), scope, left, right, created],
+            )
+            .map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    fn unlink(&mut self, rel: Relation, scope: &str, left: &str, right: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "DELETE FROM links WHERE rel = ?1 AND scope = ?2 AND lhs = ?3 AND rhs = ?4",
+                params![rel.as_str(), scope, left, right],
+            )
+            .map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    fn links_from(&mut self, rel: Relation, scope: &str, left: &str) -> Result<Vec<Link>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT lhs, rhs, created FROM links WHERE rel = ?1 AND scope = ?2 AND lhs = ?3 ORDER BY created, rhs")
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![rel.as_str(), scope, left], |r| Ok(Link { left: r.get(0)?, right: r.get(1)?, created: r.get(2)? }))
+            .map_err(db_err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(db_err)
+    }
+
+    fn links_to(&mut self, rel: Relation, scope: &str, right: &str) -> Result<Vec<Link>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT lhs, rhs, created FROM links WHERE rel = ?1 AND scope = ?2 AND rhs = ?3 ORDER BY created, lhs")
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![rel.as_str(), scope, right], |r| Ok(Link { left: r.get(0)?, right: r.get(1)?, created: r.get(2)? }))
+            .map_err(db_err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(db_err)
+    }
+
+    fn use_nonce(&mut self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> Result<bool> {
+        self.conn.execute("DELETE FROM nonces WHERE expires < ?1", params![now]).map_err(db_err)?;
+        let n = self
+            .conn
+            .execute(
+                "INSERT INTO nonces (access_key_id, nonce, expires) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                params![access_key_id, nonce, expires],
+            )
+            .map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        self.conn.execute_batch("COMMIT").map_err(db_err)?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_case_insensitive_and_transactional() {
+        let store = SqliteStore::in_memory().unwrap();
+        {
+            let mut tx = store.begin().unwrap();
+            assert!(tx.insert(Kind::Role, "a", "Admin", "{}").unwrap());
+            assert!(!tx.insert(Kind::Role, "a", "admin", "{}").unwrap());
+            tx.commit().unwrap();
+        }
+        {
+            let mut tx = store.begin().unwrap();
+            assert!(tx.insert(Kind::Role, "a", "Other", "{}").unwrap());
+            // dropped: rolled back
+        }
+        let mut tx = store.begin().unwrap();
+        assert_eq!(tx.get(Kind::Role, "a", "ADMIN").unwrap().as_deref(), Some("{}"));
+        assert!(tx.get(Kind::Role, "a", "Other").unwrap().is_none());
+        assert!(tx.get(Kind::Role, "b", "Admin").unwrap().is_none());
+    }
+
+    #[test]
+    fn list_pages_in_name_order_with_prefix() {
+        let store = SqliteStore::in_memory().unwrap();
+        let mut tx = store.begin().unwrap();
+        for n in ["b", "a", "c", "p/v1", "p/v2", "q_x"] {
+            tx.insert(Kind::Policy, "s", n, &format!("\"{n}\"")).unwrap();
+        }
+        assert_eq!(tx.list(Kind::Policy, "s", "", None, 2).unwrap(), vec!["\"a\"", "\"b\""]);
+        assert_eq!(tx.list(Kind::Policy, "s", "", Some("b"), 1).unwrap(), vec!["\"c\""]);
+        assert_eq!(tx.list(Kind::Policy, "s", "P/", None, 10).unwrap(), vec!["\"p/v1\"", "\"p/v2\""]);
+        assert_eq!(tx.count(Kind::Policy, "s", "q_").unwrap(), 1);
+        assert_eq!(tx.count(Kind::Policy, "s", "q%").unwrap(), 0);
+    }
+
+    #[test]
+    fn links_both_ways_and_nonces() {
+        let store = SqliteStore::in_memory().unwrap();
+        let mut tx = store.begin().unwrap();
+        assert!(tx.link(Relation::Attachment, "s", "role/r", "Custom/p", "d").unwrap());
+        assert!(!tx.link(Relation::Attachment, "s", "ROLE/R", "custom/p", "d").unwrap());
+        assert_eq!(tx.links_to(Relation::Attachment, "s", "Custom/P").unwrap().len(), 1);
+        assert!(tx.unlink(Relation::Attachment, "s", "role/r", "Custom/p").unwrap());
+        assert!(tx.links_from(Relation::Attachment, "s", "role/r").unwrap().is_empty());
+        assert!(tx.use_nonce("k", "n1", 100, 200).unwrap());
+        assert!(!tx.use_nonce("k", "n1", 150, 250).unwrap());
+        assert!(tx.use_nonce("k", "n1", 300, 400).unwrap(), "expired nonces are purged");
+    }
+
+    #[test]
+    fn survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        {
+            let s = SqliteStore::open(&path).unwrap();
+            let mut tx = s.begin().unwrap();
+            tx.insert(Kind::User, "a", "u", "{\"x\":1}").unwrap();
+            tx.commit().unwrap();
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        let mut tx = s.begin().unwrap();
+        assert_eq!(tx.get(Kind::User, "a", "U").unwrap().as_deref(), Some("{\"x\":1}"));
+    }
+}

@@ -1,0 +1,94 @@
+//! The data directory: the SQLite database, the server key, and the root credentials written at
+//! first start (`credentials.json`, plus `aliyun-cli-config.json`, a profile file in the aliyun CLI's
+//! format). Files holding secrets are created with mode 0600.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use rolestack_core::bootstrap::RootCredentials;
+use rolestack_core::seal::{ServerKey, KEY_LEN};
+
+pub fn default_path() -> PathBuf {
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/share/rolestack"),
+        None => PathBuf::from("rolestack-data"),
+    }
+}
+
+pub struct DataDir(PathBuf);
+
+fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(contents)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+impl DataDir {
+    pub fn new(path: PathBuf) -> Self {
+        DataDir(path)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+    pub fn create(&self) -> anyhow::Result<()> {
+        fs::create_dir_all(&self.0).with_context(|| format!("creating data directory {}", self.0.display()))
+    }
+    pub fn database(&self) -> PathBuf {
+        self.0.join("rolestack.db")
+    }
+    pub fn credentials_file(&self) -> PathBuf {
+        self.0.join("credentials.json")
+    }
+
+    /// Loads the server key, creating it on first start.
+    pub fn server_key(&self, explicit: Option<&Path>) -> anyhow::Result<ServerKey> {
+        let path = explicit.map(Path::to_path_buf).unwrap_or_else(|| self.0.join("master.key"));
+        if !path.exists() {
+            if self.database().exists() {
+                bail!("the server key {} is missing but the database exists; without the key its secrets cannot be read", path.display());
+            }
+            write_private(&path, &ServerKey::generate())?;
+        }
+        let bytes = fs::read(&path).with_context(|| format!("reading server key {}", path.display()))?;
+        let key: [u8; KEY_LEN] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("server key {} must be exactly {KEY_LEN} bytes", path.display()))?;
+        Ok(ServerKey::from_bytes(&key))
+    }
+
+    pub fn write_root_credentials(&self, creds: &RootCredentials) -> anyhow::Result<()> {
+        write_private(&self.credentials_file(), serde_json::to_string_pretty(creds)?.as_bytes())?;
+        let profile = serde_json::json!({
+            "current": "rolestack",
+            "profiles": [{
+                "name": "rolestack",
+                "mode": "AK",
+                "access_key_id": creds.access_key_id,
+                "access_key_secret": creds.access_key_secret,
+                "region_id": "cn-hangzhou",
+                "output_format": "json",
+                "language": "en"
+            }],
+            "meta_path": ""
+        });
+        write_private(&self.0.join("aliyun-cli-config.json"), serde_json::to_string_pretty(&profile)?.as_bytes())
+    }
+
+    pub fn read_root_credentials(&self) -> anyhow::Result<RootCredentials> {
+        let path = self.credentials_file();
+        let text = fs::read_to_string(&path)
+            .with_context(|| format!("reading {} (has `rolestack serve --data-dir {}` run once?)", path.display(), self.0.display()))?;
+        Ok(serde_json::from_str(&text)?)
+    }
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The single test command: ./scripts/test.sh
+# Builds the workspace, runs the Rust tests and clippy, then the official-SDK suites
+# against the freshly built server binary.
+#
+# Environment:
+#   PYTHON            python3 to create .venv with (default: python3)
+#   ROLESTACK_BIN     server binary for the SDK suites (default: target/debug/rolestack)
+#   SKIP_CLIPPY=1     skip clippy (local iteration only; CI always runs it)
+#   PYTEST_ARGS       extra pytest arguments, e.g. "-k gateway -x"
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$(pwd)"
+
+declare -a SUMMARY=()
+step() { printf '\n==== %s ====\n' "$*"; }
+ok() { SUMMARY+=("ok    $*"); }
+
+on_exit() {
+  local rc=$?
+  printf '\n==== summary ====\n'
+  if ((${#SUMMARY[@]})); then printf '%s\n' "${SUMMARY[@]}"; fi
+  if [[ $rc -ne 0 ]]; then
+    printf 'FAILED (exit %s) during: %s\n' "$rc" "${CURRENT_STEP:-setup}"
+  else
+    printf 'all steps passed\n'
+  fi
+}
+trap on_exit EXIT
+
+# --- Rust -------------------------------------------------------------------------------
+CURRENT_STEP="cargo build"
+step "$CURRENT_STEP"
+cargo build --workspace
+ok "cargo build --workspace"
+
+CURRENT_STEP="cargo test"
+step "$CURRENT_STEP"
+cargo test --workspace
+ok "cargo test --workspace"
+
+if [[ "${SKIP_CLIPPY:-0}" != "1" || "${CI:-}" == "true" ]]; then
+  CURRENT_STEP="cargo clippy"
+  step "$CURRENT_STEP"
+  cargo clippy --workspace --all-targets -- -D warnings
+  ok "cargo clippy --workspace --all-targets -D warnings"
+fi
+
+export ROLESTACK_BIN="${ROLESTACK_BIN:-$ROOT/target/debug/rolestack}"
+if [[ ! -x "$ROLESTACK_BIN" ]]; then
+  echo "error: server binary $ROLESTACK_BIN was not built" >&2
+  exit 1
+fi
+
+# --- Python official-SDK suite -----------------------------------------------------------
+CURRENT_STEP="python venv"
+step "$CURRENT_STEP"
+PY="${PYTHON:-python3}"
+VENV="$ROOT/.venv"
+REQ="$ROOT/tests/python/requirements.txt"
+STAMP="$VENV/.requirements.sha256"
+if [[ ! -x "$VENV/bin/python" ]]; then
+  "$PY" -m venv "$VENV" || {
+    echo "error: '$PY -m venv' failed (on Debian: apt-get install python3-venv)" >&2
+    exit 1
+  }
+fi
+want="$( (sha256sum "$REQ"; "$VENV/bin/python" --version) | sha256sum | cut -d' ' -f1)"
+if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$want" ]]; then
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ"
+  echo "$want" > "$STAMP"
+  echo "installed tests/python/requirements.txt into .venv"
+else
+  echo ".venv up to date"
+fi
+ok "python venv (.venv)"
+
+CURRENT_STEP="pytest tests/python"
+step "$CURRENT_STEP"
+# shellcheck disable=SC2086
+"$VENV/bin/python" -m pytest tests/python -q -p no:cacheprovider ${PYTEST_ARGS:-}
+ok "pytest tests/python"
+
+# --- Node official-SDK suite (hook) -------------------------------------------------------
+# When tests/node/ exists: install with `npm ci` (lockfile) and run `node --test`.
+if [[ -f "$ROOT/tests/node/package.json" ]]; then
+  CURRENT_STEP="node tests"
+  step "$CURRENT_STEP"
+  (cd "$ROOT/tests/node" && npm ci --no-audit --no-fund --silent && npm test)
+  ok "node tests (tests/node)"
+fi
+
+CURRENT_STEP="done"

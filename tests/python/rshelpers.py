@@ -1,0 +1,607 @@
+"""Shared helpers for the rolestack official-SDK test suite.
+
+Everything here talks to the server only through the official SDKs
+(alibabacloud_tea_openapi generated clients, aliyun-python-sdk-core) or, for the
+gateway edge cases the SDKs cannot produce (replayed nonce, old timestamp,
+unsigned request, XML format), through `requests` with the signing done here.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import hashlib
+import hmac
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+from urllib.parse import quote
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+RAM_VERSION = "2015-05-01"
+STS_VERSION = "2015-04-01"
+ECS_VERSION = "2014-05-26"
+
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+# Seed 000 / 003: the trust policy text exactly as the doc prints it.
+SEED_TRUST_POLICY = """{
+     "Statement": [
+     {
+         "Action": "sts:AssumeRole",
+         "Effect": "Allow",
+         "Principal": {
+         "Service": [
+         "ecs.aliyuncs.com"
+         ]
+         }
+     }
+     ],
+     "Version": "1"
+ }"""
+
+# Seed 000 step 2: the permission policy text exactly as the doc prints it.
+SEED_OSS_READ_POLICY = """{
+             "Statement": [
+                 {
+                 "Action": [
+                     "oss:Get*",
+                     "oss:List*"
+                 ],
+                 "Effect": "Allow",
+                 "Resource": "*"
+                 }
+             ],
+             "Version": "1"
+         }"""
+
+# Seed 003 prints the same policies with a stray space inside a key
+# ("Resource " / "Service "). The real service rejects such documents.
+SEED_003_BAD_POLICY = """{
+"Statement": [
+{
+"Action": [
+"oss:Get*",
+"oss:List*"
+],
+"Effect": "Allow",
+"Resource ":"*"
+}
+],
+"Version": "1"
+}
+"""
+
+SEED_003_BAD_TRUST_POLICY = """{
+"Statement": [
+{
+"Action": "sts:AssumeRole",
+"Effect": "Allow",
+"Principal": {
+"Service ":[
+  "ecs.aliyuncs.com"
+]
+}
+}
+],
+"Version": "1"
+}
+"""
+
+# Seed 000 step 6 uses "Version": "2016-10-17" (a doc error); rejected by the service.
+SEED_BAD_VERSION_POLICY = """{
+        "Version": "2016-10-17",
+        "Statement": [
+            {
+            "Effect": "Allow",
+            "Action": ["ecs:CreateInstance", "ecs:AttachInstanceRamRole"],
+            "Resource": "*"
+            },
+            {
+        "Effect": "Allow",
+        "Action": "ram:PassRole",
+        "Resource": "*"
+            }
+        ]
+}"""
+
+SYSTEM_POLICIES = [
+    "AdministratorAccess",
+    "AliyunOSSFullAccess",
+    "AliyunOSSReadOnlyAccess",
+    "AliyunECSFullAccess",
+    "AliyunECSReadOnlyAccess",
+    "AliyunRAMFullAccess",
+    "AliyunRAMReadOnlyAccess",
+    "AliyunSTSAssumeRoleAccess",
+]
+
+CLIENT_KINDS = ["v3", "v2sig", "core"]
+
+
+def unique_name(prefix: str, max_len: int = 64) -> str:
+    """A name unique across test runs and tests; letters, digits and '-' only
+    (valid for roles, users, groups and policies)."""
+    suffix = uuid.uuid4().hex[:10]
+    name = f"{prefix}-{suffix}"
+    return name[-max_len:] if len(name) > max_len else name
+
+
+def policy_doc(statements, version: str = "1") -> str:
+    return json.dumps({"Version": version, "Statement": statements})
+
+
+def allow(action, resource="*") -> dict:
+    return {"Effect": "Allow", "Action": action, "Resource": resource}
+
+
+def deny(action, resource="*") -> dict:
+    return {"Effect": "Deny", "Action": action, "Resource": resource}
+
+
+def ecs_trust_policy() -> str:
+    return json.dumps({
+        "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow",
+                       "Principal": {"Service": ["ecs.aliyuncs.com"]}}],
+        "Version": "1",
+    })
+
+
+def account_trust_policy(account_id: str) -> str:
+    return json.dumps({
+        "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow",
+                       "Principal": {"RAM": [f"acs:ram::{account_id}:root"]}}],
+        "Version": "1",
+    })
+
+
+# --------------------------------------------------------------------------------------
+# Server process
+# --------------------------------------------------------------------------------------
+
+def rolestack_binary() -> Path:
+    env = os.environ.get("ROLESTACK_BIN")
+    if env:
+        return Path(env).resolve()
+    return REPO_ROOT / "target" / "debug" / "rolestack"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerStartError(RuntimeError):
+    pass
+
+
+class RolestackServer:
+    """One `rolestack serve` process on a loopback port with its own data dir."""
+
+    def __init__(self, data_dir: Path, log_path: Path, binary: Optional[Path] = None):
+        self.binary = Path(binary) if binary else rolestack_binary()
+        self.data_dir = Path(data_dir)
+        self.log_path = Path(log_path)
+        self.proc: Optional[subprocess.Popen] = None
+        self.port: Optional[int] = None
+        self._log = None
+        self._root: Optional[Dict[str, str]] = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.endpoint}"
+
+    def log_tail(self, n: int = 80) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "<no log>"
+        return "\n".join(lines[-n:])
+
+    def start(self, timeout: float = 60.0) -> "RolestackServer":
+        if not self.binary.is_file():
+            raise ServerStartError(
+                f"rolestack binary not found at {self.binary}. Build it with `cargo build` "
+                f"(or set ROLESTACK_BIN to its path)."
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self._log = open(self.log_path, "ab")
+        self._log.write(f"\n==== starting {self.binary} on {self.endpoint} ====\n".encode())
+        self._log.flush()
+        env = dict(os.environ)
+        env.setdefault("RUST_BACKTRACE", "1")
+        self.proc = subprocess.Popen(
+            [str(self.binary), "serve", "--data-dir", str(self.data_dir),
+             "--listen", self.endpoint],
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env, cwd=str(REPO_ROOT), start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        last_err = None
+        while time.monotonic() < deadline:
+            rc = self.proc.poll()
+            if rc is not None:
+                raise ServerStartError(
+                    f"rolestack serve exited with code {rc} before becoming healthy.\n"
+                    f"--- server log ({self.log_path}) ---\n{self.log_tail()}"
+                )
+            try:
+                r = requests.get(f"{self.base_url}/health", timeout=2)
+                if r.status_code == 200:
+                    return self
+                last_err = f"HTTP {r.status_code}: {r.text[:200]}"
+            except requests.RequestException as e:  # not listening yet
+                last_err = repr(e)
+            time.sleep(0.1)
+        self.stop()
+        raise ServerStartError(
+            f"rolestack serve did not answer 200 on GET /health within {timeout}s "
+            f"(last: {last_err}).\n--- server log ({self.log_path}) ---\n{self.log_tail()}"
+        )
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=timeout)
+        self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def restart(self) -> "RolestackServer":
+        """Stop and start again on the same data dir (a new port: the old one may
+        still be in TIME_WAIT). Clients must be rebuilt for the new endpoint."""
+        self.stop()
+        return self.start()
+
+    # -- CLI -----------------------------------------------------------------------------
+    def cli(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(self.binary), *args], capture_output=True, text=True,
+            timeout=timeout, cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL,
+        )
+
+    def credentials(self, fmt: str = "json") -> Any:
+        p = self.cli("credentials", "--data-dir", str(self.data_dir), "--format", fmt)
+        if p.returncode != 0:
+            raise RuntimeError(
+                f"`rolestack credentials --format {fmt}` failed ({p.returncode}):\n"
+                f"stdout: {p.stdout}\nstderr: {p.stderr}"
+            )
+        if fmt == "json":
+            data = json.loads(p.stdout)
+            for k in ("AccountId", "AccessKeyId", "AccessKeySecret"):
+                if not data.get(k):
+                    raise RuntimeError(f"credentials JSON lacks {k}: {p.stdout!r}")
+            return data
+        return p.stdout
+
+    @property
+    def root(self) -> Dict[str, str]:
+        if self._root is None:
+            self._root = self.credentials("json")
+        return self._root
+
+
+# --------------------------------------------------------------------------------------
+# SDK clients
+# --------------------------------------------------------------------------------------
+
+def tea_config(endpoint: str, ak: str, secret: str, signature: str = "v3", token: str = None):
+    from alibabacloud_tea_openapi.utils_models import Config
+
+    kw = dict(access_key_id=ak, access_key_secret=secret, endpoint=endpoint,
+              protocol="http", region_id="cn-hangzhou")
+    if token:
+        kw["security_token"] = token
+    if signature == "v2sig":
+        kw["signature_algorithm"] = "v2"
+    return Config(**kw)
+
+
+def make_ram_tea(endpoint: str, ak: str, secret: str, signature: str = "v3", token: str = None):
+    from alibabacloud_ram20150501.client import Client
+
+    return Client(tea_config(endpoint, ak, secret, signature, token))
+
+
+def make_acs_client(ak: str, secret: str, region: str = "cn-hangzhou"):
+    from aliyunsdkcore.client import AcsClient
+
+    return AcsClient(ak, secret, region)
+
+
+def point_core_request(req, endpoint: str):
+    """Point an aliyun-python-sdk-core request at the local server.
+
+    * `set_endpoint(host:port)` bypasses the endpoint resolver (no location-service call).
+    * RAM and STS request classes call `set_protocol_type('https')` in their
+      constructor; `set_protocol_type('http')` afterwards overrides it.
+    * The port goes in the endpoint string; AcsClient's own `port` (default 80) is only
+      appended when it is not 80, so it must stay at its default.
+    """
+    req.set_endpoint(endpoint)
+    req.set_protocol_type("http")
+    return req
+
+
+class ApiError(Exception):
+    """A server error as surfaced by an official SDK, normalised.
+
+    `message` is the server's `Message` field (tea-openapi wraps it as
+    "code: <status>, <Message> request id: <id>" in exc.message; we take it from
+    exc.data instead)."""
+
+    def __init__(self, kind, code, status, message, request_id, data, sdk_exc):
+        super().__init__(f"[{kind}] HTTP {status} {code}: {message} (RequestId {request_id})")
+        self.kind = kind
+        self.code = code
+        self.status = status
+        self.message = message or ""
+        self.request_id = request_id
+        self.data = data
+        self.sdk_exc = sdk_exc
+
+
+class RpcApi:
+    """Generic RPC caller over one of the three official client kinds.
+
+    call(action, params) -> parsed JSON body (dict); raises ApiError for server errors.
+    Only the SDK's own exception types are converted; anything else (IndexError,
+    connection errors, JSON decode errors) propagates and fails the test."""
+
+    def __init__(self, kind: str, endpoint: str, ak: str, secret: str,
+                 version: str = RAM_VERSION, token: str = None, product: str = "Ram"):
+        assert kind in CLIENT_KINDS, kind
+        self.kind = kind
+        self.endpoint = endpoint
+        self.ak = ak
+        self.secret = secret
+        self.version = version
+        self.product = product
+        if kind == "core":
+            if token:
+                from aliyunsdkcore.auth.credentials import StsTokenCredential
+                from aliyunsdkcore.client import AcsClient
+                self.client = AcsClient(region_id="cn-hangzhou",
+                                        credential=StsTokenCredential(ak, secret, token))
+            else:
+                self.client = make_acs_client(ak, secret)
+        else:
+            from alibabacloud_tea_openapi.client import Client as OpenApiClient
+            self.client = OpenApiClient(tea_config(endpoint, ak, secret, kind, token))
+
+    def __repr__(self):
+        return f"RpcApi({self.kind}, {self.ak})"
+
+    def call(self, action: str, params: Optional[Dict[str, Any]] = None,
+             method: str = "POST", body_params: Optional[Dict[str, Any]] = None) -> dict:
+        params = {k: v for k, v in (params or {}).items() if v is not None}
+        if self.kind == "core":
+            return self._call_core(action, params, method, body_params)
+        assert body_params is None, "tea clients put RPC params in the query"
+        return self._call_tea(action, params, method)
+
+    # tea-openapi (V3 by default, V1 with signature_algorithm='v2')
+    def _call_tea(self, action, params, method):
+        from alibabacloud_tea_openapi import exceptions as tea_exc
+        from alibabacloud_tea_openapi.utils import Utils
+        from alibabacloud_tea_openapi.utils_models import OpenApiRequest, Params
+        from darabonba.runtime import RuntimeOptions
+
+        p = Params(action=action, version=self.version, protocol="HTTPS", pathname="/",
+                   method=method, auth_type="AK", style="RPC", req_body_type="formData",
+                   body_type="json")
+        req = OpenApiRequest(query=Utils.query({k: _to_str(v) for k, v in params.items()}))
+        try:
+            resp = self.client.call_api(p, req, RuntimeOptions())
+        except tea_exc.AlibabaCloudException as e:
+            data = e.data if isinstance(e.data, dict) else {}
+            raise ApiError(self.kind, e.code, e.status_code, data.get("Message"),
+                           data.get("RequestId") or e.request_id, data, e) from None
+        assert resp["statusCode"] == 200, resp
+        assert isinstance(resp["body"], dict), resp
+        return resp["body"]
+
+    # aliyun-python-sdk-core (V1)
+    def _call_core(self, action, params, method, body_params):
+        from aliyunsdkcore.acs_exception.exceptions import ServerException
+        from aliyunsdkcore.request import CommonRequest
+
+        req = CommonRequest(domain=self.endpoint, version=self.version,
+                            action_name=action, product=self.product)
+        req.set_method(method)
+        req.set_protocol_type("http")
+        req.set_accept_format("json")
+        for k, v in params.items():
+            req.add_query_param(k, _to_str(v))
+        for k, v in (body_params or {}).items():
+            req.add_body_params(k, _to_str(v))
+        try:
+            body = self.client.do_action_with_exception(req)
+        except ServerException as e:
+            raise ApiError(self.kind, e.get_error_code(), e.get_http_status(),
+                           e.get_error_msg(), e.get_request_id(), None, e) from None
+        data = json.loads(body)
+        assert isinstance(data, dict), body
+        return data
+
+
+def _to_str(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+# --------------------------------------------------------------------------------------
+# Hand-made signing (for what the SDKs cannot send)
+# --------------------------------------------------------------------------------------
+
+def pct(s) -> str:
+    """RFC 3986 percent-encoding as the Alibaba signers use it."""
+    return quote(str(s), safe="~")
+
+
+def utc_timestamp(delta_seconds: float = 0) -> str:
+    t = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(seconds=delta_seconds)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def v1_string_to_sign(params: Dict[str, str], method: str = "POST") -> str:
+    items = sorted((k, v) for k, v in params.items() if k != "Signature")
+    canon = "&".join(f"{pct(k)}={pct(v)}" for k, v in items)
+    return f"{method}&{pct('/')}&{pct(canon)}"
+
+
+def v1_signature(params: Dict[str, str], secret: str, method: str = "POST") -> str:
+    sts = v1_string_to_sign(params, method)
+    mac = hmac.new((secret + "&").encode(), sts.encode(), hashlib.sha1).digest()
+    return base64.b64encode(mac).decode()
+
+
+def v1_params(ak: str, action: str, version: str = RAM_VERSION, extra: Optional[dict] = None,
+              nonce: Optional[str] = None, timestamp: Optional[str] = None,
+              fmt: str = "JSON") -> Dict[str, str]:
+    p = {
+        "Action": action, "Version": version, "Format": fmt, "AccessKeyId": ak,
+        "SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0",
+        "SignatureNonce": nonce or uuid.uuid4().hex,
+        "Timestamp": timestamp or utc_timestamp(),
+    }
+    for k, v in (extra or {}).items():
+        p[k] = _to_str(v)
+    return p
+
+
+def raw_v1(endpoint: str, ak: str, secret: str, action: str, version: str = RAM_VERSION,
+           extra: Optional[dict] = None, nonce: Optional[str] = None,
+           timestamp: Optional[str] = None, fmt: str = "JSON", method: str = "POST",
+           sign: bool = True) -> requests.Response:
+    """Send a V1-signed RPC request with every parameter in the query string."""
+    p = v1_params(ak, action, version, extra, nonce, timestamp, fmt)
+    if sign:
+        p["Signature"] = v1_signature(p, secret, method)
+    query = "&".join(f"{pct(k)}={pct(v)}" for k, v in p.items())
+    return requests.request(method, f"http://{endpoint}/?{query}", timeout=30)
+
+
+def v3_authorization(method: str, pathname: str, query: Dict[str, str], headers: Dict[str, str],
+                     payload_hash: str, ak: str, secret: str) -> str:
+    canon_query = "&".join(f"{k}={pct(v)}" for k, v in sorted(query.items()))
+    lower = {k.lower(): str(v).strip() for k, v in headers.items()}
+    signed = sorted(lower)
+    canon_headers = "".join(f"{h}:{lower[h]}\n" for h in signed)
+    signed_headers = ";".join(signed)
+    creq = f"{method}\n{pathname}\n{canon_query}\n{canon_headers}\n{signed_headers}\n{payload_hash}"
+    sts = "ACS3-HMAC-SHA256\n" + hashlib.sha256(creq.encode()).hexdigest()
+    sig = hmac.new(secret.encode(), sts.encode(), hashlib.sha256).hexdigest()
+    return f"ACS3-HMAC-SHA256 Credential={ak},SignedHeaders={signed_headers},Signature={sig}"
+
+
+def raw_v3(endpoint: str, ak: str, secret: str, action: str, version: str = RAM_VERSION,
+           query: Optional[dict] = None, nonce: Optional[str] = None,
+           date: Optional[str] = None, method: str = "POST") -> requests.Response:
+    """Send a V3 (ACS3-HMAC-SHA256) signed RPC request, params in the query."""
+    q = {k: _to_str(v) for k, v in (query or {}).items()}
+    body = b""
+    payload_hash = hashlib.sha256(body).hexdigest()
+    headers = {
+        "host": endpoint, "x-acs-action": action, "x-acs-version": version,
+        "x-acs-date": date or utc_timestamp(),
+        "x-acs-signature-nonce": nonce or uuid.uuid4().hex,
+        "x-acs-content-sha256": payload_hash, "accept": "application/json",
+    }
+    headers["Authorization"] = v3_authorization(method, "/", q, headers, payload_hash, ak, secret)
+    qs = "&".join(f"{pct(k)}={pct(v)}" for k, v in sorted(q.items()))
+    url = f"http://{endpoint}/" + (f"?{qs}" if qs else "")
+    return requests.request(method, url, headers=headers, data=body, timeout=30)
+
+
+# --------------------------------------------------------------------------------------
+# Assertions
+# --------------------------------------------------------------------------------------
+
+def expect_error(fn: Callable[[], Any], code=None, status=None, code_prefix=None,
+                 message_contains=None) -> ApiError:
+    """Run fn, which must raise ApiError; check code/status/message; return it."""
+    try:
+        result = fn()
+    except ApiError as e:
+        err = e
+    else:
+        raise AssertionError(f"expected an error (code={code or code_prefix}), got success: {result!r}")
+    if code is not None:
+        codes = code if isinstance(code, (set, list, tuple)) else {code}
+        assert err.code in codes, f"expected code {code}, got {err}"
+    if code_prefix is not None:
+        assert err.code and err.code.startswith(code_prefix), f"expected code {code_prefix}*, got {err}"
+    if status is not None:
+        statuses = status if isinstance(status, (set, list, tuple)) else {status}
+        assert err.status in statuses, f"expected HTTP {status}, got {err}"
+    if message_contains is not None:
+        assert message_contains in err.message, f"expected {message_contains!r} in message of {err}"
+    assert err.request_id, f"error without RequestId: {err}"
+    return err
+
+
+def assert_date(value, what="date"):
+    assert isinstance(value, str) and DATE_RE.match(value), f"{what} not YYYY-MM-DDTHH:MM:SSZ: {value!r}"
+
+
+def assert_request_id(body: dict):
+    rid = body.get("RequestId")
+    assert isinstance(rid, str) and len(rid) >= 8, f"missing/odd RequestId in {body!r}"
+    return rid
+
+
+def wrapped_list(body: dict, outer: str, inner: str) -> list:
+    """Lists are wrapped twice: {"Roles": {"Role": [...]}}."""
+    assert outer in body, f"{outer!r} missing in {body!r}"
+    assert isinstance(body[outer], dict), f"{outer} must be an object: {body[outer]!r}"
+    assert inner in body[outer], f"{outer}.{inner} missing in {body!r}"
+    items = body[outer][inner]
+    assert isinstance(items, list), f"{outer}.{inner} must be a list: {items!r}"
+    return items
+
+
+def list_all(api: RpcApi, action: str, outer: str, inner: str, max_items: int = 100,
+             extra: Optional[dict] = None, max_pages: int = 1000) -> list:
+    """Follow Marker/IsTruncated until the end; checks the paging contract on the way."""
+    out = []
+    marker = None
+    for _ in range(max_pages):
+        params = dict(extra or {}, MaxItems=max_items)
+        if marker:
+            params["Marker"] = marker
+        body = api.call(action, params)
+        items = wrapped_list(body, outer, inner)
+        assert len(items) <= max_items, f"{action} returned {len(items)} > MaxItems={max_items}"
+        out.extend(items)
+        truncated = body.get("IsTruncated")
+        assert isinstance(truncated, bool), f"IsTruncated must be a JSON bool: {body!r}"
+        if not truncated:
+            return out
+        marker = body.get("Marker")
+        assert marker, f"IsTruncated=true without a Marker: {body!r}"
+    raise AssertionError(f"{action}: more than {max_pages} pages")
