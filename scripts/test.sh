@@ -47,7 +47,7 @@ if [[ "${SKIP_CLIPPY:-0}" != "1" || "${CI:-}" == "true" ]]; then
   ok "cargo clippy --workspace --all-targets -D warnings"
 fi
 
-export ROLESTACK_BIN="${ROLESTACK_BIN:-$ROOT/target/debug/rolestack}"
+export ROLESTACK_BIN="${ROLESTACK_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/rolestack}"
 if [[ ! -x "$ROLESTACK_BIN" ]]; then
   echo "error: server binary $ROLESTACK_BIN was not built" >&2
   exit 1
@@ -61,10 +61,17 @@ VENV="$ROOT/.venv"
 REQ="$ROOT/tests/python/requirements.txt"
 STAMP="$VENV/.requirements.sha256"
 if [[ ! -x "$VENV/bin/python" ]]; then
-  "$PY" -m venv "$VENV" || {
-    echo "error: '$PY -m venv' failed (on Debian: apt-get install python3-venv)" >&2
-    exit 1
-  }
+  if ! "$PY" -m venv "$VENV"; then
+    # Debian's python3 ships venv separately; install it when we may.
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+      apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+      rm -rf "$VENV"
+      "$PY" -m venv "$VENV"
+    else
+      echo "error: '$PY -m venv' failed (on Debian: sudo apt-get install python3-venv)" >&2
+      exit 1
+    fi
+  fi
 fi
 want="$( (sha256sum "$REQ"; "$VENV/bin/python" --version) | sha256sum | cut -d' ' -f1)"
 if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$want" ]]; then

@@ -5,6 +5,7 @@ Server binary: $ROLESTACK_BIN, else <repo>/target/debug/rolestack (build with `c
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -58,7 +59,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         lines = KEPT_LOG.read_text(errors="replace").splitlines()
         terminalreporter.write_sep("-", f"last lines of the server log (full log: {KEPT_LOG})")
         for line in lines[-40:]:
-            terminalreporter.write_line(line)
+            terminalreporter.write_line(re.sub(r"\x1b\[[0-9;]*m", "", line))
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,10 @@
 """Persistence across restarts, and the `rolestack credentials` CLI."""
 
 import json
+import os
+import subprocess
+import sys
+import textwrap
 
 import rshelpers as h
 
@@ -71,18 +75,30 @@ def test_credentials_cli_formats(server):
     assert env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] == data["AccessKeySecret"]
 
 
-def test_credentials_from_env_format_work_with_default_chain(server, monkeypatch):
-    """The env output is what the official credential chain reads."""
-    from alibabacloud_credentials.client import Client as CredClient
-    from alibabacloud_ram20150501.client import Client as RamClient
-    from alibabacloud_ram20150501 import models as m
-    from alibabacloud_tea_openapi.utils_models import Config
-
-    env = dict(line.split("=", 1) for line in server.credentials("env").split()
-               if line.startswith("ALIBABA_CLOUD_"))
-    for k, v in env.items():
-        monkeypatch.setenv(k, v.strip("'\""))
-    cred = CredClient()
-    client = RamClient(Config(credential=cred, endpoint=server.endpoint, protocol="http"))
-    resp = client.list_roles(m.ListRolesRequest(max_items=1))
-    assert resp.body.request_id
+def test_credentials_env_output_feeds_the_default_chain(server):
+    """`eval $(rolestack credentials --format env)` then the official default credential chain
+    (alibabacloud_credentials) + a V3 RAM client. Runs in a subprocess: the chain reads the
+    environment at import time."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
+    for line in server.credentials("env").splitlines():
+        line = line.strip()
+        if line.startswith("export "):
+            line = line[len("export "):]
+        if line.startswith("ALIBABA_CLOUD_") and "=" in line:
+            k, v = line.split("=", 1)
+            env[k] = v.strip("'\"")
+    # never let the chain fall through to the ECS metadata service (100.100.100.200)
+    env["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
+    env["ALIBABA_CLOUD_CREDENTIALS_FILE"] = os.devnull
+    script = textwrap.dedent(f"""
+        from alibabacloud_credentials.client import Client as CredClient
+        from alibabacloud_ram20150501.client import Client as RamClient
+        from alibabacloud_ram20150501 import models as m
+        from alibabacloud_tea_openapi.utils_models import Config
+        c = RamClient(Config(credential=CredClient(), endpoint={server.endpoint!r}, protocol="http"))
+        r = c.list_roles(m.ListRolesRequest(max_items=1))
+        print("OK", r.body.request_id)
+    """)
+    p = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("OK ") and len(p.stdout.split()) == 2, p.stdout

@@ -51,7 +51,6 @@ MALFORMED = {
     "version-2016-10-17": h.policy_doc([h.allow("oss:GetObject")], version="2016-10-17"),
     "no-version": json.dumps({"Statement": [h.allow("oss:GetObject")]}),
     "no-statement": json.dumps({"Version": "1"}),
-    "empty-statement": json.dumps({"Version": "1", "Statement": []}),
     "bad-effect": h.policy_doc([{"Effect": "Maybe", "Action": "oss:GetObject", "Resource": "*"}]),
     "no-effect": h.policy_doc([{"Action": "oss:GetObject", "Resource": "*"}]),
     "no-action": h.policy_doc([{"Effect": "Allow", "Resource": "*"}]),

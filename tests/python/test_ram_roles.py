@@ -75,13 +75,12 @@ def test_create_role_missing_parameter(ram, missing):
     "not json",
     "[]",
     json.dumps({"Version": "1"}),
-    json.dumps({"Version": "1", "Statement": []}),
     json.dumps({"Version": "2", "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow",
                                                 "Principal": {"Service": ["ecs.aliyuncs.com"]}}]}),
     json.dumps({"Version": "1", "Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow"}]}),
     json.dumps({"Version": "1", "Statement": [{"Action": "sts:AssumeRole", "Effect": "Perhaps",
                                                 "Principal": {"Service": ["ecs.aliyuncs.com"]}}]}),
-], ids=["not-json", "array", "no-statement", "empty-statement", "version-2", "no-principal", "bad-effect"])
+], ids=["not-json", "array", "no-statement", "version-2", "no-principal", "bad-effect"])
 def test_malformed_trust_policy(ram, doc):
     h.expect_error(lambda: ram.call("CreateRole", {"RoleName": h.unique_name("r"),
                                                    "AssumeRolePolicyDocument": doc}),

@@ -1,5 +1,6 @@
 //! Authorization of every call: the account root may do anything; a RAM user may do what the
-//! policies attached to it directly or through its groups allow, with RAM's rules (an explicit Deny
+//! policies attached to it directly or through its groups allow; a role session what the role's
+//! policies allow, narrowed by its session policy; with RAM's rules (an explicit Deny
 //! anywhere wins, otherwise an Allow is needed). One function, called for every request.
 
 use rolestack_policy::{Context, Policy, Request};
@@ -47,6 +48,7 @@ pub fn identity_policies(tx: &mut dyn Tx, caller: &Caller) -> Result<Vec<(String
                 holders.push(format!("group/{}", m.right));
             }
         }
+        Principal::RoleSession { role_name, .. } => holders.push(format!("role/{role_name}")),
     }
     let mut out = Vec::new();
     for holder in holders {
@@ -74,9 +76,20 @@ pub fn authorize(tx: &mut dyn Tx, caller: &Caller, action: &str, resources: &[St
     }
     let policies = identity_policies(tx, caller)?;
     let set: Vec<(&str, &Policy)> = policies.iter().map(|(l, p)| (l.as_str(), p)).collect();
+    let session_policy = match &caller.principal {
+        Principal::RoleSession { session_policy: Some(doc), .. } => {
+            Some(Policy::parse(doc).map_err(|e| crate::Error::Store(format!("sealed session policy no longer parses: {e}")))?)
+        }
+        _ => None,
+    };
     let context = request_context(caller);
     for resource in resources {
-        let decision = rolestack_policy::evaluate(&set, &Request::new(action, resource, &context));
+        let request = Request::new(action, resource, &context);
+        let mut decision = rolestack_policy::evaluate(&set, &request);
+        if let Some(session) = &session_policy {
+            // A session policy only narrows: both must allow, and a Deny in either wins.
+            decision = decision.intersect(rolestack_policy::evaluate(&[("session policy", session)], &request));
+        }
         if !decision.is_allowed() {
             return Ok(Err(Denial { action: action.to_string(), resource: resource.clone(), reason: decision.to_string() }));
         }

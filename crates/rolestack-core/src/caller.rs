@@ -10,6 +10,8 @@ pub enum Principal {
     Root,
     /// A RAM user of the account.
     User { name: String, id: String },
+    /// An STS role session: the role's policies apply, narrowed by the session policy if any.
+    RoleSession { role_name: String, role_id: String, session_name: String, session_policy: Option<String> },
 }
 
 /// Facts about the request itself, for condition keys.
@@ -35,6 +37,9 @@ impl Caller {
         match &self.principal {
             Principal::Root => format!("acs:ram::{}:root", self.account_id),
             Principal::User { name, .. } => format!("acs:ram::{}:user/{}", self.account_id, name),
+            Principal::RoleSession { role_name, session_name, .. } => {
+                format!("acs:ram::{}:assumed-role/{}/{}", self.account_id, role_name, session_name)
+            }
         }
     }
 }

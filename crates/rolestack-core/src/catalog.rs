@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::params::Params;
 use crate::ram::policies::{self, Holder};
 use crate::ram::{account, groups, roles, users, Ctx};
-use crate::Result;
+use crate::{sts, Result};
 
 pub type Handler = fn(&mut Ctx, &Params) -> Result<Value>;
 
@@ -53,7 +53,8 @@ pub struct ApiAction {
     /// The RAM action a RAM identity must be allowed (`ram:CreateRole`).
     pub ram_action: &'static str,
     /// Resource templates, relative to `acs:<service>:*:<account>:`. `{Param}` is the parameter's
-    /// value (missing → `Missing<Param>`); `{Param?}` falls back to the caller's own user name.
+    /// value (missing → `Missing<Param>`); `{Param?}` falls back to the caller's own user name;
+    /// `@Param` means the parameter is the whole ARN. No template: any authenticated caller may call.
     pub resources: &'static [&'static str],
     pub handler: Handler,
 }
@@ -125,6 +126,9 @@ pub static ACTIONS: &[ApiAction] = &[
     // Account
     ram!("GetAccountAlias", ["*"], account::get_account_alias),
     ram!("SetAccountAlias", ["*"], account::set_account_alias),
+    // STS
+    ApiAction { product: Product::Sts, name: "AssumeRole", ram_action: "sts:AssumeRole", resources: &["@RoleArn"], handler: sts::assume_role },
+    ApiAction { product: Product::Sts, name: "GetCallerIdentity", ram_action: "sts:GetCallerIdentity", resources: &[], handler: sts::get_caller_identity },
 ];
 
 /// Finds an action of a product by its exact name.

@@ -9,7 +9,7 @@
 //! - [`seal`]: authenticated encryption with the server key, so a copy of the database alone reveals no secret.
 //! - [`caller`], [`authz`]: who is calling and whether their policies allow an action on a resource.
 //! - [`catalog`]: one table from API action to RAM action, resource ARNs and handler.
-//! - [`ram`]: the RAM API 2015-05-01 handlers.
+//! - [`ram`]: the RAM API 2015-05-01 handlers; [`sts`]: STS 2015-04-01 and sealed security tokens.
 //! - [`error`]: the typed errors every handler returns; front-ends map them once to the wire.
 
 pub mod authz;
@@ -27,5 +27,6 @@ pub mod ram;
 pub mod seal;
 pub mod service;
 pub mod store;
+pub mod sts;
 
 pub use error::{Error, Result};

@@ -84,6 +84,9 @@ pub struct Role {
     pub max_session_duration: u32,
     pub created: String,
     pub updated: String,
+    /// Sessions (STS tokens) issued before this instant (unix seconds) are no longer valid.
+    #[serde(default)]
+    pub sessions_revoked_before: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

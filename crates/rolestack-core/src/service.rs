@@ -15,6 +15,7 @@ use crate::ram::users::SECRET_PURPOSE;
 use crate::ram::Ctx;
 use crate::seal::ServerKey;
 use crate::store::{Store, GLOBAL};
+use crate::sts::{check_session, SealedToken};
 use crate::{Error, Result};
 
 /// rolestack's state and services, shared by every front-end.
@@ -25,9 +26,9 @@ pub struct Rolestack {
     pub clock: Clock,
 }
 
-/// An AccessKey that exists and is active, with its secret (for signature checks) and identity.
+/// A credential that exists and is valid, with its secret (for signature checks) and identity.
 pub struct Authenticated {
-    pub key: AccessKey,
+    pub account_id: String,
     pub secret: String,
     pub principal: Principal,
 }
@@ -60,7 +61,25 @@ impl Rolestack {
                 Principal::User { name: user.name, id: user.id }
             }
         };
-        Ok(Authenticated { key, secret, principal })
+        Ok(Authenticated { account_id: key.account_id, secret, principal })
+    }
+
+    /// Checks STS credentials: the sealed token must open, match the AccessKeyId, be unexpired and
+    /// belong to a live, unrevoked role session.
+    pub fn authenticate_session(&self, access_key_id: &str, security_token: &str) -> Result<Authenticated> {
+        let token = SealedToken::open(&self.key, security_token)?;
+        let mut tx = self.store.begin()?;
+        check_session(&mut *tx, &token, access_key_id, self.clock.now())?;
+        Ok(Authenticated {
+            account_id: token.account_id,
+            secret: token.access_key_secret,
+            principal: Principal::RoleSession {
+                role_name: token.role_name,
+                role_id: token.role_id,
+                session_name: token.session_name,
+                session_policy: token.session_policy,
+            },
+        })
     }
 
     /// Spends a request nonce (kept for `window_seconds`): `SignatureNonceUsed` if seen before.
@@ -102,6 +121,10 @@ pub fn resources(action: &ApiAction, caller: &Caller, params: &Params) -> Result
         .resources
         .iter()
         .map(|template| {
+            // `@Param`: the parameter is itself the resource's ARN (STS AssumeRole's RoleArn).
+            if let Some(param) = template.strip_prefix('@') {
+                return Ok(params.required(param)?.to_string());
+            }
             let mut out = format!("acs:{service}:*:{}:", caller.account_id);
             let mut rest = *template;
             while let Some(start) = rest.find('{') {
@@ -113,7 +136,7 @@ pub fn resources(action: &ApiAction, caller: &Caller, params: &Params) -> Result
                         Some(v) => v.to_string(),
                         None => match &caller.principal {
                             Principal::User { name, .. } => name.clone(),
-                            Principal::Root => "*".to_string(),
+                            Principal::Root | Principal::RoleSession { .. } => "*".to_string(),
                         },
                     },
                     None => params.required(name)?.to_string(),

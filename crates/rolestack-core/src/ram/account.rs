@@ -18,7 +18,8 @@ pub fn get_account_alias(ctx: &mut Ctx, _p: &Params) -> Result<Value> {
     Ok(json!({ "AccountAlias": a.alias.unwrap_or_else(|| a.id.clone()) }))
 }
 
-/// Aliases: 3 to 63 characters, lower-case letters, digits and `-`, not starting or ending with `-`.
+/// Aliases: 3 to 63 characters, lower-case letters, digits and `-`, not starting or ending with
+/// `-`, without `--`.
 pub fn set_account_alias(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let alias = p.required("AccountAlias")?;
     if !(3..=63).contains(&alias.len()) {
@@ -29,11 +30,12 @@ pub fn set_account_alias(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     }
     let valid = alias.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !alias.starts_with('-')
-        && !alias.ends_with('-');
+        && !alias.ends_with('-')
+        && !alias.contains("--");
     if !valid {
         return Err(Error::invalid(
             "InvalidParameter.AccountAlias.Format",
-            "The format of parameter - \"AccountAlias\" is incorrect: use lower-case letters, digits and hyphens, not starting or ending with a hyphen.",
+            "The format of parameter - \"AccountAlias\" is incorrect: use lower-case letters, digits and hyphens, not starting or ending with a hyphen, and no two hyphens in a row.",
         ));
     }
     let mut a = load(ctx)?;

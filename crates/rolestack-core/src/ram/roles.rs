@@ -64,6 +64,7 @@ pub fn create_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         max_session_duration: max_session(p, "MaxSessionDuration")?.unwrap_or(MAX_SESSION_MIN as u32),
         created: now.clone(),
         updated: now,
+        sessions_revoked_before: None,
     };
     let account = ctx.account().to_string();
     if !ctx.tx.insert_rec(&account, name, &role)? {

@@ -167,10 +167,12 @@ fn key_owner(ctx: &mut Ctx, p: &Params) -> Result<KeyOwner> {
             let account = ctx.account().to_string();
             Ok(KeyOwner::User(load(ctx.tx, &account, user_name(p, "UserName")?)?.name))
         }
-        None => Ok(match &ctx.caller.principal {
-            Principal::Root => KeyOwner::Root,
-            Principal::User { name, .. } => KeyOwner::User(name.clone()),
-        }),
+        None => match &ctx.caller.principal {
+            Principal::Root => Ok(KeyOwner::Root),
+            Principal::User { name, .. } => Ok(KeyOwner::User(name.clone())),
+            // A role session owns no AccessKeys; it must name the user.
+            Principal::RoleSession { .. } => Err(Error::MissingParameter("UserName".into())),
+        },
     }
 }
 

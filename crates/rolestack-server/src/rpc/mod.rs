@@ -128,13 +128,14 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde
     check_timestamp(rs, timestamp.ok_or_else(|| Error::MissingParameter("Timestamp".into()))?)?;
     let nonce = nonce.filter(|n| !n.is_empty()).ok_or_else(|| Error::MissingParameter("SignatureNonce".into()))?;
 
-    if access_key_id.starts_with("STS.") {
-        return Err(match req.param_or_header("SecurityToken", "x-acs-security-token") {
-            None => Error::service(400, "MissingSecurityToken", "SecurityToken is mandatory for this action."),
-            Some(_) => Error::service(400, "InvalidSecurityToken.Malformed", "Specified SecurityToken is malformed."),
-        });
-    }
-    let who = rs.authenticate(&access_key_id)?;
+    let who = if access_key_id.starts_with("STS.") {
+        let token = req
+            .param_or_header("SecurityToken", "x-acs-security-token")
+            .ok_or_else(|| Error::service(400, "MissingSecurityToken", "SecurityToken is mandatory for this action."))?;
+        rs.authenticate_session(&access_key_id, token)?
+    } else {
+        rs.authenticate(&access_key_id)?
+    };
     match &v3 {
         Some(auth) => {
             let request = acs3::Request {
@@ -152,7 +153,7 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde
     rs.use_nonce(&access_key_id, nonce, TIMESTAMP_WINDOW_SECONDS)?;
 
     let caller = Caller {
-        account_id: who.key.account_id.clone(),
+        account_id: who.account_id,
         principal: who.principal,
         access_key_id,
         facts: RequestFacts {

@@ -1,0 +1,239 @@
+//! STS (version 2015-04-01): AssumeRole and GetCallerIdentity, and the sealed security tokens behind
+//! every temporary credential. A token is the session itself — account, role, session name, the
+//! temporary AccessKey pair, expiry and session policy — sealed with the server key, so any node
+//! holding the key can verify a request without a lookup. Only revocation needs the store: a role
+//! records the instant before which its sessions no longer count (`Role::sessions_revoked_before`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use time::{Duration, OffsetDateTime};
+
+use crate::authz::request_context;
+use crate::caller::{Caller, Principal};
+use crate::clock::format_date;
+use crate::documents::validate_permission_policy;
+use crate::ids;
+use crate::model::Role;
+use crate::params::Params;
+use crate::ram::roles;
+use crate::ram::Ctx;
+use crate::seal::ServerKey;
+use crate::{Error, Result};
+
+/// The purpose sealed tokens are bound to.
+const TOKEN_PURPOSE: &str = "sts-security-token";
+/// Real STS tokens start with this; clients treat the rest as opaque.
+const TOKEN_PREFIX: &str = "CAIS";
+pub const MIN_DURATION: i64 = 900;
+pub const DEFAULT_DURATION: i64 = 3600;
+
+/// Everything a role session is, sealed inside its SecurityToken.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SealedToken {
+    pub account_id: String,
+    pub role_name: String,
+    pub role_id: String,
+    pub session_name: String,
+    pub access_key_id: String,
+    pub access_key_secret: String,
+    /// Unix seconds.
+    pub issued: i64,
+    pub expires: i64,
+    /// The session policy (AssumeRole `Policy`, AttachInstanceRamRole `Policy`), if any.
+    pub session_policy: Option<String>,
+}
+
+/// Temporary credentials as the APIs and the metadata service return them.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub access_key_secret: String,
+    pub security_token: String,
+    pub expiration: OffsetDateTime,
+}
+
+impl SealedToken {
+    pub fn seal(&self, key: &ServerKey) -> String {
+        let payload = serde_json::to_vec(self).expect("a token always serializes");
+        format!("{TOKEN_PREFIX}{}", key.seal(TOKEN_PURPOSE, &payload))
+    }
+
+    /// Opens a SecurityToken: `InvalidSecurityToken.Malformed` if it was not sealed by this server.
+    pub fn open(key: &ServerKey, token: &str) -> Result<SealedToken> {
+        let malformed = || Error::service(400, "InvalidSecurityToken.Malformed", "Specified SecurityToken is malformed.");
+        let body = token.strip_prefix(TOKEN_PREFIX).ok_or_else(malformed)?;
+        let payload = key.open(TOKEN_PURPOSE, body).map_err(|_| malformed())?;
+        serde_json::from_slice(&payload).map_err(|_| malformed())
+    }
+
+    pub fn credentials(&self, key: &ServerKey) -> Credentials {
+        Credentials {
+            access_key_id: self.access_key_id.clone(),
+            access_key_secret: self.access_key_secret.clone(),
+            security_token: self.seal(key),
+            expiration: OffsetDateTime::from_unix_timestamp(self.expires).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        }
+    }
+}
+
+/// Mints a session for `role` lasting `duration`, starting `now`.
+pub fn mint(account_id: &str, role: &Role, session_name: &str, session_policy: Option<String>, now: OffsetDateTime, duration: Duration) -> SealedToken {
+    SealedToken {
+        account_id: account_id.into(),
+        role_name: role.name.clone(),
+        role_id: role.id.clone(),
+        session_name: session_name.into(),
+        access_key_id: format!("STS.{}", ids::alnum(24)),
+        access_key_secret: ids::alnum(44),
+        issued: now.unix_timestamp(),
+        expires: (now + duration).unix_timestamp(),
+        session_policy,
+    }
+}
+
+/// Checks a presented token against the request's AccessKeyId, the clock and the role's revocation
+/// mark; returns the live role.
+pub fn check_session(tx: &mut dyn crate::store::Tx, token: &SealedToken, access_key_id: &str, now: OffsetDateTime) -> Result<Role> {
+    if token.access_key_id != access_key_id {
+        return Err(Error::service(400, "InvalidSecurityToken.MismatchWithAccessKey", "Specified SecurityToken mismatch with the AccessKey."));
+    }
+    if now.unix_timestamp() >= token.expires {
+        return Err(Error::service(400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired."));
+    }
+    let role = tx.get_rec::<Role>(&token.account_id, &token.role_name)?;
+    match role {
+        Some(r) if r.id == token.role_id && !revoked(&r, token.issued) => Ok(r),
+        _ => Err(Error::service(400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired: its role was deleted or its sessions were revoked.")),
+    }
+}
+
+fn revoked(role: &Role, issued: i64) -> bool {
+    role.sessions_revoked_before.is_some_and(|t| issued < t)
+}
+
+fn session_name(p: &Params) -> Result<&str> {
+    let name = p.required("RoleSessionName")?;
+    let ok = (2..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '@' | '_' | '-'));
+    if !ok {
+        return Err(Error::invalid(
+            "InvalidParameter.RoleSessionName",
+            format!("The parameter RoleSessionName is wrongly formed: \"{name}\" must be 2 to 64 characters of letters, digits, '.', '@', '_' and '-'."),
+        ));
+    }
+    Ok(name)
+}
+
+/// Splits `acs:ram::<account>:role/<name>` into account and role name.
+pub fn parse_role_arn(arn: &str) -> Result<(&str, &str)> {
+    let bad = || Error::invalid("InvalidParameter.RoleArn", format!("The parameter RoleArn is wrongly formed: \"{arn}\"; expected acs:ram::<account-id>:role/<role-name>."));
+    let rest = arn.strip_prefix("acs:ram:").ok_or_else(bad)?;
+    let (_region, rest) = rest.split_once(':').ok_or_else(bad)?;
+    let (account, resource) = rest.split_once(':').ok_or_else(bad)?;
+    let name = resource.strip_prefix("role/").ok_or_else(bad)?;
+    if account.is_empty() || name.is_empty() {
+        return Err(bad());
+    }
+    Ok((account, name))
+}
+
+pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let (account, role_name) = parse_role_arn(p.required("RoleArn")?)?;
+    let session = session_name(p)?;
+    let policy = match p.optional("Policy") {
+        Some(doc) if doc.chars().count() > 2048 => {
+            return Err(Error::invalid("InvalidParameter.PolicyGrammar", "The parameter Policy has not passed grammar check: it is longer than 2048 characters."))
+        }
+        Some(doc) => {
+            validate_permission_policy("Policy", doc).map_err(|e| Error::invalid("InvalidParameter.PolicyGrammar", format!("The parameter Policy has not passed grammar check: {}", e.public_message())))?;
+            Some(doc.to_string())
+        }
+        None => None,
+    };
+    if account != ctx.account() {
+        return Err(Error::not_exist("Role", format!("The specified Role not exists: {account} is not this server's account.")));
+    }
+    let role = roles::load(ctx, role_name).map_err(|_| Error::not_exist("Role", format!("The specified Role not exists: {role_name}.")))?;
+    let duration = p.int("DurationSeconds", i64::MIN, i64::MAX)?.unwrap_or(DEFAULT_DURATION);
+    if duration < MIN_DURATION || duration > i64::from(role.max_session_duration) {
+        return Err(Error::invalid(
+            "InvalidParameter.DurationSeconds",
+            format!("The Min/Max value of DurationSeconds is 15min/{}s (the role's MaxSessionDuration); got {duration}.", role.max_session_duration),
+        ));
+    }
+    // The caller's own policies were checked by the gateway (sts:AssumeRole on this role); the role
+    // must also trust the caller.
+    let trust = rolestack_policy::TrustPolicy::parse(&role.trust_policy).map_err(|e| Error::Store(format!("stored trust policy: {e}")))?;
+    let principal = rolestack_policy::Principal::ram(ctx.account(), ctx.caller.arn());
+    if !trust.allows(&principal, &request_context(ctx.caller)) {
+        return Err(Error::NoPermission {
+            action: "sts:AssumeRole".into(),
+            resource: crate::ram::role_arn(ctx.account(), &role.name),
+            reason: "No permission perform sts:AssumeRole on this Role. Maybe you are not a trusted entity of the role's trust policy.".into(),
+        });
+    }
+    let now = ctx.clock.now();
+    let token = mint(ctx.account(), &role, session, policy, now, Duration::seconds(duration));
+    let creds = token.credentials(ctx.key);
+    Ok(json!({
+        "AssumedRoleUser": {
+            "Arn": format!("acs:ram::{}:role/{}/{}", ctx.account(), role.name.to_ascii_lowercase(), session),
+            "AssumedRoleId": format!("{}:{}", role.id, session),
+        },
+        "Credentials": render_credentials(&creds),
+    }))
+}
+
+pub fn render_credentials(c: &Credentials) -> Value {
+    json!({
+        "AccessKeyId": c.access_key_id,
+        "AccessKeySecret": c.access_key_secret,
+        "SecurityToken": c.security_token,
+        "Expiration": format_date(c.expiration),
+    })
+}
+
+pub fn get_caller_identity(ctx: &mut Ctx, _p: &Params) -> Result<Value> {
+    let c: &Caller = ctx.caller;
+    Ok(match &c.principal {
+        Principal::Root => json!({
+            "IdentityType": "Account", "AccountId": c.account_id, "UserId": c.account_id,
+            "PrincipalId": c.account_id, "Arn": c.arn(),
+        }),
+        Principal::User { id, .. } => json!({
+            "IdentityType": "RAMUser", "AccountId": c.account_id, "UserId": id, "PrincipalId": id, "Arn": c.arn(),
+        }),
+        Principal::RoleSession { role_id, session_name, .. } => json!({
+            "IdentityType": "AssumedRoleUser", "AccountId": c.account_id, "RoleId": role_id,
+            "PrincipalId": format!("{role_id}:{session_name}"), "Arn": c.arn(),
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_reject_tampering() {
+        let key = ServerKey::from_bytes(&ServerKey::generate());
+        let role = Role {
+            id: "1".into(), name: "r".into(), description: String::new(), trust_policy: String::new(),
+            max_session_duration: 3600, created: String::new(), updated: String::new(), sessions_revoked_before: None,
+        };
+        let t = mint("123", &role, "s", None, OffsetDateTime::now_utc(), Duration::hours(1));
+        let sealed = t.seal(&key);
+        assert!(sealed.starts_with("CAIS"));
+        assert_eq!(SealedToken::open(&key, &sealed).unwrap(), t);
+        let mut forged = sealed.clone();
+        forged.push('A');
+        assert!(SealedToken::open(&key, &forged).is_err());
+        assert!(SealedToken::open(&ServerKey::from_bytes(&ServerKey::generate()), &sealed).is_err());
+    }
+
+    #[test]
+    fn role_arns() {
+        assert_eq!(parse_role_arn("acs:ram::123:role/EcsRole").unwrap(), ("123", "EcsRole"));
+        assert!(parse_role_arn("acs:ram::123:user/x").is_err());
+        assert!(parse_role_arn("arn:aws:iam::123:role/x").is_err());
+    }
+}

@@ -1,0 +1,158 @@
+"""STS 2015-04-01: AssumeRole (trust policy + caller's sts:AssumeRole, duration, session name,
+session policy), GetCallerIdentity for root / RAM user / role session, and requests signed with
+STS credentials being authorized as the role session (role policies ∩ session policy)."""
+
+import json
+
+import pytest
+
+import rshelpers as h
+
+STS = "2015-04-01"
+
+
+def sts_api(api_for, ak, sk, kind="v3", token=None):
+    return api_for(ak, sk, kind, version=STS, token=token, product="Sts")
+
+
+@pytest.fixture
+def trusted_role(root_api, account_id):
+    """A role that trusts the whole account, with AliyunRAMReadOnlyAccess attached."""
+    name = h.unique_name("sts-role")
+    root_api.call("CreateRole", {"RoleName": name, "AssumeRolePolicyDocument": h.account_trust_policy(account_id),
+                                 "MaxSessionDuration": 7200})
+    root_api.call("AttachPolicyToRole", {"PolicyType": "System", "PolicyName": "AliyunRAMReadOnlyAccess", "RoleName": name})
+    yield name
+    try:
+        root_api.call("DetachPolicyFromRole", {"PolicyType": "System", "PolicyName": "AliyunRAMReadOnlyAccess", "RoleName": name})
+        root_api.call("DeleteRole", {"RoleName": name})
+    except h.ApiError:
+        pass
+
+
+def assume(api, account_id, role, session="s1", **extra):
+    params = {"RoleArn": f"acs:ram::{account_id}:role/{role}", "RoleSessionName": session}
+    params.update(extra)
+    return api.call("AssumeRole", params)
+
+
+def test_assume_role_with_typed_sts_sdk(server, root, ram_user, account_id, trusted_role):
+    """The official alibabacloud_sts20150401 client, V3 signing, as a RAM user allowed sts:AssumeRole."""
+    from alibabacloud_sts20150401.client import Client
+    from alibabacloud_sts20150401 import models as sts
+    _, ak, sk = ram_user(policies=["AliyunSTSAssumeRoleAccess"])
+    client = Client(h.tea_config(server.endpoint, ak, sk, "v3"))
+    resp = client.assume_role(sts.AssumeRoleRequest(
+        role_arn=f"acs:ram::{account_id}:role/{trusted_role}", role_session_name="alice", duration_seconds=1800))
+    creds = resp.body.credentials
+    assert creds.access_key_id.startswith("STS.")
+    assert creds.security_token and creds.access_key_secret
+    h.assert_date(creds.expiration, "Expiration")
+    assert resp.body.assumed_role_user.arn == f"acs:ram::{account_id}:role/{trusted_role.lower()}/alice"
+    assert resp.body.assumed_role_user.assumed_role_id.endswith(":alice")
+    # the session calls STS itself with the typed client and its token
+    session = Client(h.tea_config(server.endpoint, creds.access_key_id, creds.access_key_secret, "v3", creds.security_token))
+    who = session.get_caller_identity().body
+    assert who.identity_type == "AssumedRoleUser"
+    assert who.arn == f"acs:ram::{account_id}:assumed-role/{trusted_role}/alice"
+    assert who.principal_id.endswith(":alice") and who.role_id
+
+
+def test_session_is_authorized_as_the_role(kind, api_for, root, account_id, trusted_role):
+    root_sts = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"], kind)
+    creds = assume(root_sts, account_id, trusted_role)["Credentials"]
+    session = api_for(creds["AccessKeyId"], creds["AccessKeySecret"], kind, token=creds["SecurityToken"])
+    h.wrapped_list(session.call("ListRoles", {"MaxItems": 5}), "Roles", "Role")
+    err = h.expect_error(lambda: session.call("CreateUser", {"UserName": h.unique_name("no")}), code="NoPermission", status=403)
+    assert "ram:CreateUser" in err.message
+    who = sts_api(api_for, creds["AccessKeyId"], creds["AccessKeySecret"], kind, creds["SecurityToken"]).call("GetCallerIdentity")
+    assert who["IdentityType"] == "AssumedRoleUser" and who["AccountId"] == account_id
+
+
+def test_session_policy_narrows(api_for, root, account_id, trusted_role):
+    root_sts = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"])
+    only_get_role = h.policy_doc([h.allow("ram:GetRole")])
+    creds = assume(root_sts, account_id, trusted_role, Policy=only_get_role)["Credentials"]
+    session = api_for(creds["AccessKeyId"], creds["AccessKeySecret"], "v3", token=creds["SecurityToken"])
+    assert session.call("GetRole", {"RoleName": trusted_role})["Role"]["RoleName"] == trusted_role
+    h.expect_error(lambda: session.call("ListRoles"), code="NoPermission", status=403)
+
+
+def test_session_policy_cannot_widen(api_for, root, account_id, trusted_role):
+    root_sts = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"])
+    creds = assume(root_sts, account_id, trusted_role, Policy=h.policy_doc([h.allow("*")]))["Credentials"]
+    session = api_for(creds["AccessKeyId"], creds["AccessKeySecret"], "v3", token=creds["SecurityToken"])
+    h.expect_error(lambda: session.call("CreateGroup", {"GroupName": h.unique_name("g")}), code="NoPermission")
+
+
+def test_user_needs_sts_assume_role_permission(kind, ram_user, api_for, account_id, trusted_role):
+    _, ak, sk = ram_user()
+    err = h.expect_error(lambda: assume(sts_api(api_for, ak, sk, kind), account_id, trusted_role), code="NoPermission", status=403)
+    assert "sts:AssumeRole" in err.message
+
+
+def test_trust_policy_is_enforced(root_api, api_for, root, account_id):
+    """A role that trusts only ECS cannot be assumed by the account's identities."""
+    name = h.unique_name("ecs-only")
+    root_api.call("CreateRole", {"RoleName": name, "AssumeRolePolicyDocument": h.ecs_trust_policy()})
+    try:
+        root_sts = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"])
+        err = h.expect_error(lambda: assume(root_sts, account_id, name), code="NoPermission", status=403)
+        assert "trusted entity" in err.message
+    finally:
+        root_api.call("DeleteRole", {"RoleName": name})
+
+
+@pytest.mark.parametrize("params,code", [
+    ({"DurationSeconds": 899}, "InvalidParameter.DurationSeconds"),
+    ({"DurationSeconds": 7201}, "InvalidParameter.DurationSeconds"),
+    ({"RoleSessionName": "a"}, "InvalidParameter.RoleSessionName"),
+    ({"RoleSessionName": "has space"}, "InvalidParameter.RoleSessionName"),
+    ({"Policy": '{"Version":"1","Statement":[{"Effect":"Allow","Action":"ram:*"}]}'}, "InvalidParameter.PolicyGrammar"),
+    ({"Policy": "not json"}, "InvalidParameter.PolicyGrammar"),
+])
+def test_assume_role_parameter_errors(api_for, root, account_id, trusted_role, params, code):
+    root_sts = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"])
+    h.expect_error(lambda: assume(root_sts, account_id, trusted_role, **params), code=code, status=400)
+
+
+def test_assume_role_bad_arn_and_missing_role(api_for, root, account_id):
+    root_sts = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"])
+    h.expect_error(lambda: root_sts.call("AssumeRole", {"RoleArn": "acs:ram::x:user/u", "RoleSessionName": "ss"}),
+                   code="InvalidParameter.RoleArn", status=400)
+    h.expect_error(lambda: assume(root_sts, account_id, "no-such-role-here"), code="EntityNotExist.Role", status=404)
+
+
+def test_caller_identity_root_and_user(kind, api_for, root, account_id, ram_user):
+    who = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"], kind).call("GetCallerIdentity")
+    assert who["IdentityType"] == "Account" and who["Arn"] == f"acs:ram::{account_id}:root"
+    user, ak, sk = ram_user()
+    who = sts_api(api_for, ak, sk, kind).call("GetCallerIdentity")
+    assert who["IdentityType"] == "RAMUser" and who["Arn"] == f"acs:ram::{account_id}:user/{user}"
+    assert who["UserId"] == who["PrincipalId"]
+
+
+def test_bad_tokens(api_for, root, account_id, trusted_role):
+    root_sts = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"])
+    a = assume(root_sts, account_id, trusted_role, session="one")["Credentials"]
+    b = assume(root_sts, account_id, trusted_role, session="two")["Credentials"]
+    tampered = a["SecurityToken"][:-4] + ("AAAA" if not a["SecurityToken"].endswith("AAAA") else "BBBB")
+    h.expect_error(lambda: api_for(a["AccessKeyId"], a["AccessKeySecret"], "v3", token=tampered).call("ListRoles"),
+                   code="InvalidSecurityToken.Malformed")
+    h.expect_error(lambda: api_for(a["AccessKeyId"], a["AccessKeySecret"], "v3", token=b["SecurityToken"]).call("ListRoles"),
+                   code="InvalidSecurityToken.MismatchWithAccessKey")
+    h.expect_error(lambda: api_for(a["AccessKeyId"], a["AccessKeySecret"], "v2sig").call("ListRoles"),
+                   code="MissingSecurityToken")
+    # the right token with a wrong secret is a signature error, not a token error
+    h.expect_error(lambda: api_for(a["AccessKeyId"], "wrong-secret", "v3", token=a["SecurityToken"]).call("ListRoles"),
+                   code="SignatureDoesNotMatch")
+
+
+def test_deleting_the_role_ends_its_sessions(root_api, api_for, root, account_id):
+    name = h.unique_name("short-lived")
+    root_api.call("CreateRole", {"RoleName": name, "AssumeRolePolicyDocument": h.account_trust_policy(account_id)})
+    creds = assume(sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"]), account_id, name)["Credentials"]
+    session = sts_api(api_for, creds["AccessKeyId"], creds["AccessKeySecret"], "v3", creds["SecurityToken"])
+    assert session.call("GetCallerIdentity")["IdentityType"] == "AssumedRoleUser"
+    root_api.call("DeleteRole", {"RoleName": name})
+    h.expect_error(lambda: session.call("GetCallerIdentity"), code="InvalidSecurityToken.Expired")
