@@ -181,3 +181,94 @@ impl Record for PolicyVersion {
         &self.version_id
     }
 }
+
+/// An ECS VPC (records are per account; ids are unique).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Vpc {
+    pub id: String,
+    pub region_id: String,
+    pub name: String,
+    pub description: String,
+    pub cidr_block: String,
+    pub vrouter_id: String,
+    pub route_table_id: String,
+    pub created: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VSwitch {
+    pub id: String,
+    pub vpc_id: String,
+    pub region_id: String,
+    pub zone_id: String,
+    pub name: String,
+    pub description: String,
+    pub cidr_block: String,
+    pub created: String,
+}
+
+/// An ECS instance. `network_type` is `vpc` or `classic`; only VPC instances can hold a RAM role.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Instance {
+    pub id: String,
+    pub name: String,
+    pub host_name: String,
+    pub region_id: String,
+    pub zone_id: String,
+    pub image_id: String,
+    pub instance_type: String,
+    pub network_type: String,
+    pub vpc_id: Option<String>,
+    pub vswitch_id: Option<String>,
+    pub private_ip: String,
+    pub mac: String,
+    pub serial_number: String,
+    /// `Pending`, `Starting`, `Running`, `Stopping`, `Stopped`.
+    pub status: String,
+    /// The attached instance RAM role, by name (one at most).
+    pub ram_role_name: Option<String>,
+    /// The extra policy given to AttachInstanceRamRole, narrowing the role's sessions on this instance.
+    pub ram_role_policy: Option<String>,
+    /// When the role was attached (unix seconds): the metadata credentials rotate from here.
+    pub ram_role_attached_at: Option<i64>,
+    /// Metadata options: `HttpEndpoint` `enabled`/`disabled`, `HttpTokens` `optional`/`required`.
+    pub http_endpoint: String,
+    pub http_tokens: String,
+    pub created: String,
+}
+
+/// The credentials the metadata service currently serves an instance (rotated in place).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InstanceSession {
+    pub instance_id: String,
+    pub role_name: String,
+    /// The sealed SecurityToken; the AccessKey pair and expiry are inside.
+    pub token: String,
+    pub issued: i64,
+    pub expires: i64,
+}
+
+impl Record for Vpc {
+    const KIND: Kind = Kind::Vpc;
+    fn name(&self) -> &str {
+        &self.id
+    }
+}
+impl Record for VSwitch {
+    const KIND: Kind = Kind::VSwitch;
+    fn name(&self) -> &str {
+        &self.id
+    }
+}
+impl Record for Instance {
+    const KIND: Kind = Kind::Instance;
+    fn name(&self) -> &str {
+        &self.id
+    }
+}
+impl Record for InstanceSession {
+    const KIND: Kind = Kind::InstanceSession;
+    fn name(&self) -> &str {
+        &self.instance_id
+    }
+}

@@ -19,6 +19,11 @@ pub enum Kind {
     Role,
     Policy,
     PolicyVersion,
+    Vpc,
+    VSwitch,
+    Instance,
+    /// The current metadata-service credentials of an instance (its role session), by instance id.
+    InstanceSession,
 }
 
 impl Kind {
@@ -31,6 +36,10 @@ impl Kind {
             Kind::Role => "role",
             Kind::Policy => "policy",
             Kind::PolicyVersion => "policy_version",
+            Kind::Vpc => "vpc",
+            Kind::VSwitch => "vswitch",
+            Kind::Instance => "instance",
+            Kind::InstanceSession => "instance_session",
         }
     }
 }

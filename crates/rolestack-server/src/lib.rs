@@ -7,16 +7,23 @@ pub mod rpc;
 
 use std::net::SocketAddr;
 
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use rolestack_core::service::Rolestack;
 
-/// Builds the HTTP application.
+/// Builds the HTTP application: `/health`, then every other request goes through [`front_door`].
 pub fn app(state: Rolestack) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
-        .fallback(rpc::gateway)
+        .fallback(front_door)
         .with_state(state)
+}
+
+/// One listener serves every product: RPC calls (they name an `Action`) go to the RPC gateway.
+async fn front_door(State(rs): State<Rolestack>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
+    rpc::gateway(rs, peer, req).await
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.

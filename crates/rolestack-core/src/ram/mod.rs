@@ -33,6 +33,12 @@ impl Ctx<'_> {
     pub fn now(&self) -> String {
         format_date(self.clock.now())
     }
+
+    /// Authorizes one more action inside a handler (e.g. `ram:PassRole` on the role ECS is given),
+    /// with the same rules as the gateway's check. The account root is always allowed.
+    pub fn authorize(&mut self, action: &str, resource: &str) -> Result<std::result::Result<(), crate::authz::Denial>> {
+        crate::authz::authorize(self.tx, self.caller, action, &[resource.to_string()])
+    }
 }
 
 /// Character classes RAM allows in names.

@@ -10,8 +10,8 @@ pub mod render;
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, Method, Uri};
+use axum::extract::Request;
+use axum::http::Method;
 use axum::response::Response;
 use rolestack_core::caller::{Caller, RequestFacts};
 use rolestack_core::catalog::{self, ApiAction, Product};
@@ -52,16 +52,30 @@ impl RpcRequest {
     }
 }
 
-/// The axum handler for every RPC path.
-pub async fn gateway(
-    State(rs): State<Rolestack>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+/// Largest RPC request body accepted (RPC parameters travel in the query; bodies are small forms).
+const MAX_BODY: usize = 1 << 20;
+
+/// Whether a request is an RPC call (rather than OSS): it names an `Action` in its query or an
+/// `x-acs-action` header. Every RPC client generation does one of the two.
+pub fn is_rpc(req: &Request) -> bool {
+    req.headers().contains_key("x-acs-action")
+        || req
+            .uri()
+            .query()
+            .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "Action"))
+}
+
+/// Serves one RPC request.
+pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let request_id = ids::request_id();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return render::error(Format::Json, 400, "InvalidParameter", "The request body is too large or was cut short.", Product::Ram.host(), &request_id)
+        }
+    };
     let query = encoding::decode_form(uri.query().unwrap_or(""));
     let mut params = query.clone();
     let is_form = headers
