@@ -52,8 +52,9 @@ pub struct ApiAction {
     pub name: &'static str,
     /// The RAM action a RAM identity must be allowed (`ram:CreateRole`).
     pub ram_action: &'static str,
-    /// Resource templates, relative to `acs:<service>:*:<account>:`. `{Param}` is the parameter's
-    /// value (missing → `Missing<Param>`); `{Param?}` falls back to the caller's own user name;
+    /// Resource templates, relative to `acs:<service>:<region>:<account>:`. `{Param}` is the
+    /// parameter's value (missing → `Missing<Param>`); `{Param?}` falls back to the caller's own user
+    /// name; `{Param[]}` is one ARN per element of a JSON-array parameter (ECS `InstanceIds`);
     /// `@Param` means the parameter is the whole ARN. No template: any authenticated caller may call.
     pub resources: &'static [&'static str],
     pub handler: Handler,

@@ -114,38 +114,98 @@ pub fn denied(product: Product, d: Denial) -> Error {
     }
 }
 
-/// Expands an action's resource templates into ARNs for this call.
+/// Expands an action's resource templates into ARNs for this call. ECS ARNs carry the request's
+/// `RegionId`; other products use `*` as RAM does.
 pub fn resources(action: &ApiAction, caller: &Caller, params: &Params) -> Result<Vec<String>> {
     let service = action.product.service();
-    action
-        .resources
-        .iter()
-        .map(|template| {
-            // `@Param`: the parameter is itself the resource's ARN (STS AssumeRole's RoleArn).
-            if let Some(param) = template.strip_prefix('@') {
-                return Ok(params.required(param)?.to_string());
-            }
-            let mut out = format!("acs:{service}:*:{}:", caller.account_id);
-            let mut rest = *template;
-            while let Some(start) = rest.find('{') {
-                out.push_str(&rest[..start]);
-                let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len() - 1);
-                let name = &rest[start + 1..end];
-                let value = match name.strip_suffix('?') {
-                    Some(param) => match params.optional(param) {
-                        Some(v) => v.to_string(),
-                        None => match &caller.principal {
-                            Principal::User { name, .. } => name.clone(),
-                            Principal::Root | Principal::RoleSession { .. } => "*".to_string(),
-                        },
-                    },
-                    None => params.required(name)?.to_string(),
-                };
-                out.push_str(&value);
-                rest = &rest[end + 1..];
-            }
-            out.push_str(rest);
-            Ok(out)
-        })
-        .collect()
+    let region = match action.product {
+        Product::Ecs => params.optional("RegionId").unwrap_or("*"),
+        _ => "*",
+    };
+    let mut out = Vec::new();
+    for template in action.resources {
+        // `@Param`: the parameter is itself the resource's ARN (STS AssumeRole's RoleArn).
+        if let Some(param) = template.strip_prefix('@') {
+            out.push(params.required(param)?.to_string());
+            continue;
+        }
+        let mut arns = vec![format!("acs:{service}:{region}:{}:", caller.account_id)];
+        let mut rest = *template;
+        while let Some(start) = rest.find('{') {
+            let literal = &rest[..start];
+            let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len() - 1);
+            let values = placeholder(&rest[start + 1..end], caller, params)?;
+            arns = arns
+                .iter()
+                .flat_map(|prefix| values.iter().map(move |v| format!("{prefix}{literal}{v}")))
+                .collect();
+            rest = &rest[end + 1..];
+        }
+        out.extend(arns.into_iter().map(|a| a + rest));
+    }
+    Ok(out)
+}
+
+/// The values of one `{...}` placeholder: `{P}` one required value, `{P?}` the value or the caller's
+/// own user name, `{P[]}` every element of a JSON-array parameter (ECS `InstanceIds`).
+fn placeholder(spec: &str, caller: &Caller, params: &Params) -> Result<Vec<String>> {
+    if let Some(param) = spec.strip_suffix("[]") {
+        let raw = params.required(param)?;
+        let items: Vec<String> = serde_json::from_str(raw).map_err(|_| {
+            Error::invalid(format!("Invalid{param}.Malformed"), format!("The specified {param} are not valid: expected a JSON array of strings such as [\"i-abc\"], got {raw}."))
+        })?;
+        if items.is_empty() {
+            return Err(Error::invalid(format!("Invalid{param}.Malformed"), format!("The specified {param} are not valid: the list is empty.")));
+        }
+        return Ok(items);
+    }
+    if let Some(param) = spec.strip_suffix('?') {
+        return Ok(vec![match params.optional(param) {
+            Some(v) => v.to_string(),
+            None => match &caller.principal {
+                Principal::User { name, .. } => name.clone(),
+                Principal::Root | Principal::RoleSession { .. } => "*".to_string(),
+            },
+        }]);
+    }
+    Ok(vec![params.required(spec)?.to_string()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::caller::RequestFacts;
+
+    fn caller() -> Caller {
+        Caller {
+            account_id: "123".into(),
+            principal: Principal::User { name: "alice".into(), id: "9".into() },
+            access_key_id: "LTAIx".into(),
+            facts: RequestFacts { source_ip: None, secure_transport: false, user_agent: None, time: time::OffsetDateTime::UNIX_EPOCH },
+        }
+    }
+
+    fn noop(_: &mut crate::ram::Ctx, _: &Params) -> Result<Value> {
+        Ok(Value::Null)
+    }
+
+    fn action(product: Product, resources: &'static [&'static str]) -> ApiAction {
+        ApiAction { product, name: "X", ram_action: "x:X", resources, handler: noop }
+    }
+
+    #[test]
+    fn templates_expand() {
+        let p = Params::from_pairs([("RoleName", "r"), ("RegionId", "cn-hangzhou"), ("InstanceIds", r#"["i-1","i-2"]"#)]);
+        let ram = action(Product::Ram, &["role/{RoleName}", "user/{UserName?}"]);
+        assert_eq!(resources(&ram, &caller(), &p).unwrap(), vec!["acs:ram:*:123:role/r", "acs:ram:*:123:user/alice"]);
+        let ecs = action(Product::Ecs, &["instance/{InstanceIds[]}"]);
+        assert_eq!(
+            resources(&ecs, &caller(), &p).unwrap(),
+            vec!["acs:ecs:cn-hangzhou:123:instance/i-1", "acs:ecs:cn-hangzhou:123:instance/i-2"]
+        );
+        let bad = Params::from_pairs([("InstanceIds", "i-1")]);
+        assert_eq!(resources(&ecs, &caller(), &bad).unwrap_err().code(), "InvalidInstanceIds.Malformed");
+        let missing = action(Product::Ram, &["role/{RoleName}"]);
+        assert_eq!(resources(&missing, &caller(), &Params::default()).unwrap_err().code(), "MissingRoleName");
+    }
 }
