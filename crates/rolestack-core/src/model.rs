@@ -5,10 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::Kind;
 
-/// A record stored under a name inside an account's scope.
+/// A record stored under a name inside an account's scope; callers name the key when storing.
 pub trait Record: Serialize + serde::de::DeserializeOwned {
     const KIND: Kind;
-    fn name(&self) -> &str;
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -140,46 +139,25 @@ impl PolicyVersion {
 
 impl Record for Account {
     const KIND: Kind = Kind::Account;
-    fn name(&self) -> &str {
-        &self.id
-    }
 }
 impl Record for AccessKey {
     const KIND: Kind = Kind::AccessKey;
-    fn name(&self) -> &str {
-        &self.id
-    }
 }
 impl Record for User {
     const KIND: Kind = Kind::User;
-    fn name(&self) -> &str {
-        &self.name
-    }
 }
 impl Record for Group {
     const KIND: Kind = Kind::Group;
-    fn name(&self) -> &str {
-        &self.name
-    }
 }
 impl Record for Role {
     const KIND: Kind = Kind::Role;
-    fn name(&self) -> &str {
-        &self.name
-    }
 }
 impl Record for ManagedPolicy {
     const KIND: Kind = Kind::Policy;
-    fn name(&self) -> &str {
-        &self.name
-    }
 }
-/// Policy versions are keyed by `<policy>/<version>`; `name()` is not used for them.
+/// Policy versions are keyed by `<policy>/<version>` (see [`PolicyVersion::key`]).
 impl Record for PolicyVersion {
     const KIND: Kind = Kind::PolicyVersion;
-    fn name(&self) -> &str {
-        &self.version_id
-    }
 }
 
 /// An ECS VPC (records are per account; ids are unique).
@@ -250,25 +228,13 @@ pub struct InstanceSession {
 
 impl Record for Vpc {
     const KIND: Kind = Kind::Vpc;
-    fn name(&self) -> &str {
-        &self.id
-    }
 }
 impl Record for VSwitch {
     const KIND: Kind = Kind::VSwitch;
-    fn name(&self) -> &str {
-        &self.id
-    }
 }
 impl Record for Instance {
     const KIND: Kind = Kind::Instance;
-    fn name(&self) -> &str {
-        &self.id
-    }
 }
 impl Record for InstanceSession {
     const KIND: Kind = Kind::InstanceSession;
-    fn name(&self) -> &str {
-        &self.instance_id
-    }
 }
