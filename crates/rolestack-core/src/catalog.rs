@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use crate::params::Params;
 use crate::ram::policies::{self, Holder};
-use crate::ram::{account, groups, roles, users, Ctx};
-use crate::{sts, Result};
+use crate::ram::{account, groups, login_profiles, roles, users, Ctx};
+use crate::{admin, ecs, sts, Result};
 
 pub type Handler = fn(&mut Ctx, &Params) -> Result<Value>;
 
@@ -17,6 +17,8 @@ pub enum Product {
     Ram,
     Sts,
     Ecs,
+    /// rolestack's own admin API (see [`crate::admin`]).
+    Rolestack,
 }
 
 impl Product {
@@ -25,6 +27,7 @@ impl Product {
             "2015-05-01" => Some(Product::Ram),
             "2015-04-01" => Some(Product::Sts),
             "2014-05-26" => Some(Product::Ecs),
+            crate::admin::VERSION => Some(Product::Rolestack),
             _ => None,
         }
     }
@@ -34,6 +37,7 @@ impl Product {
             Product::Ram => "ram",
             Product::Sts => "sts",
             Product::Ecs => "ecs",
+            Product::Rolestack => "rolestack",
         }
     }
     /// The public host name, reported as `HostId` in errors.
@@ -42,6 +46,7 @@ impl Product {
             Product::Ram => "ram.aliyuncs.com",
             Product::Sts => "sts.aliyuncs.com",
             Product::Ecs => "ecs.aliyuncs.com",
+            Product::Rolestack => "rolestack.local",
         }
     }
 }
@@ -63,6 +68,18 @@ pub struct ApiAction {
 macro_rules! ram {
     ($name:literal, [$($res:literal),*], $handler:expr) => {
         ApiAction { product: Product::Ram, name: $name, ram_action: concat!("ram:", $name), resources: &[$($res),*], handler: $handler }
+    };
+}
+
+macro_rules! ecs {
+    ($name:literal, [$($res:literal),*], $handler:expr) => {
+        ApiAction { product: Product::Ecs, name: $name, ram_action: concat!("ecs:", $name), resources: &[$($res),*], handler: $handler }
+    };
+}
+
+macro_rules! admin {
+    ($name:literal, [$($res:literal),*], $handler:expr) => {
+        ApiAction { product: Product::Rolestack, name: $name, ram_action: concat!("rolestack:", $name), resources: &[$($res),*], handler: $handler }
     };
 }
 
@@ -114,6 +131,11 @@ pub static ACTIONS: &[ApiAction] = &[
     ram!("UpdateAccessKey", ["user/{UserName?}"], users::update_access_key),
     ram!("DeleteAccessKey", ["user/{UserName?}"], users::delete_access_key),
     ram!("ListAccessKeys", ["user/{UserName?}"], users::list_access_keys),
+    // Console logon profiles
+    ram!("CreateLoginProfile", ["user/{UserName}"], login_profiles::create_login_profile),
+    ram!("GetLoginProfile", ["user/{UserName}"], login_profiles::get_login_profile),
+    ram!("UpdateLoginProfile", ["user/{UserName}"], login_profiles::update_login_profile),
+    ram!("DeleteLoginProfile", ["user/{UserName}"], login_profiles::delete_login_profile),
     // Groups
     ram!("CreateGroup", ["group/{GroupName}"], groups::create_group),
     ram!("GetGroup", ["group/{GroupName}"], groups::get_group),
@@ -130,6 +152,31 @@ pub static ACTIONS: &[ApiAction] = &[
     // STS
     ApiAction { product: Product::Sts, name: "AssumeRole", ram_action: "sts:AssumeRole", resources: &["@RoleArn"], handler: sts::assume_role },
     ApiAction { product: Product::Sts, name: "GetCallerIdentity", ram_action: "sts:GetCallerIdentity", resources: &[], handler: sts::get_caller_identity },
+    // ECS (resources are relative to acs:ecs:<RegionId>:<account>:)
+    ecs!("DescribeRegions", ["*"], ecs::catalogue::describe_regions),
+    ecs!("DescribeZones", ["*"], ecs::catalogue::describe_zones),
+    ecs!("CreateVpc", ["vpc/*"], ecs::vpc::create_vpc),
+    ecs!("DescribeVpcs", ["vpc/*"], ecs::vpc::describe_vpcs),
+    ecs!("DeleteVpc", ["vpc/{VpcId}"], ecs::vpc::delete_vpc),
+    ecs!("CreateVSwitch", ["vswitch/*"], ecs::vpc::create_vswitch),
+    ecs!("DescribeVSwitches", ["vswitch/*"], ecs::vpc::describe_vswitches),
+    ecs!("DeleteVSwitch", ["vswitch/{VSwitchId}"], ecs::vpc::delete_vswitch),
+    ecs!("CreateInstance", ["instance/*"], ecs::instances::create_instance),
+    ecs!("RunInstances", ["instance/*"], ecs::instances::run_instances),
+    ecs!("DescribeInstances", ["instance/*"], ecs::instances::describe_instances),
+    ecs!("StartInstance", ["instance/{InstanceId}"], ecs::instances::start_instance),
+    ecs!("StopInstance", ["instance/{InstanceId}"], ecs::instances::stop_instance),
+    ecs!("DeleteInstance", ["instance/{InstanceId}"], ecs::instances::delete_instance),
+    ecs!("ModifyInstanceMetadataOptions", ["instance/{InstanceId}"], ecs::instances::modify_instance_metadata_options),
+    ecs!("AttachInstanceRamRole", ["instance/{InstanceIds[]}"], ecs::ram_roles::attach_instance_ram_role),
+    ecs!("DetachInstanceRamRole", ["instance/{InstanceIds[]}"], ecs::ram_roles::detach_instance_ram_role),
+    ecs!("DescribeInstanceRamRole", ["instance/*"], ecs::ram_roles::describe_instance_ram_role),
+    // rolestack admin
+    admin!("DescribeClock", ["*"], admin::describe_clock),
+    admin!("AdvanceClock", ["*"], admin::advance_clock),
+    admin!("RevokeRoleSessions", ["role/{RoleName}"], admin::revoke_role_sessions),
+    admin!("PrepareInstanceEnvironment", ["instance/{InstanceId}"], admin::prepare_instance_environment),
+    admin!("DescribeInstanceCredentials", ["instance/{InstanceId}"], admin::describe_instance_credentials),
 ];
 
 /// Finds an action of a product by its exact name.

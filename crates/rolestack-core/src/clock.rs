@@ -5,13 +5,22 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
-/// A wall clock with an adjustable offset. Cloning shares the offset.
+/// A wall clock with an adjustable offset. Cloning shares the offset. Only a clock made with
+/// [`Clock::fake`] may be moved (`rolestack serve --fake-clock`).
 #[derive(Clone, Default)]
 pub struct Clock {
     offset_seconds: Arc<AtomicI64>,
+    fake: bool,
 }
 
 impl Clock {
+    /// A clock tests can move forward.
+    pub fn fake() -> Self {
+        Clock { offset_seconds: Arc::default(), fake: true }
+    }
+    pub fn is_fake(&self) -> bool {
+        self.fake
+    }
     pub fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc() + time::Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
     }
@@ -19,8 +28,12 @@ impl Clock {
     pub fn real_now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
     }
-    pub fn advance(&self, by: time::Duration) {
-        self.offset_seconds.fetch_add(by.whole_seconds(), Ordering::Relaxed);
+    /// Moves a fake clock forward; returns false (and does nothing) on a real clock.
+    pub fn advance(&self, by: time::Duration) -> bool {
+        if self.fake {
+            self.offset_seconds.fetch_add(by.whole_seconds(), Ordering::Relaxed);
+        }
+        self.fake
     }
     pub fn offset(&self) -> time::Duration {
         time::Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
@@ -61,8 +74,11 @@ mod tests {
 
     #[test]
     fn advance_moves_now_not_real_now() {
-        let c = Clock::default();
-        c.advance(time::Duration::hours(5));
+        let c = Clock::fake();
+        assert!(c.advance(time::Duration::hours(5)));
         assert!(c.now() - c.real_now() >= time::Duration::seconds(5 * 3600 - 2));
+        let real = Clock::default();
+        assert!(!real.advance(time::Duration::hours(5)));
+        assert!((real.now() - real.real_now()).whole_seconds().abs() < 2);
     }
 }

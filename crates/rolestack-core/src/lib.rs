@@ -10,8 +10,13 @@
 //! - [`caller`], [`authz`]: who is calling and whether their policies allow an action on a resource.
 //! - [`catalog`]: one table from API action to RAM action, resource ARNs and handler.
 //! - [`ram`]: the RAM API 2015-05-01 handlers; [`sts`]: STS 2015-04-01 and sealed security tokens.
+//! - [`ecs`]: ECS 2014-05-26 — catalogue, VPCs/vSwitches, instances and instance RAM roles.
+//! - [`metadata`]: instance-role credentials with rotation; [`network`]: the port to the host that
+//!   gives instances their 100.100.100.200; [`admin`]: rolestack's own admin actions (clock, revocation).
+//! - [`oss`]: the OSS object store (buckets, objects, multipart, bucket policies) and its authorization.
 //! - [`error`]: the typed errors every handler returns; front-ends map them once to the wire.
 
+pub mod admin;
 pub mod authz;
 
 pub mod bootstrap;
@@ -19,9 +24,13 @@ pub mod caller;
 pub mod catalog;
 pub mod clock;
 pub mod documents;
+pub mod ecs;
 pub mod error;
 pub mod ids;
+pub mod metadata;
 pub mod model;
+pub mod network;
+pub mod oss;
 pub mod params;
 pub mod ram;
 pub mod seal;

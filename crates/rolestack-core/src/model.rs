@@ -62,6 +62,22 @@ pub struct User {
     pub created: String,
     pub updated: String,
     pub last_login: Option<String>,
+    /// The console logon profile (CreateLoginProfile), if the user may sign in to the console.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_profile: Option<LoginProfile>,
+}
+
+/// A RAM user's console logon: an argon2 hash of the password (never the password) and RAM's flags.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct LoginProfile {
+    /// PHC string (`$argon2id$v=19$...`).
+    pub password_hash: String,
+    pub password_reset_required: bool,
+    pub mfa_bind_required: bool,
+    /// Changes whenever the password is set, so console sessions opened with an older password end.
+    pub password_epoch: String,
+    pub created: String,
+    pub updated: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -83,7 +99,7 @@ pub struct Role {
     pub max_session_duration: u32,
     pub created: String,
     pub updated: String,
-    /// Sessions (STS tokens) issued before this instant (unix seconds) are no longer valid.
+    /// Sessions (STS tokens) issued before this instant (Unix milliseconds) are no longer valid.
     #[serde(default)]
     pub sessions_revoked_before: Option<i64>,
 }

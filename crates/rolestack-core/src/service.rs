@@ -9,7 +9,9 @@ use crate::authz::{authorize, Denial};
 use crate::caller::{Caller, Principal};
 use crate::catalog::{ApiAction, Product};
 use crate::clock::Clock;
+use crate::oss::blob::{BlobStore, MemoryBlobStore};
 use crate::model::{AccessKey, KeyOwner, KeyStatus, User};
+use crate::network::{InstanceNetwork, NoNetwork};
 use crate::params::Params;
 use crate::ram::users::SECRET_PURPOSE;
 use crate::ram::Ctx;
@@ -24,6 +26,10 @@ pub struct Rolestack {
     pub store: Arc<dyn Store>,
     pub key: ServerKey,
     pub clock: Clock,
+    /// Gives instances their network presence (namespaces, proxies); [`NoNetwork`] by default.
+    pub network: Arc<dyn InstanceNetwork>,
+    /// OSS object bodies ([`MemoryBlobStore`] by default; `serve` uses files under the data dir).
+    pub blobs: Arc<dyn BlobStore>,
 }
 
 /// A credential that exists and is valid, with its secret (for signature checks) and identity.
@@ -35,7 +41,19 @@ pub struct Authenticated {
 
 impl Rolestack {
     pub fn new(store: Arc<dyn Store>, key: ServerKey, clock: Clock) -> Self {
-        Rolestack { store, key, clock }
+        Rolestack { store, key, clock, network: Arc::new(NoNetwork), blobs: Arc::new(MemoryBlobStore::default()) }
+    }
+
+    /// Sets where OSS object bodies live (in memory by default).
+    pub fn with_blobs(mut self, blobs: Arc<dyn BlobStore>) -> Self {
+        self.blobs = blobs;
+        self
+    }
+
+    /// Sets the host's instance-network implementation.
+    pub fn with_network(mut self, network: Arc<dyn InstanceNetwork>) -> Self {
+        self.network = network;
+        self
     }
 
     /// Looks an AccessKey up: `InvalidAccessKeyId.NotFound` (404) or `.Inactive` (400) otherwise.
@@ -94,12 +112,16 @@ impl Rolestack {
 
     /// Runs one action for an authenticated caller: resolves its resources, authorizes, handles.
     pub fn call(&self, caller: &Caller, action: &ApiAction, params: &Params) -> Result<Value> {
-        let resources = resources(action, caller, params)?;
+        let resources = resources(action, caller, params).map_err(|e| match (action.product, e) {
+            // ECS names a missing parameter its own way (`MissingParameter`, parameter in the message).
+            (Product::Ecs, Error::MissingParameter(name)) => crate::ecs::missing(&name),
+            (_, e) => e,
+        })?;
         let mut tx = self.store.begin()?;
         if let Err(denial) = authorize(&mut *tx, caller, action.ram_action, &resources)? {
             return Err(denied(action.product, denial));
         }
-        let mut ctx = Ctx { tx: &mut *tx, caller, clock: &self.clock, key: &self.key };
+        let mut ctx = Ctx { tx: &mut *tx, caller, clock: &self.clock, key: &self.key, network: self.network.as_ref() };
         let body = (action.handler)(&mut ctx, params)?;
         tx.commit()?;
         Ok(body)
@@ -109,7 +131,7 @@ impl Rolestack {
 /// The product's own error for a denial: `NoPermission` for RAM/STS, `Forbidden.RAM` for ECS.
 pub fn denied(product: Product, d: Denial) -> Error {
     match product {
-        Product::Ram | Product::Sts => Error::NoPermission { action: d.action, resource: d.resource, reason: d.reason },
+        Product::Ram | Product::Sts | Product::Rolestack => Error::NoPermission { action: d.action, resource: d.resource, reason: d.reason },
         Product::Ecs => Error::ForbiddenRam { action: d.action, resource: d.resource, reason: d.reason },
     }
 }

@@ -96,6 +96,40 @@ pub trait Tx {
     /// already used and has not expired. Expired nonces are purged as a side effect.
     fn use_nonce(&mut self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> Result<bool>;
     fn commit(self: Box<Self>) -> Result<()>;
+
+    // OSS ---------------------------------------------------------------------------------
+    // Buckets, objects, multipart uploads and parts (JSON records of `crate::oss::model`).
+    // Unlike RAM names, bucket names and object keys are case-sensitive and ordered byte-wise
+    // (UTF-8), which is the order of every OSS listing.
+
+    /// A bucket by its globally unique name.
+    fn oss_bucket_get(&mut self, name: &str) -> Result<Option<String>>;
+    /// Inserts a bucket; `Ok(false)` when the name is taken.
+    fn oss_bucket_insert(&mut self, name: &str, owner: &str, data: &str) -> Result<bool>;
+    fn oss_bucket_update(&mut self, name: &str, data: &str) -> Result<bool>;
+    fn oss_bucket_delete(&mut self, name: &str) -> Result<bool>;
+    /// Buckets of `owner` whose name starts with `prefix` and sorts after `after`, in name order.
+    fn oss_bucket_list(&mut self, owner: &str, prefix: &str, after: &str, limit: usize) -> Result<Vec<String>>;
+    fn oss_object_get(&mut self, bucket: &str, key: &str) -> Result<Option<String>>;
+    /// Inserts or replaces an object; returns the record it replaced.
+    fn oss_object_put(&mut self, bucket: &str, key: &str, data: &str) -> Result<Option<String>>;
+    /// Deletes an object; returns its record.
+    fn oss_object_delete(&mut self, bucket: &str, key: &str) -> Result<Option<String>>;
+    /// Objects whose key starts with `prefix` and is byte-wise greater than `after`, in key order:
+    /// `(key, record)` pairs. `after` may end with a `0xFF` byte to skip a whole key prefix.
+    fn oss_object_list(&mut self, bucket: &str, prefix: &str, after: &[u8], limit: usize) -> Result<Vec<(String, String)>>;
+    fn oss_upload_get(&mut self, bucket: &str, upload_id: &str) -> Result<Option<String>>;
+    fn oss_upload_insert(&mut self, bucket: &str, key: &str, upload_id: &str, data: &str) -> Result<()>;
+    fn oss_upload_delete(&mut self, bucket: &str, upload_id: &str) -> Result<bool>;
+    /// Uploads whose key starts with `prefix`, after `(key_marker, upload_id_marker)` in
+    /// (key, upload id) order: records.
+    fn oss_upload_list(&mut self, bucket: &str, prefix: &str, key_marker: &str, upload_id_marker: &str, limit: usize) -> Result<Vec<String>>;
+    /// Stores a part; returns the record it replaced (same upload and number).
+    fn oss_part_put(&mut self, upload_id: &str, number: u32, data: &str) -> Result<Option<String>>;
+    /// Parts of an upload numbered above `after`, in number order.
+    fn oss_part_list(&mut self, upload_id: &str, after: u32, limit: usize) -> Result<Vec<String>>;
+    /// Deletes every part of an upload; returns their records.
+    fn oss_parts_delete(&mut self, upload_id: &str) -> Result<Vec<String>>;
 }
 
 /// A database of rolestack state.

@@ -39,6 +39,8 @@ pub struct SealedToken {
     /// Unix seconds.
     pub issued: i64,
     pub expires: i64,
+    /// The issue instant in Unix milliseconds, compared with a role's revocation cut-off.
+    pub issued_ms: i64,
     /// The session policy (AssumeRole `Policy`, AttachInstanceRamRole `Policy`), if any.
     pub session_policy: Option<String>,
 }
@@ -87,6 +89,7 @@ pub fn mint(account_id: &str, role: &Role, session_name: &str, session_policy: O
         access_key_secret: ids::alnum(44),
         issued: now.unix_timestamp(),
         expires: (now + duration).unix_timestamp(),
+        issued_ms: unix_ms(now),
         session_policy,
     }
 }
@@ -102,13 +105,19 @@ pub fn check_session(tx: &mut dyn crate::store::Tx, token: &SealedToken, access_
     }
     let role = tx.get_rec::<Role>(&token.account_id, &token.role_name)?;
     match role {
-        Some(r) if r.id == token.role_id && !revoked(&r, token.issued) => Ok(r),
+        Some(r) if r.id == token.role_id && !revoked(&r, token) => Ok(r),
         _ => Err(Error::service(400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired: its role was deleted or its sessions were revoked.")),
     }
 }
 
-fn revoked(role: &Role, issued: i64) -> bool {
-    role.sessions_revoked_before.is_some_and(|t| issued < t)
+/// Whether the role's sessions were revoked after this token was issued.
+pub fn revoked(role: &Role, token: &SealedToken) -> bool {
+    role.sessions_revoked_before.is_some_and(|cutoff| token.issued_ms < cutoff)
+}
+
+/// Unix milliseconds of an instant.
+pub fn unix_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 fn session_name(p: &Params) -> Result<&str> {

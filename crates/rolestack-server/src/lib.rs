@@ -1,8 +1,13 @@
-//! rolestack-server: the HTTP front-ends over [`rolestack_core`]. Today: the RPC gateway that serves
-//! RAM (and later STS and ECS) on one listener, plus `/health`. Each front-end parses bytes, verifies
+//! rolestack-server: the HTTP front-ends over [`rolestack_core`]: the RPC gateway that serves RAM,
+//! STS, ECS and the admin API on one listener (plus `/health`), and the instance metadata service
+//! with the host network that places it at 100.100.100.200 ([`metadata`], [`network`]). Each front-end parses bytes, verifies
 //! signatures with `rolestack-sign`, hands a typed call to the core and renders the answer in the
 //! wire format the client asked for; none of them touches the store directly.
 
+pub mod console;
+pub mod metadata;
+pub mod network;
+pub mod oss;
 pub mod rpc;
 
 use std::net::SocketAddr;
@@ -17,13 +22,23 @@ use rolestack_core::service::Rolestack;
 pub fn app(state: Rolestack) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
+        .merge(console::router(state.clone())) // the web console at /console/ (see console/mod.rs)
         .fallback(front_door)
         .with_state(state)
 }
 
-/// One listener serves every product: RPC calls (they name an `Action`) go to the RPC gateway.
 async fn front_door(State(rs): State<Rolestack>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
-    rpc::gateway(rs, peer, req).await
+    dispatch(rs, peer, req).await
+}
+
+/// One listener serves every product: RPC calls (they name an `Action`) go to the RPC gateway,
+/// everything else is OSS.
+pub async fn dispatch(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
+    if rpc::is_rpc(&req) {
+        rpc::gateway(rs, peer, req).await
+    } else {
+        oss::handle(rs, peer, req).await
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.

@@ -35,6 +35,35 @@ CREATE TABLE nonces (
     PRIMARY KEY (access_key_id, nonce)
 );
 CREATE INDEX nonces_by_expiry ON nonces (expires);
+"#, r#"
+-- OSS: bucket names and object keys are case-sensitive and ordered byte-wise, so keys are
+-- stored as BLOBs (memcmp order of their UTF-8 bytes).
+CREATE TABLE oss_buckets (
+    name  BLOB NOT NULL PRIMARY KEY,
+    owner TEXT NOT NULL,
+    data  TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX oss_buckets_by_owner ON oss_buckets (owner, name);
+CREATE TABLE oss_objects (
+    bucket BLOB NOT NULL,
+    key    BLOB NOT NULL,
+    data   TEXT NOT NULL,
+    PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+CREATE TABLE oss_uploads (
+    bucket    BLOB NOT NULL,
+    key       BLOB NOT NULL,
+    upload_id BLOB NOT NULL,
+    data      TEXT NOT NULL,
+    PRIMARY KEY (bucket, key, upload_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX oss_uploads_by_id ON oss_uploads (bucket, upload_id);
+CREATE TABLE oss_parts (
+    upload_id BLOB NOT NULL,
+    number    INTEGER NOT NULL,
+    data      TEXT NOT NULL,
+    PRIMARY KEY (upload_id, number)
+) WITHOUT ROWID;
 "#];
 
 pub struct SqliteStore {
@@ -107,6 +136,29 @@ fn like_prefix(prefix: &str) -> String {
     }
     s.push('%');
     s
+}
+
+/// The exclusive bounds `(lo, hi)` of keys that start with `prefix` and sort after `after`: no
+/// UTF-8 text contains the byte `0xFF`, so `prefix ‖ 0xFF` is above every key with the prefix.
+fn prefix_range(prefix: &[u8], after: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let lo = if after >= prefix {
+        after.to_vec()
+    } else {
+        // Just below `prefix`: every key starting with it is greater.
+        let mut lo = prefix.to_vec();
+        match lo.pop() {
+            Some(last) if last > 0 => {
+                lo.push(last - 1);
+                lo.push(0xFF);
+            }
+            Some(_) => {}
+            None => {}
+        }
+        lo
+    };
+    let mut hi = prefix.to_vec();
+    hi.push(0xFF);
+    (lo, hi)
 }
 
 fn limit_sql(limit: usize) -> i64 {
@@ -234,6 +286,173 @@ impl Tx for SqliteTx<'_> {
             )
             .map_err(db_err)?;
         Ok(n == 1)
+    }
+
+    // OSS ---------------------------------------------------------------------------------
+
+    fn oss_bucket_get(&mut self, name: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT data FROM oss_buckets WHERE name = ?1", params![name.as_bytes()], |r| r.get(0))
+            .optional()
+            .map_err(db_err)
+    }
+
+    fn oss_bucket_insert(&mut self, name: &str, owner: &str, data: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "INSERT INTO oss_buckets (name, owner, data) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                params![name.as_bytes(), owner, data],
+            )
+            .map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    fn oss_bucket_update(&mut self, name: &str, data: &str) -> Result<bool> {
+        let n = self.conn.execute("UPDATE oss_buckets SET data = ?2 WHERE name = ?1", params![name.as_bytes(), data]).map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    fn oss_bucket_delete(&mut self, name: &str) -> Result<bool> {
+        let n = self.conn.execute("DELETE FROM oss_buckets WHERE name = ?1", params![name.as_bytes()]).map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    fn oss_bucket_list(&mut self, owner: &str, prefix: &str, after: &str, limit: usize) -> Result<Vec<String>> {
+        let (lo, hi) = prefix_range(prefix.as_bytes(), after.as_bytes());
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT data FROM oss_buckets WHERE owner = ?1 AND name > ?2 AND name < ?3 ORDER BY name LIMIT ?4")
+            .map_err(db_err)?;
+        let rows = stmt.query_map(params![owner, lo, hi, limit_sql(limit)], |r| r.get(0)).map_err(db_err)?;
+        rows.collect::<std::result::Result<Vec<String>, _>>().map_err(db_err)
+    }
+
+    fn oss_object_get(&mut self, bucket: &str, key: &str) -> Result<Option<String>> {
+        self.conn
+            .prepare_cached("SELECT data FROM oss_objects WHERE bucket = ?1 AND key = ?2")
+            .map_err(db_err)?
+            .query_row(params![bucket.as_bytes(), key.as_bytes()], |r| r.get(0))
+            .optional()
+            .map_err(db_err)
+    }
+
+    fn oss_object_put(&mut self, bucket: &str, key: &str, data: &str) -> Result<Option<String>> {
+        let old = self.oss_object_get(bucket, key)?;
+        self.conn
+            .prepare_cached("INSERT INTO oss_objects (bucket, key, data) VALUES (?1, ?2, ?3) ON CONFLICT (bucket, key) DO UPDATE SET data = excluded.data")
+            .map_err(db_err)?
+            .execute(params![bucket.as_bytes(), key.as_bytes(), data])
+            .map_err(db_err)?;
+        Ok(old)
+    }
+
+    fn oss_object_delete(&mut self, bucket: &str, key: &str) -> Result<Option<String>> {
+        let old = self.oss_object_get(bucket, key)?;
+        if old.is_some() {
+            self.conn
+                .prepare_cached("DELETE FROM oss_objects WHERE bucket = ?1 AND key = ?2")
+                .map_err(db_err)?
+                .execute(params![bucket.as_bytes(), key.as_bytes()])
+                .map_err(db_err)?;
+        }
+        Ok(old)
+    }
+
+    fn oss_object_list(&mut self, bucket: &str, prefix: &str, after: &[u8], limit: usize) -> Result<Vec<(String, String)>> {
+        let (lo, hi) = prefix_range(prefix.as_bytes(), after);
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT key, data FROM oss_objects WHERE bucket = ?1 AND key > ?2 AND key < ?3 ORDER BY key LIMIT ?4")
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![bucket.as_bytes(), lo, hi, limit_sql(limit)], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)))
+            .map_err(db_err)?;
+        rows.map(|row| {
+            let (key, data) = row.map_err(db_err)?;
+            let key = String::from_utf8(key).map_err(|e| Error::Store(format!("object key is not UTF-8: {e}")))?;
+            Ok((key, data))
+        })
+        .collect()
+    }
+
+    fn oss_upload_get(&mut self, bucket: &str, upload_id: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT data FROM oss_uploads WHERE bucket = ?1 AND upload_id = ?2",
+                params![bucket.as_bytes(), upload_id.as_bytes()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)
+    }
+
+    fn oss_upload_insert(&mut self, bucket: &str, key: &str, upload_id: &str, data: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO oss_uploads (bucket, key, upload_id, data) VALUES (?1, ?2, ?3, ?4)",
+                params![bucket.as_bytes(), key.as_bytes(), upload_id.as_bytes(), data],
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn oss_upload_delete(&mut self, bucket: &str, upload_id: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute("DELETE FROM oss_uploads WHERE bucket = ?1 AND upload_id = ?2", params![bucket.as_bytes(), upload_id.as_bytes()])
+            .map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    fn oss_upload_list(&mut self, bucket: &str, prefix: &str, key_marker: &str, upload_id_marker: &str, limit: usize) -> Result<Vec<String>> {
+        let (_, hi) = prefix_range(prefix.as_bytes(), b"");
+        let lo = if key_marker.as_bytes() > prefix.as_bytes() { key_marker.as_bytes() } else { prefix.as_bytes() };
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT data FROM oss_uploads WHERE bucket = ?1 AND key >= ?2 AND key < ?3 \
+                 AND (key > ?4 OR (key = ?4 AND upload_id > ?5)) ORDER BY key, upload_id LIMIT ?6",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(
+                params![bucket.as_bytes(), lo, hi, key_marker.as_bytes(), upload_id_marker.as_bytes(), limit_sql(limit)],
+                |r| r.get(0),
+            )
+            .map_err(db_err)?;
+        rows.collect::<std::result::Result<Vec<String>, _>>().map_err(db_err)
+    }
+
+    fn oss_part_put(&mut self, upload_id: &str, number: u32, data: &str) -> Result<Option<String>> {
+        let old: Option<String> = self
+            .conn
+            .query_row("SELECT data FROM oss_parts WHERE upload_id = ?1 AND number = ?2", params![upload_id.as_bytes(), number], |r| r.get(0))
+            .optional()
+            .map_err(db_err)?;
+        self.conn
+            .execute(
+                "INSERT INTO oss_parts (upload_id, number, data) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (upload_id, number) DO UPDATE SET data = excluded.data",
+                params![upload_id.as_bytes(), number, data],
+            )
+            .map_err(db_err)?;
+        Ok(old)
+    }
+
+    fn oss_part_list(&mut self, upload_id: &str, after: u32, limit: usize) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT data FROM oss_parts WHERE upload_id = ?1 AND number > ?2 ORDER BY number LIMIT ?3")
+            .map_err(db_err)?;
+        let rows = stmt.query_map(params![upload_id.as_bytes(), after, limit_sql(limit)], |r| r.get(0)).map_err(db_err)?;
+        rows.collect::<std::result::Result<Vec<String>, _>>().map_err(db_err)
+    }
+
+    fn oss_parts_delete(&mut self, upload_id: &str) -> Result<Vec<String>> {
+        let parts = self.oss_part_list(upload_id, 0, usize::MAX)?;
+        self.conn.execute("DELETE FROM oss_parts WHERE upload_id = ?1", params![upload_id.as_bytes()]).map_err(db_err)?;
+        Ok(parts)
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {

@@ -3,6 +3,7 @@
 
 mod client;
 mod data_dir;
+mod instance;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rolestack_core::bootstrap::ensure_account;
 use rolestack_core::clock::Clock;
 use rolestack_core::service::Rolestack;
+use rolestack_server::network::{HostNetwork, NamespaceMode};
 use rolestack_store_sqlite::SqliteStore;
 
 use data_dir::DataDir;
@@ -38,6 +40,12 @@ enum Command {
         /// keep it apart from the database to keep a database copy free of secrets.
         #[arg(long, env = "ROLESTACK_KEY_FILE")]
         key_file: Option<PathBuf>,
+        /// Let `rolestack clock advance` move the server's clock (token expiry, credential rotation).
+        #[arg(long, env = "ROLESTACK_FAKE_CLOCK")]
+        fake_clock: bool,
+        /// Give each instance a network namespace with 100.100.100.200 (needs root and `ip`).
+        #[arg(long, env = "ROLESTACK_INSTANCE_NAMESPACES", value_enum, default_value_t = Namespaces::Auto)]
+        instance_namespaces: Namespaces,
     },
     /// Print the account root's AccessKey from the data directory.
     Credentials {
@@ -49,20 +57,84 @@ enum Command {
     /// Call any RPC API action, signed with signature V1 like the official SDKs:
     /// `rolestack api ram CreateRole RoleName=r AssumeRolePolicyDocument=@trust.json`.
     Api {
-        /// Product: ram, sts or ecs.
+        /// Product: ram, sts, ecs or rolestack (the admin API).
         product: String,
         /// Action name, e.g. ListRoles.
         action: String,
         /// Parameters as Name=Value; Name=@file reads the value from a file.
         params: Vec<String>,
-        /// The server's API endpoint.
-        #[arg(long, env = "ROLESTACK_ENDPOINT", default_value = "http://127.0.0.1:8960")]
-        endpoint: String,
-        #[arg(long, env = "ALIBABA_CLOUD_ACCESS_KEY_ID")]
-        access_key_id: String,
-        #[arg(long, env = "ALIBABA_CLOUD_ACCESS_KEY_SECRET", hide_env_values = true)]
-        access_key_secret: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
     },
+    /// Instances: run code inside one, read its metadata credentials.
+    Instance {
+        #[command(subcommand)]
+        command: InstanceCommand,
+    },
+    /// The server's clock (moving it needs `serve --fake-clock`).
+    Clock {
+        #[command(subcommand)]
+        command: ClockCommand,
+    },
+    /// RAM roles: end every live session of a role.
+    Role {
+        #[command(subcommand)]
+        command: RoleCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum InstanceCommand {
+    /// Run a command "inside" an instance: in its network namespace, where 100.100.100.200 is the
+    /// instance's metadata service (or, with --proxy or without root, through its loopback proxy via
+    /// HTTP_PROXY). ROLESTACK_ENDPOINT is set to the API as seen from inside.
+    Exec {
+        instance_id: String,
+        /// Use the unprivileged loopback proxy even when a namespace is available.
+        #[arg(long)]
+        proxy: bool,
+        #[command(flatten)]
+        client: client::ClientArgs,
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Print the credentials the metadata service currently serves the instance.
+    Credentials {
+        instance_id: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClockCommand {
+    Show {
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// Move the clock forward, e.g. `5h40m`.
+    Advance {
+        duration: humantime::Duration,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum RoleCommand {
+    /// Revoke every live session (STS and instance credentials) of a role at once.
+    RevokeSessions {
+        role_name: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Namespaces {
+    Auto,
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -74,7 +146,9 @@ enum CredentialFormat {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data_dir, listen, key_file } => serve(data_dir, listen, key_file),
+        Command::Serve { data_dir, listen, key_file, fake_clock, instance_namespaces } => {
+            serve(data_dir, listen, key_file, fake_clock, instance_namespaces)
+        }
         Command::Credentials { data_dir, format } => {
             let creds = DataDir::new(data_dir).read_root_credentials()?;
             match format {
@@ -86,19 +160,37 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Api { product, action, params, endpoint, access_key_id, access_key_secret } => {
-            let creds = client::Credentials { access_key_id, access_key_secret };
-            let (ok, body) = client::call(&endpoint, &creds, &product, &action, &params)?;
+        Command::Api { product, action, params, client } => {
+            let (ok, body) = client.call(&product, &action, &params)?;
             println!("{body}");
             if !ok {
                 std::process::exit(1);
             }
             Ok(())
         }
+        Command::Instance { command: InstanceCommand::Exec { instance_id, proxy, client, command } } => {
+            instance::exec(&client, &instance_id, proxy, &command)
+        }
+        Command::Instance { command: InstanceCommand::Credentials { instance_id, client } } => {
+            print_json(client.call_ok("rolestack", "DescribeInstanceCredentials", &[format!("InstanceId={instance_id}")])?)
+        }
+        Command::Clock { command: ClockCommand::Show { client } } => print_json(client.call_ok("rolestack", "DescribeClock", &[])?),
+        Command::Clock { command: ClockCommand::Advance { duration, client } } => {
+            let seconds = std::time::Duration::from(duration).as_secs();
+            print_json(client.call_ok("rolestack", "AdvanceClock", &[format!("Seconds={seconds}")])?)
+        }
+        Command::Role { command: RoleCommand::RevokeSessions { role_name, client } } => {
+            print_json(client.call_ok("rolestack", "RevokeRoleSessions", &[format!("RoleName={role_name}")])?)
+        }
     }
 }
 
-fn serve(data_dir: PathBuf, listen: SocketAddr, key_file: Option<PathBuf>) -> anyhow::Result<()> {
+fn print_json(v: serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(&v)?);
+    Ok(())
+}
+
+fn serve(data_dir: PathBuf, listen: SocketAddr, key_file: Option<PathBuf>, fake_clock: bool, namespaces: Namespaces) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ROLESTACK_LOG").unwrap_or_else(|_| "info".into()))
         .init();
@@ -106,7 +198,7 @@ fn serve(data_dir: PathBuf, listen: SocketAddr, key_file: Option<PathBuf>) -> an
     dir.create()?;
     let key = dir.server_key(key_file.as_deref())?;
     let store = Arc::new(SqliteStore::open(&dir.database()).context("opening the SQLite database")?);
-    let clock = Clock::default();
+    let clock = if fake_clock { Clock::fake() } else { Clock::default() };
     let (account, created) = ensure_account(store.as_ref(), &key, &clock)?;
     if let Some(creds) = created {
         dir.write_root_credentials(&creds)?;
@@ -114,15 +206,23 @@ fn serve(data_dir: PathBuf, listen: SocketAddr, key_file: Option<PathBuf>) -> an
         println!("  ALIBABA_CLOUD_ACCESS_KEY_ID={}", creds.access_key_id);
         println!("  ALIBABA_CLOUD_ACCESS_KEY_SECRET={}", creds.access_key_secret);
     }
-    let state = Rolestack::new(store, key, clock);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
-        tracing::info!(account, listen = %listener.local_addr()?, data_dir = %dir.path().display(), "rolestack serving");
-        rolestack_server::serve(listener, state, shutdown_signal()).await?;
-        tracing::info!("rolestack stopped");
-        Ok(())
-    })
+    let listener = runtime.block_on(tokio::net::TcpListener::bind(listen)).with_context(|| format!("binding {listen}"))?;
+    let local = listener.local_addr()?;
+    let mode = match namespaces {
+        Namespaces::Auto => NamespaceMode::Auto,
+        Namespaces::On => NamespaceMode::On,
+        Namespaces::Off => NamespaceMode::Off,
+    };
+    let network = HostNetwork::new(runtime.handle().clone(), local.port(), mode);
+    let state = Rolestack::new(store, key, clock).with_network(network.clone()).with_blobs(Arc::new(rolestack_blob_fs::FsBlobStore::open(dir.path().join("blobs")).context("opening the OSS blob directory")?));
+    network.attach(state.clone());
+    tracing::info!(account, listen = %local, data_dir = %dir.path().display(), fake_clock, instance_namespaces = network.namespaces_enabled(), "rolestack serving");
+    let served = runtime.block_on(rolestack_server::serve(listener, state, shutdown_signal()));
+    network.shutdown();
+    served?;
+    tracing::info!("rolestack stopped");
+    Ok(())
 }
 
 async fn shutdown_signal() {

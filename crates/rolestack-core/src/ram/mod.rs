@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod groups;
+pub mod login_profiles;
 pub mod policies;
 pub mod roles;
 pub mod system_policies;
@@ -24,6 +25,7 @@ pub struct Ctx<'a> {
     pub caller: &'a Caller,
     pub clock: &'a Clock,
     pub key: &'a ServerKey,
+    pub network: &'a dyn crate::network::InstanceNetwork,
 }
 
 impl Ctx<'_> {

@@ -68,6 +68,7 @@ pub fn create_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         created: now.clone(),
         updated: now,
         last_login: None,
+        login_profile: None,
     };
     let account = ctx.account().to_string();
     if !ctx.tx.insert_rec(&account, name, &user)? {
@@ -155,6 +156,9 @@ pub fn delete_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     }
     if !ctx.tx.links_from(Relation::Membership, &account, &user.name)?.is_empty() {
         return Err(Error::delete_conflict("User.Group", "The user cannot belong to any group when you delete it. Remove it first (RemoveUserFromGroup)."));
+    }
+    if user.login_profile.is_some() {
+        return Err(Error::delete_conflict("User.LoginProfile", "The user cannot have a console login profile when you delete it. Delete it first (DeleteLoginProfile)."));
     }
     ctx.tx.delete(Kind::User, &account, &user.name)?;
     ok()

@@ -1,0 +1,144 @@
+//! rolestack-blob-fs: OSS object bodies as plain files under one directory
+//! (`<data-dir>/blobs`), the embedded default [`BlobStore`].
+//!
+//! Layout: committed blobs at `<root>/<id[0..2]>/<id>`, blobs being written at
+//! `<root>/tmp/<id>`. A write goes to the temp file, is fsynced, renamed into place and the
+//! directory fsynced, all before the caller commits the object's metadata; so a crash leaves
+//! either nothing visible or a complete blob, and a stray temp file is never read. Bodies stream
+//! through fixed-size buffers: memory does not grow with object size.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use rolestack_core::oss::blob::{BlobId, BlobSink, BlobSource, BlobStore};
+
+/// Write buffer per blob being written.
+const WRITE_BUFFER: usize = 256 * 1024;
+
+/// Blobs as files under one root directory.
+#[derive(Debug, Clone)]
+pub struct FsBlobStore {
+    root: PathBuf,
+}
+
+impl FsBlobStore {
+    /// Opens (creating if needed) the store at `root`; leftover temp files of an earlier
+    /// process are removed.
+    pub fn open(root: impl Into<PathBuf>) -> io::Result<Self> {
+        let root = root.into();
+        let tmp = root.join("tmp");
+        fs::create_dir_all(&tmp)?;
+        for entry in fs::read_dir(&tmp)? {
+            let _ = fs::remove_file(entry?.path());
+        }
+        Ok(FsBlobStore { root })
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path_of(&self, id: &BlobId) -> io::Result<PathBuf> {
+        let name = id.0.as_str();
+        if name.len() < 3 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("not a blob id: {name:?}")));
+        }
+        Ok(self.root.join(&name[..2]).join(name))
+    }
+}
+
+impl BlobStore for FsBlobStore {
+    fn create(&self) -> io::Result<Box<dyn BlobSink>> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let temp = self.root.join("tmp").join(&id);
+        let file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        let target = self.path_of(&BlobId(id.clone()))?;
+        Ok(Box::new(FileSink { id, temp, target, file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)) }))
+    }
+
+    fn open(&self, id: &BlobId) -> io::Result<Box<dyn BlobSource>> {
+        Ok(Box::new(File::open(self.path_of(id)?)?))
+    }
+
+    fn remove(&self, id: &BlobId) -> io::Result<()> {
+        match fs::remove_file(self.path_of(id)?) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// A blob being written to its temp file.
+struct FileSink {
+    id: String,
+    temp: PathBuf,
+    target: PathBuf,
+    file: Option<BufWriter<File>>,
+}
+
+impl Write for FileSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.as_mut().expect("open until commit").write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.as_mut().expect("open until commit").flush()
+    }
+}
+
+impl BlobSink for FileSink {
+    fn commit(mut self: Box<Self>) -> io::Result<BlobId> {
+        let file = self.file.take().expect("committed once").into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        let dir = self.target.parent().expect("blob paths have a parent");
+        fs::create_dir_all(dir)?;
+        fs::rename(&self.temp, &self.target)?;
+        File::open(dir)?.sync_all()?;
+        Ok(BlobId(std::mem::take(&mut self.id)))
+    }
+}
+
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        if self.file.is_some() {
+            self.file = None;
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Seek, SeekFrom};
+
+    #[test]
+    fn write_commit_read_remove() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path()).unwrap();
+        let mut sink = store.create().unwrap();
+        sink.write_all(b"hello world").unwrap();
+        let id = sink.commit().unwrap();
+        let mut src = store.open(&id).unwrap();
+        src.seek(SeekFrom::Start(6)).unwrap();
+        let mut s = String::new();
+        src.read_to_string(&mut s).unwrap();
+        assert_eq!(s, "world");
+        store.remove(&id).unwrap();
+        assert!(store.open(&id).is_err());
+        store.remove(&id).unwrap();
+    }
+
+    #[test]
+    fn dropped_sink_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path()).unwrap();
+        let mut sink = store.create().unwrap();
+        sink.write_all(b"partial").unwrap();
+        drop(sink);
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert!(store.open(&BlobId("../etc".into())).is_err());
+    }
+}

@@ -1,0 +1,32 @@
+//! The port through which the core asks its host to give an instance a network presence: the
+//! metadata service at 100.100.100.200 and the API, reachable from code running "inside" the
+//! instance. The server implements it (network namespaces when it may, loopback proxies always);
+//! the core only asks and reports, so it stays free of sockets.
+
+/// Where code "inside" an instance reaches rolestack.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstanceEndpoints {
+    /// The network namespace made for the instance (`ip netns` name), when the host can make one.
+    /// Inside it, 100.100.100.200:80 is the metadata service and `api_in_namespace` the API.
+    pub namespace: Option<String>,
+    /// The API address inside the namespace (`127.0.0.1:<port>`).
+    pub api_in_namespace: Option<String>,
+    /// A loopback address on the host that answers as the instance without any privilege: as an HTTP
+    /// proxy for `http://100.100.100.200/...` (set `HTTP_PROXY`), for `/latest/...` paths directly,
+    /// and as the API for everything else.
+    pub proxy: String,
+}
+
+pub trait InstanceNetwork: Send + Sync {
+    /// Makes (or returns the existing) endpoints for an instance.
+    fn prepare(&self, account_id: &str, instance_id: &str) -> Result<InstanceEndpoints, String>;
+}
+
+/// A host that cannot give instances a network presence (tests of the core, library use).
+pub struct NoNetwork;
+
+impl InstanceNetwork for NoNetwork {
+    fn prepare(&self, _account_id: &str, _instance_id: &str) -> Result<InstanceEndpoints, String> {
+        Err("this rolestack host does not serve instance networks".into())
+    }
+}

@@ -1,0 +1,198 @@
+//! Bucket policies: RAM policy statements with a `Principal` list, stored on the bucket.
+//!
+//! Each statement is validated with the RAM policy engine (the same grammar, conditions and
+//! wildcards as identity policies) once its `Principal` is taken out. A statement without
+//! `Principal` (OSS accepts those) applies to every signed request, not to anonymous ones.
+//! `Principal` is a list of:
+//! * `*` — everyone, including anonymous requests;
+//! * an account UID — that account's root, and every RAM identity of that account when it is not
+//!   the bucket owner's (cross-account grant; those identities still need their own RAM Allow);
+//! * a RAM user id — that user;
+//! * `arn:sts::<account>:assumed-role/<role>/<session>` (wildcards allowed) or
+//!   `<role-id>:<session>` — role sessions;
+//! * `acs:ram::<account>:user/<name>` / `acs:ram::<account>:role/<name>` — a user / any session
+//!   of a role.
+
+use rolestack_policy::{evaluate, Decision, Policy, Request};
+use serde_json::{Map, Value};
+
+use super::error::{OssError, OssResult};
+use crate::caller::{Caller, Principal};
+
+/// Largest bucket policy accepted, in bytes (OSS's limit).
+pub const MAX_POLICY_BYTES: usize = 16 * 1024;
+
+/// A parsed bucket policy.
+#[derive(Debug, Clone)]
+pub struct BucketPolicy {
+    statements: Vec<(Vec<String>, Policy, String)>,
+}
+
+/// Who is asking, as a bucket policy sees it.
+#[derive(Debug, Clone, Copy)]
+pub enum Who<'a> {
+    Anonymous,
+    Caller(&'a Caller),
+}
+
+impl BucketPolicy {
+    /// Parses and validates a policy document.
+    pub fn parse(text: &str) -> OssResult<BucketPolicy> {
+        let invalid = |m: String| OssError::InvalidPolicyDocument(m);
+        if text.len() > MAX_POLICY_BYTES {
+            return Err(invalid(format!("the policy has {} bytes; the limit is {MAX_POLICY_BYTES}", text.len())));
+        }
+        let doc: Value = serde_json::from_str(text).map_err(|e| invalid(format!("not JSON: {e}")))?;
+        let Value::Object(top) = doc else {
+            return Err(invalid("expected a JSON object with \"Version\" and \"Statement\"".into()));
+        };
+        let version = top.get("Version").cloned().unwrap_or(Value::Null);
+        let statements = match top.get("Statement") {
+            Some(Value::Array(items)) => items.clone(),
+            Some(obj @ Value::Object(_)) => vec![obj.clone()],
+            _ => return Err(invalid("\"Statement\" must be a list of statements".into())),
+        };
+        let mut out = Vec::new();
+        for (i, statement) in statements.into_iter().enumerate() {
+            let Value::Object(mut fields) = statement else {
+                return Err(invalid(format!("Statement[{i}] is not an object")));
+            };
+            let principals = match fields.remove("Principal") {
+                Some(Value::String(s)) => vec![s],
+                Some(Value::Array(items)) => items
+                    .into_iter()
+                    .map(|v| match v {
+                        Value::String(s) if !s.is_empty() => Ok(s),
+                        other => Err(invalid(format!("Statement[{i}].Principal: expected strings, found {other}"))),
+                    })
+                    .collect::<OssResult<Vec<_>>>()?,
+                Some(other) => return Err(invalid(format!("Statement[{i}].Principal: expected a list of strings such as [\"*\"], found {other}"))),
+                None => Vec::new(),
+            };
+            let mut one = Map::new();
+            one.insert("Version".into(), version.clone());
+            one.insert("Statement".into(), Value::Array(vec![Value::Object(fields)]));
+            let policy = Policy::parse(&Value::Object(one).to_string())
+                .map_err(|e| invalid(format!("Statement[{i}]: {}", e.to_string().trim_start_matches("Statement[0]: ").trim_start_matches("Statement[0]."))))?;
+            out.push((principals, policy, format!("bucket policy statement {i}")));
+        }
+        Ok(BucketPolicy { statements: out })
+    }
+
+    /// The decision of the statements that name `who`, deny wins.
+    pub fn decide(&self, who: Who<'_>, bucket_owner: &str, request: &Request<'_>) -> Decision {
+        let applicable: Vec<(&str, &Policy)> = self
+            .statements
+            .iter()
+            .filter(|(principals, _, _)| match principals.is_empty() {
+                true => matches!(who, Who::Caller(_)),
+                false => principals.iter().any(|p| names(p, who, bucket_owner)),
+            })
+            .map(|(_, policy, label)| (label.as_str(), policy))
+            .collect();
+        evaluate(&applicable, request)
+    }
+}
+
+/// Does principal entry `p` name `who`?
+fn names(p: &str, who: Who<'_>, bucket_owner: &str) -> bool {
+    if p == "*" {
+        return true;
+    }
+    let Who::Caller(caller) = who else { return false };
+    if p == caller.account_id {
+        return caller.principal == Principal::Root || caller.account_id != bucket_owner;
+    }
+    let account = &caller.account_id;
+    match &caller.principal {
+        Principal::Root => false,
+        Principal::User { name, id } => p == id || p == format!("acs:ram::{account}:user/{name}"),
+        Principal::RoleSession { role_name, role_id, session_name, .. } => {
+            let sts_arn = format!("arn:sts::{account}:assumed-role/{role_name}/{session_name}");
+            p == format!("{role_id}:{session_name}")
+                || p == format!("{role_id}:*")
+                || p.eq_ignore_ascii_case(&format!("acs:ram::{account}:role/{role_name}"))
+                || glob(p, &sts_arn)
+        }
+    }
+}
+
+/// `*` and `?` wildcards.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::caller::RequestFacts;
+    use rolestack_policy::Context;
+
+    fn caller(principal: Principal) -> Caller {
+        Caller {
+            account_id: "111".into(),
+            principal,
+            access_key_id: "k".into(),
+            facts: RequestFacts { source_ip: None, secure_transport: false, user_agent: None, time: time::OffsetDateTime::UNIX_EPOCH },
+        }
+    }
+
+    #[test]
+    fn principals_and_deny() {
+        let p = BucketPolicy::parse(
+            r#"{"Version":"1","Statement":[
+              {"Effect":"Allow","Action":["oss:GetObject"],"Principal":["*"],"Resource":["acs:oss:*:111:b/pub/*"]},
+              {"Effect":"Deny","Action":["oss:*"],"Principal":["222"],"Resource":["acs:oss:*:111:b/*"]},
+              {"Effect":"Allow","Action":["oss:PutObject"],"Principal":["arn:sts::111:assumed-role/writer/*"],"Resource":["acs:oss:*:111:b/*"]}]}"#,
+        )
+        .unwrap();
+        let ctx = Context::new();
+        let get_pub = Request::new("oss:GetObject", "acs:oss:*:111:b/pub/x", &ctx);
+        assert!(p.decide(Who::Anonymous, "111", &get_pub).is_allowed());
+        let put = Request::new("oss:PutObject", "acs:oss:*:111:b/x", &ctx);
+        assert!(!p.decide(Who::Anonymous, "111", &put).is_allowed());
+        let session = caller(Principal::RoleSession { role_name: "writer".into(), role_id: "9".into(), session_name: "s".into(), session_policy: None });
+        assert!(p.decide(Who::Caller(&session), "111", &put).is_allowed());
+        let mut other = caller(Principal::Root);
+        other.account_id = "222".into();
+        assert!(p.decide(Who::Caller(&other), "111", &get_pub).is_explicit_deny());
+    }
+
+    #[test]
+    fn rejects_bad_documents() {
+        for bad in [
+            "not json",
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:GetObject","Principal":{"RAM":"x"},"Resource":"*"}]}"#,
+            r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:GetObject","Principal":["*"]}]}"#,
+            r#"{"Version":"2","Statement":[{"Effect":"Allow","Action":"oss:GetObject","Principal":["*"],"Resource":"*"}]}"#,
+        ] {
+            assert!(matches!(BucketPolicy::parse(bad), Err(OssError::InvalidPolicyDocument(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn globbing() {
+        assert!(glob("a*c", "abbbc"));
+        assert!(glob("a?c", "abc"));
+        assert!(!glob("a?c", "abbc"));
+        assert!(glob("*", ""));
+    }
+}

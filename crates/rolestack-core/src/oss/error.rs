@@ -1,0 +1,228 @@
+//! OSS's typed errors. Each variant knows its public `Code`, HTTP status and `EC` (OSS's error
+//! coordinate); the server renders them once, as the `<Error>` XML (or the `x-oss-err` header of a
+//! HEAD response) that oss2, alibabacloud-oss-v2 and ali-oss parse.
+
+/// Everything an OSS request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum OssError {
+    #[error("The specified bucket does not exist.")]
+    NoSuchBucket { bucket: String },
+    #[error("The specified key does not exist.")]
+    NoSuchKey { key: String },
+    #[error("The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")]
+    NoSuchUpload { upload_id: String },
+    #[error("The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")]
+    BucketAlreadyExists { bucket: String },
+    #[error("The bucket you tried to delete is not empty.")]
+    BucketNotEmpty { bucket: String },
+    #[error("The specified bucket is not valid: {0}")]
+    InvalidBucketName(String),
+    #[error("The specified object is not valid: {0}")]
+    InvalidObjectName(String),
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("The XML you provided was not well-formed or did not validate against our published schema: {0}")]
+    MalformedXml(String),
+    #[error("The Content-MD5 you specified did not match what we received.")]
+    InvalidDigest,
+    #[error("The requested range cannot be satisfied.")]
+    InvalidRange,
+    #[error("At least one of the pre-conditions you specified did not hold.")]
+    PreconditionFailed,
+    /// `If-None-Match` / `If-Modified-Since` said the client's copy is current (304, no body).
+    #[error("Not Modified")]
+    NotModified,
+    #[error("One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.")]
+    InvalidPart,
+    #[error("The list of parts was not in ascending order. The parts list must be specified in order by part number.")]
+    InvalidPartOrder,
+    #[error("Your proposed upload is smaller than the minimum allowed size.")]
+    EntityTooSmall,
+    #[error("Position is not equal to file length.")]
+    PositionNotEqualToLength { next_position: u64 },
+    #[error("The object you specified is not appendable.")]
+    ObjectNotAppendable,
+    #[error("The object you specified already exists and can not be overwritten.")]
+    FileAlreadyExists,
+    #[error("The policy text is not valid: {0}")]
+    InvalidPolicyDocument(String),
+    #[error("The bucket policy does not exist.")]
+    NoSuchBucketPolicy,
+    /// Refused by RAM policy, bucket policy or ACL; the message says which and why.
+    #[error("{message}")]
+    AccessDenied { message: String },
+    #[error("The OSS Access Key Id you provided does not exist in our records.")]
+    InvalidAccessKeyId,
+    #[error("The security token you provided is invalid.")]
+    InvalidSecurityToken,
+    #[error("The security token you provided has expired.")]
+    SecurityTokenExpired,
+    #[error("The request signature we calculated does not match the signature you provided. Check your key and signing method.")]
+    SignatureDoesNotMatch { string_to_sign: String, canonical_request: Option<String>, access_key_id: String },
+    #[error("The difference between the request time and the current time is too large.")]
+    RequestTimeTooSkewed,
+    #[error("{0}")]
+    NotImplemented(String),
+    #[error("Transfer-Encoding chunked or Content-Length is required.")]
+    MissingContentLength,
+    #[error("We encountered an internal error. Please try again.")]
+    Internal(String),
+}
+
+pub type OssResult<T> = std::result::Result<T, OssError>;
+
+impl OssError {
+    /// The public error code.
+    pub fn code(&self) -> &'static str {
+        use OssError::*;
+        match self {
+            NoSuchBucket { .. } => "NoSuchBucket",
+            NoSuchKey { .. } => "NoSuchKey",
+            NoSuchUpload { .. } => "NoSuchUpload",
+            BucketAlreadyExists { .. } => "BucketAlreadyExists",
+            BucketNotEmpty { .. } => "BucketNotEmpty",
+            InvalidBucketName(_) => "InvalidBucketName",
+            InvalidObjectName(_) => "InvalidObjectName",
+            InvalidArgument(_) => "InvalidArgument",
+            MalformedXml(_) => "MalformedXML",
+            InvalidDigest => "InvalidDigest",
+            InvalidRange => "InvalidRange",
+            PreconditionFailed => "PreconditionFailed",
+            NotModified => "",
+            InvalidPart => "InvalidPart",
+            InvalidPartOrder => "InvalidPartOrder",
+            EntityTooSmall => "EntityTooSmall",
+            PositionNotEqualToLength { .. } => "PositionNotEqualToLength",
+            ObjectNotAppendable => "ObjectNotAppendable",
+            FileAlreadyExists => "FileAlreadyExists",
+            InvalidPolicyDocument(_) => "InvalidPolicyDocument",
+            NoSuchBucketPolicy => "NoSuchBucketPolicy",
+            AccessDenied { .. } => "AccessDenied",
+            InvalidAccessKeyId => "InvalidAccessKeyId",
+            InvalidSecurityToken => "InvalidSecurityToken",
+            SecurityTokenExpired => "SecurityTokenExpired",
+            SignatureDoesNotMatch { .. } => "SignatureDoesNotMatch",
+            RequestTimeTooSkewed => "RequestTimeTooSkewed",
+            NotImplemented(_) => "NotImplemented",
+            MissingContentLength => "MissingContentLength",
+            Internal(_) => "InternalError",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn http_status(&self) -> u16 {
+        use OssError::*;
+        match self {
+            NoSuchBucket { .. } | NoSuchKey { .. } | NoSuchUpload { .. } | NoSuchBucketPolicy => 404,
+            BucketAlreadyExists { .. } | BucketNotEmpty { .. } | FileAlreadyExists | PositionNotEqualToLength { .. } | ObjectNotAppendable => 409,
+            InvalidBucketName(_) | InvalidObjectName(_) | InvalidArgument(_) | MalformedXml(_) | InvalidDigest | InvalidPart | InvalidPartOrder | EntityTooSmall | InvalidPolicyDocument(_) => 400,
+            InvalidRange => 416,
+            PreconditionFailed => 412,
+            NotModified => 304,
+            AccessDenied { .. } | InvalidAccessKeyId | InvalidSecurityToken | SecurityTokenExpired | SignatureDoesNotMatch { .. } | RequestTimeTooSkewed => 403,
+            MissingContentLength => 411,
+            NotImplemented(_) => 501,
+            Internal(_) => 500,
+        }
+    }
+
+    /// OSS's error coordinate (`<EC>`, `x-oss-ec`): product part `00xx` and a detail number.
+    pub fn ec(&self) -> &'static str {
+        use OssError::*;
+        match self {
+            NoSuchBucket { .. } => "0015-00000101",
+            NoSuchKey { .. } => "0026-00000001",
+            NoSuchUpload { .. } => "0042-00000002",
+            BucketAlreadyExists { .. } => "0015-00000104",
+            BucketNotEmpty { .. } => "0015-00000301",
+            InvalidBucketName(_) => "0015-00000001",
+            InvalidObjectName(_) => "0016-00000005",
+            InvalidArgument(_) => "0017-00000001",
+            MalformedXml(_) => "0017-00000002",
+            InvalidDigest => "0016-00000012",
+            InvalidRange => "0017-00000004",
+            PreconditionFailed => "0026-00000006",
+            NotModified => "",
+            InvalidPart | InvalidPartOrder | EntityTooSmall => "0042-00000102",
+            PositionNotEqualToLength { .. } | ObjectNotAppendable => "0026-00000016",
+            FileAlreadyExists => "0026-00000017",
+            InvalidPolicyDocument(_) => "0031-00000001",
+            NoSuchBucketPolicy => "0031-00000002",
+            AccessDenied { .. } => "0003-00000001",
+            InvalidAccessKeyId => "0002-00000902",
+            InvalidSecurityToken => "0002-00000901",
+            SecurityTokenExpired => "0002-00000903",
+            SignatureDoesNotMatch { .. } => "0002-00000040",
+            RequestTimeTooSkewed => "0002-00000504",
+            NotImplemented(_) => "0001-00000001",
+            MissingContentLength => "0016-00000001",
+            Internal(_) => "0001-00000000",
+        }
+    }
+
+    /// Extra `<Error>` elements the real service adds (`BucketName`, `Key`, `StringToSign`, ...).
+    pub fn details(&self) -> Vec<(&'static str, String)> {
+        use OssError::*;
+        match self {
+            NoSuchBucket { bucket } | BucketAlreadyExists { bucket } | BucketNotEmpty { bucket } => vec![("BucketName", bucket.clone())],
+            NoSuchKey { key } => vec![("Key", key.clone())],
+            NoSuchUpload { upload_id } => vec![("UploadId", upload_id.clone())],
+            SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id } => {
+                let mut v = vec![
+                    ("OSSAccessKeyId", access_key_id.clone()),
+                    ("SignatureProvided", String::new()),
+                    ("StringToSign", string_to_sign.clone()),
+                    ("StringToSignBytes", string_to_sign.bytes().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ")),
+                ];
+                if let Some(c) = canonical_request {
+                    v.push(("CanonicalRequest", c.clone()));
+                }
+                v
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Headers the error adds to the response (AppendObject's next position).
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            OssError::PositionNotEqualToLength { next_position } => vec![("x-oss-next-append-position", next_position.to_string())],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether the error is the server's fault (logged as an error rather than answered quietly).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, OssError::Internal(_))
+    }
+
+    pub fn access_denied(message: impl Into<String>) -> Self {
+        OssError::AccessDenied { message: message.into() }
+    }
+}
+
+impl From<crate::Error> for OssError {
+    fn from(e: crate::Error) -> Self {
+        match e {
+            crate::Error::Store(detail) => OssError::Internal(detail),
+            other => {
+                let code = other.code();
+                if code.starts_with("InvalidAccessKeyId") {
+                    OssError::InvalidAccessKeyId
+                } else if code == "InvalidSecurityToken.Expired" {
+                    OssError::SecurityTokenExpired
+                } else if code.starts_with("InvalidSecurityToken") {
+                    OssError::InvalidSecurityToken
+                } else {
+                    OssError::Internal(format!("{code}: {}", other.public_message()))
+                }
+            }
+        }
+    }
+}
+
+impl From<std::io::Error> for OssError {
+    fn from(e: std::io::Error) -> Self {
+        OssError::Internal(format!("blob store: {e}"))
+    }
+}

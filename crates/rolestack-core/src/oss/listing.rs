@@ -1,0 +1,112 @@
+//! Listing objects from the store's key-ordered index: prefix, delimiter (common prefixes),
+//! marker / start-after / continuation token and max-keys, in bounded batches so memory does
+//! not grow with the bucket. A common prefix is skipped in one index seek (`prefix ‖ 0xFF`),
+//! not by walking the keys under it.
+
+use super::error::{OssError, OssResult};
+use super::model::Object;
+use crate::store::Tx;
+
+/// Default and largest `max-keys`.
+pub const DEFAULT_MAX_KEYS: usize = 100;
+pub const MAX_MAX_KEYS: usize = 1000;
+/// Rows fetched per index query.
+const BATCH: usize = 1000;
+
+/// What to list.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub prefix: String,
+    pub delimiter: String,
+    /// List keys strictly after this one (v1 `marker`; v2 the later of `start-after` and the
+    /// continuation token).
+    pub after: String,
+    pub max_keys: usize,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub objects: Vec<Object>,
+    pub common_prefixes: Vec<String>,
+    pub truncated: bool,
+    /// The last key or common prefix returned, when truncated.
+    pub next_marker: Option<String>,
+}
+
+impl Listing {
+    /// Objects plus common prefixes (ListObjectsV2 `KeyCount`).
+    pub fn key_count(&self) -> usize {
+        self.objects.len() + self.common_prefixes.len()
+    }
+}
+
+/// Parses `max-keys`: absent → 100; 0..=1000 else `InvalidArgument`.
+pub fn parse_max_keys(value: Option<&str>, name: &str) -> OssResult<usize> {
+    match value.filter(|v| !v.is_empty()) {
+        None => Ok(DEFAULT_MAX_KEYS),
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= MAX_MAX_KEYS)
+            .ok_or_else(|| OssError::InvalidArgument(format!("Argument {name} must be an integer between 0 and {MAX_MAX_KEYS}; got {v:?}."))),
+    }
+}
+
+/// Lists one page of `bucket`.
+pub fn list(tx: &mut dyn Tx, bucket: &str, q: &ListQuery) -> OssResult<Listing> {
+    let mut out = Listing::default();
+    let mut after: Vec<u8> = q.after.as_bytes().to_vec();
+    // A marker that is itself a common prefix (a NextMarker we returned) skips that prefix.
+    if !q.delimiter.is_empty() {
+        if let Some(rest) = q.after.strip_prefix(q.prefix.as_str()) {
+            if let Some(i) = rest.find(q.delimiter.as_str()) {
+                if i + q.delimiter.len() == rest.len() {
+                    after.push(0xFF);
+                }
+            }
+        }
+    }
+    let mut count = 0;
+    'scan: loop {
+        let batch = tx.oss_object_list(bucket, &q.prefix, &after, BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        let full = batch.len() == BATCH;
+        for (key, data) in batch {
+            let common = if q.delimiter.is_empty() {
+                None
+            } else {
+                key[q.prefix.len()..].find(q.delimiter.as_str()).map(|i| key[..q.prefix.len() + i + q.delimiter.len()].to_string())
+            };
+            if count == q.max_keys {
+                out.truncated = true;
+                break 'scan;
+            }
+            count += 1;
+            match common {
+                Some(cp) => {
+                    after = cp.as_bytes().to_vec();
+                    after.push(0xFF);
+                    out.next_marker = Some(cp.clone());
+                    out.common_prefixes.push(cp);
+                    continue 'scan;
+                }
+                None => {
+                    let object: Object = serde_json::from_str(&data).map_err(|e| OssError::Internal(format!("corrupt object record {key:?}: {e}")))?;
+                    after = key.as_bytes().to_vec();
+                    out.next_marker = Some(key);
+                    out.objects.push(object);
+                }
+            }
+        }
+        if !full {
+            break;
+        }
+    }
+    if !out.truncated {
+        out.next_marker = None;
+    }
+    Ok(out)
+}

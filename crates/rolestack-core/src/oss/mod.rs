@@ -1,0 +1,31 @@
+//! OSS, the object store: buckets, objects, multipart uploads, ACLs and bucket policies, with
+//! every request authorized against RAM (root, RAM users, role sessions with their session
+//! policy), the bucket policy and the ACLs. HTTP-free like the rest of the core: the server's
+//! `oss` front-end parses requests into calls on [`Oss`] and renders the results as OSS XML.
+//!
+//! - [`model`]: bucket / object / upload / part records and naming rules.
+//! - [`blob`]: the body store boundary ([`blob::BlobStore`]), digests (MD5, CRC-64/XZ) and readers.
+//! - [`access`]: the action and resource of each request and the authorization decision.
+//! - [`bucket_policy`]: bucket policies (RAM statements with `Principal`).
+//! - [`listing`]: key-ordered listing with prefix, delimiter and markers.
+//! - [`service`]: the operations.
+//! - [`error`]: [`OssError`], OSS's codes, statuses and ECs.
+
+pub mod access;
+pub mod blob;
+pub mod bucket_policy;
+pub mod error;
+pub mod listing;
+pub mod model;
+pub mod service;
+
+pub use access::{OssAction, Requester};
+pub use error::{OssError, OssResult};
+pub use service::Oss;
+
+impl crate::service::Rolestack {
+    /// The OSS service over this instance's store and blob store.
+    pub fn oss(&self) -> Oss {
+        Oss::new(self.store.clone(), self.blobs.clone())
+    }
+}

@@ -1,0 +1,188 @@
+//! OSS records as the store keeps them (JSON in the OSS tables): buckets, objects, multipart
+//! uploads and their parts, plus the naming rules for buckets and keys and the ACL values.
+
+use serde::{Deserialize, Serialize};
+
+use super::blob::Segment;
+use super::error::{OssError, OssResult};
+
+/// The region every bucket reports (rolestack has one region).
+pub const REGION: &str = "cn-hangzhou";
+/// `Location` of every bucket.
+pub const LOCATION: &str = "oss-cn-hangzhou";
+
+/// Canned ACLs. Objects default to the bucket's ACL (`default`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Acl {
+    #[default]
+    #[serde(rename = "default")]
+    Default,
+    #[serde(rename = "private")]
+    Private,
+    #[serde(rename = "public-read")]
+    PublicRead,
+    #[serde(rename = "public-read-write")]
+    PublicReadWrite,
+}
+
+impl Acl {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Acl::Default => "default",
+            Acl::Private => "private",
+            Acl::PublicRead => "public-read",
+            Acl::PublicReadWrite => "public-read-write",
+        }
+    }
+
+    /// Parses an `x-oss-acl` / `x-oss-object-acl` value; `default` only where `allow_default`.
+    pub fn parse(s: &str, allow_default: bool) -> OssResult<Acl> {
+        match s {
+            "private" => Ok(Acl::Private),
+            "public-read" => Ok(Acl::PublicRead),
+            "public-read-write" => Ok(Acl::PublicReadWrite),
+            "default" if allow_default => Ok(Acl::Default),
+            other => Err(OssError::InvalidArgument(format!("no such acl type: {other:?}"))),
+        }
+    }
+}
+
+/// A bucket. Names are global (all accounts share one namespace).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Bucket {
+    pub name: String,
+    /// The owning account id.
+    pub owner: String,
+    /// Unix seconds.
+    pub created: i64,
+    pub acl: Acl,
+    pub storage_class: String,
+    /// The bucket policy document as written, if any.
+    #[serde(default)]
+    pub policy: Option<String>,
+}
+
+/// How an object came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ObjectType {
+    Normal,
+    Multipart,
+    Appendable,
+}
+
+impl ObjectType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectType::Normal => "Normal",
+            ObjectType::Multipart => "Multipart",
+            ObjectType::Appendable => "Appendable",
+        }
+    }
+}
+
+/// An object's metadata; its body is the concatenation of `segments`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Object {
+    pub key: String,
+    pub segments: Vec<Segment>,
+    pub size: u64,
+    /// Without quotes: upper-case hex MD5, or `<hex>-<parts>` for multipart objects.
+    pub etag: String,
+    pub crc64: u64,
+    /// Unix seconds.
+    pub last_modified: i64,
+    pub object_type: ObjectType,
+    pub acl: Acl,
+    pub storage_class: String,
+    pub content_type: String,
+    /// `x-oss-meta-*` (names lower-cased, without the prefix), in the order received.
+    pub user_meta: Vec<(String, String)>,
+    /// Stored standard headers: Cache-Control, Content-Disposition, Content-Encoding,
+    /// Content-Language, Expires.
+    pub headers: Vec<(String, String)>,
+}
+
+/// The settings an object is written with (PutObject, InitiateMultipartUpload, CopyObject
+/// with `REPLACE`, the first AppendObject).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ObjectSettings {
+    pub content_type: Option<String>,
+    pub user_meta: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub acl: Acl,
+}
+
+/// A multipart upload in progress.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Upload {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+    /// Unix seconds.
+    pub initiated: i64,
+    pub settings: ObjectSettings,
+}
+
+/// One uploaded part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Part {
+    pub number: u32,
+    pub segment: Segment,
+    /// Upper-case hex MD5, without quotes.
+    pub etag: String,
+    pub crc64: u64,
+    pub last_modified: i64,
+}
+
+/// Bucket names: 3–63 characters of lower-case letters, digits and `-`, starting and ending
+/// with a letter or digit.
+pub fn validate_bucket_name(name: &str) -> OssResult<()> {
+    let ok = (3..=63).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(OssError::InvalidBucketName(format!(
+            "{name:?}: a bucket name has 3 to 63 characters of lower-case letters, digits and '-', and starts and ends with a letter or digit"
+        )))
+    }
+}
+
+/// Object keys: 1–1023 bytes of UTF-8, not starting with `/` or `\`.
+pub fn validate_key(key: &str) -> OssResult<()> {
+    if key.is_empty() || key.len() > 1023 {
+        return Err(OssError::InvalidObjectName(format!("an object key has 1 to 1023 bytes; this one has {}", key.len())));
+    }
+    if key.starts_with('/') || key.starts_with('\\') {
+        return Err(OssError::InvalidObjectName(format!("{key:?}: an object key may not start with '/' or '\\'")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(validate_bucket_name("my-bucket-01").is_ok());
+        for bad in ["ab", "-ab", "ab-", "Abc", "a_b", &"a".repeat(64)] {
+            assert!(validate_bucket_name(bad).is_err(), "{bad}");
+        }
+        assert!(validate_key("a/b/中文 key").is_ok());
+        assert!(validate_key("/a").is_err());
+        assert!(validate_key("").is_err());
+        assert!(validate_key(&"k".repeat(1024)).is_err());
+    }
+
+    #[test]
+    fn acl_round_trip() {
+        for a in [Acl::Private, Acl::PublicRead, Acl::PublicReadWrite] {
+            assert_eq!(Acl::parse(a.as_str(), false).unwrap(), a);
+        }
+        assert!(Acl::parse("default", false).is_err());
+        assert_eq!(Acl::parse("default", true).unwrap(), Acl::Default);
+    }
+}

@@ -1,0 +1,308 @@
+//! Console logon profiles: CreateLoginProfile, GetLoginProfile, UpdateLoginProfile,
+//! DeleteLoginProfile — and the password check the web console's RAM-user sign-in runs.
+//!
+//! A profile lives inside its [`User`] record (so a rename keeps it). The password is stored only as
+//! an argon2id hash (PHC string with its own random salt); the API never returns it. rolestack's
+//! password policy is RAM's default one: 8 to 32 characters, no character-class requirements.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use serde_json::{json, Value};
+
+use super::users::{load, user_name};
+use super::{ok, Ctx};
+use crate::caller::Principal;
+use crate::clock::format_date;
+use crate::model::{Account, LoginProfile, User};
+use crate::params::Params;
+use crate::service::Rolestack;
+use crate::store::{Tx, GLOBAL};
+use crate::{Error, Result};
+
+/// RAM's default password policy: `MinimumPasswordLength` 8 (settable 8..32).
+pub const PASSWORD_MIN: usize = 8;
+/// The longest password accepted.
+pub const PASSWORD_MAX: usize = 32;
+
+/// Checks a new password against the password policy.
+pub fn check_password(password: &str) -> Result<()> {
+    let n = password.chars().count();
+    if n < PASSWORD_MIN {
+        return Err(Error::invalid(
+            "InvalidParameter.Password.TooWeak",
+            format!("The parameter - \"Password\" is not compliant with the password policy: it must have at least {PASSWORD_MIN} characters, it has {n}."),
+        ));
+    }
+    if n > PASSWORD_MAX {
+        return Err(Error::invalid(
+            "InvalidParameter.Password.Length",
+            format!("The parameter - \"Password\" beyond the length limit ({PASSWORD_MIN} to {PASSWORD_MAX} characters)."),
+        ));
+    }
+    if password.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "InvalidParameter.Password.InvalidChars",
+            "The parameter - \"Password\" contains invalid chars: control characters are not allowed.",
+        ));
+    }
+    Ok(())
+}
+
+/// An argon2id PHC hash of `password` with a fresh random salt.
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Store(format!("hashing a password: {e}")))
+}
+
+/// Whether `password` matches a stored PHC hash (constant-time inside argon2).
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+fn epoch() -> String {
+    crate::ids::alnum(16)
+}
+
+fn render(user: &User, p: &LoginProfile) -> Value {
+    json!({
+        "UserName": user.name,
+        "PasswordResetRequired": p.password_reset_required,
+        "MFABindRequired": p.mfa_bind_required,
+        "CreateDate": p.created,
+    })
+}
+
+fn no_profile(name: &str) -> Error {
+    Error::not_exist("User.LoginProfile", format!("The user login profile does not exist: {name}."))
+}
+
+pub fn create_login_profile(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let name = user_name(p, "UserName")?;
+    let password = p.required("Password")?;
+    check_password(password)?;
+    let reset = p.bool("PasswordResetRequired")?.unwrap_or(false);
+    let mfa = p.bool("MFABindRequired")?.unwrap_or(false);
+    let account = ctx.account().to_string();
+    let mut user = load(ctx.tx, &account, name)?;
+    if user.login_profile.is_some() {
+        return Err(Error::already_exists("User.LoginProfile", format!("The user login profile does already EXIST: {}.", user.name)));
+    }
+    let now = ctx.now();
+    let profile = LoginProfile {
+        password_hash: hash_password(password)?,
+        password_reset_required: reset,
+        mfa_bind_required: mfa,
+        password_epoch: epoch(),
+        created: now.clone(),
+        updated: now,
+    };
+    let body = json!({ "LoginProfile": render(&user, &profile) });
+    user.login_profile = Some(profile);
+    ctx.tx.update_rec(&account, &user.name.clone(), &user)?;
+    Ok(body)
+}
+
+pub fn get_login_profile(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let account = ctx.account().to_string();
+    let user = load(ctx.tx, &account, user_name(p, "UserName")?)?;
+    let profile = user.login_profile.as_ref().ok_or_else(|| no_profile(&user.name))?;
+    Ok(json!({ "LoginProfile": render(&user, profile) }))
+}
+
+pub fn update_login_profile(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let name = user_name(p, "UserName")?;
+    let password = p.optional("Password");
+    if let Some(pw) = password {
+        check_password(pw)?;
+    }
+    let reset = p.bool("PasswordResetRequired")?;
+    let mfa = p.bool("MFABindRequired")?;
+    let account = ctx.account().to_string();
+    let mut user = load(ctx.tx, &account, name)?;
+    let now = ctx.now();
+    let profile = user.login_profile.as_mut().ok_or_else(|| no_profile(name))?;
+    if let Some(pw) = password {
+        profile.password_hash = hash_password(pw)?;
+        profile.password_epoch = epoch();
+    }
+    if let Some(r) = reset {
+        profile.password_reset_required = r;
+    }
+    if let Some(m) = mfa {
+        profile.mfa_bind_required = m;
+    }
+    profile.updated = now;
+    ctx.tx.update_rec(&account, &user.name.clone(), &user)?;
+    ok()
+}
+
+pub fn delete_login_profile(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let account = ctx.account().to_string();
+    let mut user = load(ctx.tx, &account, user_name(p, "UserName")?)?;
+    if user.login_profile.take().is_none() {
+        return Err(no_profile(&user.name));
+    }
+    ctx.tx.update_rec(&account, &user.name.clone(), &user)?;
+    ok()
+}
+
+// --- console sign-in -------------------------------------------------------------------
+
+/// A RAM user signed in to the console with its password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleUser {
+    pub account_id: String,
+    pub principal: Principal,
+    /// The logon name as RAM shows it: `<UserName>@<AccountAlias or AccountId>`.
+    pub logon_name: String,
+    pub password_reset_required: bool,
+    /// The profile's password epoch at sign-in: a later password change ends the session.
+    pub password_epoch: String,
+}
+
+/// The one answer for every failed sign-in (unknown account, unknown user, no profile, wrong
+/// password), so the form does not tell which names exist.
+pub fn sign_in_refused() -> Error {
+    Error::service(401, "InvalidLogonCredentials", "The logon name or password is incorrect.")
+}
+
+/// A hash to verify against when the user does not exist, so both failures take as long.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("rolestack-no-such-user").unwrap_or_default())
+}
+
+/// Finds an account by id or alias (case-insensitive).
+fn find_account(tx: &mut dyn Tx, reference: &str) -> Result<Option<Account>> {
+    if let Some(a) = tx.get_rec::<Account>(GLOBAL, reference)? {
+        return Ok(Some(a));
+    }
+    let mut after: Option<String> = None;
+    loop {
+        let page = tx.list_rec::<Account>(GLOBAL, "", after.as_deref(), 500)?;
+        let done = page.len() < 500;
+        after = page.last().map(|a| a.id.clone());
+        if let Some(a) = page.into_iter().find(|a| a.alias.as_deref().is_some_and(|al| al.eq_ignore_ascii_case(reference))) {
+            return Ok(Some(a));
+        }
+        if done {
+            return Ok(None);
+        }
+    }
+}
+
+/// Splits `<UserName>@<AccountAlias or AccountId>[.onaliyun.com]` at its last `@`.
+pub fn parse_logon_name(login: &str) -> Option<(&str, &str)> {
+    let (user, account) = login.trim().rsplit_once('@')?;
+    let account = account.strip_suffix(".onaliyun.com").unwrap_or(account);
+    (!user.is_empty() && !account.is_empty()).then_some((user, account))
+}
+
+/// Checks a RAM user's console password. Success records `LastLoginDate` on the user.
+pub fn console_sign_in(rs: &Rolestack, login: &str, password: &str) -> Result<ConsoleUser> {
+    let Some((user_name, account_ref)) = parse_logon_name(login) else {
+        verify_password(dummy_hash(), password);
+        return Err(sign_in_refused());
+    };
+    let mut tx = rs.store.begin()?;
+    let found = match find_account(&mut *tx, account_ref)? {
+        Some(account) => tx.get_rec::<User>(&account.id, user_name)?.map(|u| (account, u)),
+        None => None,
+    };
+    let Some((account, mut user)) = found else {
+        verify_password(dummy_hash(), password);
+        return Err(sign_in_refused());
+    };
+    let Some(profile) = user.login_profile.clone() else {
+        verify_password(dummy_hash(), password);
+        return Err(sign_in_refused());
+    };
+    if !verify_password(&profile.password_hash, password) {
+        return Err(sign_in_refused());
+    }
+    user.last_login = Some(format_date(rs.clock.now()));
+    tx.update_rec(&account.id, &user.name.clone(), &user)?;
+    tx.commit()?;
+    Ok(ConsoleUser {
+        logon_name: format!("{}@{}", user.name, account.alias.as_deref().unwrap_or(&account.id)),
+        account_id: account.id,
+        principal: Principal::User { name: user.name, id: user.id },
+        password_reset_required: profile.password_reset_required,
+        password_epoch: profile.password_epoch,
+    })
+}
+
+/// Whether a RAM user's console session may go on: the user still exists (by id, so a user
+/// deleted and created again under the same name does not inherit sessions) with a login profile
+/// whose password has not changed since `epoch`. Returns the user's current name (renames keep
+/// the session).
+pub fn console_session_valid(rs: &Rolestack, account_id: &str, user_id: &str, user_name: &str, epoch: &str) -> Result<Option<String>> {
+    let mut tx = rs.store.begin()?;
+    let user = tx.get_rec::<User>(account_id, user_name)?;
+    Ok(user
+        .filter(|u| u.id == user_id)
+        .filter(|u| u.login_profile.as_ref().is_some_and(|p| p.password_epoch == epoch))
+        .map(|u| u.name))
+}
+
+/// Changes the signed-in user's own password (the console's forced reset when
+/// `PasswordResetRequired` is set): checks the old one, applies the policy, clears the flag.
+/// Returns the new password epoch.
+pub fn change_own_password(rs: &Rolestack, account_id: &str, user_name: &str, old: &str, new: &str) -> Result<String> {
+    check_password(new)?;
+    let mut tx = rs.store.begin()?;
+    let mut user = tx.get_rec::<User>(account_id, user_name)?.ok_or_else(sign_in_refused)?;
+    let now = format_date(rs.clock.now());
+    let profile = user.login_profile.as_mut().ok_or_else(sign_in_refused)?;
+    if !verify_password(&profile.password_hash, old) {
+        return Err(Error::service(400, "InvalidParameter.OldPassword", "The current password is incorrect."));
+    }
+    if old == new {
+        return Err(Error::invalid("InvalidParameter.Password.TooWeak", "The parameter - \"Password\" is not compliant with the password policy: the new password must differ from the current one."));
+    }
+    profile.password_hash = hash_password(new)?;
+    profile.password_epoch = epoch();
+    profile.password_reset_required = false;
+    profile.updated = now;
+    let epoch = profile.password_epoch.clone();
+    tx.update_rec(account_id, &user.name.clone(), &user)?;
+    tx.commit()?;
+    Ok(epoch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_differ() {
+        let a = hash_password("Passw0rd!x").unwrap();
+        let b = hash_password("Passw0rd!x").unwrap();
+        assert!(a.starts_with("$argon2id$"));
+        assert_ne!(a, b, "salted");
+        assert!(verify_password(&a, "Passw0rd!x"));
+        assert!(!verify_password(&a, "Passw0rd!y"));
+        assert!(!verify_password("not a hash", "x"));
+    }
+
+    #[test]
+    fn password_policy() {
+        assert_eq!(check_password("short").unwrap_err().code(), "InvalidParameter.Password.TooWeak");
+        assert_eq!(check_password(&"x".repeat(33)).unwrap_err().code(), "InvalidParameter.Password.Length");
+        assert_eq!(check_password("abc\ndefgh").unwrap_err().code(), "InvalidParameter.Password.InvalidChars");
+        assert!(check_password("eight ch").is_ok());
+    }
+
+    #[test]
+    fn logon_names() {
+        assert_eq!(parse_logon_name("alice@1234"), Some(("alice", "1234")));
+        assert_eq!(parse_logon_name("alice@corp.onaliyun.com"), Some(("alice", "corp")));
+        assert_eq!(parse_logon_name("a@b@corp"), Some(("a@b", "corp")));
+        assert_eq!(parse_logon_name("alice"), None);
+        assert_eq!(parse_logon_name("@corp"), None);
+    }
+}

@@ -1,0 +1,482 @@
+//! The web console at `/console/`: sign-in and sessions, the static single-page app (embedded in
+//! the binary; it loads nothing from anywhere else), and the JSON bridge
+//! `POST /console/api/{product}/{Action}` through which the app does everything. The bridge builds
+//! a [`Caller`] from the session's principal and runs the catalogued action with
+//! [`Rolestack::call`] — the same authorization, handlers and store as the SDKs, so the console is
+//! not a second source of truth and a RAM user sees RAM's own `NoPermission`.
+//!
+//! Security properties (see docs/console.md): sessions are server-side with random ids in an
+//! `HttpOnly; SameSite=Strict; Path=/console` cookie, 1 h idle / 12 h absolute expiry, a new id at
+//! sign-in; every POST needs the session's CSRF token (header `X-CSRF-Token` or form field
+//! `csrf_token`, compared in constant time) and a same-origin `Origin` when the browser sends one;
+//! responses carry a strict Content-Security-Policy and `no-store`.
+
+pub mod assets;
+pub mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use rolestack_core::caller::{Caller, Principal, RequestFacts};
+use rolestack_core::catalog::{self, Product};
+use rolestack_core::params::Params;
+use rolestack_core::ram::login_profiles;
+use rolestack_core::service::Rolestack;
+use rolestack_core::{ids, Error};
+use serde_json::{json, Value};
+
+use crate::rpc::render::{self, Format};
+use session::{Identity, Session, Sessions};
+
+/// The console's state: the core and the session table.
+#[derive(Clone)]
+pub struct Console {
+    pub rs: Rolestack,
+    pub sessions: Arc<Sessions>,
+}
+
+/// Largest bridge request body.
+const MAX_BODY: usize = 1 << 20;
+
+/// The console's routes, with full paths (merge them into the app).
+pub fn router<S>(rs: Rolestack) -> Router<S> {
+    let state = Console { rs, sessions: Arc::new(Sessions::default()) };
+    Router::new()
+        .route("/console", get(|| async { redirect("/console/") }))
+        .route("/console/", get(index))
+        .route("/console/signin", get(signin_page).post(signin))
+        .route("/console/signout", post(signout))
+        .route("/console/password", get(password_page).post(change_password))
+        .route("/console/api/session", get(session_info))
+        .route("/console/api/:product/:action", post(bridge))
+        .route("/console/static/:file", get(asset))
+        .route("/console/*rest", get(not_found))
+        .layer(middleware::map_response(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), api_passthrough))
+        .with_state(state)
+}
+
+/// A request under `/console` that is really an API call (an OSS path-style request to a bucket
+/// named `console`, or an RPC call) goes to the API front door, not to the console.
+async fn api_passthrough(State(c): State<Console>, req: Request, next: Next) -> Response {
+    let h = req.headers();
+    let signed_header = h.contains_key(header::AUTHORIZATION)
+        || h.keys().any(|k| k.as_str().starts_with("x-oss-") || k.as_str().starts_with("x-acs-"));
+    let signed_query = req.uri().query().is_some_and(|q| {
+        form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "Action" || k == "OSSAccessKeyId" || k.starts_with("x-oss-"))
+    });
+    if signed_header || signed_query {
+        let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0).unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+        return crate::dispatch(c.rs, peer, req).await;
+    }
+    next.run(req).await
+}
+
+async fn security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
+        h.entry(k).or_insert(HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "no-referrer");
+    set(h, "cache-control", "no-store");
+    res
+}
+
+fn redirect(to: &'static str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
+}
+
+fn with_cookie(mut res: Response, id: Option<&str>) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&session::set_cookie(id)) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response()
+}
+
+/// The bridge's own errors (not the API's): same body shape as an API error.
+fn console_error(status: StatusCode, code: &str, message: &str) -> Response {
+    json_response(status, json!({ "RequestId": ids::request_id(), "Code": code, "Message": message }))
+}
+
+fn current(c: &Console, headers: &HeaderMap) -> Option<Session> {
+    session::cookie_id(headers).and_then(|id| c.sessions.get(&id))
+}
+
+/// The `Origin` a browser sends with a POST must be this server (defence in depth beside the
+/// CSRF token and SameSite=Strict).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest);
+    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+}
+
+fn csrf_ok(s: &Session, headers: &HeaderMap, form_token: Option<&str>) -> bool {
+    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).or(form_token);
+    same_origin(headers) && token.is_some_and(|t| session::same(t, &s.csrf))
+}
+
+fn forbidden_page() -> Response {
+    html(
+        StatusCode::FORBIDDEN,
+        assets::page(
+            "Request refused",
+            "<main class=\"signin\"><div class=\"card\"><h1>Request refused</h1><p role=\"alert\">The form was missing its security token or came from another site (CSRF protection). Reload the page and try again.</p><p><a href=\"/console/signin\">Back to sign-in</a></p></div></main>",
+        ),
+    )
+}
+
+fn form(body: &Bytes) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn field<'a>(f: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    f.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+// --- pages -----------------------------------------------------------------------------
+
+async fn index(State(c): State<Console>, headers: HeaderMap) -> Response {
+    match current(&c, &headers) {
+        Some(s) if s.must_reset_password => redirect("/console/password"),
+        Some(s) if s.identity.is_some() => html(StatusCode::OK, assets::INDEX_HTML.to_string()),
+        _ => redirect("/console/signin"),
+    }
+}
+
+async fn not_found() -> Response {
+    html(
+        StatusCode::NOT_FOUND,
+        assets::page("Not found", "<main class=\"signin\"><div class=\"card\"><h1>Page not found</h1><p><a href=\"/console/\">Go to the console</a></p></div></main>"),
+    )
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match assets::get(&file) {
+        Some((mime, bytes)) => ([(header::CONTENT_TYPE, mime)], bytes).into_response(),
+        None => not_found().await,
+    }
+}
+
+/// Reuses the visitor's anonymous session or starts one (it carries the sign-in form's token).
+fn anonymous(c: &Console, headers: &HeaderMap) -> (Session, bool) {
+    match current(c, headers) {
+        Some(s) if s.identity.is_none() => (s, false),
+        _ => (c.sessions.create(None, false), true),
+    }
+}
+
+async fn signin_page(State(c): State<Console>, headers: HeaderMap) -> Response {
+    if let Some(s) = current(&c, &headers) {
+        if s.identity.is_some() {
+            return redirect("/console/");
+        }
+    }
+    let (s, fresh) = anonymous(&c, &headers);
+    let res = html(StatusCode::OK, assets::signin_page(&s.csrf, None, "", ""));
+    if fresh {
+        with_cookie(res, Some(&s.id))
+    } else {
+        res
+    }
+}
+
+async fn signin(State(c): State<Console>, headers: HeaderMap, body: Bytes) -> Response {
+    let f = form(&body);
+    let Some(s) = current(&c, &headers).filter(|s| s.identity.is_none()) else {
+        // No sign-in form was served to this browser (or it expired): start over.
+        return redirect("/console/signin");
+    };
+    if !csrf_ok(&s, &headers, field(&f, "csrf_token")) {
+        return forbidden_page();
+    }
+    let kind = field(&f, "kind").unwrap_or("");
+    let (name, secret) = match kind {
+        "root" => (field(&f, "access_key_id").unwrap_or("").trim().to_string(), field(&f, "access_key_secret").unwrap_or("").to_string()),
+        _ => (field(&f, "login").unwrap_or("").trim().to_string(), field(&f, "password").unwrap_or("").to_string()),
+    };
+    let again = |status: StatusCode, message: &str| {
+        let (login, akid) = if kind == "root" { ("", name.as_str()) } else { (name.as_str(), "") };
+        html(status, assets::signin_page(&s.csrf, Some(message), login, akid))
+    };
+    if let Some(wait) = c.sessions.locked_out(&name) {
+        let minutes = wait.as_secs().div_ceil(60);
+        return again(StatusCode::TOO_MANY_REQUESTS, &format!("Too many failed sign-in attempts for this name. Try again in {minutes} minute(s)."));
+    }
+    let rs = c.rs.clone();
+    let (kind_owned, name_owned) = (kind.to_string(), name.clone());
+    let outcome = tokio::task::spawn_blocking(move || verify(&rs, &kind_owned, &name_owned, &secret)).await;
+    match outcome {
+        Ok(Ok((identity, must_reset))) => {
+            c.sessions.clear_failures(&name);
+            c.sessions.remove(&s.id);
+            tracing::info!(principal = ?identity, "console sign-in");
+            let new = c.sessions.create(Some(identity), must_reset);
+            with_cookie(redirect(if must_reset { "/console/password" } else { "/console/" }), Some(&new.id))
+        }
+        Ok(Err(message)) => {
+            c.sessions.record_failure(&name);
+            again(StatusCode::UNAUTHORIZED, &message)
+        }
+        Err(e) => {
+            tracing::error!("console sign-in panicked: {e}");
+            again(StatusCode::INTERNAL_SERVER_ERROR, "The sign-in failed because of an internal error.")
+        }
+    }
+}
+
+/// Checks sign-in credentials: the account root's AccessKey pair, or a RAM user's logon name and
+/// console password. Failures are one message per kind that does not tell which part was wrong.
+fn verify(rs: &Rolestack, kind: &str, name: &str, secret: &str) -> Result<(Identity, bool), String> {
+    match kind {
+        "root" => {
+            let refused = "The AccessKey ID or AccessKey secret is incorrect, or the key is not an active AccessKey of an account root (RAM users sign in with their logon name and password).";
+            let who = rs.authenticate(name).map_err(|_| refused.to_string())?;
+            if who.principal != Principal::Root || !session::same(&who.secret, secret) {
+                return Err(refused.into());
+            }
+            Ok((Identity::Root { account_id: who.account_id, access_key_id: name.to_string() }, false))
+        }
+        "user" => match login_profiles::console_sign_in(rs, name, secret) {
+            Ok(u) => {
+                let Principal::User { name: user_name, id } = u.principal else { return Err("unexpected principal".into()) };
+                Ok((
+                    Identity::User { account_id: u.account_id, user_id: id, user_name, logon_name: u.logon_name, password_epoch: u.password_epoch },
+                    u.password_reset_required,
+                ))
+            }
+            Err(Error::Store(e)) => {
+                tracing::error!("console sign-in: {e}");
+                Err("The sign-in failed because of an internal error.".into())
+            }
+            Err(e) => Err(e.public_message()),
+        },
+        _ => Err("Choose how to sign in.".into()),
+    }
+}
+
+async fn signout(State(c): State<Console>, headers: HeaderMap, body: Bytes) -> Response {
+    let f = form(&body);
+    let Some(s) = current(&c, &headers) else { return with_cookie(redirect("/console/signin"), None) };
+    if !csrf_ok(&s, &headers, field(&f, "csrf_token")) {
+        return forbidden_page();
+    }
+    c.sessions.remove(&s.id);
+    with_cookie(redirect("/console/signin"), None)
+}
+
+async fn password_page(State(c): State<Console>, headers: HeaderMap) -> Response {
+    match current(&c, &headers) {
+        Some(s) if matches!(s.identity, Some(Identity::User { .. })) => html(StatusCode::OK, assets::password_page(&s.csrf, None, s.must_reset_password)),
+        Some(s) if s.identity.is_some() => redirect("/console/"),
+        _ => redirect("/console/signin"),
+    }
+}
+
+async fn change_password(State(c): State<Console>, headers: HeaderMap, body: Bytes) -> Response {
+    let f = form(&body);
+    let Some(s) = current(&c, &headers) else { return redirect("/console/signin") };
+    if !csrf_ok(&s, &headers, field(&f, "csrf_token")) {
+        return forbidden_page();
+    }
+    let Some(Identity::User { account_id, user_name, .. }) = s.identity.clone() else { return redirect("/console/") };
+    let old = field(&f, "old_password").unwrap_or("").to_string();
+    let new = field(&f, "new_password").unwrap_or("").to_string();
+    if field(&f, "confirm_password") != Some(new.as_str()) {
+        return html(StatusCode::BAD_REQUEST, assets::password_page(&s.csrf, Some("The two new passwords differ."), s.must_reset_password));
+    }
+    let rs = c.rs.clone();
+    let outcome = tokio::task::spawn_blocking(move || login_profiles::change_own_password(&rs, &account_id, &user_name, &old, &new)).await;
+    match outcome {
+        Ok(Ok(epoch)) => {
+            c.sessions.update(&s.id, |s| {
+                s.must_reset_password = false;
+                if let Some(Identity::User { password_epoch, .. }) = &mut s.identity {
+                    *password_epoch = epoch;
+                }
+            });
+            redirect("/console/")
+        }
+        Ok(Err(e)) => {
+            let message = format!("{}: {}", e.code(), e.public_message());
+            html(StatusCode::BAD_REQUEST, assets::password_page(&s.csrf, Some(&message), s.must_reset_password))
+        }
+        Err(_) => html(StatusCode::INTERNAL_SERVER_ERROR, assets::password_page(&s.csrf, Some("Internal error."), s.must_reset_password)),
+    }
+}
+
+// --- the JSON API used by the app --------------------------------------------------------
+
+async fn session_info(State(c): State<Console>, headers: HeaderMap) -> Response {
+    let Some(s) = current(&c, &headers).filter(|s| s.identity.is_some()) else {
+        return console_error(StatusCode::UNAUTHORIZED, "ConsoleSessionExpired", "Your console session has ended. Sign in again.");
+    };
+    let identity = match s.identity.as_ref() {
+        Some(Identity::Root { account_id, access_key_id }) => json!({
+            "Type": "Root", "AccountId": account_id, "DisplayName": format!("Account root ({account_id})"),
+            "Arn": format!("acs:ram::{account_id}:root"), "AccessKeyId": access_key_id,
+        }),
+        Some(Identity::User { account_id, user_name, logon_name, .. }) => json!({
+            "Type": "RAMUser", "AccountId": account_id, "DisplayName": logon_name, "UserName": user_name,
+            "Arn": format!("acs:ram::{account_id}:user/{user_name}"),
+        }),
+        None => Value::Null,
+    };
+    json_response(StatusCode::OK, json!({ "Identity": identity, "CsrfToken": s.csrf, "IdleTimeoutSeconds": session::IDLE.as_secs() }))
+}
+
+fn product(name: &str) -> Option<Product> {
+    match name.to_ascii_lowercase().as_str() {
+        "ram" => Some(Product::Ram),
+        "sts" => Some(Product::Sts),
+        "ecs" => Some(Product::Ecs),
+        _ => None,
+    }
+}
+
+/// Bridge parameters: a form body, or a JSON object whose values are strings, numbers, booleans
+/// or (for JSON-typed API parameters such as ECS `InstanceIds`) arrays and objects.
+fn bridge_params(headers: &HeaderMap, body: &Bytes) -> Result<Params, String> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    if body.is_empty() {
+        return Ok(Params::default());
+    }
+    if ct.starts_with("application/json") {
+        let v: Value = serde_json::from_slice(body).map_err(|e| format!("The request body is not JSON: {e}."))?;
+        let Value::Object(map) = v else { return Err("The request body must be a JSON object of parameters.".into()) };
+        let pairs = map.into_iter().filter_map(|(k, v)| {
+            let s = match v {
+                Value::Null => return None,
+                Value::String(s) => s,
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                other => other.to_string(),
+            };
+            Some((k, s))
+        });
+        return Ok(Params::from_pairs(pairs));
+    }
+    Ok(Params::from_pairs(form(body)))
+}
+
+/// Why a session may no longer act (its principal changed under it).
+enum Gone {
+    Ended,
+    Failed(Error),
+}
+
+/// Re-checks a session's principal against the store and builds the caller.
+fn caller_for(rs: &Rolestack, identity: &Identity, headers: &HeaderMap, peer: Option<SocketAddr>) -> Result<Caller, Gone> {
+    let (account_id, principal, access_key_id) = match identity {
+        Identity::Root { account_id, access_key_id } => match rs.authenticate(access_key_id) {
+            Ok(who) if who.principal == Principal::Root && &who.account_id == account_id => (account_id.clone(), Principal::Root, access_key_id.clone()),
+            Ok(_) | Err(Error::Service { .. }) => return Err(Gone::Ended),
+            Err(e) => return Err(Gone::Failed(e)),
+        },
+        Identity::User { account_id, user_id, user_name, password_epoch, .. } => {
+            match login_profiles::console_session_valid(rs, account_id, user_id, user_name, password_epoch) {
+                Ok(Some(name)) => (account_id.clone(), Principal::User { name, id: user_id.clone() }, String::new()),
+                Ok(None) => return Err(Gone::Ended),
+                Err(e) => return Err(Gone::Failed(e)),
+            }
+        }
+    };
+    Ok(Caller {
+        account_id,
+        principal,
+        access_key_id,
+        facts: RequestFacts {
+            source_ip: peer.map(|p| p.ip()),
+            secure_transport: false,
+            user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
+            time: rs.clock.now(),
+        },
+    })
+}
+
+async fn bridge(
+    State(c): State<Console>,
+    Path((product_name, action_name)): Path<(String, String)>,
+    peer: Option<ConnectInfo<SocketAddr>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(s) = current(&c, &headers).filter(|s| s.identity.is_some()) else {
+        return console_error(StatusCode::UNAUTHORIZED, "ConsoleSessionExpired", "Your console session has ended. Sign in again.");
+    };
+    if method != Method::POST || !csrf_ok(&s, &headers, None) {
+        return console_error(
+            StatusCode::FORBIDDEN,
+            "InvalidCsrfToken",
+            "The request was refused: it did not carry this session's CSRF token (X-CSRF-Token) or came from another origin.",
+        );
+    }
+    if s.must_reset_password {
+        return console_error(StatusCode::FORBIDDEN, "PasswordResetRequired", "You must change your password before you continue.");
+    }
+    let Some(product) = product(&product_name) else {
+        return console_error(StatusCode::NOT_FOUND, "InvalidProduct.NotFound", &format!("The console serves the products ram, sts and ecs, not {product_name}."));
+    };
+    let Some(action) = catalog::find(product, &action_name) else {
+        return console_error(StatusCode::NOT_FOUND, "InvalidApi.NotFound", &format!("Specified api is not found: {action_name} ({product_name})."));
+    };
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return console_error(StatusCode::PAYLOAD_TOO_LARGE, "InvalidParameter", "The request body is too large."),
+    };
+    let params = match bridge_params(&headers, &body) {
+        Ok(p) => p,
+        Err(m) => return console_error(StatusCode::BAD_REQUEST, "InvalidParameter", &m),
+    };
+    let rs = c.rs.clone();
+    let identity = s.identity.clone().unwrap_or(Identity::Root { account_id: String::new(), access_key_id: String::new() });
+    let peer = peer.map(|p| p.0);
+    let request_id = ids::request_id();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let caller = caller_for(&rs, &identity, &headers, peer)?;
+        rs.call(&caller, action, &params).map_err(Gone::Failed)
+    })
+    .await
+    .unwrap_or_else(|e| Err(Gone::Failed(Error::Store(format!("console handler panicked: {e}")))));
+    match outcome {
+        Ok(body) => {
+            tracing::info!(request_id, action = action.name, console = true, "ok");
+            render::success(Format::Json, action.name, &request_id, body)
+        }
+        Err(Gone::Ended) => {
+            c.sessions.remove(&s.id);
+            console_error(StatusCode::UNAUTHORIZED, "ConsoleSessionExpired", "Your console session has ended (your credentials changed). Sign in again.")
+        }
+        Err(Gone::Failed(e)) => {
+            if let Error::Store(detail) = &e {
+                tracing::error!(request_id, detail, "console: internal error");
+            } else {
+                tracing::info!(request_id, action = action.name, code = e.code(), console = true, "error");
+            }
+            render::error(Format::Json, e.http_status(), &e.code(), &e.public_message(), product.host(), &request_id)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Who sent an OSS request: the signature (V1 / V4, header or presigned URL) checked with
+//! `rolestack-sign`, the clock skew of header-signed requests, the AccessKey or STS token looked
+//! up in the core. No signature at all makes the request anonymous (bucket policies and ACLs may
+//! still allow it).
+
+use rolestack_core::caller::{Caller, RequestFacts};
+use rolestack_core::oss::{OssError, OssResult, Requester};
+use rolestack_core::service::Rolestack;
+use rolestack_sign::oss::{security_token, OssAuth};
+use rolestack_sign::{oss_v1, oss_v4, SignatureError};
+
+use super::OssHttpRequest;
+
+/// Header-signed requests may be this far from the server's clock.
+pub const MAX_SKEW_SECONDS: i64 = 15 * 60;
+
+/// Authenticates a request.
+pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester> {
+    let request = req.signed_view();
+    let facts = RequestFacts {
+        source_ip: Some(req.peer.ip()),
+        secure_transport: false,
+        user_agent: req.header("user-agent").map(str::to_string),
+        time: rs.clock.now(),
+    };
+    let auth = match OssAuth::from_request(&request).map_err(|e| signature_error(e, ""))? {
+        Some(a) => a,
+        None => return Ok(Requester::Anonymous(facts)),
+    };
+    let now = rs.clock.real_now().unix_timestamp();
+    match &auth {
+        OssAuth::V1Header(_) => {
+            let date = oss_v1::request_date(&request).ok_or_else(|| OssError::access_denied("The request carries no Date header."))?;
+            let t = httpdate::parse_http_date(date)
+                .map_err(|_| OssError::access_denied(format!("The Date header {date:?} is not an RFC 1123 date.")))?;
+            let t = t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+            check_skew(t, now)?;
+        }
+        OssAuth::V4Header(_) => {
+            let date = req.header("x-oss-date").ok_or_else(|| OssError::access_denied("The request carries no x-oss-date header."))?;
+            let t = oss_v4::parse_date_time(date).ok_or_else(|| OssError::access_denied(format!("x-oss-date {date:?} is not YYYYMMDDTHHMMSSZ.")))?;
+            check_skew(t, now)?;
+        }
+        OssAuth::V1Query(_) | OssAuth::V4Query(_) => {}
+    }
+    let access_key_id = auth.access_key_id().to_string();
+    let who = match security_token(&request) {
+        Some(token) => rs.authenticate_session(&access_key_id, token)?,
+        None if access_key_id.starts_with("STS.") => return Err(OssError::InvalidSecurityToken),
+        None => rs.authenticate(&access_key_id)?,
+    };
+    auth.verify(&who.secret, &request, now).map_err(|e| signature_error(e, &access_key_id))?;
+    Ok(Requester::Caller(Caller { account_id: who.account_id, principal: who.principal, access_key_id, facts }))
+}
+
+fn check_skew(t: i64, now: i64) -> OssResult<()> {
+    if (now - t).abs() > MAX_SKEW_SECONDS {
+        Err(OssError::RequestTimeTooSkewed)
+    } else {
+        Ok(())
+    }
+}
+
+/// The one mapping from signature failures to OSS errors.
+fn signature_error(e: SignatureError, access_key_id: &str) -> OssError {
+    match e {
+        SignatureError::Mismatch { string_to_sign, canonical_request } => {
+            OssError::SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id: access_key_id.to_string() }
+        }
+        SignatureError::Expired { .. } => OssError::access_denied("Request has expired."),
+        other => OssError::access_denied(format!("The request signature is not valid: {other}.")),
+    }
+}

@@ -1,0 +1,113 @@
+//! Building OSS responses: the headers every response carries (`x-oss-request-id`, `Date`,
+//! `Server`), XML bodies, streamed object bodies, and the one rendering of [`OssError`] as the
+//! `<Error>` document — or, for HEAD, as the base64 `x-oss-err` header the SDKs decode.
+
+use std::io::Read;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+use base64::Engine as _;
+use rolestack_core::oss::OssError;
+
+/// Bytes per chunk of a streamed object body.
+const CHUNK: usize = 256 * 1024;
+
+/// A response under construction.
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Body,
+}
+
+impl Reply {
+    pub fn empty(status: u16) -> Self {
+        Reply { status, headers: Vec::new(), body: Body::empty() }
+    }
+
+    pub fn xml(xml: String) -> Self {
+        Reply { status: 200, headers: vec![("content-type".into(), "application/xml".into())], body: Body::from(xml) }
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// Finishes the response with the common headers.
+    pub fn into_response(self, request_id: &str) -> Response {
+        let mut resp = Response::new(self.body);
+        *resp.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let h = resp.headers_mut();
+        for (name, value) in self.headers {
+            if let (Ok(n), Ok(v)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
+                h.append(n, v);
+            }
+        }
+        h.insert("x-oss-request-id", HeaderValue::from_str(request_id).expect("hex is a valid header"));
+        h.insert("server", HeaderValue::from_static("AliyunOSS"));
+        if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(std::time::SystemTime::now())) {
+            h.insert("date", v);
+        }
+        resp
+    }
+}
+
+/// A request id as OSS writes them: 24 upper-case hex digits.
+pub fn request_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..24].to_ascii_uppercase()
+}
+
+fn escape(s: &str) -> String {
+    quick_xml::escape::escape(s).into_owned()
+}
+
+/// Renders an error; `head` moves the document into `x-oss-err`.
+pub fn error(e: &OssError, request_id: &str, host: &str, head: bool) -> Reply {
+    if let OssError::NotModified = e {
+        return Reply::empty(304);
+    }
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n");
+    xml.push_str(&format!("  <Code>{}</Code>\n", e.code()));
+    xml.push_str(&format!("  <Message>{}</Message>\n", escape(&e.to_string())));
+    xml.push_str(&format!("  <RequestId>{request_id}</RequestId>\n"));
+    xml.push_str(&format!("  <HostId>{}</HostId>\n", escape(host)));
+    for (name, value) in e.details() {
+        xml.push_str(&format!("  <{name}>{}</{name}>\n", escape(&value)));
+    }
+    xml.push_str(&format!("  <EC>{}</EC>\n", e.ec()));
+    xml.push_str("</Error>\n");
+    let mut reply = if head {
+        Reply::empty(e.http_status()).header("x-oss-err", base64::engine::general_purpose::STANDARD.encode(xml.as_bytes()))
+    } else {
+        Reply { status: e.http_status(), headers: vec![("content-type".into(), "application/xml".into())], body: Body::from(xml) }
+    };
+    reply = reply.header("x-oss-ec", e.ec());
+    for (name, value) in e.headers() {
+        reply = reply.header(name, value);
+    }
+    reply
+}
+
+/// Streams a blocking reader as a response body, reading on a blocking thread.
+pub fn stream(mut reader: impl Read + Send + 'static) -> Body {
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if tx.blocking_send(Ok(Bytes::copy_from_slice(&buf[..n]))).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    break;
+                }
+            }
+        }
+    });
+    Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }))
+}

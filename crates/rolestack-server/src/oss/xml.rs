@@ -1,0 +1,405 @@
+//! OSS XML documents, as serde types for quick-xml: the responses (element names and order as
+//! oss2 `xml_utils.py` and alibabacloud-oss-v2 parse them; every element oss2 requires is always
+//! present) and the request bodies (`Delete`, `CompleteMultipartUpload`,
+//! `CreateBucketConfiguration`, `AccessControlPolicy`).
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// The XML declaration every body starts with.
+const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+/// Serializes `value` as the root element `root`.
+pub fn to_xml<T: Serialize>(root: &str, value: &T) -> String {
+    let mut out = String::from(DECLARATION);
+    // Serializing plain structs of strings and numbers cannot fail.
+    out.push_str(&quick_xml::se::to_string_with_root(root, value).expect("OSS response types serialize"));
+    out
+}
+
+/// ISO 8601 with the literal `.000Z` that oss2 requires (`2024-01-01T00:00:00.000Z`).
+pub fn iso8601(unix: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// `"<etag>"`.
+pub fn quoted(etag: &str) -> String {
+    format!("\"{etag}\"")
+}
+
+#[derive(Serialize)]
+pub struct Owner {
+    #[serde(rename = "ID")]
+    pub id: String,
+    #[serde(rename = "DisplayName")]
+    pub display_name: String,
+}
+
+impl Owner {
+    pub fn of(account: &str) -> Self {
+        Owner { id: account.to_string(), display_name: account.to_string() }
+    }
+}
+
+// -- service / bucket ---------------------------------------------------------------------
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListAllMyBucketsResult {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_keys: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_truncated: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub owner: Owner,
+    pub buckets: Buckets,
+}
+
+#[derive(Serialize)]
+pub struct Buckets {
+    #[serde(rename = "Bucket", default)]
+    pub bucket: Vec<BucketEntry>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BucketEntry {
+    pub name: String,
+    pub location: String,
+    pub creation_date: String,
+    pub extranet_endpoint: String,
+    pub intranet_endpoint: String,
+    pub storage_class: String,
+    pub region: String,
+}
+
+#[derive(Serialize)]
+pub struct BucketInfo {
+    #[serde(rename = "Bucket")]
+    pub bucket: BucketDetail,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BucketDetail {
+    pub name: String,
+    pub creation_date: String,
+    pub storage_class: String,
+    pub extranet_endpoint: String,
+    pub intranet_endpoint: String,
+    pub location: String,
+    pub region: String,
+    pub data_redundancy_type: String,
+    pub owner: Owner,
+    pub access_control_list: AccessControlList,
+    pub comment: String,
+    pub server_side_encryption_rule: ServerSideEncryptionRule,
+}
+
+#[derive(Serialize)]
+pub struct ServerSideEncryptionRule {
+    #[serde(rename = "SSEAlgorithm")]
+    pub sse_algorithm: String,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+pub struct AccessControlList {
+    #[serde(rename = "Grant")]
+    pub grant: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccessControlPolicy {
+    pub owner: Owner,
+    pub access_control_list: AccessControlList,
+}
+
+#[derive(Serialize)]
+pub struct LocationConstraint {
+    #[serde(rename = "$text")]
+    pub value: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListLiveChannelResult {
+    pub prefix: String,
+    pub marker: String,
+    pub max_keys: usize,
+    pub is_truncated: bool,
+}
+
+// -- listing ---------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListBucketResult {
+    pub name: String,
+    pub prefix: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continuation_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_after: Option<String>,
+    pub max_keys: usize,
+    pub delimiter: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<String>,
+    pub is_truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_continuation_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_count: Option<usize>,
+    #[serde(default)]
+    pub contents: Vec<Contents>,
+    #[serde(default)]
+    pub common_prefixes: Vec<CommonPrefix>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Contents {
+    pub key: String,
+    pub last_modified: String,
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    #[serde(rename = "Type")]
+    pub object_type: String,
+    pub size: u64,
+    pub storage_class: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+}
+
+#[derive(Serialize)]
+pub struct CommonPrefix {
+    #[serde(rename = "Prefix")]
+    pub prefix: String,
+}
+
+// -- objects -----------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CopyObjectResult {
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    pub last_modified: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteResult {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<String>,
+    #[serde(default)]
+    pub deleted: Vec<Deleted>,
+}
+
+#[derive(Serialize)]
+pub struct Deleted {
+    #[serde(rename = "Key")]
+    pub key: String,
+}
+
+/// The `Delete` request body of DeleteMultipleObjects.
+#[derive(Deserialize, Debug)]
+pub struct Delete {
+    #[serde(rename = "Quiet", default)]
+    pub quiet: Option<String>,
+    #[serde(rename = "Object", default)]
+    pub objects: Vec<DeleteObject>,
+}
+
+#[derive(Deserialize, Debug)]
+pub struct DeleteObject {
+    #[serde(rename = "Key")]
+    pub key: String,
+}
+
+/// PutBucket's optional body.
+#[derive(Deserialize, Debug, Default)]
+pub struct CreateBucketConfiguration {
+    #[serde(rename = "StorageClass", default)]
+    pub storage_class: Option<String>,
+}
+
+/// PutBucketAcl / PutObjectAcl body form (the SDKs use the headers instead).
+#[derive(Deserialize, Debug)]
+pub struct AccessControlPolicyBody {
+    #[serde(rename = "AccessControlList")]
+    pub access_control_list: AccessControlList,
+}
+
+// -- multipart -----------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InitiateMultipartUploadResult {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CompleteMultipartUploadResult {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<String>,
+    pub location: String,
+    pub bucket: String,
+    pub key: String,
+    #[serde(rename = "ETag")]
+    pub etag: String,
+}
+
+/// The CompleteMultipartUpload request body.
+#[derive(Deserialize, Debug)]
+pub struct CompleteMultipartUpload {
+    #[serde(rename = "Part", default)]
+    pub parts: Vec<CompletePart>,
+}
+
+#[derive(Deserialize, Debug)]
+pub struct CompletePart {
+    #[serde(rename = "PartNumber")]
+    pub number: u32,
+    #[serde(rename = "ETag")]
+    pub etag: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CopyPartResult {
+    pub last_modified: String,
+    #[serde(rename = "ETag")]
+    pub etag: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListPartsResult {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+    pub part_number_marker: u32,
+    pub next_part_number_marker: u32,
+    pub max_parts: usize,
+    pub is_truncated: bool,
+    #[serde(default)]
+    pub part: Vec<PartEntry>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PartEntry {
+    pub part_number: u32,
+    pub last_modified: String,
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    pub hash_crc64ecma: String,
+    pub size: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListMultipartUploadsResult {
+    pub bucket: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<String>,
+    pub key_marker: String,
+    pub upload_id_marker: String,
+    pub next_key_marker: String,
+    pub next_upload_id_marker: String,
+    pub delimiter: String,
+    pub prefix: String,
+    pub max_uploads: usize,
+    pub is_truncated: bool,
+    #[serde(default)]
+    pub upload: Vec<UploadEntry>,
+    #[serde(default)]
+    pub common_prefixes: Vec<CommonPrefix>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UploadEntry {
+    pub key: String,
+    pub upload_id: String,
+    pub storage_class: String,
+    pub initiated: String,
+}
+
+/// Parses a request body, mapping failures to `MalformedXML`.
+pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, rolestack_core::oss::OssError> {
+    let text = std::str::from_utf8(body).map_err(|_| rolestack_core::oss::OssError::MalformedXml("the body is not UTF-8".into()))?;
+    quick_xml::de::from_str(text).map_err(|e| rolestack_core::oss::OssError::MalformedXml(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_result_shape() {
+        let r = ListBucketResult {
+            name: "b".into(),
+            prefix: String::new(),
+            marker: Some(String::new()),
+            continuation_token: None,
+            start_after: None,
+            max_keys: 100,
+            delimiter: "/".into(),
+            encoding_type: Some("url".into()),
+            is_truncated: false,
+            next_marker: None,
+            next_continuation_token: None,
+            key_count: None,
+            contents: vec![Contents {
+                key: "a%2Fb".into(),
+                last_modified: iso8601(0),
+                etag: quoted("AB"),
+                object_type: "Normal".into(),
+                size: 5,
+                storage_class: "Standard".into(),
+                owner: Some(Owner::of("1")),
+            }],
+            common_prefixes: vec![CommonPrefix { prefix: "d/".into() }],
+        };
+        let xml = to_xml("ListBucketResult", &r);
+        assert!(xml.contains("<Name>b</Name><Prefix/><Marker/><MaxKeys>100</MaxKeys><Delimiter>/</Delimiter><EncodingType>url</EncodingType><IsTruncated>false</IsTruncated><Contents><Key>a%2Fb</Key><LastModified>1970-01-01T00:00:00.000Z</LastModified><ETag>\"AB\"</ETag><Type>Normal</Type><Size>5</Size>"), "{xml}");
+        assert!(xml.contains("<CommonPrefixes><Prefix>d/</Prefix></CommonPrefixes>"), "{xml}");
+    }
+
+    #[test]
+    fn parses_request_bodies() {
+        let d: Delete = parse(b"<Delete><Quiet>true</Quiet><Object><Key>a</Key></Object><Object><Key>b &amp; c</Key></Object></Delete>").unwrap();
+        assert_eq!(d.objects.len(), 2);
+        assert_eq!(d.objects[1].key, "b & c");
+        let c: CompleteMultipartUpload =
+            parse(b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"X\"</ETag></Part></CompleteMultipartUpload>").unwrap();
+        assert_eq!(c.parts[0].number, 1);
+        assert!(parse::<Delete>(b"<Delete><Object>").is_err());
+        assert_eq!(to_xml("LocationConstraint", &LocationConstraint { value: "oss-cn-hangzhou".into() }).lines().last().unwrap(), "<LocationConstraint>oss-cn-hangzhou</LocationConstraint>");
+    }
+}

@@ -1,0 +1,174 @@
+// ali-oss (Node) against rolestack's OSS, unchanged apart from the endpoint
+// (`endpoint: 'http://127.0.0.1:<port>'`: an IP endpoint makes ali-oss use path-style URLs):
+// put/get/head/delete, range, listing v1/v2 with pagination and delimiter, multipart, copy,
+// non-ASCII keys, signed URLs, error parsing; with signature V1 (default) and V4.
+'use strict';
+
+const { test, before, after, describe } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const net = require('node:net');
+const http = require('node:http');
+const OSS = require('ali-oss');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = process.env.ROLESTACK_BIN || path.join(ROOT, 'target', 'debug', 'rolestack');
+let server;
+let dataDir;
+let endpoint;
+let creds;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.on('error', reject);
+  });
+}
+
+async function waitHealthy(url, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.ok) return;
+    } catch (_) { /* not yet listening */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`rolestack did not become healthy at ${url}`);
+}
+
+before(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolestack-node-oss-'));
+  const port = await freePort();
+  endpoint = `http://127.0.0.1:${port}`;
+  server = spawn(BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
+  await waitHealthy(endpoint, 60000);
+  const raw = JSON.parse(fs.readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
+  creds = { id: raw.AccessKeyId || raw.access_key_id, secret: raw.AccessKeySecret || raw.access_key_secret };
+});
+
+after(() => {
+  if (server) server.kill('SIGTERM');
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** GET `url` from 127.0.0.1 with the URL's host as the Host header. */
+function getVia127(url) {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: u.port, path: `${u.pathname}${u.search}`, headers: { Host: u.host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function client(bucket, v4 = false) {
+  return new OSS({
+    accessKeyId: creds.id,
+    accessKeySecret: creds.secret,
+    endpoint,
+    bucket,
+    region: 'oss-cn-hangzhou',
+    authorizationV4: v4,
+    secure: false,
+  });
+}
+
+for (const v4 of [false, true]) {
+  describe(`ali-oss with signature ${v4 ? 'V4' : 'V1'}`, () => {
+    const bucket = `node-${v4 ? 'v4' : 'v1'}-${crypto.randomBytes(5).toString('hex')}`;
+    let c;
+
+    before(async () => {
+      c = client(bucket, v4);
+      await c.putBucket(bucket);
+    });
+
+    after(async () => {
+      const listed = await c.list({ 'max-keys': 1000 });
+      for (const o of listed.objects || []) await c.delete(o.name);
+      await c.deleteBucket(bucket);
+    });
+
+    test('put, get, head, range, delete', async () => {
+      const put = await c.put('dir/hello.txt', Buffer.from('hello from ali-oss'), { meta: { color: 'blue' } });
+      assert.equal(put.res.status, 200);
+      const got = await c.get('dir/hello.txt');
+      assert.equal(got.content.toString(), 'hello from ali-oss');
+      const head = await c.head('dir/hello.txt');
+      assert.equal(head.meta.color, 'blue');
+      assert.equal(head.res.headers['content-length'], '18');
+      const part = await c.get('dir/hello.txt', { headers: { Range: 'bytes=0-4' } });
+      assert.equal(part.res.status, 206);
+      assert.equal(part.content.toString(), 'hello');
+      await c.delete('dir/hello.txt');
+      await assert.rejects(c.get('dir/hello.txt'), (e) => e.code === 'NoSuchKey' && e.status === 404 && !!e.requestId);
+      await assert.rejects(c.head('dir/hello.txt'), (e) => e.status === 404);
+    });
+
+    test('listing v1 and v2, pagination and delimiter, non-ASCII keys', async () => {
+      const keys = ['a/1', 'a/2', 'b', '中文/键 名.txt'];
+      for (const k of keys) await c.put(k, Buffer.from(k));
+      const page = await c.list({ 'max-keys': 2 });
+      assert.deepEqual(page.objects.map((o) => o.name), ['a/1', 'a/2']);
+      assert.ok(page.isTruncated && page.nextMarker);
+      const rest = await c.list({ 'max-keys': 10, marker: page.nextMarker });
+      assert.deepEqual(rest.objects.map((o) => o.name), ['b', '中文/键 名.txt']);
+      const top = await c.list({ delimiter: '/' });
+      assert.deepEqual(top.prefixes, ['a/', '中文/']);
+      const v2 = await c.listV2({ 'max-keys': 3 });
+      assert.equal(v2.objects.length, 3);
+      assert.ok(v2.isTruncated && v2.nextContinuationToken);
+      const v2rest = await c.listV2({ 'continuation-token': v2.nextContinuationToken });
+      assert.deepEqual(v2rest.objects.map((o) => o.name), ['中文/键 名.txt']);
+      assert.equal((await c.get('中文/键 名.txt')).content.toString(), '中文/键 名.txt');
+      await c.deleteMulti(keys);
+      assert.equal(((await c.list()).objects || []).length, 0);
+    });
+
+    test('multipart upload and copy', async () => {
+      const data = crypto.randomBytes(300 * 1024 + 11);
+      const file = path.join(dataDir, `mp-${v4}.bin`);
+      fs.writeFileSync(file, data);
+      await c.multipartUpload('mp.bin', file, { partSize: 100 * 1024 });
+      const got = await c.get('mp.bin');
+      assert.ok(got.content.equals(data));
+      await c.copy('mp-copy.bin', 'mp.bin');
+      const head = await c.head('mp-copy.bin');
+      assert.equal(Number(head.res.headers['content-length']), data.length);
+      await c.delete('mp.bin');
+      await c.delete('mp-copy.bin');
+    });
+
+    test('signed URL (virtual-hosted) and errors', async () => {
+      await c.put('signed.txt', Buffer.from('signed'));
+      // ali-oss signs URLs only for a host name endpoint (V1 refuses an IP, V4 drops the bucket
+      // from a path-style URL): sign for `localhost` and send the virtual-hosted request
+      // (`Host: <bucket>.localhost:<port>`) to 127.0.0.1.
+      const named = new OSS({ accessKeyId: creds.id, accessKeySecret: creds.secret, endpoint: endpoint.replace('127.0.0.1', 'localhost'),
+        bucket, region: 'oss-cn-hangzhou', authorizationV4: v4, secure: false });
+      const url = v4 ? await named.signatureUrlV4('GET', 60, {}, 'signed.txt') : named.signatureUrl('signed.txt', { expires: 60 });
+      assert.ok(new URL(url).host.startsWith(`${bucket}.localhost`), url);
+      const r = await getVia127(url);
+      assert.equal(r.status, 200, r.body);
+      assert.equal(r.body, 'signed');
+      const tampered = await getVia127(url.replace('signed.txt', 'other.txt'));
+      assert.equal(tampered.status, 403);
+      const bad = new OSS({ accessKeyId: creds.id, accessKeySecret: 'wrong', endpoint, bucket, authorizationV4: v4, region: 'oss-cn-hangzhou' });
+      await assert.rejects(bad.get('signed.txt'), (e) => e.code === 'SignatureDoesNotMatch' && e.status === 403);
+      const missing = client(`${bucket}-none`, v4);
+      await assert.rejects(missing.get('x'), (e) => e.code === 'NoSuchBucket' && e.status === 404);
+      await c.delete('signed.txt');
+    });
+  });
+}

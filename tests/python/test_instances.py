@@ -1,0 +1,300 @@
+"""Instance RAM roles end to end: the seed 003 walkthrough with the official SDKs, code running
+"inside" an instance (`rolestack instance exec`: a network namespace where 100.100.100.200 is the
+instance's metadata service, or the unprivileged loopback proxy), the metadata tree, hardened mode,
+detach / revoke, and credential rotation across a moved clock with the SDK running throughout.
+
+One server per module, started with --fake-clock."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+import rshelpers as h
+
+ECS = "2014-05-26"
+STS = "2015-04-01"
+REGION = "cn-hangzhou"
+PROGRAMS = Path(__file__).parent / "programs"
+IS_ROOT = os.geteuid() == 0
+# CI runs as root, so the namespace tests always run there; elsewhere they need root to make namespaces.
+needs_root = pytest.mark.skipif(not IS_ROOT and os.environ.get("CI") != "true",
+                                reason="network namespaces need root (CI runs as root and runs these)")
+
+# Seed 003 step 1, with the trailing spaces of the published document removed ("Service ",
+# "Resource "), which the real service and rolestack both reject.
+SEED_TRUST = json.dumps({"Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow",
+                                        "Principal": {"Service": ["ecs.aliyuncs.com"]}}], "Version": "1"})
+SEED_POLICY = json.dumps({"Statement": [{"Action": ["oss:Get*", "oss:List*"], "Effect": "Allow", "Resource": "*"}],
+                          "Version": "1"})
+
+
+@pytest.fixture(scope="module")
+def fc(tmp_path_factory):
+    d = tmp_path_factory.mktemp("fakeclock")
+    srv = h.RolestackServer(d / "data", d / "server.log", extra_args=["--fake-clock"])
+    try:
+        srv.start()
+    except h.ServerStartError as e:
+        pytest.fail(str(e))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def apis(fc):
+    r = fc.root
+    mk = lambda version, product, kind="v3": h.RpcApi(kind, fc.endpoint, r["AccessKeyId"], r["AccessKeySecret"],
+                                                       version=version, product=product)
+    return {"ram": mk(h.RAM_VERSION, "Ram"), "ecs": mk(ECS, "Ecs"), "ecs_v1": mk(ECS, "Ecs", "core"),
+            "sts": mk(STS, "Sts")}
+
+
+def cli(fc, *args, env_extra=None, input=None, timeout=60):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
+    env.update({"ROLESTACK_ENDPOINT": fc.base_url, "ROLESTACK_DATA_DIR": str(fc.data_dir)})
+    env.update(env_extra or {})
+    return subprocess.run([str(fc.binary), *args], capture_output=True, text=True, env=env, input=input,
+                          timeout=timeout, cwd=str(h.REPO_ROOT))
+
+
+def seed_role(apis, name=None, policy=SEED_POLICY):
+    """Seed steps 1-2: CreateRole (ECS trust), CreatePolicy, AttachPolicyToRole (Custom)."""
+    name = name or h.unique_name("EcsRamRoleTest")
+    ram = apis["ram"]
+    ram.call("CreateRole", {"RoleName": name, "AssumeRolePolicyDocument": SEED_TRUST})
+    pol = h.unique_name("EcsRamRolePolicyTest")
+    ram.call("CreatePolicy", {"PolicyName": pol, "PolicyDocument": policy})
+    ram.call("AttachPolicyToRole", {"PolicyType": "Custom", "PolicyName": pol, "RoleName": name})
+    return name
+
+
+def vpc_instance(apis, role=None, **extra):
+    ecs = apis["ecs"]
+    vpc = ecs.call("CreateVpc", {"RegionId": REGION, "CidrBlock": "192.168.0.0/16"})["VpcId"]
+    vsw = ecs.call("CreateVSwitch", {"RegionId": REGION, "ZoneId": f"{REGION}-i", "VpcId": vpc,
+                                     "CidrBlock": f"192.168.{1 + int(time.time() * 1000) % 250}.0/24"})["VSwitchId"]
+    params = {"RegionId": REGION, "ImageId": "centos_7_03_64_40G_alibase_20170503.vhd", "InstanceType": "ecs.xn4.small",
+              "VSwitchId": vsw}
+    if role:
+        params["RamRoleName"] = role
+    params.update(extra)
+    iid = ecs.call("CreateInstance", params)["InstanceId"]
+    ecs.call("StartInstance", {"InstanceId": iid})
+    return iid
+
+
+def environment(fc, iid):
+    p = cli(fc, "api", "rolestack", "PrepareInstanceEnvironment", f"InstanceId={iid}")
+    assert p.returncode == 0, p.stdout + p.stderr
+    return json.loads(p.stdout)
+
+
+def metadata(env, path, token=None, **kw):
+    headers = {"X-aliyun-ecs-metadata-token": token} if token else {}
+    return requests.get(f"http://{env['Proxy']}/latest/meta-data/{path}", headers=headers, timeout=5, **kw)
+
+
+def exec_in(fc, iid, *command, proxy=False, env_extra=None, input=None):
+    args = ["instance", "exec", iid] + (["--proxy"] if proxy else []) + ["--", *command]
+    return cli(fc, *args, env_extra=env_extra, input=input)
+
+
+# -- the seed walkthrough, inside an instance ---------------------------------------------------
+
+@needs_root
+def test_seed_003_walkthrough_in_namespace(fc, apis):
+    role = seed_role(apis)
+    iid = vpc_instance(apis, role=role)
+    # curl inside the instance, exactly the seed's command (and seed 001's `Ram/` spelling)
+    for segment in ("ram", "Ram"):
+        p = exec_in(fc, iid, "curl", "-s", f"http://100.100.100.200/latest/meta-data/{segment}/security-credentials/{role}")
+        assert p.returncode == 0, p.stderr
+        doc = json.loads(p.stdout)
+        assert doc["Code"] == "Success" and doc["AccessKeyId"].startswith("STS.")
+        for k in ("AccessKeySecret", "SecurityToken", "Expiration", "LastUpdated"):
+            assert doc[k], k
+    # the role list is exactly the role name
+    p = exec_in(fc, iid, "curl", "-s", "http://100.100.100.200/latest/meta-data/ram/security-credentials/")
+    assert p.stdout == role
+    # an unmodified SDK default chain, with and without hardened mode
+    for extra in ({}, {"ALIBABA_CLOUD_IMDSV1_DISABLED": "true"}):
+        p = exec_in(fc, iid, sys.executable, str(PROGRAMS / "whoami_default_chain.py"), env_extra=extra)
+        assert p.returncode == 0, p.stdout + p.stderr
+        who = json.loads(p.stdout.strip().splitlines()[-1])
+        assert who["IdentityType"] == "AssumedRoleUser"
+        assert who["Arn"] == f"acs:ram::{fc.root['AccountId']}:assumed-role/{role}/vm-ram-{iid}"
+    # nothing else is reachable from inside: only loopback exists in the namespace
+    p = exec_in(fc, iid, "ip", "-o", "addr")
+    assert "100.100.100.200/32" in p.stdout and "eth" not in p.stdout
+
+
+def test_seed_003_walkthrough_through_proxy(fc, apis):
+    """The unprivileged way: HTTP_PROXY to the instance's loopback proxy."""
+    role = seed_role(apis)
+    iid = vpc_instance(apis)
+    ecs = apis["ecs_v1"]  # seed 003 step 2, second way: AttachInstanceRamRole (aliyun-python-sdk-core, V1)
+    out = ecs.call("AttachInstanceRamRole", {"RegionId": REGION, "InstanceIds": json.dumps([iid]), "RamRoleName": role})
+    assert out["FailCount"] == 0
+    p = exec_in(fc, iid, sys.executable, str(PROGRAMS / "whoami_default_chain.py"), proxy=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    who = json.loads(p.stdout.strip().splitlines()[-1])
+    assert who["Arn"].endswith(f":assumed-role/{role}/vm-ram-{iid}")
+
+
+# -- the metadata tree and hardened mode ---------------------------------------------------------
+
+def test_metadata_tree(fc, apis):
+    role = seed_role(apis)
+    iid = vpc_instance(apis, role=role)
+    env = environment(fc, iid)
+    inst = apis["ecs"].call("DescribeInstances", {"RegionId": REGION, "InstanceIds": json.dumps([iid])})["Instances"]["Instance"][0]
+    assert metadata(env, "instance-id").text == iid
+    assert metadata(env, "region-id").text == REGION
+    assert metadata(env, "zone-id").text == inst["ZoneId"]
+    assert metadata(env, "vpc-id").text == inst["VpcAttributes"]["VpcId"]
+    assert metadata(env, "vswitch-id").text == inst["VpcAttributes"]["VSwitchId"]
+    assert metadata(env, "private-ipv4").text in inst["VpcAttributes"]["PrivateIpAddress"]["IpAddress"]
+    assert metadata(env, "hostname").text
+    listing = metadata(env, "").text.split("\n")
+    for entry in ("instance-id", "region-id", "ram/", "vpc-id", "network/"):
+        assert entry in listing
+    assert metadata(env, "ram/security-credentials/").text == role
+    assert metadata(env, "no-such-thing").status_code == 404
+    assert metadata(env, f"ram/security-credentials/{role}-other").status_code == 404
+    # the same set within a rotation window
+    a = metadata(env, f"ram/security-credentials/{role}").json()
+    b = metadata(env, f"ram/security-credentials/{role}").json()
+    assert a["AccessKeyId"] == b["AccessKeyId"]
+
+
+def test_hardened_mode(fc, apis):
+    role = seed_role(apis)
+    iid = vpc_instance(apis, role=role, HttpTokens="required")
+    env = environment(fc, iid)
+    base = f"http://{env['Proxy']}"
+    assert metadata(env, "instance-id").status_code == 401
+    for ttl in ("0", "21601", "x"):
+        assert requests.put(f"{base}/latest/api/token", headers={"X-aliyun-ecs-metadata-token-ttl-seconds": ttl}).status_code == 400
+    assert requests.put(f"{base}/latest/api/token").status_code == 400
+    tok = requests.put(f"{base}/latest/api/token", headers={"X-aliyun-ecs-metadata-token-ttl-seconds": "60"})
+    assert tok.status_code == 200 and tok.text
+    assert metadata(env, "instance-id", token=tok.text).text == iid
+    assert metadata(env, "instance-id", token=tok.text + "x").status_code == 401
+    # a token is bound to its instance
+    other = environment(fc, vpc_instance(apis))
+    assert metadata(other, "instance-id", token=tok.text).status_code == 401
+    # and to its lifetime
+    assert cli(fc, "clock", "advance", "61s").returncode == 0
+    assert metadata(env, "instance-id", token=tok.text).status_code == 401
+
+
+# -- detach, revoke ------------------------------------------------------------------------------
+
+def sts_as(fc, creds):
+    return h.RpcApi("v3", fc.endpoint, creds["AccessKeyId"], creds["AccessKeySecret"], version=STS,
+                    token=creds["SecurityToken"], product="Sts")
+
+
+def test_detach_then_revoke(fc, apis):
+    role = seed_role(apis)
+    iid = vpc_instance(apis, role=role)
+    env = environment(fc, iid)
+    creds = metadata(env, f"ram/security-credentials/{role}").json()
+    assert sts_as(fc, creds).call("GetCallerIdentity")["IdentityType"] == "AssumedRoleUser"
+    apis["ecs"].call("DetachInstanceRamRole", {"RegionId": REGION, "InstanceIds": json.dumps([iid]), "RamRoleName": role})
+    assert metadata(env, f"ram/security-credentials/{role}").status_code == 404
+    assert metadata(env, "ram/security-credentials/").status_code == 404
+    # already issued credentials stay valid until they expire, as on ECS ...
+    assert sts_as(fc, creds).call("GetCallerIdentity")["IdentityType"] == "AssumedRoleUser"
+    # ... unless the role's sessions are revoked
+    p = cli(fc, "role", "revoke-sessions", role)
+    assert p.returncode == 0, p.stdout + p.stderr
+    h.expect_error(lambda: sts_as(fc, creds).call("GetCallerIdentity"), code="InvalidSecurityToken.Expired")
+    # a new attach issues fresh, working credentials
+    apis["ecs"].call("AttachInstanceRamRole", {"RegionId": REGION, "InstanceIds": json.dumps([iid]), "RamRoleName": role})
+    fresh = metadata(env, f"ram/security-credentials/{role}").json()
+    assert fresh["AccessKeyId"] != creds["AccessKeyId"]
+    assert sts_as(fc, fresh).call("GetCallerIdentity")["IdentityType"] == "AssumedRoleUser"
+
+
+def test_instance_credentials_cli(fc, apis):
+    role = seed_role(apis)
+    iid = vpc_instance(apis, role=role)
+    p = cli(fc, "instance", "credentials", iid)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["RoleName"] == role and out["Credentials"]["AccessKeyId"].startswith("STS.")
+    none = vpc_instance(apis)
+    p = cli(fc, "instance", "credentials", none)
+    assert p.returncode != 0 and "InvalidInstance.NoRamRole" in p.stderr
+
+
+# -- rotation across a moved clock ------------------------------------------------------------------
+
+def test_rotation(fc, apis):
+    role = seed_role(apis)
+    iid = vpc_instance(apis, role=role)
+    env = environment(fc, iid)
+    path = f"ram/security-credentials/{role}"
+    a = metadata(env, path).json()
+    exp_a = h.parse_date(a["Expiration"])
+    last_a = h.parse_date(a["LastUpdated"])
+    assert 5.9 * 3600 <= (exp_a - last_a).total_seconds() <= 6.1 * 3600
+    # 5h20m later: still the same set (more than 30 minutes left)
+    assert cli(fc, "clock", "advance", "5h20m").returncode == 0
+    assert metadata(env, path).json()["AccessKeyId"] == a["AccessKeyId"]
+    # 5h40m: inside the last 30 minutes, a new set is issued; both work
+    assert cli(fc, "clock", "advance", "20m").returncode == 0
+    b = metadata(env, path).json()
+    assert b["AccessKeyId"] != a["AccessKeyId"]
+    assert h.parse_date(b["Expiration"]) > exp_a
+    for creds in (a, b):
+        assert sts_as(fc, creds).call("GetCallerIdentity")["IdentityType"] == "AssumedRoleUser"
+    # past A's expiry: A is refused, B works
+    assert cli(fc, "clock", "advance", "25m").returncode == 0
+    h.expect_error(lambda: sts_as(fc, a).call("GetCallerIdentity"), code="InvalidSecurityToken.Expired")
+    assert sts_as(fc, b).call("GetCallerIdentity")["IdentityType"] == "AssumedRoleUser"
+
+
+def test_sdk_keeps_working_across_rotation(fc, apis):
+    """One alibabacloud-credentials client, alive across two rotations: the program's clock moves
+    with the server's (time-machine), the SDK refreshes from the metadata service by itself."""
+    role = seed_role(apis)
+    iid = vpc_instance(apis, role=role)
+    env = environment(fc, iid)
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
+    child_env.update({"HTTP_PROXY": f"http://{env['Proxy']}", "http_proxy": f"http://{env['Proxy']}",
+                      "ROLESTACK_ENDPOINT": f"http://{env['Proxy']}"})
+    child_env.pop("NO_PROXY", None)
+    child_env.pop("no_proxy", None)
+    shown = cli(fc, "clock", "show")
+    assert shown.returncode == 0, shown.stderr
+    offset = json.loads(shown.stdout)["OffsetSeconds"]
+    proc = subprocess.Popen([sys.executable, str(PROGRAMS / "whoami_default_chain.py"), "--loop", "--offset", str(offset)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env)
+    try:
+        def step(seconds=None):
+            if seconds is not None:
+                assert cli(fc, "clock", "advance", f"{seconds}s").returncode == 0
+                proc.stdin.write(f"advance {seconds}\n")
+                proc.stdin.flush()
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+            return json.loads(line)
+
+        first = step()
+        assert first["IdentityType"] == "AssumedRoleUser"
+        second = step(5 * 3600 + 50 * 60)   # 10 minutes before expiry: the SDK must have refreshed
+        assert second["AccessKeyId"] != first["AccessKeyId"]
+        third = step(6 * 3600)              # past the second set's expiry too
+        assert third["AccessKeyId"] not in (first["AccessKeyId"], second["AccessKeyId"])
+        assert third["Arn"].endswith(f"/vm-ram-{iid}")
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)

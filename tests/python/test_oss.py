@@ -1,0 +1,621 @@
+"""OSS through the official clients, unchanged apart from the endpoint: oss2 (signature V1 and V4)
+and alibabacloud-oss-v2 — buckets, objects, ranges, conditional GETs, listings (v1/v2, pagination,
+delimiter), multipart, copy, append, non-ASCII keys, presigned URLs, error parsing — and the
+authorization of every request: root, RAM users, role sessions (seed 003 step 4), bucket policies
+(anonymous included)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import time
+import uuid
+from email.utils import formatdate
+from itertools import islice
+
+import oss2
+import pytest
+import requests
+
+import rshelpers as h
+
+STS = "2015-04-01"
+REGION = "cn-hangzhou"
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+def bucket_name(prefix="rs"):
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def oss2_auth(ak, sk, version="v1", token=None):
+    if token:
+        return oss2.StsAuth(ak, sk, token, auth_version="v4" if version == "v4" else "v1") if version == "v4" \
+            else oss2.StsAuth(ak, sk, token)
+    return oss2.AuthV4(ak, sk) if version == "v4" else oss2.Auth(ak, sk)
+
+
+def oss2_bucket(endpoint, auth, name):
+    return oss2.Bucket(auth, f"http://{endpoint}", name, region=REGION)
+
+
+def empty_and_delete(bucket):
+    for upload in oss2.MultipartUploadIterator(bucket):
+        bucket.abort_multipart_upload(upload.key, upload.upload_id)
+    for obj in oss2.ObjectIterator(bucket):
+        bucket.delete_object(obj.key)
+    bucket.delete_bucket()
+
+
+def list_ten_keys(access_key_id, access_key_secret, security_token, endpoint, bucket_name):
+    """Seed 003 step 4, verbatim apart from the endpoint and the bucket name (and `print`
+    collected so the test can check it). The lead runs the same function inside an instance with
+    credentials from the metadata service."""
+    printed = []
+    print_ = printed.append
+    import oss2
+    from itertools import islice
+    auth = oss2.StsAuth(access_key_id, access_key_secret, security_token)
+    bucket = oss2.Bucket(auth, endpoint, bucket_name)
+    for b in islice(oss2.ObjectIterator(bucket), 10):
+        print_(b.key)
+    return printed
+
+
+@pytest.fixture(scope="module")
+def oss_ep(server):
+    return server.endpoint
+
+
+@pytest.fixture
+def root_bucket(oss_ep, root):
+    """A fresh bucket owned by the root, deleted (with its contents) afterwards."""
+    b = oss2_bucket(oss_ep, oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), bucket_name())
+    b.create_bucket()
+    yield b
+    empty_and_delete(b)
+
+
+@pytest.fixture(params=["v1", "v4"])
+def auth_version(request):
+    return request.param
+
+
+@pytest.fixture
+def bkt(oss_ep, root, root_bucket, auth_version):
+    """The root's fresh bucket through oss2 with signature V1 or V4."""
+    return oss2_bucket(oss_ep, oss2_auth(root["AccessKeyId"], root["AccessKeySecret"], auth_version), root_bucket.bucket_name)
+
+
+def sts_api(api_for, root):
+    return api_for(root["AccessKeyId"], root["AccessKeySecret"], "v3", version=STS, product="Sts")
+
+
+@pytest.fixture
+def read_only_role(root_api, account_id):
+    """Seed 003 step 1: a role with the doc's read-only OSS policy (trusting the account here, so
+    the test can AssumeRole; inside an instance the lead uses the ECS trust policy)."""
+    role = h.unique_name("oss-role")
+    policy = h.unique_name("oss-read")
+    root_api.call("CreateRole", {"RoleName": role, "AssumeRolePolicyDocument": h.account_trust_policy(account_id)})
+    root_api.call("CreatePolicy", {"PolicyName": policy, "PolicyDocument": h.SEED_OSS_READ_POLICY})
+    root_api.call("AttachPolicyToRole", {"PolicyType": "Custom", "PolicyName": policy, "RoleName": role})
+    return role
+
+
+def assume(api_for, root, account_id, role, **extra):
+    params = {"RoleArn": f"acs:ram::{account_id}:role/{role}", "RoleSessionName": "oss-test"}
+    params.update(extra)
+    return sts_api(api_for, root).call("AssumeRole", params)["Credentials"]
+
+
+def expect_oss_error(fn, code, status):
+    with pytest.raises(oss2.exceptions.OssError) as info:
+        fn()
+    e = info.value
+    assert (e.status, e.code) == (status, code), f"expected {status} {code}, got {e.status} {e.code}: {e.message}"
+    assert e.request_id and len(e.request_id) == 24
+    return e
+
+
+# -- seed 003 step 4 and role sessions ---------------------------------------------------------------
+
+def test_seed_003_step4_role_session(oss_ep, root, root_bucket, api_for, account_id, read_only_role, root_api):
+    for key in ["ramroletest.txt", "test.sh"]:
+        root_bucket.put_object(key, b"seed")
+    creds = assume(api_for, root, account_id, read_only_role)
+    keys = list_ten_keys(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"],
+                         f"http://{oss_ep}", root_bucket.bucket_name)
+    assert keys == ["ramroletest.txt", "test.sh"]
+
+    session = oss2_bucket(oss_ep, oss2.StsAuth(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"]),
+                          root_bucket.bucket_name)
+    assert session.get_object("test.sh").read() == b"seed"
+    e = expect_oss_error(lambda: session.put_object("written-by-role.txt", b"x"), "AccessDenied", 403)
+    assert "oss:PutObject" in e.message and e.ec
+
+    root_api.call("AttachPolicyToRole", {"PolicyType": "System", "PolicyName": "AliyunOSSFullAccess", "RoleName": read_only_role})
+    assert session.put_object("written-by-role.txt", b"x").status == 200
+    assert "written-by-role.txt" in list_ten_keys(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"],
+                                                  f"http://{oss_ep}", root_bucket.bucket_name)
+
+
+def test_session_policy_narrows_oss(oss_ep, root, root_bucket, api_for, account_id, root_api):
+    role = h.unique_name("oss-full")
+    root_api.call("CreateRole", {"RoleName": role, "AssumeRolePolicyDocument": h.account_trust_policy(account_id)})
+    root_api.call("AttachPolicyToRole", {"PolicyType": "System", "PolicyName": "AliyunOSSFullAccess", "RoleName": role})
+    only_pub = h.policy_doc([h.allow(["oss:GetObject", "oss:PutObject"], f"acs:oss:*:*:{root_bucket.bucket_name}/pub/*")])
+    creds = assume(api_for, root, account_id, role, Policy=only_pub)
+    for version in ["v1", "v4"]:
+        b = oss2_bucket(oss_ep, oss2_auth(creds["AccessKeyId"], creds["AccessKeySecret"], version, creds["SecurityToken"]),
+                        root_bucket.bucket_name)
+        b.put_object("pub/a", b"1")
+        expect_oss_error(lambda: b.put_object("private/a", b"1"), "AccessDenied", 403)
+        expect_oss_error(lambda: list(oss2.ObjectIterator(b)), "AccessDenied", 403)
+
+
+def test_security_token_must_be_valid(oss_ep, root, root_bucket, api_for, account_id, read_only_role):
+    creds = assume(api_for, root, account_id, read_only_role)
+    bad = oss2_bucket(oss_ep, oss2.StsAuth(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"][:-4] + "AAAA"),
+                      root_bucket.bucket_name)
+    expect_oss_error(lambda: bad.get_bucket_info(), "InvalidSecurityToken", 403)
+    no_token = oss2_bucket(oss_ep, oss2.Auth(creds["AccessKeyId"], creds["AccessKeySecret"]), root_bucket.bucket_name)
+    expect_oss_error(lambda: no_token.get_bucket_info(), "InvalidSecurityToken", 403)
+
+
+# -- RAM users ---------------------------------------------------------------------------------------
+
+def test_ram_user_policies(oss_ep, root_bucket, ram_user):
+    root_bucket.put_object("doc.txt", b"d")
+    _, ak, sk = ram_user()
+    nobody = oss2_bucket(oss_ep, oss2.Auth(ak, sk), root_bucket.bucket_name)
+    e = expect_oss_error(lambda: nobody.get_object("doc.txt"), "AccessDenied", 403)
+    assert "oss:GetObject" in e.message
+    _, ak, sk = ram_user(policies=["AliyunOSSReadOnlyAccess"])
+    reader = oss2_bucket(oss_ep, oss2.AuthV4(ak, sk), root_bucket.bucket_name)
+    assert reader.get_object("doc.txt").read() == b"d"
+    expect_oss_error(lambda: reader.delete_object("doc.txt"), "AccessDenied", 403)
+    expect_oss_error(lambda: reader.head_object("doc.txt") and reader.put_object("x", b""), "AccessDenied", 403)
+    _, ak, sk = ram_user(policies=["AliyunOSSFullAccess"])
+    writer = oss2_bucket(oss_ep, oss2.Auth(ak, sk), root_bucket.bucket_name)
+    writer.put_object("by-user", b"u")
+    assert writer.get_object("by-user").read() == b"u"
+    # a HEAD denial arrives as x-oss-err and still parses as AccessDenied
+    e = expect_oss_error(lambda: nobody.head_object("doc.txt"), "AccessDenied", 403)
+    assert e.ec
+
+
+def test_user_list_buckets_needs_oss_listbuckets(oss_ep, root_bucket, ram_user):
+    _, ak, sk = ram_user()
+    service = oss2.Service(oss2.Auth(ak, sk), f"http://{oss_ep}")
+    expect_oss_error(lambda: service.list_buckets(), "AccessDenied", 403)
+    _, ak, sk = ram_user(policies=["AliyunOSSReadOnlyAccess"])
+    names = [b.name for b in oss2.BucketIterator(oss2.Service(oss2.Auth(ak, sk), f"http://{oss_ep}"))]
+    assert root_bucket.bucket_name in names
+
+
+# -- bucket policies ---------------------------------------------------------------------------------
+
+def test_bucket_policy_anonymous_allow_and_deny_wins(oss_ep, root, root_bucket, ram_user, account_id):
+    name = root_bucket.bucket_name
+    root_bucket.put_object("pub/hello.txt", b"public")
+    root_bucket.put_object("secret.txt", b"secret")
+    anon = oss2_bucket(oss_ep, oss2.AnonymousAuth(), name)
+    expect_oss_error(lambda: anon.get_object("pub/hello.txt"), "AccessDenied", 403)
+
+    user, ak, sk = ram_user(policies=["AliyunOSSFullAccess"])
+    user_id = h.RpcApi("v3", oss_ep, root["AccessKeyId"], root["AccessKeySecret"]).call("GetUser", {"UserName": user})["User"]["UserId"]
+    _, ak2, sk2 = ram_user()  # no RAM policy at all
+    uid2 = None
+    policy = {
+        "Version": "1",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["oss:GetObject"], "Principal": ["*"], "Resource": [f"acs:oss:*:{account_id}:{name}/pub/*"]},
+            {"Effect": "Deny", "Action": ["oss:GetObject"], "Principal": [user_id], "Resource": [f"acs:oss:*:{account_id}:{name}/secret.txt"]},
+        ],
+    }
+    root_bucket.put_bucket_policy(json.dumps(policy))
+    assert json.loads(root_bucket.get_bucket_policy().policy) == policy
+
+    assert anon.get_object("pub/hello.txt").read() == b"public"
+    assert requests.get(f"http://{oss_ep}/{name}/pub/hello.txt").content == b"public"
+    expect_oss_error(lambda: anon.get_object("secret.txt"), "AccessDenied", 403)
+    expect_oss_error(lambda: anon.put_object("pub/x", b"x"), "AccessDenied", 403)
+
+    full = oss2_bucket(oss_ep, oss2.Auth(ak, sk), name)
+    e = expect_oss_error(lambda: full.get_object("secret.txt"), "AccessDenied", 403)
+    assert "bucket policy" in e.message
+    assert full.get_object("pub/hello.txt").read() == b"public"
+    # a user without any RAM policy is granted by the bucket policy alone
+    none = oss2_bucket(oss_ep, oss2.Auth(ak2, sk2), name)
+    assert none.get_object("pub/hello.txt").read() == b"public"
+    expect_oss_error(lambda: none.get_object("secret.txt"), "AccessDenied", 403)
+    del uid2
+
+    root_bucket.delete_bucket_policy()
+    expect_oss_error(lambda: anon.get_object("pub/hello.txt"), "AccessDenied", 403)
+    expect_oss_error(lambda: root_bucket.get_bucket_policy(), "NoSuchBucketPolicy", 404)
+    expect_oss_error(lambda: root_bucket.put_bucket_policy('{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:*","Resource ":"*","Principal":["*"]}]}'),
+                     "InvalidPolicyDocument", 400)
+
+
+def test_bucket_policy_grants_role_session(oss_ep, root, root_bucket, api_for, account_id, root_api):
+    role = h.unique_name("oss-none")
+    root_api.call("CreateRole", {"RoleName": role, "AssumeRolePolicyDocument": h.account_trust_policy(account_id)})
+    creds = assume(api_for, root, account_id, role)
+    name = root_bucket.bucket_name
+    session = oss2_bucket(oss_ep, oss2.StsAuth(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"]), name)
+    expect_oss_error(lambda: session.put_object("drop/a", b"1"), "AccessDenied", 403)
+    root_bucket.put_bucket_policy(json.dumps({"Version": "1", "Statement": [{
+        "Effect": "Allow", "Action": ["oss:PutObject"], "Resource": [f"acs:oss:*:{account_id}:{name}/drop/*"],
+        "Principal": [f"arn:sts::{account_id}:assumed-role/{role}/*"]}]}))
+    session.put_object("drop/a", b"1")
+    expect_oss_error(lambda: session.put_object("other/a", b"1"), "AccessDenied", 403)
+
+
+def test_public_read_acl(oss_ep, root_bucket):
+    root_bucket.put_object("o.txt", b"acl")
+    anon = oss2_bucket(oss_ep, oss2.AnonymousAuth(), root_bucket.bucket_name)
+    expect_oss_error(lambda: anon.get_object("o.txt"), "AccessDenied", 403)
+    root_bucket.put_object_acl("o.txt", oss2.OBJECT_ACL_PUBLIC_READ)
+    assert root_bucket.get_object_acl("o.txt").acl == "public-read"
+    assert anon.get_object("o.txt").read() == b"acl"
+    root_bucket.put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ)
+    assert root_bucket.get_bucket_acl().acl == "public-read"
+    assert [o.key for o in oss2.ObjectIterator(anon)] == ["o.txt"]
+    expect_oss_error(lambda: anon.put_object("p", b""), "AccessDenied", 403)
+
+
+# -- objects through oss2 V1 / V4 -------------------------------------------------------------------------
+
+def test_put_get_head_delete(bkt):
+    data = b"hello, rolestack"
+    r = bkt.put_object("dir/hello.txt", data, headers={"Content-Type": "text/plain", "x-oss-meta-Color": "blue"})
+    assert r.etag == hashlib.md5(data).hexdigest().upper()
+    assert r.crc is not None  # oss2 checked it against its own CRC-64
+    got = bkt.get_object("dir/hello.txt")
+    assert got.read() == data
+    assert got.headers["Content-Type"] == "text/plain"
+    assert got.headers["x-oss-meta-color"] == "blue"
+    meta = bkt.head_object("dir/hello.txt")
+    assert meta.content_length == len(data) and meta.etag == r.etag and meta.object_type == "Normal"
+    assert bkt.get_object_meta("dir/hello.txt").content_length == len(data)
+    assert bkt.object_exists("dir/hello.txt")
+    bkt.delete_object("dir/hello.txt")
+    assert not bkt.object_exists("dir/hello.txt")
+    bkt.delete_object("dir/hello.txt")  # deleting a missing key is fine
+
+
+def test_range_and_conditions(bkt):
+    bkt.put_object("r", b"0123456789")
+    assert bkt.get_object("r", byte_range=(2, 5)).read() == b"2345"
+    assert bkt.get_object("r", byte_range=(7, None)).read() == b"789"
+    assert bkt.get_object("r", byte_range=(None, 3)).read() == b"789"
+    resp = bkt.get_object("r", byte_range=(8, 100))
+    assert resp.status == 206 and resp.read() == b"89"
+    etag = bkt.head_object("r").etag
+    with pytest.raises(oss2.exceptions.NotModified):
+        bkt.get_object("r", headers={"If-None-Match": f'"{etag}"'})
+    expect_oss_error(lambda: bkt.get_object("r", headers={"If-Match": '"0000"'}), "PreconditionFailed", 412)
+    assert bkt.get_object("r", headers={"If-Match": f'"{etag}"'}).read() == b"0123456789"
+
+
+def test_errors_parse(bkt, oss_ep, root):
+    e = expect_oss_error(lambda: bkt.get_object("missing"), "NoSuchKey", 404)
+    assert e.ec == "0026-00000001"
+    with pytest.raises(oss2.exceptions.NotFound):
+        bkt.head_object("missing")
+    nob = oss2_bucket(oss_ep, oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), bucket_name("absent"))
+    expect_oss_error(lambda: nob.get_object("k"), "NoSuchBucket", 404)
+    with pytest.raises(oss2.exceptions.NoSuchBucket):
+        nob.object_exists("k")
+    bad = oss2_bucket(oss_ep, oss2.Auth(root["AccessKeyId"], "wrong-secret"), bkt.bucket_name)
+    e = expect_oss_error(lambda: bad.get_object("k"), "SignatureDoesNotMatch", 403)
+    assert "StringToSign" in e.details or "StringToSign" in str(e)
+    unknown = oss2_bucket(oss_ep, oss2.Auth("LTAInotakey", "x"), bkt.bucket_name)
+    expect_oss_error(lambda: unknown.get_object("k"), "InvalidAccessKeyId", 403)
+    bkt.put_object("full", b"x")
+    expect_oss_error(lambda: bkt.delete_bucket(), "BucketNotEmpty", 409)
+
+
+def test_non_ascii_and_special_keys(bkt):
+    keys = ["中文/文件 名.txt", "a+b=c&d?e#f", "emoji-🎉", "sp ace/ /x", "percent%2Fliteral", "ü/ñ"]
+    for k in keys:
+        bkt.put_object(k, k.encode())
+    for k in keys:
+        assert bkt.get_object(k).read() == k.encode()
+    listed = [o.key for o in oss2.ObjectIterator(bkt)]
+    assert listed == sorted(keys, key=lambda s: s.encode())
+    assert [o.key for o in oss2.ObjectIteratorV2(bkt, prefix="中文/")] == ["中文/文件 名.txt"]
+    result = bkt.batch_delete_objects(keys)
+    assert sorted(result.deleted_keys) == sorted(keys)
+    assert list(oss2.ObjectIterator(bkt)) == []
+
+
+def test_list_v1_pagination_and_delimiter(bkt):
+    keys = [f"a/{i}" for i in range(5)] + ["b/x", "b/y/z", "c"]
+    for k in keys:
+        bkt.put_object(k, b"")
+    page = bkt.list_objects(max_keys=3)
+    assert [o.key for o in page.object_list] == ["a/0", "a/1", "a/2"] and page.is_truncated
+    page2 = bkt.list_objects(marker=page.next_marker, max_keys=3)
+    assert [o.key for o in page2.object_list] == ["a/3", "a/4", "b/x"]
+    assert [o.key for o in oss2.ObjectIterator(bkt, max_keys=2)] == sorted(keys)
+    top = bkt.list_objects(delimiter="/")
+    assert top.prefix_list == ["a/", "b/"] and [o.key for o in top.object_list] == ["c"]
+    # pagination across common prefixes returns each prefix once
+    it = list(oss2.ObjectIterator(bkt, delimiter="/", max_keys=1))
+    assert [o.key for o in it] == ["a/", "b/", "c"]
+    under_b = bkt.list_objects(prefix="b/", delimiter="/")
+    assert under_b.prefix_list == ["b/y/"] and [o.key for o in under_b.object_list] == ["b/x"]
+
+
+def test_list_v2(bkt):
+    for k in ["k1", "k2", "k3", "p/q"]:
+        bkt.put_object(k, b"v2")
+    page = bkt.list_objects_v2(max_keys=2)
+    assert [o.key for o in page.object_list] == ["k1", "k2"] and page.is_truncated
+    page2 = bkt.list_objects_v2(continuation_token=page.next_continuation_token, max_keys=2)
+    assert [o.key for o in page2.object_list] == ["k3", "p/q"] and not page2.is_truncated
+    assert [o.key for o in bkt.list_objects_v2(start_after="k2").object_list] == ["k3", "p/q"]
+    owned = bkt.list_objects_v2(fetch_owner=True)
+    assert owned.object_list[0].owner is not None and owned.object_list[0].owner.id
+    assert bkt.list_objects_v2().object_list[0].owner is None
+    d = bkt.list_objects_v2(delimiter="/")
+    assert d.prefix_list == ["p/"] and len(d.object_list) == 3
+    assert [o.key for o in oss2.ObjectIteratorV2(bkt, max_keys=1)] == ["k1", "k2", "k3", "p/q"]
+
+
+def test_multipart(bkt):
+    part_size = 100 * 1024
+    data = bytes(range(256)) * ((2 * part_size + 5000) // 256 + 1)
+    key = "multi/part 文件.bin"
+    upload_id = bkt.init_multipart_upload(key, headers={"x-oss-meta-kind": "mp"}).upload_id
+    parts = []
+    for n, start in enumerate(range(0, len(data), part_size), start=1):
+        r = bkt.upload_part(key, upload_id, n, data[start:start + part_size])
+        parts.append(oss2.models.PartInfo(n, r.etag))
+    listed = bkt.list_parts(key, upload_id)
+    assert [p.part_number for p in listed.parts] == [1, 2, 3]
+    uploads = [u.upload_id for u in oss2.MultipartUploadIterator(bkt)]
+    assert upload_id in uploads
+    result = bkt.complete_multipart_upload(key, upload_id, parts)
+    assert result.status == 200 and result.crc is not None
+    got = bkt.get_object(key)
+    assert got.read() == data
+    assert got.headers["x-oss-meta-kind"] == "mp" and got.headers["x-oss-object-type"] == "Multipart"
+    assert bkt.head_object(key).etag.endswith("-3")
+    expect_oss_error(lambda: bkt.list_parts(key, upload_id), "NoSuchUpload", 404)
+
+    aborted = bkt.init_multipart_upload("aborted").upload_id
+    bkt.upload_part("aborted", aborted, 1, b"x")
+    bkt.abort_multipart_upload("aborted", aborted)
+    assert aborted not in [u.upload_id for u in oss2.MultipartUploadIterator(bkt)]
+
+
+def test_multipart_small_part_rejected_and_part_copy(bkt):
+    key = "small"
+    uid = bkt.init_multipart_upload(key).upload_id
+    p1 = bkt.upload_part(key, uid, 1, b"a" * 10)
+    p2 = bkt.upload_part(key, uid, 2, b"b" * 10)
+    expect_oss_error(lambda: bkt.complete_multipart_upload(key, uid, [oss2.models.PartInfo(1, p1.etag), oss2.models.PartInfo(2, p2.etag)]),
+                     "EntityTooSmall", 400)
+    bkt.abort_multipart_upload(key, uid)
+
+    src = b"S" * (150 * 1024)
+    bkt.put_object("copy-src", src)
+    uid = bkt.init_multipart_upload("copied").upload_id
+    r1 = bkt.upload_part_copy(bkt.bucket_name, "copy-src", (0, 102399), "copied", uid, 1)
+    r2 = bkt.upload_part_copy(bkt.bucket_name, "copy-src", (102400, len(src) - 1), "copied", uid, 2)
+    bkt.complete_multipart_upload("copied", uid, [oss2.models.PartInfo(1, r1.etag), oss2.models.PartInfo(2, r2.etag)])
+    assert bkt.get_object("copied").read() == src
+
+
+def test_resumable_upload_and_download(bkt, tmp_path):
+    src = tmp_path / "big.bin"
+    src.write_bytes(b"R" * (300 * 1024 + 7))
+    oss2.resumable_upload(bkt, "resumable.bin", str(src), multipart_threshold=100 * 1024, part_size=100 * 1024,
+                          store=oss2.ResumableStore(root=str(tmp_path)))
+    dst = tmp_path / "back.bin"
+    oss2.resumable_download(bkt, "resumable.bin", str(dst), multiget_threshold=100 * 1024, part_size=100 * 1024,
+                            store=oss2.ResumableDownloadStore(root=str(tmp_path)))
+    assert dst.read_bytes() == src.read_bytes()
+
+
+def test_copy_and_metadata_directive(bkt):
+    bkt.put_object("orig", b"copy me", headers={"x-oss-meta-a": "1", "Content-Type": "text/x-orig"})
+    bkt.copy_object(bkt.bucket_name, "orig", "dup")
+    got = bkt.get_object("dup")
+    assert got.read() == b"copy me" and got.headers["x-oss-meta-a"] == "1" and got.headers["Content-Type"] == "text/x-orig"
+    bkt.update_object_meta("dup", {"x-oss-meta-b": "2", "Content-Type": "text/plain"})
+    head = bkt.head_object("dup")
+    assert head.headers.get("x-oss-meta-b") == "2" and "x-oss-meta-a" not in head.headers
+    assert bkt.get_object("dup").read() == b"copy me"
+    expect_oss_error(lambda: bkt.copy_object(bkt.bucket_name, "no-such", "x"), "NoSuchKey", 404)
+
+
+def test_append(bkt):
+    r1 = bkt.append_object("log", 0, b"first ")
+    assert r1.next_position == 6
+    r2 = bkt.append_object("log", r1.next_position, b"second", init_crc=r1.crc)
+    assert r2.next_position == 12
+    assert bkt.get_object("log").read() == b"first second"
+    e = expect_oss_error(lambda: bkt.append_object("log", 3, b"x"), "PositionNotEqualToLength", 409)
+    assert e.headers.get("x-oss-next-append-position") == "12"
+    bkt.put_object("normal", b"n")
+    expect_oss_error(lambda: bkt.append_object("normal", 1, b"x"), "ObjectNotAppendable", 409)
+
+
+def test_presigned_urls(bkt, auth_version):
+    bkt.put_object("signed.txt", b"presigned")
+    url = bkt.sign_url("GET", "signed.txt", 60)
+    assert requests.get(url).content == b"presigned"
+    put_url = bkt.sign_url("PUT", "uploaded.txt", 60)
+    assert requests.put(put_url, data=b"via url").status_code == 200
+    assert bkt.get_object("uploaded.txt").read() == b"via url"
+    tampered = bkt.sign_url("GET", "signed.txt", 60).replace("signed.txt", "uploaded.txt")
+    assert requests.get(tampered).status_code == 403
+    expired = bkt.sign_url("GET", "signed.txt", -5 if auth_version == "v1" else 1)
+    if auth_version == "v4":
+        time.sleep(2.1)
+    r = requests.get(expired)
+    assert r.status_code == 403 and b"<Code>AccessDenied</Code>" in r.content
+
+
+def test_presigned_url_with_sts_token(oss_ep, root, root_bucket, api_for, account_id, read_only_role):
+    root_bucket.put_object("for-session", b"s")
+    creds = assume(api_for, root, account_id, read_only_role)
+    for version in ["v1", "v4"]:
+        b = oss2_bucket(oss_ep, oss2_auth(creds["AccessKeyId"], creds["AccessKeySecret"], version, creds["SecurityToken"]),
+                        root_bucket.bucket_name)
+        url = b.sign_url("GET", "for-session", 60)
+        assert "security-token" in url
+        assert requests.get(url).content == b"s"
+
+
+def test_batch_delete_and_quiet(bkt):
+    for k in ["d1", "d2", "d3"]:
+        bkt.put_object(k, b"")
+    assert sorted(bkt.batch_delete_objects(["d1", "d2", "never"]).deleted_keys) == ["d1", "d2", "never"]
+    assert [o.key for o in oss2.ObjectIterator(bkt)] == ["d3"]
+
+
+def test_buckets(oss_ep, root, auth_version):
+    auth = oss2_auth(root["AccessKeyId"], root["AccessKeySecret"], auth_version)
+    base = bucket_name("lb")
+    names = [f"{base}-{i}" for i in range(3)]
+    for n in names:
+        oss2_bucket(oss_ep, auth, n).create_bucket(oss2.BUCKET_ACL_PRIVATE)
+    try:
+        service = oss2.Service(auth, f"http://{oss_ep}", region=REGION)
+        page = service.list_buckets(prefix=base, max_keys=2)
+        assert [b.name for b in page.buckets] == names[:2] and page.is_truncated
+        assert [b.name for b in oss2.BucketIterator(service, prefix=base, max_keys=1)] == names
+        b = oss2_bucket(oss_ep, auth, names[0])
+        info = b.get_bucket_info()
+        assert info.name == names[0] and info.acl.grant == "private" and info.owner.id == root["AccountId"]
+        assert b.get_bucket_location().location == "oss-cn-hangzhou"
+        # oss2 refuses bad names client-side; a raw request gets the server's answer
+        r = requests.put(f"http://{oss_ep}/Bad_Name/")
+        assert r.status_code == 400 and b"<Code>InvalidBucketName</Code>" in r.content
+    finally:
+        for n in names:
+            oss2_bucket(oss_ep, auth, n).delete_bucket()
+    expect_oss_error(lambda: oss2_bucket(oss_ep, auth, names[0]).get_bucket_info(), "NoSuchBucket", 404)
+
+
+def test_content_md5_checked(bkt):
+    good = base64.b64encode(hashlib.md5(b"abc").digest()).decode()
+    bkt.put_object("md5", b"abc", headers={"Content-MD5": good})
+    bad = base64.b64encode(hashlib.md5(b"xyz").digest()).decode()
+    expect_oss_error(lambda: bkt.put_object("md5", b"abc", headers={"Content-MD5": bad}), "InvalidDigest", 400)
+    expect_oss_error(lambda: bkt.put_object("md5", b"abc", headers={"x-oss-forbid-overwrite": "true"}), "FileAlreadyExists", 409)
+
+
+def test_clock_skew(oss_ep, root, root_bucket):
+    """A V1 request dated an hour ago: RequestTimeTooSkewed (signed correctly, so only the date is wrong)."""
+    date = formatdate(time.time() - 3600, usegmt=True)
+    resource = f"/{root_bucket.bucket_name}/"
+    sts = f"GET\n\n\n{date}\n{resource}"
+    import hmac
+    sig = base64.b64encode(hmac.new(root["AccessKeySecret"].encode(), sts.encode(), hashlib.sha1).digest()).decode()
+    r = requests.get(f"http://{oss_ep}{resource}", headers={"Date": date, "Authorization": f"OSS {root['AccessKeyId']}:{sig}"})
+    assert r.status_code == 403 and b"<Code>RequestTimeTooSkewed</Code>" in r.content
+    assert len(r.headers["x-oss-request-id"]) == 24
+
+
+def test_large_object_streams(bkt):
+    chunk = hashlib.sha256(b"seed").digest() * 1024  # 32 KiB
+    body = io.BytesIO(chunk * 320)  # 10 MiB
+    bkt.put_object("big", body)
+    md5 = hashlib.md5()
+    n = 0
+    for piece in bkt.get_object("big"):
+        md5.update(piece)
+        n += len(piece)
+    assert n == 10 * 1024 * 1024 and md5.hexdigest() == hashlib.md5(chunk * 320).hexdigest()
+
+
+def test_virtual_hosted_style(oss_ep, root, root_bucket):
+    """`<bucket>.<ip>:<port>` addressing reaches the same objects (Host header set by hand)."""
+    root_bucket.put_object("vh.txt", b"virtual")
+    root_bucket.put_object_acl("vh.txt", oss2.OBJECT_ACL_PUBLIC_READ)
+    r = requests.get(f"http://{oss_ep}/vh.txt", headers={"Host": f"{root_bucket.bucket_name}.{oss_ep}"})
+    assert r.status_code == 200 and r.content == b"virtual"
+
+
+# -- alibabacloud-oss-v2 ------------------------------------------------------------------------------
+
+def v2_client(endpoint, ak, sk, token=None, signature_version=None):
+    import alibabacloud_oss_v2 as oss
+    cfg = oss.config.load_default()
+    cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(ak, sk, token)
+    cfg.region = REGION
+    cfg.endpoint = f"http://{endpoint}"
+    if signature_version:
+        cfg.signature_version = signature_version
+    return oss.Client(cfg)
+
+
+@pytest.mark.parametrize("sig", ["v4", "v1"])
+def test_oss_v2_client(oss_ep, root, sig):
+    import alibabacloud_oss_v2 as oss
+    c = v2_client(oss_ep, root["AccessKeyId"], root["AccessKeySecret"], signature_version=sig)
+    name = bucket_name("v2")
+    c.put_bucket(oss.PutBucketRequest(bucket=name))
+    try:
+        r = c.put_object(oss.PutObjectRequest(bucket=name, key="目录/v2.txt", body=b"from oss-v2"))
+        assert r.status_code == 200 and r.etag
+        assert c.get_object(oss.GetObjectRequest(bucket=name, key="目录/v2.txt")).body.read() == b"from oss-v2"
+        assert c.get_object(oss.GetObjectRequest(bucket=name, key="目录/v2.txt", range_header="bytes=5-7")).body.read() == b"oss"
+        assert c.head_object(oss.HeadObjectRequest(bucket=name, key="目录/v2.txt")).content_length == 11
+        assert c.is_object_exist(name, "目录/v2.txt") and not c.is_object_exist(name, "nope")
+        for i in range(3):
+            c.put_object(oss.PutObjectRequest(bucket=name, key=f"p/{i}", body=b"x"))
+        keys = []
+        for page in c.list_objects_v2_paginator(limit=2).iter_page(oss.ListObjectsV2Request(bucket=name)):
+            keys += [o.key for o in page.contents or []]
+        assert keys == ["p/0", "p/1", "p/2", "目录/v2.txt"]
+        listed = c.list_objects_v2(oss.ListObjectsV2Request(bucket=name, delimiter="/"))
+        assert [p.prefix for p in listed.common_prefixes] == ["p/", "目录/"]
+        with pytest.raises(oss.exceptions.OperationError) as info:
+            c.get_object(oss.GetObjectRequest(bucket=name, key="missing"))
+        err = info.value.unwrap()
+        assert err.code == "NoSuchKey" and err.status_code == 404 and err.ec
+        with pytest.raises(oss.exceptions.OperationError) as info:
+            c.head_object(oss.HeadObjectRequest(bucket=name, key="missing"))
+        assert info.value.unwrap().code == "NoSuchKey"
+        # multipart
+        init = c.initiate_multipart_upload(oss.InitiateMultipartUploadRequest(bucket=name, key="mp"))
+        part = b"m" * (100 * 1024)
+        p1 = c.upload_part(oss.UploadPartRequest(bucket=name, key="mp", upload_id=init.upload_id, part_number=1, body=part))
+        p2 = c.upload_part(oss.UploadPartRequest(bucket=name, key="mp", upload_id=init.upload_id, part_number=2, body=b"tail"))
+        c.complete_multipart_upload(oss.CompleteMultipartUploadRequest(
+            bucket=name, key="mp", upload_id=init.upload_id,
+            complete_multipart_upload=oss.CompleteMultipartUpload(parts=[
+                oss.UploadPart(part_number=1, etag=p1.etag), oss.UploadPart(part_number=2, etag=p2.etag)])))
+        assert c.get_object(oss.GetObjectRequest(bucket=name, key="mp")).body.read() == part + b"tail"
+        c.copy_object(oss.CopyObjectRequest(bucket=name, key="mp-copy", source_key="mp", source_bucket=name))
+        assert c.head_object(oss.HeadObjectRequest(bucket=name, key="mp-copy")).content_length == len(part) + 4
+        pre = c.presign(oss.GetObjectRequest(bucket=name, key="目录/v2.txt"))
+        assert requests.get(pre.url).content == b"from oss-v2"
+        for o in c.list_objects_v2(oss.ListObjectsV2Request(bucket=name)).contents:
+            c.delete_object(oss.DeleteObjectRequest(bucket=name, key=o.key))
+    finally:
+        c.delete_bucket(oss.DeleteBucketRequest(bucket=name))
+
+
+@pytest.mark.parametrize("sig", ["v4", "v1"])
+def test_oss_v2_with_sts(oss_ep, root, root_bucket, api_for, account_id, read_only_role, sig):
+    """oss-v2 sends the token as x-oss-security-token (V4) or as a plain `security-token` header (V1)."""
+    import alibabacloud_oss_v2 as oss
+    root_bucket.put_object("v2-sts", b"t")
+    creds = assume(api_for, root, account_id, read_only_role)
+    c = v2_client(oss_ep, creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"], signature_version=sig)
+    assert c.get_object(oss.GetObjectRequest(bucket=root_bucket.bucket_name, key="v2-sts")).body.read() == b"t"
+    with pytest.raises(oss.exceptions.OperationError) as info:
+        c.put_object(oss.PutObjectRequest(bucket=root_bucket.bucket_name, key="denied", body=b"x"))
+    assert info.value.unwrap().code == "AccessDenied" and info.value.unwrap().status_code == 403
