@@ -8,6 +8,7 @@
 #   ROLESTACK_BIN     server binary for the SDK suites (default: target/debug/rolestack)
 #   SKIP_CLIPPY=1     skip clippy (local iteration only; CI always runs it)
 #   PYTEST_ARGS       extra pytest arguments, e.g. "-k gateway -x"
+#   CHROMIUM_BIN      Chromium for the console's browser tests (default: /usr/bin/chromium)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -96,6 +97,26 @@ if [[ -f "$ROOT/tests/node/package.json" ]]; then
   step "$CURRENT_STEP"
   (cd "$ROOT/tests/node" && npm ci --no-audit --no-fund --silent && npm test)
   ok "node tests (tests/node)"
+fi
+
+# --- Web console in a real browser ---------------------------------------------------------
+# Debian's chromium driven by playwright-core (tests/browser); never skipped.
+if [[ -f "$ROOT/tests/browser/package.json" ]]; then
+  CURRENT_STEP="browser tests"
+  step "$CURRENT_STEP"
+  CHROMIUM_BIN="${CHROMIUM_BIN:-/usr/bin/chromium}"
+  if [[ ! -x "$CHROMIUM_BIN" ]]; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+      echo "installing Debian's chromium for the browser tests"
+      apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+    else
+      echo "error: the browser tests need Chromium at $CHROMIUM_BIN (on Debian: sudo apt-get install chromium; or set CHROMIUM_BIN)" >&2
+      exit 1
+    fi
+  fi
+  export CHROMIUM_BIN
+  (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --silent && npm test)
+  ok "browser tests (tests/browser; screenshots in target/console-screenshots/)"
 fi
 
 CURRENT_STEP="done"

@@ -199,3 +199,33 @@ def pytest_sessionstart(session):
         KEPT_LOG.unlink()
     except OSError:
         pass
+
+
+# -- ECS clients, as the root -------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def ecs_apis(server):
+    r = server.root
+    return {k: h.ecs_api(k, server.endpoint, r["AccessKeyId"], r["AccessKeySecret"]) for k in h.CLIENT_KINDS}
+
+
+@pytest.fixture
+def ecs(ecs_apis, kind):
+    """ECS as the root, parametrized over v3 / v2sig / core."""
+    return ecs_apis[kind]
+
+
+@pytest.fixture(scope="session")
+def root_ecs(ecs_apis):
+    return ecs_apis["v3"]
+
+
+@pytest.fixture(scope="session")
+def typed(server):
+    r = server.root
+    return {s: h.make_ecs_tea(server.endpoint, r["AccessKeyId"], r["AccessKeySecret"], s) for s in ("v3", "v2sig")}
+
+
+@pytest.fixture(scope="session")
+def acs(server):
+    return h.make_acs_client(server.root["AccessKeyId"], server.root["AccessKeySecret"])

@@ -18,33 +18,6 @@ ITYPE = "ecs.xn4.small"
 
 
 @pytest.fixture(scope="module")
-def ecs_apis(server):
-    r = server.root
-    return {k: h.ecs_api(k, server.endpoint, r["AccessKeyId"], r["AccessKeySecret"]) for k in h.CLIENT_KINDS}
-
-
-@pytest.fixture
-def ecs(ecs_apis, kind):
-    return ecs_apis[kind]
-
-
-@pytest.fixture(scope="module")
-def root_ecs(ecs_apis):
-    return ecs_apis["v3"]
-
-
-@pytest.fixture(scope="module")
-def typed(server):
-    r = server.root
-    return {s: h.make_ecs_tea(server.endpoint, r["AccessKeyId"], r["AccessKeySecret"], s) for s in ("v3", "v2sig")}
-
-
-@pytest.fixture(scope="module")
-def acs(server):
-    return h.make_acs_client(server.root["AccessKeyId"], server.root["AccessKeySecret"])
-
-
-@pytest.fixture(scope="module")
 def net(root_ecs):
     """(vpc_id, vswitch_id) with a /24 in cn-hangzhou-h, shared by the module."""
     return h.ecs_network(root_ecs, "172.20.0.0/16", "172.20.5.0/24", "cn-hangzhou-h")

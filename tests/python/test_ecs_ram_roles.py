@@ -25,33 +25,6 @@ SEED_PASSROLE_POLICY = json.dumps({
 
 
 @pytest.fixture(scope="module")
-def ecs_apis(server):
-    r = server.root
-    return {k: h.ecs_api(k, server.endpoint, r["AccessKeyId"], r["AccessKeySecret"]) for k in h.CLIENT_KINDS}
-
-
-@pytest.fixture
-def ecs(ecs_apis, kind):
-    return ecs_apis[kind]
-
-
-@pytest.fixture(scope="module")
-def root_ecs(ecs_apis):
-    return ecs_apis["v3"]
-
-
-@pytest.fixture(scope="module")
-def typed(server):
-    r = server.root
-    return {s: h.make_ecs_tea(server.endpoint, r["AccessKeyId"], r["AccessKeySecret"], s) for s in ("v3", "v2sig")}
-
-
-@pytest.fixture(scope="module")
-def acs(server):
-    return h.make_acs_client(server.root["AccessKeyId"], server.root["AccessKeySecret"])
-
-
-@pytest.fixture(scope="module")
 def vsw(root_ecs):
     return h.ecs_network(root_ecs, "192.168.0.0/16", "192.168.10.0/24", "cn-hangzhou-g")[1]
 

@@ -298,3 +298,36 @@ def test_sdk_keeps_working_across_rotation(fc, apis):
     finally:
         proc.stdin.close()
         proc.wait(timeout=10)
+
+
+# -- seed 003 step 4: OSS with the instance's credentials ---------------------------------------------
+
+def seed_bucket(fc, keys):
+    import oss2
+    r = fc.root
+    bucket = oss2.Bucket(oss2.Auth(r["AccessKeyId"], r["AccessKeySecret"]), fc.base_url, h.unique_name("ramroletest").lower()[:40])
+    bucket.create_bucket()
+    for k in keys:
+        bucket.put_object(k, b"x")
+    return bucket.bucket_name
+
+
+@pytest.mark.parametrize("proxy", [
+    pytest.param(False, marks=needs_root, id="namespace"),
+    pytest.param(True, id="proxy"),
+])
+def test_seed_003_step4_oss_inside_instance(fc, apis, proxy):
+    role = seed_role(apis)  # oss:Get* and oss:List* only
+    iid = vpc_instance(apis, role=role)
+    bucket = seed_bucket(fc, ["ramroletest.txt", "test.sh"])
+    run = lambda: exec_in(fc, iid, sys.executable, str(PROGRAMS / "seed003_step4.py"), role, bucket, proxy=proxy)
+    p = run()
+    assert p.returncode == 0, p.stdout + p.stderr
+    lines = p.stdout.strip().splitlines()
+    assert lines[:2] == ["ramroletest.txt", "test.sh"]
+    assert lines[-1] == "PUT: 403 AccessDenied"
+    # with AliyunOSSFullAccess on the role, the same program can write
+    apis["ram"].call("AttachPolicyToRole", {"PolicyType": "System", "PolicyName": "AliyunOSSFullAccess", "RoleName": role})
+    p = run()
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.strip().splitlines()[-1] == "PUT: ok"

@@ -40,24 +40,18 @@ impl Clock {
     }
 }
 
+/// The APIs' date format: UTC, whole seconds, `Z`.
+const DATE_FORMAT: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+
 /// RAM's date format: UTC, seconds, `Z` (`2015-01-23T12:33:18Z`).
 pub fn format_date(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    t.to_offset(time::UtcOffset::UTC).format(DATE_FORMAT).expect("a UTC date always formats")
 }
 
 /// Parses RAM's date format (`%Y-%m-%dT%H:%M:%SZ`), the only one the SDKs send and accept.
 pub fn parse_date(s: &str) -> Option<OffsetDateTime> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    time::PrimitiveDateTime::parse(s, &fmt).ok().map(|p| p.assume_utc())
+    time::PrimitiveDateTime::parse(s, DATE_FORMAT).ok().map(|p| p.assume_utc())
 }
 
 #[cfg(test)]

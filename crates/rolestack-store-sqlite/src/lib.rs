@@ -515,6 +515,50 @@ mod tests {
     }
 
     #[test]
+    fn oss_keys_are_case_sensitive_and_byte_ordered() {
+        let store = SqliteStore::in_memory().unwrap();
+        let mut tx = store.begin().unwrap();
+        assert!(tx.oss_bucket_insert("b", "acct", "{}").unwrap());
+        assert!(!tx.oss_bucket_insert("b", "other", "{}").unwrap());
+        for k in ["a", "B", "b", "a/x", "a/y", "é", "ab", "a\u{10FFFF}"] {
+            assert!(tx.oss_object_put("b", k, &format!("\"{k}\"")).unwrap().is_none());
+        }
+        assert_eq!(tx.oss_object_put("b", "a", "\"a2\"").unwrap().as_deref(), Some("\"a\""));
+        assert!(tx.oss_object_get("b", "A").unwrap().is_none());
+        let keys = |rows: Vec<(String, String)>| rows.into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+        assert_eq!(keys(tx.oss_object_list("b", "", b"", 100).unwrap()), ["B", "a", "a/x", "a/y", "ab", "a\u{10FFFF}", "b", "é"]);
+        assert_eq!(keys(tx.oss_object_list("b", "a", b"a/x", 100).unwrap()), ["a/y", "ab", "a\u{10FFFF}"]);
+        assert_eq!(keys(tx.oss_object_list("b", "a/", b"", 1).unwrap()), ["a/x"]);
+        // `after` ending in 0xFF skips a whole prefix
+        assert_eq!(keys(tx.oss_object_list("b", "", b"a/\xFF", 2).unwrap()), ["ab", "a\u{10FFFF}"]);
+        assert_eq!(tx.oss_object_delete("b", "a").unwrap().as_deref(), Some("\"a2\""));
+        assert!(tx.oss_object_delete("b", "a").unwrap().is_none());
+        assert_eq!(tx.oss_bucket_list("acct", "", "", 10).unwrap(), ["{}"]);
+        assert!(tx.oss_bucket_list("acct", "c", "", 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn oss_uploads_and_parts() {
+        let store = SqliteStore::in_memory().unwrap();
+        let mut tx = store.begin().unwrap();
+        tx.oss_upload_insert("b", "k", "U2", "\"k/U2\"").unwrap();
+        tx.oss_upload_insert("b", "k", "U1", "\"k/U1\"").unwrap();
+        tx.oss_upload_insert("b", "j", "U3", "\"j/U3\"").unwrap();
+        assert_eq!(tx.oss_upload_list("b", "", "", "", 10).unwrap(), ["\"j/U3\"", "\"k/U1\"", "\"k/U2\""]);
+        assert_eq!(tx.oss_upload_list("b", "", "k", "U1", 10).unwrap(), ["\"k/U2\""]);
+        assert_eq!(tx.oss_upload_list("b", "k", "", "", 10).unwrap(), ["\"k/U1\"", "\"k/U2\""]);
+        assert!(tx.oss_upload_get("b", "U1").unwrap().is_some());
+        assert!(tx.oss_part_put("U1", 2, "\"p2\"").unwrap().is_none());
+        assert!(tx.oss_part_put("U1", 1, "\"p1\"").unwrap().is_none());
+        assert_eq!(tx.oss_part_put("U1", 1, "\"p1b\"").unwrap().as_deref(), Some("\"p1\""));
+        assert_eq!(tx.oss_part_list("U1", 0, 10).unwrap(), ["\"p1b\"", "\"p2\""]);
+        assert_eq!(tx.oss_part_list("U1", 1, 10).unwrap(), ["\"p2\""]);
+        assert_eq!(tx.oss_parts_delete("U1").unwrap().len(), 2);
+        assert!(tx.oss_upload_delete("b", "U1").unwrap());
+        assert!(!tx.oss_upload_delete("b", "U1").unwrap());
+    }
+
+    #[test]
     fn survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.sqlite");

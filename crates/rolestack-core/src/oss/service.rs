@@ -7,7 +7,7 @@
 //! returns a [`WriteTicket`], the body is written, then `put_object` / `append_object` /
 //! `put_part` commit it.
 
-use std::io::{self, Read};
+use std::io;
 use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -799,12 +799,3 @@ fn tracing_free_log(message: &str) {
     eprintln!("rolestack oss: {message}");
 }
 
-/// Reads a whole small body (request XML) with a size limit.
-pub fn read_limited(mut r: impl Read, limit: usize) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    r.by_ref().take(limit as u64 + 1).read_to_end(&mut buf)?;
-    if buf.len() > limit {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "body too large"));
-    }
-    Ok(buf)
-}

@@ -438,13 +438,20 @@ fn holder_name(p: &Params, h: Holder) -> Result<&str> {
     Ok(name)
 }
 
-pub fn attach(ctx: &mut Ctx, p: &Params, h: Holder) -> Result<Value> {
+/// The two ends of an Attach/Detach call: the holder's canonical name and the policy.
+fn attachment_ends(ctx: &mut Ctx, p: &Params, h: Holder) -> Result<(String, ResolvedPolicy)> {
     let ty = policy_type(p)?;
     let name = policy_name(p)?;
     let holder = holder_name(p, h)?;
     let holder = h.canonical(ctx, holder)?;
     let account = ctx.account().to_string();
     let policy = resolve(ctx.tx, &account, ty, name)?.ok_or_else(|| no_such_policy(ty, name))?;
+    Ok((holder, policy))
+}
+
+pub fn attach(ctx: &mut Ctx, p: &Params, h: Holder) -> Result<Value> {
+    let (holder, policy) = attachment_ends(ctx, p, h)?;
+    let account = ctx.account().to_string();
     let now = ctx.now();
     if !ctx.tx.link(Relation::Attachment, &account, &h.link_left(&holder), &policy.link_key(), &now)? {
         return Err(Error::already_exists(
@@ -456,12 +463,8 @@ pub fn attach(ctx: &mut Ctx, p: &Params, h: Holder) -> Result<Value> {
 }
 
 pub fn detach(ctx: &mut Ctx, p: &Params, h: Holder) -> Result<Value> {
-    let ty = policy_type(p)?;
-    let name = policy_name(p)?;
-    let holder = holder_name(p, h)?;
-    let holder = h.canonical(ctx, holder)?;
+    let (holder, policy) = attachment_ends(ctx, p, h)?;
     let account = ctx.account().to_string();
-    let policy = resolve(ctx.tx, &account, ty, name)?.ok_or_else(|| no_such_policy(ty, name))?;
     if !ctx.tx.unlink(Relation::Attachment, &account, &h.link_left(&holder), &policy.link_key())? {
         return Err(Error::not_exist(
             format!("{}.Policy", h.word()),

@@ -91,7 +91,8 @@ async fn security_headers(mut res: Response) -> Response {
     );
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
-    set(h, "referrer-policy", "no-referrer");
+    // (not no-referrer: with it browsers send `Origin: null` on form posts, which the origin check refuses)
+    set(h, "referrer-policy", "same-origin");
     set(h, "cache-control", "no-store");
     res
 }

@@ -20,15 +20,8 @@ pub fn to_xml<T: Serialize>(root: &str, value: &T) -> String {
 /// ISO 8601 with the literal `.000Z` that oss2 requires (`2024-01-01T00:00:00.000Z`).
 pub fn iso8601(unix: i64) -> String {
     let t = OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let seconds = rolestack_core::clock::format_date(t);
+    format!("{}.000Z", seconds.trim_end_matches('Z'))
 }
 
 /// `"<etag>"`.

@@ -124,7 +124,7 @@
 
   function view(...children) {
     const v = document.getElementById('view');
-    v.replaceChildren(...children.flat());
+    v.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
     return v;
   }
 
@@ -193,7 +193,7 @@
     const dlg = h('dialog', { class: panel ? 'panel' : '', 'aria-labelledby': titleId });
     const close = () => { dlg.close(); };
     dlg.addEventListener('close', () => { dlg.remove(); if (opener && opener.isConnected) opener.focus(); });
-    const head = h('div', { class: 'dlg-head' }, h('h2', { id: titleId, text: title }), h('button', { type: 'button', class: 'link', 'aria-label': 'Close', onclick: close }, '✕'));
+    const head = h('div', { class: 'dlg-head' }, h('h2', { id: titleId, text: title }), h('button', { type: 'button', class: 'link', 'aria-label': 'Close dialog', onclick: close }, '✕'));
     const form = h('form', { method: 'dialog', novalidate: true });
     form.addEventListener('submit', (e) => e.preventDefault());
     dlg.append(form);
@@ -902,8 +902,8 @@
         label: 'Instances', rows: list, empty: `No instances in ${region}.`,
         search: { label: 'Search by instance ID or name', placeholder: 'Instance ID or name', keys: (i) => [i.InstanceId, i.InstanceName] },
         columns: [
-          { title: 'Instance ID/Name', render: (i) => [h('span', { text: i.InstanceId }), h('span', { class: 'sub', text: i.InstanceName })] },
-          { title: 'Zone', render: (i) => i.ZoneId },
+          { title: 'Instance ID/Name', class: 'nowrap', render: (i) => [h('span', { text: i.InstanceId }), h('span', { class: 'sub', text: i.InstanceName })] },
+          { title: 'Zone', class: 'nowrap', render: (i) => i.ZoneId },
           { title: 'Status', render: (i) => statusTag(i.Status) },
           { title: 'Network Type', render: (i) => (i.InstanceNetworkType === 'vpc' ? 'VPC' : 'Classic Network') },
           { title: 'VPC', render: (i) => (i.VpcAttributes.VpcId ? [h('span', { text: i.VpcAttributes.VpcId }), h('span', { class: 'sub', text: i.VpcAttributes.VSwitchId })] : '—') },
@@ -920,7 +920,7 @@
           ], `More actions for ${i.InstanceId}`) },
         ],
       });
-      holder.replaceChildren(toolbar(t.search), roleErr ? errorBox(roleErr) : null, t.table);
+      holder.replaceChildren(...[toolbar(t.search), roleErr ? errorBox(roleErr) : null, t.table].filter(Boolean));
     }
     function toolbar(search) {
       return h('div', { class: 'toolbar' }, h('a', { class: 'button primary', href: '#/ecs/instances/create' }, 'Create Instance'),

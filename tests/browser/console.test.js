@@ -1,0 +1,418 @@
+// The web console in a real headless Chromium (Debian's `chromium`), driven by playwright-core.
+// A person signs in and walks seed 002 ("Bind an instance RAM role") steps 1-3 by clicking; the
+// result is checked through the API (rolestack's signed CLI) and through the instance metadata
+// service. Also: a RAM user without permissions sees RAM's real denial; POSTs without the CSRF
+// token are refused; a screenshot of each page lands in target/console-screenshots/.
+'use strict';
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const net = require('node:net');
+const { chromium } = require('playwright-core');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = process.env.ROLESTACK_BIN || path.join(ROOT, 'target', 'debug', 'rolestack');
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const SHOTS = path.join(ROOT, 'target', 'console-screenshots');
+const REGION = 'cn-hangzhou';
+const suffix = Date.now().toString(36);
+const ROLE = `EcsRamRoleDocumentTesting-${suffix}`;
+
+let server;
+let serverLog;
+let dataDir;
+let endpoint;
+let rootKey;
+let browser;
+const userDataDirs = [];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.on('error', reject);
+  });
+}
+
+function cli(args) {
+  const env = { ...process.env, ROLESTACK_ENDPOINT: endpoint, ROLESTACK_DATA_DIR: dataDir };
+  for (const k of Object.keys(env)) if (k.startsWith('ALIBABA_CLOUD_')) delete env[k];
+  return spawnSync(BIN, args, { env, encoding: 'utf8', cwd: ROOT });
+}
+
+// The API as the account root, through rolestack's signed CLI client (not the console).
+function api(product, action, params = {}) {
+  const r = cli(['api', product, action, ...Object.entries(params).map(([k, v]) => `${k}=${v}`)]);
+  assert.equal(r.status, 0, `${action}: ${r.stdout}${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+function apiError(product, action, params = {}) {
+  const r = cli(['api', product, action, ...Object.entries(params).map(([k, v]) => `${k}=${v}`)]);
+  assert.notEqual(r.status, 0, `${action} should fail: ${r.stdout}`);
+  return `${r.stdout}${r.stderr}`;
+}
+
+async function newPage() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolestack-chromium-'));
+  userDataDirs.push(dir);
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1360, height: 860 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+  context.setDefaultTimeout(15000);
+  // Nothing but this server may be contacted: the console is self-contained.
+  const foreign = [];
+  await context.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (u.host === new URL(endpoint).host) return route.continue();
+    foreign.push(u.href);
+    return route.abort();
+  });
+  const page = context.pages()[0] || await context.newPage();
+  page.foreign = foreign;
+  return { context, page };
+}
+
+async function shot(page, name) {
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+}
+
+async function signInRoot(page) {
+  await page.goto(`${endpoint}/console/`);
+  assert.match(page.url(), /\/console\/signin$/);
+  await page.getByLabel('AccessKey ID').fill(rootKey.AccessKeyId);
+  await page.getByLabel('AccessKey secret').fill(rootKey.AccessKeySecret);
+  await page.getByRole('button', { name: 'Sign in as account root' }).click();
+  await page.waitForURL(/\/console\/#\/ram\/roles$/);
+  await page.getByRole('heading', { name: 'RAM Roles', level: 1 }).waitFor();
+}
+
+before(async () => {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolestack-browser-'));
+  const port = await freePort();
+  endpoint = `http://127.0.0.1:${port}`;
+  serverLog = fs.openSync(path.join(dataDir, 'server.log'), 'a');
+  server = spawn(BIN, ['serve', '--data-dir', path.join(dataDir, 'data'), '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', serverLog, serverLog] });
+  dataDir = path.join(dataDir, 'data');
+  let up = false;
+  for (let i = 0; i < 150 && !up; i++) {
+    try { up = (await fetch(`${endpoint}/health`)).ok; } catch (_) { /* not yet */ }
+    if (!up) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(up, `rolestack did not start at ${endpoint}`);
+  const c = cli(['credentials', '--data-dir', dataDir, '--format', 'json']);
+  assert.equal(c.status, 0, c.stderr);
+  rootKey = JSON.parse(c.stdout);
+});
+
+after(async () => {
+  if (server) server.kill('SIGTERM');
+  for (const d of userDataDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+test('seed 002 steps 1-3 by clicking, checked through the API and the metadata service', async () => {
+  // Before: a VPC instance and a classic one (through the API), and a role that does not trust ECS.
+  const vpc = api('ecs', 'CreateVpc', { RegionId: REGION, CidrBlock: '192.168.0.0/16', VpcName: 'console-vpc' }).VpcId;
+  const vsw = api('ecs', 'CreateVSwitch', { RegionId: REGION, ZoneId: 'cn-hangzhou-i', VpcId: vpc, CidrBlock: '192.168.1.0/24', VSwitchName: 'console-vsw' }).VSwitchId;
+  const iid = api('ecs', 'CreateInstance', {
+    RegionId: REGION, ImageId: 'centos_7_03_64_40G_alibase_20170503.vhd', InstanceType: 'ecs.xn4.small', VSwitchId: vsw, InstanceName: 'seed-002-vpc',
+  }).InstanceId;
+  const classic = api('ecs', 'CreateInstance', {
+    RegionId: REGION, ImageId: 'centos_7_03_64_40G_alibase_20170503.vhd', InstanceType: 'ecs.xn4.small', ZoneId: 'cn-hangzhou-i', InstanceName: 'seed-002-classic',
+  }).InstanceId;
+  const accountRole = `AccountTrusted-${suffix}`;
+  api('ram', 'CreateRole', {
+    RoleName: accountRole,
+    AssumeRolePolicyDocument: JSON.stringify({ Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { RAM: [`acs:ram::${rootKey.AccountId}:root`] } }], Version: '1' }),
+  });
+
+  const { context, page } = await newPage();
+  try {
+    await page.goto(`${endpoint}/console/signin`);
+    await shot(page, '01-signin');
+    await signInRoot(page);
+
+    // Step 1: create an instance RAM role.
+    await page.getByRole('navigation', { name: 'Products' }).getByRole('link', { name: 'RAM Roles' }).click();
+    await page.getByRole('button', { name: 'Create RAM Role' }).click();
+    const panel = page.getByRole('dialog', { name: 'Create RAM Role' });
+    await panel.getByRole('radio', { name: /Alibaba Cloud Service/ }).check();
+    await shot(page, '02-create-role-trusted-entity');
+    await panel.getByRole('button', { name: 'Next' }).click();
+    const normal = panel.getByRole('radio', { name: 'Normal Service Role' });
+    await normal.check();
+    assert.ok(await normal.isChecked());
+    await panel.getByLabel('RAM Role Name').fill(ROLE);
+    await panel.getByLabel('Note').fill('Instance RAM role for seed 002');
+    await panel.getByLabel('Select Trusted Service').selectOption({ label: 'Elastic Compute Service' });
+    await shot(page, '03-create-role-configure');
+    await panel.getByRole('button', { name: 'OK' }).click();
+    await panel.getByText(`The RAM role ${ROLE} has been created.`).waitFor();
+    await shot(page, '04-create-role-finish');
+    await panel.getByRole('button', { name: 'Close', exact: true }).click();
+    await panel.waitFor({ state: 'detached' });
+    await page.getByRole('link', { name: ROLE, exact: true }).waitFor();
+    await shot(page, '05-roles-list');
+
+    // ... and check its Trust Policy Management tab.
+    await page.getByRole('link', { name: ROLE, exact: true }).click();
+    await page.getByRole('tab', { name: 'Trust Policy Management' }).click();
+    const doc = await page.getByLabel('Trust policy document').textContent();
+    assert.deepEqual(JSON.parse(doc).Statement[0].Principal, { Service: ['ecs.aliyuncs.com'] });
+    await shot(page, '06-role-trust-policy');
+
+    // Step 2: Permissions > Input and Attach a system policy, OK, Close.
+    await page.getByRole('tab', { name: 'Permissions' }).click();
+    await page.getByRole('button', { name: 'Input and Attach' }).click();
+    const attach = page.getByRole('dialog', { name: 'Input and Attach' });
+    await attach.getByRole('radio', { name: 'System Policy' }).check();
+    await attach.getByLabel('Policy Name').fill('AliyunOSSReadOnlyAccess');
+    await shot(page, '07-input-and-attach');
+    await attach.getByRole('button', { name: 'OK' }).click();
+    await attach.getByText('Authorized: AliyunOSSReadOnlyAccess is attached').waitFor();
+    await attach.getByRole('button', { name: 'Close', exact: true }).click();
+    await page.getByRole('tabpanel').getByRole('link', { name: 'AliyunOSSReadOnlyAccess' }).waitFor();
+    await shot(page, '08-role-permissions');
+
+    // Step 3: ECS > Instances & Images > Instances, region, More > Instance Settings > Bind/Unbind RAM Role.
+    await page.getByRole('link', { name: 'Instances', exact: true }).click();
+    await page.getByLabel('Region').selectOption(REGION);
+    const row = page.getByRole('row').filter({ hasText: iid });
+    await row.waitFor();
+    await row.getByRole('button', { name: `More actions for ${iid}` }).click();
+    await page.getByRole('menuitem', { name: 'Instance Settings' }).click();
+    await page.getByRole('menuitem', { name: 'Bind/Unbind RAM Role' }).click();
+    const bind = page.getByRole('dialog', { name: 'Bind/Unbind RAM Role' });
+    const select = bind.getByLabel('RAM Role');
+    await select.locator(`option[value="${ROLE}"]`).waitFor({ state: 'attached' });
+    const offered = await select.locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+    assert.ok(offered.includes(ROLE), `${ROLE} offered: ${offered}`);
+    assert.ok(!offered.includes(accountRole), `a role that does not trust ECS is not offered: ${offered}`);
+    await select.selectOption(ROLE);
+    await shot(page, '09-bind-ram-role');
+    await bind.getByRole('button', { name: 'OK' }).click();
+    await bind.waitFor({ state: 'detached' });
+    await row.getByRole('cell', { name: ROLE, exact: true }).waitFor();
+    await page.evaluate(() => document.getElementById('toasts').replaceChildren());
+    await shot(page, '10-instances');
+
+    // A classic network instance gets ECS's real error.
+    const crow = page.getByRole('row').filter({ hasText: classic });
+    await crow.getByRole('button', { name: `More actions for ${classic}` }).click();
+    await page.getByRole('menuitem', { name: 'Instance Settings' }).click();
+    await page.getByRole('menuitem', { name: 'Bind/Unbind RAM Role' }).click();
+    const cbind = page.getByRole('dialog', { name: 'Bind/Unbind RAM Role' });
+    await cbind.getByLabel('RAM Role').locator(`option[value="${ROLE}"]`).waitFor({ state: 'attached' });
+    await cbind.getByLabel('RAM Role').selectOption(ROLE);
+    await cbind.getByRole('button', { name: 'OK' }).click();
+    await cbind.getByRole('alert').getByText('InvalidNetworkType.MismatchRamRole').waitFor();
+    await shot(page, '11-bind-classic-error');
+    await cbind.getByRole('button', { name: 'Cancel' }).click();
+    assert.deepEqual(page.foreign, [], 'the console contacted no other host');
+  } finally {
+    await context.close();
+  }
+
+  // The result, through the API.
+  const role = api('ram', 'GetRole', { RoleName: ROLE }).Role;
+  assert.equal(role.Description, 'Instance RAM role for seed 002');
+  const trust = JSON.parse(role.AssumeRolePolicyDocument);
+  assert.equal(trust.Statement[0].Action, 'sts:AssumeRole');
+  assert.equal(trust.Statement[0].Effect, 'Allow');
+  assert.deepEqual(trust.Statement[0].Principal.Service, ['ecs.aliyuncs.com']);
+  const attached = api('ram', 'ListPoliciesForRole', { RoleName: ROLE }).Policies.Policy;
+  assert.deepEqual(attached.map((p) => [p.PolicyName, p.PolicyType]), [['AliyunOSSReadOnlyAccess', 'System']]);
+  const sets = api('ecs', 'DescribeInstanceRamRole', { RegionId: REGION, InstanceIds: JSON.stringify([iid]) }).InstanceRamRoleSets.InstanceRamRoleSet;
+  assert.deepEqual(sets, [{ InstanceId: iid, RamRoleName: ROLE }]);
+  const cls = api('ecs', 'DescribeInstances', { RegionId: REGION, InstanceIds: JSON.stringify([classic]) }).Instances.Instance[0];
+  assert.equal(cls.InstanceNetworkType, 'classic');
+
+  // ... and through the instance metadata service: the role's credentials appear.
+  const env = api('rolestack', 'PrepareInstanceEnvironment', { InstanceId: iid });
+  assert.ok(env.Proxy, JSON.stringify(env));
+  const base = `http://${env.Proxy}/latest/meta-data/ram/security-credentials/`;
+  const listing = await fetch(base);
+  assert.equal(listing.status, 200);
+  assert.equal((await listing.text()).trim(), ROLE);
+  const res = await fetch(base + ROLE);
+  assert.equal(res.status, 200);
+  const creds = await res.json();
+  assert.equal(creds.Code, 'Success');
+  assert.match(creds.AccessKeyId, /^STS\./);
+  assert.ok(creds.AccessKeySecret && creds.SecurityToken && creds.Expiration, JSON.stringify(creds));
+});
+
+test('a RAM user without permissions signs in and sees the real NoPermission', async () => {
+  const user = `console-user-${suffix}`;
+  api('ram', 'CreateUser', { UserName: user });
+  assert.match(apiError('ram', 'CreateLoginProfile', { UserName: user, Password: 'short' }), /InvalidParameter\.Password\.TooWeak/);
+  api('ram', 'CreateLoginProfile', { UserName: user, Password: 'Console-Passw0rd' });
+  const { context, page } = await newPage();
+  try {
+    await page.goto(`${endpoint}/console/`);
+    await page.getByLabel('Logon name').fill(`${user}@${rootKey.AccountId}`);
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Sign in as RAM user' }).click();
+    await page.getByRole('alert').getByText('The logon name or password is incorrect.').waitFor();
+    await shot(page, '20-signin-wrong-password');
+
+    await page.getByLabel('Logon name').fill(`${user}@${rootKey.AccountId}`);
+    await page.getByLabel('Password').fill('Console-Passw0rd');
+    await page.getByRole('button', { name: 'Sign in as RAM user' }).click();
+    await page.waitForURL(/\/console\/#\/ram\/roles$/);
+    await page.getByText(`${user}@${rootKey.AccountId}`).waitFor();
+    // The list is denied by the policy engine, in plain words with RAM's code and message.
+    const denied = page.getByRole('alert').filter({ hasText: 'NoPermission' });
+    await denied.waitFor();
+    assert.match(await denied.textContent(), /You do not have permission.*NoPermission.*ram:ListRoles/s);
+    // The button is not hidden: trying it gets the real denial too.
+    await page.getByRole('button', { name: 'Create RAM Role' }).click();
+    const panel = page.getByRole('dialog', { name: 'Create RAM Role' });
+    await panel.getByRole('button', { name: 'Next' }).click();
+    await panel.getByLabel('RAM Role Name').fill(`Denied-${suffix}`);
+    await panel.getByRole('button', { name: 'OK' }).click();
+    const err = panel.getByRole('alert');
+    await err.getByText('NoPermission').waitFor();
+    assert.match(await err.textContent(), /ram:CreateRole/);
+    await shot(page, '21-ram-user-no-permission');
+    await panel.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('link', { name: 'Instances', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'Forbidden.RAM' }).waitFor();
+    await shot(page, '22-ram-user-ecs-denied');
+
+    // Sign out ends the session.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/console\/signin$/);
+    await page.goto(`${endpoint}/console/`);
+    assert.match(page.url(), /\/console\/signin$/);
+  } finally {
+    await context.close();
+  }
+  assert.match(apiError('ram', 'GetRole', { RoleName: `Denied-${suffix}` }), /EntityNotExist\.Role/);
+  // A user with a login profile cannot be deleted until the profile is gone.
+  assert.match(apiError('ram', 'DeleteUser', { UserName: user }), /DeleteConflict\.User\.LoginProfile/);
+  api('ram', 'DeleteLoginProfile', { UserName: user });
+  api('ram', 'DeleteUser', { UserName: user });
+});
+
+test('POSTs without the session CSRF token are refused with 403', async () => {
+  const { context, page } = await newPage();
+  try {
+    await signInRoot(page);
+    const req = context.request;
+    const name = `Csrf-${suffix}`;
+    const doc = JSON.stringify({ Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: ['ecs.aliyuncs.com'] } }], Version: '1' });
+    const noToken = await req.post(`${endpoint}/console/api/ram/CreateRole`, { data: { RoleName: name, AssumeRolePolicyDocument: doc } });
+    assert.equal(noToken.status(), 403);
+    assert.equal((await noToken.json()).Code, 'InvalidCsrfToken');
+    const badToken = await req.post(`${endpoint}/console/api/ram/CreateRole`, { headers: { 'X-CSRF-Token': 'f'.repeat(64) }, data: { RoleName: name, AssumeRolePolicyDocument: doc } });
+    assert.equal(badToken.status(), 403);
+    const session = await (await req.get(`${endpoint}/console/api/session`)).json();
+    const otherOrigin = await req.post(`${endpoint}/console/api/ram/CreateRole`, {
+      headers: { 'X-CSRF-Token': session.CsrfToken, Origin: 'http://attacker.example' }, data: { RoleName: name, AssumeRolePolicyDocument: doc },
+    });
+    assert.equal(otherOrigin.status(), 403);
+    const signout = await req.post(`${endpoint}/console/signout`, { form: { csrf_token: 'nope' }, maxRedirects: 0 });
+    assert.equal(signout.status(), 403);
+    assert.match(apiError('ram', 'GetRole', { RoleName: name }), /EntityNotExist\.Role/);
+    // With the token the same call works: the refusal was the CSRF check.
+    const ok = await req.post(`${endpoint}/console/api/ram/CreateRole`, { headers: { 'X-CSRF-Token': session.CsrfToken }, data: { RoleName: name, AssumeRolePolicyDocument: doc } });
+    assert.equal(ok.status(), 200, await ok.text());
+    api('ram', 'DeleteRole', { RoleName: name });
+    // A sign-in form without its token is refused too.
+    const anon = await fetch(`${endpoint}/console/signin`, { method: 'POST', body: new URLSearchParams({ kind: 'root', access_key_id: rootKey.AccessKeyId, access_key_secret: rootKey.AccessKeySecret }), redirect: 'manual' });
+    assert.equal(anon.status, 303);
+    assert.equal(anon.headers.get('set-cookie'), null, 'no session from a token-less sign-in');
+    const cookies = await context.cookies(`${endpoint}/console/`);
+    const c = cookies.find((x) => x.name === 'rolestack_console');
+    assert.ok(c && c.httpOnly && c.sameSite === 'Strict' && c.path === '/console', JSON.stringify(c));
+  } finally {
+    await context.close();
+  }
+});
+
+test('trust policy editing shows the engine error; policies, users and the instance wizard', async () => {
+  const { context, page } = await newPage();
+  try {
+    await signInRoot(page);
+    // Edit Trust Policy with seed 003's stray space in "Service ": the engine's precise error next to the editor.
+    await page.goto(`${endpoint}/console/#/ram/roles/${encodeURIComponent(ROLE)}?tab=trust`);
+    await page.getByRole('button', { name: 'Edit Trust Policy' }).click();
+    const editor = page.getByLabel('Trust policy document');
+    await editor.fill('{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service ":["ecs.aliyuncs.com"]}}],"Version":"1"}');
+    await page.getByRole('button', { name: 'OK' }).click();
+    const err = page.locator('#trust-error').getByRole('alert');
+    await err.getByText('MalformedPolicyDocument').waitFor();
+    assert.match(await err.textContent(), /Service /);
+    await shot(page, '30-edit-trust-policy-error');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+
+    // Policies: list, create a custom one (first with seed 000's bad Version), versions, references.
+    await page.getByRole('link', { name: 'Policies', exact: true }).click();
+    await page.getByRole('link', { name: 'AliyunOSSReadOnlyAccess' }).waitFor();
+    await shot(page, '31-policies');
+    await page.getByRole('link', { name: 'Create Policy' }).click();
+    const pname = `ConsolePolicy-${suffix}`;
+    await page.getByLabel('Policy Name').fill(pname);
+    await page.getByLabel('Policy Document (JSON)').fill('{"Version":"2016-10-17","Statement":[{"Effect":"Allow","Action":"oss:Get*","Resource":"*"}]}');
+    await page.getByRole('button', { name: 'OK' }).click();
+    await page.locator('#policy-error').getByText('MalformedPolicyDocument').waitFor();
+    await shot(page, '32-create-policy-error');
+    await page.getByLabel('Policy Document (JSON)').fill('{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:Get*","oss:List*"],"Resource":"*"}]}');
+    await page.getByRole('button', { name: 'OK' }).click();
+    await page.waitForURL(new RegExp(`#/ram/policies/Custom/${pname}$`));
+    await page.getByRole('tab', { name: 'Versions' }).click();
+    await page.getByRole('cell', { name: 'v1 Default' }).waitFor();
+    await page.goto(`${endpoint}/console/#/ram/policies/System/AliyunOSSReadOnlyAccess?tab=references`);
+    await page.getByRole('tabpanel').getByRole('link', { name: ROLE }).waitFor();
+    await shot(page, '33-policy-references');
+
+    // Users: list and detail.
+    api('ram', 'CreateUser', { UserName: `listed-${suffix}`, DisplayName: 'Listed User' });
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.getByRole('link', { name: new RegExp(`listed-${suffix}`) }).click();
+    await page.getByRole('tab', { name: 'Console Logon' }).click();
+    await page.getByRole('button', { name: 'Enable Console Logon' }).click();
+    const dlg = page.getByRole('dialog', { name: 'Enable Console Logon' });
+    await dlg.getByLabel('New Password', { exact: true }).fill('Another-Passw0rd');
+    await dlg.getByRole('button', { name: 'OK' }).click();
+    await page.getByText('Enabled', { exact: true }).waitFor();
+    await shot(page, '34-user-console-logon');
+    assert.equal(api('ram', 'GetLoginProfile', { UserName: `listed-${suffix}` }).LoginProfile.UserName, `listed-${suffix}`);
+
+    // Create an instance with the RAM role in its System Configurations step.
+    await page.getByRole('link', { name: 'Instances', exact: true }).click();
+    await page.getByRole('link', { name: 'Create Instance' }).click();
+    await page.getByLabel('Zone').selectOption('cn-hangzhou-i');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('vSwitch').locator('option').first().waitFor({ state: 'attached' });
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('Instance Name').fill(`wizard-${suffix}`);
+    await page.getByLabel('RAM Role').locator(`option[value="${ROLE}"]`).waitFor({ state: 'attached' });
+    await page.getByLabel('RAM Role').selectOption(ROLE);
+    await shot(page, '35-create-instance-system-configurations');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await shot(page, '36-create-instance-preview');
+    await page.getByRole('button', { name: 'Create Instance' }).click();
+    await page.waitForURL(/#\/ecs\/instances$/);
+    const row = page.getByRole('row').filter({ hasText: `wizard-${suffix}` });
+    await row.getByRole('cell', { name: ROLE, exact: true }).waitFor();
+    const inst = api('ecs', 'DescribeInstances', { RegionId: REGION, InstanceName: `wizard-${suffix}` }).Instances.Instance[0];
+    assert.equal(inst.Status, 'Running');
+    const sets = api('ecs', 'DescribeInstanceRamRole', { RegionId: REGION, InstanceIds: JSON.stringify([inst.InstanceId]) }).InstanceRamRoleSets.InstanceRamRoleSet;
+    assert.deepEqual(sets, [{ InstanceId: inst.InstanceId, RamRoleName: ROLE }]);
+    assert.deepEqual(page.foreign, []);
+  } finally {
+    await context.close();
+  }
+});
