@@ -5,26 +5,14 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
+const { spawnSync } = require('node:child_process');
 const path = require('node:path');
-const net = require('node:net');
+const { BIN, ROOT, startServer } = require('./support/server');
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const BIN = process.env.ROLESTACK_BIN || path.join(ROOT, 'target', 'debug', 'rolestack');
 const isRoot = process.getuid && process.getuid() === 0;
 let server;
 let dataDir;
 let endpoint;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-    s.on('error', reject);
-  });
-}
 
 function cli(args, extraEnv = {}) {
   const env = { ...process.env, ROLESTACK_ENDPOINT: endpoint, ROLESTACK_DATA_DIR: dataDir, ...extraEnv };
@@ -40,22 +28,12 @@ function api(product, action, params) {
 }
 
 before(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolestack-node-'));
-  const port = await freePort();
-  endpoint = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    try {
-      const r = await fetch(`${endpoint}/health`);
-      if (r.ok) return;
-    } catch (_) { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`rolestack did not start at ${endpoint}`);
+  server = await startServer('rolestack-node-');
+  ({ endpoint, dataDir } = server);
 });
 
 after(() => {
-  if (server) server.kill('SIGTERM');
+  if (server) server.stop();
 });
 
 test('@alicloud/credentials default chain inside an instance', { skip: !isRoot && process.env.CI !== 'true' ? 'network namespaces need root (CI runs as root)' : false }, () => {

@@ -6,55 +6,26 @@
 
 const { test, before, after, describe } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const net = require('node:net');
 const http = require('node:http');
 const OSS = require('ali-oss');
+const { startServer } = require('./support/server');
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const BIN = process.env.ROLESTACK_BIN || path.join(ROOT, 'target', 'debug', 'rolestack');
 let server;
-let dataDir;
 let endpoint;
 let creds;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-    s.on('error', reject);
-  });
-}
-
-async function waitHealthy(url, ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(`${url}/health`);
-      if (r.ok) return;
-    } catch (_) { /* not yet listening */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`rolestack did not become healthy at ${url}`);
-}
+let dataDir;
 
 before(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolestack-node-oss-'));
-  const port = await freePort();
-  endpoint = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
-  await waitHealthy(endpoint, 60000);
-  const raw = JSON.parse(fs.readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
-  creds = { id: raw.AccessKeyId || raw.access_key_id, secret: raw.AccessKeySecret || raw.access_key_secret };
+  server = await startServer('rolestack-node-oss-');
+  ({ endpoint, dataDir } = server);
+  creds = server.root;
 });
 
 after(() => {
-  if (server) server.kill('SIGTERM');
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  if (server) server.stop();
 });
 
 /** GET `url` from 127.0.0.1 with the URL's host as the Host header. */
