@@ -331,3 +331,34 @@ def test_seed_003_step4_oss_inside_instance(fc, apis, proxy):
     p = run()
     assert p.returncode == 0, p.stdout + p.stderr
     assert p.stdout.strip().splitlines()[-1] == "PUT: ok"
+
+
+def test_instance_cli(fc, apis):
+    """The admin CLI: create (with a role), list, detach, attach — checked through the ECS API."""
+    role = seed_role(apis)
+    ecs = apis["ecs"]
+    vpc = ecs.call("CreateVpc", {"RegionId": REGION, "CidrBlock": "10.20.0.0/16"})["VpcId"]
+    vsw = ecs.call("CreateVSwitch", {"RegionId": REGION, "ZoneId": f"{REGION}-h", "VpcId": vpc, "CidrBlock": "10.20.3.0/24"})["VSwitchId"]
+    p = cli(fc, "instance", "create", "--vswitch-id", vsw, "--ram-role", role)
+    assert p.returncode == 0, p.stderr
+    iid = p.stdout.strip()
+    assert iid.startswith("i-")
+
+    def role_of():
+        sets = ecs.call("DescribeInstanceRamRole", {"RegionId": REGION, "InstanceIds": json.dumps([iid])})
+        found = [s["RamRoleName"] for s in sets["InstanceRamRoleSets"]["InstanceRamRoleSet"] if s["InstanceId"] == iid]
+        return found[0] if found else None
+
+    assert role_of() == role
+    listing = cli(fc, "instance", "list")
+    assert listing.returncode == 0, listing.stderr
+    line = next(l for l in listing.stdout.splitlines() if l.startswith(iid))
+    assert "Running" in line and vpc in line and line.split()[-1] == role
+    assert cli(fc, "instance", "detach-role", iid).returncode == 0
+    assert role_of() is None
+    p = cli(fc, "instance", "attach-role", iid, role)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["FailCount"] == 0 and role_of() == role
+    # errors come back as the service's code
+    p = cli(fc, "instance", "attach-role", iid, "no-such-role")
+    assert p.returncode != 0 and "InvalidRamRole.NotFound" in p.stderr

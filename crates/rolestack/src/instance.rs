@@ -53,3 +53,33 @@ pub fn exec(client: &ClientArgs, instance_id: &str, force_proxy: bool, argv: &[S
     let err = cmd.exec();
     bail!("running {program}: {err}")
 }
+
+/// Prints one line per instance: id, status, network type, VPC, private IP, RAM role.
+pub fn list(client: &ClientArgs, region: &str) -> anyhow::Result<()> {
+    let described = client.call_ok("ecs", "DescribeInstances", &[format!("RegionId={region}"), "PageSize=100".into()])?;
+    let instances = described["Instances"]["Instance"].as_array().cloned().unwrap_or_default();
+    println!("{:<24} {:<9} {:<8} {:<26} {:<16} RAM role", "InstanceId", "Status", "Network", "VPC", "PrivateIp");
+    for inst in instances {
+        let id = inst["InstanceId"].as_str().unwrap_or_default();
+        let role = client
+            .call_ok("ecs", "DescribeInstanceRamRole", &[format!("RegionId={region}"), format!("InstanceIds=[\"{id}\"]")])?;
+        let role = role["InstanceRamRoleSets"]["InstanceRamRoleSet"]
+            .as_array()
+            .and_then(|sets| sets.iter().find_map(|s| s["RamRoleName"].as_str().filter(|r| !r.is_empty()).map(str::to_string)))
+            .unwrap_or_else(|| "-".into());
+        let vpc = inst["VpcAttributes"]["VpcId"].as_str().filter(|v| !v.is_empty()).unwrap_or("-");
+        let ip = inst["VpcAttributes"]["PrivateIpAddress"]["IpAddress"][0]
+            .as_str()
+            .or_else(|| inst["InnerIpAddress"]["IpAddress"][0].as_str())
+            .unwrap_or("-");
+        println!(
+            "{:<24} {:<9} {:<8} {:<26} {:<16} {role}",
+            id,
+            inst["Status"].as_str().unwrap_or("-"),
+            inst["InstanceNetworkType"].as_str().unwrap_or("-"),
+            vpc,
+            ip
+        );
+    }
+    Ok(())
+}

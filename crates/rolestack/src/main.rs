@@ -104,6 +104,45 @@ enum InstanceCommand {
         #[command(flatten)]
         client: client::ClientArgs,
     },
+    /// Create a VPC instance in a vSwitch (ECS CreateInstance), optionally with a RAM role, and start it.
+    Create {
+        #[arg(long)]
+        vswitch_id: String,
+        #[arg(long)]
+        ram_role: Option<String>,
+        #[arg(long, default_value = "centos_7_03_64_40G_alibase_20170503.vhd")]
+        image_id: String,
+        #[arg(long, default_value = "ecs.xn4.small")]
+        instance_type: String,
+        #[arg(long, default_value = "cn-hangzhou")]
+        region: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// List instances with their network and RAM role (ECS DescribeInstances + DescribeInstanceRamRole).
+    List {
+        #[arg(long, default_value = "cn-hangzhou")]
+        region: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// Attach a RAM role to an instance (ECS AttachInstanceRamRole).
+    AttachRole {
+        instance_id: String,
+        role_name: String,
+        #[arg(long, default_value = "cn-hangzhou")]
+        region: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// Detach the RAM role of an instance (ECS DetachInstanceRamRole).
+    DetachRole {
+        instance_id: String,
+        #[arg(long, default_value = "cn-hangzhou")]
+        region: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -174,6 +213,31 @@ fn main() -> anyhow::Result<()> {
         Command::Instance { command: InstanceCommand::Credentials { instance_id, client } } => {
             print_json(client.call_ok("rolestack", "DescribeInstanceCredentials", &[format!("InstanceId={instance_id}")])?)
         }
+        Command::Instance { command: InstanceCommand::Create { vswitch_id, ram_role, image_id, instance_type, region, client } } => {
+            let mut args = vec![
+                format!("RegionId={region}"),
+                format!("VSwitchId={vswitch_id}"),
+                format!("ImageId={image_id}"),
+                format!("InstanceType={instance_type}"),
+            ];
+            args.extend(ram_role.map(|r| format!("RamRoleName={r}")));
+            let created = client.call_ok("ecs", "CreateInstance", &args)?;
+            let id = created["InstanceId"].as_str().unwrap_or_default().to_string();
+            client.call_ok("ecs", "StartInstance", &[format!("InstanceId={id}")])?;
+            println!("{id}");
+            Ok(())
+        }
+        Command::Instance { command: InstanceCommand::List { region, client } } => instance::list(&client, &region),
+        Command::Instance { command: InstanceCommand::AttachRole { instance_id, role_name, region, client } } => print_json(client.call_ok(
+            "ecs",
+            "AttachInstanceRamRole",
+            &[format!("RegionId={region}"), format!("InstanceIds=[\"{instance_id}\"]"), format!("RamRoleName={role_name}")],
+        )?),
+        Command::Instance { command: InstanceCommand::DetachRole { instance_id, region, client } } => print_json(client.call_ok(
+            "ecs",
+            "DetachInstanceRamRole",
+            &[format!("RegionId={region}"), format!("InstanceIds=[\"{instance_id}\"]")],
+        )?),
         Command::Clock { command: ClockCommand::Show { client } } => print_json(client.call_ok("rolestack", "DescribeClock", &[])?),
         Command::Clock { command: ClockCommand::Advance { duration, client } } => {
             let seconds = std::time::Duration::from(duration).as_secs();
