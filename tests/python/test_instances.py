@@ -362,3 +362,19 @@ def test_instance_cli(fc, apis):
     # errors come back as the service's code
     p = cli(fc, "instance", "attach-role", iid, "no-such-role")
     assert p.returncode != 0 and "InvalidRamRole.NotFound" in p.stderr
+
+
+def test_delete_instance_takes_its_network_down(fc, apis):
+    role = seed_role(apis)
+    iid = vpc_instance(apis, role=role)
+    env = environment(fc, iid)
+    assert metadata(env, "instance-id").text == iid
+    apis["ecs"].call("DeleteInstance", {"InstanceId": iid, "Force": "true"})
+    with pytest.raises(requests.ConnectionError):
+        metadata(env, "instance-id")
+    if env["Namespace"]:
+        names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        assert env["Namespace"] not in names
+    # and the instance is gone for `instance exec` too
+    p = cli(fc, "api", "rolestack", "PrepareInstanceEnvironment", f"InstanceId={iid}")
+    assert p.returncode != 0 and "InvalidInstanceId.NotFound" in p.stdout

@@ -20,6 +20,9 @@ pub struct InstanceEndpoints {
 pub trait InstanceNetwork: Send + Sync {
     /// Makes (or returns the existing) endpoints for an instance.
     fn prepare(&self, account_id: &str, instance_id: &str) -> Result<InstanceEndpoints, String>;
+    /// Takes an instance's endpoints down (its listeners and namespace), e.g. when it is deleted.
+    /// Nothing happens for an instance that was never prepared.
+    fn release(&self, instance_id: &str);
 }
 
 /// A host that cannot give instances a network presence (tests of the core, library use).
@@ -29,4 +32,5 @@ impl InstanceNetwork for NoNetwork {
     fn prepare(&self, _account_id: &str, _instance_id: &str) -> Result<InstanceEndpoints, String> {
         Err("this rolestack host does not serve instance networks".into())
     }
+    fn release(&self, _instance_id: &str) {}
 }

@@ -46,7 +46,13 @@ pub struct HostNetwork {
     /// With `On`, a namespace that cannot be made is an error; with `Auto`, the proxy alone serves.
     required: bool,
     rs: OnceLock<Rolestack>,
-    prepared: Mutex<HashMap<String, InstanceEndpoints>>,
+    prepared: Mutex<HashMap<String, Prepared>>,
+}
+
+/// An instance's endpoints and the tasks serving them.
+struct Prepared {
+    endpoints: InstanceEndpoints,
+    tasks: Vec<tokio::task::AbortHandle>,
 }
 
 impl HostNetwork {
@@ -77,24 +83,31 @@ impl HostNetwork {
 
     /// Deletes every namespace this server made (on shutdown).
     pub fn shutdown(&self) {
-        let prepared = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
-        for ep in prepared.values() {
-            if let Some(ns) = &ep.namespace {
-                let _ = Command::new("ip").args(["netns", "del", ns]).status();
-            }
+        let mut prepared = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+        for (_, p) in prepared.drain() {
+            Self::tear_down(p);
         }
     }
 
-    fn serve(&self, listener: StdListener, app: Router) -> Result<(), String> {
+    fn tear_down(p: Prepared) {
+        for task in p.tasks {
+            task.abort();
+        }
+        if let Some(ns) = &p.endpoints.namespace {
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+        }
+    }
+
+    fn serve(&self, listener: StdListener, app: Router) -> Result<tokio::task::AbortHandle, String> {
         listener.set_nonblocking(true).map_err(|e| e.to_string())?;
         let _guard = self.runtime.enter();
         let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
-        self.runtime.spawn(async move {
+        let task = self.runtime.spawn(async move {
             if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await {
                 tracing::warn!(error = %e, "instance listener stopped");
             }
         });
-        Ok(())
+        Ok(task.abort_handle())
     }
 
     fn make_namespace(&self, name: &str) -> Result<(), String> {
@@ -130,35 +143,46 @@ impl HostNetwork {
 impl InstanceNetwork for HostNetwork {
     fn prepare(&self, account_id: &str, instance_id: &str) -> Result<InstanceEndpoints, String> {
         let mut prepared = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(ep) = prepared.get(instance_id) {
-            return Ok(ep.clone());
+        if let Some(p) = prepared.get(instance_id) {
+            return Ok(p.endpoints.clone());
         }
         let rs = self.rs.get().ok_or("the instance network is not attached to a server")?.clone();
         let identity = InstanceIdentity { rs: rs.clone(), account_id: account_id.into(), instance_id: instance_id.into() };
 
         let proxy = StdListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| e.to_string())?;
         let proxy_addr = proxy.local_addr().map_err(|e| e.to_string())?;
-        self.serve(proxy, proxy_app(identity.clone()))?;
+        let mut tasks = vec![self.serve(proxy, proxy_app(identity.clone()))?];
         let mut ep = InstanceEndpoints { namespace: None, api_in_namespace: None, proxy: proxy_addr.to_string() };
 
         if self.namespaces {
             match self.namespace_for(instance_id, identity, rs) {
-                Ok((name, api)) => {
+                Ok((name, api, served)) => {
                     ep.namespace = Some(name);
                     ep.api_in_namespace = Some(api);
+                    tasks.extend(served);
                 }
-                Err(e) if self.required => return Err(e),
+                Err(e) if self.required => {
+                    Self::tear_down(Prepared { endpoints: ep, tasks });
+                    return Err(e);
+                }
                 Err(e) => tracing::warn!(instance = instance_id, error = %e, "no network namespace; the loopback proxy alone serves this instance"),
             }
         }
-        prepared.insert(instance_id.to_string(), ep.clone());
+        prepared.insert(instance_id.to_string(), Prepared { endpoints: ep.clone(), tasks });
         Ok(ep)
+    }
+
+    fn release(&self, instance_id: &str) {
+        let removed = self.prepared.lock().unwrap_or_else(|p| p.into_inner()).remove(instance_id);
+        if let Some(p) = removed {
+            Self::tear_down(p);
+        }
     }
 }
 
 impl HostNetwork {
     /// Makes the instance's namespace and serves metadata and the API inside it.
-    fn namespace_for(&self, instance_id: &str, identity: InstanceIdentity, rs: Rolestack) -> Result<(String, String), String> {
+    fn namespace_for(&self, instance_id: &str, identity: InstanceIdentity, rs: Rolestack) -> Result<(String, String, Vec<tokio::task::AbortHandle>), String> {
         let name = format!("rs-{instance_id}");
         self.make_namespace(&name)?;
         let api_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.api_port));
@@ -166,9 +190,8 @@ impl HostNetwork {
         let (Some(md), Some(api)) = (sockets.next(), sockets.next()) else {
             return Err("binding in the namespace returned too few sockets".into());
         };
-        self.serve(md, metadata::app(identity))?;
-        self.serve(api, crate::app(rs))?;
-        Ok((name, api_addr.to_string()))
+        let served = vec![self.serve(md, metadata::app(identity))?, self.serve(api, crate::app(rs))?];
+        Ok((name, api_addr.to_string(), served))
     }
 }
 

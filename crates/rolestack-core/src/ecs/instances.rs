@@ -564,6 +564,9 @@ pub fn delete_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     clear_role(ctx, &mut inst)?;
     let account = ctx.account().to_string();
     ctx.tx.delete(Kind::Instance, &account, &inst.id)?;
+    // The instance's metadata listeners and namespace go with it. Should the transaction still fail,
+    // the next PrepareInstanceEnvironment makes them again.
+    ctx.network.release(&inst.id);
     Ok(json!({}))
 }
 
