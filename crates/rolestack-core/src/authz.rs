@@ -3,9 +3,9 @@
 //! policies allow, narrowed by its session policy; with RAM's rules (an explicit Deny
 //! anywhere wins, otherwise an Allow is needed). One function, called for every request.
 
-use rolestack_policy::{Context, Policy, Request};
+use rolestack_policy::{Context, Decision, Policy, Request};
 
-use crate::caller::{Caller, Principal};
+use crate::caller::{Caller, Principal, RequestFacts};
 use crate::ram::policies::{attached_to, default_document, ResolvedPolicy};
 use crate::store::{Relation, Tx};
 use crate::Result;
@@ -18,9 +18,8 @@ pub struct Denial {
     pub reason: String,
 }
 
-/// The condition keys RAM fills in for every request.
-pub fn request_context(caller: &Caller) -> Context {
-    let f = &caller.facts;
+/// The condition keys known from the request alone (also for anonymous requests).
+pub fn facts_context(f: &RequestFacts) -> Context {
     let mut ctx = Context::new();
     if let Some(ip) = f.source_ip {
         ctx.set_source_ip(ip);
@@ -30,6 +29,12 @@ pub fn request_context(caller: &Caller) -> Context {
     if let Some(ua) = &f.user_agent {
         ctx.set("acs:UserAgent", ua.clone());
     }
+    ctx
+}
+
+/// The condition keys RAM fills in for every signed request.
+pub fn request_context(caller: &Caller) -> Context {
+    let mut ctx = facts_context(&caller.facts);
     ctx.set_mfa_present(false);
     ctx.set("acs:AccessId", caller.access_key_id.clone());
     ctx.set("acs:PrincipalARN", caller.arn());
@@ -69,27 +74,44 @@ fn parse_stored(tx: &mut dyn Tx, account: &str, p: &ResolvedPolicy) -> Result<Po
     Policy::parse(&doc).map_err(|e| crate::Error::Store(format!("stored {} no longer parses: {e}", label(p))))
 }
 
+/// A caller's identity policies (and session policy), loaded once, to decide any number of requests.
+pub struct IdentityPolicies {
+    policies: Vec<(String, Policy)>,
+    session: Option<Policy>,
+}
+
+impl IdentityPolicies {
+    pub fn load(tx: &mut dyn Tx, caller: &Caller) -> Result<Self> {
+        let session = match &caller.principal {
+            Principal::RoleSession { session_policy: Some(doc), .. } => {
+                Some(Policy::parse(doc).map_err(|e| crate::Error::Store(format!("sealed session policy no longer parses: {e}")))?)
+            }
+            _ => None,
+        };
+        Ok(IdentityPolicies { policies: identity_policies(tx, caller)?, session })
+    }
+
+    /// The RAM decision for one request. A session policy only narrows: both must allow, and a
+    /// Deny in either wins.
+    pub fn decide(&self, request: &Request<'_>) -> Decision {
+        let set: Vec<(&str, &Policy)> = self.policies.iter().map(|(l, p)| (l.as_str(), p)).collect();
+        let decision = rolestack_policy::evaluate(&set, request);
+        match &self.session {
+            Some(session) => decision.intersect(rolestack_policy::evaluate(&[("session policy", session)], request)),
+            None => decision,
+        }
+    }
+}
+
 /// Decides whether `caller` may perform `action` on every one of `resources`.
 pub fn authorize(tx: &mut dyn Tx, caller: &Caller, action: &str, resources: &[String]) -> Result<Result<(), Denial>> {
     if caller.principal == Principal::Root {
         return Ok(Ok(()));
     }
-    let policies = identity_policies(tx, caller)?;
-    let set: Vec<(&str, &Policy)> = policies.iter().map(|(l, p)| (l.as_str(), p)).collect();
-    let session_policy = match &caller.principal {
-        Principal::RoleSession { session_policy: Some(doc), .. } => {
-            Some(Policy::parse(doc).map_err(|e| crate::Error::Store(format!("sealed session policy no longer parses: {e}")))?)
-        }
-        _ => None,
-    };
+    let policies = IdentityPolicies::load(tx, caller)?;
     let context = request_context(caller);
     for resource in resources {
-        let request = Request::new(action, resource, &context);
-        let mut decision = rolestack_policy::evaluate(&set, &request);
-        if let Some(session) = &session_policy {
-            // A session policy only narrows: both must allow, and a Deny in either wins.
-            decision = decision.intersect(rolestack_policy::evaluate(&[("session policy", session)], &request));
-        }
+        let decision = policies.decide(&Request::new(action, resource, &context));
         if !decision.is_allowed() {
             return Ok(Err(Denial { action: action.to_string(), resource: resource.clone(), reason: decision.to_string() }));
         }

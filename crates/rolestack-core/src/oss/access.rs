@@ -11,12 +11,12 @@
 //!    `*`, or an ACL grant.
 //! 4. Otherwise OSS's `AccessDenied` (403), naming the action, the resource and the reason.
 
-use rolestack_policy::{Context, Decision, Request};
+use rolestack_policy::{Decision, Request};
 
 use super::bucket_policy::{BucketPolicy, Who};
 use super::error::{OssError, OssResult};
 use super::model::{Acl, Bucket};
-use crate::authz::{identity_policies, request_context};
+use crate::authz::{facts_context, request_context, IdentityPolicies};
 use crate::caller::{Caller, Principal, RequestFacts};
 use crate::store::Tx;
 
@@ -144,19 +144,6 @@ pub fn resource_arn(account: &str, bucket: Option<&str>, key: Option<&str>) -> S
     }
 }
 
-fn anonymous_context(facts: &RequestFacts) -> Context {
-    let mut ctx = Context::new();
-    if let Some(ip) = facts.source_ip {
-        ctx.set_source_ip(ip);
-    }
-    ctx.set_secure_transport(facts.secure_transport);
-    ctx.set_current_time(facts.time);
-    if let Some(ua) = &facts.user_agent {
-        ctx.set("acs:UserAgent", ua.clone());
-    }
-    ctx
-}
-
 /// Decides one request; `Err(AccessDenied)` explains a refusal.
 pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Target<'_>) -> OssResult<()> {
     let owner = match (target.bucket, who) {
@@ -173,7 +160,7 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
     }
     let resource = resource_arn(&owner, target.bucket_name, target.key);
     let mut context = match who {
-        Requester::Anonymous(facts) => anonymous_context(facts),
+        Requester::Anonymous(facts) => facts_context(facts),
         Requester::Caller(c) => request_context(c),
     };
     for (k, v) in target.condition_keys {
@@ -182,7 +169,7 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
     let request = Request::new(action.as_str(), &resource, &context);
 
     let identity: Option<Decision> = match who {
-        Requester::Caller(c) if c.principal != Principal::Root => Some(identity_decision(tx, c, &request)?),
+        Requester::Caller(c) if c.principal != Principal::Root => Some(IdentityPolicies::load(tx, c)?.decide(&request)),
         _ => None,
     };
     let policy = match target.bucket.and_then(|b| b.policy.as_deref()) {
@@ -227,16 +214,4 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
         (_, None) => "no policy grants it".to_string(),
     };
     denial(why)
-}
-
-/// The caller's RAM decision: identity policies, narrowed by a session policy.
-fn identity_decision(tx: &mut dyn Tx, caller: &Caller, request: &Request<'_>) -> OssResult<Decision> {
-    let policies = identity_policies(tx, caller)?;
-    let set: Vec<(&str, &rolestack_policy::Policy)> = policies.iter().map(|(l, p)| (l.as_str(), p)).collect();
-    let mut decision = rolestack_policy::evaluate(&set, request);
-    if let Principal::RoleSession { session_policy: Some(doc), .. } = &caller.principal {
-        let session = rolestack_policy::Policy::parse(doc).map_err(|e| OssError::Internal(format!("sealed session policy no longer parses: {e}")))?;
-        decision = decision.intersect(rolestack_policy::evaluate(&[("session policy", &session)], request));
-    }
-    Ok(decision)
 }
