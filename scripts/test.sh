@@ -9,6 +9,9 @@
 #   SKIP_CLIPPY=1     skip clippy (local iteration only; CI always runs it)
 #   PYTEST_ARGS       extra pytest arguments, e.g. "-k gateway -x"
 #   CHROMIUM_BIN      Chromium for the console's browser tests (default: /usr/bin/chromium)
+#
+# A throwaway PostgreSQL (scripts/postgres.sh, installed with apt-get when missing and root) backs
+# the PostgreSQL store's tests and one more run of an SDK slice; it is stopped at exit.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,6 +23,7 @@ ok() { SUMMARY+=("ok    $*"); }
 
 on_exit() {
   local rc=$?
+  rs_pg_stop
   printf '\n==== summary ====\n'
   if ((${#SUMMARY[@]})); then printf '%s\n' "${SUMMARY[@]}"; fi
   if [[ $rc -ne 0 ]]; then
@@ -28,6 +32,8 @@ on_exit() {
     printf 'all steps passed\n'
   fi
 }
+# shellcheck source=scripts/postgres.sh
+source "$ROOT/scripts/postgres.sh"
 trap on_exit EXIT
 
 # --- Rust -------------------------------------------------------------------------------
@@ -35,6 +41,11 @@ CURRENT_STEP="cargo build"
 step "$CURRENT_STEP"
 cargo build --workspace
 ok "cargo build --workspace"
+
+CURRENT_STEP="postgresql"
+step "$CURRENT_STEP"
+rs_pg_start
+ok "throwaway PostgreSQL (ROLESTACK_TEST_POSTGRES_URL)"
 
 CURRENT_STEP="cargo test"
 step "$CURRENT_STEP"
@@ -89,6 +100,13 @@ step "$CURRENT_STEP"
 # shellcheck disable=SC2086
 "$VENV/bin/python" -m pytest tests/python -q -p no:cacheprovider ${PYTEST_ARGS:-}
 ok "pytest tests/python"
+
+# A slice of the suite again with each server on a fresh PostgreSQL database (--database-url).
+CURRENT_STEP="pytest (PostgreSQL store)"
+step "$CURRENT_STEP"
+ROLESTACK_TEST_DATABASE_URL="$ROLESTACK_TEST_POSTGRES_URL" "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
+  tests/python/test_ram_seed.py tests/python/test_sts.py tests/python/test_oss.py tests/python/test_persistence_cli.py
+ok "pytest slice with --database-url (PostgreSQL store)"
 
 # --- Node official-SDK suite (hook) -------------------------------------------------------
 # When tests/node/ exists: install with `npm ci` (lockfile) and run `node --test`.

@@ -15,6 +15,7 @@ import hmac
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,7 +23,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
@@ -186,6 +187,20 @@ class ServerStartError(RuntimeError):
     pass
 
 
+def create_test_database(server_url: str) -> str:
+    """Opt-in PostgreSQL (ROLESTACK_TEST_DATABASE_URL): creates a fresh database `rs_<random>` on
+    the server of `server_url` (a throwaway test server: nothing drops it) and returns its URL."""
+    name = "rs_" + uuid.uuid4().hex[:16]
+    psql = os.environ.get("ROLESTACK_TEST_PSQL") or shutil.which("psql") or "psql"
+    try:
+        subprocess.run([psql, "-q", "-v", "ON_ERROR_STOP=1", server_url, "-c", f'CREATE DATABASE "{name}"'],
+                       check=True, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as e:
+        detail = getattr(e, "stderr", "") or ""
+        raise ServerStartError(f"cannot create a PostgreSQL database for the server with {psql}: {e}\n{detail}") from None
+    return urlunsplit(urlsplit(server_url)._replace(path="/" + name))
+
+
 class RolestackServer:
     """One `rolestack serve` process on a loopback port with its own data dir."""
 
@@ -199,6 +214,8 @@ class RolestackServer:
         self.port: Optional[int] = None
         self._log = None
         self._root: Optional[Dict[str, str]] = None
+        # With ROLESTACK_TEST_DATABASE_URL: this server's own PostgreSQL database (kept across restarts).
+        self.database_url: Optional[str] = None
 
     # -- lifecycle ---------------------------------------------------------------------
     @property
@@ -224,6 +241,11 @@ class RolestackServer:
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
+        store_args = []
+        if os.environ.get("ROLESTACK_TEST_DATABASE_URL"):
+            if self.database_url is None:
+                self.database_url = create_test_database(os.environ["ROLESTACK_TEST_DATABASE_URL"])
+            store_args = ["--database-url", self.database_url]
         self._log = open(self.log_path, "ab")
         self._log.write(f"\n==== starting {self.binary} on {self.endpoint} ====\n".encode())
         self._log.flush()
@@ -231,7 +253,7 @@ class RolestackServer:
         env.setdefault("RUST_BACKTRACE", "1")
         self.proc = subprocess.Popen(
             [str(self.binary), "serve", "--data-dir", str(self.data_dir),
-             "--listen", self.endpoint, *self.extra_args],
+             "--listen", self.endpoint, *store_args, *self.extra_args],
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=env, cwd=str(REPO_ROOT), start_new_session=True,
         )

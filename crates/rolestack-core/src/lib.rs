@@ -5,7 +5,7 @@
 //!
 //! Map of the crate:
 //! - [`model`]: the records (Account, AccessKey, User, Group, Role, ManagedPolicy, PolicyVersion).
-//! - [`store`]: the transactional `Store`/`Tx` traits that SQLite (and later PostgreSQL) implement.
+//! - [`store`]: the transactional `Store`/`Tx` traits that SQLite and PostgreSQL implement.
 //! - [`seal`]: authenticated encryption with the server key, so a copy of the database alone reveals no secret.
 //! - [`caller`], [`authz`]: who is calling and whether their policies allow an action on a resource.
 //! - [`catalog`]: one table from API action to RAM action, resource ARNs and handler.
@@ -23,6 +23,8 @@ pub mod bootstrap;
 pub mod caller;
 pub mod catalog;
 pub mod clock;
+#[cfg(feature = "store-conformance")]
+pub mod conformance;
 pub mod documents;
 pub mod ecs;
 pub mod error;

@@ -14,7 +14,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rolestack_core::bootstrap::ensure_account;
 use rolestack_core::clock::Clock;
 use rolestack_core::service::Rolestack;
+use rolestack_core::store::Store;
 use rolestack_server::network::{HostNetwork, NamespaceMode};
+use rolestack_store_postgres::PostgresStore;
 use rolestack_store_sqlite::SqliteStore;
 
 use data_dir::DataDir;
@@ -46,6 +48,10 @@ enum Command {
         /// Give each instance a network namespace with 100.100.100.200 (needs root and `ip`).
         #[arg(long, env = "ROLESTACK_INSTANCE_NAMESPACES", value_enum, default_value_t = Namespaces::Auto)]
         instance_namespaces: Namespaces,
+        /// Keep state in PostgreSQL (postgres://user:password@host:port/db) instead of SQLite in the
+        /// data dir, which still holds the server key, the root credentials and OSS object bodies.
+        #[arg(long, env = "ROLESTACK_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
     },
     /// Print the account root's AccessKey from the data directory.
     Credentials {
@@ -185,8 +191,8 @@ enum CredentialFormat {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data_dir, listen, key_file, fake_clock, instance_namespaces } => {
-            serve(data_dir, listen, key_file, fake_clock, instance_namespaces)
+        Command::Serve { data_dir, listen, key_file, fake_clock, instance_namespaces, database_url } => {
+            serve(data_dir, listen, key_file, fake_clock, instance_namespaces, database_url)
         }
         Command::Credentials { data_dir, format } => {
             let creds = DataDir::new(data_dir).read_root_credentials()?;
@@ -254,14 +260,17 @@ fn print_json(v: serde_json::Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(data_dir: PathBuf, listen: SocketAddr, key_file: Option<PathBuf>, fake_clock: bool, namespaces: Namespaces) -> anyhow::Result<()> {
+fn serve(data_dir: PathBuf, listen: SocketAddr, key_file: Option<PathBuf>, fake_clock: bool, namespaces: Namespaces, database_url: Option<String>) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ROLESTACK_LOG").unwrap_or_else(|_| "info".into()))
         .init();
     let dir = DataDir::new(data_dir);
     dir.create()?;
     let key = dir.server_key(key_file.as_deref())?;
-    let store = Arc::new(SqliteStore::open(&dir.database()).context("opening the SQLite database")?);
+    let store: Arc<dyn Store> = match database_url {
+        Some(url) => Arc::new(PostgresStore::connect(&url).context("connecting to the PostgreSQL database (--database-url)")?),
+        None => Arc::new(SqliteStore::open(&dir.database()).context("opening the SQLite database")?),
+    };
     let clock = if fake_clock { Clock::fake() } else { Clock::default() };
     let (account, created) = ensure_account(store.as_ref(), &key, &clock)?;
     if let Some(creds) = created {

@@ -1,0 +1,497 @@
+//! The `Store`/`Tx` contract as executable tests, shared by every back-end (feature
+//! `store-conformance`). Each function takes a fresh, empty store and panics on a violation; a
+//! back-end's test file runs them all with [`store_conformance_tests!`](crate::store_conformance_tests):
+//!
+//! ```text
+//! fn fresh() -> Option<Arc<dyn Store>> { Some(Arc::new(SqliteStore::in_memory().unwrap())) }
+//! rolestack_core::store_conformance_tests!(fresh);
+//! ```
+//!
+//! The semantics pinned here are SQLite's (the reference back-end): names compare and sort like
+//! `COLLATE NOCASE` (ASCII letters folded to lower case, then byte order; other characters are
+//! not folded), prefixes match literally (`%`, `_`, `\` are ordinary characters), OSS keys are
+//! case-sensitive and byte-ordered, nonces expire strictly after `expires`, and transactions are
+//! serializable (each `begin` waits for the previous transaction to end).
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use crate::caller::{Caller, Principal, RequestFacts};
+use crate::oss::blob::{MemoryBlobStore, CRC64};
+use crate::oss::listing::ListQuery;
+use crate::oss::model::ObjectSettings;
+use crate::oss::service::{Body, Conditions, MetadataDirective};
+use crate::oss::{Oss, OssError, Requester};
+use crate::store::{Kind, Relation, Store, GLOBAL};
+
+/// What a back-end's test hands the shared tests: a fresh, empty store, plus whatever must live
+/// as long as the test (a temporary schema, a directory).
+pub trait Fixture {
+    fn store(&self) -> Arc<dyn Store>;
+}
+
+impl Fixture for Arc<dyn Store> {
+    fn store(&self) -> Arc<dyn Store> {
+        self.clone()
+    }
+}
+
+/// Expands to one `#[test]` per conformance test. `$fresh` is a function returning
+/// `Option<impl Fixture>`: a fresh, empty store, or `None` when the back-end's test must be
+/// skipped (the function itself reports why).
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($fresh:path) => {
+        $crate::store_conformance_tests!(@tests $fresh;
+            records_are_case_insensitive_and_transactional,
+            list_pages_in_name_order_with_prefix,
+            links_both_ways_and_nonces,
+            oss_keys_are_case_sensitive_and_byte_ordered,
+            oss_uploads_and_parts,
+            record_writes_report_what_happened,
+            names_fold_ascii_only_and_sort_like_nocase,
+            links_keep_first_spelling_and_order_by_date,
+            nonces_expire_strictly_after_their_time,
+            oss_writes_roll_back_and_commit,
+            oss_keys_are_raw_bytes,
+            oss_bucket_listing_pages,
+            concurrent_transactions_serialize,
+            oss_listing_with_delimiter_and_markers,
+            oss_multipart_etag_and_crc_and_append,
+            oss_copy_conditions_and_digest,
+        );
+    };
+    (@tests $fresh:path; $($name:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                if let Some(fixture) = $fresh() {
+                    $crate::conformance::$name($crate::conformance::Fixture::store(&fixture));
+                }
+            }
+        )+
+    };
+}
+
+fn json(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
+
+// --- records, links, nonces -------------------------------------------------------------
+
+pub fn records_are_case_insensitive_and_transactional(store: Arc<dyn Store>) {
+    {
+        let mut tx = store.begin().unwrap();
+        assert!(tx.insert(Kind::Role, "a", "Admin", "{}").unwrap());
+        assert!(!tx.insert(Kind::Role, "a", "admin", "{}").unwrap());
+        tx.commit().unwrap();
+    }
+    {
+        let mut tx = store.begin().unwrap();
+        assert!(tx.insert(Kind::Role, "a", "Other", "{}").unwrap());
+        // dropped: rolled back
+    }
+    let mut tx = store.begin().unwrap();
+    assert_eq!(tx.get(Kind::Role, "a", "ADMIN").unwrap().as_deref(), Some("{}"));
+    assert!(tx.get(Kind::Role, "a", "Other").unwrap().is_none());
+    assert!(tx.get(Kind::Role, "b", "Admin").unwrap().is_none());
+}
+
+pub fn list_pages_in_name_order_with_prefix(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    for n in ["b", "a", "c", "p/v1", "p/v2", "q_x"] {
+        tx.insert(Kind::Policy, "s", n, &format!("\"{n}\"")).unwrap();
+    }
+    assert_eq!(tx.list(Kind::Policy, "s", "", None, 2).unwrap(), vec!["\"a\"", "\"b\""]);
+    assert_eq!(tx.list(Kind::Policy, "s", "", Some("b"), 1).unwrap(), vec!["\"c\""]);
+    assert_eq!(tx.list(Kind::Policy, "s", "P/", None, 10).unwrap(), vec!["\"p/v1\"", "\"p/v2\""]);
+    assert_eq!(tx.count(Kind::Policy, "s", "q_").unwrap(), 1);
+    assert_eq!(tx.count(Kind::Policy, "s", "q%").unwrap(), 0);
+}
+
+pub fn links_both_ways_and_nonces(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    assert!(tx.link(Relation::Attachment, "s", "role/r", "Custom/p", "d").unwrap());
+    assert!(!tx.link(Relation::Attachment, "s", "ROLE/R", "custom/p", "d").unwrap());
+    assert_eq!(tx.links_to(Relation::Attachment, "s", "Custom/P").unwrap().len(), 1);
+    assert!(tx.unlink(Relation::Attachment, "s", "role/r", "Custom/p").unwrap());
+    assert!(tx.links_from(Relation::Attachment, "s", "role/r").unwrap().is_empty());
+    assert!(tx.use_nonce("k", "n1", 100, 200).unwrap());
+    assert!(!tx.use_nonce("k", "n1", 150, 250).unwrap());
+    assert!(tx.use_nonce("k", "n1", 300, 400).unwrap(), "expired nonces are purged");
+}
+
+pub fn record_writes_report_what_happened(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    assert!(tx.get(Kind::User, "a", "u").unwrap().is_none());
+    assert!(!tx.update(Kind::User, "a", "u", "1").unwrap(), "update of a missing record");
+    assert!(!tx.delete(Kind::User, "a", "u").unwrap(), "delete of a missing record");
+    assert!(tx.insert(Kind::User, "a", "u", "1").unwrap());
+    assert!(!tx.insert(Kind::User, "a", "U", "2").unwrap());
+    assert_eq!(tx.get(Kind::User, "a", "u").unwrap().as_deref(), Some("1"), "a refused insert changes nothing");
+    // kinds and scopes are separate name spaces; GLOBAL is a scope like any other
+    assert!(tx.insert(Kind::Group, "a", "u", "g").unwrap());
+    assert!(tx.insert(Kind::User, "b", "u", "b").unwrap());
+    assert!(tx.insert(Kind::User, GLOBAL, "u", "global").unwrap());
+    assert!(tx.update(Kind::User, "a", "U", "3").unwrap());
+    assert_eq!(tx.get(Kind::User, "a", "u").unwrap().as_deref(), Some("3"));
+    assert_eq!(tx.get(Kind::Group, "a", "U").unwrap().as_deref(), Some("g"));
+    assert_eq!(tx.get(Kind::User, "b", "u").unwrap().as_deref(), Some("b"));
+    assert_eq!(tx.get(Kind::User, GLOBAL, "u").unwrap().as_deref(), Some("global"));
+    assert_eq!(tx.count(Kind::User, "a", "").unwrap(), 1);
+    assert!(tx.delete(Kind::User, "a", "U").unwrap());
+    assert!(tx.get(Kind::User, "a", "u").unwrap().is_none());
+    assert_eq!(tx.get(Kind::User, "b", "u").unwrap().as_deref(), Some("b"));
+    // records are stored verbatim (not normalised JSON)
+    let doc = "{ \"b\": 1,  \"a\": [2, 1] }";
+    assert!(tx.insert(Kind::Policy, "a", "p", doc).unwrap());
+    assert_eq!(tx.get(Kind::Policy, "a", "p").unwrap().as_deref(), Some(doc));
+    assert!(tx.list(Kind::Policy, "a", "", None, 0).unwrap().is_empty());
+    assert_eq!(tx.list(Kind::Policy, "a", "", None, usize::MAX).unwrap(), [doc]);
+    tx.commit().unwrap();
+}
+
+/// SQLite's NOCASE folds only ASCII letters, to lower case, and then compares bytes: `[`, `\` and
+/// `_` sort before letters, non-ASCII letters are case-sensitive and sort after ASCII.
+pub fn names_fold_ascii_only_and_sort_like_nocase(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    let names = ["Zeta", "alpha", "_under", "[bracket", "É", "é", "e", "Émile", "a%b", "a_b", "a\\b"];
+    for n in names {
+        assert!(tx.insert(Kind::Role, "s", n, &json(n)).unwrap(), "{n}");
+    }
+    let sorted = ["[bracket", "_under", "a%b", "a\\b", "a_b", "alpha", "e", "Zeta", "É", "Émile", "é"];
+    let expected: Vec<String> = sorted.iter().map(|n| json(n)).collect();
+    assert_eq!(tx.list(Kind::Role, "s", "", None, 100).unwrap(), expected);
+    assert_eq!(tx.list(Kind::Role, "s", "", Some("ALPHA"), 2).unwrap(), expected[6..8]);
+    assert_eq!(tx.list(Kind::Role, "s", "", Some("Émile"), 100).unwrap(), expected[10..]);
+    assert_eq!(tx.get(Kind::Role, "s", "ÉMILE").unwrap(), Some(json("Émile")), "ASCII letters fold");
+    assert!(tx.get(Kind::Role, "s", "émile").unwrap().is_none(), "non-ASCII letters do not");
+    assert!(!tx.insert(Kind::Role, "s", "ZETA", "0").unwrap());
+    assert_eq!(tx.list(Kind::Role, "s", "A_", None, 100).unwrap(), [json("a_b")]);
+    assert_eq!(tx.list(Kind::Role, "s", "A%", None, 100).unwrap(), [json("a%b")]);
+    assert_eq!(tx.list(Kind::Role, "s", "a\\", None, 100).unwrap(), [json("a\\b")]);
+    assert_eq!(tx.list(Kind::Role, "s", "É", None, 100).unwrap(), [json("É"), json("Émile")]);
+    assert_eq!(tx.list(Kind::Role, "s", "é", None, 100).unwrap(), [json("é")]);
+    assert_eq!(tx.count(Kind::Role, "s", "").unwrap(), names.len());
+    assert_eq!(tx.count(Kind::Role, "s", "A").unwrap(), 4);
+    assert_eq!(tx.count(Kind::Role, "s", "_").unwrap(), 1);
+    assert_eq!(tx.count(Kind::Role, "s", "x").unwrap(), 0);
+}
+
+pub fn links_keep_first_spelling_and_order_by_date(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    assert!(tx.link(Relation::Membership, "s", "Alice", "Zeta", "2020-01-02T00:00:00Z").unwrap());
+    assert!(tx.link(Relation::Membership, "s", "alice", "beta", "2020-01-02T00:00:00Z").unwrap());
+    assert!(tx.link(Relation::Membership, "s", "ALICE", "Gamma", "2020-01-01T00:00:00Z").unwrap());
+    assert!(tx.link(Relation::Membership, "s", "bob", "BETA", "2020-01-03T00:00:00Z").unwrap());
+    assert!(!tx.link(Relation::Membership, "s", "alice", "zeta", "2021-01-01T00:00:00Z").unwrap());
+    // other relations and scopes are separate
+    assert!(tx.link(Relation::Attachment, "s", "alice", "zeta", "x").unwrap());
+    assert!(tx.link(Relation::Membership, "t", "alice", "zeta", "x").unwrap());
+    let from = tx.links_from(Relation::Membership, "s", "aLiCe").unwrap();
+    let got: Vec<(&str, &str, &str)> = from.iter().map(|l| (l.left.as_str(), l.right.as_str(), l.created.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            ("ALICE", "Gamma", "2020-01-01T00:00:00Z"),
+            ("alice", "beta", "2020-01-02T00:00:00Z"),
+            ("Alice", "Zeta", "2020-01-02T00:00:00Z"),
+        ]
+    );
+    let to = tx.links_to(Relation::Membership, "s", "Beta").unwrap();
+    let got: Vec<(&str, &str)> = to.iter().map(|l| (l.left.as_str(), l.right.as_str())).collect();
+    assert_eq!(got, [("alice", "beta"), ("bob", "BETA")]);
+    assert!(!tx.unlink(Relation::Membership, "s", "carol", "beta").unwrap());
+    assert!(tx.unlink(Relation::Membership, "s", "BOB", "beta").unwrap());
+    assert_eq!(tx.links_to(Relation::Membership, "s", "beta").unwrap().len(), 1);
+    assert_eq!(tx.links_from(Relation::Membership, "t", "ALICE").unwrap().len(), 1);
+    assert_eq!(tx.links_from(Relation::Attachment, "s", "ALICE").unwrap().len(), 1);
+}
+
+pub fn nonces_expire_strictly_after_their_time(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    assert!(tx.use_nonce("k", "n", 100, 200).unwrap());
+    assert!(tx.use_nonce("k2", "n", 100, 500).unwrap(), "nonces are per AccessKey");
+    assert!(tx.use_nonce("k", "N", 100, 200).unwrap(), "nonces are case-sensitive");
+    assert!(!tx.use_nonce("k", "n", 200, 300).unwrap(), "still spent at its expiry second");
+    assert!(tx.use_nonce("k", "n", 201, 300).unwrap(), "free again after it");
+    assert!(!tx.use_nonce("k2", "n", 201, 600).unwrap(), "the purge keeps unexpired nonces");
+    tx.commit().unwrap();
+    {
+        let mut tx = store.begin().unwrap();
+        assert!(tx.use_nonce("k", "rolled-back", 201, 300).unwrap());
+    }
+    let mut tx = store.begin().unwrap();
+    assert!(tx.use_nonce("k", "rolled-back", 201, 300).unwrap(), "a rolled-back nonce is not spent");
+    assert!(!tx.use_nonce("k", "n", 250, 300).unwrap(), "a committed nonce is spent");
+}
+
+// --- OSS index ---------------------------------------------------------------------------
+
+pub fn oss_keys_are_case_sensitive_and_byte_ordered(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    assert!(tx.oss_bucket_insert("b", "acct", "{}").unwrap());
+    assert!(!tx.oss_bucket_insert("b", "other", "{}").unwrap());
+    for k in ["a", "B", "b", "a/x", "a/y", "é", "ab", "a\u{10FFFF}"] {
+        assert!(tx.oss_object_put("b", k, &format!("\"{k}\"")).unwrap().is_none());
+    }
+    assert_eq!(tx.oss_object_put("b", "a", "\"a2\"").unwrap().as_deref(), Some("\"a\""));
+    assert!(tx.oss_object_get("b", "A").unwrap().is_none());
+    let keys = |rows: Vec<(String, String)>| rows.into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+    assert_eq!(keys(tx.oss_object_list("b", "", b"", 100).unwrap()), ["B", "a", "a/x", "a/y", "ab", "a\u{10FFFF}", "b", "é"]);
+    assert_eq!(keys(tx.oss_object_list("b", "a", b"a/x", 100).unwrap()), ["a/y", "ab", "a\u{10FFFF}"]);
+    assert_eq!(keys(tx.oss_object_list("b", "a/", b"", 1).unwrap()), ["a/x"]);
+    // `after` ending in 0xFF skips a whole prefix
+    assert_eq!(keys(tx.oss_object_list("b", "", b"a/\xFF", 2).unwrap()), ["ab", "a\u{10FFFF}"]);
+    assert_eq!(tx.oss_object_delete("b", "a").unwrap().as_deref(), Some("\"a2\""));
+    assert!(tx.oss_object_delete("b", "a").unwrap().is_none());
+    assert_eq!(tx.oss_bucket_list("acct", "", "", 10).unwrap(), ["{}"]);
+    assert!(tx.oss_bucket_list("acct", "c", "", 10).unwrap().is_empty());
+}
+
+pub fn oss_uploads_and_parts(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    tx.oss_upload_insert("b", "k", "U2", "\"k/U2\"").unwrap();
+    tx.oss_upload_insert("b", "k", "U1", "\"k/U1\"").unwrap();
+    tx.oss_upload_insert("b", "j", "U3", "\"j/U3\"").unwrap();
+    assert_eq!(tx.oss_upload_list("b", "", "", "", 10).unwrap(), ["\"j/U3\"", "\"k/U1\"", "\"k/U2\""]);
+    assert_eq!(tx.oss_upload_list("b", "", "k", "U1", 10).unwrap(), ["\"k/U2\""]);
+    assert_eq!(tx.oss_upload_list("b", "k", "", "", 10).unwrap(), ["\"k/U1\"", "\"k/U2\""]);
+    assert!(tx.oss_upload_get("b", "U1").unwrap().is_some());
+    assert!(tx.oss_part_put("U1", 2, "\"p2\"").unwrap().is_none());
+    assert!(tx.oss_part_put("U1", 1, "\"p1\"").unwrap().is_none());
+    assert_eq!(tx.oss_part_put("U1", 1, "\"p1b\"").unwrap().as_deref(), Some("\"p1\""));
+    assert_eq!(tx.oss_part_list("U1", 0, 10).unwrap(), ["\"p1b\"", "\"p2\""]);
+    assert_eq!(tx.oss_part_list("U1", 1, 10).unwrap(), ["\"p2\""]);
+    assert_eq!(tx.oss_parts_delete("U1").unwrap().len(), 2);
+    assert!(tx.oss_upload_delete("b", "U1").unwrap());
+    assert!(!tx.oss_upload_delete("b", "U1").unwrap());
+}
+
+pub fn oss_writes_roll_back_and_commit(store: Arc<dyn Store>) {
+    {
+        let mut tx = store.begin().unwrap();
+        assert!(tx.oss_bucket_insert("kept", "acct", "\"kept\"").unwrap());
+        assert!(tx.oss_object_put("kept", "k", "\"v1\"").unwrap().is_none());
+        tx.commit().unwrap();
+    }
+    {
+        let mut tx = store.begin().unwrap();
+        assert!(tx.oss_bucket_insert("gone", "acct", "{}").unwrap());
+        assert_eq!(tx.oss_object_put("kept", "k", "\"v2\"").unwrap().as_deref(), Some("\"v1\""));
+        assert!(tx.oss_bucket_update("kept", "\"changed\"").unwrap());
+        tx.oss_upload_insert("kept", "k", "U", "\"u\"").unwrap();
+        assert!(tx.oss_part_put("U", 1, "\"p\"").unwrap().is_none());
+        // dropped: rolled back
+    }
+    let mut tx = store.begin().unwrap();
+    assert!(tx.oss_bucket_get("gone").unwrap().is_none());
+    assert_eq!(tx.oss_bucket_get("kept").unwrap().as_deref(), Some("\"kept\""));
+    assert_eq!(tx.oss_object_get("kept", "k").unwrap().as_deref(), Some("\"v1\""));
+    assert!(tx.oss_upload_get("kept", "U").unwrap().is_none());
+    assert!(tx.oss_part_list("U", 0, 10).unwrap().is_empty());
+    assert!(!tx.oss_bucket_update("gone", "{}").unwrap());
+    assert!(!tx.oss_bucket_delete("gone").unwrap());
+    assert!(tx.oss_bucket_delete("kept").unwrap());
+    assert!(tx.oss_bucket_get("kept").unwrap().is_none());
+}
+
+/// Keys are bytes, not text: control characters (even NUL), 4-byte UTF-8 and large part numbers.
+pub fn oss_keys_are_raw_bytes(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    for k in ["a\u{0}b", "a", "a\u{1}", "\u{1F600}", "\u{FFFF}", "a b", "a\tb"] {
+        assert!(tx.oss_object_put("b", k, &json(k)).unwrap().is_none(), "{k:?}");
+    }
+    let keys = |rows: Vec<(String, String)>| rows.into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+    assert_eq!(keys(tx.oss_object_list("b", "", b"", 100).unwrap()), ["a", "a\u{0}b", "a\u{1}", "a\tb", "a b", "\u{FFFF}", "\u{1F600}"]);
+    assert_eq!(keys(tx.oss_object_list("b", "a\u{0}", b"", 100).unwrap()), ["a\u{0}b"]);
+    assert_eq!(keys(tx.oss_object_list("b", "a", b"a", 100).unwrap()), ["a\u{0}b", "a\u{1}", "a\tb", "a b"]);
+    assert_eq!(tx.oss_object_get("b", "a\u{0}b").unwrap(), Some(json("a\u{0}b")));
+    assert!(tx.oss_object_get("b", "a\u{0}").unwrap().is_none());
+    // objects of other buckets are not listed
+    assert!(tx.oss_object_put("c", "a", "\"c\"").unwrap().is_none());
+    assert_eq!(tx.oss_object_list("b", "", b"", usize::MAX).unwrap().len(), 7);
+    assert!(tx.oss_object_list("b", "", b"", 0).unwrap().is_empty());
+    assert!(tx.oss_part_put("U", u32::MAX, "\"max\"").unwrap().is_none());
+    assert!(tx.oss_part_put("U", 10_000, "\"10k\"").unwrap().is_none());
+    assert_eq!(tx.oss_part_list("U", 0, 10).unwrap(), ["\"10k\"", "\"max\""]);
+    assert_eq!(tx.oss_part_list("U", 10_000, 10).unwrap(), ["\"max\""]);
+    assert!(tx.oss_part_list("U", u32::MAX, 10).unwrap().is_empty());
+    assert!(tx.oss_part_list("other", 0, 10).unwrap().is_empty());
+}
+
+pub fn oss_bucket_listing_pages(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    for (name, owner) in [("b-2", "me"), ("a-1", "me"), ("b-1", "me"), ("c", "me"), ("b-0", "you"), ("B-3", "me")] {
+        assert!(tx.oss_bucket_insert(name, owner, &json(name)).unwrap());
+    }
+    let all = tx.oss_bucket_list("me", "", "", 100).unwrap();
+    assert_eq!(all, [json("B-3"), json("a-1"), json("b-1"), json("b-2"), json("c")]);
+    assert_eq!(tx.oss_bucket_list("me", "", "a-1", 2).unwrap(), [json("b-1"), json("b-2")]);
+    assert_eq!(tx.oss_bucket_list("me", "b-", "", 100).unwrap(), [json("b-1"), json("b-2")]);
+    assert_eq!(tx.oss_bucket_list("me", "b-", "b-1", 100).unwrap(), [json("b-2")]);
+    assert_eq!(tx.oss_bucket_list("me", "b-", "a", 100).unwrap(), [json("b-1"), json("b-2")], "a marker below the prefix");
+    assert!(tx.oss_bucket_list("me", "b-", "c", 100).unwrap().is_empty(), "a marker above the prefix");
+    assert_eq!(tx.oss_bucket_list("you", "", "", 100).unwrap(), [json("b-0")]);
+    assert!(tx.oss_bucket_list("nobody", "", "", 100).unwrap().is_empty());
+    for (key, id) in [("y", "5"), ("x/2", "4"), ("x/1", "B"), ("x/1", "A"), ("X", "3")] {
+        tx.oss_upload_insert("b", key, id, &json(&format!("{key}/{id}"))).unwrap();
+    }
+    assert_eq!(tx.oss_upload_list("b", "", "", "", 100).unwrap().len(), 5);
+    assert_eq!(tx.oss_upload_list("b", "x/", "", "", 100).unwrap(), [json("x/1/A"), json("x/1/B"), json("x/2/4")]);
+    assert_eq!(tx.oss_upload_list("b", "x/", "x/1", "A", 100).unwrap(), [json("x/1/B"), json("x/2/4")]);
+    assert_eq!(tx.oss_upload_list("b", "x/", "x/1", "", 1).unwrap(), [json("x/1/A")], "every upload id is after an empty marker");
+    assert_eq!(tx.oss_upload_list("b", "", "x/1", "B", 100).unwrap(), [json("x/2/4"), json("y/5")]);
+    assert!(tx.oss_upload_list("b", "x/", "y", "", 100).unwrap().is_empty());
+    assert!(tx.oss_upload_list("other", "", "", "", 100).unwrap().is_empty());
+}
+
+/// Transactions run one after another: concurrent read-modify-write cycles lose no update.
+pub fn concurrent_transactions_serialize(store: Arc<dyn Store>) {
+    increment_concurrently(&[store.as_ref()], 4, 25);
+}
+
+/// `threads` threads each increment a counter record `rounds` times (read, then write in the same
+/// transaction), spreading the transactions over `stores` (several handles onto one database must
+/// serialize too); checks that no increment was lost.
+pub fn increment_concurrently(stores: &[&dyn Store], threads: usize, rounds: usize) {
+    {
+        let mut tx = stores[0].begin().unwrap();
+        tx.insert(Kind::Account, GLOBAL, "counter", "0").unwrap();
+        tx.commit().unwrap();
+    }
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let store = stores[t % stores.len()];
+            s.spawn(move || {
+                for _ in 0..rounds {
+                    let mut tx = store.begin().unwrap();
+                    let n: usize = tx.get(Kind::Account, GLOBAL, "counter").unwrap().unwrap().parse().unwrap();
+                    std::thread::yield_now();
+                    assert!(tx.update(Kind::Account, GLOBAL, "counter", &(n + 1).to_string()).unwrap());
+                    tx.commit().unwrap();
+                }
+            });
+        }
+    });
+    let mut tx = stores[0].begin().unwrap();
+    assert_eq!(tx.get(Kind::Account, GLOBAL, "counter").unwrap(), Some((threads * rounds).to_string()));
+}
+
+/// Committed state is still there after the database is closed and opened again (`open` opens the
+/// same database each time).
+pub fn survives_reopen(open: &dyn Fn() -> Arc<dyn Store>) {
+    {
+        let s = open();
+        let mut tx = s.begin().unwrap();
+        tx.insert(Kind::User, "a", "u", "{\"x\":1}").unwrap();
+        assert!(tx.oss_object_put("b", "K", "\"k\"").unwrap().is_none());
+        tx.commit().unwrap();
+        let mut tx = s.begin().unwrap();
+        tx.insert(Kind::User, "a", "rolled-back", "{}").unwrap();
+    }
+    let s = open();
+    let mut tx = s.begin().unwrap();
+    assert_eq!(tx.get(Kind::User, "a", "U").unwrap().as_deref(), Some("{\"x\":1}"));
+    assert!(tx.get(Kind::User, "a", "rolled-back").unwrap().is_none());
+    assert_eq!(tx.oss_object_get("b", "K").unwrap().as_deref(), Some("\"k\""));
+}
+
+// --- the OSS service over the store (and in-memory blobs) ---------------------------------
+// Listing with delimiters and markers, multipart ETag/CRC, append, copy, conditional checks,
+// bucket deletion rules.
+
+fn oss_setup(store: Arc<dyn Store>) -> (Oss, Requester) {
+    let oss = Oss::new(store, Arc::new(MemoryBlobStore::default()));
+    let root = Requester::Caller(Caller {
+        account_id: "1000".into(),
+        principal: Principal::Root,
+        access_key_id: "LTAIroot".into(),
+        facts: RequestFacts { source_ip: None, secure_transport: false, user_agent: None, time: time::OffsetDateTime::now_utc() },
+    });
+    oss.put_bucket(&root, "bkt", None, None).unwrap();
+    (oss, root)
+}
+
+fn oss_body(oss: &Oss, data: &[u8]) -> Body {
+    let mut w = oss.new_body().unwrap();
+    w.write_all(data).unwrap();
+    oss.finish_body(w).unwrap()
+}
+
+fn oss_put(oss: &Oss, who: &Requester, key: &str, data: &[u8]) {
+    let ticket = oss.authorize_write(who, "bkt", key).unwrap();
+    oss.put_object(&ticket, oss_body(oss, data), ObjectSettings::default(), None, false).unwrap();
+}
+
+fn oss_read_all(oss: &Oss, who: &Requester, key: &str) -> Vec<u8> {
+    let o = oss.get_object(who, "bkt", key).unwrap();
+    let mut out = Vec::new();
+    oss.reader(&o, 0, o.size).read_to_end(&mut out).unwrap();
+    out
+}
+
+pub fn oss_listing_with_delimiter_and_markers(store: Arc<dyn Store>) {
+    let (oss, root) = oss_setup(store);
+    for k in ["a/1", "a/2", "a/3", "b/1", "c", "d/e/f"] {
+        oss_put(&oss, &root, k, b"x");
+    }
+    let q = |after: &str, max| ListQuery { prefix: String::new(), delimiter: "/".into(), after: after.into(), max_keys: max };
+    let (_, page) = oss.list_objects(&root, "bkt", &q("", 2)).unwrap();
+    assert_eq!(page.common_prefixes, ["a/", "b/"]);
+    assert!(page.truncated);
+    assert_eq!(page.next_marker.as_deref(), Some("b/"));
+    let (_, page) = oss.list_objects(&root, "bkt", &q("b/", 2)).unwrap();
+    assert_eq!(page.objects.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(), ["c"]);
+    assert_eq!(page.common_prefixes, ["d/"]);
+    assert!(!page.truncated && page.next_marker.is_none());
+    let flat = ListQuery { prefix: "a/".into(), delimiter: String::new(), after: "a/1".into(), max_keys: 100 };
+    let (_, page) = oss.list_objects(&root, "bkt", &flat).unwrap();
+    assert_eq!(page.objects.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(), ["a/2", "a/3"]);
+    assert!(matches!(oss.delete_bucket(&root, "bkt"), Err(OssError::BucketNotEmpty { .. })));
+}
+
+pub fn oss_multipart_etag_and_crc_and_append(store: Arc<dyn Store>) {
+    let (oss, root) = oss_setup(store);
+    let upload = oss.initiate_upload(&root, "bkt", "mp", ObjectSettings::default()).unwrap();
+    let part1 = vec![1u8; 100 * 1024];
+    let part2 = b"tail".to_vec();
+    let t = oss.authorize_part(&root, "bkt", "mp", &upload.upload_id, 1).unwrap();
+    let p1 = oss.put_part(&t, &upload.upload_id, 1, oss_body(&oss, &part1), None).unwrap();
+    let p2 = oss.put_part(&t, &upload.upload_id, 2, oss_body(&oss, &part2), None).unwrap();
+    let object = oss.complete_upload(&root, "bkt", "mp", &upload.upload_id, &[(1, p1.etag.clone()), (2, format!("\"{}\"", p2.etag))]).unwrap();
+    let whole = [part1.clone(), part2.clone()].concat();
+    assert_eq!(object.crc64, CRC64.checksum(&whole));
+    assert!(object.etag.ends_with("-2"));
+    assert_eq!(oss_read_all(&oss, &root, "mp"), whole);
+    let mid = oss.get_object(&root, "bkt", "mp").unwrap();
+    let mut slice = Vec::new();
+    oss.reader(&mid, 100 * 1024 - 2, 4).read_to_end(&mut slice).unwrap();
+    assert_eq!(slice, [1, 1, b't', b'a']);
+
+    let t = oss.authorize_append(&root, "bkt", "log", 0).unwrap();
+    oss.append_object(&t, 0, oss_body(&oss, b"ab"), ObjectSettings::default(), None).unwrap();
+    assert!(matches!(oss.authorize_append(&root, "bkt", "log", 1), Err(OssError::PositionNotEqualToLength { next_position: 2 })));
+    let o = oss.append_object(&t, 2, oss_body(&oss, b"cd"), ObjectSettings::default(), None).unwrap();
+    assert_eq!(o.crc64, CRC64.checksum(b"abcd"));
+    assert_eq!(oss_read_all(&oss, &root, "log"), b"abcd");
+}
+
+pub fn oss_copy_conditions_and_digest(store: Arc<dyn Store>) {
+    let (oss, root) = oss_setup(store);
+    oss_put(&oss, &root, "src", b"payload");
+    let src = oss.get_object(&root, "bkt", "src").unwrap();
+    let copied = oss.copy_object(&root, ("bkt", "src"), ("bkt", "dst"), &Conditions::default(), MetadataDirective::Copy, None, false).unwrap();
+    assert_eq!(copied.etag, src.etag);
+    assert_eq!(oss_read_all(&oss, &root, "dst"), b"payload");
+    let stale = Conditions { if_match: Some("\"0000\"".into()), ..Default::default() };
+    assert!(matches!(stale.check(&src), Err(OssError::PreconditionFailed)));
+    let fresh = Conditions { if_none_match: Some(format!("\"{}\"", src.etag)), ..Default::default() };
+    assert!(matches!(fresh.check(&src), Err(OssError::NotModified)));
+    let ticket = oss.authorize_write(&root, "bkt", "md5").unwrap();
+    let wrong = oss.put_object(&ticket, oss_body(&oss, b"data"), ObjectSettings::default(), Some([0; 16]), false);
+    assert!(matches!(wrong, Err(OssError::InvalidDigest)));
+    assert!(matches!(oss.get_object(&root, "bkt", "md5"), Err(OssError::NoSuchKey { .. })));
+    let anonymous = Requester::Anonymous(RequestFacts { source_ip: None, secure_transport: false, user_agent: None, time: time::OffsetDateTime::now_utc() });
+    assert!(matches!(oss.get_object(&anonymous, "bkt", "src"), Err(OssError::AccessDenied { .. })));
+}
