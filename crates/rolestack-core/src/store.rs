@@ -73,6 +73,20 @@ pub struct Link {
     pub created: String,
 }
 
+/// A SQL `LIKE` pattern matching names that start with `prefix`, with `%`, `_` and `\` escaped
+/// (use with `ESCAPE '\'`): the prefix listing of [`Tx::list`] for SQL back-ends.
+pub fn like_prefix(prefix: &str) -> String {
+    let mut s = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}
+
 /// Scope for records that are global rather than per account (AccessKeys are looked up by id alone).
 pub const GLOBAL: &str = "";
 

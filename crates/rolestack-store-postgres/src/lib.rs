@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
-use rolestack_core::store::{Kind, Link, Relation, Store, Tx};
+use rolestack_core::store::{like_prefix, Kind, Link, Relation, Store, Tx};
 use rolestack_core::{Error, Result};
 
 pub use postgres::Config;
@@ -273,19 +273,6 @@ impl Drop for PgTx<'_> {
             }
         }
     }
-}
-
-/// Escapes `%`, `_` and `\` for a LIKE prefix match.
-fn like_prefix(prefix: &str) -> String {
-    let mut s = String::with_capacity(prefix.len() + 1);
-    for c in prefix.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            s.push('\\');
-        }
-        s.push(c);
-    }
-    s.push('%');
-    s
 }
 
 /// SQLite's NOCASE: ASCII letters folded to lower case, everything else as is.

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use rolestack_core::store::{Kind, Link, Relation, Store, Tx};
+use rolestack_core::store::{like_prefix, Kind, Link, Relation, Store, Tx};
 use rolestack_core::{Error, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -123,19 +123,6 @@ impl Drop for SqliteTx<'_> {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
     }
-}
-
-/// Escapes `%`, `_` and `\` for a LIKE prefix match.
-fn like_prefix(prefix: &str) -> String {
-    let mut s = String::with_capacity(prefix.len() + 1);
-    for c in prefix.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            s.push('\\');
-        }
-        s.push(c);
-    }
-    s.push('%');
-    s
 }
 
 /// The exclusive bounds `(lo, hi)` of keys that start with `prefix` and sort after `after`: no

@@ -531,27 +531,28 @@ fn save(ctx: &mut Ctx, inst: &Instance) -> Result<()> {
     Ok(())
 }
 
-pub fn start_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+/// Moves an instance from status `from` to `to` (`IncorrectInstanceStatus` from any other status),
+/// after checking the action's boolean parameters `flags`.
+fn transition(ctx: &mut Ctx, p: &Params, flags: &[&str], from: &str, to: &str) -> Result<Value> {
     let mut inst = target(ctx, p)?;
-    if inst.status != "Stopped" {
-        return Err(incorrect_status(&inst, "Stopped"));
+    for flag in flags {
+        boolean(p, flag)?;
+    }
+    if inst.status != from {
+        return Err(incorrect_status(&inst, from));
     }
     dry_run(p)?;
-    inst.status = "Running".into();
+    inst.status = to.into();
     save(ctx, &inst)?;
     Ok(json!({}))
 }
 
+pub fn start_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    transition(ctx, p, &[], "Stopped", "Running")
+}
+
 pub fn stop_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
-    let mut inst = target(ctx, p)?;
-    boolean(p, "ForceStop")?;
-    if inst.status != "Running" {
-        return Err(incorrect_status(&inst, "Running"));
-    }
-    dry_run(p)?;
-    inst.status = "Stopped".into();
-    save(ctx, &inst)?;
-    Ok(json!({}))
+    transition(ctx, p, &["ForceStop"], "Running", "Stopped")
 }
 
 pub fn delete_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
