@@ -10,6 +10,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use rolestack_core::oss::blob::{BlobId, BlobSink, BlobSource, BlobStore};
 
@@ -67,6 +68,33 @@ impl BlobStore for FsBlobStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             other => other,
         }
+    }
+
+    fn committed_before(&self, before: SystemTime) -> io::Result<Vec<BlobId>> {
+        let mut out = Vec::new();
+        for dir in fs::read_dir(&self.root)? {
+            let dir = dir?;
+            let name = dir.file_name();
+            let Some(name) = name.to_str() else { continue };
+            // Committed blobs live in two-hex-digit directories; `tmp/` is cleared at open.
+            if name.len() != 2 || !name.bytes().all(|b| b.is_ascii_hexdigit()) || !dir.file_type()?.is_dir() {
+                continue;
+            }
+            for file in fs::read_dir(dir.path())? {
+                let file = file?;
+                let meta = match file.metadata() {
+                    Ok(m) => m,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue, // removed meanwhile
+                    Err(e) => return Err(e),
+                };
+                if meta.is_file() && meta.modified()? < before {
+                    if let Some(id) = file.file_name().to_str().filter(|id| id.starts_with(name)) {
+                        out.push(BlobId(id.to_string()));
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -129,6 +157,26 @@ mod tests {
         store.remove(&id).unwrap();
         assert!(store.open(&id).is_err());
         store.remove(&id).unwrap();
+    }
+
+    #[test]
+    fn committed_before_lists_only_older_committed_blobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path()).unwrap();
+        let mut sink = store.create().unwrap();
+        sink.write_all(b"old").unwrap();
+        let old = sink.commit().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let cut = SystemTime::now();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let mut sink = store.create().unwrap();
+        sink.write_all(b"new").unwrap();
+        let _new = sink.commit().unwrap();
+        let mut pending = store.create().unwrap();
+        pending.write_all(b"in flight").unwrap();
+        assert_eq!(store.committed_before(cut).unwrap(), vec![old.clone()]);
+        assert_eq!(store.committed_before(SystemTime::now()).unwrap().len(), 2);
+        drop(pending);
     }
 
     #[test]

@@ -94,12 +94,24 @@ impl IdentityPolicies {
     /// The RAM decision for one request. A session policy only narrows: both must allow, and a
     /// Deny in either wins.
     pub fn decide(&self, request: &Request<'_>) -> Decision {
-        let set: Vec<(&str, &Policy)> = self.policies.iter().map(|(l, p)| (l.as_str(), p)).collect();
-        let decision = rolestack_policy::evaluate(&set, request);
-        match &self.session {
-            Some(session) => decision.intersect(rolestack_policy::evaluate(&[("session policy", session)], request)),
+        let decision = self.identity_decision(request);
+        match self.session_decision(request) {
+            Some(session) => decision.intersect(session),
             None => decision,
         }
+    }
+
+    /// The decision of the identity policies alone (the role's, the user's and its groups').
+    pub fn identity_decision(&self, request: &Request<'_>) -> Decision {
+        let set: Vec<(&str, &Policy)> = self.policies.iter().map(|(l, p)| (l.as_str(), p)).collect();
+        rolestack_policy::evaluate(&set, request)
+    }
+
+    /// The decision of the session policy, for a role session that has one. STS promises a
+    /// session never exceeds it, so every path to an Allow (identity policies, a bucket policy,
+    /// an ACL) must also pass this.
+    pub fn session_decision(&self, request: &Request<'_>) -> Option<Decision> {
+        self.session.as_ref().map(|session| rolestack_policy::evaluate(&[("session policy", session)], request))
     }
 }
 
@@ -111,7 +123,9 @@ pub fn authorize(tx: &mut dyn Tx, caller: &Caller, action: &str, resources: &[St
     let policies = IdentityPolicies::load(tx, caller)?;
     let context = request_context(caller);
     for resource in resources {
-        let decision = policies.decide(&Request::new(action, resource, &context));
+        // RAM compares the names in its own ARNs without case; see Request::names_ignore_case.
+        let ram_names = resource.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("acs:ram:"));
+        let decision = policies.decide(&Request::new(action, resource, &context).with_names_ignoring_case(ram_names));
         if !decision.is_allowed() {
             return Ok(Err(Denial { action: action.to_string(), resource: resource.clone(), reason: decision.to_string() }));
         }

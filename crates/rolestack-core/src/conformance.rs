@@ -17,7 +17,8 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 
 use crate::caller::{Caller, Principal, RequestFacts};
-use crate::oss::blob::{MemoryBlobStore, CRC64};
+use crate::oss::blob::{BlobId, BlobSink, BlobSource, BlobStore, MemoryBlobStore, CRC64};
+use crate::oss::orphans;
 use crate::oss::listing::ListQuery;
 use crate::oss::model::ObjectSettings;
 use crate::oss::service::{Body, Conditions, MetadataDirective};
@@ -44,6 +45,7 @@ macro_rules! store_conformance_tests {
     ($fresh:path) => {
         $crate::store_conformance_tests!(@tests $fresh;
             records_are_case_insensitive_and_transactional,
+            identifiers_are_exact,
             list_pages_in_name_order_with_prefix,
             links_both_ways_and_nonces,
             oss_keys_are_case_sensitive_and_byte_ordered,
@@ -59,6 +61,8 @@ macro_rules! store_conformance_tests {
             oss_listing_with_delimiter_and_markers,
             oss_multipart_etag_and_crc_and_append,
             oss_copy_conditions_and_digest,
+            oss_orphans_are_collected_and_nothing_else,
+            oss_scans_page_through_everything,
         );
     };
     (@tests $fresh:path; $($name:ident),+ $(,)?) => {
@@ -95,6 +99,23 @@ pub fn records_are_case_insensitive_and_transactional(store: Arc<dyn Store>) {
     assert_eq!(tx.get(Kind::Role, "a", "ADMIN").unwrap().as_deref(), Some("{}"));
     assert!(tx.get(Kind::Role, "a", "Other").unwrap().is_none());
     assert!(tx.get(Kind::Role, "b", "Admin").unwrap().is_none());
+}
+
+/// Kinds whose names are identifiers (`Kind::exact_names`: ECS ids, AccessKey ids) are found,
+/// changed and deleted only under their exact spelling.
+pub fn identifiers_are_exact(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    assert!(tx.insert(Kind::Instance, "a", "i-abc", "1").unwrap());
+    assert!(!tx.insert(Kind::Instance, "a", "I-ABC", "2").unwrap(), "still one id space");
+    assert!(tx.get(Kind::Instance, "a", "I-ABC").unwrap().is_none());
+    assert!(!tx.update(Kind::Instance, "a", "I-abc", "3").unwrap());
+    assert!(!tx.delete(Kind::Instance, "a", "i-ABC").unwrap());
+    assert_eq!(tx.get(Kind::Instance, "a", "i-abc").unwrap().as_deref(), Some("1"));
+    assert!(tx.update(Kind::Instance, "a", "i-abc", "4").unwrap());
+    assert!(tx.insert(Kind::AccessKey, "", "LTAIkey", "k").unwrap());
+    assert!(tx.get(Kind::AccessKey, "", "ltaikey").unwrap().is_none());
+    assert!(tx.delete(Kind::Instance, "a", "i-abc").unwrap());
+    tx.commit().unwrap();
 }
 
 pub fn list_pages_in_name_order_with_prefix(store: Arc<dyn Store>) {
@@ -402,7 +423,11 @@ pub fn survives_reopen(open: &dyn Fn() -> Arc<dyn Store>) {
 // bucket deletion rules.
 
 fn oss_setup(store: Arc<dyn Store>) -> (Oss, Requester) {
-    let oss = Oss::new(store, Arc::new(MemoryBlobStore::default()));
+    oss_setup_with(store, Arc::new(MemoryBlobStore::default()))
+}
+
+fn oss_setup_with(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> (Oss, Requester) {
+    let oss = Oss::new(store, blobs);
     let root = Requester::Caller(Caller {
         account_id: "1000".into(),
         principal: Principal::Root,
@@ -427,7 +452,7 @@ fn oss_put(oss: &Oss, who: &Requester, key: &str, data: &[u8]) {
 fn oss_read_all(oss: &Oss, who: &Requester, key: &str) -> Vec<u8> {
     let o = oss.get_object(who, "bkt", key).unwrap();
     let mut out = Vec::new();
-    oss.reader(&o, 0, o.size).read_to_end(&mut out).unwrap();
+    oss.reader(&o, 0, o.size).unwrap().read_to_end(&mut out).unwrap();
     out
 }
 
@@ -466,7 +491,7 @@ pub fn oss_multipart_etag_and_crc_and_append(store: Arc<dyn Store>) {
     assert_eq!(oss_read_all(&oss, &root, "mp"), whole);
     let mid = oss.get_object(&root, "bkt", "mp").unwrap();
     let mut slice = Vec::new();
-    oss.reader(&mid, 100 * 1024 - 2, 4).read_to_end(&mut slice).unwrap();
+    oss.reader(&mid, 100 * 1024 - 2, 4).unwrap().read_to_end(&mut slice).unwrap();
     assert_eq!(slice, [1, 1, b't', b'a']);
 
     let t = oss.authorize_append(&root, "bkt", "log", 0).unwrap();
@@ -494,4 +519,91 @@ pub fn oss_copy_conditions_and_digest(store: Arc<dyn Store>) {
     assert!(matches!(oss.get_object(&root, "bkt", "md5"), Err(OssError::NoSuchKey { .. })));
     let anonymous = Requester::Anonymous(RequestFacts { source_ip: None, secure_transport: false, user_agent: None, time: time::OffsetDateTime::now_utc() });
     assert!(matches!(oss.get_object(&anonymous, "bkt", "src"), Err(OssError::AccessDenied { .. })));
+}
+
+/// Blobs in memory that all count as written by an earlier process (orphan collection's candidates).
+#[derive(Default)]
+struct AgedBlobs {
+    blobs: std::sync::Mutex<std::collections::BTreeMap<String, Vec<u8>>>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl BlobStore for Arc<AgedBlobs> {
+    fn create(&self) -> std::io::Result<Box<dyn BlobSink>> {
+        Ok(Box::new(AgedOwnedSink(self.clone(), Vec::new())))
+    }
+    fn open(&self, id: &BlobId) -> std::io::Result<Box<dyn BlobSource>> {
+        let data = self.blobs.lock().unwrap().get(&id.0).cloned();
+        data.map(|d| Box::new(std::io::Cursor::new(d)) as Box<dyn BlobSource>)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, id.0.clone()))
+    }
+    fn remove(&self, id: &BlobId) -> std::io::Result<()> {
+        self.blobs.lock().unwrap().remove(&id.0);
+        Ok(())
+    }
+    fn committed_before(&self, _before: std::time::SystemTime) -> std::io::Result<Vec<BlobId>> {
+        Ok(self.blobs.lock().unwrap().keys().map(|k| BlobId(k.clone())).collect())
+    }
+}
+
+struct AgedOwnedSink(Arc<AgedBlobs>, Vec<u8>);
+
+impl Write for AgedOwnedSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.1.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl BlobSink for AgedOwnedSink {
+    fn commit(self: Box<Self>) -> std::io::Result<BlobId> {
+        let n = self.0.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = format!("{n:08x}");
+        self.0.blobs.lock().unwrap().insert(id.clone(), self.1);
+        Ok(BlobId(id))
+    }
+}
+
+/// Bodies left by a crash (written, never indexed) are removed; bodies of objects, of parts of
+/// an upload in progress, and of multipart objects are kept and stay readable.
+pub fn oss_orphans_are_collected_and_nothing_else(store: Arc<dyn Store>) {
+    let aged = Arc::new(AgedBlobs::default());
+    let (oss, root) = oss_setup_with(store.clone(), Arc::new(aged.clone()));
+    oss_put(&oss, &root, "kept", b"object body");
+    let upload = oss.initiate_upload(&root, "bkt", "mp", ObjectSettings::default()).unwrap();
+    let t = oss.authorize_part(&root, "bkt", "mp", &upload.upload_id, 1).unwrap();
+    let p1 = oss.put_part(&t, &upload.upload_id, 1, oss_body(&oss, b"part one"), None).unwrap();
+    // A crash between writing a body and committing its record leaves this:
+    let orphan = oss_body(&oss, b"never indexed").blob;
+    let collected = orphans::collect(store.as_ref(), &aged, std::time::SystemTime::now()).unwrap();
+    assert_eq!(collected.candidates, 3);
+    assert_eq!(collected.removed, vec![orphan]);
+    assert_eq!(oss_read_all(&oss, &root, "kept"), b"object body");
+    oss.complete_upload(&root, "bkt", "mp", &upload.upload_id, &[(1, p1.etag)]).unwrap();
+    assert_eq!(oss_read_all(&oss, &root, "mp"), b"part one");
+    assert!(orphans::collect(store.as_ref(), &aged, std::time::SystemTime::now()).unwrap().removed.is_empty());
+}
+
+/// The scans behind orphan collection visit every object and part exactly once, across pages.
+pub fn oss_scans_page_through_everything(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    for (b, k) in [("b1", "x"), ("b1", "y"), ("b2", "a"), ("b10", "z")] {
+        tx.oss_object_put(b, k, &json(&format!("{b}/{k}"))).unwrap();
+    }
+    for (u, n) in [("u1", 1), ("u1", 2), ("u2", 1)] {
+        tx.oss_part_put(u, n, &json(&format!("{u}#{n}"))).unwrap();
+    }
+    tx.commit().unwrap();
+    let mut tx = store.begin().unwrap();
+    let first = tx.oss_objects_scan(None, 2).unwrap();
+    assert_eq!(first.iter().map(|(b, k, _)| format!("{b}/{k}")).collect::<Vec<_>>(), ["b1/x", "b1/y"]);
+    let rest = tx.oss_objects_scan(Some(("b1", "y")), 10).unwrap();
+    assert_eq!(rest.iter().map(|(b, k, _)| format!("{b}/{k}")).collect::<Vec<_>>(), ["b10/z", "b2/a"]);
+    let parts = tx.oss_parts_scan(None, 2).unwrap();
+    assert_eq!(parts.iter().map(|(u, n, _)| format!("{u}#{n}")).collect::<Vec<_>>(), ["u1#1", "u1#2"]);
+    let parts = tx.oss_parts_scan(Some(("u1", 2)), 2).unwrap();
+    assert_eq!(parts.iter().map(|(u, n, d)| (format!("{u}#{n}"), d.clone())).collect::<Vec<_>>(), [("u2#1".to_string(), json("u2#1"))]);
 }

@@ -7,7 +7,8 @@
 //! - [`model`]: the records (Account, AccessKey, User, Group, Role, ManagedPolicy, PolicyVersion).
 //! - [`store`]: the transactional `Store`/`Tx` traits that SQLite and PostgreSQL implement.
 //! - [`seal`]: authenticated encryption with the server key, so a copy of the database alone reveals no secret.
-//! - [`caller`], [`authz`]: who is calling and whether their policies allow an action on a resource.
+//! - [`caller`], [`authz`]: who is calling and whether their policies allow an action on a resource;
+//!   [`names`]: the spellings of a named resource that authorization must allow.
 //! - [`catalog`]: one table from API action to RAM action, resource ARNs and handler.
 //! - [`ram`]: the RAM API 2015-05-01 handlers; [`sts`]: STS 2015-04-01 and sealed security tokens.
 //! - [`ecs`]: ECS 2014-05-26 — catalogue, VPCs/vSwitches, instances and instance RAM roles.
@@ -31,6 +32,7 @@ pub mod error;
 pub mod ids;
 pub mod metadata;
 pub mod model;
+pub mod names;
 pub mod network;
 pub mod oss;
 pub mod params;

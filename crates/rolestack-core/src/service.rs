@@ -11,6 +11,7 @@ use crate::catalog::{ApiAction, Product};
 use crate::clock::Clock;
 use crate::oss::blob::{BlobStore, MemoryBlobStore};
 use crate::model::{AccessKey, KeyOwner, KeyStatus, User};
+use crate::names;
 use crate::network::{InstanceNetwork, NoNetwork};
 use crate::params::Params;
 use crate::ram::users::SECRET_PURPOSE;
@@ -112,12 +113,17 @@ impl Rolestack {
 
     /// Runs one action for an authenticated caller: resolves its resources, authorizes, handles.
     pub fn call(&self, caller: &Caller, action: &ApiAction, params: &Params) -> Result<Value> {
-        let resources = resources(action, caller, params).map_err(|e| match (action.product, e) {
+        let mut tx = self.store.begin()?;
+        let account = caller.account_id.clone();
+        let resources = expand(action, caller, params, &mut |param, value| match param {
+            ROLE_ARN => names::role_arn_spellings(&mut *tx, &account, value),
+            _ => names::spellings(&mut *tx, &account, param, value),
+        })
+        .map_err(|e| match (action.product, e) {
             // ECS names a missing parameter its own way (`MissingParameter`, parameter in the message).
             (Product::Ecs, Error::MissingParameter(name)) => crate::ecs::missing(&name),
             (_, e) => e,
         })?;
-        let mut tx = self.store.begin()?;
         if let Err(denial) = authorize(&mut *tx, caller, action.ram_action, &resources)? {
             return Err(denied(action.product, denial));
         }
@@ -136,19 +142,38 @@ pub fn denied(product: Product, d: Denial) -> Error {
     }
 }
 
-/// Expands an action's resource templates into ARNs for this call. ECS ARNs carry the request's
-/// `RegionId`; other products use `*` as RAM does.
+/// The pseudo-parameter under which [`expand`] asks for the spellings of an `@Param` ARN.
+const ROLE_ARN: &str = "@RoleArn";
+
+/// Gives the spellings to authorize for one parameter value (see [`crate::names`]).
+pub type Spell<'a> = dyn FnMut(&str, &str) -> Result<Vec<String>> + 'a;
+
+/// Expands an action's resource templates into ARNs for this call, exactly as sent. ECS ARNs
+/// carry the request's `RegionId`; other products use `*` as RAM does.
 pub fn resources(action: &ApiAction, caller: &Caller, params: &Params) -> Result<Vec<String>> {
+    expand(action, caller, params, &mut |_, value| Ok(vec![value.to_string()]))
+}
+
+/// [`resources`], with every named value replaced by each of its spellings (`spell(param, value)`;
+/// `@Param` ARNs are asked for as `"@<Param>"`), deduplicated, in order.
+pub fn expand(action: &ApiAction, caller: &Caller, params: &Params, spell: &mut Spell<'_>) -> Result<Vec<String>> {
     let service = action.product.service();
     let region = match action.product {
         Product::Ecs => params.optional("RegionId").unwrap_or("*"),
         _ => "*",
     };
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |arn: String| {
+        if !out.contains(&arn) {
+            out.push(arn);
+        }
+    };
     for template in action.resources {
         // `@Param`: the parameter is itself the resource's ARN (STS AssumeRole's RoleArn).
         if let Some(param) = template.strip_prefix('@') {
-            out.push(params.required(param)?.to_string());
+            for arn in spell(&format!("@{param}"), params.required(param)?)? {
+                push(arn);
+            }
             continue;
         }
         let mut arns = vec![format!("acs:{service}:{region}:{}:", caller.account_id)];
@@ -156,21 +181,31 @@ pub fn resources(action: &ApiAction, caller: &Caller, params: &Params) -> Result
         while let Some(start) = rest.find('{') {
             let literal = &rest[..start];
             let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len() - 1);
-            let values = placeholder(&rest[start + 1..end], caller, params)?;
+            let mut values = Vec::new();
+            for (param, value) in placeholder(&rest[start + 1..end], caller, params)? {
+                match param {
+                    Some(param) => values.extend(spell(param, &value)?),
+                    None => values.push(value),
+                }
+            }
             arns = arns
                 .iter()
                 .flat_map(|prefix| values.iter().map(move |v| format!("{prefix}{literal}{v}")))
                 .collect();
             rest = &rest[end + 1..];
         }
-        out.extend(arns.into_iter().map(|a| a + rest));
+        for arn in arns {
+            push(arn + rest);
+        }
     }
     Ok(out)
 }
 
-/// The values of one `{...}` placeholder: `{P}` one required value, `{P?}` the value or the caller's
-/// own user name, `{P[]}` every element of a JSON-array parameter (ECS `InstanceIds`).
-fn placeholder(spec: &str, caller: &Caller, params: &Params) -> Result<Vec<String>> {
+/// The values of one `{...}` placeholder, each with the parameter it came from (`None` for a
+/// value that is not a parameter: `*`, or the caller's own name): `{P}` one required value,
+/// `{P?}` the value or the caller's own user name, `{P[]}` every element of a JSON-array
+/// parameter (ECS `InstanceIds`).
+fn placeholder<'s>(spec: &'s str, caller: &Caller, params: &Params) -> Result<Vec<(Option<&'s str>, String)>> {
     if let Some(param) = spec.strip_suffix("[]") {
         let raw = params.required(param)?;
         let items: Vec<String> = serde_json::from_str(raw).map_err(|_| {
@@ -179,18 +214,18 @@ fn placeholder(spec: &str, caller: &Caller, params: &Params) -> Result<Vec<Strin
         if items.is_empty() {
             return Err(Error::invalid(format!("Invalid{param}.Malformed"), format!("The specified {param} are not valid: the list is empty.")));
         }
-        return Ok(items);
+        return Ok(items.into_iter().map(|v| (Some(param), v)).collect());
     }
     if let Some(param) = spec.strip_suffix('?') {
         return Ok(vec![match params.optional(param) {
-            Some(v) => v.to_string(),
+            Some(v) => (Some(param), v.to_string()),
             None => match &caller.principal {
-                Principal::User { name, .. } => name.clone(),
-                Principal::Root | Principal::RoleSession { .. } => "*".to_string(),
+                Principal::User { name, .. } => (None, name.clone()),
+                Principal::Root | Principal::RoleSession { .. } => (None, "*".to_string()),
             },
         }]);
     }
-    Ok(vec![params.required(spec)?.to_string()])
+    Ok(vec![(Some(spec), params.required(spec)?.to_string())])
 }
 
 #[cfg(test)]
@@ -229,5 +264,33 @@ mod tests {
         assert_eq!(resources(&ecs, &caller(), &bad).unwrap_err().code(), "InvalidInstanceIds.Malformed");
         let missing = action(Product::Ram, &["role/{RoleName}"]);
         assert_eq!(resources(&missing, &caller(), &Params::default()).unwrap_err().code(), "MissingRoleName");
+    }
+
+    /// Every spelling of a named value is authorized: the value as sent and the stored name.
+    #[test]
+    fn every_spelling_becomes_a_resource() {
+        let mut asked = Vec::new();
+        let mut stored = |param: &str, value: &str| {
+            asked.push(format!("{param}={value}"));
+            Ok(match param {
+                "UserName" => vec![value.to_string(), value.to_ascii_lowercase()],
+                "@RoleArn" => vec![value.to_string(), "acs:ram::123:role/admin".to_string()],
+                _ => vec![value.to_string()],
+            })
+        };
+        let p = Params::from_pairs([("UserName", "VICTIM"), ("PolicyName", "AdministratorAccess"), ("RoleArn", "acs:ram::123:role/ADMIN")]);
+        let attach = action(Product::Ram, &["policy/{PolicyName}", "user/{UserName}"]);
+        assert_eq!(
+            expand(&attach, &caller(), &p, &mut stored).unwrap(),
+            vec!["acs:ram:*:123:policy/AdministratorAccess", "acs:ram:*:123:user/VICTIM", "acs:ram:*:123:user/victim"]
+        );
+        let assume = action(Product::Sts, &["@RoleArn"]);
+        assert_eq!(expand(&assume, &caller(), &p, &mut stored).unwrap(), vec!["acs:ram::123:role/ADMIN", "acs:ram::123:role/admin"]);
+        // The caller's own name (no parameter) is not looked up; a spelling equal to the value is not repeated.
+        let own = action(Product::Ram, &["user/{UserName?}"]);
+        assert_eq!(expand(&own, &caller(), &Params::default(), &mut stored).unwrap(), vec!["acs:ram:*:123:user/alice"]);
+        let same = Params::from_pairs([("UserName", "bob")]);
+        assert_eq!(expand(&own, &caller(), &same, &mut stored).unwrap(), vec!["acs:ram:*:123:user/bob"]);
+        assert_eq!(asked, ["PolicyName=AdministratorAccess", "UserName=VICTIM", "@RoleArn=acs:ram::123:role/ADMIN", "UserName=bob"]);
     }
 }

@@ -144,6 +144,11 @@ pub trait Tx {
     fn oss_part_list(&mut self, upload_id: &str, after: u32, limit: usize) -> Result<Vec<String>>;
     /// Deletes every part of an upload; returns their records.
     fn oss_parts_delete(&mut self, upload_id: &str) -> Result<Vec<String>>;
+    /// Every object of every bucket after `(bucket, key)`, in (bucket, key) byte order:
+    /// `(bucket, key, record)` (orphan collection pages through all stored bodies).
+    fn oss_objects_scan(&mut self, after: Option<(&str, &str)>, limit: usize) -> Result<Vec<(String, String, String)>>;
+    /// Every part of every upload after `(upload_id, number)`, in that order: `(upload_id, number, record)`.
+    fn oss_parts_scan(&mut self, after: Option<(&str, u32)>, limit: usize) -> Result<Vec<(String, u32, String)>>;
 }
 
 /// A database of rolestack state.

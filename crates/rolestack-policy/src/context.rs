@@ -257,6 +257,10 @@ pub struct Request<'a> {
     pub action: &'a str,
     pub resource: &'a str,
     pub context: &'a Context,
+    /// The resource names entities whose names the service compares without ASCII case (RAM
+    /// users, groups, roles, policies), so a pattern might mean it in either reading: a `Deny`
+    /// then covers what it covers in either reading, an `Allow` only what it covers in both.
+    pub names_ignore_case: bool,
 }
 
 impl<'a> Request<'a> {
@@ -265,7 +269,14 @@ impl<'a> Request<'a> {
             action,
             resource,
             context,
+            names_ignore_case: false,
         }
+    }
+
+    /// Marks the resource as naming case-insensitive entities (see the field).
+    pub fn with_names_ignoring_case(mut self, yes: bool) -> Self {
+        self.names_ignore_case = yes;
+        self
     }
 }
 

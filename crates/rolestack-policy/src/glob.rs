@@ -112,18 +112,24 @@ impl Glob {
     }
 
     pub(crate) fn matches(&self, text: &str) -> bool {
+        self.matches_with(text, false)
+    }
+
+    /// Matches with every literal compared ignoring ASCII case when `fold_all` is set (the other
+    /// reading of names RAM compares without case; see `Request::names_ignore_case`).
+    pub(crate) fn matches_with(&self, text: &str, fold_all: bool) -> bool {
         if !self.starred {
-            return match_forward(&self.pieces[0], text, 0) == Some(text.len());
+            return match_forward(&self.pieces[0], text, 0, fold_all) == Some(text.len());
         }
         let (first, rest) = self
             .pieces
             .split_first()
             .expect("starred globs have two pieces");
         let (last, middle) = rest.split_last().expect("starred globs have two pieces");
-        let Some(mut pos) = match_forward(first, text, 0) else {
+        let Some(mut pos) = match_forward(first, text, 0, fold_all) else {
             return false;
         };
-        let Some(tail_start) = match_backward(last, text, text.len()) else {
+        let Some(tail_start) = match_backward(last, text, text.len(), fold_all) else {
             return false;
         };
         if tail_start < pos {
@@ -139,7 +145,7 @@ impl Glob {
                 if let Some(Token::Literal {
                     text: lit,
                     fold: false,
-                }) = piece.first()
+                }) = piece.first().filter(|_| !fold_all)
                 {
                     match text
                         .get(start..tail_start)
@@ -149,7 +155,7 @@ impl Glob {
                         None => return false,
                     }
                 }
-                if let Some(end) = match_forward(piece, text, start) {
+                if let Some(end) = match_forward(piece, text, start, fold_all) {
                     if end > tail_start {
                         return false;
                     }
@@ -175,12 +181,12 @@ fn literal_eq(text: &[u8], literal: &str, fold: bool) -> bool {
 }
 
 /// Matches `piece` at byte offset `pos` (a char boundary); returns where the match ends.
-fn match_forward(piece: &[Token], text: &str, mut pos: usize) -> Option<usize> {
+fn match_forward(piece: &[Token], text: &str, mut pos: usize, fold_all: bool) -> Option<usize> {
     for token in piece {
         match token {
             Token::Literal { text: lit, fold } => {
                 let end = pos.checked_add(lit.len())?;
-                if end > text.len() || !literal_eq(&text.as_bytes()[pos..end], lit, *fold) {
+                if end > text.len() || !literal_eq(&text.as_bytes()[pos..end], lit, *fold || fold_all) {
                     return None;
                 }
                 pos = end;
@@ -192,12 +198,12 @@ fn match_forward(piece: &[Token], text: &str, mut pos: usize) -> Option<usize> {
 }
 
 /// Matches `piece` so that it ends at byte offset `end`; returns where the match starts.
-fn match_backward(piece: &[Token], text: &str, mut end: usize) -> Option<usize> {
+fn match_backward(piece: &[Token], text: &str, mut end: usize, fold_all: bool) -> Option<usize> {
     for token in piece.iter().rev() {
         match token {
             Token::Literal { text: lit, fold } => {
                 let start = end.checked_sub(lit.len())?;
-                if !literal_eq(&text.as_bytes()[start..end], lit, *fold) {
+                if !literal_eq(&text.as_bytes()[start..end], lit, *fold || fold_all) {
                     return None;
                 }
                 end = start;

@@ -23,8 +23,8 @@ pub(crate) struct PatternList {
 }
 
 impl PatternList {
-    pub(crate) fn matches(&self, text: &str) -> bool {
-        self.any || self.globs.iter().any(|g| g.matches(text))
+    pub(crate) fn matches_with(&self, text: &str, fold_all: bool) -> bool {
+        self.any || self.globs.iter().any(|g| g.matches_with(text, fold_all))
     }
 
     pub(crate) fn patterns(&self) -> impl Iterator<Item = &str> {
@@ -48,9 +48,13 @@ pub(crate) enum Target {
 
 impl Target {
     pub(crate) fn matches(&self, text: &str) -> bool {
+        self.matches_with(text, false)
+    }
+
+    pub(crate) fn matches_with(&self, text: &str, fold_all: bool) -> bool {
         match self {
-            Target::Listed(list) => list.matches(text),
-            Target::AllExcept(list) => !list.matches(text),
+            Target::Listed(list) => list.matches_with(text, fold_all),
+            Target::AllExcept(list) => !list.matches_with(text, fold_all),
         }
     }
 
@@ -348,9 +352,9 @@ mod tests {
         )
         .unwrap();
         assert!(
-            list.matches("oss:GetObject")
-                && list.matches("OSS:listobjects")
-                && !list.matches("oss:PutObject")
+            list.matches_with("oss:GetObject", false)
+                && list.matches_with("OSS:listobjects", false)
+                && !list.matches_with("oss:PutObject", false)
         );
         let e = action_list(&Json::Array(vec![]), &Location::root().key("Action"))
             .unwrap_err()

@@ -95,8 +95,23 @@ impl Statement {
             && self
                 .resource
                 .as_ref()
-                .map_or(true, |r| r.matches(request.resource))
+                .map_or(true, |r| self.covers(r, request))
             && self.condition_holds(request.context)
+    }
+
+    /// Resource coverage. When the resource's names may be compared either with or without case
+    /// ([`Request::names_ignore_case`]), take the reading that denies more: a `Deny` covers what
+    /// either reading covers, an `Allow` only what both do.
+    fn covers(&self, resource: &Target, request: &Request<'_>) -> bool {
+        let exact = resource.matches(request.resource);
+        if !request.names_ignore_case {
+            return exact;
+        }
+        let folded = resource.matches_with(request.resource, true);
+        match self.effect {
+            Effect::Deny => exact || folded,
+            Effect::Allow => exact && folded,
+        }
     }
 
     /// Does this (trust) statement cover `principal` performing `action`?

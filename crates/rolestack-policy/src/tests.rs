@@ -939,6 +939,29 @@ fn parsing_via_from_str() {
     assert_eq!(t.statements()[0].resources().count(), 0);
 }
 
+#[test]
+fn names_compared_without_case_take_the_reading_that_denies_more() {
+    let ctx = Context::new();
+    let req = |resource| Request::new("ram:GetUser", resource, &ctx).with_names_ignoring_case(true);
+    // A Deny written in any case covers the user.
+    let deny = policy(&doc(r#"{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "*", "Resource": "acs:ram:*:1:user/victim"}"#));
+    for spelling in ["acs:ram:*:1:user/victim", "acs:ram:*:1:user/Victim", "acs:ram:*:1:user/VICTIM"] {
+        assert!(deny.evaluate(&req(spelling)).is_explicit_deny(), "{spelling}");
+        assert_eq!(deny.evaluate(&Request::new("ram:GetUser", spelling, &ctx)).is_explicit_deny(), spelling.ends_with("victim"));
+    }
+    // An Allow covers only its exact spelling...
+    let allow = policy(&doc(r#"{"Effect": "Allow", "Action": "*", "Resource": "acs:ram:*:1:user/alice"}"#));
+    assert!(allow.evaluate(&req("acs:ram:*:1:user/alice")).is_allowed());
+    assert!(!allow.evaluate(&req("acs:ram:*:1:user/ALICE")).is_allowed());
+    // ...and an exception (NotResource) counts in either spelling for an Allow, only exactly for a Deny.
+    let allow_but = policy(&doc(r#"{"Effect": "Allow", "Action": "*", "NotResource": "acs:ram:*:1:user/admin"}"#));
+    assert!(!allow_but.evaluate(&req("acs:ram:*:1:user/ADMIN")).is_allowed());
+    assert!(allow_but.evaluate(&Request::new("ram:GetUser", "acs:ram:*:1:user/ADMIN", &ctx)).is_allowed());
+    let deny_but = policy(&doc(r#"{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "*", "NotResource": "acs:ram:*:1:user/admin"}"#));
+    assert!(deny_but.evaluate(&req("acs:ram:*:1:user/ADMIN")).is_explicit_deny());
+    assert!(!deny_but.evaluate(&req("acs:ram:*:1:user/admin")).is_explicit_deny());
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
@@ -989,6 +1012,25 @@ mod properties {
             if let Ok(t) = TrustPolicy::parse(&doc(&trust_statement)) {
                 let _ = t.allows(&Principal::ram("1", b.trim_matches('"')), &Context::new());
             }
+        }
+
+        /// Comparing names either way never allows more and never denies less than the exact reading.
+        #[test]
+        fn ignoring_case_is_never_more_permissive(
+            effect in prop::sample::select(vec!["Allow", "Deny"]),
+            key in prop::sample::select(vec!["Resource", "NotResource"]),
+            pattern in "[aAbB*?]{0,5}",
+            name in "[aAbB]{0,5}",
+        ) {
+            let allow_all = r#"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#;
+            let statement = format!(r#"{{"Effect": "{effect}", "Action": "*", "{key}": "acs:ram:*:1:user/{pattern}"}}"#);
+            let p = policy(&doc(&if effect == "Deny" { format!("{allow_all}, {statement}") } else { statement }));
+            let resource = format!("acs:ram:*:1:user/{name}");
+            let ctx = Context::new();
+            let exact = p.evaluate(&Request::new("ram:GetUser", &resource, &ctx));
+            let either = p.evaluate(&Request::new("ram:GetUser", &resource, &ctx).with_names_ignoring_case(true));
+            prop_assert!(!either.is_allowed() || exact.is_allowed());
+            prop_assert!(!exact.is_explicit_deny() || either.is_explicit_deny());
         }
 
         /// An action pattern built from an action by wildcarding always allows that action.

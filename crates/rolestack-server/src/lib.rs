@@ -4,6 +4,7 @@
 //! signatures with `rolestack-sign`, hands a typed call to the core and renders the answer in the
 //! wire format the client asked for; none of them touches the store directly.
 
+pub mod connections;
 pub mod console;
 pub mod metadata;
 pub mod network;
@@ -31,23 +32,20 @@ async fn front_door(State(rs): State<Rolestack>, ConnectInfo(peer): ConnectInfo<
     dispatch(rs, peer, req).await
 }
 
-/// One listener serves every product: RPC calls (they name an `Action`) go to the RPC gateway,
-/// everything else is OSS.
+/// One listener serves every product: RPC calls (they name an `Action`, in the query, an
+/// `x-acs-action` header or a form body) go to the RPC gateway, everything else is OSS.
 pub async fn dispatch(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
     if rpc::is_rpc(&req) {
-        rpc::gateway(rs, peer, req).await
-    } else {
-        oss::handle(rs, peer, req).await
+        return rpc::gateway(rs, peer, req).await;
+    }
+    match rpc::form_rpc(req).await {
+        Ok(rpc) => rpc::gateway(rs, peer, rpc).await,
+        Err(other) => oss::handle(rs, peer, other).await,
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: Rolestack,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+/// Serves the API on `listener` within the bounds of `connections` until it is shut down, then
+/// drains in-flight requests.
+pub async fn serve(listener: tokio::net::TcpListener, state: Rolestack, connections: connections::Connections) {
+    connections.serve(listener, app(state)).await
 }

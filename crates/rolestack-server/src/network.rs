@@ -24,6 +24,7 @@ use axum::Router;
 use rolestack_core::network::{InstanceEndpoints, InstanceNetwork};
 use rolestack_core::service::Rolestack;
 
+use crate::connections::Connections;
 use crate::metadata::{self, InstanceIdentity};
 
 /// The metadata address of every Alibaba Cloud instance.
@@ -40,6 +41,8 @@ pub enum NamespaceMode {
 
 pub struct HostNetwork {
     runtime: tokio::runtime::Handle,
+    /// The server's connection bounds, shared with its other listeners.
+    connections: Connections,
     /// The host API port, reused inside namespaces so `ROLESTACK_ENDPOINT` looks the same.
     api_port: u16,
     namespaces: bool,
@@ -56,7 +59,7 @@ struct Prepared {
 }
 
 impl HostNetwork {
-    pub fn new(runtime: tokio::runtime::Handle, api_port: u16, mode: NamespaceMode) -> Arc<Self> {
+    pub fn new(runtime: tokio::runtime::Handle, connections: Connections, api_port: u16, mode: NamespaceMode) -> Arc<Self> {
         let namespaces = match mode {
             NamespaceMode::On => true,
             NamespaceMode::Off => false,
@@ -64,6 +67,7 @@ impl HostNetwork {
         };
         Arc::new(HostNetwork {
             runtime,
+            connections,
             api_port,
             namespaces,
             required: mode == NamespaceMode::On,
@@ -102,11 +106,8 @@ impl HostNetwork {
         listener.set_nonblocking(true).map_err(|e| e.to_string())?;
         let _guard = self.runtime.enter();
         let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
-        let task = self.runtime.spawn(async move {
-            if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await {
-                tracing::warn!(error = %e, "instance listener stopped");
-            }
-        });
+        let connections = self.connections.clone();
+        let task = self.runtime.spawn(async move { connections.serve(listener, app).await });
         Ok(task.abort_handle())
     }
 

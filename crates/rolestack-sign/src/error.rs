@@ -50,6 +50,15 @@ pub enum SignatureError {
         computed: String,
     },
 
+    /// A presigned URL asks for a validity outside what the scheme allows (V4: 1 s to 7 days).
+    #[error("the validity {given} s is outside 1 to {max} seconds")]
+    ExpiresOutOfRange {
+        /// The requested validity in seconds.
+        given: i64,
+        /// The longest validity allowed.
+        max: i64,
+    },
+
     /// A presigned URL whose validity ended before `now` (both Unix seconds).
     #[error("the request expired at {expired_at} (now {now})")]
     Expired {

@@ -48,6 +48,8 @@ pub const QUERY_SIGNATURE_VERSION: &str = "x-oss-signature-version";
 pub const QUERY_DATE: &str = "x-oss-date";
 /// See [`QUERY_SIGNATURE_VERSION`].
 pub const QUERY_EXPIRES: &str = "x-oss-expires";
+/// The longest validity a V4 presigned URL may ask for: 7 days (OSS refuses more).
+pub const MAX_EXPIRES: i64 = 7 * 24 * 3600;
 /// See [`QUERY_SIGNATURE_VERSION`].
 pub const QUERY_CREDENTIAL: &str = "x-oss-credential";
 /// See [`QUERY_SIGNATURE_VERSION`].
@@ -244,6 +246,9 @@ impl QueryAuth {
                     "not a non-negative integer",
                 )
             })?;
+        if !(1..=MAX_EXPIRES).contains(&expires_in) {
+            return Err(SignatureError::ExpiresOutOfRange { given: expires_in, max: MAX_EXPIRES });
+        }
         let signature = get(QUERY_SIGNATURE)
             .filter(|s| !s.is_empty())
             .ok_or(SignatureError::Missing("query parameter x-oss-signature"))?;

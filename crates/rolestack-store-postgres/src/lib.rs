@@ -353,7 +353,10 @@ impl PgTx<'_> {
 
 impl Tx for PgTx<'_> {
     fn get(&mut self, kind: Kind, scope: &str, name: &str) -> Result<Option<String>> {
-        self.opt_string("SELECT data FROM records WHERE kind = $1 AND scope = $2 AND name_key = $3", &[&kind.as_str(), &scope, &fold(name)])
+        self.opt_string(
+            "SELECT data FROM records WHERE kind = $1 AND scope = $2 AND name_key = $3 AND (NOT $4 OR name = $5)",
+            &[&kind.as_str(), &scope, &fold(name), &kind.exact_names(), &name],
+        )
     }
 
     fn insert(&mut self, kind: Kind, scope: &str, name: &str, data: &str) -> Result<bool> {
@@ -366,14 +369,17 @@ impl Tx for PgTx<'_> {
 
     fn update(&mut self, kind: Kind, scope: &str, name: &str, data: &str) -> Result<bool> {
         let n = self.execute(
-            "UPDATE records SET data = $4 WHERE kind = $1 AND scope = $2 AND name_key = $3",
-            &[&kind.as_str(), &scope, &fold(name), &data],
+            "UPDATE records SET data = $4 WHERE kind = $1 AND scope = $2 AND name_key = $3 AND (NOT $5 OR name = $6)",
+            &[&kind.as_str(), &scope, &fold(name), &data, &kind.exact_names(), &name],
         )?;
         Ok(n == 1)
     }
 
     fn delete(&mut self, kind: Kind, scope: &str, name: &str) -> Result<bool> {
-        let n = self.execute("DELETE FROM records WHERE kind = $1 AND scope = $2 AND name_key = $3", &[&kind.as_str(), &scope, &fold(name)])?;
+        let n = self.execute(
+            "DELETE FROM records WHERE kind = $1 AND scope = $2 AND name_key = $3 AND (NOT $4 OR name = $5)",
+            &[&kind.as_str(), &scope, &fold(name), &kind.exact_names(), &name],
+        )?;
         Ok(n == 1)
     }
 
@@ -541,6 +547,31 @@ impl Tx for PgTx<'_> {
             &[&upload_id.as_bytes(), &i64::from(after), &limit_sql(limit)],
         )?;
         first_column(rows)
+    }
+
+    fn oss_objects_scan(&mut self, after: Option<(&str, &str)>, limit: usize) -> Result<Vec<(String, String, String)>> {
+        let (b, k): (Option<&[u8]>, Option<&[u8]>) = after.map_or((None, None), |(b, k)| (Some(b.as_bytes()), Some(k.as_bytes())));
+        let rows = self.query(
+            "SELECT bucket, key, data FROM oss_objects WHERE $1::bytea IS NULL OR (bucket, key) > ($1::bytea, $2::bytea) \
+             ORDER BY bucket, key LIMIT $3",
+            &[&b, &k, &limit_sql(limit)],
+        )?;
+        rows.iter().map(|r| Ok((key_string(column(r, 0)?)?, key_string(column(r, 1)?)?, column(r, 2)?))).collect()
+    }
+
+    fn oss_parts_scan(&mut self, after: Option<(&str, u32)>, limit: usize) -> Result<Vec<(String, u32, String)>> {
+        let (u, n): (Option<&[u8]>, i64) = after.map_or((None, 0), |(u, n)| (Some(u.as_bytes()), i64::from(n)));
+        let rows = self.query(
+            "SELECT upload_id, number, data FROM oss_parts WHERE $1::bytea IS NULL OR (upload_id, number) > ($1::bytea, $2::bigint) \
+             ORDER BY upload_id, number LIMIT $3",
+            &[&u, &n, &limit_sql(limit)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let number: i64 = column(r, 1)?;
+                Ok((key_string(column(r, 0)?)?, u32::try_from(number).map_err(|e| corrupt("part number", e))?, column(r, 2)?))
+            })
+            .collect()
     }
 
     fn oss_parts_delete(&mut self, upload_id: &str) -> Result<Vec<String>> {

@@ -1,6 +1,7 @@
 //! The embedded default store: one SQLite database in WAL mode. Records are JSON documents keyed by
 //! (kind, account scope, name) with case-insensitive names, as RAM compares names; relations are a
-//! second table indexed both ways. One connection behind a mutex serializes transactions, which is
+//! second table indexed both ways. Kinds whose names are identifiers (`Kind::exact_names`) also
+//! compare them exactly. One connection behind a mutex serializes transactions, which is
 //! what a single-node embedded store needs; `BEGIN IMMEDIATE` makes each call's reads and writes atomic.
 
 use std::path::Path;
@@ -148,6 +149,10 @@ fn prefix_range(prefix: &[u8], after: &[u8]) -> (Vec<u8>, Vec<u8>) {
     (lo, hi)
 }
 
+fn utf8(bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| Error::Store(format!("stored OSS name is not UTF-8: {e}")))
+}
+
 fn limit_sql(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
@@ -156,8 +161,8 @@ impl Tx for SqliteTx<'_> {
     fn get(&mut self, kind: Kind, scope: &str, name: &str) -> Result<Option<String>> {
         self.conn
             .query_row(
-                "SELECT data FROM records WHERE kind = ?1 AND scope = ?2 AND name = ?3",
-                params![kind.as_str(), scope, name],
+                "SELECT data FROM records WHERE kind = ?1 AND scope = ?2 AND name = ?3 AND (?4 = 0 OR name = ?3 COLLATE BINARY)",
+                params![kind.as_str(), scope, name, kind.exact_names()],
                 |r| r.get(0),
             )
             .optional()
@@ -179,8 +184,8 @@ impl Tx for SqliteTx<'_> {
         let n = self
             .conn
             .execute(
-                "UPDATE records SET data = ?4 WHERE kind = ?1 AND scope = ?2 AND name = ?3",
-                params![kind.as_str(), scope, name, data],
+                "UPDATE records SET data = ?4 WHERE kind = ?1 AND scope = ?2 AND name = ?3 AND (?5 = 0 OR name = ?3 COLLATE BINARY)",
+                params![kind.as_str(), scope, name, data, kind.exact_names()],
             )
             .map_err(db_err)?;
         Ok(n == 1)
@@ -189,7 +194,10 @@ impl Tx for SqliteTx<'_> {
     fn delete(&mut self, kind: Kind, scope: &str, name: &str) -> Result<bool> {
         let n = self
             .conn
-            .execute("DELETE FROM records WHERE kind = ?1 AND scope = ?2 AND name = ?3", params![kind.as_str(), scope, name])
+            .execute(
+                "DELETE FROM records WHERE kind = ?1 AND scope = ?2 AND name = ?3 AND (?4 = 0 OR name = ?3 COLLATE BINARY)",
+                params![kind.as_str(), scope, name, kind.exact_names()],
+            )
             .map_err(db_err)?;
         Ok(n == 1)
     }
@@ -440,6 +448,38 @@ impl Tx for SqliteTx<'_> {
         let parts = self.oss_part_list(upload_id, 0, usize::MAX)?;
         self.conn.execute("DELETE FROM oss_parts WHERE upload_id = ?1", params![upload_id.as_bytes()]).map_err(db_err)?;
         Ok(parts)
+    }
+
+    fn oss_objects_scan(&mut self, after: Option<(&str, &str)>, limit: usize) -> Result<Vec<(String, String, String)>> {
+        let (b, k) = after.map_or((None, None), |(b, k)| (Some(b.as_bytes()), Some(k.as_bytes())));
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT bucket, key, data FROM oss_objects WHERE ?1 IS NULL OR (bucket, key) > (?1, ?2) ORDER BY bucket, key LIMIT ?3")
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![b, k, limit_sql(limit)], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?)))
+            .map_err(db_err)?;
+        rows.map(|row| {
+            let (bucket, key, data) = row.map_err(db_err)?;
+            Ok((utf8(bucket)?, utf8(key)?, data))
+        })
+        .collect()
+    }
+
+    fn oss_parts_scan(&mut self, after: Option<(&str, u32)>, limit: usize) -> Result<Vec<(String, u32, String)>> {
+        let (u, n) = after.map_or((None, 0), |(u, n)| (Some(u.as_bytes()), n));
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT upload_id, number, data FROM oss_parts WHERE ?1 IS NULL OR (upload_id, number) > (?1, ?2) ORDER BY upload_id, number LIMIT ?3")
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![u, n, limit_sql(limit)], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, u32>(1)?, r.get::<_, String>(2)?)))
+            .map_err(db_err)?;
+        rows.map(|row| {
+            let (upload, number, data) = row.map_err(db_err)?;
+            Ok((utf8(upload)?, number, data))
+        })
+        .collect()
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {

@@ -1,6 +1,7 @@
 //! The data directory: the SQLite database, the server key, and the root credentials written at
 //! first start (`credentials.json`, plus `aliyun-cli-config.json`, a profile file in the aliyun CLI's
-//! format). Files holding secrets are created with mode 0600.
+//! format). The directory is private to its owner: 0700, every file in it 0600 (`serve` also sets
+//! its umask to 077, so the database and object bodies are created that way).
 
 use std::fs;
 use std::io::Write;
@@ -18,6 +19,30 @@ pub fn default_path() -> PathBuf {
 }
 
 pub struct DataDir(PathBuf);
+
+fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).with_context(|| format!("restricting the permissions of {}", path.display()))
+}
+
+fn restrict_tree(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let restrict = |path: &Path, meta: &fs::Metadata, mode: u32| match meta.permissions().mode() & 0o777 == mode {
+        true => Ok(()),
+        false => set_mode(path, mode),
+    };
+    restrict(dir, &fs::symlink_metadata(dir)?, 0o700)?;
+    for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry?;
+        let Ok(meta) = entry.metadata() else { continue }; // removed meanwhile
+        if meta.is_dir() {
+            restrict_tree(&entry.path())?;
+        } else if meta.is_file() {
+            restrict(&entry.path(), &meta, 0o600)?;
+        }
+    }
+    Ok(())
+}
 
 fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let mut opts = fs::OpenOptions::new();
@@ -41,7 +66,14 @@ impl DataDir {
         &self.0
     }
     pub fn create(&self) -> anyhow::Result<()> {
-        fs::create_dir_all(&self.0).with_context(|| format!("creating data directory {}", self.0.display()))
+        fs::create_dir_all(&self.0).with_context(|| format!("creating data directory {}", self.0.display()))?;
+        set_mode(&self.0, 0o700)
+    }
+
+    /// Makes the data directory and everything in it private to its owner: directories 0700,
+    /// files 0600 (also what an earlier version left more open). Symbolic links are not followed.
+    pub fn restrict_permissions(&self) -> anyhow::Result<()> {
+        restrict_tree(&self.0)
     }
     pub fn database(&self) -> PathBuf {
         self.0.join("rolestack.db")

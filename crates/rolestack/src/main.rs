@@ -15,6 +15,7 @@ use rolestack_core::bootstrap::ensure_account;
 use rolestack_core::clock::Clock;
 use rolestack_core::service::Rolestack;
 use rolestack_core::store::Store;
+use rolestack_server::connections::{connections_for_fd_limit, Connections, Limits};
 use rolestack_server::network::{HostNetwork, NamespaceMode};
 use rolestack_store_postgres::PostgresStore;
 use rolestack_store_sqlite::SqliteStore;
@@ -52,6 +53,8 @@ enum Command {
         /// data dir, which still holds the server key, the root credentials and OSS object bodies.
         #[arg(long, env = "ROLESTACK_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
+        #[command(flatten)]
+        connections: ConnectionArgs,
     },
     /// Print the account root's AccessKey from the data directory.
     Credentials {
@@ -87,6 +90,20 @@ enum Command {
         #[command(subcommand)]
         command: RoleCommand,
     },
+}
+
+/// Bounds on client connections (see rolestack_server::connections).
+#[derive(clap::Args)]
+struct ConnectionArgs {
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, env = "ROLESTACK_HEADER_TIMEOUT_SECS", default_value_t = 20)]
+    header_timeout_secs: u64,
+    /// Seconds a connection may stay with no byte moving either way before it is closed.
+    #[arg(long, env = "ROLESTACK_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    idle_timeout_secs: u64,
+    /// Most connections served at once (default: what the open-file limit allows, up to 65536).
+    #[arg(long, env = "ROLESTACK_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -191,8 +208,8 @@ enum CredentialFormat {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data_dir, listen, key_file, fake_clock, instance_namespaces, database_url } => {
-            serve(data_dir, listen, key_file, fake_clock, instance_namespaces, database_url)
+        Command::Serve { data_dir, listen, key_file, fake_clock, instance_namespaces, database_url, connections } => {
+            serve(data_dir, listen, key_file, fake_clock, instance_namespaces, database_url, connections)
         }
         Command::Credentials { data_dir, format } => {
             let creds = DataDir::new(data_dir).read_root_credentials()?;
@@ -260,10 +277,27 @@ fn print_json(v: serde_json::Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(data_dir: PathBuf, listen: SocketAddr, key_file: Option<PathBuf>, fake_clock: bool, namespaces: Namespaces, database_url: Option<String>) -> anyhow::Result<()> {
+fn serve(
+    data_dir: PathBuf,
+    listen: SocketAddr,
+    key_file: Option<PathBuf>,
+    fake_clock: bool,
+    namespaces: Namespaces,
+    database_url: Option<String>,
+    connection_args: ConnectionArgs,
+) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ROLESTACK_LOG").unwrap_or_else(|_| "info".into()))
         .init();
+    // Blobs written by this process are newer than this; older unreferenced ones are orphans.
+    let started = std::time::SystemTime::now();
+    // Everything the server writes (database, journal, bodies) is for its owner only.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+    let fd_limit = rolestack_server::connections::raise_fd_limit().context("raising the open-file limit")?;
+    // Bind first: a port in use is reported before anything is created.
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind(listen)).with_context(|| format!("binding {listen}"))?;
+    let local = listener.local_addr()?;
     let dir = DataDir::new(data_dir);
     dir.create()?;
     let key = dir.server_key(key_file.as_deref())?;
@@ -279,21 +313,49 @@ fn serve(data_dir: PathBuf, listen: SocketAddr, key_file: Option<PathBuf>, fake_
         println!("  ALIBABA_CLOUD_ACCESS_KEY_ID={}", creds.access_key_id);
         println!("  ALIBABA_CLOUD_ACCESS_KEY_SECRET={}", creds.access_key_secret);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let listener = runtime.block_on(tokio::net::TcpListener::bind(listen)).with_context(|| format!("binding {listen}"))?;
-    let local = listener.local_addr()?;
+    let blobs = Arc::new(rolestack_blob_fs::FsBlobStore::open(dir.path().join("blobs")).context("opening the OSS blob directory")?);
+    let limits = Limits {
+        header_timeout: std::time::Duration::from_secs(connection_args.header_timeout_secs),
+        idle_timeout: std::time::Duration::from_secs(connection_args.idle_timeout_secs),
+        max_connections: connection_args.max_connections.unwrap_or_else(|| connections_for_fd_limit(fd_limit)),
+        ..Limits::default()
+    };
+    let (connections, shutdown) = Connections::new(limits);
     let mode = match namespaces {
         Namespaces::Auto => NamespaceMode::Auto,
         Namespaces::On => NamespaceMode::On,
         Namespaces::Off => NamespaceMode::Off,
     };
-    let network = HostNetwork::new(runtime.handle().clone(), local.port(), mode);
-    let state = Rolestack::new(store, key, clock).with_network(network.clone()).with_blobs(Arc::new(rolestack_blob_fs::FsBlobStore::open(dir.path().join("blobs")).context("opening the OSS blob directory")?));
+    let network = HostNetwork::new(runtime.handle().clone(), connections.clone(), local.port(), mode);
+    let state = Rolestack::new(store, key, clock).with_network(network.clone()).with_blobs(blobs);
     network.attach(state.clone());
-    tracing::info!(account, listen = %local, data_dir = %dir.path().display(), fake_clock, instance_namespaces = network.namespaces_enabled(), "rolestack serving");
-    let served = runtime.block_on(rolestack_server::serve(listener, state, shutdown_signal()));
+    tracing::info!(
+        account,
+        listen = %local,
+        data_dir = %dir.path().display(),
+        fake_clock,
+        instance_namespaces = network.namespaces_enabled(),
+        max_connections = connections.limits().max_connections,
+        "rolestack serving"
+    );
+    // In the background, while already serving: bodies a crash left without a record, and files
+    // an earlier version left readable by others (the directory itself is 0700 already).
+    let collector = state.clone();
+    runtime.spawn_blocking(move || {
+        match rolestack_core::oss::orphans::collect(collector.store.as_ref(), collector.blobs.as_ref(), started) {
+            Ok(c) => tracing::info!(candidates = c.candidates, removed = c.removed.len(), "orphan collection done"),
+            Err(e) => tracing::error!(error = %e, "orphan collection failed"),
+        }
+        if let Err(e) = dir.restrict_permissions() {
+            tracing::error!(error = %e, "restricting the data directory's permissions failed");
+        }
+    });
+    runtime.spawn(async move {
+        shutdown_signal().await;
+        shutdown.trigger();
+    });
+    runtime.block_on(rolestack_server::serve(listener, state, connections));
     network.shutdown();
-    served?;
     tracing::info!("rolestack stopped");
     Ok(())
 }

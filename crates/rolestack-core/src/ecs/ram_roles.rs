@@ -40,7 +40,12 @@ pub(crate) fn passable_role(ctx: &mut Ctx, name: &str, not_ecs_status: u16) -> R
         .tx
         .get_rec::<Role>(&account, name)?
         .ok_or_else(|| Error::service(404, "InvalidRamRole.NotFound", format!("The specified RAMRoleName does not exist: {name}.")))?;
-    if let Err(denial) = ctx.authorize("ram:PassRole", &pass_role_arn(&account, &role.name))? {
+    // Both spellings of the role's name must be passable (see crate::names).
+    let mut arns = vec![pass_role_arn(&account, name)];
+    if role.name != name {
+        arns.push(pass_role_arn(&account, &role.name));
+    }
+    if let Err(denial) = ctx.authorize("ram:PassRole", &arns)? {
         return Err(Error::service(
             403,
             "InvalidUser.PassRoleForbidden",

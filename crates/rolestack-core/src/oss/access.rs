@@ -3,13 +3,15 @@
 //! policies ∩ session policy for role sessions), the bucket policy and the ACLs:
 //!
 //! 1. The bucket owner's root may do anything.
-//! 2. An explicit Deny in the caller's RAM policies or in a bucket-policy statement naming the
-//!    caller denies.
+//! 2. An explicit Deny in the caller's RAM policies, in a role session's session policy or in a
+//!    bucket-policy statement naming the caller denies.
 //! 3. Same account: a RAM Allow, a bucket-policy Allow or an ACL grant allows.
 //!    Another account: a bucket-policy Allow (together with the caller's own RAM Allow unless it
 //!    is that account's root), or an ACL grant, allows. Anonymous: a bucket-policy Allow naming
 //!    `*`, or an ACL grant.
-//! 4. Otherwise OSS's `AccessDenied` (403), naming the action, the resource and the reason.
+//! 4. A role session with a session policy is allowed only what that policy also allows,
+//!    whichever of the grants above allowed it: STS tokens never exceed their session policy.
+//! 5. Otherwise OSS's `AccessDenied` (403), naming the action, the resource and the reason.
 
 use rolestack_policy::{Decision, Request};
 
@@ -168,50 +170,194 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
     }
     let request = Request::new(action.as_str(), &resource, &context);
 
-    let identity: Option<Decision> = match who {
-        Requester::Caller(c) if c.principal != Principal::Root => Some(IdentityPolicies::load(tx, c)?.decide(&request)),
+    let loaded = match who {
+        Requester::Caller(c) if c.principal != Principal::Root => Some(IdentityPolicies::load(tx, c)?),
         _ => None,
     };
-    let policy = match target.bucket.and_then(|b| b.policy.as_deref()) {
-        Some(text) => Some(BucketPolicy::parse(text)?.decide(who.who(), &owner, &request)),
-        None => None,
-    };
-    let denial = |why: String| {
-        Err(OssError::access_denied(format!(
-            "You have no right to access this resource: {why}. Action: {}, Resource: {resource}.",
-            action.as_str()
-        )))
-    };
-    if let Some(d) = identity.as_ref().filter(|d| d.is_explicit_deny()) {
-        return denial(format!("RAM policy {d}"));
-    }
-    if let Some(d) = policy.as_ref().filter(|d| d.is_explicit_deny()) {
-        return denial(format!("bucket policy {d}"));
-    }
     let acl = if target.object_acl != Acl::Default {
         target.object_acl
     } else {
         target.bucket.map_or(Acl::Private, |b| b.acl)
     };
-    if action.granted_by(acl) {
-        return Ok(());
-    }
-    let policy_allows = policy.as_ref().is_some_and(Decision::is_allowed);
-    let identity_allows = identity.as_ref().is_some_and(Decision::is_allowed);
-    let same_account = who.account_id() == Some(owner.as_str());
-    let allowed = match who {
-        Requester::Anonymous(_) => policy_allows,
-        Requester::Caller(_) if same_account => identity_allows || policy_allows,
-        Requester::Caller(c) => policy_allows && (identity_allows || c.principal == Principal::Root),
+    let evidence = Evidence {
+        asker: match who {
+            Requester::Anonymous(_) => Asker::Anonymous,
+            Requester::Caller(c) if c.principal == Principal::Root => Asker::Root,
+            Requester::Caller(_) => Asker::Identity,
+        },
+        same_account: who.account_id() == Some(owner.as_str()),
+        // The identity policies alone; a role session's session policy is kept apart, since it
+        // bounds every path to an Allow (RAM policy, bucket policy, ACL).
+        identity: loaded.as_ref().map(|p| p.identity_decision(&request)),
+        session: loaded.as_ref().and_then(|p| p.session_decision(&request)),
+        bucket_policy: match target.bucket.and_then(|b| b.policy.as_deref()) {
+            Some(text) => Some(BucketPolicy::parse(text)?.decide(who.who(), &owner, &request)),
+            None => None,
+        },
+        acl_grants: action.granted_by(acl),
     };
-    if allowed {
-        return Ok(());
+    decide(&evidence).map_err(|refusal| {
+        OssError::access_denied(format!(
+            "You have no right to access this resource: {refusal}. Action: {}, Resource: {resource}.",
+            action.as_str()
+        ))
+    })
+}
+
+/// Who asks, as far as the decision cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asker {
+    Anonymous,
+    /// An account's root (not the bucket owner's: the owner's root never gets here).
+    Root,
+    /// A RAM user or a role session.
+    Identity,
+}
+
+/// Everything an OSS decision depends on, gathered by [`authorize`]; [`decide`] is pure.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub asker: Asker,
+    /// The asker belongs to the bucket owner's account.
+    pub same_account: bool,
+    /// The asker's identity policies (RAM users and role sessions).
+    pub identity: Option<Decision>,
+    /// A role session's session policy, when it has one.
+    pub session: Option<Decision>,
+    /// The bucket policy's statements that name the asker, when the bucket has a policy.
+    pub bucket_policy: Option<Decision>,
+    /// The bucket's or object's canned ACL grants the action.
+    pub acl_grants: bool,
+}
+
+/// Why OSS refused a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A Deny statement in the asker's RAM policies.
+    IdentityDeny(Decision),
+    /// A Deny statement in the session policy of the asker's STS token.
+    SessionDeny(Decision),
+    /// A Deny statement of the bucket policy naming the asker.
+    BucketPolicyDeny(Decision),
+    /// Something allowed it, but the session policy does not.
+    OutsideSessionPolicy(Decision),
+    /// Nothing allows an anonymous request.
+    Anonymous,
+    /// The bucket is another account's and its policy does not grant this.
+    OtherAccount,
+    /// No policy or ACL allows it (the identity decision, when there is one).
+    Implicit(Option<Decision>),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::IdentityDeny(d) => write!(f, "RAM policy {d}"),
+            Refusal::SessionDeny(d) => write!(f, "the session policy of this STS token: {d}"),
+            Refusal::BucketPolicyDeny(d) => write!(f, "bucket policy {d}"),
+            Refusal::OutsideSessionPolicy(d) => write!(f, "the session policy of this STS token does not allow it ({d})"),
+            Refusal::Anonymous => f.write_str("anonymous access is not allowed by the bucket policy or ACL"),
+            Refusal::OtherAccount => f.write_str("the bucket belongs to another account and its bucket policy does not grant this"),
+            Refusal::Implicit(Some(d)) => write!(f, "RAM policy {d}, and no bucket policy or ACL grants it"),
+            Refusal::Implicit(None) => f.write_str("no policy grants it"),
+        }
     }
-    let why = match (who, &identity) {
-        (Requester::Anonymous(_), _) => "anonymous access is not allowed by the bucket policy or ACL".to_string(),
-        (_, _) if !same_account && !policy_allows => "the bucket belongs to another account and its bucket policy does not grant this".to_string(),
-        (_, Some(d)) => format!("RAM policy {d}, and no bucket policy or ACL grants it"),
-        (_, None) => "no policy grants it".to_string(),
-    };
-    denial(why)
+}
+
+/// OSS's decision over the evidence: any explicit Deny wins; then a grant is needed (RAM policy
+/// in the owner's account, bucket policy, ACL; across accounts the bucket policy and the asker's
+/// own RAM Allow); and a role session never exceeds its session policy, whatever granted it.
+pub fn decide(e: &Evidence) -> Result<(), Refusal> {
+    if let Some(d) = e.identity.as_ref().filter(|d| d.is_explicit_deny()) {
+        return Err(Refusal::IdentityDeny(d.clone()));
+    }
+    if let Some(d) = e.session.as_ref().filter(|d| d.is_explicit_deny()) {
+        return Err(Refusal::SessionDeny(d.clone()));
+    }
+    if let Some(d) = e.bucket_policy.as_ref().filter(|d| d.is_explicit_deny()) {
+        return Err(Refusal::BucketPolicyDeny(d.clone()));
+    }
+    let policy_allows = e.bucket_policy.as_ref().is_some_and(Decision::is_allowed);
+    let identity_allows = e.identity.as_ref().is_some_and(Decision::is_allowed);
+    let granted = e.acl_grants
+        || match e.asker {
+            Asker::Anonymous => policy_allows,
+            _ if e.same_account => identity_allows || policy_allows,
+            Asker::Root => policy_allows,
+            Asker::Identity => policy_allows && identity_allows,
+        };
+    if granted {
+        return match &e.session {
+            Some(d) if !d.is_allowed() => Err(Refusal::OutsideSessionPolicy(d.clone())),
+            _ => Ok(()),
+        };
+    }
+    Err(match e.asker {
+        Asker::Anonymous => Refusal::Anonymous,
+        _ if !e.same_account && !policy_allows => Refusal::OtherAccount,
+        _ => Refusal::Implicit(e.identity.clone()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rolestack_policy::Outcome;
+
+    fn d(outcome: Outcome) -> Option<Decision> {
+        Some(Decision { outcome, decided_by: None, policies_evaluated: 1 })
+    }
+    const ALLOW: Outcome = Outcome::Allow;
+    const DENY: Outcome = Outcome::ExplicitDeny;
+    const NONE: Outcome = Outcome::ImplicitDeny;
+
+    fn session(identity: Option<Decision>, session: Option<Decision>, bucket_policy: Option<Decision>) -> Evidence {
+        Evidence { asker: Asker::Identity, same_account: true, identity, session, bucket_policy, acl_grants: false }
+    }
+
+    #[test]
+    fn any_explicit_deny_wins() {
+        assert!(matches!(decide(&session(d(DENY), d(ALLOW), d(ALLOW))), Err(Refusal::IdentityDeny(_))));
+        assert!(matches!(decide(&session(d(ALLOW), d(DENY), d(ALLOW))), Err(Refusal::SessionDeny(_))));
+        assert!(matches!(decide(&session(d(ALLOW), None, d(DENY))), Err(Refusal::BucketPolicyDeny(_))));
+        let acl = Evidence { acl_grants: true, ..session(d(NONE), None, d(DENY)) };
+        assert!(matches!(decide(&acl), Err(Refusal::BucketPolicyDeny(_))), "an ACL grant does not beat a Deny");
+    }
+
+    #[test]
+    fn a_session_policy_bounds_every_grant() {
+        // RAM Allow, bucket-policy Allow and ACL grant each need the session policy too.
+        for evidence in [
+            session(d(ALLOW), d(NONE), None),
+            session(d(NONE), d(NONE), d(ALLOW)),
+            Evidence { acl_grants: true, ..session(d(NONE), d(NONE), None) },
+        ] {
+            assert!(matches!(decide(&evidence), Err(Refusal::OutsideSessionPolicy(_))), "{evidence:?}");
+        }
+        assert_eq!(decide(&session(d(NONE), d(ALLOW), d(ALLOW))), Ok(()));
+        assert_eq!(decide(&session(d(ALLOW), d(ALLOW), None)), Ok(()));
+        // The session policy alone grants nothing.
+        assert!(matches!(decide(&session(d(NONE), d(ALLOW), None)), Err(Refusal::Implicit(_))));
+    }
+
+    #[test]
+    fn grants_by_asker() {
+        let anon = |bp, acl| Evidence { asker: Asker::Anonymous, same_account: false, identity: None, session: None, bucket_policy: bp, acl_grants: acl };
+        assert_eq!(decide(&anon(d(ALLOW), false)), Ok(()));
+        assert_eq!(decide(&anon(None, true)), Ok(()));
+        assert_eq!(decide(&anon(d(NONE), false)), Err(Refusal::Anonymous));
+        // Another account: its identity needs both its own Allow and the bucket policy's.
+        let other = |id, bp| Evidence { asker: Asker::Identity, same_account: false, identity: id, session: None, bucket_policy: bp, acl_grants: false };
+        assert_eq!(decide(&other(d(ALLOW), d(ALLOW))), Ok(()));
+        assert_eq!(decide(&other(d(ALLOW), None)), Err(Refusal::OtherAccount));
+        assert!(matches!(decide(&other(d(NONE), d(ALLOW))), Err(Refusal::Implicit(_))));
+        // Another account's root needs only the bucket policy.
+        let root = |bp| Evidence { asker: Asker::Root, same_account: false, identity: None, session: None, bucket_policy: bp, acl_grants: false };
+        assert_eq!(decide(&root(d(ALLOW))), Ok(()));
+        assert_eq!(decide(&root(None)), Err(Refusal::OtherAccount));
+        // Same account: either the RAM policy or the bucket policy.
+        assert_eq!(decide(&session(d(ALLOW), None, None)), Ok(()));
+        assert_eq!(decide(&session(d(NONE), None, d(ALLOW))), Ok(()));
+        assert!(matches!(decide(&session(d(NONE), None, d(NONE))), Err(Refusal::Implicit(Some(_)))));
+    }
 }

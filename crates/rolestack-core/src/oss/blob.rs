@@ -39,6 +39,9 @@ pub trait BlobStore: Send + Sync {
     fn open(&self, id: &BlobId) -> io::Result<Box<dyn BlobSource>>;
     /// Removes a blob; removing a missing blob is not an error.
     fn remove(&self, id: &BlobId) -> io::Result<()>;
+    /// The committed blobs last written before `before`: the candidates of orphan collection
+    /// (see [`super::orphans`]), which only ever looks at blobs older than the running process.
+    fn committed_before(&self, before: std::time::SystemTime) -> io::Result<Vec<BlobId>>;
 }
 
 /// Blobs in memory: the default of a [`crate::service::Rolestack`] built without a data
@@ -92,6 +95,10 @@ impl BlobStore for MemoryBlobStore {
     fn remove(&self, id: &BlobId) -> io::Result<()> {
         self.inner.blobs.lock().unwrap_or_else(|p| p.into_inner()).remove(&id.0);
         Ok(())
+    }
+    /// Memory does not outlive the process, so no blob is ever left from an earlier one.
+    fn committed_before(&self, _before: std::time::SystemTime) -> io::Result<Vec<BlobId>> {
+        Ok(Vec::new())
     }
 }
 
@@ -219,26 +226,39 @@ pub struct Segment {
     pub size: u64,
 }
 
-/// Reads `len` bytes from `offset` of the concatenation of `segments`, opening blobs lazily.
+/// Reads `len` bytes from `offset` of the concatenation of `segments`. Every blob it needs is
+/// opened when the reader is made, before a response is started: a blob removed afterwards (the
+/// object was overwritten or deleted) stays readable through its open handle, so a reader sees
+/// one version of the object, complete, or fails before sending anything.
 pub struct SegmentReader {
-    blobs: Arc<dyn BlobStore>,
-    segments: Vec<Segment>,
-    index: usize,
-    /// Offset inside `segments[index]`.
-    offset: u64,
+    /// The opened blobs in order, each with how many bytes are still to be read from it.
+    sources: std::collections::VecDeque<(Box<dyn BlobSource>, u64)>,
     remaining: u64,
-    current: Option<Box<dyn BlobSource>>,
 }
 
 impl SegmentReader {
-    pub fn new(blobs: Arc<dyn BlobStore>, segments: Vec<Segment>, offset: u64, len: u64) -> Self {
-        let mut index = 0;
-        let mut offset = offset;
-        while index < segments.len() && offset >= segments[index].size {
-            offset -= segments[index].size;
-            index += 1;
+    /// Opens the blobs covering `offset..offset + len`; `NotFound` if one of them is gone.
+    pub fn open(blobs: &dyn BlobStore, segments: &[Segment], offset: u64, len: u64) -> io::Result<Self> {
+        let mut sources = std::collections::VecDeque::new();
+        let (mut skip, mut want) = (offset, len);
+        for segment in segments {
+            if want == 0 {
+                break;
+            }
+            if skip >= segment.size {
+                skip -= segment.size;
+                continue;
+            }
+            let take = (segment.size - skip).min(want);
+            let mut source = blobs.open(&segment.blob)?;
+            if skip > 0 {
+                source.seek(SeekFrom::Start(skip))?;
+            }
+            sources.push_back((source, take));
+            want -= take;
+            skip = 0;
         }
-        SegmentReader { blobs, segments, index, offset, remaining: len, current: None }
+        Ok(SegmentReader { sources, remaining: len - want })
     }
 
     /// How many bytes are left to read.
@@ -250,29 +270,20 @@ impl SegmentReader {
 impl Read for SegmentReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            if self.remaining == 0 || buf.is_empty() {
+            if buf.is_empty() {
                 return Ok(0);
             }
-            let Some(segment) = self.segments.get(self.index) else {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "object shorter than its metadata says"));
-            };
-            if self.offset >= segment.size {
-                self.index += 1;
-                self.offset = 0;
-                self.current = None;
+            let Some((source, left)) = self.sources.front_mut() else { return Ok(0) };
+            if *left == 0 {
+                self.sources.pop_front();
                 continue;
             }
-            if self.current.is_none() {
-                let mut source = self.blobs.open(&segment.blob)?;
-                source.seek(SeekFrom::Start(self.offset))?;
-                self.current = Some(source);
-            }
-            let want = buf.len().min((segment.size - self.offset).min(self.remaining) as usize);
-            let n = self.current.as_mut().expect("opened above").read(&mut buf[..want])?;
+            let want = buf.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
+            let n = source.read(&mut buf[..want])?;
             if n == 0 {
                 return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob shorter than its metadata says"));
             }
-            self.offset += n as u64;
+            *left -= n as u64;
             self.remaining -= n as u64;
             return Ok(n);
         }
@@ -287,6 +298,32 @@ mod tests {
     fn crc64_check_values() {
         assert_eq!(CRC64.checksum(b"123456789"), 0x995D_C9BB_DF19_39FA);
         assert_eq!(CRC64.checksum(b"hello"), 11_177_612_005_948_864_433);
+    }
+
+    #[test]
+    fn reader_opens_its_blobs_before_reading() {
+        let store = MemoryBlobStore::default();
+        let put = |data: &[u8]| {
+            let mut sink = store.create().unwrap();
+            sink.write_all(data).unwrap();
+            Segment { blob: sink.commit().unwrap(), size: data.len() as u64 }
+        };
+        let segments = vec![put(b"hello "), put(b"big "), put(b"world")];
+        let mut reader = SegmentReader::open(&store, &segments, 3, 9).unwrap();
+        // Removing the blobs after opening does not cut the read short.
+        for s in &segments {
+            store.remove(&s.blob).unwrap();
+        }
+        let mut out = String::new();
+        reader.read_to_string(&mut out).unwrap();
+        assert_eq!(out, "lo big wo");
+        assert_eq!(reader.remaining(), 0);
+        // A blob already gone is reported before any byte is read.
+        let err = SegmentReader::open(&store, &segments, 0, 1).err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        // Past the end: only what exists is promised.
+        let segments = vec![put(b"abc")];
+        assert_eq!(SegmentReader::open(&store, &segments, 1, 10).unwrap().remaining(), 2);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! * `acs:ram::<account>:user/<name>` / `acs:ram::<account>:role/<name>` — a user / any session
 //!   of a role.
 
-use rolestack_policy::{evaluate, Decision, Policy, Request};
+use rolestack_policy::{evaluate, Decision, Effect, Policy, Request};
 use serde_json::{Map, Value};
 
 use super::error::{OssError, OssResult};
@@ -79,14 +79,19 @@ impl BucketPolicy {
         Ok(BucketPolicy { statements: out })
     }
 
-    /// The decision of the statements that name `who`, deny wins.
+    /// The decision of the statements that name `who`, deny wins. RAM compares user and role
+    /// names without case, so a principal spelled in another case names the caller for a `Deny`
+    /// (either reading denies) but not for an `Allow` (only the exact spelling grants).
     pub fn decide(&self, who: Who<'_>, bucket_owner: &str, request: &Request<'_>) -> Decision {
         let applicable: Vec<(&str, &Policy)> = self
             .statements
             .iter()
-            .filter(|(principals, _, _)| match principals.is_empty() {
-                true => matches!(who, Who::Caller(_)),
-                false => principals.iter().any(|p| names(p, who, bucket_owner)),
+            .filter(|(principals, policy, _)| {
+                let deny = policy.statements().iter().any(|s| s.effect() == Effect::Deny);
+                match principals.is_empty() {
+                    true => matches!(who, Who::Caller(_)),
+                    false => principals.iter().any(|p| names(p, who, bucket_owner, false) || (deny && names(p, who, bucket_owner, true))),
+                }
             })
             .map(|(_, policy, label)| (label.as_str(), policy))
             .collect();
@@ -94,8 +99,8 @@ impl BucketPolicy {
     }
 }
 
-/// Does principal entry `p` name `who`?
-fn names(p: &str, who: Who<'_>, bucket_owner: &str) -> bool {
+/// Does principal entry `p` name `who`? With `fold`, user and role names compare without case.
+fn names(p: &str, who: Who<'_>, bucket_owner: &str, fold: bool) -> bool {
     if p == "*" {
         return true;
     }
@@ -104,15 +109,16 @@ fn names(p: &str, who: Who<'_>, bucket_owner: &str) -> bool {
         return caller.principal == Principal::Root || caller.account_id != bucket_owner;
     }
     let account = &caller.account_id;
+    let same = |a: &str, b: &str| if fold { a.eq_ignore_ascii_case(b) } else { a == b };
     match &caller.principal {
         Principal::Root => false,
-        Principal::User { name, id } => p == id || p == format!("acs:ram::{account}:user/{name}"),
+        Principal::User { name, id } => p == id || same(p, &format!("acs:ram::{account}:user/{name}")),
         Principal::RoleSession { role_name, role_id, session_name, .. } => {
             let sts_arn = format!("arn:sts::{account}:assumed-role/{role_name}/{session_name}");
             p == format!("{role_id}:{session_name}")
                 || p == format!("{role_id}:*")
-                || p.eq_ignore_ascii_case(&format!("acs:ram::{account}:role/{role_name}"))
-                || glob(p, &sts_arn)
+                || same(p, &format!("acs:ram::{account}:role/{role_name}"))
+                || if fold { glob(&p.to_ascii_lowercase(), &sts_arn.to_ascii_lowercase()) } else { glob(p, &sts_arn) }
         }
     }
 }
@@ -174,6 +180,25 @@ mod tests {
         let mut other = caller(Principal::Root);
         other.account_id = "222".into();
         assert!(p.decide(Who::Caller(&other), "111", &get_pub).is_explicit_deny());
+    }
+
+    #[test]
+    fn principal_case_denies_but_does_not_grant() {
+        let p = BucketPolicy::parse(
+            r#"{"Version":"1","Statement":[
+              {"Effect":"Allow","Action":["oss:*"],"Principal":["acs:ram::111:user/ALICE"],"Resource":["acs:oss:*:111:b/*"]},
+              {"Effect":"Deny","Action":["oss:DeleteObject"],"Principal":["arn:sts::111:assumed-role/WRITER/*"],"Resource":["acs:oss:*:111:b/*"]},
+              {"Effect":"Allow","Action":["oss:*"],"Principal":["arn:sts::111:assumed-role/writer/*"],"Resource":["acs:oss:*:111:b/*"]}]}"#,
+        )
+        .unwrap();
+        let ctx = Context::new();
+        let get = Request::new("oss:GetObject", "acs:oss:*:111:b/x", &ctx);
+        let delete = Request::new("oss:DeleteObject", "acs:oss:*:111:b/x", &ctx);
+        let alice = caller(Principal::User { name: "alice".into(), id: "7".into() });
+        assert!(!p.decide(Who::Caller(&alice), "111", &get).is_allowed(), "an Allow names only the exact spelling");
+        let writer = caller(Principal::RoleSession { role_name: "writer".into(), role_id: "9".into(), session_name: "s".into(), session_policy: None });
+        assert!(p.decide(Who::Caller(&writer), "111", &get).is_allowed());
+        assert!(p.decide(Who::Caller(&writer), "111", &delete).is_explicit_deny(), "a Deny names every spelling");
     }
 
     #[test]

@@ -48,9 +48,10 @@ pub enum OssError {
     InvalidPolicyDocument(String),
     #[error("The bucket policy does not exist.")]
     NoSuchBucketPolicy,
-    /// Refused by RAM policy, bucket policy or ACL; the message says which and why.
+    /// Refused by RAM policy, bucket policy or ACL, or an unusable signature; the message says
+    /// which and why, `ec` is OSS's coordinate for that cause.
     #[error("{message}")]
-    AccessDenied { message: String },
+    AccessDenied { message: String, ec: &'static str },
     #[error("The OSS Access Key Id you provided does not exist in our records.")]
     InvalidAccessKeyId,
     #[error("The security token you provided is invalid.")]
@@ -70,6 +71,11 @@ pub enum OssError {
 }
 
 pub type OssResult<T> = std::result::Result<T, OssError>;
+
+/// The generic `EC` of `AccessDenied`.
+pub const EC_ACCESS_DENIED: &str = "0003-00000001";
+/// `EC` of a V4 presigned URL whose `x-oss-expires` is outside 1 s to 7 days.
+pub const EC_PRESIGN_EXPIRES_RANGE: &str = "0002-00000232";
 
 impl OssError {
     /// The public error code.
@@ -148,7 +154,7 @@ impl OssError {
             FileAlreadyExists => "0026-00000017",
             InvalidPolicyDocument(_) => "0031-00000001",
             NoSuchBucketPolicy => "0031-00000002",
-            AccessDenied { .. } => "0003-00000001",
+            AccessDenied { ec, .. } => ec,
             InvalidAccessKeyId => "0002-00000902",
             InvalidSecurityToken => "0002-00000901",
             SecurityTokenExpired => "0002-00000903",
@@ -196,8 +202,14 @@ impl OssError {
         matches!(self, OssError::Internal(_))
     }
 
+    /// `AccessDenied` with OSS's generic coordinate.
     pub fn access_denied(message: impl Into<String>) -> Self {
-        OssError::AccessDenied { message: message.into() }
+        OssError::access_denied_ec(EC_ACCESS_DENIED, message)
+    }
+
+    /// `AccessDenied` for a specific cause.
+    pub fn access_denied_ec(ec: &'static str, message: impl Into<String>) -> Self {
+        OssError::AccessDenied { message: message.into(), ec }
     }
 }
 

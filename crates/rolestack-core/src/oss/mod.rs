@@ -9,6 +9,7 @@
 //! - [`bucket_policy`]: bucket policies (RAM statements with `Principal`).
 //! - [`listing`]: key-ordered listing with prefix, delimiter and markers.
 //! - [`service`]: the operations.
+//! - [`orphans`]: removing bodies a crash left without a record.
 //! - [`error`]: [`OssError`], OSS's codes, statuses and ECs.
 
 pub mod access;
@@ -17,6 +18,7 @@ pub mod bucket_policy;
 pub mod error;
 pub mod listing;
 pub mod model;
+pub mod orphans;
 pub mod service;
 
 pub use access::{OssAction, Requester};

@@ -216,9 +216,39 @@ impl Oss {
         self.discard([Segment { blob: body.blob, size: body.digests.size }]);
     }
 
-    /// Reads `len` bytes of `object` from `offset`.
-    pub fn reader(&self, object: &Object, offset: u64, len: u64) -> SegmentReader {
-        SegmentReader::new(self.blobs.clone(), object.segments.clone(), offset, len)
+    /// Opens `len` bytes of `object` from `offset` (every blob opened now; see [`SegmentReader`]).
+    pub fn reader(&self, object: &Object, offset: u64, len: u64) -> OssResult<SegmentReader> {
+        Ok(SegmentReader::open(self.blobs.as_ref(), &object.segments, offset, len)?)
+    }
+
+    /// Reads an object for `action` (GetObject, or the source of a copy): authorizes, lets `plan`
+    /// check the object (conditions) and pick the byte range to read (`None`: all of it), and
+    /// opens that range before returning, so nothing is answered until the body is secured. An
+    /// object overwritten or deleted between the lookup and the opening is looked up again.
+    pub fn open_object(
+        &self,
+        who: &Requester,
+        bucket: &str,
+        key: &str,
+        action: OssAction,
+        plan: impl Fn(&Object) -> OssResult<Option<(u64, u64)>>,
+    ) -> OssResult<(Object, Option<(u64, u64)>, SegmentReader)> {
+        const ATTEMPTS: usize = 8;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let object = self.object_for(who, bucket, key, action)?;
+            let range = plan(&object)?;
+            let (offset, len) = match range {
+                Some((first, last)) => (first, last - first + 1),
+                None => (0, object.size),
+            };
+            match SegmentReader::open(self.blobs.as_ref(), &object.segments, offset, len) {
+                Ok(reader) => return Ok((object, range, reader)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < ATTEMPTS => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     // -- buckets ----------------------------------------------------------------------------
@@ -441,9 +471,8 @@ impl Oss {
     }
 
     /// Copies `len` bytes from `offset` of `source` into a new body.
-    fn copy_body(&self, source: &Object, offset: u64, len: u64) -> OssResult<Body> {
+    fn copy_body(&self, mut reader: SegmentReader) -> OssResult<Body> {
         let mut writer = self.new_body()?;
-        let mut reader = self.reader(source, offset, len);
         io::copy(&mut reader, &mut writer)?;
         self.finish_body(writer)
     }
@@ -461,13 +490,12 @@ impl Oss {
         forbid_overwrite: bool,
     ) -> OssResult<Object> {
         validate_key(target.1)?;
-        let src = self.object_for(who, source.0, source.1, OssAction::GetObject)?;
-        conditions.check(&src).map_err(|e| match e {
-            OssError::NotModified => OssError::PreconditionFailed,
-            other => other,
+        let (src, _, reader) = self.open_object(who, source.0, source.1, OssAction::GetObject, |src| {
+            copy_conditions(conditions, src)?;
+            Ok(None)
         })?;
         self.authorize_write(who, target.0, target.1)?;
-        let body = self.copy_body(&src, 0, src.size)?;
+        let body = self.copy_body(reader)?;
         let settings = match directive {
             MetadataDirective::Copy => ObjectSettings {
                 content_type: Some(src.content_type.clone()),
@@ -615,17 +643,15 @@ impl Oss {
         conditions: &Conditions,
     ) -> OssResult<Part> {
         let ticket = self.authorize_part(who, bucket, key, upload_id, number)?;
-        let src = self.object_for(who, source.0, source.1, OssAction::GetObject)?;
-        conditions.check(&src).map_err(|e| match e {
-            OssError::NotModified => OssError::PreconditionFailed,
-            other => other,
+        let (_, _, reader) = self.open_object(who, source.0, source.1, OssAction::GetObject, |src| {
+            copy_conditions(conditions, src)?;
+            match range {
+                Some((first, last)) if first <= last && first < src.size => Ok(Some((first, last.min(src.size - 1)))),
+                Some(_) => Err(OssError::InvalidRange),
+                None => Ok(None),
+            }
         })?;
-        let (offset, len) = match range {
-            Some((first, last)) if first <= last && first < src.size => (first, last.min(src.size - 1) - first + 1),
-            Some(_) => return Err(OssError::InvalidRange),
-            None => (0, src.size),
-        };
-        let body = self.copy_body(&src, offset, len)?;
+        let body = self.copy_body(reader)?;
         self.put_part(&ticket, upload_id, number, body, None)
     }
 
@@ -773,6 +799,14 @@ impl Oss {
         }
         Ok(out)
     }
+}
+
+/// The `x-oss-copy-source-if-*` conditions: a failed one is always `PreconditionFailed`.
+fn copy_conditions(conditions: &Conditions, src: &Object) -> OssResult<()> {
+    conditions.check(src).map_err(|e| match e {
+        OssError::NotModified => OssError::PreconditionFailed,
+        other => other,
+    })
 }
 
 fn check_part_number(number: u32) -> OssResult<()> {

@@ -38,8 +38,9 @@ impl Ctx<'_> {
 
     /// Authorizes one more action inside a handler (e.g. `ram:PassRole` on the role ECS is given),
     /// with the same rules as the gateway's check. The account root is always allowed.
-    pub fn authorize(&mut self, action: &str, resource: &str) -> Result<std::result::Result<(), crate::authz::Denial>> {
-        crate::authz::authorize(self.tx, self.caller, action, &[resource.to_string()])
+    /// Every resource must be allowed.
+    pub fn authorize(&mut self, action: &str, resources: &[String]) -> Result<std::result::Result<(), crate::authz::Denial>> {
+        crate::authz::authorize(self.tx, self.caller, action, resources)
     }
 }
 

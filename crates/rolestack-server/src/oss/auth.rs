@@ -4,6 +4,7 @@
 //! still allow it).
 
 use rolestack_core::caller::{Caller, RequestFacts};
+use rolestack_core::oss::error::EC_PRESIGN_EXPIRES_RANGE;
 use rolestack_core::oss::{OssError, OssResult, Requester};
 use rolestack_core::service::Rolestack;
 use rolestack_sign::oss::{security_token, OssAuth};
@@ -68,6 +69,10 @@ fn signature_error(e: SignatureError, access_key_id: &str) -> OssError {
             OssError::SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id: access_key_id.to_string() }
         }
         SignatureError::Expired { .. } => OssError::access_denied("Request has expired."),
+        SignatureError::ExpiresOutOfRange { given, max } => OssError::access_denied_ec(
+            EC_PRESIGN_EXPIRES_RANGE,
+            format!("Invalid x-oss-expires {given}: a V4 signed URL may be valid for 1 to {max} seconds (7 days)."),
+        ),
         other => OssError::access_denied(format!("The request signature is not valid: {other}.")),
     }
 }

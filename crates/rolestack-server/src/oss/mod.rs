@@ -609,15 +609,28 @@ fn object_headers(mut r: Reply, o: &Object) -> Reply {
 }
 
 async fn get_object(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -> OssResult<Reply> {
-    let object = {
+    // The body is opened before anything is answered (see `Oss::open_object`); HEAD opens none.
+    let (object, range, reader) = {
         let (o, r) = (oss.clone(), req.clone());
-        blocking(move || o.get_object(&who, r.bucket(), &r.key)).await?
+        blocking(move || {
+            let plan = |object: &Object| {
+                conditions(&r, "").check(object)?;
+                byte_range(&r, object.size)
+            };
+            if r.method == Method::HEAD {
+                let object = o.get_object(&who, r.bucket(), &r.key)?;
+                let range = plan(&object)?;
+                Ok((object, range, None))
+            } else {
+                let (object, range, reader) = o.open_object(&who, r.bucket(), &r.key, OssAction::GetObject, plan)?;
+                Ok((object, range, Some(reader)))
+            }
+        })
+        .await?
     };
-    conditions(&req, "").check(&object)?;
-    let range = byte_range(&req, object.size)?;
-    let (status, offset, len) = match range {
-        Some((first, last)) => (206, first, last - first + 1),
-        None => (200, 0, object.size),
+    let (status, len) = match range {
+        Some((first, last)) => (206, last - first + 1),
+        None => (200, object.size),
     };
     let content_type = req.param("response-content-type").map(str::to_string).unwrap_or_else(|| object.content_type.clone());
     let mut reply = Reply::empty(status).header("content-type", content_type).header("content-length", len.to_string());
@@ -637,8 +650,8 @@ async fn get_object(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -> 
             reply = reply.header(header, v);
         }
     }
-    if req.method != Method::HEAD && len > 0 {
-        reply.body = respond::stream(oss.reader(&object, offset, len));
+    if let Some(reader) = reader.filter(|_| len > 0) {
+        reply.body = respond::stream(reader);
     }
     Ok(reply)
 }

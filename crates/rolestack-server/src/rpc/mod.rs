@@ -65,6 +65,41 @@ pub fn is_rpc(req: &Request) -> bool {
             .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "Action"))
 }
 
+/// A POST whose form body (`application/x-www-form-urlencoded`) names an `Action` is an RPC call
+/// too, even with nothing in the query: `Ok` with the request (body restored) when it is, `Err`
+/// with the request unchanged for OSS otherwise. Only small form bodies are read here; OSS's own
+/// form upload is `multipart/form-data` and streams untouched.
+pub async fn form_rpc(req: Request) -> std::result::Result<Request, Request> {
+    let is_form = req.method() == Method::POST
+        && req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    let small = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .is_some_and(|n| n <= MAX_BODY);
+    if !is_form || !small {
+        return Err(req);
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        // Cut short: nothing can be served from a partial body; the gateway answers with its
+        // error for a request that names no action (never an OSS write of a truncated body).
+        Err(_) => return Ok(Request::from_parts(parts, axum::body::Body::empty())),
+    };
+    let names_action = form_urlencoded::parse(&bytes).any(|(k, _)| k == "Action");
+    let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+    if names_action {
+        Ok(req)
+    } else {
+        Err(req)
+    }
+}
+
 /// Serves one RPC request.
 pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
     let (parts, body) = req.into_parts();

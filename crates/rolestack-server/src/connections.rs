@@ -1,0 +1,269 @@
+//! Serving HTTP connections with bounds, so that slow or idle clients cannot use up the server.
+//!
+//! Every listener rolestack opens (the API, and each instance's metadata, API and proxy sockets)
+//! is served here rather than by `axum::serve`, which has no timeouts: a client that opens a
+//! connection and sends nothing, or half a request, would hold its file descriptor forever, and
+//! enough of them stop the server answering anyone (`/health` included).
+//!
+//! - **Header timeout**: a request's head must arrive within [`Limits::header_timeout`].
+//! - **Idle timeout**: a connection on which no byte moves either way for
+//!   [`Limits::idle_timeout`] is closed: an idle keep-alive connection, a half-sent body, a
+//!   client that stopped reading a response.
+//! - **Connection limit**: at most [`Limits::max_connections`] connections at once, shared by
+//!   all listeners of one server; beyond it new connections are closed at once, which keeps file
+//!   descriptors for the connections being served. [`raise_fd_limit`] lifts the soft limit on
+//!   open files to the hard one at start, and the default connection limit stays below it.
+//! - **Graceful shutdown**: when the shutdown future resolves, listeners stop accepting and the
+//!   connections finish their in-flight requests (up to [`Limits::drain_timeout`]).
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Semaphore};
+use tower::ServiceExt as _;
+
+/// The bounds every connection is served within.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub header_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
+    pub drain_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 16_384,
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The connection slots shared by every listener of one server, and the shutdown signal.
+#[derive(Clone)]
+pub struct Connections {
+    limits: Arc<Limits>,
+    slots: Arc<Semaphore>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// Ends every [`Connections::serve`] loop of its [`Connections`] gracefully when triggered.
+pub struct Shutdown(watch::Sender<bool>);
+
+impl Shutdown {
+    pub fn trigger(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Connections {
+    pub fn new(limits: Limits) -> (Self, Shutdown) {
+        let (tx, rx) = watch::channel(false);
+        let slots = Arc::new(Semaphore::new(limits.max_connections));
+        (Connections { limits: Arc::new(limits), slots, shutdown: rx }, Shutdown(tx))
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Accepts connections on `listener` and serves `app` on each until shutdown; then waits
+    /// for the connections it accepted to finish (bounded by the drain timeout).
+    pub async fn serve(&self, listener: TcpListener, app: Router) {
+        let mut shutdown = self.shutdown.clone();
+        let mut served = tokio::task::JoinSet::new();
+        loop {
+            let accepted = tokio::select! {
+                a = listener.accept() => a,
+                _ = wait_for(&mut shutdown) => break,
+            };
+            let (stream, peer) = match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // EMFILE/ENFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let Ok(permit) = self.slots.clone().try_acquire_owned() else {
+                tracing::warn!(%peer, max = self.limits.max_connections, "connection limit reached; closing a new connection");
+                drop(stream);
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let (limits, app, shutdown) = (self.limits.clone(), app.clone(), self.shutdown.clone());
+            served.spawn(async move {
+                serve_one(stream, peer, app, &limits, shutdown).await;
+                drop(permit);
+            });
+            // Reap finished connections so the set does not grow with the server's lifetime.
+            while served.try_join_next().is_some() {}
+        }
+        drop(listener);
+        let drain = async { while served.join_next().await.is_some() {} };
+        if tokio::time::timeout(self.limits.drain_timeout, drain).await.is_err() {
+            tracing::warn!(left = served.len(), "connections still open after the drain timeout; closing them");
+            served.abort_all();
+        }
+    }
+}
+
+async fn wait_for(shutdown: &mut watch::Receiver<bool>) {
+    while !*shutdown.borrow() {
+        if shutdown.changed().await.is_err() {
+            // The sender is gone: nobody can ask for shutdown any more.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+async fn serve_one(stream: TcpStream, peer: SocketAddr, app: Router, limits: &Limits, mut shutdown: watch::Receiver<bool>) {
+    let activity = Arc::new(Activity::new());
+    let io = TokioIo::new(Watched { inner: stream, activity: activity.clone() });
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(peer));
+        app.clone().oneshot(req.map(axum::body::Body::new))
+    });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
+    let conn = builder.serve_connection_with_upgrades(io, service);
+    tokio::pin!(conn);
+    let idle = limits.idle_timeout;
+    let mut draining = false;
+    loop {
+        let check_in = idle.saturating_sub(activity.since()).max(Duration::from_millis(100));
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            _ = tokio::time::sleep(check_in) => {
+                if activity.since() >= idle {
+                    tracing::debug!(%peer, ?idle, "closing an idle connection");
+                    return;
+                }
+            }
+            _ = wait_for(&mut shutdown), if !draining => {
+                draining = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// When a byte last moved on a connection.
+struct Activity {
+    start: Instant,
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Activity { start: Instant::now(), last_ms: AtomicU64::new(0) }
+    }
+    fn touch(&self) {
+        self.last_ms.store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+    fn since(&self) -> Duration {
+        self.start.elapsed().saturating_sub(Duration::from_millis(self.last_ms.load(Ordering::Relaxed)))
+    }
+}
+
+/// A stream that records when bytes last moved through it.
+struct Watched {
+    inner: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(poll, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.activity.touch();
+        }
+        poll
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(poll, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        poll
+    }
+    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(poll, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        poll
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit; returns the limit now in force.
+pub fn raise_fd_limit() -> io::Result<u64> {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(io::Error::from)?;
+    if soft < hard {
+        setrlimit(Resource::RLIMIT_NOFILE, hard, hard).map_err(io::Error::from)?;
+    }
+    Ok(hard.max(soft))
+}
+
+/// The default connection limit for an open-file limit: what the limit leaves after a reserve
+/// for the database, blobs being read and written, and instance listeners.
+pub fn connections_for_fd_limit(fd_limit: u64) -> usize {
+    const RESERVE: u64 = 1024;
+    usize::try_from(fd_limit.saturating_sub(RESERVE).max(64)).unwrap_or(usize::MAX).min(65_536)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_limit_stays_below_the_fd_limit() {
+        assert_eq!(connections_for_fd_limit(20_000), 18_976);
+        assert_eq!(connections_for_fd_limit(1024), 64);
+        assert_eq!(connections_for_fd_limit(1 << 20), 65_536);
+    }
+
+    #[test]
+    fn activity_is_measured_from_the_last_byte() {
+        let a = Activity::new();
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(a.since() >= Duration::from_millis(30));
+        a.touch();
+        assert!(a.since() < Duration::from_millis(30));
+    }
+}

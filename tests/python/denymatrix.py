@@ -1,0 +1,517 @@
+"""Support for test_deny_matrix.py: the world the deny matrix runs against (principals, RAM
+entities, ECS instances, OSS buckets — built once per module), the step runner (every request goes
+through an official SDK: tea / aliyun-python-sdk-core via rshelpers.RpcApi, oss2, or `requests` for
+presigned URLs), the undo rules that keep the shared world intact, and the case type.
+
+A *step* is data: ``(svc, action, params)`` with ``svc`` one of ``ram``, ``sts``, ``ecs`` (RPC),
+``oss`` (oss2) or ``url`` (an oss2 presigned URL fetched with requests). String values may hold
+placeholders resolved against the world's names at run time:
+
+* ``{name}`` — the name as created; ``{name:upper}``, ``{name:lower}``, ``{name:title}``,
+  ``{name:alt}``, ``{name:swap}`` — the same name in another letter case;
+* ``{fresh}`` — a new lower-case unique name for this case run (a throwaway entity or key);
+* ``{@0.AccessKey.AccessKeyId}`` — a field of the response of the case's first setup step.
+
+JSON documents never match the placeholder syntax (``{"`` is not ``{name}``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+import oss2
+import requests
+
+import rshelpers as h
+
+REGION = h.ECS_REGION
+OSS_REGION = "cn-hangzhou"
+IMAGE = "centos_7_03_64_40G_alibase_20170503.vhd"
+ITYPE = "ecs.xn4.small"
+WEEK = 7 * 24 * 3600  # the longest validity of an OSS V4 presigned URL
+PRESIGN_TOO_LONG_EC = "0002-00000232"
+PASSWORD = "Dm-matrix-pw-123"
+
+Step = Tuple[str, str, Dict[str, Any]]
+
+VARIANTS = {
+    "exact": lambda s: s,
+    "upper": str.upper,
+    "lower": str.lower,
+    "title": str.title,
+    "swap": str.swapcase,
+    "alt": lambda s: "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(s)),
+}
+
+_PLACEHOLDER = re.compile(r"\{(@\d+(?:\.\w+)+|\w+)(?::(\w+))?\}")
+
+
+# -- steps ---------------------------------------------------------------------------------------
+
+def ram(action, **params) -> Step:
+    return ("ram", action, params)
+
+
+def sts(action, **params) -> Step:
+    return ("sts", action, params)
+
+
+def ecs(action, **params) -> Step:
+    params.setdefault("RegionId", REGION)
+    return ("ecs", action, params)
+
+
+def oss(action, bucket=None, key=None, **params) -> Step:
+    if bucket is not None:
+        params["bucket"] = bucket
+    if key is not None:
+        params["key"] = key
+    return ("oss", action, params)
+
+
+def presign(bucket, key, expires, auth="v4", method="GET") -> Step:
+    return ("url", "Presign" + method.title(), {"bucket": bucket, "key": key, "expires": expires,
+                                                "auth": auth, "method": method})
+
+
+def ids(*instance_ids) -> str:
+    return json.dumps(list(instance_ids))
+
+
+# -- cases ---------------------------------------------------------------------------------------
+
+@dataclass
+class Case:
+    """One deny: `req` sent as `who` must be refused with exactly (`code`, `status`); `ctl`, sent as
+    the same principal (or `ctl_who`), must succeed — the neighbouring resource or action."""
+    id: str
+    who: str
+    req: Step
+    code: str
+    ctl: Optional[Step]
+    status: int = 403
+    ctl_who: Optional[str] = None
+    setup: List[Step] = field(default_factory=list)    # root steps before; results are {@N...}
+    cleanup: List[Step] = field(default_factory=list)  # root steps after; errors ignored
+    ec: Optional[str] = None                           # OSS error coordinate, when pinned
+    kind: str = "v3"                                   # RPC client kind (v3 / v2sig / core)
+    sig: str = "v1"                                    # oss2 signature version for oss steps
+    escape: str = ""                                   # known escape in the baseline binary: why
+    noctl: str = ""                                    # why there is no positive control
+    sample_of: Optional[str] = None                    # an SDK-kind re-run of this case id
+
+    def __post_init__(self):
+        assert self.ctl is not None or self.noctl, f"{self.id}: a control or a reason for none"
+        assert re.fullmatch(r"[A-Za-z0-9_.-]+", self.id), self.id
+
+
+def expected_code(svc: str) -> str:
+    return {"ram": "NoPermission", "sts": "NoPermission", "ecs": "Forbidden.RAM",
+            "oss": "AccessDenied", "url": "AccessDenied"}[svc]
+
+
+# -- refusals ------------------------------------------------------------------------------------
+
+class Refusal(Exception):
+    """A server refusal as one of the SDKs surfaced it, normalised across products."""
+
+    def __init__(self, svc, status, code, message="", request_id=None, ec=None, exc_type=None):
+        super().__init__(f"[{svc}] HTTP {status} {code}: {message} (RequestId {request_id}, EC {ec}, {exc_type})")
+        self.svc, self.status, self.code, self.message = svc, status, code, message or ""
+        self.request_id, self.ec, self.exc_type = request_id, ec, exc_type
+
+
+def _xml_field(body: str, name: str) -> Optional[str]:
+    m = re.search(rf"<{name}>(.*?)</{name}>", body, re.S)
+    return m.group(1) if m else None
+
+
+# -- the world -----------------------------------------------------------------------------------
+
+@dataclass
+class Principal:
+    ak: str
+    sk: str
+    token: Optional[str] = None
+    anonymous: bool = False
+
+
+class World:
+    """Everything the matrix needs, created once as the account root."""
+
+    def __init__(self, server):
+        self.server = server
+        self.ep = server.endpoint
+        root = server.root
+        self.account = root["AccountId"]
+        self.principals: Dict[str, Principal] = {
+            "root": Principal(root["AccessKeyId"], root["AccessKeySecret"]),
+            "anon": Principal("", "", anonymous=True),
+        }
+        self.names: Dict[str, str] = {"acct": self.account}
+        self.bucket_policies: Dict[str, str] = {}
+        self._rpc: Dict[tuple, h.RpcApi] = {}
+        self.created_groups: List[str] = []
+        self.created_buckets: List[str] = []
+        self.created_instances: List[str] = []
+
+    # -- names -----------------------------------------------------------------------------------
+    def name(self, key: str, prefix: Optional[str] = None, exact: Optional[str] = None) -> str:
+        """Registers a unique name (lower case unless `exact` is given)."""
+        value = exact if exact is not None else h.unique_name((prefix or key).replace("_", "-"))
+        assert key not in self.names, key
+        self.names[key] = value
+        return value
+
+    def resolve(self, value, extra: Dict[str, str], results: List[Any]):
+        if isinstance(value, str):
+            def sub(m):
+                key, variant = m.group(1), m.group(2) or "exact"
+                if key.startswith("@"):
+                    parts = key[1:].split(".")
+                    v: Any = results[int(parts[0])]
+                    for p in parts[1:]:
+                        v = v[p]
+                    return str(v)
+                v = extra[key] if key in extra else self.names[key]
+                return VARIANTS[variant](v)
+            return _PLACEHOLDER.sub(sub, value)
+        if isinstance(value, dict):
+            return {k: self.resolve(v, extra, results) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.resolve(v, extra, results) for v in value)
+        return value
+
+    # -- clients ---------------------------------------------------------------------------------
+    def rpc(self, who: str, svc: str, kind: str = "v3") -> h.RpcApi:
+        key = (who, svc, kind)
+        if key not in self._rpc:
+            p = self.principals[who]
+            version, product = {"ram": (h.RAM_VERSION, "Ram"), "sts": (h.STS_VERSION, "Sts"),
+                                "ecs": (h.ECS_VERSION, "Ecs")}[svc]
+            self._rpc[key] = h.RpcApi(kind, self.ep, p.ak, p.sk, version=version, token=p.token, product=product)
+        return self._rpc[key]
+
+    def oss_auth(self, who: str, sig: str = "v1"):
+        p = self.principals[who]
+        if p.anonymous:
+            return oss2.AnonymousAuth()
+        if sig == "provider_v4":
+            from oss2.credentials import StaticCredentialsProvider
+            return oss2.ProviderAuthV4(StaticCredentialsProvider(p.ak, p.sk, p.token))
+        if p.token:
+            return oss2.StsAuth(p.ak, p.sk, p.token, auth_version="v4") if sig == "v4" else oss2.StsAuth(p.ak, p.sk, p.token)
+        return oss2.AuthV4(p.ak, p.sk) if sig == "v4" else oss2.Auth(p.ak, p.sk)
+
+    def bucket(self, who: str, name: str, sig: str = "v1") -> oss2.Bucket:
+        return oss2.Bucket(self.oss_auth(who, sig), f"http://{self.ep}", name, region=OSS_REGION)
+
+    # -- running steps ---------------------------------------------------------------------------
+    def call(self, who: str, step: Step, extra=None, results=None, kind="v3", sig="v1"):
+        """Runs one step as `who`; a server refusal raises Refusal."""
+        svc, action, params = step
+        p = self.resolve(params, extra or {}, results or [])
+        if svc in ("ram", "sts", "ecs"):
+            try:
+                return self.rpc(who, svc, kind).call(action, p)
+            except h.ApiError as e:
+                raise Refusal(svc, e.status, e.code, e.message, e.request_id, exc_type=type(e.sdk_exc).__name__) from None
+        if svc == "oss":
+            try:
+                return self._oss(who, action, p, sig)
+            except oss2.exceptions.OssError as e:
+                raise Refusal(svc, e.status, e.code, e.message, e.request_id, e.ec, type(e).__name__) from None
+        if svc == "url":
+            return self._presigned(who, p)
+        raise AssertionError(f"unknown service {svc}")
+
+    def root(self, step: Step, extra=None, results=None):
+        return self.call("root", step, extra, results)
+
+    def _oss(self, who, action, p, sig):
+        if action == "ListBuckets":
+            return [b.name for b in oss2.Service(self.oss_auth(who, sig), f"http://{self.ep}", region=OSS_REGION).list_buckets().buckets]
+        b = self.bucket(who, p["bucket"], sig)
+        key = p.get("key")
+        if action == "GetObject":
+            return b.get_object(key).read()
+        if action == "HeadObject":
+            return b.head_object(key).content_length
+        if action == "PutObject":
+            return b.put_object(key, p.get("body", b"deny-matrix")).status
+        if action == "DeleteObject":
+            return b.delete_object(key).status
+        if action == "CopyObject":
+            return b.copy_object(p["bucket"], p["src"], key).status
+        if action == "ListObjects":
+            r = b.list_objects(prefix=p.get("prefix", ""), delimiter=p.get("delimiter", ""))
+            return [o.key for o in r.object_list]
+        if action == "ListObjectsV2":
+            r = b.list_objects_v2(prefix=p.get("prefix", ""), delimiter=p.get("delimiter", ""))
+            return [o.key for o in r.object_list]
+        if action == "GetBucketInfo":
+            return b.get_bucket_info().name
+        if action == "GetBucketAcl":
+            return b.get_bucket_acl().acl
+        if action == "PutBucketAcl":
+            return b.put_bucket_acl(p["acl"]).status
+        if action == "GetObjectAcl":
+            return b.get_object_acl(key).acl
+        if action == "PutObjectAcl":
+            return b.put_object_acl(key, p["acl"]).status
+        if action == "GetBucketPolicy":
+            return b.get_bucket_policy().policy
+        if action == "PutBucketPolicy":
+            return b.put_bucket_policy(p["policy"]).status
+        if action == "DeleteBucketPolicy":
+            return b.delete_bucket_policy().status
+        if action == "PutBucket":
+            return b.create_bucket().status
+        if action == "DeleteBucket":
+            return b.delete_bucket().status
+        if action == "InitiateMultipartUpload":
+            return b.init_multipart_upload(key).upload_id
+        if action == "AbortMultipartUpload":
+            return b.abort_multipart_upload(key, p["upload_id"]).status
+        raise AssertionError(f"unknown OSS action {action}")
+
+    def _presigned(self, who, p):
+        b = self.bucket(who, p["bucket"], p["auth"])
+        method = p["method"]
+        url = b.sign_url(method, p["key"], p["expires"])
+        assert url.startswith(f"http://{self.ep}/"), url  # loopback only
+        r = requests.request(method, url, data=b"via presigned url" if method == "PUT" else None, timeout=30)
+        if r.status_code >= 300:
+            body = r.text
+            raise Refusal("url", r.status_code, _xml_field(body, "Code"), _xml_field(body, "Message"),
+                          r.headers.get("x-oss-request-id") or _xml_field(body, "RequestId"),
+                          r.headers.get("x-oss-ec") or _xml_field(body, "EC"), "requests")
+        return r.content
+
+    # -- undo ------------------------------------------------------------------------------------
+    def undo(self, step: Step, extra, results, resp) -> List[str]:
+        """Reverts what a successful step changed (as the root); returns the problems met."""
+        svc, action, params = step
+        p = self.resolve(params, extra, results)
+        problems = []
+        for s in self._undo_steps(svc, action, p, resp):
+            try:
+                self.root(s)
+            except Refusal as e:
+                problems.append(f"undo {s[1]} failed: {e}")
+        return problems
+
+    def _undo_steps(self, svc, action, p, resp) -> List[Step]:
+        if svc == "ram":
+            m = re.fullmatch(r"(Attach|Detach)Policy(?:To|From)(User|Role|Group)", action)
+            if m:
+                back = {"Attach": "DetachPolicyFrom", "Detach": "AttachPolicyTo"}[m.group(1)] + m.group(2)
+                return [("ram", back, p)]
+            if action == "CreateAccessKey":
+                return [ram("DeleteAccessKey", UserName=p.get("UserName"), UserAccessKeyId=resp["AccessKey"]["AccessKeyId"])]
+            if action == "AddUserToGroup":
+                return [ram("RemoveUserFromGroup", **p)]
+            if action == "RemoveUserFromGroup":
+                return [ram("AddUserToGroup", **p)]
+            if action == "CreatePolicyVersion":
+                steps = []
+                if str(p.get("SetAsDefault")).lower() == "true":
+                    steps.append(ram("SetDefaultPolicyVersion", PolicyName=p["PolicyName"], VersionId="v1"))
+                steps.append(ram("DeletePolicyVersion", PolicyName=p["PolicyName"], VersionId=resp["PolicyVersion"]["VersionId"]))
+                return steps
+            if action == "UpdateRole" and "NewAssumeRolePolicyDocument" in p:
+                return [ram("UpdateRole", RoleName=p["RoleName"], NewAssumeRolePolicyDocument=self.names["ecs_trust"])]
+            if action == "CreateLoginProfile":
+                return [ram("DeleteLoginProfile", UserName=p["UserName"])]
+            if action == "DeleteLoginProfile":
+                return [ram("CreateLoginProfile", UserName=p["UserName"], Password=PASSWORD)]
+            for kind in ("User", "Role", "Group", "Policy"):
+                if action == f"Create{kind}":
+                    return [ram(f"Delete{kind}", **{f"{kind}Name": p[f"{kind}Name"]})]
+            return []
+        if svc == "ecs":
+            if action == "AttachInstanceRamRole":
+                return [ecs("DetachInstanceRamRole", InstanceIds=p["InstanceIds"])]
+            if action == "CreateInstance":
+                return [ecs("DeleteInstance", InstanceId=resp["InstanceId"], Force=True)]
+            if action == "RunInstances":
+                return [ecs("DeleteInstance", InstanceId=i, Force=True) for i in resp["InstanceIdSets"]["InstanceIdSet"]]
+            if action == "StartInstance":
+                return [ecs("StopInstance", InstanceId=p["InstanceId"], ForceStop=True)]
+            if action == "CreateVpc":
+                return [ecs("DeleteVpc", VpcId=resp["VpcId"])]
+            return []
+        if svc == "oss":
+            b, key = p.get("bucket"), p.get("key")
+            if action in ("PutObject", "CopyObject"):
+                return [oss("DeleteObject", b, key)]
+            if action == "DeleteObject":
+                return [oss("PutObject", b, key)]
+            if action == "PutObjectAcl":
+                return [oss("PutObjectAcl", b, key, acl=oss2.OBJECT_ACL_DEFAULT)]
+            if action == "PutBucketAcl":
+                return [oss("PutBucketAcl", b, acl=oss2.BUCKET_ACL_PRIVATE)]
+            if action in ("PutBucketPolicy", "DeleteBucketPolicy"):
+                if b in self.bucket_policies:
+                    return [oss("PutBucketPolicy", b, policy=self.bucket_policies[b])]
+                return [oss("DeleteBucketPolicy", b)]
+            if action == "PutBucket":
+                return [oss("DeleteBucket", b)]
+            if action == "DeleteBucket":
+                return [oss("PutBucket", b)]
+            if action == "InitiateMultipartUpload":
+                return [oss("AbortMultipartUpload", b, key, upload_id=resp)]
+            return []
+        return []
+
+    # -- building --------------------------------------------------------------------------------
+    def ram_root(self, action, **params):
+        return self.root(ram(action, **params))
+
+    def policy(self, key: str, doc, prefix: Optional[str] = None, name: Optional[str] = None) -> str:
+        """A custom policy from a statement list (or a ready document)."""
+        name = self.name(key, prefix or key, exact=name)
+        text = doc if isinstance(doc, str) else h.policy_doc(doc)
+        self.ram_root("CreatePolicy", PolicyName=name, PolicyDocument=text)
+        return name
+
+    def _attach(self, holder_kind: str, holder: str, policies):
+        for pol in policies:
+            ptype = "System" if pol in h.SYSTEM_POLICIES else "Custom"
+            self.ram_root(f"AttachPolicyTo{holder_kind}", PolicyType=ptype, PolicyName=pol, **{f"{holder_kind}Name": holder})
+
+    def user(self, key: str, policies=(), groups=(), prefix=None, name=None, principal=False) -> str:
+        """A RAM user; with principal=True also an AccessKey registered as principal `key`."""
+        uname = self.name(key, prefix or key, exact=name)
+        self.ram_root("CreateUser", UserName=uname)
+        if principal:
+            k = self.ram_root("CreateAccessKey", UserName=uname)["AccessKey"]
+            self.principals[key] = Principal(k["AccessKeyId"], k["AccessKeySecret"])
+            self.names[f"{key}_ak"] = k["AccessKeyId"]
+        self._attach("User", uname, policies)
+        for g in groups:
+            self.ram_root("AddUserToGroup", GroupName=g, UserName=uname)
+        return uname
+
+    def principal_user(self, key: str, statements=None, policies=(), groups=()) -> str:
+        """A RAM user with a key; `statements` become one custom policy `<key>-pol`."""
+        pols = list(policies)
+        if statements is not None:
+            pols.append(self.policy(f"{key}_pol", statements, prefix=f"{key}-pol"))
+        return self.user(key, policies=pols, groups=groups, principal=True)
+
+    def role(self, key: str, trust: Optional[str] = None, policies=(), prefix=None, name=None) -> str:
+        rname = self.name(key, prefix or key, exact=name)
+        self.ram_root("CreateRole", RoleName=rname, AssumeRolePolicyDocument=trust or self.names["ecs_trust"])
+        self._attach("Role", rname, policies)
+        return rname
+
+    def group(self, key: str, policies=(), members=(), prefix=None, name=None) -> str:
+        gname = self.name(key, prefix or key, exact=name)
+        self.ram_root("CreateGroup", GroupName=gname)
+        self.created_groups.append(gname)
+        self._attach("Group", gname, policies)
+        for m in members:
+            self.ram_root("AddUserToGroup", GroupName=gname, UserName=m)
+        return gname
+
+    def session(self, key: str, role: str, policy=None, session_name="deny-matrix"):
+        """Assumes `role` as the root (optionally with a session policy): principal `key`."""
+        params = {"RoleArn": f"acs:ram::{self.account}:role/{role}", "RoleSessionName": session_name}
+        if policy is not None:
+            params["Policy"] = policy if isinstance(policy, str) else h.policy_doc(policy)
+        c = self.root(("sts", "AssumeRole", params))["Credentials"]
+        self.principals[key] = Principal(c["AccessKeyId"], c["AccessKeySecret"], c["SecurityToken"])
+
+    def make_bucket(self, key: str, objects=(), policy=None) -> str:
+        name = self.name(key, exact=f"dm{key}-{uuid.uuid4().hex[:12]}".replace("_", "-"))
+        b = self.bucket("root", name)
+        b.create_bucket()
+        self.created_buckets.append(name)
+        for k in objects:
+            b.put_object(k, b"deny-matrix")
+        if policy is not None:
+            self.set_bucket_policy(name, policy)
+        return name
+
+    def set_bucket_policy(self, name: str, statements):
+        text = json.dumps({"Version": "1", "Statement": statements})
+        self.bucket("root", name).put_bucket_policy(text)
+        self.bucket_policies[name] = text
+
+    def teardown(self):
+        """Best effort: groups (the account has a small group quota), instances and buckets."""
+        for g in self.created_groups:
+            try:
+                for u in h.list_all(self.rpc("root", "ram"), "ListUsersForGroup", "Users", "User", extra={"GroupName": g}):
+                    self.ram_root("RemoveUserFromGroup", GroupName=g, UserName=u["UserName"])
+                pols = self.ram_root("ListPoliciesForGroup", GroupName=g)["Policies"]["Policy"]
+                for pol in pols:
+                    self.ram_root("DetachPolicyFromGroup", PolicyType=pol["PolicyType"], PolicyName=pol["PolicyName"], GroupName=g)
+                self.ram_root("DeleteGroup", GroupName=g)
+            except Exception:  # noqa: BLE001 - best effort
+                pass
+        for i in self.created_instances:
+            try:
+                self.root(ecs("DeleteInstance", InstanceId=i, Force=True))
+            except Exception:  # noqa: BLE001
+                pass
+        for name in self.created_buckets:
+            try:
+                b = self.bucket("root", name)
+                for upload in oss2.MultipartUploadIterator(b):
+                    b.abort_multipart_upload(upload.key, upload.upload_id)
+                for o in oss2.ObjectIterator(b):
+                    b.delete_object(o.key)
+                b.delete_bucket()
+            except Exception:  # noqa: BLE001
+                pass
+
+
+# -- running one case ----------------------------------------------------------------------------
+
+def run_case(world: World, case: Case) -> None:
+    extra = {"fresh": h.unique_name("dmf")}
+    results: List[Any] = []
+    problems: List[str] = []
+    try:
+        for s in case.setup:
+            results.append(world.root(s, extra, results))
+        if case.ctl is not None:
+            who = case.ctl_who or case.who
+            try:
+                resp = world.call(who, case.ctl, extra, results, kind=case.kind, sig=case.sig)
+            except Refusal as e:
+                raise AssertionError(f"positive control refused ({who} {case.ctl[1]} "
+                                     f"{world.resolve(case.ctl[2], extra, results)}): {e}") from None
+            problems += world.undo(case.ctl, extra, results, resp)
+        try:
+            resp = world.call(case.who, case.req, extra, results, kind=case.kind, sig=case.sig)
+        except Refusal as e:
+            got = (e.code, e.status)
+            assert got == (case.code, case.status), (
+                f"wrong refusal for {case.req[1]}: expected {case.code} {case.status}, got {e}")
+            if case.req[0] in ("ram", "sts", "ecs", "url"):
+                assert e.request_id, f"refusal without a request id: {e}"
+            if case.req[0] == "oss" and case.code == "AccessDenied":
+                assert e.exc_type == "AccessDenied", f"oss2 should raise oss2.exceptions.AccessDenied: {e}"
+            if case.ec is not None:
+                assert e.ec == case.ec, f"expected EC {case.ec}, got {e}"
+        else:
+            problems += world.undo(case.req, extra, results, resp)
+            shown = repr(resp)
+            raise AssertionError(
+                f"ESCAPE: {case.who} {case.req[0]}:{case.req[1]} "
+                f"{world.resolve(case.req[2], extra, results)} succeeded (expected {case.code} {case.status}); "
+                f"response: {shown[:300]}" + (f"; {problems}" if problems else ""))
+    finally:
+        for s in case.cleanup:
+            try:
+                world.root(s, extra, results)
+            except Refusal:
+                pass
+    assert not problems, problems

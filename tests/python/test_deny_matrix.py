@@ -1,0 +1,909 @@
+"""Deny matrix: 200+ refusals across RAM, STS, ECS and OSS, each asserting the exact error code and
+HTTP status through the official SDKs, each with a positive control (the same principal IS allowed
+on a neighbouring resource or action) so the matrix cannot pass by denying everything.
+
+Covered: users, groups, roles, role sessions with session policies, bucket policies, every RAM name
+sent in other letter cases (and Deny policies that spell a name in another case than it was
+created in), wildcards, NotAction / NotResource, conditions (acs:SourceIp, acs:CurrentTime,
+acs:SecureTransport, acs:UserAgent, acs:AccessId, acs:PrincipalARN, acs:MFAPresent, oss:Prefix,
+oss:Delimiter), trust policies, PassRole, OSS V4 presigned URL lifetime.
+
+Cases are rows of tables built by the `*_cases()` functions below (steps and placeholders are
+described in denymatrix.py); one module-scoped world (denymatrix.World) holds every principal and
+resource. Cases whose `escape` is set succeed against the baseline binary — that is the bug they
+pin; they pass once the server refuses them.
+
+Refusals: RAM/STS `NoPermission` 403; ECS `Forbidden.RAM` 403, missing ram:PassRole
+`InvalidUser.PassRoleForbidden` 403; OSS `AccessDenied` 403 (oss2.exceptions.AccessDenied).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+import pytest
+
+import denymatrix as dm
+import rshelpers as h
+from denymatrix import Case, ecs, ids, oss, presign, ram, sts
+
+FORBIDDEN = "Forbidden.RAM"
+PASSROLE = "InvalidUser.PassRoleForbidden"
+NOPERM = "NoPermission"
+DENIED = "AccessDenied"
+DAY = 24 * 3600
+
+ESC_CASE = "RAM authorizes the name as sent, and names are case-insensitive: the Deny is dodged"
+ESC_SPELL = "the Deny spells the name in another case than it was created in"
+ESC_SESSION = "a bucket-policy Allow for the role ignores the session policy"
+ESC_PRINCIPAL = "bucket-policy Principal names compared case-sensitively"
+ESC_PRESIGN = "V4 presigned URL valid for more than 7 days is accepted"
+
+
+def arn(kind, name):
+    return f"acs:ram:*:*:{kind}/{name}"
+
+
+def oarn(bucket, path=None):
+    return f"acs:oss:*:*:{bucket}" + (f"/{path}" if path is not None else "")
+
+
+def cond_allow(action, resource, condition):
+    return {"Effect": "Allow", "Action": action, "Resource": resource, "Condition": condition}
+
+
+def cond_deny(action, resource, condition):
+    return {"Effect": "Deny", "Action": action, "Resource": resource, "Condition": condition}
+
+
+def hexs():
+    return uuid.uuid4().hex[:10]
+
+
+# =====================================================================================================
+# The world
+# =====================================================================================================
+
+def build_world(w: dm.World, root_ecs) -> None:
+    acct = w.account
+    n = w.names
+    n["ecs_trust"] = h.ecs_trust_policy()
+    n["acct_trust"] = h.account_trust_policy(acct)
+    n["doc_allow_all"] = h.policy_doc([h.allow("*")])
+    harmless = [h.allow("ram:GetAccountAlias")]
+    n["doc_harmless"] = h.policy_doc(harmless)
+    ram_all = w.policy("p_ramall", [h.allow("ram:*")], prefix="dm-ram-all")
+
+    # ---- neutral RAM entities ---------------------------------------------------------------------
+    by = w.user("by", prefix="bystander")
+    okpol = w.policy("okpol", harmless)
+    w.policy("okpol2", harmless)
+    w.policy("cpvpol", harmless)
+    okrole = w.role("okrole")
+    okgrp = w.group("okgrp")
+
+    # ---- family A/B: a Deny list naming single entities ------------------------------------------
+    vd = w.user("vd", prefix="victimdeny")
+    udeny = w.user("udeny")
+    vx = w.user("vx", name="VictimX-" + hexs())      # Deny spelled as created (mixed case)
+    vy = w.user("vy", name="VictimY-" + hexs())      # Deny spelled in lower case
+    adminrole = w.role("adminrole", prefix="admin")
+    adminx = w.role("adminx", name="AdminX-" + hexs())
+    adminpol = w.policy("adminpol", harmless)
+    adminpolx = w.policy("adminpolx", harmless, name="AdminPolX-" + hexs())
+    admins = w.group("admins", policies=["AdministratorAccess"])
+    adminsx = w.group("adminsx", policies=["AdministratorAccess"], name="AdminsX-" + hexs())
+    w.user("dl", principal=True, prefix="dm-denylist", policies=[ram_all, w.policy("dl_deny", [
+        h.deny(["ram:AttachPolicyToUser", "ram:CreateAccessKey"], [arn("user", vd), arn("user", vx), arn("user", vy.lower())]),
+        h.deny("ram:CreateAccessKey", arn("user", udeny)),
+        h.deny("ram:UpdateRole", [arn("role", adminrole), arn("role", adminx.lower())]),
+        h.deny("ram:CreatePolicyVersion", [arn("policy", adminpol), arn("policy", adminpolx.lower())]),
+        h.deny("ram:AddUserToGroup", [arn("group", admins), arn("group", adminsx.lower())]),
+    ])])
+
+    # ---- family C: Deny ram:* on one user, role, group and policy --------------------------------
+    hz = w.user("hz", prefix="holder")
+    for key in ("vz", "nz"):
+        u = w.user(key, prefix={"vz": "victimz", "nz": "neighbourz"}[key], policies=[okpol], groups=[okgrp])
+        n[f"{key}_key"] = w.ram_root("CreateAccessKey", UserName=u)["AccessKey"]["AccessKeyId"]
+        w.ram_root("CreateLoginProfile", UserName=u, Password=dm.PASSWORD)
+    rz = w.role("rz", policies=[okpol])
+    w.role("nrz", policies=[okpol])
+    for key in ("pz", "npz"):
+        p = w.policy(key, harmless)
+        w.ram_root("CreatePolicyVersion", PolicyName=p, PolicyDocument=n["doc_harmless"])  # v2, not default
+        w.ram_root("AttachPolicyToUser", PolicyType="Custom", PolicyName=p, UserName=hz)
+    gz = w.group("gz", policies=[okpol], members=[hz])
+    w.group("ngz", policies=[okpol], members=[hz])
+    w.user("de", principal=True, prefix="dm-denyall", policies=[ram_all, w.policy("de_deny", [
+        h.deny("ram:*", [arn("user", n["vz"]), arn("role", rz), arn("group", gz), arn("policy", n["pz"])])])])
+
+    # ---- family D: wildcards, NotAction, NotResource, scoped allows, groups ------------------------
+    w.user("wl", principal=True, prefix="dm-listonly", policies=[w.policy("wl_pol", [h.allow("ram:List*")])])
+    svcp = w.name("svcp", "svc")
+    w.user("svca", name=svcp + "-a")
+    w.user("svcb", name=svcp + "-b")
+    rq = w.name("rq", "rq")
+    w.role("rq1", name=rq + "7", policies=[okpol])  # attached: a DeleteRole that slips through conflicts
+    w.user("wr", principal=True, prefix="dm-wildres", policies=[ram_all, w.policy("wr_deny", [
+        h.deny("ram:*", [arn("user", svcp + "-*"), arn("role", rq + "?")])])])
+    w.user("wa", principal=True, prefix="dm-wildact", policies=[ram_all, w.policy("wa_deny", [
+        h.deny(["ram:Attach*", "ram:*AccessKey*", "RAM:getgroup"])])])
+    w.user("wna", principal=True, prefix="dm-notaction", policies=[w.policy("wna_pol", [
+        {"Effect": "Allow", "NotAction": ["ram:Delete*", "ram:Create*", "ram:Attach*", "ram:Update*"], "Resource": "*"}])])
+    w.user("wdna", principal=True, prefix="dm-denynotaction", policies=[ram_all, w.policy("wdna_deny", [
+        {"Effect": "Deny", "NotAction": ["ram:Get*", "ram:List*"], "Resource": "*"}])])
+    secretrole = w.role("secretrole")
+    secretuser = w.user("secretuser")
+    w.user("wnr", principal=True, prefix="dm-notresource", policies=[w.policy("wnr_pol", [
+        {"Effect": "Allow", "Action": "ram:*", "NotResource": [arn("role", secretrole), arn("user", secretuser)]}])])
+    me = h.unique_name("dm-denynotres")
+    w.user("wdnr", principal=True, name=me, policies=[ram_all, w.policy("wdnr_deny", [
+        {"Effect": "Deny", "Action": ["ram:*AccessKey*", "ram:UpdateUser"], "NotResource": [arn("user", me)]}])])
+    me = h.unique_name("dm-scoped")
+    w.user("wsc", principal=True, name=me, policies=[w.policy("wsc_pol", [
+        h.allow("ram:GetRole", arn("role", okrole)), h.allow(["ram:GetUser", "ram:UpdateUser"], arn("user", me))])])
+    w.user("wsys", principal=True, prefix="dm-sysdeny", policies=[ram_all, w.policy("wsys_deny", [
+        h.deny("ram:AttachPolicyTo*", "acs:ram:*:*:policy/AdministratorAccess")])])
+    dgrp = w.group("dgrp", policies=[w.policy("dgrp_pol", [
+        h.deny("ram:GetUser", arn("user", by)), h.deny("ram:CreateGroup"),
+        cond_deny("ram:ListPolicies", "*", {"IpAddress": {"acs:SourceIp": ["127.0.0.0/8"]}})])])
+    w.user("gm", principal=True, prefix="dm-groupdeny", policies=["AdministratorAccess"], groups=[dgrp])
+    agrp = w.group("agrp", policies=[w.policy("agrp_pol", [h.allow(["ram:ListUsers", "ram:GetUser"])])])
+    w.user("ga", principal=True, prefix="dm-groupallow", groups=[agrp])
+
+    # ---- family E: conditions on RAM --------------------------------------------------------------
+    pc = w.user("pc", principal=True, prefix="dm-cond", policies=[ram_all])
+    w.ram_root("AttachPolicyToUser", PolicyType="Custom", UserName=pc, PolicyName=w.policy("pc_deny", [
+        cond_deny("ram:CreateGroup", "*", {"IpAddress": {"acs:SourceIp": ["127.0.0.0/8"]}}),
+        cond_deny("ram:UpdateGroup", "*", {"NotIpAddress": {"acs:SourceIp": ["203.0.113.0/24"]}}),
+        cond_deny("ram:ListGroups", "*", {"Bool": {"acs:SecureTransport": "false"}}),
+        cond_deny("ram:ListPolicies", "*", {"DateGreaterThan": {"acs:CurrentTime": "2020-01-01T00:00:00Z"}}),
+        cond_deny("ram:ListRoles", "*", {"DateLessThan": {"acs:CurrentTime": "2020-01-01T00:00:00Z"}}),  # never fires
+        cond_deny("ram:GetAccountAlias", "*", {"StringLike": {"acs:UserAgent": "*"}}),
+        cond_deny("ram:ListUsers", "*", {"StringEquals": {"acs:AccessId": n["pc_ak"]}}),
+        cond_deny("ram:GetPolicy", "*", {"StringLike": {"acs:PrincipalARN": f"acs:ram::*:user/{pc}"}}),
+        cond_deny("ram:GetRole", "*", {"Bool": {"acs:MFAPresent": "false"}}),
+        cond_deny("ram:GetUser", "*", {"StringEqualsIgnoreCase": {"acs:PrincipalARN": f"ACS:RAM::{acct}:USER/{pc.upper()}"}}),
+        cond_deny("ram:CreatePolicy", "*", {"DateLessThan": {"acs:CurrentTime": "2999-01-01T00:00:00+08:00"}}),
+        cond_deny("ram:CreateRole", "*", {"IpAddressIfExists": {"acs:SourceIp": ["127.0.0.1/32"]}}),
+    ]))
+    w.user("pca", principal=True, prefix="dm-condallow", policies=[w.policy("pca_pol", [
+        cond_allow("ram:ListUsers", "*", {"IpAddress": {"acs:SourceIp": ["10.0.0.0/8"]}}),
+        cond_allow("ram:GetUser", "*", {"Bool": {"acs:SecureTransport": "true"}}),
+        cond_allow("ram:ListGroups", "*", {"DateLessThan": {"acs:CurrentTime": "2000-01-01T00:00:00Z"}}),
+        cond_allow("ram:ListPolicies", "*", {"StringEquals": {"acs:AccessId": "LTAI-someone-else"}}),
+        cond_allow("ram:GetRole", "*", {"NotIpAddress": {"acs:SourceIp": ["127.0.0.0/8"]}}),
+        cond_allow("ram:ListPoliciesForUser", "*", {"StringEqualsIfExists": {"acs:UserAgent": "not-this-agent"}}),
+        cond_allow("ram:ListRoles", "*", {"IpAddress": {"acs:SourceIp": ["127.0.0.0/8"]}}),
+        cond_allow("ram:GetGroup", "*", {"DateGreaterThan": {"acs:CurrentTime": "2020-01-01T00:00:00Z"}}),
+    ])])
+
+    # ---- STS: trust policies and the caller's sts:AssumeRole ---------------------------------------
+    su_name = h.unique_name("dm-stsuser")
+    tr = lambda stmts: h.policy_doc(stmts)  # noqa: E731
+    allow_acct = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": [f"acs:ram::{acct}:root"]}}
+    w.role("tr_ok", trust=n["acct_trust"])
+    w.role("tr_ok2", trust=n["acct_trust"])
+    w.role("tr_ecs")
+    w.role("tr_user", trust=tr([{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": [f"acs:ram::{acct}:user/{by}"]}}]))
+    w.role("tr_acct", trust=tr([{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": ["acs:ram::1234567890123456:root"]}}]))
+    w.role("tr_svc", trust=tr([{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": ["fc.aliyuncs.com"]}}]))
+    w.role("tr_denyme", trust=tr([allow_acct, {"Effect": "Deny", "Action": "sts:AssumeRole",
+                                                "Principal": {"RAM": [f"acs:ram::{acct}:user/{su_name}"]}}]))
+    w.role("tr_denyup", trust=tr([allow_acct, {"Effect": "Deny", "Action": "sts:AssumeRole",
+                                                "Principal": {"RAM": [f"acs:ram::{acct}:user/{su_name.upper()}"]}}]))
+    w.role("tr_ip", trust=tr([dict(allow_acct, Condition={"IpAddress": {"acs:SourceIp": ["10.0.0.0/8"]}})]))
+    w.role("tr_tls", trust=tr([dict(allow_acct, Condition={"Bool": {"acs:SecureTransport": "true"}})]))
+    sd = w.role("sd", trust=n["acct_trust"], prefix="stsdeny")
+    w.user("su", principal=True, name=su_name, policies=["AliyunSTSAssumeRoleAccess", w.policy("su_deny", [
+        h.deny("sts:AssumeRole", arn("role", sd))])])
+    w.user("ssc", principal=True, prefix="dm-stsscoped", policies=[w.policy("ssc_pol", [
+        h.allow("sts:AssumeRole", arn("role", n["tr_ok"]))])])
+    w.user("sno", principal=True, prefix="dm-nosts", policies=["AliyunRAMReadOnlyAccess"])
+    chain = w.role("chain", trust=n["acct_trust"], policies=["AliyunSTSAssumeRoleAccess", "AliyunRAMReadOnlyAccess"])
+    w.session("s_chain", chain, [h.allow("ram:Get*")])
+
+    # ---- role sessions with session policies on RAM ------------------------------------------------
+    sessram = w.role("sessram", trust=n["acct_trust"], policies=["AliyunRAMFullAccess"])
+    w.session("rs_get", sessram, [h.allow(["ram:Get*", "ram:ListRoles"])])
+    w.session("rs_deny", sessram, [h.allow("ram:*"), h.deny("ram:GetRole", arn("role", adminrole)),
+                                   h.deny("ram:GetUser", arn("user", vd))])
+    w.session("rs_notact", sessram, [{"Effect": "Allow", "NotAction": ["ram:List*", "ram:Create*"], "Resource": "*"}])
+    w.session("rs_cond", sessram, [h.allow("ram:Get*"),
+                                   cond_allow("ram:List*", "*", {"IpAddress": {"acs:SourceIp": ["10.0.0.0/8"]}})])
+    w.session("rs_widen", w.role("sessro", trust=n["acct_trust"], policies=["AliyunRAMReadOnlyAccess"]), [h.allow("*")])
+    w.session("rs_none", w.role("sessnone", trust=n["acct_trust"]), [h.allow("ram:*")])
+
+    # ---- ECS ----------------------------------------------------------------------------------------
+    vpc, vsw = h.ecs_network(root_ecs, "10.77.0.0/16", "10.77.1.0/24", "cn-hangzhou-h")
+    n["vpc"], n["vsw"] = vpc, vsw
+    for key in ("i1", "i2", "idel"):
+        n[key] = h.ecs_instance(root_ecs, vsw)
+        w.created_instances.append(n[key])
+    er1 = w.role("er1", prefix="ecsrole")
+    er2 = w.role("er2", prefix="ecsrole")
+    erx = w.role("erx", name="EcsRoleX-" + hexs())
+    w.user("en", principal=True, prefix="dm-ecsnone")
+    w.user("ero", principal=True, prefix="dm-ecsro", policies=["AliyunECSReadOnlyAccess"])
+    w.user("ef", principal=True, prefix="dm-ecsfull", policies=["AliyunECSFullAccess"])
+    w.user("epo", principal=True, prefix="dm-passone", policies=["AliyunECSFullAccess", w.policy("epo_pol", [
+        h.allow("ram:PassRole", f"acs:ram:*:{acct}:role/{er1}")])])
+    w.user("epd", principal=True, prefix="dm-passdeny", policies=["AdministratorAccess", w.policy("epd_deny", [
+        h.deny("ram:PassRole", [arn("role", er2), arn("role", erx.lower())])])])
+    w.user("esc", principal=True, prefix="dm-ecsscoped", policies=[w.policy("esc_pol", [
+        h.allow("ecs:Describe*"),
+        h.allow(["ecs:ModifyInstanceMetadataOptions", "ecs:AttachInstanceRamRole"], f"acs:ecs:*:*:instance/{n['i1']}"),
+        h.allow("ram:PassRole")])])
+    w.user("edn", principal=True, prefix="dm-ecsdeny", policies=["AliyunECSFullAccess", w.policy("edn_deny", [
+        h.deny("ecs:Delete*"),
+        h.deny("ecs:StopInstance", f"acs:ecs:*:*:instance/{n['i1']}"),
+        cond_deny("ecs:CreateVpc", "*", {"IpAddress": {"acs:SourceIp": ["127.0.0.0/8"]}}),
+        cond_deny("ecs:ModifyInstanceMetadataOptions", "*", {"Bool": {"acs:SecureTransport": "false"}}),
+        cond_deny("ecs:RunInstances", "*", {"DateGreaterThan": {"acs:CurrentTime": "2020-01-01T00:00:00Z"}})])])
+    w.user("ena", principal=True, prefix="dm-ecsnotaction", policies=[w.policy("ena_pol", [
+        {"Effect": "Allow", "NotAction": ["ecs:Delete*", "ecs:Create*", "ecs:Run*"], "Resource": "*"}])])
+    w.user("enr", principal=True, prefix="dm-ecsnotres", policies=[w.policy("enr_pol", [
+        {"Effect": "Allow", "Action": "ecs:*", "NotResource": [f"acs:ecs:*:*:instance/{n['idel']}"]}])])
+    w.session("es_op", w.role("ecsop", trust=n["acct_trust"], policies=["AliyunECSFullAccess"]))
+    ecsadm = w.role("ecsadm", trust=n["acct_trust"], policies=["AdministratorAccess"])
+    w.session("es_desc", ecsadm, [h.allow("ecs:Describe*")])
+    w.session("es_nopass", ecsadm, [h.allow("ecs:*")])
+
+    # ---- OSS ----------------------------------------------------------------------------------------
+    bm = w.make_bucket("bm", ["data/pub/a.txt", "data/priv/b.txt", "secret/c.txt", "logs/l.txt"])
+    bx = w.make_bucket("bx", ["x.txt"])
+    w.user("on", principal=True, prefix="dm-ossnone")
+    w.user("oro", principal=True, prefix="dm-ossro", policies=["AliyunOSSReadOnlyAccess"])
+    w.user("of", principal=True, prefix="dm-ossfull", policies=["AliyunOSSFullAccess", w.policy("of_deny", [
+        h.deny("oss:GetObject", oarn(bm, "secret/*")), h.deny("oss:DeleteObject", oarn(bm, "logs/*")),
+        h.deny("oss:PutBucketPolicy", oarn(bm)), h.deny("oss:*", [oarn(bx), oarn(bx, "*")])])])
+    ocase = w.user("ocase", principal=True, prefix="dm-osscase", policies=["AliyunOSSFullAccess"])
+    w.user("op", principal=True, prefix="dm-ossprefix", policies=[w.policy("op_pol", [
+        cond_allow("oss:ListObjects", oarn(bm), {"StringLike": {"oss:Prefix": ["data/pub/*"]}}),
+        h.allow("oss:GetObject", oarn(bm, "data/pub/*"))])])
+    oc = h.unique_name("dm-osscond")
+    w.user("oc", principal=True, name=oc, policies=[w.policy("oc_pol", [
+        h.allow("oss:*", [oarn(bm), oarn(bm, "*")]),
+        cond_deny("oss:GetObject", oarn(bm, "secret/*"), {"Bool": {"acs:SecureTransport": "false"}}),
+        cond_deny("oss:PutObject", oarn(bm, "up/*"), {"IpAddress": {"acs:SourceIp": ["127.0.0.0/8"]}}),
+        cond_deny("oss:DeleteObject", oarn(bm, "*"), {"DateGreaterThan": {"acs:CurrentTime": "2020-01-01T00:00:00Z"}}),
+        cond_deny("oss:ListObjects", oarn(bm), {"StringLike": {"oss:Prefix": ["secret*"]}}),
+        cond_deny("oss:ListObjects", oarn(bm), {"StringEquals": {"oss:Delimiter": ["|"]}}),
+        cond_deny("oss:GetBucketAcl", oarn(bm), {"StringLike": {"acs:UserAgent": ["*"]}}),
+        cond_deny("oss:GetObject", oarn(bm, "logs/*"), {"StringLike": {"acs:PrincipalARN": [f"*:user/{oc}"]}})])])
+    w.user("oca", principal=True, prefix="dm-osscondallow", policies=[w.policy("oca_pol", [
+        cond_allow("oss:GetObject", oarn(bm, "*"), {"IpAddress": {"acs:SourceIp": ["10.0.0.0/8"]}}),
+        cond_allow("oss:ListObjects", oarn(bm), {"DateLessThan": {"acs:CurrentTime": "2000-01-01T00:00:00Z"}}),
+        cond_allow("oss:PutObject", oarn(bm, "*"), {"Bool": {"acs:SecureTransport": "true"}}),
+        h.allow("oss:GetBucketInfo", oarn(bm))])])
+    w.user("ona", principal=True, prefix="dm-ossnotaction", policies=[w.policy("ona_pol", [
+        {"Effect": "Allow", "NotAction": ["oss:Delete*", "oss:Put*"], "Resource": "*"}])])
+    w.user("onr", principal=True, prefix="dm-ossnotres", policies=[w.policy("onr_pol", [
+        {"Effect": "Allow", "Action": "oss:*", "NotResource": [oarn(bm, "secret/*"), oarn(bx, "*")]}])])
+    w.user("odnr", principal=True, prefix="dm-ossdenynotres", policies=["AliyunOSSFullAccess", w.policy("odnr_deny", [
+        {"Effect": "Deny", "Action": "oss:*", "NotResource": [oarn(bm), oarn(bm, "*")]}])])
+    w.user("ow", principal=True, prefix="dm-osswild", policies=["AliyunOSSFullAccess", w.policy("ow_deny", [
+        h.deny("oss:Get*", oarn(bm, "data/pr?v/*")), h.deny("oss:*Acl"), h.deny("OSS:deleteobject", oarn(bm, "*"))])])
+    ossfull = w.role("ossfull", trust=n["acct_trust"], policies=["AliyunOSSFullAccess"])
+    w.session("os_full", ossfull)
+    w.session("os_narrow", ossfull, [h.allow("oss:GetObject", oarn(bm, "data/*")), h.allow("oss:ListObjects", oarn(bm))])
+    osssess = w.role("osssess", trust=n["acct_trust"], policies=["AliyunOSSReadOnlyAccess"])
+
+    root_api = w.rpc("root", "ram")
+    uid = lambda u: root_api.call("GetUser", {"UserName": n[u]})["User"]["UserId"]  # noqa: E731
+    bp = w.make_bucket("bp", ["pub/a.txt", "secret/s.txt", "locked/l.txt", "nodel/n.txt",
+                              "case/c.txt", "case2/c.txt", "case3/c.txt", "case4/c.txt"])
+    w.set_bucket_policy(bp, [
+        {"Effect": "Allow", "Action": ["oss:GetObject"], "Principal": ["*"], "Resource": [f"acs:oss:*:{acct}:{bp}/pub/*"]},
+        {"Effect": "Deny", "Action": ["oss:GetObject"], "Principal": [uid("of")], "Resource": [f"acs:oss:*:{acct}:{bp}/secret/*"]},
+        {"Effect": "Deny", "Action": ["oss:PutObject"], "Principal": ["*"], "Resource": [f"acs:oss:*:{acct}:{bp}/locked/*"]},
+        {"Effect": "Deny", "Action": ["oss:DeleteObject"], "Principal": ["*"], "Resource": [f"acs:oss:*:{acct}:{bp}/*"],
+         "Condition": {"Bool": {"acs:SecureTransport": ["false"]}}},
+        {"Effect": "Allow", "Action": ["oss:ListObjects"], "Principal": [uid("on")], "Resource": [f"acs:oss:*:{acct}:{bp}"],
+         "Condition": {"StringLike": {"oss:Prefix": ["pub/*"]}}},
+        {"Effect": "Deny", "Action": ["oss:GetObject"], "Principal": [f"acs:ram::{acct}:user/{ocase.upper()}"],
+         "Resource": [f"acs:oss:*:{acct}:{bp}/case/*"]},
+        {"Effect": "Deny", "Action": ["oss:GetObject"], "Principal": [f"acs:ram::{acct}:user/{ocase}"],
+         "Resource": [f"acs:oss:*:{acct}:{bp}/case4/*"]},
+        {"Effect": "Deny", "Action": ["oss:GetObject"], "Principal": [f"arn:sts::{acct}:assumed-role/{ossfull.upper()}/*"],
+         "Resource": [f"acs:oss:*:{acct}:{bp}/case/*"]},
+        {"Effect": "Deny", "Action": ["oss:GetObject"], "Principal": [f"acs:ram::{acct}:role/{ossfull.upper()}"],
+         "Resource": [f"acs:oss:*:{acct}:{bp}/case2/*"]},
+        {"Effect": "Deny", "Action": ["oss:GetObject"], "Principal": [f"arn:sts::{acct}:assumed-role/{ossfull}/*"],
+         "Resource": [f"acs:oss:*:{acct}:{bp}/case3/*"]},
+    ])
+    for key, principal, actions in (("bs1", f"acs:ram::{acct}:role/{osssess}", ["oss:PutObject", "oss:GetObject"]),
+                                     ("bs2", f"arn:sts::{acct}:assumed-role/{osssess}/*", ["oss:PutObject", "oss:GetObject"]),
+                                     ("bs3", f"acs:ram::{acct}:role/{osssess}", ["oss:PutObject"])):
+        b = w.make_bucket(key, ["data/pub/a.txt", "data/priv/b.txt"])
+        w.set_bucket_policy(b, [{"Effect": "Allow", "Action": actions, "Principal": [principal],
+                                 "Resource": [f"acs:oss:*:{acct}:{b}/*"]}])
+    w.session("os_sess", osssess, [h.allow("oss:GetObject", [oarn(n[b], "data/pub/*") for b in ("bs1", "bs2", "bs3")])])
+
+
+# =====================================================================================================
+# The tables
+# =====================================================================================================
+
+def ram_case_variant_cases():
+    """Family A: one Deny list (issue's escapes 1 and 2); the denied names sent in four letter cases."""
+    rows = [
+        # (entity, action, params with {target}, control params)
+        ("user", "AttachPolicyToUser", "vd",
+         dict(PolicyType="System", PolicyName="AdministratorAccess", UserName="{target}"),
+         dict(PolicyType="System", PolicyName="AdministratorAccess", UserName="{by}")),
+        ("user", "CreateAccessKey", "vd", dict(UserName="{target}"), dict(UserName="{by}")),
+        ("udeny", "CreateAccessKey", "udeny", dict(UserName="{target}"), dict(UserName="{by}")),
+        ("role", "UpdateRole", "adminrole", dict(RoleName="{target}", NewAssumeRolePolicyDocument="{acct_trust}"),
+         dict(RoleName="{okrole}", NewAssumeRolePolicyDocument="{acct_trust}")),
+        ("policy", "CreatePolicyVersion", "adminpol", dict(PolicyName="{target}", PolicyDocument="{doc_allow_all}", SetAsDefault=True),
+         dict(PolicyName="{cpvpol}", PolicyDocument="{doc_allow_all}", SetAsDefault=True)),
+        ("group", "AddUserToGroup", "admins", dict(GroupName="{target}", UserName="{dl_self}"),
+         dict(GroupName="{ngz}", UserName="{dl_self}")),
+    ]
+    out = []
+    for entity, action, target, params, ctl in rows:
+        for variant in ("exact", "upper", "title", "alt"):
+            p = {k: (v.replace("{target}", "{%s:%s}" % (target, variant)) if isinstance(v, str) else v) for k, v in params.items()}
+            out.append(Case(f"ram-case-{entity}-{variant}-{action}", "dl", ram(action, **p), NOPERM, ram(action, **ctl),
+                            escape="" if variant == "exact" else ESC_CASE))
+    return out
+
+
+def ram_deny_spelling_cases():
+    """Family B: the name created in mixed case; the Deny spelled as created (requests in other cases)
+    or spelled in lower case (requests as created, lower, upper)."""
+    out = []
+    user_actions = [
+        ("AttachPolicyToUser", dict(PolicyType="System", PolicyName="AdministratorAccess"), {}),
+        ("CreateAccessKey", {}, {}),
+    ]
+    for action, extra, _ in user_actions:
+        ctl = ram(action, UserName="{by}", **extra)
+        for variant in ("exact", "lower", "upper"):
+            out.append(Case(f"ram-denyspell-asstored-user-req-{variant}-{action}", "dl",
+                            ram(action, UserName="{vx:%s}" % variant, **extra), NOPERM, ctl,
+                            escape="" if variant == "exact" else ESC_CASE))
+        for variant in ("exact", "lower", "upper"):
+            out.append(Case(f"ram-denyspell-lower-user-req-{'stored' if variant == 'exact' else variant}-{action}", "dl",
+                            ram(action, UserName="{vy:%s}" % variant, **extra), NOPERM, ctl,
+                            escape="" if variant == "lower" else ESC_SPELL))
+    others = [
+        ("role", "UpdateRole", "adminx", lambda t: dict(RoleName=t, NewAssumeRolePolicyDocument="{acct_trust}"),
+         dict(RoleName="{okrole}", NewAssumeRolePolicyDocument="{acct_trust}")),
+        ("policy", "CreatePolicyVersion", "adminpolx", lambda t: dict(PolicyName=t, PolicyDocument="{doc_allow_all}", SetAsDefault=True),
+         dict(PolicyName="{cpvpol}", PolicyDocument="{doc_allow_all}", SetAsDefault=True)),
+        ("group", "AddUserToGroup", "adminsx", lambda t: dict(GroupName=t, UserName="{dl_self}"),
+         dict(GroupName="{ngz}", UserName="{dl_self}")),
+    ]
+    for entity, action, target, params, ctl in others:
+        for variant in ("exact", "lower", "upper"):
+            out.append(Case(f"ram-denyspell-lower-{entity}-req-{'stored' if variant == 'exact' else variant}-{action}", "dl",
+                            ram(action, **params("{%s:%s}" % (target, variant))), NOPERM, ram(action, **ctl),
+                            escape="" if variant == "lower" else ESC_SPELL))
+    return out
+
+
+def ram_deny_all_entity_cases():
+    """Family C: Deny ram:* on one user, role, group and policy; every action that names them, the name
+    sent as created and upper-cased; control: the same action on the neighbouring entity."""
+    fresh_user = [ram("CreateUser", UserName="{fresh}")]
+    rows = [
+        # entity, action, request params ({t} = target placeholder), control step, setup, cleanup
+        ("user", "GetUser", dict(UserName="{t}"), ram("GetUser", UserName="{nz}")),
+        ("user", "UpdateUser", dict(UserName="{t}", NewComments="deny-matrix"), ram("UpdateUser", UserName="{nz}", NewComments="deny-matrix")),
+        ("user", "DeleteUser", dict(UserName="{t}"), ram("DeleteUser", UserName="{fresh}"), fresh_user),
+        ("user", "CreateAccessKey", dict(UserName="{t}"), ram("CreateAccessKey", UserName="{nz}")),
+        ("user", "UpdateAccessKey", dict(UserName="{t}", UserAccessKeyId="{vz_key}", Status="Active"),
+         ram("UpdateAccessKey", UserName="{nz}", UserAccessKeyId="{nz_key}", Status="Active")),
+        ("user", "DeleteAccessKey", dict(UserName="{t}", UserAccessKeyId="LTAIdenymatrixnokey0000"),
+         ram("DeleteAccessKey", UserName="{nz}", UserAccessKeyId="{@0.AccessKey.AccessKeyId}"), [ram("CreateAccessKey", UserName="{nz}")]),
+        ("user", "ListAccessKeys", dict(UserName="{t}"), ram("ListAccessKeys", UserName="{nz}")),
+        ("user", "CreateLoginProfile", dict(UserName="{t}", Password=dm.PASSWORD),
+         ram("CreateLoginProfile", UserName="{fresh}", Password=dm.PASSWORD), fresh_user,
+         [ram("DeleteLoginProfile", UserName="{fresh}"), ram("DeleteUser", UserName="{fresh}")]),
+        ("user", "GetLoginProfile", dict(UserName="{t}"), ram("GetLoginProfile", UserName="{nz}")),
+        ("user", "UpdateLoginProfile", dict(UserName="{t}", Password=dm.PASSWORD), ram("UpdateLoginProfile", UserName="{nz}", Password=dm.PASSWORD)),
+        ("user", "DeleteLoginProfile", dict(UserName="{t}"), ram("DeleteLoginProfile", UserName="{nz}")),
+        ("user", "ListPoliciesForUser", dict(UserName="{t}"), ram("ListPoliciesForUser", UserName="{nz}")),
+        ("user", "ListGroupsForUser", dict(UserName="{t}"), ram("ListGroupsForUser", UserName="{nz}")),
+        ("user", "AttachPolicyToUser", dict(PolicyType="Custom", PolicyName="{okpol2}", UserName="{t}"),
+         ram("AttachPolicyToUser", PolicyType="Custom", PolicyName="{okpol2}", UserName="{nz}")),
+        ("user", "DetachPolicyFromUser", dict(PolicyType="Custom", PolicyName="{okpol}", UserName="{t}"),
+         ram("DetachPolicyFromUser", PolicyType="Custom", PolicyName="{okpol}", UserName="{nz}")),
+        ("user", "AddUserToGroup", dict(GroupName="{ngz}", UserName="{t}"), ram("AddUserToGroup", GroupName="{ngz}", UserName="{nz}")),
+        ("user", "RemoveUserFromGroup", dict(GroupName="{okgrp}", UserName="{t}"), ram("RemoveUserFromGroup", GroupName="{okgrp}", UserName="{nz}")),
+
+        ("role", "GetRole", dict(RoleName="{t}"), ram("GetRole", RoleName="{nrz}")),
+        ("role", "UpdateRole", dict(RoleName="{t}", NewDescription="deny-matrix"), ram("UpdateRole", RoleName="{nrz}", NewDescription="deny-matrix")),
+        ("role", "DeleteRole", dict(RoleName="{t}"), ram("DeleteRole", RoleName="{fresh}"),
+         [ram("CreateRole", RoleName="{fresh}", AssumeRolePolicyDocument="{ecs_trust}")]),
+        ("role", "AttachPolicyToRole", dict(PolicyType="Custom", PolicyName="{okpol2}", RoleName="{t}"),
+         ram("AttachPolicyToRole", PolicyType="Custom", PolicyName="{okpol2}", RoleName="{nrz}")),
+        ("role", "DetachPolicyFromRole", dict(PolicyType="Custom", PolicyName="{okpol}", RoleName="{t}"),
+         ram("DetachPolicyFromRole", PolicyType="Custom", PolicyName="{okpol}", RoleName="{nrz}")),
+        ("role", "ListPoliciesForRole", dict(RoleName="{t}"), ram("ListPoliciesForRole", RoleName="{nrz}")),
+
+        ("group", "GetGroup", dict(GroupName="{t}"), ram("GetGroup", GroupName="{ngz}")),
+        ("group", "UpdateGroup", dict(GroupName="{t}", NewComments="deny-matrix"), ram("UpdateGroup", GroupName="{ngz}", NewComments="deny-matrix")),
+        ("group", "DeleteGroup", dict(GroupName="{t}"), ram("DeleteGroup", GroupName="{fresh}"), [ram("CreateGroup", GroupName="{fresh}")]),
+        ("group", "AttachPolicyToGroup", dict(PolicyType="Custom", PolicyName="{okpol2}", GroupName="{t}"),
+         ram("AttachPolicyToGroup", PolicyType="Custom", PolicyName="{okpol2}", GroupName="{ngz}")),
+        ("group", "DetachPolicyFromGroup", dict(PolicyType="Custom", PolicyName="{okpol}", GroupName="{t}"),
+         ram("DetachPolicyFromGroup", PolicyType="Custom", PolicyName="{okpol}", GroupName="{ngz}")),
+        ("group", "ListPoliciesForGroup", dict(GroupName="{t}"), ram("ListPoliciesForGroup", GroupName="{ngz}")),
+        ("group", "ListUsersForGroup", dict(GroupName="{t}"), ram("ListUsersForGroup", GroupName="{ngz}")),
+        ("group", "AddUserToGroup", dict(GroupName="{t}", UserName="{by}"), ram("AddUserToGroup", GroupName="{ngz}", UserName="{by}")),
+        ("group", "RemoveUserFromGroup", dict(GroupName="{t}", UserName="{hz}"), ram("RemoveUserFromGroup", GroupName="{ngz}", UserName="{hz}")),
+
+        ("policy", "GetPolicy", dict(PolicyType="Custom", PolicyName="{t}"), ram("GetPolicy", PolicyType="Custom", PolicyName="{npz}")),
+        ("policy", "DeletePolicy", dict(PolicyName="{t}"), ram("DeletePolicy", PolicyName="{fresh}"),
+         [ram("CreatePolicy", PolicyName="{fresh}", PolicyDocument="{doc_harmless}")]),
+        ("policy", "CreatePolicyVersion", dict(PolicyName="{t}", PolicyDocument="{doc_harmless}"),
+         ram("CreatePolicyVersion", PolicyName="{npz}", PolicyDocument="{doc_harmless}")),
+        ("policy", "GetPolicyVersion", dict(PolicyType="Custom", PolicyName="{t}", VersionId="v1"),
+         ram("GetPolicyVersion", PolicyType="Custom", PolicyName="{npz}", VersionId="v1")),
+        ("policy", "ListPolicyVersions", dict(PolicyType="Custom", PolicyName="{t}"), ram("ListPolicyVersions", PolicyType="Custom", PolicyName="{npz}")),
+        ("policy", "DeletePolicyVersion", dict(PolicyName="{t}", VersionId="v1"),
+         ram("DeletePolicyVersion", PolicyName="{npz}", VersionId="{@0.PolicyVersion.VersionId}"),
+         [ram("CreatePolicyVersion", PolicyName="{npz}", PolicyDocument="{doc_harmless}")]),
+        ("policy", "SetDefaultPolicyVersion", dict(PolicyName="{t}", VersionId="v1"), ram("SetDefaultPolicyVersion", PolicyName="{npz}", VersionId="v1")),
+        ("policy", "ListEntitiesForPolicy", dict(PolicyType="Custom", PolicyName="{t}"), ram("ListEntitiesForPolicy", PolicyType="Custom", PolicyName="{npz}")),
+        ("policy", "AttachPolicyToUser", dict(PolicyType="Custom", PolicyName="{t}", UserName="{by}"),
+         ram("AttachPolicyToUser", PolicyType="Custom", PolicyName="{npz}", UserName="{by}")),
+        ("policy", "AttachPolicyToRole", dict(PolicyType="Custom", PolicyName="{t}", RoleName="{okrole}"),
+         ram("AttachPolicyToRole", PolicyType="Custom", PolicyName="{npz}", RoleName="{okrole}")),
+        ("policy", "AttachPolicyToGroup", dict(PolicyType="Custom", PolicyName="{t}", GroupName="{okgrp}"),
+         ram("AttachPolicyToGroup", PolicyType="Custom", PolicyName="{npz}", GroupName="{okgrp}")),
+        ("policy", "DetachPolicyFromUser", dict(PolicyType="Custom", PolicyName="{t}", UserName="{hz}"),
+         ram("DetachPolicyFromUser", PolicyType="Custom", PolicyName="{npz}", UserName="{hz}")),
+    ]
+    target = {"user": "vz", "role": "rz", "group": "gz", "policy": "pz"}
+    out = []
+    for row in rows:
+        entity, action, params, ctl = row[:4]
+        setup = row[4] if len(row) > 4 else []
+        cleanup = row[5] if len(row) > 5 else []
+        for variant in ("exact", "upper"):
+            ph = "{%s:%s}" % (target[entity], variant)
+            p = {k: (v.replace("{t}", ph) if isinstance(v, str) else v) for k, v in params.items()}
+            out.append(Case(f"ram-denyall-{entity}-{variant}-{action}", "de", ram(action, **p), NOPERM, ctl,
+                            setup=list(setup), cleanup=list(cleanup), escape="" if variant == "exact" else ESC_CASE))
+    return out
+
+
+def ram_wildcard_cases():
+    """Family D: List*-only, resource and action wildcards, NotAction, NotResource, scoped Allows,
+    system-policy names, Deny through a group, Allow only through a group."""
+    C = Case
+    return [
+        C("ram-listonly-GetUser", "wl", ram("GetUser", UserName="{by}"), NOPERM, ram("ListUsers")),
+        C("ram-listonly-CreateUser", "wl", ram("CreateUser", UserName="{fresh}"), NOPERM, ram("ListGroups")),
+        C("ram-listonly-DeleteGroup", "wl", ram("DeleteGroup", GroupName="{okgrp}"), NOPERM, ram("ListRoles")),
+        C("ram-listonly-UpdateRole", "wl", ram("UpdateRole", RoleName="{okrole}", NewDescription="x"), NOPERM, ram("ListPolicies")),
+        C("ram-listonly-GetAccountAlias", "wl", ram("GetAccountAlias"), NOPERM, ram("ListAccessKeys")),
+        C("ram-listonly-AttachPolicyToUser", "wl", ram("AttachPolicyToUser", PolicyType="System", PolicyName="AdministratorAccess",
+                                                        UserName="{wl_self}"), NOPERM, ram("ListPoliciesForUser", UserName="{wl_self}")),
+
+        C("ram-wildres-user-exact-GetUser", "wr", ram("GetUser", UserName="{svca}"), NOPERM, ram("GetUser", UserName="{by}")),
+        C("ram-wildres-user-upper-GetUser", "wr", ram("GetUser", UserName="{svca:upper}"), NOPERM, ram("GetUser", UserName="{by}"), escape=ESC_CASE),
+        C("ram-wildres-user-CreateAccessKey", "wr", ram("CreateAccessKey", UserName="{svcb}"), NOPERM, ram("CreateAccessKey", UserName="{by}")),
+        C("ram-wildres-user-UpdateUser", "wr", ram("UpdateUser", UserName="{svca}", NewComments="x"), NOPERM, ram("UpdateUser", UserName="{by}", NewComments="x")),
+        C("ram-wildres-user-CreateUser", "wr", ram("CreateUser", UserName="{svcp}-new"), NOPERM, ram("ListUsers")),
+        C("ram-wildres-role-qmark-GetRole", "wr", ram("GetRole", RoleName="{rq1}"), NOPERM, ram("GetRole", RoleName="{okrole}")),
+        C("ram-wildres-role-qmark-DeleteRole", "wr", ram("DeleteRole", RoleName="{rq1}"), NOPERM, ram("ListRoles")),
+
+        C("ram-wildaction-Attach-AttachPolicyToRole", "wa", ram("AttachPolicyToRole", PolicyType="Custom", PolicyName="{okpol2}", RoleName="{okrole}"),
+          NOPERM, ram("ListPoliciesForRole", RoleName="{okrole}")),
+        C("ram-wildaction-Attach-AttachPolicyToGroup", "wa", ram("AttachPolicyToGroup", PolicyType="Custom", PolicyName="{okpol2}", GroupName="{ngz}"),
+          NOPERM, ram("ListPoliciesForGroup", GroupName="{ngz}")),
+        C("ram-wildaction-AccessKey-CreateAccessKey", "wa", ram("CreateAccessKey", UserName="{by}"), NOPERM, ram("GetUser", UserName="{by}")),
+        C("ram-wildaction-AccessKey-ListAccessKeys", "wa", ram("ListAccessKeys", UserName="{nz}"), NOPERM, ram("GetUser", UserName="{nz}")),
+        C("ram-wildaction-AccessKey-UpdateAccessKey", "wa", ram("UpdateAccessKey", UserName="{nz}", UserAccessKeyId="{nz_key}", Status="Active"),
+          NOPERM, ram("GetUser", UserName="{nz}")),
+        C("ram-wildaction-actioncase-GetGroup", "wa", ram("GetGroup", GroupName="{okgrp}"), NOPERM, ram("ListGroups")),
+
+        C("ram-notaction-DeleteUser", "wna", ram("DeleteUser", UserName="{vz}"), NOPERM, ram("GetUser", UserName="{by}")),
+        C("ram-notaction-CreateRole", "wna", ram("CreateRole", RoleName="{fresh}", AssumeRolePolicyDocument="{ecs_trust}"), NOPERM, ram("ListRoles")),
+        C("ram-notaction-AttachPolicyToUser", "wna", ram("AttachPolicyToUser", PolicyType="Custom", PolicyName="{okpol2}", UserName="{by}"),
+          NOPERM, ram("ListPoliciesForUser", UserName="{by}")),
+        C("ram-notaction-UpdateGroup", "wna", ram("UpdateGroup", GroupName="{okgrp}", NewComments="x"), NOPERM, ram("GetGroup", GroupName="{okgrp}")),
+        C("ram-notaction-CreateAccessKey", "wna", ram("CreateAccessKey", UserName="{wna_self}"), NOPERM, ram("ListAccessKeys", UserName="{wna_self}")),
+
+        C("ram-denynotaction-CreateGroup", "wdna", ram("CreateGroup", GroupName="{fresh}"), NOPERM, ram("GetGroup", GroupName="{okgrp}")),
+        C("ram-denynotaction-UpdateUser", "wdna", ram("UpdateUser", UserName="{by}", NewComments="x"), NOPERM, ram("GetUser", UserName="{by}")),
+        C("ram-denynotaction-RemoveUserFromGroup", "wdna", ram("RemoveUserFromGroup", GroupName="{okgrp}", UserName="{nz}"),
+          NOPERM, ram("ListUsersForGroup", GroupName="{okgrp}")),
+        C("ram-denynotaction-DetachPolicyFromRole", "wdna", ram("DetachPolicyFromRole", PolicyType="Custom", PolicyName="{okpol}", RoleName="{nrz}"),
+          NOPERM, ram("ListPoliciesForRole", RoleName="{nrz}")),
+        C("ram-denynotaction-SetAccountAlias", "wdna", ram("SetAccountAlias", AccountAlias="deny-matrix-alias"), NOPERM, ram("GetAccountAlias")),
+
+        C("ram-notresource-role-exact-GetRole", "wnr", ram("GetRole", RoleName="{secretrole}"), NOPERM, ram("GetRole", RoleName="{okrole}")),
+        C("ram-notresource-role-upper-GetRole", "wnr", ram("GetRole", RoleName="{secretrole:upper}"), NOPERM, ram("GetRole", RoleName="{okrole}"),
+          escape=ESC_CASE),
+        C("ram-notresource-user-exact-GetUser", "wnr", ram("GetUser", UserName="{secretuser}"), NOPERM, ram("GetUser", UserName="{by}")),
+        C("ram-notresource-user-title-GetUser", "wnr", ram("GetUser", UserName="{secretuser:title}"), NOPERM, ram("GetUser", UserName="{by}"),
+          escape=ESC_CASE),
+        C("ram-notresource-role-AttachPolicyToRole", "wnr", ram("AttachPolicyToRole", PolicyType="System", PolicyName="AliyunOSSReadOnlyAccess",
+                                                                 RoleName="{secretrole}"), NOPERM,
+          ram("AttachPolicyToRole", PolicyType="System", PolicyName="AliyunOSSReadOnlyAccess", RoleName="{okrole}")),
+
+        C("ram-denynotresource-CreateAccessKey", "wdnr", ram("CreateAccessKey", UserName="{by}"), NOPERM, ram("ListAccessKeys", UserName="{wdnr_self}")),
+        C("ram-denynotresource-UpdateUser", "wdnr", ram("UpdateUser", UserName="{by}", NewComments="x"), NOPERM,
+          ram("UpdateUser", UserName="{wdnr_self}", NewComments="x")),
+        C("ram-denynotresource-ListAccessKeys", "wdnr", ram("ListAccessKeys", UserName="{nz}"), NOPERM, ram("ListAccessKeys", UserName="{wdnr_self}")),
+
+        C("ram-scoped-GetRole-other", "wsc", ram("GetRole", RoleName="{adminrole}"), NOPERM, ram("GetRole", RoleName="{okrole}")),
+        C("ram-scoped-GetUser-other", "wsc", ram("GetUser", UserName="{by}"), NOPERM, ram("GetUser", UserName="{wsc_self}")),
+        C("ram-scoped-UpdateUser-other", "wsc", ram("UpdateUser", UserName="{by}", NewComments="x"), NOPERM, ram("UpdateUser", UserName="{wsc_self}", NewComments="x")),
+        C("ram-scoped-ListRoles", "wsc", ram("ListRoles"), NOPERM, ram("GetRole", RoleName="{okrole}")),
+
+        *[C(f"ram-syspolicy-{variant}-{action}", "wsys",
+            ram(action, PolicyType="System", PolicyName=name, **{holder: "{%s}" % target}), NOPERM,
+            ram(action, PolicyType="System", PolicyName="AliyunOSSReadOnlyAccess", **{holder: "{%s}" % target}),
+            escape="" if variant == "exact" else ESC_CASE)
+          for variant, name in (("exact", "AdministratorAccess"), ("lower", "administratoraccess"), ("upper", "ADMINISTRATORACCESS"))
+          for action, holder, target in (("AttachPolicyToUser", "UserName", "by"), ("AttachPolicyToRole", "RoleName", "okrole"))],
+
+        C("ram-groupdeny-exact-GetUser", "gm", ram("GetUser", UserName="{by}"), NOPERM, ram("GetUser", UserName="{nz}")),
+        C("ram-groupdeny-upper-GetUser", "gm", ram("GetUser", UserName="{by:upper}"), NOPERM, ram("GetUser", UserName="{nz}"), escape=ESC_CASE),
+        C("ram-groupdeny-CreateGroup", "gm", ram("CreateGroup", GroupName="{fresh}"), NOPERM, ram("ListGroups")),
+        C("ram-groupdeny-SourceIp-ListPolicies", "gm", ram("ListPolicies"), NOPERM, ram("ListUsers")),
+        C("ram-groupallow-ListRoles", "ga", ram("ListRoles"), NOPERM, ram("ListUsers")),
+        C("ram-groupallow-CreateUser", "ga", ram("CreateUser", UserName="{fresh}"), NOPERM, ram("GetUser", UserName="{by}")),
+    ]
+
+
+def ram_condition_cases():
+    """Family E: condition keys on RAM calls — Denies that fire, Allows that do not."""
+    C = Case
+    return [
+        C("ram-cond-deny-SourceIp-CreateGroup", "pc", ram("CreateGroup", GroupName="{fresh}"), NOPERM, ram("GetGroup", GroupName="{okgrp}")),
+        C("ram-cond-deny-NotIpAddress-UpdateGroup", "pc", ram("UpdateGroup", GroupName="{okgrp}", NewComments="x"), NOPERM,
+          ram("GetGroup", GroupName="{okgrp}")),
+        C("ram-cond-deny-SecureTransport-ListGroups", "pc", ram("ListGroups"), NOPERM, ram("ListRoles")),
+        C("ram-cond-deny-CurrentTime-ListPolicies", "pc", ram("ListPolicies"), NOPERM, ram("ListRoles")),
+        C("ram-cond-deny-UserAgent-GetAccountAlias", "pc", ram("GetAccountAlias"), NOPERM, ram("ListRoles")),
+        C("ram-cond-deny-AccessId-ListUsers", "pc", ram("ListUsers"), NOPERM, ram("ListRoles")),
+        C("ram-cond-deny-PrincipalARN-GetPolicy", "pc", ram("GetPolicy", PolicyType="Custom", PolicyName="{okpol}"), NOPERM,
+          ram("ListPolicyVersions", PolicyType="Custom", PolicyName="{okpol}")),
+        C("ram-cond-deny-MFAPresent-GetRole", "pc", ram("GetRole", RoleName="{okrole}"), NOPERM, ram("ListPoliciesForRole", RoleName="{okrole}")),
+        C("ram-cond-deny-IgnoreCase-GetUser", "pc", ram("GetUser", UserName="{by}"), NOPERM, ram("ListGroupsForUser", UserName="{by}")),
+        C("ram-cond-deny-CurrentTime-CreatePolicy", "pc", ram("CreatePolicy", PolicyName="{fresh}", PolicyDocument="{doc_harmless}"), NOPERM,
+          ram("ListEntitiesForPolicy", PolicyType="Custom", PolicyName="{okpol}")),
+        C("ram-cond-deny-IfExists-CreateRole", "pc", ram("CreateRole", RoleName="{fresh}", AssumeRolePolicyDocument="{ecs_trust}"), NOPERM,
+          ram("ListRoles")),
+        C("ram-cond-allow-SourceIp-ListUsers", "pca", ram("ListUsers"), NOPERM, ram("ListRoles")),
+        C("ram-cond-allow-SecureTransport-GetUser", "pca", ram("GetUser", UserName="{by}"), NOPERM, ram("ListRoles")),
+        C("ram-cond-allow-CurrentTime-ListGroups", "pca", ram("ListGroups"), NOPERM, ram("GetGroup", GroupName="{okgrp}")),
+        C("ram-cond-allow-AccessId-ListPolicies", "pca", ram("ListPolicies"), NOPERM, ram("ListRoles")),
+        C("ram-cond-allow-NotIpAddress-GetRole", "pca", ram("GetRole", RoleName="{okrole}"), NOPERM, ram("ListRoles")),
+        C("ram-cond-allow-IfExists-ListPoliciesForUser", "pca", ram("ListPoliciesForUser", UserName="{by}"), NOPERM,
+          ram("GetGroup", GroupName="{okgrp}")),
+    ]
+
+
+def sts_cases():
+    """AssumeRole: trust policies, the caller's sts:AssumeRole (name case variants), chained sessions;
+    role sessions on RAM narrowed by their session policy."""
+    C = Case
+    assume = lambda role, **kw: sts("AssumeRole", RoleArn="acs:ram::{acct}:role/" + role, RoleSessionName="deny-matrix", **kw)  # noqa: E731
+    ok = assume("{tr_ok}")
+    return [
+        C("sts-trust-ecs-only", "su", assume("{tr_ecs}"), NOPERM, ok),
+        C("sts-trust-other-user", "su", assume("{tr_user}"), NOPERM, ok),
+        C("sts-trust-other-account", "su", assume("{tr_acct}"), NOPERM, ok),
+        C("sts-trust-other-service", "su", assume("{tr_svc}"), NOPERM, ok),
+        C("sts-trust-deny-caller", "su", assume("{tr_denyme}"), NOPERM, ok),
+        C("sts-trust-deny-caller-upper-name", "su", assume("{tr_denyup}"), NOPERM, ok),
+        C("sts-trust-cond-SourceIp", "su", assume("{tr_ip}"), NOPERM, ok),
+        C("sts-trust-cond-SecureTransport", "su", assume("{tr_tls}"), NOPERM, ok),
+        C("sts-trust-ecs-only-as-root", "root", assume("{tr_ecs}"), NOPERM, ok),
+        C("sts-assume-deny-exact", "su", assume("{sd}"), NOPERM, ok),
+        C("sts-assume-deny-upper", "su", assume("{sd:upper}"), NOPERM, ok, escape=ESC_CASE),
+        C("sts-assume-deny-alt", "su", assume("{sd:alt}"), NOPERM, ok, escape=ESC_CASE),
+        C("sts-assume-scoped-other-role", "ssc", assume("{tr_ok2}"), NOPERM, ok),
+        C("sts-assume-no-sts-permission", "sno", ok, NOPERM, sts("GetCallerIdentity")),
+        C("sts-assume-ram-only-user", "dl", ok, NOPERM, sts("GetCallerIdentity")),
+        C("sts-assume-chained-session-policy", "s_chain", ok, NOPERM, sts("GetCallerIdentity")),
+
+        C("sts-session-get-CreateUser", "rs_get", ram("CreateUser", UserName="{fresh}"), NOPERM, ram("GetRole", RoleName="{okrole}")),
+        C("sts-session-get-ListUsers", "rs_get", ram("ListUsers"), NOPERM, ram("ListRoles")),
+        C("sts-session-get-DeleteRole", "rs_get", ram("DeleteRole", RoleName="{rz}"), NOPERM, ram("ListRoles")),
+        C("sts-session-get-AttachPolicyToRole", "rs_get", ram("AttachPolicyToRole", PolicyType="Custom", PolicyName="{okpol2}", RoleName="{okrole}"),
+          NOPERM, ram("GetRole", RoleName="{okrole}")),
+        C("sts-session-get-UpdateUser", "rs_get", ram("UpdateUser", UserName="{by}", NewComments="x"), NOPERM, ram("GetUser", UserName="{by}")),
+        C("sts-session-deny-role-exact-GetRole", "rs_deny", ram("GetRole", RoleName="{adminrole}"), NOPERM, ram("GetRole", RoleName="{okrole}")),
+        C("sts-session-deny-role-upper-GetRole", "rs_deny", ram("GetRole", RoleName="{adminrole:upper}"), NOPERM, ram("GetRole", RoleName="{okrole}"),
+          escape=ESC_CASE),
+        C("sts-session-deny-user-exact-GetUser", "rs_deny", ram("GetUser", UserName="{vd}"), NOPERM, ram("GetUser", UserName="{by}")),
+        C("sts-session-deny-user-upper-GetUser", "rs_deny", ram("GetUser", UserName="{vd:upper}"), NOPERM, ram("GetUser", UserName="{by}"),
+          escape=ESC_CASE),
+        C("sts-session-widen-CreateGroup", "rs_widen", ram("CreateGroup", GroupName="{fresh}"), NOPERM, ram("ListGroups")),
+        C("sts-session-widen-UpdateGroup", "rs_widen", ram("UpdateGroup", GroupName="{okgrp}", NewComments="x"), NOPERM, ram("GetGroup", GroupName="{okgrp}")),
+        C("sts-session-widen-CreatePolicy", "rs_widen", ram("CreatePolicy", PolicyName="{fresh}", PolicyDocument="{doc_harmless}"), NOPERM, ram("ListPolicies")),
+        C("sts-session-widen-AssumeRole", "rs_widen", ok, NOPERM, sts("GetCallerIdentity")),
+        C("sts-session-notaction-ListUsers", "rs_notact", ram("ListUsers"), NOPERM, ram("GetUser", UserName="{by}")),
+        C("sts-session-notaction-CreateRole", "rs_notact", ram("CreateRole", RoleName="{fresh}", AssumeRolePolicyDocument="{ecs_trust}"),
+          NOPERM, ram("GetRole", RoleName="{okrole}")),
+        C("sts-session-cond-SourceIp-ListRoles", "rs_cond", ram("ListRoles"), NOPERM, ram("GetRole", RoleName="{okrole}")),
+        C("sts-session-role-without-policies-ListRoles", "rs_none", ram("ListRoles"), NOPERM, sts("GetCallerIdentity")),
+    ]
+
+
+def ecs_cases():
+    """ECS actions (Forbidden.RAM) and ram:PassRole (InvalidUser.PassRoleForbidden)."""
+    C = Case
+    create = lambda **kw: ecs("CreateInstance", ImageId=dm.IMAGE, InstanceType=dm.ITYPE, VSwitchId="{vsw}", **kw)  # noqa: E731
+    run = lambda **kw: ecs("RunInstances", ImageId=dm.IMAGE, InstanceType=dm.ITYPE, VSwitchId="{vsw}", Amount=1, **kw)  # noqa: E731
+    attach = lambda role, *inst: ecs("AttachInstanceRamRole", RamRoleName=role, InstanceIds=ids(*inst))  # noqa: E731
+    describe = ecs("DescribeInstances", InstanceIds=ids("{i1}"))
+    describe_roles = ecs("DescribeInstanceRamRole", InstanceIds=ids("{i1}"))
+    modify = lambda i: ecs("ModifyInstanceMetadataOptions", InstanceId=i, HttpTokens="optional")  # noqa: E731
+    whoami = sts("GetCallerIdentity")
+    return [
+        C("ecs-none-DescribeInstances", "en", describe, FORBIDDEN, whoami),
+        C("ecs-none-DescribeVpcs", "en", ecs("DescribeVpcs"), FORBIDDEN, whoami),
+        C("ecs-none-DescribeRegions", "en", ecs("DescribeRegions"), FORBIDDEN, whoami),
+        C("ecs-none-CreateInstance", "en", create(), FORBIDDEN, whoami),
+
+        C("ecs-readonly-StartInstance", "ero", ecs("StartInstance", InstanceId="{i1}"), FORBIDDEN, describe),
+        C("ecs-readonly-StopInstance", "ero", ecs("StopInstance", InstanceId="{i1}"), FORBIDDEN, describe),
+        C("ecs-readonly-DeleteInstance", "ero", ecs("DeleteInstance", InstanceId="{idel}"), FORBIDDEN, describe),
+        C("ecs-readonly-CreateInstance", "ero", create(), FORBIDDEN, ecs("DescribeVSwitches", VpcId="{vpc}")),
+        C("ecs-readonly-RunInstances", "ero", run(), FORBIDDEN, describe),
+        C("ecs-readonly-CreateVpc", "ero", ecs("CreateVpc", CidrBlock="10.78.0.0/16"), FORBIDDEN, ecs("DescribeVpcs")),
+        C("ecs-readonly-CreateVSwitch", "ero", ecs("CreateVSwitch", VpcId="{vpc}", ZoneId="cn-hangzhou-h", CidrBlock="10.77.9.0/24"),
+          FORBIDDEN, ecs("DescribeVSwitches", VpcId="{vpc}")),
+        C("ecs-readonly-ModifyInstanceMetadataOptions", "ero", modify("{i1}"), FORBIDDEN, describe),
+        C("ecs-readonly-AttachInstanceRamRole", "ero", attach("{er1}", "{i1}"), FORBIDDEN, describe_roles),
+        C("ecs-readonly-DetachInstanceRamRole", "ero", ecs("DetachInstanceRamRole", InstanceIds=ids("{i1}")), FORBIDDEN, describe_roles),
+
+        C("ecs-passrole-missing-AttachInstanceRamRole", "ef", attach("{er1}", "{i1}"), PASSROLE, ecs("DetachInstanceRamRole", InstanceIds=ids("{i2}"))),
+        C("ecs-passrole-missing-upper-AttachInstanceRamRole", "ef", attach("{er1:upper}", "{i1}"), PASSROLE, describe_roles),
+        C("ecs-passrole-missing-CreateInstance", "ef", create(RamRoleName="{er1}"), PASSROLE, describe),
+        C("ecs-passrole-missing-RunInstances", "ef", run(RamRoleName="{er1}"), PASSROLE, describe),
+        C("ecs-passrole-scoped-other-AttachInstanceRamRole", "epo", attach("{er2}", "{i1}"), PASSROLE, attach("{er1}", "{i1}")),
+        C("ecs-passrole-scoped-other-CreateInstance", "epo", create(RamRoleName="{er2}"), PASSROLE, attach("{er1}", "{i1}")),
+        *[C(f"ecs-passrole-deny-{variant}-AttachInstanceRamRole", "epd", attach("{er2:%s}" % variant, "{i1}"), PASSROLE, attach("{er1}", "{i1}"))
+          for variant in ("exact", "upper", "alt")],
+        *[C(f"ecs-passrole-denyspell-lower-req-{label}-AttachInstanceRamRole", "epd", attach("{erx:%s}" % variant, "{i1}"), PASSROLE,
+            attach("{er1}", "{i1}"), escape=ESC_SPELL)
+          for label, variant in (("stored", "exact"), ("lower", "lower"), ("upper", "upper"))],
+        C("ecs-passrole-denyspell-lower-CreateInstance", "epd", create(RamRoleName="{erx}"), PASSROLE, attach("{er1}", "{i1}"), escape=ESC_SPELL),
+
+        C("ecs-scoped-other-ModifyInstanceMetadataOptions", "esc", modify("{i2}"), FORBIDDEN, modify("{i1}")),
+        C("ecs-scoped-other-AttachInstanceRamRole", "esc", attach("{er1}", "{i2}"), FORBIDDEN, attach("{er1}", "{i1}")),
+        C("ecs-scoped-mixed-AttachInstanceRamRole", "esc", attach("{er1}", "{i1}", "{i2}"), FORBIDDEN, attach("{er1}", "{i1}")),
+        C("ecs-scoped-StartInstance", "esc", ecs("StartInstance", InstanceId="{i1}"), FORBIDDEN, modify("{i1}")),
+
+        C("ecs-deny-wild-DeleteInstance", "edn", ecs("DeleteInstance", InstanceId="{idel}"), FORBIDDEN, describe),
+        C("ecs-deny-wild-DeleteVpc", "edn", ecs("DeleteVpc", VpcId="{vpc}"), FORBIDDEN, ecs("DescribeVpcs")),
+        C("ecs-deny-resource-StopInstance", "edn", ecs("StopInstance", InstanceId="{i1}"), FORBIDDEN, describe),
+        C("ecs-deny-cond-SourceIp-CreateVpc", "edn", ecs("CreateVpc", CidrBlock="10.78.0.0/16"), FORBIDDEN, ecs("DescribeVpcs")),
+        C("ecs-deny-cond-SecureTransport-ModifyInstanceMetadataOptions", "edn", modify("{i1}"), FORBIDDEN, describe),
+        C("ecs-deny-cond-CurrentTime-RunInstances", "edn", run(), FORBIDDEN, describe),
+
+        C("ecs-notaction-CreateInstance", "ena", create(), FORBIDDEN, describe),
+        C("ecs-notaction-DeleteInstance", "ena", ecs("DeleteInstance", InstanceId="{idel}"), FORBIDDEN, describe),
+        C("ecs-notaction-CreateVSwitch", "ena", ecs("CreateVSwitch", VpcId="{vpc}", ZoneId="cn-hangzhou-h", CidrBlock="10.77.9.0/24"),
+          FORBIDDEN, ecs("DescribeVSwitches", VpcId="{vpc}")),
+        C("ecs-notaction-RunInstances", "ena", run(), FORBIDDEN, describe),
+        C("ecs-notresource-DeleteInstance", "enr", ecs("DeleteInstance", InstanceId="{idel}"), FORBIDDEN, modify("{i1}")),
+        C("ecs-notresource-StartInstance", "enr", ecs("StartInstance", InstanceId="{idel}"), FORBIDDEN, modify("{i1}")),
+
+        C("ecs-session-passrole-AttachInstanceRamRole", "es_op", attach("{er1}", "{i1}"), PASSROLE, describe_roles),
+        C("ecs-session-passrole-CreateInstance", "es_op", create(RamRoleName="{er1}"), PASSROLE, describe_roles),
+        C("ecs-session-policy-AttachInstanceRamRole", "es_desc", attach("{er1}", "{i1}"), FORBIDDEN, describe),
+        C("ecs-session-policy-CreateInstance", "es_desc", create(), FORBIDDEN, describe),
+        C("ecs-session-policy-no-passrole-AttachInstanceRamRole", "es_nopass", attach("{er1}", "{i1}"), PASSROLE, describe),
+    ]
+
+
+def oss_cases():
+    """OSS: RAM policies, conditions (incl. oss:Prefix), NotAction/NotResource, bucket policies,
+    role sessions against bucket-policy grants, anonymous access."""
+    C = Case
+    get_pub = oss("GetObject", "{bm}", "data/pub/a.txt")
+    put_ok = oss("PutObject", "{bm}", "ok/{fresh}")
+    bp_pub = oss("GetObject", "{bp}", "pub/a.txt")
+    out = [
+        C("oss-none-GetObject", "on", oss("GetObject", "{bm}", "data/pub/a.txt"), DENIED, bp_pub),
+        C("oss-none-HeadObject", "on", oss("HeadObject", "{bm}", "data/pub/a.txt"), DENIED, bp_pub),
+        C("oss-none-ListObjects", "on", oss("ListObjects", "{bm}"), DENIED, oss("ListObjects", "{bp}", prefix="pub/")),
+        C("oss-none-ListBuckets", "on", oss("ListBuckets"), DENIED, bp_pub),
+        C("oss-none-GetBucketInfo", "on", oss("GetBucketInfo", "{bm}"), DENIED, bp_pub),
+        C("oss-none-PutBucket", "on", oss("PutBucket", "{fresh}"), DENIED, bp_pub),
+        C("oss-bucketpolicy-prefix-empty-ListObjects", "on", oss("ListObjects", "{bp}"), DENIED, oss("ListObjects", "{bp}", prefix="pub/")),
+        C("oss-bucketpolicy-prefix-secret-ListObjects", "on", oss("ListObjects", "{bp}", prefix="secret/"), DENIED,
+          oss("ListObjects", "{bp}", prefix="pub/")),
+        C("oss-bucketpolicy-getonly-PutObject", "on", oss("PutObject", "{bp}", "pub/new.txt"), DENIED, bp_pub),
+        C("oss-bucketpolicy-outside-GetObject", "on", oss("GetObject", "{bp}", "secret/s.txt"), DENIED, bp_pub),
+
+        C("oss-readonly-PutObject", "oro", oss("PutObject", "{bm}", "data/pub/new.txt"), DENIED, get_pub),
+        C("oss-readonly-DeleteObject", "oro", oss("DeleteObject", "{bm}", "data/pub/a.txt"), DENIED, get_pub),
+        C("oss-readonly-PutObjectAcl", "oro", oss("PutObjectAcl", "{bm}", "data/pub/a.txt", acl="public-read"), DENIED,
+          oss("GetObjectAcl", "{bm}", "data/pub/a.txt")),
+        C("oss-readonly-PutBucketAcl", "oro", oss("PutBucketAcl", "{bm}", acl="public-read"), DENIED, oss("GetBucketAcl", "{bm}")),
+        C("oss-readonly-PutBucketPolicy", "oro", oss("PutBucketPolicy", "{bm}", policy='{"Version":"1","Statement":[{"Effect":"Allow",'
+                                                                                      '"Action":["oss:*"],"Principal":["*"],"Resource":["*"]}]}'),
+          DENIED, oss("ListObjects", "{bm}")),
+        C("oss-readonly-DeleteBucketPolicy", "oro", oss("DeleteBucketPolicy", "{bp}"), DENIED, oss("GetBucketPolicy", "{bp}")),
+        C("oss-readonly-DeleteBucket", "oro", oss("DeleteBucket", "{bx}"), DENIED, oss("GetBucketInfo", "{bx}")),
+        C("oss-readonly-PutBucket", "oro", oss("PutBucket", "{fresh}"), DENIED, oss("ListBuckets")),
+        C("oss-readonly-InitiateMultipartUpload", "oro", oss("InitiateMultipartUpload", "{bm}", "mp/x"), DENIED, get_pub),
+        C("oss-readonly-CopyObject", "oro", oss("CopyObject", "{bm}", "copy/x", src="data/pub/a.txt"), DENIED, get_pub),
+
+        C("oss-deny-resource-GetObject", "of", oss("GetObject", "{bm}", "secret/c.txt"), DENIED, oss("GetObject", "{bm}", "data/priv/b.txt")),
+        C("oss-deny-resource-DeleteObject", "of", oss("DeleteObject", "{bm}", "logs/l.txt"), DENIED, oss("DeleteObject", "{bm}", "tmp/{fresh}"),
+          setup=[oss("PutObject", "{bm}", "tmp/{fresh}")]),
+        C("oss-deny-bucket-PutBucketPolicy", "of", oss("PutBucketPolicy", "{bm}", policy='{"Version":"1","Statement":[]}'), DENIED,
+          oss("GetBucketAcl", "{bm}")),
+        C("oss-deny-otherbucket-GetObject", "of", oss("GetObject", "{bx}", "x.txt"), DENIED, get_pub),
+        C("oss-deny-otherbucket-PutObject", "of", oss("PutObject", "{bx}", "new.txt"), DENIED, put_ok),
+        C("oss-deny-otherbucket-ListObjects", "of", oss("ListObjects", "{bx}"), DENIED, oss("ListObjects", "{bm}")),
+
+        C("oss-bucketpolicy-deny-userid-GetObject", "of", oss("GetObject", "{bp}", "secret/s.txt"), DENIED, bp_pub),
+        C("oss-bucketpolicy-deny-star-PutObject", "of", oss("PutObject", "{bp}", "locked/new.txt"), DENIED, oss("PutObject", "{bp}", "open/{fresh}")),
+        C("oss-bucketpolicy-deny-SecureTransport-DeleteObject", "of", oss("DeleteObject", "{bp}", "nodel/n.txt"), DENIED,
+          oss("PutObject", "{bp}", "open/{fresh}")),
+        C("oss-bucketpolicy-deny-user-upper-GetObject", "ocase", oss("GetObject", "{bp}", "case/c.txt"), DENIED, bp_pub, escape=ESC_PRINCIPAL),
+        C("oss-bucketpolicy-deny-user-exact-GetObject", "ocase", oss("GetObject", "{bp}", "case4/c.txt"), DENIED, bp_pub),
+        C("oss-bucketpolicy-deny-stsarn-upper-GetObject", "os_full", oss("GetObject", "{bp}", "case/c.txt"), DENIED, bp_pub, escape=ESC_PRINCIPAL),
+        C("oss-bucketpolicy-deny-rolearn-upper-GetObject", "os_full", oss("GetObject", "{bp}", "case2/c.txt"), DENIED, bp_pub),
+        C("oss-bucketpolicy-deny-stsarn-exact-GetObject", "os_full", oss("GetObject", "{bp}", "case3/c.txt"), DENIED, bp_pub),
+
+        C("oss-prefix-priv-ListObjects", "op", oss("ListObjects", "{bm}", prefix="data/priv/"), DENIED, oss("ListObjects", "{bm}", prefix="data/pub/")),
+        C("oss-prefix-empty-ListObjects", "op", oss("ListObjects", "{bm}"), DENIED, oss("ListObjects", "{bm}", prefix="data/pub/")),
+        C("oss-prefix-parent-ListObjects", "op", oss("ListObjects", "{bm}", prefix="data/"), DENIED, oss("ListObjects", "{bm}", prefix="data/pub/")),
+        C("oss-prefix-secret-ListObjectsV2", "op", oss("ListObjectsV2", "{bm}", prefix="secret/"), DENIED, oss("ListObjectsV2", "{bm}", prefix="data/pub/")),
+        C("oss-prefix-GetObject-priv", "op", oss("GetObject", "{bm}", "data/priv/b.txt"), DENIED, get_pub),
+
+        C("oss-cond-deny-SecureTransport-GetObject", "oc", oss("GetObject", "{bm}", "secret/c.txt"), DENIED, get_pub),
+        C("oss-cond-deny-SourceIp-PutObject", "oc", oss("PutObject", "{bm}", "up/x.txt"), DENIED, put_ok),
+        C("oss-cond-deny-CurrentTime-DeleteObject", "oc", oss("DeleteObject", "{bm}", "data/pub/a.txt"), DENIED, put_ok),
+        C("oss-cond-deny-Prefix-ListObjects", "oc", oss("ListObjects", "{bm}", prefix="secret/"), DENIED, oss("ListObjects", "{bm}", prefix="data/")),
+        C("oss-cond-deny-Delimiter-ListObjects", "oc", oss("ListObjects", "{bm}", delimiter="|"), DENIED, oss("ListObjects", "{bm}", delimiter="/")),
+        C("oss-cond-deny-UserAgent-GetBucketAcl", "oc", oss("GetBucketAcl", "{bm}"), DENIED, oss("GetBucketInfo", "{bm}")),
+        C("oss-cond-deny-PrincipalARN-GetObject", "oc", oss("GetObject", "{bm}", "logs/l.txt"), DENIED, get_pub),
+        C("oss-cond-allow-SourceIp-GetObject", "oca", get_pub, DENIED, oss("GetBucketInfo", "{bm}")),
+        C("oss-cond-allow-CurrentTime-ListObjects", "oca", oss("ListObjects", "{bm}"), DENIED, oss("GetBucketInfo", "{bm}")),
+        C("oss-cond-allow-SecureTransport-PutObject", "oca", oss("PutObject", "{bm}", "ok/x.txt"), DENIED, oss("GetBucketInfo", "{bm}")),
+
+        C("oss-notaction-PutObject", "ona", oss("PutObject", "{bm}", "ok/x.txt"), DENIED, get_pub),
+        C("oss-notaction-DeleteObject", "ona", oss("DeleteObject", "{bm}", "data/pub/a.txt"), DENIED, get_pub),
+        C("oss-notaction-PutBucketAcl", "ona", oss("PutBucketAcl", "{bm}", acl="public-read"), DENIED, oss("GetBucketAcl", "{bm}")),
+        C("oss-notresource-GetObject", "onr", oss("GetObject", "{bm}", "secret/c.txt"), DENIED, get_pub),
+        C("oss-notresource-otherbucket-GetObject", "onr", oss("GetObject", "{bx}", "x.txt"), DENIED, get_pub),
+        C("oss-denynotresource-GetObject", "odnr", oss("GetObject", "{bx}", "x.txt"), DENIED, get_pub),
+        C("oss-denynotresource-PutObject", "odnr", oss("PutObject", "{bx}", "new.txt"), DENIED, put_ok),
+        C("oss-wild-resource-qmark-GetObject", "ow", oss("GetObject", "{bm}", "data/priv/b.txt"), DENIED, get_pub),
+        C("oss-wild-action-GetBucketAcl", "ow", oss("GetBucketAcl", "{bm}"), DENIED, oss("GetBucketInfo", "{bm}")),
+        C("oss-wild-action-PutObjectAcl", "ow", oss("PutObjectAcl", "{bm}", "data/pub/a.txt", acl="public-read"), DENIED, get_pub),
+        C("oss-wild-actioncase-DeleteObject", "ow", oss("DeleteObject", "{bm}", "data/pub/a.txt"), DENIED, get_pub),
+
+        C("oss-session-narrow-PutObject", "os_narrow", oss("PutObject", "{bm}", "data/new.txt"), DENIED, get_pub),
+        C("oss-session-narrow-GetObject-secret", "os_narrow", oss("GetObject", "{bm}", "secret/c.txt"), DENIED, get_pub),
+        C("oss-session-narrow-DeleteObject", "os_narrow", oss("DeleteObject", "{bm}", "data/pub/a.txt"), DENIED, get_pub),
+        C("oss-session-narrow-GetObject-otherbucket", "os_narrow", oss("GetObject", "{bx}", "x.txt"), DENIED, get_pub),
+
+        C("oss-anon-GetObject-private", "anon", get_pub, DENIED, bp_pub),
+        C("oss-anon-PutObject", "anon", oss("PutObject", "{bp}", "pub/new.txt"), DENIED, bp_pub),
+        C("oss-anon-ListObjects", "anon", oss("ListObjects", "{bp}", prefix="pub/"), DENIED, bp_pub),
+        C("oss-anon-GetObject-outside", "anon", oss("GetObject", "{bp}", "secret/s.txt"), DENIED, bp_pub),
+        C("oss-anon-DeleteObject", "anon", oss("DeleteObject", "{bp}", "pub/a.txt"), DENIED, bp_pub),
+        C("oss-anon-ListBuckets", "anon", oss("ListBuckets"), DENIED, bp_pub),
+    ]
+    # Escape 3: the session policy allows only GetObject on <bucket>/data/pub/*; the bucket policy
+    # allows the role (role ARN in bs1, assumed-role ARN in bs2) PutObject and GetObject.
+    for b, form in (("bs1", "rolearn"), ("bs2", "stsarn")):
+        ctl = oss("GetObject", "{%s}" % b, "data/pub/a.txt")
+        out += [
+            C(f"oss-session-bucketpolicy-{form}-PutObject-pub", "os_sess", oss("PutObject", "{%s}" % b, "data/pub/new.txt"), DENIED, ctl,
+              escape=ESC_SESSION),
+            C(f"oss-session-bucketpolicy-{form}-PutObject-priv", "os_sess", oss("PutObject", "{%s}" % b, "data/priv/new.txt"), DENIED, ctl,
+              escape=ESC_SESSION),
+            C(f"oss-session-bucketpolicy-{form}-PutObject-top", "os_sess", oss("PutObject", "{%s}" % b, "top.txt"), DENIED, ctl, escape=ESC_SESSION),
+            C(f"oss-session-bucketpolicy-{form}-GetObject-priv", "os_sess", oss("GetObject", "{%s}" % b, "data/priv/b.txt"), DENIED, ctl,
+              escape=ESC_SESSION),
+            C(f"oss-session-bucketpolicy-{form}-DeleteObject", "os_sess", oss("DeleteObject", "{%s}" % b, "data/pub/a.txt"), DENIED, ctl),
+            C(f"oss-session-bucketpolicy-{form}-ListObjects", "os_sess", oss("ListObjects", "{%s}" % b), DENIED, ctl),
+        ]
+    # the same with a bucket policy that grants the role oss:PutObject only
+    ctl = oss("GetObject", "{bs3}", "data/pub/a.txt")
+    out += [
+        C("oss-session-bucketpolicy-putonly-PutObject-pub", "os_sess", oss("PutObject", "{bs3}", "data/pub/new.txt"), DENIED, ctl,
+          escape=ESC_SESSION),
+        C("oss-session-bucketpolicy-putonly-PutObject-priv", "os_sess", oss("PutObject", "{bs3}", "data/priv/new.txt"), DENIED, ctl,
+          escape=ESC_SESSION),
+        C("oss-session-bucketpolicy-putonly-GetObject-priv", "os_sess", oss("GetObject", "{bs3}", "data/priv/b.txt"), DENIED, ctl),
+    ]
+    return out
+
+
+def presign_cases():
+    """oss2 presigned URLs fetched with requests: V4 lifetime above 7 days (escape 4), unauthorised URLs."""
+    C = Case
+    week, eight = dm.WEEK, 8 * DAY
+    ec = dm.PRESIGN_TOO_LONG_EC
+    return [
+        C("oss-presign-v4-8days-root", "root", presign("{bm}", "data/pub/a.txt", eight), DENIED,
+          presign("{bm}", "data/pub/a.txt", week), ec=ec, escape=ESC_PRESIGN),
+        C("oss-presign-providerv4-8days-root", "root", presign("{bm}", "data/pub/a.txt", eight, auth="provider_v4"), DENIED,
+          presign("{bm}", "data/pub/a.txt", week, auth="provider_v4"), ec=ec, escape=ESC_PRESIGN),
+        C("oss-presign-v4-week-plus-1s-root", "root", presign("{bm}", "data/pub/a.txt", week + 1), DENIED,
+          presign("{bm}", "data/pub/a.txt", week), ec=ec, escape=ESC_PRESIGN),
+        C("oss-presign-v4-8days-ramuser", "oro", presign("{bm}", "data/pub/a.txt", eight), DENIED,
+          presign("{bm}", "data/pub/a.txt", week), ec=ec, escape=ESC_PRESIGN),
+        C("oss-presign-v4-8days-session", "os_narrow", presign("{bm}", "data/pub/a.txt", eight), DENIED,
+          presign("{bm}", "data/pub/a.txt", week), ec=ec, escape=ESC_PRESIGN),
+        C("oss-presign-v4-unauthorised-GetObject", "on", presign("{bm}", "data/pub/a.txt", 3600), DENIED, presign("{bp}", "pub/a.txt", 3600)),
+        C("oss-presign-v1-unauthorised-GetObject", "on", presign("{bm}", "data/pub/a.txt", 3600, auth="v1"), DENIED,
+          presign("{bp}", "pub/a.txt", 3600, auth="v1")),
+        C("oss-presign-v4-readonly-PutObject", "oro", presign("{bm}", "up/x.txt", 3600, method="PUT"), DENIED, presign("{bm}", "data/pub/a.txt", 3600)),
+        C("oss-presign-v1-readonly-PutObject", "oro", presign("{bm}", "up/x.txt", 3600, auth="v1", method="PUT"), DENIED,
+          presign("{bm}", "data/pub/a.txt", 3600, auth="v1")),
+    ]
+
+
+# SDK-kind samples: the same case through the other client kinds / oss2 signature V4.
+KIND_SAMPLES = [
+    "ram-case-user-upper-AttachPolicyToUser", "ram-case-user-exact-AttachPolicyToUser", "ram-denyall-role-exact-UpdateRole",
+    "ram-notaction-DeleteUser", "ram-cond-deny-SourceIp-CreateGroup", "sts-trust-ecs-only", "sts-session-deny-role-exact-GetRole",
+    "sts-assume-deny-upper", "ecs-passrole-missing-AttachInstanceRamRole", "ecs-readonly-StartInstance",
+]
+SIG_SAMPLES = [
+    "oss-session-bucketpolicy-rolearn-PutObject-pub", "oss-session-bucketpolicy-stsarn-GetObject-priv", "oss-readonly-PutObject",
+    "oss-prefix-priv-ListObjects", "oss-bucketpolicy-deny-userid-GetObject", "oss-anon-GetObject-private", "oss-cond-deny-Prefix-ListObjects",
+]
+
+
+def all_cases():
+    base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
+            + ram_condition_cases() + sts_cases() + ecs_cases() + oss_cases() + presign_cases())
+    by_id = {c.id: c for c in base}
+    assert len(by_id) == len(base), "duplicate case ids"
+    samples = []
+    for cid in KIND_SAMPLES:
+        for kind in ("v2sig", "core"):
+            samples.append(dataclasses.replace(by_id[cid], id=f"{cid}-sdk-{kind}", kind=kind, sample_of=cid))
+    for cid in SIG_SAMPLES:
+        samples.append(dataclasses.replace(by_id[cid], id=f"{cid}-sig-v4", sig="v4", sample_of=cid))
+    return base + samples
+
+
+CASES = all_cases()
+
+
+# =====================================================================================================
+# Tests
+# =====================================================================================================
+
+@pytest.fixture(scope="module")
+def world(server, root_ecs):
+    w = dm.World(server)
+    build_world(w, root_ecs)
+    for key in ("dl", "wl", "wna", "wdnr", "wsc"):
+        w.names[f"{key}_self"] = w.names[key]
+    yield w
+    w.teardown()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_deny(world, case):
+    dm.run_case(world, case)
+
+
+def test_matrix_size():
+    base = [c for c in CASES if c.sample_of is None]
+    by_svc = {}
+    for c in base:
+        by_svc[c.req[0]] = by_svc.get(c.req[0], 0) + 1
+    escapes = [c.id for c in base if c.escape]
+    print(f"\ndeny matrix: {len(base)} deny cases ({len(CASES) - len(base)} SDK-kind re-runs), by service {by_svc}, "
+          f"{len(escapes)} known escapes, {sum(1 for c in base if c.ctl is not None)} with a positive control")
+    assert len(base) >= 200
+    assert {"ram", "sts", "ecs", "oss", "url"} <= set(by_svc)
+    assert all(c.ctl is not None or c.noctl for c in CASES)
