@@ -37,6 +37,11 @@ source "$ROOT/scripts/postgres.sh"
 trap on_exit EXIT
 
 # --- Rust -------------------------------------------------------------------------------
+CURRENT_STEP="cargo fmt --check"
+step "$CURRENT_STEP"
+cargo fmt --all --check
+ok "cargo fmt --check"
+
 CURRENT_STEP="cargo build"
 step "$CURRENT_STEP"
 cargo build --workspace

@@ -31,8 +31,5 @@ pub fn ensure_account(store: &dyn Store, key: &ServerKey, clock: &Clock) -> Resu
     tx.insert_rec(GLOBAL, &account.id, &account)?;
     let (ak, secret) = issue_key(&mut *tx, key, &account.id, KeyOwner::Root, &now)?;
     tx.commit()?;
-    Ok((
-        account.id.clone(),
-        Some(RootCredentials { account_id: account.id, access_key_id: ak.id, access_key_secret: secret }),
-    ))
+    Ok((account.id.clone(), Some(RootCredentials { account_id: account.id, access_key_id: ak.id, access_key_secret: secret })))
 }

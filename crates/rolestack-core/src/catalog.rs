@@ -83,15 +83,33 @@ macro_rules! admin {
     };
 }
 
-fn attach_role(c: &mut Ctx, p: &Params) -> Result<Value> { policies::attach(c, p, Holder::Role) }
-fn attach_user(c: &mut Ctx, p: &Params) -> Result<Value> { policies::attach(c, p, Holder::User) }
-fn attach_group(c: &mut Ctx, p: &Params) -> Result<Value> { policies::attach(c, p, Holder::Group) }
-fn detach_role(c: &mut Ctx, p: &Params) -> Result<Value> { policies::detach(c, p, Holder::Role) }
-fn detach_user(c: &mut Ctx, p: &Params) -> Result<Value> { policies::detach(c, p, Holder::User) }
-fn detach_group(c: &mut Ctx, p: &Params) -> Result<Value> { policies::detach(c, p, Holder::Group) }
-fn list_for_role(c: &mut Ctx, p: &Params) -> Result<Value> { policies::list_for(c, p, Holder::Role) }
-fn list_for_user(c: &mut Ctx, p: &Params) -> Result<Value> { policies::list_for(c, p, Holder::User) }
-fn list_for_group(c: &mut Ctx, p: &Params) -> Result<Value> { policies::list_for(c, p, Holder::Group) }
+fn attach_role(c: &mut Ctx, p: &Params) -> Result<Value> {
+    policies::attach(c, p, Holder::Role)
+}
+fn attach_user(c: &mut Ctx, p: &Params) -> Result<Value> {
+    policies::attach(c, p, Holder::User)
+}
+fn attach_group(c: &mut Ctx, p: &Params) -> Result<Value> {
+    policies::attach(c, p, Holder::Group)
+}
+fn detach_role(c: &mut Ctx, p: &Params) -> Result<Value> {
+    policies::detach(c, p, Holder::Role)
+}
+fn detach_user(c: &mut Ctx, p: &Params) -> Result<Value> {
+    policies::detach(c, p, Holder::User)
+}
+fn detach_group(c: &mut Ctx, p: &Params) -> Result<Value> {
+    policies::detach(c, p, Holder::Group)
+}
+fn list_for_role(c: &mut Ctx, p: &Params) -> Result<Value> {
+    policies::list_for(c, p, Holder::Role)
+}
+fn list_for_user(c: &mut Ctx, p: &Params) -> Result<Value> {
+    policies::list_for(c, p, Holder::User)
+}
+fn list_for_group(c: &mut Ctx, p: &Params) -> Result<Value> {
+    policies::list_for(c, p, Holder::Group)
+}
 
 pub static ACTIONS: &[ApiAction] = &[
     // Roles
@@ -150,8 +168,20 @@ pub static ACTIONS: &[ApiAction] = &[
     ram!("GetAccountAlias", ["*"], account::get_account_alias),
     ram!("SetAccountAlias", ["*"], account::set_account_alias),
     // STS
-    ApiAction { product: Product::Sts, name: "AssumeRole", ram_action: "sts:AssumeRole", resources: &["@RoleArn"], handler: sts::assume_role },
-    ApiAction { product: Product::Sts, name: "GetCallerIdentity", ram_action: "sts:GetCallerIdentity", resources: &[], handler: sts::get_caller_identity },
+    ApiAction {
+        product: Product::Sts,
+        name: "AssumeRole",
+        ram_action: "sts:AssumeRole",
+        resources: &["@RoleArn"],
+        handler: sts::assume_role,
+    },
+    ApiAction {
+        product: Product::Sts,
+        name: "GetCallerIdentity",
+        ram_action: "sts:GetCallerIdentity",
+        resources: &[],
+        handler: sts::get_caller_identity,
+    },
     // ECS (resources are relative to acs:ecs:<RegionId>:<account>:)
     ecs!("DescribeRegions", ["*"], ecs::catalogue::describe_regions),
     ecs!("DescribeZones", ["*"], ecs::catalogue::describe_zones),

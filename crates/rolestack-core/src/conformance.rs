@@ -18,9 +18,9 @@ use std::sync::Arc;
 
 use crate::caller::{Caller, Principal, RequestFacts};
 use crate::oss::blob::{BlobId, BlobSink, BlobSource, BlobStore, MemoryBlobStore, CRC64};
-use crate::oss::orphans;
 use crate::oss::listing::ListQuery;
 use crate::oss::model::ObjectSettings;
+use crate::oss::orphans;
 use crate::oss::service::{Body, Conditions, MetadataDirective};
 use crate::oss::{Oss, OssError, Requester};
 use crate::store::{Kind, Relation, Store, GLOBAL};
@@ -213,11 +213,7 @@ pub fn links_keep_first_spelling_and_order_by_date(store: Arc<dyn Store>) {
     let got: Vec<(&str, &str, &str)> = from.iter().map(|l| (l.left.as_str(), l.right.as_str(), l.created.as_str())).collect();
     assert_eq!(
         got,
-        [
-            ("ALICE", "Gamma", "2020-01-01T00:00:00Z"),
-            ("alice", "beta", "2020-01-02T00:00:00Z"),
-            ("Alice", "Zeta", "2020-01-02T00:00:00Z"),
-        ]
+        [("ALICE", "Gamma", "2020-01-01T00:00:00Z"), ("alice", "beta", "2020-01-02T00:00:00Z"), ("Alice", "Zeta", "2020-01-02T00:00:00Z"),]
     );
     let to = tx.links_to(Relation::Membership, "s", "Beta").unwrap();
     let got: Vec<(&str, &str)> = to.iter().map(|l| (l.left.as_str(), l.right.as_str())).collect();
@@ -484,7 +480,8 @@ pub fn oss_multipart_etag_and_crc_and_append(store: Arc<dyn Store>) {
     let t = oss.authorize_part(&root, "bkt", "mp", &upload.upload_id, 1).unwrap();
     let p1 = oss.put_part(&t, &upload.upload_id, 1, oss_body(&oss, &part1), None).unwrap();
     let p2 = oss.put_part(&t, &upload.upload_id, 2, oss_body(&oss, &part2), None).unwrap();
-    let object = oss.complete_upload(&root, "bkt", "mp", &upload.upload_id, &[(1, p1.etag.clone()), (2, format!("\"{}\"", p2.etag))]).unwrap();
+    let object =
+        oss.complete_upload(&root, "bkt", "mp", &upload.upload_id, &[(1, p1.etag.clone()), (2, format!("\"{}\"", p2.etag))]).unwrap();
     let whole = [part1.clone(), part2.clone()].concat();
     assert_eq!(object.crc64, CRC64.checksum(&whole));
     assert!(object.etag.ends_with("-2"));
@@ -506,7 +503,8 @@ pub fn oss_copy_conditions_and_digest(store: Arc<dyn Store>) {
     let (oss, root) = oss_setup(store);
     oss_put(&oss, &root, "src", b"payload");
     let src = oss.get_object(&root, "bkt", "src").unwrap();
-    let copied = oss.copy_object(&root, ("bkt", "src"), ("bkt", "dst"), &Conditions::default(), MetadataDirective::Copy, None, false).unwrap();
+    let copied =
+        oss.copy_object(&root, ("bkt", "src"), ("bkt", "dst"), &Conditions::default(), MetadataDirective::Copy, None, false).unwrap();
     assert_eq!(copied.etag, src.etag);
     assert_eq!(oss_read_all(&oss, &root, "dst"), b"payload");
     let stale = Conditions { if_match: Some("\"0000\"".into()), ..Default::default() };
@@ -517,7 +515,12 @@ pub fn oss_copy_conditions_and_digest(store: Arc<dyn Store>) {
     let wrong = oss.put_object(&ticket, oss_body(&oss, b"data"), ObjectSettings::default(), Some([0; 16]), false);
     assert!(matches!(wrong, Err(OssError::InvalidDigest)));
     assert!(matches!(oss.get_object(&root, "bkt", "md5"), Err(OssError::NoSuchKey { .. })));
-    let anonymous = Requester::Anonymous(RequestFacts { source_ip: None, secure_transport: false, user_agent: None, time: time::OffsetDateTime::now_utc() });
+    let anonymous = Requester::Anonymous(RequestFacts {
+        source_ip: None,
+        secure_transport: false,
+        user_agent: None,
+        time: time::OffsetDateTime::now_utc(),
+    });
     assert!(matches!(oss.get_object(&anonymous, "bkt", "src"), Err(OssError::AccessDenied { .. })));
 }
 

@@ -28,7 +28,13 @@ pub struct InstanceCredentials {
 
 /// The instance's role session, issuing or rotating it as needed. `None` when the instance has no
 /// role (or its role was deleted).
-pub fn instance_credentials(tx: &mut dyn Tx, key: &ServerKey, account: &str, instance: &Instance, now: OffsetDateTime) -> Result<Option<InstanceCredentials>> {
+pub fn instance_credentials(
+    tx: &mut dyn Tx,
+    key: &ServerKey,
+    account: &str,
+    instance: &Instance,
+    now: OffsetDateTime,
+) -> Result<Option<InstanceCredentials>> {
     let Some(role_name) = &instance.ram_role_name else { return Ok(None) };
     let Some(role) = tx.get_rec::<Role>(account, role_name)? else { return Ok(None) };
     if let Some(current) = tx.get_rec::<InstanceSession>(account, &instance.id)? {

@@ -59,9 +59,7 @@ impl ServerKey {
             return Err(SealError::Truncated);
         }
         let (nonce, ct) = raw.split_at(NONCE_LEN);
-        self.cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: purpose.as_bytes() })
-            .map_err(|_| SealError::Forged)
+        self.cipher.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: purpose.as_bytes() }).map_err(|_| SealError::Forged)
     }
 }
 

@@ -9,10 +9,10 @@ use crate::authz::{authorize, Denial};
 use crate::caller::{Caller, Principal};
 use crate::catalog::{ApiAction, Product};
 use crate::clock::Clock;
-use crate::oss::blob::{BlobStore, MemoryBlobStore};
 use crate::model::{AccessKey, KeyOwner, KeyStatus, User};
 use crate::names;
 use crate::network::{InstanceNetwork, NoNetwork};
+use crate::oss::blob::{BlobStore, MemoryBlobStore};
 use crate::params::Params;
 use crate::ram::users::SECRET_PURPOSE;
 use crate::ram::Ctx;
@@ -66,10 +66,8 @@ impl Rolestack {
         if key.status == KeyStatus::Inactive {
             return Err(Error::service(400, "InvalidAccessKeyId.Inactive", "Specified access key is disabled."));
         }
-        let secret = self
-            .key
-            .open(SECRET_PURPOSE, &key.sealed_secret)
-            .map_err(|e| Error::Store(format!("AccessKey {access_key_id}: {e}")))?;
+        let secret =
+            self.key.open(SECRET_PURPOSE, &key.sealed_secret).map_err(|e| Error::Store(format!("AccessKey {access_key_id}: {e}")))?;
         let secret = String::from_utf8(secret).map_err(|e| Error::Store(e.to_string()))?;
         let principal = match &key.owner {
             KeyOwner::Root => Principal::Root,
@@ -137,7 +135,9 @@ impl Rolestack {
 /// The product's own error for a denial: `NoPermission` for RAM/STS, `Forbidden.RAM` for ECS.
 pub fn denied(product: Product, d: Denial) -> Error {
     match product {
-        Product::Ram | Product::Sts | Product::Rolestack => Error::NoPermission { action: d.action, resource: d.resource, reason: d.reason },
+        Product::Ram | Product::Sts | Product::Rolestack => {
+            Error::NoPermission { action: d.action, resource: d.resource, reason: d.reason }
+        }
         Product::Ecs => Error::ForbiddenRam { action: d.action, resource: d.resource, reason: d.reason },
     }
 }
@@ -188,10 +188,7 @@ pub fn expand(action: &ApiAction, caller: &Caller, params: &Params, spell: &mut 
                     None => values.push(value),
                 }
             }
-            arns = arns
-                .iter()
-                .flat_map(|prefix| values.iter().map(move |v| format!("{prefix}{literal}{v}")))
-                .collect();
+            arns = arns.iter().flat_map(|prefix| values.iter().map(move |v| format!("{prefix}{literal}{v}"))).collect();
             rest = &rest[end + 1..];
         }
         for arn in arns {
@@ -209,10 +206,16 @@ fn placeholder<'s>(spec: &'s str, caller: &Caller, params: &Params) -> Result<Ve
     if let Some(param) = spec.strip_suffix("[]") {
         let raw = params.required(param)?;
         let items: Vec<String> = serde_json::from_str(raw).map_err(|_| {
-            Error::invalid(format!("Invalid{param}.Malformed"), format!("The specified {param} are not valid: expected a JSON array of strings such as [\"i-abc\"], got {raw}."))
+            Error::invalid(
+                format!("Invalid{param}.Malformed"),
+                format!("The specified {param} are not valid: expected a JSON array of strings such as [\"i-abc\"], got {raw}."),
+            )
         })?;
         if items.is_empty() {
-            return Err(Error::invalid(format!("Invalid{param}.Malformed"), format!("The specified {param} are not valid: the list is empty.")));
+            return Err(Error::invalid(
+                format!("Invalid{param}.Malformed"),
+                format!("The specified {param} are not valid: the list is empty."),
+            ));
         }
         return Ok(items.into_iter().map(|v| (Some(param), v)).collect());
     }

@@ -137,7 +137,14 @@ pub trait Tx {
     fn oss_upload_delete(&mut self, bucket: &str, upload_id: &str) -> Result<bool>;
     /// Uploads whose key starts with `prefix`, after `(key_marker, upload_id_marker)` in
     /// (key, upload id) order: records.
-    fn oss_upload_list(&mut self, bucket: &str, prefix: &str, key_marker: &str, upload_id_marker: &str, limit: usize) -> Result<Vec<String>>;
+    fn oss_upload_list(
+        &mut self,
+        bucket: &str,
+        prefix: &str,
+        key_marker: &str,
+        upload_id_marker: &str,
+        limit: usize,
+    ) -> Result<Vec<String>>;
     /// Stores a part; returns the record it replaced (same upload and number).
     fn oss_part_put(&mut self, upload_id: &str, number: u32, data: &str) -> Result<Option<String>>;
     /// Parts of an upload numbered above `after`, in number order.

@@ -79,7 +79,14 @@ impl SealedToken {
 }
 
 /// Mints a session for `role` lasting `duration`, starting `now`.
-pub fn mint(account_id: &str, role: &Role, session_name: &str, session_policy: Option<String>, now: OffsetDateTime, duration: Duration) -> SealedToken {
+pub fn mint(
+    account_id: &str,
+    role: &Role,
+    session_name: &str,
+    session_policy: Option<String>,
+    now: OffsetDateTime,
+    duration: Duration,
+) -> SealedToken {
     SealedToken {
         account_id: account_id.into(),
         role_name: role.name.clone(),
@@ -98,7 +105,11 @@ pub fn mint(account_id: &str, role: &Role, session_name: &str, session_policy: O
 /// mark; returns the live role.
 pub fn check_session(tx: &mut dyn crate::store::Tx, token: &SealedToken, access_key_id: &str, now: OffsetDateTime) -> Result<Role> {
     if token.access_key_id != access_key_id {
-        return Err(Error::service(400, "InvalidSecurityToken.MismatchWithAccessKey", "Specified SecurityToken mismatch with the AccessKey."));
+        return Err(Error::service(
+            400,
+            "InvalidSecurityToken.MismatchWithAccessKey",
+            "Specified SecurityToken mismatch with the AccessKey.",
+        ));
     }
     if now.unix_timestamp() >= token.expires {
         return Err(Error::service(400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired."));
@@ -106,7 +117,11 @@ pub fn check_session(tx: &mut dyn crate::store::Tx, token: &SealedToken, access_
     let role = tx.get_rec::<Role>(&token.account_id, &token.role_name)?;
     match role {
         Some(r) if r.id == token.role_id && !revoked(&r, token) => Ok(r),
-        _ => Err(Error::service(400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired: its role was deleted or its sessions were revoked.")),
+        _ => Err(Error::service(
+            400,
+            "InvalidSecurityToken.Expired",
+            "Specified SecurityToken is expired: its role was deleted or its sessions were revoked.",
+        )),
     }
 }
 
@@ -134,7 +149,12 @@ fn session_name(p: &Params) -> Result<&str> {
 
 /// Splits `acs:ram::<account>:role/<name>` into account and role name.
 pub fn parse_role_arn(arn: &str) -> Result<(&str, &str)> {
-    let bad = || Error::invalid("InvalidParameter.RoleArn", format!("The parameter RoleArn is wrongly formed: \"{arn}\"; expected acs:ram::<account-id>:role/<role-name>."));
+    let bad = || {
+        Error::invalid(
+            "InvalidParameter.RoleArn",
+            format!("The parameter RoleArn is wrongly formed: \"{arn}\"; expected acs:ram::<account-id>:role/<role-name>."),
+        )
+    };
     let rest = arn.strip_prefix("acs:ram:").ok_or_else(bad)?;
     let (_region, rest) = rest.split_once(':').ok_or_else(bad)?;
     let (account, resource) = rest.split_once(':').ok_or_else(bad)?;
@@ -150,10 +170,18 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let session = session_name(p)?;
     let policy = match p.optional("Policy") {
         Some(doc) if doc.chars().count() > 2048 => {
-            return Err(Error::invalid("InvalidParameter.PolicyGrammar", "The parameter Policy has not passed grammar check: it is longer than 2048 characters."))
+            return Err(Error::invalid(
+                "InvalidParameter.PolicyGrammar",
+                "The parameter Policy has not passed grammar check: it is longer than 2048 characters.",
+            ))
         }
         Some(doc) => {
-            validate_permission_policy("Policy", doc).map_err(|e| Error::invalid("InvalidParameter.PolicyGrammar", format!("The parameter Policy has not passed grammar check: {}", e.public_message())))?;
+            validate_permission_policy("Policy", doc).map_err(|e| {
+                Error::invalid(
+                    "InvalidParameter.PolicyGrammar",
+                    format!("The parameter Policy has not passed grammar check: {}", e.public_message()),
+                )
+            })?;
             Some(doc.to_string())
         }
         None => None,
@@ -166,7 +194,10 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     if duration < MIN_DURATION || duration > i64::from(role.max_session_duration) {
         return Err(Error::invalid(
             "InvalidParameter.DurationSeconds",
-            format!("The Min/Max value of DurationSeconds is 15min/{}s (the role's MaxSessionDuration); got {duration}.", role.max_session_duration),
+            format!(
+                "The Min/Max value of DurationSeconds is 15min/{}s (the role's MaxSessionDuration); got {duration}.",
+                role.max_session_duration
+            ),
         ));
     }
     // The caller's own policies were checked by the gateway (sts:AssumeRole on this role); the role
@@ -177,7 +208,8 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         return Err(Error::NoPermission {
             action: "sts:AssumeRole".into(),
             resource: crate::ram::role_arn(ctx.account(), &role.name),
-            reason: "No permission perform sts:AssumeRole on this Role. Maybe you are not a trusted entity of the role's trust policy.".into(),
+            reason: "No permission perform sts:AssumeRole on this Role. Maybe you are not a trusted entity of the role's trust policy."
+                .into(),
         });
     }
     let now = ctx.clock.now();
@@ -226,8 +258,14 @@ mod tests {
     fn tokens_round_trip_and_reject_tampering() {
         let key = ServerKey::from_bytes(&ServerKey::generate());
         let role = Role {
-            id: "1".into(), name: "r".into(), description: String::new(), trust_policy: String::new(),
-            max_session_duration: 3600, created: String::new(), updated: String::new(), sessions_revoked_before: None,
+            id: "1".into(),
+            name: "r".into(),
+            description: String::new(),
+            trust_policy: String::new(),
+            max_session_duration: 3600,
+            created: String::new(),
+            updated: String::new(),
+            sessions_revoked_before: None,
         };
         let t = mint("123", &role, "s", None, OffsetDateTime::now_utc(), Duration::hours(1));
         let sealed = t.seal(&key);

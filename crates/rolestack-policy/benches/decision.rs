@@ -48,52 +48,27 @@ fn decision(c: &mut Criterion) {
         .insert("oss:Prefix", "hangzhou/2015/");
 
     // Every Deny is checked and fails; allowed by the last policy.
-    let get = Request::new(
-        "oss:GetObject",
-        "acs:oss:*:1234567890123456:prod-logs/2024/01/app.log",
-        &ctx,
-    );
+    let get = Request::new("oss:GetObject", "acs:oss:*:1234567890123456:prod-logs/2024/01/app.log", &ctx);
     assert!(evaluate(&set, &get).is_allowed());
-    c.bench_function("decision/allow oss:GetObject, 5 policies", |b| {
-        b.iter(|| evaluate(black_box(&set), black_box(&get)))
-    });
+    c.bench_function("decision/allow oss:GetObject, 5 policies", |b| b.iter(|| evaluate(black_box(&set), black_box(&get))));
 
     // Conditions evaluated (StringLike + DateLessThan) before the allow.
-    let list = Request::new(
-        "oss:ListObjects",
-        "acs:oss:*:1234567890123456:myphotos",
-        &ctx,
-    );
+    let list = Request::new("oss:ListObjects", "acs:oss:*:1234567890123456:myphotos", &ctx);
     assert!(evaluate(&set, &list).is_allowed());
-    c.bench_function(
-        "decision/allow oss:ListObjects with conditions, 5 policies",
-        |b| b.iter(|| evaluate(black_box(&set), black_box(&list))),
-    );
+    c.bench_function("decision/allow oss:ListObjects with conditions, 5 policies", |b| {
+        b.iter(|| evaluate(black_box(&set), black_box(&list)))
+    });
 
     // Nothing matches: every statement is looked at.
-    let put = Request::new(
-        "oss:PutObject",
-        "acs:oss:*:1234567890123456:other/key",
-        &ctx,
-    );
+    let put = Request::new("oss:PutObject", "acs:oss:*:1234567890123456:other/key", &ctx);
     assert!(!evaluate(&set, &put).is_allowed());
-    c.bench_function("decision/implicit deny, 5 policies", |b| {
-        b.iter(|| evaluate(black_box(&set), black_box(&put)))
-    });
+    c.bench_function("decision/implicit deny, 5 policies", |b| b.iter(|| evaluate(black_box(&set), black_box(&put))));
 
-    let delete = Request::new(
-        "oss:DeleteObject",
-        "acs:oss:*:1234567890123456:prod-logs/x",
-        &ctx,
-    );
+    let delete = Request::new("oss:DeleteObject", "acs:oss:*:1234567890123456:prod-logs/x", &ctx);
     assert!(evaluate(&set, &delete).is_explicit_deny());
-    c.bench_function("decision/explicit deny, 5 policies", |b| {
-        b.iter(|| evaluate(black_box(&set), black_box(&delete)))
-    });
+    c.bench_function("decision/explicit deny, 5 policies", |b| b.iter(|| evaluate(black_box(&set), black_box(&delete))));
 
-    c.bench_function("parse/guard policy", |b| {
-        b.iter(|| Policy::parse(black_box(GUARD)))
-    });
+    c.bench_function("parse/guard policy", |b| b.iter(|| Policy::parse(black_box(GUARD))));
 }
 
 criterion_group! {

@@ -74,29 +74,14 @@ struct Operator {
 }
 
 const fn op(name: &'static str, family: Family, cmp: Cmp, negated: bool) -> Operator {
-    Operator {
-        name,
-        family,
-        cmp,
-        negated,
-    }
+    Operator { name, family, cmp, negated }
 }
 
 const OPERATORS: [Operator; 21] = [
     op("StringEquals", Family::String, Cmp::Eq, false),
     op("StringNotEquals", Family::String, Cmp::Eq, true),
-    op(
-        "StringEqualsIgnoreCase",
-        Family::StringIgnoreCase,
-        Cmp::Eq,
-        false,
-    ),
-    op(
-        "StringNotEqualsIgnoreCase",
-        Family::StringIgnoreCase,
-        Cmp::Eq,
-        true,
-    ),
+    op("StringEqualsIgnoreCase", Family::StringIgnoreCase, Cmp::Eq, false),
+    op("StringNotEqualsIgnoreCase", Family::StringIgnoreCase, Cmp::Eq, true),
     op("StringLike", Family::StringLike, Cmp::Eq, false),
     op("StringNotLike", Family::StringLike, Cmp::Eq, true),
     op("NumericEquals", Family::Numeric, Cmp::Eq, false),
@@ -118,9 +103,7 @@ const OPERATORS: [Operator; 21] = [
 
 /// Every operator name RAM accepts, with and without `IfExists` (for hints and docs).
 pub fn operator_names() -> impl Iterator<Item = String> {
-    OPERATORS
-        .iter()
-        .flat_map(|o| [o.name.to_owned(), format!("{}IfExists", o.name)])
+    OPERATORS.iter().flat_map(|o| [o.name.to_owned(), format!("{}IfExists", o.name)])
 }
 
 fn lookup_operator(name: &str) -> Option<(Operator, bool)> {
@@ -128,10 +111,7 @@ fn lookup_operator(name: &str) -> Option<(Operator, bool)> {
         Some(base) => (base, true),
         None => (name, false),
     };
-    OPERATORS
-        .iter()
-        .find(|o| o.name == base)
-        .map(|o| (*o, if_exists))
+    OPERATORS.iter().find(|o| o.name == base).map(|o| (*o, if_exists))
 }
 
 const OPERATOR_SUMMARY: &str = "RAM supports StringEquals, StringNotEquals, StringEqualsIgnoreCase, \
@@ -139,14 +119,7 @@ StringNotEqualsIgnoreCase, StringLike, StringNotLike, Numeric{Equals,NotEquals,L
 GreaterThan,GreaterThanEquals}, Date{Equals,NotEquals,LessThan,LessThanEquals,GreaterThan,GreaterThanEquals}, \
 Bool, IpAddress and NotIpAddress, each optionally with the IfExists suffix";
 
-const AWS_ONLY_OPERATORS: &[&str] = &[
-    "Null",
-    "ArnEquals",
-    "ArnNotEquals",
-    "ArnLike",
-    "ArnNotLike",
-    "BinaryEquals",
-];
+const AWS_ONLY_OPERATORS: &[&str] = &["Null", "ArnEquals", "ArnNotEquals", "ArnLike", "ArnNotLike", "BinaryEquals"];
 
 fn operator_hint(name: &str) -> String {
     let lower = name.to_ascii_lowercase();
@@ -194,19 +167,12 @@ const KEY_FORMAT: &str =
     "condition keys are global keys such as \"acs:SourceIp\" or \"acs:ResourceTag/<tag-key>\", or service keys \"<service>:<key>\" such as \"oss:Prefix\"";
 
 fn validate_key(key: &str, at: &Location) -> Result<(), PolicyError> {
-    let unknown = |hint: String| PolicyError::UnknownConditionKey {
-        location: at.clone(),
-        key: key.to_owned(),
-        hint,
-    };
+    let unknown = |hint: String| PolicyError::UnknownConditionKey { location: at.clone(), key: key.to_owned(), hint };
     let before_tag = key.split('/').next().unwrap_or(key);
     if key.trim() != key || before_tag.chars().any(char::is_whitespace) {
         let squeezed: String = before_tag.chars().filter(|c| !c.is_whitespace()).collect();
         let fixed = format!("{squeezed}{}", key[before_tag.len()..].trim_end());
-        return Err(unknown(format!(
-            " ({}); did you mean {fixed:?}?",
-            describe_whitespace(key)
-        )));
+        return Err(unknown(format!(" ({}); did you mean {fixed:?}?", describe_whitespace(key))));
     }
     let Some((service, name)) = key.split_once(':') else {
         return Err(unknown(format!("; {KEY_FORMAT}")));
@@ -216,21 +182,14 @@ fn validate_key(key: &str, at: &Location) -> Result<(), PolicyError> {
             return Ok(());
         }
         for prefix in TAG_PREFIXES {
-            if key
-                .get(..prefix.len())
-                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-            {
+            if key.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix)) {
                 if key.len() == prefix.len() {
-                    return Err(unknown(format!(
-                        "; the tag key is missing: write \"{prefix}<tag-key>\""
-                    )));
+                    return Err(unknown(format!("; the tag key is missing: write \"{prefix}<tag-key>\"")));
                 }
                 return Ok(());
             }
             if key.eq_ignore_ascii_case(&prefix[..prefix.len() - 1]) {
-                return Err(unknown(format!(
-                    "; the tag key is missing: write \"{prefix}<tag-key>\""
-                )));
+                return Err(unknown(format!("; the tag key is missing: write \"{prefix}<tag-key>\"")));
             }
         }
         let mut candidates: Vec<&str> = GLOBAL_KEYS.to_vec();
@@ -243,12 +202,7 @@ fn validate_key(key: &str, at: &Location) -> Result<(), PolicyError> {
             ),
         }));
     }
-    if service.is_empty()
-        || !service
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
-        || name.is_empty()
-    {
+    if service.is_empty() || !service.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || name.is_empty() {
         return Err(unknown(format!("; {KEY_FORMAT}")));
     }
     Ok(())
@@ -290,24 +244,12 @@ impl Clause {
         let cmp = self.operator.cmp;
         match &self.values {
             Values::Exact(list) => list.contains(&value.text),
-            Values::IgnoreCase(list) => list.iter().any(|p| {
-                value
-                    .text
-                    .chars()
-                    .flat_map(char::to_lowercase)
-                    .eq(p.chars())
-            }),
+            Values::IgnoreCase(list) => list.iter().any(|p| value.text.chars().flat_map(char::to_lowercase).eq(p.chars())),
             Values::Like(globs) => globs.iter().any(|g| g.matches(&value.text)),
-            Values::Numbers(list) => value
-                .number()
-                .is_some_and(|n| list.iter().any(|p| cmp.holds(n, *p))),
-            Values::Dates(list) => value
-                .time()
-                .is_some_and(|t| list.iter().any(|p| cmp.holds(t, *p))),
+            Values::Numbers(list) => value.number().is_some_and(|n| list.iter().any(|p| cmp.holds(n, *p))),
+            Values::Dates(list) => value.time().is_some_and(|t| list.iter().any(|p| cmp.holds(t, *p))),
             Values::Bools(list) => value.boolean().is_some_and(|b| list.contains(&b)),
-            Values::Networks(nets) => value
-                .ip()
-                .is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))),
+            Values::Networks(nets) => value.ip().is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))),
         }
     }
 }
@@ -327,8 +269,7 @@ impl Condition {
         let Json::Object(operators) = value else {
             return Err(PolicyError::WrongType {
                 location: at.clone(),
-                expected: "an object such as {\"IpAddress\": {\"acs:SourceIp\": [\"10.0.0.0/8\"]}}"
-                    .to_owned(),
+                expected: "an object such as {\"IpAddress\": {\"acs:SourceIp\": [\"10.0.0.0/8\"]}}".to_owned(),
                 found: value.describe(),
             });
         };
@@ -337,11 +278,7 @@ impl Condition {
         for (name, block) in operators {
             let op_at = at.key(name);
             let Some((operator, if_exists)) = lookup_operator(name) else {
-                return Err(PolicyError::UnknownOperator {
-                    location: at.clone(),
-                    operator: name.clone(),
-                    hint: operator_hint(name),
-                });
+                return Err(PolicyError::UnknownOperator { location: at.clone(), operator: name.clone(), hint: operator_hint(name) });
             };
             let keys = match block {
                 Json::Object(keys) if !keys.is_empty() => keys,
@@ -357,12 +294,7 @@ impl Condition {
             for (key, values) in keys {
                 validate_key(key, &op_at)?;
                 let values = parse_values(operator, values, &op_at.key(key))?;
-                clauses.push(Clause {
-                    operator,
-                    if_exists,
-                    key: key.clone(),
-                    values,
-                });
+                clauses.push(Clause { operator, if_exists, key: key.clone(), values });
             }
         }
         Ok(Condition { clauses })
@@ -372,11 +304,7 @@ impl Condition {
 /// Reads `"v"` or `["v1", "v2"]` (strings, numbers or booleans) and parses each for `operator`.
 fn parse_values(operator: Operator, value: &Json, at: &Location) -> Result<Values, PolicyError> {
     let items: Vec<(&Json, Location)> = match value {
-        Json::Array(items) if !items.is_empty() => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v, at.index(i)))
-            .collect(),
+        Json::Array(items) if !items.is_empty() => items.iter().enumerate().map(|(i, v)| (v, at.index(i))).collect(),
         Json::String(_) | Json::Number(_) | Json::Bool(_) => vec![(value, at.clone())],
         other => {
             return Err(PolicyError::WrongType {
@@ -399,11 +327,8 @@ fn parse_values(operator: Operator, value: &Json, at: &Location) -> Result<Value
         Json::String(s) => s.clone(),
         other => other.render(),
     };
-    let invalid = |v: &Json, at: &Location, expected: String| PolicyError::InvalidValue {
-        location: at.clone(),
-        found: v.render(),
-        expected,
-    };
+    let invalid =
+        |v: &Json, at: &Location, expected: String| PolicyError::InvalidValue { location: at.clone(), found: v.render(), expected };
     let name = operator.name;
     Ok(match operator.family {
         Family::String => Values::Exact(items.iter().map(|(v, _)| text(v)).collect()),
@@ -466,7 +391,9 @@ fn parse_values(operator: Operator, value: &Json, at: &Location) -> Result<Value
                         invalid(
                             v,
                             at,
-                            format!("{name} needs an IP address or CIDR block such as \"192.168.0.1\", \"10.0.0.0/8\" or \"2001:db8::/32\""),
+                            format!(
+                                "{name} needs an IP address or CIDR block such as \"192.168.0.1\", \"10.0.0.0/8\" or \"2001:db8::/32\""
+                            ),
                         )
                     })
                 })
@@ -488,9 +415,7 @@ fn parse_network(text: &str) -> Option<IpNet> {
             _ => net,
         });
     }
-    t.parse::<IpAddr>()
-        .ok()
-        .map(|ip| IpNet::from(canonical_ip(ip)))
+    t.parse::<IpAddr>().ok().map(|ip| IpNet::from(canonical_ip(ip)))
 }
 
 #[cfg(test)]
@@ -498,20 +423,11 @@ mod tests {
     use super::*;
 
     fn condition(json: &str) -> Condition {
-        Condition::parse(
-            &crate::json::parse(json).unwrap(),
-            &Location::root().key("Condition"),
-        )
-        .unwrap()
+        Condition::parse(&crate::json::parse(json).unwrap(), &Location::root().key("Condition")).unwrap()
     }
 
     fn error(json: &str) -> String {
-        Condition::parse(
-            &crate::json::parse(json).unwrap(),
-            &Location::root().key("Condition"),
-        )
-        .unwrap_err()
-        .to_string()
+        Condition::parse(&crate::json::parse(json).unwrap(), &Location::root().key("Condition")).unwrap_err().to_string()
     }
 
     fn ctx(pairs: &[(&str, &str)]) -> Context {
@@ -530,41 +446,26 @@ mod tests {
     fn string_operators() {
         let c = r#"{"StringEquals": {"oss:Prefix": ["a/", "b/"]}}"#;
         assert!(holds(c, &[("oss:Prefix", "a/")]));
-        assert!(
-            holds(c, &[("OSS:PREFIX", "b/")]),
-            "keys are case-insensitive"
-        );
-        assert!(
-            !holds(c, &[("oss:Prefix", "A/")]),
-            "values are case-sensitive"
-        );
+        assert!(holds(c, &[("OSS:PREFIX", "b/")]), "keys are case-insensitive");
+        assert!(!holds(c, &[("oss:Prefix", "A/")]), "values are case-sensitive");
         assert!(!holds(c, &[]));
         let c = r#"{"StringNotEquals": {"oss:Prefix": ["a/", "b/"]}}"#;
         assert!(!holds(c, &[("oss:Prefix", "a/")]));
         assert!(!holds(c, &[("oss:Prefix", "b/")]), "NOR over the values");
         assert!(holds(c, &[("oss:Prefix", "c/")]));
-        assert!(
-            holds(c, &[]),
-            "negated operator with the key missing is true"
-        );
+        assert!(holds(c, &[]), "negated operator with the key missing is true");
         let c = r#"{"StringEqualsIgnoreCase": {"acs:UserAgent": "Aliyun-CLI"}}"#;
         assert!(holds(c, &[("acs:UserAgent", "ALIYUN-cli")]));
         assert!(!holds(c, &[("acs:UserAgent", "curl")]));
         let c = r#"{"StringEqualsIgnoreCase": {"acs:ResourceTag/team": "ÄRGER"}}"#;
-        assert!(
-            holds(c, &[("acs:ResourceTag/team", "ärger")]),
-            "Unicode case folding"
-        );
+        assert!(holds(c, &[("acs:ResourceTag/team", "ärger")]), "Unicode case folding");
         let c = r#"{"StringNotEqualsIgnoreCase": {"acs:UserAgent": ["a", "B"]}}"#;
         assert!(!holds(c, &[("acs:UserAgent", "b")]));
         assert!(holds(c, &[("acs:UserAgent", "c")]));
         let c = r#"{"StringLike": {"oss:Prefix": ["hangzhou/2015/*", "x?z"]}}"#;
         assert!(holds(c, &[("oss:Prefix", "hangzhou/2015/photos/")]));
         assert!(holds(c, &[("oss:Prefix", "xyz")]));
-        assert!(
-            !holds(c, &[("oss:Prefix", "Hangzhou/2015/")]),
-            "StringLike is case-sensitive"
-        );
+        assert!(!holds(c, &[("oss:Prefix", "Hangzhou/2015/")]), "StringLike is case-sensitive");
         assert!(!holds(c, &[("oss:Prefix", "xz")]));
         let c = r#"{"StringNotLike": {"oss:Prefix": ["private/*", "secret*"]}}"#;
         assert!(holds(c, &[("oss:Prefix", "public/")]));
@@ -578,10 +479,7 @@ mod tests {
         assert!(holds(c, &[("oss:MaxKeys", "100")]));
         assert!(holds(c, &[("oss:MaxKeys", "5")]));
         assert!(!holds(c, &[("oss:MaxKeys", "101")]));
-        assert!(
-            !holds(c, &[("oss:MaxKeys", "many")]),
-            "unparseable request value matches nothing"
-        );
+        assert!(!holds(c, &[("oss:MaxKeys", "many")]), "unparseable request value matches nothing");
         assert!(!holds(c, &[]));
         for (op, yes, no) in [
             ("NumericEquals", "10", "11"),
@@ -598,10 +496,7 @@ mod tests {
         assert!(!holds(c, &[("oss:MaxKeys", "2")]));
         assert!(holds(c, &[("oss:MaxKeys", "3")]));
         let c = r#"{"StringEquals": {"ecs:Count": 3}}"#;
-        assert!(
-            holds(c, &[("ecs:Count", "3")]),
-            "numbers are compared as their text"
-        );
+        assert!(holds(c, &[("ecs:Count", "3")]), "numbers are compared as their text");
     }
 
     #[test]
@@ -614,36 +509,17 @@ mod tests {
         assert!(condition(c).holds(&ctx));
         for (op, yes, no) in [
             ("DateEquals", "2019-08-12T09:00:00Z", "2019-08-12T09:00:01Z"),
-            (
-                "DateNotEquals",
-                "2019-08-12T09:00:01Z",
-                "2019-08-12T17:00:00+08:00",
-            ),
-            (
-                "DateLessThanEquals",
-                "2019-08-12T09:00:00Z",
-                "2019-08-12T09:00:01Z",
-            ),
-            (
-                "DateGreaterThan",
-                "2019-08-12T09:00:01Z",
-                "2019-08-12T09:00:00Z",
-            ),
-            (
-                "DateGreaterThanEquals",
-                "2019-08-12T09:00:00Z",
-                "2019-08-12T08:59:59Z",
-            ),
+            ("DateNotEquals", "2019-08-12T09:00:01Z", "2019-08-12T17:00:00+08:00"),
+            ("DateLessThanEquals", "2019-08-12T09:00:00Z", "2019-08-12T09:00:01Z"),
+            ("DateGreaterThan", "2019-08-12T09:00:01Z", "2019-08-12T09:00:00Z"),
+            ("DateGreaterThanEquals", "2019-08-12T09:00:00Z", "2019-08-12T08:59:59Z"),
         ] {
             let c = format!(r#"{{"{op}": {{"acs:CurrentTime": "2019-08-12T17:00:00+08:00"}}}}"#);
             assert!(holds(&c, &[("acs:CurrentTime", yes)]), "{op} {yes}");
             assert!(!holds(&c, &[("acs:CurrentTime", no)]), "{op} {no}");
         }
         let c = r#"{"DateGreaterThan": {"acs:CurrentTime": 1565600400}}"#;
-        assert!(
-            holds(c, &[("acs:CurrentTime", "2019-08-12T09:00:01Z")]),
-            "epoch seconds"
-        );
+        assert!(holds(c, &[("acs:CurrentTime", "2019-08-12T09:00:01Z")]), "epoch seconds");
         // A time window: both operators must hold.
         let c = r#"{"DateGreaterThan": {"acs:CurrentTime": "2019-08-12T00:00:00Z"},
                     "DateLessThan": {"acs:CurrentTime": "2019-08-13T00:00:00Z"}}"#;
@@ -660,33 +536,20 @@ mod tests {
         http.set_secure_transport(false);
         assert!(condition(c).holds(&https));
         assert!(!condition(c).holds(&http));
-        assert!(
-            !condition(c).holds(&Context::new()),
-            "missing key makes Bool false"
-        );
-        assert!(holds(
-            r#"{"Bool": {"acs:MFAPresent": false}}"#,
-            &[("acs:MFAPresent", "FALSE")]
-        ));
-        assert!(!holds(
-            r#"{"Bool": {"acs:MFAPresent": false}}"#,
-            &[("acs:MFAPresent", "maybe")]
-        ));
+        assert!(!condition(c).holds(&Context::new()), "missing key makes Bool false");
+        assert!(holds(r#"{"Bool": {"acs:MFAPresent": false}}"#, &[("acs:MFAPresent", "FALSE")]));
+        assert!(!holds(r#"{"Bool": {"acs:MFAPresent": false}}"#, &[("acs:MFAPresent", "maybe")]));
     }
 
     #[test]
     fn ip_addresses() {
-        let c =
-            r#"{"IpAddress": {"acs:SourceIp": ["10.0.0.0/8", "192.168.1.7", "2001:db8::/32"]}}"#;
+        let c = r#"{"IpAddress": {"acs:SourceIp": ["10.0.0.0/8", "192.168.1.7", "2001:db8::/32"]}}"#;
         assert!(holds(c, &[("acs:SourceIp", "10.20.30.40")]));
         assert!(holds(c, &[("acs:SourceIp", "192.168.1.7")]));
         assert!(!holds(c, &[("acs:SourceIp", "192.168.1.8")]));
         assert!(holds(c, &[("acs:SourceIp", "2001:db8:1::5")]));
         assert!(!holds(c, &[("acs:SourceIp", "2001:db9::5")]));
-        assert!(
-            holds(c, &[("acs:SourceIp", "::ffff:10.1.1.1")]),
-            "IPv4-mapped IPv6"
-        );
+        assert!(holds(c, &[("acs:SourceIp", "::ffff:10.1.1.1")]), "IPv4-mapped IPv6");
         assert!(!holds(c, &[("acs:SourceIp", "not-an-ip")]));
         assert!(!holds(c, &[]));
         let c = r#"{"NotIpAddress": {"acs:SourceIp": ["10.0.0.0/8", "172.16.0.0/12"]}}"#;
@@ -718,34 +581,21 @@ mod tests {
     fn and_or_semantics() {
         let c = r#"{"StringEquals": {"oss:Prefix": "a", "oss:Delimiter": "/"},
                     "IpAddress": {"acs:SourceIp": "10.0.0.0/8"}}"#;
-        let all = [
-            ("oss:Prefix", "a"),
-            ("oss:Delimiter", "/"),
-            ("acs:SourceIp", "10.0.0.1"),
-        ];
+        let all = [("oss:Prefix", "a"), ("oss:Delimiter", "/"), ("acs:SourceIp", "10.0.0.1")];
         assert!(holds(c, &all));
         assert!(!holds(c, &all[..2]), "operators AND");
         assert!(!holds(c, &[all[0], all[2]]), "keys AND");
         // Several request values: any one matching is enough for a positive operator...
         assert!(holds(
             r#"{"StringEquals": {"acs:ResourceTag/env": "prod"}}"#,
-            &[
-                ("acs:ResourceTag/env", "dev"),
-                ("acs:ResourceTag/env", "prod")
-            ]
+            &[("acs:ResourceTag/env", "dev"), ("acs:ResourceTag/env", "prod")]
         ));
         // ...and disqualifies a negated one.
         assert!(!holds(
             r#"{"StringNotEquals": {"acs:ResourceTag/env": "prod"}}"#,
-            &[
-                ("acs:ResourceTag/env", "dev"),
-                ("acs:ResourceTag/env", "prod")
-            ]
+            &[("acs:ResourceTag/env", "dev"), ("acs:ResourceTag/env", "prod")]
         ));
-        assert!(
-            condition("{}").holds(&Context::new()),
-            "an empty Condition constrains nothing"
-        );
+        assert!(condition("{}").holds(&Context::new()), "an empty Condition constrains nothing");
     }
 
     #[test]
@@ -754,19 +604,11 @@ mod tests {
             error(r#"{"StringEqual": {"oss:Prefix": "a"}}"#),
             r#"Condition: unknown condition operator "StringEqual"; did you mean "StringEquals"?"#
         );
-        assert!(error(r#"{"stringequals": {"oss:Prefix": "a"}}"#)
-            .contains("case-sensitive); did you mean \"StringEquals\"?"));
-        assert!(error(r#"{"StringLikeIfExist": {"oss:Prefix": "a"}}"#)
-            .contains("did you mean \"StringLikeIfExists\"?"));
-        assert!(
-            error(r#"{"Null": {"oss:Prefix": "true"}}"#).contains("Null is an AWS IAM operator")
-        );
-        assert!(
-            error(r#"{"ForAnyValue:StringEquals": {"oss:Prefix": "a"}}"#).contains("ForAnyValue")
-        );
-        assert!(
-            error(r#"{"Frobnicate": {"oss:Prefix": "a"}}"#).contains("RAM supports StringEquals")
-        );
+        assert!(error(r#"{"stringequals": {"oss:Prefix": "a"}}"#).contains("case-sensitive); did you mean \"StringEquals\"?"));
+        assert!(error(r#"{"StringLikeIfExist": {"oss:Prefix": "a"}}"#).contains("did you mean \"StringLikeIfExists\"?"));
+        assert!(error(r#"{"Null": {"oss:Prefix": "true"}}"#).contains("Null is an AWS IAM operator"));
+        assert!(error(r#"{"ForAnyValue:StringEquals": {"oss:Prefix": "a"}}"#).contains("ForAnyValue"));
+        assert!(error(r#"{"Frobnicate": {"oss:Prefix": "a"}}"#).contains("RAM supports StringEquals"));
         assert_eq!(
             error(r#"{"IpAddress": {"acs:SourceIp": ["10.0.0.0/8", "10.0.0.300"]}}"#),
             r#"Condition.IpAddress."acs:SourceIp"[1]: invalid value "10.0.0.300"; IpAddress needs an IP address or CIDR block such as "192.168.0.1", "10.0.0.0/8" or "2001:db8::/32""#
@@ -779,17 +621,10 @@ mod tests {
         assert!(error(r#"{"StringEquals": {}}"#).contains("non-empty object"));
         assert!(error(r#"{"StringEquals": "x"}"#).contains("found a string"));
         assert!(error(r#"{"StringEquals": {"oss:Prefix": []}}"#).contains("non-empty list"));
-        assert!(error(r#"{"StringEquals": {"oss:Prefix": [["a"]]}}"#)
-            .contains("[0]: expected a string, number or boolean, found a list"));
+        assert!(error(r#"{"StringEquals": {"oss:Prefix": [["a"]]}}"#).contains("[0]: expected a string, number or boolean, found a list"));
         assert!(error(r#"{"StringEquals": {"oss:Prefix": null}}"#).contains("found null"));
-        assert!(
-            error(r#"{"StringEquals": {"oss:Prefix": "a", "OSS:PREFIX": "b"}}"#)
-                .contains("appears more than once")
-        );
-        assert!(
-            error(r#"{"StringEquals": {"a": "1"}, "StringEquals": {"b": "1"}}"#)
-                .contains("appears more than once")
-        );
+        assert!(error(r#"{"StringEquals": {"oss:Prefix": "a", "OSS:PREFIX": "b"}}"#).contains("appears more than once"));
+        assert!(error(r#"{"StringEquals": {"a": "1"}, "StringEquals": {"b": "1"}}"#).contains("appears more than once"));
         assert!(error(r#"["StringEquals"]"#).contains("expected an object"));
     }
 
@@ -807,28 +642,19 @@ mod tests {
             "log-x:y",
         ] {
             let c = format!(r#"{{"StringEquals": {{"{key}": "v"}}}}"#);
-            Condition::parse(&crate::json::parse(&c).unwrap(), &Location::root())
-                .unwrap_or_else(|e| panic!("{key}: {e}"));
+            Condition::parse(&crate::json::parse(&c).unwrap(), &Location::root()).unwrap_or_else(|e| panic!("{key}: {e}"));
         }
         assert_eq!(
             error(r#"{"StringEquals": {"acs:SoureIp": "v"}}"#),
             r#"Condition.StringEquals: unknown condition key "acs:SoureIp"; did you mean "acs:SourceIp"?"#
         );
-        assert!(error(r#"{"StringEquals": {"acs:SourceIp ": "v"}}"#)
-            .contains("(note the trailing space); did you mean \"acs:SourceIp\"?"));
-        assert!(error(r#"{"StringEquals": {"oss: Prefix": "v"}}"#)
-            .contains("did you mean \"oss:Prefix\"?"));
-        assert!(
-            error(r#"{"StringEquals": {"acs:ResourceTag": "v"}}"#).contains("tag key is missing")
-        );
-        assert!(
-            error(r#"{"StringEquals": {"acs:ResourceTag/": "v"}}"#).contains("tag key is missing")
-        );
+        assert!(error(r#"{"StringEquals": {"acs:SourceIp ": "v"}}"#).contains("(note the trailing space); did you mean \"acs:SourceIp\"?"));
+        assert!(error(r#"{"StringEquals": {"oss: Prefix": "v"}}"#).contains("did you mean \"oss:Prefix\"?"));
+        assert!(error(r#"{"StringEquals": {"acs:ResourceTag": "v"}}"#).contains("tag key is missing"));
+        assert!(error(r#"{"StringEquals": {"acs:ResourceTag/": "v"}}"#).contains("tag key is missing"));
         assert!(error(r#"{"StringEquals": {"SourceIp": "v"}}"#).contains("global keys such as"));
-        assert!(error(r#"{"StringEquals": {"acs:Banana": "v"}}"#)
-            .contains("the global keys are \"acs:SourceIp\""));
-        assert!(error(r#"{"StringEquals": {"acs:Banana": "v"}}"#)
-            .ends_with("\"acs:RequestTag/<tag-key>\""));
+        assert!(error(r#"{"StringEquals": {"acs:Banana": "v"}}"#).contains("the global keys are \"acs:SourceIp\""));
+        assert!(error(r#"{"StringEquals": {"acs:Banana": "v"}}"#).ends_with("\"acs:RequestTag/<tag-key>\""));
         assert!(error(r#"{"StringEquals": {"oss:": "v"}}"#).contains("service keys"));
     }
 }

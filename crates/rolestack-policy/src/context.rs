@@ -53,11 +53,7 @@ impl ContextValue {
             Typed::Time(t) => Some(t),
             _ => parse_date(&self.text).or_else(|| {
                 // Context times may also come as Unix seconds.
-                self.text
-                    .trim()
-                    .parse::<i64>()
-                    .ok()
-                    .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+                self.text.trim().parse::<i64>().ok().and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
             }),
         }
     }
@@ -97,11 +93,7 @@ pub(crate) fn parse_bool(text: &str) -> Option<bool> {
 pub(crate) fn parse_number(text: &str) -> Option<f64> {
     let t = text.trim();
     // `f64::from_str` also takes "inf" and "NaN", which no RAM numeric key holds.
-    if t.is_empty()
-        || !t
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
-    {
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) {
         return None;
     }
     t.parse::<f64>().ok().filter(|n| n.is_finite())
@@ -117,11 +109,7 @@ pub(crate) fn parse_date(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(t, &Rfc3339)
         .or_else(|_| OffsetDateTime::parse(t, &Iso8601::DEFAULT))
         .ok()
-        .or_else(|| {
-            PrimitiveDateTime::parse(t, &Iso8601::DEFAULT)
-                .ok()
-                .map(PrimitiveDateTime::assume_utc)
-        })
+        .or_else(|| PrimitiveDateTime::parse(t, &Iso8601::DEFAULT).ok().map(PrimitiveDateTime::assume_utc))
         .or_else(|| {
             let fmt = time::macros::format_description!("[year]-[month]-[day]");
             Date::parse(t, &fmt).ok().map(|d| d.midnight().assume_utc())
@@ -144,19 +132,13 @@ impl Context {
 
     /// Adds a value to `key` (keeping values it already has).
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
-        let value = ContextValue {
-            text: value.into(),
-            typed: Typed::Text,
-        };
+        let value = ContextValue { text: value.into(), typed: Typed::Text };
         self.push(key.into(), value, false)
     }
 
     /// Replaces all values of `key` with `value`.
     pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
-        let value = ContextValue {
-            text: value.into(),
-            typed: Typed::Text,
-        };
+        let value = ContextValue { text: value.into(), typed: Typed::Text };
         self.push(key.into(), value, true)
     }
 
@@ -168,22 +150,14 @@ impl Context {
 
     /// Sets `acs:SourceIp`.
     pub fn set_source_ip(&mut self, ip: IpAddr) -> &mut Self {
-        let value = ContextValue {
-            text: ip.to_string(),
-            typed: Typed::Ip(ip),
-        };
+        let value = ContextValue { text: ip.to_string(), typed: Typed::Ip(ip) };
         self.push(keys::SOURCE_IP.to_owned(), value, true)
     }
 
     /// Sets `acs:CurrentTime` (rendered as RFC 3339 for [`Context::values`]).
     pub fn set_current_time(&mut self, now: OffsetDateTime) -> &mut Self {
-        let text = now
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_else(|_| now.unix_timestamp().to_string());
-        let value = ContextValue {
-            text,
-            typed: Typed::Time(now),
-        };
+        let text = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| now.unix_timestamp().to_string());
+        let value = ContextValue { text, typed: Typed::Time(now) };
         self.push(keys::CURRENT_TIME.to_owned(), value, true)
     }
 
@@ -199,10 +173,7 @@ impl Context {
 
     /// Sets a boolean key such as `acs:SecureTransport`.
     pub fn set_bool(&mut self, key: impl Into<String>, value: bool) -> &mut Self {
-        let value = ContextValue {
-            text: value.to_string(),
-            typed: Typed::Bool(value),
-        };
+        let value = ContextValue { text: value.to_string(), typed: Typed::Bool(value) };
         self.push(key.into(), value, true)
     }
 
@@ -223,18 +194,11 @@ impl Context {
     }
 
     pub(crate) fn lookup(&self, key: &str) -> &[ContextValue] {
-        self.entries
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map_or(&[], |(_, values)| values.as_slice())
+        self.entries.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map_or(&[], |(_, values)| values.as_slice())
     }
 
     fn push(&mut self, key: String, value: ContextValue, replace: bool) -> &mut Self {
-        match self
-            .entries
-            .iter_mut()
-            .find(|(k, _)| k.eq_ignore_ascii_case(&key))
-        {
+        match self.entries.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&key)) {
             Some((_, values)) => {
                 if replace {
                     values.clear();
@@ -265,12 +229,7 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     pub fn new(action: &'a str, resource: &'a str, context: &'a Context) -> Self {
-        Request {
-            action,
-            resource,
-            context,
-            names_ignore_case: false,
-        }
+        Request { action, resource, context, names_ignore_case: false }
     }
 
     /// Marks the resource as naming case-insensitive entities (see the field).
@@ -303,15 +262,9 @@ mod tests {
         ctx.set_source_ip("::ffff:10.1.2.3".parse().unwrap());
         ctx.set_secure_transport(true);
         ctx.set_current_time(time::macros::datetime!(2019-08-12 09:00 UTC));
-        assert_eq!(
-            ctx.lookup("acs:sourceip")[0].ip(),
-            Some("10.1.2.3".parse().unwrap())
-        );
+        assert_eq!(ctx.lookup("acs:sourceip")[0].ip(), Some("10.1.2.3".parse().unwrap()));
         assert_eq!(ctx.values(keys::SECURE_TRANSPORT).next(), Some("true"));
-        assert_eq!(
-            ctx.values(keys::CURRENT_TIME).next(),
-            Some("2019-08-12T09:00:00Z")
-        );
+        assert_eq!(ctx.values(keys::CURRENT_TIME).next(), Some("2019-08-12T09:00:00Z"));
     }
 
     #[test]
@@ -327,16 +280,10 @@ mod tests {
         assert_eq!(parse_date("2019-08-12T09:00:00Z"), Some(t));
         assert_eq!(parse_date("2019-08-12T09:00:00.000Z"), Some(t));
         assert_eq!(parse_date("2019-08-12T09:00:00"), Some(t));
-        assert_eq!(
-            parse_date("2019-08-12"),
-            Some(time::macros::datetime!(2019-08-12 00:00 UTC))
-        );
+        assert_eq!(parse_date("2019-08-12"), Some(time::macros::datetime!(2019-08-12 00:00 UTC)));
         assert_eq!(parse_date("12/08/2019"), None);
         assert_eq!(parse_date("2019-13-01T00:00:00Z"), None);
-        let v = ContextValue {
-            text: "1565600400".into(),
-            typed: Typed::Text,
-        };
+        let v = ContextValue { text: "1565600400".into(), typed: Typed::Text };
         assert_eq!(v.time(), Some(t));
     }
 }

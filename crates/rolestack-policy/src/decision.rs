@@ -97,12 +97,7 @@ impl fmt::Display for Decision {
 
 /// Decides `request` against labelled policies: `[("AliyunOSSReadOnlyAccess", &policy), ...]`.
 pub fn evaluate(policies: &[(&str, &Policy)], request: &Request<'_>) -> Decision {
-    decide(
-        policies
-            .iter()
-            .map(|(label, policy)| (*label, policy.statements())),
-        |s| s.applies_to(request),
-    )
+    decide(policies.iter().map(|(label, policy)| (*label, policy.statements())), |s| s.applies_to(request))
 }
 
 /// An ordered list of labelled policies, for callers that collect them one at a time.
@@ -140,10 +135,7 @@ impl<'a> PolicySet<'a> {
 }
 
 /// The shared deny-wins loop over labelled statement lists.
-pub(crate) fn decide<'a>(
-    policies: impl IntoIterator<Item = (&'a str, &'a [Statement])>,
-    applies: impl Fn(&Statement) -> bool,
-) -> Decision {
+pub(crate) fn decide<'a>(policies: impl IntoIterator<Item = (&'a str, &'a [Statement])>, applies: impl Fn(&Statement) -> bool) -> Decision {
     let mut allowed_by: Option<(usize, &str, usize, &Statement)> = None;
     let mut count = 0;
     for (policy_index, (label, statements)) in policies.into_iter().enumerate() {
@@ -169,21 +161,15 @@ pub(crate) fn decide<'a>(
     }
 }
 
-fn decision(
-    outcome: Outcome,
-    by: Option<(usize, &str, usize, &Statement)>,
-    count: usize,
-) -> Decision {
+fn decision(outcome: Outcome, by: Option<(usize, &str, usize, &Statement)>, count: usize) -> Decision {
     Decision {
         outcome,
-        decided_by: by.map(
-            |(policy_index, label, statement_index, statement)| DecidingStatement {
-                policy_index,
-                policy: label.to_owned(),
-                statement_index,
-                sid: statement.sid().map(str::to_owned),
-            },
-        ),
+        decided_by: by.map(|(policy_index, label, statement_index, statement)| DecidingStatement {
+            policy_index,
+            policy: label.to_owned(),
+            statement_index,
+            sid: statement.sid().map(str::to_owned),
+        }),
         policies_evaluated: count,
     }
 }

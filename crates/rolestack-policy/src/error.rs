@@ -26,43 +26,21 @@ impl Location {
     /// The location of statement `index`; `in_list` is false when `Statement` was a single
     /// object rather than a list, so the path reads `Statement` and not `Statement[0]`.
     pub(crate) fn statement(index: usize, in_list: bool, sid: Option<String>) -> Self {
-        let path = if in_list {
-            format!("Statement[{index}]")
-        } else {
-            "Statement".to_owned()
-        };
-        Location {
-            path,
-            statement: Some(index),
-            sid,
-        }
+        let path = if in_list { format!("Statement[{index}]") } else { "Statement".to_owned() };
+        Location { path, statement: Some(index), sid }
     }
 
     /// The location of the value under `key` inside this location.
     pub(crate) fn key(&self, key: &str) -> Self {
         let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        let segment = if plain {
-            key.to_owned()
-        } else {
-            format!("{key:?}")
-        };
-        let path = if self.path.is_empty() {
-            segment
-        } else {
-            format!("{}.{segment}", self.path)
-        };
-        Location {
-            path,
-            ..self.clone()
-        }
+        let segment = if plain { key.to_owned() } else { format!("{key:?}") };
+        let path = if self.path.is_empty() { segment } else { format!("{}.{segment}", self.path) };
+        Location { path, ..self.clone() }
     }
 
     /// The location of element `index` of the list at this location.
     pub(crate) fn index(&self, index: usize) -> Self {
-        Location {
-            path: format!("{}[{index}]", self.path),
-            ..self.clone()
-        }
+        Location { path: format!("{}[{index}]", self.path), ..self.clone() }
     }
 
     /// The JSON-path-like position; empty for the document itself.
@@ -105,28 +83,15 @@ impl fmt::Display for Location {
 pub enum PolicyError {
     /// The text is not JSON at all. `message` is the JSON parser's (it includes line and column).
     #[error("policy document is not valid JSON: {message}{hint}")]
-    Syntax {
-        line: usize,
-        column: usize,
-        message: String,
-        hint: String,
-    },
+    Syntax { line: usize, column: usize, message: String, hint: String },
 
     /// A value has the wrong JSON type (for example an object where a list of strings belongs).
     #[error("{location}: expected {expected}, found {found}")]
-    WrongType {
-        location: Location,
-        expected: String,
-        found: String,
-    },
+    WrongType { location: Location, expected: String, found: String },
 
     /// An object has a key RAM does not know at that place.
     #[error("{location}: unknown key {key:?}{hint}")]
-    UnknownKey {
-        location: Location,
-        key: String,
-        hint: String,
-    },
+    UnknownKey { location: Location, key: String, hint: String },
 
     /// The same key appears twice in one object (JSON parsers would silently keep one of them).
     #[error("{location}: key {key:?} appears more than once; each key may appear only once")]
@@ -134,45 +99,23 @@ pub enum PolicyError {
 
     /// A required key is absent.
     #[error("{location}: missing required key {key:?}{hint}")]
-    MissingKey {
-        location: Location,
-        key: String,
-        hint: String,
-    },
+    MissingKey { location: Location, key: String, hint: String },
 
     /// Two keys that exclude each other are both present (`Action` and `NotAction`, ...).
-    #[error(
-        "{location}: {first:?} and {second:?} cannot be used together; use exactly one of them"
-    )]
-    ConflictingKeys {
-        location: Location,
-        first: String,
-        second: String,
-    },
+    #[error("{location}: {first:?} and {second:?} cannot be used together; use exactly one of them")]
+    ConflictingKeys { location: Location, first: String, second: String },
 
     /// A value has the right type but is not acceptable. `found` is the value as written (JSON).
     #[error("{location}: invalid value {found}; {expected}")]
-    InvalidValue {
-        location: Location,
-        found: String,
-        expected: String,
-    },
+    InvalidValue { location: Location, found: String, expected: String },
 
     /// A `Condition` block uses an operator RAM does not have.
     #[error("{location}: unknown condition operator {operator:?}{hint}")]
-    UnknownOperator {
-        location: Location,
-        operator: String,
-        hint: String,
-    },
+    UnknownOperator { location: Location, operator: String, hint: String },
 
     /// A condition key is neither a known global `acs:` key nor a `<service>:<key>` name.
     #[error("{location}: unknown condition key {key:?}{hint}")]
-    UnknownConditionKey {
-        location: Location,
-        key: String,
-        hint: String,
-    },
+    UnknownConditionKey { location: Location, key: String, hint: String },
 }
 
 impl PolicyError {
@@ -191,15 +134,7 @@ impl PolicyError {
         }
     }
 
-    pub(crate) fn invalid(
-        location: &Location,
-        found: impl fmt::Debug,
-        expected: impl Into<String>,
-    ) -> Self {
-        PolicyError::InvalidValue {
-            location: location.clone(),
-            found: format!("{found:?}"),
-            expected: expected.into(),
-        }
+    pub(crate) fn invalid(location: &Location, found: impl fmt::Debug, expected: impl Into<String>) -> Self {
+        PolicyError::InvalidValue { location: location.clone(), found: format!("{found:?}"), expected: expected.into() }
     }
 }

@@ -54,10 +54,7 @@ impl Glob {
         let mut literal_fold = false;
         let flush = |literal: &mut String, fold: bool, piece: &mut Piece| {
             if !literal.is_empty() {
-                piece.push(Token::Literal {
-                    text: std::mem::take(literal).into_boxed_str(),
-                    fold,
-                });
+                piece.push(Token::Literal { text: std::mem::take(literal).into_boxed_str(), fold });
             }
         };
         for (at, c) in pattern.char_indices() {
@@ -94,11 +91,7 @@ impl Glob {
             pieces.insert(0, first);
             pieces.push(last);
         }
-        Glob {
-            source: pattern.into(),
-            pieces,
-            starred,
-        }
+        Glob { source: pattern.into(), pieces, starred }
     }
 
     /// The pattern as written.
@@ -121,10 +114,7 @@ impl Glob {
         if !self.starred {
             return match_forward(&self.pieces[0], text, 0, fold_all) == Some(text.len());
         }
-        let (first, rest) = self
-            .pieces
-            .split_first()
-            .expect("starred globs have two pieces");
+        let (first, rest) = self.pieces.split_first().expect("starred globs have two pieces");
         let (last, middle) = rest.split_last().expect("starred globs have two pieces");
         let Some(mut pos) = match_forward(first, text, 0, fold_all) else {
             return false;
@@ -142,15 +132,8 @@ impl Glob {
             loop {
                 // Jump to the next occurrence of a leading case-sensitive literal instead of
                 // trying every position (resource paths are long, their pieces rare).
-                if let Some(Token::Literal {
-                    text: lit,
-                    fold: false,
-                }) = piece.first().filter(|_| !fold_all)
-                {
-                    match text
-                        .get(start..tail_start)
-                        .and_then(|window| window.find(&**lit))
-                    {
+                if let Some(Token::Literal { text: lit, fold: false }) = piece.first().filter(|_| !fold_all) {
+                    match text.get(start..tail_start).and_then(|window| window.find(&**lit)) {
                         Some(offset) => start += offset,
                         None => return false,
                     }

@@ -9,10 +9,7 @@
 pub(crate) fn near_miss(found: &str, expected: &[&str], noun: &str) -> String {
     match closest(found, expected) {
         Some((candidate, Miss::Whitespace)) => {
-            format!(
-                " ({}); did you mean {candidate:?}?",
-                describe_whitespace(found)
-            )
+            format!(" ({}); did you mean {candidate:?}?", describe_whitespace(found))
         }
         Some((candidate, Miss::Case)) => {
             format!(" ({noun} are case-sensitive); did you mean {candidate:?}?")
@@ -69,10 +66,7 @@ pub(crate) fn describe_whitespace(found: &str) -> String {
     let trailing = found.len() - found.trim_end().len();
     let inside = found.trim().chars().any(char::is_whitespace);
     let what = |n: usize, place: &str| {
-        let all_spaces = found
-            .chars()
-            .filter(|c| c.is_whitespace())
-            .all(|c| c == ' ');
+        let all_spaces = found.chars().filter(|c| c.is_whitespace()).all(|c| c == ' ');
         match (n, all_spaces) {
             (1, true) => format!("{place} space"),
             (_, true) => format!("{place} spaces"),
@@ -112,47 +106,18 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
-    const KEYS: &[&str] = &[
-        "Sid",
-        "Effect",
-        "Action",
-        "NotAction",
-        "Resource",
-        "NotResource",
-        "Condition",
-    ];
+    const KEYS: &[&str] = &["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"];
 
     #[test]
     fn whitespace_case_and_typos() {
-        assert_eq!(
-            near_miss("Resource ", KEYS, "keys"),
-            r#" (note the trailing space); did you mean "Resource"?"#
-        );
-        assert_eq!(
-            near_miss(" Effect", KEYS, "keys"),
-            r#" (note the leading space); did you mean "Effect"?"#
-        );
-        assert_eq!(
-            near_miss("Not Action", KEYS, "keys"),
-            r#" (note the whitespace inside); did you mean "NotAction"?"#
-        );
-        assert_eq!(
-            near_miss("resource", KEYS, "keys"),
-            r#" (keys are case-sensitive); did you mean "Resource"?"#
-        );
-        assert_eq!(
-            near_miss("Resources", KEYS, "keys"),
-            r#"; did you mean "Resource"?"#
-        );
-        assert_eq!(
-            near_miss("Conditon", KEYS, "keys"),
-            r#"; did you mean "Condition"?"#
-        );
+        assert_eq!(near_miss("Resource ", KEYS, "keys"), r#" (note the trailing space); did you mean "Resource"?"#);
+        assert_eq!(near_miss(" Effect", KEYS, "keys"), r#" (note the leading space); did you mean "Effect"?"#);
+        assert_eq!(near_miss("Not Action", KEYS, "keys"), r#" (note the whitespace inside); did you mean "NotAction"?"#);
+        assert_eq!(near_miss("resource", KEYS, "keys"), r#" (keys are case-sensitive); did you mean "Resource"?"#);
+        assert_eq!(near_miss("Resources", KEYS, "keys"), r#"; did you mean "Resource"?"#);
+        assert_eq!(near_miss("Conditon", KEYS, "keys"), r#"; did you mean "Condition"?"#);
         assert!(near_miss("Banana", KEYS, "keys").starts_with("; expected one of \"Sid\""));
-        assert_eq!(
-            near_miss("x", &["Allow", "Deny"], "values"),
-            r#"; expected "Allow" or "Deny""#
-        );
+        assert_eq!(near_miss("x", &["Allow", "Deny"], "values"), r#"; expected "Allow" or "Deny""#);
     }
 
     #[test]

@@ -52,12 +52,7 @@ pub(crate) fn parse(text: &str) -> Result<Json, PolicyError> {
     serde_json::from_str::<Json>(text).map_err(|e| {
         let message = e.to_string();
         let hint = syntax_hint(text, &message);
-        PolicyError::Syntax {
-            line: e.line(),
-            column: e.column(),
-            message,
-            hint,
-        }
+        PolicyError::Syntax { line: e.line(), column: e.column(), message, hint }
     })
 }
 
@@ -79,8 +74,7 @@ fn syntax_hint(text: &str, message: &str) -> String {
     } else if message.contains("key must be a string") {
         "; object keys must be in double quotes, and a key is needed before each value".to_owned()
     } else if message.contains("expected `:`") || message.contains("expected `,` or `}`") {
-        "; check the punctuation near that position (a missing comma, colon, or \"Key\": before a value)"
-            .to_owned()
+        "; check the punctuation near that position (a missing comma, colon, or \"Key\": before a value)".to_owned()
     } else {
         String::new()
     }
@@ -88,25 +82,12 @@ fn syntax_hint(text: &str, message: &str) -> String {
 
 /// Rejects duplicate keys in an object. `fold_case` treats keys differing only in ASCII case
 /// as the same key (condition keys are case-insensitive, so `acs:SourceIp` twice is ambiguous).
-pub(crate) fn reject_duplicates(
-    entries: &[(String, Json)],
-    location: &Location,
-    fold_case: bool,
-) -> Result<(), PolicyError> {
+pub(crate) fn reject_duplicates(entries: &[(String, Json)], location: &Location, fold_case: bool) -> Result<(), PolicyError> {
     for (i, (key, _)) in entries.iter().enumerate() {
         let earlier = &entries[..i];
-        let dup = earlier.iter().any(|(k, _)| {
-            if fold_case {
-                k.eq_ignore_ascii_case(key)
-            } else {
-                k == key
-            }
-        });
+        let dup = earlier.iter().any(|(k, _)| if fold_case { k.eq_ignore_ascii_case(key) } else { k == key });
         if dup {
-            return Err(PolicyError::DuplicateKey {
-                location: location.clone(),
-                key: key.clone(),
-            });
+            return Err(PolicyError::DuplicateKey { location: location.clone(), key: key.clone() });
         }
     }
     Ok(())
@@ -140,9 +121,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json, E> {
-        serde_json::Number::from_f64(v)
-            .map(Json::Number)
-            .ok_or_else(|| E::custom("number out of range"))
+        serde_json::Number::from_f64(v).map(Json::Number).ok_or_else(|| E::custom("number out of range"))
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Json, E> {
@@ -185,42 +164,23 @@ mod tests {
     #[test]
     fn keeps_duplicate_keys_in_order() {
         let json = parse(r#"{"a":1,"b":[true,null],"a":"x"}"#).unwrap();
-        let Json::Object(entries) = json else {
-            panic!("not an object")
-        };
+        let Json::Object(entries) = json else { panic!("not an object") };
         let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["a", "b", "a"]);
         let err = reject_duplicates(&entries, &Location::root(), false).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            r#"policy document: key "a" appears more than once; each key may appear only once"#
-        );
+        assert_eq!(err.to_string(), r#"policy document: key "a" appears more than once; each key may appear only once"#);
     }
 
     #[test]
     fn syntax_errors_carry_position_and_hint() {
         let err = parse("{\"Action\": \"ecs: \\[x\\]\"}").unwrap_err();
-        let PolicyError::Syntax {
-            line, column, hint, ..
-        } = &err
-        else {
-            panic!("{err:?}")
-        };
+        let PolicyError::Syntax { line, column, hint, .. } = &err else { panic!("{err:?}") };
         assert_eq!(*line, 1);
         assert!(*column > 10);
         assert!(hint.contains("Markdown"), "{hint}");
         assert!(parse("").unwrap_err().to_string().contains("empty"));
-        assert!(parse("{\"a\": [1,]}")
-            .unwrap_err()
-            .to_string()
-            .contains("comma"));
-        assert!(parse("{\"a\": 1")
-            .unwrap_err()
-            .to_string()
-            .contains("missing closing"));
-        assert!(parse("{} x")
-            .unwrap_err()
-            .to_string()
-            .contains("after its closing"));
+        assert!(parse("{\"a\": [1,]}").unwrap_err().to_string().contains("comma"));
+        assert!(parse("{\"a\": 1").unwrap_err().to_string().contains("missing closing"));
+        assert!(parse("{} x").unwrap_err().to_string().contains("after its closing"));
     }
 }

@@ -89,9 +89,7 @@ pub use decision::{evaluate, DecidingStatement, Decision, Outcome, PolicySet};
 pub use error::{Location, PolicyError};
 pub use policy::Policy;
 pub use statement::{Effect, Statement};
-pub use trust::{
-    Principal, TrustPolicy, ASSUME_ROLE, ASSUME_ROLE_WITH_OIDC, ASSUME_ROLE_WITH_SAML,
-};
+pub use trust::{Principal, TrustPolicy, ASSUME_ROLE, ASSUME_ROLE_WITH_OIDC, ASSUME_ROLE_WITH_SAML};
 
 #[cfg(test)]
 mod tests;

@@ -32,10 +32,7 @@ impl PatternList {
     }
 
     pub(crate) fn from_globs(globs: Vec<Glob>) -> Self {
-        PatternList {
-            any: globs.iter().any(Glob::matches_everything),
-            globs,
-        }
+        PatternList { any: globs.iter().any(Glob::matches_everything), globs }
     }
 }
 
@@ -86,11 +83,7 @@ pub(crate) fn string_list<T>(
                 let at = location.index(i);
                 match v {
                     Json::String(s) => item(s, &at),
-                    other => Err(PolicyError::WrongType {
-                        location: at,
-                        expected: format!("{what} as a string"),
-                        found: other.describe(),
-                    }),
+                    other => Err(PolicyError::WrongType { location: at, expected: format!("{what} as a string"), found: other.describe() }),
                 }
             })
             .collect(),
@@ -122,18 +115,12 @@ const ACTION_FORMAT: &str = "expected \"<service>:<ActionName>\" such as \"oss:G
 
 pub(crate) fn validate_action(action: &str, at: &Location) -> Result<(), PolicyError> {
     if action.is_empty() {
-        return Err(PolicyError::invalid(
-            at,
-            action,
-            format!("an action must not be empty; {ACTION_FORMAT}"),
-        ));
+        return Err(PolicyError::invalid(at, action, format!("an action must not be empty; {ACTION_FORMAT}")));
     }
     if action.chars().any(char::is_whitespace) {
         let squeezed: String = action.chars().filter(|c| !c.is_whitespace()).collect();
-        let mut expected = format!(
-            "an action must not contain whitespace ({}), or it never matches a request",
-            crate::hint::describe_whitespace(action)
-        );
+        let mut expected =
+            format!("an action must not contain whitespace ({}), or it never matches a request", crate::hint::describe_whitespace(action));
         if !squeezed.is_empty() && validate_action(&squeezed, at).is_ok() {
             expected.push_str(&format!("; did you mean {squeezed:?}?"));
         }
@@ -143,23 +130,12 @@ pub(crate) fn validate_action(action: &str, at: &Location) -> Result<(), PolicyE
         return Ok(());
     }
     let Some((service, name)) = action.split_once(':') else {
-        return Err(PolicyError::invalid(
-            at,
-            action,
-            format!("the service prefix is missing; {ACTION_FORMAT}"),
-        ));
+        return Err(PolicyError::invalid(at, action, format!("the service prefix is missing; {ACTION_FORMAT}")));
     };
     if service.is_empty() {
-        return Err(PolicyError::invalid(
-            at,
-            action,
-            format!("the service prefix before ':' is empty; {ACTION_FORMAT}"),
-        ));
+        return Err(PolicyError::invalid(at, action, format!("the service prefix before ':' is empty; {ACTION_FORMAT}")));
     }
-    if let Some(bad) = service
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
-    {
+    if let Some(bad) = service.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
         return Err(PolicyError::invalid(
             at,
             action,
@@ -173,15 +149,8 @@ pub(crate) fn validate_action(action: &str, at: &Location) -> Result<(), PolicyE
             format!("the action name after \"{service}:\" is empty; use \"{service}:*\" for every {service} action"),
         ));
     }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "*?_-.".contains(*c)))
-    {
-        let extra = if bad == ':' {
-            " (an action has exactly one ':')"
-        } else {
-            ""
-        };
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "*?_-.".contains(*c))) {
+        let extra = if bad == ':' { " (an action has exactly one ':')" } else { "" };
         return Err(PolicyError::invalid(
             at,
             action,
@@ -193,18 +162,13 @@ pub(crate) fn validate_action(action: &str, at: &Location) -> Result<(), PolicyE
     Ok(())
 }
 
-const RESOURCE_FORMAT: &str =
-    "expected \"*\" or \"acs:<service>:<region>:<account-id>:<relative-id>\" such as \"acs:oss:*:*:mybucket/*\"";
+const RESOURCE_FORMAT: &str = "expected \"*\" or \"acs:<service>:<region>:<account-id>:<relative-id>\" such as \"acs:oss:*:*:mybucket/*\"";
 
 /// Validates a resource pattern; returns the byte length of its case-insensitive
 /// `acs:<service>:` prefix (stopping early at a wildcard).
 pub(crate) fn validate_resource(resource: &str, at: &Location) -> Result<usize, PolicyError> {
     if resource.is_empty() {
-        return Err(PolicyError::invalid(
-            at,
-            resource,
-            format!("a resource must not be empty; {RESOURCE_FORMAT}"),
-        ));
+        return Err(PolicyError::invalid(at, resource, format!("a resource must not be empty; {RESOURCE_FORMAT}")));
     }
     if resource.trim() != resource {
         return Err(PolicyError::invalid(
@@ -220,10 +184,7 @@ pub(crate) fn validate_resource(resource: &str, at: &Location) -> Result<usize, 
     if resource.chars().all(|c| c == '*') {
         return Ok(0);
     }
-    if resource
-        .get(..4)
-        .is_some_and(|head| head.eq_ignore_ascii_case("arn:"))
-    {
+    if resource.get(..4).is_some_and(|head| head.eq_ignore_ascii_case("arn:")) {
         return Err(PolicyError::invalid(
             at,
             resource,
@@ -236,26 +197,11 @@ pub(crate) fn validate_resource(resource: &str, at: &Location) -> Result<usize, 
     }
     let (service, region, account) = (parts[1], parts[2], parts[3]);
     if service.is_empty() {
-        return Err(PolicyError::invalid(
-            at,
-            resource,
-            format!("the service name is empty; {RESOURCE_FORMAT}"),
-        ));
+        return Err(PolicyError::invalid(at, resource, format!("the service name is empty; {RESOURCE_FORMAT}")));
     }
-    for (field, text) in [
-        ("service name", service),
-        ("region", region),
-        ("account id", account),
-    ] {
-        if let Some(bad) = text
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || "-_*?".contains(*c)))
-        {
-            return Err(PolicyError::invalid(
-                at,
-                resource,
-                format!("the {field} {text:?} contains {bad:?}; {RESOURCE_FORMAT}"),
-            ));
+    for (field, text) in [("service name", service), ("region", region), ("account id", account)] {
+        if let Some(bad) = text.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_*?".contains(*c))) {
+            return Err(PolicyError::invalid(at, resource, format!("the {field} {text:?} contains {bad:?}; {RESOURCE_FORMAT}")));
         }
     }
     if parts[4].is_empty() {
@@ -274,29 +220,16 @@ mod tests {
     use super::*;
 
     fn action_err(a: &str) -> String {
-        validate_action(a, &Location::root())
-            .unwrap_err()
-            .to_string()
+        validate_action(a, &Location::root()).unwrap_err().to_string()
     }
 
     fn resource_err(r: &str) -> String {
-        validate_resource(r, &Location::root())
-            .unwrap_err()
-            .to_string()
+        validate_resource(r, &Location::root()).unwrap_err().to_string()
     }
 
     #[test]
     fn valid_actions() {
-        for a in [
-            "*",
-            "oss:GetObject",
-            "oss:Get*",
-            "ecs:Describe?nstances",
-            "oss:*",
-            "ram:PassRole",
-            "cms:*",
-            "log-x:A_b.c-d",
-        ] {
+        for a in ["*", "oss:GetObject", "oss:Get*", "ecs:Describe?nstances", "oss:*", "ram:PassRole", "cms:*", "log-x:A_b.c-d"] {
             validate_action(a, &Location::root()).unwrap();
         }
     }
@@ -319,18 +252,9 @@ mod tests {
     #[test]
     fn resources() {
         assert_eq!(validate_resource("*", &Location::root()).unwrap(), 0);
-        assert_eq!(
-            validate_resource("acs:oss:*:*:bkt/*", &Location::root()).unwrap(),
-            8
-        );
-        assert_eq!(
-            validate_resource("acs:ram::123:role/x", &Location::root()).unwrap(),
-            8
-        );
-        assert_eq!(
-            validate_resource("acs:o*:*:*:x", &Location::root()).unwrap(),
-            5
-        );
+        assert_eq!(validate_resource("acs:oss:*:*:bkt/*", &Location::root()).unwrap(), 8);
+        assert_eq!(validate_resource("acs:ram::123:role/x", &Location::root()).unwrap(), 8);
+        assert_eq!(validate_resource("acs:o*:*:*:x", &Location::root()).unwrap(), 5);
         validate_resource("acs:oss:*:*:my bucket/a file.txt", &Location::root()).unwrap();
         assert!(resource_err("arn:aws:s3:::bkt/*").contains("AWS ARN"));
         assert!(resource_err("acs:oss:*:*").contains("expected \"*\""));
@@ -343,32 +267,16 @@ mod tests {
 
     #[test]
     fn lists() {
-        let list = action_list(
-            &Json::Array(vec![
-                Json::String("oss:Get*".into()),
-                Json::String("oss:List*".into()),
-            ]),
-            &Location::root(),
-        )
-        .unwrap();
+        let list =
+            action_list(&Json::Array(vec![Json::String("oss:Get*".into()), Json::String("oss:List*".into())]), &Location::root()).unwrap();
         assert!(
             list.matches_with("oss:GetObject", false)
                 && list.matches_with("OSS:listobjects", false)
                 && !list.matches_with("oss:PutObject", false)
         );
-        let e = action_list(&Json::Array(vec![]), &Location::root().key("Action"))
-            .unwrap_err()
-            .to_string();
+        let e = action_list(&Json::Array(vec![]), &Location::root().key("Action")).unwrap_err().to_string();
         assert_eq!(e, "Action: expected an action (a string or a non-empty list of strings), found an empty list");
-        let e = action_list(
-            &Json::Array(vec![Json::Bool(true)]),
-            &Location::root().key("Action"),
-        )
-        .unwrap_err()
-        .to_string();
-        assert_eq!(
-            e,
-            "Action[0]: expected an action as a string, found a boolean (true)"
-        );
+        let e = action_list(&Json::Array(vec![Json::Bool(true)]), &Location::root().key("Action")).unwrap_err().to_string();
+        assert_eq!(e, "Action[0]: expected an action as a string, found a boolean (true)");
     }
 }

@@ -19,9 +19,7 @@ impl Policy {
     /// policy). The size limits (6144 bytes for custom policies, 2048 for AssumeRole session
     /// policies, ...) are the caller's to enforce.
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
-        Ok(Policy {
-            statements: parse_document(text, Kind::Permission)?,
-        })
+        Ok(Policy { statements: parse_document(text, Kind::Permission)? })
     }
 
     pub fn statements(&self) -> &[Statement] {
@@ -30,9 +28,7 @@ impl Policy {
 
     /// Decides `request` against this policy alone (labelled "policy" in the explanation).
     pub fn evaluate(&self, request: &Request<'_>) -> Decision {
-        decide([("policy", self.statements.as_slice())], |s| {
-            s.applies_to(request)
-        })
+        decide([("policy", self.statements.as_slice())], |s| s.applies_to(request))
     }
 }
 

@@ -22,9 +22,7 @@ use crate::error::{Location, PolicyError};
 use crate::glob::{Case, Glob};
 use crate::hint::{closest, describe_whitespace, near_miss, Miss};
 use crate::json::{self, reject_duplicates, Json};
-use crate::pattern::{
-    action_list, resource_list, string_list, validate_action, PatternList, Target,
-};
+use crate::pattern::{action_list, resource_list, string_list, validate_action, PatternList, Target};
 use crate::trust::{Principal, PrincipalSet, ASSUME_ACTIONS};
 
 /// Whether a statement grants or forbids.
@@ -92,10 +90,7 @@ impl Statement {
     /// Does this (permission) statement cover the request? Cheapest checks first.
     pub(crate) fn applies_to(&self, request: &Request<'_>) -> bool {
         self.action.matches(request.action)
-            && self
-                .resource
-                .as_ref()
-                .map_or(true, |r| self.covers(r, request))
+            && self.resource.as_ref().map_or(true, |r| self.covers(r, request))
             && self.condition_holds(request.context)
     }
 
@@ -115,18 +110,8 @@ impl Statement {
     }
 
     /// Does this (trust) statement cover `principal` performing `action`?
-    pub(crate) fn applies_to_principal(
-        &self,
-        action: &str,
-        principal: &Principal,
-        context: &Context,
-    ) -> bool {
-        self.action.matches(action)
-            && self
-                .principal
-                .as_ref()
-                .is_some_and(|p| p.matches(principal))
-            && self.condition_holds(context)
+    pub(crate) fn applies_to_principal(&self, action: &str, principal: &Principal, context: &Context) -> bool {
+        self.action.matches(action) && self.principal.as_ref().is_some_and(|p| p.matches(principal)) && self.condition_holds(context)
     }
 
     fn condition_holds(&self, context: &Context) -> bool {
@@ -142,15 +127,7 @@ pub(crate) enum Kind {
 }
 
 const TOP_KEYS: &[&str] = &["Version", "Statement"];
-const PERMISSION_KEYS: &[&str] = &[
-    "Sid",
-    "Effect",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-];
+const PERMISSION_KEYS: &[&str] = &["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"];
 const TRUST_KEYS: &[&str] = &["Sid", "Effect", "Action", "Principal", "Condition"];
 
 /// Parses a whole document into its statements.
@@ -167,11 +144,7 @@ pub(crate) fn parse_document(text: &str, kind: Kind) -> Result<Vec<Statement>, P
     reject_duplicates(entries, &root, false)?;
     for (key, _) in entries {
         if !TOP_KEYS.contains(&key.as_str()) {
-            return Err(PolicyError::UnknownKey {
-                location: root,
-                key: key.clone(),
-                hint: near_miss(key, TOP_KEYS, "keys"),
-            });
+            return Err(PolicyError::UnknownKey { location: root, key: key.clone(), hint: near_miss(key, TOP_KEYS, "keys") });
         }
     }
     let get = |name: &str| entries.iter().find(|(k, _)| k == name).map(|(_, v)| v);
@@ -193,11 +166,7 @@ pub(crate) fn parse_document(text: &str, kind: Kind) -> Result<Vec<Statement>, P
         });
     };
     match statements {
-        Json::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, s)| parse_statement(s, i, true, kind))
-            .collect(),
+        Json::Array(items) => items.iter().enumerate().map(|(i, s)| parse_statement(s, i, true, kind)).collect(),
         Json::Object(_) => Ok(vec![parse_statement(statements, 0, false, kind)?]),
         other => Err(PolicyError::WrongType {
             location: root.key("Statement"),
@@ -214,11 +183,9 @@ fn check_version(version: &Json, at: &Location) -> Result<(), PolicyError> {
         Json::String(v) if v.trim() == "1" => {
             Err(PolicyError::invalid(at, v, format!("{ONLY} ({}); did you mean \"1\"?", describe_whitespace(v))))
         }
-        Json::String(v) if v == "2012-10-17" || v == "2008-10-17" => Err(PolicyError::invalid(
-            at,
-            v,
-            format!("{ONLY}; {v:?} is the AWS IAM policy-language version, which RAM does not use"),
-        )),
+        Json::String(v) if v == "2012-10-17" || v == "2008-10-17" => {
+            Err(PolicyError::invalid(at, v, format!("{ONLY}; {v:?} is the AWS IAM policy-language version, which RAM does not use")))
+        }
         Json::String(v) if v.contains('-') => Err(PolicyError::invalid(
             at,
             v,
@@ -230,26 +197,13 @@ fn check_version(version: &Json, at: &Location) -> Result<(), PolicyError> {
             found: n.to_string(),
             expected: format!("{ONLY}: the version is the string \"1\", in quotes"),
         }),
-        other => Err(PolicyError::WrongType {
-            location: at.clone(),
-            expected: "the string \"1\"".to_owned(),
-            found: other.describe(),
-        }),
+        other => Err(PolicyError::WrongType { location: at.clone(), expected: "the string \"1\"".to_owned(), found: other.describe() }),
     }
 }
 
-fn parse_statement(
-    value: &Json,
-    index: usize,
-    in_list: bool,
-    kind: Kind,
-) -> Result<Statement, PolicyError> {
+fn parse_statement(value: &Json, index: usize, in_list: bool, kind: Kind) -> Result<Statement, PolicyError> {
     let Json::Object(entries) = value else {
-        let at = if in_list {
-            Location::root().key("Statement").index(index)
-        } else {
-            Location::root().key("Statement")
-        };
+        let at = if in_list { Location::root().key("Statement").index(index) } else { Location::root().key("Statement") };
         return Err(PolicyError::WrongType {
             location: at,
             expected: "a statement object such as {\"Effect\": \"Allow\", \"Action\": ..., \"Resource\": ...}".to_owned(),
@@ -276,20 +230,12 @@ fn parse_statement(
         let key = key.as_str();
         let value_at = at.key(key);
         if !allowed.contains(&key) {
-            return Err(PolicyError::UnknownKey {
-                location: at,
-                key: key.to_owned(),
-                hint: statement_key_hint(key, kind),
-            });
+            return Err(PolicyError::UnknownKey { location: at, key: key.to_owned(), hint: statement_key_hint(key, kind) });
         }
         match key {
             "Sid" => {
                 if !matches!(value, Json::String(_)) {
-                    return Err(PolicyError::WrongType {
-                        location: value_at,
-                        expected: "a string".to_owned(),
-                        found: value.describe(),
-                    });
+                    return Err(PolicyError::WrongType { location: value_at, expected: "a string".to_owned(), found: value.describe() });
                 }
             }
             "Effect" => effect = Some(parse_effect(value, &value_at)?),
@@ -298,32 +244,16 @@ fn parse_statement(
                     Kind::Permission => action_list(value, &value_at)?,
                     Kind::Trust => trust_action_list(value, &value_at)?,
                 };
-                let target = if key == "Action" {
-                    Target::Listed(list)
-                } else {
-                    Target::AllExcept(list)
-                };
+                let target = if key == "Action" { Target::Listed(list) } else { Target::AllExcept(list) };
                 if let Some((first, _)) = action.replace((key, target)) {
-                    return Err(PolicyError::ConflictingKeys {
-                        location: at,
-                        first: first.to_owned(),
-                        second: key.to_owned(),
-                    });
+                    return Err(PolicyError::ConflictingKeys { location: at, first: first.to_owned(), second: key.to_owned() });
                 }
             }
             "Resource" | "NotResource" => {
                 let list = resource_list(value, &value_at)?;
-                let target = if key == "Resource" {
-                    Target::Listed(list)
-                } else {
-                    Target::AllExcept(list)
-                };
+                let target = if key == "Resource" { Target::Listed(list) } else { Target::AllExcept(list) };
                 if let Some((first, _)) = resource.replace((key, target)) {
-                    return Err(PolicyError::ConflictingKeys {
-                        location: at,
-                        first: first.to_owned(),
-                        second: key.to_owned(),
-                    });
+                    return Err(PolicyError::ConflictingKeys { location: at, first: first.to_owned(), second: key.to_owned() });
                 }
             }
             "Principal" => principal = Some(PrincipalSet::parse(value, &value_at)?),
@@ -344,20 +274,15 @@ fn parse_statement(
             Kind::Permission => "; every statement needs \"Action\" (or \"NotAction\"), such as \"Action\": \"oss:GetObject\"",
             Kind::Trust => "; a trust policy statement needs \"Action\": \"sts:AssumeRole\"",
         };
-        return Err(PolicyError::MissingKey {
-            location: at,
-            key: "Action".to_owned(),
-            hint: hint.to_owned(),
-        });
+        return Err(PolicyError::MissingKey { location: at, key: "Action".to_owned(), hint: hint.to_owned() });
     };
     let resource = match (kind, resource) {
-        (Kind::Permission, None) => {
-            return Err(PolicyError::MissingKey {
-                location: at,
-                key: "Resource".to_owned(),
-                hint: "; a permission policy statement needs \"Resource\" (or \"NotResource\"); use \"Resource\": \"*\" to mean every resource".to_owned(),
-            })
-        }
+        (Kind::Permission, None) => return Err(PolicyError::MissingKey {
+            location: at,
+            key: "Resource".to_owned(),
+            hint: "; a permission policy statement needs \"Resource\" (or \"NotResource\"); use \"Resource\": \"*\" to mean every resource"
+                .to_owned(),
+        }),
         (_, resource) => resource.map(|(_, r)| r),
     };
     if kind == Kind::Trust && principal.is_none() {
@@ -367,14 +292,7 @@ fn parse_statement(
             hint: "; a trust policy statement names who may assume the role, such as \"Principal\": {\"Service\": [\"ecs.aliyuncs.com\"]} or {\"RAM\": [\"acs:ram::<account-id>:root\"]}".to_owned(),
         });
     }
-    Ok(Statement {
-        sid,
-        effect,
-        action,
-        resource,
-        principal,
-        condition,
-    })
+    Ok(Statement { sid, effect, action, resource, principal, condition })
 }
 
 fn parse_effect(value: &Json, at: &Location) -> Result<Effect, PolicyError> {
@@ -393,17 +311,11 @@ fn parse_effect(value: &Json, at: &Location) -> Result<Effect, PolicyError> {
                 Some((c, Miss::Typo)) => format!("; did you mean {c:?}?"),
                 None => String::new(),
             };
-            Err(PolicyError::invalid(
-                at,
-                s,
-                format!("expected \"Allow\" or \"Deny\"{hint}"),
-            ))
+            Err(PolicyError::invalid(at, s, format!("expected \"Allow\" or \"Deny\"{hint}")))
         }
-        other => Err(PolicyError::WrongType {
-            location: at.clone(),
-            expected: "\"Allow\" or \"Deny\"".to_owned(),
-            found: other.describe(),
-        }),
+        other => {
+            Err(PolicyError::WrongType { location: at.clone(), expected: "\"Allow\" or \"Deny\"".to_owned(), found: other.describe() })
+        }
     }
 }
 
@@ -411,9 +323,7 @@ fn trust_action_list(value: &Json, at: &Location) -> Result<PatternList, PolicyE
     let globs = string_list(value, at, "an action", |s, at| {
         validate_action(s, at)?;
         let glob = Glob::new(s, Case::Insensitive);
-        let is_sts = s
-            .get(..4)
-            .is_some_and(|head| head.eq_ignore_ascii_case("sts:"));
+        let is_sts = s.get(..4).is_some_and(|head| head.eq_ignore_ascii_case("sts:"));
         if !is_sts || !ASSUME_ACTIONS.iter().any(|a| glob.matches(a)) {
             return Err(PolicyError::invalid(
                 at,
@@ -440,10 +350,7 @@ fn statement_key_hint(key: &str, kind: Kind) -> String {
             ("NotAction", "a trust policy must use \"Action\": \"sts:AssumeRole\""),
         ],
     };
-    if let Some((name, note)) = foreign
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(&squeezed))
-    {
+    if let Some((name, note)) = foreign.iter().find(|(name, _)| name.eq_ignore_ascii_case(&squeezed)) {
         return if key == *name {
             format!("; {note}")
         } else if squeezed == *name {

@@ -32,8 +32,7 @@ use crate::statement::{parse_document, Effect, Kind, Statement};
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
 pub const ASSUME_ROLE_WITH_SAML: &str = "sts:AssumeRoleWithSAML";
 pub const ASSUME_ROLE_WITH_OIDC: &str = "sts:AssumeRoleWithOIDC";
-pub(crate) const ASSUME_ACTIONS: [&str; 3] =
-    [ASSUME_ROLE, ASSUME_ROLE_WITH_SAML, ASSUME_ROLE_WITH_OIDC];
+pub(crate) const ASSUME_ACTIONS: [&str; 3] = [ASSUME_ROLE, ASSUME_ROLE_WITH_SAML, ASSUME_ROLE_WITH_OIDC];
 
 /// Who is asking to assume a role.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -53,10 +52,7 @@ impl Principal {
     }
 
     pub fn ram(account_id: impl Into<String>, arn: impl Into<String>) -> Self {
-        Principal::Ram {
-            account_id: account_id.into(),
-            arn: arn.into(),
-        }
+        Principal::Ram { account_id: account_id.into(), arn: arn.into() }
     }
 
     /// A RAM principal from its ARN alone, taking the account id from the ARN; `None` if the
@@ -69,9 +65,7 @@ impl Principal {
     /// The STS action this principal uses to assume a role.
     pub fn assume_action(&self) -> &'static str {
         match self {
-            Principal::Federated(arn) if arn.to_ascii_lowercase().contains(":oidc-provider/") => {
-                ASSUME_ROLE_WITH_OIDC
-            }
+            Principal::Federated(arn) if arn.to_ascii_lowercase().contains(":oidc-provider/") => ASSUME_ROLE_WITH_OIDC,
             Principal::Federated(_) => ASSUME_ROLE_WITH_SAML,
             _ => ASSUME_ROLE,
         }
@@ -87,13 +81,7 @@ struct RamArn<'a> {
 impl<'a> RamArn<'a> {
     fn parse(arn: &'a str) -> Option<Self> {
         let mut parts = arn.splitn(5, ':');
-        let (acs, ram, region, account, resource) = (
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-        );
+        let (acs, ram, region, account, resource) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         let ok = acs.eq_ignore_ascii_case("acs")
             && ram.eq_ignore_ascii_case("ram")
             && (region.is_empty() || region == "*")
@@ -104,9 +92,7 @@ impl<'a> RamArn<'a> {
 
     /// `(kind, name)` for `kind/name` resources; the name may contain further `/`.
     fn typed(&self) -> Option<(&'a str, &'a str)> {
-        self.resource
-            .split_once('/')
-            .filter(|(_, name)| !name.is_empty())
+        self.resource.split_once('/').filter(|(_, name)| !name.is_empty())
     }
 }
 
@@ -152,12 +138,10 @@ impl Trusted {
                     return false;
                 }
                 match parsed.typed() {
-                    Some((kind, n)) if kind.eq_ignore_ascii_case("role") => {
-                        n.eq_ignore_ascii_case(name)
+                    Some((kind, n)) if kind.eq_ignore_ascii_case("role") => n.eq_ignore_ascii_case(name),
+                    Some((kind, rest)) if kind.eq_ignore_ascii_case("assumed-role") => {
+                        rest.split_once('/').is_some_and(|(role, _session)| role.eq_ignore_ascii_case(name))
                     }
-                    Some((kind, rest)) if kind.eq_ignore_ascii_case("assumed-role") => rest
-                        .split_once('/')
-                        .is_some_and(|(role, _session)| role.eq_ignore_ascii_case(name)),
                     _ => false,
                 }
             }
@@ -174,8 +158,7 @@ pub(crate) struct PrincipalSet {
 }
 
 const PRINCIPAL_KEYS: &[&str] = &["Service", "RAM", "Federated"];
-const PRINCIPAL_EXAMPLE: &str =
-    "an object such as {\"Service\": [\"ecs.aliyuncs.com\"]} or {\"RAM\": [\"acs:ram::<account-id>:root\"]}";
+const PRINCIPAL_EXAMPLE: &str = "an object such as {\"Service\": [\"ecs.aliyuncs.com\"]} or {\"RAM\": [\"acs:ram::<account-id>:root\"]}";
 
 impl PrincipalSet {
     pub(crate) fn matches(&self, principal: &Principal) -> bool {
@@ -207,12 +190,7 @@ impl PrincipalSet {
             let parsed = match key.as_str() {
                 "Service" => string_list(value, &value_at, "a service name", parse_service)?,
                 "RAM" => string_list(value, &value_at, "a RAM account id or ARN", parse_ram)?,
-                "Federated" => string_list(
-                    value,
-                    &value_at,
-                    "an identity provider ARN",
-                    parse_federated,
-                )?,
+                "Federated" => string_list(value, &value_at, "an identity provider ARN", parse_federated)?,
                 _ => {
                     return Err(PolicyError::UnknownKey {
                         location: at.clone(),
@@ -229,23 +207,9 @@ impl PrincipalSet {
 
 fn no_surrounding_space(s: &str, at: &Location) -> Result<(), PolicyError> {
     if s.trim() != s || s.is_empty() {
-        let did_you_mean = if s.trim().is_empty() {
-            String::new()
-        } else {
-            format!("; did you mean {:?}?", s.trim())
-        };
-        let what = if s.trim().is_empty() {
-            "it is empty".to_owned()
-        } else {
-            describe_whitespace(s)
-        };
-        return Err(PolicyError::invalid(
-            at,
-            s,
-            format!(
-                "a principal must not be empty or padded with whitespace ({what}){did_you_mean}"
-            ),
-        ));
+        let did_you_mean = if s.trim().is_empty() { String::new() } else { format!("; did you mean {:?}?", s.trim()) };
+        let what = if s.trim().is_empty() { "it is empty".to_owned() } else { describe_whitespace(s) };
+        return Err(PolicyError::invalid(at, s, format!("a principal must not be empty or padded with whitespace ({what}){did_you_mean}")));
     }
     Ok(())
 }
@@ -255,28 +219,23 @@ fn parse_service(s: &str, at: &Location) -> Result<Trusted, PolicyError> {
     let name = match s.split_once('@') {
         Some((account, name)) if is_account_id(account) => name,
         Some(_) => {
-            return Err(PolicyError::invalid(at, s, "a service principal is \"<service>.aliyuncs.com\" or \"<account-id>@<service>.aliyuncs.com\""))
+            return Err(PolicyError::invalid(
+                at,
+                s,
+                "a service principal is \"<service>.aliyuncs.com\" or \"<account-id>@<service>.aliyuncs.com\"",
+            ))
         }
         None => s,
     };
-    let valid_chars = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    let valid_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
     if !valid_chars || name.starts_with('.') || name.ends_with('.') {
-        return Err(PolicyError::invalid(
-            at,
-            s,
-            "a service principal is a domain name such as \"ecs.aliyuncs.com\"",
-        ));
+        return Err(PolicyError::invalid(at, s, "a service principal is a domain name such as \"ecs.aliyuncs.com\""));
     }
     if !name.contains('.') {
         return Err(PolicyError::invalid(
             at,
             s,
-            format!(
-                "a service principal is a full domain name; did you mean \"{}.aliyuncs.com\"?",
-                name.to_ascii_lowercase()
-            ),
+            format!("a service principal is a full domain name; did you mean \"{}.aliyuncs.com\"?", name.to_ascii_lowercase()),
         ));
     }
     Ok(Trusted::Service(s.to_owned()))
@@ -285,11 +244,7 @@ fn parse_service(s: &str, at: &Location) -> Result<Trusted, PolicyError> {
 fn parse_ram(s: &str, at: &Location) -> Result<Trusted, PolicyError> {
     no_surrounding_space(s, at)?;
     const FORMS: &str = "a RAM principal is an account id such as \"1234567890123456\" (meaning every identity in that account) or an ARN such as \"acs:ram::<account-id>:root\", \"acs:ram::<account-id>:user/<name>\" or \"acs:ram::<account-id>:role/<name>\"";
-    let wildcard_note = if s.contains(['*', '?']) {
-        "; wildcards are not allowed in principals"
-    } else {
-        ""
-    };
+    let wildcard_note = if s.contains(['*', '?']) { "; wildcards are not allowed in principals" } else { "" };
     if is_account_id(s) {
         return Ok(Trusted::Account(s.to_owned()));
     }
@@ -303,14 +258,8 @@ fn parse_ram(s: &str, at: &Location) -> Result<Trusted, PolicyError> {
         return Ok(Trusted::Account(account));
     }
     match arn.typed() {
-        Some((kind, name)) if kind.eq_ignore_ascii_case("user") => Ok(Trusted::User {
-            account,
-            name: name.to_owned(),
-        }),
-        Some((kind, name)) if kind.eq_ignore_ascii_case("role") => Ok(Trusted::Role {
-            account,
-            name: name.to_owned(),
-        }),
+        Some((kind, name)) if kind.eq_ignore_ascii_case("user") => Ok(Trusted::User { account, name: name.to_owned() }),
+        Some((kind, name)) if kind.eq_ignore_ascii_case("role") => Ok(Trusted::Role { account, name: name.to_owned() }),
         _ => Err(invalid()),
     }
 }
@@ -319,9 +268,7 @@ fn parse_federated(s: &str, at: &Location) -> Result<Trusted, PolicyError> {
     no_surrounding_space(s, at)?;
     let ok = RamArn::parse(s)
         .and_then(|arn| arn.typed())
-        .is_some_and(|(kind, _)| {
-            kind.eq_ignore_ascii_case("saml-provider") || kind.eq_ignore_ascii_case("oidc-provider")
-        });
+        .is_some_and(|(kind, _)| kind.eq_ignore_ascii_case("saml-provider") || kind.eq_ignore_ascii_case("oidc-provider"));
     if !ok || s.contains(['*', '?']) {
         return Err(PolicyError::invalid(
             at,
@@ -341,9 +288,7 @@ pub struct TrustPolicy {
 impl TrustPolicy {
     /// Parses and validates a trust policy document (see the module docs for the rules).
     pub fn parse(text: &str) -> Result<TrustPolicy, PolicyError> {
-        Ok(TrustPolicy {
-            statements: parse_document(text, Kind::Trust)?,
-        })
+        Ok(TrustPolicy { statements: parse_document(text, Kind::Trust)? })
     }
 
     pub fn statements(&self) -> &[Statement] {
@@ -353,31 +298,20 @@ impl TrustPolicy {
     /// May `principal` assume the role, using the STS action that fits the principal
     /// (`sts:AssumeRole` for services and RAM identities)?
     pub fn allows(&self, principal: &Principal, context: &Context) -> bool {
-        self.evaluate(principal.assume_action(), principal, context)
-            .is_allowed()
+        self.evaluate(principal.assume_action(), principal, context).is_allowed()
     }
 
     /// The full decision, with the deciding statement, for `principal` performing `action`.
     pub fn evaluate(&self, action: &str, principal: &Principal, context: &Context) -> Decision {
-        decide([("trust policy", self.statements.as_slice())], |s| {
-            s.applies_to_principal(action, principal, context)
-        })
+        decide([("trust policy", self.statements.as_slice())], |s| s.applies_to_principal(action, principal, context))
     }
 
     /// The services named in `Allow` statements, in document order without duplicates (for the
     /// ECS check "does this role trust ecs.aliyuncs.com?", see [`TrustPolicy::trusts_service`]).
     pub fn trusted_services(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
-        for statement in self
-            .statements
-            .iter()
-            .filter(|s| s.effect() == Effect::Allow)
-        {
-            for service in statement
-                .principal()
-                .into_iter()
-                .flat_map(PrincipalSet::services)
-            {
+        for statement in self.statements.iter().filter(|s| s.effect() == Effect::Allow) {
+            for service in statement.principal().into_iter().flat_map(PrincipalSet::services) {
                 if !out.iter().any(|s| s.eq_ignore_ascii_case(service)) {
                     out.push(service);
                 }
@@ -389,9 +323,7 @@ impl TrustPolicy {
     /// True if an `Allow` statement names `service` (case-insensitive), whatever its conditions.
     /// This is the static check ECS makes when a role is attached to an instance.
     pub fn trusts_service(&self, service: &str) -> bool {
-        self.trusted_services()
-            .iter()
-            .any(|s| s.eq_ignore_ascii_case(service))
+        self.trusted_services().iter().any(|s| s.eq_ignore_ascii_case(service))
     }
 }
 

@@ -68,7 +68,10 @@ pub async fn serve(State(id): State<Arc<InstanceIdentity>>, req: Request) -> Res
                 let token = id.rs.key.seal(TOKEN_PURPOSE, format!("{}|{expires}", id.instance_id).as_bytes());
                 plain(StatusCode::OK, token)
             }
-            _ => plain(StatusCode::BAD_REQUEST, format!("400 - Bad Request: header {TOKEN_TTL_HEADER} must be an integer from 1 to {MAX_TOKEN_TTL}")),
+            _ => plain(
+                StatusCode::BAD_REQUEST,
+                format!("400 - Bad Request: header {TOKEN_TTL_HEADER} must be an integer from 1 to {MAX_TOKEN_TTL}"),
+            ),
         };
     }
     if method != Method::GET && method != Method::HEAD {
@@ -103,9 +106,14 @@ fn answer(id: &InstanceIdentity, path: &str, token: Option<&str>) -> Result<Resp
         return Ok(plain(StatusCode::FORBIDDEN, "403 - Forbidden: the metadata endpoint of this instance is disabled"));
     }
     match token {
-        Some(t) if !token_valid(id, t) => return Ok(plain(StatusCode::UNAUTHORIZED, "401 - Unauthorized: invalid or expired metadata token")),
+        Some(t) if !token_valid(id, t) => {
+            return Ok(plain(StatusCode::UNAUTHORIZED, "401 - Unauthorized: invalid or expired metadata token"))
+        }
         None if inst.http_tokens == "required" => {
-            return Ok(plain(StatusCode::UNAUTHORIZED, "401 - Unauthorized: this instance requires a metadata token (PUT /latest/api/token)"))
+            return Ok(plain(
+                StatusCode::UNAUTHORIZED,
+                "401 - Unauthorized: this instance requires a metadata token (PUT /latest/api/token)",
+            ))
         }
         _ => {}
     }

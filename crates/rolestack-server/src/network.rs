@@ -63,7 +63,9 @@ impl HostNetwork {
         let namespaces = match mode {
             NamespaceMode::On => true,
             NamespaceMode::Off => false,
-            NamespaceMode::Auto => nix::unistd::geteuid().is_root() && Command::new("ip").arg("-V").output().is_ok_and(|o| o.status.success()),
+            NamespaceMode::Auto => {
+                nix::unistd::geteuid().is_root() && Command::new("ip").arg("-V").output().is_ok_and(|o| o.status.success())
+            }
         };
         Arc::new(HostNetwork {
             runtime,
@@ -166,7 +168,9 @@ impl InstanceNetwork for HostNetwork {
                     Self::tear_down(Prepared { endpoints: ep, tasks });
                     return Err(e);
                 }
-                Err(e) => tracing::warn!(instance = instance_id, error = %e, "no network namespace; the loopback proxy alone serves this instance"),
+                Err(e) => {
+                    tracing::warn!(instance = instance_id, error = %e, "no network namespace; the loopback proxy alone serves this instance")
+                }
             }
         }
         prepared.insert(instance_id.to_string(), Prepared { endpoints: ep.clone(), tasks });
@@ -183,7 +187,12 @@ impl InstanceNetwork for HostNetwork {
 
 impl HostNetwork {
     /// Makes the instance's namespace and serves metadata and the API inside it.
-    fn namespace_for(&self, instance_id: &str, identity: InstanceIdentity, rs: Rolestack) -> Result<(String, String, Vec<tokio::task::AbortHandle>), String> {
+    fn namespace_for(
+        &self,
+        instance_id: &str,
+        identity: InstanceIdentity,
+        rs: Rolestack,
+    ) -> Result<(String, String, Vec<tokio::task::AbortHandle>), String> {
         let name = format!("rs-{instance_id}");
         self.make_namespace(&name)?;
         let api_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.api_port));

@@ -34,13 +34,7 @@ pub const CONTENT_SHA256_HEADER: &str = "x-acs-content-sha256";
 
 /// Headers that, when present, must be signed: they choose the action or protect against replay
 /// and body substitution. Every known SDK signs them.
-const MUST_BE_SIGNED: [&str; 5] = [
-    "x-acs-action",
-    "x-acs-version",
-    "x-acs-date",
-    "x-acs-signature-nonce",
-    CONTENT_SHA256_HEADER,
-];
+const MUST_BE_SIGNED: [&str; 5] = ["x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", CONTENT_SHA256_HEADER];
 
 /// The parsed `Authorization: ACS3-HMAC-SHA256 ...` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,42 +65,26 @@ impl Authorization {
         }
         let (mut credential, mut signed_headers, mut signature) = (None, None, None);
         for part in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, v) = part.split_once('=').ok_or_else(|| {
-                SignatureError::malformed(WHAT, format!("`{part}` is not name=value"))
-            })?;
+            let (name, v) = part.split_once('=').ok_or_else(|| SignatureError::malformed(WHAT, format!("`{part}` is not name=value")))?;
             let slot = match name.trim() {
                 "Credential" => &mut credential,
                 "SignedHeaders" => &mut signed_headers,
                 "Signature" => &mut signature,
-                other => {
-                    return Err(SignatureError::malformed(
-                        WHAT,
-                        format!("unknown component `{other}`"),
-                    ))
-                }
+                other => return Err(SignatureError::malformed(WHAT, format!("unknown component `{other}`"))),
             };
             *slot = Some(v.trim().to_string());
         }
         let require = |slot: Option<String>, name: &str| {
-            slot.filter(|v| !v.is_empty()).ok_or_else(|| {
-                SignatureError::malformed(WHAT, format!("{name} is missing or empty"))
-            })
+            slot.filter(|v| !v.is_empty()).ok_or_else(|| SignatureError::malformed(WHAT, format!("{name} is missing or empty")))
         };
         let access_key_id = require(credential, "Credential")?;
         let signed_headers = require(signed_headers, "SignedHeaders")?;
         let signature = require(signature, "Signature")?;
-        let mut signed_headers: Vec<String> = signed_headers
-            .split(';')
-            .map(|h| h.trim().to_ascii_lowercase())
-            .filter(|h| !h.is_empty())
-            .collect();
+        let mut signed_headers: Vec<String> =
+            signed_headers.split(';').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect();
         signed_headers.sort();
         signed_headers.dedup();
-        Ok(Authorization {
-            access_key_id,
-            signed_headers,
-            signature,
-        })
+        Ok(Authorization { access_key_id, signed_headers, signature })
     }
 }
 
@@ -147,11 +125,7 @@ pub fn content_sha256(body: &[u8]) -> String {
 pub fn canonical_query(query: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> = query.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    sorted
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    sorted.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
 }
 
 /// The CanonicalRequest over the headers named in `signed_headers` (lower-case names).
@@ -163,17 +137,11 @@ pub fn canonical_request(request: &Request<'_>, signed_headers: &[String]) -> St
     let groups = grouped_headers(request.headers, |n| names.binary_search(&n).is_ok());
     let mut canonical_headers = String::new();
     for name in &names {
-        let mut values = groups
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
+        let mut values = groups.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default();
         values.sort_unstable();
         canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
     }
-    let hashed_payload = header(request.headers, CONTENT_SHA256_HEADER)
-        .map(str::to_string)
-        .unwrap_or_else(|| content_sha256(request.body));
+    let hashed_payload = header(request.headers, CONTENT_SHA256_HEADER).map(str::to_string).unwrap_or_else(|| content_sha256(request.body));
     format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         request.method,
@@ -199,22 +167,13 @@ pub fn signature_of(secret: &str, string_to_sign: &str) -> String {
 /// returns the `Authorization` header value. The caller sets `host`, `x-acs-*` (including
 /// `x-acs-content-sha256`, see [`content_sha256`]) before signing and sends exactly those headers.
 pub fn sign(access_key_id: &str, secret: &str, request: &Request<'_>) -> String {
-    let mut signed_headers: Vec<String> = request
-        .headers
-        .iter()
-        .map(|(n, _)| n.to_ascii_lowercase())
-        .filter(|n| n != "authorization")
-        .collect();
+    let mut signed_headers: Vec<String> =
+        request.headers.iter().map(|(n, _)| n.to_ascii_lowercase()).filter(|n| n != "authorization").collect();
     signed_headers.sort();
     signed_headers.dedup();
     let canonical = canonical_request(request, &signed_headers);
     let signature = signature_of(secret, &string_to_sign(&canonical));
-    Authorization {
-        access_key_id: access_key_id.to_string(),
-        signed_headers,
-        signature,
-    }
-    .to_string()
+    Authorization { access_key_id: access_key_id.to_string(), signed_headers, signature }.to_string()
 }
 
 /// Verifies `request` against its parsed `Authorization` header and the key's `secret`.
@@ -222,28 +181,16 @@ pub fn sign(access_key_id: &str, secret: &str, request: &Request<'_>) -> String 
 /// Besides the signature it checks that the declared `x-acs-content-sha256` is the body's hash
 /// and that the headers selecting the action or protecting against replay are signed.
 /// Freshness of `x-acs-date` and nonce reuse are the caller's job.
-pub fn verify(
-    secret: &str,
-    authorization: &Authorization,
-    request: &Request<'_>,
-) -> Result<(), SignatureError> {
+pub fn verify(secret: &str, authorization: &Authorization, request: &Request<'_>) -> Result<(), SignatureError> {
     for must in MUST_BE_SIGNED {
-        if header(request.headers, must).is_some()
-            && authorization
-                .signed_headers
-                .binary_search_by(|h| h.as_str().cmp(must))
-                .is_err()
-        {
+        if header(request.headers, must).is_some() && authorization.signed_headers.binary_search_by(|h| h.as_str().cmp(must)).is_err() {
             return Err(SignatureError::UnsignedHeader(must.to_string()));
         }
     }
     if let Some(declared) = header(request.headers, CONTENT_SHA256_HEADER) {
         let computed = content_sha256(request.body);
         if !declared.eq_ignore_ascii_case(&computed) {
-            return Err(SignatureError::BodyHashMismatch {
-                declared: declared.to_string(),
-                computed,
-            });
+            return Err(SignatureError::BodyHashMismatch { declared: declared.to_string(), computed });
         }
     }
     let canonical = canonical_request(request, &authorization.signed_headers);
@@ -252,10 +199,7 @@ pub fn verify(
     if same_signature(&presented, &signature_of(secret, &string_to_sign)) {
         Ok(())
     } else {
-        Err(SignatureError::Mismatch {
-            canonical_request: Some(canonical),
-            string_to_sign,
-        })
+        Err(SignatureError::Mismatch { canonical_request: Some(canonical), string_to_sign })
     }
 }
 
@@ -266,10 +210,7 @@ mod tests {
     type Pairs = Vec<(String, String)>;
 
     fn owned(pairs: &[(&str, &str)]) -> Pairs {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -277,10 +218,7 @@ mod tests {
 
     /// wire-protocols.md §1.4, computed with tea-openapi 0.4.6 `Utils.get_authorization`.
     fn reference() -> (Pairs, Pairs) {
-        let query = owned(&[
-            ("RoleName", "test-role"),
-            ("AssumeRolePolicyDocument", r#"{"Version":"1"}"#),
-        ]);
+        let query = owned(&[("RoleName", "test-role"), ("AssumeRolePolicyDocument", r#"{"Version":"1"}"#)]);
         let headers = owned(&[
             ("host", "ram.aliyuncs.com"),
             ("x-acs-version", "2015-05-01"),
@@ -297,13 +235,7 @@ mod tests {
     #[test]
     fn reference_vector() {
         let (query, headers) = reference();
-        let request = Request {
-            method: "POST",
-            path: "/",
-            query: &query,
-            headers: &headers,
-            body: b"",
-        };
+        let request = Request { method: "POST", path: "/", query: &query, headers: &headers, body: b"" };
         let expected_canonical = format!(
             "POST\n/\nAssumeRolePolicyDocument=%7B%22Version%22%3A%221%22%7D&RoleName=test-role\n\
              accept:application/json\nhost:ram.aliyuncs.com\nuser-agent:UA\nx-acs-action:CreateRole\n\
@@ -318,24 +250,15 @@ mod tests {
         let auth = Authorization::parse(&auth_value).unwrap();
         let canonical = canonical_request(&request, &auth.signed_headers);
         assert_eq!(canonical, expected_canonical);
-        assert_eq!(
-            string_to_sign(&canonical),
-            "ACS3-HMAC-SHA256\naa0e702207a7d58f513f4585f2b2cc62ba544bb9e11eb36a7b89071e82ed879f"
-        );
+        assert_eq!(string_to_sign(&canonical), "ACS3-HMAC-SHA256\naa0e702207a7d58f513f4585f2b2cc62ba544bb9e11eb36a7b89071e82ed879f");
         assert_eq!(verify("testsecret", &auth, &request), Ok(()));
         let err = verify("wrong", &auth, &request).unwrap_err();
-        assert_eq!(
-            err.server_canonical_request(),
-            Some(expected_canonical.as_str())
-        );
+        assert_eq!(err.server_canonical_request(), Some(expected_canonical.as_str()));
     }
 
     #[test]
     fn parses_with_spaces_and_any_order() {
-        let a = Authorization::parse(
-            "ACS3-HMAC-SHA256  Credential=ak, Signature=ab12 ,SignedHeaders=Host;x-acs-date",
-        )
-        .unwrap();
+        let a = Authorization::parse("ACS3-HMAC-SHA256  Credential=ak, Signature=ab12 ,SignedHeaders=Host;x-acs-date").unwrap();
         assert_eq!(a.access_key_id, "ak");
         assert_eq!(a.signed_headers, vec!["host", "x-acs-date"]);
         assert_eq!(a.signature, "ab12");
@@ -352,13 +275,7 @@ mod tests {
             "ACS3-HMAC-SHA256 Credential=ak,Bogus=1,SignedHeaders=host,Signature=ab",
             "Bearer xyz",
         ] {
-            assert!(
-                matches!(
-                    Authorization::parse(bad),
-                    Err(SignatureError::Malformed { .. })
-                ),
-                "{bad}"
-            );
+            assert!(matches!(Authorization::parse(bad), Err(SignatureError::Malformed { .. })), "{bad}");
         }
         assert_eq!(
             Authorization::parse("ACS3-HMAC-SM3 Credential=ak,SignedHeaders=host,Signature=ab"),
@@ -369,44 +286,20 @@ mod tests {
     #[test]
     fn body_hash_and_unsigned_action_are_rejected() {
         let (query, headers) = reference();
-        let request = Request {
-            method: "POST",
-            path: "/",
-            query: &query,
-            headers: &headers,
-            body: b"",
-        };
+        let request = Request { method: "POST", path: "/", query: &query, headers: &headers, body: b"" };
         let auth = Authorization::parse(&sign("testid", "testsecret", &request)).unwrap();
-        let tampered = Request {
-            body: b"x",
-            ..request
-        };
-        assert!(matches!(
-            verify("testsecret", &auth, &tampered),
-            Err(SignatureError::BodyHashMismatch { .. })
-        ));
+        let tampered = Request { body: b"x", ..request };
+        assert!(matches!(verify("testsecret", &auth, &tampered), Err(SignatureError::BodyHashMismatch { .. })));
         let mut partial = auth.clone();
         partial.signed_headers.retain(|h| h != "x-acs-action");
-        assert_eq!(
-            verify("testsecret", &partial, &request),
-            Err(SignatureError::UnsignedHeader("x-acs-action".into()))
-        );
+        assert_eq!(verify("testsecret", &partial, &request), Err(SignatureError::UnsignedHeader("x-acs-action".into())));
     }
 
     #[test]
     fn repeated_headers_are_sorted_and_joined() {
         let headers = owned(&[("X-A", " 2 "), ("x-a", "1"), ("host", "h")]);
-        let request = Request {
-            method: "GET",
-            path: "/",
-            query: &[],
-            headers: &headers,
-            body: b"",
-        };
+        let request = Request { method: "GET", path: "/", query: &[], headers: &headers, body: b"" };
         let canonical = canonical_request(&request, &["x-a".into(), "host".into()]);
-        assert!(
-            canonical.contains("\nhost:h\nx-a:1,2\n\nhost;x-a\n"),
-            "{canonical}"
-        );
+        assert!(canonical.contains("\nhost:h\nx-a:1,2\n\nhost;x-a\n"), "{canonical}");
     }
 }

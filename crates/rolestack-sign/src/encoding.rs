@@ -14,11 +14,7 @@
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Every byte except the RFC 3986 unreserved characters is encoded.
-pub const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+pub const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// [`RFC3986`] but keeping `/`, for URI paths (OSS V4 canonical URI).
 pub const RFC3986_PATH: &AsciiSet = &RFC3986.remove(b'/');
@@ -50,19 +46,14 @@ fn decode_pairs(raw: &str, plus_is_space: bool) -> Vec<(String, String)> {
         .filter(|piece| !piece.is_empty())
         .map(|piece| {
             let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
-            (
-                decode_component(name, plus_is_space),
-                decode_component(value, plus_is_space),
-            )
+            (decode_component(name, plus_is_space), decode_component(value, plus_is_space))
         })
         .collect()
 }
 
 fn decode_component(s: &str, plus_is_space: bool) -> String {
     if plus_is_space && s.contains('+') {
-        percent_decode_str(&s.replace('+', " "))
-            .decode_utf8_lossy()
-            .into_owned()
+        percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned()
     } else {
         percent_decode_str(s).decode_utf8_lossy().into_owned()
     }
@@ -84,12 +75,7 @@ mod tests {
     fn form_decoding_treats_plus_as_space() {
         assert_eq!(
             decode_form("a=b+c%2B&SignatureType=&bare&&x=%7E"),
-            vec![
-                ("a".into(), "b c+".into()),
-                ("SignatureType".into(), "".into()),
-                ("bare".into(), "".into()),
-                ("x".into(), "~".into()),
-            ]
+            vec![("a".into(), "b c+".into()), ("SignatureType".into(), "".into()), ("bare".into(), "".into()), ("x".into(), "~".into()),]
         );
     }
 

@@ -81,17 +81,12 @@ impl SignatureError {
     /// The server's canonical request when the signature did not match (V3 and OSS V4 only).
     pub fn server_canonical_request(&self) -> Option<&str> {
         match self {
-            SignatureError::Mismatch {
-                canonical_request, ..
-            } => canonical_request.as_deref(),
+            SignatureError::Mismatch { canonical_request, .. } => canonical_request.as_deref(),
             _ => None,
         }
     }
 
     pub(crate) fn malformed(what: &'static str, reason: impl Into<String>) -> Self {
-        SignatureError::Malformed {
-            what,
-            reason: reason.into(),
-        }
+        SignatureError::Malformed { what, reason: reason.into() }
     }
 }

@@ -27,10 +27,7 @@ pub struct OssRequest<'a> {
 
 impl<'a> OssRequest<'a> {
     pub(crate) fn query_param(&self, name: &str) -> Option<&'a str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -53,24 +50,15 @@ impl OssAuth {
         if let Some(value) = header(request.headers, "authorization") {
             let scheme = value.split_whitespace().next().unwrap_or("");
             return match scheme {
-                oss_v1::SCHEME => {
-                    oss_v1::HeaderAuth::parse(value).map(|a| Some(OssAuth::V1Header(a)))
-                }
-                oss_v4::ALGORITHM => {
-                    oss_v4::HeaderAuth::parse(value).map(|a| Some(OssAuth::V4Header(a)))
-                }
+                oss_v1::SCHEME => oss_v1::HeaderAuth::parse(value).map(|a| Some(OssAuth::V1Header(a))),
+                oss_v4::ALGORITHM => oss_v4::HeaderAuth::parse(value).map(|a| Some(OssAuth::V4Header(a))),
                 other => Err(SignatureError::UnsupportedAlgorithm(other.to_string())),
             };
         }
-        if request
-            .query_param(oss_v4::QUERY_SIGNATURE_VERSION)
-            .is_some()
-        {
+        if request.query_param(oss_v4::QUERY_SIGNATURE_VERSION).is_some() {
             return oss_v4::QueryAuth::from_query(request.query).map(|a| Some(OssAuth::V4Query(a)));
         }
-        if request.query_param(oss_v1::QUERY_ACCESS_KEY_ID).is_some()
-            || request.query_param(oss_v1::QUERY_SIGNATURE).is_some()
-        {
+        if request.query_param(oss_v1::QUERY_ACCESS_KEY_ID).is_some() || request.query_param(oss_v1::QUERY_SIGNATURE).is_some() {
             return oss_v1::QueryAuth::from_query(request.query).map(|a| Some(OssAuth::V1Query(a)));
         }
         Ok(None)
@@ -88,12 +76,7 @@ impl OssAuth {
 
     /// Verifies the signature with the key's `secret`; `now` (Unix seconds) decides whether a
     /// presigned URL has expired. Header-signed requests are not checked for clock skew here.
-    pub fn verify(
-        &self,
-        secret: &str,
-        request: &OssRequest<'_>,
-        now: i64,
-    ) -> Result<(), SignatureError> {
+    pub fn verify(&self, secret: &str, request: &OssRequest<'_>, now: i64) -> Result<(), SignatureError> {
         match self {
             OssAuth::V1Header(a) => oss_v1::verify_header(secret, a, request),
             OssAuth::V1Query(a) => oss_v1::verify_query(secret, a, request, now),

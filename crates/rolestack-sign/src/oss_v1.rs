@@ -238,24 +238,11 @@ pub fn canonicalized_resource(request: &OssRequest<'_>, sub_resources: SubResour
         None => "/".to_string(),
         Some(bucket) => format!("/{bucket}/{}", request.key),
     };
-    let mut subs: Vec<(&str, &str)> = request
-        .query
-        .iter()
-        .filter(|(k, _)| sub_resources.contains(k))
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let mut subs: Vec<(&str, &str)> =
+        request.query.iter().filter(|(k, _)| sub_resources.contains(k)).map(|(k, v)| (k.as_str(), v.as_str())).collect();
     if !subs.is_empty() {
         subs.sort();
-        let parts: Vec<String> = subs
-            .iter()
-            .map(|(k, v)| {
-                if v.is_empty() {
-                    k.to_string()
-                } else {
-                    format!("{k}={v}")
-                }
-            })
-            .collect();
+        let parts: Vec<String> = subs.iter().map(|(k, v)| if v.is_empty() { k.to_string() } else { format!("{k}={v}") }).collect();
         resource.push('?');
         resource.push_str(&parts.join("&"));
     }
@@ -272,9 +259,7 @@ pub fn canonicalized_oss_headers(headers: &[(String, String)]) -> String {
 
 /// The Date line of a header-signed request: `x-oss-date` if present and non-empty, else `Date`.
 pub fn request_date<'a>(request: &OssRequest<'a>) -> Option<&'a str> {
-    header(request.headers, "x-oss-date")
-        .filter(|d| !d.is_empty())
-        .or_else(|| header(request.headers, "date"))
+    header(request.headers, "x-oss-date").filter(|d| !d.is_empty()).or_else(|| header(request.headers, "date"))
 }
 
 /// The StringToSign with the given Date line (a header date, or `Expires` for presigned URLs).
@@ -308,22 +293,14 @@ impl HeaderAuth {
     /// Parses `OSS <AK>:<signature>`.
     pub fn parse(value: &str) -> Result<Self, SignatureError> {
         const WHAT: &str = "Authorization header";
-        let rest = value.trim().strip_prefix("OSS ").ok_or_else(|| {
-            SignatureError::malformed(WHAT, "expected `OSS <AccessKeyId>:<Signature>`")
-        })?;
-        let (ak, sig) = rest.trim().rsplit_once(':').ok_or_else(|| {
-            SignatureError::malformed(WHAT, "expected `OSS <AccessKeyId>:<Signature>`")
-        })?;
+        let rest =
+            value.trim().strip_prefix("OSS ").ok_or_else(|| SignatureError::malformed(WHAT, "expected `OSS <AccessKeyId>:<Signature>`"))?;
+        let (ak, sig) =
+            rest.trim().rsplit_once(':').ok_or_else(|| SignatureError::malformed(WHAT, "expected `OSS <AccessKeyId>:<Signature>`"))?;
         if ak.is_empty() || sig.is_empty() {
-            return Err(SignatureError::malformed(
-                WHAT,
-                "empty AccessKeyId or Signature",
-            ));
+            return Err(SignatureError::malformed(WHAT, "empty AccessKeyId or Signature"));
         }
-        Ok(HeaderAuth {
-            access_key_id: ak.to_string(),
-            signature: sig.to_string(),
-        })
+        Ok(HeaderAuth { access_key_id: ak.to_string(), signature: sig.to_string() })
     }
 }
 
@@ -343,24 +320,12 @@ pub struct QueryAuth {
 impl QueryAuth {
     /// Reads `OSSAccessKeyId`, `Expires` and `Signature` from the decoded query.
     pub fn from_query(query: &[(String, String)]) -> Result<Self, SignatureError> {
-        let get = |name: &str| {
-            query
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
-        let access_key_id = get(QUERY_ACCESS_KEY_ID)
-            .filter(|v| !v.is_empty())
-            .ok_or(SignatureError::Missing("query parameter OSSAccessKeyId"))?;
-        let expires = get(QUERY_EXPIRES)
-            .filter(|v| !v.is_empty())
-            .ok_or(SignatureError::Missing("query parameter Expires"))?;
-        let signature = get(QUERY_SIGNATURE)
-            .filter(|v| !v.is_empty())
-            .ok_or(SignatureError::Missing("query parameter Signature"))?;
-        let expires_at = expires
-            .parse::<i64>()
-            .map_err(|_| SignatureError::malformed("query parameter Expires", "not an integer"))?;
+        let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let access_key_id =
+            get(QUERY_ACCESS_KEY_ID).filter(|v| !v.is_empty()).ok_or(SignatureError::Missing("query parameter OSSAccessKeyId"))?;
+        let expires = get(QUERY_EXPIRES).filter(|v| !v.is_empty()).ok_or(SignatureError::Missing("query parameter Expires"))?;
+        let signature = get(QUERY_SIGNATURE).filter(|v| !v.is_empty()).ok_or(SignatureError::Missing("query parameter Signature"))?;
+        let expires_at = expires.parse::<i64>().map_err(|_| SignatureError::malformed("query parameter Expires", "not an integer"))?;
         Ok(QueryAuth {
             access_key_id: access_key_id.to_string(),
             expires: expires.to_string(),
@@ -371,12 +336,7 @@ impl QueryAuth {
 }
 
 /// Tries the sub-resource lists in order; the error carries the Union StringToSign.
-fn check(
-    secret: &str,
-    presented: &str,
-    request: &OssRequest<'_>,
-    date: &str,
-) -> Result<(), SignatureError> {
+fn check(secret: &str, presented: &str, request: &OssRequest<'_>, date: &str) -> Result<(), SignatureError> {
     let mut first = None;
     let mut tried: Vec<String> = Vec::new();
     for set in [SubResources::Union, SubResources::Oss2, SubResources::OssV2] {
@@ -390,39 +350,19 @@ fn check(
         first.get_or_insert_with(|| sts.clone());
         tried.push(sts);
     }
-    Err(SignatureError::Mismatch {
-        canonical_request: None,
-        string_to_sign: first.unwrap_or_default(),
-    })
+    Err(SignatureError::Mismatch { canonical_request: None, string_to_sign: first.unwrap_or_default() })
 }
 
 /// Verifies a header-signed request. The Date line is not checked for freshness here (see
 /// [`request_date`]).
-pub fn verify_header(
-    secret: &str,
-    auth: &HeaderAuth,
-    request: &OssRequest<'_>,
-) -> Result<(), SignatureError> {
-    check(
-        secret,
-        &auth.signature,
-        request,
-        request_date(request).unwrap_or(""),
-    )
+pub fn verify_header(secret: &str, auth: &HeaderAuth, request: &OssRequest<'_>) -> Result<(), SignatureError> {
+    check(secret, &auth.signature, request, request_date(request).unwrap_or(""))
 }
 
 /// Verifies a presigned V1 URL at time `now` (Unix seconds).
-pub fn verify_query(
-    secret: &str,
-    auth: &QueryAuth,
-    request: &OssRequest<'_>,
-    now: i64,
-) -> Result<(), SignatureError> {
+pub fn verify_query(secret: &str, auth: &QueryAuth, request: &OssRequest<'_>, now: i64) -> Result<(), SignatureError> {
     if now > auth.expires_at {
-        return Err(SignatureError::Expired {
-            expired_at: auth.expires_at,
-            now,
-        });
+        return Err(SignatureError::Expired { expired_at: auth.expires_at, now });
     }
     check(secret, &auth.signature, request, &auth.expires)
 }
@@ -430,23 +370,14 @@ pub fn verify_query(
 /// The `Authorization` header value for `request`. Set `Date` (or `x-oss-date`) and any
 /// `x-oss-security-token` header before signing.
 pub fn sign_header(access_key_id: &str, secret: &str, request: &OssRequest<'_>) -> String {
-    let sts = string_to_sign(
-        request,
-        request_date(request).unwrap_or(""),
-        SubResources::Union,
-    );
+    let sts = string_to_sign(request, request_date(request).unwrap_or(""), SubResources::Union);
     format!("{SCHEME} {access_key_id}:{}", signature_of(secret, &sts))
 }
 
 /// The query parameters that presign `request` until `expires_at` (Unix seconds):
 /// `OSSAccessKeyId`, `Expires`, `Signature` (decoded; URL-encode them when building the URL).
 /// With STS credentials, put `security-token` in `request.query` first: it is a sub-resource.
-pub fn presign(
-    access_key_id: &str,
-    secret: &str,
-    request: &OssRequest<'_>,
-    expires_at: i64,
-) -> Vec<(String, String)> {
+pub fn presign(access_key_id: &str, secret: &str, request: &OssRequest<'_>, expires_at: i64) -> Vec<(String, String)> {
     let expires = expires_at.to_string();
     let sts = string_to_sign(request, &expires, SubResources::Union);
     vec![
@@ -461,10 +392,7 @@ mod tests {
     use super::*;
 
     fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -484,13 +412,7 @@ mod tests {
             ("x-oss-security-token", "tok"),
         ]);
         let query = owned(&[("acl", "")]);
-        let request = OssRequest {
-            method: "PUT",
-            bucket: Some("bkt"),
-            key: "dir/a b.txt",
-            query: &query,
-            headers: &headers,
-        };
+        let request = OssRequest { method: "PUT", bucket: Some("bkt"), key: "dir/a b.txt", query: &query, headers: &headers };
         assert_eq!(
             string_to_sign(&request, request_date(&request).unwrap(), SubResources::Union),
             "PUT\nXUFAKrxLKna5cZ2REBfFkg==\ntext/plain\nMon, 01 Jan 2024 00:00:00 GMT\nx-oss-meta-k:v\nx-oss-security-token:tok\n/bkt/dir/a b.txt?acl"
@@ -506,26 +428,10 @@ mod tests {
     #[test]
     fn empty_continuation_token_is_a_bare_sub_resource() {
         let headers = owned(&[("Date", "Mon, 01 Jan 2024 00:00:00 GMT")]);
-        let query = owned(&[
-            ("list-type", "2"),
-            ("continuation-token", ""),
-            ("prefix", ""),
-            ("max-keys", "100"),
-            ("encoding-type", "url"),
-        ]);
-        let request = OssRequest {
-            method: "GET",
-            bucket: Some("bkt"),
-            key: "",
-            query: &query,
-            headers: &headers,
-        };
+        let query = owned(&[("list-type", "2"), ("continuation-token", ""), ("prefix", ""), ("max-keys", "100"), ("encoding-type", "url")]);
+        let request = OssRequest { method: "GET", bucket: Some("bkt"), key: "", query: &query, headers: &headers };
         assert_eq!(
-            string_to_sign(
-                &request,
-                request_date(&request).unwrap(),
-                SubResources::Union
-            ),
+            string_to_sign(&request, request_date(&request).unwrap(), SubResources::Union),
             "GET\n\n\nMon, 01 Jan 2024 00:00:00 GMT\n/bkt/?continuation-token"
         );
     }
@@ -533,51 +439,23 @@ mod tests {
     #[test]
     fn service_resource_and_x_oss_date_precedence() {
         let headers = owned(&[("Date", "d1"), ("X-OSS-Date", "d2")]);
-        let request = OssRequest {
-            method: "GET",
-            bucket: None,
-            key: "",
-            query: &[],
-            headers: &headers,
-        };
-        assert_eq!(
-            string_to_sign(
-                &request,
-                request_date(&request).unwrap(),
-                SubResources::Union
-            ),
-            "GET\n\n\nd2\nx-oss-date:d2\n/"
-        );
+        let request = OssRequest { method: "GET", bucket: None, key: "", query: &[], headers: &headers };
+        assert_eq!(string_to_sign(&request, request_date(&request).unwrap(), SubResources::Union), "GET\n\n\nd2\nx-oss-date:d2\n/");
     }
 
     #[test]
     fn presigned_round_trip_and_expiry() {
-        let query = owned(&[
-            ("security-token", "t+k/="),
-            ("response-content-type", "a b"),
-        ]);
-        let request = OssRequest {
-            method: "GET",
-            bucket: Some("b"),
-            key: "k",
-            query: &query,
-            headers: &[],
-        };
+        let query = owned(&[("security-token", "t+k/="), ("response-content-type", "a b")]);
+        let request = OssRequest { method: "GET", bucket: Some("b"), key: "k", query: &query, headers: &[] };
         let mut full = query.clone();
         full.extend(presign("ak", "sk", &request, 1_700_000_000));
-        let signed = OssRequest {
-            query: &full,
-            ..request
-        };
+        let signed = OssRequest { query: &full, ..request };
         let auth = QueryAuth::from_query(&full).unwrap();
         assert_eq!(auth.access_key_id, "ak");
         assert_eq!(verify_query("sk", &auth, &signed, 1_700_000_000), Ok(()));
         assert_eq!(
             verify_query("sk", &auth, &signed, 1_700_000_001),
-            Err(SignatureError::Expired {
-                expired_at: 1_700_000_000,
-                now: 1_700_000_001
-            })
+            Err(SignatureError::Expired { expired_at: 1_700_000_000, now: 1_700_000_001 })
         );
     }
 
@@ -586,34 +464,14 @@ mod tests {
         // oss-v2 leaves `x-oss-process` out of the resource; oss2 signs it.
         let headers = owned(&[("Date", "d")]);
         let query = owned(&[("x-oss-process", "image/resize,w_1"), ("rtc", "")]);
-        let request = OssRequest {
-            method: "GET",
-            bucket: Some("b"),
-            key: "k",
-            query: &query,
-            headers: &headers,
-        };
+        let request = OssRequest { method: "GET", bucket: Some("b"), key: "k", query: &query, headers: &headers };
         for set in [SubResources::Oss2, SubResources::OssV2] {
             let sig = signature_of("sk", &string_to_sign(&request, "d", set));
-            let auth = HeaderAuth {
-                access_key_id: "ak".into(),
-                signature: sig,
-            };
+            let auth = HeaderAuth { access_key_id: "ak".into(), signature: sig };
             assert_eq!(verify_header("sk", &auth, &request), Ok(()), "{set:?}");
         }
-        let err = verify_header(
-            "sk",
-            &HeaderAuth {
-                access_key_id: "ak".into(),
-                signature: "x".into(),
-            },
-            &request,
-        )
-        .unwrap_err();
-        assert_eq!(
-            err.server_string_to_sign(),
-            Some("GET\n\n\nd\n/b/k?rtc&x-oss-process=image/resize,w_1")
-        );
+        let err = verify_header("sk", &HeaderAuth { access_key_id: "ak".into(), signature: "x".into() }, &request).unwrap_err();
+        assert_eq!(err.server_string_to_sign(), Some("GET\n\n\nd\n/b/k?rtc&x-oss-process=image/resize,w_1"));
     }
 
     #[test]

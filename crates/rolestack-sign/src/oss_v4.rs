@@ -75,53 +75,25 @@ impl Credential {
     pub fn parse(value: &str) -> Result<Self, SignatureError> {
         const WHAT: &str = "V4 credential";
         let mut parts = value.rsplitn(5, '/');
-        let (terminator, product, region, date, ak) = match (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) {
+        let (terminator, product, region, date, ak) = match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
             (Some(t), Some(p), Some(r), Some(d), Some(a)) => (t, p, r, d, a),
-            _ => {
-                return Err(SignatureError::malformed(
-                    WHAT,
-                    "expected <AccessKeyId>/<date>/<region>/oss/aliyun_v4_request",
-                ))
-            }
+            _ => return Err(SignatureError::malformed(WHAT, "expected <AccessKeyId>/<date>/<region>/oss/aliyun_v4_request")),
         };
         if terminator != SCOPE_TERMINATOR {
-            return Err(SignatureError::malformed(
-                WHAT,
-                format!("scope must end with {SCOPE_TERMINATOR}"),
-            ));
+            return Err(SignatureError::malformed(WHAT, format!("scope must end with {SCOPE_TERMINATOR}")));
         }
         if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(SignatureError::malformed(
-                WHAT,
-                "the scope date must be YYYYMMDD",
-            ));
+            return Err(SignatureError::malformed(WHAT, "the scope date must be YYYYMMDD"));
         }
         if ak.is_empty() || region.is_empty() || product.is_empty() {
-            return Err(SignatureError::malformed(
-                WHAT,
-                "empty AccessKeyId, region or product",
-            ));
+            return Err(SignatureError::malformed(WHAT, "empty AccessKeyId, region or product"));
         }
-        Ok(Credential {
-            access_key_id: ak.to_string(),
-            date: date.to_string(),
-            region: region.to_string(),
-            product: product.to_string(),
-        })
+        Ok(Credential { access_key_id: ak.to_string(), date: date.to_string(), region: region.to_string(), product: product.to_string() })
     }
 
     /// `<date>/<region>/<product>/aliyun_v4_request`.
     pub fn scope(&self) -> String {
-        format!(
-            "{}/{}/{}/{SCOPE_TERMINATOR}",
-            self.date, self.region, self.product
-        )
+        format!("{}/{}/{}/{SCOPE_TERMINATOR}", self.date, self.region, self.product)
     }
 }
 
@@ -150,37 +122,20 @@ impl HeaderAuth {
             .trim()
             .strip_prefix(ALGORITHM)
             .filter(|r| r.starts_with(char::is_whitespace))
-            .ok_or_else(|| {
-                SignatureError::malformed(WHAT, format!("expected `{ALGORITHM} Credential=...`"))
-            })?;
+            .ok_or_else(|| SignatureError::malformed(WHAT, format!("expected `{ALGORITHM} Credential=...`")))?;
         let (mut credential, mut additional, mut signature) = (None, None, None);
         for part in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, v) = part.split_once('=').ok_or_else(|| {
-                SignatureError::malformed(WHAT, format!("`{part}` is not name=value"))
-            })?;
+            let (name, v) = part.split_once('=').ok_or_else(|| SignatureError::malformed(WHAT, format!("`{part}` is not name=value")))?;
             match name.trim() {
                 "Credential" => credential = Some(v.trim()),
                 "AdditionalHeaders" => additional = Some(v.trim()),
                 "Signature" => signature = Some(v.trim()),
-                other => {
-                    return Err(SignatureError::malformed(
-                        WHAT,
-                        format!("unknown component `{other}`"),
-                    ))
-                }
+                other => return Err(SignatureError::malformed(WHAT, format!("unknown component `{other}`"))),
             }
         }
-        let credential = Credential::parse(
-            credential.ok_or_else(|| SignatureError::malformed(WHAT, "Credential is missing"))?,
-        )?;
-        let signature = signature
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| SignatureError::malformed(WHAT, "Signature is missing"))?;
-        Ok(HeaderAuth {
-            credential,
-            additional_headers: header_list(additional.unwrap_or("")),
-            signature: signature.to_string(),
-        })
+        let credential = Credential::parse(credential.ok_or_else(|| SignatureError::malformed(WHAT, "Credential is missing"))?)?;
+        let signature = signature.filter(|s| !s.is_empty()).ok_or_else(|| SignatureError::malformed(WHAT, "Signature is missing"))?;
+        Ok(HeaderAuth { credential, additional_headers: header_list(additional.unwrap_or("")), signature: signature.to_string() })
     }
 }
 
@@ -189,11 +144,7 @@ impl fmt::Display for HeaderAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{ALGORITHM} Credential={}", self.credential)?;
         if !self.additional_headers.is_empty() {
-            write!(
-                f,
-                ",AdditionalHeaders={}",
-                self.additional_headers.join(";")
-            )?;
+            write!(f, ",AdditionalHeaders={}", self.additional_headers.join(";"))?;
         }
         write!(f, ",Signature={}", self.signature)
     }
@@ -217,41 +168,23 @@ pub struct QueryAuth {
 impl QueryAuth {
     /// Reads the `x-oss-*` signature parameters from the decoded query.
     pub fn from_query(query: &[(String, String)]) -> Result<Self, SignatureError> {
-        let get = |name: &str| {
-            query
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
-        let version = get(QUERY_SIGNATURE_VERSION).ok_or(SignatureError::Missing(
-            "query parameter x-oss-signature-version",
-        ))?;
+        let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let version = get(QUERY_SIGNATURE_VERSION).ok_or(SignatureError::Missing("query parameter x-oss-signature-version"))?;
         if version != ALGORITHM {
             return Err(SignatureError::UnsupportedAlgorithm(version.to_string()));
         }
-        let credential = Credential::parse(
-            get(QUERY_CREDENTIAL)
-                .ok_or(SignatureError::Missing("query parameter x-oss-credential"))?,
-        )?;
-        let date_time =
-            get(QUERY_DATE).ok_or(SignatureError::Missing("query parameter x-oss-date"))?;
+        let credential = Credential::parse(get(QUERY_CREDENTIAL).ok_or(SignatureError::Missing("query parameter x-oss-credential"))?)?;
+        let date_time = get(QUERY_DATE).ok_or(SignatureError::Missing("query parameter x-oss-date"))?;
         let expires_in = get(QUERY_EXPIRES)
             .ok_or(SignatureError::Missing("query parameter x-oss-expires"))?
             .parse::<i64>()
             .ok()
             .filter(|e| *e >= 0)
-            .ok_or_else(|| {
-                SignatureError::malformed(
-                    "query parameter x-oss-expires",
-                    "not a non-negative integer",
-                )
-            })?;
+            .ok_or_else(|| SignatureError::malformed("query parameter x-oss-expires", "not a non-negative integer"))?;
         if !(1..=MAX_EXPIRES).contains(&expires_in) {
             return Err(SignatureError::ExpiresOutOfRange { given: expires_in, max: MAX_EXPIRES });
         }
-        let signature = get(QUERY_SIGNATURE)
-            .filter(|s| !s.is_empty())
-            .ok_or(SignatureError::Missing("query parameter x-oss-signature"))?;
+        let signature = get(QUERY_SIGNATURE).filter(|s| !s.is_empty()).ok_or(SignatureError::Missing("query parameter x-oss-signature"))?;
         Ok(QueryAuth {
             credential,
             date_time: date_time.to_string(),
@@ -263,11 +196,7 @@ impl QueryAuth {
 }
 
 fn header_list(value: &str) -> Vec<String> {
-    let mut names: Vec<String> = value
-        .split(';')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .filter(|h| !h.is_empty())
-        .collect();
+    let mut names: Vec<String> = value.split(';').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect();
     names.sort();
     names.dedup();
     names
@@ -283,38 +212,19 @@ pub fn canonical_uri(request: &OssRequest<'_>) -> String {
 
 /// Every query parameter but `x-oss-signature`, encoded, sorted by encoded name.
 pub fn canonical_query(query: &[(String, String)]) -> String {
-    let mut encoded: Vec<(String, String)> = query
-        .iter()
-        .filter(|(k, _)| k != QUERY_SIGNATURE)
-        .map(|(k, v)| (encode(k), encode(v)))
-        .collect();
+    let mut encoded: Vec<(String, String)> =
+        query.iter().filter(|(k, _)| k != QUERY_SIGNATURE).map(|(k, v)| (encode(k), encode(v))).collect();
     encoded.sort();
-    encoded
-        .iter()
-        .map(|(k, v)| {
-            if v.is_empty() {
-                k.clone()
-            } else {
-                format!("{k}={v}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    encoded.iter().map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") }).collect::<Vec<_>>().join("&")
 }
 
 /// The CanonicalRequest; `additional_headers` are the lower-case names from `AdditionalHeaders`.
-pub fn canonical_request<S: AsRef<str>>(
-    request: &OssRequest<'_>,
-    additional_headers: &[S],
-) -> String {
+pub fn canonical_request<S: AsRef<str>>(request: &OssRequest<'_>, additional_headers: &[S]) -> String {
     let mut additional: Vec<&str> = additional_headers.iter().map(AsRef::as_ref).collect();
     additional.sort_unstable();
     additional.dedup();
     let canonical_headers: String = grouped_headers(request.headers, |n| {
-        n.starts_with("x-oss-")
-            || n == "content-type"
-            || n == "content-md5"
-            || additional.binary_search(&n).is_ok()
+        n.starts_with("x-oss-") || n == "content-type" || n == "content-md5" || additional.binary_search(&n).is_ok()
     })
     .into_iter()
     .map(|(name, values)| format!("{name}:{}\n", values.join(",")))
@@ -332,10 +242,7 @@ pub fn canonical_request<S: AsRef<str>>(
 
 /// `OSS4-HMAC-SHA256\n<date_time>\n<scope>\n<hex(sha256(canonical_request))>`.
 pub fn string_to_sign(date_time: &str, scope: &str, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{date_time}\n{scope}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    )
+    format!("{ALGORITHM}\n{date_time}\n{scope}\n{}", sha256_hex(canonical_request.as_bytes()))
 }
 
 /// The derived key for one day, region and product.
@@ -348,12 +255,7 @@ pub fn signing_key(secret: &str, date: &str, region: &str, product: &str) -> [u8
 
 /// Hex signature of `string_to_sign` under `credential`'s scope.
 pub fn signature_of(secret: &str, credential: &Credential, string_to_sign: &str) -> String {
-    let key = signing_key(
-        secret,
-        &credential.date,
-        &credential.region,
-        &credential.product,
-    );
+    let key = signing_key(secret, &credential.date, &credential.region, &credential.product);
     hex::encode(hmac_sha256(&key, string_to_sign.as_bytes()))
 }
 
@@ -366,76 +268,36 @@ fn check(
     request: &OssRequest<'_>,
 ) -> Result<(), SignatureError> {
     if !date_time.starts_with(&credential.date) {
-        return Err(SignatureError::malformed(
-            "V4 credential",
-            format!(
-                "scope date {} is not the date of {date_time}",
-                credential.date
-            ),
-        ));
+        return Err(SignatureError::malformed("V4 credential", format!("scope date {} is not the date of {date_time}", credential.date)));
     }
     let canonical = canonical_request(request, additional_headers);
     let sts = string_to_sign(date_time, &credential.scope(), &canonical);
-    if same_signature(
-        &presented.to_ascii_lowercase(),
-        &signature_of(secret, credential, &sts),
-    ) {
+    if same_signature(&presented.to_ascii_lowercase(), &signature_of(secret, credential, &sts)) {
         Ok(())
     } else {
-        Err(SignatureError::Mismatch {
-            canonical_request: Some(canonical),
-            string_to_sign: sts,
-        })
+        Err(SignatureError::Mismatch { canonical_request: Some(canonical), string_to_sign: sts })
     }
 }
 
 /// Verifies a header-signed request. The request time (`x-oss-date`) is not checked for
 /// clock skew here; see [`parse_date_time`].
-pub fn verify_header(
-    secret: &str,
-    auth: &HeaderAuth,
-    request: &OssRequest<'_>,
-) -> Result<(), SignatureError> {
-    let date_time = header(request.headers, "x-oss-date")
-        .ok_or(SignatureError::Missing("header x-oss-date"))?;
+pub fn verify_header(secret: &str, auth: &HeaderAuth, request: &OssRequest<'_>) -> Result<(), SignatureError> {
+    let date_time = header(request.headers, "x-oss-date").ok_or(SignatureError::Missing("header x-oss-date"))?;
     if parse_date_time(date_time).is_none() {
-        return Err(SignatureError::malformed(
-            "header x-oss-date",
-            "expected YYYYMMDDTHHMMSSZ",
-        ));
+        return Err(SignatureError::malformed("header x-oss-date", "expected YYYYMMDDTHHMMSSZ"));
     }
-    check(
-        secret,
-        &auth.credential,
-        date_time,
-        &auth.additional_headers,
-        &auth.signature,
-        request,
-    )
+    check(secret, &auth.credential, date_time, &auth.additional_headers, &auth.signature, request)
 }
 
 /// Verifies a presigned V4 URL at time `now` (Unix seconds); valid through `x-oss-date + x-oss-expires`.
-pub fn verify_query(
-    secret: &str,
-    auth: &QueryAuth,
-    request: &OssRequest<'_>,
-    now: i64,
-) -> Result<(), SignatureError> {
-    let signed_at = parse_date_time(&auth.date_time).ok_or_else(|| {
-        SignatureError::malformed("query parameter x-oss-date", "expected YYYYMMDDTHHMMSSZ")
-    })?;
+pub fn verify_query(secret: &str, auth: &QueryAuth, request: &OssRequest<'_>, now: i64) -> Result<(), SignatureError> {
+    let signed_at = parse_date_time(&auth.date_time)
+        .ok_or_else(|| SignatureError::malformed("query parameter x-oss-date", "expected YYYYMMDDTHHMMSSZ"))?;
     let expired_at = signed_at.saturating_add(auth.expires_in);
     if now > expired_at {
         return Err(SignatureError::Expired { expired_at, now });
     }
-    check(
-        secret,
-        &auth.credential,
-        &auth.date_time,
-        &auth.additional_headers,
-        &auth.signature,
-        request,
-    )
+    check(secret, &auth.credential, &auth.date_time, &auth.additional_headers, &auth.signature, request)
 }
 
 /// The `Authorization` header value (oss-v2 layout) for `request`. Before signing, set headers
@@ -455,25 +317,10 @@ pub fn sign_header<S: AsRef<str>>(
         region: region.to_string(),
         product: PRODUCT.to_string(),
     };
-    let additional = header_list(
-        &additional_headers
-            .iter()
-            .map(AsRef::as_ref)
-            .collect::<Vec<_>>()
-            .join(";"),
-    );
-    let sts = string_to_sign(
-        date_time,
-        &credential.scope(),
-        &canonical_request(request, &additional),
-    );
+    let additional = header_list(&additional_headers.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(";"));
+    let sts = string_to_sign(date_time, &credential.scope(), &canonical_request(request, &additional));
     let signature = signature_of(secret, &credential, &sts);
-    HeaderAuth {
-        credential,
-        additional_headers: additional,
-        signature,
-    }
-    .to_string()
+    HeaderAuth { credential, additional_headers: additional, signature }.to_string()
 }
 
 /// The query parameters that presign `request` for `expires_in` seconds from `date_time`
@@ -494,13 +341,7 @@ pub fn presign<S: AsRef<str>>(
         region: region.to_string(),
         product: PRODUCT.to_string(),
     };
-    let additional = header_list(
-        &additional_headers
-            .iter()
-            .map(AsRef::as_ref)
-            .collect::<Vec<_>>()
-            .join(";"),
-    );
+    let additional = header_list(&additional_headers.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(";"));
     let mut added = vec![
         (QUERY_SIGNATURE_VERSION.to_string(), ALGORITHM.to_string()),
         (QUERY_DATE.to_string(), date_time.to_string()),
@@ -512,19 +353,9 @@ pub fn presign<S: AsRef<str>>(
     }
     let mut query: Vec<(String, String)> = request.query.to_vec();
     query.extend(added.iter().cloned());
-    let extended = OssRequest {
-        query: &query,
-        ..*request
-    };
-    let sts = string_to_sign(
-        date_time,
-        &credential.scope(),
-        &canonical_request(&extended, &additional),
-    );
-    added.push((
-        QUERY_SIGNATURE.to_string(),
-        signature_of(secret, &credential, &sts),
-    ));
+    let extended = OssRequest { query: &query, ..*request };
+    let sts = string_to_sign(date_time, &credential.scope(), &canonical_request(&extended, &additional));
+    added.push((QUERY_SIGNATURE.to_string(), signature_of(secret, &credential, &sts)));
     added
 }
 
@@ -548,53 +379,29 @@ mod tests {
     use super::*;
 
     fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     /// wire-protocols.md §6.3, computed with oss2 2.19.1 `ProviderAuthV4` internals.
     #[test]
     fn reference_vector() {
-        let query = owned(&[
-            ("prefix", "a/b"),
-            ("max-keys", "10"),
-            ("encoding-type", "url"),
-            ("list-type", "2"),
-        ]);
-        let headers = owned(&[
-            ("x-oss-date", "20240101T000000Z"),
-            ("x-oss-content-sha256", "UNSIGNED-PAYLOAD"),
-            ("x-oss-security-token", "tok"),
-        ]);
-        let request = OssRequest {
-            method: "GET",
-            bucket: Some("bkt"),
-            key: "",
-            query: &query,
-            headers: &headers,
-        };
+        let query = owned(&[("prefix", "a/b"), ("max-keys", "10"), ("encoding-type", "url"), ("list-type", "2")]);
+        let headers =
+            owned(&[("x-oss-date", "20240101T000000Z"), ("x-oss-content-sha256", "UNSIGNED-PAYLOAD"), ("x-oss-security-token", "tok")]);
+        let request = OssRequest { method: "GET", bucket: Some("bkt"), key: "", query: &query, headers: &headers };
         let canonical = canonical_request::<&str>(&request, &[]);
         assert_eq!(
             canonical,
             "GET\n/bkt/\nencoding-type=url&list-type=2&max-keys=10&prefix=a%2Fb\nx-oss-content-sha256:UNSIGNED-PAYLOAD\nx-oss-date:20240101T000000Z\nx-oss-security-token:tok\n\n\nUNSIGNED-PAYLOAD"
         );
-        let sts = string_to_sign(
-            "20240101T000000Z",
-            "20240101/cn-hangzhou/oss/aliyun_v4_request",
-            &canonical,
-        );
+        let sts = string_to_sign("20240101T000000Z", "20240101/cn-hangzhou/oss/aliyun_v4_request", &canonical);
         assert_eq!(
             sts,
             "OSS4-HMAC-SHA256\n20240101T000000Z\n20240101/cn-hangzhou/oss/aliyun_v4_request\n1063dbf456d6919d8313e4fcfaaa48d9f22663b1695f51c03d1eb3febe8f80a5"
         );
         let value = sign_header::<&str>("ak", "testsecret", "cn-hangzhou", &request, &[]);
         let expected = "cc53494df795370a52bf2033d0d3dd005f985d43f775f7a4b4a8898b1448e8cf";
-        assert_eq!(
-            value,
-            format!("OSS4-HMAC-SHA256 Credential=ak/20240101/cn-hangzhou/oss/aliyun_v4_request,Signature={expected}")
-        );
+        assert_eq!(value, format!("OSS4-HMAC-SHA256 Credential=ak/20240101/cn-hangzhou/oss/aliyun_v4_request,Signature={expected}"));
         // oss2's layout, with a space after the comma.
         let oss2 = format!("OSS4-HMAC-SHA256 Credential=ak/20240101/cn-hangzhou/oss/aliyun_v4_request, Signature={expected}");
         let auth = HeaderAuth::parse(&oss2).unwrap();
@@ -605,12 +412,21 @@ mod tests {
 
     #[test]
     fn parses_both_layouts_with_additional_headers() {
-        let a = HeaderAuth::parse("OSS4-HMAC-SHA256 Credential=STS.x/20240101/cn-hangzhou/oss/aliyun_v4_request, Signature=ab, AdditionalHeaders=Range;host").unwrap();
-        let b = HeaderAuth::parse("OSS4-HMAC-SHA256 Credential=STS.x/20240101/cn-hangzhou/oss/aliyun_v4_request,AdditionalHeaders=host;range,Signature=ab").unwrap();
+        let a = HeaderAuth::parse(
+            "OSS4-HMAC-SHA256 Credential=STS.x/20240101/cn-hangzhou/oss/aliyun_v4_request, Signature=ab, AdditionalHeaders=Range;host",
+        )
+        .unwrap();
+        let b = HeaderAuth::parse(
+            "OSS4-HMAC-SHA256 Credential=STS.x/20240101/cn-hangzhou/oss/aliyun_v4_request,AdditionalHeaders=host;range,Signature=ab",
+        )
+        .unwrap();
         assert_eq!(a, b);
         assert_eq!(a.credential.access_key_id, "STS.x");
         assert_eq!(a.additional_headers, vec!["host", "range"]);
-        assert_eq!(b.to_string(), "OSS4-HMAC-SHA256 Credential=STS.x/20240101/cn-hangzhou/oss/aliyun_v4_request,AdditionalHeaders=host;range,Signature=ab");
+        assert_eq!(
+            b.to_string(),
+            "OSS4-HMAC-SHA256 Credential=STS.x/20240101/cn-hangzhou/oss/aliyun_v4_request,AdditionalHeaders=host;range,Signature=ab"
+        );
     }
 
     #[test]
@@ -624,13 +440,7 @@ mod tests {
             "OSS4-HMAC-SHA256 Credential=20240101/r/oss/aliyun_v4_request,Signature=ab",
             "OSS4-HMAC-SHA256 Credential=a/20240101/r/oss/aliyun_v4_request,Signature=ab,Extra=1",
         ] {
-            assert!(
-                matches!(
-                    HeaderAuth::parse(bad),
-                    Err(SignatureError::Malformed { .. })
-                ),
-                "{bad}"
-            );
+            assert!(matches!(HeaderAuth::parse(bad), Err(SignatureError::Malformed { .. })), "{bad}");
         }
     }
 
@@ -638,68 +448,27 @@ mod tests {
     fn presign_round_trip_and_expiry() {
         let query = owned(&[("x-oss-security-token", "t/k+="), ("versionId", "")]);
         let headers = owned(&[("Host", "h:1"), ("Content-Type", "text/plain")]);
-        let request = OssRequest {
-            method: "PUT",
-            bucket: Some("b"),
-            key: "a/ü b",
-            query: &query,
-            headers: &headers,
-        };
+        let request = OssRequest { method: "PUT", bucket: Some("b"), key: "a/ü b", query: &query, headers: &headers };
         let t0 = parse_date_time("20240101T000000Z").unwrap();
         assert_eq!(t0, 1_704_067_200);
         let mut full = query.clone();
-        full.extend(presign(
-            "ak",
-            "sk",
-            "cn-hangzhou",
-            "20240101T000000Z",
-            60,
-            &request,
-            &["Host"],
-        ));
-        let signed = OssRequest {
-            query: &full,
-            ..request
-        };
+        full.extend(presign("ak", "sk", "cn-hangzhou", "20240101T000000Z", 60, &request, &["Host"]));
+        let signed = OssRequest { query: &full, ..request };
         let auth = QueryAuth::from_query(&full).unwrap();
         assert_eq!(auth.additional_headers, vec!["host"]);
         assert_eq!(verify_query("sk", &auth, &signed, t0 + 60), Ok(()));
-        assert_eq!(
-            verify_query("sk", &auth, &signed, t0 + 61),
-            Err(SignatureError::Expired {
-                expired_at: t0 + 60,
-                now: t0 + 61
-            })
-        );
+        assert_eq!(verify_query("sk", &auth, &signed, t0 + 61), Err(SignatureError::Expired { expired_at: t0 + 60, now: t0 + 61 }));
         let other_host = owned(&[("Host", "h:2"), ("Content-Type", "text/plain")]);
-        let moved = OssRequest {
-            headers: &other_host,
-            ..signed
-        };
-        assert!(matches!(
-            verify_query("sk", &auth, &moved, t0),
-            Err(SignatureError::Mismatch { .. })
-        ));
+        let moved = OssRequest { headers: &other_host, ..signed };
+        assert!(matches!(verify_query("sk", &auth, &moved, t0), Err(SignatureError::Mismatch { .. })));
     }
 
     #[test]
     fn scope_date_must_match_request_date() {
         let headers = owned(&[("x-oss-date", "20240102T000000Z")]);
-        let request = OssRequest {
-            method: "GET",
-            bucket: None,
-            key: "",
-            query: &[],
-            headers: &headers,
-        };
-        let auth = HeaderAuth::parse(
-            "OSS4-HMAC-SHA256 Credential=a/20240101/r/oss/aliyun_v4_request,Signature=ab",
-        )
-        .unwrap();
-        assert!(matches!(
-            verify_header("s", &auth, &request),
-            Err(SignatureError::Malformed { .. })
-        ));
+        let request = OssRequest { method: "GET", bucket: None, key: "", query: &[], headers: &headers };
+        let auth = HeaderAuth::parse("OSS4-HMAC-SHA256 Credential=a/20240101/r/oss/aliyun_v4_request,Signature=ab").unwrap();
+        assert!(matches!(verify_header("s", &auth, &request), Err(SignatureError::Malformed { .. })));
     }
 
     #[test]
@@ -713,13 +482,7 @@ mod tests {
             assert_eq!(parse_date_time(s), Some(t), "{s}");
             assert_eq!(format_date_time(t), s);
         }
-        for bad in [
-            "2024-01-01T00:00:00Z",
-            "20240230T000000Z",
-            "20241301T000000Z",
-            "20240101T240000Z",
-            "20240101T000000",
-        ] {
+        for bad in ["2024-01-01T00:00:00Z", "20240230T000000Z", "20241301T000000Z", "20240101T240000Z", "20240101T000000"] {
             assert_eq!(parse_date_time(bad), None, "{bad}");
         }
     }

@@ -28,14 +28,8 @@ pub(crate) fn same_signature(presented: &str, computed: &str) -> bool {
 }
 
 /// Every value of header `name` (case-insensitive), trimmed, in the order received.
-pub(crate) fn header_values<'a>(
-    headers: &'a [(String, String)],
-    name: &'a str,
-) -> impl Iterator<Item = &'a str> + 'a {
-    headers
-        .iter()
-        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim())
+pub(crate) fn header_values<'a>(headers: &'a [(String, String)], name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
 }
 
 /// The first value of header `name`, trimmed.
@@ -45,10 +39,7 @@ pub(crate) fn header<'a>(headers: &'a [(String, String)], name: &'a str) -> Opti
 
 /// Lower-cased header names with their values, grouped per name and sorted by name; the values of a
 /// repeated header keep their received order.
-pub(crate) fn grouped_headers(
-    headers: &[(String, String)],
-    keep: impl Fn(&str) -> bool,
-) -> Vec<(String, Vec<&str>)> {
+pub(crate) fn grouped_headers(headers: &[(String, String)], keep: impl Fn(&str) -> bool) -> Vec<(String, Vec<&str>)> {
     let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
     for (name, value) in headers {
         let name = name.to_ascii_lowercase();

@@ -29,18 +29,11 @@ pub const SIGNATURE_METHOD: &str = "HMAC-SHA1";
 
 /// `k1=v1&k2=v2...` over every parameter but `Signature`, sorted by name, RFC 3986-encoded.
 pub fn canonicalized_query<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> String {
-    let mut signed: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(k, v)| (k.as_ref(), v.as_ref()))
-        .filter(|(k, _)| *k != SIGNATURE_PARAM)
-        .collect();
+    let mut signed: Vec<(&str, &str)> =
+        params.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).filter(|(k, _)| *k != SIGNATURE_PARAM).collect();
     // Stable: repeated names keep their received order.
     signed.sort_by(|a, b| a.0.cmp(b.0));
-    signed
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    signed.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
 }
 
 /// `METHOD&%2F&enc(CanonicalizedQueryString)`.
@@ -62,19 +55,9 @@ pub fn sign<K: AsRef<str>, V: AsRef<str>>(secret: &str, method: &str, params: &[
 
 /// Checks the `Signature` parameter among `params` (query and form body, form-decoded) against
 /// `secret`. Replay protection (`Timestamp`, `SignatureNonce`) is the caller's job.
-pub fn verify<K: AsRef<str>, V: AsRef<str>>(
-    secret: &str,
-    method: &str,
-    params: &[(K, V)],
-) -> Result<(), SignatureError> {
-    let value_of = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k.as_ref() == name)
-            .map(|(_, v)| v.as_ref())
-    };
-    let presented =
-        value_of(SIGNATURE_PARAM).ok_or(SignatureError::Missing("parameter Signature"))?;
+pub fn verify<K: AsRef<str>, V: AsRef<str>>(secret: &str, method: &str, params: &[(K, V)]) -> Result<(), SignatureError> {
+    let value_of = |name: &str| params.iter().find(|(k, _)| k.as_ref() == name).map(|(_, v)| v.as_ref());
+    let presented = value_of(SIGNATURE_PARAM).ok_or(SignatureError::Missing("parameter Signature"))?;
     if let Some(m) = value_of("SignatureMethod") {
         if m != SIGNATURE_METHOD {
             return Err(SignatureError::UnsupportedAlgorithm(m.to_string()));
@@ -84,10 +67,7 @@ pub fn verify<K: AsRef<str>, V: AsRef<str>>(
     if same_signature(presented, &signature_of(secret, &string_to_sign)) {
         Ok(())
     } else {
-        Err(SignatureError::Mismatch {
-            canonical_request: None,
-            string_to_sign,
-        })
+        Err(SignatureError::Mismatch { canonical_request: None, string_to_sign })
     }
 }
 
@@ -142,17 +122,11 @@ mod tests {
     #[test]
     fn missing_signature_and_other_methods_are_rejected() {
         let params = reference_params();
-        assert_eq!(
-            verify("testsecret", "POST", &params),
-            Err(SignatureError::Missing("parameter Signature"))
-        );
+        assert_eq!(verify("testsecret", "POST", &params), Err(SignatureError::Missing("parameter Signature")));
         let mut sha256 = params.clone();
         sha256.retain(|(k, _)| *k != "SignatureMethod");
         sha256.push(("SignatureMethod", "HMAC-SHA256"));
         sha256.push(("Signature", "x"));
-        assert_eq!(
-            verify("testsecret", "POST", &sha256),
-            Err(SignatureError::UnsupportedAlgorithm("HMAC-SHA256".into()))
-        );
+        assert_eq!(verify("testsecret", "POST", &sha256), Err(SignatureError::UnsupportedAlgorithm("HMAC-SHA256".into())));
     }
 }

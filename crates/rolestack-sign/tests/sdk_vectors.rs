@@ -38,10 +38,7 @@ mod generated;
 use generated::*;
 
 fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn split_target(target: &str) -> (&str, &str) {
@@ -49,18 +46,13 @@ fn split_target(target: &str) -> (&str, &str) {
 }
 
 fn header<'a>(case: &'a HttpCase, name: &str) -> Option<&'a str> {
-    case.headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| *v)
+    case.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
 }
 
 /// Query plus, for form bodies, the body parameters — what the RPC gateway merges.
 fn rpc_params(case: &HttpCase) -> Vec<(String, String)> {
     let mut params = decode_form(split_target(case.target).1);
-    if header(case, "content-type")
-        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
-    {
+    if header(case, "content-type").is_some_and(|t| t.starts_with("application/x-www-form-urlencoded")) {
         params.extend(decode_form(std::str::from_utf8(case.body).unwrap()));
     }
     params
@@ -71,38 +63,16 @@ fn rpc_v1_sdk_requests_verify() {
     assert!(!RPC_V1.is_empty());
     for case in RPC_V1 {
         let params = rpc_params(case);
-        assert_eq!(
-            rpc_v1::verify(SECRET, case.method, &params),
-            Ok(()),
-            "{}",
-            case.label
-        );
-        assert!(
-            rpc_v1::verify("wrong", case.method, &params).is_err(),
-            "{}",
-            case.label
-        );
+        assert_eq!(rpc_v1::verify(SECRET, case.method, &params), Ok(()), "{}", case.label);
+        assert!(rpc_v1::verify("wrong", case.method, &params).is_err(), "{}", case.label);
         // Any changed value breaks it.
         let mut tampered = params.clone();
         let i = tampered.iter().position(|(k, _)| k == "Action").unwrap();
         tampered[i].1.push('x');
-        assert!(matches!(
-            rpc_v1::verify(SECRET, case.method, &tampered),
-            Err(SignatureError::Mismatch { .. })
-        ));
+        assert!(matches!(rpc_v1::verify(SECRET, case.method, &tampered), Err(SignatureError::Mismatch { .. })));
         // Re-signing reproduces the SDK's signature.
-        let presented = params
-            .iter()
-            .find(|(k, _)| k == "Signature")
-            .unwrap()
-            .1
-            .clone();
-        assert_eq!(
-            rpc_v1::sign(SECRET, case.method, &params),
-            presented,
-            "{}",
-            case.label
-        );
+        let presented = params.iter().find(|(k, _)| k == "Signature").unwrap().1.clone();
+        assert_eq!(rpc_v1::sign(SECRET, case.method, &params), presented, "{}", case.label);
     }
 }
 
@@ -113,56 +83,26 @@ fn acs3_sdk_requests_verify() {
         let (path, raw_query) = split_target(case.target);
         let query = decode_form(raw_query);
         let headers = owned(case.headers);
-        let request = acs3::Request {
-            method: case.method,
-            path,
-            query: &query,
-            headers: &headers,
-            body: case.body,
-        };
+        let request = acs3::Request { method: case.method, path, query: &query, headers: &headers, body: case.body };
         let auth = acs3::Authorization::parse(header(case, "authorization").unwrap()).unwrap();
-        assert_eq!(
-            acs3::verify(SECRET, &auth, &request),
-            Ok(()),
-            "{}",
-            case.label
-        );
+        assert_eq!(acs3::verify(SECRET, &auth, &request), Ok(()), "{}", case.label);
         assert!(acs3::verify("wrong", &auth, &request).is_err());
         if !query.is_empty() {
             let mut tampered = query.clone();
             tampered[0].1.push('x');
-            let request = acs3::Request {
-                query: &tampered,
-                ..request
-            };
-            assert!(matches!(
-                acs3::verify(SECRET, &auth, &request),
-                Err(SignatureError::Mismatch { .. })
-            ));
+            let request = acs3::Request { query: &tampered, ..request };
+            assert!(matches!(acs3::verify(SECRET, &auth, &request), Err(SignatureError::Mismatch { .. })));
         }
         if !case.body.is_empty() {
             let mut body = case.body.to_vec();
             body[0] ^= 1;
-            let request = acs3::Request {
-                body: &body,
-                ..request
-            };
-            assert!(matches!(
-                acs3::verify(SECRET, &auth, &request),
-                Err(SignatureError::BodyHashMismatch { .. })
-            ));
+            let request = acs3::Request { body: &body, ..request };
+            assert!(matches!(acs3::verify(SECRET, &auth, &request), Err(SignatureError::BodyHashMismatch { .. })));
         }
     }
 }
 
-fn check_oss(
-    secret: &str,
-    label: &str,
-    bucket: Option<&str>,
-    key: &str,
-    http: &HttpCase,
-    now: i64,
-) -> OssAuth {
+fn check_oss(secret: &str, label: &str, bucket: Option<&str>, key: &str, http: &HttpCase, now: i64) -> OssAuth {
     let (path, raw_query) = split_target(http.target);
     // Path-style addressing: the key the server would find is the one the SDK addressed.
     let expected_path = match bucket {
@@ -172,30 +112,16 @@ fn check_oss(
     assert_eq!(decode_path(path), expected_path, "{label}");
     let query = decode_form(raw_query);
     let headers = owned(http.headers);
-    let request = OssRequest {
-        method: http.method,
-        bucket,
-        key,
-        query: &query,
-        headers: &headers,
-    };
-    let auth = OssAuth::from_request(&request)
-        .unwrap_or_else(|e| panic!("{label}: {e}"))
-        .unwrap_or_else(|| panic!("{label}: no signature found"));
+    let request = OssRequest { method: http.method, bucket, key, query: &query, headers: &headers };
+    let auth =
+        OssAuth::from_request(&request).unwrap_or_else(|e| panic!("{label}: {e}")).unwrap_or_else(|| panic!("{label}: no signature found"));
     assert!(auth.access_key_id().starts_with("LTAI") || auth.access_key_id().starts_with("STS."));
     assert_eq!(auth.verify(secret, &request, now), Ok(()), "{label}");
     assert!(auth.verify("wrong", &request, now).is_err(), "{label}");
-    let moved = OssRequest {
-        bucket: Some("other-bucket"),
-        ..request
-    };
+    let moved = OssRequest { bucket: Some("other-bucket"), ..request };
     assert!(auth.verify(secret, &moved, now).is_err(), "{label}");
     if secret == SECRET && (label.contains("STS") || label.contains("Sts")) {
-        assert_eq!(
-            security_token(&request),
-            Some("CAIS+token/with=chars=="),
-            "{label}"
-        );
+        assert_eq!(security_token(&request), Some("CAIS+token/with=chars=="), "{label}");
     }
     auth
 }
@@ -204,14 +130,7 @@ fn check_oss(
 fn oss_sdk_requests_verify() {
     let (mut v1h, mut v1q, mut v4h, mut v4q) = (0, 0, 0, 0);
     for case in OSS {
-        let auth = check_oss(
-            SECRET,
-            case.http.label,
-            case.bucket,
-            case.key,
-            &case.http,
-            CAPTURED_AT,
-        );
+        let auth = check_oss(SECRET, case.http.label, case.bucket, case.key, &case.http, CAPTURED_AT);
         match auth {
             OssAuth::V1Header(_) => v1h += 1,
             OssAuth::V1Query(_) => v1q += 1,
@@ -222,23 +141,11 @@ fn oss_sdk_requests_verify() {
         if matches!(auth, OssAuth::V1Query(_) | OssAuth::V4Query(_)) {
             let query = decode_form(split_target(case.http.target).1);
             let headers = owned(case.http.headers);
-            let request = OssRequest {
-                method: case.http.method,
-                bucket: case.bucket,
-                key: case.key,
-                query: &query,
-                headers: &headers,
-            };
-            assert!(matches!(
-                auth.verify(SECRET, &request, CAPTURED_AT + 100_000),
-                Err(SignatureError::Expired { .. })
-            ));
+            let request = OssRequest { method: case.http.method, bucket: case.bucket, key: case.key, query: &query, headers: &headers };
+            assert!(matches!(auth.verify(SECRET, &request, CAPTURED_AT + 100_000), Err(SignatureError::Expired { .. })));
         }
     }
-    assert!(
-        v1h > 0 && v1q > 0 && v4h > 0 && v4q > 0,
-        "{v1h} {v1q} {v4h} {v4q}"
-    );
+    assert!(v1h > 0 && v1q > 0 && v4h > 0 && v4q > 0, "{v1h} {v1q} {v4h} {v4q}");
 }
 
 #[test]
@@ -250,32 +157,18 @@ fn oss_fixed_time_string_to_sign_matches_sdk() {
         let auth = check_oss(FIXED_SECRET, label, case.bucket, case.key, &case.http, T0);
         let query = decode_form(split_target(case.http.target).1);
         let headers = owned(case.http.headers);
-        let request = OssRequest {
-            method: case.http.method,
-            bucket: case.bucket,
-            key: case.key,
-            query: &query,
-            headers: &headers,
-        };
+        let request = OssRequest { method: case.http.method, bucket: case.bucket, key: case.key, query: &query, headers: &headers };
         let ours = match &auth {
-            OssAuth::V1Header(_) => oss_v1::string_to_sign(
-                &request,
-                oss_v1::request_date(&request).unwrap(),
-                oss_v1::SubResources::OssV2,
-            ),
-            OssAuth::V1Query(q) => {
-                oss_v1::string_to_sign(&request, &q.expires, oss_v1::SubResources::OssV2)
-            }
+            OssAuth::V1Header(_) => oss_v1::string_to_sign(&request, oss_v1::request_date(&request).unwrap(), oss_v1::SubResources::OssV2),
+            OssAuth::V1Query(q) => oss_v1::string_to_sign(&request, &q.expires, oss_v1::SubResources::OssV2),
             OssAuth::V4Header(h) => oss_v4::string_to_sign(
                 "20240101T000000Z",
                 &h.credential.scope(),
                 &oss_v4::canonical_request(&request, &h.additional_headers),
             ),
-            OssAuth::V4Query(q) => oss_v4::string_to_sign(
-                &q.date_time,
-                &q.credential.scope(),
-                &oss_v4::canonical_request(&request, &q.additional_headers),
-            ),
+            OssAuth::V4Query(q) => {
+                oss_v4::string_to_sign(&q.date_time, &q.credential.scope(), &oss_v4::canonical_request(&request, &q.additional_headers))
+            }
         };
         assert_eq!(ours, case.string_to_sign, "{label}");
     }

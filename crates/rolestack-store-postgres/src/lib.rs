@@ -140,11 +140,13 @@ impl Conn {
         let row = client.query_one("SELECT current_schema(), current_setting('server_encoding')", &[]).map_err(db_err)?;
         let schema: Option<String> = row.try_get(0).map_err(db_err)?;
         let encoding: String = row.try_get(1).map_err(db_err)?;
-        let schema = schema.ok_or_else(|| Error::Store("postgres: the search_path names no existing schema to keep rolestack's tables in".into()))?;
+        let schema = schema
+            .ok_or_else(|| Error::Store("postgres: the search_path names no existing schema to keep rolestack's tables in".into()))?;
         if encoding != "UTF8" {
             return Err(Error::Store(format!("postgres: the database's encoding is {encoding}; rolestack needs UTF8 (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)")));
         }
-        let begin_sql = format!("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({LOCK_CLASS}, {})", schema_lock_key(&schema));
+        let begin_sql =
+            format!("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({LOCK_CLASS}, {})", schema_lock_key(&schema));
         Ok(Conn { client, statements: HashMap::new(), begin_sql })
     }
 
@@ -156,7 +158,8 @@ impl Conn {
             self.client
                 .batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
                 .map_err(db_err)?;
-            let applied: i32 = self.client.query_one("SELECT COALESCE(max(version), 0) FROM schema_migrations", &[]).map_err(db_err)?.get(0);
+            let applied: i32 =
+                self.client.query_one("SELECT COALESCE(max(version), 0) FROM schema_migrations", &[]).map_err(db_err)?.get(0);
             let known = MIGRATIONS.len() as i32;
             if applied > known {
                 return Err(Error::Store(format!(
@@ -516,11 +519,19 @@ impl Tx for PgTx<'_> {
     }
 
     fn oss_upload_delete(&mut self, bucket: &str, upload_id: &str) -> Result<bool> {
-        let n = self.execute("DELETE FROM oss_uploads WHERE bucket = $1 AND upload_id = $2", &[&bucket.as_bytes(), &upload_id.as_bytes()])?;
+        let n =
+            self.execute("DELETE FROM oss_uploads WHERE bucket = $1 AND upload_id = $2", &[&bucket.as_bytes(), &upload_id.as_bytes()])?;
         Ok(n == 1)
     }
 
-    fn oss_upload_list(&mut self, bucket: &str, prefix: &str, key_marker: &str, upload_id_marker: &str, limit: usize) -> Result<Vec<String>> {
+    fn oss_upload_list(
+        &mut self,
+        bucket: &str,
+        prefix: &str,
+        key_marker: &str,
+        upload_id_marker: &str,
+        limit: usize,
+    ) -> Result<Vec<String>> {
         let (_, hi) = prefix_range(prefix.as_bytes(), b"");
         let lo = if key_marker.as_bytes() > prefix.as_bytes() { key_marker.as_bytes() } else { prefix.as_bytes() };
         let rows = self.query(

@@ -12,7 +12,8 @@ use rolestack_core::{Error, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE records (
     kind  TEXT NOT NULL,
     scope TEXT NOT NULL,
@@ -36,7 +37,8 @@ CREATE TABLE nonces (
     PRIMARY KEY (access_key_id, nonce)
 );
 CREATE INDEX nonces_by_expiry ON nonces (expires);
-"#, r#"
+"#,
+    r#"
 -- OSS: bucket names and object keys are case-sensitive and ordered byte-wise, so keys are
 -- stored as BLOBs (memcmp order of their UTF-8 bytes).
 CREATE TABLE oss_buckets (
@@ -65,7 +67,8 @@ CREATE TABLE oss_parts (
     data      TEXT NOT NULL,
     PRIMARY KEY (upload_id, number)
 ) WITHOUT ROWID;
-"#];
+"#,
+];
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -210,9 +213,8 @@ impl Tx for SqliteTx<'_> {
                  AND (?4 IS NULL OR name > ?4) ORDER BY name LIMIT ?5",
             )
             .map_err(db_err)?;
-        let rows = stmt
-            .query_map(params![kind.as_str(), scope, like_prefix(prefix), after, limit_sql(limit)], |r| r.get(0))
-            .map_err(db_err)?;
+        let rows =
+            stmt.query_map(params![kind.as_str(), scope, like_prefix(prefix), after, limit_sql(limit)], |r| r.get(0)).map_err(db_err)?;
         rows.collect::<std::result::Result<Vec<String>, _>>().map_err(db_err)
     }
 
@@ -241,10 +243,7 @@ impl Tx for SqliteTx<'_> {
     fn unlink(&mut self, rel: Relation, scope: &str, left: &str, right: &str) -> Result<bool> {
         let n = self
             .conn
-            .execute(
-                "DELETE FROM links WHERE rel = ?1 AND scope = ?2 AND lhs = ?3 AND rhs = ?4",
-                params![rel.as_str(), scope, left, right],
-            )
+            .execute("DELETE FROM links WHERE rel = ?1 AND scope = ?2 AND lhs = ?3 AND rhs = ?4", params![rel.as_str(), scope, left, right])
             .map_err(db_err)?;
         Ok(n == 1)
     }
@@ -400,7 +399,14 @@ impl Tx for SqliteTx<'_> {
         Ok(n == 1)
     }
 
-    fn oss_upload_list(&mut self, bucket: &str, prefix: &str, key_marker: &str, upload_id_marker: &str, limit: usize) -> Result<Vec<String>> {
+    fn oss_upload_list(
+        &mut self,
+        bucket: &str,
+        prefix: &str,
+        key_marker: &str,
+        upload_id_marker: &str,
+        limit: usize,
+    ) -> Result<Vec<String>> {
         let (_, hi) = prefix_range(prefix.as_bytes(), b"");
         let lo = if key_marker.as_bytes() > prefix.as_bytes() { key_marker.as_bytes() } else { prefix.as_bytes() };
         let mut stmt = self
@@ -411,10 +417,9 @@ impl Tx for SqliteTx<'_> {
             )
             .map_err(db_err)?;
         let rows = stmt
-            .query_map(
-                params![bucket.as_bytes(), lo, hi, key_marker.as_bytes(), upload_id_marker.as_bytes(), limit_sql(limit)],
-                |r| r.get(0),
-            )
+            .query_map(params![bucket.as_bytes(), lo, hi, key_marker.as_bytes(), upload_id_marker.as_bytes(), limit_sql(limit)], |r| {
+                r.get(0)
+            })
             .map_err(db_err)?;
         rows.collect::<std::result::Result<Vec<String>, _>>().map_err(db_err)
     }
@@ -422,7 +427,9 @@ impl Tx for SqliteTx<'_> {
     fn oss_part_put(&mut self, upload_id: &str, number: u32, data: &str) -> Result<Option<String>> {
         let old: Option<String> = self
             .conn
-            .query_row("SELECT data FROM oss_parts WHERE upload_id = ?1 AND number = ?2", params![upload_id.as_bytes(), number], |r| r.get(0))
+            .query_row("SELECT data FROM oss_parts WHERE upload_id = ?1 AND number = ?2", params![upload_id.as_bytes(), number], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(db_err)?;
         self.conn
@@ -454,7 +461,9 @@ impl Tx for SqliteTx<'_> {
         let (b, k) = after.map_or((None, None), |(b, k)| (Some(b.as_bytes()), Some(k.as_bytes())));
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT bucket, key, data FROM oss_objects WHERE ?1 IS NULL OR (bucket, key) > (?1, ?2) ORDER BY bucket, key LIMIT ?3")
+            .prepare_cached(
+                "SELECT bucket, key, data FROM oss_objects WHERE ?1 IS NULL OR (bucket, key) > (?1, ?2) ORDER BY bucket, key LIMIT ?3",
+            )
             .map_err(db_err)?;
         let rows = stmt
             .query_map(params![b, k, limit_sql(limit)], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?)))

@@ -22,7 +22,8 @@ pub struct DataDir(PathBuf);
 
 fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).with_context(|| format!("restricting the permissions of {}", path.display()))
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .with_context(|| format!("restricting the permissions of {}", path.display()))
 }
 
 fn restrict_tree(dir: &Path) -> anyhow::Result<()> {
@@ -92,10 +93,8 @@ impl DataDir {
             write_private(&path, &ServerKey::generate())?;
         }
         let bytes = fs::read(&path).with_context(|| format!("reading server key {}", path.display()))?;
-        let key: [u8; KEY_LEN] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("server key {} must be exactly {KEY_LEN} bytes", path.display()))?;
+        let key: [u8; KEY_LEN] =
+            bytes.as_slice().try_into().map_err(|_| anyhow::anyhow!("server key {} must be exactly {KEY_LEN} bytes", path.display()))?;
         Ok(ServerKey::from_bytes(&key))
     }
 

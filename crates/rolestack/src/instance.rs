@@ -17,7 +17,9 @@ fn scrub(cmd: &mut Command) {
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().to_string();
         let upper = k.to_ascii_uppercase();
-        if upper.starts_with("ALIBABA_CLOUD_") || upper.starts_with("ALIYUN_") || upper.starts_with("OSS_")
+        if upper.starts_with("ALIBABA_CLOUD_")
+            || upper.starts_with("ALIYUN_")
+            || upper.starts_with("OSS_")
             || matches!(upper.as_str(), "HTTP_PROXY" | "HTTPS_PROXY" | "ALL_PROXY" | "NO_PROXY")
         {
             cmd.env_remove(&k);
@@ -61,8 +63,7 @@ pub fn list(client: &ClientArgs, region: &str) -> anyhow::Result<()> {
     println!("{:<24} {:<9} {:<8} {:<26} {:<16} RAM role", "InstanceId", "Status", "Network", "VPC", "PrivateIp");
     for inst in instances {
         let id = inst["InstanceId"].as_str().unwrap_or_default();
-        let role = client
-            .call_ok("ecs", "DescribeInstanceRamRole", &[format!("RegionId={region}"), format!("InstanceIds=[\"{id}\"]")])?;
+        let role = client.call_ok("ecs", "DescribeInstanceRamRole", &[format!("RegionId={region}"), format!("InstanceIds=[\"{id}\"]")])?;
         let role = role["InstanceRamRoleSets"]["InstanceRamRoleSet"]
             .as_array()
             .and_then(|sets| sets.iter().find_map(|s| s["RamRoleName"].as_str().filter(|r| !r.is_empty()).map(str::to_string)))

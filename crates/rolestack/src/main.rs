@@ -251,11 +251,13 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Instance { command: InstanceCommand::List { region, client } } => instance::list(&client, &region),
-        Command::Instance { command: InstanceCommand::AttachRole { instance_id, role_name, region, client } } => print_json(client.call_ok(
-            "ecs",
-            "AttachInstanceRamRole",
-            &[format!("RegionId={region}"), format!("InstanceIds=[\"{instance_id}\"]"), format!("RamRoleName={role_name}")],
-        )?),
+        Command::Instance { command: InstanceCommand::AttachRole { instance_id, role_name, region, client } } => {
+            print_json(client.call_ok(
+                "ecs",
+                "AttachInstanceRamRole",
+                &[format!("RegionId={region}"), format!("InstanceIds=[\"{instance_id}\"]"), format!("RamRoleName={role_name}")],
+            )?)
+        }
         Command::Instance { command: InstanceCommand::DetachRole { instance_id, region, client } } => print_json(client.call_ok(
             "ecs",
             "DetachInstanceRamRole",
@@ -309,7 +311,11 @@ fn serve(
     let (account, created) = ensure_account(store.as_ref(), &key, &clock)?;
     if let Some(creds) = created {
         dir.write_root_credentials(&creds)?;
-        println!("Created account {} with a root AccessKey (shown once; also saved in {}):", creds.account_id, dir.credentials_file().display());
+        println!(
+            "Created account {} with a root AccessKey (shown once; also saved in {}):",
+            creds.account_id,
+            dir.credentials_file().display()
+        );
         println!("  ALIBABA_CLOUD_ACCESS_KEY_ID={}", creds.access_key_id);
         println!("  ALIBABA_CLOUD_ACCESS_KEY_SECRET={}", creds.access_key_secret);
     }

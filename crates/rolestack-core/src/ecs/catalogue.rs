@@ -32,10 +32,7 @@ impl Region {
         self.zones.iter().map(move |z| format!("{}-{z}", self.id))
     }
     pub fn has_zone(&self, zone_id: &str) -> bool {
-        zone_id
-            .strip_prefix(self.id)
-            .and_then(|rest| rest.strip_prefix('-'))
-            .is_some_and(|letter| self.zones.contains(&letter))
+        zone_id.strip_prefix(self.id).and_then(|rest| rest.strip_prefix('-')).is_some_and(|letter| self.zones.contains(&letter))
     }
     fn zone_name(&self, letter: &str, lang: Lang) -> String {
         let upper = letter.to_ascii_uppercase();
@@ -54,17 +51,127 @@ macro_rules! region {
 
 pub static REGIONS: &[Region] = &[
     region!("cn-qingdao", "华北1（青岛）", "China (Qingdao)", "华北 1", "Qingdao", "ecs.cn-qingdao.aliyuncs.com", "m5e", ["b", "c"], true),
-    region!("cn-beijing", "华北2（北京）", "China (Beijing)", "华北 2", "Beijing", "ecs.cn-beijing.aliyuncs.com", "2ze", ["f", "g", "h", "i", "j", "k", "l"], true),
-    region!("cn-zhangjiakou", "华北3（张家口）", "China (Zhangjiakou)", "华北 3", "Zhangjiakou", "ecs.cn-zhangjiakou.aliyuncs.com", "8vb", ["a", "b", "c"], false),
-    region!("cn-hangzhou", "华东1（杭州）", "China (Hangzhou)", "华东 1", "Hangzhou", "ecs-cn-hangzhou.aliyuncs.com", "bp1", ["b", "f", "g", "h", "i", "j", "k"], true),
-    region!("cn-shanghai", "华东2（上海）", "China (Shanghai)", "华东 2", "Shanghai", "ecs.cn-shanghai.aliyuncs.com", "uf6", ["b", "e", "f", "g", "l", "m", "n"], true),
-    region!("cn-shenzhen", "华南1（深圳）", "China (Shenzhen)", "华南 1", "Shenzhen", "ecs.cn-shenzhen.aliyuncs.com", "wz9", ["a", "b", "c", "d", "e", "f"], true),
-    region!("cn-hongkong", "中国香港", "China (Hong Kong)", "香港", "Hong Kong", "ecs.cn-hongkong.aliyuncs.com", "j6c", ["b", "c", "d"], true),
-    region!("ap-southeast-1", "新加坡", "Singapore", "新加坡", "Singapore", "ecs.ap-southeast-1.aliyuncs.com", "t4n", ["a", "b", "c"], false),
-    region!("ap-northeast-1", "日本（东京）", "Japan (Tokyo)", "东京", "Tokyo", "ecs.ap-northeast-1.aliyuncs.com", "6we", ["a", "b", "c"], false),
-    region!("us-west-1", "美国（硅谷）", "US (Silicon Valley)", "美国西部 1", "Silicon Valley", "ecs.us-west-1.aliyuncs.com", "rj9", ["a", "b"], true),
-    region!("us-east-1", "美国（弗吉尼亚）", "US (Virginia)", "美国东部 1", "Virginia", "ecs.us-east-1.aliyuncs.com", "0xi", ["a", "b"], false),
-    region!("eu-central-1", "德国（法兰克福）", "Germany (Frankfurt)", "欧洲中部 1", "Frankfurt", "ecs.eu-central-1.aliyuncs.com", "gw8", ["a", "b", "c"], false),
+    region!(
+        "cn-beijing",
+        "华北2（北京）",
+        "China (Beijing)",
+        "华北 2",
+        "Beijing",
+        "ecs.cn-beijing.aliyuncs.com",
+        "2ze",
+        ["f", "g", "h", "i", "j", "k", "l"],
+        true
+    ),
+    region!(
+        "cn-zhangjiakou",
+        "华北3（张家口）",
+        "China (Zhangjiakou)",
+        "华北 3",
+        "Zhangjiakou",
+        "ecs.cn-zhangjiakou.aliyuncs.com",
+        "8vb",
+        ["a", "b", "c"],
+        false
+    ),
+    region!(
+        "cn-hangzhou",
+        "华东1（杭州）",
+        "China (Hangzhou)",
+        "华东 1",
+        "Hangzhou",
+        "ecs-cn-hangzhou.aliyuncs.com",
+        "bp1",
+        ["b", "f", "g", "h", "i", "j", "k"],
+        true
+    ),
+    region!(
+        "cn-shanghai",
+        "华东2（上海）",
+        "China (Shanghai)",
+        "华东 2",
+        "Shanghai",
+        "ecs.cn-shanghai.aliyuncs.com",
+        "uf6",
+        ["b", "e", "f", "g", "l", "m", "n"],
+        true
+    ),
+    region!(
+        "cn-shenzhen",
+        "华南1（深圳）",
+        "China (Shenzhen)",
+        "华南 1",
+        "Shenzhen",
+        "ecs.cn-shenzhen.aliyuncs.com",
+        "wz9",
+        ["a", "b", "c", "d", "e", "f"],
+        true
+    ),
+    region!(
+        "cn-hongkong",
+        "中国香港",
+        "China (Hong Kong)",
+        "香港",
+        "Hong Kong",
+        "ecs.cn-hongkong.aliyuncs.com",
+        "j6c",
+        ["b", "c", "d"],
+        true
+    ),
+    region!(
+        "ap-southeast-1",
+        "新加坡",
+        "Singapore",
+        "新加坡",
+        "Singapore",
+        "ecs.ap-southeast-1.aliyuncs.com",
+        "t4n",
+        ["a", "b", "c"],
+        false
+    ),
+    region!(
+        "ap-northeast-1",
+        "日本（东京）",
+        "Japan (Tokyo)",
+        "东京",
+        "Tokyo",
+        "ecs.ap-northeast-1.aliyuncs.com",
+        "6we",
+        ["a", "b", "c"],
+        false
+    ),
+    region!(
+        "us-west-1",
+        "美国（硅谷）",
+        "US (Silicon Valley)",
+        "美国西部 1",
+        "Silicon Valley",
+        "ecs.us-west-1.aliyuncs.com",
+        "rj9",
+        ["a", "b"],
+        true
+    ),
+    region!(
+        "us-east-1",
+        "美国（弗吉尼亚）",
+        "US (Virginia)",
+        "美国东部 1",
+        "Virginia",
+        "ecs.us-east-1.aliyuncs.com",
+        "0xi",
+        ["a", "b"],
+        false
+    ),
+    region!(
+        "eu-central-1",
+        "德国（法兰克福）",
+        "Germany (Frankfurt)",
+        "欧洲中部 1",
+        "Frankfurt",
+        "ecs.eu-central-1.aliyuncs.com",
+        "gw8",
+        ["a", "b", "c"],
+        false
+    ),
     region!("eu-west-1", "英国（伦敦）", "UK (London)", "英国", "London", "ecs.eu-west-1.aliyuncs.com", "d7o", ["a", "b"], false),
 ];
 
@@ -129,13 +236,33 @@ macro_rules! image {
 pub static IMAGES: &[Image] = &[
     image!("centos_7_03_64_40G_alibase_20170503.vhd", "CentOS  7.3 64位", "CentOS  7.3 64 bit", "linux"),
     image!("centos_7_9_x64_20G_alibase_20240628.vhd", "CentOS  7.9 64位", "CentOS  7.9 64 bit", "linux"),
-    image!("aliyun_2_1903_x64_20G_alibase_20240628.vhd", "Alibaba Cloud Linux  2.1903 LTS 64位", "Alibaba Cloud Linux  2.1903 LTS 64 bit", "linux"),
-    image!("aliyun_3_x64_20G_alibase_20221102.vhd", "Alibaba Cloud Linux  3.2104 LTS 64位", "Alibaba Cloud Linux  3.2104 LTS 64 bit", "linux"),
-    image!("aliyun_3_x64_20G_alibase_20240528.vhd", "Alibaba Cloud Linux  3.2104 LTS 64位", "Alibaba Cloud Linux  3.2104 LTS 64 bit", "linux"),
+    image!(
+        "aliyun_2_1903_x64_20G_alibase_20240628.vhd",
+        "Alibaba Cloud Linux  2.1903 LTS 64位",
+        "Alibaba Cloud Linux  2.1903 LTS 64 bit",
+        "linux"
+    ),
+    image!(
+        "aliyun_3_x64_20G_alibase_20221102.vhd",
+        "Alibaba Cloud Linux  3.2104 LTS 64位",
+        "Alibaba Cloud Linux  3.2104 LTS 64 bit",
+        "linux"
+    ),
+    image!(
+        "aliyun_3_x64_20G_alibase_20240528.vhd",
+        "Alibaba Cloud Linux  3.2104 LTS 64位",
+        "Alibaba Cloud Linux  3.2104 LTS 64 bit",
+        "linux"
+    ),
     image!("ubuntu_20_04_x64_20G_alibase_20240508.vhd", "Ubuntu  20.04 64位", "Ubuntu  20.04 64 bit", "linux"),
     image!("ubuntu_22_04_x64_20G_alibase_20240530.vhd", "Ubuntu  22.04 64位", "Ubuntu  22.04 64 bit", "linux"),
     image!("debian_12_5_x64_20G_alibase_20240515.vhd", "Debian  12.5 64位", "Debian  12.5 64 bit", "linux"),
-    image!("win2022_21H2_x64_dtc_en-us_40G_alibase_20240515.vhd", "Windows Server  2022 数据中心版 64位英文版", "Windows Server  2022 Data Center Edition 64bit English Edition", "windows"),
+    image!(
+        "win2022_21H2_x64_dtc_en-us_40G_alibase_20240515.vhd",
+        "Windows Server  2022 数据中心版 64位英文版",
+        "Windows Server  2022 Data Center Edition 64bit English Edition",
+        "windows"
+    ),
 ];
 
 pub fn image(id: &str) -> Option<&'static Image> {
@@ -167,7 +294,11 @@ fn lang(p: &Params) -> Result<Lang> {
 fn check_charge_type(p: &Params) -> Result<()> {
     match p.optional("InstanceChargeType") {
         None | Some("PrePaid" | "PostPaid" | "SpotWithPriceLimit" | "SpotAsPriceGo") => Ok(()),
-        Some(other) => Err(Error::service(404, "InvalidInstanceChargeType.NotFound", format!("The InstanceChargeType does not exist in our records: {other}."))),
+        Some(other) => Err(Error::service(
+            404,
+            "InvalidInstanceChargeType.NotFound",
+            format!("The InstanceChargeType does not exist in our records: {other}."),
+        )),
     }
 }
 
@@ -177,7 +308,11 @@ pub fn describe_regions(_ctx: &mut Ctx, p: &Params) -> Result<Value> {
     match p.optional("ResourceType") {
         None | Some("instance" | "disk" | "reservedinstance" | "scu") => {}
         Some(other) => {
-            return Err(Error::service(404, "InvalidResourceType.NotFound", format!("The ResourceType provided does not exist in our records: {other}.")))
+            return Err(Error::service(
+                404,
+                "InvalidResourceType.NotFound",
+                format!("The ResourceType provided does not exist in our records: {other}."),
+            ))
         }
     }
     let regions: Vec<Value> = REGIONS
@@ -200,7 +335,9 @@ pub fn describe_zones(_ctx: &mut Ctx, p: &Params) -> Result<Value> {
     check_charge_type(p)?;
     match p.optional("SpotStrategy") {
         None | Some("NoSpot" | "SpotWithPriceLimit" | "SpotAsPriceGo") => {}
-        Some(other) => return Err(Error::service(400, "InvalidSpotStrategy", format!("The specified SpotStrategy is not valid: {other}."))),
+        Some(other) => {
+            return Err(Error::service(400, "InvalidSpotStrategy", format!("The specified SpotStrategy is not valid: {other}.")))
+        }
     }
     let verbose = p.optional("Verbose").is_none() || boolean(p, "Verbose")?;
     let types: Vec<&str> = INSTANCE_TYPES.iter().map(|t| t.id).collect();

@@ -17,7 +17,10 @@ use serde_json::{json, Value};
 use super::catalogue::{self, Image, InstanceType};
 use super::ram_roles::{clear_role, mismatch_ram_role, passable_role};
 use super::vpc::{self, Cidr};
-use super::{boolean, check_description, check_name, dry_run, int, instance_ids_malformed, load_instance, minute_time, page, region, required, resource_id, string_list, Region};
+use super::{
+    boolean, check_description, check_name, dry_run, instance_ids_malformed, int, load_instance, minute_time, page, region, required,
+    resource_id, string_list, Region,
+};
 use crate::model::{Instance, VSwitch};
 use crate::params::Params;
 use crate::ram::Ctx;
@@ -32,7 +35,10 @@ fn incorrect_status(inst: &Instance, wanted: &str) -> Error {
     Error::service(
         403,
         "IncorrectInstanceStatus",
-        format!("The current status of the resource does not support this operation: {} is {}; this operation needs {wanted}.", inst.id, inst.status),
+        format!(
+            "The current status of the resource does not support this operation: {} is {}; this operation needs {wanted}.",
+            inst.id, inst.status
+        ),
     )
 }
 
@@ -52,7 +58,8 @@ struct Plan {
 }
 
 fn check_host_name(value: &str, windows: bool) -> Result<()> {
-    let bad = || Error::service(400, "InvalidHostName.Malformed", format!("The specified parameter \"HostName\" is not valid: \"{value}\"."));
+    let bad =
+        || Error::service(400, "InvalidHostName.Malformed", format!("The specified parameter \"HostName\" is not valid: \"{value}\"."));
     let len = value.chars().count();
     if windows {
         let ok = (2..=15).contains(&len)
@@ -83,9 +90,8 @@ fn check_password(value: Option<&str>) -> Result<()> {
         pw.chars().any(|c| c.is_ascii_digit()),
         pw.chars().any(|c| c.is_ascii_punctuation()),
     ];
-    let ok = (8..=30).contains(&pw.chars().count())
-        && pw.chars().all(|c| c.is_ascii_graphic())
-        && classes.iter().filter(|c| **c).count() >= 3;
+    let ok =
+        (8..=30).contains(&pw.chars().count()) && pw.chars().all(|c| c.is_ascii_graphic()) && classes.iter().filter(|c| **c).count() >= 3;
     if ok {
         Ok(())
     } else {
@@ -146,12 +152,20 @@ fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool) -> Result<Plan> {
     let image = catalogue::image(image_id)
         .ok_or_else(|| Error::service(404, "InvalidImageId.NotFound", format!("The specified ImageId does not exist: {image_id}.")))?;
     let itype = catalogue::instance_type(type_id).ok_or_else(|| {
-        Error::service(400, "InvalidInstanceType.ValueNotSupported", format!("The specified InstanceType does not exist or beyond the permitted range: {type_id}."))
+        Error::service(
+            400,
+            "InvalidInstanceType.ValueNotSupported",
+            format!("The specified InstanceType does not exist or beyond the permitted range: {type_id}."),
+        )
     })?;
     let zone_param = p.optional("ZoneId");
     if let Some(z) = zone_param {
         if !region.has_zone(z) {
-            return Err(Error::service(404, "InvalidZoneId.NotFound", format!("The specified zoneId does not exist: {z} is not a zone of {}.", region.id)));
+            return Err(Error::service(
+                404,
+                "InvalidZoneId.NotFound",
+                format!("The specified zoneId does not exist: {z} is not a zone of {}.", region.id),
+            ));
         }
     }
     let vswitch = match p.optional("VSwitchId") {
@@ -160,21 +174,30 @@ fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool) -> Result<Plan> {
     };
     let zone_id = match (&vswitch, zone_param) {
         (Some(v), Some(z)) if v.zone_id != z => {
-            return Err(Error::service(400, "InvalidParameter.Mismatch", format!("Specified virtual switch is not in the specified zone: {} is in {}, not {z}.", v.id, v.zone_id)))
+            return Err(Error::service(
+                400,
+                "InvalidParameter.Mismatch",
+                format!("Specified virtual switch is not in the specified zone: {} is in {}, not {z}.", v.id, v.zone_id),
+            ))
         }
         (Some(v), _) => v.zone_id.clone(),
         (None, Some(z)) => z.to_string(),
         (None, None) => region.zone_ids().next().unwrap_or_default(),
     };
     if vswitch.is_none() && !region.classic {
-        return Err(Error::service(400, "InvalidVSwitchId.Necessary", format!("The VSwitchId is necessary: {} offers only VPC instances.", region.id)));
+        return Err(Error::service(
+            400,
+            "InvalidVSwitchId.Necessary",
+            format!("The VSwitchId is necessary: {} offers only VPC instances.", region.id),
+        ));
     }
     let private_ip = match p.optional("PrivateIpAddress") {
         None => None,
         Some(text) => {
             let Some(v) = &vswitch else { return Err(super::missing("VSwitchId")) };
             let cidr = Cidr::parse(&v.cidr_block).ok_or_else(|| Error::Store(format!("vSwitch {} has a bad CIDR block", v.id)))?;
-            let addr: Ipv4Addr = text.parse().map_err(|_| super::invalid("PrivateIpAddress", format_args!("\"{text}\" is not an IPv4 address.")))?;
+            let addr: Ipv4Addr =
+                text.parse().map_err(|_| super::invalid("PrivateIpAddress", format_args!("\"{text}\" is not an IPv4 address.")))?;
             if !cidr.free_addresses(&HashSet::new(), usize::MAX).contains(&addr) {
                 return Err(Error::service(
                     400,
@@ -183,7 +206,11 @@ fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool) -> Result<Plan> {
                 ));
             }
             if vpc::used_addresses(ctx, &v.id)?.contains(&addr) {
-                return Err(Error::service(400, "InvalidPrivateIpAddress.Duplicated", format!("Specified private IP address is duplicated: {addr} is in use.")));
+                return Err(Error::service(
+                    400,
+                    "InvalidPrivateIpAddress.Duplicated",
+                    format!("Specified private IP address is duplicated: {addr} is in use."),
+                ));
             }
             Some(addr)
         }
@@ -198,7 +225,11 @@ fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool) -> Result<Plan> {
     check_password(p.optional("Password"))?;
     if let Some(cat) = p.optional("SystemDisk.Category") {
         if !catalogue::SYSTEM_DISK_CATEGORIES.contains(&cat) {
-            return Err(Error::service(400, "InvalidSystemDiskCategory.ValueNotSupported", format!("The specified parameter \"SystemDisk.Category\" is not valid: {cat}.")));
+            return Err(Error::service(
+                400,
+                "InvalidSystemDiskCategory.ValueNotSupported",
+                format!("The specified parameter \"SystemDisk.Category\" is not valid: {cat}."),
+            ));
         }
     }
     int(p, "InternetMaxBandwidthOut", 0, 100)?;
@@ -260,7 +291,8 @@ fn addresses(ctx: &mut Ctx, plan: &Plan, amount: usize) -> Result<Vec<Ipv4Addr>>
         }
         return Ok(free);
     }
-    let mut taken: HashSet<Ipv4Addr> = vpc::all_instances(ctx)?.into_iter().filter(|i| i.network_type == "classic").filter_map(|i| i.private_ip.parse().ok()).collect();
+    let mut taken: HashSet<Ipv4Addr> =
+        vpc::all_instances(ctx)?.into_iter().filter(|i| i.network_type == "classic").filter_map(|i| i.private_ip.parse().ok()).collect();
     let mut rng = rand::thread_rng();
     let mut out = Vec::with_capacity(amount);
     while out.len() < amount {
@@ -331,12 +363,22 @@ pub fn run_instances(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         None => 1,
         Some(v) => match v.parse::<usize>() {
             Ok(n) if (1..=100).contains(&n) => n,
-            _ => return Err(Error::service(403, "InvalidParam.Amount", format!("The specified parameter Amount is not valid: {v}; use 1 to 100."))),
+            _ => {
+                return Err(Error::service(
+                    403,
+                    "InvalidParam.Amount",
+                    format!("The specified parameter Amount is not valid: {v}; use 1 to 100."),
+                ))
+            }
         },
     };
     if let Some(min) = p.optional("MinAmount") {
         if !min.parse::<usize>().is_ok_and(|m| (1..=amount).contains(&m)) {
-            return Err(Error::service(400, "InvalidMinAmount.Malformed", format!("The specified parameter MinAmount is not valid: {min}; use 1 to Amount.")));
+            return Err(Error::service(
+                400,
+                "InvalidMinAmount.Malformed",
+                format!("The specified parameter MinAmount is not valid: {min}; use 1 to Amount."),
+            ));
         }
     }
     let ids = launch(ctx, p, amount, "Running")?;
@@ -445,7 +487,8 @@ fn parse_token(token: &str) -> Result<(String, String)> {
     if !token.len().is_multiple_of(2) {
         return Err(bad());
     }
-    let bytes: Option<Vec<u8>> = (0..token.len()).step_by(2).map(|i| token.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect();
+    let bytes: Option<Vec<u8>> =
+        (0..token.len()).step_by(2).map(|i| token.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect();
     let text = String::from_utf8(bytes.ok_or_else(bad)?).map_err(|_| bad())?;
     let (created, id) = text.split_once('|').ok_or_else(bad)?;
     Ok((created.to_string(), id.to_string()))
@@ -467,7 +510,11 @@ pub fn describe_instances(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     }
     if let Some(t) = p.optional("InstanceNetworkType") {
         if t != "vpc" && t != "classic" {
-            return Err(Error::service(404, "InvalidNetworkType.NotFound", format!("The specified InstanceNetworkType is not found: {t}.")));
+            return Err(Error::service(
+                404,
+                "InvalidNetworkType.NotFound",
+                format!("The specified InstanceNetworkType is not found: {t}."),
+            ));
         }
     }
     http_endpoint(p)?;
@@ -482,7 +529,9 @@ pub fn describe_instances(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         .filter(|i| eq("ZoneId", &i.zone_id) && eq("Status", &i.status) && eq("InstanceNetworkType", &i.network_type))
         .filter(|i| eq("InstanceType", &i.instance_type) && eq("ImageId", &i.image_id))
         .filter(|i| eq("HttpEndpoint", &i.http_endpoint) && eq("HttpTokens", &i.http_tokens))
-        .filter(|i| p.optional("InstanceTypeFamily").is_none_or(|f| catalogue::instance_type(&i.instance_type).is_some_and(|t| t.family == f)))
+        .filter(|i| {
+            p.optional("InstanceTypeFamily").is_none_or(|f| catalogue::instance_type(&i.instance_type).is_some_and(|t| t.family == f))
+        })
         .filter(|i| p.optional("InstanceName").is_none_or(|pat| glob(pat, &i.name)))
         .filter(|i| private_ips.as_ref().is_none_or(|ips| i.network_type == "vpc" && ips.contains(&i.private_ip)))
         .filter(|i| inner_ips.as_ref().is_none_or(|ips| i.network_type == "classic" && ips.contains(&i.private_ip)))

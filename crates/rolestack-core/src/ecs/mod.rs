@@ -32,7 +32,11 @@ pub(crate) fn instance_not_found(id: &str) -> Error {
 
 /// ECS's form of a missing parameter: code `MissingParameter`, the parameter named in the message.
 pub fn missing(name: &str) -> Error {
-    Error::service(400, "MissingParameter", format!("The input parameter \"{name}\" that is mandatory for processing this request is not supplied."))
+    Error::service(
+        400,
+        "MissingParameter",
+        format!("The input parameter \"{name}\" that is mandatory for processing this request is not supplied."),
+    )
 }
 
 /// ECS's generic bad value: `InvalidParameter` naming the parameter, with a hint.
@@ -71,15 +75,19 @@ pub(crate) fn region(p: &Params) -> Result<&'static Region> {
 }
 
 pub(crate) fn region_not_found(id: &str) -> Error {
-    Error::service(404, "InvalidRegionId.NotFound", format!("The specified RegionId does not exist: {id}. Call DescribeRegions for the list."))
+    Error::service(
+        404,
+        "InvalidRegionId.NotFound",
+        format!("The specified RegionId does not exist: {id}. Call DescribeRegions for the list."),
+    )
 }
 
 /// A JSON-array-of-strings parameter (`InstanceIds`, `PrivateIpAddresses`), at most `max` items,
 /// duplicates removed (first occurrence kept). `malformed` builds the error for a bad value.
 pub(crate) fn string_list(p: &Params, name: &str, max: usize, malformed: fn(&str, &str) -> Error) -> Result<Option<Vec<String>>> {
     let Some(raw) = p.optional(name) else { return Ok(None) };
-    let items: Vec<String> = serde_json::from_str(raw)
-        .map_err(|_| malformed(raw, "expected a JSON array of strings such as [\"i-bp1...\"]"))?;
+    let items: Vec<String> =
+        serde_json::from_str(raw).map_err(|_| malformed(raw, "expected a JSON array of strings such as [\"i-bp1...\"]"))?;
     if items.len() > max {
         return Err(malformed(raw, &format!("at most {max} items are allowed, got {}", items.len())));
     }

@@ -49,10 +49,14 @@ pub(crate) fn passable_role(ctx: &mut Ctx, name: &str, not_ecs_status: u16) -> R
         return Err(Error::service(
             403,
             "InvalidUser.PassRoleForbidden",
-            format!("The RAM user does not have the privilege to pass a RAM role. Action: ram:PassRole, Resource: {}. {}", denial.resource, denial.reason),
+            format!(
+                "The RAM user does not have the privilege to pass a RAM role. Action: ram:PassRole, Resource: {}. {}",
+                denial.resource, denial.reason
+            ),
         ));
     }
-    let trust = rolestack_policy::TrustPolicy::parse(&role.trust_policy).map_err(|e| Error::Store(format!("stored trust policy of {}: {e}", role.name)))?;
+    let trust = rolestack_policy::TrustPolicy::parse(&role.trust_policy)
+        .map_err(|e| Error::Store(format!("stored trust policy of {}: {e}", role.name)))?;
     if !trust.trusts_service(ECS_SERVICE) {
         return Err(Error::service(
             not_ecs_status,
@@ -108,11 +112,15 @@ fn session_policy(p: &Params) -> Result<Option<String>> {
         return Err(Error::service(
             400,
             "InvalidParameter.Policy",
-            format!("The specified parameter \"Policy\" is not valid: it is {} characters long; at most {POLICY_MAX} are allowed.", doc.chars().count()),
+            format!(
+                "The specified parameter \"Policy\" is not valid: it is {} characters long; at most {POLICY_MAX} are allowed.",
+                doc.chars().count()
+            ),
         ));
     }
-    validate_permission_policy("Policy", doc)
-        .map_err(|e| Error::service(400, "InvalidParameter.Policy", format!("The specified parameter \"Policy\" is not valid: {}", e.public_message())))?;
+    validate_permission_policy("Policy", doc).map_err(|e| {
+        Error::service(400, "InvalidParameter.Policy", format!("The specified parameter \"Policy\" is not valid: {}", e.public_message()))
+    })?;
     Ok(Some(doc.to_string()))
 }
 
@@ -162,14 +170,13 @@ pub fn detach_instance_ram_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
     let targets = instances(ctx, p, region, true)?.unwrap_or_default();
     let account = ctx.account().to_string();
-    let wanted: Option<Role> = match p.optional("RamRoleName") {
-        Some(name) => Some(
-            ctx.tx
-                .get_rec::<Role>(&account, name)?
-                .ok_or_else(|| Error::service(404, "InvalidRamRole.NotFound", format!("The specified RAMRoleName does not exist: {name}.")))?,
-        ),
-        None => None,
-    };
+    let wanted: Option<Role> =
+        match p.optional("RamRoleName") {
+            Some(name) => Some(ctx.tx.get_rec::<Role>(&account, name)?.ok_or_else(|| {
+                Error::service(404, "InvalidRamRole.NotFound", format!("The specified RAMRoleName does not exist: {name}."))
+            })?),
+            None => None,
+        };
     if let Some(classic) = targets.iter().find(|i| i.network_type != "vpc") {
         return Err(mismatch_ram_role(&classic.id));
     }
@@ -214,14 +221,13 @@ pub fn describe_instance_ram_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let pg = page(p, 50)?;
     let named = instances(ctx, p, region, false)?;
     let account = ctx.account().to_string();
-    let role: Option<Role> = match p.optional("RamRoleName") {
-        Some(name) => Some(
-            ctx.tx
-                .get_rec::<Role>(&account, name)?
-                .ok_or_else(|| Error::service(404, "InvalidRamRole.NotFound", format!("The specified RAMRoleName does not exist: {name}.")))?,
-        ),
-        None => None,
-    };
+    let role: Option<Role> =
+        match p.optional("RamRoleName") {
+            Some(name) => Some(ctx.tx.get_rec::<Role>(&account, name)?.ok_or_else(|| {
+                Error::service(404, "InvalidRamRole.NotFound", format!("The specified RAMRoleName does not exist: {name}."))
+            })?),
+            None => None,
+        };
     let candidates: Vec<Instance> = match (named, &role) {
         (Some(list), _) => {
             if let Some(classic) = list.iter().find(|i| i.network_type != "vpc") {

@@ -74,11 +74,7 @@ impl Cidr {
     /// The usable addresses, lowest first, that are not in `used`; at most `n`.
     pub fn free_addresses(&self, used: &HashSet<Ipv4Addr>, n: usize) -> Vec<Ipv4Addr> {
         let last = self.size().saturating_sub(4);
-        (1..=last)
-            .map(|i| Ipv4Addr::from(self.base.wrapping_add(i as u32)))
-            .filter(|a| !used.contains(a))
-            .take(n)
-            .collect()
+        (1..=last).map(|i| Ipv4Addr::from(self.base.wrapping_add(i as u32))).filter(|a| !used.contains(a)).take(n).collect()
     }
 }
 
@@ -102,7 +98,8 @@ fn malformed_cidr(value: &str, rule: &str) -> Error {
 
 /// A VPC block: a /8../24 inside one of the private ranges.
 pub fn vpc_cidr(value: &str) -> Result<Cidr> {
-    let cidr = Cidr::parse(value).ok_or_else(|| malformed_cidr(value, "expected a network address and mask such as 172.16.0.0/12 (host bits zero)"))?;
+    let cidr = Cidr::parse(value)
+        .ok_or_else(|| malformed_cidr(value, "expected a network address and mask such as 172.16.0.0/12 (host bits zero)"))?;
     if !(8..=24).contains(&cidr.len) || !PRIVATE_RANGES.iter().any(|r| r.contains(&cidr)) {
         return Err(Error::service(
             400,
@@ -115,7 +112,8 @@ pub fn vpc_cidr(value: &str) -> Result<Cidr> {
 
 /// A vSwitch block: a /16../29.
 pub fn vswitch_cidr(value: &str) -> Result<Cidr> {
-    let cidr = Cidr::parse(value).ok_or_else(|| malformed_cidr(value, "expected a network address and mask such as 172.16.0.0/24 (host bits zero)"))?;
+    let cidr = Cidr::parse(value)
+        .ok_or_else(|| malformed_cidr(value, "expected a network address and mask such as 172.16.0.0/24 (host bits zero)"))?;
     if !(16..=29).contains(&cidr.len) {
         return Err(malformed_cidr(value, "the mask of a vSwitch block must be 16 to 29 bits"));
     }
@@ -242,7 +240,11 @@ pub fn delete_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         return Err(Error::service(
             400,
             "DependencyViolation.VSwitch",
-            format!("Specified object has dependent resources: the VPC {} still has vSwitches ({}). Delete them first (DeleteVSwitch).", vpc.id, children.join(", ")),
+            format!(
+                "Specified object has dependent resources: the VPC {} still has vSwitches ({}). Delete them first (DeleteVSwitch).",
+                vpc.id,
+                children.join(", ")
+            ),
         ));
     }
     let account = ctx.account().to_string();
@@ -261,12 +263,21 @@ pub fn create_vswitch(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     check_description(p.optional("Description"), "InvalidVSwitchDiscription.Malformed")?;
     let vpc = load_vpc(ctx, region, vpc_id)?;
     if !region.has_zone(zone_id) {
-        return Err(Error::service(404, "InvalidZoneId.NotFound", format!("Specified zone does not exist: {zone_id} is not a zone of {}.", region.id)));
+        return Err(Error::service(
+            404,
+            "InvalidZoneId.NotFound",
+            format!("Specified zone does not exist: {zone_id} is not a zone of {}.", region.id),
+        ));
     }
     let cidr = vswitch_cidr(cidr_text)?;
-    let vpc_cidr = Cidr::parse(&vpc.cidr_block).ok_or_else(|| Error::Store(format!("VPC {} has a bad CIDR block {}", vpc.id, vpc.cidr_block)))?;
+    let vpc_cidr =
+        Cidr::parse(&vpc.cidr_block).ok_or_else(|| Error::Store(format!("VPC {} has a bad CIDR block {}", vpc.id, vpc.cidr_block)))?;
     if !vpc_cidr.contains(&cidr) {
-        return Err(Error::service(400, "InvalidParameter", format!("Specified CIDR block is not valid in VPC: {cidr} is not inside the VPC's block {vpc_cidr}.")));
+        return Err(Error::service(
+            400,
+            "InvalidParameter",
+            format!("Specified CIDR block is not valid in VPC: {cidr} is not inside the VPC's block {vpc_cidr}."),
+        ));
     }
     let siblings: Vec<VSwitch> = all_vswitches(ctx)?.into_iter().filter(|s| s.vpc_id == vpc.id).collect();
     if let Some(other) = siblings.iter().find(|s| Cidr::parse(&s.cidr_block).is_some_and(|c| c.overlaps(&cidr))) {
@@ -277,7 +288,11 @@ pub fn create_vswitch(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         ));
     }
     if siblings.len() >= VSWITCHES_PER_VPC {
-        return Err(Error::service(400, "QuotaExceeded.VSwitch", format!("Virtual switch quota exceeded: a VPC holds at most {VSWITCHES_PER_VPC} vSwitches.")));
+        return Err(Error::service(
+            400,
+            "QuotaExceeded.VSwitch",
+            format!("Virtual switch quota exceeded: a VPC holds at most {VSWITCHES_PER_VPC} vSwitches."),
+        ));
     }
     let vsw = VSwitch {
         id: resource_id("vsw", region, 18),
@@ -338,12 +353,17 @@ pub fn describe_vswitches(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 pub fn delete_vswitch(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
     let vsw = load_vswitch(ctx, region, required(p, "VSwitchId")?)?;
-    let users: Vec<String> = all_instances(ctx)?.into_iter().filter(|i| i.vswitch_id.as_deref() == Some(vsw.id.as_str())).map(|i| i.id).collect();
+    let users: Vec<String> =
+        all_instances(ctx)?.into_iter().filter(|i| i.vswitch_id.as_deref() == Some(vsw.id.as_str())).map(|i| i.id).collect();
     if !users.is_empty() {
         return Err(Error::service(
             400,
             "DependencyViolation",
-            format!("Specified object has dependent resources: instances {} are in the vSwitch {}. Delete them first.", users.join(", "), vsw.id),
+            format!(
+                "Specified object has dependent resources: instances {} are in the vSwitch {}. Delete them first.",
+                users.join(", "),
+                vsw.id
+            ),
         ));
     }
     let account = ctx.account().to_string();

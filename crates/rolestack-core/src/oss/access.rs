@@ -174,11 +174,7 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
         Requester::Caller(c) if c.principal != Principal::Root => Some(IdentityPolicies::load(tx, c)?),
         _ => None,
     };
-    let acl = if target.object_acl != Acl::Default {
-        target.object_acl
-    } else {
-        target.bucket.map_or(Acl::Private, |b| b.acl)
-    };
+    let acl = if target.object_acl != Acl::Default { target.object_acl } else { target.bucket.map_or(Acl::Private, |b| b.acl) };
     let evidence = Evidence {
         asker: match who {
             Requester::Anonymous(_) => Asker::Anonymous,
@@ -342,17 +338,32 @@ mod tests {
 
     #[test]
     fn grants_by_asker() {
-        let anon = |bp, acl| Evidence { asker: Asker::Anonymous, same_account: false, identity: None, session: None, bucket_policy: bp, acl_grants: acl };
+        let anon = |bp, acl| Evidence {
+            asker: Asker::Anonymous,
+            same_account: false,
+            identity: None,
+            session: None,
+            bucket_policy: bp,
+            acl_grants: acl,
+        };
         assert_eq!(decide(&anon(d(ALLOW), false)), Ok(()));
         assert_eq!(decide(&anon(None, true)), Ok(()));
         assert_eq!(decide(&anon(d(NONE), false)), Err(Refusal::Anonymous));
         // Another account: its identity needs both its own Allow and the bucket policy's.
-        let other = |id, bp| Evidence { asker: Asker::Identity, same_account: false, identity: id, session: None, bucket_policy: bp, acl_grants: false };
+        let other = |id, bp| Evidence {
+            asker: Asker::Identity,
+            same_account: false,
+            identity: id,
+            session: None,
+            bucket_policy: bp,
+            acl_grants: false,
+        };
         assert_eq!(decide(&other(d(ALLOW), d(ALLOW))), Ok(()));
         assert_eq!(decide(&other(d(ALLOW), None)), Err(Refusal::OtherAccount));
         assert!(matches!(decide(&other(d(NONE), d(ALLOW))), Err(Refusal::Implicit(_))));
         // Another account's root needs only the bucket policy.
-        let root = |bp| Evidence { asker: Asker::Root, same_account: false, identity: None, session: None, bucket_policy: bp, acl_grants: false };
+        let root =
+            |bp| Evidence { asker: Asker::Root, same_account: false, identity: None, session: None, bucket_policy: bp, acl_grants: false };
         assert_eq!(decide(&root(d(ALLOW))), Ok(()));
         assert_eq!(decide(&root(None)), Err(Refusal::OtherAccount));
         // Same account: either the RAM policy or the bucket policy.

@@ -66,14 +66,20 @@ impl BucketPolicy {
                         other => Err(invalid(format!("Statement[{i}].Principal: expected strings, found {other}"))),
                     })
                     .collect::<OssResult<Vec<_>>>()?,
-                Some(other) => return Err(invalid(format!("Statement[{i}].Principal: expected a list of strings such as [\"*\"], found {other}"))),
+                Some(other) => {
+                    return Err(invalid(format!("Statement[{i}].Principal: expected a list of strings such as [\"*\"], found {other}")))
+                }
                 None => Vec::new(),
             };
             let mut one = Map::new();
             one.insert("Version".into(), version.clone());
             one.insert("Statement".into(), Value::Array(vec![Value::Object(fields)]));
-            let policy = Policy::parse(&Value::Object(one).to_string())
-                .map_err(|e| invalid(format!("Statement[{i}]: {}", e.to_string().trim_start_matches("Statement[0]: ").trim_start_matches("Statement[0]."))))?;
+            let policy = Policy::parse(&Value::Object(one).to_string()).map_err(|e| {
+                invalid(format!(
+                    "Statement[{i}]: {}",
+                    e.to_string().trim_start_matches("Statement[0]: ").trim_start_matches("Statement[0].")
+                ))
+            })?;
             out.push((principals, policy, format!("bucket policy statement {i}")));
         }
         Ok(BucketPolicy { statements: out })
@@ -175,7 +181,12 @@ mod tests {
         assert!(p.decide(Who::Anonymous, "111", &get_pub).is_allowed());
         let put = Request::new("oss:PutObject", "acs:oss:*:111:b/x", &ctx);
         assert!(!p.decide(Who::Anonymous, "111", &put).is_allowed());
-        let session = caller(Principal::RoleSession { role_name: "writer".into(), role_id: "9".into(), session_name: "s".into(), session_policy: None });
+        let session = caller(Principal::RoleSession {
+            role_name: "writer".into(),
+            role_id: "9".into(),
+            session_name: "s".into(),
+            session_policy: None,
+        });
         assert!(p.decide(Who::Caller(&session), "111", &put).is_allowed());
         let mut other = caller(Principal::Root);
         other.account_id = "222".into();
@@ -196,7 +207,12 @@ mod tests {
         let delete = Request::new("oss:DeleteObject", "acs:oss:*:111:b/x", &ctx);
         let alice = caller(Principal::User { name: "alice".into(), id: "7".into() });
         assert!(!p.decide(Who::Caller(&alice), "111", &get).is_allowed(), "an Allow names only the exact spelling");
-        let writer = caller(Principal::RoleSession { role_name: "writer".into(), role_id: "9".into(), session_name: "s".into(), session_policy: None });
+        let writer = caller(Principal::RoleSession {
+            role_name: "writer".into(),
+            role_id: "9".into(),
+            session_name: "s".into(),
+            session_policy: None,
+        });
         assert!(p.decide(Who::Caller(&writer), "111", &get).is_allowed());
         assert!(p.decide(Who::Caller(&writer), "111", &delete).is_explicit_deny(), "a Deny names every spelling");
     }

@@ -32,7 +32,9 @@ pub enum OssError {
     /// `If-None-Match` / `If-Modified-Since` said the client's copy is current (304, no body).
     #[error("Not Modified")]
     NotModified,
-    #[error("One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.")]
+    #[error(
+        "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag."
+    )]
     InvalidPart,
     #[error("The list of parts was not in ascending order. The parts list must be specified in order by part number.")]
     InvalidPartOrder,
@@ -120,12 +122,29 @@ impl OssError {
         use OssError::*;
         match self {
             NoSuchBucket { .. } | NoSuchKey { .. } | NoSuchUpload { .. } | NoSuchBucketPolicy => 404,
-            BucketAlreadyExists { .. } | BucketNotEmpty { .. } | FileAlreadyExists | PositionNotEqualToLength { .. } | ObjectNotAppendable => 409,
-            InvalidBucketName(_) | InvalidObjectName(_) | InvalidArgument(_) | MalformedXml(_) | InvalidDigest | InvalidPart | InvalidPartOrder | EntityTooSmall | InvalidPolicyDocument(_) => 400,
+            BucketAlreadyExists { .. }
+            | BucketNotEmpty { .. }
+            | FileAlreadyExists
+            | PositionNotEqualToLength { .. }
+            | ObjectNotAppendable => 409,
+            InvalidBucketName(_)
+            | InvalidObjectName(_)
+            | InvalidArgument(_)
+            | MalformedXml(_)
+            | InvalidDigest
+            | InvalidPart
+            | InvalidPartOrder
+            | EntityTooSmall
+            | InvalidPolicyDocument(_) => 400,
             InvalidRange => 416,
             PreconditionFailed => 412,
             NotModified => 304,
-            AccessDenied { .. } | InvalidAccessKeyId | InvalidSecurityToken | SecurityTokenExpired | SignatureDoesNotMatch { .. } | RequestTimeTooSkewed => 403,
+            AccessDenied { .. }
+            | InvalidAccessKeyId
+            | InvalidSecurityToken
+            | SecurityTokenExpired
+            | SignatureDoesNotMatch { .. }
+            | RequestTimeTooSkewed => 403,
             MissingContentLength => 411,
             NotImplemented(_) => 501,
             Internal(_) => 500,

@@ -45,11 +45,9 @@ impl Listing {
 pub fn parse_max_keys(value: Option<&str>, name: &str) -> OssResult<usize> {
     match value.filter(|v| !v.is_empty()) {
         None => Ok(DEFAULT_MAX_KEYS),
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n <= MAX_MAX_KEYS)
-            .ok_or_else(|| OssError::InvalidArgument(format!("Argument {name} must be an integer between 0 and {MAX_MAX_KEYS}; got {v:?}."))),
+        Some(v) => v.parse::<usize>().ok().filter(|n| *n <= MAX_MAX_KEYS).ok_or_else(|| {
+            OssError::InvalidArgument(format!("Argument {name} must be an integer between 0 and {MAX_MAX_KEYS}; got {v:?}."))
+        }),
     }
 }
 
@@ -94,7 +92,8 @@ pub fn list(tx: &mut dyn Tx, bucket: &str, q: &ListQuery) -> OssResult<Listing> 
                     continue 'scan;
                 }
                 None => {
-                    let object: Object = serde_json::from_str(&data).map_err(|e| OssError::Internal(format!("corrupt object record {key:?}: {e}")))?;
+                    let object: Object =
+                        serde_json::from_str(&data).map_err(|e| OssError::Internal(format!("corrupt object record {key:?}: {e}")))?;
                     after = key.as_bytes().to_vec();
                     out.next_marker = Some(key);
                     out.objects.push(object);

@@ -16,7 +16,7 @@ use md5::{Digest as _, Md5};
 use time::OffsetDateTime;
 
 use super::access::{authorize, OssAction, Requester, Target};
-use super::blob::{crc64_combine, hex_upper, BlobId, BlobStore, Digests, DigestingWriter, Segment, SegmentReader};
+use super::blob::{crc64_combine, hex_upper, BlobId, BlobStore, DigestingWriter, Digests, Segment, SegmentReader};
 use super::bucket_policy::BucketPolicy;
 use super::error::{OssError, OssResult};
 use super::listing::{self, ListQuery, Listing};
@@ -140,11 +140,7 @@ fn encode<T: serde::Serialize>(rec: &T) -> OssResult<String> {
 
 /// Decodes a `Content-MD5` header (base64 of 16 bytes).
 pub fn parse_content_md5(value: &str) -> OssResult<[u8; 16]> {
-    BASE64
-        .decode(value.trim())
-        .ok()
-        .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
-        .ok_or(OssError::InvalidDigest)
+    BASE64.decode(value.trim()).ok().and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok()).ok_or(OssError::InvalidDigest)
 }
 
 fn load_bucket(tx: &mut dyn Tx, name: &str) -> OssResult<Bucket> {
@@ -163,7 +159,15 @@ fn load_upload(tx: &mut dyn Tx, bucket: &str, key: &str, upload_id: &str) -> Oss
     upload.filter(|u| u.key == key).ok_or_else(|| OssError::NoSuchUpload { upload_id: upload_id.to_string() })
 }
 
-fn new_object(key: &str, segments: Vec<Segment>, size: u64, etag: String, crc64: u64, object_type: ObjectType, settings: ObjectSettings) -> Object {
+fn new_object(
+    key: &str,
+    segments: Vec<Segment>,
+    size: u64,
+    etag: String,
+    crc64: u64,
+    object_type: ObjectType,
+    settings: ObjectSettings,
+) -> Object {
     Object {
         key: key.to_string(),
         segments,
@@ -324,7 +328,13 @@ impl Oss {
         Ok(bucket)
     }
 
-    fn update_bucket(&self, who: &Requester, name: &str, action: OssAction, change: impl FnOnce(&mut Bucket) -> OssResult<()>) -> OssResult<()> {
+    fn update_bucket(
+        &self,
+        who: &Requester,
+        name: &str,
+        action: OssAction,
+        change: impl FnOnce(&mut Bucket) -> OssResult<()>,
+    ) -> OssResult<()> {
         let mut tx = self.tx()?;
         let mut bucket = load_bucket(&mut *tx, name)?;
         authorize(&mut *tx, who, action, Target::bucket(&bucket))?;
@@ -394,10 +404,25 @@ impl Oss {
     }
 
     /// Commits a PutObject whose body was written.
-    pub fn put_object(&self, ticket: &WriteTicket, body: Body, settings: ObjectSettings, content_md5: Option<[u8; 16]>, forbid_overwrite: bool) -> OssResult<Object> {
+    pub fn put_object(
+        &self,
+        ticket: &WriteTicket,
+        body: Body,
+        settings: ObjectSettings,
+        content_md5: Option<[u8; 16]>,
+        forbid_overwrite: bool,
+    ) -> OssResult<Object> {
         let result = self.check_md5(&body, content_md5).and_then(|_| {
             let segment = Segment { blob: body.blob.clone(), size: body.digests.size };
-            let object = new_object(&ticket.key, vec![segment], body.digests.size, body.digests.etag(), body.digests.crc64, ObjectType::Normal, settings);
+            let object = new_object(
+                &ticket.key,
+                vec![segment],
+                body.digests.size,
+                body.digests.etag(),
+                body.digests.crc64,
+                ObjectType::Normal,
+                settings,
+            );
             self.store_object(&ticket.bucket.name, object, forbid_overwrite)
         });
         if result.is_err() {
@@ -511,7 +536,8 @@ impl Oss {
             }
         };
         let segment = Segment { blob: body.blob.clone(), size: body.digests.size };
-        let mut object = new_object(target.1, vec![segment], src.size, body.digests.etag(), body.digests.crc64, ObjectType::Normal, settings);
+        let mut object =
+            new_object(target.1, vec![segment], src.size, body.digests.etag(), body.digests.crc64, ObjectType::Normal, settings);
         object.etag = src.etag.clone();
         let stored = self.store_object(target.0, object, forbid_overwrite);
         if stored.is_err() {
@@ -529,7 +555,14 @@ impl Oss {
     }
 
     /// Commits an AppendObject: a new segment on the object (created on position 0).
-    pub fn append_object(&self, ticket: &WriteTicket, position: u64, body: Body, settings: ObjectSettings, content_md5: Option<[u8; 16]>) -> OssResult<Object> {
+    pub fn append_object(
+        &self,
+        ticket: &WriteTicket,
+        position: u64,
+        body: Body,
+        settings: ObjectSettings,
+        content_md5: Option<[u8; 16]>,
+    ) -> OssResult<Object> {
         let result = self.check_md5(&body, content_md5).and_then(|_| {
             let mut tx = self.tx()?;
             let (bucket, key) = (&ticket.bucket.name, &ticket.key);
@@ -542,7 +575,15 @@ impl Oss {
             let segment = Segment { blob: body.blob.clone(), size: body.digests.size };
             let object = match existing {
                 None => {
-                    let mut o = new_object(key, vec![segment], body.digests.size, body.digests.etag(), body.digests.crc64, ObjectType::Appendable, settings);
+                    let mut o = new_object(
+                        key,
+                        vec![segment],
+                        body.digests.size,
+                        body.digests.etag(),
+                        body.digests.crc64,
+                        ObjectType::Appendable,
+                        settings,
+                    );
                     o.storage_class = storage_class;
                     o
                 }
@@ -605,7 +646,14 @@ impl Oss {
     }
 
     /// Commits an uploaded part (replacing an earlier upload of the same number).
-    pub fn put_part(&self, ticket: &WriteTicket, upload_id: &str, number: u32, body: Body, content_md5: Option<[u8; 16]>) -> OssResult<Part> {
+    pub fn put_part(
+        &self,
+        ticket: &WriteTicket,
+        upload_id: &str,
+        number: u32,
+        body: Body,
+        content_md5: Option<[u8; 16]>,
+    ) -> OssResult<Part> {
         let result = self.check_md5(&body, content_md5).and_then(|_| {
             let part = Part {
                 number,
@@ -655,7 +703,14 @@ impl Oss {
         self.put_part(&ticket, upload_id, number, body, None)
     }
 
-    pub fn complete_upload(&self, who: &Requester, bucket: &str, key: &str, upload_id: &str, requested: &[(u32, String)]) -> OssResult<Object> {
+    pub fn complete_upload(
+        &self,
+        who: &Requester,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        requested: &[(u32, String)],
+    ) -> OssResult<Object> {
         self.authorize_write(who, bucket, key)?;
         let mut tx = self.tx()?;
         let upload = load_upload(&mut *tx, bucket, key, upload_id)?;
@@ -686,7 +741,8 @@ impl Oss {
         }
         let etag = format!("{}-{}", hex_upper(&md5.finalize()), chosen.len());
         let segments: Vec<Segment> = chosen.iter().map(|p| p.segment.clone()).collect();
-        let unused: Vec<Segment> = stored.iter().filter(|p| !requested.iter().any(|(n, _)| *n == p.number)).map(|p| p.segment.clone()).collect();
+        let unused: Vec<Segment> =
+            stored.iter().filter(|p| !requested.iter().any(|(n, _)| *n == p.number)).map(|p| p.segment.clone()).collect();
         let mut object = new_object(key, segments, size, etag, crc, ObjectType::Multipart, upload.settings.clone());
         object.storage_class = load_bucket(&mut *tx, bucket)?.storage_class;
         let old = tx.oss_object_put(bucket, key, &encode(&object)?)?;
@@ -713,12 +769,21 @@ impl Oss {
         Ok(())
     }
 
-    pub fn list_parts(&self, who: &Requester, bucket: &str, key: &str, upload_id: &str, marker: u32, max_parts: usize) -> OssResult<PartListing> {
+    pub fn list_parts(
+        &self,
+        who: &Requester,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        marker: u32,
+        max_parts: usize,
+    ) -> OssResult<PartListing> {
         let mut tx = self.tx()?;
         let b = load_bucket(&mut *tx, bucket)?;
         authorize(&mut *tx, who, OssAction::ListParts, Target::object(&b, key))?;
         let upload = load_upload(&mut *tx, bucket, key, upload_id)?;
-        let mut parts: Vec<Part> = tx.oss_part_list(upload_id, marker, max_parts + 1)?.iter().map(|d| decode("part", d)).collect::<OssResult<_>>()?;
+        let mut parts: Vec<Part> =
+            tx.oss_part_list(upload_id, marker, max_parts + 1)?.iter().map(|d| decode("part", d)).collect::<OssResult<_>>()?;
         let truncated = parts.len() > max_parts;
         parts.truncate(max_parts);
         let next_marker = parts.last().map_or(marker, |p| p.number);
@@ -751,7 +816,8 @@ impl Oss {
         };
         let mut key_marker = key_marker.to_string();
         // Without an upload-id marker, the key marker excludes every upload of that key.
-        let mut id_marker = if upload_id_marker.is_empty() && !key_marker.is_empty() { PAST.to_string() } else { upload_id_marker.to_string() };
+        let mut id_marker =
+            if upload_id_marker.is_empty() && !key_marker.is_empty() { PAST.to_string() } else { upload_id_marker.to_string() };
         // A key marker that is a common prefix (our NextKeyMarker) skips that prefix.
         if common_prefix(&key_marker).is_some_and(|cp| cp == key_marker) {
             key_marker.push(PAST);
@@ -832,4 +898,3 @@ fn check_append(existing: Option<&Object>, position: u64) -> OssResult<()> {
 fn tracing_free_log(message: &str) {
     eprintln!("rolestack oss: {message}");
 }
-

@@ -29,7 +29,13 @@ pub fn create_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let name = group_name(p, "GroupName")?;
     check_length("Comments", p.optional("Comments"), 128)?;
     let now = ctx.now();
-    let g = Group { id: ids::entity_id(), name: name.into(), comments: p.optional("Comments").unwrap_or_default().into(), created: now.clone(), updated: now };
+    let g = Group {
+        id: ids::entity_id(),
+        name: name.into(),
+        comments: p.optional("Comments").unwrap_or_default().into(),
+        created: now.clone(),
+        updated: now,
+    };
     let account = ctx.account().to_string();
     if !ctx.tx.insert_rec(&account, name, &g)? {
         return Err(Error::already_exists("Group", format!("The group already exists: {name}.")));
@@ -87,10 +93,16 @@ pub fn delete_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let account = ctx.account().to_string();
     let g = load(ctx.tx, &account, group_name(p, "GroupName")?)?;
     if !ctx.tx.links_to(Relation::Membership, &account, &g.name)?.is_empty() {
-        return Err(Error::delete_conflict("Group.User", "The group cannot have any users when you delete it. Remove them first (RemoveUserFromGroup)."));
+        return Err(Error::delete_conflict(
+            "Group.User",
+            "The group cannot have any users when you delete it. Remove them first (RemoveUserFromGroup).",
+        ));
     }
     if has_attachments(ctx.tx, &account, &format!("group/{}", g.name))? {
-        return Err(Error::delete_conflict("Group.Policy", "The group cannot have any attached policies when you delete it. Detach them first (DetachPolicyFromGroup)."));
+        return Err(Error::delete_conflict(
+            "Group.Policy",
+            "The group cannot have any attached policies when you delete it. Detach them first (DetachPolicyFromGroup).",
+        ));
     }
     ctx.tx.delete(Kind::Group, &account, &g.name)?;
     ok()

@@ -243,10 +243,7 @@ pub fn console_sign_in(rs: &Rolestack, login: &str, password: &str) -> Result<Co
 pub fn console_session_valid(rs: &Rolestack, account_id: &str, user_id: &str, user_name: &str, epoch: &str) -> Result<Option<String>> {
     let mut tx = rs.store.begin()?;
     let user = tx.get_rec::<User>(account_id, user_name)?;
-    Ok(user
-        .filter(|u| u.id == user_id)
-        .filter(|u| u.login_profile.as_ref().is_some_and(|p| p.password_epoch == epoch))
-        .map(|u| u.name))
+    Ok(user.filter(|u| u.id == user_id).filter(|u| u.login_profile.as_ref().is_some_and(|p| p.password_epoch == epoch)).map(|u| u.name))
 }
 
 /// Changes the signed-in user's own password (the console's forced reset when
@@ -262,7 +259,10 @@ pub fn change_own_password(rs: &Rolestack, account_id: &str, user_name: &str, ol
         return Err(Error::service(400, "InvalidParameter.OldPassword", "The current password is incorrect."));
     }
     if old == new {
-        return Err(Error::invalid("InvalidParameter.Password.TooWeak", "The parameter - \"Password\" is not compliant with the password policy: the new password must differ from the current one."));
+        return Err(Error::invalid(
+            "InvalidParameter.Password.TooWeak",
+            "The parameter - \"Password\" is not compliant with the password policy: the new password must differ from the current one.",
+        ));
     }
     profile.password_hash = hash_password(new)?;
     profile.password_epoch = epoch();

@@ -235,11 +235,15 @@ pub fn delete_policy(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let attached = ctx.tx.links_to(Relation::Attachment, &account, &key)?;
     let all_versions = versions(ctx.tx, &account, &policy.name)?;
     if !cascade {
-        for (prefix, suffix, what) in [("user/", "Policy.User", "user"), ("group/", "Policy.Group", "group"), ("role/", "Policy.Role", "role")] {
+        for (prefix, suffix, what) in
+            [("user/", "Policy.User", "user"), ("group/", "Policy.Group", "group"), ("role/", "Policy.Role", "role")]
+        {
             if attached.iter().any(|l| l.left.starts_with(prefix)) {
                 return Err(Error::delete_conflict(
                     suffix,
-                    format!("The policy cannot be attached to any {what} while you delete it. Detach it first, or pass CascadingDelete=true."),
+                    format!(
+                        "The policy cannot be attached to any {what} while you delete it. Detach it first, or pass CascadingDelete=true."
+                    ),
                 ));
             }
         }
@@ -271,7 +275,9 @@ pub fn create_policy_version(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         other => {
             return Err(Error::invalid(
                 "InvalidParameter.RotateStrategy",
-                format!("The parameter \"RotateStrategy\" must be None or DeleteOldestNonDefaultVersionWhenLimitExceeded, got \"{other}\"."),
+                format!(
+                    "The parameter \"RotateStrategy\" must be None or DeleteOldestNonDefaultVersionWhenLimitExceeded, got \"{other}\"."
+                ),
             ))
         }
     };
@@ -335,7 +341,9 @@ pub fn get_policy_version(ctx: &mut Ctx, p: &Params) -> Result<Value> {
             return Err(Error::not_exist("Policy.Version", format!("The policy version does not exist: {name} {vid}.")));
         }
         let doc = system_policies::find(&s.name).map(|x| x.document).unwrap_or_default();
-        return Ok(json!({ "PolicyVersion": { "VersionId": "v1", "IsDefaultVersion": true, "PolicyDocument": doc, "CreateDate": s.created } }));
+        return Ok(
+            json!({ "PolicyVersion": { "VersionId": "v1", "IsDefaultVersion": true, "PolicyDocument": doc, "CreateDate": s.created } }),
+        );
     }
     let policy = load_custom(ctx, name)?;
     let v = load_version(ctx, &policy.name, vid)?;
@@ -418,9 +426,7 @@ impl Holder {
             Holder::User => ctx.tx.get_rec::<User>(&account, name)?.map(|u| u.name),
             Holder::Group => ctx.tx.get_rec::<Group>(&account, name)?.map(|g| g.name),
         };
-        found.ok_or_else(|| {
-            Error::not_exist(self.word(), format!("The {} does not exist: {name}.", self.word().to_ascii_lowercase()))
-        })
+        found.ok_or_else(|| Error::not_exist(self.word(), format!("The {} does not exist: {name}.", self.word().to_ascii_lowercase())))
     }
     pub fn link_left(self, name: &str) -> String {
         format!("{}/{}", self.word().to_ascii_lowercase(), name)
@@ -534,4 +540,3 @@ pub fn list_entities_for_policy(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 pub fn has_attachments(tx: &mut dyn Tx, account: &str, left: &str) -> Result<bool> {
     Ok(!tx.links_from(Relation::Attachment, account, left)?.is_empty())
 }
-

@@ -24,9 +24,7 @@ pub(crate) fn role_name(p: &Params) -> Result<&str> {
 /// Loads a role or fails with `EntityNotExist.Role`.
 pub fn load(ctx: &mut Ctx, name: &str) -> Result<Role> {
     let account = ctx.account().to_string();
-    ctx.tx
-        .get_rec::<Role>(&account, name)?
-        .ok_or_else(|| Error::not_exist("Role", format!("The role does not exist: {name}.")))
+    ctx.tx.get_rec::<Role>(&account, name)?.ok_or_else(|| Error::not_exist("Role", format!("The role does not exist: {name}.")))
 }
 
 fn render(account: &str, r: &Role, with_document: bool) -> Value {

@@ -64,8 +64,7 @@ mod tests {
     #[test]
     fn every_system_policy_parses() {
         for p in super::SYSTEM_POLICIES {
-            crate::documents::validate_permission_policy("PolicyDocument", p.document)
-                .unwrap_or_else(|e| panic!("{}: {e}", p.name));
+            crate::documents::validate_permission_policy("PolicyDocument", p.document).unwrap_or_else(|e| panic!("{}: {e}", p.name));
         }
     }
 }

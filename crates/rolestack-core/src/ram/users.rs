@@ -149,16 +149,28 @@ pub fn delete_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let account = ctx.account().to_string();
     let user = load(ctx.tx, &account, user_name(p, "UserName")?)?;
     if has_attachments(ctx.tx, &account, &format!("user/{}", user.name))? {
-        return Err(Error::delete_conflict("User.Policy", "The user cannot have any attached policies when you delete it. Detach them first (DetachPolicyFromUser)."));
+        return Err(Error::delete_conflict(
+            "User.Policy",
+            "The user cannot have any attached policies when you delete it. Detach them first (DetachPolicyFromUser).",
+        ));
     }
     if !ctx.tx.links_from(Relation::UserKey, &account, &user.name)?.is_empty() {
-        return Err(Error::delete_conflict("User.AccessKey", "The user cannot have any AccessKey when you delete it. Delete them first (DeleteAccessKey)."));
+        return Err(Error::delete_conflict(
+            "User.AccessKey",
+            "The user cannot have any AccessKey when you delete it. Delete them first (DeleteAccessKey).",
+        ));
     }
     if !ctx.tx.links_from(Relation::Membership, &account, &user.name)?.is_empty() {
-        return Err(Error::delete_conflict("User.Group", "The user cannot belong to any group when you delete it. Remove it first (RemoveUserFromGroup)."));
+        return Err(Error::delete_conflict(
+            "User.Group",
+            "The user cannot belong to any group when you delete it. Remove it first (RemoveUserFromGroup).",
+        ));
     }
     if user.login_profile.is_some() {
-        return Err(Error::delete_conflict("User.LoginProfile", "The user cannot have a console login profile when you delete it. Delete it first (DeleteLoginProfile)."));
+        return Err(Error::delete_conflict(
+            "User.LoginProfile",
+            "The user cannot have a console login profile when you delete it. Delete it first (DeleteLoginProfile).",
+        ));
     }
     ctx.tx.delete(Kind::User, &account, &user.name)?;
     ok()
@@ -203,7 +215,10 @@ pub fn create_access_key(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let account = ctx.account().to_string();
     if let KeyOwner::User(name) = &owner {
         if ctx.tx.links_from(Relation::UserKey, &account, name)?.len() >= MAX_KEYS_PER_USER {
-            return Err(Error::limit("User.AccessKey", format!("A user can have at most {MAX_KEYS_PER_USER} AccessKeys. Delete one first.")));
+            return Err(Error::limit(
+                "User.AccessKey",
+                format!("A user can have at most {MAX_KEYS_PER_USER} AccessKeys. Delete one first."),
+            ));
         }
     }
     let now = ctx.now();
@@ -227,7 +242,12 @@ pub fn update_access_key(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let status = match p.required("Status")? {
         "Active" => KeyStatus::Active,
         "Inactive" => KeyStatus::Inactive,
-        other => return Err(Error::invalid("InvalidParameter.Status", format!("The parameter \"Status\" must be Active or Inactive, got \"{other}\"."))),
+        other => {
+            return Err(Error::invalid(
+                "InvalidParameter.Status",
+                format!("The parameter \"Status\" must be Active or Inactive, got \"{other}\"."),
+            ))
+        }
     };
     let mut key = owned_key(ctx, p)?;
     key.status = status;

@@ -67,8 +67,8 @@ pub fn router<S>(rs: Rolestack) -> Router<S> {
 /// named `console`, or an RPC call) goes to the API front door, not to the console.
 async fn api_passthrough(State(c): State<Console>, req: Request, next: Next) -> Response {
     let h = req.headers();
-    let signed_header = h.contains_key(header::AUTHORIZATION)
-        || h.keys().any(|k| k.as_str().starts_with("x-oss-") || k.as_str().starts_with("x-acs-"));
+    let signed_header =
+        h.contains_key(header::AUTHORIZATION) || h.keys().any(|k| k.as_str().starts_with("x-oss-") || k.as_str().starts_with("x-acs-"));
     let signed_query = req.uri().query().is_some_and(|q| {
         form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "Action" || k == "OSSAccessKeyId" || k.starts_with("x-oss-"))
     });
@@ -224,7 +224,10 @@ async fn signin(State(c): State<Console>, headers: HeaderMap, body: Bytes) -> Re
     };
     if let Some(wait) = c.sessions.locked_out(&name) {
         let minutes = wait.as_secs().div_ceil(60);
-        return again(StatusCode::TOO_MANY_REQUESTS, &format!("Too many failed sign-in attempts for this name. Try again in {minutes} minute(s)."));
+        return again(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("Too many failed sign-in attempts for this name. Try again in {minutes} minute(s)."),
+        );
     }
     let rs = c.rs.clone();
     let (kind_owned, name_owned) = (kind.to_string(), name.clone());
@@ -264,7 +267,13 @@ fn verify(rs: &Rolestack, kind: &str, name: &str, secret: &str) -> Result<(Ident
             Ok(u) => {
                 let Principal::User { name: user_name, id } = u.principal else { return Err("unexpected principal".into()) };
                 Ok((
-                    Identity::User { account_id: u.account_id, user_id: id, user_name, logon_name: u.logon_name, password_epoch: u.password_epoch },
+                    Identity::User {
+                        account_id: u.account_id,
+                        user_id: id,
+                        user_name,
+                        logon_name: u.logon_name,
+                        password_epoch: u.password_epoch,
+                    },
                     u.password_reset_required,
                 ))
             }
@@ -290,7 +299,9 @@ async fn signout(State(c): State<Console>, headers: HeaderMap, body: Bytes) -> R
 
 async fn password_page(State(c): State<Console>, headers: HeaderMap) -> Response {
     match current(&c, &headers) {
-        Some(s) if matches!(s.identity, Some(Identity::User { .. })) => html(StatusCode::OK, assets::password_page(&s.csrf, None, s.must_reset_password)),
+        Some(s) if matches!(s.identity, Some(Identity::User { .. })) => {
+            html(StatusCode::OK, assets::password_page(&s.csrf, None, s.must_reset_password))
+        }
         Some(s) if s.identity.is_some() => redirect("/console/"),
         _ => redirect("/console/signin"),
     }
@@ -392,7 +403,9 @@ enum Gone {
 fn caller_for(rs: &Rolestack, identity: &Identity, headers: &HeaderMap, peer: Option<SocketAddr>) -> Result<Caller, Gone> {
     let (account_id, principal, access_key_id) = match identity {
         Identity::Root { account_id, access_key_id } => match rs.authenticate(access_key_id) {
-            Ok(who) if who.principal == Principal::Root && &who.account_id == account_id => (account_id.clone(), Principal::Root, access_key_id.clone()),
+            Ok(who) if who.principal == Principal::Root && &who.account_id == account_id => {
+                (account_id.clone(), Principal::Root, access_key_id.clone())
+            }
             Ok(_) | Err(Error::Service { .. }) => return Err(Gone::Ended),
             Err(e) => return Err(Gone::Failed(e)),
         },
@@ -439,10 +452,18 @@ async fn bridge(
         return console_error(StatusCode::FORBIDDEN, "PasswordResetRequired", "You must change your password before you continue.");
     }
     let Some(product) = product(&product_name) else {
-        return console_error(StatusCode::NOT_FOUND, "InvalidProduct.NotFound", &format!("The console serves the products ram, sts and ecs, not {product_name}."));
+        return console_error(
+            StatusCode::NOT_FOUND,
+            "InvalidProduct.NotFound",
+            &format!("The console serves the products ram, sts and ecs, not {product_name}."),
+        );
     };
     let Some(action) = catalog::find(product, &action_name) else {
-        return console_error(StatusCode::NOT_FOUND, "InvalidApi.NotFound", &format!("Specified api is not found: {action_name} ({product_name})."));
+        return console_error(
+            StatusCode::NOT_FOUND,
+            "InvalidApi.NotFound",
+            &format!("Specified api is not found: {action_name} ({product_name})."),
+        );
     };
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
@@ -469,7 +490,11 @@ async fn bridge(
         }
         Err(Gone::Ended) => {
             c.sessions.remove(&s.id);
-            console_error(StatusCode::UNAUTHORIZED, "ConsoleSessionExpired", "Your console session has ended (your credentials changed). Sign in again.")
+            console_error(
+                StatusCode::UNAUTHORIZED,
+                "ConsoleSessionExpired",
+                "Your console session has ended (your credentials changed). Sign in again.",
+            )
         }
         Err(Gone::Failed(e)) => {
             if let Error::Store(detail) = &e {

@@ -95,7 +95,8 @@ impl Sessions {
         if t.len() >= MAX_SESSIONS {
             t.retain(|_, v| !v.expired(now));
             if t.len() >= MAX_SESSIONS {
-                let mut anonymous: Vec<(Instant, String)> = t.values().filter(|v| v.identity.is_none()).map(|v| (v.last_seen, v.id.clone())).collect();
+                let mut anonymous: Vec<(Instant, String)> =
+                    t.values().filter(|v| v.identity.is_none()).map(|v| (v.last_seen, v.id.clone())).collect();
                 anonymous.sort();
                 for (_, id) in anonymous.into_iter().take(t.len() + 1 - MAX_SESSIONS) {
                     t.remove(&id);

@@ -39,7 +39,8 @@ pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester
         }
         OssAuth::V4Header(_) => {
             let date = req.header("x-oss-date").ok_or_else(|| OssError::access_denied("The request carries no x-oss-date header."))?;
-            let t = oss_v4::parse_date_time(date).ok_or_else(|| OssError::access_denied(format!("x-oss-date {date:?} is not YYYYMMDDTHHMMSSZ.")))?;
+            let t = oss_v4::parse_date_time(date)
+                .ok_or_else(|| OssError::access_denied(format!("x-oss-date {date:?} is not YYYYMMDDTHHMMSSZ.")))?;
             check_skew(t, now)?;
         }
         OssAuth::V1Query(_) | OssAuth::V4Query(_) => {}

@@ -83,7 +83,13 @@ impl OssHttpRequest {
 
     /// The view the signature schemes check.
     pub fn signed_view(&self) -> OssRequest<'_> {
-        OssRequest { method: self.method.as_str(), bucket: self.bucket.as_deref(), key: &self.key, query: &self.query, headers: &self.headers }
+        OssRequest {
+            method: self.method.as_str(),
+            bucket: self.bucket.as_deref(),
+            key: &self.key,
+            query: &self.query,
+            headers: &self.headers,
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -168,9 +174,34 @@ pub async fn handle(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
 
 /// Sub-resources that select an operation we do not implement.
 const UNSUPPORTED: &[&str] = &[
-    "cors", "lifecycle", "logging", "website", "referer", "tagging", "versioning", "versions", "encryption", "replication", "worm",
-    "inventory", "symlink", "restore", "cname", "requestPayment", "transferAcceleration", "qos", "stat", "style", "process",
-    "x-oss-process", "resourceGroup", "accessPoint", "publicAccessBlock", "metaQuery", "objectInfo", "bucketArchiveDirectRead",
+    "cors",
+    "lifecycle",
+    "logging",
+    "website",
+    "referer",
+    "tagging",
+    "versioning",
+    "versions",
+    "encryption",
+    "replication",
+    "worm",
+    "inventory",
+    "symlink",
+    "restore",
+    "cname",
+    "requestPayment",
+    "transferAcceleration",
+    "qos",
+    "stat",
+    "style",
+    "process",
+    "x-oss-process",
+    "resourceGroup",
+    "accessPoint",
+    "publicAccessBlock",
+    "metaQuery",
+    "objectInfo",
+    "bucketArchiveDirectRead",
 ];
 
 async fn route(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>, body: Body) -> OssResult<Reply> {
@@ -290,7 +321,8 @@ fn content_md5(req: &OssHttpRequest) -> OssResult<Option<[u8; 16]>> {
 /// Content type, `x-oss-meta-*`, standard headers and ACL of a write.
 fn settings(req: &OssHttpRequest) -> OssResult<ObjectSettings> {
     const STORED: [&str; 5] = ["cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
-    let mut s = ObjectSettings { content_type: req.header("content-type").filter(|c| !c.is_empty()).map(str::to_string), ..Default::default() };
+    let mut s =
+        ObjectSettings { content_type: req.header("content-type").filter(|c| !c.is_empty()).map(str::to_string), ..Default::default() };
     for (name, value) in &req.headers {
         let lower = name.to_ascii_lowercase();
         if let Some(meta) = lower.strip_prefix("x-oss-meta-") {
@@ -396,7 +428,8 @@ async fn list_buckets(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -
 
 async fn put_bucket(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>, body: Body) -> OssResult<Reply> {
     let body = read_document(body).await?;
-    let config: xml::CreateBucketConfiguration = if body.iter().all(u8::is_ascii_whitespace) { Default::default() } else { xml::parse(&body)? };
+    let config: xml::CreateBucketConfiguration =
+        if body.iter().all(u8::is_ascii_whitespace) { Default::default() } else { xml::parse(&body)? };
     let acl = req.header("x-oss-acl").map(|a| Acl::parse(a, false)).transpose()?;
     let name = req.bucket().to_string();
     let n = name.clone();
@@ -443,7 +476,10 @@ async fn get_bucket_location(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequ
 
 async fn get_bucket_acl(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -> OssResult<Reply> {
     let b = blocking(move || oss.bucket(&who, req.bucket(), OssAction::GetBucketAcl)).await?;
-    let acl = xml::AccessControlPolicy { owner: xml::Owner::of(&b.owner), access_control_list: xml::AccessControlList { grant: b.acl.as_str().into() } };
+    let acl = xml::AccessControlPolicy {
+        owner: xml::Owner::of(&b.owner),
+        access_control_list: xml::AccessControlList { grant: b.acl.as_str().into() },
+    };
     Ok(Reply::xml(to_xml("AccessControlPolicy", &acl)))
 }
 
@@ -703,7 +739,8 @@ async fn copy_object(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) ->
     let acl = req.header("x-oss-object-acl").map(|a| Acl::parse(a, true)).transpose()?;
     let conds = conditions(&req, "x-oss-copy-source-");
     let forbid = forbid_overwrite(&req);
-    let object = blocking(move || oss.copy_object(&who, (&src_bucket, &src_key), (req.bucket(), &req.key), &conds, directive, acl, forbid)).await?;
+    let object =
+        blocking(move || oss.copy_object(&who, (&src_bucket, &src_key), (req.bucket(), &req.key), &conds, directive, acl, forbid)).await?;
     let result = xml::CopyObjectResult { etag: quoted(&object.etag), last_modified: iso8601(object.last_modified) };
     let mut reply = Reply::xml(to_xml("CopyObjectResult", &result));
     reply = reply.header("etag", quoted(&object.etag)).header("x-oss-hash-crc64ecma", object.crc64.to_string());
@@ -735,12 +772,16 @@ async fn get_object_acl(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>)
         Ok((o, owner))
     })
     .await?;
-    let acl = xml::AccessControlPolicy { owner: xml::Owner::of(&owner), access_control_list: xml::AccessControlList { grant: o.acl.as_str().into() } };
+    let acl = xml::AccessControlPolicy {
+        owner: xml::Owner::of(&owner),
+        access_control_list: xml::AccessControlList { grant: o.acl.as_str().into() },
+    };
     Ok(Reply::xml(to_xml("AccessControlPolicy", &acl)))
 }
 
 async fn put_object_acl(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -> OssResult<Reply> {
-    let acl = Acl::parse(req.header("x-oss-object-acl").ok_or_else(|| OssError::InvalidArgument("x-oss-object-acl is required.".into()))?, true)?;
+    let acl =
+        Acl::parse(req.header("x-oss-object-acl").ok_or_else(|| OssError::InvalidArgument("x-oss-object-acl is required.".into()))?, true)?;
     blocking(move || oss.put_object_acl(&who, req.bucket(), &req.key, acl)).await?;
     Ok(Reply::empty(200))
 }
@@ -799,7 +840,9 @@ async fn upload_part_copy(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest
     })
     .await?;
     let result = xml::CopyPartResult { last_modified: iso8601(part.last_modified), etag: quoted(&part.etag) };
-    Ok(Reply::xml(to_xml("CopyPartResult", &result)).header("etag", quoted(&part.etag)).header("x-oss-hash-crc64ecma", part.crc64.to_string()))
+    Ok(Reply::xml(to_xml("CopyPartResult", &result))
+        .header("etag", quoted(&part.etag))
+        .header("x-oss-hash-crc64ecma", part.crc64.to_string()))
 }
 
 async fn complete_upload(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>, body: Body) -> OssResult<Reply> {
@@ -817,7 +860,12 @@ async fn complete_upload(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>
     let object = blocking(move || {
         let requested = match requested {
             Some(list) => list,
-            None => oss.list_parts(&who, r.bucket(), &r.key, &upload_id, 0, usize::MAX - 1)?.parts.into_iter().map(|p| (p.number, p.etag)).collect(),
+            None => oss
+                .list_parts(&who, r.bucket(), &r.key, &upload_id, 0, usize::MAX - 1)?
+                .parts
+                .into_iter()
+                .map(|p| (p.number, p.etag))
+                .collect(),
         };
         oss.complete_upload(&who, r.bucket(), &r.key, &upload_id, &requested)
     })
@@ -829,7 +877,9 @@ async fn complete_upload(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>
         key: enc(&object.key, url),
         etag: quoted(&object.etag),
     };
-    Ok(Reply::xml(to_xml("CompleteMultipartUploadResult", &result)).header("etag", quoted(&object.etag)).header("x-oss-hash-crc64ecma", object.crc64.to_string()))
+    Ok(Reply::xml(to_xml("CompleteMultipartUploadResult", &result))
+        .header("etag", quoted(&object.etag))
+        .header("x-oss-hash-crc64ecma", object.crc64.to_string()))
 }
 
 async fn abort_upload(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -> OssResult<Reply> {
@@ -838,15 +888,21 @@ async fn abort_upload(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -
 }
 
 async fn list_parts(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -> OssResult<Reply> {
-    let marker: u32 = req.param("part-number-marker").filter(|m| !m.is_empty()).map_or(Ok(0), |m| {
-        m.parse().map_err(|_| OssError::InvalidArgument(format!("part-number-marker {m:?} is not a number.")))
-    })?;
+    let marker: u32 = req
+        .param("part-number-marker")
+        .filter(|m| !m.is_empty())
+        .map_or(Ok(0), |m| m.parse().map_err(|_| OssError::InvalidArgument(format!("part-number-marker {m:?} is not a number."))))?;
     let max_parts = match req.param("max-parts").filter(|m| !m.is_empty()) {
         None => 1000,
-        Some(m) => m.parse::<usize>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| OssError::InvalidArgument(format!("max-parts {m:?} is not between 1 and 1000.")))?,
+        Some(m) => m
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| OssError::InvalidArgument(format!("max-parts {m:?} is not between 1 and 1000.")))?,
     };
     let r = req.clone();
-    let listing = blocking(move || oss.list_parts(&who, r.bucket(), &r.key, r.param("uploadId").unwrap_or_default(), marker, max_parts)).await?;
+    let listing =
+        blocking(move || oss.list_parts(&who, r.bucket(), &r.key, r.param("uploadId").unwrap_or_default(), marker, max_parts)).await?;
     let result = xml::ListPartsResult {
         bucket: req.bucket().to_string(),
         key: listing.upload.key.clone(),
@@ -874,7 +930,11 @@ async fn list_uploads(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -
     let url = req.url_encoding();
     let max_uploads = match req.param("max-uploads").filter(|m| !m.is_empty()) {
         None => 1000,
-        Some(m) => m.parse::<usize>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| OssError::InvalidArgument(format!("max-uploads {m:?} is not between 1 and 1000.")))?,
+        Some(m) => m
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| OssError::InvalidArgument(format!("max-uploads {m:?} is not between 1 and 1000.")))?,
     };
     let r = req.clone();
     let listing = blocking(move || {
@@ -897,7 +957,12 @@ async fn list_uploads(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -
         upload: listing
             .uploads
             .iter()
-            .map(|u| xml::UploadEntry { key: enc(&u.key, url), upload_id: u.upload_id.clone(), storage_class: "Standard".into(), initiated: iso8601(u.initiated) })
+            .map(|u| xml::UploadEntry {
+                key: enc(&u.key, url),
+                upload_id: u.upload_id.clone(),
+                storage_class: "Standard".into(),
+                initiated: iso8601(u.initiated),
+            })
             .collect(),
         common_prefixes: listing.common_prefixes.iter().map(|p| xml::CommonPrefix { prefix: enc(p, url) }).collect(),
     };

@@ -386,13 +386,17 @@ mod tests {
 
     #[test]
     fn parses_request_bodies() {
-        let d: Delete = parse(b"<Delete><Quiet>true</Quiet><Object><Key>a</Key></Object><Object><Key>b &amp; c</Key></Object></Delete>").unwrap();
+        let d: Delete =
+            parse(b"<Delete><Quiet>true</Quiet><Object><Key>a</Key></Object><Object><Key>b &amp; c</Key></Object></Delete>").unwrap();
         assert_eq!(d.objects.len(), 2);
         assert_eq!(d.objects[1].key, "b & c");
         let c: CompleteMultipartUpload =
             parse(b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"X\"</ETag></Part></CompleteMultipartUpload>").unwrap();
         assert_eq!(c.parts[0].number, 1);
         assert!(parse::<Delete>(b"<Delete><Object>").is_err());
-        assert_eq!(to_xml("LocationConstraint", &LocationConstraint { value: "oss-cn-hangzhou".into() }).lines().last().unwrap(), "<LocationConstraint>oss-cn-hangzhou</LocationConstraint>");
+        assert_eq!(
+            to_xml("LocationConstraint", &LocationConstraint { value: "oss-cn-hangzhou".into() }).lines().last().unwrap(),
+            "<LocationConstraint>oss-cn-hangzhou</LocationConstraint>"
+        );
     }
 }

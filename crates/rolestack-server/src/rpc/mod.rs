@@ -59,10 +59,7 @@ const MAX_BODY: usize = 1 << 20;
 /// `x-acs-action` header. Every RPC client generation does one of the two.
 pub fn is_rpc(req: &Request) -> bool {
     req.headers().contains_key("x-acs-action")
-        || req
-            .uri()
-            .query()
-            .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "Action"))
+        || req.uri().query().is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "Action"))
 }
 
 /// A POST whose form body (`application/x-www-form-urlencoded`) names an `Action` is an RPC call
@@ -108,7 +105,14 @@ pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response 
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            return render::error(Format::Json, 400, "InvalidParameter", "The request body is too large or was cut short.", Product::Ram.host(), &request_id)
+            return render::error(
+                Format::Json,
+                400,
+                "InvalidParameter",
+                "The request body is too large or was cut short.",
+                Product::Ram.host(),
+                &request_id,
+            )
         }
     };
     let query = encoding::decode_form(uri.query().unwrap_or(""));
@@ -120,10 +124,8 @@ pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response 
     if is_form {
         params.extend(encoding::decode_form(&String::from_utf8_lossy(&body)));
     }
-    let headers: Vec<(String, String)> = headers
-        .iter()
-        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
-        .collect();
+    let headers: Vec<(String, String)> =
+        headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))).collect();
     let req = RpcRequest { method, path: uri.path().to_string(), query, params, headers, body, peer };
     let format = Format::from_param(req.param("Format"));
     let version = req.param_or_header("Version", "x-acs-version").map(str::to_string);
@@ -150,14 +152,22 @@ pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response 
 
 fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde_json::Value)> {
     if req.method != Method::GET && req.method != Method::POST {
-        return Err(Error::service(400, "UnsupportedHTTPMethod", format!("Specified HTTP method {} is not supported; use GET or POST.", req.method)));
+        return Err(Error::service(
+            400,
+            "UnsupportedHTTPMethod",
+            format!("Specified HTTP method {} is not supported; use GET or POST.", req.method),
+        ));
     }
     let version = req.param_or_header("Version", "x-acs-version").ok_or_else(|| Error::MissingParameter("Version".into()))?;
     let action = req.param_or_header("Action", "x-acs-action").ok_or_else(|| Error::MissingParameter("Action".into()))?;
     let product = Product::from_version(version)
         .ok_or_else(|| Error::service(400, "InvalidVersion", format!("Specified parameter Version is not valid: {version}.")))?;
     let api = catalog::find(product, action).ok_or_else(|| {
-        Error::service(404, "InvalidApi.NotFound", format!("Specified api is not found, please check your url and method. ({action}, version {version})"))
+        Error::service(
+            404,
+            "InvalidApi.NotFound",
+            format!("Specified api is not found, please check your url and method. ({action}, version {version})"),
+        )
     })?;
 
     let v3 = match req.header("authorization").filter(|a| a.starts_with("ACS3-")) {
@@ -187,13 +197,8 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde
     };
     match &v3 {
         Some(auth) => {
-            let request = acs3::Request {
-                method: req.method.as_str(),
-                path: &req.path,
-                query: &req.query,
-                headers: &req.headers,
-                body: &req.body,
-            };
+            let request =
+                acs3::Request { method: req.method.as_str(), path: &req.path, query: &req.query, headers: &req.headers, body: &req.body };
             acs3::verify(&who.secret, auth, &request)
         }
         None => rpc_v1::verify(&who.secret, req.method.as_str(), &req.params),
@@ -222,7 +227,11 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde
 /// clients whose clock travels with the server's keep working.
 fn check_timestamp(rs: &Rolestack, value: &str) -> Result<()> {
     let t = parse_date(value).ok_or_else(|| {
-        Error::service(400, "InvalidTimeStamp.Format", format!("Specified time stamp or date value is not well formatted: {value}. Use UTC YYYY-MM-DDThh:mm:ssZ."))
+        Error::service(
+            400,
+            "InvalidTimeStamp.Format",
+            format!("Specified time stamp or date value is not well formatted: {value}. Use UTC YYYY-MM-DDThh:mm:ssZ."),
+        )
     })?;
     let skew = (rs.clock.real_now() - t).whole_seconds().abs().min((rs.clock.now() - t).whole_seconds().abs());
     if skew > TIMESTAMP_WINDOW_SECONDS {
