@@ -48,7 +48,7 @@ free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)
 RS_PORT="$(free_port)"; NG_PORT="$(free_port)"
 
 # rolestack on a fresh data dir
-ROLESTACK_LOG=warn "$ROLESTACK_BIN" serve --data-dir "$WORK/rs" --listen "127.0.0.1:$RS_PORT" >"$WORK/rs.log" 2>&1 &
+ROLESTACK_LOG=warn "$ROLESTACK_BIN" serve --data-dir "$WORK/rs" --listen "127.0.0.1:$RS_PORT" --tls-listen 127.0.0.1:0 >"$WORK/rs.log" 2>&1 &
 RS_PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$RS_PORT/health" >/dev/null && break; sleep 0.1; done
 

@@ -45,7 +45,7 @@ bench_metadata() {
   local bin="$CARGO_TARGET_DIR/release/rolestack" tmp port np
   tmp=$(mktemp -d)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$bin" serve --data-dir "$tmp/data" --listen "127.0.0.1:$port" --instance-namespaces off >"$tmp/server.log" 2>&1 &
+  "$bin" serve --data-dir "$tmp/data" --listen "127.0.0.1:$port" --tls-listen 127.0.0.1:0 --instance-namespaces off >"$tmp/server.log" 2>&1 &
   local spid=$!
   trap 'kill $spid 2>/dev/null; [[ -f $tmp/nginx.pid ]] && kill $(cat $tmp/nginx.pid) 2>/dev/null; rm -rf $tmp' RETURN
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done

@@ -212,6 +212,7 @@ class RolestackServer:
         self.log_path = Path(log_path)
         self.proc: Optional[subprocess.Popen] = None
         self.port: Optional[int] = None
+        self.tls_port: Optional[int] = None
         self._log = None
         self._root: Optional[Dict[str, str]] = None
         # With ROLESTACK_TEST_DATABASE_URL: this server's own PostgreSQL database (kept across restarts).
@@ -225,6 +226,15 @@ class RolestackServer:
     @property
     def base_url(self) -> str:
         return f"http://{self.endpoint}"
+
+    @property
+    def tls_endpoint(self) -> str:
+        return f"127.0.0.1:{self.tls_port}"
+
+    @property
+    def ca_file(self) -> Path:
+        """The local CA certificate the server made (what clients trust for HTTPS)."""
+        return self.data_dir / "ca.pem"
 
     def log_tail(self, n: int = 80) -> str:
         try:
@@ -241,6 +251,7 @@ class RolestackServer:
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
+        self.tls_port = free_port()
         store_args = []
         if os.environ.get("ROLESTACK_TEST_DATABASE_URL"):
             if self.database_url is None:
@@ -253,7 +264,7 @@ class RolestackServer:
         env.setdefault("RUST_BACKTRACE", "1")
         self.proc = subprocess.Popen(
             [str(self.binary), "serve", "--data-dir", str(self.data_dir),
-             "--listen", self.endpoint, *store_args, *self.extra_args],
+             "--listen", self.endpoint, "--tls-listen", f"127.0.0.1:{self.tls_port}", *store_args, *self.extra_args],
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=env, cwd=str(REPO_ROOT), start_new_session=True,
         )

@@ -72,6 +72,22 @@ pub fn prepare_instance_environment(ctx: &mut Ctx, p: &Params) -> Result<Value> 
         "Namespace": ep.namespace,
         "ApiEndpointInNamespace": ep.api_in_namespace,
         "Proxy": ep.proxy,
+        "CaCertificate": ep.ca_certificate,
+    }))
+}
+
+/// Gives `rolestack exec` a workstation: Alibaba Cloud's service names and the local CA's trust,
+/// without an instance (see `InstanceNetwork::prepare_workstation`).
+pub fn prepare_workstation_environment(ctx: &mut Ctx, _p: &Params) -> Result<Value> {
+    let ep = ctx
+        .network
+        .prepare_workstation(ctx.account())
+        .map_err(|e| Error::service(503, "InstanceNetwork.Unavailable", format!("Cannot prepare the workstation network: {e}")))?;
+    Ok(json!({
+        "Namespace": ep.namespace,
+        "ApiEndpointInNamespace": ep.api_in_namespace,
+        "Proxy": ep.proxy,
+        "CaCertificate": ep.ca_certificate,
     }))
 }
 

@@ -21,6 +21,9 @@ pub struct RequestFacts {
     pub secure_transport: bool,
     pub user_agent: Option<String>,
     pub time: OffsetDateTime,
+    /// The region of the service name the request was addressed to (`oss-cn-shanghai.aliyuncs.com`
+    /// → `cn-shanghai`); `None` for an address that names no region (`127.0.0.1:8960`).
+    pub endpoint_region: Option<String>,
 }
 
 #[derive(Debug, Clone)]

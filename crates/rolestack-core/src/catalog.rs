@@ -206,6 +206,7 @@ pub static ACTIONS: &[ApiAction] = &[
     admin!("AdvanceClock", ["*"], admin::advance_clock),
     admin!("RevokeRoleSessions", ["role/{RoleName}"], admin::revoke_role_sessions),
     admin!("PrepareInstanceEnvironment", ["instance/{InstanceId}"], admin::prepare_instance_environment),
+    admin!("PrepareWorkstationEnvironment", ["*"], admin::prepare_workstation_environment),
     admin!("DescribeInstanceCredentials", ["instance/{InstanceId}"], admin::describe_instance_credentials),
 ];
 

@@ -428,9 +428,15 @@ fn oss_setup_with(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> (Oss, Req
         account_id: "1000".into(),
         principal: Principal::Root,
         access_key_id: "LTAIroot".into(),
-        facts: RequestFacts { source_ip: None, secure_transport: false, user_agent: None, time: time::OffsetDateTime::now_utc() },
+        facts: RequestFacts {
+            source_ip: None,
+            secure_transport: false,
+            user_agent: None,
+            time: time::OffsetDateTime::now_utc(),
+            endpoint_region: None,
+        },
     });
-    oss.put_bucket(&root, "bkt", None, None).unwrap();
+    oss.put_bucket(&root, "bkt", "cn-hangzhou", None, None).unwrap();
     (oss, root)
 }
 
@@ -520,6 +526,7 @@ pub fn oss_copy_conditions_and_digest(store: Arc<dyn Store>) {
         secure_transport: false,
         user_agent: None,
         time: time::OffsetDateTime::now_utc(),
+        endpoint_region: None,
     });
     assert!(matches!(oss.get_object(&anonymous, "bkt", "src"), Err(OssError::AccessDenied { .. })));
 }

@@ -14,6 +14,7 @@
 //! - [`ecs`]: ECS 2014-05-26 — catalogue, VPCs/vSwitches, instances and instance RAM roles.
 //! - [`metadata`]: instance-role credentials with rotation; [`network`]: the port to the host that
 //!   gives instances their 100.100.100.200; [`admin`]: rolestack's own admin actions (clock, revocation).
+//! - [`endpoints`]: Alibaba Cloud's service host names and what each one means.
 //! - [`oss`]: the OSS object store (buckets, objects, multipart, bucket policies) and its authorization.
 //! - [`error`]: the typed errors every handler returns; front-ends map them once to the wire.
 
@@ -28,6 +29,7 @@ pub mod clock;
 pub mod conformance;
 pub mod documents;
 pub mod ecs;
+pub mod endpoints;
 pub mod error;
 pub mod ids;
 pub mod metadata;

@@ -13,13 +13,18 @@ pub struct InstanceEndpoints {
     pub api_in_namespace: Option<String>,
     /// A loopback address on the host that answers as the instance without any privilege: as an HTTP
     /// proxy for `http://100.100.100.200/...` (set `HTTP_PROXY`), for `/latest/...` paths directly,
-    /// and as the API for everything else.
+    /// and as the API for everything else; `CONNECT` to a service name is answered over TLS.
     pub proxy: String,
+    /// The local CA's certificate (PEM): what the environment's programs must trust.
+    pub ca_certificate: String,
 }
 
 pub trait InstanceNetwork: Send + Sync {
     /// Makes (or returns the existing) endpoints for an instance.
     fn prepare(&self, account_id: &str, instance_id: &str) -> Result<InstanceEndpoints, String>;
+    /// Makes (or returns) the endpoints of a workstation: the same service names and trust as an
+    /// instance, without an instance identity or metadata service (`rolestack exec`).
+    fn prepare_workstation(&self, account_id: &str) -> Result<InstanceEndpoints, String>;
     /// Takes an instance's endpoints down (its listeners and namespace), e.g. when it is deleted.
     /// Nothing happens for an instance that was never prepared.
     fn release(&self, instance_id: &str);
@@ -31,6 +36,9 @@ pub struct NoNetwork;
 impl InstanceNetwork for NoNetwork {
     fn prepare(&self, _account_id: &str, _instance_id: &str) -> Result<InstanceEndpoints, String> {
         Err("this rolestack host does not serve instance networks".into())
+    }
+    fn prepare_workstation(&self, _account_id: &str) -> Result<InstanceEndpoints, String> {
+        Err("this rolestack host does not serve workstation networks".into())
     }
     fn release(&self, _instance_id: &str) {}
 }

@@ -15,6 +15,9 @@
 //!   open files to the hard one at start, and the default connection limit stays below it.
 //! - **Graceful shutdown**: when the shutdown future resolves, listeners stop accepting and the
 //!   connections finish their in-flight requests (up to [`Limits::drain_timeout`]).
+//! - **TLS**: a listener may be served over TLS ([`Transport::Tls`]); the handshake must finish
+//!   within the header timeout. Each request carries a [`Transport`] extension, so handlers know
+//!   whether it came over TLS (`acs:SecureTransport`).
 
 use std::io;
 use std::net::SocketAddr;
@@ -32,6 +35,7 @@ use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
 /// The bounds every connection is served within.
@@ -85,6 +89,15 @@ impl Connections {
     /// Accepts connections on `listener` and serves `app` on each until shutdown; then waits
     /// for the connections it accepted to finish (bounded by the drain timeout).
     pub async fn serve(&self, listener: TcpListener, app: Router) {
+        self.serve_with(listener, app, None).await
+    }
+
+    /// [`Connections::serve`] over TLS.
+    pub async fn serve_tls(&self, listener: TcpListener, app: Router, tls: Arc<rustls::ServerConfig>) {
+        self.serve_with(listener, app, Some(TlsAcceptor::from(tls))).await
+    }
+
+    async fn serve_with(&self, listener: TcpListener, app: Router, tls: Option<TlsAcceptor>) {
         let mut shutdown = self.shutdown.clone();
         let mut served = tokio::task::JoinSet::new();
         loop {
@@ -107,9 +120,21 @@ impl Connections {
                 continue;
             };
             let _ = stream.set_nodelay(true);
-            let (limits, app, shutdown) = (self.limits.clone(), app.clone(), self.shutdown.clone());
+            let (limits, app, shutdown, tls) = (self.limits.clone(), app.clone(), self.shutdown.clone(), tls.clone());
             served.spawn(async move {
-                serve_one(stream, peer, app, &limits, shutdown).await;
+                let activity = Arc::new(Activity::new());
+                let stream = Watched { inner: stream, activity: activity.clone() };
+                match tls {
+                    None => serve_one(stream, Transport::Plain, peer, app, &limits, activity, shutdown).await,
+                    Some(acceptor) => match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            let sni = stream.get_ref().1.server_name().map(str::to_string);
+                            serve_one(stream, Transport::Tls { server_name: sni }, peer, app, &limits, activity, shutdown).await
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    },
+                }
                 drop(permit);
             });
             // Reap finished connections so the set does not grow with the server's lifetime.
@@ -133,11 +158,54 @@ async fn wait_for(shutdown: &mut watch::Receiver<bool>) {
     }
 }
 
-async fn serve_one(stream: TcpStream, peer: SocketAddr, app: Router, limits: &Limits, mut shutdown: watch::Receiver<bool>) {
+/// How a request reached the server: each request carries it as an extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    Plain,
+    /// Over TLS, with the name the client asked for (SNI), if any.
+    Tls {
+        server_name: Option<String>,
+    },
+}
+
+impl Transport {
+    pub fn is_secure(&self) -> bool {
+        matches!(self, Transport::Tls { .. })
+    }
+
+    /// The transport of a request (plain when nothing says otherwise, e.g. in tests).
+    pub fn of<B>(req: &axum::http::Request<B>) -> Transport {
+        req.extensions().get::<Transport>().cloned().unwrap_or(Transport::Plain)
+    }
+}
+
+/// Serves HTTP over an already established stream (e.g. a proxy's TLS tunnel); it ends with the
+/// stream or after `limits.idle_timeout` without a byte moving.
+pub async fn serve_stream<S>(stream: S, transport: Transport, peer: SocketAddr, app: Router, limits: &Limits)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let activity = Arc::new(Activity::new());
-    let io = TokioIo::new(Watched { inner: stream, activity: activity.clone() });
+    let stream = Activated { inner: stream, activity: activity.clone() };
+    let (_never, shutdown) = watch::channel(false);
+    serve_one(stream, transport, peer, app, limits, activity, shutdown).await
+}
+
+async fn serve_one<S>(
+    stream: S,
+    transport: Transport,
+    peer: SocketAddr,
+    app: Router,
+    limits: &Limits,
+    activity: Arc<Activity>,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(stream);
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut().insert(transport.clone());
         app.clone().oneshot(req.map(axum::body::Body::new))
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -188,12 +256,15 @@ impl Activity {
 }
 
 /// A stream that records when bytes last moved through it.
-struct Watched {
-    inner: TcpStream,
+type Watched = Activated<TcpStream>;
+
+/// A stream that records when bytes last moved through it.
+struct Activated<S> {
+    inner: S,
     activity: Arc<Activity>,
 }
 
-impl AsyncRead for Watched {
+impl<S: AsyncRead + Unpin> AsyncRead for Activated<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
@@ -204,7 +275,7 @@ impl AsyncRead for Watched {
     }
 }
 
-impl AsyncWrite for Watched {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Activated<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
         if matches!(poll, Poll::Ready(Ok(n)) if n > 0) {

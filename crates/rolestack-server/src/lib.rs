@@ -6,10 +6,12 @@
 
 pub mod connections;
 pub mod console;
+pub mod dns;
 pub mod metadata;
 pub mod network;
 pub mod oss;
 pub mod rpc;
+pub mod tls;
 
 use std::net::SocketAddr;
 
@@ -35,6 +37,13 @@ async fn front_door(State(rs): State<Rolestack>, ConnectInfo(peer): ConnectInfo<
 /// One listener serves every product: RPC calls (they name an `Action`, in the query, an
 /// `x-acs-action` header or a form body) go to the RPC gateway, everything else is OSS.
 pub async fn dispatch(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
+    // A request to a service name goes to that service's front-end whatever it looks like.
+    let host = req.headers().get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).or_else(|| req.uri().host());
+    match host.and_then(rolestack_core::endpoints::classify) {
+        Some(h) if h.service.is_rpc() => return rpc::gateway(rs, peer, req).await,
+        Some(_) => return oss::handle(rs, peer, req).await,
+        None => {}
+    }
     if rpc::is_rpc(&req) {
         return rpc::gateway(rs, peer, req).await;
     }
@@ -44,8 +53,20 @@ pub async fn dispatch(rs: Rolestack, peer: SocketAddr, req: Request) -> Response
     }
 }
 
-/// Serves the API on `listener` within the bounds of `connections` until it is shut down, then
-/// drains in-flight requests.
-pub async fn serve(listener: tokio::net::TcpListener, state: Rolestack, connections: connections::Connections) {
-    connections.serve(listener, app(state)).await
+/// Serves the API on `listener` (and over TLS on `tls`, when given) within the bounds of
+/// `connections` until it is shut down, then drains in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    tls: Option<(tokio::net::TcpListener, std::sync::Arc<rustls::ServerConfig>)>,
+    state: Rolestack,
+    connections: connections::Connections,
+) {
+    let app = app(state);
+    let plain = connections.serve(listener, app.clone());
+    match tls {
+        Some((listener, config)) => {
+            tokio::join!(plain, connections.serve_tls(listener, app, config));
+        }
+        None => plain.await,
+    }
 }

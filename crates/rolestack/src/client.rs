@@ -35,7 +35,8 @@ fn version_of(product: &str) -> anyhow::Result<&'static str> {
 }
 
 impl ClientArgs {
-    fn credentials(&self) -> anyhow::Result<(String, String)> {
+    /// The AccessKey the CLI signs with: the one given, else the account root's from the data dir.
+    pub fn credentials(&self) -> anyhow::Result<(String, String)> {
         match (&self.access_key_id, &self.access_key_secret) {
             (Some(id), Some(secret)) => Ok((id.clone(), secret.clone())),
             _ => {

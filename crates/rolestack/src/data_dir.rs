@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use rolestack_core::bootstrap::RootCredentials;
 use rolestack_core::seal::{ServerKey, KEY_LEN};
+use rolestack_server::tls::{CaFiles, LabCa};
 
 pub fn default_path() -> PathBuf {
     match std::env::var_os("HOME") {
@@ -96,6 +97,26 @@ impl DataDir {
         let key: [u8; KEY_LEN] =
             bytes.as_slice().try_into().map_err(|_| anyhow::anyhow!("server key {} must be exactly {KEY_LEN} bytes", path.display()))?;
         Ok(ServerKey::from_bytes(&key))
+    }
+
+    /// The local CA's certificate: what clients must trust for HTTPS.
+    pub fn ca_certificate_file(&self) -> PathBuf {
+        self.0.join("ca.pem")
+    }
+
+    /// The local CA (`ca.pem`, `ca.key`), made on first start. The key never leaves the file.
+    pub fn ca_files(&self) -> anyhow::Result<CaFiles> {
+        let (cert, key) = (self.ca_certificate_file(), self.0.join("ca.key"));
+        if !cert.exists() || !key.exists() {
+            let files = LabCa::generate().context("creating the local CA")?;
+            write_private(&key, files.key_pem.as_bytes())?;
+            write_private(&cert, files.certificate_pem.as_bytes())?;
+            return Ok(files);
+        }
+        Ok(CaFiles {
+            certificate_pem: fs::read_to_string(&cert).with_context(|| format!("reading {}", cert.display()))?,
+            key_pem: fs::read_to_string(&key).with_context(|| format!("reading {}", key.display()))?,
+        })
     }
 
     pub fn write_root_credentials(&self, creds: &RootCredentials) -> anyhow::Result<()> {

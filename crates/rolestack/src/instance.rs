@@ -1,16 +1,17 @@
 //! `rolestack instance exec`: runs a command as code on an instance would run. In the instance's
 //! network namespace (when the server made one and we are root) 100.100.100.200 is its metadata
-//! service and `ROLESTACK_ENDPOINT` the API; otherwise the instance's loopback proxy stands in,
-//! through `HTTP_PROXY`. Either way the command starts with no AccessKey in its environment, as on a
-//! fresh instance, so the SDKs' default credential chains reach the metadata service.
+//! service, Alibaba Cloud's service names resolve to rolestack and `ROLESTACK_ENDPOINT` is the API;
+//! otherwise the instance's loopback proxy stands in, through `HTTP_PROXY`/`HTTPS_PROXY` (see
+//! [`crate::environment`]). Either way the command starts with no AccessKey in its environment, as
+//! on a fresh instance, so the SDKs' default credential chains reach the metadata service.
+//! `rolestack exec` does the same for a workstation, with the caller's AccessKey.
 
-use std::os::fd::AsFd;
-use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
 use crate::client::ClientArgs;
+use crate::environment::{self, Environment};
 
 /// Variables that would make an SDK skip the metadata service, or route around it.
 fn scrub(cmd: &mut Command) {
@@ -29,31 +30,34 @@ fn scrub(cmd: &mut Command) {
 
 pub fn exec(client: &ClientArgs, instance_id: &str, force_proxy: bool, argv: &[String]) -> anyhow::Result<()> {
     let env = client.call_ok("rolestack", "PrepareInstanceEnvironment", &[format!("InstanceId={instance_id}")])?;
+    let env = Environment::from_response(&env)?;
     let (program, args) = argv.split_first().context("no command given")?;
     let mut cmd = Command::new(program);
     cmd.args(args);
     scrub(&mut cmd);
     cmd.env("ROLESTACK_INSTANCE_ID", instance_id);
-    let namespace = env["Namespace"].as_str().filter(|_| !force_proxy && nix::unistd::geteuid().is_root());
-    match namespace {
-        Some(ns) => {
-            let api = env["ApiEndpointInNamespace"].as_str().context("the server reported a namespace without an API address")?;
-            cmd.env("ROLESTACK_ENDPOINT", format!("http://{api}"));
-            let path = format!("/run/netns/{ns}");
-            let file = std::fs::File::open(&path).with_context(|| format!("opening {path}"))?;
-            nix::sched::setns(file.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).with_context(|| format!("entering {path}"))?;
-        }
-        None => {
-            let proxy = env["Proxy"].as_str().context("the server reported no proxy address")?;
-            let url = format!("http://{proxy}");
-            for var in ["HTTP_PROXY", "http_proxy"] {
-                cmd.env(var, &url);
-            }
-            cmd.env("ROLESTACK_ENDPOINT", &url);
-        }
+    environment::exec(&env, !force_proxy, cmd, "ROLESTACK_ENDPOINT", false)
+}
+
+/// `rolestack exec`: runs a command "as a workstation" — Alibaba Cloud's service names reach
+/// rolestack, its CA is trusted — with the caller's AccessKey (or the account root's) in the
+/// usual variables (`ALIBABA_CLOUD_ACCESS_KEY_*`, and `OSS_ACCESS_KEY_*` unless those are set), so
+/// an application written for the real cloud runs with its default endpoints.
+pub fn exec_workstation(client: &ClientArgs, force_proxy: bool, argv: &[String]) -> anyhow::Result<()> {
+    let env = client.call_ok("rolestack", "PrepareWorkstationEnvironment", &[])?;
+    let env = Environment::from_response(&env)?;
+    let (program, args) = argv.split_first().context("no command given")?;
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    let (id, secret) = client.credentials()?;
+    // The OSS SDKs' environment provider reads OSS_ACCESS_KEY_*: the same key, unless set apart.
+    if std::env::var_os("OSS_ACCESS_KEY_ID").is_none() {
+        cmd.env("OSS_ACCESS_KEY_ID", &id);
+        cmd.env("OSS_ACCESS_KEY_SECRET", &secret);
     }
-    let err = cmd.exec();
-    bail!("running {program}: {err}")
+    cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", id);
+    cmd.env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret);
+    environment::exec(&env, !force_proxy, cmd, "ROLESTACK_ENDPOINT", true)
 }
 
 /// Prints one line per instance: id, status, network type, VPC, private IP, RAM role.

@@ -3,6 +3,7 @@
 
 mod client;
 mod data_dir;
+mod environment;
 mod instance;
 
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ use rolestack_core::service::Rolestack;
 use rolestack_core::store::Store;
 use rolestack_server::connections::{connections_for_fd_limit, Connections, Limits};
 use rolestack_server::network::{HostNetwork, NamespaceMode};
+use rolestack_server::tls::LabCa;
 use rolestack_store_postgres::PostgresStore;
 use rolestack_store_sqlite::SqliteStore;
 
@@ -39,6 +41,10 @@ enum Command {
         /// Address of the API listener.
         #[arg(long, env = "ROLESTACK_LISTEN", default_value = "127.0.0.1:8960")]
         listen: SocketAddr,
+        /// Address of the same API over HTTPS, with certificates of the local CA
+        /// (<data-dir>/ca.pem); `off` to serve no HTTPS.
+        #[arg(long, env = "ROLESTACK_TLS_LISTEN", default_value = "127.0.0.1:8961")]
+        tls_listen: TlsListen,
         /// The server key file (AES-256, seals AccessKey secrets). Defaults to <data-dir>/master.key;
         /// keep it apart from the database to keep a database copy free of secrets.
         #[arg(long, env = "ROLESTACK_KEY_FILE")]
@@ -74,6 +80,19 @@ enum Command {
         params: Vec<String>,
         #[command(flatten)]
         client: client::ClientArgs,
+    },
+    /// Run a command "as a workstation": Alibaba Cloud's service names (sts.aliyuncs.com,
+    /// oss-cn-hangzhou.aliyuncs.com, ...) reach rolestack over HTTP and HTTPS with its CA trusted,
+    /// and ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET are yours (or the account root's from the data dir).
+    /// As root in a network namespace; otherwise through HTTP(S)_PROXY. Says which on stderr.
+    Exec {
+        /// Use the unprivileged proxy even when a namespace is available.
+        #[arg(long)]
+        proxy: bool,
+        #[command(flatten)]
+        client: client::ClientArgs,
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
     },
     /// Instances: run code inside one, read its metadata credentials.
     Instance {
@@ -192,6 +211,23 @@ enum RoleCommand {
     },
 }
 
+/// `--tls-listen`: an address, or `off`.
+#[derive(Clone, Copy)]
+enum TlsListen {
+    Off,
+    At(SocketAddr),
+}
+
+impl std::str::FromStr for TlsListen {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "off" | "none" | "" => Ok(TlsListen::Off),
+            _ => s.parse().map(TlsListen::At).map_err(|e| format!("{s:?} is neither an address (host:port) nor `off`: {e}")),
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Namespaces {
     Auto,
@@ -208,8 +244,17 @@ enum CredentialFormat {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data_dir, listen, key_file, fake_clock, instance_namespaces, database_url, connections } => {
-            serve(data_dir, listen, key_file, fake_clock, instance_namespaces, database_url, connections)
+        Command::Serve { data_dir, listen, tls_listen, key_file, fake_clock, instance_namespaces, database_url, connections } => {
+            serve(ServeArgs {
+                data_dir,
+                listen,
+                tls_listen,
+                key_file,
+                fake_clock,
+                namespaces: instance_namespaces,
+                database_url,
+                connections,
+            })
         }
         Command::Credentials { data_dir, format } => {
             let creds = DataDir::new(data_dir).read_root_credentials()?;
@@ -230,6 +275,7 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Exec { proxy, client, command } => instance::exec_workstation(&client, proxy, &command),
         Command::Instance { command: InstanceCommand::Exec { instance_id, proxy, client, command } } => {
             instance::exec(&client, &instance_id, proxy, &command)
         }
@@ -279,15 +325,19 @@ fn print_json(v: serde_json::Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(
+struct ServeArgs {
     data_dir: PathBuf,
     listen: SocketAddr,
+    tls_listen: TlsListen,
     key_file: Option<PathBuf>,
     fake_clock: bool,
     namespaces: Namespaces,
     database_url: Option<String>,
-    connection_args: ConnectionArgs,
-) -> anyhow::Result<()> {
+    connections: ConnectionArgs,
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let ServeArgs { data_dir, listen, tls_listen, key_file, fake_clock, namespaces, database_url, connections: connection_args } = args;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ROLESTACK_LOG").unwrap_or_else(|_| "info".into()))
         .init();
@@ -300,6 +350,12 @@ fn serve(
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let listener = runtime.block_on(tokio::net::TcpListener::bind(listen)).with_context(|| format!("binding {listen}"))?;
     let local = listener.local_addr()?;
+    let tls_listener = match tls_listen {
+        TlsListen::Off => None,
+        TlsListen::At(addr) => {
+            Some(runtime.block_on(tokio::net::TcpListener::bind(addr)).with_context(|| format!("binding {addr} (--tls-listen)"))?)
+        }
+    };
     let dir = DataDir::new(data_dir);
     dir.create()?;
     let key = dir.server_key(key_file.as_deref())?;
@@ -332,12 +388,16 @@ fn serve(
         Namespaces::On => NamespaceMode::On,
         Namespaces::Off => NamespaceMode::Off,
     };
-    let network = HostNetwork::new(runtime.handle().clone(), connections.clone(), local.port(), mode);
+    let ca = Arc::new(LabCa::load(&dir.ca_files()?).context("loading the local CA (ca.pem, ca.key in the data directory)")?);
+    let tls_config = ca.server_config().context("configuring TLS")?;
+    let network = HostNetwork::new(runtime.handle().clone(), connections.clone(), ca, tls_config.clone(), local.port(), mode);
     let state = Rolestack::new(store, key, clock).with_network(network.clone()).with_blobs(blobs);
     network.attach(state.clone());
     tracing::info!(
         account,
         listen = %local,
+        tls_listen = tls_listener.as_ref().and_then(|l| l.local_addr().ok()).map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
+        ca = %dir.ca_certificate_file().display(),
         data_dir = %dir.path().display(),
         fake_clock,
         instance_namespaces = network.namespaces_enabled(),
@@ -360,7 +420,7 @@ fn serve(
         shutdown_signal().await;
         shutdown.trigger();
     });
-    runtime.block_on(rolestack_server::serve(listener, state, connections));
+    runtime.block_on(rolestack_server::serve(listener, tls_listener.map(|l| (l, tls_config)), state, connections));
     network.shutdown();
     tracing::info!("rolestack stopped");
     Ok(())

@@ -35,7 +35,7 @@ async function startServer(prefix) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], { stdio: 'ignore' });
+  const child = spawn(BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--tls-listen', '127.0.0.1:0'], { stdio: 'ignore' });
   await waitHealthy(endpoint, 60000);
   const raw = JSON.parse(fs.readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
   return {

@@ -37,6 +37,14 @@ impl Requester {
         }
     }
 
+    /// The facts of the request.
+    pub fn facts(&self) -> &RequestFacts {
+        match self {
+            Requester::Anonymous(f) => f,
+            Requester::Caller(c) => &c.facts,
+        }
+    }
+
     /// The account of a signed request.
     pub fn account_id(&self) -> Option<&str> {
         match self {
@@ -148,6 +156,16 @@ pub fn resource_arn(account: &str, bucket: Option<&str>, key: Option<&str>) -> S
 
 /// Decides one request; `Err(AccessDenied)` explains a refusal.
 pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Target<'_>) -> OssResult<()> {
+    // A bucket is addressed through its own region's endpoint (any address that names no region
+    // reaches every bucket).
+    if let (Some(bucket), Some(region)) = (target.bucket, who.facts().endpoint_region.as_deref()) {
+        if bucket.region != region {
+            return Err(OssError::WrongEndpoint {
+                bucket: bucket.name.clone(),
+                endpoint: crate::endpoints::oss_endpoint_name(&bucket.region, false),
+            });
+        }
+    }
     let owner = match (target.bucket, who) {
         (Some(b), _) => b.owner.clone(),
         (None, Requester::Caller(c)) => c.account_id.clone(),

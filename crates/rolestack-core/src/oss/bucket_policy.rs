@@ -163,7 +163,13 @@ mod tests {
             account_id: "111".into(),
             principal,
             access_key_id: "k".into(),
-            facts: RequestFacts { source_ip: None, secure_transport: false, user_agent: None, time: time::OffsetDateTime::UNIX_EPOCH },
+            facts: RequestFacts {
+                source_ip: None,
+                secure_transport: false,
+                user_agent: None,
+                time: time::OffsetDateTime::UNIX_EPOCH,
+                endpoint_region: None,
+            },
         }
     }
 

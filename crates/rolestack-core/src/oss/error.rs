@@ -54,6 +54,11 @@ pub enum OssError {
     /// which and why, `ec` is OSS's coordinate for that cause.
     #[error("{message}")]
     AccessDenied { message: String, ec: &'static str },
+    /// The bucket was addressed through another region's endpoint.
+    #[error("The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.")]
+    WrongEndpoint { bucket: String, endpoint: String },
+    #[error("The specified location-constraint is not valid: {0}")]
+    InvalidLocationConstraint(String),
     #[error("The OSS Access Key Id you provided does not exist in our records.")]
     InvalidAccessKeyId,
     #[error("The security token you provided is invalid.")]
@@ -105,7 +110,8 @@ impl OssError {
             FileAlreadyExists => "FileAlreadyExists",
             InvalidPolicyDocument(_) => "InvalidPolicyDocument",
             NoSuchBucketPolicy => "NoSuchBucketPolicy",
-            AccessDenied { .. } => "AccessDenied",
+            AccessDenied { .. } | WrongEndpoint { .. } => "AccessDenied",
+            InvalidLocationConstraint(_) => "InvalidLocationConstraint",
             InvalidAccessKeyId => "InvalidAccessKeyId",
             InvalidSecurityToken => "InvalidSecurityToken",
             SecurityTokenExpired => "SecurityTokenExpired",
@@ -128,6 +134,7 @@ impl OssError {
             | PositionNotEqualToLength { .. }
             | ObjectNotAppendable => 409,
             InvalidBucketName(_)
+            | InvalidLocationConstraint(_)
             | InvalidObjectName(_)
             | InvalidArgument(_)
             | MalformedXml(_)
@@ -140,6 +147,7 @@ impl OssError {
             PreconditionFailed => 412,
             NotModified => 304,
             AccessDenied { .. }
+            | WrongEndpoint { .. }
             | InvalidAccessKeyId
             | InvalidSecurityToken
             | SecurityTokenExpired
@@ -174,6 +182,9 @@ impl OssError {
             InvalidPolicyDocument(_) => "0031-00000001",
             NoSuchBucketPolicy => "0031-00000002",
             AccessDenied { ec, .. } => ec,
+            // UNVERIFIED: OSS documents this refusal's message, not its EC; the generic one is used.
+            WrongEndpoint { .. } => EC_ACCESS_DENIED,
+            InvalidLocationConstraint(_) => "0015-00000004",
             InvalidAccessKeyId => "0002-00000902",
             InvalidSecurityToken => "0002-00000901",
             SecurityTokenExpired => "0002-00000903",
@@ -191,6 +202,7 @@ impl OssError {
         match self {
             NoSuchBucket { bucket } | BucketAlreadyExists { bucket } | BucketNotEmpty { bucket } => vec![("BucketName", bucket.clone())],
             NoSuchKey { key } => vec![("Key", key.clone())],
+            WrongEndpoint { bucket, endpoint } => vec![("Bucket", bucket.clone()), ("Endpoint", endpoint.clone())],
             NoSuchUpload { upload_id } => vec![("UploadId", upload_id.clone())],
             SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id } => {
                 let mut v = vec![

@@ -6,10 +6,13 @@ use serde::{Deserialize, Serialize};
 use super::blob::Segment;
 use super::error::{OssError, OssResult};
 
-/// The region every bucket reports (rolestack has one region).
-pub const REGION: &str = "cn-hangzhou";
-/// `Location` of every bucket.
-pub const LOCATION: &str = "oss-cn-hangzhou";
+/// The region of a bucket made through an address that names none (`127.0.0.1:8960`) and without
+/// a `LocationConstraint`; also that of buckets stored before buckets had regions.
+pub const DEFAULT_REGION: &str = "cn-hangzhou";
+
+fn default_region() -> String {
+    DEFAULT_REGION.to_string()
+}
 
 /// Canned ACLs. Objects default to the bucket's ACL (`default`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -60,6 +63,17 @@ pub struct Bucket {
     /// The bucket policy document as written, if any.
     #[serde(default)]
     pub policy: Option<String>,
+    /// The region the bucket lives in (`cn-hangzhou`); it is addressed through that region's
+    /// endpoint only.
+    #[serde(default = "default_region")]
+    pub region: String,
+}
+
+impl Bucket {
+    /// `Location` as OSS reports it: `oss-<region>`.
+    pub fn location(&self) -> String {
+        format!("oss-{}", self.region)
+    }
 }
 
 /// How an object came to be.

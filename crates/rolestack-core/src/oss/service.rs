@@ -98,6 +98,13 @@ pub enum MetadataDirective {
     Replace(ObjectSettings),
 }
 
+/// An object with the byte range to read (`None`: all of it) and that range opened.
+pub struct OpenedObject {
+    pub object: Object,
+    pub range: Option<(u64, u64)>,
+    pub reader: SegmentReader,
+}
+
 /// ListBuckets' page.
 #[derive(Debug, Clone)]
 pub struct BucketListing {
@@ -236,7 +243,7 @@ impl Oss {
         key: &str,
         action: OssAction,
         plan: impl Fn(&Object) -> OssResult<Option<(u64, u64)>>,
-    ) -> OssResult<(Object, Option<(u64, u64)>, SegmentReader)> {
+    ) -> OssResult<OpenedObject> {
         const ATTEMPTS: usize = 8;
         let mut attempt = 0;
         loop {
@@ -248,7 +255,7 @@ impl Oss {
                 None => (0, object.size),
             };
             match SegmentReader::open(self.blobs.as_ref(), &object.segments, offset, len) {
-                Ok(reader) => return Ok((object, range, reader)),
+                Ok(reader) => return Ok(OpenedObject { object, range, reader }),
                 Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < ATTEMPTS => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -269,7 +276,8 @@ impl Oss {
         Ok(BucketListing { owner, buckets, truncated, next_marker })
     }
 
-    pub fn put_bucket(&self, who: &Requester, name: &str, acl: Option<Acl>, storage_class: Option<String>) -> OssResult<()> {
+    /// PutBucket in `region` (already checked to be one rolestack serves).
+    pub fn put_bucket(&self, who: &Requester, name: &str, region: &str, acl: Option<Acl>, storage_class: Option<String>) -> OssResult<()> {
         validate_bucket_name(name)?;
         let mut tx = self.tx()?;
         let existing = tx.oss_bucket_get(name)?.map(|d| decode::<Bucket>("bucket", &d)).transpose()?;
@@ -297,6 +305,7 @@ impl Oss {
                     acl: acl.unwrap_or(Acl::Private),
                     storage_class: storage_class.unwrap_or_else(|| "Standard".into()),
                     policy: None,
+                    region: region.to_string(),
                 };
                 if !tx.oss_bucket_insert(name, &owner, &encode(&bucket)?)? {
                     return Err(OssError::BucketAlreadyExists { bucket: name.into() });
@@ -515,7 +524,7 @@ impl Oss {
         forbid_overwrite: bool,
     ) -> OssResult<Object> {
         validate_key(target.1)?;
-        let (src, _, reader) = self.open_object(who, source.0, source.1, OssAction::GetObject, |src| {
+        let OpenedObject { object: src, reader, .. } = self.open_object(who, source.0, source.1, OssAction::GetObject, |src| {
             copy_conditions(conditions, src)?;
             Ok(None)
         })?;
@@ -691,7 +700,7 @@ impl Oss {
         conditions: &Conditions,
     ) -> OssResult<Part> {
         let ticket = self.authorize_part(who, bucket, key, upload_id, number)?;
-        let (_, _, reader) = self.open_object(who, source.0, source.1, OssAction::GetObject, |src| {
+        let OpenedObject { reader, .. } = self.open_object(who, source.0, source.1, OssAction::GetObject, |src| {
             copy_conditions(conditions, src)?;
             match range {
                 Some((first, last)) if first <= last && first < src.size => Ok(Some((first, last.min(src.size - 1)))),

@@ -400,7 +400,7 @@ enum Gone {
 }
 
 /// Re-checks a session's principal against the store and builds the caller.
-fn caller_for(rs: &Rolestack, identity: &Identity, headers: &HeaderMap, peer: Option<SocketAddr>) -> Result<Caller, Gone> {
+fn caller_for(rs: &Rolestack, identity: &Identity, headers: &HeaderMap, peer: Option<SocketAddr>, secure: bool) -> Result<Caller, Gone> {
     let (account_id, principal, access_key_id) = match identity {
         Identity::Root { account_id, access_key_id } => match rs.authenticate(access_key_id) {
             Ok(who) if who.principal == Principal::Root && &who.account_id == account_id => {
@@ -423,9 +423,10 @@ fn caller_for(rs: &Rolestack, identity: &Identity, headers: &HeaderMap, peer: Op
         access_key_id,
         facts: RequestFacts {
             source_ip: peer.map(|p| p.ip()),
-            secure_transport: false,
+            secure_transport: secure,
             user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
             time: rs.clock.now(),
+            endpoint_region: None,
         },
     })
 }
@@ -434,10 +435,12 @@ async fn bridge(
     State(c): State<Console>,
     Path((product_name, action_name)): Path<(String, String)>,
     peer: Option<ConnectInfo<SocketAddr>>,
+    transport: Option<axum::Extension<crate::connections::Transport>>,
     method: Method,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let secure = transport.is_some_and(|t| t.0.is_secure());
     let Some(s) = current(&c, &headers).filter(|s| s.identity.is_some()) else {
         return console_error(StatusCode::UNAUTHORIZED, "ConsoleSessionExpired", "Your console session has ended. Sign in again.");
     };
@@ -478,7 +481,7 @@ async fn bridge(
     let peer = peer.map(|p| p.0);
     let request_id = ids::request_id();
     let outcome = tokio::task::spawn_blocking(move || {
-        let caller = caller_for(&rs, &identity, &headers, peer)?;
+        let caller = caller_for(&rs, &identity, &headers, peer, secure)?;
         rs.call(&caller, action, &params).map_err(Gone::Failed)
     })
     .await

@@ -20,9 +20,10 @@ pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester
     let request = req.signed_view();
     let facts = RequestFacts {
         source_ip: Some(req.peer.ip()),
-        secure_transport: false,
+        secure_transport: req.secure,
         user_agent: req.header("user-agent").map(str::to_string),
         time: rs.clock.now(),
+        endpoint_region: req.region.map(str::to_string),
     };
     let auth = match OssAuth::from_request(&request).map_err(|e| signature_error(e, ""))? {
         Some(a) => a,

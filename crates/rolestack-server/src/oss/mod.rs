@@ -19,9 +19,10 @@ use axum::response::Response;
 use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use futures_util::StreamExt as _;
+use rolestack_core::endpoints;
 use rolestack_core::oss::blob::Digests;
 use rolestack_core::oss::listing::{parse_max_keys, ListQuery};
-use rolestack_core::oss::model::{validate_bucket_name, Acl, Object, ObjectSettings, ObjectType, LOCATION, REGION};
+use rolestack_core::oss::model::{validate_bucket_name, Acl, Bucket, Object, ObjectSettings, ObjectType, DEFAULT_REGION};
 use rolestack_core::oss::service::{parse_content_md5, Body as StoredBody, Conditions, MetadataDirective, WriteTicket};
 use rolestack_core::oss::{Oss, OssAction, OssError, OssResult, Requester};
 use rolestack_core::service::Rolestack;
@@ -48,6 +49,10 @@ pub struct OssHttpRequest {
     pub peer: SocketAddr,
     /// The endpoint as the client addressed it (`Host` without a virtual-hosted bucket).
     pub endpoint: String,
+    /// The request came over TLS (`acs:SecureTransport`).
+    pub secure: bool,
+    /// The region of the OSS service name the request was addressed to, if it names one.
+    pub region: Option<&'static str>,
 }
 
 impl OssHttpRequest {
@@ -78,7 +83,9 @@ impl OssHttpRequest {
                 }
             }
         };
-        OssHttpRequest { method: parts.method.clone(), bucket, key, query, headers, peer, endpoint }
+        let secure = parts.extensions.get::<crate::connections::Transport>().is_some_and(|t| t.is_secure());
+        let region = endpoints::classify(&host).filter(|h| h.service == endpoints::Service::Oss).and_then(|h| h.region);
+        OssHttpRequest { method: parts.method.clone(), bucket, key, query, headers, peer, endpoint, secure, region }
     }
 
     /// The view the signature schemes check.
@@ -111,6 +118,15 @@ impl OssHttpRequest {
     /// `encoding-type=url` was asked for.
     fn url_encoding(&self) -> bool {
         self.param("encoding-type") == Some("url")
+    }
+
+    /// The endpoints to report for a bucket: its region's service names when the request came
+    /// by service name, else the address the client used (so a client following them stays here).
+    fn bucket_endpoints(&self, b: &Bucket) -> (String, String) {
+        match self.region {
+            Some(_) => (endpoints::oss_endpoint_name(&b.region, false), endpoints::oss_endpoint_name(&b.region, true)),
+            None => (self.endpoint.clone(), self.endpoint.clone()),
+        }
     }
 
     fn host_id(&self) -> String {
@@ -399,7 +415,6 @@ async fn list_buckets(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -
         let (p, m) = (prefix.clone(), marker.clone());
         blocking(move || oss.list_buckets(&who, &p, &m, max_keys)).await?
     };
-    let endpoint = req.endpoint.clone();
     let result = xml::ListAllMyBucketsResult {
         prefix: paged.then_some(prefix),
         marker: paged.then_some(marker),
@@ -411,14 +426,17 @@ async fn list_buckets(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -
             bucket: listing
                 .buckets
                 .iter()
-                .map(|b| xml::BucketEntry {
-                    name: b.name.clone(),
-                    location: LOCATION.into(),
-                    creation_date: iso8601(b.created),
-                    extranet_endpoint: endpoint.clone(),
-                    intranet_endpoint: endpoint.clone(),
-                    storage_class: b.storage_class.clone(),
-                    region: REGION.into(),
+                .map(|b| {
+                    let (extranet, intranet) = req.bucket_endpoints(b);
+                    xml::BucketEntry {
+                        name: b.name.clone(),
+                        location: b.location(),
+                        creation_date: iso8601(b.created),
+                        extranet_endpoint: extranet,
+                        intranet_endpoint: intranet,
+                        storage_class: b.storage_class.clone(),
+                        region: b.region.clone(),
+                    }
                 })
                 .collect(),
         },
@@ -431,10 +449,36 @@ async fn put_bucket(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>, bod
     let config: xml::CreateBucketConfiguration =
         if body.iter().all(u8::is_ascii_whitespace) { Default::default() } else { xml::parse(&body)? };
     let acl = req.header("x-oss-acl").map(|a| Acl::parse(a, false)).transpose()?;
+    let region = bucket_region(req.region, config.location_constraint.as_deref())?;
     let name = req.bucket().to_string();
     let n = name.clone();
-    blocking(move || oss.put_bucket(&who, &n, acl, config.storage_class)).await?;
+    blocking(move || oss.put_bucket(&who, &n, region, acl, config.storage_class)).await?;
     Ok(Reply::empty(200).header("location", format!("/{name}")))
+}
+
+/// The region a new bucket is made in: the endpoint's (a `LocationConstraint` must agree with
+/// it), else the `LocationConstraint`'s, else the default region.
+fn bucket_region(endpoint: Option<&'static str>, constraint: Option<&str>) -> OssResult<&'static str> {
+    let constraint = match constraint.map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => {
+            let id = c.strip_prefix("oss-").unwrap_or(c);
+            Some(rolestack_core::ecs::catalogue::region(id).map(|r| r.id).ok_or_else(|| {
+                OssError::InvalidLocationConstraint(format!(
+                    "{c:?} is not a region rolestack serves (use oss-<region>, e.g. oss-cn-hangzhou)"
+                ))
+            })?)
+        }
+    };
+    match (endpoint, constraint) {
+        (Some(e), Some(c)) if e != c => Err(OssError::InvalidLocationConstraint(format!(
+            "the request was sent to the {e} endpoint but asks for a bucket in oss-{c}; send it to {}",
+            endpoints::oss_endpoint_name(c, false)
+        ))),
+        (Some(e), _) => Ok(e),
+        (None, Some(c)) => Ok(c),
+        (None, None) => Ok(DEFAULT_REGION),
+    }
 }
 
 async fn delete_bucket(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -> OssResult<Reply> {
@@ -455,10 +499,10 @@ async fn get_bucket_info(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>
             name: b.name.clone(),
             creation_date: iso8601(b.created),
             storage_class: b.storage_class.clone(),
-            extranet_endpoint: req.endpoint.clone(),
-            intranet_endpoint: req.endpoint.clone(),
-            location: LOCATION.into(),
-            region: REGION.into(),
+            extranet_endpoint: req.bucket_endpoints(&b).0,
+            intranet_endpoint: req.bucket_endpoints(&b).1,
+            location: b.location(),
+            region: b.region.clone(),
             data_redundancy_type: "LRS".into(),
             owner: xml::Owner::of(&b.owner),
             access_control_list: xml::AccessControlList { grant: b.acl.as_str().into() },
@@ -470,8 +514,8 @@ async fn get_bucket_info(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>
 }
 
 async fn get_bucket_location(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -> OssResult<Reply> {
-    blocking(move || oss.bucket(&who, req.bucket(), OssAction::GetBucketLocation)).await?;
-    Ok(Reply::xml(to_xml("LocationConstraint", &xml::LocationConstraint { value: LOCATION.into() })))
+    let b = blocking(move || oss.bucket(&who, req.bucket(), OssAction::GetBucketLocation)).await?;
+    Ok(Reply::xml(to_xml("LocationConstraint", &xml::LocationConstraint { value: b.location() })))
 }
 
 async fn get_bucket_acl(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -> OssResult<Reply> {
@@ -658,8 +702,8 @@ async fn get_object(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>) -> 
                 let range = plan(&object)?;
                 Ok((object, range, None))
             } else {
-                let (object, range, reader) = o.open_object(&who, r.bucket(), &r.key, OssAction::GetObject, plan)?;
-                Ok((object, range, Some(reader)))
+                let opened = o.open_object(&who, r.bucket(), &r.key, OssAction::GetObject, plan)?;
+                Ok((opened.object, opened.range, Some(opened.reader)))
             }
         })
         .await?

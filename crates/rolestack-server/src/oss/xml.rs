@@ -233,6 +233,9 @@ pub struct DeleteObject {
 pub struct CreateBucketConfiguration {
     #[serde(rename = "StorageClass", default)]
     pub storage_class: Option<String>,
+    /// `oss-cn-shanghai` (or `cn-shanghai`): the region to make the bucket in.
+    #[serde(rename = "LocationConstraint", default)]
+    pub location_constraint: Option<String>,
 }
 
 /// PutBucketAcl / PutObjectAcl body form (the SDKs use the headers instead).

@@ -37,6 +37,8 @@ struct RpcRequest {
     headers: Vec<(String, String)>,
     body: Bytes,
     peer: SocketAddr,
+    /// The request came over TLS (`acs:SecureTransport`).
+    secure: bool,
 }
 
 impl RpcRequest {
@@ -99,6 +101,7 @@ pub async fn form_rpc(req: Request) -> std::result::Result<Request, Request> {
 
 /// Serves one RPC request.
 pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
+    let secure = crate::connections::Transport::of(&req).is_secure();
     let (parts, body) = req.into_parts();
     let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let request_id = ids::request_id();
@@ -126,7 +129,7 @@ pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response 
     }
     let headers: Vec<(String, String)> =
         headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))).collect();
-    let req = RpcRequest { method, path: uri.path().to_string(), query, params, headers, body, peer };
+    let req = RpcRequest { method, path: uri.path().to_string(), query, params, headers, body, peer, secure };
     let format = Format::from_param(req.param("Format"));
     let version = req.param_or_header("Version", "x-acs-version").map(str::to_string);
     let action_name = req.param_or_header("Action", "x-acs-action").map(str::to_string);
@@ -212,9 +215,10 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde
         access_key_id,
         facts: RequestFacts {
             source_ip: Some(req.peer.ip()),
-            secure_transport: false,
+            secure_transport: req.secure,
             user_agent: req.header("user-agent").map(str::to_string),
             time: rs.clock.now(),
+            endpoint_region: None,
         },
     };
     let params = Params::from_pairs(req.params.iter().cloned());
