@@ -27,6 +27,7 @@ pub mod catalog;
 pub mod clock;
 #[cfg(feature = "store-conformance")]
 pub mod conformance;
+pub mod diagnostics;
 pub mod documents;
 pub mod ecs;
 pub mod endpoints;
