@@ -4,52 +4,14 @@
 
 use serde_json::Value;
 
+use crate::handler::Ctx;
 use crate::params::Params;
 use crate::ram::policies::{self, Holder};
-use crate::ram::{account, groups, login_profiles, roles, users, Ctx};
+use crate::ram::{account, groups, login_profiles, roles, users};
 use crate::{admin, ecs, sts, Result};
 
-pub type Handler = fn(&mut Ctx, &Params) -> Result<Value>;
-
-/// The RPC products rolestack serves, told apart by the `Version` parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Product {
-    Ram,
-    Sts,
-    Ecs,
-    /// rolestack's own admin API (see [`crate::admin`]).
-    Rolestack,
-}
-
-impl Product {
-    pub fn from_version(version: &str) -> Option<Product> {
-        match version {
-            "2015-05-01" => Some(Product::Ram),
-            "2015-04-01" => Some(Product::Sts),
-            "2014-05-26" => Some(Product::Ecs),
-            crate::admin::VERSION => Some(Product::Rolestack),
-            _ => None,
-        }
-    }
-    /// The service prefix of its RAM actions and ARNs (`ram:CreateRole`, `acs:ram:...`).
-    pub fn service(self) -> &'static str {
-        match self {
-            Product::Ram => "ram",
-            Product::Sts => "sts",
-            Product::Ecs => "ecs",
-            Product::Rolestack => "rolestack",
-        }
-    }
-    /// The public host name, reported as `HostId` in errors.
-    pub fn host(self) -> &'static str {
-        match self {
-            Product::Ram => "ram.aliyuncs.com",
-            Product::Sts => "sts.aliyuncs.com",
-            Product::Ecs => "ecs.aliyuncs.com",
-            Product::Rolestack => "rolestack.local",
-        }
-    }
-}
+pub use crate::handler::Handler;
+pub use crate::product::Product;
 
 /// One API action.
 pub struct ApiAction {

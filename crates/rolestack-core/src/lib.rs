@@ -9,9 +9,13 @@
 //! - [`seal`]: authenticated encryption with the server key, so a copy of the database alone reveals no secret.
 //! - [`caller`], [`authz`]: who is calling and whether their policies allow an action on a resource;
 //!   [`names`]: the spellings of a named resource that authorization must allow.
-//! - [`catalog`]: one table from API action to RAM action, resource ARNs and handler.
+//! - [`product`]: one table of product facts (version, RAM service, host, CLI/console name, error
+//!   style); [`catalog`]: one table from API action to RAM action, resource ARNs and handler;
+//!   [`handler`]: the context every handler works with.
 //! - [`ram`]: the RAM API 2015-05-01 handlers; [`sts`]: STS 2015-04-01 and sealed security tokens.
-//! - [`ecs`]: ECS 2014-05-26 — catalogue, VPCs/vSwitches, instances and instance RAM roles.
+//! - [`ecs`]: ECS 2014-05-26 — catalogue, images, instance types, VPCs/vSwitches (legacy forms),
+//!   security groups, instances, disks, tags and instance RAM roles; [`vpc`]: VPC 2016-04-28 over
+//!   the same VPCs and vSwitches.
 //! - [`metadata`]: instance-role credentials with rotation; [`network`]: the port to the host that
 //!   gives instances their 100.100.100.200; [`admin`]: rolestack's own admin actions (clock, revocation).
 //! - [`oss`]: the OSS object store (buckets, objects, multipart, bucket policies) and its authorization.
@@ -29,6 +33,7 @@ pub mod conformance;
 pub mod documents;
 pub mod ecs;
 pub mod error;
+pub mod handler;
 pub mod ids;
 pub mod metadata;
 pub mod model;
@@ -36,6 +41,7 @@ pub mod names;
 pub mod network;
 pub mod oss;
 pub mod params;
+pub mod product;
 pub mod ram;
 pub mod seal;
 pub mod service;

@@ -4,9 +4,8 @@
 
 use serde_json::{json, Value};
 
-use super::boolean;
+use crate::handler::Ctx;
 use crate::params::Params;
-use crate::ram::Ctx;
 use crate::{Error, Result};
 
 /// A region. `id_code` is the three characters that follow the `-` in the ids of resources made
@@ -339,7 +338,7 @@ pub fn describe_zones(_ctx: &mut Ctx, p: &Params) -> Result<Value> {
             return Err(Error::service(400, "InvalidSpotStrategy", format!("The specified SpotStrategy is not valid: {other}.")))
         }
     }
-    let verbose = p.optional("Verbose").is_none() || boolean(p, "Verbose")?;
+    let verbose = p.optional("Verbose").is_none() || p.flag("Verbose")?;
     let types: Vec<&str> = INSTANCE_TYPES.iter().map(|t| t.id).collect();
     let mut families: Vec<&str> = INSTANCE_TYPES.iter().map(|t| t.family).collect();
     families.dedup();

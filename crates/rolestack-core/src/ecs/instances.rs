@@ -18,12 +18,12 @@ use super::catalogue::{self, Image, InstanceType};
 use super::ram_roles::{clear_role, mismatch_ram_role, passable_role};
 use super::vpc::{self, Cidr};
 use super::{
-    boolean, check_description, check_name, dry_run, instance_ids_malformed, int, load_instance, minute_time, page, region, required,
-    resource_id, string_list, Region,
+    check_description, check_name, dry_run, instance_ids_malformed, load_instance, minute_time, page, region, resource_id, string_list,
+    Region,
 };
+use crate::handler::Ctx;
 use crate::model::{Instance, VSwitch};
 use crate::params::Params;
-use crate::ram::Ctx;
 use crate::store::Kind;
 use crate::{Error, Result};
 
@@ -147,8 +147,8 @@ fn hop_limit(p: &Params) -> Result<()> {
 fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool) -> Result<Plan> {
     let sample = if suffixed { "001" } else { "" };
     let region = region(p)?;
-    let image_id = required(p, "ImageId")?;
-    let type_id = required(p, "InstanceType")?;
+    let image_id = p.required("ImageId")?;
+    let type_id = p.required("InstanceType")?;
     let image = catalogue::image(image_id)
         .ok_or_else(|| Error::service(404, "InvalidImageId.NotFound", format!("The specified ImageId does not exist: {image_id}.")))?;
     let itype = catalogue::instance_type(type_id).ok_or_else(|| {
@@ -232,8 +232,8 @@ fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool) -> Result<Plan> {
             ));
         }
     }
-    int(p, "InternetMaxBandwidthOut", 0, 100)?;
-    int(p, "InternetMaxBandwidthIn", 1, 200)?;
+    p.int("InternetMaxBandwidthOut", 0, 100)?;
+    p.int("InternetMaxBandwidthIn", 1, 200)?;
     let http_endpoint = http_endpoint(p)?.unwrap_or_else(|| "enabled".into());
     let http_tokens = http_tokens(p)?.unwrap_or_else(|| "optional".into());
     hop_limit(p)?;
@@ -306,7 +306,7 @@ fn addresses(ctx: &mut Ctx, plan: &Plan, amount: usize) -> Result<Vec<Ipv4Addr>>
 
 /// Creates `amount` instances in `status`; returns their ids.
 fn launch(ctx: &mut Ctx, p: &Params, amount: usize, status: &str) -> Result<Vec<String>> {
-    let unique_suffix = boolean(p, "UniqueSuffix")? && amount > 1;
+    let unique_suffix = p.flag("UniqueSuffix")? && amount > 1;
     let plan = plan(ctx, p, unique_suffix)?;
     if plan.private_ip.is_some() && amount > 1 {
         return Err(Error::service(403, "InvalidParam.Amount", "Amount must be 1 when PrivateIpAddress is specified."));
@@ -543,7 +543,7 @@ pub fn describe_instances(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let page_items: Vec<Instance>;
     let more: bool;
     if token_mode {
-        let max = int(p, "MaxResults", 1, 100)?.unwrap_or(10) as usize;
+        let max = p.int("MaxResults", 1, 100)?.unwrap_or(10) as usize;
         let rest: Vec<Instance> = match p.optional("NextToken") {
             Some(token) => {
                 let (created, id) = parse_token(token)?;
@@ -569,7 +569,7 @@ pub fn describe_instances(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 }
 
 fn target(ctx: &mut Ctx, p: &Params) -> Result<Instance> {
-    let id = required(p, "InstanceId")?;
+    let id = p.required("InstanceId")?;
     let account = ctx.account().to_string();
     load_instance(ctx.tx, &account, id)
 }
@@ -585,7 +585,7 @@ fn save(ctx: &mut Ctx, inst: &Instance) -> Result<()> {
 fn transition(ctx: &mut Ctx, p: &Params, flags: &[&str], from: &str, to: &str) -> Result<Value> {
     let mut inst = target(ctx, p)?;
     for flag in flags {
-        boolean(p, flag)?;
+        p.flag(flag)?;
     }
     if inst.status != from {
         return Err(incorrect_status(&inst, from));
@@ -606,7 +606,7 @@ pub fn stop_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 
 pub fn delete_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let mut inst = target(ctx, p)?;
-    let force = boolean(p, "Force")?;
+    let force = p.flag("Force")?;
     if inst.status != "Stopped" && !force {
         return Err(incorrect_status(&inst, "Stopped (or Force=true)"));
     }

@@ -11,10 +11,10 @@ use std::net::Ipv4Addr;
 
 use serde_json::{json, Value};
 
-use super::{boolean, check_description, check_name, page, region, required, resource_id, Region};
+use super::{check_description, check_name, page, region, resource_id, Region};
+use crate::handler::Ctx;
 use crate::model::{Instance, VSwitch, Vpc};
 use crate::params::Params;
-use crate::ram::Ctx;
 use crate::store::Kind;
 use crate::{Error, Result};
 
@@ -200,7 +200,7 @@ pub fn describe_vpcs(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
     let pg = page(p, 50)?;
     let wanted: Option<Vec<&str>> = p.optional("VpcId").map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).collect());
-    let only_default = p.optional("IsDefault").map(|_| boolean(p, "IsDefault")).transpose()?;
+    let only_default = p.bool("IsDefault")?;
     let vswitches = all_vswitches(ctx)?;
     let vpcs: Vec<Vpc> = all_vpcs(ctx)?
         .into_iter()
@@ -234,7 +234,7 @@ pub fn describe_vpcs(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 
 pub fn delete_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
-    let vpc = load_vpc(ctx, region, required(p, "VpcId")?)?;
+    let vpc = load_vpc(ctx, region, p.required("VpcId")?)?;
     let children: Vec<String> = all_vswitches(ctx)?.into_iter().filter(|s| s.vpc_id == vpc.id).map(|s| s.id).collect();
     if !children.is_empty() {
         return Err(Error::service(
@@ -254,9 +254,9 @@ pub fn delete_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 
 pub fn create_vswitch(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
-    let vpc_id = required(p, "VpcId")?;
-    let zone_id = required(p, "ZoneId")?;
-    let cidr_text = required(p, "CidrBlock")?;
+    let vpc_id = p.required("VpcId")?;
+    let zone_id = p.required("ZoneId")?;
+    let cidr_text = p.required("CidrBlock")?;
     if let Some(name) = p.optional("VSwitchName") {
         check_name("VSwitchName", name, &[], "InvalidVSwitchName.Malformed")?;
     }
@@ -315,7 +315,7 @@ pub fn describe_vswitches(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let vpc_id = p.optional("VpcId");
     let vswitch_id = p.optional("VSwitchId");
     let zone_id = p.optional("ZoneId");
-    let only_default = p.optional("IsDefault").map(|_| boolean(p, "IsDefault")).transpose()?;
+    let only_default = p.bool("IsDefault")?;
     let instances = all_instances(ctx)?;
     let switches: Vec<VSwitch> = all_vswitches(ctx)?
         .into_iter()
@@ -352,7 +352,7 @@ pub fn describe_vswitches(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 
 pub fn delete_vswitch(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
-    let vsw = load_vswitch(ctx, region, required(p, "VSwitchId")?)?;
+    let vsw = load_vswitch(ctx, region, p.required("VSwitchId")?)?;
     let users: Vec<String> =
         all_instances(ctx)?.into_iter().filter(|i| i.vswitch_id.as_deref() == Some(vsw.id.as_str())).map(|i| i.id).collect();
     if !users.is_empty() {
