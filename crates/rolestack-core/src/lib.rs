@@ -21,6 +21,8 @@
 //! - [`oss`]: the OSS object store (buckets, objects, multipart, bucket policies) and its authorization.
 //! - [`error`]: the typed errors every handler returns; front-ends map them once to the wire.
 
+#![recursion_limit = "256"]
+
 pub mod admin;
 pub mod authz;
 
@@ -47,5 +49,6 @@ pub mod seal;
 pub mod service;
 pub mod store;
 pub mod sts;
+pub mod vpc;
 
 pub use error::{Error, Result};

@@ -8,8 +8,12 @@
 //! statuses and their sources are listed in `docs/ecs-errors.md`.
 
 pub mod catalogue;
+pub mod disks;
+pub mod images;
 pub mod instances;
 pub mod ram_roles;
+pub mod security_groups;
+pub mod tags;
 pub mod vpc;
 
 use rand::Rng;

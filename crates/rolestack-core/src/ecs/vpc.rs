@@ -120,7 +120,7 @@ pub fn vswitch_cidr(value: &str) -> Result<Cidr> {
     Ok(cidr)
 }
 
-fn vpc_not_found(id: &str) -> Error {
+pub(crate) fn vpc_not_found(id: &str) -> Error {
     Error::service(404, "InvalidVpcId.NotFound", format!("Specified VPC does not exist: {id}."))
 }
 
@@ -146,7 +146,7 @@ pub(crate) fn load_vswitch(ctx: &mut Ctx, region: &Region, id: &str) -> Result<V
     }
 }
 
-fn all_vpcs(ctx: &mut Ctx) -> Result<Vec<Vpc>> {
+pub(crate) fn all_vpcs(ctx: &mut Ctx) -> Result<Vec<Vpc>> {
     let account = ctx.account().to_string();
     let mut v = ctx.tx.list_rec::<Vpc>(&account, "", None, usize::MAX)?;
     v.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
@@ -174,7 +174,8 @@ pub(crate) fn used_addresses(ctx: &mut Ctx, vswitch_id: &str) -> Result<HashSet<
         .collect())
 }
 
-pub fn create_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+/// Checks CreateVpc's parameters and stores the new VPC (shared by ECS's legacy CreateVpc and VPC's).
+pub(crate) fn new_vpc(ctx: &mut Ctx, p: &Params) -> Result<Vpc> {
     let region = region(p)?;
     let cidr = vpc_cidr(p.optional("CidrBlock").unwrap_or(DEFAULT_VPC_CIDR))?;
     if let Some(name) = p.optional("VpcName") {
@@ -193,6 +194,11 @@ pub fn create_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     };
     let account = ctx.account().to_string();
     ctx.tx.insert_rec(&account, &vpc.id, &vpc)?;
+    Ok(vpc)
+}
+
+pub fn create_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let vpc = new_vpc(ctx, p)?;
     Ok(json!({ "VpcId": vpc.id, "VRouterId": vpc.vrouter_id, "RouteTableId": vpc.route_table_id }))
 }
 
