@@ -156,3 +156,17 @@ def test_ram_user_needs_vpc_actions(ram_user, api_for, server):
     err = h.expect_error(lambda: api.call("CreateVpc", {"RegionId": REGION}), code="Forbidden.RAM", status=403)
     assert "vpc:CreateVpc" in err.message and f"acs:vpc:{REGION}:" in err.message
     assert json.loads(json.dumps(err.data or {})).get("HostId", "vpc.aliyuncs.com") == "vpc.aliyuncs.com"
+
+
+def test_cli_api_vpc(server):
+    """`rolestack api vpc ...` signs with V1 like any SDK and reaches VPC 2016-04-28."""
+    base = ["--endpoint", f"http://{server.endpoint}", "--data-dir", str(server.data_dir)]
+    p = server.cli("api", "vpc", "CreateVpc", *base, f"RegionId={REGION}", "CidrBlock=10.24.0.0/16", "VpcName=cli-vpc")
+    assert p.returncode == 0, p.stderr + p.stdout
+    vpc = json.loads(p.stdout)["VpcId"]
+    p = server.cli("api", "VPC", "DescribeVpcAttribute", *base, f"RegionId={REGION}", f"VpcId={vpc}")
+    assert p.returncode == 0 and json.loads(p.stdout)["VpcName"] == "cli-vpc", p.stdout
+    p = server.cli("api", "vpc", "DescribeVpcAttribute", *base, f"RegionId={REGION}", "VpcId=vpc-nothere")
+    assert p.returncode != 0 and "InvalidVpcId.NotFound" in p.stdout + p.stderr
+    p = server.cli("api", "nosuch", "X", *base)
+    assert p.returncode != 0 and "vpc" in p.stderr
