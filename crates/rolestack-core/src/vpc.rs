@@ -29,17 +29,8 @@ fn owner(ctx: &Ctx) -> Value {
 pub fn describe_vpcs(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
     let pg = page(p, 50)?;
-    let wanted: Option<Vec<&str>> = p.optional("VpcId").map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).collect());
-    let only_default = p.bool("IsDefault")?;
-    let name = p.optional("VpcName");
     let vswitches = all_vswitches(ctx)?;
-    let vpcs: Vec<Vpc> = all_vpcs(ctx)?
-        .into_iter()
-        .filter(|v| v.region_id == region.id)
-        .filter(|v| wanted.as_ref().is_none_or(|w| w.contains(&v.id.as_str())))
-        .filter(|v| name.is_none_or(|n| n == v.name))
-        .filter(|_| only_default != Some(true))
-        .collect();
+    let vpcs = net::matching_vpcs(ctx, region, p)?;
     let total = vpcs.len();
     let owner = owner(ctx);
     let items: Vec<Value> = pg

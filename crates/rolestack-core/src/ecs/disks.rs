@@ -123,7 +123,7 @@ pub fn describe_disks(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let mut found = Vec::new();
     for inst in instances {
         let own = tags::tags_of(ctx, "disk", &disk_id(&inst.id))?;
-        if filter_tags.iter().all(|(k, v)| own.iter().any(|(ok, ov)| ok == k && (v.is_empty() || ov == v))) {
+        if tags::matches(&own, &filter_tags) {
             found.push((inst, own));
         }
     }

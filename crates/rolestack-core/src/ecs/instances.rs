@@ -578,7 +578,7 @@ pub fn describe_instances(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         let mut tagged = Vec::with_capacity(found.len());
         for inst in found {
             let own = tags::tags_of(ctx, "instance", &inst.id)?;
-            if filter_tags.iter().all(|(k, v)| own.iter().any(|(ok, ov)| ok == k && (v.is_empty() || ov == v))) {
+            if tags::matches(&own, &filter_tags) {
                 tagged.push(inst);
             }
         }
@@ -632,7 +632,7 @@ fn target(ctx: &mut Ctx, p: &Params) -> Result<Instance> {
     load_instance(ctx.tx, &account, id)
 }
 
-fn save(ctx: &mut Ctx, inst: &Instance) -> Result<()> {
+pub(crate) fn save(ctx: &mut Ctx, inst: &Instance) -> Result<()> {
     let account = ctx.account().to_string();
     ctx.tx.update_rec(&account, &inst.id, inst)?;
     Ok(())

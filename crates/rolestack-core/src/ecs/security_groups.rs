@@ -155,7 +155,7 @@ pub fn describe_security_groups(ctx: &mut Ctx, p: &Params) -> Result<Value> {
             continue;
         }
         let own = tags::tags_of(ctx, "securitygroup", &g.id)?;
-        if filter_tags.iter().all(|(k, v)| own.iter().any(|(ok, ov)| ok == k && (v.is_empty() || ov == v))) {
+        if tags::matches(&own, &filter_tags) {
             groups.push((g, own));
         }
     }
@@ -460,12 +460,6 @@ fn instance_and_group(ctx: &mut Ctx, p: &Params) -> Result<(Instance, SecurityGr
     Ok((inst, g))
 }
 
-fn save_instance(ctx: &mut Ctx, inst: &Instance) -> Result<()> {
-    let account = ctx.account().to_string();
-    ctx.tx.update_rec(&account, &inst.id, inst)?;
-    Ok(())
-}
-
 pub fn join_security_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let (mut inst, g) = instance_and_group(ctx, p)?;
     if g.vpc_id != inst.vpc_id {
@@ -490,7 +484,7 @@ pub fn join_security_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         ));
     }
     inst.security_group_ids.push(g.id);
-    save_instance(ctx, &inst)?;
+    super::instances::save(ctx, &inst)?;
     Ok(json!({}))
 }
 
@@ -511,7 +505,7 @@ pub fn leave_security_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         ));
     }
     inst.security_group_ids.retain(|id| id != &g.id);
-    save_instance(ctx, &inst)?;
+    super::instances::save(ctx, &inst)?;
     Ok(json!({}))
 }
 

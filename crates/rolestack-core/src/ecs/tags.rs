@@ -93,6 +93,11 @@ pub fn render(tags: &[(String, String)]) -> Value {
     json!({ "Tag": tags.iter().map(|(k, v)| json!({ "TagKey": k, "TagValue": v })).collect::<Vec<_>>() })
 }
 
+/// Whether a resource's tags carry every filter tag (a filter with an empty value matches any value).
+pub fn matches(own: &[(String, String)], filter: &[(String, String)]) -> bool {
+    filter.iter().all(|(k, v)| own.iter().any(|(ok, ov)| ok == k && (v.is_empty() || ov == v)))
+}
+
 /// Adds (or overwrites) tags on one resource; `OperationDenied.QuotaExceed` past [`MAX_TAGS`].
 pub fn add(ctx: &mut Ctx, resource_type: &str, resource_id: &str, region_id: &str, new: &[(String, String)]) -> Result<()> {
     if new.is_empty() {

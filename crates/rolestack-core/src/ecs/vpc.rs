@@ -202,18 +202,26 @@ pub fn create_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     Ok(json!({ "VpcId": vpc.id, "VRouterId": vpc.vrouter_id, "RouteTableId": vpc.route_table_id }))
 }
 
-pub fn describe_vpcs(ctx: &mut Ctx, p: &Params) -> Result<Value> {
-    let region = region(p)?;
-    let pg = page(p, 50)?;
+/// The VPCs of a region that DescribeVpcs' filters select (`VpcId`: a comma-separated list,
+/// `VpcName`, `IsDefault`; there are no default VPCs), oldest first. Shared with VPC 2016-04-28.
+pub(crate) fn matching_vpcs(ctx: &mut Ctx, region: &Region, p: &Params) -> Result<Vec<Vpc>> {
     let wanted: Option<Vec<&str>> = p.optional("VpcId").map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).collect());
     let only_default = p.bool("IsDefault")?;
-    let vswitches = all_vswitches(ctx)?;
-    let vpcs: Vec<Vpc> = all_vpcs(ctx)?
+    let name = p.optional("VpcName");
+    Ok(all_vpcs(ctx)?
         .into_iter()
         .filter(|v| v.region_id == region.id)
         .filter(|v| wanted.as_ref().is_none_or(|w| w.iter().any(|id| id.eq_ignore_ascii_case(&v.id))))
+        .filter(|v| name.is_none_or(|n| n == v.name))
         .filter(|_| only_default != Some(true))
-        .collect();
+        .collect())
+}
+
+pub fn describe_vpcs(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let region = region(p)?;
+    let pg = page(p, 50)?;
+    let vswitches = all_vswitches(ctx)?;
+    let vpcs = matching_vpcs(ctx, region, p)?;
     let total = vpcs.len();
     let items: Vec<Value> = pg
         .slice(vpcs)

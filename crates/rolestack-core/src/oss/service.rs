@@ -184,6 +184,9 @@ fn new_object(
     }
 }
 
+/// An object opened for reading: its record, the byte range to serve (if any) and the open body.
+pub type OpenedObject = (Object, Option<(u64, u64)>, SegmentReader);
+
 impl Oss {
     pub fn new(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> Self {
         Oss { store, blobs }
@@ -236,7 +239,7 @@ impl Oss {
         key: &str,
         action: OssAction,
         plan: impl Fn(&Object) -> OssResult<Option<(u64, u64)>>,
-    ) -> OssResult<(Object, Option<(u64, u64)>, SegmentReader)> {
+    ) -> OssResult<OpenedObject> {
         const ATTEMPTS: usize = 8;
         let mut attempt = 0;
         loop {
