@@ -416,3 +416,56 @@ test('trust policy editing shows the engine error; policies, users and the insta
     await context.close();
   }
 });
+
+test('VPC page: create a VPC and a vSwitch by clicking; the instance page shows its security group', async () => {
+  const { context, page } = await newPage();
+  try {
+    await page.goto(`${endpoint}/console/signin`);
+    await signInRoot(page);
+    await page.getByRole('navigation', { name: 'Products' }).getByRole('link', { name: 'VPCs' }).click();
+    await page.getByLabel('Region').selectOption(REGION);
+    await page.getByRole('button', { name: 'Create VPC' }).click();
+    const dlg = page.getByRole('dialog', { name: 'Create VPC' });
+    await dlg.getByLabel('VPC Name').fill(`console-vpc-${suffix}`);
+    await dlg.getByLabel('IPv4 CIDR Block').fill('172.20.0.0/16');
+    await dlg.getByRole('button', { name: 'OK' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    const vpcs = api('vpc', 'DescribeVpcs', { RegionId: REGION, VpcName: `console-vpc-${suffix}` }).Vpcs.Vpc;
+    assert.equal(vpcs.length, 1);
+    const vpc = vpcs[0].VpcId;
+    assert.equal(vpcs[0].CidrBlock, '172.20.0.0/16');
+    const row = page.getByRole('row').filter({ hasText: vpc });
+    await row.waitFor();
+    await shot(page, '20-vpcs');
+    await row.getByRole('button', { name: `Create vSwitch in ${vpc}` }).click();
+    const sw = page.getByRole('dialog', { name: 'Create vSwitch' });
+    await sw.getByLabel('vSwitch Name').fill('console-vsw');
+    await sw.getByLabel('Zone').locator('option[value="cn-hangzhou-i"]').waitFor({ state: 'attached' });
+    await sw.getByLabel('Zone').selectOption('cn-hangzhou-i');
+    // a block outside the VPC is the VPC service's own error, shown in the dialog
+    await sw.getByLabel('IPv4 CIDR Block').fill('10.0.0.0/24');
+    await sw.getByRole('button', { name: 'OK' }).click();
+    await sw.getByText('InvalidParameter').waitFor();
+    await sw.getByLabel('IPv4 CIDR Block').fill('172.20.1.0/24');
+    await sw.getByRole('button', { name: 'OK' }).click();
+    await sw.waitFor({ state: 'detached' });
+    await row.getByText('console-vsw').waitFor();
+    await shot(page, '21-vpc-with-vswitch');
+    const vsw = api('vpc', 'DescribeVSwitches', { RegionId: REGION, VpcId: vpc }).VSwitches.VSwitch;
+    assert.deepEqual(vsw.map((s) => [s.VSwitchName, s.ZoneId, s.CidrBlock]), [['console-vsw', 'cn-hangzhou-i', '172.20.1.0/24']]);
+
+    // The seed's prerequisites are met: an instance in that vSwitch, with a security group.
+    const sg = api('ecs', 'CreateSecurityGroup', { RegionId: REGION, VpcId: vpc, SecurityGroupName: 'console-sg' }).SecurityGroupId;
+    const iid = api('ecs', 'CreateInstance', {
+      RegionId: REGION, ImageId: 'centos_7_03_64_40G_alibase_20170503.vhd', InstanceType: 'ecs.xn4.small', VSwitchId: vsw[0].VSwitchId, SecurityGroupId: sg,
+    }).InstanceId;
+    await page.getByRole('link', { name: 'Instances', exact: true }).click();
+    const irow = page.getByRole('row').filter({ hasText: iid });
+    await irow.waitFor();
+    await irow.getByText(sg).waitFor();
+    await shot(page, '22-instance-security-group');
+    assert.deepEqual(page.foreign, []);
+  } finally {
+    await context.close();
+  }
+});

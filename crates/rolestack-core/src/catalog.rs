@@ -4,52 +4,14 @@
 
 use serde_json::Value;
 
+use crate::handler::Ctx;
 use crate::params::Params;
 use crate::ram::policies::{self, Holder};
-use crate::ram::{account, groups, login_profiles, roles, users, Ctx};
-use crate::{admin, ecs, sts, Result};
+use crate::ram::{account, groups, login_profiles, roles, users};
+use crate::{admin, ecs, sts, vpc, Result};
 
-pub type Handler = fn(&mut Ctx, &Params) -> Result<Value>;
-
-/// The RPC products rolestack serves, told apart by the `Version` parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Product {
-    Ram,
-    Sts,
-    Ecs,
-    /// rolestack's own admin API (see [`crate::admin`]).
-    Rolestack,
-}
-
-impl Product {
-    pub fn from_version(version: &str) -> Option<Product> {
-        match version {
-            "2015-05-01" => Some(Product::Ram),
-            "2015-04-01" => Some(Product::Sts),
-            "2014-05-26" => Some(Product::Ecs),
-            crate::admin::VERSION => Some(Product::Rolestack),
-            _ => None,
-        }
-    }
-    /// The service prefix of its RAM actions and ARNs (`ram:CreateRole`, `acs:ram:...`).
-    pub fn service(self) -> &'static str {
-        match self {
-            Product::Ram => "ram",
-            Product::Sts => "sts",
-            Product::Ecs => "ecs",
-            Product::Rolestack => "rolestack",
-        }
-    }
-    /// The public host name, reported as `HostId` in errors.
-    pub fn host(self) -> &'static str {
-        match self {
-            Product::Ram => "ram.aliyuncs.com",
-            Product::Sts => "sts.aliyuncs.com",
-            Product::Ecs => "ecs.aliyuncs.com",
-            Product::Rolestack => "rolestack.local",
-        }
-    }
-}
+pub use crate::handler::Handler;
+pub use crate::product::Product;
 
 /// One API action.
 pub struct ApiAction {
@@ -74,6 +36,12 @@ macro_rules! ram {
 macro_rules! ecs {
     ($name:literal, [$($res:literal),*], $handler:expr) => {
         ApiAction { product: Product::Ecs, name: $name, ram_action: concat!("ecs:", $name), resources: &[$($res),*], handler: $handler }
+    };
+}
+
+macro_rules! vpc {
+    ($name:literal, [$($res:literal),*], $handler:expr) => {
+        ApiAction { product: Product::Vpc, name: $name, ram_action: concat!("vpc:", $name), resources: &[$($res),*], handler: $handler }
     };
 }
 
@@ -191,8 +159,30 @@ pub static ACTIONS: &[ApiAction] = &[
     ecs!("CreateVSwitch", ["vswitch/*"], ecs::vpc::create_vswitch),
     ecs!("DescribeVSwitches", ["vswitch/*"], ecs::vpc::describe_vswitches),
     ecs!("DeleteVSwitch", ["vswitch/{VSwitchId}"], ecs::vpc::delete_vswitch),
-    ecs!("CreateInstance", ["instance/*"], ecs::instances::create_instance),
-    ecs!("RunInstances", ["instance/*"], ecs::instances::run_instances),
+    // Images and instance types
+    ecs!("DescribeImages", ["image/*"], ecs::images::describe_images),
+    ecs!("DescribeInstanceTypes", ["*"], ecs::catalogue::describe_instance_types),
+    ecs!("DescribeInstanceTypeFamilies", ["*"], ecs::catalogue::describe_instance_type_families),
+    // Security groups
+    ecs!("CreateSecurityGroup", ["securitygroup/*"], ecs::security_groups::create_security_group),
+    ecs!("DescribeSecurityGroups", ["securitygroup/*"], ecs::security_groups::describe_security_groups),
+    ecs!("DescribeSecurityGroupAttribute", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::describe_security_group_attribute),
+    ecs!("DeleteSecurityGroup", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::delete_security_group),
+    ecs!("AuthorizeSecurityGroup", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::authorize_security_group),
+    ecs!("AuthorizeSecurityGroupEgress", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::authorize_security_group_egress),
+    ecs!("RevokeSecurityGroup", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::revoke_security_group),
+    ecs!("JoinSecurityGroup", ["instance/{InstanceId}", "securitygroup/{SecurityGroupId}"], ecs::security_groups::join_security_group),
+    ecs!("LeaveSecurityGroup", ["instance/{InstanceId}", "securitygroup/{SecurityGroupId}"], ecs::security_groups::leave_security_group),
+    // Instances (a security group given at creation is authorized too)
+    ecs!("CreateInstance", ["instance/*", "?securitygroup/{SecurityGroupId}"], ecs::instances::create_instance),
+    ecs!(
+        "RunInstances",
+        ["instance/*", "?securitygroup/{SecurityGroupId}", "?securitygroup/{SecurityGroupIds.N}"],
+        ecs::instances::run_instances
+    ),
+    ecs!("DescribeInstanceAttribute", ["instance/{InstanceId}"], ecs::instances::describe_instance_attribute),
+    ecs!("ModifyInstanceAttribute", ["instance/{InstanceId}"], ecs::instances::modify_instance_attribute),
+    ecs!("RebootInstance", ["instance/{InstanceId}"], ecs::instances::reboot_instance),
     ecs!("DescribeInstances", ["instance/*"], ecs::instances::describe_instances),
     ecs!("StartInstance", ["instance/{InstanceId}"], ecs::instances::start_instance),
     ecs!("StopInstance", ["instance/{InstanceId}"], ecs::instances::stop_instance),
@@ -201,6 +191,21 @@ pub static ACTIONS: &[ApiAction] = &[
     ecs!("AttachInstanceRamRole", ["instance/{InstanceIds[]}"], ecs::ram_roles::attach_instance_ram_role),
     ecs!("DetachInstanceRamRole", ["instance/{InstanceIds[]}"], ecs::ram_roles::detach_instance_ram_role),
     ecs!("DescribeInstanceRamRole", ["instance/*"], ecs::ram_roles::describe_instance_ram_role),
+    // Disks and tags
+    ecs!("DescribeDisks", ["disk/*"], ecs::disks::describe_disks),
+    ecs!("TagResources", ["{ResourceType}/{ResourceId.N}"], ecs::tags::tag_resources),
+    ecs!("UntagResources", ["{ResourceType}/{ResourceId.N}"], ecs::tags::untag_resources),
+    ecs!("ListTagResources", ["{ResourceType}/*"], ecs::tags::list_tag_resources),
+    // VPC 2016-04-28 (resources are relative to acs:vpc:<RegionId>:<account>:)
+    vpc!("CreateVpc", ["vpc/*"], vpc::create_vpc),
+    vpc!("DescribeVpcs", ["vpc/*"], vpc::describe_vpcs),
+    vpc!("DescribeVpcAttribute", ["vpc/{VpcId}"], vpc::describe_vpc_attribute),
+    vpc!("ModifyVpcAttribute", ["vpc/{VpcId}"], vpc::modify_vpc_attribute),
+    vpc!("DeleteVpc", ["vpc/{VpcId}"], vpc::delete_vpc),
+    vpc!("CreateVSwitch", ["vpc/{VpcId}", "vswitch/*"], vpc::create_vswitch),
+    vpc!("DescribeVSwitches", ["vswitch/*"], vpc::describe_vswitches),
+    vpc!("DescribeVSwitchAttributes", ["vswitch/{VSwitchId}"], vpc::describe_vswitch_attributes),
+    vpc!("DeleteVSwitch", ["vswitch/{VSwitchId}"], vpc::delete_vswitch),
     // rolestack admin
     admin!("DescribeClock", ["*"], admin::describe_clock),
     admin!("AdvanceClock", ["*"], admin::advance_clock),

@@ -9,14 +9,20 @@
 //! - [`seal`]: authenticated encryption with the server key, so a copy of the database alone reveals no secret.
 //! - [`caller`], [`authz`]: who is calling and whether their policies allow an action on a resource;
 //!   [`names`]: the spellings of a named resource that authorization must allow.
-//! - [`catalog`]: one table from API action to RAM action, resource ARNs and handler.
+//! - [`product`]: one table of product facts (version, RAM service, host, CLI/console name, error
+//!   style); [`catalog`]: one table from API action to RAM action, resource ARNs and handler;
+//!   [`handler`]: the context every handler works with.
 //! - [`ram`]: the RAM API 2015-05-01 handlers; [`sts`]: STS 2015-04-01 and sealed security tokens.
-//! - [`ecs`]: ECS 2014-05-26 — catalogue, VPCs/vSwitches, instances and instance RAM roles.
+//! - [`ecs`]: ECS 2014-05-26 — catalogue, images, instance types, VPCs/vSwitches (legacy forms),
+//!   security groups, instances, disks, tags and instance RAM roles; [`vpc`]: VPC 2016-04-28 over
+//!   the same VPCs and vSwitches.
 //! - [`metadata`]: instance-role credentials with rotation; [`network`]: the port to the host that
 //!   gives instances their 100.100.100.200; [`admin`]: rolestack's own admin actions (clock, revocation).
 //! - [`endpoints`]: Alibaba Cloud's service host names and what each one means.
 //! - [`oss`]: the OSS object store (buckets, objects, multipart, bucket policies) and its authorization.
 //! - [`error`]: the typed errors every handler returns; front-ends map them once to the wire.
+
+#![recursion_limit = "256"]
 
 pub mod admin;
 pub mod authz;
@@ -32,6 +38,7 @@ pub mod documents;
 pub mod ecs;
 pub mod endpoints;
 pub mod error;
+pub mod handler;
 pub mod ids;
 pub mod metadata;
 pub mod model;
@@ -39,10 +46,12 @@ pub mod names;
 pub mod network;
 pub mod oss;
 pub mod params;
+pub mod product;
 pub mod ram;
 pub mod seal;
 pub mod service;
 pub mod store;
 pub mod sts;
+pub mod vpc;
 
 pub use error::{Error, Result};

@@ -5,17 +5,17 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::authz::{authorize, Denial};
+use crate::authz::authorize;
 use crate::caller::{Caller, Principal};
-use crate::catalog::{ApiAction, Product};
+use crate::catalog::ApiAction;
 use crate::clock::Clock;
+use crate::handler::Ctx;
 use crate::model::{AccessKey, KeyOwner, KeyStatus, User};
 use crate::names;
 use crate::network::{InstanceNetwork, NoNetwork};
 use crate::oss::blob::{BlobStore, MemoryBlobStore};
 use crate::params::Params;
 use crate::ram::users::SECRET_PURPOSE;
-use crate::ram::Ctx;
 use crate::seal::ServerKey;
 use crate::store::{Store, GLOBAL};
 use crate::sts::{check_session, SealedToken};
@@ -110,35 +110,23 @@ impl Rolestack {
     }
 
     /// Runs one action for an authenticated caller: resolves its resources, authorizes, handles.
+    /// The parameters report errors in the product's own style (see [`crate::product`]).
     pub fn call(&self, caller: &Caller, action: &ApiAction, params: &Params) -> Result<Value> {
+        let style = action.product.errors();
+        let params = params.clone().styled(style);
         let mut tx = self.store.begin()?;
         let account = caller.account_id.clone();
-        let resources = expand(action, caller, params, &mut |param, value| match param {
+        let resources = expand(action, caller, &params, &mut |param, value| match param {
             ROLE_ARN => names::role_arn_spellings(&mut *tx, &account, value),
             _ => names::spellings(&mut *tx, &account, param, value),
-        })
-        .map_err(|e| match (action.product, e) {
-            // ECS names a missing parameter its own way (`MissingParameter`, parameter in the message).
-            (Product::Ecs, Error::MissingParameter(name)) => crate::ecs::missing(&name),
-            (_, e) => e,
         })?;
         if let Err(denial) = authorize(&mut *tx, caller, action.ram_action, &resources)? {
-            return Err(denied(action.product, denial));
+            return Err(style.denied(denial));
         }
         let mut ctx = Ctx { tx: &mut *tx, caller, clock: &self.clock, key: &self.key, network: self.network.as_ref() };
-        let body = (action.handler)(&mut ctx, params)?;
+        let body = (action.handler)(&mut ctx, &params)?;
         tx.commit()?;
         Ok(body)
-    }
-}
-
-/// The product's own error for a denial: `NoPermission` for RAM/STS, `Forbidden.RAM` for ECS.
-pub fn denied(product: Product, d: Denial) -> Error {
-    match product {
-        Product::Ram | Product::Sts | Product::Rolestack => {
-            Error::NoPermission { action: d.action, resource: d.resource, reason: d.reason }
-        }
-        Product::Ecs => Error::ForbiddenRam { action: d.action, resource: d.resource, reason: d.reason },
     }
 }
 
@@ -157,11 +145,9 @@ pub fn resources(action: &ApiAction, caller: &Caller, params: &Params) -> Result
 /// [`resources`], with every named value replaced by each of its spellings (`spell(param, value)`;
 /// `@Param` ARNs are asked for as `"@<Param>"`), deduplicated, in order.
 pub fn expand(action: &ApiAction, caller: &Caller, params: &Params, spell: &mut Spell<'_>) -> Result<Vec<String>> {
-    let service = action.product.service();
-    let region = match action.product {
-        Product::Ecs => params.optional("RegionId").unwrap_or("*"),
-        _ => "*",
-    };
+    let spec = action.product.spec();
+    let service = spec.service;
+    let region = if spec.regional { params.optional("RegionId").unwrap_or("*") } else { "*" };
     let mut out: Vec<String> = Vec::new();
     let mut push = |arn: String| {
         if !out.contains(&arn) {
@@ -169,6 +155,13 @@ pub fn expand(action: &ApiAction, caller: &Caller, params: &Params, spell: &mut 
         }
     };
     for template in action.resources {
+        // `?template`: a resource the call names only optionally (the security group of
+        // CreateInstance): authorized when every parameter it uses is given, skipped otherwise.
+        let template = match template.strip_prefix('?') {
+            Some(t) if template_params(t).all(|p| params.optional(p).is_some() || !params.repeated(p).is_empty()) => t,
+            Some(_) => continue,
+            None => template,
+        };
         // `@Param`: the parameter is itself the resource's ARN (STS AssumeRole's RoleArn).
         if let Some(param) = template.strip_prefix('@') {
             for arn in spell(&format!("@{param}"), params.required(param)?)? {
@@ -177,7 +170,7 @@ pub fn expand(action: &ApiAction, caller: &Caller, params: &Params, spell: &mut 
             continue;
         }
         let mut arns = vec![format!("acs:{service}:{region}:{}:", caller.account_id)];
-        let mut rest = *template;
+        let mut rest = template;
         while let Some(start) = rest.find('{') {
             let literal = &rest[..start];
             let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len() - 1);
@@ -198,11 +191,28 @@ pub fn expand(action: &ApiAction, caller: &Caller, params: &Params, spell: &mut 
     Ok(out)
 }
 
+/// The parameters a template's placeholders name (`{P}`, `{P?}`, `{P[]}`, `{P.N}`).
+fn template_params(template: &str) -> impl Iterator<Item = &str> {
+    template
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}'))
+        .map(|(spec, _)| spec.strip_suffix("[]").or_else(|| spec.strip_suffix(".N")).or_else(|| spec.strip_suffix('?')).unwrap_or(spec))
+}
+
 /// The values of one `{...}` placeholder, each with the parameter it came from (`None` for a
 /// value that is not a parameter: `*`, or the caller's own name): `{P}` one required value,
 /// `{P?}` the value or the caller's own user name, `{P[]}` every element of a JSON-array
-/// parameter (ECS `InstanceIds`).
+/// parameter (ECS `InstanceIds`), `{P.N}` every value of a repeated parameter `P.1`, `P.2`, ...
+/// (`ResourceId.N` of TagResources).
 fn placeholder<'s>(spec: &'s str, caller: &Caller, params: &Params) -> Result<Vec<(Option<&'s str>, String)>> {
+    if let Some(param) = spec.strip_suffix(".N") {
+        let values = params.repeated(param);
+        if values.is_empty() {
+            return Err(params.style().missing(&format!("{param}.1")));
+        }
+        return Ok(values.into_iter().map(|(_, v)| (Some(param), v.to_string())).collect());
+    }
     if let Some(param) = spec.strip_suffix("[]") {
         let raw = params.required(param)?;
         let items: Vec<String> = serde_json::from_str(raw).map_err(|_| {
@@ -235,6 +245,7 @@ fn placeholder<'s>(spec: &'s str, caller: &Caller, params: &Params) -> Result<Ve
 mod tests {
     use super::*;
     use crate::caller::RequestFacts;
+    use crate::catalog::Product;
 
     fn caller() -> Caller {
         Caller {
@@ -251,7 +262,7 @@ mod tests {
         }
     }
 
-    fn noop(_: &mut crate::ram::Ctx, _: &Params) -> Result<Value> {
+    fn noop(_: &mut crate::handler::Ctx, _: &Params) -> Result<Value> {
         Ok(Value::Null)
     }
 
@@ -273,6 +284,21 @@ mod tests {
         assert_eq!(resources(&ecs, &caller(), &bad).unwrap_err().code(), "InvalidInstanceIds.Malformed");
         let missing = action(Product::Ram, &["role/{RoleName}"]);
         assert_eq!(resources(&missing, &caller(), &Params::default()).unwrap_err().code(), "MissingRoleName");
+        let tags = action(Product::Ecs, &["{ResourceType}/{ResourceId.N}", "?securitygroup/{SecurityGroupId}"]);
+        let p = Params::from_pairs([
+            ("RegionId", "cn-hangzhou"),
+            ("ResourceType", "instance"),
+            ("ResourceId.2", "i-2"),
+            ("ResourceId.1", "i-1"),
+        ]);
+        assert_eq!(
+            resources(&tags, &caller(), &p).unwrap(),
+            vec!["acs:ecs:cn-hangzhou:123:instance/i-1", "acs:ecs:cn-hangzhou:123:instance/i-2"]
+        );
+        let with_sg = Params::from_pairs([("ResourceType", "instance"), ("ResourceId.1", "i-1"), ("SecurityGroupId", "sg-1")]);
+        assert_eq!(resources(&tags, &caller(), &with_sg).unwrap(), vec!["acs:ecs:*:123:instance/i-1", "acs:ecs:*:123:securitygroup/sg-1"]);
+        let none = Params::from_pairs([("ResourceType", "instance")]).styled(crate::product::ErrorStyle::Ecs);
+        assert_eq!(resources(&tags, &caller(), &none).unwrap_err().code(), "MissingParameter");
     }
 
     /// Every spelling of a named value is authorized: the value as sent and the stored name.

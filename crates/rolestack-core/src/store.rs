@@ -24,6 +24,9 @@ pub enum Kind {
     Instance,
     /// The current metadata-service credentials of an instance (its role session), by instance id.
     InstanceSession,
+    SecurityGroup,
+    /// The tags of an ECS resource, by `<ResourceType>/<ResourceId>`.
+    ResourceTags,
 }
 
 impl Kind {
@@ -40,6 +43,8 @@ impl Kind {
             Kind::VSwitch => "vswitch",
             Kind::Instance => "instance",
             Kind::InstanceSession => "instance_session",
+            Kind::SecurityGroup => "security_group",
+            Kind::ResourceTags => "resource_tags",
         }
     }
 }

@@ -12,11 +12,11 @@ use crate::authz::request_context;
 use crate::caller::{Caller, Principal};
 use crate::clock::format_date;
 use crate::documents::validate_permission_policy;
+use crate::handler::Ctx;
 use crate::ids;
 use crate::model::Role;
 use crate::params::Params;
 use crate::ram::roles;
-use crate::ram::Ctx;
 use crate::seal::ServerKey;
 use crate::{Error, Result};
 

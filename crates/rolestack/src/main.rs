@@ -72,7 +72,7 @@ enum Command {
     /// Call any RPC API action, signed with signature V1 like the official SDKs:
     /// `rolestack api ram CreateRole RoleName=r AssumeRolePolicyDocument=@trust.json`.
     Api {
-        /// Product: ram, sts, ecs or rolestack (the admin API).
+        /// Product: ram, sts, ecs, vpc or rolestack (the admin API).
         product: String,
         /// Action name, e.g. ListRoles.
         action: String,

@@ -10,11 +10,11 @@
 
 use serde_json::{json, Value};
 
-use super::{instance_ids_malformed, instance_not_found, page, region, required, string_list, Region};
+use super::{instance_ids_malformed, instance_not_found, page, region, string_list, Region};
 use crate::documents::validate_permission_policy;
+use crate::handler::Ctx;
 use crate::model::{Instance, Role};
 use crate::params::Params;
-use crate::ram::Ctx;
 use crate::store::Kind;
 use crate::{Error, Result};
 
@@ -130,7 +130,7 @@ fn result(instance_id: &str, code: &str, message: &str) -> Value {
 
 pub fn attach_instance_ram_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
-    let role_name = required(p, "RamRoleName")?;
+    let role_name = p.required("RamRoleName")?;
     let policy = session_policy(p)?;
     let targets = instances(ctx, p, region, true)?.unwrap_or_default();
     let role = passable_role(ctx, role_name, 404)?;

@@ -4,8 +4,9 @@
 
 use serde_json::{json, Value};
 
-use super::{check_length, check_name, ok, page, paged, role_arn, Ctx, NameRule};
+use super::{check_length, check_name, ok, page, paged, role_arn, NameRule};
 use crate::documents::validate_trust_policy;
+use crate::handler::Ctx;
 use crate::ids;
 use crate::model::Role;
 use crate::params::Params;

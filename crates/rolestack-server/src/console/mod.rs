@@ -359,13 +359,13 @@ async fn session_info(State(c): State<Console>, headers: HeaderMap) -> Response 
     json_response(StatusCode::OK, json!({ "Identity": identity, "CsrfToken": s.csrf, "IdleTimeoutSeconds": session::IDLE.as_secs() }))
 }
 
+/// A product the console bridge serves (see `product::PRODUCTS`, `in_console`).
 fn product(name: &str) -> Option<Product> {
-    match name.to_ascii_lowercase().as_str() {
-        "ram" => Some(Product::Ram),
-        "sts" => Some(Product::Sts),
-        "ecs" => Some(Product::Ecs),
-        _ => None,
-    }
+    Product::from_name(name).filter(|p| p.spec().in_console)
+}
+
+fn console_products() -> String {
+    rolestack_core::product::PRODUCTS.iter().filter(|s| s.in_console).map(|s| s.name).collect::<Vec<_>>().join(", ")
 }
 
 /// Bridge parameters: a form body, or a JSON object whose values are strings, numbers, booleans
@@ -458,7 +458,7 @@ async fn bridge(
         return console_error(
             StatusCode::NOT_FOUND,
             "InvalidProduct.NotFound",
-            &format!("The console serves the products ram, sts and ecs, not {product_name}."),
+            &format!("The console serves the products {}, not {product_name}.", console_products()),
         );
     };
     let Some(action) = catalog::find(product, &action_name) else {

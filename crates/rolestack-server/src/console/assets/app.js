@@ -908,6 +908,7 @@
           { title: 'Network Type', render: (i) => (i.InstanceNetworkType === 'vpc' ? 'VPC' : 'Classic Network') },
           { title: 'VPC', render: (i) => (i.VpcAttributes.VpcId ? [h('span', { text: i.VpcAttributes.VpcId }), h('span', { class: 'sub', text: i.VpcAttributes.VSwitchId })] : '—') },
           { title: 'IP Address', render: (i) => [...(i.VpcAttributes.PrivateIpAddress.IpAddress || []), ...(i.InnerIpAddress.IpAddress || [])].join(', ') },
+          { title: 'Security Group', render: (i) => ((i.SecurityGroupIds && i.SecurityGroupIds.SecurityGroupId.length) ? i.SecurityGroupIds.SecurityGroupId.join(', ') : '—') },
           { title: 'RAM Role', render: (i) => roles[i.InstanceId] || '—' },
           { title: 'Actions', class: 'actions-cell', render: (i) => menuButton('More', [
             { label: 'Instance Status', items: [
@@ -1083,6 +1084,99 @@
   }
 
   // ---------------------------------------------------------------------------------------
+  // VPC > VPCs: the VPCs and vSwitches of a region (VPC 2016-04-28), and the two dialogs that make
+  // them — the network a VPC instance and its RAM role need first.
+
+  async function vpcsPage() {
+    setCrumbs([['VPC', '#/vpc/vpcs'], ['VPCs']]);
+    const holder = h('div', {}, loading());
+    view(h('h1', { text: 'VPCs' }), h('p', { class: 'page-desc', text: 'Virtual private clouds in the selected region and their vSwitches. An instance that gets a RAM role must be in a vSwitch of a VPC: create the VPC, then a vSwitch in one of its zones.' }), holder);
+    await regionSelector(() => load());
+    async function load() {
+      holder.replaceChildren(loading());
+      const region = state.region;
+      let vpcs;
+      let switches;
+      try {
+        vpcs = (await api('vpc', 'DescribeVpcs', { RegionId: region, PageSize: 50 })).Vpcs.Vpc;
+        switches = (await api('vpc', 'DescribeVSwitches', { RegionId: region, PageSize: 50 })).VSwitches.VSwitch;
+      } catch (e) { holder.replaceChildren(toolbar(), errorBox(e)); return; }
+      const t = dataTable({
+        label: 'VPCs', rows: vpcs, empty: `No VPCs in ${region}.`,
+        search: { label: 'Search by VPC ID or name', placeholder: 'VPC ID or name', keys: (v) => [v.VpcId, v.VpcName] },
+        columns: [
+          { title: 'VPC ID/Name', class: 'nowrap', render: (v) => [h('span', { text: v.VpcId }), h('span', { class: 'sub', text: v.VpcName })] },
+          { title: 'IPv4 CIDR Block', render: (v) => v.CidrBlock },
+          { title: 'Status', render: (v) => h('span', { class: 'tag ok', text: v.Status }) },
+          { title: 'vSwitches', render: (v) => {
+            const mine = switches.filter((s) => s.VpcId === v.VpcId);
+            return mine.length ? mine.map((s) => h('span', { class: 'sub', text: `${s.VSwitchId} ${s.VSwitchName} (${s.ZoneId}, ${s.CidrBlock})` })) : '—';
+          } },
+          { title: 'Actions', class: 'actions-cell', render: (v) => h('button', { type: 'button', class: 'link', 'aria-label': `Create vSwitch in ${v.VpcId}`, onclick: () => createVSwitchDialog(v, load) }, 'Create vSwitch') },
+        ],
+      });
+      holder.replaceChildren(toolbar(t.search), t.table);
+    }
+    function toolbar(search) {
+      return h('div', { class: 'toolbar' }, h('button', { type: 'button', class: 'primary', onclick: () => createVpcDialog(load) }, 'Create VPC'),
+        h('button', { type: 'button', onclick: () => load() }, 'Refresh'), h('div', { class: 'grow' }), search);
+    }
+    load();
+  }
+
+  function createVpcDialog(after) {
+    openDialog({
+      title: 'Create VPC',
+      build: ({ form, head, close }) => {
+        const name = h('input', { type: 'text', name: 'VpcName', maxlength: '128', autocomplete: 'off' });
+        const cidr = h('input', { type: 'text', name: 'CidrBlock', value: '192.168.0.0/16', autocomplete: 'off' });
+        const err = h('div');
+        const ok = h('button', { type: 'submit', class: 'primary' }, 'OK');
+        form.onsubmit = async () => {
+          err.replaceChildren(); ok.disabled = true;
+          try {
+            const b = await api('vpc', 'CreateVpc', { RegionId: state.region, VpcName: name.value.trim() || undefined, CidrBlock: cidr.value.trim() });
+            toast(`Created ${b.VpcId}`);
+            close();
+            after();
+          } catch (e) { ok.disabled = false; err.replaceChildren(errorBox(e)); err.firstChild.focus(); }
+        };
+        dlgParts(form, head, [...field('VPC Name', name, '2 to 128 characters, starting with a letter.'),
+          ...field('IPv4 CIDR Block', cidr, '10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or a part of one, with a mask of 8 to 24 bits.', true), err],
+        [ok, h('button', { type: 'button', onclick: close }, 'Cancel')]);
+      },
+    });
+  }
+
+  function createVSwitchDialog(vpc, after) {
+    openDialog({
+      title: 'Create vSwitch',
+      build: ({ form, head, close }) => {
+        const name = h('input', { type: 'text', name: 'VSwitchName', maxlength: '128', autocomplete: 'off' });
+        const zone = h('select', { name: 'ZoneId' });
+        const cidr = h('input', { type: 'text', name: 'CidrBlock', autocomplete: 'off' });
+        api('ecs', 'DescribeZones', { RegionId: state.region, AcceptLanguage: 'en-US', Verbose: false })
+          .then((b) => zone.replaceChildren(...b.Zones.Zone.map((z) => h('option', { value: z.ZoneId }, `${z.LocalName} (${z.ZoneId})`))))
+          .catch((e) => err.replaceChildren(errorBox(e)));
+        const err = h('div');
+        const ok = h('button', { type: 'submit', class: 'primary' }, 'OK');
+        form.onsubmit = async () => {
+          err.replaceChildren(); ok.disabled = true;
+          try {
+            const b = await api('vpc', 'CreateVSwitch', { RegionId: state.region, VpcId: vpc.VpcId, ZoneId: zone.value, VSwitchName: name.value.trim() || undefined, CidrBlock: cidr.value.trim() });
+            toast(`Created ${b.VSwitchId}`);
+            close();
+            after();
+          } catch (e) { ok.disabled = false; err.replaceChildren(errorBox(e)); err.firstChild.focus(); }
+        };
+        dlgParts(form, head, [h('p', { text: `VPC ${vpc.VpcId} (${vpc.CidrBlock})` }), ...field('vSwitch Name', name, '2 to 128 characters, starting with a letter.'),
+          ...field('Zone', zone, '', true), ...field('IPv4 CIDR Block', cidr, `A block inside ${vpc.CidrBlock} with a mask of 16 to 29 bits.`, true), err],
+        [ok, h('button', { type: 'button', onclick: close }, 'Cancel')]);
+      },
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
   // routing
 
   function route() {
@@ -1105,6 +1199,7 @@
     if (p0 === 'ram' && p1 === 'users') return usersPage();
     if (p0 === 'ecs' && p1 === 'instances' && p2 === 'create') return createInstancePage();
     if (p0 === 'ecs' && p1 === 'instances') return instancesPage();
+    if (p0 === 'vpc' && p1 === 'vpcs') return vpcsPage();
     location.replace('#/ram/roles');
     return null;
   }
