@@ -191,9 +191,6 @@ fn new_object(
     }
 }
 
-/// An object opened for reading: its record, the byte range to serve (if any) and the open body.
-pub type OpenedObject = (Object, Option<(u64, u64)>, SegmentReader);
-
 impl Oss {
     pub fn new(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> Self {
         Oss { store, blobs }
