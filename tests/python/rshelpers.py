@@ -119,6 +119,8 @@ SEED_BAD_VERSION_POLICY = """{
 
 SYSTEM_POLICIES = [
     "AdministratorAccess",
+    "AliyunActionTrailFullAccess",
+    "AliyunActionTrailReadOnlyAccess",
     "AliyunOSSFullAccess",
     "AliyunOSSReadOnlyAccess",
     "AliyunECSFullAccess",

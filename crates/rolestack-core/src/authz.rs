@@ -192,6 +192,7 @@ impl IdentityPolicies {
             None => identity,
         };
         let verdict = Verdict {
+            account: principal.owner_id.clone(),
             principal,
             action: request.action.to_string(),
             resource: request.resource.to_string(),

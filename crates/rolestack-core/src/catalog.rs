@@ -135,6 +135,16 @@ pub static ACTIONS: &[ApiAction] = &[
     // Account
     ram!("GetAccountAlias", ["*"], account::get_account_alias),
     ram!("SetAccountAlias", ["*"], account::set_account_alias),
+    // Diagnostics
+    ram!("DecodeDiagnosticMessage", ["*"], crate::ram::diagnostics::decode_diagnostic_message),
+    // ActionTrail
+    ApiAction {
+        product: Product::ActionTrail,
+        name: "LookupEvents",
+        ram_action: "actiontrail:LookupEvents",
+        resources: &["*"],
+        handler: crate::actiontrail::lookup_events,
+    },
     // STS
     ApiAction {
         product: Product::Sts,

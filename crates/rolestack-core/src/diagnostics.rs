@@ -115,6 +115,9 @@ impl PrincipalView {
 /// One authorization decision and everything that explains it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
+    /// The account whose policies decided (the caller's; for an anonymous OSS request, the
+    /// bucket owner's): only its callers may decode the message.
+    pub account: String,
     pub principal: PrincipalView,
     pub action: String,
     pub resource: String,
@@ -142,14 +145,17 @@ impl Verdict {
 
     /// Opens an `EncodedDiagnosticMessage`; a tampered, truncated or foreign one is refused.
     pub fn decode(key: &ServerKey, encoded: &str) -> Result<Verdict> {
-        let invalid = || {
-            Error::invalid(
-                "InvalidParameter.EncodedDiagnosticMessage",
-                "The specified EncodedDiagnosticMessage is invalid: it was not issued by this service or was altered.",
-            )
-        };
-        let bytes = key.open(PURPOSE, encoded.trim()).map_err(|_| invalid())?;
-        serde_json::from_slice(&bytes).map_err(|_| invalid())
+        let bytes = key.open(PURPOSE, encoded.trim()).map_err(|_| Verdict::decode_refusal())?;
+        serde_json::from_slice(&bytes).map_err(|_| Verdict::decode_refusal())
+    }
+
+    /// The one answer to a message that cannot be decoded (altered, another service's, or
+    /// another account's), so the answer reveals nothing more.
+    pub fn decode_refusal() -> Error {
+        Error::invalid(
+            "InvalidParameter.EncodedDiagnosticMessage",
+            "The specified EncodedDiagnosticMessage is invalid: it was not issued to this account by this service, or it was altered.",
+        )
     }
 
     /// The `AccessDeniedDetail` object a refusal carries (RAM/STS/ECS error bodies; OSS renders
@@ -215,6 +221,7 @@ mod tests {
 
     fn verdict() -> Verdict {
         Verdict {
+            account: "123".into(),
             principal: PrincipalView { principal_type: "SubUser".into(), owner_id: "123".into(), display_name: "2000".into() },
             action: "ram:CreateRole".into(),
             resource: "acs:ram:*:123:role/r".into(),

@@ -22,6 +22,8 @@ pub struct Ctx<'a> {
     pub clock: &'a Clock,
     pub key: &'a ServerKey,
     pub network: &'a dyn crate::network::InstanceNetwork,
+    /// ActionTrail events not yet in the store (LookupEvents merges them).
+    pub audit: &'a crate::audit::AuditTrail,
 }
 
 impl Ctx<'_> {

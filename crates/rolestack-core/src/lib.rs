@@ -20,11 +20,15 @@
 //!   gives instances their 100.100.100.200; [`admin`]: rolestack's own admin actions (clock, revocation).
 //! - [`endpoints`]: Alibaba Cloud's service host names and what each one means.
 //! - [`oss`]: the OSS object store (buckets, objects, multipart, bucket policies) and its authorization.
+//! - [`audit`], [`actiontrail`]: ActionTrail events of every call and `LookupEvents`;
+//!   [`diagnostics`]: the verdict behind every refusal (`AccessDeniedDetail`, DecodeDiagnosticMessage).
 //! - [`error`]: the typed errors every handler returns; front-ends map them once to the wire.
 
 #![recursion_limit = "256"]
 
+pub mod actiontrail;
 pub mod admin;
+pub mod audit;
 pub mod authz;
 
 pub mod bootstrap;

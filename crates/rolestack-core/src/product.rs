@@ -5,6 +5,8 @@
 //! CLI), authorization and error rendering all read this table instead of matching on products.
 
 use crate::authz::Denial;
+use crate::diagnostics::AccessDeniedDetail;
+use crate::seal::ServerKey;
 use crate::Error;
 
 /// The RPC products, told apart by the `Version` parameter.
@@ -15,6 +17,8 @@ pub enum Product {
     Ecs,
     /// VPC 2016-04-28: the same VPCs and vSwitches ECS's legacy actions see.
     Vpc,
+    /// ActionTrail 2020-07-06: the audit trail (see [`crate::actiontrail`]).
+    ActionTrail,
     /// rolestack's own admin API (see [`crate::admin`]).
     Rolestack,
 }
@@ -57,11 +61,13 @@ impl ErrorStyle {
         }
     }
 
-    /// The caller's policies do not allow the action.
-    pub fn denied(self, d: Denial) -> Error {
+    /// The caller's policies do not allow the action; the verdict is sealed with `key` into the
+    /// error's `AccessDeniedDetail`.
+    pub fn denied(self, d: Denial, key: &ServerKey) -> Error {
+        let detail = AccessDeniedDetail::new(d.verdict, key);
         match self {
-            ErrorStyle::Ram => Error::NoPermission { action: d.action, resource: d.resource, reason: d.reason },
-            ErrorStyle::Ecs => Error::ForbiddenRam { action: d.action, resource: d.resource, reason: d.reason },
+            ErrorStyle::Ram => Error::no_permission(detail, &d.reason),
+            ErrorStyle::Ecs => Error::forbidden_ram(detail, &d.reason),
         }
     }
 }
@@ -128,6 +134,16 @@ pub static PRODUCTS: &[ProductSpec] = &[
         errors: ErrorStyle::Ecs,
     },
     ProductSpec {
+        product: Product::ActionTrail,
+        version: "2020-07-06",
+        service: "actiontrail",
+        host: "actiontrail.cn-hangzhou.aliyuncs.com",
+        name: "actiontrail",
+        in_console: true,
+        regional: false,
+        errors: ErrorStyle::Ram,
+    },
+    ProductSpec {
         product: Product::Rolestack,
         version: crate::admin::VERSION,
         service: "rolestack",
@@ -169,12 +185,12 @@ mod tests {
 
     #[test]
     fn one_row_per_product_with_unique_keys() {
-        for p in [Product::Ram, Product::Sts, Product::Ecs, Product::Vpc, Product::Rolestack] {
+        for p in [Product::Ram, Product::Sts, Product::Ecs, Product::Vpc, Product::ActionTrail, Product::Rolestack] {
             assert_eq!(p.spec().product, p);
             assert_eq!(Product::from_version(p.spec().version), Some(p));
             assert_eq!(Product::from_name(&p.spec().name.to_uppercase()), Some(p));
         }
-        assert_eq!(PRODUCTS.len(), 5);
+        assert_eq!(PRODUCTS.len(), 6);
         assert_eq!(Product::Vpc.host(), "vpc.aliyuncs.com");
         assert_eq!(Product::from_version("2099-01-01"), None);
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::audit::AuditTrail;
 use crate::authz::authorize;
 use crate::caller::{Caller, Principal};
 use crate::catalog::ApiAction;
@@ -31,6 +32,8 @@ pub struct Rolestack {
     pub network: Arc<dyn InstanceNetwork>,
     /// OSS object bodies ([`MemoryBlobStore`] by default; `serve` uses files under the data dir).
     pub blobs: Arc<dyn BlobStore>,
+    /// ActionTrail events (kept in memory by default; `serve` writes them to the store).
+    pub audit: Arc<AuditTrail>,
 }
 
 /// A credential that exists and is valid, with its secret (for signature checks) and identity.
@@ -42,13 +45,33 @@ pub struct Authenticated {
 
 impl Rolestack {
     pub fn new(store: Arc<dyn Store>, key: ServerKey, clock: Clock) -> Self {
-        Rolestack { store, key, clock, network: Arc::new(NoNetwork), blobs: Arc::new(MemoryBlobStore::default()) }
+        Rolestack {
+            store,
+            key,
+            clock,
+            network: Arc::new(NoNetwork),
+            blobs: Arc::new(MemoryBlobStore::default()),
+            audit: AuditTrail::in_memory(),
+        }
     }
 
     /// Sets where OSS object bodies live (in memory by default).
     pub fn with_blobs(mut self, blobs: Arc<dyn BlobStore>) -> Self {
         self.blobs = blobs;
         self
+    }
+
+    /// Sets where ActionTrail events go.
+    pub fn with_audit(mut self, audit: Arc<AuditTrail>) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    /// Records an ActionTrail event for a call (dropped when it names no account).
+    pub fn record(&self, call: &crate::audit::CallRecord<'_>) {
+        if let Some(row) = crate::audit::event(call, self.clock.now()) {
+            self.audit.record(row);
+        }
     }
 
     /// Sets the host's instance-network implementation.
@@ -121,9 +144,10 @@ impl Rolestack {
             _ => names::spellings(&mut *tx, &account, param, value),
         })?;
         if let Err(denial) = authorize(&mut *tx, caller, action.ram_action, &resources)? {
-            return Err(style.denied(denial));
+            return Err(style.denied(denial, &self.key));
         }
-        let mut ctx = Ctx { tx: &mut *tx, caller, clock: &self.clock, key: &self.key, network: self.network.as_ref() };
+        let mut ctx =
+            Ctx { tx: &mut *tx, caller, clock: &self.clock, key: &self.key, network: self.network.as_ref(), audit: self.audit.as_ref() };
         let body = (action.handler)(&mut ctx, &params)?;
         tx.commit()?;
         Ok(body)

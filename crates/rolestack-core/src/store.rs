@@ -6,6 +6,7 @@
 //! relations between names (attachments, group membership, a user's keys). Typed access goes through
 //! the inherent methods on `dyn Tx` below, so back-ends implement only the untyped primitives.
 
+use crate::audit::{EventQuery, EventRow};
 use crate::model::Record;
 use crate::{Error, Result};
 
@@ -81,14 +82,20 @@ pub struct Link {
 /// A SQL `LIKE` pattern matching names that start with `prefix`, with `%`, `_` and `\` escaped
 /// (use with `ESCAPE '\'`): the prefix listing of [`Tx::list`] for SQL back-ends.
 pub fn like_prefix(prefix: &str) -> String {
-    let mut s = String::with_capacity(prefix.len() + 1);
-    for c in prefix.chars() {
+    let mut s = like_escape(prefix);
+    s.push('%');
+    s
+}
+
+/// `text` with `%`, `_` and `\` escaped for a SQL `LIKE ... ESCAPE '\'`.
+pub fn like_escape(text: &str) -> String {
+    let mut s = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
             s.push('\\');
         }
         s.push(c);
     }
-    s.push('%');
     s
 }
 
@@ -115,6 +122,17 @@ pub trait Tx {
     /// already used and has not expired. Expired nonces are purged as a side effect.
     fn use_nonce(&mut self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> Result<bool>;
     fn commit(self: Box<Self>) -> Result<()>;
+
+    // ActionTrail events ------------------------------------------------------------------
+    // (`crate::audit`): appended in batches, looked up by account, time window and one
+    // attribute, pruned by age and count.
+
+    /// Appends events.
+    fn events_append(&mut self, rows: &[EventRow]) -> Result<()>;
+    /// The stored events matching `q`, in `q`'s order, at most `q.limit`.
+    fn events_query(&mut self, q: &EventQuery) -> Result<Vec<EventRow>>;
+    /// Deletes events older than `before_ms`, then the oldest beyond `keep` events.
+    fn events_prune(&mut self, before_ms: i64, keep: u64) -> Result<u64>;
 
     // OSS ---------------------------------------------------------------------------------
     // Buckets, objects, multipart uploads and parts (JSON records of `crate::oss::model`).

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
+use rolestack_core::audit::{AuditTrail, Retention};
 use rolestack_core::bootstrap::ensure_account;
 use rolestack_core::clock::Clock;
 use rolestack_core::service::Rolestack;
@@ -61,6 +62,12 @@ enum Command {
         database_url: Option<String>,
         #[command(flatten)]
         connections: ConnectionArgs,
+        /// How long ActionTrail events are kept (`LookupEvents`, `rolestack events`).
+        #[arg(long, env = "ROLESTACK_EVENT_RETENTION", default_value = "7d")]
+        event_retention: humantime::Duration,
+        /// Most ActionTrail events kept; the oldest go first.
+        #[arg(long, env = "ROLESTACK_EVENT_MAX_COUNT", default_value_t = 1_000_000)]
+        event_max_count: u64,
     },
     /// Print the account root's AccessKey from the data directory.
     Credentials {
@@ -244,18 +251,28 @@ enum CredentialFormat {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { data_dir, listen, tls_listen, key_file, fake_clock, instance_namespaces, database_url, connections } => {
-            serve(ServeArgs {
-                data_dir,
-                listen,
-                tls_listen,
-                key_file,
-                fake_clock,
-                namespaces: instance_namespaces,
-                database_url,
-                connections,
-            })
-        }
+        Command::Serve {
+            data_dir,
+            listen,
+            tls_listen,
+            key_file,
+            fake_clock,
+            instance_namespaces,
+            database_url,
+            connections,
+            event_retention,
+            event_max_count,
+        } => serve(ServeArgs {
+            data_dir,
+            listen,
+            tls_listen,
+            key_file,
+            fake_clock,
+            namespaces: instance_namespaces,
+            database_url,
+            connections,
+            retention: Retention { max_age: event_retention.into(), max_events: event_max_count },
+        }),
         Command::Credentials { data_dir, format } => {
             let creds = DataDir::new(data_dir).read_root_credentials()?;
             match format {
@@ -334,10 +351,12 @@ struct ServeArgs {
     namespaces: Namespaces,
     database_url: Option<String>,
     connections: ConnectionArgs,
+    retention: Retention,
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let ServeArgs { data_dir, listen, tls_listen, key_file, fake_clock, namespaces, database_url, connections: connection_args } = args;
+    let ServeArgs { data_dir, listen, tls_listen, key_file, fake_clock, namespaces, database_url, connections: connection_args, retention } =
+        args;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ROLESTACK_LOG").unwrap_or_else(|_| "info".into()))
         .init();
@@ -391,7 +410,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let ca = Arc::new(LabCa::load(&dir.ca_files()?).context("loading the local CA (ca.pem, ca.key in the data directory)")?);
     let tls_config = ca.server_config().context("configuring TLS")?;
     let network = HostNetwork::new(runtime.handle().clone(), connections.clone(), ca, tls_config.clone(), local.port(), mode);
-    let state = Rolestack::new(store, key, clock).with_network(network.clone()).with_blobs(blobs);
+    let audit = AuditTrail::start(store.clone(), retention, clock.clone());
+    let state = Rolestack::new(store, key, clock).with_network(network.clone()).with_blobs(blobs).with_audit(audit.clone());
     network.attach(state.clone());
     tracing::info!(
         account,
@@ -422,6 +442,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     });
     runtime.block_on(rolestack_server::serve(listener, tls_listener.map(|l| (l, tls_config)), state, connections));
     network.shutdown();
+    audit.close();
     tracing::info!("rolestack stopped");
     Ok(())
 }

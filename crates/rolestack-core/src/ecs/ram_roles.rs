@@ -11,6 +11,7 @@
 use serde_json::{json, Value};
 
 use super::{instance_ids_malformed, instance_not_found, page, region, string_list, Region};
+use crate::diagnostics::AccessDeniedDetail;
 use crate::documents::validate_permission_policy;
 use crate::handler::Ctx;
 use crate::model::{Instance, Role};
@@ -46,14 +47,12 @@ pub(crate) fn passable_role(ctx: &mut Ctx, name: &str, not_ecs_status: u16) -> R
         arns.push(pass_role_arn(&account, &role.name));
     }
     if let Err(denial) = ctx.authorize("ram:PassRole", &arns)? {
-        return Err(Error::service(
-            403,
-            "InvalidUser.PassRoleForbidden",
-            format!(
-                "The RAM user does not have the privilege to pass a RAM role. Action: ram:PassRole, Resource: {}. {}",
-                denial.resource, denial.reason
-            ),
-        ));
+        let message = format!(
+            "The RAM user does not have the privilege to pass a RAM role. Action: ram:PassRole, Resource: {}. {}",
+            denial.resource, denial.reason
+        );
+        let detail = Box::new(AccessDeniedDetail::new(denial.verdict, ctx.key));
+        return Err(Error::Denied { code: "InvalidUser.PassRoleForbidden", message, detail });
     }
     let trust = rolestack_policy::TrustPolicy::parse(&role.trust_policy)
         .map_err(|e| Error::Store(format!("stored trust policy of {}: {e}", role.name)))?;

@@ -3,6 +3,7 @@
 //! and error codes, works inside the call's transaction, and returns the response body the SDKs parse.
 
 pub mod account;
+pub mod diagnostics;
 pub mod groups;
 pub mod login_profiles;
 pub mod policies;

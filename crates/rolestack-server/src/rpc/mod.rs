@@ -13,6 +13,7 @@ use axum::body::Bytes;
 use axum::extract::Request;
 use axum::http::Method;
 use axum::response::Response;
+use rolestack_core::audit::{event_resources, is_read_action, request_parameters, service_name, CallRecord, EventType};
 use rolestack_core::caller::{Caller, RequestFacts};
 use rolestack_core::catalog::{self, ApiAction, Product};
 use rolestack_core::clock::parse_date;
@@ -39,6 +40,8 @@ struct RpcRequest {
     peer: SocketAddr,
     /// The request came over TLS (`acs:SecureTransport`).
     secure: bool,
+    /// The region of the service name the request was sent to (`ecs.cn-shanghai.aliyuncs.com`).
+    host_region: Option<&'static str>,
 }
 
 impl RpcRequest {
@@ -129,13 +132,22 @@ pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response 
     }
     let headers: Vec<(String, String)> =
         headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))).collect();
-    let req = RpcRequest { method, path: uri.path().to_string(), query, params, headers, body, peer, secure };
+    let host_region =
+        headers.iter().find(|(k, _)| k == "host").and_then(|(_, h)| rolestack_core::endpoints::classify(h)).and_then(|h| h.region);
+    let req = RpcRequest { method, path: uri.path().to_string(), query, params, headers, body, peer, secure, host_region };
     let format = Format::from_param(req.param("Format"));
     let version = req.param_or_header("Version", "x-acs-version").map(str::to_string);
     let action_name = req.param_or_header("Action", "x-acs-action").map(str::to_string);
     let host = version.as_deref().and_then(Product::from_version).unwrap_or(Product::Ram).host();
 
-    let outcome = tokio::task::spawn_blocking(move || handle(&rs, &req)).await;
+    let rid = request_id.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut seen = Seen::default();
+        let result = handle(&rs, &req, &mut seen);
+        record(&rs, &req, &seen, &result, &rid);
+        result
+    })
+    .await;
     let result = outcome.unwrap_or_else(|e| Err(Error::Store(format!("handler panicked: {e}"))));
     match result {
         Ok((action, body)) => {
@@ -148,12 +160,79 @@ pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response 
             } else {
                 tracing::info!(request_id, action = action_name.as_deref().unwrap_or("-"), code = e.code(), "error");
             }
-            render::error(format, e.http_status(), &e.code(), &e.public_message(), host, &request_id)
+            render::error_with_detail(
+                format,
+                e.http_status(),
+                &e.code(),
+                &e.public_message(),
+                host,
+                &request_id,
+                e.access_denied_detail().map(|d| d.to_json()),
+            )
         }
     }
 }
 
-fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde_json::Value)> {
+/// What the gateway learned about a request on its way through [`handle`], for its ActionTrail
+/// event: the action, the AccessKey named, the account it belongs to, the caller once verified.
+#[derive(Default)]
+struct Seen {
+    api: Option<&'static ApiAction>,
+    access_key_id: Option<String>,
+    account: Option<String>,
+    caller: Option<Caller>,
+}
+
+/// Records the request's ActionTrail event: every call of an existing action by a known AccessKey,
+/// successful or refused (an unknown key or action belongs to no account).
+fn record(rs: &Rolestack, req: &RpcRequest, seen: &Seen, result: &Result<(&'static ApiAction, serde_json::Value)>, request_id: &str) {
+    let Some(api) = seen.api else { return };
+    let params: Vec<(String, String)> =
+        req.params.iter().filter(|(k, _)| !COMMON_PARAMS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let (error, response) = match result {
+        Ok((_, body)) => (None, Some(body)),
+        Err(e) => (Some((e.code(), e.public_message())), None),
+    };
+    let spec = api.product.spec();
+    let region = req.param("RegionId").or(req.host_region).unwrap_or(rolestack_core::oss::model::DEFAULT_REGION);
+    rs.record(&CallRecord {
+        caller: seen.caller.as_ref(),
+        access_key_id: seen.access_key_id.as_deref(),
+        service_name: &service_name(spec.name),
+        event_source: spec.host,
+        event_name: api.name,
+        event_type: EventType::ApiCall,
+        read: is_read_action(api.name),
+        api_version: Some(spec.version),
+        request_id,
+        source_ip: Some(req.peer.ip().to_string()),
+        user_agent: req.header("user-agent"),
+        region,
+        request_parameters: request_parameters(params.iter().map(|(k, v)| (k, v))),
+        response_elements: None,
+        resources: event_resources(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), response),
+        error,
+        account: seen.account.as_deref(),
+        acting_service: None,
+    });
+}
+
+/// The parameters every RPC request carries (signature, format, ...): not part of an event.
+const COMMON_PARAMS: &[&str] = &[
+    "Action",
+    "Version",
+    "AccessKeyId",
+    "Signature",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "SignatureType",
+    "Timestamp",
+    "Format",
+    "SecurityToken",
+];
+
+fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static ApiAction, serde_json::Value)> {
     if req.method != Method::GET && req.method != Method::POST {
         return Err(Error::service(
             400,
@@ -172,6 +251,7 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde
             format!("Specified api is not found, please check your url and method. ({action}, version {version})"),
         )
     })?;
+    seen.api = Some(api);
 
     let v3 = match req.header("authorization").filter(|a| a.starts_with("ACS3-")) {
         Some(auth) => Some(acs3::Authorization::parse(auth).map_err(signature_error)?),
@@ -190,6 +270,7 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde
     check_timestamp(rs, timestamp.ok_or_else(|| Error::MissingParameter("Timestamp".into()))?)?;
     let nonce = nonce.filter(|n| !n.is_empty()).ok_or_else(|| Error::MissingParameter("SignatureNonce".into()))?;
 
+    seen.access_key_id = Some(access_key_id.clone());
     let who = if access_key_id.starts_with("STS.") {
         let token = req
             .param_or_header("SecurityToken", "x-acs-security-token")
@@ -202,9 +283,13 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde
         Some(auth) => {
             let request =
                 acs3::Request { method: req.method.as_str(), path: &req.path, query: &req.query, headers: &req.headers, body: &req.body };
+            seen.account = Some(who.account_id.clone());
             acs3::verify(&who.secret, auth, &request)
         }
-        None => rpc_v1::verify(&who.secret, req.method.as_str(), &req.params),
+        None => {
+            seen.account = Some(who.account_id.clone());
+            rpc_v1::verify(&who.secret, req.method.as_str(), &req.params)
+        }
     }
     .map_err(signature_error)?;
     rs.use_nonce(&access_key_id, nonce, TIMESTAMP_WINDOW_SECONDS)?;
@@ -222,6 +307,7 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde
         },
     };
     let params = Params::from_pairs(req.params.iter().cloned());
+    seen.caller = Some(caller.clone());
     let body = rs.call(&caller, api, &params)?;
     Ok((api, body))
 }
