@@ -205,6 +205,16 @@ impl IdentityPolicies {
     }
 }
 
+/// Counts one authorization decision (`rolestack_authorization_total{result}`).
+pub fn count_decision(o: Outcome) {
+    let result = match o {
+        Outcome::Allow => "allow",
+        Outcome::ImplicitDeny => "implicit_deny",
+        Outcome::ExplicitDeny => "explicit_deny",
+    };
+    metrics::counter!("rolestack_authorization_total", "result" => result).increment(1);
+}
+
 /// `Allow`, `ImplicitDeny`, `ExplicitDeny`.
 pub fn outcome_name(o: Outcome) -> &'static str {
     match o {
@@ -226,6 +236,7 @@ pub fn authorize(tx: &mut dyn Tx, caller: &Caller, action: &str, resources: &[St
         let ram_names = resource.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("acs:ram:"));
         let request = Request::new(action, resource, &context).with_names_ignoring_case(ram_names);
         let (decision, verdict) = policies.verdict(PrincipalView::of(caller), &request);
+        count_decision(decision.outcome);
         if !decision.is_allowed() {
             return Ok(Err(Denial { action: action.to_string(), resource: resource.clone(), reason: decision.to_string(), verdict }));
         }

@@ -222,6 +222,7 @@ pub static ACTIONS: &[ApiAction] = &[
     admin!("RevokeRoleSessions", ["role/{RoleName}"], admin::revoke_role_sessions),
     admin!("PrepareInstanceEnvironment", ["instance/{InstanceId}"], admin::prepare_instance_environment),
     admin!("PrepareWorkstationEnvironment", ["*"], admin::prepare_workstation_environment),
+    admin!("SimulatePolicy", ["*"], crate::simulator::simulate_policy),
     admin!("DescribeInstanceCredentials", ["instance/{InstanceId}"], admin::describe_instance_credentials),
 ];
 

@@ -54,6 +54,7 @@ pub mod product;
 pub mod ram;
 pub mod seal;
 pub mod service;
+pub mod simulator;
 pub mod store;
 pub mod sts;
 pub mod vpc;

@@ -39,7 +39,9 @@ pub fn instance_credentials(
 ) -> Result<Option<InstanceCredentials>> {
     let Some(role_name) = &instance.ram_role_name else { return Ok(None) };
     let Some(role) = tx.get_rec::<Role>(account, role_name)? else { return Ok(None) };
-    if let Some(current) = tx.get_rec::<InstanceSession>(account, &instance.id)? {
+    let existing = tx.get_rec::<InstanceSession>(account, &instance.id)?;
+    let kind = if existing.is_some() { "rotated" } else { "issued" };
+    if let Some(current) = existing {
         let fresh = current.role_name.eq_ignore_ascii_case(&role.name)
             && now.unix_timestamp() < current.expires - ROTATE_BEFORE_EXPIRY.whole_seconds();
         if fresh {
@@ -61,6 +63,7 @@ pub fn instance_credentials(
     if !tx.update_rec(account, &instance.id, &session)? {
         tx.insert_rec(account, &instance.id, &session)?;
     }
+    metrics::counter!("rolestack_metadata_credentials_total", "kind" => kind).increment(1);
     Ok(Some(render(&role, &token, key, true)))
 }
 

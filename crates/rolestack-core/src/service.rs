@@ -74,6 +74,11 @@ impl Rolestack {
         }
     }
 
+    /// Publishes the audit trail's gauges (before a metrics scrape).
+    pub fn audit_gauges(&self) {
+        metrics::gauge!("rolestack_audit_events_dropped").set(self.audit.dropped() as f64);
+    }
+
     /// Sets the host's instance-network implementation.
     pub fn with_network(mut self, network: Arc<dyn InstanceNetwork>) -> Self {
         self.network = network;

@@ -4,6 +4,7 @@
 mod client;
 mod data_dir;
 mod environment;
+mod events;
 mod instance;
 
 use std::net::SocketAddr;
@@ -68,6 +69,9 @@ enum Command {
         /// Most ActionTrail events kept; the oldest go first.
         #[arg(long, env = "ROLESTACK_EVENT_MAX_COUNT", default_value_t = 1_000_000)]
         event_max_count: u64,
+        /// Log lines as text (coloured on a terminal) or as JSON objects.
+        #[arg(long, env = "ROLESTACK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
     },
     /// Print the account root's AccessKey from the data directory.
     Credentials {
@@ -115,6 +119,34 @@ enum Command {
     Role {
         #[command(subcommand)]
         command: RoleCommand,
+    },
+    /// Policies: simulate what a user, group or role may do, and why.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// ActionTrail events (LookupEvents), newest first, one JSON object per line; `--follow`
+    /// keeps printing new ones as they happen (oldest first).
+    Events {
+        /// Only events of this action (`CreateRole`, `PutObject`, ...).
+        #[arg(long)]
+        event_name: Option<String>,
+        /// Only events of this RAM user (or `<role>:<session>` for role sessions).
+        #[arg(long)]
+        user: Option<String>,
+        /// Only events that name this resource (a role name, an instance id, `bucket/key`, ...).
+        #[arg(long)]
+        resource_name: Option<String>,
+        /// Only events of this service (`Ram`, `Sts`, `Ecs`, `Vpc`, `Oss`, ...).
+        #[arg(long)]
+        service: Option<String>,
+        /// At most this many events (without `--follow`).
+        #[arg(long, default_value_t = 50)]
+        max: usize,
+        #[arg(long)]
+        follow: bool,
+        #[command(flatten)]
+        client: client::ClientArgs,
     },
 }
 
@@ -209,6 +241,42 @@ enum ClockCommand {
 }
 
 #[derive(Subcommand)]
+enum PolicyCommand {
+    /// Decide actions on a resource for a user, a group or a role, with the same engine and the
+    /// same policies as a real call; prints one JSON object per action (Decision,
+    /// MatchedStatements with each condition's outcome). `--assume-role R --principal P` checks a
+    /// role's trust policy instead.
+    Simulate {
+        #[arg(long, group = "subject")]
+        user: Option<String>,
+        #[arg(long, group = "subject")]
+        role: Option<String>,
+        #[arg(long, group = "subject")]
+        group: Option<String>,
+        /// An action such as `oss:GetObject` (repeat for several).
+        #[arg(long = "action")]
+        actions: Vec<String>,
+        /// The resource ARN (default `*`).
+        #[arg(long)]
+        resource: Option<String>,
+        /// A request condition value, `key=value` (repeat; e.g. `acs:SourceIp=10.1.2.3`).
+        #[arg(long = "context")]
+        contexts: Vec<String>,
+        /// A draft policy document to add to the subject's policies.
+        #[arg(long)]
+        policy_file: Option<PathBuf>,
+        /// Check this role's trust policy against `--principal` instead.
+        #[arg(long, group = "subject", requires = "principal")]
+        assume_role: Option<String>,
+        /// The principal for `--assume-role`: a RAM ARN, an account id or a service name.
+        #[arg(long)]
+        principal: Option<String>,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+}
+
+#[derive(Subcommand)]
 enum RoleCommand {
     /// Revoke every live session (STS and instance credentials) of a role at once.
     RevokeSessions {
@@ -236,6 +304,12 @@ impl std::str::FromStr for TlsListen {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Namespaces {
     Auto,
     On,
@@ -248,8 +322,15 @@ enum CredentialFormat {
     Json,
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() {
+    if let Err(e) = run(Cli::parse()) {
+        // One line: what failed and why (the chain of causes), not a backtrace.
+        eprintln!("rolestack: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
             data_dir,
@@ -262,7 +343,9 @@ fn main() -> anyhow::Result<()> {
             connections,
             event_retention,
             event_max_count,
+            log_format,
         } => serve(ServeArgs {
+            log_format,
             data_dir,
             listen,
             tls_listen,
@@ -331,6 +414,45 @@ fn main() -> anyhow::Result<()> {
             let seconds = std::time::Duration::from(duration).as_secs();
             print_json(client.call_ok("rolestack", "AdvanceClock", &[format!("Seconds={seconds}")])?)
         }
+        Command::Policy {
+            command: PolicyCommand::Simulate { user, role, group, actions, resource, contexts, policy_file, assume_role, principal, client },
+        } => {
+            let mut args: Vec<String> = Vec::new();
+            for (k, v) in [
+                ("UserName", user),
+                ("RoleName", role),
+                ("GroupName", group),
+                ("AssumeRoleName", assume_role),
+                ("Principal", principal),
+                ("Resource", resource),
+            ] {
+                if let Some(v) = v {
+                    args.push(format!("{k}={v}"));
+                }
+            }
+            args.extend(actions.iter().enumerate().map(|(i, a)| format!("Action.{}={a}", i + 1)));
+            for (i, c) in contexts.iter().enumerate() {
+                let (k, v) = c.split_once('=').with_context(|| format!("--context {c:?} is not key=value"))?;
+                args.push(format!("ContextEntry.{}.Key={k}", i + 1));
+                args.push(format!("ContextEntry.{}.Value={v}", i + 1));
+            }
+            if let Some(f) = policy_file {
+                args.push(format!("PolicyDocument=@{}", f.display()));
+            }
+            let out = client.call_ok("rolestack", "SimulatePolicy", &args)?;
+            for r in out["Results"].as_array().cloned().unwrap_or_default() {
+                println!("{}", serde_json::to_string(&r)?);
+            }
+            Ok(())
+        }
+        Command::Events { event_name, user, resource_name, service, max, follow, client } => {
+            let filters: Vec<(&str, String)> =
+                [("EventName", event_name), ("User", user), ("ResourceName", resource_name), ("ServiceName", service)]
+                    .into_iter()
+                    .filter_map(|(k, v)| v.map(|v| (k, v)))
+                    .collect();
+            events::run(&client, &filters, max, follow)
+        }
         Command::Role { command: RoleCommand::RevokeSessions { role_name, client } } => {
             print_json(client.call_ok("rolestack", "RevokeRoleSessions", &[format!("RoleName={role_name}")])?)
         }
@@ -343,6 +465,7 @@ fn print_json(v: serde_json::Value) -> anyhow::Result<()> {
 }
 
 struct ServeArgs {
+    log_format: LogFormat,
     data_dir: PathBuf,
     listen: SocketAddr,
     tls_listen: TlsListen,
@@ -355,11 +478,25 @@ struct ServeArgs {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let ServeArgs { data_dir, listen, tls_listen, key_file, fake_clock, namespaces, database_url, connections: connection_args, retention } =
-        args;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ROLESTACK_LOG").unwrap_or_else(|_| "info".into()))
-        .init();
+    let ServeArgs {
+        log_format,
+        data_dir,
+        listen,
+        tls_listen,
+        key_file,
+        fake_clock,
+        namespaces,
+        database_url,
+        connections: connection_args,
+        retention,
+    } = args;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROLESTACK_LOG").unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+    }
+    rolestack_server::telemetry::install().map_err(|e| anyhow::anyhow!("installing the metrics recorder: {e}"))?;
     // Blobs written by this process are newer than this; older unreferenced ones are orphans.
     let started = std::time::SystemTime::now();
     // Everything the server writes (database, journal, bodies) is for its owner only.

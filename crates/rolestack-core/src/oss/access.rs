@@ -211,7 +211,13 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
         },
         acl_grants: action.granted_by(acl),
     };
-    decide(&evidence).map_err(|refusal| {
+    let decided = decide(&evidence);
+    crate::authz::count_decision(match &decided {
+        Ok(()) => rolestack_policy::Outcome::Allow,
+        Err(r) if r.is_explicit() => rolestack_policy::Outcome::ExplicitDeny,
+        Err(_) => rolestack_policy::Outcome::ImplicitDeny,
+    });
+    decided.map_err(|refusal| {
         let principal = match who {
             Requester::Anonymous(_) => PrincipalView::anonymous(),
             Requester::Caller(c) => PrincipalView::of(c),

@@ -163,6 +163,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> OssResult<T> + Send + '
 
 /// Serves one OSS request.
 pub async fn handle(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
+    let started = std::time::Instant::now();
     let request_id = respond::request_id();
     let (parts, body) = req.into_parts();
     let req = Arc::new(OssHttpRequest::from_parts(&parts, peer));
@@ -185,6 +186,7 @@ pub async fn handle(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
     if let Some((who, op)) = &seen {
         record(&rs, &req, who, *op, &result, &request_id);
     }
+    let op_name = seen.as_ref().map_or("-", |(_, op)| op.name());
     let reply = match result {
         Ok(reply) => {
             tracing::debug!(request_id, method = %req.method, bucket = req.bucket(), key = req.key, status = reply.status, "oss");
@@ -199,6 +201,7 @@ pub async fn handle(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
             respond::error(&e, &request_id, &req.host_id(), head, &rs.key)
         }
     };
+    crate::telemetry::request_done("oss", op_name, reply.status, started);
     reply.into_response(&request_id)
 }
 

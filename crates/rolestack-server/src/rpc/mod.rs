@@ -104,6 +104,23 @@ pub async fn form_rpc(req: Request) -> std::result::Result<Request, Request> {
 
 /// Serves one RPC request.
 pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
+    let started = std::time::Instant::now();
+    let response = serve(rs, peer, req).await;
+    response
+        .extensions()
+        .get::<Served>()
+        .map(|s| crate::telemetry::request_done(s.product, &s.action, response.status().as_u16(), started));
+    response
+}
+
+/// What a response was for, for the request metrics.
+#[derive(Clone)]
+struct Served {
+    product: &'static str,
+    action: String,
+}
+
+async fn serve(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
     let secure = crate::connections::Transport::of(&req).is_secure();
     let (parts, body) = req.into_parts();
     let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
@@ -149,7 +166,11 @@ pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response 
     })
     .await;
     let result = outcome.unwrap_or_else(|e| Err(Error::Store(format!("handler panicked: {e}"))));
-    match result {
+    let served = Served {
+        product: version.as_deref().and_then(Product::from_version).map_or("unknown", |p| p.spec().name),
+        action: action_name.clone().unwrap_or_else(|| "-".into()),
+    };
+    let mut response = match result {
         Ok((action, body)) => {
             tracing::info!(request_id, action = action.name, "ok");
             render::success(format, action.name, &request_id, body)
@@ -170,7 +191,9 @@ pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response 
                 e.access_denied_detail().map(|d| d.to_json()),
             )
         }
-    }
+    };
+    response.extensions_mut().insert(served);
+    response
 }
 
 /// What the gateway learned about a request on its way through [`handle`], for its ActionTrail
