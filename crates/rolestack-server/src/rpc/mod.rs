@@ -106,10 +106,9 @@ pub async fn form_rpc(req: Request) -> std::result::Result<Request, Request> {
 pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
     let started = std::time::Instant::now();
     let response = serve(rs, peer, req).await;
-    response
-        .extensions()
-        .get::<Served>()
-        .map(|s| crate::telemetry::request_done(s.product, &s.action, response.status().as_u16(), started));
+    if let Some(s) = response.extensions().get::<Served>() {
+        crate::telemetry::request_done(s.product, &s.action, response.status().as_u16(), started);
+    }
     response
 }
 
