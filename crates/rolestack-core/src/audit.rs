@@ -254,7 +254,7 @@ pub fn service_name(product: &str) -> String {
 
 /// Whether an action only reads (ActionTrail's `eventRW`), by RAM's verb conventions.
 pub fn is_read_action(name: &str) -> bool {
-    ["Get", "List", "Describe", "Lookup", "Decode", "Query", "Check", "Head"].iter().any(|v| name.starts_with(v))
+    ["Get", "List", "Describe", "Lookup", "Decode", "Query", "Check", "Head", "Simulate"].iter().any(|v| name.starts_with(v))
 }
 
 /// The resources a call names, as ActionTrail types them, from its parameters and (for what it

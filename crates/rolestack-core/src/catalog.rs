@@ -227,6 +227,17 @@ pub static ACTIONS: &[ApiAction] = &[
 ];
 
 /// Finds an action of a product by its exact name.
+/// Actions named like reads that write: fetching an instance's credentials may rotate them.
+const READS_THAT_WRITE: &[&str] = &["DescribeInstanceCredentials"];
+
+impl ApiAction {
+    /// Whether the action may change state: it then runs in a read-write transaction (reads run
+    /// in a read-only one that never waits for writers).
+    pub fn writes(&self) -> bool {
+        !crate::audit::is_read_action(self.name) || READS_THAT_WRITE.contains(&self.name)
+    }
+}
+
 pub fn find(product: Product, name: &str) -> Option<&'static ApiAction> {
     ACTIONS.iter().find(|a| a.product == product && a.name == name)
 }

@@ -64,6 +64,7 @@ macro_rules! store_conformance_tests {
             oss_orphans_are_collected_and_nothing_else,
             oss_scans_page_through_everything,
             events_filter_page_and_prune,
+            live_nonces_reload,
         );
     };
     (@tests $fresh:path; $($name:ident),+ $(,)?) => {
@@ -667,4 +668,14 @@ pub fn events_filter_page_and_prune(store: Arc<dyn Store>) {
     assert_eq!(tx.events_prune(2, 100).unwrap(), 1, "older than the cut-off");
     assert_eq!(tx.events_prune(0, 1).unwrap(), 2, "beyond the newest one");
     tx.commit().unwrap();
+}
+
+/// The nonces that have not expired are what a restart loads back.
+pub fn live_nonces_reload(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    assert!(tx.use_nonce("k", "old", 100, 150).unwrap());
+    assert!(tx.use_nonce("k", "new", 100, 400).unwrap());
+    tx.commit().unwrap();
+    let mut tx = store.begin_read().unwrap();
+    assert_eq!(tx.nonces_live(200).unwrap(), vec![("k".to_string(), "new".to_string(), 400)]);
 }

@@ -52,6 +52,7 @@ pub mod oss;
 pub mod params;
 pub mod product;
 pub mod ram;
+pub mod replay;
 pub mod seal;
 pub mod service;
 pub mod simulator;

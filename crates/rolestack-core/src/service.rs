@@ -17,8 +17,9 @@ use crate::network::{InstanceNetwork, NoNetwork};
 use crate::oss::blob::{BlobStore, MemoryBlobStore};
 use crate::params::Params;
 use crate::ram::users::SECRET_PURPOSE;
+use crate::replay::NonceGuard;
 use crate::seal::ServerKey;
-use crate::store::{Store, GLOBAL};
+use crate::store::{Store, Tx, GLOBAL};
 use crate::sts::{check_session, SealedToken};
 use crate::{Error, Result};
 
@@ -34,6 +35,20 @@ pub struct Rolestack {
     pub blobs: Arc<dyn BlobStore>,
     /// ActionTrail events (kept in memory by default; `serve` writes them to the store).
     pub audit: Arc<AuditTrail>,
+    /// Spent request nonces (in memory by default; `serve` journals them to the store).
+    pub replay: Arc<NonceGuard>,
+}
+
+/// A request nonce spent in memory ([`Rolestack::spend_nonce`]); the call it came with makes it
+/// durable (see [`crate::replay`]).
+pub struct SpentNonce {
+    access_key_id: String,
+    nonce: String,
+    expires: i64,
+}
+
+fn nonce_used() -> Error {
+    Error::service(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
 }
 
 /// A credential that exists and is valid, with its secret (for signature checks) and identity.
@@ -52,7 +67,14 @@ impl Rolestack {
             network: Arc::new(NoNetwork),
             blobs: Arc::new(MemoryBlobStore::default()),
             audit: AuditTrail::in_memory(),
+            replay: NonceGuard::new(0),
         }
+    }
+
+    /// Sets the replay guard (one whose journal a flusher writes, and the restart epoch).
+    pub fn with_replay(mut self, replay: Arc<NonceGuard>) -> Self {
+        self.replay = replay;
+        self
     }
 
     /// Sets where OSS object bodies live (in memory by default).
@@ -127,22 +149,54 @@ impl Rolestack {
         })
     }
 
-    /// Spends a request nonce (kept for `window_seconds`): `SignatureNonceUsed` if seen before.
-    pub fn use_nonce(&self, access_key_id: &str, nonce: &str, window_seconds: i64) -> Result<()> {
+    /// Spends a request nonce that guards the request until `expires` (Unix seconds, real clock):
+    /// `SignatureNonceUsed` if this process saw it before. Pass the result to [`Rolestack::call_signed`].
+    pub fn spend_nonce(&self, access_key_id: &str, nonce: &str, expires: i64) -> Result<SpentNonce> {
         let now = self.clock.real_now().unix_timestamp();
-        let mut tx = self.store.begin()?;
-        if !tx.use_nonce(access_key_id, nonce, now, now + window_seconds)? {
-            return Err(Error::service(400, "SignatureNonceUsed", "Specified signature nonce was used already."));
+        if !self.replay.spend(access_key_id, nonce, now, expires) {
+            return Err(nonce_used());
         }
-        tx.commit()
+        Ok(SpentNonce { access_key_id: access_key_id.to_string(), nonce: nonce.to_string(), expires })
     }
 
     /// Runs one action for an authenticated caller: resolves its resources, authorizes, handles.
     /// The parameters report errors in the product's own style (see [`crate::product`]).
     pub fn call(&self, caller: &Caller, action: &ApiAction, params: &Params) -> Result<Value> {
+        self.run(caller, action, params, None)
+    }
+
+    /// [`Rolestack::call`] for a signed request, making its nonce durable: a call that writes
+    /// stores it in its own transaction (one commit for both), any other journals it.
+    pub fn call_signed(&self, caller: &Caller, action: &ApiAction, params: &Params, nonce: SpentNonce) -> Result<Value> {
+        self.run(caller, action, params, Some(nonce))
+    }
+
+    fn run(&self, caller: &Caller, action: &ApiAction, params: &Params, nonce: Option<SpentNonce>) -> Result<Value> {
+        // A store other servers share must see every nonce at once, so no call skips it there.
+        let read_only = !action.writes() && !(nonce.is_some() && self.store.shared());
+        let result = (|| {
+            let mut tx = if read_only { self.store.begin_read()? } else { self.store.begin()? };
+            if let (Some(n), false) = (&nonce, read_only) {
+                if !tx.use_nonce(&n.access_key_id, &n.nonce, self.clock.real_now().unix_timestamp(), n.expires)? {
+                    return Err(nonce_used());
+                }
+            }
+            let body = self.execute(&mut *tx, caller, action, params)?;
+            tx.commit()?;
+            Ok(body)
+        })();
+        if let Some(n) = nonce {
+            // Not durable with a committed write: journal it.
+            if read_only || result.is_err() {
+                self.replay.journal(&n.access_key_id, &n.nonce, n.expires);
+            }
+        }
+        result
+    }
+
+    fn execute(&self, tx: &mut dyn Tx, caller: &Caller, action: &ApiAction, params: &Params) -> Result<Value> {
         let style = action.product.errors();
         let params = params.clone().styled(style);
-        let mut tx = self.store.begin()?;
         let account = caller.account_id.clone();
         let resources = expand(action, caller, &params, &mut |param, value| match param {
             ROLE_ARN => names::role_arn_spellings(&mut *tx, &account, value),
@@ -151,11 +205,8 @@ impl Rolestack {
         if let Err(denial) = authorize(&mut *tx, caller, action.ram_action, &resources)? {
             return Err(style.denied(denial, &self.key));
         }
-        let mut ctx =
-            Ctx { tx: &mut *tx, caller, clock: &self.clock, key: &self.key, network: self.network.as_ref(), audit: self.audit.as_ref() };
-        let body = (action.handler)(&mut ctx, &params)?;
-        tx.commit()?;
-        Ok(body)
+        let mut ctx = Ctx { tx, caller, clock: &self.clock, key: &self.key, network: self.network.as_ref(), audit: self.audit.as_ref() };
+        (action.handler)(&mut ctx, &params)
     }
 }
 

@@ -121,6 +121,8 @@ pub trait Tx {
     /// Records a request nonce for an AccessKey until `expires` (unix seconds); `Ok(false)` if it was
     /// already used and has not expired. Expired nonces are purged as a side effect.
     fn use_nonce(&mut self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> Result<bool>;
+    /// The nonces that have not expired at `now`: `(access_key_id, nonce, expires)`.
+    fn nonces_live(&mut self, now: i64) -> Result<Vec<(String, String, i64)>>;
     fn commit(self: Box<Self>) -> Result<()>;
 
     // ActionTrail events ------------------------------------------------------------------
@@ -183,7 +185,18 @@ pub trait Tx {
 
 /// A database of rolestack state.
 pub trait Store: Send + Sync {
+    /// A read-write transaction (one writer at a time).
     fn begin(&self) -> Result<Box<dyn Tx + '_>>;
+    /// A transaction that only reads: it never waits for writers (a consistent snapshot), and a
+    /// write through it fails. Stores without separate readers give a read-write one.
+    fn begin_read(&self) -> Result<Box<dyn Tx + '_>> {
+        self.begin()
+    }
+    /// Whether other servers write this store too (a shared PostgreSQL): then nothing read from
+    /// it may be trusted from memory, and request nonces are checked in the store itself.
+    fn shared(&self) -> bool {
+        false
+    }
 }
 
 fn decode<T: Record>(data: String) -> Result<T> {

@@ -35,6 +35,9 @@ use rolestack_core::{Error, Result};
 pub use postgres::Config;
 
 /// Schema migrations, applied in order; `schema_migrations` records the versions (1-based) that ran.
+/// The schema version this build writes: the number of migrations.
+pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
+
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE records (
@@ -267,6 +270,10 @@ impl Store for PostgresStore {
         }
         unreachable!("the second attempt returns")
     }
+
+    fn shared(&self) -> bool {
+        true
+    }
 }
 
 /// Whether an error means the connection is gone (closed, or the server is shutting it down).
@@ -460,6 +467,11 @@ impl Tx for PgTx<'_> {
             &[&access_key_id, &nonce, &expires],
         )?;
         Ok(n == 1)
+    }
+
+    fn nonces_live(&mut self, now: i64) -> Result<Vec<(String, String, i64)>> {
+        let rows = self.query("SELECT access_key_id, nonce, expires FROM nonces WHERE expires >= $1", &[&now])?;
+        rows.iter().map(|r| Ok((column(r, 0)?, column(r, 1)?, column(r, 2)?))).collect()
     }
 
     // OSS ---------------------------------------------------------------------------------

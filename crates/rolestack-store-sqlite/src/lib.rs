@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 use rolestack_core::audit::{EventQuery, EventRow};
 use rolestack_core::store::{like_prefix, Kind, Link, Relation, Store, Tx};
 use rolestack_core::{Error, Result};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -89,8 +89,16 @@ CREATE INDEX events_by_time ON events (time_ms);
 ];
 
 pub struct SqliteStore {
+    /// The one connection that writes (`BEGIN IMMEDIATE`: writers take turns, as SQLite requires).
     conn: Mutex<Connection>,
+    /// Read-only connections for read transactions: in WAL mode they read a snapshot while the
+    /// writer writes, so reads never wait for writes (empty for an in-memory database).
+    readers: Vec<Mutex<Connection>>,
+    next_reader: std::sync::atomic::AtomicUsize,
 }
+
+/// Read connections per file database.
+const READERS: usize = 4;
 
 fn db_err(e: rusqlite::Error) -> Error {
     Error::Store(e.to_string())
@@ -100,7 +108,14 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path).map_err(db_err)?;
-        Self::init(conn)
+        let mut store = Self::init(conn)?;
+        for _ in 0..READERS {
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let reader = Connection::open_with_flags(path, flags).map_err(db_err)?;
+            reader.busy_timeout(std::time::Duration::from_secs(5)).map_err(db_err)?;
+            store.readers.push(Mutex::new(reader));
+        }
+        Ok(store)
     }
 
     /// A private in-memory database, for tests.
@@ -120,7 +135,7 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", i + 1).map_err(db_err)?;
             tx.commit().map_err(db_err)?;
         }
-        Ok(SqliteStore { conn: Mutex::new(conn) })
+        Ok(SqliteStore { conn: Mutex::new(conn), readers: Vec::new(), next_reader: std::sync::atomic::AtomicUsize::new(0) })
     }
 }
 
@@ -130,6 +145,20 @@ impl Store for SqliteStore {
         // back by `Drop`, so the connection is still consistent.
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
+        Ok(Box::new(SqliteTx { conn, done: false }))
+    }
+
+    fn begin_read(&self) -> Result<Box<dyn Tx + '_>> {
+        if self.readers.is_empty() {
+            return self.begin();
+        }
+        // A free reader if there is one, else wait for the next in turn.
+        let start = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self.readers.len();
+        let conn = (0..n)
+            .find_map(|i| self.readers[(start + i) % n].try_lock().ok())
+            .unwrap_or_else(|| self.readers[start % n].lock().unwrap_or_else(|p| p.into_inner()));
+        conn.execute_batch("BEGIN").map_err(db_err)?;
         Ok(Box::new(SqliteTx { conn, done: false }))
     }
 }
@@ -298,6 +327,12 @@ impl Tx for SqliteTx<'_> {
             )
             .map_err(db_err)?;
         Ok(n == 1)
+    }
+
+    fn nonces_live(&mut self, now: i64) -> Result<Vec<(String, String, i64)>> {
+        let mut stmt = self.conn.prepare_cached("SELECT access_key_id, nonce, expires FROM nonces WHERE expires >= ?1").map_err(db_err)?;
+        let rows = stmt.query_map(params![now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(db_err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(db_err)
     }
 
     // OSS ---------------------------------------------------------------------------------

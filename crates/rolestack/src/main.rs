@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rolestack_core::audit::{AuditTrail, Retention};
 use rolestack_core::bootstrap::ensure_account;
 use rolestack_core::clock::Clock;
+use rolestack_core::replay::NonceGuard;
 use rolestack_core::service::Rolestack;
 use rolestack_core::store::Store;
 use rolestack_server::connections::{connections_for_fd_limit, Connections, Limits};
@@ -548,7 +549,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let tls_config = ca.server_config().context("configuring TLS")?;
     let network = HostNetwork::new(runtime.handle().clone(), connections.clone(), ca, tls_config.clone(), local.port(), mode);
     let audit = AuditTrail::start(store.clone(), retention, clock.clone());
-    let state = Rolestack::new(store, key, clock).with_network(network.clone()).with_blobs(blobs).with_audit(audit.clone());
+    let replay = replay_guard(&dir, store.as_ref(), &clock)?;
+    replay.start_flusher(store.clone(), clock.clone());
+    let state = Rolestack::new(store, key, clock)
+        .with_network(network.clone())
+        .with_blobs(blobs)
+        .with_audit(audit.clone())
+        .with_replay(replay.clone());
     network.attach(state.clone());
     tracing::info!(
         account,
@@ -564,12 +571,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // In the background, while already serving: bodies a crash left without a record, and files
     // an earlier version left readable by others (the directory itself is 0700 already).
     let collector = state.clone();
+    let private = dir.clone();
     runtime.spawn_blocking(move || {
         match rolestack_core::oss::orphans::collect(collector.store.as_ref(), collector.blobs.as_ref(), started) {
             Ok(c) => tracing::info!(candidates = c.candidates, removed = c.removed.len(), "orphan collection done"),
             Err(e) => tracing::error!(error = %e, "orphan collection failed"),
         }
-        if let Err(e) = dir.restrict_permissions() {
+        if let Err(e) = private.restrict_permissions() {
             tracing::error!(error = %e, "restricting the data directory's permissions failed");
         }
     });
@@ -577,11 +585,34 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         shutdown_signal().await;
         shutdown.trigger();
     });
-    runtime.block_on(rolestack_server::serve(listener, tls_listener.map(|l| (l, tls_config)), state, connections));
+    runtime.block_on(rolestack_server::serve(listener, tls_listener.map(|l| (l, tls_config)), state.clone(), connections));
     network.shutdown();
     audit.close();
+    if replay.mark_clean(state.store.as_ref(), state.clock.real_now().unix_timestamp()) {
+        dir.stopped_cleanly()?;
+    }
     tracing::info!("rolestack stopped");
     Ok(())
+}
+
+/// The replay guard: the request nonces still guarded, and — after an unclean stop, when the
+/// last journal batch may be lost — a restart epoch before which signatures are refused. Serving
+/// starts at the epoch (the next whole second), so no request signed before it can pass.
+fn replay_guard(dir: &DataDir, store: &dyn Store, clock: &Clock) -> anyhow::Result<Arc<NonceGuard>> {
+    let unclean = dir.mark_running()?;
+    let now = clock.real_now();
+    let epoch = if unclean && !store.shared() {
+        let epoch = now.unix_timestamp() + 1;
+        std::thread::sleep(std::time::Duration::from_nanos(1_000_000_000 - u64::from(now.nanosecond())));
+        tracing::warn!(epoch, "the last server did not stop cleanly: requests signed before this start are refused");
+        epoch
+    } else {
+        0
+    };
+    let guard = NonceGuard::new(epoch);
+    let live = store.begin_read()?.nonces_live(now.unix_timestamp())?;
+    guard.remember(live);
+    Ok(guard)
 }
 
 async fn shutdown_signal() {

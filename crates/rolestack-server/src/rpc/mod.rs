@@ -289,7 +289,7 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
             (ak.to_string(), req.param("Timestamp"), req.param("SignatureNonce"))
         }
     };
-    check_timestamp(rs, timestamp.ok_or_else(|| Error::MissingParameter("Timestamp".into()))?)?;
+    let guarded_until = check_timestamp(rs, timestamp.ok_or_else(|| Error::MissingParameter("Timestamp".into()))?)?;
     let nonce = nonce.filter(|n| !n.is_empty()).ok_or_else(|| Error::MissingParameter("SignatureNonce".into()))?;
 
     seen.access_key_id = Some(access_key_id.clone());
@@ -314,7 +314,7 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
         }
     }
     .map_err(signature_error)?;
-    rs.use_nonce(&access_key_id, nonce, TIMESTAMP_WINDOW_SECONDS)?;
+    let nonce = rs.spend_nonce(&access_key_id, nonce, guarded_until)?;
 
     let caller = Caller {
         account_id: who.account_id,
@@ -330,14 +330,16 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
     };
     let params = Params::from_pairs(req.params.iter().cloned());
     seen.caller = Some(caller.clone());
-    let body = rs.call(&caller, api, &params)?;
+    let body = rs.call_signed(&caller, api, &params, nonce)?;
     Ok((api, body))
 }
 
 /// `Timestamp` / `x-acs-date` must be `YYYY-MM-DDTHH:MM:SSZ` and within the window of the real clock
 /// — or of the server's clock when it was moved (`--fake-clock`), so both ordinary clients and
-/// clients whose clock travels with the server's keep working.
-fn check_timestamp(rs: &Rolestack, value: &str) -> Result<()> {
+/// clients whose clock travels with the server's keep working. After a crash, requests signed
+/// before this process started are refused too (see `rolestack_core::replay`). Returns the last
+/// real instant (Unix seconds) the timestamp is accepted: its nonce must be kept until then.
+fn check_timestamp(rs: &Rolestack, value: &str) -> Result<i64> {
     let t = parse_date(value).ok_or_else(|| {
         Error::service(
             400,
@@ -345,11 +347,25 @@ fn check_timestamp(rs: &Rolestack, value: &str) -> Result<()> {
             format!("Specified time stamp or date value is not well formatted: {value}. Use UTC YYYY-MM-DDThh:mm:ssZ."),
         )
     })?;
-    let skew = (rs.clock.real_now() - t).whole_seconds().abs().min((rs.clock.now() - t).whole_seconds().abs());
+    let real = rs.clock.real_now();
+    // How far the server's clock is ahead of the real one (0 unless moved).
+    let moved = (rs.clock.now() - real).whole_seconds();
+    let t = t.unix_timestamp();
+    let real = real.unix_timestamp();
+    let skew = (real - t).abs().min((real + moved - t).abs());
+    let expired = |detail: String| {
+        Error::service(400, "InvalidTimeStamp.Expired", format!("Specified time stamp or date value is expired: {value} {detail}"))
+    };
     if skew > TIMESTAMP_WINDOW_SECONDS {
-        return Err(Error::service(400, "InvalidTimeStamp.Expired", format!("Specified time stamp or date value is expired: {value} is {skew} seconds away from the server time; the limit is {TIMESTAMP_WINDOW_SECONDS}.")));
+        return Err(expired(format!("is {skew} seconds away from the server time; the limit is {TIMESTAMP_WINDOW_SECONDS}.")));
     }
-    Ok(())
+    let epoch = rs.replay.epoch();
+    if t < epoch && t < epoch + moved {
+        return Err(expired("was signed before the server restarted after an unclean stop; sign the request again.".into()));
+    }
+    // Accepted while within the window of either clock: until t + window by the real clock, or
+    // until the moved clock reaches t + window.
+    Ok(t + TIMESTAMP_WINDOW_SECONDS + (-moved).max(0))
 }
 
 /// The one mapping from signature failures to the gateway's error codes.
