@@ -1,7 +1,8 @@
 //! The RPC products rolestack serves, and every fact about each in one row of [`PRODUCTS`]: the
 //! `Version` that selects it, the RAM service prefix of its actions and ARNs, the public host its
-//! errors name, the name the console bridge and the CLI use, whether its ARNs carry the request's
-//! `RegionId`, and how it words its generic errors ([`ErrorStyle`]). Dispatch (gateway, console,
+//! errors name, the name the console bridge and the CLI use, which of its actions the console
+//! bridge serves ([`ConsoleAccess`]), whether its ARNs carry the request's `RegionId`, and how it
+//! words its generic errors ([`ErrorStyle`]). Dispatch (gateway, console,
 //! CLI), authorization and error rendering all read this table instead of matching on products.
 
 use crate::authz::Denial;
@@ -72,6 +73,34 @@ impl ErrorStyle {
     }
 }
 
+/// Which of a product's actions the console bridge (`/console/api/<name>/<Action>`) serves. Every
+/// call it serves still goes through `Rolestack::call`, authorized like any other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsoleAccess {
+    /// None: the product is for the CLI and the SDKs only.
+    No,
+    /// Every catalogued action.
+    All,
+    /// Only these actions (exact names): the ones the console's pages use.
+    Only(&'static [&'static str]),
+}
+
+impl ConsoleAccess {
+    /// Whether the bridge serves `action` (an exact catalogue name).
+    pub fn serves(self, action: &str) -> bool {
+        match self {
+            ConsoleAccess::No => false,
+            ConsoleAccess::All => true,
+            ConsoleAccess::Only(names) => names.contains(&action),
+        }
+    }
+
+    /// Whether the bridge serves any action of the product.
+    pub fn any(self) -> bool {
+        !matches!(self, ConsoleAccess::No | ConsoleAccess::Only([]))
+    }
+}
+
 /// Everything about one product.
 #[derive(Debug)]
 pub struct ProductSpec {
@@ -85,8 +114,9 @@ pub struct ProductSpec {
     /// The lower-case name the CLI (`rolestack api <name> ...`) and the console bridge
     /// (`/console/api/<name>/<Action>`) use.
     pub name: &'static str,
-    /// Whether the console bridge serves it (the admin API is CLI-only).
-    pub in_console: bool,
+    /// Which of its actions the console bridge serves (of the admin API, only the Policy
+    /// Simulator's `SimulatePolicy`).
+    pub console: ConsoleAccess,
     /// Whether its ARNs carry the request's `RegionId` (`acs:ecs:cn-hangzhou:...`) rather than `*`.
     pub regional: bool,
     pub errors: ErrorStyle,
@@ -99,7 +129,7 @@ pub static PRODUCTS: &[ProductSpec] = &[
         service: "ram",
         host: "ram.aliyuncs.com",
         name: "ram",
-        in_console: true,
+        console: ConsoleAccess::All,
         regional: false,
         errors: ErrorStyle::Ram,
     },
@@ -109,7 +139,7 @@ pub static PRODUCTS: &[ProductSpec] = &[
         service: "sts",
         host: "sts.aliyuncs.com",
         name: "sts",
-        in_console: true,
+        console: ConsoleAccess::All,
         regional: false,
         errors: ErrorStyle::Ram,
     },
@@ -119,7 +149,7 @@ pub static PRODUCTS: &[ProductSpec] = &[
         service: "ecs",
         host: "ecs.aliyuncs.com",
         name: "ecs",
-        in_console: true,
+        console: ConsoleAccess::All,
         regional: true,
         errors: ErrorStyle::Ecs,
     },
@@ -129,7 +159,7 @@ pub static PRODUCTS: &[ProductSpec] = &[
         service: "vpc",
         host: "vpc.aliyuncs.com",
         name: "vpc",
-        in_console: true,
+        console: ConsoleAccess::All,
         regional: true,
         errors: ErrorStyle::Ecs,
     },
@@ -139,7 +169,7 @@ pub static PRODUCTS: &[ProductSpec] = &[
         service: "actiontrail",
         host: "actiontrail.cn-hangzhou.aliyuncs.com",
         name: "actiontrail",
-        in_console: true,
+        console: ConsoleAccess::All,
         regional: false,
         errors: ErrorStyle::Ram,
     },
@@ -149,7 +179,7 @@ pub static PRODUCTS: &[ProductSpec] = &[
         service: "rolestack",
         host: "rolestack.local",
         name: "rolestack",
-        in_console: false,
+        console: ConsoleAccess::Only(&["SimulatePolicy"]),
         regional: false,
         errors: ErrorStyle::Ram,
     },
@@ -193,6 +223,19 @@ mod tests {
         assert_eq!(PRODUCTS.len(), 6);
         assert_eq!(Product::Vpc.host(), "vpc.aliyuncs.com");
         assert_eq!(Product::from_version("2099-01-01"), None);
+    }
+
+    #[test]
+    fn the_console_serves_only_the_admin_actions_it_needs() {
+        assert!(Product::Ram.spec().console.serves("CreateRole"));
+        assert!(Product::ActionTrail.spec().console.serves("LookupEvents"));
+        let admin = Product::Rolestack.spec().console;
+        assert!(admin.any() && admin.serves("SimulatePolicy"));
+        for action in ["AdvanceClock", "RevokeRoleSessions", "PrepareInstanceEnvironment", "DescribeInstanceCredentials", "simulatepolicy"]
+        {
+            assert!(!admin.serves(action), "{action}");
+        }
+        assert!(!ConsoleAccess::No.any() && !ConsoleAccess::Only(&[]).any());
     }
 
     #[test]

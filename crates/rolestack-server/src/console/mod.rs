@@ -360,13 +360,13 @@ async fn session_info(State(c): State<Console>, headers: HeaderMap) -> Response 
     json_response(StatusCode::OK, json!({ "Identity": identity, "CsrfToken": s.csrf, "IdleTimeoutSeconds": session::IDLE.as_secs() }))
 }
 
-/// A product the console bridge serves (see `product::PRODUCTS`, `in_console`).
+/// A product the console bridge serves some actions of (see `product::PRODUCTS`, `console`).
 fn product(name: &str) -> Option<Product> {
-    Product::from_name(name).filter(|p| p.spec().in_console)
+    Product::from_name(name).filter(|p| p.spec().console.any())
 }
 
 fn console_products() -> String {
-    rolestack_core::product::PRODUCTS.iter().filter(|s| s.in_console).map(|s| s.name).collect::<Vec<_>>().join(", ")
+    rolestack_core::product::PRODUCTS.iter().filter(|s| s.console.any()).map(|s| s.name).collect::<Vec<_>>().join(", ")
 }
 
 /// Bridge parameters: a form body, or a JSON object whose values are strings, numbers, booleans
@@ -469,6 +469,13 @@ async fn bridge(
             &format!("Specified api is not found: {action_name} ({product_name})."),
         );
     };
+    if !product.spec().console.serves(action.name) {
+        return console_error(
+            StatusCode::NOT_FOUND,
+            "InvalidApi.NotFound",
+            &format!("The console does not serve {action_name} ({product_name}); call it with the CLI or an SDK."),
+        );
+    }
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => return console_error(StatusCode::PAYLOAD_TOO_LARGE, "InvalidParameter", "The request body is too large."),
