@@ -173,7 +173,7 @@ impl Rolestack {
 
     fn run(&self, caller: &Caller, action: &ApiAction, params: &Params, nonce: Option<SpentNonce>) -> Result<Value> {
         // A store other servers share must see every nonce at once, so no call skips it there.
-        let read_only = !action.writes() && !(nonce.is_some() && self.store.shared());
+        let read_only = !(action.writes() || nonce.is_some() && self.store.shared());
         let result = (|| {
             let mut tx = if read_only { self.store.begin_read()? } else { self.store.begin()? };
             if let (Some(n), false) = (&nonce, read_only) {
