@@ -300,106 +300,184 @@ pub fn event_resources<'a>(params: impl Iterator<Item = (&'a str, &'a str)>, res
     out
 }
 
-/// ActionTrail's `userIdentity`.
-fn user_identity(caller: Option<&Caller>, access_key_id: Option<&str>) -> (Value, String) {
-    let Some(c) = caller else {
-        return (json!({ "type": "anonymous", "accessKeyId": access_key_id.unwrap_or_default() }), String::new());
+/// ActionTrail's `userIdentity` (fields in ActionTrail's order; absent ones left out).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserIdentity<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_key_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_context: Option<SessionContext<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionContext<'a> {
+    attributes: SessionAttributes,
+    session_issuer: SessionIssuer<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionAttributes {
+    mfa_authenticated: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionIssuer<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    principal_id: &'a str,
+    arn: String,
+    account_id: &'a str,
+    user_name: &'a str,
+}
+
+/// ActionTrail's `userIdentity` of a call, and the user name events are looked up by.
+fn user_identity<'a>(call: &CallRecord<'a>, account: &'a str) -> UserIdentity<'a> {
+    let mut who = UserIdentity {
+        kind: "anonymous",
+        principal_id: None,
+        account_id: None,
+        access_key_id: call.access_key_id.or(Some("")),
+        user_name: None,
+        session_context: None,
     };
-    let account = &c.account_id;
+    if let Some(service) = call.acting_service {
+        who.kind = "aliyun-service";
+        who.principal_id = Some(service.to_string());
+        who.account_id = Some(account);
+        who.access_key_id = None;
+        who.user_name = Some(service.to_string());
+        return who;
+    }
+    let Some(c) = call.caller else { return who };
+    who.account_id = Some(&c.account_id);
+    who.access_key_id = Some(&c.access_key_id);
     match &c.principal {
-        Principal::Root => (
-            json!({"type": "root-account", "principalId": account, "accountId": account, "accessKeyId": c.access_key_id, "userName": "root"}),
-            "root".into(),
-        ),
-        Principal::User { name, id } => (
-            json!({"type": "ram-user", "principalId": id, "accountId": account, "accessKeyId": c.access_key_id, "userName": name}),
-            name.clone(),
-        ),
+        Principal::Root => {
+            who.kind = "root-account";
+            who.principal_id = Some(c.account_id.clone());
+            who.user_name = Some("root".into());
+        }
+        Principal::User { name, id } => {
+            who.kind = "ram-user";
+            who.principal_id = Some(id.clone());
+            who.user_name = Some(name.clone());
+        }
         Principal::RoleSession { role_name, role_id, session_name, .. } => {
-            let user_name = format!("{role_name}:{session_name}");
-            (
-                json!({
-                    "type": "assumed-role",
-                    "principalId": format!("{role_id}:{session_name}"),
-                    "accountId": account,
-                    "accessKeyId": c.access_key_id,
-                    "userName": user_name,
-                    "sessionContext": {
-                        "attributes": {"mfaAuthenticated": "false"},
-                        "sessionIssuer": {
-                            "type": "role",
-                            "principalId": role_id,
-                            "arn": format!("acs:ram::{account}:role/{role_name}"),
-                            "accountId": account,
-                            "userName": role_name,
-                        },
-                    },
-                }),
-                user_name,
-            )
+            who.kind = "assumed-role";
+            who.principal_id = Some(format!("{role_id}:{session_name}"));
+            who.user_name = Some(format!("{role_name}:{session_name}"));
+            who.session_context = Some(SessionContext {
+                attributes: SessionAttributes { mfa_authenticated: "false" },
+                session_issuer: SessionIssuer {
+                    kind: "role",
+                    principal_id: role_id,
+                    arn: format!("acs:ram::{}:role/{role_name}", c.account_id),
+                    account_id: &c.account_id,
+                    user_name: role_name,
+                },
+            });
         }
     }
+    who
+}
+
+/// An event as ActionTrail returns it (fields in its order; absent ones left out).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventData<'a> {
+    event_id: &'a str,
+    event_version: u8,
+    event_source: &'a str,
+    source_ip_address: &'a str,
+    user_agent: &'a str,
+    #[serde(rename = "eventRW")]
+    event_rw: &'a str,
+    event_type: EventType,
+    event_name: &'a str,
+    event_time: String,
+    acs_region: &'a str,
+    request_id: &'a str,
+    api_version: &'a str,
+    service_name: &'a str,
+    user_identity: &'a UserIdentity<'a>,
+    request_parameters: &'a Value,
+    is_global: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_elements: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    referenced_resources: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'a str>,
 }
 
 /// The event of a call, as ActionTrail's JSON and as a stored row.
 pub fn event(call: &CallRecord<'_>, now: OffsetDateTime) -> Option<EventRow> {
-    let account = call.caller.map(|c| c.account_id.as_str()).or(call.account)?.to_string();
-    let id = uuid::Uuid::new_v4().to_string().to_ascii_uppercase();
-    let (identity, user_name) = match call.acting_service {
-        Some(service) => {
-            (json!({"type": "aliyun-service", "principalId": service, "accountId": account, "userName": service}), service.to_string())
-        }
-        None => user_identity(call.caller, call.access_key_id),
-    };
-    let access_key_id = call.caller.map(|c| c.access_key_id.as_str()).or(call.access_key_id).unwrap_or_default().to_string();
+    let account = call.caller.map(|c| c.account_id.as_str()).or(call.account)?;
+    let id = crate::ids::uuid_upper();
+    let identity = user_identity(call, account);
     let rw = if call.read { "Read" } else { "Write" };
-    let mut data = json!({
-        "eventId": id,
-        "eventVersion": 1,
-        "eventSource": call.event_source,
-        "sourceIpAddress": call.source_ip.clone().unwrap_or_default(),
-        "userAgent": call.user_agent.unwrap_or_default(),
-        "eventRW": rw,
-        "eventType": call.event_type,
-        "eventName": call.event_name,
-        "eventTime": format_date(now),
-        "acsRegion": call.region,
-        "requestId": call.request_id,
-        "apiVersion": call.api_version.unwrap_or_default(),
-        "serviceName": call.service_name,
-        "userIdentity": identity,
-        "requestParameters": call.request_parameters,
-        "isGlobal": matches!(call.service_name, "Ram" | "Sts"),
-    });
-    if let Some(resp) = &call.response_elements {
-        data["responseElements"] = resp.clone();
-    }
-    if !call.resources.is_empty() {
-        let types: Vec<&str> = call.resources.iter().map(|(t, _)| t.as_str()).collect();
-        let names: Vec<&str> = call.resources.iter().map(|(_, n)| n.as_str()).collect();
-        data["resourceType"] = json!(types.join(";"));
-        data["resourceName"] = json!(names.join(";"));
-        data["referencedResources"] = json!(call.resources.iter().fold(Map::new(), |mut m, (t, n)| {
-            m.entry(t.clone()).or_insert_with(|| json!([])).as_array_mut().expect("a list").push(json!(n));
-            m
-        }));
-    }
-    if let Some((code, message)) = &call.error {
-        data["errorCode"] = json!(code);
-        data["errorMessage"] = json!(message);
-    }
-    let resources = resource_terms(&call.resources);
+    let listed = |part: fn(&(String, String)) -> &str| {
+        (!call.resources.is_empty()).then(|| call.resources.iter().map(part).collect::<Vec<_>>().join(";"))
+    };
+    let data = EventData {
+        event_id: &id,
+        event_version: 1,
+        event_source: call.event_source,
+        source_ip_address: call.source_ip.as_deref().unwrap_or_default(),
+        user_agent: call.user_agent.unwrap_or_default(),
+        event_rw: rw,
+        event_type: call.event_type,
+        event_name: call.event_name,
+        event_time: format_date(now),
+        acs_region: call.region,
+        request_id: call.request_id,
+        api_version: call.api_version.unwrap_or_default(),
+        service_name: call.service_name,
+        user_identity: &identity,
+        request_parameters: &call.request_parameters,
+        is_global: matches!(call.service_name, "Ram" | "Sts"),
+        response_elements: call.response_elements.as_ref(),
+        resource_type: listed(|(t, _)| t),
+        resource_name: listed(|(_, n)| n),
+        referenced_resources: (!call.resources.is_empty()).then(|| {
+            call.resources.iter().fold(Map::new(), |mut m, (t, n)| {
+                m.entry(t.clone()).or_insert_with(|| json!([])).as_array_mut().expect("a list").push(json!(n));
+                m
+            })
+        }),
+        error_code: call.error.as_ref().map(|(code, _)| code.as_str()),
+        error_message: call.error.as_ref().map(|(_, message)| message.as_str()),
+    };
+    let data = serde_json::to_string(&data).expect("an event serializes");
     Some(EventRow {
         time_ms: (now.unix_timestamp_nanos() / 1_000_000) as i64,
-        id,
-        account,
+        account: account.to_string(),
         event_name: call.event_name.to_string(),
         event_rw: rw.into(),
         service_name: call.service_name.to_string(),
-        user_name,
-        access_key_id,
-        resources,
-        data: data.to_string(),
+        user_name: identity.user_name.clone().unwrap_or_default(),
+        access_key_id: call.caller.map(|c| c.access_key_id.as_str()).or(call.access_key_id).unwrap_or_default().to_string(),
+        resources: resource_terms(&call.resources),
+        id,
+        data,
     })
 }
 

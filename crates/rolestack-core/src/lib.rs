@@ -32,6 +32,7 @@ pub mod audit;
 pub mod authz;
 
 pub mod bootstrap;
+pub mod cache;
 pub mod caller;
 pub mod catalog;
 pub mod clock;

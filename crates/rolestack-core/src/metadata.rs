@@ -4,11 +4,25 @@
 //! session is stored per instance so every read in a rotation window returns the same set, across
 //! restarts. Detaching the role deletes the stored session: no new credentials are issued, while
 //! already issued ones keep working until they expire (revoke the role's sessions to end them).
+//!
+//! [`InstanceMetadata`] is the service one instance sees at `http://100.100.100.200/latest/...`
+//! (the HTTP front-end in the server crate only translates): the `meta-data` tree, the role list,
+//! the credential document, and the security-hardening tokens (`PUT /latest/api/token`). It keeps
+//! the instance's tree and its current credential document in memory while the store's version
+//! does not move and until the document's rotation is due by the service's clock (the fake one
+//! included), so a read in between touches neither the store nor a lock shared with writers.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use crate::model::{Instance, InstanceSession, Role};
+use crate::clock::format_date;
+use crate::model::{Instance, InstanceSession, Role, VSwitch, Vpc};
 use crate::seal::ServerKey;
+use crate::service::Rolestack;
 use crate::store::{Kind, Tx};
 use crate::sts::{self, Credentials, SealedToken};
 use crate::Result;
@@ -47,16 +61,17 @@ pub fn instance_credentials(
         if fresh {
             if let Ok(token) = SealedToken::open(key, &current.token) {
                 if token.role_id == role.id && !sts::revoked(&role, &token) {
-                    return Ok(Some(render(&role, &token, key, false)));
+                    return Ok(Some(render(&role, &token, current.token, false)));
                 }
             }
         }
     }
     let token = sts::mint(account, &role, &session_name(&instance.id), instance.ram_role_policy.clone(), now, SESSION_LIFETIME);
+    let sealed = token.seal(key);
     let session = InstanceSession {
         instance_id: instance.id.clone(),
         role_name: role.name.clone(),
-        token: token.seal(key),
+        token: sealed.clone(),
         issued: token.issued,
         expires: token.expires,
     };
@@ -64,7 +79,7 @@ pub fn instance_credentials(
         tx.insert_rec(account, &instance.id, &session)?;
     }
     metrics::counter!("rolestack_metadata_credentials_total", "kind" => kind).increment(1);
-    Ok(Some(render(&role, &token, key, true)))
+    Ok(Some(render(&role, &token, sealed, true)))
 }
 
 /// Forgets an instance's current session (on detach / delete), so no new credentials are served.
@@ -78,11 +93,335 @@ pub fn session_name(instance_id: &str) -> String {
     format!("vm-ram-{instance_id}")
 }
 
-fn render(role: &Role, token: &SealedToken, key: &ServerKey, issued_now: bool) -> InstanceCredentials {
+fn render(role: &Role, token: &SealedToken, sealed: String, issued_now: bool) -> InstanceCredentials {
     InstanceCredentials {
         issued_now,
         role_name: role.name.clone(),
-        credentials: token.credentials(key),
+        credentials: token.credentials_sealed(sealed),
         last_updated: OffsetDateTime::from_unix_timestamp(token.issued).unwrap_or(OffsetDateTime::UNIX_EPOCH),
     }
+}
+
+/// The header of `PUT /latest/api/token` giving the token's lifetime in seconds.
+pub const TOKEN_TTL_HEADER: &str = "x-aliyun-ecs-metadata-token-ttl-seconds";
+/// The header a hardened-mode read carries its token in.
+pub const TOKEN_HEADER: &str = "x-aliyun-ecs-metadata-token";
+/// The longest token lifetime (six hours).
+pub const MAX_TOKEN_TTL: i64 = 21600;
+const TOKEN_PURPOSE: &str = "ecs-metadata-token";
+
+/// What the metadata service answers: a status, whether the body is JSON (else plain text), and
+/// the body.
+#[derive(Debug, Clone)]
+pub struct MetadataAnswer {
+    pub status: u16,
+    pub json: bool,
+    pub body: Bytes,
+}
+
+impl MetadataAnswer {
+    fn plain(status: u16, body: impl Into<Bytes>) -> Self {
+        MetadataAnswer { status, json: false, body: body.into() }
+    }
+    fn not_found() -> Self {
+        Self::plain(404, "404 - Not Found")
+    }
+}
+
+/// The metadata service of one instance (its listener is the instance's identity). Clones share
+/// the memory of the instance's tree and credential document.
+#[derive(Clone)]
+pub struct InstanceMetadata {
+    rs: Rolestack,
+    account_id: String,
+    instance_id: String,
+    remembered: Arc<Mutex<Option<Arc<View>>>>,
+}
+
+/// What a read of the instance found, at one store version.
+struct View {
+    version: Option<u64>,
+    instance: Instance,
+    /// The `meta-data` tree (lower-case paths), except the credential document.
+    leaves: BTreeMap<String, String>,
+    document: Option<Document>,
+}
+
+/// A rendered credential document and when it must be issued anew.
+struct Document {
+    role_name: String,
+    body: Bytes,
+    /// Unix seconds by the service's clock: from then on the next read rotates.
+    rotate_at: i64,
+}
+
+/// The part of a `meta-data` path after `/latest/meta-data/` when it names the credential
+/// document (`ram/security-credentials/<role>`): the role, lower-case.
+fn credential_role(lower: &str) -> Option<&str> {
+    lower
+        .strip_prefix("/latest/meta-data")?
+        .trim_start_matches('/')
+        .strip_prefix("ram/security-credentials/")
+        .filter(|r| !r.is_empty() && !r.ends_with('/'))
+}
+
+impl InstanceMetadata {
+    pub fn new(rs: Rolestack, account_id: impl Into<String>, instance_id: impl Into<String>) -> Self {
+        InstanceMetadata { rs, account_id: account_id.into(), instance_id: instance_id.into(), remembered: Arc::default() }
+    }
+
+    pub fn instance_id(&self) -> &str {
+        &self.instance_id
+    }
+
+    /// `PUT /latest/api/token`: a token for hardened-mode reads, sealed with the server key and
+    /// bound to this instance and its expiry. `forwarded`: the request came through a proxy
+    /// (`X-Forwarded-For`), which the real service refuses.
+    pub fn issue_token(&self, ttl: Option<&str>, forwarded: bool) -> MetadataAnswer {
+        if forwarded {
+            return MetadataAnswer::plain(403, "403 - Forbidden: token requests must not be forwarded");
+        }
+        match ttl.and_then(|v| v.parse::<i64>().ok()) {
+            Some(ttl) if (1..=MAX_TOKEN_TTL).contains(&ttl) => {
+                let expires = self.rs.clock.now().unix_timestamp() + ttl;
+                MetadataAnswer::plain(200, self.rs.key.seal(TOKEN_PURPOSE, format!("{}|{expires}", self.instance_id).as_bytes()))
+            }
+            _ => MetadataAnswer::plain(
+                400,
+                format!("400 - Bad Request: header {TOKEN_TTL_HEADER} must be an integer from 1 to {MAX_TOKEN_TTL}"),
+            ),
+        }
+    }
+
+    /// Answers a GET from memory, if what it needs is current: `None` when the store must be
+    /// read ([`InstanceMetadata::answer`]). Never touches the store.
+    pub fn answer_remembered(&self, path: &str, token: Option<&str>) -> Option<MetadataAnswer> {
+        let version = self.rs.store.version()?;
+        let view = self.remembered.lock().unwrap_or_else(|p| p.into_inner()).clone()?;
+        if view.version != Some(version) {
+            return None;
+        }
+        self.respond(&view, path, token)
+    }
+
+    /// Answers a GET, reading the store (and for the credential document issuing or rotating
+    /// the instance's session when due).
+    pub fn answer(&self, path: &str, token: Option<&str>) -> Result<MetadataAnswer> {
+        if let Some(answer) = self.answer_remembered(path, token) {
+            return Ok(answer);
+        }
+        let version = self.rs.store.version();
+        let Some(mut view) = self.read(version)? else { return Ok(MetadataAnswer::not_found()) };
+        // Refusals and everything but the credential document need nothing more.
+        if let Some(answer) = self.respond(&view, path, token) {
+            self.remember(view);
+            return Ok(answer);
+        }
+        view.document = self.document(&view.instance)?;
+        let answer = self.respond(&view, path, token).unwrap_or_else(MetadataAnswer::not_found);
+        self.remember(view);
+        Ok(answer)
+    }
+
+    fn remember(&self, view: View) {
+        if view.version.is_some() {
+            *self.remembered.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(view));
+        }
+    }
+
+    /// The instance and its network, as the tree shows them.
+    fn read(&self, version: Option<u64>) -> Result<Option<View>> {
+        let mut tx = self.rs.store.begin_read()?;
+        let Some(instance) = tx.get_rec::<Instance>(&self.account_id, &self.instance_id)? else { return Ok(None) };
+        let (vpc, vswitch) = match (&instance.vpc_id, &instance.vswitch_id) {
+            (Some(v), Some(s)) => (tx.get_rec::<Vpc>(&self.account_id, v)?, tx.get_rec::<VSwitch>(&self.account_id, s)?),
+            _ => (None, None),
+        };
+        let leaves = leaves(&self.account_id, &instance, vpc.as_ref(), vswitch.as_ref());
+        // The document read before stays good while the store did not change.
+        let document = self.remembered.lock().unwrap_or_else(|p| p.into_inner()).as_ref().filter(|v| v.version == version).and_then(|v| {
+            v.document.as_ref().map(|d| Document { role_name: d.role_name.clone(), body: d.body.clone(), rotate_at: d.rotate_at })
+        });
+        Ok(Some(View { version, instance, leaves, document }))
+    }
+
+    /// Issues, rotates or reads the instance's credentials and renders their document.
+    fn document(&self, instance: &Instance) -> Result<Option<Document>> {
+        let now = self.rs.clock.now();
+        let mut tx = self.rs.store.begin()?;
+        let creds = instance_credentials(&mut *tx, &self.rs.key, &self.account_id, instance, now)?;
+        tx.commit()?;
+        let Some(c) = creds else { return Ok(None) };
+        if c.issued_now {
+            self.record_issued(instance, &c);
+        }
+        let doc = json!({
+            "AccessKeyId": c.credentials.access_key_id,
+            "AccessKeySecret": c.credentials.access_key_secret,
+            "Expiration": format_date(c.credentials.expiration),
+            "SecurityToken": c.credentials.security_token,
+            "LastUpdated": format_date(c.last_updated),
+            "Code": "Success",
+        });
+        Ok(Some(Document {
+            role_name: c.role_name,
+            body: serde_json::to_string_pretty(&doc).unwrap_or_default().into(),
+            rotate_at: c.credentials.expiration.unix_timestamp() - ROTATE_BEFORE_EXPIRY.whole_seconds(),
+        }))
+    }
+
+    fn token_valid(&self, token: &str) -> bool {
+        let Ok(raw) = self.rs.key.open(TOKEN_PURPOSE, token) else { return false };
+        let Ok(text) = String::from_utf8(raw) else { return false };
+        let Some((instance, expires)) = text.split_once('|') else { return false };
+        instance == self.instance_id && expires.parse::<i64>().is_ok_and(|e| self.rs.clock.now().unix_timestamp() < e)
+    }
+
+    /// The answer from what `view` holds: `None` when it is the credential document and `view`
+    /// has no current one.
+    fn respond(&self, view: &View, path: &str, token: Option<&str>) -> Option<MetadataAnswer> {
+        let inst = &view.instance;
+        if inst.http_endpoint == "disabled" {
+            return Some(MetadataAnswer::plain(403, "403 - Forbidden: the metadata endpoint of this instance is disabled"));
+        }
+        match token {
+            Some(t) if !self.token_valid(t) => {
+                return Some(MetadataAnswer::plain(401, "401 - Unauthorized: invalid or expired metadata token"));
+            }
+            None if inst.http_tokens == "required" => {
+                return Some(MetadataAnswer::plain(
+                    401,
+                    "401 - Unauthorized: this instance requires a metadata token (PUT /latest/api/token)",
+                ));
+            }
+            _ => {}
+        }
+        let lower = path.to_ascii_lowercase();
+        if let Some(role) = credential_role(&lower) {
+            let doc = view.document.as_ref()?;
+            if self.rs.clock.now().unix_timestamp() >= doc.rotate_at {
+                return None;
+            }
+            return Some(match doc.role_name.eq_ignore_ascii_case(role) {
+                true => MetadataAnswer { status: 200, json: true, body: doc.body.clone() },
+                false => MetadataAnswer::not_found(),
+            });
+        }
+        let Some(rest) = lower.strip_prefix("/latest/meta-data") else {
+            return Some(match lower.as_str() {
+                "/latest" | "/latest/" => MetadataAnswer::plain(200, "dynamic/\nmeta-data/"),
+                "/latest/dynamic/instance-identity/document" => {
+                    let doc = json!({
+                        "account-id": self.account_id, "instance-id": inst.id, "region-id": inst.region_id,
+                        "zone-id": inst.zone_id, "image-id": inst.image_id, "instance-type": inst.instance_type,
+                        "private-ipv4": inst.private_ip, "mac": inst.mac, "serial-number": inst.serial_number,
+                        "owner-account-id": self.account_id,
+                    });
+                    MetadataAnswer::plain(200, doc.to_string())
+                }
+                "/latest/dynamic" | "/latest/dynamic/" => MetadataAnswer::plain(200, "instance-identity/"),
+                "/latest/dynamic/instance-identity" | "/latest/dynamic/instance-identity/" => MetadataAnswer::plain(200, "document"),
+                _ => MetadataAnswer::not_found(),
+            });
+        };
+        let rest = match rest.trim_start_matches('/') {
+            // The role list answers with or without its trailing slash.
+            "ram/security-credentials" => "ram/security-credentials/",
+            other => other,
+        };
+        if let Some(value) = view.leaves.get(rest) {
+            return Some(MetadataAnswer::plain(200, value.clone()));
+        }
+        // A directory: list the next path segment of every leaf below it.
+        let dir = if rest.is_empty() || rest.ends_with('/') { rest.to_string() } else { format!("{rest}/") };
+        let mut children: Vec<String> = Vec::new();
+        for key in view.leaves.keys().filter_map(|k| k.strip_prefix(dir.as_str())) {
+            let child = match key.split_once('/') {
+                Some((head, _)) => format!("{head}/"),
+                None => key.to_string(),
+            };
+            if !child.is_empty() && !children.contains(&child) {
+                children.push(child);
+            }
+        }
+        Some(if children.is_empty() { MetadataAnswer::not_found() } else { MetadataAnswer::plain(200, children.join("\n")) })
+    }
+
+    /// The ActionTrail event of credentials the metadata service issued: ECS assumed the
+    /// instance's role for it (an `AssumeRole` by the service `ecs.aliyuncs.com`).
+    fn record_issued(&self, inst: &Instance, c: &InstanceCredentials) {
+        let session = session_name(&inst.id);
+        let account = &self.account_id;
+        let role_arn = format!("acs:ram::{account}:role/{}", c.role_name);
+        let params = [("RoleArn".to_string(), role_arn), ("RoleSessionName".to_string(), session.clone())];
+        self.rs.record(&crate::audit::CallRecord {
+            caller: None,
+            access_key_id: None,
+            service_name: "Sts",
+            event_source: "sts.aliyuncs.com",
+            event_name: "AssumeRole",
+            event_type: crate::audit::EventType::AliyunServiceEvent,
+            read: false,
+            api_version: Some("2015-04-01"),
+            request_id: &crate::ids::request_id(),
+            source_ip: None,
+            user_agent: None,
+            region: &inst.region_id,
+            request_parameters: crate::audit::request_parameters(params.iter().map(|(k, v)| (k, v))),
+            response_elements: Some(json!({
+                "AssumedRoleUser": { "Arn": format!("acs:ram::{account}:assumed-role/{}/{session}", c.role_name) },
+                "Credentials": { "AccessKeyId": c.credentials.access_key_id, "Expiration": format_date(c.credentials.expiration) },
+                "InstanceId": inst.id,
+            })),
+            resources: vec![("ACS::RAM::Role".into(), c.role_name.clone()), ("ACS::ECS::Instance".into(), inst.id.clone())],
+            error: None,
+            account: Some(account),
+            acting_service: Some("ecs.aliyuncs.com"),
+        });
+    }
+}
+
+/// Every leaf of the `meta-data` tree for an instance (lower-case paths), except the credential
+/// document itself.
+fn leaves(account_id: &str, inst: &Instance, vpc: Option<&Vpc>, vswitch: Option<&VSwitch>) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    let mut put = |k: &str, v: &str| {
+        m.insert(k.to_string(), v.to_string());
+    };
+    put("instance-id", &inst.id);
+    put("region-id", &inst.region_id);
+    put("zone-id", &inst.zone_id);
+    put("hostname", &inst.host_name);
+    put("image-id", &inst.image_id);
+    put("instance/instance-type", &inst.instance_type);
+    put("instance/instance-name", &inst.name);
+    put("private-ipv4", &inst.private_ip);
+    put("mac", &inst.mac);
+    put("serial-number", &inst.serial_number);
+    put("owner-account-id", account_id);
+    put("network-type", &inst.network_type);
+    put("source-address", "http://mirrors.cloud.aliyuncs.com");
+    put("dns-conf/nameservers", "100.100.2.136\n100.100.2.138");
+    put("ntp-conf/ntp-servers", "ntp1.aliyun.com\nntp2.aliyun.com");
+    let mac = inst.mac.to_ascii_lowercase();
+    put(&format!("network/interfaces/macs/{mac}/primary-ip-address"), &inst.private_ip);
+    put(&format!("network/interfaces/macs/{mac}/private-ipv4s"), &format!("[\"{}\"]", inst.private_ip));
+    if let Some(v) = vpc {
+        put("vpc-id", &v.id);
+        put("vpc-cidr-block", &v.cidr_block);
+        put(&format!("network/interfaces/macs/{mac}/vpc-id"), &v.id);
+        put(&format!("network/interfaces/macs/{mac}/vpc-cidr-block"), &v.cidr_block);
+    }
+    if let Some(s) = vswitch {
+        put("vswitch-id", &s.id);
+        put("vswitch-cidr-block", &s.cidr_block);
+        put(&format!("network/interfaces/macs/{mac}/vswitch-id"), &s.id);
+        put(&format!("network/interfaces/macs/{mac}/vswitch-cidr-block"), &s.cidr_block);
+    }
+    if let Some(role) = &inst.ram_role_name {
+        // The directory body is exactly the role name: the SDKs use it verbatim.
+        m.insert("ram/security-credentials/".into(), role.clone());
+        m.insert(format!("ram/security-credentials/{}", role.to_ascii_lowercase()), String::new());
+    }
+    m
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::audit::AuditTrail;
 use crate::authz::authorize;
+use crate::cache::VersionedCache;
 use crate::caller::{Caller, Principal};
 use crate::catalog::ApiAction;
 use crate::clock::Clock;
@@ -20,7 +21,7 @@ use crate::ram::users::SECRET_PURPOSE;
 use crate::replay::NonceGuard;
 use crate::seal::ServerKey;
 use crate::store::{Store, Tx, GLOBAL};
-use crate::sts::{check_session, SealedToken};
+use crate::sts::{check_session, check_token, SealedToken};
 use crate::{Error, Result};
 
 /// rolestack's state and services, shared by every front-end.
@@ -37,6 +38,17 @@ pub struct Rolestack {
     pub audit: Arc<AuditTrail>,
     /// Spent request nonces (in memory by default; `serve` journals them to the store).
     pub replay: Arc<NonceGuard>,
+    /// What requests reuse from the store while it has not changed.
+    pub caches: Arc<Caches>,
+}
+
+/// What requests reuse from the store while it has not changed (see [`crate::cache`]).
+#[derive(Default)]
+pub struct Caches {
+    /// AccessKey id → its owner and secret.
+    access_keys: VersionedCache<String, Authenticated>,
+    /// SecurityToken → the session it opened to (its role checked at that version).
+    sessions: VersionedCache<String, SealedToken>,
 }
 
 /// A request nonce spent in memory ([`Rolestack::spend_nonce`]); the call it came with makes it
@@ -52,6 +64,7 @@ fn nonce_used() -> Error {
 }
 
 /// A credential that exists and is valid, with its secret (for signature checks) and identity.
+#[derive(Clone)]
 pub struct Authenticated {
     pub account_id: String,
     pub secret: String,
@@ -68,6 +81,7 @@ impl Rolestack {
             blobs: Arc::new(MemoryBlobStore::default()),
             audit: AuditTrail::in_memory(),
             replay: NonceGuard::new(0),
+            caches: Arc::default(),
         }
     }
 
@@ -109,7 +123,12 @@ impl Rolestack {
 
     /// Looks an AccessKey up: `InvalidAccessKeyId.NotFound` (404) or `.Inactive` (400) otherwise.
     pub fn authenticate(&self, access_key_id: &str) -> Result<Authenticated> {
-        let mut tx = self.store.begin()?;
+        let version = self.store.version();
+        self.caches.access_keys.get_or_read(access_key_id.to_string(), version, || self.read_access_key(access_key_id))
+    }
+
+    fn read_access_key(&self, access_key_id: &str) -> Result<Authenticated> {
+        let mut tx = self.store.begin_read()?;
         let key = tx
             .get_rec::<AccessKey>(GLOBAL, access_key_id)?
             .ok_or_else(|| Error::service(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found."))?;
@@ -134,9 +153,20 @@ impl Rolestack {
     /// Checks STS credentials: the sealed token must open, match the AccessKeyId, be unexpired and
     /// belong to a live, unrevoked role session.
     pub fn authenticate_session(&self, access_key_id: &str, security_token: &str) -> Result<Authenticated> {
-        let token = SealedToken::open(&self.key, security_token)?;
-        let mut tx = self.store.begin()?;
-        check_session(&mut *tx, &token, access_key_id, self.clock.now())?;
+        let version = self.store.version();
+        let now = self.clock.now();
+        let token = match self.caches.sessions.get(security_token, version) {
+            Some(token) => {
+                check_token(&token, access_key_id, now)?;
+                token
+            }
+            None => {
+                let token = SealedToken::open(&self.key, security_token)?;
+                check_session(&mut *self.store.begin_read()?, &token, access_key_id, now)?;
+                self.caches.sessions.put(security_token.to_string(), version, token.clone());
+                token
+            }
+        };
         Ok(Authenticated {
             account_id: token.account_id,
             secret: token.access_key_secret,

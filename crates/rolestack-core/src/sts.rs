@@ -70,10 +70,16 @@ impl SealedToken {
     }
 
     pub fn credentials(&self, key: &ServerKey) -> Credentials {
+        self.credentials_sealed(self.seal(key))
+    }
+
+    /// The credentials with `security_token`, this token sealed before (each sealing differs:
+    /// the metadata service hands out the one it stored, so every read shows the same token).
+    pub fn credentials_sealed(&self, security_token: String) -> Credentials {
         Credentials {
             access_key_id: self.access_key_id.clone(),
             access_key_secret: self.access_key_secret.clone(),
-            security_token: self.seal(key),
+            security_token,
             expiration: OffsetDateTime::from_unix_timestamp(self.expires).unwrap_or(OffsetDateTime::UNIX_EPOCH),
         }
     }
@@ -105,6 +111,21 @@ pub fn mint(
 /// Checks a presented token against the request's AccessKeyId, the clock and the role's revocation
 /// mark; returns the live role.
 pub fn check_session(tx: &mut dyn crate::store::Tx, token: &SealedToken, access_key_id: &str, now: OffsetDateTime) -> Result<Role> {
+    check_token(token, access_key_id, now)?;
+    let role = tx.get_rec::<Role>(&token.account_id, &token.role_name)?;
+    match role {
+        Some(r) if r.id == token.role_id && !revoked(&r, token) => Ok(r),
+        _ => Err(Error::service(
+            400,
+            "InvalidSecurityToken.Expired",
+            "Specified SecurityToken is expired: its role was deleted or its sessions were revoked.",
+        )),
+    }
+}
+
+/// The checks of [`check_session`] that need no store: the token belongs to the AccessKey and
+/// has not expired.
+pub fn check_token(token: &SealedToken, access_key_id: &str, now: OffsetDateTime) -> Result<()> {
     if token.access_key_id != access_key_id {
         return Err(Error::service(
             400,
@@ -115,15 +136,7 @@ pub fn check_session(tx: &mut dyn crate::store::Tx, token: &SealedToken, access_
     if now.unix_timestamp() >= token.expires {
         return Err(Error::service(400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired."));
     }
-    let role = tx.get_rec::<Role>(&token.account_id, &token.role_name)?;
-    match role {
-        Some(r) if r.id == token.role_id && !revoked(&r, token) => Ok(r),
-        _ => Err(Error::service(
-            400,
-            "InvalidSecurityToken.Expired",
-            "Specified SecurityToken is expired: its role was deleted or its sessions were revoked.",
-        )),
-    }
+    Ok(())
 }
 
 /// Whether the role's sessions were revoked after this token was issued.

@@ -37,7 +37,7 @@ use rolestack_core::service::Rolestack;
 
 use crate::connections::{serve_stream, Connections, Transport};
 use crate::dns::Resolver;
-use crate::metadata::{self, InstanceIdentity};
+use crate::metadata::{self, InstanceMetadata};
 use crate::tls::LabCa;
 
 /// The metadata address of every Alibaba Cloud instance.
@@ -218,7 +218,7 @@ impl HostNetwork {
         }
         let rs = self.rs.get().ok_or("the instance network is not attached to a server")?.clone();
         let identity = match &env {
-            Environment::Instance(id) => Some(InstanceIdentity { rs: rs.clone(), account_id: account_id.into(), instance_id: id.clone() }),
+            Environment::Instance(id) => Some(Arc::new(InstanceMetadata::new(rs.clone(), account_id, id.clone()))),
             Environment::Workstation => None,
         };
         let proxy = StdListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| e.to_string())?;
@@ -257,7 +257,7 @@ impl HostNetwork {
     fn namespace_for(
         &self,
         name: &str,
-        identity: Option<InstanceIdentity>,
+        identity: Option<Arc<InstanceMetadata>>,
         rs: Rolestack,
     ) -> Result<(String, Vec<tokio::task::AbortHandle>), String> {
         self.make_namespace(name, identity.is_some())?;
@@ -285,7 +285,7 @@ impl HostNetwork {
             served.push(self.serve(tcp(&mut sockets)?, crate::app(rs))?);
         }
         if let Some(identity) = identity {
-            served.push(self.serve(tcp(&mut sockets)?, metadata::app(identity))?);
+            served.push(self.serve(tcp(&mut sockets)?, metadata::app(InstanceMetadata::clone(&identity)))?);
         }
         Ok((api_addr.to_string(), served))
     }
@@ -327,7 +327,7 @@ impl InstanceNetwork for HostNetwork {
 struct Gateway {
     rs: Rolestack,
     /// The instance, for the metadata service; `None` for the workstation.
-    identity: Option<InstanceIdentity>,
+    identity: Option<Arc<InstanceMetadata>>,
     tls: Arc<rustls::ServerConfig>,
     connections: Connections,
 }
@@ -347,7 +347,7 @@ async fn proxy(State(gw): State<Arc<Gateway>>, ConnectInfo(peer): ConnectInfo<So
         });
     let for_metadata = host.as_deref() == Some("100.100.100.200") || req.uri().path().starts_with("/latest");
     match (&gw.identity, for_metadata) {
-        (Some(identity), true) => metadata::serve(State(Arc::new(identity.clone())), req).await,
+        (Some(identity), true) => metadata::serve(State(identity.clone()), req).await,
         (None, true) => (StatusCode::BAD_GATEWAY, "this environment has no instance metadata service\n").into_response(),
         _ => crate::dispatch(gw.rs.clone(), peer, req).await,
     }

@@ -5,6 +5,7 @@
 //! what a single-node embedded store needs; `BEGIN IMMEDIATE` makes each call's reads and writes atomic.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rolestack_core::audit::{EventQuery, EventRow};
@@ -95,10 +96,15 @@ pub struct SqliteStore {
     /// writer writes, so reads never wait for writes (empty for an in-memory database).
     readers: Vec<Mutex<Connection>>,
     next_reader: std::sync::atomic::AtomicUsize,
+    /// [`Store::version`]: bumped after each commit that changed records or links.
+    version: AtomicU64,
 }
 
 /// Read connections per file database.
 const READERS: usize = 4;
+
+/// Prepared statements kept per connection: more than the store has, so none is parsed twice.
+const STATEMENT_CACHE: usize = 128;
 
 fn db_err(e: rusqlite::Error) -> Error {
     Error::Store(e.to_string())
@@ -113,6 +119,7 @@ impl SqliteStore {
             let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
             let reader = Connection::open_with_flags(path, flags).map_err(db_err)?;
             reader.busy_timeout(std::time::Duration::from_secs(5)).map_err(db_err)?;
+            reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             store.readers.push(Mutex::new(reader));
         }
         Ok(store)
@@ -128,6 +135,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL").map_err(db_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db_err)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db_err)?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
             let tx = conn.transaction().map_err(db_err)?;
@@ -135,7 +143,12 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", i + 1).map_err(db_err)?;
             tx.commit().map_err(db_err)?;
         }
-        Ok(SqliteStore { conn: Mutex::new(conn), readers: Vec::new(), next_reader: std::sync::atomic::AtomicUsize::new(0) })
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            readers: Vec::new(),
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
+            version: AtomicU64::new(0),
+        })
     }
 }
 
@@ -144,8 +157,8 @@ impl Store for SqliteStore {
         // A poisoned mutex only means another request panicked mid-call; its transaction was rolled
         // back by `Drop`, so the connection is still consistent.
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
-        Ok(Box::new(SqliteTx { conn, done: false }))
+        conn.prepare_cached("BEGIN IMMEDIATE").and_then(|mut s| s.execute([])).map_err(db_err)?;
+        Ok(Box::new(SqliteTx { conn, done: false, changed: false, version: Some(&self.version) }))
     }
 
     fn begin_read(&self) -> Result<Box<dyn Tx + '_>> {
@@ -158,20 +171,28 @@ impl Store for SqliteStore {
         let conn = (0..n)
             .find_map(|i| self.readers[(start + i) % n].try_lock().ok())
             .unwrap_or_else(|| self.readers[start % n].lock().unwrap_or_else(|p| p.into_inner()));
-        conn.execute_batch("BEGIN").map_err(db_err)?;
-        Ok(Box::new(SqliteTx { conn, done: false }))
+        conn.prepare_cached("BEGIN").and_then(|mut s| s.execute([])).map_err(db_err)?;
+        Ok(Box::new(SqliteTx { conn, done: false, changed: false, version: None }))
+    }
+
+    fn version(&self) -> Option<u64> {
+        Some(self.version.load(Ordering::Acquire))
     }
 }
 
 struct SqliteTx<'a> {
     conn: MutexGuard<'a, Connection>,
     done: bool,
+    /// Whether a record or link changed (the store's version moves at commit).
+    changed: bool,
+    /// The store's version (write transactions only).
+    version: Option<&'a AtomicU64>,
 }
 
 impl Drop for SqliteTx<'_> {
     fn drop(&mut self) {
         if !self.done {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = self.conn.prepare_cached("ROLLBACK").and_then(|mut s| s.execute([]));
         }
     }
 }
@@ -207,48 +228,64 @@ fn limit_sql(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
+impl SqliteTx<'_> {
+    /// Runs a statement, prepared once per connection (parsing SQL is a good part of a call).
+    fn run(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+        self.conn.prepare_cached(sql)?.execute(params)
+    }
+
+    /// The first row of a query, prepared once per connection.
+    fn one_row<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.conn.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
 impl Tx for SqliteTx<'_> {
     fn get(&mut self, kind: Kind, scope: &str, name: &str) -> Result<Option<String>> {
-        self.conn
-            .query_row(
-                "SELECT data FROM records WHERE kind = ?1 AND scope = ?2 AND name = ?3 AND (?4 = 0 OR name = ?3 COLLATE BINARY)",
-                params![kind.as_str(), scope, name, kind.exact_names()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db_err)
+        self.one_row(
+            "SELECT data FROM records WHERE kind = ?1 AND scope = ?2 AND name = ?3 AND (?4 = 0 OR name = ?3 COLLATE BINARY)",
+            params![kind.as_str(), scope, name, kind.exact_names()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db_err)
     }
 
     fn insert(&mut self, kind: Kind, scope: &str, name: &str, data: &str) -> Result<bool> {
         let n = self
-            .conn
-            .execute(
+            .run(
                 "INSERT INTO records (kind, scope, name, data) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
                 params![kind.as_str(), scope, name, data],
             )
             .map_err(db_err)?;
+        self.changed |= n == 1;
         Ok(n == 1)
     }
 
     fn update(&mut self, kind: Kind, scope: &str, name: &str, data: &str) -> Result<bool> {
         let n = self
-            .conn
-            .execute(
+            .run(
                 "UPDATE records SET data = ?4 WHERE kind = ?1 AND scope = ?2 AND name = ?3 AND (?5 = 0 OR name = ?3 COLLATE BINARY)",
                 params![kind.as_str(), scope, name, data, kind.exact_names()],
             )
             .map_err(db_err)?;
+        self.changed |= n == 1;
         Ok(n == 1)
     }
 
     fn delete(&mut self, kind: Kind, scope: &str, name: &str) -> Result<bool> {
         let n = self
-            .conn
-            .execute(
+            .run(
                 "DELETE FROM records WHERE kind = ?1 AND scope = ?2 AND name = ?3 AND (?4 = 0 OR name = ?3 COLLATE BINARY)",
                 params![kind.as_str(), scope, name, kind.exact_names()],
             )
             .map_err(db_err)?;
+        self.changed |= n == 1;
         Ok(n == 1)
     }
 
@@ -266,32 +303,31 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn count(&mut self, kind: Kind, scope: &str, prefix: &str) -> Result<usize> {
-        self.conn
-            .query_row(
-                "SELECT COUNT(*) FROM records WHERE kind = ?1 AND scope = ?2 AND name LIKE ?3 ESCAPE '\\'",
-                params![kind.as_str(), scope, like_prefix(prefix)],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n as usize)
-            .map_err(db_err)
+        self.one_row(
+            "SELECT COUNT(*) FROM records WHERE kind = ?1 AND scope = ?2 AND name LIKE ?3 ESCAPE '\\'",
+            params![kind.as_str(), scope, like_prefix(prefix)],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n as usize)
+        .map_err(db_err)
     }
 
     fn link(&mut self, rel: Relation, scope: &str, left: &str, right: &str, created: &str) -> Result<bool> {
         let n = self
-            .conn
-            .execute(
+            .run(
                 "INSERT INTO links (rel, scope, lhs, rhs, created) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
                 params![rel.as_str(), scope, left, right, created],
             )
             .map_err(db_err)?;
+        self.changed |= n == 1;
         Ok(n == 1)
     }
 
     fn unlink(&mut self, rel: Relation, scope: &str, left: &str, right: &str) -> Result<bool> {
         let n = self
-            .conn
-            .execute("DELETE FROM links WHERE rel = ?1 AND scope = ?2 AND lhs = ?3 AND rhs = ?4", params![rel.as_str(), scope, left, right])
+            .run("DELETE FROM links WHERE rel = ?1 AND scope = ?2 AND lhs = ?3 AND rhs = ?4", params![rel.as_str(), scope, left, right])
             .map_err(db_err)?;
+        self.changed |= n == 1;
         Ok(n == 1)
     }
 
@@ -318,10 +354,9 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn use_nonce(&mut self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> Result<bool> {
-        self.conn.execute("DELETE FROM nonces WHERE expires < ?1", params![now]).map_err(db_err)?;
+        self.run("DELETE FROM nonces WHERE expires < ?1", params![now]).map_err(db_err)?;
         let n = self
-            .conn
-            .execute(
+            .run(
                 "INSERT INTO nonces (access_key_id, nonce, expires) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
                 params![access_key_id, nonce, expires],
             )
@@ -338,16 +373,12 @@ impl Tx for SqliteTx<'_> {
     // OSS ---------------------------------------------------------------------------------
 
     fn oss_bucket_get(&mut self, name: &str) -> Result<Option<String>> {
-        self.conn
-            .query_row("SELECT data FROM oss_buckets WHERE name = ?1", params![name.as_bytes()], |r| r.get(0))
-            .optional()
-            .map_err(db_err)
+        self.one_row("SELECT data FROM oss_buckets WHERE name = ?1", params![name.as_bytes()], |r| r.get(0)).optional().map_err(db_err)
     }
 
     fn oss_bucket_insert(&mut self, name: &str, owner: &str, data: &str) -> Result<bool> {
         let n = self
-            .conn
-            .execute(
+            .run(
                 "INSERT INTO oss_buckets (name, owner, data) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
                 params![name.as_bytes(), owner, data],
             )
@@ -356,12 +387,12 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn oss_bucket_update(&mut self, name: &str, data: &str) -> Result<bool> {
-        let n = self.conn.execute("UPDATE oss_buckets SET data = ?2 WHERE name = ?1", params![name.as_bytes(), data]).map_err(db_err)?;
+        let n = self.run("UPDATE oss_buckets SET data = ?2 WHERE name = ?1", params![name.as_bytes(), data]).map_err(db_err)?;
         Ok(n == 1)
     }
 
     fn oss_bucket_delete(&mut self, name: &str) -> Result<bool> {
-        let n = self.conn.execute("DELETE FROM oss_buckets WHERE name = ?1", params![name.as_bytes()]).map_err(db_err)?;
+        let n = self.run("DELETE FROM oss_buckets WHERE name = ?1", params![name.as_bytes()]).map_err(db_err)?;
         Ok(n == 1)
     }
 
@@ -424,30 +455,27 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn oss_upload_get(&mut self, bucket: &str, upload_id: &str) -> Result<Option<String>> {
-        self.conn
-            .query_row(
-                "SELECT data FROM oss_uploads WHERE bucket = ?1 AND upload_id = ?2",
-                params![bucket.as_bytes(), upload_id.as_bytes()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db_err)
+        self.one_row(
+            "SELECT data FROM oss_uploads WHERE bucket = ?1 AND upload_id = ?2",
+            params![bucket.as_bytes(), upload_id.as_bytes()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db_err)
     }
 
     fn oss_upload_insert(&mut self, bucket: &str, key: &str, upload_id: &str, data: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "INSERT INTO oss_uploads (bucket, key, upload_id, data) VALUES (?1, ?2, ?3, ?4)",
-                params![bucket.as_bytes(), key.as_bytes(), upload_id.as_bytes(), data],
-            )
-            .map_err(db_err)?;
+        self.run(
+            "INSERT INTO oss_uploads (bucket, key, upload_id, data) VALUES (?1, ?2, ?3, ?4)",
+            params![bucket.as_bytes(), key.as_bytes(), upload_id.as_bytes(), data],
+        )
+        .map_err(db_err)?;
         Ok(())
     }
 
     fn oss_upload_delete(&mut self, bucket: &str, upload_id: &str) -> Result<bool> {
         let n = self
-            .conn
-            .execute("DELETE FROM oss_uploads WHERE bucket = ?1 AND upload_id = ?2", params![bucket.as_bytes(), upload_id.as_bytes()])
+            .run("DELETE FROM oss_uploads WHERE bucket = ?1 AND upload_id = ?2", params![bucket.as_bytes(), upload_id.as_bytes()])
             .map_err(db_err)?;
         Ok(n == 1)
     }
@@ -479,19 +507,15 @@ impl Tx for SqliteTx<'_> {
 
     fn oss_part_put(&mut self, upload_id: &str, number: u32, data: &str) -> Result<Option<String>> {
         let old: Option<String> = self
-            .conn
-            .query_row("SELECT data FROM oss_parts WHERE upload_id = ?1 AND number = ?2", params![upload_id.as_bytes(), number], |r| {
-                r.get(0)
-            })
+            .one_row("SELECT data FROM oss_parts WHERE upload_id = ?1 AND number = ?2", params![upload_id.as_bytes(), number], |r| r.get(0))
             .optional()
             .map_err(db_err)?;
-        self.conn
-            .execute(
-                "INSERT INTO oss_parts (upload_id, number, data) VALUES (?1, ?2, ?3) \
+        self.run(
+            "INSERT INTO oss_parts (upload_id, number, data) VALUES (?1, ?2, ?3) \
                  ON CONFLICT (upload_id, number) DO UPDATE SET data = excluded.data",
-                params![upload_id.as_bytes(), number, data],
-            )
-            .map_err(db_err)?;
+            params![upload_id.as_bytes(), number, data],
+        )
+        .map_err(db_err)?;
         Ok(old)
     }
 
@@ -506,7 +530,7 @@ impl Tx for SqliteTx<'_> {
 
     fn oss_parts_delete(&mut self, upload_id: &str) -> Result<Vec<String>> {
         let parts = self.oss_part_list(upload_id, 0, usize::MAX)?;
-        self.conn.execute("DELETE FROM oss_parts WHERE upload_id = ?1", params![upload_id.as_bytes()]).map_err(db_err)?;
+        self.run("DELETE FROM oss_parts WHERE upload_id = ?1", params![upload_id.as_bytes()]).map_err(db_err)?;
         Ok(parts)
     }
 
@@ -565,10 +589,9 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn events_prune(&mut self, before_ms: i64, keep: u64) -> Result<u64> {
-        let aged = self.conn.execute("DELETE FROM events WHERE time_ms < ?1", params![before_ms]).map_err(db_err)?;
+        let aged = self.run("DELETE FROM events WHERE time_ms < ?1", params![before_ms]).map_err(db_err)?;
         let over = self
-            .conn
-            .execute(
+            .run(
                 // The newest `keep` are kept (ties with the oldest of them too).
                 "DELETE FROM events WHERE time_ms < (SELECT time_ms FROM events ORDER BY time_ms DESC LIMIT 1 OFFSET ?1)",
                 params![i64::try_from(keep.max(1) - 1).unwrap_or(i64::MAX)],
@@ -612,8 +635,11 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
-        self.conn.execute_batch("COMMIT").map_err(db_err)?;
+        self.run("COMMIT", []).map_err(db_err)?;
         self.done = true;
+        if let (true, Some(version)) = (self.changed, self.version) {
+            version.fetch_add(1, Ordering::Release);
+        }
         Ok(())
     }
 }

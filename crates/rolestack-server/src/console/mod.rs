@@ -521,7 +521,7 @@ async fn bridge(
     .unwrap_or_else(|e| Err(Gone::Failed(Error::Store(format!("console handler panicked: {e}")))));
     match outcome {
         Ok(body) => {
-            tracing::info!(request_id, action = action.name, console = true, "ok");
+            tracing::debug!(request_id, action = action.name, console = true, "ok");
             render::success(Format::Json, action.name, &request_id, body)
         }
         Err(Gone::Ended) => {
