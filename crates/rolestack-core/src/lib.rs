@@ -10,7 +10,9 @@
 //! - [`caller`], [`authz`]: who is calling and whether their policies allow an action on a resource;
 //!   [`names`]: the spellings of a named resource that authorization must allow.
 //! - [`catalog`]: one table from API action to RAM action, resource ARNs and handler.
-//! - [`ram`]: the RAM API 2015-05-01 handlers; [`sts`]: STS 2015-04-01 and sealed security tokens.
+//! - [`ram`]: the RAM API 2015-05-01 handlers; [`sts`]: STS 2015-04-01 and sealed security tokens;
+//!   [`ims`]: IMS 2019-08-15 identity providers; [`federation`]: AssumeRoleWithOIDC/SAML, with
+//!   [`oidc`] (ID tokens, the local issuer) and [`saml`].
 //! - [`ecs`]: ECS 2014-05-26 — catalogue, VPCs/vSwitches, instances and instance RAM roles.
 //! - [`metadata`]: instance-role credentials with rotation; [`network`]: the port to the host that
 //!   gives instances their 100.100.100.200; [`admin`]: rolestack's own admin actions (clock, revocation).
@@ -31,14 +33,18 @@ pub mod documents;
 pub mod ecs;
 pub mod endpoints;
 pub mod error;
+pub mod federation;
 pub mod ids;
+pub mod ims;
 pub mod metadata;
 pub mod model;
 pub mod names;
 pub mod network;
+pub mod oidc;
 pub mod oss;
 pub mod params;
 pub mod ram;
+pub mod saml;
 pub mod seal;
 pub mod service;
 pub mod store;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::authz::{authorize, Denial};
+use crate::authz::{authorize_with, Denial};
 use crate::caller::{Caller, Principal};
 use crate::catalog::{ApiAction, Product};
 use crate::clock::Clock;
@@ -122,7 +122,8 @@ impl Rolestack {
             (Product::Ecs, Error::MissingParameter(name)) => crate::ecs::missing(&name),
             (_, e) => e,
         })?;
-        if let Err(denial) = authorize(&mut *tx, caller, action.ram_action, &resources)? {
+        let request = crate::ram::tags::request_context(&mut *tx, &account, action, params)?;
+        if let Err(denial) = authorize_with(&mut *tx, caller, action.ram_action, &resources, &request)? {
             return Err(denied(action.product, denial));
         }
         let mut ctx = Ctx { tx: &mut *tx, caller, clock: &self.clock, key: &self.key, network: self.network.as_ref() };
@@ -135,7 +136,7 @@ impl Rolestack {
 /// The product's own error for a denial: `NoPermission` for RAM/STS, `Forbidden.RAM` for ECS.
 pub fn denied(product: Product, d: Denial) -> Error {
     match product {
-        Product::Ram | Product::Sts | Product::Rolestack => {
+        Product::Ram | Product::Sts | Product::Rolestack | Product::Ims => {
             Error::NoPermission { action: d.action, resource: d.resource, reason: d.reason }
         }
         Product::Ecs => Error::ForbiddenRam { action: d.action, resource: d.resource, reason: d.reason },
@@ -248,6 +249,7 @@ mod tests {
                 time: time::OffsetDateTime::UNIX_EPOCH,
                 endpoint_region: None,
             },
+            mfa_at: None,
         }
     }
 

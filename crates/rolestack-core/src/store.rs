@@ -24,6 +24,15 @@ pub enum Kind {
     Instance,
     /// The current metadata-service credentials of an instance (its role session), by instance id.
     InstanceSession,
+    /// A virtual MFA device, by device name (`crate::ram::mfa`).
+    VirtualMfaDevice,
+    /// An account's password policy and security preference, one record per account.
+    AccountSecurity,
+    /// An OIDC / SAML identity provider, by name (`crate::ims`).
+    OidcProvider,
+    SamlProvider,
+    /// The signing key of rolestack's local OIDC issuer (global, one record).
+    OidcIssuerKey,
 }
 
 impl Kind {
@@ -40,6 +49,11 @@ impl Kind {
             Kind::VSwitch => "vswitch",
             Kind::Instance => "instance",
             Kind::InstanceSession => "instance_session",
+            Kind::VirtualMfaDevice => "virtual_mfa_device",
+            Kind::AccountSecurity => "account_security",
+            Kind::OidcProvider => "oidc_provider",
+            Kind::SamlProvider => "saml_provider",
+            Kind::OidcIssuerKey => "oidc_issuer_key",
         }
     }
 }
@@ -53,6 +67,8 @@ pub enum Relation {
     Membership,
     /// left = user name, right = AccessKey id.
     UserKey,
+    /// left = user name, right = the name of the virtual MFA device bound to it.
+    UserMfa,
 }
 
 impl Relation {
@@ -61,6 +77,7 @@ impl Relation {
             Relation::Attachment => "attachment",
             Relation::Membership => "membership",
             Relation::UserKey => "user_key",
+            Relation::UserMfa => "user_mfa",
         }
     }
 }

@@ -30,7 +30,8 @@ fn version_of(product: &str) -> anyhow::Result<&'static str> {
         "sts" => "2015-04-01",
         "ecs" => "2014-05-26",
         "rolestack" => rolestack_core::admin::VERSION,
-        other => bail!("unknown product {other}: use ram, sts, ecs or rolestack"),
+        "ims" => "2019-08-15",
+        other => bail!("unknown product {other}: use ram, sts, ecs, ims or rolestack"),
     })
 }
 

@@ -2,8 +2,8 @@
 //! DeleteLoginProfile — and the password check the web console's RAM-user sign-in runs.
 //!
 //! A profile lives inside its [`User`] record (so a rename keeps it). The password is stored only as
-//! an argon2id hash (PHC string with its own random salt); the API never returns it. rolestack's
-//! password policy is RAM's default one: 8 to 32 characters, no character-class requirements.
+//! an argon2id hash (PHC string with its own random salt); the API never returns it. New
+//! passwords follow the account's password policy (see [`password_policy`]).
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -11,7 +11,7 @@ use argon2::Argon2;
 use serde_json::{json, Value};
 
 use super::users::{load, user_name};
-use super::{ok, Ctx};
+use super::{ok, password_policy, Ctx};
 use crate::caller::Principal;
 use crate::clock::format_date;
 use crate::model::{Account, LoginProfile, User};
@@ -20,33 +20,13 @@ use crate::service::Rolestack;
 use crate::store::{Tx, GLOBAL};
 use crate::{Error, Result};
 
-/// RAM's default password policy: `MinimumPasswordLength` 8 (settable 8..32).
-pub const PASSWORD_MIN: usize = 8;
 /// The longest password accepted.
 pub const PASSWORD_MAX: usize = 32;
 
-/// Checks a new password against the password policy.
+/// Checks a new password against RAM's default password policy (accounts may set a stricter one:
+/// [`password_policy::check_new_password`]).
 pub fn check_password(password: &str) -> Result<()> {
-    let n = password.chars().count();
-    if n < PASSWORD_MIN {
-        return Err(Error::invalid(
-            "InvalidParameter.Password.TooWeak",
-            format!("The parameter - \"Password\" is not compliant with the password policy: it must have at least {PASSWORD_MIN} characters, it has {n}."),
-        ));
-    }
-    if n > PASSWORD_MAX {
-        return Err(Error::invalid(
-            "InvalidParameter.Password.Length",
-            format!("The parameter - \"Password\" beyond the length limit ({PASSWORD_MIN} to {PASSWORD_MAX} characters)."),
-        ));
-    }
-    if password.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "InvalidParameter.Password.InvalidChars",
-            "The parameter - \"Password\" contains invalid chars: control characters are not allowed.",
-        ));
-    }
-    Ok(())
+    password_policy::check(&password_policy::PasswordPolicy::default(), password, &[])
 }
 
 /// An argon2id PHC hash of `password` with a fresh random salt.
@@ -83,10 +63,10 @@ fn no_profile(name: &str) -> Error {
 pub fn create_login_profile(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let name = user_name(p, "UserName")?;
     let password = p.required("Password")?;
-    check_password(password)?;
     let reset = p.bool("PasswordResetRequired")?.unwrap_or(false);
     let mfa = p.bool("MFABindRequired")?.unwrap_or(false);
     let account = ctx.account().to_string();
+    password_policy::check_new_password(ctx.tx, &account, password, &[])?;
     let mut user = load(ctx.tx, &account, name)?;
     if user.login_profile.is_some() {
         return Err(Error::already_exists("User.LoginProfile", format!("The user login profile does already EXIST: {}.", user.name)));
@@ -98,7 +78,9 @@ pub fn create_login_profile(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         mfa_bind_required: mfa,
         password_epoch: epoch(),
         created: now.clone(),
-        updated: now,
+        updated: now.clone(),
+        password_set: Some(now),
+        previous_hashes: Vec::new(),
     };
     let body = json!({ "LoginProfile": render(&user, &profile) });
     user.login_profile = Some(profile);
@@ -116,18 +98,21 @@ pub fn get_login_profile(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 pub fn update_login_profile(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let name = user_name(p, "UserName")?;
     let password = p.optional("Password");
-    if let Some(pw) = password {
-        check_password(pw)?;
-    }
     let reset = p.bool("PasswordResetRequired")?;
     let mfa = p.bool("MFABindRequired")?;
     let account = ctx.account().to_string();
     let mut user = load(ctx.tx, &account, name)?;
     let now = ctx.now();
+    if let (Some(pw), Some(profile)) = (password, user.login_profile.as_ref()) {
+        let previous: Vec<String> = std::iter::once(profile.password_hash.clone()).chain(profile.previous_hashes.iter().cloned()).collect();
+        password_policy::check_new_password(ctx.tx, &account, pw, &previous)?;
+    }
     let profile = user.login_profile.as_mut().ok_or_else(|| no_profile(name))?;
     if let Some(pw) = password {
+        profile.previous_hashes = password_policy::remember(&profile.password_hash, &profile.previous_hashes);
         profile.password_hash = hash_password(pw)?;
         profile.password_epoch = epoch();
+        profile.password_set = Some(now.clone());
     }
     if let Some(r) = reset {
         profile.password_reset_required = r;
@@ -246,30 +231,15 @@ pub fn console_session_valid(rs: &Rolestack, account_id: &str, user_id: &str, us
     Ok(user.filter(|u| u.id == user_id).filter(|u| u.login_profile.as_ref().is_some_and(|p| p.password_epoch == epoch)).map(|u| u.name))
 }
 
-/// Changes the signed-in user's own password (the console's forced reset when
-/// `PasswordResetRequired` is set): checks the old one, applies the policy, clears the flag.
-/// Returns the new password epoch.
+/// Changes the signed-in user's own password (the console's form, and its forced reset when
+/// `PasswordResetRequired` is set): checks the old one, applies the password policy, clears the
+/// flag. Returns the new password epoch.
 pub fn change_own_password(rs: &Rolestack, account_id: &str, user_name: &str, old: &str, new: &str) -> Result<String> {
-    check_password(new)?;
     let mut tx = rs.store.begin()?;
-    let mut user = tx.get_rec::<User>(account_id, user_name)?.ok_or_else(sign_in_refused)?;
-    let now = format_date(rs.clock.now());
-    let profile = user.login_profile.as_mut().ok_or_else(sign_in_refused)?;
-    if !verify_password(&profile.password_hash, old) {
-        return Err(Error::service(400, "InvalidParameter.OldPassword", "The current password is incorrect."));
-    }
-    if old == new {
-        return Err(Error::invalid(
-            "InvalidParameter.Password.TooWeak",
-            "The parameter - \"Password\" is not compliant with the password policy: the new password must differ from the current one.",
-        ));
-    }
-    profile.password_hash = hash_password(new)?;
-    profile.password_epoch = epoch();
-    profile.password_reset_required = false;
-    profile.updated = now;
-    let epoch = profile.password_epoch.clone();
-    tx.update_rec(account_id, &user.name.clone(), &user)?;
+    let epoch = password_policy::change_user_password(&mut *tx, account_id, user_name, old, new, rs.clock.now()).map_err(|e| match e {
+        Error::EntityNotExist { .. } => sign_in_refused(),
+        other => other,
+    })?;
     tx.commit()?;
     Ok(epoch)
 }

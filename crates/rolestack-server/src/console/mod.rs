@@ -428,6 +428,7 @@ fn caller_for(rs: &Rolestack, identity: &Identity, headers: &HeaderMap, peer: Op
             time: rs.clock.now(),
             endpoint_region: None,
         },
+        mfa_at: None,
     })
 }
 

@@ -14,7 +14,7 @@ use axum::extract::Request;
 use axum::http::Method;
 use axum::response::Response;
 use rolestack_core::caller::{Caller, RequestFacts};
-use rolestack_core::catalog::{self, ApiAction, Product};
+use rolestack_core::catalog::{self, AnonymousAction, Product};
 use rolestack_core::clock::parse_date;
 use rolestack_core::params::Params;
 use rolestack_core::service::Rolestack;
@@ -139,8 +139,8 @@ pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response 
     let result = outcome.unwrap_or_else(|e| Err(Error::Store(format!("handler panicked: {e}"))));
     match result {
         Ok((action, body)) => {
-            tracing::info!(request_id, action = action.name, "ok");
-            render::success(format, action.name, &request_id, body)
+            tracing::info!(request_id, action, "ok");
+            render::success(format, action, &request_id, body)
         }
         Err(e) => {
             if let Error::Store(detail) = &e {
@@ -153,7 +153,7 @@ pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response 
     }
 }
 
-fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde_json::Value)> {
+fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static str, serde_json::Value)> {
     if req.method != Method::GET && req.method != Method::POST {
         return Err(Error::service(
             400,
@@ -165,6 +165,9 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde
     let action = req.param_or_header("Action", "x-acs-action").ok_or_else(|| Error::MissingParameter("Action".into()))?;
     let product = Product::from_version(version)
         .ok_or_else(|| Error::service(400, "InvalidVersion", format!("Specified parameter Version is not valid: {version}.")))?;
+    if let Some(anonymous) = catalog::find_anonymous(product, action) {
+        return handle_anonymous(rs, req, anonymous);
+    }
     let api = catalog::find(product, action).ok_or_else(|| {
         Error::service(
             404,
@@ -208,6 +211,9 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde
     }
     .map_err(signature_error)?;
     rs.use_nonce(&access_key_id, nonce, TIMESTAMP_WINDOW_SECONDS)?;
+    if let Err(e) = rolestack_core::ram::users::note_key_used(rs, &access_key_id) {
+        tracing::warn!(access_key_id, "recording the key's last use: {e}");
+    }
 
     let caller = Caller {
         account_id: who.account_id,
@@ -220,10 +226,29 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static ApiAction, serde
             time: rs.clock.now(),
             endpoint_region: None,
         },
+        mfa_at: None,
     };
     let params = Params::from_pairs(req.params.iter().cloned());
     let body = rs.call(&caller, api, &params)?;
-    Ok((api, body))
+    Ok((api.name, body))
+}
+
+/// An action the SDKs send unsigned (STS AssumeRoleWithOIDC / AssumeRoleWithSAML): no AccessKey,
+/// no signature; the timestamp must still be in the window. The request's token or assertion is
+/// the credential, checked by the action itself.
+fn handle_anonymous(rs: &Rolestack, req: &RpcRequest, action: &'static AnonymousAction) -> Result<(&'static str, serde_json::Value)> {
+    let timestamp = req.param("Timestamp").or_else(|| req.header("x-acs-date"));
+    check_timestamp(rs, timestamp.ok_or_else(|| Error::MissingParameter("Timestamp".into()))?)?;
+    let facts = RequestFacts {
+        source_ip: Some(req.peer.ip()),
+        secure_transport: req.secure,
+        user_agent: req.header("user-agent").map(str::to_string),
+        time: rs.clock.now(),
+        endpoint_region: None,
+    };
+    let params = Params::from_pairs(req.params.iter().cloned());
+    let body = rolestack_core::federation::call(rs, action, &facts, &params)?;
+    Ok((action.name, body))
 }
 
 /// `Timestamp` / `x-acs-date` must be `YYYY-MM-DDTHH:MM:SSZ` and within the window of the real clock
