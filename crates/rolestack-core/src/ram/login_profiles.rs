@@ -147,6 +147,21 @@ pub struct ConsoleUser {
     pub password_reset_required: bool,
     /// The profile's password epoch at sign-in: a later password change ends the session.
     pub password_epoch: String,
+    /// What MFA the sign-in still needs before the session starts.
+    pub mfa: MfaStep,
+    /// How long the console session may last (the security preference's `LoginSessionDuration`).
+    pub session_hours: u32,
+}
+
+/// The MFA step of a console sign-in, after the password checked out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaStep {
+    /// The user has no MFA device and need not bind one.
+    None,
+    /// The user has a device: a current code is required.
+    Code,
+    /// The login profile says `MFABindRequired` and the user has no device: bind one now.
+    Bind,
 }
 
 /// The one answer for every failed sign-in (unknown account, unknown user, no profile, wrong
@@ -187,8 +202,21 @@ pub fn parse_logon_name(login: &str) -> Option<(&str, &str)> {
     (!user.is_empty() && !account.is_empty()).then_some((user, account))
 }
 
-/// Checks a RAM user's console password. Success records `LastLoginDate` on the user.
-pub fn console_sign_in(rs: &Rolestack, login: &str, password: &str) -> Result<ConsoleUser> {
+/// The account's failed-sign-in limit for a logon name (`MaxLoginAttemps`; `None` when the
+/// account is unknown or the policy sets no limit).
+pub fn login_attempt_limit(rs: &Rolestack, login: &str) -> Result<Option<u32>> {
+    let Some((_, account_ref)) = parse_logon_name(login) else { return Ok(None) };
+    let mut tx = rs.store.begin()?;
+    let Some(account) = find_account(&mut *tx, account_ref)? else { return Ok(None) };
+    let limit = password_policy::load(&mut *tx, &account.id)?.password_policy.max_login_attemps;
+    Ok((limit > 0).then_some(limit))
+}
+
+/// Checks a RAM user's console password, then the account's rules for sign-in: the security
+/// preference's `LoginNetworkMasks` (the address signing in) and the password policy's
+/// `MaxPasswordAge` (`HardExpiry`: refused; otherwise the password must be changed at once).
+/// Success records `LastLoginDate` on the user and says which MFA step remains.
+pub fn console_sign_in(rs: &Rolestack, login: &str, password: &str, source_ip: Option<std::net::IpAddr>) -> Result<ConsoleUser> {
     let Some((user_name, account_ref)) = parse_logon_name(login) else {
         verify_password(dummy_hash(), password);
         return Err(sign_in_refused());
@@ -209,16 +237,65 @@ pub fn console_sign_in(rs: &Rolestack, login: &str, password: &str) -> Result<Co
     if !verify_password(&profile.password_hash, password) {
         return Err(sign_in_refused());
     }
-    user.last_login = Some(format_date(rs.clock.now()));
+    let security = password_policy::load(&mut *tx, &account.id)?;
+    if !password_policy::login_allowed_from(&security.security_preference.login_network_masks, source_ip) {
+        return Err(Error::service(
+            403,
+            "LoginNetworkMasks.Denied",
+            "Console sign-in from this address is not allowed by the account's security preference (LoginNetworkMasks).",
+        ));
+    }
+    let now = rs.clock.now();
+    let expired = password_policy::password_expired(&security.password_policy, &profile, now);
+    if expired && security.password_policy.hard_expiry {
+        return Err(Error::service(
+            403,
+            "PasswordExpired",
+            "Your password has expired and the password policy does not let you change it yourself (HardExpiry). Ask an administrator to reset it.",
+        ));
+    }
+    let mfa = if crate::ram::mfa::device_of(&mut *tx, &account.id, &user.name)?.is_some() {
+        MfaStep::Code
+    } else if profile.mfa_bind_required {
+        MfaStep::Bind
+    } else {
+        MfaStep::None
+    };
+    user.last_login = Some(format_date(now));
     tx.update_rec(&account.id, &user.name.clone(), &user)?;
     tx.commit()?;
     Ok(ConsoleUser {
         logon_name: format!("{}@{}", user.name, account.alias.as_deref().unwrap_or(&account.id)),
         account_id: account.id,
         principal: Principal::User { name: user.name, id: user.id },
-        password_reset_required: profile.password_reset_required,
+        password_reset_required: profile.password_reset_required || expired,
         password_epoch: profile.password_epoch,
+        mfa,
+        session_hours: security.security_preference.login_session_duration,
     })
+}
+
+/// The console's MFA step for a signed-in-by-password user: checks a code of the bound device
+/// (`seed_to_bind` `None`) or binds a new device whose seed the page showed, with two consecutive
+/// codes. `Ok(false)`: the code(s) were wrong.
+pub fn console_mfa(
+    rs: &Rolestack,
+    account_id: &str,
+    user_name: &str,
+    seed_to_bind: Option<&str>,
+    code1: &str,
+    code2: &str,
+) -> Result<bool> {
+    let mut tx = rs.store.begin()?;
+    let now = rs.clock.now();
+    let ok = match seed_to_bind {
+        None => crate::ram::mfa::check_user_code(&mut *tx, &rs.key, account_id, user_name, code1.trim(), now)?,
+        Some(seed) => crate::ram::mfa::bind_at_sign_in(&mut *tx, &rs.key, account_id, user_name, seed, [code1.trim(), code2.trim()], now)?,
+    };
+    if ok {
+        tx.commit()?;
+    }
+    Ok(ok)
 }
 
 /// Whether a RAM user's console session may go on: the user still exists (by id, so a user

@@ -306,8 +306,7 @@ pub fn bind_at_sign_in(
     account: &str,
     user: &str,
     seed_base32: &str,
-    code1: &str,
-    code2: &str,
+    [code1, code2]: [&str; 2],
     now: time::OffsetDateTime,
 ) -> Result<bool> {
     let Ok(seed) = Secret::Encoded(seed_base32.to_string()).to_bytes() else { return Ok(false) };
