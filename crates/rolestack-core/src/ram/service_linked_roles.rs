@@ -34,7 +34,7 @@ pub struct Template {
 
 /// The services rolestack has templates for. ECS archiving's role and policy are documented on the
 /// ECS "Service-linked roles" page; ActionTrail's names are the published ones (its policy
-/// document is UNVERIFIED, see `system_policies`).
+/// document is UNVERIFIED, see `system_policies`). Neither allows several roles.
 pub const TEMPLATES: &[Template] = &[
     Template {
         service: "actiontrail.aliyuncs.com",
@@ -51,14 +51,6 @@ pub const TEMPLATES: &[Template] = &[
         description_en: "Cloud Assistant of ECS will use this role to deliver command and session records to OSS and Simple Log Service.",
         description_zh: "云服务器ECS云助手使用此角色将运维记录投递到对象存储OSS和日志服务SLS。",
         multiple_roles_allowed: false,
-    },
-    Template {
-        service: "logdelivery.oss.aliyuncs.com",
-        role_name: "AliyunServiceRoleForOSSLogDelivery",
-        policy: "AliyunServiceRolePolicyForOSSLogDelivery",
-        description_en: "OSS will use this role to deliver access logs to your buckets (UNVERIFIED template).",
-        description_zh: "对象存储OSS使用此角色投递访问日志。",
-        multiple_roles_allowed: true,
     },
 ];
 
@@ -113,10 +105,14 @@ pub fn create_service_linked_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
                 format!("The service {} allows one service-linked role only; CustomSuffix is not accepted.", t.service),
             ))
         }
-        Some(suffix) => format!("{}_{suffix}", t.role_name),
+        Some(suffix) => {
+            // The suffix follows the role-name rules; `-` joins it to the template's prefix
+            // (RAM's docs show `_`, which its own RoleName rule refuses; no modelled service takes one).
+            super::check_name("CustomSuffix", suffix, 64 - t.role_name.len() - 1, super::NameRule::Role)?;
+            format!("{}-{suffix}", t.role_name)
+        }
         None => t.role_name.to_string(),
     };
-    super::check_name("RoleName", &name, 64, super::NameRule::Role)?;
     let description = match p.optional("Description") {
         Some(_) if !t.multiple_roles_allowed => {
             return Err(Error::invalid(

@@ -64,11 +64,6 @@ pub const SYSTEM_POLICIES: &[SystemPolicy] = &[
         description: "云服务器ECS云助手投递服务关联角色的权限策略",
         document: r#"{"Version":"1","Statement":[{"Action":["oss:PutObject","oss:GetBucketInfo","log:GetProject","log:GetLogStore","log:CreateLogStore","log:PostLogStoreLogs","log:GetIndex","log:CreateIndex"],"Resource":"*","Effect":"Allow"},{"Action":"ram:DeleteServiceLinkedRole","Resource":"*","Effect":"Allow","Condition":{"StringEquals":{"ram:ServiceName":"archiving.ecs.aliyuncs.com"}}}]}"#,
     },
-    SystemPolicy {
-        name: "AliyunServiceRolePolicyForOSSLogDelivery",
-        description: "对象存储OSS日志投递服务关联角色的权限策略",
-        document: r#"{"Version":"1","Statement":[{"Action":["oss:PutObject","oss:GetBucketInfo"],"Resource":"*","Effect":"Allow"},{"Action":"ram:DeleteServiceLinkedRole","Resource":"*","Effect":"Allow","Condition":{"StringEquals":{"ram:ServiceName":"logdelivery.oss.aliyuncs.com"}}}]}"#,
-    },
 ];
 
 /// Looks a system policy up by name, ignoring case as RAM does.
