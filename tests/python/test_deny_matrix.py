@@ -910,8 +910,7 @@ def build_issue18_world(w: dm.World) -> None:
     # AssumeRoleWithOIDC: a provider for the local issuer, a role trusting one subject of it.
     srv = w.server
     issuer = json.loads(srv.cli("oidc", "issuer", "--endpoint", srv.base_url, "--data-dir", str(srv.data_dir)).stdout)["Issuer"]
-    idp = w.name("oidcidp", exact=f"dm-local-{hexs()}")
-    w.root(ims("CreateOIDCProvider", OIDCProviderName=idp, IssuerUrl=issuer, Fingerprints=fp, ClientIds="sts.aliyuncs.com"))
+    idp = w.name("oidcidp", exact=h.local_oidc_provider(w.rpc("root", "ims"), issuer))
     provider = f"acs:ram::{acct}:oidc-provider/{idp}"
     n["oidc_arn"] = provider
     w.role("oidc_role", trust=json.dumps({"Version": "1", "Statement": [{

@@ -84,9 +84,7 @@ def oidc_trust(provider_arn, **conditions):
 @pytest.fixture(scope="module")
 def local_provider(ims, issuer, account_id):
     """An OIDC provider for rolestack's local issuer, and a role pods of `ns:app` may assume."""
-    name = h.unique_name("localidp")
-    ims["v3"].call("CreateOIDCProvider", {"OIDCProviderName": name, "IssuerUrl": issuer["Issuer"],
-                                          "Fingerprints": FINGERPRINT, "ClientIds": AUD})
+    name = h.local_oidc_provider(ims["v3"], issuer["Issuer"], AUD)
     arn = f"acs:ram::{account_id}:oidc-provider/{name}"
     yield name, arn
 
