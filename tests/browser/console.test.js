@@ -470,7 +470,7 @@ test('the password policy set in Settings refuses a weak console password in the
     await signInUser(p, user, 'Strong-Passw0rd');
     await p.waitForURL(/\/console\/password$/);
     await p.getByLabel('Current password').fill('Strong-Passw0rd');
-    await p.getByLabel('New password').fill('weakpassword');
+    await p.getByLabel('New password', { exact: true }).fill('weakpassword');
     await p.getByLabel('Confirm new password').fill('weakpassword');
     await p.getByRole('button', { name: 'Change password' }).click();
     const alert = p.getByRole('alert');
@@ -478,7 +478,7 @@ test('the password policy set in Settings refuses a weak console password in the
     assert.match(await alert.textContent(), /password policy/);
     await shot(p, '41-weak-password-refused');
     await p.getByLabel('Current password').fill('Strong-Passw0rd');
-    await p.getByLabel('New password').fill('Better-Passw0rd9');
+    await p.getByLabel('New password', { exact: true }).fill('Better-Passw0rd9');
     await p.getByLabel('Confirm new password').fill('Better-Passw0rd9');
     await p.getByRole('button', { name: 'Change password' }).click();
     await p.waitForURL(/\/console\/#\/ram\/roles$/);
