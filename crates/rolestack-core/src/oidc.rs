@@ -274,6 +274,39 @@ pub fn verify(token: &str, keys: &JwkSet, provider: &OidcProvider, now: OffsetDa
     Ok(VerifiedToken { issuer, subject, audiences, issued_at, expires_at, client_id })
 }
 
+/// Admin action `DescribeOidcIssuer`: the local issuer's URL, key id and discovery document.
+pub fn describe_oidc_issuer(ctx: &mut crate::ram::Ctx, _p: &crate::params::Params) -> Result<Value> {
+    let issuer = local_issuer(ctx.tx)?.ok_or_else(no_issuer)?;
+    Ok(json!({ "Issuer": issuer.issuer_url, "KeyId": issuer.kid, "Discovery": discovery(&issuer), "Jwks": jwks(&issuer) }))
+}
+
+fn no_issuer() -> Error {
+    Error::service(404, "OidcIssuer.NotFound", "This server has no local OIDC issuer (it is made when `rolestack serve` starts).")
+}
+
+/// Admin action `IssueOidcToken`: an ID token from the local issuer for `Subject` and `Audience`
+/// (comma-separated), valid `DurationSeconds` (60..86400, default 3600).
+pub fn issue_oidc_token(ctx: &mut crate::ram::Ctx, p: &crate::params::Params) -> Result<Value> {
+    let sub = p.required("Subject")?;
+    let aud: Vec<String> = p.required("Audience")?.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect();
+    let ttl = p.int("DurationSeconds", 60, 86400)?.unwrap_or(3600);
+    let extra = match p.optional("Claims") {
+        Some(raw) => match serde_json::from_str::<Value>(raw) {
+            Ok(Value::Object(m)) => m,
+            _ => return Err(Error::invalid("InvalidParameter.Claims", "The parameter \"Claims\" must be a JSON object of extra claims.")),
+        },
+        None => Map::new(),
+    };
+    let issuer = local_issuer(ctx.tx)?.ok_or_else(no_issuer)?;
+    let now = ctx.clock.now();
+    let token = mint(&issuer, ctx.key, sub, &aud, now, time::Duration::seconds(ttl), &extra)?;
+    Ok(json!({
+        "Token": token,
+        "Issuer": issuer.issuer_url,
+        "Expiration": crate::clock::format_date(now + time::Duration::seconds(ttl)),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,37 +378,4 @@ mod tests {
         let old = mint(&iss, &key, "s", &aud, now - time::Duration::hours(13), time::Duration::hours(20), &Map::new()).unwrap();
         assert_eq!(code(verify(&old, &keys, &p, now)), "AuthenticationFail.OIDCToken.Invalid");
     }
-}
-
-/// Admin action `DescribeOidcIssuer`: the local issuer's URL, key id and discovery document.
-pub fn describe_oidc_issuer(ctx: &mut crate::ram::Ctx, _p: &crate::params::Params) -> Result<Value> {
-    let issuer = local_issuer(ctx.tx)?.ok_or_else(no_issuer)?;
-    Ok(json!({ "Issuer": issuer.issuer_url, "KeyId": issuer.kid, "Discovery": discovery(&issuer), "Jwks": jwks(&issuer) }))
-}
-
-fn no_issuer() -> Error {
-    Error::service(404, "OidcIssuer.NotFound", "This server has no local OIDC issuer (it is made when `rolestack serve` starts).")
-}
-
-/// Admin action `IssueOidcToken`: an ID token from the local issuer for `Subject` and `Audience`
-/// (comma-separated), valid `DurationSeconds` (60..86400, default 3600).
-pub fn issue_oidc_token(ctx: &mut crate::ram::Ctx, p: &crate::params::Params) -> Result<Value> {
-    let sub = p.required("Subject")?;
-    let aud: Vec<String> = p.required("Audience")?.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect();
-    let ttl = p.int("DurationSeconds", 60, 86400)?.unwrap_or(3600);
-    let extra = match p.optional("Claims") {
-        Some(raw) => match serde_json::from_str::<Value>(raw) {
-            Ok(Value::Object(m)) => m,
-            _ => return Err(Error::invalid("InvalidParameter.Claims", "The parameter \"Claims\" must be a JSON object of extra claims.")),
-        },
-        None => Map::new(),
-    };
-    let issuer = local_issuer(ctx.tx)?.ok_or_else(no_issuer)?;
-    let now = ctx.clock.now();
-    let token = mint(&issuer, ctx.key, sub, &aud, now, time::Duration::seconds(ttl), &extra)?;
-    Ok(json!({
-        "Token": token,
-        "Issuer": issuer.issuer_url,
-        "Expiration": crate::clock::format_date(now + time::Duration::seconds(ttl)),
-    }))
 }

@@ -72,6 +72,11 @@ pub fn code_at(seed: &[u8], step: i64) -> String {
     totp(seed).generate((step.max(0) * STEP_SECONDS) as u64)
 }
 
+/// Whether a code of `step` was not spent yet (steps up to the last accepted one are spent).
+fn unspent(last_step: Option<i64>, step: i64) -> bool {
+    last_step < Some(step)
+}
+
 fn step_of(ctx_now: time::OffsetDateTime) -> i64 {
     ctx_now.unix_timestamp().div_euclid(STEP_SECONDS)
 }
@@ -251,7 +256,7 @@ pub fn bind_mfa_device(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let seed = open_seed(ctx.key, &device)?;
     let now = step_of(ctx.clock.now());
     let matched = (now - 1 - SKEW_STEPS..=now - 1 + SKEW_STEPS)
-        .find(|s| code_at(&seed, *s) == code1 && code_at(&seed, s + 1) == code2 && device.last_step.map_or(true, |l| *s > l));
+        .find(|s| code_at(&seed, *s) == code1 && code_at(&seed, s + 1) == code2 && unspent(device.last_step, *s));
     let Some(step) = matched else { return Err(code_refused()) };
     let date = ctx.now();
     device.activated = Some(date.clone());
@@ -287,9 +292,7 @@ pub fn check_user_code(tx: &mut dyn Tx, key: &ServerKey, account: &str, user: &s
     }
     let seed = open_seed(key, &device)?;
     let now = step_of(now);
-    let Some(step) =
-        (now - SKEW_STEPS..=now + SKEW_STEPS).find(|s| code_at(&seed, *s) == code && device.last_step.map_or(true, |l| *s > l))
-    else {
+    let Some(step) = (now - SKEW_STEPS..=now + SKEW_STEPS).find(|s| code_at(&seed, *s) == code && unspent(device.last_step, *s)) else {
         return Ok(false);
     };
     device.last_step = Some(step);

@@ -272,38 +272,6 @@ pub fn resource_tags(tx: &mut dyn Tx, account: &str, arn: &str) -> Result<Vec<Ta
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tag(k: &str, v: &str) -> Tag {
-        Tag { key: k.into(), value: v.into() }
-    }
-
-    #[test]
-    fn tag_parameters() {
-        let p = Params::from_pairs([("Tag", r#"[{"Key":"env","Value":"prod"}]"#)]);
-        assert_eq!(request_tags(&p).unwrap(), Some(vec![tag("env", "prod")]));
-        let flat = Params::from_pairs([("Tag.1.Key", "a"), ("Tag.1.Value", "1"), ("Tag.2.Key", "b")]);
-        assert_eq!(request_tags(&flat).unwrap(), Some(vec![tag("a", "1"), tag("b", "")]));
-        assert_eq!(request_tags(&Params::default()).unwrap(), None);
-        let reserved = Params::from_pairs([("Tag", r#"[{"Key":"acs:x","Value":"1"}]"#)]);
-        assert_eq!(request_tags(&reserved).unwrap_err().code(), "InvalidParameter.Tag");
-    }
-
-    #[test]
-    fn apply_and_match() {
-        let mut tags = vec![tag("env", "dev")];
-        apply(&mut tags, &[tag("env", "prod"), tag("team", "a")]).unwrap();
-        assert_eq!(tags, vec![tag("env", "prod"), tag("team", "a")]);
-        assert!(matches(&tags, &[tag("env", "prod")]));
-        assert!(matches(&tags, &[tag("team", "")]));
-        assert!(!matches(&tags, &[tag("env", "dev")]));
-        let many: Vec<Tag> = (0..MAX_TAGS_PER_RESOURCE).map(|i| tag(&format!("k{i}"), "v")).collect();
-        assert!(apply(&mut tags, &many).is_err());
-    }
-}
-
 /// The condition keys a request carries itself, for authorization: `acs:RequestTag/<key>` for every
 /// tag it sets (`Tag`), and `ram:ServiceName` for the service-linked-role actions (the `ServiceName`
 /// parameter, or the service of the role DeleteServiceLinkedRole names). A malformed `Tag` adds
@@ -338,4 +306,36 @@ pub fn request_context(
         }
     }
     Ok(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(k: &str, v: &str) -> Tag {
+        Tag { key: k.into(), value: v.into() }
+    }
+
+    #[test]
+    fn tag_parameters() {
+        let p = Params::from_pairs([("Tag", r#"[{"Key":"env","Value":"prod"}]"#)]);
+        assert_eq!(request_tags(&p).unwrap(), Some(vec![tag("env", "prod")]));
+        let flat = Params::from_pairs([("Tag.1.Key", "a"), ("Tag.1.Value", "1"), ("Tag.2.Key", "b")]);
+        assert_eq!(request_tags(&flat).unwrap(), Some(vec![tag("a", "1"), tag("b", "")]));
+        assert_eq!(request_tags(&Params::default()).unwrap(), None);
+        let reserved = Params::from_pairs([("Tag", r#"[{"Key":"acs:x","Value":"1"}]"#)]);
+        assert_eq!(request_tags(&reserved).unwrap_err().code(), "InvalidParameter.Tag");
+    }
+
+    #[test]
+    fn apply_and_match() {
+        let mut tags = vec![tag("env", "dev")];
+        apply(&mut tags, &[tag("env", "prod"), tag("team", "a")]).unwrap();
+        assert_eq!(tags, vec![tag("env", "prod"), tag("team", "a")]);
+        assert!(matches(&tags, &[tag("env", "prod")]));
+        assert!(matches(&tags, &[tag("team", "")]));
+        assert!(!matches(&tags, &[tag("env", "dev")]));
+        let many: Vec<Tag> = (0..MAX_TAGS_PER_RESOURCE).map(|i| tag(&format!("k{i}"), "v")).collect();
+        assert!(apply(&mut tags, &many).is_err());
+    }
 }
