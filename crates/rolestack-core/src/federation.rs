@@ -160,18 +160,7 @@ mod tests {
     }
 
     fn role(trust: &str) -> Role {
-        Role {
-            id: "1".into(),
-            name: "r".into(),
-            description: String::new(),
-            trust_policy: trust.into(),
-            max_session_duration: 3600,
-            created: String::new(),
-            updated: String::new(),
-            sessions_revoked_before: None,
-            tags: Vec::new(),
-            service_linked: None,
-        }
+        Role { id: "1".into(), name: "r".into(), trust_policy: trust.into(), max_session_duration: 3600, ..Role::default() }
     }
 
     #[test]

@@ -106,7 +106,7 @@ pub struct Group {
     pub updated: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Role {
     pub id: String,
     pub name: String,
