@@ -103,7 +103,10 @@ pub fn assume_role_with_oidc(ctx: &mut FederationCtx, p: &Params) -> Result<Valu
         ctx.tx.get_rec::<OidcProvider>(account, provider_name)?.ok_or_else(|| no_permission("No such OIDC Provider registered."))?;
     let keys = crate::oidc::provider_keys(ctx.tx, &provider)?;
     let now = ctx.clock.now();
-    let verified = crate::oidc::verify(token, &keys, &provider, now)?;
+    let verified = crate::oidc::verify(token, &keys.set, &provider, now)?;
+    if keys.local && verified.minted_for.as_deref() != Some(account) {
+        return Err(no_permission("There is no permission: the token was minted by rolestack's local issuer for another account."));
+    }
     let (account, role) = target_role(ctx.tx, p, account)?;
     let duration = session_duration(p, &role)?;
     let mut context = facts_context(ctx.facts);

@@ -149,6 +149,8 @@ pub struct VerifiedToken {
     pub expires_at: i64,
     /// The client id the token was accepted for (its audience the provider knows).
     pub client_id: String,
+    /// [`ACCOUNT_CLAIM`], when the token has it.
+    pub minted_for: Option<String>,
 }
 
 fn fail(code: &str, message: impl Into<String>) -> Error {
@@ -181,15 +183,29 @@ fn key_matches_alg(jwk: &Jwk, alg: Algorithm) -> bool {
     }
 }
 
+/// The keys that verify tokens of a provider, and whether they are the local issuer's.
+pub struct IssuerKeys {
+    pub set: JwkSet,
+    /// The local issuer's: its tokens name the account they were minted for ([`ACCOUNT_CLAIM`]).
+    pub local: bool,
+}
+
+/// The claim the local issuer puts in every token: the account whose root (or admin) minted it.
+/// A server may hold several accounts and the issuer is the server's, so a token is good only for
+/// that account's providers.
+pub const ACCOUNT_CLAIM: &str = "rolestack:account";
+
 /// The key set that verifies tokens of `provider`: its own JWKS, or the local issuer's keys when
 /// its issuer URL is the local issuer's.
-pub fn provider_keys(tx: &mut dyn Tx, provider: &OidcProvider) -> Result<JwkSet> {
+pub fn provider_keys(tx: &mut dyn Tx, provider: &OidcProvider) -> Result<IssuerKeys> {
     if let Some(doc) = &provider.jwks {
-        return parse_jwks(doc).map_err(|e| Error::Store(format!("stored JWKS of {}: {e}", provider.name)));
+        let set = parse_jwks(doc).map_err(|e| Error::Store(format!("stored JWKS of {}: {e}", provider.name)))?;
+        return Ok(IssuerKeys { set, local: false });
     }
     match local_issuer(tx)? {
         Some(local) if local.issuer_url == provider.issuer_url => {
-            serde_json::from_value(jwks(&local)).map_err(|e| Error::Store(format!("local issuer JWKS: {e}")))
+            let set = serde_json::from_value(jwks(&local)).map_err(|e| Error::Store(format!("local issuer JWKS: {e}")))?;
+            Ok(IssuerKeys { set, local: true })
         }
         _ => Err(fail(
             "AuthenticationFail.OIDCToken.HttpsUrlInvalid",
@@ -271,7 +287,8 @@ pub fn verify(token: &str, keys: &JwkSet, provider: &OidcProvider, now: OffsetDa
     if now_s - issued_at > i64::from(provider.issuance_limit_time) * 3600 {
         return Err(invalid(format!("The token was issued more than IssuanceLimitTime ({} hours) ago.", provider.issuance_limit_time)));
     }
-    Ok(VerifiedToken { issuer, subject, audiences, issued_at, expires_at, client_id })
+    let minted_for = text(ACCOUNT_CLAIM);
+    Ok(VerifiedToken { issuer, subject, audiences, issued_at, expires_at, client_id, minted_for })
 }
 
 /// Admin action `DescribeOidcIssuer`: the local issuer's URL, key id and discovery document.
@@ -297,6 +314,8 @@ pub fn issue_oidc_token(ctx: &mut crate::ram::Ctx, p: &crate::params::Params) ->
         },
         None => Map::new(),
     };
+    let mut extra = extra;
+    extra.insert(ACCOUNT_CLAIM.into(), json!(ctx.account()));
     let issuer = local_issuer(ctx.tx)?.ok_or_else(no_issuer)?;
     let now = ctx.clock.now();
     let token = mint(&issuer, ctx.key, sub, &aud, now, time::Duration::seconds(ttl), &extra)?;
@@ -354,6 +373,11 @@ mod tests {
         let v = verify(&t, &keys, &p, now).unwrap();
         assert_eq!(v.subject, "system:serviceaccount:ns:sa");
         assert_eq!(v.client_id, "sts.aliyuncs.com");
+        assert_eq!(v.minted_for, None);
+        let mut claims = Map::new();
+        claims.insert(ACCOUNT_CLAIM.into(), json!("123"));
+        let bound = mint(&iss, &key, "s", &aud, now, time::Duration::hours(1), &claims).unwrap();
+        assert_eq!(verify(&bound, &keys, &p, now).unwrap().minted_for.as_deref(), Some("123"));
         let code = |r: Result<VerifiedToken>| r.unwrap_err().code();
         assert_eq!(code(verify(&t, &keys, &p, now + time::Duration::hours(2))), "AuthenticationFail.OIDCToken.Expired");
         let other_aud = mint(&iss, &key, "s", &["x".to_string()], now, time::Duration::hours(1), &Map::new()).unwrap();
