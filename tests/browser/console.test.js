@@ -417,6 +417,380 @@ test('trust policy editing shows the engine error; policies, users and the insta
   }
 });
 
+test('VPC page: create a VPC and a vSwitch by clicking; the instance page shows its security group', async () => {
+  const { context, page } = await newPage();
+  try {
+    await page.goto(`${endpoint}/console/signin`);
+    await signInRoot(page);
+    await page.getByRole('navigation', { name: 'Products' }).getByRole('link', { name: 'VPCs' }).click();
+    await page.getByLabel('Region').selectOption(REGION);
+    await page.getByRole('button', { name: 'Create VPC' }).click();
+    const dlg = page.getByRole('dialog', { name: 'Create VPC' });
+    await dlg.getByLabel('VPC Name').fill(`console-vpc-${suffix}`);
+    await dlg.getByLabel('IPv4 CIDR Block').fill('172.20.0.0/16');
+    await dlg.getByRole('button', { name: 'OK' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    const vpcs = api('vpc', 'DescribeVpcs', { RegionId: REGION, VpcName: `console-vpc-${suffix}` }).Vpcs.Vpc;
+    assert.equal(vpcs.length, 1);
+    const vpc = vpcs[0].VpcId;
+    assert.equal(vpcs[0].CidrBlock, '172.20.0.0/16');
+    const row = page.getByRole('row').filter({ hasText: vpc });
+    await row.waitFor();
+    await shot(page, '20-vpcs');
+    await row.getByRole('button', { name: `Create vSwitch in ${vpc}` }).click();
+    const sw = page.getByRole('dialog', { name: 'Create vSwitch' });
+    await sw.getByLabel('vSwitch Name').fill('console-vsw');
+    await sw.getByLabel('Zone').locator('option[value="cn-hangzhou-i"]').waitFor({ state: 'attached' });
+    await sw.getByLabel('Zone').selectOption('cn-hangzhou-i');
+    // a block outside the VPC is the VPC service's own error, shown in the dialog
+    await sw.getByLabel('IPv4 CIDR Block').fill('10.0.0.0/24');
+    await sw.getByRole('button', { name: 'OK' }).click();
+    await sw.getByText('InvalidParameter').waitFor();
+    await sw.getByLabel('IPv4 CIDR Block').fill('172.20.1.0/24');
+    await sw.getByRole('button', { name: 'OK' }).click();
+    await sw.waitFor({ state: 'detached' });
+    await row.getByText('console-vsw').waitFor();
+    await shot(page, '21-vpc-with-vswitch');
+    const vsw = api('vpc', 'DescribeVSwitches', { RegionId: REGION, VpcId: vpc }).VSwitches.VSwitch;
+    assert.deepEqual(vsw.map((s) => [s.VSwitchName, s.ZoneId, s.CidrBlock]), [['console-vsw', 'cn-hangzhou-i', '172.20.1.0/24']]);
+
+    // The seed's prerequisites are met: an instance in that vSwitch, with a security group.
+    const sg = api('ecs', 'CreateSecurityGroup', { RegionId: REGION, VpcId: vpc, SecurityGroupName: 'console-sg' }).SecurityGroupId;
+    const iid = api('ecs', 'CreateInstance', {
+      RegionId: REGION, ImageId: 'centos_7_03_64_40G_alibase_20170503.vhd', InstanceType: 'ecs.xn4.small', VSwitchId: vsw[0].VSwitchId, SecurityGroupId: sg,
+    }).InstanceId;
+    await page.getByRole('link', { name: 'Instances', exact: true }).click();
+    const irow = page.getByRole('row').filter({ hasText: iid });
+    await irow.waitFor();
+    await irow.getByText(sg).waitFor();
+    await shot(page, '22-instance-security-group');
+    assert.deepEqual(page.foreign, []);
+  } finally {
+    await context.close();
+  }
+});
+
+async function signInUser(page, user, password) {
+  await page.goto(`${endpoint}/console/`);
+  await page.getByLabel('Logon name').fill(`${user}@${rootKey.AccountId}`);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in as RAM user' }).click();
+  await page.waitForURL(/\/console\/#\/ram\/roles$/);
+}
+
+// The event rows of the Event Query table (not their expanded detail rows).
+async function eventRows(page) {
+  return page.getByRole('table', { name: 'Events' }).locator('tbody > tr:not(.event-detail)').evaluateAll((rows) => rows.map((r) => [...r.cells].map((c) => c.innerText.trim())));
+}
+
+test('ActionTrail Event Query: the console CreateRole and a refused call, paging, the full event, and why it was refused', async () => {
+  const role = `TrailRole-${suffix}`;
+  const denied = `TrailDenied-${suffix}`;
+  const user = `trail-user-${suffix}`;
+  api('ram', 'CreateUser', { UserName: user });
+  api('ram', 'CreateLoginProfile', { UserName: user, Password: 'Console-Passw0rd' });
+
+  // A RAM user without permissions tries to create a role in the console: refused.
+  const u = await newPage();
+  try {
+    await signInUser(u.page, user, 'Console-Passw0rd');
+    await u.page.getByRole('alert').filter({ hasText: 'NoPermission' }).waitFor();
+    await u.page.getByRole('button', { name: 'Create RAM Role' }).click();
+    const panel = u.page.getByRole('dialog', { name: 'Create RAM Role' });
+    await panel.getByRole('button', { name: 'Next' }).click();
+    await panel.getByLabel('RAM Role Name').fill(denied);
+    await panel.getByRole('button', { name: 'OK' }).click();
+    await panel.getByRole('alert').getByText('NoPermission').waitFor();
+  } finally {
+    await u.context.close();
+  }
+
+  const { context, page } = await newPage();
+  try {
+    await signInRoot(page);
+    // The root creates a role through the console.
+    await page.getByRole('button', { name: 'Create RAM Role' }).click();
+    const panel = page.getByRole('dialog', { name: 'Create RAM Role' });
+    await panel.getByRole('button', { name: 'Next' }).click();
+    await panel.getByLabel('RAM Role Name').fill(role);
+    await panel.getByRole('button', { name: 'OK' }).click();
+    await panel.getByText(`The RAM role ${role} has been created.`).waitFor();
+    await panel.getByRole('button', { name: 'Close', exact: true }).click();
+
+    // ActionTrail > Event Query, filtered on the event name.
+    await page.getByRole('navigation', { name: 'Products' }).getByRole('link', { name: 'Event Query' }).click();
+    await page.getByRole('heading', { name: 'Event Query', level: 1 }).waitFor();
+    await page.getByRole('table', { name: 'Events' }).waitFor();
+    await page.getByLabel('Lookup attribute').selectOption('EventName');
+    await page.getByLabel('Attribute value').fill('CreateRole');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText(/^EventName = CreateRole · .* · newest first$/).waitFor();
+    const table = page.getByRole('table', { name: 'Events' });
+    const mine = table.getByRole('row').filter({ hasText: role });
+    const refused = table.getByRole('row').filter({ hasText: denied });
+    await mine.waitFor();
+    await refused.waitFor();
+    const rows = await eventRows(page);
+    assert.ok(rows.length >= 2 && rows.every((r) => r[1].startsWith('CreateRole')), JSON.stringify(rows));
+    const [mineCells] = rows.filter((r) => r[4].includes(role));
+    assert.match(mineCells[1], /Console operation/);
+    assert.equal(mineCells[2], 'Ram');
+    assert.match(mineCells[3], /^root/);
+    assert.match(mineCells[4], /ACS::RAM::Role/);
+    assert.equal(mineCells[5], '—');
+    assert.equal(mineCells[6], 'Write');
+    const [refusedCells] = rows.filter((r) => r[4].includes(denied));
+    assert.match(refusedCells[3], new RegExp(`^${user}\\s+ram-user`));
+    assert.equal(refusedCells[5], 'NoPermission');
+    await shot(page, '40-event-query');
+
+    // The refused call's whole event.
+    const toggle = refused.getByRole('button', { name: /^CreateRole at / });
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    const json = page.locator(`#${await toggle.getAttribute('aria-controls')}`).getByLabel(/^Event [0-9A-F-]{36}$/);
+    await json.waitFor();
+    const ev = JSON.parse(await json.textContent());
+    assert.equal(ev.eventName, 'CreateRole');
+    assert.equal(ev.eventType, 'ConsoleOperation');
+    assert.equal(ev.errorCode, 'NoPermission');
+    assert.match(ev.errorMessage, /ram:CreateRole/);
+    assert.equal(ev.userIdentity.type, 'ram-user');
+    assert.equal(ev.userIdentity.userName, user);
+    assert.equal(ev.requestParameters.RoleName, denied);
+    assert.equal(ev.serviceName, 'Ram');
+    await shot(page, '41-event-json');
+    await toggle.click();
+    await json.waitFor({ state: 'hidden' });
+
+    // Another attribute: the resource name finds only the calls on that role.
+    await page.getByLabel('Lookup attribute').selectOption('ResourceName');
+    await page.getByLabel('Attribute value').fill(role);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText(new RegExp(`^ResourceName = ${role} · `)).waitFor();
+    const byResource = await eventRows(page);
+    assert.ok(byResource.length >= 1 && byResource.every((r) => r[4].includes(role)), JSON.stringify(byResource));
+
+    // Paging with NextToken, newest first and oldest first (over more than a page of events).
+    for (let i = 0; i < 11; i++) api('ram', 'GetAccountAlias');
+    await page.getByLabel('Lookup attribute').selectOption('');
+    await page.getByLabel('Events per page').selectOption('10');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText(/^All events · .* · newest first$/).waitFor();
+    await page.getByText(/^Page 1 · 10 event\(s\) · more$/).waitFor();
+    const first = await eventRows(page);
+    const times = (rs) => rs.map((r) => r[0]);
+    assert.deepEqual(times(first), [...times(first)].sort().reverse(), 'newest first');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByText(/^Page 2 · /).waitFor();
+    const second = await eventRows(page);
+    assert.ok(second.length > 0);
+    assert.ok(times(second)[0] <= times(first)[first.length - 1], 'page 2 continues page 1');
+    await shot(page, '42-event-query-page-2');
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await page.getByText(/^Page 1 · /).waitFor();
+    assert.deepEqual(await eventRows(page), first);
+    await page.getByLabel('Order').selectOption('FORWARD');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText(/^All events · .* · oldest first$/).waitFor();
+    await page.getByText(/^Page 1 · 10 event\(s\)/).waitFor();
+    const oldest = await eventRows(page);
+    assert.deepEqual(times(oldest), [...times(oldest)].sort(), 'oldest first');
+    // A custom window that ended before the server started has nothing.
+    await page.getByLabel('Time range').selectOption('custom');
+    await page.getByLabel('Start time (UTC)').fill('2001-01-01T00:00:00');
+    await page.getByLabel('End time (UTC)').fill('2001-01-02T00:00:00');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await table.getByText('No events match.').waitFor();
+
+    // Why was the user refused? The refused event links to the Policy Simulator, prefilled.
+    await page.getByLabel('Time range').selectOption('7d');
+    await page.getByLabel('Lookup attribute').selectOption('User');
+    await page.getByLabel('Attribute value').fill(user);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText(new RegExp(`^User = ${user} · `)).waitFor();
+    const userRow = table.getByRole('row').filter({ hasText: denied });
+    await userRow.getByRole('button', { name: /^CreateRole at / }).click();
+    await page.getByRole('link', { name: `Why? Simulate ram:CreateRole for ${user}` }).click();
+    await page.waitForURL(/#\/diagnostics\/simulator\?/);
+    await page.getByRole('heading', { name: 'Policy Simulator', level: 1 }).waitFor();
+    assert.equal(await page.getByLabel('Actions').inputValue(), 'ram:CreateRole');
+    assert.equal(await page.getByLabel('Resource').inputValue(), `acs:ram:*:${rootKey.AccountId}:role/${denied}`);
+    await page.getByLabel('User Name').locator(`option[value="${user}"]`).waitFor({ state: 'attached' });
+    assert.equal(await page.getByLabel('User Name').inputValue(), user);
+    await page.getByRole('button', { name: 'Simulate' }).click();
+    const result = page.getByRole('region', { name: 'ram:CreateRole: ImplicitDeny' });
+    await result.getByText('No statement matches this action and resource.').waitFor();
+    await shot(page, '43-why-denied-simulated');
+    assert.deepEqual(page.foreign, []);
+  } finally {
+    await context.close();
+  }
+  // The lookups were themselves recorded (and are read events).
+  const lookups = api('actiontrail', 'LookupEvents', { 'LookupAttribute.1.Key': 'EventName', 'LookupAttribute.1.Value': 'LookupEvents', MaxResults: 50 }).Events;
+  assert.ok(lookups.some((e) => e.eventType === 'ConsoleOperation' && e.eventRW === 'Read'), JSON.stringify(lookups.slice(0, 2)));
+  api('ram', 'DeleteRole', { RoleName: role });
+  api('ram', 'DeleteLoginProfile', { UserName: user });
+  api('ram', 'DeleteUser', { UserName: user });
+});
+
+test('Policy Simulator: Allow, ImplicitDeny, ExplicitDeny, a failed condition, a draft policy, a group, the trust check', async () => {
+  const acct = rootKey.AccountId;
+  const user = `sim-user-${suffix}`;
+  const group = `sim-group-${suffix}`;
+  const policy = `SimPolicy-${suffix}`;
+  const trustRole = `SimTrust-${suffix}`;
+  const bucket = `secret-${suffix}`;
+  api('ram', 'CreateUser', { UserName: user });
+  api('ram', 'CreateLoginProfile', { UserName: user, Password: 'Console-Passw0rd' });
+  api('ram', 'CreatePolicy', {
+    PolicyName: policy,
+    PolicyDocument: JSON.stringify({
+      Version: '1',
+      Statement: [
+        { Effect: 'Allow', Action: 'oss:Get*', Resource: '*' },
+        { Sid: 'NoSecrets', Effect: 'Deny', Action: 'oss:GetObject', Resource: `acs:oss:*:*:${bucket}/*` },
+        { Sid: 'OfficeOnly', Effect: 'Allow', Action: 'ecs:DescribeInstances', Resource: '*', Condition: { IpAddress: { 'acs:SourceIp': '10.0.0.0/8' } } },
+      ],
+    }),
+  });
+  api('ram', 'AttachPolicyToUser', { PolicyType: 'Custom', PolicyName: policy, UserName: user });
+  api('ram', 'CreateGroup', { GroupName: group });
+  api('ram', 'AttachPolicyToGroup', { PolicyType: 'System', PolicyName: 'AliyunOSSReadOnlyAccess', GroupName: group });
+  api('ram', 'CreateRole', {
+    RoleName: trustRole,
+    AssumeRolePolicyDocument: JSON.stringify({ Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: ['ecs.aliyuncs.com'] } }], Version: '1' }),
+  });
+
+  const { context, page } = await newPage();
+  try {
+    await signInRoot(page);
+    await page.getByRole('navigation', { name: 'Products' }).getByRole('link', { name: 'Policy Simulator' }).click();
+    await page.getByRole('heading', { name: 'Policy Simulator', level: 1 }).waitFor();
+    const who = page.getByLabel('User Name');
+    await who.locator(`option[value="${user}"]`).waitFor({ state: 'attached' });
+    await who.selectOption(user);
+    await page.getByLabel('Actions').fill('oss:GetObjectAcl\noss:GetObject\noss:PutObject');
+    await page.getByLabel('Resource').fill(`acs:oss:*:${acct}:${bucket}/report.txt`);
+    await page.getByRole('button', { name: 'Simulate' }).click();
+
+    // Allow: the oss:Get* statement; ExplicitDeny: the Deny statement wins; ImplicitDeny: nothing allows.
+    const allow = page.getByRole('region', { name: 'oss:GetObjectAcl: Allow' });
+    const explicit = page.getByRole('region', { name: 'oss:GetObject: ExplicitDeny' });
+    const implicit = page.getByRole('region', { name: 'oss:PutObject: ImplicitDeny' });
+    await allow.waitFor();
+    await explicit.waitFor();
+    await implicit.waitFor();
+    assert.equal(await allow.locator('.decision').textContent(), 'Allow');
+    assert.match(await allow.locator('.decision').getAttribute('class'), /\ballow\b/);
+    assert.match(await explicit.locator('.decision').getAttribute('class'), /\bexplicit\b/);
+    assert.match(await implicit.locator('.decision').getAttribute('class'), /\bimplicit\b/);
+    const denyRow = explicit.getByRole('row').filter({ hasText: 'Sid NoSecrets' });
+    await denyRow.getByText('Deny', { exact: true }).waitFor();
+    assert.match(await denyRow.textContent(), new RegExp(`${policy}.*Custom v1.*attached to RamUser ${user}`));
+    assert.match(await explicit.textContent(), /explicitly denied by statement 1 \(Sid "NoSecrets"\)/);
+    await allow.getByRole('row').filter({ hasText: 'statement 0' }).waitFor();
+    await implicit.getByText('No statement matches this action and resource.').waitFor();
+    await shot(page, '50-simulator-decisions');
+
+    // A condition that the request context does not meet, then one it does.
+    await page.getByLabel('Actions').fill('ecs:DescribeInstances');
+    await page.getByLabel('Resource').fill('*');
+    await page.getByRole('button', { name: 'Add Context Entry' }).click();
+    await page.getByLabel('Context key 1').fill('acs:SourceIp');
+    await page.getByLabel('Context value 1').fill('192.168.1.20');
+    await page.getByRole('button', { name: 'Simulate' }).click();
+    const unmet = page.getByRole('region', { name: 'ecs:DescribeInstances: ImplicitDeny' });
+    const cond = unmet.getByRole('row').filter({ hasText: 'Sid OfficeOnly' });
+    await cond.waitFor();
+    assert.match(await cond.textContent(), /No, a condition is not met/);
+    assert.match(await cond.getByRole('listitem').textContent(), /✗ not met\s*IpAddress acs:SourceIp in policy: 10\.0\.0\.0\/8; in request: 192\.168\.1\.20/);
+    await shot(page, '51-simulator-failed-condition');
+    await page.getByLabel('Context value 1').fill('10.1.2.3');
+    await page.getByRole('button', { name: 'Simulate' }).click();
+    const met = page.getByRole('region', { name: 'ecs:DescribeInstances: Allow' });
+    assert.match(await met.getByRole('row').filter({ hasText: 'Sid OfficeOnly' }).getByRole('listitem').textContent(), /✓ met.*in request: 10\.1\.2\.3/);
+    await page.getByRole('button', { name: 'Remove context entry 1' }).click();
+
+    // A draft policy: the engine's error for a bad one; a good one is simulated as if attached.
+    await page.getByLabel('Actions').fill('oss:PutObject');
+    await page.getByLabel('Resource').fill(`acs:oss:*:${acct}:${bucket}/report.txt`);
+    await page.getByLabel('Draft policy (optional)').fill('{"Version":"2016-10-17","Statement":[{"Effect":"Allow","Action":"oss:PutObject","Resource":"*"}]}');
+    await page.getByRole('button', { name: 'Simulate' }).click();
+    await page.locator('#sim-error').getByText('MalformedPolicyDocument').waitFor();
+    await page.getByLabel('Draft policy (optional)').fill('{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:PutObject","Resource":"*"}]}');
+    await page.getByRole('button', { name: 'Simulate' }).click();
+    const drafted = page.getByRole('region', { name: 'oss:PutObject: Allow' });
+    await drafted.getByRole('row').filter({ hasText: 'Draft' }).waitFor();
+    assert.match(await drafted.textContent(), /draft/);
+    await shot(page, '52-simulator-draft-policy');
+    await page.getByLabel('Draft policy (optional)').fill('');
+
+    // A group: its policies, attached to the group.
+    await page.getByRole('radio', { name: 'RAM User Group' }).check();
+    const groupSel = page.getByLabel('Group Name');
+    await groupSel.locator(`option[value="${group}"]`).waitFor({ state: 'attached' });
+    await groupSel.selectOption(group);
+    await page.getByLabel('Actions').fill('oss:ListObjects, oss:DeleteObject');
+    await page.getByLabel('Resource').fill('*');
+    await page.getByRole('button', { name: 'Simulate' }).click();
+    const listed = page.getByRole('region', { name: 'oss:ListObjects: Allow' });
+    assert.match(await listed.getByRole('row').filter({ hasText: 'AliyunOSSReadOnlyAccess' }).textContent(), new RegExp(`attached to RamUserGroup ${group}`));
+    await page.getByRole('region', { name: 'oss:DeleteObject: ImplicitDeny' }).waitFor();
+
+    // The trust check: may a service assume the role?
+    await page.getByRole('tab', { name: 'Trust Policy Check' }).click();
+    const roleSel = page.getByLabel('Role Name');
+    await roleSel.locator(`option[value="${trustRole}"]`).waitFor({ state: 'attached' });
+    await roleSel.selectOption(trustRole);
+    await page.getByLabel('Principal', { exact: true }).fill('ecs.aliyuncs.com');
+    await page.getByRole('button', { name: 'Check Trust Policy' }).click();
+    const trusted = page.getByRole('region', { name: 'sts:AssumeRole: Allow' });
+    await trusted.getByText(`acs:ram::${acct}:role/${trustRole}`).waitFor();
+    await trusted.getByRole('row').filter({ hasText: `trust policy of role ${trustRole}` }).waitFor();
+    await shot(page, '53-simulator-trust-allow');
+    await page.getByLabel('Principal', { exact: true }).fill('fc.aliyuncs.com');
+    await page.getByRole('button', { name: 'Check Trust Policy' }).click();
+    await page.getByRole('region', { name: 'sts:AssumeRole: ImplicitDeny' }).getByText('fc.aliyuncs.com').waitFor();
+
+    // The bridge serves only the admin action the console needs.
+    const session = await (await context.request.get(`${endpoint}/console/api/session`)).json();
+    const clock = await context.request.post(`${endpoint}/console/api/rolestack/AdvanceClock`, { headers: { 'X-CSRF-Token': session.CsrfToken }, data: { Duration: '1h' } });
+    assert.equal(clock.status(), 404);
+    assert.equal((await clock.json()).Code, 'InvalidApi.NotFound');
+    assert.deepEqual(page.foreign, []);
+  } finally {
+    await context.close();
+  }
+
+  // SimulatePolicy is authorized like any action: a RAM user without rolestack:SimulatePolicy is refused.
+  const u = await newPage();
+  try {
+    await signInUser(u.page, user, 'Console-Passw0rd');
+    await u.page.goto(`${endpoint}/console/#/diagnostics/simulator`);
+    // The user may not list users: the name is typed instead.
+    const typed = u.page.getByRole('textbox', { name: 'User Name' });
+    await typed.fill(user);
+    await u.page.getByLabel('Actions').fill('oss:GetObject');
+    await u.page.getByRole('button', { name: 'Simulate' }).click();
+    const err = u.page.locator('#sim-error');
+    await err.getByText('NoPermission').waitFor();
+    assert.match(await err.textContent(), /rolestack:SimulatePolicy/);
+    await shot(u.page, '54-simulator-no-permission');
+  } finally {
+    await u.context.close();
+  }
+  for (const [action, params] of [
+    ['DeleteRole', { RoleName: trustRole }],
+    ['DetachPolicyFromGroup', { PolicyType: 'System', PolicyName: 'AliyunOSSReadOnlyAccess', GroupName: group }],
+    ['DeleteGroup', { GroupName: group }],
+    ['DetachPolicyFromUser', { PolicyType: 'Custom', PolicyName: policy, UserName: user }],
+    ['DeletePolicy', { PolicyName: policy }],
+    ['DeleteLoginProfile', { UserName: user }],
+    ['DeleteUser', { UserName: user }],
+  ]) api('ram', action, params);
+});
+
 // ---------------------------------------------------------------------------------------------
 // Issue 18: the password policy, MFA devices and MFA at sign-in, tags on roles.
 
@@ -435,7 +809,9 @@ function totp(seed, at = Date.now() / 1000) {
   return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
 }
 
-async function signInUser(page, user, password) {
+// Submits a RAM user's sign-in form; the caller waits for where it leads (the MFA step, the
+// password change, or the console).
+async function submitUserSignIn(page, user, password) {
   await page.goto(`${endpoint}/console/`);
   await page.getByLabel('Logon name').fill(`${user}@${rootKey.AccountId}`);
   await page.getByLabel('Password').fill(password);
@@ -454,7 +830,7 @@ test('the password policy set in Settings refuses a weak console password in the
     await page.getByLabel('Upper-case letters').check();
     await page.getByRole('button', { name: 'Save Password Policy' }).click();
     await page.getByText('Password policy saved').waitFor();
-    await shot(page, '40-settings-password-policy');
+    await shot(page, '60-settings-password-policy');
     const policy = api('ram', 'GetPasswordPolicy').PasswordPolicy;
     assert.equal(policy.MinimumPasswordLength, 12);
     assert.equal(policy.RequireNumbers, true);
@@ -467,7 +843,7 @@ test('the password policy set in Settings refuses a weak console password in the
   const second = await newPage();
   try {
     const p = second.page;
-    await signInUser(p, user, 'Strong-Passw0rd');
+    await submitUserSignIn(p, user, 'Strong-Passw0rd');
     await p.waitForURL(/\/console\/password$/);
     await p.getByLabel('Current password').fill('Strong-Passw0rd');
     await p.getByLabel('New password', { exact: true }).fill('weakpassword');
@@ -476,7 +852,7 @@ test('the password policy set in Settings refuses a weak console password in the
     const alert = p.getByRole('alert');
     await alert.getByText(/InvalidParameter\.Password\.TooWeak/).waitFor();
     assert.match(await alert.textContent(), /password policy/);
-    await shot(p, '41-weak-password-refused');
+    await shot(p, '61-weak-password-refused');
     await p.getByLabel('Current password').fill('Strong-Passw0rd');
     await p.getByLabel('New password', { exact: true }).fill('Better-Passw0rd9');
     await p.getByLabel('Confirm new password').fill('Better-Passw0rd9');
@@ -503,7 +879,7 @@ test('a RAM user binds an MFA device, then signs in with a code; the session is 
   const first = await newPage();
   try {
     const page = first.page;
-    await signInUser(page, user, 'Mfa-Passw0rd');
+    await submitUserSignIn(page, user, 'Mfa-Passw0rd');
     await page.waitForURL(/\/console\/#\/ram\/roles$/);
     await page.getByRole('link', { name: 'MFA Devices', exact: true }).click();
     await page.getByRole('button', { name: 'Bind a virtual MFA device' }).click();
@@ -512,7 +888,7 @@ test('a RAM user binds an MFA device, then signs in with a code; the session is 
     const now = Date.now() / 1000;
     await page.getByLabel('First code').fill(totp(seed, now - 30));
     await page.getByLabel('Next code').fill(totp(seed, now));
-    await shot(page, '42-mfa-bind');
+    await shot(page, '62-mfa-bind');
     await page.getByRole('button', { name: 'Bind', exact: true }).click();
     await page.getByText('MFA device bound').waitFor();
     await page.getByText(`acs:ram::${rootKey.AccountId}:mfa/${user}`).first().waitFor();
@@ -526,12 +902,12 @@ test('a RAM user binds an MFA device, then signs in with a code; the session is 
   const second = await newPage();
   try {
     const page = second.page;
-    await signInUser(page, user, 'Mfa-Passw0rd');
+    await submitUserSignIn(page, user, 'Mfa-Passw0rd');
     await page.waitForURL(/\/console\/mfa$/);
     await page.getByLabel('MFA code').fill('000000');
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('alert').getByText(/MFA code is incorrect/).waitFor();
-    await shot(page, '43-mfa-code-wrong');
+    await shot(page, '63-mfa-code-wrong');
     // The next step's code (the current one was spent binding).
     await page.getByLabel('MFA code').fill(totp(seed, Date.now() / 1000 + 30));
     await page.getByRole('button', { name: 'Verify' }).click();
@@ -539,7 +915,7 @@ test('a RAM user binds an MFA device, then signs in with a code; the session is 
     await page.getByText(`${user}@${rootKey.AccountId} (MFA)`).waitFor();
     await page.getByRole('link', { name: 'Users', exact: true }).click();
     await page.getByRole('row').filter({ hasText: user }).first().waitFor();
-    await shot(page, '44-mfa-present-users');
+    await shot(page, '64-mfa-present-users');
   } finally {
     await second.context.close();
   }
@@ -558,11 +934,11 @@ test('MFABindRequired: sign-in binds a device before the session starts; tags on
   const first = await newPage();
   try {
     const page = first.page;
-    await signInUser(page, user, 'Bind-Passw0rd');
+    await submitUserSignIn(page, user, 'Bind-Passw0rd');
     await page.waitForURL(/\/console\/mfa$/);
     await page.getByRole('img', { name: 'QR code of the MFA key' }).waitFor();
     const seed = (await page.locator('#mfa-seed').textContent()).trim();
-    await shot(page, '45-mfa-bind-required');
+    await shot(page, '65-mfa-bind-required');
     const now = Date.now() / 1000;
     await page.getByLabel('First code').fill(totp(seed, now - 30));
     await page.getByLabel('Next code').fill(totp(seed, now));
@@ -587,14 +963,14 @@ test('MFABindRequired: sign-in binds a device before the session starts; tags on
     await page.getByLabel('Tag value').fill('lab');
     await page.getByRole('button', { name: 'Add Tag' }).click();
     await page.getByRole('cell', { name: 'env', exact: true }).waitFor();
-    await shot(page, '46-role-tags');
+    await shot(page, '66-role-tags');
     assert.deepEqual(api('ram', 'ListTagResources', { ResourceType: 'role', ResourceNames: JSON.stringify([role]) }).TagResources
       .map((t) => [t.TagKey, t.TagValue]), [['env', 'lab']]);
     await page.getByRole('button', { name: 'Remove tag env' }).click();
     await page.getByText('No tags.').waitFor();
     await page.getByRole('link', { name: 'MFA Devices', exact: true }).click();
     await page.getByRole('row').filter({ hasText: user }).first().waitFor();
-    await shot(page, '47-mfa-devices-account');
+    await shot(page, '67-mfa-devices-account');
     assert.deepEqual(page.foreign, []);
   } finally {
     await second.context.close();

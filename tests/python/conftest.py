@@ -229,3 +229,23 @@ def typed(server):
 @pytest.fixture(scope="session")
 def acs(server):
     return h.make_acs_client(server.root["AccessKeyId"], server.root["AccessKeySecret"])
+
+
+# -- VPC clients, as the root -------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def vpc_apis(server):
+    r = server.root
+    return {k: h.vpc_api(k, server.endpoint, r["AccessKeyId"], r["AccessKeySecret"]) for k in h.CLIENT_KINDS}
+
+
+@pytest.fixture
+def vpc(vpc_apis, kind):
+    """VPC 2016-04-28 as the root, parametrized over v3 / v2sig / core."""
+    return vpc_apis[kind]
+
+
+@pytest.fixture(scope="session")
+def vpc_typed(server):
+    r = server.root
+    return {s: h.make_vpc_tea(server.endpoint, r["AccessKeyId"], r["AccessKeySecret"], s) for s in ("v3", "v2sig")}

@@ -69,6 +69,11 @@ def ecs(action, **params) -> Step:
     return ("ecs", action, params)
 
 
+def vpc(action, **params) -> Step:
+    params.setdefault("RegionId", REGION)
+    return ("vpc", action, params)
+
+
 def oss(action, bucket=None, key=None, **params) -> Step:
     if bucket is not None:
         params["bucket"] = bucket
@@ -114,7 +119,7 @@ class Case:
 
 
 def expected_code(svc: str) -> str:
-    return {"ram": "NoPermission", "sts": "NoPermission", "ims": "NoPermission", "ecs": "Forbidden.RAM",
+    return {"ram": "NoPermission", "sts": "NoPermission", "ims": "NoPermission", "ecs": "Forbidden.RAM", "vpc": "Forbidden.RAM",
             "oss": "AccessDenied", "url": "AccessDenied"}[svc]
 
 
@@ -196,7 +201,8 @@ class World:
         if key not in self._rpc:
             p = self.principals[who]
             version, product = {"ram": (h.RAM_VERSION, "Ram"), "sts": (h.STS_VERSION, "Sts"),
-                                "ecs": (h.ECS_VERSION, "Ecs"), "ims": ("2019-08-15", "Ims")}[svc]
+                                "ecs": (h.ECS_VERSION, "Ecs"), "vpc": (h.VPC_VERSION, "Vpc"),
+                                "ims": ("2019-08-15", "Ims")}[svc]
             self._rpc[key] = h.RpcApi(kind, self.ep, p.ak, p.sk, version=version, token=p.token, product=product)
         return self._rpc[key]
 
@@ -219,7 +225,7 @@ class World:
         """Runs one step as `who`; a server refusal raises Refusal."""
         svc, action, params = step
         p = self.resolve(params, extra or {}, results or [])
-        if svc in ("ram", "sts", "ecs", "ims"):
+        if svc in ("ram", "sts", "ecs", "vpc", "ims"):
             try:
                 return self.rpc(who, svc, kind).call(action, p)
             except h.ApiError as e:
@@ -357,6 +363,20 @@ class World:
                 return [ecs("StopInstance", InstanceId=p["InstanceId"], ForceStop=True)]
             if action == "CreateVpc":
                 return [ecs("DeleteVpc", VpcId=resp["VpcId"])]
+            if action == "CreateSecurityGroup":
+                return [ecs("DeleteSecurityGroup", SecurityGroupId=resp["SecurityGroupId"])]
+            if action in ("AuthorizeSecurityGroup", "JoinSecurityGroup", "TagResources"):
+                back = {"AuthorizeSecurityGroup": "RevokeSecurityGroup", "JoinSecurityGroup": "LeaveSecurityGroup",
+                        "TagResources": "UntagResources"}[action]
+                q = dict(p)
+                if action == "TagResources":
+                    q = {k: v for k, v in p.items() if not k.startswith("Tag.")}
+                    q.update({f"TagKey.{i}": v for i, (k, v) in enumerate(sorted((k, v) for k, v in p.items() if k.endswith(".Key")), 1)})
+                return [("ecs", back, q)]
+            return []
+        if svc == "vpc":
+            if action == "CreateVpc":
+                return [vpc("DeleteVpc", VpcId=resp["VpcId"])]
             return []
         if svc == "oss":
             b, key = p.get("bucket"), p.get("key")
@@ -508,7 +528,7 @@ def run_case(world: World, case: Case) -> None:
             got = (e.code, e.status)
             assert got == (case.code, case.status), (
                 f"wrong refusal for {case.req[1]}: expected {case.code} {case.status}, got {e}")
-            if case.req[0] in ("ram", "sts", "ims", "ecs", "url"):
+            if case.req[0] in ("ram", "sts", "ims", "ecs", "vpc", "url"):
                 assert e.request_id, f"refusal without a request id: {e}"
             if case.req[0] == "oss" and case.code == "AccessDenied":
                 assert e.exc_type == "AccessDenied", f"oss2 should raise oss2.exceptions.AccessDenied: {e}"

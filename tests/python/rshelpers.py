@@ -32,6 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 RAM_VERSION = "2015-05-01"
 STS_VERSION = "2015-04-01"
 ECS_VERSION = "2014-05-26"
+VPC_VERSION = "2016-04-28"
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
@@ -118,6 +119,8 @@ SEED_BAD_VERSION_POLICY = """{
 
 SYSTEM_POLICIES = [
     "AdministratorAccess",
+    "AliyunActionTrailFullAccess",
+    "AliyunActionTrailReadOnlyAccess",
     "AliyunOSSFullAccess",
     "AliyunOSSReadOnlyAccess",
     "AliyunECSFullAccess",
@@ -125,6 +128,8 @@ SYSTEM_POLICIES = [
     "AliyunRAMFullAccess",
     "AliyunRAMReadOnlyAccess",
     "AliyunSTSAssumeRoleAccess",
+    "AliyunServiceRolePolicyForActionTrail",
+    "AliyunServiceRolePolicyForECSArchiving",
 ]
 
 CLIENT_KINDS = ["v3", "v2sig", "core"]
@@ -718,6 +723,29 @@ def ecs_describe(api: "RpcApi", instance_id: str, region: str = ECS_REGION) -> d
     items = wrapped_list(body, "Instances", "Instance")
     assert len(items) == 1, body
     return items[0]
+
+
+# --------------------------------------------------------------------------------------
+# VPC (2016-04-28)
+# --------------------------------------------------------------------------------------
+
+def make_vpc_tea(endpoint: str, ak: str, secret: str, signature: str = "v3", token: str = None):
+    """alibabacloud_vpc20160428 Client (V3 by default, V1 with signature='v2sig')."""
+    from alibabacloud_vpc20160428.client import Client
+
+    return Client(tea_config(endpoint, ak, secret, signature, token))
+
+
+def vpc_api(kind: str, endpoint: str, ak: str, secret: str, token: str = None) -> "RpcApi":
+    """Generic VPC caller over one of the three client kinds."""
+    return RpcApi(kind, endpoint, ak, secret, version=VPC_VERSION, token=token, product="Vpc")
+
+
+def ecs_security_group(api: "RpcApi", vpc_id: Optional[str] = None, region: str = ECS_REGION, **extra) -> str:
+    """CreateSecurityGroup (in a VPC when vpc_id is given, else classic); returns its id."""
+    params = {"RegionId": region, "VpcId": vpc_id, "SecurityGroupName": unique_name("sg")}
+    params.update(extra)
+    return api.call("CreateSecurityGroup", params)["SecurityGroupId"]
 
 
 # --------------------------------------------------------------------------------------

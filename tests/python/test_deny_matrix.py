@@ -23,15 +23,14 @@ Refusals: RAM/STS `NoPermission` 403; ECS `Forbidden.RAM` 403, missing ram:PassR
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 
 import pytest
 
 import denymatrix as dm
 import rshelpers as h
-import json
-
-from denymatrix import Case, ecs, ids, ims, oss, presign, ram, sts
+from denymatrix import Case, ecs, ids, ims, oss, presign, ram, sts, vpc
 
 FORBIDDEN = "Forbidden.RAM"
 PASSROLE = "InvalidUser.PassRoleForbidden"
@@ -255,6 +254,25 @@ def build_world(w: dm.World, root_ecs) -> None:
     ecsadm = w.role("ecsadm", trust=n["acct_trust"], policies=["AdministratorAccess"])
     w.session("es_desc", ecsadm, [h.allow("ecs:Describe*")])
     w.session("es_nopass", ecsadm, [h.allow("ecs:*")])
+
+    # ---- ECS resources and VPC 2016-04-28 (issue 14) ---------------------------------------------
+    for key in ("sg1", "sg2", "sg0"):
+        n[key] = h.ecs_security_group(root_ecs, vpc)
+    # i2 sits in sg0, so a control that joins it to sg2 can be undone (an instance keeps one group)
+    root_ecs.call("JoinSecurityGroup", {"InstanceId": n["i2"], "SecurityGroupId": n["sg0"]})
+    vpc2, _ = h.ecs_network(root_ecs, "10.78.0.0/16", "10.78.1.0/24", "cn-hangzhou-h")
+    n["vpc2"] = vpc2
+    w.user("erd", principal=True, prefix="dm-ecsresdeny", policies=["AliyunECSFullAccess", w.policy("erd_deny", [
+        h.deny("ecs:AuthorizeSecurityGroup", f"acs:ecs:*:*:securitygroup/{n['sg1']}"),
+        h.deny(["ecs:CreateInstance", "ecs:JoinSecurityGroup"], f"acs:ecs:*:*:securitygroup/{n['sg1']}"),
+        h.deny("ecs:TagResources", f"acs:ecs:*:*:instance/{n['i1']}"),
+        h.deny(["ecs:RebootInstance", "ecs:DescribeImages"]),
+        h.deny("ecs:DescribeDisks", "acs:ecs:cn-shanghai:*:*")])])
+    w.user("vro", principal=True, prefix="dm-vpcread", policies=[w.policy("vro_pol", [h.allow("vpc:Describe*")])])
+    w.user("vsc", principal=True, prefix="dm-vpcscoped", policies=[w.policy("vsc_pol", [
+        h.allow("vpc:DescribeVpcs"), h.allow(["vpc:ModifyVpcAttribute", "vpc:DescribeVpcAttribute"], f"acs:vpc:*:*:vpc/{vpc}")])])
+    w.user("vdn", principal=True, prefix="dm-vpcdeny", policies=["AdministratorAccess", w.policy("vdn_deny", [
+        h.deny("vpc:Delete*"), h.deny("vpc:CreateVSwitch", f"acs:vpc:*:*:vpc/{vpc}")])])
 
     # ---- OSS ----------------------------------------------------------------------------------------
     bm = w.make_bucket("bm", ["data/pub/a.txt", "data/priv/b.txt", "secret/c.txt", "logs/l.txt"])
@@ -704,6 +722,68 @@ def ecs_cases():
         C("ecs-session-policy-AttachInstanceRamRole", "es_desc", attach("{er1}", "{i1}"), FORBIDDEN, describe),
         C("ecs-session-policy-CreateInstance", "es_desc", create(), FORBIDDEN, describe),
         C("ecs-session-policy-no-passrole-AttachInstanceRamRole", "es_nopass", attach("{er1}", "{i1}"), PASSROLE, describe),
+    ] + ecs_resource_cases() + vpc_cases()
+
+
+def ecs_resource_cases():
+    """Issue 14's ECS actions: security groups (also as CreateInstance's optional resource), tags,
+    reboot, images, disks, attributes."""
+    C = Case
+    rule = lambda sg: ecs("AuthorizeSecurityGroup", SecurityGroupId=sg, IpProtocol="tcp", PortRange="22/22",  # noqa: E731
+                          SourceCidrIp="192.0.2.0/24")
+    create = lambda sg: ecs("CreateInstance", ImageId=dm.IMAGE, InstanceType=dm.ITYPE, VSwitchId="{vsw}", SecurityGroupId=sg)  # noqa: E731
+    tag = lambda i: ecs("TagResources", ResourceType="instance", **{"ResourceId.1": i, "Tag.1.Key": "dm"})  # noqa: E731
+    attr = ecs("DescribeInstanceAttribute", InstanceId="{i1}")
+    return [
+        C("ecs-none-DescribeSecurityGroups", "en", ecs("DescribeSecurityGroups"), FORBIDDEN, sts("GetCallerIdentity")),
+        C("ecs-none-DescribeImages", "en", ecs("DescribeImages"), FORBIDDEN, sts("GetCallerIdentity")),
+        C("ecs-readonly-CreateSecurityGroup", "ero", ecs("CreateSecurityGroup", VpcId="{vpc}"), FORBIDDEN, ecs("DescribeSecurityGroups")),
+        C("ecs-readonly-AuthorizeSecurityGroup", "ero", rule("{sg2}"), FORBIDDEN,
+          ecs("DescribeSecurityGroupAttribute", SecurityGroupId="{sg2}")),
+        C("ecs-readonly-DeleteSecurityGroup", "ero", ecs("DeleteSecurityGroup", SecurityGroupId="{sg2}"), FORBIDDEN, ecs("DescribeDisks")),
+        C("ecs-readonly-ModifyInstanceAttribute", "ero", ecs("ModifyInstanceAttribute", InstanceId="{i1}", Description="dm"), FORBIDDEN, attr),
+        C("ecs-readonly-RebootInstance", "ero", ecs("RebootInstance", InstanceId="{i1}"), FORBIDDEN, attr),
+        C("ecs-readonly-JoinSecurityGroup", "ero", ecs("JoinSecurityGroup", InstanceId="{i1}", SecurityGroupId="{sg2}"), FORBIDDEN,
+          ecs("DescribeInstanceTypes")),
+        C("ecs-readonly-TagResources", "ero", tag("{i1}"), FORBIDDEN, ecs("DescribeImages")),
+        C("ecs-readonly-UntagResources", "ero", ecs("UntagResources", ResourceType="instance", All=True, **{"ResourceId.1": "{i1}"}),
+          FORBIDDEN, ecs("DescribeInstanceTypeFamilies")),
+        C("ecs-deny-resource-AuthorizeSecurityGroup", "erd", rule("{sg1}"), FORBIDDEN, rule("{sg2}")),
+        C("ecs-deny-optional-resource-CreateInstance", "erd", create("{sg1}"), FORBIDDEN, create("{sg2}")),
+        C("ecs-deny-resource-JoinSecurityGroup", "erd", ecs("JoinSecurityGroup", InstanceId="{i2}", SecurityGroupId="{sg1}"), FORBIDDEN,
+          ecs("JoinSecurityGroup", InstanceId="{i2}", SecurityGroupId="{sg2}")),
+        C("ecs-deny-resource-TagResources", "erd", tag("{i1}"), FORBIDDEN, tag("{i2}")),
+        C("ecs-deny-mixed-TagResources", "erd", ecs("TagResources", ResourceType="instance",
+                                                    **{"ResourceId.1": "{i2}", "ResourceId.2": "{i1}", "Tag.1.Key": "dm"}), FORBIDDEN, tag("{i2}")),
+        C("ecs-deny-RebootInstance", "erd", ecs("RebootInstance", InstanceId="{i1}"), FORBIDDEN, attr),
+        C("ecs-deny-DescribeImages", "erd", ecs("DescribeImages"), FORBIDDEN, ecs("DescribeInstanceTypes")),
+        C("ecs-deny-region-DescribeDisks", "erd", ecs("DescribeDisks", RegionId="cn-shanghai"), FORBIDDEN, ecs("DescribeDisks")),
+        C("ecs-session-policy-CreateSecurityGroup", "es_desc", ecs("CreateSecurityGroup", VpcId="{vpc}"), FORBIDDEN, ecs("DescribeSecurityGroups")),
+    ]
+
+
+def vpc_cases():
+    """VPC 2016-04-28 (vpc:* actions, acs:vpc ARNs): Forbidden.RAM, 403."""
+    C = Case
+    return [
+        C("vpc-none-DescribeVpcs", "en", vpc("DescribeVpcs"), FORBIDDEN, sts("GetCallerIdentity")),
+        C("vpc-ecsfull-CreateVpc", "ef", vpc("CreateVpc", CidrBlock="10.79.0.0/16"), FORBIDDEN, vpc("DescribeVpcs")),
+        C("vpc-ecsfull-DescribeVpcAttribute", "ef", vpc("DescribeVpcAttribute", VpcId="{vpc}"), FORBIDDEN, vpc("DescribeVSwitches")),
+        C("vpc-ecs-action-does-not-grant-vpc", "edn", vpc("CreateVSwitch", VpcId="{vpc2}", ZoneId="cn-hangzhou-h", CidrBlock="10.78.9.0/24"),
+          FORBIDDEN, ecs("DescribeVSwitches", VpcId="{vpc2}")),
+        C("vpc-readonly-CreateVpc", "vro", vpc("CreateVpc", CidrBlock="10.79.0.0/16"), FORBIDDEN, vpc("DescribeVpcAttribute", VpcId="{vpc}")),
+        C("vpc-readonly-ModifyVpcAttribute", "vro", vpc("ModifyVpcAttribute", VpcId="{vpc}", Description="dm"), FORBIDDEN,
+          vpc("DescribeVSwitchAttributes", VSwitchId="{vsw}")),
+        C("vpc-readonly-DeleteVSwitch", "vro", vpc("DeleteVSwitch", VSwitchId="{vsw}"), FORBIDDEN, vpc("DescribeVSwitches", VpcId="{vpc}")),
+        C("vpc-scoped-other-ModifyVpcAttribute", "vsc", vpc("ModifyVpcAttribute", VpcId="{vpc2}", Description="dm"), FORBIDDEN,
+          vpc("ModifyVpcAttribute", VpcId="{vpc}", Description="dm")),
+        C("vpc-scoped-other-DescribeVpcAttribute", "vsc", vpc("DescribeVpcAttribute", VpcId="{vpc2}"), FORBIDDEN,
+          vpc("DescribeVpcAttribute", VpcId="{vpc}")),
+        C("vpc-deny-wild-DeleteVpc", "vdn", vpc("DeleteVpc", VpcId="{vpc2}"), FORBIDDEN, vpc("DescribeVpcs")),
+        C("vpc-deny-wild-DeleteVSwitch", "vdn", vpc("DeleteVSwitch", VSwitchId="{vsw}"), FORBIDDEN, vpc("DescribeVSwitches")),
+        C("vpc-deny-resource-CreateVSwitch", "vdn", vpc("CreateVSwitch", VpcId="{vpc}", ZoneId="cn-hangzhou-h", CidrBlock="10.77.9.0/24"),
+          FORBIDDEN, vpc("DescribeVpcAttribute", VpcId="{vpc}")),
+        C("vpc-session-policy-CreateVpc", "es_desc", vpc("CreateVpc", CidrBlock="10.79.0.0/16"), FORBIDDEN, ecs("DescribeVpcs")),
     ]
 
 
@@ -1045,5 +1125,5 @@ def test_matrix_size():
     print(f"\ndeny matrix: {len(base)} deny cases ({len(CASES) - len(base)} SDK-kind re-runs), by service {by_svc}, "
           f"{len(escapes)} known escapes, {sum(1 for c in base if c.ctl is not None)} with a positive control")
     assert len(base) >= 200
-    assert {"ram", "sts", "ims", "ecs", "oss", "url"} <= set(by_svc)
+    assert {"ram", "sts", "ims", "ecs", "vpc", "oss", "url"} <= set(by_svc)
     assert all(c.ctl is not None or c.noctl for c in CASES)

@@ -240,6 +240,29 @@ def test_assume_role_with_oidc(server, local_provider, pod_role, issuer, account
     h.expect_error(lambda: ram_as_role.call("ListUsers"), code="NoPermission", status=403)
 
 
+def test_assume_role_with_oidc_is_audited(server, local_provider, pod_role):
+    """Anonymous calls become ActionTrail events in the account of the role they name (the token
+    redacted), successful or refused; a role that does not exist names no account."""
+    _, provider_arn = local_provider
+    role, role_arn = pod_role
+    token = mint(server, "system:serviceaccount:ns:app")
+    assume_oidc(server, role_arn, provider_arn, token)
+    h.expect_error(lambda: assume_oidc(server, role_arn, provider_arn, mint(server, "system:serviceaccount:ns:other")),
+                   code="AuthenticationFail.NoPermission", status=401)
+    trail = h.RpcApi("v3", server.endpoint, server.root["AccessKeyId"], server.root["AccessKeySecret"],
+                     version="2020-07-06", product="Actiontrail")
+    events = trail.call("LookupEvents", {"LookupAttribute.1.Key": "EventName", "LookupAttribute.1.Value": "AssumeRoleWithOIDC",
+                                         "MaxResults": 50})["Events"]
+    mine = [e for e in events if e["requestParameters"].get("RoleArn") == role_arn]
+    ok = [e for e in mine if "errorCode" not in e]
+    refused = [e for e in mine if e.get("errorCode") == "AuthenticationFail.NoPermission"]
+    assert ok and refused, [(e["eventTime"], e.get("errorCode"), e["requestParameters"].get("RoleArn")) for e in events]
+    assert all(e["requestParameters"]["OIDCToken"] == "***" for e in mine)
+    assert token not in json.dumps(mine)
+    assert (ok[0]["serviceName"], ok[0]["eventSource"], ok[0]["eventRW"]) == ("Sts", "sts.aliyuncs.com", "Write")
+    assert ok[0]["userIdentity"]["type"] == "anonymous"
+
+
 def test_oidc_refusals(server, ims, local_provider, pod_role, account_id, issuer):
     name, provider_arn = local_provider
     role, role_arn = pod_role

@@ -7,10 +7,11 @@ use serde_json::{json, Value};
 use time::Duration;
 
 use crate::clock::format_date;
+use crate::handler::Ctx;
 use crate::metadata::instance_credentials;
 use crate::model::{Instance, Role};
 use crate::params::Params;
-use crate::ram::{roles, Ctx};
+use crate::ram::roles;
 use crate::sts::render_credentials;
 use crate::{Error, Result};
 

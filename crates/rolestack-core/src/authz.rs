@@ -3,19 +3,23 @@
 //! policies allow, narrowed by its session policy; with RAM's rules (an explicit Deny
 //! anywhere wins, otherwise an Allow is needed). One function, called for every request.
 
-use rolestack_policy::{Context, Decision, Policy, Request};
+use rolestack_policy::{Context, Decision, Outcome, Policy, Request};
 
 use crate::caller::{Caller, Principal, RequestFacts};
+use crate::diagnostics::{MatchedPolicy, PolicyKind, PolicySource, PrincipalView, Verdict};
+use crate::model::PolicyType;
 use crate::ram::policies::{attached_to, default_document, ResolvedPolicy};
 use crate::store::{Relation, Tx};
 use crate::Result;
 
-/// Why a request was refused: the action, the first resource not allowed, and the engine's reason.
+/// Why a request was refused: the action, the first resource not allowed, the engine's reason,
+/// and the verdict that explains it (see [`crate::diagnostics`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denial {
     pub action: String,
     pub resource: String,
     pub reason: String,
+    pub verdict: Verdict,
 }
 
 /// The condition keys known from the request alone (also for anonymous requests).
@@ -51,19 +55,20 @@ pub fn request_context(caller: &Caller) -> Context {
     ctx
 }
 
-/// The identity policies in force for a caller: attached to the user and to each of its groups.
-pub fn identity_policies(tx: &mut dyn Tx, caller: &Caller) -> Result<Vec<(String, Policy)>> {
+/// The identity policies in force for a caller: attached to the user and to each of its groups,
+/// or to the role of a session.
+pub fn identity_policies(tx: &mut dyn Tx, caller: &Caller) -> Result<Vec<(PolicySource, Policy)>> {
     let account = caller.account_id.as_str();
     let mut holders = Vec::new();
     match &caller.principal {
         Principal::Root => return Ok(Vec::new()),
         Principal::User { name, .. } => {
-            holders.push(format!("user/{name}"));
+            holders.push(("RamUser", "user", name.clone()));
             for m in tx.links_from(Relation::Membership, account, name)? {
-                holders.push(format!("group/{}", m.right));
+                holders.push(("RamUserGroup", "group", m.right));
             }
         }
-        Principal::RoleSession { role_name, .. } => holders.push(format!("role/{role_name}")),
+        Principal::RoleSession { role_name, .. } => holders.push(("RamRole", "role", role_name.clone())),
     }
     let mut out = Vec::new();
     // The security preference's self-service grants (ChangePassword, own MFA device, own keys).
@@ -71,42 +76,92 @@ pub fn identity_policies(tx: &mut dyn Tx, caller: &Caller) -> Result<Vec<(String
         let preference = crate::ram::password_policy::load(tx, account)?.security_preference;
         if let Some(doc) = crate::ram::password_policy::self_service_policy(&preference, account, name) {
             let policy = Policy::parse(&doc).map_err(|e| crate::Error::Store(format!("self-service policy: {e}")))?;
-            out.push(("security preference (self-service)".to_string(), policy));
+            let source = PolicySource {
+                name: "self-service".to_string(),
+                policy_type: "SecurityPreference".to_string(),
+                version: None,
+                attached: Some(("RamUser".to_string(), name.clone())),
+            };
+            out.push((source, policy));
         }
     }
-    for holder in holders {
-        for (policy, _) in attached_to(tx, account, &holder)? {
-            out.push((label(&policy), parse_stored(tx, account, &policy)?));
+    for (entity_type, prefix, name) in holders {
+        for (policy, _) in attached_to(tx, account, &format!("{prefix}/{name}"))? {
+            let source = PolicySource {
+                name: policy.name.clone(),
+                policy_type: policy.ty.as_str().to_string(),
+                version: (policy.ty == PolicyType::Custom).then(|| policy.default_version.clone()),
+                attached: Some((entity_type.to_string(), name.clone())),
+            };
+            let parsed = parse_stored(tx, account, &policy, &source)?;
+            out.push((source, parsed));
         }
     }
     Ok(out)
 }
 
-fn label(p: &ResolvedPolicy) -> String {
-    format!("{} policy {} ({})", p.ty.as_str(), p.name, p.default_version)
-}
-
-fn parse_stored(tx: &mut dyn Tx, account: &str, p: &ResolvedPolicy) -> Result<Policy> {
+fn parse_stored(tx: &mut dyn Tx, account: &str, p: &ResolvedPolicy, source: &PolicySource) -> Result<Policy> {
     let doc = default_document(tx, account, p)?;
     // Documents are validated when written, so a failure here means the store was edited by hand.
-    Policy::parse(&doc).map_err(|e| crate::Error::Store(format!("stored {} no longer parses: {e}", label(p))))
+    Policy::parse(&doc).map_err(|e| crate::Error::Store(format!("stored {} no longer parses: {e}", source.label())))
+}
+
+/// The statements a decision names, as matched policies (`sources` parallel to the policies the
+/// decision was made over).
+pub fn matched_policies(decision: &Decision, sources: &[&PolicySource]) -> Vec<MatchedPolicy> {
+    let effect = match decision.outcome {
+        Outcome::Allow => "Allow",
+        Outcome::ExplicitDeny => "Deny",
+        Outcome::ImplicitDeny => return Vec::new(),
+    };
+    decision
+        .decided_by
+        .iter()
+        .filter_map(|d| {
+            sources.get(d.policy_index).map(|s| MatchedPolicy {
+                source: (*s).clone(),
+                effect: effect.into(),
+                statement_index: d.statement_index,
+                sid: d.sid.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The request's condition keys and values, for a verdict.
+pub fn conditions_of(context: &Context) -> Vec<(String, Vec<String>)> {
+    context.entries().map(|(k, v)| (k.to_string(), v.into_iter().map(str::to_string).collect())).collect()
 }
 
 /// A caller's identity policies (and session policy), loaded once, to decide any number of requests.
 pub struct IdentityPolicies {
-    policies: Vec<(String, Policy)>,
-    session: Option<Policy>,
+    policies: Vec<(PolicySource, Policy)>,
+    labels: Vec<String>,
+    session: Option<(PolicySource, Policy)>,
 }
 
 impl IdentityPolicies {
     pub fn load(tx: &mut dyn Tx, caller: &Caller) -> Result<Self> {
         let session = match &caller.principal {
             Principal::RoleSession { session_policy: Some(doc), .. } => {
-                Some(Policy::parse(doc).map_err(|e| crate::Error::Store(format!("sealed session policy no longer parses: {e}")))?)
+                let policy = Policy::parse(doc).map_err(|e| crate::Error::Store(format!("sealed session policy no longer parses: {e}")))?;
+                Some((PolicySource::inline(PolicyKind::SessionPolicy, "session policy"), policy))
             }
             _ => None,
         };
-        Ok(IdentityPolicies { policies: identity_policies(tx, caller)?, session })
+        let policies = identity_policies(tx, caller)?;
+        Ok(IdentityPolicies::new(policies, session))
+    }
+
+    /// Policies given directly (the simulator's draft policies, tests).
+    pub fn new(policies: Vec<(PolicySource, Policy)>, session: Option<(PolicySource, Policy)>) -> Self {
+        let labels = policies.iter().map(|(s, _)| s.label()).collect();
+        IdentityPolicies { policies, labels, session }
+    }
+
+    /// The policies in force, each with where it comes from.
+    pub fn sources(&self) -> impl Iterator<Item = (&PolicySource, &Policy)> {
+        self.policies.iter().map(|(s, p)| (s, p)).chain(self.session.iter().map(|(s, p)| (s, p)))
     }
 
     /// The RAM decision for one request. A session policy only narrows: both must allow, and a
@@ -121,7 +176,7 @@ impl IdentityPolicies {
 
     /// The decision of the identity policies alone (the role's, the user's and its groups').
     pub fn identity_decision(&self, request: &Request<'_>) -> Decision {
-        let set: Vec<(&str, &Policy)> = self.policies.iter().map(|(l, p)| (l.as_str(), p)).collect();
+        let set: Vec<(&str, &Policy)> = self.labels.iter().zip(&self.policies).map(|(l, (_, p))| (l.as_str(), p)).collect();
         rolestack_policy::evaluate(&set, request)
     }
 
@@ -129,7 +184,67 @@ impl IdentityPolicies {
     /// session never exceeds it, so every path to an Allow (identity policies, a bucket policy,
     /// an ACL) must also pass this.
     pub fn session_decision(&self, request: &Request<'_>) -> Option<Decision> {
-        self.session.as_ref().map(|session| rolestack_policy::evaluate(&[("session policy", session)], request))
+        self.session.as_ref().map(|(_, session)| rolestack_policy::evaluate(&[("session policy", session)], request))
+    }
+
+    /// The statements of `decision` (from [`Self::identity_decision`]) as matched policies.
+    pub fn identity_matches(&self, decision: &Decision) -> Vec<MatchedPolicy> {
+        let sources: Vec<&PolicySource> = self.policies.iter().map(|(s, _)| s).collect();
+        matched_policies(decision, &sources)
+    }
+
+    /// The statements of `decision` (from [`Self::session_decision`]) as matched policies.
+    pub fn session_matches(&self, decision: &Decision) -> Vec<MatchedPolicy> {
+        self.session.as_ref().map_or_else(Vec::new, |(s, _)| matched_policies(decision, &[s]))
+    }
+
+    /// The RAM decision for one request ([`Self::decide`]) with the verdict that explains it:
+    /// which side decided (identity policies or the session policy) and which statements.
+    pub fn verdict(&self, principal: PrincipalView, request: &Request<'_>) -> (Decision, Verdict) {
+        let identity = self.identity_decision(request);
+        let session = self.session_decision(request);
+        let (kind, matched) = match &session {
+            _ if identity.is_explicit_deny() => (PolicyKind::AccountLevelIdentityBasedPolicy, self.identity_matches(&identity)),
+            Some(s) if s.is_explicit_deny() => (PolicyKind::SessionPolicy, self.session_matches(s)),
+            _ if !identity.is_allowed() => (PolicyKind::AccountLevelIdentityBasedPolicy, Vec::new()),
+            Some(s) if !s.is_allowed() => (PolicyKind::SessionPolicy, Vec::new()),
+            Some(s) => (PolicyKind::AccountLevelIdentityBasedPolicy, [self.identity_matches(&identity), self.session_matches(s)].concat()),
+            None => (PolicyKind::AccountLevelIdentityBasedPolicy, self.identity_matches(&identity)),
+        };
+        let decision = match session {
+            Some(s) => identity.intersect(s),
+            None => identity,
+        };
+        let verdict = Verdict {
+            account: principal.owner_id.clone(),
+            principal,
+            action: request.action.to_string(),
+            resource: request.resource.to_string(),
+            outcome: outcome_name(decision.outcome).into(),
+            policy_kind: kind,
+            matched,
+            conditions: conditions_of(request.context),
+        };
+        (decision, verdict)
+    }
+}
+
+/// Counts one authorization decision (`rolestack_authorization_total{result}`).
+pub fn count_decision(o: Outcome) {
+    let result = match o {
+        Outcome::Allow => "allow",
+        Outcome::ImplicitDeny => "implicit_deny",
+        Outcome::ExplicitDeny => "explicit_deny",
+    };
+    metrics::counter!("rolestack_authorization_total", "result" => result).increment(1);
+}
+
+/// `Allow`, `ImplicitDeny`, `ExplicitDeny`.
+pub fn outcome_name(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Allow => "Allow",
+        Outcome::ImplicitDeny => "ImplicitDeny",
+        Outcome::ExplicitDeny => "ExplicitDeny",
     }
 }
 
@@ -160,9 +275,11 @@ pub fn authorize_with(
         }
         // RAM compares the names in its own ARNs without case; see Request::names_ignore_case.
         let ram_names = resource.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("acs:ram:"));
-        let decision = policies.decide(&Request::new(action, resource, &context).with_names_ignoring_case(ram_names));
+        let request = Request::new(action, resource, &context).with_names_ignoring_case(ram_names);
+        let (decision, verdict) = policies.verdict(PrincipalView::of(caller), &request);
+        count_decision(decision.outcome);
         if !decision.is_allowed() {
-            return Ok(Err(Denial { action: action.to_string(), resource: resource.clone(), reason: decision.to_string() }));
+            return Ok(Err(Denial { action: action.to_string(), resource: resource.clone(), reason: decision.to_string(), verdict }));
         }
     }
     Ok(Ok(()))

@@ -4,58 +4,14 @@
 
 use serde_json::Value;
 
+use crate::handler::Ctx;
 use crate::params::Params;
 use crate::ram::policies::{self, Holder};
-use crate::ram::{account, groups, login_profiles, mfa, password_policy, roles, service_linked_roles, tags, users, Ctx};
-use crate::{admin, ecs, federation, ims, sts, Result};
+use crate::ram::{account, groups, login_profiles, mfa, password_policy, roles, service_linked_roles, tags, users};
+use crate::{admin, ecs, federation, ims, sts, vpc, Result};
 
-pub type Handler = fn(&mut Ctx, &Params) -> Result<Value>;
-
-/// The RPC products rolestack serves, told apart by the `Version` parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Product {
-    Ram,
-    Sts,
-    Ecs,
-    /// rolestack's own admin API (see [`crate::admin`]).
-    Rolestack,
-    /// IMS 2019-08-15: the identity-provider half of RAM (OIDC and SAML providers, [`crate::ims`]).
-    Ims,
-}
-
-impl Product {
-    pub fn from_version(version: &str) -> Option<Product> {
-        match version {
-            "2015-05-01" => Some(Product::Ram),
-            "2015-04-01" => Some(Product::Sts),
-            "2014-05-26" => Some(Product::Ecs),
-            crate::admin::VERSION => Some(Product::Rolestack),
-            "2019-08-15" => Some(Product::Ims),
-            _ => None,
-        }
-    }
-    /// The service prefix of its RAM actions and ARNs (`ram:CreateRole`, `acs:ram:...`).
-    pub fn service(self) -> &'static str {
-        match self {
-            Product::Ram => "ram",
-            Product::Sts => "sts",
-            Product::Ecs => "ecs",
-            Product::Rolestack => "rolestack",
-            // IMS actions are RAM actions (`ram:CreateOIDCProvider`) on RAM ARNs.
-            Product::Ims => "ram",
-        }
-    }
-    /// The public host name, reported as `HostId` in errors.
-    pub fn host(self) -> &'static str {
-        match self {
-            Product::Ram => "ram.aliyuncs.com",
-            Product::Sts => "sts.aliyuncs.com",
-            Product::Ecs => "ecs.aliyuncs.com",
-            Product::Rolestack => "rolestack.local",
-            Product::Ims => "ims.aliyuncs.com",
-        }
-    }
-}
+pub use crate::handler::Handler;
+pub use crate::product::Product;
 
 /// One API action.
 pub struct ApiAction {
@@ -80,6 +36,12 @@ macro_rules! ram {
 macro_rules! ecs {
     ($name:literal, [$($res:literal),*], $handler:expr) => {
         ApiAction { product: Product::Ecs, name: $name, ram_action: concat!("ecs:", $name), resources: &[$($res),*], handler: $handler }
+    };
+}
+
+macro_rules! vpc {
+    ($name:literal, [$($res:literal),*], $handler:expr) => {
+        ApiAction { product: Product::Vpc, name: $name, ram_action: concat!("vpc:", $name), resources: &[$($res),*], handler: $handler }
     };
 }
 
@@ -203,6 +165,16 @@ pub static ACTIONS: &[ApiAction] = &[
     ram!("TagResources", ["{ResourceType}/{ResourceNames[]}"], tags::tag_resources),
     ram!("UntagResources", ["{ResourceType}/{ResourceNames[]}"], tags::untag_resources),
     ram!("ListTagResources", ["*"], tags::list_tag_resources),
+    // Diagnostics
+    ram!("DecodeDiagnosticMessage", ["*"], crate::ram::diagnostics::decode_diagnostic_message),
+    // ActionTrail
+    ApiAction {
+        product: Product::ActionTrail,
+        name: "LookupEvents",
+        ram_action: "actiontrail:LookupEvents",
+        resources: &["*"],
+        handler: crate::actiontrail::lookup_events,
+    },
     // STS
     ApiAction {
         product: Product::Sts,
@@ -242,8 +214,30 @@ pub static ACTIONS: &[ApiAction] = &[
     ecs!("CreateVSwitch", ["vswitch/*"], ecs::vpc::create_vswitch),
     ecs!("DescribeVSwitches", ["vswitch/*"], ecs::vpc::describe_vswitches),
     ecs!("DeleteVSwitch", ["vswitch/{VSwitchId}"], ecs::vpc::delete_vswitch),
-    ecs!("CreateInstance", ["instance/*"], ecs::instances::create_instance),
-    ecs!("RunInstances", ["instance/*"], ecs::instances::run_instances),
+    // Images and instance types
+    ecs!("DescribeImages", ["image/*"], ecs::images::describe_images),
+    ecs!("DescribeInstanceTypes", ["*"], ecs::catalogue::describe_instance_types),
+    ecs!("DescribeInstanceTypeFamilies", ["*"], ecs::catalogue::describe_instance_type_families),
+    // Security groups
+    ecs!("CreateSecurityGroup", ["securitygroup/*"], ecs::security_groups::create_security_group),
+    ecs!("DescribeSecurityGroups", ["securitygroup/*"], ecs::security_groups::describe_security_groups),
+    ecs!("DescribeSecurityGroupAttribute", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::describe_security_group_attribute),
+    ecs!("DeleteSecurityGroup", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::delete_security_group),
+    ecs!("AuthorizeSecurityGroup", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::authorize_security_group),
+    ecs!("AuthorizeSecurityGroupEgress", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::authorize_security_group_egress),
+    ecs!("RevokeSecurityGroup", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::revoke_security_group),
+    ecs!("JoinSecurityGroup", ["instance/{InstanceId}", "securitygroup/{SecurityGroupId}"], ecs::security_groups::join_security_group),
+    ecs!("LeaveSecurityGroup", ["instance/{InstanceId}", "securitygroup/{SecurityGroupId}"], ecs::security_groups::leave_security_group),
+    // Instances (a security group given at creation is authorized too)
+    ecs!("CreateInstance", ["instance/*", "?securitygroup/{SecurityGroupId}"], ecs::instances::create_instance),
+    ecs!(
+        "RunInstances",
+        ["instance/*", "?securitygroup/{SecurityGroupId}", "?securitygroup/{SecurityGroupIds.N}"],
+        ecs::instances::run_instances
+    ),
+    ecs!("DescribeInstanceAttribute", ["instance/{InstanceId}"], ecs::instances::describe_instance_attribute),
+    ecs!("ModifyInstanceAttribute", ["instance/{InstanceId}"], ecs::instances::modify_instance_attribute),
+    ecs!("RebootInstance", ["instance/{InstanceId}"], ecs::instances::reboot_instance),
     ecs!("DescribeInstances", ["instance/*"], ecs::instances::describe_instances),
     ecs!("StartInstance", ["instance/{InstanceId}"], ecs::instances::start_instance),
     ecs!("StopInstance", ["instance/{InstanceId}"], ecs::instances::stop_instance),
@@ -252,12 +246,28 @@ pub static ACTIONS: &[ApiAction] = &[
     ecs!("AttachInstanceRamRole", ["instance/{InstanceIds[]}"], ecs::ram_roles::attach_instance_ram_role),
     ecs!("DetachInstanceRamRole", ["instance/{InstanceIds[]}"], ecs::ram_roles::detach_instance_ram_role),
     ecs!("DescribeInstanceRamRole", ["instance/*"], ecs::ram_roles::describe_instance_ram_role),
+    // Disks and tags
+    ecs!("DescribeDisks", ["disk/*"], ecs::disks::describe_disks),
+    ecs!("TagResources", ["{ResourceType}/{ResourceId.N}"], ecs::tags::tag_resources),
+    ecs!("UntagResources", ["{ResourceType}/{ResourceId.N}"], ecs::tags::untag_resources),
+    ecs!("ListTagResources", ["{ResourceType}/*"], ecs::tags::list_tag_resources),
+    // VPC 2016-04-28 (resources are relative to acs:vpc:<RegionId>:<account>:)
+    vpc!("CreateVpc", ["vpc/*"], vpc::create_vpc),
+    vpc!("DescribeVpcs", ["vpc/*"], vpc::describe_vpcs),
+    vpc!("DescribeVpcAttribute", ["vpc/{VpcId}"], vpc::describe_vpc_attribute),
+    vpc!("ModifyVpcAttribute", ["vpc/{VpcId}"], vpc::modify_vpc_attribute),
+    vpc!("DeleteVpc", ["vpc/{VpcId}"], vpc::delete_vpc),
+    vpc!("CreateVSwitch", ["vpc/{VpcId}", "vswitch/*"], vpc::create_vswitch),
+    vpc!("DescribeVSwitches", ["vswitch/*"], vpc::describe_vswitches),
+    vpc!("DescribeVSwitchAttributes", ["vswitch/{VSwitchId}"], vpc::describe_vswitch_attributes),
+    vpc!("DeleteVSwitch", ["vswitch/{VSwitchId}"], vpc::delete_vswitch),
     // rolestack admin
     admin!("DescribeClock", ["*"], admin::describe_clock),
     admin!("AdvanceClock", ["*"], admin::advance_clock),
     admin!("RevokeRoleSessions", ["role/{RoleName}"], admin::revoke_role_sessions),
     admin!("PrepareInstanceEnvironment", ["instance/{InstanceId}"], admin::prepare_instance_environment),
     admin!("PrepareWorkstationEnvironment", ["*"], admin::prepare_workstation_environment),
+    admin!("SimulatePolicy", ["*"], crate::simulator::simulate_policy),
     admin!("DescribeInstanceCredentials", ["instance/{InstanceId}"], admin::describe_instance_credentials),
     admin!("DescribeOidcIssuer", ["*"], crate::oidc::describe_oidc_issuer),
     admin!("IssueOidcToken", ["*"], crate::oidc::issue_oidc_token),
@@ -293,6 +303,20 @@ pub fn find_anonymous(product: Product, name: &str) -> Option<&'static Anonymous
     ANONYMOUS_ACTIONS.iter().find(|a| a.product == product && a.name == name)
 }
 
+/// Actions named like reads that write: fetching an instance's credentials may rotate them. (The
+/// other Get/List/Describe actions only read — also MFA, password policy, security preference,
+/// GetAccessKeyLastUsed, tags, IMS providers and DescribeOidcIssuer; an AccessKey's last use is
+/// recorded by the gateway in a write transaction of its own, never inside the call's.)
+const READS_THAT_WRITE: &[&str] = &["DescribeInstanceCredentials"];
+
+impl ApiAction {
+    /// Whether the action may change state: it then runs in a read-write transaction (reads run
+    /// in a read-only one that never waits for writers).
+    pub fn writes(&self) -> bool {
+        !crate::audit::is_read_action(self.name) || READS_THAT_WRITE.contains(&self.name)
+    }
+}
+
 /// Finds an action of a product by its exact name.
 pub fn find(product: Product, name: &str) -> Option<&'static ApiAction> {
     ACTIONS.iter().find(|a| a.product == product && a.name == name)
@@ -308,5 +332,19 @@ mod tests {
             assert!(ACTIONS[i + 1..].iter().all(|b| b.product != a.product || b.name != a.name), "{}", a.name);
             assert!(a.ram_action.ends_with(a.name));
         }
+        for a in ANONYMOUS_ACTIONS {
+            assert!(find(a.product, a.name).is_none(), "{} is both anonymous and signed", a.name);
+        }
+    }
+
+    #[test]
+    fn reads_run_read_only_and_the_rest_may_write() {
+        for name in ["GetAccessKeyLastUsed", "ListVirtualMFADevices", "GetPasswordPolicy", "ListTagResources"] {
+            assert!(!find(Product::Ram, name).unwrap().writes(), "{name}");
+        }
+        assert!(!find(Product::Ims, "ListOIDCProviders").unwrap().writes());
+        assert!(!find(Product::Rolestack, "DescribeOidcIssuer").unwrap().writes());
+        assert!(find(Product::Rolestack, "DescribeInstanceCredentials").unwrap().writes());
+        assert!(find(Product::Ram, "BindMFADevice").unwrap().writes());
     }
 }

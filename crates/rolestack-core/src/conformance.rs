@@ -63,6 +63,8 @@ macro_rules! store_conformance_tests {
             oss_copy_conditions_and_digest,
             oss_orphans_are_collected_and_nothing_else,
             oss_scans_page_through_everything,
+            events_filter_page_and_prune,
+            live_nonces_reload,
         );
     };
     (@tests $fresh:path; $($name:ident),+ $(,)?) => {
@@ -617,4 +619,64 @@ pub fn oss_scans_page_through_everything(store: Arc<dyn Store>) {
     assert_eq!(parts.iter().map(|(u, n, _)| format!("{u}#{n}")).collect::<Vec<_>>(), ["u1#1", "u1#2"]);
     let parts = tx.oss_parts_scan(Some(("u1", 2)), 2).unwrap();
     assert_eq!(parts.iter().map(|(u, n, d)| (format!("{u}#{n}"), d.clone())).collect::<Vec<_>>(), [("u2#1".to_string(), json("u2#1"))]);
+}
+
+/// ActionTrail events: filtered by account, window and attribute, paged both ways by
+/// `(time, id)`, pruned by age and by count.
+pub fn events_filter_page_and_prune(store: Arc<dyn Store>) {
+    use crate::audit::{resource_terms, Attribute, EventQuery, EventRow};
+    let row = |t: i64, id: &str, name: &str, account: &str| EventRow {
+        time_ms: t,
+        id: id.into(),
+        account: account.into(),
+        event_name: name.into(),
+        event_rw: if name.starts_with("Get") { "Read" } else { "Write" }.into(),
+        service_name: "Ram".into(),
+        user_name: "alice".into(),
+        access_key_id: "LTAIa".into(),
+        resources: resource_terms(&[("ACS::RAM::Role".into(), format!("role_{t}"))]),
+        data: json(name),
+    };
+    let mut tx = store.begin().unwrap();
+    tx.events_append(&[
+        row(1, "b", "CreateRole", "1"),
+        row(2, "a", "GetRole", "1"),
+        row(2, "c", "CreateRole", "1"),
+        row(3, "d", "CreateRole", "2"),
+    ])
+    .unwrap();
+    tx.commit().unwrap();
+    let q = |attributes: Vec<Attribute>, forward: bool, after: Option<(i64, &str)>, limit: usize| EventQuery {
+        account: "1".into(),
+        start_ms: 0,
+        end_ms: 10,
+        attributes,
+        forward,
+        after: after.map(|(t, i)| (t, i.to_string())),
+        limit,
+    };
+    let ids = |rows: Vec<EventRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let mut tx = store.begin().unwrap();
+    assert_eq!(ids(tx.events_query(&q(vec![], false, None, 10)).unwrap()), ["c", "a", "b"]);
+    assert_eq!(ids(tx.events_query(&q(vec![], true, None, 2)).unwrap()), ["b", "a"]);
+    assert_eq!(ids(tx.events_query(&q(vec![], true, Some((2, "a")), 2)).unwrap()), ["c"]);
+    assert_eq!(ids(tx.events_query(&q(vec![], false, Some((2, "c")), 5)).unwrap()), ["a", "b"]);
+    assert_eq!(ids(tx.events_query(&q(vec![Attribute::EventName("CreateRole".into())], false, None, 5)).unwrap()), ["c", "b"]);
+    assert_eq!(ids(tx.events_query(&q(vec![Attribute::EventRw("read".into())], false, None, 5)).unwrap()), ["a"]);
+    assert_eq!(ids(tx.events_query(&q(vec![Attribute::ResourceName("role_1".into())], false, None, 5)).unwrap()), ["b"]);
+    assert_eq!(tx.events_query(&q(vec![Attribute::ResourceType("ACS::RAM::Role".into())], false, None, 5)).unwrap().len(), 3);
+    assert!(tx.events_query(&q(vec![Attribute::ResourceName("role_%".into())], false, None, 5)).unwrap().is_empty());
+    assert_eq!(tx.events_prune(2, 100).unwrap(), 1, "older than the cut-off");
+    assert_eq!(tx.events_prune(0, 1).unwrap(), 2, "beyond the newest one");
+    tx.commit().unwrap();
+}
+
+/// The nonces that have not expired are what a restart loads back.
+pub fn live_nonces_reload(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    assert!(tx.use_nonce("k", "old", 100, 150).unwrap());
+    assert!(tx.use_nonce("k", "new", 100, 400).unwrap());
+    tx.commit().unwrap();
+    let mut tx = store.begin_read().unwrap();
+    assert_eq!(tx.nonces_live(200).unwrap(), vec![("k".to_string(), "new".to_string(), 400)]);
 }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::diagnostics::AccessDeniedDetail;
+
 /// A RAM entity kind as it appears in error codes (`EntityNotExist.Role`, `DeleteConflict.User.Policy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entity {
@@ -48,12 +50,11 @@ pub enum Error {
     DeleteConflict { code_suffix: String, message: String },
     #[error("{message}")]
     LimitExceeded { code_suffix: String, message: String },
-    /// The caller's policies do not allow the action: RAM's `NoPermission` (403).
-    #[error("You are not authorized to do this action. You should be authorized by RAM. Action: {action}, Resource: {resource}. {reason}")]
-    NoPermission { action: String, resource: String, reason: String },
-    /// ECS-style denial (`Forbidden.RAM`, 403).
-    #[error("User not authorized to operate on the specified resource, or this API doesn't support RAM. Action: {action}, Resource: {resource}. {reason}")]
-    ForbiddenRam { action: String, resource: String, reason: String },
+    /// An authorization refusal: RAM's `NoPermission`, ECS's `Forbidden.RAM`,
+    /// `InvalidUser.PassRoleForbidden`, ... (403), with the detail that explains it (the body's
+    /// `AccessDeniedDetail`, see [`crate::diagnostics`]).
+    #[error("{message}")]
+    Denied { code: &'static str, message: String, detail: Box<AccessDeniedDetail> },
     /// Any other service-specific error with its own public code and status.
     #[error("{message}")]
     Service { status: u16, code: String, message: String },
@@ -93,8 +94,7 @@ impl Error {
             Error::EntityAlreadyExists { code_suffix, .. } => format!("EntityAlreadyExists.{code_suffix}"),
             Error::DeleteConflict { code_suffix, .. } => format!("DeleteConflict.{code_suffix}"),
             Error::LimitExceeded { code_suffix, .. } => format!("LimitExceeded.{code_suffix}"),
-            Error::NoPermission { .. } => "NoPermission".into(),
-            Error::ForbiddenRam { .. } => "Forbidden.RAM".into(),
+            Error::Denied { code, .. } => (*code).into(),
             Error::Store(_) => "InternalError".into(),
         }
     }
@@ -105,9 +105,37 @@ impl Error {
             Error::MissingParameter(_) | Error::InvalidParameter { .. } => 400,
             Error::EntityNotExist { .. } => 404,
             Error::EntityAlreadyExists { .. } | Error::DeleteConflict { .. } | Error::LimitExceeded { .. } => 409,
-            Error::NoPermission { .. } | Error::ForbiddenRam { .. } => 403,
+            Error::Denied { .. } => 403,
             Error::Service { status, .. } => *status,
             Error::Store(_) => 500,
+        }
+    }
+
+    /// RAM's `NoPermission` for a denial.
+    pub fn no_permission(detail: AccessDeniedDetail, reason: &str) -> Self {
+        let v = &detail.verdict;
+        let message = format!(
+            "You are not authorized to do this action. You should be authorized by RAM. Action: {}, Resource: {}. {reason}",
+            v.action, v.resource
+        );
+        Error::Denied { code: "NoPermission", message, detail: Box::new(detail) }
+    }
+
+    /// ECS's `Forbidden.RAM` for a denial.
+    pub fn forbidden_ram(detail: AccessDeniedDetail, reason: &str) -> Self {
+        let v = &detail.verdict;
+        let message = format!(
+            "User not authorized to operate on the specified resource, or this API doesn't support RAM. Action: {}, Resource: {}. {reason}",
+            v.action, v.resource
+        );
+        Error::Denied { code: "Forbidden.RAM", message, detail: Box::new(detail) }
+    }
+
+    /// The detail of an authorization refusal (`AccessDeniedDetail` in the error body).
+    pub fn access_denied_detail(&self) -> Option<&AccessDeniedDetail> {
+        match self {
+            Error::Denied { detail, .. } => Some(detail),
+            _ => None,
         }
     }
 

@@ -44,6 +44,16 @@ pub fn call(rs: &Rolestack, action: &AnonymousAction, facts: &RequestFacts, para
     Ok(body)
 }
 
+/// The account an anonymous call is addressed to, for its ActionTrail event: that of the role its
+/// `RoleArn` names, when the role exists (so a request cannot put events into an account by naming
+/// it alone).
+pub fn addressed_account(rs: &Rolestack, params: &Params) -> Option<String> {
+    let (account, role_name) = parse_role_arn(params.optional("RoleArn")?).ok()?;
+    let mut tx = rs.store.begin_read().ok()?;
+    tx.get_rec::<Role>(account, role_name).ok()??;
+    Some(account.to_string())
+}
+
 fn no_permission(message: impl Into<String>) -> Error {
     Error::service(401, "AuthenticationFail.NoPermission", message)
 }

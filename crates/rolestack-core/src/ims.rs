@@ -13,9 +13,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use crate::handler::Ctx;
 use crate::model::Record;
 use crate::params::Params;
-use crate::ram::{ok, Ctx};
+use crate::ram::ok;
 use crate::store::{Kind, Tx};
 use crate::{Error, Result};
 

@@ -24,6 +24,8 @@ pub struct InstanceCredentials {
     pub role_name: String,
     pub credentials: Credentials,
     pub last_updated: OffsetDateTime,
+    /// This call issued the set (first read, or a rotation): worth an ActionTrail event.
+    pub issued_now: bool,
 }
 
 /// The instance's role session, issuing or rotating it as needed. `None` when the instance has no
@@ -37,13 +39,15 @@ pub fn instance_credentials(
 ) -> Result<Option<InstanceCredentials>> {
     let Some(role_name) = &instance.ram_role_name else { return Ok(None) };
     let Some(role) = tx.get_rec::<Role>(account, role_name)? else { return Ok(None) };
-    if let Some(current) = tx.get_rec::<InstanceSession>(account, &instance.id)? {
+    let existing = tx.get_rec::<InstanceSession>(account, &instance.id)?;
+    let kind = if existing.is_some() { "rotated" } else { "issued" };
+    if let Some(current) = existing {
         let fresh = current.role_name.eq_ignore_ascii_case(&role.name)
             && now.unix_timestamp() < current.expires - ROTATE_BEFORE_EXPIRY.whole_seconds();
         if fresh {
             if let Ok(token) = SealedToken::open(key, &current.token) {
                 if token.role_id == role.id && !sts::revoked(&role, &token) {
-                    return Ok(Some(render(&role, &token, key)));
+                    return Ok(Some(render(&role, &token, key, false)));
                 }
             }
         }
@@ -59,7 +63,8 @@ pub fn instance_credentials(
     if !tx.update_rec(account, &instance.id, &session)? {
         tx.insert_rec(account, &instance.id, &session)?;
     }
-    Ok(Some(render(&role, &token, key)))
+    metrics::counter!("rolestack_metadata_credentials_total", "kind" => kind).increment(1);
+    Ok(Some(render(&role, &token, key, true)))
 }
 
 /// Forgets an instance's current session (on detach / delete), so no new credentials are served.
@@ -73,8 +78,9 @@ pub fn session_name(instance_id: &str) -> String {
     format!("vm-ram-{instance_id}")
 }
 
-fn render(role: &Role, token: &SealedToken, key: &ServerKey) -> InstanceCredentials {
+fn render(role: &Role, token: &SealedToken, key: &ServerKey, issued_now: bool) -> InstanceCredentials {
     InstanceCredentials {
+        issued_now,
         role_name: role.name.clone(),
         credentials: token.credentials(key),
         last_updated: OffsetDateTime::from_unix_timestamp(token.issued).unwrap_or(OffsetDateTime::UNIX_EPOCH),

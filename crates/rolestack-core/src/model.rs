@@ -254,6 +254,74 @@ pub struct Instance {
     pub http_endpoint: String,
     pub http_tokens: String,
     pub created: String,
+    /// ModifyInstanceAttribute / CreateInstance `Description`.
+    #[serde(default)]
+    pub description: String,
+    /// The security groups the instance is in (CreateInstance `SecurityGroupId`, RunInstances
+    /// `SecurityGroupIds.N`, JoinSecurityGroup / LeaveSecurityGroup), in joining order.
+    #[serde(default)]
+    pub security_group_ids: Vec<String>,
+    /// The system disk (DescribeDisks shows it as `d-<id without "i-">`).
+    #[serde(default = "default_disk_category")]
+    pub system_disk_category: String,
+    #[serde(default = "default_disk_size")]
+    pub system_disk_size: u32,
+}
+
+fn default_disk_category() -> String {
+    "cloud_efficiency".into()
+}
+fn default_disk_size() -> u32 {
+    40
+}
+
+/// An ECS security group. `vpc_id` is `None` for a classic-network group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub region_id: String,
+    pub vpc_id: Option<String>,
+    pub name: String,
+    pub description: String,
+    /// `normal` or `enterprise`.
+    pub group_type: String,
+    pub created: String,
+    pub rules: Vec<SecurityGroupRule>,
+}
+
+/// One permission of a security group, as AuthorizeSecurityGroup(Egress) records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityGroupRule {
+    /// `ingress` or `egress`.
+    pub direction: String,
+    /// Upper-case: `TCP`, `UDP`, `ICMP`, `GRE`, `ALL`.
+    pub ip_protocol: String,
+    pub port_range: String,
+    /// The other end: a CIDR block (`SourceCidrIp` / `DestCidrIp`) or a group id.
+    pub cidr_ip: String,
+    pub group_id: String,
+    /// `Accept` or `Drop`.
+    pub policy: String,
+    pub priority: u32,
+    pub nic_type: String,
+    pub description: String,
+    pub created: String,
+}
+
+/// The tags of one resource, stored under `<ResourceType>/<ResourceId>` (`instance/i-…`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResourceTags {
+    pub resource_type: String,
+    pub resource_id: String,
+    pub region_id: String,
+    /// Key/value pairs in the order they were first set.
+    pub tags: Vec<(String, String)>,
+}
+
+impl ResourceTags {
+    pub fn key(resource_type: &str, resource_id: &str) -> String {
+        format!("{resource_type}/{resource_id}")
+    }
 }
 
 /// The credentials the metadata service currently serves an instance (rotated in place).
@@ -278,4 +346,11 @@ impl Record for Instance {
 }
 impl Record for InstanceSession {
     const KIND: Kind = Kind::InstanceSession;
+}
+impl Record for SecurityGroup {
+    const KIND: Kind = Kind::SecurityGroup;
+}
+/// Keyed by [`ResourceTags::key`].
+impl Record for ResourceTags {
+    const KIND: Kind = Kind::ResourceTags;
 }

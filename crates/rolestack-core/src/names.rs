@@ -120,7 +120,10 @@ impl Kind {
     /// Kinds whose names are identifiers compared exactly (ECS resource ids, AccessKey ids,
     /// instance sessions keyed by instance id), unlike RAM names, which ignore ASCII case.
     pub fn exact_names(self) -> bool {
-        matches!(self, Kind::AccessKey | Kind::Vpc | Kind::VSwitch | Kind::Instance | Kind::InstanceSession)
+        matches!(
+            self,
+            Kind::AccessKey | Kind::Vpc | Kind::VSwitch | Kind::Instance | Kind::InstanceSession | Kind::SecurityGroup | Kind::ResourceTags
+        )
     }
 }
 

@@ -292,7 +292,7 @@ pub fn verify(token: &str, keys: &JwkSet, provider: &OidcProvider, now: OffsetDa
 }
 
 /// Admin action `DescribeOidcIssuer`: the local issuer's URL, key id and discovery document.
-pub fn describe_oidc_issuer(ctx: &mut crate::ram::Ctx, _p: &crate::params::Params) -> Result<Value> {
+pub fn describe_oidc_issuer(ctx: &mut crate::handler::Ctx, _p: &crate::params::Params) -> Result<Value> {
     let issuer = local_issuer(ctx.tx)?.ok_or_else(no_issuer)?;
     Ok(json!({ "Issuer": issuer.issuer_url, "KeyId": issuer.kid, "Discovery": discovery(&issuer), "Jwks": jwks(&issuer) }))
 }
@@ -303,7 +303,7 @@ fn no_issuer() -> Error {
 
 /// Admin action `IssueOidcToken`: an ID token from the local issuer for `Subject` and `Audience`
 /// (comma-separated), valid `DurationSeconds` (60..86400, default 3600).
-pub fn issue_oidc_token(ctx: &mut crate::ram::Ctx, p: &crate::params::Params) -> Result<Value> {
+pub fn issue_oidc_token(ctx: &mut crate::handler::Ctx, p: &crate::params::Params) -> Result<Value> {
     let sub = p.required("Subject")?;
     let aud: Vec<String> = p.required("Audience")?.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect();
     let ttl = p.int("DurationSeconds", 60, 86400)?.unwrap_or(3600);

@@ -5,19 +5,21 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::authz::{authorize_with, Denial};
+use crate::audit::AuditTrail;
+use crate::authz::authorize_with;
 use crate::caller::{Caller, Principal};
-use crate::catalog::{ApiAction, Product};
+use crate::catalog::ApiAction;
 use crate::clock::Clock;
+use crate::handler::Ctx;
 use crate::model::{AccessKey, KeyOwner, KeyStatus, User};
 use crate::names;
 use crate::network::{InstanceNetwork, NoNetwork};
 use crate::oss::blob::{BlobStore, MemoryBlobStore};
 use crate::params::Params;
 use crate::ram::users::SECRET_PURPOSE;
-use crate::ram::Ctx;
+use crate::replay::NonceGuard;
 use crate::seal::ServerKey;
-use crate::store::{Store, GLOBAL};
+use crate::store::{Store, Tx, GLOBAL};
 use crate::sts::{check_session, SealedToken};
 use crate::{Error, Result};
 
@@ -31,6 +33,22 @@ pub struct Rolestack {
     pub network: Arc<dyn InstanceNetwork>,
     /// OSS object bodies ([`MemoryBlobStore`] by default; `serve` uses files under the data dir).
     pub blobs: Arc<dyn BlobStore>,
+    /// ActionTrail events (kept in memory by default; `serve` writes them to the store).
+    pub audit: Arc<AuditTrail>,
+    /// Spent request nonces (in memory by default; `serve` journals them to the store).
+    pub replay: Arc<NonceGuard>,
+}
+
+/// A request nonce spent in memory ([`Rolestack::spend_nonce`]); the call it came with makes it
+/// durable (see [`crate::replay`]).
+pub struct SpentNonce {
+    access_key_id: String,
+    nonce: String,
+    expires: i64,
+}
+
+fn nonce_used() -> Error {
+    Error::service(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
 }
 
 /// A credential that exists and is valid, with its secret (for signature checks) and identity.
@@ -42,13 +60,45 @@ pub struct Authenticated {
 
 impl Rolestack {
     pub fn new(store: Arc<dyn Store>, key: ServerKey, clock: Clock) -> Self {
-        Rolestack { store, key, clock, network: Arc::new(NoNetwork), blobs: Arc::new(MemoryBlobStore::default()) }
+        Rolestack {
+            store,
+            key,
+            clock,
+            network: Arc::new(NoNetwork),
+            blobs: Arc::new(MemoryBlobStore::default()),
+            audit: AuditTrail::in_memory(),
+            replay: NonceGuard::new(0),
+        }
+    }
+
+    /// Sets the replay guard (one whose journal a flusher writes, and the restart epoch).
+    pub fn with_replay(mut self, replay: Arc<NonceGuard>) -> Self {
+        self.replay = replay;
+        self
     }
 
     /// Sets where OSS object bodies live (in memory by default).
     pub fn with_blobs(mut self, blobs: Arc<dyn BlobStore>) -> Self {
         self.blobs = blobs;
         self
+    }
+
+    /// Sets where ActionTrail events go.
+    pub fn with_audit(mut self, audit: Arc<AuditTrail>) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    /// Records an ActionTrail event for a call (dropped when it names no account).
+    pub fn record(&self, call: &crate::audit::CallRecord<'_>) {
+        if let Some(row) = crate::audit::event(call, self.clock.now()) {
+            self.audit.record(row);
+        }
+    }
+
+    /// Publishes the audit trail's gauges (before a metrics scrape).
+    pub fn audit_gauges(&self) {
+        metrics::gauge!("rolestack_audit_events_dropped").set(self.audit.dropped() as f64);
     }
 
     /// Sets the host's instance-network implementation.
@@ -99,47 +149,67 @@ impl Rolestack {
         })
     }
 
-    /// Spends a request nonce (kept for `window_seconds`): `SignatureNonceUsed` if seen before.
-    pub fn use_nonce(&self, access_key_id: &str, nonce: &str, window_seconds: i64) -> Result<()> {
+    /// Spends a request nonce that guards the request until `expires` (Unix seconds, real clock):
+    /// `SignatureNonceUsed` if this process saw it before. Pass the result to [`Rolestack::call_signed`].
+    pub fn spend_nonce(&self, access_key_id: &str, nonce: &str, expires: i64) -> Result<SpentNonce> {
         let now = self.clock.real_now().unix_timestamp();
-        let mut tx = self.store.begin()?;
-        if !tx.use_nonce(access_key_id, nonce, now, now + window_seconds)? {
-            return Err(Error::service(400, "SignatureNonceUsed", "Specified signature nonce was used already."));
+        if !self.replay.spend(access_key_id, nonce, now, expires) {
+            return Err(nonce_used());
         }
-        tx.commit()
+        Ok(SpentNonce { access_key_id: access_key_id.to_string(), nonce: nonce.to_string(), expires })
     }
 
     /// Runs one action for an authenticated caller: resolves its resources, authorizes, handles.
+    /// The parameters report errors in the product's own style (see [`crate::product`]).
     pub fn call(&self, caller: &Caller, action: &ApiAction, params: &Params) -> Result<Value> {
-        let mut tx = self.store.begin()?;
+        self.run(caller, action, params, None)
+    }
+
+    /// [`Rolestack::call`] for a signed request, making its nonce durable: a call that writes
+    /// stores it in its own transaction (one commit for both), any other journals it.
+    pub fn call_signed(&self, caller: &Caller, action: &ApiAction, params: &Params, nonce: SpentNonce) -> Result<Value> {
+        self.run(caller, action, params, Some(nonce))
+    }
+
+    fn run(&self, caller: &Caller, action: &ApiAction, params: &Params, nonce: Option<SpentNonce>) -> Result<Value> {
+        // A store other servers share must see every nonce at once, so no call skips it there.
+        let read_only = !(action.writes() || nonce.is_some() && self.store.shared());
+        let result = (|| {
+            let mut tx = if read_only { self.store.begin_read()? } else { self.store.begin()? };
+            if let (Some(n), false) = (&nonce, read_only) {
+                if !tx.use_nonce(&n.access_key_id, &n.nonce, self.clock.real_now().unix_timestamp(), n.expires)? {
+                    return Err(nonce_used());
+                }
+            }
+            let body = self.execute(&mut *tx, caller, action, params)?;
+            tx.commit()?;
+            Ok(body)
+        })();
+        if let Some(n) = nonce {
+            // Not durable with a committed write: journal it.
+            if read_only || result.is_err() {
+                self.replay.journal(&n.access_key_id, &n.nonce, n.expires);
+            }
+        }
+        result
+    }
+
+    fn execute(&self, tx: &mut dyn Tx, caller: &Caller, action: &ApiAction, params: &Params) -> Result<Value> {
+        let style = action.product.errors();
+        let params = params.clone().styled(style);
         let account = caller.account_id.clone();
-        let resources = expand(action, caller, params, &mut |param, value| match param {
+        let resources = expand(action, caller, &params, &mut |param, value| match param {
             ROLE_ARN => names::role_arn_spellings(&mut *tx, &account, value),
             _ => names::spellings(&mut *tx, &account, param, value),
-        })
-        .map_err(|e| match (action.product, e) {
-            // ECS names a missing parameter its own way (`MissingParameter`, parameter in the message).
-            (Product::Ecs, Error::MissingParameter(name)) => crate::ecs::missing(&name),
-            (_, e) => e,
         })?;
-        let request = crate::ram::tags::request_context(&mut *tx, &account, action, params)?;
+        // The request's own condition keys (`acs:RequestTag/<key>`, `ram:ServiceName`, ...); the
+        // resources' tags are added per resource by `authorize_with`.
+        let request = crate::ram::tags::request_context(&mut *tx, &account, action, &params)?;
         if let Err(denial) = authorize_with(&mut *tx, caller, action.ram_action, &resources, &request)? {
-            return Err(denied(action.product, denial));
+            return Err(style.denied(denial, &self.key));
         }
-        let mut ctx = Ctx { tx: &mut *tx, caller, clock: &self.clock, key: &self.key, network: self.network.as_ref() };
-        let body = (action.handler)(&mut ctx, params)?;
-        tx.commit()?;
-        Ok(body)
-    }
-}
-
-/// The product's own error for a denial: `NoPermission` for RAM/STS, `Forbidden.RAM` for ECS.
-pub fn denied(product: Product, d: Denial) -> Error {
-    match product {
-        Product::Ram | Product::Sts | Product::Rolestack | Product::Ims => {
-            Error::NoPermission { action: d.action, resource: d.resource, reason: d.reason }
-        }
-        Product::Ecs => Error::ForbiddenRam { action: d.action, resource: d.resource, reason: d.reason },
+        let mut ctx = Ctx { tx, caller, clock: &self.clock, key: &self.key, network: self.network.as_ref(), audit: self.audit.as_ref() };
+        (action.handler)(&mut ctx, &params)
     }
 }
 
@@ -158,11 +228,9 @@ pub fn resources(action: &ApiAction, caller: &Caller, params: &Params) -> Result
 /// [`resources`], with every named value replaced by each of its spellings (`spell(param, value)`;
 /// `@Param` ARNs are asked for as `"@<Param>"`), deduplicated, in order.
 pub fn expand(action: &ApiAction, caller: &Caller, params: &Params, spell: &mut Spell<'_>) -> Result<Vec<String>> {
-    let service = action.product.service();
-    let region = match action.product {
-        Product::Ecs => params.optional("RegionId").unwrap_or("*"),
-        _ => "*",
-    };
+    let spec = action.product.spec();
+    let service = spec.service;
+    let region = if spec.regional { params.optional("RegionId").unwrap_or("*") } else { "*" };
     let mut out: Vec<String> = Vec::new();
     let mut push = |arn: String| {
         if !out.contains(&arn) {
@@ -170,6 +238,13 @@ pub fn expand(action: &ApiAction, caller: &Caller, params: &Params, spell: &mut 
         }
     };
     for template in action.resources {
+        // `?template`: a resource the call names only optionally (the security group of
+        // CreateInstance): authorized when every parameter it uses is given, skipped otherwise.
+        let template = match template.strip_prefix('?') {
+            Some(t) if template_params(t).all(|p| params.optional(p).is_some() || !params.repeated(p).is_empty()) => t,
+            Some(_) => continue,
+            None => template,
+        };
         // `@Param`: the parameter is itself the resource's ARN (STS AssumeRole's RoleArn).
         if let Some(param) = template.strip_prefix('@') {
             for arn in spell(&format!("@{param}"), params.required(param)?)? {
@@ -178,7 +253,7 @@ pub fn expand(action: &ApiAction, caller: &Caller, params: &Params, spell: &mut 
             continue;
         }
         let mut arns = vec![format!("acs:{service}:{region}:{}:", caller.account_id)];
-        let mut rest = *template;
+        let mut rest = template;
         while let Some(start) = rest.find('{') {
             let literal = &rest[..start];
             let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len() - 1);
@@ -199,11 +274,28 @@ pub fn expand(action: &ApiAction, caller: &Caller, params: &Params, spell: &mut 
     Ok(out)
 }
 
+/// The parameters a template's placeholders name (`{P}`, `{P?}`, `{P[]}`, `{P.N}`).
+fn template_params(template: &str) -> impl Iterator<Item = &str> {
+    template
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}'))
+        .map(|(spec, _)| spec.strip_suffix("[]").or_else(|| spec.strip_suffix(".N")).or_else(|| spec.strip_suffix('?')).unwrap_or(spec))
+}
+
 /// The values of one `{...}` placeholder, each with the parameter it came from (`None` for a
 /// value that is not a parameter: `*`, or the caller's own name): `{P}` one required value,
 /// `{P?}` the value or the caller's own user name, `{P[]}` every element of a JSON-array
-/// parameter (ECS `InstanceIds`).
+/// parameter (ECS `InstanceIds`), `{P.N}` every value of a repeated parameter `P.1`, `P.2`, ...
+/// (`ResourceId.N` of TagResources).
 fn placeholder<'s>(spec: &'s str, caller: &Caller, params: &Params) -> Result<Vec<(Option<&'s str>, String)>> {
+    if let Some(param) = spec.strip_suffix(".N") {
+        let values = params.repeated(param);
+        if values.is_empty() {
+            return Err(params.style().missing(&format!("{param}.1")));
+        }
+        return Ok(values.into_iter().map(|(_, v)| (Some(param), v.to_string())).collect());
+    }
     if let Some(param) = spec.strip_suffix("[]") {
         let raw = params.required(param)?;
         let items: Vec<String> = serde_json::from_str(raw).map_err(|_| {
@@ -236,6 +328,7 @@ fn placeholder<'s>(spec: &'s str, caller: &Caller, params: &Params) -> Result<Ve
 mod tests {
     use super::*;
     use crate::caller::RequestFacts;
+    use crate::catalog::Product;
 
     fn caller() -> Caller {
         Caller {
@@ -253,7 +346,7 @@ mod tests {
         }
     }
 
-    fn noop(_: &mut crate::ram::Ctx, _: &Params) -> Result<Value> {
+    fn noop(_: &mut crate::handler::Ctx, _: &Params) -> Result<Value> {
         Ok(Value::Null)
     }
 
@@ -275,6 +368,21 @@ mod tests {
         assert_eq!(resources(&ecs, &caller(), &bad).unwrap_err().code(), "InvalidInstanceIds.Malformed");
         let missing = action(Product::Ram, &["role/{RoleName}"]);
         assert_eq!(resources(&missing, &caller(), &Params::default()).unwrap_err().code(), "MissingRoleName");
+        let tags = action(Product::Ecs, &["{ResourceType}/{ResourceId.N}", "?securitygroup/{SecurityGroupId}"]);
+        let p = Params::from_pairs([
+            ("RegionId", "cn-hangzhou"),
+            ("ResourceType", "instance"),
+            ("ResourceId.2", "i-2"),
+            ("ResourceId.1", "i-1"),
+        ]);
+        assert_eq!(
+            resources(&tags, &caller(), &p).unwrap(),
+            vec!["acs:ecs:cn-hangzhou:123:instance/i-1", "acs:ecs:cn-hangzhou:123:instance/i-2"]
+        );
+        let with_sg = Params::from_pairs([("ResourceType", "instance"), ("ResourceId.1", "i-1"), ("SecurityGroupId", "sg-1")]);
+        assert_eq!(resources(&tags, &caller(), &with_sg).unwrap(), vec!["acs:ecs:*:123:instance/i-1", "acs:ecs:*:123:securitygroup/sg-1"]);
+        let none = Params::from_pairs([("ResourceType", "instance")]).styled(crate::product::ErrorStyle::Ecs);
+        assert_eq!(resources(&tags, &caller(), &none).unwrap_err().code(), "MissingParameter");
     }
 
     /// Every spelling of a named value is authorized: the value as sent and the stored name.

@@ -6,6 +6,7 @@
 //! relations between names (attachments, group membership, a user's keys). Typed access goes through
 //! the inherent methods on `dyn Tx` below, so back-ends implement only the untyped primitives.
 
+use crate::audit::{EventQuery, EventRow};
 use crate::model::Record;
 use crate::{Error, Result};
 
@@ -24,6 +25,9 @@ pub enum Kind {
     Instance,
     /// The current metadata-service credentials of an instance (its role session), by instance id.
     InstanceSession,
+    SecurityGroup,
+    /// The tags of an ECS resource, by `<ResourceType>/<ResourceId>`.
+    ResourceTags,
     /// A virtual MFA device, by device name (`crate::ram::mfa`).
     VirtualMfaDevice,
     /// An account's password policy and security preference, one record per account.
@@ -49,6 +53,8 @@ impl Kind {
             Kind::VSwitch => "vswitch",
             Kind::Instance => "instance",
             Kind::InstanceSession => "instance_session",
+            Kind::SecurityGroup => "security_group",
+            Kind::ResourceTags => "resource_tags",
             Kind::VirtualMfaDevice => "virtual_mfa_device",
             Kind::AccountSecurity => "account_security",
             Kind::OidcProvider => "oidc_provider",
@@ -93,14 +99,20 @@ pub struct Link {
 /// A SQL `LIKE` pattern matching names that start with `prefix`, with `%`, `_` and `\` escaped
 /// (use with `ESCAPE '\'`): the prefix listing of [`Tx::list`] for SQL back-ends.
 pub fn like_prefix(prefix: &str) -> String {
-    let mut s = String::with_capacity(prefix.len() + 1);
-    for c in prefix.chars() {
+    let mut s = like_escape(prefix);
+    s.push('%');
+    s
+}
+
+/// `text` with `%`, `_` and `\` escaped for a SQL `LIKE ... ESCAPE '\'`.
+pub fn like_escape(text: &str) -> String {
+    let mut s = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
             s.push('\\');
         }
         s.push(c);
     }
-    s.push('%');
     s
 }
 
@@ -126,7 +138,20 @@ pub trait Tx {
     /// Records a request nonce for an AccessKey until `expires` (unix seconds); `Ok(false)` if it was
     /// already used and has not expired. Expired nonces are purged as a side effect.
     fn use_nonce(&mut self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> Result<bool>;
+    /// The nonces that have not expired at `now`: `(access_key_id, nonce, expires)`.
+    fn nonces_live(&mut self, now: i64) -> Result<Vec<(String, String, i64)>>;
     fn commit(self: Box<Self>) -> Result<()>;
+
+    // ActionTrail events ------------------------------------------------------------------
+    // (`crate::audit`): appended in batches, looked up by account, time window and one
+    // attribute, pruned by age and count.
+
+    /// Appends events.
+    fn events_append(&mut self, rows: &[EventRow]) -> Result<()>;
+    /// The stored events matching `q`, in `q`'s order, at most `q.limit`.
+    fn events_query(&mut self, q: &EventQuery) -> Result<Vec<EventRow>>;
+    /// Deletes events older than `before_ms`, then the oldest beyond `keep` events.
+    fn events_prune(&mut self, before_ms: i64, keep: u64) -> Result<u64>;
 
     // OSS ---------------------------------------------------------------------------------
     // Buckets, objects, multipart uploads and parts (JSON records of `crate::oss::model`).
@@ -177,7 +202,18 @@ pub trait Tx {
 
 /// A database of rolestack state.
 pub trait Store: Send + Sync {
+    /// A read-write transaction (one writer at a time).
     fn begin(&self) -> Result<Box<dyn Tx + '_>>;
+    /// A transaction that only reads: it never waits for writers (a consistent snapshot), and a
+    /// write through it fails. Stores without separate readers give a read-write one.
+    fn begin_read(&self) -> Result<Box<dyn Tx + '_>> {
+        self.begin()
+    }
+    /// Whether other servers write this store too (a shared PostgreSQL): then nothing read from
+    /// it may be trusted from memory, and request nonces are checked in the store itself.
+    fn shared(&self) -> bool {
+        false
+    }
 }
 
 fn decode<T: Record>(data: String) -> Result<T> {

@@ -8,15 +8,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
-use crate::authz::request_context;
+use crate::authz::{conditions_of, matched_policies, outcome_name, request_context};
 use crate::caller::{Caller, Principal};
 use crate::clock::format_date;
+use crate::diagnostics::{AccessDeniedDetail, PolicyKind, PolicySource, PrincipalView, Verdict};
 use crate::documents::validate_permission_policy;
+use crate::handler::Ctx;
 use crate::ids;
 use crate::model::Role;
 use crate::params::Params;
 use crate::ram::roles;
-use crate::ram::Ctx;
 use crate::seal::ServerKey;
 use crate::{Error, Result};
 
@@ -178,13 +179,24 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     // must also trust the caller.
     let trust = rolestack_policy::TrustPolicy::parse(&role.trust_policy).map_err(|e| Error::Store(format!("stored trust policy: {e}")))?;
     let principal = rolestack_policy::Principal::ram(ctx.account(), ctx.caller.arn());
-    if !trust.allows(&principal, &request_context(ctx.caller)) {
-        return Err(Error::NoPermission {
+    let context = request_context(ctx.caller);
+    let trust_decision = trust.evaluate(rolestack_policy::ASSUME_ROLE, &principal, &context);
+    if !trust_decision.is_allowed() {
+        let source = PolicySource::inline(PolicyKind::AssumeRolePolicy, &format!("trust policy of role {}", role.name));
+        let verdict = Verdict {
+            account: ctx.account().to_string(),
+            principal: PrincipalView::of(ctx.caller),
             action: "sts:AssumeRole".into(),
             resource: crate::ram::role_arn(ctx.account(), &role.name),
-            reason: "No permission perform sts:AssumeRole on this Role. Maybe you are not a trusted entity of the role's trust policy."
-                .into(),
-        });
+            outcome: outcome_name(trust_decision.outcome).into(),
+            policy_kind: PolicyKind::AssumeRolePolicy,
+            matched: matched_policies(&trust_decision, &[&source]),
+            conditions: conditions_of(&context),
+        };
+        return Err(Error::no_permission(
+            AccessDeniedDetail::new(verdict, ctx.key),
+            "No permission perform sts:AssumeRole on this Role. Maybe you are not a trusted entity of the role's trust policy.",
+        ));
     }
     let now = ctx.clock.now();
     let token = mint(ctx.account(), &role, session, policy, now, Duration::seconds(duration));

@@ -230,6 +230,8 @@ struct Clause {
     if_exists: bool,
     key: String,
     values: Values,
+    /// The values as the policy wrote them (for explanations).
+    written: Vec<String>,
 }
 
 impl Clause {
@@ -267,6 +269,20 @@ impl Condition {
         self.clauses.iter().all(|c| c.holds(context))
     }
 
+    /// How each clause (one operator and one key) fared against `context`.
+    pub(crate) fn trace(&self, context: &Context) -> Vec<ConditionTrace> {
+        self.clauses
+            .iter()
+            .map(|c| ConditionTrace {
+                operator: format!("{}{}", c.operator.name, if c.if_exists { "IfExists" } else { "" }),
+                key: c.key.clone(),
+                values: c.written.clone(),
+                request_values: context.lookup(&c.key).iter().map(|v| v.text.clone()).collect(),
+                holds: c.holds(context),
+            })
+            .collect()
+    }
+
     pub(crate) fn parse(value: &Json, at: &Location) -> Result<Condition, PolicyError> {
         let Json::Object(operators) = value else {
             return Err(PolicyError::WrongType {
@@ -295,11 +311,35 @@ impl Condition {
             reject_duplicates(keys, &op_at, true)?;
             for (key, values) in keys {
                 validate_key(key, &op_at)?;
+                let written = written_values(values);
                 let values = parse_values(operator, values, &op_at.key(key))?;
-                clauses.push(Clause { operator, if_exists, key: key.clone(), values });
+                clauses.push(Clause { operator, if_exists, key: key.clone(), values, written });
             }
         }
         Ok(Condition { clauses })
+    }
+}
+
+/// One condition clause of a statement, evaluated: the operator and key, the policy's values, the
+/// request's values for that key, and whether the clause held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionTrace {
+    pub operator: String,
+    pub key: String,
+    pub values: Vec<String>,
+    pub request_values: Vec<String>,
+    pub holds: bool,
+}
+
+/// The values of a clause as text, as the policy wrote them.
+fn written_values(value: &Json) -> Vec<String> {
+    let one = |v: &Json| match v {
+        Json::String(s) => s.clone(),
+        other => other.render(),
+    };
+    match value {
+        Json::Array(items) => items.iter().map(one).collect(),
+        other => vec![one(other)],
     }
 }
 

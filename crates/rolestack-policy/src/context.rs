@@ -204,6 +204,11 @@ impl Context {
         !self.lookup(key).is_empty()
     }
 
+    /// Every key with its values as text, in insertion order (for explanations and diagnostics).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, Vec<&str>)> {
+        self.entries.iter().map(|(k, values)| (k.as_str(), values.iter().map(|v| v.text.as_str()).collect()))
+    }
+
     pub(crate) fn lookup(&self, key: &str) -> &[ContextValue] {
         self.entries.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map_or(&[], |(_, values)| values.as_slice())
     }

@@ -11,6 +11,7 @@
 //! evaluate(&[(&str, &Policy)], &Request) -> Decision             labelled policies, deny wins
 //! PolicySet::new().with("label", &policy).evaluate(&Request) -> Decision
 //! Policy::evaluate(&self, &Request) -> Decision                  one policy
+//! explain(&[(&str, &Policy)], &Request) -> Vec<StatementTrace>  every statement, every condition clause
 //! Decision::intersect(self, Decision) -> Decision                role policies ∩ session policy
 //! Decision { outcome: Outcome::{Allow, ExplicitDeny, ImplicitDeny}, decided_by, .. }
 //!     .is_allowed(), .is_explicit_deny(), Display = human explanation
@@ -75,6 +76,7 @@ mod condition;
 mod context;
 mod decision;
 mod error;
+mod explain;
 mod glob;
 mod hint;
 mod json;
@@ -84,9 +86,11 @@ mod statement;
 mod trust;
 
 pub use condition::operator_names;
+pub use condition::ConditionTrace;
 pub use context::{keys, Context, Request};
 pub use decision::{evaluate, DecidingStatement, Decision, Outcome, PolicySet};
 pub use error::{Location, PolicyError};
+pub use explain::{explain, StatementTrace};
 pub use policy::Policy;
 pub use statement::{Effect, Statement};
 pub use trust::{Principal, TrustPolicy, ASSUME_ROLE, ASSUME_ROLE_WITH_OIDC, ASSUME_ROLE_WITH_SAML};

@@ -114,6 +114,14 @@ impl Statement {
         self.action.matches(action) && self.principal.as_ref().is_some_and(|p| p.matches(principal)) && self.condition_holds(context)
     }
 
+    /// Whether the action and resource match, and each condition clause evaluated (explanations).
+    pub(crate) fn trace(&self, request: &Request<'_>) -> (bool, bool, Vec<crate::condition::ConditionTrace>) {
+        let action = self.action.matches(request.action);
+        let resource = self.resource.as_ref().map_or(true, |r| self.covers(r, request));
+        let conditions = self.condition.as_ref().map_or_else(Vec::new, |c| c.trace(request.context));
+        (action, resource, conditions)
+    }
+
     fn condition_holds(&self, context: &Context) -> bool {
         self.condition.as_ref().map_or(true, |c| c.holds(context))
     }

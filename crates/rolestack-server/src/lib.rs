@@ -11,6 +11,7 @@ pub mod metadata;
 pub mod network;
 pub mod oss;
 pub mod rpc;
+pub mod telemetry;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -59,7 +60,24 @@ async fn oidc_jwks(State(rs): State<Rolestack>) -> Response {
 }
 
 async fn front_door(State(rs): State<Rolestack>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
+    if is_metrics_scrape(&req) {
+        if let Some(text) = telemetry::render() {
+            rs.audit_gauges();
+            let mut resp = axum::response::IntoResponse::into_response(text);
+            resp.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("text/plain; version=0.0.4"));
+            return resp;
+        }
+    }
     dispatch(rs, peer, req).await
+}
+
+/// `GET /metrics` without credentials is a Prometheus scrape; a signed `GET /metrics` is OSS
+/// (a path-style listing of a bucket named `metrics`).
+fn is_metrics_scrape(req: &Request) -> bool {
+    req.method() == axum::http::Method::GET
+        && req.uri().path() == "/metrics"
+        && !req.headers().contains_key(axum::http::header::AUTHORIZATION)
+        && !req.uri().query().is_some_and(|q| q.contains("Signature") || q.contains("OSSAccessKeyId") || q.contains("x-oss-signature"))
 }
 
 /// One listener serves every product: RPC calls (they name an `Action`, in the query, an

@@ -37,6 +37,38 @@ pub struct InstanceIdentity {
     pub instance_id: String,
 }
 
+/// The ActionTrail event of credentials the metadata service issued: ECS assumed the instance's
+/// role for it (an `AssumeRole` by the service `ecs.aliyuncs.com`).
+fn record_issued(id: &InstanceIdentity, inst: &Instance, c: &rolestack_core::metadata::InstanceCredentials) {
+    let session = rolestack_core::metadata::session_name(&inst.id);
+    let role_arn = format!("acs:ram::{}:role/{}", id.account_id, c.role_name);
+    let params = [("RoleArn".to_string(), role_arn.clone()), ("RoleSessionName".to_string(), session.clone())];
+    id.rs.record(&rolestack_core::audit::CallRecord {
+        caller: None,
+        access_key_id: None,
+        service_name: "Sts",
+        event_source: "sts.aliyuncs.com",
+        event_name: "AssumeRole",
+        event_type: rolestack_core::audit::EventType::AliyunServiceEvent,
+        read: false,
+        api_version: Some("2015-04-01"),
+        request_id: &rolestack_core::ids::request_id(),
+        source_ip: None,
+        user_agent: None,
+        region: &inst.region_id,
+        request_parameters: rolestack_core::audit::request_parameters(params.iter().map(|(k, v)| (k, v))),
+        response_elements: Some(json!({
+            "AssumedRoleUser": { "Arn": format!("acs:ram::{}:assumed-role/{}/{session}", id.account_id, c.role_name) },
+            "Credentials": { "AccessKeyId": c.credentials.access_key_id, "Expiration": format_date(c.credentials.expiration) },
+            "InstanceId": inst.id,
+        })),
+        resources: vec![("ACS::RAM::Role".into(), c.role_name.clone()), ("ACS::ECS::Instance".into(), inst.id.clone())],
+        error: None,
+        account: Some(&id.account_id),
+        acting_service: Some("ecs.aliyuncs.com"),
+    });
+}
+
 pub fn app(identity: InstanceIdentity) -> Router {
     Router::new().fallback(serve).with_state(Arc::new(identity))
 }
@@ -146,6 +178,9 @@ fn answer(id: &InstanceIdentity, path: &str, token: Option<&str>) -> Result<Resp
         let now = id.rs.clock.now();
         let creds = instance_credentials(&mut *tx, &id.rs.key, &id.account_id, &inst, now)?;
         tx.commit()?;
+        if let Some(c) = creds.as_ref().filter(|c| c.issued_now) {
+            record_issued(id, &inst, c);
+        }
         return Ok(match creds {
             Some(c) if c.role_name.eq_ignore_ascii_case(role) => {
                 let doc = json!({

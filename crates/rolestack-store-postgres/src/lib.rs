@@ -28,12 +28,16 @@ use std::time::Duration;
 
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
+use rolestack_core::audit::{EventQuery, EventRow};
 use rolestack_core::store::{like_prefix, Kind, Link, Relation, Store, Tx};
 use rolestack_core::{Error, Result};
 
 pub use postgres::Config;
 
 /// Schema migrations, applied in order; `schema_migrations` records the versions (1-based) that ran.
+/// The schema version this build writes: the number of migrations.
+pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
+
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE records (
@@ -91,6 +95,22 @@ CREATE TABLE oss_parts (
     data      TEXT NOT NULL,
     PRIMARY KEY (upload_id, number)
 );
+"#,
+    r#"
+CREATE TABLE events (
+    account       TEXT COLLATE "C" NOT NULL,
+    time_ms       BIGINT NOT NULL,
+    id            TEXT COLLATE "C" NOT NULL,
+    event_name    TEXT COLLATE "C" NOT NULL,
+    event_rw      TEXT NOT NULL,
+    service_name  TEXT NOT NULL,
+    user_name     TEXT COLLATE "C" NOT NULL,
+    access_key_id TEXT COLLATE "C" NOT NULL,
+    resources     TEXT COLLATE "C" NOT NULL,
+    data          TEXT NOT NULL,
+    PRIMARY KEY (account, time_ms, id)
+);
+CREATE INDEX events_by_time ON events (time_ms);
 "#,
 ];
 
@@ -249,6 +269,10 @@ impl Store for PostgresStore {
             }
         }
         unreachable!("the second attempt returns")
+    }
+
+    fn shared(&self) -> bool {
+        true
     }
 }
 
@@ -445,6 +469,11 @@ impl Tx for PgTx<'_> {
         Ok(n == 1)
     }
 
+    fn nonces_live(&mut self, now: i64) -> Result<Vec<(String, String, i64)>> {
+        let rows = self.query("SELECT access_key_id, nonce, expires FROM nonces WHERE expires >= $1", &[&now])?;
+        rows.iter().map(|r| Ok((column(r, 0)?, column(r, 1)?, column(r, 2)?))).collect()
+    }
+
     // OSS ---------------------------------------------------------------------------------
 
     fn oss_bucket_get(&mut self, name: &str) -> Result<Option<String>> {
@@ -558,6 +587,70 @@ impl Tx for PgTx<'_> {
             &[&upload_id.as_bytes(), &i64::from(after), &limit_sql(limit)],
         )?;
         first_column(rows)
+    }
+
+    fn events_append(&mut self, rows: &[EventRow]) -> Result<()> {
+        for r in rows {
+            self.execute(
+                "INSERT INTO events (account, time_ms, id, event_name, event_rw, service_name, user_name, access_key_id, resources, data) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+                &[
+                    &r.account,
+                    &r.time_ms,
+                    &r.id,
+                    &r.event_name,
+                    &r.event_rw,
+                    &r.service_name,
+                    &r.user_name,
+                    &r.access_key_id,
+                    &r.resources,
+                    &r.data,
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn events_query(&mut self, q: &EventQuery) -> Result<Vec<EventRow>> {
+        use rolestack_core::audit::sql::{query, Arg};
+        let (sql, args) = query(q, "$");
+        let values: Vec<Box<dyn postgres::types::ToSql + Sync>> = args
+            .into_iter()
+            .map(|a| -> Box<dyn postgres::types::ToSql + Sync> {
+                match a {
+                    Arg::Text(t) => Box::new(t),
+                    Arg::Int(i) => Box::new(i),
+                }
+            })
+            .collect();
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|b| b.as_ref()).collect();
+        let rows = self.run(|c| c.client.query(sql.as_str(), &refs))?;
+        rows.iter()
+            .map(|r| {
+                Ok(EventRow {
+                    account: column(r, 0)?,
+                    time_ms: column(r, 1)?,
+                    id: column(r, 2)?,
+                    event_name: column(r, 3)?,
+                    event_rw: column(r, 4)?,
+                    service_name: column(r, 5)?,
+                    user_name: column(r, 6)?,
+                    access_key_id: column(r, 7)?,
+                    resources: column(r, 8)?,
+                    data: column(r, 9)?,
+                })
+            })
+            .collect()
+    }
+
+    fn events_prune(&mut self, before_ms: i64, keep: u64) -> Result<u64> {
+        let aged = self.execute("DELETE FROM events WHERE time_ms < $1", &[&before_ms])?;
+        let over = self.execute(
+            // The newest `keep` are kept (ties with the oldest of them too).
+            "DELETE FROM events WHERE time_ms < (SELECT time_ms FROM events ORDER BY time_ms DESC LIMIT 1 OFFSET $1)",
+            &[&i64::try_from(keep.max(1) - 1).unwrap_or(i64::MAX)],
+        )?;
+        Ok(aged + over)
     }
 
     fn oss_objects_scan(&mut self, after: Option<(&str, &str)>, limit: usize) -> Result<Vec<(String, String, String)>> {

@@ -7,9 +7,10 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+use rolestack_core::audit::{EventQuery, EventRow};
 use rolestack_core::store::{like_prefix, Kind, Link, Relation, Store, Tx};
 use rolestack_core::{Error, Result};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -68,11 +69,36 @@ CREATE TABLE oss_parts (
     PRIMARY KEY (upload_id, number)
 ) WITHOUT ROWID;
 "#,
+    r#"
+-- ActionTrail events (core::audit): the fields lookups filter on, and the event as JSON.
+CREATE TABLE events (
+    account       TEXT NOT NULL,
+    time_ms       INTEGER NOT NULL,
+    id            TEXT NOT NULL,
+    event_name    TEXT NOT NULL,
+    event_rw      TEXT NOT NULL,
+    service_name  TEXT NOT NULL,
+    user_name     TEXT NOT NULL,
+    access_key_id TEXT NOT NULL,
+    resources     TEXT NOT NULL,
+    data          TEXT NOT NULL,
+    PRIMARY KEY (account, time_ms, id)
+) WITHOUT ROWID;
+CREATE INDEX events_by_time ON events (time_ms);
+"#,
 ];
 
 pub struct SqliteStore {
+    /// The one connection that writes (`BEGIN IMMEDIATE`: writers take turns, as SQLite requires).
     conn: Mutex<Connection>,
+    /// Read-only connections for read transactions: in WAL mode they read a snapshot while the
+    /// writer writes, so reads never wait for writes (empty for an in-memory database).
+    readers: Vec<Mutex<Connection>>,
+    next_reader: std::sync::atomic::AtomicUsize,
 }
+
+/// Read connections per file database.
+const READERS: usize = 4;
 
 fn db_err(e: rusqlite::Error) -> Error {
     Error::Store(e.to_string())
@@ -82,7 +108,14 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path).map_err(db_err)?;
-        Self::init(conn)
+        let mut store = Self::init(conn)?;
+        for _ in 0..READERS {
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let reader = Connection::open_with_flags(path, flags).map_err(db_err)?;
+            reader.busy_timeout(std::time::Duration::from_secs(5)).map_err(db_err)?;
+            store.readers.push(Mutex::new(reader));
+        }
+        Ok(store)
     }
 
     /// A private in-memory database, for tests.
@@ -102,7 +135,7 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", i + 1).map_err(db_err)?;
             tx.commit().map_err(db_err)?;
         }
-        Ok(SqliteStore { conn: Mutex::new(conn) })
+        Ok(SqliteStore { conn: Mutex::new(conn), readers: Vec::new(), next_reader: std::sync::atomic::AtomicUsize::new(0) })
     }
 }
 
@@ -112,6 +145,20 @@ impl Store for SqliteStore {
         // back by `Drop`, so the connection is still consistent.
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
+        Ok(Box::new(SqliteTx { conn, done: false }))
+    }
+
+    fn begin_read(&self) -> Result<Box<dyn Tx + '_>> {
+        if self.readers.is_empty() {
+            return self.begin();
+        }
+        // A free reader if there is one, else wait for the next in turn.
+        let start = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self.readers.len();
+        let conn = (0..n)
+            .find_map(|i| self.readers[(start + i) % n].try_lock().ok())
+            .unwrap_or_else(|| self.readers[start % n].lock().unwrap_or_else(|p| p.into_inner()));
+        conn.execute_batch("BEGIN").map_err(db_err)?;
         Ok(Box::new(SqliteTx { conn, done: false }))
     }
 }
@@ -280,6 +327,12 @@ impl Tx for SqliteTx<'_> {
             )
             .map_err(db_err)?;
         Ok(n == 1)
+    }
+
+    fn nonces_live(&mut self, now: i64) -> Result<Vec<(String, String, i64)>> {
+        let mut stmt = self.conn.prepare_cached("SELECT access_key_id, nonce, expires FROM nonces WHERE expires >= ?1").map_err(db_err)?;
+        let rows = stmt.query_map(params![now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(db_err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(db_err)
     }
 
     // OSS ---------------------------------------------------------------------------------
@@ -455,6 +508,73 @@ impl Tx for SqliteTx<'_> {
         let parts = self.oss_part_list(upload_id, 0, usize::MAX)?;
         self.conn.execute("DELETE FROM oss_parts WHERE upload_id = ?1", params![upload_id.as_bytes()]).map_err(db_err)?;
         Ok(parts)
+    }
+
+    fn events_append(&mut self, rows: &[EventRow]) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO events (account, time_ms, id, event_name, event_rw, service_name, user_name, access_key_id, resources, data) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .map_err(db_err)?;
+        for r in rows {
+            stmt.execute(params![
+                r.account,
+                r.time_ms,
+                r.id,
+                r.event_name,
+                r.event_rw,
+                r.service_name,
+                r.user_name,
+                r.access_key_id,
+                r.resources,
+                r.data
+            ])
+            .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    fn events_query(&mut self, q: &EventQuery) -> Result<Vec<EventRow>> {
+        use rolestack_core::audit::sql::{query, Arg};
+        use rusqlite::types::Value as Sql;
+        let (sql, args) = query(q, "?");
+        let args = args.into_iter().map(|a| match a {
+            Arg::Text(t) => Sql::Text(t),
+            Arg::Int(i) => Sql::Integer(i),
+        });
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(db_err)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| {
+                Ok(EventRow {
+                    account: r.get(0)?,
+                    time_ms: r.get(1)?,
+                    id: r.get(2)?,
+                    event_name: r.get(3)?,
+                    event_rw: r.get(4)?,
+                    service_name: r.get(5)?,
+                    user_name: r.get(6)?,
+                    access_key_id: r.get(7)?,
+                    resources: r.get(8)?,
+                    data: r.get(9)?,
+                })
+            })
+            .map_err(db_err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(db_err)
+    }
+
+    fn events_prune(&mut self, before_ms: i64, keep: u64) -> Result<u64> {
+        let aged = self.conn.execute("DELETE FROM events WHERE time_ms < ?1", params![before_ms]).map_err(db_err)?;
+        let over = self
+            .conn
+            .execute(
+                // The newest `keep` are kept (ties with the oldest of them too).
+                "DELETE FROM events WHERE time_ms < (SELECT time_ms FROM events ORDER BY time_ms DESC LIMIT 1 OFFSET ?1)",
+                params![i64::try_from(keep.max(1) - 1).unwrap_or(i64::MAX)],
+            )
+            .map_err(db_err)?;
+        Ok((aged + over) as u64)
     }
 
     fn oss_objects_scan(&mut self, after: Option<(&str, &str)>, limit: usize) -> Result<Vec<(String, String, String)>> {

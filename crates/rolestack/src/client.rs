@@ -25,14 +25,13 @@ pub struct ClientArgs {
 }
 
 fn version_of(product: &str) -> anyhow::Result<&'static str> {
-    Ok(match product.to_ascii_lowercase().as_str() {
-        "ram" => "2015-05-01",
-        "sts" => "2015-04-01",
-        "ecs" => "2014-05-26",
-        "rolestack" => rolestack_core::admin::VERSION,
-        "ims" => "2019-08-15",
-        other => bail!("unknown product {other}: use ram, sts, ecs, ims or rolestack"),
-    })
+    match rolestack_core::product::Product::from_name(product) {
+        Some(p) => Ok(p.spec().version),
+        None => {
+            let names: Vec<&str> = rolestack_core::product::PRODUCTS.iter().map(|s| s.name).collect();
+            bail!("unknown product {product}: use one of {}", names.join(", "))
+        }
+    }
 }
 
 impl ClientArgs {

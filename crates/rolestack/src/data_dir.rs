@@ -19,6 +19,7 @@ pub fn default_path() -> PathBuf {
     }
 }
 
+#[derive(Clone)]
 pub struct DataDir(PathBuf);
 
 fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {
@@ -97,6 +98,29 @@ impl DataDir {
         let key: [u8; KEY_LEN] =
             bytes.as_slice().try_into().map_err(|_| anyhow::anyhow!("server key {} must be exactly {KEY_LEN} bytes", path.display()))?;
         Ok(ServerKey::from_bytes(&key))
+    }
+
+    /// Marks the data directory as in use by a running server until [`DataDir::stopped_cleanly`];
+    /// returns whether the marker was there already — the last server did not stop cleanly (see
+    /// `rolestack_core::replay`).
+    pub fn mark_running(&self) -> anyhow::Result<bool> {
+        let marker = self.running_marker();
+        if marker.exists() {
+            return Ok(true);
+        }
+        write_private(&marker, b"a rolestack server uses this directory; removed when it stops cleanly\n")?;
+        fs::File::open(&self.0).and_then(|d| d.sync_all()).with_context(|| format!("syncing {}", self.0.display()))?;
+        Ok(false)
+    }
+
+    /// Removes the marker of [`DataDir::mark_running`]: the server stopped with everything written.
+    pub fn stopped_cleanly(&self) -> anyhow::Result<()> {
+        fs::remove_file(self.running_marker()).with_context(|| format!("removing {}", self.running_marker().display()))?;
+        fs::File::open(&self.0).and_then(|d| d.sync_all()).with_context(|| format!("syncing {}", self.0.display()))
+    }
+
+    fn running_marker(&self) -> PathBuf {
+        self.0.join("running")
     }
 
     /// The local CA's certificate: what clients must trust for HTTPS.

@@ -4,6 +4,7 @@
 mod client;
 mod data_dir;
 mod environment;
+mod events;
 mod instance;
 
 use std::net::SocketAddr;
@@ -12,8 +13,10 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
+use rolestack_core::audit::{AuditTrail, Retention};
 use rolestack_core::bootstrap::ensure_account;
 use rolestack_core::clock::Clock;
+use rolestack_core::replay::NonceGuard;
 use rolestack_core::service::Rolestack;
 use rolestack_core::store::Store;
 use rolestack_server::connections::{connections_for_fd_limit, Connections, Limits};
@@ -61,6 +64,15 @@ enum Command {
         database_url: Option<String>,
         #[command(flatten)]
         connections: ConnectionArgs,
+        /// How long ActionTrail events are kept (`LookupEvents`, `rolestack events`).
+        #[arg(long, env = "ROLESTACK_EVENT_RETENTION", default_value = "7d")]
+        event_retention: humantime::Duration,
+        /// Most ActionTrail events kept; the oldest go first.
+        #[arg(long, env = "ROLESTACK_EVENT_MAX_COUNT", default_value_t = 1_000_000)]
+        event_max_count: u64,
+        /// Log lines as text (coloured on a terminal) or as JSON objects.
+        #[arg(long, env = "ROLESTACK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
     },
     /// Print the account root's AccessKey from the data directory.
     Credentials {
@@ -72,7 +84,7 @@ enum Command {
     /// Call any RPC API action, signed with signature V1 like the official SDKs:
     /// `rolestack api ram CreateRole RoleName=r AssumeRolePolicyDocument=@trust.json`.
     Api {
-        /// Product: ram, sts, ecs, ims or rolestack (the admin API).
+        /// Product: ram, sts, ecs, vpc, ims, actiontrail or rolestack (the admin API).
         product: String,
         /// Action name, e.g. ListRoles.
         action: String,
@@ -108,6 +120,34 @@ enum Command {
     Role {
         #[command(subcommand)]
         command: RoleCommand,
+    },
+    /// Policies: simulate what a user, group or role may do, and why.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// ActionTrail events (LookupEvents), newest first, one JSON object per line; `--follow`
+    /// keeps printing new ones as they happen (oldest first).
+    Events {
+        /// Only events of this action (`CreateRole`, `PutObject`, ...).
+        #[arg(long)]
+        event_name: Option<String>,
+        /// Only events of this RAM user (or `<role>:<session>` for role sessions).
+        #[arg(long)]
+        user: Option<String>,
+        /// Only events that name this resource (a role name, an instance id, `bucket/key`, ...).
+        #[arg(long)]
+        resource_name: Option<String>,
+        /// Only events of this service (`Ram`, `Sts`, `Ecs`, `Vpc`, `Oss`, ...).
+        #[arg(long)]
+        service: Option<String>,
+        /// At most this many events (without `--follow`).
+        #[arg(long, default_value_t = 50)]
+        max: usize,
+        #[arg(long)]
+        follow: bool,
+        #[command(flatten)]
+        client: client::ClientArgs,
     },
     /// The server's local OIDC issuer: mint ID tokens for AssumeRoleWithOIDC (a simulated pod).
     Oidc {
@@ -233,6 +273,42 @@ enum ClockCommand {
 }
 
 #[derive(Subcommand)]
+enum PolicyCommand {
+    /// Decide actions on a resource for a user, a group or a role, with the same engine and the
+    /// same policies as a real call; prints one JSON object per action (Decision,
+    /// MatchedStatements with each condition's outcome). `--assume-role R --principal P` checks a
+    /// role's trust policy instead.
+    Simulate {
+        #[arg(long, group = "subject")]
+        user: Option<String>,
+        #[arg(long, group = "subject")]
+        role: Option<String>,
+        #[arg(long, group = "subject")]
+        group: Option<String>,
+        /// An action such as `oss:GetObject` (repeat for several).
+        #[arg(long = "action")]
+        actions: Vec<String>,
+        /// The resource ARN (default `*`).
+        #[arg(long)]
+        resource: Option<String>,
+        /// A request condition value, `key=value` (repeat; e.g. `acs:SourceIp=10.1.2.3`).
+        #[arg(long = "context")]
+        contexts: Vec<String>,
+        /// A draft policy document to add to the subject's policies.
+        #[arg(long)]
+        policy_file: Option<PathBuf>,
+        /// Check this role's trust policy against `--principal` instead.
+        #[arg(long, group = "subject", requires = "principal")]
+        assume_role: Option<String>,
+        /// The principal for `--assume-role`: a RAM ARN, an account id or a service name.
+        #[arg(long)]
+        principal: Option<String>,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+}
+
+#[derive(Subcommand)]
 enum RoleCommand {
     /// Revoke every live session (STS and instance credentials) of a role at once.
     RevokeSessions {
@@ -260,6 +336,12 @@ impl std::str::FromStr for TlsListen {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Namespaces {
     Auto,
     On,
@@ -272,21 +354,40 @@ enum CredentialFormat {
     Json,
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() {
+    if let Err(e) = run(Cli::parse()) {
+        // One line: what failed and why (the chain of causes), not a backtrace.
+        eprintln!("rolestack: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { data_dir, listen, tls_listen, key_file, fake_clock, instance_namespaces, database_url, connections } => {
-            serve(ServeArgs {
-                data_dir,
-                listen,
-                tls_listen,
-                key_file,
-                fake_clock,
-                namespaces: instance_namespaces,
-                database_url,
-                connections,
-            })
-        }
+        Command::Serve {
+            data_dir,
+            listen,
+            tls_listen,
+            key_file,
+            fake_clock,
+            instance_namespaces,
+            database_url,
+            connections,
+            event_retention,
+            event_max_count,
+            log_format,
+        } => serve(ServeArgs {
+            log_format,
+            data_dir,
+            listen,
+            tls_listen,
+            key_file,
+            fake_clock,
+            namespaces: instance_namespaces,
+            database_url,
+            connections,
+            retention: Retention { max_age: event_retention.into(), max_events: event_max_count },
+        }),
         Command::Credentials { data_dir, format } => {
             let creds = DataDir::new(data_dir).read_root_credentials()?;
             match format {
@@ -345,6 +446,45 @@ fn main() -> anyhow::Result<()> {
             let seconds = std::time::Duration::from(duration).as_secs();
             print_json(client.call_ok("rolestack", "AdvanceClock", &[format!("Seconds={seconds}")])?)
         }
+        Command::Policy {
+            command: PolicyCommand::Simulate { user, role, group, actions, resource, contexts, policy_file, assume_role, principal, client },
+        } => {
+            let mut args: Vec<String> = Vec::new();
+            for (k, v) in [
+                ("UserName", user),
+                ("RoleName", role),
+                ("GroupName", group),
+                ("AssumeRoleName", assume_role),
+                ("Principal", principal),
+                ("Resource", resource),
+            ] {
+                if let Some(v) = v {
+                    args.push(format!("{k}={v}"));
+                }
+            }
+            args.extend(actions.iter().enumerate().map(|(i, a)| format!("Action.{}={a}", i + 1)));
+            for (i, c) in contexts.iter().enumerate() {
+                let (k, v) = c.split_once('=').with_context(|| format!("--context {c:?} is not key=value"))?;
+                args.push(format!("ContextEntry.{}.Key={k}", i + 1));
+                args.push(format!("ContextEntry.{}.Value={v}", i + 1));
+            }
+            if let Some(f) = policy_file {
+                args.push(format!("PolicyDocument=@{}", f.display()));
+            }
+            let out = client.call_ok("rolestack", "SimulatePolicy", &args)?;
+            for r in out["Results"].as_array().cloned().unwrap_or_default() {
+                println!("{}", serde_json::to_string(&r)?);
+            }
+            Ok(())
+        }
+        Command::Events { event_name, user, resource_name, service, max, follow, client } => {
+            let filters: Vec<(&str, String)> =
+                [("EventName", event_name), ("User", user), ("ResourceName", resource_name), ("ServiceName", service)]
+                    .into_iter()
+                    .filter_map(|(k, v)| v.map(|v| (k, v)))
+                    .collect();
+            events::run(&client, &filters, max, follow)
+        }
         Command::Role { command: RoleCommand::RevokeSessions { role_name, client } } => {
             print_json(client.call_ok("rolestack", "RevokeRoleSessions", &[format!("RoleName={role_name}")])?)
         }
@@ -371,6 +511,7 @@ fn print_json(v: serde_json::Value) -> anyhow::Result<()> {
 }
 
 struct ServeArgs {
+    log_format: LogFormat,
     data_dir: PathBuf,
     listen: SocketAddr,
     tls_listen: TlsListen,
@@ -379,13 +520,29 @@ struct ServeArgs {
     namespaces: Namespaces,
     database_url: Option<String>,
     connections: ConnectionArgs,
+    retention: Retention,
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let ServeArgs { data_dir, listen, tls_listen, key_file, fake_clock, namespaces, database_url, connections: connection_args } = args;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ROLESTACK_LOG").unwrap_or_else(|_| "info".into()))
-        .init();
+    let ServeArgs {
+        log_format,
+        data_dir,
+        listen,
+        tls_listen,
+        key_file,
+        fake_clock,
+        namespaces,
+        database_url,
+        connections: connection_args,
+        retention,
+    } = args;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROLESTACK_LOG").unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+    }
+    rolestack_server::telemetry::install().map_err(|e| anyhow::anyhow!("installing the metrics recorder: {e}"))?;
     // Blobs written by this process are newer than this; older unreferenced ones are orphans.
     let started = std::time::SystemTime::now();
     // Everything the server writes (database, journal, bodies) is for its owner only.
@@ -440,7 +597,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let ca = Arc::new(LabCa::load(&dir.ca_files()?).context("loading the local CA (ca.pem, ca.key in the data directory)")?);
     let tls_config = ca.server_config().context("configuring TLS")?;
     let network = HostNetwork::new(runtime.handle().clone(), connections.clone(), ca, tls_config.clone(), local.port(), mode);
-    let state = Rolestack::new(store, key, clock).with_network(network.clone()).with_blobs(blobs);
+    let audit = AuditTrail::start(store.clone(), retention, clock.clone());
+    let replay = replay_guard(&dir, store.as_ref(), &clock)?;
+    replay.start_flusher(store.clone(), clock.clone());
+    let state = Rolestack::new(store, key, clock)
+        .with_network(network.clone())
+        .with_blobs(blobs)
+        .with_audit(audit.clone())
+        .with_replay(replay.clone());
     network.attach(state.clone());
     tracing::info!(
         account,
@@ -456,12 +620,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // In the background, while already serving: bodies a crash left without a record, and files
     // an earlier version left readable by others (the directory itself is 0700 already).
     let collector = state.clone();
+    let private = dir.clone();
     runtime.spawn_blocking(move || {
         match rolestack_core::oss::orphans::collect(collector.store.as_ref(), collector.blobs.as_ref(), started) {
             Ok(c) => tracing::info!(candidates = c.candidates, removed = c.removed.len(), "orphan collection done"),
             Err(e) => tracing::error!(error = %e, "orphan collection failed"),
         }
-        if let Err(e) = dir.restrict_permissions() {
+        if let Err(e) = private.restrict_permissions() {
             tracing::error!(error = %e, "restricting the data directory's permissions failed");
         }
     });
@@ -469,10 +634,34 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         shutdown_signal().await;
         shutdown.trigger();
     });
-    runtime.block_on(rolestack_server::serve(listener, tls_listener.map(|l| (l, tls_config)), state, connections));
+    runtime.block_on(rolestack_server::serve(listener, tls_listener.map(|l| (l, tls_config)), state.clone(), connections));
     network.shutdown();
+    audit.close();
+    if replay.mark_clean(state.store.as_ref(), state.clock.real_now().unix_timestamp()) {
+        dir.stopped_cleanly()?;
+    }
     tracing::info!("rolestack stopped");
     Ok(())
+}
+
+/// The replay guard: the request nonces still guarded, and — after an unclean stop, when the
+/// last journal batch may be lost — a restart epoch before which signatures are refused. Serving
+/// starts at the epoch (the next whole second), so no request signed before it can pass.
+fn replay_guard(dir: &DataDir, store: &dyn Store, clock: &Clock) -> anyhow::Result<Arc<NonceGuard>> {
+    let unclean = dir.mark_running()?;
+    let now = clock.real_now();
+    let epoch = if unclean && !store.shared() {
+        let epoch = now.unix_timestamp() + 1;
+        std::thread::sleep(std::time::Duration::from_nanos(1_000_000_000 - u64::from(now.nanosecond())));
+        tracing::warn!(epoch, "the last server did not stop cleanly: requests signed before this start are refused");
+        epoch
+    } else {
+        0
+    };
+    let guard = NonceGuard::new(epoch);
+    let live = store.begin_read()?.nonces_live(now.unix_timestamp())?;
+    guard.remember(live);
+    Ok(guard)
 }
 
 async fn shutdown_signal() {

@@ -4,9 +4,8 @@
 
 use serde_json::{json, Value};
 
-use super::boolean;
+use crate::handler::Ctx;
 use crate::params::Params;
-use crate::ram::Ctx;
 use crate::{Error, Result};
 
 /// A region. `id_code` is the three characters that follow the `-` in the ids of resources made
@@ -217,7 +216,32 @@ pub fn instance_type(id: &str) -> Option<&'static InstanceType> {
     INSTANCE_TYPES.iter().find(|t| t.id == id)
 }
 
-/// A public image.
+impl InstanceType {
+    /// Burstable and shared families are `EntryLevel`, the others `EnterpriseLevel`.
+    pub fn family_level(&self) -> &'static str {
+        match self.family {
+            "ecs.t5" | "ecs.t6" | "ecs.xn4" | "ecs.n4" | "ecs.e" => "EntryLevel",
+            _ => "EnterpriseLevel",
+        }
+    }
+    /// Burstable families earn CPU credits.
+    fn burstable(&self) -> bool {
+        matches!(self.family, "ecs.t5" | "ecs.t6")
+    }
+}
+
+/// The instance families of the catalogue with their generation, in catalogue order.
+pub fn families() -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for t in INSTANCE_TYPES {
+        if !out.iter().any(|(f, _)| *f == t.family) {
+            out.push((t.family, t.generation));
+        }
+    }
+    out
+}
+
+/// A public image (`ImageOwnerAlias` `system`). Public image ids are their names.
 #[derive(Debug)]
 pub struct Image {
     pub id: &'static str,
@@ -225,43 +249,100 @@ pub struct Image {
     pub os_name_en: &'static str,
     /// `linux` or `windows`.
     pub os_type: &'static str,
+    /// `Platform`: `CentOS`, `Aliyun`, `Ubuntu`, `Debian`, `Windows Server 2022`.
+    pub platform: &'static str,
+    /// System disk size in GiB (the image's `Size`).
+    pub size_gib: u32,
+    pub created: &'static str,
 }
 
 macro_rules! image {
-    ($id:literal, $zh:literal, $en:literal, $os:literal) => {
-        Image { id: $id, os_name_zh: $zh, os_name_en: $en, os_type: $os }
+    ($id:literal, $zh:literal, $en:literal, $os:literal, $platform:literal, $size:literal, $created:literal) => {
+        Image { id: $id, os_name_zh: $zh, os_name_en: $en, os_type: $os, platform: $platform, size_gib: $size, created: $created }
     };
 }
 
 pub static IMAGES: &[Image] = &[
-    image!("centos_7_03_64_40G_alibase_20170503.vhd", "CentOS  7.3 64位", "CentOS  7.3 64 bit", "linux"),
-    image!("centos_7_9_x64_20G_alibase_20240628.vhd", "CentOS  7.9 64位", "CentOS  7.9 64 bit", "linux"),
+    image!(
+        "centos_7_03_64_40G_alibase_20170503.vhd",
+        "CentOS  7.3 64位",
+        "CentOS  7.3 64 bit",
+        "linux",
+        "CentOS",
+        40,
+        "2017-05-03T00:00:00Z"
+    ),
+    image!(
+        "centos_7_9_x64_20G_alibase_20240628.vhd",
+        "CentOS  7.9 64位",
+        "CentOS  7.9 64 bit",
+        "linux",
+        "CentOS",
+        20,
+        "2024-06-28T00:00:00Z"
+    ),
     image!(
         "aliyun_2_1903_x64_20G_alibase_20240628.vhd",
         "Alibaba Cloud Linux  2.1903 LTS 64位",
         "Alibaba Cloud Linux  2.1903 LTS 64 bit",
-        "linux"
+        "linux",
+        "Aliyun",
+        20,
+        "2024-06-28T00:00:00Z"
     ),
     image!(
         "aliyun_3_x64_20G_alibase_20221102.vhd",
         "Alibaba Cloud Linux  3.2104 LTS 64位",
         "Alibaba Cloud Linux  3.2104 LTS 64 bit",
-        "linux"
+        "linux",
+        "Aliyun",
+        20,
+        "2022-11-02T00:00:00Z"
     ),
     image!(
         "aliyun_3_x64_20G_alibase_20240528.vhd",
         "Alibaba Cloud Linux  3.2104 LTS 64位",
         "Alibaba Cloud Linux  3.2104 LTS 64 bit",
-        "linux"
+        "linux",
+        "Aliyun",
+        20,
+        "2024-05-28T00:00:00Z"
     ),
-    image!("ubuntu_20_04_x64_20G_alibase_20240508.vhd", "Ubuntu  20.04 64位", "Ubuntu  20.04 64 bit", "linux"),
-    image!("ubuntu_22_04_x64_20G_alibase_20240530.vhd", "Ubuntu  22.04 64位", "Ubuntu  22.04 64 bit", "linux"),
-    image!("debian_12_5_x64_20G_alibase_20240515.vhd", "Debian  12.5 64位", "Debian  12.5 64 bit", "linux"),
+    image!(
+        "ubuntu_20_04_x64_20G_alibase_20240508.vhd",
+        "Ubuntu  20.04 64位",
+        "Ubuntu  20.04 64 bit",
+        "linux",
+        "Ubuntu",
+        20,
+        "2024-05-08T00:00:00Z"
+    ),
+    image!(
+        "ubuntu_22_04_x64_20G_alibase_20240530.vhd",
+        "Ubuntu  22.04 64位",
+        "Ubuntu  22.04 64 bit",
+        "linux",
+        "Ubuntu",
+        20,
+        "2024-05-30T00:00:00Z"
+    ),
+    image!(
+        "debian_12_5_x64_20G_alibase_20240515.vhd",
+        "Debian  12.5 64位",
+        "Debian  12.5 64 bit",
+        "linux",
+        "Debian",
+        20,
+        "2024-05-15T00:00:00Z"
+    ),
     image!(
         "win2022_21H2_x64_dtc_en-us_40G_alibase_20240515.vhd",
         "Windows Server  2022 数据中心版 64位英文版",
         "Windows Server  2022 Data Center Edition 64bit English Edition",
-        "windows"
+        "windows",
+        "Windows Server 2022",
+        40,
+        "2024-05-15T00:00:00Z"
     ),
 ];
 
@@ -339,7 +420,7 @@ pub fn describe_zones(_ctx: &mut Ctx, p: &Params) -> Result<Value> {
             return Err(Error::service(400, "InvalidSpotStrategy", format!("The specified SpotStrategy is not valid: {other}.")))
         }
     }
-    let verbose = p.optional("Verbose").is_none() || boolean(p, "Verbose")?;
+    let verbose = p.optional("Verbose").is_none() || p.flag("Verbose")?;
     let types: Vec<&str> = INSTANCE_TYPES.iter().map(|t| t.id).collect();
     let mut families: Vec<&str> = INSTANCE_TYPES.iter().map(|t| t.family).collect();
     families.dedup();
@@ -382,6 +463,68 @@ pub fn describe_zones(_ctx: &mut Ctx, p: &Params) -> Result<Value> {
         })
         .collect();
     Ok(json!({ "Zones": { "Zone": zones } }))
+}
+
+/// DescribeInstanceTypes: `InstanceTypeFamily` and `InstanceTypes.N` filter. Fields in the order of
+/// the API reference's response table.
+pub fn describe_instance_types(_ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    if let Some(r) = p.optional("RegionId") {
+        region(r).ok_or_else(|| super::region_not_found(r))?;
+    }
+    let family = p.optional("InstanceTypeFamily");
+    let wanted: Vec<&str> = p.repeated("InstanceTypes").into_iter().map(|(_, v)| v).collect();
+    let types: Vec<Value> = INSTANCE_TYPES
+        .iter()
+        .filter(|t| family.is_none_or(|f| f == t.family))
+        .filter(|t| wanted.is_empty() || wanted.contains(&t.id))
+        .map(|t| {
+            let credit = if t.burstable() { t.cpu * 30 } else { 0 };
+            let mbps = if t.family_level() == "EntryLevel" { 100_000 } else { 1_000_000 } * t.cpu;
+            json!({
+                "BaselineCredit": if t.burstable() { t.cpu * 10 } else { 0 },
+                "CpuCoreCount": t.cpu,
+                "DiskQuantity": 17,
+                "EniIpv6AddressQuantity": 1,
+                "EniPrivateIpAddressQuantity": if t.cpu > 2 { 10 } else { 6 },
+                "EniQuantity": if t.cpu > 2 { 4 } else { 2 },
+                "EniTotalQuantity": if t.cpu > 2 { 4 } else { 2 },
+                "EniTrunkSupported": false,
+                "GPUAmount": 0,
+                "GPUSpec": "",
+                "InitialCredit": credit,
+                "InstanceBandwidthRx": mbps,
+                "InstanceBandwidthTx": mbps,
+                "InstanceFamilyLevel": t.family_level(),
+                "InstancePpsRx": 100_000 * u64::from(t.cpu),
+                "InstancePpsTx": 100_000 * u64::from(t.cpu),
+                "InstanceTypeFamily": t.family,
+                "InstanceTypeId": t.id,
+                "LocalStorageCategory": "",
+                "MemorySize": f64::from(t.memory_mib) / 1024.0,
+            })
+        })
+        .collect();
+    Ok(json!({ "InstanceTypes": { "InstanceType": types } }))
+}
+
+/// The generations DescribeInstanceTypeFamilies accepts.
+const GENERATIONS: &[&str] = &["ecs-1", "ecs-2", "ecs-3", "ecs-4", "ecs-5", "ecs-6"];
+
+/// DescribeInstanceTypeFamilies: the families of the catalogue, optionally of one `Generation`.
+pub fn describe_instance_type_families(_ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    super::region(p)?;
+    let generation = p.optional("Generation");
+    if let Some(g) = generation {
+        if !GENERATIONS.contains(&g) {
+            return Err(super::invalid("Generation", format_args!("\"{g}\" is not one of {}.", GENERATIONS.join(", "))));
+        }
+    }
+    let families: Vec<Value> = families()
+        .into_iter()
+        .filter(|(_, g)| generation.is_none_or(|w| w == *g))
+        .map(|(f, g)| json!({ "Generation": g, "InstanceTypeFamilyId": f }))
+        .collect();
+    Ok(json!({ "InstanceTypeFamilies": { "InstanceTypeFamily": families } }))
 }
 
 #[cfg(test)]

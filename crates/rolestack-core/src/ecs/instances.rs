@@ -18,12 +18,12 @@ use super::catalogue::{self, Image, InstanceType};
 use super::ram_roles::{clear_role, mismatch_ram_role, passable_role};
 use super::vpc::{self, Cidr};
 use super::{
-    boolean, check_description, check_name, dry_run, instance_ids_malformed, int, load_instance, minute_time, page, region, required,
-    resource_id, string_list, Region,
+    check_description, check_name, dry_run, instance_ids_malformed, load_instance, minute_time, page, region, resource_id, security_groups,
+    string_list, tags, Region,
 };
+use crate::handler::Ctx;
 use crate::model::{Instance, VSwitch};
 use crate::params::Params;
-use crate::ram::Ctx;
 use crate::store::Kind;
 use crate::{Error, Result};
 
@@ -55,6 +55,11 @@ struct Plan {
     http_endpoint: String,
     http_tokens: String,
     role: Option<String>,
+    security_groups: Vec<String>,
+    tags: Vec<(String, String)>,
+    description: String,
+    disk_category: String,
+    disk_size: u32,
 }
 
 fn check_host_name(value: &str, windows: bool) -> Result<()> {
@@ -147,8 +152,8 @@ fn hop_limit(p: &Params) -> Result<()> {
 fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool) -> Result<Plan> {
     let sample = if suffixed { "001" } else { "" };
     let region = region(p)?;
-    let image_id = required(p, "ImageId")?;
-    let type_id = required(p, "InstanceType")?;
+    let image_id = p.required("ImageId")?;
+    let type_id = p.required("InstanceType")?;
     let image = catalogue::image(image_id)
         .ok_or_else(|| Error::service(404, "InvalidImageId.NotFound", format!("The specified ImageId does not exist: {image_id}.")))?;
     let itype = catalogue::instance_type(type_id).ok_or_else(|| {
@@ -232,11 +237,15 @@ fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool) -> Result<Plan> {
             ));
         }
     }
-    int(p, "InternetMaxBandwidthOut", 0, 100)?;
-    int(p, "InternetMaxBandwidthIn", 1, 200)?;
+    p.int("InternetMaxBandwidthOut", 0, 100)?;
+    p.int("InternetMaxBandwidthIn", 1, 200)?;
     let http_endpoint = http_endpoint(p)?.unwrap_or_else(|| "enabled".into());
     let http_tokens = http_tokens(p)?.unwrap_or_else(|| "optional".into());
     hop_limit(p)?;
+    let min_size = image.size_gib.max(20);
+    let disk_size = p.int("SystemDisk.Size", i64::from(min_size), 2048)?.map_or(min_size, |n| n as u32);
+    let security_groups = security_groups::groups_for_new_instance(ctx, p, region, vswitch.as_ref().map(|v| v.vpc_id.as_str()))?;
+    let tags = tags::request_tags(p)?;
     let role = match p.optional("RamRoleName") {
         None => None,
         Some(name) => {
@@ -258,6 +267,11 @@ fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool) -> Result<Plan> {
         http_endpoint,
         http_tokens,
         role,
+        security_groups,
+        tags,
+        description: p.optional("Description").unwrap_or_default().to_string(),
+        disk_category: p.optional("SystemDisk.Category").unwrap_or("cloud_efficiency").to_string(),
+        disk_size,
     })
 }
 
@@ -306,7 +320,7 @@ fn addresses(ctx: &mut Ctx, plan: &Plan, amount: usize) -> Result<Vec<Ipv4Addr>>
 
 /// Creates `amount` instances in `status`; returns their ids.
 fn launch(ctx: &mut Ctx, p: &Params, amount: usize, status: &str) -> Result<Vec<String>> {
-    let unique_suffix = boolean(p, "UniqueSuffix")? && amount > 1;
+    let unique_suffix = p.flag("UniqueSuffix")? && amount > 1;
     let plan = plan(ctx, p, unique_suffix)?;
     if plan.private_ip.is_some() && amount > 1 {
         return Err(Error::service(403, "InvalidParam.Amount", "Amount must be 1 when PrivateIpAddress is specified."));
@@ -340,9 +354,14 @@ fn launch(ctx: &mut Ctx, p: &Params, amount: usize, status: &str) -> Result<Vec<
             http_endpoint: plan.http_endpoint.clone(),
             http_tokens: plan.http_tokens.clone(),
             created: now.clone(),
+            description: plan.description.clone(),
+            security_group_ids: plan.security_groups.clone(),
+            system_disk_category: plan.disk_category.clone(),
+            system_disk_size: plan.disk_size,
             id,
         };
         ctx.tx.insert_rec(&account, &inst.id, &inst)?;
+        tags::add(ctx, "instance", &inst.id, plan.region.id, &plan.tags)?;
         ids.push(inst.id);
     }
     Ok(ids)
@@ -385,82 +404,99 @@ pub fn run_instances(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     Ok(json!({ "OrderId": order_id(), "TradePrice": price(p, amount), "InstanceIdSets": { "InstanceIdSet": ids } }))
 }
 
-/// One instance as DescribeInstances shows it.
-pub fn render(inst: &Instance) -> Value {
+/// One instance as DescribeInstances shows it: the fields of the API reference's response table,
+/// in its order (which tools depend on: footmark sets `EipAddress` before it reads it while setting
+/// `PublicIpAddress`).
+pub fn render(inst: &Instance, own_tags: &[(String, String)]) -> Value {
     let itype = catalogue::instance_type(&inst.instance_type);
     let image = catalogue::image(&inst.image_id);
     let vpc = inst.network_type == "vpc";
     let suffix = inst.id.get(2..).unwrap_or_default();
     let interfaces = if vpc {
         json!([{
-            "NetworkInterfaceId": format!("eni-{suffix}"),
-            "Type": "Primary",
             "MacAddress": inst.mac,
+            "NetworkInterfaceId": format!("eni-{suffix}"),
             "PrimaryIpAddress": inst.private_ip,
-            "PrivateIpSets": { "PrivateIpSet": [{ "PrivateIpAddress": inst.private_ip, "Primary": true }] },
+            "PrivateIpSets": { "PrivateIpSet": [{ "Primary": true, "PrivateIpAddress": inst.private_ip }] },
+            "Type": "Primary",
         }])
     } else {
         json!([])
     };
-    let mut base = json!({
+    let cpu = itype.map_or(0, |t| t.cpu);
+    json!({
+        "AutoReleaseTime": "",
+        "ClusterId": "",
+        "Cpu": cpu,
+        "CpuOptions": { "CoreCount": cpu.div_ceil(2).max(1), "Numa": "", "ThreadsPerCore": if cpu > 1 { 2 } else { 1 } },
+        "CreationTime": minute_time(&inst.created),
+        "CreditSpecification": "",
+        "DedicatedHostAttribute": { "DedicatedHostClusterId": "", "DedicatedHostId": "", "DedicatedHostName": "" },
+        "DedicatedInstanceAttribute": { "Affinity": "", "Tenancy": "" },
+        "DeletionProtection": false,
+        "DeploymentSetGroupNo": 0,
+        "DeploymentSetId": "",
+        "Description": inst.description,
+        "DeviceAvailable": true,
+        "EcsCapacityReservationAttr": { "CapacityReservationId": "", "CapacityReservationPreference": "" },
+        "EipAddress": { "AllocationId": "", "Bandwidth": 0, "InternetChargeType": "", "IpAddress": "", "IsSupportUnassociate": false },
+        "ExpiredTime": POSTPAID_EXPIRY,
+        "GPUAmount": 0,
+        "GPUSpec": "",
+        "HibernationOptions": { "Configured": false },
+        "HostName": inst.host_name,
+        "HpcClusterId": "",
+        "ISP": "",
+        "ImageId": inst.image_id,
+        "InnerIpAddress": { "IpAddress": if vpc { vec![] } else { vec![inst.private_ip.clone()] } },
+        "InstanceChargeType": "PostPaid",
         "InstanceId": inst.id,
         "InstanceName": inst.name,
-        "HostName": inst.host_name,
-        "Description": "",
-        "RegionId": inst.region_id,
-        "ZoneId": inst.zone_id,
-        "ImageId": inst.image_id,
-        "OSName": image.map_or("", |i| i.os_name_zh),
-        "OSNameEn": image.map_or("", |i| i.os_name_en),
-        "OSType": image.map_or("linux", |i| i.os_type),
+        "InstanceNetworkType": inst.network_type,
         "InstanceType": inst.instance_type,
         "InstanceTypeFamily": itype.map_or("", |t| t.family),
-        "Cpu": itype.map_or(0, |t| t.cpu),
-        "Memory": itype.map_or(0, |t| t.memory_mib),
-        "Status": inst.status,
-        "StoppedMode": if inst.status == "Stopped" { "KeepCharging" } else { "Not-applicable" },
-        "InstanceNetworkType": inst.network_type,
-        "InstanceChargeType": "PostPaid",
         "InternetChargeType": "PayByTraffic",
         "InternetMaxBandwidthIn": 0,
         "InternetMaxBandwidthOut": 0,
         "IoOptimized": true,
-        "DeletionProtection": false,
-        "DeviceAvailable": true,
-        "Recyclable": false,
-        "SerialNumber": inst.serial_number,
-    });
-    let network = json!({
-        "CreationTime": minute_time(&inst.created),
-        "ExpiredTime": POSTPAID_EXPIRY,
-        "SpotStrategy": "NoSpot",
-        "ResourceGroupId": "",
         "KeyPairName": "",
-        "VlanId": "",
-        "VpcAttributes": {
-            "VpcId": inst.vpc_id.clone().unwrap_or_default(),
-            "VSwitchId": inst.vswitch_id.clone().unwrap_or_default(),
-            "PrivateIpAddress": { "IpAddress": if vpc { vec![inst.private_ip.clone()] } else { vec![] } },
-            "NatIpAddress": "",
-        },
-        "InnerIpAddress": { "IpAddress": if vpc { vec![] } else { vec![inst.private_ip.clone()] } },
+        "LocalStorageAmount": 0,
+        "LocalStorageCapacity": 0,
+        "Memory": itype.map_or(0, |t| t.memory_mib),
+        "MetadataOptions": { "HttpEndpoint": inst.http_endpoint, "HttpPutResponseHopLimit": 1, "HttpTokens": inst.http_tokens },
+        "NetworkInterfaces": { "NetworkInterface": interfaces },
+        "OSName": image.map_or("", |i| i.os_name_zh),
+        "OSNameEn": image.map_or("", |i| i.os_name_en),
+        "OSType": image.map_or("linux", |i| i.os_type),
+        "OperationLocks": { "LockReason": [] },
         "PublicIpAddress": { "IpAddress": [] },
         "RdmaIpAddress": { "IpAddress": [] },
-        "EipAddress": { "AllocationId": "", "IpAddress": "", "Bandwidth": 0, "InternetChargeType": "", "IsSupportUnassociate": false },
-        "NetworkInterfaces": { "NetworkInterface": interfaces },
-        "SecurityGroupIds": { "SecurityGroupId": [] },
-        "OperationLocks": { "LockReason": [] },
-        "Tags": { "Tag": [] },
-        "MetadataOptions": { "HttpEndpoint": inst.http_endpoint, "HttpTokens": inst.http_tokens, "HttpPutResponseHopLimit": 1 },
-    });
-    if let (Value::Object(b), Value::Object(n)) = (&mut base, network) {
-        b.extend(n);
-    }
-    base
+        "Recyclable": false,
+        "RegionId": inst.region_id,
+        "ResourceGroupId": "",
+        "SaleCycle": "",
+        "SecurityGroupIds": { "SecurityGroupId": inst.security_group_ids },
+        "SerialNumber": inst.serial_number,
+        "SpotDuration": 0,
+        "SpotPriceLimit": 0.0,
+        "SpotStrategy": "NoSpot",
+        "StartTime": minute_time(&inst.created),
+        "Status": inst.status,
+        "StoppedMode": if inst.status == "Stopped" { "KeepCharging" } else { "Not-applicable" },
+        "Tags": tags::render(own_tags),
+        "VlanId": "",
+        "VpcAttributes": {
+            "NatIpAddress": "",
+            "PrivateIpAddress": { "IpAddress": if vpc { vec![inst.private_ip.clone()] } else { vec![] } },
+            "VSwitchId": inst.vswitch_id.clone().unwrap_or_default(),
+            "VpcId": inst.vpc_id.clone().unwrap_or_default(),
+        },
+        "ZoneId": inst.zone_id,
+    })
 }
 
 /// A `*` glob (DescribeInstances `InstanceName`).
-fn glob(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == text,
         Some((head, rest)) => {
@@ -535,15 +571,27 @@ pub fn describe_instances(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         .filter(|i| p.optional("InstanceName").is_none_or(|pat| glob(pat, &i.name)))
         .filter(|i| private_ips.as_ref().is_none_or(|ips| i.network_type == "vpc" && ips.contains(&i.private_ip)))
         .filter(|i| inner_ips.as_ref().is_none_or(|ips| i.network_type == "classic" && ips.contains(&i.private_ip)))
+        .filter(|i| p.optional("SecurityGroupId").is_none_or(|g| i.security_group_ids.iter().any(|id| id == g)))
         .collect();
+    let filter_tags = tags::request_tags(p)?;
+    if !filter_tags.is_empty() {
+        let mut tagged = Vec::with_capacity(found.len());
+        for inst in found {
+            let own = tags::tags_of(ctx, "instance", &inst.id)?;
+            if tags::matches(&own, &filter_tags) {
+                tagged.push(inst);
+            }
+        }
+        found = tagged;
+    }
     found.sort_by(order);
     let total = found.len();
     let token_mode = p.optional("NextToken").is_some() || p.optional("MaxResults").is_some();
-    let mut body = serde_json::Map::new();
     let page_items: Vec<Instance>;
     let more: bool;
-    if token_mode {
-        let max = int(p, "MaxResults", 1, 100)?.unwrap_or(10) as usize;
+    // (PageNumber, PageSize): token paging reports no PageNumber.
+    let (number, size) = if token_mode {
+        let max = p.int("MaxResults", 1, 100)?.unwrap_or(10) as usize;
         let rest: Vec<Instance> = match p.optional("NextToken") {
             Some(token) => {
                 let (created, id) = parse_token(token)?;
@@ -553,28 +601,38 @@ pub fn describe_instances(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         };
         more = rest.len() > max;
         page_items = rest.into_iter().take(max).collect();
-        body.insert("PageSize".into(), json!(max));
+        (None, max)
     } else {
         let pg = page(p, 100)?;
         more = total > pg.number.saturating_mul(pg.size);
         page_items = pg.slice(found);
-        body.insert("PageNumber".into(), json!(pg.number));
-        body.insert("PageSize".into(), json!(pg.size));
-    }
+        (Some(pg.number), pg.size)
+    };
     let token = if more { page_items.last().map(next_token).unwrap_or_default() } else { String::new() };
-    body.insert("TotalCount".into(), json!(total));
+    let mut rendered = Vec::with_capacity(page_items.len());
+    for inst in &page_items {
+        let own = tags::tags_of(ctx, "instance", &inst.id)?;
+        rendered.push(render(inst, &own));
+    }
+    // The response table's order: Instances, NextToken, PageNumber, PageSize, TotalCount.
+    let mut body = serde_json::Map::new();
+    body.insert("Instances".into(), json!({ "Instance": rendered }));
     body.insert("NextToken".into(), json!(token));
-    body.insert("Instances".into(), json!({ "Instance": page_items.iter().map(render).collect::<Vec<_>>() }));
+    if let Some(n) = number {
+        body.insert("PageNumber".into(), json!(n));
+    }
+    body.insert("PageSize".into(), json!(size));
+    body.insert("TotalCount".into(), json!(total));
     Ok(Value::Object(body))
 }
 
 fn target(ctx: &mut Ctx, p: &Params) -> Result<Instance> {
-    let id = required(p, "InstanceId")?;
+    let id = p.required("InstanceId")?;
     let account = ctx.account().to_string();
     load_instance(ctx.tx, &account, id)
 }
 
-fn save(ctx: &mut Ctx, inst: &Instance) -> Result<()> {
+pub(crate) fn save(ctx: &mut Ctx, inst: &Instance) -> Result<()> {
     let account = ctx.account().to_string();
     ctx.tx.update_rec(&account, &inst.id, inst)?;
     Ok(())
@@ -585,7 +643,7 @@ fn save(ctx: &mut Ctx, inst: &Instance) -> Result<()> {
 fn transition(ctx: &mut Ctx, p: &Params, flags: &[&str], from: &str, to: &str) -> Result<Value> {
     let mut inst = target(ctx, p)?;
     for flag in flags {
-        boolean(p, flag)?;
+        p.flag(flag)?;
     }
     if inst.status != from {
         return Err(incorrect_status(&inst, from));
@@ -606,7 +664,7 @@ pub fn stop_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 
 pub fn delete_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let mut inst = target(ctx, p)?;
-    let force = boolean(p, "Force")?;
+    let force = p.flag("Force")?;
     if inst.status != "Stopped" && !force {
         return Err(incorrect_status(&inst, "Stopped (or Force=true)"));
     }
@@ -614,9 +672,98 @@ pub fn delete_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     clear_role(ctx, &mut inst)?;
     let account = ctx.account().to_string();
     ctx.tx.delete(Kind::Instance, &account, &inst.id)?;
+    tags::forget(ctx, "instance", &inst.id)?;
+    tags::forget(ctx, "disk", &super::disks::disk_id(&inst.id))?;
     // The instance's metadata listeners and namespace go with it. Should the transaction still fail,
     // the next PrepareInstanceEnvironment makes them again.
     ctx.network.release(&inst.id);
+    Ok(json!({}))
+}
+
+/// RebootInstance: a `Running` instance restarts (at once; it stays `Running`).
+pub fn reboot_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    transition(ctx, p, &["ForceStop"], "Running", "Running")
+}
+
+/// The fields of DescribeInstanceAttribute, in its response table's order: a subset of
+/// DescribeInstances' instance.
+const ATTRIBUTE_FIELDS: &[&str] = &[
+    "ClusterId",
+    "Cpu",
+    "CreationTime",
+    "CreditSpecification",
+    "DedicatedHostAttribute",
+    "Description",
+    "EipAddress",
+    "ExpiredTime",
+    "HostName",
+    "ImageId",
+    "InnerIpAddress",
+    "InstanceChargeType",
+    "InstanceId",
+    "InstanceName",
+    "InstanceNetworkType",
+    "InstanceType",
+    "InternetChargeType",
+    "InternetMaxBandwidthIn",
+    "InternetMaxBandwidthOut",
+    "IoOptimized",
+    "Memory",
+    "OperationLocks",
+    "PublicIpAddress",
+    "RegionId",
+    "SecurityGroupIds",
+    "SerialNumber",
+    "Status",
+    "StoppedMode",
+    "VlanId",
+    "VpcAttributes",
+    "ZoneId",
+];
+
+pub fn describe_instance_attribute(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let inst = target(ctx, p)?;
+    let Value::Object(mut full) = render(&inst, &[]) else { return Err(Error::Store("instance did not render as an object".into())) };
+    let mut body = serde_json::Map::new();
+    for field in ATTRIBUTE_FIELDS {
+        if let Some(v) = full.remove(*field) {
+            body.insert((*field).to_string(), v);
+        }
+    }
+    Ok(Value::Object(body))
+}
+
+/// ModifyInstanceAttribute: name, description, host name, password and security groups
+/// (`SecurityGroupIds.N` replaces the instance's groups; each must be of its network).
+pub fn modify_instance_attribute(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let mut inst = target(ctx, p)?;
+    if let Some(name) = p.optional("InstanceName") {
+        check_name("InstanceName", name, &[':', ','], "InvalidInstanceName.Malformed")?;
+    }
+    if let Some(host) = p.optional("HostName") {
+        check_host_name(host, catalogue::image(&inst.image_id).is_some_and(|i| i.os_type == "windows"))?;
+    }
+    check_description(p.optional("Description"), "InvalidDescription.Malformed")?;
+    check_password(p.optional("Password"))?;
+    let groups = if p.repeated("SecurityGroupIds").is_empty() {
+        None
+    } else {
+        let region = catalogue::region(&inst.region_id).ok_or_else(|| super::region_not_found(&inst.region_id))?;
+        Some(security_groups::groups_for_new_instance(ctx, p, region, inst.vpc_id.as_deref())?)
+    };
+    if let Some(name) = p.optional("InstanceName") {
+        inst.name = name.to_string();
+    }
+    if let Some(host) = p.optional("HostName") {
+        inst.host_name = host.to_string();
+    }
+    if let Some(d) = p.optional("Description") {
+        inst.description = d.to_string();
+    }
+    if let Some(g) = groups {
+        inst.security_group_ids = g;
+    }
+    save(ctx, &inst)?;
     Ok(json!({}))
 }
 

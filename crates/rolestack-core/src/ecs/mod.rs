@@ -8,14 +8,19 @@
 //! statuses and their sources are listed in `docs/ecs-errors.md`.
 
 pub mod catalogue;
+pub mod disks;
+pub mod images;
 pub mod instances;
 pub mod ram_roles;
+pub mod security_groups;
+pub mod tags;
 pub mod vpc;
 
 use rand::Rng;
 
 use crate::model::Instance;
 use crate::params::Params;
+use crate::product::ErrorStyle;
 use crate::store::Tx;
 use crate::{Error, Result};
 
@@ -32,11 +37,7 @@ pub(crate) fn instance_not_found(id: &str) -> Error {
 
 /// ECS's form of a missing parameter: code `MissingParameter`, the parameter named in the message.
 pub fn missing(name: &str) -> Error {
-    Error::service(
-        400,
-        "MissingParameter",
-        format!("The input parameter \"{name}\" that is mandatory for processing this request is not supplied."),
-    )
+    ErrorStyle::Ecs.missing(name)
 }
 
 /// ECS's generic bad value: `InvalidParameter` naming the parameter, with a hint.
@@ -44,33 +45,9 @@ pub(crate) fn invalid(name: &str, hint: impl std::fmt::Display) -> Error {
     Error::service(400, "InvalidParameter", format!("The specified parameter \"{name}\" is not valid: {hint}"))
 }
 
-/// A required parameter (empty counts as absent), with ECS's `MissingParameter`.
-pub(crate) fn required<'p>(p: &'p Params, name: &str) -> Result<&'p str> {
-    p.optional(name).ok_or_else(|| missing(name))
-}
-
-/// An integer parameter within `min..=max`.
-pub(crate) fn int(p: &Params, name: &str, min: i64, max: i64) -> Result<Option<i64>> {
-    let Some(v) = p.optional(name) else { return Ok(None) };
-    match v.parse::<i64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
-        _ => Err(invalid(name, format_args!("expected an integer from {min} to {max}, got \"{v}\"."))),
-    }
-}
-
-/// A boolean parameter (`true`/`false`, any case).
-pub(crate) fn boolean(p: &Params, name: &str) -> Result<bool> {
-    match p.optional(name) {
-        None => Ok(false),
-        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
-        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-        Some(v) => Err(invalid(name, format_args!("expected true or false, got \"{v}\"."))),
-    }
-}
-
 /// `RegionId`, required and known: `MissingParameter` / `InvalidRegionId.NotFound` (404).
 pub(crate) fn region(p: &Params) -> Result<&'static Region> {
-    let id = required(p, "RegionId")?;
+    let id = p.required("RegionId")?;
     catalogue::region(id).ok_or_else(|| region_not_found(id))
 }
 
@@ -110,7 +87,7 @@ pub(crate) fn instance_ids_malformed(raw: &str, why: &str) -> Error {
 
 /// `DryRun=true`: every check passed, nothing is done (ECS's `DryRunOperation`, 400).
 pub(crate) fn dry_run(p: &Params) -> Result<()> {
-    if boolean(p, "DryRun")? {
+    if p.flag("DryRun")? {
         return Err(Error::service(400, "DryRunOperation", "Request validation has been passed with DryRun flag set."));
     }
     Ok(())
@@ -123,8 +100,8 @@ pub(crate) struct Page {
 }
 
 pub(crate) fn page(p: &Params, max_size: i64) -> Result<Page> {
-    let number = int(p, "PageNumber", 1, i64::from(i32::MAX))?.unwrap_or(1) as usize;
-    let size = int(p, "PageSize", 1, max_size)?.unwrap_or(10) as usize;
+    let number = p.int("PageNumber", 1, i64::from(i32::MAX))?.unwrap_or(1) as usize;
+    let size = p.int("PageSize", 1, max_size)?.unwrap_or(10) as usize;
     Ok(Page { number, size })
 }
 

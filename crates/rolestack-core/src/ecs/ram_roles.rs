@@ -10,11 +10,12 @@
 
 use serde_json::{json, Value};
 
-use super::{instance_ids_malformed, instance_not_found, page, region, required, string_list, Region};
+use super::{instance_ids_malformed, instance_not_found, page, region, string_list, Region};
+use crate::diagnostics::AccessDeniedDetail;
 use crate::documents::validate_permission_policy;
+use crate::handler::Ctx;
 use crate::model::{Instance, Role};
 use crate::params::Params;
-use crate::ram::Ctx;
 use crate::store::Kind;
 use crate::{Error, Result};
 
@@ -46,14 +47,12 @@ pub(crate) fn passable_role(ctx: &mut Ctx, name: &str, not_ecs_status: u16) -> R
         arns.push(pass_role_arn(&account, &role.name));
     }
     if let Err(denial) = ctx.authorize("ram:PassRole", &arns)? {
-        return Err(Error::service(
-            403,
-            "InvalidUser.PassRoleForbidden",
-            format!(
-                "The RAM user does not have the privilege to pass a RAM role. Action: ram:PassRole, Resource: {}. {}",
-                denial.resource, denial.reason
-            ),
-        ));
+        let message = format!(
+            "The RAM user does not have the privilege to pass a RAM role. Action: ram:PassRole, Resource: {}. {}",
+            denial.resource, denial.reason
+        );
+        let detail = Box::new(AccessDeniedDetail::new(denial.verdict, ctx.key));
+        return Err(Error::Denied { code: "InvalidUser.PassRoleForbidden", message, detail });
     }
     let trust = rolestack_policy::TrustPolicy::parse(&role.trust_policy)
         .map_err(|e| Error::Store(format!("stored trust policy of {}: {e}", role.name)))?;
@@ -130,7 +129,7 @@ fn result(instance_id: &str, code: &str, message: &str) -> Value {
 
 pub fn attach_instance_ram_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
-    let role_name = required(p, "RamRoleName")?;
+    let role_name = p.required("RamRoleName")?;
     let policy = session_policy(p)?;
     let targets = instances(ctx, p, region, true)?.unwrap_or_default();
     let role = passable_role(ctx, role_name, 404)?;

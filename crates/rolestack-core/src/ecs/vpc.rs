@@ -11,10 +11,10 @@ use std::net::Ipv4Addr;
 
 use serde_json::{json, Value};
 
-use super::{boolean, check_description, check_name, page, region, required, resource_id, Region};
+use super::{check_description, check_name, page, region, resource_id, Region};
+use crate::handler::Ctx;
 use crate::model::{Instance, VSwitch, Vpc};
 use crate::params::Params;
-use crate::ram::Ctx;
 use crate::store::Kind;
 use crate::{Error, Result};
 
@@ -120,7 +120,7 @@ pub fn vswitch_cidr(value: &str) -> Result<Cidr> {
     Ok(cidr)
 }
 
-fn vpc_not_found(id: &str) -> Error {
+pub(crate) fn vpc_not_found(id: &str) -> Error {
     Error::service(404, "InvalidVpcId.NotFound", format!("Specified VPC does not exist: {id}."))
 }
 
@@ -146,7 +146,7 @@ pub(crate) fn load_vswitch(ctx: &mut Ctx, region: &Region, id: &str) -> Result<V
     }
 }
 
-fn all_vpcs(ctx: &mut Ctx) -> Result<Vec<Vpc>> {
+pub(crate) fn all_vpcs(ctx: &mut Ctx) -> Result<Vec<Vpc>> {
     let account = ctx.account().to_string();
     let mut v = ctx.tx.list_rec::<Vpc>(&account, "", None, usize::MAX)?;
     v.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
@@ -174,7 +174,8 @@ pub(crate) fn used_addresses(ctx: &mut Ctx, vswitch_id: &str) -> Result<HashSet<
         .collect())
 }
 
-pub fn create_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+/// Checks CreateVpc's parameters and stores the new VPC (shared by ECS's legacy CreateVpc and VPC's).
+pub(crate) fn new_vpc(ctx: &mut Ctx, p: &Params) -> Result<Vpc> {
     let region = region(p)?;
     let cidr = vpc_cidr(p.optional("CidrBlock").unwrap_or(DEFAULT_VPC_CIDR))?;
     if let Some(name) = p.optional("VpcName") {
@@ -193,21 +194,34 @@ pub fn create_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     };
     let account = ctx.account().to_string();
     ctx.tx.insert_rec(&account, &vpc.id, &vpc)?;
+    Ok(vpc)
+}
+
+pub fn create_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let vpc = new_vpc(ctx, p)?;
     Ok(json!({ "VpcId": vpc.id, "VRouterId": vpc.vrouter_id, "RouteTableId": vpc.route_table_id }))
+}
+
+/// The VPCs of a region that DescribeVpcs' filters select (`VpcId`: a comma-separated list,
+/// `VpcName`, `IsDefault`; there are no default VPCs), oldest first. Shared with VPC 2016-04-28.
+pub(crate) fn matching_vpcs(ctx: &mut Ctx, region: &Region, p: &Params) -> Result<Vec<Vpc>> {
+    let wanted: Option<Vec<&str>> = p.optional("VpcId").map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).collect());
+    let only_default = p.bool("IsDefault")?;
+    let name = p.optional("VpcName");
+    Ok(all_vpcs(ctx)?
+        .into_iter()
+        .filter(|v| v.region_id == region.id)
+        .filter(|v| wanted.as_ref().is_none_or(|w| w.iter().any(|id| id.eq_ignore_ascii_case(&v.id))))
+        .filter(|v| name.is_none_or(|n| n == v.name))
+        .filter(|_| only_default != Some(true))
+        .collect())
 }
 
 pub fn describe_vpcs(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
     let pg = page(p, 50)?;
-    let wanted: Option<Vec<&str>> = p.optional("VpcId").map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).collect());
-    let only_default = p.optional("IsDefault").map(|_| boolean(p, "IsDefault")).transpose()?;
     let vswitches = all_vswitches(ctx)?;
-    let vpcs: Vec<Vpc> = all_vpcs(ctx)?
-        .into_iter()
-        .filter(|v| v.region_id == region.id)
-        .filter(|v| wanted.as_ref().is_none_or(|w| w.iter().any(|id| id.eq_ignore_ascii_case(&v.id))))
-        .filter(|_| only_default != Some(true))
-        .collect();
+    let vpcs = matching_vpcs(ctx, region, p)?;
     let total = vpcs.len();
     let items: Vec<Value> = pg
         .slice(vpcs)
@@ -234,7 +248,7 @@ pub fn describe_vpcs(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 
 pub fn delete_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
-    let vpc = load_vpc(ctx, region, required(p, "VpcId")?)?;
+    let vpc = load_vpc(ctx, region, p.required("VpcId")?)?;
     let children: Vec<String> = all_vswitches(ctx)?.into_iter().filter(|s| s.vpc_id == vpc.id).map(|s| s.id).collect();
     if !children.is_empty() {
         return Err(Error::service(
@@ -254,9 +268,9 @@ pub fn delete_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 
 pub fn create_vswitch(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
-    let vpc_id = required(p, "VpcId")?;
-    let zone_id = required(p, "ZoneId")?;
-    let cidr_text = required(p, "CidrBlock")?;
+    let vpc_id = p.required("VpcId")?;
+    let zone_id = p.required("ZoneId")?;
+    let cidr_text = p.required("CidrBlock")?;
     if let Some(name) = p.optional("VSwitchName") {
         check_name("VSwitchName", name, &[], "InvalidVSwitchName.Malformed")?;
     }
@@ -315,7 +329,7 @@ pub fn describe_vswitches(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let vpc_id = p.optional("VpcId");
     let vswitch_id = p.optional("VSwitchId");
     let zone_id = p.optional("ZoneId");
-    let only_default = p.optional("IsDefault").map(|_| boolean(p, "IsDefault")).transpose()?;
+    let only_default = p.bool("IsDefault")?;
     let instances = all_instances(ctx)?;
     let switches: Vec<VSwitch> = all_vswitches(ctx)?
         .into_iter()
@@ -352,7 +366,7 @@ pub fn describe_vswitches(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 
 pub fn delete_vswitch(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
-    let vsw = load_vswitch(ctx, region, required(p, "VSwitchId")?)?;
+    let vsw = load_vswitch(ctx, region, p.required("VSwitchId")?)?;
     let users: Vec<String> =
         all_instances(ctx)?.into_iter().filter(|i| i.vswitch_id.as_deref() == Some(vsw.id.as_str())).map(|i| i.id).collect();
     if !users.is_empty() {

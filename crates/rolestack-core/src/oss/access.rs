@@ -18,8 +18,9 @@ use rolestack_policy::{Decision, Request};
 use super::bucket_policy::{BucketPolicy, Who};
 use super::error::{OssError, OssResult};
 use super::model::{Acl, Bucket};
-use crate::authz::{facts_context, request_context, IdentityPolicies};
+use crate::authz::{conditions_of, facts_context, matched_policies, request_context, IdentityPolicies};
 use crate::caller::{Caller, Principal, RequestFacts};
+use crate::diagnostics::{PolicyKind, PolicySource, PrincipalView, Verdict};
 use crate::store::Tx;
 
 /// Who sent a request: a verified identity, or nobody (no signature).
@@ -210,11 +211,47 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
         },
         acl_grants: action.granted_by(acl),
     };
-    decide(&evidence).map_err(|refusal| {
-        OssError::access_denied(format!(
-            "You have no right to access this resource: {refusal}. Action: {}, Resource: {resource}.",
-            action.as_str()
-        ))
+    let decided = decide(&evidence);
+    crate::authz::count_decision(match &decided {
+        Ok(()) => rolestack_policy::Outcome::Allow,
+        Err(r) if r.is_explicit() => rolestack_policy::Outcome::ExplicitDeny,
+        Err(_) => rolestack_policy::Outcome::ImplicitDeny,
+    });
+    decided.map_err(|refusal| {
+        let principal = match who {
+            Requester::Anonymous(_) => PrincipalView::anonymous(),
+            Requester::Caller(c) => PrincipalView::of(c),
+        };
+        let (kind, matched) = match &refusal {
+            Refusal::IdentityDeny(d) | Refusal::BothDeny(d) => {
+                (PolicyKind::AccountLevelIdentityBasedPolicy, loaded.as_ref().map_or_else(Vec::new, |p| p.identity_matches(d)))
+            }
+            Refusal::SessionDeny(d) | Refusal::OutsideSessionPolicy(d) => {
+                (PolicyKind::SessionPolicy, loaded.as_ref().map_or_else(Vec::new, |p| p.session_matches(d)))
+            }
+            Refusal::BucketPolicyDeny(d) => {
+                let source =
+                    PolicySource::inline(PolicyKind::BucketPolicy, &format!("bucket policy of {}", target.bucket_name.unwrap_or("")));
+                (PolicyKind::BucketPolicy, matched_policies(d, &[&source]))
+            }
+            Refusal::Anonymous | Refusal::OtherAccount => (PolicyKind::BucketPolicy, Vec::new()),
+            Refusal::Implicit(_) => (PolicyKind::AccountLevelIdentityBasedPolicy, Vec::new()),
+        };
+        let verdict = Verdict {
+            account: who.account_id().unwrap_or(&owner).to_string(),
+            principal,
+            action: action.as_str().to_string(),
+            resource: resource.clone(),
+            outcome: if refusal.is_explicit() { "ExplicitDeny" } else { "ImplicitDeny" }.into(),
+            policy_kind: kind,
+            matched,
+            conditions: conditions_of(&context),
+        };
+        OssError::AccessDenied {
+            message: format!("You have no right to access this resource: {refusal}. Action: {}, Resource: {resource}.", action.as_str()),
+            ec: refusal.ec(),
+            verdict: Some(Box::new(verdict)),
+        }
     })
 }
 
@@ -253,6 +290,8 @@ pub enum Refusal {
     SessionDeny(Decision),
     /// A Deny statement of the bucket policy naming the asker.
     BucketPolicyDeny(Decision),
+    /// Deny statements in both the asker's RAM policies (this decision) and the bucket policy.
+    BothDeny(Decision),
     /// Something allowed it, but the session policy does not.
     OutsideSessionPolicy(Decision),
     /// Nothing allows an anonymous request.
@@ -263,12 +302,32 @@ pub enum Refusal {
     Implicit(Option<Decision>),
 }
 
+impl Refusal {
+    pub fn is_explicit(&self) -> bool {
+        matches!(self, Refusal::IdentityDeny(_) | Refusal::SessionDeny(_) | Refusal::BucketPolicyDeny(_) | Refusal::BothDeny(_))
+    }
+
+    /// OSS's `EC` for the cause (docs/oss.md, "Refusals"): one per documented case.
+    pub fn ec(&self) -> &'static str {
+        match self {
+            Refusal::IdentityDeny(_) => "0003-00000201",
+            Refusal::BothDeny(_) => "0003-00000203",
+            Refusal::BucketPolicyDeny(_) => "0003-00000101",
+            Refusal::Implicit(_) | Refusal::OtherAccount => "0003-00000202",
+            Refusal::Anonymous => "0003-00000002",
+            // "Access denied by authorizer's policy": OSS documents the message, not a distinct EC.
+            Refusal::SessionDeny(_) | Refusal::OutsideSessionPolicy(_) => super::error::EC_ACCESS_DENIED,
+        }
+    }
+}
+
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Refusal::IdentityDeny(d) => write!(f, "RAM policy {d}"),
             Refusal::SessionDeny(d) => write!(f, "the session policy of this STS token: {d}"),
             Refusal::BucketPolicyDeny(d) => write!(f, "bucket policy {d}"),
+            Refusal::BothDeny(d) => write!(f, "RAM policy {d}, and a statement of the bucket policy denies it too"),
             Refusal::OutsideSessionPolicy(d) => write!(f, "the session policy of this STS token does not allow it ({d})"),
             Refusal::Anonymous => f.write_str("anonymous access is not allowed by the bucket policy or ACL"),
             Refusal::OtherAccount => f.write_str("the bucket belongs to another account and its bucket policy does not grant this"),
@@ -283,7 +342,10 @@ impl std::fmt::Display for Refusal {
 /// own RAM Allow); and a role session never exceeds its session policy, whatever granted it.
 pub fn decide(e: &Evidence) -> Result<(), Refusal> {
     if let Some(d) = e.identity.as_ref().filter(|d| d.is_explicit_deny()) {
-        return Err(Refusal::IdentityDeny(d.clone()));
+        return Err(match e.bucket_policy.as_ref().filter(|b| b.is_explicit_deny()) {
+            Some(_) => Refusal::BothDeny(d.clone()),
+            None => Refusal::IdentityDeny(d.clone()),
+        });
     }
     if let Some(d) = e.session.as_ref().filter(|d| d.is_explicit_deny()) {
         return Err(Refusal::SessionDeny(d.clone()));

@@ -53,7 +53,7 @@ pub enum OssError {
     /// Refused by RAM policy, bucket policy or ACL, or an unusable signature; the message says
     /// which and why, `ec` is OSS's coordinate for that cause.
     #[error("{message}")]
-    AccessDenied { message: String, ec: &'static str },
+    AccessDenied { message: String, ec: &'static str, verdict: Option<Box<crate::diagnostics::Verdict>> },
     /// The bucket was addressed through another region's endpoint.
     #[error("The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.")]
     WrongEndpoint { bucket: String, endpoint: String },
@@ -240,7 +240,7 @@ impl OssError {
 
     /// `AccessDenied` for a specific cause.
     pub fn access_denied_ec(ec: &'static str, message: impl Into<String>) -> Self {
-        OssError::AccessDenied { message: message.into(), ec }
+        OssError::AccessDenied { message: message.into(), ec, verdict: None }
     }
 }
 

@@ -2,7 +2,8 @@
 
 use serde_json::{json, Value};
 
-use super::{ok, Ctx};
+use super::ok;
+use crate::handler::Ctx;
 use crate::model::Account;
 use crate::params::Params;
 use crate::store::GLOBAL;

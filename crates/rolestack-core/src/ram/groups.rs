@@ -4,7 +4,8 @@ use serde_json::{json, Value};
 
 use super::policies::has_attachments;
 use super::users::{self, relink};
-use super::{check_length, check_name, ok, page, paged, Ctx, NameRule};
+use super::{check_length, check_name, ok, page, paged, NameRule};
+use crate::handler::Ctx;
 use crate::ids;
 use crate::model::Group;
 use crate::params::Params;

@@ -10,10 +10,12 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use serde_json::{json, Value};
 
+use super::ok;
+use super::password_policy;
 use super::users::{load, user_name};
-use super::{ok, password_policy, Ctx};
 use crate::caller::Principal;
 use crate::clock::format_date;
+use crate::handler::Ctx;
 use crate::model::{Account, LoginProfile, User};
 use crate::params::Params;
 use crate::service::Rolestack;

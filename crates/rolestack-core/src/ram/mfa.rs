@@ -14,9 +14,10 @@ use serde_json::{json, Value};
 use totp_rs::{Algorithm, Secret, TOTP};
 
 use super::users::{load, user_name};
-use super::{check_name, ok, Ctx, NameRule};
+use super::{check_name, ok, NameRule};
 use crate::caller::Principal;
 use crate::clock::format_date;
+use crate::handler::Ctx;
 use crate::model::{Record, User};
 use crate::params::Params;
 use crate::seal::ServerKey;

@@ -3,6 +3,7 @@
 //! and error codes, works inside the call's transaction, and returns the response body the SDKs parse.
 
 pub mod account;
+pub mod diagnostics;
 pub mod groups;
 pub mod login_profiles;
 pub mod mfa;
@@ -16,37 +17,8 @@ pub mod users;
 
 use serde_json::{json, Map, Value};
 
-use crate::caller::Caller;
-use crate::clock::{format_date, Clock};
 use crate::params::Params;
-use crate::seal::ServerKey;
-use crate::store::Tx;
 use crate::{Error, Result};
-
-/// What a handler works with: the open transaction, the authenticated caller, the clock and key.
-pub struct Ctx<'a> {
-    pub tx: &'a mut dyn Tx,
-    pub caller: &'a Caller,
-    pub clock: &'a Clock,
-    pub key: &'a ServerKey,
-    pub network: &'a dyn crate::network::InstanceNetwork,
-}
-
-impl Ctx<'_> {
-    pub fn account(&self) -> &str {
-        &self.caller.account_id
-    }
-    pub fn now(&self) -> String {
-        format_date(self.clock.now())
-    }
-
-    /// Authorizes one more action inside a handler (e.g. `ram:PassRole` on the role ECS is given),
-    /// with the same rules as the gateway's check. The account root is always allowed.
-    /// Every resource must be allowed.
-    pub fn authorize(&mut self, action: &str, resources: &[String]) -> Result<std::result::Result<(), crate::authz::Denial>> {
-        crate::authz::authorize(self.tx, self.caller, action, resources)
-    }
-}
 
 /// Character classes RAM allows in names.
 #[derive(Clone, Copy)]

@@ -17,9 +17,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::login_profiles::{hash_password, verify_password, PASSWORD_MAX};
-use super::{ok, Ctx};
+use super::ok;
 use crate::caller::Principal;
 use crate::clock::format_date;
+use crate::handler::Ctx;
 use crate::model::{Record, User};
 use crate::params::Params;
 use crate::store::{Kind, Tx};

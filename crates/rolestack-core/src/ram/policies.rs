@@ -4,8 +4,9 @@
 use serde_json::{json, Value};
 
 use super::system_policies::{self, SYSTEM_POLICIES, SYSTEM_POLICY_DATE};
-use super::{check_length, check_name, ok, page, paged, role_arn, tags, Ctx, NameRule};
+use super::{check_length, check_name, ok, page, paged, role_arn, tags, NameRule};
 use crate::documents::validate_permission_policy;
+use crate::handler::Ctx;
 use crate::model::{Group, ManagedPolicy, PolicyType, PolicyVersion, Role, User};
 use crate::params::Params;
 use crate::store::{Kind, Relation, Tx};

@@ -5,8 +5,9 @@
 use serde_json::{json, Value};
 
 use super::service_linked_roles::ensure_ordinary;
-use super::{check_length, check_name, ok, page, paged, role_arn, tags, Ctx, NameRule};
+use super::{check_length, check_name, ok, page, paged, role_arn, tags, NameRule};
 use crate::documents::validate_trust_policy;
+use crate::handler::Ctx;
 use crate::ids;
 use crate::model::Role;
 use crate::params::Params;

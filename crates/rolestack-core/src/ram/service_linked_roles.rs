@@ -12,7 +12,8 @@
 use serde_json::{json, Value};
 
 use super::roles::{load, role_name, MAX_SESSION_MIN};
-use super::{check_length, role_arn, Ctx};
+use super::{check_length, role_arn};
+use crate::handler::Ctx;
 use crate::ids;
 use crate::model::Role;
 use crate::params::Params;

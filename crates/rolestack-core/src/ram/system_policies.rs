@@ -18,6 +18,16 @@ pub const SYSTEM_POLICIES: &[SystemPolicy] = &[
         document: r#"{"Version":"1","Statement":[{"Action":"*","Effect":"Allow","Resource":"*"}]}"#,
     },
     SystemPolicy {
+        name: "AliyunActionTrailFullAccess",
+        description: "管理操作审计(ActionTrail)的权限",
+        document: r#"{"Version":"1","Statement":[{"Action":"actiontrail:*","Resource":"*","Effect":"Allow"}]}"#,
+    },
+    SystemPolicy {
+        name: "AliyunActionTrailReadOnlyAccess",
+        description: "只读访问操作审计(ActionTrail)的权限",
+        document: r#"{"Version":"1","Statement":[{"Action":["actiontrail:Describe*","actiontrail:Get*","actiontrail:Lookup*","actiontrail:List*"],"Resource":"*","Effect":"Allow"}]}"#,
+    },
+    SystemPolicy {
         name: "AliyunECSFullAccess",
         description: "管理云服务器服务(ECS)的权限",
         document: r#"{"Version":"1","Statement":[{"Action":"ecs:*","Resource":"*","Effect":"Allow"},{"Action":["vpc:DescribeVpcs","vpc:DescribeVSwitches"],"Resource":"*","Effect":"Allow"}]}"#,

@@ -9,7 +9,8 @@
 
 use serde_json::{json, Value};
 
-use super::{ok, Ctx};
+use super::ok;
+use crate::handler::Ctx;
 use crate::model::{ManagedPolicy, Role, Tag};
 use crate::params::Params;
 use crate::store::Tx;

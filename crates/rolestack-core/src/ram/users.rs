@@ -4,8 +4,9 @@
 use serde_json::{json, Value};
 
 use super::policies::has_attachments;
-use super::{check_length, check_name, ok, page, paged, Ctx, NameRule};
+use super::{check_length, check_name, ok, page, paged, NameRule};
 use crate::caller::Principal;
+use crate::handler::Ctx;
 use crate::ids;
 use crate::model::{AccessKey, KeyOwner, KeyStatus, User};
 use crate::params::Params;

@@ -24,6 +24,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use rolestack_core::audit::{self, CallRecord, EventType};
 use rolestack_core::caller::{Caller, Principal, RequestFacts};
 use rolestack_core::catalog::{self, Product};
 use rolestack_core::params::Params;
@@ -508,13 +509,13 @@ async fn session_info(State(c): State<Console>, headers: HeaderMap) -> Response 
     )
 }
 
+/// A product the console bridge serves some actions of (see `product::PRODUCTS`, `console`).
 fn product(name: &str) -> Option<Product> {
-    match name.to_ascii_lowercase().as_str() {
-        "ram" => Some(Product::Ram),
-        "sts" => Some(Product::Sts),
-        "ecs" => Some(Product::Ecs),
-        _ => None,
-    }
+    Product::from_name(name).filter(|p| p.spec().console.any())
+}
+
+fn console_products() -> String {
+    rolestack_core::product::PRODUCTS.iter().filter(|s| s.console.any()).map(|s| s.name).collect::<Vec<_>>().join(", ")
 }
 
 /// Bridge parameters: a form body, or a JSON object whose values are strings, numbers, booleans
@@ -615,7 +616,7 @@ async fn bridge(
         return console_error(
             StatusCode::NOT_FOUND,
             "InvalidProduct.NotFound",
-            &format!("The console serves the products ram, sts and ecs, not {product_name}."),
+            &format!("The console serves the products {}, not {product_name}.", console_products()),
         );
     };
     let Some(action) = catalog::find(product, &action_name) else {
@@ -625,6 +626,13 @@ async fn bridge(
             &format!("Specified api is not found: {action_name} ({product_name})."),
         );
     };
+    if !product.spec().console.serves(action.name) {
+        return console_error(
+            StatusCode::NOT_FOUND,
+            "InvalidApi.NotFound",
+            &format!("The console does not serve {action_name} ({product_name}); call it with the CLI or an SDK."),
+        );
+    }
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => return console_error(StatusCode::PAYLOAD_TOO_LARGE, "InvalidParameter", "The request body is too large."),
@@ -638,9 +646,34 @@ async fn bridge(
     let peer = peer.map(|p| p.0);
     let s_mfa_at = s.mfa_at;
     let request_id = ids::request_id();
+    let rid = request_id.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         let caller = caller_for(&rs, &identity, s_mfa_at, &headers, peer, secure)?;
-        rs.call(&caller, action, &params).map_err(Gone::Failed)
+        let result = rs.call(&caller, action, &params);
+        let spec = action.product.spec();
+        let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+        let pairs: Vec<(&String, &String)> = params.iter().collect();
+        rs.record(&CallRecord {
+            caller: Some(&caller),
+            access_key_id: None,
+            service_name: &audit::service_name(spec.name),
+            event_source: spec.host,
+            event_name: action.name,
+            event_type: EventType::ConsoleOperation,
+            read: audit::is_read_action(action.name),
+            api_version: Some(spec.version),
+            request_id: &rid,
+            source_ip: peer.map(|p| p.ip().to_string()),
+            user_agent,
+            region: params.get("RegionId").unwrap_or(rolestack_core::oss::model::DEFAULT_REGION),
+            request_parameters: audit::request_parameters(pairs.iter().copied()),
+            response_elements: None,
+            resources: audit::event_resources(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), result.as_ref().ok()),
+            error: result.as_ref().err().map(|e| (e.code(), e.public_message())),
+            account: None,
+            acting_service: None,
+        });
+        result.map_err(Gone::Failed)
     })
     .await
     .unwrap_or_else(|e| Err(Gone::Failed(Error::Store(format!("console handler panicked: {e}")))));
@@ -663,7 +696,15 @@ async fn bridge(
             } else {
                 tracing::info!(request_id, action = action.name, code = e.code(), console = true, "error");
             }
-            render::error(Format::Json, e.http_status(), &e.code(), &e.public_message(), product.host(), &request_id)
+            render::error_with_detail(
+                Format::Json,
+                e.http_status(),
+                &e.code(),
+                &e.public_message(),
+                product.host(),
+                &request_id,
+                e.access_denied_detail().map(|d| d.to_json()),
+            )
         }
     }
 }

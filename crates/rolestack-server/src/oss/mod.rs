@@ -6,6 +6,7 @@
 //! ([`xml`], [`respond`]). Object bodies stream both ways in fixed-size chunks.
 
 pub mod auth;
+pub mod operation;
 pub mod respond;
 pub mod xml;
 
@@ -19,6 +20,7 @@ use axum::response::Response;
 use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use futures_util::StreamExt as _;
+use rolestack_core::audit::{CallRecord, EventType};
 use rolestack_core::endpoints;
 use rolestack_core::oss::blob::Digests;
 use rolestack_core::oss::listing::{parse_max_keys, ListQuery};
@@ -30,6 +32,7 @@ use rolestack_sign::encoding::{decode_form, decode_path, encode};
 use rolestack_sign::oss::OssRequest;
 use std::io::Write as _;
 
+use operation::Operation;
 use respond::Reply;
 use xml::{iso8601, quoted, to_xml};
 
@@ -160,17 +163,30 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> OssResult<T> + Send + '
 
 /// Serves one OSS request.
 pub async fn handle(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
+    let started = std::time::Instant::now();
     let request_id = respond::request_id();
     let (parts, body) = req.into_parts();
     let req = Arc::new(OssHttpRequest::from_parts(&parts, peer));
     let head = req.method == Method::HEAD;
+    let mut seen: Option<(Arc<Requester>, Operation)> = None;
     let result = {
         let (rs2, req2) = (rs.clone(), req.clone());
         match blocking(move || auth::authenticate(&rs2, &req2)).await {
-            Ok(who) => route(rs.oss(), Arc::new(who), req.clone(), body).await,
+            Ok(who) => match Operation::resolve(&req) {
+                Ok(op) => {
+                    let who = Arc::new(who);
+                    seen = Some((who.clone(), op));
+                    route(rs.oss(), who, req.clone(), body, op).await
+                }
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         }
     };
+    if let Some((who, op)) = &seen {
+        record(&rs, &req, who, *op, &result, &request_id);
+    }
+    let op_name = seen.as_ref().map_or("-", |(_, op)| op.name());
     let reply = match result {
         Ok(reply) => {
             tracing::debug!(request_id, method = %req.method, bucket = req.bucket(), key = req.key, status = reply.status, "oss");
@@ -182,96 +198,86 @@ pub async fn handle(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
             } else {
                 tracing::info!(request_id, method = %req.method, bucket = req.bucket(), key = req.key, code = e.code(), "oss error");
             }
-            respond::error(&e, &request_id, &req.host_id(), head)
+            respond::error(&e, &request_id, &req.host_id(), head, &rs.key)
         }
     };
+    crate::telemetry::request_done("oss", op_name, reply.status, started);
     reply.into_response(&request_id)
 }
 
-/// Sub-resources that select an operation we do not implement.
-const UNSUPPORTED: &[&str] = &[
-    "cors",
-    "lifecycle",
-    "logging",
-    "website",
-    "referer",
-    "tagging",
-    "versioning",
-    "versions",
-    "encryption",
-    "replication",
-    "worm",
-    "inventory",
-    "symlink",
-    "restore",
-    "cname",
-    "requestPayment",
-    "transferAcceleration",
-    "qos",
-    "stat",
-    "style",
-    "process",
-    "x-oss-process",
-    "resourceGroup",
-    "accessPoint",
-    "publicAccessBlock",
-    "metaQuery",
-    "objectInfo",
-    "bucketArchiveDirectRead",
-];
-
-async fn route(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>, body: Body) -> OssResult<Reply> {
-    if let Some(name) = UNSUPPORTED.iter().find(|s| req.has(s)) {
-        return Err(OssError::NotImplemented(format!("rolestack does not implement the {name:?} sub-resource.")));
-    }
-    let m = req.method.clone();
-    let Some(_) = &req.bucket else {
-        return match m {
-            Method::GET => list_buckets(oss, who, req).await,
-            _ => Err(OssError::NotImplemented(format!("{m} / is not an OSS operation."))),
-        };
-    };
-    if req.key.is_empty() {
-        return match m {
-            Method::PUT if req.has("acl") => put_bucket_acl(oss, who, req).await,
-            Method::PUT if req.has("policy") => put_bucket_policy(oss, who, req, body).await,
-            Method::PUT => put_bucket(oss, who, req, body).await,
-            Method::GET if req.has("acl") => get_bucket_acl(oss, who, req).await,
-            Method::GET if req.has("bucketInfo") => get_bucket_info(oss, who, req).await,
-            Method::GET if req.has("location") => get_bucket_location(oss, who, req).await,
-            Method::GET if req.has("policy") => get_bucket_policy(oss, who, req).await,
-            Method::GET if req.has("uploads") => list_uploads(oss, who, req).await,
-            Method::GET if req.has("live") => list_live_channels(oss, who, req).await,
-            Method::GET if req.param("list-type") == Some("2") => list_objects(oss, who, req, true).await,
-            Method::GET => list_objects(oss, who, req, false).await,
-            Method::HEAD => head_bucket(oss, who, req).await,
-            Method::DELETE if req.has("policy") => delete_bucket_policy(oss, who, req).await,
-            Method::DELETE => delete_bucket(oss, who, req).await,
-            Method::POST if req.has("delete") => delete_objects(oss, who, req, body).await,
-            _ => Err(OssError::NotImplemented(format!("{m} on a bucket with these parameters is not implemented."))),
-        };
-    }
-    match m {
-        Method::PUT if req.has("acl") => put_object_acl(oss, who, req).await,
-        Method::PUT if req.has("partNumber") && req.has("uploadId") => {
-            if req.header("x-oss-copy-source").is_some() {
-                upload_part_copy(oss, who, req).await
-            } else {
-                upload_part(oss, who, req, body).await
-            }
+/// Records the ActionTrail event of a signed request (anonymous ones name no account).
+fn record(rs: &Rolestack, req: &OssHttpRequest, who: &Requester, op: Operation, result: &OssResult<Reply>, request_id: &str) {
+    let Requester::Caller(caller) = who else { return };
+    let mut resources = Vec::new();
+    if let Some(b) = &req.bucket {
+        resources.push(("ACS::OSS::Bucket".to_string(), b.clone()));
+        if !req.key.is_empty() {
+            resources.push(("ACS::OSS::Object".to_string(), format!("{b}/{}", req.key)));
         }
-        Method::PUT if req.header("x-oss-copy-source").is_some() => copy_object(oss, who, req).await,
-        Method::PUT => put_object(oss, who, req, body).await,
-        Method::POST if req.has("append") => append_object(oss, who, req, body).await,
-        Method::POST if req.has("uploads") => initiate_upload(oss, who, req).await,
-        Method::POST if req.has("uploadId") => complete_upload(oss, who, req, body).await,
-        Method::GET if req.has("acl") => get_object_acl(oss, who, req).await,
-        Method::GET if req.has("uploadId") => list_parts(oss, who, req).await,
-        Method::GET | Method::HEAD if req.has("objectMeta") => get_object_meta(oss, who, req).await,
-        Method::GET | Method::HEAD => get_object(oss, who, req).await,
-        Method::DELETE if req.has("uploadId") => abort_upload(oss, who, req).await,
-        Method::DELETE => delete_object(oss, who, req).await,
-        _ => Err(OssError::NotImplemented(format!("{m} on an object with these parameters is not implemented."))),
+    }
+    let mut parameters = serde_json::Map::new();
+    if let Some(b) = &req.bucket {
+        parameters.insert("BucketName".into(), serde_json::json!(b));
+    }
+    if !req.key.is_empty() {
+        parameters.insert("ObjectName".into(), serde_json::json!(req.key));
+    }
+    let region = req.region.unwrap_or(DEFAULT_REGION);
+    rs.record(&CallRecord {
+        caller: Some(caller),
+        access_key_id: None,
+        service_name: "Oss",
+        event_source: &endpoints::oss_endpoint_name(region, false),
+        event_name: op.name(),
+        event_type: EventType::ApiCall,
+        read: op.is_read(),
+        api_version: None,
+        request_id,
+        source_ip: Some(req.peer.ip().to_string()),
+        user_agent: req.header("user-agent"),
+        region,
+        request_parameters: serde_json::Value::Object(parameters),
+        response_elements: None,
+        resources,
+        error: result.as_ref().err().filter(|e| !matches!(e, OssError::NotModified)).map(|e| (e.code().to_string(), e.to_string())),
+        account: None,
+        acting_service: None,
+    });
+}
+
+async fn route(oss: Oss, who: Arc<Requester>, req: Arc<OssHttpRequest>, body: Body, op: Operation) -> OssResult<Reply> {
+    use Operation::*;
+    match op {
+        ListBuckets => list_buckets(oss, who, req).await,
+        PutBucketAcl => put_bucket_acl(oss, who, req).await,
+        PutBucketPolicy => put_bucket_policy(oss, who, req, body).await,
+        PutBucket => put_bucket(oss, who, req, body).await,
+        GetBucketAcl => get_bucket_acl(oss, who, req).await,
+        GetBucketInfo => get_bucket_info(oss, who, req).await,
+        GetBucketLocation => get_bucket_location(oss, who, req).await,
+        GetBucketPolicy => get_bucket_policy(oss, who, req).await,
+        ListMultipartUploads => list_uploads(oss, who, req).await,
+        ListLiveChannel => list_live_channels(oss, who, req).await,
+        ListObjectsV2 => list_objects(oss, who, req, true).await,
+        ListObjects => list_objects(oss, who, req, false).await,
+        HeadBucket => head_bucket(oss, who, req).await,
+        DeleteBucketPolicy => delete_bucket_policy(oss, who, req).await,
+        DeleteBucket => delete_bucket(oss, who, req).await,
+        DeleteMultipleObjects => delete_objects(oss, who, req, body).await,
+        PutObjectAcl => put_object_acl(oss, who, req).await,
+        UploadPartCopy => upload_part_copy(oss, who, req).await,
+        UploadPart => upload_part(oss, who, req, body).await,
+        CopyObject => copy_object(oss, who, req).await,
+        PutObject => put_object(oss, who, req, body).await,
+        AppendObject => append_object(oss, who, req, body).await,
+        InitiateMultipartUpload => initiate_upload(oss, who, req).await,
+        CompleteMultipartUpload => complete_upload(oss, who, req, body).await,
+        GetObjectAcl => get_object_acl(oss, who, req).await,
+        ListParts => list_parts(oss, who, req).await,
+        GetObjectMeta => get_object_meta(oss, who, req).await,
+        HeadObject | GetObject => get_object(oss, who, req).await,
+        AbortMultipartUpload => abort_upload(oss, who, req).await,
+        DeleteObject => delete_object(oss, who, req).await,
     }
 }
 

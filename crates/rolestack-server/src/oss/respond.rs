@@ -9,6 +9,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
 use rolestack_core::oss::OssError;
+use rolestack_core::seal::ServerKey;
 
 /// Bytes per chunk of a streamed object body.
 const CHUNK: usize = 256 * 1024;
@@ -62,8 +63,9 @@ fn escape(s: &str) -> String {
     quick_xml::escape::escape(s).into_owned()
 }
 
-/// Renders an error; `head` moves the document into `x-oss-err`.
-pub fn error(e: &OssError, request_id: &str, host: &str, head: bool) -> Reply {
+/// Renders an error; `head` moves the document into `x-oss-err`. A refusal carries OSS's
+/// `AccessDeniedDetail`, its verdict sealed with `key` as the `EncodedDiagnosticMessage`.
+pub fn error(e: &OssError, request_id: &str, host: &str, head: bool, key: &ServerKey) -> Reply {
     if let OssError::NotModified = e {
         return Reply::empty(304);
     }
@@ -72,6 +74,16 @@ pub fn error(e: &OssError, request_id: &str, host: &str, head: bool) -> Reply {
     xml.push_str(&format!("  <Message>{}</Message>\n", escape(&e.to_string())));
     xml.push_str(&format!("  <RequestId>{request_id}</RequestId>\n"));
     xml.push_str(&format!("  <HostId>{}</HostId>\n", escape(host)));
+    if let OssError::AccessDenied { verdict: Some(verdict), .. } = e {
+        xml.push_str("  <AccessDeniedDetail>\n");
+        if let serde_json::Value::Object(fields) = verdict.access_denied_detail(&verdict.encode(key)) {
+            for (name, value) in fields {
+                let text = value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
+                xml.push_str(&format!("    <{name}>{}</{name}>\n", escape(&text)));
+            }
+        }
+        xml.push_str("  </AccessDeniedDetail>\n");
+    }
     for (name, value) in e.details() {
         xml.push_str(&format!("  <{name}>{}</{name}>\n", escape(&value)));
     }

@@ -13,6 +13,7 @@ use axum::body::Bytes;
 use axum::extract::Request;
 use axum::http::Method;
 use axum::response::Response;
+use rolestack_core::audit::{event_resources, is_read_action, request_parameters, service_name, CallRecord, EventType};
 use rolestack_core::caller::{Caller, RequestFacts};
 use rolestack_core::catalog::{self, AnonymousAction, Product};
 use rolestack_core::clock::parse_date;
@@ -39,6 +40,8 @@ struct RpcRequest {
     peer: SocketAddr,
     /// The request came over TLS (`acs:SecureTransport`).
     secure: bool,
+    /// The region of the service name the request was sent to (`ecs.cn-shanghai.aliyuncs.com`).
+    host_region: Option<&'static str>,
 }
 
 impl RpcRequest {
@@ -101,6 +104,22 @@ pub async fn form_rpc(req: Request) -> std::result::Result<Request, Request> {
 
 /// Serves one RPC request.
 pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
+    let started = std::time::Instant::now();
+    let response = serve(rs, peer, req).await;
+    if let Some(s) = response.extensions().get::<Served>() {
+        crate::telemetry::request_done(s.product, &s.action, response.status().as_u16(), started);
+    }
+    response
+}
+
+/// What a response was for, for the request metrics.
+#[derive(Clone)]
+struct Served {
+    product: &'static str,
+    action: String,
+}
+
+async fn serve(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
     let secure = crate::connections::Transport::of(&req).is_secure();
     let (parts, body) = req.into_parts();
     let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
@@ -129,15 +148,28 @@ pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response 
     }
     let headers: Vec<(String, String)> =
         headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))).collect();
-    let req = RpcRequest { method, path: uri.path().to_string(), query, params, headers, body, peer, secure };
+    let host_region =
+        headers.iter().find(|(k, _)| k == "host").and_then(|(_, h)| rolestack_core::endpoints::classify(h)).and_then(|h| h.region);
+    let req = RpcRequest { method, path: uri.path().to_string(), query, params, headers, body, peer, secure, host_region };
     let format = Format::from_param(req.param("Format"));
     let version = req.param_or_header("Version", "x-acs-version").map(str::to_string);
     let action_name = req.param_or_header("Action", "x-acs-action").map(str::to_string);
     let host = version.as_deref().and_then(Product::from_version).unwrap_or(Product::Ram).host();
 
-    let outcome = tokio::task::spawn_blocking(move || handle(&rs, &req)).await;
+    let rid = request_id.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut seen = Seen::default();
+        let result = handle(&rs, &req, &mut seen);
+        record(&rs, &req, &seen, &result, &rid);
+        result
+    })
+    .await;
     let result = outcome.unwrap_or_else(|e| Err(Error::Store(format!("handler panicked: {e}"))));
-    match result {
+    let served = Served {
+        product: version.as_deref().and_then(Product::from_version).map_or("unknown", |p| p.spec().name),
+        action: action_name.clone().unwrap_or_else(|| "-".into()),
+    };
+    let mut response = match result {
         Ok((action, body)) => {
             tracing::info!(request_id, action, "ok");
             render::success(format, action, &request_id, body)
@@ -148,12 +180,83 @@ pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response 
             } else {
                 tracing::info!(request_id, action = action_name.as_deref().unwrap_or("-"), code = e.code(), "error");
             }
-            render::error(format, e.http_status(), &e.code(), &e.public_message(), host, &request_id)
+            render::error_with_detail(
+                format,
+                e.http_status(),
+                &e.code(),
+                &e.public_message(),
+                host,
+                &request_id,
+                e.access_denied_detail().map(|d| d.to_json()),
+            )
         }
-    }
+    };
+    response.extensions_mut().insert(served);
+    response
 }
 
-fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static str, serde_json::Value)> {
+/// What the gateway learned about a request on its way through [`handle`], for its ActionTrail
+/// event: the action, the AccessKey named, the account it belongs to, the caller once verified.
+#[derive(Default)]
+struct Seen {
+    /// The product and the action (a catalogued or an anonymous one).
+    action: Option<(Product, &'static str)>,
+    access_key_id: Option<String>,
+    account: Option<String>,
+    caller: Option<Caller>,
+}
+
+/// Records the request's ActionTrail event: every call of an existing action by a known AccessKey,
+/// successful or refused (an unknown key or action belongs to no account), and every anonymous
+/// call (AssumeRoleWithOIDC/SAML) addressed to an existing role (in the role's account).
+fn record(rs: &Rolestack, req: &RpcRequest, seen: &Seen, result: &Result<(&'static str, serde_json::Value)>, request_id: &str) {
+    let Some((product, name)) = seen.action else { return };
+    let params: Vec<(String, String)> =
+        req.params.iter().filter(|(k, _)| !COMMON_PARAMS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let (error, response) = match result {
+        Ok((_, body)) => (None, Some(body)),
+        Err(e) => (Some((e.code(), e.public_message())), None),
+    };
+    let spec = product.spec();
+    let region = req.param("RegionId").or(req.host_region).unwrap_or(rolestack_core::oss::model::DEFAULT_REGION);
+    rs.record(&CallRecord {
+        caller: seen.caller.as_ref(),
+        access_key_id: seen.access_key_id.as_deref(),
+        service_name: &service_name(spec.name),
+        event_source: spec.host,
+        event_name: name,
+        event_type: EventType::ApiCall,
+        read: is_read_action(name),
+        api_version: Some(spec.version),
+        request_id,
+        source_ip: Some(req.peer.ip().to_string()),
+        user_agent: req.header("user-agent"),
+        region,
+        request_parameters: request_parameters(params.iter().map(|(k, v)| (k, v))),
+        response_elements: None,
+        resources: event_resources(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), response),
+        error,
+        account: seen.account.as_deref(),
+        acting_service: None,
+    });
+}
+
+/// The parameters every RPC request carries (signature, format, ...): not part of an event.
+const COMMON_PARAMS: &[&str] = &[
+    "Action",
+    "Version",
+    "AccessKeyId",
+    "Signature",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "SignatureType",
+    "Timestamp",
+    "Format",
+    "SecurityToken",
+];
+
+fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static str, serde_json::Value)> {
     if req.method != Method::GET && req.method != Method::POST {
         return Err(Error::service(
             400,
@@ -166,7 +269,8 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static str, serde_json:
     let product = Product::from_version(version)
         .ok_or_else(|| Error::service(400, "InvalidVersion", format!("Specified parameter Version is not valid: {version}.")))?;
     if let Some(anonymous) = catalog::find_anonymous(product, action) {
-        return handle_anonymous(rs, req, anonymous);
+        seen.action = Some((anonymous.product, anonymous.name));
+        return handle_anonymous(rs, req, anonymous, seen);
     }
     let api = catalog::find(product, action).ok_or_else(|| {
         Error::service(
@@ -175,6 +279,7 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static str, serde_json:
             format!("Specified api is not found, please check your url and method. ({action}, version {version})"),
         )
     })?;
+    seen.action = Some((api.product, api.name));
 
     let v3 = match req.header("authorization").filter(|a| a.starts_with("ACS3-")) {
         Some(auth) => Some(acs3::Authorization::parse(auth).map_err(signature_error)?),
@@ -190,9 +295,10 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static str, serde_json:
             (ak.to_string(), req.param("Timestamp"), req.param("SignatureNonce"))
         }
     };
-    check_timestamp(rs, timestamp.ok_or_else(|| Error::MissingParameter("Timestamp".into()))?)?;
+    let guarded_until = check_timestamp(rs, timestamp.ok_or_else(|| Error::MissingParameter("Timestamp".into()))?)?;
     let nonce = nonce.filter(|n| !n.is_empty()).ok_or_else(|| Error::MissingParameter("SignatureNonce".into()))?;
 
+    seen.access_key_id = Some(access_key_id.clone());
     let who = if access_key_id.starts_with("STS.") {
         let token = req
             .param_or_header("SecurityToken", "x-acs-security-token")
@@ -205,12 +311,18 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static str, serde_json:
         Some(auth) => {
             let request =
                 acs3::Request { method: req.method.as_str(), path: &req.path, query: &req.query, headers: &req.headers, body: &req.body };
+            seen.account = Some(who.account_id.clone());
             acs3::verify(&who.secret, auth, &request)
         }
-        None => rpc_v1::verify(&who.secret, req.method.as_str(), &req.params),
+        None => {
+            seen.account = Some(who.account_id.clone());
+            rpc_v1::verify(&who.secret, req.method.as_str(), &req.params)
+        }
     }
     .map_err(signature_error)?;
-    rs.use_nonce(&access_key_id, nonce, TIMESTAMP_WINDOW_SECONDS)?;
+    let nonce = rs.spend_nonce(&access_key_id, nonce, guarded_until)?;
+    // In its own write transaction, at most once a minute per key (never inside the call's,
+    // which may be read-only).
     if let Err(e) = rolestack_core::ram::users::note_key_used(rs, &access_key_id) {
         tracing::warn!(access_key_id, "recording the key's last use: {e}");
     }
@@ -229,14 +341,23 @@ fn handle(rs: &Rolestack, req: &RpcRequest) -> Result<(&'static str, serde_json:
         mfa_at: None,
     };
     let params = Params::from_pairs(req.params.iter().cloned());
-    let body = rs.call(&caller, api, &params)?;
+    seen.caller = Some(caller.clone());
+    let body = rs.call_signed(&caller, api, &params, nonce)?;
     Ok((api.name, body))
 }
 
 /// An action the SDKs send unsigned (STS AssumeRoleWithOIDC / AssumeRoleWithSAML): no AccessKey,
-/// no signature; the timestamp must still be in the window. The request's token or assertion is
-/// the credential, checked by the action itself.
-fn handle_anonymous(rs: &Rolestack, req: &RpcRequest, action: &'static AnonymousAction) -> Result<(&'static str, serde_json::Value)> {
+/// no signature, no nonce spent; the timestamp must still be in the window. The request's token or
+/// assertion is the credential, checked by the action itself. Its event goes to the account of the
+/// role it names, when that role exists.
+fn handle_anonymous(
+    rs: &Rolestack,
+    req: &RpcRequest,
+    action: &'static AnonymousAction,
+    seen: &mut Seen,
+) -> Result<(&'static str, serde_json::Value)> {
+    let params = Params::from_pairs(req.params.iter().cloned());
+    seen.account = rolestack_core::federation::addressed_account(rs, &params);
     let timestamp = req.param("Timestamp").or_else(|| req.header("x-acs-date"));
     check_timestamp(rs, timestamp.ok_or_else(|| Error::MissingParameter("Timestamp".into()))?)?;
     let facts = RequestFacts {
@@ -246,15 +367,16 @@ fn handle_anonymous(rs: &Rolestack, req: &RpcRequest, action: &'static Anonymous
         time: rs.clock.now(),
         endpoint_region: None,
     };
-    let params = Params::from_pairs(req.params.iter().cloned());
     let body = rolestack_core::federation::call(rs, action, &facts, &params)?;
     Ok((action.name, body))
 }
 
 /// `Timestamp` / `x-acs-date` must be `YYYY-MM-DDTHH:MM:SSZ` and within the window of the real clock
 /// — or of the server's clock when it was moved (`--fake-clock`), so both ordinary clients and
-/// clients whose clock travels with the server's keep working.
-fn check_timestamp(rs: &Rolestack, value: &str) -> Result<()> {
+/// clients whose clock travels with the server's keep working. After a crash, requests signed
+/// before this process started are refused too (see `rolestack_core::replay`). Returns the last
+/// real instant (Unix seconds) the timestamp is accepted: its nonce must be kept until then.
+fn check_timestamp(rs: &Rolestack, value: &str) -> Result<i64> {
     let t = parse_date(value).ok_or_else(|| {
         Error::service(
             400,
@@ -262,11 +384,25 @@ fn check_timestamp(rs: &Rolestack, value: &str) -> Result<()> {
             format!("Specified time stamp or date value is not well formatted: {value}. Use UTC YYYY-MM-DDThh:mm:ssZ."),
         )
     })?;
-    let skew = (rs.clock.real_now() - t).whole_seconds().abs().min((rs.clock.now() - t).whole_seconds().abs());
+    let real = rs.clock.real_now();
+    // How far the server's clock is ahead of the real one (0 unless moved).
+    let moved = (rs.clock.now() - real).whole_seconds();
+    let t = t.unix_timestamp();
+    let real = real.unix_timestamp();
+    let skew = (real - t).abs().min((real + moved - t).abs());
+    let expired = |detail: String| {
+        Error::service(400, "InvalidTimeStamp.Expired", format!("Specified time stamp or date value is expired: {value} {detail}"))
+    };
     if skew > TIMESTAMP_WINDOW_SECONDS {
-        return Err(Error::service(400, "InvalidTimeStamp.Expired", format!("Specified time stamp or date value is expired: {value} is {skew} seconds away from the server time; the limit is {TIMESTAMP_WINDOW_SECONDS}.")));
+        return Err(expired(format!("is {skew} seconds away from the server time; the limit is {TIMESTAMP_WINDOW_SECONDS}.")));
     }
-    Ok(())
+    let epoch = rs.replay.epoch();
+    if t < epoch && t < epoch + moved {
+        return Err(expired("was signed before the server restarted after an unclean stop; sign the request again.".into()));
+    }
+    // Accepted while within the window of either clock: until t + window by the real clock, or
+    // until the moved clock reaches t + window.
+    Ok(t + TIMESTAMP_WINDOW_SECONDS + (-moved).max(0))
 }
 
 /// The one mapping from signature failures to the gateway's error codes.

@@ -35,14 +35,31 @@ pub fn success(format: Format, action: &str, request_id: &str, body: Value) -> R
 
 /// An error body in the gateway's shape: RequestId, HostId, Code, Message, Recommend.
 pub fn error(format: Format, status: u16, code: &str, message: &str, host: &str, request_id: &str) -> Response {
+    error_with_detail(format, status, code, message, host, request_id, None)
+}
+
+/// [`error`], with RAM's `AccessDeniedDetail` object for an authorization refusal (the tea SDKs
+/// expose it as `access_denied_detail` on the exception).
+pub fn error_with_detail(
+    format: Format,
+    status: u16,
+    code: &str,
+    message: &str,
+    host: &str,
+    request_id: &str,
+    detail: Option<Value>,
+) -> Response {
     let product = host.split('.').next().unwrap_or("");
-    let body = json!({
+    let mut body = json!({
         "RequestId": request_id,
         "HostId": host,
         "Code": code,
         "Message": message,
         "Recommend": format!("https://api.aliyun.com/troubleshoot?q={code}&product={product}"),
     });
+    if let Some(detail) = detail {
+        body["AccessDeniedDetail"] = detail;
+    }
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     respond(format, status, "Error", request_id, body)
 }

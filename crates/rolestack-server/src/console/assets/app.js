@@ -1108,6 +1108,7 @@
           { title: 'Network Type', render: (i) => (i.InstanceNetworkType === 'vpc' ? 'VPC' : 'Classic Network') },
           { title: 'VPC', render: (i) => (i.VpcAttributes.VpcId ? [h('span', { text: i.VpcAttributes.VpcId }), h('span', { class: 'sub', text: i.VpcAttributes.VSwitchId })] : '—') },
           { title: 'IP Address', render: (i) => [...(i.VpcAttributes.PrivateIpAddress.IpAddress || []), ...(i.InnerIpAddress.IpAddress || [])].join(', ') },
+          { title: 'Security Group', render: (i) => ((i.SecurityGroupIds && i.SecurityGroupIds.SecurityGroupId.length) ? i.SecurityGroupIds.SecurityGroupId.join(', ') : '—') },
           { title: 'RAM Role', render: (i) => roles[i.InstanceId] || '—' },
           { title: 'Actions', class: 'actions-cell', render: (i) => menuButton('More', [
             { label: 'Instance Status', items: [
@@ -1283,6 +1284,473 @@
   }
 
   // ---------------------------------------------------------------------------------------
+  // VPC > VPCs: the VPCs and vSwitches of a region (VPC 2016-04-28), and the two dialogs that make
+  // them — the network a VPC instance and its RAM role need first.
+
+  async function vpcsPage() {
+    setCrumbs([['VPC', '#/vpc/vpcs'], ['VPCs']]);
+    const holder = h('div', {}, loading());
+    view(h('h1', { text: 'VPCs' }), h('p', { class: 'page-desc', text: 'Virtual private clouds in the selected region and their vSwitches. An instance that gets a RAM role must be in a vSwitch of a VPC: create the VPC, then a vSwitch in one of its zones.' }), holder);
+    await regionSelector(() => load());
+    async function load() {
+      holder.replaceChildren(loading());
+      const region = state.region;
+      let vpcs;
+      let switches;
+      try {
+        vpcs = (await api('vpc', 'DescribeVpcs', { RegionId: region, PageSize: 50 })).Vpcs.Vpc;
+        switches = (await api('vpc', 'DescribeVSwitches', { RegionId: region, PageSize: 50 })).VSwitches.VSwitch;
+      } catch (e) { holder.replaceChildren(toolbar(), errorBox(e)); return; }
+      const t = dataTable({
+        label: 'VPCs', rows: vpcs, empty: `No VPCs in ${region}.`,
+        search: { label: 'Search by VPC ID or name', placeholder: 'VPC ID or name', keys: (v) => [v.VpcId, v.VpcName] },
+        columns: [
+          { title: 'VPC ID/Name', class: 'nowrap', render: (v) => [h('span', { text: v.VpcId }), h('span', { class: 'sub', text: v.VpcName })] },
+          { title: 'IPv4 CIDR Block', render: (v) => v.CidrBlock },
+          { title: 'Status', render: (v) => h('span', { class: 'tag ok', text: v.Status }) },
+          { title: 'vSwitches', render: (v) => {
+            const mine = switches.filter((s) => s.VpcId === v.VpcId);
+            return mine.length ? mine.map((s) => h('span', { class: 'sub', text: `${s.VSwitchId} ${s.VSwitchName} (${s.ZoneId}, ${s.CidrBlock})` })) : '—';
+          } },
+          { title: 'Actions', class: 'actions-cell', render: (v) => h('button', { type: 'button', class: 'link', 'aria-label': `Create vSwitch in ${v.VpcId}`, onclick: () => createVSwitchDialog(v, load) }, 'Create vSwitch') },
+        ],
+      });
+      holder.replaceChildren(toolbar(t.search), t.table);
+    }
+    function toolbar(search) {
+      return h('div', { class: 'toolbar' }, h('button', { type: 'button', class: 'primary', onclick: () => createVpcDialog(load) }, 'Create VPC'),
+        h('button', { type: 'button', onclick: () => load() }, 'Refresh'), h('div', { class: 'grow' }), search);
+    }
+    load();
+  }
+
+  function createVpcDialog(after) {
+    openDialog({
+      title: 'Create VPC',
+      build: ({ form, head, close }) => {
+        const name = h('input', { type: 'text', name: 'VpcName', maxlength: '128', autocomplete: 'off' });
+        const cidr = h('input', { type: 'text', name: 'CidrBlock', value: '192.168.0.0/16', autocomplete: 'off' });
+        const err = h('div');
+        const ok = h('button', { type: 'submit', class: 'primary' }, 'OK');
+        form.onsubmit = async () => {
+          err.replaceChildren(); ok.disabled = true;
+          try {
+            const b = await api('vpc', 'CreateVpc', { RegionId: state.region, VpcName: name.value.trim() || undefined, CidrBlock: cidr.value.trim() });
+            toast(`Created ${b.VpcId}`);
+            close();
+            after();
+          } catch (e) { ok.disabled = false; err.replaceChildren(errorBox(e)); err.firstChild.focus(); }
+        };
+        dlgParts(form, head, [...field('VPC Name', name, '2 to 128 characters, starting with a letter.'),
+          ...field('IPv4 CIDR Block', cidr, '10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or a part of one, with a mask of 8 to 24 bits.', true), err],
+        [ok, h('button', { type: 'button', onclick: close }, 'Cancel')]);
+      },
+    });
+  }
+
+  function createVSwitchDialog(vpc, after) {
+    openDialog({
+      title: 'Create vSwitch',
+      build: ({ form, head, close }) => {
+        const name = h('input', { type: 'text', name: 'VSwitchName', maxlength: '128', autocomplete: 'off' });
+        const zone = h('select', { name: 'ZoneId' });
+        const cidr = h('input', { type: 'text', name: 'CidrBlock', autocomplete: 'off' });
+        api('ecs', 'DescribeZones', { RegionId: state.region, AcceptLanguage: 'en-US', Verbose: false })
+          .then((b) => zone.replaceChildren(...b.Zones.Zone.map((z) => h('option', { value: z.ZoneId }, `${z.LocalName} (${z.ZoneId})`))))
+          .catch((e) => err.replaceChildren(errorBox(e)));
+        const err = h('div');
+        const ok = h('button', { type: 'submit', class: 'primary' }, 'OK');
+        form.onsubmit = async () => {
+          err.replaceChildren(); ok.disabled = true;
+          try {
+            const b = await api('vpc', 'CreateVSwitch', { RegionId: state.region, VpcId: vpc.VpcId, ZoneId: zone.value, VSwitchName: name.value.trim() || undefined, CidrBlock: cidr.value.trim() });
+            toast(`Created ${b.VSwitchId}`);
+            close();
+            after();
+          } catch (e) { ok.disabled = false; err.replaceChildren(errorBox(e)); err.firstChild.focus(); }
+        };
+        dlgParts(form, head, [h('p', { text: `VPC ${vpc.VpcId} (${vpc.CidrBlock})` }), ...field('vSwitch Name', name, '2 to 128 characters, starting with a letter.'),
+          ...field('Zone', zone, '', true), ...field('IPv4 CIDR Block', cidr, `A block inside ${vpc.CidrBlock} with a mask of 16 to 29 bits.`, true), err],
+        [ok, h('button', { type: 'button', onclick: close }, 'Cancel')]);
+      },
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // ActionTrail > Event Query: LookupEvents (2020-07-06) — one lookup attribute, a time range and a
+  // direction; pages follow NextToken (the window of the first page is kept for the next ones);
+  // a row's event name opens the whole event as ActionTrail recorded it.
+
+  const LOOKUP_KEYS = [
+    ['EventName', 'Event name', 'e.g. CreateRole'],
+    ['ResourceName', 'Resource name', 'e.g. EcsRamRoleDocumentTesting'],
+    ['ResourceType', 'Resource type', 'e.g. ACS::RAM::Role, ACS::ECS::Instance'],
+    ['User', 'User name', 'root, a RAM user name, or <role>:<session>'],
+    ['ServiceName', 'Service name', 'Ram, Sts, Ecs, Vpc, Oss, Actiontrail or Rolestack'],
+    ['EventRW', 'Read/write type', 'Read or Write'],
+    ['EventAccessKeyId', 'AccessKey ID', 'The AccessKey the request was signed with'],
+    ['EventId', 'Event ID', 'An eventId'],
+  ];
+  const TIME_RANGES = [['1h', 'Last hour', 3600], ['24h', 'Last 24 hours', 86400], ['7d', 'Last 7 days', 7 * 86400], ['custom', 'Custom range (UTC)', 0]];
+  const EVENT_PAGE_SIZES = ['10', '20', '50'];
+  // How far the server's clock is ahead of this browser's (a server may run a moved, fake clock):
+  // measured from the EndTime of a lookup that let the server choose it.
+  let serverSkewMs = 0;
+
+  const utcParam = (d) => `${d.toISOString().slice(0, 19)}Z`;
+  // <input type=datetime-local> values are read and written as UTC here.
+  const fromLocalInput = (v) => (v ? `${v.length === 16 ? `${v}:00` : v.slice(0, 19)}Z` : '');
+  const toLocalInput = (s) => (s ? s.slice(0, 19) : '');
+
+  // "Action: ram:CreateRole, Resource: acs:ram:*:123:role/x." in a RAM/ECS denial message.
+  function deniedRequest(ev) {
+    const m = /Action: (\S+), Resource: (\S+?)\.(?:\s|$)/.exec(ev.errorMessage || '');
+    return m ? { action: m[1], resource: m[2] } : null;
+  }
+
+  // The Policy Simulator, prefilled with a refused event's principal, action and resource.
+  function simulatorLink(ev) {
+    const denied = deniedRequest(ev);
+    const who = ev.userIdentity || {};
+    if (!denied) return null;
+    let subject = null;
+    if (who.type === 'ram-user') subject = ['User', who.userName];
+    else if (who.type === 'assumed-role' && who.sessionContext && who.sessionContext.sessionIssuer) subject = ['Role', who.sessionContext.sessionIssuer.userName];
+    if (!subject) return null;
+    const q = new URLSearchParams({ type: subject[0], name: subject[1], action: denied.action, resource: denied.resource });
+    return h('a', { href: `#/diagnostics/simulator?${q}` }, `Why? Simulate ${denied.action} for ${subject[1]}`);
+  }
+
+  function eventsPage(params) {
+    setCrumbs([['ActionTrail', '#/actiontrail/events'], ['Event Query']]);
+    const keySel = h('select', { name: 'LookupAttributeKey' }, h('option', { value: '' }, 'No filter'),
+      LOOKUP_KEYS.map(([k, label]) => h('option', { value: k, selected: k === params.get('key') }, `${label} (${k})`)));
+    const value = h('input', { type: 'text', name: 'LookupAttributeValue', autocomplete: 'off', spellcheck: 'false', value: params.get('value') || '' });
+    const rangeSel = h('select', { name: 'TimeRange' }, TIME_RANGES.map(([k, label]) => h('option', { value: k, selected: k === '7d' }, label)));
+    const start = h('input', { type: 'datetime-local', step: '1', name: 'StartTime' });
+    const end = h('input', { type: 'datetime-local', step: '1', name: 'EndTime' });
+    const custom = h('div', { class: 'filter-row', hidden: true }, h('div', {}, ...field('Start time (UTC)', start)), h('div', {}, ...field('End time (UTC)', end)));
+    const dirSel = h('select', { name: 'Direction' }, h('option', { value: 'BACKWARD' }, 'Newest first'), h('option', { value: 'FORWARD' }, 'Oldest first'));
+    const sizeSel = h('select', { name: 'MaxResults' }, EVENT_PAGE_SIZES.map((n) => h('option', { value: n, selected: n === '20' }, n)));
+    const hint = h('p', { class: 'hint', id: nextId('hint') });
+    value.setAttribute('aria-describedby', hint.id);
+    const showHint = () => {
+      const k = LOOKUP_KEYS.find(([key]) => key === keySel.value);
+      hint.textContent = k ? k[2] : 'Choose an attribute to filter on, or search all events of the time range.';
+      value.disabled = !k;
+    };
+    keySel.addEventListener('change', showHint);
+    showHint();
+    rangeSel.addEventListener('change', () => {
+      custom.hidden = rangeSel.value !== 'custom';
+      if (!custom.hidden && !start.value) {
+        const now = new Date(Date.now() + serverSkewMs);
+        end.value = toLocalInput(utcParam(now));
+        start.value = toLocalInput(utcParam(new Date(now.getTime() - 86400e3)));
+      }
+    });
+    const search = h('button', { type: 'submit', class: 'primary' }, 'Search');
+    const form = h('form', { class: 'card filters', novalidate: true, 'aria-label': 'Event filters' },
+      h('div', { class: 'filter-row' },
+        h('div', { class: 'key' }, ...field('Lookup attribute', keySel)),
+        h('div', { class: 'wide' }, ...field('Attribute value', value), hint),
+        h('div', {}, ...field('Time range', rangeSel)),
+        h('div', {}, ...field('Order', dirSel)),
+        h('div', {}, ...field('Events per page', sizeSel))),
+      custom,
+      h('div', { class: 'actions' }, search));
+    const results = h('div', { 'aria-live': 'polite' });
+    view(h('h1', { text: 'Event Query' }),
+      h('p', { class: 'page-desc', text: 'Who did what: every API call, console operation and instance credential issue of your account, as ActionTrail events (LookupEvents), kept for seven days. Refused calls carry their error code; open an event to see everything it recorded.' }),
+      form, results);
+
+    let query = null; // the first page's parameters, with the window the server answered
+    let pages = []; // the pages fetched so far (Previous page shows them again as they were)
+    let pageIndex = 0;
+    function build() {
+      const p = { Direction: dirSel.value, MaxResults: sizeSel.value };
+      if (keySel.value) { p['LookupAttribute.1.Key'] = keySel.value; p['LookupAttribute.1.Value'] = value.value.trim(); }
+      const range = TIME_RANGES.find(([k]) => k === rangeSel.value);
+      if (rangeSel.value === 'custom') {
+        p.StartTime = fromLocalInput(start.value);
+        p.EndTime = fromLocalInput(end.value);
+      } else if (rangeSel.value !== '7d') {
+        // only a start: the server's own "now" ends the window
+        p.StartTime = utcParam(new Date(Date.now() + serverSkewMs - range[2] * 1000));
+      }
+      return p;
+    }
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      pages = [];
+      pageIndex = 0;
+      run(build());
+    });
+    async function run(q, token) {
+      search.disabled = true;
+      const sent = Date.now();
+      let body;
+      try {
+        body = await api('actiontrail', 'LookupEvents', { ...q, NextToken: token });
+      } catch (e) {
+        search.disabled = false;
+        results.replaceChildren(errorBox(e, 'events-error'));
+        return;
+      }
+      search.disabled = false;
+      if (!q.EndTime && !token) {
+        // the server chose EndTime (its "now", in whole seconds)
+        const drift = Date.parse(body.EndTime) - sent;
+        serverSkewMs = Math.abs(drift) > 2000 ? drift : 0;
+      }
+      // Later pages keep this window, so they continue this list whatever happens meanwhile.
+      query = { ...q, StartTime: body.StartTime, EndTime: body.EndTime };
+      pages[pageIndex] = body;
+      render(body);
+    }
+    function render(body) {
+      const events = body.Events || [];
+      const cols = ['Time', 'Event Name', 'Service', 'User', 'Resource', 'Error Code', 'Read/Write'];
+      const tbody = h('tbody');
+      for (const ev of events) {
+        const detailId = nextId('event');
+        const who = ev.userIdentity || {};
+        const toggle = h('button', { type: 'button', class: 'link', 'aria-expanded': 'false', 'aria-controls': detailId, 'aria-label': `${ev.eventName} at ${fmtDate(ev.eventTime)}: show the event` }, ev.eventName);
+        const types = (ev.resourceType || '').split(';').filter(Boolean);
+        const names = (ev.resourceName || '').split(';');
+        const row = h('tr', {},
+          h('td', { class: 'nowrap', text: fmtDate(ev.eventTime) }),
+          h('td', {}, toggle, ev.eventType === 'ConsoleOperation' ? h('span', { class: 'sub', text: 'Console operation' }) : null),
+          h('td', { text: ev.serviceName || '' }),
+          h('td', {}, h('span', { text: who.userName || '—' }), who.type ? h('span', { class: 'sub', text: who.type }) : null),
+          h('td', {}, types.length ? types.map((t, i) => h('span', { class: 'resource' }, h('span', { text: names[i] || '' }), h('span', { class: 'sub', text: t }))) : '—'),
+          h('td', {}, ev.errorCode ? h('span', { class: 'tag err', text: ev.errorCode }) : '—'),
+          h('td', { text: ev.eventRW || '' }));
+        const detail = h('tr', { class: 'event-detail', id: detailId, hidden: true },
+          h('td', { colspan: cols.length },
+            h('div', { class: 'event-head' }, h('strong', { text: `Event ${ev.eventId}` }), ev.errorCode ? simulatorLink(ev) : null),
+            h('pre', { class: 'doc', 'aria-label': `Event ${ev.eventId}`, tabindex: '0', text: JSON.stringify(ev, null, 2) })));
+        toggle.addEventListener('click', () => {
+          const open = toggle.getAttribute('aria-expanded') !== 'true';
+          toggle.setAttribute('aria-expanded', String(open));
+          detail.hidden = !open;
+          row.classList.toggle('open', open);
+        });
+        tbody.append(row, detail);
+      }
+      if (!events.length) tbody.append(h('tr', {}, h('td', { colspan: cols.length, class: 'empty', text: 'No events match.' })));
+      const prev = h('button', { type: 'button', disabled: pageIndex === 0, onclick: () => { pageIndex--; render(pages[pageIndex]); } }, 'Previous page');
+      const next = h('button', { type: 'button', disabled: !body.NextToken, onclick: () => {
+        pageIndex++;
+        if (pages[pageIndex]) render(pages[pageIndex]); else run(query, body.NextToken);
+      } }, 'Next page');
+      const filter = query['LookupAttribute.1.Key'] ? `${query['LookupAttribute.1.Key']} = ${query['LookupAttribute.1.Value']}` : 'All events';
+      const order = query.Direction === 'FORWARD' ? 'oldest first' : 'newest first';
+      results.replaceChildren(
+        h('p', { class: 'muted event-summary', text: `${filter} · ${fmtDate(body.StartTime)} – ${fmtDate(body.EndTime)} · ${order}` }),
+        h('div', { class: 'table-wrap' },
+          h('table', { 'aria-label': 'Events' }, h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col', text: c })))), tbody),
+          h('div', { class: 'pager' }, h('span', { text: `Page ${pageIndex + 1} · ${events.length} event(s)${body.NextToken ? ' · more' : ''}` }), prev, next)));
+    }
+    run(build());
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Access Diagnostics > Policy Simulator: rolestack's SimulatePolicy — what the engine decides for
+  // a user, a group or a role (its session), per action, on a resource, under a request context,
+  // optionally with a draft policy added; and a role's trust policy against a principal. Each
+  // decision comes with the statements that matched and every condition's outcome.
+
+  const SUBJECTS = [['User', 'RAM User', 'ListUsers', 'Users', 'User Name'], ['Group', 'RAM User Group', 'ListGroups', 'Groups', 'Group Name'], ['Role', 'RAM Role', 'ListRoles', 'Roles', 'Role Name']];
+  const CONTEXT_KEYS = ['acs:SourceIp', 'acs:CurrentTime', 'acs:SecureTransport', 'acs:UserAgent', 'acs:MFAPresent', 'acs:AccessId', 'acs:PrincipalARN',
+    'acs:SourceVpc', 'acs:Referer', 'ram:ServiceName', 'oss:Prefix', 'oss:Delimiter'];
+  const TRUST_PRINCIPALS = ['ecs.aliyuncs.com', 'fc.aliyuncs.com', 'oss.aliyuncs.com', 'ros.aliyuncs.com'];
+  const DECISIONS = {
+    Allow: ['allow', 'Allowed: a statement allows it and none denies it.'],
+    ImplicitDeny: ['implicit', 'Implicitly denied: no statement allows it.'],
+    ExplicitDeny: ['explicit', 'Explicitly denied: a Deny statement matches (a Deny always wins).'],
+  };
+
+  function decisionTag(d) {
+    return h('span', { class: `decision ${(DECISIONS[d] || ['implicit'])[0]}`, text: d });
+  }
+
+  function conditionList(conditions) {
+    if (!conditions || !conditions.length) return h('span', { class: 'muted', text: 'none' });
+    const show = (vs) => (vs && vs.length ? vs.join(', ') : '(absent)');
+    return h('ul', { class: 'conditions' }, conditions.map((c) => h('li', { class: c.Matched ? 'met' : 'unmet' },
+      h('span', { class: c.Matched ? 'tag ok' : 'tag err', text: c.Matched ? '✓ met' : '✗ not met' }), ' ',
+      h('code', { text: `${c.Operator} ${c.Key}` }), ` in policy: ${show(c.Values)}; in request: ${show(c.RequestValues)}`)));
+  }
+
+  function simulationResult(r) {
+    const statements = r.MatchedStatements || [];
+    // (a trust check reports which statements matched, not per-condition outcomes)
+    const detailed = statements.some((s) => s.Applies !== undefined);
+    const rows = statements.map((s) => h('tr', {},
+      h('td', {}, h('span', { text: s.PolicyName }),
+        h('span', { class: 'sub', text: [s.PolicyType, s.PolicyVersion].filter(Boolean).join(' ') }),
+        s.AttachedTo ? h('span', { class: 'sub', text: `attached to ${s.AttachedTo.Type} ${s.AttachedTo.Name}` }) : null),
+      h('td', {}, h('span', { text: `statement ${s.StatementIndex}` }), s.Sid ? h('span', { class: 'sub', text: `Sid ${s.Sid}` }) : null),
+      h('td', {}, h('span', { class: s.Effect === 'Deny' ? 'tag err' : 'tag ok', text: s.Effect })),
+      detailed ? h('td', { text: s.Applies === undefined ? '—' : s.Applies ? 'Yes' : 'No, a condition is not met' }) : null,
+      detailed ? h('td', {}, conditionList(s.Conditions)) : null));
+    const decision = DECISIONS[r.Decision];
+    return h('section', { class: `card sim-result ${(decision || ['implicit'])[0]}`, 'aria-label': `${r.Action}: ${r.Decision}` },
+      h('div', { class: 'sim-head' }, h('h3', {}, h('code', { text: r.Action })), decisionTag(r.Decision)),
+      h('dl', { class: 'info' },
+        h('dt', { text: 'Resource' }), h('dd', {}, h('code', { text: r.Resource })),
+        r.Principal ? [h('dt', { text: 'Principal' }), h('dd', {}, h('code', { text: r.Principal }))] : null,
+        h('dt', { text: 'Decision' }), h('dd', { text: decision ? decision[1] : r.Decision }),
+        h('dt', { text: 'Explanation' }), h('dd', { text: r.Explanation })),
+      statements.length
+        ? h('table', { 'aria-label': `Matched statements for ${r.Action}` },
+          h('thead', {}, h('tr', {}, ['Policy', 'Statement', 'Effect', ...(detailed ? ['Applies', 'Conditions'] : [])].map((c) => h('th', { scope: 'col', text: c })))),
+          h('tbody', {}, rows))
+        : h('p', { class: 'muted', text: 'No statement matches this action and resource.' }));
+  }
+
+  // A <select> of the account's users, groups or roles; a text box when they cannot be listed.
+  function nameChooser(slot, kind, selected) {
+    const [, label, action, outer, nameLabel] = SUBJECTS.find(([k]) => k === kind);
+    const sel = h('select', { name: 'SubjectName' }, h('option', { value: '' }, 'Loading…'));
+    const chooser = { get value() { return (slot.querySelector('[name=SubjectName]') || {}).value || ''; } };
+    slot.replaceChildren(...field(nameLabel, sel, null, true).filter(Boolean));
+    listAll(action, outer, outer.slice(0, -1)).then((items) => {
+      if (!sel.isConnected) return;
+      const names = items.map((i) => i[`${kind}Name`]);
+      sel.replaceChildren(h('option', { value: '' }, names.length ? `Select a ${label}` : `No ${label} yet`),
+        ...names.map((n) => h('option', { value: n, selected: n === selected }, n)));
+      if (selected && !names.includes(selected)) sel.append(h('option', { value: selected, selected: true }, selected));
+    }).catch((e) => {
+      if (!sel.isConnected) return;
+      const input = h('input', { type: 'text', name: 'SubjectName', value: selected || '', autocomplete: 'off' });
+      slot.replaceChildren(...field(nameLabel, input, `The ${label} list is not available to you (${e.code}); type the name.`, true));
+    });
+    return chooser;
+  }
+
+  function contextRows(initial) {
+    const listId = nextId('ctxkeys');
+    const rows = h('div', { class: 'context-rows' });
+    const wrap = h('fieldset', {}, h('legend', { text: 'Request context' }),
+      h('p', { class: 'hint', text: 'Condition keys and the values a request would carry (acs:CurrentTime is now unless given). Repeat a key for several values.' }),
+      h('datalist', { id: listId }, CONTEXT_KEYS.map((k) => h('option', { value: k }))), rows,
+      h('button', { type: 'button', onclick: () => add('', '', true) }, 'Add Context Entry'));
+    function renumber() {
+      [...rows.children].forEach((row, i) => {
+        const [k, v, x] = row.querySelectorAll('input, button');
+        k.setAttribute('aria-label', `Context key ${i + 1}`);
+        v.setAttribute('aria-label', `Context value ${i + 1}`);
+        x.setAttribute('aria-label', `Remove context entry ${i + 1}`);
+      });
+    }
+    function add(key, val, focus) {
+      const k = h('input', { type: 'text', list: listId, value: key, autocomplete: 'off', spellcheck: 'false', placeholder: 'acs:SourceIp' });
+      const v = h('input', { type: 'text', value: val, autocomplete: 'off', spellcheck: 'false', placeholder: '10.1.2.3' });
+      const row = h('div', { class: 'context-row' }, k, v, h('button', { type: 'button', class: 'link danger', onclick: () => { row.remove(); renumber(); } }, 'Remove'));
+      rows.append(row);
+      renumber();
+      if (focus) k.focus();
+    }
+    for (const [k, v] of initial) add(k, v, false);
+    return {
+      el: wrap,
+      params() {
+        const out = {};
+        let n = 0;
+        for (const row of rows.children) {
+          const [k, v] = row.querySelectorAll('input');
+          if (!k.value.trim()) continue;
+          n++;
+          out[`ContextEntry.${n}.Key`] = k.value.trim();
+          out[`ContextEntry.${n}.Value`] = v.value;
+        }
+        return out;
+      },
+    };
+  }
+
+  function simulatorPage(params) {
+    setCrumbs([['Access Diagnostics', '#/diagnostics/simulator'], ['Policy Simulator']]);
+    const results = h('div', { id: 'sim-results', 'aria-live': 'polite' });
+    const [tablist, panel] = tabs([
+      { id: 'permissions', title: 'Permission Simulation', render: (p) => permissionForm(p) },
+      { id: 'trust', title: 'Trust Policy Check', render: (p) => trustForm(p) },
+    ], params.get('mode') === 'trust' ? 'trust' : 'permissions', () => results.replaceChildren());
+    view(h('h1', { text: 'Policy Simulator' }),
+      h('p', { class: 'page-desc', text: 'Why would a request be allowed or denied? The simulator asks the same policy engine, over the same policies, as a real call (SimulatePolicy): pick a user, group or role, the actions, a resource and the request context, and optionally a draft policy to try before you attach it. Nothing is changed.' }),
+      h('section', { class: 'card' }, tablist, panel), results);
+
+    async function simulate(button, p) {
+      button.disabled = true;
+      results.replaceChildren(loading());
+      try {
+        const body = await api('rolestack', 'SimulatePolicy', p);
+        const heading = h('h2', { text: 'Results', tabindex: '-1' });
+        results.replaceChildren(heading, ...body.Results.map(simulationResult));
+        heading.scrollIntoView({ block: 'start' });
+        heading.focus({ preventScroll: true });
+      } catch (e) {
+        results.replaceChildren(errorBox(e, 'sim-error'));
+        results.firstChild.focus();
+      } finally { button.disabled = false; }
+    }
+
+    function permissionForm(p) {
+      const initialKind = SUBJECTS.some(([k]) => k === params.get('type')) ? params.get('type') : 'User';
+      const slot = h('div');
+      let chooser = nameChooser(slot, initialKind, params.get('name'));
+      const kind = radioGroup('Principal type', 'subjecttype', SUBJECTS.map(([k, label]) => ({ value: k, label })), initialKind,
+        (k) => { chooser = nameChooser(slot, k, null); });
+      kind.classList.add('inline');
+      const actions = h('textarea', { name: 'Actions', spellcheck: 'false', rows: '3' }, params.getAll('action').join('\n'));
+      const resource = h('input', { type: 'text', name: 'Resource', value: params.get('resource') || '*', spellcheck: 'false', autocomplete: 'off' });
+      const context = contextRows([]);
+      const draft = h('textarea', { class: 'code draft', name: 'PolicyDocument', spellcheck: 'false' });
+      const err = h('div');
+      const run = h('button', { type: 'submit', class: 'primary' }, 'Simulate');
+      const form = h('form', { novalidate: true }, kind, slot,
+        ...field('Actions', actions, 'One or more RAM actions, one per line (or separated by commas), e.g. oss:GetObject or ram:CreateRole.', true),
+        ...field('Resource', resource, `The resource ARN, e.g. acs:ram:*:${state.identity.AccountId}:role/<name> or acs:oss:*:${state.identity.AccountId}:<bucket>/<object>; * for any.`),
+        context.el,
+        ...field('Draft policy (optional)', draft, 'A policy document to simulate as if it were attached too, e.g. one you are about to create.'),
+        err, h('div', { class: 'actions' }, run));
+      form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        err.replaceChildren();
+        const type = radioValue(form, 'subjecttype');
+        const list = actions.value.split(/[\s,]+/).filter(Boolean);
+        if (!chooser.value) { err.replaceChildren(errorBox({ code: 'MissingParameter', message: `Choose the ${SUBJECTS.find(([k]) => k === type)[1]} to simulate.` })); return; }
+        if (!list.length) { err.replaceChildren(errorBox({ code: 'MissingParameter', message: 'Enter at least one action.' })); actions.focus(); return; }
+        const q = { [`${type}Name`]: chooser.value, Resource: resource.value.trim() || '*', PolicyDocument: draft.value.trim(), ...context.params() };
+        list.forEach((a, i) => { q[`Action.${i + 1}`] = a; });
+        simulate(run, q);
+      });
+      p.append(form);
+    }
+
+    function trustForm(p) {
+      const slot = h('div');
+      const chooser = nameChooser(slot, 'Role', params.get('role'));
+      const listId = nextId('principals');
+      const principal = h('input', { type: 'text', name: 'Principal', list: listId, autocomplete: 'off', spellcheck: 'false', value: params.get('principal') || '' });
+      const err = h('div');
+      const run = h('button', { type: 'submit', class: 'primary' }, 'Check Trust Policy');
+      const form = h('form', { novalidate: true }, h('p', { class: 'muted', text: 'May this principal assume the role (sts:AssumeRole) under the role\'s trust policy?' }), slot,
+        ...field('Principal', principal, `A cloud service (ecs.aliyuncs.com), an account ID (${state.identity.AccountId}) or a RAM ARN (acs:ram::${state.identity.AccountId}:user/<name>).`, true),
+        h('datalist', { id: listId }, TRUST_PRINCIPALS.map((s) => h('option', { value: s }))), err, h('div', { class: 'actions' }, run));
+      form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        err.replaceChildren();
+        if (!chooser.value || !principal.value.trim()) { err.replaceChildren(errorBox({ code: 'MissingParameter', message: 'Choose a role and enter a principal.' })); return; }
+        simulate(run, { AssumeRoleName: chooser.value, Principal: principal.value.trim() });
+      });
+      p.append(form);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
   // routing
 
   function route() {
@@ -1307,6 +1775,9 @@
     if (p0 === 'ram' && p1 === 'settings') return settingsPage();
     if (p0 === 'ecs' && p1 === 'instances' && p2 === 'create') return createInstancePage();
     if (p0 === 'ecs' && p1 === 'instances') return instancesPage();
+    if (p0 === 'vpc' && p1 === 'vpcs') return vpcsPage();
+    if (p0 === 'actiontrail' && p1 === 'events') return eventsPage(params);
+    if (p0 === 'diagnostics' && p1 === 'simulator') return simulatorPage(params);
     location.replace('#/ram/roles');
     return null;
   }

@@ -1,0 +1,637 @@
+//! ActionTrail: who did what. Every API call (RPC, OSS, console actions) and every STS session
+//! the metadata service issues for an instance role becomes one event in ActionTrail's event
+//! format (`eventName`, `eventSource`, `eventTime`, `eventRW`, `userIdentity`, `errorCode`, ...),
+//! kept in the store for a bounded time and served by `LookupEvents` (see [`crate::actiontrail`]).
+//!
+//! Recording must not slow calls down, so [`AuditTrail::record`] only queues the event; a
+//! background thread writes queued events in batches (one transaction per batch) and prunes old
+//! ones. Events not yet written are kept in memory and merged into every lookup, so a lookup
+//! always sees the calls made before it. A crash can lose at most the last batch window
+//! ([`FLUSH_EVERY`]); the calls themselves are never slowed or failed by auditing.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+
+use crate::caller::{Caller, Principal};
+use crate::clock::format_date;
+use crate::store::Store;
+
+/// How long queued events may wait before they are written.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
+/// Most events queued in memory; past it the oldest unwritten are dropped (and counted).
+const MAX_PENDING: usize = 50_000;
+/// How long written batches stay visible in memory too. A lookup reads the store in a read
+/// transaction whose snapshot may predate a batch's commit (read connections never wait for the
+/// writer), then the queue: without this grace a batch committed in between would be in neither.
+const WRITTEN_GRACE: Duration = Duration::from_secs(5);
+
+/// How long events are kept, and how many at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub max_age: Duration,
+    pub max_events: u64,
+}
+
+impl Default for Retention {
+    /// Seven days (what LookupEvents reaches back by default), at most one million events.
+    fn default() -> Self {
+        Retention { max_age: Duration::from_secs(7 * 24 * 3600), max_events: 1_000_000 }
+    }
+}
+
+/// One event as stored: the fields lookups filter on, and the whole event as ActionTrail JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    /// Unix milliseconds.
+    pub time_ms: i64,
+    pub id: String,
+    pub account: String,
+    pub event_name: String,
+    /// `Read` or `Write`.
+    pub event_rw: String,
+    pub service_name: String,
+    pub user_name: String,
+    pub access_key_id: String,
+    /// Resource types and names as `|t=<type>|n=<name>|...` ([`resource_terms`]), so a `LIKE`
+    /// finds a type or a name.
+    pub resources: String,
+    pub data: String,
+}
+
+/// One of LookupEvents' `LookupAttribute`s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attribute {
+    EventName(String),
+    EventRw(String),
+    ServiceName(String),
+    User(String),
+    AccessKeyId(String),
+    EventId(String),
+    ResourceType(String),
+    ResourceName(String),
+}
+
+/// A lookup: one account's events in `[start_ms, end_ms]` matching every attribute, newest first
+/// (or oldest first with `forward`), after `after` (the `(time_ms, id)` of the previous page's
+/// last event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventQuery {
+    pub account: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub attributes: Vec<Attribute>,
+    pub forward: bool,
+    pub after: Option<(i64, String)>,
+    pub limit: usize,
+}
+
+impl EventQuery {
+    /// Whether a row matches (for events still in memory; the stores filter in SQL the same way).
+    pub fn matches(&self, r: &EventRow) -> bool {
+        let in_window = r.account == self.account && r.time_ms >= self.start_ms && r.time_ms <= self.end_ms;
+        let past_cursor = match &self.after {
+            None => true,
+            Some((t, id)) if self.forward => (r.time_ms, r.id.as_str()) > (*t, id.as_str()),
+            Some((t, id)) => (r.time_ms, r.id.as_str()) < (*t, id.as_str()),
+        };
+        in_window && past_cursor && self.attributes.iter().all(|a| attribute_matches(a, r))
+    }
+}
+
+fn attribute_matches(a: &Attribute, r: &EventRow) -> bool {
+    match a {
+        Attribute::EventName(v) => &r.event_name == v,
+        Attribute::EventRw(v) => r.event_rw.eq_ignore_ascii_case(v),
+        Attribute::ServiceName(v) => r.service_name.eq_ignore_ascii_case(v),
+        Attribute::User(v) => &r.user_name == v,
+        Attribute::AccessKeyId(v) => &r.access_key_id == v,
+        Attribute::EventId(v) => &r.id == v,
+        Attribute::ResourceType(v) => r.resources.contains(&format!("|t={}|", term(v))),
+        Attribute::ResourceName(v) => r.resources.contains(&format!("|n={}|", term(v))),
+    }
+}
+
+/// A resource type or name as it appears in [`EventRow::resources`] (`|` escaped).
+fn term(v: &str) -> String {
+    v.replace('%', "%25").replace('|', "%7C")
+}
+
+/// `|t=<type>|n=<name>|` for each resource.
+pub fn resource_terms(resources: &[(String, String)]) -> String {
+    let mut out = String::from("|");
+    for (t, n) in resources {
+        out.push_str(&format!("t={}|n={}|", term(t), term(n)));
+    }
+    out
+}
+
+/// The SQL of an event lookup, shared by the SQL stores (which differ only in how they write a
+/// placeholder: `?1` or `$1`).
+pub mod sql {
+    use super::{Attribute, EventQuery};
+    use crate::store::like_escape;
+
+    /// A bound value.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum Arg {
+        Text(String),
+        Int(i64),
+    }
+
+    /// `SELECT account, time_ms, id, event_name, event_rw, service_name, user_name, access_key_id,
+    /// resources, data FROM events WHERE ...` for `q`, with its arguments; `mark` is the
+    /// placeholder prefix (`?` or `$`).
+    pub fn query(q: &EventQuery, mark: &str) -> (String, Vec<Arg>) {
+        let mut args = vec![Arg::Text(q.account.clone()), Arg::Int(q.start_ms), Arg::Int(q.end_ms)];
+        let mut sql = format!(
+            "SELECT account, time_ms, id, event_name, event_rw, service_name, user_name, access_key_id, resources, data \
+             FROM events WHERE account = {mark}1 AND time_ms >= {mark}2 AND time_ms <= {mark}3"
+        );
+        let push = |args: &mut Vec<Arg>, arg: Arg| {
+            args.push(arg);
+            format!("{mark}{}", args.len())
+        };
+        for a in &q.attributes {
+            let clause = match a {
+                Attribute::EventName(v) => format!("event_name = {}", push(&mut args, Arg::Text(v.clone()))),
+                Attribute::EventRw(v) => format!("LOWER(event_rw) = LOWER({})", push(&mut args, Arg::Text(v.clone()))),
+                Attribute::ServiceName(v) => format!("LOWER(service_name) = LOWER({})", push(&mut args, Arg::Text(v.clone()))),
+                Attribute::User(v) => format!("user_name = {}", push(&mut args, Arg::Text(v.clone()))),
+                Attribute::AccessKeyId(v) => format!("access_key_id = {}", push(&mut args, Arg::Text(v.clone()))),
+                Attribute::EventId(v) => format!("id = {}", push(&mut args, Arg::Text(v.clone()))),
+                Attribute::ResourceType(v) => {
+                    format!("resources LIKE {} ESCAPE '\\'", push(&mut args, Arg::Text(format!("%|t={}|%", like_escape(&super::term(v))))))
+                }
+                Attribute::ResourceName(v) => {
+                    format!("resources LIKE {} ESCAPE '\\'", push(&mut args, Arg::Text(format!("%|n={}|%", like_escape(&super::term(v))))))
+                }
+            };
+            sql.push_str(" AND ");
+            sql.push_str(&clause);
+        }
+        let (cmp, order) = if q.forward { (">", "ASC") } else { ("<", "DESC") };
+        if let Some((t, id)) = &q.after {
+            let t1 = push(&mut args, Arg::Int(*t));
+            let t2 = push(&mut args, Arg::Int(*t));
+            let i = push(&mut args, Arg::Text(id.clone()));
+            sql.push_str(&format!(" AND (time_ms {cmp} {t1} OR (time_ms = {t2} AND id {cmp} {i}))"));
+        }
+        let limit = push(&mut args, Arg::Int(i64::try_from(q.limit).unwrap_or(i64::MAX)));
+        sql.push_str(&format!(" ORDER BY time_ms {order}, id {order} LIMIT {limit}"));
+        (sql, args)
+    }
+}
+
+/// What produced an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum EventType {
+    ApiCall,
+    ConsoleOperation,
+    AliyunServiceEvent,
+}
+
+/// Everything known about one call, from which the event is written.
+#[derive(Debug, Clone)]
+pub struct CallRecord<'a> {
+    pub caller: Option<&'a Caller>,
+    /// The AccessKey the request named, even when it did not authenticate.
+    pub access_key_id: Option<&'a str>,
+    /// ActionTrail's `serviceName` (`Ram`, `Sts`, `Ecs`, `Vpc`, `Oss`, `Actiontrail`, `Rolestack`).
+    pub service_name: &'a str,
+    /// `eventSource`: the service's host (`ram.aliyuncs.com`).
+    pub event_source: &'a str,
+    pub event_name: &'a str,
+    pub event_type: EventType,
+    pub read: bool,
+    pub api_version: Option<&'a str>,
+    pub request_id: &'a str,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<&'a str>,
+    pub region: &'a str,
+    pub request_parameters: Value,
+    pub response_elements: Option<Value>,
+    /// `(type, name)`: `ACS::RAM::Role` / `EcsRamRoleDocumentTesting`.
+    pub resources: Vec<(String, String)>,
+    /// `(errorCode, errorMessage)` for a refused or failed call.
+    pub error: Option<(String, String)>,
+    /// The account an unauthenticated request was addressed to, if known (OSS bucket owner), or
+    /// the account a service acted in.
+    pub account: Option<&'a str>,
+    /// A cloud service acting on its own (`ecs.aliyuncs.com` issuing an instance's credentials).
+    pub acting_service: Option<&'a str>,
+}
+
+/// Parameters never written to an event (signatures, tokens, secrets, passwords, MFA codes).
+const REDACTED: &[&str] = &[
+    "Signature",
+    "SecurityToken",
+    "AccessKeySecret",
+    "Password",
+    "NewPassword",
+    "OldPassword",
+    "AuthenticationCode1",
+    "AuthenticationCode2",
+    "OIDCToken",
+    "SAMLAssertion",
+];
+
+/// The request parameters of an RPC call as an event records them.
+pub fn request_parameters<'a>(params: impl Iterator<Item = (&'a String, &'a String)>) -> Value {
+    let mut out = Map::new();
+    for (k, v) in params {
+        let value = if REDACTED.iter().any(|r| r.eq_ignore_ascii_case(k)) { "***" } else { v.as_str() };
+        out.insert(k.clone(), json!(value));
+    }
+    Value::Object(out)
+}
+
+/// ActionTrail's `serviceName` for a product's CLI name: `ram` → `Ram`.
+pub fn service_name(product: &str) -> String {
+    let mut c = product.chars();
+    c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+}
+
+/// Whether an action only reads (ActionTrail's `eventRW`), by RAM's verb conventions.
+pub fn is_read_action(name: &str) -> bool {
+    ["Get", "List", "Describe", "Lookup", "Decode", "Query", "Check", "Head", "Simulate"].iter().any(|v| name.starts_with(v))
+}
+
+/// The resources a call names, as ActionTrail types them, from its parameters and (for what it
+/// created) its response.
+pub fn event_resources<'a>(params: impl Iterator<Item = (&'a str, &'a str)>, response: Option<&Value>) -> Vec<(String, String)> {
+    const TYPES: &[(&str, &str)] = &[
+        ("RoleName", "ACS::RAM::Role"),
+        ("UserName", "ACS::RAM::User"),
+        ("GroupName", "ACS::RAM::Group"),
+        ("PolicyName", "ACS::RAM::Policy"),
+        ("InstanceId", "ACS::ECS::Instance"),
+        ("SecurityGroupId", "ACS::ECS::SecurityGroup"),
+        ("VpcId", "ACS::VPC::VPC"),
+        ("VSwitchId", "ACS::VPC::VSwitch"),
+    ];
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut add = |t: &str, n: &str| {
+        let pair = (t.to_string(), n.to_string());
+        if !n.is_empty() && !out.contains(&pair) {
+            out.push(pair);
+        }
+    };
+    for (k, v) in params {
+        if let Some((_, t)) = TYPES.iter().find(|(p, _)| *p == k) {
+            add(t, v);
+        } else if k == "InstanceIds" {
+            for id in serde_json::from_str::<Vec<String>>(v).unwrap_or_default() {
+                add("ACS::ECS::Instance", &id);
+            }
+        } else if k == "RoleArn" {
+            if let Some((_, name)) = v.rsplit_once('/') {
+                add("ACS::RAM::Role", name);
+            }
+        }
+    }
+    if let Some(Value::Object(body)) = response {
+        for (field, t) in [("InstanceId", "ACS::ECS::Instance"), ("VpcId", "ACS::VPC::VPC"), ("VSwitchId", "ACS::VPC::VSwitch")] {
+            if let Some(id) = body.get(field).and_then(Value::as_str) {
+                add(t, id);
+            }
+        }
+    }
+    out
+}
+
+/// ActionTrail's `userIdentity`.
+fn user_identity(caller: Option<&Caller>, access_key_id: Option<&str>) -> (Value, String) {
+    let Some(c) = caller else {
+        return (json!({ "type": "anonymous", "accessKeyId": access_key_id.unwrap_or_default() }), String::new());
+    };
+    let account = &c.account_id;
+    match &c.principal {
+        Principal::Root => (
+            json!({"type": "root-account", "principalId": account, "accountId": account, "accessKeyId": c.access_key_id, "userName": "root"}),
+            "root".into(),
+        ),
+        Principal::User { name, id } => (
+            json!({"type": "ram-user", "principalId": id, "accountId": account, "accessKeyId": c.access_key_id, "userName": name}),
+            name.clone(),
+        ),
+        Principal::RoleSession { role_name, role_id, session_name, .. } => {
+            let user_name = format!("{role_name}:{session_name}");
+            (
+                json!({
+                    "type": "assumed-role",
+                    "principalId": format!("{role_id}:{session_name}"),
+                    "accountId": account,
+                    "accessKeyId": c.access_key_id,
+                    "userName": user_name,
+                    "sessionContext": {
+                        "attributes": {"mfaAuthenticated": "false"},
+                        "sessionIssuer": {
+                            "type": "role",
+                            "principalId": role_id,
+                            "arn": format!("acs:ram::{account}:role/{role_name}"),
+                            "accountId": account,
+                            "userName": role_name,
+                        },
+                    },
+                }),
+                user_name,
+            )
+        }
+    }
+}
+
+/// The event of a call, as ActionTrail's JSON and as a stored row.
+pub fn event(call: &CallRecord<'_>, now: OffsetDateTime) -> Option<EventRow> {
+    let account = call.caller.map(|c| c.account_id.as_str()).or(call.account)?.to_string();
+    let id = uuid::Uuid::new_v4().to_string().to_ascii_uppercase();
+    let (identity, user_name) = match call.acting_service {
+        Some(service) => {
+            (json!({"type": "aliyun-service", "principalId": service, "accountId": account, "userName": service}), service.to_string())
+        }
+        None => user_identity(call.caller, call.access_key_id),
+    };
+    let access_key_id = call.caller.map(|c| c.access_key_id.as_str()).or(call.access_key_id).unwrap_or_default().to_string();
+    let rw = if call.read { "Read" } else { "Write" };
+    let mut data = json!({
+        "eventId": id,
+        "eventVersion": 1,
+        "eventSource": call.event_source,
+        "sourceIpAddress": call.source_ip.clone().unwrap_or_default(),
+        "userAgent": call.user_agent.unwrap_or_default(),
+        "eventRW": rw,
+        "eventType": call.event_type,
+        "eventName": call.event_name,
+        "eventTime": format_date(now),
+        "acsRegion": call.region,
+        "requestId": call.request_id,
+        "apiVersion": call.api_version.unwrap_or_default(),
+        "serviceName": call.service_name,
+        "userIdentity": identity,
+        "requestParameters": call.request_parameters,
+        "isGlobal": matches!(call.service_name, "Ram" | "Sts" | "Ims"),
+    });
+    if let Some(resp) = &call.response_elements {
+        data["responseElements"] = resp.clone();
+    }
+    if !call.resources.is_empty() {
+        let types: Vec<&str> = call.resources.iter().map(|(t, _)| t.as_str()).collect();
+        let names: Vec<&str> = call.resources.iter().map(|(_, n)| n.as_str()).collect();
+        data["resourceType"] = json!(types.join(";"));
+        data["resourceName"] = json!(names.join(";"));
+        data["referencedResources"] = json!(call.resources.iter().fold(Map::new(), |mut m, (t, n)| {
+            m.entry(t.clone()).or_insert_with(|| json!([])).as_array_mut().expect("a list").push(json!(n));
+            m
+        }));
+    }
+    if let Some((code, message)) = &call.error {
+        data["errorCode"] = json!(code);
+        data["errorMessage"] = json!(message);
+    }
+    let resources = resource_terms(&call.resources);
+    Some(EventRow {
+        time_ms: (now.unix_timestamp_nanos() / 1_000_000) as i64,
+        id,
+        account,
+        event_name: call.event_name.to_string(),
+        event_rw: rw.into(),
+        service_name: call.service_name.to_string(),
+        user_name,
+        access_key_id,
+        resources,
+        data: data.to_string(),
+    })
+}
+
+/// The queue of events and the thread that writes them.
+pub struct AuditTrail {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    /// Recorded, not yet written (oldest first).
+    pending: VecDeque<EventRow>,
+    /// Taken by the writer, being written now (still visible to lookups).
+    writing: Vec<EventRow>,
+    /// Batches written in the last [`WRITTEN_GRACE`], with when (still visible to lookups, which
+    /// drop the duplicates).
+    written: VecDeque<(std::time::Instant, Vec<EventRow>)>,
+    dropped: u64,
+    stop: bool,
+}
+
+impl AuditTrail {
+    /// A trail that keeps events in memory only (no writer): for tests and library use.
+    pub fn in_memory() -> Arc<AuditTrail> {
+        Arc::new(AuditTrail { shared: Arc::new(Shared { state: Mutex::new(State::default()), wake: Condvar::new() }) })
+    }
+
+    /// Starts the writer thread over `store`.
+    pub fn start(store: Arc<dyn Store>, retention: Retention, clock: crate::clock::Clock) -> Arc<AuditTrail> {
+        let trail = AuditTrail::in_memory();
+        let shared = trail.shared.clone();
+        std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || writer(shared, store, retention, clock))
+            .expect("spawning the audit writer");
+        trail
+    }
+
+    /// Queues an event (never blocks on the store).
+    pub fn record(&self, row: EventRow) {
+        let mut s = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        if s.pending.len() >= MAX_PENDING {
+            s.pending.pop_front();
+            s.dropped += 1;
+        }
+        s.pending.push_back(row);
+        self.shared.wake.notify_one();
+    }
+
+    /// Events recorded but not yet in the store that match `q`.
+    pub fn unwritten(&self, q: &EventQuery) -> Vec<EventRow> {
+        let s = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.written
+            .iter()
+            .flat_map(|(_, b)| b.iter())
+            .chain(s.writing.iter())
+            .chain(s.pending.iter())
+            .filter(|r| q.matches(r))
+            .cloned()
+            .collect()
+    }
+
+    /// Events dropped because the queue was full (the store could not keep up).
+    pub fn dropped(&self) -> u64 {
+        self.shared.state.lock().unwrap_or_else(|p| p.into_inner()).dropped
+    }
+
+    /// Writes what is queued and stops the writer (on shutdown).
+    pub fn close(&self) {
+        let mut s = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.stop = true;
+        self.shared.wake.notify_one();
+        // Wait (bounded) until the writer has drained the queue.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while (!s.pending.is_empty() || !s.writing.is_empty()) && std::time::Instant::now() < deadline {
+            s = self.shared.wake.wait_timeout(s, Duration::from_millis(50)).unwrap_or_else(|p| p.into_inner()).0;
+        }
+    }
+}
+
+fn writer(shared: Arc<Shared>, store: Arc<dyn Store>, retention: Retention, clock: crate::clock::Clock) {
+    let mut last_prune = std::time::Instant::now() - Duration::from_secs(3600);
+    loop {
+        let batch = {
+            let mut s = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+            if s.pending.is_empty() && !s.stop {
+                s = shared.wake.wait_timeout(s, Duration::from_secs(5)).unwrap_or_else(|p| p.into_inner()).0;
+            }
+            if !s.stop {
+                // Let a burst gather into one transaction.
+                drop(s);
+                std::thread::sleep(FLUSH_EVERY);
+                s = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+            }
+            let batch: Vec<EventRow> = s.pending.drain(..).collect();
+            s.writing = batch.clone();
+            if batch.is_empty() && s.stop {
+                shared.wake.notify_all();
+                return;
+            }
+            batch
+        };
+        if !batch.is_empty() {
+            let written = store.begin().and_then(|mut tx| {
+                tx.events_append(&batch)?;
+                tx.commit()
+            });
+            if let Err(e) = written {
+                eprintln!("rolestack audit: could not write {} events: {e}", batch.len());
+            }
+        }
+        {
+            let mut s = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+            let written = std::mem::take(&mut s.writing);
+            let now = std::time::Instant::now();
+            while s.written.front().is_some_and(|(at, _)| now.duration_since(*at) > WRITTEN_GRACE) {
+                s.written.pop_front();
+            }
+            if !written.is_empty() {
+                s.written.push_back((now, written));
+            }
+            shared.wake.notify_all();
+        }
+        if last_prune.elapsed() >= Duration::from_secs(60) {
+            last_prune = std::time::Instant::now();
+            let cutoff = (clock.now() - retention.max_age).unix_timestamp() * 1000;
+            let pruned = store.begin().and_then(|mut tx| {
+                tx.events_prune(cutoff, retention.max_events)?;
+                tx.commit()
+            });
+            if let Err(e) = pruned {
+                eprintln!("rolestack audit: could not prune events: {e}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::caller::RequestFacts;
+
+    fn caller() -> Caller {
+        Caller {
+            account_id: "123".into(),
+            principal: Principal::RoleSession {
+                role_name: "r".into(),
+                role_id: "900".into(),
+                session_name: "s".into(),
+                session_policy: None,
+            },
+            access_key_id: "STS.x".into(),
+            facts: RequestFacts {
+                source_ip: None,
+                secure_transport: false,
+                user_agent: None,
+                time: OffsetDateTime::UNIX_EPOCH,
+                endpoint_region: None,
+            },
+            mfa_at: None,
+        }
+    }
+
+    fn record<'a>(c: &'a Caller, name: &'a str, error: Option<(String, String)>) -> CallRecord<'a> {
+        CallRecord {
+            caller: Some(c),
+            access_key_id: None,
+            service_name: "Oss",
+            event_source: "oss-cn-hangzhou.aliyuncs.com",
+            event_name: name,
+            event_type: EventType::ApiCall,
+            read: false,
+            api_version: None,
+            request_id: "R1",
+            source_ip: Some("127.0.0.1".into()),
+            user_agent: Some("aliyun-sdk-python"),
+            region: "cn-hangzhou",
+            request_parameters: request_parameters([("SecurityToken".to_string(), "secret".to_string())].iter().map(|(a, b)| (a, b))),
+            response_elements: None,
+            resources: vec![("ACS::OSS::Object".into(), "b/k".into())],
+            error,
+            account: None,
+            acting_service: None,
+        }
+    }
+
+    #[test]
+    fn events_have_actiontrail_fields_and_no_secrets() {
+        let c = caller();
+        let row = event(&record(&c, "PutObject", Some(("AccessDenied".into(), "no".into()))), OffsetDateTime::UNIX_EPOCH).unwrap();
+        let v: Value = serde_json::from_str(&row.data).unwrap();
+        assert_eq!(v["eventName"], "PutObject");
+        assert_eq!(v["eventRW"], "Write");
+        assert_eq!(v["userIdentity"]["type"], "assumed-role");
+        assert_eq!(v["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"], "r");
+        assert_eq!(v["errorCode"], "AccessDenied");
+        assert_eq!(v["requestParameters"]["SecurityToken"], "***");
+        assert!(!row.data.contains("secret"));
+        assert_eq!(row.user_name, "r:s");
+        assert_eq!(row.resources, "|t=ACS::OSS::Object|n=b/k|");
+    }
+
+    #[test]
+    fn queries_filter_and_page_in_memory() {
+        let c = caller();
+        let trail = AuditTrail::in_memory();
+        for (i, name) in ["PutObject", "GetObject", "PutObject"].iter().enumerate() {
+            let mut row = event(&record(&c, name, None), OffsetDateTime::UNIX_EPOCH).unwrap();
+            row.time_ms = i as i64;
+            trail.record(row);
+        }
+        let q = |attrs: Vec<Attribute>, after| EventQuery {
+            account: "123".into(),
+            start_ms: 0,
+            end_ms: 10,
+            attributes: attrs,
+            forward: false,
+            after,
+            limit: 10,
+        };
+        assert_eq!(trail.unwritten(&q(vec![Attribute::EventName("PutObject".into())], None)).len(), 2);
+        assert_eq!(trail.unwritten(&q(vec![Attribute::ResourceName("b/k".into())], None)).len(), 3);
+        assert_eq!(trail.unwritten(&q(vec![Attribute::User("r:s".into())], Some((1, String::new())))).len(), 1);
+        assert!(trail.unwritten(&q(vec![Attribute::ServiceName("Ram".into())], None)).is_empty());
+    }
+}

@@ -1,0 +1,51 @@
+//! Operating rolestack: Prometheus metrics at `GET /metrics` on the API listener (the `metrics`
+//! facade, rendered by metrics-exporter-prometheus), and the log format.
+//!
+//! Series (all prefixed `rolestack_`):
+//! - `requests_total{product, action, status}` and `request_duration_seconds{product}` (histogram):
+//!   every RPC and OSS request;
+//! - `authorization_total{result}` (`allow`, `implicit_deny`, `explicit_deny`): every decision
+//!   (recorded in the core, see `rolestack_core::authz`);
+//! - `metadata_credentials_total{kind}` (`issued`, `rotated`): instance-role sessions the metadata
+//!   service minted;
+//! - `audit_events_dropped`: ActionTrail events lost because the store could not keep up.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the Prometheus recorder (once per process); `/metrics` answers 404 until then.
+pub fn install() -> Result<(), String> {
+    if HANDLE.get().is_some() {
+        return Ok(());
+    }
+    let buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Full("rolestack_request_duration_seconds".into()), &buckets)
+        .map_err(|e| e.to_string())?
+        .build_recorder();
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder).map_err(|e| e.to_string())?;
+    metrics::describe_counter!("rolestack_requests_total", "Requests served, by product, action and HTTP status.");
+    metrics::describe_histogram!("rolestack_request_duration_seconds", "Time to answer a request, by product.");
+    metrics::describe_counter!("rolestack_authorization_total", "Authorization decisions: allow, implicit_deny, explicit_deny.");
+    metrics::describe_counter!("rolestack_metadata_credentials_total", "Instance-role credentials the metadata service issued or rotated.");
+    metrics::describe_gauge!("rolestack_audit_events_dropped", "ActionTrail events lost because the store could not keep up.");
+    let _ = HANDLE.set(handle);
+    Ok(())
+}
+
+/// The current metrics in Prometheus' text format, if installed.
+pub fn render() -> Option<String> {
+    HANDLE.get().map(PrometheusHandle::render)
+}
+
+/// Counts one served request and its latency.
+pub fn request_done(product: &'static str, action: &str, status: u16, started: Instant) {
+    metrics::counter!("rolestack_requests_total", "product" => product, "action" => action.to_string(), "status" => status.to_string())
+        .increment(1);
+    metrics::histogram!("rolestack_request_duration_seconds", "product" => product).record(started.elapsed().as_secs_f64());
+}
