@@ -790,3 +790,190 @@ test('Policy Simulator: Allow, ImplicitDeny, ExplicitDeny, a failed condition, a
     ['DeleteUser', { UserName: user }],
   ]) api('ram', action, params);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Issue 18: the password policy, MFA devices and MFA at sign-in, tags on roles.
+
+const crypto = require('node:crypto');
+
+// RFC 6238 TOTP (SHA-1, 6 digits, 30 s) from a Base32 seed, as an authenticator app computes it.
+function totp(seed, at = Date.now() / 1000) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of seed.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30)));
+  const mac = crypto.createHmac('sha1', key).update(counter).digest();
+  const off = mac[19] & 15;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+// Submits a RAM user's sign-in form; the caller waits for where it leads (the MFA step, the
+// password change, or the console).
+async function submitUserSignIn(page, user, password) {
+  await page.goto(`${endpoint}/console/`);
+  await page.getByLabel('Logon name').fill(`${user}@${rootKey.AccountId}`);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in as RAM user' }).click();
+}
+
+test('the password policy set in Settings refuses a weak console password in the browser', async () => {
+  const user = `pw-policy-${suffix}`;
+  const { context, page } = await newPage();
+  try {
+    await signInRoot(page);
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    await page.getByRole('heading', { name: 'Password Policy' }).waitFor();
+    await page.getByLabel('Minimum length').fill('12');
+    await page.getByLabel('Digits').check();
+    await page.getByLabel('Upper-case letters').check();
+    await page.getByRole('button', { name: 'Save Password Policy' }).click();
+    await page.getByText('Password policy saved').waitFor();
+    await shot(page, '60-settings-password-policy');
+    const policy = api('ram', 'GetPasswordPolicy').PasswordPolicy;
+    assert.equal(policy.MinimumPasswordLength, 12);
+    assert.equal(policy.RequireNumbers, true);
+  } finally {
+    await context.close();
+  }
+  api('ram', 'CreateUser', { UserName: user });
+  assert.match(apiError('ram', 'CreateLoginProfile', { UserName: user, Password: 'Short-1' }), /InvalidParameter\.Password\.TooWeak/);
+  api('ram', 'CreateLoginProfile', { UserName: user, Password: 'Strong-Passw0rd', PasswordResetRequired: 'true' });
+  const second = await newPage();
+  try {
+    const p = second.page;
+    await submitUserSignIn(p, user, 'Strong-Passw0rd');
+    await p.waitForURL(/\/console\/password$/);
+    await p.getByLabel('Current password').fill('Strong-Passw0rd');
+    await p.getByLabel('New password', { exact: true }).fill('weakpassword');
+    await p.getByLabel('Confirm new password').fill('weakpassword');
+    await p.getByRole('button', { name: 'Change password' }).click();
+    const alert = p.getByRole('alert');
+    await alert.getByText(/InvalidParameter\.Password\.TooWeak/).waitFor();
+    assert.match(await alert.textContent(), /password policy/);
+    await shot(p, '61-weak-password-refused');
+    await p.getByLabel('Current password').fill('Strong-Passw0rd');
+    await p.getByLabel('New password', { exact: true }).fill('Better-Passw0rd9');
+    await p.getByLabel('Confirm new password').fill('Better-Passw0rd9');
+    await p.getByRole('button', { name: 'Change password' }).click();
+    await p.waitForURL(/\/console\/#\/ram\/roles$/);
+  } finally {
+    await second.context.close();
+    api('ram', 'SetPasswordPolicy', { MinimumPasswordLength: 8, RequireNumbers: 'false', RequireUppercaseCharacters: 'false' });
+    api('ram', 'DeleteLoginProfile', { UserName: user });
+    api('ram', 'DeleteUser', { UserName: user });
+  }
+});
+
+test('a RAM user binds an MFA device, then signs in with a code; the session is MFA-present', async () => {
+  const user = `mfa-user-${suffix}`;
+  api('ram', 'CreateUser', { UserName: user });
+  api('ram', 'CreateLoginProfile', { UserName: user, Password: 'Mfa-Passw0rd' });
+  // ListUsers only with MFA: the console session has it, the user's AccessKey never does.
+  const pol = `needs-mfa-${suffix}`;
+  api('ram', 'CreatePolicy', { PolicyName: pol, PolicyDocument: JSON.stringify({ Version: '1', Statement: [
+    { Effect: 'Allow', Action: 'ram:ListUsers', Resource: '*', Condition: { Bool: { 'acs:MFAPresent': 'true' } } }] }) });
+  api('ram', 'AttachPolicyToUser', { PolicyType: 'Custom', PolicyName: pol, UserName: user });
+  let seed;
+  const first = await newPage();
+  try {
+    const page = first.page;
+    await submitUserSignIn(page, user, 'Mfa-Passw0rd');
+    await page.waitForURL(/\/console\/#\/ram\/roles$/);
+    await page.getByRole('link', { name: 'MFA Devices', exact: true }).click();
+    await page.getByRole('button', { name: 'Bind a virtual MFA device' }).click();
+    await page.getByRole('img', { name: 'QR code of the MFA key' }).waitFor();
+    seed = (await page.locator('#mfa-seed').textContent()).trim();
+    const now = Date.now() / 1000;
+    await page.getByLabel('First code').fill(totp(seed, now - 30));
+    await page.getByLabel('Next code').fill(totp(seed, now));
+    await shot(page, '62-mfa-bind');
+    await page.getByRole('button', { name: 'Bind', exact: true }).click();
+    await page.getByText('MFA device bound').waitFor();
+    await page.getByText(`acs:ram::${rootKey.AccountId}:mfa/${user}`).first().waitFor();
+    // Without MFA at sign-in, the MFA-only action is refused in the console too.
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'NoPermission' }).waitFor();
+  } finally {
+    await first.context.close();
+  }
+  assert.equal(api('ram', 'GetUserMFAInfo', { UserName: user }).MFADevice.SerialNumber, `acs:ram::${rootKey.AccountId}:mfa/${user}`);
+  const second = await newPage();
+  try {
+    const page = second.page;
+    await submitUserSignIn(page, user, 'Mfa-Passw0rd');
+    await page.waitForURL(/\/console\/mfa$/);
+    await page.getByLabel('MFA code').fill('000000');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('alert').getByText(/MFA code is incorrect/).waitFor();
+    await shot(page, '63-mfa-code-wrong');
+    // The next step's code (the current one was spent binding).
+    await page.getByLabel('MFA code').fill(totp(seed, Date.now() / 1000 + 30));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL(/\/console\/#\/ram\/roles$/);
+    await page.getByText(`${user}@${rootKey.AccountId} (MFA)`).waitFor();
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.getByRole('row').filter({ hasText: user }).first().waitFor();
+    await shot(page, '64-mfa-present-users');
+  } finally {
+    await second.context.close();
+  }
+  api('ram', 'UnbindMFADevice', { UserName: user });
+  api('ram', 'DeleteVirtualMFADevice', { SerialNumber: `acs:ram::${rootKey.AccountId}:mfa/${user}` });
+  api('ram', 'DetachPolicyFromUser', { PolicyType: 'Custom', PolicyName: pol, UserName: user });
+  api('ram', 'DeletePolicy', { PolicyName: pol });
+  api('ram', 'DeleteLoginProfile', { UserName: user });
+  api('ram', 'DeleteUser', { UserName: user });
+});
+
+test('MFABindRequired: sign-in binds a device before the session starts; tags on a role', async () => {
+  const user = `mfa-bind-${suffix}`;
+  api('ram', 'CreateUser', { UserName: user });
+  api('ram', 'CreateLoginProfile', { UserName: user, Password: 'Bind-Passw0rd', MFABindRequired: 'true' });
+  const first = await newPage();
+  try {
+    const page = first.page;
+    await submitUserSignIn(page, user, 'Bind-Passw0rd');
+    await page.waitForURL(/\/console\/mfa$/);
+    await page.getByRole('img', { name: 'QR code of the MFA key' }).waitFor();
+    const seed = (await page.locator('#mfa-seed').textContent()).trim();
+    await shot(page, '65-mfa-bind-required');
+    const now = Date.now() / 1000;
+    await page.getByLabel('First code').fill(totp(seed, now - 30));
+    await page.getByLabel('Next code').fill(totp(seed, now));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL(/\/console\/#\/ram\/roles$/);
+    await page.getByText(`${user}@${rootKey.AccountId} (MFA)`).waitFor();
+  } finally {
+    await first.context.close();
+  }
+  assert.match(api('ram', 'GetUserMFAInfo', { UserName: user }).MFADevice.SerialNumber, /:mfa\//);
+
+  const role = `Tagged-${suffix}`;
+  api('ram', 'CreateRole', { RoleName: role, AssumeRolePolicyDocument: JSON.stringify({ Version: '1', Statement: [
+    { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: ['ecs.aliyuncs.com'] } }] }) });
+  const second = await newPage();
+  try {
+    const page = second.page;
+    await signInRoot(page);
+    await page.goto(`${endpoint}/console/#/ram/roles/${role}?tab=tags`);
+    await page.getByText('No tags.').waitFor();
+    await page.getByLabel('Tag key').fill('env');
+    await page.getByLabel('Tag value').fill('lab');
+    await page.getByRole('button', { name: 'Add Tag' }).click();
+    await page.getByRole('cell', { name: 'env', exact: true }).waitFor();
+    await shot(page, '66-role-tags');
+    assert.deepEqual(api('ram', 'ListTagResources', { ResourceType: 'role', ResourceNames: JSON.stringify([role]) }).TagResources
+      .map((t) => [t.TagKey, t.TagValue]), [['env', 'lab']]);
+    await page.getByRole('button', { name: 'Remove tag env' }).click();
+    await page.getByText('No tags.').waitFor();
+    await page.getByRole('link', { name: 'MFA Devices', exact: true }).click();
+    await page.getByRole('row').filter({ hasText: user }).first().waitFor();
+    await shot(page, '67-mfa-devices-account');
+    assert.deepEqual(page.foreign, []);
+  } finally {
+    await second.context.close();
+  }
+  api('ram', 'DeleteRole', { RoleName: role });
+});

@@ -60,6 +60,10 @@ def sts(action, **params) -> Step:
     return ("sts", action, params)
 
 
+def ims(action, **params) -> Step:
+    return ("ims", action, params)
+
+
 def ecs(action, **params) -> Step:
     params.setdefault("RegionId", REGION)
     return ("ecs", action, params)
@@ -115,7 +119,7 @@ class Case:
 
 
 def expected_code(svc: str) -> str:
-    return {"ram": "NoPermission", "sts": "NoPermission", "ecs": "Forbidden.RAM", "vpc": "Forbidden.RAM",
+    return {"ram": "NoPermission", "sts": "NoPermission", "ims": "NoPermission", "ecs": "Forbidden.RAM", "vpc": "Forbidden.RAM",
             "oss": "AccessDenied", "url": "AccessDenied"}[svc]
 
 
@@ -197,7 +201,8 @@ class World:
         if key not in self._rpc:
             p = self.principals[who]
             version, product = {"ram": (h.RAM_VERSION, "Ram"), "sts": (h.STS_VERSION, "Sts"),
-                                "ecs": (h.ECS_VERSION, "Ecs"), "vpc": (h.VPC_VERSION, "Vpc")}[svc]
+                                "ecs": (h.ECS_VERSION, "Ecs"), "vpc": (h.VPC_VERSION, "Vpc"),
+                                "ims": ("2019-08-15", "Ims")}[svc]
             self._rpc[key] = h.RpcApi(kind, self.ep, p.ak, p.sk, version=version, token=p.token, product=product)
         return self._rpc[key]
 
@@ -220,7 +225,7 @@ class World:
         """Runs one step as `who`; a server refusal raises Refusal."""
         svc, action, params = step
         p = self.resolve(params, extra or {}, results or [])
-        if svc in ("ram", "sts", "ecs", "vpc"):
+        if svc in ("ram", "sts", "ecs", "vpc", "ims"):
             try:
                 return self.rpc(who, svc, kind).call(action, p)
             except h.ApiError as e:
@@ -334,10 +339,19 @@ class World:
                 return [ram("DeleteLoginProfile", UserName=p["UserName"])]
             if action == "DeleteLoginProfile":
                 return [ram("CreateLoginProfile", UserName=p["UserName"], Password=PASSWORD)]
+            if action == "CreateVirtualMFADevice":
+                return [ram("DeleteVirtualMFADevice", SerialNumber=resp["VirtualMFADevice"]["SerialNumber"])]
+            if action == "TagResources":
+                keys = [t["Key"] for t in json.loads(p["Tag"])]
+                return [ram("UntagResources", ResourceType=p["ResourceType"], ResourceNames=p["ResourceNames"], TagKeys=json.dumps(keys))]
+            if action == "CreateServiceLinkedRole":
+                return [ram("DeleteServiceLinkedRole", RoleName=resp["Role"]["RoleName"])]
             for kind in ("User", "Role", "Group", "Policy"):
                 if action == f"Create{kind}":
                     return [ram(f"Delete{kind}", **{f"{kind}Name": p[f"{kind}Name"]})]
             return []
+        if svc == "ims" and action == "CreateOIDCProvider":
+            return [ims("DeleteOIDCProvider", OIDCProviderName=p["OIDCProviderName"])]
         if svc == "ecs":
             if action == "AttachInstanceRamRole":
                 return [ecs("DetachInstanceRamRole", InstanceIds=p["InstanceIds"])]
@@ -514,7 +528,7 @@ def run_case(world: World, case: Case) -> None:
             got = (e.code, e.status)
             assert got == (case.code, case.status), (
                 f"wrong refusal for {case.req[1]}: expected {case.code} {case.status}, got {e}")
-            if case.req[0] in ("ram", "sts", "ecs", "vpc", "url"):
+            if case.req[0] in ("ram", "sts", "ims", "ecs", "vpc", "url"):
                 assert e.request_id, f"refusal without a request id: {e}"
             if case.req[0] == "oss" and case.code == "AccessDenied":
                 assert e.exc_type == "AccessDenied", f"oss2 should raise oss2.exceptions.AccessDenied: {e}"

@@ -128,6 +128,8 @@ SYSTEM_POLICIES = [
     "AliyunRAMFullAccess",
     "AliyunRAMReadOnlyAccess",
     "AliyunSTSAssumeRoleAccess",
+    "AliyunServiceRolePolicyForActionTrail",
+    "AliyunServiceRolePolicyForECSArchiving",
 ]
 
 CLIENT_KINDS = ["v3", "v2sig", "core"]
@@ -744,3 +746,25 @@ def ecs_security_group(api: "RpcApi", vpc_id: Optional[str] = None, region: str 
     params = {"RegionId": region, "VpcId": vpc_id, "SecurityGroupName": unique_name("sg")}
     params.update(extra)
     return api.call("CreateSecurityGroup", params)["SecurityGroupId"]
+
+
+# --------------------------------------------------------------------------------------
+# OIDC (issue 18)
+# --------------------------------------------------------------------------------------
+
+OIDC_FINGERPRINT = "902ef2deeb3c5b13ea4c3d5193629309e231ae55"
+
+
+def local_oidc_provider(ims_api: "RpcApi", issuer_url: str, client_id: str = "sts.aliyuncs.com") -> str:
+    """The name of the account's OIDC provider for `issuer_url` (an issuer URL is unique in an
+    account), made if missing, with `client_id` among its client ids."""
+    body = ims_api.call("ListOIDCProviders", {"MaxItems": 100})
+    for p in body["OIDCProviders"]["OIDCProvider"]:
+        if p["IssuerUrl"] == issuer_url:
+            if client_id not in p["ClientIds"].split(","):
+                ims_api.call("AddClientIdToOIDCProvider", {"OIDCProviderName": p["OIDCProviderName"], "ClientId": client_id})
+            return p["OIDCProviderName"]
+    name = unique_name("localidp")
+    ims_api.call("CreateOIDCProvider", {"OIDCProviderName": name, "IssuerUrl": issuer_url,
+                                        "Fingerprints": OIDC_FINGERPRINT, "ClientIds": client_id})
+    return name

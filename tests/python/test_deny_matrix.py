@@ -6,7 +6,10 @@ Covered: users, groups, roles, role sessions with session policies, bucket polic
 sent in other letter cases (and Deny policies that spell a name in another case than it was
 created in), wildcards, NotAction / NotResource, conditions (acs:SourceIp, acs:CurrentTime,
 acs:SecureTransport, acs:UserAgent, acs:AccessId, acs:PrincipalARN, acs:MFAPresent, oss:Prefix,
-oss:Delimiter), trust policies, PassRole, OSS V4 presigned URL lifetime.
+oss:Delimiter, acs:ResourceTag/*, acs:RequestTag/*, acs:MFAPresentDuration, ram:ServiceName), the
+security preference's self-service grants, MFA devices by serial number, IMS identity providers,
+trust policies (also Federated principals through AssumeRoleWithOIDC), PassRole, OSS V4 presigned
+URL lifetime.
 
 Cases are rows of tables built by the `*_cases()` functions below (steps and placeholders are
 described in denymatrix.py); one module-scoped world (denymatrix.World) holds every principal and
@@ -20,13 +23,14 @@ Refusals: RAM/STS `NoPermission` 403; ECS `Forbidden.RAM` 403, missing ram:PassR
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 
 import pytest
 
 import denymatrix as dm
 import rshelpers as h
-from denymatrix import Case, ecs, ids, oss, presign, ram, sts, vpc
+from denymatrix import Case, ecs, ids, ims, oss, presign, ram, sts, vpc
 
 FORBIDDEN = "Forbidden.RAM"
 PASSROLE = "InvalidUser.PassRoleForbidden"
@@ -929,11 +933,145 @@ def presign_cases():
     ]
 
 
+# =====================================================================================================
+# Issue 18: tags, MFA, self-service, service-linked roles, MFA devices, identity providers, OIDC
+# =====================================================================================================
+
+def tag(**kv):
+    return json.dumps([{"Key": k, "Value": v} for k, v in kv.items()])
+
+
+def build_issue18_world(w: dm.World) -> None:
+    acct, n = w.account, w.names
+    harmless = [h.allow("ram:GetAccountAlias")]
+    # Tags: a role and a policy tagged env=prod, a role tagged env=dev.
+    for key, env in (("tg_prod", "prod"), ("tg_dev", "dev")):
+        w.role(key, prefix=f"tag{env}")
+        w.ram_root("TagResources", ResourceType="role", ResourceNames=json.dumps([n[key]]), Tag=tag(env=env))
+    tg_pol = w.policy("tg_pol", harmless)
+    w.ram_root("TagResources", ResourceType="policy", ResourceNames=json.dumps([tg_pol]), Tag=tag(env="prod"))
+    w.user("tg", principal=True, prefix="dm-tags", policies=[w.policy("tg_p", [
+        cond_allow("ram:GetRole", "*", {"StringEquals": {"acs:ResourceTag/env": "dev"}}),
+        h.allow(["ram:UpdateRole", "ram:UntagResources", "ram:CreateRole", "ram:GetPolicy", "ram:ListPolicyVersions"]),
+        cond_deny(["ram:UpdateRole", "ram:UntagResources", "ram:GetPolicy"], "*", {"StringEquals": {"acs:ResourceTag/env": "prod"}}),
+        cond_allow("ram:TagResources", "*", {"StringEquals": {"acs:RequestTag/team": "a"}}),
+        cond_deny("ram:CreateRole", "*", {"StringEquals": {"acs:RequestTag/env": "prod"}}),
+    ])])
+    # MFA: AccessKey requests carry no MFA.
+    w.user("mf", principal=True, prefix="dm-mfa", policies=[w.policy("mf_p", [
+        cond_allow("ram:ListUsers", "*", {"Bool": {"acs:MFAPresent": "true"}}),
+        cond_allow("ram:ListRoles", "*", {"NumericLessThan": {"acs:MFAPresentDuration": "3600"}}),
+        h.allow("ram:ListGroups"),
+    ])])
+    # Self-service (the default security preference): own password and MFA device, not own keys.
+    w.user("ss", principal=True, prefix="dm-self")
+    # ram:ServiceName on service-linked roles.
+    w.user("sl", principal=True, prefix="dm-slr", policies=[w.policy("sl_p", [
+        cond_allow("ram:CreateServiceLinkedRole", "*", {"StringEquals": {"ram:ServiceName": "archiving.ecs.aliyuncs.com"}}),
+        h.allow("ram:GetServiceLinkedRoleTemplate"),
+    ])])
+    # MFA devices by serial number, a Deny spelled in lower case.
+    keep = w.name("keepdev", exact="KeepDev-" + hexs())
+    w.ram_root("CreateVirtualMFADevice", VirtualMFADeviceName=keep)
+    w.user("md", principal=True, prefix="dm-mfadev", policies=[w.policy("md_p", [
+        h.allow(["ram:CreateVirtualMFADevice", "ram:DeleteVirtualMFADevice", "ram:ListVirtualMFADevices"], arn("mfa", "*")),
+        h.deny("ram:DeleteVirtualMFADevice", arn("mfa", keep.lower())),
+    ])])
+    # IMS identity providers.
+    fp = "902ef2deeb3c5b13ea4c3d5193629309e231ae55"
+    for key in ("okidp", "secretidp"):
+        name = w.name(key, exact=f"{key}-{hexs()}")
+        w.root(ims("CreateOIDCProvider", OIDCProviderName=name, IssuerUrl=f"https://{name}.idp.test", Fingerprints=fp, ClientIds="app"))
+    w.user("oi", principal=True, prefix="dm-idp", policies=[w.policy("oi_p", [
+        h.allow(["ram:GetOIDCProvider", "ram:DeleteOIDCProvider"], arn("oidc-provider", n["okidp"])),
+        h.allow("ram:ListOIDCProviders"),
+        h.deny("ram:DeleteOIDCProvider", arn("oidc-provider", n["okidp"])),
+    ])])
+    # AssumeRoleWithOIDC: a provider for the local issuer, a role trusting one subject of it.
+    srv = w.server
+    issuer = json.loads(srv.cli("oidc", "issuer", "--endpoint", srv.base_url, "--data-dir", str(srv.data_dir)).stdout)["Issuer"]
+    idp = w.name("oidcidp", exact=h.local_oidc_provider(w.rpc("root", "ims"), issuer))
+    provider = f"acs:ram::{acct}:oidc-provider/{idp}"
+    n["oidc_arn"] = provider
+    w.role("oidc_role", trust=json.dumps({"Version": "1", "Statement": [{
+        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Federated": [provider]},
+        "Condition": {"StringEquals": {"oidc:sub": "system:serviceaccount:ns:ok", "oidc:aud": "sts.aliyuncs.com"}}}]}))
+    w.role("oidc_deny_role", trust=json.dumps({"Version": "1", "Statement": [
+        {"Action": "sts:AssumeRoleWithOIDC", "Effect": "Allow", "Principal": {"Federated": [provider]}},
+        {"Action": "sts:AssumeRole", "Effect": "Deny", "Principal": {"Federated": [provider]},
+         "Condition": {"StringLike": {"oidc:sub": "*:blocked"}}}]}))
+
+    def token(sub):
+        p = srv.cli("oidc", "token", "--sub", sub, "--aud", "sts.aliyuncs.com", "--endpoint", srv.base_url, "--data-dir", str(srv.data_dir))
+        assert p.returncode == 0, p.stderr
+        return p.stdout.strip()
+
+    for key, sub in (("tok_ok", "system:serviceaccount:ns:ok"), ("tok_other", "system:serviceaccount:ns:other"),
+                     ("tok_blocked", "system:serviceaccount:ns:blocked")):
+        n[key] = token(sub)
+    head, _, sig = n["tok_ok"].split(".")
+    import base64
+    body = base64.urlsafe_b64encode(json.dumps({"iss": issuer, "sub": "system:serviceaccount:ns:ok", "aud": "sts.aliyuncs.com",
+                                                "iat": 1, "exp": 99999999999}).encode()).rstrip(b"=").decode()
+    n["tok_forged"] = f"{head}.{body}.{sig}"
+
+
+def issue18_cases():
+    """Tags (acs:ResourceTag on the resource, acs:RequestTag on what a request sets), MFA conditions,
+    the security preference's self-service grants, ram:ServiceName, MFA devices by serial number,
+    IMS identity providers, and AssumeRoleWithOIDC trust (Federated principals, oidc:sub)."""
+    C = Case
+    oidc = lambda role, tok: sts("AssumeRoleWithOIDC", RoleArn="acs:ram::{acct}:role/" + role, OIDCProviderArn="{oidc_arn}",  # noqa: E731
+                                 OIDCToken=tok, RoleSessionName="deny-matrix")
+    fail = "AuthenticationFail.NoPermission"
+    serial = "acs:ram::{acct}:mfa/"
+    return [
+        C("ram-tag-resource-allow-GetRole", "tg", ram("GetRole", RoleName="{tg_prod}"), NOPERM, ram("GetRole", RoleName="{tg_dev}")),
+        C("ram-tag-resource-deny-UpdateRole", "tg", ram("UpdateRole", RoleName="{tg_prod}", NewDescription="x"), NOPERM,
+          ram("UpdateRole", RoleName="{tg_dev}", NewDescription="x")),
+        C("ram-tag-resource-deny-UpdateRole-upper", "tg", ram("UpdateRole", RoleName="{tg_prod:upper}", NewDescription="x"), NOPERM,
+          ram("UpdateRole", RoleName="{tg_dev:upper}", NewDescription="x")),
+        C("ram-tag-resource-deny-UntagResources", "tg", ram("UntagResources", ResourceType="role", ResourceNames='["{tg_prod}"]', TagKeys='["env"]'),
+          NOPERM, ram("UntagResources", ResourceType="role", ResourceNames='["{tg_dev}"]', TagKeys='["none"]')),
+        C("ram-tag-resource-deny-GetPolicy", "tg", ram("GetPolicy", PolicyType="Custom", PolicyName="{tg_pol}"), NOPERM,
+          ram("ListPolicyVersions", PolicyType="Custom", PolicyName="{tg_pol}")),
+        C("ram-tag-request-allow-TagResources", "tg", ram("TagResources", ResourceType="role", ResourceNames='["{tg_dev}"]', Tag=tag(team="b")),
+          NOPERM, ram("TagResources", ResourceType="role", ResourceNames='["{tg_dev}"]', Tag=tag(team="a"))),
+        C("ram-tag-request-deny-CreateRole", "tg", ram("CreateRole", RoleName="{fresh}", AssumeRolePolicyDocument="{ecs_trust}", Tag=tag(env="prod")),
+          NOPERM, ram("CreateRole", RoleName="{fresh}", AssumeRolePolicyDocument="{ecs_trust}", Tag=tag(env="dev"))),
+        C("ram-cond-allow-MFAPresent-ListUsers", "mf", ram("ListUsers"), NOPERM, ram("ListGroups")),
+        C("ram-cond-allow-MFAPresentDuration-ListRoles", "mf", ram("ListRoles"), NOPERM, ram("ListGroups")),
+        C("ram-selfservice-own-keys-off", "ss", ram("ListAccessKeys"), NOPERM, ram("CreateVirtualMFADevice", VirtualMFADeviceName="{ss}")),
+        C("ram-selfservice-mfa-other-name", "ss", ram("CreateVirtualMFADevice", VirtualMFADeviceName="{fresh}"), NOPERM,
+          ram("CreateVirtualMFADevice", VirtualMFADeviceName="{ss}")),
+        C("ram-selfservice-mfa-other-user", "ss", ram("GetUserMFAInfo", UserName="{by}"), NOPERM,
+          ram("CreateVirtualMFADevice", VirtualMFADeviceName="{ss}")),
+        C("ram-selfservice-mfa-list", "ss", ram("ListVirtualMFADevices"), NOPERM, ram("CreateVirtualMFADevice", VirtualMFADeviceName="{ss}")),
+        C("ram-cond-ServiceName-CreateServiceLinkedRole", "sl", ram("CreateServiceLinkedRole", ServiceName="actiontrail.aliyuncs.com"), NOPERM,
+          ram("GetServiceLinkedRoleTemplate", ServiceName="actiontrail.aliyuncs.com")),
+        C("ram-mfa-device-deny-serial", "md", ram("DeleteVirtualMFADevice", SerialNumber=serial + "{keepdev}"), NOPERM, ram("ListVirtualMFADevices")),
+        C("ram-mfa-device-deny-serial-upper", "md", ram("DeleteVirtualMFADevice", SerialNumber=serial + "{keepdev:upper}"), NOPERM,
+          ram("ListVirtualMFADevices")),
+        C("ims-oidc-GetOIDCProvider-other", "oi", ims("GetOIDCProvider", OIDCProviderName="{secretidp}"), NOPERM,
+          ims("GetOIDCProvider", OIDCProviderName="{okidp}")),
+        C("ims-oidc-DeleteOIDCProvider-deny-upper", "oi", ims("DeleteOIDCProvider", OIDCProviderName="{okidp:upper}"), NOPERM,
+          ims("ListOIDCProviders")),
+        C("ims-oidc-CreateOIDCProvider-implicit", "oi", ims("CreateOIDCProvider", OIDCProviderName="{fresh}", IssuerUrl="https://{fresh}.test",
+                                                               Fingerprints="aa"), NOPERM, ims("ListOIDCProviders")),
+        C("sts-oidc-trust-sub", "root", oidc("{oidc_role}", "{tok_other}"), fail, oidc("{oidc_role}", "{tok_ok}"), status=401),
+        C("sts-oidc-trust-deny", "root", oidc("{oidc_deny_role}", "{tok_blocked}"), fail, oidc("{oidc_deny_role}", "{tok_ok}"), status=401),
+        C("sts-oidc-forged-token", "root", oidc("{oidc_role}", "{tok_forged}"), "AuthenticationFail.OIDCToken.InvalidSignature",
+          oidc("{oidc_role}", "{tok_ok}"), status=401),
+    ]
+
+
 # SDK-kind samples: the same case through the other client kinds / oss2 signature V4.
 KIND_SAMPLES = [
     "ram-case-user-upper-AttachPolicyToUser", "ram-case-user-exact-AttachPolicyToUser", "ram-denyall-role-exact-UpdateRole",
     "ram-notaction-DeleteUser", "ram-cond-deny-SourceIp-CreateGroup", "sts-trust-ecs-only", "sts-session-deny-role-exact-GetRole",
     "sts-assume-deny-upper", "ecs-passrole-missing-AttachInstanceRamRole", "ecs-readonly-StartInstance",
+    "ram-tag-resource-deny-UpdateRole", "ram-tag-request-deny-CreateRole", "ram-cond-allow-MFAPresent-ListUsers",
+    "ram-mfa-device-deny-serial-upper", "ims-oidc-GetOIDCProvider-other",
 ]
 SIG_SAMPLES = [
     "oss-session-bucketpolicy-rolearn-PutObject-pub", "oss-session-bucketpolicy-stsarn-GetObject-priv", "oss-readonly-PutObject",
@@ -943,7 +1081,7 @@ SIG_SAMPLES = [
 
 def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
-            + ram_condition_cases() + sts_cases() + ecs_cases() + oss_cases() + presign_cases())
+            + ram_condition_cases() + sts_cases() + ecs_cases() + oss_cases() + presign_cases() + issue18_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []
@@ -966,6 +1104,7 @@ CASES = all_cases()
 def world(server, root_ecs):
     w = dm.World(server)
     build_world(w, root_ecs)
+    build_issue18_world(w)
     for key in ("dl", "wl", "wna", "wdnr", "wsc"):
         w.names[f"{key}_self"] = w.names[key]
     yield w
@@ -986,5 +1125,5 @@ def test_matrix_size():
     print(f"\ndeny matrix: {len(base)} deny cases ({len(CASES) - len(base)} SDK-kind re-runs), by service {by_svc}, "
           f"{len(escapes)} known escapes, {sum(1 for c in base if c.ctl is not None)} with a positive control")
     assert len(base) >= 200
-    assert {"ram", "sts", "ecs", "vpc", "oss", "url"} <= set(by_svc)
+    assert {"ram", "sts", "ims", "ecs", "vpc", "oss", "url"} <= set(by_svc)
     assert all(c.ctl is not None or c.noctl for c in CASES)

@@ -25,6 +25,10 @@ use crate::store::Store;
 pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
 /// Most events queued in memory; past it the oldest unwritten are dropped (and counted).
 const MAX_PENDING: usize = 50_000;
+/// How long written batches stay visible in memory too. A lookup reads the store in a read
+/// transaction whose snapshot may predate a batch's commit (read connections never wait for the
+/// writer), then the queue: without this grace a batch committed in between would be in neither.
+const WRITTEN_GRACE: Duration = Duration::from_secs(5);
 
 /// How long events are kept, and how many at most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -453,7 +457,7 @@ pub fn event(call: &CallRecord<'_>, now: OffsetDateTime) -> Option<EventRow> {
         service_name: call.service_name,
         user_identity: &identity,
         request_parameters: &call.request_parameters,
-        is_global: matches!(call.service_name, "Ram" | "Sts"),
+        is_global: matches!(call.service_name, "Ram" | "Sts" | "Ims"),
         response_elements: call.response_elements.as_ref(),
         resource_type: listed(|(t, _)| t),
         resource_name: listed(|(_, n)| n),
@@ -497,6 +501,9 @@ struct State {
     pending: VecDeque<EventRow>,
     /// Taken by the writer, being written now (still visible to lookups).
     writing: Vec<EventRow>,
+    /// Batches written in the last [`WRITTEN_GRACE`], with when (still visible to lookups, which
+    /// drop the duplicates).
+    written: VecDeque<(std::time::Instant, Vec<EventRow>)>,
     dropped: u64,
     stop: bool,
 }
@@ -532,7 +539,14 @@ impl AuditTrail {
     /// Events recorded but not yet in the store that match `q`.
     pub fn unwritten(&self, q: &EventQuery) -> Vec<EventRow> {
         let s = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
-        s.writing.iter().chain(s.pending.iter()).filter(|r| q.matches(r)).cloned().collect()
+        s.written
+            .iter()
+            .flat_map(|(_, b)| b.iter())
+            .chain(s.writing.iter())
+            .chain(s.pending.iter())
+            .filter(|r| q.matches(r))
+            .cloned()
+            .collect()
     }
 
     /// Events dropped because the queue was full (the store could not keep up).
@@ -586,7 +600,14 @@ fn writer(shared: Arc<Shared>, store: Arc<dyn Store>, retention: Retention, cloc
         }
         {
             let mut s = shared.state.lock().unwrap_or_else(|p| p.into_inner());
-            s.writing.clear();
+            let written = std::mem::take(&mut s.writing);
+            let now = std::time::Instant::now();
+            while s.written.front().is_some_and(|(at, _)| now.duration_since(*at) > WRITTEN_GRACE) {
+                s.written.pop_front();
+            }
+            if !written.is_empty() {
+                s.written.push_back((now, written));
+            }
             shared.wake.notify_all();
         }
         if last_prune.elapsed() >= Duration::from_secs(60) {
@@ -625,6 +646,7 @@ mod tests {
                 time: OffsetDateTime::UNIX_EPOCH,
                 endpoint_region: None,
             },
+            mfa_at: None,
         }
     }
 

@@ -36,10 +36,20 @@ pub fn facts_context(f: &RequestFacts) -> Context {
     ctx
 }
 
-/// The condition keys RAM fills in for every signed request.
+/// The condition keys RAM fills in for every signed request. `acs:MFAPresent` is true only for a
+/// console session signed in with an MFA code (AccessKey and STS requests carry no MFA), and then
+/// `acs:MFAPresentDuration` says how many seconds ago the code was given.
 pub fn request_context(caller: &Caller) -> Context {
     let mut ctx = facts_context(&caller.facts);
-    ctx.set_mfa_present(false);
+    match caller.mfa_at {
+        Some(at) => {
+            ctx.set_mfa_present(true);
+            ctx.set(rolestack_policy::keys::MFA_PRESENT_DURATION, (caller.facts.time - at).whole_seconds().max(0).to_string());
+        }
+        None => {
+            ctx.set_mfa_present(false);
+        }
+    }
     ctx.set("acs:AccessId", caller.access_key_id.clone());
     ctx.set("acs:PrincipalARN", caller.arn());
     ctx
@@ -61,6 +71,20 @@ pub fn identity_policies(tx: &mut dyn Tx, caller: &Caller) -> Result<Vec<(Policy
         Principal::RoleSession { role_name, .. } => holders.push(("RamRole", "role", role_name.clone())),
     }
     let mut out = Vec::new();
+    // The security preference's self-service grants (ChangePassword, own MFA device, own keys).
+    if let Principal::User { name, .. } = &caller.principal {
+        let preference = crate::ram::password_policy::load(tx, account)?.security_preference;
+        if let Some(doc) = crate::ram::password_policy::self_service_policy(&preference, account, name) {
+            let policy = Policy::parse(&doc).map_err(|e| crate::Error::Store(format!("self-service policy: {e}")))?;
+            let source = PolicySource {
+                name: "self-service".to_string(),
+                policy_type: "SecurityPreference".to_string(),
+                version: None,
+                attached: Some(("RamUser".to_string(), name.clone())),
+            };
+            out.push((source, policy));
+        }
+    }
     for (entity_type, prefix, name) in holders {
         for (policy, _) in attached_to(tx, account, &format!("{prefix}/{name}"))? {
             let source = PolicySource {
@@ -226,12 +250,29 @@ pub fn outcome_name(o: Outcome) -> &'static str {
 
 /// Decides whether `caller` may perform `action` on every one of `resources`.
 pub fn authorize(tx: &mut dyn Tx, caller: &Caller, action: &str, resources: &[String]) -> Result<Result<(), Denial>> {
+    authorize_with(tx, caller, action, resources, &Context::new())
+}
+
+/// [`authorize`], with the request's own condition keys (`request`: `acs:RequestTag/<key>`,
+/// `ram:ServiceName`, ...) and, per resource, the resource's tags as `acs:ResourceTag/<key>`.
+pub fn authorize_with(
+    tx: &mut dyn Tx,
+    caller: &Caller,
+    action: &str,
+    resources: &[String],
+    request: &Context,
+) -> Result<Result<(), Denial>> {
     if caller.principal == Principal::Root {
         return Ok(Ok(()));
     }
     let policies = IdentityPolicies::load(tx, caller)?;
-    let context = request_context(caller);
+    let mut base = request_context(caller);
+    base.extend(request);
     for resource in resources {
+        let mut context = base.clone();
+        for tag in crate::ram::tags::resource_tags(tx, &caller.account_id, resource)? {
+            context.set(format!("acs:ResourceTag/{}", tag.key), tag.value);
+        }
         // RAM compares the names in its own ARNs without case; see Request::names_ignore_case.
         let ram_names = resource.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("acs:ram:"));
         let request = Request::new(action, resource, &context).with_names_ignoring_case(ram_names);

@@ -32,6 +32,9 @@ pub struct Caller {
     pub principal: Principal,
     pub access_key_id: String,
     pub facts: RequestFacts,
+    /// When the principal proved an MFA code for this session (a console sign-in with MFA);
+    /// `None` for AccessKey and STS requests, which carry no MFA (`acs:MFAPresent` false).
+    pub mfa_at: Option<OffsetDateTime>,
 }
 
 impl Caller {

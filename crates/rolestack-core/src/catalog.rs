@@ -7,8 +7,8 @@ use serde_json::Value;
 use crate::handler::Ctx;
 use crate::params::Params;
 use crate::ram::policies::{self, Holder};
-use crate::ram::{account, groups, login_profiles, roles, users};
-use crate::{admin, ecs, sts, vpc, Result};
+use crate::ram::{account, groups, login_profiles, mfa, password_policy, roles, service_linked_roles, tags, users};
+use crate::{admin, ecs, federation, ims, sts, vpc, Result};
 
 pub use crate::handler::Handler;
 pub use crate::product::Product;
@@ -42,6 +42,12 @@ macro_rules! ecs {
 macro_rules! vpc {
     ($name:literal, [$($res:literal),*], $handler:expr) => {
         ApiAction { product: Product::Vpc, name: $name, ram_action: concat!("vpc:", $name), resources: &[$($res),*], handler: $handler }
+    };
+}
+
+macro_rules! ims {
+    ($name:literal, [$($res:literal),*], $handler:expr) => {
+        ApiAction { product: Product::Ims, name: $name, ram_action: concat!("ram:", $name), resources: &[$($res),*], handler: $handler }
     };
 }
 
@@ -135,6 +141,30 @@ pub static ACTIONS: &[ApiAction] = &[
     // Account
     ram!("GetAccountAlias", ["*"], account::get_account_alias),
     ram!("SetAccountAlias", ["*"], account::set_account_alias),
+    ram!("ClearAccountAlias", ["*"], account::clear_account_alias),
+    // MFA (issue 18). `{UserName?}`: the calling RAM user when UserName is absent.
+    ram!("CreateVirtualMFADevice", ["mfa/{VirtualMFADeviceName}"], mfa::create_virtual_mfa_device),
+    ram!("DeleteVirtualMFADevice", ["mfa/{SerialNumber}"], mfa::delete_virtual_mfa_device),
+    ram!("ListVirtualMFADevices", ["mfa/*"], mfa::list_virtual_mfa_devices),
+    ram!("BindMFADevice", ["user/{UserName?}"], mfa::bind_mfa_device),
+    ram!("UnbindMFADevice", ["user/{UserName?}"], mfa::unbind_mfa_device),
+    ram!("GetUserMFAInfo", ["user/{UserName?}"], mfa::get_user_mfa_info),
+    // Password policy and security preference
+    ram!("ChangePassword", ["user/{UserName?}"], password_policy::change_password),
+    ram!("GetPasswordPolicy", ["*"], password_policy::get_password_policy),
+    ram!("SetPasswordPolicy", ["*"], password_policy::set_password_policy),
+    ram!("GetSecurityPreference", ["*"], password_policy::get_security_preference),
+    ram!("SetSecurityPreference", ["*"], password_policy::set_security_preference),
+    ram!("GetAccessKeyLastUsed", ["user/{UserName?}"], users::get_access_key_last_used),
+    ram!("UpdatePolicyDescription", ["policy/{PolicyName}"], policies::update_policy_description),
+    // Service-linked roles (the role's name comes from the service's template)
+    ram!("CreateServiceLinkedRole", ["role/*"], service_linked_roles::create_service_linked_role),
+    ram!("DeleteServiceLinkedRole", ["role/{RoleName}"], service_linked_roles::delete_service_linked_role),
+    ram!("GetServiceLinkedRoleTemplate", ["*"], service_linked_roles::get_service_linked_role_template),
+    // Tags on roles and policies: `{ResourceType}` is `role` or `policy`
+    ram!("TagResources", ["{ResourceType}/{ResourceNames[]}"], tags::tag_resources),
+    ram!("UntagResources", ["{ResourceType}/{ResourceNames[]}"], tags::untag_resources),
+    ram!("ListTagResources", ["*"], tags::list_tag_resources),
     // Diagnostics
     ram!("DecodeDiagnosticMessage", ["*"], crate::ram::diagnostics::decode_diagnostic_message),
     // ActionTrail
@@ -160,6 +190,21 @@ pub static ACTIONS: &[ApiAction] = &[
         resources: &[],
         handler: sts::get_caller_identity,
     },
+    // IMS identity providers (OIDC and SAML)
+    ims!("CreateOIDCProvider", ["oidc-provider/{OIDCProviderName}"], ims::create_oidc_provider),
+    ims!("GetOIDCProvider", ["oidc-provider/{OIDCProviderName}"], ims::get_oidc_provider),
+    ims!("ListOIDCProviders", ["oidc-provider/*"], ims::list_oidc_providers),
+    ims!("UpdateOIDCProvider", ["oidc-provider/{OIDCProviderName}"], ims::update_oidc_provider),
+    ims!("DeleteOIDCProvider", ["oidc-provider/{OIDCProviderName}"], ims::delete_oidc_provider),
+    ims!("AddClientIdToOIDCProvider", ["oidc-provider/{OIDCProviderName}"], ims::add_client_id),
+    ims!("RemoveClientIdFromOIDCProvider", ["oidc-provider/{OIDCProviderName}"], ims::remove_client_id),
+    ims!("AddFingerprintToOIDCProvider", ["oidc-provider/{OIDCProviderName}"], ims::add_fingerprint),
+    ims!("RemoveFingerprintFromOIDCProvider", ["oidc-provider/{OIDCProviderName}"], ims::remove_fingerprint),
+    ims!("CreateSAMLProvider", ["saml-provider/{SAMLProviderName}"], ims::create_saml_provider),
+    ims!("GetSAMLProvider", ["saml-provider/{SAMLProviderName}"], ims::get_saml_provider),
+    ims!("ListSAMLProviders", ["saml-provider/*"], ims::list_saml_providers),
+    ims!("UpdateSAMLProvider", ["saml-provider/{SAMLProviderName}"], ims::update_saml_provider),
+    ims!("DeleteSAMLProvider", ["saml-provider/{SAMLProviderName}"], ims::delete_saml_provider),
     // ECS (resources are relative to acs:ecs:<RegionId>:<account>:)
     ecs!("DescribeRegions", ["*"], ecs::catalogue::describe_regions),
     ecs!("DescribeZones", ["*"], ecs::catalogue::describe_zones),
@@ -224,10 +269,44 @@ pub static ACTIONS: &[ApiAction] = &[
     admin!("PrepareWorkstationEnvironment", ["*"], admin::prepare_workstation_environment),
     admin!("SimulatePolicy", ["*"], crate::simulator::simulate_policy),
     admin!("DescribeInstanceCredentials", ["instance/{InstanceId}"], admin::describe_instance_credentials),
+    admin!("DescribeOidcIssuer", ["*"], crate::oidc::describe_oidc_issuer),
+    admin!("IssueOidcToken", ["*"], crate::oidc::issue_oidc_token),
 ];
 
-/// Finds an action of a product by its exact name.
-/// Actions named like reads that write: fetching an instance's credentials may rotate them.
+/// An action called without credentials: STS AssumeRoleWithOIDC / AssumeRoleWithSAML, whose
+/// request carries its own proof (a token or assertion the role's trust policy must accept).
+pub struct AnonymousAction {
+    pub product: Product,
+    pub name: &'static str,
+    /// The action a trust policy must allow (`sts:AssumeRoleWithOIDC`).
+    pub ram_action: &'static str,
+    pub handler: federation::Handler,
+}
+
+pub static ANONYMOUS_ACTIONS: &[AnonymousAction] = &[
+    AnonymousAction {
+        product: Product::Sts,
+        name: "AssumeRoleWithOIDC",
+        ram_action: "sts:AssumeRoleWithOIDC",
+        handler: federation::assume_role_with_oidc,
+    },
+    AnonymousAction {
+        product: Product::Sts,
+        name: "AssumeRoleWithSAML",
+        ram_action: "sts:AssumeRoleWithSAML",
+        handler: federation::assume_role_with_saml,
+    },
+];
+
+/// Finds an anonymous action of a product by its exact name.
+pub fn find_anonymous(product: Product, name: &str) -> Option<&'static AnonymousAction> {
+    ANONYMOUS_ACTIONS.iter().find(|a| a.product == product && a.name == name)
+}
+
+/// Actions named like reads that write: fetching an instance's credentials may rotate them. (The
+/// other Get/List/Describe actions only read — also MFA, password policy, security preference,
+/// GetAccessKeyLastUsed, tags, IMS providers and DescribeOidcIssuer; an AccessKey's last use is
+/// recorded by the gateway in a write transaction of its own, never inside the call's.)
 const READS_THAT_WRITE: &[&str] = &["DescribeInstanceCredentials"];
 
 impl ApiAction {
@@ -238,6 +317,7 @@ impl ApiAction {
     }
 }
 
+/// Finds an action of a product by its exact name.
 pub fn find(product: Product, name: &str) -> Option<&'static ApiAction> {
     ACTIONS.iter().find(|a| a.product == product && a.name == name)
 }
@@ -252,5 +332,19 @@ mod tests {
             assert!(ACTIONS[i + 1..].iter().all(|b| b.product != a.product || b.name != a.name), "{}", a.name);
             assert!(a.ram_action.ends_with(a.name));
         }
+        for a in ANONYMOUS_ACTIONS {
+            assert!(find(a.product, a.name).is_none(), "{} is both anonymous and signed", a.name);
+        }
+    }
+
+    #[test]
+    fn reads_run_read_only_and_the_rest_may_write() {
+        for name in ["GetAccessKeyLastUsed", "ListVirtualMFADevices", "GetPasswordPolicy", "ListTagResources"] {
+            assert!(!find(Product::Ram, name).unwrap().writes(), "{name}");
+        }
+        assert!(!find(Product::Ims, "ListOIDCProviders").unwrap().writes());
+        assert!(!find(Product::Rolestack, "DescribeOidcIssuer").unwrap().writes());
+        assert!(find(Product::Rolestack, "DescribeInstanceCredentials").unwrap().writes());
+        assert!(find(Product::Ram, "BindMFADevice").unwrap().writes());
     }
 }

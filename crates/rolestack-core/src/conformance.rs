@@ -437,6 +437,7 @@ fn oss_setup_with(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> (Oss, Req
             time: time::OffsetDateTime::now_utc(),
             endpoint_region: None,
         },
+        mfa_at: None,
     });
     oss.put_bucket(&root, "bkt", "cn-hangzhou", None, None).unwrap();
     (oss, root)

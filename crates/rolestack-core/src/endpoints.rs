@@ -21,6 +21,8 @@ pub enum Service {
     Ecs,
     Vpc,
     ActionTrail,
+    /// IMS 2019-08-15 (identity providers): `ims.aliyuncs.com`.
+    Ims,
     Oss,
 }
 
@@ -63,6 +65,7 @@ pub fn classify(host: &str) -> Option<ServiceHost> {
         "ecs" => return global(Service::Ecs),
         "vpc" => return global(Service::Vpc),
         "actiontrail" => return global(Service::ActionTrail),
+        "ims" => return global(Service::Ims),
         _ => {}
     }
     // `<product>[-vpc].<region>`: the tea SDKs' regional rule (and its VPC network variant).
@@ -78,6 +81,7 @@ pub fn classify(host: &str) -> Option<ServiceHost> {
                 "ecs" => Service::Ecs,
                 "vpc" => Service::Vpc,
                 "actiontrail" => Service::ActionTrail,
+                "ims" => Service::Ims,
                 _ => return oss_bucket_host(name),
             };
             return Some(ServiceHost { service, region: Some(r), internal, bucket: None });
@@ -125,10 +129,10 @@ pub fn oss_endpoint_name(region: &str, internal: bool) -> String {
 /// Every service name without a bucket part, for every region: what certificates and the
 /// documentation list. Bucket names (`<bucket>.oss-...`) are answered too but are not listed.
 pub fn all_names() -> Vec<String> {
-    let mut out: Vec<String> = ["ram", "sts", "ecs", "vpc", "actiontrail"].iter().map(|p| format!("{p}.{DOMAIN}")).collect();
+    let mut out: Vec<String> = ["ram", "sts", "ecs", "vpc", "actiontrail", "ims"].iter().map(|p| format!("{p}.{DOMAIN}")).collect();
     for r in REGIONS {
         let id = r.id;
-        for product in ["ram", "sts", "ecs", "vpc", "actiontrail"] {
+        for product in ["ram", "sts", "ecs", "vpc", "actiontrail", "ims"] {
             out.push(format!("{product}.{id}.{DOMAIN}"));
             out.push(format!("{product}-vpc.{id}.{DOMAIN}"));
         }
@@ -156,6 +160,7 @@ mod tests {
         assert_eq!(svc("ecs-cn-hangzhou.aliyuncs.com"), Some((Service::Ecs, Some("cn-hangzhou"), false, None)));
         assert_eq!(svc("ecs.cn-shanghai.aliyuncs.com"), Some((Service::Ecs, Some("cn-shanghai"), false, None)));
         assert_eq!(svc("vpc.aliyuncs.com"), Some((Service::Vpc, None, false, None)));
+        assert_eq!(svc("ims.aliyuncs.com"), Some((Service::Ims, None, false, None)));
         assert_eq!(svc("oss-cn-hangzhou.aliyuncs.com"), Some((Service::Oss, Some("cn-hangzhou"), false, None)));
         assert_eq!(svc("oss-cn-hangzhou-internal.aliyuncs.com"), Some((Service::Oss, Some("cn-hangzhou"), true, None)));
         assert_eq!(

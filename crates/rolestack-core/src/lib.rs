@@ -10,9 +10,11 @@
 //! - [`caller`], [`authz`]: who is calling and whether their policies allow an action on a resource;
 //!   [`names`]: the spellings of a named resource that authorization must allow.
 //! - [`product`]: one table of product facts (version, RAM service, host, CLI/console name, error
-//!   style); [`catalog`]: one table from API action to RAM action, resource ARNs and handler;
-//!   [`handler`]: the context every handler works with.
-//! - [`ram`]: the RAM API 2015-05-01 handlers; [`sts`]: STS 2015-04-01 and sealed security tokens.
+//!   style); [`catalog`]: one table from API action to RAM action, resource ARNs and handler (and
+//!   the anonymous STS actions); [`handler`]: the context every handler works with.
+//! - [`ram`]: the RAM API 2015-05-01 handlers; [`sts`]: STS 2015-04-01 and sealed security tokens;
+//!   [`ims`]: IMS 2019-08-15 identity providers; [`federation`]: AssumeRoleWithOIDC/SAML, with
+//!   [`oidc`] (ID tokens, the local issuer) and [`saml`].
 //! - [`ecs`]: ECS 2014-05-26 — catalogue, images, instance types, VPCs/vSwitches (legacy forms),
 //!   security groups, instances, disks, tags and instance RAM roles; [`vpc`]: VPC 2016-04-28 over
 //!   the same VPCs and vSwitches.
@@ -43,17 +45,21 @@ pub mod documents;
 pub mod ecs;
 pub mod endpoints;
 pub mod error;
+pub mod federation;
 pub mod handler;
 pub mod ids;
+pub mod ims;
 pub mod metadata;
 pub mod model;
 pub mod names;
 pub mod network;
+pub mod oidc;
 pub mod oss;
 pub mod params;
 pub mod product;
 pub mod ram;
 pub mod replay;
+pub mod saml;
 pub mod seal;
 pub mod service;
 pub mod simulator;

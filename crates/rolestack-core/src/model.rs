@@ -49,6 +49,9 @@ pub struct AccessKey {
     pub sealed_secret: String,
     pub status: KeyStatus,
     pub created: String,
+    /// When the key last signed a request (GetAccessKeyLastUsed), recorded at most once a minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -67,6 +70,13 @@ pub struct User {
     pub login_profile: Option<LoginProfile>,
 }
 
+/// A tag on a RAM role or policy (TagResources; `acs:ResourceTag/<key>` in conditions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
 /// A RAM user's console logon: an argon2 hash of the password (never the password) and RAM's flags.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct LoginProfile {
@@ -78,6 +88,13 @@ pub struct LoginProfile {
     pub password_epoch: String,
     pub created: String,
     pub updated: String,
+    /// When the password was last set (for the password policy's `MaxPasswordAge`); `None` in
+    /// profiles written before it was recorded, which count from `updated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_set: Option<String>,
+    /// Hashes of earlier passwords, newest first (the policy's `PasswordReusePrevention`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_hashes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -89,7 +106,7 @@ pub struct Group {
     pub updated: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Role {
     pub id: String,
     pub name: String,
@@ -102,6 +119,12 @@ pub struct Role {
     /// Sessions (STS tokens) issued before this instant (Unix milliseconds) are no longer valid.
     #[serde(default)]
     pub sessions_revoked_before: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+    /// For a service-linked role, the service it belongs to (`actiontrail.aliyuncs.com`): its
+    /// trust policy and policies are fixed, and only DeleteServiceLinkedRole removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_linked: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,6 +159,8 @@ pub struct ManagedPolicy {
     pub next_version: u32,
     pub created: String,
     pub updated: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -12,7 +12,9 @@
 //! ECS resource ids and AccessKey ids are exact (see [`Kind::exact_names`]): a different case
 //! does not find the record, so their only spelling is the one sent.
 
+use crate::ims::{OidcProvider, SamlProvider};
 use crate::model::{Group, ManagedPolicy, Role, User};
+use crate::ram::mfa::{device_name, VirtualMfaDevice};
 use crate::ram::system_policies;
 use crate::store::{Kind, Tx};
 use crate::Result;
@@ -21,6 +23,9 @@ use crate::Result;
 /// name of the record it names when that differs (only in case). Unknown names (a record about
 /// to be created, a missing one) have just the one spelling.
 pub fn spellings(tx: &mut dyn Tx, account: &str, param: &str, value: &str) -> Result<Vec<String>> {
+    if param == "SerialNumber" {
+        return serial_number_spellings(tx, account, value);
+    }
     let mut out = vec![value.to_string()];
     let mut add = |stored: String| {
         if !out.contains(&stored) {
@@ -52,7 +57,46 @@ pub fn spellings(tx: &mut dyn Tx, account: &str, param: &str, value: &str) -> Re
                 add(s.name.to_string());
             }
         }
+        // TagResources / UntagResources: a role or a policy, by `ResourceType`; the stored
+        // spelling of either is added (an extra spelling only makes the check stricter).
+        "ResourceNames" => {
+            if let Some(r) = tx.get_rec::<Role>(account, value)? {
+                add(r.name);
+            }
+            if let Some(p) = tx.get_rec::<ManagedPolicy>(account, value)? {
+                add(p.name);
+            }
+        }
+        "VirtualMFADeviceName" => {
+            if let Some(d) = tx.get_rec::<VirtualMfaDevice>(account, value)? {
+                add(d.name);
+            }
+        }
+        "OIDCProviderName" => {
+            if let Some(p) = tx.get_rec::<OidcProvider>(account, value)? {
+                add(p.name);
+            }
+        }
+        "SAMLProviderName" => {
+            if let Some(p) = tx.get_rec::<SamlProvider>(account, value)? {
+                add(p.name);
+            }
+        }
         _ => {}
+    }
+    Ok(out)
+}
+
+/// The spellings of a virtual MFA device's serial number (`acs:ram::<account>:mfa/<name>`): the
+/// device name in it and the stored name. A serial of another form has itself as its only spelling
+/// (it names no device of this account, and the handler refuses it).
+pub fn serial_number_spellings(tx: &mut dyn Tx, account: &str, serial: &str) -> Result<Vec<String>> {
+    let Some(name) = device_name(account, serial) else { return Ok(vec![serial.to_string()]) };
+    let mut out = vec![name.to_string()];
+    if let Some(d) = tx.get_rec::<VirtualMfaDevice>(account, name)? {
+        if d.name != name {
+            out.push(d.name);
+        }
     }
     Ok(out)
 }

@@ -22,6 +22,8 @@ pub enum Product {
     ActionTrail,
     /// rolestack's own admin API (see [`crate::admin`]).
     Rolestack,
+    /// IMS 2019-08-15: the identity-provider half of RAM (OIDC and SAML providers, [`crate::ims`]).
+    Ims,
 }
 
 /// How a product words the errors every action can produce.
@@ -183,6 +185,18 @@ pub static PRODUCTS: &[ProductSpec] = &[
         regional: false,
         errors: ErrorStyle::Ram,
     },
+    ProductSpec {
+        product: Product::Ims,
+        version: "2019-08-15",
+        // IMS actions are RAM actions (`ram:CreateOIDCProvider`) on RAM ARNs.
+        service: "ram",
+        host: "ims.aliyuncs.com",
+        name: "ims",
+        // No console page manages identity providers (the SDKs and the CLI do).
+        console: ConsoleAccess::No,
+        regional: false,
+        errors: ErrorStyle::Ram,
+    },
 ];
 
 impl Product {
@@ -215,12 +229,13 @@ mod tests {
 
     #[test]
     fn one_row_per_product_with_unique_keys() {
-        for p in [Product::Ram, Product::Sts, Product::Ecs, Product::Vpc, Product::ActionTrail, Product::Rolestack] {
+        for p in [Product::Ram, Product::Sts, Product::Ecs, Product::Vpc, Product::ActionTrail, Product::Rolestack, Product::Ims] {
             assert_eq!(p.spec().product, p);
             assert_eq!(Product::from_version(p.spec().version), Some(p));
             assert_eq!(Product::from_name(&p.spec().name.to_uppercase()), Some(p));
         }
-        assert_eq!(PRODUCTS.len(), 6);
+        assert_eq!(PRODUCTS.len(), 7);
+        assert_eq!((Product::Ims.service(), Product::Ims.host()), ("ram", "ims.aliyuncs.com"));
         assert_eq!(Product::Vpc.host(), "vpc.aliyuncs.com");
         assert_eq!(Product::from_version("2099-01-01"), None);
     }
@@ -229,6 +244,7 @@ mod tests {
     fn the_console_serves_only_the_admin_actions_it_needs() {
         assert!(Product::Ram.spec().console.serves("CreateRole"));
         assert!(Product::ActionTrail.spec().console.serves("LookupEvents"));
+        assert!(!Product::Ims.spec().console.any());
         let admin = Product::Rolestack.spec().console;
         assert!(admin.any() && admin.serves("SimulatePolicy"));
         for action in ["AdvanceClock", "RevokeRoleSessions", "PrepareInstanceEnvironment", "DescribeInstanceCredentials", "simulatepolicy"]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::audit::AuditTrail;
-use crate::authz::authorize;
+use crate::authz::authorize_with;
 use crate::cache::VersionedCache;
 use crate::caller::{Caller, Principal};
 use crate::catalog::ApiAction;
@@ -232,7 +232,10 @@ impl Rolestack {
             ROLE_ARN => names::role_arn_spellings(&mut *tx, &account, value),
             _ => names::spellings(&mut *tx, &account, param, value),
         })?;
-        if let Err(denial) = authorize(&mut *tx, caller, action.ram_action, &resources)? {
+        // The request's own condition keys (`acs:RequestTag/<key>`, `ram:ServiceName`, ...); the
+        // resources' tags are added per resource by `authorize_with`.
+        let request = crate::ram::tags::request_context(&mut *tx, &account, action, &params)?;
+        if let Err(denial) = authorize_with(&mut *tx, caller, action.ram_action, &resources, &request)? {
             return Err(style.denied(denial, &self.key));
         }
         let mut ctx = Ctx { tx, caller, clock: &self.clock, key: &self.key, network: self.network.as_ref(), audit: self.audit.as_ref() };
@@ -369,6 +372,7 @@ mod tests {
                 time: time::OffsetDateTime::UNIX_EPOCH,
                 endpoint_region: None,
             },
+            mfa_at: None,
         }
     }
 

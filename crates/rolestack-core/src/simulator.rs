@@ -89,6 +89,7 @@ fn caller_of(ctx: &Ctx, subject: &Subject) -> Caller {
         principal,
         access_key_id: String::new(),
         facts: RequestFacts { source_ip: None, secure_transport: false, user_agent: None, time: ctx.clock.now(), endpoint_region: None },
+        mfa_at: None,
     }
 }
 

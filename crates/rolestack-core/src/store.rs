@@ -28,6 +28,15 @@ pub enum Kind {
     SecurityGroup,
     /// The tags of an ECS resource, by `<ResourceType>/<ResourceId>`.
     ResourceTags,
+    /// A virtual MFA device, by device name (`crate::ram::mfa`).
+    VirtualMfaDevice,
+    /// An account's password policy and security preference, one record per account.
+    AccountSecurity,
+    /// An OIDC / SAML identity provider, by name (`crate::ims`).
+    OidcProvider,
+    SamlProvider,
+    /// The signing key of rolestack's local OIDC issuer (global, one record).
+    OidcIssuerKey,
 }
 
 impl Kind {
@@ -46,6 +55,11 @@ impl Kind {
             Kind::InstanceSession => "instance_session",
             Kind::SecurityGroup => "security_group",
             Kind::ResourceTags => "resource_tags",
+            Kind::VirtualMfaDevice => "virtual_mfa_device",
+            Kind::AccountSecurity => "account_security",
+            Kind::OidcProvider => "oidc_provider",
+            Kind::SamlProvider => "saml_provider",
+            Kind::OidcIssuerKey => "oidc_issuer_key",
         }
     }
 }
@@ -59,6 +73,8 @@ pub enum Relation {
     Membership,
     /// left = user name, right = AccessKey id.
     UserKey,
+    /// left = user name, right = the name of the virtual MFA device bound to it.
+    UserMfa,
 }
 
 impl Relation {
@@ -67,6 +83,7 @@ impl Relation {
             Relation::Attachment => "attachment",
             Relation::Membership => "membership",
             Relation::UserKey => "user_key",
+            Relation::UserMfa => "user_mfa",
         }
     }
 }

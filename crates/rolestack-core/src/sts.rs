@@ -149,7 +149,7 @@ pub fn unix_ms(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-fn session_name(p: &Params) -> Result<&str> {
+pub(crate) fn session_name(p: &Params) -> Result<&str> {
     let name = p.required("RoleSessionName")?;
     let ok = (2..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '@' | '_' | '-'));
     if !ok {
@@ -182,38 +182,12 @@ pub fn parse_role_arn(arn: &str) -> Result<(&str, &str)> {
 pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let (account, role_name) = parse_role_arn(p.required("RoleArn")?)?;
     let session = session_name(p)?;
-    let policy = match p.optional("Policy") {
-        Some(doc) if doc.chars().count() > 2048 => {
-            return Err(Error::invalid(
-                "InvalidParameter.PolicyGrammar",
-                "The parameter Policy has not passed grammar check: it is longer than 2048 characters.",
-            ))
-        }
-        Some(doc) => {
-            validate_permission_policy("Policy", doc).map_err(|e| {
-                Error::invalid(
-                    "InvalidParameter.PolicyGrammar",
-                    format!("The parameter Policy has not passed grammar check: {}", e.public_message()),
-                )
-            })?;
-            Some(doc.to_string())
-        }
-        None => None,
-    };
+    let policy = session_policy(p)?;
     if account != ctx.account() {
         return Err(Error::not_exist("Role", format!("The specified Role not exists: {account} is not this server's account.")));
     }
     let role = roles::load(ctx, role_name).map_err(|_| Error::not_exist("Role", format!("The specified Role not exists: {role_name}.")))?;
-    let duration = p.int("DurationSeconds", i64::MIN, i64::MAX)?.unwrap_or(DEFAULT_DURATION);
-    if duration < MIN_DURATION || duration > i64::from(role.max_session_duration) {
-        return Err(Error::invalid(
-            "InvalidParameter.DurationSeconds",
-            format!(
-                "The Min/Max value of DurationSeconds is 15min/{}s (the role's MaxSessionDuration); got {duration}.",
-                role.max_session_duration
-            ),
-        ));
-    }
+    let duration = session_duration(p, &role)?;
     // The caller's own policies were checked by the gateway (sts:AssumeRole on this role); the role
     // must also trust the caller.
     let trust = rolestack_policy::TrustPolicy::parse(&role.trust_policy).map_err(|e| Error::Store(format!("stored trust policy: {e}")))?;
@@ -241,12 +215,52 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let token = mint(ctx.account(), &role, session, policy, now, Duration::seconds(duration));
     let creds = token.credentials(ctx.key);
     Ok(json!({
-        "AssumedRoleUser": {
-            "Arn": format!("acs:ram::{}:role/{}/{}", ctx.account(), role.name.to_ascii_lowercase(), session),
-            "AssumedRoleId": format!("{}:{}", role.id, session),
-        },
+        "AssumedRoleUser": assumed_role_user(ctx.account(), &role, session),
         "Credentials": render_credentials(&creds),
     }))
+}
+
+/// The `Policy` parameter of the AssumeRole family: a session policy of at most 2048 characters.
+pub(crate) fn session_policy(p: &Params) -> Result<Option<String>> {
+    match p.optional("Policy") {
+        Some(doc) if doc.chars().count() > 2048 => Err(Error::invalid(
+            "InvalidParameter.PolicyGrammar",
+            "The parameter Policy has not passed grammar check: it is longer than 2048 characters.",
+        )),
+        Some(doc) => {
+            validate_permission_policy("Policy", doc).map_err(|e| {
+                Error::invalid(
+                    "InvalidParameter.PolicyGrammar",
+                    format!("The parameter Policy has not passed grammar check: {}", e.public_message()),
+                )
+            })?;
+            Ok(Some(doc.to_string()))
+        }
+        None => Ok(None),
+    }
+}
+
+/// `DurationSeconds`: 900 up to the role's MaxSessionDuration, 3600 by default.
+pub(crate) fn session_duration(p: &Params, role: &Role) -> Result<i64> {
+    let duration = p.int("DurationSeconds", i64::MIN, i64::MAX)?.unwrap_or(DEFAULT_DURATION);
+    if duration < MIN_DURATION || duration > i64::from(role.max_session_duration) {
+        return Err(Error::invalid(
+            "InvalidParameter.DurationSeconds",
+            format!(
+                "The Min/Max value of DurationSeconds is 15min/{}s (the role's MaxSessionDuration); got {duration}.",
+                role.max_session_duration
+            ),
+        ));
+    }
+    Ok(duration)
+}
+
+/// The `AssumedRoleUser` of a new session.
+pub(crate) fn assumed_role_user(account: &str, role: &Role, session: &str) -> Value {
+    json!({
+        "Arn": format!("acs:ram::{account}:role/{}/{session}", role.name.to_ascii_lowercase()),
+        "AssumedRoleId": format!("{}:{session}", role.id),
+    })
 }
 
 pub fn render_credentials(c: &Credentials) -> Value {
@@ -291,6 +305,8 @@ mod tests {
             created: String::new(),
             updated: String::new(),
             sessions_revoked_before: None,
+            tags: Vec::new(),
+            service_linked: None,
         };
         let t = mint("123", &role, "s", None, OffsetDateTime::now_utc(), Duration::hours(1));
         let sealed = t.seal(&key);

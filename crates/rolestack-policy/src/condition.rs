@@ -160,6 +160,8 @@ const GLOBAL_KEYS: &[&str] = &[
     "acs:PrincipalRDId",
     "acs:PrincipalRDPath",
     "acs:RequestedRegion",
+    // Seconds since an MFA code was given (rolestack sets it with acs:MFAPresent; UNVERIFIED).
+    "acs:MFAPresentDuration",
 ];
 const TAG_PREFIXES: &[&str] = &["acs:ResourceTag/", "acs:RequestTag/"];
 

@@ -19,6 +19,8 @@ pub mod keys {
     pub const SECURE_TRANSPORT: &str = "acs:SecureTransport";
     pub const USER_AGENT: &str = "acs:UserAgent";
     pub const MFA_PRESENT: &str = "acs:MFAPresent";
+    /// Seconds since the principal gave an MFA code (only when `acs:MFAPresent` is true; UNVERIFIED name).
+    pub const MFA_PRESENT_DURATION: &str = "acs:MFAPresentDuration";
     pub const SOURCE_VPC: &str = "acs:SourceVpc";
     pub const ACCESS_ID: &str = "acs:AccessId";
     pub const PRINCIPAL_ARN: &str = "acs:PrincipalARN";
@@ -175,6 +177,15 @@ impl Context {
     pub fn set_bool(&mut self, key: impl Into<String>, value: bool) -> &mut Self {
         let value = ContextValue { text: value.to_string(), typed: Typed::Bool(value) };
         self.push(key.into(), value, true)
+    }
+
+    /// Copies every key of `other` into this context, replacing the values a key had.
+    pub fn extend(&mut self, other: &Context) -> &mut Self {
+        for (key, values) in &other.entries {
+            self.remove(key);
+            self.entries.push((key.clone(), values.clone()));
+        }
+        self
     }
 
     /// Removes `key` and its values.

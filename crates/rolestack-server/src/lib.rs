@@ -26,9 +26,37 @@ use rolestack_core::service::Rolestack;
 pub fn app(state: Rolestack) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
+        .route(rolestack_core::oidc::DISCOVERY_PATH, get(oidc_discovery))
+        .route(rolestack_core::oidc::JWKS_PATH, get(oidc_jwks))
         .merge(console::router(state.clone())) // the web console at /console/ (see console/mod.rs)
         .fallback(front_door)
         .with_state(state)
+}
+
+/// The local OIDC issuer's discovery document and key set (see `rolestack_core::oidc`).
+async fn oidc_document(rs: Rolestack, jwks: bool) -> Response {
+    use axum::response::IntoResponse;
+    let found = tokio::task::spawn_blocking(move || {
+        let mut tx = rs.store.begin()?;
+        rolestack_core::oidc::local_issuer(&mut *tx)
+    })
+    .await;
+    match found {
+        Ok(Ok(Some(issuer))) => {
+            let body = if jwks { rolestack_core::oidc::jwks(&issuer) } else { rolestack_core::oidc::discovery(&issuer) };
+            ([(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+        }
+        Ok(Ok(None)) => (axum::http::StatusCode::NOT_FOUND, "this server has no local OIDC issuer").into_response(),
+        _ => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "reading the local OIDC issuer failed").into_response(),
+    }
+}
+
+async fn oidc_discovery(State(rs): State<Rolestack>) -> Response {
+    oidc_document(rs, false).await
+}
+
+async fn oidc_jwks(State(rs): State<Rolestack>) -> Response {
+    oidc_document(rs, true).await
 }
 
 async fn front_door(State(rs): State<Rolestack>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {

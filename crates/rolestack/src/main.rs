@@ -87,7 +87,7 @@ enum Command {
     /// Call any RPC API action, signed with signature V1 like the official SDKs:
     /// `rolestack api ram CreateRole RoleName=r AssumeRolePolicyDocument=@trust.json`.
     Api {
-        /// Product: ram, sts, ecs, vpc or rolestack (the admin API).
+        /// Product: ram, sts, ecs, vpc, ims, actiontrail or rolestack (the admin API).
         product: String,
         /// Action name, e.g. ListRoles.
         action: String,
@@ -149,6 +149,37 @@ enum Command {
         max: usize,
         #[arg(long)]
         follow: bool,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// The server's local OIDC issuer: mint ID tokens for AssumeRoleWithOIDC (a simulated pod).
+    Oidc {
+        #[command(subcommand)]
+        command: OidcCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OidcCommand {
+    /// Print an ID token from the local issuer (or write it to --out, as a pod's token file).
+    Token {
+        /// The token's subject (`sub`), e.g. system:serviceaccount:default:app.
+        #[arg(long)]
+        sub: String,
+        /// The audience (`aud`), e.g. sts.aliyuncs.com; repeat for several.
+        #[arg(long, required = true)]
+        aud: Vec<String>,
+        /// How long the token is valid, in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+        /// Write the token to this file instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// Print the local issuer's URL, key id, discovery document and key set.
+    Issuer {
         #[command(flatten)]
         client: client::ClientArgs,
     },
@@ -460,6 +491,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Role { command: RoleCommand::RevokeSessions { role_name, client } } => {
             print_json(client.call_ok("rolestack", "RevokeRoleSessions", &[format!("RoleName={role_name}")])?)
         }
+        Command::Oidc { command: OidcCommand::Token { sub, aud, ttl, out, client } } => {
+            let v = client.call_ok(
+                "rolestack",
+                "IssueOidcToken",
+                &[format!("Subject={sub}"), format!("Audience={}", aud.join(",")), format!("DurationSeconds={ttl}")],
+            )?;
+            let token = v["Token"].as_str().unwrap_or_default();
+            match out {
+                Some(path) => std::fs::write(&path, token).with_context(|| format!("writing {}", path.display()))?,
+                None => println!("{token}"),
+            }
+            Ok(())
+        }
+        Command::Oidc { command: OidcCommand::Issuer { client } } => print_json(client.call_ok("rolestack", "DescribeOidcIssuer", &[])?),
     }
 }
 
@@ -535,6 +580,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("  ALIBABA_CLOUD_ACCESS_KEY_ID={}", creds.access_key_id);
         println!("  ALIBABA_CLOUD_ACCESS_KEY_SECRET={}", creds.access_key_secret);
     }
+    // The local OIDC issuer (made once; its URL is the HTTPS listener's at that first start).
+    let issuer_addr = tls_listener.as_ref().and_then(|l| l.local_addr().ok()).unwrap_or(local);
+    rolestack_core::oidc::ensure_issuer(store.as_ref(), &key, &format!("https://{issuer_addr}"), clock.now())
+        .context("creating the local OIDC issuer")?;
     let blobs = Arc::new(rolestack_blob_fs::FsBlobStore::open(dir.path().join("blobs")).context("opening the OSS blob directory")?);
     let limits = Limits {
         header_timeout: std::time::Duration::from_secs(connection_args.header_timeout_secs),

@@ -170,6 +170,7 @@ mod tests {
                 time: time::OffsetDateTime::UNIX_EPOCH,
                 endpoint_region: None,
             },
+            mfa_at: None,
         }
     }
 

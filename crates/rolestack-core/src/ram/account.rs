@@ -1,4 +1,4 @@
-//! The account alias (GetAccountAlias / SetAccountAlias).
+//! The account alias (GetAccountAlias / SetAccountAlias / ClearAccountAlias).
 
 use serde_json::{json, Value};
 
@@ -41,6 +41,14 @@ pub fn set_account_alias(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     }
     let mut a = load(ctx)?;
     a.alias = Some(alias.to_string());
+    ctx.tx.update_rec(GLOBAL, &a.id.clone(), &a)?;
+    ok()
+}
+
+/// ClearAccountAlias: the account goes back to being known by its id.
+pub fn clear_account_alias(ctx: &mut Ctx, _p: &Params) -> Result<Value> {
+    let mut a = load(ctx)?;
+    a.alias = None;
     ctx.tx.update_rec(GLOBAL, &a.id.clone(), &a)?;
     ok()
 }

@@ -2,8 +2,8 @@
 //! DeleteLoginProfile — and the password check the web console's RAM-user sign-in runs.
 //!
 //! A profile lives inside its [`User`] record (so a rename keeps it). The password is stored only as
-//! an argon2id hash (PHC string with its own random salt); the API never returns it. rolestack's
-//! password policy is RAM's default one: 8 to 32 characters, no character-class requirements.
+//! an argon2id hash (PHC string with its own random salt); the API never returns it. New
+//! passwords follow the account's password policy (see [`password_policy`]).
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -11,6 +11,7 @@ use argon2::Argon2;
 use serde_json::{json, Value};
 
 use super::ok;
+use super::password_policy;
 use super::users::{load, user_name};
 use crate::caller::Principal;
 use crate::clock::format_date;
@@ -21,33 +22,13 @@ use crate::service::Rolestack;
 use crate::store::{Tx, GLOBAL};
 use crate::{Error, Result};
 
-/// RAM's default password policy: `MinimumPasswordLength` 8 (settable 8..32).
-pub const PASSWORD_MIN: usize = 8;
 /// The longest password accepted.
 pub const PASSWORD_MAX: usize = 32;
 
-/// Checks a new password against the password policy.
+/// Checks a new password against RAM's default password policy (accounts may set a stricter one:
+/// [`password_policy::check_new_password`]).
 pub fn check_password(password: &str) -> Result<()> {
-    let n = password.chars().count();
-    if n < PASSWORD_MIN {
-        return Err(Error::invalid(
-            "InvalidParameter.Password.TooWeak",
-            format!("The parameter - \"Password\" is not compliant with the password policy: it must have at least {PASSWORD_MIN} characters, it has {n}."),
-        ));
-    }
-    if n > PASSWORD_MAX {
-        return Err(Error::invalid(
-            "InvalidParameter.Password.Length",
-            format!("The parameter - \"Password\" beyond the length limit ({PASSWORD_MIN} to {PASSWORD_MAX} characters)."),
-        ));
-    }
-    if password.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "InvalidParameter.Password.InvalidChars",
-            "The parameter - \"Password\" contains invalid chars: control characters are not allowed.",
-        ));
-    }
-    Ok(())
+    password_policy::check(&password_policy::PasswordPolicy::default(), password, &[])
 }
 
 /// An argon2id PHC hash of `password` with a fresh random salt.
@@ -84,10 +65,10 @@ fn no_profile(name: &str) -> Error {
 pub fn create_login_profile(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let name = user_name(p, "UserName")?;
     let password = p.required("Password")?;
-    check_password(password)?;
     let reset = p.bool("PasswordResetRequired")?.unwrap_or(false);
     let mfa = p.bool("MFABindRequired")?.unwrap_or(false);
     let account = ctx.account().to_string();
+    password_policy::check_new_password(ctx.tx, &account, password, &[])?;
     let mut user = load(ctx.tx, &account, name)?;
     if user.login_profile.is_some() {
         return Err(Error::already_exists("User.LoginProfile", format!("The user login profile does already EXIST: {}.", user.name)));
@@ -99,7 +80,9 @@ pub fn create_login_profile(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         mfa_bind_required: mfa,
         password_epoch: epoch(),
         created: now.clone(),
-        updated: now,
+        updated: now.clone(),
+        password_set: Some(now),
+        previous_hashes: Vec::new(),
     };
     let body = json!({ "LoginProfile": render(&user, &profile) });
     user.login_profile = Some(profile);
@@ -117,18 +100,21 @@ pub fn get_login_profile(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 pub fn update_login_profile(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let name = user_name(p, "UserName")?;
     let password = p.optional("Password");
-    if let Some(pw) = password {
-        check_password(pw)?;
-    }
     let reset = p.bool("PasswordResetRequired")?;
     let mfa = p.bool("MFABindRequired")?;
     let account = ctx.account().to_string();
     let mut user = load(ctx.tx, &account, name)?;
     let now = ctx.now();
+    if let (Some(pw), Some(profile)) = (password, user.login_profile.as_ref()) {
+        let previous: Vec<String> = std::iter::once(profile.password_hash.clone()).chain(profile.previous_hashes.iter().cloned()).collect();
+        password_policy::check_new_password(ctx.tx, &account, pw, &previous)?;
+    }
     let profile = user.login_profile.as_mut().ok_or_else(|| no_profile(name))?;
     if let Some(pw) = password {
+        profile.previous_hashes = password_policy::remember(&profile.password_hash, &profile.previous_hashes);
         profile.password_hash = hash_password(pw)?;
         profile.password_epoch = epoch();
+        profile.password_set = Some(now.clone());
     }
     if let Some(r) = reset {
         profile.password_reset_required = r;
@@ -163,6 +149,21 @@ pub struct ConsoleUser {
     pub password_reset_required: bool,
     /// The profile's password epoch at sign-in: a later password change ends the session.
     pub password_epoch: String,
+    /// What MFA the sign-in still needs before the session starts.
+    pub mfa: MfaStep,
+    /// How long the console session may last (the security preference's `LoginSessionDuration`).
+    pub session_hours: u32,
+}
+
+/// The MFA step of a console sign-in, after the password checked out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaStep {
+    /// The user has no MFA device and need not bind one.
+    None,
+    /// The user has a device: a current code is required.
+    Code,
+    /// The login profile says `MFABindRequired` and the user has no device: bind one now.
+    Bind,
 }
 
 /// The one answer for every failed sign-in (unknown account, unknown user, no profile, wrong
@@ -203,8 +204,21 @@ pub fn parse_logon_name(login: &str) -> Option<(&str, &str)> {
     (!user.is_empty() && !account.is_empty()).then_some((user, account))
 }
 
-/// Checks a RAM user's console password. Success records `LastLoginDate` on the user.
-pub fn console_sign_in(rs: &Rolestack, login: &str, password: &str) -> Result<ConsoleUser> {
+/// The account's failed-sign-in limit for a logon name (`MaxLoginAttemps`; `None` when the
+/// account is unknown or the policy sets no limit).
+pub fn login_attempt_limit(rs: &Rolestack, login: &str) -> Result<Option<u32>> {
+    let Some((_, account_ref)) = parse_logon_name(login) else { return Ok(None) };
+    let mut tx = rs.store.begin()?;
+    let Some(account) = find_account(&mut *tx, account_ref)? else { return Ok(None) };
+    let limit = password_policy::load(&mut *tx, &account.id)?.password_policy.max_login_attemps;
+    Ok((limit > 0).then_some(limit))
+}
+
+/// Checks a RAM user's console password, then the account's rules for sign-in: the security
+/// preference's `LoginNetworkMasks` (the address signing in) and the password policy's
+/// `MaxPasswordAge` (`HardExpiry`: refused; otherwise the password must be changed at once).
+/// Success records `LastLoginDate` on the user and says which MFA step remains.
+pub fn console_sign_in(rs: &Rolestack, login: &str, password: &str, source_ip: Option<std::net::IpAddr>) -> Result<ConsoleUser> {
     let Some((user_name, account_ref)) = parse_logon_name(login) else {
         verify_password(dummy_hash(), password);
         return Err(sign_in_refused());
@@ -225,16 +239,65 @@ pub fn console_sign_in(rs: &Rolestack, login: &str, password: &str) -> Result<Co
     if !verify_password(&profile.password_hash, password) {
         return Err(sign_in_refused());
     }
-    user.last_login = Some(format_date(rs.clock.now()));
+    let security = password_policy::load(&mut *tx, &account.id)?;
+    if !password_policy::login_allowed_from(&security.security_preference.login_network_masks, source_ip) {
+        return Err(Error::service(
+            403,
+            "LoginNetworkMasks.Denied",
+            "Console sign-in from this address is not allowed by the account's security preference (LoginNetworkMasks).",
+        ));
+    }
+    let now = rs.clock.now();
+    let expired = password_policy::password_expired(&security.password_policy, &profile, now);
+    if expired && security.password_policy.hard_expiry {
+        return Err(Error::service(
+            403,
+            "PasswordExpired",
+            "Your password has expired and the password policy does not let you change it yourself (HardExpiry). Ask an administrator to reset it.",
+        ));
+    }
+    let mfa = if crate::ram::mfa::device_of(&mut *tx, &account.id, &user.name)?.is_some() {
+        MfaStep::Code
+    } else if profile.mfa_bind_required {
+        MfaStep::Bind
+    } else {
+        MfaStep::None
+    };
+    user.last_login = Some(format_date(now));
     tx.update_rec(&account.id, &user.name.clone(), &user)?;
     tx.commit()?;
     Ok(ConsoleUser {
         logon_name: format!("{}@{}", user.name, account.alias.as_deref().unwrap_or(&account.id)),
         account_id: account.id,
         principal: Principal::User { name: user.name, id: user.id },
-        password_reset_required: profile.password_reset_required,
+        password_reset_required: profile.password_reset_required || expired,
         password_epoch: profile.password_epoch,
+        mfa,
+        session_hours: security.security_preference.login_session_duration,
     })
+}
+
+/// The console's MFA step for a signed-in-by-password user: checks a code of the bound device
+/// (`seed_to_bind` `None`) or binds a new device whose seed the page showed, with two consecutive
+/// codes. `Ok(false)`: the code(s) were wrong.
+pub fn console_mfa(
+    rs: &Rolestack,
+    account_id: &str,
+    user_name: &str,
+    seed_to_bind: Option<&str>,
+    code1: &str,
+    code2: &str,
+) -> Result<bool> {
+    let mut tx = rs.store.begin()?;
+    let now = rs.clock.now();
+    let ok = match seed_to_bind {
+        None => crate::ram::mfa::check_user_code(&mut *tx, &rs.key, account_id, user_name, code1.trim(), now)?,
+        Some(seed) => crate::ram::mfa::bind_at_sign_in(&mut *tx, &rs.key, account_id, user_name, seed, [code1.trim(), code2.trim()], now)?,
+    };
+    if ok {
+        tx.commit()?;
+    }
+    Ok(ok)
 }
 
 /// Whether a RAM user's console session may go on: the user still exists (by id, so a user
@@ -247,30 +310,15 @@ pub fn console_session_valid(rs: &Rolestack, account_id: &str, user_id: &str, us
     Ok(user.filter(|u| u.id == user_id).filter(|u| u.login_profile.as_ref().is_some_and(|p| p.password_epoch == epoch)).map(|u| u.name))
 }
 
-/// Changes the signed-in user's own password (the console's forced reset when
-/// `PasswordResetRequired` is set): checks the old one, applies the policy, clears the flag.
-/// Returns the new password epoch.
+/// Changes the signed-in user's own password (the console's form, and its forced reset when
+/// `PasswordResetRequired` is set): checks the old one, applies the password policy, clears the
+/// flag. Returns the new password epoch.
 pub fn change_own_password(rs: &Rolestack, account_id: &str, user_name: &str, old: &str, new: &str) -> Result<String> {
-    check_password(new)?;
     let mut tx = rs.store.begin()?;
-    let mut user = tx.get_rec::<User>(account_id, user_name)?.ok_or_else(sign_in_refused)?;
-    let now = format_date(rs.clock.now());
-    let profile = user.login_profile.as_mut().ok_or_else(sign_in_refused)?;
-    if !verify_password(&profile.password_hash, old) {
-        return Err(Error::service(400, "InvalidParameter.OldPassword", "The current password is incorrect."));
-    }
-    if old == new {
-        return Err(Error::invalid(
-            "InvalidParameter.Password.TooWeak",
-            "The parameter - \"Password\" is not compliant with the password policy: the new password must differ from the current one.",
-        ));
-    }
-    profile.password_hash = hash_password(new)?;
-    profile.password_epoch = epoch();
-    profile.password_reset_required = false;
-    profile.updated = now;
-    let epoch = profile.password_epoch.clone();
-    tx.update_rec(account_id, &user.name.clone(), &user)?;
+    let epoch = password_policy::change_user_password(&mut *tx, account_id, user_name, old, new, rs.clock.now()).map_err(|e| match e {
+        Error::EntityNotExist { .. } => sign_in_refused(),
+        other => other,
+    })?;
     tx.commit()?;
     Ok(epoch)
 }

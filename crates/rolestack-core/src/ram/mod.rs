@@ -6,9 +6,13 @@ pub mod account;
 pub mod diagnostics;
 pub mod groups;
 pub mod login_profiles;
+pub mod mfa;
+pub mod password_policy;
 pub mod policies;
 pub mod roles;
+pub mod service_linked_roles;
 pub mod system_policies;
+pub mod tags;
 pub mod users;
 
 use serde_json::{json, Map, Value};

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::system_policies::{self, SYSTEM_POLICIES, SYSTEM_POLICY_DATE};
-use super::{check_length, check_name, ok, page, paged, role_arn, NameRule};
+use super::{check_length, check_name, ok, page, paged, role_arn, tags, NameRule};
 use crate::documents::validate_permission_policy;
 use crate::handler::Ctx;
 use crate::model::{Group, ManagedPolicy, PolicyType, PolicyVersion, Role, User};
@@ -24,6 +24,8 @@ pub struct ResolvedPolicy {
     pub default_version: String,
     pub created: String,
     pub updated: String,
+    /// A custom policy's tags (system policies have none).
+    pub tags: Vec<crate::model::Tag>,
 }
 
 impl ResolvedPolicy {
@@ -58,6 +60,7 @@ fn system(name: &str) -> Option<ResolvedPolicy> {
         default_version: "v1".into(),
         created: SYSTEM_POLICY_DATE.into(),
         updated: SYSTEM_POLICY_DATE.into(),
+        tags: Vec::new(),
     })
 }
 
@@ -69,6 +72,7 @@ fn custom(m: ManagedPolicy) -> ResolvedPolicy {
         default_version: m.default_version,
         created: m.created,
         updated: m.updated,
+        tags: m.tags,
     }
 }
 
@@ -154,6 +158,7 @@ pub fn create_policy(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     if system_policies::find(name).is_some() {
         return Err(Error::already_exists("Policy", format!("The policy already exists: {name} is the name of a system policy.")));
     }
+    let tags = tags::request_tags(p)?.unwrap_or_default();
     let now = ctx.now();
     let policy = ManagedPolicy {
         name: name.to_string(),
@@ -162,6 +167,7 @@ pub fn create_policy(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         next_version: 2,
         created: now.clone(),
         updated: now.clone(),
+        tags,
     };
     let account = ctx.account().to_string();
     if !ctx.tx.insert_rec(&account, name, &policy)? {
@@ -203,8 +209,10 @@ pub fn list_policies(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         Some((t, n)) => (PolicyType::parse(t), Some(n)),
         None => (None, None),
     };
+    let tag_filter = tags::request_tags(p)?;
     let mut items: Vec<ResolvedPolicy> = Vec::new();
-    if filter != Some(PolicyType::Custom) && after_type != Some(PolicyType::Custom) {
+    // System policies carry no tags: a tag filter skips them.
+    if tag_filter.is_none() && filter != Some(PolicyType::Custom) && after_type != Some(PolicyType::Custom) {
         let mut sys: Vec<_> = SYSTEM_POLICIES.iter().filter_map(|s| system(s.name)).collect();
         sys.sort_by_key(|s| s.name.to_ascii_lowercase());
         items.extend(sys.into_iter().filter(|s| match (after_type, after_name) {
@@ -214,14 +222,20 @@ pub fn list_policies(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     }
     if filter != Some(PolicyType::System) && items.len() <= pg.max {
         let after = if after_type == Some(PolicyType::Custom) { after_name } else { None };
-        let want = pg.max + 1 - items.len();
+        // With a tag filter, every custom policy is read and filtered before paging.
+        let want = if tag_filter.is_some() { usize::MAX } else { pg.max + 1 - items.len() };
         items.extend(ctx.tx.list_rec::<ManagedPolicy>(&account, "", after, want)?.into_iter().map(custom));
+    }
+    if let Some(filter) = &tag_filter {
+        items.retain(|i| tags::matches(&i.tags, filter));
     }
     let (items, mut body) = paged(items, pg.max, |p| p.link_key());
     let mut rendered = Vec::with_capacity(items.len());
     for item in &items {
         let count = attachment_count(ctx.tx, &account, item)?;
-        rendered.push(render(item, Some(count)));
+        let mut v = render(item, Some(count));
+        v["Tags"] = tags::render(&item.tags);
+        rendered.push(v);
     }
     body.insert("Policies".into(), json!({ "Policy": rendered }));
     Ok(Value::Object(body))
@@ -396,6 +410,19 @@ pub fn set_default_policy_version(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     ok()
 }
 
+/// UpdatePolicyDescription: a custom policy's new description (1 to 1,024 characters).
+pub fn update_policy_description(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let name = policy_name(p)?;
+    let description = p.get("NewDescription").unwrap_or_default();
+    check_length("NewDescription", Some(description), 1024)?;
+    let mut policy = load_custom(ctx, name)?;
+    policy.description = description.to_string();
+    policy.updated = ctx.now();
+    let account = ctx.account().to_string();
+    ctx.tx.update_rec(&account, &policy.name.clone(), &policy)?;
+    Ok(json!({ "Policy": render(&custom(policy), None) }))
+}
+
 /// The three kinds of principal a policy can be attached to.
 #[derive(Clone, Copy)]
 pub enum Holder {
@@ -453,6 +480,11 @@ fn attachment_ends(ctx: &mut Ctx, p: &Params, h: Holder) -> Result<(String, Reso
     let holder = h.canonical(ctx, holder)?;
     let account = ctx.account().to_string();
     let policy = resolve(ctx.tx, &account, ty, name)?.ok_or_else(|| no_such_policy(ty, name))?;
+    if let Holder::Role = h {
+        if let Some(role) = ctx.tx.get_rec::<Role>(&account, &holder)? {
+            super::service_linked_roles::ensure_ordinary(&role, "policies cannot be attached to or detached from it")?;
+        }
+    }
     Ok((holder, policy))
 }
 

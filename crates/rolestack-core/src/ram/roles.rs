@@ -4,7 +4,8 @@
 
 use serde_json::{json, Value};
 
-use super::{check_length, check_name, ok, page, paged, role_arn, NameRule};
+use super::service_linked_roles::ensure_ordinary;
+use super::{check_length, check_name, ok, page, paged, role_arn, tags, NameRule};
 use crate::documents::validate_trust_policy;
 use crate::handler::Ctx;
 use crate::ids;
@@ -40,6 +41,11 @@ fn render(account: &str, r: &Role, with_document: bool) -> Value {
     });
     if with_document {
         v["AssumeRolePolicyDocument"] = json!(r.trust_policy);
+        v["RolePrincipalName"] = json!(format!("{}@role.{account}.onaliyunservice.com", r.name));
+        v["IsServiceLinkedRole"] = json!(r.service_linked.is_some());
+    }
+    if !r.tags.is_empty() || !with_document {
+        v["Tags"] = tags::render(&r.tags);
     }
     v
 }
@@ -54,6 +60,7 @@ pub fn create_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     validate_trust_policy("AssumeRolePolicyDocument", doc)?;
     let description = p.optional("Description");
     check_length("Description", description, 1024)?;
+    let tags = tags::request_tags(p)?.unwrap_or_default();
     let now = ctx.now();
     let role = Role {
         id: ids::entity_id(),
@@ -64,6 +71,8 @@ pub fn create_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         created: now.clone(),
         updated: now,
         sessions_revoked_before: None,
+        tags,
+        service_linked: None,
     };
     let account = ctx.account().to_string();
     if !ctx.tx.insert_rec(&account, name, &role)? {
@@ -80,7 +89,13 @@ pub fn get_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 pub fn list_roles(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let pg = page(p)?;
     let account = ctx.account().to_string();
-    let roles = ctx.tx.list_rec::<Role>(&account, "", pg.after, pg.max + 1)?;
+    let tag_filter = tags::request_tags(p)?;
+    // With a tag filter, every role is read and filtered before paging.
+    let want = if tag_filter.is_some() { usize::MAX } else { pg.max + 1 };
+    let mut roles = ctx.tx.list_rec::<Role>(&account, "", pg.after, want)?;
+    if let Some(filter) = &tag_filter {
+        roles.retain(|r| tags::matches(&r.tags, filter));
+    }
     let (roles, mut body) = paged(roles, pg.max, |r| r.name.clone());
     let items: Vec<Value> = roles.iter().map(|r| render(&account, r, false)).collect();
     body.insert("Roles".into(), json!({ "Role": items }));
@@ -90,6 +105,9 @@ pub fn list_roles(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 pub fn update_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let name = role_name(p)?;
     let mut role = load(ctx, name)?;
+    if p.optional("NewAssumeRolePolicyDocument").is_some() || p.get("NewDescription").is_some() {
+        ensure_ordinary(&role, "its trust policy and description cannot be changed")?;
+    }
     if let Some(doc) = p.optional("NewAssumeRolePolicyDocument") {
         validate_trust_policy("NewAssumeRolePolicyDocument", doc)?;
         role.trust_policy = doc.to_string();
@@ -110,6 +128,7 @@ pub fn update_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 pub fn delete_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let name = role_name(p)?;
     let role = load(ctx, name)?;
+    ensure_ordinary(&role, "DeleteRole cannot delete it")?;
     let account = ctx.account().to_string();
     if !ctx.tx.links_from(Relation::Attachment, &account, &format!("role/{}", role.name))?.is_empty() {
         return Err(Error::delete_conflict(

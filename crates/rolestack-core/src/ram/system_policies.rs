@@ -62,6 +62,18 @@ pub const SYSTEM_POLICIES: &[SystemPolicy] = &[
         description: "调用STS服务AssumeRole接口的权限",
         document: r#"{"Version":"1","Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Resource":"*"}]}"#,
     },
+    // The policies of service-linked roles (`ram::service_linked_roles`). ECS archiving's is the
+    // document the ECS service-linked role page publishes; the others are UNVERIFIED.
+    SystemPolicy {
+        name: "AliyunServiceRolePolicyForActionTrail",
+        description: "操作审计（ActionTrail）服务关联角色的权限策略",
+        document: r#"{"Version":"1","Statement":[{"Action":["oss:PutObject","oss:GetBucketInfo","log:PostLogStoreLogs","log:GetProject","log:GetLogStore"],"Resource":"*","Effect":"Allow"},{"Action":"ram:DeleteServiceLinkedRole","Resource":"*","Effect":"Allow","Condition":{"StringEquals":{"ram:ServiceName":"actiontrail.aliyuncs.com"}}}]}"#,
+    },
+    SystemPolicy {
+        name: "AliyunServiceRolePolicyForECSArchiving",
+        description: "云服务器ECS云助手投递服务关联角色的权限策略",
+        document: r#"{"Version":"1","Statement":[{"Action":["oss:PutObject","oss:GetBucketInfo","log:GetProject","log:GetLogStore","log:CreateLogStore","log:PostLogStoreLogs","log:GetIndex","log:CreateIndex"],"Resource":"*","Effect":"Allow"},{"Action":"ram:DeleteServiceLinkedRole","Resource":"*","Effect":"Allow","Condition":{"StringEquals":{"ram:ServiceName":"archiving.ecs.aliyuncs.com"}}}]}"#,
+    },
 ];
 
 /// Looks a system policy up by name, ignoring case as RAM does.

@@ -138,6 +138,7 @@ pub fn update_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
                 }
             }
             relink(ctx.tx, &account, Relation::UserKey, &old, new)?;
+            relink(ctx.tx, &account, Relation::UserMfa, &old, new)?;
         }
         _ => {
             ctx.tx.update_rec(&account, &old, &user)?;
@@ -165,6 +166,12 @@ pub fn delete_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         return Err(Error::delete_conflict(
             "User.Group",
             "The user cannot belong to any group when you delete it. Remove it first (RemoveUserFromGroup).",
+        ));
+    }
+    if !ctx.tx.links_from(Relation::UserMfa, &account, &user.name)?.is_empty() {
+        return Err(Error::delete_conflict(
+            "User.MFADevice",
+            "The user CAN NOT has any mfa device while deleting the user. Unbind it first (UnbindMFADevice).",
         ));
     }
     if user.login_profile.is_some() {
@@ -203,6 +210,7 @@ pub fn issue_key(tx: &mut dyn Tx, key: &crate::seal::ServerKey, account: &str, o
         sealed_secret: key.seal(SECRET_PURPOSE, secret.as_bytes()),
         status: KeyStatus::Active,
         created: now.into(),
+        last_used: None,
     };
     tx.insert_rec(GLOBAL, &ak.id, &ak)?;
     if let KeyOwner::User(name) = &owner {
@@ -278,4 +286,65 @@ pub fn list_access_keys(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         }
     }
     Ok(json!({ "AccessKeys": { "AccessKey": items } }))
+}
+
+/// GetAccessKeyLastUsed: when the key last signed a request (recorded to the minute; a key never
+/// used has no `LastUsedDate`).
+pub fn get_access_key_last_used(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let key = owned_key(ctx, p)?;
+    let mut used = json!({});
+    if let Some(t) = &key.last_used {
+        used["LastUsedDate"] = json!(t);
+    }
+    Ok(json!({ "AccessKeyLastUsed": used }))
+}
+
+/// How long a recorded last use stays fresh: a key is written at most once per this many seconds.
+pub const LAST_USED_GRANULARITY_SECONDS: i64 = 60;
+
+/// Records that `key` signed a request at `now`, unless it was recorded less than a minute ago
+/// (so the hot path writes at most once a minute per key). Returns whether it wrote.
+pub fn record_last_used(tx: &mut dyn Tx, key: &mut AccessKey, now: time::OffsetDateTime) -> Result<bool> {
+    let fresh = key
+        .last_used
+        .as_deref()
+        .and_then(crate::clock::parse_date)
+        .is_some_and(|t| (now - t).whole_seconds() < LAST_USED_GRANULARITY_SECONDS);
+    if fresh {
+        return Ok(false);
+    }
+    key.last_used = Some(crate::clock::format_date(now));
+    tx.update_rec(GLOBAL, &key.id.clone(), key)?;
+    Ok(true)
+}
+
+/// When each AccessKey's last use was last written (Unix seconds), in this process: the check
+/// that keeps [`note_key_used`] from touching the store more than once a minute per key.
+static LAST_WRITTEN: std::sync::Mutex<Option<std::collections::HashMap<String, i64>>> = std::sync::Mutex::new(None);
+
+/// Notes that a (non-STS) AccessKey signed a verified request: at most one store write per key
+/// per minute, and none at all between writes. Failures are logged by the caller, never fatal.
+pub fn note_key_used(rs: &crate::service::Rolestack, access_key_id: &str) -> Result<()> {
+    if access_key_id.starts_with("STS.") {
+        return Ok(());
+    }
+    let now = rs.clock.now();
+    {
+        let mut guard = LAST_WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
+        let map = guard.get_or_insert_with(Default::default);
+        if map.get(access_key_id).is_some_and(|t| now.unix_timestamp() - t < LAST_USED_GRANULARITY_SECONDS) {
+            return Ok(());
+        }
+        if map.len() > 100_000 {
+            map.clear();
+        }
+        map.insert(access_key_id.to_string(), now.unix_timestamp());
+    }
+    let mut tx = rs.store.begin()?;
+    if let Some(mut key) = tx.get_rec::<AccessKey>(GLOBAL, access_key_id)? {
+        if record_last_used(&mut *tx, &mut key, now)? {
+            tx.commit()?;
+        }
+    }
+    Ok(())
 }

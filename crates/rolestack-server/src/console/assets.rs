@@ -107,8 +107,8 @@ pub fn password_page(csrf: &str, error: Option<&str>, forced: bool) -> String {
 <form method="post" action="/console/password">
 <input type="hidden" name="csrf_token" value="{csrf}">
 <label for="old">Current password</label><input id="old" name="old_password" type="password" autocomplete="current-password" required>
-<label for="new">New password</label><input id="new" name="new_password" type="password" autocomplete="new-password" minlength="8" maxlength="32" required>
-<p class="hint">8 to 32 characters.</p>
+<label for="new">New password</label><input id="new" name="new_password" type="password" autocomplete="new-password" maxlength="32" required>
+<p class="hint">8 to 32 characters, and what your account's password policy requires.</p>
 <label for="confirm">Confirm new password</label><input id="confirm" name="confirm_password" type="password" autocomplete="new-password" required>
 <button class="primary" type="submit">Change password</button>
 </form>
@@ -118,6 +118,50 @@ pub fn password_page(csrf: &str, error: Option<&str>, forced: bool) -> String {
         csrf = escape(csrf),
     );
     page("Change password", &body)
+}
+
+/// The MFA step of a RAM user's sign-in: the current code of its device, or — when the login
+/// profile says MFABindRequired and it has none — a new device to add to an authenticator app
+/// (`bind`: the Base32 seed, its `otpauth://` URI and a PNG QR code) and two consecutive codes.
+pub fn mfa_page(csrf: &str, logon: &str, bind: Option<(&str, &str, &str)>, error: Option<&str>) -> String {
+    let csrf = escape(csrf);
+    let (intro, fields) = match bind {
+        None => (
+            format!("<p>Enter the 6-digit code from the authenticator app of <b>{}</b>.</p>", escape(logon)),
+            r#"<label for="code">MFA code</label>
+<input id="code" name="code" type="text" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" required autofocus>"#
+                .to_string(),
+        ),
+        Some((seed, uri, png)) => (
+            format!(
+                r#"<p>Your administrator requires an MFA device for <b>{logon}</b>. Scan the code with an authenticator app (or enter the key by hand), then enter two consecutive codes.</p>
+<img class="qr" src="data:image/png;base64,{png}" alt="QR code of the MFA key" width="200" height="200">
+<p class="hint">Key: <code id="mfa-seed">{seed}</code></p><input type="hidden" name="otpauth" value="{uri}">"#,
+                logon = escape(logon),
+                png = escape(png),
+                seed = escape(seed),
+                uri = escape(uri),
+            ),
+            r#"<label for="code">First code</label>
+<input id="code" name="code" type="text" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" required autofocus>
+<label for="code2">Next code</label>
+<input id="code2" name="code2" type="text" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" required>"#
+                .to_string(),
+        ),
+    };
+    let body = format!(
+        r#"<main class="signin"><section class="card narrow" aria-labelledby="mfa-h">
+<h1 id="mfa-h">Multi-factor authentication</h1>{intro}{alert}
+<form method="post" action="/console/mfa">
+<input type="hidden" name="csrf_token" value="{csrf}">
+{fields}
+<button class="primary" type="submit">Verify</button>
+</form>
+<p><a href="/console/signin">Cancel</a></p>
+</section></main>"#,
+        alert = alert(error),
+    );
+    page("MFA", &body)
 }
 
 #[cfg(test)]

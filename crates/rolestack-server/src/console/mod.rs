@@ -28,7 +28,7 @@ use rolestack_core::audit::{self, CallRecord, EventType};
 use rolestack_core::caller::{Caller, Principal, RequestFacts};
 use rolestack_core::catalog::{self, Product};
 use rolestack_core::params::Params;
-use rolestack_core::ram::login_profiles;
+use rolestack_core::ram::login_profiles::{self, MfaStep};
 use rolestack_core::service::Rolestack;
 use rolestack_core::{ids, Error};
 use serde_json::{json, Value};
@@ -55,6 +55,7 @@ pub fn router<S>(rs: Rolestack) -> Router<S> {
         .route("/console/signin", get(signin_page).post(signin))
         .route("/console/signout", post(signout))
         .route("/console/password", get(password_page).post(change_password))
+        .route("/console/mfa", get(mfa_page).post(mfa_submit))
         .route("/console/api/session", get(session_info))
         .route("/console/api/:product/:action", post(bridge))
         .route("/console/static/:file", get(asset))
@@ -205,7 +206,7 @@ async fn signin_page(State(c): State<Console>, headers: HeaderMap) -> Response {
     }
 }
 
-async fn signin(State(c): State<Console>, headers: HeaderMap, body: Bytes) -> Response {
+async fn signin(State(c): State<Console>, peer: Option<ConnectInfo<SocketAddr>>, headers: HeaderMap, body: Bytes) -> Response {
     let f = form(&body);
     let Some(s) = current(&c, &headers).filter(|s| s.identity.is_none()) else {
         // No sign-in form was served to this browser (or it expired): start over.
@@ -223,25 +224,50 @@ async fn signin(State(c): State<Console>, headers: HeaderMap, body: Bytes) -> Re
         let (login, akid) = if kind == "root" { ("", name.as_str()) } else { (name.as_str(), "") };
         html(status, assets::signin_page(&s.csrf, Some(message), login, akid))
     };
-    if let Some(wait) = c.sessions.locked_out(&name) {
-        let minutes = wait.as_secs().div_ceil(60);
-        return again(
-            StatusCode::TOO_MANY_REQUESTS,
-            &format!("Too many failed sign-in attempts for this name. Try again in {minutes} minute(s)."),
-        );
-    }
     let rs = c.rs.clone();
+    let sessions = c.sessions.clone();
     let (kind_owned, name_owned) = (kind.to_string(), name.clone());
-    let outcome = tokio::task::spawn_blocking(move || verify(&rs, &kind_owned, &name_owned, &secret)).await;
+    let ip = peer.map(|p| p.0.ip());
+    let outcome = tokio::task::spawn_blocking(move || {
+        // The account's MaxLoginAttemps when it sets one, else rolestack's own limit.
+        let limit = match kind_owned.as_str() {
+            "user" => login_profiles::login_attempt_limit(&rs, &name_owned).ok().flatten().unwrap_or(session::MAX_FAILURES),
+            _ => session::MAX_FAILURES,
+        };
+        if let Some(wait) = sessions.locked_out_after(&name_owned, limit) {
+            return Err(SignInRefusal::LockedOut(wait.as_secs().div_ceil(60)));
+        }
+        verify(&rs, &kind_owned, &name_owned, &secret, ip).map_err(SignInRefusal::Refused)
+    })
+    .await;
     match outcome {
-        Ok(Ok((identity, must_reset))) => {
+        Ok(Ok(signed_in)) => {
             c.sessions.clear_failures(&name);
             c.sessions.remove(&s.id);
-            tracing::info!(principal = ?identity, "console sign-in");
-            let new = c.sessions.create(Some(identity), must_reset);
-            with_cookie(redirect(if must_reset { "/console/password" } else { "/console/" }), Some(&new.id))
+            if signed_in.mfa != MfaStep::None {
+                // The password checked out; the session starts only after the MFA step.
+                let bind_seed = (signed_in.mfa == MfaStep::Bind).then(rolestack_core::ram::mfa::new_seed_base32);
+                let pending = c.sessions.create(None, false);
+                c.sessions.update(&pending.id, |p| {
+                    p.pending = Some(session::PendingSignIn {
+                        identity: signed_in.identity,
+                        must_reset_password: signed_in.must_reset,
+                        bind_seed,
+                        session_hours: signed_in.session_hours,
+                        failures: 0,
+                    })
+                });
+                return with_cookie(redirect("/console/mfa"), Some(&pending.id));
+            }
+            tracing::info!(principal = ?signed_in.identity, "console sign-in");
+            let new = start_session(&c, signed_in.identity, signed_in.must_reset, None, signed_in.session_hours);
+            with_cookie(redirect(if signed_in.must_reset { "/console/password" } else { "/console/" }), Some(&new))
         }
-        Ok(Err(message)) => {
+        Ok(Err(SignInRefusal::LockedOut(minutes))) => again(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("Too many failed sign-in attempts for this name. Try again in {minutes} minute(s)."),
+        ),
+        Ok(Err(SignInRefusal::Refused(message))) => {
             c.sessions.record_failure(&name);
             again(StatusCode::UNAUTHORIZED, &message)
         }
@@ -252,9 +278,36 @@ async fn signin(State(c): State<Console>, headers: HeaderMap, body: Bytes) -> Re
     }
 }
 
+enum SignInRefusal {
+    LockedOut(u64),
+    Refused(String),
+}
+
+/// A person whose credentials checked out, and what the sign-in still needs.
+struct SignedIn {
+    identity: Identity,
+    must_reset: bool,
+    mfa: MfaStep,
+    /// Hours the session may last (RAM users: the security preference's LoginSessionDuration).
+    session_hours: u32,
+}
+
+/// Starts a signed-in session; returns its id.
+fn start_session(c: &Console, identity: Identity, must_reset: bool, mfa_at: Option<time::OffsetDateTime>, hours: u32) -> String {
+    let is_user = matches!(identity, Identity::User { .. });
+    let new = c.sessions.create(Some(identity), must_reset);
+    c.sessions.update(&new.id, |s| {
+        s.mfa_at = mfa_at;
+        if is_user {
+            s.max_age = Some(std::time::Duration::from_secs(u64::from(hours) * 3600));
+        }
+    });
+    new.id
+}
+
 /// Checks sign-in credentials: the account root's AccessKey pair, or a RAM user's logon name and
 /// console password. Failures are one message per kind that does not tell which part was wrong.
-fn verify(rs: &Rolestack, kind: &str, name: &str, secret: &str) -> Result<(Identity, bool), String> {
+fn verify(rs: &Rolestack, kind: &str, name: &str, secret: &str, ip: Option<std::net::IpAddr>) -> Result<SignedIn, String> {
     match kind {
         "root" => {
             let refused = "The AccessKey ID or AccessKey secret is incorrect, or the key is not an active AccessKey of an account root (RAM users sign in with their logon name and password).";
@@ -262,21 +315,28 @@ fn verify(rs: &Rolestack, kind: &str, name: &str, secret: &str) -> Result<(Ident
             if who.principal != Principal::Root || !session::same(&who.secret, secret) {
                 return Err(refused.into());
             }
-            Ok((Identity::Root { account_id: who.account_id, access_key_id: name.to_string() }, false))
+            Ok(SignedIn {
+                identity: Identity::Root { account_id: who.account_id, access_key_id: name.to_string() },
+                must_reset: false,
+                mfa: MfaStep::None,
+                session_hours: 12,
+            })
         }
-        "user" => match login_profiles::console_sign_in(rs, name, secret) {
+        "user" => match login_profiles::console_sign_in(rs, name, secret, ip) {
             Ok(u) => {
                 let Principal::User { name: user_name, id } = u.principal else { return Err("unexpected principal".into()) };
-                Ok((
-                    Identity::User {
+                Ok(SignedIn {
+                    identity: Identity::User {
                         account_id: u.account_id,
                         user_id: id,
                         user_name,
                         logon_name: u.logon_name,
                         password_epoch: u.password_epoch,
                     },
-                    u.password_reset_required,
-                ))
+                    must_reset: u.password_reset_required,
+                    mfa: u.mfa,
+                    session_hours: u.session_hours,
+                })
             }
             Err(Error::Store(e)) => {
                 tracing::error!("console sign-in: {e}");
@@ -285,6 +345,92 @@ fn verify(rs: &Rolestack, kind: &str, name: &str, secret: &str) -> Result<(Ident
             Err(e) => Err(e.public_message()),
         },
         _ => Err("Choose how to sign in.".into()),
+    }
+}
+
+/// The MFA step of a sign-in: a code of the user's device, or binding a new device.
+async fn mfa_page(State(c): State<Console>, headers: HeaderMap) -> Response {
+    match current(&c, &headers) {
+        Some(s) => match &s.pending {
+            Some(p) => mfa_form(&s.csrf, p, None, StatusCode::OK),
+            None if s.identity.is_some() => redirect("/console/"),
+            None => redirect("/console/signin"),
+        },
+        None => redirect("/console/signin"),
+    }
+}
+
+fn mfa_form(csrf: &str, p: &session::PendingSignIn, error: Option<&str>, status: StatusCode) -> Response {
+    let logon = match &p.identity {
+        Identity::User { logon_name, .. } => logon_name.clone(),
+        Identity::Root { account_id, .. } => account_id.clone(),
+    };
+    let bind = match &p.bind_seed {
+        Some(seed) => match rolestack_core::ram::mfa::provisioning(&logon, seed) {
+            Ok((uri, png)) => Some((seed.clone(), uri, png)),
+            Err(e) => {
+                return html(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    assets::page("Error", &format!("<p>{}</p>", assets::escape(&e.to_string()))),
+                )
+            }
+        },
+        None => None,
+    };
+    html(status, assets::mfa_page(csrf, &logon, bind.as_ref().map(|(s, u, p)| (s.as_str(), u.as_str(), p.as_str())), error))
+}
+
+/// Most wrong MFA codes one pending sign-in may give before it must start over.
+const MAX_MFA_FAILURES: u32 = 5;
+
+async fn mfa_submit(State(c): State<Console>, headers: HeaderMap, body: Bytes) -> Response {
+    let f = form(&body);
+    let Some(s) = current(&c, &headers) else { return redirect("/console/signin") };
+    if !csrf_ok(&s, &headers, field(&f, "csrf_token")) {
+        return forbidden_page();
+    }
+    let Some(pending) = s.pending.clone() else { return redirect("/console/signin") };
+    let Identity::User { account_id, user_name, .. } = pending.identity.clone() else { return redirect("/console/signin") };
+    let (code1, code2) = (field(&f, "code").unwrap_or("").to_string(), field(&f, "code2").unwrap_or("").to_string());
+    let rs = c.rs.clone();
+    let seed = pending.bind_seed.clone();
+    let checked =
+        tokio::task::spawn_blocking(move || login_profiles::console_mfa(&rs, &account_id, &user_name, seed.as_deref(), &code1, &code2))
+            .await;
+    match checked {
+        Ok(Ok(true)) => {
+            c.sessions.remove(&s.id);
+            tracing::info!(principal = ?pending.identity, mfa = true, "console sign-in");
+            let now = c.rs.clock.now();
+            let must_reset = pending.must_reset_password;
+            let new = start_session(&c, pending.identity, must_reset, Some(now), pending.session_hours);
+            with_cookie(redirect(if must_reset { "/console/password" } else { "/console/" }), Some(&new))
+        }
+        Ok(Ok(false)) => {
+            if pending.failures + 1 >= MAX_MFA_FAILURES {
+                c.sessions.remove(&s.id);
+                return with_cookie(redirect("/console/signin"), None);
+            }
+            c.sessions.update(&s.id, |x| {
+                if let Some(p) = &mut x.pending {
+                    p.failures += 1;
+                }
+            });
+            mfa_form(
+                &s.csrf,
+                &pending,
+                Some("The MFA code is incorrect or was already used. Enter the current code from your authenticator app."),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
+        Ok(Err(e)) => {
+            tracing::error!("console MFA check: {e}");
+            mfa_form(&s.csrf, &pending, Some("The check failed because of an internal error."), StatusCode::INTERNAL_SERVER_ERROR)
+        }
+        Err(e) => {
+            tracing::error!("console MFA check panicked: {e}");
+            mfa_form(&s.csrf, &pending, Some("The check failed because of an internal error."), StatusCode::INTERNAL_SERVER_ERROR)
+        }
     }
 }
 
@@ -357,7 +503,10 @@ async fn session_info(State(c): State<Console>, headers: HeaderMap) -> Response 
         }),
         None => Value::Null,
     };
-    json_response(StatusCode::OK, json!({ "Identity": identity, "CsrfToken": s.csrf, "IdleTimeoutSeconds": session::IDLE.as_secs() }))
+    json_response(
+        StatusCode::OK,
+        json!({ "Identity": identity, "CsrfToken": s.csrf, "IdleTimeoutSeconds": session::IDLE.as_secs(), "MFAPresent": s.mfa_at.is_some() }),
+    )
 }
 
 /// A product the console bridge serves some actions of (see `product::PRODUCTS`, `console`).
@@ -401,7 +550,14 @@ enum Gone {
 }
 
 /// Re-checks a session's principal against the store and builds the caller.
-fn caller_for(rs: &Rolestack, identity: &Identity, headers: &HeaderMap, peer: Option<SocketAddr>, secure: bool) -> Result<Caller, Gone> {
+fn caller_for(
+    rs: &Rolestack,
+    identity: &Identity,
+    mfa_at: Option<time::OffsetDateTime>,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    secure: bool,
+) -> Result<Caller, Gone> {
     let (account_id, principal, access_key_id) = match identity {
         Identity::Root { account_id, access_key_id } => match rs.authenticate(access_key_id) {
             Ok(who) if who.principal == Principal::Root && &who.account_id == account_id => {
@@ -429,6 +585,7 @@ fn caller_for(rs: &Rolestack, identity: &Identity, headers: &HeaderMap, peer: Op
             time: rs.clock.now(),
             endpoint_region: None,
         },
+        mfa_at,
     })
 }
 
@@ -487,10 +644,11 @@ async fn bridge(
     let rs = c.rs.clone();
     let identity = s.identity.clone().unwrap_or(Identity::Root { account_id: String::new(), access_key_id: String::new() });
     let peer = peer.map(|p| p.0);
+    let s_mfa_at = s.mfa_at;
     let request_id = ids::request_id();
     let rid = request_id.clone();
     let outcome = tokio::task::spawn_blocking(move || {
-        let caller = caller_for(&rs, &identity, &headers, peer, secure)?;
+        let caller = caller_for(&rs, &identity, s_mfa_at, &headers, peer, secure)?;
         let result = rs.call(&caller, action, &params);
         let spec = action.product.spec();
         let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());

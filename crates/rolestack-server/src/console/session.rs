@@ -51,14 +51,32 @@ pub struct Session {
     pub identity: Option<Identity>,
     /// Set when the user's login profile says PasswordResetRequired: only the password form works.
     pub must_reset_password: bool,
+    /// When the person gave an MFA code at sign-in (`acs:MFAPresent` for the session's calls).
+    pub mfa_at: Option<time::OffsetDateTime>,
+    /// A sign-in whose password checked out and that waits for its MFA step (anonymous session).
+    pub pending: Option<PendingSignIn>,
+    /// A shorter lifetime than [`ABSOLUTE`] (the security preference's `LoginSessionDuration`).
+    pub max_age: Option<Duration>,
     created: Instant,
     last_seen: Instant,
 }
 
+/// A RAM user's sign-in between the password and the MFA code.
+#[derive(Debug, Clone)]
+pub struct PendingSignIn {
+    pub identity: Identity,
+    pub must_reset_password: bool,
+    /// `Some(seed)` when the user must bind a new device (MFABindRequired): the seed shown.
+    pub bind_seed: Option<String>,
+    pub session_hours: u32,
+    pub failures: u32,
+}
+
 impl Session {
     fn expired(&self, now: Instant) -> bool {
+        let absolute = self.max_age.map_or(ABSOLUTE, |m| m.min(ABSOLUTE));
         match self.identity {
-            Some(_) => now.duration_since(self.last_seen) > IDLE || now.duration_since(self.created) > ABSOLUTE,
+            Some(_) => now.duration_since(self.last_seen) > IDLE || now.duration_since(self.created) > absolute,
             None => now.duration_since(self.last_seen) > ANONYMOUS_IDLE,
         }
     }
@@ -90,7 +108,17 @@ impl Sessions {
     /// Starts a session (anonymous when `identity` is `None`).
     pub fn create(&self, identity: Option<Identity>, must_reset_password: bool) -> Session {
         let now = Instant::now();
-        let s = Session { id: random_token(), csrf: random_token(), identity, must_reset_password, created: now, last_seen: now };
+        let s = Session {
+            id: random_token(),
+            csrf: random_token(),
+            identity,
+            must_reset_password,
+            mfa_at: None,
+            pending: None,
+            max_age: None,
+            created: now,
+            last_seen: now,
+        };
         let mut t = self.lock();
         if t.len() >= MAX_SESSIONS {
             t.retain(|_, v| !v.expired(now));
@@ -132,6 +160,11 @@ impl Sessions {
 
     /// Whether sign-ins for `name` are refused for now (too many recent failures): the wait left.
     pub fn locked_out(&self, name: &str) -> Option<Duration> {
+        self.locked_out_after(name, MAX_FAILURES)
+    }
+
+    /// [`Sessions::locked_out`] with the account's own limit (the password policy's `MaxLoginAttemps`).
+    pub fn locked_out_after(&self, name: &str, limit: u32) -> Option<Duration> {
         let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let key = name.to_ascii_lowercase();
         let (count, since) = *f.get(&key)?;
@@ -140,7 +173,7 @@ impl Sessions {
             f.remove(&key);
             return None;
         }
-        (count >= MAX_FAILURES).then(|| FAILURE_WINDOW - age)
+        (count >= limit).then(|| FAILURE_WINDOW - age)
     }
 
     pub fn record_failure(&self, name: &str) {

@@ -53,7 +53,10 @@ pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester
         None => rs.authenticate(&access_key_id)?,
     };
     auth.verify(&who.secret, &request, now).map_err(|e| signature_error(e, &access_key_id))?;
-    Ok(Requester::Caller(Caller { account_id: who.account_id, principal: who.principal, access_key_id, facts }))
+    if let Err(e) = rolestack_core::ram::users::note_key_used(rs, &access_key_id) {
+        tracing::warn!(access_key_id, "recording the key's last use: {e}");
+    }
+    Ok(Requester::Caller(Caller { account_id: who.account_id, principal: who.principal, access_key_id, facts, mfa_at: None }))
 }
 
 fn check_skew(t: i64, now: i64) -> OssResult<()> {

@@ -15,7 +15,7 @@ use axum::http::Method;
 use axum::response::Response;
 use rolestack_core::audit::{event_resources, is_read_action, request_parameters, service_name, CallRecord, EventType};
 use rolestack_core::caller::{Caller, RequestFacts};
-use rolestack_core::catalog::{self, ApiAction, Product};
+use rolestack_core::catalog::{self, AnonymousAction, Product};
 use rolestack_core::clock::parse_date;
 use rolestack_core::params::Params;
 use rolestack_core::service::Rolestack;
@@ -184,8 +184,8 @@ async fn serve(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
     };
     let mut response = match result {
         Ok((action, body)) => {
-            tracing::debug!(request_id, action = action.name, "ok");
-            render::success(format, action.name, &request_id, body)
+            tracing::debug!(request_id, action, "ok");
+            render::success(format, action, &request_id, body)
         }
         Err(e) => {
             if let Error::Store(detail) = &e {
@@ -212,32 +212,34 @@ async fn serve(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
 /// event: the action, the AccessKey named, the account it belongs to, the caller once verified.
 #[derive(Default)]
 struct Seen {
-    api: Option<&'static ApiAction>,
+    /// The product and the action (a catalogued or an anonymous one).
+    action: Option<(Product, &'static str)>,
     access_key_id: Option<String>,
     account: Option<String>,
     caller: Option<Caller>,
 }
 
 /// Records the request's ActionTrail event: every call of an existing action by a known AccessKey,
-/// successful or refused (an unknown key or action belongs to no account).
-fn record(rs: &Rolestack, req: &RpcRequest, seen: &Seen, result: &Result<(&'static ApiAction, serde_json::Value)>, request_id: &str) {
-    let Some(api) = seen.api else { return };
+/// successful or refused (an unknown key or action belongs to no account), and every anonymous
+/// call (AssumeRoleWithOIDC/SAML) addressed to an existing role (in the role's account).
+fn record(rs: &Rolestack, req: &RpcRequest, seen: &Seen, result: &Result<(&'static str, serde_json::Value)>, request_id: &str) {
+    let Some((product, name)) = seen.action else { return };
     let params: Vec<(String, String)> =
         req.params.iter().filter(|(k, _)| !COMMON_PARAMS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
     let (error, response) = match result {
         Ok((_, body)) => (None, Some(body)),
         Err(e) => (Some((e.code(), e.public_message())), None),
     };
-    let spec = api.product.spec();
+    let spec = product.spec();
     let region = req.param("RegionId").or(req.host_region).unwrap_or(rolestack_core::oss::model::DEFAULT_REGION);
     rs.record(&CallRecord {
         caller: seen.caller.as_ref(),
         access_key_id: seen.access_key_id.as_deref(),
         service_name: &service_name(spec.name),
         event_source: spec.host,
-        event_name: api.name,
+        event_name: name,
         event_type: EventType::ApiCall,
-        read: is_read_action(api.name),
+        read: is_read_action(name),
         api_version: Some(spec.version),
         request_id,
         source_ip: Some(req.peer.ip().to_string()),
@@ -267,7 +269,7 @@ const COMMON_PARAMS: &[&str] = &[
     "SecurityToken",
 ];
 
-fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static ApiAction, serde_json::Value)> {
+fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static str, serde_json::Value)> {
     if req.method != Method::GET && req.method != Method::POST {
         return Err(Error::service(
             400,
@@ -279,6 +281,10 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
     let action = req.param_or_header("Action", "x-acs-action").ok_or_else(|| Error::MissingParameter("Action".into()))?;
     let product = Product::from_version(version)
         .ok_or_else(|| Error::service(400, "InvalidVersion", format!("Specified parameter Version is not valid: {version}.")))?;
+    if let Some(anonymous) = catalog::find_anonymous(product, action) {
+        seen.action = Some((anonymous.product, anonymous.name));
+        return handle_anonymous(rs, req, anonymous, seen);
+    }
     let api = catalog::find(product, action).ok_or_else(|| {
         Error::service(
             404,
@@ -286,7 +292,7 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
             format!("Specified api is not found, please check your url and method. ({action}, version {version})"),
         )
     })?;
-    seen.api = Some(api);
+    seen.action = Some((api.product, api.name));
 
     let v3 = match req.header("authorization").filter(|a| a.starts_with("ACS3-")) {
         Some(auth) => Some(acs3::Authorization::parse(auth).map_err(signature_error)?),
@@ -328,6 +334,11 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
     }
     .map_err(signature_error)?;
     let nonce = rs.spend_nonce(&access_key_id, nonce, guarded_until)?;
+    // In its own write transaction, at most once a minute per key (never inside the call's,
+    // which may be read-only).
+    if let Err(e) = rolestack_core::ram::users::note_key_used(rs, &access_key_id) {
+        tracing::warn!(access_key_id, "recording the key's last use: {e}");
+    }
 
     let caller = Caller {
         account_id: who.account_id,
@@ -340,11 +351,37 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
             time: rs.clock.now(),
             endpoint_region: None,
         },
+        mfa_at: None,
     };
     let params = Params::from_pairs(req.params.iter().cloned());
     seen.caller = Some(caller.clone());
     let body = rs.call_signed(&caller, api, &params, nonce)?;
-    Ok((api, body))
+    Ok((api.name, body))
+}
+
+/// An action the SDKs send unsigned (STS AssumeRoleWithOIDC / AssumeRoleWithSAML): no AccessKey,
+/// no signature, no nonce spent; the timestamp must still be in the window. The request's token or
+/// assertion is the credential, checked by the action itself. Its event goes to the account of the
+/// role it names, when that role exists.
+fn handle_anonymous(
+    rs: &Rolestack,
+    req: &RpcRequest,
+    action: &'static AnonymousAction,
+    seen: &mut Seen,
+) -> Result<(&'static str, serde_json::Value)> {
+    let params = Params::from_pairs(req.params.iter().cloned());
+    seen.account = rolestack_core::federation::addressed_account(rs, &params);
+    let timestamp = req.param("Timestamp").or_else(|| req.header("x-acs-date"));
+    check_timestamp(rs, timestamp.ok_or_else(|| Error::MissingParameter("Timestamp".into()))?)?;
+    let facts = RequestFacts {
+        source_ip: Some(req.peer.ip()),
+        secure_transport: req.secure,
+        user_agent: req.header("user-agent").map(str::to_string),
+        time: rs.clock.now(),
+        endpoint_region: None,
+    };
+    let body = rolestack_core::federation::call(rs, action, &facts, &params)?;
+    Ok((action.name, body))
 }
 
 /// `Timestamp` / `x-acs-date` must be `YYYY-MM-DDTHH:MM:SSZ` and within the window of the real clock

@@ -564,8 +564,208 @@
     const [tablist, panel] = tabs([
       { id: 'permissions', title: 'Permissions', render: (p) => permissionsPanel(p, 'Role', role.RoleName) },
       { id: 'trust', title: 'Trust Policy Management', render: (p) => trustPanel(p, role, (r) => { role = r; fillInfo(r); }) },
-    ], tab === 'trust' ? 'trust' : 'permissions', (id) => history.replaceState(null, '', `#/ram/roles/${encodeURIComponent(name)}${id === 'trust' ? '?tab=trust' : ''}`));
+      { id: 'tags', title: 'Tags', render: (p) => tagsPanel(p, 'role', role.RoleName) },
+    ], ['trust', 'tags'].includes(tab) ? tab : 'permissions',
+    (id) => history.replaceState(null, '', `#/ram/roles/${encodeURIComponent(name)}${id === 'permissions' ? '' : `?tab=${id}`}`));
     view(h('h1', { text: role.RoleName }), h('section', { class: 'card', 'aria-label': 'Basic Information' }, h('h2', { text: 'Basic Information' }), info), h('section', { class: 'card' }, tablist, panel));
+  }
+
+  // Tags of a role or policy (TagResources / UntagResources / ListTagResources).
+  function tagsPanel(panel, type, name) {
+    const holder = h('div', {}, loading());
+    const err = h('div');
+    const key = h('input', { type: 'text', id: nextId('tagkey'), maxlength: '128', autocomplete: 'off' });
+    const value = h('input', { type: 'text', id: nextId('tagvalue'), maxlength: '256', autocomplete: 'off' });
+    const add = h('button', { type: 'submit', class: 'primary' }, 'Add Tag');
+    const form = h('form', { class: 'inline-form', 'aria-label': 'Add a tag' },
+      h('label', { for: key.id, text: 'Tag key' }), key, h('label', { for: value.id, text: 'Tag value' }), value, add);
+    form.onsubmit = async (e) => {
+      e.preventDefault(); err.replaceChildren();
+      try {
+        await api('ram', 'TagResources', { ResourceType: type, ResourceNames: JSON.stringify([name]), Tag: JSON.stringify([{ Key: key.value, Value: value.value }]) });
+        toast(`Tag ${key.value} saved`); key.value = ''; value.value = ''; load();
+      } catch (ex) { err.replaceChildren(errorBox(ex)); err.firstChild.focus(); }
+    };
+    panel.append(holder, form, err);
+    async function load() {
+      let rows;
+      try { rows = (await api('ram', 'ListTagResources', { ResourceType: type, ResourceNames: JSON.stringify([name]) })).TagResources || []; } catch (e) {
+        holder.replaceChildren(errorBox(e)); return;
+      }
+      holder.replaceChildren(dataTable({
+        label: 'Tags',
+        columns: [
+          { title: 'Key', render: (r) => h('code', { text: r.TagKey }) },
+          { title: 'Value', render: (r) => r.TagValue },
+          { title: 'Actions', render: (r) => h('button', { type: 'button', class: 'link danger', 'aria-label': `Remove tag ${r.TagKey}`, onclick: async () => {
+            try { await api('ram', 'UntagResources', { ResourceType: type, ResourceNames: JSON.stringify([name]), TagKeys: JSON.stringify([r.TagKey]) }); load(); } catch (e) { err.replaceChildren(errorBox(e)); }
+          } }, 'Remove') },
+        ],
+        rows,
+        empty: 'No tags.',
+      }).table);
+    }
+    load();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // RAM > MFA Devices: a RAM user binds its own virtual MFA device; the account sees them all.
+
+  function qrImage(png) { return h('img', { class: 'qr', src: `data:image/png;base64,${png}`, alt: 'QR code of the MFA key', width: '200', height: '200' }); }
+
+  async function mfaPage() {
+    setCrumbs([['RAM', '#/ram/roles'], ['MFA Devices']]);
+    const mine = h('section', { class: 'card', 'aria-labelledby': 'my-mfa-h' }, h('h2', { id: 'my-mfa-h', text: 'My MFA device' }));
+    const all = h('section', { class: 'card', 'aria-labelledby': 'all-mfa-h' }, h('h2', { id: 'all-mfa-h', text: 'Virtual MFA devices of the account' }));
+    const isUser = state.identity.Type === 'RAMUser';
+    view(h('h1', { text: 'MFA Devices' }), isUser ? mine : null, all);
+    if (isUser) myDevice(mine.appendChild(h('div', {}, loading())));
+    listDevices(all.appendChild(h('div', {}, loading())));
+  }
+
+  async function myDevice(holder) {
+    let bound = null;
+    try { bound = (await api('ram', 'GetUserMFAInfo', {})).MFADevice; } catch (e) {
+      if (e.code !== 'EntityNotExist.User.MFADevice') { holder.replaceChildren(errorBox(e)); return; }
+    }
+    if (bound) {
+      holder.replaceChildren(h('p', {}, 'Bound: ', h('code', { text: bound.SerialNumber })),
+        h('button', { type: 'button', class: 'danger', onclick: () => confirmDialog({
+          title: 'Unbind MFA Device', text: 'Unbind your MFA device? Console sign-in will no longer ask for a code.', okText: 'Unbind',
+          run: async () => { await api('ram', 'UnbindMFADevice', {}); await api('ram', 'DeleteVirtualMFADevice', { SerialNumber: bound.SerialNumber }).catch(() => {}); myDevice(holder); },
+        }) }, 'Unbind'));
+      return;
+    }
+    const start = h('button', { type: 'button', class: 'primary', id: 'mfa-start' }, 'Bind a virtual MFA device');
+    const err = h('div');
+    holder.replaceChildren(h('p', { text: 'You have no MFA device. With one, console sign-in asks for a code from your authenticator app.' }), start, err);
+    start.onclick = async () => {
+      err.replaceChildren();
+      let dev;
+      const name = state.identity.UserName;
+      try { dev = (await api('ram', 'CreateVirtualMFADevice', { VirtualMFADeviceName: name })).VirtualMFADevice; } catch (e) {
+        if (e.code !== 'EntityAlreadyExists.VirtualMFADevice') { err.replaceChildren(errorBox(e)); return; }
+        // An unbound device left from an earlier try: start again with a new key.
+        try {
+          await api('ram', 'DeleteVirtualMFADevice', { SerialNumber: `acs:ram::${state.identity.AccountId}:mfa/${name}` });
+          dev = (await api('ram', 'CreateVirtualMFADevice', { VirtualMFADeviceName: name })).VirtualMFADevice;
+        } catch (e2) { err.replaceChildren(errorBox(e2)); return; }
+      }
+      const c1 = h('input', { type: 'text', id: 'mfa-code1', inputmode: 'numeric', maxlength: '6', autocomplete: 'one-time-code', required: true });
+      const c2 = h('input', { type: 'text', id: 'mfa-code2', inputmode: 'numeric', maxlength: '6', autocomplete: 'one-time-code', required: true });
+      const ok = h('button', { type: 'submit', class: 'primary' }, 'Bind');
+      const ferr = h('div');
+      const form = h('form', {}, qrImage(dev.QRCodePNG), h('p', { class: 'hint' }, 'Key: ', h('code', { id: 'mfa-seed', text: dev.Base32StringSeed })),
+        ...field('First code', c1, 'The code your app shows now.', true), ...field('Next code', c2, 'The code that follows it.', true), ok, ferr);
+      form.onsubmit = async (e) => {
+        e.preventDefault(); ferr.replaceChildren(); ok.disabled = true;
+        try {
+          await api('ram', 'BindMFADevice', { SerialNumber: dev.SerialNumber, AuthenticationCode1: c1.value.trim(), AuthenticationCode2: c2.value.trim() });
+          toast('MFA device bound'); myDevice(holder);
+        } catch (ex) { ok.disabled = false; ferr.replaceChildren(errorBox(ex)); ferr.firstChild.focus(); }
+      };
+      holder.replaceChildren(h('p', { text: 'Scan the QR code with an authenticator app (or enter the key), then enter two consecutive codes.' }), form);
+      c1.focus();
+    };
+  }
+
+  async function listDevices(holder) {
+    let rows;
+    try { rows = ((await api('ram', 'ListVirtualMFADevices', {})).VirtualMFADevices || {}).VirtualMFADevice || []; } catch (e) {
+      holder.replaceChildren(errorBox(e)); return;
+    }
+    holder.replaceChildren(dataTable({
+      label: 'Virtual MFA devices',
+      columns: [
+        { title: 'Serial number', render: (d) => h('code', { text: d.SerialNumber }) },
+        { title: 'User', render: (d) => (d.User ? d.User.UserName : '—') },
+        { title: 'Bound since', render: (d) => fmtDate(d.ActivateDate) || '—' },
+        { title: 'Actions', render: (d) => (d.User
+          ? h('button', { type: 'button', class: 'link danger', onclick: () => confirmDialog({
+            title: 'Unbind MFA Device', text: `Unbind the MFA device of ${d.User.UserName}?`, okText: 'Unbind',
+            run: async () => { await api('ram', 'UnbindMFADevice', { UserName: d.User.UserName }); listDevices(holder); },
+          }) }, 'Unbind')
+          : h('button', { type: 'button', class: 'link danger', onclick: async () => {
+            try { await api('ram', 'DeleteVirtualMFADevice', { SerialNumber: d.SerialNumber }); listDevices(holder); } catch (e) { holder.prepend(errorBox(e)); }
+          } }, 'Delete')) },
+      ],
+      rows,
+      empty: 'No virtual MFA devices.',
+    }).table);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // RAM > Settings: the password policy and the security preference.
+
+  async function settingsPage() {
+    setCrumbs([['RAM', '#/ram/roles'], ['Settings']]);
+    const pp = h('section', { class: 'card', 'aria-labelledby': 'pp-h' }, h('h2', { id: 'pp-h', text: 'Password Policy' }));
+    const sp = h('section', { class: 'card', 'aria-labelledby': 'sp-h' }, h('h2', { id: 'sp-h', text: 'Security Preference' }));
+    view(h('h1', { text: 'Settings' }), pp, sp);
+    let policy; let pref;
+    try {
+      policy = (await api('ram', 'GetPasswordPolicy', {})).PasswordPolicy;
+      pref = (await api('ram', 'GetSecurityPreference', {})).SecurityPreference;
+    } catch (e) { pp.append(errorBox(e)); return; }
+    const num = (id, v, min, max) => h('input', { type: 'number', id, value: String(v), min: String(min), max: String(max) });
+    const box = (id, v) => h('input', { type: 'checkbox', id, checked: v });
+    const min = num('pp-min', policy.MinimumPasswordLength, 8, 32);
+    const lower = box('pp-lower', policy.RequireLowercaseCharacters);
+    const upper = box('pp-upper', policy.RequireUppercaseCharacters);
+    const digits = box('pp-numbers', policy.RequireNumbers);
+    const symbols = box('pp-symbols', policy.RequireSymbols);
+    const age = num('pp-age', policy.MaxPasswordAge, 0, 1095);
+    const reuse = num('pp-reuse', policy.PasswordReusePrevention, 0, 24);
+    const attempts = num('pp-attempts', policy.MaxLoginAttemps, 0, 32);
+    const hard = box('pp-hard', policy.HardExpiry);
+    const ppErr = h('div');
+    const ppForm = h('form', {},
+      ...field('Minimum length', min, '8 to 32 characters.'),
+      h('fieldset', {}, h('legend', { text: 'Required characters' }),
+        h('label', { class: 'choice', for: lower.id }, lower, 'Lower-case letters'), h('label', { class: 'choice', for: upper.id }, upper, 'Upper-case letters'),
+        h('label', { class: 'choice', for: digits.id }, digits, 'Digits'), h('label', { class: 'choice', for: symbols.id }, symbols, 'Symbols')),
+      ...field('Password validity (days)', age, '0: never expires.'),
+      h('label', { class: 'choice', for: hard.id }, hard, 'An expired password cannot be changed at sign-in (an administrator resets it)'),
+      ...field('Passwords that cannot be reused', reuse, '0 to 24.'),
+      ...field('Failed sign-ins before lock-out', attempts, '0: rolestack\'s own limit.'),
+      h('button', { type: 'submit', class: 'primary', id: 'pp-save' }, 'Save Password Policy'), ppErr);
+    ppForm.onsubmit = async (e) => {
+      e.preventDefault(); ppErr.replaceChildren();
+      try {
+        await api('ram', 'SetPasswordPolicy', {
+          MinimumPasswordLength: min.value, RequireLowercaseCharacters: lower.checked, RequireUppercaseCharacters: upper.checked,
+          RequireNumbers: digits.checked, RequireSymbols: symbols.checked, MaxPasswordAge: age.value, HardExpiry: hard.checked,
+          PasswordReusePrevention: reuse.value, MaxLoginAttemps: attempts.value,
+        });
+        toast('Password policy saved');
+      } catch (ex) { ppErr.replaceChildren(errorBox(ex)); ppErr.firstChild.focus(); }
+    };
+    pp.append(ppForm);
+    const lp = pref.LoginProfilePreference;
+    const changePw = box('sp-changepw', lp.AllowUserToChangePassword);
+    const keys = box('sp-keys', pref.AccessKeyPreference.AllowUserToManageAccessKeys);
+    const mfa = box('sp-mfa', pref.MFAPreference.AllowUserToManageMFADevices);
+    const masks = h('input', { type: 'text', id: 'sp-masks', value: lp.LoginNetworkMasks || '', placeholder: '10.0.0.0/8;192.168.0.0/16' });
+    const hours = num('sp-hours', lp.LoginSessionDuration, 1, 24);
+    const spErr = h('div');
+    const spForm = h('form', {},
+      h('label', { class: 'choice', for: changePw.id }, changePw, 'RAM users may change their own password'),
+      h('label', { class: 'choice', for: mfa.id }, mfa, 'RAM users may manage their own MFA device'),
+      h('label', { class: 'choice', for: keys.id }, keys, 'RAM users may manage their own AccessKeys'),
+      ...field('Console sign-in allowed from', masks, 'Semicolon-separated networks; empty: anywhere.'),
+      ...field('Console session duration (hours)', hours, '1 to 24.'),
+      h('button', { type: 'submit', class: 'primary', id: 'sp-save' }, 'Save Security Preference'), spErr);
+    spForm.onsubmit = async (e) => {
+      e.preventDefault(); spErr.replaceChildren();
+      try {
+        await api('ram', 'SetSecurityPreference', {
+          AllowUserToChangePassword: changePw.checked, AllowUserToManageAccessKeys: keys.checked, AllowUserToManageMFADevices: mfa.checked,
+          LoginNetworkMasks: masks.value, LoginSessionDuration: hours.value,
+        });
+        toast('Security preference saved');
+      } catch (ex) { spErr.replaceChildren(errorBox(ex)); spErr.firstChild.focus(); }
+    };
+    sp.append(spForm);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1571,6 +1771,8 @@
     if (p0 === 'ram' && p1 === 'policies') return policiesPage();
     if (p0 === 'ram' && p1 === 'users' && p2) return userDetail(p2, params.get('tab'));
     if (p0 === 'ram' && p1 === 'users') return usersPage();
+    if (p0 === 'ram' && p1 === 'mfa') return mfaPage();
+    if (p0 === 'ram' && p1 === 'settings') return settingsPage();
     if (p0 === 'ecs' && p1 === 'instances' && p2 === 'create') return createInstancePage();
     if (p0 === 'ecs' && p1 === 'instances') return instancesPage();
     if (p0 === 'vpc' && p1 === 'vpcs') return vpcsPage();
@@ -1587,7 +1789,7 @@
     state.csrf = s.CsrfToken;
     state.identity = s.Identity;
     document.getElementById('signout-csrf').value = s.CsrfToken;
-    document.getElementById('whoami').textContent = s.Identity.DisplayName;
+    document.getElementById('whoami').textContent = s.Identity.DisplayName + (s.MFAPresent ? ' (MFA)' : '');
     window.addEventListener('hashchange', () => { route(); document.getElementById('main').focus({ preventScroll: true }); });
     route();
   }

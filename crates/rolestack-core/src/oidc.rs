@@ -1,0 +1,405 @@
+//! OpenID Connect ID tokens: rolestack's local issuer, and the verification STS
+//! AssumeRoleWithOIDC runs on a presented token.
+//!
+//! The local issuer lets tests and labs play an identity provider — a Kubernetes cluster handing
+//! pods a service-account token, say — without one: the server keeps one ES256 signing key
+//! (sealed with the server key, in the store), serves its discovery document and JWKS on the API
+//! listener (`/.well-known/openid-configuration`, `/.well-known/jwks.json`: paths no bucket name
+//! can take), and mints tokens for the admin action `IssueOidcToken` (`rolestack oidc token --sub
+//! ... --aud ...`). Its issuer URL is fixed when the key is made: the HTTPS listener's URL.
+//!
+//! Verification is strict and fails closed: the token must be a compact JWS with an asymmetric
+//! algorithm (RS256/384/512, PS256/384/512, ES256/384; never `none` or HMAC), its `kid` (or the
+//! only key) must be in the issuer's key set, the signature must verify, `iss` must equal the
+//! provider's issuer URL, `aud` must name one of its client ids, `exp` must be in the future and
+//! `iat` neither in the future nor older than the provider's `IssuanceLimitTime`. Times come from
+//! the server's clock. Errors are STS's `AuthenticationFail.*` codes (HTTP 401).
+
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+
+use crate::ims::OidcProvider;
+use crate::model::Record;
+use crate::seal::ServerKey;
+use crate::store::{Kind, Store, Tx, GLOBAL};
+use crate::{Error, Result};
+
+const KEY_PURPOSE: &str = "oidc-issuer-key";
+const RECORD: &str = "local";
+/// Where the local issuer's discovery document and key set are served on the API listener.
+pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// The local issuer: its URL and ES256 key pair (private half sealed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssuerKey {
+    pub issuer_url: String,
+    pub kid: String,
+    /// PKCS#8 private key, sealed with the server key.
+    pub sealed_pkcs8: String,
+    /// The public point's coordinates, base64url (JWK `x`, `y`).
+    pub x: String,
+    pub y: String,
+    pub created: String,
+}
+
+impl Record for IssuerKey {
+    const KIND: Kind = Kind::OidcIssuerKey;
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The local issuer, made on first call with `issuer_url` (later calls keep the stored one).
+pub fn ensure_issuer(store: &dyn Store, key: &ServerKey, issuer_url: &str, now: OffsetDateTime) -> Result<IssuerKey> {
+    let mut tx = store.begin()?;
+    if let Some(k) = tx.get_rec::<IssuerKey>(GLOBAL, RECORD)? {
+        return Ok(k);
+    }
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        .map_err(|_| Error::Store("generating the OIDC issuer key".into()))?;
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+        .map_err(|_| Error::Store("reading the OIDC issuer key".into()))?;
+    let point = pair.public_key().as_ref();
+    let issuer = IssuerKey {
+        issuer_url: issuer_url.trim_end_matches('/').to_string(),
+        kid: crate::ids::alnum(16).to_ascii_lowercase(),
+        sealed_pkcs8: key.seal(KEY_PURPOSE, pkcs8.as_ref()),
+        x: b64url(&point[1..33]),
+        y: b64url(&point[33..65]),
+        created: crate::clock::format_date(now),
+    };
+    tx.insert_rec(GLOBAL, RECORD, &issuer)?;
+    tx.commit()?;
+    Ok(issuer)
+}
+
+/// The local issuer, if the server made one.
+pub fn local_issuer(tx: &mut dyn Tx) -> Result<Option<IssuerKey>> {
+    tx.get_rec::<IssuerKey>(GLOBAL, RECORD)
+}
+
+/// The local issuer's JSON Web Key Set.
+pub fn jwks(issuer: &IssuerKey) -> Value {
+    json!({ "keys": [{ "kty": "EC", "crv": "P-256", "x": issuer.x, "y": issuer.y, "kid": issuer.kid, "use": "sig", "alg": "ES256" }] })
+}
+
+/// The local issuer's OpenID Provider metadata (`.well-known/openid-configuration`).
+pub fn discovery(issuer: &IssuerKey) -> Value {
+    json!({
+        "issuer": issuer.issuer_url,
+        "jwks_uri": format!("{}{JWKS_PATH}", issuer.issuer_url),
+        "response_types_supported": ["id_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nbf", "jti"],
+    })
+}
+
+/// Mints an ID token from the local issuer for `sub` and `aud`, valid `ttl` from `now`, with any
+/// extra claims.
+pub fn mint(
+    issuer: &IssuerKey,
+    key: &ServerKey,
+    sub: &str,
+    aud: &[String],
+    now: OffsetDateTime,
+    ttl: time::Duration,
+    extra: &Map<String, Value>,
+) -> Result<String> {
+    let pkcs8 = key.open(KEY_PURPOSE, &issuer.sealed_pkcs8).map_err(|e| Error::Store(format!("OIDC issuer key: {e}")))?;
+    let mut claims = extra.clone();
+    let iat = now.unix_timestamp();
+    claims.insert("iss".into(), json!(issuer.issuer_url));
+    claims.insert("sub".into(), json!(sub));
+    claims.insert("aud".into(), if aud.len() == 1 { json!(aud[0]) } else { json!(aud) });
+    claims.insert("iat".into(), json!(iat));
+    claims.insert("nbf".into(), json!(iat));
+    claims.insert("exp".into(), json!(iat + ttl.whole_seconds()));
+    claims.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some(issuer.kid.clone());
+    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ec_der(&pkcs8)).map_err(|e| Error::Store(format!("signing an ID token: {e}")))
+}
+
+/// Parses a JSON Web Key Set document.
+pub fn parse_jwks(doc: &str) -> std::result::Result<JwkSet, String> {
+    let set: JwkSet = serde_json::from_str(doc).map_err(|e| e.to_string())?;
+    if set.keys.is_empty() {
+        return Err("it has no keys".into());
+    }
+    Ok(set)
+}
+
+/// The claims of a verified token that STS reports and trust policies test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedToken {
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    /// The client id the token was accepted for (its audience the provider knows).
+    pub client_id: String,
+    /// [`ACCOUNT_CLAIM`], when the token has it.
+    pub minted_for: Option<String>,
+}
+
+fn fail(code: &str, message: impl Into<String>) -> Error {
+    Error::service(401, code, message)
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    fail("AuthenticationFail.OIDCToken.Invalid", message)
+}
+
+const ASYMMETRIC: &[Algorithm] = &[
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+];
+
+fn key_matches_alg(jwk: &Jwk, alg: Algorithm) -> bool {
+    match (&jwk.algorithm, alg) {
+        (AlgorithmParameters::RSA(_), a) => {
+            matches!(a, Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256 | Algorithm::PS384 | Algorithm::PS512)
+        }
+        (AlgorithmParameters::EllipticCurve(ec), Algorithm::ES256) => ec.curve == EllipticCurve::P256,
+        (AlgorithmParameters::EllipticCurve(ec), Algorithm::ES384) => ec.curve == EllipticCurve::P384,
+        _ => false,
+    }
+}
+
+/// The keys that verify tokens of a provider, and whether they are the local issuer's.
+pub struct IssuerKeys {
+    pub set: JwkSet,
+    /// The local issuer's: its tokens name the account they were minted for ([`ACCOUNT_CLAIM`]).
+    pub local: bool,
+}
+
+/// The claim the local issuer puts in every token: the account whose root (or admin) minted it.
+/// A server may hold several accounts and the issuer is the server's, so a token is good only for
+/// that account's providers.
+pub const ACCOUNT_CLAIM: &str = "rolestack:account";
+
+/// The key set that verifies tokens of `provider`: its own JWKS, or the local issuer's keys when
+/// its issuer URL is the local issuer's.
+pub fn provider_keys(tx: &mut dyn Tx, provider: &OidcProvider) -> Result<IssuerKeys> {
+    if let Some(doc) = &provider.jwks {
+        let set = parse_jwks(doc).map_err(|e| Error::Store(format!("stored JWKS of {}: {e}", provider.name)))?;
+        return Ok(IssuerKeys { set, local: false });
+    }
+    match local_issuer(tx)? {
+        Some(local) if local.issuer_url == provider.issuer_url => {
+            let set = serde_json::from_value(jwks(&local)).map_err(|e| Error::Store(format!("local issuer JWKS: {e}")))?;
+            Ok(IssuerKeys { set, local: true })
+        }
+        _ => Err(fail(
+            "AuthenticationFail.OIDCToken.HttpsUrlInvalid",
+            format!(
+                "The keys of the issuer {} are unknown: rolestack does not fetch them from the network. Give the provider its JWKS (UpdateOIDCProvider JWKS=...) or use rolestack's local issuer.",
+                provider.issuer_url
+            ),
+        )),
+    }
+}
+
+/// Verifies `token` for `provider` with `keys` at `now` (see the module docs for every check).
+pub fn verify(token: &str, keys: &JwkSet, provider: &OidcProvider, now: OffsetDateTime) -> Result<VerifiedToken> {
+    if token.is_empty() {
+        return Err(invalid("The OIDCToken can not empty."));
+    }
+    if token.split('.').count() != 3 {
+        return Err(invalid("The number of Jwt field should be divided into 3 parts with '.' ."));
+    }
+    let header =
+        jsonwebtoken::decode_header(token).map_err(|e| invalid(format!("The Jwt content is invalid that cannot be recognized: {e}.")))?;
+    if !ASYMMETRIC.contains(&header.alg) {
+        return Err(invalid(format!("The algorithm {:?} that be specified in Jwt header is unknown.", header.alg)));
+    }
+    let candidates: Vec<&Jwk> = match &header.kid {
+        Some(kid) => keys.keys.iter().filter(|k| k.common.key_id.as_deref() == Some(kid.as_str())).collect(),
+        None if keys.keys.len() == 1 => keys.keys.iter().collect(),
+        None => Vec::new(),
+    };
+    let jwk = candidates.into_iter().find(|k| key_matches_alg(k, header.alg)).ok_or_else(|| {
+        fail(
+            "AuthenticationFail.OIDCToken.InvalidSignature",
+            "OIDC token validate failed: invalid signature (no key of the issuer matches its kid and algorithm).",
+        )
+    })?;
+    let decoding = DecodingKey::from_jwk(jwk).map_err(|e| Error::Store(format!("JWK of {}: {e}", provider.name)))?;
+    let mut validation = Validation::new(header.alg);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<Map<String, Value>>(token, &decoding, &validation).map_err(|e| match e.kind() {
+        jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+            fail("AuthenticationFail.OIDCToken.InvalidSignature", "OIDC token validate failed: invalid signature.")
+        }
+        _ => invalid(format!("The Jwt content is invalid that cannot be recognized: {e}.")),
+    })?;
+    let claims = data.claims;
+    let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_string);
+    let number = |k: &str| claims.get(k).and_then(Value::as_i64);
+    let issuer = text("iss").ok_or_else(|| invalid("The token has no iss claim."))?;
+    if issuer != provider.issuer_url {
+        return Err(fail(
+            "AuthenticationFail.OIDCToken.IssuerNotMatch",
+            format!("Invalid issuer: the token's iss {issuer} is not the provider's issuer URL {}.", provider.issuer_url),
+        ));
+    }
+    let subject = text("sub").ok_or_else(|| invalid("The token has no sub claim."))?;
+    let audiences: Vec<String> = match claims.get("aud") {
+        Some(Value::String(a)) => vec![a.clone()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        _ => Vec::new(),
+    };
+    let client_id = audiences.iter().find(|a| provider.client_ids.contains(a)).cloned().ok_or_else(|| {
+        fail(
+            "AuthenticationFail.OIDCToken.AudienceNotMatch",
+            "Invalid audience: no audience of the token is a client id of the OIDC provider.",
+        )
+    })?;
+    let expires_at = number("exp").ok_or_else(|| invalid("The token has no exp claim."))?;
+    let issued_at = number("iat").ok_or_else(|| invalid("The token has no iat claim."))?;
+    let now_s = now.unix_timestamp();
+    if now_s >= expires_at {
+        return Err(fail("AuthenticationFail.OIDCToken.Expired", "This JsonWebToken is expired."));
+    }
+    if number("nbf").is_some_and(|nbf| now_s < nbf) || issued_at > now_s + 60 {
+        return Err(invalid("The token is not valid yet (its iat or nbf is in the future)."));
+    }
+    if now_s - issued_at > i64::from(provider.issuance_limit_time) * 3600 {
+        return Err(invalid(format!("The token was issued more than IssuanceLimitTime ({} hours) ago.", provider.issuance_limit_time)));
+    }
+    let minted_for = text(ACCOUNT_CLAIM);
+    Ok(VerifiedToken { issuer, subject, audiences, issued_at, expires_at, client_id, minted_for })
+}
+
+/// Admin action `DescribeOidcIssuer`: the local issuer's URL, key id and discovery document.
+pub fn describe_oidc_issuer(ctx: &mut crate::handler::Ctx, _p: &crate::params::Params) -> Result<Value> {
+    let issuer = local_issuer(ctx.tx)?.ok_or_else(no_issuer)?;
+    Ok(json!({ "Issuer": issuer.issuer_url, "KeyId": issuer.kid, "Discovery": discovery(&issuer), "Jwks": jwks(&issuer) }))
+}
+
+fn no_issuer() -> Error {
+    Error::service(404, "OidcIssuer.NotFound", "This server has no local OIDC issuer (it is made when `rolestack serve` starts).")
+}
+
+/// Admin action `IssueOidcToken`: an ID token from the local issuer for `Subject` and `Audience`
+/// (comma-separated), valid `DurationSeconds` (60..86400, default 3600).
+pub fn issue_oidc_token(ctx: &mut crate::handler::Ctx, p: &crate::params::Params) -> Result<Value> {
+    let sub = p.required("Subject")?;
+    let aud: Vec<String> = p.required("Audience")?.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect();
+    let ttl = p.int("DurationSeconds", 60, 86400)?.unwrap_or(3600);
+    let extra = match p.optional("Claims") {
+        Some(raw) => match serde_json::from_str::<Value>(raw) {
+            Ok(Value::Object(m)) => m,
+            _ => return Err(Error::invalid("InvalidParameter.Claims", "The parameter \"Claims\" must be a JSON object of extra claims.")),
+        },
+        None => Map::new(),
+    };
+    let mut extra = extra;
+    extra.insert(ACCOUNT_CLAIM.into(), json!(ctx.account()));
+    let issuer = local_issuer(ctx.tx)?.ok_or_else(no_issuer)?;
+    let now = ctx.clock.now();
+    let token = mint(&issuer, ctx.key, sub, &aud, now, time::Duration::seconds(ttl), &extra)?;
+    Ok(json!({
+        "Token": token,
+        "Issuer": issuer.issuer_url,
+        "Expiration": crate::clock::format_date(now + time::Duration::seconds(ttl)),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(issuer: &str) -> OidcProvider {
+        OidcProvider {
+            name: "p".into(),
+            issuer_url: issuer.into(),
+            client_ids: vec!["sts.aliyuncs.com".into()],
+            fingerprints: vec![],
+            description: String::new(),
+            issuance_limit_time: 12,
+            jwks: None,
+            created: String::new(),
+            updated: String::new(),
+            created_ms: 0,
+            updated_ms: 0,
+        }
+    }
+
+    fn issuer(key: &ServerKey) -> IssuerKey {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+        let point = pair.public_key().as_ref();
+        IssuerKey {
+            issuer_url: "https://127.0.0.1:8961".into(),
+            kid: "k1".into(),
+            sealed_pkcs8: key.seal(KEY_PURPOSE, pkcs8.as_ref()),
+            x: b64url(&point[1..33]),
+            y: b64url(&point[33..65]),
+            created: String::new(),
+        }
+    }
+
+    #[test]
+    fn minted_tokens_verify_and_bad_ones_do_not() {
+        let key = ServerKey::from_bytes(&ServerKey::generate());
+        let iss = issuer(&key);
+        let keys: JwkSet = serde_json::from_value(jwks(&iss)).unwrap();
+        let p = provider(&iss.issuer_url);
+        let now = OffsetDateTime::now_utc();
+        let aud = vec!["sts.aliyuncs.com".to_string()];
+        let t = mint(&iss, &key, "system:serviceaccount:ns:sa", &aud, now, time::Duration::hours(1), &Map::new()).unwrap();
+        let v = verify(&t, &keys, &p, now).unwrap();
+        assert_eq!(v.subject, "system:serviceaccount:ns:sa");
+        assert_eq!(v.client_id, "sts.aliyuncs.com");
+        assert_eq!(v.minted_for, None);
+        let mut claims = Map::new();
+        claims.insert(ACCOUNT_CLAIM.into(), json!("123"));
+        let bound = mint(&iss, &key, "s", &aud, now, time::Duration::hours(1), &claims).unwrap();
+        assert_eq!(verify(&bound, &keys, &p, now).unwrap().minted_for.as_deref(), Some("123"));
+        let code = |r: Result<VerifiedToken>| r.unwrap_err().code();
+        assert_eq!(code(verify(&t, &keys, &p, now + time::Duration::hours(2))), "AuthenticationFail.OIDCToken.Expired");
+        let other_aud = mint(&iss, &key, "s", &["x".to_string()], now, time::Duration::hours(1), &Map::new()).unwrap();
+        assert_eq!(code(verify(&other_aud, &keys, &p, now)), "AuthenticationFail.OIDCToken.AudienceNotMatch");
+        assert_eq!(code(verify(&t, &keys, &provider("https://elsewhere"), now)), "AuthenticationFail.OIDCToken.IssuerNotMatch");
+        // A token signed by another key with the same kid.
+        let forger = issuer(&key);
+        let forged = mint(&forger, &key, "s", &aud, now, time::Duration::hours(1), &Map::new()).unwrap();
+        assert_eq!(code(verify(&forged, &keys, &p, now)), "AuthenticationFail.OIDCToken.InvalidSignature");
+        // Tampered payload.
+        let mut parts: Vec<&str> = t.split('.').collect();
+        let body = b64url(br#"{"iss":"https://127.0.0.1:8961","sub":"admin","aud":"sts.aliyuncs.com","iat":1,"exp":99999999999}"#);
+        parts[1] = &body;
+        assert_eq!(code(verify(&parts.join("."), &keys, &p, now)), "AuthenticationFail.OIDCToken.InvalidSignature");
+        // alg none and HMAC are refused.
+        let none = format!("{}.{}.", b64url(br#"{"alg":"none"}"#), body);
+        assert_eq!(code(verify(&none, &keys, &p, now)), "AuthenticationFail.OIDCToken.Invalid");
+        let hs = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &json!({"iss": "x"}), &EncodingKey::from_secret(b"k")).unwrap();
+        assert_eq!(code(verify(&hs, &keys, &p, now)), "AuthenticationFail.OIDCToken.Invalid");
+        assert_eq!(code(verify("a.b", &keys, &p, now)), "AuthenticationFail.OIDCToken.Invalid");
+        // Issued too long ago.
+        let old = mint(&iss, &key, "s", &aud, now - time::Duration::hours(13), time::Duration::hours(20), &Map::new()).unwrap();
+        assert_eq!(code(verify(&old, &keys, &p, now)), "AuthenticationFail.OIDCToken.Invalid");
+    }
+}
