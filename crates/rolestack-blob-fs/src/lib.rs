@@ -5,13 +5,16 @@
 //! `<root>/tmp/<id>`. A write goes to the temp file, is fsynced, renamed into place and the
 //! directory fsynced, all before the caller commits the object's metadata; so a crash leaves
 //! either nothing visible or a complete blob, and a stray temp file is never read. Bodies stream
-//! through fixed-size buffers: memory does not grow with object size.
+//! through fixed-size buffers: memory does not grow with object size. Reads of committed blobs
+//! may map them instead ([`BlobStore::map`]): a committed blob file is never written again (only
+//! removed, which leaves existing mappings intact), so its mapping cannot change underneath.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use bytes::Bytes;
 use rolestack_core::oss::blob::{BlobId, BlobSink, BlobSource, BlobStore};
 
 /// Write buffer per blob being written.
@@ -61,6 +64,18 @@ impl BlobStore for FsBlobStore {
 
     fn open(&self, id: &BlobId) -> io::Result<Box<dyn BlobSource>> {
         Ok(Box::new(File::open(self.path_of(id)?)?))
+    }
+
+    fn map(&self, id: &BlobId) -> io::Result<Option<Bytes>> {
+        let file = File::open(self.path_of(id)?)?;
+        if file.metadata()?.len() == 0 {
+            return Ok(Some(Bytes::new()));
+        }
+        // SAFETY: committed blob files are immutable (written under tmp/, renamed into place, never
+        // opened for writing again), so the mapped bytes cannot change while mapped. Populating
+        // reads the pages in now, on the caller's (blocking) thread, not later where they are sent.
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file)? };
+        Ok(Some(Bytes::from_owner(map)))
     }
 
     fn remove(&self, id: &BlobId) -> io::Result<()> {

@@ -65,6 +65,8 @@ macro_rules! store_conformance_tests {
             oss_scans_page_through_everything,
             events_filter_page_and_prune,
             live_nonces_reload,
+            group_commit_shares_commits_and_isolates_failures,
+            version_moves_with_committed_record_changes,
         );
     };
     (@tests $fresh:path; $($name:ident),+ $(,)?) => {
@@ -679,4 +681,69 @@ pub fn live_nonces_reload(store: Arc<dyn Store>) {
     tx.commit().unwrap();
     let mut tx = store.begin_read().unwrap();
     assert_eq!(tx.nonces_live(200).unwrap(), vec![("k".to_string(), "new".to_string(), 400)]);
+}
+
+/// Concurrent writers through [`crate::group_commit::GroupCommit`] all land; one that writes and
+/// then fails leaves nothing behind and takes nobody down with it.
+pub fn group_commit_shares_commits_and_isolates_failures(store: Arc<dyn Store>) {
+    use crate::group_commit::GroupCommit;
+    let group = Arc::new(GroupCommit::<crate::Error>::new(store.clone()));
+    let threads: Vec<_> = (0..16)
+        .map(|i| {
+            let group = group.clone();
+            std::thread::spawn(move || {
+                group.write(move |tx| {
+                    if i == 7 {
+                        tx.insert(Kind::Role, "gc", "failed", "{}")?;
+                        return Err(crate::Error::Store("this one fails".into()));
+                    }
+                    tx.insert(Kind::Role, "gc", &format!("r{i:02}"), "{}")?;
+                    Ok(i)
+                })
+            })
+        })
+        .collect();
+    for (i, t) in threads.into_iter().enumerate() {
+        let r = t.join().unwrap();
+        assert_eq!(r.ok(), (i != 7).then_some(i), "writer {i}");
+    }
+    let mut tx = store.begin().unwrap();
+    assert_eq!(tx.count(Kind::Role, "gc", "r").unwrap(), 15);
+    assert!(tx.get(Kind::Role, "gc", "failed").unwrap().is_none());
+}
+
+/// [`Store::version`], where a store gives one, moves after a committed change to records or
+/// links and after nothing else (a rollback, nonces, a read).
+pub fn version_moves_with_committed_record_changes(store: Arc<dyn Store>) {
+    let Some(v0) = store.version() else { return };
+    {
+        let mut tx = store.begin().unwrap();
+        tx.insert(Kind::Role, "v", "rolled-back", "{}").unwrap();
+    }
+    assert_eq!(store.version(), Some(v0), "a rollback changes nothing");
+    {
+        let mut tx = store.begin().unwrap();
+        tx.use_nonce("k", "n", 100, 200).unwrap();
+        tx.commit().unwrap();
+    }
+    assert_eq!(store.version(), Some(v0), "nonces are not records");
+    {
+        let mut tx = store.begin().unwrap();
+        assert!(!tx.update(Kind::Role, "v", "missing", "{}").unwrap());
+        tx.commit().unwrap();
+    }
+    assert_eq!(store.version(), Some(v0), "a write that changed nothing");
+    {
+        let mut tx = store.begin().unwrap();
+        tx.insert(Kind::Role, "v", "r", "{}").unwrap();
+        tx.commit().unwrap();
+    }
+    let v1 = store.version().unwrap();
+    assert_ne!(v1, v0, "an insert");
+    {
+        let mut tx = store.begin().unwrap();
+        tx.link(Relation::Attachment, "v", "role/r", "System/p", "2020").unwrap();
+        tx.commit().unwrap();
+    }
+    assert_ne!(store.version().unwrap(), v1, "a link");
 }

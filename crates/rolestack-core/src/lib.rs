@@ -46,6 +46,7 @@ pub mod ecs;
 pub mod endpoints;
 pub mod error;
 pub mod federation;
+pub mod group_commit;
 pub mod handler;
 pub mod ids;
 pub mod ims;

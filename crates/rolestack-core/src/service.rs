@@ -11,11 +11,13 @@ use crate::cache::VersionedCache;
 use crate::caller::{Caller, Principal};
 use crate::catalog::ApiAction;
 use crate::clock::Clock;
+use crate::group_commit::GroupCommit;
 use crate::handler::Ctx;
 use crate::model::{AccessKey, KeyOwner, KeyStatus, User};
 use crate::names;
 use crate::network::{InstanceNetwork, NoNetwork};
 use crate::oss::blob::{BlobStore, MemoryBlobStore};
+use crate::oss::OssError;
 use crate::params::Params;
 use crate::ram::users::SECRET_PURPOSE;
 use crate::replay::NonceGuard;
@@ -40,6 +42,8 @@ pub struct Rolestack {
     pub replay: Arc<NonceGuard>,
     /// What requests reuse from the store while it has not changed.
     pub caches: Arc<Caches>,
+    /// OSS index writes of concurrent requests, committed together.
+    pub object_commits: Arc<GroupCommit<OssError>>,
 }
 
 /// What requests reuse from the store while it has not changed (see [`crate::cache`]).
@@ -74,7 +78,6 @@ pub struct Authenticated {
 impl Rolestack {
     pub fn new(store: Arc<dyn Store>, key: ServerKey, clock: Clock) -> Self {
         Rolestack {
-            store,
             key,
             clock,
             network: Arc::new(NoNetwork),
@@ -82,6 +85,8 @@ impl Rolestack {
             audit: AuditTrail::in_memory(),
             replay: NonceGuard::new(0),
             caches: Arc::default(),
+            object_commits: Arc::new(GroupCommit::new(store.clone())),
+            store,
         }
     }
 

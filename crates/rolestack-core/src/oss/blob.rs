@@ -9,12 +9,15 @@
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
 
-use crc::{Crc, Digest, CRC_64_XZ};
+use bytes::Bytes;
+
+use crc::{Crc, Digest, Table, CRC_64_XZ};
 use md5::{Digest as _, Md5};
 use serde::{Deserialize, Serialize};
 
 /// CRC-64/XZ (ECMA-182 polynomial, reflected, init and xorout all ones): OSS's `crc64ecma`.
-pub static CRC64: Crc<u64> = Crc::<u64>::new(&CRC_64_XZ);
+/// Computed sixteen bytes at a time (slice-by-16 tables): several times the byte-wise speed.
+pub static CRC64: Crc<u64, Table<16>> = Crc::<u64, Table<16>>::new(&CRC_64_XZ);
 
 /// The name of a stored blob (opaque to everything but the blob store).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -37,6 +40,11 @@ pub trait BlobStore: Send + Sync {
     fn create(&self) -> io::Result<Box<dyn BlobSink>>;
     /// Opens a committed blob.
     fn open(&self, id: &BlobId) -> io::Result<Box<dyn BlobSource>>;
+    /// The whole committed blob as bytes shared with the store, without copying it (the file
+    /// store maps the file), or `None` when the store cannot. For blobs up to [`MAP_LIMIT`].
+    fn map(&self, _id: &BlobId) -> io::Result<Option<Bytes>> {
+        Ok(None)
+    }
     /// Removes a blob; removing a missing blob is not an error.
     fn remove(&self, id: &BlobId) -> io::Result<()>;
     /// The committed blobs last written before `before`: the candidates of orphan collection
@@ -53,7 +61,7 @@ pub struct MemoryBlobStore {
 
 #[derive(Debug, Default)]
 struct MemoryInner {
-    blobs: std::sync::Mutex<std::collections::HashMap<String, Arc<Vec<u8>>>>,
+    blobs: std::sync::Mutex<std::collections::HashMap<String, Bytes>>,
     next: std::sync::atomic::AtomicU64,
 }
 
@@ -76,7 +84,7 @@ impl BlobSink for MemorySink {
     fn commit(self: Box<Self>) -> io::Result<BlobId> {
         let n = self.inner.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let id = format!("{n:016x}");
-        self.inner.blobs.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), Arc::new(self.data));
+        self.inner.blobs.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), Bytes::from(self.data));
         Ok(BlobId(id))
     }
 }
@@ -88,7 +96,13 @@ impl BlobStore for MemoryBlobStore {
     fn open(&self, id: &BlobId) -> io::Result<Box<dyn BlobSource>> {
         let data = self.inner.blobs.lock().unwrap_or_else(|p| p.into_inner()).get(&id.0).cloned();
         match data {
-            Some(d) => Ok(Box::new(io::Cursor::new(d.as_ref().clone()))),
+            Some(d) => Ok(Box::new(io::Cursor::new(d))),
+            None => Err(io::Error::new(io::ErrorKind::NotFound, format!("no blob {}", id.0))),
+        }
+    }
+    fn map(&self, id: &BlobId) -> io::Result<Option<Bytes>> {
+        match self.inner.blobs.lock().unwrap_or_else(|p| p.into_inner()).get(&id.0) {
+            Some(d) => Ok(Some(d.clone())),
             None => Err(io::Error::new(io::ErrorKind::NotFound, format!("no blob {}", id.0))),
         }
     }
@@ -126,7 +140,7 @@ pub fn hex_upper(bytes: &[u8]) -> String {
 pub struct DigestingWriter {
     sink: Box<dyn BlobSink>,
     md5: Md5,
-    crc: Digest<'static, u64>,
+    crc: Digest<'static, u64, Table<16>>,
     size: u64,
 }
 
@@ -226,18 +240,33 @@ pub struct Segment {
     pub size: u64,
 }
 
+/// The largest read served from mapped blobs ([`BlobStore::map`]); longer ones stream through
+/// reads of [`CHUNK`] bytes (constant memory whatever the object's size).
+pub const MAP_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Bytes per chunk of a streamed (not mapped) read.
+pub const CHUNK: usize = 1024 * 1024;
+
+/// One opened piece of a read.
+enum Source {
+    /// Bytes shared with the blob store (what is left of them).
+    Mapped(Bytes),
+    /// An open blob and how many bytes are still to be read from it.
+    Stream(Box<dyn BlobSource>, u64),
+}
+
 /// Reads `len` bytes from `offset` of the concatenation of `segments`. Every blob it needs is
 /// opened when the reader is made, before a response is started: a blob removed afterwards (the
-/// object was overwritten or deleted) stays readable through its open handle, so a reader sees
-/// one version of the object, complete, or fails before sending anything.
+/// object was overwritten or deleted) stays readable through its open handle (or mapping), so a
+/// reader sees one version of the object, complete, or fails before sending anything.
 pub struct SegmentReader {
-    /// The opened blobs in order, each with how many bytes are still to be read from it.
-    sources: std::collections::VecDeque<(Box<dyn BlobSource>, u64)>,
+    sources: std::collections::VecDeque<Source>,
     remaining: u64,
 }
 
 impl SegmentReader {
-    /// Opens the blobs covering `offset..offset + len`; `NotFound` if one of them is gone.
+    /// Opens the blobs covering `offset..offset + len`; `NotFound` if one of them is gone. A
+    /// read of at most [`MAP_LIMIT`] bytes maps the blobs when the store can.
     pub fn open(blobs: &dyn BlobStore, segments: &[Segment], offset: u64, len: u64) -> io::Result<Self> {
         let mut sources = std::collections::VecDeque::new();
         let (mut skip, mut want) = (offset, len);
@@ -250,11 +279,22 @@ impl SegmentReader {
                 continue;
             }
             let take = (segment.size - skip).min(want);
-            let mut source = blobs.open(&segment.blob)?;
-            if skip > 0 {
-                source.seek(SeekFrom::Start(skip))?;
+            let mapped = if len <= MAP_LIMIT { blobs.map(&segment.blob)? } else { None };
+            match mapped {
+                Some(bytes) => {
+                    if (bytes.len() as u64) < skip + take {
+                        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob shorter than its metadata says"));
+                    }
+                    sources.push_back(Source::Mapped(bytes.slice(skip as usize..(skip + take) as usize)));
+                }
+                None => {
+                    let mut source = blobs.open(&segment.blob)?;
+                    if skip > 0 {
+                        source.seek(SeekFrom::Start(skip))?;
+                    }
+                    sources.push_back(Source::Stream(source, take));
+                }
             }
-            sources.push_back((source, take));
             want -= take;
             skip = 0;
         }
@@ -265,6 +305,39 @@ impl SegmentReader {
     pub fn remaining(&self) -> u64 {
         self.remaining
     }
+
+    /// Whether every byte left is in memory already (no read can block on the disk).
+    pub fn is_mapped(&self) -> bool {
+        self.sources.iter().all(|s| matches!(s, Source::Mapped(_)))
+    }
+
+    /// The next piece of the read: a mapped segment whole (no copy), or up to [`CHUNK`] bytes
+    /// read from a streamed one. `None` at the end.
+    pub fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        loop {
+            let Some(source) = self.sources.front_mut() else { return Ok(None) };
+            match source {
+                Source::Mapped(bytes) => {
+                    let bytes = std::mem::take(bytes);
+                    self.sources.pop_front();
+                    if bytes.is_empty() {
+                        continue;
+                    }
+                    self.remaining -= bytes.len() as u64;
+                    return Ok(Some(bytes));
+                }
+                Source::Stream(_, 0) => {
+                    self.sources.pop_front();
+                }
+                Source::Stream(_, left) => {
+                    let mut buf = vec![0u8; CHUNK.min(usize::try_from(*left).unwrap_or(usize::MAX))];
+                    let n = self.read(&mut buf)?;
+                    buf.truncate(n);
+                    return Ok(Some(Bytes::from(buf)));
+                }
+            }
+        }
+    }
 }
 
 impl Read for SegmentReader {
@@ -273,17 +346,32 @@ impl Read for SegmentReader {
             if buf.is_empty() {
                 return Ok(0);
             }
-            let Some((source, left)) = self.sources.front_mut() else { return Ok(0) };
-            if *left == 0 {
-                self.sources.pop_front();
-                continue;
-            }
-            let want = buf.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
-            let n = source.read(&mut buf[..want])?;
-            if n == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob shorter than its metadata says"));
-            }
-            *left -= n as u64;
+            let Some(source) = self.sources.front_mut() else { return Ok(0) };
+            let n = match source {
+                Source::Mapped(bytes) if bytes.is_empty() => {
+                    self.sources.pop_front();
+                    continue;
+                }
+                Source::Mapped(bytes) => {
+                    let n = buf.len().min(bytes.len());
+                    buf[..n].copy_from_slice(&bytes[..n]);
+                    *bytes = bytes.slice(n..);
+                    n
+                }
+                Source::Stream(_, 0) => {
+                    self.sources.pop_front();
+                    continue;
+                }
+                Source::Stream(source, left) => {
+                    let want = buf.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
+                    let n = source.read(&mut buf[..want])?;
+                    if n == 0 {
+                        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob shorter than its metadata says"));
+                    }
+                    *left -= n as u64;
+                    n
+                }
+            };
             self.remaining -= n as u64;
             return Ok(n);
         }

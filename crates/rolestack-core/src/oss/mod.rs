@@ -28,6 +28,6 @@ pub use service::Oss;
 impl crate::service::Rolestack {
     /// The OSS service over this instance's store and blob store.
     pub fn oss(&self) -> Oss {
-        Oss::new(self.store.clone(), self.blobs.clone())
+        Oss::sharing(self.store.clone(), self.blobs.clone(), self.object_commits.clone())
     }
 }

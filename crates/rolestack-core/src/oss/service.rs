@@ -21,6 +21,7 @@ use super::bucket_policy::BucketPolicy;
 use super::error::{OssError, OssResult};
 use super::listing::{self, ListQuery, Listing};
 use super::model::{validate_bucket_name, validate_key, Acl, Bucket, Object, ObjectSettings, ObjectType, Part, Upload};
+use crate::group_commit::GroupCommit;
 use crate::store::{Store, Tx};
 
 /// Smallest part (all but the last) a multipart upload may complete with.
@@ -35,6 +36,8 @@ pub const MAX_APPEND_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 pub struct Oss {
     store: Arc<dyn Store>,
     blobs: Arc<dyn BlobStore>,
+    /// Object and part records of concurrent writes, committed together.
+    commits: Arc<GroupCommit<OssError>>,
 }
 
 /// Proof that a write was authorized, with the bucket it goes to.
@@ -193,11 +196,22 @@ fn new_object(
 
 impl Oss {
     pub fn new(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> Self {
-        Oss { store, blobs }
+        let commits = Arc::new(GroupCommit::new(store.clone()));
+        Oss { store, blobs, commits }
+    }
+
+    /// An `Oss` whose record writes are grouped with those of every other sharing `commits`.
+    pub fn sharing(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>, commits: Arc<GroupCommit<OssError>>) -> Self {
+        Oss { store, blobs, commits }
     }
 
     fn tx(&self) -> OssResult<Box<dyn Tx + '_>> {
         Ok(self.store.begin()?)
+    }
+
+    /// A transaction for an operation that only reads: it never waits for writers.
+    fn read_tx(&self) -> OssResult<Box<dyn Tx + '_>> {
+        Ok(self.store.begin_read()?)
     }
 
     /// Removes blobs that no object references any more (after a commit, or after a failure).
@@ -265,7 +279,7 @@ impl Oss {
     // -- buckets ----------------------------------------------------------------------------
 
     pub fn list_buckets(&self, who: &Requester, prefix: &str, marker: &str, max_keys: usize) -> OssResult<BucketListing> {
-        let mut tx = self.tx()?;
+        let mut tx = self.read_tx()?;
         authorize(&mut *tx, who, OssAction::ListBuckets, Target::service())?;
         let owner = who.account_id().unwrap_or_default().to_string();
         let rows = tx.oss_bucket_list(&owner, prefix, marker, max_keys + 1)?;
@@ -331,7 +345,7 @@ impl Oss {
     /// A bucket, for a read-only bucket operation (`GetBucketInfo`, `GetBucketLocation`,
     /// `GetBucketAcl`).
     pub fn bucket(&self, who: &Requester, name: &str, action: OssAction) -> OssResult<Bucket> {
-        let mut tx = self.tx()?;
+        let mut tx = self.read_tx()?;
         let bucket = load_bucket(&mut *tx, name)?;
         authorize(&mut *tx, who, action, Target::bucket(&bucket))?;
         Ok(bucket)
@@ -383,7 +397,7 @@ impl Oss {
 
     /// One page of a bucket's objects, with the bucket owner (who owns every object).
     pub fn list_objects(&self, who: &Requester, bucket: &str, q: &ListQuery) -> OssResult<(String, Listing)> {
-        let mut tx = self.tx()?;
+        let mut tx = self.read_tx()?;
         let b = load_bucket(&mut *tx, bucket)?;
         let keys = [("oss:Prefix", q.prefix.as_str()), ("oss:Delimiter", q.delimiter.as_str())];
         authorize(&mut *tx, who, OssAction::ListObjects, Target { condition_keys: &keys, ..Target::bucket(&b) })?;
@@ -392,14 +406,14 @@ impl Oss {
 
     /// The account that owns a bucket (for rendering; no authorization).
     pub fn owner_of(&self, bucket: &str) -> OssResult<String> {
-        let mut tx = self.tx()?;
+        let mut tx = self.read_tx()?;
         Ok(load_bucket(&mut *tx, bucket)?.owner)
     }
 
     /// Authorizes a write of `key` (PutObject, AppendObject, UploadPart).
     pub fn authorize_write(&self, who: &Requester, bucket: &str, key: &str) -> OssResult<WriteTicket> {
         validate_key(key)?;
-        let mut tx = self.tx()?;
+        let mut tx = self.read_tx()?;
         let b = load_bucket(&mut *tx, bucket)?;
         authorize(&mut *tx, who, OssAction::PutObject, Target::object(&b, key))?;
         Ok(WriteTicket { bucket: b, key: key.to_string() })
@@ -442,14 +456,16 @@ impl Oss {
 
     /// Writes an object's metadata, replacing (and then discarding) any previous version.
     fn store_object(&self, bucket: &str, object: Object, forbid_overwrite: bool) -> OssResult<Object> {
-        let mut tx = self.tx()?;
-        let mut object = object;
-        object.storage_class = load_bucket(&mut *tx, bucket)?.storage_class;
-        if forbid_overwrite && tx.oss_object_get(bucket, &object.key)?.is_some() {
-            return Err(OssError::FileAlreadyExists);
-        }
-        let old = tx.oss_object_put(bucket, &object.key, &encode(&object)?)?;
-        tx.commit()?;
+        let bucket = bucket.to_string();
+        let (object, old) = self.commits.write(move |tx| {
+            let mut object = object.clone();
+            object.storage_class = load_bucket(tx, &bucket)?.storage_class;
+            if forbid_overwrite && tx.oss_object_get(&bucket, &object.key)?.is_some() {
+                return Err(OssError::FileAlreadyExists);
+            }
+            let old = tx.oss_object_put(&bucket, &object.key, &encode(&object)?)?;
+            Ok((object, old))
+        })?;
         if let Some(old) = old {
             let old: Object = decode("object", &old)?;
             self.discard(old.segments);
@@ -463,7 +479,7 @@ impl Oss {
     }
 
     fn object_for(&self, who: &Requester, bucket: &str, key: &str, action: OssAction) -> OssResult<Object> {
-        let mut tx = self.tx()?;
+        let mut tx = self.read_tx()?;
         let b = load_bucket(&mut *tx, bucket)?;
         let object = load_object(&mut *tx, bucket, key)?;
         let acl = object.as_ref().map_or(Acl::Default, |o| o.acl);
@@ -558,7 +574,7 @@ impl Oss {
     /// Authorizes an AppendObject at `position` and checks the position against the object.
     pub fn authorize_append(&self, who: &Requester, bucket: &str, key: &str, position: u64) -> OssResult<WriteTicket> {
         let ticket = self.authorize_write(who, bucket, key)?;
-        let mut tx = self.tx()?;
+        let mut tx = self.read_tx()?;
         check_append(load_object(&mut *tx, bucket, key)?.as_ref(), position)?;
         Ok(ticket)
     }
@@ -649,7 +665,7 @@ impl Oss {
     pub fn authorize_part(&self, who: &Requester, bucket: &str, key: &str, upload_id: &str, number: u32) -> OssResult<WriteTicket> {
         check_part_number(number)?;
         let ticket = self.authorize_write(who, bucket, key)?;
-        let mut tx = self.tx()?;
+        let mut tx = self.read_tx()?;
         load_upload(&mut *tx, bucket, key, upload_id)?;
         Ok(ticket)
     }
@@ -671,10 +687,12 @@ impl Oss {
                 crc64: body.digests.crc64,
                 last_modified: now(),
             };
-            let mut tx = self.tx()?;
-            load_upload(&mut *tx, &ticket.bucket.name, &ticket.key, upload_id)?;
-            let old = tx.oss_part_put(upload_id, number, &encode(&part)?)?;
-            tx.commit()?;
+            let (bucket, key, upload) = (ticket.bucket.name.clone(), ticket.key.clone(), upload_id.to_string());
+            let record = encode(&part)?;
+            let old = self.commits.write(move |tx| {
+                load_upload(tx, &bucket, &key, &upload)?;
+                Ok(tx.oss_part_put(&upload, number, &record)?)
+            })?;
             if let Some(old) = old {
                 self.discard([decode::<Part>("part", &old)?.segment]);
             }
@@ -787,7 +805,7 @@ impl Oss {
         marker: u32,
         max_parts: usize,
     ) -> OssResult<PartListing> {
-        let mut tx = self.tx()?;
+        let mut tx = self.read_tx()?;
         let b = load_bucket(&mut *tx, bucket)?;
         authorize(&mut *tx, who, OssAction::ListParts, Target::object(&b, key))?;
         let upload = load_upload(&mut *tx, bucket, key, upload_id)?;
@@ -814,7 +832,7 @@ impl Oss {
     ) -> OssResult<UploadListing> {
         /// Sorts after every key that starts with the string it is appended to.
         const PAST: char = '\u{10FFFF}';
-        let mut tx = self.tx()?;
+        let mut tx = self.read_tx()?;
         let b = load_bucket(&mut *tx, bucket)?;
         authorize(&mut *tx, who, OssAction::ListMultipartUploads, Target::bucket(&b))?;
         let common_prefix = |key: &str| -> Option<String> {

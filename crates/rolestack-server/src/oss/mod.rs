@@ -170,8 +170,15 @@ pub async fn handle(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
     let head = req.method == Method::HEAD;
     let mut seen: Option<(Arc<Requester>, Operation)> = None;
     let result = {
-        let (rs2, req2) = (rs.clone(), req.clone());
-        match blocking(move || auth::authenticate(&rs2, &req2)).await {
+        // Authentication only reads (what it needs is usually in memory already): in place, unless
+        // the store is a shared server's, whose reads go over the network.
+        let authenticated = if rs.store.shared() {
+            let (rs2, req2) = (rs.clone(), req.clone());
+            blocking(move || auth::authenticate(&rs2, &req2)).await
+        } else {
+            auth::authenticate(&rs, &req)
+        };
+        match authenticated {
             Ok(who) => match Operation::resolve(&req) {
                 Ok(op) => {
                     let who = Arc::new(who);

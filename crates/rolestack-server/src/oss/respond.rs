@@ -2,7 +2,7 @@
 //! `Server`), XML bodies, streamed object bodies, and the one rendering of [`OssError`] as the
 //! `<Error>` document — or, for HEAD, as the base64 `x-oss-err` header the SDKs decode.
 
-use std::io::Read;
+use rolestack_core::oss::blob::SegmentReader;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -10,9 +10,6 @@ use axum::response::Response;
 use base64::Engine as _;
 use rolestack_core::oss::OssError;
 use rolestack_core::seal::ServerKey;
-
-/// Bytes per chunk of a streamed object body.
-const CHUNK: usize = 256 * 1024;
 
 /// A response under construction.
 pub struct Reply {
@@ -101,23 +98,28 @@ pub fn error(e: &OssError, request_id: &str, host: &str, head: bool, key: &Serve
     reply
 }
 
-/// Streams a blocking reader as a response body, reading on a blocking thread.
-pub fn stream(mut reader: impl Read + Send + 'static) -> Body {
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
-    tokio::task::spawn_blocking(move || {
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    if tx.blocking_send(Ok(Bytes::copy_from_slice(&buf[..n]))).is_err() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    let _ = tx.blocking_send(Err(e));
+/// Streams an object's bytes as a response body: mapped bytes go out as they are (no copy, no
+/// thread); blobs read from disk are read on a blocking thread, a chunk at a time.
+pub fn stream(mut reader: SegmentReader) -> Body {
+    if reader.is_mapped() {
+        let mut chunks = Vec::new();
+        while let Ok(Some(chunk)) = reader.next_chunk() {
+            chunks.push(Ok::<_, std::io::Error>(chunk));
+        }
+        return Body::from_stream(futures_util::stream::iter(chunks));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(2);
+    tokio::task::spawn_blocking(move || loop {
+        match reader.next_chunk() {
+            Ok(None) => break,
+            Ok(Some(chunk)) => {
+                if tx.blocking_send(Ok(chunk)).is_err() {
                     break;
                 }
+            }
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e));
+                break;
             }
         }
     });
