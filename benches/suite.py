@@ -112,8 +112,8 @@ class Results:
                    reference=reference, ratio=ratio, better=better, goal=goal, goal_met=met, notes=notes,
                    extra=extra or {})
         self.rows = [r for r in self.rows if r["key"] != key] + [row]
-        log(f"  >> {benchmark}: rolestack {fmt(rolestack, unit)} | {reference_name} {fmt(reference, unit)} | "
-            f"ratio {fmt_ratio(ratio)} ({better} is better)" + (f" | goal {goal}: {'met' if met else 'NOT met'}" if goal else ""))
+        ref = f" | {reference_name} {fmt(reference, unit)} | ratio {fmt_ratio(ratio)} ({better} is better)" if reference_name else ""
+        log(f"  >> {benchmark}: rolestack {fmt(rolestack, unit)}{ref}" + (f" | goal {goal}: {'met' if met else 'NOT met'}" if goal else ""))
         self.save()
 
     def save(self):
@@ -514,6 +514,23 @@ class Suite:
             self.results.add(f"rpc_{key}_p99", f"signed RPC {name}: p99 latency", a["p99_ms"], "ms", ref_name, b["p99_ms"], "lower")
         self.rss["moto_after"] = moto.rss()
         self.rss["rolestack_after_rpc"] = rs.rss()
+        # the load generator's own ceiling: the same list script, same request size, against nginx
+        ng = self.nginx_server()
+        (ng.www / "ceiling.json").write_bytes(b"{" + b" " * 400 + b"}")
+        os.chmod(ng.www / "ceiling.json", 0o644)
+        n = env("CEILING_REQUESTS", 400_000, int)
+        lst = self.work / "ceiling.tsv"
+        pad = "x" * 250
+        with open(lst, "w") as f:
+            for i in range(n):
+                f.write(f"POST\t/ceiling.json?n={i}&p={pad}\t\n".replace("POST", "GET", 1))
+        r = self.wrk.run("client ceiling: wrk_list.lua vs nginx static file", f"http://127.0.0.1:{ng.port}",
+                         self.settings["RPC_DURATION"], lst)
+        lst.unlink()
+        self.results.add("rpc_client_ceiling", "load generator ceiling: the same wrk list script against nginx (static file)",
+                         r["rate"], "req/s", None, None, "higher",
+                         notes="not a rolestack figure: the most req/s the RPC rows' client (wrk -t2 + wrk_list.lua, "
+                               "same request size) reaches on this machine; RPC figures near it are client-bound")
 
     # -- metadata ----------------------------------------------------------------------------------------
     def section_metadata(self):
