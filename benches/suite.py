@@ -61,6 +61,39 @@ def rss_mib(pid):
     return None
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids):
+    """User + system CPU seconds of these processes (all their threads), from /proc/<pid>/stat."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def process_tree(pid):
+    """pid and its descendants (nginx: master and workers)."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                ppid = int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
 def http_get(host, port, path, timeout=10, headers=None):
     c = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
@@ -209,6 +242,9 @@ class Server:
     def rss(self):
         return rss_mib(self.proc.pid)
 
+    def pids(self):
+        return [self.proc.pid]
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -306,6 +342,9 @@ http {{
                 time.sleep(0.05)
         return self
 
+    def pids(self):
+        return process_tree(int((self.root / "nginx.pid").read_text()))
+
     def stop(self):
         subprocess.run([nginx_bin(), "-p", str(self.root), "-c", str(self.conf), "-s", "stop"], capture_output=True)
 
@@ -321,7 +360,7 @@ class Wrk:
         self.out, self.threads, self.connections = out, threads, connections
         self.n = 0
 
-    def run(self, label, url, duration, list_file=None, filler="GET /health", drain=False):
+    def run(self, label, url, duration, list_file=None, filler="GET /health", drain=False, server=None):
         """One wrk run; returns the JSON report of wrk_report.lua (+ wrk_list.lua's fields)."""
         self.n += 1
         tag = f"{self.n:02d}-{re.sub('[^a-zA-Z0-9]+', '-', label).strip('-')}"
@@ -339,7 +378,10 @@ class Wrk:
         argv = ["wrk", f"-t{self.threads}", f"-c{self.connections}", f"-d{int(duration)}s", "--timeout", "10s",
                 "-s", str(script), url]
         t = time.monotonic()
+        pids = server.pids() if server else []
+        cpu0 = cpu_seconds(pids)
         p = subprocess.run(argv, env=e, capture_output=True, text=True, timeout=duration + 120)
+        cpu1 = cpu_seconds(pids)
         (self.out / "wrk" / f"{tag}.txt").write_text(" ".join(argv) + "\n" + p.stdout + p.stderr)
         if p.returncode != 0 or not json_out.exists():
             raise SystemExit(f"wrk failed ({label}): {p.stdout}\n{p.stderr}")
@@ -351,6 +393,11 @@ class Wrk:
                 r[k] = int(r[k])
         r["errors"] = {k: int(v) for k, v in r["errors"].items()}
         r["wall_s"] = time.monotonic() - t
+        if server and r["requests"]:
+            # server CPU per request: robust to other load on the machine, unlike req/s
+            r["server_cpu_s"] = cpu1 - cpu0
+            r["server_cpu_us_per_req"] = (cpu1 - cpu0) / r["requests"] * 1e6
+            r["server_cores"] = (cpu1 - cpu0) / r["wall_s"]
         if list_file:
             r["rate"] = r["req_per_s_list"] if r.get("exhausted") and r.get("req_per_s_list") else r["req_per_s"]
         else:
@@ -359,8 +406,10 @@ class Wrk:
         bad = errs["status"]
         sock = errs["connect"] + errs["read"] + errs["write"] + errs["timeout"]
         extra = f", sent {r['sent']}/{r['loaded']} listed ({'list exhausted' if r['exhausted'] else 'time bound reached'})" if list_file else ""
+        cpu = (f", server CPU {r['server_cpu_us_per_req']:.0f} µs/request ({r['server_cores']:.2f} cores)"
+               if "server_cpu_us_per_req" in r else "")
         log(f"    {label}: {r['rate']:,.0f} req/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
-            f"{r['requests']} responses in {r['duration_s']:.1f} s, non-2xx {bad}, socket errors {sock}{extra}")
+            f"{r['requests']} responses in {r['duration_s']:.1f} s, non-2xx {bad}, socket errors {sock}{extra}{cpu}")
         if bad:
             loud(f"{label}: {bad} responses with status >= 400 (every signed request must succeed) — see {self.out / 'wrk'}")
         if sock:
@@ -468,10 +517,11 @@ class Suite:
         return out
 
     # -- signed RPC ------------------------------------------------------------------------------------
-    def list_bench(self, label, port, gen_kind, gen_kw, filler, warmup_requests):
+    def list_bench(self, label, server, gen_kind, gen_kw, filler, warmup_requests):
         """Probe (3 requests with http.client), warm up / calibrate, then one run of ~RPC_DURATION s in
         which every pre-signed request is sent once."""
         s = self.settings
+        port = server.port
         d = self.work / "lists"
         d.mkdir(exist_ok=True)
         probe = self.gen(gen_kind, 3, d / "probe.tsv", **gen_kw)
@@ -484,7 +534,7 @@ class Suite:
         r0 = self.wrk.run(f"{label} (warm-up)", url, s["RPC_WARMUP"], warm, filler)
         n = max(500, min(s["RPC_MAX_REQUESTS"], int(r0["rate"] * s["RPC_DURATION"] * 1.25)))
         lst = self.gen(gen_kind, n, d / "run.tsv", **gen_kw)
-        r = self.wrk.run(label, url, s["RPC_DURATION"] * 3 + 5, lst, filler)
+        r = self.wrk.run(label, url, s["RPC_DURATION"] * 3 + 5, lst, filler, server=server)
         for f in (probe, warm, lst):
             f.unlink()
         return r
@@ -501,9 +551,9 @@ class Suite:
         ]
         c = self.settings["RPC_CONNECTIONS"]
         for key, name, rs_kw, moto_kw, ref_name in cases:
-            a = self.list_bench(f"rolestack {name}", rs.port, "rolestack-rpc", dict(ak=ak, secret=secret, **rs_kw),
+            a = self.list_bench(f"rolestack {name}", rs, "rolestack-rpc", dict(ak=ak, secret=secret, **rs_kw),
                                 "GET /health", env("RPC_WARMUP_REQUESTS", 20000, int))
-            b = self.list_bench(ref_name, moto.port, "moto-rpc", dict(endpoint=f"127.0.0.1:{moto.port}", **moto_kw),
+            b = self.list_bench(ref_name, moto, "moto-rpc", dict(endpoint=f"127.0.0.1:{moto.port}", **moto_kw),
                                 "GET /moto-api/config", env("MOTO_WARMUP_REQUESTS", 1500, int))
             note = (f"wrk -c{c} -t{self.wrk.threads}, each request signed once; rolestack non-2xx {a['errors']['status']}, "
                     f"moto non-2xx {b['errors']['status']}; requests sent {a['sent']} / {b['sent']}")
@@ -512,6 +562,10 @@ class Suite:
                              extra={"rolestack": a, "reference": b})
             self.results.add(f"rpc_{key}_p50", f"signed RPC {name}: p50 latency", a["p50_ms"], "ms", ref_name, b["p50_ms"], "lower")
             self.results.add(f"rpc_{key}_p99", f"signed RPC {name}: p99 latency", a["p99_ms"], "ms", ref_name, b["p99_ms"], "lower")
+            self.results.add(f"rpc_{key}_cpu", f"signed RPC {name}: server CPU per request", a.get("server_cpu_us_per_req"),
+                             "µs", ref_name, b.get("server_cpu_us_per_req"), "lower",
+                             notes="user+system CPU of the server process over the run / responses (/proc/<pid>/stat); "
+                                   "unlike req/s, barely moved by other load on the machine")
         self.rss["moto_after"] = moto.rss()
         self.rss["rolestack_after_rpc"] = rs.rss()
         # the load generator's own ceiling: the same list script, same request size, against nginx
@@ -525,7 +579,7 @@ class Suite:
             for i in range(n):
                 f.write(f"POST\t/ceiling.json?n={i}&p={pad}\t\n".replace("POST", "GET", 1))
         r = self.wrk.run("client ceiling: wrk_list.lua vs nginx static file", f"http://127.0.0.1:{ng.port}",
-                         self.settings["RPC_DURATION"], lst)
+                         self.settings["RPC_DURATION"], lst, server=ng)
         lst.unlink()
         self.results.add("rpc_client_ceiling", "load generator ceiling: the same wrk list script against nginx (static file)",
                          r["rate"], "req/s", None, None, "higher",
@@ -555,15 +609,17 @@ class Suite:
         wrk = Wrk(self.out, s["WRK_THREADS"], c)
         wrk.n = self.wrk.n + 100
         wrk.run("rolestack metadata (warm-up)", f"http://{proxy}{path}", 1)
-        a = wrk.run("rolestack metadata credential GET", f"http://{proxy}{path}", s["METADATA_DURATION"])
+        a = wrk.run("rolestack metadata credential GET", f"http://{proxy}{path}", s["METADATA_DURATION"], server=rs)
         wrk.run("nginx static file (warm-up)", f"http://127.0.0.1:{ng.port}{path}", 1)
-        b = wrk.run("nginx static file", f"http://127.0.0.1:{ng.port}{path}", s["METADATA_DURATION"])
+        b = wrk.run("nginx static file", f"http://127.0.0.1:{ng.port}{path}", s["METADATA_DURATION"], server=ng)
         note = f"wrk -c{c} -t{wrk.threads} {s['METADATA_DURATION']} s each; {len(doc)}-byte document; nginx {s['NGINX_WORKERS']} workers"
         self.results.add("metadata_rate", f"instance metadata credential GET (wrk c{c})", a["rate"], "req/s",
                          "nginx, same bytes as a static file", b["rate"], "higher", "≥ 0.8× nginx",
                          lambda v, r: r is not None and r >= 0.8, notes=note, extra={"rolestack": a, "reference": b})
         self.results.add("metadata_p50", "metadata credential GET: p50 latency", a["p50_ms"], "ms", "nginx", b["p50_ms"], "lower")
         self.results.add("metadata_p99", "metadata credential GET: p99 latency", a["p99_ms"], "ms", "nginx", b["p99_ms"], "lower")
+        self.results.add("metadata_cpu", "metadata credential GET: server CPU per request", a.get("server_cpu_us_per_req"), "µs",
+                         "nginx (master + workers)", b.get("server_cpu_us_per_req"), "lower")
 
     # -- OSS throughput ------------------------------------------------------------------------------------
     def section_oss(self):
@@ -648,7 +704,7 @@ class Suite:
         loader.n = self.wrk.n + 200
         t = time.monotonic()
         r = loader.run(f"load {n} empty objects", f"http://127.0.0.1:{rs.port}", s["LIST_LOAD_TIMEOUT"], lst, "GET /health",
-                       drain=True)
+                       drain=True, server=rs)
         lst.unlink()
         load_s = time.monotonic() - t
         if not r["exhausted"]:
@@ -660,6 +716,7 @@ class Suite:
         # rolestack: page through with one keep-alive connection; save each page for nginx
         conn = http.client.HTTPConnection("127.0.0.1", rs.port, timeout=60)
         token, keys, pages, lat, peak = None, 0, 0, [], rss_before
+        cpu0 = cpu_seconds(rs.pids())
         t0 = time.perf_counter()
         deadline = time.monotonic() + s["LIST_TIMEOUT"]
         while time.monotonic() < deadline:
@@ -684,6 +741,7 @@ class Suite:
                 break
             token = m.group(1).decode()
         elapsed = time.perf_counter() - t0
+        cpu_page = (cpu_seconds(rs.pids()) - cpu0) / max(pages, 1) * 1000
         conn.close()
         time.sleep(1)
         rss_after = rs.rss()
@@ -692,6 +750,7 @@ class Suite:
         subprocess.run(["chmod", "-R", "a+rX", str(pages_dir)], check=True)
         conn = http.client.HTTPConnection("127.0.0.1", ng.port, timeout=60)
         nkeys, nlat = 0, []
+        ncpu0 = cpu_seconds(ng.pids())
         t0 = time.perf_counter()
         for i in range(1, pages + 1):
             t1 = time.perf_counter()
@@ -702,6 +761,7 @@ class Suite:
             nkeys += body.count(b"<Key>")
             re.search(rb"<NextContinuationToken>([^<]*)</NextContinuationToken>", body)
         nelapsed = time.perf_counter() - t0
+        ncpu_page = (cpu_seconds(ng.pids()) - ncpu0) / max(pages, 1) * 1000
         conn.close()
         shutil.rmtree(pages_dir)
         rate, nrate = keys / elapsed, nkeys / nelapsed
@@ -716,6 +776,8 @@ class Suite:
         self.results.add("list_rate", f"ListObjectsV2 through {keys:,} objects (max-keys {mk})", rate, "keys/s",
                          "nginx serving the same pages", nrate, "higher", notes=note,
                          extra={"load": r, "pages": pages, "elapsed_s": elapsed})
+        self.results.add("list_cpu", f"ListObjectsV2: server CPU per page of {mk} keys", cpu_page, "ms", "nginx, same page",
+                         ncpu_page, "lower")
         self.results.add("list_rss", f"server RSS while listing {keys:,} objects: after (before {rss_before:.1f}, peak {peak:.1f})",
                          rss_after, "MiB", "same server before listing", rss_before, "lower", "roughly constant (≤ 1.2×)",
                          lambda v, x: x is not None and x <= 1.2)
