@@ -2,7 +2,7 @@
 # rolestack's benchmark suite (issue 13). Never a test: it prints figures, each next to a reference
 # run in the same go and as a ratio; nothing passes or fails on a number (not part of scripts/test.sh).
 #
-#   benches/run.sh                       all sections (about 15 min with LIST_OBJECTS=100000)
+#   benches/run.sh                       all sections (about 10 min with LIST_OBJECTS=100000)
 #   benches/run.sh rpc metadata          only these sections (rows of the others are dropped;
 #                                        --keep-rows keeps them from the last results.json)
 #   benches/run.sh --quick               every section with tiny durations/counts (smoke run, ~3 min)
@@ -27,13 +27,17 @@
 #             same pages, and the server's RSS before/peak/after
 #   policy    rolestack's policy engine vs Cedar, same decisions (criterion, benches/policy-vs-cedar)
 # Server RSS (VmRSS from /proc/<pid>/status): rolestack idle (right after start) and after the rpc,
-# metadata and oss sections, vs moto_server idle and after its RPC runs.
+# metadata and oss sections, vs moto_server idle and after its RPC runs. Next to req/s, the rpc,
+# metadata and list rows give the server's CPU per request (user+system from /proc/<pid>/stat over
+# the run / responses): on a shared 2-core machine req/s moves with whatever else runs, CPU per
+# request hardly does. The load average before each section is recorded (and shouted when > cores).
 #
 # One rolestack (fresh data dir), one moto_server and one nginx serve the rpc/metadata/oss/list
 # sections; everything listens on 127.0.0.1 only and is stopped at the end.
 #
 # Output: target/bench/results.json, target/bench/results.md (the README table), wrk's raw reports in
-# target/bench/wrk/, server logs in target/bench/*.log.
+# target/bench/wrk/, server logs in target/bench/*.log. Two runs at once share the machine (and, with
+# the same BENCH_OUT, these files): give each its own BENCH_OUT, and better, run one at a time.
 #
 # Environment (defaults):
 #   ROLESTACK_BIN         the server binary (target/release/rolestack; built with
