@@ -1,5 +1,6 @@
-"""The load client of benches/oss_throughput.sh: the same keep-alive HTTP client drives rolestack
-(presigned oss2 V1 URLs) and nginx (plain URLs), and prints MiB/s per phase and the ratios."""
+"""The OSS load client of benches/run.sh (section oss): the same keep-alive HTTP client drives
+rolestack (presigned oss2 V1 URLs) and nginx (plain URLs: GET from --nginx-files served under
+/files/, PUT to WebDAV under /dav/), and prints MiB/s per phase and the ratios (--json: also as JSON)."""
 
 import argparse
 import http.client
@@ -54,6 +55,7 @@ p.add_argument("--nginx-files", required=True)
 p.add_argument("--requests", type=int, default=200)
 p.add_argument("--concurrency", type=int, default=4)
 p.add_argument("--size", type=int, default=1 << 20)
+p.add_argument("--json", help="write {server: {GET: MiB/s, PUT: MiB/s}} here")
 args = p.parse_args()
 
 creds = json.load(open(args.credentials))
@@ -84,3 +86,6 @@ for op in ["GET", "PUT"]:
     rs = mib / results[("rolestack", op)]
     ng = mib / results[("nginx", op)]
     print(f"{op}: rolestack {rs:8.1f} MiB/s   nginx {ng:8.1f} MiB/s   ratio rolestack/nginx = {rs / ng:.2f}")
+if args.json:
+    with open(args.json, "w") as f:
+        json.dump({s: {op: mib / results[(s, op)] for op in ("GET", "PUT")} for s in ("rolestack", "nginx")}, f)

@@ -1,87 +1,118 @@
 #!/usr/bin/env bash
-# Benchmarks, each as a ratio against a reference run in the same go (never a pass/fail test):
-#   policy     rolestack's RAM policy engine vs Cedar, same decisions (criterion medians)
-#   metadata   GET of an instance's credential document from rolestack vs nginx serving the same
-#              bytes as a static file (wrk, loopback only, bounded duration)
-#   oss        1 MiB GET/PUT throughput vs nginx serving the same files (benches/oss_throughput.sh)
-# Usage: benches/run.sh [policy] [metadata]   (default: all). Installs wrk and nginx with apt when
-# missing and running as root. Only loopback addresses are used.
+# rolestack's benchmark suite (issue 13). Never a test: it prints figures, each next to a reference
+# run in the same go and as a ratio; nothing passes or fails on a number (not part of scripts/test.sh).
+#
+#   benches/run.sh                       all sections (about 10 min with LIST_OBJECTS=100000)
+#   benches/run.sh rpc metadata          only these sections (rows of the others are dropped;
+#                                        --keep-rows keeps them from the last results.json)
+#   benches/run.sh --quick               every section with tiny durations/counts (smoke run, ~3 min)
+#   benches/run.sh --dry-run             check the scripts and tools, print the plan; starts nothing
+#   benches/run.sh --update-readme       put the table of target/bench/results.json into README.md
+#                                        (between the bench-table markers); with sections: run, then put
+#
+# Sections (in this order):
+#   startup   start to first /health 200 and to the first signed GetCallerIdentity 200, rolestack (new
+#             and existing data dir) vs moto_server (its /health stand-in: /moto-api/config); median
+#             of STARTUP_RUNS starts, polled every 1 ms
+#   rpc       signed RPC, STS GetCallerIdentity and RAM ListRoles: rolestack (signature V1, HMAC-SHA1,
+#             every request pre-signed with its own SignatureNonce and sent exactly once) vs moto_server
+#             (STS GetCallerIdentity / IAM ListRoles, SigV4-signed by botocore; moto verifies no signature
+#             by default). wrk -c16 -t2 with benches/wrk_list.lua walking the pre-made list; a warm-up run
+#             calibrates the list to about RPC_DURATION seconds; req/s, p50/p99, non-2xx (printed loudly)
+#   metadata  instance metadata credential GET (wrk -c16) vs nginx serving the same bytes as a file
+#   oss       1 MiB GET/PUT through rolestack's OSS (presigned, authorized, fsynced) vs nginx (static
+#             GET, WebDAV PUT) with one Python client (benches/oss_throughput_client.py)
+#   list      LIST_OBJECTS empty objects put into one bucket (presigned PUTs by wrk, each once), then
+#             ListObjectsV2 paged through (max-keys 1000, one connection): keys/s vs nginx serving the
+#             same pages, and the server's RSS before/peak/after
+#   policy    rolestack's policy engine vs Cedar, same decisions (criterion, benches/policy-vs-cedar)
+# Server RSS (VmRSS from /proc/<pid>/status): rolestack idle (right after start) and after the rpc,
+# metadata and oss sections, vs moto_server idle and after its RPC runs. Next to req/s, the rpc,
+# metadata and list rows give the server's CPU per request (user+system from /proc/<pid>/stat over
+# the run / responses): on a shared 2-core machine req/s moves with whatever else runs, CPU per
+# request hardly does. The load average before each section is recorded (and shouted when > cores).
+#
+# One rolestack (fresh data dir), one moto_server and one nginx serve the rpc/metadata/oss/list
+# sections; everything listens on 127.0.0.1 only and is stopped at the end.
+#
+# Output: target/bench/results.json, target/bench/results.md (the README table), wrk's raw reports in
+# target/bench/wrk/, server logs in target/bench/*.log. Two runs at once share the machine (and, with
+# the same BENCH_OUT, these files): give each its own BENCH_OUT, and better, run one at a time.
+#
+# Environment (defaults):
+#   ROLESTACK_BIN         the server binary (target/release/rolestack; built with
+#                         `cargo build --release -p rolestack` when missing)
+#   BENCH_OUT             target/bench            BENCH_VENV  target/bench-venv (benches/requirements.txt)
+#   RPC_DURATION 10       seconds per RPC run      RPC_WARMUP 2   RPC_CONNECTIONS 16   WRK_THREADS 2
+#   RPC_WARMUP_REQUESTS 20000  MOTO_WARMUP_REQUESTS 1500   RPC_MAX_REQUESTS 3000000 (list size cap)
+#   METADATA_DURATION 10  METADATA_CONNECTIONS 16  NGINX_WORKERS 2
+#   OSS_REQUESTS 200      OSS_CONCURRENCY 4        OSS_SIZE 1048576
+#   STARTUP_RUNS 5
+#   LIST_OBJECTS 100000   (1000000 for the issue's figure: loading then takes ~LIST_OBJECTS / load rate;
+#                         the load rate is printed) LIST_MAX_KEYS 1000  LIST_LOAD_CONNECTIONS 16
+#   LIST_LOAD_TIMEOUT 1800 (seconds, upper bound of loading)  LIST_TIMEOUT 600 (of paging)
+#   ROLESTACK_LOG         passed to the server (unset: its default, info)
+#   BENCH_KEEP_WORK=1     keep the temporary directory (data dirs, nginx root)
+# Installs wrk and nginx with apt-get when missing and running as root; creates BENCH_VENV with pip.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
-which=("$@"); [[ ${#which[@]} -eq 0 ]] && which=(policy metadata oss)
-export CARGO_TARGET_DIR="${BENCH_TARGET_DIR:-$ROOT/target/bench}"
+DRY=0; ARGS=()
+for a in "$@"; do
+  case "$a" in
+    --dry-run) DRY=1 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) ARGS+=("$a") ;;
+  esac
+done
+VENV="${BENCH_VENV:-$ROOT/target/bench-venv}"
+REQ="$ROOT/benches/requirements.txt"
 
-median_ns() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['median']['point_estimate'])" "$1"; }
-
-bench_policy() {
-  echo "== policy decision: rolestack vs Cedar (criterion) =="
-  (cd benches/policy-vs-cedar && cargo bench --quiet --bench decision >/dev/null)
-  local dir="$CARGO_TARGET_DIR/criterion/decision"
-  printf '%-28s %14s %14s %10s\n' case rolestack_ns cedar_ns ratio
-  for case in "allow after every deny" "explicit deny" "implicit deny"; do
-    local r c
-    r=$(median_ns "$dir/rolestack_${case}/new/estimates.json")
-    c=$(median_ns "$dir/cedar_${case}/new/estimates.json")
-    python3 -c "import sys; r,c=float(sys.argv[2]),float(sys.argv[3]); print(f'{sys.argv[1]:<28} {r:14.0f} {c:14.0f} {r/c:10.3f}')" "$case" "$r" "$c"
-  done
-  echo "(ratio < 1: rolestack faster)"
-}
-
-need() {
+need() {  # need COMMAND DEBIAN-PACKAGE
   command -v "$1" >/dev/null && return 0
+  [[ -x "/usr/sbin/$1" ]] && return 0
+  if [[ $DRY == 1 ]]; then echo "would install: $2"; return 0; fi
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq "$2" >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
   else
     echo "error: $1 is missing (apt-get install $2)" >&2; exit 1
   fi
 }
 
-bench_metadata() {
-  echo "== instance metadata credential GET: rolestack vs nginx static file (wrk, 10 s each) =="
-  need wrk wrk
-  need nginx nginx
-  cargo build --quiet --release -p rolestack
-  local bin="$CARGO_TARGET_DIR/release/rolestack" tmp port np
-  tmp=$(mktemp -d)
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$bin" serve --data-dir "$tmp/data" --listen "127.0.0.1:$port" --tls-listen 127.0.0.1:0 --instance-namespaces off >"$tmp/server.log" 2>&1 &
-  local spid=$!
-  trap 'kill $spid 2>/dev/null; [[ -f $tmp/nginx.pid ]] && kill $(cat $tmp/nginx.pid) 2>/dev/null; rm -rf $tmp' RETURN
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
-  export ROLESTACK_ENDPOINT="http://127.0.0.1:$port" ROLESTACK_DATA_DIR="$tmp/data"
-  local trust='{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["ecs.aliyuncs.com"]}}],"Version":"1"}'
-  "$bin" api ram CreateRole RoleName=BenchRole AssumeRolePolicyDocument="$trust" >/dev/null
-  local get='import json,sys; print(json.load(sys.stdin)[sys.argv[1]])'
-  local vpc vsw iid proxy
-  vpc=$("$bin" api ecs CreateVpc RegionId=cn-hangzhou CidrBlock=192.168.0.0/16 | python3 -c "$get" VpcId)
-  vsw=$("$bin" api ecs CreateVSwitch RegionId=cn-hangzhou ZoneId=cn-hangzhou-i VpcId="$vpc" CidrBlock=192.168.1.0/24 | python3 -c "$get" VSwitchId)
-  iid=$("$bin" api ecs CreateInstance RegionId=cn-hangzhou ImageId=centos_7_03_64_40G_alibase_20170503.vhd InstanceType=ecs.xn4.small VSwitchId="$vsw" RamRoleName=BenchRole | python3 -c "$get" InstanceId)
-  proxy=$("$bin" api rolestack PrepareInstanceEnvironment InstanceId="$iid" | python3 -c "$get" Proxy)
-  local path=/latest/meta-data/ram/security-credentials/BenchRole
-  mkdir -p "$tmp/www$(dirname $path)"
-  curl -sf "http://$proxy$path" >"$tmp/www$path"
-  np=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  cat >"$tmp/nginx.conf" <<CONF
-worker_processes 1;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx-error.log;
-events { worker_connections 256; }
-http { access_log off; server { listen 127.0.0.1:$np; root $tmp/www; default_type application/json; } }
-CONF
-  nginx -c "$tmp/nginx.conf"
-  sleep 0.3
-  local a b
-  a=$(wrk -t1 -c8 -d10s "http://$proxy$path" | awk '/Requests\/sec/ {print $2}')
-  b=$(wrk -t1 -c8 -d10s "http://127.0.0.1:$np$path" | awk '/Requests\/sec/ {print $2}')
-  python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'rolestack {a:10.0f} req/s   nginx {b:10.0f} req/s   ratio (rolestack/nginx) {a/b:.3f}')" "$a" "$b"
-}
+if [[ $DRY == 1 ]]; then
+  echo "dry run: checking scripts"
+  bash -n "$0" && bash -n "$ROOT/benches/oss_throughput.sh"
+  python3 -m py_compile "$ROOT"/benches/{suite,gen_requests,oss_throughput_client}.py && echo "  python: ok"
+  if command -v luajit >/dev/null; then
+    for f in "$ROOT"/benches/wrk_*.lua; do luajit -bl "$f" >/dev/null; done && echo "  lua: ok"
+  fi
+  need wrk wrk; need nginx nginx-light
+  echo "  venv: $VENV ($([[ -x $VENV/bin/moto_server ]] && echo present || echo 'would be created'))"
+  echo "  rolestack: ${ROLESTACK_BIN:-$ROOT/target/release/rolestack} ($([[ -x ${ROLESTACK_BIN:-$ROOT/target/release/rolestack} ]] && echo present || echo 'would be built'))"
+  echo "  sections: ${ARGS[*]:-startup rpc metadata oss list policy}"
+  sed -n '/^# Environment/,/^# Installs/p' "$0" | sed 's/^# \{0,1\}/  /'
+  exit 0
+fi
 
-for w in "${which[@]}"; do
-  case "$w" in
-    policy) bench_policy ;;
-    metadata) bench_metadata ;;
-    oss) echo "== OSS 1 MiB GET/PUT: rolestack vs nginx =="; "$ROOT/benches/oss_throughput.sh" ;;
-    *) echo "unknown benchmark $w (policy, metadata, oss)" >&2; exit 2 ;;
-  esac
-done
+# only --update-readme: no servers, no tools
+if [[ ${#ARGS[@]} -eq 1 && ${ARGS[0]} == --update-readme ]]; then
+  exec python3 "$ROOT/benches/suite.py" --update-readme
+fi
+
+need wrk wrk
+need nginx nginx-light
+if [[ ! -x "$VENV/bin/python" ]]; then
+  python3 -m venv "$VENV" || { echo "error: python3 -m venv failed (Debian: apt-get install python3-venv)" >&2; exit 1; }
+fi
+stamp="$VENV/.requirements.sha256"
+sum=$(sha256sum "$REQ" | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$sum" ]]; then
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ"
+  echo "$sum" >"$stamp"
+fi
+if [[ -z "${ROLESTACK_BIN:-}" ]]; then
+  export ROLESTACK_BIN="$ROOT/target/release/rolestack"
+  [[ -x $ROLESTACK_BIN ]] || cargo build --release -p rolestack
+fi
+ulimit -n 65536 2>/dev/null || true
+exec "$VENV/bin/python" "$ROOT/benches/suite.py" "${ARGS[@]}"
