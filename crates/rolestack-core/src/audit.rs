@@ -22,13 +22,17 @@ use crate::clock::format_date;
 use crate::store::Store;
 
 /// How long queued events may wait before they are written.
-pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
+pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
 /// Most events queued in memory; past it the oldest unwritten are dropped (and counted).
 const MAX_PENDING: usize = 50_000;
 /// How long written batches stay visible in memory too. A lookup reads the store in a read
 /// transaction whose snapshot may predate a batch's commit (read connections never wait for the
 /// writer), then the queue: without this grace a batch committed in between would be in neither.
+/// That gap lasts as long as one request, so the grace is also bounded by count.
 const WRITTEN_GRACE: Duration = Duration::from_secs(5);
+/// Written events kept visible at most (older batches go first; the last batch always stays),
+/// so memory does not grow with the request rate.
+const WRITTEN_KEEP: usize = 1024;
 
 /// How long events are kept, and how many at most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -500,10 +504,10 @@ struct State {
     /// Recorded, not yet written (oldest first).
     pending: VecDeque<EventRow>,
     /// Taken by the writer, being written now (still visible to lookups).
-    writing: Vec<EventRow>,
+    writing: Arc<Vec<EventRow>>,
     /// Batches written in the last [`WRITTEN_GRACE`], with when (still visible to lookups, which
     /// drop the duplicates).
-    written: VecDeque<(std::time::Instant, Vec<EventRow>)>,
+    written: VecDeque<(std::time::Instant, Arc<Vec<EventRow>>)>,
     dropped: u64,
     stop: bool,
 }
@@ -581,7 +585,7 @@ fn writer(shared: Arc<Shared>, store: Arc<dyn Store>, retention: Retention, cloc
                 std::thread::sleep(FLUSH_EVERY);
                 s = shared.state.lock().unwrap_or_else(|p| p.into_inner());
             }
-            let batch: Vec<EventRow> = s.pending.drain(..).collect();
+            let batch: Arc<Vec<EventRow>> = Arc::new(s.pending.drain(..).collect());
             s.writing = batch.clone();
             if batch.is_empty() && s.stop {
                 shared.wake.notify_all();
@@ -602,11 +606,20 @@ fn writer(shared: Arc<Shared>, store: Arc<dyn Store>, retention: Retention, cloc
             let mut s = shared.state.lock().unwrap_or_else(|p| p.into_inner());
             let written = std::mem::take(&mut s.writing);
             let now = std::time::Instant::now();
-            while s.written.front().is_some_and(|(at, _)| now.duration_since(*at) > WRITTEN_GRACE) {
-                s.written.pop_front();
-            }
             if !written.is_empty() {
                 s.written.push_back((now, written));
+            }
+            let mut kept: usize = s.written.iter().map(|(_, b)| b.len()).sum();
+            while s.written.len() > 1 {
+                let (at, oldest) = s.written.front().expect("more than one");
+                if now.duration_since(*at) <= WRITTEN_GRACE && kept - oldest.len() < WRITTEN_KEEP {
+                    break;
+                }
+                kept -= oldest.len();
+                s.written.pop_front();
+            }
+            if s.written.front().is_some_and(|(at, _)| now.duration_since(*at) > WRITTEN_GRACE) {
+                s.written.pop_front();
             }
             shared.wake.notify_all();
         }

@@ -103,9 +103,7 @@ impl HostNetwork {
         let namespaces = match mode {
             NamespaceMode::On => true,
             NamespaceMode::Off => false,
-            NamespaceMode::Auto => {
-                nix::unistd::geteuid().is_root() && Command::new("ip").arg("-V").output().is_ok_and(|o| o.status.success())
-            }
+            NamespaceMode::Auto => nix::unistd::geteuid().is_root() && on_path("ip"),
         };
         Arc::new(HostNetwork {
             runtime,
@@ -289,6 +287,15 @@ impl HostNetwork {
         }
         Ok((api_addr.to_string(), served))
     }
+}
+
+/// Whether an executable `name` is on `PATH` (looked up, not run: starting costs no process).
+fn on_path(name: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path)
+            .any(|dir| std::fs::metadata(dir.join(name)).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+    })
 }
 
 fn tcp(sockets: &mut impl Iterator<Item = Bound>) -> Result<StdListener, String> {

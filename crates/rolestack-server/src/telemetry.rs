@@ -44,7 +44,16 @@ pub fn render() -> Option<String> {
 }
 
 /// Counts one served request and its latency.
+/// Requests answered since start (all products).
+static SERVED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many requests were answered since start.
+pub fn served() -> u64 {
+    SERVED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 pub fn request_done(product: &'static str, action: &str, status: u16, started: Instant) {
+    SERVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     metrics::counter!("rolestack_requests_total", "product" => product, "action" => action.to_string(), "status" => status.to_string())
         .increment(1);
     metrics::histogram!("rolestack_request_duration_seconds", "product" => product).record(started.elapsed().as_secs_f64());

@@ -6,10 +6,6 @@ mod data_dir;
 mod environment;
 mod events;
 mod instance;
-
-/// A faster allocator than the system's for a server's many small, short-lived allocations.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -358,6 +354,10 @@ enum CredentialFormat {
 }
 
 fn main() {
+    // Two malloc arenas (per core, not per thread): the blocking threads' allocations then reuse
+    // the same memory instead of each keeping its own heap.
+    // SAFETY: called before any other thread exists; mallopt only changes allocator settings.
+    unsafe { libc::mallopt(libc::M_ARENA_MAX, 2) };
     if let Err(e) = run(Cli::parse()) {
         // One line: what failed and why (the chain of causes), not a backtrace.
         eprintln!("rolestack: error: {e:#}");
@@ -553,6 +553,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let fd_limit = rolestack_server::connections::raise_fd_limit().context("raising the open-file limit")?;
     // Bind first: a port in use is reported before anything is created.
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let stop = shutdown_signal(&runtime)?;
     let listener = runtime.block_on(tokio::net::TcpListener::bind(listen)).with_context(|| format!("binding {listen}"))?;
     let local = listener.local_addr()?;
     let tls_listener = match tls_listen {
@@ -602,6 +603,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let network = HostNetwork::new(runtime.handle().clone(), connections.clone(), ca, tls_config.clone(), local.port(), mode);
     let audit = AuditTrail::start(store.clone(), retention, clock.clone());
     let replay = replay_guard(&dir, store.as_ref(), &clock)?;
+    return_memory_after_bursts();
     replay.start_flusher(store.clone(), clock.clone());
     let state = Rolestack::new(store, key, clock)
         .with_network(network.clone())
@@ -634,7 +636,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     });
     runtime.spawn(async move {
-        shutdown_signal().await;
+        stop.await;
         shutdown.trigger();
     });
     runtime.block_on(rolestack_server::serve(listener, tls_listener.map(|l| (l, tls_config)), state.clone(), connections));
@@ -645,6 +647,28 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("rolestack stopped");
     Ok(())
+}
+
+/// Gives memory freed after a burst of requests back to the system: the C allocator keeps what
+/// was freed in its arenas otherwise, and the server would stay at its peak size. Once a second,
+/// when requests were answered before but none in the last second.
+fn return_memory_after_bursts() {
+    let spawned = std::thread::Builder::new().name("memory".into()).spawn(|| {
+        let (mut seen, mut trimmed) = (0, 0);
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            let served = rolestack_server::telemetry::served();
+            if served == seen && served != trimmed {
+                // SAFETY: malloc_trim only returns free memory of the allocator to the system.
+                unsafe { libc::malloc_trim(0) };
+                trimmed = served;
+            }
+            seen = served;
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no memory-returning thread");
+    }
 }
 
 /// The replay guard: the request nonces still guarded, and — after an unclean stop, when the
@@ -667,17 +691,15 @@ fn replay_guard(dir: &DataDir, store: &dyn Store, clock: &Clock) -> anyhow::Resu
     Ok(guard)
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+/// Waits for SIGINT or SIGTERM. The handlers are installed when this is called, not when the
+/// future is first polled: a signal that arrives as soon as the server answers (a supervisor, a
+/// benchmark) still stops it cleanly instead of killing it.
+fn shutdown_signal(runtime: &tokio::runtime::Runtime) -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let _enter = runtime.enter();
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    Ok(async move {
+        tokio::select! { _ = interrupt.recv() => {}, _ = terminate.recv() => {} }
+    })
 }

@@ -67,11 +67,13 @@ pub fn list(tx: &mut dyn Tx, bucket: &str, q: &ListQuery) -> OssResult<Listing> 
     }
     let mut count = 0;
     'scan: loop {
-        let batch = tx.oss_object_list(bucket, &q.prefix, &after, BATCH)?;
+        // One row more than the page still needs tells whether it is truncated.
+        let want = BATCH.min(q.max_keys - count + 1);
+        let batch = tx.oss_object_list(bucket, &q.prefix, &after, want)?;
         if batch.is_empty() {
             break;
         }
-        let full = batch.len() == BATCH;
+        let full = batch.len() == want;
         for (key, data) in batch {
             let common = if q.delimiter.is_empty() {
                 None
