@@ -52,8 +52,7 @@ pub fn instance_credentials(
     instance: &Instance,
     now: OffsetDateTime,
 ) -> Result<Option<InstanceCredentials>> {
-    let Some(role_name) = &instance.ram_role_name else { return Ok(None) };
-    let Some(role) = tx.get_rec::<Role>(account, role_name)? else { return Ok(None) };
+    let Some(role) = instance_role(tx, account, instance)? else { return Ok(None) };
     let existing = tx.get_rec::<InstanceSession>(account, &instance.id)?;
     let kind = if existing.is_some() { "rotated" } else { "issued" };
     if let Some(current) = existing {
@@ -70,6 +69,14 @@ pub fn instance_credentials(
     issue(tx, key, account, instance, &role, now, kind).map(Some)
 }
 
+/// The instance's RAM role, if it has one (and it still exists).
+fn instance_role(tx: &mut dyn Tx, account: &str, instance: &Instance) -> Result<Option<Role>> {
+    match &instance.ram_role_name {
+        Some(name) => tx.get_rec::<Role>(account, name),
+        None => Ok(None),
+    }
+}
+
 /// Issues a new set for the instance now, whatever the current one ("rotate now"): the old set
 /// stays valid until its own expiry. `None` when the instance has no role.
 pub fn rotate_now(
@@ -79,8 +86,7 @@ pub fn rotate_now(
     instance: &Instance,
     now: OffsetDateTime,
 ) -> Result<Option<InstanceCredentials>> {
-    let Some(role_name) = &instance.ram_role_name else { return Ok(None) };
-    let Some(role) = tx.get_rec::<Role>(account, role_name)? else { return Ok(None) };
+    let Some(role) = instance_role(tx, account, instance)? else { return Ok(None) };
     issue(tx, key, account, instance, &role, now, "rotated").map(Some)
 }
 
