@@ -230,3 +230,20 @@ def test_faults_apply_to_token_requests_and_paths(fc, apis):
     assert e.value.code == "InvalidInstanceId.NotFound"
     assert rs.call("ClearInstanceFaults", {"InstanceId": iid})["ClearedCount"] >= 1
     assert rs.call("DescribeInstanceFaults", {"InstanceId": iid})["Faults"]["Fault"] == []
+    rs.call("ExpireInstanceCredentials", {"InstanceId": iid})
+    rs.call("RotateInstanceCredentials", {"InstanceId": iid})
+    # Each injection and credential event is an ActionTrail event (official ActionTrail SDK).
+    from alibabacloud_actiontrail20200706 import models as at_models
+    from alibabacloud_actiontrail20200706.client import Client as ActionTrailClient
+    r = fc.root
+    trail = ActionTrailClient(h.tea_config(fc.endpoint, r["AccessKeyId"], r["AccessKeySecret"]))
+    for name, n in [("InjectInstanceFault", 4), ("ClearInstanceFaults", 1), ("ExpireInstanceCredentials", 1),
+                    ("RotateInstanceCredentials", 1)]:
+        req = at_models.LookupEventsRequest(lookup_attribute=[at_models.LookupEventsRequestLookupAttribute(key="EventName", value=name)],
+                                            max_results="50")
+        events = [e for e in trail.lookup_events(req).body.events if e["requestParameters"].get("InstanceId") == iid]
+        ok = [e for e in events if "errorCode" not in e]
+        assert len(ok) == n, (name, events)
+        assert all(e["serviceName"] == "Rolestack" and e["eventRW"] == "Write" for e in ok)
+    listed = rs.call("ListInstanceEvents", {"InstanceId": iid})["Events"]["Event"]
+    assert [e["Event"] for e in listed[:3]] == ["CredentialsRotated", "CredentialsExpired", "FaultsCleared"]
