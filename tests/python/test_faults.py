@@ -213,6 +213,11 @@ def test_faults_apply_to_token_requests_and_paths(fc, apis):
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(f"{base}/latest/meta-data/instance-id", timeout=5)
     assert requests.get(f"{base}/latest/meta-data/instance-id", timeout=5).status_code == 200
+    # a timeout holds the request (until the fault ends): the client gives up first
+    rs.call("InjectInstanceFault", {"InstanceId": iid, "Fault": "Timeout", "DurationSeconds": "3", "Path": "/latest/dynamic/*"})
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.get(f"{base}/latest/dynamic/instance-identity/document", timeout=1)
+    assert requests.get(f"{base}/latest/meta-data/instance-id", timeout=5).status_code == 200, "another path"
     # a stale document: Expiration in the past, the credentials themselves valid
     rs.call("InjectInstanceFault", {"InstanceId": iid, "Fault": "StaleCredentials", "Count": "1"})
     doc = requests.get(f"{base}/latest/meta-data/ram/security-credentials/{role}", timeout=5).json()
@@ -237,7 +242,7 @@ def test_faults_apply_to_token_requests_and_paths(fc, apis):
     from alibabacloud_actiontrail20200706.client import Client as ActionTrailClient
     r = fc.root
     trail = ActionTrailClient(h.tea_config(fc.endpoint, r["AccessKeyId"], r["AccessKeySecret"]))
-    for name, n in [("InjectInstanceFault", 4), ("ClearInstanceFaults", 1), ("ExpireInstanceCredentials", 1),
+    for name, n in [("InjectInstanceFault", 5), ("ClearInstanceFaults", 1), ("ExpireInstanceCredentials", 1),
                     ("RotateInstanceCredentials", 1)]:
         req = at_models.LookupEventsRequest(lookup_attribute=[at_models.LookupEventsRequestLookupAttribute(key="EventName", value=name)],
                                             max_results="50")
@@ -247,3 +252,19 @@ def test_faults_apply_to_token_requests_and_paths(fc, apis):
         assert all(e["serviceName"] == "Rolestack" and e["eventRW"] == "Write" for e in ok)
     listed = rs.call("ListInstanceEvents", {"InstanceId": iid})["Events"]["Event"]
     assert [e["Event"] for e in listed[:3]] == ["CredentialsRotated", "CredentialsExpired", "FaultsCleared"]
+
+
+def test_faults_survive_a_restart(tmp_path_factory):
+    """Faults live in the store: after a restart the same fault applies, with the uses it had left."""
+    for srv in started_server(tmp_path_factory, "faults-restart"):
+        apis = root_apis(srv, ram=(h.RAM_VERSION, "Ram"), ecs=(ECS, "Ecs"), rs=("2026-11-01", "Rolestack"))
+        iid = vpc_instance(apis, role=seed_role(apis, policy=READ_POLICY))
+        apis["rs"].call("InjectInstanceFault", {"InstanceId": iid, "Fault": "Status", "Value": "500", "Count": "2"})
+        get = lambda env: requests.get(f"http://{env['Proxy']}/latest/meta-data/instance-id", timeout=5)  # noqa: E731
+        assert get(environment(srv, iid)).status_code == 500
+        srv.restart()
+        env = environment(srv, iid)
+        assert get(env).status_code == 500, "the fault and its last use survived the restart"
+        assert get(env).status_code == 200
+        events = run(srv, "instance", "events", iid)["Events"]["Event"]
+        assert [e["Event"] for e in events] == ["FaultInjected"]
