@@ -347,6 +347,7 @@ impl InstanceMetadata {
     }
 
     fn disruption_of(fault: &Fault, now_ms: i64) -> Disruption {
+        metrics::counter!("rolestack_metadata_faults_applied_total", "kind" => fault.kind.name()).increment(1);
         let longest = crate::fault::MAX_DELAY_MS;
         match fault.kind {
             FaultKind::Delay { millis } => Disruption::Delay(std::time::Duration::from_millis(millis)),
