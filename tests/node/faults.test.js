@@ -33,8 +33,10 @@ function api(product, action, params) {
 }
 
 /** programs/fault_loop.js inside the instance; `step(cmd)` resolves to its JSON answer. */
-async function program(iid, bucket) {
-  const child = spawn(BIN, ['instance', 'exec', iid, '--', process.execPath, path.join(__dirname, 'programs', 'fault_loop.js'), bucket],
+async function program(iid, bucket, hardened = false) {
+  // `instance exec` clears ALIBABA_CLOUD_* from the environment; set inside, it stays.
+  const inside = hardened ? ['env', 'ALIBABA_CLOUD_IMDSV1_DISABLED=true'] : [];
+  const child = spawn(BIN, ['instance', 'exec', iid, '--', ...inside, process.execPath, path.join(__dirname, 'programs', 'fault_loop.js'), bucket],
     { env: env(), cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
@@ -129,6 +131,23 @@ test('@alicloud/credentials under metadata faults and credential events',
       assert.ok((await step('throttle', 'sts')).ok);
       cli('instance', 'fault', iid, '--clear');
       assert.ok((await step('throttle', 'new')).ok);
+
+      // A failing token request: tolerated by default (tokenless fallback), fatal with IMDSv1 disabled.
+      cli('instance', 'fault', iid, '--status', '500', '--path', '/latest/api/token', '--count', '1');
+      assert.ok((await step('token', 'new')).ok, 'fell back to a tokenless read');
+      assert.equal(faults().at(-1).Active, false, 'the token request got the 500');
+      const hardened = await program(iid, bucket, true);
+      try {
+        assert.ok((await hardened.step('sts')).ok);
+        cli('instance', 'fault', iid, '--status', '500', '--path', '/latest/api/token', '--count', '1');
+        const refusedToken = await hardened.step('new');
+        assert.equal(refusedToken.ok, false);
+        assert.match(refusedToken.error, /get metadata token failed with 500/);
+        assert.ok((await hardened.step('sts')).ok, 'the cached client is not affected');
+        assert.ok((await hardened.step('new')).ok);
+      } finally {
+        hardened.close();
+      }
 
       // A stale document (Expiration already past): unlike Python's, this provider uses a fetched
       // set even when its Expiration is past (and plans to fetch again within about a minute).

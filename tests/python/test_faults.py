@@ -53,10 +53,12 @@ def bucket_with_probe(fc):
 class Program:
     """programs/fault_loop.py running inside the instance; one JSON line per command."""
 
-    def __init__(self, fc, iid, bucket):
+    def __init__(self, fc, iid, bucket, hardened=False):
+        # `instance exec` clears ALIBABA_CLOUD_* from the environment; set inside, it stays.
+        inside = ["env", "ALIBABA_CLOUD_IMDSV1_DISABLED=true"] if hardened else []
         env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("ALIBABA_CLOUD_")}
         env.update({"ROLESTACK_ENDPOINT": fc.base_url, "ROLESTACK_DATA_DIR": str(fc.data_dir)})
-        self.p = subprocess.Popen([str(fc.binary), "instance", "exec", iid, "--", sys.executable,
+        self.p = subprocess.Popen([str(fc.binary), "instance", "exec", iid, "--", *inside, sys.executable,
                                    str(PROGRAMS / "fault_loop.py"), bucket],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                   env=env, cwd=str(h.REPO_ROOT))
@@ -128,6 +130,22 @@ def test_python_sdk_under_faults(fc, apis):
         run(fc, "instance", "fault", iid, "--clear")
         assert prog("new")["ok"]
 
+        # A failing token request (hardened mode's PUT /latest/api/token): tolerated by default
+        # (the provider falls back to tokenless reads), fatal with IMDSv1 disabled.
+        run(fc, "instance", "fault", iid, "--status", "500", "--path", "/latest/api/token", "--count", "1")
+        assert prog("new")["ok"], "fell back to a tokenless read"
+        assert not faults(fc, iid)[-1]["Active"], "the token request got the 500"
+        hardened = Program(fc, iid, bucket, hardened=True)
+        try:
+            assert hardened("sts")["ok"]
+            run(fc, "instance", "fault", iid, "--status", "500", "--path", "/latest/api/token", "--count", "1")
+            refused = hardened("new")
+            assert not refused["ok"] and "Failed to get token" in refused["error"], refused
+            assert hardened("sts")["ok"], "the cached client is not affected"
+            assert hardened("new")["ok"]
+        finally:
+            hardened.close()
+
         # A stale document (Expiration already past): refused by a fresh client, which has
         # nothing cached to fall back on; the cached client is unaffected.
         run(fc, "instance", "fault", iid, "--stale-credentials", "--count", "1")
@@ -182,7 +200,7 @@ def test_python_sdk_under_faults(fc, apis):
     events = run(fc, "instance", "events", iid)["Events"]["Event"]
     kinds = [e["Event"] for e in events]
     assert kinds[0] == "CredentialsRotated"
-    assert kinds.count("FaultInjected") == 6 and kinds.count("FaultsCleared") == 3
+    assert kinds.count("FaultInjected") == 8 and kinds.count("FaultsCleared") == 3
     assert {e["Action"] for e in events} == {"InjectInstanceFault", "ClearInstanceFaults", "RotateInstanceCredentials"}
     assert all(e["EventTime"] and e["Caller"] for e in events)
 
