@@ -486,7 +486,10 @@ impl InstanceMetadata {
     fn document(&self, instance: &Instance) -> Result<Option<Document>> {
         let now = self.rs.clock.now();
         let mut tx = self.rs.store.begin()?;
-        let creds = instance_credentials(&mut *tx, &self.rs.key, &self.account_id, instance, now)?;
+        // The instance as the write transaction sees it: a role detached since `instance` was
+        // read gets no new session (the read snapshot may predate the detach).
+        let Some(current) = tx.get_rec::<Instance>(&self.account_id, &instance.id)? else { return Ok(None) };
+        let creds = instance_credentials(&mut *tx, &self.rs.key, &self.account_id, &current, now)?;
         tx.commit()?;
         let Some(c) = creds else { return Ok(None) };
         if c.issued_now {
