@@ -198,6 +198,10 @@ struct ConnectionArgs {
     /// Most connections served at once (default: what the open-file limit allows, up to 65536).
     #[arg(long, env = "ROLESTACK_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
+    /// Seconds requests in flight get to finish after SIGTERM/SIGINT (the listeners close at
+    /// once); connections still open then are closed.
+    #[arg(long, env = "ROLESTACK_DRAIN_TIMEOUT_SECS", default_value_t = 10)]
+    drain_timeout_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -598,6 +602,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let limits = Limits {
         header_timeout: std::time::Duration::from_secs(connection_args.header_timeout_secs),
         idle_timeout: std::time::Duration::from_secs(connection_args.idle_timeout_secs),
+        drain_timeout: std::time::Duration::from_secs(connection_args.drain_timeout_secs),
         max_connections: connection_args.max_connections.unwrap_or_else(|| connections_for_fd_limit(fd_limit)),
         ..Limits::default()
     };
