@@ -76,17 +76,21 @@ async fn front_door(State(rs): State<Rolestack>, ConnectInfo(peer): ConnectInfo<
 }
 
 /// Readiness for a load balancer: 200 when the store and the blob store both answer, else 503
-/// with the reason (`Rolestack::readiness`). An unsigned `GET /ready` only: a signed one is OSS
+/// naming the one that does not (`Rolestack::readiness`; the error itself is logged). An unsigned `GET /ready` only: a signed one is OSS
 /// (a path-style listing of a bucket named `ready`).
 async fn ready(rs: Rolestack) -> Response {
     use axum::response::IntoResponse;
     match tokio::task::spawn_blocking(move || rs.readiness()).await {
         Ok(Ok(())) => "ready".into_response(),
-        Ok(Err(reason)) => {
-            tracing::warn!(%reason, "not ready");
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}")).into_response()
+        Ok(Err(why)) => {
+            // The detail may name hosts and buckets: it goes to the log, not to the caller.
+            tracing::warn!(unreachable = why.unreachable, detail = %why.detail, "not ready");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {} unreachable", why.unreachable)).into_response()
         }
-        Err(e) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("not ready: the check failed: {e}")).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "the readiness check failed");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "not ready: the check failed").into_response()
+        }
     }
 }
 
