@@ -61,6 +61,11 @@ enum Command {
         /// data dir, which still holds the server key, the root credentials and OSS object bodies.
         #[arg(long, env = "ROLESTACK_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
+        /// Where OSS object bodies live: `s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT&region=REGION`
+        /// for any S3-compatible store (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), or
+        /// `file:///PATH` for a directory. Default: <data-dir>/blobs.
+        #[arg(long, env = "ROLESTACK_BLOB_URL")]
+        blob_url: Option<String>,
         #[command(flatten)]
         connections: ConnectionArgs,
         /// How long ActionTrail events are kept (`LookupEvents`, `rolestack events`).
@@ -193,6 +198,10 @@ struct ConnectionArgs {
     /// Most connections served at once (default: what the open-file limit allows, up to 65536).
     #[arg(long, env = "ROLESTACK_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
+    /// Seconds requests in flight get to finish after SIGTERM/SIGINT (the listeners close at
+    /// once); connections still open then are closed.
+    #[arg(long, env = "ROLESTACK_DRAIN_TIMEOUT_SECS", default_value_t = 10)]
+    drain_timeout_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -442,6 +451,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             fake_clock,
             instance_namespaces,
             database_url,
+            blob_url,
             connections,
             event_retention,
             event_max_count,
@@ -455,6 +465,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             fake_clock,
             namespaces: instance_namespaces,
             database_url,
+            blob_url,
             connections,
             retention: Retention { max_age: event_retention.into(), max_events: event_max_count },
         }),
@@ -636,6 +647,7 @@ struct ServeArgs {
     fake_clock: bool,
     namespaces: Namespaces,
     database_url: Option<String>,
+    blob_url: Option<String>,
     connections: ConnectionArgs,
     retention: Retention,
 }
@@ -650,6 +662,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         fake_clock,
         namespaces,
         database_url,
+        blob_url,
         connections: connection_args,
         retention,
     } = args;
@@ -699,12 +712,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let issuer_addr = tls_listener.as_ref().and_then(|l| l.local_addr().ok()).unwrap_or(local);
     rolestack_core::oidc::ensure_issuer(store.as_ref(), &key, &format!("https://{issuer_addr}"), clock.now())
         .context("creating the local OIDC issuer")?;
-    let blobs = Arc::new(rolestack_blob_fs::FsBlobStore::open(dir.path().join("blobs")).context("opening the OSS blob directory")?);
+    let blobs = open_blobs(blob_url.as_deref(), &dir)?;
     let limits = Limits {
         header_timeout: std::time::Duration::from_secs(connection_args.header_timeout_secs),
         idle_timeout: std::time::Duration::from_secs(connection_args.idle_timeout_secs),
+        drain_timeout: std::time::Duration::from_secs(connection_args.drain_timeout_secs),
         max_connections: connection_args.max_connections.unwrap_or_else(|| connections_for_fd_limit(fd_limit)),
-        ..Limits::default()
     };
     let (connections, shutdown) = Connections::new(limits);
     let mode = match namespaces {
@@ -761,6 +774,26 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("rolestack stopped");
     Ok(())
+}
+
+/// The store of OSS object bodies `--blob-url` names (the data directory's `blobs/` without it).
+/// An object store must answer before the server starts serving.
+fn open_blobs(url: Option<&str>, dir: &DataDir) -> anyhow::Result<Arc<dyn rolestack_core::oss::blob::BlobStore>> {
+    let local = |path: std::path::PathBuf| -> anyhow::Result<Arc<dyn rolestack_core::oss::blob::BlobStore>> {
+        let store =
+            rolestack_blob_fs::FsBlobStore::open(&path).with_context(|| format!("opening the OSS blob directory {}", path.display()))?;
+        Ok(Arc::new(store))
+    };
+    let Some(url) = url else { return local(dir.path().join("blobs")) };
+    if let Some(path) = url.strip_prefix("file://") {
+        anyhow::ensure!(path.starts_with('/'), "--blob-url file:// needs an absolute path (file:///PATH)");
+        return local(path.into());
+    }
+    let location = rolestack_blob_opendal::S3Location::parse(url).context("--blob-url")?;
+    let store = rolestack_blob_opendal::OpenDalBlobStore::s3(&location).context("--blob-url")?;
+    rolestack_core::oss::blob::BlobStore::check(&store).with_context(|| format!("reaching the blob store {}", store.describe()))?;
+    tracing::info!(blob_store = store.describe(), "OSS bodies in an object store");
+    Ok(Arc::new(store))
 }
 
 /// Gives memory freed after a burst of requests back to the system: the C allocator keeps what
