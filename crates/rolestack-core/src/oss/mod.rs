@@ -7,6 +7,8 @@
 //! - [`blob`]: the body store boundary ([`blob::BlobStore`]), digests (MD5, CRC-64/XZ) and readers.
 //! - [`access`]: the action and resource of each request and the authorization decision.
 //! - [`bucket_policy`]: bucket policies (RAM statements with `Principal`).
+//! - [`cors`]: bucket CORS rules and matching a request against them.
+//! - [`referer`]: hotlink protection (the bucket's Referer configuration and its check).
 //! - [`listing`]: key-ordered listing with prefix, delimiter and markers.
 //! - [`service`]: the operations.
 //! - [`orphans`]: removing bodies a crash left without a record.
@@ -15,10 +17,12 @@
 pub mod access;
 pub mod blob;
 pub mod bucket_policy;
+pub mod cors;
 pub mod error;
 pub mod listing;
 pub mod model;
 pub mod orphans;
+pub mod referer;
 pub mod service;
 
 pub use access::{OssAction, Requester};
