@@ -7,6 +7,7 @@
 //! - [`blob`]: the body store boundary ([`blob::BlobStore`]), digests (MD5, CRC-64/XZ) and readers.
 //! - [`access`]: the action and resource of each request and the authorization decision.
 //! - [`bucket_policy`]: bucket policies (RAM statements with `Principal`).
+//! - [`callback`]: upload callbacks (parsing, the loopback-only rule, the body, the answer).
 //! - [`cors`]: bucket CORS rules and matching a request against them.
 //! - [`referer`]: hotlink protection (the bucket's Referer configuration and its check).
 //! - [`listing`]: key-ordered listing with prefix, delimiter and markers.
@@ -17,6 +18,7 @@
 pub mod access;
 pub mod blob;
 pub mod bucket_policy;
+pub mod callback;
 pub mod cors;
 pub mod error;
 pub mod listing;
