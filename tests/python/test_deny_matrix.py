@@ -1078,6 +1078,22 @@ SIG_SAMPLES = [
     "oss-prefix-priv-ListObjects", "oss-bucketpolicy-deny-userid-GetObject", "oss-anon-GetObject-private", "oss-cond-deny-Prefix-ListObjects",
 ]
 
+# The same decisions through the S3-compatible API: each of these OSS cases again with boto3, SigV4
+# and SigV2 (role sessions with their session policies, bucket policies, anonymous requests, RAM
+# conditions) — the identical refusal, and the identical positive control.
+S3_SAMPLES = [
+    "oss-none-GetObject", "oss-none-ListBuckets", "oss-none-PutBucket", "oss-bucketpolicy-getonly-PutObject",
+    "oss-bucketpolicy-outside-GetObject", "oss-readonly-PutObject", "oss-readonly-DeleteObject", "oss-readonly-PutBucketAcl",
+    "oss-readonly-PutBucketPolicy", "oss-readonly-CopyObject", "oss-readonly-InitiateMultipartUpload", "oss-deny-resource-GetObject",
+    "oss-deny-otherbucket-PutObject", "oss-bucketpolicy-deny-userid-GetObject", "oss-bucketpolicy-deny-star-PutObject",
+    "oss-prefix-priv-ListObjects", "oss-prefix-secret-ListObjectsV2", "oss-cond-deny-Prefix-ListObjects",
+    "oss-cond-deny-Delimiter-ListObjects", "oss-cond-deny-PrincipalARN-GetObject", "oss-notaction-PutObject",
+    "oss-session-narrow-PutObject", "oss-session-narrow-GetObject-secret", "oss-session-narrow-GetObject-otherbucket",
+    "oss-session-bucketpolicy-rolearn-DeleteObject", "oss-session-bucketpolicy-stsarn-ListObjects",
+    "oss-session-bucketpolicy-putonly-GetObject-priv", "oss-anon-GetObject-private", "oss-anon-PutObject",
+    "oss-anon-GetObject-outside",
+]
+
 
 def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
@@ -1090,6 +1106,9 @@ def all_cases():
             samples.append(dataclasses.replace(by_id[cid], id=f"{cid}-sdk-{kind}", kind=kind, sample_of=cid))
     for cid in SIG_SAMPLES:
         samples.append(dataclasses.replace(by_id[cid], id=f"{cid}-sig-v4", sig="v4", sample_of=cid))
+    for cid in S3_SAMPLES:
+        for sig in ("s3v4", "s3"):
+            samples.append(dataclasses.replace(by_id[cid], id=f"{cid}-{sig}", sig=sig, sample_of=cid))
     return base + samples
 
 
