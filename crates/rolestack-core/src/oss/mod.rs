@@ -8,6 +8,8 @@
 //! - [`access`]: the action and resource of each request and the authorization decision.
 //! - [`bucket_policy`]: bucket policies (RAM statements with `Principal`).
 //! - [`listing`]: key-ordered listing with prefix, delimiter and markers.
+//! - [`operation`]: the operation table (name, read or write, RAM action, resource scope).
+//! - [`request`]: byte ranges and preconditions, as a request asks for them.
 //! - [`service`]: the operations.
 //! - [`orphans`]: removing bodies a crash left without a record.
 //! - [`error`]: [`OssError`], OSS's codes, statuses and ECs.
@@ -18,12 +20,15 @@ pub mod bucket_policy;
 pub mod error;
 pub mod listing;
 pub mod model;
+pub mod operation;
 pub mod orphans;
+pub mod request;
 pub mod service;
 
 pub use access::{OssAction, Requester};
 pub use error::{OssError, OssResult};
-pub use service::Oss;
+pub use operation::Operation;
+pub use service::{Call, Oss};
 
 impl crate::service::Rolestack {
     /// The OSS service over this instance's store and blob store.
