@@ -11,6 +11,8 @@
 //! - [`cors`]: bucket CORS rules and matching a request against them.
 //! - [`referer`]: hotlink protection (the bucket's Referer configuration and its check).
 //! - [`listing`]: key-ordered listing with prefix, delimiter and markers.
+//! - [`operation`]: the operation table (name, read or write, RAM action, resource scope).
+//! - [`request`]: byte ranges and preconditions, as a request asks for them.
 //! - [`service`]: the operations.
 //! - [`orphans`]: removing bodies a crash left without a record.
 //! - [`error`]: [`OssError`], OSS's codes, statuses and ECs.
@@ -23,13 +25,16 @@ pub mod cors;
 pub mod error;
 pub mod listing;
 pub mod model;
+pub mod operation;
 pub mod orphans;
 pub mod referer;
+pub mod request;
 pub mod service;
 
 pub use access::{OssAction, Requester};
 pub use error::{OssError, OssResult};
-pub use service::Oss;
+pub use operation::Operation;
+pub use service::{Call, Oss};
 
 impl crate::service::Rolestack {
     /// The OSS service over this instance's store and blob store.

@@ -10,10 +10,24 @@ use rolestack_core::service::Rolestack;
 use rolestack_sign::oss::{security_token, OssAuth};
 use rolestack_sign::{oss_v1, oss_v4, SignatureError};
 
+use std::sync::Arc;
+
 use super::OssHttpRequest;
 
 /// Header-signed requests may be this far from the server's clock.
 pub const MAX_SKEW_SECONDS: i64 = 15 * 60;
+
+/// The authentication step of the request pipeline. Authentication only reads (what it needs is
+/// usually in memory already), so it runs in place, unless the store is a shared server's, whose
+/// reads go over the network. A new signature scheme is one more arm of [`authenticate`].
+pub async fn authenticate_request(rs: &Rolestack, req: &Arc<OssHttpRequest>) -> OssResult<Requester> {
+    if rs.store.shared() {
+        let (rs, req) = (rs.clone(), req.clone());
+        super::handlers::blocking(move || authenticate(&rs, &req)).await
+    } else {
+        authenticate(rs, req)
+    }
+}
 
 /// Authenticates a request.
 pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester> {

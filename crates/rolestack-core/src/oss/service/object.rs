@@ -1,0 +1,220 @@
+//! Objects: listing, PutObject, GetObject / HeadObject / GetObjectMeta, DeleteObject(s),
+//! CopyObject, AppendObject and the object ACL.
+
+use md5::{Digest as _, Md5};
+
+use super::{encode, load_bucket, load_object, new_object, now, Body, Call, Oss, WriteTicket, MAX_APPEND_SIZE};
+use crate::oss::access::Target;
+use crate::oss::blob::{crc64_combine, hex_upper};
+use crate::oss::error::{OssError, OssResult};
+use crate::oss::listing::{self, ListQuery, Listing};
+use crate::oss::model::{validate_key, Acl, Object, ObjectSettings, ObjectType};
+use crate::oss::request::Conditions;
+
+/// CopyObject's `x-oss-metadata-directive`.
+#[derive(Debug, Clone)]
+pub enum MetadataDirective {
+    /// Keep the source's content type, user metadata and headers.
+    Copy,
+    /// Use the request's.
+    Replace(ObjectSettings),
+}
+
+/// The object a copy reads (`x-oss-copy-source`) and its `x-oss-copy-source-if-*` conditions.
+#[derive(Debug, Clone)]
+pub struct CopySource {
+    pub bucket: String,
+    pub key: String,
+    pub conditions: Conditions,
+}
+
+/// What CopyObject writes besides the bytes.
+#[derive(Debug, Clone)]
+pub struct CopyTarget {
+    pub directive: MetadataDirective,
+    /// `x-oss-object-acl`.
+    pub acl: Option<Acl>,
+    /// `x-oss-forbid-overwrite: true`.
+    pub forbid_overwrite: bool,
+}
+
+impl Oss {
+    /// One page of a bucket's objects, with the bucket owner (who owns every object).
+    pub fn list_objects(&self, call: Call<'_>, q: &ListQuery) -> OssResult<(String, Listing)> {
+        let mut tx = self.read_tx()?;
+        let b = load_bucket(&mut *tx, call.bucket)?;
+        let keys = [("oss:Prefix", q.prefix.as_str()), ("oss:Delimiter", q.delimiter.as_str())];
+        call.authorize(&mut *tx, Target { condition_keys: &keys, ..Target::bucket(&b) })?;
+        Ok((b.owner, listing::list(&mut *tx, call.bucket, q)?))
+    }
+
+    /// Authorizes a write of the call's key (PutObject, AppendObject, multipart, copy targets).
+    pub fn authorize_write(&self, call: Call<'_>) -> OssResult<WriteTicket> {
+        validate_key(call.key)?;
+        let mut tx = self.read_tx()?;
+        let b = load_bucket(&mut *tx, call.bucket)?;
+        call.authorize(&mut *tx, Target::object(&b, call.key))?;
+        Ok(WriteTicket { bucket: b, key: call.key.to_string() })
+    }
+
+    /// Commits a PutObject whose body was written.
+    pub fn put_object(
+        &self,
+        ticket: &WriteTicket,
+        body: Body,
+        settings: ObjectSettings,
+        content_md5: Option<[u8; 16]>,
+        forbid_overwrite: bool,
+    ) -> OssResult<Object> {
+        Self::check_md5(&body, content_md5)?;
+        let object = new_object(&ticket.key, vec![body.segment()], &body.digests, ObjectType::Normal, settings);
+        let stored = self.store_object(&ticket.bucket.name, object, forbid_overwrite)?;
+        body.keep();
+        Ok(stored)
+    }
+
+    /// Writes an object's metadata, replacing (and then discarding) any previous version.
+    fn store_object(&self, bucket: &str, object: Object, forbid_overwrite: bool) -> OssResult<Object> {
+        let bucket = bucket.to_string();
+        let (object, old) = self.commits.write(move |tx| {
+            let mut object = object.clone();
+            object.storage_class = load_bucket(tx, &bucket)?.storage_class;
+            if forbid_overwrite && tx.oss_object_get(&bucket, &object.key)?.is_some() {
+                return Err(OssError::FileAlreadyExists);
+            }
+            let old = tx.oss_object_put(&bucket, &object.key, &encode(&object)?)?;
+            Ok((object, old))
+        })?;
+        self.discard_records::<Object>("object", old)?;
+        Ok(object)
+    }
+
+    /// An object for HeadObject / GetObjectMeta / GetObjectAcl (the call's action).
+    pub fn get_object(&self, call: Call<'_>) -> OssResult<Object> {
+        self.object_for(call.who, call.bucket, call.key, call.op.action())
+    }
+
+    pub fn delete_object(&self, call: Call<'_>) -> OssResult<()> {
+        let mut tx = self.tx()?;
+        let b = load_bucket(&mut *tx, call.bucket)?;
+        call.authorize(&mut *tx, Target::object(&b, call.key))?;
+        let old = tx.oss_object_delete(call.bucket, call.key)?;
+        tx.commit()?;
+        self.discard_records::<Object>("object", old)
+    }
+
+    /// DeleteMultipleObjects: every key must be allowed (else `AccessDenied` for the request).
+    /// Returns the keys deleted (missing keys count as deleted, as in OSS).
+    pub fn delete_objects(&self, call: Call<'_>, keys: &[String]) -> OssResult<Vec<String>> {
+        let mut tx = self.tx()?;
+        let b = load_bucket(&mut *tx, call.bucket)?;
+        for key in keys {
+            call.authorize(&mut *tx, Target::object(&b, key))?;
+        }
+        let mut removed = Vec::new();
+        for key in keys {
+            removed.extend(tx.oss_object_delete(call.bucket, key)?);
+        }
+        tx.commit()?;
+        self.discard_records::<Object>("object", removed)?;
+        Ok(keys.to_vec())
+    }
+
+    /// CopyObject (also the metadata update of an object copied onto itself): the source is read
+    /// as `oss:GetObject`, the target written as the call's action.
+    pub fn copy_object(&self, call: Call<'_>, source: &CopySource, target: CopyTarget) -> OssResult<Object> {
+        validate_key(call.key)?;
+        let opened = self.open_source(call.who, source, None)?;
+        let src = opened.object;
+        self.authorize_write(call)?;
+        let body = self.copy_body(opened.reader)?;
+        let settings = match target.directive {
+            MetadataDirective::Copy => ObjectSettings {
+                content_type: Some(src.content_type.clone()),
+                user_meta: src.user_meta.clone(),
+                headers: src.headers.clone(),
+                acl: target.acl.unwrap_or(Acl::Default),
+            },
+            MetadataDirective::Replace(mut s) => {
+                if let Some(acl) = target.acl {
+                    s.acl = acl;
+                }
+                s
+            }
+        };
+        let mut object = new_object(call.key, vec![body.segment()], &body.digests, ObjectType::Normal, settings);
+        object.etag = src.etag.clone();
+        let stored = self.store_object(call.bucket, object, target.forbid_overwrite)?;
+        body.keep();
+        Ok(stored)
+    }
+
+    /// Authorizes an AppendObject at `position` and checks the position against the object.
+    pub fn authorize_append(&self, call: Call<'_>, position: u64) -> OssResult<WriteTicket> {
+        let ticket = self.authorize_write(call)?;
+        let mut tx = self.read_tx()?;
+        check_append(load_object(&mut *tx, call.bucket, call.key)?.as_ref(), position)?;
+        Ok(ticket)
+    }
+
+    /// Commits an AppendObject: a new segment on the object (created on position 0).
+    pub fn append_object(
+        &self,
+        ticket: &WriteTicket,
+        position: u64,
+        body: Body,
+        settings: ObjectSettings,
+        content_md5: Option<[u8; 16]>,
+    ) -> OssResult<Object> {
+        Self::check_md5(&body, content_md5)?;
+        let mut tx = self.tx()?;
+        let (bucket, key) = (&ticket.bucket.name, &ticket.key);
+        let storage_class = load_bucket(&mut *tx, bucket)?.storage_class;
+        let existing = load_object(&mut *tx, bucket, key)?;
+        check_append(existing.as_ref(), position)?;
+        if position + body.digests.size > MAX_APPEND_SIZE {
+            return Err(OssError::InvalidArgument("An appendable object may not grow beyond 5 GiB.".into()));
+        }
+        let object = match existing {
+            None => {
+                let mut o = new_object(key, vec![body.segment()], &body.digests, ObjectType::Appendable, settings);
+                o.storage_class = storage_class;
+                o
+            }
+            Some(mut o) => {
+                o.crc64 = crc64_combine(o.crc64, body.digests.crc64, body.digests.size);
+                o.size += body.digests.size;
+                o.segments.push(body.segment());
+                o.last_modified = now();
+                // Appendable objects' ETags are not MD5s of the content.
+                o.etag = hex_upper(&Md5::digest(format!("{}:{}:{}", o.key, o.size, o.crc64).as_bytes()));
+                o
+            }
+        };
+        tx.oss_object_put(bucket, key, &encode(&object)?)?;
+        tx.commit()?;
+        body.keep();
+        Ok(object)
+    }
+
+    pub fn put_object_acl(&self, call: Call<'_>, acl: Acl) -> OssResult<()> {
+        let mut tx = self.tx()?;
+        let b = load_bucket(&mut *tx, call.bucket)?;
+        call.authorize(&mut *tx, Target::object(&b, call.key))?;
+        let mut object = load_object(&mut *tx, call.bucket, call.key)?.ok_or_else(|| OssError::NoSuchKey { key: call.key.to_string() })?;
+        object.acl = acl;
+        tx.oss_object_put(call.bucket, call.key, &encode(&object)?)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn check_append(existing: Option<&Object>, position: u64) -> OssResult<()> {
+    match existing {
+        None if position == 0 => Ok(()),
+        None => Err(OssError::PositionNotEqualToLength { next_position: 0 }),
+        Some(o) if o.object_type != ObjectType::Appendable => Err(OssError::ObjectNotAppendable),
+        Some(o) if o.size != position => Err(OssError::PositionNotEqualToLength { next_position: o.size }),
+        Some(_) => Ok(()),
+    }
+}

@@ -1,0 +1,119 @@
+//! The one place OSS request headers become typed values: object settings (`Content-Type`,
+//! `x-oss-meta-*`, stored standard headers, `x-oss-object-acl`, server-side encryption), the
+//! one byte range (`Range`, `x-oss-copy-source-range`), the one set of preconditions (`If-*`,
+//! `x-oss-copy-source-if-*`), `Content-MD5`, the copy source and the write flags. Handlers never
+//! read a header by name for its meaning; they ask here.
+
+use rolestack_core::oss::model::{Acl, ObjectSettings};
+use rolestack_core::oss::request::{ByteRange, Conditions, RangeRequest};
+use rolestack_core::oss::service::{parse_content_md5, CopySource};
+use rolestack_core::oss::{OssError, OssResult};
+use rolestack_sign::encoding::decode_path;
+
+use super::request::OssHttpRequest;
+
+/// Standard headers an object keeps and returns on GET/HEAD.
+const STORED: [&str; 5] = ["cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
+
+/// `Content-MD5`, decoded (`InvalidDigest` when it is not base64 of 16 bytes).
+pub fn content_md5(req: &OssHttpRequest) -> OssResult<Option<[u8; 16]>> {
+    req.header("content-md5").map(parse_content_md5).transpose()
+}
+
+/// A canned ACL header (`x-oss-acl`, `x-oss-object-acl`); `default` only for objects.
+pub fn acl(req: &OssHttpRequest, name: &str, allow_default: bool) -> OssResult<Option<Acl>> {
+    req.header(name).map(|a| Acl::parse(a, allow_default)).transpose()
+}
+
+/// A canned ACL header the operation requires.
+pub fn required_acl(req: &OssHttpRequest, name: &str, allow_default: bool) -> OssResult<Acl> {
+    acl(req, name, allow_default)?.ok_or_else(|| OssError::InvalidArgument(format!("{name} is required.")))
+}
+
+/// Content type, `x-oss-meta-*`, standard headers and ACL of a write.
+pub fn settings(req: &OssHttpRequest) -> OssResult<ObjectSettings> {
+    let mut s =
+        ObjectSettings { content_type: req.header("content-type").filter(|c| !c.is_empty()).map(str::to_string), ..Default::default() };
+    for (name, value) in &req.headers {
+        let lower = name.to_ascii_lowercase();
+        if let Some(meta) = lower.strip_prefix("x-oss-meta-") {
+            s.user_meta.push((meta.to_string(), value.clone()));
+        } else if STORED.contains(&lower.as_str()) {
+            s.headers.push((lower, value.clone()));
+        }
+    }
+    if let Some(acl) = acl(req, "x-oss-object-acl", true)? {
+        s.acl = acl;
+    }
+    // Server-side encryption is recorded and echoed, not performed (bodies are stored as sent).
+    if let Some(sse) = req.header("x-oss-server-side-encryption") {
+        s.headers.push(("x-oss-server-side-encryption".into(), sse.to_string()));
+        if sse.eq_ignore_ascii_case("KMS") {
+            let key = req.header("x-oss-server-side-encryption-key-id").unwrap_or("rolestack-kms-default-key");
+            s.headers.push(("x-oss-server-side-encryption-key-id".into(), key.to_string()));
+        }
+    }
+    Ok(s)
+}
+
+/// `x-oss-forbid-overwrite: true`.
+pub fn forbid_overwrite(req: &OssHttpRequest) -> bool {
+    req.header("x-oss-forbid-overwrite").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+fn http_date(req: &OssHttpRequest, name: &str) -> Option<i64> {
+    let v = req.header(name)?;
+    httpdate::parse_http_date(v).ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64)
+}
+
+/// The preconditions under `prefix` (`""` for GET/HEAD's `If-*`, `x-oss-copy-source-` for copies).
+fn conditions(req: &OssHttpRequest, prefix: &str) -> Conditions {
+    let h = |n: &str| req.header(&format!("{prefix}{n}")).map(str::to_string);
+    Conditions {
+        if_match: h("if-match"),
+        if_none_match: h("if-none-match"),
+        if_modified_since: http_date(req, &format!("{prefix}if-modified-since")),
+        if_unmodified_since: http_date(req, &format!("{prefix}if-unmodified-since")),
+    }
+}
+
+/// GET / HEAD's `If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`.
+pub fn get_conditions(req: &OssHttpRequest) -> Conditions {
+    conditions(req, "")
+}
+
+/// GET's `Range` with `x-oss-range-behavior`.
+pub fn range(req: &OssHttpRequest) -> RangeRequest {
+    RangeRequest { range: req.header("range").and_then(ByteRange::parse), standard: req.header("x-oss-range-behavior") == Some("standard") }
+}
+
+/// `x-oss-copy-source: /<bucket>/<url-encoded key>[?versionId=...]` with its
+/// `x-oss-copy-source-if-*` conditions.
+pub fn copy_source(req: &OssHttpRequest) -> OssResult<CopySource> {
+    let raw = req.header("x-oss-copy-source").unwrap_or_default();
+    let raw = raw.split_once('?').map_or(raw, |(p, _)| p);
+    let decoded = decode_path(raw.strip_prefix('/').unwrap_or(raw));
+    match decoded.split_once('/') {
+        Some((b, k)) if !b.is_empty() && !k.is_empty() => {
+            Ok(CopySource { bucket: b.to_string(), key: k.to_string(), conditions: conditions(req, "x-oss-copy-source-") })
+        }
+        _ => Err(OssError::InvalidArgument(format!("x-oss-copy-source {raw:?} is not /<bucket>/<key>."))),
+    }
+}
+
+/// UploadPartCopy's `x-oss-copy-source-range: bytes=<first>-[<last>]` (a suffix range is not
+/// accepted here).
+pub fn copy_source_range(req: &OssHttpRequest) -> OssResult<Option<ByteRange>> {
+    match req.header("x-oss-copy-source-range") {
+        None => Ok(None),
+        Some(spec) => match ByteRange::parse(spec) {
+            Some(r @ ByteRange::From { .. }) => Ok(Some(r)),
+            _ => Err(OssError::InvalidArgument(format!("x-oss-copy-source-range {spec:?} is not bytes=<first>-<last>."))),
+        },
+    }
+}
+
+/// `x-oss-complete-all: yes`.
+pub fn complete_all(req: &OssHttpRequest) -> bool {
+    req.header("x-oss-complete-all").is_some_and(|v| v.eq_ignore_ascii_case("yes"))
+}
