@@ -336,7 +336,9 @@ def rclone(ep, root, *args, v2=False):
     env.update({
         "RCLONE_CONFIG": "/dev/null",
         "RCLONE_CONFIG_RS_TYPE": "s3",
-        "RCLONE_CONFIG_RS_PROVIDER": "Alibaba",
+        # rclone's "Alibaba" provider forces virtual-hosted names (<bucket>.<endpoint>), which would
+        # need a name lookup; "Other" with path style keeps every request on the loopback address.
+        "RCLONE_CONFIG_RS_PROVIDER": "Other",
         "RCLONE_CONFIG_RS_ACCESS_KEY_ID": root["AccessKeyId"],
         "RCLONE_CONFIG_RS_SECRET_ACCESS_KEY": root["AccessKeySecret"],
         "RCLONE_CONFIG_RS_ENDPOINT": f"http://{ep}",

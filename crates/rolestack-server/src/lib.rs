@@ -12,6 +12,7 @@ pub mod metadata;
 pub mod network;
 pub mod oss;
 pub mod rpc;
+pub mod s3;
 pub mod telemetry;
 pub mod tls;
 

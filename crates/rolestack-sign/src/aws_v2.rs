@@ -127,14 +127,19 @@ impl QueryAuth {
     }
 }
 
-/// `/<bucket>` (virtual-hosted) + the path as sent + the sorted sub-resources.
-pub fn canonicalized_resource(request: &S3Request<'_>, bucket_in_host: Option<&str>) -> String {
+/// `/<bucket>` (virtual-hosted) + the path as sent + the sorted sub-resources. A bucket-level
+/// resource ends with `/` (`/bucket/`, as botocore signs a path-style `/bucket`); with
+/// `as_sent` the path is taken exactly as received instead (other clients sign that).
+pub fn canonicalized_resource(request: &S3Request<'_>, bucket_in_host: Option<&str>, as_sent: bool) -> String {
     let mut out = String::new();
     if let Some(bucket) = bucket_in_host {
         out.push('/');
         out.push_str(bucket);
     }
     out.push_str(if request.raw_path.is_empty() { "/" } else { request.raw_path });
+    if !as_sent && out.len() > 1 && !out[1..].contains('/') {
+        out.push('/');
+    }
     let mut subs: Vec<(&str, &str)> =
         request.query.iter().filter(|(k, _)| SUB_RESOURCES.contains(&k.as_str())).map(|(k, v)| (k.as_str(), v.as_str())).collect();
     subs.sort_by(|a, b| a.0.cmp(b.0));
@@ -147,8 +152,8 @@ pub fn canonicalized_resource(request: &S3Request<'_>, bucket_in_host: Option<&s
 }
 
 /// The string to sign; `date` is the Date line (see the module documentation), `presigned`
-/// adds the `x-amz-*` query parameters to the amz headers.
-pub fn string_to_sign(request: &S3Request<'_>, date: &str, bucket_in_host: Option<&str>, presigned: bool) -> String {
+/// adds the `x-amz-*` query parameters to the amz headers; `as_sent` see [`canonicalized_resource`].
+pub fn string_to_sign(request: &S3Request<'_>, date: &str, bucket_in_host: Option<&str>, presigned: bool, as_sent: bool) -> String {
     let from_query = |name: &str| if presigned { request.query_param(name) } else { None };
     let content_md5 = header(request.headers, "content-md5").or_else(|| from_query("Content-MD5")).unwrap_or("");
     let content_type = header(request.headers, "content-type").or_else(|| from_query("Content-Type")).unwrap_or("");
@@ -166,7 +171,11 @@ pub fn string_to_sign(request: &S3Request<'_>, date: &str, bucket_in_host: Optio
         amz.sort_by(|a, b| a.0.cmp(&b.0));
     }
     let amz_block: String = amz.iter().map(|(n, values)| format!("{n}:{}\n", values.join(","))).collect();
-    format!("{}\n{content_md5}\n{content_type}\n{date}\n{amz_block}{}", request.method, canonicalized_resource(request, bucket_in_host))
+    format!(
+        "{}\n{content_md5}\n{content_type}\n{date}\n{amz_block}{}",
+        request.method,
+        canonicalized_resource(request, bucket_in_host, as_sent)
+    )
 }
 
 /// Base64(HMAC-SHA1(secret, string_to_sign)).
@@ -180,12 +189,17 @@ pub fn request_date<'a>(request: &S3Request<'a>) -> Option<&'a str> {
     header(request.headers, "x-amz-date").or_else(|| header(request.headers, "date"))
 }
 
-fn compare(presented: &str, secret: &str, sts: String) -> Result<(), SignatureError> {
-    if same_signature(presented, &signature_of(secret, &sts)) {
-        Ok(())
-    } else {
-        Err(SignatureError::Mismatch { canonical_request: None, string_to_sign: sts })
+/// Compares against the normalized resource, then (when it differs) the path exactly as sent.
+fn compare(presented: &str, secret: &str, sts: impl Fn(bool) -> String) -> Result<(), SignatureError> {
+    let normalized = sts(false);
+    if same_signature(presented, &signature_of(secret, &normalized)) {
+        return Ok(());
     }
+    let sent = sts(true);
+    if sent != normalized && same_signature(presented, &signature_of(secret, &sent)) {
+        return Ok(());
+    }
+    Err(SignatureError::Mismatch { canonical_request: None, string_to_sign: normalized })
 }
 
 /// Verifies a header-signed request.
@@ -195,7 +209,7 @@ pub fn verify_header(secret: &str, auth: &HeaderAuth, request: &S3Request<'_>, b
     } else {
         header(request.headers, "date").ok_or(SignatureError::Missing("header Date"))?
     };
-    compare(&auth.signature, secret, string_to_sign(request, date, bucket_in_host, false))
+    compare(&auth.signature, secret, |as_sent| string_to_sign(request, date, bucket_in_host, false, as_sent))
 }
 
 /// Verifies a presigned URL at `now` (Unix seconds); valid through `Expires`.
@@ -209,13 +223,14 @@ pub fn verify_query(
     if now > auth.expires {
         return Err(SignatureError::Expired { expired_at: auth.expires, now });
     }
-    compare(&auth.signature, secret, string_to_sign(request, &auth.expires.to_string(), bucket_in_host, true))
+    let expires = auth.expires.to_string();
+    compare(&auth.signature, secret, |as_sent| string_to_sign(request, &expires, bucket_in_host, true, as_sent))
 }
 
 /// The `Authorization` header value for `request` (set `Date` first).
 pub fn sign_header(access_key_id: &str, secret: &str, request: &S3Request<'_>, bucket_in_host: Option<&str>) -> String {
     let date = if header(request.headers, "x-amz-date").is_some() { "" } else { header(request.headers, "date").unwrap_or("") };
-    format!("{SCHEME} {access_key_id}:{}", signature_of(secret, &string_to_sign(request, date, bucket_in_host, false)))
+    format!("{SCHEME} {access_key_id}:{}", signature_of(secret, &string_to_sign(request, date, bucket_in_host, false, false)))
 }
 
 /// The query parameters (decoded) that presign `request` until `expires` (Unix seconds). With STS
@@ -227,7 +242,7 @@ pub fn presign(
     request: &S3Request<'_>,
     bucket_in_host: Option<&str>,
 ) -> Vec<(String, String)> {
-    let signature = signature_of(secret, &string_to_sign(request, &expires.to_string(), bucket_in_host, true));
+    let signature = signature_of(secret, &string_to_sign(request, &expires.to_string(), bucket_in_host, true, false));
     vec![
         (QUERY_ACCESS_KEY_ID.to_string(), access_key_id.to_string()),
         (QUERY_EXPIRES.to_string(), expires.to_string()),
@@ -251,7 +266,7 @@ mod tests {
     fn object_get_vector() {
         let headers = owned(&[("Host", "awsexamplebucket1.us-west-1.s3.amazonaws.com"), ("Date", "Tue, 27 Mar 2007 19:36:42 +0000")]);
         let request = S3Request { method: "GET", raw_path: "/photos/puppy.jpg", query: &[], headers: &headers };
-        let sts = string_to_sign(&request, "Tue, 27 Mar 2007 19:36:42 +0000", Some("awsexamplebucket1"), false);
+        let sts = string_to_sign(&request, "Tue, 27 Mar 2007 19:36:42 +0000", Some("awsexamplebucket1"), false, false);
         assert_eq!(sts, "GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/awsexamplebucket1/photos/puppy.jpg");
         let value = sign_header(AK, SECRET, &request, Some("awsexamplebucket1"));
         assert_eq!(value, "AWS AKIAIOSFODNN7EXAMPLE:qgk2+6Sv9/oM7G3qLEjTH1a1l1g=");
@@ -278,7 +293,7 @@ mod tests {
         ]);
         let query = owned(&[("uploadId", "u 1"), ("partNumber", "2"), ("max-keys", "3"), ("acl", "")]);
         let request = S3Request { method: "PUT", raw_path: "/b/a%20b", query: &query, headers: &headers };
-        let sts = string_to_sign(&request, "", None, false);
+        let sts = string_to_sign(&request, "", None, false, false);
         assert_eq!(
             sts,
             "PUT\n4gJE4saaMU4BqNR0kLY+lw==\ntext/plain\n\nx-amz-acl:public-read\nx-amz-date:Tue, 27 Mar 2007 21:20:26 +0000\nx-amz-meta-b:2,3\n/b/a%20b?acl&partNumber=2&uploadId=u 1"
@@ -312,6 +327,20 @@ mod tests {
         forged[0].1 = "other".into();
         let forged_request = S3Request { query: &forged, ..request };
         assert!(matches!(verify_query(SECRET, &auth, &forged_request, None, 5), Err(SignatureError::Mismatch { .. })));
+    }
+
+    /// A bucket-level resource ends with `/` however the path came; a path signed as sent verifies too.
+    #[test]
+    fn bucket_resources() {
+        let headers = owned(&[("Date", "d")]);
+        let path_style = S3Request { method: "GET", raw_path: "/b", query: &[], headers: &headers };
+        assert_eq!(canonicalized_resource(&path_style, None, false), "/b/");
+        assert_eq!(canonicalized_resource(&path_style, None, true), "/b");
+        let hosted = S3Request { raw_path: "/", ..path_style };
+        assert_eq!(canonicalized_resource(&hosted, Some("b"), false), "/b/");
+        assert_eq!(canonicalized_resource(&hosted, None, false), "/");
+        let as_sent = format!("{SCHEME} ak:{}", signature_of("s", &string_to_sign(&path_style, "d", None, false, true)));
+        assert_eq!(verify_header("s", &HeaderAuth::parse(&as_sent).unwrap(), &path_style, None), Ok(()));
     }
 
     #[test]

@@ -4,9 +4,9 @@
 //! still allow it).
 
 use rolestack_core::caller::{Caller, RequestFacts};
-use rolestack_core::oss::error::EC_PRESIGN_EXPIRES_RANGE;
+use rolestack_core::oss::error::{EC_PRESIGN_EXPIRES_RANGE, EC_SIGNATURE_MISMATCH};
 use rolestack_core::oss::{OssError, OssResult, Requester};
-use rolestack_core::service::Rolestack;
+use rolestack_core::service::{Authenticated, Rolestack};
 use rolestack_sign::oss::{security_token, OssAuth};
 use rolestack_sign::{oss_v1, oss_v4, SignatureError};
 
@@ -32,14 +32,8 @@ pub async fn authenticate_request(rs: &Rolestack, req: &Arc<OssHttpRequest>) -> 
 /// Authenticates a request.
 pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester> {
     let request = req.signed_view();
-    let facts = RequestFacts {
-        source_ip: Some(req.peer.ip()),
-        secure_transport: req.secure,
-        user_agent: req.header("user-agent").map(str::to_string),
-        time: rs.clock.now(),
-        endpoint_region: req.region.map(str::to_string),
-    };
-    let auth = match OssAuth::from_request(&request).map_err(|e| signature_error(e, ""))? {
+    let facts = facts(rs, req);
+    let auth = match OssAuth::from_request(&request).map_err(|e| signature_error(e, "", EC_SIGNATURE_MISMATCH))? {
         Some(a) => a,
         None => return Ok(Requester::Anonymous(facts)),
     };
@@ -61,19 +55,42 @@ pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester
         OssAuth::V1Query(_) | OssAuth::V4Query(_) => {}
     }
     let access_key_id = auth.access_key_id().to_string();
-    let who = match security_token(&request) {
-        Some(token) => rs.authenticate_session(&access_key_id, token)?,
+    let who = lookup(rs, &access_key_id, security_token(&request))?;
+    auth.verify(&who.secret, &request, now).map_err(|e| signature_error(e, &access_key_id, EC_SIGNATURE_MISMATCH))?;
+    Ok(Requester::Caller(caller(rs, who, access_key_id, facts)))
+}
+
+/// The AccessKey (with an STS token: the role session) a signature claims; a key of a session
+/// without its token is refused. Shared by the OSS and the S3 (AWS) schemes.
+pub fn lookup(rs: &Rolestack, access_key_id: &str, token: Option<&str>) -> OssResult<Authenticated> {
+    Ok(match token {
+        Some(token) => rs.authenticate_session(access_key_id, token)?,
         None if access_key_id.starts_with("STS.") => return Err(OssError::InvalidSecurityToken),
-        None => rs.authenticate(&access_key_id)?,
-    };
-    auth.verify(&who.secret, &request, now).map_err(|e| signature_error(e, &access_key_id))?;
+        None => rs.authenticate(access_key_id)?,
+    })
+}
+
+/// The caller of a verified signature (the key's last use noted).
+pub fn caller(rs: &Rolestack, who: Authenticated, access_key_id: String, facts: RequestFacts) -> Caller {
     if let Err(e) = rolestack_core::ram::users::note_key_used(rs, &access_key_id) {
         tracing::warn!(access_key_id, "recording the key's last use: {e}");
     }
-    Ok(Requester::Caller(Caller { account_id: who.account_id, principal: who.principal, access_key_id, facts, mfa_at: None }))
+    Caller { account_id: who.account_id, principal: who.principal, access_key_id, facts, mfa_at: None }
 }
 
-fn check_skew(t: i64, now: i64) -> OssResult<()> {
+/// The facts of a request that policy conditions may test.
+pub fn facts(rs: &Rolestack, req: &OssHttpRequest) -> RequestFacts {
+    RequestFacts {
+        source_ip: Some(req.peer.ip()),
+        secure_transport: req.secure,
+        user_agent: req.header("user-agent").map(str::to_string),
+        time: rs.clock.now(),
+        endpoint_region: req.region.map(str::to_string),
+    }
+}
+
+/// Refuses a request time more than [`MAX_SKEW_SECONDS`] from the server's clock.
+pub fn check_skew(t: i64, now: i64) -> OssResult<()> {
     if (now - t).abs() > MAX_SKEW_SECONDS {
         Err(OssError::RequestTimeTooSkewed)
     } else {
@@ -81,11 +98,12 @@ fn check_skew(t: i64, now: i64) -> OssResult<()> {
     }
 }
 
-/// The one mapping from signature failures to OSS errors.
-fn signature_error(e: SignatureError, access_key_id: &str) -> OssError {
+/// The one mapping from signature failures to OSS errors; `mismatch_ec` is the scheme's EC for
+/// a signature that does not match.
+pub fn signature_error(e: SignatureError, access_key_id: &str, mismatch_ec: &'static str) -> OssError {
     match e {
         SignatureError::Mismatch { string_to_sign, canonical_request } => {
-            OssError::SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id: access_key_id.to_string() }
+            OssError::SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id: access_key_id.to_string(), ec: mismatch_ec }
         }
         SignatureError::Expired { .. } => OssError::access_denied("Request has expired."),
         SignatureError::ExpiresOutOfRange { given, max } => OssError::access_denied_ec(

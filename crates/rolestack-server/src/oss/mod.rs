@@ -39,11 +39,22 @@ use respond::Reply;
 pub async fn handle(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
     let started = std::time::Instant::now();
     let request_id = respond::request_id();
-    let (parts, body) = req.into_parts();
-    let req = Arc::new(OssHttpRequest::from_parts(&parts, peer));
+    let (parts, mut body) = req.into_parts();
+    let mut req = OssHttpRequest::from_parts(&parts, peer);
+    // The S3 dialect is authenticated before the request is shared: once its signature holds, its
+    // headers become OSS's and its body is checked against what the signature promised.
+    let s3_auth = match req.s3 {
+        true => Some(crate::s3::prepare(&rs, &mut req, &mut body).await),
+        false => None,
+    };
+    let req = Arc::new(req);
     let head = req.method == Method::HEAD;
     let mut seen: Option<(Arc<Requester>, Operation)> = None;
-    let result = match auth::authenticate_request(&rs, &req).await {
+    let authenticated = match s3_auth {
+        Some(result) => result,
+        None => auth::authenticate_request(&rs, &req).await,
+    };
+    let result = match authenticated {
         Ok(who) => match operation::resolve(&req) {
             Ok(route) => {
                 let who = Arc::new(who);

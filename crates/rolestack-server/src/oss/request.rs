@@ -10,8 +10,10 @@ use rolestack_core::endpoints;
 use rolestack_core::oss::model::{validate_bucket_name, Bucket};
 use rolestack_sign::encoding::{decode_form, decode_path};
 use rolestack_sign::oss::OssRequest;
+use rolestack_sign::s3::S3Request;
 
 /// One OSS request, addressing resolved, before authentication.
+#[derive(Clone)]
 pub struct OssHttpRequest {
     pub method: Method,
     pub bucket: Option<String>,
@@ -26,6 +28,12 @@ pub struct OssHttpRequest {
     pub secure: bool,
     /// The region of the OSS service name the request was addressed to, if it names one.
     pub region: Option<&'static str>,
+    /// The URI path exactly as received (the AWS signatures cover it as sent).
+    pub raw_path: String,
+    /// The bucket came in the `Host` header (virtual-hosted style).
+    pub virtual_hosted: bool,
+    /// The request carries an AWS signature: OSS's S3-compatible dialect ([`crate::s3`]).
+    pub s3: bool,
 }
 
 impl OssHttpRequest {
@@ -45,7 +53,9 @@ impl OssHttpRequest {
             .unwrap_or_default();
         let query = decode_form(parts.uri.query().unwrap_or(""));
         let path = decode_path(parts.uri.path());
-        let (bucket, key, endpoint) = match virtual_host_bucket(&host) {
+        let hosted = virtual_host_bucket(&host);
+        let virtual_hosted = hosted.is_some();
+        let (bucket, key, endpoint) = match hosted {
             Some((bucket, endpoint)) => (Some(bucket), path.strip_prefix('/').unwrap_or(&path).to_string(), endpoint),
             None => {
                 let rest = path.strip_prefix('/').unwrap_or(&path);
@@ -58,7 +68,32 @@ impl OssHttpRequest {
         };
         let secure = parts.extensions.get::<crate::connections::Transport>().is_some_and(|t| t.is_secure());
         let region = endpoints::classify(&host).filter(|h| h.service == endpoints::Service::Oss).and_then(|h| h.region);
-        OssHttpRequest { method: parts.method.clone(), bucket, key, query, headers, peer, endpoint, secure, region }
+        let s3 = crate::s3::is_s3(&headers, &query);
+        let raw_path = parts.uri.path().to_string();
+        OssHttpRequest {
+            method: parts.method.clone(),
+            bucket,
+            key,
+            query,
+            headers,
+            peer,
+            endpoint,
+            secure,
+            region,
+            raw_path,
+            virtual_hosted,
+            s3,
+        }
+    }
+
+    /// The view the AWS signature schemes check (S3 dialect).
+    pub fn s3_view(&self) -> S3Request<'_> {
+        S3Request { method: self.method.as_str(), raw_path: &self.raw_path, query: &self.query, headers: &self.headers }
+    }
+
+    /// The bucket of a virtual-hosted request (SigV2 signs it before the path).
+    pub fn bucket_in_host(&self) -> Option<&str> {
+        self.bucket.as_deref().filter(|_| self.virtual_hosted)
     }
 
     /// The view the signature schemes check.

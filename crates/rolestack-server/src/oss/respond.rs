@@ -55,8 +55,12 @@ impl Reply {
 
 /// Finishes every OSS response, success or error: the one place responses are decorated
 /// (request id, `Date`, `Server`; headers that depend on the request, such as CORS, go here).
-pub fn finish(reply: Reply, _req: &OssHttpRequest, request_id: &str) -> Response {
-    reply.into_response(request_id)
+pub fn finish(reply: Reply, req: &OssHttpRequest, request_id: &str) -> Response {
+    let mut resp = reply.into_response(request_id);
+    if req.s3 {
+        crate::s3::translate_response_headers(resp.headers_mut());
+    }
+    resp
 }
 
 /// A request id as OSS writes them: 24 upper-case hex digits.

@@ -61,10 +61,15 @@ fn enc(s: &str, url: bool) -> String {
 }
 
 async fn read_document(body: Body) -> OssResult<Vec<u8>> {
-    axum::body::to_bytes(body, MAX_DOCUMENT)
-        .await
-        .map(|b| b.to_vec())
-        .map_err(|_| OssError::InvalidArgument(format!("The request body is larger than {MAX_DOCUMENT} bytes or was cut short.")))
+    axum::body::to_bytes(body, MAX_DOCUMENT).await.map(|b| b.to_vec()).map_err(|e| {
+        body_error(&e)
+            .unwrap_or_else(|| OssError::InvalidArgument(format!("The request body is larger than {MAX_DOCUMENT} bytes or was cut short.")))
+    })
+}
+
+/// The error of a body an S3 request's signature did not cover (see [`crate::s3::checked_body`]).
+fn body_error(e: &axum::Error) -> Option<OssError> {
+    crate::s3::rejected(e).map(crate::s3::body_error)
 }
 
 /// Streams a request body into a new blob (constant memory), then commits the blob. The
@@ -99,7 +104,7 @@ async fn write_body(oss: &Oss, body: Body) -> OssResult<StoredBody> {
     if let Some(e) = failed {
         // Dropping the unfinished writer discards the temp file.
         drop(writer);
-        return Err(OssError::InvalidArgument(format!("The request body was cut short: {e}")));
+        return Err(body_error(&e).unwrap_or_else(|| OssError::InvalidArgument(format!("The request body was cut short: {e}"))));
     }
     let o = oss.clone();
     blocking(move || o.finish_body(writer)).await
