@@ -47,7 +47,8 @@ function api(product, action, params = {}) {
   return JSON.parse(r.stdout);
 }
 
-// OSS V1 as the account root, from node (setting up the bucket and its CORS rules).
+// OSS V1 as the account root, from node (setting up the bucket and its CORS rules); `resource`
+// is the path (`/<bucket>/` for the bucket itself) and sub-resource, signed as written.
 async function oss(method, resource, { body = '', contentType = '', headers = {} } = {}) {
   const date = new Date().toUTCString();
   const ossHeaders = Object.entries(headers).filter(([k]) => k.startsWith('x-oss-')).sort(([a], [b]) => (a < b ? -1 : 1));
@@ -125,7 +126,7 @@ async function newPage() {
 }
 
 test('a page on another origin uploads with an STS token after a CORS preflight', async () => {
-  assert.equal((await oss('PUT', `/${BUCKET}`)).status, 200);
+  assert.equal((await oss('PUT', `/${BUCKET}/`)).status, 200);
   const role = `BrowserUploader-${suffix}`;
   api('ram', 'CreateRole', {
     RoleName: role,
@@ -150,7 +151,7 @@ test('a page on another origin uploads with an STS token after a CORS preflight'
     const rules = `<?xml version="1.0" encoding="UTF-8"?><CORSConfiguration><CORSRule><AllowedOrigin>${appOrigin}</AllowedOrigin>`
       + '<AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod><AllowedHeader>*</AllowedHeader>'
       + '<ExposeHeader>ETag</ExposeHeader><ExposeHeader>x-oss-request-id</ExposeHeader><MaxAgeSeconds>60</MaxAgeSeconds></CORSRule></CORSConfiguration>';
-    const put = await oss('PUT', `/${BUCKET}?cors`, { body: rules, contentType: 'application/xml' });
+    const put = await oss('PUT', `/${BUCKET}/?cors`, { body: rules, contentType: 'application/xml' });
     assert.equal(put.status, 200, await put.text());
 
     r = await page.evaluate(([e, b, c]) => upload(e, b, 'uploads/hello.txt', c, 'hello from the browser'), [endpoint, BUCKET, creds]);

@@ -65,7 +65,7 @@ for (const v4 of [false, true]) {
       const denied = await fetch(`${endpoint}/${bucket}/pub.txt`);
       assert.equal(denied.status, 403);
       assert.match(await denied.text(), /<EC>0003-00000501<\/EC>/);
-      const allowed = await fetch(`${endpoint}/${bucket}/pub.txt`, { headers: { Referer: 'http://www.example.com/page' } });
+      const allowed = await fetch(`${endpoint}/${bucket}/pub.txt`, { headers: { Referer: 'http://www.example.com' } });
       assert.equal(await allowed.text(), 'public');
       // Signed requests are not subject to referer rules.
       assert.equal((await c.get('pub.txt')).content.toString(), 'public');

@@ -136,7 +136,8 @@ def test_referer_rules(bkt, ep):
 
     def anonymous(referer=None):
         return requests.get(url, headers={"Referer": referer} if referer else {})
-    assert anonymous("http://www.example.com/page?x=1").content == b"png"
+    assert anonymous("http://www.example.com?x=1").content == b"png"  # the query string is not matched
+    assert anonymous("http://www.example.com/page").status_code == 403  # the path is (TruncatePath off)
     assert anonymous("https://app.test").status_code == 200
     for referer, ec in [(None, "0003-00000501"), ("http://bad.example.com", "0003-00000502"), ("http://other.test", "0003-00000503")]:
         r = anonymous(referer)
@@ -145,7 +146,7 @@ def test_referer_rules(bkt, ep):
     # Presigned URLs are checked too; header-signed requests are not.
     signed = bkt.sign_url("GET", "pic.png", 300)
     assert requests.get(signed).status_code == 403
-    assert requests.get(signed, headers={"Referer": "http://cdn.example.com/"}).content == b"png"
+    assert requests.get(signed, headers={"Referer": "http://cdn.example.com"}).content == b"png"
     assert bkt.get_object("pic.png").read() == b"png"
     e = oss_error(lambda: bkt.put_bucket_referer(oss2.models.BucketReferer(True, [""])))
     assert e.code in ("InvalidArgument", "MalformedXML")

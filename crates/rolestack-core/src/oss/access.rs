@@ -77,6 +77,11 @@ pub enum OssAction {
     PutObjectAcl,
     AbortMultipartUpload,
     ListParts,
+    PutBucketCors,
+    GetBucketCors,
+    DeleteBucketCors,
+    PutBucketReferer,
+    GetBucketReferer,
 }
 
 impl OssAction {
@@ -103,6 +108,11 @@ impl OssAction {
             PutObjectAcl => "oss:PutObjectAcl",
             AbortMultipartUpload => "oss:AbortMultipartUpload",
             ListParts => "oss:ListParts",
+            PutBucketCors => "oss:PutBucketCors",
+            GetBucketCors => "oss:GetBucketCors",
+            DeleteBucketCors => "oss:DeleteBucketCors",
+            PutBucketReferer => "oss:PutBucketReferer",
+            GetBucketReferer => "oss:GetBucketReferer",
         }
     }
 

@@ -67,6 +67,12 @@ pub struct Bucket {
     /// endpoint only.
     #[serde(default = "default_region")]
     pub region: String,
+    /// The CORS rules (PutBucketCors), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors: Option<super::cors::CorsConfiguration>,
+    /// The hotlink protection (PutBucketReferer), if ever configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referer: Option<super::referer::RefererConfiguration>,
 }
 
 impl Bucket {

@@ -70,6 +70,11 @@ operations! {
     GetBucketPolicy: read, GetBucketPolicy on Bucket;
     PutBucketPolicy: write, PutBucketPolicy on Bucket;
     DeleteBucketPolicy: write, DeleteBucketPolicy on Bucket;
+    PutBucketCors: write, PutBucketCors on Bucket;
+    GetBucketCors: read, GetBucketCors on Bucket;
+    DeleteBucketCors: write, DeleteBucketCors on Bucket;
+    PutBucketReferer: write, PutBucketReferer on Bucket;
+    GetBucketReferer: read, GetBucketReferer on Bucket;
     // listing
     ListObjects: read, ListObjects on Bucket;
     ListObjectsV2: read, ListObjects on Bucket;

@@ -18,6 +18,7 @@ pub mod headers;
 pub mod operation;
 pub mod request;
 pub mod respond;
+pub mod rules;
 pub mod xml;
 
 use std::net::SocketAddr;
@@ -49,11 +50,22 @@ pub async fn handle(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
     };
     let req = Arc::new(req);
     let head = req.method == Method::HEAD;
+    // The bucket's browser rules, when the request needs them (preflight, Origin, referer).
+    let bucket_rules = rules::load(&rs, &req).await;
+    if req.method == Method::OPTIONS {
+        let reply = bucket_rules
+            .and_then(|r| rules::preflight(&req, r.as_ref()))
+            .unwrap_or_else(|e| respond::error(&e, &request_id, &req.host_id(), false, &rs.key));
+        crate::telemetry::request_done("oss", "Options", reply.status, started);
+        return respond::finish(reply, &req, &request_id);
+    }
+    let bucket_rules = bucket_rules.ok().flatten();
     let mut seen: Option<(Arc<Requester>, Operation)> = None;
     let authenticated = match s3_auth {
         Some(result) => result,
         None => auth::authenticate_request(&rs, &req).await,
     };
+    let authenticated = authenticated.and_then(|who| rules::check_referer(&req, bucket_rules.as_ref()).map(|()| who));
     let result = match authenticated {
         Ok(who) => match operation::resolve(&req) {
             Ok(route) => {
@@ -85,6 +97,7 @@ pub async fn handle(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
         }
     };
     crate::telemetry::request_done("oss", op_name, reply.status, started);
+    let reply = rules::decorate(reply, &req, bucket_rules.as_ref());
     respond::finish(reply, &req, &request_id)
 }
 

@@ -16,11 +16,9 @@ use super::respond::Reply;
 /// Sub-resources that select an operation rolestack does not implement (answered with OSS's
 /// `NotImplemented`).
 const UNSUPPORTED: &[&str] = &[
-    "cors",
     "lifecycle",
     "logging",
     "website",
-    "referer",
     "tagging",
     "versioning",
     "versions",
@@ -110,17 +108,22 @@ routes! {
 
     PUT Bucket |r| r.has("acl") => PutBucketAcl config::put_bucket_acl;
     PUT Bucket |r| r.has("policy") => PutBucketPolicy config::put_bucket_policy;
+    PUT Bucket |r| r.has("cors") => PutBucketCors config::put_bucket_cors;
+    PUT Bucket |r| r.has("referer") => PutBucketReferer config::put_bucket_referer;
     PUT Bucket always => PutBucket bucket::put_bucket;
     GET Bucket |r| r.has("acl") => GetBucketAcl config::get_bucket_acl;
     GET Bucket |r| r.has("bucketInfo") => GetBucketInfo bucket::get_bucket_info;
     GET Bucket |r| r.has("location") => GetBucketLocation bucket::get_bucket_location;
     GET Bucket |r| r.has("policy") => GetBucketPolicy config::get_bucket_policy;
+    GET Bucket |r| r.has("cors") => GetBucketCors config::get_bucket_cors;
+    GET Bucket |r| r.has("referer") => GetBucketReferer config::get_bucket_referer;
     GET Bucket |r| r.has("uploads") => ListMultipartUploads listing::list_uploads;
     GET Bucket |r| r.has("live") => ListLiveChannel listing::list_live_channels;
     GET Bucket |r| r.param("list-type") == Some("2") => ListObjectsV2 listing::list_objects;
     GET Bucket always => ListObjects listing::list_objects;
     HEAD Bucket always => HeadBucket bucket::head_bucket;
     DELETE Bucket |r| r.has("policy") => DeleteBucketPolicy config::delete_bucket_policy;
+    DELETE Bucket |r| r.has("cors") => DeleteBucketCors config::delete_bucket_cors;
     DELETE Bucket always => DeleteBucket bucket::delete_bucket;
     POST Bucket |r| r.has("delete") => DeleteMultipleObjects object::delete_objects;
 

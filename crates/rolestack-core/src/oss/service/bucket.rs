@@ -69,6 +69,8 @@ impl Oss {
                     storage_class: new.storage_class.unwrap_or_else(|| "Standard".into()),
                     policy: None,
                     region: new.region,
+                    cors: None,
+                    referer: None,
                 };
                 if !tx.oss_bucket_insert(name, &owner, &encode(&bucket)?)? {
                     return Err(OssError::BucketAlreadyExists { bucket: name.into() });

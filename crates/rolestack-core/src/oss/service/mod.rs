@@ -15,6 +15,8 @@
 //! - [`multipart`]: multipart uploads.
 
 mod bucket;
+mod bucket_rules;
+pub use bucket_rules::BucketRules;
 mod multipart;
 mod object;
 

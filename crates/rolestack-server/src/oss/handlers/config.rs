@@ -1,7 +1,10 @@
-//! Bucket configuration sub-resources: `?acl` (Get/PutBucketAcl) and `?policy`
-//! (Put/Get/DeleteBucketPolicy).
+//! Bucket configuration sub-resources: `?acl` (Get/PutBucketAcl), `?policy`
+//! (Put/Get/DeleteBucketPolicy), `?cors` (Put/Get/DeleteBucketCors) and `?referer`
+//! (Put/GetBucketReferer).
 
 use axum::body::Body;
+use rolestack_core::oss::cors::CorsConfiguration;
+use rolestack_core::oss::referer::RefererConfiguration;
 use rolestack_core::oss::{OssError, OssResult};
 
 use super::super::headers;
@@ -39,4 +42,31 @@ pub async fn get_bucket_policy(cx: Ctx, _body: Body) -> OssResult<Reply> {
 pub async fn delete_bucket_policy(cx: Ctx, _body: Body) -> OssResult<Reply> {
     cx.call(|oss, call| oss.delete_bucket_policy(call)).await?;
     Ok(Reply::empty(204))
+}
+
+pub async fn put_bucket_cors(cx: Ctx, body: Body) -> OssResult<Reply> {
+    let cors: CorsConfiguration = xml::parse(&read_document(body).await?)?;
+    cx.call(move |oss, call| oss.put_bucket_cors(call, cors)).await?;
+    Ok(Reply::empty(200))
+}
+
+pub async fn get_bucket_cors(cx: Ctx, _body: Body) -> OssResult<Reply> {
+    let cors = cx.call(|oss, call| oss.get_bucket_cors(call)).await?;
+    Ok(Reply::xml(to_xml("CORSConfiguration", &cors)))
+}
+
+pub async fn delete_bucket_cors(cx: Ctx, _body: Body) -> OssResult<Reply> {
+    cx.call(|oss, call| oss.delete_bucket_cors(call)).await?;
+    Ok(Reply::empty(204))
+}
+
+pub async fn put_bucket_referer(cx: Ctx, body: Body) -> OssResult<Reply> {
+    let referer: RefererConfiguration = xml::parse(&read_document(body).await?)?;
+    cx.call(move |oss, call| oss.put_bucket_referer(call, referer)).await?;
+    Ok(Reply::empty(200))
+}
+
+pub async fn get_bucket_referer(cx: Ctx, _body: Body) -> OssResult<Reply> {
+    let referer = cx.call(|oss, call| oss.get_bucket_referer(call)).await?;
+    Ok(Reply::xml(to_xml("RefererConfiguration", &referer)))
 }
