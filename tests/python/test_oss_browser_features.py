@@ -160,7 +160,7 @@ class _App(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 (http.server's naming)
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        type(self).seen.append((self.path, dict(self.headers), body))
+        type(self).seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
         status, payload = type(self).answers.pop(0) if type(self).answers else (200, b'{"Status":"OK"}')
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -194,8 +194,8 @@ def test_callback_relayed(bkt, app):
     assert r.status == 200
     assert json.loads(r.resp.read()) == {"Status": "OK"}
     path, sent_headers, body = _App.seen[0]
-    assert path == "/uploaded?from=oss" and sent_headers["Host"] == "app.test"
-    assert sent_headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert path == "/uploaded?from=oss" and sent_headers["host"] == "app.test"
+    assert sent_headers["content-type"] == "application/x-www-form-urlencoded"
     form = dict(p.split("=", 1) for p in body.decode().split("&"))
     assert form["bucket"] == bkt.bucket_name and form["object"] == "dir%2Fcb+file.txt" and form["size"] == "5"
     assert form["mime"] == "text%2Fplain" and form["who"] == "ada+lovelace" and len(form["etag"]) == 32

@@ -4,6 +4,7 @@
 //! `x-oss-copy-source-if-*`), `Content-MD5`, the copy source and the write flags. Handlers never
 //! read a header by name for its meaning; they ask here.
 
+use rolestack_core::oss::callback::Callback;
 use rolestack_core::oss::model::{Acl, ObjectSettings};
 use rolestack_core::oss::request::{ByteRange, Conditions, RangeRequest};
 use rolestack_core::oss::service::{parse_content_md5, CopySource};
@@ -14,6 +15,15 @@ use super::request::OssHttpRequest;
 
 /// Standard headers an object keeps and returns on GET/HEAD.
 const STORED: [&str; 5] = ["cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
+
+/// The upload callback a write asks for: `x-oss-callback` / `x-oss-callback-var`, or the
+/// `callback` / `callback-var` query parameters of a presigned URL (`InvalidArgument` when
+/// malformed, before anything is stored).
+pub fn callback(req: &OssHttpRequest) -> OssResult<Option<Callback>> {
+    let Some(cb) = req.header("x-oss-callback").or_else(|| req.param("callback")) else { return Ok(None) };
+    let vars = req.header("x-oss-callback-var").or_else(|| req.param("callback-var"));
+    Callback::parse(cb, vars).map(Some)
+}
 
 /// `Content-MD5`, decoded (`InvalidDigest` when it is not base64 of 16 bytes).
 pub fn content_md5(req: &OssHttpRequest) -> OssResult<Option<[u8; 16]>> {

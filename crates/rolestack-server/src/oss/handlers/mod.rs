@@ -18,6 +18,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use futures_util::StreamExt as _;
 use rolestack_core::oss::blob::Digests;
+use rolestack_core::oss::callback::{Callback, UploadFacts};
+use rolestack_core::oss::model::Object;
 use rolestack_core::oss::service::{Body as StoredBody, Call};
 use rolestack_core::oss::{Operation, Oss, OssError, OssResult, Requester};
 use rolestack_sign::encoding::encode;
@@ -36,12 +38,14 @@ pub struct Ctx {
     pub who: Arc<Requester>,
     pub req: Arc<OssHttpRequest>,
     pub op: Operation,
+    /// The request id the answer carries (`${reqId}` of upload callbacks).
+    pub request_id: Arc<str>,
 }
 
 impl Ctx {
     /// Runs `f` with this request's [`Call`] on a blocking thread.
     pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&Oss, Call<'_>) -> OssResult<T> + Send + 'static) -> OssResult<T> {
-        let Ctx { oss, who, req, op } = self.clone();
+        let Ctx { oss, who, req, op, .. } = self.clone();
         blocking(move || f(&oss, Call::new(&who, op, req.bucket(), &req.key))).await
     }
 }
@@ -108,6 +112,32 @@ async fn write_body(oss: &Oss, body: Body) -> OssResult<StoredBody> {
     }
     let o = oss.clone();
     blocking(move || o.finish_body(writer)).await
+}
+
+/// Delivers the upload callback a write asked for, once its object is stored: the answer becomes
+/// the application's (200 with its JSON body), or `203 CallbackFailed` — the object stays.
+async fn call_back(cx: &Ctx, callback: Option<Callback>, object: &Object, digests: Option<&Digests>, reply: Reply) -> OssResult<Reply> {
+    let Some(callback) = callback else { return Ok(reply) };
+    let facts = UploadFacts {
+        bucket: cx.req.bucket().to_string(),
+        object: object.key.clone(),
+        etag: object.etag.clone(),
+        size: object.size,
+        mime_type: object.content_type.clone(),
+        crc64: object.crc64.to_string(),
+        content_md5: digests.map(|d| BASE64.encode(d.md5)).unwrap_or_default(),
+        client_ip: cx.req.peer.ip().to_string(),
+        request_id: cx.request_id.to_string(),
+        operation: cx.op.name().to_string(),
+    };
+    match crate::callback::deliver(&callback, &facts).await {
+        Ok(answer) => {
+            let mut relayed = Reply { status: 200, headers: reply.headers, body: Body::from(answer) };
+            relayed.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
+            Ok(relayed.header("content-type", "application/json"))
+        }
+        Err(message) => Err(OssError::CallbackFailed(message)),
+    }
 }
 
 /// The written-object headers of PutObject, UploadPart, AppendObject, Complete and Copy.

@@ -10,7 +10,7 @@ use super::super::headers;
 use super::super::request::OssHttpRequest;
 use super::super::respond::Reply;
 use super::super::xml::{self, iso8601, quoted, to_xml};
-use super::{enc, read_document, write_body, write_reply, Ctx};
+use super::{call_back, enc, read_document, write_body, write_reply, Ctx};
 
 fn part_number(req: &OssHttpRequest) -> OssResult<u32> {
     let raw = req.param("partNumber").unwrap_or_default();
@@ -61,6 +61,7 @@ pub async fn upload_part_copy(cx: Ctx, _body: Body) -> OssResult<Reply> {
 }
 
 pub async fn complete_upload(cx: Ctx, body: Body) -> OssResult<Reply> {
+    let callback = headers::callback(&cx.req)?;
     let body = read_document(body).await?;
     let upload_id = upload_id(&cx.req);
     let requested: Option<Vec<(u32, String)>> = if headers::complete_all(&cx.req) {
@@ -79,9 +80,10 @@ pub async fn complete_upload(cx: Ctx, body: Body) -> OssResult<Reply> {
         key: enc(&object.key, url),
         etag: quoted(&object.etag),
     };
-    Ok(Reply::xml(to_xml("CompleteMultipartUploadResult", &result))
+    let reply = Reply::xml(to_xml("CompleteMultipartUploadResult", &result))
         .header("etag", quoted(&object.etag))
-        .header("x-oss-hash-crc64ecma", object.crc64.to_string()))
+        .header("x-oss-hash-crc64ecma", object.crc64.to_string());
+    call_back(&cx, callback, &object, None, reply).await
 }
 
 pub async fn abort_upload(cx: Ctx, _body: Body) -> OssResult<Reply> {

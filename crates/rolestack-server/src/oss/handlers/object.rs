@@ -10,7 +10,7 @@ use rolestack_core::oss::{OssError, OssResult};
 use super::super::headers;
 use super::super::respond::{self, Reply};
 use super::super::xml::{self, iso8601, quoted, to_xml};
-use super::{enc, http_time, read_document, write_body, write_reply, Ctx};
+use super::{call_back, enc, http_time, read_document, write_body, write_reply, Ctx};
 
 /// Keys per DeleteMultipleObjects.
 const MAX_DELETE_KEYS: usize = 1000;
@@ -19,11 +19,13 @@ pub async fn put_object(cx: Ctx, body: Body) -> OssResult<Reply> {
     let settings = headers::settings(&cx.req)?;
     let md5 = headers::content_md5(&cx.req)?;
     let forbid = headers::forbid_overwrite(&cx.req);
+    let callback = headers::callback(&cx.req)?;
     let ticket = cx.call(|oss, call| oss.authorize_write(call)).await?;
     let stored = write_body(&cx.oss, body).await?;
     let digests = stored.digests;
     let object = cx.call(move |oss, _| oss.put_object(&ticket, stored, settings, md5, forbid)).await?;
-    Ok(write_reply(&object.etag, Some(&digests), object.crc64))
+    let reply = write_reply(&object.etag, Some(&digests), object.crc64);
+    call_back(&cx, callback, &object, Some(&digests), reply).await
 }
 
 /// The metadata headers of GET / HEAD.
