@@ -32,22 +32,9 @@ DESELECTED = {
         "test_object.py::TestObject::test_default_timeout",
         "test_object.py::TestObject::test_timeout",
     ],
-    "object tagging (x-oss-tagging, ?tagging) is not implemented": [
-        "test_object.py::TestObject::test_append_object_with_tagging",
-        "test_object.py::TestObject::test_append_object_with_tagging_wrong_num",
-        "test_object.py::TestObject::test_copy_object_with_tagging",
-        "test_object.py::TestObject::test_object_tagging",
-        "test_object.py::TestObject::test_object_tagging_wrong_value",
-        "test_object.py::TestObject::test_put_object_with_tagging",
+    "symlinks (?symlink) are not implemented": [
         "test_object.py::TestObject::test_put_symlink_with_tagging",
         "test_object.py::TestObject::test_put_symlink_with_tagging_with_wrong_num",
-        "test_multipart.py::TestMultipart::test_init_multipart_with_object_tagging_exceptions",
-        "test_multipart.py::TestMultipart::test_multipart_with_object_tagging",
-        "test_bucket.py::TestBucket::test_bucket_tagging",
-        "test_bucket.py::TestBucket::test_bucket_tagging_with_specify_label",
-        "test_bucket.py::TestBucket::test_list_bucket_with_tagging",
-    ],
-    "symlinks (?symlink) are not implemented": [
         "test_object.py::TestObject::test_get_symlink",
         "test_object.py::TestObject::test_put_symlink",
         "test_chinese.py::TestChinese::test_get_symlink",

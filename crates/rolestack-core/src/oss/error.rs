@@ -50,6 +50,9 @@ pub enum OssError {
     InvalidPolicyDocument(String),
     #[error("The bucket policy does not exist.")]
     NoSuchBucketPolicy,
+    /// A tag outside OSS's limits (`ec` says which: format, length, count, characters).
+    #[error("{message}")]
+    InvalidTag { message: String, ec: &'static str },
     /// Refused by RAM policy, bucket policy or ACL, or an unusable signature; the message says
     /// which and why, `ec` is OSS's coordinate for that cause.
     #[error("{message}")]
@@ -110,6 +113,7 @@ impl OssError {
             FileAlreadyExists => "FileAlreadyExists",
             InvalidPolicyDocument(_) => "InvalidPolicyDocument",
             NoSuchBucketPolicy => "NoSuchBucketPolicy",
+            InvalidTag { .. } => "InvalidTag",
             AccessDenied { .. } | WrongEndpoint { .. } => "AccessDenied",
             InvalidLocationConstraint(_) => "InvalidLocationConstraint",
             InvalidAccessKeyId => "InvalidAccessKeyId",
@@ -142,7 +146,8 @@ impl OssError {
             | InvalidPart
             | InvalidPartOrder
             | EntityTooSmall
-            | InvalidPolicyDocument(_) => 400,
+            | InvalidPolicyDocument(_)
+            | InvalidTag { .. } => 400,
             InvalidRange => 416,
             PreconditionFailed => 412,
             NotModified => 304,
@@ -181,6 +186,7 @@ impl OssError {
             FileAlreadyExists => "0026-00000017",
             InvalidPolicyDocument(_) => "0031-00000001",
             NoSuchBucketPolicy => "0031-00000002",
+            InvalidTag { ec, .. } => ec,
             AccessDenied { ec, .. } => ec,
             // UNVERIFIED: OSS documents this refusal's message, not its EC; the generic one is used.
             WrongEndpoint { .. } => EC_ACCESS_DENIED,

@@ -11,6 +11,7 @@
 //! - [`operation`]: the operation table (name, read or write, RAM action, resource scope).
 //! - [`request`]: byte ranges and preconditions, as a request asks for them.
 //! - [`service`]: the operations.
+//! - [`tagging`]: object and bucket tag limits, the `x-oss-tagging` header form.
 //! - [`orphans`]: removing bodies a crash left without a record.
 //! - [`error`]: [`OssError`], OSS's codes, statuses and ECs.
 
@@ -24,6 +25,7 @@ pub mod operation;
 pub mod orphans;
 pub mod request;
 pub mod service;
+pub mod tagging;
 
 pub use access::{OssAction, Requester};
 pub use error::{OssError, OssResult};

@@ -67,6 +67,9 @@ pub struct Bucket {
     /// endpoint only.
     #[serde(default = "default_region")]
     pub region: String,
+    /// Bucket tags (PutBucketTags), in the order given.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
 }
 
 impl Bucket {
@@ -114,6 +117,9 @@ pub struct Object {
     /// Stored standard headers: Cache-Control, Content-Disposition, Content-Encoding,
     /// Content-Language, Expires.
     pub headers: Vec<(String, String)>,
+    /// Object tags (`x-oss-tagging`, PutObjectTagging), in the order given.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
 }
 
 /// The settings an object is written with (PutObject, InitiateMultipartUpload, CopyObject
@@ -124,6 +130,9 @@ pub struct ObjectSettings {
     pub user_meta: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
     pub acl: Acl,
+    /// `x-oss-tagging`.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
 }
 
 /// A multipart upload in progress.

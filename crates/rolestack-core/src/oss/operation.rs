@@ -70,6 +70,9 @@ operations! {
     GetBucketPolicy: read, GetBucketPolicy on Bucket;
     PutBucketPolicy: write, PutBucketPolicy on Bucket;
     DeleteBucketPolicy: write, DeleteBucketPolicy on Bucket;
+    PutBucketTags: write, PutBucketTagging on Bucket;
+    GetBucketTags: read, GetBucketTagging on Bucket;
+    DeleteBucketTags: write, DeleteBucketTagging on Bucket;
     // listing
     ListObjects: read, ListObjects on Bucket;
     ListObjectsV2: read, ListObjects on Bucket;
@@ -87,6 +90,9 @@ operations! {
     DeleteMultipleObjects: write, DeleteObject on Object;
     GetObjectAcl: read, GetObjectAcl on Object;
     PutObjectAcl: write, PutObjectAcl on Object;
+    PutObjectTagging: write, PutObjectTagging on Object;
+    GetObjectTagging: read, GetObjectTagging on Object;
+    DeleteObjectTagging: write, DeleteObjectTagging on Object;
     // multipart
     InitiateMultipartUpload: write, PutObject on Object;
     UploadPart: write, PutObject on Object;

@@ -7,6 +7,7 @@
 use rolestack_core::oss::model::{Acl, ObjectSettings};
 use rolestack_core::oss::request::{ByteRange, Conditions, RangeRequest};
 use rolestack_core::oss::service::{parse_content_md5, CopySource};
+use rolestack_core::oss::tagging::{self, Tags};
 use rolestack_core::oss::{OssError, OssResult};
 use rolestack_sign::encoding::decode_path;
 
@@ -54,6 +55,27 @@ pub fn settings(req: &OssHttpRequest) -> OssResult<ObjectSettings> {
         }
     }
     Ok(s)
+}
+
+/// `x-oss-tagging` (`k1=v1&k2=v2`, URL-encoded parts), checked against the object tag limits.
+pub fn tagging(req: &OssHttpRequest) -> OssResult<Tags> {
+    req.header("x-oss-tagging").map_or(Ok(Tags::new()), |v| tagging::parse_header(v, decode_path))
+}
+
+/// The object settings of a new object with its `x-oss-tagging` tags (PutObject, the first
+/// AppendObject, InitiateMultipartUpload).
+pub fn settings_with_tags(req: &OssHttpRequest) -> OssResult<ObjectSettings> {
+    Ok(ObjectSettings { tags: tagging(req)?, ..settings(req)? })
+}
+
+/// CopyObject's tags: `x-oss-tagging-directive: Replace` takes `x-oss-tagging`; otherwise
+/// (`Copy`, the default) `None`, the source's.
+pub fn copy_tagging(req: &OssHttpRequest) -> OssResult<Option<Tags>> {
+    match req.header("x-oss-tagging-directive").map(str::to_ascii_uppercase).as_deref() {
+        None | Some("COPY") => Ok(None),
+        Some("REPLACE") => Ok(Some(tagging(req)?)),
+        Some(other) => Err(OssError::InvalidArgument(format!("x-oss-tagging-directive {other:?} is not Copy or Replace."))),
+    }
 }
 
 /// `x-oss-forbid-overwrite: true`.

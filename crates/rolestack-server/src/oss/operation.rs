@@ -9,7 +9,7 @@ use axum::http::Method;
 use futures_util::future::BoxFuture;
 use rolestack_core::oss::{Operation, OssError, OssResult};
 
-use super::handlers::{bucket, config, listing, multipart, object, Ctx};
+use super::handlers::{bucket, config, listing, multipart, object, tagging, Ctx};
 use super::request::OssHttpRequest;
 use super::respond::Reply;
 
@@ -21,7 +21,6 @@ const UNSUPPORTED: &[&str] = &[
     "logging",
     "website",
     "referer",
-    "tagging",
     "versioning",
     "versions",
     "encryption",
@@ -110,21 +109,25 @@ routes! {
 
     PUT Bucket |r| r.has("acl") => PutBucketAcl config::put_bucket_acl;
     PUT Bucket |r| r.has("policy") => PutBucketPolicy config::put_bucket_policy;
+    PUT Bucket |r| r.has("tagging") => PutBucketTags tagging::put_bucket_tags;
     PUT Bucket always => PutBucket bucket::put_bucket;
     GET Bucket |r| r.has("acl") => GetBucketAcl config::get_bucket_acl;
     GET Bucket |r| r.has("bucketInfo") => GetBucketInfo bucket::get_bucket_info;
     GET Bucket |r| r.has("location") => GetBucketLocation bucket::get_bucket_location;
     GET Bucket |r| r.has("policy") => GetBucketPolicy config::get_bucket_policy;
+    GET Bucket |r| r.has("tagging") => GetBucketTags tagging::get_bucket_tags;
     GET Bucket |r| r.has("uploads") => ListMultipartUploads listing::list_uploads;
     GET Bucket |r| r.has("live") => ListLiveChannel listing::list_live_channels;
     GET Bucket |r| r.param("list-type") == Some("2") => ListObjectsV2 listing::list_objects;
     GET Bucket always => ListObjects listing::list_objects;
     HEAD Bucket always => HeadBucket bucket::head_bucket;
     DELETE Bucket |r| r.has("policy") => DeleteBucketPolicy config::delete_bucket_policy;
+    DELETE Bucket |r| r.has("tagging") => DeleteBucketTags tagging::delete_bucket_tags;
     DELETE Bucket always => DeleteBucket bucket::delete_bucket;
     POST Bucket |r| r.has("delete") => DeleteMultipleObjects object::delete_objects;
 
     PUT Object |r| r.has("acl") => PutObjectAcl object::put_object_acl;
+    PUT Object |r| r.has("tagging") => PutObjectTagging tagging::put_object_tagging;
     PUT Object |r| part(r) && copy(r) => UploadPartCopy multipart::upload_part_copy;
     PUT Object part => UploadPart multipart::upload_part;
     PUT Object copy => CopyObject object::copy_object;
@@ -133,11 +136,13 @@ routes! {
     POST Object |r| r.has("uploads") => InitiateMultipartUpload multipart::initiate_upload;
     POST Object |r| r.has("uploadId") => CompleteMultipartUpload multipart::complete_upload;
     GET Object |r| r.has("acl") => GetObjectAcl object::get_object_acl;
+    GET Object |r| r.has("tagging") => GetObjectTagging tagging::get_object_tagging;
     GET Object |r| r.has("uploadId") => ListParts listing::list_parts;
     GET Object |r| r.has("objectMeta") => GetObjectMeta object::get_object_meta;
     HEAD Object |r| r.has("objectMeta") => GetObjectMeta object::get_object_meta;
     HEAD Object always => HeadObject object::get_object;
     GET Object always => GetObject object::get_object;
+    DELETE Object |r| r.has("tagging") => DeleteObjectTagging tagging::delete_object_tagging;
     DELETE Object |r| r.has("uploadId") => AbortMultipartUpload multipart::abort_upload;
     DELETE Object always => DeleteObject object::delete_object;
 }

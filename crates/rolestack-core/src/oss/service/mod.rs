@@ -33,7 +33,7 @@ use super::operation::Operation;
 use crate::group_commit::GroupCommit;
 use crate::store::{Store, Tx};
 
-pub use bucket::{BucketListing, NewBucket};
+pub use bucket::{BucketListing, BucketQuery, NewBucket};
 pub use multipart::{PartListing, UploadListing, UploadQuery};
 pub use object::{CopySource, CopyTarget, MetadataDirective};
 
@@ -172,6 +172,7 @@ fn new_object(key: &str, segments: Vec<Segment>, digests: &Digests, object_type:
         content_type: settings.content_type.unwrap_or_else(|| "application/octet-stream".into()),
         user_meta: settings.user_meta,
         headers: settings.headers,
+        tags: settings.tags,
     }
 }
 
@@ -300,7 +301,8 @@ impl Oss {
         let b = load_bucket(&mut *tx, bucket)?;
         let object = load_object(&mut *tx, bucket, key)?;
         let acl = object.as_ref().map_or(super::model::Acl::Default, |o| o.acl);
-        authorize(&mut *tx, who, action, Target { object_acl: acl, ..Target::object(&b, key) })?;
+        let tags = object.as_ref().map_or(&[][..], |o| o.tags.as_slice());
+        authorize(&mut *tx, who, action, Target { object_acl: acl, object_tags: tags, ..Target::object(&b, key) })?;
         object.ok_or_else(|| OssError::NoSuchKey { key: key.to_string() })
     }
 }

@@ -10,6 +10,7 @@ use crate::oss::error::{OssError, OssResult};
 use crate::oss::listing::{self, ListQuery, Listing};
 use crate::oss::model::{validate_key, Acl, Object, ObjectSettings, ObjectType};
 use crate::oss::request::Conditions;
+use crate::oss::tagging::{validate_object_tags, Tags};
 
 /// CopyObject's `x-oss-metadata-directive`.
 #[derive(Debug, Clone)]
@@ -36,6 +37,8 @@ pub struct CopyTarget {
     pub acl: Option<Acl>,
     /// `x-oss-forbid-overwrite: true`.
     pub forbid_overwrite: bool,
+    /// `x-oss-tagging-directive: Replace` with these tags; `None` copies the source's.
+    pub tagging: Option<Tags>,
 }
 
 impl Oss {
@@ -97,7 +100,9 @@ impl Oss {
     pub fn delete_object(&self, call: Call<'_>) -> OssResult<()> {
         let mut tx = self.tx()?;
         let b = load_bucket(&mut *tx, call.bucket)?;
-        call.authorize(&mut *tx, Target::object(&b, call.key))?;
+        let existing = load_object(&mut *tx, call.bucket, call.key)?;
+        let tags = existing.as_ref().map_or(&[][..], |o| o.tags.as_slice());
+        call.authorize(&mut *tx, Target { object_tags: tags, ..Target::object(&b, call.key) })?;
         let old = tx.oss_object_delete(call.bucket, call.key)?;
         tx.commit()?;
         self.discard_records::<Object>("object", old)
@@ -134,6 +139,7 @@ impl Oss {
                 user_meta: src.user_meta.clone(),
                 headers: src.headers.clone(),
                 acl: target.acl.unwrap_or(Acl::Default),
+                tags: Vec::new(),
             },
             MetadataDirective::Replace(mut s) => {
                 if let Some(acl) = target.acl {
@@ -142,6 +148,8 @@ impl Oss {
                 s
             }
         };
+        let mut settings = settings;
+        settings.tags = target.tagging.unwrap_or_else(|| src.tags.clone());
         let mut object = new_object(call.key, vec![body.segment()], &body.digests, ObjectType::Normal, settings);
         object.etag = src.etag.clone();
         let stored = self.store_object(call.bucket, object, target.forbid_overwrite)?;
@@ -197,15 +205,38 @@ impl Oss {
         Ok(object)
     }
 
-    pub fn put_object_acl(&self, call: Call<'_>, acl: Acl) -> OssResult<()> {
+    /// Changes an existing object's record in place (ACL, tags): authorized with the object's
+    /// tags as `oss:ExistingObjectTag/*`.
+    fn update_object(&self, call: Call<'_>, change: impl FnOnce(&mut Object)) -> OssResult<()> {
         let mut tx = self.tx()?;
         let b = load_bucket(&mut *tx, call.bucket)?;
-        call.authorize(&mut *tx, Target::object(&b, call.key))?;
-        let mut object = load_object(&mut *tx, call.bucket, call.key)?.ok_or_else(|| OssError::NoSuchKey { key: call.key.to_string() })?;
-        object.acl = acl;
+        let object = load_object(&mut *tx, call.bucket, call.key)?;
+        let tags = object.as_ref().map_or(&[][..], |o| o.tags.as_slice());
+        call.authorize(&mut *tx, Target { object_tags: tags, ..Target::object(&b, call.key) })?;
+        let mut object = object.ok_or_else(|| OssError::NoSuchKey { key: call.key.to_string() })?;
+        change(&mut object);
         tx.oss_object_put(call.bucket, call.key, &encode(&object)?)?;
         tx.commit()?;
         Ok(())
+    }
+
+    pub fn put_object_acl(&self, call: Call<'_>, acl: Acl) -> OssResult<()> {
+        self.update_object(call, |o| o.acl = acl)
+    }
+
+    /// GetObjectTagging.
+    pub fn object_tags(&self, call: Call<'_>) -> OssResult<Tags> {
+        Ok(self.get_object(call)?.tags)
+    }
+
+    /// PutObjectTagging: replaces the object's tags (its Last-Modified stays).
+    pub fn put_object_tagging(&self, call: Call<'_>, tags: Tags) -> OssResult<()> {
+        validate_object_tags(&tags)?;
+        self.update_object(call, |o| o.tags = tags)
+    }
+
+    pub fn delete_object_tagging(&self, call: Call<'_>) -> OssResult<()> {
+        self.update_object(call, |o| o.tags.clear())
     }
 }
 

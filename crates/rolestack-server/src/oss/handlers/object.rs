@@ -16,7 +16,7 @@ use super::{enc, http_time, read_document, write_body, write_reply, Ctx};
 const MAX_DELETE_KEYS: usize = 1000;
 
 pub async fn put_object(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let settings = headers::settings(&cx.req)?;
+    let settings = headers::settings_with_tags(&cx.req)?;
     let md5 = headers::content_md5(&cx.req)?;
     let forbid = headers::forbid_overwrite(&cx.req);
     let ticket = cx.call(|oss, call| oss.authorize_write(call)).await?;
@@ -37,6 +37,9 @@ fn object_headers(mut r: Reply, o: &Object) -> Reply {
         .header("accept-ranges", "bytes");
     if o.object_type == ObjectType::Appendable {
         r = r.header("x-oss-next-append-position", o.size.to_string());
+    }
+    if !o.tags.is_empty() {
+        r = r.header("x-oss-tagging-count", o.tags.len().to_string());
     }
     for (k, v) in &o.user_meta {
         r = r.header(&format!("x-oss-meta-{k}"), v.clone());
@@ -142,8 +145,12 @@ pub async fn copy_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
         Some("REPLACE") => MetadataDirective::Replace(headers::settings(req)?),
         Some(other) => return Err(OssError::InvalidArgument(format!("x-oss-metadata-directive {other:?} is not COPY or REPLACE."))),
     };
-    let target =
-        CopyTarget { directive, acl: headers::acl(req, "x-oss-object-acl", true)?, forbid_overwrite: headers::forbid_overwrite(req) };
+    let target = CopyTarget {
+        directive,
+        acl: headers::acl(req, "x-oss-object-acl", true)?,
+        forbid_overwrite: headers::forbid_overwrite(req),
+        tagging: headers::copy_tagging(req)?,
+    };
     let object = cx.call(move |oss, call| oss.copy_object(call, &source, target)).await?;
     let result = xml::CopyObjectResult { etag: quoted(&object.etag), last_modified: iso8601(object.last_modified) };
     Ok(Reply::xml(to_xml("CopyObjectResult", &result))
@@ -157,7 +164,8 @@ pub async fn append_object(cx: Ctx, body: Body) -> OssResult<Reply> {
         .param("position")
         .and_then(|p| p.parse().ok())
         .ok_or_else(|| OssError::InvalidArgument("AppendObject needs position=<bytes>.".into()))?;
-    let settings = headers::settings(&cx.req)?;
+    // Only the append that creates the object sets its tags; later ones' `x-oss-tagging` is ignored.
+    let settings = if position == 0 { headers::settings_with_tags(&cx.req)? } else { headers::settings(&cx.req)? };
     let md5 = headers::content_md5(&cx.req)?;
     let ticket = cx.call(move |oss, call| oss.authorize_append(call, position)).await?;
     let stored = write_body(&cx.oss, body).await?;
