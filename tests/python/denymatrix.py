@@ -286,6 +286,8 @@ class World:
             return b.delete_bucket().status
         if action == "InitiateMultipartUpload":
             return b.init_multipart_upload(key).upload_id
+        if action == "RestoreObject":
+            return b.restore_object(key).status
         if action == "GetObjectTagging":
             return dict(b.get_object_tagging(key).tag_set.tagging_rule)
         if action == "PutObjectTagging":

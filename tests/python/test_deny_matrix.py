@@ -826,6 +826,8 @@ def oss_cases():
           oss("GetObjectTagging", "{bm}", "data/pub/a.txt")),
         C("oss-readonly-DeleteObjectTagging", "oro", oss("DeleteObjectTagging", "{bm}", "data/pub/a.txt"), DENIED,
           oss("GetObjectTagging", "{bm}", "data/pub/a.txt")),
+        C("oss-readonly-RestoreObject", "oro", oss("RestoreObject", "{bm}", "data/pub/a.txt"), DENIED,
+          oss("HeadObject", "{bm}", "data/pub/a.txt")),
         C("oss-readonly-PutBucketTagging", "oro", oss("PutBucketTagging", "{bm}", tags={"k": "v"}), DENIED,
           oss("GetBucketTagging", "{bm}")),
         # oss:ExistingObjectTag/<key>: the object's own tags decide; retagging it changes the answer.

@@ -83,6 +83,7 @@ pub enum OssAction {
     PutBucketTagging,
     GetBucketTagging,
     DeleteBucketTagging,
+    RestoreObject,
 }
 
 impl OssAction {
@@ -115,6 +116,7 @@ impl OssAction {
             PutBucketTagging => "oss:PutBucketTagging",
             GetBucketTagging => "oss:GetBucketTagging",
             DeleteBucketTagging => "oss:DeleteBucketTagging",
+            RestoreObject => "oss:RestoreObject",
         }
     }
 

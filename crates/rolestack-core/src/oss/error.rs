@@ -50,6 +50,12 @@ pub enum OssError {
     InvalidPolicyDocument(String),
     #[error("The bucket policy does not exist.")]
     NoSuchBucketPolicy,
+    #[error("The operation is not valid for the object's state.")]
+    InvalidObjectState,
+    #[error("Object restore is already in progress.")]
+    RestoreAlreadyInProgress,
+    #[error("The operation is not supported for this resource: {0}")]
+    OperationNotSupported(String),
     /// A tag outside OSS's limits (`ec` says which: format, length, count, characters).
     #[error("{message}")]
     InvalidTag { message: String, ec: &'static str },
@@ -114,6 +120,9 @@ impl OssError {
             InvalidPolicyDocument(_) => "InvalidPolicyDocument",
             NoSuchBucketPolicy => "NoSuchBucketPolicy",
             InvalidTag { .. } => "InvalidTag",
+            InvalidObjectState => "InvalidObjectState",
+            RestoreAlreadyInProgress => "RestoreAlreadyInProgress",
+            OperationNotSupported(_) => "OperationNotSupported",
             AccessDenied { .. } | WrongEndpoint { .. } => "AccessDenied",
             InvalidLocationConstraint(_) => "InvalidLocationConstraint",
             InvalidAccessKeyId => "InvalidAccessKeyId",
@@ -147,7 +156,10 @@ impl OssError {
             | InvalidPartOrder
             | EntityTooSmall
             | InvalidPolicyDocument(_)
-            | InvalidTag { .. } => 400,
+            | InvalidTag { .. }
+            | OperationNotSupported(_) => 400,
+            InvalidObjectState => 403,
+            RestoreAlreadyInProgress => 409,
             InvalidRange => 416,
             PreconditionFailed => 412,
             NotModified => 304,
@@ -187,6 +199,10 @@ impl OssError {
             InvalidPolicyDocument(_) => "0031-00000001",
             NoSuchBucketPolicy => "0031-00000002",
             InvalidTag { ec, .. } => ec,
+            InvalidObjectState => "0016-00000404",
+            RestoreAlreadyInProgress => "0016-00000701",
+            // UNVERIFIED: OSS documents this refusal's code and message, not its EC; the generic one is used.
+            OperationNotSupported(_) => "0001-00000001",
             AccessDenied { ec, .. } => ec,
             // UNVERIFIED: OSS documents this refusal's message, not its EC; the generic one is used.
             WrongEndpoint { .. } => EC_ACCESS_DENIED,

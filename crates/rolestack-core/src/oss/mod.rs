@@ -5,6 +5,7 @@
 //!
 //! - [`model`]: bucket / object / upload / part records and naming rules.
 //! - [`blob`]: the body store boundary ([`blob::BlobStore`]), digests (MD5, CRC-64/XZ) and readers.
+//! - [`archive`]: storage classes and the restore of archived objects, timed by the server's clock.
 //! - [`access`]: the action and resource of each request and the authorization decision.
 //! - [`bucket_policy`]: bucket policies (RAM statements with `Principal`).
 //! - [`listing`]: key-ordered listing with prefix, delimiter and markers.
@@ -16,6 +17,7 @@
 //! - [`error`]: [`OssError`], OSS's codes, statuses and ECs.
 
 pub mod access;
+pub mod archive;
 pub mod blob;
 pub mod bucket_policy;
 pub mod error;
@@ -35,6 +37,6 @@ pub use service::{Call, Oss};
 impl crate::service::Rolestack {
     /// The OSS service over this instance's store and blob store.
     pub fn oss(&self) -> Oss {
-        Oss::sharing(self.store.clone(), self.blobs.clone(), self.object_commits.clone())
+        Oss::sharing(self.store.clone(), self.blobs.clone(), self.object_commits.clone(), self.clock.clone())
     }
 }

@@ -120,6 +120,9 @@ pub struct Object {
     /// Object tags (`x-oss-tagging`, PutObjectTagging), in the order given.
     #[serde(default)]
     pub tags: Vec<(String, String)>,
+    /// The restore of an archived object, if one was asked for.
+    #[serde(default)]
+    pub restore: Option<super::archive::Restore>,
 }
 
 /// The settings an object is written with (PutObject, InitiateMultipartUpload, CopyObject
@@ -133,6 +136,9 @@ pub struct ObjectSettings {
     /// `x-oss-tagging`.
     #[serde(default)]
     pub tags: Vec<(String, String)>,
+    /// `x-oss-storage-class`; `None`: the bucket's.
+    #[serde(default)]
+    pub storage_class: Option<String>,
 }
 
 /// A multipart upload in progress.

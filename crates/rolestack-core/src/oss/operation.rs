@@ -93,6 +93,7 @@ operations! {
     PutObjectTagging: write, PutObjectTagging on Object;
     GetObjectTagging: read, GetObjectTagging on Object;
     DeleteObjectTagging: write, DeleteObjectTagging on Object;
+    RestoreObject: write, RestoreObject on Object;
     // multipart
     InitiateMultipartUpload: write, PutObject on Object;
     UploadPart: write, PutObject on Object;

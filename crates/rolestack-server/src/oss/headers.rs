@@ -4,6 +4,7 @@
 //! `x-oss-copy-source-if-*`), `Content-MD5`, the copy source and the write flags. Handlers never
 //! read a header by name for its meaning; they ask here.
 
+use rolestack_core::oss::archive;
 use rolestack_core::oss::model::{Acl, ObjectSettings};
 use rolestack_core::oss::request::{ByteRange, Conditions, RangeRequest};
 use rolestack_core::oss::service::{parse_content_md5, CopySource};
@@ -46,6 +47,7 @@ pub fn settings(req: &OssHttpRequest) -> OssResult<ObjectSettings> {
     if let Some(acl) = acl(req, "x-oss-object-acl", true)? {
         s.acl = acl;
     }
+    s.storage_class = storage_class(req)?;
     // Server-side encryption is recorded and echoed, not performed (bodies are stored as sent).
     if let Some(sse) = req.header("x-oss-server-side-encryption") {
         s.headers.push(("x-oss-server-side-encryption".into(), sse.to_string()));
@@ -76,6 +78,11 @@ pub fn copy_tagging(req: &OssHttpRequest) -> OssResult<Option<Tags>> {
         Some("REPLACE") => Ok(Some(tagging(req)?)),
         Some(other) => Err(OssError::InvalidArgument(format!("x-oss-tagging-directive {other:?} is not Copy or Replace."))),
     }
+}
+
+/// `x-oss-storage-class` (any letter case), canonical.
+pub fn storage_class(req: &OssHttpRequest) -> OssResult<Option<String>> {
+    req.header("x-oss-storage-class").map(archive::storage_class).transpose()
 }
 
 /// `x-oss-forbid-overwrite: true`.

@@ -28,7 +28,6 @@ const UNSUPPORTED: &[&str] = &[
     "worm",
     "inventory",
     "symlink",
-    "restore",
     "cname",
     "requestPayment",
     "transferAcceleration",
@@ -132,6 +131,7 @@ routes! {
     PUT Object part => UploadPart multipart::upload_part;
     PUT Object copy => CopyObject object::copy_object;
     PUT Object always => PutObject object::put_object;
+    POST Object |r| r.has("restore") => RestoreObject object::restore_object;
     POST Object |r| r.has("append") => AppendObject object::append_object;
     POST Object |r| r.has("uploads") => InitiateMultipartUpload multipart::initiate_upload;
     POST Object |r| r.has("uploadId") => CompleteMultipartUpload multipart::complete_upload;

@@ -180,6 +180,9 @@ pub struct Contents {
     pub storage_class: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<Owner>,
+    /// The `x-oss-restore` value of an archived object being or having been restored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore_info: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -347,6 +350,21 @@ pub struct UploadEntry {
 }
 
 /// Parses a request body, mapping failures to `MalformedXML`.
+/// RestoreObject's optional body.
+#[derive(Deserialize, Debug, Default)]
+pub struct RestoreRequest {
+    #[serde(rename = "Days", default)]
+    pub days: Option<i64>,
+    #[serde(rename = "JobParameters", default)]
+    pub job_parameters: Option<JobParameters>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+pub struct JobParameters {
+    #[serde(rename = "Tier", default)]
+    pub tier: Option<String>,
+}
+
 /// `<Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>` (object and bucket tags,
 /// request and response).
 #[derive(Serialize, Deserialize, Debug, Default)]
@@ -411,6 +429,7 @@ mod tests {
                 size: 5,
                 storage_class: "Standard".into(),
                 owner: Some(Owner::of("1")),
+                restore_info: None,
             }],
             common_prefixes: vec![CommonPrefix { prefix: "d/".into() }],
         };

@@ -3,6 +3,7 @@
 
 use super::{decode, encode, load_bucket, now, Call, Oss};
 use crate::oss::access::Target;
+use crate::oss::archive::storage_class;
 use crate::oss::bucket_policy::BucketPolicy;
 use crate::oss::error::{OssError, OssResult};
 use crate::oss::model::{validate_bucket_name, Acl, Bucket};
@@ -98,7 +99,7 @@ impl Oss {
                     owner: owner.clone(),
                     created: now(),
                     acl: new.acl.unwrap_or(Acl::Private),
-                    storage_class: new.storage_class.unwrap_or_else(|| "Standard".into()),
+                    storage_class: new.storage_class.as_deref().map_or(Ok("Standard".to_string()), storage_class)?,
                     policy: None,
                     region: new.region,
                     tags: Vec::new(),

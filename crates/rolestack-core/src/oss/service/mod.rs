@@ -26,10 +26,12 @@ use base64::Engine as _;
 use time::OffsetDateTime;
 
 use super::access::{authorize, OssAction, Requester, Target};
+use super::archive::check_readable;
 use super::blob::{BlobId, BlobStore, DigestingWriter, Digests, Segment, SegmentReader};
 use super::error::{OssError, OssResult};
 use super::model::{Bucket, Object, ObjectSettings, ObjectType, Part, Upload};
 use super::operation::Operation;
+use crate::clock::Clock;
 use crate::group_commit::GroupCommit;
 use crate::store::{Store, Tx};
 
@@ -51,6 +53,8 @@ pub struct Oss {
     blobs: Arc<dyn BlobStore>,
     /// Object and part records of concurrent writes, committed together.
     commits: Arc<GroupCommit<OssError>>,
+    /// The server's clock: restores finish and end by it.
+    clock: Clock,
 }
 
 /// One request to the service: who asks, the operation (its RAM action comes from the
@@ -168,23 +172,39 @@ fn new_object(key: &str, segments: Vec<Segment>, digests: &Digests, object_type:
         last_modified: now(),
         object_type,
         acl: settings.acl,
-        storage_class: "Standard".into(),
+        // Empty: the bucket's, filled in when the record is written (`with_storage_class`).
+        storage_class: settings.storage_class.unwrap_or_default(),
         content_type: settings.content_type.unwrap_or_else(|| "application/octet-stream".into()),
         user_meta: settings.user_meta,
         headers: settings.headers,
         tags: settings.tags,
+        restore: None,
     }
+}
+
+/// An object written without `x-oss-storage-class` takes its bucket's class.
+fn with_storage_class(mut object: Object, bucket: &Bucket) -> Object {
+    if object.storage_class.is_empty() {
+        object.storage_class = bucket.storage_class.clone();
+    }
+    object
 }
 
 impl Oss {
     pub fn new(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> Self {
         let commits = Arc::new(GroupCommit::new(store.clone()));
-        Oss { store, blobs, commits }
+        Oss { store, blobs, commits, clock: Clock::default() }
     }
 
-    /// An `Oss` whose record writes are grouped with those of every other sharing `commits`.
-    pub fn sharing(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>, commits: Arc<GroupCommit<OssError>>) -> Self {
-        Oss { store, blobs, commits }
+    /// An `Oss` whose record writes are grouped with those of every other sharing `commits`,
+    /// on the server's `clock`.
+    pub fn sharing(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>, commits: Arc<GroupCommit<OssError>>, clock: Clock) -> Self {
+        Oss { store, blobs, commits, clock }
+    }
+
+    /// Now by the server's clock (Unix seconds).
+    pub fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
     }
 
     fn tx(&self) -> OssResult<Box<dyn Tx + '_>> {
@@ -265,6 +285,7 @@ impl Oss {
         loop {
             attempt += 1;
             let object = self.object_for(who, bucket, key, action)?;
+            check_readable(&object.storage_class, object.restore.as_ref(), self.now())?;
             let range = plan(&object)?;
             let (offset, len) = match range {
                 Some((first, last)) => (first, last - first + 1),

@@ -3,6 +3,7 @@
 
 use axum::body::Body;
 use axum::http::Method;
+use rolestack_core::oss::archive::{RestoreOutcome, RestoreRequest, RestoreState};
 use rolestack_core::oss::model::{Object, ObjectType};
 use rolestack_core::oss::service::{CopyTarget, MetadataDirective};
 use rolestack_core::oss::{OssError, OssResult};
@@ -26,8 +27,17 @@ pub async fn put_object(cx: Ctx, body: Body) -> OssResult<Reply> {
     Ok(write_reply(&object.etag, Some(&digests), object.crc64))
 }
 
+/// `x-oss-restore` of an archived object at `now`: `ongoing-request="true"` while it is being
+/// restored, `ongoing-request="false", expiry-date="<HTTP date>"` while it is readable.
+pub fn restore_info(o: &Object, now: i64) -> Option<String> {
+    match o.restore.as_ref()?.state(now)? {
+        RestoreState::Ongoing => Some("ongoing-request=\"true\"".into()),
+        RestoreState::Restored { expires_at } => Some(format!("ongoing-request=\"false\", expiry-date=\"{}\"", http_time(expires_at))),
+    }
+}
+
 /// The metadata headers of GET / HEAD.
-fn object_headers(mut r: Reply, o: &Object) -> Reply {
+fn object_headers(mut r: Reply, o: &Object, now: i64) -> Reply {
     r = r
         .header("etag", quoted(&o.etag))
         .header("last-modified", http_time(o.last_modified))
@@ -40,6 +50,9 @@ fn object_headers(mut r: Reply, o: &Object) -> Reply {
     }
     if !o.tags.is_empty() {
         r = r.header("x-oss-tagging-count", o.tags.len().to_string());
+    }
+    if let Some(info) = restore_info(o, now) {
+        r = r.header("x-oss-restore", info);
     }
     for (k, v) in &o.user_meta {
         r = r.header(&format!("x-oss-meta-{k}"), v.clone());
@@ -78,7 +91,7 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
     };
     let content_type = req.param("response-content-type").map(str::to_string).unwrap_or_else(|| object.content_type.clone());
     let mut reply = Reply::empty(status).header("content-type", content_type).header("content-length", len.to_string());
-    reply = object_headers(reply, &object);
+    reply = object_headers(reply, &object, cx.oss.now());
     if let Some((first, last)) = range {
         reply = reply.header("content-range", format!("bytes {first}-{last}/{}", object.size));
     }
@@ -150,6 +163,7 @@ pub async fn copy_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
         acl: headers::acl(req, "x-oss-object-acl", true)?,
         forbid_overwrite: headers::forbid_overwrite(req),
         tagging: headers::copy_tagging(req)?,
+        storage_class: headers::storage_class(req)?,
     };
     let object = cx.call(move |oss, call| oss.copy_object(call, &source, target)).await?;
     let result = xml::CopyObjectResult { etag: quoted(&object.etag), last_modified: iso8601(object.last_modified) };
@@ -172,6 +186,23 @@ pub async fn append_object(cx: Ctx, body: Body) -> OssResult<Reply> {
     let digests = stored.digests;
     let object = cx.call(move |oss, _| oss.append_object(&ticket, position, stored, settings, md5)).await?;
     Ok(write_reply(&object.etag, Some(&digests), object.crc64).header("x-oss-next-append-position", object.size.to_string()))
+}
+
+pub async fn restore_object(cx: Ctx, body: Body) -> OssResult<Reply> {
+    let body = read_document(body).await?;
+    let doc: xml::RestoreRequest = if body.iter().all(u8::is_ascii_whitespace) { Default::default() } else { xml::parse(&body)? };
+    let req = RestoreRequest { days: doc.days, tier: doc.job_parameters.and_then(|j| j.tier) };
+    let outcome = cx.call(move |oss, call| oss.restore_object(call, &req)).await?;
+    Ok(match outcome {
+        RestoreOutcome::Started(r) => {
+            let reply = Reply::empty(202);
+            match r.tier {
+                Some(tier) => reply.header("x-oss-object-restore-priority", tier),
+                None => reply,
+            }
+        }
+        RestoreOutcome::Extended(_) => Reply::empty(200),
+    })
 }
 
 pub async fn get_object_acl(cx: Ctx, _body: Body) -> OssResult<Reply> {
