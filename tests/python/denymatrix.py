@@ -286,6 +286,10 @@ class World:
             return b.delete_bucket().status
         if action == "InitiateMultipartUpload":
             return b.init_multipart_upload(key).upload_id
+        if action == "PutSymlink":
+            return b.put_symlink(p["target"], key).status
+        if action == "GetObjectProcess":
+            return b.get_object(key, process=p["process"]).read()
         if action == "RestoreObject":
             return b.restore_object(key).status
         if action == "GetObjectTagging":

@@ -32,14 +32,7 @@ DESELECTED = {
         "test_object.py::TestObject::test_default_timeout",
         "test_object.py::TestObject::test_timeout",
     ],
-    "symlinks (?symlink) are not implemented": [
-        "test_object.py::TestObject::test_put_symlink_with_tagging",
-        "test_object.py::TestObject::test_put_symlink_with_tagging_with_wrong_num",
-        "test_object.py::TestObject::test_get_symlink",
-        "test_object.py::TestObject::test_put_symlink",
-        "test_chinese.py::TestChinese::test_get_symlink",
-    ],
-    "image processing (x-oss-process) is not implemented; test_process_object also needs tests/example.jpg, which the sdist does not ship": [
+    "image processing: rolestack runs none (x-oss-process answers InvalidArgument); test_process_object needs tests/example.jpg, which the sdist does not ship, and test_async_process_object expects IMM's asynchronous processing (x-oss-async-process)": [
         "test_object.py::TestObject::test_async_process_object",
         "test_object.py::TestObject::test_process_object",
     ],

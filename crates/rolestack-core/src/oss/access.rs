@@ -84,6 +84,7 @@ pub enum OssAction {
     GetBucketTagging,
     DeleteBucketTagging,
     RestoreObject,
+    PostProcessTask,
 }
 
 impl OssAction {
@@ -117,6 +118,7 @@ impl OssAction {
             GetBucketTagging => "oss:GetBucketTagging",
             DeleteBucketTagging => "oss:DeleteBucketTagging",
             RestoreObject => "oss:RestoreObject",
+            PostProcessTask => "oss:PostProcessTask",
         }
     }
 

@@ -50,6 +50,13 @@ pub enum OssError {
     InvalidPolicyDocument(String),
     #[error("The bucket policy does not exist.")]
     NoSuchBucketPolicy,
+    #[error("The symlink target object does not exist.")]
+    SymlinkTargetNotExist { key: String },
+    #[error("The specified object is not a symlink.")]
+    NotSymlink,
+    /// `x-oss-process`: rolestack runs no image, video or document processing.
+    #[error("The processing action {0:?} is not supported.")]
+    ProcessNotSupported(String),
     #[error("The operation is not valid for the object's state.")]
     InvalidObjectState,
     #[error("Object restore is already in progress.")]
@@ -121,6 +128,9 @@ impl OssError {
             NoSuchBucketPolicy => "NoSuchBucketPolicy",
             InvalidTag { .. } => "InvalidTag",
             InvalidObjectState => "InvalidObjectState",
+            SymlinkTargetNotExist { .. } => "SymlinkTargetNotExist",
+            NotSymlink => "NotSymlink",
+            ProcessNotSupported(_) => "InvalidArgument",
             RestoreAlreadyInProgress => "RestoreAlreadyInProgress",
             OperationNotSupported(_) => "OperationNotSupported",
             AccessDenied { .. } | WrongEndpoint { .. } => "AccessDenied",
@@ -140,7 +150,7 @@ impl OssError {
     pub fn http_status(&self) -> u16 {
         use OssError::*;
         match self {
-            NoSuchBucket { .. } | NoSuchKey { .. } | NoSuchUpload { .. } | NoSuchBucketPolicy => 404,
+            NoSuchBucket { .. } | NoSuchKey { .. } | NoSuchUpload { .. } | NoSuchBucketPolicy | SymlinkTargetNotExist { .. } => 404,
             BucketAlreadyExists { .. }
             | BucketNotEmpty { .. }
             | FileAlreadyExists
@@ -157,7 +167,9 @@ impl OssError {
             | EntityTooSmall
             | InvalidPolicyDocument(_)
             | InvalidTag { .. }
-            | OperationNotSupported(_) => 400,
+            | OperationNotSupported(_)
+            | NotSymlink
+            | ProcessNotSupported(_) => 400,
             InvalidObjectState => 403,
             RestoreAlreadyInProgress => 409,
             InvalidRange => 416,
@@ -200,6 +212,12 @@ impl OssError {
             NoSuchBucketPolicy => "0031-00000002",
             InvalidTag { ec, .. } => ec,
             InvalidObjectState => "0016-00000404",
+            // UNVERIFIED: OSS documents these codes, not their ECs; the ones of NoSuchKey and
+            // InvalidArgument are used.
+            SymlinkTargetNotExist { .. } => "0026-00000001",
+            NotSymlink => "0017-00000001",
+            // "The action specified in the image processing request is invalid."
+            ProcessNotSupported(_) => "0040-00000213",
             RestoreAlreadyInProgress => "0016-00000701",
             // UNVERIFIED: OSS documents this refusal's code and message, not its EC; the generic one is used.
             OperationNotSupported(_) => "0001-00000001",
@@ -223,7 +241,7 @@ impl OssError {
         use OssError::*;
         match self {
             NoSuchBucket { bucket } | BucketAlreadyExists { bucket } | BucketNotEmpty { bucket } => vec![("BucketName", bucket.clone())],
-            NoSuchKey { key } => vec![("Key", key.clone())],
+            NoSuchKey { key } | SymlinkTargetNotExist { key } => vec![("Key", key.clone())],
             WrongEndpoint { bucket, endpoint } => vec![("Bucket", bucket.clone()), ("Endpoint", endpoint.clone())],
             NoSuchUpload { upload_id } => vec![("UploadId", upload_id.clone())],
             SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id } => {

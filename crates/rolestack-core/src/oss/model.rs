@@ -85,6 +85,8 @@ pub enum ObjectType {
     Normal,
     Multipart,
     Appendable,
+    /// A symbolic link to another object of the bucket (PutSymlink).
+    Symlink,
 }
 
 impl ObjectType {
@@ -93,6 +95,7 @@ impl ObjectType {
             ObjectType::Normal => "Normal",
             ObjectType::Multipart => "Multipart",
             ObjectType::Appendable => "Appendable",
+            ObjectType::Symlink => "Symlink",
         }
     }
 }
@@ -123,6 +126,9 @@ pub struct Object {
     /// The restore of an archived object, if one was asked for.
     #[serde(default)]
     pub restore: Option<super::archive::Restore>,
+    /// A symlink's target key (in the same bucket).
+    #[serde(default)]
+    pub symlink_target: Option<String>,
 }
 
 /// The settings an object is written with (PutObject, InitiateMultipartUpload, CopyObject

@@ -94,6 +94,11 @@ operations! {
     GetObjectTagging: read, GetObjectTagging on Object;
     DeleteObjectTagging: write, DeleteObjectTagging on Object;
     RestoreObject: write, RestoreObject on Object;
+    PutSymlink: write, PutObject on Object;
+    GetSymlink: read, GetObject on Object;
+    // `x-oss-process` (GET) and ProcessObject (POST): authorized, then refused as unsupported.
+    GetObjectWithProcess: read, GetObject on Object;
+    ProcessObject: write, PostProcessTask on Object;
     // multipart
     InitiateMultipartUpload: write, PutObject on Object;
     UploadPart: write, PutObject on Object;

@@ -85,6 +85,14 @@ pub fn storage_class(req: &OssHttpRequest) -> OssResult<Option<String>> {
     req.header("x-oss-storage-class").map(archive::storage_class).transpose()
 }
 
+/// PutSymlink's `x-oss-symlink-target` (URL-encoded key), required.
+pub fn symlink_target(req: &OssHttpRequest) -> OssResult<String> {
+    req.header("x-oss-symlink-target")
+        .map(decode_path)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| OssError::InvalidArgument("PutSymlink needs x-oss-symlink-target.".into()))
+}
+
 /// `x-oss-forbid-overwrite: true`.
 pub fn forbid_overwrite(req: &OssHttpRequest) -> bool {
     req.header("x-oss-forbid-overwrite").is_some_and(|v| v.eq_ignore_ascii_case("true"))

@@ -27,7 +27,6 @@ const UNSUPPORTED: &[&str] = &[
     "replication",
     "worm",
     "inventory",
-    "symlink",
     "cname",
     "requestPayment",
     "transferAcceleration",
@@ -35,7 +34,6 @@ const UNSUPPORTED: &[&str] = &[
     "stat",
     "style",
     "process",
-    "x-oss-process",
     "resourceGroup",
     "accessPoint",
     "publicAccessBlock",
@@ -126,16 +124,20 @@ routes! {
     POST Bucket |r| r.has("delete") => DeleteMultipleObjects object::delete_objects;
 
     PUT Object |r| r.has("acl") => PutObjectAcl object::put_object_acl;
+    PUT Object |r| r.has("symlink") => PutSymlink object::put_symlink;
     PUT Object |r| r.has("tagging") => PutObjectTagging tagging::put_object_tagging;
     PUT Object |r| part(r) && copy(r) => UploadPartCopy multipart::upload_part_copy;
     PUT Object part => UploadPart multipart::upload_part;
     PUT Object copy => CopyObject object::copy_object;
     PUT Object always => PutObject object::put_object;
+    POST Object |r| r.has("x-oss-process") => ProcessObject object::process_object;
     POST Object |r| r.has("restore") => RestoreObject object::restore_object;
     POST Object |r| r.has("append") => AppendObject object::append_object;
     POST Object |r| r.has("uploads") => InitiateMultipartUpload multipart::initiate_upload;
     POST Object |r| r.has("uploadId") => CompleteMultipartUpload multipart::complete_upload;
     GET Object |r| r.has("acl") => GetObjectAcl object::get_object_acl;
+    GET Object |r| r.has("symlink") => GetSymlink object::get_symlink;
+    GET Object |r| r.has("x-oss-process") => GetObjectWithProcess object::process_object;
     GET Object |r| r.has("tagging") => GetObjectTagging tagging::get_object_tagging;
     GET Object |r| r.has("uploadId") => ListParts listing::list_parts;
     GET Object |r| r.has("objectMeta") => GetObjectMeta object::get_object_meta;

@@ -179,6 +179,7 @@ fn new_object(key: &str, segments: Vec<Segment>, digests: &Digests, object_type:
         headers: settings.headers,
         tags: settings.tags,
         restore: None,
+        symlink_target: None,
     }
 }
 
@@ -285,6 +286,7 @@ impl Oss {
         loop {
             attempt += 1;
             let object = self.object_for(who, bucket, key, action)?;
+            let object = self.resolve_symlink(who, bucket, object)?;
             check_readable(&object.storage_class, object.restore.as_ref(), self.now())?;
             let range = plan(&object)?;
             let (offset, len) = match range {
@@ -313,6 +315,28 @@ impl Oss {
                 None => Ok(None),
                 Some(r) => r.within(src.size).map(Some).ok_or(OssError::InvalidRange),
             }
+        })
+    }
+
+    /// What reading a symlink reads: its target in the same bucket (read as `oss:GetObject`,
+    /// authorized on the target too), presented under the symlink's key, type, user metadata
+    /// and tags. Other objects come back as they are. A missing target (or one that is itself
+    /// a symlink) is `SymlinkTargetNotExist`.
+    fn resolve_symlink(&self, who: &Requester, bucket: &str, link: Object) -> OssResult<Object> {
+        let Some(target_key) = link.symlink_target.clone() else { return Ok(link) };
+        let target = match self.object_for(who, bucket, &target_key, OssAction::GetObject) {
+            Ok(t) if t.symlink_target.is_none() => t,
+            Ok(_) | Err(OssError::NoSuchKey { .. }) => return Err(OssError::SymlinkTargetNotExist { key: target_key }),
+            Err(e) => return Err(e),
+        };
+        Ok(Object {
+            key: link.key,
+            object_type: ObjectType::Symlink,
+            user_meta: link.user_meta,
+            tags: link.tags,
+            acl: link.acl,
+            symlink_target: link.symlink_target,
+            ..target
         })
     }
 

@@ -94,9 +94,31 @@ impl Oss {
         Ok(object)
     }
 
-    /// An object for HeadObject / GetObjectMeta / GetObjectAcl (the call's action).
+    /// An object for GetObjectAcl, tags, GetSymlink (the call's action), as stored.
     pub fn get_object(&self, call: Call<'_>) -> OssResult<Object> {
         self.object_for(call.who, call.bucket, call.key, call.op.action())
+    }
+
+    /// An object for HeadObject / GetObjectMeta: a symlink answers with its target's body
+    /// facts (see [`Oss::resolve_symlink`]).
+    pub fn head_object(&self, call: Call<'_>) -> OssResult<Object> {
+        let object = self.get_object(call)?;
+        self.resolve_symlink(call.who, call.bucket, object)
+    }
+
+    /// PutSymlink: an object naming `target` in the same bucket (which need not exist yet).
+    pub fn put_symlink(&self, call: Call<'_>, target: &str, settings: ObjectSettings, forbid_overwrite: bool) -> OssResult<Object> {
+        validate_key(target)?;
+        let ticket = self.authorize_write(call)?;
+        let digests = crate::oss::blob::Digests { md5: Md5::digest(target.as_bytes()).into(), crc64: 0, size: 0 };
+        let mut object = new_object(&ticket.key, Vec::new(), &digests, ObjectType::Symlink, settings);
+        object.symlink_target = Some(target.to_string());
+        self.store_object(call.bucket, object, forbid_overwrite)
+    }
+
+    /// GetSymlink: the target key (`NotSymlink` for any other object).
+    pub fn get_symlink(&self, call: Call<'_>) -> OssResult<String> {
+        self.get_object(call)?.symlink_target.ok_or(OssError::NotSymlink)
     }
 
     pub fn delete_object(&self, call: Call<'_>) -> OssResult<()> {

@@ -8,6 +8,8 @@ use rolestack_core::oss::model::{Object, ObjectType};
 use rolestack_core::oss::service::{CopyTarget, MetadataDirective};
 use rolestack_core::oss::{OssError, OssResult};
 
+use rolestack_sign::encoding::encode;
+
 use super::super::headers;
 use super::super::respond::{self, Reply};
 use super::super::xml::{self, iso8601, quoted, to_xml};
@@ -76,7 +78,7 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
                 range.resolve(object.size)
             };
             if head {
-                let object = oss.get_object(call)?;
+                let object = oss.head_object(call)?;
                 let range = plan(&object)?;
                 Ok((object, range, None))
             } else {
@@ -114,7 +116,7 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
 }
 
 pub async fn get_object_meta(cx: Ctx, _body: Body) -> OssResult<Reply> {
-    let o = cx.call(|oss, call| oss.get_object(call)).await?;
+    let o = cx.call(|oss, call| oss.head_object(call)).await?;
     Ok(Reply::empty(200)
         .header("etag", quoted(&o.etag))
         .header("content-length", o.size.to_string())
@@ -186,6 +188,36 @@ pub async fn append_object(cx: Ctx, body: Body) -> OssResult<Reply> {
     let digests = stored.digests;
     let object = cx.call(move |oss, _| oss.append_object(&ticket, position, stored, settings, md5)).await?;
     Ok(write_reply(&object.etag, Some(&digests), object.crc64).header("x-oss-next-append-position", object.size.to_string()))
+}
+
+pub async fn put_symlink(cx: Ctx, _body: Body) -> OssResult<Reply> {
+    let target = headers::symlink_target(&cx.req)?;
+    let settings = headers::settings_with_tags(&cx.req)?;
+    let forbid = headers::forbid_overwrite(&cx.req);
+    let object = cx.call(move |oss, call| oss.put_symlink(call, &target, settings, forbid)).await?;
+    Ok(Reply::empty(200).header("etag", quoted(&object.etag)))
+}
+
+pub async fn get_symlink(cx: Ctx, _body: Body) -> OssResult<Reply> {
+    let target = cx.call(|oss, call| oss.get_symlink(call)).await?;
+    Ok(Reply::empty(200).header("x-oss-symlink-target", encode(&target)))
+}
+
+/// `GET ?x-oss-process` and ProcessObject (`POST ?x-oss-process`): authorized and the object
+/// looked up like a read, then refused with OSS's answer to an unsupported processing action —
+/// rolestack runs no image, video or document processing.
+pub async fn process_object(cx: Ctx, body: Body) -> OssResult<Reply> {
+    let process = match cx.req.param("x-oss-process").filter(|p| !p.is_empty()) {
+        Some(p) => p.to_string(),
+        // ProcessObject sends `x-oss-process=<action>` as its body.
+        None => {
+            let body = String::from_utf8_lossy(&read_document(body).await?).into_owned();
+            body.strip_prefix("x-oss-process=").unwrap_or(&body).to_string()
+        }
+    };
+    cx.call(|oss, call| oss.get_object(call)).await?;
+    let action = process.split([',', '|', '/']).take(2).collect::<Vec<_>>().join("/");
+    Err(OssError::ProcessNotSupported(action))
 }
 
 pub async fn restore_object(cx: Ctx, body: Body) -> OssResult<Reply> {
