@@ -260,7 +260,8 @@ class World:
         if action == "HeadObject":
             return b.head_object(key).content_length
         if action == "PutObject":
-            return b.put_object(key, p.get("body", b"deny-matrix")).status
+            headers = {"x-oss-tagging": p["tagging"]} if "tagging" in p else None
+            return b.put_object(key, p.get("body", b"deny-matrix"), headers=headers).status
         if action == "DeleteObject":
             return b.delete_object(key).status
         if action == "CopyObject":
@@ -293,6 +294,28 @@ class World:
             return b.delete_bucket().status
         if action == "InitiateMultipartUpload":
             return b.init_multipart_upload(key).upload_id
+        if action == "PutSymlink":
+            return b.put_symlink(p["target"], key).status
+        if action == "GetObjectProcess":
+            return b.get_object(key, process=p["process"]).read()
+        if action == "RestoreObject":
+            return b.restore_object(key).status
+        if action == "GetObjectTagging":
+            return dict(b.get_object_tagging(key).tag_set.tagging_rule)
+        if action == "PutObjectTagging":
+            rule = oss2.models.TaggingRule()
+            for k, v in p["tags"].items():
+                rule.add(k, v)
+            return b.put_object_tagging(key, oss2.models.Tagging(rule)).status
+        if action == "DeleteObjectTagging":
+            return b.delete_object_tagging(key).status
+        if action == "GetBucketTagging":
+            return dict(b.get_bucket_tagging().tag_set.tagging_rule)
+        if action == "PutBucketTagging":
+            rule = oss2.models.TaggingRule()
+            for k, v in p["tags"].items():
+                rule.add(k, v)
+            return b.put_bucket_tagging(oss2.models.Tagging(rule)).status
         if action == "AbortMultipartUpload":
             return b.abort_multipart_upload(key, p["upload_id"]).status
         raise AssertionError(f"unknown OSS action {action}")

@@ -301,6 +301,9 @@ def build_world(w: dm.World, root_ecs) -> None:
         cond_allow("oss:ListObjects", oarn(bm), {"DateLessThan": {"acs:CurrentTime": "2000-01-01T00:00:00Z"}}),
         cond_allow("oss:PutObject", oarn(bm, "*"), {"Bool": {"acs:SecureTransport": "true"}}),
         h.allow("oss:GetBucketInfo", oarn(bm))])])
+    w.user("otag", principal=True, prefix="dm-osstag", policies=[w.policy("otag_pol", [
+        cond_allow("oss:GetObject", oarn(bm, "*"), {"StringEquals": {"oss:ExistingObjectTag/class": ["public"]}}),
+        h.allow(["oss:GetObjectTagging", "oss:PutObjectTagging"], oarn(bm, "*"))])])
     w.user("ona", principal=True, prefix="dm-ossnotaction", policies=[w.policy("ona_pol", [
         {"Effect": "Allow", "NotAction": ["oss:Delete*", "oss:Put*"], "Resource": "*"}])])
     w.user("onr", principal=True, prefix="dm-ossnotres", policies=[w.policy("onr_pol", [
@@ -819,6 +822,25 @@ def oss_cases():
         C("oss-readonly-DeleteBucket", "oro", oss("DeleteBucket", "{bx}"), DENIED, oss("GetBucketInfo", "{bx}")),
         C("oss-readonly-PutBucket", "oro", oss("PutBucket", "{fresh}"), DENIED, oss("ListBuckets")),
         C("oss-readonly-InitiateMultipartUpload", "oro", oss("InitiateMultipartUpload", "{bm}", "mp/x"), DENIED, get_pub),
+        C("oss-readonly-PutObjectTagging", "oro", oss("PutObjectTagging", "{bm}", "data/pub/a.txt", tags={"k": "v"}), DENIED,
+          oss("GetObjectTagging", "{bm}", "data/pub/a.txt")),
+        C("oss-readonly-DeleteObjectTagging", "oro", oss("DeleteObjectTagging", "{bm}", "data/pub/a.txt"), DENIED,
+          oss("GetObjectTagging", "{bm}", "data/pub/a.txt")),
+        C("oss-readonly-PutSymlink", "oro", oss("PutSymlink", "{bm}", "data/pub/link", target="data/pub/a.txt"), DENIED,
+          oss("GetObject", "{bm}", "data/pub/a.txt")),
+        C("oss-none-GetObject-x-oss-process", "on", oss("GetObjectProcess", "{bm}", "data/pub/a.txt", process="image/resize,w_10"),
+          DENIED, bp_pub),
+        C("oss-readonly-RestoreObject", "oro", oss("RestoreObject", "{bm}", "data/pub/a.txt"), DENIED,
+          oss("HeadObject", "{bm}", "data/pub/a.txt")),
+        C("oss-readonly-PutBucketTagging", "oro", oss("PutBucketTagging", "{bm}", tags={"k": "v"}), DENIED,
+          oss("GetBucketTagging", "{bm}")),
+        # oss:ExistingObjectTag/<key>: the object's own tags decide; retagging it changes the answer.
+        C("oss-existing-tag-GetObject", "otag", oss("GetObject", "{bm}", "tagged/{fresh}"), DENIED,
+          oss("GetObject", "{bm}", "tagged/pub-{fresh}"),
+          setup=[oss("PutObject", "{bm}", "tagged/{fresh}", tagging="class=secret"),
+                 oss("PutObject", "{bm}", "tagged/pub-{fresh}", tagging="class=public")]),
+        C("oss-existing-tag-untagged-GetObject", "otag", oss("GetObject", "{bm}", "data/pub/a.txt"), DENIED,
+          oss("GetObjectTagging", "{bm}", "data/pub/a.txt")),
         C("oss-readonly-CopyObject", "oro", oss("CopyObject", "{bm}", "copy/x", src="data/pub/a.txt"), DENIED, get_pub),
 
         C("oss-deny-resource-GetObject", "of", oss("GetObject", "{bm}", "secret/c.txt"), DENIED, oss("GetObject", "{bm}", "data/priv/b.txt")),

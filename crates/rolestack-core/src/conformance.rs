@@ -522,15 +522,18 @@ pub fn oss_multipart_etag_and_crc_and_append(store: Arc<dyn Store>) {
 pub fn oss_copy_conditions_and_digest(store: Arc<dyn Store>) {
     let (oss, root) = oss_setup(store);
     oss_put(&oss, &root, "src", b"payload");
+    let tags = vec![("team".to_string(), "a b".to_string())];
+    oss.put_object_tagging(Call::new(&root, Op::PutObjectTagging, "bkt", "src"), tags.clone()).unwrap();
     let src = oss.get_object(Call::new(&root, Op::GetObject, "bkt", "src")).unwrap();
     let copied = oss
         .copy_object(
             Call::new(&root, Op::CopyObject, "bkt", "dst"),
             &CopySource { bucket: "bkt".into(), key: "src".into(), conditions: Conditions::default() },
-            CopyTarget { directive: MetadataDirective::Copy, acl: None, forbid_overwrite: false },
+            CopyTarget { directive: MetadataDirective::Copy, acl: None, forbid_overwrite: false, tagging: None, storage_class: None },
         )
         .unwrap();
     assert_eq!(copied.etag, src.etag);
+    assert_eq!(copied.tags, tags, "a copy keeps the source's tags unless told to replace them");
     assert_eq!(oss_read_all(&oss, &root, "dst"), b"payload");
     let stale = Conditions { if_match: Some("\"0000\"".into()), ..Default::default() };
     assert!(matches!(stale.check(&src), Err(OssError::PreconditionFailed)));

@@ -50,6 +50,22 @@ pub enum OssError {
     InvalidPolicyDocument(String),
     #[error("The bucket policy does not exist.")]
     NoSuchBucketPolicy,
+    #[error("The symlink target object does not exist.")]
+    SymlinkTargetNotExist { key: String },
+    #[error("The specified object is not a symlink.")]
+    NotSymlink,
+    /// `x-oss-process`: rolestack runs no image, video or document processing.
+    #[error("The processing action {0:?} is not supported.")]
+    ProcessNotSupported(String),
+    #[error("The operation is not valid for the object's state.")]
+    InvalidObjectState,
+    #[error("Object restore is already in progress.")]
+    RestoreAlreadyInProgress,
+    #[error("The operation is not supported for this resource: {0}")]
+    OperationNotSupported(String),
+    /// A tag outside OSS's limits (`ec` says which: format, length, count, characters).
+    #[error("{message}")]
+    InvalidTag { message: String, ec: &'static str },
     /// Refused by RAM policy, bucket policy or ACL, or an unusable signature; the message says
     /// which and why, `ec` is OSS's coordinate for that cause.
     #[error("{message}")]
@@ -133,6 +149,13 @@ impl OssError {
             FileAlreadyExists => "FileAlreadyExists",
             InvalidPolicyDocument(_) => "InvalidPolicyDocument",
             NoSuchBucketPolicy => "NoSuchBucketPolicy",
+            InvalidTag { .. } => "InvalidTag",
+            InvalidObjectState => "InvalidObjectState",
+            SymlinkTargetNotExist { .. } => "SymlinkTargetNotExist",
+            NotSymlink => "NotSymlink",
+            ProcessNotSupported(_) => "InvalidArgument",
+            RestoreAlreadyInProgress => "RestoreAlreadyInProgress",
+            OperationNotSupported(_) => "OperationNotSupported",
             AccessDenied { .. } | WrongEndpoint { .. } => "AccessDenied",
             InvalidLocationConstraint(_) => "InvalidLocationConstraint",
             InvalidAccessKeyId => "InvalidAccessKeyId",
@@ -156,7 +179,12 @@ impl OssError {
     pub fn http_status(&self) -> u16 {
         use OssError::*;
         match self {
-            NoSuchBucket { .. } | NoSuchKey { .. } | NoSuchUpload { .. } | NoSuchBucketPolicy | NoSuchCorsConfiguration => 404,
+            NoSuchBucket { .. }
+            | NoSuchKey { .. }
+            | NoSuchUpload { .. }
+            | NoSuchBucketPolicy
+            | NoSuchCorsConfiguration
+            | SymlinkTargetNotExist { .. } => 404,
             CallbackFailed(_) => 203,
             BucketAlreadyExists { .. }
             | BucketNotEmpty { .. }
@@ -175,7 +203,13 @@ impl OssError {
             | InvalidPolicyDocument(_)
             | XAmzContentSha256Mismatch
             | BadDigest(_)
-            | IncompleteBody(_) => 400,
+            | IncompleteBody(_)
+            | InvalidTag { .. }
+            | OperationNotSupported(_)
+            | NotSymlink
+            | ProcessNotSupported(_) => 400,
+            InvalidObjectState => 403,
+            RestoreAlreadyInProgress => 409,
             InvalidRange => 416,
             PreconditionFailed => 412,
             NotModified => 304,
@@ -215,6 +249,17 @@ impl OssError {
             FileAlreadyExists => "0026-00000017",
             InvalidPolicyDocument(_) => "0031-00000001",
             NoSuchBucketPolicy => "0031-00000002",
+            InvalidTag { ec, .. } => ec,
+            InvalidObjectState => "0016-00000404",
+            // UNVERIFIED: OSS documents these codes, not their ECs; the ones of NoSuchKey and
+            // InvalidArgument are used.
+            SymlinkTargetNotExist { .. } => "0026-00000001",
+            NotSymlink => "0017-00000001",
+            // "The action specified in the image processing request is invalid."
+            ProcessNotSupported(_) => "0040-00000213",
+            RestoreAlreadyInProgress => "0016-00000701",
+            // UNVERIFIED: OSS documents this refusal's code and message, not its EC; the generic one is used.
+            OperationNotSupported(_) => "0001-00000001",
             AccessDenied { ec, .. } => ec,
             // UNVERIFIED: OSS documents this refusal's message, not its EC; the generic one is used.
             WrongEndpoint { .. } => EC_ACCESS_DENIED,
@@ -241,7 +286,7 @@ impl OssError {
         use OssError::*;
         match self {
             NoSuchBucket { bucket } | BucketAlreadyExists { bucket } | BucketNotEmpty { bucket } => vec![("BucketName", bucket.clone())],
-            NoSuchKey { key } => vec![("Key", key.clone())],
+            NoSuchKey { key } | SymlinkTargetNotExist { key } => vec![("Key", key.clone())],
             WrongEndpoint { bucket, endpoint } => vec![("Bucket", bucket.clone()), ("Endpoint", endpoint.clone())],
             NoSuchUpload { upload_id } => vec![("UploadId", upload_id.clone())],
             SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id, .. } => {

@@ -5,6 +5,7 @@
 //!
 //! - [`model`]: bucket / object / upload / part records and naming rules.
 //! - [`blob`]: the body store boundary ([`blob::BlobStore`]), digests (MD5, CRC-64/XZ) and readers.
+//! - [`archive`]: storage classes and the restore of archived objects, timed by the server's clock.
 //! - [`access`]: the action and resource of each request and the authorization decision.
 //! - [`bucket_policy`]: bucket policies (RAM statements with `Principal`).
 //! - [`callback`]: upload callbacks (parsing, the loopback-only rule, the body, the answer).
@@ -14,10 +15,12 @@
 //! - [`operation`]: the operation table (name, read or write, RAM action, resource scope).
 //! - [`request`]: byte ranges and preconditions, as a request asks for them.
 //! - [`service`]: the operations.
+//! - [`tagging`]: object and bucket tag limits, the `x-oss-tagging` header form.
 //! - [`orphans`]: removing bodies a crash left without a record.
 //! - [`error`]: [`OssError`], OSS's codes, statuses and ECs.
 
 pub mod access;
+pub mod archive;
 pub mod blob;
 pub mod bucket_policy;
 pub mod callback;
@@ -30,6 +33,7 @@ pub mod orphans;
 pub mod referer;
 pub mod request;
 pub mod service;
+pub mod tagging;
 
 pub use access::{OssAction, Requester};
 pub use error::{OssError, OssResult};
@@ -39,6 +43,6 @@ pub use service::{Call, Oss};
 impl crate::service::Rolestack {
     /// The OSS service over this instance's store and blob store.
     pub fn oss(&self) -> Oss {
-        Oss::sharing(self.store.clone(), self.blobs.clone(), self.object_commits.clone())
+        Oss::sharing(self.store.clone(), self.blobs.clone(), self.object_commits.clone(), self.clock.clone())
     }
 }

@@ -75,6 +75,9 @@ operations! {
     DeleteBucketCors: write, DeleteBucketCors on Bucket;
     PutBucketReferer: write, PutBucketReferer on Bucket;
     GetBucketReferer: read, GetBucketReferer on Bucket;
+    PutBucketTags: write, PutBucketTagging on Bucket;
+    GetBucketTags: read, GetBucketTagging on Bucket;
+    DeleteBucketTags: write, DeleteBucketTagging on Bucket;
     // listing
     ListObjects: read, ListObjects on Bucket;
     ListObjectsV2: read, ListObjects on Bucket;
@@ -92,6 +95,15 @@ operations! {
     DeleteMultipleObjects: write, DeleteObject on Object;
     GetObjectAcl: read, GetObjectAcl on Object;
     PutObjectAcl: write, PutObjectAcl on Object;
+    PutObjectTagging: write, PutObjectTagging on Object;
+    GetObjectTagging: read, GetObjectTagging on Object;
+    DeleteObjectTagging: write, DeleteObjectTagging on Object;
+    RestoreObject: write, RestoreObject on Object;
+    PutSymlink: write, PutObject on Object;
+    GetSymlink: read, GetObject on Object;
+    // `x-oss-process` (GET) and ProcessObject (POST): authorized, then refused as unsupported.
+    GetObjectWithProcess: read, GetObject on Object;
+    ProcessObject: write, PostProcessTask on Object;
     // multipart
     InitiateMultipartUpload: write, PutObject on Object;
     UploadPart: write, PutObject on Object;

@@ -4,10 +4,12 @@
 //! `x-oss-copy-source-if-*`), `Content-MD5`, the copy source and the write flags. Handlers never
 //! read a header by name for its meaning; they ask here.
 
+use rolestack_core::oss::archive;
 use rolestack_core::oss::callback::Callback;
 use rolestack_core::oss::model::{Acl, ObjectSettings};
 use rolestack_core::oss::request::{ByteRange, Conditions, RangeRequest};
 use rolestack_core::oss::service::{parse_content_md5, CopySource};
+use rolestack_core::oss::tagging::{self, Tags};
 use rolestack_core::oss::{OssError, OssResult};
 use rolestack_sign::encoding::decode_path;
 
@@ -55,6 +57,7 @@ pub fn settings(req: &OssHttpRequest) -> OssResult<ObjectSettings> {
     if let Some(acl) = acl(req, "x-oss-object-acl", true)? {
         s.acl = acl;
     }
+    s.storage_class = storage_class(req)?;
     // Server-side encryption is recorded and echoed, not performed (bodies are stored as sent).
     if let Some(sse) = req.header("x-oss-server-side-encryption") {
         s.headers.push(("x-oss-server-side-encryption".into(), sse.to_string()));
@@ -64,6 +67,40 @@ pub fn settings(req: &OssHttpRequest) -> OssResult<ObjectSettings> {
         }
     }
     Ok(s)
+}
+
+/// `x-oss-tagging` (`k1=v1&k2=v2`, URL-encoded parts), checked against the object tag limits.
+pub fn tagging(req: &OssHttpRequest) -> OssResult<Tags> {
+    req.header("x-oss-tagging").map_or(Ok(Tags::new()), |v| tagging::parse_header(v, decode_path))
+}
+
+/// The object settings of a new object with its `x-oss-tagging` tags (PutObject, the first
+/// AppendObject, InitiateMultipartUpload).
+pub fn settings_with_tags(req: &OssHttpRequest) -> OssResult<ObjectSettings> {
+    Ok(ObjectSettings { tags: tagging(req)?, ..settings(req)? })
+}
+
+/// CopyObject's tags: `x-oss-tagging-directive: Replace` takes `x-oss-tagging`; otherwise
+/// (`Copy`, the default) `None`, the source's.
+pub fn copy_tagging(req: &OssHttpRequest) -> OssResult<Option<Tags>> {
+    match req.header("x-oss-tagging-directive").map(str::to_ascii_uppercase).as_deref() {
+        None | Some("COPY") => Ok(None),
+        Some("REPLACE") => Ok(Some(tagging(req)?)),
+        Some(other) => Err(OssError::InvalidArgument(format!("x-oss-tagging-directive {other:?} is not Copy or Replace."))),
+    }
+}
+
+/// `x-oss-storage-class` (any letter case), canonical.
+pub fn storage_class(req: &OssHttpRequest) -> OssResult<Option<String>> {
+    req.header("x-oss-storage-class").map(archive::storage_class).transpose()
+}
+
+/// PutSymlink's `x-oss-symlink-target` (URL-encoded key), required.
+pub fn symlink_target(req: &OssHttpRequest) -> OssResult<String> {
+    req.header("x-oss-symlink-target")
+        .map(decode_path)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| OssError::InvalidArgument("PutSymlink needs x-oss-symlink-target.".into()))
 }
 
 /// `x-oss-forbid-overwrite: true`.

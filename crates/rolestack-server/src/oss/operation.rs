@@ -9,7 +9,7 @@ use axum::http::Method;
 use futures_util::future::BoxFuture;
 use rolestack_core::oss::{Operation, OssError, OssResult};
 
-use super::handlers::{bucket, config, listing, multipart, object, Ctx};
+use super::handlers::{bucket, config, listing, multipart, object, tagging, Ctx};
 use super::request::OssHttpRequest;
 use super::respond::Reply;
 
@@ -19,15 +19,12 @@ const UNSUPPORTED: &[&str] = &[
     "lifecycle",
     "logging",
     "website",
-    "tagging",
     "versioning",
     "versions",
     "encryption",
     "replication",
     "worm",
     "inventory",
-    "symlink",
-    "restore",
     "cname",
     "requestPayment",
     "transferAcceleration",
@@ -35,7 +32,6 @@ const UNSUPPORTED: &[&str] = &[
     "stat",
     "style",
     "process",
-    "x-oss-process",
     "resourceGroup",
     "accessPoint",
     "publicAccessBlock",
@@ -110,6 +106,7 @@ routes! {
     PUT Bucket |r| r.has("policy") => PutBucketPolicy config::put_bucket_policy;
     PUT Bucket |r| r.has("cors") => PutBucketCors config::put_bucket_cors;
     PUT Bucket |r| r.has("referer") => PutBucketReferer config::put_bucket_referer;
+    PUT Bucket |r| r.has("tagging") => PutBucketTags tagging::put_bucket_tags;
     PUT Bucket always => PutBucket bucket::put_bucket;
     GET Bucket |r| r.has("acl") => GetBucketAcl config::get_bucket_acl;
     GET Bucket |r| r.has("bucketInfo") => GetBucketInfo bucket::get_bucket_info;
@@ -117,6 +114,7 @@ routes! {
     GET Bucket |r| r.has("policy") => GetBucketPolicy config::get_bucket_policy;
     GET Bucket |r| r.has("cors") => GetBucketCors config::get_bucket_cors;
     GET Bucket |r| r.has("referer") => GetBucketReferer config::get_bucket_referer;
+    GET Bucket |r| r.has("tagging") => GetBucketTags tagging::get_bucket_tags;
     GET Bucket |r| r.has("uploads") => ListMultipartUploads listing::list_uploads;
     GET Bucket |r| r.has("live") => ListLiveChannel listing::list_live_channels;
     GET Bucket |r| r.param("list-type") == Some("2") => ListObjectsV2 listing::list_objects;
@@ -124,23 +122,32 @@ routes! {
     HEAD Bucket always => HeadBucket bucket::head_bucket;
     DELETE Bucket |r| r.has("policy") => DeleteBucketPolicy config::delete_bucket_policy;
     DELETE Bucket |r| r.has("cors") => DeleteBucketCors config::delete_bucket_cors;
+    DELETE Bucket |r| r.has("tagging") => DeleteBucketTags tagging::delete_bucket_tags;
     DELETE Bucket always => DeleteBucket bucket::delete_bucket;
     POST Bucket |r| r.has("delete") => DeleteMultipleObjects object::delete_objects;
 
     PUT Object |r| r.has("acl") => PutObjectAcl object::put_object_acl;
+    PUT Object |r| r.has("symlink") => PutSymlink object::put_symlink;
+    PUT Object |r| r.has("tagging") => PutObjectTagging tagging::put_object_tagging;
     PUT Object |r| part(r) && copy(r) => UploadPartCopy multipart::upload_part_copy;
     PUT Object part => UploadPart multipart::upload_part;
     PUT Object copy => CopyObject object::copy_object;
     PUT Object always => PutObject object::put_object;
+    POST Object |r| r.has("x-oss-process") => ProcessObject object::process_object;
+    POST Object |r| r.has("restore") => RestoreObject object::restore_object;
     POST Object |r| r.has("append") => AppendObject object::append_object;
     POST Object |r| r.has("uploads") => InitiateMultipartUpload multipart::initiate_upload;
     POST Object |r| r.has("uploadId") => CompleteMultipartUpload multipart::complete_upload;
     GET Object |r| r.has("acl") => GetObjectAcl object::get_object_acl;
+    GET Object |r| r.has("symlink") => GetSymlink object::get_symlink;
+    GET Object |r| r.has("x-oss-process") => GetObjectWithProcess object::process_object;
+    GET Object |r| r.has("tagging") => GetObjectTagging tagging::get_object_tagging;
     GET Object |r| r.has("uploadId") => ListParts listing::list_parts;
     GET Object |r| r.has("objectMeta") => GetObjectMeta object::get_object_meta;
     HEAD Object |r| r.has("objectMeta") => GetObjectMeta object::get_object_meta;
     HEAD Object always => HeadObject object::get_object;
     GET Object always => GetObject object::get_object;
+    DELETE Object |r| r.has("tagging") => DeleteObjectTagging tagging::delete_object_tagging;
     DELETE Object |r| r.has("uploadId") => AbortMultipartUpload multipart::abort_upload;
     DELETE Object always => DeleteObject object::delete_object;
 }

@@ -3,9 +3,11 @@
 
 use super::{decode, encode, load_bucket, now, Call, Oss};
 use crate::oss::access::Target;
+use crate::oss::archive::storage_class;
 use crate::oss::bucket_policy::BucketPolicy;
 use crate::oss::error::{OssError, OssResult};
 use crate::oss::model::{validate_bucket_name, Acl, Bucket};
+use crate::oss::tagging::{validate_bucket_tags, Tags};
 
 /// ListBuckets' page.
 #[derive(Debug, Clone)]
@@ -14,6 +16,16 @@ pub struct BucketListing {
     pub buckets: Vec<Bucket>,
     pub truncated: bool,
     pub next_marker: Option<String>,
+}
+
+/// What ListBuckets asks for.
+#[derive(Debug, Clone, Default)]
+pub struct BucketQuery {
+    pub prefix: String,
+    pub marker: String,
+    pub max_keys: usize,
+    /// `tag-key` (and `tag-value`): only buckets with that tag.
+    pub tag: Option<(String, Option<String>)>,
 }
 
 /// What PutBucket creates.
@@ -26,14 +38,35 @@ pub struct NewBucket {
 }
 
 impl Oss {
-    pub fn list_buckets(&self, call: Call<'_>, prefix: &str, marker: &str, max_keys: usize) -> OssResult<BucketListing> {
+    pub fn list_buckets(&self, call: Call<'_>, q: &BucketQuery) -> OssResult<BucketListing> {
+        const BATCH: usize = 1000;
         let mut tx = self.read_tx()?;
         call.authorize(&mut *tx, Target::service())?;
         let owner = call.who.account_id().unwrap_or_default().to_string();
-        let rows = tx.oss_bucket_list(&owner, prefix, marker, max_keys + 1)?;
-        let mut buckets = rows.iter().map(|d| decode::<Bucket>("bucket", d)).collect::<OssResult<Vec<_>>>()?;
-        let truncated = buckets.len() > max_keys;
-        buckets.truncate(max_keys);
+        let wanted = |b: &Bucket| match &q.tag {
+            None => true,
+            Some((k, v)) => b.tags.iter().any(|(tk, tv)| tk == k && v.as_ref().is_none_or(|v| v == tv)),
+        };
+        let (mut buckets, mut marker, mut truncated) = (Vec::new(), q.marker.clone(), false);
+        loop {
+            let rows = tx.oss_bucket_list(&owner, &q.prefix, &marker, BATCH)?;
+            let full = rows.len() == BATCH;
+            for data in &rows {
+                let b: Bucket = decode("bucket", data)?;
+                marker = b.name.clone();
+                if !wanted(&b) {
+                    continue;
+                }
+                if buckets.len() == q.max_keys {
+                    truncated = true;
+                    break;
+                }
+                buckets.push(b);
+            }
+            if truncated || !full {
+                break;
+            }
+        }
         let next_marker = if truncated { buckets.last().map(|b| b.name.clone()) } else { None };
         Ok(BucketListing { owner, buckets, truncated, next_marker })
     }
@@ -66,11 +99,12 @@ impl Oss {
                     owner: owner.clone(),
                     created: now(),
                     acl: new.acl.unwrap_or(Acl::Private),
-                    storage_class: new.storage_class.unwrap_or_else(|| "Standard".into()),
+                    storage_class: new.storage_class.as_deref().map_or(Ok("Standard".to_string()), storage_class)?,
                     policy: None,
                     region: new.region,
                     cors: None,
                     referer: None,
+                    tags: Vec::new(),
                 };
                 if !tx.oss_bucket_insert(name, &owner, &encode(&bucket)?)? {
                     return Err(OssError::BucketAlreadyExists { bucket: name.into() });
@@ -137,6 +171,26 @@ impl Oss {
 
     pub fn get_bucket_policy(&self, call: Call<'_>) -> OssResult<String> {
         self.bucket(call)?.policy.ok_or(OssError::NoSuchBucketPolicy)
+    }
+
+    /// PutBucketTags: replaces the bucket's tags.
+    pub fn put_bucket_tags(&self, call: Call<'_>, tags: Tags) -> OssResult<()> {
+        validate_bucket_tags(&tags)?;
+        self.update_bucket(call, |b| {
+            b.tags = tags;
+            Ok(())
+        })
+    }
+
+    /// DeleteBucketTags: all tags, or only those with the given keys (`?tagging=k1,k2`).
+    pub fn delete_bucket_tags(&self, call: Call<'_>, keys: Option<Vec<String>>) -> OssResult<()> {
+        self.update_bucket(call, |b| {
+            match keys {
+                None => b.tags.clear(),
+                Some(keys) => b.tags.retain(|(k, _)| !keys.contains(k)),
+            }
+            Ok(())
+        })
     }
 
     pub fn delete_bucket_policy(&self, call: Call<'_>) -> OssResult<()> {

@@ -28,14 +28,16 @@ use base64::Engine as _;
 use time::OffsetDateTime;
 
 use super::access::{authorize, OssAction, Requester, Target};
+use super::archive::check_readable;
 use super::blob::{BlobId, BlobStore, DigestingWriter, Digests, Segment, SegmentReader};
 use super::error::{OssError, OssResult};
 use super::model::{Bucket, Object, ObjectSettings, ObjectType, Part, Upload};
 use super::operation::Operation;
+use crate::clock::Clock;
 use crate::group_commit::GroupCommit;
 use crate::store::{Store, Tx};
 
-pub use bucket::{BucketListing, NewBucket};
+pub use bucket::{BucketListing, BucketQuery, NewBucket};
 pub use multipart::{PartListing, UploadListing, UploadQuery};
 pub use object::{CopySource, CopyTarget, MetadataDirective};
 
@@ -53,6 +55,8 @@ pub struct Oss {
     blobs: Arc<dyn BlobStore>,
     /// Object and part records of concurrent writes, committed together.
     commits: Arc<GroupCommit<OssError>>,
+    /// The server's clock: restores finish and end by it.
+    clock: Clock,
 }
 
 /// One request to the service: who asks, the operation (its RAM action comes from the
@@ -170,22 +174,40 @@ fn new_object(key: &str, segments: Vec<Segment>, digests: &Digests, object_type:
         last_modified: now(),
         object_type,
         acl: settings.acl,
-        storage_class: "Standard".into(),
+        // Empty: the bucket's, filled in when the record is written (`with_storage_class`).
+        storage_class: settings.storage_class.unwrap_or_default(),
         content_type: settings.content_type.unwrap_or_else(|| "application/octet-stream".into()),
         user_meta: settings.user_meta,
         headers: settings.headers,
+        tags: settings.tags,
+        restore: None,
+        symlink_target: None,
     }
+}
+
+/// An object written without `x-oss-storage-class` takes its bucket's class.
+fn with_storage_class(mut object: Object, bucket: &Bucket) -> Object {
+    if object.storage_class.is_empty() {
+        object.storage_class = bucket.storage_class.clone();
+    }
+    object
 }
 
 impl Oss {
     pub fn new(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> Self {
         let commits = Arc::new(GroupCommit::new(store.clone()));
-        Oss { store, blobs, commits }
+        Oss { store, blobs, commits, clock: Clock::default() }
     }
 
-    /// An `Oss` whose record writes are grouped with those of every other sharing `commits`.
-    pub fn sharing(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>, commits: Arc<GroupCommit<OssError>>) -> Self {
-        Oss { store, blobs, commits }
+    /// An `Oss` whose record writes are grouped with those of every other sharing `commits`,
+    /// on the server's `clock`.
+    pub fn sharing(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>, commits: Arc<GroupCommit<OssError>>, clock: Clock) -> Self {
+        Oss { store, blobs, commits, clock }
+    }
+
+    /// Now by the server's clock (Unix seconds).
+    pub fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
     }
 
     fn tx(&self) -> OssResult<Box<dyn Tx + '_>> {
@@ -266,6 +288,8 @@ impl Oss {
         loop {
             attempt += 1;
             let object = self.object_for(who, bucket, key, action)?;
+            let object = self.resolve_symlink(who, bucket, object)?;
+            check_readable(&object.storage_class, object.restore.as_ref(), self.now())?;
             let range = plan(&object)?;
             let (offset, len) = match range {
                 Some((first, last)) => (first, last - first + 1),
@@ -296,13 +320,36 @@ impl Oss {
         })
     }
 
+    /// What reading a symlink reads: its target in the same bucket (read as `oss:GetObject`,
+    /// authorized on the target too), presented under the symlink's key, type, user metadata
+    /// and tags. Other objects come back as they are. A missing target (or one that is itself
+    /// a symlink) is `SymlinkTargetNotExist`.
+    fn resolve_symlink(&self, who: &Requester, bucket: &str, link: Object) -> OssResult<Object> {
+        let Some(target_key) = link.symlink_target.clone() else { return Ok(link) };
+        let target = match self.object_for(who, bucket, &target_key, OssAction::GetObject) {
+            Ok(t) if t.symlink_target.is_none() => t,
+            Ok(_) | Err(OssError::NoSuchKey { .. }) => return Err(OssError::SymlinkTargetNotExist { key: target_key }),
+            Err(e) => return Err(e),
+        };
+        Ok(Object {
+            key: link.key,
+            object_type: ObjectType::Symlink,
+            user_meta: link.user_meta,
+            tags: link.tags,
+            acl: link.acl,
+            symlink_target: link.symlink_target,
+            ..target
+        })
+    }
+
     /// An object for `action`, authorized with its own ACL.
     fn object_for(&self, who: &Requester, bucket: &str, key: &str, action: OssAction) -> OssResult<Object> {
         let mut tx = self.read_tx()?;
         let b = load_bucket(&mut *tx, bucket)?;
         let object = load_object(&mut *tx, bucket, key)?;
         let acl = object.as_ref().map_or(super::model::Acl::Default, |o| o.acl);
-        authorize(&mut *tx, who, action, Target { object_acl: acl, ..Target::object(&b, key) })?;
+        let tags = object.as_ref().map_or(&[][..], |o| o.tags.as_slice());
+        authorize(&mut *tx, who, action, Target { object_acl: acl, object_tags: tags, ..Target::object(&b, key) })?;
         object.ok_or_else(|| OssError::NoSuchKey { key: key.to_string() })
     }
 }

@@ -5,7 +5,8 @@ use md5::{Digest as _, Md5};
 use time::OffsetDateTime;
 
 use super::{
-    decode, encode, load_bucket, load_upload, new_object, now, Body, Call, CopySource, Oss, WriteTicket, MAX_PART_NUMBER, MIN_PART_SIZE,
+    decode, encode, load_bucket, load_upload, new_object, now, with_storage_class, Body, Call, CopySource, Oss, WriteTicket,
+    MAX_PART_NUMBER, MIN_PART_SIZE,
 };
 use crate::oss::access::{authorize, OssAction, Target};
 use crate::oss::blob::{crc64_combine, hex_upper, Digests, Segment};
@@ -151,7 +152,7 @@ impl Oss {
         let totals = Digests { md5: [0; 16], crc64: crc, size };
         let mut object = new_object(key, segments, &totals, ObjectType::Multipart, upload.settings.clone());
         object.etag = etag;
-        object.storage_class = load_bucket(&mut *tx, bucket)?.storage_class;
+        let object = with_storage_class(object, &load_bucket(&mut *tx, bucket)?);
         let old = tx.oss_object_put(bucket, key, &encode(&object)?)?;
         tx.oss_parts_delete(upload_id)?;
         tx.oss_upload_delete(bucket, upload_id)?;

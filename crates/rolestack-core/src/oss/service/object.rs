@@ -3,13 +3,15 @@
 
 use md5::{Digest as _, Md5};
 
-use super::{encode, load_bucket, load_object, new_object, now, Body, Call, Oss, WriteTicket, MAX_APPEND_SIZE};
+use super::{encode, load_bucket, load_object, new_object, now, with_storage_class, Body, Call, Oss, WriteTicket, MAX_APPEND_SIZE};
 use crate::oss::access::Target;
+use crate::oss::archive::{restore, RestoreOutcome, RestoreRequest};
 use crate::oss::blob::{crc64_combine, hex_upper};
 use crate::oss::error::{OssError, OssResult};
 use crate::oss::listing::{self, ListQuery, Listing};
 use crate::oss::model::{validate_key, Acl, Object, ObjectSettings, ObjectType};
 use crate::oss::request::Conditions;
+use crate::oss::tagging::{validate_object_tags, Tags};
 
 /// CopyObject's `x-oss-metadata-directive`.
 #[derive(Debug, Clone)]
@@ -36,6 +38,10 @@ pub struct CopyTarget {
     pub acl: Option<Acl>,
     /// `x-oss-forbid-overwrite: true`.
     pub forbid_overwrite: bool,
+    /// `x-oss-tagging-directive: Replace` with these tags; `None` copies the source's.
+    pub tagging: Option<Tags>,
+    /// `x-oss-storage-class`; `None`: the target bucket's.
+    pub storage_class: Option<String>,
 }
 
 impl Oss {
@@ -77,8 +83,7 @@ impl Oss {
     fn store_object(&self, bucket: &str, object: Object, forbid_overwrite: bool) -> OssResult<Object> {
         let bucket = bucket.to_string();
         let (object, old) = self.commits.write(move |tx| {
-            let mut object = object.clone();
-            object.storage_class = load_bucket(tx, &bucket)?.storage_class;
+            let object = with_storage_class(object.clone(), &load_bucket(tx, &bucket)?);
             if forbid_overwrite && tx.oss_object_get(&bucket, &object.key)?.is_some() {
                 return Err(OssError::FileAlreadyExists);
             }
@@ -89,15 +94,39 @@ impl Oss {
         Ok(object)
     }
 
-    /// An object for HeadObject / GetObjectMeta / GetObjectAcl (the call's action).
+    /// An object for GetObjectAcl, tags, GetSymlink (the call's action), as stored.
     pub fn get_object(&self, call: Call<'_>) -> OssResult<Object> {
         self.object_for(call.who, call.bucket, call.key, call.op.action())
+    }
+
+    /// An object for HeadObject / GetObjectMeta: a symlink answers with its target's body
+    /// facts (see [`Oss::resolve_symlink`]).
+    pub fn head_object(&self, call: Call<'_>) -> OssResult<Object> {
+        let object = self.get_object(call)?;
+        self.resolve_symlink(call.who, call.bucket, object)
+    }
+
+    /// PutSymlink: an object naming `target` in the same bucket (which need not exist yet).
+    pub fn put_symlink(&self, call: Call<'_>, target: &str, settings: ObjectSettings, forbid_overwrite: bool) -> OssResult<Object> {
+        validate_key(target)?;
+        let ticket = self.authorize_write(call)?;
+        let digests = crate::oss::blob::Digests { md5: Md5::digest(target.as_bytes()).into(), crc64: 0, size: 0 };
+        let mut object = new_object(&ticket.key, Vec::new(), &digests, ObjectType::Symlink, settings);
+        object.symlink_target = Some(target.to_string());
+        self.store_object(call.bucket, object, forbid_overwrite)
+    }
+
+    /// GetSymlink: the target key (`NotSymlink` for any other object).
+    pub fn get_symlink(&self, call: Call<'_>) -> OssResult<String> {
+        self.get_object(call)?.symlink_target.ok_or(OssError::NotSymlink)
     }
 
     pub fn delete_object(&self, call: Call<'_>) -> OssResult<()> {
         let mut tx = self.tx()?;
         let b = load_bucket(&mut *tx, call.bucket)?;
-        call.authorize(&mut *tx, Target::object(&b, call.key))?;
+        let existing = load_object(&mut *tx, call.bucket, call.key)?;
+        let tags = existing.as_ref().map_or(&[][..], |o| o.tags.as_slice());
+        call.authorize(&mut *tx, Target { object_tags: tags, ..Target::object(&b, call.key) })?;
         let old = tx.oss_object_delete(call.bucket, call.key)?;
         tx.commit()?;
         self.discard_records::<Object>("object", old)
@@ -134,6 +163,8 @@ impl Oss {
                 user_meta: src.user_meta.clone(),
                 headers: src.headers.clone(),
                 acl: target.acl.unwrap_or(Acl::Default),
+                tags: Vec::new(),
+                storage_class: None,
             },
             MetadataDirective::Replace(mut s) => {
                 if let Some(acl) = target.acl {
@@ -142,6 +173,9 @@ impl Oss {
                 s
             }
         };
+        let mut settings = settings;
+        settings.tags = target.tagging.unwrap_or_else(|| src.tags.clone());
+        settings.storage_class = target.storage_class;
         let mut object = new_object(call.key, vec![body.segment()], &body.digests, ObjectType::Normal, settings);
         object.etag = src.etag.clone();
         let stored = self.store_object(call.bucket, object, target.forbid_overwrite)?;
@@ -169,18 +203,14 @@ impl Oss {
         Self::check_md5(&body, content_md5)?;
         let mut tx = self.tx()?;
         let (bucket, key) = (&ticket.bucket.name, &ticket.key);
-        let storage_class = load_bucket(&mut *tx, bucket)?.storage_class;
+        let b = load_bucket(&mut *tx, bucket)?;
         let existing = load_object(&mut *tx, bucket, key)?;
         check_append(existing.as_ref(), position)?;
         if position + body.digests.size > MAX_APPEND_SIZE {
             return Err(OssError::InvalidArgument("An appendable object may not grow beyond 5 GiB.".into()));
         }
         let object = match existing {
-            None => {
-                let mut o = new_object(key, vec![body.segment()], &body.digests, ObjectType::Appendable, settings);
-                o.storage_class = storage_class;
-                o
-            }
+            None => with_storage_class(new_object(key, vec![body.segment()], &body.digests, ObjectType::Appendable, settings), &b),
             Some(mut o) => {
                 o.crc64 = crc64_combine(o.crc64, body.digests.crc64, body.digests.size);
                 o.size += body.digests.size;
@@ -197,15 +227,60 @@ impl Oss {
         Ok(object)
     }
 
-    pub fn put_object_acl(&self, call: Call<'_>, acl: Acl) -> OssResult<()> {
+    /// Changes an existing object's record in place (ACL, tags): authorized with the object's
+    /// tags as `oss:ExistingObjectTag/*`.
+    fn update_object<T>(&self, call: Call<'_>, change: impl FnOnce(&mut Object) -> OssResult<T>) -> OssResult<T> {
         let mut tx = self.tx()?;
         let b = load_bucket(&mut *tx, call.bucket)?;
-        call.authorize(&mut *tx, Target::object(&b, call.key))?;
-        let mut object = load_object(&mut *tx, call.bucket, call.key)?.ok_or_else(|| OssError::NoSuchKey { key: call.key.to_string() })?;
-        object.acl = acl;
+        let object = load_object(&mut *tx, call.bucket, call.key)?;
+        let tags = object.as_ref().map_or(&[][..], |o| o.tags.as_slice());
+        call.authorize(&mut *tx, Target { object_tags: tags, ..Target::object(&b, call.key) })?;
+        let mut object = object.ok_or_else(|| OssError::NoSuchKey { key: call.key.to_string() })?;
+        let result = change(&mut object)?;
         tx.oss_object_put(call.bucket, call.key, &encode(&object)?)?;
         tx.commit()?;
-        Ok(())
+        Ok(result)
+    }
+
+    pub fn put_object_acl(&self, call: Call<'_>, acl: Acl) -> OssResult<()> {
+        self.update_object(call, |o| {
+            o.acl = acl;
+            Ok(())
+        })
+    }
+
+    /// GetObjectTagging.
+    pub fn object_tags(&self, call: Call<'_>) -> OssResult<Tags> {
+        Ok(self.get_object(call)?.tags)
+    }
+
+    /// PutObjectTagging: replaces the object's tags (its Last-Modified stays).
+    pub fn put_object_tagging(&self, call: Call<'_>, tags: Tags) -> OssResult<()> {
+        validate_object_tags(&tags)?;
+        self.update_object(call, |o| {
+            o.tags = tags;
+            Ok(())
+        })
+    }
+
+    pub fn delete_object_tagging(&self, call: Call<'_>) -> OssResult<()> {
+        self.update_object(call, |o| {
+            o.tags.clear();
+            Ok(())
+        })
+    }
+
+    /// RestoreObject at the server clock's now: a restore starts (`Started`, 202) or a restored
+    /// object's days are extended (`Extended`, 200).
+    pub fn restore_object(&self, call: Call<'_>, req: &RestoreRequest) -> OssResult<RestoreOutcome> {
+        let now = self.now();
+        self.update_object(call, |o| {
+            let outcome = restore(&o.storage_class, o.restore.as_ref(), req, now)?;
+            o.restore = Some(match &outcome {
+                RestoreOutcome::Started(r) | RestoreOutcome::Extended(r) => r.clone(),
+            });
+            Ok(outcome)
+        })
     }
 }
 

@@ -5,7 +5,7 @@ use axum::body::Body;
 use rolestack_core::endpoints;
 use rolestack_core::oss::listing::parse_max_keys;
 use rolestack_core::oss::model::DEFAULT_REGION;
-use rolestack_core::oss::service::NewBucket;
+use rolestack_core::oss::service::{BucketQuery, NewBucket};
 use rolestack_core::oss::{OssError, OssResult};
 
 use super::super::headers;
@@ -19,10 +19,13 @@ pub async fn list_buckets(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let prefix = req.param("prefix").unwrap_or_default().to_string();
     let marker = req.param("marker").unwrap_or_default().to_string();
     let max_keys = parse_max_keys(req.param("max-keys"), "max-keys")?;
-    let listing = {
-        let (p, m) = (prefix.clone(), marker.clone());
-        cx.call(move |oss, call| oss.list_buckets(call, &p, &m, max_keys)).await?
+    let query = BucketQuery {
+        prefix: prefix.clone(),
+        marker: marker.clone(),
+        max_keys,
+        tag: req.param("tag-key").map(|k| (k.to_string(), req.param("tag-value").map(str::to_string))),
     };
+    let listing = cx.call(move |oss, call| oss.list_buckets(call, &query)).await?;
     let result = xml::ListAllMyBucketsResult {
         prefix: paged.then_some(prefix),
         marker: paged.then_some(marker),

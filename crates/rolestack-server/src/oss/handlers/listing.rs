@@ -36,6 +36,7 @@ pub async fn list_objects(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let query = ListQuery { prefix: prefix.clone(), delimiter: delimiter.clone(), after, max_keys };
     let (bucket_owner, listing) = cx.call(move |oss, call| oss.list_objects(call, &query)).await?;
     let fetch_owner = !v2 || req.param("fetch-owner") == Some("true");
+    let now = cx.oss.now();
     let contents = listing
         .objects
         .iter()
@@ -47,6 +48,7 @@ pub async fn list_objects(cx: Ctx, _body: Body) -> OssResult<Reply> {
             size: o.size,
             storage_class: o.storage_class.clone(),
             owner: fetch_owner.then(|| xml::Owner::of(&bucket_owner)),
+            restore_info: super::object::restore_info(o, now),
         })
         .collect();
     let common_prefixes = listing.common_prefixes.iter().map(|p| xml::CommonPrefix { prefix: enc(p, url) }).collect();
@@ -150,7 +152,7 @@ pub async fn list_uploads(cx: Ctx, _body: Body) -> OssResult<Reply> {
             .map(|u| xml::UploadEntry {
                 key: enc(&u.key, url),
                 upload_id: u.upload_id.clone(),
-                storage_class: "Standard".into(),
+                storage_class: u.settings.storage_class.clone().unwrap_or_else(|| "Standard".into()),
                 initiated: iso8601(u.initiated),
             })
             .collect(),

@@ -1,6 +1,6 @@
 //! The OSS handlers, one file per family: [`bucket`] (service and buckets), [`config`] (bucket
-//! configuration: ACL, policy), [`listing`] (objects, uploads, parts), [`object`] and
-//! [`multipart`]. A handler gets the resolved request as a [`Ctx`] and the body, reads typed
+//! configuration: ACL, policy), [`listing`] (objects, uploads, parts), [`object`],
+//! [`multipart`] and [`tagging`]. A handler gets the resolved request as a [`Ctx`] and the body, reads typed
 //! values from [`super::headers`], runs the core operation on a blocking thread
 //! ([`Ctx::call`]: the store and the blob files are synchronous) and builds a [`Reply`].
 
@@ -9,6 +9,7 @@ pub mod config;
 pub mod listing;
 pub mod multipart;
 pub mod object;
+pub mod tagging;
 
 use std::io::Write as _;
 use std::sync::Arc;

@@ -22,7 +22,7 @@ fn upload_id(req: &OssHttpRequest) -> String {
 }
 
 pub async fn initiate_upload(cx: Ctx, _body: Body) -> OssResult<Reply> {
-    let settings = headers::settings(&cx.req)?;
+    let settings = headers::settings_with_tags(&cx.req)?;
     let url = cx.req.url_encoding();
     let upload = cx.call(move |oss, call| oss.initiate_upload(call, settings)).await?;
     let result = xml::InitiateMultipartUploadResult {

@@ -3,9 +3,12 @@
 
 use axum::body::Body;
 use axum::http::Method;
+use rolestack_core::oss::archive::{RestoreOutcome, RestoreRequest, RestoreState};
 use rolestack_core::oss::model::{Object, ObjectType};
 use rolestack_core::oss::service::{CopyTarget, MetadataDirective};
 use rolestack_core::oss::{OssError, OssResult};
+
+use rolestack_sign::encoding::encode;
 
 use super::super::headers;
 use super::super::respond::{self, Reply};
@@ -16,7 +19,7 @@ use super::{call_back, enc, http_time, read_document, write_body, write_reply, C
 const MAX_DELETE_KEYS: usize = 1000;
 
 pub async fn put_object(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let settings = headers::settings(&cx.req)?;
+    let settings = headers::settings_with_tags(&cx.req)?;
     let md5 = headers::content_md5(&cx.req)?;
     let forbid = headers::forbid_overwrite(&cx.req);
     let callback = headers::callback(&cx.req)?;
@@ -28,8 +31,17 @@ pub async fn put_object(cx: Ctx, body: Body) -> OssResult<Reply> {
     call_back(&cx, callback, &object, Some(&digests), reply).await
 }
 
+/// `x-oss-restore` of an archived object at `now`: `ongoing-request="true"` while it is being
+/// restored, `ongoing-request="false", expiry-date="<HTTP date>"` while it is readable.
+pub fn restore_info(o: &Object, now: i64) -> Option<String> {
+    match o.restore.as_ref()?.state(now)? {
+        RestoreState::Ongoing => Some("ongoing-request=\"true\"".into()),
+        RestoreState::Restored { expires_at } => Some(format!("ongoing-request=\"false\", expiry-date=\"{}\"", http_time(expires_at))),
+    }
+}
+
 /// The metadata headers of GET / HEAD.
-fn object_headers(mut r: Reply, o: &Object) -> Reply {
+fn object_headers(mut r: Reply, o: &Object, now: i64) -> Reply {
     r = r
         .header("etag", quoted(&o.etag))
         .header("last-modified", http_time(o.last_modified))
@@ -39,6 +51,12 @@ fn object_headers(mut r: Reply, o: &Object) -> Reply {
         .header("accept-ranges", "bytes");
     if o.object_type == ObjectType::Appendable {
         r = r.header("x-oss-next-append-position", o.size.to_string());
+    }
+    if !o.tags.is_empty() {
+        r = r.header("x-oss-tagging-count", o.tags.len().to_string());
+    }
+    if let Some(info) = restore_info(o, now) {
+        r = r.header("x-oss-restore", info);
     }
     for (k, v) in &o.user_meta {
         r = r.header(&format!("x-oss-meta-{k}"), v.clone());
@@ -62,7 +80,7 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
                 range.resolve(object.size)
             };
             if head {
-                let object = oss.get_object(call)?;
+                let object = oss.head_object(call)?;
                 let range = plan(&object)?;
                 Ok((object, range, None))
             } else {
@@ -77,7 +95,7 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
     };
     let content_type = req.param("response-content-type").map(str::to_string).unwrap_or_else(|| object.content_type.clone());
     let mut reply = Reply::empty(status).header("content-type", content_type).header("content-length", len.to_string());
-    reply = object_headers(reply, &object);
+    reply = object_headers(reply, &object, cx.oss.now());
     if let Some((first, last)) = range {
         reply = reply.header("content-range", format!("bytes {first}-{last}/{}", object.size));
     }
@@ -100,7 +118,7 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
 }
 
 pub async fn get_object_meta(cx: Ctx, _body: Body) -> OssResult<Reply> {
-    let o = cx.call(|oss, call| oss.get_object(call)).await?;
+    let o = cx.call(|oss, call| oss.head_object(call)).await?;
     Ok(Reply::empty(200)
         .header("etag", quoted(&o.etag))
         .header("content-length", o.size.to_string())
@@ -144,8 +162,13 @@ pub async fn copy_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
         Some("REPLACE") => MetadataDirective::Replace(headers::settings(req)?),
         Some(other) => return Err(OssError::InvalidArgument(format!("x-oss-metadata-directive {other:?} is not COPY or REPLACE."))),
     };
-    let target =
-        CopyTarget { directive, acl: headers::acl(req, "x-oss-object-acl", true)?, forbid_overwrite: headers::forbid_overwrite(req) };
+    let target = CopyTarget {
+        directive,
+        acl: headers::acl(req, "x-oss-object-acl", true)?,
+        forbid_overwrite: headers::forbid_overwrite(req),
+        tagging: headers::copy_tagging(req)?,
+        storage_class: headers::storage_class(req)?,
+    };
     let object = cx.call(move |oss, call| oss.copy_object(call, &source, target)).await?;
     let result = xml::CopyObjectResult { etag: quoted(&object.etag), last_modified: iso8601(object.last_modified) };
     Ok(Reply::xml(to_xml("CopyObjectResult", &result))
@@ -159,13 +182,61 @@ pub async fn append_object(cx: Ctx, body: Body) -> OssResult<Reply> {
         .param("position")
         .and_then(|p| p.parse().ok())
         .ok_or_else(|| OssError::InvalidArgument("AppendObject needs position=<bytes>.".into()))?;
-    let settings = headers::settings(&cx.req)?;
+    // Only the append that creates the object sets its tags; later ones' `x-oss-tagging` is ignored.
+    let settings = if position == 0 { headers::settings_with_tags(&cx.req)? } else { headers::settings(&cx.req)? };
     let md5 = headers::content_md5(&cx.req)?;
     let ticket = cx.call(move |oss, call| oss.authorize_append(call, position)).await?;
     let stored = write_body(&cx.oss, body).await?;
     let digests = stored.digests;
     let object = cx.call(move |oss, _| oss.append_object(&ticket, position, stored, settings, md5)).await?;
     Ok(write_reply(&object.etag, Some(&digests), object.crc64).header("x-oss-next-append-position", object.size.to_string()))
+}
+
+pub async fn put_symlink(cx: Ctx, _body: Body) -> OssResult<Reply> {
+    let target = headers::symlink_target(&cx.req)?;
+    let settings = headers::settings_with_tags(&cx.req)?;
+    let forbid = headers::forbid_overwrite(&cx.req);
+    let object = cx.call(move |oss, call| oss.put_symlink(call, &target, settings, forbid)).await?;
+    Ok(Reply::empty(200).header("etag", quoted(&object.etag)))
+}
+
+pub async fn get_symlink(cx: Ctx, _body: Body) -> OssResult<Reply> {
+    let target = cx.call(|oss, call| oss.get_symlink(call)).await?;
+    Ok(Reply::empty(200).header("x-oss-symlink-target", encode(&target)))
+}
+
+/// `GET ?x-oss-process` and ProcessObject (`POST ?x-oss-process`): authorized and the object
+/// looked up like a read, then refused with OSS's answer to an unsupported processing action —
+/// rolestack runs no image, video or document processing.
+pub async fn process_object(cx: Ctx, body: Body) -> OssResult<Reply> {
+    let process = match cx.req.param("x-oss-process").filter(|p| !p.is_empty()) {
+        Some(p) => p.to_string(),
+        // ProcessObject sends `x-oss-process=<action>` as its body.
+        None => {
+            let body = String::from_utf8_lossy(&read_document(body).await?).into_owned();
+            body.strip_prefix("x-oss-process=").unwrap_or(&body).to_string()
+        }
+    };
+    cx.call(|oss, call| oss.get_object(call)).await?;
+    let action = process.split([',', '|', '/']).take(2).collect::<Vec<_>>().join("/");
+    Err(OssError::ProcessNotSupported(action))
+}
+
+pub async fn restore_object(cx: Ctx, body: Body) -> OssResult<Reply> {
+    let body = read_document(body).await?;
+    let doc: xml::RestoreRequest = if body.iter().all(u8::is_ascii_whitespace) { Default::default() } else { xml::parse(&body)? };
+    let req = RestoreRequest { days: doc.days, tier: doc.job_parameters.and_then(|j| j.tier) };
+    let outcome = cx.call(move |oss, call| oss.restore_object(call, &req)).await?;
+    Ok(match outcome {
+        RestoreOutcome::Started(r) => {
+            let reply = Reply::empty(202);
+            match r.tier {
+                Some(tier) => reply.header("x-oss-object-restore-priority", tier),
+                None => reply,
+            }
+        }
+        RestoreOutcome::Extended(_) => Reply::empty(200),
+    })
 }
 
 pub async fn get_object_acl(cx: Ctx, _body: Body) -> OssResult<Reply> {
