@@ -161,19 +161,18 @@ impl Callback {
         let vars = match vars {
             None => Vec::new(),
             Some(v) => match decode_json(v, "x-oss-callback-var")? {
+                // Only `x:` names can be referred to (`${x:name}`); OSS accepts and ignores others.
                 serde_json::Value::Object(map) => map
                     .into_iter()
+                    .filter(|(k, _)| k.starts_with("x:"))
                     .map(|(k, v)| {
-                        if !k.starts_with("x:") {
-                            return Err(invalid(&format!("custom variable {k:?} does not start with \"x:\"")));
-                        }
                         let value = match v {
                             serde_json::Value::String(s) => s,
                             other => other.to_string(),
                         };
-                        Ok((k, value))
+                        (k, value)
                     })
-                    .collect::<OssResult<Vec<_>>>()?,
+                    .collect(),
                 _ => return Err(invalid("x-oss-callback-var is not a json object")),
             },
         };
@@ -294,7 +293,8 @@ mod tests {
             assert!(matches!(Callback::parse(bad, None), Err(OssError::InvalidArgument(_))), "{bad}");
         }
         let cb = b64(r#"{"callbackUrl":"http://127.0.0.1","callbackBody":"a"}"#);
-        assert!(Callback::parse(&cb, Some(&b64(r#"{"y":"1"}"#))).is_err());
+        // Names without `x:` are ignored (oss2's own test sends the callback document as its variables).
+        assert!(Callback::parse(&cb, Some(&b64(r#"{"y":"1"}"#))).is_ok());
         assert!(Callback::parse(&cb, Some(&b64("[1]"))).is_err());
     }
 

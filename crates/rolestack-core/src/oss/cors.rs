@@ -21,9 +21,9 @@ pub struct CorsConfiguration {
     /// `CORSRule`, in the order written (the first match wins).
     #[serde(rename = "CORSRule", default)]
     pub rules: Vec<CorsRule>,
-    /// `ResponseVary`: answer `Vary: Origin`.
-    #[serde(rename = "ResponseVary", default, skip_serializing_if = "Option::is_none")]
-    pub response_vary: Option<bool>,
+    /// `ResponseVary`: answer `Vary: Origin` (false unless set; always reported).
+    #[serde(rename = "ResponseVary", default)]
+    pub response_vary: bool,
 }
 
 /// `<CORSRule>`.
@@ -89,7 +89,7 @@ impl CorsConfiguration {
 
     /// Whether responses carry `Vary: Origin`.
     pub fn vary(&self) -> bool {
-        self.response_vary.unwrap_or(false)
+        self.response_vary
     }
 }
 
@@ -143,7 +143,7 @@ mod tests {
     fn matching() {
         let cfg = CorsConfiguration {
             rules: vec![rule(&["https://*.example.com"], &["GET", "PUT"], &["x-oss-*", "content-type"]), rule(&["*"], &["GET"], &[])],
-            response_vary: None,
+            response_vary: false,
         };
         cfg.validate().unwrap();
         let r = cfg.matching_rule("https://app.example.com", "PUT", &["Content-Type", "x-oss-security-token"]).unwrap();
@@ -179,10 +179,10 @@ mod tests {
             (rule(&["*"], &["GET"], &["x-*-*"]), "two wildcards in a header"),
             (CorsRule { expose_headers: vec!["x-*".into()], ..ok.clone() }, "wildcard in an expose header"),
         ] {
-            assert!(CorsConfiguration { rules: vec![bad], response_vary: None }.validate().is_err(), "{why}");
+            assert!(CorsConfiguration { rules: vec![bad], response_vary: false }.validate().is_err(), "{why}");
         }
-        assert!(CorsConfiguration { rules: vec![ok.clone(); 11], response_vary: None }.validate().is_err());
-        assert!(CorsConfiguration { rules: vec![], response_vary: None }.validate().is_err());
-        assert!(CorsConfiguration { rules: vec![ok; 10], response_vary: Some(true) }.validate().is_ok());
+        assert!(CorsConfiguration { rules: vec![ok.clone(); 11], response_vary: false }.validate().is_err());
+        assert!(CorsConfiguration { rules: vec![], response_vary: false }.validate().is_err());
+        assert!(CorsConfiguration { rules: vec![ok; 10], response_vary: true }.validate().is_ok());
     }
 }

@@ -42,9 +42,13 @@ impl Oss {
         })
     }
 
-    /// The configuration, or OSS's default for a bucket never configured.
+    /// The configuration with OSS's defaults filled in (for a bucket never configured: all
+    /// defaults).
     pub fn get_bucket_referer(&self, call: Call<'_>) -> OssResult<RefererConfiguration> {
-        Ok(self.bucket(call)?.referer.unwrap_or_default())
+        let mut referer = self.bucket(call)?.referer.unwrap_or_default();
+        referer.allow_truncate_query_string.get_or_insert(true);
+        referer.truncate_path.get_or_insert(false);
+        Ok(referer)
     }
 
     /// The CORS and referer rules of `bucket` (`None` when there is no such bucket). Not
