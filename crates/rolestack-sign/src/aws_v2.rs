@@ -19,7 +19,7 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
-use crate::primitives::{grouped_headers, header, hmac_sha1, same_signature};
+use crate::primitives::{grouped_headers, header, hmac_sha1, key_and_signature, same_signature};
 use crate::s3::S3Request;
 use crate::SignatureError;
 
@@ -88,17 +88,8 @@ pub struct HeaderAuth {
 impl HeaderAuth {
     /// Parses `AWS <ak>:<sig>`.
     pub fn parse(value: &str) -> Result<Self, SignatureError> {
-        const WHAT: &str = "Authorization header";
-        let rest = value
-            .trim()
-            .strip_prefix(SCHEME_PREFIX)
-            .ok_or_else(|| SignatureError::malformed(WHAT, "expected `AWS <AccessKeyId>:<Signature>`"))?;
-        let (ak, sig) =
-            rest.trim().rsplit_once(':').ok_or_else(|| SignatureError::malformed(WHAT, "expected `AWS <AccessKeyId>:<Signature>`"))?;
-        if ak.is_empty() || sig.is_empty() {
-            return Err(SignatureError::malformed(WHAT, "empty AccessKeyId or signature"));
-        }
-        Ok(HeaderAuth { access_key_id: ak.to_string(), signature: sig.to_string() })
+        let (access_key_id, signature) = key_and_signature(value, SCHEME)?;
+        Ok(HeaderAuth { access_key_id, signature })
     }
 }
 

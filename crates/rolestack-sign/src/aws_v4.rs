@@ -25,7 +25,7 @@
 use std::fmt;
 
 use crate::encoding::encode;
-use crate::primitives::{header, header_values, hmac_sha256, same_signature, sha256_hex};
+use crate::primitives::{auth_components, header, header_values, hmac_sha256, same_signature, scoped_credential, sha256_hex};
 use crate::s3::S3Request;
 use crate::SignatureError;
 
@@ -81,20 +81,7 @@ impl Credential {
     /// Parses `<ak>/<date>/<region>/<service>/aws4_request`.
     pub fn parse(value: &str) -> Result<Self, SignatureError> {
         const WHAT: &str = "AWS V4 credential";
-        let mut parts = value.rsplitn(5, '/');
-        let (terminator, service, region, date, ak) = match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(t), Some(s), Some(r), Some(d), Some(a)) => (t, s, r, d, a),
-            _ => return Err(SignatureError::malformed(WHAT, "expected <AccessKeyId>/<date>/<region>/s3/aws4_request")),
-        };
-        if terminator != SCOPE_TERMINATOR {
-            return Err(SignatureError::malformed(WHAT, format!("scope must end with {SCOPE_TERMINATOR}")));
-        }
-        if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(SignatureError::malformed(WHAT, "the scope date must be YYYYMMDD"));
-        }
-        if ak.is_empty() || region.is_empty() || service.is_empty() {
-            return Err(SignatureError::malformed(WHAT, "empty AccessKeyId, region or service"));
-        }
+        let [ak, date, region, service] = scoped_credential(value, SCOPE_TERMINATOR, WHAT)?;
         if service != SERVICE {
             return Err(SignatureError::malformed(WHAT, format!("the scope names service {service:?}, not {SERVICE:?}")));
         }
@@ -129,21 +116,7 @@ impl HeaderAuth {
     /// spaces after the commas.
     pub fn parse(value: &str) -> Result<Self, SignatureError> {
         const WHAT: &str = "Authorization header";
-        let rest = value
-            .trim()
-            .strip_prefix(ALGORITHM)
-            .filter(|r| r.starts_with(char::is_whitespace))
-            .ok_or_else(|| SignatureError::malformed(WHAT, format!("expected `{ALGORITHM} Credential=...`")))?;
-        let (mut credential, mut signed, mut signature) = (None, None, None);
-        for part in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, v) = part.split_once('=').ok_or_else(|| SignatureError::malformed(WHAT, format!("`{part}` is not name=value")))?;
-            match name.trim() {
-                "Credential" => credential = Some(v.trim()),
-                "SignedHeaders" => signed = Some(v.trim()),
-                "Signature" => signature = Some(v.trim()),
-                other => return Err(SignatureError::malformed(WHAT, format!("unknown component `{other}`"))),
-            }
-        }
+        let [credential, signed, signature] = auth_components(value, ALGORITHM, ["Credential", "SignedHeaders", "Signature"])?;
         let credential = Credential::parse(credential.ok_or_else(|| SignatureError::malformed(WHAT, "Credential is missing"))?)?;
         let signed = signed.filter(|s| !s.is_empty()).ok_or_else(|| SignatureError::malformed(WHAT, "SignedHeaders is missing"))?;
         let signature = signature.filter(|s| !s.is_empty()).ok_or_else(|| SignatureError::malformed(WHAT, "Signature is missing"))?;
