@@ -256,14 +256,24 @@ class World:
         b = self.bucket(who, p["bucket"], sig)
         key = p.get("key")
         if action == "GetObject":
-            return b.get_object(key).read()
+            return b.get_object(key, headers=p.get("headers")).read()
         if action == "HeadObject":
             return b.head_object(key).content_length
         if action == "PutObject":
-            headers = {"x-oss-tagging": p["tagging"]} if "tagging" in p else None
-            return b.put_object(key, p.get("body", b"deny-matrix"), headers=headers).status
+            headers = dict(p.get("headers", {}))
+            if "tagging" in p:
+                headers["x-oss-tagging"] = p["tagging"]
+            return b.put_object(key, p.get("body", b"deny-matrix"), headers=headers or None).status
         if action == "DeleteObject":
             return b.delete_object(key).status
+        if action == "PutBucketCors":
+            rule = oss2.models.CorsRule(allowed_origins=p.get("origins", ["*"]), allowed_methods=p.get("methods", ["GET", "PUT"]),
+                                        allowed_headers=["*"])
+            return b.put_bucket_cors(oss2.models.BucketCors([rule])).status
+        if action == "DeleteBucketCors":
+            return b.delete_bucket_cors().status
+        if action == "PutBucketReferer":
+            return b.put_bucket_referer(oss2.models.BucketReferer(p.get("allow_empty", True), p.get("referers", []))).status
         if action == "CopyObject":
             return b.copy_object(p["bucket"], p["src"], key).status
         if action == "ListObjects":
@@ -479,6 +489,10 @@ class World:
                 if b in self.bucket_policies:
                     return [oss("PutBucketPolicy", b, policy=self.bucket_policies[b])]
                 return [oss("DeleteBucketPolicy", b)]
+            if action in ("PutBucketCors", "DeleteBucketCors"):
+                return [oss("DeleteBucketCors", b)]
+            if action == "PutBucketReferer":
+                return [oss("PutBucketReferer", b)]
             if action == "PutBucket":
                 return [oss("DeleteBucket", b)]
             if action == "DeleteBucket":

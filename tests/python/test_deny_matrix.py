@@ -902,6 +902,28 @@ def oss_cases():
         C("oss-anon-GetObject-outside", "anon", oss("GetObject", "{bp}", "secret/s.txt"), DENIED, bp_pub),
         C("oss-anon-DeleteObject", "anon", oss("DeleteObject", "{bp}", "pub/a.txt"), DENIED, bp_pub),
         C("oss-anon-ListBuckets", "anon", oss("ListBuckets"), DENIED, bp_pub),
+
+        # Browser rules (issue 15): managing them is authorized like any bucket configuration; CORS
+        # never grants; referer rules refuse anonymous and presigned requests a policy allows.
+        C("oss-readonly-PutBucketCors", "oro", oss("PutBucketCors", "{bm}"), DENIED, oss("GetBucketInfo", "{bm}")),
+        C("oss-readonly-DeleteBucketCors", "oro", oss("DeleteBucketCors", "{bm}"), DENIED, oss("GetBucketInfo", "{bm}")),
+        C("oss-readonly-PutBucketReferer", "oro", oss("PutBucketReferer", "{bm}", allow_empty=False, referers=["http://x.test"]), DENIED,
+          oss("GetBucketInfo", "{bm}")),
+        C("oss-anon-cors-does-not-grant-PutObject", "anon",
+          oss("PutObject", "{bp}", "pub/cors.txt", headers={"Origin": "http://app.test"}), DENIED, bp_pub,
+          setup=[oss("PutBucketCors", "{bp}", origins=["*"], methods=["GET", "PUT", "POST", "DELETE", "HEAD"])],
+          cleanup=[oss("DeleteBucketCors", "{bp}")]),
+        C("oss-anon-referer-empty-GetObject", "anon", bp_pub, DENIED,
+          oss("GetObject", "{bp}", "pub/a.txt", headers={"Referer": "http://allowed.test"}),
+          setup=[oss("PutBucketReferer", "{bp}", allow_empty=False, referers=["http://allowed.test"])],
+          cleanup=[oss("PutBucketReferer", "{bp}")], ec="0003-00000501"),
+        C("oss-anon-referer-other-GetObject", "anon", oss("GetObject", "{bp}", "pub/a.txt", headers={"Referer": "http://other.test"}),
+          DENIED, oss("GetObject", "{bp}", "pub/a.txt", headers={"Referer": "http://allowed.test"}),
+          setup=[oss("PutBucketReferer", "{bp}", allow_empty=False, referers=["http://allowed.test"])],
+          cleanup=[oss("PutBucketReferer", "{bp}")], ec="0003-00000503"),
+        C("oss-presign-referer-GetObject", "root", presign("{bp}", "pub/a.txt", 3600), DENIED, bp_pub,
+          setup=[oss("PutBucketReferer", "{bp}", allow_empty=False, referers=["http://allowed.test"])],
+          cleanup=[oss("PutBucketReferer", "{bp}")], ec="0003-00000501"),
     ]
     # Escape 3: the session policy allows only GetObject on <bucket>/data/pub/*; the bucket policy
     # allows the role (role ARN in bs1, assumed-role ARN in bs2) PutObject and GetObject.

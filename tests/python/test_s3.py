@@ -371,3 +371,16 @@ def test_rclone_sync_and_check(ep, root, bucket, tmp_path, v2):
     (src / "a.txt").unlink()
     rclone(ep, root, "sync", str(src), f"rs:{bucket}/tree", v2=v2)
     assert "a.txt" not in rclone(ep, root, "lsf", "-R", f"rs:{bucket}/tree", v2=v2).split()
+
+
+def test_referer_rules_cover_presigned_s3_urls(ep, root, bucket, signature):
+    s3 = s3_client(ep, root["AccessKeyId"], root["AccessKeySecret"], signature=signature)
+    s3.put_object(Bucket=bucket, Key="ref.txt", Body=b"r")
+    b = oss2.Bucket(oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), f"http://{ep}", bucket, region=REGION)
+    b.put_bucket_referer(oss2.models.BucketReferer(False, ["http://allowed.test"]))
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "ref.txt"}, ExpiresIn=300)
+    r = requests.get(url)
+    assert r.status_code == 403 and "<EC>0003-00000501</EC>" in r.text
+    assert requests.get(url, headers={"Referer": "http://allowed.test"}).content == b"r"
+    # A header-signed request is not subject to referer rules.
+    assert s3.get_object(Bucket=bucket, Key="ref.txt")["Body"].read() == b"r"
