@@ -515,6 +515,19 @@ def test_content_md5_checked(bkt):
     expect_oss_error(lambda: bkt.put_object("md5", b"abc", headers={"x-oss-forbid-overwrite": "true"}), "FileAlreadyExists", 409)
 
 
+def test_v4_signing_region(oss_ep, root, root_bucket):
+    """A V4 signature scoped to a region rolestack does not serve is refused as OSS refuses it."""
+    root_bucket.put_object("a.txt", b"a")
+    bad = oss2.Bucket(oss2.AuthV4(root["AccessKeyId"], root["AccessKeySecret"]), f"http://{oss_ep}", root_bucket.bucket_name,
+                      region="cn-hangzhou-test-1")
+    for call in (lambda: bad.get_object("a.txt"), lambda: bad.head_object("a.txt")):
+        e = expect_oss_error(call, "InvalidArgument", 400)
+        assert e.ec == "0002-00000226" and e.message == "Invalid signing region in Authorization header."
+    good = oss2.Bucket(oss2.AuthV4(root["AccessKeyId"], root["AccessKeySecret"]), f"http://{oss_ep}", root_bucket.bucket_name,
+                       region="cn-shanghai")
+    assert good.get_object("a.txt").read() == b"a"
+
+
 def test_clock_skew(oss_ep, root, root_bucket):
     """A V1 request dated an hour ago: RequestTimeTooSkewed (signed correctly, so only the date is wrong)."""
     date = formatdate(time.time() - 3600, usegmt=True)

@@ -83,6 +83,10 @@ pub enum OssError {
     SecurityTokenExpired,
     #[error("The request signature we calculated does not match the signature you provided. Check your key and signing method.")]
     SignatureDoesNotMatch { string_to_sign: String, canonical_request: Option<String>, access_key_id: String },
+    /// The region in a V4 signature's scope is not one rolestack serves, or not the region of
+    /// the OSS endpoint the request was sent to.
+    #[error("Invalid signing region in Authorization header.")]
+    InvalidSigningRegion,
     #[error("The difference between the request time and the current time is too large.")]
     RequestTimeTooSkewed,
     #[error("{0}")]
@@ -140,6 +144,7 @@ impl OssError {
             SecurityTokenExpired => "SecurityTokenExpired",
             SignatureDoesNotMatch { .. } => "SignatureDoesNotMatch",
             RequestTimeTooSkewed => "RequestTimeTooSkewed",
+            InvalidSigningRegion => "InvalidArgument",
             NotImplemented(_) => "NotImplemented",
             MissingContentLength => "MissingContentLength",
             Internal(_) => "InternalError",
@@ -168,6 +173,7 @@ impl OssError {
             | InvalidPolicyDocument(_)
             | InvalidTag { .. }
             | OperationNotSupported(_)
+            | InvalidSigningRegion
             | NotSymlink
             | ProcessNotSupported(_) => 400,
             InvalidObjectState => 403,
@@ -230,6 +236,7 @@ impl OssError {
             SecurityTokenExpired => "0002-00000903",
             SignatureDoesNotMatch { .. } => "0002-00000040",
             RequestTimeTooSkewed => "0002-00000504",
+            InvalidSigningRegion => "0002-00000226",
             NotImplemented(_) => "0001-00000001",
             MissingContentLength => "0016-00000001",
             Internal(_) => "0001-00000000",
