@@ -42,6 +42,14 @@ def oss2_bucket(endpoint, auth, name):
     return oss2.Bucket(auth, f"http://{endpoint}", name, region=REGION)
 
 
+def created_bucket(endpoint, creds, version, prefix):
+    """A new bucket of the root (`creds`), signed with `version` ("v1" / "v4"); the caller empties
+    and deletes it (`empty_and_delete`)."""
+    b = oss2_bucket(endpoint, oss2_auth(creds["AccessKeyId"], creds["AccessKeySecret"], version), bucket_name(prefix))
+    b.create_bucket()
+    return b
+
+
 def empty_and_delete(bucket):
     for upload in oss2.MultipartUploadIterator(bucket):
         bucket.abort_multipart_upload(upload.key, upload.upload_id)
