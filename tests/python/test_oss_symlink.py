@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import oss2
 import pytest
-import requests
 
 import rshelpers as h
-from test_oss import bucket_name, empty_and_delete, expect_oss_error, oss2_bucket, v2_client
+from test_oss import created_bucket, bucket_name, empty_and_delete, expect_oss_error, oss2_bucket, v2_client
 
 
 @pytest.fixture(params=["v1", "v4"])
 def bucket(request, server, root):
-    auth = oss2.AuthV4(root["AccessKeyId"], root["AccessKeySecret"]) if request.param == "v4" \
-        else oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"])
-    b = oss2_bucket(server.endpoint, auth, bucket_name("sym"))
-    b.create_bucket()
+    b = created_bucket(server.endpoint, root, request.param, "sym")
     yield b
     empty_and_delete(b)
 

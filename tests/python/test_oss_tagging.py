@@ -12,15 +12,12 @@ from oss2.headers import OSS_OBJECT_TAGGING, OSS_OBJECT_TAGGING_COPY_DIRECTIVE
 from oss2.models import Tagging, TaggingRule
 
 import rshelpers as h
-from test_oss import REGION, bucket_name, empty_and_delete, expect_oss_error, oss2_bucket, v2_client
+from test_oss import created_bucket, REGION, bucket_name, empty_and_delete, expect_oss_error, oss2_bucket, v2_client
 
 
 @pytest.fixture(params=["v1", "v4"])
 def tagged_bucket(request, server, root):
-    auth = oss2.AuthV4(root["AccessKeyId"], root["AccessKeySecret"]) if request.param == "v4" \
-        else oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"])
-    b = oss2_bucket(server.endpoint, auth, bucket_name("tag"))
-    b.create_bucket()
+    b = created_bucket(server.endpoint, root, request.param, "tag")
     yield b
     empty_and_delete(b)
 

@@ -83,6 +83,10 @@ pub enum OssError {
     SecurityTokenExpired,
     #[error("The request signature we calculated does not match the signature you provided. Check your key and signing method.")]
     SignatureDoesNotMatch { string_to_sign: String, canonical_request: Option<String>, access_key_id: String, ec: &'static str },
+    /// The region in a V4 signature's scope is not one rolestack serves, or not the region of
+    /// the OSS endpoint the request was sent to.
+    #[error("Invalid signing region in Authorization header.")]
+    InvalidSigningRegion,
     #[error("The difference between the request time and the current time is too large.")]
     RequestTimeTooSkewed,
     #[error("{0}")]
@@ -163,6 +167,7 @@ impl OssError {
             SecurityTokenExpired => "SecurityTokenExpired",
             SignatureDoesNotMatch { .. } => "SignatureDoesNotMatch",
             RequestTimeTooSkewed => "RequestTimeTooSkewed",
+            InvalidSigningRegion => "InvalidArgument",
             NotImplemented(_) => "NotImplemented",
             MissingContentLength => "MissingContentLength",
             XAmzContentSha256Mismatch => "XAmzContentSHA256Mismatch",
@@ -206,6 +211,7 @@ impl OssError {
             | IncompleteBody(_)
             | InvalidTag { .. }
             | OperationNotSupported(_)
+            | InvalidSigningRegion
             | NotSymlink
             | ProcessNotSupported(_) => 400,
             InvalidObjectState => 403,
@@ -269,6 +275,7 @@ impl OssError {
             SecurityTokenExpired => "0002-00000903",
             SignatureDoesNotMatch { ec, .. } => ec,
             RequestTimeTooSkewed => "0002-00000504",
+            InvalidSigningRegion => "0002-00000226",
             NotImplemented(_) => "0001-00000001",
             MissingContentLength => "0016-00000001",
             // UNVERIFIED (these five): OSS's EC pages were not found for them; the S3 body checks

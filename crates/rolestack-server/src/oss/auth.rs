@@ -38,6 +38,9 @@ pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester
         None => return Ok(Requester::Anonymous(facts)),
     };
     let now = rs.clock.real_now().unix_timestamp();
+    if let OssAuth::V4Header(oss_v4::HeaderAuth { credential, .. }) | OssAuth::V4Query(oss_v4::QueryAuth { credential, .. }) = &auth {
+        check_signing_region(&credential.region, req.region)?;
+    }
     match &auth {
         OssAuth::V1Header(_) => {
             let date = oss_v1::request_date(&request).ok_or_else(|| OssError::access_denied("The request carries no Date header."))?;
@@ -76,6 +79,17 @@ pub fn caller(rs: &Rolestack, who: Authenticated, access_key_id: String, facts: 
         tracing::warn!(access_key_id, "recording the key's last use: {e}");
     }
     Caller { account_id: who.account_id, principal: who.principal, access_key_id, facts, mfa_at: None }
+}
+
+/// A V4 signature is scoped to a region: one rolestack serves, and the endpoint's own when the
+/// request was sent to a regional OSS service name.
+fn check_signing_region(region: &str, endpoint_region: Option<&str>) -> OssResult<()> {
+    let served = rolestack_core::ecs::catalogue::region(region).is_some();
+    if served && endpoint_region.is_none_or(|e| e == region) {
+        Ok(())
+    } else {
+        Err(OssError::InvalidSigningRegion)
+    }
 }
 
 /// The facts of a request that policy conditions may test.
