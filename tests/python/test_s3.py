@@ -268,6 +268,11 @@ def test_presigned_urls(ep, root, bucket, signature):
         expired = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "pre"}, ExpiresIn=3600)
     r = requests.get(expired)
     assert r.status_code == 403 and "<Code>AccessDenied</Code>" in r.text
+    if signature == "s3v4":
+        with time_machine.travel(time.time() + 7200, tick=False):
+            early = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "pre"}, ExpiresIn=3600)
+        r = requests.get(early)
+        assert r.status_code == 403 and "not valid yet" in r.text
 
 
 def test_virtual_hosted(ep, root, bucket, signature):

@@ -56,7 +56,13 @@ pub fn authenticate(rs: &Rolestack, request: &S3Request<'_>, bucket_in_host: Opt
                 .map_err(|_| OssError::access_denied(format!("The Date header {date:?} is not an RFC 1123 date.")))?;
             auth::check_skew(t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0), now)?;
         }
-        AwsAuth::V4Query(_) | AwsAuth::V2Query(_) => {}
+        // A presigned URL dated in the future is not valid yet (beyond the allowed skew).
+        AwsAuth::V4Query(q) => {
+            if aws_v4::parse_date_time(&q.date_time).is_some_and(|t| t - now > auth::MAX_SKEW_SECONDS) {
+                return Err(OssError::access_denied("Request is not valid yet."));
+            }
+        }
+        AwsAuth::V2Query(_) => {}
     }
     let signed_headers = match &auth {
         AwsAuth::V4Header(a) => a.signed_headers.clone(),
