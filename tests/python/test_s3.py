@@ -304,6 +304,11 @@ def test_role_session_read_only_then_full(ep, root, bucket, api_for, account_id,
     s3 = s3_client(ep, creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"], signature=signature)
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["seed.txt"]
     assert s3.get_object(Bucket=bucket, Key="seed.txt")["Body"].read() == b"seed"
+    # Presigned with the session's token (X-Amz-Security-Token / x-amz-security-token in the query).
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "seed.txt"}, ExpiresIn=300)
+    assert "ecurity-token=" in url.lower() and requests.get(url).content == b"seed"
+    put_url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "w"}, ExpiresIn=300)
+    assert requests.put(put_url, data=b"x").status_code == 403
     status, code, message = error_of(lambda: s3.put_object(Bucket=bucket, Key="w", Body=b"x"))
     assert (status, code) == (403, "AccessDenied") and "oss:PutObject" in message
     root_api.call("AttachPolicyToRole", {"PolicyType": "System", "PolicyName": "AliyunOSSFullAccess", "RoleName": role})
