@@ -1,6 +1,8 @@
 //! Delivers an upload callback ([`rolestack_core::oss::callback`]): one HTTP/1.1 POST to a
 //! loopback target the core allowed, with a timeout, and the application's answer judged as OSS
-//! does. No name is looked up and no other address is ever connected to.
+//! does. No name is looked up and no other address is ever connected to. A request that came in
+//! through an instance's network namespace calls back to that namespace's loopback (where the
+//! instance's application listens), any other to the host's.
 
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ use rolestack_core::oss::callback::{self, Callback, Target, UploadFacts};
 
 /// Sends the callback to its URLs in order until one answers; `Ok(body)` is the answer to
 /// relay with 200, `Err(message)` the `CallbackFailed` message.
-pub async fn deliver(cb: &Callback, facts: &UploadFacts) -> Result<Vec<u8>, String> {
+pub async fn deliver(cb: &Callback, facts: &UploadFacts, namespace: Option<&str>) -> Result<Vec<u8>, String> {
     let body = Bytes::from(cb.render_body(facts));
     let mut last = String::from("No callback URL could be reached.");
     for (url, target) in &cb.urls {
@@ -22,9 +24,11 @@ pub async fn deliver(cb: &Callback, facts: &UploadFacts) -> Result<Vec<u8>, Stri
                 continue;
             }
         };
-        let sent =
-            tokio::time::timeout(Duration::from_secs(callback::TIMEOUT_SECONDS), post(target, cb.body_type.content_type(), body.clone()))
-                .await;
+        let sent = tokio::time::timeout(
+            Duration::from_secs(callback::TIMEOUT_SECONDS),
+            post(target, namespace, cb.body_type.content_type(), body.clone()),
+        )
+        .await;
         match sent {
             Ok(Ok((status, answer))) => return callback::judge(status, &answer),
             Ok(Err(e)) => last = format!("Error status : -1. Connecting to {url}: {e}."),
@@ -34,12 +38,17 @@ pub async fn deliver(cb: &Callback, facts: &UploadFacts) -> Result<Vec<u8>, Stri
     Err(last)
 }
 
-async fn post(target: &Target, content_type: &str, body: Bytes) -> Result<(u16, Vec<u8>), String> {
+async fn post(target: &Target, namespace: Option<&str>, content_type: &str, body: Bytes) -> Result<(u16, Vec<u8>), String> {
     debug_assert!(target.addr.ip().is_loopback(), "the core allows loopback targets only");
     if !target.addr.ip().is_loopback() {
         return Err("not a loopback address".into());
     }
-    let stream = tokio::net::TcpStream::connect(target.addr).await.map_err(|e| e.to_string())?;
+    let timeout = Duration::from_secs(callback::TIMEOUT_SECONDS);
+    let stream = match namespace {
+        Some(ns) => crate::network::connect_in_namespace(ns, target.addr, timeout).await,
+        None => tokio::net::TcpStream::connect(target.addr).await,
+    }
+    .map_err(|e| e.to_string())?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
     let driver = tokio::spawn(connection);
     let request = hyper::Request::post(target.path.as_str())

@@ -5,8 +5,10 @@
 //! the server does the POST. Rules as written in docs/oss.md ("Upload callbacks").
 //!
 //! rolestack sends callbacks only to loopback (`127.0.0.0/8`, `::1`, the name `localhost`, which
-//! is never looked up): any other target is refused without a packet, and the upload answers
-//! `203 CallbackFailed` as real OSS does for a callback it could not deliver.
+//! is never looked up) — for an upload that came from inside an instance's network namespace, that
+//! namespace's loopback (the server decides where to connect): any other target is refused without
+//! a packet, and the upload answers `203 CallbackFailed` as real OSS does for a callback it could
+//! not deliver.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 

@@ -34,6 +34,8 @@ pub struct OssHttpRequest {
     pub virtual_hosted: bool,
     /// The request carries an AWS signature: OSS's S3-compatible dialect ([`crate::s3`]).
     pub s3: bool,
+    /// The instance network namespace the request came in through, if any.
+    pub namespace: Option<String>,
 }
 
 impl OssHttpRequest {
@@ -83,6 +85,7 @@ impl OssHttpRequest {
             raw_path,
             virtual_hosted,
             s3,
+            namespace: parts.extensions.get::<crate::network::Namespace>().map(|n| n.0.clone()),
         }
     }
 

@@ -131,7 +131,7 @@ async fn call_back(cx: &Ctx, callback: Option<Callback>, object: &Object, digest
         request_id: cx.request_id.to_string(),
         operation: cx.op.name().to_string(),
     };
-    match crate::callback::deliver(&callback, &facts).await {
+    match crate::callback::deliver(&callback, &facts, cx.req.namespace.as_deref()).await {
         Ok(answer) => {
             let mut relayed = Reply { status: 200, headers: reply.headers, body: Body::from(answer) };
             relayed.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
