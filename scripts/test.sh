@@ -101,6 +101,17 @@ else
 fi
 ok "python venv (.venv)"
 
+# Debian's rclone for the S3-compatible API tests (tests/python/test_s3.py); never skipped.
+if ! command -v rclone >/dev/null; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "installing Debian's rclone for the S3-compatible API tests"
+    apt-get update -qq && apt-get install -y -qq rclone >/dev/null
+  else
+    echo "error: tests/python/test_s3.py needs rclone (on Debian: sudo apt-get install rclone)" >&2
+    exit 1
+  fi
+fi
+
 CURRENT_STEP="pytest tests/python"
 step "$CURRENT_STEP"
 # shellcheck disable=SC2086

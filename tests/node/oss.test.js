@@ -1,7 +1,8 @@
 // ali-oss (Node) against rolestack's OSS, unchanged apart from the endpoint
 // (`endpoint: 'http://127.0.0.1:<port>'`: an IP endpoint makes ali-oss use path-style URLs):
 // put/get/head/delete, range, listing v1/v2 with pagination and delimiter, multipart, copy,
-// non-ASCII keys, signed URLs, error parsing; with signature V1 (default) and V4.
+// non-ASCII keys, signed URLs, error parsing, object tagging, symlinks, archive storage and restore;
+// with signature V1 (default) and V4.
 'use strict';
 
 const { test, before, after, describe } = require('node:test');
@@ -140,6 +141,30 @@ for (const v4 of [false, true]) {
       const missing = client(`${bucket}-none`, v4);
       await assert.rejects(missing.get('x'), (e) => e.code === 'NoSuchBucket' && e.status === 404);
       await c.delete('signed.txt');
+    });
+
+    test('object tagging, symlinks, archive storage', async () => {
+      await c.put('tagged.txt', Buffer.from('t'), { headers: { 'x-oss-tagging': 'a=1&b=2' } });
+      assert.deepEqual((await c.getObjectTagging('tagged.txt')).tag, { a: '1', b: '2' });
+      await c.putObjectTagging('tagged.txt', { team: 'blue' });
+      assert.deepEqual((await c.getObjectTagging('tagged.txt')).tag, { team: 'blue' });
+      await c.deleteObjectTagging('tagged.txt');
+      assert.deepEqual((await c.getObjectTagging('tagged.txt')).tag, {});
+      await assert.rejects(c.put('bad.txt', Buffer.from('x'), { headers: { 'x-oss-tagging': 'aa=bb=cc' } }),
+        (e) => e.code === 'InvalidTag' && e.status === 400);
+
+      await c.putSymlink('link.txt', 'tagged.txt');
+      assert.equal((await c.getSymlink('link.txt')).targetName, 'tagged.txt');
+      assert.equal((await c.get('link.txt')).content.toString(), 't');
+
+      await c.put('cold.txt', Buffer.from('frozen'), { headers: { 'x-oss-storage-class': 'Archive' } });
+      const head = await c.head('cold.txt');
+      assert.equal(head.res.headers['x-oss-storage-class'], 'Archive');
+      await assert.rejects(c.get('cold.txt'), (e) => e.code === 'InvalidObjectState' && e.status === 403);
+      const restored = await c.restore('cold.txt', { type: 'Archive', Days: 1 });
+      assert.equal(restored.res.status, 202);
+      assert.equal((await c.head('cold.txt')).res.headers['x-oss-restore'], 'ongoing-request="true"');
+      for (const k of ['tagged.txt', 'link.txt', 'cold.txt']) await c.delete(k);
     });
   });
 }

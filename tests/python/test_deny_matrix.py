@@ -306,6 +306,9 @@ def build_world(w: dm.World, root_ecs) -> None:
         cond_allow("oss:ListObjects", oarn(bm), {"DateLessThan": {"acs:CurrentTime": "2000-01-01T00:00:00Z"}}),
         cond_allow("oss:PutObject", oarn(bm, "*"), {"Bool": {"acs:SecureTransport": "true"}}),
         h.allow("oss:GetBucketInfo", oarn(bm))])])
+    w.user("otag", principal=True, prefix="dm-osstag", policies=[w.policy("otag_pol", [
+        cond_allow("oss:GetObject", oarn(bm, "*"), {"StringEquals": {"oss:ExistingObjectTag/class": ["public"]}}),
+        h.allow(["oss:GetObjectTagging", "oss:PutObjectTagging"], oarn(bm, "*"))])])
     w.user("ona", principal=True, prefix="dm-ossnotaction", policies=[w.policy("ona_pol", [
         {"Effect": "Allow", "NotAction": ["oss:Delete*", "oss:Put*"], "Resource": "*"}])])
     w.user("onr", principal=True, prefix="dm-ossnotres", policies=[w.policy("onr_pol", [
@@ -845,6 +848,25 @@ def oss_cases():
         C("oss-readonly-DeleteBucket", "oro", oss("DeleteBucket", "{bx}"), DENIED, oss("GetBucketInfo", "{bx}")),
         C("oss-readonly-PutBucket", "oro", oss("PutBucket", "{fresh}"), DENIED, oss("ListBuckets")),
         C("oss-readonly-InitiateMultipartUpload", "oro", oss("InitiateMultipartUpload", "{bm}", "mp/x"), DENIED, get_pub),
+        C("oss-readonly-PutObjectTagging", "oro", oss("PutObjectTagging", "{bm}", "data/pub/a.txt", tags={"k": "v"}), DENIED,
+          oss("GetObjectTagging", "{bm}", "data/pub/a.txt")),
+        C("oss-readonly-DeleteObjectTagging", "oro", oss("DeleteObjectTagging", "{bm}", "data/pub/a.txt"), DENIED,
+          oss("GetObjectTagging", "{bm}", "data/pub/a.txt")),
+        C("oss-readonly-PutSymlink", "oro", oss("PutSymlink", "{bm}", "data/pub/link", target="data/pub/a.txt"), DENIED,
+          oss("GetObject", "{bm}", "data/pub/a.txt")),
+        C("oss-none-GetObject-x-oss-process", "on", oss("GetObjectProcess", "{bm}", "data/pub/a.txt", process="image/resize,w_10"),
+          DENIED, bp_pub),
+        C("oss-readonly-RestoreObject", "oro", oss("RestoreObject", "{bm}", "data/pub/a.txt"), DENIED,
+          oss("HeadObject", "{bm}", "data/pub/a.txt")),
+        C("oss-readonly-PutBucketTagging", "oro", oss("PutBucketTagging", "{bm}", tags={"k": "v"}), DENIED,
+          oss("GetBucketTagging", "{bm}")),
+        # oss:ExistingObjectTag/<key>: the object's own tags decide; retagging it changes the answer.
+        C("oss-existing-tag-GetObject", "otag", oss("GetObject", "{bm}", "tagged/{fresh}"), DENIED,
+          oss("GetObject", "{bm}", "tagged/pub-{fresh}"),
+          setup=[oss("PutObject", "{bm}", "tagged/{fresh}", tagging="class=secret"),
+                 oss("PutObject", "{bm}", "tagged/pub-{fresh}", tagging="class=public")]),
+        C("oss-existing-tag-untagged-GetObject", "otag", oss("GetObject", "{bm}", "data/pub/a.txt"), DENIED,
+          oss("GetObjectTagging", "{bm}", "data/pub/a.txt")),
         C("oss-readonly-CopyObject", "oro", oss("CopyObject", "{bm}", "copy/x", src="data/pub/a.txt"), DENIED, get_pub),
 
         C("oss-deny-resource-GetObject", "of", oss("GetObject", "{bm}", "secret/c.txt"), DENIED, oss("GetObject", "{bm}", "data/priv/b.txt")),
@@ -906,6 +928,28 @@ def oss_cases():
         C("oss-anon-GetObject-outside", "anon", oss("GetObject", "{bp}", "secret/s.txt"), DENIED, bp_pub),
         C("oss-anon-DeleteObject", "anon", oss("DeleteObject", "{bp}", "pub/a.txt"), DENIED, bp_pub),
         C("oss-anon-ListBuckets", "anon", oss("ListBuckets"), DENIED, bp_pub),
+
+        # Browser rules (issue 15): managing them is authorized like any bucket configuration; CORS
+        # never grants; referer rules refuse anonymous and presigned requests a policy allows.
+        C("oss-readonly-PutBucketCors", "oro", oss("PutBucketCors", "{bm}"), DENIED, oss("GetBucketInfo", "{bm}")),
+        C("oss-readonly-DeleteBucketCors", "oro", oss("DeleteBucketCors", "{bm}"), DENIED, oss("GetBucketInfo", "{bm}")),
+        C("oss-readonly-PutBucketReferer", "oro", oss("PutBucketReferer", "{bm}", allow_empty=False, referers=["http://x.test"]), DENIED,
+          oss("GetBucketInfo", "{bm}")),
+        C("oss-anon-cors-does-not-grant-PutObject", "anon",
+          oss("PutObject", "{bp}", "pub/cors.txt", headers={"Origin": "http://app.test"}), DENIED, bp_pub,
+          setup=[oss("PutBucketCors", "{bp}", origins=["*"], methods=["GET", "PUT", "POST", "DELETE", "HEAD"])],
+          cleanup=[oss("DeleteBucketCors", "{bp}")]),
+        C("oss-anon-referer-empty-GetObject", "anon", bp_pub, DENIED,
+          oss("GetObject", "{bp}", "pub/a.txt", headers={"Referer": "http://allowed.test"}),
+          setup=[oss("PutBucketReferer", "{bp}", allow_empty=False, referers=["http://allowed.test"])],
+          cleanup=[oss("PutBucketReferer", "{bp}")], ec="0003-00000501"),
+        C("oss-anon-referer-other-GetObject", "anon", oss("GetObject", "{bp}", "pub/a.txt", headers={"Referer": "http://other.test"}),
+          DENIED, oss("GetObject", "{bp}", "pub/a.txt", headers={"Referer": "http://allowed.test"}),
+          setup=[oss("PutBucketReferer", "{bp}", allow_empty=False, referers=["http://allowed.test"])],
+          cleanup=[oss("PutBucketReferer", "{bp}")], ec="0003-00000503"),
+        C("oss-presign-referer-GetObject", "root", presign("{bp}", "pub/a.txt", 3600), DENIED, bp_pub,
+          setup=[oss("PutBucketReferer", "{bp}", allow_empty=False, referers=["http://allowed.test"])],
+          cleanup=[oss("PutBucketReferer", "{bp}")], ec="0003-00000501"),
     ]
     # Escape 3: the session policy allows only GetObject on <bucket>/data/pub/*; the bucket policy
     # allows the role (role ARN in bs1, assumed-role ARN in bs2) PutObject and GetObject.
@@ -1104,6 +1148,22 @@ SIG_SAMPLES = [
     "oss-prefix-priv-ListObjects", "oss-bucketpolicy-deny-userid-GetObject", "oss-anon-GetObject-private", "oss-cond-deny-Prefix-ListObjects",
 ]
 
+# The same decisions through the S3-compatible API: each of these OSS cases again with boto3, SigV4
+# and SigV2 (role sessions with their session policies, bucket policies, anonymous requests, RAM
+# conditions) — the identical refusal, and the identical positive control.
+S3_SAMPLES = [
+    "oss-none-GetObject", "oss-none-ListBuckets", "oss-none-PutBucket", "oss-bucketpolicy-getonly-PutObject",
+    "oss-bucketpolicy-outside-GetObject", "oss-readonly-PutObject", "oss-readonly-DeleteObject", "oss-readonly-PutBucketAcl",
+    "oss-readonly-PutBucketPolicy", "oss-readonly-CopyObject", "oss-readonly-InitiateMultipartUpload", "oss-deny-resource-GetObject",
+    "oss-deny-otherbucket-PutObject", "oss-bucketpolicy-deny-userid-GetObject", "oss-bucketpolicy-deny-star-PutObject",
+    "oss-prefix-priv-ListObjects", "oss-prefix-secret-ListObjectsV2", "oss-cond-deny-Prefix-ListObjects",
+    "oss-cond-deny-Delimiter-ListObjects", "oss-cond-deny-PrincipalARN-GetObject", "oss-notaction-PutObject",
+    "oss-session-narrow-PutObject", "oss-session-narrow-GetObject-secret", "oss-session-narrow-GetObject-otherbucket",
+    "oss-session-bucketpolicy-rolearn-DeleteObject", "oss-session-bucketpolicy-stsarn-ListObjects",
+    "oss-session-bucketpolicy-putonly-GetObject-priv", "oss-anon-GetObject-private", "oss-anon-PutObject",
+    "oss-anon-GetObject-outside",
+]
+
 
 def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
@@ -1116,6 +1176,9 @@ def all_cases():
             samples.append(dataclasses.replace(by_id[cid], id=f"{cid}-sdk-{kind}", kind=kind, sample_of=cid))
     for cid in SIG_SAMPLES:
         samples.append(dataclasses.replace(by_id[cid], id=f"{cid}-sig-v4", sig="v4", sample_of=cid))
+    for cid in S3_SAMPLES:
+        for sig in ("s3v4", "s3"):
+            samples.append(dataclasses.replace(by_id[cid], id=f"{cid}-{sig}", sig=sig, sample_of=cid))
     return base + samples
 
 

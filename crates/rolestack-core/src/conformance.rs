@@ -21,8 +21,9 @@ use crate::oss::blob::{BlobId, BlobSink, BlobSource, BlobStore, MemoryBlobStore,
 use crate::oss::listing::ListQuery;
 use crate::oss::model::ObjectSettings;
 use crate::oss::orphans;
-use crate::oss::service::{Body, Conditions, MetadataDirective};
-use crate::oss::{Oss, OssError, Requester};
+use crate::oss::request::Conditions;
+use crate::oss::service::{Body, Call, CopySource, CopyTarget, MetadataDirective, NewBucket};
+use crate::oss::{Operation as Op, Oss, OssError, Requester};
 use crate::store::{Kind, Relation, Store, GLOBAL};
 
 /// What a back-end's test hands the shared tests: a fresh, empty store, plus whatever must live
@@ -444,7 +445,7 @@ fn oss_setup_with(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> (Oss, Req
         },
         mfa_at: None,
     });
-    oss.put_bucket(&root, "bkt", "cn-hangzhou", None, None).unwrap();
+    oss.put_bucket(Call::new(&root, Op::PutBucket, "bkt", ""), NewBucket { region: "cn-hangzhou".into(), ..Default::default() }).unwrap();
     (oss, root)
 }
 
@@ -455,12 +456,12 @@ fn oss_body(oss: &Oss, data: &[u8]) -> Body {
 }
 
 fn oss_put(oss: &Oss, who: &Requester, key: &str, data: &[u8]) {
-    let ticket = oss.authorize_write(who, "bkt", key).unwrap();
+    let ticket = oss.authorize_write(Call::new(who, Op::PutObject, "bkt", key)).unwrap();
     oss.put_object(&ticket, oss_body(oss, data), ObjectSettings::default(), None, false).unwrap();
 }
 
 fn oss_read_all(oss: &Oss, who: &Requester, key: &str) -> Vec<u8> {
-    let o = oss.get_object(who, "bkt", key).unwrap();
+    let o = oss.get_object(Call::new(who, Op::GetObject, "bkt", key)).unwrap();
     let mut out = Vec::new();
     oss.reader(&o, 0, o.size).unwrap().read_to_end(&mut out).unwrap();
     out
@@ -472,42 +473,50 @@ pub fn oss_listing_with_delimiter_and_markers(store: Arc<dyn Store>) {
         oss_put(&oss, &root, k, b"x");
     }
     let q = |after: &str, max| ListQuery { prefix: String::new(), delimiter: "/".into(), after: after.into(), max_keys: max };
-    let (_, page) = oss.list_objects(&root, "bkt", &q("", 2)).unwrap();
+    let (_, page) = oss.list_objects(Call::new(&root, Op::ListObjects, "bkt", ""), &q("", 2)).unwrap();
     assert_eq!(page.common_prefixes, ["a/", "b/"]);
     assert!(page.truncated);
     assert_eq!(page.next_marker.as_deref(), Some("b/"));
-    let (_, page) = oss.list_objects(&root, "bkt", &q("b/", 2)).unwrap();
+    let (_, page) = oss.list_objects(Call::new(&root, Op::ListObjects, "bkt", ""), &q("b/", 2)).unwrap();
     assert_eq!(page.objects.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(), ["c"]);
     assert_eq!(page.common_prefixes, ["d/"]);
     assert!(!page.truncated && page.next_marker.is_none());
     let flat = ListQuery { prefix: "a/".into(), delimiter: String::new(), after: "a/1".into(), max_keys: 100 };
-    let (_, page) = oss.list_objects(&root, "bkt", &flat).unwrap();
+    let (_, page) = oss.list_objects(Call::new(&root, Op::ListObjects, "bkt", ""), &flat).unwrap();
     assert_eq!(page.objects.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(), ["a/2", "a/3"]);
-    assert!(matches!(oss.delete_bucket(&root, "bkt"), Err(OssError::BucketNotEmpty { .. })));
+    assert!(matches!(oss.delete_bucket(Call::new(&root, Op::DeleteBucket, "bkt", "")), Err(OssError::BucketNotEmpty { .. })));
 }
 
 pub fn oss_multipart_etag_and_crc_and_append(store: Arc<dyn Store>) {
     let (oss, root) = oss_setup(store);
-    let upload = oss.initiate_upload(&root, "bkt", "mp", ObjectSettings::default()).unwrap();
+    let upload = oss.initiate_upload(Call::new(&root, Op::InitiateMultipartUpload, "bkt", "mp"), ObjectSettings::default()).unwrap();
     let part1 = vec![1u8; 100 * 1024];
     let part2 = b"tail".to_vec();
-    let t = oss.authorize_part(&root, "bkt", "mp", &upload.upload_id, 1).unwrap();
+    let t = oss.authorize_part(Call::new(&root, Op::UploadPart, "bkt", "mp"), &upload.upload_id, 1).unwrap();
     let p1 = oss.put_part(&t, &upload.upload_id, 1, oss_body(&oss, &part1), None).unwrap();
     let p2 = oss.put_part(&t, &upload.upload_id, 2, oss_body(&oss, &part2), None).unwrap();
-    let object =
-        oss.complete_upload(&root, "bkt", "mp", &upload.upload_id, &[(1, p1.etag.clone()), (2, format!("\"{}\"", p2.etag))]).unwrap();
+    let object = oss
+        .complete_upload(
+            Call::new(&root, Op::CompleteMultipartUpload, "bkt", "mp"),
+            &upload.upload_id,
+            Some(&[(1, p1.etag.clone()), (2, format!("\"{}\"", p2.etag))]),
+        )
+        .unwrap();
     let whole = [part1.clone(), part2.clone()].concat();
     assert_eq!(object.crc64, CRC64.checksum(&whole));
     assert!(object.etag.ends_with("-2"));
     assert_eq!(oss_read_all(&oss, &root, "mp"), whole);
-    let mid = oss.get_object(&root, "bkt", "mp").unwrap();
+    let mid = oss.get_object(Call::new(&root, Op::GetObject, "bkt", "mp")).unwrap();
     let mut slice = Vec::new();
     oss.reader(&mid, 100 * 1024 - 2, 4).unwrap().read_to_end(&mut slice).unwrap();
     assert_eq!(slice, [1, 1, b't', b'a']);
 
-    let t = oss.authorize_append(&root, "bkt", "log", 0).unwrap();
+    let t = oss.authorize_append(Call::new(&root, Op::AppendObject, "bkt", "log"), 0).unwrap();
     oss.append_object(&t, 0, oss_body(&oss, b"ab"), ObjectSettings::default(), None).unwrap();
-    assert!(matches!(oss.authorize_append(&root, "bkt", "log", 1), Err(OssError::PositionNotEqualToLength { next_position: 2 })));
+    assert!(matches!(
+        oss.authorize_append(Call::new(&root, Op::AppendObject, "bkt", "log"), 1),
+        Err(OssError::PositionNotEqualToLength { next_position: 2 })
+    ));
     let o = oss.append_object(&t, 2, oss_body(&oss, b"cd"), ObjectSettings::default(), None).unwrap();
     assert_eq!(o.crc64, CRC64.checksum(b"abcd"));
     assert_eq!(oss_read_all(&oss, &root, "log"), b"abcd");
@@ -516,19 +525,27 @@ pub fn oss_multipart_etag_and_crc_and_append(store: Arc<dyn Store>) {
 pub fn oss_copy_conditions_and_digest(store: Arc<dyn Store>) {
     let (oss, root) = oss_setup(store);
     oss_put(&oss, &root, "src", b"payload");
-    let src = oss.get_object(&root, "bkt", "src").unwrap();
-    let copied =
-        oss.copy_object(&root, ("bkt", "src"), ("bkt", "dst"), &Conditions::default(), MetadataDirective::Copy, None, false).unwrap();
+    let tags = vec![("team".to_string(), "a b".to_string())];
+    oss.put_object_tagging(Call::new(&root, Op::PutObjectTagging, "bkt", "src"), tags.clone()).unwrap();
+    let src = oss.get_object(Call::new(&root, Op::GetObject, "bkt", "src")).unwrap();
+    let copied = oss
+        .copy_object(
+            Call::new(&root, Op::CopyObject, "bkt", "dst"),
+            &CopySource { bucket: "bkt".into(), key: "src".into(), conditions: Conditions::default() },
+            CopyTarget { directive: MetadataDirective::Copy, acl: None, forbid_overwrite: false, tagging: None, storage_class: None },
+        )
+        .unwrap();
     assert_eq!(copied.etag, src.etag);
+    assert_eq!(copied.tags, tags, "a copy keeps the source's tags unless told to replace them");
     assert_eq!(oss_read_all(&oss, &root, "dst"), b"payload");
     let stale = Conditions { if_match: Some("\"0000\"".into()), ..Default::default() };
     assert!(matches!(stale.check(&src), Err(OssError::PreconditionFailed)));
     let fresh = Conditions { if_none_match: Some(format!("\"{}\"", src.etag)), ..Default::default() };
     assert!(matches!(fresh.check(&src), Err(OssError::NotModified)));
-    let ticket = oss.authorize_write(&root, "bkt", "md5").unwrap();
+    let ticket = oss.authorize_write(Call::new(&root, Op::PutObject, "bkt", "md5")).unwrap();
     let wrong = oss.put_object(&ticket, oss_body(&oss, b"data"), ObjectSettings::default(), Some([0; 16]), false);
     assert!(matches!(wrong, Err(OssError::InvalidDigest)));
-    assert!(matches!(oss.get_object(&root, "bkt", "md5"), Err(OssError::NoSuchKey { .. })));
+    assert!(matches!(oss.get_object(Call::new(&root, Op::GetObject, "bkt", "md5")), Err(OssError::NoSuchKey { .. })));
     let anonymous = Requester::Anonymous(RequestFacts {
         source_ip: None,
         secure_transport: false,
@@ -536,7 +553,7 @@ pub fn oss_copy_conditions_and_digest(store: Arc<dyn Store>) {
         time: time::OffsetDateTime::now_utc(),
         endpoint_region: None,
     });
-    assert!(matches!(oss.get_object(&anonymous, "bkt", "src"), Err(OssError::AccessDenied { .. })));
+    assert!(matches!(oss.get_object(Call::new(&anonymous, Op::GetObject, "bkt", "src")), Err(OssError::AccessDenied { .. })));
 }
 
 /// Blobs in memory that all count as written by an earlier process (orphan collection's candidates).
@@ -591,18 +608,26 @@ pub fn oss_orphans_are_collected_and_nothing_else(store: Arc<dyn Store>) {
     let aged = Arc::new(AgedBlobs::default());
     let (oss, root) = oss_setup_with(store.clone(), Arc::new(aged.clone()));
     oss_put(&oss, &root, "kept", b"object body");
-    let upload = oss.initiate_upload(&root, "bkt", "mp", ObjectSettings::default()).unwrap();
-    let t = oss.authorize_part(&root, "bkt", "mp", &upload.upload_id, 1).unwrap();
+    let upload = oss.initiate_upload(Call::new(&root, Op::InitiateMultipartUpload, "bkt", "mp"), ObjectSettings::default()).unwrap();
+    let t = oss.authorize_part(Call::new(&root, Op::UploadPart, "bkt", "mp"), &upload.upload_id, 1).unwrap();
     let p1 = oss.put_part(&t, &upload.upload_id, 1, oss_body(&oss, b"part one"), None).unwrap();
     // A crash between writing a body and committing its record leaves this:
-    let orphan = oss_body(&oss, b"never indexed").blob;
+    let unindexed = oss_body(&oss, b"never indexed");
+    let orphan = unindexed.segment().blob;
     let collected = orphans::collect(store.as_ref(), &aged, std::time::SystemTime::now()).unwrap();
     assert_eq!(collected.candidates, 3);
     assert_eq!(collected.removed, vec![orphan]);
     assert_eq!(oss_read_all(&oss, &root, "kept"), b"object body");
-    oss.complete_upload(&root, "bkt", "mp", &upload.upload_id, &[(1, p1.etag)]).unwrap();
+    oss.complete_upload(Call::new(&root, Op::CompleteMultipartUpload, "bkt", "mp"), &upload.upload_id, Some(&[(1, p1.etag)])).unwrap();
     assert_eq!(oss_read_all(&oss, &root, "mp"), b"part one");
     assert!(orphans::collect(store.as_ref(), &aged, std::time::SystemTime::now()).unwrap().removed.is_empty());
+    drop(unindexed);
+    // Without a crash, a body that no record came to name is removed when it is dropped.
+    let unused = oss_body(&oss, b"refused");
+    let id = unused.segment().blob;
+    assert!(aged.blobs.lock().unwrap().contains_key(&id.0));
+    drop(unused);
+    assert!(!aged.blobs.lock().unwrap().contains_key(&id.0));
 }
 
 /// The scans behind orphan collection visit every object and part exactly once, across pages.

@@ -158,7 +158,7 @@ impl Fault {
 
     /// Whether the fault concerns this request (leaving time and uses aside).
     pub fn applies_to(&self, target: Target<'_>) -> bool {
-        (!self.kind.credentials_only() || target.credential_document) && rolestack_policy::wildcard_match(&self.path, target.path)
+        (!self.kind.credentials_only() || target.credential_document) && rolestack_policy::wildcard_match(&self.path, target.path, true)
     }
 }
 

@@ -207,6 +207,12 @@ fn validate_key(key: &str, at: &Location) -> Result<(), PolicyError> {
     if service.is_empty() || !service.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || name.is_empty() {
         return Err(unknown(format!("; {KEY_FORMAT}")));
     }
+    // OSS's per-tag key names the tag after a slash.
+    if service.eq_ignore_ascii_case("oss")
+        && (name.eq_ignore_ascii_case("ExistingObjectTag") || name.eq_ignore_ascii_case("ExistingObjectTag/"))
+    {
+        return Err(unknown("; the tag key is missing: write \"oss:ExistingObjectTag/<tag-key>\"".into()));
+    }
     Ok(())
 }
 
@@ -482,6 +488,16 @@ mod tests {
 
     fn holds(cond: &str, pairs: &[(&str, &str)]) -> bool {
         condition(cond).holds(&ctx(pairs))
+    }
+
+    #[test]
+    fn existing_object_tags() {
+        let c = r#"{"StringEquals": {"oss:ExistingObjectTag/team": "blue"}}"#;
+        assert!(holds(c, &[("oss:ExistingObjectTag/team", "blue")]));
+        assert!(!holds(c, &[("oss:ExistingObjectTag/team", "red")]));
+        assert!(!holds(c, &[]), "an object without the tag does not match");
+        let e = error(r#"{"StringEquals": {"oss:ExistingObjectTag": "blue"}}"#);
+        assert!(e.contains("oss:ExistingObjectTag/<tag-key>"), "{e}");
     }
 
     #[test]

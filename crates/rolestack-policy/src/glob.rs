@@ -9,6 +9,14 @@
 //! Case-insensitivity is per literal: actions fold ASCII case everywhere, resources only in their
 //! `acs:<service>:` prefix, `StringLike` nowhere.
 
+/// Whether `text` matches the wildcard `pattern` (`*`, `?`), compiled for this one use: the
+/// wildcard lists outside policies (OSS CORS origins and headers, referer lists, metadata fault
+/// paths) match this way.
+/// `ignore_ascii_case` folds ASCII case throughout.
+pub fn wildcard_match(pattern: &str, text: &str, ignore_ascii_case: bool) -> bool {
+    Glob::new(pattern, if ignore_ascii_case { Case::Insensitive } else { Case::Sensitive }).matches(text)
+}
+
 /// One element of a piece: a literal run (compared with or without ASCII case folding) or `?`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Token {

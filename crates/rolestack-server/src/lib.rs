@@ -4,6 +4,7 @@
 //! signatures with `rolestack-sign`, hands a typed call to the core and renders the answer in the
 //! wire format the client asked for; none of them touches the store directly.
 
+pub mod callback;
 pub mod connections;
 pub mod console;
 pub mod dns;
@@ -11,6 +12,7 @@ pub mod metadata;
 pub mod network;
 pub mod oss;
 pub mod rpc;
+pub mod s3;
 pub mod telemetry;
 pub mod tls;
 

@@ -43,6 +43,27 @@ use crate::tls::LabCa;
 /// The metadata address of every Alibaba Cloud instance.
 pub const METADATA_IP: Ipv4Addr = Ipv4Addr::new(100, 100, 100, 200);
 
+/// The network namespace a request came in through (a request extension on the API served
+/// inside an instance's namespace): what "loopback" means for that request's upload callbacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace(pub String);
+
+/// Connects to `addr` from inside the network namespace `name` (a thread joins it, connects, and
+/// ends; no thread of the runtime or the blocking pool ever changes namespace).
+pub async fn connect_in_namespace(name: &str, addr: SocketAddr, timeout: std::time::Duration) -> std::io::Result<tokio::net::TcpStream> {
+    let path = format!("/run/netns/{name}");
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let connected = std::fs::File::open(&path)
+            .and_then(|ns| nix::sched::setns(ns.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from))
+            .and_then(|()| std::net::TcpStream::connect_timeout(&addr, timeout))
+            .and_then(|s| s.set_nonblocking(true).map(|()| s));
+        let _ = tx.send(connected);
+    });
+    let stream = rx.await.map_err(|_| std::io::Error::other("the namespace thread ended"))??;
+    tokio::net::TcpStream::from_std(stream)
+}
+
 /// Whether to make network namespaces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NamespaceMode {
@@ -274,13 +295,10 @@ impl HostNetwork {
         }
         let mut sockets = Self::bind_in_namespace(name, binds)?.into_iter();
         let (api, https, dns_udp, dns_tcp) = (tcp(&mut sockets)?, tcp(&mut sockets)?, udp(&mut sockets)?, tcp(&mut sockets)?);
-        let mut served = vec![
-            self.serve(api, crate::app(rs.clone()))?,
-            self.serve_tls(https, crate::app(rs.clone()))?,
-            self.serve_dns(dns_udp, dns_tcp)?,
-        ];
+        let app = || crate::app(rs.clone()).layer(axum::Extension(Namespace(name.to_string())));
+        let mut served = vec![self.serve(api, app())?, self.serve_tls(https, app())?, self.serve_dns(dns_udp, dns_tcp)?];
         if self.api_port != 80 {
-            served.push(self.serve(tcp(&mut sockets)?, crate::app(rs))?);
+            served.push(self.serve(tcp(&mut sockets)?, app())?);
         }
         if let Some(identity) = identity {
             served.push(self.serve(tcp(&mut sockets)?, metadata::app(InstanceMetadata::clone(&identity)))?);

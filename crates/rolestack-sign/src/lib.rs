@@ -15,9 +15,14 @@
 //! | OSS V1 ([`oss_v1`]) | [`oss_v1::verify_header`], [`oss_v1::verify_query`] | [`oss_v1::sign_header`], [`oss_v1::presign`] | [`oss_v1::string_to_sign`], [`oss_v1::canonicalized_resource`] |
 //! | OSS V4, OSS4-HMAC-SHA256 ([`oss_v4`]) | [`oss_v4::verify_header`], [`oss_v4::verify_query`] | [`oss_v4::sign_header`], [`oss_v4::presign`] | [`oss_v4::canonical_request`], [`oss_v4::string_to_sign`] |
 //!
+//! | AWS SigV4 for OSS's S3-compatible API ([`aws_v4`]) | [`aws_v4::verify_header`], [`aws_v4::verify_query`]; chunked bodies: [`aws_chunked::ChunkDecoder`] | [`aws_v4::sign_header`], [`aws_v4::presign`] | [`aws_v4::canonical_request`], [`aws_v4::string_to_sign`] |
+//! | AWS SigV2 for S3 ([`aws_v2`]) | [`aws_v2::verify_header`], [`aws_v2::verify_query`] | [`aws_v2::sign_header`], [`aws_v2::presign`] | [`aws_v2::string_to_sign`], [`aws_v2::canonicalized_resource`] |
+//!
 //! For OSS, [`oss::OssAuth::from_request`] finds which of the four forms a request uses,
 //! [`oss::OssAuth::access_key_id`] names the key to look up and [`oss::OssAuth::verify`] checks
-//! it; [`oss::security_token`] finds the STS token wherever the SDK put it.
+//! it; [`oss::security_token`] finds the STS token wherever the SDK put it. For the S3-compatible
+//! API, [`s3::is_aws_signed`] tells an AWS-signed request apart, [`s3::AwsAuth`] parses and
+//! verifies it and [`s3::security_token`] finds its `x-amz-security-token`.
 //!
 //! Inputs are decoded: query strings and form bodies with [`encoding::decode_form`] (`+` is a
 //! space, for RPC and OSS alike), OSS object keys with [`encoding::decode_path`]. Every failure is a
@@ -33,6 +38,9 @@
 //! ```
 
 pub mod acs3;
+pub mod aws_chunked;
+pub mod aws_v2;
+pub mod aws_v4;
 pub mod encoding;
 mod error;
 pub mod oss;
@@ -40,5 +48,6 @@ pub mod oss_v1;
 pub mod oss_v4;
 mod primitives;
 pub mod rpc_v1;
+pub mod s3;
 
 pub use error::SignatureError;

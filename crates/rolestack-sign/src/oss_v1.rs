@@ -24,7 +24,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
 use crate::oss::OssRequest;
-use crate::primitives::{grouped_headers, header, hmac_sha1, same_signature};
+use crate::primitives::{grouped_headers, header, hmac_sha1, key_and_signature, same_signature};
 use crate::SignatureError;
 
 /// The scheme word of the `Authorization` header.
@@ -292,15 +292,8 @@ pub struct HeaderAuth {
 impl HeaderAuth {
     /// Parses `OSS <AK>:<signature>`.
     pub fn parse(value: &str) -> Result<Self, SignatureError> {
-        const WHAT: &str = "Authorization header";
-        let rest =
-            value.trim().strip_prefix("OSS ").ok_or_else(|| SignatureError::malformed(WHAT, "expected `OSS <AccessKeyId>:<Signature>`"))?;
-        let (ak, sig) =
-            rest.trim().rsplit_once(':').ok_or_else(|| SignatureError::malformed(WHAT, "expected `OSS <AccessKeyId>:<Signature>`"))?;
-        if ak.is_empty() || sig.is_empty() {
-            return Err(SignatureError::malformed(WHAT, "empty AccessKeyId or Signature"));
-        }
-        Ok(HeaderAuth { access_key_id: ak.to_string(), signature: sig.to_string() })
+        let (access_key_id, signature) = key_and_signature(value, SCHEME)?;
+        Ok(HeaderAuth { access_key_id, signature })
     }
 }
 

@@ -31,7 +31,7 @@ use std::fmt;
 
 use crate::encoding::{encode, encode_path};
 use crate::oss::OssRequest;
-use crate::primitives::{grouped_headers, header, hmac_sha256, same_signature, sha256_hex};
+use crate::primitives::{auth_components, grouped_headers, header, hmac_sha256, same_signature, scoped_credential, sha256_hex};
 use crate::SignatureError;
 
 /// The algorithm name (header scheme and `x-oss-signature-version` value).
@@ -73,21 +73,7 @@ pub struct Credential {
 impl Credential {
     /// Parses `<ak>/<date>/<region>/<product>/aliyun_v4_request`.
     pub fn parse(value: &str) -> Result<Self, SignatureError> {
-        const WHAT: &str = "V4 credential";
-        let mut parts = value.rsplitn(5, '/');
-        let (terminator, product, region, date, ak) = match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(t), Some(p), Some(r), Some(d), Some(a)) => (t, p, r, d, a),
-            _ => return Err(SignatureError::malformed(WHAT, "expected <AccessKeyId>/<date>/<region>/oss/aliyun_v4_request")),
-        };
-        if terminator != SCOPE_TERMINATOR {
-            return Err(SignatureError::malformed(WHAT, format!("scope must end with {SCOPE_TERMINATOR}")));
-        }
-        if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(SignatureError::malformed(WHAT, "the scope date must be YYYYMMDD"));
-        }
-        if ak.is_empty() || region.is_empty() || product.is_empty() {
-            return Err(SignatureError::malformed(WHAT, "empty AccessKeyId, region or product"));
-        }
+        let [ak, date, region, product] = scoped_credential(value, SCOPE_TERMINATOR, "V4 credential")?;
         Ok(Credential { access_key_id: ak.to_string(), date: date.to_string(), region: region.to_string(), product: product.to_string() })
     }
 
@@ -118,21 +104,7 @@ impl HeaderAuth {
     /// Parses both the oss2 and the oss-v2 layouts.
     pub fn parse(value: &str) -> Result<Self, SignatureError> {
         const WHAT: &str = "Authorization header";
-        let rest = value
-            .trim()
-            .strip_prefix(ALGORITHM)
-            .filter(|r| r.starts_with(char::is_whitespace))
-            .ok_or_else(|| SignatureError::malformed(WHAT, format!("expected `{ALGORITHM} Credential=...`")))?;
-        let (mut credential, mut additional, mut signature) = (None, None, None);
-        for part in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, v) = part.split_once('=').ok_or_else(|| SignatureError::malformed(WHAT, format!("`{part}` is not name=value")))?;
-            match name.trim() {
-                "Credential" => credential = Some(v.trim()),
-                "AdditionalHeaders" => additional = Some(v.trim()),
-                "Signature" => signature = Some(v.trim()),
-                other => return Err(SignatureError::malformed(WHAT, format!("unknown component `{other}`"))),
-            }
-        }
+        let [credential, additional, signature] = auth_components(value, ALGORITHM, ["Credential", "AdditionalHeaders", "Signature"])?;
         let credential = Credential::parse(credential.ok_or_else(|| SignatureError::malformed(WHAT, "Credential is missing"))?)?;
         let signature = signature.filter(|s| !s.is_empty()).ok_or_else(|| SignatureError::malformed(WHAT, "Signature is missing"))?;
         Ok(HeaderAuth { credential, additional_headers: header_list(additional.unwrap_or("")), signature: signature.to_string() })

@@ -5,6 +5,8 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::SignatureError;
+
 pub(crate) fn hmac_sha1(key: &[u8], data: &[u8]) -> [u8; 20] {
     let mut mac = Hmac::<Sha1>::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(data);
@@ -53,4 +55,61 @@ pub(crate) fn grouped_headers(headers: &[(String, String)], keep: impl Fn(&str) 
     }
     groups.sort_by(|a, b| a.0.cmp(&b.0));
     groups
+}
+
+/// `<scheme> <AccessKeyId>:<signature>` (OSS V1 `OSS `, AWS SigV2 `AWS `) → the key and signature.
+pub(crate) fn key_and_signature(value: &str, scheme: &str) -> Result<(String, String), SignatureError> {
+    const WHAT: &str = "Authorization header";
+    let expected = || SignatureError::malformed(WHAT, format!("expected `{scheme} <AccessKeyId>:<Signature>`"));
+    let rest = value.trim().strip_prefix(scheme).filter(|r| r.starts_with(' ')).ok_or_else(expected)?;
+    let (ak, sig) = rest.trim().rsplit_once(':').ok_or_else(expected)?;
+    if ak.is_empty() || sig.is_empty() {
+        return Err(SignatureError::malformed(WHAT, "empty AccessKeyId or Signature"));
+    }
+    Ok((ak.to_string(), sig.to_string()))
+}
+
+/// The four parts of a V4-style credential `<AccessKeyId>/<YYYYMMDD>/<region>/<service>/<terminator>`
+/// (OSS V4 and AWS SigV4): `[access key id, date, region, service]`, each non-empty.
+pub(crate) fn scoped_credential<'a>(value: &'a str, terminator: &str, what: &'static str) -> Result<[&'a str; 4], SignatureError> {
+    let mut parts = value.rsplitn(5, '/');
+    let (end, service, region, date, ak) = match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(t), Some(p), Some(r), Some(d), Some(a)) => (t, p, r, d, a),
+        _ => return Err(SignatureError::malformed(what, format!("expected <AccessKeyId>/<date>/<region>/<service>/{terminator}"))),
+    };
+    if end != terminator {
+        return Err(SignatureError::malformed(what, format!("scope must end with {terminator}")));
+    }
+    if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SignatureError::malformed(what, "the scope date must be YYYYMMDD"));
+    }
+    if ak.is_empty() || region.is_empty() || service.is_empty() {
+        return Err(SignatureError::malformed(what, "empty AccessKeyId, region or service"));
+    }
+    Ok([ak, date, region, service])
+}
+
+/// The `Name=value` components of a V4-style `Authorization` header after `<algorithm> ` (commas
+/// with or without spaces, any order), in the order of `names`; an unknown name is an error.
+pub(crate) fn auth_components<'a, const N: usize>(
+    value: &'a str,
+    algorithm: &str,
+    names: [&str; N],
+) -> Result<[Option<&'a str>; N], SignatureError> {
+    const WHAT: &str = "Authorization header";
+    let rest = value
+        .trim()
+        .strip_prefix(algorithm)
+        .filter(|r| r.starts_with(char::is_whitespace))
+        .ok_or_else(|| SignatureError::malformed(WHAT, format!("expected `{algorithm} Credential=...`")))?;
+    let mut found = [None; N];
+    for part in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, v) = part.split_once('=').ok_or_else(|| SignatureError::malformed(WHAT, format!("`{part}` is not name=value")))?;
+        let i = names
+            .iter()
+            .position(|n| *n == name.trim())
+            .ok_or_else(|| SignatureError::malformed(WHAT, format!("unknown component `{}`", name.trim())))?;
+        found[i] = Some(v.trim());
+    }
+    Ok(found)
 }

@@ -4,9 +4,11 @@
 
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
+use rolestack_sign::aws_chunked::{encode_signed, ChunkDecoder};
 use rolestack_sign::encoding::{decode_form, encode, encode_path};
 use rolestack_sign::oss::{OssAuth, OssRequest};
-use rolestack_sign::{acs3, oss_v1, oss_v4, rpc_v1, SignatureError};
+use rolestack_sign::s3::{AwsAuth, BodyCheck, S3Request};
+use rolestack_sign::{acs3, aws_v2, aws_v4, oss_v1, oss_v4, rpc_v1, SignatureError};
 
 /// RFC 3986 §2.3 unreserved characters stay; every other UTF-8 byte is `%XX`, upper-case hex.
 fn reference_encode(s: &str, keep_slash: bool) -> String {
@@ -206,5 +208,120 @@ proptest! {
             changed[i].1 = change_one_char(&changed[i].1, at);
             prop_assert!(auth.verify(&key, &OssRequest { query: &changed, ..presigned }, unix).is_err(), "a changed request still verified");
         }
+    }
+
+    #[test]
+    fn aws_v4_header_presign_and_chunks_round_trip_and_tamper(
+        key in secret(),
+        region in "[a-z]{2}-[a-z]{3,8}(-[0-9])?",
+        path in "/[a-zA-Z0-9%/~._-]{0,20}",
+        query in btree_map("[a-z][a-z0-9-]{0,8}", value(), 0..4),
+        unix in 0i64..4_102_444_800,
+        expires_in in 1i64..604_800,
+        data in vec(any::<u8>(), 0..300),
+        chunk in 1usize..64,
+        split in 1usize..50,
+        at in any::<usize>(),
+    ) {
+        let date_time = aws_v4::format_date_time(unix);
+        let query = owned(&query);
+        let mut headers = vec![
+            ("x-amz-date".to_string(), date_time.clone()),
+            ("x-amz-content-sha256".to_string(), aws_v4::STREAMING_SIGNED.to_string()),
+            ("Host".to_string(), "127.0.0.1:9000".to_string()),
+            ("X-Amz-Meta-K".to_string(), "v".to_string()),
+        ];
+        let request = S3Request { method: "PUT", raw_path: &path, query: &query, headers: &headers };
+        let value = aws_v4::sign_header("ak", &key, &region, &request, &["host", "x-amz-content-sha256", "x-amz-date", "x-amz-meta-k"]).unwrap();
+        headers.push(("Authorization".to_string(), value));
+        let request = S3Request { method: "PUT", raw_path: &path, query: &query, headers: &headers };
+        let auth = AwsAuth::from_request(&request).unwrap().unwrap();
+        let verified = match auth.verify(&key, &request, None, unix) {
+            Ok(BodyCheck::V4(v)) => v,
+            other => return Err(TestCaseError::fail(format!("{other:?}"))),
+        };
+        let other_path = change_one_char(&path, at);
+        prop_assert!(auth.verify(&key, &S3Request { raw_path: &other_path, ..request }, None, unix).is_err(), "a changed request still verified");
+        let mut other_headers = headers.clone();
+        other_headers[3].1 = change_one_char(&other_headers[3].1, at);
+        prop_assert!(auth.verify(&key, &S3Request { headers: &other_headers, ..request }, None, unix).is_err(), "a changed request still verified");
+
+        // The body in chunks, fed in pieces of any size, decodes to the data; a changed byte does not.
+        let body = encode_signed(&verified, &data, chunk);
+        let mut decoder = ChunkDecoder::new(&verified, true, false);
+        let mut out = Vec::new();
+        for piece in body.chunks(split) {
+            decoder.push(piece, &mut out).unwrap();
+        }
+        prop_assert!(decoder.finish().is_ok());
+        prop_assert_eq!(&out, &data);
+        if !data.is_empty() {
+            let mut tampered = body.clone();
+            let first_data = tampered.iter().position(|&b| b == b'\n').unwrap() + 1;
+            tampered[first_data] ^= 1;
+            let mut decoder = ChunkDecoder::new(&verified, true, false);
+            let result = decoder.push(&tampered, &mut Vec::new()).and_then(|()| decoder.finish());
+            prop_assert!(result.is_err(), "a changed chunk still decoded");
+        }
+
+        // Presigned form.
+        let plain = &headers[2..3];
+        let unsigned = S3Request { headers: plain, ..request };
+        let mut full = query.clone();
+        full.extend(aws_v4::presign("ak", &key, &region, &date_time, expires_in, &unsigned, &["host"]).unwrap());
+        let presigned = S3Request { query: &full, ..unsigned };
+        let auth = AwsAuth::from_request(&presigned).unwrap().unwrap();
+        prop_assert!(auth.verify(&key, &presigned, None, unix + expires_in).is_ok());
+        let is_expired = matches!(auth.verify(&key, &presigned, None, unix + expires_in + 1), Err(SignatureError::Expired { .. }));
+        prop_assert!(is_expired);
+        if !query.is_empty() {
+            let mut changed = full.clone();
+            let i = at % query.len();
+            changed[i].1 = change_one_char(&changed[i].1, at);
+            prop_assert!(auth.verify(&key, &S3Request { query: &changed, ..presigned }, None, unix).is_err(), "a changed request still verified");
+        }
+    }
+
+    #[test]
+    fn aws_v2_header_and_presign_round_trip_and_tamper(
+        key in secret(),
+        path in "/[a-zA-Z0-9%/~._-]{0,20}",
+        bucket in prop_oneof![Just(None), Just(Some("bkt"))],
+        sub in prop_oneof![Just("acl"), Just("uploadId"), Just("versionId"), Just("max-keys")],
+        sub_value in "[a-zA-Z0-9]{0,6}",
+        meta in header_value(),
+        expires in 0i64..4_102_444_800,
+        at in any::<usize>(),
+    ) {
+        let query = vec![(sub.to_string(), sub_value.clone())];
+        let mut headers = vec![
+            ("Date".to_string(), "Tue, 27 Mar 2007 19:36:42 +0000".to_string()),
+            ("x-amz-meta-k".to_string(), meta.clone()),
+            ("Content-Type".to_string(), "text/plain".to_string()),
+        ];
+        let request = S3Request { method: "PUT", raw_path: &path, query: &query, headers: &headers };
+        let value = aws_v2::sign_header("ak", &key, &request, bucket);
+        headers.push(("Authorization".to_string(), value));
+        let request = S3Request { method: "PUT", raw_path: &path, query: &query, headers: &headers };
+        let auth = AwsAuth::from_request(&request).unwrap().unwrap();
+        prop_assert_eq!(auth.verify(&key, &request, bucket, 0), Ok(BodyCheck::None));
+        let other_path = change_one_char(&path, at);
+        prop_assert!(auth.verify(&key, &S3Request { raw_path: &other_path, ..request }, bucket, 0).is_err(), "a changed request still verified");
+        let mut other_headers = headers.clone();
+        other_headers[1].1 = change_one_char(&meta, at);
+        prop_assert!(auth.verify(&key, &S3Request { headers: &other_headers, ..request }, bucket, 0).is_err(), "a changed request still verified");
+        if sub != "max-keys" {
+            let changed = vec![(sub.to_string(), change_one_char(&sub_value, at))];
+            prop_assert!(auth.verify(&key, &S3Request { query: &changed, ..request }, bucket, 0).is_err(), "a changed sub-resource still verified");
+        }
+
+        let unsigned = S3Request { headers: &headers[2..3], ..request };
+        let mut full = query.clone();
+        full.extend(aws_v2::presign("ak", &key, expires, &unsigned, bucket));
+        let presigned = S3Request { query: &full, ..unsigned };
+        let auth = AwsAuth::from_request(&presigned).unwrap().unwrap();
+        prop_assert!(auth.verify(&key, &presigned, bucket, expires).is_ok());
+        let is_expired = matches!(auth.verify(&key, &presigned, bucket, expires + 1), Err(SignatureError::Expired { .. }));
+        prop_assert!(is_expired);
     }
 }

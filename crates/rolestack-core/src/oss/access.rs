@@ -77,6 +77,19 @@ pub enum OssAction {
     PutObjectAcl,
     AbortMultipartUpload,
     ListParts,
+    PutBucketCors,
+    GetBucketCors,
+    DeleteBucketCors,
+    PutBucketReferer,
+    GetBucketReferer,
+    PutObjectTagging,
+    GetObjectTagging,
+    DeleteObjectTagging,
+    PutBucketTagging,
+    GetBucketTagging,
+    DeleteBucketTagging,
+    RestoreObject,
+    PostProcessTask,
 }
 
 impl OssAction {
@@ -103,6 +116,19 @@ impl OssAction {
             PutObjectAcl => "oss:PutObjectAcl",
             AbortMultipartUpload => "oss:AbortMultipartUpload",
             ListParts => "oss:ListParts",
+            PutBucketCors => "oss:PutBucketCors",
+            GetBucketCors => "oss:GetBucketCors",
+            DeleteBucketCors => "oss:DeleteBucketCors",
+            PutBucketReferer => "oss:PutBucketReferer",
+            GetBucketReferer => "oss:GetBucketReferer",
+            PutObjectTagging => "oss:PutObjectTagging",
+            GetObjectTagging => "oss:GetObjectTagging",
+            DeleteObjectTagging => "oss:DeleteObjectTagging",
+            PutBucketTagging => "oss:PutBucketTagging",
+            GetBucketTagging => "oss:GetBucketTagging",
+            DeleteBucketTagging => "oss:DeleteBucketTagging",
+            RestoreObject => "oss:RestoreObject",
+            PostProcessTask => "oss:PostProcessTask",
         }
     }
 
@@ -132,11 +158,13 @@ pub struct Target<'a> {
     pub object_acl: Acl,
     /// Extra condition keys (`oss:Prefix`, `oss:Delimiter`).
     pub condition_keys: &'a [(&'a str, &'a str)],
+    /// The existing object's tags (`oss:ExistingObjectTag/<key>`).
+    pub object_tags: &'a [(String, String)],
 }
 
 impl<'a> Target<'a> {
     pub fn service() -> Self {
-        Target { bucket: None, bucket_name: None, key: None, object_acl: Acl::Default, condition_keys: &[] }
+        Target { bucket: None, bucket_name: None, key: None, object_acl: Acl::Default, condition_keys: &[], object_tags: &[] }
     }
     pub fn bucket(bucket: &'a Bucket) -> Self {
         Target { bucket: Some(bucket), bucket_name: Some(&bucket.name), ..Target::service() }
@@ -186,6 +214,9 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
     };
     for (k, v) in target.condition_keys {
         context.set(*k, *v);
+    }
+    for (k, v) in target.object_tags {
+        context.set(format!("oss:ExistingObjectTag/{k}"), v.as_str());
     }
     let request = Request::new(action.as_str(), &resource, &context);
 

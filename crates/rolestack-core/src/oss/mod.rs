@@ -5,29 +5,44 @@
 //!
 //! - [`model`]: bucket / object / upload / part records and naming rules.
 //! - [`blob`]: the body store boundary ([`blob::BlobStore`]), digests (MD5, CRC-64/XZ) and readers.
+//! - [`archive`]: storage classes and the restore of archived objects, timed by the server's clock.
 //! - [`access`]: the action and resource of each request and the authorization decision.
 //! - [`bucket_policy`]: bucket policies (RAM statements with `Principal`).
+//! - [`callback`]: upload callbacks (parsing, the loopback-only rule, the body, the answer).
+//! - [`cors`]: bucket CORS rules and matching a request against them.
+//! - [`referer`]: hotlink protection (the bucket's Referer configuration and its check).
 //! - [`listing`]: key-ordered listing with prefix, delimiter and markers.
+//! - [`operation`]: the operation table (name, read or write, RAM action, resource scope).
+//! - [`request`]: byte ranges and preconditions, as a request asks for them.
 //! - [`service`]: the operations.
+//! - [`tagging`]: object and bucket tag limits, the `x-oss-tagging` header form.
 //! - [`orphans`]: removing bodies a crash left without a record.
 //! - [`error`]: [`OssError`], OSS's codes, statuses and ECs.
 
 pub mod access;
+pub mod archive;
 pub mod blob;
 pub mod bucket_policy;
+pub mod callback;
+pub mod cors;
 pub mod error;
 pub mod listing;
 pub mod model;
+pub mod operation;
 pub mod orphans;
+pub mod referer;
+pub mod request;
 pub mod service;
+pub mod tagging;
 
 pub use access::{OssAction, Requester};
 pub use error::{OssError, OssResult};
-pub use service::Oss;
+pub use operation::Operation;
+pub use service::{Call, Oss};
 
 impl crate::service::Rolestack {
     /// The OSS service over this instance's store and blob store.
     pub fn oss(&self) -> Oss {
-        Oss::sharing(self.store.clone(), self.blobs.clone(), self.object_commits.clone())
+        Oss::sharing(self.store.clone(), self.blobs.clone(), self.object_commits.clone(), self.clock.clone())
     }
 }

@@ -67,6 +67,15 @@ pub struct Bucket {
     /// endpoint only.
     #[serde(default = "default_region")]
     pub region: String,
+    /// The CORS rules (PutBucketCors), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors: Option<super::cors::CorsConfiguration>,
+    /// The hotlink protection (PutBucketReferer), if ever configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referer: Option<super::referer::RefererConfiguration>,
+    /// Bucket tags (PutBucketTags), in the order given.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
 }
 
 impl Bucket {
@@ -82,6 +91,8 @@ pub enum ObjectType {
     Normal,
     Multipart,
     Appendable,
+    /// A symbolic link to another object of the bucket (PutSymlink).
+    Symlink,
 }
 
 impl ObjectType {
@@ -90,6 +101,7 @@ impl ObjectType {
             ObjectType::Normal => "Normal",
             ObjectType::Multipart => "Multipart",
             ObjectType::Appendable => "Appendable",
+            ObjectType::Symlink => "Symlink",
         }
     }
 }
@@ -114,6 +126,15 @@ pub struct Object {
     /// Stored standard headers: Cache-Control, Content-Disposition, Content-Encoding,
     /// Content-Language, Expires.
     pub headers: Vec<(String, String)>,
+    /// Object tags (`x-oss-tagging`, PutObjectTagging), in the order given.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    /// The restore of an archived object, if one was asked for.
+    #[serde(default)]
+    pub restore: Option<super::archive::Restore>,
+    /// A symlink's target key (in the same bucket).
+    #[serde(default)]
+    pub symlink_target: Option<String>,
 }
 
 /// The settings an object is written with (PutObject, InitiateMultipartUpload, CopyObject
@@ -124,6 +145,12 @@ pub struct ObjectSettings {
     pub user_meta: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
     pub acl: Acl,
+    /// `x-oss-tagging`.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    /// `x-oss-storage-class`; `None`: the bucket's.
+    #[serde(default)]
+    pub storage_class: Option<String>,
 }
 
 /// A multipart upload in progress.

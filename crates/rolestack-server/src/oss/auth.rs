@@ -4,32 +4,43 @@
 //! still allow it).
 
 use rolestack_core::caller::{Caller, RequestFacts};
-use rolestack_core::oss::error::EC_PRESIGN_EXPIRES_RANGE;
+use rolestack_core::oss::error::{EC_PRESIGN_EXPIRES_RANGE, EC_SIGNATURE_MISMATCH};
 use rolestack_core::oss::{OssError, OssResult, Requester};
-use rolestack_core::service::Rolestack;
+use rolestack_core::service::{Authenticated, Rolestack};
 use rolestack_sign::oss::{security_token, OssAuth};
 use rolestack_sign::{oss_v1, oss_v4, SignatureError};
+
+use std::sync::Arc;
 
 use super::OssHttpRequest;
 
 /// Header-signed requests may be this far from the server's clock.
 pub const MAX_SKEW_SECONDS: i64 = 15 * 60;
 
+/// The authentication step of the request pipeline. Authentication only reads (what it needs is
+/// usually in memory already), so it runs in place, unless the store is a shared server's, whose
+/// reads go over the network. A new signature scheme is one more arm of [`authenticate`].
+pub async fn authenticate_request(rs: &Rolestack, req: &Arc<OssHttpRequest>) -> OssResult<Requester> {
+    if rs.store.shared() {
+        let (rs, req) = (rs.clone(), req.clone());
+        super::handlers::blocking(move || authenticate(&rs, &req)).await
+    } else {
+        authenticate(rs, req)
+    }
+}
+
 /// Authenticates a request.
 pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester> {
     let request = req.signed_view();
-    let facts = RequestFacts {
-        source_ip: Some(req.peer.ip()),
-        secure_transport: req.secure,
-        user_agent: req.header("user-agent").map(str::to_string),
-        time: rs.clock.now(),
-        endpoint_region: req.region.map(str::to_string),
-    };
-    let auth = match OssAuth::from_request(&request).map_err(|e| signature_error(e, ""))? {
+    let facts = facts(rs, req);
+    let auth = match OssAuth::from_request(&request).map_err(|e| signature_error(e, "", EC_SIGNATURE_MISMATCH))? {
         Some(a) => a,
         None => return Ok(Requester::Anonymous(facts)),
     };
     let now = rs.clock.real_now().unix_timestamp();
+    if let OssAuth::V4Header(oss_v4::HeaderAuth { credential, .. }) | OssAuth::V4Query(oss_v4::QueryAuth { credential, .. }) = &auth {
+        check_signing_region(&credential.region, req.region)?;
+    }
     match &auth {
         OssAuth::V1Header(_) => {
             let date = oss_v1::request_date(&request).ok_or_else(|| OssError::access_denied("The request carries no Date header."))?;
@@ -47,19 +58,53 @@ pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester
         OssAuth::V1Query(_) | OssAuth::V4Query(_) => {}
     }
     let access_key_id = auth.access_key_id().to_string();
-    let who = match security_token(&request) {
-        Some(token) => rs.authenticate_session(&access_key_id, token)?,
+    let who = lookup(rs, &access_key_id, security_token(&request))?;
+    auth.verify(&who.secret, &request, now).map_err(|e| signature_error(e, &access_key_id, EC_SIGNATURE_MISMATCH))?;
+    Ok(Requester::Caller(caller(rs, who, access_key_id, facts)))
+}
+
+/// The AccessKey (with an STS token: the role session) a signature claims; a key of a session
+/// without its token is refused. Shared by the OSS and the S3 (AWS) schemes.
+pub fn lookup(rs: &Rolestack, access_key_id: &str, token: Option<&str>) -> OssResult<Authenticated> {
+    Ok(match token {
+        Some(token) => rs.authenticate_session(access_key_id, token)?,
         None if access_key_id.starts_with("STS.") => return Err(OssError::InvalidSecurityToken),
-        None => rs.authenticate(&access_key_id)?,
-    };
-    auth.verify(&who.secret, &request, now).map_err(|e| signature_error(e, &access_key_id))?;
+        None => rs.authenticate(access_key_id)?,
+    })
+}
+
+/// The caller of a verified signature (the key's last use noted).
+pub fn caller(rs: &Rolestack, who: Authenticated, access_key_id: String, facts: RequestFacts) -> Caller {
     if let Err(e) = rolestack_core::ram::users::note_key_used(rs, &access_key_id) {
         tracing::warn!(access_key_id, "recording the key's last use: {e}");
     }
-    Ok(Requester::Caller(Caller { account_id: who.account_id, principal: who.principal, access_key_id, facts, mfa_at: None }))
+    Caller { account_id: who.account_id, principal: who.principal, access_key_id, facts, mfa_at: None }
 }
 
-fn check_skew(t: i64, now: i64) -> OssResult<()> {
+/// A V4 signature is scoped to a region: one rolestack serves, and the endpoint's own when the
+/// request was sent to a regional OSS service name.
+fn check_signing_region(region: &str, endpoint_region: Option<&str>) -> OssResult<()> {
+    let served = rolestack_core::ecs::catalogue::region(region).is_some();
+    if served && endpoint_region.is_none_or(|e| e == region) {
+        Ok(())
+    } else {
+        Err(OssError::InvalidSigningRegion)
+    }
+}
+
+/// The facts of a request that policy conditions may test.
+pub fn facts(rs: &Rolestack, req: &OssHttpRequest) -> RequestFacts {
+    RequestFacts {
+        source_ip: Some(req.peer.ip()),
+        secure_transport: req.secure,
+        user_agent: req.header("user-agent").map(str::to_string),
+        time: rs.clock.now(),
+        endpoint_region: req.region.map(str::to_string),
+    }
+}
+
+/// Refuses a request time more than [`MAX_SKEW_SECONDS`] from the server's clock.
+pub fn check_skew(t: i64, now: i64) -> OssResult<()> {
     if (now - t).abs() > MAX_SKEW_SECONDS {
         Err(OssError::RequestTimeTooSkewed)
     } else {
@@ -67,11 +112,12 @@ fn check_skew(t: i64, now: i64) -> OssResult<()> {
     }
 }
 
-/// The one mapping from signature failures to OSS errors.
-fn signature_error(e: SignatureError, access_key_id: &str) -> OssError {
+/// The one mapping from signature failures to OSS errors; `mismatch_ec` is the scheme's EC for
+/// a signature that does not match.
+pub fn signature_error(e: SignatureError, access_key_id: &str, mismatch_ec: &'static str) -> OssError {
     match e {
         SignatureError::Mismatch { string_to_sign, canonical_request } => {
-            OssError::SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id: access_key_id.to_string() }
+            OssError::SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id: access_key_id.to_string(), ec: mismatch_ec }
         }
         SignatureError::Expired { .. } => OssError::access_denied("Request has expired."),
         SignatureError::ExpiresOutOfRange { given, max } => OssError::access_denied_ec(

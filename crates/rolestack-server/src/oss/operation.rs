@@ -1,28 +1,30 @@
-//! OSS operations, resolved once per request from the method, whether a bucket and a key are
-//! addressed, the sub-resources of the query and a few headers. The router dispatches on the
-//! [`Operation`], and ActionTrail names events after it.
+//! The routing table: which [`Operation`] a request asks for — from its method, whether it
+//! addresses the service, a bucket or an object, its sub-resources and a few headers — and the
+//! handler that serves it. Resolved once per request; the first matching row wins. What each
+//! operation is authorized as lives in the core's operation table
+//! (`rolestack_core::oss::operation`).
 
+use axum::body::Body;
 use axum::http::Method;
-use rolestack_core::oss::OssError;
+use futures_util::future::BoxFuture;
+use rolestack_core::oss::{Operation, OssError, OssResult};
 
-use super::OssHttpRequest;
+use super::handlers::{bucket, config, listing, multipart, object, tagging, Ctx};
+use super::request::OssHttpRequest;
+use super::respond::Reply;
 
-/// Sub-resources that select an operation rolestack does not implement.
+/// Sub-resources that select an operation rolestack does not implement (answered with OSS's
+/// `NotImplemented`).
 const UNSUPPORTED: &[&str] = &[
-    "cors",
     "lifecycle",
     "logging",
     "website",
-    "referer",
-    "tagging",
     "versioning",
     "versions",
     "encryption",
     "replication",
     "worm",
     "inventory",
-    "symlink",
-    "restore",
     "cname",
     "requestPayment",
     "transferAcceleration",
@@ -30,7 +32,6 @@ const UNSUPPORTED: &[&str] = &[
     "stat",
     "style",
     "process",
-    "x-oss-process",
     "resourceGroup",
     "accessPoint",
     "publicAccessBlock",
@@ -39,111 +40,143 @@ const UNSUPPORTED: &[&str] = &[
     "bucketArchiveDirectRead",
 ];
 
-macro_rules! operations {
-    ($($op:ident => $read:literal),* $(,)?) => {
-        /// The OSS operations rolestack serves.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Operation { $($op),* }
+/// What a request addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addressed {
+    Service,
+    Bucket,
+    Object,
+}
 
-        impl Operation {
-            /// The operation's name, as OSS's API reference and ActionTrail spell it.
-            pub fn name(self) -> &'static str {
-                match self { $(Operation::$op => stringify!($op)),* }
-            }
-            /// Whether it only reads (ActionTrail's `eventRW`).
-            pub fn is_read(self) -> bool {
-                match self { $(Operation::$op => $read),* }
-            }
+impl Addressed {
+    fn of(req: &OssHttpRequest) -> Self {
+        match (&req.bucket, req.key.is_empty()) {
+            (None, _) => Addressed::Service,
+            (Some(_), true) => Addressed::Bucket,
+            (Some(_), false) => Addressed::Object,
+        }
+    }
+}
+
+/// A handler: the resolved request and its body in, the reply out.
+pub type Handler = fn(Ctx, Body) -> BoxFuture<'static, OssResult<Reply>>;
+
+/// One row of the routing table.
+pub struct Route {
+    pub method: Method,
+    pub addressed: Addressed,
+    /// Sub-resources and headers the row needs.
+    pub when: fn(&OssHttpRequest) -> bool,
+    pub op: Operation,
+    pub handler: Handler,
+}
+
+macro_rules! routes {
+    ($($method:ident $addressed:ident $when:expr => $op:ident $handler:path;)*) => {
+        /// Every route, in resolution order.
+        pub fn routes() -> &'static [Route] {
+            static ROUTES: std::sync::OnceLock<Vec<Route>> = std::sync::OnceLock::new();
+            ROUTES.get_or_init(|| vec![$(Route {
+                method: Method::$method,
+                addressed: Addressed::$addressed,
+                when: $when,
+                op: Operation::$op,
+                handler: |cx, body| Box::pin($handler(cx, body)),
+            }),*])
         }
     };
 }
 
-operations! {
-    ListBuckets => true,
-    PutBucket => false,
-    PutBucketAcl => false,
-    PutBucketPolicy => false,
-    GetBucketAcl => true,
-    GetBucketInfo => true,
-    GetBucketLocation => true,
-    GetBucketPolicy => true,
-    ListMultipartUploads => true,
-    ListLiveChannel => true,
-    ListObjects => true,
-    ListObjectsV2 => true,
-    HeadBucket => true,
-    DeleteBucketPolicy => false,
-    DeleteBucket => false,
-    DeleteMultipleObjects => false,
-    PutObjectAcl => false,
-    UploadPart => false,
-    UploadPartCopy => false,
-    CopyObject => false,
-    PutObject => false,
-    AppendObject => false,
-    InitiateMultipartUpload => false,
-    CompleteMultipartUpload => false,
-    GetObjectAcl => true,
-    ListParts => true,
-    GetObjectMeta => true,
-    HeadObject => true,
-    GetObject => true,
-    AbortMultipartUpload => false,
-    DeleteObject => false,
+fn always(_: &OssHttpRequest) -> bool {
+    true
 }
 
-impl Operation {
-    /// The operation a request asks for; `NotImplemented` (501) for what rolestack does not serve.
-    pub fn resolve(req: &OssHttpRequest) -> Result<Operation, OssError> {
-        use Operation::*;
-        if let Some(name) = UNSUPPORTED.iter().find(|s| req.has(s)) {
-            return Err(OssError::NotImplemented(format!("rolestack does not implement the {name:?} sub-resource.")));
+fn copy(req: &OssHttpRequest) -> bool {
+    req.header("x-oss-copy-source").is_some()
+}
+
+fn part(req: &OssHttpRequest) -> bool {
+    req.has("partNumber") && req.has("uploadId")
+}
+
+routes! {
+    GET Service always => ListBuckets bucket::list_buckets;
+
+    PUT Bucket |r| r.has("acl") => PutBucketAcl config::put_bucket_acl;
+    PUT Bucket |r| r.has("policy") => PutBucketPolicy config::put_bucket_policy;
+    PUT Bucket |r| r.has("cors") => PutBucketCors config::put_bucket_cors;
+    PUT Bucket |r| r.has("referer") => PutBucketReferer config::put_bucket_referer;
+    PUT Bucket |r| r.has("tagging") => PutBucketTags tagging::put_bucket_tags;
+    PUT Bucket always => PutBucket bucket::put_bucket;
+    GET Bucket |r| r.has("acl") => GetBucketAcl config::get_bucket_acl;
+    GET Bucket |r| r.has("bucketInfo") => GetBucketInfo bucket::get_bucket_info;
+    GET Bucket |r| r.has("location") => GetBucketLocation bucket::get_bucket_location;
+    GET Bucket |r| r.has("policy") => GetBucketPolicy config::get_bucket_policy;
+    GET Bucket |r| r.has("cors") => GetBucketCors config::get_bucket_cors;
+    GET Bucket |r| r.has("referer") => GetBucketReferer config::get_bucket_referer;
+    GET Bucket |r| r.has("tagging") => GetBucketTags tagging::get_bucket_tags;
+    GET Bucket |r| r.has("uploads") => ListMultipartUploads listing::list_uploads;
+    GET Bucket |r| r.has("live") => ListLiveChannel listing::list_live_channels;
+    GET Bucket |r| r.param("list-type") == Some("2") => ListObjectsV2 listing::list_objects;
+    GET Bucket always => ListObjects listing::list_objects;
+    HEAD Bucket always => HeadBucket bucket::head_bucket;
+    DELETE Bucket |r| r.has("policy") => DeleteBucketPolicy config::delete_bucket_policy;
+    DELETE Bucket |r| r.has("cors") => DeleteBucketCors config::delete_bucket_cors;
+    DELETE Bucket |r| r.has("tagging") => DeleteBucketTags tagging::delete_bucket_tags;
+    DELETE Bucket always => DeleteBucket bucket::delete_bucket;
+    POST Bucket |r| r.has("delete") => DeleteMultipleObjects object::delete_objects;
+
+    PUT Object |r| r.has("acl") => PutObjectAcl object::put_object_acl;
+    PUT Object |r| r.has("symlink") => PutSymlink object::put_symlink;
+    PUT Object |r| r.has("tagging") => PutObjectTagging tagging::put_object_tagging;
+    PUT Object |r| part(r) && copy(r) => UploadPartCopy multipart::upload_part_copy;
+    PUT Object part => UploadPart multipart::upload_part;
+    PUT Object copy => CopyObject object::copy_object;
+    PUT Object always => PutObject object::put_object;
+    POST Object |r| r.has("x-oss-process") => ProcessObject object::process_object;
+    POST Object |r| r.has("restore") => RestoreObject object::restore_object;
+    POST Object |r| r.has("append") => AppendObject object::append_object;
+    POST Object |r| r.has("uploads") => InitiateMultipartUpload multipart::initiate_upload;
+    POST Object |r| r.has("uploadId") => CompleteMultipartUpload multipart::complete_upload;
+    GET Object |r| r.has("acl") => GetObjectAcl object::get_object_acl;
+    GET Object |r| r.has("symlink") => GetSymlink object::get_symlink;
+    GET Object |r| r.has("x-oss-process") => GetObjectWithProcess object::process_object;
+    GET Object |r| r.has("tagging") => GetObjectTagging tagging::get_object_tagging;
+    GET Object |r| r.has("uploadId") => ListParts listing::list_parts;
+    GET Object |r| r.has("objectMeta") => GetObjectMeta object::get_object_meta;
+    HEAD Object |r| r.has("objectMeta") => GetObjectMeta object::get_object_meta;
+    HEAD Object always => HeadObject object::get_object;
+    GET Object always => GetObject object::get_object;
+    DELETE Object |r| r.has("tagging") => DeleteObjectTagging tagging::delete_object_tagging;
+    DELETE Object |r| r.has("uploadId") => AbortMultipartUpload multipart::abort_upload;
+    DELETE Object always => DeleteObject object::delete_object;
+}
+
+/// The route a request takes; OSS's `NotImplemented` (501) for what rolestack does not serve.
+pub fn resolve(req: &OssHttpRequest) -> Result<&'static Route, OssError> {
+    if let Some(name) = UNSUPPORTED.iter().find(|s| req.has(s)) {
+        return Err(OssError::NotImplemented(format!("rolestack does not implement the {name:?} sub-resource.")));
+    }
+    let addressed = Addressed::of(req);
+    if let Some(route) = routes().iter().find(|r| r.method == req.method && r.addressed == addressed && (r.when)(req)) {
+        return Ok(route);
+    }
+    let m = &req.method;
+    Err(OssError::NotImplemented(match addressed {
+        Addressed::Service => format!("{m} / is not an OSS operation."),
+        Addressed::Bucket => format!("{m} on a bucket with these parameters is not implemented."),
+        Addressed::Object => format!("{m} on an object with these parameters is not implemented."),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_has_a_route() {
+        for op in Operation::ALL {
+            assert!(routes().iter().any(|r| r.op == *op), "{op:?} has no route");
         }
-        let m = &req.method;
-        if req.bucket.is_none() {
-            return match *m {
-                Method::GET => Ok(ListBuckets),
-                _ => Err(OssError::NotImplemented(format!("{m} / is not an OSS operation."))),
-            };
-        }
-        if req.key.is_empty() {
-            return Ok(match *m {
-                Method::PUT if req.has("acl") => PutBucketAcl,
-                Method::PUT if req.has("policy") => PutBucketPolicy,
-                Method::PUT => PutBucket,
-                Method::GET if req.has("acl") => GetBucketAcl,
-                Method::GET if req.has("bucketInfo") => GetBucketInfo,
-                Method::GET if req.has("location") => GetBucketLocation,
-                Method::GET if req.has("policy") => GetBucketPolicy,
-                Method::GET if req.has("uploads") => ListMultipartUploads,
-                Method::GET if req.has("live") => ListLiveChannel,
-                Method::GET if req.param("list-type") == Some("2") => ListObjectsV2,
-                Method::GET => ListObjects,
-                Method::HEAD => HeadBucket,
-                Method::DELETE if req.has("policy") => DeleteBucketPolicy,
-                Method::DELETE => DeleteBucket,
-                Method::POST if req.has("delete") => DeleteMultipleObjects,
-                _ => return Err(OssError::NotImplemented(format!("{m} on a bucket with these parameters is not implemented."))),
-            });
-        }
-        let copy = req.header("x-oss-copy-source").is_some();
-        Ok(match *m {
-            Method::PUT if req.has("acl") => PutObjectAcl,
-            Method::PUT if req.has("partNumber") && req.has("uploadId") && copy => UploadPartCopy,
-            Method::PUT if req.has("partNumber") && req.has("uploadId") => UploadPart,
-            Method::PUT if copy => CopyObject,
-            Method::PUT => PutObject,
-            Method::POST if req.has("append") => AppendObject,
-            Method::POST if req.has("uploads") => InitiateMultipartUpload,
-            Method::POST if req.has("uploadId") => CompleteMultipartUpload,
-            Method::GET if req.has("acl") => GetObjectAcl,
-            Method::GET if req.has("uploadId") => ListParts,
-            Method::GET | Method::HEAD if req.has("objectMeta") => GetObjectMeta,
-            Method::HEAD => HeadObject,
-            Method::GET => GetObject,
-            Method::DELETE if req.has("uploadId") => AbortMultipartUpload,
-            Method::DELETE => DeleteObject,
-            _ => return Err(OssError::NotImplemented(format!("{m} on an object with these parameters is not implemented."))),
-        })
     }
 }

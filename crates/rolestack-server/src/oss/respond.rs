@@ -11,6 +11,8 @@ use base64::Engine as _;
 use rolestack_core::oss::OssError;
 use rolestack_core::seal::ServerKey;
 
+use super::OssHttpRequest;
+
 /// A response under construction.
 pub struct Reply {
     pub status: u16,
@@ -32,8 +34,8 @@ impl Reply {
         self
     }
 
-    /// Finishes the response with the common headers.
-    pub fn into_response(self, request_id: &str) -> Response {
+    /// The HTTP response with the common headers.
+    fn into_response(self, request_id: &str) -> Response {
         let mut resp = Response::new(self.body);
         *resp.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let h = resp.headers_mut();
@@ -49,6 +51,16 @@ impl Reply {
         }
         resp
     }
+}
+
+/// Finishes every OSS response, success or error: the one place responses are decorated
+/// (request id, `Date`, `Server`; headers that depend on the request, such as CORS, go here).
+pub fn finish(reply: Reply, req: &OssHttpRequest, request_id: &str) -> Response {
+    let mut resp = reply.into_response(request_id);
+    if req.s3 {
+        crate::s3::translate_response_headers(resp.headers_mut());
+    }
+    resp
 }
 
 /// A request id as OSS writes them: 24 upper-case hex digits.

@@ -180,6 +180,9 @@ pub struct Contents {
     pub storage_class: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<Owner>,
+    /// The `x-oss-restore` value of an archived object being or having been restored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore_info: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -347,6 +350,53 @@ pub struct UploadEntry {
 }
 
 /// Parses a request body, mapping failures to `MalformedXML`.
+/// RestoreObject's optional body.
+#[derive(Deserialize, Debug, Default)]
+pub struct RestoreRequest {
+    #[serde(rename = "Days", default)]
+    pub days: Option<i64>,
+    #[serde(rename = "JobParameters", default)]
+    pub job_parameters: Option<JobParameters>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+pub struct JobParameters {
+    #[serde(rename = "Tier", default)]
+    pub tier: Option<String>,
+}
+
+/// `<Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>` (object and bucket tags,
+/// request and response).
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct Tagging {
+    #[serde(rename = "TagSet", default)]
+    pub tag_set: TagSet,
+}
+
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct TagSet {
+    #[serde(rename = "Tag", default)]
+    pub tag: Vec<Tag>,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+pub struct Tag {
+    #[serde(rename = "Key", default)]
+    pub key: String,
+    #[serde(rename = "Value", default)]
+    pub value: String,
+}
+
+impl Tagging {
+    pub fn of(tags: &[(String, String)]) -> Self {
+        Tagging { tag_set: TagSet { tag: tags.iter().map(|(k, v)| Tag { key: k.clone(), value: v.clone() }).collect() } }
+    }
+
+    pub fn into_tags(self) -> Vec<(String, String)> {
+        self.tag_set.tag.into_iter().map(|t| (t.key, t.value)).collect()
+    }
+}
+
 pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, rolestack_core::oss::OssError> {
     let text = std::str::from_utf8(body).map_err(|_| rolestack_core::oss::OssError::MalformedXml("the body is not UTF-8".into()))?;
     quick_xml::de::from_str(text).map_err(|e| rolestack_core::oss::OssError::MalformedXml(e.to_string()))
@@ -379,6 +429,7 @@ mod tests {
                 size: 5,
                 storage_class: "Standard".into(),
                 owner: Some(Owner::of("1")),
+                restore_info: None,
             }],
             common_prefixes: vec![CommonPrefix { prefix: "d/".into() }],
         };

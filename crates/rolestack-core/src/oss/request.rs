@@ -1,0 +1,137 @@
+//! What an OSS request asks for besides the names it addresses: the one byte-range type (GET's
+//! `Range`, UploadPartCopy's `x-oss-copy-source-range`) and the one set of preconditions (GET/HEAD's
+//! `If-*`, CopyObject's and UploadPartCopy's `x-oss-copy-source-if-*`). The server parses the
+//! headers into these once (`server::oss::headers`); the service applies them.
+
+use super::error::{OssError, OssResult};
+use super::model::Object;
+
+/// `bytes=<first>-<last>`, `bytes=<first>-` or `bytes=-<suffix length>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// From `first` to `last` (inclusive; `None`: to the end).
+    From { first: u64, last: Option<u64> },
+    /// The last `n` bytes.
+    Suffix(u64),
+}
+
+impl ByteRange {
+    /// Parses a range header value; `None` for anything that is not one single range (OSS
+    /// ignores those on GET).
+    pub fn parse(spec: &str) -> Option<ByteRange> {
+        let r = spec.trim().strip_prefix("bytes=")?;
+        if r.contains(',') {
+            return None;
+        }
+        let (a, b) = r.split_once('-')?;
+        let (a, b) = (a.trim(), b.trim());
+        match (a.is_empty(), b.is_empty()) {
+            (false, true) => Some(ByteRange::From { first: a.parse().ok()?, last: None }),
+            (false, false) => {
+                let (first, last) = (a.parse().ok()?, b.parse().ok()?);
+                (first <= last).then_some(ByteRange::From { first, last: Some(last) })
+            }
+            (true, false) => Some(ByteRange::Suffix(b.parse().ok()?)),
+            (true, true) => None,
+        }
+    }
+
+    /// The inclusive byte positions of an object of `size` bytes this range selects; `None` when
+    /// it selects none (past the end, an empty suffix, an empty object).
+    pub fn within(self, size: u64) -> Option<(u64, u64)> {
+        match self {
+            ByteRange::From { first, last } if first < size => Some((first, last.unwrap_or(u64::MAX).min(size - 1))),
+            ByteRange::From { .. } => None,
+            ByteRange::Suffix(n) if n == 0 || size == 0 => None,
+            ByteRange::Suffix(n) => Some((size.saturating_sub(n), size - 1)),
+        }
+    }
+}
+
+/// GET's `Range`: a range that selects nothing means the whole object, unless the client asked
+/// for `x-oss-range-behavior: standard`, which makes it `InvalidRange` (416).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RangeRequest {
+    pub range: Option<ByteRange>,
+    pub standard: bool,
+}
+
+impl RangeRequest {
+    pub fn resolve(&self, size: u64) -> OssResult<Option<(u64, u64)>> {
+        match self.range.map(|r| r.within(size)) {
+            None => Ok(None),
+            Some(Some(r)) => Ok(Some(r)),
+            Some(None) if self.standard => Err(OssError::InvalidRange),
+            Some(None) => Ok(None),
+        }
+    }
+}
+
+/// `If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since` (GET/HEAD and the
+/// `x-oss-copy-source-if-*` of copies).
+#[derive(Debug, Clone, Default)]
+pub struct Conditions {
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
+    pub if_modified_since: Option<i64>,
+    pub if_unmodified_since: Option<i64>,
+}
+
+impl Conditions {
+    /// Checks the object against the conditions: `PreconditionFailed` (412) or `NotModified` (304).
+    pub fn check(&self, object: &Object) -> OssResult<()> {
+        let same = |tag: &str| tag.trim().trim_matches('"').eq_ignore_ascii_case(&object.etag) || tag.trim() == "*";
+        if let Some(tag) = &self.if_match {
+            if !same(tag) {
+                return Err(OssError::PreconditionFailed);
+            }
+        }
+        if let Some(t) = self.if_unmodified_since {
+            if object.last_modified > t {
+                return Err(OssError::PreconditionFailed);
+            }
+        }
+        if let Some(tag) = &self.if_none_match {
+            if same(tag) {
+                return Err(OssError::NotModified);
+            }
+        }
+        if let Some(t) = self.if_modified_since {
+            if object.last_modified <= t {
+                return Err(OssError::NotModified);
+            }
+        }
+        Ok(())
+    }
+
+    /// The `x-oss-copy-source-if-*` reading: a failed condition is always `PreconditionFailed`.
+    pub fn check_copy_source(&self, src: &Object) -> OssResult<()> {
+        self.check(src).map_err(|e| match e {
+            OssError::NotModified => OssError::PreconditionFailed,
+            other => other,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        let p = |s| ByteRange::parse(s);
+        assert_eq!(p("bytes=0-9").and_then(|r| r.within(100)), Some((0, 9)));
+        assert_eq!(p("bytes=90-").and_then(|r| r.within(100)), Some((90, 99)));
+        assert_eq!(p("bytes=-10").and_then(|r| r.within(100)), Some((90, 99)));
+        assert_eq!(p("bytes=-200").and_then(|r| r.within(100)), Some((0, 99)));
+        assert_eq!(p("bytes=95-200").and_then(|r| r.within(100)), Some((95, 99)));
+        assert_eq!(p("bytes=100-").and_then(|r| r.within(100)), None);
+        assert_eq!(p("bytes=5-1"), None);
+        assert_eq!(p("bytes=0-1,3-4"), None);
+        assert_eq!(p("items=0-1"), None);
+        let lenient = RangeRequest { range: p("bytes=200-300"), standard: false };
+        assert_eq!(lenient.resolve(100).unwrap(), None);
+        let strict = RangeRequest { range: p("bytes=200-300"), standard: true };
+        assert!(matches!(strict.resolve(100), Err(OssError::InvalidRange)));
+    }
+}

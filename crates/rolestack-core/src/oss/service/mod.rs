@@ -1,0 +1,378 @@
+//! The OSS operations. Each one is a [`Call`] (who asks, which [`Operation`], which bucket and
+//! key): it is authorized with the RAM action the operation table gives (see
+//! [`super::operation`] and [`super::access`]) and reads or writes the store in one transaction.
+//! Bodies go through the [`BlobStore`]: a write streams into a new blob first ([`Oss::new_body`]),
+//! and the object's metadata is committed only after the blob is durable; blobs an operation
+//! replaces are removed after the commit. A written [`Body`] that no committed record ends up
+//! naming is removed when it is dropped.
+//!
+//! Writes are split in two so the HTTP front-end can stream: `authorize_*` checks the caller and
+//! returns a [`WriteTicket`], the body is written, then `put_object` / `append_object` /
+//! `put_part` commit it.
+//!
+//! - [`bucket`]: buckets and their configuration (ACL, policy).
+//! - [`object`]: objects (put, get, copy, append, delete, ACL) and listing.
+//! - [`multipart`]: multipart uploads.
+
+mod bucket;
+mod bucket_rules;
+pub use bucket_rules::BucketRules;
+mod multipart;
+mod object;
+
+use std::io;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use time::OffsetDateTime;
+
+use super::access::{authorize, OssAction, Requester, Target};
+use super::archive::check_readable;
+use super::blob::{BlobId, BlobStore, DigestingWriter, Digests, Segment, SegmentReader};
+use super::error::{OssError, OssResult};
+use super::model::{Bucket, Object, ObjectSettings, ObjectType, Part, Upload};
+use super::operation::Operation;
+use crate::clock::Clock;
+use crate::group_commit::GroupCommit;
+use crate::store::{Store, Tx};
+
+pub use bucket::{BucketListing, BucketQuery, NewBucket};
+pub use multipart::{PartListing, UploadListing, UploadQuery};
+pub use object::{CopySource, CopyTarget, MetadataDirective};
+
+/// Smallest part (all but the last) a multipart upload may complete with.
+pub const MIN_PART_SIZE: u64 = 100 * 1024;
+/// Part numbers run 1..=10000.
+pub const MAX_PART_NUMBER: u32 = 10_000;
+/// Largest appendable object.
+pub const MAX_APPEND_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
+/// The OSS service over the shared store and blob store.
+#[derive(Clone)]
+pub struct Oss {
+    store: Arc<dyn Store>,
+    blobs: Arc<dyn BlobStore>,
+    /// Object and part records of concurrent writes, committed together.
+    commits: Arc<GroupCommit<OssError>>,
+    /// The server's clock: restores finish and end by it.
+    clock: Clock,
+}
+
+/// One request to the service: who asks, the operation (its RAM action comes from the
+/// operation table) and the bucket and key it addresses (empty when it addresses none).
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    pub who: &'a Requester,
+    pub op: Operation,
+    pub bucket: &'a str,
+    pub key: &'a str,
+}
+
+impl<'a> Call<'a> {
+    pub fn new(who: &'a Requester, op: Operation, bucket: &'a str, key: &'a str) -> Self {
+        Call { who, op, bucket, key }
+    }
+
+    /// Authorizes the call's own action on `target`.
+    fn authorize(&self, tx: &mut dyn Tx, target: Target<'_>) -> OssResult<()> {
+        authorize(tx, self.who, self.op.action(), target)
+    }
+}
+
+/// Proof that a write was authorized, with the bucket it goes to.
+#[derive(Debug, Clone)]
+pub struct WriteTicket {
+    pub bucket: Bucket,
+    pub key: String,
+}
+
+/// A body written to a new blob that no committed record names yet. Dropping it removes the
+/// blob; [`Body::keep`], called once the record naming it is committed, makes it permanent. So
+/// every failure path — a bad `Content-MD5`, a refused write, a lost race, a panic — cleans up.
+pub struct Body {
+    blob: Option<BlobId>,
+    pub digests: Digests,
+    blobs: Arc<dyn BlobStore>,
+}
+
+impl Body {
+    /// The blob as an object segment.
+    pub fn segment(&self) -> Segment {
+        Segment { blob: self.blob.clone().expect("a body is kept only once"), size: self.digests.size }
+    }
+
+    /// The blob is now referenced by a committed record: keep it.
+    pub fn keep(mut self) {
+        self.blob = None;
+    }
+}
+
+impl Drop for Body {
+    fn drop(&mut self) {
+        if let Some(blob) = self.blob.take() {
+            if let Err(e) = self.blobs.remove(&blob) {
+                tracing_free_log(&format!("could not remove unused blob {}: {e}", blob.0));
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Body").field("blob", &self.blob).field("digests", &self.digests).finish()
+    }
+}
+
+/// An object with the byte range to read (`None`: all of it) and that range opened.
+pub struct OpenedObject {
+    pub object: Object,
+    pub range: Option<(u64, u64)>,
+    pub reader: SegmentReader,
+}
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn decode<T: serde::de::DeserializeOwned>(what: &str, data: &str) -> OssResult<T> {
+    serde_json::from_str(data).map_err(|e| OssError::Internal(format!("corrupt {what} record: {e}")))
+}
+
+fn encode<T: serde::Serialize>(rec: &T) -> OssResult<String> {
+    serde_json::to_string(rec).map_err(|e| OssError::Internal(e.to_string()))
+}
+
+/// Decodes a `Content-MD5` header (base64 of 16 bytes).
+pub fn parse_content_md5(value: &str) -> OssResult<[u8; 16]> {
+    BASE64.decode(value.trim()).ok().and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok()).ok_or(OssError::InvalidDigest)
+}
+
+fn load_bucket(tx: &mut dyn Tx, name: &str) -> OssResult<Bucket> {
+    match tx.oss_bucket_get(name)? {
+        Some(data) => decode("bucket", &data),
+        None => Err(OssError::NoSuchBucket { bucket: name.to_string() }),
+    }
+}
+
+fn load_object(tx: &mut dyn Tx, bucket: &str, key: &str) -> OssResult<Option<Object>> {
+    tx.oss_object_get(bucket, key)?.map(|d| decode("object", &d)).transpose()
+}
+
+fn load_upload(tx: &mut dyn Tx, bucket: &str, key: &str, upload_id: &str) -> OssResult<Upload> {
+    let upload: Option<Upload> = tx.oss_upload_get(bucket, upload_id)?.map(|d| decode("upload", &d)).transpose()?;
+    upload.filter(|u| u.key == key).ok_or_else(|| OssError::NoSuchUpload { upload_id: upload_id.to_string() })
+}
+
+fn new_object(key: &str, segments: Vec<Segment>, digests: &Digests, object_type: ObjectType, settings: ObjectSettings) -> Object {
+    Object {
+        key: key.to_string(),
+        segments,
+        size: digests.size,
+        etag: digests.etag(),
+        crc64: digests.crc64,
+        last_modified: now(),
+        object_type,
+        acl: settings.acl,
+        // Empty: the bucket's, filled in when the record is written (`with_storage_class`).
+        storage_class: settings.storage_class.unwrap_or_default(),
+        content_type: settings.content_type.unwrap_or_else(|| "application/octet-stream".into()),
+        user_meta: settings.user_meta,
+        headers: settings.headers,
+        tags: settings.tags,
+        restore: None,
+        symlink_target: None,
+    }
+}
+
+/// An object written without `x-oss-storage-class` takes its bucket's class.
+fn with_storage_class(mut object: Object, bucket: &Bucket) -> Object {
+    if object.storage_class.is_empty() {
+        object.storage_class = bucket.storage_class.clone();
+    }
+    object
+}
+
+impl Oss {
+    pub fn new(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> Self {
+        let commits = Arc::new(GroupCommit::new(store.clone()));
+        Oss { store, blobs, commits, clock: Clock::default() }
+    }
+
+    /// An `Oss` whose record writes are grouped with those of every other sharing `commits`,
+    /// on the server's `clock`.
+    pub fn sharing(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>, commits: Arc<GroupCommit<OssError>>, clock: Clock) -> Self {
+        Oss { store, blobs, commits, clock }
+    }
+
+    /// Now by the server's clock (Unix seconds).
+    pub fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
+    }
+
+    fn tx(&self) -> OssResult<Box<dyn Tx + '_>> {
+        Ok(self.store.begin()?)
+    }
+
+    /// A transaction for an operation that only reads: it never waits for writers.
+    fn read_tx(&self) -> OssResult<Box<dyn Tx + '_>> {
+        Ok(self.store.begin_read()?)
+    }
+
+    /// Removes blobs that no object references any more (after a commit).
+    fn discard(&self, segments: impl IntoIterator<Item = Segment>) {
+        for s in segments {
+            if let Err(e) = self.blobs.remove(&s.blob) {
+                tracing_free_log(&format!("could not remove blob {}: {e}", s.blob.0));
+            }
+        }
+    }
+
+    /// Removes the blobs of records a commit replaced or deleted.
+    fn discard_records<T: serde::de::DeserializeOwned + HasSegments>(
+        &self,
+        what: &str,
+        records: impl IntoIterator<Item = String>,
+    ) -> OssResult<()> {
+        for data in records {
+            self.discard(decode::<T>(what, &data)?.into_segments());
+        }
+        Ok(())
+    }
+
+    // -- bodies ---------------------------------------------------------------------------
+
+    /// Starts writing a body to a new blob.
+    pub fn new_body(&self) -> OssResult<DigestingWriter> {
+        Ok(DigestingWriter::new(self.blobs.create()?))
+    }
+
+    /// Commits a written body (the blob; no record names it yet, see [`Body`]).
+    pub fn finish_body(&self, writer: DigestingWriter) -> OssResult<Body> {
+        let (blob, digests) = writer.finish()?;
+        Ok(Body { blob: Some(blob), digests, blobs: self.blobs.clone() })
+    }
+
+    /// Copies what `reader` reads into a new body.
+    fn copy_body(&self, mut reader: SegmentReader) -> OssResult<Body> {
+        let mut writer = self.new_body()?;
+        io::copy(&mut reader, &mut writer)?;
+        self.finish_body(writer)
+    }
+
+    fn check_md5(body: &Body, content_md5: Option<[u8; 16]>) -> OssResult<()> {
+        match content_md5 {
+            Some(md5) if md5 != body.digests.md5 => Err(OssError::InvalidDigest),
+            _ => Ok(()),
+        }
+    }
+
+    /// Opens `len` bytes of `object` from `offset` (every blob opened now; see [`SegmentReader`]).
+    pub fn reader(&self, object: &Object, offset: u64, len: u64) -> OssResult<SegmentReader> {
+        Ok(SegmentReader::open(self.blobs.as_ref(), &object.segments, offset, len)?)
+    }
+
+    /// Reads an object for `action` (GetObject, or the source of a copy): authorizes, lets `plan`
+    /// check the object (conditions) and pick the byte range to read (`None`: all of it), and
+    /// opens that range before returning, so nothing is answered until the body is secured. An
+    /// object overwritten or deleted between the lookup and the opening is looked up again.
+    fn open_object(
+        &self,
+        who: &Requester,
+        (bucket, key): (&str, &str),
+        action: OssAction,
+        plan: impl Fn(&Object) -> OssResult<Option<(u64, u64)>>,
+    ) -> OssResult<OpenedObject> {
+        const ATTEMPTS: usize = 8;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let object = self.object_for(who, bucket, key, action)?;
+            let object = self.resolve_symlink(who, bucket, object)?;
+            check_readable(&object.storage_class, object.restore.as_ref(), self.now())?;
+            let range = plan(&object)?;
+            let (offset, len) = match range {
+                Some((first, last)) => (first, last - first + 1),
+                None => (0, object.size),
+            };
+            match SegmentReader::open(self.blobs.as_ref(), &object.segments, offset, len) {
+                Ok(reader) => return Ok(OpenedObject { object, range, reader }),
+                Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < ATTEMPTS => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// GetObject: the object, checked by `plan` (conditions, range), with its range opened.
+    pub fn open(&self, call: Call<'_>, plan: impl Fn(&Object) -> OssResult<Option<(u64, u64)>>) -> OssResult<OpenedObject> {
+        self.open_object(call.who, (call.bucket, call.key), call.op.action(), plan)
+    }
+
+    /// A copy's source (`oss:GetObject` on it), checked against the `x-oss-copy-source-if-*`
+    /// conditions, with `range` of it opened.
+    fn open_source(&self, who: &Requester, source: &CopySource, range: Option<super::request::ByteRange>) -> OssResult<OpenedObject> {
+        self.open_object(who, (&source.bucket, &source.key), OssAction::GetObject, |src| {
+            source.conditions.check_copy_source(src)?;
+            match range {
+                None => Ok(None),
+                Some(r) => r.within(src.size).map(Some).ok_or(OssError::InvalidRange),
+            }
+        })
+    }
+
+    /// What reading a symlink reads: its target in the same bucket (read as `oss:GetObject`,
+    /// authorized on the target too), presented under the symlink's key, type, user metadata
+    /// and tags. Other objects come back as they are. A missing target (or one that is itself
+    /// a symlink) is `SymlinkTargetNotExist`.
+    fn resolve_symlink(&self, who: &Requester, bucket: &str, link: Object) -> OssResult<Object> {
+        let Some(target_key) = link.symlink_target.clone() else { return Ok(link) };
+        let target = match self.object_for(who, bucket, &target_key, OssAction::GetObject) {
+            Ok(t) if t.symlink_target.is_none() => t,
+            Ok(_) | Err(OssError::NoSuchKey { .. }) => return Err(OssError::SymlinkTargetNotExist { key: target_key }),
+            Err(e) => return Err(e),
+        };
+        Ok(Object {
+            key: link.key,
+            object_type: ObjectType::Symlink,
+            user_meta: link.user_meta,
+            tags: link.tags,
+            acl: link.acl,
+            symlink_target: link.symlink_target,
+            ..target
+        })
+    }
+
+    /// An object for `action`, authorized with its own ACL.
+    fn object_for(&self, who: &Requester, bucket: &str, key: &str, action: OssAction) -> OssResult<Object> {
+        let mut tx = self.read_tx()?;
+        let b = load_bucket(&mut *tx, bucket)?;
+        let object = load_object(&mut *tx, bucket, key)?;
+        let acl = object.as_ref().map_or(super::model::Acl::Default, |o| o.acl);
+        let tags = object.as_ref().map_or(&[][..], |o| o.tags.as_slice());
+        authorize(&mut *tx, who, action, Target { object_acl: acl, object_tags: tags, ..Target::object(&b, key) })?;
+        object.ok_or_else(|| OssError::NoSuchKey { key: key.to_string() })
+    }
+}
+
+/// Records that own blobs.
+trait HasSegments {
+    fn into_segments(self) -> Vec<Segment>;
+}
+
+impl HasSegments for Object {
+    fn into_segments(self) -> Vec<Segment> {
+        self.segments
+    }
+}
+
+impl HasSegments for Part {
+    fn into_segments(self) -> Vec<Segment> {
+        vec![self.segment]
+    }
+}
+
+/// Blob-removal failures only leave an unreferenced file behind; they are reported on stderr
+/// rather than failing a request that has already committed.
+fn tracing_free_log(message: &str) {
+    eprintln!("rolestack oss: {message}");
+}

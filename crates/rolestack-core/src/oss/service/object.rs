@@ -1,0 +1,295 @@
+//! Objects: listing, PutObject, GetObject / HeadObject / GetObjectMeta, DeleteObject(s),
+//! CopyObject, AppendObject and the object ACL.
+
+use md5::{Digest as _, Md5};
+
+use super::{encode, load_bucket, load_object, new_object, now, with_storage_class, Body, Call, Oss, WriteTicket, MAX_APPEND_SIZE};
+use crate::oss::access::Target;
+use crate::oss::archive::{restore, RestoreOutcome, RestoreRequest};
+use crate::oss::blob::{crc64_combine, hex_upper};
+use crate::oss::error::{OssError, OssResult};
+use crate::oss::listing::{self, ListQuery, Listing};
+use crate::oss::model::{validate_key, Acl, Object, ObjectSettings, ObjectType};
+use crate::oss::request::Conditions;
+use crate::oss::tagging::{validate_object_tags, Tags};
+
+/// CopyObject's `x-oss-metadata-directive`.
+#[derive(Debug, Clone)]
+pub enum MetadataDirective {
+    /// Keep the source's content type, user metadata and headers.
+    Copy,
+    /// Use the request's.
+    Replace(ObjectSettings),
+}
+
+/// The object a copy reads (`x-oss-copy-source`) and its `x-oss-copy-source-if-*` conditions.
+#[derive(Debug, Clone)]
+pub struct CopySource {
+    pub bucket: String,
+    pub key: String,
+    pub conditions: Conditions,
+}
+
+/// What CopyObject writes besides the bytes.
+#[derive(Debug, Clone)]
+pub struct CopyTarget {
+    pub directive: MetadataDirective,
+    /// `x-oss-object-acl`.
+    pub acl: Option<Acl>,
+    /// `x-oss-forbid-overwrite: true`.
+    pub forbid_overwrite: bool,
+    /// `x-oss-tagging-directive: Replace` with these tags; `None` copies the source's.
+    pub tagging: Option<Tags>,
+    /// `x-oss-storage-class`; `None`: the target bucket's.
+    pub storage_class: Option<String>,
+}
+
+impl Oss {
+    /// One page of a bucket's objects, with the bucket owner (who owns every object).
+    pub fn list_objects(&self, call: Call<'_>, q: &ListQuery) -> OssResult<(String, Listing)> {
+        let mut tx = self.read_tx()?;
+        let b = load_bucket(&mut *tx, call.bucket)?;
+        let keys = [("oss:Prefix", q.prefix.as_str()), ("oss:Delimiter", q.delimiter.as_str())];
+        call.authorize(&mut *tx, Target { condition_keys: &keys, ..Target::bucket(&b) })?;
+        Ok((b.owner, listing::list(&mut *tx, call.bucket, q)?))
+    }
+
+    /// Authorizes a write of the call's key (PutObject, AppendObject, multipart, copy targets).
+    pub fn authorize_write(&self, call: Call<'_>) -> OssResult<WriteTicket> {
+        validate_key(call.key)?;
+        let mut tx = self.read_tx()?;
+        let b = load_bucket(&mut *tx, call.bucket)?;
+        call.authorize(&mut *tx, Target::object(&b, call.key))?;
+        Ok(WriteTicket { bucket: b, key: call.key.to_string() })
+    }
+
+    /// Commits a PutObject whose body was written.
+    pub fn put_object(
+        &self,
+        ticket: &WriteTicket,
+        body: Body,
+        settings: ObjectSettings,
+        content_md5: Option<[u8; 16]>,
+        forbid_overwrite: bool,
+    ) -> OssResult<Object> {
+        Self::check_md5(&body, content_md5)?;
+        let object = new_object(&ticket.key, vec![body.segment()], &body.digests, ObjectType::Normal, settings);
+        let stored = self.store_object(&ticket.bucket.name, object, forbid_overwrite)?;
+        body.keep();
+        Ok(stored)
+    }
+
+    /// Writes an object's metadata, replacing (and then discarding) any previous version.
+    fn store_object(&self, bucket: &str, object: Object, forbid_overwrite: bool) -> OssResult<Object> {
+        let bucket = bucket.to_string();
+        let (object, old) = self.commits.write(move |tx| {
+            let object = with_storage_class(object.clone(), &load_bucket(tx, &bucket)?);
+            if forbid_overwrite && tx.oss_object_get(&bucket, &object.key)?.is_some() {
+                return Err(OssError::FileAlreadyExists);
+            }
+            let old = tx.oss_object_put(&bucket, &object.key, &encode(&object)?)?;
+            Ok((object, old))
+        })?;
+        self.discard_records::<Object>("object", old)?;
+        Ok(object)
+    }
+
+    /// An object for GetObjectAcl, tags, GetSymlink (the call's action), as stored.
+    pub fn get_object(&self, call: Call<'_>) -> OssResult<Object> {
+        self.object_for(call.who, call.bucket, call.key, call.op.action())
+    }
+
+    /// An object for HeadObject / GetObjectMeta: a symlink answers with its target's body
+    /// facts (see [`Oss::resolve_symlink`]).
+    pub fn head_object(&self, call: Call<'_>) -> OssResult<Object> {
+        let object = self.get_object(call)?;
+        self.resolve_symlink(call.who, call.bucket, object)
+    }
+
+    /// PutSymlink: an object naming `target` in the same bucket (which need not exist yet).
+    pub fn put_symlink(&self, call: Call<'_>, target: &str, settings: ObjectSettings, forbid_overwrite: bool) -> OssResult<Object> {
+        validate_key(target)?;
+        let ticket = self.authorize_write(call)?;
+        let digests = crate::oss::blob::Digests { md5: Md5::digest(target.as_bytes()).into(), crc64: 0, size: 0 };
+        let mut object = new_object(&ticket.key, Vec::new(), &digests, ObjectType::Symlink, settings);
+        object.symlink_target = Some(target.to_string());
+        self.store_object(call.bucket, object, forbid_overwrite)
+    }
+
+    /// GetSymlink: the target key (`NotSymlink` for any other object).
+    pub fn get_symlink(&self, call: Call<'_>) -> OssResult<String> {
+        self.get_object(call)?.symlink_target.ok_or(OssError::NotSymlink)
+    }
+
+    pub fn delete_object(&self, call: Call<'_>) -> OssResult<()> {
+        let mut tx = self.tx()?;
+        let b = load_bucket(&mut *tx, call.bucket)?;
+        let existing = load_object(&mut *tx, call.bucket, call.key)?;
+        let tags = existing.as_ref().map_or(&[][..], |o| o.tags.as_slice());
+        call.authorize(&mut *tx, Target { object_tags: tags, ..Target::object(&b, call.key) })?;
+        let old = tx.oss_object_delete(call.bucket, call.key)?;
+        tx.commit()?;
+        self.discard_records::<Object>("object", old)
+    }
+
+    /// DeleteMultipleObjects: every key must be allowed (else `AccessDenied` for the request).
+    /// Returns the keys deleted (missing keys count as deleted, as in OSS).
+    pub fn delete_objects(&self, call: Call<'_>, keys: &[String]) -> OssResult<Vec<String>> {
+        let mut tx = self.tx()?;
+        let b = load_bucket(&mut *tx, call.bucket)?;
+        for key in keys {
+            call.authorize(&mut *tx, Target::object(&b, key))?;
+        }
+        let mut removed = Vec::new();
+        for key in keys {
+            removed.extend(tx.oss_object_delete(call.bucket, key)?);
+        }
+        tx.commit()?;
+        self.discard_records::<Object>("object", removed)?;
+        Ok(keys.to_vec())
+    }
+
+    /// CopyObject (also the metadata update of an object copied onto itself): the source is read
+    /// as `oss:GetObject`, the target written as the call's action.
+    pub fn copy_object(&self, call: Call<'_>, source: &CopySource, target: CopyTarget) -> OssResult<Object> {
+        validate_key(call.key)?;
+        let opened = self.open_source(call.who, source, None)?;
+        let src = opened.object;
+        self.authorize_write(call)?;
+        let body = self.copy_body(opened.reader)?;
+        let settings = match target.directive {
+            MetadataDirective::Copy => ObjectSettings {
+                content_type: Some(src.content_type.clone()),
+                user_meta: src.user_meta.clone(),
+                headers: src.headers.clone(),
+                acl: target.acl.unwrap_or(Acl::Default),
+                tags: Vec::new(),
+                storage_class: None,
+            },
+            MetadataDirective::Replace(mut s) => {
+                if let Some(acl) = target.acl {
+                    s.acl = acl;
+                }
+                s
+            }
+        };
+        let mut settings = settings;
+        settings.tags = target.tagging.unwrap_or_else(|| src.tags.clone());
+        settings.storage_class = target.storage_class;
+        let mut object = new_object(call.key, vec![body.segment()], &body.digests, ObjectType::Normal, settings);
+        object.etag = src.etag.clone();
+        let stored = self.store_object(call.bucket, object, target.forbid_overwrite)?;
+        body.keep();
+        Ok(stored)
+    }
+
+    /// Authorizes an AppendObject at `position` and checks the position against the object.
+    pub fn authorize_append(&self, call: Call<'_>, position: u64) -> OssResult<WriteTicket> {
+        let ticket = self.authorize_write(call)?;
+        let mut tx = self.read_tx()?;
+        check_append(load_object(&mut *tx, call.bucket, call.key)?.as_ref(), position)?;
+        Ok(ticket)
+    }
+
+    /// Commits an AppendObject: a new segment on the object (created on position 0).
+    pub fn append_object(
+        &self,
+        ticket: &WriteTicket,
+        position: u64,
+        body: Body,
+        settings: ObjectSettings,
+        content_md5: Option<[u8; 16]>,
+    ) -> OssResult<Object> {
+        Self::check_md5(&body, content_md5)?;
+        let mut tx = self.tx()?;
+        let (bucket, key) = (&ticket.bucket.name, &ticket.key);
+        let b = load_bucket(&mut *tx, bucket)?;
+        let existing = load_object(&mut *tx, bucket, key)?;
+        check_append(existing.as_ref(), position)?;
+        if position + body.digests.size > MAX_APPEND_SIZE {
+            return Err(OssError::InvalidArgument("An appendable object may not grow beyond 5 GiB.".into()));
+        }
+        let object = match existing {
+            None => with_storage_class(new_object(key, vec![body.segment()], &body.digests, ObjectType::Appendable, settings), &b),
+            Some(mut o) => {
+                o.crc64 = crc64_combine(o.crc64, body.digests.crc64, body.digests.size);
+                o.size += body.digests.size;
+                o.segments.push(body.segment());
+                o.last_modified = now();
+                // Appendable objects' ETags are not MD5s of the content.
+                o.etag = hex_upper(&Md5::digest(format!("{}:{}:{}", o.key, o.size, o.crc64).as_bytes()));
+                o
+            }
+        };
+        tx.oss_object_put(bucket, key, &encode(&object)?)?;
+        tx.commit()?;
+        body.keep();
+        Ok(object)
+    }
+
+    /// Changes an existing object's record in place (ACL, tags): authorized with the object's
+    /// tags as `oss:ExistingObjectTag/*`.
+    fn update_object<T>(&self, call: Call<'_>, change: impl FnOnce(&mut Object) -> OssResult<T>) -> OssResult<T> {
+        let mut tx = self.tx()?;
+        let b = load_bucket(&mut *tx, call.bucket)?;
+        let object = load_object(&mut *tx, call.bucket, call.key)?;
+        let tags = object.as_ref().map_or(&[][..], |o| o.tags.as_slice());
+        call.authorize(&mut *tx, Target { object_tags: tags, ..Target::object(&b, call.key) })?;
+        let mut object = object.ok_or_else(|| OssError::NoSuchKey { key: call.key.to_string() })?;
+        let result = change(&mut object)?;
+        tx.oss_object_put(call.bucket, call.key, &encode(&object)?)?;
+        tx.commit()?;
+        Ok(result)
+    }
+
+    pub fn put_object_acl(&self, call: Call<'_>, acl: Acl) -> OssResult<()> {
+        self.update_object(call, |o| {
+            o.acl = acl;
+            Ok(())
+        })
+    }
+
+    /// GetObjectTagging.
+    pub fn object_tags(&self, call: Call<'_>) -> OssResult<Tags> {
+        Ok(self.get_object(call)?.tags)
+    }
+
+    /// PutObjectTagging: replaces the object's tags (its Last-Modified stays).
+    pub fn put_object_tagging(&self, call: Call<'_>, tags: Tags) -> OssResult<()> {
+        validate_object_tags(&tags)?;
+        self.update_object(call, |o| {
+            o.tags = tags;
+            Ok(())
+        })
+    }
+
+    pub fn delete_object_tagging(&self, call: Call<'_>) -> OssResult<()> {
+        self.update_object(call, |o| {
+            o.tags.clear();
+            Ok(())
+        })
+    }
+
+    /// RestoreObject at the server clock's now: a restore starts (`Started`, 202) or a restored
+    /// object's days are extended (`Extended`, 200).
+    pub fn restore_object(&self, call: Call<'_>, req: &RestoreRequest) -> OssResult<RestoreOutcome> {
+        let now = self.now();
+        self.update_object(call, |o| {
+            let outcome = restore(&o.storage_class, o.restore.as_ref(), req, now)?;
+            o.restore = Some(match &outcome {
+                RestoreOutcome::Started(r) | RestoreOutcome::Extended(r) => r.clone(),
+            });
+            Ok(outcome)
+        })
+    }
+}
+
+fn check_append(existing: Option<&Object>, position: u64) -> OssResult<()> {
+    match existing {
+        None if position == 0 => Ok(()),
+        None => Err(OssError::PositionNotEqualToLength { next_position: 0 }),
+        Some(o) if o.object_type != ObjectType::Appendable => Err(OssError::ObjectNotAppendable),
+        Some(o) if o.size != position => Err(OssError::PositionNotEqualToLength { next_position: o.size }),
+        Some(_) => Ok(()),
+    }
+}

@@ -1,0 +1,70 @@
+//! Delivers an upload callback ([`rolestack_core::oss::callback`]): one HTTP/1.1 POST to a
+//! loopback target the core allowed, with a timeout, and the application's answer judged as OSS
+//! does. No name is looked up and no other address is ever connected to. A request that came in
+//! through an instance's network namespace calls back to that namespace's loopback (where the
+//! instance's application listens), any other to the host's.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper_util::rt::TokioIo;
+use rolestack_core::oss::callback::{self, Callback, Target, UploadFacts};
+
+/// Sends the callback to its URLs in order until one answers; `Ok(body)` is the answer to
+/// relay with 200, `Err(message)` the `CallbackFailed` message.
+pub async fn deliver(cb: &Callback, facts: &UploadFacts, namespace: Option<&str>) -> Result<Vec<u8>, String> {
+    let body = Bytes::from(cb.render_body(facts));
+    let mut last = String::from("No callback URL could be reached.");
+    for (url, target) in &cb.urls {
+        let target = match target {
+            Ok(t) => t,
+            Err(why) => {
+                last = format!("The callback to {url} is refused: {why}.");
+                continue;
+            }
+        };
+        let sent = tokio::time::timeout(
+            Duration::from_secs(callback::TIMEOUT_SECONDS),
+            post(target, namespace, cb.body_type.content_type(), body.clone()),
+        )
+        .await;
+        match sent {
+            Ok(Ok((status, answer))) => return callback::judge(status, &answer),
+            Ok(Err(e)) => last = format!("Error status : -1. Connecting to {url}: {e}."),
+            Err(_) => last = format!("Error status : -1. {url} did not answer within {} seconds.", callback::TIMEOUT_SECONDS),
+        }
+    }
+    Err(last)
+}
+
+async fn post(target: &Target, namespace: Option<&str>, content_type: &str, body: Bytes) -> Result<(u16, Vec<u8>), String> {
+    debug_assert!(target.addr.ip().is_loopback(), "the core allows loopback targets only");
+    if !target.addr.ip().is_loopback() {
+        return Err("not a loopback address".into());
+    }
+    let timeout = Duration::from_secs(callback::TIMEOUT_SECONDS);
+    let stream = match namespace {
+        Some(ns) => crate::network::connect_in_namespace(ns, target.addr, timeout).await,
+        None => tokio::net::TcpStream::connect(target.addr).await,
+    }
+    .map_err(|e| e.to_string())?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+    let driver = tokio::spawn(connection);
+    let request = hyper::Request::post(target.path.as_str())
+        .header("host", target.host.as_str())
+        .header("content-type", content_type)
+        .header("content-length", body.len().to_string())
+        .header("user-agent", "aliyun-oss-callback")
+        .body(Full::new(body))
+        .map_err(|e| e.to_string())?;
+    let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let answer = Limited::new(response.into_body(), callback::MAX_RESPONSE + 1)
+        .collect()
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .unwrap_or_else(|_| vec![0; callback::MAX_RESPONSE + 1]);
+    driver.abort();
+    Ok((status, answer))
+}

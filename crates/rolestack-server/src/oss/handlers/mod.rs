@@ -1,0 +1,155 @@
+//! The OSS handlers, one file per family: [`bucket`] (service and buckets), [`config`] (bucket
+//! configuration: ACL, policy), [`listing`] (objects, uploads, parts), [`object`],
+//! [`multipart`] and [`tagging`]. A handler gets the resolved request as a [`Ctx`] and the body, reads typed
+//! values from [`super::headers`], runs the core operation on a blocking thread
+//! ([`Ctx::call`]: the store and the blob files are synchronous) and builds a [`Reply`].
+
+pub mod bucket;
+pub mod config;
+pub mod listing;
+pub mod multipart;
+pub mod object;
+pub mod tagging;
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use axum::body::Body;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use futures_util::StreamExt as _;
+use rolestack_core::oss::blob::Digests;
+use rolestack_core::oss::callback::{Callback, UploadFacts};
+use rolestack_core::oss::model::Object;
+use rolestack_core::oss::service::{Body as StoredBody, Call};
+use rolestack_core::oss::{Operation, Oss, OssError, OssResult, Requester};
+use rolestack_sign::encoding::encode;
+
+use super::request::OssHttpRequest;
+use super::respond::Reply;
+use super::xml::quoted;
+
+/// Largest XML/JSON request body (DeleteMultipleObjects with 1000 keys, policies).
+const MAX_DOCUMENT: usize = 2 * 1024 * 1024;
+
+/// A request resolved and authenticated: what every handler gets.
+#[derive(Clone)]
+pub struct Ctx {
+    pub oss: Oss,
+    pub who: Arc<Requester>,
+    pub req: Arc<OssHttpRequest>,
+    pub op: Operation,
+    /// The request id the answer carries (`${reqId}` of upload callbacks).
+    pub request_id: Arc<str>,
+}
+
+impl Ctx {
+    /// Runs `f` with this request's [`Call`] on a blocking thread.
+    pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&Oss, Call<'_>) -> OssResult<T> + Send + 'static) -> OssResult<T> {
+        let Ctx { oss, who, req, op, .. } = self.clone();
+        blocking(move || f(&oss, Call::new(&who, op, req.bucket(), &req.key))).await
+    }
+}
+
+/// Runs blocking work (store, blob files) off the async threads.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> OssResult<T> + Send + 'static) -> OssResult<T> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(OssError::Internal(format!("handler panicked: {e}"))))
+}
+
+/// `s`, URL-encoded when the client asked for `encoding-type=url`.
+fn enc(s: &str, url: bool) -> String {
+    if url {
+        encode(s)
+    } else {
+        s.to_string()
+    }
+}
+
+async fn read_document(body: Body) -> OssResult<Vec<u8>> {
+    axum::body::to_bytes(body, MAX_DOCUMENT).await.map(|b| b.to_vec()).map_err(|e| {
+        body_error(&e)
+            .unwrap_or_else(|| OssError::InvalidArgument(format!("The request body is larger than {MAX_DOCUMENT} bytes or was cut short.")))
+    })
+}
+
+/// The error of a body an S3 request's signature did not cover (see [`crate::s3::checked_body`]).
+fn body_error(e: &axum::Error) -> Option<OssError> {
+    crate::s3::rejected(e).map(crate::s3::body_error)
+}
+
+/// Streams a request body into a new blob (constant memory), then commits the blob. The
+/// returned body removes its blob when dropped unless a committed record comes to name it.
+async fn write_body(oss: &Oss, body: Body) -> OssResult<StoredBody> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<axum::body::Bytes>(8);
+    let o = oss.clone();
+    let writer = tokio::task::spawn_blocking(move || -> OssResult<_> {
+        let mut writer = o.new_body()?;
+        while let Some(chunk) = rx.blocking_recv() {
+            writer.write_all(&chunk)?;
+        }
+        Ok(writer)
+    });
+    let mut stream = body.into_data_stream();
+    let mut failed = None;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(c) => {
+                if tx.send(c).await.is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let writer = writer.await.unwrap_or_else(|e| Err(OssError::Internal(format!("body writer panicked: {e}"))))?;
+    if let Some(e) = failed {
+        // Dropping the unfinished writer discards the temp file.
+        drop(writer);
+        return Err(body_error(&e).unwrap_or_else(|| OssError::InvalidArgument(format!("The request body was cut short: {e}"))));
+    }
+    let o = oss.clone();
+    blocking(move || o.finish_body(writer)).await
+}
+
+/// Delivers the upload callback a write asked for, once its object is stored: the answer becomes
+/// the application's (200 with its JSON body), or `203 CallbackFailed` — the object stays.
+async fn call_back(cx: &Ctx, callback: Option<Callback>, object: &Object, digests: Option<&Digests>, reply: Reply) -> OssResult<Reply> {
+    let Some(callback) = callback else { return Ok(reply) };
+    let facts = UploadFacts {
+        bucket: cx.req.bucket().to_string(),
+        object: object.key.clone(),
+        etag: object.etag.clone(),
+        size: object.size,
+        mime_type: object.content_type.clone(),
+        crc64: object.crc64.to_string(),
+        content_md5: digests.map(|d| BASE64.encode(d.md5)).unwrap_or_default(),
+        client_ip: cx.req.peer.ip().to_string(),
+        request_id: cx.request_id.to_string(),
+        operation: cx.op.name().to_string(),
+    };
+    match crate::callback::deliver(&callback, &facts, cx.req.namespace.as_deref()).await {
+        Ok(answer) => {
+            let mut relayed = Reply { status: 200, headers: reply.headers, body: Body::from(answer) };
+            relayed.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
+            Ok(relayed.header("content-type", "application/json"))
+        }
+        Err(message) => Err(OssError::CallbackFailed(message)),
+    }
+}
+
+/// The written-object headers of PutObject, UploadPart, AppendObject, Complete and Copy.
+fn write_reply(etag: &str, digests: Option<&Digests>, crc64: u64) -> Reply {
+    let mut r = Reply::empty(200).header("etag", quoted(etag)).header("x-oss-hash-crc64ecma", crc64.to_string());
+    if let Some(d) = digests {
+        r = r.header("content-md5", BASE64.encode(d.md5));
+    }
+    r
+}
+
+fn http_time(unix: i64) -> String {
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64))
+}

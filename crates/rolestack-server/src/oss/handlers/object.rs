@@ -1,0 +1,260 @@
+//! Objects: PutObject, GetObject / HeadObject, GetObjectMeta, DeleteObject,
+//! DeleteMultipleObjects, CopyObject, AppendObject, Get/PutObjectAcl.
+
+use axum::body::Body;
+use axum::http::Method;
+use rolestack_core::oss::archive::{RestoreOutcome, RestoreRequest, RestoreState};
+use rolestack_core::oss::model::{Object, ObjectType};
+use rolestack_core::oss::service::{CopyTarget, MetadataDirective};
+use rolestack_core::oss::{OssError, OssResult};
+
+use rolestack_sign::encoding::encode;
+
+use super::super::headers;
+use super::super::respond::{self, Reply};
+use super::super::xml::{self, iso8601, quoted, to_xml};
+use super::{call_back, enc, http_time, read_document, write_body, write_reply, Ctx};
+
+/// Keys per DeleteMultipleObjects.
+const MAX_DELETE_KEYS: usize = 1000;
+
+pub async fn put_object(cx: Ctx, body: Body) -> OssResult<Reply> {
+    let settings = headers::settings_with_tags(&cx.req)?;
+    let md5 = headers::content_md5(&cx.req)?;
+    let forbid = headers::forbid_overwrite(&cx.req);
+    let callback = headers::callback(&cx.req)?;
+    let ticket = cx.call(|oss, call| oss.authorize_write(call)).await?;
+    let stored = write_body(&cx.oss, body).await?;
+    let digests = stored.digests;
+    let object = cx.call(move |oss, _| oss.put_object(&ticket, stored, settings, md5, forbid)).await?;
+    let reply = write_reply(&object.etag, Some(&digests), object.crc64);
+    call_back(&cx, callback, &object, Some(&digests), reply).await
+}
+
+/// `x-oss-restore` of an archived object at `now`: `ongoing-request="true"` while it is being
+/// restored, `ongoing-request="false", expiry-date="<HTTP date>"` while it is readable.
+pub fn restore_info(o: &Object, now: i64) -> Option<String> {
+    match o.restore.as_ref()?.state(now)? {
+        RestoreState::Ongoing => Some("ongoing-request=\"true\"".into()),
+        RestoreState::Restored { expires_at } => Some(format!("ongoing-request=\"false\", expiry-date=\"{}\"", http_time(expires_at))),
+    }
+}
+
+/// The metadata headers of GET / HEAD.
+fn object_headers(mut r: Reply, o: &Object, now: i64) -> Reply {
+    r = r
+        .header("etag", quoted(&o.etag))
+        .header("last-modified", http_time(o.last_modified))
+        .header("x-oss-object-type", o.object_type.as_str())
+        .header("x-oss-storage-class", o.storage_class.clone())
+        .header("x-oss-hash-crc64ecma", o.crc64.to_string())
+        .header("accept-ranges", "bytes");
+    if o.object_type == ObjectType::Appendable {
+        r = r.header("x-oss-next-append-position", o.size.to_string());
+    }
+    if !o.tags.is_empty() {
+        r = r.header("x-oss-tagging-count", o.tags.len().to_string());
+    }
+    if let Some(info) = restore_info(o, now) {
+        r = r.header("x-oss-restore", info);
+    }
+    for (k, v) in &o.user_meta {
+        r = r.header(&format!("x-oss-meta-{k}"), v.clone());
+    }
+    for (k, v) in &o.headers {
+        r = r.header(k, v.clone());
+    }
+    r
+}
+
+/// GetObject and HeadObject.
+pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
+    let req = cx.req.clone();
+    let (conditions, range) = (headers::get_conditions(&req), headers::range(&req));
+    // The body is opened before anything is answered (see `Oss::open`); HEAD opens none.
+    let head = req.method == Method::HEAD;
+    let (object, range, reader) = cx
+        .call(move |oss, call| {
+            let plan = |object: &Object| {
+                conditions.check(object)?;
+                range.resolve(object.size)
+            };
+            if head {
+                let object = oss.head_object(call)?;
+                let range = plan(&object)?;
+                Ok((object, range, None))
+            } else {
+                let opened = oss.open(call, plan)?;
+                Ok((opened.object, opened.range, Some(opened.reader)))
+            }
+        })
+        .await?;
+    let (status, len) = match range {
+        Some((first, last)) => (206, last - first + 1),
+        None => (200, object.size),
+    };
+    let content_type = req.param("response-content-type").map(str::to_string).unwrap_or_else(|| object.content_type.clone());
+    let mut reply = Reply::empty(status).header("content-type", content_type).header("content-length", len.to_string());
+    reply = object_headers(reply, &object, cx.oss.now());
+    if let Some((first, last)) = range {
+        reply = reply.header("content-range", format!("bytes {first}-{last}/{}", object.size));
+    }
+    for (param, header) in [
+        ("response-cache-control", "cache-control"),
+        ("response-content-disposition", "content-disposition"),
+        ("response-content-encoding", "content-encoding"),
+        ("response-content-language", "content-language"),
+        ("response-expires", "expires"),
+    ] {
+        if let Some(v) = req.param(param) {
+            reply.headers.retain(|(k, _)| k != header);
+            reply = reply.header(header, v);
+        }
+    }
+    if let Some(reader) = reader.filter(|_| len > 0) {
+        reply.body = respond::stream(reader);
+    }
+    Ok(reply)
+}
+
+pub async fn get_object_meta(cx: Ctx, _body: Body) -> OssResult<Reply> {
+    let o = cx.call(|oss, call| oss.head_object(call)).await?;
+    Ok(Reply::empty(200)
+        .header("etag", quoted(&o.etag))
+        .header("content-length", o.size.to_string())
+        .header("last-modified", http_time(o.last_modified))
+        .header("x-oss-last-access-time", http_time(o.last_modified))
+        .header("x-oss-hash-crc64ecma", o.crc64.to_string()))
+}
+
+pub async fn delete_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
+    cx.call(|oss, call| oss.delete_object(call)).await?;
+    Ok(Reply::empty(204))
+}
+
+pub async fn delete_objects(cx: Ctx, body: Body) -> OssResult<Reply> {
+    let body = read_document(body).await?;
+    if let Some(md5) = headers::content_md5(&cx.req)? {
+        if md5 != <[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(&body)) {
+            return Err(OssError::InvalidDigest);
+        }
+    }
+    let doc: xml::Delete = xml::parse(&body)?;
+    if doc.objects.is_empty() || doc.objects.len() > MAX_DELETE_KEYS {
+        return Err(OssError::MalformedXml(format!("a Delete request names 1 to {MAX_DELETE_KEYS} objects")));
+    }
+    let quiet = doc.quiet.as_deref().is_some_and(|q| q.trim().eq_ignore_ascii_case("true"));
+    let keys: Vec<String> = doc.objects.into_iter().map(|o| o.key).collect();
+    let url = cx.req.url_encoding();
+    let deleted = cx.call(move |oss, call| oss.delete_objects(call, &keys)).await?;
+    let result = xml::DeleteResult {
+        encoding_type: url.then(|| "url".into()),
+        deleted: if quiet { Vec::new() } else { deleted.iter().map(|k| xml::Deleted { key: enc(k, url) }).collect() },
+    };
+    Ok(Reply::xml(to_xml("DeleteResult", &result)))
+}
+
+pub async fn copy_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
+    let req = &cx.req;
+    let source = headers::copy_source(req)?;
+    let directive = match req.header("x-oss-metadata-directive").map(str::to_ascii_uppercase).as_deref() {
+        None | Some("COPY") => MetadataDirective::Copy,
+        Some("REPLACE") => MetadataDirective::Replace(headers::settings(req)?),
+        Some(other) => return Err(OssError::InvalidArgument(format!("x-oss-metadata-directive {other:?} is not COPY or REPLACE."))),
+    };
+    let target = CopyTarget {
+        directive,
+        acl: headers::acl(req, "x-oss-object-acl", true)?,
+        forbid_overwrite: headers::forbid_overwrite(req),
+        tagging: headers::copy_tagging(req)?,
+        storage_class: headers::storage_class(req)?,
+    };
+    let object = cx.call(move |oss, call| oss.copy_object(call, &source, target)).await?;
+    let result = xml::CopyObjectResult { etag: quoted(&object.etag), last_modified: iso8601(object.last_modified) };
+    Ok(Reply::xml(to_xml("CopyObjectResult", &result))
+        .header("etag", quoted(&object.etag))
+        .header("x-oss-hash-crc64ecma", object.crc64.to_string()))
+}
+
+pub async fn append_object(cx: Ctx, body: Body) -> OssResult<Reply> {
+    let position: u64 = cx
+        .req
+        .param("position")
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| OssError::InvalidArgument("AppendObject needs position=<bytes>.".into()))?;
+    // Only the append that creates the object sets its tags; later ones' `x-oss-tagging` is ignored.
+    let settings = if position == 0 { headers::settings_with_tags(&cx.req)? } else { headers::settings(&cx.req)? };
+    let md5 = headers::content_md5(&cx.req)?;
+    let ticket = cx.call(move |oss, call| oss.authorize_append(call, position)).await?;
+    let stored = write_body(&cx.oss, body).await?;
+    let digests = stored.digests;
+    let object = cx.call(move |oss, _| oss.append_object(&ticket, position, stored, settings, md5)).await?;
+    Ok(write_reply(&object.etag, Some(&digests), object.crc64).header("x-oss-next-append-position", object.size.to_string()))
+}
+
+pub async fn put_symlink(cx: Ctx, _body: Body) -> OssResult<Reply> {
+    let target = headers::symlink_target(&cx.req)?;
+    let settings = headers::settings_with_tags(&cx.req)?;
+    let forbid = headers::forbid_overwrite(&cx.req);
+    let object = cx.call(move |oss, call| oss.put_symlink(call, &target, settings, forbid)).await?;
+    Ok(Reply::empty(200).header("etag", quoted(&object.etag)))
+}
+
+pub async fn get_symlink(cx: Ctx, _body: Body) -> OssResult<Reply> {
+    let target = cx.call(|oss, call| oss.get_symlink(call)).await?;
+    Ok(Reply::empty(200).header("x-oss-symlink-target", encode(&target)))
+}
+
+/// `GET ?x-oss-process` and ProcessObject (`POST ?x-oss-process`): authorized and the object
+/// looked up like a read, then refused with OSS's answer to an unsupported processing action —
+/// rolestack runs no image, video or document processing.
+pub async fn process_object(cx: Ctx, body: Body) -> OssResult<Reply> {
+    let process = match cx.req.param("x-oss-process").filter(|p| !p.is_empty()) {
+        Some(p) => p.to_string(),
+        // ProcessObject sends `x-oss-process=<action>` as its body.
+        None => {
+            let body = String::from_utf8_lossy(&read_document(body).await?).into_owned();
+            body.strip_prefix("x-oss-process=").unwrap_or(&body).to_string()
+        }
+    };
+    cx.call(|oss, call| oss.get_object(call)).await?;
+    let action = process.split([',', '|', '/']).take(2).collect::<Vec<_>>().join("/");
+    Err(OssError::ProcessNotSupported(action))
+}
+
+pub async fn restore_object(cx: Ctx, body: Body) -> OssResult<Reply> {
+    let body = read_document(body).await?;
+    let doc: xml::RestoreRequest = if body.iter().all(u8::is_ascii_whitespace) { Default::default() } else { xml::parse(&body)? };
+    let req = RestoreRequest { days: doc.days, tier: doc.job_parameters.and_then(|j| j.tier) };
+    let outcome = cx.call(move |oss, call| oss.restore_object(call, &req)).await?;
+    Ok(match outcome {
+        RestoreOutcome::Started(r) => {
+            let reply = Reply::empty(202);
+            match r.tier {
+                Some(tier) => reply.header("x-oss-object-restore-priority", tier),
+                None => reply,
+            }
+        }
+        RestoreOutcome::Extended(_) => Reply::empty(200),
+    })
+}
+
+pub async fn get_object_acl(cx: Ctx, _body: Body) -> OssResult<Reply> {
+    let (o, owner) = cx
+        .call(|oss, call| {
+            let o = oss.get_object(call)?;
+            Ok((o, oss.owner_of(call.bucket)?))
+        })
+        .await?;
+    let acl = xml::AccessControlPolicy {
+        owner: xml::Owner::of(&owner),
+        access_control_list: xml::AccessControlList { grant: o.acl.as_str().into() },
+    };
+    Ok(Reply::xml(to_xml("AccessControlPolicy", &acl)))
+}
+
+pub async fn put_object_acl(cx: Ctx, _body: Body) -> OssResult<Reply> {
+    let acl = headers::required_acl(&cx.req, "x-oss-object-acl", true)?;
+    cx.call(move |oss, call| oss.put_object_acl(call, acl)).await?;
+    Ok(Reply::empty(200))
+}

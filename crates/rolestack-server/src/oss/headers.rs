@@ -1,0 +1,166 @@
+//! The one place OSS request headers become typed values: object settings (`Content-Type`,
+//! `x-oss-meta-*`, stored standard headers, `x-oss-object-acl`, server-side encryption), the
+//! one byte range (`Range`, `x-oss-copy-source-range`), the one set of preconditions (`If-*`,
+//! `x-oss-copy-source-if-*`), `Content-MD5`, the copy source and the write flags. Handlers never
+//! read a header by name for its meaning; they ask here.
+
+use rolestack_core::oss::archive;
+use rolestack_core::oss::callback::Callback;
+use rolestack_core::oss::model::{Acl, ObjectSettings};
+use rolestack_core::oss::request::{ByteRange, Conditions, RangeRequest};
+use rolestack_core::oss::service::{parse_content_md5, CopySource};
+use rolestack_core::oss::tagging::{self, Tags};
+use rolestack_core::oss::{OssError, OssResult};
+use rolestack_sign::encoding::decode_path;
+
+use super::request::OssHttpRequest;
+
+/// Standard headers an object keeps and returns on GET/HEAD.
+const STORED: [&str; 5] = ["cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
+
+/// The upload callback a write asks for: `x-oss-callback` / `x-oss-callback-var`, or the
+/// `callback` / `callback-var` query parameters of a presigned URL (`InvalidArgument` when
+/// malformed, before anything is stored).
+pub fn callback(req: &OssHttpRequest) -> OssResult<Option<Callback>> {
+    let Some(cb) = req.header("x-oss-callback").or_else(|| req.param("callback")) else { return Ok(None) };
+    let vars = req.header("x-oss-callback-var").or_else(|| req.param("callback-var"));
+    Callback::parse(cb, vars).map(Some)
+}
+
+/// `Content-MD5`, decoded (`InvalidDigest` when it is not base64 of 16 bytes).
+pub fn content_md5(req: &OssHttpRequest) -> OssResult<Option<[u8; 16]>> {
+    req.header("content-md5").map(parse_content_md5).transpose()
+}
+
+/// A canned ACL header (`x-oss-acl`, `x-oss-object-acl`); `default` only for objects.
+pub fn acl(req: &OssHttpRequest, name: &str, allow_default: bool) -> OssResult<Option<Acl>> {
+    req.header(name).map(|a| Acl::parse(a, allow_default)).transpose()
+}
+
+/// A canned ACL header the operation requires.
+pub fn required_acl(req: &OssHttpRequest, name: &str, allow_default: bool) -> OssResult<Acl> {
+    acl(req, name, allow_default)?.ok_or_else(|| OssError::InvalidArgument(format!("{name} is required.")))
+}
+
+/// Content type, `x-oss-meta-*`, standard headers and ACL of a write.
+pub fn settings(req: &OssHttpRequest) -> OssResult<ObjectSettings> {
+    let mut s =
+        ObjectSettings { content_type: req.header("content-type").filter(|c| !c.is_empty()).map(str::to_string), ..Default::default() };
+    for (name, value) in &req.headers {
+        let lower = name.to_ascii_lowercase();
+        if let Some(meta) = lower.strip_prefix("x-oss-meta-") {
+            s.user_meta.push((meta.to_string(), value.clone()));
+        } else if STORED.contains(&lower.as_str()) {
+            s.headers.push((lower, value.clone()));
+        }
+    }
+    if let Some(acl) = acl(req, "x-oss-object-acl", true)? {
+        s.acl = acl;
+    }
+    s.storage_class = storage_class(req)?;
+    // Server-side encryption is recorded and echoed, not performed (bodies are stored as sent).
+    if let Some(sse) = req.header("x-oss-server-side-encryption") {
+        s.headers.push(("x-oss-server-side-encryption".into(), sse.to_string()));
+        if sse.eq_ignore_ascii_case("KMS") {
+            let key = req.header("x-oss-server-side-encryption-key-id").unwrap_or("rolestack-kms-default-key");
+            s.headers.push(("x-oss-server-side-encryption-key-id".into(), key.to_string()));
+        }
+    }
+    Ok(s)
+}
+
+/// `x-oss-tagging` (`k1=v1&k2=v2`, URL-encoded parts), checked against the object tag limits.
+pub fn tagging(req: &OssHttpRequest) -> OssResult<Tags> {
+    req.header("x-oss-tagging").map_or(Ok(Tags::new()), |v| tagging::parse_header(v, decode_path))
+}
+
+/// The object settings of a new object with its `x-oss-tagging` tags (PutObject, the first
+/// AppendObject, InitiateMultipartUpload).
+pub fn settings_with_tags(req: &OssHttpRequest) -> OssResult<ObjectSettings> {
+    Ok(ObjectSettings { tags: tagging(req)?, ..settings(req)? })
+}
+
+/// CopyObject's tags: `x-oss-tagging-directive: Replace` takes `x-oss-tagging`; otherwise
+/// (`Copy`, the default) `None`, the source's.
+pub fn copy_tagging(req: &OssHttpRequest) -> OssResult<Option<Tags>> {
+    match req.header("x-oss-tagging-directive").map(str::to_ascii_uppercase).as_deref() {
+        None | Some("COPY") => Ok(None),
+        Some("REPLACE") => Ok(Some(tagging(req)?)),
+        Some(other) => Err(OssError::InvalidArgument(format!("x-oss-tagging-directive {other:?} is not Copy or Replace."))),
+    }
+}
+
+/// `x-oss-storage-class` (any letter case), canonical.
+pub fn storage_class(req: &OssHttpRequest) -> OssResult<Option<String>> {
+    req.header("x-oss-storage-class").map(archive::storage_class).transpose()
+}
+
+/// PutSymlink's `x-oss-symlink-target` (URL-encoded key), required.
+pub fn symlink_target(req: &OssHttpRequest) -> OssResult<String> {
+    req.header("x-oss-symlink-target")
+        .map(decode_path)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| OssError::InvalidArgument("PutSymlink needs x-oss-symlink-target.".into()))
+}
+
+/// `x-oss-forbid-overwrite: true`.
+pub fn forbid_overwrite(req: &OssHttpRequest) -> bool {
+    req.header("x-oss-forbid-overwrite").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+fn http_date(req: &OssHttpRequest, name: &str) -> Option<i64> {
+    let v = req.header(name)?;
+    httpdate::parse_http_date(v).ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64)
+}
+
+/// The preconditions under `prefix` (`""` for GET/HEAD's `If-*`, `x-oss-copy-source-` for copies).
+fn conditions(req: &OssHttpRequest, prefix: &str) -> Conditions {
+    let h = |n: &str| req.header(&format!("{prefix}{n}")).map(str::to_string);
+    Conditions {
+        if_match: h("if-match"),
+        if_none_match: h("if-none-match"),
+        if_modified_since: http_date(req, &format!("{prefix}if-modified-since")),
+        if_unmodified_since: http_date(req, &format!("{prefix}if-unmodified-since")),
+    }
+}
+
+/// GET / HEAD's `If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`.
+pub fn get_conditions(req: &OssHttpRequest) -> Conditions {
+    conditions(req, "")
+}
+
+/// GET's `Range` with `x-oss-range-behavior`.
+pub fn range(req: &OssHttpRequest) -> RangeRequest {
+    RangeRequest { range: req.header("range").and_then(ByteRange::parse), standard: req.header("x-oss-range-behavior") == Some("standard") }
+}
+
+/// `x-oss-copy-source: /<bucket>/<url-encoded key>[?versionId=...]` with its
+/// `x-oss-copy-source-if-*` conditions.
+pub fn copy_source(req: &OssHttpRequest) -> OssResult<CopySource> {
+    let raw = req.header("x-oss-copy-source").unwrap_or_default();
+    let raw = raw.split_once('?').map_or(raw, |(p, _)| p);
+    let decoded = decode_path(raw.strip_prefix('/').unwrap_or(raw));
+    match decoded.split_once('/') {
+        Some((b, k)) if !b.is_empty() && !k.is_empty() => {
+            Ok(CopySource { bucket: b.to_string(), key: k.to_string(), conditions: conditions(req, "x-oss-copy-source-") })
+        }
+        _ => Err(OssError::InvalidArgument(format!("x-oss-copy-source {raw:?} is not /<bucket>/<key>."))),
+    }
+}
+
+/// UploadPartCopy's `x-oss-copy-source-range: bytes=<first>-[<last>]` (a suffix range is not
+/// accepted here).
+pub fn copy_source_range(req: &OssHttpRequest) -> OssResult<Option<ByteRange>> {
+    match req.header("x-oss-copy-source-range") {
+        None => Ok(None),
+        Some(spec) => match ByteRange::parse(spec) {
+            Some(r @ ByteRange::From { .. }) => Ok(Some(r)),
+            _ => Err(OssError::InvalidArgument(format!("x-oss-copy-source-range {spec:?} is not bytes=<first>-<last>."))),
+        },
+    }
+}
+
+/// `x-oss-complete-all: yes`.
+pub fn complete_all(req: &OssHttpRequest) -> bool {
+    req.header("x-oss-complete-all").is_some_and(|v| v.eq_ignore_ascii_case("yes"))
+}

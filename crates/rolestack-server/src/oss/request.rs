@@ -1,0 +1,180 @@
+//! One OSS request as the front-end sees it: the addressing resolved (path style
+//! `/<bucket>/<key>` for IP / `localhost` endpoints, virtual-hosted `<bucket>.<endpoint>/<key>`),
+//! the query decoded, the headers as sent. Typed header values are parsed from it in
+//! [`super::headers`].
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::http::Method;
+use rolestack_core::endpoints;
+use rolestack_core::oss::model::{validate_bucket_name, Bucket};
+use rolestack_sign::encoding::{decode_form, decode_path};
+use rolestack_sign::oss::OssRequest;
+use rolestack_sign::s3::S3Request;
+
+/// One OSS request, addressing resolved, before authentication.
+#[derive(Clone)]
+pub struct OssHttpRequest {
+    pub method: Method,
+    pub bucket: Option<String>,
+    /// The decoded object key; empty for service and bucket operations.
+    pub key: String,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub peer: SocketAddr,
+    /// The endpoint as the client addressed it (`Host` without a virtual-hosted bucket).
+    pub endpoint: String,
+    /// The request came over TLS (`acs:SecureTransport`).
+    pub secure: bool,
+    /// The region of the OSS service name the request was addressed to, if it names one.
+    pub region: Option<&'static str>,
+    /// The URI path exactly as received (the AWS signatures cover it as sent).
+    pub raw_path: String,
+    /// The bucket came in the `Host` header (virtual-hosted style).
+    pub virtual_hosted: bool,
+    /// The request carries an AWS signature: OSS's S3-compatible dialect ([`crate::s3`]).
+    pub s3: bool,
+    /// The instance network namespace the request came in through, if any.
+    pub namespace: Option<String>,
+}
+
+impl OssHttpRequest {
+    pub fn from_parts(parts: &axum::http::request::Parts, peer: SocketAddr) -> Self {
+        let headers: Vec<(String, String)> = parts
+            .headers
+            .iter()
+            // Values are UTF-8 as the SDKs send them (oss2 signs non-ASCII metadata as UTF-8).
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let host = parts
+            .headers
+            .get("host")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+            .unwrap_or_default();
+        let query = decode_form(parts.uri.query().unwrap_or(""));
+        let path = decode_path(parts.uri.path());
+        let hosted = virtual_host_bucket(&host);
+        let virtual_hosted = hosted.is_some();
+        let (bucket, key, endpoint) = match hosted {
+            Some((bucket, endpoint)) => (Some(bucket), path.strip_prefix('/').unwrap_or(&path).to_string(), endpoint),
+            None => {
+                let rest = path.strip_prefix('/').unwrap_or(&path);
+                match rest.split_once('/') {
+                    _ if rest.is_empty() => (None, String::new(), host.clone()),
+                    Some((b, k)) => (Some(b.to_string()), k.to_string(), host.clone()),
+                    None => (Some(rest.to_string()), String::new(), host.clone()),
+                }
+            }
+        };
+        let secure = parts.extensions.get::<crate::connections::Transport>().is_some_and(|t| t.is_secure());
+        let region = endpoints::classify(&host).filter(|h| h.service == endpoints::Service::Oss).and_then(|h| h.region);
+        let s3 = crate::s3::is_s3(&headers, &query);
+        let raw_path = parts.uri.path().to_string();
+        OssHttpRequest {
+            method: parts.method.clone(),
+            bucket,
+            key,
+            query,
+            headers,
+            peer,
+            endpoint,
+            secure,
+            region,
+            raw_path,
+            virtual_hosted,
+            s3,
+            namespace: parts.extensions.get::<crate::network::Namespace>().map(|n| n.0.clone()),
+        }
+    }
+
+    /// The view the AWS signature schemes check (S3 dialect).
+    pub fn s3_view(&self) -> S3Request<'_> {
+        S3Request { method: self.method.as_str(), raw_path: &self.raw_path, query: &self.query, headers: &self.headers }
+    }
+
+    /// The bucket of a virtual-hosted request (SigV2 signs it before the path).
+    pub fn bucket_in_host(&self) -> Option<&str> {
+        self.bucket.as_deref().filter(|_| self.virtual_hosted)
+    }
+
+    /// The view the signature schemes check.
+    pub fn signed_view(&self) -> OssRequest<'_> {
+        OssRequest {
+            method: self.method.as_str(),
+            bucket: self.bucket.as_deref(),
+            key: &self.key,
+            query: &self.query,
+            headers: &self.headers,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.param(name).is_some()
+    }
+
+    pub fn bucket(&self) -> &str {
+        self.bucket.as_deref().unwrap_or_default()
+    }
+
+    /// `encoding-type=url` was asked for.
+    pub fn url_encoding(&self) -> bool {
+        self.param("encoding-type") == Some("url")
+    }
+
+    /// The endpoints to report for a bucket: its region's service names when the request came
+    /// by service name, else the address the client used (so a client following them stays here).
+    pub fn bucket_endpoints(&self, b: &Bucket) -> (String, String) {
+        match self.region {
+            Some(_) => (endpoints::oss_endpoint_name(&b.region, false), endpoints::oss_endpoint_name(&b.region, true)),
+            None => (self.endpoint.clone(), self.endpoint.clone()),
+        }
+    }
+
+    pub fn host_id(&self) -> String {
+        match &self.bucket {
+            Some(b) => format!("{b}.{}", self.endpoint),
+            None => self.endpoint.clone(),
+        }
+    }
+}
+
+/// `<bucket>.<endpoint>` when the endpoint part looks like an OSS endpoint (an IP address,
+/// `localhost`, `oss-*` or `*.aliyuncs.com`); the bucket and the endpoint otherwise `None`.
+fn virtual_host_bucket(host: &str) -> Option<(String, String)> {
+    let name = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
+    if name.parse::<IpAddr>().is_ok() || name == "localhost" || name.starts_with('[') {
+        return None;
+    }
+    let (bucket, rest) = host.split_once('.')?;
+    let rest_name = rest.rsplit_once(':').map_or(rest, |(h, _)| h);
+    let endpoint_like = rest_name.parse::<IpAddr>().is_ok()
+        || rest_name == "localhost"
+        || rest_name.starts_with("oss")
+        || rest_name.ends_with(".aliyuncs.com");
+    (endpoint_like && validate_bucket_name(bucket).is_ok()).then(|| (bucket.to_string(), rest.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virtual_hosts() {
+        assert_eq!(virtual_host_bucket("127.0.0.1:8960"), None);
+        assert_eq!(virtual_host_bucket("localhost:8960"), None);
+        assert_eq!(virtual_host_bucket("bkt.127.0.0.1:8960"), Some(("bkt".into(), "127.0.0.1:8960".into())));
+        assert_eq!(virtual_host_bucket("bkt.localhost"), Some(("bkt".into(), "localhost".into())));
+        assert_eq!(virtual_host_bucket("bkt.oss-cn-hangzhou.aliyuncs.com"), Some(("bkt".into(), "oss-cn-hangzhou.aliyuncs.com".into())));
+        assert_eq!(virtual_host_bucket("rolestack.internal:8960"), None);
+    }
+}

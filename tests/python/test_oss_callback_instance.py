@@ -1,0 +1,44 @@
+"""Upload callbacks from inside an instance: the application listens on the instance's own
+loopback (inside its network namespace), and OSS calls it back there — not on the host's loopback,
+and nowhere else."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+import rshelpers as h
+from instancekit import ECS, PROGRAMS, STS, exec_in, needs_root, seed_bucket, seed_role, vpc_instance
+
+
+@pytest.fixture(scope="module")
+def fc(tmp_path_factory):
+    d = tmp_path_factory.mktemp("callbacks")
+    srv = h.RolestackServer(d / "data", d / "server.log")
+    try:
+        srv.start()
+    except h.ServerStartError as e:
+        pytest.fail(str(e))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def apis(fc):
+    r = fc.root
+    mk = lambda version, product: h.RpcApi("v3", fc.endpoint, r["AccessKeyId"], r["AccessKeySecret"], version=version, product=product)
+    return {"ram": mk(h.RAM_VERSION, "Ram"), "ecs": mk(ECS, "Ecs"), "sts": mk(STS, "Sts")}
+
+
+@needs_root
+def test_callback_reaches_the_application_inside_the_instance(fc, apis):
+    role = seed_role(apis)
+    apis["ram"].call("AttachPolicyToRole", {"PolicyType": "System", "PolicyName": "AliyunOSSFullAccess", "RoleName": role})
+    iid = vpc_instance(apis, role=role)
+    bucket = seed_bucket(fc, [])
+    p = exec_in(fc, iid, sys.executable, str(PROGRAMS / "oss_callback_app.py"), role, bucket)
+    assert p.returncode == 0, p.stdout + p.stderr
+    lines = p.stdout.strip().splitlines()
+    assert lines[0] == '200 {"from":"inside the instance"}', p.stdout
+    assert lines[1] == "received: ['object=from-instance.txt&size=5']", p.stdout
