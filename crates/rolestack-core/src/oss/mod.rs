@@ -8,6 +8,7 @@
 //! - [`archive`]: storage classes and the restore of archived objects, timed by the server's clock.
 //! - [`access`]: the action and resource of each request and the authorization decision.
 //! - [`bucket_policy`]: bucket policies (RAM statements with `Principal`).
+//! - [`lifecycle`]: bucket lifecycle rules and what is due under them at a moment.
 //! - [`listing`]: key-ordered listing with prefix, delimiter and markers.
 //! - [`operation`]: the operation table (name, read or write, RAM action, resource scope).
 //! - [`request`]: byte ranges and preconditions, as a request asks for them.
@@ -21,6 +22,7 @@ pub mod archive;
 pub mod blob;
 pub mod bucket_policy;
 pub mod error;
+pub mod lifecycle;
 pub mod listing;
 pub mod model;
 pub mod operation;

@@ -9,7 +9,7 @@ use axum::http::Method;
 use futures_util::future::BoxFuture;
 use rolestack_core::oss::{Operation, OssError, OssResult};
 
-use super::handlers::{bucket, config, listing, multipart, object, tagging, Ctx};
+use super::handlers::{bucket, config, lifecycle, listing, multipart, object, tagging, Ctx};
 use super::request::OssHttpRequest;
 use super::respond::Reply;
 
@@ -17,7 +17,6 @@ use super::respond::Reply;
 /// `NotImplemented`).
 const UNSUPPORTED: &[&str] = &[
     "cors",
-    "lifecycle",
     "logging",
     "website",
     "referer",
@@ -106,12 +105,14 @@ routes! {
 
     PUT Bucket |r| r.has("acl") => PutBucketAcl config::put_bucket_acl;
     PUT Bucket |r| r.has("policy") => PutBucketPolicy config::put_bucket_policy;
+    PUT Bucket |r| r.has("lifecycle") => PutBucketLifecycle lifecycle::put_bucket_lifecycle;
     PUT Bucket |r| r.has("tagging") => PutBucketTags tagging::put_bucket_tags;
     PUT Bucket always => PutBucket bucket::put_bucket;
     GET Bucket |r| r.has("acl") => GetBucketAcl config::get_bucket_acl;
     GET Bucket |r| r.has("bucketInfo") => GetBucketInfo bucket::get_bucket_info;
     GET Bucket |r| r.has("location") => GetBucketLocation bucket::get_bucket_location;
     GET Bucket |r| r.has("policy") => GetBucketPolicy config::get_bucket_policy;
+    GET Bucket |r| r.has("lifecycle") => GetBucketLifecycle lifecycle::get_bucket_lifecycle;
     GET Bucket |r| r.has("tagging") => GetBucketTags tagging::get_bucket_tags;
     GET Bucket |r| r.has("uploads") => ListMultipartUploads listing::list_uploads;
     GET Bucket |r| r.has("live") => ListLiveChannel listing::list_live_channels;
@@ -119,6 +120,7 @@ routes! {
     GET Bucket always => ListObjects listing::list_objects;
     HEAD Bucket always => HeadBucket bucket::head_bucket;
     DELETE Bucket |r| r.has("policy") => DeleteBucketPolicy config::delete_bucket_policy;
+    DELETE Bucket |r| r.has("lifecycle") => DeleteBucketLifecycle lifecycle::delete_bucket_lifecycle;
     DELETE Bucket |r| r.has("tagging") => DeleteBucketTags tagging::delete_bucket_tags;
     DELETE Bucket always => DeleteBucket bucket::delete_bucket;
     POST Bucket |r| r.has("delete") => DeleteMultipleObjects object::delete_objects;

@@ -13,8 +13,10 @@
 //! - [`bucket`]: buckets and their configuration (ACL, policy).
 //! - [`object`]: objects (put, get, copy, append, delete, ACL) and listing.
 //! - [`multipart`]: multipart uploads.
+//! - [`lifecycle`]: running the buckets' lifecycle rules.
 
 mod bucket;
+mod lifecycle;
 mod multipart;
 mod object;
 
@@ -36,6 +38,7 @@ use crate::group_commit::GroupCommit;
 use crate::store::{Store, Tx};
 
 pub use bucket::{BucketListing, BucketQuery, NewBucket};
+pub use lifecycle::LifecycleRun;
 pub use multipart::{PartListing, UploadListing, UploadQuery};
 pub use object::{CopySource, CopyTarget, MetadataDirective};
 
