@@ -55,6 +55,14 @@ pub struct Caches {
     sessions: VersionedCache<String, SealedToken>,
 }
 
+/// Why [`Rolestack::readiness`] failed: which store did not answer (safe to tell anyone) and the
+/// error (for the log: it may name hosts and buckets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotReady {
+    pub unreachable: &'static str,
+    pub detail: String,
+}
+
 /// A request nonce spent in memory ([`Rolestack::spend_nonce`]); the call it came with makes it
 /// durable (see [`crate::replay`]).
 pub struct SpentNonce {
@@ -100,6 +108,17 @@ impl Rolestack {
     pub fn with_blobs(mut self, blobs: Arc<dyn BlobStore>) -> Self {
         self.blobs = blobs;
         self
+    }
+
+    /// Whether this server can serve (`/ready`): the store answers a read and the blob store
+    /// answers too.
+    pub fn readiness(&self) -> std::result::Result<(), NotReady> {
+        self.store
+            .begin_read()
+            .and_then(|mut tx| tx.get(crate::store::Kind::Account, "", ""))
+            .map_err(|e| NotReady { unreachable: "store", detail: e.to_string() })?;
+        self.blobs.check().map_err(|e| NotReady { unreachable: "blob store", detail: e.to_string() })?;
+        Ok(())
     }
 
     /// Sets where ActionTrail events go.

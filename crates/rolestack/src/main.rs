@@ -61,6 +61,11 @@ enum Command {
         /// data dir, which still holds the server key, the root credentials and OSS object bodies.
         #[arg(long, env = "ROLESTACK_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
+        /// Where OSS object bodies live: `s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT&region=REGION`
+        /// for any S3-compatible store (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), or
+        /// `file:///PATH` for a directory. Default: <data-dir>/blobs.
+        #[arg(long, env = "ROLESTACK_BLOB_URL")]
+        blob_url: Option<String>,
         #[command(flatten)]
         connections: ConnectionArgs,
         /// How long ActionTrail events are kept (`LookupEvents`, `rolestack events`).
@@ -193,6 +198,10 @@ struct ConnectionArgs {
     /// Most connections served at once (default: what the open-file limit allows, up to 65536).
     #[arg(long, env = "ROLESTACK_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
+    /// Seconds requests in flight get to finish after SIGTERM/SIGINT (the listeners close at
+    /// once); connections still open then are closed.
+    #[arg(long, env = "ROLESTACK_DRAIN_TIMEOUT_SECS", default_value_t = 10)]
+    drain_timeout_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -244,6 +253,73 @@ enum InstanceCommand {
         role_name: String,
         #[arg(long, default_value = "cn-hangzhou")]
         region: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// Break the instance's metadata service on purpose (docs/faults.md): one fault per call,
+    /// lasting until --for / --count runs out (or --clear); or --clear every fault.
+    #[command(group(clap::ArgGroup::new("fault").required(true).args([
+        "delay", "status", "reset", "timeout", "throttle", "stale_credentials", "expire_credentials", "clear"
+    ])))]
+    Fault {
+        instance_id: String,
+        /// Only requests whose path matches this wildcard (`*`, `?`), e.g. `/latest/meta-data/ram/*`.
+        #[arg(long)]
+        path: Option<String>,
+        /// Answer after waiting this long, e.g. `2s`.
+        #[arg(long)]
+        delay: Option<humantime::Duration>,
+        /// Answer with this HTTP status, e.g. 500.
+        #[arg(long)]
+        status: Option<u16>,
+        /// Close the connection without an answer.
+        #[arg(long)]
+        reset: bool,
+        /// Never answer (hold the request until the fault ends, at most 2 minutes).
+        #[arg(long)]
+        timeout: bool,
+        /// Let N requests a second through, answer the others 429, e.g. `5/s`.
+        #[arg(long, value_name = "N/s")]
+        throttle: Option<String>,
+        /// Serve the credential document with its Expiration already past.
+        #[arg(long)]
+        stale_credentials: bool,
+        /// Expire the served credentials now (STS and OSS refuse them) and keep serving them.
+        #[arg(long)]
+        expire_credentials: bool,
+        /// End every fault of the instance.
+        #[arg(long, conflicts_with_all = ["path", "for_", "count"])]
+        clear: bool,
+        /// The fault ends after this long (server clock), e.g. `30s`.
+        #[arg(long = "for", value_name = "DURATION")]
+        for_: Option<humantime::Duration>,
+        /// The fault ends after applying to this many requests.
+        #[arg(long)]
+        count: Option<u64>,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// The instance's faults (active and ended).
+    Faults {
+        instance_id: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// What was injected into the instance's metadata service and when (newest first).
+    Events {
+        instance_id: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// Issue the instance a new set of credentials now (the old one stays valid until it expires).
+    RotateCredentials {
+        instance_id: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// Expire the instance's credentials now (STS and OSS refuse them; the next read gets a new set).
+    ExpireCredentials {
+        instance_id: String,
         #[command(flatten)]
         client: client::ClientArgs,
     },
@@ -375,6 +451,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             fake_clock,
             instance_namespaces,
             database_url,
+            blob_url,
             connections,
             event_retention,
             event_max_count,
@@ -388,6 +465,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             fake_clock,
             namespaces: instance_namespaces,
             database_url,
+            blob_url,
             connections,
             retention: Retention { max_age: event_retention.into(), max_events: event_max_count },
         }),
@@ -413,6 +491,53 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Exec { proxy, client, command } => instance::exec_workstation(&client, proxy, &command),
         Command::Instance { command: InstanceCommand::Exec { instance_id, proxy, client, command } } => {
             instance::exec(&client, &instance_id, proxy, &command)
+        }
+        Command::Instance {
+            command:
+                InstanceCommand::Fault {
+                    instance_id,
+                    path,
+                    delay,
+                    status,
+                    reset,
+                    timeout,
+                    throttle,
+                    stale_credentials,
+                    expire_credentials: _,
+                    clear,
+                    for_,
+                    count,
+                    client,
+                },
+        } => {
+            let id = format!("InstanceId={instance_id}");
+            if clear {
+                return print_json(client.call_ok("rolestack", "ClearInstanceFaults", &[id])?);
+            }
+            let fault = match (delay, status, throttle) {
+                (Some(d), _, _) => instance::FaultArg::Delay(d.into()),
+                (_, Some(code), _) => instance::FaultArg::Status(code),
+                (_, _, Some(rate)) => instance::FaultArg::Throttle(rate),
+                _ if reset => instance::FaultArg::Plain("Reset"),
+                _ if timeout => instance::FaultArg::Plain("Timeout"),
+                _ if stale_credentials => instance::FaultArg::Plain("StaleCredentials"),
+                _ => instance::FaultArg::Plain("ExpireCredentials"),
+            };
+            let mut params = vec![id];
+            params.extend(instance::fault_params(&fault, path.as_deref(), for_.map(Into::into), count)?);
+            print_json(client.call_ok("rolestack", "InjectInstanceFault", &params)?)
+        }
+        Command::Instance { command: InstanceCommand::Faults { instance_id, client } } => {
+            print_json(client.call_ok("rolestack", "DescribeInstanceFaults", &[format!("InstanceId={instance_id}")])?)
+        }
+        Command::Instance { command: InstanceCommand::Events { instance_id, client } } => {
+            print_json(client.call_ok("rolestack", "ListInstanceEvents", &[format!("InstanceId={instance_id}")])?)
+        }
+        Command::Instance { command: InstanceCommand::RotateCredentials { instance_id, client } } => {
+            print_json(client.call_ok("rolestack", "RotateInstanceCredentials", &[format!("InstanceId={instance_id}")])?)
+        }
+        Command::Instance { command: InstanceCommand::ExpireCredentials { instance_id, client } } => {
+            print_json(client.call_ok("rolestack", "ExpireInstanceCredentials", &[format!("InstanceId={instance_id}")])?)
         }
         Command::Instance { command: InstanceCommand::Credentials { instance_id, client } } => {
             print_json(client.call_ok("rolestack", "DescribeInstanceCredentials", &[format!("InstanceId={instance_id}")])?)
@@ -522,6 +647,7 @@ struct ServeArgs {
     fake_clock: bool,
     namespaces: Namespaces,
     database_url: Option<String>,
+    blob_url: Option<String>,
     connections: ConnectionArgs,
     retention: Retention,
 }
@@ -536,6 +662,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         fake_clock,
         namespaces,
         database_url,
+        blob_url,
         connections: connection_args,
         retention,
     } = args;
@@ -585,12 +712,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let issuer_addr = tls_listener.as_ref().and_then(|l| l.local_addr().ok()).unwrap_or(local);
     rolestack_core::oidc::ensure_issuer(store.as_ref(), &key, &format!("https://{issuer_addr}"), clock.now())
         .context("creating the local OIDC issuer")?;
-    let blobs = Arc::new(rolestack_blob_fs::FsBlobStore::open(dir.path().join("blobs")).context("opening the OSS blob directory")?);
+    let blobs = open_blobs(blob_url.as_deref(), &dir)?;
     let limits = Limits {
         header_timeout: std::time::Duration::from_secs(connection_args.header_timeout_secs),
         idle_timeout: std::time::Duration::from_secs(connection_args.idle_timeout_secs),
+        drain_timeout: std::time::Duration::from_secs(connection_args.drain_timeout_secs),
         max_connections: connection_args.max_connections.unwrap_or_else(|| connections_for_fd_limit(fd_limit)),
-        ..Limits::default()
     };
     let (connections, shutdown) = Connections::new(limits);
     let mode = match namespaces {
@@ -668,6 +795,26 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("rolestack stopped");
     Ok(())
+}
+
+/// The store of OSS object bodies `--blob-url` names (the data directory's `blobs/` without it).
+/// An object store must answer before the server starts serving.
+fn open_blobs(url: Option<&str>, dir: &DataDir) -> anyhow::Result<Arc<dyn rolestack_core::oss::blob::BlobStore>> {
+    let local = |path: std::path::PathBuf| -> anyhow::Result<Arc<dyn rolestack_core::oss::blob::BlobStore>> {
+        let store =
+            rolestack_blob_fs::FsBlobStore::open(&path).with_context(|| format!("opening the OSS blob directory {}", path.display()))?;
+        Ok(Arc::new(store))
+    };
+    let Some(url) = url else { return local(dir.path().join("blobs")) };
+    if let Some(path) = url.strip_prefix("file://") {
+        anyhow::ensure!(path.starts_with('/'), "--blob-url file:// needs an absolute path (file:///PATH)");
+        return local(path.into());
+    }
+    let location = rolestack_blob_opendal::S3Location::parse(url).context("--blob-url")?;
+    let store = rolestack_blob_opendal::OpenDalBlobStore::s3(&location).context("--blob-url")?;
+    rolestack_core::oss::blob::BlobStore::check(&store).with_context(|| format!("reaching the blob store {}", store.describe()))?;
+    tracing::info!(blob_store = store.describe(), "OSS bodies in an object store");
+    Ok(Arc::new(store))
 }
 
 /// Gives memory freed after a burst of requests back to the system: the C allocator keeps what
