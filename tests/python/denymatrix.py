@@ -309,6 +309,11 @@ class World:
             return b.delete_bucket().status
         if action == "InitiateMultipartUpload":
             return b.init_multipart_upload(key).upload_id
+        if action == "PutBucketLifecycle":
+            rule = oss2.models.LifecycleRule("dm", p.get("prefix", "dm/"), expiration=oss2.models.LifecycleExpiration(days=p.get("days", 365)))
+            return b.put_bucket_lifecycle(oss2.models.BucketLifecycle([rule])).status
+        if action == "DeleteBucketLifecycle":
+            return b.delete_bucket_lifecycle().status
         if action == "PutSymlink":
             return b.put_symlink(p["target"], key).status
         if action == "GetObjectProcess":
@@ -490,6 +495,8 @@ class World:
                 return [oss("PutObjectAcl", b, key, acl=oss2.OBJECT_ACL_DEFAULT)]
             if action == "PutBucketAcl":
                 return [oss("PutBucketAcl", b, acl=oss2.BUCKET_ACL_PRIVATE)]
+            if action == "PutBucketLifecycle":
+                return [oss("DeleteBucketLifecycle", b)]
             if action in ("PutBucketPolicy", "DeleteBucketPolicy"):
                 if b in self.bucket_policies:
                     return [oss("PutBucketPolicy", b, policy=self.bucket_policies[b])]

@@ -852,6 +852,7 @@ def oss_cases():
           oss("GetObjectTagging", "{bm}", "data/pub/a.txt")),
         C("oss-readonly-DeleteObjectTagging", "oro", oss("DeleteObjectTagging", "{bm}", "data/pub/a.txt"), DENIED,
           oss("GetObjectTagging", "{bm}", "data/pub/a.txt")),
+        C("oss-readonly-PutBucketLifecycle", "oro", oss("PutBucketLifecycle", "{bm}"), DENIED, oss("GetBucketInfo", "{bm}")),
         C("oss-readonly-PutSymlink", "oro", oss("PutSymlink", "{bm}", "data/pub/link", target="data/pub/a.txt"), DENIED,
           oss("GetObject", "{bm}", "data/pub/a.txt")),
         C("oss-none-GetObject-x-oss-process", "on", oss("GetObjectProcess", "{bm}", "data/pub/a.txt", process="image/resize,w_10"),

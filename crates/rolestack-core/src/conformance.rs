@@ -359,6 +359,9 @@ pub fn oss_bucket_listing_pages(store: Arc<dyn Store>) {
     assert!(tx.oss_bucket_list("me", "b-", "c", 100).unwrap().is_empty(), "a marker above the prefix");
     assert_eq!(tx.oss_bucket_list("you", "", "", 100).unwrap(), [json("b-0")]);
     assert!(tx.oss_bucket_list("nobody", "", "", 100).unwrap().is_empty());
+    // Every owner's buckets, in name order, paged.
+    assert_eq!(tx.oss_buckets_scan("", 3).unwrap(), [json("B-3"), json("a-1"), json("b-0")]);
+    assert_eq!(tx.oss_buckets_scan("b-0", 10).unwrap(), [json("b-1"), json("b-2"), json("c")]);
     for (key, id) in [("y", "5"), ("x/2", "4"), ("x/1", "B"), ("x/1", "A"), ("X", "3")] {
         tx.oss_upload_insert("b", key, id, &json(&format!("{key}/{id}"))).unwrap();
     }

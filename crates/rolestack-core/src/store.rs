@@ -216,6 +216,9 @@ pub trait Tx {
     fn oss_bucket_delete(&mut self, name: &str) -> Result<bool>;
     /// Buckets of `owner` whose name starts with `prefix` and sorts after `after`, in name order.
     fn oss_bucket_list(&mut self, owner: &str, prefix: &str, after: &str, limit: usize) -> Result<Vec<String>>;
+    /// Every bucket of every owner whose name sorts after `after`, in name order: records
+    /// (lifecycle rules run over all buckets).
+    fn oss_buckets_scan(&mut self, after: &str, limit: usize) -> Result<Vec<String>>;
     fn oss_object_get(&mut self, bucket: &str, key: &str) -> Result<Option<String>>;
     /// Inserts or replaces an object; returns the record it replaced.
     fn oss_object_put(&mut self, bucket: &str, key: &str, data: &str) -> Result<Option<String>>;

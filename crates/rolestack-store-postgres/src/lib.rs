@@ -528,6 +528,12 @@ impl Tx for PgTx<'_> {
         first_column(rows)
     }
 
+    fn oss_buckets_scan(&mut self, after: &str, limit: usize) -> Result<Vec<String>> {
+        let rows =
+            self.query("SELECT data FROM oss_buckets WHERE name > $1 ORDER BY name LIMIT $2", &[&after.as_bytes(), &limit_sql(limit)])?;
+        first_column(rows)
+    }
+
     fn oss_object_get(&mut self, bucket: &str, key: &str) -> Result<Option<String>> {
         self.opt_string("SELECT data FROM oss_objects WHERE bucket = $1 AND key = $2", &[&bucket.as_bytes(), &key.as_bytes()])
     }

@@ -457,6 +457,12 @@ impl Tx for SqliteTx<'_> {
         rows.collect::<std::result::Result<Vec<String>, _>>().map_err(db_err)
     }
 
+    fn oss_buckets_scan(&mut self, after: &str, limit: usize) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT data FROM oss_buckets WHERE name > ?1 ORDER BY name LIMIT ?2").map_err(db_err)?;
+        let rows = stmt.query_map(params![after.as_bytes(), limit_sql(limit)], |r| r.get(0)).map_err(db_err)?;
+        rows.collect::<std::result::Result<Vec<String>, _>>().map_err(db_err)
+    }
+
     fn oss_object_get(&mut self, bucket: &str, key: &str) -> Result<Option<String>> {
         self.conn
             .prepare_cached("SELECT data FROM oss_objects WHERE bucket = ?1 AND key = ?2")

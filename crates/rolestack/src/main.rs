@@ -751,6 +751,27 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     // In the background, while already serving: bodies a crash left without a record, and files
     // an earlier version left readable by others (the directory itself is 0700 already).
+    // Lifecycle rules run by the server's clock: at start, then whenever an hour of it has
+    // passed (a moved fake clock included), checked every second.
+    let lifecycle = state.clone();
+    std::thread::Builder::new().name("oss-lifecycle".into()).spawn(move || {
+        let oss = lifecycle.oss();
+        let mut next = i64::MIN;
+        loop {
+            let now = lifecycle.clock.now().unix_timestamp();
+            if now >= next {
+                match oss.run_lifecycle() {
+                    Ok(run) if run == Default::default() => {}
+                    Ok(run) => {
+                        tracing::info!(expired = run.expired, transitioned = run.transitioned, aborted = run.aborted, "oss lifecycle")
+                    }
+                    Err(e) => tracing::error!(error = %e, "oss lifecycle run failed"),
+                }
+                next = now + 3600;
+            }
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+    })?;
     let collector = state.clone();
     let private = dir.clone();
     runtime.spawn_blocking(move || {

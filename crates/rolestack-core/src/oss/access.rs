@@ -90,6 +90,9 @@ pub enum OssAction {
     DeleteBucketTagging,
     RestoreObject,
     PostProcessTask,
+    PutBucketLifecycle,
+    GetBucketLifecycle,
+    DeleteBucketLifecycle,
 }
 
 impl OssAction {
@@ -129,6 +132,9 @@ impl OssAction {
             DeleteBucketTagging => "oss:DeleteBucketTagging",
             RestoreObject => "oss:RestoreObject",
             PostProcessTask => "oss:PostProcessTask",
+            PutBucketLifecycle => "oss:PutBucketLifecycle",
+            GetBucketLifecycle => "oss:GetBucketLifecycle",
+            DeleteBucketLifecycle => "oss:DeleteBucketLifecycle",
         }
     }
 

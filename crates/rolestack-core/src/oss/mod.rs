@@ -11,6 +11,7 @@
 //! - [`callback`]: upload callbacks (parsing, the loopback-only rule, the body, the answer).
 //! - [`cors`]: bucket CORS rules and matching a request against them.
 //! - [`referer`]: hotlink protection (the bucket's Referer configuration and its check).
+//! - [`lifecycle`]: bucket lifecycle rules and what is due under them at a moment.
 //! - [`listing`]: key-ordered listing with prefix, delimiter and markers.
 //! - [`operation`]: the operation table (name, read or write, RAM action, resource scope).
 //! - [`request`]: byte ranges and preconditions, as a request asks for them.
@@ -26,6 +27,7 @@ pub mod bucket_policy;
 pub mod callback;
 pub mod cors;
 pub mod error;
+pub mod lifecycle;
 pub mod listing;
 pub mod model;
 pub mod operation;

@@ -76,6 +76,9 @@ pub struct Bucket {
     /// Bucket tags (PutBucketTags), in the order given.
     #[serde(default)]
     pub tags: Vec<(String, String)>,
+    /// Lifecycle rules (PutBucketLifecycle).
+    #[serde(default)]
+    pub lifecycle: Option<Vec<super::lifecycle::Rule>>,
 }
 
 impl Bucket {

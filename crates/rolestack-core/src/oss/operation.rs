@@ -78,6 +78,9 @@ operations! {
     PutBucketTags: write, PutBucketTagging on Bucket;
     GetBucketTags: read, GetBucketTagging on Bucket;
     DeleteBucketTags: write, DeleteBucketTagging on Bucket;
+    PutBucketLifecycle: write, PutBucketLifecycle on Bucket;
+    GetBucketLifecycle: read, GetBucketLifecycle on Bucket;
+    DeleteBucketLifecycle: write, DeleteBucketLifecycle on Bucket;
     // listing
     ListObjects: read, ListObjects on Bucket;
     ListObjectsV2: read, ListObjects on Bucket;

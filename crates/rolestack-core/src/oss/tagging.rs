@@ -23,7 +23,8 @@ fn invalid(ec: &'static str, message: String) -> OssError {
     OssError::InvalidTag { message, ec }
 }
 
-fn allowed(c: char) -> bool {
+/// Whether `c` may appear in an object tag (also a lifecycle rule's tag filter).
+pub fn allowed(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, ' ' | '+' | '-' | '=' | '.' | '_' | ':' | '/')
 }
 

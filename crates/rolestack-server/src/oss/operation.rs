@@ -9,14 +9,13 @@ use axum::http::Method;
 use futures_util::future::BoxFuture;
 use rolestack_core::oss::{Operation, OssError, OssResult};
 
-use super::handlers::{bucket, config, listing, multipart, object, tagging, Ctx};
+use super::handlers::{bucket, config, lifecycle, listing, multipart, object, tagging, Ctx};
 use super::request::OssHttpRequest;
 use super::respond::Reply;
 
 /// Sub-resources that select an operation rolestack does not implement (answered with OSS's
 /// `NotImplemented`).
 const UNSUPPORTED: &[&str] = &[
-    "lifecycle",
     "logging",
     "website",
     "versioning",
@@ -106,6 +105,7 @@ routes! {
     PUT Bucket |r| r.has("policy") => PutBucketPolicy config::put_bucket_policy;
     PUT Bucket |r| r.has("cors") => PutBucketCors config::put_bucket_cors;
     PUT Bucket |r| r.has("referer") => PutBucketReferer config::put_bucket_referer;
+    PUT Bucket |r| r.has("lifecycle") => PutBucketLifecycle lifecycle::put_bucket_lifecycle;
     PUT Bucket |r| r.has("tagging") => PutBucketTags tagging::put_bucket_tags;
     PUT Bucket always => PutBucket bucket::put_bucket;
     GET Bucket |r| r.has("acl") => GetBucketAcl config::get_bucket_acl;
@@ -114,6 +114,7 @@ routes! {
     GET Bucket |r| r.has("policy") => GetBucketPolicy config::get_bucket_policy;
     GET Bucket |r| r.has("cors") => GetBucketCors config::get_bucket_cors;
     GET Bucket |r| r.has("referer") => GetBucketReferer config::get_bucket_referer;
+    GET Bucket |r| r.has("lifecycle") => GetBucketLifecycle lifecycle::get_bucket_lifecycle;
     GET Bucket |r| r.has("tagging") => GetBucketTags tagging::get_bucket_tags;
     GET Bucket |r| r.has("uploads") => ListMultipartUploads listing::list_uploads;
     GET Bucket |r| r.has("live") => ListLiveChannel listing::list_live_channels;
@@ -122,6 +123,7 @@ routes! {
     HEAD Bucket always => HeadBucket bucket::head_bucket;
     DELETE Bucket |r| r.has("policy") => DeleteBucketPolicy config::delete_bucket_policy;
     DELETE Bucket |r| r.has("cors") => DeleteBucketCors config::delete_bucket_cors;
+    DELETE Bucket |r| r.has("lifecycle") => DeleteBucketLifecycle lifecycle::delete_bucket_lifecycle;
     DELETE Bucket |r| r.has("tagging") => DeleteBucketTags tagging::delete_bucket_tags;
     DELETE Bucket always => DeleteBucket bucket::delete_bucket;
     POST Bucket |r| r.has("delete") => DeleteMultipleObjects object::delete_objects;

@@ -350,6 +350,76 @@ pub struct UploadEntry {
 }
 
 /// Parses a request body, mapping failures to `MalformedXML`.
+/// `LifecycleConfiguration` (PutBucketLifecycle's body, GetBucketLifecycle's answer).
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct LifecycleConfiguration {
+    #[serde(rename = "Rule", default)]
+    pub rule: Vec<LifecycleRule>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct LifecycleRule {
+    #[serde(rename = "ID", default)]
+    pub id: String,
+    #[serde(rename = "Prefix", default)]
+    pub prefix: String,
+    #[serde(rename = "Status", default)]
+    pub status: String,
+    #[serde(rename = "Expiration", default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<LifecycleWhen>,
+    #[serde(rename = "Transition", default, skip_serializing_if = "Vec::is_empty")]
+    pub transition: Vec<LifecycleTransition>,
+    #[serde(rename = "AbortMultipartUpload", default, skip_serializing_if = "Option::is_none")]
+    pub abort_multipart_upload: Option<LifecycleWhen>,
+    #[serde(rename = "Tag", default, skip_serializing_if = "Vec::is_empty")]
+    pub tag: Vec<Tag>,
+    #[serde(rename = "NoncurrentVersionExpiration", default, skip_serializing_if = "Option::is_none")]
+    pub noncurrent_version_expiration: Option<NoncurrentDays>,
+    #[serde(rename = "NoncurrentVersionTransition", default, skip_serializing_if = "Vec::is_empty")]
+    pub noncurrent_version_transition: Vec<NoncurrentTransition>,
+    /// `Filter` (Not, object sizes): recognised so it is refused rather than ignored.
+    #[serde(rename = "Filter", default, skip_serializing)]
+    pub filter: Option<Present>,
+}
+
+/// An element whose content is not read (only that it is there).
+#[derive(Deserialize, Debug, Default)]
+pub struct Present {}
+
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct LifecycleWhen {
+    #[serde(rename = "Days", default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    #[serde(rename = "CreatedBeforeDate", default, skip_serializing_if = "Option::is_none")]
+    pub created_before_date: Option<String>,
+    #[serde(rename = "Date", default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct LifecycleTransition {
+    #[serde(rename = "Days", default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    #[serde(rename = "CreatedBeforeDate", default, skip_serializing_if = "Option::is_none")]
+    pub created_before_date: Option<String>,
+    #[serde(rename = "StorageClass", default)]
+    pub storage_class: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct NoncurrentDays {
+    #[serde(rename = "NoncurrentDays", default)]
+    pub noncurrent_days: u32,
+}
+
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct NoncurrentTransition {
+    #[serde(rename = "NoncurrentDays", default)]
+    pub noncurrent_days: u32,
+    #[serde(rename = "StorageClass", default)]
+    pub storage_class: String,
+}
+
 /// RestoreObject's optional body.
 #[derive(Deserialize, Debug, Default)]
 pub struct RestoreRequest {

@@ -6,6 +6,7 @@ use crate::oss::access::Target;
 use crate::oss::archive::storage_class;
 use crate::oss::bucket_policy::BucketPolicy;
 use crate::oss::error::{OssError, OssResult};
+use crate::oss::lifecycle::{validate as validate_rules, Rule};
 use crate::oss::model::{validate_bucket_name, Acl, Bucket};
 use crate::oss::tagging::{validate_bucket_tags, Tags};
 
@@ -105,6 +106,7 @@ impl Oss {
                     cors: None,
                     referer: None,
                     tags: Vec::new(),
+                    lifecycle: None,
                 };
                 if !tx.oss_bucket_insert(name, &owner, &encode(&bucket)?)? {
                     return Err(OssError::BucketAlreadyExists { bucket: name.into() });
@@ -189,6 +191,26 @@ impl Oss {
                 None => b.tags.clear(),
                 Some(keys) => b.tags.retain(|(k, _)| !keys.contains(k)),
             }
+            Ok(())
+        })
+    }
+
+    /// PutBucketLifecycle: replaces the bucket's rules.
+    pub fn put_bucket_lifecycle(&self, call: Call<'_>, mut rules: Vec<Rule>) -> OssResult<()> {
+        validate_rules(&mut rules)?;
+        self.update_bucket(call, |b| {
+            b.lifecycle = Some(rules);
+            Ok(())
+        })
+    }
+
+    pub fn get_bucket_lifecycle(&self, call: Call<'_>) -> OssResult<Vec<Rule>> {
+        self.bucket(call)?.lifecycle.ok_or(OssError::NoSuchLifecycle)
+    }
+
+    pub fn delete_bucket_lifecycle(&self, call: Call<'_>) -> OssResult<()> {
+        self.update_bucket(call, |b| {
+            b.lifecycle = None;
             Ok(())
         })
     }

@@ -13,10 +13,12 @@
 //! - [`bucket`]: buckets and their configuration (ACL, policy).
 //! - [`object`]: objects (put, get, copy, append, delete, ACL) and listing.
 //! - [`multipart`]: multipart uploads.
+//! - [`lifecycle`]: running the buckets' lifecycle rules.
 
 mod bucket;
 mod bucket_rules;
 pub use bucket_rules::BucketRules;
+mod lifecycle;
 mod multipart;
 mod object;
 
@@ -38,6 +40,7 @@ use crate::group_commit::GroupCommit;
 use crate::store::{Store, Tx};
 
 pub use bucket::{BucketListing, BucketQuery, NewBucket};
+pub use lifecycle::LifecycleRun;
 pub use multipart::{PartListing, UploadListing, UploadQuery};
 pub use object::{CopySource, CopyTarget, MetadataDirective};
 

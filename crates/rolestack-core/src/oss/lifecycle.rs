@@ -1,0 +1,282 @@
+//! Bucket lifecycle rules (docs/oss.md, "Lifecycle"): what a rule may say, and what is due for
+//! an object or an upload at a moment of the server's clock. Pure: the service applies the
+//! decisions ([`super::service::Oss::run_lifecycle`]) and the server runs that on a timer.
+//!
+//! A rule selects objects by key prefix and, optionally, tags. Its actions: expiration (delete),
+//! transitions to colder storage classes, and aborting incomplete multipart uploads — each after
+//! a number of days since the object's last modification (the upload's initiation), or for
+//! objects modified before a date. Noncurrent-version actions are accepted and kept; without
+//! versioning no object is ever noncurrent, so they never act.
+
+use serde::{Deserialize, Serialize};
+
+use super::archive::storage_class;
+use super::error::{OssError, OssResult};
+
+/// Rules per bucket.
+pub const MAX_RULES: usize = 1000;
+const DAY: i64 = 86_400;
+
+/// When an action applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum When {
+    /// This many days after the last modification (or initiation).
+    Days(u32),
+    /// To what was last modified (initiated) before this Unix second (`CreatedBeforeDate`).
+    Before(i64),
+    /// The same, written as an expiration `Date`.
+    Date(i64),
+}
+
+impl When {
+    fn due(self, since: i64, now: i64) -> bool {
+        match self {
+            When::Days(d) => since + i64::from(d) * DAY <= now,
+            When::Before(t) | When::Date(t) => since < t && t <= now,
+        }
+    }
+}
+
+/// A transition to `storage_class`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transition {
+    pub when: When,
+    pub storage_class: String,
+}
+
+/// A noncurrent-version transition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoncurrentTransition {
+    pub days: u32,
+    pub storage_class: String,
+}
+
+/// One lifecycle rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub id: String,
+    pub prefix: String,
+    pub enabled: bool,
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    #[serde(default)]
+    pub expiration: Option<When>,
+    #[serde(default)]
+    pub transitions: Vec<Transition>,
+    #[serde(default)]
+    pub abort_multipart_upload: Option<When>,
+    #[serde(default)]
+    pub noncurrent_expiration_days: Option<u32>,
+    #[serde(default)]
+    pub noncurrent_transitions: Vec<NoncurrentTransition>,
+}
+
+/// What is due for an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Expire,
+    Transition(String),
+}
+
+/// The order of the classes, warmest first: a transition only ever goes colder.
+fn coldness(class: &str) -> usize {
+    ["Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"].iter().position(|c| *c == class).unwrap_or(0)
+}
+
+fn invalid(message: String) -> OssError {
+    OssError::InvalidArgument(message)
+}
+
+/// Checks a rule set (and names rules without an ID, as OSS does).
+pub fn validate(rules: &mut [Rule]) -> OssResult<()> {
+    if rules.is_empty() || rules.len() > MAX_RULES {
+        return Err(OssError::MalformedXml(format!("a lifecycle configuration has 1 to {MAX_RULES} rules")));
+    }
+    for (i, rule) in rules.iter_mut().enumerate() {
+        if rule.id.is_empty() {
+            rule.id = format!("rule-{}", i + 1);
+        }
+        if rule.id.len() > 255 {
+            return Err(invalid(format!("The rule ID {:?} is longer than 255 characters.", rule.id)));
+        }
+        let acts = rule.expiration.is_some()
+            || !rule.transitions.is_empty()
+            || rule.abort_multipart_upload.is_some()
+            || rule.noncurrent_expiration_days.is_some()
+            || !rule.noncurrent_transitions.is_empty();
+        if !acts {
+            return Err(invalid(format!("Rule {:?} has no action.", rule.id)));
+        }
+        let days = |w: &Option<When>| matches!(w, Some(When::Days(0)));
+        if days(&rule.expiration) || days(&rule.abort_multipart_upload) || rule.transitions.iter().any(|t| t.when == When::Days(0)) {
+            return Err(invalid(format!("Days in rule {:?} must be a positive integer.", rule.id)));
+        }
+        for t in rule.transitions.iter_mut() {
+            t.storage_class = storage_class(&t.storage_class)?;
+            if coldness(&t.storage_class) == 0 {
+                return Err(invalid(format!("Rule {:?} cannot transition objects to {}.", rule.id, t.storage_class)));
+            }
+            if let (Some(When::Days(e)), When::Days(d)) = (rule.expiration, t.when) {
+                if d >= e {
+                    return Err(invalid(format!(
+                        "In rule {:?}, the transition after {d} days must come before the expiration after {e} days.",
+                        rule.id
+                    )));
+                }
+            }
+        }
+        for t in rule.noncurrent_transitions.iter_mut() {
+            t.storage_class = storage_class(&t.storage_class)?;
+        }
+        if let Some((k, v)) = rule.tags.iter().find(|(k, v)| !k.chars().chain(v.chars()).all(super::tagging::allowed)) {
+            return Err(invalid(format!("The tag {k:?}={v:?} of rule {:?} has a character tags may not have.", rule.id)));
+        }
+        let by_days = |w: &When| matches!(w, When::Days(_));
+        let times: Vec<bool> = rule.expiration.iter().chain(rule.transitions.iter().map(|t| &t.when)).map(by_days).collect();
+        if times.windows(2).any(|w| w[0] != w[1]) {
+            return Err(OssError::InvalidRequest(format!(
+                "Rule {:?} mixes days and dates: its expiration and transitions use one or the other.",
+                rule.id
+            )));
+        }
+        for (i, t) in rule.transitions.iter().enumerate() {
+            for u in &rule.transitions[..i] {
+                let (warm, cold) = if coldness(&t.storage_class) > coldness(&u.storage_class) { (u, t) } else { (t, u) };
+                if let (When::Days(w), When::Days(c)) = (warm.when, cold.when) {
+                    if c <= w {
+                        return Err(invalid(format!(
+                            "In rule {:?}, the transition to {} must come after the one to {}.",
+                            rule.id, cold.storage_class, warm.storage_class
+                        )));
+                    }
+                }
+            }
+        }
+        if !rule.tags.is_empty() && rule.abort_multipart_upload.is_some() {
+            return Err(invalid(format!("Rule {:?} filters by tag; it cannot abort multipart uploads.", rule.id)));
+        }
+    }
+    for (i, rule) in rules.iter().enumerate() {
+        if rules[..i].iter().any(|r| r.id == rule.id) {
+            return Err(invalid(format!("The rule ID {:?} is used twice.", rule.id)));
+        }
+    }
+    Ok(())
+}
+
+fn applies(rule: &Rule, key: &str, tags: &[(String, String)]) -> bool {
+    rule.enabled && key.starts_with(&rule.prefix) && rule.tags.iter().all(|t| tags.contains(t))
+}
+
+/// What the rules want done with an object at `now`: expiration wins; otherwise the coldest due
+/// transition that is colder than the object's class.
+pub fn due(rules: &[Rule], key: &str, tags: &[(String, String)], last_modified: i64, class: &str, now: i64) -> Option<Action> {
+    let mut colder: Option<&str> = None;
+    for rule in rules.iter().filter(|r| applies(r, key, tags)) {
+        if rule.expiration.is_some_and(|w| w.due(last_modified, now)) {
+            return Some(Action::Expire);
+        }
+        for t in rule.transitions.iter().filter(|t| t.when.due(last_modified, now)) {
+            if coldness(&t.storage_class) > coldness(colder.unwrap_or(class)) {
+                colder = Some(&t.storage_class);
+            }
+        }
+    }
+    colder.map(|c| Action::Transition(c.to_string()))
+}
+
+/// Whether an upload of `key` initiated at `initiated` is to be aborted at `now`.
+pub fn abort_due(rules: &[Rule], key: &str, initiated: i64, now: i64) -> bool {
+    rules.iter().filter(|r| applies(r, key, &[])).any(|r| r.abort_multipart_upload.is_some_and(|w| w.due(initiated, now)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(prefix: &str) -> Rule {
+        Rule {
+            id: String::new(),
+            prefix: prefix.into(),
+            enabled: true,
+            tags: Vec::new(),
+            expiration: None,
+            transitions: Vec::new(),
+            abort_multipart_upload: None,
+            noncurrent_expiration_days: None,
+            noncurrent_transitions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn expiration_transition_abort() {
+        let mut rules = vec![Rule {
+            expiration: Some(When::Days(30)),
+            transitions: vec![
+                Transition { when: When::Days(10), storage_class: "ia".into() },
+                Transition { when: When::Days(20), storage_class: "Archive".into() },
+            ],
+            abort_multipart_upload: Some(When::Days(1)),
+            ..rule("logs/")
+        }];
+        validate(&mut rules).unwrap();
+        assert_eq!(rules[0].id, "rule-1");
+        assert_eq!(rules[0].transitions[0].storage_class, "IA");
+        let at = |days: i64| due(&rules, "logs/a", &[], 0, "Standard", days * DAY);
+        assert_eq!(at(9), None);
+        assert_eq!(at(10), Some(Action::Transition("IA".into())));
+        assert_eq!(at(25), Some(Action::Transition("Archive".into())));
+        assert_eq!(due(&rules, "logs/a", &[], 0, "Archive", 25 * DAY), None, "never back to a warmer class");
+        assert_eq!(at(30), Some(Action::Expire));
+        assert_eq!(due(&rules, "data/a", &[], 0, "Standard", 40 * DAY), None, "outside the prefix");
+        assert!(!abort_due(&rules, "logs/u", 0, DAY - 1) && abort_due(&rules, "logs/u", 0, DAY));
+        rules[0].enabled = false;
+        assert_eq!(due(&rules, "logs/a", &[], 0, "Standard", 40 * DAY), None, "a disabled rule does nothing");
+    }
+
+    #[test]
+    fn dates_and_tags() {
+        let mut rules = vec![Rule { expiration: Some(When::Before(1000)), tags: vec![("k".into(), "v".into())], ..rule("") }];
+        validate(&mut rules).unwrap();
+        let tagged = [("k".to_string(), "v".to_string())];
+        assert_eq!(due(&rules, "a", &tagged, 999, "Standard", 1000), Some(Action::Expire));
+        assert_eq!(due(&rules, "a", &tagged, 999, "Standard", 999), None, "not before the date");
+        assert_eq!(due(&rules, "a", &tagged, 1000, "Standard", 5000), None, "modified on or after the date");
+        assert_eq!(due(&rules, "a", &[], 999, "Standard", 5000), None, "without the tag");
+    }
+
+    #[test]
+    fn invalid_rules() {
+        for mut rules in [
+            vec![rule("a")],
+            vec![Rule { expiration: Some(When::Days(0)), ..rule("a") }],
+            vec![Rule {
+                expiration: Some(When::Days(5)),
+                transitions: vec![Transition { when: When::Days(5), storage_class: "IA".into() }],
+                ..rule("")
+            }],
+            vec![Rule { transitions: vec![Transition { when: When::Days(5), storage_class: "Standard".into() }], ..rule("") }],
+            vec![
+                Rule { id: "x".into(), expiration: Some(When::Days(1)), ..rule("a") },
+                Rule { id: "x".into(), expiration: Some(When::Days(1)), ..rule("b") },
+            ],
+            Vec::new(),
+            vec![Rule { tags: vec![("k".into(), ")%".into())], expiration: Some(When::Days(1)), ..rule("") }],
+            vec![Rule {
+                expiration: Some(When::Before(100)),
+                transitions: vec![Transition { when: When::Days(5), storage_class: "IA".into() }],
+                ..rule("")
+            }],
+            vec![Rule {
+                expiration: Some(When::Days(9)),
+                transitions: vec![
+                    Transition { when: When::Days(5), storage_class: "IA".into() },
+                    Transition { when: When::Days(2), storage_class: "Archive".into() },
+                ],
+                ..rule("")
+            }],
+        ] {
+            assert!(validate(&mut rules).is_err(), "{rules:?}");
+        }
+    }
+}
