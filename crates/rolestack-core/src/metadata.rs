@@ -210,6 +210,7 @@ impl InstanceMetadata {
         if let Some(answer) = self.answer_remembered(path, token) {
             return Ok(answer);
         }
+        self.rs.cluster.refresh(&self.rs);
         let version = self.rs.store.version();
         let Some(mut view) = self.read(version)? else { return Ok(MetadataAnswer::not_found()) };
         // Refusals and everything but the credential document need nothing more.
@@ -248,9 +249,13 @@ impl InstanceMetadata {
     /// Issues, rotates or reads the instance's credentials and renders their document.
     fn document(&self, instance: &Instance) -> Result<Option<Document>> {
         let now = self.rs.clock.now();
-        let mut tx = self.rs.store.begin()?;
-        let creds = instance_credentials(&mut *tx, &self.rs.key, &self.account_id, instance, now)?;
-        tx.commit()?;
+        // Two nodes rotating at once: one commits, the other conflicts and reads its set.
+        let creds = crate::store::retry(|| {
+            let mut tx = self.rs.store.begin()?;
+            let creds = instance_credentials(&mut *tx, &self.rs.key, &self.account_id, instance, now)?;
+            tx.commit()?;
+            Ok(creds)
+        })?;
         let Some(c) = creds else { return Ok(None) };
         if c.issued_now {
             self.record_issued(instance, &c);

@@ -155,3 +155,53 @@ fn a_failed_statement_fails_the_whole_transaction() {
     assert!(tx.get(Kind::Role, "a", "r").unwrap().is_none());
     assert!(tx.oss_upload_get("b", "U").unwrap().is_some());
 }
+
+/// What nodes of one database share: a change through one handle moves the version every
+/// handle reads (node caches are keyed on it), and a nonce spent through one is spent for all.
+#[test]
+fn handles_share_the_version_and_nonces() {
+    let Some(fx) = PgFixture::new() else { return };
+    let (a, b) = (fx.store(), fx.reopen());
+    let before = b.version().expect("a shared store counts");
+    {
+        let mut tx = a.begin().unwrap();
+        tx.insert(Kind::AccessKey, "", "LTAIx", "{}").unwrap();
+        tx.commit().unwrap();
+    }
+    assert_ne!(b.version().unwrap(), before, "b sees a's write at once");
+    assert!(a.spend_nonce("LTAIx", "n1", 100, 200).unwrap());
+    assert!(!b.spend_nonce("LTAIx", "n1", 150, 200).unwrap(), "spent on the other handle");
+    assert!(b.spend_nonce("LTAIx", "n1", 201, 300).unwrap(), "free again once expired");
+    let mut tx = b.begin().unwrap();
+    assert!(!tx.use_nonce("LTAIx", "n1", 250, 300).unwrap(), "and spent again");
+    assert!(b.restart_epoch() > 0, "the database's start time is known");
+}
+
+/// Two handles racing to create the same record: exactly one insert lands, the other, run again
+/// after its conflict, finds the record (what `EntityAlreadyExists` is made of).
+#[test]
+fn racing_inserts_of_one_name() {
+    let Some(fx) = PgFixture::new() else { return };
+    let stores = [fx.store(), fx.reopen()];
+    let created: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let store = stores[i % 2].clone();
+                s.spawn(move || {
+                    rolestack_core::store::retry(|| {
+                        let mut tx = store.begin()?;
+                        if tx.get(Kind::Role, "acct", "Same")?.is_some() {
+                            return Ok(0);
+                        }
+                        let inserted = tx.insert(Kind::Role, "acct", "same", &format!("{{\"by\":{i}}}"))?;
+                        tx.commit()?;
+                        Ok::<_, rolestack_core::Error>(usize::from(inserted))
+                    })
+                    .unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(created, 1);
+}

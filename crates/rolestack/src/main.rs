@@ -61,6 +61,14 @@ enum Command {
         /// data dir, which still holds the server key, the root credentials and OSS object bodies.
         #[arg(long, env = "ROLESTACK_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
+        /// This node's name among the nodes sharing one PostgreSQL (unique per node; needs
+        /// --database-url): instances created through it live on its host (docs/scale-out.md).
+        /// Default: the API address other nodes reach it at.
+        #[arg(long, env = "ROLESTACK_NODE_NAME", requires = "database_url")]
+        node_name: Option<String>,
+        /// The address other nodes and clients reach this node's API at (default: --listen).
+        #[arg(long, env = "ROLESTACK_ADVERTISE")]
+        advertise: Option<String>,
         #[command(flatten)]
         connections: ConnectionArgs,
         /// How long ActionTrail events are kept (`LookupEvents`, `rolestack events`).
@@ -375,6 +383,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             fake_clock,
             instance_namespaces,
             database_url,
+            node_name,
+            advertise,
             connections,
             event_retention,
             event_max_count,
@@ -388,6 +398,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             fake_clock,
             namespaces: instance_namespaces,
             database_url,
+            node_name,
+            advertise,
             connections,
             retention: Retention { max_age: event_retention.into(), max_events: event_max_count },
         }),
@@ -522,6 +534,8 @@ struct ServeArgs {
     fake_clock: bool,
     namespaces: Namespaces,
     database_url: Option<String>,
+    node_name: Option<String>,
+    advertise: Option<String>,
     connections: ConnectionArgs,
     retention: Retention,
 }
@@ -536,6 +550,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         fake_clock,
         namespaces,
         database_url,
+        node_name,
+        advertise,
         connections: connection_args,
         retention,
     } = args;
@@ -570,6 +586,21 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => Arc::new(SqliteStore::open(&dir.database()).context("opening the SQLite database")?),
     };
     let clock = if fake_clock { Clock::fake() } else { Clock::default() };
+    // Several nodes on one PostgreSQL: the same server key everywhere, each node registered.
+    let cluster = if store.shared() {
+        rolestack_core::cluster::check_server_key(store.as_ref(), &key).context("checking the server key against the database")?;
+        let api_address = advertise.clone().unwrap_or_else(|| local.to_string());
+        let name = node_name.clone().unwrap_or_else(|| api_address.clone());
+        let node = rolestack_core::cluster::NodeRecord {
+            name: name.clone(),
+            api_address,
+            started: rolestack_core::clock::format_date(clock.real_now()),
+        };
+        rolestack_core::cluster::register_node(store.as_ref(), &node).context("registering this node")?;
+        Arc::new(rolestack_core::cluster::Cluster::node(name))
+    } else {
+        Arc::new(rolestack_core::cluster::Cluster::single())
+    };
     let (account, created) = ensure_account(store.as_ref(), &key, &clock)?;
     if let Some(creds) = created {
         dir.write_root_credentials(&creds)?;
@@ -609,8 +640,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_network(network.clone())
         .with_blobs(blobs)
         .with_audit(audit.clone())
-        .with_replay(replay.clone());
+        .with_replay(replay.clone())
+        .with_cluster(cluster.clone());
     network.attach(state.clone());
+    state.cluster.refresh(&state);
     tracing::info!(
         account,
         listen = %local,
@@ -626,6 +659,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // an earlier version left readable by others (the directory itself is 0700 already).
     let collector = state.clone();
     let private = dir.clone();
+    if let Some(node) = cluster.node_name().map(str::to_string) {
+        // A node that restarts brings back the networks of the instances that live on it.
+        let host = state.clone();
+        runtime.spawn_blocking(move || bring_back_instances(&host, &node));
+    }
     runtime.spawn_blocking(move || {
         match rolestack_core::oss::orphans::collect(collector.store.as_ref(), collector.blobs.as_ref(), started) {
             Ok(c) => tracing::info!(candidates = c.candidates, removed = c.removed.len(), "orphan collection done"),
@@ -647,6 +685,21 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("rolestack stopped");
     Ok(())
+}
+
+/// Prepares the network of every instance placed on this node (after a restart).
+fn bring_back_instances(rs: &Rolestack, node: &str) {
+    match rolestack_core::cluster::instances_on(rs.store.as_ref(), node) {
+        Ok(instances) => {
+            for (account, instance) in &instances {
+                if let Err(e) = rs.network.prepare(account, instance) {
+                    tracing::warn!(instance, error = %e, "could not bring the instance's network back");
+                }
+            }
+            tracing::info!(node, instances = instances.len(), "instance networks of this node brought back");
+        }
+        Err(e) => tracing::error!(node, error = %e, "could not list this node's instances"),
+    }
 }
 
 /// Gives memory freed after a burst of requests back to the system: the C allocator keeps what

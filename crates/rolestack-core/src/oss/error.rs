@@ -75,6 +75,10 @@ pub enum OssError {
     MissingContentLength,
     #[error("We encountered an internal error. Please try again.")]
     Internal(String),
+    /// A store transaction that conflicted with a concurrent one ([`crate::Error::Conflict`]):
+    /// run again; answered like [`OssError::Internal`] when it persists.
+    #[error("We encountered an internal error. Please try again.")]
+    Conflict(String),
 }
 
 pub type OssResult<T> = std::result::Result<T, OssError>;
@@ -119,7 +123,7 @@ impl OssError {
             RequestTimeTooSkewed => "RequestTimeTooSkewed",
             NotImplemented(_) => "NotImplemented",
             MissingContentLength => "MissingContentLength",
-            Internal(_) => "InternalError",
+            Internal(_) | Conflict(_) => "InternalError",
         }
     }
 
@@ -155,7 +159,7 @@ impl OssError {
             | RequestTimeTooSkewed => 403,
             MissingContentLength => 411,
             NotImplemented(_) => 501,
-            Internal(_) => 500,
+            Internal(_) | Conflict(_) => 500,
         }
     }
 
@@ -192,7 +196,7 @@ impl OssError {
             RequestTimeTooSkewed => "0002-00000504",
             NotImplemented(_) => "0001-00000001",
             MissingContentLength => "0016-00000001",
-            Internal(_) => "0001-00000000",
+            Internal(_) | Conflict(_) => "0001-00000000",
         }
     }
 
@@ -230,7 +234,7 @@ impl OssError {
 
     /// Whether the error is the server's fault (logged as an error rather than answered quietly).
     pub fn is_internal(&self) -> bool {
-        matches!(self, OssError::Internal(_))
+        matches!(self, OssError::Internal(_) | OssError::Conflict(_))
     }
 
     /// `AccessDenied` with OSS's generic coordinate.
@@ -248,6 +252,7 @@ impl From<crate::Error> for OssError {
     fn from(e: crate::Error) -> Self {
         match e {
             crate::Error::Store(detail) => OssError::Internal(detail),
+            crate::Error::Conflict(detail) => OssError::Conflict(detail),
             other => {
                 let code = other.code();
                 if code.starts_with("InvalidAccessKeyId") {
@@ -261,6 +266,12 @@ impl From<crate::Error> for OssError {
                 }
             }
         }
+    }
+}
+
+impl crate::store::Retry for OssError {
+    fn is_conflict(&self) -> bool {
+        matches!(self, OssError::Conflict(_))
     }
 }
 

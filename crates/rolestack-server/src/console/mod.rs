@@ -691,7 +691,7 @@ async fn bridge(
             )
         }
         Err(Gone::Failed(e)) => {
-            if let Error::Store(detail) = &e {
+            if let Error::Store(detail) | Error::Conflict(detail) = &e {
                 tracing::error!(request_id, detail, "console: internal error");
             } else {
                 tracing::info!(request_id, action = action.name, code = e.code(), console = true, "error");
