@@ -210,7 +210,7 @@ class RolestackServer:
     """One `rolestack serve` process on a loopback port with its own data dir."""
 
     def __init__(self, data_dir: Path, log_path: Path, binary: Optional[Path] = None,
-                 extra_args: Optional[List[str]] = None):
+                 extra_args: Optional[List[str]] = None, database_url: Optional[str] = None):
         self.binary = Path(binary) if binary else rolestack_binary()
         self.extra_args = list(extra_args or [])
         self.data_dir = Path(data_dir)
@@ -220,8 +220,9 @@ class RolestackServer:
         self.tls_port: Optional[int] = None
         self._log = None
         self._root: Optional[Dict[str, str]] = None
-        # With ROLESTACK_TEST_DATABASE_URL: this server's own PostgreSQL database (kept across restarts).
-        self.database_url: Optional[str] = None
+        # PostgreSQL: the one given (a cluster's nodes share one), or with ROLESTACK_TEST_DATABASE_URL
+        # this server's own database (kept across restarts).
+        self.database_url: Optional[str] = database_url
 
     # -- lifecycle ---------------------------------------------------------------------
     @property
@@ -258,9 +259,9 @@ class RolestackServer:
         self.port = free_port()
         self.tls_port = free_port()
         store_args = []
-        if os.environ.get("ROLESTACK_TEST_DATABASE_URL"):
-            if self.database_url is None:
-                self.database_url = create_test_database(os.environ["ROLESTACK_TEST_DATABASE_URL"])
+        if self.database_url is None and os.environ.get("ROLESTACK_TEST_DATABASE_URL"):
+            self.database_url = create_test_database(os.environ["ROLESTACK_TEST_DATABASE_URL"])
+        if self.database_url:
             store_args = ["--database-url", self.database_url]
         self._log = open(self.log_path, "ab")
         self._log.write(f"\n==== starting {self.binary} on {self.endpoint} ====\n".encode())

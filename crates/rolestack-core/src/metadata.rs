@@ -194,9 +194,16 @@ impl InstanceMetadata {
     }
 
     /// Answers a GET from memory, if what it needs is current: `None` when the store must be
-    /// read ([`InstanceMetadata::answer`]). Never touches the store.
+    /// read ([`InstanceMetadata::answer`]). Never touches the store (on a shared store, whose
+    /// version is itself a round trip to the database, it leaves everything to `answer`).
     pub fn answer_remembered(&self, path: &str, token: Option<&str>) -> Option<MetadataAnswer> {
-        let version = self.rs.store.version()?;
+        if self.rs.store.shared() {
+            return None;
+        }
+        self.remembered_at(self.rs.store.version()?, path, token)
+    }
+
+    fn remembered_at(&self, version: u64, path: &str, token: Option<&str>) -> Option<MetadataAnswer> {
         let view = self.remembered.lock().unwrap_or_else(|p| p.into_inner()).clone()?;
         if view.version != Some(version) {
             return None;
@@ -207,11 +214,11 @@ impl InstanceMetadata {
     /// Answers a GET, reading the store (and for the credential document issuing or rotating
     /// the instance's session when due).
     pub fn answer(&self, path: &str, token: Option<&str>) -> Result<MetadataAnswer> {
-        if let Some(answer) = self.answer_remembered(path, token) {
+        let version = self.rs.store.version();
+        if let Some(answer) = version.and_then(|v| self.remembered_at(v, path, token)) {
             return Ok(answer);
         }
         self.rs.cluster.refresh(&self.rs);
-        let version = self.rs.store.version();
         let Some(mut view) = self.read(version)? else { return Ok(MetadataAnswer::not_found()) };
         // Refusals and everything but the credential document need nothing more.
         if let Some(answer) = self.respond(&view, path, token) {

@@ -66,6 +66,10 @@ enum Command {
         /// Default: the API address other nodes reach it at.
         #[arg(long, env = "ROLESTACK_NODE_NAME", requires = "database_url")]
         node_name: Option<String>,
+        /// Where OSS object bodies live (default: <data-dir>/blobs). Nodes sharing one PostgreSQL
+        /// need one directory they all see (e.g. a network file system).
+        #[arg(long, env = "ROLESTACK_BLOB_DIR")]
+        blob_dir: Option<PathBuf>,
         /// The address other nodes and clients reach this node's API at (default: --listen).
         #[arg(long, env = "ROLESTACK_ADVERTISE")]
         advertise: Option<String>,
@@ -385,6 +389,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             database_url,
             node_name,
             advertise,
+            blob_dir,
             connections,
             event_retention,
             event_max_count,
@@ -400,6 +405,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             database_url,
             node_name,
             advertise,
+            blob_dir,
             connections,
             retention: Retention { max_age: event_retention.into(), max_events: event_max_count },
         }),
@@ -536,6 +542,7 @@ struct ServeArgs {
     database_url: Option<String>,
     node_name: Option<String>,
     advertise: Option<String>,
+    blob_dir: Option<PathBuf>,
     connections: ConnectionArgs,
     retention: Retention,
 }
@@ -552,6 +559,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         database_url,
         node_name,
         advertise,
+        blob_dir,
         connections: connection_args,
         retention,
     } = args;
@@ -616,7 +624,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let issuer_addr = tls_listener.as_ref().and_then(|l| l.local_addr().ok()).unwrap_or(local);
     rolestack_core::oidc::ensure_issuer(store.as_ref(), &key, &format!("https://{issuer_addr}"), clock.now())
         .context("creating the local OIDC issuer")?;
-    let blobs = Arc::new(rolestack_blob_fs::FsBlobStore::open(dir.path().join("blobs")).context("opening the OSS blob directory")?);
+    let blob_dir = blob_dir.unwrap_or_else(|| dir.path().join("blobs"));
+    let blobs = match cluster.node_name() {
+        Some(node) => rolestack_blob_fs::FsBlobStore::open_for_node(&blob_dir, node),
+        None => rolestack_blob_fs::FsBlobStore::open(&blob_dir),
+    };
+    let blobs = Arc::new(blobs.with_context(|| format!("opening the OSS blob directory {}", blob_dir.display()))?);
+    // Another node may be between writing a body and committing its record: on a shared store
+    // only bodies older than an hour before this start are orphan candidates.
+    let orphans_before = if cluster.shared() { started - std::time::Duration::from_secs(3600) } else { started };
     let limits = Limits {
         header_timeout: std::time::Duration::from_secs(connection_args.header_timeout_secs),
         idle_timeout: std::time::Duration::from_secs(connection_args.idle_timeout_secs),
@@ -665,7 +681,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         runtime.spawn_blocking(move || bring_back_instances(&host, &node));
     }
     runtime.spawn_blocking(move || {
-        match rolestack_core::oss::orphans::collect(collector.store.as_ref(), collector.blobs.as_ref(), started) {
+        match rolestack_core::oss::orphans::collect(collector.store.as_ref(), collector.blobs.as_ref(), orphans_before) {
             Ok(c) => tracing::info!(candidates = c.candidates, removed = c.removed.len(), "orphan collection done"),
             Err(e) => tracing::error!(error = %e, "orphan collection failed"),
         }
