@@ -182,6 +182,8 @@ pub struct Conn {
     statements: HashMap<&'static str, Statement>,
     /// `BEGIN; SELECT pg_advisory_xact_lock(...)` for this connection's schema (migrations only).
     lock_sql: String,
+    /// `BEGIN ISOLATION LEVEL SERIALIZABLE` with the database's own `synchronous_commit`.
+    write_sql: String,
     /// When the database server started (Unix seconds).
     server_started: i64,
     /// Its transaction state is unknown: never hand it out again.
@@ -232,7 +234,15 @@ impl Conn {
             return Err(Error::Store(format!("postgres: the database's encoding is {encoding}; rolestack needs UTF8 (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)")));
         }
         let lock_sql = format!("BEGIN; SELECT pg_advisory_xact_lock({LOCK_CLASS}, {})", schema_lock_key(&schema));
-        Ok(Conn { client, statements: HashMap::new(), lock_sql, server_started, broken: false })
+        // Outside write transactions (which restore the database's own setting) commits do not
+        // wait for the log flush: a read's nonce is then one round trip (see `Store::spend_nonce`).
+        let durable: String = client.query_one("SHOW synchronous_commit", &[]).map_err(db_err)?.try_get(0).map_err(db_err)?;
+        if !durable.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(Error::Store(format!("postgres: unexpected synchronous_commit {durable:?}")));
+        }
+        let write_sql = format!("BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL synchronous_commit TO {durable}");
+        client.batch_execute("SET synchronous_commit TO off").map_err(db_err)?;
+        Ok(Conn { client, statements: HashMap::new(), lock_sql, write_sql, server_started, broken: false })
     }
 
     /// Brings the schema up to date, in one transaction under the migration lock (so nodes
@@ -375,13 +385,14 @@ impl PostgresStore {
         self.pool.get().map_err(|e| Error::Store(format!("postgres: no connection: {e}")))
     }
 
-    fn begin_with(&self, sql: &str, writes: bool) -> Result<Box<dyn Tx + '_>> {
+    fn begin_with(&self, writes: bool) -> Result<Box<dyn Tx + '_>> {
         // Idle connections the server closed since (a restart, an idle timeout) are dropped one
         // by one; a fresh one is opened at the latest when the pool is through them.
         let attempts = self.pool.max_size() + 1;
         for attempt in 0..attempts {
             let mut conn = self.connection()?;
-            match conn.client.batch_execute(sql) {
+            let sql = if writes { conn.write_sql.clone() } else { READ_SQL.to_string() };
+            match conn.client.batch_execute(&sql) {
                 Ok(()) => {
                     let purge = writes && {
                         let now = unix_now();
@@ -415,11 +426,11 @@ fn unix_now() -> i64 {
 
 impl Store for PostgresStore {
     fn begin(&self) -> Result<Box<dyn Tx + '_>> {
-        self.begin_with("BEGIN ISOLATION LEVEL SERIALIZABLE", true)
+        self.begin_with(true)
     }
 
     fn begin_read(&self) -> Result<Box<dyn Tx + '_>> {
-        self.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", false)
+        self.begin_with(false)
     }
 
     fn shared(&self) -> bool {
@@ -439,23 +450,24 @@ impl Store for PostgresStore {
 
     fn spend_nonce(&self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> Result<bool> {
         let mut conn = self.connection()?;
-        let outcome = (|| {
-            // Visible to every node once committed; no wait for the log flush (see the module docs).
-            conn.client.batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit TO off")?;
-            let n = conn.execute(SPEND_NONCE, &[&access_key_id, &nonce, &expires, &now])?;
-            conn.client.batch_execute("COMMIT")?;
-            Ok(n == 1)
-        })();
-        outcome.map_err(|e| {
-            conn.broken = true;
-            db_err(e)
-        })
+        // One statement in its own transaction: visible to every node once it returns, without
+        // waiting for the log flush (the connection's default, see `Conn::open`).
+        match conn.execute(SPEND_NONCE, &[&access_key_id, &nonce, &expires, &now]) {
+            Ok(n) => Ok(n == 1),
+            Err(e) => {
+                conn.broken = true;
+                Err(db_err(e))
+            }
+        }
     }
 
     fn restart_epoch(&self) -> i64 {
         self.restart_epoch.load(Ordering::Relaxed)
     }
 }
+
+/// Starts a transaction that only reads: one snapshot, never waiting for (or failing with) a writer.
+const READ_SQL: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 /// Spends a nonce: inserted, or taken over when the stored one has expired (`$4`: now).
 const SPEND_NONCE: &str = "INSERT INTO nonces (access_key_id, nonce, expires) VALUES ($1, $2, $3) \

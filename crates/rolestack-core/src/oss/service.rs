@@ -292,6 +292,11 @@ impl Oss {
 
     /// PutBucket in `region` (already checked to be one rolestack serves).
     pub fn put_bucket(&self, who: &Requester, name: &str, region: &str, acl: Option<Acl>, storage_class: Option<String>) -> OssResult<()> {
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| self.put_bucket_once(who, name, region, acl, storage_class.clone()))
+    }
+
+    fn put_bucket_once(&self, who: &Requester, name: &str, region: &str, acl: Option<Acl>, storage_class: Option<String>) -> OssResult<()> {
         validate_bucket_name(name)?;
         let mut tx = self.tx()?;
         let existing = tx.oss_bucket_get(name)?.map(|d| decode::<Bucket>("bucket", &d)).transpose()?;
@@ -331,6 +336,11 @@ impl Oss {
     }
 
     pub fn delete_bucket(&self, who: &Requester, name: &str) -> OssResult<()> {
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| self.delete_bucket_once(who, name))
+    }
+
+    fn delete_bucket_once(&self, who: &Requester, name: &str) -> OssResult<()> {
         let mut tx = self.tx()?;
         let bucket = load_bucket(&mut *tx, name)?;
         authorize(&mut *tx, who, OssAction::DeleteBucket, Target::bucket(&bucket))?;
@@ -356,15 +366,17 @@ impl Oss {
         who: &Requester,
         name: &str,
         action: OssAction,
-        change: impl FnOnce(&mut Bucket) -> OssResult<()>,
+        change: impl Fn(&mut Bucket) -> OssResult<()>,
     ) -> OssResult<()> {
-        let mut tx = self.tx()?;
-        let mut bucket = load_bucket(&mut *tx, name)?;
-        authorize(&mut *tx, who, action, Target::bucket(&bucket))?;
-        change(&mut bucket)?;
-        tx.oss_bucket_update(name, &encode(&bucket)?)?;
-        tx.commit()?;
-        Ok(())
+        crate::store::retry(|| {
+            let mut tx = self.tx()?;
+            let mut bucket = load_bucket(&mut *tx, name)?;
+            authorize(&mut *tx, who, action, Target::bucket(&bucket))?;
+            change(&mut bucket)?;
+            tx.oss_bucket_update(name, &encode(&bucket)?)?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     pub fn put_bucket_acl(&self, who: &Requester, name: &str, acl: Acl) -> OssResult<()> {
@@ -488,6 +500,11 @@ impl Oss {
     }
 
     pub fn delete_object(&self, who: &Requester, bucket: &str, key: &str) -> OssResult<()> {
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| self.delete_object_once(who, bucket, key))
+    }
+
+    fn delete_object_once(&self, who: &Requester, bucket: &str, key: &str) -> OssResult<()> {
         let mut tx = self.tx()?;
         let b = load_bucket(&mut *tx, bucket)?;
         authorize(&mut *tx, who, OssAction::DeleteObject, Target::object(&b, key))?;
@@ -502,6 +519,11 @@ impl Oss {
     /// DeleteMultipleObjects: every key must be allowed (else `AccessDenied` for the request).
     /// Returns the keys deleted (missing keys count as deleted, as in OSS).
     pub fn delete_objects(&self, who: &Requester, bucket: &str, keys: &[String]) -> OssResult<Vec<String>> {
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| self.delete_objects_once(who, bucket, keys))
+    }
+
+    fn delete_objects_once(&self, who: &Requester, bucket: &str, keys: &[String]) -> OssResult<Vec<String>> {
         let mut tx = self.tx()?;
         let b = load_bucket(&mut *tx, bucket)?;
         for key in keys {

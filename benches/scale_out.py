@@ -1,0 +1,101 @@
+"""Signed-RPC throughput of one node on SQLite, one node on PostgreSQL and N nodes on one
+PostgreSQL (docs/scale-out.md). Each request is pre-signed with its own SignatureNonce and sent
+exactly once (benches/wrk_list.lua); with several nodes, one wrk per node runs at the same time on
+its share of the list and the rates add up. Prints one Markdown row per setup.
+
+    ROLESTACK_TEST_POSTGRES_URL=postgres://… python3 benches/scale_out.py [--count 20000] [--nodes 2]
+
+Run it from benches/scale_out.sh, which starts a throwaway PostgreSQL. Not a test: it asserts
+nothing but that every response was 2xx.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests" / "python"))
+import gen_requests  # noqa: E402
+import rshelpers as h  # noqa: E402
+
+
+def requests_for(ak, secret, action, version, count):
+    signer = gen_requests.V1Signer(ak, secret, action, version)
+    return [f"POST\t{signer.path(uuid.uuid4().hex)}\t" for _ in range(count)]
+
+
+def run_wrk(endpoint, lines, work, tag, connections):
+    listing = work / f"{tag}.tsv"
+    listing.write_text("\n".join(lines) + "\n")
+    out = work / f"{tag}.json"
+    env = dict(os.environ, WRK_LIST=str(listing), WRK_THREADS="1", WRK_JSON_OUT=str(out))
+    proc = subprocess.Popen(["wrk", "-t1", f"-c{connections}", "-d120s", "-s", str(HERE / "wrk_list.lua"),
+                             f"http://{endpoint}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return proc, out
+
+
+def measure(nodes, creds, count, work, tag, action, version):
+    share = count // len(nodes)
+    runs = []
+    for i, node in enumerate(nodes):
+        lines = requests_for(creds["AccessKeyId"], creds["AccessKeySecret"], action, version, share)
+        runs.append(run_wrk(node.endpoint, lines, work, f"{tag}-{i}", max(2, 16 // len(nodes))))
+    total, errors = 0.0, 0
+    for proc, out in runs:
+        proc.wait(timeout=300)
+        report = json.loads(out.read_text())
+        total += report["req_per_s_list"]
+        errors += report["errors"]["status"] or 0
+    return total, errors
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--count", type=int, default=20000)
+    p.add_argument("--nodes", type=int, default=2)
+    p.add_argument("--action", default="GetCallerIdentity")
+    args = p.parse_args()
+    pg = os.environ["ROLESTACK_TEST_POSTGRES_URL"]
+    version = gen_requests.STS_VERSION if args.action == "GetCallerIdentity" else gen_requests.RAM_VERSION
+    work = Path(tempfile.mkdtemp(prefix="rolestack-scale-"))
+    key = work / "server.key"
+    key.write_bytes(os.urandom(32))
+    os.chmod(key, 0o600)
+    rows = []
+
+    def start(name, database_url=None, extra=()):
+        srv = h.RolestackServer(work / name / "data", work / name / "server.log", database_url=database_url,
+                                extra_args=["--key-file", str(key), *extra])
+        return srv.start()
+
+    setups = [("1 node, SQLite", None, 1), ("1 node, PostgreSQL", "pg", 1),
+              (f"{args.nodes} nodes, one PostgreSQL", "pg", args.nodes)]
+    for label, store, n in setups:
+        url = h.create_test_database(pg) if store else None
+        nodes = []
+        try:
+            for i in range(n):
+                extra = ["--node-name", f"n{i}", "--blob-dir", str(work / f"blobs-{label}")] if url else []
+                nodes.append(start(f"{label}-{i}".replace(" ", "_").replace(",", ""), url, extra))
+            creds = nodes[0].root
+            measure(nodes, creds, min(2000, args.count), work, "warm", args.action, version)
+            rate, errors = measure(nodes, creds, args.count, work, label.replace(" ", "_").replace(",", ""),
+                                   args.action, version)
+            rows.append((label, rate, errors))
+        finally:
+            for srv in nodes:
+                srv.stop()
+    print(f"| setup | {args.action} req/s | non-2xx |")
+    print("|---|---|---|")
+    for label, rate, errors in rows:
+        print(f"| {label} | {rate:,.0f} | {errors} |")
+
+
+if __name__ == "__main__":
+    main()
