@@ -94,6 +94,10 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     url = h.create_test_database(_pg_url())
+    ca = os.environ.get("ROLESTACK_TEST_POSTGRES_CA")
+    if ca:
+        # The nodes talk TLS to the database, verified against the throwaway CA (scripts/postgres.sh).
+        url += ("&" if "?" in url else "?") + f"sslmode=verify-full&sslrootcert={ca}"
     c = Cluster(tmp_path_factory.mktemp("cluster"), url)
     try:
         c.start()

@@ -78,7 +78,16 @@ impl DatabaseTls {
             DatabaseTls::Off => config.connect(NoTls),
             DatabaseTls::On { connector, .. } => config.connect(connector.clone()),
         };
-        client.map_err(|e| Error::Store(format!("postgres: {e}")))
+        client.map_err(|e| {
+            // The cause too ("invalid peer certificate: UnknownIssuer", ...), not only "TLS handshake".
+            let mut text = format!("postgres: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                text.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            Error::Store(text)
+        })
     }
 }
 

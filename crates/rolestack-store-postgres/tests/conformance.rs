@@ -205,3 +205,40 @@ fn racing_inserts_of_one_name() {
     });
     assert_eq!(created, 1);
 }
+
+/// TLS to the database: verified against `sslrootcert` (scripts/postgres.sh makes a throwaway CA,
+/// `ROLESTACK_TEST_POSTGRES_CA`), and refused when the certificate is not from a trusted CA.
+#[test]
+fn tls_is_verified_against_the_given_ca() {
+    let Some(url) = server_url() else { return };
+    let ca = match std::env::var("ROLESTACK_TEST_POSTGRES_CA") {
+        Ok(ca) if !ca.is_empty() => ca,
+        _ => {
+            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "ROLESTACK_TEST_POSTGRES_CA is not set and CI=true");
+            return;
+        }
+    };
+    let schema = format!("rs_tls_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = postgres::Client::connect(&url, NoTls).unwrap();
+    admin.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let with = |extra: &str| format!("{url}{sep}application_name={schema}&options=-csearch_path%3D{schema}{extra}");
+    let store = PostgresStore::connect(&with(&format!("&sslmode=verify-full&sslrootcert={ca}"))).expect("a verified TLS connection");
+    {
+        let mut tx = store.begin().unwrap();
+        assert!(tx.insert(Kind::Role, "a", "r", "{}").unwrap());
+        tx.commit().unwrap();
+    }
+    let encrypted: bool = admin
+        .query_one(
+            "SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = $1",
+            &[&schema],
+        )
+        .unwrap()
+        .get(0);
+    assert!(encrypted, "every connection of the store is TLS");
+    // Without the test CA (the Web PKI roots instead) the certificate is refused.
+    let err = PostgresStore::connect(&with("&sslmode=require")).err().expect("an unverified certificate is refused");
+    assert!(err.to_string().to_lowercase().contains("certificate"), "{err}");
+    let _ = admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+}

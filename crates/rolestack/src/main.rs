@@ -676,9 +676,20 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let collector = state.clone();
     let private = dir.clone();
     if let Some(node) = cluster.node_name().map(str::to_string) {
-        // A node that restarts brings back the networks of the instances that live on it.
+        // A node that restarts brings back the networks of the instances that live on it, and
+        // takes down those of instances deleted through another node.
         let host = state.clone();
-        runtime.spawn_blocking(move || bring_back_instances(&host, &node));
+        let served = network.clone();
+        std::thread::Builder::new()
+            .name("instance-networks".into())
+            .spawn(move || {
+                bring_back_instances(&host, &node);
+                loop {
+                    std::thread::sleep(RELEASE_EVERY);
+                    release_deleted_instances(&host, &served, &node);
+                }
+            })
+            .context("starting the instance network thread")?;
     }
     runtime.spawn_blocking(move || {
         match rolestack_core::oss::orphans::collect(collector.store.as_ref(), collector.blobs.as_ref(), orphans_before) {
@@ -715,6 +726,27 @@ fn bring_back_instances(rs: &Rolestack, node: &str) {
             tracing::info!(node, instances = instances.len(), "instance networks of this node brought back");
         }
         Err(e) => tracing::error!(node, error = %e, "could not list this node's instances"),
+    }
+}
+
+/// How often a node of a cluster looks for instances deleted through other nodes.
+const RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Takes down the networks this node serves for instances that no longer live on it.
+fn release_deleted_instances(rs: &Rolestack, network: &HostNetwork, node: &str) {
+    let served = network.prepared_instances();
+    if served.is_empty() {
+        return;
+    }
+    match rolestack_core::cluster::instances_on(rs.store.as_ref(), node) {
+        Ok(placed) => {
+            let placed: std::collections::HashSet<String> = placed.into_iter().map(|(_, id)| id).collect();
+            for id in served.iter().filter(|id| !placed.contains(*id)) {
+                rolestack_core::network::InstanceNetwork::release(network, id);
+                tracing::info!(instance = %id, "instance deleted elsewhere: its network is taken down");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not list this node's instances"),
     }
 }
 
