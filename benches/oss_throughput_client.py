@@ -1,6 +1,8 @@
 """The OSS load client of benches/run.sh (section oss): the same keep-alive HTTP client drives
 rolestack (presigned oss2 V1 URLs) and nginx (plain URLs: GET from --nginx-files served under
-/files/, PUT to WebDAV under /dav/), and prints MiB/s per phase and the ratios (--json: also as JSON)."""
+/files/, PUT to WebDAV under /dav/), and prints MiB/s per phase and the ratios (--json: also as JSON).
+With --versus (benches/oss_blob_store.sh) the reference is a second rolestack server instead of
+nginx, e.g. one whose bodies are in an object store, against one keeping them on local disk."""
 
 import argparse
 import http.client
@@ -50,42 +52,55 @@ def run(host, urls, method, body, concurrency):
 p = argparse.ArgumentParser()
 p.add_argument("--rolestack", required=True)
 p.add_argument("--credentials", required=True)
-p.add_argument("--nginx", required=True)
-p.add_argument("--nginx-files", required=True)
+p.add_argument("--nginx", help="nginx's address (the reference), with --nginx-files")
+p.add_argument("--nginx-files")
+p.add_argument("--versus", help="a second rolestack's address (the reference instead of nginx)")
+p.add_argument("--versus-credentials", help="its credentials.json")
+p.add_argument("--bucket", default="bench", help="the bucket made on each rolestack")
+p.add_argument("--names", default="rolestack,nginx", help="what to call the two servers in the output")
 p.add_argument("--requests", type=int, default=200)
 p.add_argument("--concurrency", type=int, default=4)
 p.add_argument("--size", type=int, default=1 << 20)
 p.add_argument("--json", help="write {server: {GET: MiB/s, PUT: MiB/s}} here")
 args = p.parse_args()
 
-creds = json.load(open(args.credentials))
-bucket = oss2.Bucket(oss2.Auth(creds["AccessKeyId"], creds["AccessKeySecret"]), f"http://{args.rolestack}", "bench")
-bucket.create_bucket()
+if (args.nginx is None) == (args.versus is None) or (args.nginx and not args.nginx_files) or (args.versus and not args.versus_credentials):
+    p.error("give either --nginx with --nginx-files, or --versus with --versus-credentials")
 payload = os.urandom(args.size)
 n, c = args.requests, args.concurrency
 keys = [f"obj-{i:05d}" for i in range(n)]
-for k in keys:  # nginx serves the same files
-    with open(os.path.join(args.nginx_files, k), "wb") as f:
-        f.write(payload)
 mib = n * args.size / (1 << 20)
 
+
+def rolestack_urls(host, credentials):
+    """PUT and GET URLs (presigned) of `keys` in a new bucket of the rolestack at `host`."""
+    creds = json.load(open(credentials))
+    bucket = oss2.Bucket(oss2.Auth(creds["AccessKeyId"], creds["AccessKeySecret"]), f"http://{host}", args.bucket)
+    bucket.create_bucket()
+    return [bucket.sign_url("PUT", k, 3600) for k in keys], [bucket.sign_url("GET", k, 3600) for k in keys]
+
+
+servers = [(args.rolestack, *rolestack_urls(args.rolestack, args.credentials))]
+if args.versus:
+    servers.append((args.versus, *rolestack_urls(args.versus, args.versus_credentials)))
+else:
+    for k in keys:  # nginx serves the same files
+        with open(os.path.join(args.nginx_files, k), "wb") as f:
+            f.write(payload)
+    servers.append((args.nginx, [f"http://{args.nginx}/dav/{k}" for k in keys], [f"http://{args.nginx}/files/{k}" for k in keys]))
+names = args.names.split(",")
+
 results = {}
-put_urls = [bucket.sign_url("PUT", k, 3600) for k in keys]
-run(args.rolestack, put_urls[: min(20, n)], "PUT", payload, c)  # warm-up
-results[("rolestack", "PUT")] = run(args.rolestack, put_urls, "PUT", payload, c)
-run(args.nginx, [f"http://{args.nginx}/dav/{k}" for k in keys[: min(20, n)]], "PUT", payload, c)
-results[("nginx", "PUT")] = run(args.nginx, [f"http://{args.nginx}/dav/{k}" for k in keys], "PUT", payload, c)
-get_urls = [bucket.sign_url("GET", k, 3600) for k in keys]
-run(args.rolestack, get_urls[: min(20, n)], "GET", None, c)
-results[("rolestack", "GET")] = run(args.rolestack, get_urls, "GET", None, c)
-run(args.nginx, [f"http://{args.nginx}/files/{k}" for k in keys[: min(20, n)]], "GET", None, c)
-results[("nginx", "GET")] = run(args.nginx, [f"http://{args.nginx}/files/{k}" for k in keys], "GET", None, c)
+for op, body in (("PUT", payload), ("GET", None)):
+    for name, (host, put_urls, get_urls) in zip(names, servers):
+        urls = put_urls if op == "PUT" else get_urls
+        run(host, urls[: min(20, n)], op, body, c)  # warm-up
+        results[(name, op)] = run(host, urls, op, body, c)
 
 print(f"{n} x {args.size} B objects, {c} connections, one client for both servers")
 for op in ["GET", "PUT"]:
-    rs = mib / results[("rolestack", op)]
-    ng = mib / results[("nginx", op)]
-    print(f"{op}: rolestack {rs:8.1f} MiB/s   nginx {ng:8.1f} MiB/s   ratio rolestack/nginx = {rs / ng:.2f}")
+    a, b = (mib / results[(name, op)] for name in names)
+    print(f"{op}: {names[0]} {a:8.1f} MiB/s   {names[1]} {b:8.1f} MiB/s   ratio {names[0]}/{names[1]} = {a / b:.2f}")
 if args.json:
     with open(args.json, "w") as f:
-        json.dump({s: {op: mib / results[(s, op)] for op in ("GET", "PUT")} for s in ("rolestack", "nginx")}, f)
+        json.dump({s: {op: mib / results[(s, op)] for op in ("GET", "PUT")} for s in names}, f)

@@ -21,7 +21,9 @@
 #             calibrates the list to about RPC_DURATION seconds; req/s, p50/p99, non-2xx (printed loudly)
 #   metadata  instance metadata credential GET (wrk -c16) vs nginx serving the same bytes as a file
 #   oss       1 MiB GET/PUT through rolestack's OSS (presigned, authorized, fsynced) vs nginx (static
-#             GET, WebDAV PUT) with one Python client (benches/oss_throughput_client.py)
+#             GET, WebDAV PUT) with one Python client (benches/oss_throughput_client.py). Bodies in
+#             an S3-compatible store (--blob-url) vs on local disk: benches/oss_blob_store.sh (moto or
+#             a real store; same client, two rolestack servers)
 #   list      LIST_OBJECTS empty objects put into one bucket (presigned PUTs by wrk, each once), then
 #             ListObjectsV2 paged through (max-keys 1000, one connection): keys/s vs nginx serving the
 #             same pages, and the server's RSS before/peak/after
@@ -81,7 +83,7 @@ need() {  # need COMMAND DEBIAN-PACKAGE
 
 if [[ $DRY == 1 ]]; then
   echo "dry run: checking scripts"
-  bash -n "$0" && bash -n "$ROOT/benches/oss_throughput.sh"
+  bash -n "$0" && bash -n "$ROOT/benches/oss_throughput.sh" && bash -n "$ROOT/benches/oss_blob_store.sh"
   python3 -m py_compile "$ROOT"/benches/{suite,gen_requests,oss_throughput_client}.py && echo "  python: ok"
   if command -v luajit >/dev/null; then
     for f in "$ROOT"/benches/wrk_*.lua; do luajit -bl "$f" >/dev/null; done && echo "  lua: ok"

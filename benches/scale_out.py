@@ -81,7 +81,8 @@ def main():
         nodes = []
         try:
             for i in range(n):
-                extra = ["--node-name", f"n{i}", "--blob-dir", str(work / f"blobs-{label}")] if url else []
+                blobs = work / ("blobs-" + label.replace(" ", "_").replace(",", ""))
+                extra = ["--node-name", f"n{i}", "--blob-url", f"file://{blobs}"] if url else []
                 nodes.append(start(f"{label}-{i}".replace(" ", "_").replace(",", ""), url, extra))
             creds = nodes[0].root
             measure(nodes, creds, min(2000, args.count), work, "warm", args.action, version)

@@ -11,7 +11,8 @@
 #   CHROMIUM_BIN      Chromium for the console's browser tests (default: /usr/bin/chromium)
 #
 # A throwaway PostgreSQL (scripts/postgres.sh, installed with apt-get when missing and root) backs
-# the PostgreSQL store's tests and one more run of an SDK slice; it is stopped at exit.
+# the PostgreSQL store's tests and one more run of an SDK slice; it is stopped at exit. The OSS
+# slice runs once more with bodies in moto's S3 server (tests/python/requirements.txt).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -113,6 +114,14 @@ ROLESTACK_TEST_DATABASE_URL="$ROLESTACK_TEST_POSTGRES_URL" "$VENV/bin/python" -m
   tests/python/test_ram_seed.py tests/python/test_sts.py tests/python/test_oss.py tests/python/test_persistence_cli.py \
   tests/python/test_replay.py
 ok "pytest slice with --database-url (PostgreSQL store)"
+
+# The OSS slice again with object bodies in an S3-compatible store: each server gets a fresh bucket
+# on moto's S3 server (started by the tests on a loopback port) behind --blob-url s3://….
+CURRENT_STEP="pytest (bodies in an object store)"
+step "$CURRENT_STEP"
+ROLESTACK_TEST_BLOB_URL=moto "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
+  tests/python/test_oss.py tests/python/test_crash.py
+ok "pytest slice with --blob-url s3:// (moto)"
 
 # --- Node official-SDK suite (hook) -------------------------------------------------------
 # When tests/node/ exists: install with `npm ci` (lockfile) and run `node --test`.

@@ -206,6 +206,131 @@ def create_test_database(server_url: str) -> str:
     return urlunsplit(urlsplit(server_url)._replace(path="/" + name))
 
 
+class MotoS3:
+    """moto's S3 server (pinned in tests/python/requirements.txt) on a free loopback port: the
+    stand-in for an S3-compatible object store behind `serve --blob-url s3://…`. It keeps
+    everything in memory and accepts any key pair; these are the ones the tests use."""
+
+    KEY_ID = "rolestack-test-key"
+    SECRET = "rolestack-test-secret"
+    REGION = "us-east-1"
+
+    def __init__(self, log_path: Path):
+        self.log_path = Path(log_path)
+        self.port: Optional[int] = None
+        self.proc: Optional[subprocess.Popen] = None
+        self._log = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> "MotoS3":
+        import sys
+        self.port = free_port()
+        self._log = open(self.log_path, "ab")
+        env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ServerStartError(f"moto's S3 server exited ({self.proc.returncode}); see {self.log_path}")
+            try:
+                requests.get(self.endpoint + "/moto-api/", timeout=2)
+                return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        self.stop()
+        raise ServerStartError(f"moto's S3 server did not answer on {self.endpoint} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=15)
+        self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def client(self):
+        return s3_client(self.endpoint, self.REGION, self.KEY_ID, self.SECRET)
+
+    def new_bucket(self) -> str:
+        name = "rs-" + uuid.uuid4().hex[:16]
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    def blob_url(self, bucket: str, prefix: str = "", orphan_grace: str = "0s") -> str:
+        path = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        return f"s3://{bucket}{path}?endpoint={self.endpoint}&region={self.REGION}&orphan_grace={orphan_grace}"
+
+    def env(self) -> Dict[str, str]:
+        return {"AWS_ACCESS_KEY_ID": self.KEY_ID, "AWS_SECRET_ACCESS_KEY": self.SECRET}
+
+
+def s3_client(endpoint: str, region: str, key_id: str, secret: str):
+    """A boto3 S3 client for a test's object store (path-style, no credential look-up)."""
+    import boto3
+    from botocore.config import Config
+    return boto3.client("s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=key_id,
+                        aws_secret_access_key=secret, config=Config(s3={"addressing_style": "path"}))
+
+
+_SHARED_MOTO: Optional[MotoS3] = None
+
+
+def shared_moto() -> MotoS3:
+    """One moto S3 server for the whole test process (started on first use, stopped at exit)."""
+    global _SHARED_MOTO
+    if _SHARED_MOTO is None:
+        import atexit
+        import tempfile
+        log = Path(tempfile.mkdtemp(prefix="rolestack-moto-")) / "moto.log"
+        _SHARED_MOTO = MotoS3(log).start()
+        atexit.register(_SHARED_MOTO.stop)
+    return _SHARED_MOTO
+
+
+def blob_store_for_test(setting: str):
+    """Opt-in object store for bodies (ROLESTACK_TEST_BLOB_URL): `moto` runs moto's S3 server
+    and gives each server a fresh bucket; an `s3://BUCKET?endpoint=…&region=…` URL (keys in
+    AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) gives each server a fresh prefix in that bucket.
+    Returns the server's `--blob-url` and the environment it needs."""
+    if setting == "moto":
+        moto = shared_moto()
+        return moto.blob_url(moto.new_bucket()), moto.env()
+    if not setting.startswith("s3://"):
+        raise ServerStartError(f"ROLESTACK_TEST_BLOB_URL must be `moto` or an s3:// URL, not {setting!r}")
+    parts = urlsplit(setting)
+    path = parts.path.rstrip("/") + "/rs-" + uuid.uuid4().hex[:16]
+    query = parts.query + ("&" if parts.query else "") + "orphan_grace=0s"
+    return urlunsplit(parts._replace(path=path, query=query)), {}
+
+
+def blob_store_objects(blob_url: str) -> Dict[str, int]:
+    """The objects (name → size) under a server's `--blob-url` s3:// location."""
+    from urllib.parse import parse_qs
+    parts = urlsplit(blob_url)
+    q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    moto = _SHARED_MOTO
+    key_id = os.environ.get("AWS_ACCESS_KEY_ID") or (moto.KEY_ID if moto else "")
+    secret = os.environ.get("AWS_SECRET_ACCESS_KEY") or (moto.SECRET if moto else "")
+    client = s3_client(q["endpoint"], q.get("region", "us-east-1"), key_id, secret)
+    prefix = parts.path.strip("/")
+    prefix = prefix + "/" if prefix else ""
+    out: Dict[str, int] = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=parts.netloc, Prefix=prefix):
+        for o in page.get("Contents", []):
+            out[o["Key"][len(prefix):]] = o["Size"]
+    return out
+
+
 class RolestackServer:
     """One `rolestack serve` process on a loopback port with its own data dir."""
 
@@ -223,6 +348,10 @@ class RolestackServer:
         # PostgreSQL: the one given (a cluster's nodes share one), or with ROLESTACK_TEST_DATABASE_URL
         # this server's own database (kept across restarts).
         self.database_url: Optional[str] = database_url
+        # With ROLESTACK_TEST_BLOB_URL (or set by a test): where its object bodies live, and the
+        # environment (keys) the server needs for it; kept across restarts.
+        self.blob_url: Optional[str] = None
+        self.blob_env: Dict[str, str] = {}
 
     # -- lifecycle ---------------------------------------------------------------------
     @property
@@ -263,11 +392,16 @@ class RolestackServer:
             self.database_url = create_test_database(os.environ["ROLESTACK_TEST_DATABASE_URL"])
         if self.database_url:
             store_args = ["--database-url", self.database_url]
+        if os.environ.get("ROLESTACK_TEST_BLOB_URL") and self.blob_url is None:
+            self.blob_url, self.blob_env = blob_store_for_test(os.environ["ROLESTACK_TEST_BLOB_URL"])
+        if self.blob_url is not None:
+            store_args += ["--blob-url", self.blob_url]
         self._log = open(self.log_path, "ab")
         self._log.write(f"\n==== starting {self.binary} on {self.endpoint} ====\n".encode())
         self._log.flush()
         env = dict(os.environ)
         env.setdefault("RUST_BACKTRACE", "1")
+        env.update(self.blob_env)
         self.proc = subprocess.Popen(
             [str(self.binary), "serve", "--data-dir", str(self.data_dir),
              "--listen", self.endpoint, "--tls-listen", f"127.0.0.1:{self.tls_port}", *store_args, *self.extra_args],

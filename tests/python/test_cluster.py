@@ -4,8 +4,8 @@ every node, racing creates, kill -9 under load, rotation with the shared fake cl
 with another server key refused.
 
 Needs ROLESTACK_TEST_POSTGRES_URL (scripts/test.sh starts a throwaway PostgreSQL and sets it);
-under CI=true its absence is an error. Bodies live in one directory all nodes share
-(`serve --blob-dir`).
+under CI=true its absence is an error. Bodies live in one object store all nodes share: moto's S3
+server (`serve --blob-url s3://…`).
 """
 
 from __future__ import annotations
@@ -44,15 +44,19 @@ class Cluster:
         self.key_file = base / "server.key"
         self.key_file.write_bytes(os.urandom(32))
         os.chmod(self.key_file, 0o600)
-        self.blob_dir = base / "blobs"
+        # One bucket for every node's bodies (an hour's orphan grace: the nodes share it).
+        moto = h.shared_moto()
+        self.blob_url = moto.blob_url(moto.new_bucket(), orphan_grace="1h")
+        self.blob_env = moto.env()
         self.nodes = []
 
     def node(self, name, key_file=None):
         d = self.base / name
-        return h.RolestackServer(
+        srv = h.RolestackServer(
             d / "data", d / "server.log", database_url=self.database_url,
-            extra_args=["--node-name", name, "--fake-clock", "--blob-dir", str(self.blob_dir),
-                        "--key-file", str(key_file or self.key_file)])
+            extra_args=["--node-name", name, "--fake-clock", "--key-file", str(key_file or self.key_file)])
+        srv.blob_url, srv.blob_env = self.blob_url, self.blob_env
+        return srv
 
     def start(self):
         for i in range(3):
@@ -137,7 +141,8 @@ def test_seed_walkthrough_across_nodes(cluster):
     # The same set as every node reports for the instance.
     for i in range(3):
         assert _instance_credentials(c, i, iid)["AccessKeyId"] == creds["AccessKeyId"]
-    # An object written through node 3 (shared bodies), read with the instance's role through node 1.
+    # An object written through node 3 (bodies in the shared object store), read with the
+    # instance's role through node 1.
     name = h.unique_name("cluster").lower()[:40]
     c.bucket(2, name).create_bucket()
     body = os.urandom(300_000)

@@ -17,7 +17,8 @@ After each kill + restart:
   * every acknowledged RAM entity (and attachment) exists.
 After the last cycle: abort every multipart upload, delete every object, and `<data-dir>/blobs`
 must hold no file at all (only empty 2-char fan-out dirs and an empty `tmp/`): a blob written by a
-request the crash cut short must have been collected at start-up.
+request the crash cut short must have been collected at start-up. With ROLESTACK_TEST_BLOB_URL
+(bodies in an S3-compatible store) the same holds for the objects under the server's `--blob-url`.
 
 Bounded: 3 cycles of ~1-2 s load each; well under a minute on 2 cores.
 """
@@ -266,6 +267,15 @@ def verify(srv: h.RolestackServer, bucket_name: str, ledger: Ledger, cycle: int)
                           + f"\n--- server log ---\n{srv.log_tail(30)}")
 
 
+def store_leftovers(srv) -> List[str]:
+    """What the server's blob store still holds: objects under its `--blob-url` (an S3-compatible
+    store keeps no partial object: an upload cut short by the kill never became one), else files
+    under <data-dir>/blobs."""
+    if srv.blob_url is not None:
+        return sorted(f"object {name} ({size} B)" for name, size in h.blob_store_objects(srv.blob_url).items())
+    return blob_leftovers(srv.data_dir / "blobs")
+
+
 def blob_leftovers(blobs: Path) -> List[str]:
     """Every file under blobs/, and every directory that is neither tmp/ nor a 2-char fan-out dir."""
     out = []
@@ -330,12 +340,12 @@ def test_kill9_under_load_loses_nothing_acknowledged_and_leaks_no_blob(fresh_ser
         bucket.batch_delete_objects(keys[i:i + 500])
     assert not list(oss2.ObjectIterator(bucket)) and not list(oss2.MultipartUploadIterator(bucket))
 
-    blobs = srv.data_dir / "blobs"
+    blobs = srv.blob_url or srv.data_dir / "blobs"
     deadline = time.monotonic() + 5  # allow deferred removal, but bounded
-    leftovers = blob_leftovers(blobs)
+    leftovers = store_leftovers(srv)
     while leftovers and time.monotonic() < deadline:
         time.sleep(0.25)
-        leftovers = blob_leftovers(blobs)
+        leftovers = store_leftovers(srv)
     total = sum(len(v) for v in ledger.objects.values())
     acked = sum(1 for v in ledger.objects.values() for a in v if a.acked)
     assert not leftovers, (

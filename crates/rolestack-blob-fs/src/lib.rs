@@ -98,6 +98,15 @@ impl BlobStore for FsBlobStore {
         }
     }
 
+    /// The directory is there and is a directory (a lost mount shows here).
+    fn check(&self) -> io::Result<()> {
+        if fs::metadata(self.root.join("tmp"))?.is_dir() {
+            Ok(())
+        } else {
+            Err(io::Error::new(io::ErrorKind::NotFound, format!("{} is not a directory", self.root.join("tmp").display())))
+        }
+    }
+
     fn committed_before(&self, before: SystemTime) -> io::Result<Vec<BlobId>> {
         let mut out = Vec::new();
         for dir in fs::read_dir(&self.root)? {

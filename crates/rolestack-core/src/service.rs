@@ -112,6 +112,17 @@ impl Rolestack {
         self
     }
 
+    /// Whether this server can serve (`/ready`): the store answers a read and the blob store
+    /// answers too. `Err` names which one does not, and why.
+    pub fn readiness(&self) -> std::result::Result<(), String> {
+        self.store
+            .begin_read()
+            .and_then(|mut tx| tx.get(crate::store::Kind::Account, "", ""))
+            .map_err(|e| format!("store unreachable: {e}"))?;
+        self.blobs.check().map_err(|e| format!("blob store unreachable: {e}"))?;
+        Ok(())
+    }
+
     /// Sets where ActionTrail events go.
     pub fn with_audit(mut self, audit: Arc<AuditTrail>) -> Self {
         self.audit = audit;

@@ -22,7 +22,8 @@ use axum::routing::get;
 use axum::Router;
 use rolestack_core::service::Rolestack;
 
-/// Builds the HTTP application: `/health`, then every other request goes through [`front_door`].
+/// Builds the HTTP application: `/health` (liveness: the process answers), then every other
+/// request goes through [`front_door`] (which answers an unsigned `GET /ready` itself).
 pub fn app(state: Rolestack) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
@@ -68,14 +69,37 @@ async fn front_door(State(rs): State<Rolestack>, ConnectInfo(peer): ConnectInfo<
             return resp;
         }
     }
+    if is_unsigned_get(&req, "/ready") {
+        return ready(rs).await;
+    }
     dispatch(rs, peer, req).await
+}
+
+/// Readiness for a load balancer: 200 when the store and the blob store both answer, else 503
+/// with the reason (`Rolestack::readiness`). An unsigned `GET /ready` only: a signed one is OSS
+/// (a path-style listing of a bucket named `ready`).
+async fn ready(rs: Rolestack) -> Response {
+    use axum::response::IntoResponse;
+    match tokio::task::spawn_blocking(move || rs.readiness()).await {
+        Ok(Ok(())) => "ready".into_response(),
+        Ok(Err(reason)) => {
+            tracing::warn!(%reason, "not ready");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}")).into_response()
+        }
+        Err(e) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("not ready: the check failed: {e}")).into_response(),
+    }
 }
 
 /// `GET /metrics` without credentials is a Prometheus scrape; a signed `GET /metrics` is OSS
 /// (a path-style listing of a bucket named `metrics`).
 fn is_metrics_scrape(req: &Request) -> bool {
+    is_unsigned_get(req, "/metrics")
+}
+
+/// A `GET` of `path` with no credentials in the header or the query.
+fn is_unsigned_get(req: &Request, path: &str) -> bool {
     req.method() == axum::http::Method::GET
-        && req.uri().path() == "/metrics"
+        && req.uri().path() == path
         && !req.headers().contains_key(axum::http::header::AUTHORIZATION)
         && !req.uri().query().is_some_and(|q| q.contains("Signature") || q.contains("OSSAccessKeyId") || q.contains("x-oss-signature"))
 }

@@ -66,13 +66,14 @@ enum Command {
         /// Default: the API address other nodes reach it at.
         #[arg(long, env = "ROLESTACK_NODE_NAME", requires = "database_url")]
         node_name: Option<String>,
-        /// Where OSS object bodies live (default: <data-dir>/blobs). Nodes sharing one PostgreSQL
-        /// need one directory they all see (e.g. a network file system).
-        #[arg(long, env = "ROLESTACK_BLOB_DIR")]
-        blob_dir: Option<PathBuf>,
         /// The address other nodes and clients reach this node's API at (default: --listen).
         #[arg(long, env = "ROLESTACK_ADVERTISE")]
         advertise: Option<String>,
+        /// Where OSS object bodies live: `s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT&region=REGION`
+        /// for any S3-compatible store (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), or
+        /// `file:///PATH` for a directory. Default: <data-dir>/blobs.
+        #[arg(long, env = "ROLESTACK_BLOB_URL")]
+        blob_url: Option<String>,
         #[command(flatten)]
         connections: ConnectionArgs,
         /// How long ActionTrail events are kept (`LookupEvents`, `rolestack events`).
@@ -205,6 +206,10 @@ struct ConnectionArgs {
     /// Most connections served at once (default: what the open-file limit allows, up to 65536).
     #[arg(long, env = "ROLESTACK_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
+    /// Seconds requests in flight get to finish after SIGTERM/SIGINT (the listeners close at
+    /// once); connections still open then are closed.
+    #[arg(long, env = "ROLESTACK_DRAIN_TIMEOUT_SECS", default_value_t = 10)]
+    drain_timeout_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -389,7 +394,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             database_url,
             node_name,
             advertise,
-            blob_dir,
+            blob_url,
             connections,
             event_retention,
             event_max_count,
@@ -405,7 +410,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             database_url,
             node_name,
             advertise,
-            blob_dir,
+            blob_url,
             connections,
             retention: Retention { max_age: event_retention.into(), max_events: event_max_count },
         }),
@@ -542,7 +547,7 @@ struct ServeArgs {
     database_url: Option<String>,
     node_name: Option<String>,
     advertise: Option<String>,
-    blob_dir: Option<PathBuf>,
+    blob_url: Option<String>,
     connections: ConnectionArgs,
     retention: Retention,
 }
@@ -559,7 +564,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         database_url,
         node_name,
         advertise,
-        blob_dir,
+        blob_url,
         connections: connection_args,
         retention,
     } = args;
@@ -624,18 +629,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let issuer_addr = tls_listener.as_ref().and_then(|l| l.local_addr().ok()).unwrap_or(local);
     rolestack_core::oidc::ensure_issuer(store.as_ref(), &key, &format!("https://{issuer_addr}"), clock.now())
         .context("creating the local OIDC issuer")?;
-    let blob_dir = blob_dir.unwrap_or_else(|| dir.path().join("blobs"));
-    let blobs = match cluster.node_name() {
-        Some(node) => rolestack_blob_fs::FsBlobStore::open_for_node(&blob_dir, node),
-        None => rolestack_blob_fs::FsBlobStore::open(&blob_dir),
-    };
-    let blobs = Arc::new(blobs.with_context(|| format!("opening the OSS blob directory {}", blob_dir.display()))?);
+    let blobs = open_blobs(blob_url.as_deref(), &dir, cluster.node_name())?;
     // Another node may be between writing a body and committing its record: on a shared store
     // only bodies older than an hour before this start are orphan candidates.
     let orphans_before = if cluster.shared() { started - std::time::Duration::from_secs(3600) } else { started };
     let limits = Limits {
         header_timeout: std::time::Duration::from_secs(connection_args.header_timeout_secs),
         idle_timeout: std::time::Duration::from_secs(connection_args.idle_timeout_secs),
+        drain_timeout: std::time::Duration::from_secs(connection_args.drain_timeout_secs),
         max_connections: connection_args.max_connections.unwrap_or_else(|| connections_for_fd_limit(fd_limit)),
         ..Limits::default()
     };
@@ -748,6 +749,31 @@ fn release_deleted_instances(rs: &Rolestack, network: &HostNetwork, node: &str) 
         }
         Err(e) => tracing::warn!(error = %e, "could not list this node's instances"),
     }
+}
+
+/// The store of OSS object bodies `--blob-url` names (the data directory's `blobs/` without it).
+/// An object store must answer before the server starts serving.
+/// On a node of a cluster (`node`), a directory may be shared with the other nodes: this node
+/// writes its temp files in a directory of its own.
+fn open_blobs(url: Option<&str>, dir: &DataDir, node: Option<&str>) -> anyhow::Result<Arc<dyn rolestack_core::oss::blob::BlobStore>> {
+    let local = |path: std::path::PathBuf| -> anyhow::Result<Arc<dyn rolestack_core::oss::blob::BlobStore>> {
+        let store = match node {
+            Some(node) => rolestack_blob_fs::FsBlobStore::open_for_node(&path, node),
+            None => rolestack_blob_fs::FsBlobStore::open(&path),
+        };
+        let store = store.with_context(|| format!("opening the OSS blob directory {}", path.display()))?;
+        Ok(Arc::new(store))
+    };
+    let Some(url) = url else { return local(dir.path().join("blobs")) };
+    if let Some(path) = url.strip_prefix("file://") {
+        anyhow::ensure!(path.starts_with('/'), "--blob-url file:// needs an absolute path (file:///PATH)");
+        return local(path.into());
+    }
+    let location = rolestack_blob_opendal::S3Location::parse(url).context("--blob-url")?;
+    let store = rolestack_blob_opendal::OpenDalBlobStore::s3(&location).context("--blob-url")?;
+    rolestack_core::oss::blob::BlobStore::check(&store).with_context(|| format!("reaching the blob store {}", store.describe()))?;
+    tracing::info!(blob_store = store.describe(), "OSS bodies in an object store");
+    Ok(Arc::new(store))
 }
 
 /// Gives memory freed after a burst of requests back to the system: the C allocator keeps what

@@ -1,10 +1,12 @@
-//! Object bodies: the [`BlobStore`] boundary (implemented on local files by `rolestack-blob-fs`),
+//! Object bodies: the [`BlobStore`] boundary (implemented on local files by `rolestack-blob-fs`,
+//! and on S3-compatible object stores by `rolestack-blob-opendal`),
 //! the digests OSS reports for a body (Content-MD5 / ETag and CRC-64/XZ `x-oss-hash-crc64ecma`),
 //! and readers that stream an object made of several blobs (multipart, appendable objects).
 //!
 //! A blob is written once through a [`BlobSink`] and becomes visible only when committed (the
-//! file store fsyncs and renames it into place); the object's metadata row is committed after
-//! that, so a crash leaves at most an unreferenced blob, never a torn or half-listed object.
+//! file store fsyncs and renames it into place; an object store completes its upload); the
+//! object's metadata row is committed after that, so a crash leaves at most an unreferenced blob,
+//! never a torn or half-listed object.
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
@@ -40,6 +42,17 @@ pub trait BlobStore: Send + Sync {
     fn create(&self) -> io::Result<Box<dyn BlobSink>>;
     /// Opens a committed blob.
     fn open(&self, id: &BlobId) -> io::Result<Box<dyn BlobSource>>;
+    /// Opens `len` bytes of a committed blob from `offset`, ready to stream them: `NotFound` now
+    /// if the blob is gone, and once this returns, the bytes stay readable even if the blob is
+    /// removed meanwhile (an open file; an object store's response already under way). A
+    /// remote store asks for just this range, once.
+    fn open_range(&self, id: &BlobId, offset: u64, len: u64) -> io::Result<Box<dyn Read + Send>> {
+        let mut source = self.open(id)?;
+        if offset > 0 {
+            source.seek(SeekFrom::Start(offset))?;
+        }
+        Ok(Box::new(source.take(len)))
+    }
     /// The whole committed blob as bytes shared with the store, without copying it (the file
     /// store maps the file), or `None` when the store cannot. For blobs up to [`MAP_LIMIT`].
     fn map(&self, _id: &BlobId) -> io::Result<Option<Bytes>> {
@@ -49,7 +62,13 @@ pub trait BlobStore: Send + Sync {
     fn remove(&self, id: &BlobId) -> io::Result<()>;
     /// The committed blobs last written before `before`: the candidates of orphan collection
     /// (see [`super::orphans`]), which only ever looks at blobs older than the running process.
+    /// A store that several servers share holds back recent blobs longer (another server may
+    /// be between writing a blob and committing its record).
     fn committed_before(&self, before: std::time::SystemTime) -> io::Result<Vec<BlobId>>;
+    /// Whether the store answers now (`/ready`): `Err` says why not.
+    fn check(&self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Blobs in memory: the default of a [`crate::service::Rolestack`] built without a data
@@ -251,8 +270,8 @@ pub const CHUNK: usize = 1024 * 1024;
 enum Source {
     /// Bytes shared with the blob store (what is left of them).
     Mapped(Bytes),
-    /// An open blob and how many bytes are still to be read from it.
-    Stream(Box<dyn BlobSource>, u64),
+    /// An open blob range and how many bytes are still to be read from it.
+    Stream(Box<dyn Read + Send>, u64),
 }
 
 /// Reads `len` bytes from `offset` of the concatenation of `segments`. Every blob it needs is
@@ -287,13 +306,7 @@ impl SegmentReader {
                     }
                     sources.push_back(Source::Mapped(bytes.slice(skip as usize..(skip + take) as usize)));
                 }
-                None => {
-                    let mut source = blobs.open(&segment.blob)?;
-                    if skip > 0 {
-                        source.seek(SeekFrom::Start(skip))?;
-                    }
-                    sources.push_back(Source::Stream(source, take));
-                }
+                None => sources.push_back(Source::Stream(blobs.open_range(&segment.blob, skip, take)?, take)),
             }
             want -= take;
             skip = 0;
