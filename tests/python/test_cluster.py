@@ -337,3 +337,49 @@ def test_node_names_are_registered(cluster):
     rows = dict(line.split("|", 1) for line in out.splitlines() if "|" in line)
     for i, srv in enumerate(cluster.nodes):
         assert json.loads(rows[f"node{i + 1}"])["ApiAddress"] == srv.endpoint
+
+
+def _signin_form(base_url, cookies=None):
+    """GET /console/signin: the session cookie and the form's CSRF token."""
+    import re
+    import requests
+    r = requests.get(base_url + "/console/signin", cookies=cookies, timeout=30, allow_redirects=False)
+    assert r.status_code == 200, r.text[:300]
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', r.text).group(1)
+    cookie = r.cookies.get("rolestack_console") or (cookies or {}).get("rolestack_console")
+    return {"rolestack_console": cookie}, csrf
+
+
+def test_console_sessions_and_lockouts_are_shared(cluster):
+    """A console session started on node 1 is valid on node 2 and ends everywhere when signed out
+    on node 3; failed sign-ins on different nodes add up to one lockout."""
+    import requests
+    c = cluster
+    base = [n.base_url for n in c.nodes]
+    cookies, csrf = _signin_form(base[0])
+    r = requests.post(base[0] + "/console/signin", cookies=cookies, allow_redirects=False, timeout=60,
+                      data={"csrf_token": csrf, "kind": "root", "access_key_id": c.root["AccessKeyId"],
+                            "access_key_secret": c.root["AccessKeySecret"]})
+    assert r.status_code in (302, 303), r.text[:300]
+    session = {"rolestack_console": r.cookies["rolestack_console"]}
+    me = requests.get(base[1] + "/console/api/session", cookies=session, timeout=30)
+    assert me.status_code == 200 and me.json()["Identity"]["Type"] == "Root", me.text[:300]
+    csrf = me.json().get("CsrfToken") or me.json().get("Csrf")
+    out = requests.post(base[2] + "/console/signout", cookies=session, headers={"x-csrf-token": csrf or ""},
+                        allow_redirects=False, timeout=30)
+    assert out.status_code in (302, 303), out.text[:300]
+    for b in base:
+        assert requests.get(b + "/console/api/session", cookies=session, timeout=30).status_code == 401
+    # Lockout: failures spread over nodes 1 and 2 lock the name on node 3.
+    login = f"nobody@{c.root['AccountId']}.onaliyun.com"
+    codes = []
+    for i in range(6):
+        cookies, csrf = _signin_form(base[i % 2])
+        r = requests.post(base[i % 2] + "/console/signin", cookies=cookies, allow_redirects=False, timeout=60,
+                          data={"csrf_token": csrf, "kind": "user", "login": login, "password": "wrong-password-1"})
+        codes.append(r.status_code)
+    assert codes[:5] == [401] * 5 and codes[5] == 429, codes
+    cookies, csrf = _signin_form(base[2])
+    r = requests.post(base[2] + "/console/signin", cookies=cookies, allow_redirects=False, timeout=60,
+                      data={"csrf_token": csrf, "kind": "user", "login": login, "password": "wrong-password-1"})
+    assert r.status_code == 429, r.text[:300]

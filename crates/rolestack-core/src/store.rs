@@ -42,6 +42,10 @@ pub enum Kind {
     Setting,
     /// A rolestack node serving a shared store, by `--node-name` (global; `crate::cluster`).
     Node,
+    /// A web console session on a shared store, by its id (global; the server's console).
+    ConsoleSession,
+    /// Recent failed console sign-ins of one logon name, lower-case (global).
+    SignInFailures,
 }
 
 impl Kind {
@@ -67,6 +71,8 @@ impl Kind {
             Kind::OidcIssuerKey => "oidc_issuer_key",
             Kind::Setting => "setting",
             Kind::Node => "node",
+            Kind::ConsoleSession => "console_session",
+            Kind::SignInFailures => "sign_in_failures",
         }
     }
 }
