@@ -3,10 +3,12 @@ PostgreSQL (docs/scale-out.md). Each request is pre-signed with its own Signatur
 exactly once (benches/wrk_list.lua); with several nodes, one wrk per node runs at the same time on
 its share of the list and the rates add up. Prints one Markdown row per setup.
 
-    ROLESTACK_TEST_POSTGRES_URL=postgres://… python3 benches/scale_out.py [--count 20000] [--nodes 2]
+    ROLESTACK_TEST_POSTGRES_URL=postgres://… [ROLESTACK_TEST_PG_DATA=<its data dir>] \
+      python3 benches/scale_out.py [--count 20000] [--nodes 2]
 
-Run it from benches/scale_out.sh, which starts a throwaway PostgreSQL. Not a test: it asserts
-nothing but that every response was 2xx.
+With ROLESTACK_TEST_PG_DATA (scripts/postgres.sh's `$RS_PG_DIR/data`) it also reports the CPU the
+database spent per request (postmaster and backends, from /proc), next to the nodes' own: the
+figure that says how many nodes one database core carries. Not a test: it only reports.
 """
 
 import argparse
@@ -38,6 +40,36 @@ def run_wrk(endpoint, lines, work, tag, connections):
     proc = subprocess.Popen(["wrk", "-t1", f"-c{connections}", "-d120s", "-s", str(HERE / "wrk_list.lua"),
                              f"http://{endpoint}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return proc, out
+
+
+def cpu_seconds(pids):
+    """utime + stime of these processes (and, for PostgreSQL's postmaster, its backends)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / tick
+
+
+def postgres_pids():
+    """The postmaster of the test PostgreSQL (RS_PG_DATA or ROLESTACK_TEST_PG_DATA) and its children."""
+    data = os.environ.get("ROLESTACK_TEST_PG_DATA")
+    if not data:
+        return []
+    master = int(Path(data, "postmaster.pid").read_text().split()[0])
+    pids = [master]
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == master:
+                    pids.append(int(d.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return pids
 
 
 def measure(nodes, creds, count, work, tag, action, version):
@@ -86,16 +118,24 @@ def main():
                 nodes.append(start(f"{label}-{i}".replace(" ", "_").replace(",", ""), url, extra))
             creds = nodes[0].root
             measure(nodes, creds, min(2000, args.count), work, "warm", args.action, version)
+            node_pids = [srv.proc.pid for srv in nodes]
+            pg_pids = postgres_pids() if url else []
+            node_cpu, pg_cpu = cpu_seconds(node_pids), cpu_seconds(pg_pids)
             rate, errors = measure(nodes, creds, args.count, work, label.replace(" ", "_").replace(",", ""),
                                    args.action, version)
-            rows.append((label, rate, errors))
+            # Backends of this run's connections are children of the postmaster; count them now too.
+            pg_after = cpu_seconds(postgres_pids()) if url else 0.0
+            node_ms = (cpu_seconds(node_pids) - node_cpu) * 1000 / args.count
+            pg_ms = (pg_after - pg_cpu) * 1000 / args.count if url else 0.0
+            rows.append((label, rate, errors, node_ms, pg_ms))
         finally:
             for srv in nodes:
                 srv.stop()
-    print(f"| setup | {args.action} req/s | non-2xx |")
-    print("|---|---|---|")
-    for label, rate, errors in rows:
-        print(f"| {label} | {rate:,.0f} | {errors} |")
+    print(f"| setup | {args.action} req/s | non-2xx | node CPU ms/req (all nodes) | PostgreSQL CPU ms/req |")
+    print("|---|---|---|---|---|")
+    for label, rate, errors, node_ms, pg_ms in rows:
+        pg = f"{pg_ms:.2f}" if pg_ms else "—"
+        print(f"| {label} | {rate:,.0f} | {errors} | {node_ms:.2f} | {pg} |")
 
 
 if __name__ == "__main__":

@@ -179,6 +179,8 @@ impl Rolestack {
     /// Checks STS credentials: the sealed token must open, match the AccessKeyId, be unexpired and
     /// belong to a live, unrevoked role session.
     pub fn authenticate_session(&self, access_key_id: &str, security_token: &str) -> Result<Authenticated> {
+        // Expiry follows the clock every node shares (a moved fake clock).
+        self.cluster.refresh(self);
         let version = self.store.version();
         let now = self.clock.now();
         let token = match self.caches.sessions.get(security_token, version) {

@@ -659,6 +659,11 @@ impl Oss {
     }
 
     pub fn put_object_acl(&self, who: &Requester, bucket: &str, key: &str, acl: Acl) -> OssResult<()> {
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| self.put_object_acl_once(who, bucket, key, acl))
+    }
+
+    fn put_object_acl_once(&self, who: &Requester, bucket: &str, key: &str, acl: Acl) -> OssResult<()> {
         let mut tx = self.tx()?;
         let b = load_bucket(&mut *tx, bucket)?;
         authorize(&mut *tx, who, OssAction::PutObjectAcl, Target::object(&b, key))?;
@@ -672,6 +677,11 @@ impl Oss {
     // -- multipart -----------------------------------------------------------------------------
 
     pub fn initiate_upload(&self, who: &Requester, bucket: &str, key: &str, settings: ObjectSettings) -> OssResult<Upload> {
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| self.initiate_upload_once(who, bucket, key, settings.clone()))
+    }
+
+    fn initiate_upload_once(&self, who: &Requester, bucket: &str, key: &str, settings: ObjectSettings) -> OssResult<Upload> {
         let ticket = self.authorize_write(who, bucket, key)?;
         let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
         let upload_id = format!("{:016X}{}", (nanos as u128 & 0xFFFF_FFFF_FFFF_FFFF), hex_upper(&rand::random::<[u8; 8]>()));
@@ -760,52 +770,61 @@ impl Oss {
         upload_id: &str,
         requested: &[(u32, String)],
     ) -> OssResult<Object> {
-        self.authorize_write(who, bucket, key)?;
-        let mut tx = self.tx()?;
-        let upload = load_upload(&mut *tx, bucket, key, upload_id)?;
-        let stored: Vec<Part> = tx.oss_part_list(upload_id, 0, usize::MAX)?.iter().map(|d| decode("part", d)).collect::<OssResult<_>>()?;
-        if requested.is_empty() {
-            return Err(OssError::MalformedXml("CompleteMultipartUpload lists no part".into()));
-        }
-        let mut chosen: Vec<&Part> = Vec::with_capacity(requested.len());
-        for (i, (number, etag)) in requested.iter().enumerate() {
-            if i > 0 && *number <= requested[i - 1].0 {
-                return Err(OssError::InvalidPartOrder);
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| {
+            self.authorize_write(who, bucket, key)?;
+            let mut tx = self.tx()?;
+            let upload = load_upload(&mut *tx, bucket, key, upload_id)?;
+            let stored: Vec<Part> =
+                tx.oss_part_list(upload_id, 0, usize::MAX)?.iter().map(|d| decode("part", d)).collect::<OssResult<_>>()?;
+            if requested.is_empty() {
+                return Err(OssError::MalformedXml("CompleteMultipartUpload lists no part".into()));
             }
-            let part = stored.iter().find(|p| p.number == *number).ok_or(OssError::InvalidPart)?;
-            if !etag.trim().trim_matches('"').eq_ignore_ascii_case(&part.etag) {
-                return Err(OssError::InvalidPart);
+            let mut chosen: Vec<&Part> = Vec::with_capacity(requested.len());
+            for (i, (number, etag)) in requested.iter().enumerate() {
+                if i > 0 && *number <= requested[i - 1].0 {
+                    return Err(OssError::InvalidPartOrder);
+                }
+                let part = stored.iter().find(|p| p.number == *number).ok_or(OssError::InvalidPart)?;
+                if !etag.trim().trim_matches('"').eq_ignore_ascii_case(&part.etag) {
+                    return Err(OssError::InvalidPart);
+                }
+                chosen.push(part);
             }
-            chosen.push(part);
-        }
-        if chosen[..chosen.len() - 1].iter().any(|p| p.segment.size < MIN_PART_SIZE) {
-            return Err(OssError::EntityTooSmall);
-        }
-        let mut md5 = Md5::new();
-        let (mut size, mut crc) = (0u64, 0u64);
-        for (i, p) in chosen.iter().enumerate() {
-            md5.update(hex::decode(&p.etag).map_err(|e| OssError::Internal(format!("part ETag: {e}")))?);
-            crc = if i == 0 { p.crc64 } else { crc64_combine(crc, p.crc64, p.segment.size) };
-            size += p.segment.size;
-        }
-        let etag = format!("{}-{}", hex_upper(&md5.finalize()), chosen.len());
-        let segments: Vec<Segment> = chosen.iter().map(|p| p.segment.clone()).collect();
-        let unused: Vec<Segment> =
-            stored.iter().filter(|p| !requested.iter().any(|(n, _)| *n == p.number)).map(|p| p.segment.clone()).collect();
-        let mut object = new_object(key, segments, size, etag, crc, ObjectType::Multipart, upload.settings.clone());
-        object.storage_class = load_bucket(&mut *tx, bucket)?.storage_class;
-        let old = tx.oss_object_put(bucket, key, &encode(&object)?)?;
-        tx.oss_parts_delete(upload_id)?;
-        tx.oss_upload_delete(bucket, upload_id)?;
-        tx.commit()?;
-        self.discard(unused);
-        if let Some(old) = old {
-            self.discard(decode::<Object>("object", &old)?.segments);
-        }
-        Ok(object)
+            if chosen[..chosen.len() - 1].iter().any(|p| p.segment.size < MIN_PART_SIZE) {
+                return Err(OssError::EntityTooSmall);
+            }
+            let mut md5 = Md5::new();
+            let (mut size, mut crc) = (0u64, 0u64);
+            for (i, p) in chosen.iter().enumerate() {
+                md5.update(hex::decode(&p.etag).map_err(|e| OssError::Internal(format!("part ETag: {e}")))?);
+                crc = if i == 0 { p.crc64 } else { crc64_combine(crc, p.crc64, p.segment.size) };
+                size += p.segment.size;
+            }
+            let etag = format!("{}-{}", hex_upper(&md5.finalize()), chosen.len());
+            let segments: Vec<Segment> = chosen.iter().map(|p| p.segment.clone()).collect();
+            let unused: Vec<Segment> =
+                stored.iter().filter(|p| !requested.iter().any(|(n, _)| *n == p.number)).map(|p| p.segment.clone()).collect();
+            let mut object = new_object(key, segments, size, etag, crc, ObjectType::Multipart, upload.settings.clone());
+            object.storage_class = load_bucket(&mut *tx, bucket)?.storage_class;
+            let old = tx.oss_object_put(bucket, key, &encode(&object)?)?;
+            tx.oss_parts_delete(upload_id)?;
+            tx.oss_upload_delete(bucket, upload_id)?;
+            tx.commit()?;
+            self.discard(unused);
+            if let Some(old) = old {
+                self.discard(decode::<Object>("object", &old)?.segments);
+            }
+            Ok(object)
+        })
     }
 
     pub fn abort_upload(&self, who: &Requester, bucket: &str, key: &str, upload_id: &str) -> OssResult<()> {
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| self.abort_upload_once(who, bucket, key, upload_id))
+    }
+
+    fn abort_upload_once(&self, who: &Requester, bucket: &str, key: &str, upload_id: &str) -> OssResult<()> {
         let mut tx = self.tx()?;
         let b = load_bucket(&mut *tx, bucket)?;
         authorize(&mut *tx, who, OssAction::AbortMultipartUpload, Target::object(&b, key))?;
