@@ -414,6 +414,28 @@ impl PostgresStore {
         unreachable!("the last attempt returns")
     }
 
+    /// Runs one statement outside a transaction on a pooled connection; idle connections the
+    /// server closed since are dropped and the statement runs on the next one.
+    fn autocommit<T>(&self, mut run: impl FnMut(&mut Conn) -> std::result::Result<T, postgres::Error>) -> Result<T> {
+        let attempts = self.pool.max_size() + 1;
+        for attempt in 0..attempts {
+            let mut conn = self.connection()?;
+            match run(&mut conn) {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    // Outside a transaction a failed statement leaves the connection usable,
+                    // unless the connection itself is what failed.
+                    let lost = connection_lost(&e);
+                    conn.broken = lost;
+                    if !lost || attempt + 1 == attempts {
+                        return Err(db_err(e));
+                    }
+                }
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
     /// Advances the store version (outside any transaction).
     fn advance_version(conn: &mut Conn) -> std::result::Result<(), postgres::Error> {
         conn.query_opt("SELECT nextval('store_version')", &[]).map(drop)
@@ -438,27 +460,15 @@ impl Store for PostgresStore {
     }
 
     fn version(&self) -> Option<u64> {
-        let mut conn = self.connection().ok()?;
-        match conn.query_opt("SELECT last_value FROM store_version", &[]) {
-            Ok(row) => row.and_then(|r| r.try_get::<_, i64>(0).ok()).map(|v| v as u64),
-            Err(_) => {
-                conn.broken = true;
-                None
-            }
-        }
+        let row = self.autocommit(|conn| conn.query_opt("SELECT last_value FROM store_version", &[])).ok()?;
+        row.and_then(|r| r.try_get::<_, i64>(0).ok()).map(|v| v as u64)
     }
 
     fn spend_nonce(&self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> Result<bool> {
-        let mut conn = self.connection()?;
         // One statement in its own transaction: visible to every node once it returns, without
         // waiting for the log flush (the connection's default, see `Conn::open`).
-        match conn.execute(SPEND_NONCE, &[&access_key_id, &nonce, &expires, &now]) {
-            Ok(n) => Ok(n == 1),
-            Err(e) => {
-                conn.broken = true;
-                Err(db_err(e))
-            }
-        }
+        let n = self.autocommit(|conn| conn.execute(SPEND_NONCE, &[&access_key_id, &nonce, &expires, &now]))?;
+        Ok(n == 1)
     }
 
     fn restart_epoch(&self) -> i64 {
@@ -475,8 +485,10 @@ const SPEND_NONCE: &str = "INSERT INTO nonces (access_key_id, nonce, expires) VA
 
 /// Whether an error means the connection is gone (closed, or the server is shutting it down).
 fn connection_lost(e: &postgres::Error) -> bool {
-    // SQLSTATE class 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect now.
-    e.is_closed() || e.as_db_error().is_some_and(|db| db.code().code().starts_with("08") || db.code().code().starts_with("57P"))
+    // SQLSTATE class 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect
+    // now. An error that is not the server's answer at all is the connection failing (a reset,
+    // "error communicating with the server").
+    e.is_closed() || e.as_db_error().is_none_or(|db| db.code().code().starts_with("08") || db.code().code().starts_with("57P"))
 }
 
 struct PgTx {

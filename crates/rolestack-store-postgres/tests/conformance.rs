@@ -242,3 +242,20 @@ fn tls_is_verified_against_the_given_ca() {
     assert!(err.to_string().to_lowercase().contains("certificate"), "{err}");
     let _ = admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
 }
+
+/// After the server dropped every connection (a restart), the next nonce, version read and
+/// transaction each find a working connection.
+#[test]
+fn every_entry_point_survives_lost_connections() {
+    let Some(fx) = PgFixture::new() else { return };
+    assert!(fx.store.spend_nonce("k", "before", 100, 200).unwrap());
+    let killed: bool = fx
+        .admin()
+        .query_one("SELECT bool_and(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", &[&fx.schema])
+        .unwrap()
+        .get(0);
+    assert!(killed);
+    assert!(!fx.store.spend_nonce("k", "before", 150, 200).expect("spend_nonce reconnects"));
+    assert!(fx.store.version().is_some(), "version reconnects");
+    assert!(fx.store.begin().is_ok(), "begin reconnects");
+}
