@@ -610,43 +610,46 @@ impl Oss {
         settings: ObjectSettings,
         content_md5: Option<[u8; 16]>,
     ) -> OssResult<Object> {
+        // The record is run again while it conflicts with another node's transaction.
         let result = self.check_md5(&body, content_md5).and_then(|_| {
-            let mut tx = self.tx()?;
-            let (bucket, key) = (&ticket.bucket.name, &ticket.key);
-            let storage_class = load_bucket(&mut *tx, bucket)?.storage_class;
-            let existing = load_object(&mut *tx, bucket, key)?;
-            check_append(existing.as_ref(), position)?;
-            if position + body.digests.size > MAX_APPEND_SIZE {
-                return Err(OssError::InvalidArgument("An appendable object may not grow beyond 5 GiB.".into()));
-            }
-            let segment = Segment { blob: body.blob.clone(), size: body.digests.size };
-            let object = match existing {
-                None => {
-                    let mut o = new_object(
-                        key,
-                        vec![segment],
-                        body.digests.size,
-                        body.digests.etag(),
-                        body.digests.crc64,
-                        ObjectType::Appendable,
-                        settings,
-                    );
-                    o.storage_class = storage_class;
-                    o
+            crate::store::retry(|| {
+                let mut tx = self.tx()?;
+                let (bucket, key) = (&ticket.bucket.name, &ticket.key);
+                let storage_class = load_bucket(&mut *tx, bucket)?.storage_class;
+                let existing = load_object(&mut *tx, bucket, key)?;
+                check_append(existing.as_ref(), position)?;
+                if position + body.digests.size > MAX_APPEND_SIZE {
+                    return Err(OssError::InvalidArgument("An appendable object may not grow beyond 5 GiB.".into()));
                 }
-                Some(mut o) => {
-                    o.crc64 = crc64_combine(o.crc64, body.digests.crc64, body.digests.size);
-                    o.size += body.digests.size;
-                    o.segments.push(segment);
-                    o.last_modified = now();
-                    // Appendable objects' ETags are not MD5s of the content.
-                    o.etag = hex_upper(&Md5::digest(format!("{}:{}:{}", o.key, o.size, o.crc64).as_bytes()));
-                    o
-                }
-            };
-            tx.oss_object_put(bucket, key, &encode(&object)?)?;
-            tx.commit()?;
-            Ok(object)
+                let segment = Segment { blob: body.blob.clone(), size: body.digests.size };
+                let object = match existing {
+                    None => {
+                        let mut o = new_object(
+                            key,
+                            vec![segment],
+                            body.digests.size,
+                            body.digests.etag(),
+                            body.digests.crc64,
+                            ObjectType::Appendable,
+                            settings.clone(),
+                        );
+                        o.storage_class = storage_class;
+                        o
+                    }
+                    Some(mut o) => {
+                        o.crc64 = crc64_combine(o.crc64, body.digests.crc64, body.digests.size);
+                        o.size += body.digests.size;
+                        o.segments.push(segment);
+                        o.last_modified = now();
+                        // Appendable objects' ETags are not MD5s of the content.
+                        o.etag = hex_upper(&Md5::digest(format!("{}:{}:{}", o.key, o.size, o.crc64).as_bytes()));
+                        o
+                    }
+                };
+                tx.oss_object_put(bucket, key, &encode(&object)?)?;
+                tx.commit()?;
+                Ok(object)
+            })
         });
         if result.is_err() {
             self.discard_body(body);
