@@ -23,7 +23,8 @@
 //! share the store, and another one may be between uploading a blob and committing its record,
 //! so only blobs older than the collector's cut-off by [`DEFAULT_ORPHAN_GRACE`] (the URL's
 //! `orphan_grace`) are candidates; that margin also covers clock skew between the servers and
-//! the store.
+//! the store. Times are compared in whole seconds (S3's resolution), and the store writes nothing
+//! in the second it was opened, so none of its own blobs is ever a candidate ([`orphan_cutoff`]).
 //!
 //! The store's calls are synchronous (the OSS service runs them on blocking threads), OpenDAL's
 //! are async: this crate keeps a small runtime of its own and blocks on it, so it works the same
@@ -121,6 +122,9 @@ pub struct OpenDalBlobStore {
     /// Owned: dropped without waiting ([`Drop`]), whatever thread drops the store.
     runtime: Option<tokio::runtime::Runtime>,
     orphan_grace: Duration,
+    /// The whole second after the store was opened: no blob is written before it, so a blob the
+    /// store reports as modified earlier is from an earlier process (see [`orphan_cutoff`]).
+    writes_from: SystemTime,
     /// What `check` and the logs call this store.
     describe: String,
 }
@@ -187,7 +191,8 @@ impl OpenDalBlobStore {
             let context = op.context().with_http_transport(HttpTransporter::new(ReqwestTransport::new(http_client()?)));
             op.with_context(context).layer(RetryLayer::new().with_jitter())
         };
-        Ok(OpenDalBlobStore { op, runtime: Some(runtime), orphan_grace, describe })
+        let writes_from = ceil_second(SystemTime::now());
+        Ok(OpenDalBlobStore { op, runtime: Some(runtime), orphan_grace, writes_from, describe })
     }
 
     /// What this store is (for logs).
@@ -259,6 +264,21 @@ fn to_io(e: opendal::Error) -> io::Error {
     io::Error::new(kind, e)
 }
 
+/// `t` rounded up to the whole second.
+fn ceil_second(t: SystemTime) -> SystemTime {
+    let since = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let seconds = since.as_secs() + u64::from(since.subsec_nanos() > 0);
+    SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
+}
+
+/// Blobs last modified before this are orphan candidates. S3 reports modification times in whole
+/// seconds (rounded down), so the times compared are whole seconds: `grace` before `before`,
+/// rounded up, but never past `writes_from`, the first whole second in which this store may
+/// write (so none of its own blobs is a candidate, however the second is rounded).
+fn orphan_cutoff(before: SystemTime, grace: Duration, writes_from: SystemTime) -> SystemTime {
+    ceil_second(before.checked_sub(grace).unwrap_or(SystemTime::UNIX_EPOCH)).min(writes_from)
+}
+
 /// A blob id: what `create` makes, the only names this store reads or removes.
 fn path_of(id: &BlobId) -> io::Result<&str> {
     let name = id.0.as_str();
@@ -275,6 +295,10 @@ fn is_blob_name(name: &str) -> bool {
 
 impl BlobStore for OpenDalBlobStore {
     fn create(&self) -> io::Result<Box<dyn BlobSink>> {
+        // Only in the first second after opening: wait for the next one (see `writes_from`).
+        if let Ok(early) = self.writes_from.duration_since(SystemTime::now()) {
+            std::thread::sleep(early);
+        }
         let id = uuid::Uuid::new_v4().simple().to_string();
         let op = self.op.clone();
         let path = id.clone();
@@ -307,7 +331,7 @@ impl BlobStore for OpenDalBlobStore {
     }
 
     fn committed_before(&self, before: SystemTime) -> io::Result<Vec<BlobId>> {
-        let cutoff = before.checked_sub(self.orphan_grace).unwrap_or(SystemTime::UNIX_EPOCH);
+        let cutoff = orphan_cutoff(before, self.orphan_grace, self.writes_from);
         let op = self.op.clone();
         self.block_on(async move {
             let mut lister = op.lister("/").await.map_err(to_io)?;
@@ -544,15 +568,29 @@ mod tests {
         drop(sink);
         assert!(store.committed_before(SystemTime::now()).unwrap().is_empty());
         let old = put(&store, b"old");
-        std::thread::sleep(Duration::from_millis(20));
-        let cut = SystemTime::now();
-        std::thread::sleep(Duration::from_millis(20));
-        let _new = put(&store, b"new");
-        assert_eq!(store.committed_before(cut).unwrap(), vec![old]);
-        assert_eq!(store.committed_before(SystemTime::now()).unwrap().len(), 2);
+        // A later process's store: `old` is a candidate, what it writes itself is not.
+        let later = self::store(&dir, Duration::ZERO);
+        let _new = put(&later, b"new");
+        assert_eq!(later.committed_before(SystemTime::now()).unwrap(), vec![old]);
+        // Nor does the first store count blobs of its own lifetime; a third one counts both.
+        assert!(store.committed_before(SystemTime::now() + Duration::from_secs(2)).unwrap().is_empty());
+        let third = self::store(&dir, Duration::ZERO);
+        assert_eq!(third.committed_before(SystemTime::now() + Duration::from_secs(2)).unwrap().len(), 2);
         // With a grace period, recent blobs are held back whatever the cut-off.
         let held = self::store(&dir, Duration::from_secs(3600));
         assert!(held.committed_before(SystemTime::now()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn cutoffs_are_whole_seconds_before_the_grace() {
+        let at = |ms: u64| SystemTime::UNIX_EPOCH + Duration::from_millis(ms);
+        let far = at(1_000_000);
+        assert_eq!(orphan_cutoff(at(10_700), Duration::ZERO, far), at(11_000));
+        assert_eq!(orphan_cutoff(at(10_000), Duration::ZERO, far), at(10_000));
+        assert_eq!(orphan_cutoff(at(10_700), Duration::from_secs(3), far), at(8_000));
+        assert_eq!(orphan_cutoff(at(500), Duration::from_secs(3600), far), SystemTime::UNIX_EPOCH);
+        // Never past the first second this store writes in.
+        assert_eq!(orphan_cutoff(at(20_300), Duration::ZERO, at(20_000)), at(20_000));
     }
 
     #[test]
