@@ -977,3 +977,48 @@ test('MFABindRequired: sign-in binds a device before the session starts; tags on
   }
   api('ram', 'DeleteRole', { RoleName: role });
 });
+
+test('Metadata Faults on the instance page: inject, observe through the metadata service, clear, events', async () => {
+  const vpc = api('ecs', 'CreateVpc', { RegionId: REGION, CidrBlock: '192.168.0.0/16', VpcName: 'faults-vpc' }).VpcId;
+  const vsw = api('ecs', 'CreateVSwitch', { RegionId: REGION, ZoneId: 'cn-hangzhou-i', VpcId: vpc, CidrBlock: '192.168.9.0/24' }).VSwitchId;
+  const iid = api('ecs', 'CreateInstance', {
+    RegionId: REGION, ImageId: 'centos_7_03_64_40G_alibase_20170503.vhd', InstanceType: 'ecs.xn4.small', VSwitchId: vsw, InstanceName: 'faults',
+  }).InstanceId;
+  const env = api('rolestack', 'PrepareInstanceEnvironment', { InstanceId: iid });
+  const { context, page } = await newPage();
+  try {
+    await page.goto(`${endpoint}/console/signin`);
+    await signInRoot(page);
+    await page.getByRole('link', { name: 'Instances', exact: true }).click();
+    const row = page.getByRole('row').filter({ hasText: iid });
+    await row.getByRole('button', { name: `More actions for ${iid}` }).click();
+    await page.getByRole('menuitem', { name: 'Instance Settings' }).click();
+    await page.getByRole('menuitem', { name: 'Metadata Faults' }).click();
+    const dlg = page.getByRole('dialog', { name: 'Metadata Faults' });
+    await dlg.getByText('No faults.').waitFor();
+    await dlg.getByLabel('Fault', { exact: true }).selectOption('Status');
+    await dlg.getByLabel('Value').fill('503');
+    await dlg.getByLabel('Path').fill('/latest/api/token');
+    await dlg.getByLabel('Ends after (requests)').fill('1');
+    await dlg.getByRole('button', { name: 'Inject Fault' }).click();
+    await dlg.getByText(/Status .*503.* 1 left — active/).waitFor();
+    await shot(page, '40-metadata-faults');
+    // The fault is real: the instance's next token request gets 503, the one after works.
+    const put = () => fetch(`http://${env.Proxy}/latest/api/token`, { method: 'PUT', headers: { 'X-aliyun-ecs-metadata-token-ttl-seconds': '60' } });
+    assert.equal((await put()).status, 503);
+    assert.equal((await put()).status, 200);
+    await dlg.getByRole('button', { name: 'Clear Faults' }).click();
+    await dlg.getByText('No faults.').waitFor();
+    await dlg.getByText(/FaultsCleared \(ClearInstanceFaults\)/).waitFor();
+    await dlg.getByText(/FaultInjected \(InjectInstanceFault\)/).waitFor();
+    // A refusal shows the API's own error.
+    await dlg.getByLabel('Fault', { exact: true }).selectOption('Delay');
+    await dlg.getByLabel('Value').fill('');
+    await dlg.getByRole('button', { name: 'Inject Fault' }).click();
+    await dlg.getByRole('alert').getByText('InvalidParameter.Fault').waitFor();
+    await dlg.getByRole('button', { name: 'Close', exact: true }).click();
+    assert.deepEqual(page.foreign, [], 'the console contacted no other host');
+  } finally {
+    await context.close();
+  }
+});

@@ -69,6 +69,11 @@ def ecs(action, **params) -> Step:
     return ("ecs", action, params)
 
 
+def admin(action, **params) -> Step:
+    """rolestack's own admin product (`Rolestack`, actions `rolestack:*`)."""
+    return ("rolestack", action, params)
+
+
 def vpc(action, **params) -> Step:
     params.setdefault("RegionId", REGION)
     return ("vpc", action, params)
@@ -119,7 +124,7 @@ class Case:
 
 
 def expected_code(svc: str) -> str:
-    return {"ram": "NoPermission", "sts": "NoPermission", "ims": "NoPermission", "ecs": "Forbidden.RAM", "vpc": "Forbidden.RAM",
+    return {"ram": "NoPermission", "sts": "NoPermission", "ims": "NoPermission", "rolestack": "NoPermission", "ecs": "Forbidden.RAM", "vpc": "Forbidden.RAM",
             "oss": "AccessDenied", "url": "AccessDenied"}[svc]
 
 
@@ -202,7 +207,7 @@ class World:
             p = self.principals[who]
             version, product = {"ram": (h.RAM_VERSION, "Ram"), "sts": (h.STS_VERSION, "Sts"),
                                 "ecs": (h.ECS_VERSION, "Ecs"), "vpc": (h.VPC_VERSION, "Vpc"),
-                                "ims": ("2019-08-15", "Ims")}[svc]
+                                "ims": ("2019-08-15", "Ims"), "rolestack": ("2026-11-01", "Rolestack")}[svc]
             self._rpc[key] = h.RpcApi(kind, self.ep, p.ak, p.sk, version=version, token=p.token, product=product)
         return self._rpc[key]
 
@@ -225,7 +230,7 @@ class World:
         """Runs one step as `who`; a server refusal raises Refusal."""
         svc, action, params = step
         p = self.resolve(params, extra or {}, results or [])
-        if svc in ("ram", "sts", "ecs", "vpc", "ims"):
+        if svc in ("ram", "sts", "ecs", "vpc", "ims", "rolestack"):
             try:
                 return self.rpc(who, svc, kind).call(action, p)
             except h.ApiError as e:

@@ -29,6 +29,25 @@ SEED_POLICY = json.dumps({"Statement": [{"Action": ["oss:Get*", "oss:List*"], "E
                           "Version": "1"})
 
 
+def started_server(tmp_path_factory, name, *extra_args):
+    """A server for one test module (a generator for a module-scoped fixture), e.g. with --fake-clock."""
+    d = tmp_path_factory.mktemp(name)
+    srv = h.RolestackServer(d / "data", d / "server.log", extra_args=list(extra_args))
+    try:
+        srv.start()
+    except h.ServerStartError as e:
+        pytest.fail(str(e))
+    yield srv
+    srv.stop()
+
+
+def root_apis(srv, **products):
+    """RPC clients (tea, V3) signed with the root key: name → (version, product)."""
+    r = srv.root
+    return {name: h.RpcApi("v3", srv.endpoint, r["AccessKeyId"], r["AccessKeySecret"], version=version, product=product)
+            for name, (version, product) in products.items()}
+
+
 def cli(fc, *args, env_extra=None, input=None, timeout=60):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
     env.update({"ROLESTACK_ENDPOINT": fc.base_url, "ROLESTACK_DATA_DIR": str(fc.data_dir)})

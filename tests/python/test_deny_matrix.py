@@ -30,7 +30,7 @@ import pytest
 
 import denymatrix as dm
 import rshelpers as h
-from denymatrix import Case, ecs, ids, ims, oss, presign, ram, sts, vpc
+from denymatrix import Case, admin, ecs, ids, ims, oss, presign, ram, sts, vpc
 
 FORBIDDEN = "Forbidden.RAM"
 PASSROLE = "InvalidUser.PassRoleForbidden"
@@ -246,6 +246,11 @@ def build_world(w: dm.World, root_ecs) -> None:
         cond_deny("ecs:CreateVpc", "*", {"IpAddress": {"acs:SourceIp": ["127.0.0.0/8"]}}),
         cond_deny("ecs:ModifyInstanceMetadataOptions", "*", {"Bool": {"acs:SecureTransport": "false"}}),
         cond_deny("ecs:RunInstances", "*", {"DateGreaterThan": {"acs:CurrentTime": "2020-01-01T00:00:00Z"}})])])
+    # metadata faults (issue 17): allowed to inject, list and clear faults on i1 only, never to
+    # expire or rotate its credentials
+    w.user("rsf", principal=True, prefix="dm-faults", policies=[w.policy("rsf_pol", [
+        h.allow(["rolestack:InjectInstanceFault", "rolestack:ClearInstanceFaults", "rolestack:DescribeInstanceFaults",
+                 "rolestack:ListInstanceEvents"], f"acs:rolestack:*:*:instance/{n['i1']}")])])
     w.user("ena", principal=True, prefix="dm-ecsnotaction", policies=[w.policy("ena_pol", [
         {"Effect": "Allow", "NotAction": ["ecs:Delete*", "ecs:Create*", "ecs:Run*"], "Resource": "*"}])])
     w.user("enr", principal=True, prefix="dm-ecsnotres", policies=[w.policy("enr_pol", [
@@ -725,6 +730,27 @@ def ecs_cases():
     ] + ecs_resource_cases() + vpc_cases()
 
 
+def fault_cases():
+    """Metadata faults and credential events (rolestack:*, NoPermission): ECS permissions do not
+    grant them, and an Allow scoped to one instance does not reach another."""
+    C = Case
+    own = admin("DescribeInstanceFaults", InstanceId="{i1}")
+    inject = lambda i: admin("InjectInstanceFault", InstanceId=i, Fault="Status", Value="500", Path="/nothing-reads-this", Count="1")  # noqa: E731
+    actions = [inject("{i1}"), admin("ClearInstanceFaults", InstanceId="{i1}"), own, admin("ListInstanceEvents", InstanceId="{i1}"),
+               admin("RotateInstanceCredentials", InstanceId="{i1}"), admin("ExpireInstanceCredentials", InstanceId="{i1}")]
+    return [
+        *[C(f"faults-none-{a[1]}", "en", a, NOPERM, sts("GetCallerIdentity")) for a in actions],
+        *[C(f"faults-ecsfull-{a[1]}", "ef", a, NOPERM, ecs("DescribeInstances", InstanceIds=ids("{i1}"))) for a in actions],
+        C("faults-scoped-other-InjectInstanceFault", "rsf", inject("{i2}"), NOPERM, own),
+        C("faults-scoped-other-ClearInstanceFaults", "rsf", admin("ClearInstanceFaults", InstanceId="{i2}"), NOPERM, own),
+        C("faults-scoped-other-ListInstanceEvents", "rsf", admin("ListInstanceEvents", InstanceId="{i2}"), NOPERM,
+          admin("ListInstanceEvents", InstanceId="{i1}")),
+        C("faults-scoped-other-DescribeInstanceFaults", "rsf", admin("DescribeInstanceFaults", InstanceId="{i2}"), NOPERM, own),
+        C("faults-scoped-unlisted-ExpireInstanceCredentials", "rsf", admin("ExpireInstanceCredentials", InstanceId="{i1}"), NOPERM, own),
+        C("faults-scoped-unlisted-RotateInstanceCredentials", "rsf", admin("RotateInstanceCredentials", InstanceId="{i1}"), NOPERM, own),
+    ]
+
+
 def ecs_resource_cases():
     """Issue 14's ECS actions: security groups (also as CreateInstance's optional resource), tags,
     reboot, images, disks, attributes."""
@@ -1081,7 +1107,7 @@ SIG_SAMPLES = [
 
 def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
-            + ram_condition_cases() + sts_cases() + ecs_cases() + oss_cases() + presign_cases() + issue18_cases())
+            + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + oss_cases() + presign_cases() + issue18_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []

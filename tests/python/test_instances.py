@@ -15,19 +15,12 @@ import requests
 
 import rshelpers as h
 from instancekit import (ECS, PROGRAMS, REGION, STS, cli, environment, exec_in, metadata, needs_root, seed_bucket,
-                         seed_role, vpc_instance)
+                         seed_role, started_server, vpc_instance)
 
 
 @pytest.fixture(scope="module")
 def fc(tmp_path_factory):
-    d = tmp_path_factory.mktemp("fakeclock")
-    srv = h.RolestackServer(d / "data", d / "server.log", extra_args=["--fake-clock"])
-    try:
-        srv.start()
-    except h.ServerStartError as e:
-        pytest.fail(str(e))
-    yield srv
-    srv.stop()
+    yield from started_server(tmp_path_factory, "fakeclock", "--fake-clock")
 
 
 @pytest.fixture(scope="module")

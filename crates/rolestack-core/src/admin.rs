@@ -1,18 +1,22 @@
 //! rolestack's own admin API, served by the RPC gateway as product `Rolestack` (Version
 //! `2026-11-01`), signed and authorized like any other call (actions `rolestack:*`; the account root
 //! may call them all): the fake clock, revoking a role's live sessions, preparing an instance's
-//! network presence for `rolestack instance exec`, and reading an instance's current credentials.
+//! network presence for `rolestack instance exec`, reading an instance's current credentials, and
+//! breaking its metadata service on purpose (faults and credential events, `crate::fault`, listed
+//! per instance in its event list; docs/faults.md).
 
 use serde_json::{json, Value};
 use time::Duration;
 
 use crate::clock::format_date;
+use crate::fault::{FaultKind, FaultSpec, MAX_FAULTS_PER_INSTANCE};
 use crate::handler::Ctx;
-use crate::metadata::instance_credentials;
+use crate::metadata::{expire_now, instance_credentials, rotate_now};
 use crate::model::{Instance, Role};
 use crate::params::Params;
 use crate::ram::roles;
-use crate::sts::render_credentials;
+use crate::store::{FaultRow, InstanceEventRow};
+use crate::sts::{render_credentials, unix_ms};
 use crate::{Error, Result};
 
 /// The version string of the admin product.
@@ -125,6 +129,178 @@ pub fn describe_instance_credentials(ctx: &mut Ctx, p: &Params) -> Result<Value>
             body["LastUpdated"] = json!(format_date(c.last_updated));
             Ok(json!({ "InstanceId": inst.id, "RoleName": c.role_name, "Credentials": body }))
         }
-        None => Err(Error::service(404, "InvalidInstance.NoRamRole", format!("The instance {} has no RAM role attached.", inst.id))),
+        None => Err(no_ram_role(&inst)),
     }
+}
+
+/// The longest a fault may last (`DurationSeconds`), and the most uses it may be given (`Count`).
+const MAX_FAULT_SECONDS: i64 = 7 * 24 * 3600;
+const MAX_FAULT_COUNT: i64 = 1_000_000;
+
+/// Appends to the instance's event list: what happened (`event`), by which API action.
+fn record_instance_event(ctx: &mut Ctx, instance_id: &str, event: &str, action: &str, detail: Value) -> Result<Value> {
+    let now = ctx.clock.now();
+    let entry = json!({
+        "EventId": crate::ids::request_id(),
+        "EventTime": format_date(now),
+        "Event": event,
+        "Action": action,
+        "Caller": ctx.caller.arn(),
+        "Detail": detail,
+    });
+    let row = InstanceEventRow {
+        account: ctx.account().to_string(),
+        instance_id: instance_id.to_string(),
+        time_ms: unix_ms(now),
+        id: entry["EventId"].as_str().unwrap_or_default().to_string(),
+        data: entry.to_string(),
+    };
+    ctx.tx.instance_events_append(&row)?;
+    Ok(entry)
+}
+
+fn fault_json(row: &FaultRow, now_ms: i64) -> Value {
+    let spec: Value = serde_json::from_str(&row.spec).unwrap_or(Value::Null);
+    let at = |ms: i64| time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).map(format_date).unwrap_or_default();
+    let active = row.until_ms.is_none_or(|u| now_ms < u) && row.remaining.is_none_or(|r| r > 0);
+    json!({
+        "FaultId": row.id,
+        "Fault": spec,
+        "StartTime": at(row.created_ms),
+        "EndTime": row.until_ms.map(at),
+        "RemainingCount": row.remaining,
+        "Active": active,
+    })
+}
+
+/// Injects a fault into the instance's metadata service: `Fault` (Delay, Status, Reset, Timeout,
+/// Throttle, StaleCredentials, ExpireCredentials), its `Value` (Delay milliseconds, Status code,
+/// Throttle requests per second), `Path` (a wildcard over request paths, default `*`), and when
+/// it ends by itself: `DurationSeconds` and/or `Count` (requests it applied to); neither: at
+/// ClearInstanceFaults. `ExpireCredentials` expires the instance's current set at once.
+pub fn inject_instance_fault(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let inst = instance(ctx, p)?;
+    let value = p.int("Value", i64::MIN, i64::MAX)?;
+    let kind = FaultKind::parse(p.required("Fault")?, value).map_err(|e| Error::invalid("InvalidParameter.Fault", e.to_string()))?;
+    let path = p.optional("Path").unwrap_or("*");
+    if path.is_empty() || path.len() > 256 || !(path.starts_with('/') || path.starts_with('*')) {
+        return Err(Error::invalid(
+            "InvalidParameter.Path",
+            "The Path must be a wildcard over request paths starting with / or *, at most 256 characters.",
+        ));
+    }
+    let seconds = p.int("DurationSeconds", 1, MAX_FAULT_SECONDS)?;
+    let count = p.int("Count", 1, MAX_FAULT_COUNT)?;
+    let account = ctx.account().to_string();
+    let now = ctx.clock.now();
+    let now_ms = unix_ms(now);
+    ctx.tx.faults_delete(&account, &inst.id, Some(now_ms))?;
+    if ctx.tx.faults_list(&account, &inst.id)?.len() >= MAX_FAULTS_PER_INSTANCE {
+        return Err(Error::service(
+            400,
+            "QuotaExceed.InstanceFaults",
+            format!("The instance {} has {MAX_FAULTS_PER_INSTANCE} faults already; clear some first.", inst.id),
+        ));
+    }
+    let mut detail = json!({});
+    if kind == FaultKind::ExpireCredentials {
+        detail["ExpiredAccessKeyId"] = json!(expire_now(ctx.tx, ctx.key, &account, &inst, now)?);
+    }
+    let row = FaultRow {
+        account: account.clone(),
+        instance_id: inst.id.clone(),
+        id: format!("flt-{}", crate::ids::alnum(16).to_ascii_lowercase()),
+        created_ms: now_ms,
+        until_ms: seconds.map(|s| now_ms + s * 1000),
+        remaining: count,
+        spec: serde_json::to_string(&FaultSpec { kind, path: path.to_string() }).map_err(|e| Error::Store(e.to_string()))?,
+    };
+    ctx.tx.faults_insert(&row)?;
+    let fault = fault_json(&row, now_ms);
+    detail["Fault"] = fault.clone();
+    record_instance_event(ctx, &inst.id, "FaultInjected", "InjectInstanceFault", detail)?;
+    let mut body = json!({ "InstanceId": inst.id });
+    if let (Value::Object(b), Value::Object(f)) = (&mut body, fault) {
+        b.extend(f);
+    }
+    Ok(body)
+}
+
+/// Ends every fault of the instance's metadata service.
+pub fn clear_instance_faults(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let inst = instance(ctx, p)?;
+    let account = ctx.account().to_string();
+    let cleared = ctx.tx.faults_delete(&account, &inst.id, None)?;
+    record_instance_event(ctx, &inst.id, "FaultsCleared", "ClearInstanceFaults", json!({ "ClearedCount": cleared }))?;
+    Ok(json!({ "InstanceId": inst.id, "ClearedCount": cleared }))
+}
+
+/// The instance's faults: those still lasting, and those ended but not yet pruned.
+pub fn describe_instance_faults(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let inst = instance(ctx, p)?;
+    let account = ctx.account().to_string();
+    let now_ms = unix_ms(ctx.clock.now());
+    let faults: Vec<Value> = ctx.tx.faults_list(&account, &inst.id)?.iter().map(|r| fault_json(r, now_ms)).collect();
+    Ok(json!({ "InstanceId": inst.id, "TotalCount": faults.len(), "Faults": { "Fault": faults } }))
+}
+
+/// What was injected into the instance's metadata service and when, newest first (`MaxResults`,
+/// default 100).
+pub fn list_instance_events(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let inst = instance(ctx, p)?;
+    let limit = p.int("MaxResults", 1, 1000)?.unwrap_or(100) as usize;
+    let account = ctx.account().to_string();
+    let events: Vec<Value> = ctx
+        .tx
+        .instance_events_list(&account, &inst.id, limit)?
+        .iter()
+        .map(|r| serde_json::from_str(&r.data).unwrap_or(Value::Null))
+        .collect();
+    Ok(json!({ "InstanceId": inst.id, "Events": { "Event": events } }))
+}
+
+/// "Rotate now": the metadata service serves a new set from now on; the old one stays valid until
+/// its own expiry.
+pub fn rotate_instance_credentials(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let inst = instance(ctx, p)?;
+    let account = ctx.account().to_string();
+    let previous = ctx.tx.get_rec::<crate::model::InstanceSession>(&account, &inst.id)?;
+    let previous_key = previous.and_then(|s| crate::sts::SealedToken::open(ctx.key, &s.token).ok()).map(|t| t.access_key_id);
+    let Some(c) = rotate_now(ctx.tx, ctx.key, &account, &inst, ctx.clock.now())? else {
+        return Err(no_ram_role(&inst));
+    };
+    let detail = json!({
+        "PreviousAccessKeyId": previous_key,
+        "AccessKeyId": c.credentials.access_key_id,
+        "Expiration": format_date(c.credentials.expiration),
+    });
+    record_instance_event(ctx, &inst.id, "CredentialsRotated", "RotateInstanceCredentials", detail.clone())?;
+    let mut body = json!({ "InstanceId": inst.id, "RoleName": c.role_name });
+    if let (Value::Object(b), Value::Object(d)) = (&mut body, detail) {
+        b.extend(d);
+    }
+    Ok(body)
+}
+
+/// "Expire now": the set the instance is served expires at once (STS and OSS refuse it as
+/// expired); the next read of the metadata service issues a new one.
+pub fn expire_instance_credentials(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let inst = instance(ctx, p)?;
+    if inst.ram_role_name.is_none() {
+        return Err(no_ram_role(&inst));
+    }
+    let account = ctx.account().to_string();
+    let now = ctx.clock.now();
+    let expired = expire_now(ctx.tx, ctx.key, &account, &inst, now)?;
+    let detail = json!({ "ExpiredAccessKeyId": expired, "ExpiredAt": format_date(now) });
+    record_instance_event(ctx, &inst.id, "CredentialsExpired", "ExpireInstanceCredentials", detail.clone())?;
+    let mut body = json!({ "InstanceId": inst.id });
+    if let (Value::Object(b), Value::Object(d)) = (&mut body, detail) {
+        b.extend(d);
+    }
+    Ok(body)
+}
+
+fn no_ram_role(inst: &Instance) -> Error {
+    Error::service(404, "InvalidInstance.NoRamRole", format!("The instance {} has no RAM role attached.", inst.id))
 }

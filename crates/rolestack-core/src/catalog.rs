@@ -269,6 +269,12 @@ pub static ACTIONS: &[ApiAction] = &[
     admin!("PrepareWorkstationEnvironment", ["*"], admin::prepare_workstation_environment),
     admin!("SimulatePolicy", ["*"], crate::simulator::simulate_policy),
     admin!("DescribeInstanceCredentials", ["instance/{InstanceId}"], admin::describe_instance_credentials),
+    admin!("InjectInstanceFault", ["instance/{InstanceId}"], admin::inject_instance_fault),
+    admin!("ClearInstanceFaults", ["instance/{InstanceId}"], admin::clear_instance_faults),
+    admin!("DescribeInstanceFaults", ["instance/{InstanceId}"], admin::describe_instance_faults),
+    admin!("ListInstanceEvents", ["instance/{InstanceId}"], admin::list_instance_events),
+    admin!("RotateInstanceCredentials", ["instance/{InstanceId}"], admin::rotate_instance_credentials),
+    admin!("ExpireInstanceCredentials", ["instance/{InstanceId}"], admin::expire_instance_credentials),
     admin!("DescribeOidcIssuer", ["*"], crate::oidc::describe_oidc_issuer),
     admin!("IssueOidcToken", ["*"], crate::oidc::issue_oidc_token),
 ];

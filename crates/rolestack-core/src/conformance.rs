@@ -67,6 +67,9 @@ macro_rules! store_conformance_tests {
             live_nonces_reload,
             group_commit_shares_commits_and_isolates_failures,
             version_moves_with_committed_record_changes,
+            faults_list_take_and_prune,
+            fault_uses_are_taken_once_under_concurrency,
+            instance_events_newest_first,
         );
     };
     (@tests $fresh:path; $($name:ident),+ $(,)?) => {
@@ -750,4 +753,103 @@ pub fn version_moves_with_committed_record_changes(store: Arc<dyn Store>) {
         tx.commit().unwrap();
     }
     assert_ne!(store.version().unwrap(), v1, "a link");
+}
+
+fn fault_row(instance: &str, id: &str, created_ms: i64, until_ms: Option<i64>, remaining: Option<i64>) -> crate::store::FaultRow {
+    crate::store::FaultRow {
+        account: "1".into(),
+        instance_id: instance.into(),
+        id: id.into(),
+        created_ms,
+        until_ms,
+        remaining,
+        spec: json(id),
+    }
+}
+
+/// Faults are kept per instance in creation order, a counted one gives exactly its uses, and
+/// pruning removes what ended (by time or uses), clearing removes the rest; both move the version.
+pub fn faults_list_take_and_prune(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    tx.faults_insert(&fault_row("i-a", "f2", 20, None, Some(2))).unwrap();
+    tx.faults_insert(&fault_row("i-a", "f1", 10, Some(100), None)).unwrap();
+    tx.faults_insert(&fault_row("i-b", "f3", 5, None, None)).unwrap();
+    tx.commit().unwrap();
+    let v0 = store.version();
+    let mut tx = store.begin().unwrap();
+    let listed = tx.faults_list("1", "i-a").unwrap();
+    assert_eq!(listed, vec![fault_row("i-a", "f1", 10, Some(100), None), fault_row("i-a", "f2", 20, None, Some(2))]);
+    assert!(tx.faults_list("2", "i-a").unwrap().is_empty(), "per account");
+    assert!(tx.faults_list("1", "I-A").unwrap().is_empty(), "instance ids are exact");
+    assert!(tx.fault_take("1", "i-a", "f2").unwrap());
+    assert!(tx.fault_take("1", "i-a", "f2").unwrap());
+    assert!(!tx.fault_take("1", "i-a", "f2").unwrap(), "two uses only");
+    assert!(!tx.fault_take("1", "i-a", "f1").unwrap(), "not counted");
+    assert!(!tx.fault_take("1", "i-a", "missing").unwrap());
+    assert_eq!(tx.faults_list("1", "i-a").unwrap()[1].remaining, Some(0));
+    tx.commit().unwrap();
+    if let Some(v0) = v0 {
+        assert_ne!(store.version(), Some(v0), "taking a use moves the version");
+    }
+    let mut tx = store.begin().unwrap();
+    assert_eq!(tx.faults_delete("1", "i-a", Some(50)).unwrap(), 1, "the used-up one");
+    assert_eq!(tx.faults_delete("1", "i-a", Some(100)).unwrap(), 1, "the one ended by time");
+    assert_eq!(tx.faults_delete("1", "i-b", Some(i64::MAX)).unwrap(), 0, "an open-ended fault never ends");
+    assert_eq!(tx.faults_delete("1", "i-b", None).unwrap(), 1, "clear");
+    tx.commit().unwrap();
+    let mut tx = store.begin_read().unwrap();
+    assert!(tx.faults_list("1", "i-a").unwrap().is_empty());
+    assert!(tx.faults_list("1", "i-b").unwrap().is_empty());
+}
+
+/// Servers sharing a store take a counted fault's uses together: of many concurrent takers,
+/// exactly as many succeed as the fault had uses.
+pub fn fault_uses_are_taken_once_under_concurrency(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    tx.faults_insert(&fault_row("i-c", "f", 1, None, Some(5))).unwrap();
+    tx.commit().unwrap();
+    let taken: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let store = store.clone();
+                s.spawn(move || {
+                    (0..4)
+                        .filter(|_| {
+                            let mut tx = store.begin().unwrap();
+                            let ok = tx.fault_take("1", "i-c", "f").unwrap();
+                            tx.commit().unwrap();
+                            ok
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(taken, 5);
+}
+
+/// An instance's events list newest first, per instance, and go with the instance.
+pub fn instance_events_newest_first(store: Arc<dyn Store>) {
+    use crate::store::InstanceEventRow;
+    let ev = |instance: &str, t: i64, id: &str| InstanceEventRow {
+        account: "1".into(),
+        instance_id: instance.into(),
+        time_ms: t,
+        id: id.into(),
+        data: json(id),
+    };
+    let mut tx = store.begin().unwrap();
+    for e in [ev("i-a", 1, "a"), ev("i-a", 3, "c"), ev("i-a", 2, "b"), ev("i-b", 2, "x")] {
+        tx.instance_events_append(&e).unwrap();
+    }
+    tx.commit().unwrap();
+    let mut tx = store.begin().unwrap();
+    let ids = |rows: Vec<InstanceEventRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(ids(tx.instance_events_list("1", "i-a", 10).unwrap()), ["c", "b", "a"]);
+    assert_eq!(ids(tx.instance_events_list("1", "i-a", 2).unwrap()), ["c", "b"]);
+    assert_eq!(tx.instance_events_list("1", "i-b", 10).unwrap(), vec![ev("i-b", 2, "x")]);
+    assert_eq!(tx.instance_events_delete("1", "i-a").unwrap(), 3);
+    assert!(tx.instance_events_list("1", "i-a", 10).unwrap().is_empty());
+    tx.commit().unwrap();
 }

@@ -47,6 +47,7 @@ pub mod documents;
 pub mod ecs;
 pub mod endpoints;
 pub mod error;
+pub mod fault;
 pub mod federation;
 pub mod group_commit;
 pub mod handler;

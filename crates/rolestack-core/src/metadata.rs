@@ -20,10 +20,11 @@ use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::format_date;
+use crate::fault::{select, Buckets, Fault, FaultKind, FaultSpec, Target};
 use crate::model::{Instance, InstanceSession, Role, VSwitch, Vpc};
 use crate::seal::ServerKey;
 use crate::service::Rolestack;
-use crate::store::{Kind, Tx};
+use crate::store::{FaultRow, Kind, Tx};
 use crate::sts::{self, Credentials, SealedToken};
 use crate::Result;
 
@@ -51,8 +52,7 @@ pub fn instance_credentials(
     instance: &Instance,
     now: OffsetDateTime,
 ) -> Result<Option<InstanceCredentials>> {
-    let Some(role_name) = &instance.ram_role_name else { return Ok(None) };
-    let Some(role) = tx.get_rec::<Role>(account, role_name)? else { return Ok(None) };
+    let Some(role) = instance_role(tx, account, instance)? else { return Ok(None) };
     let existing = tx.get_rec::<InstanceSession>(account, &instance.id)?;
     let kind = if existing.is_some() { "rotated" } else { "issued" };
     if let Some(current) = existing {
@@ -66,7 +66,40 @@ pub fn instance_credentials(
             }
         }
     }
-    let token = sts::mint(account, &role, &session_name(&instance.id), instance.ram_role_policy.clone(), now, SESSION_LIFETIME);
+    issue(tx, key, account, instance, &role, now, kind).map(Some)
+}
+
+/// The instance's RAM role, if it has one (and it still exists).
+fn instance_role(tx: &mut dyn Tx, account: &str, instance: &Instance) -> Result<Option<Role>> {
+    match &instance.ram_role_name {
+        Some(name) => tx.get_rec::<Role>(account, name),
+        None => Ok(None),
+    }
+}
+
+/// Issues a new set for the instance now, whatever the current one ("rotate now"): the old set
+/// stays valid until its own expiry. `None` when the instance has no role.
+pub fn rotate_now(
+    tx: &mut dyn Tx,
+    key: &ServerKey,
+    account: &str,
+    instance: &Instance,
+    now: OffsetDateTime,
+) -> Result<Option<InstanceCredentials>> {
+    let Some(role) = instance_role(tx, account, instance)? else { return Ok(None) };
+    issue(tx, key, account, instance, &role, now, "rotated").map(Some)
+}
+
+fn issue(
+    tx: &mut dyn Tx,
+    key: &ServerKey,
+    account: &str,
+    instance: &Instance,
+    role: &Role,
+    now: OffsetDateTime,
+    kind: &'static str,
+) -> Result<InstanceCredentials> {
+    let token = sts::mint(account, role, &session_name(&instance.id), instance.ram_role_policy.clone(), now, SESSION_LIFETIME);
     let sealed = token.seal(key);
     let session = InstanceSession {
         instance_id: instance.id.clone(),
@@ -79,7 +112,27 @@ pub fn instance_credentials(
         tx.insert_rec(account, &instance.id, &session)?;
     }
     metrics::counter!("rolestack_metadata_credentials_total", "kind" => kind).increment(1);
-    Ok(Some(render(&role, &token, sealed, true)))
+    Ok(render(role, &token, sealed, true))
+}
+
+/// "Expire now": the set the instance is served stops working at once — its role records a
+/// cut-off for the instance's session name, so STS and OSS refuse it as expired — and its stored
+/// expiry moves to `now`, so the next read issues a new set (unless an `ExpireCredentials` fault
+/// keeps serving the expired one). Returns the expired set's AccessKeyId, `None` when the
+/// instance has no current set.
+pub fn expire_now(tx: &mut dyn Tx, key: &ServerKey, account: &str, instance: &Instance, now: OffsetDateTime) -> Result<Option<String>> {
+    let Some(mut session) = tx.get_rec::<InstanceSession>(account, &instance.id)? else { return Ok(None) };
+    let Some(mut role) = tx.get_rec::<Role>(account, &session.role_name)? else { return Ok(None) };
+    let now_ms = sts::unix_ms(now);
+    // A cut-off older than the longest session can void nothing any more.
+    let longest = crate::ram::roles::MAX_SESSION_MAX * 1000;
+    role.session_cutoffs.retain(|_, cutoff| *cutoff > now_ms - longest);
+    role.session_cutoffs.insert(session_name(&instance.id).to_ascii_lowercase(), now_ms + 1);
+    let role_key = role.name.clone();
+    tx.update_rec(account, &role_key, &role)?;
+    session.expires = session.expires.min(now.unix_timestamp());
+    tx.update_rec(account, &instance.id, &session)?;
+    Ok(Some(SealedToken::open(key, &session.token).map(|t| t.access_key_id).unwrap_or_default()))
 }
 
 /// Forgets an instance's current session (on detach / delete), so no new credentials are served.
@@ -136,7 +189,51 @@ pub struct InstanceMetadata {
     account_id: String,
     instance_id: String,
     remembered: Arc<Mutex<Option<Arc<View>>>>,
+    faults: Arc<Mutex<FaultMemory>>,
 }
+
+/// The instance's injected faults as read at one store version, and this server's throttle
+/// buckets.
+#[derive(Default)]
+struct FaultMemory {
+    /// `Some(version)` once read at that version.
+    version: Option<u64>,
+    faults: Arc<Vec<Fault>>,
+    buckets: Buckets,
+}
+
+/// What an injected fault does to one request; the HTTP front carries it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disruption {
+    /// Answer normally after this wait.
+    Delay(std::time::Duration),
+    /// Answer with this HTTP status instead (429 for a throttled request).
+    Status(u16),
+    /// Close the connection without an answer.
+    Reset,
+    /// Hold the request this long, then close the connection without an answer.
+    Hang(std::time::Duration),
+    /// Serve the credential document with its `Expiration` already past.
+    Stale,
+    /// Serve the instance's expired set ([`expire_now`]) instead of issuing a new one.
+    Expired,
+}
+
+/// The fault stored in a row; `None` for a row this version cannot read.
+fn fault_of(row: FaultRow) -> Option<Fault> {
+    let spec: FaultSpec = serde_json::from_str(&row.spec).ok()?;
+    Some(Fault {
+        id: row.id,
+        kind: spec.kind,
+        path: spec.path,
+        created_ms: row.created_ms,
+        until_ms: row.until_ms,
+        remaining: row.remaining,
+    })
+}
+
+/// How long an instance's `Expiration` is put in the past by a `StaleCredentials` fault.
+pub const STALE_BY: Duration = Duration::minutes(5);
 
 /// What a read of the instance found, at one store version.
 struct View {
@@ -167,7 +264,154 @@ fn credential_role(lower: &str) -> Option<&str> {
 
 impl InstanceMetadata {
     pub fn new(rs: Rolestack, account_id: impl Into<String>, instance_id: impl Into<String>) -> Self {
-        InstanceMetadata { rs, account_id: account_id.into(), instance_id: instance_id.into(), remembered: Arc::default() }
+        InstanceMetadata {
+            rs,
+            account_id: account_id.into(),
+            instance_id: instance_id.into(),
+            remembered: Arc::default(),
+            faults: Arc::default(),
+        }
+    }
+
+    /// Whether `path` reads a credential document (what `StaleCredentials` / `ExpireCredentials`
+    /// faults apply to).
+    pub fn is_credential_document(path: &str) -> bool {
+        credential_role(&path.to_ascii_lowercase()).is_some()
+    }
+
+    fn now_ms(&self) -> i64 {
+        sts::unix_ms(self.rs.clock.now())
+    }
+
+    /// The disruption an injected fault makes of this request, decided from memory: `None` when
+    /// the store must be read or written ([`InstanceMetadata::disruption`]): the faults changed,
+    /// or a counted fault applies (its use is taken in the store). Never touches the store.
+    pub fn disruption_remembered(&self, path: &str) -> Option<Option<Disruption>> {
+        // A shared store's version is itself a round trip to the database: `disruption` decides.
+        if self.rs.store.shared() {
+            return None;
+        }
+        let version = self.rs.store.version()?;
+        let target = Target { path, credential_document: Self::is_credential_document(path) };
+        let now_ms = self.now_ms();
+        let mut memory = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        if memory.version != Some(version) {
+            return None;
+        }
+        if memory.faults.is_empty() {
+            return Some(None);
+        }
+        if memory.faults.iter().any(|f| f.remaining.is_some() && f.active(now_ms) && f.applies_to(target)) {
+            return None;
+        }
+        let faults = memory.faults.clone();
+        Some(select(&faults, target, now_ms, &mut memory.buckets).map(|f| Self::disruption_of(f, now_ms)))
+    }
+
+    /// The disruption an injected fault makes of this request, reading the instance's faults
+    /// from the store when they may have changed and taking a use of a counted one.
+    pub fn disruption(&self, path: &str) -> Result<Option<Disruption>> {
+        let version = self.rs.store.version();
+        let target = Target { path, credential_document: Self::is_credential_document(path) };
+        let now_ms = self.now_ms();
+        let faults = {
+            let memory = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+            (version.is_some() && memory.version == version).then(|| memory.faults.clone())
+        };
+        let faults = match faults {
+            Some(f) => f,
+            None => {
+                let rows = self.rs.store.begin_read()?.faults_list(&self.account_id, &self.instance_id)?;
+                let faults: Arc<Vec<Fault>> = Arc::new(rows.into_iter().filter_map(fault_of).collect());
+                let mut memory = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+                memory.buckets.retain(&faults);
+                memory.faults = faults.clone();
+                memory.version = version;
+                faults
+            }
+        };
+        if faults.is_empty() {
+            return Ok(None);
+        }
+        let chosen = {
+            let mut memory = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+            select(&faults, target, now_ms, &mut memory.buckets).cloned()
+        };
+        let Some(fault) = chosen else { return Ok(None) };
+        if fault.remaining.is_some() {
+            let taken = crate::store::retry(|| {
+                let mut tx = self.rs.store.begin()?;
+                let taken = tx.fault_take(&self.account_id, &self.instance_id, &fault.id)?;
+                tx.commit()?;
+                Ok(taken)
+            })?;
+            if !taken {
+                // Its last use went to another request (or another server) first.
+                return Ok(None);
+            }
+        }
+        Ok(Some(Self::disruption_of(&fault, now_ms)))
+    }
+
+    fn disruption_of(fault: &Fault, now_ms: i64) -> Disruption {
+        metrics::counter!("rolestack_metadata_faults_applied_total", "kind" => fault.kind.name()).increment(1);
+        let longest = crate::fault::MAX_DELAY_MS;
+        match fault.kind {
+            FaultKind::Delay { millis } => Disruption::Delay(std::time::Duration::from_millis(millis)),
+            FaultKind::Status { code } => Disruption::Status(code),
+            FaultKind::Throttle { .. } => Disruption::Status(429),
+            FaultKind::Reset => Disruption::Reset,
+            FaultKind::Timeout => {
+                let left = fault.until_ms.map_or(longest, |u| u64::try_from(u - now_ms).unwrap_or(0).min(longest));
+                Disruption::Hang(std::time::Duration::from_millis(left))
+            }
+            FaultKind::StaleCredentials => Disruption::Stale,
+            FaultKind::ExpireCredentials => Disruption::Expired,
+        }
+    }
+
+    /// Answers a credential-document GET as a `Stale` or `Expired` disruption makes it (any
+    /// other disruption: as [`InstanceMetadata::answer`]). Refusals (disabled endpoint, missing
+    /// or invalid token) come first, as always.
+    pub fn answer_disrupted(&self, path: &str, token: Option<&str>, disruption: &Disruption) -> Result<MetadataAnswer> {
+        let now = self.rs.clock.now();
+        if *disruption == Disruption::Expired {
+            if let Some(answer) = self.expired_document(path, token, now)? {
+                return Ok(answer);
+            }
+        }
+        let answer = self.answer(path, token)?;
+        if *disruption != Disruption::Stale || answer.status != 200 || !answer.json {
+            return Ok(answer);
+        }
+        let Ok(mut doc) = serde_json::from_slice::<serde_json::Value>(&answer.body) else { return Ok(answer) };
+        doc["Expiration"] = json!(format_date(now - STALE_BY));
+        Ok(MetadataAnswer { body: serde_json::to_string_pretty(&doc).unwrap_or_default().into(), ..answer })
+    }
+
+    /// The document of the instance's current, expired set (`None`: there is none, or it is not
+    /// expired: answer as usual).
+    fn expired_document(&self, path: &str, token: Option<&str>, now: OffsetDateTime) -> Result<Option<MetadataAnswer>> {
+        let mut tx = self.rs.store.begin_read()?;
+        let Some(instance) = tx.get_rec::<Instance>(&self.account_id, &self.instance_id)? else { return Ok(None) };
+        if let Some(refused) = self.refusal(&instance, token) {
+            return Ok(Some(refused));
+        }
+        let Some(session) = tx.get_rec::<InstanceSession>(&self.account_id, &self.instance_id)? else { return Ok(None) };
+        let asked = credential_role(&path.to_ascii_lowercase()).unwrap_or_default().to_string();
+        let Ok(sealed) = SealedToken::open(&self.rs.key, &session.token) else { return Ok(None) };
+        if session.expires > now.unix_timestamp() || !session.role_name.eq_ignore_ascii_case(&asked) {
+            return Ok(None);
+        }
+        let mut credentials = sealed.credentials_sealed(session.token.clone());
+        credentials.expiration = OffsetDateTime::from_unix_timestamp(session.expires).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let c = InstanceCredentials {
+            role_name: session.role_name,
+            credentials,
+            last_updated: OffsetDateTime::from_unix_timestamp(sealed.issued).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            issued_now: false,
+        };
+        Ok(Some(MetadataAnswer { status: 200, json: true, body: document_body(&c) }))
     }
 
     pub fn instance_id(&self) -> &str {
@@ -267,17 +511,9 @@ impl InstanceMetadata {
         if c.issued_now {
             self.record_issued(instance, &c);
         }
-        let doc = json!({
-            "AccessKeyId": c.credentials.access_key_id,
-            "AccessKeySecret": c.credentials.access_key_secret,
-            "Expiration": format_date(c.credentials.expiration),
-            "SecurityToken": c.credentials.security_token,
-            "LastUpdated": format_date(c.last_updated),
-            "Code": "Success",
-        });
         Ok(Some(Document {
+            body: document_body(&c),
             role_name: c.role_name,
-            body: serde_json::to_string_pretty(&doc).unwrap_or_default().into(),
             rotate_at: c.credentials.expiration.unix_timestamp() - ROTATE_BEFORE_EXPIRY.whole_seconds(),
         }))
     }
@@ -289,24 +525,27 @@ impl InstanceMetadata {
         instance == self.instance_id && expires.parse::<i64>().is_ok_and(|e| self.rs.clock.now().unix_timestamp() < e)
     }
 
-    /// The answer from what `view` holds: `None` when it is the credential document and `view`
-    /// has no current one.
-    fn respond(&self, view: &View, path: &str, token: Option<&str>) -> Option<MetadataAnswer> {
-        let inst = &view.instance;
+    /// The refusal of a read before anything else: the endpoint is disabled, or the read's
+    /// hardened-mode token is missing (when required) or invalid.
+    fn refusal(&self, inst: &Instance, token: Option<&str>) -> Option<MetadataAnswer> {
         if inst.http_endpoint == "disabled" {
             return Some(MetadataAnswer::plain(403, "403 - Forbidden: the metadata endpoint of this instance is disabled"));
         }
         match token {
-            Some(t) if !self.token_valid(t) => {
-                return Some(MetadataAnswer::plain(401, "401 - Unauthorized: invalid or expired metadata token"));
-            }
+            Some(t) if !self.token_valid(t) => Some(MetadataAnswer::plain(401, "401 - Unauthorized: invalid or expired metadata token")),
             None if inst.http_tokens == "required" => {
-                return Some(MetadataAnswer::plain(
-                    401,
-                    "401 - Unauthorized: this instance requires a metadata token (PUT /latest/api/token)",
-                ));
+                Some(MetadataAnswer::plain(401, "401 - Unauthorized: this instance requires a metadata token (PUT /latest/api/token)"))
             }
-            _ => {}
+            _ => None,
+        }
+    }
+
+    /// The answer from what `view` holds: `None` when it is the credential document and `view`
+    /// has no current one.
+    fn respond(&self, view: &View, path: &str, token: Option<&str>) -> Option<MetadataAnswer> {
+        let inst = &view.instance;
+        if let Some(refused) = self.refusal(inst, token) {
+            return Some(refused);
         }
         let lower = path.to_ascii_lowercase();
         if let Some(role) = credential_role(&lower) {
@@ -391,6 +630,19 @@ impl InstanceMetadata {
             acting_service: Some("ecs.aliyuncs.com"),
         });
     }
+}
+
+/// The credential document's JSON body.
+fn document_body(c: &InstanceCredentials) -> Bytes {
+    let doc = json!({
+        "AccessKeyId": c.credentials.access_key_id,
+        "AccessKeySecret": c.credentials.access_key_secret,
+        "Expiration": format_date(c.credentials.expiration),
+        "SecurityToken": c.credentials.security_token,
+        "LastUpdated": format_date(c.last_updated),
+        "Code": "Success",
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default().into()
 }
 
 /// Every leaf of the `meta-data` tree for an instance (lower-case paths), except the credential

@@ -119,6 +119,11 @@ pub struct Role {
     /// Sessions (STS tokens) issued before this instant (Unix milliseconds) are no longer valid.
     #[serde(default)]
     pub sessions_revoked_before: Option<i64>,
+    /// Per role session name (ASCII lower case): sessions of that name issued before this
+    /// instant (Unix milliseconds) are no longer valid (an instance's credentials expired now,
+    /// `admin::expire_instance_credentials`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub session_cutoffs: std::collections::BTreeMap<String, i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
     /// For a service-linked role, the service it belongs to (`actiontrail.aliyuncs.com`): its

@@ -181,7 +181,15 @@ pub static PRODUCTS: &[ProductSpec] = &[
         service: "rolestack",
         host: "rolestack.local",
         name: "rolestack",
-        console: ConsoleAccess::Only(&["SimulatePolicy"]),
+        console: ConsoleAccess::Only(&[
+            "SimulatePolicy",
+            "InjectInstanceFault",
+            "ClearInstanceFaults",
+            "DescribeInstanceFaults",
+            "ListInstanceEvents",
+            "RotateInstanceCredentials",
+            "ExpireInstanceCredentials",
+        ]),
         regional: false,
         errors: ErrorStyle::Ram,
     },
@@ -246,7 +254,7 @@ mod tests {
         assert!(Product::ActionTrail.spec().console.serves("LookupEvents"));
         assert!(!Product::Ims.spec().console.any());
         let admin = Product::Rolestack.spec().console;
-        assert!(admin.any() && admin.serves("SimulatePolicy"));
+        assert!(admin.any() && admin.serves("SimulatePolicy") && admin.serves("InjectInstanceFault"));
         for action in ["AdvanceClock", "RevokeRoleSessions", "PrepareInstanceEnvironment", "DescribeInstanceCredentials", "simulatepolicy"]
         {
             assert!(!admin.serves(action), "{action}");

@@ -129,6 +129,35 @@ pub fn like_escape(text: &str) -> String {
     s
 }
 
+/// An injected metadata-service fault as stored (`crate::fault`): what it does is `spec`, the
+/// JSON of a [`crate::fault::FaultKind`] with its path; when it ends is in the columns, so one
+/// statement can take a use of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultRow {
+    pub account: String,
+    pub instance_id: String,
+    pub id: String,
+    /// Unix milliseconds (server clock).
+    pub created_ms: i64,
+    /// Ends at this instant (Unix milliseconds), if set.
+    pub until_ms: Option<i64>,
+    /// Uses left, if counted.
+    pub remaining: Option<i64>,
+    pub spec: String,
+}
+
+/// One entry of an instance's event list (`rolestack instance events`): what was injected into
+/// its metadata service, when, and by which API action; `data` is JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceEventRow {
+    pub account: String,
+    pub instance_id: String,
+    /// Unix milliseconds (server clock).
+    pub time_ms: i64,
+    pub id: String,
+    pub data: String,
+}
+
 /// Scope for records that are global rather than per account (AccessKeys are looked up by id alone).
 pub const GLOBAL: &str = "";
 
@@ -165,6 +194,27 @@ pub trait Tx {
     fn events_query(&mut self, q: &EventQuery) -> Result<Vec<EventRow>>;
     /// Deletes events older than `before_ms`, then the oldest beyond `keep` events.
     fn events_prune(&mut self, before_ms: i64, keep: u64) -> Result<u64>;
+
+    // Metadata faults and instance events -----------------------------------------------------
+    // (`crate::fault`): shared through the store so every server of a shared store applies the
+    // same faults and counts their uses together. Fault changes move the store's version.
+
+    /// Adds a fault.
+    fn faults_insert(&mut self, row: &FaultRow) -> Result<()>;
+    /// The instance's faults, oldest first (ended ones too, until pruned).
+    fn faults_list(&mut self, account: &str, instance_id: &str) -> Result<Vec<FaultRow>>;
+    /// Deletes the instance's faults: all of them, or (with `ended_at`) those ended by then
+    /// (`until_ms <= ended_at` or no uses left). Returns how many.
+    fn faults_delete(&mut self, account: &str, instance_id: &str, ended_at: Option<i64>) -> Result<u64>;
+    /// Takes one use of a counted fault: `Ok(true)` when it had one left, `Ok(false)` when none
+    /// was left (or it is not counted, or gone).
+    fn fault_take(&mut self, account: &str, instance_id: &str, id: &str) -> Result<bool>;
+    /// Appends to the instance's event list.
+    fn instance_events_append(&mut self, row: &InstanceEventRow) -> Result<()>;
+    /// The instance's events, newest first, at most `limit`.
+    fn instance_events_list(&mut self, account: &str, instance_id: &str, limit: usize) -> Result<Vec<InstanceEventRow>>;
+    /// Deletes the instance's events (the instance was deleted).
+    fn instance_events_delete(&mut self, account: &str, instance_id: &str) -> Result<u64>;
 
     // OSS ---------------------------------------------------------------------------------
     // Buckets, objects, multipart uploads and parts (JSON records of `crate::oss::model`).

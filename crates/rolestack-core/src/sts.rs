@@ -2,7 +2,8 @@
 //! every temporary credential. A token is the session itself — account, role, session name, the
 //! temporary AccessKey pair, expiry and session policy — sealed with the server key, so any node
 //! holding the key can verify a request without a lookup. Only revocation needs the store: a role
-//! records the instant before which its sessions no longer count (`Role::sessions_revoked_before`).
+//! records the instant before which its sessions no longer count (`Role::sessions_revoked_before`,
+//! or per session name `Role::session_cutoffs`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -142,6 +143,7 @@ pub fn check_token(token: &SealedToken, access_key_id: &str, now: OffsetDateTime
 /// Whether the role's sessions were revoked after this token was issued.
 pub fn revoked(role: &Role, token: &SealedToken) -> bool {
     role.sessions_revoked_before.is_some_and(|cutoff| token.issued_ms < cutoff)
+        || role.session_cutoffs.get(&token.session_name.to_ascii_lowercase()).is_some_and(|&cutoff| token.issued_ms < cutoff)
 }
 
 /// Unix milliseconds of an instant.
@@ -305,6 +307,7 @@ mod tests {
             created: String::new(),
             updated: String::new(),
             sessions_revoked_before: None,
+            session_cutoffs: Default::default(),
             tags: Vec::new(),
             service_linked: None,
         };

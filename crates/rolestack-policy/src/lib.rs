@@ -93,6 +93,11 @@ pub use error::{Location, PolicyError};
 pub use explain::{explain, StatementTrace};
 pub use policy::Policy;
 pub use statement::{Effect, Statement};
+/// Whether `text` matches the wildcard `pattern` (`*` any run, `?` one character), ASCII case
+/// folded: RAM's action matching, offered for other path patterns (metadata fault paths).
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    glob::Glob::new(pattern, glob::Case::Insensitive).matches(text)
+}
 pub use trust::{Principal, TrustPolicy, ASSUME_ROLE, ASSUME_ROLE_WITH_OIDC, ASSUME_ROLE_WITH_SAML};
 
 #[cfg(test)]

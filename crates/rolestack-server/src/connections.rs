@@ -181,6 +181,12 @@ impl Transport {
 
 /// Serves HTTP over an already established stream (e.g. a proxy's TLS tunnel); it ends with the
 /// stream or after `limits.idle_timeout` without a byte moving.
+/// A response carrying this extension is not sent: the connection is closed instead (the
+/// metadata service's injected `Reset` / `Timeout` faults).
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("connection aborted on purpose (an injected fault)")]
+pub struct AbortConnection;
+
 pub async fn serve_stream<S>(stream: S, transport: Transport, peer: SocketAddr, app: Router, limits: &Limits)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -206,7 +212,18 @@ async fn serve_one<S>(
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
         req.extensions_mut().insert(transport.clone());
-        app.clone().oneshot(req.map(axum::body::Body::new))
+        let answer = app.clone().oneshot(req.map(axum::body::Body::new));
+        async move {
+            let response = match answer.await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+            // A service error makes hyper drop the connection without writing a response.
+            match response.extensions().get::<AbortConnection>() {
+                Some(_) => Err(AbortConnection),
+                None => Ok(response),
+            }
+        }
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);

@@ -5,6 +5,10 @@
 //!
 //! A read the service can answer from memory is answered on the spot; one that needs the store
 //! (the first read, a read after a change, a due rotation) goes to a blocking thread.
+//!
+//! Injected faults (`rolestack instance fault`, docs/faults.md) come first, token PUTs included:
+//! core decides which applies ([`InstanceMetadata::disruption`]); here a delay is waited, a
+//! status answered, and a reset or timeout closes the connection without an answer.
 
 use std::sync::Arc;
 
@@ -13,7 +17,9 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Router;
-use rolestack_core::metadata::{MetadataAnswer, TOKEN_HEADER, TOKEN_TTL_HEADER};
+use rolestack_core::metadata::{Disruption, MetadataAnswer, TOKEN_HEADER, TOKEN_TTL_HEADER};
+
+use crate::connections::AbortConnection;
 
 pub use rolestack_core::metadata::InstanceMetadata;
 
@@ -33,8 +39,46 @@ fn plain(status: StatusCode, body: String) -> Response {
     respond(MetadataAnswer { status: status.as_u16(), json: false, body: body.into() })
 }
 
+/// A response that is never sent: the connection closes instead.
+fn abort() -> Response {
+    let mut r = Response::new(Body::empty());
+    r.extensions_mut().insert(AbortConnection);
+    r
+}
+
+/// The disruption an injected fault makes of a request to `path`, if any.
+async fn disruption(md: &Arc<InstanceMetadata>, path: &str) -> Option<Disruption> {
+    if let Some(decided) = md.disruption_remembered(path) {
+        return decided;
+    }
+    let (instance, path) = (md.clone(), path.to_string());
+    match tokio::task::spawn_blocking(move || instance.disruption(&path)).await {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => {
+            tracing::error!(instance = md.instance_id(), error = %e, "reading the metadata faults failed");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
 /// Handles one metadata request (also used by the loopback proxy for `100.100.100.200` requests).
 pub async fn serve(State(md): State<Arc<InstanceMetadata>>, req: Request) -> Response {
+    let mut credential_fault = None;
+    match disruption(&md, req.uri().path()).await {
+        None => {}
+        Some(Disruption::Delay(wait)) => tokio::time::sleep(wait).await,
+        Some(Disruption::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return plain(status, format!("{} - {}", status.as_u16(), status.canonical_reason().unwrap_or("Error")));
+        }
+        Some(Disruption::Reset) => return abort(),
+        Some(Disruption::Hang(wait)) => {
+            tokio::time::sleep(wait).await;
+            return abort();
+        }
+        Some(d @ (Disruption::Stale | Disruption::Expired)) => credential_fault = Some(d),
+    }
     let (path, token) = {
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
         if req.method() == Method::PUT && req.uri().path().eq_ignore_ascii_case("/latest/api/token") {
@@ -43,14 +87,20 @@ pub async fn serve(State(md): State<Arc<InstanceMetadata>>, req: Request) -> Res
         if req.method() != Method::GET && req.method() != Method::HEAD {
             return plain(StatusCode::METHOD_NOT_ALLOWED, "405 - Method Not Allowed".into());
         }
-        if let Some(answer) = md.answer_remembered(req.uri().path(), header(TOKEN_HEADER)) {
-            return respond(answer);
+        if credential_fault.is_none() {
+            if let Some(answer) = md.answer_remembered(req.uri().path(), header(TOKEN_HEADER)) {
+                return respond(answer);
+            }
         }
         (req.uri().path().to_string(), header(TOKEN_HEADER).map(str::to_string))
     };
     drop(req);
     let instance = md.clone();
-    match tokio::task::spawn_blocking(move || instance.answer(&path, token.as_deref())).await {
+    let answered = tokio::task::spawn_blocking(move || match credential_fault {
+        Some(d) => instance.answer_disrupted(&path, token.as_deref(), &d),
+        None => instance.answer(&path, token.as_deref()),
+    });
+    match answered.await {
         Ok(Ok(answer)) => respond(answer),
         Ok(Err(e)) => {
             tracing::error!(instance = md.instance_id(), error = %e, "metadata request failed");

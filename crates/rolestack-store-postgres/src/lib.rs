@@ -38,7 +38,7 @@ use std::time::Duration;
 use postgres::types::ToSql;
 use postgres::{Client, Row, Statement};
 use rolestack_core::audit::{EventQuery, EventRow};
-use rolestack_core::store::{like_prefix, Kind, Link, Relation, Store, Tx};
+use rolestack_core::store::{like_prefix, FaultRow, InstanceEventRow, Kind, Link, Relation, Store, Tx};
 use rolestack_core::{Error, Result};
 
 pub use postgres::Config;
@@ -124,6 +124,27 @@ CREATE TABLE events (
     PRIMARY KEY (account, time_ms, id)
 );
 CREATE INDEX events_by_time ON events (time_ms);
+"#,
+    r#"
+-- Faults injected into instances' metadata services, and each instance's event list (core::fault).
+CREATE TABLE instance_faults (
+    account     TEXT COLLATE "C" NOT NULL,
+    instance_id TEXT COLLATE "C" NOT NULL,
+    id          TEXT COLLATE "C" NOT NULL,
+    created_ms  BIGINT NOT NULL,
+    until_ms    BIGINT,
+    remaining   BIGINT,
+    spec        TEXT NOT NULL,
+    PRIMARY KEY (account, instance_id, id)
+);
+CREATE TABLE instance_events (
+    account     TEXT COLLATE "C" NOT NULL,
+    instance_id TEXT COLLATE "C" NOT NULL,
+    time_ms     BIGINT NOT NULL,
+    id          TEXT COLLATE "C" NOT NULL,
+    data        TEXT NOT NULL,
+    PRIMARY KEY (account, instance_id, time_ms, id)
+);
 "#,
     r#"
 -- The store version: advanced by every transaction that changed records or links.
@@ -863,6 +884,82 @@ impl Tx for PgTx {
             &[&i64::try_from(keep.max(1) - 1).unwrap_or(i64::MAX)],
         )?;
         Ok(aged + over)
+    }
+
+    fn faults_insert(&mut self, f: &FaultRow) -> Result<()> {
+        self.execute(
+            "INSERT INTO instance_faults (account, instance_id, id, created_ms, until_ms, remaining, spec) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&f.account, &f.instance_id, &f.id, &f.created_ms, &f.until_ms, &f.remaining, &f.spec],
+        )?;
+        Ok(())
+    }
+
+    fn faults_list(&mut self, account: &str, instance_id: &str) -> Result<Vec<FaultRow>> {
+        let rows = self.query(
+            "SELECT id, created_ms, until_ms, remaining, spec FROM instance_faults WHERE account = $1 AND instance_id = $2 \
+             ORDER BY created_ms, id",
+            &[&account, &instance_id],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(FaultRow {
+                    account: account.to_string(),
+                    instance_id: instance_id.to_string(),
+                    id: column(r, 0)?,
+                    created_ms: column(r, 1)?,
+                    until_ms: column(r, 2)?,
+                    remaining: column(r, 3)?,
+                    spec: column(r, 4)?,
+                })
+            })
+            .collect()
+    }
+
+    fn faults_delete(&mut self, account: &str, instance_id: &str, ended_at: Option<i64>) -> Result<u64> {
+        self.execute(
+            "DELETE FROM instance_faults WHERE account = $1 AND instance_id = $2 \
+             AND ($3::bigint IS NULL OR until_ms <= $3::bigint OR remaining <= 0)",
+            &[&account, &instance_id, &ended_at],
+        )
+    }
+
+    fn fault_take(&mut self, account: &str, instance_id: &str, id: &str) -> Result<bool> {
+        let n = self.execute(
+            "UPDATE instance_faults SET remaining = remaining - 1 WHERE account = $1 AND instance_id = $2 AND id = $3 AND remaining > 0",
+            &[&account, &instance_id, &id],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn instance_events_append(&mut self, e: &InstanceEventRow) -> Result<()> {
+        self.execute(
+            "INSERT INTO instance_events (account, instance_id, time_ms, id, data) VALUES ($1, $2, $3, $4, $5)",
+            &[&e.account, &e.instance_id, &e.time_ms, &e.id, &e.data],
+        )?;
+        Ok(())
+    }
+
+    fn instance_events_list(&mut self, account: &str, instance_id: &str, limit: usize) -> Result<Vec<InstanceEventRow>> {
+        let rows = self.query(
+            "SELECT time_ms, id, data FROM instance_events WHERE account = $1 AND instance_id = $2 \
+             ORDER BY time_ms DESC, id DESC LIMIT $3",
+            &[&account, &instance_id, &limit_sql(limit)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(InstanceEventRow {
+                    account: account.to_string(),
+                    instance_id: instance_id.to_string(),
+                    time_ms: column(r, 0)?,
+                    id: column(r, 1)?,
+                    data: column(r, 2)?,
+                })
+            })
+            .collect()
+    }
+
+    fn instance_events_delete(&mut self, account: &str, instance_id: &str) -> Result<u64> {
+        self.execute("DELETE FROM instance_events WHERE account = $1 AND instance_id = $2", &[&account, &instance_id])
     }
 
     fn oss_objects_scan(&mut self, after: Option<(&str, &str)>, limit: usize) -> Result<Vec<(String, String, String)>> {

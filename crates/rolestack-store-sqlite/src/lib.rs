@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rolestack_core::audit::{EventQuery, EventRow};
-use rolestack_core::store::{like_prefix, Kind, Link, Relation, Store, Tx};
+use rolestack_core::store::{like_prefix, FaultRow, InstanceEventRow, Kind, Link, Relation, Store, Tx};
 use rolestack_core::{Error, Result};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
@@ -108,6 +108,27 @@ DROP TABLE events;
 ALTER TABLE events_rows RENAME TO events;
 CREATE UNIQUE INDEX events_key ON events (account, time_ms, id);
 CREATE INDEX events_by_time ON events (time_ms);
+"#,
+    r#"
+-- Faults injected into instances' metadata services, and each instance's event list (core::fault).
+CREATE TABLE instance_faults (
+    account     TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    id          TEXT NOT NULL,
+    created_ms  INTEGER NOT NULL,
+    until_ms    INTEGER,
+    remaining   INTEGER,
+    spec        TEXT NOT NULL,
+    PRIMARY KEY (account, instance_id, id)
+) WITHOUT ROWID;
+CREATE TABLE instance_events (
+    account     TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    time_ms     INTEGER NOT NULL,
+    id          TEXT NOT NULL,
+    data        TEXT NOT NULL,
+    PRIMARY KEY (account, instance_id, time_ms, id)
+) WITHOUT ROWID;
 "#,
 ];
 
@@ -628,6 +649,101 @@ impl Tx for SqliteTx<'_> {
             )
             .map_err(db_err)?;
         Ok((aged + over) as u64)
+    }
+
+    fn faults_insert(&mut self, f: &FaultRow) -> Result<()> {
+        self.run(
+            "INSERT INTO instance_faults (account, instance_id, id, created_ms, until_ms, remaining, spec) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![f.account, f.instance_id, f.id, f.created_ms, f.until_ms, f.remaining, f.spec],
+        )
+        .map_err(db_err)?;
+        self.changed = true;
+        Ok(())
+    }
+
+    fn faults_list(&mut self, account: &str, instance_id: &str) -> Result<Vec<FaultRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, created_ms, until_ms, remaining, spec FROM instance_faults WHERE account = ?1 AND instance_id = ?2 \
+                 ORDER BY created_ms, id",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![account, instance_id], |r| {
+                Ok(FaultRow {
+                    account: account.to_string(),
+                    instance_id: instance_id.to_string(),
+                    id: r.get(0)?,
+                    created_ms: r.get(1)?,
+                    until_ms: r.get(2)?,
+                    remaining: r.get(3)?,
+                    spec: r.get(4)?,
+                })
+            })
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+    }
+
+    fn faults_delete(&mut self, account: &str, instance_id: &str, ended_at: Option<i64>) -> Result<u64> {
+        let n = self
+            .run(
+                "DELETE FROM instance_faults WHERE account = ?1 AND instance_id = ?2 \
+                 AND (?3 IS NULL OR until_ms <= ?3 OR remaining <= 0)",
+                params![account, instance_id, ended_at],
+            )
+            .map_err(db_err)?;
+        self.changed |= n > 0;
+        Ok(n as u64)
+    }
+
+    fn fault_take(&mut self, account: &str, instance_id: &str, id: &str) -> Result<bool> {
+        let n = self
+            .run(
+                "UPDATE instance_faults SET remaining = remaining - 1 WHERE account = ?1 AND instance_id = ?2 AND id = ?3 AND remaining > 0",
+                params![account, instance_id, id],
+            )
+            .map_err(db_err)?;
+        self.changed |= n == 1;
+        Ok(n == 1)
+    }
+
+    fn instance_events_append(&mut self, e: &InstanceEventRow) -> Result<()> {
+        self.run(
+            "INSERT INTO instance_events (account, instance_id, time_ms, id, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![e.account, e.instance_id, e.time_ms, e.id, e.data],
+        )
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn instance_events_list(&mut self, account: &str, instance_id: &str, limit: usize) -> Result<Vec<InstanceEventRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT time_ms, id, data FROM instance_events WHERE account = ?1 AND instance_id = ?2 \
+                 ORDER BY time_ms DESC, id DESC LIMIT ?3",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![account, instance_id, limit_sql(limit)], |r| {
+                Ok(InstanceEventRow {
+                    account: account.to_string(),
+                    instance_id: instance_id.to_string(),
+                    time_ms: r.get(0)?,
+                    id: r.get(1)?,
+                    data: r.get(2)?,
+                })
+            })
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+    }
+
+    fn instance_events_delete(&mut self, account: &str, instance_id: &str) -> Result<u64> {
+        let n = self
+            .run("DELETE FROM instance_events WHERE account = ?1 AND instance_id = ?2", params![account, instance_id])
+            .map_err(db_err)?;
+        Ok(n as u64)
     }
 
     fn oss_objects_scan(&mut self, after: Option<(&str, &str)>, limit: usize) -> Result<Vec<(String, String, String)>> {

@@ -94,3 +94,66 @@ pub fn list(client: &ClientArgs, region: &str) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The fault of `rolestack instance fault`, as its flags give it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultArg {
+    Delay(std::time::Duration),
+    Status(u16),
+    /// `N/s` (or just `N`).
+    Throttle(String),
+    /// A fault without a value (`Reset`, `Timeout`, `StaleCredentials`, `ExpireCredentials`).
+    Plain(&'static str),
+}
+
+/// The parameters of InjectInstanceFault for a fault and its limits.
+pub fn fault_params(
+    fault: &FaultArg,
+    path: Option<&str>,
+    for_: Option<std::time::Duration>,
+    count: Option<u64>,
+) -> anyhow::Result<Vec<String>> {
+    let mut params = match fault {
+        FaultArg::Delay(d) => {
+            let ms = d.as_millis();
+            anyhow::ensure!(ms >= 1, "--delay must be at least 1ms");
+            vec!["Fault=Delay".to_string(), format!("Value={ms}")]
+        }
+        FaultArg::Status(code) => vec!["Fault=Status".to_string(), format!("Value={code}")],
+        FaultArg::Throttle(rate) => {
+            let n = rate.trim().trim_end_matches("/s").trim();
+            let n: u32 = n.parse().map_err(|_| anyhow::anyhow!("--throttle takes N/s, e.g. 5/s (got {rate:?})"))?;
+            vec!["Fault=Throttle".to_string(), format!("Value={n}")]
+        }
+        FaultArg::Plain(name) => vec![format!("Fault={name}")],
+    };
+    if let Some(p) = path {
+        params.push(format!("Path={p}"));
+    }
+    if let Some(d) = for_ {
+        anyhow::ensure!(d.as_secs() >= 1, "--for must be at least 1s");
+        params.push(format!("DurationSeconds={}", d.as_secs()));
+    }
+    if let Some(n) = count {
+        params.push(format!("Count={n}"));
+    }
+    Ok(params)
+}
+
+#[cfg(test)]
+mod fault_tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn fault_flags_become_parameters() {
+        let p = fault_params(&FaultArg::Delay(Duration::from_secs(2)), Some("/latest/*"), None, Some(3)).unwrap();
+        assert_eq!(p, ["Fault=Delay", "Value=2000", "Path=/latest/*", "Count=3"]);
+        let p = fault_params(&FaultArg::Throttle("5/s".into()), None, Some(Duration::from_secs(30)), None).unwrap();
+        assert_eq!(p, ["Fault=Throttle", "Value=5", "DurationSeconds=30"]);
+        assert_eq!(fault_params(&FaultArg::Plain("Reset"), None, None, None).unwrap(), ["Fault=Reset"]);
+        assert!(fault_params(&FaultArg::Throttle("fast".into()), None, None, None).is_err());
+        assert!(fault_params(&FaultArg::Plain("Reset"), None, Some(Duration::from_millis(10)), None).is_err());
+    }
+}

@@ -264,6 +264,73 @@ enum InstanceCommand {
         #[command(flatten)]
         client: client::ClientArgs,
     },
+    /// Break the instance's metadata service on purpose (docs/faults.md): one fault per call,
+    /// lasting until --for / --count runs out (or --clear); or --clear every fault.
+    #[command(group(clap::ArgGroup::new("fault").required(true).args([
+        "delay", "status", "reset", "timeout", "throttle", "stale_credentials", "expire_credentials", "clear"
+    ])))]
+    Fault {
+        instance_id: String,
+        /// Only requests whose path matches this wildcard (`*`, `?`), e.g. `/latest/meta-data/ram/*`.
+        #[arg(long)]
+        path: Option<String>,
+        /// Answer after waiting this long, e.g. `2s`.
+        #[arg(long)]
+        delay: Option<humantime::Duration>,
+        /// Answer with this HTTP status, e.g. 500.
+        #[arg(long)]
+        status: Option<u16>,
+        /// Close the connection without an answer.
+        #[arg(long)]
+        reset: bool,
+        /// Never answer (hold the request until the fault ends, at most 2 minutes).
+        #[arg(long)]
+        timeout: bool,
+        /// Let N requests a second through, answer the others 429, e.g. `5/s`.
+        #[arg(long, value_name = "N/s")]
+        throttle: Option<String>,
+        /// Serve the credential document with its Expiration already past.
+        #[arg(long)]
+        stale_credentials: bool,
+        /// Expire the served credentials now (STS and OSS refuse them) and keep serving them.
+        #[arg(long)]
+        expire_credentials: bool,
+        /// End every fault of the instance.
+        #[arg(long, conflicts_with_all = ["path", "for_", "count"])]
+        clear: bool,
+        /// The fault ends after this long (server clock), e.g. `30s`.
+        #[arg(long = "for", value_name = "DURATION")]
+        for_: Option<humantime::Duration>,
+        /// The fault ends after applying to this many requests.
+        #[arg(long)]
+        count: Option<u64>,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// The instance's faults (active and ended).
+    Faults {
+        instance_id: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// What was injected into the instance's metadata service and when (newest first).
+    Events {
+        instance_id: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// Issue the instance a new set of credentials now (the old one stays valid until it expires).
+    RotateCredentials {
+        instance_id: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// Expire the instance's credentials now (STS and OSS refuse them; the next read gets a new set).
+    ExpireCredentials {
+        instance_id: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
     /// Detach the RAM role of an instance (ECS DetachInstanceRamRole).
     DetachRole {
         instance_id: String,
@@ -436,6 +503,53 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Exec { proxy, client, command } => instance::exec_workstation(&client, proxy, &command),
         Command::Instance { command: InstanceCommand::Exec { instance_id, proxy, client, command } } => {
             instance::exec(&client, &instance_id, proxy, &command)
+        }
+        Command::Instance {
+            command:
+                InstanceCommand::Fault {
+                    instance_id,
+                    path,
+                    delay,
+                    status,
+                    reset,
+                    timeout,
+                    throttle,
+                    stale_credentials,
+                    expire_credentials: _,
+                    clear,
+                    for_,
+                    count,
+                    client,
+                },
+        } => {
+            let id = format!("InstanceId={instance_id}");
+            if clear {
+                return print_json(client.call_ok("rolestack", "ClearInstanceFaults", &[id])?);
+            }
+            let fault = match (delay, status, throttle) {
+                (Some(d), _, _) => instance::FaultArg::Delay(d.into()),
+                (_, Some(code), _) => instance::FaultArg::Status(code),
+                (_, _, Some(rate)) => instance::FaultArg::Throttle(rate),
+                _ if reset => instance::FaultArg::Plain("Reset"),
+                _ if timeout => instance::FaultArg::Plain("Timeout"),
+                _ if stale_credentials => instance::FaultArg::Plain("StaleCredentials"),
+                _ => instance::FaultArg::Plain("ExpireCredentials"),
+            };
+            let mut params = vec![id];
+            params.extend(instance::fault_params(&fault, path.as_deref(), for_.map(Into::into), count)?);
+            print_json(client.call_ok("rolestack", "InjectInstanceFault", &params)?)
+        }
+        Command::Instance { command: InstanceCommand::Faults { instance_id, client } } => {
+            print_json(client.call_ok("rolestack", "DescribeInstanceFaults", &[format!("InstanceId={instance_id}")])?)
+        }
+        Command::Instance { command: InstanceCommand::Events { instance_id, client } } => {
+            print_json(client.call_ok("rolestack", "ListInstanceEvents", &[format!("InstanceId={instance_id}")])?)
+        }
+        Command::Instance { command: InstanceCommand::RotateCredentials { instance_id, client } } => {
+            print_json(client.call_ok("rolestack", "RotateInstanceCredentials", &[format!("InstanceId={instance_id}")])?)
+        }
+        Command::Instance { command: InstanceCommand::ExpireCredentials { instance_id, client } } => {
+            print_json(client.call_ok("rolestack", "ExpireInstanceCredentials", &[format!("InstanceId={instance_id}")])?)
         }
         Command::Instance { command: InstanceCommand::Credentials { instance_id, client } } => {
             print_json(client.call_ok("rolestack", "DescribeInstanceCredentials", &[format!("InstanceId={instance_id}")])?)

@@ -30,12 +30,13 @@ async function waitHealthy(url, ms) {
   throw new Error(`rolestack did not become healthy at ${url}`);
 }
 
-/** Starts `rolestack serve`; resolves to { endpoint, dataDir, root: {id, secret, accountId}, stop() }. */
-async function startServer(prefix) {
+/** Starts `rolestack serve` (plus `extraArgs`, e.g. `--fake-clock`); resolves to { endpoint, dataDir,
+ *  root: {id, secret, accountId}, stop() }. */
+async function startServer(prefix, extraArgs = []) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--tls-listen', '127.0.0.1:0'], { stdio: 'ignore' });
+  const child = spawn(BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--tls-listen', '127.0.0.1:0', ...extraArgs], { stdio: 'ignore' });
   await waitHealthy(endpoint, 60000);
   const raw = JSON.parse(fs.readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
   return {

@@ -674,6 +674,9 @@ pub fn delete_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let account = ctx.account().to_string();
     ctx.tx.delete(Kind::Instance, &account, &inst.id)?;
     tags::forget(ctx, "instance", &inst.id)?;
+    // Its injected metadata faults and their event list go with it.
+    ctx.tx.faults_delete(&account, &inst.id, None)?;
+    ctx.tx.instance_events_delete(&account, &inst.id)?;
     tags::forget(ctx, "disk", &super::disks::disk_id(&inst.id))?;
     // The instance's metadata listeners and namespace go with it. Should the transaction still fail,
     // the next PrepareInstanceEnvironment makes them again.

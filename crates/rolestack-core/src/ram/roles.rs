@@ -71,6 +71,7 @@ pub fn create_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         created: now.clone(),
         updated: now,
         sessions_revoked_before: None,
+        session_cutoffs: Default::default(),
         tags,
         service_linked: None,
     };

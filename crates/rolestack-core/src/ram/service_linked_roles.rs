@@ -137,6 +137,7 @@ pub fn create_service_linked_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         created: now.clone(),
         updated: now.clone(),
         sessions_revoked_before: None,
+        session_cutoffs: Default::default(),
         tags: Vec::new(),
         service_linked: Some(t.service.to_string()),
     };

@@ -1117,6 +1117,7 @@
             ] },
             { label: 'Instance Settings', items: [
               { label: 'Bind/Unbind RAM Role', run: () => bindRoleDialog(i, roles[i.InstanceId], load) },
+              { label: 'Metadata Faults', run: () => faultsDialog(i) },
             ] },
           ], `More actions for ${i.InstanceId}`) },
         ],
@@ -1170,6 +1171,61 @@
             h('dt', { text: 'Network Type' }), h('dd', { text: inst.InstanceNetworkType === 'vpc' ? 'VPC' : 'Classic Network' }),
             h('dt', { text: 'Current RAM Role' }), h('dd', { text: current || 'None' })),
           action, roleField, err], [ok, h('button', { type: 'button', onclick: close }, 'Cancel')]);
+      },
+    });
+  }
+
+  // Instance Settings > Metadata Faults: break the instance's metadata service on purpose
+  // (rolestack's InjectInstanceFault and friends, docs/faults.md).
+  function faultsDialog(inst) {
+    openDialog({
+      title: 'Metadata Faults',
+      build: ({ form, head, close }) => {
+        const err = h('div');
+        const current = h('div', {}, loading());
+        const events = h('div');
+        const kind = h('select', { name: 'Fault' }, ...[
+          ['Delay', 'Delay (milliseconds)'], ['Status', 'HTTP status'], ['Reset', 'Reset the connection'], ['Timeout', 'Never answer'],
+          ['Throttle', 'Throttle (requests per second)'], ['StaleCredentials', 'Stale credential document'],
+          ['ExpireCredentials', 'Expire the credentials now'],
+        ].map(([v, t]) => h('option', { value: v }, t)));
+        const value = h('input', { name: 'Value', inputmode: 'numeric', placeholder: '2000, 500 or 5' });
+        const path = h('input', { name: 'Path', placeholder: '*' });
+        const seconds = h('input', { name: 'DurationSeconds', inputmode: 'numeric' });
+        const count = h('input', { name: 'Count', inputmode: 'numeric' });
+        const show = (e) => { err.replaceChildren(errorBox(e)); err.firstChild.focus(); };
+        async function refresh() {
+          try {
+            const f = (await api('rolestack', 'DescribeInstanceFaults', { InstanceId: inst.InstanceId })).Faults.Fault;
+            current.replaceChildren(f.length ? h('ul', {}, ...f.map((x) => h('li', { text: `${x.Fault.Kind} ${JSON.stringify(x.Fault)} since ${x.StartTime}${x.EndTime ? ` until ${x.EndTime}` : ''}${x.RemainingCount !== null ? `, ${x.RemainingCount} left` : ''} — ${x.Active ? 'active' : 'ended'}` }))) : h('p', { text: 'No faults.' }));
+            const ev = (await api('rolestack', 'ListInstanceEvents', { InstanceId: inst.InstanceId, MaxResults: 10 })).Events.Event;
+            events.replaceChildren(h('h3', { text: 'Events' }), ev.length ? h('ul', {}, ...ev.map((x) => h('li', { text: `${x.EventTime} ${x.Event} (${x.Action}) by ${x.Caller}` }))) : h('p', { text: 'Nothing injected yet.' }));
+          } catch (e) { show(e); }
+        }
+        const run = (action, params, message) => async () => {
+          err.replaceChildren();
+          try { await api('rolestack', action, { InstanceId: inst.InstanceId, ...params }); toast(message); refresh(); } catch (e) { show(e); }
+        };
+        form.onsubmit = async () => {
+          const p = { Fault: kind.value };
+          for (const [k, el] of [['Value', value], ['Path', path], ['DurationSeconds', seconds], ['Count', count]]) if (el.value.trim()) p[k] = el.value.trim();
+          await run('InjectInstanceFault', p, `Injected ${kind.value} into ${inst.InstanceId}`)();
+        };
+        dlgParts(form, head, [
+          h('dl', { class: 'info' }, h('dt', { text: 'Instance' }), h('dd', { text: `${inst.InstanceId} (${inst.InstanceName})` })),
+          h('h3', { text: 'Faults' }), current,
+          ...field('Fault', kind, 'Applies to this instance\'s metadata service only, token requests included.', true),
+          ...field('Value', value, 'Delay: milliseconds; HTTP status: 400-599; Throttle: requests per second.'),
+          ...field('Path', path, 'A wildcard over request paths, e.g. /latest/meta-data/ram/*. Default: every path.'),
+          ...field('Ends after (seconds)', seconds, 'By the server clock.'),
+          ...field('Ends after (requests)', count),
+          err, events,
+        ], [h('button', { type: 'submit', class: 'primary' }, 'Inject Fault'),
+          h('button', { type: 'button', onclick: run('ClearInstanceFaults', {}, 'Faults cleared') }, 'Clear Faults'),
+          h('button', { type: 'button', onclick: run('RotateInstanceCredentials', {}, 'Credentials rotated') }, 'Rotate Credentials Now'),
+          h('button', { type: 'button', onclick: run('ExpireInstanceCredentials', {}, 'Credentials expired') }, 'Expire Credentials Now'),
+          h('button', { type: 'button', onclick: close }, 'Close')]);
+        refresh();
       },
     });
   }
