@@ -33,7 +33,9 @@ const KEY_CHECK_TEXT: &[u8] = b"rolestack server key check value v1";
 
 /// This node's place among the nodes of a shared store.
 pub struct Cluster {
-    /// This node's name (`serve --node-name`); `None` on a store nobody else writes.
+    /// Whether other servers may write the store (the clock lives there).
+    shared: bool,
+    /// This node's name (`serve --node-name`): instances created through it live on its host.
     node: Option<String>,
     /// The store version the clock was last read at (`u64::MAX`: never).
     clock_version: AtomicU64,
@@ -69,12 +71,14 @@ struct ClockSetting {
 impl Cluster {
     /// One node alone on its store.
     pub fn single() -> Self {
-        Cluster { node: None, clock_version: AtomicU64::new(u64::MAX) }
+        Cluster { shared: false, node: None, clock_version: AtomicU64::new(u64::MAX) }
     }
 
-    /// A node named `node` of a shared store.
-    pub fn node(node: impl Into<String>) -> Self {
-        Cluster { node: Some(node.into()), clock_version: AtomicU64::new(u64::MAX) }
+    /// A server on a shared store: named (`--node-name`), its instances live on its host;
+    /// unnamed, instances are served by whichever server prepares them (one server on
+    /// PostgreSQL, or nodes without instance networks).
+    pub fn shared_store(node: Option<String>) -> Self {
+        Cluster { shared: true, node, clock_version: AtomicU64::new(u64::MAX) }
     }
 
     /// This node's name, when it is one of several.
@@ -82,9 +86,9 @@ impl Cluster {
         self.node.as_deref()
     }
 
-    /// Whether the clock and placement live in the store.
+    /// Whether the clock lives in the store.
     pub fn shared(&self) -> bool {
-        self.node.is_some()
+        self.shared
     }
 
     /// Reads the fake clock's offset again when the store changed since it was last read.

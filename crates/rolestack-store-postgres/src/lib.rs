@@ -20,7 +20,7 @@
 //! - **OSS bucket names and object keys are `bytea`**: case-sensitive, byte-ordered, any bytes.
 //! - Records are stored verbatim as `text` (not `jsonb`, which would normalise them).
 //! - **The store version** (`Store::version`, what node caches are keyed on) is a sequence that a
-//!   transaction which changed records or links advances after it committed (and once before, so
+//!   transaction which changed records, links or instance faults advances after it committed (and once before, so
 //!   a node that reads the old data and the new number in between still re-reads): every node
 //!   sees every other node's change on its next request.
 //! - **Nonces of reads** are committed on their own without waiting for the log flush
@@ -891,6 +891,8 @@ impl Tx for PgTx {
             "INSERT INTO instance_faults (account, instance_id, id, created_ms, until_ms, remaining, spec) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[&f.account, &f.instance_id, &f.id, &f.created_ms, &f.until_ms, &f.remaining, &f.spec],
         )?;
+        // Faults are kept in node memory keyed on the store version, like records.
+        self.changed = true;
         Ok(())
     }
 
@@ -916,11 +918,13 @@ impl Tx for PgTx {
     }
 
     fn faults_delete(&mut self, account: &str, instance_id: &str, ended_at: Option<i64>) -> Result<u64> {
-        self.execute(
+        let n = self.execute(
             "DELETE FROM instance_faults WHERE account = $1 AND instance_id = $2 \
              AND ($3::bigint IS NULL OR until_ms <= $3::bigint OR remaining <= 0)",
             &[&account, &instance_id, &ended_at],
-        )
+        )?;
+        self.changed |= n > 0;
+        Ok(n)
     }
 
     fn fault_take(&mut self, account: &str, instance_id: &str, id: &str) -> Result<bool> {
@@ -928,6 +932,7 @@ impl Tx for PgTx {
             "UPDATE instance_faults SET remaining = remaining - 1 WHERE account = $1 AND instance_id = $2 AND id = $3 AND remaining > 0",
             &[&account, &instance_id, &id],
         )?;
+        self.changed |= n == 1;
         Ok(n == 1)
     }
 

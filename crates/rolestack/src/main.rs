@@ -61,9 +61,9 @@ enum Command {
         /// data dir, which still holds the server key, the root credentials and OSS object bodies.
         #[arg(long, env = "ROLESTACK_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
-        /// This node's name among the nodes sharing one PostgreSQL (unique per node; needs
-        /// --database-url): instances created through it live on its host (docs/scale-out.md).
-        /// Default: the API address other nodes reach it at.
+        /// This node's name among the nodes sharing one PostgreSQL (unique per node, kept across
+        /// restarts; needs --database-url): instances created through it live on its host and
+        /// other nodes send `instance exec` there (docs/scale-out.md).
         #[arg(long, env = "ROLESTACK_NODE_NAME", requires = "database_url")]
         node_name: Option<String>,
         /// The address other nodes and clients reach this node's API at (default: --listen).
@@ -716,15 +716,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Several nodes on one PostgreSQL: the same server key everywhere, each node registered.
     let cluster = if store.shared() {
         rolestack_core::cluster::check_server_key(store.as_ref(), &key).context("checking the server key against the database")?;
-        let api_address = advertise.clone().unwrap_or_else(|| local.to_string());
-        let name = node_name.clone().unwrap_or_else(|| api_address.clone());
-        let node = rolestack_core::cluster::NodeRecord {
-            name: name.clone(),
-            api_address,
-            started: rolestack_core::clock::format_date(clock.real_now()),
-        };
-        rolestack_core::cluster::register_node(store.as_ref(), &node).context("registering this node")?;
-        Arc::new(rolestack_core::cluster::Cluster::node(name))
+        if let Some(name) = &node_name {
+            let node = rolestack_core::cluster::NodeRecord {
+                name: name.clone(),
+                api_address: advertise.clone().unwrap_or_else(|| local.to_string()),
+                started: rolestack_core::clock::format_date(clock.real_now()),
+            };
+            rolestack_core::cluster::register_node(store.as_ref(), &node).context("registering this node")?;
+        }
+        Arc::new(rolestack_core::cluster::Cluster::shared_store(node_name.clone()))
     } else {
         Arc::new(rolestack_core::cluster::Cluster::single())
     };
