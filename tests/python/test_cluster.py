@@ -383,3 +383,22 @@ def test_console_sessions_and_lockouts_are_shared(cluster):
     r = requests.post(base[2] + "/console/signin", cookies=cookies, allow_redirects=False, timeout=60,
                       data={"csrf_token": csrf, "kind": "user", "login": login, "password": "wrong-password-1"})
     assert r.status_code == 429, r.text[:300]
+
+
+def test_fault_injected_through_one_node_applies_on_the_instances_node(cluster):
+    """A metadata fault injected through node 3 is applied by node 2, where the instance lives."""
+    c = cluster
+    iid = vpc_instance(c.apis(1), role=seed_role(c.apis(0)))
+    admin = c.api(2, version=ADMIN_VERSION, product="Rolestack")
+    # Prepare the instance's network (on node 2) before the fault, so the first read is the fault's.
+    args = ["instance", "exec", iid] + ([] if IS_ROOT else ["--proxy"]) + [
+        "--", "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://100.100.100.200/latest/meta-data/instance-id"]
+    p = c.cli(0, *args)
+    assert p.returncode == 0 and p.stdout == "200", p.stdout + p.stderr
+    admin.call("InjectInstanceFault", {"InstanceId": iid, "Fault": "Status", "Value": "500", "Count": "1"})
+    codes = []
+    for _ in range(2):
+        p = c.cli(0, *args)
+        assert p.returncode == 0, p.stdout + p.stderr
+        codes.append(p.stdout)
+    assert codes == ["500", "200"], codes
