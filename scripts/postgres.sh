@@ -2,7 +2,8 @@
 # A throwaway PostgreSQL for the tests. Source this file, then:
 #
 #   rs_pg_start   # initdb in a temp dir, start on 127.0.0.1:<free port>, create a database,
-#                 # export ROLESTACK_TEST_POSTGRES_URL (used by the Rust tests and the SDK suite)
+#                 # export ROLESTACK_TEST_POSTGRES_URL (used by the Rust tests and the SDK suite),
+#                 # and ROLESTACK_TEST_POSTGRES_CA (the CA of its TLS certificate, when openssl exists)
 #   rs_pg_stop    # stop the server and delete the temp dir (call it from your EXIT trap)
 #
 # Installs Debian's `postgresql` when initdb/pg_ctl are missing and we are root. initdb refuses
@@ -68,11 +69,34 @@ rs_pg_start() {
     return 1
   fi
   rm -f "$RS_PG_DIR/pwfile"
+  # TLS: a throwaway CA and a certificate for 127.0.0.1, so the store's TLS is tested too
+  # (ROLESTACK_TEST_POSTGRES_CA; plain connections keep working: sslmode decides).
+  local ssl_opts=""
+  if command -v openssl >/dev/null; then
+    if openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rolestack test CA" \
+          -keyout "$RS_PG_DIR/ca.key" -out "$RS_PG_DIR/ca.pem" >/dev/null 2>&1 \
+        && openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+          -keyout "$RS_PG_DIR/server.key" -out "$RS_PG_DIR/server.csr" >/dev/null 2>&1 \
+        && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$RS_PG_DIR/san.ext" \
+        && openssl x509 -req -in "$RS_PG_DIR/server.csr" -CA "$RS_PG_DIR/ca.pem" -CAkey "$RS_PG_DIR/ca.key" \
+          -CAcreateserial -days 2 -extfile "$RS_PG_DIR/san.ext" -out "$RS_PG_DIR/server.pem" >/dev/null 2>&1; then
+      chmod 600 "$RS_PG_DIR/server.key"
+      [[ -z "$RS_PG_USER" ]] || chown "$RS_PG_USER" "$RS_PG_DIR/server.key" "$RS_PG_DIR/server.pem"
+      ssl_opts="-c ssl=on -c ssl_cert_file=$RS_PG_DIR/server.pem -c ssl_key_file=$RS_PG_DIR/server.key"
+      export ROLESTACK_TEST_POSTGRES_CA="$RS_PG_DIR/ca.pem"
+    else
+      echo "error: could not make the test PostgreSQL's TLS certificate with openssl" >&2
+      return 1
+    fi
+  elif [[ "${CI:-}" == "true" ]]; then
+    echo "error: openssl is needed for the PostgreSQL TLS test (CI=true)" >&2
+    return 1
+  fi
   local port attempt
   for attempt in 1 2 3; do
     port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
     if rs_pg_as_owner "$RS_PG_BIN/pg_ctl" -D "$RS_PG_DIR/data" -l "$RS_PG_DIR/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$RS_PG_DIR' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$RS_PG_DIR' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 $ssl_opts" \
         start >/dev/null; then
       break
     fi

@@ -335,7 +335,7 @@ class RolestackServer:
     """One `rolestack serve` process on a loopback port with its own data dir."""
 
     def __init__(self, data_dir: Path, log_path: Path, binary: Optional[Path] = None,
-                 extra_args: Optional[List[str]] = None):
+                 extra_args: Optional[List[str]] = None, database_url: Optional[str] = None):
         self.binary = Path(binary) if binary else rolestack_binary()
         self.extra_args = list(extra_args or [])
         self.data_dir = Path(data_dir)
@@ -345,8 +345,9 @@ class RolestackServer:
         self.tls_port: Optional[int] = None
         self._log = None
         self._root: Optional[Dict[str, str]] = None
-        # With ROLESTACK_TEST_DATABASE_URL: this server's own PostgreSQL database (kept across restarts).
-        self.database_url: Optional[str] = None
+        # PostgreSQL: the one given (a cluster's nodes share one), or with ROLESTACK_TEST_DATABASE_URL
+        # this server's own database (kept across restarts).
+        self.database_url: Optional[str] = database_url
         # With ROLESTACK_TEST_BLOB_URL (or set by a test): where its object bodies live, and the
         # environment (keys) the server needs for it; kept across restarts.
         self.blob_url: Optional[str] = None
@@ -387,9 +388,9 @@ class RolestackServer:
         self.port = free_port()
         self.tls_port = free_port()
         store_args = []
-        if os.environ.get("ROLESTACK_TEST_DATABASE_URL"):
-            if self.database_url is None:
-                self.database_url = create_test_database(os.environ["ROLESTACK_TEST_DATABASE_URL"])
+        if self.database_url is None and os.environ.get("ROLESTACK_TEST_DATABASE_URL"):
+            self.database_url = create_test_database(os.environ["ROLESTACK_TEST_DATABASE_URL"])
+        if self.database_url:
             store_args = ["--database-url", self.database_url]
         if os.environ.get("ROLESTACK_TEST_BLOB_URL") and self.blob_url is None:
             self.blob_url, self.blob_env = blob_store_for_test(os.environ["ROLESTACK_TEST_BLOB_URL"])

@@ -24,19 +24,32 @@ const WRITE_BUFFER: usize = 256 * 1024;
 #[derive(Debug, Clone)]
 pub struct FsBlobStore {
     root: PathBuf,
+    /// Where this process writes blobs before they are committed.
+    tmp: PathBuf,
 }
 
 impl FsBlobStore {
     /// Opens (creating if needed) the store at `root`; leftover temp files of an earlier
     /// process are removed.
     pub fn open(root: impl Into<PathBuf>) -> io::Result<Self> {
-        let root = root.into();
-        let tmp = root.join("tmp");
+        Self::open_in(root.into(), "tmp".into())
+    }
+
+    /// Opens a directory that several nodes share (docs/scale-out.md): each writes its temp
+    /// files in a directory of its own (`tmp-<node>`), so one node's start never removes what
+    /// another is writing.
+    pub fn open_for_node(root: impl Into<PathBuf>, node: &str) -> io::Result<Self> {
+        let safe: String = node.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+        Self::open_in(root.into(), format!("tmp-{safe}"))
+    }
+
+    fn open_in(root: PathBuf, tmp_name: String) -> io::Result<Self> {
+        let tmp = root.join(tmp_name);
         fs::create_dir_all(&tmp)?;
         for entry in fs::read_dir(&tmp)? {
             let _ = fs::remove_file(entry?.path());
         }
-        Ok(FsBlobStore { root })
+        Ok(FsBlobStore { root, tmp })
     }
 
     /// The root directory.
@@ -56,7 +69,7 @@ impl FsBlobStore {
 impl BlobStore for FsBlobStore {
     fn create(&self) -> io::Result<Box<dyn BlobSink>> {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let temp = self.root.join("tmp").join(&id);
+        let temp = self.tmp.join(&id);
         let file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
         let target = self.path_of(&BlobId(id.clone()))?;
         Ok(Box::new(FileSink { id, temp, target, file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)) }))
@@ -100,7 +113,7 @@ impl BlobStore for FsBlobStore {
             let dir = dir?;
             let name = dir.file_name();
             let Some(name) = name.to_str() else { continue };
-            // Committed blobs live in two-hex-digit directories; `tmp/` is cleared at open.
+            // Committed blobs live in two-hex-digit directories; temp directories are cleared at open.
             if name.len() != 2 || !name.bytes().all(|b| b.is_ascii_hexdigit()) || !dir.file_type()?.is_dir() {
                 continue;
             }

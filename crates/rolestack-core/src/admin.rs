@@ -35,6 +35,12 @@ pub fn describe_clock(ctx: &mut Ctx, _p: &Params) -> Result<Value> {
 /// credential rotation follow it; request timestamps keep being checked against the real clock.
 pub fn advance_clock(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let seconds = p.int("Seconds", 1, 10 * 365 * 24 * 3600)?.ok_or_else(|| Error::MissingParameter("Seconds".into()))?;
+    if ctx.clock.is_fake() && ctx.cluster.shared() {
+        // Every node reads the shared offset (crate::cluster); this one takes it at once.
+        let offset = ctx.cluster.advance_clock(ctx.tx, seconds)?;
+        ctx.clock.set_offset(offset);
+        return describe_clock(ctx, p);
+    }
     if !ctx.clock.advance(Duration::seconds(seconds)) {
         return Err(Error::service(
             403,
@@ -66,8 +72,24 @@ fn instance(ctx: &mut Ctx, p: &Params) -> Result<Instance> {
 }
 
 /// Gives an instance its network presence and says where code inside it reaches rolestack.
+///
+/// On a shared store the instance lives on the node that created it: asked on another node, the
+/// answer names that node and its endpoint (`Node`, `RedirectEndpoint`) and prepares nothing;
+/// `rolestack instance exec` asks there (see docs/scale-out.md).
 pub fn prepare_instance_environment(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let inst = instance(ctx, p)?;
+    if let (Some(here), Some(owner)) = (ctx.cluster.node_name(), inst.node.as_deref()) {
+        if here != owner {
+            let node = ctx.tx.get_rec::<crate::cluster::NodeRecord>(crate::store::GLOBAL, owner)?.ok_or_else(|| {
+                Error::service(503, "InstanceNetwork.Unavailable", format!("The node {owner} of instance {} is not registered.", inst.id))
+            })?;
+            return Ok(json!({
+                "InstanceId": inst.id,
+                "Node": owner,
+                "RedirectEndpoint": format!("http://{}", node.api_address),
+            }));
+        }
+    }
     let ep = ctx
         .network
         .prepare(ctx.account(), &inst.id)

@@ -594,7 +594,8 @@ fn writer(shared: Arc<Shared>, store: Arc<dyn Store>, retention: Retention, cloc
             batch
         };
         if !batch.is_empty() {
-            let written = store.begin().and_then(|mut tx| {
+            let written = crate::store::retry(|| {
+                let mut tx = store.begin()?;
                 tx.events_append(&batch)?;
                 tx.commit()
             });
@@ -626,7 +627,8 @@ fn writer(shared: Arc<Shared>, store: Arc<dyn Store>, retention: Retention, cloc
         if last_prune.elapsed() >= Duration::from_secs(60) {
             last_prune = std::time::Instant::now();
             let cutoff = (clock.now() - retention.max_age).unix_timestamp() * 1000;
-            let pruned = store.begin().and_then(|mut tx| {
+            let pruned = crate::store::retry(|| {
+                let mut tx = store.begin()?;
                 tx.events_prune(cutoff, retention.max_events)?;
                 tx.commit()
             });

@@ -20,7 +20,13 @@ pub struct RootCredentials {
 }
 
 /// Returns the existing account id, or creates an account with a root key and returns its credentials.
+/// Nodes of a shared store that start together create one account: all but one conflict and
+/// find it on their next try.
 pub fn ensure_account(store: &dyn Store, key: &ServerKey, clock: &Clock) -> Result<(String, Option<RootCredentials>)> {
+    crate::store::retry(|| ensure_account_once(store, key, clock))
+}
+
+fn ensure_account_once(store: &dyn Store, key: &ServerKey, clock: &Clock) -> Result<(String, Option<RootCredentials>)> {
     let mut tx = store.begin()?;
     if let Some(existing) = tx.list(Kind::Account, GLOBAL, "", None, 1)?.into_iter().next() {
         let account: Account = serde_json::from_str(&existing).map_err(|e| crate::Error::Store(e.to_string()))?;

@@ -35,6 +35,12 @@ impl Clock {
         }
         self.fake
     }
+    /// Sets a fake clock's offset (read from a store other nodes share, `crate::cluster`).
+    pub fn set_offset(&self, seconds: i64) {
+        if self.fake {
+            self.offset_seconds.store(seconds, Ordering::Relaxed);
+        }
+    }
     pub fn offset(&self) -> time::Duration {
         time::Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
     }

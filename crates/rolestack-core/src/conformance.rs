@@ -374,7 +374,8 @@ pub fn oss_bucket_listing_pages(store: Arc<dyn Store>) {
     assert!(tx.oss_upload_list("other", "", "", "", 100).unwrap().is_empty());
 }
 
-/// Transactions run one after another: concurrent read-modify-write cycles lose no update.
+/// Concurrent read-modify-write cycles lose no update (a store may refuse one with
+/// `Error::Conflict`; run again through `store::retry`, it lands).
 pub fn concurrent_transactions_serialize(store: Arc<dyn Store>) {
     increment_concurrently(&[store.as_ref()], 4, 25);
 }
@@ -393,11 +394,14 @@ pub fn increment_concurrently(stores: &[&dyn Store], threads: usize, rounds: usi
             let store = stores[t % stores.len()];
             s.spawn(move || {
                 for _ in 0..rounds {
-                    let mut tx = store.begin().unwrap();
-                    let n: usize = tx.get(Kind::Account, GLOBAL, "counter").unwrap().unwrap().parse().unwrap();
-                    std::thread::yield_now();
-                    assert!(tx.update(Kind::Account, GLOBAL, "counter", &(n + 1).to_string()).unwrap());
-                    tx.commit().unwrap();
+                    crate::store::retry(|| {
+                        let mut tx = store.begin()?;
+                        let n: usize = tx.get(Kind::Account, GLOBAL, "counter")?.unwrap().parse().unwrap();
+                        std::thread::yield_now();
+                        assert!(tx.update(Kind::Account, GLOBAL, "counter", &(n + 1).to_string())?);
+                        tx.commit()
+                    })
+                    .unwrap();
                 }
             });
         }

@@ -61,6 +61,12 @@ pub enum Error {
     /// The store failed; surfaces as `InternalError` (500) and is logged.
     #[error("store error: {0}")]
     Store(String),
+    /// The store gave the transaction up because it conflicted with a concurrent one (a shared
+    /// PostgreSQL's serialization failure): nothing of it was committed, and running the whole
+    /// call again succeeds or fails on its own merits ([`crate::store::retry`]). Surfaces like
+    /// [`Error::Store`] when it persists.
+    #[error("store conflict: {0}")]
+    Conflict(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -95,7 +101,7 @@ impl Error {
             Error::DeleteConflict { code_suffix, .. } => format!("DeleteConflict.{code_suffix}"),
             Error::LimitExceeded { code_suffix, .. } => format!("LimitExceeded.{code_suffix}"),
             Error::Denied { code, .. } => (*code).into(),
-            Error::Store(_) => "InternalError".into(),
+            Error::Store(_) | Error::Conflict(_) => "InternalError".into(),
         }
     }
 
@@ -107,7 +113,7 @@ impl Error {
             Error::EntityAlreadyExists { .. } | Error::DeleteConflict { .. } | Error::LimitExceeded { .. } => 409,
             Error::Denied { .. } => 403,
             Error::Service { status, .. } => *status,
-            Error::Store(_) => 500,
+            Error::Store(_) | Error::Conflict(_) => 500,
         }
     }
 
@@ -142,7 +148,9 @@ impl Error {
     /// The message shown to the client. Internal errors do not leak store details.
     pub fn public_message(&self) -> String {
         match self {
-            Error::Store(_) => "The request processing has failed due to some unknown error, exception or failure.".into(),
+            Error::Store(_) | Error::Conflict(_) => {
+                "The request processing has failed due to some unknown error, exception or failure.".into()
+            }
             other => other.to_string(),
         }
     }

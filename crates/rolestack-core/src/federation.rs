@@ -37,11 +37,13 @@ pub type Handler = fn(&mut FederationCtx, &Params) -> Result<Value>;
 
 /// Runs an anonymous action in one store transaction.
 pub fn call(rs: &Rolestack, action: &AnonymousAction, facts: &RequestFacts, params: &Params) -> Result<Value> {
-    let mut tx = rs.store.begin()?;
-    let mut ctx = FederationCtx { tx: &mut *tx, clock: &rs.clock, key: &rs.key, facts };
-    let body = (action.handler)(&mut ctx, params)?;
-    tx.commit()?;
-    Ok(body)
+    crate::store::retry(|| {
+        let mut tx = rs.store.begin()?;
+        let mut ctx = FederationCtx { tx: &mut *tx, clock: &rs.clock, key: &rs.key, facts };
+        let body = (action.handler)(&mut ctx, params)?;
+        tx.commit()?;
+        Ok(body)
+    })
 }
 
 /// The account an anonymous call is addressed to, for its ActionTrail event: that of the role its

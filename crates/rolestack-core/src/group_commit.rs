@@ -14,7 +14,7 @@
 use std::any::Any;
 use std::sync::{Arc, Condvar, Mutex};
 
-use crate::store::{Store, Tx};
+use crate::store::{retry, Retry, Store, Tx};
 use crate::Error;
 
 type Output = Box<dyn Any + Send>;
@@ -39,7 +39,7 @@ pub struct GroupCommit<E> {
     leader: Mutex<()>,
 }
 
-impl<E: From<Error> + Send + 'static> GroupCommit<E> {
+impl<E: From<Error> + Retry + Send + 'static> GroupCommit<E> {
     pub fn new(store: Arc<dyn Store>) -> Self {
         GroupCommit { store, queue: Mutex::new(Vec::new()), leader: Mutex::new(()) }
     }
@@ -98,10 +98,13 @@ impl<E: From<Error> + Send + 'static> GroupCommit<E> {
         Some(out)
     }
 
+    /// One piece in a transaction of its own, run again while it conflicts with another node's.
     fn alone(&self, work: &Work<E>) -> Result<Output, E> {
-        let mut tx = self.store.begin().map_err(E::from)?;
-        let out = work(&mut *tx)?;
-        tx.commit().map_err(E::from)?;
-        Ok(out)
+        retry(|| {
+            let mut tx = self.store.begin().map_err(E::from)?;
+            let out = work(&mut *tx)?;
+            tx.commit().map_err(E::from)?;
+            Ok(out)
+        })
     }
 }

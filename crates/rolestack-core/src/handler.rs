@@ -24,6 +24,8 @@ pub struct Ctx<'a> {
     pub network: &'a dyn crate::network::InstanceNetwork,
     /// ActionTrail events not yet in the store (LookupEvents merges them).
     pub audit: &'a crate::audit::AuditTrail,
+    /// This node among the nodes of a shared store (instance placement, the shared clock).
+    pub cluster: &'a crate::cluster::Cluster,
 }
 
 impl Ctx<'_> {

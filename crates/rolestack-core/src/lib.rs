@@ -24,6 +24,7 @@
 //! - [`oss`]: the OSS object store (buckets, objects, multipart, bucket policies) and its authorization.
 //! - [`audit`], [`actiontrail`]: ActionTrail events of every call and `LookupEvents`;
 //!   [`diagnostics`]: the verdict behind every refusal (`AccessDeniedDetail`, DecodeDiagnosticMessage).
+//! - [`cluster`]: what the nodes of a shared store agree on (server key, nodes, fake clock).
 //! - [`error`]: the typed errors every handler returns; front-ends map them once to the wire.
 
 #![recursion_limit = "256"]
@@ -38,6 +39,7 @@ pub mod cache;
 pub mod caller;
 pub mod catalog;
 pub mod clock;
+pub mod cluster;
 #[cfg(feature = "store-conformance")]
 pub mod conformance;
 pub mod diagnostics;

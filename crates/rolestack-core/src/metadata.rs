@@ -287,6 +287,10 @@ impl InstanceMetadata {
     /// the store must be read or written ([`InstanceMetadata::disruption`]): the faults changed,
     /// or a counted fault applies (its use is taken in the store). Never touches the store.
     pub fn disruption_remembered(&self, path: &str) -> Option<Option<Disruption>> {
+        // A shared store's version is itself a round trip to the database: `disruption` decides.
+        if self.rs.store.shared() {
+            return None;
+        }
         let version = self.rs.store.version()?;
         let target = Target { path, credential_document: Self::is_credential_document(path) };
         let now_ms = self.now_ms();
@@ -335,9 +339,12 @@ impl InstanceMetadata {
         };
         let Some(fault) = chosen else { return Ok(None) };
         if fault.remaining.is_some() {
-            let mut tx = self.rs.store.begin()?;
-            let taken = tx.fault_take(&self.account_id, &self.instance_id, &fault.id)?;
-            tx.commit()?;
+            let taken = crate::store::retry(|| {
+                let mut tx = self.rs.store.begin()?;
+                let taken = tx.fault_take(&self.account_id, &self.instance_id, &fault.id)?;
+                tx.commit()?;
+                Ok(taken)
+            })?;
             if !taken {
                 // Its last use went to another request (or another server) first.
                 return Ok(None);
@@ -431,9 +438,16 @@ impl InstanceMetadata {
     }
 
     /// Answers a GET from memory, if what it needs is current: `None` when the store must be
-    /// read ([`InstanceMetadata::answer`]). Never touches the store.
+    /// read ([`InstanceMetadata::answer`]). Never touches the store (on a shared store, whose
+    /// version is itself a round trip to the database, it leaves everything to `answer`).
     pub fn answer_remembered(&self, path: &str, token: Option<&str>) -> Option<MetadataAnswer> {
-        let version = self.rs.store.version()?;
+        if self.rs.store.shared() {
+            return None;
+        }
+        self.remembered_at(self.rs.store.version()?, path, token)
+    }
+
+    fn remembered_at(&self, version: u64, path: &str, token: Option<&str>) -> Option<MetadataAnswer> {
         let view = self.remembered.lock().unwrap_or_else(|p| p.into_inner()).clone()?;
         if view.version != Some(version) {
             return None;
@@ -444,10 +458,11 @@ impl InstanceMetadata {
     /// Answers a GET, reading the store (and for the credential document issuing or rotating
     /// the instance's session when due).
     pub fn answer(&self, path: &str, token: Option<&str>) -> Result<MetadataAnswer> {
-        if let Some(answer) = self.answer_remembered(path, token) {
+        let version = self.rs.store.version();
+        if let Some(answer) = version.and_then(|v| self.remembered_at(v, path, token)) {
             return Ok(answer);
         }
-        let version = self.rs.store.version();
+        self.rs.cluster.refresh(&self.rs);
         let Some(mut view) = self.read(version)? else { return Ok(MetadataAnswer::not_found()) };
         // Refusals and everything but the credential document need nothing more.
         if let Some(answer) = self.respond(&view, path, token) {
@@ -485,12 +500,16 @@ impl InstanceMetadata {
     /// Issues, rotates or reads the instance's credentials and renders their document.
     fn document(&self, instance: &Instance) -> Result<Option<Document>> {
         let now = self.rs.clock.now();
-        let mut tx = self.rs.store.begin()?;
         // The instance as the write transaction sees it: a role detached since `instance` was
-        // read gets no new session (the read snapshot may predate the detach).
-        let Some(current) = tx.get_rec::<Instance>(&self.account_id, &instance.id)? else { return Ok(None) };
-        let creds = instance_credentials(&mut *tx, &self.rs.key, &self.account_id, &current, now)?;
-        tx.commit()?;
+        // read gets no new session (the read snapshot may predate the detach). Two nodes
+        // rotating at once: one commits, the other conflicts and reads its set.
+        let creds = crate::store::retry(|| {
+            let mut tx = self.rs.store.begin()?;
+            let Some(current) = tx.get_rec::<Instance>(&self.account_id, &instance.id)? else { return Ok(None) };
+            let creds = instance_credentials(&mut *tx, &self.rs.key, &self.account_id, &current, now)?;
+            tx.commit()?;
+            Ok(creds)
+        })?;
         let Some(c) = creds else { return Ok(None) };
         if c.issued_now {
             self.record_issued(instance, &c);

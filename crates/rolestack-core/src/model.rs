@@ -271,6 +271,10 @@ pub struct Instance {
     pub system_disk_category: String,
     #[serde(default = "default_disk_size")]
     pub system_disk_size: u32,
+    /// The node whose host gives the instance its network and metadata service (the node that
+    /// created it, `serve --node-name`); `None` on a single server (`crate::cluster`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 fn default_disk_category() -> String {

@@ -59,6 +59,10 @@ fn b64url(bytes: &[u8]) -> String {
 
 /// The local issuer, made on first call with `issuer_url` (later calls keep the stored one).
 pub fn ensure_issuer(store: &dyn Store, key: &ServerKey, issuer_url: &str, now: OffsetDateTime) -> Result<IssuerKey> {
+    crate::store::retry(|| ensure_issuer_once(store, key, issuer_url, now))
+}
+
+fn ensure_issuer_once(store: &dyn Store, key: &ServerKey, issuer_url: &str, now: OffsetDateTime) -> Result<IssuerKey> {
     let mut tx = store.begin()?;
     if let Some(k) = tx.get_rec::<IssuerKey>(GLOBAL, RECORD)? {
         return Ok(k);

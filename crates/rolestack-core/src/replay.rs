@@ -102,13 +102,13 @@ impl NonceGuard {
         if batch.is_empty() {
             return Ok(0);
         }
-        let written = (|| {
+        let written = crate::store::retry(|| {
             let mut tx = store.begin()?;
             for (ak, nonce, expires) in &batch {
                 tx.use_nonce(ak, nonce, now, *expires)?;
             }
             tx.commit()
-        })();
+        });
         if let Err(e) = written {
             // Keep them for the next round rather than losing them.
             self.journal.lock().unwrap_or_else(|p| p.into_inner()).extend(batch);

@@ -11,6 +11,7 @@ use crate::cache::VersionedCache;
 use crate::caller::{Caller, Principal};
 use crate::catalog::ApiAction;
 use crate::clock::Clock;
+use crate::cluster::Cluster;
 use crate::group_commit::GroupCommit;
 use crate::handler::Ctx;
 use crate::model::{AccessKey, KeyOwner, KeyStatus, User};
@@ -44,6 +45,8 @@ pub struct Rolestack {
     pub caches: Arc<Caches>,
     /// OSS index writes of concurrent requests, committed together.
     pub object_commits: Arc<GroupCommit<OssError>>,
+    /// This node among the nodes of a shared store ([`Cluster::single`] by default).
+    pub cluster: Arc<Cluster>,
 }
 
 /// What requests reuse from the store while it has not changed (see [`crate::cache`]).
@@ -94,6 +97,7 @@ impl Rolestack {
             replay: NonceGuard::new(0),
             caches: Arc::default(),
             object_commits: Arc::new(GroupCommit::new(store.clone())),
+            cluster: Arc::new(Cluster::single()),
             store,
         }
     }
@@ -101,6 +105,12 @@ impl Rolestack {
     /// Sets the replay guard (one whose journal a flusher writes, and the restart epoch).
     pub fn with_replay(mut self, replay: Arc<NonceGuard>) -> Self {
         self.replay = replay;
+        self
+    }
+
+    /// Makes this server one node of several on a shared store.
+    pub fn with_cluster(mut self, cluster: Arc<Cluster>) -> Self {
+        self.cluster = cluster;
         self
     }
 
@@ -177,6 +187,8 @@ impl Rolestack {
     /// Checks STS credentials: the sealed token must open, match the AccessKeyId, be unexpired and
     /// belong to a live, unrevoked role session.
     pub fn authenticate_session(&self, access_key_id: &str, security_token: &str) -> Result<Authenticated> {
+        // Expiry follows the clock every node shares (a moved fake clock).
+        self.cluster.refresh(self);
         let version = self.store.version();
         let now = self.clock.now();
         let token = match self.caches.sessions.get(security_token, version) {
@@ -226,23 +238,40 @@ impl Rolestack {
     }
 
     fn run(&self, caller: &Caller, action: &ApiAction, params: &Params, nonce: Option<SpentNonce>) -> Result<Value> {
-        // A store other servers share must see every nonce at once, so no call skips it there.
-        let read_only = !(action.writes() || nonce.is_some() && self.store.shared());
-        let result = (|| {
+        let shared = self.store.shared();
+        let read_only = !action.writes();
+        let now = self.clock.real_now().unix_timestamp();
+        if let (Some(n), true, true) = (&nonce, shared, read_only) {
+            // A store other nodes share must know every nonce before the call answers: a read
+            // spends it in a small transaction of its own (see `Store::spend_nonce`).
+            if !self.store.spend_nonce(&n.access_key_id, &n.nonce, now, n.expires)? {
+                return Err(nonce_used());
+            }
+        }
+        self.cluster.refresh(self);
+        let result = crate::store::retry(|| {
             let mut tx = if read_only { self.store.begin_read()? } else { self.store.begin()? };
             if let (Some(n), false) = (&nonce, read_only) {
-                if !tx.use_nonce(&n.access_key_id, &n.nonce, self.clock.real_now().unix_timestamp(), n.expires)? {
+                if !tx.use_nonce(&n.access_key_id, &n.nonce, now, n.expires)? {
                     return Err(nonce_used());
                 }
             }
             let body = self.execute(&mut *tx, caller, action, params)?;
             tx.commit()?;
             Ok(body)
-        })();
+        });
         if let Some(n) = nonce {
-            // Not durable with a committed write: journal it.
-            if read_only || result.is_err() {
-                self.replay.journal(&n.access_key_id, &n.nonce, n.expires);
+            match (shared, read_only, &result) {
+                // Spent above, or committed with the write.
+                (true, true, _) | (_, false, Ok(_)) => {}
+                // A refused write on a shared store: its nonce rolled back with it; spend it now.
+                (true, false, Err(_)) => {
+                    if let Err(e) = self.store.spend_nonce(&n.access_key_id, &n.nonce, now, n.expires) {
+                        eprintln!("rolestack: could not record the nonce of a refused call: {e}");
+                    }
+                }
+                // Not durable with a committed write: journal it.
+                (false, _, _) => self.replay.journal(&n.access_key_id, &n.nonce, n.expires),
             }
         }
         result
@@ -262,7 +291,15 @@ impl Rolestack {
         if let Err(denial) = authorize_with(&mut *tx, caller, action.ram_action, &resources, &request)? {
             return Err(style.denied(denial, &self.key));
         }
-        let mut ctx = Ctx { tx, caller, clock: &self.clock, key: &self.key, network: self.network.as_ref(), audit: self.audit.as_ref() };
+        let mut ctx = Ctx {
+            tx,
+            caller,
+            clock: &self.clock,
+            key: &self.key,
+            network: self.network.as_ref(),
+            audit: self.audit.as_ref(),
+            cluster: self.cluster.as_ref(),
+        };
         (action.handler)(&mut ctx, &params)
     }
 }

@@ -37,6 +37,15 @@ pub enum Kind {
     SamlProvider,
     /// The signing key of rolestack's local OIDC issuer (global, one record).
     OidcIssuerKey,
+    /// Server-wide settings every node of a shared store agrees on (global, by name): the server
+    /// key's check value, the fake clock's offset (`crate::cluster`).
+    Setting,
+    /// A rolestack node serving a shared store, by `--node-name` (global; `crate::cluster`).
+    Node,
+    /// A web console session on a shared store, by its id (global; the server's console).
+    ConsoleSession,
+    /// Recent failed console sign-ins of one logon name, lower-case (global).
+    SignInFailures,
 }
 
 impl Kind {
@@ -60,6 +69,10 @@ impl Kind {
             Kind::OidcProvider => "oidc_provider",
             Kind::SamlProvider => "saml_provider",
             Kind::OidcIssuerKey => "oidc_issuer_key",
+            Kind::Setting => "setting",
+            Kind::Node => "node",
+            Kind::ConsoleSession => "console_session",
+            Kind::SignInFailures => "sign_in_failures",
         }
     }
 }
@@ -273,6 +286,57 @@ pub trait Store: Send + Sync {
     /// servers write, or one that does not count).
     fn version(&self) -> Option<u64> {
         None
+    }
+    /// Spends a request nonce in a transaction of its own, visible to every server of the store
+    /// when this returns (`Ok(false)`: already spent and unexpired). Stores may make it durable
+    /// lazily, and cover what a crash of theirs could lose with [`Store::restart_epoch`].
+    fn spend_nonce(&self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> Result<bool> {
+        retry(|| {
+            let mut tx = self.begin()?;
+            let fresh = tx.use_nonce(access_key_id, nonce, now, expires)?;
+            tx.commit()?;
+            Ok(fresh)
+        })
+    }
+    /// Requests signed before this instant (Unix seconds) must be refused: the start of a store
+    /// server that may have lost the nonces [`Store::spend_nonce`] wrote just before it stopped.
+    fn restart_epoch(&self) -> i64 {
+        0
+    }
+}
+
+/// An error that may say "the store gave this transaction up for a concurrent one".
+pub trait Retry {
+    fn is_conflict(&self) -> bool;
+}
+
+impl Retry for Error {
+    fn is_conflict(&self) -> bool {
+        matches!(self, Error::Conflict(_))
+    }
+}
+
+/// How long [`retry`] keeps running a transaction that conflicts before it reports the conflict.
+pub const RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs `attempt` (one whole transaction: begin, work, commit) again while it fails with a
+/// conflict ([`Error::Conflict`]), after a short random pause that grows with each try (up to
+/// 64 ms), for at most [`RETRY_FOR`]. Stores with one writer never conflict; a shared PostgreSQL
+/// does when concurrent transactions could not have run in some serial order.
+pub fn retry<T, E: Retry>(mut attempt: impl FnMut() -> std::result::Result<T, E>) -> std::result::Result<T, E> {
+    let started = std::time::Instant::now();
+    let mut tries: u32 = 0;
+    loop {
+        match attempt() {
+            Err(e) if e.is_conflict() && started.elapsed() < RETRY_FOR => {
+                tries += 1;
+                let ceiling = 1u64 << tries.min(7);
+                let pause = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=ceiling * 500);
+                metrics::counter!("rolestack_store_conflicts_total").increment(1);
+                std::thread::sleep(std::time::Duration::from_micros(pause));
+            }
+            other => return other,
+        }
     }
 }
 

@@ -144,6 +144,18 @@ impl HostNetwork {
         let _ = self.rs.set(rs);
     }
 
+    /// The instances whose network this host serves now.
+    pub fn prepared_instances(&self) -> Vec<String> {
+        let prepared = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+        prepared
+            .keys()
+            .filter_map(|env| match env {
+                Environment::Instance(id) => Some(id.clone()),
+                Environment::Workstation => None,
+            })
+            .collect()
+    }
+
     pub fn namespaces_enabled(&self) -> bool {
         self.namespaces
     }

@@ -1,42 +1,55 @@
 //! The PostgreSQL store: the same `Store`/`Tx` contract as the embedded SQLite store (and the same
-//! conformance tests, `rolestack_core::conformance`), for deployments that keep state in a server.
+//! conformance tests, `rolestack_core::conformance`), for deployments that keep state in a server
+//! that several rolestack nodes share (docs/scale-out.md).
 //!
-//! Semantics follow SQLite's exactly:
-//! - **One writer at a time.** `begin` opens a READ COMMITTED transaction and takes a
-//!   transaction-level advisory lock (`pg_advisory_xact_lock`) before anything else, so
-//!   transactions run one after another like SQLite's `BEGIN IMMEDIATE`, across every process
-//!   that shares the database and schema. Handlers read, check and write (at most five policy
-//!   versions, no deleting a role that still has policies, ...) without retry loops; SERIALIZABLE
-//!   would give the same guarantee only by failing transactions (40001) that the callers would
-//!   then have to replay. READ COMMITTED matters: each statement sees everything committed before
-//!   it, including what committed while this transaction waited for the lock (REPEATABLE READ
-//!   would take its snapshot before the wait).
+//! - **A pool of connections** (r2d2): every request takes one for its transaction, so any number
+//!   of transactions run at once, across nodes.
+//! - **Writers run SERIALIZABLE**: PostgreSQL's serializable snapshot isolation gives every
+//!   read-check-write of the handlers (at most five policy versions, no deleting a role that still
+//!   has policies, one current credential set per instance, ...) the outcome of some serial order,
+//!   without a lock that makes transactions wait for each other. A transaction that would break
+//!   that order fails with SQLSTATE 40001 (or 40P01, a deadlock); it surfaces as
+//!   [`Error::Conflict`] and the caller runs the whole call again (`rolestack_core::store::retry`).
+//! - **Readers** (`begin_read`) run `REPEATABLE READ READ ONLY`: one snapshot, never waiting and
+//!   never failing for a writer.
+//! - **Migrations** are the one thing under a lock: a transaction-level advisory lock around the
+//!   schema check, so nodes that start together migrate once.
 //! - **Names ignore ASCII case** like SQLite's `COLLATE NOCASE`: each name is stored with a
 //!   `*_key` column holding it with ASCII letters lowered (folded here, not by `lower()`, which
 //!   would also fold `É` under most locales), compared and ordered under `COLLATE "C"` (bytes).
 //! - **OSS bucket names and object keys are `bytea`**: case-sensitive, byte-ordered, any bytes.
 //! - Records are stored verbatim as `text` (not `jsonb`, which would normalise them).
-//!
-//! One connection behind a mutex (the lock serializes transactions anyway); a broken connection
-//! is replaced on the next `begin`. Schema migrations are an ordered list, applied under the same
-//! lock and recorded in `schema_migrations`. TLS is not supported (plain connections only).
+//! - **The store version** (`Store::version`, what node caches are keyed on) is a sequence that a
+//!   transaction which changed records, links or instance faults advances after it committed (and once before, so
+//!   a node that reads the old data and the new number in between still re-reads): every node
+//!   sees every other node's change on its next request.
+//! - **Nonces of reads** are committed on their own without waiting for the log flush
+//!   (`synchronous_commit = off`, visible to every node at once); what a database crash could
+//!   lose of them is covered by the database's own restart time ([`Store::restart_epoch`]).
+//! - **TLS** (`sslmode`, `sslrootcert` in the connection string) over rustls; see [`tls`].
+
+mod tls;
 
 use std::collections::HashMap;
-use std::str::FromStr;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::types::ToSql;
-use postgres::{Client, NoTls, Row, Statement};
+use postgres::{Client, Row, Statement};
 use rolestack_core::audit::{EventQuery, EventRow};
 use rolestack_core::store::{like_prefix, FaultRow, InstanceEventRow, Kind, Link, Relation, Store, Tx};
 use rolestack_core::{Error, Result};
 
 pub use postgres::Config;
+pub use tls::DatabaseTls;
 
 /// Schema migrations, applied in order; `schema_migrations` records the versions (1-based) that ran.
 /// The schema version this build writes: the number of migrations.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
+
+/// Connections a node keeps at most (`pool_max_size` in the connection string overrides it).
+pub const DEFAULT_POOL_SIZE: u32 = 16;
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -133,29 +146,78 @@ CREATE TABLE instance_events (
     PRIMARY KEY (account, instance_id, time_ms, id)
 );
 "#,
+    r#"
+-- The store version: advanced by every transaction that changed records or links.
+CREATE SEQUENCE store_version;
+"#,
 ];
 
-/// First key of the advisory lock (`pg_advisory_xact_lock(int4, int4)`): "rs" in ASCII. The
+/// First key of the migration lock (`pg_advisory_xact_lock(int4, int4)`): "rs" in ASCII. The
 /// second key is a hash of the schema, so deployments in different schemas do not wait for each other.
 const LOCK_CLASS: i32 = 0x7273;
 
+/// SQLSTATEs of a transaction PostgreSQL aborted so that serializable order holds: run it again.
+const SERIALIZATION_FAILURE: &str = "40001";
+const DEADLOCK_DETECTED: &str = "40P01";
+
+/// Expired nonces are deleted at most this often (seconds); until then `use_nonce` reuses them.
+const NONCE_PURGE_EVERY: i64 = 60;
+
 pub struct PostgresStore {
-    config: Config,
-    conn: Mutex<Option<Conn>>,
+    pool: r2d2::Pool<Manager>,
+    /// The latest start of the database server any connection saw (Unix seconds).
+    restart_epoch: Arc<AtomicI64>,
+    /// When this node last deleted expired nonces (Unix seconds).
+    nonces_purged: AtomicI64,
 }
 
-struct Conn {
+/// Opens the pool's connections.
+struct Manager {
+    config: Config,
+    tls: DatabaseTls,
+    restart_epoch: Arc<AtomicI64>,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = Error;
+
+    fn connect(&self) -> Result<Conn> {
+        let conn = Conn::open(&self.config, &self.tls)?;
+        self.restart_epoch.fetch_max(conn.server_started, Ordering::Relaxed);
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<()> {
+        conn.client.batch_execute("").map_err(db_err)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.broken || conn.client.is_closed()
+    }
+}
+
+pub struct Conn {
     client: Client,
     /// Prepared statements by their SQL text.
     statements: HashMap<&'static str, Statement>,
-    /// `BEGIN ...; SELECT pg_advisory_xact_lock(...)` for this connection's schema.
-    begin_sql: String,
+    /// `BEGIN; SELECT pg_advisory_xact_lock(...)` for this connection's schema (migrations only).
+    lock_sql: String,
+    /// `BEGIN ISOLATION LEVEL SERIALIZABLE` with the database's own `synchronous_commit`.
+    write_sql: String,
+    /// When the database server started (Unix seconds).
+    server_started: i64,
+    /// Its transaction state is unknown: never hand it out again.
+    broken: bool,
 }
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 fn db_err(e: postgres::Error) -> Error {
     match e.as_db_error() {
+        Some(db) if [SERIALIZATION_FAILURE, DEADLOCK_DETECTED].contains(&db.code().code()) => {
+            Error::Conflict(format!("postgres: {} ({})", db.message(), db.code().code()))
+        }
         Some(db) => Error::Store(format!("postgres: {} ({})", db.message(), db.code().code())),
         None => Error::Store(format!("postgres: {e}")),
     }
@@ -176,25 +238,38 @@ fn schema_lock_key(schema: &str) -> i32 {
 }
 
 impl Conn {
-    fn open(config: &Config) -> Result<Conn> {
-        let mut client = config.connect(NoTls).map_err(db_err)?;
-        let row = client.query_one("SELECT current_schema(), current_setting('server_encoding')", &[]).map_err(db_err)?;
+    fn open(config: &Config, tls: &DatabaseTls) -> Result<Conn> {
+        let mut client = tls.connect(config)?;
+        let row = client
+            .query_one(
+                "SELECT current_schema(), current_setting('server_encoding'), extract(epoch FROM pg_postmaster_start_time())::bigint",
+                &[],
+            )
+            .map_err(db_err)?;
         let schema: Option<String> = row.try_get(0).map_err(db_err)?;
         let encoding: String = row.try_get(1).map_err(db_err)?;
+        let server_started: i64 = row.try_get(2).map_err(db_err)?;
         let schema = schema
             .ok_or_else(|| Error::Store("postgres: the search_path names no existing schema to keep rolestack's tables in".into()))?;
         if encoding != "UTF8" {
             return Err(Error::Store(format!("postgres: the database's encoding is {encoding}; rolestack needs UTF8 (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)")));
         }
-        let begin_sql =
-            format!("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({LOCK_CLASS}, {})", schema_lock_key(&schema));
-        Ok(Conn { client, statements: HashMap::new(), begin_sql })
+        let lock_sql = format!("BEGIN; SELECT pg_advisory_xact_lock({LOCK_CLASS}, {})", schema_lock_key(&schema));
+        // Outside write transactions (which restore the database's own setting) commits do not
+        // wait for the log flush: a read's nonce is then one round trip (see `Store::spend_nonce`).
+        let durable: String = client.query_one("SHOW synchronous_commit", &[]).map_err(db_err)?.try_get(0).map_err(db_err)?;
+        if !durable.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(Error::Store(format!("postgres: unexpected synchronous_commit {durable:?}")));
+        }
+        let write_sql = format!("BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL synchronous_commit TO {durable}");
+        client.batch_execute("SET synchronous_commit TO off").map_err(db_err)?;
+        Ok(Conn { client, statements: HashMap::new(), lock_sql, write_sql, server_started, broken: false })
     }
 
-    /// Brings the schema up to date, in one transaction under the store's lock (so servers
-    /// starting together migrate once).
+    /// Brings the schema up to date, in one transaction under the migration lock (so nodes
+    /// starting together migrate once; the others find it done).
     fn migrate(&mut self) -> Result<()> {
-        self.client.batch_execute(&self.begin_sql).map_err(db_err)?;
+        self.client.batch_execute(&self.lock_sql).map_err(db_err)?;
         let outcome = (|| -> Result<()> {
             self.client
                 .batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
@@ -244,81 +319,215 @@ impl Conn {
     }
 }
 
+/// Takes `name=value` out of a connection string (URL query or libpq `key=value` form).
+fn take_option(url: &mut String, name: &str) -> Option<String> {
+    if url.contains("://") {
+        let (base, query) = url.split_once('?')?;
+        let mut found = None;
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|pair| match pair.split_once('=') {
+                Some((k, v)) if k == name => {
+                    found = Some(percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned());
+                    false
+                }
+                _ => true,
+            })
+            .collect();
+        let rebuilt = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
+        *url = rebuilt;
+        found
+    } else {
+        let mut found = None;
+        let kept: Vec<&str> = url
+            .split_whitespace()
+            .filter(|pair| match pair.split_once('=') {
+                Some((k, v)) if k.trim() == name => {
+                    found = Some(v.trim_matches('\'').to_string());
+                    false
+                }
+                _ => true,
+            })
+            .collect();
+        *url = kept.join(" ");
+        found
+    }
+}
+
 impl PostgresStore {
     /// Connects to `url` (`postgres://user:password@host:port/db?options=...`, or libpq's
     /// `key=value` form) and brings the schema up to date. Tables go in the connection's
-    /// `current_schema()` (set `options=-csearch_path%3D<schema>` to use another).
+    /// `current_schema()` (set `options=-csearch_path%3D<schema>` to use another). Besides
+    /// PostgreSQL's own options: `sslmode` (`disable`, `prefer`, `require`, `verify-ca`,
+    /// `verify-full`), `sslrootcert` (a PEM file of CA certificates), `pool_max_size`.
     pub fn connect(url: &str) -> Result<Self> {
-        let config = Config::from_str(url).map_err(|e| Error::Store(format!("invalid PostgreSQL connection string: {e}")))?;
-        Self::with_config(config)
+        let mut url = url.to_string();
+        let sslmode = take_option(&mut url, "sslmode");
+        let root_cert = take_option(&mut url, "sslrootcert");
+        let pool_size = match take_option(&mut url, "pool_max_size") {
+            Some(n) => n.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| Error::Store(format!("invalid pool_max_size {n}")))?,
+            None => DEFAULT_POOL_SIZE,
+        };
+        let tls = DatabaseTls::new(sslmode.as_deref(), root_cert.as_deref())?;
+        let mut config: Config = url.parse().map_err(|e| Error::Store(format!("invalid PostgreSQL connection string: {e}")))?;
+        tls.configure(&mut config);
+        Self::open(config, tls, pool_size)
     }
 
-    pub fn with_config(mut config: Config) -> Result<Self> {
+    /// A store on `config` without TLS.
+    pub fn with_config(config: Config) -> Result<Self> {
+        Self::open(config, DatabaseTls::Off, DEFAULT_POOL_SIZE)
+    }
+
+    fn open(mut config: Config, tls: DatabaseTls, pool_size: u32) -> Result<Self> {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
         if config.get_application_name().is_none() {
             config.application_name("rolestack");
         }
-        let mut conn = Conn::open(&config)?;
-        conn.migrate()?;
-        Ok(PostgresStore { config, conn: Mutex::new(Some(conn)) })
+        let restart_epoch = Arc::new(AtomicI64::new(0));
+        let manager = Manager { config, tls, restart_epoch: restart_epoch.clone() };
+        // The first connection migrates, and says at once when the database cannot be reached.
+        let mut first = r2d2::ManageConnection::connect(&manager)?;
+        first.migrate()?;
+        drop(first);
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(30))
+            .test_on_check_out(false)
+            .build(manager)
+            .map_err(|e| Error::Store(format!("postgres: {e}")))?;
+        Ok(PostgresStore { pool, restart_epoch, nonces_purged: AtomicI64::new(0) })
     }
-}
 
-impl Store for PostgresStore {
-    fn begin(&self) -> Result<Box<dyn Tx + '_>> {
-        // A poisoned mutex only means another request panicked mid-call; its transaction was
-        // rolled back by `Drop` (or its connection dropped and replaced below).
-        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        for attempt in 0..2 {
-            if !matches!(guard.as_ref(), Some(c) if !c.client.is_closed()) {
-                *guard = Some(Conn::open(&self.config)?);
-            }
-            let conn = guard.as_mut().expect("connected above");
-            match conn.client.batch_execute(&conn.begin_sql) {
-                Ok(()) => return Ok(Box::new(PgTx { guard, done: false, failed: false })),
+    fn connection(&self) -> Result<r2d2::PooledConnection<Manager>> {
+        self.pool.get().map_err(|e| Error::Store(format!("postgres: no connection: {e}")))
+    }
+
+    fn begin_with(&self, writes: bool) -> Result<Box<dyn Tx + '_>> {
+        // Idle connections the server closed since (a restart, an idle timeout) are dropped one
+        // by one; a fresh one is opened at the latest when the pool is through them.
+        let attempts = self.pool.max_size() + 1;
+        for attempt in 0..attempts {
+            let mut conn = self.connection()?;
+            let sql = if writes { conn.write_sql.clone() } else { READ_SQL.to_string() };
+            match conn.client.batch_execute(&sql) {
+                Ok(()) => {
+                    let purge = writes && {
+                        let now = unix_now();
+                        let last = self.nonces_purged.load(Ordering::Relaxed);
+                        now - last >= NONCE_PURGE_EVERY
+                            && self.nonces_purged.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+                    };
+                    return Ok(Box::new(PgTx { conn, done: false, failed: false, changed: false, purge_nonces: purge }));
+                }
                 Err(e) => {
-                    let lost = connection_lost(&e) || conn.client.is_closed();
                     // Never reuse a connection whose transaction state is unknown.
-                    *guard = None;
-                    // The server went away since the last call (restart, idle timeout): one new connection.
-                    if !lost || attempt == 1 {
+                    conn.broken = true;
+                    if !connection_lost(&e) || attempt + 1 == attempts {
                         return Err(db_err(e));
                     }
                 }
             }
         }
-        unreachable!("the second attempt returns")
+        unreachable!("the last attempt returns")
+    }
+
+    /// Runs one statement outside a transaction on a pooled connection; idle connections the
+    /// server closed since are dropped and the statement runs on the next one.
+    fn autocommit<T>(&self, mut run: impl FnMut(&mut Conn) -> std::result::Result<T, postgres::Error>) -> Result<T> {
+        let attempts = self.pool.max_size() + 1;
+        for attempt in 0..attempts {
+            let mut conn = self.connection()?;
+            match run(&mut conn) {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    // Outside a transaction a failed statement leaves the connection usable,
+                    // unless the connection itself is what failed.
+                    let lost = connection_lost(&e);
+                    conn.broken = lost;
+                    if !lost || attempt + 1 == attempts {
+                        return Err(db_err(e));
+                    }
+                }
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// Advances the store version (outside any transaction).
+    fn advance_version(conn: &mut Conn) -> std::result::Result<(), postgres::Error> {
+        conn.query_opt("SELECT nextval('store_version')", &[]).map(drop)
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+impl Store for PostgresStore {
+    fn begin(&self) -> Result<Box<dyn Tx + '_>> {
+        self.begin_with(true)
+    }
+
+    fn begin_read(&self) -> Result<Box<dyn Tx + '_>> {
+        self.begin_with(false)
     }
 
     fn shared(&self) -> bool {
         true
     }
+
+    fn version(&self) -> Option<u64> {
+        let row = self.autocommit(|conn| conn.query_opt("SELECT last_value FROM store_version", &[])).ok()?;
+        row.and_then(|r| r.try_get::<_, i64>(0).ok()).map(|v| v as u64)
+    }
+
+    fn spend_nonce(&self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> Result<bool> {
+        // One statement in its own transaction: visible to every node once it returns, without
+        // waiting for the log flush (the connection's default, see `Conn::open`).
+        let n = self.autocommit(|conn| conn.execute(SPEND_NONCE, &[&access_key_id, &nonce, &expires, &now]))?;
+        Ok(n == 1)
+    }
+
+    fn restart_epoch(&self) -> i64 {
+        self.restart_epoch.load(Ordering::Relaxed)
+    }
 }
+
+/// Starts a transaction that only reads: one snapshot, never waiting for (or failing with) a writer.
+const READ_SQL: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+/// Spends a nonce: inserted, or taken over when the stored one has expired (`$4`: now).
+const SPEND_NONCE: &str = "INSERT INTO nonces (access_key_id, nonce, expires) VALUES ($1, $2, $3) \
+     ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires = excluded.expires WHERE nonces.expires < $4";
 
 /// Whether an error means the connection is gone (closed, or the server is shutting it down).
 fn connection_lost(e: &postgres::Error) -> bool {
-    // SQLSTATE class 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect now.
-    e.is_closed() || e.as_db_error().is_some_and(|db| db.code().code().starts_with("08") || db.code().code().starts_with("57P"))
+    // SQLSTATE class 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect
+    // now. An error that is not the server's answer at all is the connection failing (a reset,
+    // "error communicating with the server").
+    e.is_closed() || e.as_db_error().is_none_or(|db| db.code().code().starts_with("08") || db.code().code().starts_with("57P"))
 }
 
-struct PgTx<'a> {
-    guard: MutexGuard<'a, Option<Conn>>,
+struct PgTx {
+    conn: r2d2::PooledConnection<Manager>,
     done: bool,
     /// A statement failed: PostgreSQL has aborted the transaction, so it can only roll back.
     failed: bool,
+    /// Records or links changed: the commit advances the store version.
+    changed: bool,
+    /// This transaction deletes expired nonces (one per node per [`NONCE_PURGE_EVERY`]).
+    purge_nonces: bool,
 }
 
-impl Drop for PgTx<'_> {
+impl Drop for PgTx {
     fn drop(&mut self) {
-        if !self.done {
-            if let Some(conn) = self.guard.as_mut() {
-                if conn.client.batch_execute("ROLLBACK").is_err() {
-                    // Unknown state: never hand this connection to another transaction.
-                    *self.guard = None;
-                }
-            }
+        if !self.done && self.conn.client.batch_execute("ROLLBACK").is_err() {
+            // Unknown state: never hand this connection to another transaction.
+            self.conn.broken = true;
         }
     }
 }
@@ -369,14 +578,13 @@ fn link_of(row: &Row) -> Result<Link> {
     Ok(Link { left: column(row, 0)?, right: column(row, 1)?, created: column(row, 2)? })
 }
 
-impl PgTx<'_> {
+impl PgTx {
     /// Runs one statement on the transaction's connection; a failure marks the transaction failed.
     fn run<T>(&mut self, f: impl FnOnce(&mut Conn) -> std::result::Result<T, postgres::Error>) -> Result<T> {
         if self.failed {
             return Err(Error::Store("postgres: the transaction was aborted by an earlier error".into()));
         }
-        let conn = self.guard.as_mut().expect("a transaction holds a connection");
-        f(conn).map_err(|e| {
+        f(&mut self.conn).map_err(|e| {
             self.failed = true;
             db_err(e)
         })
@@ -399,7 +607,7 @@ impl PgTx<'_> {
     }
 }
 
-impl Tx for PgTx<'_> {
+impl Tx for PgTx {
     fn get(&mut self, kind: Kind, scope: &str, name: &str) -> Result<Option<String>> {
         self.opt_string(
             "SELECT data FROM records WHERE kind = $1 AND scope = $2 AND name_key = $3 AND (NOT $4 OR name = $5)",
@@ -412,6 +620,7 @@ impl Tx for PgTx<'_> {
             "INSERT INTO records (kind, scope, name_key, name, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             &[&kind.as_str(), &scope, &fold(name), &name, &data],
         )?;
+        self.changed |= n == 1;
         Ok(n == 1)
     }
 
@@ -420,6 +629,7 @@ impl Tx for PgTx<'_> {
             "UPDATE records SET data = $4 WHERE kind = $1 AND scope = $2 AND name_key = $3 AND (NOT $5 OR name = $6)",
             &[&kind.as_str(), &scope, &fold(name), &data, &kind.exact_names(), &name],
         )?;
+        self.changed |= n == 1;
         Ok(n == 1)
     }
 
@@ -428,6 +638,7 @@ impl Tx for PgTx<'_> {
             "DELETE FROM records WHERE kind = $1 AND scope = $2 AND name_key = $3 AND (NOT $4 OR name = $5)",
             &[&kind.as_str(), &scope, &fold(name), &kind.exact_names(), &name],
         )?;
+        self.changed |= n == 1;
         Ok(n == 1)
     }
 
@@ -454,6 +665,7 @@ impl Tx for PgTx<'_> {
             "INSERT INTO links (rel, scope, lhs_key, rhs_key, lhs, rhs, created) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
             &[&rel.as_str(), &scope, &fold(left), &fold(right), &left, &right, &created],
         )?;
+        self.changed |= n == 1;
         Ok(n == 1)
     }
 
@@ -462,6 +674,7 @@ impl Tx for PgTx<'_> {
             "DELETE FROM links WHERE rel = $1 AND scope = $2 AND lhs_key = $3 AND rhs_key = $4",
             &[&rel.as_str(), &scope, &fold(left), &fold(right)],
         )?;
+        self.changed |= n == 1;
         Ok(n == 1)
     }
 
@@ -482,11 +695,10 @@ impl Tx for PgTx<'_> {
     }
 
     fn use_nonce(&mut self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> Result<bool> {
-        self.execute("DELETE FROM nonces WHERE expires < $1", &[&now])?;
-        let n = self.execute(
-            "INSERT INTO nonces (access_key_id, nonce, expires) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            &[&access_key_id, &nonce, &expires],
-        )?;
+        if std::mem::take(&mut self.purge_nonces) {
+            self.execute("DELETE FROM nonces WHERE expires < $1", &[&now])?;
+        }
+        let n = self.execute(SPEND_NONCE, &[&access_key_id, &nonce, &expires, &now])?;
         Ok(n == 1)
     }
 
@@ -685,6 +897,8 @@ impl Tx for PgTx<'_> {
             "INSERT INTO instance_faults (account, instance_id, id, created_ms, until_ms, remaining, spec) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[&f.account, &f.instance_id, &f.id, &f.created_ms, &f.until_ms, &f.remaining, &f.spec],
         )?;
+        // Faults are kept in node memory keyed on the store version, like records.
+        self.changed = true;
         Ok(())
     }
 
@@ -710,11 +924,13 @@ impl Tx for PgTx<'_> {
     }
 
     fn faults_delete(&mut self, account: &str, instance_id: &str, ended_at: Option<i64>) -> Result<u64> {
-        self.execute(
+        let n = self.execute(
             "DELETE FROM instance_faults WHERE account = $1 AND instance_id = $2 \
              AND ($3::bigint IS NULL OR until_ms <= $3::bigint OR remaining <= 0)",
             &[&account, &instance_id, &ended_at],
-        )
+        )?;
+        self.changed |= n > 0;
+        Ok(n)
     }
 
     fn fault_take(&mut self, account: &str, instance_id: &str, id: &str) -> Result<bool> {
@@ -722,6 +938,7 @@ impl Tx for PgTx<'_> {
             "UPDATE instance_faults SET remaining = remaining - 1 WHERE account = $1 AND instance_id = $2 AND id = $3 AND remaining > 0",
             &[&account, &instance_id, &id],
         )?;
+        self.changed |= n == 1;
         Ok(n == 1)
     }
 
@@ -794,9 +1011,18 @@ impl Tx for PgTx<'_> {
             // PostgreSQL would turn this COMMIT into a ROLLBACK; say so instead (Drop rolls back).
             return Err(Error::Store("postgres: the transaction was aborted by an earlier error and rolled back".into()));
         }
-        let conn = self.guard.as_mut().expect("a transaction holds a connection");
+        let changed = self.changed;
+        let conn = &mut self.conn;
+        // Before and after: a node that reads the new number before the commit is visible reads
+        // again after the second one (see the module docs).
+        if changed {
+            PostgresStore::advance_version(conn).map_err(db_err)?;
+        }
         conn.client.batch_execute("COMMIT").map_err(db_err)?;
         self.done = true;
+        if changed && PostgresStore::advance_version(&mut self.conn).is_err() {
+            self.conn.broken = true;
+        }
         Ok(())
     }
 }

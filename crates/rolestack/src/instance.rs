@@ -29,7 +29,13 @@ fn scrub(cmd: &mut Command) {
 }
 
 pub fn exec(client: &ClientArgs, instance_id: &str, force_proxy: bool, argv: &[String]) -> anyhow::Result<()> {
-    let env = client.call_ok("rolestack", "PrepareInstanceEnvironment", &[format!("InstanceId={instance_id}")])?;
+    let args = [format!("InstanceId={instance_id}")];
+    let mut env = client.call_ok("rolestack", "PrepareInstanceEnvironment", &args)?;
+    // On a cluster the instance lives on one node: ask that one (docs/scale-out.md).
+    if let Some(endpoint) = env["RedirectEndpoint"].as_str() {
+        let owner = ClientArgs { endpoint: endpoint.to_string(), ..client.clone() };
+        env = owner.call_ok("rolestack", "PrepareInstanceEnvironment", &args)?;
+    }
     let env = Environment::from_response(&env)?;
     let (program, args) = argv.split_first().context("no command given")?;
     let mut cmd = Command::new(program);

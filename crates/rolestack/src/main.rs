@@ -61,6 +61,14 @@ enum Command {
         /// data dir, which still holds the server key, the root credentials and OSS object bodies.
         #[arg(long, env = "ROLESTACK_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
+        /// This node's name among the nodes sharing one PostgreSQL (unique per node, kept across
+        /// restarts; needs --database-url): instances created through it live on its host and
+        /// other nodes send `instance exec` there (docs/scale-out.md).
+        #[arg(long, env = "ROLESTACK_NODE_NAME", requires = "database_url")]
+        node_name: Option<String>,
+        /// The address other nodes and clients reach this node's API at (default: --listen).
+        #[arg(long, env = "ROLESTACK_ADVERTISE")]
+        advertise: Option<String>,
         /// Where OSS object bodies live: `s3://BUCKET[/PREFIX]?endpoint=http://HOST:PORT&region=REGION`
         /// for any S3-compatible store (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), or
         /// `file:///PATH` for a directory. Default: <data-dir>/blobs.
@@ -451,6 +459,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             fake_clock,
             instance_namespaces,
             database_url,
+            node_name,
+            advertise,
             blob_url,
             connections,
             event_retention,
@@ -465,6 +475,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             fake_clock,
             namespaces: instance_namespaces,
             database_url,
+            node_name,
+            advertise,
             blob_url,
             connections,
             retention: Retention { max_age: event_retention.into(), max_events: event_max_count },
@@ -647,6 +659,8 @@ struct ServeArgs {
     fake_clock: bool,
     namespaces: Namespaces,
     database_url: Option<String>,
+    node_name: Option<String>,
+    advertise: Option<String>,
     blob_url: Option<String>,
     connections: ConnectionArgs,
     retention: Retention,
@@ -662,6 +676,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         fake_clock,
         namespaces,
         database_url,
+        node_name,
+        advertise,
         blob_url,
         connections: connection_args,
         retention,
@@ -697,6 +713,21 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => Arc::new(SqliteStore::open(&dir.database()).context("opening the SQLite database")?),
     };
     let clock = if fake_clock { Clock::fake() } else { Clock::default() };
+    // Several nodes on one PostgreSQL: the same server key everywhere, each node registered.
+    let cluster = if store.shared() {
+        rolestack_core::cluster::check_server_key(store.as_ref(), &key).context("checking the server key against the database")?;
+        if let Some(name) = &node_name {
+            let node = rolestack_core::cluster::NodeRecord {
+                name: name.clone(),
+                api_address: advertise.clone().unwrap_or_else(|| local.to_string()),
+                started: rolestack_core::clock::format_date(clock.real_now()),
+            };
+            rolestack_core::cluster::register_node(store.as_ref(), &node).context("registering this node")?;
+        }
+        Arc::new(rolestack_core::cluster::Cluster::shared_store(node_name.clone()))
+    } else {
+        Arc::new(rolestack_core::cluster::Cluster::single())
+    };
     let (account, created) = ensure_account(store.as_ref(), &key, &clock)?;
     if let Some(creds) = created {
         dir.write_root_credentials(&creds)?;
@@ -712,7 +743,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let issuer_addr = tls_listener.as_ref().and_then(|l| l.local_addr().ok()).unwrap_or(local);
     rolestack_core::oidc::ensure_issuer(store.as_ref(), &key, &format!("https://{issuer_addr}"), clock.now())
         .context("creating the local OIDC issuer")?;
-    let blobs = open_blobs(blob_url.as_deref(), &dir)?;
+    let blobs = open_blobs(blob_url.as_deref(), &dir, cluster.node_name())?;
+    // Another node may be between writing a body and committing its record: on a shared store
+    // only bodies older than an hour before this start are orphan candidates.
+    let orphans_before = if cluster.shared() { started - std::time::Duration::from_secs(3600) } else { started };
     let limits = Limits {
         header_timeout: std::time::Duration::from_secs(connection_args.header_timeout_secs),
         idle_timeout: std::time::Duration::from_secs(connection_args.idle_timeout_secs),
@@ -736,8 +770,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_network(network.clone())
         .with_blobs(blobs)
         .with_audit(audit.clone())
-        .with_replay(replay.clone());
+        .with_replay(replay.clone())
+        .with_cluster(cluster.clone());
     network.attach(state.clone());
+    state.cluster.refresh(&state);
     tracing::info!(
         account,
         listen = %local,
@@ -774,8 +810,24 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })?;
     let collector = state.clone();
     let private = dir.clone();
+    if let Some(node) = cluster.node_name().map(str::to_string) {
+        // A node that restarts brings back the networks of the instances that live on it, and
+        // takes down those of instances deleted through another node.
+        let host = state.clone();
+        let served = network.clone();
+        std::thread::Builder::new()
+            .name("instance-networks".into())
+            .spawn(move || {
+                bring_back_instances(&host, &node);
+                loop {
+                    std::thread::sleep(RELEASE_EVERY);
+                    release_deleted_instances(&host, &served, &node);
+                }
+            })
+            .context("starting the instance network thread")?;
+    }
     runtime.spawn_blocking(move || {
-        match rolestack_core::oss::orphans::collect(collector.store.as_ref(), collector.blobs.as_ref(), started) {
+        match rolestack_core::oss::orphans::collect(collector.store.as_ref(), collector.blobs.as_ref(), orphans_before) {
             Ok(c) => tracing::info!(candidates = c.candidates, removed = c.removed.len(), "orphan collection done"),
             Err(e) => tracing::error!(error = %e, "orphan collection failed"),
         }
@@ -797,12 +849,53 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prepares the network of every instance placed on this node (after a restart).
+fn bring_back_instances(rs: &Rolestack, node: &str) {
+    match rolestack_core::cluster::instances_on(rs.store.as_ref(), node) {
+        Ok(instances) => {
+            for (account, instance) in &instances {
+                if let Err(e) = rs.network.prepare(account, instance) {
+                    tracing::warn!(instance, error = %e, "could not bring the instance's network back");
+                }
+            }
+            tracing::info!(node, instances = instances.len(), "instance networks of this node brought back");
+        }
+        Err(e) => tracing::error!(node, error = %e, "could not list this node's instances"),
+    }
+}
+
+/// How often a node of a cluster looks for instances deleted through other nodes.
+const RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Takes down the networks this node serves for instances that no longer live on it.
+fn release_deleted_instances(rs: &Rolestack, network: &HostNetwork, node: &str) {
+    let served = network.prepared_instances();
+    if served.is_empty() {
+        return;
+    }
+    match rolestack_core::cluster::instances_on(rs.store.as_ref(), node) {
+        Ok(placed) => {
+            let placed: std::collections::HashSet<String> = placed.into_iter().map(|(_, id)| id).collect();
+            for id in served.iter().filter(|id| !placed.contains(*id)) {
+                rolestack_core::network::InstanceNetwork::release(network, id);
+                tracing::info!(instance = %id, "instance deleted elsewhere: its network is taken down");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not list this node's instances"),
+    }
+}
+
 /// The store of OSS object bodies `--blob-url` names (the data directory's `blobs/` without it).
 /// An object store must answer before the server starts serving.
-fn open_blobs(url: Option<&str>, dir: &DataDir) -> anyhow::Result<Arc<dyn rolestack_core::oss::blob::BlobStore>> {
+/// On a node of a cluster (`node`), a directory may be shared with the other nodes: this node
+/// writes its temp files in a directory of its own.
+fn open_blobs(url: Option<&str>, dir: &DataDir, node: Option<&str>) -> anyhow::Result<Arc<dyn rolestack_core::oss::blob::BlobStore>> {
     let local = |path: std::path::PathBuf| -> anyhow::Result<Arc<dyn rolestack_core::oss::blob::BlobStore>> {
-        let store =
-            rolestack_blob_fs::FsBlobStore::open(&path).with_context(|| format!("opening the OSS blob directory {}", path.display()))?;
+        let store = match node {
+            Some(node) => rolestack_blob_fs::FsBlobStore::open_for_node(&path, node),
+            None => rolestack_blob_fs::FsBlobStore::open(&path),
+        };
+        let store = store.with_context(|| format!("opening the OSS blob directory {}", path.display()))?;
         Ok(Arc::new(store))
     };
     let Some(url) = url else { return local(dir.path().join("blobs")) };

@@ -358,6 +358,7 @@ fn launch(ctx: &mut Ctx, p: &Params, amount: usize, status: &str) -> Result<Vec<
             security_group_ids: plan.security_groups.clone(),
             system_disk_category: plan.disk_category.clone(),
             system_disk_size: plan.disk_size,
+            node: ctx.cluster.node_name().map(str::to_string),
             id,
         };
         ctx.tx.insert_rec(&account, &inst.id, &inst)?;

@@ -117,6 +117,10 @@ pub enum OssError {
     MissingContentLength,
     #[error("We encountered an internal error. Please try again.")]
     Internal(String),
+    /// A store transaction that conflicted with a concurrent one ([`crate::Error::Conflict`]):
+    /// run again; answered like [`OssError::Internal`] when it persists.
+    #[error("We encountered an internal error. Please try again.")]
+    Conflict(String),
 }
 
 pub type OssResult<T> = std::result::Result<T, OssError>;
@@ -183,7 +187,7 @@ impl OssError {
             AccessForbidden => "AccessForbidden",
             NoSuchCorsConfiguration => "NoSuchCORSConfiguration",
             CallbackFailed(_) => "CallbackFailed",
-            Internal(_) => "InternalError",
+            Internal(_) | Conflict(_) => "InternalError",
         }
     }
 
@@ -238,7 +242,7 @@ impl OssError {
             | AccessForbidden => 403,
             MissingContentLength => 411,
             NotImplemented(_) => 501,
-            Internal(_) => 500,
+            Internal(_) | Conflict(_) => 500,
         }
     }
 
@@ -297,7 +301,7 @@ impl OssError {
             AccessForbidden => EC_ACCESS_DENIED,
             NoSuchCorsConfiguration => "0017-00000001",
             CallbackFailed(_) => "0007-00000203",
-            Internal(_) => "0001-00000000",
+            Internal(_) | Conflict(_) => "0001-00000000",
         }
     }
 
@@ -335,7 +339,7 @@ impl OssError {
 
     /// Whether the error is the server's fault (logged as an error rather than answered quietly).
     pub fn is_internal(&self) -> bool {
-        matches!(self, OssError::Internal(_))
+        matches!(self, OssError::Internal(_) | OssError::Conflict(_))
     }
 
     /// `AccessDenied` with OSS's generic coordinate.
@@ -353,6 +357,7 @@ impl From<crate::Error> for OssError {
     fn from(e: crate::Error) -> Self {
         match e {
             crate::Error::Store(detail) => OssError::Internal(detail),
+            crate::Error::Conflict(detail) => OssError::Conflict(detail),
             other => {
                 let code = other.code();
                 if code.starts_with("InvalidAccessKeyId") {
@@ -366,6 +371,12 @@ impl From<crate::Error> for OssError {
                 }
             }
         }
+    }
+}
+
+impl crate::store::Retry for OssError {
+    fn is_conflict(&self) -> bool {
+        matches!(self, OssError::Conflict(_))
     }
 }
 

@@ -208,7 +208,7 @@ pub fn parse_logon_name(login: &str) -> Option<(&str, &str)> {
 /// account is unknown or the policy sets no limit).
 pub fn login_attempt_limit(rs: &Rolestack, login: &str) -> Result<Option<u32>> {
     let Some((_, account_ref)) = parse_logon_name(login) else { return Ok(None) };
-    let mut tx = rs.store.begin()?;
+    let mut tx = rs.store.begin_read()?;
     let Some(account) = find_account(&mut *tx, account_ref)? else { return Ok(None) };
     let limit = password_policy::load(&mut *tx, &account.id)?.password_policy.max_login_attemps;
     Ok((limit > 0).then_some(limit))
@@ -219,6 +219,10 @@ pub fn login_attempt_limit(rs: &Rolestack, login: &str) -> Result<Option<u32>> {
 /// `MaxPasswordAge` (`HardExpiry`: refused; otherwise the password must be changed at once).
 /// Success records `LastLoginDate` on the user and says which MFA step remains.
 pub fn console_sign_in(rs: &Rolestack, login: &str, password: &str, source_ip: Option<std::net::IpAddr>) -> Result<ConsoleUser> {
+    crate::store::retry(|| sign_in_once(rs, login, password, source_ip))
+}
+
+fn sign_in_once(rs: &Rolestack, login: &str, password: &str, source_ip: Option<std::net::IpAddr>) -> Result<ConsoleUser> {
     let Some((user_name, account_ref)) = parse_logon_name(login) else {
         verify_password(dummy_hash(), password);
         return Err(sign_in_refused());
@@ -288,16 +292,20 @@ pub fn console_mfa(
     code1: &str,
     code2: &str,
 ) -> Result<bool> {
-    let mut tx = rs.store.begin()?;
-    let now = rs.clock.now();
-    let ok = match seed_to_bind {
-        None => crate::ram::mfa::check_user_code(&mut *tx, &rs.key, account_id, user_name, code1.trim(), now)?,
-        Some(seed) => crate::ram::mfa::bind_at_sign_in(&mut *tx, &rs.key, account_id, user_name, seed, [code1.trim(), code2.trim()], now)?,
-    };
-    if ok {
-        tx.commit()?;
-    }
-    Ok(ok)
+    crate::store::retry(|| {
+        let mut tx = rs.store.begin()?;
+        let now = rs.clock.now();
+        let ok = match seed_to_bind {
+            None => crate::ram::mfa::check_user_code(&mut *tx, &rs.key, account_id, user_name, code1.trim(), now)?,
+            Some(seed) => {
+                crate::ram::mfa::bind_at_sign_in(&mut *tx, &rs.key, account_id, user_name, seed, [code1.trim(), code2.trim()], now)?
+            }
+        };
+        if ok {
+            tx.commit()?;
+        }
+        Ok(ok)
+    })
 }
 
 /// Whether a RAM user's console session may go on: the user still exists (by id, so a user
@@ -305,7 +313,7 @@ pub fn console_mfa(
 /// whose password has not changed since `epoch`. Returns the user's current name (renames keep
 /// the session).
 pub fn console_session_valid(rs: &Rolestack, account_id: &str, user_id: &str, user_name: &str, epoch: &str) -> Result<Option<String>> {
-    let mut tx = rs.store.begin()?;
+    let mut tx = rs.store.begin_read()?;
     let user = tx.get_rec::<User>(account_id, user_name)?;
     Ok(user.filter(|u| u.id == user_id).filter(|u| u.login_profile.as_ref().is_some_and(|p| p.password_epoch == epoch)).map(|u| u.name))
 }
@@ -314,6 +322,10 @@ pub fn console_session_valid(rs: &Rolestack, account_id: &str, user_id: &str, us
 /// `PasswordResetRequired` is set): checks the old one, applies the password policy, clears the
 /// flag. Returns the new password epoch.
 pub fn change_own_password(rs: &Rolestack, account_id: &str, user_name: &str, old: &str, new: &str) -> Result<String> {
+    crate::store::retry(|| change_own_password_once(rs, account_id, user_name, old, new))
+}
+
+fn change_own_password_once(rs: &Rolestack, account_id: &str, user_name: &str, old: &str, new: &str) -> Result<String> {
     let mut tx = rs.store.begin()?;
     let epoch = password_policy::change_user_password(&mut *tx, account_id, user_name, old, new, rs.clock.now()).map_err(|e| match e {
         Error::EntityNotExist { .. } => sign_in_refused(),

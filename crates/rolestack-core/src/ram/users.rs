@@ -340,11 +340,13 @@ pub fn note_key_used(rs: &crate::service::Rolestack, access_key_id: &str) -> Res
         }
         map.insert(access_key_id.to_string(), now.unix_timestamp());
     }
-    let mut tx = rs.store.begin()?;
-    if let Some(mut key) = tx.get_rec::<AccessKey>(GLOBAL, access_key_id)? {
-        if record_last_used(&mut *tx, &mut key, now)? {
-            tx.commit()?;
+    crate::store::retry(|| {
+        let mut tx = rs.store.begin()?;
+        if let Some(mut key) = tx.get_rec::<AccessKey>(GLOBAL, access_key_id)? {
+            if record_last_used(&mut *tx, &mut key, now)? {
+                tx.commit()?;
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }

@@ -48,7 +48,8 @@ const MAX_BODY: usize = 1 << 20;
 
 /// The console's routes, with full paths (merge them into the app).
 pub fn router<S>(rs: Rolestack) -> Router<S> {
-    let state = Console { rs, sessions: Arc::new(Sessions::default()) };
+    let sessions = Arc::new(Sessions::for_store(&rs.store));
+    let state = Console { rs, sessions };
     Router::new()
         .route("/console", get(|| async { redirect("/console/") }))
         .route("/console/", get(index))
@@ -691,7 +692,7 @@ async fn bridge(
             )
         }
         Err(Gone::Failed(e)) => {
-            if let Error::Store(detail) = &e {
+            if let Error::Store(detail) | Error::Conflict(detail) = &e {
                 tracing::error!(request_id, detail, "console: internal error");
             } else {
                 tracing::info!(request_id, action = action.name, code = e.code(), console = true, "error");

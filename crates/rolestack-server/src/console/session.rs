@@ -1,16 +1,21 @@
-//! Console sessions: a server-side table (in memory: a restart signs everyone out) keyed by a
-//! random id that travels in an `HttpOnly; SameSite=Strict; Path=/console` cookie. Each session has
-//! its own CSRF token, required on every POST and compared in constant time.
+//! Console sessions: a server-side table keyed by a random id that travels in an `HttpOnly;
+//! SameSite=Strict; Path=/console` cookie. Each session has its own CSRF token, required on every
+//! POST and compared in constant time. On one server the table is in memory (a restart signs
+//! everyone out); on a store several nodes share it is in the store (`Kind::ConsoleSession`, and
+//! the sign-in failure counters as `Kind::SignInFailures`), so a session started on one node
+//! works on every node and a lockout counts the failures of all of them (docs/scale-out.md).
 //!
 //! A session starts anonymous (it only carries the sign-in form's CSRF token) and is replaced by a
 //! new one, with a new id and token, when the person signs in (no session fixation).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::rngs::OsRng;
 use rand::RngCore;
+use rolestack_core::store::{retry, Kind, Store, GLOBAL};
+use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 /// The cookie that carries the session id.
@@ -28,7 +33,7 @@ pub const MAX_FAILURES: u32 = 5;
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// Who a signed-in session belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Identity {
     /// The account root, signed in with its AccessKey pair (re-checked on every call).
     Root { account_id: String, access_key_id: String },
@@ -44,7 +49,7 @@ impl Identity {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
     pub id: String,
     pub csrf: String,
@@ -52,17 +57,19 @@ pub struct Session {
     /// Set when the user's login profile says PasswordResetRequired: only the password form works.
     pub must_reset_password: bool,
     /// When the person gave an MFA code at sign-in (`acs:MFAPresent` for the session's calls).
+    #[serde(with = "time::serde::timestamp::option")]
     pub mfa_at: Option<time::OffsetDateTime>,
     /// A sign-in whose password checked out and that waits for its MFA step (anonymous session).
     pub pending: Option<PendingSignIn>,
     /// A shorter lifetime than [`ABSOLUTE`] (the security preference's `LoginSessionDuration`).
     pub max_age: Option<Duration>,
-    created: Instant,
-    last_seen: Instant,
+    /// Unix milliseconds (wall clock: nodes share sessions).
+    created: u64,
+    last_seen: u64,
 }
 
 /// A RAM user's sign-in between the password and the MFA code.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PendingSignIn {
     pub identity: Identity,
     pub must_reset_password: bool,
@@ -73,11 +80,12 @@ pub struct PendingSignIn {
 }
 
 impl Session {
-    fn expired(&self, now: Instant) -> bool {
+    fn expired(&self, now: u64) -> bool {
         let absolute = self.max_age.map_or(ABSOLUTE, |m| m.min(ABSOLUTE));
+        let since = |t: u64| Duration::from_millis(now.saturating_sub(t));
         match self.identity {
-            Some(_) => now.duration_since(self.last_seen) > IDLE || now.duration_since(self.created) > absolute,
-            None => now.duration_since(self.last_seen) > ANONYMOUS_IDLE,
+            Some(_) => since(self.last_seen) > IDLE || since(self.created) > absolute,
+            None => since(self.last_seen) > ANONYMOUS_IDLE,
         }
     }
 }
@@ -94,20 +102,85 @@ pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
+/// Unix milliseconds now.
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A shared session is written back when touched at most this often (its idle time is an hour).
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+
+/// Failed sign-ins of one name: how many, since when (Unix milliseconds).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Failures {
+    count: u32,
+    since: u64,
+}
+
 #[derive(Default)]
 pub struct Sessions {
     table: Mutex<HashMap<String, Session>>,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    failures: Mutex<HashMap<String, Failures>>,
+    /// A store other nodes share: sessions and failures live there instead.
+    shared: Option<Arc<dyn Store>>,
+}
+
+/// Runs store IO from wherever the console is (an async handler or a blocking thread).
+fn off_runtime<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
 }
 
 impl Sessions {
+    /// Sessions kept in `store` when other nodes share it, else in memory.
+    pub fn for_store(store: &Arc<dyn Store>) -> Self {
+        Sessions { shared: store.shared().then(|| store.clone()), ..Sessions::default() }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
         self.table.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn load<T: serde::de::DeserializeOwned>(store: &dyn Store, kind: Kind, name: &str) -> Option<T> {
+        let data = off_runtime(|| store.begin_read().and_then(|mut tx| tx.get(kind, GLOBAL, name)));
+        match data {
+            Ok(data) => data.and_then(|d| serde_json::from_str(&d).ok()),
+            Err(e) => {
+                tracing::error!(error = %e, "console: reading the shared session store failed");
+                None
+            }
+        }
+    }
+
+    /// Writes (`Some`) or deletes (`None`) a record of the shared store.
+    fn save<T: Serialize>(store: &dyn Store, kind: Kind, name: &str, value: Option<&T>) {
+        let data = value.map(|v| serde_json::to_string(v).unwrap_or_default());
+        let written = off_runtime(|| {
+            retry(|| {
+                let mut tx = store.begin()?;
+                match &data {
+                    Some(d) => {
+                        if !tx.update(kind, GLOBAL, name, d)? {
+                            tx.insert(kind, GLOBAL, name, d)?;
+                        }
+                    }
+                    None => {
+                        tx.delete(kind, GLOBAL, name)?;
+                    }
+                }
+                tx.commit()
+            })
+        });
+        if let Err(e) = written {
+            tracing::error!(error = %e, "console: writing the shared session store failed");
+        }
+    }
+
     /// Starts a session (anonymous when `identity` is `None`).
     pub fn create(&self, identity: Option<Identity>, must_reset_password: bool) -> Session {
-        let now = Instant::now();
+        let now = now_ms();
         let s = Session {
             id: random_token(),
             csrf: random_token(),
@@ -119,11 +192,15 @@ impl Sessions {
             created: now,
             last_seen: now,
         };
+        if let Some(store) = &self.shared {
+            Self::save(store.as_ref(), Kind::ConsoleSession, &s.id, Some(&s));
+            return s;
+        }
         let mut t = self.lock();
         if t.len() >= MAX_SESSIONS {
             t.retain(|_, v| !v.expired(now));
             if t.len() >= MAX_SESSIONS {
-                let mut anonymous: Vec<(Instant, String)> =
+                let mut anonymous: Vec<(u64, String)> =
                     t.values().filter(|v| v.identity.is_none()).map(|v| (v.last_seen, v.id.clone())).collect();
                 anonymous.sort();
                 for (_, id) in anonymous.into_iter().take(t.len() + 1 - MAX_SESSIONS) {
@@ -137,7 +214,19 @@ impl Sessions {
 
     /// The live session with this id (touching it), or `None` (an expired one is removed).
     pub fn get(&self, id: &str) -> Option<Session> {
-        let now = Instant::now();
+        let now = now_ms();
+        if let Some(store) = &self.shared {
+            let mut s: Session = Self::load(store.as_ref(), Kind::ConsoleSession, id)?;
+            if s.expired(now) {
+                Self::save::<Session>(store.as_ref(), Kind::ConsoleSession, id, None);
+                return None;
+            }
+            if Duration::from_millis(now.saturating_sub(s.last_seen)) >= TOUCH_EVERY {
+                s.last_seen = now;
+                Self::save(store.as_ref(), Kind::ConsoleSession, id, Some(&s));
+            }
+            return Some(s);
+        }
         let mut t = self.lock();
         let s = t.get_mut(id)?;
         if s.expired(now) {
@@ -149,10 +238,20 @@ impl Sessions {
     }
 
     pub fn remove(&self, id: &str) {
+        if let Some(store) = &self.shared {
+            return Self::save::<Session>(store.as_ref(), Kind::ConsoleSession, id, None);
+        }
         self.lock().remove(id);
     }
 
     pub fn update(&self, id: &str, f: impl FnOnce(&mut Session)) {
+        if let Some(store) = &self.shared {
+            if let Some(mut s) = Self::load::<Session>(store.as_ref(), Kind::ConsoleSession, id) {
+                f(&mut s);
+                Self::save(store.as_ref(), Kind::ConsoleSession, id, Some(&s));
+            }
+            return;
+        }
         if let Some(s) = self.lock().get_mut(id) {
             f(s);
         }
@@ -163,33 +262,61 @@ impl Sessions {
         self.locked_out_after(name, MAX_FAILURES)
     }
 
+    fn failures_of(&self, key: &str) -> Option<Failures> {
+        match &self.shared {
+            Some(store) => Self::load(store.as_ref(), Kind::SignInFailures, key),
+            None => self.failures.lock().unwrap_or_else(|e| e.into_inner()).get(key).copied(),
+        }
+    }
+
+    fn set_failures(&self, key: &str, value: Option<Failures>) {
+        match &self.shared {
+            Some(store) => Self::save(store.as_ref(), Kind::SignInFailures, key, value.as_ref()),
+            None => {
+                let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+                match value {
+                    Some(v) => {
+                        if f.len() > MAX_SESSIONS {
+                            let now = now_ms();
+                            f.retain(|_, v| Duration::from_millis(now.saturating_sub(v.since)) <= FAILURE_WINDOW);
+                        }
+                        f.insert(key.to_string(), v);
+                    }
+                    None => {
+                        f.remove(key);
+                    }
+                }
+            }
+        }
+    }
+
     /// [`Sessions::locked_out`] with the account's own limit (the password policy's `MaxLoginAttemps`).
     pub fn locked_out_after(&self, name: &str, limit: u32) -> Option<Duration> {
-        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let key = name.to_ascii_lowercase();
-        let (count, since) = *f.get(&key)?;
-        let age = since.elapsed();
+        let f = self.failures_of(&key)?;
+        let age = Duration::from_millis(now_ms().saturating_sub(f.since));
         if age > FAILURE_WINDOW {
-            f.remove(&key);
+            self.set_failures(&key, None);
             return None;
         }
-        (count >= limit).then(|| FAILURE_WINDOW - age)
+        (f.count >= limit).then(|| FAILURE_WINDOW - age)
     }
 
     pub fn record_failure(&self, name: &str) {
-        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if f.len() > MAX_SESSIONS {
-            f.retain(|_, (_, since)| since.elapsed() <= FAILURE_WINDOW);
+        let key = name.to_ascii_lowercase();
+        let now = now_ms();
+        // A shared counter is read and written in two transactions: failures that land at the
+        // same instant on two nodes may count once, which only delays a lockout by a try.
+        let mut f = self.failures_of(&key).unwrap_or(Failures { count: 0, since: now });
+        if Duration::from_millis(now.saturating_sub(f.since)) > FAILURE_WINDOW {
+            f = Failures { count: 0, since: now };
         }
-        let e = f.entry(name.to_ascii_lowercase()).or_insert((0, Instant::now()));
-        if e.1.elapsed() > FAILURE_WINDOW {
-            *e = (0, Instant::now());
-        }
-        e.0 += 1;
+        f.count += 1;
+        self.set_failures(&key, Some(f));
     }
 
     pub fn clear_failures(&self, name: &str) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&name.to_ascii_lowercase());
+        self.set_failures(&name.to_ascii_lowercase(), None);
     }
 }
 

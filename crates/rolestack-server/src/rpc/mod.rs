@@ -188,7 +188,7 @@ async fn serve(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
             render::success(format, action, &request_id, body)
         }
         Err(e) => {
-            if let Error::Store(detail) = &e {
+            if let Error::Store(detail) | Error::Conflict(detail) = &e {
                 tracing::error!(request_id, detail, "internal error");
             } else {
                 tracing::info!(request_id, action = action_name.as_deref().unwrap_or("-"), code = e.code(), "error");
@@ -409,7 +409,8 @@ fn check_timestamp(rs: &Rolestack, value: &str) -> Result<i64> {
     if skew > TIMESTAMP_WINDOW_SECONDS {
         return Err(expired(format!("is {skew} seconds away from the server time; the limit is {TIMESTAMP_WINDOW_SECONDS}.")));
     }
-    let epoch = rs.replay.epoch();
+    // This process's restart after a crash, or the shared database's (`Store::restart_epoch`).
+    let epoch = rs.replay.epoch().max(rs.store.restart_epoch());
     if t < epoch && t < epoch + moved {
         return Err(expired("was signed before the server restarted after an unclean stop; sign the request again.".into()));
     }

@@ -74,60 +74,66 @@ impl Oss {
 
     /// PutBucket: creates the bucket, or (its owner asking again) updates its ACL.
     pub fn put_bucket(&self, call: Call<'_>, new: NewBucket) -> OssResult<()> {
-        let name = call.bucket;
-        validate_bucket_name(name)?;
-        let mut tx = self.tx()?;
-        let existing = tx.oss_bucket_get(name)?.map(|d| decode::<Bucket>("bucket", &d)).transpose()?;
-        let target = match &existing {
-            Some(b) => Target::bucket(b),
-            None => Target { bucket_name: Some(name), ..Target::service() },
-        };
-        call.authorize(&mut *tx, target)?;
-        let owner = call.who.account_id().unwrap_or_default().to_string();
-        match existing {
-            Some(b) if b.owner == owner => {
-                if let Some(acl) = new.acl {
-                    let updated = Bucket { acl, ..b };
-                    tx.oss_bucket_update(name, &encode(&updated)?)?;
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| {
+            let name = call.bucket;
+            validate_bucket_name(name)?;
+            let mut tx = self.tx()?;
+            let existing = tx.oss_bucket_get(name)?.map(|d| decode::<Bucket>("bucket", &d)).transpose()?;
+            let target = match &existing {
+                Some(b) => Target::bucket(b),
+                None => Target { bucket_name: Some(name), ..Target::service() },
+            };
+            call.authorize(&mut *tx, target)?;
+            let owner = call.who.account_id().unwrap_or_default().to_string();
+            match existing {
+                Some(b) if b.owner == owner => {
+                    if let Some(acl) = new.acl {
+                        let updated = Bucket { acl, ..b };
+                        tx.oss_bucket_update(name, &encode(&updated)?)?;
+                        tx.commit()?;
+                    }
+                    Ok(())
+                }
+                Some(_) => Err(OssError::BucketAlreadyExists { bucket: name.into() }),
+                None => {
+                    let bucket = Bucket {
+                        name: name.into(),
+                        owner: owner.clone(),
+                        created: now(),
+                        acl: new.acl.unwrap_or(Acl::Private),
+                        storage_class: new.storage_class.as_deref().map_or(Ok("Standard".to_string()), storage_class)?,
+                        policy: None,
+                        region: new.region.clone(),
+                        cors: None,
+                        referer: None,
+                        tags: Vec::new(),
+                        lifecycle: None,
+                    };
+                    if !tx.oss_bucket_insert(name, &owner, &encode(&bucket)?)? {
+                        return Err(OssError::BucketAlreadyExists { bucket: name.into() });
+                    }
                     tx.commit()?;
+                    Ok(())
                 }
-                Ok(())
             }
-            Some(_) => Err(OssError::BucketAlreadyExists { bucket: name.into() }),
-            None => {
-                let bucket = Bucket {
-                    name: name.into(),
-                    owner: owner.clone(),
-                    created: now(),
-                    acl: new.acl.unwrap_or(Acl::Private),
-                    storage_class: new.storage_class.as_deref().map_or(Ok("Standard".to_string()), storage_class)?,
-                    policy: None,
-                    region: new.region,
-                    cors: None,
-                    referer: None,
-                    tags: Vec::new(),
-                    lifecycle: None,
-                };
-                if !tx.oss_bucket_insert(name, &owner, &encode(&bucket)?)? {
-                    return Err(OssError::BucketAlreadyExists { bucket: name.into() });
-                }
-                tx.commit()?;
-                Ok(())
-            }
-        }
+        })
     }
 
     pub fn delete_bucket(&self, call: Call<'_>) -> OssResult<()> {
-        let name = call.bucket;
-        let mut tx = self.tx()?;
-        let bucket = load_bucket(&mut *tx, name)?;
-        call.authorize(&mut *tx, Target::bucket(&bucket))?;
-        if !tx.oss_object_list(name, "", b"", 1)?.is_empty() || !tx.oss_upload_list(name, "", "", "", 1)?.is_empty() {
-            return Err(OssError::BucketNotEmpty { bucket: name.into() });
-        }
-        tx.oss_bucket_delete(name)?;
-        tx.commit()?;
-        Ok(())
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| {
+            let name = call.bucket;
+            let mut tx = self.tx()?;
+            let bucket = load_bucket(&mut *tx, name)?;
+            call.authorize(&mut *tx, Target::bucket(&bucket))?;
+            if !tx.oss_object_list(name, "", b"", 1)?.is_empty() || !tx.oss_upload_list(name, "", "", "", 1)?.is_empty() {
+                return Err(OssError::BucketNotEmpty { bucket: name.into() });
+            }
+            tx.oss_bucket_delete(name)?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// The bucket, for a read-only bucket operation (HeadBucket, GetBucketInfo,
@@ -140,14 +146,17 @@ impl Oss {
     }
 
     /// Changes the bucket record (a bucket-configuration write).
-    pub(super) fn update_bucket(&self, call: Call<'_>, change: impl FnOnce(&mut Bucket) -> OssResult<()>) -> OssResult<()> {
-        let mut tx = self.tx()?;
-        let mut bucket = load_bucket(&mut *tx, call.bucket)?;
-        call.authorize(&mut *tx, Target::bucket(&bucket))?;
-        change(&mut bucket)?;
-        tx.oss_bucket_update(call.bucket, &encode(&bucket)?)?;
-        tx.commit()?;
-        Ok(())
+    pub(super) fn update_bucket(&self, call: Call<'_>, change: impl Fn(&mut Bucket) -> OssResult<()>) -> OssResult<()> {
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| {
+            let mut tx = self.tx()?;
+            let mut bucket = load_bucket(&mut *tx, call.bucket)?;
+            call.authorize(&mut *tx, Target::bucket(&bucket))?;
+            change(&mut bucket)?;
+            tx.oss_bucket_update(call.bucket, &encode(&bucket)?)?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// The account that owns a bucket (for rendering; no authorization).
@@ -179,7 +188,7 @@ impl Oss {
     pub fn put_bucket_tags(&self, call: Call<'_>, tags: Tags) -> OssResult<()> {
         validate_bucket_tags(&tags)?;
         self.update_bucket(call, |b| {
-            b.tags = tags;
+            b.tags = tags.clone();
             Ok(())
         })
     }
@@ -187,7 +196,7 @@ impl Oss {
     /// DeleteBucketTags: all tags, or only those with the given keys (`?tagging=k1,k2`).
     pub fn delete_bucket_tags(&self, call: Call<'_>, keys: Option<Vec<String>>) -> OssResult<()> {
         self.update_bucket(call, |b| {
-            match keys {
+            match &keys {
                 None => b.tags.clear(),
                 Some(keys) => b.tags.retain(|(k, _)| !keys.contains(k)),
             }
@@ -199,7 +208,7 @@ impl Oss {
     pub fn put_bucket_lifecycle(&self, call: Call<'_>, mut rules: Vec<Rule>) -> OssResult<()> {
         validate_rules(&mut rules)?;
         self.update_bucket(call, |b| {
-            b.lifecycle = Some(rules);
+            b.lifecycle = Some(rules.clone());
             Ok(())
         })
     }

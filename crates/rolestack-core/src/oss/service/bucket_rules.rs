@@ -18,7 +18,7 @@ impl Oss {
     pub fn put_bucket_cors(&self, call: Call<'_>, cors: CorsConfiguration) -> OssResult<()> {
         cors.validate()?;
         self.update_bucket(call, |b| {
-            b.cors = Some(cors);
+            b.cors = Some(cors.clone());
             Ok(())
         })
     }
@@ -37,7 +37,7 @@ impl Oss {
     pub fn put_bucket_referer(&self, call: Call<'_>, referer: RefererConfiguration) -> OssResult<()> {
         referer.validate()?;
         self.update_bucket(call, |b| {
-            b.referer = Some(referer);
+            b.referer = Some(referer.clone());
             Ok(())
         })
     }

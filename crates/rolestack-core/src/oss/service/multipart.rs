@@ -45,15 +45,24 @@ pub struct PartListing {
 
 impl Oss {
     pub fn initiate_upload(&self, call: Call<'_>, settings: ObjectSettings) -> OssResult<Upload> {
-        let ticket = self.authorize_write(call)?;
-        let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
-        let upload_id = format!("{:016X}{}", (nanos as u128 & 0xFFFF_FFFF_FFFF_FFFF), hex_upper(&rand::random::<[u8; 8]>()));
-        let upload = Upload { bucket: call.bucket.into(), key: ticket.key, upload_id: upload_id.clone(), initiated: now(), settings };
-        let mut tx = self.tx()?;
-        load_bucket(&mut *tx, call.bucket)?;
-        tx.oss_upload_insert(call.bucket, call.key, &upload_id, &encode(&upload)?)?;
-        tx.commit()?;
-        Ok(upload)
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| {
+            let ticket = self.authorize_write(call)?;
+            let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
+            let upload_id = format!("{:016X}{}", (nanos as u128 & 0xFFFF_FFFF_FFFF_FFFF), hex_upper(&rand::random::<[u8; 8]>()));
+            let upload = Upload {
+                bucket: call.bucket.into(),
+                key: ticket.key,
+                upload_id: upload_id.clone(),
+                initiated: now(),
+                settings: settings.clone(),
+            };
+            let mut tx = self.tx()?;
+            load_bucket(&mut *tx, call.bucket)?;
+            tx.oss_upload_insert(call.bucket, call.key, &upload_id, &encode(&upload)?)?;
+            tx.commit()?;
+            Ok(upload)
+        })
     }
 
     /// Authorizes an UploadPart and checks the upload exists.
@@ -105,72 +114,79 @@ impl Oss {
     /// CompleteMultipartUpload of the listed parts (number, ETag), or of every uploaded part
     /// (`None`: `x-oss-complete-all`, which lists the parts and so also needs `oss:ListParts`).
     pub fn complete_upload(&self, call: Call<'_>, upload_id: &str, requested: Option<&[(u32, String)]>) -> OssResult<Object> {
-        let ticket = self.authorize_write(call)?;
-        let (bucket, key) = (call.bucket, call.key);
-        let mut tx = self.tx()?;
-        if requested.is_none() {
-            authorize(&mut *tx, call.who, OssAction::ListParts, Target::object(&ticket.bucket, key))?;
-        }
-        let upload = load_upload(&mut *tx, bucket, key, upload_id)?;
-        let stored: Vec<Part> = tx.oss_part_list(upload_id, 0, usize::MAX)?.iter().map(|d| decode("part", d)).collect::<OssResult<_>>()?;
-        let all: Vec<(u32, String)>;
-        let requested = match requested {
-            Some(r) => r,
-            None => {
-                all = stored.iter().map(|p| (p.number, p.etag.clone())).collect();
-                &all
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| {
+            let ticket = self.authorize_write(call)?;
+            let (bucket, key) = (call.bucket, call.key);
+            let mut tx = self.tx()?;
+            if requested.is_none() {
+                authorize(&mut *tx, call.who, OssAction::ListParts, Target::object(&ticket.bucket, key))?;
             }
-        };
-        if requested.is_empty() {
-            return Err(OssError::MalformedXml("CompleteMultipartUpload lists no part".into()));
-        }
-        let mut chosen: Vec<&Part> = Vec::with_capacity(requested.len());
-        for (i, (number, etag)) in requested.iter().enumerate() {
-            if i > 0 && *number <= requested[i - 1].0 {
-                return Err(OssError::InvalidPartOrder);
+            let upload = load_upload(&mut *tx, bucket, key, upload_id)?;
+            let stored: Vec<Part> =
+                tx.oss_part_list(upload_id, 0, usize::MAX)?.iter().map(|d| decode("part", d)).collect::<OssResult<_>>()?;
+            let all: Vec<(u32, String)>;
+            let requested = match requested {
+                Some(r) => r,
+                None => {
+                    all = stored.iter().map(|p| (p.number, p.etag.clone())).collect();
+                    &all
+                }
+            };
+            if requested.is_empty() {
+                return Err(OssError::MalformedXml("CompleteMultipartUpload lists no part".into()));
             }
-            let part = stored.iter().find(|p| p.number == *number).ok_or(OssError::InvalidPart)?;
-            if !etag.trim().trim_matches('"').eq_ignore_ascii_case(&part.etag) {
-                return Err(OssError::InvalidPart);
+            let mut chosen: Vec<&Part> = Vec::with_capacity(requested.len());
+            for (i, (number, etag)) in requested.iter().enumerate() {
+                if i > 0 && *number <= requested[i - 1].0 {
+                    return Err(OssError::InvalidPartOrder);
+                }
+                let part = stored.iter().find(|p| p.number == *number).ok_or(OssError::InvalidPart)?;
+                if !etag.trim().trim_matches('"').eq_ignore_ascii_case(&part.etag) {
+                    return Err(OssError::InvalidPart);
+                }
+                chosen.push(part);
             }
-            chosen.push(part);
-        }
-        if chosen[..chosen.len() - 1].iter().any(|p| p.segment.size < MIN_PART_SIZE) {
-            return Err(OssError::EntityTooSmall);
-        }
-        let mut md5 = Md5::new();
-        let (mut size, mut crc) = (0u64, 0u64);
-        for (i, p) in chosen.iter().enumerate() {
-            md5.update(hex::decode(&p.etag).map_err(|e| OssError::Internal(format!("part ETag: {e}")))?);
-            crc = if i == 0 { p.crc64 } else { crc64_combine(crc, p.crc64, p.segment.size) };
-            size += p.segment.size;
-        }
-        let etag = format!("{}-{}", hex_upper(&md5.finalize()), chosen.len());
-        let segments: Vec<Segment> = chosen.iter().map(|p| p.segment.clone()).collect();
-        let unused: Vec<Segment> =
-            stored.iter().filter(|p| !requested.iter().any(|(n, _)| *n == p.number)).map(|p| p.segment.clone()).collect();
-        let totals = Digests { md5: [0; 16], crc64: crc, size };
-        let mut object = new_object(key, segments, &totals, ObjectType::Multipart, upload.settings.clone());
-        object.etag = etag;
-        let object = with_storage_class(object, &load_bucket(&mut *tx, bucket)?);
-        let old = tx.oss_object_put(bucket, key, &encode(&object)?)?;
-        tx.oss_parts_delete(upload_id)?;
-        tx.oss_upload_delete(bucket, upload_id)?;
-        tx.commit()?;
-        self.discard(unused);
-        self.discard_records::<Object>("object", old)?;
-        Ok(object)
+            if chosen[..chosen.len() - 1].iter().any(|p| p.segment.size < MIN_PART_SIZE) {
+                return Err(OssError::EntityTooSmall);
+            }
+            let mut md5 = Md5::new();
+            let (mut size, mut crc) = (0u64, 0u64);
+            for (i, p) in chosen.iter().enumerate() {
+                md5.update(hex::decode(&p.etag).map_err(|e| OssError::Internal(format!("part ETag: {e}")))?);
+                crc = if i == 0 { p.crc64 } else { crc64_combine(crc, p.crc64, p.segment.size) };
+                size += p.segment.size;
+            }
+            let etag = format!("{}-{}", hex_upper(&md5.finalize()), chosen.len());
+            let segments: Vec<Segment> = chosen.iter().map(|p| p.segment.clone()).collect();
+            let unused: Vec<Segment> =
+                stored.iter().filter(|p| !requested.iter().any(|(n, _)| *n == p.number)).map(|p| p.segment.clone()).collect();
+            let totals = Digests { md5: [0; 16], crc64: crc, size };
+            let mut object = new_object(key, segments, &totals, ObjectType::Multipart, upload.settings.clone());
+            object.etag = etag;
+            let object = with_storage_class(object, &load_bucket(&mut *tx, bucket)?);
+            let old = tx.oss_object_put(bucket, key, &encode(&object)?)?;
+            tx.oss_parts_delete(upload_id)?;
+            tx.oss_upload_delete(bucket, upload_id)?;
+            tx.commit()?;
+            self.discard(unused);
+            self.discard_records::<Object>("object", old)?;
+            Ok(object)
+        })
     }
 
     pub fn abort_upload(&self, call: Call<'_>, upload_id: &str) -> OssResult<()> {
-        let mut tx = self.tx()?;
-        let b = load_bucket(&mut *tx, call.bucket)?;
-        call.authorize(&mut *tx, Target::object(&b, call.key))?;
-        load_upload(&mut *tx, call.bucket, call.key, upload_id)?;
-        let parts = tx.oss_parts_delete(upload_id)?;
-        tx.oss_upload_delete(call.bucket, upload_id)?;
-        tx.commit()?;
-        self.discard_records::<Part>("part", parts)
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| {
+            let mut tx = self.tx()?;
+            let b = load_bucket(&mut *tx, call.bucket)?;
+            call.authorize(&mut *tx, Target::object(&b, call.key))?;
+            load_upload(&mut *tx, call.bucket, call.key, upload_id)?;
+            let parts = tx.oss_parts_delete(upload_id)?;
+            tx.oss_upload_delete(call.bucket, upload_id)?;
+            tx.commit()?;
+            self.discard_records::<Part>("part", parts)
+        })
     }
 
     pub fn list_parts(&self, call: Call<'_>, upload_id: &str, marker: u32, max_parts: usize) -> OssResult<PartListing> {

@@ -122,31 +122,37 @@ impl Oss {
     }
 
     pub fn delete_object(&self, call: Call<'_>) -> OssResult<()> {
-        let mut tx = self.tx()?;
-        let b = load_bucket(&mut *tx, call.bucket)?;
-        let existing = load_object(&mut *tx, call.bucket, call.key)?;
-        let tags = existing.as_ref().map_or(&[][..], |o| o.tags.as_slice());
-        call.authorize(&mut *tx, Target { object_tags: tags, ..Target::object(&b, call.key) })?;
-        let old = tx.oss_object_delete(call.bucket, call.key)?;
-        tx.commit()?;
-        self.discard_records::<Object>("object", old)
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| {
+            let mut tx = self.tx()?;
+            let b = load_bucket(&mut *tx, call.bucket)?;
+            let existing = load_object(&mut *tx, call.bucket, call.key)?;
+            let tags = existing.as_ref().map_or(&[][..], |o| o.tags.as_slice());
+            call.authorize(&mut *tx, Target { object_tags: tags, ..Target::object(&b, call.key) })?;
+            let old = tx.oss_object_delete(call.bucket, call.key)?;
+            tx.commit()?;
+            self.discard_records::<Object>("object", old)
+        })
     }
 
     /// DeleteMultipleObjects: every key must be allowed (else `AccessDenied` for the request).
     /// Returns the keys deleted (missing keys count as deleted, as in OSS).
     pub fn delete_objects(&self, call: Call<'_>, keys: &[String]) -> OssResult<Vec<String>> {
-        let mut tx = self.tx()?;
-        let b = load_bucket(&mut *tx, call.bucket)?;
-        for key in keys {
-            call.authorize(&mut *tx, Target::object(&b, key))?;
-        }
-        let mut removed = Vec::new();
-        for key in keys {
-            removed.extend(tx.oss_object_delete(call.bucket, key)?);
-        }
-        tx.commit()?;
-        self.discard_records::<Object>("object", removed)?;
-        Ok(keys.to_vec())
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| {
+            let mut tx = self.tx()?;
+            let b = load_bucket(&mut *tx, call.bucket)?;
+            for key in keys {
+                call.authorize(&mut *tx, Target::object(&b, key))?;
+            }
+            let mut removed = Vec::new();
+            for key in keys {
+                removed.extend(tx.oss_object_delete(call.bucket, key)?);
+            }
+            tx.commit()?;
+            self.discard_records::<Object>("object", removed)?;
+            Ok(keys.to_vec())
+        })
     }
 
     /// CopyObject (also the metadata update of an object copied onto itself): the source is read
@@ -200,46 +206,57 @@ impl Oss {
         settings: ObjectSettings,
         content_md5: Option<[u8; 16]>,
     ) -> OssResult<Object> {
-        Self::check_md5(&body, content_md5)?;
-        let mut tx = self.tx()?;
-        let (bucket, key) = (&ticket.bucket.name, &ticket.key);
-        let b = load_bucket(&mut *tx, bucket)?;
-        let existing = load_object(&mut *tx, bucket, key)?;
-        check_append(existing.as_ref(), position)?;
-        if position + body.digests.size > MAX_APPEND_SIZE {
-            return Err(OssError::InvalidArgument("An appendable object may not grow beyond 5 GiB.".into()));
-        }
-        let object = match existing {
-            None => with_storage_class(new_object(key, vec![body.segment()], &body.digests, ObjectType::Appendable, settings), &b),
-            Some(mut o) => {
-                o.crc64 = crc64_combine(o.crc64, body.digests.crc64, body.digests.size);
-                o.size += body.digests.size;
-                o.segments.push(body.segment());
-                o.last_modified = now();
-                // Appendable objects' ETags are not MD5s of the content.
-                o.etag = hex_upper(&Md5::digest(format!("{}:{}:{}", o.key, o.size, o.crc64).as_bytes()));
-                o
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| {
+            Self::check_md5(&body, content_md5)?;
+            let mut tx = self.tx()?;
+            let (bucket, key) = (&ticket.bucket.name, &ticket.key);
+            let b = load_bucket(&mut *tx, bucket)?;
+            let existing = load_object(&mut *tx, bucket, key)?;
+            check_append(existing.as_ref(), position)?;
+            if position + body.digests.size > MAX_APPEND_SIZE {
+                return Err(OssError::InvalidArgument("An appendable object may not grow beyond 5 GiB.".into()));
             }
-        };
-        tx.oss_object_put(bucket, key, &encode(&object)?)?;
-        tx.commit()?;
-        body.keep();
-        Ok(object)
+            let object = match existing {
+                None => {
+                    with_storage_class(new_object(key, vec![body.segment()], &body.digests, ObjectType::Appendable, settings.clone()), &b)
+                }
+                Some(mut o) => {
+                    o.crc64 = crc64_combine(o.crc64, body.digests.crc64, body.digests.size);
+                    o.size += body.digests.size;
+                    o.segments.push(body.segment());
+                    o.last_modified = now();
+                    // Appendable objects' ETags are not MD5s of the content.
+                    o.etag = hex_upper(&Md5::digest(format!("{}:{}:{}", o.key, o.size, o.crc64).as_bytes()));
+                    o
+                }
+            };
+            tx.oss_object_put(bucket, key, &encode(&object)?)?;
+            tx.commit()?;
+            Ok(object)
+        })
+        .map(|object| {
+            body.keep();
+            object
+        })
     }
 
     /// Changes an existing object's record in place (ACL, tags): authorized with the object's
     /// tags as `oss:ExistingObjectTag/*`.
-    fn update_object<T>(&self, call: Call<'_>, change: impl FnOnce(&mut Object) -> OssResult<T>) -> OssResult<T> {
-        let mut tx = self.tx()?;
-        let b = load_bucket(&mut *tx, call.bucket)?;
-        let object = load_object(&mut *tx, call.bucket, call.key)?;
-        let tags = object.as_ref().map_or(&[][..], |o| o.tags.as_slice());
-        call.authorize(&mut *tx, Target { object_tags: tags, ..Target::object(&b, call.key) })?;
-        let mut object = object.ok_or_else(|| OssError::NoSuchKey { key: call.key.to_string() })?;
-        let result = change(&mut object)?;
-        tx.oss_object_put(call.bucket, call.key, &encode(&object)?)?;
-        tx.commit()?;
-        Ok(result)
+    fn update_object<T>(&self, call: Call<'_>, change: impl Fn(&mut Object) -> OssResult<T>) -> OssResult<T> {
+        // Run again while it conflicts with another node's transaction (a shared store).
+        crate::store::retry(|| {
+            let mut tx = self.tx()?;
+            let b = load_bucket(&mut *tx, call.bucket)?;
+            let object = load_object(&mut *tx, call.bucket, call.key)?;
+            let tags = object.as_ref().map_or(&[][..], |o| o.tags.as_slice());
+            call.authorize(&mut *tx, Target { object_tags: tags, ..Target::object(&b, call.key) })?;
+            let mut object = object.ok_or_else(|| OssError::NoSuchKey { key: call.key.to_string() })?;
+            let result = change(&mut object)?;
+            tx.oss_object_put(call.bucket, call.key, &encode(&object)?)?;
+            tx.commit()?;
+            Ok(result)
+        })
     }
 
     pub fn put_object_acl(&self, call: Call<'_>, acl: Acl) -> OssResult<()> {
@@ -258,7 +275,7 @@ impl Oss {
     pub fn put_object_tagging(&self, call: Call<'_>, tags: Tags) -> OssResult<()> {
         validate_object_tags(&tags)?;
         self.update_object(call, |o| {
-            o.tags = tags;
+            o.tags = tags.clone();
             Ok(())
         })
     }
