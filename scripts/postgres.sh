@@ -72,6 +72,9 @@ rs_pg_start() {
   # TLS: a throwaway CA and a certificate for 127.0.0.1, so the store's TLS is tested too
   # (ROLESTACK_TEST_POSTGRES_CA; plain connections keep working: sslmode decides).
   local ssl_opts=""
+  if ! command -v openssl >/dev/null && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq openssl >/dev/null || true
+  fi
   if command -v openssl >/dev/null; then
     if openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rolestack test CA" \
           -keyout "$RS_PG_DIR/ca.key" -out "$RS_PG_DIR/ca.pem" >/dev/null 2>&1 \

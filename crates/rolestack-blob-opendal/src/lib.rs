@@ -275,6 +275,9 @@ fn ceil_second(t: SystemTime) -> SystemTime {
 /// seconds (rounded down), so the times compared are whole seconds: `grace` before `before`,
 /// rounded up, but never past `writes_from`, the first whole second in which this store may
 /// write (so none of its own blobs is a candidate, however the second is rounded).
+/// How far into `writes_from` a store's first write waits (see [`OpenDalBlobStore::create`]).
+const WRITES_FROM_MARGIN: Duration = Duration::from_millis(20);
+
 fn orphan_cutoff(before: SystemTime, grace: Duration, writes_from: SystemTime) -> SystemTime {
     ceil_second(before.checked_sub(grace).unwrap_or(SystemTime::UNIX_EPOCH)).min(writes_from)
 }
@@ -295,8 +298,10 @@ fn is_blob_name(name: &str) -> bool {
 
 impl BlobStore for OpenDalBlobStore {
     fn create(&self) -> io::Result<Box<dyn BlobSink>> {
-        // Only in the first second after opening: wait for the next one (see `writes_from`).
-        if let Ok(early) = self.writes_from.duration_since(SystemTime::now()) {
+        // Only in the first second after opening: wait for the next one (see `writes_from`),
+        // and a little into it: file systems stamp times from a coarse clock that may lag the
+        // real one by a tick, so a blob written right at `writes_from` could look older.
+        if let Ok(early) = (self.writes_from + WRITES_FROM_MARGIN).duration_since(SystemTime::now()) {
             std::thread::sleep(early);
         }
         let id = uuid::Uuid::new_v4().simple().to_string();
