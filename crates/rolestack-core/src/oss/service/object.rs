@@ -207,7 +207,7 @@ impl Oss {
         content_md5: Option<[u8; 16]>,
     ) -> OssResult<Object> {
         // Run again while it conflicts with another node's transaction (a shared store).
-        crate::store::retry(|| {
+        let object = crate::store::retry(|| {
             Self::check_md5(&body, content_md5)?;
             let mut tx = self.tx()?;
             let (bucket, key) = (&ticket.bucket.name, &ticket.key);
@@ -234,11 +234,9 @@ impl Oss {
             tx.oss_object_put(bucket, key, &encode(&object)?)?;
             tx.commit()?;
             Ok(object)
-        })
-        .map(|object| {
-            body.keep();
-            object
-        })
+        })?;
+        body.keep();
+        Ok(object)
     }
 
     /// Changes an existing object's record in place (ACL, tags): authorized with the object's
