@@ -25,7 +25,7 @@
 use std::fmt;
 
 use crate::encoding::encode;
-use crate::primitives::{auth_components, header, header_values, hmac_sha256, same_signature, scoped_credential, sha256_hex};
+use crate::primitives::{auth_components, header, header_values, hmac_sha256, same_signature, sha256_hex, ScopedCredential};
 use crate::s3::S3Request;
 use crate::SignatureError;
 
@@ -64,40 +64,17 @@ pub const QUERY_SECURITY_TOKEN: &str = "X-Amz-Security-Token";
 /// SHA-256 of the empty string, lower-case hex.
 pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-/// `<AccessKeyId>/<date>/<region>/<service>/aws4_request`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credential {
-    /// The AccessKey id.
-    pub access_key_id: String,
-    /// `YYYYMMDD`.
-    pub date: String,
-    /// The region the client was configured with (`us-east-1`, `cn-hangzhou`, `oss-cn-hangzhou`, ...).
-    pub region: String,
-    /// `s3`.
-    pub service: String,
-}
+/// `<AccessKeyId>/<date>/<region>/s3/aws4_request`.
+pub type Credential = ScopedCredential;
 
-impl Credential {
-    /// Parses `<ak>/<date>/<region>/<service>/aws4_request`.
-    pub fn parse(value: &str) -> Result<Self, SignatureError> {
-        const WHAT: &str = "AWS V4 credential";
-        let [ak, date, region, service] = scoped_credential(value, SCOPE_TERMINATOR, WHAT)?;
-        if service != SERVICE {
-            return Err(SignatureError::malformed(WHAT, format!("the scope names service {service:?}, not {SERVICE:?}")));
-        }
-        Ok(Credential { access_key_id: ak.to_string(), date: date.to_string(), region: region.to_string(), service: service.to_string() })
+/// Parses `<ak>/<date>/<region>/s3/aws4_request` (another service is refused).
+pub fn parse_credential(value: &str) -> Result<Credential, SignatureError> {
+    const WHAT: &str = "AWS V4 credential";
+    let credential = ScopedCredential::parse(value, SCOPE_TERMINATOR, WHAT)?;
+    if credential.service != SERVICE {
+        return Err(SignatureError::malformed(WHAT, format!("the scope names service {:?}, not {SERVICE:?}", credential.service)));
     }
-
-    /// `<date>/<region>/<service>/aws4_request`.
-    pub fn scope(&self) -> String {
-        format!("{}/{}/{}/{SCOPE_TERMINATOR}", self.date, self.region, self.service)
-    }
-}
-
-impl fmt::Display for Credential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.access_key_id, self.scope())
-    }
+    Ok(credential)
 }
 
 /// The parsed `Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`.
@@ -117,7 +94,7 @@ impl HeaderAuth {
     pub fn parse(value: &str) -> Result<Self, SignatureError> {
         const WHAT: &str = "Authorization header";
         let [credential, signed, signature] = auth_components(value, ALGORITHM, ["Credential", "SignedHeaders", "Signature"])?;
-        let credential = Credential::parse(credential.ok_or_else(|| SignatureError::malformed(WHAT, "Credential is missing"))?)?;
+        let credential = parse_credential(credential.ok_or_else(|| SignatureError::malformed(WHAT, "Credential is missing"))?)?;
         let signed = signed.filter(|s| !s.is_empty()).ok_or_else(|| SignatureError::malformed(WHAT, "SignedHeaders is missing"))?;
         let signature = signature.filter(|s| !s.is_empty()).ok_or_else(|| SignatureError::malformed(WHAT, "Signature is missing"))?;
         Ok(HeaderAuth { credential, signed_headers: header_list(signed), signature: signature.to_string() })
@@ -160,7 +137,7 @@ impl QueryAuth {
         if algorithm != ALGORITHM {
             return Err(SignatureError::UnsupportedAlgorithm(algorithm.to_string()));
         }
-        let credential = Credential::parse(get(QUERY_CREDENTIAL).ok_or(SignatureError::Missing("query parameter X-Amz-Credential"))?)?;
+        let credential = parse_credential(get(QUERY_CREDENTIAL).ok_or(SignatureError::Missing("query parameter X-Amz-Credential"))?)?;
         let date_time = get(QUERY_DATE).ok_or(SignatureError::Missing("query parameter X-Amz-Date"))?;
         let expires_in = get(QUERY_EXPIRES)
             .ok_or(SignatureError::Missing("query parameter X-Amz-Expires"))?
@@ -391,6 +368,7 @@ pub fn sign_header<S: AsRef<str>>(
         date: date_time[..8].to_string(),
         region: region.to_string(),
         service: SERVICE.to_string(),
+        terminator: SCOPE_TERMINATOR,
     };
     let names: Vec<String> = signed_headers.iter().map(|h| h.as_ref().to_ascii_lowercase()).collect();
     let sts = string_to_sign(date_time, &credential.scope(), &canonical_request(request, &names, payload_hash)?);
@@ -416,6 +394,7 @@ pub fn presign<S: AsRef<str>>(
         date: date_time.chars().take(8).collect(),
         region: region.to_string(),
         service: SERVICE.to_string(),
+        terminator: SCOPE_TERMINATOR,
     };
     let names: Vec<String> = signed_headers.iter().map(|h| h.as_ref().to_ascii_lowercase()).collect();
     let mut added = vec![

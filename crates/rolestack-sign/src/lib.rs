@@ -47,6 +47,7 @@ pub mod oss;
 pub mod oss_v1;
 pub mod oss_v4;
 mod primitives;
+pub use primitives::ScopedCredential;
 pub mod rpc_v1;
 pub mod s3;
 

@@ -31,7 +31,7 @@ use std::fmt;
 
 use crate::encoding::{encode, encode_path};
 use crate::oss::OssRequest;
-use crate::primitives::{auth_components, grouped_headers, header, hmac_sha256, same_signature, scoped_credential, sha256_hex};
+use crate::primitives::{auth_components, grouped_headers, header, hmac_sha256, same_signature, sha256_hex, ScopedCredential};
 use crate::SignatureError;
 
 /// The algorithm name (header scheme and `x-oss-signature-version` value).
@@ -57,36 +57,12 @@ pub const QUERY_ADDITIONAL_HEADERS: &str = "x-oss-additional-headers";
 /// See [`QUERY_SIGNATURE_VERSION`].
 pub const QUERY_SIGNATURE: &str = "x-oss-signature";
 
-/// `<AccessKeyId>/<date>/<region>/<product>/aliyun_v4_request`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credential {
-    /// The AccessKey id.
-    pub access_key_id: String,
-    /// `YYYYMMDD`.
-    pub date: String,
-    /// The region the client was configured with, e.g. `cn-hangzhou`.
-    pub region: String,
-    /// `oss` (or `oss-cloudbox`).
-    pub product: String,
-}
+/// `<AccessKeyId>/<date>/<region>/<product>/aliyun_v4_request` (`service` holds the product).
+pub type Credential = ScopedCredential;
 
-impl Credential {
-    /// Parses `<ak>/<date>/<region>/<product>/aliyun_v4_request`.
-    pub fn parse(value: &str) -> Result<Self, SignatureError> {
-        let [ak, date, region, product] = scoped_credential(value, SCOPE_TERMINATOR, "V4 credential")?;
-        Ok(Credential { access_key_id: ak.to_string(), date: date.to_string(), region: region.to_string(), product: product.to_string() })
-    }
-
-    /// `<date>/<region>/<product>/aliyun_v4_request`.
-    pub fn scope(&self) -> String {
-        format!("{}/{}/{}/{SCOPE_TERMINATOR}", self.date, self.region, self.product)
-    }
-}
-
-impl fmt::Display for Credential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.access_key_id, self.scope())
-    }
+/// Parses `<ak>/<date>/<region>/<product>/aliyun_v4_request`.
+pub fn parse_credential(value: &str) -> Result<Credential, SignatureError> {
+    ScopedCredential::parse(value, SCOPE_TERMINATOR, "V4 credential")
 }
 
 /// The parsed `Authorization: OSS4-HMAC-SHA256 ...` header.
@@ -105,7 +81,7 @@ impl HeaderAuth {
     pub fn parse(value: &str) -> Result<Self, SignatureError> {
         const WHAT: &str = "Authorization header";
         let [credential, additional, signature] = auth_components(value, ALGORITHM, ["Credential", "AdditionalHeaders", "Signature"])?;
-        let credential = Credential::parse(credential.ok_or_else(|| SignatureError::malformed(WHAT, "Credential is missing"))?)?;
+        let credential = parse_credential(credential.ok_or_else(|| SignatureError::malformed(WHAT, "Credential is missing"))?)?;
         let signature = signature.filter(|s| !s.is_empty()).ok_or_else(|| SignatureError::malformed(WHAT, "Signature is missing"))?;
         Ok(HeaderAuth { credential, additional_headers: header_list(additional.unwrap_or("")), signature: signature.to_string() })
     }
@@ -145,7 +121,7 @@ impl QueryAuth {
         if version != ALGORITHM {
             return Err(SignatureError::UnsupportedAlgorithm(version.to_string()));
         }
-        let credential = Credential::parse(get(QUERY_CREDENTIAL).ok_or(SignatureError::Missing("query parameter x-oss-credential"))?)?;
+        let credential = parse_credential(get(QUERY_CREDENTIAL).ok_or(SignatureError::Missing("query parameter x-oss-credential"))?)?;
         let date_time = get(QUERY_DATE).ok_or(SignatureError::Missing("query parameter x-oss-date"))?;
         let expires_in = get(QUERY_EXPIRES)
             .ok_or(SignatureError::Missing("query parameter x-oss-expires"))?
@@ -227,7 +203,7 @@ pub fn signing_key(secret: &str, date: &str, region: &str, product: &str) -> [u8
 
 /// Hex signature of `string_to_sign` under `credential`'s scope.
 pub fn signature_of(secret: &str, credential: &Credential, string_to_sign: &str) -> String {
-    let key = signing_key(secret, &credential.date, &credential.region, &credential.product);
+    let key = signing_key(secret, &credential.date, &credential.region, &credential.service);
     hex::encode(hmac_sha256(&key, string_to_sign.as_bytes()))
 }
 
@@ -287,7 +263,8 @@ pub fn sign_header<S: AsRef<str>>(
         access_key_id: access_key_id.to_string(),
         date: date_time.chars().take(8).collect(),
         region: region.to_string(),
-        product: PRODUCT.to_string(),
+        service: PRODUCT.to_string(),
+        terminator: SCOPE_TERMINATOR,
     };
     let additional = header_list(&additional_headers.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(";"));
     let sts = string_to_sign(date_time, &credential.scope(), &canonical_request(request, &additional));
@@ -311,7 +288,8 @@ pub fn presign<S: AsRef<str>>(
         access_key_id: access_key_id.to_string(),
         date: date_time.chars().take(8).collect(),
         region: region.to_string(),
-        product: PRODUCT.to_string(),
+        service: PRODUCT.to_string(),
+        terminator: SCOPE_TERMINATOR,
     };
     let additional = header_list(&additional_headers.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(";"));
     let mut added = vec![

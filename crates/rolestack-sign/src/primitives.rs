@@ -69,6 +69,48 @@ pub(crate) fn key_and_signature(value: &str, scheme: &str) -> Result<(String, St
     Ok((ak.to_string(), sig.to_string()))
 }
 
+/// A V4-style credential `<AccessKeyId>/<YYYYMMDD>/<region>/<service>/<terminator>`: OSS V4's
+/// (`service` is the product, `oss`; terminator `aliyun_v4_request`) and AWS SigV4's (`s3`,
+/// `aws4_request`). Each protocol module names it `Credential`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopedCredential {
+    /// The AccessKey id.
+    pub access_key_id: String,
+    /// `YYYYMMDD`.
+    pub date: String,
+    /// The region the client was configured with (`cn-hangzhou`, `us-east-1`, `oss-cn-hangzhou`, ...).
+    pub region: String,
+    /// The signing service: `oss` (or `oss-cloudbox`) for OSS V4, `s3` for AWS SigV4.
+    pub service: String,
+    /// The scope's last part: `aliyun_v4_request` or `aws4_request`.
+    pub terminator: &'static str,
+}
+
+impl ScopedCredential {
+    /// Parses `<ak>/<date>/<region>/<service>/<terminator>`.
+    pub(crate) fn parse(value: &str, terminator: &'static str, what: &'static str) -> Result<Self, SignatureError> {
+        let [ak, date, region, service] = scoped_credential(value, terminator, what)?;
+        Ok(ScopedCredential {
+            access_key_id: ak.to_string(),
+            date: date.to_string(),
+            region: region.to_string(),
+            service: service.to_string(),
+            terminator,
+        })
+    }
+
+    /// `<date>/<region>/<service>/<terminator>`.
+    pub fn scope(&self) -> String {
+        format!("{}/{}/{}/{}", self.date, self.region, self.service, self.terminator)
+    }
+}
+
+impl std::fmt::Display for ScopedCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.access_key_id, self.scope())
+    }
+}
+
 /// The four parts of a V4-style credential `<AccessKeyId>/<YYYYMMDD>/<region>/<service>/<terminator>`
 /// (OSS V4 and AWS SigV4): `[access key id, date, region, service]`, each non-empty.
 pub(crate) fn scoped_credential<'a>(value: &'a str, terminator: &str, what: &'static str) -> Result<[&'a str; 4], SignatureError> {
