@@ -206,12 +206,9 @@ pub fn verify(secret: &str, authorization: &Authorization, request: &Request<'_>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::primitives::test_support::owned;
 
     type Pairs = Vec<(String, String)>;
-
-    fn owned(pairs: &[(&str, &str)]) -> Pairs {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
 
     const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     const SIGNED: &str = "accept;host;user-agent;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version";

@@ -261,11 +261,8 @@ pub fn encode_signed(verified: &Verified, data: &[u8], chunk_size: usize) -> Vec
 mod tests {
     use super::*;
     use crate::aws_v4::{self, HeaderAuth, Payload};
+    use crate::primitives::test_support::{owned, AWS_EXAMPLE_AK, AWS_EXAMPLE_SECRET};
     use crate::s3::S3Request;
-
-    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
 
     /// AWS's published chunked-upload example: 66560 bytes of `a` in chunks of 65536 and 1024,
     /// seed, chunk and final signatures re-derived here.
@@ -282,13 +279,13 @@ mod tests {
         (headers, "content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-storage-class")
     }
 
-    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    const SECRET: &str = AWS_EXAMPLE_SECRET;
 
     fn verified() -> Verified {
         let (headers, signed) = example();
         let request = S3Request { method: "PUT", raw_path: "/examplebucket/chunkObject.txt", query: &[], headers: &headers };
         let names: Vec<&str> = signed.split(';').collect();
-        let value = aws_v4::sign_header("AKIAIOSFODNN7EXAMPLE", SECRET, "us-east-1", &request, &names).unwrap();
+        let value = aws_v4::sign_header(AWS_EXAMPLE_AK, SECRET, "us-east-1", &request, &names).unwrap();
         assert!(value.ends_with("Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"), "{value}");
         let v = aws_v4::verify_header(SECRET, &HeaderAuth::parse(&value).unwrap(), &request).unwrap();
         assert_eq!(v.payload, Payload::Streaming { signed: true, trailer: false });

@@ -244,13 +244,10 @@ pub fn presign(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::primitives::test_support::{owned, AWS_EXAMPLE_AK, AWS_EXAMPLE_SECRET};
 
-    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
-
-    const AK: &str = "AKIAIOSFODNN7EXAMPLE";
-    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    const AK: &str = AWS_EXAMPLE_AK;
+    const SECRET: &str = AWS_EXAMPLE_SECRET;
 
     /// AWS's published SigV2 "Object GET" example (virtual-hosted), re-derived.
     #[test]

@@ -25,7 +25,9 @@
 use std::fmt;
 
 use crate::encoding::encode;
-use crate::primitives::{auth_components, header, header_values, hmac_sha256, same_signature, sha256_hex, ScopedCredential};
+use crate::primitives::{
+    auth_components, header, header_values, hmac_sha256, presign_expires, same_signature, sha256_hex, ScopedCredential,
+};
 use crate::s3::S3Request;
 use crate::SignatureError;
 
@@ -139,15 +141,7 @@ impl QueryAuth {
         }
         let credential = parse_credential(get(QUERY_CREDENTIAL).ok_or(SignatureError::Missing("query parameter X-Amz-Credential"))?)?;
         let date_time = get(QUERY_DATE).ok_or(SignatureError::Missing("query parameter X-Amz-Date"))?;
-        let expires_in = get(QUERY_EXPIRES)
-            .ok_or(SignatureError::Missing("query parameter X-Amz-Expires"))?
-            .parse::<i64>()
-            .ok()
-            .filter(|e| *e >= 0)
-            .ok_or_else(|| SignatureError::malformed("query parameter X-Amz-Expires", "not a non-negative integer"))?;
-        if !(1..=MAX_EXPIRES).contains(&expires_in) {
-            return Err(SignatureError::ExpiresOutOfRange { given: expires_in, max: MAX_EXPIRES });
-        }
+        let expires_in = presign_expires(get(QUERY_EXPIRES), "query parameter X-Amz-Expires", MAX_EXPIRES)?;
         let signed = get(QUERY_SIGNED_HEADERS).ok_or(SignatureError::Missing("query parameter X-Amz-SignedHeaders"))?;
         let signature = get(QUERY_SIGNATURE).filter(|s| !s.is_empty()).ok_or(SignatureError::Missing("query parameter X-Amz-Signature"))?;
         Ok(QueryAuth {
@@ -416,13 +410,10 @@ pub fn presign<S: AsRef<str>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::primitives::test_support::{owned, AWS_EXAMPLE_AK, AWS_EXAMPLE_SECRET};
 
-    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
-
-    const AK: &str = "AKIAIOSFODNN7EXAMPLE";
-    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    const AK: &str = AWS_EXAMPLE_AK;
+    const SECRET: &str = AWS_EXAMPLE_SECRET;
 
     /// AWS's published S3 example "GET Object" (header signing, a Range header), with the
     /// canonical request and signature re-derived here.

@@ -383,10 +383,7 @@ pub fn presign(access_key_id: &str, secret: &str, request: &OssRequest<'_>, expi
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
+    use crate::primitives::test_support::owned;
 
     #[test]
     fn lists_are_sorted_for_binary_search() {

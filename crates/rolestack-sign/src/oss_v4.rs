@@ -31,7 +31,9 @@ use std::fmt;
 
 use crate::encoding::{encode, encode_path};
 use crate::oss::OssRequest;
-use crate::primitives::{auth_components, grouped_headers, header, hmac_sha256, same_signature, sha256_hex, ScopedCredential};
+use crate::primitives::{
+    auth_components, grouped_headers, header, hmac_sha256, presign_expires, same_signature, sha256_hex, ScopedCredential,
+};
 use crate::SignatureError;
 
 /// The algorithm name (header scheme and `x-oss-signature-version` value).
@@ -123,15 +125,7 @@ impl QueryAuth {
         }
         let credential = parse_credential(get(QUERY_CREDENTIAL).ok_or(SignatureError::Missing("query parameter x-oss-credential"))?)?;
         let date_time = get(QUERY_DATE).ok_or(SignatureError::Missing("query parameter x-oss-date"))?;
-        let expires_in = get(QUERY_EXPIRES)
-            .ok_or(SignatureError::Missing("query parameter x-oss-expires"))?
-            .parse::<i64>()
-            .ok()
-            .filter(|e| *e >= 0)
-            .ok_or_else(|| SignatureError::malformed("query parameter x-oss-expires", "not a non-negative integer"))?;
-        if !(1..=MAX_EXPIRES).contains(&expires_in) {
-            return Err(SignatureError::ExpiresOutOfRange { given: expires_in, max: MAX_EXPIRES });
-        }
+        let expires_in = presign_expires(get(QUERY_EXPIRES), "query parameter x-oss-expires", MAX_EXPIRES)?;
         let signature = get(QUERY_SIGNATURE).filter(|s| !s.is_empty()).ok_or(SignatureError::Missing("query parameter x-oss-signature"))?;
         Ok(QueryAuth {
             credential,
@@ -327,10 +321,7 @@ pub fn format_date_time(unix: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
+    use crate::primitives::test_support::owned;
 
     /// wire-protocols.md §6.3, computed with oss2 2.19.1 `ProviderAuthV4` internals.
     #[test]

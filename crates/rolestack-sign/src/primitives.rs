@@ -155,3 +155,32 @@ pub(crate) fn auth_components<'a, const N: usize>(
     }
     Ok(found)
 }
+
+/// A presigned V4 URL's lifetime parameter (`x-oss-expires`, `X-Amz-Expires`; `param` names it
+/// in errors): present, whole seconds, from 1 to `max`.
+pub(crate) fn presign_expires(value: Option<&str>, param: &'static str, max: i64) -> Result<i64, SignatureError> {
+    let expires_in = value
+        .ok_or(SignatureError::Missing(param))?
+        .parse::<i64>()
+        .ok()
+        .filter(|e| *e >= 0)
+        .ok_or_else(|| SignatureError::malformed(param, "not a non-negative integer"))?;
+    if !(1..=max).contains(&expires_in) {
+        return Err(SignatureError::ExpiresOutOfRange { given: expires_in, max });
+    }
+    Ok(expires_in)
+}
+
+/// What the unit tests of the protocol modules share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// Header or query pairs as the request types hold them.
+    pub(crate) fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    /// The example AccessKey of AWS's published signature examples.
+    pub(crate) const AWS_EXAMPLE_AK: &str = "AKIAIOSFODNN7EXAMPLE";
+    /// Its secret.
+    pub(crate) const AWS_EXAMPLE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+}

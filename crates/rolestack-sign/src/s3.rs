@@ -122,10 +122,7 @@ pub fn security_token<'a>(request: &S3Request<'a>) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
+    use crate::primitives::test_support::owned;
 
     #[test]
     fn detection() {
