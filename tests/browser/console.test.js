@@ -7,48 +7,29 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const net = require('node:net');
-const { chromium } = require('playwright-core');
+const support = require('./support');
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const BIN = process.env.ROLESTACK_BIN || path.join(ROOT, 'target', 'debug', 'rolestack');
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const { ROOT, launchChromium, removeProfiles, startServer } = support;
+
 const SHOTS = path.join(ROOT, 'target', 'console-screenshots');
 const REGION = 'cn-hangzhou';
 const suffix = Date.now().toString(36);
 const ROLE = `EcsRamRoleDocumentTesting-${suffix}`;
 
 let server;
-let serverLog;
-let dataDir;
 let endpoint;
 let rootKey;
 let browser;
-const userDataDirs = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-    s.on('error', reject);
-  });
-}
 
 function cli(args) {
-  const env = { ...process.env, ROLESTACK_ENDPOINT: endpoint, ROLESTACK_DATA_DIR: dataDir };
-  for (const k of Object.keys(env)) if (k.startsWith('ALIBABA_CLOUD_')) delete env[k];
-  return spawnSync(BIN, args, { env, encoding: 'utf8', cwd: ROOT });
+  return support.cli(server, args);
 }
 
 // The API as the account root, through rolestack's signed CLI client (not the console).
 function api(product, action, params = {}) {
-  const r = cli(['api', product, action, ...Object.entries(params).map(([k, v]) => `${k}=${v}`)]);
-  assert.equal(r.status, 0, `${action}: ${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout);
+  return support.api(server, product, action, params);
 }
 
 function apiError(product, action, params = {}) {
@@ -58,16 +39,7 @@ function apiError(product, action, params = {}) {
 }
 
 async function newPage() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolestack-chromium-'));
-  userDataDirs.push(dir);
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1360, height: 860 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  });
-  context.setDefaultTimeout(15000);
+  const context = await launchChromium({ viewport: { width: 1360, height: 860 } });
   // Nothing but this server may be contacted: the console is self-contained.
   const foreign = [];
   await context.route('**/*', (route) => {
@@ -98,26 +70,13 @@ async function signInRoot(page) {
 
 before(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolestack-browser-'));
-  const port = await freePort();
-  endpoint = `http://127.0.0.1:${port}`;
-  serverLog = fs.openSync(path.join(dataDir, 'server.log'), 'a');
-  server = spawn(BIN, ['serve', '--data-dir', path.join(dataDir, 'data'), '--listen', `127.0.0.1:${port}`, '--tls-listen', '127.0.0.1:0'], { stdio: ['ignore', serverLog, serverLog] });
-  dataDir = path.join(dataDir, 'data');
-  let up = false;
-  for (let i = 0; i < 150 && !up; i++) {
-    try { up = (await fetch(`${endpoint}/health`)).ok; } catch (_) { /* not yet */ }
-    if (!up) await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.ok(up, `rolestack did not start at ${endpoint}`);
-  const c = cli(['credentials', '--data-dir', dataDir, '--format', 'json']);
-  assert.equal(c.status, 0, c.stderr);
-  rootKey = JSON.parse(c.stdout);
+  server = await startServer('rolestack-browser-');
+  ({ endpoint, rootKey } = server);
 });
 
 after(async () => {
-  if (server) server.kill('SIGTERM');
-  for (const d of userDataDirs) fs.rmSync(d, { recursive: true, force: true });
+  if (server) server.stop();
+  removeProfiles();
 });
 
 test('seed 002 steps 1-3 by clicking, checked through the API and the metadata service', async () => {

@@ -8,43 +8,23 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
-const fs = require('node:fs');
 const http = require('node:http');
-const os = require('node:os');
-const path = require('node:path');
-const net = require('node:net');
-const { chromium } = require('playwright-core');
+const support = require('./support');
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const BIN = process.env.ROLESTACK_BIN || path.join(ROOT, 'target', 'debug', 'rolestack');
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const { launchChromium, removeProfiles, startServer } = support;
+
 const suffix = Date.now().toString(36);
 const BUCKET = `cors-${suffix}`;
 
 let server;
 let app;
 let appOrigin;
-let dataDir;
 let endpoint;
 let rootKey;
-const userDataDirs = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-    s.on('error', reject);
-  });
-}
 
 function api(product, action, params = {}) {
-  const env = { ...process.env, ROLESTACK_ENDPOINT: endpoint, ROLESTACK_DATA_DIR: dataDir };
-  for (const k of Object.keys(env)) if (k.startsWith('ALIBABA_CLOUD_')) delete env[k];
-  const r = spawnSync(BIN, ['api', product, action, ...Object.entries(params).map(([k, v]) => `${k}=${v}`)], { env, encoding: 'utf8', cwd: ROOT });
-  assert.equal(r.status, 0, `${action}: ${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout);
+  return support.api(server, product, action, params);
 }
 
 // OSS V1 as the account root, from node (setting up the bucket and its CORS rules); `resource`
@@ -80,21 +60,8 @@ async function upload(endpoint, bucket, key, creds, text) {
 </script></body>`;
 
 before(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolestack-cors-'));
-  const port = await freePort();
-  endpoint = `http://127.0.0.1:${port}`;
-  const log = fs.openSync(path.join(dataDir, 'server.log'), 'a');
-  server = spawn(BIN, ['serve', '--data-dir', path.join(dataDir, 'data'), '--listen', `127.0.0.1:${port}`, '--tls-listen', '127.0.0.1:0'], { stdio: ['ignore', log, log] });
-  dataDir = path.join(dataDir, 'data');
-  let up = false;
-  for (let i = 0; i < 150 && !up; i++) {
-    try { up = (await fetch(`${endpoint}/health`)).ok; } catch (_) { /* not yet */ }
-    if (!up) await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.ok(up, `rolestack did not start at ${endpoint}`);
-  const c = spawnSync(BIN, ['credentials', '--data-dir', dataDir, '--format', 'json'], { encoding: 'utf8' });
-  assert.equal(c.status, 0, c.stderr);
-  rootKey = JSON.parse(c.stdout);
+  server = await startServer('rolestack-cors-');
+  ({ endpoint, rootKey } = server);
   // The application's own origin: another loopback port.
   app = http.createServer((req, res) => { res.writeHead(200, { 'Content-Type': 'text/html' }); res.end(PAGE); });
   await new Promise((r) => app.listen(0, '127.0.0.1', r));
@@ -102,21 +69,13 @@ before(async () => {
 });
 
 after(async () => {
-  if (server) server.kill('SIGTERM');
+  if (server) server.stop();
   if (app) app.close();
-  for (const d of userDataDirs) fs.rmSync(d, { recursive: true, force: true });
+  removeProfiles();
 });
 
 async function newPage() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolestack-chromium-'));
-  userDataDirs.push(dir);
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  });
-  context.setDefaultTimeout(15000);
+  const context = await launchChromium();
   // Nothing but the two loopback origins may be contacted (requests to them are not intercepted,
   // so Chromium's own preflights reach the server untouched).
   const allowed = new Set([new URL(endpoint).host, new URL(appOrigin).host]);

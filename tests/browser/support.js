@@ -1,0 +1,83 @@
+// What the browser test files share: one rolestack server per file (a fresh data directory, a
+// free loopback port, its log next to the data directory), rolestack's signed CLI as the account
+// root, and headless Chromium contexts with throwaway profiles.
+'use strict';
+
+const assert = require('node:assert/strict');
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const net = require('node:net');
+const { chromium } = require('playwright-core');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = process.env.ROLESTACK_BIN || path.join(ROOT, 'target', 'debug', 'rolestack');
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.on('error', reject);
+  });
+}
+
+/** rolestack's CLI against `server`, with no ambient Alibaba Cloud credentials. */
+function cli(server, args) {
+  const env = { ...process.env, ROLESTACK_ENDPOINT: server.endpoint, ROLESTACK_DATA_DIR: server.dataDir };
+  for (const k of Object.keys(env)) if (k.startsWith('ALIBABA_CLOUD_')) delete env[k];
+  return spawnSync(BIN, args, { env, encoding: 'utf8', cwd: ROOT });
+}
+
+/** `rolestack api PRODUCT ACTION K=V ...` as the account root; the parsed answer. */
+function api(server, product, action, params = {}) {
+  const r = cli(server, ['api', product, action, ...Object.entries(params).map(([k, v]) => `${k}=${v}`)]);
+  assert.equal(r.status, 0, `${action}: ${r.stdout}${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Starts `rolestack serve`; resolves to { endpoint, dataDir, rootKey, stop() } once /health answers. */
+async function startServer(prefix) {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const dataDir = path.join(work, 'data');
+  const log = fs.openSync(path.join(work, 'server.log'), 'a');
+  const child = spawn(BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--tls-listen', '127.0.0.1:0'], { stdio: ['ignore', log, log] });
+  let up = false;
+  for (let i = 0; i < 150 && !up; i++) {
+    try { up = (await fetch(`${endpoint}/health`)).ok; } catch (_) { /* not yet */ }
+    if (!up) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(up, `rolestack did not start at ${endpoint}`);
+  const server = { endpoint, dataDir, stop() { child.kill('SIGTERM'); } };
+  const c = cli(server, ['credentials', '--data-dir', dataDir, '--format', 'json']);
+  assert.equal(c.status, 0, c.stderr);
+  server.rootKey = JSON.parse(c.stdout);
+  return server;
+}
+
+const profiles = [];
+
+/** A headless Chromium context on a fresh profile (`options`: e.g. a viewport). */
+async function launchChromium(options = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rolestack-chromium-'));
+  profiles.push(dir);
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    ...options,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+  context.setDefaultTimeout(15000);
+  return context;
+}
+
+/** Removes the profiles of every context launched so far. */
+function removeProfiles() {
+  for (const d of profiles.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+}
+
+module.exports = { ROOT, api, cli, launchChromium, removeProfiles, startServer };
