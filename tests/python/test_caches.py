@@ -12,26 +12,17 @@ import uuid
 import pytest
 
 import rshelpers as h
-from instancekit import REGION, cli, environment, metadata, seed_role, vpc_instance
-
-ECS = "2014-05-26"
-STS = "2015-04-01"
+from instancekit import ECS, REGION, STS, cli, environment, metadata, root_apis, seed_role, started_server, vpc_instance
 
 
 @pytest.fixture(scope="module")
 def fc(tmp_path_factory):
-    d = tmp_path_factory.mktemp("caches")
-    srv = h.RolestackServer(d / "data", d / "server.log", extra_args=["--fake-clock"])
-    srv.start()
-    yield srv
-    srv.stop()
+    yield from started_server(tmp_path_factory, "caches", "--fake-clock")
 
 
 @pytest.fixture(scope="module")
 def apis(fc):
-    r = fc.root
-    mk = lambda version, product: h.RpcApi("v3", fc.endpoint, r["AccessKeyId"], r["AccessKeySecret"], version=version, product=product)
-    return {"ram": mk(h.RAM_VERSION, "Ram"), "ecs": mk(ECS, "Ecs"), "sts": mk(STS, "Sts")}
+    return root_apis(fc, ram=(h.RAM_VERSION, "Ram"), ecs=(ECS, "Ecs"), sts=(STS, "Sts"))
 
 
 def _user_key(apis, policy=None):

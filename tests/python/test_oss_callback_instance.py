@@ -9,26 +9,17 @@ import sys
 import pytest
 
 import rshelpers as h
-from instancekit import ECS, PROGRAMS, STS, exec_in, needs_root, seed_bucket, seed_role, vpc_instance
+from instancekit import ECS, PROGRAMS, STS, exec_in, needs_root, root_apis, seed_bucket, seed_role, started_server, vpc_instance
 
 
 @pytest.fixture(scope="module")
 def fc(tmp_path_factory):
-    d = tmp_path_factory.mktemp("callbacks")
-    srv = h.RolestackServer(d / "data", d / "server.log")
-    try:
-        srv.start()
-    except h.ServerStartError as e:
-        pytest.fail(str(e))
-    yield srv
-    srv.stop()
+    yield from started_server(tmp_path_factory, "callbacks")
 
 
 @pytest.fixture(scope="module")
 def apis(fc):
-    r = fc.root
-    mk = lambda version, product: h.RpcApi("v3", fc.endpoint, r["AccessKeyId"], r["AccessKeySecret"], version=version, product=product)
-    return {"ram": mk(h.RAM_VERSION, "Ram"), "ecs": mk(ECS, "Ecs"), "sts": mk(STS, "Sts")}
+    return root_apis(fc, ram=(h.RAM_VERSION, "Ram"), ecs=(ECS, "Ecs"), sts=(STS, "Sts"))
 
 
 @needs_root
