@@ -93,6 +93,16 @@ pub enum OssAction {
     PutBucketLifecycle,
     GetBucketLifecycle,
     DeleteBucketLifecycle,
+    PutBucketVersioning,
+    GetBucketVersioning,
+    ListObjectVersions,
+    GetObjectVersion,
+    DeleteObjectVersion,
+    GetObjectVersionAcl,
+    PutObjectVersionAcl,
+    GetObjectVersionTagging,
+    PutObjectVersionTagging,
+    DeleteObjectVersionTagging,
 }
 
 impl OssAction {
@@ -135,6 +145,16 @@ impl OssAction {
             PutBucketLifecycle => "oss:PutBucketLifecycle",
             GetBucketLifecycle => "oss:GetBucketLifecycle",
             DeleteBucketLifecycle => "oss:DeleteBucketLifecycle",
+            PutBucketVersioning => "oss:PutBucketVersioning",
+            GetBucketVersioning => "oss:GetBucketVersioning",
+            ListObjectVersions => "oss:ListObjectVersions",
+            GetObjectVersion => "oss:GetObjectVersion",
+            DeleteObjectVersion => "oss:DeleteObjectVersion",
+            GetObjectVersionAcl => "oss:GetObjectVersionAcl",
+            PutObjectVersionAcl => "oss:PutObjectVersionAcl",
+            GetObjectVersionTagging => "oss:GetObjectVersionTagging",
+            PutObjectVersionTagging => "oss:PutObjectVersionTagging",
+            DeleteObjectVersionTagging => "oss:DeleteObjectVersionTagging",
         }
     }
 
@@ -142,8 +162,8 @@ impl OssAction {
     /// `public-read-write`; never ACL or policy management.
     fn granted_by(self, acl: Acl) -> bool {
         use OssAction::*;
-        let read = matches!(self, GetObject | ListObjects);
-        let write = matches!(self, PutObject | DeleteObject | AbortMultipartUpload | ListParts | ListMultipartUploads);
+        let read = matches!(self, GetObject | ListObjects | GetObjectVersion | ListObjectVersions);
+        let write = matches!(self, PutObject | DeleteObject | DeleteObjectVersion | AbortMultipartUpload | ListParts | ListMultipartUploads);
         match acl {
             Acl::PublicRead => read,
             Acl::PublicReadWrite => read || write,

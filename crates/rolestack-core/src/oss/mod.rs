@@ -18,6 +18,7 @@
 //! - [`service`]: the operations.
 //! - [`tagging`]: object and bucket tag limits, the `x-oss-tagging` header form.
 //! - [`orphans`]: removing bodies a crash left without a record.
+//! - [`versioning`]: bucket versioning states, version ids and the order of versions.
 //! - [`error`]: [`OssError`], OSS's codes, statuses and ECs.
 
 pub mod access;
@@ -36,6 +37,7 @@ pub mod referer;
 pub mod request;
 pub mod service;
 pub mod tagging;
+pub mod versioning;
 
 pub use access::{OssAction, Requester};
 pub use error::{OssError, OssResult};

@@ -138,12 +138,23 @@ pub fn range(req: &OssHttpRequest) -> RangeRequest {
 /// `x-oss-copy-source-if-*` conditions.
 pub fn copy_source(req: &OssHttpRequest) -> OssResult<CopySource> {
     let raw = req.header("x-oss-copy-source").unwrap_or_default();
-    let raw = raw.split_once('?').map_or(raw, |(p, _)| p);
+    let (raw, query) = raw.split_once('?').map_or((raw, None), |(p, q)| (p, Some(q)));
+    // `?versionId=<id>` names a version of the source.
+    let version_id = match query {
+        None => None,
+        Some(q) => match q.strip_prefix("versionId=") {
+            Some(v) if !v.contains('&') => Some(decode_path(v)),
+            _ => return Err(OssError::InvalidArgument(format!("x-oss-copy-source's query {q:?} is not versionId=<id>."))),
+        },
+    };
     let decoded = decode_path(raw.strip_prefix('/').unwrap_or(raw));
     match decoded.split_once('/') {
-        Some((b, k)) if !b.is_empty() && !k.is_empty() => {
-            Ok(CopySource { bucket: b.to_string(), key: k.to_string(), conditions: conditions(req, "x-oss-copy-source-") })
-        }
+        Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok(CopySource {
+            bucket: b.to_string(),
+            key: k.to_string(),
+            version_id,
+            conditions: conditions(req, "x-oss-copy-source-"),
+        }),
         _ => Err(OssError::InvalidArgument(format!("x-oss-copy-source {raw:?} is not /<bucket>/<key>."))),
     }
 }

@@ -9,7 +9,7 @@ use axum::http::Method;
 use futures_util::future::BoxFuture;
 use rolestack_core::oss::{Operation, OssError, OssResult};
 
-use super::handlers::{bucket, config, lifecycle, listing, multipart, object, tagging, Ctx};
+use super::handlers::{bucket, config, lifecycle, listing, multipart, object, tagging, versions, Ctx};
 use super::request::OssHttpRequest;
 use super::respond::Reply;
 
@@ -18,8 +18,6 @@ use super::respond::Reply;
 const UNSUPPORTED: &[&str] = &[
     "logging",
     "website",
-    "versioning",
-    "versions",
     "encryption",
     "replication",
     "worm",
@@ -107,6 +105,7 @@ routes! {
     PUT Bucket |r| r.has("referer") => PutBucketReferer config::put_bucket_referer;
     PUT Bucket |r| r.has("lifecycle") => PutBucketLifecycle lifecycle::put_bucket_lifecycle;
     PUT Bucket |r| r.has("tagging") => PutBucketTags tagging::put_bucket_tags;
+    PUT Bucket |r| r.has("versioning") => PutBucketVersioning versions::put_bucket_versioning;
     PUT Bucket always => PutBucket bucket::put_bucket;
     GET Bucket |r| r.has("acl") => GetBucketAcl config::get_bucket_acl;
     GET Bucket |r| r.has("bucketInfo") => GetBucketInfo bucket::get_bucket_info;
@@ -116,6 +115,8 @@ routes! {
     GET Bucket |r| r.has("referer") => GetBucketReferer config::get_bucket_referer;
     GET Bucket |r| r.has("lifecycle") => GetBucketLifecycle lifecycle::get_bucket_lifecycle;
     GET Bucket |r| r.has("tagging") => GetBucketTags tagging::get_bucket_tags;
+    GET Bucket |r| r.has("versioning") => GetBucketVersioning versions::get_bucket_versioning;
+    GET Bucket |r| r.has("versions") => ListObjectVersions versions::list_object_versions;
     GET Bucket |r| r.has("uploads") => ListMultipartUploads listing::list_uploads;
     GET Bucket |r| r.has("live") => ListLiveChannel listing::list_live_channels;
     GET Bucket |r| r.param("list-type") == Some("2") => ListObjectsV2 listing::list_objects;

@@ -101,6 +101,9 @@ pub struct BucketDetail {
     pub access_control_list: AccessControlList,
     pub comment: String,
     pub server_side_encryption_rule: ServerSideEncryptionRule,
+    /// `Enabled` / `Suspended`; absent for a bucket never versioned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub versioning: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -211,9 +214,15 @@ pub struct DeleteResult {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Deleted {
-    #[serde(rename = "Key")]
     pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_marker: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_marker_version_id: Option<String>,
 }
 
 /// The `Delete` request body of DeleteMultipleObjects.
@@ -229,6 +238,76 @@ pub struct Delete {
 pub struct DeleteObject {
     #[serde(rename = "Key")]
     pub key: String,
+    #[serde(rename = "VersionId", default)]
+    pub version_id: Option<String>,
+}
+
+// -- versioning --------------------------------------------------------------------------------
+
+/// PutBucketVersioning's body and GetBucketVersioning's answer.
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct VersioningConfiguration {
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// ListObjectVersions' answer: versions and delete markers in one sequence, in key order and
+/// newest first within a key.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListVersionsResult {
+    pub name: String,
+    pub prefix: String,
+    pub key_marker: String,
+    pub version_id_marker: String,
+    pub max_keys: usize,
+    pub delimiter: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<String>,
+    pub is_truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_key_marker: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_version_id_marker: Option<String>,
+    #[serde(rename = "$value")]
+    pub entries: Vec<VersionEntry>,
+    #[serde(rename = "CommonPrefixes")]
+    pub common_prefixes: Vec<CommonPrefix>,
+}
+
+/// A `<Version>` or a `<DeleteMarker>`.
+#[derive(Serialize)]
+pub enum VersionEntry {
+    Version(ListedVersion),
+    DeleteMarker(ListedDeleteMarker),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListedVersion {
+    pub key: String,
+    pub version_id: String,
+    pub is_latest: bool,
+    pub last_modified: String,
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    #[serde(rename = "Type")]
+    pub object_type: String,
+    pub size: u64,
+    pub storage_class: String,
+    pub owner: Owner,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore_info: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListedDeleteMarker {
+    pub key: String,
+    pub version_id: String,
+    pub is_latest: bool,
+    pub last_modified: String,
+    pub owner: Owner,
 }
 
 /// PutBucket's optional body.

@@ -109,6 +109,7 @@ impl Oss {
                         referer: None,
                         tags: Vec::new(),
                         lifecycle: None,
+                        versioning: None,
                     };
                     if !tx.oss_bucket_insert(name, &owner, &encode(&bucket)?)? {
                         return Err(OssError::BucketAlreadyExists { bucket: name.into() });
@@ -127,7 +128,8 @@ impl Oss {
             let mut tx = self.tx()?;
             let bucket = load_bucket(&mut *tx, name)?;
             call.authorize(&mut *tx, Target::bucket(&bucket))?;
-            if !tx.oss_object_list(name, "", b"", 1)?.is_empty() || !tx.oss_upload_list(name, "", "", "", 1)?.is_empty() {
+            // Noncurrent versions and delete markers keep a bucket too.
+            if !tx.oss_version_list(name, "", b"", None, 1)?.is_empty() || !tx.oss_upload_list(name, "", "", "", 1)?.is_empty() {
                 return Err(OssError::BucketNotEmpty { bucket: name.into() });
             }
             tx.oss_bucket_delete(name)?;

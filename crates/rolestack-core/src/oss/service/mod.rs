@@ -21,6 +21,7 @@ pub use bucket_rules::BucketRules;
 mod lifecycle;
 mod multipart;
 mod object;
+mod versions;
 
 use std::io;
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub use bucket::{BucketListing, BucketQuery, NewBucket};
 pub use lifecycle::LifecycleRun;
 pub use multipart::{PartListing, UploadListing, UploadQuery};
 pub use object::{CopySource, CopyTarget, MetadataDirective};
+pub use versions::Deletion;
 
 /// Smallest part (all but the last) a multipart upload may complete with.
 pub const MIN_PART_SIZE: u64 = 100 * 1024;
@@ -70,16 +72,28 @@ pub struct Call<'a> {
     pub op: Operation,
     pub bucket: &'a str,
     pub key: &'a str,
+    /// The version the request names (`versionId`), as given.
+    pub version: Option<&'a str>,
 }
 
 impl<'a> Call<'a> {
     pub fn new(who: &'a Requester, op: Operation, bucket: &'a str, key: &'a str) -> Self {
-        Call { who, op, bucket, key }
+        Call { who, op, bucket, key, version: None }
+    }
+
+    /// The call naming a version (`versionId`).
+    pub fn with_version(self, version: Option<&'a str>) -> Self {
+        Call { version, ..self }
+    }
+
+    /// The call's action: the operation's, or its version action when a version is named.
+    fn action(&self) -> OssAction {
+        self.op.action_for(self.version.is_some())
     }
 
     /// Authorizes the call's own action on `target`.
     fn authorize(&self, tx: &mut dyn Tx, target: Target<'_>) -> OssResult<()> {
-        authorize(tx, self.who, self.op.action(), target)
+        authorize(tx, self.who, self.action(), target)
     }
 }
 
@@ -185,6 +199,10 @@ fn new_object(key: &str, segments: Vec<Segment>, digests: &Digests, object_type:
         tags: settings.tags,
         restore: None,
         symlink_target: None,
+        version_id: None,
+        version_sequence: 0,
+        delete_marker: false,
+        noncurrent_since: None,
     }
 }
 
@@ -282,7 +300,7 @@ impl Oss {
     fn open_object(
         &self,
         who: &Requester,
-        (bucket, key): (&str, &str),
+        (bucket, key, version): (&str, &str, Option<&str>),
         action: OssAction,
         plan: impl Fn(&Object) -> OssResult<Option<(u64, u64)>>,
     ) -> OssResult<OpenedObject> {
@@ -290,7 +308,7 @@ impl Oss {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let object = self.object_for(who, bucket, key, action)?;
+            let object = self.object_for(who, (bucket, key, version), action)?;
             let object = self.resolve_symlink(who, bucket, object)?;
             check_readable(&object.storage_class, object.restore.as_ref(), self.now())?;
             let range = plan(&object)?;
@@ -308,13 +326,14 @@ impl Oss {
 
     /// GetObject: the object, checked by `plan` (conditions, range), with its range opened.
     pub fn open(&self, call: Call<'_>, plan: impl Fn(&Object) -> OssResult<Option<(u64, u64)>>) -> OssResult<OpenedObject> {
-        self.open_object(call.who, (call.bucket, call.key), call.op.action(), plan)
+        self.open_object(call.who, (call.bucket, call.key, call.version), call.action(), plan)
     }
 
-    /// A copy's source (`oss:GetObject` on it), checked against the `x-oss-copy-source-if-*`
+    /// A copy's source (`oss:GetObject` on it, `oss:GetObjectVersion` for a version), checked against the `x-oss-copy-source-if-*`
     /// conditions, with `range` of it opened.
     fn open_source(&self, who: &Requester, source: &CopySource, range: Option<super::request::ByteRange>) -> OssResult<OpenedObject> {
-        self.open_object(who, (&source.bucket, &source.key), OssAction::GetObject, |src| {
+        let action = super::operation::copy_source_action(source.version_id.is_some());
+        self.open_object(who, (&source.bucket, &source.key, source.version_id.as_deref()), action, |src| {
             source.conditions.check_copy_source(src)?;
             match range {
                 None => Ok(None),
@@ -329,9 +348,11 @@ impl Oss {
     /// a symlink) is `SymlinkTargetNotExist`.
     fn resolve_symlink(&self, who: &Requester, bucket: &str, link: Object) -> OssResult<Object> {
         let Some(target_key) = link.symlink_target.clone() else { return Ok(link) };
-        let target = match self.object_for(who, bucket, &target_key, OssAction::GetObject) {
+        let target = match self.object_for(who, (bucket, &target_key, None), OssAction::GetObject) {
             Ok(t) if t.symlink_target.is_none() => t,
-            Ok(_) | Err(OssError::NoSuchKey { .. }) => return Err(OssError::SymlinkTargetNotExist { key: target_key }),
+            Ok(_) | Err(OssError::NoSuchKey { .. } | OssError::DeleteMarkerCurrent { .. }) => {
+                return Err(OssError::SymlinkTargetNotExist { key: target_key })
+            }
             Err(e) => return Err(e),
         };
         Ok(Object {
@@ -341,19 +362,34 @@ impl Oss {
             tags: link.tags,
             acl: link.acl,
             symlink_target: link.symlink_target,
+            version_id: link.version_id,
+            version_sequence: link.version_sequence,
             ..target
         })
     }
 
-    /// An object for `action`, authorized with its own ACL.
-    fn object_for(&self, who: &Requester, bucket: &str, key: &str, action: OssAction) -> OssResult<Object> {
+    /// An object (the current version, or the version named) for `action`, authorized with its
+    /// own ACL and tags. A delete marker reads as `NoSuchKey` (current) or `MethodNotAllowed`
+    /// (named), with the marker's headers.
+    fn object_for(&self, who: &Requester, (bucket, key, version): (&str, &str, Option<&str>), action: OssAction) -> OssResult<Object> {
+        if let Some(v) = version {
+            super::versioning::validate_version_id(v)?;
+        }
         let mut tx = self.read_tx()?;
         let b = load_bucket(&mut *tx, bucket)?;
-        let object = load_object(&mut *tx, bucket, key)?;
+        let object = match version {
+            None => load_object(&mut *tx, bucket, key)?,
+            Some(v) => versions::load_version(&mut *tx, bucket, key, v)?,
+        };
         let acl = object.as_ref().map_or(super::model::Acl::Default, |o| o.acl);
         let tags = object.as_ref().map_or(&[][..], |o| o.tags.as_slice());
         authorize(&mut *tx, who, action, Target { object_acl: acl, object_tags: tags, ..Target::object(&b, key) })?;
-        object.ok_or_else(|| OssError::NoSuchKey { key: key.to_string() })
+        match (object, version) {
+            (Some(o), _) if o.delete_marker => Err(OssError::DeleteMarkerRead { version_id: o.version().to_string() }),
+            (Some(o), _) => Ok(versions::shown(&b, o)),
+            (None, Some(v)) => Err(OssError::NoSuchVersion { key: key.to_string(), version_id: v.to_string() }),
+            (None, None) => Err(versions::missing(&mut *tx, &b, key)?),
+        }
     }
 }
 

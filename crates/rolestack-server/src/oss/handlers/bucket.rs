@@ -118,6 +118,7 @@ pub async fn get_bucket_info(cx: Ctx, _body: Body) -> OssResult<Reply> {
             access_control_list: xml::AccessControlList { grant: b.acl.as_str().into() },
             comment: String::new(),
             server_side_encryption_rule: xml::ServerSideEncryptionRule { sse_algorithm: "None".into() },
+            versioning: b.versioning.map(|v| v.as_str().to_string()),
         },
     };
     Ok(Reply::xml(to_xml("BucketInfo", &info)))

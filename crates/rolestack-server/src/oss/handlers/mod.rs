@@ -11,6 +11,7 @@ pub mod listing;
 pub mod multipart;
 pub mod object;
 pub mod tagging;
+pub mod versions;
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -48,7 +49,7 @@ impl Ctx {
     /// Runs `f` with this request's [`Call`] on a blocking thread.
     pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&Oss, Call<'_>) -> OssResult<T> + Send + 'static) -> OssResult<T> {
         let Ctx { oss, who, req, op, .. } = self.clone();
-        blocking(move || f(&oss, Call::new(&who, op, req.bucket(), &req.key))).await
+        blocking(move || f(&oss, Call::new(&who, op, req.bucket(), &req.key).with_version(req.param("versionId")))).await
     }
 }
 
@@ -149,6 +150,22 @@ fn write_reply(etag: &str, digests: Option<&Digests>, crc64: u64) -> Reply {
         r = r.header("content-md5", BASE64.encode(d.md5));
     }
     r
+}
+
+/// `x-oss-version-id` of an object of a versioned bucket (none for an unversioned one).
+fn version_header(reply: Reply, object: &Object) -> Reply {
+    match &object.version_id {
+        Some(v) => reply.header("x-oss-version-id", v.clone()),
+        None => reply,
+    }
+}
+
+/// `x-oss-version-id` echoing the version a request named (`versionId`).
+fn named_version(reply: Reply, cx: &Ctx) -> Reply {
+    match cx.req.param("versionId") {
+        Some(v) => reply.header("x-oss-version-id", v),
+        None => reply,
+    }
 }
 
 fn http_time(unix: i64) -> String {
