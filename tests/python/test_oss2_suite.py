@@ -1,6 +1,6 @@
 """A subset of oss2's own test suite (the `tests/` folder of the oss2 2.19.1 source distribution)
 run against rolestack: test_object, test_bucket (supported parts), test_iterator,
-test_list_objects_v2, test_multipart, test_chinese.
+test_list_objects_v2, test_multipart, test_chinese, the versioning files.
 
 The sdist is fetched from PyPI with pip (cached under target/oss2-sdist) and its tests run in a
 subprocess with `OSS_TEST_ENDPOINT=http://127.0.0.1:<port>` and the account root's key, against
@@ -24,7 +24,8 @@ import rshelpers as h
 
 OSS2_VERSION = "2.19.1"
 FILES = ["test_object.py", "test_bucket.py", "test_iterator.py", "test_list_objects_v2.py", "test_multipart.py", "test_chinese.py",
-         "test_download.py", "test_upload.py", "test_exception_ec.py", "test_put_object_chunked.py"]
+         "test_download.py", "test_upload.py", "test_exception_ec.py", "test_put_object_chunked.py",
+         "test_bucket_versioning.py", "test_object_versioning.py", "test_lifecycle_versioning.py"]
 
 # reason -> tests (file::Class::name) deselected: features rolestack does not implement, or tests
 # that cannot work against a local server.

@@ -5,8 +5,10 @@
 //! A rule selects objects by key prefix and, optionally, tags. Its actions: expiration (delete),
 //! transitions to colder storage classes, and aborting incomplete multipart uploads — each after
 //! a number of days since the object's last modification (the upload's initiation), or for
-//! objects modified before a date. Noncurrent-version actions are accepted and kept; without
-//! versioning no object is ever noncurrent, so they never act.
+//! objects modified before a date. On a versioned bucket, expiration makes a delete marker, and
+//! the noncurrent-version actions expire or transition versions some days after they stopped
+//! being current; `ExpiredObjectDeleteMarker` removes a delete marker left as a key's only
+//! version.
 
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +71,9 @@ pub struct Rule {
     pub noncurrent_expiration_days: Option<u32>,
     #[serde(default)]
     pub noncurrent_transitions: Vec<NoncurrentTransition>,
+    /// `<Expiration><ExpiredObjectDeleteMarker>true`.
+    #[serde(default)]
+    pub expired_object_delete_marker: bool,
 }
 
 /// What is due for an object.
@@ -103,7 +108,8 @@ pub fn validate(rules: &mut [Rule]) -> OssResult<()> {
             || !rule.transitions.is_empty()
             || rule.abort_multipart_upload.is_some()
             || rule.noncurrent_expiration_days.is_some()
-            || !rule.noncurrent_transitions.is_empty();
+            || !rule.noncurrent_transitions.is_empty()
+            || rule.expired_object_delete_marker;
         if !acts {
             return Err(invalid(format!("Rule {:?} has no action.", rule.id)));
         }
@@ -125,8 +131,34 @@ pub fn validate(rules: &mut [Rule]) -> OssResult<()> {
                 }
             }
         }
+        if rule.expired_object_delete_marker && rule.expiration.is_some() {
+            return Err(invalid(format!("Rule {:?}: ExpiredObjectDeleteMarker cannot be combined with Days or a date.", rule.id)));
+        }
         for t in rule.noncurrent_transitions.iter_mut() {
             t.storage_class = storage_class(&t.storage_class)?;
+            if coldness(&t.storage_class) == 0 || t.days == 0 {
+                return Err(invalid(format!("Rule {:?} has an invalid noncurrent version transition.", rule.id)));
+            }
+            if rule.noncurrent_expiration_days.is_some_and(|e| t.days >= e) {
+                return Err(invalid(format!(
+                    "In rule {:?}, the noncurrent transition after {} days must come before the noncurrent expiration.",
+                    rule.id, t.days
+                )));
+            }
+        }
+        if rule.noncurrent_expiration_days == Some(0) {
+            return Err(invalid(format!("NoncurrentDays in rule {:?} must be a positive integer.", rule.id)));
+        }
+        for (i, t) in rule.noncurrent_transitions.iter().enumerate() {
+            for u in &rule.noncurrent_transitions[..i] {
+                let (warm, cold) = if coldness(&t.storage_class) > coldness(&u.storage_class) { (u, t) } else { (t, u) };
+                if cold.days <= warm.days {
+                    return Err(invalid(format!(
+                        "In rule {:?}, the noncurrent transition to {} must come after the one to {}.",
+                        rule.id, cold.storage_class, warm.storage_class
+                    )));
+                }
+            }
         }
         if let Some((k, v)) = rule.tags.iter().find(|(k, v)| !k.chars().chain(v.chars()).all(super::tagging::allowed)) {
             return Err(invalid(format!("The tag {k:?}={v:?} of rule {:?} has a character tags may not have.", rule.id)));
@@ -185,6 +217,28 @@ pub fn due(rules: &[Rule], key: &str, tags: &[(String, String)], last_modified: 
     colder.map(|c| Action::Transition(c.to_string()))
 }
 
+/// What the rules want done with a noncurrent version that stopped being current at `since`:
+/// expiration wins; otherwise the coldest due transition colder than its class.
+pub fn noncurrent_due(rules: &[Rule], key: &str, tags: &[(String, String)], since: i64, class: &str, now: i64) -> Option<Action> {
+    let mut colder: Option<&str> = None;
+    for rule in rules.iter().filter(|r| applies(r, key, tags)) {
+        if rule.noncurrent_expiration_days.is_some_and(|d| When::Days(d).due(since, now)) {
+            return Some(Action::Expire);
+        }
+        for t in rule.noncurrent_transitions.iter().filter(|t| When::Days(t.days).due(since, now)) {
+            if coldness(&t.storage_class) > coldness(colder.unwrap_or(class)) {
+                colder = Some(&t.storage_class);
+            }
+        }
+    }
+    colder.map(|c| Action::Transition(c.to_string()))
+}
+
+/// Whether a delete marker of `key` that is the key's only version is to be removed.
+pub fn expired_marker_due(rules: &[Rule], key: &str) -> bool {
+    rules.iter().filter(|r| applies(r, key, &[])).any(|r| r.expired_object_delete_marker)
+}
+
 /// Whether an upload of `key` initiated at `initiated` is to be aborted at `now`.
 pub fn abort_due(rules: &[Rule], key: &str, initiated: i64, now: i64) -> bool {
     rules.iter().filter(|r| applies(r, key, &[])).any(|r| r.abort_multipart_upload.is_some_and(|w| w.due(initiated, now)))
@@ -205,7 +259,35 @@ mod tests {
             abort_multipart_upload: None,
             noncurrent_expiration_days: None,
             noncurrent_transitions: Vec::new(),
+            expired_object_delete_marker: false,
         }
+    }
+
+    #[test]
+    fn noncurrent_versions_and_markers() {
+        let mut rules = vec![Rule {
+            noncurrent_expiration_days: Some(30),
+            noncurrent_transitions: vec![
+                NoncurrentTransition { days: 12, storage_class: "IA".into() },
+                NoncurrentTransition { days: 20, storage_class: "Archive".into() },
+            ],
+            expired_object_delete_marker: true,
+            ..rule("v/")
+        }];
+        validate(&mut rules).unwrap();
+        let at = |days: i64| noncurrent_due(&rules, "v/a", &[], 0, "Standard", days * DAY);
+        assert_eq!(at(11), None);
+        assert_eq!(at(12), Some(Action::Transition("IA".into())));
+        assert_eq!(at(20), Some(Action::Transition("Archive".into())));
+        assert_eq!(at(30), Some(Action::Expire));
+        assert!(expired_marker_due(&rules, "v/a") && !expired_marker_due(&rules, "w/a"));
+        assert_eq!(due(&rules, "v/a", &[], 0, "Standard", 40 * DAY), None, "current versions are not noncurrent");
+        rules[0].noncurrent_transitions.swap(0, 1);
+        rules[0].noncurrent_transitions[0].days = 20;
+        rules[0].noncurrent_transitions[1].days = 12;
+        rules[0].noncurrent_transitions[0].storage_class = "IA".into();
+        rules[0].noncurrent_transitions[1].storage_class = "Archive".into();
+        assert!(validate(&mut rules).is_err(), "the colder class must come later");
     }
 
     #[test]

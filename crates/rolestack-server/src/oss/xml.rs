@@ -473,6 +473,9 @@ pub struct LifecycleWhen {
     pub created_before_date: Option<String>,
     #[serde(rename = "Date", default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// Expiration only: `true` / `false` (oss2 writes `True`).
+    #[serde(rename = "ExpiredObjectDeleteMarker", default, skip_serializing_if = "Option::is_none")]
+    pub expired_object_delete_marker: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Default)]

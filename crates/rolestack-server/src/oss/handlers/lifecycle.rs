@@ -49,16 +49,31 @@ fn rule(r: xml::LifecycleRule) -> OssResult<Rule> {
         .transition
         .iter()
         .map(|t| {
-            let w = xml::LifecycleWhen { days: t.days, created_before_date: t.created_before_date.clone(), date: None };
+            let w = xml::LifecycleWhen { days: t.days, created_before_date: t.created_before_date.clone(), ..Default::default() };
             Ok(Transition { when: when(&w)?, storage_class: t.storage_class.clone() })
         })
         .collect::<OssResult<_>>()?;
+    // `<Expiration>` holds a time, or `ExpiredObjectDeleteMarker` (versioned buckets).
+    let (expiration, expired_object_delete_marker) = match &r.expiration {
+        Some(xml::LifecycleWhen { expired_object_delete_marker: Some(flag), days, created_before_date, date }) => {
+            if days.is_some() || created_before_date.is_some() || date.is_some() {
+                return Err(OssError::InvalidArgument("ExpiredObjectDeleteMarker cannot be combined with Days or a date.".into()));
+            }
+            match flag.trim().to_ascii_lowercase().as_str() {
+                "true" => (None, true),
+                "false" => (None, false),
+                other => return Err(OssError::MalformedXml(format!("ExpiredObjectDeleteMarker {other:?} is not true or false"))),
+            }
+        }
+        other => (other.as_ref().map(when).transpose()?, false),
+    };
     Ok(Rule {
         id: r.id,
         prefix: r.prefix,
         enabled,
         tags: r.tag.into_iter().map(|t| (t.key, t.value)).collect(),
-        expiration: r.expiration.as_ref().map(when).transpose()?,
+        expiration,
+        expired_object_delete_marker,
         transitions,
         abort_multipart_upload: r.abort_multipart_upload.as_ref().map(when).transpose()?,
         noncurrent_expiration_days: r.noncurrent_version_expiration.map(|n| n.noncurrent_days),
@@ -75,7 +90,10 @@ fn rule_xml(r: &Rule) -> xml::LifecycleRule {
         id: r.id.clone(),
         prefix: r.prefix.clone(),
         status: if r.enabled { "Enabled" } else { "Disabled" }.into(),
-        expiration: r.expiration.map(when_xml),
+        expiration: match (r.expiration, r.expired_object_delete_marker) {
+            (_, true) => Some(xml::LifecycleWhen { expired_object_delete_marker: Some("true".into()), ..Default::default() }),
+            (w, false) => w.map(when_xml),
+        },
         transition: r
             .transitions
             .iter()
