@@ -282,6 +282,11 @@ def build_world(w: dm.World, root_ecs) -> None:
     # ---- OSS ----------------------------------------------------------------------------------------
     bm = w.make_bucket("bm", ["data/pub/a.txt", "data/priv/b.txt", "secret/c.txt", "logs/l.txt"])
     bx = w.make_bucket("bx", ["x.txt"])
+    bv = w.make_versioned_bucket("bv", "v/a.txt")
+    # Every object action without its *Version* counterpart (and no versioning or version listing).
+    w.user("onv", principal=True, prefix="dm-ossnover", policies=[w.policy("onv_pol", [
+        h.allow(["oss:GetObject", "oss:PutObject", "oss:DeleteObject", "oss:GetObjectAcl", "oss:PutObjectAcl", "oss:GetObjectTagging",
+                 "oss:PutObjectTagging", "oss:DeleteObjectTagging", "oss:ListObjects", "oss:GetBucketInfo"], [oarn(bv), oarn(bv, "*")])])])
     w.user("on", principal=True, prefix="dm-ossnone")
     w.user("oro", principal=True, prefix="dm-ossro", policies=["AliyunOSSReadOnlyAccess"])
     w.user("of", principal=True, prefix="dm-ossfull", policies=["AliyunOSSFullAccess", w.policy("of_deny", [
@@ -869,6 +874,32 @@ def oss_cases():
         C("oss-existing-tag-untagged-GetObject", "otag", oss("GetObject", "{bm}", "data/pub/a.txt"), DENIED,
           oss("GetObjectTagging", "{bm}", "data/pub/a.txt")),
         C("oss-readonly-CopyObject", "oro", oss("CopyObject", "{bm}", "copy/x", src="data/pub/a.txt"), DENIED, get_pub),
+        # A request naming a version (versionId) needs the *Version* action; the same request
+        # without one is the control.
+        C("oss-noversion-GetObjectVersion", "onv", oss("GetObject", "{bv}", "v/a.txt", version="{bv_v1}"), DENIED,
+          oss("GetObject", "{bv}", "v/a.txt")),
+        C("oss-noversion-HeadObjectVersion", "onv", oss("HeadObject", "{bv}", "v/a.txt", version="{bv_v1}"), DENIED,
+          oss("HeadObject", "{bv}", "v/a.txt")),
+        C("oss-noversion-DeleteObjectVersion", "onv", oss("DeleteObject", "{bv}", "v/a.txt", version="{bv_v1}"), DENIED,
+          oss("DeleteObject", "{bv}", "tmp/{fresh}"), setup=[oss("PutObject", "{bv}", "tmp/{fresh}")]),
+        C("oss-noversion-GetObjectVersionAcl", "onv", oss("GetObjectAcl", "{bv}", "v/a.txt", version="{bv_v1}"), DENIED,
+          oss("GetObjectAcl", "{bv}", "v/a.txt")),
+        C("oss-noversion-PutObjectVersionAcl", "onv", oss("PutObjectAcl", "{bv}", "v/a.txt", version="{bv_v1}", acl="public-read"), DENIED,
+          oss("PutObjectAcl", "{bv}", "v/a.txt", acl="private")),
+        C("oss-noversion-GetObjectVersionTagging", "onv", oss("GetObjectTagging", "{bv}", "v/a.txt", version="{bv_v1}"), DENIED,
+          oss("GetObjectTagging", "{bv}", "v/a.txt")),
+        C("oss-noversion-PutObjectVersionTagging", "onv", oss("PutObjectTagging", "{bv}", "v/a.txt", version="{bv_v1}", tags={"k": "v"}),
+          DENIED, oss("PutObjectTagging", "{bv}", "v/a.txt", tags={"k": "v"})),
+        C("oss-noversion-DeleteObjectVersionTagging", "onv", oss("DeleteObjectTagging", "{bv}", "v/a.txt", version="{bv_v1}"), DENIED,
+          oss("DeleteObjectTagging", "{bv}", "v/a.txt")),
+        C("oss-noversion-CopyObject-source-version", "onv", oss("CopyObject", "{bv}", "copy/{fresh}", src="v/a.txt", version="{bv_v1}"),
+          DENIED, oss("CopyObject", "{bv}", "copy/{fresh}", src="v/a.txt")),
+        C("oss-noversion-ListObjectVersions", "onv", oss("ListObjectVersions", "{bv}"), DENIED, oss("ListObjects", "{bv}")),
+        C("oss-noversion-GetBucketVersioning", "onv", oss("GetBucketVersioning", "{bv}"), DENIED, oss("GetBucketInfo", "{bv}")),
+        C("oss-readonly-PutBucketVersioning", "oro", oss("PutBucketVersioning", "{bv}", status="Suspended"), DENIED,
+          oss("GetBucketVersioning", "{bv}")),
+        C("oss-readonly-DeleteObjectVersion", "oro", oss("DeleteObject", "{bv}", "v/a.txt", version="{bv_v1}"), DENIED,
+          oss("GetObject", "{bv}", "v/a.txt", version="{bv_v1}")),
 
         C("oss-deny-resource-GetObject", "of", oss("GetObject", "{bm}", "secret/c.txt"), DENIED, oss("GetObject", "{bm}", "data/priv/b.txt")),
         C("oss-deny-resource-DeleteObject", "of", oss("DeleteObject", "{bm}", "logs/l.txt"), DENIED, oss("DeleteObject", "{bm}", "tmp/{fresh}"),
