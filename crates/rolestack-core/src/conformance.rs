@@ -677,7 +677,10 @@ pub fn oss_versions_store_order_and_pages(store: Arc<dyn Store>) {
     assert!(tx.oss_version_get("b", "K", "v2").unwrap().is_none());
     assert_eq!(tx.oss_version_latest("b", "k").unwrap().map(|(o, _)| o).as_deref(), Some("0001"));
     let rows = |v: Vec<(String, String, String)>| v.into_iter().map(|(k, o, _)| format!("{k}@{o}")).collect::<Vec<_>>();
-    assert_eq!(rows(tx.oss_version_list("b", "", b"", None, 100).unwrap()), ["a/x@", "a/y@0009", "k@", "k@0001", "k@0002", "k@0003", "m@0005"]);
+    assert_eq!(
+        rows(tx.oss_version_list("b", "", b"", None, 100).unwrap()),
+        ["a/x@", "a/y@0009", "k@", "k@0001", "k@0002", "k@0003", "m@0005"]
+    );
     assert_eq!(rows(tx.oss_version_list("b", "", b"k", Some("0001"), 2).unwrap()), ["k@0002", "k@0003"]);
     assert_eq!(rows(tx.oss_version_list("b", "", b"k", Some(""), 1).unwrap()), ["k@0001"]);
     assert_eq!(rows(tx.oss_version_list("b", "", b"k", None, 100).unwrap()), ["m@0005"]);
@@ -733,7 +736,8 @@ pub fn oss_versioning_keeps_versions_and_markers(store: Arc<dyn Store>) {
     assert!(matches!(read(Some(&marker)), Err(OssError::DeleteMarkerRead { .. })));
     assert!(matches!(read(Some("CAEQJhiBgIDVmYrr1RYiIGE5ZmUxMjViZDIwYjQwY2I5ODA1YWIxNmIyNDNjYjk4")), Err(OssError::NoSuchVersion { .. })));
     assert!(matches!(read(Some("IllegalVersion")), Err(OssError::InvalidArgument(_))));
-    let (_, listing) = oss.list_objects(Call::new(&root, Op::ListObjects, "bkt", ""), &ListQuery { max_keys: 100, ..Default::default() }).unwrap();
+    let (_, listing) =
+        oss.list_objects(Call::new(&root, Op::ListObjects, "bkt", ""), &ListQuery { max_keys: 100, ..Default::default() }).unwrap();
     assert!(listing.objects.is_empty());
     let page = list();
     assert_eq!(page.versions.len(), 4);

@@ -163,7 +163,8 @@ impl OssAction {
     fn granted_by(self, acl: Acl) -> bool {
         use OssAction::*;
         let read = matches!(self, GetObject | ListObjects | GetObjectVersion | ListObjectVersions);
-        let write = matches!(self, PutObject | DeleteObject | DeleteObjectVersion | AbortMultipartUpload | ListParts | ListMultipartUploads);
+        let write =
+            matches!(self, PutObject | DeleteObject | DeleteObjectVersion | AbortMultipartUpload | ListParts | ListMultipartUploads);
         match acl {
             Acl::PublicRead => read,
             Acl::PublicReadWrite => read || write,

@@ -329,7 +329,9 @@ impl OssError {
             NoSuchBucket { bucket } | BucketAlreadyExists { bucket } | BucketNotEmpty { bucket } => vec![("BucketName", bucket.clone())],
             NoSuchKey { key } | SymlinkTargetNotExist { key } | DeleteMarkerCurrent { key, .. } => vec![("Key", key.clone())],
             NoSuchVersion { key, version_id } => vec![("Key", key.clone()), ("VersionId", version_id.clone())],
-            DeleteMarkerRead { version_id } => vec![("Method", "GET".into()), ("ResourceType", "DeleteMarker".into()), ("VersionId", version_id.clone())],
+            DeleteMarkerRead { version_id } => {
+                vec![("Method", "GET".into()), ("ResourceType", "DeleteMarker".into()), ("VersionId", version_id.clone())]
+            }
             WrongEndpoint { bucket, endpoint } => vec![("Bucket", bucket.clone()), ("Endpoint", endpoint.clone())],
             NoSuchUpload { upload_id } => vec![("UploadId", upload_id.clone())],
             SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id, .. } => {

@@ -149,12 +149,9 @@ pub fn copy_source(req: &OssHttpRequest) -> OssResult<CopySource> {
     };
     let decoded = decode_path(raw.strip_prefix('/').unwrap_or(raw));
     match decoded.split_once('/') {
-        Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok(CopySource {
-            bucket: b.to_string(),
-            key: k.to_string(),
-            version_id,
-            conditions: conditions(req, "x-oss-copy-source-"),
-        }),
+        Some((b, k)) if !b.is_empty() && !k.is_empty() => {
+            Ok(CopySource { bucket: b.to_string(), key: k.to_string(), version_id, conditions: conditions(req, "x-oss-copy-source-") })
+        }
         _ => Err(OssError::InvalidArgument(format!("x-oss-copy-source {raw:?} is not /<bucket>/<key>."))),
     }
 }

@@ -73,7 +73,8 @@ pub(super) fn add_delete_marker(tx: &mut dyn Tx, bucket: &Bucket, key: &str, now
     let status = bucket.versioning.unwrap_or(VersioningStatus::Enabled);
     let gone = retire_current(tx, bucket, key, status, now_clock)?;
     let sequence = next_sequence();
-    let mut marker = new_object(key, Vec::new(), &Digests { md5: [0; 16], crc64: 0, size: 0 }, ObjectType::Normal, ObjectSettings::default());
+    let mut marker =
+        new_object(key, Vec::new(), &Digests { md5: [0; 16], crc64: 0, size: 0 }, ObjectType::Normal, ObjectSettings::default());
     marker.etag = String::new();
     marker.storage_class = bucket.storage_class.clone();
     marker.last_modified = now();

@@ -252,16 +252,19 @@ pub async fn restore_object(cx: Ctx, body: Body) -> OssResult<Reply> {
     let doc: xml::RestoreRequest = if body.iter().all(u8::is_ascii_whitespace) { Default::default() } else { xml::parse(&body)? };
     let req = RestoreRequest { days: doc.days, tier: doc.job_parameters.and_then(|j| j.tier) };
     let outcome = cx.call(move |oss, call| oss.restore_object(call, &req)).await?;
-    Ok(named_version(match outcome {
-        RestoreOutcome::Started(r) => {
-            let reply = Reply::empty(202);
-            match r.tier {
-                Some(tier) => reply.header("x-oss-object-restore-priority", tier),
-                None => reply,
+    Ok(named_version(
+        match outcome {
+            RestoreOutcome::Started(r) => {
+                let reply = Reply::empty(202);
+                match r.tier {
+                    Some(tier) => reply.header("x-oss-object-restore-priority", tier),
+                    None => reply,
+                }
             }
-        }
-        RestoreOutcome::Extended(_) => Reply::empty(200),
-    }, &cx))
+            RestoreOutcome::Extended(_) => Reply::empty(200),
+        },
+        &cx,
+    ))
 }
 
 pub async fn get_object_acl(cx: Ctx, _body: Body) -> OssResult<Reply> {

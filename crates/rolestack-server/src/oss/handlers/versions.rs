@@ -30,7 +30,8 @@ pub async fn list_object_versions(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let req = cx.req.clone();
     let url = req.url_encoding();
     let param = |name: &str| req.param(name).unwrap_or_default().to_string();
-    let (prefix, delimiter, key_marker, version_id_marker) = (param("prefix"), param("delimiter"), param("key-marker"), param("version-id-marker"));
+    let (prefix, delimiter, key_marker, version_id_marker) =
+        (param("prefix"), param("delimiter"), param("key-marker"), param("version-id-marker"));
     for (name, value) in [("prefix", &prefix), ("key-marker", &key_marker), ("delimiter", &delimiter)] {
         if value.len() > MAX_MARKER {
             return Err(OssError::InvalidArgument(format!("Argument {name} is longer than {MAX_MARKER} bytes.")));
