@@ -130,7 +130,8 @@ def test_versions_markers_and_reads_by_version(vbucket):
 def test_every_write_makes_a_version(vbucket):
     b = vbucket
     src1 = b.put_object("src", b"first source").versionid
-    b.put_object("src", b"second source")
+    # Nothing is overwritten on a versioned bucket: x-oss-forbid-overwrite does not apply.
+    b.put_object("src", b"second source", headers={"x-oss-forbid-overwrite": "true"})
     # CopyObject from a version of the source.
     c = b.copy_object(b.bucket_name, "src", "copy", params={"versionId": src1})
     assert c.versionid and c.headers["x-oss-copy-source-version-id"] == src1

@@ -51,9 +51,7 @@ impl Oss {
     /// One page of a bucket's objects, with the bucket owner (who owns every object).
     pub fn list_objects(&self, call: Call<'_>, q: &ListQuery) -> OssResult<(String, Listing)> {
         let mut tx = self.read_tx()?;
-        let b = load_bucket(&mut *tx, call.bucket)?;
-        let keys = [("oss:Prefix", q.prefix.as_str()), ("oss:Delimiter", q.delimiter.as_str())];
-        call.authorize(&mut *tx, Target { condition_keys: &keys, ..Target::bucket(&b) })?;
+        let b = authorize_listing(&mut *tx, call, &q.prefix, &q.delimiter)?;
         Ok((b.owner, listing::list(&mut *tx, call.bucket, q)?))
     }
 
@@ -90,7 +88,9 @@ impl Oss {
         let (object, gone) = self.commits.write(move |tx| {
             let b = load_bucket(tx, &bucket)?;
             let object = with_storage_class(object.clone(), &b);
-            if forbid_overwrite && tx.oss_object_get(&bucket, &object.key)?.is_some() {
+            // On a versioned bucket nothing is overwritten (the old version stays): OSS ignores
+            // `x-oss-forbid-overwrite` there.
+            if forbid_overwrite && b.versioning.is_none() && tx.oss_object_get(&bucket, &object.key)?.is_some() {
                 return Err(OssError::FileAlreadyExists);
             }
             versions::make_current(tx, &b, object, clock)
@@ -350,6 +350,19 @@ impl Oss {
             Ok(outcome)
         })
     }
+}
+
+/// Authorizes a listing of the call's bucket, with its `oss:Prefix` and `oss:Delimiter`.
+pub(super) fn authorize_listing(
+    tx: &mut dyn crate::store::Tx,
+    call: Call<'_>,
+    prefix: &str,
+    delimiter: &str,
+) -> OssResult<crate::oss::model::Bucket> {
+    let b = load_bucket(tx, call.bucket)?;
+    let keys = [("oss:Prefix", prefix), ("oss:Delimiter", delimiter)];
+    call.authorize(tx, Target { condition_keys: &keys, ..Target::bucket(&b) })?;
+    Ok(b)
 }
 
 fn check_append(existing: Option<&Object>, position: u64) -> OssResult<()> {

@@ -4,8 +4,7 @@
 //! stored versions, keeping its body until that version itself is deleted. A key's object
 //! record exists exactly when its newest version is not a delete marker.
 
-use super::{decode, encode, load_bucket, load_object, new_object, now, Call, Oss};
-use crate::oss::access::Target;
+use super::{decode, encode, load_object, new_object, now, Call, Oss};
 use crate::oss::blob::Digests;
 use crate::oss::error::{OssError, OssResult};
 use crate::oss::listing::{self, VersionListing, VersionQuery};
@@ -37,9 +36,7 @@ impl Oss {
     /// ListObjectVersions: one page, with the bucket owner (who owns every version).
     pub fn list_object_versions(&self, call: Call<'_>, q: &VersionQuery) -> OssResult<(String, VersionListing)> {
         let mut tx = self.read_tx()?;
-        let b = load_bucket(&mut *tx, call.bucket)?;
-        let keys = [("oss:Prefix", q.prefix.as_str()), ("oss:Delimiter", q.delimiter.as_str())];
-        call.authorize(&mut *tx, Target { condition_keys: &keys, ..Target::bucket(&b) })?;
+        let b = super::object::authorize_listing(&mut *tx, call, &q.prefix, &q.delimiter)?;
         Ok((b.owner, listing::list_versions(&mut *tx, call.bucket, q)?))
     }
 }
