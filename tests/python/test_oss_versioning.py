@@ -302,6 +302,31 @@ def test_oss_v2_versioning(server, root, sig):
         c.delete_bucket(oss.DeleteBucketRequest(bucket=name))
 
 
+@pytest.mark.parametrize("signature", ["s3v4", "s3"])
+def test_s3_api_versioning(server, root, signature):
+    """The same versions through the S3-compatible API (boto3, SigV4 and SigV2)."""
+    from test_s3 import s3_client
+    c = s3_client(server.endpoint, root["AccessKeyId"], root["AccessKeySecret"], signature=signature)
+    name = bucket_name("s3ver")
+    c.create_bucket(Bucket=name)
+    try:
+        c.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        assert c.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+        v1 = c.put_object(Bucket=name, Key="k", Body=b"one")["VersionId"]
+        v2 = c.put_object(Bucket=name, Key="k", Body=b"two")["VersionId"]
+        assert c.get_object(Bucket=name, Key="k", VersionId=v1)["Body"].read() == b"one"
+        d = c.delete_object(Bucket=name, Key="k")
+        assert d["DeleteMarker"] is True
+        listed = c.list_object_versions(Bucket=name)
+        assert [(v["VersionId"], v["IsLatest"]) for v in listed["Versions"]] == [(v2, False), (v1, False)]
+        assert [(m["VersionId"], m["IsLatest"]) for m in listed["DeleteMarkers"]] == [(d["VersionId"], True)]
+        gone = c.delete_objects(Bucket=name, Delete={"Objects": [{"Key": "k", "VersionId": v} for v in (v1, v2, d["VersionId"])]})
+        assert len(gone["Deleted"]) == 3
+        assert "Versions" not in c.list_object_versions(Bucket=name)
+    finally:
+        c.delete_bucket(Bucket=name)
+
+
 def test_lifecycle_on_a_versioned_bucket(fc):  # noqa: F811
     r = fc.root
     b = oss2.Bucket(oss2.AuthV4(r["AccessKeyId"], r["AccessKeySecret"]), f"http://{fc.endpoint}", bucket_name("lcv"), region=REGION)

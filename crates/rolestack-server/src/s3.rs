@@ -163,6 +163,8 @@ pub fn translate_response_headers(headers: &mut HeaderMap) {
             match s {
                 "x-oss-request-id" => Some("x-amz-request-id".to_string()),
                 "x-oss-version-id" => Some("x-amz-version-id".to_string()),
+                "x-oss-delete-marker" => Some("x-amz-delete-marker".to_string()),
+                "x-oss-copy-source-version-id" => Some("x-amz-copy-source-version-id".to_string()),
                 _ => None,
             }
         };
