@@ -377,19 +377,11 @@ impl Oss {
         }
         let mut tx = self.read_tx()?;
         let b = load_bucket(&mut *tx, bucket)?;
-        let object = match version {
-            None => load_object(&mut *tx, bucket, key)?,
-            Some(v) => versions::load_version(&mut *tx, bucket, key, v)?,
-        };
+        let object = versions::addressed(&mut *tx, bucket, key, version)?;
         let acl = object.as_ref().map_or(super::model::Acl::Default, |o| o.acl);
         let tags = object.as_ref().map_or(&[][..], |o| o.tags.as_slice());
         authorize(&mut *tx, who, action, Target { object_acl: acl, object_tags: tags, ..Target::object(&b, key) })?;
-        match (object, version) {
-            (Some(o), _) if o.delete_marker => Err(OssError::DeleteMarkerRead { version_id: o.version().to_string() }),
-            (Some(o), _) => Ok(versions::shown(&b, o)),
-            (None, Some(v)) => Err(OssError::NoSuchVersion { key: key.to_string(), version_id: v.to_string() }),
-            (None, None) => Err(versions::missing(&mut *tx, &b, key)?),
-        }
+        versions::found(&mut *tx, &b, key, version, object)
     }
 }
 

@@ -150,10 +150,7 @@ impl Oss {
             let mut tx = self.tx()?;
             let b = load_bucket(&mut *tx, call.bucket)?;
             for (key, version) in targets {
-                let existing = match version {
-                    None => load_object(&mut *tx, call.bucket, key)?,
-                    Some(v) => versions::load_version(&mut *tx, call.bucket, key, v)?,
-                };
+                let existing = versions::addressed(&mut *tx, call.bucket, key, version.as_deref())?;
                 let tags = existing.as_ref().map_or(&[][..], |o| o.tags.as_slice());
                 let action = call.op.action_for(version.is_some());
                 crate::oss::access::authorize(&mut *tx, call.who, action, Target { object_tags: tags, ..Target::object(&b, key) })?;
@@ -291,18 +288,10 @@ impl Oss {
         crate::store::retry(|| {
             let mut tx = self.tx()?;
             let b = load_bucket(&mut *tx, call.bucket)?;
-            let object = match call.version {
-                None => load_object(&mut *tx, call.bucket, call.key)?,
-                Some(v) => versions::load_version(&mut *tx, call.bucket, call.key, v)?,
-            };
+            let object = versions::addressed(&mut *tx, call.bucket, call.key, call.version)?;
             let tags = object.as_ref().map_or(&[][..], |o| o.tags.as_slice());
             call.authorize(&mut *tx, Target { object_tags: tags, ..Target::object(&b, call.key) })?;
-            let mut object = match (object, call.version) {
-                (Some(o), _) if o.delete_marker => return Err(OssError::DeleteMarkerRead { version_id: o.version().to_string() }),
-                (Some(o), _) => o,
-                (None, Some(v)) => return Err(OssError::NoSuchVersion { key: call.key.to_string(), version_id: v.to_string() }),
-                (None, None) => return Err(versions::missing(&mut *tx, &b, call.key)?),
-            };
+            let mut object = versions::found(&mut *tx, &b, call.key, call.version, object)?;
             let result = change(&mut object)?;
             versions::store_version(&mut *tx, call.bucket, &object)?;
             tx.commit()?;

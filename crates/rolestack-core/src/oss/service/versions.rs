@@ -151,6 +151,27 @@ pub(super) fn load_version(tx: &mut dyn Tx, bucket: &str, key: &str, version_id:
     tx.oss_version_get(bucket, key, version_id)?.map(|(_, d)| decode("object", &d)).transpose()
 }
 
+/// The version a request addresses: the current one, or the one it names (`versionId`).
+pub(super) fn addressed(tx: &mut dyn Tx, bucket: &str, key: &str, version: Option<&str>) -> OssResult<Option<Object>> {
+    match version {
+        None => load_object(tx, bucket, key),
+        Some(v) => load_version(tx, bucket, key, v),
+    }
+}
+
+/// What a request that addressed `key` (and `version`) found, or OSS's error for what it found
+/// instead: a delete marker named by its id is `MethodNotAllowed`, a missing named version
+/// `NoSuchVersion`, a key without a current version `NoSuchKey` (with the marker's headers when
+/// its newest version is one).
+pub(super) fn found(tx: &mut dyn Tx, bucket: &Bucket, key: &str, version: Option<&str>, object: Option<Object>) -> OssResult<Object> {
+    match (object, version) {
+        (Some(o), _) if o.delete_marker => Err(OssError::DeleteMarkerRead { version_id: o.version().to_string() }),
+        (Some(o), _) => Ok(shown(bucket, o)),
+        (None, Some(v)) => Err(OssError::NoSuchVersion { key: key.to_string(), version_id: v.to_string() }),
+        (None, None) => Err(missing(tx, bucket, key)?),
+    }
+}
+
 /// Writes back a changed version (ACL, tags, restore) where it lives.
 pub(super) fn store_version(tx: &mut dyn Tx, bucket: &str, object: &Object) -> OssResult<()> {
     let is_current = load_object(tx, bucket, &object.key)?.is_some_and(|c| c.version() == object.version());
@@ -164,7 +185,7 @@ pub(super) fn store_version(tx: &mut dyn Tx, bucket: &str, object: &Object) -> O
 
 /// The error of a read (without a version) of a key that has no current version: `NoSuchKey`,
 /// with the delete marker's headers when the newest version is one.
-pub(super) fn missing(tx: &mut dyn Tx, bucket: &Bucket, key: &str) -> OssResult<OssError> {
+fn missing(tx: &mut dyn Tx, bucket: &Bucket, key: &str) -> OssResult<OssError> {
     if bucket.versioning.is_some() {
         if let Some((_, data)) = tx.oss_version_latest(&bucket.name, key)? {
             let newest: Object = decode("object", &data)?;
