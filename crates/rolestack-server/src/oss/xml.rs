@@ -591,6 +591,54 @@ mod tests {
     }
 
     #[test]
+    fn version_listing_shape() {
+        let owner = || Owner::of("1");
+        let r = ListVersionsResult {
+            name: "b".into(),
+            prefix: String::new(),
+            key_marker: String::new(),
+            version_id_marker: String::new(),
+            max_keys: 2,
+            delimiter: String::new(),
+            encoding_type: None,
+            is_truncated: true,
+            next_key_marker: Some("k".into()),
+            next_version_id_marker: Some("v1".into()),
+            entries: vec![
+                VersionEntry::DeleteMarker(ListedDeleteMarker {
+                    key: "k".into(),
+                    version_id: "v2".into(),
+                    is_latest: true,
+                    last_modified: "t".into(),
+                    owner: owner(),
+                }),
+                VersionEntry::Version(ListedVersion {
+                    key: "k".into(),
+                    version_id: "v1".into(),
+                    is_latest: false,
+                    last_modified: "t".into(),
+                    etag: "\"E\"".into(),
+                    object_type: "Normal".into(),
+                    size: 1,
+                    storage_class: "Standard".into(),
+                    owner: owner(),
+                    restore_info: None,
+                }),
+            ],
+            common_prefixes: Vec::new(),
+        };
+        let xml = to_xml("ListVersionsResult", &r);
+        let marker = xml.find("<DeleteMarker><Key>k</Key><VersionId>v2</VersionId><IsLatest>true</IsLatest>").unwrap();
+        let version = xml.find("<Version><Key>k</Key><VersionId>v1</VersionId><IsLatest>false</IsLatest>").unwrap();
+        assert!(marker < version, "{xml}");
+        assert!(xml.contains("<NextKeyMarker>k</NextKeyMarker><NextVersionIdMarker>v1</NextVersionIdMarker>"), "{xml}");
+        let d: Delete =
+            parse(b"<Delete><Object><Key>a</Key><VersionId>CAEQ</VersionId></Object><Object><Key>b</Key></Object></Delete>").unwrap();
+        assert_eq!(d.objects[0].version_id.as_deref(), Some("CAEQ"));
+        assert!(d.objects[1].version_id.is_none());
+    }
+
+    #[test]
     fn parses_request_bodies() {
         let d: Delete =
             parse(b"<Delete><Quiet>true</Quiet><Object><Key>a</Key></Object><Object><Key>b &amp; c</Key></Object></Delete>").unwrap();
