@@ -178,7 +178,9 @@ pub(super) fn store_version(tx: &mut dyn Tx, bucket: &str, object: &Object) -> O
     if is_current {
         tx.oss_object_put(bucket, &object.key, &encode(object)?)?;
     } else {
-        tx.oss_version_put(bucket, &object.key, &object.version_ord(), object.version(), &encode(object)?)?;
+        // Where it is stored (a version never moves within its key's order).
+        let ord = tx.oss_version_get(bucket, &object.key, object.version())?.map_or_else(|| object.version_ord(), |(ord, _)| ord);
+        tx.oss_version_put(bucket, &object.key, &ord, object.version(), &encode(object)?)?;
     }
     Ok(())
 }
