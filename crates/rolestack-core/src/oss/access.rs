@@ -93,6 +93,17 @@ pub enum OssAction {
     PutBucketLifecycle,
     GetBucketLifecycle,
     DeleteBucketLifecycle,
+    PutBucketLogging,
+    GetBucketLogging,
+    DeleteBucketLogging,
+    PutBucketEncryption,
+    GetBucketEncryption,
+    DeleteBucketEncryption,
+    GetBucketStat,
+    PutBucketStorageCapacity,
+    GetBucketStorageCapacity,
+    PutBucketResourceGroup,
+    GetBucketResourceGroup,
 }
 
 impl OssAction {
@@ -135,6 +146,17 @@ impl OssAction {
             PutBucketLifecycle => "oss:PutBucketLifecycle",
             GetBucketLifecycle => "oss:GetBucketLifecycle",
             DeleteBucketLifecycle => "oss:DeleteBucketLifecycle",
+            PutBucketLogging => "oss:PutBucketLogging",
+            GetBucketLogging => "oss:GetBucketLogging",
+            DeleteBucketLogging => "oss:DeleteBucketLogging",
+            PutBucketEncryption => "oss:PutBucketEncryption",
+            GetBucketEncryption => "oss:GetBucketEncryption",
+            DeleteBucketEncryption => "oss:DeleteBucketEncryption",
+            GetBucketStat => "oss:GetBucketStat",
+            PutBucketStorageCapacity => "oss:PutBucketStorageCapacity",
+            GetBucketStorageCapacity => "oss:GetBucketStorageCapacity",
+            PutBucketResourceGroup => "oss:PutBucketResourceGroup",
+            GetBucketResourceGroup => "oss:GetBucketResourceGroup",
         }
     }
 

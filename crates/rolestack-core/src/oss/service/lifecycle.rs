@@ -5,7 +5,7 @@
 
 use super::{decode, encode, Oss};
 use crate::oss::error::OssResult;
-use crate::oss::lifecycle::{abort_due, due, Action};
+use crate::oss::lifecycle::{abort_due, due, Action, Judged};
 use crate::oss::model::{Bucket, Object, Part, Upload};
 
 /// Rows per store page.
@@ -49,7 +49,8 @@ impl Oss {
             let page = self.read_tx()?.oss_object_list(&b.name, "", &after, BATCH)?;
             for (key, data) in &page {
                 let o: Object = decode("object", data)?;
-                if let Some(action) = due(rules, key, &o.tags, o.last_modified, &o.storage_class, now) {
+                let judged = Judged { key, tags: &o.tags, size: o.size, last_modified: o.last_modified, storage_class: &o.storage_class };
+                if let Some(action) = due(rules, judged, now) {
                     self.apply(&b.name, &o, action, run)?;
                 }
             }

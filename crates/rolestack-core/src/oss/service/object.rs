@@ -3,7 +3,7 @@
 
 use md5::{Digest as _, Md5};
 
-use super::{encode, load_bucket, load_object, new_object, now, with_storage_class, Body, Call, Oss, WriteTicket, MAX_APPEND_SIZE};
+use super::{encode, load_bucket, load_object, new_object, now, with_bucket_defaults, Body, Call, Oss, WriteTicket, MAX_APPEND_SIZE};
 use crate::oss::access::Target;
 use crate::oss::archive::{restore, RestoreOutcome, RestoreRequest};
 use crate::oss::blob::{crc64_combine, hex_upper};
@@ -83,7 +83,7 @@ impl Oss {
     fn store_object(&self, bucket: &str, object: Object, forbid_overwrite: bool) -> OssResult<Object> {
         let bucket = bucket.to_string();
         let (object, old) = self.commits.write(move |tx| {
-            let object = with_storage_class(object.clone(), &load_bucket(tx, &bucket)?);
+            let object = with_bucket_defaults(object.clone(), &load_bucket(tx, &bucket)?);
             if forbid_overwrite && tx.oss_object_get(&bucket, &object.key)?.is_some() {
                 return Err(OssError::FileAlreadyExists);
             }
@@ -219,7 +219,7 @@ impl Oss {
             }
             let object = match existing {
                 None => {
-                    with_storage_class(new_object(key, vec![body.segment()], &body.digests, ObjectType::Appendable, settings.clone()), &b)
+                    with_bucket_defaults(new_object(key, vec![body.segment()], &body.digests, ObjectType::Appendable, settings.clone()), &b)
                 }
                 Some(mut o) => {
                     o.crc64 = crc64_combine(o.crc64, body.digests.crc64, body.digests.size);

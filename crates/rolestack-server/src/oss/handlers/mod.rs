@@ -10,6 +10,7 @@ pub mod lifecycle;
 pub mod listing;
 pub mod multipart;
 pub mod object;
+pub mod settings;
 pub mod tagging;
 
 use std::io::Write as _;
