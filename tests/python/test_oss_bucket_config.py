@@ -78,6 +78,12 @@ def test_bucket_encryption(bucket):
     h_ = b.get_object("own").headers
     assert h_["x-oss-server-side-encryption"] == "AES256" and "x-oss-server-side-encryption-key-id" not in h_
     assert "x-oss-server-side-encryption" not in b.head_object("before").headers, "existing objects are unchanged"
+    # A copy never takes the source's encryption: the request's, else the bucket's default.
+    b.copy_object(b.bucket_name, "own", "copied")
+    assert b.head_object("copied").headers["x-oss-server-side-encryption"] == "KMS"
+    b.copy_object(b.bucket_name, "after", "copied-sm4", headers={"x-oss-server-side-encryption": "SM4"})
+    h_ = b.head_object("copied-sm4").headers
+    assert h_["x-oss-server-side-encryption"] == "SM4" and "x-oss-server-side-encryption-key-id" not in h_
 
     # Refusals: an unknown algorithm, a key id without KMS, data encryption other than SM4.
     expect_oss_error(lambda: b.put_bucket_encryption(sse("random")), "InvalidEncryptionAlgorithmError", 400)

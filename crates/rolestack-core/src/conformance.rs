@@ -562,7 +562,14 @@ pub fn oss_copy_conditions_and_digest(store: Arc<dyn Store>) {
         .copy_object(
             Call::new(&root, Op::CopyObject, "bkt", "dst"),
             &CopySource { bucket: "bkt".into(), key: "src".into(), conditions: Conditions::default() },
-            CopyTarget { directive: MetadataDirective::Copy, acl: None, forbid_overwrite: false, tagging: None, storage_class: None },
+            CopyTarget {
+                directive: MetadataDirective::Copy,
+                acl: None,
+                forbid_overwrite: false,
+                tagging: None,
+                storage_class: None,
+                encryption: None,
+            },
         )
         .unwrap();
     assert_eq!(copied.etag, src.etag);

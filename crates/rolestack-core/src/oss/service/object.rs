@@ -42,6 +42,9 @@ pub struct CopyTarget {
     pub tagging: Option<Tags>,
     /// `x-oss-storage-class`; `None`: the target bucket's.
     pub storage_class: Option<String>,
+    /// `x-oss-server-side-encryption*`; `None`: the target bucket's default, if any. Encryption
+    /// is not metadata: a copy never takes the source's.
+    pub encryption: Option<crate::oss::bucket_config::Encryption>,
 }
 
 impl Oss {
@@ -167,7 +170,13 @@ impl Oss {
             MetadataDirective::Copy => ObjectSettings {
                 content_type: Some(src.content_type.clone()),
                 user_meta: src.user_meta.clone(),
-                headers: src.headers.clone(),
+                headers: src
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| !n.starts_with("x-oss-server-side-"))
+                    .cloned()
+                    .chain(target.encryption.iter().flat_map(super::encryption_headers))
+                    .collect(),
                 acl: target.acl.unwrap_or(Acl::Default),
                 tags: Vec::new(),
                 storage_class: None,
