@@ -16,26 +16,23 @@ from oss2.models import (BucketLifecycle, BucketLogging, BucketUserQos, FilterNo
                          LifecycleFilter, LifecycleRule, ServerSideEncryptionRule)
 
 import rshelpers as h
-from test_oss import REGION, empty_and_delete, expect_oss_error, v2_client
+from instancekit import started_server
+from test_oss import REGION, bucket_name, empty_and_delete, expect_oss_error, oss2_auth, oss2_bucket, v2_client
 from test_oss_lifecycle import advance, eventually
 
 
 @pytest.fixture(scope="module")
 def fc(tmp_path_factory):
-    d = tmp_path_factory.mktemp("bucketcfg")
-    srv = h.RolestackServer(d / "data", d / "server.log", extra_args=["--fake-clock"])
-    srv.start()
-    yield srv
-    srv.stop()
+    yield from started_server(tmp_path_factory, "bucketcfg", "--fake-clock")
 
 
 def auth(fc, version):
     r = fc.root
-    return oss2.AuthV4(r["AccessKeyId"], r["AccessKeySecret"]) if version == "v4" else oss2.Auth(r["AccessKeyId"], r["AccessKeySecret"])
+    return oss2_auth(r["AccessKeyId"], r["AccessKeySecret"], version)
 
 
 def new_bucket(fc, version, headers=None, prefix="cfg"):
-    b = oss2.Bucket(auth(fc, version), f"http://{fc.endpoint}", f"{prefix}-{uuid.uuid4().hex[:12]}", region=REGION)
+    b = oss2_bucket(fc.endpoint, auth(fc, version), bucket_name(prefix))
     b.create_bucket(headers=headers)
     return b
 
@@ -78,6 +75,13 @@ def test_bucket_encryption(bucket):
     h_ = b.get_object("own").headers
     assert h_["x-oss-server-side-encryption"] == "AES256" and "x-oss-server-side-encryption-key-id" not in h_
     assert "x-oss-server-side-encryption" not in b.head_object("before").headers, "existing objects are unchanged"
+    # Multipart and append: the upload's own setting, else the bucket's default.
+    up = b.init_multipart_upload("mp", headers={"x-oss-server-side-encryption": "AES256"})
+    part = b.upload_part("mp", up.upload_id, 1, b"part")
+    b.complete_multipart_upload("mp", up.upload_id, [oss2.models.PartInfo(1, part.etag)])
+    assert b.head_object("mp").headers["x-oss-server-side-encryption"] == "AES256"
+    b.append_object("app", 0, b"a")
+    assert b.head_object("app").headers["x-oss-server-side-encryption"] == "KMS"
     # A copy never takes the source's encryption: the request's, else the bucket's default.
     b.copy_object(b.bucket_name, "own", "copied")
     assert b.head_object("copied").headers["x-oss-server-side-encryption"] == "KMS"
