@@ -107,8 +107,6 @@ impl Relation {
 pub struct OssBucketUsage {
     /// `(storage class, objects, bytes)`, one row per class that has objects, in class order.
     pub classes: Vec<(String, u64, u64)>,
-    /// The latest `last_modified` of an object (Unix seconds), if there is one.
-    pub last_modified: Option<i64>,
     pub uploads: u64,
     pub parts: u64,
 }
@@ -276,7 +274,7 @@ pub trait Tx {
     /// Every part of every upload after `(upload_id, number)`, in that order: `(upload_id, number, record)`.
     fn oss_parts_scan(&mut self, after: Option<(&str, u32)>, limit: usize) -> Result<Vec<(String, u32, String)>>;
     /// What a bucket holds, counted by the database (GetBucketStat): objects per storage class
-    /// (the record's `storage_class`, its `size` summed, its latest `last_modified`), and the
+    /// (the record's `storage_class`, its `size` summed), and the
     /// bucket's multipart uploads and their parts.
     fn oss_bucket_usage(&mut self, bucket: &str) -> Result<OssBucketUsage>;
 }

@@ -986,15 +986,13 @@ impl Tx for PgTx {
     fn oss_bucket_usage(&mut self, bucket: &str) -> Result<OssBucketUsage> {
         let mut usage = OssBucketUsage::default();
         let rows = self.query(
-            "SELECT data::jsonb ->> 'storage_class' AS class, count(*), sum((data::jsonb ->> 'size')::bigint)::bigint, \
-                    max((data::jsonb ->> 'last_modified')::bigint) \
+            "SELECT data::jsonb ->> 'storage_class' AS class, count(*), sum((data::jsonb ->> 'size')::bigint)::bigint \
              FROM oss_objects WHERE bucket = $1 GROUP BY 1 ORDER BY 1",
             &[&bucket.as_bytes()],
         )?;
         for r in &rows {
-            let (class, count, bytes, last): (String, i64, i64, i64) = (column(r, 0)?, column(r, 1)?, column(r, 2)?, column(r, 3)?);
+            let (class, count, bytes): (String, i64, i64) = (column(r, 0)?, column(r, 1)?, column(r, 2)?);
             usage.classes.push((class, count.unsigned_abs(), bytes.unsigned_abs()));
-            usage.last_modified = usage.last_modified.max(Some(last));
         }
         let rows = self.query(
             "SELECT (SELECT count(*) FROM oss_uploads WHERE bucket = $1), \

@@ -775,19 +775,16 @@ impl Tx for SqliteTx<'_> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT data ->> '$.storage_class' AS class, count(*), sum(data ->> '$.size'), max(data ->> '$.last_modified') \
+                "SELECT data ->> '$.storage_class' AS class, count(*), sum(data ->> '$.size') \
                  FROM oss_objects WHERE bucket = ?1 GROUP BY class ORDER BY class",
             )
             .map_err(db_err)?;
         let rows = stmt
-            .query_map(params![bucket.as_bytes()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
-            })
+            .query_map(params![bucket.as_bytes()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
             .map_err(db_err)?;
         for row in rows {
-            let (class, count, bytes, last) = row.map_err(db_err)?;
+            let (class, count, bytes) = row.map_err(db_err)?;
             usage.classes.push((class, count.unsigned_abs(), bytes.unsigned_abs()));
-            usage.last_modified = usage.last_modified.max(Some(last));
         }
         let (uploads, parts) = self
             .one_row(

@@ -17,7 +17,8 @@ pub struct BucketStat {
     pub multipart_part_count: u64,
     /// Always 0: rolestack serves no live channels.
     pub live_channel_count: u64,
-    /// Latest modification of an object (Unix seconds), 0 for an empty bucket.
+    /// When the figures were counted (Unix seconds, the server's clock): OSS's
+    /// `LastModifiedTime` is the time its statistics were last brought up to date.
     pub last_modified: i64,
     /// `(class, bytes, objects)` for Standard, IA, Archive, ColdArchive and DeepColdArchive, in
     /// that order (every class, zeros included).
@@ -110,7 +111,7 @@ impl Oss {
             multipart_upload_count: usage.uploads,
             multipart_part_count: usage.parts,
             live_channel_count: 0,
-            last_modified: usage.last_modified.unwrap_or(0),
+            last_modified: self.now(),
             classes: STAT_CLASSES
                 .iter()
                 .map(|c| {
