@@ -104,6 +104,11 @@ impl Bucket {
     pub fn resource_group(&self) -> String {
         self.resource_group_id.clone().unwrap_or_else(|| super::bucket_config::default_resource_group(&self.owner))
     }
+
+    /// Puts the bucket in a resource group (the owner's default group is kept as none).
+    pub fn set_resource_group(&mut self, id: Option<String>) {
+        self.resource_group_id = id.filter(|g| *g != super::bucket_config::default_resource_group(&self.owner));
+    }
 }
 
 /// How an object came to be.

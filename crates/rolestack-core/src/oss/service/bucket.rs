@@ -106,7 +106,7 @@ impl Oss {
                 }
                 Some(_) => Err(OssError::BucketAlreadyExists { bucket: name.into() }),
                 None => {
-                    let bucket = Bucket {
+                    let mut bucket = Bucket {
                         name: name.into(),
                         owner: owner.clone(),
                         created: now(),
@@ -121,11 +121,9 @@ impl Oss {
                         encryption: new.encryption.clone(),
                         logging: None,
                         storage_capacity_gb: None,
-                        resource_group_id: new
-                            .resource_group_id
-                            .clone()
-                            .filter(|g| *g != crate::oss::bucket_config::default_resource_group(&owner)),
+                        resource_group_id: None,
                     };
+                    bucket.set_resource_group(new.resource_group_id.clone());
                     if !tx.oss_bucket_insert(name, &owner, &encode(&bucket)?)? {
                         return Err(OssError::BucketAlreadyExists { bucket: name.into() });
                     }

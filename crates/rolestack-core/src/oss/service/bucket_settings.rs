@@ -139,7 +139,7 @@ impl Oss {
     pub fn put_bucket_resource_group(&self, call: Call<'_>, id: &str) -> OssResult<()> {
         let id = resource_group_id(id)?;
         self.update_bucket(call, |b: &mut Bucket| {
-            b.resource_group_id = (id != crate::oss::bucket_config::default_resource_group(&b.owner)).then(|| id.clone());
+            b.set_resource_group(Some(id.clone()));
             Ok(())
         })
     }
