@@ -316,6 +316,28 @@ class World:
             return b.put_bucket_lifecycle(oss2.models.BucketLifecycle([rule])).status
         if action == "DeleteBucketLifecycle":
             return b.delete_bucket_lifecycle().status
+        if action == "PutBucketEncryption":
+            rule = oss2.models.ServerSideEncryptionRule()
+            rule.sse_algorithm = p.get("algorithm", "AES256")
+            return b.put_bucket_encryption(rule).status
+        if action == "DeleteBucketEncryption":
+            return b.delete_bucket_encryption().status
+        if action == "PutBucketLogging":
+            return b.put_bucket_logging(oss2.models.BucketLogging(p.get("target", p["bucket"]), p.get("prefix", "log/"))).status
+        if action == "GetBucketLogging":
+            return b.get_bucket_logging().target_bucket
+        if action == "DeleteBucketLogging":
+            return b.delete_bucket_logging().status
+        if action == "GetBucketStat":
+            return b.get_bucket_stat().object_count
+        if action == "PutBucketStorageCapacity":
+            return b.set_bucket_storage_capacity(oss2.models.BucketUserQos(p.get("gb", 10))).status
+        if action == "GetBucketStorageCapacity":
+            return b.get_bucket_storage_capacity().storage_capacity
+        if action == "PutBucketResourceGroup":
+            return b.put_bucket_resource_group(p["group"]).status
+        if action == "GetBucketResourceGroup":
+            return b.get_bucket_resource_group().resource_group_id
         if action == "PutSymlink":
             return b.put_symlink(p["target"], key).status
         if action == "GetObjectProcess":
@@ -507,6 +529,12 @@ class World:
                 return [oss("PutBucketAcl", b, acl=oss2.BUCKET_ACL_PRIVATE)]
             if action == "PutBucketLifecycle":
                 return [oss("DeleteBucketLifecycle", b)]
+            if action == "PutBucketEncryption":
+                return [oss("DeleteBucketEncryption", b)]
+            if action == "PutBucketLogging":
+                return [oss("DeleteBucketLogging", b)]
+            if action == "PutBucketStorageCapacity":
+                return [oss("PutBucketStorageCapacity", b, gb=-1)]
             if action in ("PutBucketPolicy", "DeleteBucketPolicy"):
                 if b in self.bucket_policies:
                     return [oss("PutBucketPolicy", b, policy=self.bucket_policies[b])]

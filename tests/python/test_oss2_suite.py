@@ -70,20 +70,6 @@ DESELECTED = {
     "live channels (RTMP ingest) are not implemented; only the empty ListLiveChannel the tear-down calls": [
         "test_iterator.py::TestIterator::test_live_channel_iterator",
     ],
-    "lifecycle rule Filter (Not, ObjectSizeGreaterThan / ObjectSizeLessThan) is not implemented": [
-        "test_bucket.py::TestBucket::test_bucket_lifecycle_filter_object_size_than",
-        "test_bucket.py::TestBucket::test_bucket_lifecycle_not",
-        "test_bucket.py::TestBucket::test_bucket_lifecycle_not_prefix",
-    ],
-    "bucket configuration sub-resources are not implemented (logging, encryption, stat, storage capacity, resource groups; the malformed-XML/invalid-argument tests use them)": [
-        "test_bucket.py::TestBucket::" + name for name in [
-            "test_xml_input_output",
-            "test_invalid_argument", "test_malformed_xml", "test_logging", "test_bucket_encryption",
-            "test_bucket_encryption_wrong", "test_bucket_header_KMS_SM4", "test_bucket_header_SM4", "test_bucket_stat_param_deep_cold_archive",
-            "test_bucket_header_SSE_KMS", "test_bucket_stat", "test_bucket_stat_all_param", "test_bucket_storage_capacity",
-            "test_bucket_with_group_id",
-        ]
-    ],
 }
 
 CACHE = h.REPO_ROOT / "target" / "oss2-sdist"

@@ -368,3 +368,14 @@ def test_lifecycle_on_a_versioned_bucket(fc):  # noqa: F811
     finally:
         b.delete_bucket_lifecycle()
         purge(b)
+
+
+def test_bucket_stat_counts_versions_and_markers(vbucket):
+    """GetBucketStat on a versioned bucket: noncurrent versions are objects (their bytes are
+    stored), delete markers are counted apart."""
+    vbucket.put_object("s/a", b"1234")
+    vbucket.put_object("s/a", b"123456")
+    vbucket.put_object("s/b", b"12")
+    vbucket.delete_object("s/b")
+    stat = vbucket.get_bucket_stat()
+    assert (stat.object_count, stat.storage_size_in_bytes, stat.delete_marker_count) == (3, 12, 1)

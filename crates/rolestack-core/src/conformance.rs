@@ -51,6 +51,7 @@ macro_rules! store_conformance_tests {
             links_both_ways_and_nonces,
             oss_keys_are_case_sensitive_and_byte_ordered,
             oss_uploads_and_parts,
+            oss_bucket_usage_counts_per_class,
             record_writes_report_what_happened,
             names_fold_ascii_only_and_sort_like_nocase,
             links_keep_first_spelling_and_order_by_date,
@@ -293,6 +294,35 @@ pub fn oss_uploads_and_parts(store: Arc<dyn Store>) {
     assert_eq!(tx.oss_parts_delete("U1").unwrap().len(), 2);
     assert!(tx.oss_upload_delete("b", "U1").unwrap());
     assert!(!tx.oss_upload_delete("b", "U1").unwrap());
+}
+
+pub fn oss_bucket_usage_counts_per_class(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    let empty = tx.oss_bucket_usage("b").unwrap();
+    assert_eq!(empty, crate::store::OssBucketUsage::default());
+    let obj = |class: &str, size: u64, at: i64| format!(r#"{{"storage_class":"{class}","size":{size},"last_modified":{at},"key":"x"}}"#);
+    tx.oss_object_put("b", "a", &obj("Standard", 7, 100)).unwrap();
+    tx.oss_object_put("b", "b", &obj("Standard", 3_000_000_000, 300)).unwrap();
+    tx.oss_object_put("b", "c", &obj("IA", 5, 200)).unwrap();
+    tx.oss_object_put("other", "a", &obj("Archive", 9, 900)).unwrap();
+    tx.oss_upload_insert("b", "k", "U1", "\"u\"").unwrap();
+    tx.oss_upload_insert("b", "k", "U2", "\"u\"").unwrap();
+    tx.oss_upload_insert("other", "k", "U3", "\"u\"").unwrap();
+    for n in 1..=3 {
+        tx.oss_part_put("U1", n, "\"p\"").unwrap();
+    }
+    tx.oss_part_put("U3", 1, "\"p\"").unwrap();
+    let usage = tx.oss_bucket_usage("b").unwrap();
+    assert_eq!(usage.classes, [("IA".to_string(), 1, 5), ("Standard".to_string(), 2, 3_000_000_007)]);
+    assert_eq!((usage.uploads, usage.parts, usage.delete_markers), (2, 3, 0));
+    // Noncurrent versions count as objects of their class; delete markers only as markers.
+    tx.oss_version_put("b", "a", "0001", "v1", &obj("IA", 11, 50)).unwrap();
+    let marker = r#"{"storage_class":"Standard","size":0,"last_modified":60,"key":"a","delete_marker":true}"#;
+    tx.oss_version_put("b", "a", "0000", "v2", marker).unwrap();
+    tx.oss_version_put("other", "a", "0000", "v3", marker).unwrap();
+    let usage = tx.oss_bucket_usage("b").unwrap();
+    assert_eq!(usage.classes, [("IA".to_string(), 2, 16), ("Standard".to_string(), 2, 3_000_000_007)]);
+    assert_eq!(usage.delete_markers, 1);
 }
 
 pub fn oss_writes_roll_back_and_commit(store: Arc<dyn Store>) {
@@ -541,7 +571,14 @@ pub fn oss_copy_conditions_and_digest(store: Arc<dyn Store>) {
         .copy_object(
             Call::new(&root, Op::CopyObject, "bkt", "dst"),
             &CopySource { bucket: "bkt".into(), key: "src".into(), version_id: None, conditions: Conditions::default() },
-            CopyTarget { directive: MetadataDirective::Copy, acl: None, forbid_overwrite: false, tagging: None, storage_class: None },
+            CopyTarget {
+                directive: MetadataDirective::Copy,
+                acl: None,
+                forbid_overwrite: false,
+                tagging: None,
+                storage_class: None,
+                encryption: None,
+            },
         )
         .unwrap();
     assert_eq!(copied.etag, src.etag);

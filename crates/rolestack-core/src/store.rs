@@ -102,6 +102,17 @@ impl Relation {
 }
 
 /// One end-to-end relation row. `created` is RAM's date of the link (e.g. `AttachDate`).
+/// A bucket's contents as counted by [`Tx::oss_bucket_usage`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OssBucketUsage {
+    /// `(storage class, objects, bytes)`, one row per class that has objects, in class order.
+    pub classes: Vec<(String, u64, u64)>,
+    pub uploads: u64,
+    pub parts: u64,
+    /// Delete markers among the stored versions.
+    pub delete_markers: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     pub left: String,
@@ -292,6 +303,11 @@ pub trait Tx {
     /// Every stored version of every bucket after `(bucket, key, ord)`, in that order:
     /// `(bucket, key, ord, record)` (orphan collection, lifecycle).
     fn oss_versions_scan(&mut self, after: Option<(&str, &str, &str)>, limit: usize) -> Result<Vec<(String, String, String, String)>>;
+    /// What a bucket holds, counted by the database (GetBucketStat): objects — current and
+    /// noncurrent versions, delete markers apart — per storage class (the record's
+    /// `storage_class`, its `size` summed), delete markers, and the bucket's multipart uploads
+    /// and their parts.
+    fn oss_bucket_usage(&mut self, bucket: &str) -> Result<OssBucketUsage>;
 }
 
 /// A database of rolestack state.

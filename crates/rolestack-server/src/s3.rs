@@ -141,8 +141,11 @@ pub fn translate_request_headers(headers: &[(String, String)], signed: &[String]
             | "metadata-directive"
             | "tagging"
             | "tagging-directive"
-            | "server-side-encryption"
             | "server-side-encryption-key-id" => Some((format!("x-oss-{rest}"), value.clone())),
+            // S3 names KMS `aws:kms`; OSS's value is `KMS`.
+            "server-side-encryption" => {
+                Some(("x-oss-server-side-encryption".to_string(), if value == "aws:kms" { "KMS".into() } else { value.clone() }))
+            }
             meta if meta.starts_with("meta-") => Some((format!("x-oss-{meta}"), value.clone())),
             _ => None,
         };

@@ -38,7 +38,7 @@ use std::time::Duration;
 use postgres::types::ToSql;
 use postgres::{Client, Row, Statement};
 use rolestack_core::audit::{EventQuery, EventRow};
-use rolestack_core::store::{like_prefix, FaultRow, InstanceEventRow, Kind, Link, Relation, Store, Tx};
+use rolestack_core::store::{like_prefix, FaultRow, InstanceEventRow, Kind, Link, OssBucketUsage, Relation, Store, Tx};
 use rolestack_core::{Error, Result};
 
 pub use postgres::Config;
@@ -1063,6 +1063,33 @@ impl Tx for PgTx {
             &[&b, &k, &o, &limit_sql(limit)],
         )?;
         rows.iter().map(|r| Ok((key_string(column(r, 0)?)?, key_string(column(r, 1)?)?, column(r, 2)?, column(r, 3)?))).collect()
+    }
+
+    fn oss_bucket_usage(&mut self, bucket: &str) -> Result<OssBucketUsage> {
+        let mut usage = OssBucketUsage::default();
+        let rows = self.query(
+            "SELECT data::jsonb ->> 'storage_class' AS class, count(*), sum((data::jsonb ->> 'size')::bigint)::bigint FROM ( \
+               SELECT data FROM oss_objects WHERE bucket = $1 \
+               UNION ALL SELECT data FROM oss_object_versions WHERE bucket = $1 \
+                 AND NOT coalesce((data::jsonb ->> 'delete_marker')::boolean, false) \
+             ) v GROUP BY 1 ORDER BY 1",
+            &[&bucket.as_bytes()],
+        )?;
+        for r in &rows {
+            let (class, count, bytes): (String, i64, i64) = (column(r, 0)?, column(r, 1)?, column(r, 2)?);
+            usage.classes.push((class, count.unsigned_abs(), bytes.unsigned_abs()));
+        }
+        let rows = self.query(
+            "SELECT (SELECT count(*) FROM oss_uploads WHERE bucket = $1), \
+                    (SELECT count(*) FROM oss_parts WHERE upload_id IN (SELECT upload_id FROM oss_uploads WHERE bucket = $1)), \
+                    (SELECT count(*) FROM oss_object_versions WHERE bucket = $1 \
+                       AND coalesce((data::jsonb ->> 'delete_marker')::boolean, false))",
+            &[&bucket.as_bytes()],
+        )?;
+        let row = rows.first().ok_or_else(|| Error::Store("the usage query returned no row".into()))?;
+        let (uploads, parts, markers): (i64, i64, i64) = (column(row, 0)?, column(row, 1)?, column(row, 2)?);
+        (usage.uploads, usage.parts, usage.delete_markers) = (uploads.unsigned_abs(), parts.unsigned_abs(), markers.unsigned_abs());
+        Ok(usage)
     }
 
     fn oss_parts_scan(&mut self, after: Option<(&str, u32)>, limit: usize) -> Result<Vec<(String, u32, String)>> {

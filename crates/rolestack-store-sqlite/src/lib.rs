@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rolestack_core::audit::{EventQuery, EventRow};
-use rolestack_core::store::{like_prefix, FaultRow, InstanceEventRow, Kind, Link, Relation, Store, Tx};
+use rolestack_core::store::{like_prefix, FaultRow, InstanceEventRow, Kind, Link, OssBucketUsage, Relation, Store, Tx};
 use rolestack_core::{Error, Result};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
@@ -782,6 +782,37 @@ impl Tx for SqliteTx<'_> {
             Ok((utf8(bucket)?, utf8(key)?, data))
         })
         .collect()
+    }
+
+    fn oss_bucket_usage(&mut self, bucket: &str) -> Result<OssBucketUsage> {
+        let mut usage = OssBucketUsage::default();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT data ->> '$.storage_class' AS class, count(*), sum(data ->> '$.size') FROM ( \
+                   SELECT data FROM oss_objects WHERE bucket = ?1 \
+                   UNION ALL SELECT data FROM oss_object_versions WHERE bucket = ?1 AND NOT coalesce(data ->> '$.delete_marker', 0) \
+                 ) GROUP BY class ORDER BY class",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![bucket.as_bytes()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
+            .map_err(db_err)?;
+        for row in rows {
+            let (class, count, bytes) = row.map_err(db_err)?;
+            usage.classes.push((class, count.unsigned_abs(), bytes.unsigned_abs()));
+        }
+        let (uploads, parts, markers) = self
+            .one_row(
+                "SELECT (SELECT count(*) FROM oss_uploads WHERE bucket = ?1), \
+                        (SELECT count(*) FROM oss_parts WHERE upload_id IN (SELECT upload_id FROM oss_uploads WHERE bucket = ?1)), \
+                        (SELECT count(*) FROM oss_object_versions WHERE bucket = ?1 AND coalesce(data ->> '$.delete_marker', 0))",
+                params![bucket.as_bytes()],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
+            )
+            .map_err(db_err)?;
+        (usage.uploads, usage.parts, usage.delete_markers) = (uploads.unsigned_abs(), parts.unsigned_abs(), markers.unsigned_abs());
+        Ok(usage)
     }
 
     fn oss_parts_scan(&mut self, after: Option<(&str, u32)>, limit: usize) -> Result<Vec<(String, u32, String)>> {

@@ -103,6 +103,17 @@ pub enum OssAction {
     GetObjectVersionTagging,
     PutObjectVersionTagging,
     DeleteObjectVersionTagging,
+    PutBucketLogging,
+    GetBucketLogging,
+    DeleteBucketLogging,
+    PutBucketEncryption,
+    GetBucketEncryption,
+    DeleteBucketEncryption,
+    GetBucketStat,
+    PutBucketStorageCapacity,
+    GetBucketStorageCapacity,
+    PutBucketResourceGroup,
+    GetBucketResourceGroup,
 }
 
 impl OssAction {
@@ -155,6 +166,17 @@ impl OssAction {
             GetObjectVersionTagging => "oss:GetObjectVersionTagging",
             PutObjectVersionTagging => "oss:PutObjectVersionTagging",
             DeleteObjectVersionTagging => "oss:DeleteObjectVersionTagging",
+            PutBucketLogging => "oss:PutBucketLogging",
+            GetBucketLogging => "oss:GetBucketLogging",
+            DeleteBucketLogging => "oss:DeleteBucketLogging",
+            PutBucketEncryption => "oss:PutBucketEncryption",
+            GetBucketEncryption => "oss:GetBucketEncryption",
+            DeleteBucketEncryption => "oss:DeleteBucketEncryption",
+            GetBucketStat => "oss:GetBucketStat",
+            PutBucketStorageCapacity => "oss:PutBucketStorageCapacity",
+            GetBucketStorageCapacity => "oss:GetBucketStorageCapacity",
+            PutBucketResourceGroup => "oss:PutBucketResourceGroup",
+            GetBucketResourceGroup => "oss:GetBucketResourceGroup",
         }
     }
 

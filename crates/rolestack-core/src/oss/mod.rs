@@ -7,6 +7,7 @@
 //! - [`blob`]: the body store boundary ([`blob::BlobStore`]), digests (MD5, CRC-64/XZ) and readers.
 //! - [`archive`]: storage classes and the restore of archived objects, timed by the server's clock.
 //! - [`access`]: the action and resource of each request and the authorization decision.
+//! - [`bucket_config`]: default encryption, logging, storage capacity and resource group settings.
 //! - [`bucket_policy`]: bucket policies (RAM statements with `Principal`).
 //! - [`callback`]: upload callbacks (parsing, the loopback-only rule, the body, the answer).
 //! - [`cors`]: bucket CORS rules and matching a request against them.
@@ -24,6 +25,7 @@
 pub mod access;
 pub mod archive;
 pub mod blob;
+pub mod bucket_config;
 pub mod bucket_policy;
 pub mod callback;
 pub mod cors;

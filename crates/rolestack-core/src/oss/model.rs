@@ -82,12 +82,35 @@ pub struct Bucket {
     /// The versioning state (PutBucketVersioning); `None`: never versioned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub versioning: Option<super::versioning::VersioningStatus>,
+    /// Default server-side encryption (PutBucketEncryption, PutBucket headers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<super::bucket_config::Encryption>,
+    /// Access logging (PutBucketLogging).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging: Option<super::bucket_config::Logging>,
+    /// Storage capacity in GB (PutBucketStorageCapacity); `None` is OSS's `-1`, no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_capacity_gb: Option<i64>,
+    /// The resource group (PutBucketResourceGroup, `x-oss-resource-group-id`); `None`: the
+    /// account's default group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_group_id: Option<String>,
 }
 
 impl Bucket {
     /// `Location` as OSS reports it: `oss-<region>`.
     pub fn location(&self) -> String {
         format!("oss-{}", self.region)
+    }
+
+    /// The bucket's resource group: its own, or its owner's default group.
+    pub fn resource_group(&self) -> String {
+        self.resource_group_id.clone().unwrap_or_else(|| super::bucket_config::default_resource_group(&self.owner))
+    }
+
+    /// Puts the bucket in a resource group (the owner's default group is kept as none).
+    pub fn set_resource_group(&mut self, id: Option<String>) {
+        self.resource_group_id = id.filter(|g| *g != super::bucket_config::default_resource_group(&self.owner));
     }
 }
 

@@ -94,6 +94,17 @@ operations! {
     DeleteBucketLifecycle: write, DeleteBucketLifecycle on Bucket;
     PutBucketVersioning: write, PutBucketVersioning on Bucket;
     GetBucketVersioning: read, GetBucketVersioning on Bucket;
+    PutBucketLogging: write, PutBucketLogging on Bucket;
+    GetBucketLogging: read, GetBucketLogging on Bucket;
+    DeleteBucketLogging: write, DeleteBucketLogging on Bucket;
+    PutBucketEncryption: write, PutBucketEncryption on Bucket;
+    GetBucketEncryption: read, GetBucketEncryption on Bucket;
+    DeleteBucketEncryption: write, DeleteBucketEncryption on Bucket;
+    GetBucketStat: read, GetBucketStat on Bucket;
+    PutBucketStorageCapacity: write, PutBucketStorageCapacity on Bucket;
+    GetBucketStorageCapacity: read, GetBucketStorageCapacity on Bucket;
+    PutBucketResourceGroup: write, PutBucketResourceGroup on Bucket;
+    GetBucketResourceGroup: read, GetBucketResourceGroup on Bucket;
     // listing
     ListObjects: read, ListObjects on Bucket;
     ListObjectsV2: read, ListObjects on Bucket;

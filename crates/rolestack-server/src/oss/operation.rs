@@ -9,27 +9,22 @@ use axum::http::Method;
 use futures_util::future::BoxFuture;
 use rolestack_core::oss::{Operation, OssError, OssResult};
 
-use super::handlers::{bucket, config, lifecycle, listing, multipart, object, tagging, versions, Ctx};
+use super::handlers::{bucket, config, lifecycle, listing, multipart, object, settings, tagging, versions, Ctx};
 use super::request::OssHttpRequest;
 use super::respond::Reply;
 
 /// Sub-resources that select an operation rolestack does not implement (answered with OSS's
 /// `NotImplemented`).
 const UNSUPPORTED: &[&str] = &[
-    "logging",
     "website",
-    "encryption",
     "replication",
     "worm",
     "inventory",
     "cname",
     "requestPayment",
     "transferAcceleration",
-    "qos",
-    "stat",
     "style",
     "process",
-    "resourceGroup",
     "accessPoint",
     "publicAccessBlock",
     "metaQuery",
@@ -106,6 +101,10 @@ routes! {
     PUT Bucket |r| r.has("lifecycle") => PutBucketLifecycle lifecycle::put_bucket_lifecycle;
     PUT Bucket |r| r.has("tagging") => PutBucketTags tagging::put_bucket_tags;
     PUT Bucket |r| r.has("versioning") => PutBucketVersioning versions::put_bucket_versioning;
+    PUT Bucket |r| r.has("logging") => PutBucketLogging settings::put_bucket_logging;
+    PUT Bucket |r| r.has("encryption") => PutBucketEncryption settings::put_bucket_encryption;
+    PUT Bucket |r| r.has("qos") => PutBucketStorageCapacity settings::put_bucket_storage_capacity;
+    PUT Bucket |r| r.has("resourceGroup") => PutBucketResourceGroup settings::put_bucket_resource_group;
     PUT Bucket always => PutBucket bucket::put_bucket;
     GET Bucket |r| r.has("acl") => GetBucketAcl config::get_bucket_acl;
     GET Bucket |r| r.has("bucketInfo") => GetBucketInfo bucket::get_bucket_info;
@@ -117,6 +116,11 @@ routes! {
     GET Bucket |r| r.has("tagging") => GetBucketTags tagging::get_bucket_tags;
     GET Bucket |r| r.has("versioning") => GetBucketVersioning versions::get_bucket_versioning;
     GET Bucket |r| r.has("versions") => ListObjectVersions versions::list_object_versions;
+    GET Bucket |r| r.has("logging") => GetBucketLogging settings::get_bucket_logging;
+    GET Bucket |r| r.has("encryption") => GetBucketEncryption settings::get_bucket_encryption;
+    GET Bucket |r| r.has("stat") => GetBucketStat settings::get_bucket_stat;
+    GET Bucket |r| r.has("qos") => GetBucketStorageCapacity settings::get_bucket_storage_capacity;
+    GET Bucket |r| r.has("resourceGroup") => GetBucketResourceGroup settings::get_bucket_resource_group;
     GET Bucket |r| r.has("uploads") => ListMultipartUploads listing::list_uploads;
     GET Bucket |r| r.has("live") => ListLiveChannel listing::list_live_channels;
     GET Bucket |r| r.param("list-type") == Some("2") => ListObjectsV2 listing::list_objects;
@@ -126,6 +130,8 @@ routes! {
     DELETE Bucket |r| r.has("cors") => DeleteBucketCors config::delete_bucket_cors;
     DELETE Bucket |r| r.has("lifecycle") => DeleteBucketLifecycle lifecycle::delete_bucket_lifecycle;
     DELETE Bucket |r| r.has("tagging") => DeleteBucketTags tagging::delete_bucket_tags;
+    DELETE Bucket |r| r.has("logging") => DeleteBucketLogging settings::delete_bucket_logging;
+    DELETE Bucket |r| r.has("encryption") => DeleteBucketEncryption settings::delete_bucket_encryption;
     DELETE Bucket always => DeleteBucket bucket::delete_bucket;
     POST Bucket |r| r.has("delete") => DeleteMultipleObjects object::delete_objects;
 

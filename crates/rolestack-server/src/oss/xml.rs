@@ -78,6 +78,7 @@ pub struct BucketEntry {
     pub intranet_endpoint: String,
     pub storage_class: String,
     pub region: String,
+    pub resource_group_id: String,
 }
 
 #[derive(Serialize)]
@@ -100,16 +101,100 @@ pub struct BucketDetail {
     pub owner: Owner,
     pub access_control_list: AccessControlList,
     pub comment: String,
-    pub server_side_encryption_rule: ServerSideEncryptionRule,
+    pub resource_group_id: String,
+    pub server_side_encryption_rule: EncryptionByDefault,
     /// `Enabled` / `Suspended`; absent for a bucket never versioned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub versioning: Option<String>,
 }
 
-#[derive(Serialize)]
-pub struct ServerSideEncryptionRule {
-    #[serde(rename = "SSEAlgorithm")]
+/// `ApplyServerSideEncryptionByDefault` (PutBucketEncryption's body, GetBucketEncryption's
+/// answer) and GetBucketInfo's `ServerSideEncryptionRule` (`None` for no default).
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct EncryptionByDefault {
+    #[serde(rename = "SSEAlgorithm", default)]
     pub sse_algorithm: String,
+    #[serde(rename = "KMSMasterKeyID", default, skip_serializing_if = "Option::is_none")]
+    pub kms_master_key_id: Option<String>,
+    #[serde(rename = "KMSDataEncryption", default, skip_serializing_if = "Option::is_none")]
+    pub kms_data_encryption: Option<String>,
+}
+
+impl EncryptionByDefault {
+    pub fn of(e: Option<&rolestack_core::oss::bucket_config::Encryption>) -> Self {
+        match e {
+            None => EncryptionByDefault { sse_algorithm: "None".into(), ..Default::default() },
+            Some(e) => EncryptionByDefault {
+                sse_algorithm: e.algorithm.clone(),
+                kms_master_key_id: e.kms_master_key_id.clone(),
+                kms_data_encryption: e.kms_data_encryption.clone(),
+            },
+        }
+    }
+}
+
+/// `<ServerSideEncryptionRule>` (PutBucketEncryption, GetBucketEncryption).
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct ServerSideEncryptionRule {
+    #[serde(rename = "ApplyServerSideEncryptionByDefault")]
+    pub apply: EncryptionByDefault,
+}
+
+/// `<BucketLoggingStatus>` (PutBucketLogging, GetBucketLogging).
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct BucketLoggingStatus {
+    #[serde(rename = "LoggingEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub logging_enabled: Option<LoggingEnabled>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoggingEnabled {
+    #[serde(default)]
+    pub target_bucket: String,
+    #[serde(default)]
+    pub target_prefix: String,
+}
+
+/// `<BucketUserQos>` (Put/GetBucketStorageCapacity).
+#[derive(Serialize, Deserialize, Debug)]
+pub struct BucketUserQos {
+    #[serde(rename = "StorageCapacity")]
+    pub storage_capacity: i64,
+}
+
+/// `<BucketResourceGroupConfiguration>` (Put/GetBucketResourceGroup).
+#[derive(Serialize, Deserialize, Debug)]
+pub struct BucketResourceGroupConfiguration {
+    #[serde(rename = "ResourceGroupId")]
+    pub resource_group_id: String,
+}
+
+/// GetBucketStat's `<BucketStat>`, in OSS's element order.
+#[derive(Serialize, Debug, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct BucketStat {
+    pub storage: u64,
+    pub object_count: u64,
+    pub multipart_upload_count: u64,
+    pub live_channel_count: u64,
+    pub last_modified_time: i64,
+    pub standard_storage: u64,
+    pub standard_object_count: u64,
+    pub infrequent_access_storage: u64,
+    pub infrequent_access_real_storage: u64,
+    pub infrequent_access_object_count: u64,
+    pub archive_storage: u64,
+    pub archive_real_storage: u64,
+    pub archive_object_count: u64,
+    pub cold_archive_storage: u64,
+    pub cold_archive_real_storage: u64,
+    pub cold_archive_object_count: u64,
+    pub deep_cold_archive_storage: u64,
+    pub deep_cold_archive_real_storage: u64,
+    pub deep_cold_archive_object_count: u64,
+    pub multipart_part_count: u64,
+    pub delete_marker_count: u64,
 }
 
 #[derive(Serialize, Deserialize, Debug)]
@@ -456,14 +541,29 @@ pub struct LifecycleRule {
     pub noncurrent_version_expiration: Option<NoncurrentDays>,
     #[serde(rename = "NoncurrentVersionTransition", default, skip_serializing_if = "Vec::is_empty")]
     pub noncurrent_version_transition: Vec<NoncurrentTransition>,
-    /// `Filter` (Not, object sizes): recognised so it is refused rather than ignored.
-    #[serde(rename = "Filter", default, skip_serializing)]
-    pub filter: Option<Present>,
+    #[serde(rename = "Filter", default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<LifecycleFilter>,
 }
 
-/// An element whose content is not read (only that it is there).
-#[derive(Deserialize, Debug, Default)]
-pub struct Present {}
+/// A lifecycle rule's `<Filter>`.
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct LifecycleFilter {
+    #[serde(rename = "Not", default, skip_serializing_if = "Vec::is_empty")]
+    pub not: Vec<LifecycleNot>,
+    #[serde(rename = "ObjectSizeGreaterThan", default, skip_serializing_if = "Option::is_none")]
+    pub object_size_greater_than: Option<i64>,
+    #[serde(rename = "ObjectSizeLessThan", default, skip_serializing_if = "Option::is_none")]
+    pub object_size_less_than: Option<i64>,
+}
+
+/// `<Filter><Not>`.
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct LifecycleNot {
+    #[serde(rename = "Prefix", default)]
+    pub prefix: String,
+    #[serde(rename = "Tag", default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<Tag>,
+}
 
 #[derive(Serialize, Deserialize, Debug, Default)]
 pub struct LifecycleWhen {

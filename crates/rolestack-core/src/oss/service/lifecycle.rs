@@ -7,7 +7,7 @@
 use super::versions;
 use super::{decode, encode, Oss};
 use crate::oss::error::OssResult;
-use crate::oss::lifecycle::{abort_due, due, expired_marker_due, noncurrent_due, Action};
+use crate::oss::lifecycle::{abort_due, due, expired_marker_due, noncurrent_due, Action, Judged};
 use crate::oss::model::{Bucket, Object, Part, Upload};
 
 /// Rows per store page.
@@ -51,7 +51,8 @@ impl Oss {
             let page = self.read_tx()?.oss_object_list(&b.name, "", &after, BATCH)?;
             for (key, data) in &page {
                 let o: Object = decode("object", data)?;
-                if let Some(action) = due(rules, key, &o.tags, o.last_modified, &o.storage_class, now) {
+                let judged = Judged { key, tags: &o.tags, size: o.size, last_modified: o.last_modified, storage_class: &o.storage_class };
+                if let Some(action) = due(rules, judged, now) {
                     self.apply(b, &o, action, now, run)?;
                 }
             }
@@ -100,9 +101,17 @@ impl Oss {
                     if expired_marker_due(rules, key) {
                         self.remove_lone_marker(&b.name, &v, run)?;
                     }
-                } else if let Some(action) =
-                    noncurrent_due(rules, key, &v.tags, v.noncurrent_since.unwrap_or(v.last_modified), &v.storage_class, now)
-                {
+                } else if let Some(action) = noncurrent_due(
+                    rules,
+                    Judged {
+                        key,
+                        tags: &v.tags,
+                        size: v.size,
+                        last_modified: v.noncurrent_since.unwrap_or(v.last_modified),
+                        storage_class: &v.storage_class,
+                    },
+                    now,
+                ) {
                     self.apply_noncurrent(&b.name, &v, action, run)?;
                 }
             }

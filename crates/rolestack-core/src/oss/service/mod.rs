@@ -11,13 +11,16 @@
 //! `put_part` commit it.
 //!
 //! - [`bucket`]: buckets and their configuration (ACL, policy).
+//! - [`bucket_settings`]: encryption, logging, statistics, storage capacity, resource group.
 //! - [`object`]: objects (put, get, copy, append, delete, ACL) and listing.
 //! - [`multipart`]: multipart uploads.
 //! - [`lifecycle`]: running the buckets' lifecycle rules.
 
 mod bucket;
 mod bucket_rules;
+mod bucket_settings;
 pub use bucket_rules::BucketRules;
+pub use bucket_settings::{BucketStat, STAT_CLASSES};
 mod lifecycle;
 mod multipart;
 mod object;
@@ -191,7 +194,7 @@ fn new_object(key: &str, segments: Vec<Segment>, digests: &Digests, object_type:
         last_modified: now(),
         object_type,
         acl: settings.acl,
-        // Empty: the bucket's, filled in when the record is written (`with_storage_class`).
+        // Empty: the bucket's, filled in when the record is written (`with_bucket_defaults`).
         storage_class: settings.storage_class.unwrap_or_default(),
         content_type: settings.content_type.unwrap_or_else(|| "application/octet-stream".into()),
         user_meta: settings.user_meta,
@@ -206,12 +209,36 @@ fn new_object(key: &str, segments: Vec<Segment>, digests: &Digests, object_type:
     }
 }
 
-/// An object written without `x-oss-storage-class` takes its bucket's class.
-fn with_storage_class(mut object: Object, bucket: &Bucket) -> Object {
+/// The bucket's defaults for a new object: written without `x-oss-storage-class` it takes the
+/// bucket's class, without `x-oss-server-side-encryption` the bucket's default encryption (as
+/// recorded headers: bodies are stored as sent, see docs/oss.md).
+fn with_bucket_defaults(mut object: Object, bucket: &Bucket) -> Object {
     if object.storage_class.is_empty() {
         object.storage_class = bucket.storage_class.clone();
     }
+    if let Some(e) = &bucket.encryption {
+        if !object.headers.iter().any(|(n, _)| n == SSE_HEADER) {
+            object.headers.extend(encryption_headers(e));
+        }
+    }
     object
+}
+
+/// `x-oss-server-side-encryption`.
+pub const SSE_HEADER: &str = "x-oss-server-side-encryption";
+
+/// The headers an object encrypted with `e` is answered with. A KMS object without a key id
+/// names the account's default key, as OSS does.
+pub fn encryption_headers(e: &super::bucket_config::Encryption) -> Vec<(String, String)> {
+    let mut h = vec![(SSE_HEADER.to_string(), e.algorithm.clone())];
+    if e.algorithm == "KMS" {
+        let key = e.kms_master_key_id.clone().unwrap_or_else(|| super::bucket_config::DEFAULT_KMS_KEY.to_string());
+        h.push(("x-oss-server-side-encryption-key-id".into(), key));
+    }
+    if let Some(d) = &e.kms_data_encryption {
+        h.push(("x-oss-server-side-data-encryption".into(), d.clone()));
+    }
+    h
 }
 
 impl Oss {

@@ -5,7 +5,7 @@ use md5::{Digest as _, Md5};
 use time::OffsetDateTime;
 
 use super::{
-    decode, encode, load_bucket, load_upload, new_object, now, with_storage_class, Body, Call, CopySource, Oss, WriteTicket,
+    decode, encode, load_bucket, load_upload, new_object, now, with_bucket_defaults, Body, Call, CopySource, Oss, WriteTicket,
     MAX_PART_NUMBER, MIN_PART_SIZE,
 };
 use crate::oss::access::{authorize, OssAction, Target};
@@ -165,7 +165,7 @@ impl Oss {
             let mut object = new_object(key, segments, &totals, ObjectType::Multipart, upload.settings.clone());
             object.etag = etag;
             let b = load_bucket(&mut *tx, bucket)?;
-            let (object, gone) = super::versions::make_current(&mut *tx, &b, with_storage_class(object, &b), self.now())?;
+            let (object, gone) = super::versions::make_current(&mut *tx, &b, with_bucket_defaults(object, &b), self.now())?;
             tx.oss_parts_delete(upload_id)?;
             tx.oss_upload_delete(bucket, upload_id)?;
             tx.commit()?;

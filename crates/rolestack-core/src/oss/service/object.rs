@@ -4,7 +4,7 @@
 use md5::{Digest as _, Md5};
 
 use super::versions::{self, Deletion};
-use super::{encode, load_bucket, load_object, new_object, now, with_storage_class, Body, Call, Oss, WriteTicket, MAX_APPEND_SIZE};
+use super::{encode, load_bucket, load_object, new_object, now, with_bucket_defaults, Body, Call, Oss, WriteTicket, MAX_APPEND_SIZE};
 use crate::oss::access::Target;
 use crate::oss::archive::{restore, RestoreOutcome, RestoreRequest};
 use crate::oss::blob::{crc64_combine, hex_upper};
@@ -45,6 +45,9 @@ pub struct CopyTarget {
     pub tagging: Option<Tags>,
     /// `x-oss-storage-class`; `None`: the target bucket's.
     pub storage_class: Option<String>,
+    /// `x-oss-server-side-encryption*`; `None`: the target bucket's default, if any. Encryption
+    /// is not metadata: a copy never takes the source's.
+    pub encryption: Option<crate::oss::bucket_config::Encryption>,
 }
 
 impl Oss {
@@ -87,7 +90,7 @@ impl Oss {
         let clock = self.now();
         let (object, gone) = self.commits.write(move |tx| {
             let b = load_bucket(tx, &bucket)?;
-            let object = with_storage_class(object.clone(), &b);
+            let object = with_bucket_defaults(object.clone(), &b);
             // On a versioned bucket nothing is overwritten (the old version stays): OSS ignores
             // `x-oss-forbid-overwrite` there.
             if forbid_overwrite && b.versioning.is_none() && tx.oss_object_get(&bucket, &object.key)?.is_some() {
@@ -201,7 +204,13 @@ impl Oss {
             MetadataDirective::Copy => ObjectSettings {
                 content_type: Some(src.content_type.clone()),
                 user_meta: src.user_meta.clone(),
-                headers: src.headers.clone(),
+                headers: src
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| !n.starts_with("x-oss-server-side-"))
+                    .cloned()
+                    .chain(target.encryption.iter().flat_map(super::encryption_headers))
+                    .collect(),
                 acl: target.acl.unwrap_or(Acl::Default),
                 tags: Vec::new(),
                 storage_class: None,
@@ -254,7 +263,7 @@ impl Oss {
             let object = match existing {
                 None => {
                     let first = new_object(key, vec![body.segment()], &body.digests, ObjectType::Appendable, settings.clone());
-                    let (object, _) = versions::make_current(&mut *tx, &b, with_storage_class(first, &b), self.now())?;
+                    let (object, _) = versions::make_current(&mut *tx, &b, with_bucket_defaults(first, &b), self.now())?;
                     tx.commit()?;
                     return Ok(object);
                 }

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use rolestack_core::clock::parse_date;
-use rolestack_core::oss::lifecycle::{NoncurrentTransition, Rule, Transition, When};
+use rolestack_core::oss::lifecycle::{Filter, NoncurrentTransition, Not, Rule, Transition, When};
 use rolestack_core::oss::{OssError, OssResult};
 
 use super::super::respond::Reply;
@@ -35,11 +35,30 @@ fn when_xml(w: When) -> xml::LifecycleWhen {
     }
 }
 
-fn rule(r: xml::LifecycleRule) -> OssResult<Rule> {
-    // Ignoring a filter would widen the rule to objects it was written to spare.
-    if r.filter.is_some() {
-        return Err(OssError::NotImplemented("rolestack does not implement lifecycle rule Filter (Not, object sizes).".into()));
+fn filter(f: xml::LifecycleFilter) -> Filter {
+    Filter {
+        not: f.not.into_iter().map(|n| Not { prefix: n.prefix, tag: n.tag.map(|t| (t.key, t.value)) }).collect(),
+        object_size_greater_than: f.object_size_greater_than,
+        object_size_less_than: f.object_size_less_than,
     }
+}
+
+fn filter_xml(f: &Filter) -> Option<xml::LifecycleFilter> {
+    (*f != Filter::default()).then(|| xml::LifecycleFilter {
+        not: f
+            .not
+            .iter()
+            .map(|n| xml::LifecycleNot {
+                prefix: n.prefix.clone(),
+                tag: n.tag.as_ref().map(|(k, v)| xml::Tag { key: k.clone(), value: v.clone() }),
+            })
+            .collect(),
+        object_size_greater_than: f.object_size_greater_than,
+        object_size_less_than: f.object_size_less_than,
+    })
+}
+
+fn rule(r: xml::LifecycleRule) -> OssResult<Rule> {
     let enabled = match r.status.as_str() {
         "Enabled" => true,
         "Disabled" => false,
@@ -82,6 +101,7 @@ fn rule(r: xml::LifecycleRule) -> OssResult<Rule> {
             .into_iter()
             .map(|t| NoncurrentTransition { days: t.noncurrent_days, storage_class: t.storage_class })
             .collect(),
+        filter: r.filter.map(filter).unwrap_or_default(),
     })
 }
 
@@ -109,7 +129,7 @@ fn rule_xml(r: &Rule) -> xml::LifecycleRule {
         abort_multipart_upload: r.abort_multipart_upload.map(when_xml),
         tag: r.tags.iter().map(|(k, v)| xml::Tag { key: k.clone(), value: v.clone() }).collect(),
         noncurrent_version_expiration: r.noncurrent_expiration_days.map(|d| xml::NoncurrentDays { noncurrent_days: d }),
-        filter: None,
+        filter: filter_xml(&r.filter),
         noncurrent_version_transition: r
             .noncurrent_transitions
             .iter()

@@ -1,5 +1,6 @@
 //! The OSS handlers, one file per family: [`bucket`] (service and buckets), [`config`] (bucket
-//! configuration: ACL, policy; [`lifecycle`] rules), [`listing`] (objects, uploads, parts), [`object`],
+//! configuration: ACL, policy; [`lifecycle`] rules; [`settings`]: encryption, logging, statistics,
+//! storage capacity, resource group), [`listing`] (objects, uploads, parts), [`object`],
 //! [`multipart`] and [`tagging`]. A handler gets the resolved request as a [`Ctx`] and the body, reads typed
 //! values from [`super::headers`], runs the core operation on a blocking thread
 //! ([`Ctx::call`]: the store and the blob files are synchronous) and builds a [`Reply`].
@@ -10,6 +11,7 @@ pub mod lifecycle;
 pub mod listing;
 pub mod multipart;
 pub mod object;
+pub mod settings;
 pub mod tagging;
 pub mod versions;
 

@@ -187,6 +187,7 @@ pub async fn copy_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
         forbid_overwrite: headers::forbid_overwrite(req),
         tagging: headers::copy_tagging(req)?,
         storage_class: headers::storage_class(req)?,
+        encryption: headers::encryption(req)?,
     };
     let source_version = source.version_id.clone();
     let object = cx.call(move |oss, call| oss.copy_object(call, &source, target)).await?;
