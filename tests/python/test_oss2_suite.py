@@ -40,10 +40,6 @@ DESELECTED = {
     "needs tests/example.jpg, which the sdist does not ship": [
         "test_object.py::TestObject::test_put_object_with_sign_url",
     ],
-    "HTTP compression (Accept-Encoding: gzip, chunked responses) is not implemented": [
-        "test_object.py::TestObject::test_gzip_get",
-        "test_object.py::TestObject::test_get_object_with_url_to_file_chunked",
-    ],
     "talks to a fixed real-OSS endpoint (oss-cn-shanghai.aliyuncs.com); never run, no packet may leave the host": [
         "test_multipart.py::TestMultipart::test_multipart_sequential",
         "test_upload.py::TestUpload::test_upload_sequenial",

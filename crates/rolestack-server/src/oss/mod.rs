@@ -13,6 +13,7 @@
 //! Object bodies stream both ways in fixed-size chunks; see [`handlers`].
 
 pub mod auth;
+pub mod compress;
 pub mod handlers;
 pub mod headers;
 pub mod operation;
