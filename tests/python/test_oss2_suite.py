@@ -59,9 +59,6 @@ DESELECTED = {
             "test_file_changed_mtime", "test_file_changed_size",
         ]
     ],
-    "live channels (RTMP ingest) are not implemented; only the empty ListLiveChannel the tear-down calls": [
-        "test_iterator.py::TestIterator::test_live_channel_iterator",
-    ],
     "lifecycle rule Filter (Not, ObjectSizeGreaterThan / ObjectSizeLessThan) is not implemented": [
         "test_bucket.py::TestBucket::test_bucket_lifecycle_filter_object_size_than",
         "test_bucket.py::TestBucket::test_bucket_lifecycle_not",

@@ -46,6 +46,9 @@ pub enum Kind {
     ConsoleSession,
     /// Recent failed console sign-ins of one logon name, lower-case (global).
     SignInFailures,
+    /// An OSS LiveChannel, by the hex of its channel name, scoped by its bucket
+    /// (`crate::oss::live_channel`).
+    LiveChannel,
 }
 
 impl Kind {
@@ -73,6 +76,7 @@ impl Kind {
             Kind::Node => "node",
             Kind::ConsoleSession => "console_session",
             Kind::SignInFailures => "sign_in_failures",
+            Kind::LiveChannel => "oss_live_channel",
         }
     }
 }

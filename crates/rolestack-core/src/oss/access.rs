@@ -93,6 +93,13 @@ pub enum OssAction {
     PutBucketLifecycle,
     GetBucketLifecycle,
     DeleteBucketLifecycle,
+    PutLiveChannel,
+    PutLiveChannelStatus,
+    GetLiveChannel,
+    GetLiveChannelStat,
+    GetLiveChannelHistory,
+    ListLiveChannel,
+    DeleteLiveChannel,
 }
 
 impl OssAction {
@@ -135,6 +142,13 @@ impl OssAction {
             PutBucketLifecycle => "oss:PutBucketLifecycle",
             GetBucketLifecycle => "oss:GetBucketLifecycle",
             DeleteBucketLifecycle => "oss:DeleteBucketLifecycle",
+            PutLiveChannel => "oss:PutLiveChannel",
+            PutLiveChannelStatus => "oss:PutLiveChannelStatus",
+            GetLiveChannel => "oss:GetLiveChannel",
+            GetLiveChannelStat => "oss:GetLiveChannelStat",
+            GetLiveChannelHistory => "oss:GetLiveChannelHistory",
+            ListLiveChannel => "oss:ListLiveChannel",
+            DeleteLiveChannel => "oss:DeleteLiveChannel",
         }
     }
 

@@ -110,6 +110,11 @@ pub enum OssError {
     AccessForbidden,
     #[error("The CORS configuration does not exist.")]
     NoSuchCorsConfiguration,
+    #[error("The specified live channel does not exist.")]
+    NoSuchLiveChannel { channel: String },
+    /// A LiveChannel configuration outside OSS's limits (`ec` says which field).
+    #[error("{message}")]
+    InvalidLiveChannel { message: String, ec: &'static str },
     /// The object is stored, the upload callback was not delivered or not answered well (203).
     #[error("{0}")]
     CallbackFailed(String),
@@ -186,6 +191,8 @@ impl OssError {
             IncompleteBody(_) => "IncompleteBody",
             AccessForbidden => "AccessForbidden",
             NoSuchCorsConfiguration => "NoSuchCORSConfiguration",
+            NoSuchLiveChannel { .. } => "NoSuchLiveChannel",
+            InvalidLiveChannel { .. } => "InvalidArgument",
             CallbackFailed(_) => "CallbackFailed",
             Internal(_) | Conflict(_) => "InternalError",
         }
@@ -201,6 +208,7 @@ impl OssError {
             | NoSuchBucketPolicy
             | NoSuchCorsConfiguration
             | NoSuchLifecycle
+            | NoSuchLiveChannel { .. }
             | SymlinkTargetNotExist { .. } => 404,
             CallbackFailed(_) => 203,
             BucketAlreadyExists { .. }
@@ -222,6 +230,7 @@ impl OssError {
             | BadDigest(_)
             | IncompleteBody(_)
             | InvalidTag { .. }
+            | InvalidLiveChannel { .. }
             | OperationNotSupported(_)
             | InvalidSigningRegion
             | InvalidRequest(_)
@@ -300,6 +309,9 @@ impl OssError {
             XAmzContentSha256Mismatch | BadDigest(_) | IncompleteBody(_) => "0016-00000012",
             AccessForbidden => EC_ACCESS_DENIED,
             NoSuchCorsConfiguration => "0017-00000001",
+            // UNVERIFIED: OSS documents the code, not its EC; the LiveChannel family (0044) is used.
+            NoSuchLiveChannel { .. } => "0044-00000001",
+            InvalidLiveChannel { ec, .. } => ec,
             CallbackFailed(_) => "0007-00000203",
             Internal(_) | Conflict(_) => "0001-00000000",
         }

@@ -13,6 +13,7 @@
 //! - [`referer`]: hotlink protection (the bucket's Referer configuration and its check).
 //! - [`lifecycle`]: bucket lifecycle rules and what is due under them at a moment.
 //! - [`listing`]: key-ordered listing with prefix, delimiter and markers.
+//! - [`live_channel`]: LiveChannel configurations (no RTMP ingest runs).
 //! - [`operation`]: the operation table (name, read or write, RAM action, resource scope).
 //! - [`request`]: byte ranges and preconditions, as a request asks for them.
 //! - [`service`]: the operations.
@@ -29,6 +30,7 @@ pub mod cors;
 pub mod error;
 pub mod lifecycle;
 pub mod listing;
+pub mod live_channel;
 pub mod model;
 pub mod operation;
 pub mod orphans;

@@ -127,7 +127,10 @@ impl Oss {
             let mut tx = self.tx()?;
             let bucket = load_bucket(&mut *tx, name)?;
             call.authorize(&mut *tx, Target::bucket(&bucket))?;
-            if !tx.oss_object_list(name, "", b"", 1)?.is_empty() || !tx.oss_upload_list(name, "", "", "", 1)?.is_empty() {
+            if !tx.oss_object_list(name, "", b"", 1)?.is_empty()
+                || !tx.oss_upload_list(name, "", "", "", 1)?.is_empty()
+                || super::live_channel::has_channels(&mut *tx, name)?
+            {
                 return Err(OssError::BucketNotEmpty { bucket: name.into() });
             }
             tx.oss_bucket_delete(name)?;

@@ -14,11 +14,13 @@
 //! - [`object`]: objects (put, get, copy, append, delete, ACL) and listing.
 //! - [`multipart`]: multipart uploads.
 //! - [`lifecycle`]: running the buckets' lifecycle rules.
+//! - [`live_channel`]: LiveChannel configurations.
 
 mod bucket;
 mod bucket_rules;
 pub use bucket_rules::BucketRules;
 mod lifecycle;
+mod live_channel;
 mod multipart;
 mod object;
 

@@ -1,5 +1,5 @@
 //! The OSS handlers, one file per family: [`bucket`] (service and buckets), [`config`] (bucket
-//! configuration: ACL, policy; [`lifecycle`] rules), [`listing`] (objects, uploads, parts), [`object`],
+//! configuration: ACL, policy; [`lifecycle`] rules), [`listing`] (objects, uploads, parts), [`live_channel`], [`object`],
 //! [`multipart`] and [`tagging`]. A handler gets the resolved request as a [`Ctx`] and the body, reads typed
 //! values from [`super::headers`], runs the core operation on a blocking thread
 //! ([`Ctx::call`]: the store and the blob files are synchronous) and builds a [`Reply`].
@@ -8,6 +8,7 @@ pub mod bucket;
 pub mod config;
 pub mod lifecycle;
 pub mod listing;
+pub mod live_channel;
 pub mod multipart;
 pub mod object;
 pub mod tagging;
