@@ -10,6 +10,7 @@ import base64
 import http.server
 import json
 import threading
+import urllib.parse
 import uuid
 
 import oss2
@@ -210,6 +211,43 @@ def test_callback_relayed(bkt, app):
                                       headers={"x-oss-callback": b64json(cb_json)})
     assert r.status == 200
     assert json.loads(_App.seen[1][2]) == {"object": "mp.bin", "size": 3}
+
+
+def verify_like_oss_sample(path, headers, body):
+    """What OSS's sample callback server does: fetch the PEM public key from the base64 URL in
+    `x-oss-pub-key-url`, then check the base64 `authorization`, MD5withRSA (PKCS#1 v1.5) over the
+    URL-decoded path, `?` + the query as sent, a newline and the body."""
+    from Crypto.Hash import MD5
+    from Crypto.PublicKey import RSA
+    from Crypto.Signature import pkcs1_15
+
+    key_url = base64.b64decode(headers["x-oss-pub-key-url"]).decode()
+    pem = requests.get(key_url, timeout=10).text
+    assert pem.startswith("-----BEGIN PUBLIC KEY-----")
+    raw_path, _, query = path.partition("?")
+    signed = urllib.parse.unquote(raw_path) + ("?" + query if query else "")
+    digest = MD5.new(signed.encode() + b"\n" + body)
+    pkcs1_15.new(RSA.import_key(pem)).verify(digest, base64.b64decode(headers["authorization"]))  # raises if wrong
+    return key_url
+
+
+def test_callback_signed(bkt, app, server):
+    port = app.server_address[1]
+    cb = {"callbackUrl": f"http://127.0.0.1:{port}/up%20loaded/x?from=oss&a=%20b", "callbackBody": "object=${object}&size=${size}"}
+    assert bkt.put_object("signed.txt", b"12345", headers={"x-oss-callback": b64json(cb)}).status == 200
+    cb2 = dict(cb, callbackUrl=f"http://127.0.0.1:{port}/plain", callbackBody='{"o":"${object}"}', callbackBodyType="application/json")
+    assert bkt.put_object("signed2.txt", b"6", headers={"x-oss-callback": b64json(cb2)}).status == 200
+    (path, headers, body), (path2, headers2, body2) = _App.seen
+    assert path == "/up%20loaded/x?from=oss&a=%20b"
+    key_url = verify_like_oss_sample(path, headers, body)
+    # The key is served by rolestack where the upload was sent, and is the same for every callback.
+    assert key_url == f"http://{server.endpoint}/callback_pub_key_v1.pem"
+    assert verify_like_oss_sample(path2, headers2, body2) == key_url
+    # A signature is bound to its path and body.
+    with pytest.raises(ValueError):
+        verify_like_oss_sample(path, headers, body + b"&size=9")
+    with pytest.raises(ValueError):
+        verify_like_oss_sample("/other", headers, body)
 
 
 def test_callback_failures(bkt, app):

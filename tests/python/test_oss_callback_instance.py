@@ -1,6 +1,6 @@
 """Upload callbacks from inside an instance: the application listens on the instance's own
 loopback (inside its network namespace), and OSS calls it back there — not on the host's loopback,
-and nowhere else."""
+and nowhere else — signed, with the public key reachable from inside the instance."""
 
 from __future__ import annotations
 
@@ -33,3 +33,5 @@ def test_callback_reaches_the_application_inside_the_instance(fc, apis):
     lines = p.stdout.strip().splitlines()
     assert lines[0] == '200 {"from":"inside the instance"}', p.stdout
     assert lines[1] == "received: ['object=from-instance.txt&size=5']", p.stdout
+    # Signed as OSS signs callbacks, the public key fetched from inside the instance.
+    assert lines[2] == "signatures: ['ok']", p.stdout

@@ -49,6 +49,8 @@ pub enum Kind {
     /// An OSS LiveChannel, by the hex of its channel name, scoped by its bucket
     /// (`crate::oss::live_channel`).
     LiveChannel,
+    /// The key OSS upload callbacks are signed with (global, one record; `crate::oss::callback_key`).
+    OssCallbackKey,
 }
 
 impl Kind {
@@ -77,6 +79,7 @@ impl Kind {
             Kind::ConsoleSession => "console_session",
             Kind::SignInFailures => "sign_in_failures",
             Kind::LiveChannel => "oss_live_channel",
+            Kind::OssCallbackKey => "oss_callback_key",
         }
     }
 }

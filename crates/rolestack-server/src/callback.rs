@@ -10,10 +10,20 @@ use axum::body::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_util::rt::TokioIo;
 use rolestack_core::oss::callback::{self, Callback, Target, UploadFacts};
+use rolestack_core::oss::callback_key::CallbackKey;
+use rolestack_core::seal::ServerKey;
+
+/// How callback requests are signed (`rolestack_core::oss::callback_key`): the store's key, the
+/// server key that opens it, and the `x-oss-pub-key-url` header naming where its public half is.
+pub struct Signer {
+    pub key: CallbackKey,
+    pub server_key: ServerKey,
+    pub public_key_url: String,
+}
 
 /// Sends the callback to its URLs in order until one answers; `Ok(body)` is the answer to
 /// relay with 200, `Err(message)` the `CallbackFailed` message.
-pub async fn deliver(cb: &Callback, facts: &UploadFacts, namespace: Option<&str>) -> Result<Vec<u8>, String> {
+pub async fn deliver(cb: &Callback, facts: &UploadFacts, namespace: Option<&str>, signer: &Signer) -> Result<Vec<u8>, String> {
     let body = Bytes::from(cb.render_body(facts));
     let mut last = String::from("No callback URL could be reached.");
     for (url, target) in &cb.urls {
@@ -24,9 +34,11 @@ pub async fn deliver(cb: &Callback, facts: &UploadFacts, namespace: Option<&str>
                 continue;
             }
         };
+        let authorization = signer.key.sign(&signer.server_key, &target.path, &body).map_err(|e| e.to_string())?;
+        let headers = [("authorization", authorization.as_str()), ("x-oss-pub-key-url", signer.public_key_url.as_str())];
         let sent = tokio::time::timeout(
             Duration::from_secs(callback::TIMEOUT_SECONDS),
-            post(target, namespace, cb.body_type.content_type(), body.clone()),
+            post(target, namespace, cb.body_type.content_type(), &headers, body.clone()),
         )
         .await;
         match sent {
@@ -38,7 +50,13 @@ pub async fn deliver(cb: &Callback, facts: &UploadFacts, namespace: Option<&str>
     Err(last)
 }
 
-async fn post(target: &Target, namespace: Option<&str>, content_type: &str, body: Bytes) -> Result<(u16, Vec<u8>), String> {
+async fn post(
+    target: &Target,
+    namespace: Option<&str>,
+    content_type: &str,
+    signature: &[(&str, &str)],
+    body: Bytes,
+) -> Result<(u16, Vec<u8>), String> {
     debug_assert!(target.addr.ip().is_loopback(), "the core allows loopback targets only");
     if !target.addr.ip().is_loopback() {
         return Err("not a loopback address".into());
@@ -51,13 +69,15 @@ async fn post(target: &Target, namespace: Option<&str>, content_type: &str, body
     .map_err(|e| e.to_string())?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
     let driver = tokio::spawn(connection);
-    let request = hyper::Request::post(target.path.as_str())
+    let mut request = hyper::Request::post(target.path.as_str())
         .header("host", target.host.as_str())
         .header("content-type", content_type)
         .header("content-length", body.len().to_string())
-        .header("user-agent", "aliyun-oss-callback")
-        .body(Full::new(body))
-        .map_err(|e| e.to_string())?;
+        .header("user-agent", "aliyun-oss-callback");
+    for (name, value) in signature {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Full::new(body)).map_err(|e| e.to_string())?;
     let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
     let answer = Limited::new(response.into_body(), callback::MAX_RESPONSE + 1)

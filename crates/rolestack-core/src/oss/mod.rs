@@ -9,6 +9,7 @@
 //! - [`access`]: the action and resource of each request and the authorization decision.
 //! - [`bucket_policy`]: bucket policies (RAM statements with `Principal`).
 //! - [`callback`]: upload callbacks (parsing, the loopback-only rule, the body, the answer).
+//! - [`callback_key`]: the RSA key and signature of callback requests.
 //! - [`cors`]: bucket CORS rules and matching a request against them.
 //! - [`referer`]: hotlink protection (the bucket's Referer configuration and its check).
 //! - [`lifecycle`]: bucket lifecycle rules and what is due under them at a moment.
@@ -26,6 +27,7 @@ pub mod archive;
 pub mod blob;
 pub mod bucket_policy;
 pub mod callback;
+pub mod callback_key;
 pub mod cors;
 pub mod error;
 pub mod lifecycle;

@@ -72,7 +72,14 @@ pub async fn handle(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
             Ok(route) => {
                 let who = Arc::new(who);
                 seen = Some((who.clone(), route.op));
-                let cx = handlers::Ctx { oss: rs.oss(), who, req: req.clone(), op: route.op, request_id: Arc::from(request_id.as_str()) };
+                let cx = handlers::Ctx {
+                    oss: rs.oss(),
+                    who,
+                    req: req.clone(),
+                    op: route.op,
+                    request_id: Arc::from(request_id.as_str()),
+                    server_key: rs.key.clone(),
+                };
                 (route.handler)(cx, body).await
             }
             Err(e) => Err(e),

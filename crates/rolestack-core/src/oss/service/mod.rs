@@ -215,6 +215,11 @@ impl Oss {
         self.clock.now().unix_timestamp()
     }
 
+    /// The key upload callbacks are signed with (made on first use; see [`super::callback_key`]).
+    pub fn callback_key(&self, key: &crate::seal::ServerKey) -> OssResult<super::callback_key::CallbackKey> {
+        Ok(super::callback_key::ensure(&*self.store, key)?)
+    }
+
     fn tx(&self) -> OssResult<Box<dyn Tx + '_>> {
         Ok(self.store.begin()?)
     }
