@@ -250,6 +250,59 @@ def test_callback_signed(bkt, app, server):
         verify_like_oss_sample("/other", headers, body)
 
 
+@pytest.fixture
+def https_app(tmp_path):
+    """The same application behind TLS with a self-signed certificate no one trusts; records the
+    SNI name each handshake carried."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "callback-app.test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    sni = []
+    ctx.sni_callback = lambda sock, server_name, context: sni.append(server_name)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _App)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.sni = sni
+    _App.answers, _App.seen = [], []
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_callback_https(bkt, https_app):
+    """https callbacks: the certificate is not checked (self-signed here), the request is signed
+    like any other, and the server name is sent only with callbackSNI."""
+    port = https_app.server_address[1]
+    for sni in (False, True):
+        cb = {"callbackUrl": f"https://localhost:{port}/secure?sni={sni}", "callbackBody": "object=${object}", "callbackSNI": sni}
+        r = bkt.put_object(f"tls-{sni}.txt", b"x", headers={"x-oss-callback": b64json(cb)})
+        assert r.status == 200 and json.loads(r.resp.read()) == {"Status": "OK"}
+    assert [p for p, _, _ in _App.seen] == ["/secure?sni=False", "/secure?sni=True"]
+    for path, headers, body in _App.seen:
+        verify_like_oss_sample(path, headers, body)
+    assert https_app.sni == [None, "localhost"]
+    # Plain http to the TLS port is answered with no HTTP at all: 203 CallbackFailed.
+    cb = {"callbackUrl": f"http://127.0.0.1:{port}/", "callbackBody": "o=${object}"}
+    assert bkt.put_object("plain.txt", b"y", headers={"x-oss-callback": b64json(cb)}).status == 203
+
+
 def test_callback_failures(bkt, app):
     port = app.server_address[1]
     cb = {"callbackUrl": f"http://127.0.0.1:{port}/", "callbackBody": "o=${object}"}

@@ -2,8 +2,11 @@
 //! loopback target the core allowed, with a timeout, and the application's answer judged as OSS
 //! does. No name is looked up and no other address is ever connected to. A request that came in
 //! through an instance's network namespace calls back to that namespace's loopback (where the
-//! instance's application listens), any other to the host's.
+//! instance's application listens), any other to the host's. An `https` callback goes over TLS
+//! and accepts whatever certificate the application presents (docs/oss.md, "Upload callbacks");
+//! the server name is sent (SNI) only when the callback's `callbackSNI` asks for it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -12,6 +15,11 @@ use hyper_util::rt::TokioIo;
 use rolestack_core::oss::callback::{self, Callback, Target, UploadFacts};
 use rolestack_core::oss::callback_key::CallbackKey;
 use rolestack_core::seal::ServerKey;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 /// How callback requests are signed (`rolestack_core::oss::callback_key`): the store's key, the
 /// server key that opens it, and the `x-oss-pub-key-url` header naming where its public half is.
@@ -38,7 +46,7 @@ pub async fn deliver(cb: &Callback, facts: &UploadFacts, namespace: Option<&str>
         let headers = [("authorization", authorization.as_str()), ("x-oss-pub-key-url", signer.public_key_url.as_str())];
         let sent = tokio::time::timeout(
             Duration::from_secs(callback::TIMEOUT_SECONDS),
-            post(target, namespace, cb.body_type.content_type(), &headers, body.clone()),
+            post(target, namespace, cb.sni, cb.body_type.content_type(), &headers, body.clone()),
         )
         .await;
         match sent {
@@ -53,6 +61,7 @@ pub async fn deliver(cb: &Callback, facts: &UploadFacts, namespace: Option<&str>
 async fn post(
     target: &Target,
     namespace: Option<&str>,
+    sni: bool,
     content_type: &str,
     signature: &[(&str, &str)],
     body: Bytes,
@@ -67,6 +76,22 @@ async fn post(
         None => tokio::net::TcpStream::connect(target.addr).await,
     }
     .map_err(|e| e.to_string())?;
+    if !target.tls {
+        return exchange(stream, target, content_type, signature, body).await;
+    }
+    let name = ServerName::try_from(target.server_name.clone()).map_err(|e| format!("{}: {e}", target.server_name))?;
+    let tls = tokio_rustls::TlsConnector::from(tls_config(sni)).connect(name, stream).await.map_err(|e| format!("TLS: {e}"))?;
+    exchange(tls, target, content_type, signature, body).await
+}
+
+/// One POST over an open connection (plain or TLS) and the application's answer.
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    stream: S,
+    target: &Target,
+    content_type: &str,
+    signature: &[(&str, &str)],
+    body: Bytes,
+) -> Result<(u16, Vec<u8>), String> {
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
     let driver = tokio::spawn(connection);
     let mut request = hyper::Request::post(target.path.as_str())
@@ -87,4 +112,57 @@ async fn post(
         .unwrap_or_else(|_| vec![0; callback::MAX_RESPONSE + 1]);
     driver.abort();
     Ok((status, answer))
+}
+
+/// The TLS client of `https` callbacks: no certificate is checked (the handshake's signature is,
+/// against the certificate presented); the server name goes out only with `sni`.
+fn tls_config(sni: bool) -> Arc<rustls::ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+        .with_no_client_auth();
+    config.enable_sni = sni;
+    Arc::new(config)
+}
+
+/// Accepts whatever certificate the callback application presents, as OSS does.
+#[derive(Debug)]
+struct AnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
