@@ -173,15 +173,19 @@ class _App(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def app():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _App)
+def _serving(srv):
+    """Runs `srv` (an `_App` server) in a thread with a fresh record until the test ends."""
     _App.answers, _App.seen = [], []
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     yield srv
     srv.shutdown()
     srv.server_close()
+
+
+@pytest.fixture
+def app():
+    yield from _serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), _App))
 
 
 def test_callback_relayed(bkt, app):
@@ -278,12 +282,7 @@ def https_app(tmp_path):
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _App)
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.sni = sni
-    _App.answers, _App.seen = [], []
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    yield from _serving(srv)
 
 
 def test_callback_https(bkt, https_app):

@@ -10,11 +10,8 @@ import sys
 
 import pytest
 
-from instancekit import PROGRAMS, exec_in, needs_root, root_apis, seed_bucket, seed_role, started_server, vpc_instance
 import rshelpers as h
-
-ECS = "2014-05-26"
-STS = "2015-04-01"
+from instancekit import ECS, PROGRAMS, STS, exec_in, needs_root, oss_instance, root_apis, started_server
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +22,7 @@ def fc(tmp_path_factory):
 @needs_root
 def test_boto3_inside_an_instance_by_s3_names(fc):
     apis = root_apis(fc, ram=(h.RAM_VERSION, "Ram"), ecs=(ECS, "Ecs"), sts=(STS, "Sts"))
-    role = seed_role(apis)
-    apis["ram"].call("AttachPolicyToRole", {"PolicyType": "System", "PolicyName": "AliyunOSSFullAccess", "RoleName": role})
-    iid = vpc_instance(apis, role=role)
-    bucket = seed_bucket(fc, [])
+    role, iid, bucket = oss_instance(fc, apis)
     p = exec_in(fc, iid, sys.executable, str(PROGRAMS / "s3_boto3_in_instance.py"), role, bucket)
     assert p.returncode == 0, p.stdout + p.stderr
     seen = json.loads(p.stdout.strip().splitlines()[-1])
