@@ -342,6 +342,19 @@ class World:
             return b.put_symlink(p["target"], key).status
         if action == "GetObjectProcess":
             return b.get_object(key, process=p["process"]).read()
+        if action == "PutLiveChannel":
+            target = oss2.models.LiveChannelInfoTarget(playlist_name="dm.m3u8")
+            return b.create_live_channel(key, oss2.models.LiveChannelInfo(target=target)).publish_url
+        if action == "PutLiveChannelStatus":
+            return b.put_live_channel_status(key, p.get("status", "disabled")).status
+        if action == "GetLiveChannelInfo":
+            return b.get_live_channel(key).status
+        if action == "GetLiveChannelStat":
+            return b.get_live_channel_stat(key).status
+        if action == "ListLiveChannel":
+            return [c.name for c in b.list_live_channel(prefix=p.get("prefix", "")).channels]
+        if action == "DeleteLiveChannel":
+            return b.delete_live_channel(key).status
         if action == "RestoreObject":
             return b.restore_object(key).status
         if action == "GetObjectTagging":
@@ -535,6 +548,12 @@ class World:
                 return [oss("DeleteBucketLogging", b)]
             if action == "PutBucketStorageCapacity":
                 return [oss("PutBucketStorageCapacity", b, gb=-1)]
+            if action == "PutLiveChannel":
+                return [oss("DeleteLiveChannel", b, key)]
+            if action == "DeleteLiveChannel":
+                return [oss("PutLiveChannel", b, key)]
+            if action == "PutLiveChannelStatus":
+                return [oss("PutLiveChannelStatus", b, key, status="enabled")]
             if action in ("PutBucketPolicy", "DeleteBucketPolicy"):
                 if b in self.bucket_policies:
                     return [oss("PutBucketPolicy", b, policy=self.bucket_policies[b])]

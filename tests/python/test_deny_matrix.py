@@ -971,6 +971,24 @@ def oss_cases():
         C("oss-anon-DeleteObject", "anon", oss("DeleteObject", "{bp}", "pub/a.txt"), DENIED, bp_pub),
         C("oss-anon-ListBuckets", "anon", oss("ListBuckets"), DENIED, bp_pub),
 
+        # LiveChannels (issue 15): oss:PutLiveChannel etc. on <bucket>/<channel>, ListLiveChannel on
+        # the bucket; read-only access reads them, never writes; a bucket policy granting
+        # GetObject or an Allow elsewhere grants none of them.
+        C("oss-readonly-PutLiveChannel", "oro", oss("PutLiveChannel", "{bm}", "live-{fresh}"), DENIED, oss("ListLiveChannel", "{bm}")),
+        C("oss-readonly-PutLiveChannelStatus", "oro", oss("PutLiveChannelStatus", "{bm}", "live-{fresh}"), DENIED,
+          oss("GetLiveChannelInfo", "{bm}", "live-{fresh}"),
+          setup=[oss("PutLiveChannel", "{bm}", "live-{fresh}")], cleanup=[oss("DeleteLiveChannel", "{bm}", "live-{fresh}")]),
+        C("oss-readonly-DeleteLiveChannel", "oro", oss("DeleteLiveChannel", "{bm}", "live-{fresh}"), DENIED,
+          oss("GetLiveChannelStat", "{bm}", "live-{fresh}"),
+          setup=[oss("PutLiveChannel", "{bm}", "live-{fresh}")], cleanup=[oss("DeleteLiveChannel", "{bm}", "live-{fresh}")]),
+        C("oss-none-ListLiveChannel", "on", oss("ListLiveChannel", "{bm}"), DENIED, bp_pub),
+        C("oss-none-GetLiveChannelInfo", "on", oss("GetLiveChannelInfo", "{bm}", "live-{fresh}"), DENIED, bp_pub,
+          setup=[oss("PutLiveChannel", "{bm}", "live-{fresh}")], cleanup=[oss("DeleteLiveChannel", "{bm}", "live-{fresh}")]),
+        C("oss-full-denied-bucket-PutLiveChannel", "of", oss("PutLiveChannel", "{bx}", "live-{fresh}"), DENIED,
+          oss("PutLiveChannel", "{bm}", "live-{fresh}")),
+        C("oss-anon-PutLiveChannel", "anon", oss("PutLiveChannel", "{bp}", "pub"), DENIED, bp_pub),
+        C("oss-anon-ListLiveChannel", "anon", oss("ListLiveChannel", "{bp}"), DENIED, bp_pub),
+
         # Browser rules (issue 15): managing them is authorized like any bucket configuration; CORS
         # never grants; referer rules refuse anonymous and presigned requests a policy allows.
         C("oss-readonly-PutBucketCors", "oro", oss("PutBucketCors", "{bm}"), DENIED, oss("GetBucketInfo", "{bm}")),

@@ -46,6 +46,11 @@ pub enum Kind {
     ConsoleSession,
     /// Recent failed console sign-ins of one logon name, lower-case (global).
     SignInFailures,
+    /// An OSS LiveChannel, by the hex of its channel name, scoped by its bucket
+    /// (`crate::oss::live_channel`).
+    LiveChannel,
+    /// The key OSS upload callbacks are signed with (global, one record; `crate::oss::callback_key`).
+    OssCallbackKey,
 }
 
 impl Kind {
@@ -73,6 +78,8 @@ impl Kind {
             Kind::Node => "node",
             Kind::ConsoleSession => "console_session",
             Kind::SignInFailures => "sign_in_failures",
+            Kind::LiveChannel => "oss_live_channel",
+            Kind::OssCallbackKey => "oss_callback_key",
         }
     }
 }

@@ -114,6 +114,13 @@ pub enum OssAction {
     GetBucketStorageCapacity,
     PutBucketResourceGroup,
     GetBucketResourceGroup,
+    PutLiveChannel,
+    PutLiveChannelStatus,
+    GetLiveChannel,
+    GetLiveChannelStat,
+    GetLiveChannelHistory,
+    ListLiveChannel,
+    DeleteLiveChannel,
 }
 
 impl OssAction {
@@ -177,6 +184,13 @@ impl OssAction {
             GetBucketStorageCapacity => "oss:GetBucketStorageCapacity",
             PutBucketResourceGroup => "oss:PutBucketResourceGroup",
             GetBucketResourceGroup => "oss:GetBucketResourceGroup",
+            PutLiveChannel => "oss:PutLiveChannel",
+            PutLiveChannelStatus => "oss:PutLiveChannelStatus",
+            GetLiveChannel => "oss:GetLiveChannel",
+            GetLiveChannelStat => "oss:GetLiveChannelStat",
+            GetLiveChannelHistory => "oss:GetLiveChannelHistory",
+            ListLiveChannel => "oss:ListLiveChannel",
+            DeleteLiveChannel => "oss:DeleteLiveChannel",
         }
     }
 

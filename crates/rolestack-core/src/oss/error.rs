@@ -127,6 +127,11 @@ pub enum OssError {
     AccessForbidden,
     #[error("The CORS configuration does not exist.")]
     NoSuchCorsConfiguration,
+    #[error("The specified live channel does not exist.")]
+    NoSuchLiveChannel { channel: String },
+    /// A LiveChannel configuration outside OSS's limits (`ec` says which field).
+    #[error("{message}")]
+    InvalidLiveChannel { message: String, ec: &'static str },
     /// The object is stored, the upload callback was not delivered or not answered well (203).
     #[error("{0}")]
     CallbackFailed(String),
@@ -208,6 +213,8 @@ impl OssError {
             IncompleteBody(_) => "IncompleteBody",
             AccessForbidden => "AccessForbidden",
             NoSuchCorsConfiguration => "NoSuchCORSConfiguration",
+            NoSuchLiveChannel { .. } => "NoSuchLiveChannel",
+            InvalidLiveChannel { .. } => "InvalidArgument",
             CallbackFailed(_) => "CallbackFailed",
             Internal(_) | Conflict(_) => "InternalError",
         }
@@ -226,6 +233,7 @@ impl OssError {
             | NoSuchCorsConfiguration
             | NoSuchLifecycle
             | NoSuchServerSideEncryptionRule
+            | NoSuchLiveChannel { .. }
             | SymlinkTargetNotExist { .. } => 404,
             CallbackFailed(_) => 203,
             DeleteMarkerRead { .. } => 405,
@@ -251,6 +259,7 @@ impl OssError {
             | BadDigest(_)
             | IncompleteBody(_)
             | InvalidTag { .. }
+            | InvalidLiveChannel { .. }
             | OperationNotSupported(_)
             | InvalidSigningRegion
             | InvalidRequest(_)
@@ -337,6 +346,9 @@ impl OssError {
             XAmzContentSha256Mismatch | BadDigest(_) | IncompleteBody(_) => "0016-00000012",
             AccessForbidden => EC_ACCESS_DENIED,
             NoSuchCorsConfiguration => "0017-00000001",
+            // UNVERIFIED: OSS documents the code, not its EC; the LiveChannel family (0044) is used.
+            NoSuchLiveChannel { .. } => "0044-00000001",
+            InvalidLiveChannel { ec, .. } => ec,
             CallbackFailed(_) => "0007-00000203",
             Internal(_) | Conflict(_) => "0001-00000000",
         }

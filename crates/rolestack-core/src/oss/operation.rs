@@ -109,7 +109,7 @@ operations! {
     ListObjects: read, ListObjects on Bucket;
     ListObjectsV2: read, ListObjects on Bucket;
     ListMultipartUploads: read, ListMultipartUploads on Bucket;
-    ListLiveChannel: read, ListObjects on Bucket;
+    ListLiveChannel: read, ListLiveChannel on Bucket;
     ListParts: read, ListParts on Object;
     ListObjectVersions: read, ListObjectVersions on Bucket;
     // objects
@@ -129,6 +129,13 @@ operations! {
     RestoreObject: write, RestoreObject on Object;
     PutSymlink: write, PutObject on Object;
     GetSymlink: read, GetObject / GetObjectVersion on Object;
+    // LiveChannels (configuration only: no RTMP ingest runs), on `<bucket>/<channel>`
+    PutLiveChannel: write, PutLiveChannel on Object;
+    PutLiveChannelStatus: write, PutLiveChannelStatus on Object;
+    GetLiveChannelInfo: read, GetLiveChannel on Object;
+    GetLiveChannelStat: read, GetLiveChannelStat on Object;
+    GetLiveChannelHistory: read, GetLiveChannelHistory on Object;
+    DeleteLiveChannel: write, DeleteLiveChannel on Object;
     // `x-oss-process` (GET) and ProcessObject (POST): authorized, then refused as unsupported.
     GetObjectWithProcess: read, GetObject on Object;
     ProcessObject: write, PostProcessTask on Object;

@@ -9,7 +9,7 @@ use axum::http::Method;
 use futures_util::future::BoxFuture;
 use rolestack_core::oss::{Operation, OssError, OssResult};
 
-use super::handlers::{bucket, config, lifecycle, listing, multipart, object, settings, tagging, versions, Ctx};
+use super::handlers::{bucket, config, lifecycle, listing, live_channel, multipart, object, settings, tagging, versions, Ctx};
 use super::request::OssHttpRequest;
 use super::respond::Reply;
 
@@ -30,6 +30,8 @@ const UNSUPPORTED: &[&str] = &[
     "metaQuery",
     "objectInfo",
     "bucketArchiveDirectRead",
+    // PostVodPlaylist / GetVodPlaylist: no LiveChannel records anything to play back.
+    "vod",
 ];
 
 /// What a request addresses.
@@ -122,7 +124,7 @@ routes! {
     GET Bucket |r| r.has("qos") => GetBucketStorageCapacity settings::get_bucket_storage_capacity;
     GET Bucket |r| r.has("resourceGroup") => GetBucketResourceGroup settings::get_bucket_resource_group;
     GET Bucket |r| r.has("uploads") => ListMultipartUploads listing::list_uploads;
-    GET Bucket |r| r.has("live") => ListLiveChannel listing::list_live_channels;
+    GET Bucket |r| r.has("live") => ListLiveChannel live_channel::list_live_channels;
     GET Bucket |r| r.param("list-type") == Some("2") => ListObjectsV2 listing::list_objects;
     GET Bucket always => ListObjects listing::list_objects;
     HEAD Bucket always => HeadBucket bucket::head_bucket;
@@ -135,6 +137,8 @@ routes! {
     DELETE Bucket always => DeleteBucket bucket::delete_bucket;
     POST Bucket |r| r.has("delete") => DeleteMultipleObjects object::delete_objects;
 
+    PUT Object |r| r.has("live") && r.has("status") => PutLiveChannelStatus live_channel::put_live_channel_status;
+    PUT Object |r| r.has("live") => PutLiveChannel live_channel::put_live_channel;
     PUT Object |r| r.has("acl") => PutObjectAcl object::put_object_acl;
     PUT Object |r| r.has("symlink") => PutSymlink object::put_symlink;
     PUT Object |r| r.has("tagging") => PutObjectTagging tagging::put_object_tagging;
@@ -147,6 +151,9 @@ routes! {
     POST Object |r| r.has("append") => AppendObject object::append_object;
     POST Object |r| r.has("uploads") => InitiateMultipartUpload multipart::initiate_upload;
     POST Object |r| r.has("uploadId") => CompleteMultipartUpload multipart::complete_upload;
+    GET Object |r| r.has("live") && r.param("comp") == Some("stat") => GetLiveChannelStat live_channel::get_live_channel_stat;
+    GET Object |r| r.has("live") && r.param("comp") == Some("history") => GetLiveChannelHistory live_channel::get_live_channel_history;
+    GET Object |r| r.has("live") => GetLiveChannelInfo live_channel::get_live_channel_info;
     GET Object |r| r.has("acl") => GetObjectAcl object::get_object_acl;
     GET Object |r| r.has("symlink") => GetSymlink object::get_symlink;
     GET Object |r| r.has("x-oss-process") => GetObjectWithProcess object::process_object;
@@ -156,6 +163,7 @@ routes! {
     HEAD Object |r| r.has("objectMeta") => GetObjectMeta object::get_object_meta;
     HEAD Object always => HeadObject object::get_object;
     GET Object always => GetObject object::get_object;
+    DELETE Object |r| r.has("live") => DeleteLiveChannel live_channel::delete_live_channel;
     DELETE Object |r| r.has("tagging") => DeleteObjectTagging tagging::delete_object_tagging;
     DELETE Object |r| r.has("uploadId") => AbortMultipartUpload multipart::abort_upload;
     DELETE Object always => DeleteObject object::delete_object;

@@ -216,15 +216,6 @@ pub struct LocationConstraint {
     pub value: String,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ListLiveChannelResult {
-    pub prefix: String,
-    pub marker: String,
-    pub max_keys: usize,
-    pub is_truncated: bool,
-}
-
 // -- listing ---------------------------------------------------------------------------------
 
 #[derive(Serialize)]

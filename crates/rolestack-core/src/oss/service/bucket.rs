@@ -143,7 +143,10 @@ impl Oss {
             let bucket = load_bucket(&mut *tx, name)?;
             call.authorize(&mut *tx, Target::bucket(&bucket))?;
             // Noncurrent versions and delete markers keep a bucket too.
-            if !tx.oss_version_list(name, "", b"", None, 1)?.is_empty() || !tx.oss_upload_list(name, "", "", "", 1)?.is_empty() {
+            if !tx.oss_version_list(name, "", b"", None, 1)?.is_empty()
+                || !tx.oss_upload_list(name, "", "", "", 1)?.is_empty()
+                || super::live_channel::has_channels(&mut *tx, name)?
+            {
                 return Err(OssError::BucketNotEmpty { bucket: name.into() });
             }
             tx.oss_bucket_delete(name)?;

@@ -15,6 +15,7 @@
 //! - [`object`]: objects (put, get, copy, append, delete, ACL) and listing.
 //! - [`multipart`]: multipart uploads.
 //! - [`lifecycle`]: running the buckets' lifecycle rules.
+//! - [`live_channel`]: LiveChannel configurations.
 
 mod bucket;
 mod bucket_rules;
@@ -22,6 +23,7 @@ mod bucket_settings;
 pub use bucket_rules::BucketRules;
 pub use bucket_settings::{BucketStat, STAT_CLASSES};
 mod lifecycle;
+mod live_channel;
 mod multipart;
 mod object;
 mod versions;
@@ -256,6 +258,11 @@ impl Oss {
     /// Now by the server's clock (Unix seconds).
     pub fn now(&self) -> i64 {
         self.clock.now().unix_timestamp()
+    }
+
+    /// The key upload callbacks are signed with (made on first use; see [`super::callback_key`]).
+    pub fn callback_key(&self, key: &crate::seal::ServerKey) -> OssResult<super::callback_key::CallbackKey> {
+        Ok(super::callback_key::ensure(&*self.store, key)?)
     }
 
     fn tx(&self) -> OssResult<Box<dyn Tx + '_>> {

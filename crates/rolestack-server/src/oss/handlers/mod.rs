@@ -1,6 +1,6 @@
 //! The OSS handlers, one file per family: [`bucket`] (service and buckets), [`config`] (bucket
 //! configuration: ACL, policy; [`lifecycle`] rules; [`settings`]: encryption, logging, statistics,
-//! storage capacity, resource group), [`listing`] (objects, uploads, parts), [`object`],
+//! storage capacity, resource group), [`listing`] (objects, uploads, parts), [`live_channel`], [`object`],
 //! [`multipart`] and [`tagging`]. A handler gets the resolved request as a [`Ctx`] and the body, reads typed
 //! values from [`super::headers`], runs the core operation on a blocking thread
 //! ([`Ctx::call`]: the store and the blob files are synchronous) and builds a [`Reply`].
@@ -9,6 +9,7 @@ pub mod bucket;
 pub mod config;
 pub mod lifecycle;
 pub mod listing;
+pub mod live_channel;
 pub mod multipart;
 pub mod object;
 pub mod settings;
@@ -24,9 +25,11 @@ use base64::Engine as _;
 use futures_util::StreamExt as _;
 use rolestack_core::oss::blob::Digests;
 use rolestack_core::oss::callback::{Callback, UploadFacts};
+use rolestack_core::oss::callback_key::{self, PUBLIC_KEY_PATH};
 use rolestack_core::oss::model::Object;
 use rolestack_core::oss::service::{Body as StoredBody, Call};
 use rolestack_core::oss::{Operation, Oss, OssError, OssResult, Requester};
+use rolestack_core::seal::ServerKey;
 use rolestack_sign::encoding::encode;
 
 use super::request::OssHttpRequest;
@@ -45,6 +48,8 @@ pub struct Ctx {
     pub op: Operation,
     /// The request id the answer carries (`${reqId}` of upload callbacks).
     pub request_id: Arc<str>,
+    /// Opens the sealed key upload callbacks are signed with.
+    pub server_key: ServerKey,
 }
 
 impl Ctx {
@@ -135,7 +140,15 @@ async fn call_back(cx: &Ctx, callback: Option<Callback>, object: &Object, digest
         request_id: cx.request_id.to_string(),
         operation: cx.op.name().to_string(),
     };
-    match crate::callback::deliver(&callback, &facts, cx.req.namespace.as_deref()).await {
+    // Signed with the store's callback key; the public key is served where the upload was sent
+    // (the same scheme and host), so the application can fetch it from wherever it uploaded from.
+    let (oss, server_key) = (cx.oss.clone(), cx.server_key.clone());
+    let key = blocking(move || oss.callback_key(&server_key)).await?;
+    let scheme = if cx.req.secure { "https" } else { "http" };
+    let key_url = format!("{scheme}://{}{PUBLIC_KEY_PATH}", cx.req.header("host").unwrap_or(&cx.req.endpoint));
+    let signer =
+        crate::callback::Signer { key, server_key: cx.server_key.clone(), public_key_url: callback_key::public_key_url_header(&key_url) };
+    match crate::callback::deliver(&callback, &facts, cx.req.namespace.as_deref(), &signer).await {
         Ok(answer) => {
             let mut relayed = Reply { status: 200, headers: reply.headers, body: Body::from(answer) };
             relayed.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));

@@ -10,9 +10,9 @@ use rolestack_core::oss::{OssError, OssResult};
 
 use rolestack_sign::encoding::encode;
 
-use super::super::headers;
 use super::super::respond::{self, Reply};
 use super::super::xml::{self, iso8601, quoted, to_xml};
+use super::super::{compress, headers};
 use super::{call_back, enc, http_time, named_version, read_document, version_header, write_body, write_reply, Ctx};
 
 /// Keys per DeleteMultipleObjects.
@@ -113,6 +113,9 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
     }
     if let Some(reader) = reader.filter(|_| len > 0) {
         reply.body = respond::stream(reader);
+    }
+    if compress::wanted(&req, &object, range.is_some()) {
+        reply = compress::gzip(reply, head);
     }
     Ok(reply)
 }
