@@ -8,11 +8,14 @@ the body unread, the kernel would answer the client's next bytes with a reset an
 would see a dropped connection (oss2 status -2) instead of the error (see ARCHITECTURE.md,
 robustness). A body declared larger than the bound is answered with `Connection: close`.
 
-Official clients (oss2, boto3) loop on refusals with bodies larger than the socket buffers,
-which reproduced the reset on every run before the fix; raw sockets check the wire: the error
-arrives before the body is sent, the body is drained, and the same connection answers the next
-request. Only loopback is contacted.
-"""
+Raw sockets check the wire deterministically: the error arrives before the body is sent, the
+body is then drained and the same connection answers the next request (before the fix the server
+closed the connection without `Connection: close`, and sending the body failed with a broken
+pipe on every run); a body beyond the bound gets `Connection: close`. Official clients (oss2,
+boto3) loop on refusals with bodies larger than the socket buffers and with one byte; their
+failure before the fix was a race (a reset, or a pooled connection the server was closing) that
+these loops did not hit reliably, so they guard the client-side outcome, not the reproduction.
+Only loopback is contacted."""
 
 from __future__ import annotations
 
@@ -152,3 +155,29 @@ def test_a_body_beyond_the_bound_is_not_read(server):
         assert headers.get("connection", "").lower() == "close", headers
         sock.settimeout(30)
         assert sock.recv(1) == b""
+
+
+def test_a_body_waiting_for_100_continue_is_not_asked_for(server):
+    path, authorization = REFUSALS["oss"]
+    head = refused_put(server.endpoint, path, 1024, authorization).replace(b"\r\n\r\n", b"\r\nExpect: 100-continue\r\n\r\n")
+    with socket.create_connection(tuple(server.endpoint.rsplit(":", 1)), timeout=30) as sock:
+        sock.sendall(head)
+        # The final answer, not 100 Continue, and the client is told not to send the body here.
+        status, headers, answer = read_response(sock, bytearray())
+        assert status == 403 and b"<Code>" in answer, (status, answer)
+        assert headers.get("connection", "").lower() == "close", headers
+
+
+def test_a_chunked_body_is_read_only_up_to_the_bound(server):
+    path, authorization = REFUSALS["oss"]
+    head = refused_put(server.endpoint, path, 0, authorization).replace(b"Content-Length: 0", b"Transfer-Encoding: chunked")
+    chunk = b"%x\r\n%s\r\n" % (MiB, b"c" * MiB)
+    with socket.create_connection(tuple(server.endpoint.rsplit(":", 1)), timeout=30) as sock:
+        sock.sendall(head)
+        status, _, answer = read_response(sock, bytearray())
+        assert status == 403 and b"<Code>" in answer, (status, answer)
+        # Its length unknown, the body is read on, but past the bound the server stops reading
+        # and closes the connection: sending four times the bound fails before the end.
+        with pytest.raises(OSError):
+            for _ in range(4 * DRAIN_LIMIT // MiB):
+                sock.sendall(chunk)
