@@ -15,6 +15,7 @@ pipe on every run); a body beyond the bound gets `Connection: close`. Official c
 boto3) loop on refusals with bodies larger than the socket buffers and with one byte; their
 failure before the fix was a race (a reset, or a pooled connection the server was closing) that
 these loops did not hit reliably, so they guard the client-side outcome, not the reproduction.
+ali-oss does reproduce it on every run before the fix: tests/node/early_refusal.test.js.
 Only loopback is contacted."""
 
 from __future__ import annotations
