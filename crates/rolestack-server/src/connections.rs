@@ -298,7 +298,7 @@ struct RequestBody {
 }
 
 impl hyper::body::Body for RequestBody {
-    type Data = bytes::Bytes;
+    type Data = hyper::body::Bytes;
     type Error = hyper::Error;
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
