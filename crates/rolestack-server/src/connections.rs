@@ -15,6 +15,14 @@
 //!   open files to the hard one at start, and the default connection limit stays below it.
 //! - **Graceful shutdown**: when the shutdown future resolves, listeners stop accepting and the
 //!   connections finish their in-flight requests (up to [`Limits::drain_timeout`]).
+//! - **Unread request bodies**: a request answered without reading its whole body (refused from
+//!   its headers: a bad signature, too many tags, access denied, …) leaves the client still
+//!   sending. Closing the connection then would make the kernel answer those bytes with a reset,
+//!   and the client would lose the answer (a dropped connection instead of the error). So the
+//!   rest of such a body is read and discarded while the answer is written, up to
+//!   [`Limits::unread_body_limit`] bytes, and the connection stays usable; a body declared
+//!   larger than that is not read, its answer says `Connection: close` and the connection is
+//!   closed after it (see [`RequestBody`]). The idle timeout bounds a client that stops sending.
 //! - **TLS**: a listener may be served over TLS ([`Transport::Tls`]); the handshake must finish
 //!   within the header timeout. Each request carries a [`Transport`] extension, so handlers know
 //!   whether it came over TLS (`acs:SecureTransport`).
@@ -22,7 +30,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -45,6 +53,9 @@ pub struct Limits {
     pub idle_timeout: Duration,
     pub max_connections: usize,
     pub drain_timeout: Duration,
+    /// At most this many bytes of a request body the application did not read are read (and
+    /// discarded) so that the client can read the answer (see [`RequestBody`]).
+    pub unread_body_limit: u64,
 }
 
 impl Default for Limits {
@@ -54,6 +65,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(60),
             max_connections: 16_384,
             drain_timeout: Duration::from_secs(10),
+            unread_body_limit: 16 * 1024 * 1024,
         }
     }
 }
@@ -209,20 +221,35 @@ async fn serve_one<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let io = TokioIo::new(stream);
+    let unread_body_limit = limits.unread_body_limit;
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
         req.extensions_mut().insert(transport.clone());
-        let answer = app.clone().oneshot(req.map(axum::body::Body::new));
+        let closes = Arc::new(AtomicBool::new(false));
+        let expects_continue = req.headers().get(hyper::header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        let req = req.map(|incoming| {
+            axum::body::Body::new(RequestBody {
+                inner: Some(incoming),
+                polled: false,
+                expects_continue,
+                limit: unread_body_limit,
+                closes: closes.clone(),
+            })
+        });
+        let answer = app.clone().oneshot(req);
         async move {
-            let response = match answer.await {
+            let mut response = match answer.await {
                 Ok(r) => r,
                 Err(never) => match never {},
             };
             // A service error makes hyper drop the connection without writing a response.
-            match response.extensions().get::<AbortConnection>() {
-                Some(_) => Err(AbortConnection),
-                None => Ok(response),
+            if response.extensions().get::<AbortConnection>().is_some() {
+                return Err(AbortConnection);
             }
+            if closes.load(Ordering::Relaxed) {
+                response.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+            }
+            Ok(response)
         }
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -251,6 +278,73 @@ async fn serve_one<S>(
                 conn.as_mut().graceful_shutdown();
             }
         }
+    }
+}
+
+/// A request body as the application sees it. Dropped before its end (the request was answered
+/// without reading it all), the rest is read and discarded in the background while hyper writes
+/// the answer, so that the client can finish sending and read that answer on a connection that
+/// stays usable; hyper itself would only read what already arrived and then close the
+/// connection, which the client sees as a reset. Bounded: at most `limit` bytes are discarded; a
+/// body whose declared rest is larger is not read at all and the answer gets `Connection: close`
+/// (`closes`), as is a body the client has not sent yet because it waits for `100 Continue`
+/// (it is never asked for).
+struct RequestBody {
+    inner: Option<Incoming>,
+    polled: bool,
+    expects_continue: bool,
+    limit: u64,
+    closes: Arc<AtomicBool>,
+}
+
+impl hyper::body::Body for RequestBody {
+    type Data = hyper::body::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        self.polled = true;
+        match self.inner.as_mut() {
+            Some(inner) => Pin::new(inner).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().is_none_or(|b| b.is_end_stream())
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.as_ref().map(|b| b.size_hint()).unwrap_or_else(|| hyper::body::SizeHint::with_exact(0))
+    }
+}
+
+impl Drop for RequestBody {
+    fn drop(&mut self) {
+        use http_body_util::BodyExt as _;
+        use hyper::body::Body as _;
+        let Some(mut rest) = self.inner.take() else { return };
+        if rest.is_end_stream() {
+            return;
+        }
+        let unsent = self.expects_continue && !self.polled;
+        let too_large = rest.size_hint().upper().is_some_and(|n| n > self.limit);
+        if unsent || too_large {
+            // hyper reads what already arrived and closes the connection after the answer.
+            self.closes.store(true, Ordering::Relaxed);
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let mut left = self.limit;
+        runtime.spawn(async move {
+            while let Some(Ok(frame)) = rest.frame().await {
+                let n = frame.data_ref().map_or(0, |d| d.len() as u64);
+                match left.checked_sub(n) {
+                    Some(l) => left = l,
+                    // Beyond the bound: dropping the rest makes hyper close the connection.
+                    None => return,
+                }
+            }
+        });
     }
 }
 

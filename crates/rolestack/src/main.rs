@@ -752,6 +752,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         idle_timeout: std::time::Duration::from_secs(connection_args.idle_timeout_secs),
         drain_timeout: std::time::Duration::from_secs(connection_args.drain_timeout_secs),
         max_connections: connection_args.max_connections.unwrap_or_else(|| connections_for_fd_limit(fd_limit)),
+        ..Limits::default()
     };
     let (connections, shutdown) = Connections::new(limits);
     let mode = match namespaces {
