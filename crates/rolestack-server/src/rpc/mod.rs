@@ -224,8 +224,7 @@ struct Seen {
 /// call (AssumeRoleWithOIDC/SAML) addressed to an existing role (in the role's account).
 fn record(rs: &Rolestack, req: &RpcRequest, seen: &Seen, result: &Result<(&'static str, serde_json::Value)>, request_id: &str) {
     let Some((product, name)) = seen.action else { return };
-    let params: Vec<(String, String)> =
-        req.params.iter().filter(|(k, _)| !COMMON_PARAMS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let params = || req.params.iter().filter(|(k, _)| !COMMON_PARAMS.contains(&k.as_str()));
     let (error, response) = match result {
         Ok((_, body)) => (None, Some(body)),
         Err(e) => (Some((e.code(), e.public_message())), None),
@@ -245,9 +244,9 @@ fn record(rs: &Rolestack, req: &RpcRequest, seen: &Seen, result: &Result<(&'stat
         source_ip: Some(req.peer.ip().to_string()),
         user_agent: req.header("user-agent"),
         region,
-        request_parameters: request_parameters(params.iter().map(|(k, v)| (k, v))),
+        request_parameters: request_parameters(params().map(|(k, v)| (k, v))),
         response_elements: None,
-        resources: event_resources(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), response),
+        resources: event_resources(params().map(|(k, v)| (k.as_str(), v.as_str())), response),
         error,
         account: seen.account.as_deref(),
         acting_service: None,
@@ -353,7 +352,7 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
         },
         mfa_at: None,
     };
-    let params = Params::from_pairs(req.params.iter().cloned());
+    let params = Params::from_pairs(req.params.iter().cloned()).styled(api.product.errors());
     seen.caller = Some(caller.clone());
     let body = rs.call_signed(&caller, api, &params, nonce)?;
     Ok((api.name, body))
