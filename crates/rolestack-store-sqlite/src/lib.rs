@@ -421,10 +421,12 @@ impl Tx for SqliteTx<'_> {
         if !std::mem::replace(&mut self.nonces_purged, true) {
             self.run("DELETE FROM nonces WHERE expires < ?1", params![now]).map_err(db_err)?;
         }
+        // Purged once per transaction: a nonce that expired since is taken over here.
         let n = self
             .run(
-                "INSERT INTO nonces (access_key_id, nonce, expires) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                params![access_key_id, nonce, expires],
+                "INSERT INTO nonces (access_key_id, nonce, expires) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires = excluded.expires WHERE nonces.expires < ?4",
+                params![access_key_id, nonce, expires, now],
             )
             .map_err(db_err)?;
         Ok(n == 1)

@@ -324,12 +324,10 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
     match &v3 {
         Some(auth) => {
             // Only V3 signs headers: their text pairs are made for it alone.
-            let headers: Vec<(String, String)> = req
-                .headers
-                .iter()
-                .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
-                .collect();
-            let request = acs3::Request { method: req.method.as_str(), path: &req.path, query: &req.query, headers: &headers, body: &req.body };
+            let headers: Vec<(String, String)> =
+                req.headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))).collect();
+            let request =
+                acs3::Request { method: req.method.as_str(), path: &req.path, query: &req.query, headers: &headers, body: &req.body };
             seen.account = Some(who.account_id.clone());
             acs3::verify(&who.secret, auth, &request)
         }
