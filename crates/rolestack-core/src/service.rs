@@ -279,15 +279,22 @@ impl Rolestack {
 
     fn execute(&self, tx: &mut dyn Tx, caller: &Caller, action: &ApiAction, params: &Params) -> Result<Value> {
         let style = action.product.errors();
-        let params = params.clone().styled(style);
+        // Callers usually give the product's style already (then no copy is made).
+        let restyled;
+        let params = if params.style() == style {
+            params
+        } else {
+            restyled = params.clone().styled(style);
+            &restyled
+        };
         let account = caller.account_id.clone();
-        let resources = expand(action, caller, &params, &mut |param, value| match param {
+        let resources = expand(action, caller, params, &mut |param, value| match param {
             ROLE_ARN => names::role_arn_spellings(&mut *tx, &account, value),
             _ => names::spellings(&mut *tx, &account, param, value),
         })?;
         // The request's own condition keys (`acs:RequestTag/<key>`, `ram:ServiceName`, ...); the
         // resources' tags are added per resource by `authorize_with`.
-        let request = crate::ram::tags::request_context(&mut *tx, &account, action, &params)?;
+        let request = crate::ram::tags::request_context(&mut *tx, &account, action, params)?;
         if let Err(denial) = authorize_with(&mut *tx, caller, action.ram_action, &resources, &request)? {
             return Err(style.denied(denial, &self.key));
         }
@@ -300,7 +307,7 @@ impl Rolestack {
             audit: self.audit.as_ref(),
             cluster: self.cluster.as_ref(),
         };
-        (action.handler)(&mut ctx, &params)
+        (action.handler)(&mut ctx, params)
     }
 }
 

@@ -354,6 +354,10 @@ pub trait Store: Send + Sync {
     fn restart_epoch(&self) -> i64 {
         0
     }
+    /// Gives back the memory the store keeps only to go faster (page caches of idle connections);
+    /// called when the server has been idle for a while after a burst. Nothing is lost: what
+    /// was cached is read again when needed.
+    fn release_memory(&self) {}
 }
 
 /// An error that may say "the store gave this transaction up for a concurrent one".

@@ -221,7 +221,7 @@ impl Store for SqliteStore {
         // back by `Drop`, so the connection is still consistent.
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         conn.prepare_cached("BEGIN IMMEDIATE").and_then(|mut s| s.execute([])).map_err(db_err)?;
-        Ok(Box::new(SqliteTx { conn, done: false, changed: false, version: Some(&self.version) }))
+        Ok(Box::new(SqliteTx { conn, done: false, changed: false, nonces_purged: false, version: Some(&self.version) }))
     }
 
     fn begin_read(&self) -> Result<Box<dyn Tx + '_>> {
@@ -235,11 +235,21 @@ impl Store for SqliteStore {
             .find_map(|i| self.readers[(start + i) % n].try_lock().ok())
             .unwrap_or_else(|| self.readers[start % n].lock().unwrap_or_else(|p| p.into_inner()));
         conn.prepare_cached("BEGIN").and_then(|mut s| s.execute([])).map_err(db_err)?;
-        Ok(Box::new(SqliteTx { conn, done: false, changed: false, version: None }))
+        Ok(Box::new(SqliteTx { conn, done: false, changed: false, nonces_purged: false, version: None }))
     }
 
     fn version(&self) -> Option<u64> {
         Some(self.version.load(Ordering::Acquire))
+    }
+
+    fn release_memory(&self) {
+        // Only connections nobody is using: a busy one is not idle, and waiting would block it.
+        for conn in std::iter::once(&self.conn).chain(&self.readers) {
+            if let Ok(conn) = conn.try_lock() {
+                // `sqlite3_db_release_memory`: frees the page cache's unused pages.
+                conn.execute_batch("PRAGMA shrink_memory").ok();
+            }
+        }
     }
 }
 
@@ -248,6 +258,9 @@ struct SqliteTx<'a> {
     done: bool,
     /// Whether a record or link changed (the store's version moves at commit).
     changed: bool,
+    /// Whether expired nonces were purged already (once per transaction: the journal spends
+    /// hundreds of nonces in one).
+    nonces_purged: bool,
     /// The store's version (write transactions only).
     version: Option<&'a AtomicU64>,
 }
@@ -419,11 +432,15 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn use_nonce(&mut self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> Result<bool> {
-        self.run("DELETE FROM nonces WHERE expires < ?1", params![now]).map_err(db_err)?;
+        if !std::mem::replace(&mut self.nonces_purged, true) {
+            self.run("DELETE FROM nonces WHERE expires < ?1", params![now]).map_err(db_err)?;
+        }
+        // Purged once per transaction: a nonce that expired since is taken over here.
         let n = self
             .run(
-                "INSERT INTO nonces (access_key_id, nonce, expires) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                params![access_key_id, nonce, expires],
+                "INSERT INTO nonces (access_key_id, nonce, expires) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires = excluded.expires WHERE nonces.expires < ?4",
+                params![access_key_id, nonce, expires, now],
             )
             .map_err(db_err)?;
         Ok(n == 1)

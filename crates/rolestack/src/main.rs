@@ -765,7 +765,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let network = HostNetwork::new(runtime.handle().clone(), connections.clone(), ca, tls_config.clone(), local.port(), mode);
     let audit = AuditTrail::start(store.clone(), retention, clock.clone());
     let replay = replay_guard(&dir, store.as_ref(), &clock)?;
-    return_memory_after_bursts();
+    return_memory_after_bursts(store.clone());
     replay.start_flusher(store.clone(), clock.clone());
     let state = Rolestack::new(store, key, clock)
         .with_network(network.clone())
@@ -911,16 +911,18 @@ fn open_blobs(url: Option<&str>, dir: &DataDir, node: Option<&str>) -> anyhow::R
     Ok(Arc::new(store))
 }
 
-/// Gives memory freed after a burst of requests back to the system: the C allocator keeps what
-/// was freed in its arenas otherwise, and the server would stay at its peak size. Once a second,
-/// when requests were answered before but none in the last second.
-fn return_memory_after_bursts() {
-    let spawned = std::thread::Builder::new().name("memory".into()).spawn(|| {
+/// Gives memory freed after a burst of requests back to the system: the store's page caches
+/// (`Store::release_memory`), then what the C allocator keeps in its arenas — the server would
+/// stay at its peak size otherwise. Once a second, when requests were answered before but none
+/// in the last second.
+fn return_memory_after_bursts(store: Arc<dyn Store>) {
+    let spawned = std::thread::Builder::new().name("memory".into()).spawn(move || {
         let (mut seen, mut trimmed) = (0, 0);
         loop {
             std::thread::sleep(std::time::Duration::from_secs(1));
             let served = rolestack_server::telemetry::served();
             if served == seen && served != trimmed {
+                store.release_memory();
                 // SAFETY: malloc_trim only returns free memory of the allocator to the system.
                 unsafe { libc::malloc_trim(0) };
                 trimmed = served;

@@ -35,7 +35,7 @@ struct RpcRequest {
     query: Vec<(String, String)>,
     /// Query and form-body parameters merged (what V1 signs and what the action reads).
     params: Vec<(String, String)>,
-    headers: Vec<(String, String)>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
     peer: SocketAddr,
     /// The request came over TLS (`acs:SecureTransport`).
@@ -49,7 +49,8 @@ impl RpcRequest {
         self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        // Case-insensitive: `HeaderMap` lower-cases the name it is given.
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
     /// A value that V1 carries as a parameter and V3 as an `x-acs-*` header.
     fn param_or_header(&self, param: &str, header: &str) -> Option<&str> {
@@ -146,10 +147,11 @@ async fn serve(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
     if is_form {
         params.extend(encoding::decode_form(&String::from_utf8_lossy(&body)));
     }
-    let headers: Vec<(String, String)> =
-        headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))).collect();
-    let host_region =
-        headers.iter().find(|(k, _)| k == "host").and_then(|(_, h)| rolestack_core::endpoints::classify(h)).and_then(|h| h.region);
+    let host_region = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(rolestack_core::endpoints::classify)
+        .and_then(|h| h.region);
     let req = RpcRequest { method, path: uri.path().to_string(), query, params, headers, body, peer, secure, host_region };
     let format = Format::from_param(req.param("Format"));
     let version = req.param_or_header("Version", "x-acs-version").map(str::to_string);
@@ -224,8 +226,7 @@ struct Seen {
 /// call (AssumeRoleWithOIDC/SAML) addressed to an existing role (in the role's account).
 fn record(rs: &Rolestack, req: &RpcRequest, seen: &Seen, result: &Result<(&'static str, serde_json::Value)>, request_id: &str) {
     let Some((product, name)) = seen.action else { return };
-    let params: Vec<(String, String)> =
-        req.params.iter().filter(|(k, _)| !COMMON_PARAMS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let params = || req.params.iter().filter(|(k, _)| !COMMON_PARAMS.contains(&k.as_str()));
     let (error, response) = match result {
         Ok((_, body)) => (None, Some(body)),
         Err(e) => (Some((e.code(), e.public_message())), None),
@@ -245,9 +246,9 @@ fn record(rs: &Rolestack, req: &RpcRequest, seen: &Seen, result: &Result<(&'stat
         source_ip: Some(req.peer.ip().to_string()),
         user_agent: req.header("user-agent"),
         region,
-        request_parameters: request_parameters(params.iter().map(|(k, v)| (k, v))),
+        request_parameters: request_parameters(params().map(|(k, v)| (k, v))),
         response_elements: None,
-        resources: event_resources(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), response),
+        resources: event_resources(params().map(|(k, v)| (k.as_str(), v.as_str())), response),
         error,
         account: seen.account.as_deref(),
         acting_service: None,
@@ -322,8 +323,11 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
     };
     match &v3 {
         Some(auth) => {
+            // Only V3 signs headers: their text pairs are made for it alone.
+            let headers: Vec<(String, String)> =
+                req.headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))).collect();
             let request =
-                acs3::Request { method: req.method.as_str(), path: &req.path, query: &req.query, headers: &req.headers, body: &req.body };
+                acs3::Request { method: req.method.as_str(), path: &req.path, query: &req.query, headers: &headers, body: &req.body };
             seen.account = Some(who.account_id.clone());
             acs3::verify(&who.secret, auth, &request)
         }
@@ -353,7 +357,7 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
         },
         mfa_at: None,
     };
-    let params = Params::from_pairs(req.params.iter().cloned());
+    let params = Params::from_pairs(req.params.iter().cloned()).styled(api.product.errors());
     seen.caller = Some(caller.clone());
     let body = rs.call_signed(&caller, api, &params, nonce)?;
     Ok((api.name, body))
