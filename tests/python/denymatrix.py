@@ -260,17 +260,19 @@ class World:
             return [b.name for b in oss2.Service(self.oss_auth(who, sig), f"http://{self.ep}", region=OSS_REGION).list_buckets().buckets]
         b = self.bucket(who, p["bucket"], sig)
         key = p.get("key")
+        # `version`: the request names that version (`versionId`).
+        vp = {"versionId": p["version"]} if "version" in p else None
         if action == "GetObject":
-            return b.get_object(key, headers=p.get("headers")).read()
+            return b.get_object(key, headers=p.get("headers"), params=vp).read()
         if action == "HeadObject":
-            return b.head_object(key).content_length
+            return b.head_object(key, params=vp).content_length
         if action == "PutObject":
             headers = dict(p.get("headers", {}))
             if "tagging" in p:
                 headers["x-oss-tagging"] = p["tagging"]
             return b.put_object(key, p.get("body", b"deny-matrix"), headers=headers or None).status
         if action == "DeleteObject":
-            return b.delete_object(key).status
+            return b.delete_object(key, params=vp).status
         if action == "PutBucketCors":
             rule = oss2.models.CorsRule(allowed_origins=p.get("origins", ["*"]), allowed_methods=p.get("methods", ["GET", "PUT"]),
                                         allowed_headers=["*"])
@@ -280,7 +282,7 @@ class World:
         if action == "PutBucketReferer":
             return b.put_bucket_referer(oss2.models.BucketReferer(p.get("allow_empty", True), p.get("referers", []))).status
         if action == "CopyObject":
-            return b.copy_object(p["bucket"], p["src"], key).status
+            return b.copy_object(p["bucket"], p["src"], key, params=vp).status
         if action == "ListObjects":
             r = b.list_objects(prefix=p.get("prefix", ""), delimiter=p.get("delimiter", ""))
             return [o.key for o in r.object_list]
@@ -294,9 +296,9 @@ class World:
         if action == "PutBucketAcl":
             return b.put_bucket_acl(p["acl"]).status
         if action == "GetObjectAcl":
-            return b.get_object_acl(key).acl
+            return b.get_object_acl(key, params=vp).acl
         if action == "PutObjectAcl":
-            return b.put_object_acl(key, p["acl"]).status
+            return b.put_object_acl(key, p["acl"], params=vp).status
         if action == "GetBucketPolicy":
             return b.get_bucket_policy().policy
         if action == "PutBucketPolicy":
@@ -314,21 +316,64 @@ class World:
             return b.put_bucket_lifecycle(oss2.models.BucketLifecycle([rule])).status
         if action == "DeleteBucketLifecycle":
             return b.delete_bucket_lifecycle().status
+        if action == "PutBucketEncryption":
+            rule = oss2.models.ServerSideEncryptionRule()
+            rule.sse_algorithm = p.get("algorithm", "AES256")
+            return b.put_bucket_encryption(rule).status
+        if action == "DeleteBucketEncryption":
+            return b.delete_bucket_encryption().status
+        if action == "PutBucketLogging":
+            return b.put_bucket_logging(oss2.models.BucketLogging(p.get("target", p["bucket"]), p.get("prefix", "log/"))).status
+        if action == "GetBucketLogging":
+            return b.get_bucket_logging().target_bucket
+        if action == "DeleteBucketLogging":
+            return b.delete_bucket_logging().status
+        if action == "GetBucketStat":
+            return b.get_bucket_stat().object_count
+        if action == "PutBucketStorageCapacity":
+            return b.set_bucket_storage_capacity(oss2.models.BucketUserQos(p.get("gb", 10))).status
+        if action == "GetBucketStorageCapacity":
+            return b.get_bucket_storage_capacity().storage_capacity
+        if action == "PutBucketResourceGroup":
+            return b.put_bucket_resource_group(p["group"]).status
+        if action == "GetBucketResourceGroup":
+            return b.get_bucket_resource_group().resource_group_id
         if action == "PutSymlink":
             return b.put_symlink(p["target"], key).status
         if action == "GetObjectProcess":
             return b.get_object(key, process=p["process"]).read()
+        if action == "PutLiveChannel":
+            target = oss2.models.LiveChannelInfoTarget(playlist_name="dm.m3u8")
+            return b.create_live_channel(key, oss2.models.LiveChannelInfo(target=target)).publish_url
+        if action == "PutLiveChannelStatus":
+            return b.put_live_channel_status(key, p.get("status", "disabled")).status
+        if action == "GetLiveChannelInfo":
+            return b.get_live_channel(key).status
+        if action == "GetLiveChannelStat":
+            return b.get_live_channel_stat(key).status
+        if action == "ListLiveChannel":
+            return [c.name for c in b.list_live_channel(prefix=p.get("prefix", "")).channels]
+        if action == "DeleteLiveChannel":
+            return b.delete_live_channel(key).status
         if action == "RestoreObject":
             return b.restore_object(key).status
         if action == "GetObjectTagging":
-            return dict(b.get_object_tagging(key).tag_set.tagging_rule)
+            return dict(b.get_object_tagging(key, params=vp).tag_set.tagging_rule)
         if action == "PutObjectTagging":
             rule = oss2.models.TaggingRule()
             for k, v in p["tags"].items():
                 rule.add(k, v)
-            return b.put_object_tagging(key, oss2.models.Tagging(rule)).status
+            return b.put_object_tagging(key, oss2.models.Tagging(rule), params=vp).status
         if action == "DeleteObjectTagging":
-            return b.delete_object_tagging(key).status
+            return b.delete_object_tagging(key, params=vp).status
+        if action == "ListObjectVersions":
+            return [v.versionid for v in b.list_object_versions(prefix=p.get("prefix", "")).versions]
+        if action == "GetBucketVersioning":
+            return b.get_bucket_versioning().status
+        if action == "PutBucketVersioning":
+            config = oss2.models.BucketVersioningConfig()
+            config.status = p.get("status", "Enabled")
+            return b.put_bucket_versioning(config).status
         if action == "GetBucketTagging":
             return dict(b.get_bucket_tagging().tag_set.tagging_rule)
         if action == "PutBucketTagging":
@@ -497,6 +542,18 @@ class World:
                 return [oss("PutBucketAcl", b, acl=oss2.BUCKET_ACL_PRIVATE)]
             if action == "PutBucketLifecycle":
                 return [oss("DeleteBucketLifecycle", b)]
+            if action == "PutBucketEncryption":
+                return [oss("DeleteBucketEncryption", b)]
+            if action == "PutBucketLogging":
+                return [oss("DeleteBucketLogging", b)]
+            if action == "PutBucketStorageCapacity":
+                return [oss("PutBucketStorageCapacity", b, gb=-1)]
+            if action == "PutLiveChannel":
+                return [oss("DeleteLiveChannel", b, key)]
+            if action == "DeleteLiveChannel":
+                return [oss("PutLiveChannel", b, key)]
+            if action == "PutLiveChannelStatus":
+                return [oss("PutLiveChannelStatus", b, key, status="enabled")]
             if action in ("PutBucketPolicy", "DeleteBucketPolicy"):
                 if b in self.bucket_policies:
                     return [oss("PutBucketPolicy", b, policy=self.bucket_policies[b])]
@@ -573,6 +630,18 @@ class World:
         c = self.root(("sts", "AssumeRole", params))["Credentials"]
         self.principals[key] = Principal(c["AccessKeyId"], c["AccessKeySecret"], c["SecurityToken"])
 
+    def make_versioned_bucket(self, key: str, object_key: str) -> str:
+        """A bucket with versioning enabled and two versions of `object_key`; the first version's id
+        is the name `<key>_v1` (placeholder `{<key>_v1}`)."""
+        name = self.make_bucket(key)
+        b = self.bucket("root", name)
+        config = oss2.models.BucketVersioningConfig()
+        config.status = "Enabled"
+        b.put_bucket_versioning(config)
+        self.name(f"{key}_v1", exact=b.put_object(object_key, b"deny-matrix v1").versionid)
+        b.put_object(object_key, b"deny-matrix v2")
+        return name
+
     def make_bucket(self, key: str, objects=(), policy=None) -> str:
         name = self.name(key, exact=f"dm{key}-{uuid.uuid4().hex[:12]}".replace("_", "-"))
         b = self.bucket("root", name)
@@ -613,6 +682,9 @@ class World:
                     b.abort_multipart_upload(upload.key, upload.upload_id)
                 for o in oss2.ObjectIterator(b):
                     b.delete_object(o.key)
+                if b.get_bucket_versioning().status:
+                    for v in (lambda r: r.versions + r.delete_marker)(b.list_object_versions(max_keys=1000)):
+                        b.delete_object(v.key, params={"versionId": v.versionid})
                 b.delete_bucket()
             except Exception:  # noqa: BLE001
                 pass

@@ -98,6 +98,14 @@ def exec_in(fc, iid, *command, proxy=False, env_extra=None, input=None):
     return cli(fc, *args, env_extra=env_extra, input=input)
 
 
+def oss_instance(fc, apis):
+    """A seed role with AliyunOSSFullAccess attached, an instance carrying it, and an empty bucket:
+    (role, instance id, bucket)."""
+    role = seed_role(apis)
+    apis["ram"].call("AttachPolicyToRole", {"PolicyType": "System", "PolicyName": "AliyunOSSFullAccess", "RoleName": role})
+    return role, vpc_instance(apis, role=role), seed_bucket(fc, [])
+
+
 def seed_bucket(fc, keys):
     import oss2
     r = fc.root

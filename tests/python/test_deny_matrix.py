@@ -282,6 +282,11 @@ def build_world(w: dm.World, root_ecs) -> None:
     # ---- OSS ----------------------------------------------------------------------------------------
     bm = w.make_bucket("bm", ["data/pub/a.txt", "data/priv/b.txt", "secret/c.txt", "logs/l.txt"])
     bx = w.make_bucket("bx", ["x.txt"])
+    bv = w.make_versioned_bucket("bv", "v/a.txt")
+    # Every object action without its *Version* counterpart (and no versioning or version listing).
+    w.user("onv", principal=True, prefix="dm-ossnover", policies=[w.policy("onv_pol", [
+        h.allow(["oss:GetObject", "oss:PutObject", "oss:DeleteObject", "oss:GetObjectAcl", "oss:PutObjectAcl", "oss:GetObjectTagging",
+                 "oss:PutObjectTagging", "oss:DeleteObjectTagging", "oss:ListObjects", "oss:GetBucketInfo"], [oarn(bv), oarn(bv, "*")])])])
     w.user("on", principal=True, prefix="dm-ossnone")
     w.user("oro", principal=True, prefix="dm-ossro", policies=["AliyunOSSReadOnlyAccess"])
     w.user("of", principal=True, prefix="dm-ossfull", policies=["AliyunOSSFullAccess", w.policy("of_deny", [
@@ -853,6 +858,16 @@ def oss_cases():
         C("oss-readonly-DeleteObjectTagging", "oro", oss("DeleteObjectTagging", "{bm}", "data/pub/a.txt"), DENIED,
           oss("GetObjectTagging", "{bm}", "data/pub/a.txt")),
         C("oss-readonly-PutBucketLifecycle", "oro", oss("PutBucketLifecycle", "{bm}"), DENIED, oss("GetBucketInfo", "{bm}")),
+        # Bucket settings: AliyunOSSReadOnlyAccess reads them (oss:Get*), never changes them.
+        C("oss-readonly-PutBucketEncryption", "oro", oss("PutBucketEncryption", "{bm}"), DENIED, oss("GetBucketStat", "{bm}")),
+        C("oss-readonly-DeleteBucketEncryption", "oro", oss("DeleteBucketEncryption", "{bm}"), DENIED, oss("GetBucketLogging", "{bm}")),
+        C("oss-readonly-PutBucketLogging", "oro", oss("PutBucketLogging", "{bm}"), DENIED, oss("GetBucketLogging", "{bm}")),
+        C("oss-readonly-DeleteBucketLogging", "oro", oss("DeleteBucketLogging", "{bm}"), DENIED, oss("GetBucketStat", "{bm}")),
+        C("oss-readonly-PutBucketStorageCapacity", "oro", oss("PutBucketStorageCapacity", "{bm}"), DENIED,
+          oss("GetBucketStorageCapacity", "{bm}")),
+        C("oss-readonly-PutBucketResourceGroup", "oro", oss("PutBucketResourceGroup", "{bm}", group="rg-dm1"), DENIED,
+          oss("GetBucketResourceGroup", "{bm}")),
+        C("oss-none-GetBucketStat", "on", oss("GetBucketStat", "{bm}"), DENIED, bp_pub),
         C("oss-readonly-PutSymlink", "oro", oss("PutSymlink", "{bm}", "data/pub/link", target="data/pub/a.txt"), DENIED,
           oss("GetObject", "{bm}", "data/pub/a.txt")),
         C("oss-none-GetObject-x-oss-process", "on", oss("GetObjectProcess", "{bm}", "data/pub/a.txt", process="image/resize,w_10"),
@@ -869,6 +884,32 @@ def oss_cases():
         C("oss-existing-tag-untagged-GetObject", "otag", oss("GetObject", "{bm}", "data/pub/a.txt"), DENIED,
           oss("GetObjectTagging", "{bm}", "data/pub/a.txt")),
         C("oss-readonly-CopyObject", "oro", oss("CopyObject", "{bm}", "copy/x", src="data/pub/a.txt"), DENIED, get_pub),
+        # A request naming a version (versionId) needs the *Version* action; the same request
+        # without one is the control.
+        C("oss-noversion-GetObjectVersion", "onv", oss("GetObject", "{bv}", "v/a.txt", version="{bv_v1}"), DENIED,
+          oss("GetObject", "{bv}", "v/a.txt")),
+        C("oss-noversion-HeadObjectVersion", "onv", oss("HeadObject", "{bv}", "v/a.txt", version="{bv_v1}"), DENIED,
+          oss("HeadObject", "{bv}", "v/a.txt")),
+        C("oss-noversion-DeleteObjectVersion", "onv", oss("DeleteObject", "{bv}", "v/a.txt", version="{bv_v1}"), DENIED,
+          oss("DeleteObject", "{bv}", "tmp/{fresh}"), setup=[oss("PutObject", "{bv}", "tmp/{fresh}")]),
+        C("oss-noversion-GetObjectVersionAcl", "onv", oss("GetObjectAcl", "{bv}", "v/a.txt", version="{bv_v1}"), DENIED,
+          oss("GetObjectAcl", "{bv}", "v/a.txt")),
+        C("oss-noversion-PutObjectVersionAcl", "onv", oss("PutObjectAcl", "{bv}", "v/a.txt", version="{bv_v1}", acl="public-read"), DENIED,
+          oss("PutObjectAcl", "{bv}", "v/a.txt", acl="private")),
+        C("oss-noversion-GetObjectVersionTagging", "onv", oss("GetObjectTagging", "{bv}", "v/a.txt", version="{bv_v1}"), DENIED,
+          oss("GetObjectTagging", "{bv}", "v/a.txt")),
+        C("oss-noversion-PutObjectVersionTagging", "onv", oss("PutObjectTagging", "{bv}", "v/a.txt", version="{bv_v1}", tags={"k": "v"}),
+          DENIED, oss("PutObjectTagging", "{bv}", "v/a.txt", tags={"k": "v"})),
+        C("oss-noversion-DeleteObjectVersionTagging", "onv", oss("DeleteObjectTagging", "{bv}", "v/a.txt", version="{bv_v1}"), DENIED,
+          oss("DeleteObjectTagging", "{bv}", "v/a.txt")),
+        C("oss-noversion-CopyObject-source-version", "onv", oss("CopyObject", "{bv}", "copy/{fresh}", src="v/a.txt", version="{bv_v1}"),
+          DENIED, oss("CopyObject", "{bv}", "copy/{fresh}", src="v/a.txt")),
+        C("oss-noversion-ListObjectVersions", "onv", oss("ListObjectVersions", "{bv}"), DENIED, oss("ListObjects", "{bv}")),
+        C("oss-noversion-GetBucketVersioning", "onv", oss("GetBucketVersioning", "{bv}"), DENIED, oss("GetBucketInfo", "{bv}")),
+        C("oss-readonly-PutBucketVersioning", "oro", oss("PutBucketVersioning", "{bv}", status="Suspended"), DENIED,
+          oss("GetBucketVersioning", "{bv}")),
+        C("oss-readonly-DeleteObjectVersion", "oro", oss("DeleteObject", "{bv}", "v/a.txt", version="{bv_v1}"), DENIED,
+          oss("GetObject", "{bv}", "v/a.txt", version="{bv_v1}")),
 
         C("oss-deny-resource-GetObject", "of", oss("GetObject", "{bm}", "secret/c.txt"), DENIED, oss("GetObject", "{bm}", "data/priv/b.txt")),
         C("oss-deny-resource-DeleteObject", "of", oss("DeleteObject", "{bm}", "logs/l.txt"), DENIED, oss("DeleteObject", "{bm}", "tmp/{fresh}"),
@@ -929,6 +970,24 @@ def oss_cases():
         C("oss-anon-GetObject-outside", "anon", oss("GetObject", "{bp}", "secret/s.txt"), DENIED, bp_pub),
         C("oss-anon-DeleteObject", "anon", oss("DeleteObject", "{bp}", "pub/a.txt"), DENIED, bp_pub),
         C("oss-anon-ListBuckets", "anon", oss("ListBuckets"), DENIED, bp_pub),
+
+        # LiveChannels (issue 15): oss:PutLiveChannel etc. on <bucket>/<channel>, ListLiveChannel on
+        # the bucket; read-only access reads them, never writes; a bucket policy granting
+        # GetObject or an Allow elsewhere grants none of them.
+        C("oss-readonly-PutLiveChannel", "oro", oss("PutLiveChannel", "{bm}", "live-{fresh}"), DENIED, oss("ListLiveChannel", "{bm}")),
+        C("oss-readonly-PutLiveChannelStatus", "oro", oss("PutLiveChannelStatus", "{bm}", "live-{fresh}"), DENIED,
+          oss("GetLiveChannelInfo", "{bm}", "live-{fresh}"),
+          setup=[oss("PutLiveChannel", "{bm}", "live-{fresh}")], cleanup=[oss("DeleteLiveChannel", "{bm}", "live-{fresh}")]),
+        C("oss-readonly-DeleteLiveChannel", "oro", oss("DeleteLiveChannel", "{bm}", "live-{fresh}"), DENIED,
+          oss("GetLiveChannelStat", "{bm}", "live-{fresh}"),
+          setup=[oss("PutLiveChannel", "{bm}", "live-{fresh}")], cleanup=[oss("DeleteLiveChannel", "{bm}", "live-{fresh}")]),
+        C("oss-none-ListLiveChannel", "on", oss("ListLiveChannel", "{bm}"), DENIED, bp_pub),
+        C("oss-none-GetLiveChannelInfo", "on", oss("GetLiveChannelInfo", "{bm}", "live-{fresh}"), DENIED, bp_pub,
+          setup=[oss("PutLiveChannel", "{bm}", "live-{fresh}")], cleanup=[oss("DeleteLiveChannel", "{bm}", "live-{fresh}")]),
+        C("oss-full-denied-bucket-PutLiveChannel", "of", oss("PutLiveChannel", "{bx}", "live-{fresh}"), DENIED,
+          oss("PutLiveChannel", "{bm}", "live-{fresh}")),
+        C("oss-anon-PutLiveChannel", "anon", oss("PutLiveChannel", "{bp}", "pub"), DENIED, bp_pub),
+        C("oss-anon-ListLiveChannel", "anon", oss("ListLiveChannel", "{bp}"), DENIED, bp_pub),
 
         # Browser rules (issue 15): managing them is authorized like any bucket configuration; CORS
         # never grants; referer rules refuse anonymous and presigned requests a policy allows.

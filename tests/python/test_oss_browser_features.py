@@ -10,6 +10,7 @@ import base64
 import http.server
 import json
 import threading
+import urllib.parse
 import uuid
 
 import oss2
@@ -172,15 +173,19 @@ class _App(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def app():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _App)
+def _serving(srv):
+    """Runs `srv` (an `_App` server) in a thread with a fresh record until the test ends."""
     _App.answers, _App.seen = [], []
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     yield srv
     srv.shutdown()
     srv.server_close()
+
+
+@pytest.fixture
+def app():
+    yield from _serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), _App))
 
 
 def test_callback_relayed(bkt, app):
@@ -210,6 +215,91 @@ def test_callback_relayed(bkt, app):
                                       headers={"x-oss-callback": b64json(cb_json)})
     assert r.status == 200
     assert json.loads(_App.seen[1][2]) == {"object": "mp.bin", "size": 3}
+
+
+def verify_like_oss_sample(path, headers, body):
+    """What OSS's sample callback server does: fetch the PEM public key from the base64 URL in
+    `x-oss-pub-key-url`, then check the base64 `authorization`, MD5withRSA (PKCS#1 v1.5) over the
+    URL-decoded path, `?` + the query as sent, a newline and the body."""
+    from Crypto.Hash import MD5
+    from Crypto.PublicKey import RSA
+    from Crypto.Signature import pkcs1_15
+
+    key_url = base64.b64decode(headers["x-oss-pub-key-url"]).decode()
+    pem = requests.get(key_url, timeout=10).text
+    assert pem.startswith("-----BEGIN PUBLIC KEY-----")
+    raw_path, _, query = path.partition("?")
+    signed = urllib.parse.unquote(raw_path) + ("?" + query if query else "")
+    digest = MD5.new(signed.encode() + b"\n" + body)
+    pkcs1_15.new(RSA.import_key(pem)).verify(digest, base64.b64decode(headers["authorization"]))  # raises if wrong
+    return key_url
+
+
+def test_callback_signed(bkt, app, server):
+    port = app.server_address[1]
+    cb = {"callbackUrl": f"http://127.0.0.1:{port}/up%20loaded/x?from=oss&a=%20b", "callbackBody": "object=${object}&size=${size}"}
+    assert bkt.put_object("signed.txt", b"12345", headers={"x-oss-callback": b64json(cb)}).status == 200
+    cb2 = dict(cb, callbackUrl=f"http://127.0.0.1:{port}/plain", callbackBody='{"o":"${object}"}', callbackBodyType="application/json")
+    assert bkt.put_object("signed2.txt", b"6", headers={"x-oss-callback": b64json(cb2)}).status == 200
+    (path, headers, body), (path2, headers2, body2) = _App.seen
+    assert path == "/up%20loaded/x?from=oss&a=%20b"
+    key_url = verify_like_oss_sample(path, headers, body)
+    # The key is served by rolestack where the upload was sent, and is the same for every callback.
+    assert key_url == f"http://{server.endpoint}/callback_pub_key_v1.pem"
+    assert verify_like_oss_sample(path2, headers2, body2) == key_url
+    # A signature is bound to its path and body.
+    with pytest.raises(ValueError):
+        verify_like_oss_sample(path, headers, body + b"&size=9")
+    with pytest.raises(ValueError):
+        verify_like_oss_sample("/other", headers, body)
+
+
+@pytest.fixture
+def https_app(tmp_path):
+    """The same application behind TLS with a self-signed certificate no one trusts; records the
+    SNI name each handshake carried."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "callback-app.test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    sni = []
+    ctx.sni_callback = lambda sock, server_name, context: sni.append(server_name)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _App)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.sni = sni
+    yield from _serving(srv)
+
+
+def test_callback_https(bkt, https_app):
+    """https callbacks: the certificate is not checked (self-signed here), the request is signed
+    like any other, and the server name is sent only with callbackSNI."""
+    port = https_app.server_address[1]
+    for sni in (False, True):
+        cb = {"callbackUrl": f"https://localhost:{port}/secure?sni={sni}", "callbackBody": "object=${object}", "callbackSNI": sni}
+        r = bkt.put_object(f"tls-{sni}.txt", b"x", headers={"x-oss-callback": b64json(cb)})
+        assert r.status == 200 and json.loads(r.resp.read()) == {"Status": "OK"}
+    assert [p for p, _, _ in _App.seen] == ["/secure?sni=False", "/secure?sni=True"]
+    for path, headers, body in _App.seen:
+        verify_like_oss_sample(path, headers, body)
+    assert https_app.sni == [None, "localhost"]
+    # Plain http to the TLS port is answered with no HTTP at all: 203 CallbackFailed.
+    cb = {"callbackUrl": f"http://127.0.0.1:{port}/", "callbackBody": "o=${object}"}
+    assert bkt.put_object("plain.txt", b"y", headers={"x-oss-callback": b64json(cb)}).status == 203
 
 
 def test_callback_failures(bkt, app):

@@ -1,6 +1,6 @@
 """Upload callbacks from inside an instance: the application listens on the instance's own
 loopback (inside its network namespace), and OSS calls it back there — not on the host's loopback,
-and nowhere else."""
+and nowhere else — signed, with the public key reachable from inside the instance."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import rshelpers as h
-from instancekit import ECS, PROGRAMS, STS, exec_in, needs_root, root_apis, seed_bucket, seed_role, started_server, vpc_instance
+from instancekit import ECS, PROGRAMS, STS, exec_in, needs_root, oss_instance, root_apis, started_server
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +24,11 @@ def apis(fc):
 
 @needs_root
 def test_callback_reaches_the_application_inside_the_instance(fc, apis):
-    role = seed_role(apis)
-    apis["ram"].call("AttachPolicyToRole", {"PolicyType": "System", "PolicyName": "AliyunOSSFullAccess", "RoleName": role})
-    iid = vpc_instance(apis, role=role)
-    bucket = seed_bucket(fc, [])
+    role, iid, bucket = oss_instance(fc, apis)
     p = exec_in(fc, iid, sys.executable, str(PROGRAMS / "oss_callback_app.py"), role, bucket)
     assert p.returncode == 0, p.stdout + p.stderr
     lines = p.stdout.strip().splitlines()
     assert lines[0] == '200 {"from":"inside the instance"}', p.stdout
     assert lines[1] == "received: ['object=from-instance.txt&size=5']", p.stdout
+    # Signed as OSS signs callbacks, the public key fetched from inside the instance.
+    assert lines[2] == "signatures: ['ok']", p.stdout

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use crate::caller::{Caller, Principal, RequestFacts};
 use crate::oss::blob::{crc64, BlobId, BlobSink, BlobSource, BlobStore, MemoryBlobStore};
-use crate::oss::listing::ListQuery;
+use crate::oss::listing::{ListQuery, VersionQuery};
 use crate::oss::model::ObjectSettings;
 use crate::oss::orphans;
 use crate::oss::request::Conditions;
@@ -51,6 +51,7 @@ macro_rules! store_conformance_tests {
             links_both_ways_and_nonces,
             oss_keys_are_case_sensitive_and_byte_ordered,
             oss_uploads_and_parts,
+            oss_bucket_usage_counts_per_class,
             record_writes_report_what_happened,
             names_fold_ascii_only_and_sort_like_nocase,
             links_keep_first_spelling_and_order_by_date,
@@ -64,6 +65,8 @@ macro_rules! store_conformance_tests {
             oss_copy_conditions_and_digest,
             oss_orphans_are_collected_and_nothing_else,
             oss_scans_page_through_everything,
+            oss_versions_store_order_and_pages,
+            oss_versioning_keeps_versions_and_markers,
             events_filter_page_and_prune,
             live_nonces_reload,
             group_commit_shares_commits_and_isolates_failures,
@@ -291,6 +294,35 @@ pub fn oss_uploads_and_parts(store: Arc<dyn Store>) {
     assert_eq!(tx.oss_parts_delete("U1").unwrap().len(), 2);
     assert!(tx.oss_upload_delete("b", "U1").unwrap());
     assert!(!tx.oss_upload_delete("b", "U1").unwrap());
+}
+
+pub fn oss_bucket_usage_counts_per_class(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    let empty = tx.oss_bucket_usage("b").unwrap();
+    assert_eq!(empty, crate::store::OssBucketUsage::default());
+    let obj = |class: &str, size: u64, at: i64| format!(r#"{{"storage_class":"{class}","size":{size},"last_modified":{at},"key":"x"}}"#);
+    tx.oss_object_put("b", "a", &obj("Standard", 7, 100)).unwrap();
+    tx.oss_object_put("b", "b", &obj("Standard", 3_000_000_000, 300)).unwrap();
+    tx.oss_object_put("b", "c", &obj("IA", 5, 200)).unwrap();
+    tx.oss_object_put("other", "a", &obj("Archive", 9, 900)).unwrap();
+    tx.oss_upload_insert("b", "k", "U1", "\"u\"").unwrap();
+    tx.oss_upload_insert("b", "k", "U2", "\"u\"").unwrap();
+    tx.oss_upload_insert("other", "k", "U3", "\"u\"").unwrap();
+    for n in 1..=3 {
+        tx.oss_part_put("U1", n, "\"p\"").unwrap();
+    }
+    tx.oss_part_put("U3", 1, "\"p\"").unwrap();
+    let usage = tx.oss_bucket_usage("b").unwrap();
+    assert_eq!(usage.classes, [("IA".to_string(), 1, 5), ("Standard".to_string(), 2, 3_000_000_007)]);
+    assert_eq!((usage.uploads, usage.parts, usage.delete_markers), (2, 3, 0));
+    // Noncurrent versions count as objects of their class; delete markers only as markers.
+    tx.oss_version_put("b", "a", "0001", "v1", &obj("IA", 11, 50)).unwrap();
+    let marker = r#"{"storage_class":"Standard","size":0,"last_modified":60,"key":"a","delete_marker":true}"#;
+    tx.oss_version_put("b", "a", "0000", "v2", marker).unwrap();
+    tx.oss_version_put("other", "a", "0000", "v3", marker).unwrap();
+    let usage = tx.oss_bucket_usage("b").unwrap();
+    assert_eq!(usage.classes, [("IA".to_string(), 2, 16), ("Standard".to_string(), 2, 3_000_000_007)]);
+    assert_eq!(usage.delete_markers, 1);
 }
 
 pub fn oss_writes_roll_back_and_commit(store: Arc<dyn Store>) {
@@ -538,8 +570,15 @@ pub fn oss_copy_conditions_and_digest(store: Arc<dyn Store>) {
     let copied = oss
         .copy_object(
             Call::new(&root, Op::CopyObject, "bkt", "dst"),
-            &CopySource { bucket: "bkt".into(), key: "src".into(), conditions: Conditions::default() },
-            CopyTarget { directive: MetadataDirective::Copy, acl: None, forbid_overwrite: false, tagging: None, storage_class: None },
+            &CopySource { bucket: "bkt".into(), key: "src".into(), version_id: None, conditions: Conditions::default() },
+            CopyTarget {
+                directive: MetadataDirective::Copy,
+                acl: None,
+                forbid_overwrite: false,
+                tagging: None,
+                storage_class: None,
+                encryption: None,
+            },
         )
         .unwrap();
     assert_eq!(copied.etag, src.etag);
@@ -656,6 +695,115 @@ pub fn oss_scans_page_through_everything(store: Arc<dyn Store>) {
     assert_eq!(parts.iter().map(|(u, n, _)| format!("{u}#{n}")).collect::<Vec<_>>(), ["u1#1", "u1#2"]);
     let parts = tx.oss_parts_scan(Some(("u1", 2)), 2).unwrap();
     assert_eq!(parts.iter().map(|(u, n, d)| (format!("{u}#{n}"), d.clone())).collect::<Vec<_>>(), [("u2#1".to_string(), json("u2#1"))]);
+}
+
+/// Stored versions: looked up by id, newest first (smallest `ord`), listed together with the
+/// current objects — the current one first within a key — and paged by (key, ord); a whole key
+/// or key prefix can be skipped; the scan visits every stored version once.
+pub fn oss_versions_store_order_and_pages(store: Arc<dyn Store>) {
+    let mut tx = store.begin().unwrap();
+    tx.oss_object_put("b", "k", &json("k current")).unwrap();
+    tx.oss_object_put("b", "a/x", &json("a/x current")).unwrap();
+    for (k, ord, id) in [("k", "0002", "v2"), ("k", "0001", "v1"), ("k", "0003", "null"), ("m", "0005", "m1"), ("a/y", "0009", "y1")] {
+        tx.oss_version_put("b", k, ord, id, &json(&format!("{k} {id}"))).unwrap();
+    }
+    tx.oss_version_put("other", "k", "0001", "v1", &json("other")).unwrap();
+    tx.commit().unwrap();
+    let mut tx = store.begin().unwrap();
+    assert_eq!(tx.oss_version_get("b", "k", "v2").unwrap(), Some(("0002".to_string(), json("k v2"))));
+    assert!(tx.oss_version_get("b", "K", "v2").unwrap().is_none());
+    assert_eq!(tx.oss_version_latest("b", "k").unwrap().map(|(o, _)| o).as_deref(), Some("0001"));
+    let rows = |v: Vec<(String, String, String)>| v.into_iter().map(|(k, o, _)| format!("{k}@{o}")).collect::<Vec<_>>();
+    assert_eq!(
+        rows(tx.oss_version_list("b", "", b"", None, 100).unwrap()),
+        ["a/x@", "a/y@0009", "k@", "k@0001", "k@0002", "k@0003", "m@0005"]
+    );
+    assert_eq!(rows(tx.oss_version_list("b", "", b"k", Some("0001"), 2).unwrap()), ["k@0002", "k@0003"]);
+    assert_eq!(rows(tx.oss_version_list("b", "", b"k", Some(""), 1).unwrap()), ["k@0001"]);
+    assert_eq!(rows(tx.oss_version_list("b", "", b"k", None, 100).unwrap()), ["m@0005"]);
+    assert_eq!(rows(tx.oss_version_list("b", "", b"a/\xFF", None, 100).unwrap())[0], "k@");
+    assert_eq!(rows(tx.oss_version_list("b", "a/", b"", None, 100).unwrap()), ["a/x@", "a/y@0009"]);
+    assert_eq!(tx.oss_version_delete("b", "k", "0001").unwrap(), Some(json("k v1")));
+    assert!(tx.oss_version_delete("b", "k", "0001").unwrap().is_none());
+    assert_eq!(tx.oss_version_latest("b", "k").unwrap().map(|(o, _)| o).as_deref(), Some("0002"));
+    let first = tx.oss_versions_scan(None, 3).unwrap();
+    let names = |v: &[(String, String, String, String)]| v.iter().map(|(b, k, o, _)| format!("{b}/{k}@{o}")).collect::<Vec<_>>();
+    assert_eq!(names(&first), ["b/a/y@0009", "b/k@0002", "b/k@0003"]);
+    let rest = tx.oss_versions_scan(Some(("b", "k", "0003")), 10).unwrap();
+    assert_eq!(names(&rest), ["b/m@0005", "other/k@0001"]);
+}
+
+/// A versioned bucket keeps every version: overwrites and deletes (delete markers) keep the old
+/// bodies, which stay readable by version id and are not collected as orphans; deleting the
+/// current version for good brings the previous one back; a suspended bucket replaces the
+/// `null` version.
+pub fn oss_versioning_keeps_versions_and_markers(store: Arc<dyn Store>) {
+    use crate::oss::versioning::VersioningStatus;
+    let aged = Arc::new(AgedBlobs::default());
+    let (oss, root) = oss_setup_with(store.clone(), Arc::new(aged.clone()));
+    oss_put(&oss, &root, "k", b"before versioning");
+    oss.put_bucket_versioning(Call::new(&root, Op::PutBucketVersioning, "bkt", ""), VersioningStatus::Enabled).unwrap();
+    oss_put(&oss, &root, "k", b"one");
+    oss_put(&oss, &root, "k", b"two");
+    let read = |version: Option<&str>| -> Result<Vec<u8>, OssError> {
+        let o = oss.get_object(Call::new(&root, Op::GetObject, "bkt", "k").with_version(version))?;
+        let mut out = Vec::new();
+        oss.reader(&o, 0, o.size).unwrap().read_to_end(&mut out).unwrap();
+        Ok(out)
+    };
+    let list = || {
+        let q = VersionQuery { max_keys: 100, ..Default::default() };
+        oss.list_object_versions(Call::new(&root, Op::ListObjectVersions, "bkt", ""), &q).unwrap().1
+    };
+    let page = list();
+    let ids: Vec<String> = page.versions.iter().map(|v| v.object.version().to_string()).collect();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(ids[2], "null");
+    assert_eq!(page.versions.iter().map(|v| v.is_latest).collect::<Vec<_>>(), [true, false, false]);
+    assert_eq!(read(None).unwrap(), b"two");
+    assert_eq!(read(Some(&ids[1])).unwrap(), b"one");
+    assert_eq!(read(Some("null")).unwrap(), b"before versioning");
+    // Noncurrent bodies are referenced: nothing is collected.
+    assert!(orphans::collect(store.as_ref(), &aged, std::time::SystemTime::now()).unwrap().removed.is_empty());
+
+    let deletion = oss.delete_object(Call::new(&root, Op::DeleteObject, "bkt", "k")).unwrap();
+    assert!(deletion.delete_marker);
+    let marker = deletion.delete_marker_version_id.unwrap();
+    assert!(matches!(read(None), Err(OssError::DeleteMarkerCurrent { .. })));
+    assert!(matches!(read(Some(&marker)), Err(OssError::DeleteMarkerRead { .. })));
+    assert!(matches!(read(Some("CAEQJhiBgIDVmYrr1RYiIGE5ZmUxMjViZDIwYjQwY2I5ODA1YWIxNmIyNDNjYjk4")), Err(OssError::NoSuchVersion { .. })));
+    assert!(matches!(read(Some("IllegalVersion")), Err(OssError::InvalidArgument(_))));
+    let (_, listing) =
+        oss.list_objects(Call::new(&root, Op::ListObjects, "bkt", ""), &ListQuery { max_keys: 100, ..Default::default() }).unwrap();
+    assert!(listing.objects.is_empty());
+    let page = list();
+    assert_eq!(page.versions.len(), 4);
+    assert!(page.versions[0].object.delete_marker && page.versions[0].is_latest);
+    assert!(matches!(oss.delete_bucket(Call::new(&root, Op::DeleteBucket, "bkt", "")), Err(OssError::BucketNotEmpty { .. })));
+
+    // Removing the marker makes "two" current again; removing "two" for good makes "one" current.
+    let by_version = |v: &str| oss.delete_object(Call::new(&root, Op::DeleteObject, "bkt", "k").with_version(Some(v))).unwrap();
+    assert!(by_version(&marker).delete_marker);
+    assert_eq!(read(None).unwrap(), b"two");
+    assert!(!by_version(&ids[0]).delete_marker);
+    assert_eq!(read(None).unwrap(), b"one");
+    assert_eq!(aged.blobs.lock().unwrap().len(), 2);
+
+    // Suspended: writes make the `null` version, replacing the stored one.
+    oss.put_bucket_versioning(Call::new(&root, Op::PutBucketVersioning, "bkt", ""), VersioningStatus::Suspended).unwrap();
+    oss_put(&oss, &root, "k", b"suspended");
+    let page = list();
+    let ids: Vec<&str> = page.versions.iter().map(|v| v.object.version()).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_eq!(ids[0], "null");
+    assert_eq!(read(Some("null")).unwrap(), b"suspended");
+    assert_eq!(aged.blobs.lock().unwrap().len(), 2);
+    for v in page.versions.iter().map(|v| v.object.version().to_string()).collect::<Vec<_>>() {
+        by_version(&v);
+    }
+    assert!(list().versions.is_empty());
+    assert!(aged.blobs.lock().unwrap().is_empty());
+    oss.delete_bucket(Call::new(&root, Op::DeleteBucket, "bkt", "")).unwrap();
 }
 
 /// ActionTrail events: filtered by account, window and attribute, paged both ways by

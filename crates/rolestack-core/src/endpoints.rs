@@ -94,9 +94,10 @@ pub fn classify(host: &str) -> Option<ServiceHost> {
     oss_endpoint(name).or_else(|| oss_bucket_host(name))
 }
 
-/// `oss-<region>` or `oss-<region>-internal`.
+/// `oss-<region>` or `oss-<region>-internal`, and the same names under `s3.`, OSS's endpoints
+/// for S3 clients (`s3.oss-<region>[-internal]`).
 fn oss_endpoint(name: &str) -> Option<ServiceHost> {
-    let rest = name.strip_prefix("oss-")?;
+    let rest = name.strip_prefix("s3.").unwrap_or(name).strip_prefix("oss-")?;
     let (id, internal) = match rest.strip_suffix("-internal") {
         Some(id) => (id, true),
         None => (rest, false),
@@ -137,8 +138,10 @@ pub fn all_names() -> Vec<String> {
             out.push(format!("{product}-vpc.{id}.{DOMAIN}"));
         }
         out.push(format!("ecs-{id}.{DOMAIN}"));
-        out.push(oss_endpoint_name(id, false));
-        out.push(oss_endpoint_name(id, true));
+        for internal in [false, true] {
+            out.push(oss_endpoint_name(id, internal));
+            out.push(format!("s3.{}", oss_endpoint_name(id, internal)));
+        }
     }
     out
 }
@@ -163,6 +166,9 @@ mod tests {
         assert_eq!(svc("ims.aliyuncs.com"), Some((Service::Ims, None, false, None)));
         assert_eq!(svc("oss-cn-hangzhou.aliyuncs.com"), Some((Service::Oss, Some("cn-hangzhou"), false, None)));
         assert_eq!(svc("oss-cn-hangzhou-internal.aliyuncs.com"), Some((Service::Oss, Some("cn-hangzhou"), true, None)));
+        assert_eq!(svc("s3.oss-cn-hangzhou.aliyuncs.com"), Some((Service::Oss, Some("cn-hangzhou"), false, None)));
+        assert_eq!(svc("s3.oss-cn-beijing-internal.aliyuncs.com"), Some((Service::Oss, Some("cn-beijing"), true, None)));
+        assert_eq!(svc("bkt.s3.oss-cn-hangzhou.aliyuncs.com"), Some((Service::Oss, Some("cn-hangzhou"), false, Some("bkt".into()))));
         assert_eq!(
             svc("ramroletest.oss-cn-hangzhou.aliyuncs.com"),
             Some((Service::Oss, Some("cn-hangzhou"), false, Some("ramroletest".into())))
@@ -184,6 +190,9 @@ mod tests {
             "sts.mars-1.aliyuncs.com",
             "Bad_Bucket.oss-cn-hangzhou.aliyuncs.com",
             "a.b.oss-cn-hangzhou.aliyuncs.com",
+            "s4.oss-cn-hangzhou.aliyuncs.com",
+            "a.b.s3.oss-cn-hangzhou.aliyuncs.com",
+            "s3.s3.oss-cn-hangzhou.aliyuncs.com",
             "127.0.0.1",
             "localhost",
             "100.100.100.200",

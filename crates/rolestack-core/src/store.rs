@@ -46,6 +46,11 @@ pub enum Kind {
     ConsoleSession,
     /// Recent failed console sign-ins of one logon name, lower-case (global).
     SignInFailures,
+    /// An OSS LiveChannel, by the hex of its channel name, scoped by its bucket
+    /// (`crate::oss::live_channel`).
+    LiveChannel,
+    /// The key OSS upload callbacks are signed with (global, one record; `crate::oss::callback_key`).
+    OssCallbackKey,
 }
 
 impl Kind {
@@ -73,6 +78,8 @@ impl Kind {
             Kind::Node => "node",
             Kind::ConsoleSession => "console_session",
             Kind::SignInFailures => "sign_in_failures",
+            Kind::LiveChannel => "oss_live_channel",
+            Kind::OssCallbackKey => "oss_callback_key",
         }
     }
 }
@@ -102,6 +109,17 @@ impl Relation {
 }
 
 /// One end-to-end relation row. `created` is RAM's date of the link (e.g. `AttachDate`).
+/// A bucket's contents as counted by [`Tx::oss_bucket_usage`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OssBucketUsage {
+    /// `(storage class, objects, bytes)`, one row per class that has objects, in class order.
+    pub classes: Vec<(String, u64, u64)>,
+    pub uploads: u64,
+    pub parts: u64,
+    /// Delete markers among the stored versions.
+    pub delete_markers: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     pub left: String,
@@ -264,6 +282,39 @@ pub trait Tx {
     fn oss_objects_scan(&mut self, after: Option<(&str, &str)>, limit: usize) -> Result<Vec<(String, String, String)>>;
     /// Every part of every upload after `(upload_id, number)`, in that order: `(upload_id, number, record)`.
     fn oss_parts_scan(&mut self, after: Option<(&str, u32)>, limit: usize) -> Result<Vec<(String, u32, String)>>;
+
+    // OSS versions (`crate::oss::versioning`): the noncurrent versions and delete markers of
+    // versioned buckets. The current version of a key stays in the objects above; a version is
+    // stored under `ord`, a string that sorts the versions of one key newest first.
+
+    /// Stores a noncurrent version or delete marker.
+    fn oss_version_put(&mut self, bucket: &str, key: &str, ord: &str, version_id: &str, data: &str) -> Result<()>;
+    /// A stored version by its id: `(ord, record)`.
+    fn oss_version_get(&mut self, bucket: &str, key: &str, version_id: &str) -> Result<Option<(String, String)>>;
+    /// Deletes a stored version; returns its record.
+    fn oss_version_delete(&mut self, bucket: &str, key: &str, ord: &str) -> Result<Option<String>>;
+    /// The newest stored version of a key: `(ord, record)`.
+    fn oss_version_latest(&mut self, bucket: &str, key: &str) -> Result<Option<(String, String)>>;
+    /// Every version of the keys starting with `prefix` — the current one (from the objects,
+    /// with the empty `ord`) first, then the stored ones newest first — after
+    /// `(after_key, after_ord)` in (key, ord) order: `(key, ord, record)`. `after_ord` `None`
+    /// skips the whole of `after_key` (which may end with `0xFF` to skip a key prefix).
+    fn oss_version_list(
+        &mut self,
+        bucket: &str,
+        prefix: &str,
+        after_key: &[u8],
+        after_ord: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, String, String)>>;
+    /// Every stored version of every bucket after `(bucket, key, ord)`, in that order:
+    /// `(bucket, key, ord, record)` (orphan collection, lifecycle).
+    fn oss_versions_scan(&mut self, after: Option<(&str, &str, &str)>, limit: usize) -> Result<Vec<(String, String, String, String)>>;
+    /// What a bucket holds, counted by the database (GetBucketStat): objects — current and
+    /// noncurrent versions, delete markers apart — per storage class (the record's
+    /// `storage_class`, its `size` summed), delete markers, and the bucket's multipart uploads
+    /// and their parts.
+    fn oss_bucket_usage(&mut self, bucket: &str) -> Result<OssBucketUsage>;
 }
 
 /// A database of rolestack state.

@@ -31,6 +31,7 @@ pub fn app(state: Rolestack) -> Router {
         .route("/health", get(|| async { "ok" }))
         .route(rolestack_core::oidc::DISCOVERY_PATH, get(oidc_discovery))
         .route(rolestack_core::oidc::JWKS_PATH, get(oidc_jwks))
+        .route(rolestack_core::oss::callback_key::PUBLIC_KEY_PATH, get(callback_public_key))
         .merge(console::router(state.clone())) // the web console at /console/ (see console/mod.rs)
         .fallback(front_door)
         .with_state(state)
@@ -60,6 +61,16 @@ async fn oidc_discovery(State(rs): State<Rolestack>) -> Response {
 
 async fn oidc_jwks(State(rs): State<Rolestack>) -> Response {
     oidc_document(rs, true).await
+}
+
+/// The public key upload callbacks are signed with (see `rolestack_core::oss::callback_key`).
+async fn callback_public_key(State(rs): State<Rolestack>) -> Response {
+    use axum::response::IntoResponse;
+    let key = rs.key.clone();
+    match tokio::task::spawn_blocking(move || rolestack_core::oss::callback_key::ensure(&*rs.store, &key)).await {
+        Ok(Ok(k)) => ([(axum::http::header::CONTENT_TYPE, "application/x-pem-file")], k.public_pem).into_response(),
+        _ => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "reading the callback key failed").into_response(),
+    }
 }
 
 async fn front_door(State(rs): State<Rolestack>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {

@@ -141,8 +141,11 @@ pub fn translate_request_headers(headers: &[(String, String)], signed: &[String]
             | "metadata-directive"
             | "tagging"
             | "tagging-directive"
-            | "server-side-encryption"
             | "server-side-encryption-key-id" => Some((format!("x-oss-{rest}"), value.clone())),
+            // S3 names KMS `aws:kms`; OSS's value is `KMS`.
+            "server-side-encryption" => {
+                Some(("x-oss-server-side-encryption".to_string(), if value == "aws:kms" { "KMS".into() } else { value.clone() }))
+            }
             meta if meta.starts_with("meta-") => Some((format!("x-oss-{meta}"), value.clone())),
             _ => None,
         };
@@ -163,6 +166,8 @@ pub fn translate_response_headers(headers: &mut HeaderMap) {
             match s {
                 "x-oss-request-id" => Some("x-amz-request-id".to_string()),
                 "x-oss-version-id" => Some("x-amz-version-id".to_string()),
+                "x-oss-delete-marker" => Some("x-amz-delete-marker".to_string()),
+                "x-oss-copy-source-version-id" => Some("x-amz-copy-source-version-id".to_string()),
                 _ => None,
             }
         };

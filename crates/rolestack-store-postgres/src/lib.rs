@@ -38,7 +38,7 @@ use std::time::Duration;
 use postgres::types::ToSql;
 use postgres::{Client, Row, Statement};
 use rolestack_core::audit::{EventQuery, EventRow};
-use rolestack_core::store::{like_prefix, FaultRow, InstanceEventRow, Kind, Link, Relation, Store, Tx};
+use rolestack_core::store::{like_prefix, FaultRow, InstanceEventRow, Kind, Link, OssBucketUsage, Relation, Store, Tx};
 use rolestack_core::{Error, Result};
 
 pub use postgres::Config;
@@ -149,6 +149,20 @@ CREATE TABLE instance_events (
     r#"
 -- The store version: advanced by every transaction that changed records or links.
 CREATE SEQUENCE store_version;
+"#,
+    r#"
+-- OSS versioning (core::oss::versioning): noncurrent versions and delete markers. The current
+-- version of a key stays in oss_objects (objects stored before stay there: the `null` version).
+-- `ord` sorts the versions of a key newest first.
+CREATE TABLE oss_object_versions (
+    bucket     BYTEA NOT NULL,
+    key        BYTEA NOT NULL,
+    ord        TEXT COLLATE "C" NOT NULL,
+    version_id TEXT COLLATE "C" NOT NULL,
+    data       TEXT NOT NULL,
+    PRIMARY KEY (bucket, key, ord)
+);
+CREATE UNIQUE INDEX oss_object_versions_by_id ON oss_object_versions (bucket, key, version_id);
 "#,
 ];
 
@@ -981,6 +995,101 @@ impl Tx for PgTx {
             &[&b, &k, &limit_sql(limit)],
         )?;
         rows.iter().map(|r| Ok((key_string(column(r, 0)?)?, key_string(column(r, 1)?)?, column(r, 2)?))).collect()
+    }
+
+    fn oss_version_put(&mut self, bucket: &str, key: &str, ord: &str, version_id: &str, data: &str) -> Result<()> {
+        self.execute(
+            "INSERT INTO oss_object_versions (bucket, key, ord, version_id, data) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (bucket, key, ord) DO UPDATE SET version_id = excluded.version_id, data = excluded.data",
+            &[&bucket.as_bytes(), &key.as_bytes(), &ord, &version_id, &data],
+        )?;
+        Ok(())
+    }
+
+    fn oss_version_get(&mut self, bucket: &str, key: &str, version_id: &str) -> Result<Option<(String, String)>> {
+        self.query_opt(
+            "SELECT ord, data FROM oss_object_versions WHERE bucket = $1 AND key = $2 AND version_id = $3",
+            &[&bucket.as_bytes(), &key.as_bytes(), &version_id],
+        )?
+        .map(|r| Ok((column(&r, 0)?, column(&r, 1)?)))
+        .transpose()
+    }
+
+    fn oss_version_delete(&mut self, bucket: &str, key: &str, ord: &str) -> Result<Option<String>> {
+        self.opt_string(
+            "DELETE FROM oss_object_versions WHERE bucket = $1 AND key = $2 AND ord = $3 RETURNING data",
+            &[&bucket.as_bytes(), &key.as_bytes(), &ord],
+        )
+    }
+
+    fn oss_version_latest(&mut self, bucket: &str, key: &str) -> Result<Option<(String, String)>> {
+        self.query_opt(
+            "SELECT ord, data FROM oss_object_versions WHERE bucket = $1 AND key = $2 ORDER BY ord LIMIT 1",
+            &[&bucket.as_bytes(), &key.as_bytes()],
+        )?
+        .map(|r| Ok((column(&r, 0)?, column(&r, 1)?)))
+        .transpose()
+    }
+
+    fn oss_version_list(
+        &mut self,
+        bucket: &str,
+        prefix: &str,
+        after_key: &[u8],
+        after_ord: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, String, String)>> {
+        let (lo, hi) = prefix_range(prefix.as_bytes(), b"");
+        // `~` sorts after every `ord` (hex digits): skips the whole of `after_key`.
+        let after_ord = after_ord.unwrap_or("~");
+        let rows = self.query(
+            "SELECT key, ord, data FROM ( \
+               SELECT key, ''::text COLLATE \"C\" AS ord, data FROM oss_objects WHERE bucket = $1 AND key > $2 AND key < $3 AND key >= $4 \
+               UNION ALL \
+               SELECT key, ord, data FROM oss_object_versions WHERE bucket = $1 AND key > $2 AND key < $3 AND key >= $4 \
+             ) v WHERE (key, ord) > ($4::bytea, $5::text COLLATE \"C\") ORDER BY key, ord LIMIT $6",
+            &[&bucket.as_bytes(), &lo, &hi, &after_key, &after_ord, &limit_sql(limit)],
+        )?;
+        rows.iter().map(|r| Ok((key_string(column(r, 0)?)?, column(r, 1)?, column(r, 2)?))).collect()
+    }
+
+    fn oss_versions_scan(&mut self, after: Option<(&str, &str, &str)>, limit: usize) -> Result<Vec<(String, String, String, String)>> {
+        let (b, k, o): (Option<&[u8]>, Option<&[u8]>, Option<&str>) =
+            after.map_or((None, None, None), |(b, k, o)| (Some(b.as_bytes()), Some(k.as_bytes()), Some(o)));
+        let rows = self.query(
+            "SELECT bucket, key, ord, data FROM oss_object_versions \
+             WHERE $1::bytea IS NULL OR (bucket, key, ord) > ($1::bytea, $2::bytea, $3::text COLLATE \"C\") \
+             ORDER BY bucket, key, ord LIMIT $4",
+            &[&b, &k, &o, &limit_sql(limit)],
+        )?;
+        rows.iter().map(|r| Ok((key_string(column(r, 0)?)?, key_string(column(r, 1)?)?, column(r, 2)?, column(r, 3)?))).collect()
+    }
+
+    fn oss_bucket_usage(&mut self, bucket: &str) -> Result<OssBucketUsage> {
+        let mut usage = OssBucketUsage::default();
+        let rows = self.query(
+            "SELECT data::jsonb ->> 'storage_class' AS class, count(*), sum((data::jsonb ->> 'size')::bigint)::bigint FROM ( \
+               SELECT data FROM oss_objects WHERE bucket = $1 \
+               UNION ALL SELECT data FROM oss_object_versions WHERE bucket = $1 \
+                 AND NOT coalesce((data::jsonb ->> 'delete_marker')::boolean, false) \
+             ) v GROUP BY 1 ORDER BY 1",
+            &[&bucket.as_bytes()],
+        )?;
+        for r in &rows {
+            let (class, count, bytes): (String, i64, i64) = (column(r, 0)?, column(r, 1)?, column(r, 2)?);
+            usage.classes.push((class, count.unsigned_abs(), bytes.unsigned_abs()));
+        }
+        let rows = self.query(
+            "SELECT (SELECT count(*) FROM oss_uploads WHERE bucket = $1), \
+                    (SELECT count(*) FROM oss_parts WHERE upload_id IN (SELECT upload_id FROM oss_uploads WHERE bucket = $1)), \
+                    (SELECT count(*) FROM oss_object_versions WHERE bucket = $1 \
+                       AND coalesce((data::jsonb ->> 'delete_marker')::boolean, false))",
+            &[&bucket.as_bytes()],
+        )?;
+        let row = rows.first().ok_or_else(|| Error::Store("the usage query returned no row".into()))?;
+        let (uploads, parts, markers): (i64, i64, i64) = (column(row, 0)?, column(row, 1)?, column(row, 2)?);
+        (usage.uploads, usage.parts, usage.delete_markers) = (uploads.unsigned_abs(), parts.unsigned_abs(), markers.unsigned_abs());
+        Ok(usage)
     }
 
     fn oss_parts_scan(&mut self, after: Option<(&str, u32)>, limit: usize) -> Result<Vec<(String, u32, String)>> {

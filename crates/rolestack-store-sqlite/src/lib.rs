@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rolestack_core::audit::{EventQuery, EventRow};
-use rolestack_core::store::{like_prefix, FaultRow, InstanceEventRow, Kind, Link, Relation, Store, Tx};
+use rolestack_core::store::{like_prefix, FaultRow, InstanceEventRow, Kind, Link, OssBucketUsage, Relation, Store, Tx};
 use rolestack_core::{Error, Result};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
@@ -129,6 +129,20 @@ CREATE TABLE instance_events (
     data        TEXT NOT NULL,
     PRIMARY KEY (account, instance_id, time_ms, id)
 ) WITHOUT ROWID;
+"#,
+    r#"
+-- OSS versioning (core::oss::versioning): noncurrent versions and delete markers. The current
+-- version of a key stays in oss_objects (objects stored before stay there: the `null` version).
+-- `ord` sorts the versions of a key newest first.
+CREATE TABLE oss_object_versions (
+    bucket     BLOB NOT NULL,
+    key        BLOB NOT NULL,
+    ord        TEXT NOT NULL,
+    version_id TEXT NOT NULL,
+    data       TEXT NOT NULL,
+    PRIMARY KEY (bucket, key, ord)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX oss_object_versions_by_id ON oss_object_versions (bucket, key, version_id);
 "#,
 ];
 
@@ -770,6 +784,37 @@ impl Tx for SqliteTx<'_> {
         .collect()
     }
 
+    fn oss_bucket_usage(&mut self, bucket: &str) -> Result<OssBucketUsage> {
+        let mut usage = OssBucketUsage::default();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT data ->> '$.storage_class' AS class, count(*), sum(data ->> '$.size') FROM ( \
+                   SELECT data FROM oss_objects WHERE bucket = ?1 \
+                   UNION ALL SELECT data FROM oss_object_versions WHERE bucket = ?1 AND NOT coalesce(data ->> '$.delete_marker', 0) \
+                 ) GROUP BY class ORDER BY class",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![bucket.as_bytes()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
+            .map_err(db_err)?;
+        for row in rows {
+            let (class, count, bytes) = row.map_err(db_err)?;
+            usage.classes.push((class, count.unsigned_abs(), bytes.unsigned_abs()));
+        }
+        let (uploads, parts, markers) = self
+            .one_row(
+                "SELECT (SELECT count(*) FROM oss_uploads WHERE bucket = ?1), \
+                        (SELECT count(*) FROM oss_parts WHERE upload_id IN (SELECT upload_id FROM oss_uploads WHERE bucket = ?1)), \
+                        (SELECT count(*) FROM oss_object_versions WHERE bucket = ?1 AND coalesce(data ->> '$.delete_marker', 0))",
+                params![bucket.as_bytes()],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
+            )
+            .map_err(db_err)?;
+        (usage.uploads, usage.parts, usage.delete_markers) = (uploads.unsigned_abs(), parts.unsigned_abs(), markers.unsigned_abs());
+        Ok(usage)
+    }
+
     fn oss_parts_scan(&mut self, after: Option<(&str, u32)>, limit: usize) -> Result<Vec<(String, u32, String)>> {
         let (u, n) = after.map_or((None, 0), |(u, n)| (Some(u.as_bytes()), n));
         let mut stmt = self
@@ -782,6 +827,99 @@ impl Tx for SqliteTx<'_> {
         rows.map(|row| {
             let (upload, number, data) = row.map_err(db_err)?;
             Ok((utf8(upload)?, number, data))
+        })
+        .collect()
+    }
+
+    fn oss_version_put(&mut self, bucket: &str, key: &str, ord: &str, version_id: &str, data: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO oss_object_versions (bucket, key, ord, version_id, data) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (bucket, key, ord) DO UPDATE SET version_id = excluded.version_id, data = excluded.data",
+            )
+            .map_err(db_err)?
+            .execute(params![bucket.as_bytes(), key.as_bytes(), ord, version_id, data])
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn oss_version_get(&mut self, bucket: &str, key: &str, version_id: &str) -> Result<Option<(String, String)>> {
+        self.conn
+            .prepare_cached("SELECT ord, data FROM oss_object_versions WHERE bucket = ?1 AND key = ?2 AND version_id = ?3")
+            .map_err(db_err)?
+            .query_row(params![bucket.as_bytes(), key.as_bytes(), version_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(db_err)
+    }
+
+    fn oss_version_delete(&mut self, bucket: &str, key: &str, ord: &str) -> Result<Option<String>> {
+        self.conn
+            .prepare_cached("DELETE FROM oss_object_versions WHERE bucket = ?1 AND key = ?2 AND ord = ?3 RETURNING data")
+            .map_err(db_err)?
+            .query_row(params![bucket.as_bytes(), key.as_bytes(), ord], |r| r.get(0))
+            .optional()
+            .map_err(db_err)
+    }
+
+    fn oss_version_latest(&mut self, bucket: &str, key: &str) -> Result<Option<(String, String)>> {
+        self.conn
+            .prepare_cached("SELECT ord, data FROM oss_object_versions WHERE bucket = ?1 AND key = ?2 ORDER BY ord LIMIT 1")
+            .map_err(db_err)?
+            .query_row(params![bucket.as_bytes(), key.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(db_err)
+    }
+
+    fn oss_version_list(
+        &mut self,
+        bucket: &str,
+        prefix: &str,
+        after_key: &[u8],
+        after_ord: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, String, String)>> {
+        let (lo, hi) = prefix_range(prefix.as_bytes(), b"");
+        // `~` sorts after every `ord` (hex digits): skips the whole of `after_key`.
+        let after_ord = after_ord.unwrap_or("~");
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT key, ord, data FROM ( \
+                   SELECT key, '' AS ord, data FROM oss_objects WHERE bucket = ?1 AND key > ?2 AND key < ?3 AND key >= ?4 \
+                   UNION ALL \
+                   SELECT key, ord, data FROM oss_object_versions WHERE bucket = ?1 AND key > ?2 AND key < ?3 AND key >= ?4 \
+                 ) WHERE (key, ord) > (?4, ?5) ORDER BY key, ord LIMIT ?6",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![bucket.as_bytes(), lo, hi, after_key, after_ord, limit_sql(limit)], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })
+            .map_err(db_err)?;
+        rows.map(|row| {
+            let (key, ord, data) = row.map_err(db_err)?;
+            Ok((utf8(key)?, ord, data))
+        })
+        .collect()
+    }
+
+    fn oss_versions_scan(&mut self, after: Option<(&str, &str, &str)>, limit: usize) -> Result<Vec<(String, String, String, String)>> {
+        let (b, k, o) = after.map_or((None, None, None), |(b, k, o)| (Some(b.as_bytes()), Some(k.as_bytes()), Some(o)));
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT bucket, key, ord, data FROM oss_object_versions WHERE ?1 IS NULL OR (bucket, key, ord) > (?1, ?2, ?3) \
+                 ORDER BY bucket, key, ord LIMIT ?4",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![b, k, o, limit_sql(limit)], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+            })
+            .map_err(db_err)?;
+        rows.map(|row| {
+            let (bucket, key, ord, data) = row.map_err(db_err)?;
+            Ok((utf8(bucket)?, utf8(key)?, ord, data))
         })
         .collect()
     }

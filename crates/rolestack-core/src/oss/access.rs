@@ -93,6 +93,34 @@ pub enum OssAction {
     PutBucketLifecycle,
     GetBucketLifecycle,
     DeleteBucketLifecycle,
+    PutBucketVersioning,
+    GetBucketVersioning,
+    ListObjectVersions,
+    GetObjectVersion,
+    DeleteObjectVersion,
+    GetObjectVersionAcl,
+    PutObjectVersionAcl,
+    GetObjectVersionTagging,
+    PutObjectVersionTagging,
+    DeleteObjectVersionTagging,
+    PutBucketLogging,
+    GetBucketLogging,
+    DeleteBucketLogging,
+    PutBucketEncryption,
+    GetBucketEncryption,
+    DeleteBucketEncryption,
+    GetBucketStat,
+    PutBucketStorageCapacity,
+    GetBucketStorageCapacity,
+    PutBucketResourceGroup,
+    GetBucketResourceGroup,
+    PutLiveChannel,
+    PutLiveChannelStatus,
+    GetLiveChannel,
+    GetLiveChannelStat,
+    GetLiveChannelHistory,
+    ListLiveChannel,
+    DeleteLiveChannel,
 }
 
 impl OssAction {
@@ -135,6 +163,34 @@ impl OssAction {
             PutBucketLifecycle => "oss:PutBucketLifecycle",
             GetBucketLifecycle => "oss:GetBucketLifecycle",
             DeleteBucketLifecycle => "oss:DeleteBucketLifecycle",
+            PutBucketVersioning => "oss:PutBucketVersioning",
+            GetBucketVersioning => "oss:GetBucketVersioning",
+            ListObjectVersions => "oss:ListObjectVersions",
+            GetObjectVersion => "oss:GetObjectVersion",
+            DeleteObjectVersion => "oss:DeleteObjectVersion",
+            GetObjectVersionAcl => "oss:GetObjectVersionAcl",
+            PutObjectVersionAcl => "oss:PutObjectVersionAcl",
+            GetObjectVersionTagging => "oss:GetObjectVersionTagging",
+            PutObjectVersionTagging => "oss:PutObjectVersionTagging",
+            DeleteObjectVersionTagging => "oss:DeleteObjectVersionTagging",
+            PutBucketLogging => "oss:PutBucketLogging",
+            GetBucketLogging => "oss:GetBucketLogging",
+            DeleteBucketLogging => "oss:DeleteBucketLogging",
+            PutBucketEncryption => "oss:PutBucketEncryption",
+            GetBucketEncryption => "oss:GetBucketEncryption",
+            DeleteBucketEncryption => "oss:DeleteBucketEncryption",
+            GetBucketStat => "oss:GetBucketStat",
+            PutBucketStorageCapacity => "oss:PutBucketStorageCapacity",
+            GetBucketStorageCapacity => "oss:GetBucketStorageCapacity",
+            PutBucketResourceGroup => "oss:PutBucketResourceGroup",
+            GetBucketResourceGroup => "oss:GetBucketResourceGroup",
+            PutLiveChannel => "oss:PutLiveChannel",
+            PutLiveChannelStatus => "oss:PutLiveChannelStatus",
+            GetLiveChannel => "oss:GetLiveChannel",
+            GetLiveChannelStat => "oss:GetLiveChannelStat",
+            GetLiveChannelHistory => "oss:GetLiveChannelHistory",
+            ListLiveChannel => "oss:ListLiveChannel",
+            DeleteLiveChannel => "oss:DeleteLiveChannel",
         }
     }
 
@@ -142,8 +198,9 @@ impl OssAction {
     /// `public-read-write`; never ACL or policy management.
     fn granted_by(self, acl: Acl) -> bool {
         use OssAction::*;
-        let read = matches!(self, GetObject | ListObjects);
-        let write = matches!(self, PutObject | DeleteObject | AbortMultipartUpload | ListParts | ListMultipartUploads);
+        let read = matches!(self, GetObject | ListObjects | GetObjectVersion | ListObjectVersions);
+        let write =
+            matches!(self, PutObject | DeleteObject | DeleteObjectVersion | AbortMultipartUpload | ListParts | ListMultipartUploads);
         match acl {
             Acl::PublicRead => read,
             Acl::PublicReadWrite => read || write,

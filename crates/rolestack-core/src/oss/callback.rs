@@ -55,7 +55,7 @@ struct Raw {
     #[serde(rename = "callbackBodyType")]
     body_type: Option<String>,
     #[serde(rename = "callbackSNI", default)]
-    _sni: Option<serde_json::Value>,
+    sni: Option<serde_json::Value>,
 }
 
 /// Where one callback URL points, once the address rule allowed it.
@@ -67,6 +67,10 @@ pub struct Target {
     pub host: String,
     /// Path and query of the URL (`/` when empty).
     pub path: String,
+    /// `https`: the POST goes over TLS (the certificate is not checked; docs/oss.md).
+    pub tls: bool,
+    /// The URL's host (the TLS server name, sent as SNI when `callbackSNI` asks for it).
+    pub server_name: String,
 }
 
 /// A parsed callback request.
@@ -77,6 +81,8 @@ pub struct Callback {
     body: String,
     /// The body's encoding.
     pub body_type: BodyType,
+    /// `callbackSNI`: send the server name in the TLS handshake of an `https` callback.
+    pub sni: bool,
     vars: Vec<(String, String)>,
 }
 
@@ -109,7 +115,12 @@ fn decode_json(b64: &str, what: &str) -> OssResult<serde_json::Value> {
 
 /// The loopback target of `url`, or why it is refused. No name is ever looked up.
 fn target(url: &str, host_override: Option<&str>) -> Result<Target, String> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url:?}: rolestack calls back over plain http only"))?;
+    let (rest, tls) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+        (Some(rest), _) => (rest, false),
+        (_, Some(rest)) => (rest, true),
+        _ => return Err(format!("{url:?}: a callback URL is http:// or https://")),
+    };
+    let default_port = if tls { 443 } else { 80 };
     let (authority, path) = match rest.find(['/', '?']) {
         Some(i) if rest.as_bytes()[i] == b'?' => (&rest[..i], format!("/{}", &rest[i..])),
         Some(i) => (&rest[..i], rest[i..].to_string()),
@@ -122,11 +133,11 @@ fn target(url: &str, host_override: Option<&str>) -> Result<Target, String> {
     let (host, port) = match authority.strip_prefix('[') {
         Some(v6) => {
             let (h, after) = v6.split_once(']').ok_or_else(|| format!("{url:?}: bad address"))?;
-            (h, after.strip_prefix(':').map_or(Ok(80), port_of)?)
+            (h, after.strip_prefix(':').map_or(Ok(default_port), port_of)?)
         }
         None => match authority.rsplit_once(':') {
             Some((h, p)) => (h, port_of(p)?),
-            None => (authority, 80),
+            None => (authority, default_port),
         },
     };
     let ip: IpAddr = if host.eq_ignore_ascii_case("localhost") {
@@ -137,7 +148,13 @@ fn target(url: &str, host_override: Option<&str>) -> Result<Target, String> {
     if !ip.is_loopback() {
         return Err(format!("{url:?}: rolestack sends callbacks only to loopback addresses"));
     }
-    Ok(Target { addr: SocketAddr::new(ip, port), host: host_override.map_or_else(|| authority.to_string(), str::to_string), path })
+    Ok(Target {
+        addr: SocketAddr::new(ip, port),
+        host: host_override.map_or_else(|| authority.to_string(), str::to_string),
+        path,
+        tls,
+        server_name: host.to_string(),
+    })
 }
 
 impl Callback {
@@ -153,6 +170,14 @@ impl Callback {
             Some(t) if t.eq_ignore_ascii_case("application/x-www-form-urlencoded") => BodyType::Form,
             Some(t) if t.eq_ignore_ascii_case("application/json") => BodyType::Json,
             Some(other) => return Err(invalid(&format!("callbackBodyType {other:?} is not supported"))),
+        };
+        // OSS takes `true` / `false`, as JSON booleans or strings; anything else is refused.
+        let sni = match &raw.sni {
+            None | Some(serde_json::Value::Null) => false,
+            Some(serde_json::Value::Bool(b)) => *b,
+            Some(serde_json::Value::String(s)) if s.eq_ignore_ascii_case("true") => true,
+            Some(serde_json::Value::String(s)) if s.eq_ignore_ascii_case("false") => false,
+            Some(other) => return Err(invalid(&format!("callbackSNI {other} is not true or false"))),
         };
         let urls: Vec<&str> = url.split(';').map(str::trim).filter(|u| !u.is_empty()).collect();
         if urls.len() > MAX_URLS {
@@ -178,7 +203,7 @@ impl Callback {
                 _ => return Err(invalid("x-oss-callback-var is not a json object")),
             },
         };
-        Ok(Callback { urls, body, body_type, vars })
+        Ok(Callback { urls, body, body_type, sni, vars })
     }
 
     /// The callback request's body: the template with every `${name}` replaced (unknown names by
@@ -256,9 +281,20 @@ mod tests {
             Some(&b64(r#"{"x:my_var":"a b&c"}"#)),
         )
         .unwrap();
-        assert_eq!(cb.urls[0].1, Ok(Target { addr: "127.0.0.1:9000".parse().unwrap(), host: "app.test".into(), path: "/cb?x=1".into() }));
+        assert_eq!(
+            cb.urls[0].1,
+            Ok(Target {
+                addr: "127.0.0.1:9000".parse().unwrap(),
+                host: "app.test".into(),
+                path: "/cb?x=1".into(),
+                tls: false,
+                server_name: "127.0.0.1".into()
+            })
+        );
         assert!(cb.urls[1].1.as_ref().unwrap_err().contains("never looks a name up"));
-        assert!(cb.urls[2].1.is_err());
+        let https = cb.urls[2].1.as_ref().unwrap();
+        assert_eq!((https.addr, https.tls, https.server_name.as_str()), ("127.0.0.1:443".parse().unwrap(), true, "localhost"));
+        assert!(!cb.sni);
         let facts = UploadFacts { bucket: "b".into(), object: "dir/ü k".into(), size: 5, ..UploadFacts::default() };
         assert_eq!(String::from_utf8(cb.render_body(&facts)).unwrap(), "bucket=b&object=dir%2F%C3%BC+k&size=5&v=a+b%26c&none=");
         let json = Callback::parse(
@@ -273,14 +309,15 @@ mod tests {
 
     #[test]
     fn addresses() {
-        for ok in ["http://127.0.0.1/", "http://127.1.2.3:8080/x", "http://[::1]:81/", "http://LOCALHOST:1"] {
+        for ok in ["http://127.0.0.1/", "http://127.1.2.3:8080/x", "http://[::1]:81/", "http://LOCALHOST:1", "https://127.0.0.1:8443/"] {
             assert!(target(ok, None).is_ok(), "{ok}");
         }
         for bad in [
             "http://10.0.0.1/",
             "http://100.100.100.200/",
             "http://example.com/",
-            "https://127.0.0.1/",
+            "https://10.0.0.1/",
+            "ftp://127.0.0.1/",
             "http://u@127.0.0.1/",
             "http://[::2]/",
             "http://127.0.0.1:x/",
@@ -298,6 +335,13 @@ mod tests {
         // Names without `x:` are ignored (oss2's own test sends the callback document as its variables).
         assert!(Callback::parse(&cb, Some(&b64(r#"{"y":"1"}"#))).is_ok());
         assert!(Callback::parse(&cb, Some(&b64("[1]"))).is_err());
+        // callbackSNI: true / false (booleans or strings), nothing else.
+        for (sni, want) in [("true", true), ("\"false\"", false), ("\"TRUE\"", true)] {
+            let doc = b64(&format!(r#"{{"callbackUrl":"https://127.0.0.1","callbackBody":"a","callbackSNI":{sni}}}"#));
+            assert_eq!(Callback::parse(&doc, None).unwrap().sni, want, "{sni}");
+        }
+        let doc = b64(r#"{"callbackUrl":"https://127.0.0.1","callbackBody":"a","callbackSNI":123}"#);
+        assert!(matches!(Callback::parse(&doc, None), Err(OssError::InvalidArgument(_))));
     }
 
     #[test]

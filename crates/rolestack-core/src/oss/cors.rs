@@ -41,9 +41,9 @@ pub struct CorsRule {
     /// `ExposeHeader`: response headers the browser may show the page (no wildcards).
     #[serde(rename = "ExposeHeader", default)]
     pub expose_headers: Vec<String>,
-    /// `MaxAgeSeconds`: how long a browser may cache the preflight answer.
+    /// `MaxAgeSeconds`: how long a browser may cache the preflight answer (not negative).
     #[serde(rename = "MaxAgeSeconds", default, skip_serializing_if = "Option::is_none")]
-    pub max_age_seconds: Option<u64>,
+    pub max_age_seconds: Option<i64>,
 }
 
 fn wildcards(s: &str) -> usize {
@@ -73,6 +73,13 @@ impl CorsConfiguration {
             }
             if let Some(h) = rule.allowed_headers.iter().find(|h| wildcards(h) > 1) {
                 return Err(OssError::InvalidArgument(format!("AllowedHeader {h:?} may contain at most one wildcard \"*\".")));
+            }
+            if let Some(age) = rule.max_age_seconds.filter(|a| *a < 0) {
+                return Err(OssError::InvalidArgumentValue {
+                    message: "MaxAgeSeconds is a number of seconds, not negative.".into(),
+                    name: "MaxAgeSeconds",
+                    value: age.to_string(),
+                });
             }
             if let Some(h) = rule.expose_headers.iter().find(|h| h.contains('*')) {
                 return Err(OssError::InvalidArgument(format!("ExposeHeader {h:?} may not contain a wildcard.")));

@@ -2,11 +2,14 @@
 //! an object or an upload at a moment of the server's clock. Pure: the service applies the
 //! decisions ([`super::service::Oss::run_lifecycle`]) and the server runs that on a timer.
 //!
-//! A rule selects objects by key prefix and, optionally, tags. Its actions: expiration (delete),
+//! A rule selects objects by key prefix and, optionally, tags and a [`Filter`] (keys and tags it
+//! excludes, object sizes). Its actions: expiration (delete),
 //! transitions to colder storage classes, and aborting incomplete multipart uploads — each after
 //! a number of days since the object's last modification (the upload's initiation), or for
-//! objects modified before a date. Noncurrent-version actions are accepted and kept; without
-//! versioning no object is ever noncurrent, so they never act.
+//! objects modified before a date. On a versioned bucket, expiration makes a delete marker, and
+//! the noncurrent-version actions expire or transition versions some days after they stopped
+//! being current; `ExpiredObjectDeleteMarker` removes a delete marker left as a key's only
+//! version.
 
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +72,93 @@ pub struct Rule {
     pub noncurrent_expiration_days: Option<u32>,
     #[serde(default)]
     pub noncurrent_transitions: Vec<NoncurrentTransition>,
+    /// `<Expiration><ExpiredObjectDeleteMarker>true`.
+    #[serde(default)]
+    pub expired_object_delete_marker: bool,
+    /// `Filter`: exclusions and object sizes, on top of the prefix and tags.
+    #[serde(default)]
+    pub filter: Filter,
+}
+
+/// A rule's `Filter`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    /// `Not`: objects it matches are left alone (OSS allows one).
+    #[serde(default)]
+    pub not: Vec<Not>,
+    /// `ObjectSizeGreaterThan`: only objects larger than this many bytes.
+    #[serde(default)]
+    pub object_size_greater_than: Option<i64>,
+    /// `ObjectSizeLessThan`: only objects smaller than this many bytes.
+    #[serde(default)]
+    pub object_size_less_than: Option<i64>,
+}
+
+/// `Filter/Not`: the objects under `prefix` (that also carry `tag`, when given).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Not {
+    pub prefix: String,
+    #[serde(default)]
+    pub tag: Option<(String, String)>,
+}
+
+/// The largest object size a filter may name (48.8 TB, OSS's largest object).
+pub const MAX_FILTER_SIZE: i64 = 48_800_000_000_000;
+
+impl Filter {
+    fn has_sizes(&self) -> bool {
+        self.object_size_greater_than.is_some() || self.object_size_less_than.is_some()
+    }
+
+    /// Whether the filter lets an object of `key`, `tags` and `size` through (`None`: an
+    /// upload, which has no size yet; rules that filter by size never reach uploads).
+    fn admits(&self, key: &str, tags: &[(String, String)], size: Option<u64>) -> bool {
+        let excluded = self.not.iter().any(|n| key.starts_with(&n.prefix) && n.tag.as_ref().is_none_or(|t| tags.contains(t)));
+        let size = size.map(|s| i64::try_from(s).unwrap_or(i64::MAX));
+        let sized = match size {
+            None => !self.has_sizes(),
+            Some(s) => self.object_size_greater_than.is_none_or(|g| s > g) && self.object_size_less_than.is_none_or(|l| s < l),
+        };
+        !excluded && sized
+    }
+
+    fn validate(&self, rule: &Rule) -> OssResult<()> {
+        if self.not.len() > 1 {
+            return Err(invalid(format!("Rule {:?} has more than one Not in its Filter.", rule.id)));
+        }
+        for n in &self.not {
+            if !n.prefix.starts_with(&rule.prefix) || (n.prefix == rule.prefix && n.tag.is_none()) {
+                return Err(invalid(format!(
+                    "In rule {:?}, the Not prefix {:?} must start with the rule's prefix {:?} and exclude less than the whole rule.",
+                    rule.id, n.prefix, rule.prefix
+                )));
+            }
+            if let Some((k, v)) = &n.tag {
+                if k.is_empty() || !k.chars().chain(v.chars()).all(super::tagging::allowed) {
+                    return Err(invalid(format!("The Not tag {k:?}={v:?} of rule {:?} is not a valid tag.", rule.id)));
+                }
+                if rule.abort_multipart_upload.is_some() {
+                    return Err(invalid(format!("Rule {:?} filters by tag; it cannot abort multipart uploads.", rule.id)));
+                }
+            }
+        }
+        let size_ok = |v: Option<i64>| v.is_none_or(|v| (0..=MAX_FILTER_SIZE).contains(&v));
+        if !size_ok(self.object_size_greater_than) || !size_ok(self.object_size_less_than) {
+            return Err(invalid(format!("The object sizes of rule {:?} are 0 to {MAX_FILTER_SIZE} bytes.", rule.id)));
+        }
+        if let (Some(g), Some(l)) = (self.object_size_greater_than, self.object_size_less_than) {
+            if g >= l {
+                return Err(invalid(format!(
+                    "In rule {:?}, ObjectSizeGreaterThan ({g}) must be less than ObjectSizeLessThan ({l}).",
+                    rule.id
+                )));
+            }
+        }
+        if self.has_sizes() && rule.abort_multipart_upload.is_some() {
+            return Err(invalid(format!("Rule {:?} filters by object size; it cannot abort multipart uploads.", rule.id)));
+        }
+        Ok(())
+    }
 }
 
 /// What is due for an object.
@@ -103,7 +193,8 @@ pub fn validate(rules: &mut [Rule]) -> OssResult<()> {
             || !rule.transitions.is_empty()
             || rule.abort_multipart_upload.is_some()
             || rule.noncurrent_expiration_days.is_some()
-            || !rule.noncurrent_transitions.is_empty();
+            || !rule.noncurrent_transitions.is_empty()
+            || rule.expired_object_delete_marker;
         if !acts {
             return Err(invalid(format!("Rule {:?} has no action.", rule.id)));
         }
@@ -125,8 +216,34 @@ pub fn validate(rules: &mut [Rule]) -> OssResult<()> {
                 }
             }
         }
+        if rule.expired_object_delete_marker && rule.expiration.is_some() {
+            return Err(invalid(format!("Rule {:?}: ExpiredObjectDeleteMarker cannot be combined with Days or a date.", rule.id)));
+        }
         for t in rule.noncurrent_transitions.iter_mut() {
             t.storage_class = storage_class(&t.storage_class)?;
+            if coldness(&t.storage_class) == 0 || t.days == 0 {
+                return Err(invalid(format!("Rule {:?} has an invalid noncurrent version transition.", rule.id)));
+            }
+            if rule.noncurrent_expiration_days.is_some_and(|e| t.days >= e) {
+                return Err(invalid(format!(
+                    "In rule {:?}, the noncurrent transition after {} days must come before the noncurrent expiration.",
+                    rule.id, t.days
+                )));
+            }
+        }
+        if rule.noncurrent_expiration_days == Some(0) {
+            return Err(invalid(format!("NoncurrentDays in rule {:?} must be a positive integer.", rule.id)));
+        }
+        for (i, t) in rule.noncurrent_transitions.iter().enumerate() {
+            for u in &rule.noncurrent_transitions[..i] {
+                let (warm, cold) = if coldness(&t.storage_class) > coldness(&u.storage_class) { (u, t) } else { (t, u) };
+                if cold.days <= warm.days {
+                    return Err(invalid(format!(
+                        "In rule {:?}, the noncurrent transition to {} must come after the one to {}.",
+                        rule.id, cold.storage_class, warm.storage_class
+                    )));
+                }
+            }
         }
         if let Some((k, v)) = rule.tags.iter().find(|(k, v)| !k.chars().chain(v.chars()).all(super::tagging::allowed)) {
             return Err(invalid(format!("The tag {k:?}={v:?} of rule {:?} has a character tags may not have.", rule.id)));
@@ -155,6 +272,7 @@ pub fn validate(rules: &mut [Rule]) -> OssResult<()> {
         if !rule.tags.is_empty() && rule.abort_multipart_upload.is_some() {
             return Err(invalid(format!("Rule {:?} filters by tag; it cannot abort multipart uploads.", rule.id)));
         }
+        rule.filter.validate(rule)?;
     }
     for (i, rule) in rules.iter().enumerate() {
         if rules[..i].iter().any(|r| r.id == rule.id) {
@@ -164,15 +282,26 @@ pub fn validate(rules: &mut [Rule]) -> OssResult<()> {
     Ok(())
 }
 
-fn applies(rule: &Rule, key: &str, tags: &[(String, String)]) -> bool {
-    rule.enabled && key.starts_with(&rule.prefix) && rule.tags.iter().all(|t| tags.contains(t))
+fn applies(rule: &Rule, key: &str, tags: &[(String, String)], size: Option<u64>) -> bool {
+    rule.enabled && key.starts_with(&rule.prefix) && rule.tags.iter().all(|t| tags.contains(t)) && rule.filter.admits(key, tags, size)
+}
+
+/// An object as the rules judge it.
+#[derive(Debug, Clone, Copy)]
+pub struct Judged<'a> {
+    pub key: &'a str,
+    pub tags: &'a [(String, String)],
+    pub size: u64,
+    pub last_modified: i64,
+    pub storage_class: &'a str,
 }
 
 /// What the rules want done with an object at `now`: expiration wins; otherwise the coldest due
 /// transition that is colder than the object's class.
-pub fn due(rules: &[Rule], key: &str, tags: &[(String, String)], last_modified: i64, class: &str, now: i64) -> Option<Action> {
+pub fn due(rules: &[Rule], o: Judged<'_>, now: i64) -> Option<Action> {
+    let (key, tags, last_modified, class) = (o.key, o.tags, o.last_modified, o.storage_class);
     let mut colder: Option<&str> = None;
-    for rule in rules.iter().filter(|r| applies(r, key, tags)) {
+    for rule in rules.iter().filter(|r| applies(r, key, tags, Some(o.size))) {
         if rule.expiration.is_some_and(|w| w.due(last_modified, now)) {
             return Some(Action::Expire);
         }
@@ -185,14 +314,91 @@ pub fn due(rules: &[Rule], key: &str, tags: &[(String, String)], last_modified: 
     colder.map(|c| Action::Transition(c.to_string()))
 }
 
+/// What the rules want done with a noncurrent version (`o.last_modified`: when it stopped being
+/// current): expiration wins; otherwise the coldest due transition colder than its class.
+pub fn noncurrent_due(rules: &[Rule], o: Judged<'_>, now: i64) -> Option<Action> {
+    let (since, class) = (o.last_modified, o.storage_class);
+    let mut colder: Option<&str> = None;
+    for rule in rules.iter().filter(|r| applies(r, o.key, o.tags, Some(o.size))) {
+        if rule.noncurrent_expiration_days.is_some_and(|d| When::Days(d).due(since, now)) {
+            return Some(Action::Expire);
+        }
+        for t in rule.noncurrent_transitions.iter().filter(|t| When::Days(t.days).due(since, now)) {
+            if coldness(&t.storage_class) > coldness(colder.unwrap_or(class)) {
+                colder = Some(&t.storage_class);
+            }
+        }
+    }
+    colder.map(|c| Action::Transition(c.to_string()))
+}
+
+/// Whether a delete marker of `key` that is the key's only version is to be removed.
+pub fn expired_marker_due(rules: &[Rule], key: &str) -> bool {
+    rules.iter().filter(|r| applies(r, key, &[], None)).any(|r| r.expired_object_delete_marker)
+}
+
 /// Whether an upload of `key` initiated at `initiated` is to be aborted at `now`.
 pub fn abort_due(rules: &[Rule], key: &str, initiated: i64, now: i64) -> bool {
-    rules.iter().filter(|r| applies(r, key, &[])).any(|r| r.abort_multipart_upload.is_some_and(|w| w.due(initiated, now)))
+    rules.iter().filter(|r| applies(r, key, &[], None)).any(|r| r.abort_multipart_upload.is_some_and(|w| w.due(initiated, now)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`super::due`] for an object of size 0.
+    fn due(rules: &[Rule], key: &str, tags: &[(String, String)], last_modified: i64, class: &str, now: i64) -> Option<Action> {
+        super::due(rules, Judged { key, tags, size: 0, last_modified, storage_class: class }, now)
+    }
+
+    #[test]
+    fn filter_not_and_sizes() {
+        let tag = ("k".to_string(), "v".to_string());
+        let mut rules = vec![Rule {
+            expiration: Some(When::Days(1)),
+            filter: Filter {
+                not: vec![Not { prefix: "logs/keep/".into(), tag: Some(tag.clone()) }],
+                object_size_greater_than: Some(10),
+                object_size_less_than: Some(100),
+            },
+            ..rule("logs/")
+        }];
+        validate(&mut rules).unwrap();
+        let judge = |key, tags: &[(String, String)], size| {
+            super::due(&rules, Judged { key, tags, size, last_modified: 0, storage_class: "Standard" }, DAY)
+        };
+        assert_eq!(judge("logs/a", &[], 50), Some(Action::Expire));
+        assert_eq!(judge("logs/a", &[], 10), None, "not larger than 10");
+        assert_eq!(judge("logs/a", &[], 100), None, "not smaller than 100");
+        assert_eq!(judge("logs/keep/a", std::slice::from_ref(&tag), 50), None, "excluded by Not (prefix and tag)");
+        assert_eq!(judge("logs/keep/a", &[], 50), Some(Action::Expire), "Not needs its tag too");
+        for bad in [
+            Filter { object_size_greater_than: Some(100), object_size_less_than: Some(100), ..Filter::default() },
+            Filter { object_size_greater_than: Some(-1), ..Filter::default() },
+            Filter { not: vec![Not { prefix: "other/".into(), tag: None }], ..Filter::default() },
+            Filter { not: vec![Not { prefix: "logs/".into(), tag: None }], ..Filter::default() },
+            Filter {
+                not: vec![Not { prefix: "logs/a".into(), tag: None }, Not { prefix: "logs/b".into(), tag: None }],
+                ..Filter::default()
+            },
+        ] {
+            let mut r = vec![Rule { expiration: Some(When::Days(1)), filter: bad, ..rule("logs/") }];
+            assert!(validate(&mut r).is_err(), "{r:?}");
+        }
+        let mut sized_abort = vec![Rule {
+            abort_multipart_upload: Some(When::Days(1)),
+            filter: Filter { object_size_less_than: Some(5), ..Filter::default() },
+            ..rule("")
+        }];
+        assert!(validate(&mut sized_abort).is_err(), "object sizes cannot select uploads");
+        let mut not_prefix_abort = vec![Rule {
+            abort_multipart_upload: Some(When::Days(1)),
+            filter: Filter { not: vec![Not { prefix: "a/skip".into(), tag: None }], ..Filter::default() },
+            ..rule("a/")
+        }];
+        validate(&mut not_prefix_abort).unwrap();
+        assert!(abort_due(&not_prefix_abort, "a/x", 0, DAY) && !abort_due(&not_prefix_abort, "a/skip/x", 0, DAY));
+    }
 
     fn rule(prefix: &str) -> Rule {
         Rule {
@@ -205,7 +411,38 @@ mod tests {
             abort_multipart_upload: None,
             noncurrent_expiration_days: None,
             noncurrent_transitions: Vec::new(),
+            expired_object_delete_marker: false,
+            filter: Filter::default(),
         }
+    }
+
+    #[test]
+    fn noncurrent_versions_and_markers() {
+        let mut rules = vec![Rule {
+            noncurrent_expiration_days: Some(30),
+            noncurrent_transitions: vec![
+                NoncurrentTransition { days: 12, storage_class: "IA".into() },
+                NoncurrentTransition { days: 20, storage_class: "Archive".into() },
+            ],
+            expired_object_delete_marker: true,
+            ..rule("v/")
+        }];
+        validate(&mut rules).unwrap();
+        let at = |days: i64| {
+            noncurrent_due(&rules, Judged { key: "v/a", tags: &[], size: 0, last_modified: 0, storage_class: "Standard" }, days * DAY)
+        };
+        assert_eq!(at(11), None);
+        assert_eq!(at(12), Some(Action::Transition("IA".into())));
+        assert_eq!(at(20), Some(Action::Transition("Archive".into())));
+        assert_eq!(at(30), Some(Action::Expire));
+        assert!(expired_marker_due(&rules, "v/a") && !expired_marker_due(&rules, "w/a"));
+        assert_eq!(due(&rules, "v/a", &[], 0, "Standard", 40 * DAY), None, "current versions are not noncurrent");
+        rules[0].noncurrent_transitions.swap(0, 1);
+        rules[0].noncurrent_transitions[0].days = 20;
+        rules[0].noncurrent_transitions[1].days = 12;
+        rules[0].noncurrent_transitions[0].storage_class = "IA".into();
+        rules[0].noncurrent_transitions[1].storage_class = "Archive".into();
+        assert!(validate(&mut rules).is_err(), "the colder class must come later");
     }
 
     #[test]

@@ -51,20 +51,34 @@ pub fn parse_max_keys(value: Option<&str>, name: &str) -> OssResult<usize> {
     }
 }
 
+/// Where a listing starts after `marker`: a marker that is itself a common prefix (a NextMarker
+/// we returned) skips that whole prefix (`‖ 0xFF`).
+fn start_after(marker: &str, prefix: &str, delimiter: &str) -> Vec<u8> {
+    let mut after = marker.as_bytes().to_vec();
+    if common_prefix(marker, prefix, delimiter).is_some_and(|cp| cp.len() == marker.len()) {
+        after.push(0xFF);
+    }
+    after
+}
+
+/// The common prefix `key` rolls up into: `prefix` and what follows up to and including the
+/// first `delimiter` (none without a delimiter, or when `key` has no delimiter after `prefix`).
+fn common_prefix(key: &str, prefix: &str, delimiter: &str) -> Option<String> {
+    if delimiter.is_empty() {
+        return None;
+    }
+    let rest = key.strip_prefix(prefix)?;
+    rest.find(delimiter).map(|i| key[..prefix.len() + i + delimiter.len()].to_string())
+}
+
+fn decode_object(key: &str, data: &str) -> OssResult<Object> {
+    serde_json::from_str(data).map_err(|e| OssError::Internal(format!("corrupt object record {key:?}: {e}")))
+}
+
 /// Lists one page of `bucket`.
 pub fn list(tx: &mut dyn Tx, bucket: &str, q: &ListQuery) -> OssResult<Listing> {
     let mut out = Listing::default();
-    let mut after: Vec<u8> = q.after.as_bytes().to_vec();
-    // A marker that is itself a common prefix (a NextMarker we returned) skips that prefix.
-    if !q.delimiter.is_empty() {
-        if let Some(rest) = q.after.strip_prefix(q.prefix.as_str()) {
-            if let Some(i) = rest.find(q.delimiter.as_str()) {
-                if i + q.delimiter.len() == rest.len() {
-                    after.push(0xFF);
-                }
-            }
-        }
-    }
+    let mut after = start_after(&q.after, &q.prefix, &q.delimiter);
     let mut count = 0;
     'scan: loop {
         // One row more than the page still needs tells whether it is truncated.
@@ -75,11 +89,7 @@ pub fn list(tx: &mut dyn Tx, bucket: &str, q: &ListQuery) -> OssResult<Listing> 
         }
         let full = batch.len() == want;
         for (key, data) in batch {
-            let common = if q.delimiter.is_empty() {
-                None
-            } else {
-                key[q.prefix.len()..].find(q.delimiter.as_str()).map(|i| key[..q.prefix.len() + i + q.delimiter.len()].to_string())
-            };
+            let common = common_prefix(&key, &q.prefix, &q.delimiter);
             if count == q.max_keys {
                 out.truncated = true;
                 break 'scan;
@@ -94,8 +104,7 @@ pub fn list(tx: &mut dyn Tx, bucket: &str, q: &ListQuery) -> OssResult<Listing> 
                     continue 'scan;
                 }
                 None => {
-                    let object: Object =
-                        serde_json::from_str(&data).map_err(|e| OssError::Internal(format!("corrupt object record {key:?}: {e}")))?;
+                    let object = decode_object(&key, &data)?;
                     after = key.as_bytes().to_vec();
                     out.next_marker = Some(key);
                     out.objects.push(object);
@@ -110,4 +119,102 @@ pub fn list(tx: &mut dyn Tx, bucket: &str, q: &ListQuery) -> OssResult<Listing> 
         out.next_marker = None;
     }
     Ok(out)
+}
+
+/// What ListObjectVersions lists.
+#[derive(Debug, Clone, Default)]
+pub struct VersionQuery {
+    pub prefix: String,
+    pub delimiter: String,
+    /// `key-marker`: list after this key (after its version `version_id_marker` when given).
+    pub key_marker: String,
+    pub version_id_marker: String,
+    pub max_keys: usize,
+}
+
+/// One version in a version listing.
+#[derive(Debug, Clone)]
+pub struct ListedVersion {
+    pub object: Object,
+    pub is_latest: bool,
+}
+
+/// One page of ListObjectVersions: versions and delete markers in (key, newest first) order.
+#[derive(Debug, Clone, Default)]
+pub struct VersionListing {
+    pub versions: Vec<ListedVersion>,
+    pub common_prefixes: Vec<String>,
+    pub truncated: bool,
+    /// Where the next page starts, when truncated: `(NextKeyMarker, NextVersionIdMarker)`.
+    pub next: Option<(String, String)>,
+}
+
+/// Lists one page of the versions of `bucket` (the store pages them: constant memory). A
+/// common prefix counts as one entry, as in ListObjects.
+pub fn list_versions(tx: &mut dyn Tx, bucket: &str, q: &VersionQuery) -> OssResult<VersionListing> {
+    let mut out = VersionListing::default();
+    let mut after_key: Vec<u8> = q.key_marker.as_bytes().to_vec();
+    let mut after_ord: Option<String> = None;
+    if !q.version_id_marker.is_empty() && !q.key_marker.is_empty() {
+        after_ord = version_ord(tx, bucket, &q.key_marker, &q.version_id_marker)?;
+    } else {
+        after_key = start_after(&q.key_marker, &q.prefix, &q.delimiter);
+    }
+    // The key whose newer versions were on an earlier page.
+    let mut previous: Option<String> = after_ord.as_ref().map(|_| q.key_marker.clone());
+    let mut count = 0;
+    'scan: loop {
+        let want = BATCH.min(q.max_keys - count + 1);
+        let batch = tx.oss_version_list(bucket, &q.prefix, &after_key, after_ord.as_deref(), want)?;
+        if batch.is_empty() {
+            break;
+        }
+        let full = batch.len() == want;
+        for (key, ord, data) in batch {
+            let common = common_prefix(&key, &q.prefix, &q.delimiter);
+            if count == q.max_keys {
+                out.truncated = true;
+                break 'scan;
+            }
+            count += 1;
+            match common {
+                Some(cp) => {
+                    after_key = cp.as_bytes().to_vec();
+                    after_key.push(0xFF);
+                    after_ord = None;
+                    out.next = Some((cp.clone(), String::new()));
+                    out.common_prefixes.push(cp);
+                    continue 'scan;
+                }
+                None => {
+                    let object = decode_object(&key, &data)?;
+                    let is_latest = ord.is_empty() || previous.as_deref() != Some(key.as_str());
+                    out.next = Some((key.clone(), object.version().to_string()));
+                    after_key = key.as_bytes().to_vec();
+                    after_ord = Some(ord);
+                    previous = Some(key);
+                    out.versions.push(ListedVersion { object, is_latest });
+                }
+            }
+        }
+        if !full {
+            break;
+        }
+    }
+    if !out.truncated {
+        out.next = None;
+    }
+    Ok(out)
+}
+
+/// The store order of `key`'s version `version_id` (`Some("")` for the current one); `None`
+/// when there is no such version (the listing then starts after the whole key).
+fn version_ord(tx: &mut dyn Tx, bucket: &str, key: &str, version_id: &str) -> OssResult<Option<String>> {
+    if let Some(data) = tx.oss_object_get(bucket, key)? {
+        let current = decode_object(key, &data)?;
+        if current.version() == version_id {
+            return Ok(Some(String::new()));
+        }
+    }
+    Ok(tx.oss_version_get(bucket, key, version_id)?.map(|(ord, _)| ord))
 }

@@ -79,12 +79,38 @@ pub struct Bucket {
     /// Lifecycle rules (PutBucketLifecycle).
     #[serde(default)]
     pub lifecycle: Option<Vec<super::lifecycle::Rule>>,
+    /// The versioning state (PutBucketVersioning); `None`: never versioned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versioning: Option<super::versioning::VersioningStatus>,
+    /// Default server-side encryption (PutBucketEncryption, PutBucket headers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<super::bucket_config::Encryption>,
+    /// Access logging (PutBucketLogging).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging: Option<super::bucket_config::Logging>,
+    /// Storage capacity in GB (PutBucketStorageCapacity); `None` is OSS's `-1`, no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_capacity_gb: Option<i64>,
+    /// The resource group (PutBucketResourceGroup, `x-oss-resource-group-id`); `None`: the
+    /// account's default group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_group_id: Option<String>,
 }
 
 impl Bucket {
     /// `Location` as OSS reports it: `oss-<region>`.
     pub fn location(&self) -> String {
         format!("oss-{}", self.region)
+    }
+
+    /// The bucket's resource group: its own, or its owner's default group.
+    pub fn resource_group(&self) -> String {
+        self.resource_group_id.clone().unwrap_or_else(|| super::bucket_config::default_resource_group(&self.owner))
+    }
+
+    /// Puts the bucket in a resource group (the owner's default group is kept as none).
+    pub fn set_resource_group(&mut self, id: Option<String>) {
+        self.resource_group_id = id.filter(|g| *g != super::bucket_config::default_resource_group(&self.owner));
     }
 }
 
@@ -138,6 +164,39 @@ pub struct Object {
     /// A symlink's target key (in the same bucket).
     #[serde(default)]
     pub symlink_target: Option<String>,
+    /// The version id; `None`: the `null` version (written while the bucket was unversioned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// When the version was made ([`super::versioning::next_sequence`]); 0 for records stored
+    /// before versions had one.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub version_sequence: u64,
+    /// A delete marker (no body; a key whose newest version is one reads as missing).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_marker: bool,
+    /// When (server clock, Unix seconds) the version stopped being the current one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noncurrent_since: Option<i64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Object {
+    /// The version id as OSS shows it (`null` for the null version).
+    pub fn version(&self) -> &str {
+        self.version_id.as_deref().unwrap_or(super::versioning::NULL_VERSION)
+    }
+
+    /// The store's order of this version among its key's ([`super::versioning::ord`]).
+    pub fn version_ord(&self) -> String {
+        let sequence = match self.version_sequence {
+            0 => super::versioning::legacy_sequence(self.last_modified),
+            n => n,
+        };
+        super::versioning::ord(sequence)
+    }
 }
 
 /// The settings an object is written with (PutObject, InitiateMultipartUpload, CopyObject

@@ -24,7 +24,7 @@ pub enum Scope {
 }
 
 macro_rules! operations {
-    ($($op:ident: $rw:ident, $action:ident on $scope:ident;)*) => {
+    ($($op:ident: $rw:ident, $action:ident $(/ $versioned:ident)? on $scope:ident;)*) => {
         /// The OSS operations rolestack serves.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Operation { $($op),* }
@@ -45,12 +45,23 @@ macro_rules! operations {
             pub fn action(self) -> OssAction {
                 match self { $(Operation::$op => OssAction::$action),* }
             }
+            /// The action of a request that names a version (`versionId`): the version action
+            /// where the operation has one, else its action.
+            pub fn version_action(self) -> OssAction {
+                match self { $(Operation::$op => operations!(@version $action $($versioned)?)),* }
+            }
+            /// The action for a request with or without `versionId`.
+            pub fn action_for(self, names_version: bool) -> OssAction {
+                if names_version { self.version_action() } else { self.action() }
+            }
             /// What the action is checked on.
             pub fn scope(self) -> Scope {
                 match self { $(Operation::$op => Scope::$scope),* }
             }
         }
     };
+    (@version $action:ident) => { OssAction::$action };
+    (@version $action:ident $versioned:ident) => { OssAction::$versioned };
     (@read read) => { true };
     (@read write) => { false };
 }
@@ -81,29 +92,50 @@ operations! {
     PutBucketLifecycle: write, PutBucketLifecycle on Bucket;
     GetBucketLifecycle: read, GetBucketLifecycle on Bucket;
     DeleteBucketLifecycle: write, DeleteBucketLifecycle on Bucket;
+    PutBucketVersioning: write, PutBucketVersioning on Bucket;
+    GetBucketVersioning: read, GetBucketVersioning on Bucket;
+    PutBucketLogging: write, PutBucketLogging on Bucket;
+    GetBucketLogging: read, GetBucketLogging on Bucket;
+    DeleteBucketLogging: write, DeleteBucketLogging on Bucket;
+    PutBucketEncryption: write, PutBucketEncryption on Bucket;
+    GetBucketEncryption: read, GetBucketEncryption on Bucket;
+    DeleteBucketEncryption: write, DeleteBucketEncryption on Bucket;
+    GetBucketStat: read, GetBucketStat on Bucket;
+    PutBucketStorageCapacity: write, PutBucketStorageCapacity on Bucket;
+    GetBucketStorageCapacity: read, GetBucketStorageCapacity on Bucket;
+    PutBucketResourceGroup: write, PutBucketResourceGroup on Bucket;
+    GetBucketResourceGroup: read, GetBucketResourceGroup on Bucket;
     // listing
     ListObjects: read, ListObjects on Bucket;
     ListObjectsV2: read, ListObjects on Bucket;
     ListMultipartUploads: read, ListMultipartUploads on Bucket;
-    ListLiveChannel: read, ListObjects on Bucket;
+    ListLiveChannel: read, ListLiveChannel on Bucket;
     ListParts: read, ListParts on Object;
+    ListObjectVersions: read, ListObjectVersions on Bucket;
     // objects
     PutObject: write, PutObject on Object;
     CopyObject: write, PutObject on Object;
     AppendObject: write, PutObject on Object;
-    GetObject: read, GetObject on Object;
-    HeadObject: read, GetObject on Object;
-    GetObjectMeta: read, GetObject on Object;
-    DeleteObject: write, DeleteObject on Object;
+    GetObject: read, GetObject / GetObjectVersion on Object;
+    HeadObject: read, GetObject / GetObjectVersion on Object;
+    GetObjectMeta: read, GetObject / GetObjectVersion on Object;
+    DeleteObject: write, DeleteObject / DeleteObjectVersion on Object;
     DeleteMultipleObjects: write, DeleteObject on Object;
-    GetObjectAcl: read, GetObjectAcl on Object;
-    PutObjectAcl: write, PutObjectAcl on Object;
-    PutObjectTagging: write, PutObjectTagging on Object;
-    GetObjectTagging: read, GetObjectTagging on Object;
-    DeleteObjectTagging: write, DeleteObjectTagging on Object;
+    GetObjectAcl: read, GetObjectAcl / GetObjectVersionAcl on Object;
+    PutObjectAcl: write, PutObjectAcl / PutObjectVersionAcl on Object;
+    PutObjectTagging: write, PutObjectTagging / PutObjectVersionTagging on Object;
+    GetObjectTagging: read, GetObjectTagging / GetObjectVersionTagging on Object;
+    DeleteObjectTagging: write, DeleteObjectTagging / DeleteObjectVersionTagging on Object;
     RestoreObject: write, RestoreObject on Object;
     PutSymlink: write, PutObject on Object;
-    GetSymlink: read, GetObject on Object;
+    GetSymlink: read, GetObject / GetObjectVersion on Object;
+    // LiveChannels (configuration only: no RTMP ingest runs), on `<bucket>/<channel>`
+    PutLiveChannel: write, PutLiveChannel on Object;
+    PutLiveChannelStatus: write, PutLiveChannelStatus on Object;
+    GetLiveChannelInfo: read, GetLiveChannel on Object;
+    GetLiveChannelStat: read, GetLiveChannelStat on Object;
+    GetLiveChannelHistory: read, GetLiveChannelHistory on Object;
+    DeleteLiveChannel: write, DeleteLiveChannel on Object;
     // `x-oss-process` (GET) and ProcessObject (POST): authorized, then refused as unsupported.
     GetObjectWithProcess: read, GetObject on Object;
     ProcessObject: write, PostProcessTask on Object;
@@ -113,6 +145,15 @@ operations! {
     UploadPartCopy: write, PutObject on Object;
     CompleteMultipartUpload: write, PutObject on Object;
     AbortMultipartUpload: write, AbortMultipartUpload on Object;
+}
+
+/// The action a copy's source is read as (with `versionId` in `x-oss-copy-source` or not).
+pub fn copy_source_action(names_version: bool) -> OssAction {
+    if names_version {
+        OssAction::GetObjectVersion
+    } else {
+        OssAction::GetObject
+    }
 }
 
 #[cfg(test)]
@@ -133,5 +174,8 @@ mod tests {
         }
         assert_eq!(Operation::ListBuckets.scope(), Scope::Service);
         assert_eq!(Operation::CopyObject.action().as_str(), "oss:PutObject");
+        assert_eq!(Operation::GetObject.action_for(true).as_str(), "oss:GetObjectVersion");
+        assert_eq!(Operation::DeleteObject.action_for(true).as_str(), "oss:DeleteObjectVersion");
+        assert_eq!(Operation::PutObject.action_for(true).as_str(), "oss:PutObject");
     }
 }

@@ -1,4 +1,4 @@
-//! Orphan collection: removing object bodies that no object or part refers to.
+//! Orphan collection: removing object bodies that no object, stored version or part refers to.
 //!
 //! A body becomes durable (fsync, rename) *before* the record that refers to it is committed,
 //! and a replaced body is removed only *after* the commit that replaced it; so a process killed in
@@ -9,8 +9,10 @@
 //! candidates ([`BlobStore::committed_before`]); every blob this process writes is newer. An old
 //! blob that is unreferenced can never become referenced again (every write makes new blobs), so
 //! the only race left is a reference moving between tables while the scan pages through them:
-//! CompleteMultipartUpload moves part bodies into an object. Parts are scanned first and objects
-//! second, so a moved body is seen in one table or the other.
+//! CompleteMultipartUpload moves part bodies into an object, and on a versioned bucket a write
+//! or delete moves the current version into the stored versions (a permanent delete moves the
+//! newest stored version back). So the tables are scanned in the order bodies move: parts,
+//! stored versions, objects, stored versions again — a moved body is seen in one of them.
 
 use std::collections::HashSet;
 use std::time::SystemTime;
@@ -57,6 +59,7 @@ pub fn collect(store: &dyn Store, blobs: &dyn BlobStore, started: SystemTime) ->
             _ => break,
         }
     }
+    scan_versions(store, &mut forget)?;
     let mut after: Option<(String, String)> = None;
     loop {
         let page = store.begin()?.oss_objects_scan(after.as_ref().map(|(b, k)| (b.as_str(), k.as_str())), PAGE)?;
@@ -69,12 +72,29 @@ pub fn collect(store: &dyn Store, blobs: &dyn BlobStore, started: SystemTime) ->
             _ => break,
         }
     }
+    scan_versions(store, &mut forget)?;
     let mut removed: Vec<BlobId> = unreferenced.into_iter().collect();
     removed.sort_by(|a, b| a.0.cmp(&b.0));
     for id in &removed {
         blobs.remove(id)?;
     }
     Ok(Collected { candidates: candidates.len(), removed })
+}
+
+/// Pages through every stored version (noncurrent versions keep their bodies).
+fn scan_versions(store: &dyn Store, forget: &mut dyn FnMut(&mut dyn Iterator<Item = Segment>)) -> OssResult<()> {
+    let mut after: Option<(String, String, String)> = None;
+    loop {
+        let page = store.begin()?.oss_versions_scan(after.as_ref().map(|(b, k, o)| (b.as_str(), k.as_str(), o.as_str())), PAGE)?;
+        for (_, _, _, data) in &page {
+            let object: Object = decode("object", data)?;
+            forget(&mut object.segments.into_iter());
+        }
+        match page.last() {
+            Some((bucket, key, ord, _)) if page.len() == PAGE => after = Some((bucket.clone(), key.clone(), ord.clone())),
+            _ => return Ok(()),
+        }
+    }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(what: &str, data: &str) -> OssResult<T> {

@@ -5,10 +5,11 @@
 //! read a header by name for its meaning; they ask here.
 
 use rolestack_core::oss::archive;
+use rolestack_core::oss::bucket_config::Encryption;
 use rolestack_core::oss::callback::Callback;
 use rolestack_core::oss::model::{Acl, ObjectSettings};
 use rolestack_core::oss::request::{ByteRange, Conditions, RangeRequest};
-use rolestack_core::oss::service::{parse_content_md5, CopySource};
+use rolestack_core::oss::service::{encryption_headers, parse_content_md5, CopySource, SSE_HEADER};
 use rolestack_core::oss::tagging::{self, Tags};
 use rolestack_core::oss::{OssError, OssResult};
 use rolestack_sign::encoding::decode_path;
@@ -59,14 +60,17 @@ pub fn settings(req: &OssHttpRequest) -> OssResult<ObjectSettings> {
     }
     s.storage_class = storage_class(req)?;
     // Server-side encryption is recorded and echoed, not performed (bodies are stored as sent).
-    if let Some(sse) = req.header("x-oss-server-side-encryption") {
-        s.headers.push(("x-oss-server-side-encryption".into(), sse.to_string()));
-        if sse.eq_ignore_ascii_case("KMS") {
-            let key = req.header("x-oss-server-side-encryption-key-id").unwrap_or("rolestack-kms-default-key");
-            s.headers.push(("x-oss-server-side-encryption-key-id".into(), key.to_string()));
-        }
+    if let Some(e) = encryption(req)? {
+        s.headers.extend(encryption_headers(&e));
     }
     Ok(s)
+}
+
+/// `x-oss-server-side-encryption` with `-key-id` and `x-oss-server-side-data-encryption`
+/// (PutBucket's default encryption; an object's own), checked as OSS checks them.
+pub fn encryption(req: &OssHttpRequest) -> OssResult<Option<Encryption>> {
+    let Some(algorithm) = req.header(SSE_HEADER) else { return Ok(None) };
+    Encryption::new(algorithm, req.header("x-oss-server-side-encryption-key-id"), req.header("x-oss-server-side-data-encryption")).map(Some)
 }
 
 /// `x-oss-tagging` (`k1=v1&k2=v2`, URL-encoded parts), checked against the object tag limits.
@@ -138,11 +142,19 @@ pub fn range(req: &OssHttpRequest) -> RangeRequest {
 /// `x-oss-copy-source-if-*` conditions.
 pub fn copy_source(req: &OssHttpRequest) -> OssResult<CopySource> {
     let raw = req.header("x-oss-copy-source").unwrap_or_default();
-    let raw = raw.split_once('?').map_or(raw, |(p, _)| p);
+    let (raw, query) = raw.split_once('?').map_or((raw, None), |(p, q)| (p, Some(q)));
+    // `?versionId=<id>` names a version of the source.
+    let version_id = match query {
+        None => None,
+        Some(q) => match q.strip_prefix("versionId=") {
+            Some(v) if !v.contains('&') => Some(decode_path(v)),
+            _ => return Err(OssError::InvalidArgument(format!("x-oss-copy-source's query {q:?} is not versionId=<id>."))),
+        },
+    };
     let decoded = decode_path(raw.strip_prefix('/').unwrap_or(raw));
     match decoded.split_once('/') {
         Some((b, k)) if !b.is_empty() && !k.is_empty() => {
-            Ok(CopySource { bucket: b.to_string(), key: k.to_string(), conditions: conditions(req, "x-oss-copy-source-") })
+            Ok(CopySource { bucket: b.to_string(), key: k.to_string(), version_id, conditions: conditions(req, "x-oss-copy-source-") })
         }
         _ => Err(OssError::InvalidArgument(format!("x-oss-copy-source {raw:?} is not /<bucket>/<key>."))),
     }

@@ -13,6 +13,7 @@
 //! Object bodies stream both ways in fixed-size chunks; see [`handlers`].
 
 pub mod auth;
+pub mod compress;
 pub mod handlers;
 pub mod headers;
 pub mod operation;
@@ -71,7 +72,14 @@ pub async fn handle(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
             Ok(route) => {
                 let who = Arc::new(who);
                 seen = Some((who.clone(), route.op));
-                let cx = handlers::Ctx { oss: rs.oss(), who, req: req.clone(), op: route.op, request_id: Arc::from(request_id.as_str()) };
+                let cx = handlers::Ctx {
+                    oss: rs.oss(),
+                    who,
+                    req: req.clone(),
+                    op: route.op,
+                    request_id: Arc::from(request_id.as_str()),
+                    server_key: rs.key.clone(),
+                };
                 (route.handler)(cx, body).await
             }
             Err(e) => Err(e),

@@ -9,34 +9,29 @@ use axum::http::Method;
 use futures_util::future::BoxFuture;
 use rolestack_core::oss::{Operation, OssError, OssResult};
 
-use super::handlers::{bucket, config, lifecycle, listing, multipart, object, tagging, Ctx};
+use super::handlers::{bucket, config, lifecycle, listing, live_channel, multipart, object, settings, tagging, versions, Ctx};
 use super::request::OssHttpRequest;
 use super::respond::Reply;
 
 /// Sub-resources that select an operation rolestack does not implement (answered with OSS's
 /// `NotImplemented`).
 const UNSUPPORTED: &[&str] = &[
-    "logging",
     "website",
-    "versioning",
-    "versions",
-    "encryption",
     "replication",
     "worm",
     "inventory",
     "cname",
     "requestPayment",
     "transferAcceleration",
-    "qos",
-    "stat",
     "style",
     "process",
-    "resourceGroup",
     "accessPoint",
     "publicAccessBlock",
     "metaQuery",
     "objectInfo",
     "bucketArchiveDirectRead",
+    // PostVodPlaylist / GetVodPlaylist: no LiveChannel records anything to play back.
+    "vod",
 ];
 
 /// What a request addresses.
@@ -107,6 +102,11 @@ routes! {
     PUT Bucket |r| r.has("referer") => PutBucketReferer config::put_bucket_referer;
     PUT Bucket |r| r.has("lifecycle") => PutBucketLifecycle lifecycle::put_bucket_lifecycle;
     PUT Bucket |r| r.has("tagging") => PutBucketTags tagging::put_bucket_tags;
+    PUT Bucket |r| r.has("versioning") => PutBucketVersioning versions::put_bucket_versioning;
+    PUT Bucket |r| r.has("logging") => PutBucketLogging settings::put_bucket_logging;
+    PUT Bucket |r| r.has("encryption") => PutBucketEncryption settings::put_bucket_encryption;
+    PUT Bucket |r| r.has("qos") => PutBucketStorageCapacity settings::put_bucket_storage_capacity;
+    PUT Bucket |r| r.has("resourceGroup") => PutBucketResourceGroup settings::put_bucket_resource_group;
     PUT Bucket always => PutBucket bucket::put_bucket;
     GET Bucket |r| r.has("acl") => GetBucketAcl config::get_bucket_acl;
     GET Bucket |r| r.has("bucketInfo") => GetBucketInfo bucket::get_bucket_info;
@@ -116,8 +116,15 @@ routes! {
     GET Bucket |r| r.has("referer") => GetBucketReferer config::get_bucket_referer;
     GET Bucket |r| r.has("lifecycle") => GetBucketLifecycle lifecycle::get_bucket_lifecycle;
     GET Bucket |r| r.has("tagging") => GetBucketTags tagging::get_bucket_tags;
+    GET Bucket |r| r.has("versioning") => GetBucketVersioning versions::get_bucket_versioning;
+    GET Bucket |r| r.has("versions") => ListObjectVersions versions::list_object_versions;
+    GET Bucket |r| r.has("logging") => GetBucketLogging settings::get_bucket_logging;
+    GET Bucket |r| r.has("encryption") => GetBucketEncryption settings::get_bucket_encryption;
+    GET Bucket |r| r.has("stat") => GetBucketStat settings::get_bucket_stat;
+    GET Bucket |r| r.has("qos") => GetBucketStorageCapacity settings::get_bucket_storage_capacity;
+    GET Bucket |r| r.has("resourceGroup") => GetBucketResourceGroup settings::get_bucket_resource_group;
     GET Bucket |r| r.has("uploads") => ListMultipartUploads listing::list_uploads;
-    GET Bucket |r| r.has("live") => ListLiveChannel listing::list_live_channels;
+    GET Bucket |r| r.has("live") => ListLiveChannel live_channel::list_live_channels;
     GET Bucket |r| r.param("list-type") == Some("2") => ListObjectsV2 listing::list_objects;
     GET Bucket always => ListObjects listing::list_objects;
     HEAD Bucket always => HeadBucket bucket::head_bucket;
@@ -125,9 +132,13 @@ routes! {
     DELETE Bucket |r| r.has("cors") => DeleteBucketCors config::delete_bucket_cors;
     DELETE Bucket |r| r.has("lifecycle") => DeleteBucketLifecycle lifecycle::delete_bucket_lifecycle;
     DELETE Bucket |r| r.has("tagging") => DeleteBucketTags tagging::delete_bucket_tags;
+    DELETE Bucket |r| r.has("logging") => DeleteBucketLogging settings::delete_bucket_logging;
+    DELETE Bucket |r| r.has("encryption") => DeleteBucketEncryption settings::delete_bucket_encryption;
     DELETE Bucket always => DeleteBucket bucket::delete_bucket;
     POST Bucket |r| r.has("delete") => DeleteMultipleObjects object::delete_objects;
 
+    PUT Object |r| r.has("live") && r.has("status") => PutLiveChannelStatus live_channel::put_live_channel_status;
+    PUT Object |r| r.has("live") => PutLiveChannel live_channel::put_live_channel;
     PUT Object |r| r.has("acl") => PutObjectAcl object::put_object_acl;
     PUT Object |r| r.has("symlink") => PutSymlink object::put_symlink;
     PUT Object |r| r.has("tagging") => PutObjectTagging tagging::put_object_tagging;
@@ -140,6 +151,9 @@ routes! {
     POST Object |r| r.has("append") => AppendObject object::append_object;
     POST Object |r| r.has("uploads") => InitiateMultipartUpload multipart::initiate_upload;
     POST Object |r| r.has("uploadId") => CompleteMultipartUpload multipart::complete_upload;
+    GET Object |r| r.has("live") && r.param("comp") == Some("stat") => GetLiveChannelStat live_channel::get_live_channel_stat;
+    GET Object |r| r.has("live") && r.param("comp") == Some("history") => GetLiveChannelHistory live_channel::get_live_channel_history;
+    GET Object |r| r.has("live") => GetLiveChannelInfo live_channel::get_live_channel_info;
     GET Object |r| r.has("acl") => GetObjectAcl object::get_object_acl;
     GET Object |r| r.has("symlink") => GetSymlink object::get_symlink;
     GET Object |r| r.has("x-oss-process") => GetObjectWithProcess object::process_object;
@@ -149,6 +163,7 @@ routes! {
     HEAD Object |r| r.has("objectMeta") => GetObjectMeta object::get_object_meta;
     HEAD Object always => HeadObject object::get_object;
     GET Object always => GetObject object::get_object;
+    DELETE Object |r| r.has("live") => DeleteLiveChannel live_channel::delete_live_channel;
     DELETE Object |r| r.has("tagging") => DeleteObjectTagging tagging::delete_object_tagging;
     DELETE Object |r| r.has("uploadId") => AbortMultipartUpload multipart::abort_upload;
     DELETE Object always => DeleteObject object::delete_object;

@@ -78,6 +78,7 @@ pub struct BucketEntry {
     pub intranet_endpoint: String,
     pub storage_class: String,
     pub region: String,
+    pub resource_group_id: String,
 }
 
 #[derive(Serialize)]
@@ -100,13 +101,100 @@ pub struct BucketDetail {
     pub owner: Owner,
     pub access_control_list: AccessControlList,
     pub comment: String,
-    pub server_side_encryption_rule: ServerSideEncryptionRule,
+    pub resource_group_id: String,
+    pub server_side_encryption_rule: EncryptionByDefault,
+    /// `Enabled` / `Suspended`; absent for a bucket never versioned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub versioning: Option<String>,
 }
 
-#[derive(Serialize)]
-pub struct ServerSideEncryptionRule {
-    #[serde(rename = "SSEAlgorithm")]
+/// `ApplyServerSideEncryptionByDefault` (PutBucketEncryption's body, GetBucketEncryption's
+/// answer) and GetBucketInfo's `ServerSideEncryptionRule` (`None` for no default).
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct EncryptionByDefault {
+    #[serde(rename = "SSEAlgorithm", default)]
     pub sse_algorithm: String,
+    #[serde(rename = "KMSMasterKeyID", default, skip_serializing_if = "Option::is_none")]
+    pub kms_master_key_id: Option<String>,
+    #[serde(rename = "KMSDataEncryption", default, skip_serializing_if = "Option::is_none")]
+    pub kms_data_encryption: Option<String>,
+}
+
+impl EncryptionByDefault {
+    pub fn of(e: Option<&rolestack_core::oss::bucket_config::Encryption>) -> Self {
+        match e {
+            None => EncryptionByDefault { sse_algorithm: "None".into(), ..Default::default() },
+            Some(e) => EncryptionByDefault {
+                sse_algorithm: e.algorithm.clone(),
+                kms_master_key_id: e.kms_master_key_id.clone(),
+                kms_data_encryption: e.kms_data_encryption.clone(),
+            },
+        }
+    }
+}
+
+/// `<ServerSideEncryptionRule>` (PutBucketEncryption, GetBucketEncryption).
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct ServerSideEncryptionRule {
+    #[serde(rename = "ApplyServerSideEncryptionByDefault")]
+    pub apply: EncryptionByDefault,
+}
+
+/// `<BucketLoggingStatus>` (PutBucketLogging, GetBucketLogging).
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct BucketLoggingStatus {
+    #[serde(rename = "LoggingEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub logging_enabled: Option<LoggingEnabled>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoggingEnabled {
+    #[serde(default)]
+    pub target_bucket: String,
+    #[serde(default)]
+    pub target_prefix: String,
+}
+
+/// `<BucketUserQos>` (Put/GetBucketStorageCapacity).
+#[derive(Serialize, Deserialize, Debug)]
+pub struct BucketUserQos {
+    #[serde(rename = "StorageCapacity")]
+    pub storage_capacity: i64,
+}
+
+/// `<BucketResourceGroupConfiguration>` (Put/GetBucketResourceGroup).
+#[derive(Serialize, Deserialize, Debug)]
+pub struct BucketResourceGroupConfiguration {
+    #[serde(rename = "ResourceGroupId")]
+    pub resource_group_id: String,
+}
+
+/// GetBucketStat's `<BucketStat>`, in OSS's element order.
+#[derive(Serialize, Debug, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct BucketStat {
+    pub storage: u64,
+    pub object_count: u64,
+    pub multipart_upload_count: u64,
+    pub live_channel_count: u64,
+    pub last_modified_time: i64,
+    pub standard_storage: u64,
+    pub standard_object_count: u64,
+    pub infrequent_access_storage: u64,
+    pub infrequent_access_real_storage: u64,
+    pub infrequent_access_object_count: u64,
+    pub archive_storage: u64,
+    pub archive_real_storage: u64,
+    pub archive_object_count: u64,
+    pub cold_archive_storage: u64,
+    pub cold_archive_real_storage: u64,
+    pub cold_archive_object_count: u64,
+    pub deep_cold_archive_storage: u64,
+    pub deep_cold_archive_real_storage: u64,
+    pub deep_cold_archive_object_count: u64,
+    pub multipart_part_count: u64,
+    pub delete_marker_count: u64,
 }
 
 #[derive(Serialize, Deserialize, Debug)]
@@ -126,15 +214,6 @@ pub struct AccessControlPolicy {
 pub struct LocationConstraint {
     #[serde(rename = "$text")]
     pub value: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ListLiveChannelResult {
-    pub prefix: String,
-    pub marker: String,
-    pub max_keys: usize,
-    pub is_truncated: bool,
 }
 
 // -- listing ---------------------------------------------------------------------------------
@@ -211,9 +290,15 @@ pub struct DeleteResult {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Deleted {
-    #[serde(rename = "Key")]
     pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_marker: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_marker_version_id: Option<String>,
 }
 
 /// The `Delete` request body of DeleteMultipleObjects.
@@ -229,6 +314,76 @@ pub struct Delete {
 pub struct DeleteObject {
     #[serde(rename = "Key")]
     pub key: String,
+    #[serde(rename = "VersionId", default)]
+    pub version_id: Option<String>,
+}
+
+// -- versioning --------------------------------------------------------------------------------
+
+/// PutBucketVersioning's body and GetBucketVersioning's answer.
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct VersioningConfiguration {
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// ListObjectVersions' answer: versions and delete markers in one sequence, in key order and
+/// newest first within a key.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListVersionsResult {
+    pub name: String,
+    pub prefix: String,
+    pub key_marker: String,
+    pub version_id_marker: String,
+    pub max_keys: usize,
+    pub delimiter: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding_type: Option<String>,
+    pub is_truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_key_marker: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_version_id_marker: Option<String>,
+    #[serde(rename = "$value")]
+    pub entries: Vec<VersionEntry>,
+    #[serde(rename = "CommonPrefixes")]
+    pub common_prefixes: Vec<CommonPrefix>,
+}
+
+/// A `<Version>` or a `<DeleteMarker>`.
+#[derive(Serialize)]
+pub enum VersionEntry {
+    Version(ListedVersion),
+    DeleteMarker(ListedDeleteMarker),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListedVersion {
+    pub key: String,
+    pub version_id: String,
+    pub is_latest: bool,
+    pub last_modified: String,
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    #[serde(rename = "Type")]
+    pub object_type: String,
+    pub size: u64,
+    pub storage_class: String,
+    pub owner: Owner,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore_info: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListedDeleteMarker {
+    pub key: String,
+    pub version_id: String,
+    pub is_latest: bool,
+    pub last_modified: String,
+    pub owner: Owner,
 }
 
 /// PutBucket's optional body.
@@ -377,14 +532,29 @@ pub struct LifecycleRule {
     pub noncurrent_version_expiration: Option<NoncurrentDays>,
     #[serde(rename = "NoncurrentVersionTransition", default, skip_serializing_if = "Vec::is_empty")]
     pub noncurrent_version_transition: Vec<NoncurrentTransition>,
-    /// `Filter` (Not, object sizes): recognised so it is refused rather than ignored.
-    #[serde(rename = "Filter", default, skip_serializing)]
-    pub filter: Option<Present>,
+    #[serde(rename = "Filter", default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<LifecycleFilter>,
 }
 
-/// An element whose content is not read (only that it is there).
-#[derive(Deserialize, Debug, Default)]
-pub struct Present {}
+/// A lifecycle rule's `<Filter>`.
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct LifecycleFilter {
+    #[serde(rename = "Not", default, skip_serializing_if = "Vec::is_empty")]
+    pub not: Vec<LifecycleNot>,
+    #[serde(rename = "ObjectSizeGreaterThan", default, skip_serializing_if = "Option::is_none")]
+    pub object_size_greater_than: Option<i64>,
+    #[serde(rename = "ObjectSizeLessThan", default, skip_serializing_if = "Option::is_none")]
+    pub object_size_less_than: Option<i64>,
+}
+
+/// `<Filter><Not>`.
+#[derive(Serialize, Deserialize, Debug, Default)]
+pub struct LifecycleNot {
+    #[serde(rename = "Prefix", default)]
+    pub prefix: String,
+    #[serde(rename = "Tag", default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<Tag>,
+}
 
 #[derive(Serialize, Deserialize, Debug, Default)]
 pub struct LifecycleWhen {
@@ -394,6 +564,9 @@ pub struct LifecycleWhen {
     pub created_before_date: Option<String>,
     #[serde(rename = "Date", default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// Expiration only: `true` / `false` (oss2 writes `True`).
+    #[serde(rename = "ExpiredObjectDeleteMarker", default, skip_serializing_if = "Option::is_none")]
+    pub expired_object_delete_marker: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Default)]
@@ -506,6 +679,54 @@ mod tests {
         let xml = to_xml("ListBucketResult", &r);
         assert!(xml.contains("<Name>b</Name><Prefix/><Marker/><MaxKeys>100</MaxKeys><Delimiter>/</Delimiter><EncodingType>url</EncodingType><IsTruncated>false</IsTruncated><Contents><Key>a%2Fb</Key><LastModified>1970-01-01T00:00:00.000Z</LastModified><ETag>\"AB\"</ETag><Type>Normal</Type><Size>5</Size>"), "{xml}");
         assert!(xml.contains("<CommonPrefixes><Prefix>d/</Prefix></CommonPrefixes>"), "{xml}");
+    }
+
+    #[test]
+    fn version_listing_shape() {
+        let owner = || Owner::of("1");
+        let r = ListVersionsResult {
+            name: "b".into(),
+            prefix: String::new(),
+            key_marker: String::new(),
+            version_id_marker: String::new(),
+            max_keys: 2,
+            delimiter: String::new(),
+            encoding_type: None,
+            is_truncated: true,
+            next_key_marker: Some("k".into()),
+            next_version_id_marker: Some("v1".into()),
+            entries: vec![
+                VersionEntry::DeleteMarker(ListedDeleteMarker {
+                    key: "k".into(),
+                    version_id: "v2".into(),
+                    is_latest: true,
+                    last_modified: "t".into(),
+                    owner: owner(),
+                }),
+                VersionEntry::Version(ListedVersion {
+                    key: "k".into(),
+                    version_id: "v1".into(),
+                    is_latest: false,
+                    last_modified: "t".into(),
+                    etag: "\"E\"".into(),
+                    object_type: "Normal".into(),
+                    size: 1,
+                    storage_class: "Standard".into(),
+                    owner: owner(),
+                    restore_info: None,
+                }),
+            ],
+            common_prefixes: Vec::new(),
+        };
+        let xml = to_xml("ListVersionsResult", &r);
+        let marker = xml.find("<DeleteMarker><Key>k</Key><VersionId>v2</VersionId><IsLatest>true</IsLatest>").unwrap();
+        let version = xml.find("<Version><Key>k</Key><VersionId>v1</VersionId><IsLatest>false</IsLatest>").unwrap();
+        assert!(marker < version, "{xml}");
+        assert!(xml.contains("<NextKeyMarker>k</NextKeyMarker><NextVersionIdMarker>v1</NextVersionIdMarker>"), "{xml}");
+        let d: Delete =
+            parse(b"<Delete><Object><Key>a</Key><VersionId>CAEQ</VersionId></Object><Object><Key>b</Key></Object></Delete>").unwrap();
+        assert_eq!(d.objects[0].version_id.as_deref(), Some("CAEQ"));
+        assert!(d.objects[1].version_id.is_none());
     }
 
     #[test]

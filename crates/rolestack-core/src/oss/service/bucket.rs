@@ -27,6 +27,8 @@ pub struct BucketQuery {
     pub max_keys: usize,
     /// `tag-key` (and `tag-value`): only buckets with that tag.
     pub tag: Option<(String, Option<String>)>,
+    /// `x-oss-resource-group-id`: only buckets in that resource group.
+    pub resource_group: Option<String>,
 }
 
 /// What PutBucket creates.
@@ -36,6 +38,10 @@ pub struct NewBucket {
     pub region: String,
     pub acl: Option<Acl>,
     pub storage_class: Option<String>,
+    /// Default server-side encryption (`x-oss-server-side-encryption*`).
+    pub encryption: Option<crate::oss::bucket_config::Encryption>,
+    /// `x-oss-resource-group-id` (already checked).
+    pub resource_group_id: Option<String>,
 }
 
 impl Oss {
@@ -44,9 +50,12 @@ impl Oss {
         let mut tx = self.read_tx()?;
         call.authorize(&mut *tx, Target::service())?;
         let owner = call.who.account_id().unwrap_or_default().to_string();
-        let wanted = |b: &Bucket| match &q.tag {
-            None => true,
-            Some((k, v)) => b.tags.iter().any(|(tk, tv)| tk == k && v.as_ref().is_none_or(|v| v == tv)),
+        let wanted = |b: &Bucket| {
+            let tagged = match &q.tag {
+                None => true,
+                Some((k, v)) => b.tags.iter().any(|(tk, tv)| tk == k && v.as_ref().is_none_or(|v| v == tv)),
+            };
+            tagged && q.resource_group.as_ref().is_none_or(|g| *g == b.resource_group())
         };
         let (mut buckets, mut marker, mut truncated) = (Vec::new(), q.marker.clone(), false);
         loop {
@@ -97,7 +106,7 @@ impl Oss {
                 }
                 Some(_) => Err(OssError::BucketAlreadyExists { bucket: name.into() }),
                 None => {
-                    let bucket = Bucket {
+                    let mut bucket = Bucket {
                         name: name.into(),
                         owner: owner.clone(),
                         created: now(),
@@ -109,7 +118,13 @@ impl Oss {
                         referer: None,
                         tags: Vec::new(),
                         lifecycle: None,
+                        versioning: None,
+                        encryption: new.encryption.clone(),
+                        logging: None,
+                        storage_capacity_gb: None,
+                        resource_group_id: None,
                     };
+                    bucket.set_resource_group(new.resource_group_id.clone());
                     if !tx.oss_bucket_insert(name, &owner, &encode(&bucket)?)? {
                         return Err(OssError::BucketAlreadyExists { bucket: name.into() });
                     }
@@ -127,7 +142,11 @@ impl Oss {
             let mut tx = self.tx()?;
             let bucket = load_bucket(&mut *tx, name)?;
             call.authorize(&mut *tx, Target::bucket(&bucket))?;
-            if !tx.oss_object_list(name, "", b"", 1)?.is_empty() || !tx.oss_upload_list(name, "", "", "", 1)?.is_empty() {
+            // Noncurrent versions and delete markers keep a bucket too.
+            if !tx.oss_version_list(name, "", b"", None, 1)?.is_empty()
+                || !tx.oss_upload_list(name, "", "", "", 1)?.is_empty()
+                || super::live_channel::has_channels(&mut *tx, name)?
+            {
                 return Err(OssError::BucketNotEmpty { bucket: name.into() });
             }
             tx.oss_bucket_delete(name)?;
@@ -147,12 +166,21 @@ impl Oss {
 
     /// Changes the bucket record (a bucket-configuration write).
     pub(super) fn update_bucket(&self, call: Call<'_>, change: impl Fn(&mut Bucket) -> OssResult<()>) -> OssResult<()> {
+        self.update_bucket_with(call, |_, b| change(b))
+    }
+
+    /// [`Oss::update_bucket`] for a change that also reads the store (in the same transaction).
+    pub(super) fn update_bucket_with(
+        &self,
+        call: Call<'_>,
+        change: impl Fn(&mut dyn crate::store::Tx, &mut Bucket) -> OssResult<()>,
+    ) -> OssResult<()> {
         // Run again while it conflicts with another node's transaction (a shared store).
         crate::store::retry(|| {
             let mut tx = self.tx()?;
             let mut bucket = load_bucket(&mut *tx, call.bucket)?;
             call.authorize(&mut *tx, Target::bucket(&bucket))?;
-            change(&mut bucket)?;
+            change(&mut *tx, &mut bucket)?;
             tx.oss_bucket_update(call.bucket, &encode(&bucket)?)?;
             tx.commit()?;
             Ok(())

@@ -1,11 +1,13 @@
-//! Running the buckets' lifecycle rules at the server clock's now: objects expired (deleted) or
-//! moved to a colder storage class, incomplete multipart uploads aborted. Each change is its own
-//! transaction that first checks the record is still the one judged, so a write racing the run
-//! wins.
+//! Running the buckets' lifecycle rules at the server clock's now: objects expired (deleted, or
+//! on a versioned bucket given a delete marker) or moved to a colder storage class, noncurrent
+//! versions expired or moved, delete markers left alone removed, incomplete multipart uploads
+//! aborted. Each change is its own transaction that first checks the record is still the one
+//! judged, so a write racing the run wins.
 
+use super::versions;
 use super::{decode, encode, Oss};
 use crate::oss::error::OssResult;
-use crate::oss::lifecycle::{abort_due, due, Action};
+use crate::oss::lifecycle::{abort_due, due, expired_marker_due, noncurrent_due, Action, Judged};
 use crate::oss::model::{Bucket, Object, Part, Upload};
 
 /// Rows per store page.
@@ -49,14 +51,18 @@ impl Oss {
             let page = self.read_tx()?.oss_object_list(&b.name, "", &after, BATCH)?;
             for (key, data) in &page {
                 let o: Object = decode("object", data)?;
-                if let Some(action) = due(rules, key, &o.tags, o.last_modified, &o.storage_class, now) {
-                    self.apply(&b.name, &o, action, run)?;
+                let judged = Judged { key, tags: &o.tags, size: o.size, last_modified: o.last_modified, storage_class: &o.storage_class };
+                if let Some(action) = due(rules, judged, now) {
+                    self.apply(b, &o, action, now, run)?;
                 }
             }
             match page.last() {
                 Some((key, _)) if page.len() == BATCH => after = key.as_bytes().to_vec(),
                 _ => break,
             }
+        }
+        if b.versioning.is_some() {
+            self.run_versions(b, now, run)?;
         }
         let (mut key_marker, mut id_marker) = (String::new(), String::new());
         loop {
@@ -80,14 +86,98 @@ impl Oss {
         }
     }
 
-    /// Expires or transitions one object, unless it changed since it was judged.
-    fn apply(&self, bucket: &str, judged: &Object, action: Action, run: &mut LifecycleRun) -> OssResult<()> {
+    /// The stored (noncurrent) versions and delete markers of a versioned bucket.
+    fn run_versions(&self, b: &Bucket, now: i64, run: &mut LifecycleRun) -> OssResult<()> {
+        let rules = b.lifecycle.as_deref().unwrap_or_default();
+        let (mut after_key, mut after_ord): (Vec<u8>, Option<String>) = (Vec::new(), None);
+        loop {
+            let page = self.read_tx()?.oss_version_list(&b.name, "", &after_key, after_ord.as_deref(), BATCH)?;
+            for (key, ord, data) in &page {
+                if ord.is_empty() {
+                    continue; // the current version: judged above
+                }
+                let v: Object = decode("object", data)?;
+                if v.delete_marker {
+                    if expired_marker_due(rules, key) {
+                        self.remove_lone_marker(&b.name, &v, run)?;
+                    }
+                } else if let Some(action) = noncurrent_due(
+                    rules,
+                    Judged {
+                        key,
+                        tags: &v.tags,
+                        size: v.size,
+                        last_modified: v.noncurrent_since.unwrap_or(v.last_modified),
+                        storage_class: &v.storage_class,
+                    },
+                    now,
+                ) {
+                    self.apply_noncurrent(&b.name, &v, action, run)?;
+                }
+            }
+            match page.last() {
+                Some((key, ord, _)) if page.len() == BATCH => (after_key, after_ord) = (key.as_bytes().to_vec(), Some(ord.clone())),
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Expires or transitions one noncurrent version, unless it changed since it was judged.
+    fn apply_noncurrent(&self, bucket: &str, judged: &Object, action: Action, run: &mut LifecycleRun) -> OssResult<()> {
+        let mut tx = self.tx()?;
+        let stored: Option<Object> =
+            tx.oss_version_get(bucket, &judged.key, judged.version())?.map(|(_, d)| decode("object", &d)).transpose()?;
+        let Some(mut stored) = stored.filter(|s| s.storage_class == judged.storage_class && s.etag == judged.etag) else {
+            return Ok(());
+        };
+        match action {
+            Action::Expire => {
+                let deleted = versions::delete_version(&mut *tx, bucket, &judged.key, judged.version())?;
+                tx.commit()?;
+                self.discard(deleted.into_iter().flat_map(|o| o.segments));
+                run.expired += 1;
+            }
+            Action::Transition(class) => {
+                stored.storage_class = class;
+                versions::store_version(&mut *tx, bucket, &stored)?;
+                tx.commit()?;
+                run.transitioned += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a delete marker that is its key's only version.
+    fn remove_lone_marker(&self, bucket: &str, marker: &Object, run: &mut LifecycleRun) -> OssResult<()> {
+        let mut tx = self.tx()?;
+        let versions = tx.oss_version_list(bucket, &marker.key, marker.key.as_bytes(), Some(""), 2)?;
+        let lone = tx.oss_object_get(bucket, &marker.key)?.is_none()
+            && versions.iter().filter(|(k, _, _)| *k == marker.key).count() == 1
+            && tx.oss_version_get(bucket, &marker.key, marker.version())?.is_some();
+        if lone {
+            versions::delete_version(&mut *tx, bucket, &marker.key, marker.version())?;
+            tx.commit()?;
+            run.expired += 1;
+        }
+        Ok(())
+    }
+
+    /// Expires or transitions one object, unless it changed since it was judged. On a
+    /// versioned bucket, expiring makes a delete marker (the object stays as noncurrent).
+    fn apply(&self, b: &Bucket, judged: &Object, action: Action, now: i64, run: &mut LifecycleRun) -> OssResult<()> {
+        let bucket = b.name.as_str();
         let mut tx = self.tx()?;
         let current: Option<Object> = tx.oss_object_get(bucket, &judged.key)?.map(|d| decode("object", &d)).transpose()?;
         let Some(mut current) = current.filter(|c| c.etag == judged.etag && c.last_modified == judged.last_modified) else {
             return Ok(());
         };
         match action {
+            Action::Expire if b.versioning.is_some() => {
+                let (_, gone) = versions::add_delete_marker(&mut *tx, b, &judged.key, now)?;
+                tx.commit()?;
+                self.discard(gone.into_iter().flat_map(|o| o.segments));
+                run.expired += 1;
+            }
             Action::Expire => {
                 let old = tx.oss_object_delete(bucket, &judged.key)?;
                 tx.commit()?;

@@ -11,16 +11,22 @@
 //! `put_part` commit it.
 //!
 //! - [`bucket`]: buckets and their configuration (ACL, policy).
+//! - [`bucket_settings`]: encryption, logging, statistics, storage capacity, resource group.
 //! - [`object`]: objects (put, get, copy, append, delete, ACL) and listing.
 //! - [`multipart`]: multipart uploads.
 //! - [`lifecycle`]: running the buckets' lifecycle rules.
+//! - [`live_channel`]: LiveChannel configurations.
 
 mod bucket;
 mod bucket_rules;
+mod bucket_settings;
 pub use bucket_rules::BucketRules;
+pub use bucket_settings::{BucketStat, STAT_CLASSES};
 mod lifecycle;
+mod live_channel;
 mod multipart;
 mod object;
+mod versions;
 
 use std::io;
 use std::sync::Arc;
@@ -43,6 +49,7 @@ pub use bucket::{BucketListing, BucketQuery, NewBucket};
 pub use lifecycle::LifecycleRun;
 pub use multipart::{PartListing, UploadListing, UploadQuery};
 pub use object::{CopySource, CopyTarget, MetadataDirective};
+pub use versions::Deletion;
 
 /// Smallest part (all but the last) a multipart upload may complete with.
 pub const MIN_PART_SIZE: u64 = 100 * 1024;
@@ -70,16 +77,28 @@ pub struct Call<'a> {
     pub op: Operation,
     pub bucket: &'a str,
     pub key: &'a str,
+    /// The version the request names (`versionId`), as given.
+    pub version: Option<&'a str>,
 }
 
 impl<'a> Call<'a> {
     pub fn new(who: &'a Requester, op: Operation, bucket: &'a str, key: &'a str) -> Self {
-        Call { who, op, bucket, key }
+        Call { who, op, bucket, key, version: None }
+    }
+
+    /// The call naming a version (`versionId`).
+    pub fn with_version(self, version: Option<&'a str>) -> Self {
+        Call { version, ..self }
+    }
+
+    /// The call's action: the operation's, or its version action when a version is named.
+    fn action(&self) -> OssAction {
+        self.op.action_for(self.version.is_some())
     }
 
     /// Authorizes the call's own action on `target`.
     fn authorize(&self, tx: &mut dyn Tx, target: Target<'_>) -> OssResult<()> {
-        authorize(tx, self.who, self.op.action(), target)
+        authorize(tx, self.who, self.action(), target)
     }
 }
 
@@ -177,7 +196,7 @@ fn new_object(key: &str, segments: Vec<Segment>, digests: &Digests, object_type:
         last_modified: now(),
         object_type,
         acl: settings.acl,
-        // Empty: the bucket's, filled in when the record is written (`with_storage_class`).
+        // Empty: the bucket's, filled in when the record is written (`with_bucket_defaults`).
         storage_class: settings.storage_class.unwrap_or_default(),
         content_type: settings.content_type.unwrap_or_else(|| "application/octet-stream".into()),
         user_meta: settings.user_meta,
@@ -185,15 +204,43 @@ fn new_object(key: &str, segments: Vec<Segment>, digests: &Digests, object_type:
         tags: settings.tags,
         restore: None,
         symlink_target: None,
+        version_id: None,
+        version_sequence: 0,
+        delete_marker: false,
+        noncurrent_since: None,
     }
 }
 
-/// An object written without `x-oss-storage-class` takes its bucket's class.
-fn with_storage_class(mut object: Object, bucket: &Bucket) -> Object {
+/// The bucket's defaults for a new object: written without `x-oss-storage-class` it takes the
+/// bucket's class, without `x-oss-server-side-encryption` the bucket's default encryption (as
+/// recorded headers: bodies are stored as sent, see docs/oss.md).
+fn with_bucket_defaults(mut object: Object, bucket: &Bucket) -> Object {
     if object.storage_class.is_empty() {
         object.storage_class = bucket.storage_class.clone();
     }
+    if let Some(e) = &bucket.encryption {
+        if !object.headers.iter().any(|(n, _)| n == SSE_HEADER) {
+            object.headers.extend(encryption_headers(e));
+        }
+    }
     object
+}
+
+/// `x-oss-server-side-encryption`.
+pub const SSE_HEADER: &str = "x-oss-server-side-encryption";
+
+/// The headers an object encrypted with `e` is answered with. A KMS object without a key id
+/// names the account's default key, as OSS does.
+pub fn encryption_headers(e: &super::bucket_config::Encryption) -> Vec<(String, String)> {
+    let mut h = vec![(SSE_HEADER.to_string(), e.algorithm.clone())];
+    if e.algorithm == "KMS" {
+        let key = e.kms_master_key_id.clone().unwrap_or_else(|| super::bucket_config::DEFAULT_KMS_KEY.to_string());
+        h.push(("x-oss-server-side-encryption-key-id".into(), key));
+    }
+    if let Some(d) = &e.kms_data_encryption {
+        h.push(("x-oss-server-side-data-encryption".into(), d.clone()));
+    }
+    h
 }
 
 impl Oss {
@@ -211,6 +258,11 @@ impl Oss {
     /// Now by the server's clock (Unix seconds).
     pub fn now(&self) -> i64 {
         self.clock.now().unix_timestamp()
+    }
+
+    /// The key upload callbacks are signed with (made on first use; see [`super::callback_key`]).
+    pub fn callback_key(&self, key: &crate::seal::ServerKey) -> OssResult<super::callback_key::CallbackKey> {
+        Ok(super::callback_key::ensure(&*self.store, key)?)
     }
 
     fn tx(&self) -> OssResult<Box<dyn Tx + '_>> {
@@ -296,7 +348,7 @@ impl Oss {
     fn open_object(
         &self,
         who: &Requester,
-        (bucket, key): (&str, &str),
+        (bucket, key, version): (&str, &str, Option<&str>),
         action: OssAction,
         plan: impl Fn(&Object) -> OssResult<Option<(u64, u64)>>,
     ) -> OssResult<OpenedObject> {
@@ -304,7 +356,7 @@ impl Oss {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let object = self.object_for(who, bucket, key, action)?;
+            let object = self.object_for(who, (bucket, key, version), action)?;
             let object = self.resolve_symlink(who, bucket, object)?;
             check_readable(&object.storage_class, object.restore.as_ref(), self.now())?;
             let range = plan(&object)?;
@@ -322,13 +374,14 @@ impl Oss {
 
     /// GetObject: the object, checked by `plan` (conditions, range), with its range opened.
     pub fn open(&self, call: Call<'_>, plan: impl Fn(&Object) -> OssResult<Option<(u64, u64)>>) -> OssResult<OpenedObject> {
-        self.open_object(call.who, (call.bucket, call.key), call.op.action(), plan)
+        self.open_object(call.who, (call.bucket, call.key, call.version), call.action(), plan)
     }
 
-    /// A copy's source (`oss:GetObject` on it), checked against the `x-oss-copy-source-if-*`
+    /// A copy's source (`oss:GetObject` on it, `oss:GetObjectVersion` for a version), checked against the `x-oss-copy-source-if-*`
     /// conditions, with `range` of it opened.
     fn open_source(&self, who: &Requester, source: &CopySource, range: Option<super::request::ByteRange>) -> OssResult<OpenedObject> {
-        self.open_object(who, (&source.bucket, &source.key), OssAction::GetObject, |src| {
+        let action = super::operation::copy_source_action(source.version_id.is_some());
+        self.open_object(who, (&source.bucket, &source.key, source.version_id.as_deref()), action, |src| {
             source.conditions.check_copy_source(src)?;
             match range {
                 None => Ok(None),
@@ -343,9 +396,11 @@ impl Oss {
     /// a symlink) is `SymlinkTargetNotExist`.
     fn resolve_symlink(&self, who: &Requester, bucket: &str, link: Object) -> OssResult<Object> {
         let Some(target_key) = link.symlink_target.clone() else { return Ok(link) };
-        let target = match self.object_for(who, bucket, &target_key, OssAction::GetObject) {
+        let target = match self.object_for(who, (bucket, &target_key, None), OssAction::GetObject) {
             Ok(t) if t.symlink_target.is_none() => t,
-            Ok(_) | Err(OssError::NoSuchKey { .. }) => return Err(OssError::SymlinkTargetNotExist { key: target_key }),
+            Ok(_) | Err(OssError::NoSuchKey { .. } | OssError::DeleteMarkerCurrent { .. }) => {
+                return Err(OssError::SymlinkTargetNotExist { key: target_key })
+            }
             Err(e) => return Err(e),
         };
         Ok(Object {
@@ -355,19 +410,26 @@ impl Oss {
             tags: link.tags,
             acl: link.acl,
             symlink_target: link.symlink_target,
+            version_id: link.version_id,
+            version_sequence: link.version_sequence,
             ..target
         })
     }
 
-    /// An object for `action`, authorized with its own ACL.
-    fn object_for(&self, who: &Requester, bucket: &str, key: &str, action: OssAction) -> OssResult<Object> {
+    /// An object (the current version, or the version named) for `action`, authorized with its
+    /// own ACL and tags. A delete marker reads as `NoSuchKey` (current) or `MethodNotAllowed`
+    /// (named), with the marker's headers.
+    fn object_for(&self, who: &Requester, (bucket, key, version): (&str, &str, Option<&str>), action: OssAction) -> OssResult<Object> {
+        if let Some(v) = version {
+            super::versioning::validate_version_id(v)?;
+        }
         let mut tx = self.read_tx()?;
         let b = load_bucket(&mut *tx, bucket)?;
-        let object = load_object(&mut *tx, bucket, key)?;
+        let object = versions::addressed(&mut *tx, bucket, key, version)?;
         let acl = object.as_ref().map_or(super::model::Acl::Default, |o| o.acl);
         let tags = object.as_ref().map_or(&[][..], |o| o.tags.as_slice());
         authorize(&mut *tx, who, action, Target { object_acl: acl, object_tags: tags, ..Target::object(&b, key) })?;
-        object.ok_or_else(|| OssError::NoSuchKey { key: key.to_string() })
+        versions::found(&mut *tx, &b, key, version, object)
     }
 }
 

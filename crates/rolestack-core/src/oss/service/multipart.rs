@@ -5,7 +5,7 @@ use md5::{Digest as _, Md5};
 use time::OffsetDateTime;
 
 use super::{
-    decode, encode, load_bucket, load_upload, new_object, now, with_storage_class, Body, Call, CopySource, Oss, WriteTicket,
+    decode, encode, load_bucket, load_upload, new_object, now, with_bucket_defaults, Body, Call, CopySource, Oss, WriteTicket,
     MAX_PART_NUMBER, MIN_PART_SIZE,
 };
 use crate::oss::access::{authorize, OssAction, Target};
@@ -164,13 +164,13 @@ impl Oss {
             let totals = Digests { md5: [0; 16], crc64: crc, size };
             let mut object = new_object(key, segments, &totals, ObjectType::Multipart, upload.settings.clone());
             object.etag = etag;
-            let object = with_storage_class(object, &load_bucket(&mut *tx, bucket)?);
-            let old = tx.oss_object_put(bucket, key, &encode(&object)?)?;
+            let b = load_bucket(&mut *tx, bucket)?;
+            let (object, gone) = super::versions::make_current(&mut *tx, &b, with_bucket_defaults(object, &b), self.now())?;
             tx.oss_parts_delete(upload_id)?;
             tx.oss_upload_delete(bucket, upload_id)?;
             tx.commit()?;
             self.discard(unused);
-            self.discard_records::<Object>("object", old)?;
+            self.discard(gone.into_iter().flat_map(|o| o.segments));
             Ok(object)
         })
     }

@@ -3,7 +3,8 @@
 
 use md5::{Digest as _, Md5};
 
-use super::{encode, load_bucket, load_object, new_object, now, with_storage_class, Body, Call, Oss, WriteTicket, MAX_APPEND_SIZE};
+use super::versions::{self, Deletion};
+use super::{encode, load_bucket, load_object, new_object, now, with_bucket_defaults, Body, Call, Oss, WriteTicket, MAX_APPEND_SIZE};
 use crate::oss::access::Target;
 use crate::oss::archive::{restore, RestoreOutcome, RestoreRequest};
 use crate::oss::blob::{crc64_combine, hex_upper};
@@ -27,6 +28,8 @@ pub enum MetadataDirective {
 pub struct CopySource {
     pub bucket: String,
     pub key: String,
+    /// `?versionId=` of `x-oss-copy-source`.
+    pub version_id: Option<String>,
     pub conditions: Conditions,
 }
 
@@ -42,15 +45,16 @@ pub struct CopyTarget {
     pub tagging: Option<Tags>,
     /// `x-oss-storage-class`; `None`: the target bucket's.
     pub storage_class: Option<String>,
+    /// `x-oss-server-side-encryption*`; `None`: the target bucket's default, if any. Encryption
+    /// is not metadata: a copy never takes the source's.
+    pub encryption: Option<crate::oss::bucket_config::Encryption>,
 }
 
 impl Oss {
     /// One page of a bucket's objects, with the bucket owner (who owns every object).
     pub fn list_objects(&self, call: Call<'_>, q: &ListQuery) -> OssResult<(String, Listing)> {
         let mut tx = self.read_tx()?;
-        let b = load_bucket(&mut *tx, call.bucket)?;
-        let keys = [("oss:Prefix", q.prefix.as_str()), ("oss:Delimiter", q.delimiter.as_str())];
-        call.authorize(&mut *tx, Target { condition_keys: &keys, ..Target::bucket(&b) })?;
+        let b = authorize_listing(&mut *tx, call, &q.prefix, &q.delimiter)?;
         Ok((b.owner, listing::list(&mut *tx, call.bucket, q)?))
     }
 
@@ -79,24 +83,28 @@ impl Oss {
         Ok(stored)
     }
 
-    /// Writes an object's metadata, replacing (and then discarding) any previous version.
+    /// Writes an object's metadata as the key's current version: a previous version is
+    /// replaced (and its body then discarded) or kept, as the bucket's versioning says.
     fn store_object(&self, bucket: &str, object: Object, forbid_overwrite: bool) -> OssResult<Object> {
         let bucket = bucket.to_string();
-        let (object, old) = self.commits.write(move |tx| {
-            let object = with_storage_class(object.clone(), &load_bucket(tx, &bucket)?);
-            if forbid_overwrite && tx.oss_object_get(&bucket, &object.key)?.is_some() {
+        let clock = self.now();
+        let (object, gone) = self.commits.write(move |tx| {
+            let b = load_bucket(tx, &bucket)?;
+            let object = with_bucket_defaults(object.clone(), &b);
+            // On a versioned bucket nothing is overwritten (the old version stays): OSS ignores
+            // `x-oss-forbid-overwrite` there.
+            if forbid_overwrite && b.versioning.is_none() && tx.oss_object_get(&bucket, &object.key)?.is_some() {
                 return Err(OssError::FileAlreadyExists);
             }
-            let old = tx.oss_object_put(&bucket, &object.key, &encode(&object)?)?;
-            Ok((object, old))
+            versions::make_current(tx, &b, object, clock)
         })?;
-        self.discard_records::<Object>("object", old)?;
+        self.discard(gone.into_iter().flat_map(|o| o.segments));
         Ok(object)
     }
 
     /// An object for GetObjectAcl, tags, GetSymlink (the call's action), as stored.
     pub fn get_object(&self, call: Call<'_>) -> OssResult<Object> {
-        self.object_for(call.who, call.bucket, call.key, call.op.action())
+        self.object_for(call.who, (call.bucket, call.key, call.version), call.action())
     }
 
     /// An object for HeadObject / GetObjectMeta: a symlink answers with its target's body
@@ -116,42 +124,71 @@ impl Oss {
         self.store_object(call.bucket, object, forbid_overwrite)
     }
 
-    /// GetSymlink: the target key (`NotSymlink` for any other object).
-    pub fn get_symlink(&self, call: Call<'_>) -> OssResult<String> {
-        self.get_object(call)?.symlink_target.ok_or(OssError::NotSymlink)
+    /// GetSymlink: the target key (`NotSymlink` for any other object) and the link.
+    pub fn get_symlink(&self, call: Call<'_>) -> OssResult<(String, Object)> {
+        let link = self.get_object(call)?;
+        Ok((link.symlink_target.clone().ok_or(OssError::NotSymlink)?, link))
     }
 
-    pub fn delete_object(&self, call: Call<'_>) -> OssResult<()> {
+    /// DeleteObject: without a version, removes the object (unversioned bucket) or adds a
+    /// delete marker; with one (`oss:DeleteObjectVersion`), removes that version for good.
+    pub fn delete_object(&self, call: Call<'_>) -> OssResult<Deletion> {
+        let key = call.key.to_string();
+        let version = call.version.map(str::to_string);
+        Ok(self.delete_objects(call, &[(key, version)])?.remove(0))
+    }
+
+    /// DeleteMultipleObjects (and DeleteObject): every (key, version) must be allowed — as
+    /// `oss:DeleteObjectVersion` when it names a version — else `AccessDenied` for the request.
+    /// Missing keys and versions count as deleted, as in OSS.
+    pub fn delete_objects(&self, call: Call<'_>, targets: &[(String, Option<String>)]) -> OssResult<Vec<Deletion>> {
+        for (_, version) in targets {
+            if let Some(v) = version {
+                crate::oss::versioning::validate_version_id(v)?;
+            }
+        }
+        let clock = self.now();
         // Run again while it conflicts with another node's transaction (a shared store).
         crate::store::retry(|| {
             let mut tx = self.tx()?;
             let b = load_bucket(&mut *tx, call.bucket)?;
-            let existing = load_object(&mut *tx, call.bucket, call.key)?;
-            let tags = existing.as_ref().map_or(&[][..], |o| o.tags.as_slice());
-            call.authorize(&mut *tx, Target { object_tags: tags, ..Target::object(&b, call.key) })?;
-            let old = tx.oss_object_delete(call.bucket, call.key)?;
-            tx.commit()?;
-            self.discard_records::<Object>("object", old)
-        })
-    }
-
-    /// DeleteMultipleObjects: every key must be allowed (else `AccessDenied` for the request).
-    /// Returns the keys deleted (missing keys count as deleted, as in OSS).
-    pub fn delete_objects(&self, call: Call<'_>, keys: &[String]) -> OssResult<Vec<String>> {
-        // Run again while it conflicts with another node's transaction (a shared store).
-        crate::store::retry(|| {
-            let mut tx = self.tx()?;
-            let b = load_bucket(&mut *tx, call.bucket)?;
-            for key in keys {
-                call.authorize(&mut *tx, Target::object(&b, key))?;
+            for (key, version) in targets {
+                let existing = versions::addressed(&mut *tx, call.bucket, key, version.as_deref())?;
+                let tags = existing.as_ref().map_or(&[][..], |o| o.tags.as_slice());
+                let action = call.op.action_for(version.is_some());
+                crate::oss::access::authorize(&mut *tx, call.who, action, Target { object_tags: tags, ..Target::object(&b, key) })?;
             }
-            let mut removed = Vec::new();
-            for key in keys {
-                removed.extend(tx.oss_object_delete(call.bucket, key)?);
+            let mut gone = Vec::new();
+            let mut done = Vec::with_capacity(targets.len());
+            for (key, version) in targets {
+                let mut deletion = Deletion { key: key.clone(), version_id: version.clone(), ..Deletion::default() };
+                match (version, b.versioning) {
+                    (Some(v), _) => {
+                        if let Some(deleted) = versions::delete_version(&mut *tx, call.bucket, key, v)? {
+                            if deleted.delete_marker {
+                                deletion.delete_marker = true;
+                                deletion.delete_marker_version_id = Some(v.clone());
+                            }
+                            gone.push(deleted);
+                        }
+                    }
+                    (None, Some(_)) => {
+                        let (marker, retired) = versions::add_delete_marker(&mut *tx, &b, key, clock)?;
+                        deletion.delete_marker = true;
+                        deletion.delete_marker_version_id = Some(marker.version().to_string());
+                        gone.extend(retired);
+                    }
+                    (None, None) => {
+                        if let Some(old) = tx.oss_object_delete(call.bucket, key)? {
+                            gone.push(super::decode("object", &old)?);
+                        }
+                    }
+                }
+                done.push(deletion);
             }
             tx.commit()?;
-            self.discard_records::<Object>("object", removed)?;
-            Ok(keys.to_vec())
+            self.discard(gone.into_iter().flat_map(|o| o.segments));
+            Ok(done)
         })
     }
 
@@ -167,7 +204,13 @@ impl Oss {
             MetadataDirective::Copy => ObjectSettings {
                 content_type: Some(src.content_type.clone()),
                 user_meta: src.user_meta.clone(),
-                headers: src.headers.clone(),
+                headers: src
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| !n.starts_with("x-oss-server-side-"))
+                    .cloned()
+                    .chain(target.encryption.iter().flat_map(super::encryption_headers))
+                    .collect(),
                 acl: target.acl.unwrap_or(Acl::Default),
                 tags: Vec::new(),
                 storage_class: None,
@@ -219,7 +262,10 @@ impl Oss {
             }
             let object = match existing {
                 None => {
-                    with_storage_class(new_object(key, vec![body.segment()], &body.digests, ObjectType::Appendable, settings.clone()), &b)
+                    let first = new_object(key, vec![body.segment()], &body.digests, ObjectType::Appendable, settings.clone());
+                    let (object, _) = versions::make_current(&mut *tx, &b, with_bucket_defaults(first, &b), self.now())?;
+                    tx.commit()?;
+                    return Ok(object);
                 }
                 Some(mut o) => {
                     o.crc64 = crc64_combine(o.crc64, body.digests.crc64, body.digests.size);
@@ -228,7 +274,8 @@ impl Oss {
                     o.last_modified = now();
                     // Appendable objects' ETags are not MD5s of the content.
                     o.etag = hex_upper(&Md5::digest(format!("{}:{}:{}", o.key, o.size, o.crc64).as_bytes()));
-                    o
+                    // Appending to the current version keeps its version id.
+                    versions::shown(&b, o)
                 }
             };
             tx.oss_object_put(bucket, key, &encode(&object)?)?;
@@ -239,19 +286,23 @@ impl Oss {
         Ok(object)
     }
 
-    /// Changes an existing object's record in place (ACL, tags): authorized with the object's
-    /// tags as `oss:ExistingObjectTag/*`.
+    /// Changes an existing object's record in place (ACL, tags, restore) — the current version
+    /// or the version the call names: authorized with the object's tags as
+    /// `oss:ExistingObjectTag/*`.
     fn update_object<T>(&self, call: Call<'_>, change: impl Fn(&mut Object) -> OssResult<T>) -> OssResult<T> {
+        if let Some(v) = call.version {
+            crate::oss::versioning::validate_version_id(v)?;
+        }
         // Run again while it conflicts with another node's transaction (a shared store).
         crate::store::retry(|| {
             let mut tx = self.tx()?;
             let b = load_bucket(&mut *tx, call.bucket)?;
-            let object = load_object(&mut *tx, call.bucket, call.key)?;
+            let object = versions::addressed(&mut *tx, call.bucket, call.key, call.version)?;
             let tags = object.as_ref().map_or(&[][..], |o| o.tags.as_slice());
             call.authorize(&mut *tx, Target { object_tags: tags, ..Target::object(&b, call.key) })?;
-            let mut object = object.ok_or_else(|| OssError::NoSuchKey { key: call.key.to_string() })?;
+            let mut object = versions::found(&mut *tx, &b, call.key, call.version, object)?;
             let result = change(&mut object)?;
-            tx.oss_object_put(call.bucket, call.key, &encode(&object)?)?;
+            versions::store_version(&mut *tx, call.bucket, &object)?;
             tx.commit()?;
             Ok(result)
         })
@@ -297,6 +348,19 @@ impl Oss {
             Ok(outcome)
         })
     }
+}
+
+/// Authorizes a listing of the call's bucket, with its `oss:Prefix` and `oss:Delimiter`.
+pub(super) fn authorize_listing(
+    tx: &mut dyn crate::store::Tx,
+    call: Call<'_>,
+    prefix: &str,
+    delimiter: &str,
+) -> OssResult<crate::oss::model::Bucket> {
+    let b = load_bucket(tx, call.bucket)?;
+    let keys = [("oss:Prefix", prefix), ("oss:Delimiter", delimiter)];
+    call.authorize(tx, Target { condition_keys: &keys, ..Target::bucket(&b) })?;
+    Ok(b)
 }
 
 fn check_append(existing: Option<&Object>, position: u64) -> OssResult<()> {

@@ -3,6 +3,7 @@
 
 use axum::body::Body;
 use rolestack_core::endpoints;
+use rolestack_core::oss::bucket_config::resource_group_id;
 use rolestack_core::oss::listing::parse_max_keys;
 use rolestack_core::oss::model::DEFAULT_REGION;
 use rolestack_core::oss::service::{BucketQuery, NewBucket};
@@ -24,6 +25,7 @@ pub async fn list_buckets(cx: Ctx, _body: Body) -> OssResult<Reply> {
         marker: marker.clone(),
         max_keys,
         tag: req.param("tag-key").map(|k| (k.to_string(), req.param("tag-value").map(str::to_string))),
+        resource_group: req.header("x-oss-resource-group-id").map(str::to_string),
     };
     let listing = cx.call(move |oss, call| oss.list_buckets(call, &query)).await?;
     let result = xml::ListAllMyBucketsResult {
@@ -47,6 +49,7 @@ pub async fn list_buckets(cx: Ctx, _body: Body) -> OssResult<Reply> {
                         intranet_endpoint: intranet,
                         storage_class: b.storage_class.clone(),
                         region: b.region.clone(),
+                        resource_group_id: b.resource_group(),
                     }
                 })
                 .collect(),
@@ -61,7 +64,9 @@ pub async fn put_bucket(cx: Ctx, body: Body) -> OssResult<Reply> {
         if body.iter().all(u8::is_ascii_whitespace) { Default::default() } else { xml::parse(&body)? };
     let acl = headers::acl(&cx.req, "x-oss-acl", false)?;
     let region = bucket_region(cx.req.region, config.location_constraint.as_deref())?.to_string();
-    let new = NewBucket { region, acl, storage_class: config.storage_class };
+    let encryption = headers::encryption(&cx.req)?;
+    let resource_group_id = cx.req.header("x-oss-resource-group-id").map(resource_group_id).transpose()?;
+    let new = NewBucket { region, acl, storage_class: config.storage_class, encryption, resource_group_id };
     cx.call(move |oss, call| oss.put_bucket(call, new)).await?;
     Ok(Reply::empty(200).header("location", format!("/{}", cx.req.bucket())))
 }
@@ -117,7 +122,9 @@ pub async fn get_bucket_info(cx: Ctx, _body: Body) -> OssResult<Reply> {
             owner: xml::Owner::of(&b.owner),
             access_control_list: xml::AccessControlList { grant: b.acl.as_str().into() },
             comment: String::new(),
-            server_side_encryption_rule: xml::ServerSideEncryptionRule { sse_algorithm: "None".into() },
+            resource_group_id: b.resource_group(),
+            server_side_encryption_rule: xml::EncryptionByDefault::of(b.encryption.as_ref()),
+            versioning: b.versioning.map(|v| v.as_str().to_string()),
         },
     };
     Ok(Reply::xml(to_xml("BucketInfo", &info)))

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use rolestack_core::clock::parse_date;
-use rolestack_core::oss::lifecycle::{NoncurrentTransition, Rule, Transition, When};
+use rolestack_core::oss::lifecycle::{Filter, NoncurrentTransition, Not, Rule, Transition, When};
 use rolestack_core::oss::{OssError, OssResult};
 
 use super::super::respond::Reply;
@@ -35,11 +35,30 @@ fn when_xml(w: When) -> xml::LifecycleWhen {
     }
 }
 
-fn rule(r: xml::LifecycleRule) -> OssResult<Rule> {
-    // Ignoring a filter would widen the rule to objects it was written to spare.
-    if r.filter.is_some() {
-        return Err(OssError::NotImplemented("rolestack does not implement lifecycle rule Filter (Not, object sizes).".into()));
+fn filter(f: xml::LifecycleFilter) -> Filter {
+    Filter {
+        not: f.not.into_iter().map(|n| Not { prefix: n.prefix, tag: n.tag.map(|t| (t.key, t.value)) }).collect(),
+        object_size_greater_than: f.object_size_greater_than,
+        object_size_less_than: f.object_size_less_than,
     }
+}
+
+fn filter_xml(f: &Filter) -> Option<xml::LifecycleFilter> {
+    (*f != Filter::default()).then(|| xml::LifecycleFilter {
+        not: f
+            .not
+            .iter()
+            .map(|n| xml::LifecycleNot {
+                prefix: n.prefix.clone(),
+                tag: n.tag.as_ref().map(|(k, v)| xml::Tag { key: k.clone(), value: v.clone() }),
+            })
+            .collect(),
+        object_size_greater_than: f.object_size_greater_than,
+        object_size_less_than: f.object_size_less_than,
+    })
+}
+
+fn rule(r: xml::LifecycleRule) -> OssResult<Rule> {
     let enabled = match r.status.as_str() {
         "Enabled" => true,
         "Disabled" => false,
@@ -49,16 +68,31 @@ fn rule(r: xml::LifecycleRule) -> OssResult<Rule> {
         .transition
         .iter()
         .map(|t| {
-            let w = xml::LifecycleWhen { days: t.days, created_before_date: t.created_before_date.clone(), date: None };
+            let w = xml::LifecycleWhen { days: t.days, created_before_date: t.created_before_date.clone(), ..Default::default() };
             Ok(Transition { when: when(&w)?, storage_class: t.storage_class.clone() })
         })
         .collect::<OssResult<_>>()?;
+    // `<Expiration>` holds a time, or `ExpiredObjectDeleteMarker` (versioned buckets).
+    let (expiration, expired_object_delete_marker) = match &r.expiration {
+        Some(xml::LifecycleWhen { expired_object_delete_marker: Some(flag), days, created_before_date, date }) => {
+            if days.is_some() || created_before_date.is_some() || date.is_some() {
+                return Err(OssError::InvalidArgument("ExpiredObjectDeleteMarker cannot be combined with Days or a date.".into()));
+            }
+            match flag.trim().to_ascii_lowercase().as_str() {
+                "true" => (None, true),
+                "false" => (None, false),
+                other => return Err(OssError::MalformedXml(format!("ExpiredObjectDeleteMarker {other:?} is not true or false"))),
+            }
+        }
+        other => (other.as_ref().map(when).transpose()?, false),
+    };
     Ok(Rule {
         id: r.id,
         prefix: r.prefix,
         enabled,
         tags: r.tag.into_iter().map(|t| (t.key, t.value)).collect(),
-        expiration: r.expiration.as_ref().map(when).transpose()?,
+        expiration,
+        expired_object_delete_marker,
         transitions,
         abort_multipart_upload: r.abort_multipart_upload.as_ref().map(when).transpose()?,
         noncurrent_expiration_days: r.noncurrent_version_expiration.map(|n| n.noncurrent_days),
@@ -67,6 +101,7 @@ fn rule(r: xml::LifecycleRule) -> OssResult<Rule> {
             .into_iter()
             .map(|t| NoncurrentTransition { days: t.noncurrent_days, storage_class: t.storage_class })
             .collect(),
+        filter: r.filter.map(filter).unwrap_or_default(),
     })
 }
 
@@ -75,7 +110,10 @@ fn rule_xml(r: &Rule) -> xml::LifecycleRule {
         id: r.id.clone(),
         prefix: r.prefix.clone(),
         status: if r.enabled { "Enabled" } else { "Disabled" }.into(),
-        expiration: r.expiration.map(when_xml),
+        expiration: match (r.expiration, r.expired_object_delete_marker) {
+            (_, true) => Some(xml::LifecycleWhen { expired_object_delete_marker: Some("true".into()), ..Default::default() }),
+            (w, false) => w.map(when_xml),
+        },
         transition: r
             .transitions
             .iter()
@@ -91,7 +129,7 @@ fn rule_xml(r: &Rule) -> xml::LifecycleRule {
         abort_multipart_upload: r.abort_multipart_upload.map(when_xml),
         tag: r.tags.iter().map(|(k, v)| xml::Tag { key: k.clone(), value: v.clone() }).collect(),
         noncurrent_version_expiration: r.noncurrent_expiration_days.map(|d| xml::NoncurrentDays { noncurrent_days: d }),
-        filter: None,
+        filter: filter_xml(&r.filter),
         noncurrent_version_transition: r
             .noncurrent_transitions
             .iter()

@@ -1,5 +1,4 @@
-//! Listings: ListObjects (v1 and v2), ListMultipartUploads, ListParts, and the (always empty)
-//! ListLiveChannel.
+//! Listings: ListObjects (v1 and v2), ListMultipartUploads, ListParts.
 
 use axum::body::Body;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -72,16 +71,10 @@ pub async fn list_objects(cx: Ctx, _body: Body) -> OssResult<Reply> {
     Ok(Reply::xml(to_xml("ListBucketResult", &result)))
 }
 
-pub async fn list_live_channels(cx: Ctx, _body: Body) -> OssResult<Reply> {
-    cx.call(|oss, call| oss.bucket(call)).await?;
-    let r = xml::ListLiveChannelResult { prefix: String::new(), marker: String::new(), max_keys: 100, is_truncated: false };
-    Ok(Reply::xml(to_xml("ListLiveChannelResult", &r)))
-}
-
-/// A `max-parts` / `max-uploads` style limit: 1 to 1000, 1000 when absent.
-fn limit(value: Option<&str>, name: &str) -> OssResult<usize> {
+/// A `max-parts` / `max-uploads` / `max-keys` style limit: 1 to 1000, `default` when absent.
+pub(super) fn limit(value: Option<&str>, name: &str, default: usize) -> OssResult<usize> {
     match value.filter(|m| !m.is_empty()) {
-        None => Ok(1000),
+        None => Ok(default),
         Some(m) => m
             .parse::<usize>()
             .ok()
@@ -96,7 +89,7 @@ pub async fn list_parts(cx: Ctx, _body: Body) -> OssResult<Reply> {
         .param("part-number-marker")
         .filter(|m| !m.is_empty())
         .map_or(Ok(0), |m| m.parse().map_err(|_| OssError::InvalidArgument(format!("part-number-marker {m:?} is not a number."))))?;
-    let max_parts = limit(req.param("max-parts"), "max-parts")?;
+    let max_parts = limit(req.param("max-parts"), "max-parts", 1000)?;
     let upload_id = req.param("uploadId").unwrap_or_default().to_string();
     let listing = cx.call(move |oss, call| oss.list_parts(call, &upload_id, marker, max_parts)).await?;
     let result = xml::ListPartsResult {
@@ -131,7 +124,7 @@ pub async fn list_uploads(cx: Ctx, _body: Body) -> OssResult<Reply> {
         delimiter: p("delimiter"),
         key_marker: p("key-marker"),
         upload_id_marker: p("upload-id-marker"),
-        max_uploads: limit(req.param("max-uploads"), "max-uploads")?,
+        max_uploads: limit(req.param("max-uploads"), "max-uploads", 1000)?,
     };
     let max_uploads = query.max_uploads;
     let listing = cx.call(move |oss, call| oss.list_uploads(call, &query)).await?;

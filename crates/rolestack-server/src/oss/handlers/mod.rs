@@ -1,5 +1,6 @@
 //! The OSS handlers, one file per family: [`bucket`] (service and buckets), [`config`] (bucket
-//! configuration: ACL, policy; [`lifecycle`] rules), [`listing`] (objects, uploads, parts), [`object`],
+//! configuration: ACL, policy; [`lifecycle`] rules; [`settings`]: encryption, logging, statistics,
+//! storage capacity, resource group), [`listing`] (objects, uploads, parts), [`live_channel`], [`object`],
 //! [`multipart`] and [`tagging`]. A handler gets the resolved request as a [`Ctx`] and the body, reads typed
 //! values from [`super::headers`], runs the core operation on a blocking thread
 //! ([`Ctx::call`]: the store and the blob files are synchronous) and builds a [`Reply`].
@@ -8,9 +9,12 @@ pub mod bucket;
 pub mod config;
 pub mod lifecycle;
 pub mod listing;
+pub mod live_channel;
 pub mod multipart;
 pub mod object;
+pub mod settings;
 pub mod tagging;
+pub mod versions;
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -21,9 +25,11 @@ use base64::Engine as _;
 use futures_util::StreamExt as _;
 use rolestack_core::oss::blob::{BlobId, Digester, Digests};
 use rolestack_core::oss::callback::{Callback, UploadFacts};
+use rolestack_core::oss::callback_key::{self, PUBLIC_KEY_PATH};
 use rolestack_core::oss::model::Object;
 use rolestack_core::oss::service::{Body as StoredBody, Call};
 use rolestack_core::oss::{Operation, Oss, OssError, OssResult, Requester};
+use rolestack_core::seal::ServerKey;
 use rolestack_sign::encoding::encode;
 
 use super::request::OssHttpRequest;
@@ -45,13 +51,15 @@ pub struct Ctx {
     pub op: Operation,
     /// The request id the answer carries (`${reqId}` of upload callbacks).
     pub request_id: Arc<str>,
+    /// Opens the sealed key upload callbacks are signed with.
+    pub server_key: ServerKey,
 }
 
 impl Ctx {
     /// Runs `f` with this request's [`Call`] on a blocking thread.
     pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&Oss, Call<'_>) -> OssResult<T> + Send + 'static) -> OssResult<T> {
         let Ctx { oss, who, req, op, .. } = self.clone();
-        blocking(move || f(&oss, Call::new(&who, op, req.bucket(), &req.key))).await
+        blocking(move || f(&oss, Call::new(&who, op, req.bucket(), &req.key).with_version(req.param("versionId")))).await
     }
 }
 
@@ -158,7 +166,15 @@ async fn call_back(cx: &Ctx, callback: Option<Callback>, object: &Object, digest
         request_id: cx.request_id.to_string(),
         operation: cx.op.name().to_string(),
     };
-    match crate::callback::deliver(&callback, &facts, cx.req.namespace.as_deref()).await {
+    // Signed with the store's callback key; the public key is served where the upload was sent
+    // (the same scheme and host), so the application can fetch it from wherever it uploaded from.
+    let (oss, server_key) = (cx.oss.clone(), cx.server_key.clone());
+    let key = blocking(move || oss.callback_key(&server_key)).await?;
+    let scheme = if cx.req.secure { "https" } else { "http" };
+    let key_url = format!("{scheme}://{}{PUBLIC_KEY_PATH}", cx.req.header("host").unwrap_or(&cx.req.endpoint));
+    let signer =
+        crate::callback::Signer { key, server_key: cx.server_key.clone(), public_key_url: callback_key::public_key_url_header(&key_url) };
+    match crate::callback::deliver(&callback, &facts, cx.req.namespace.as_deref(), &signer).await {
         Ok(answer) => {
             let mut relayed = Reply { status: 200, headers: reply.headers, body: Body::from(answer) };
             relayed.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
@@ -175,6 +191,22 @@ fn write_reply(etag: &str, digests: Option<&Digests>, crc64: u64) -> Reply {
         r = r.header("content-md5", BASE64.encode(d.md5));
     }
     r
+}
+
+/// `x-oss-version-id` of an object of a versioned bucket (none for an unversioned one).
+fn version_header(reply: Reply, object: &Object) -> Reply {
+    match &object.version_id {
+        Some(v) => reply.header("x-oss-version-id", v.clone()),
+        None => reply,
+    }
+}
+
+/// `x-oss-version-id` echoing the version a request named (`versionId`).
+fn named_version(reply: Reply, cx: &Ctx) -> Reply {
+    match cx.req.param("versionId") {
+        Some(v) => reply.header("x-oss-version-id", v),
+        None => reply,
+    }
 }
 
 fn http_time(unix: i64) -> String {

@@ -10,7 +10,7 @@ use super::super::headers;
 use super::super::request::OssHttpRequest;
 use super::super::respond::Reply;
 use super::super::xml::{self, iso8601, quoted, to_xml};
-use super::{call_back, enc, read_document, write_body, write_reply, Ctx};
+use super::{call_back, enc, read_document, version_header, write_body, write_reply, Ctx};
 
 fn part_number(req: &OssHttpRequest) -> OssResult<u32> {
     let raw = req.param("partNumber").unwrap_or_default();
@@ -83,6 +83,7 @@ pub async fn complete_upload(cx: Ctx, body: Body) -> OssResult<Reply> {
     let reply = Reply::xml(to_xml("CompleteMultipartUploadResult", &result))
         .header("etag", quoted(&object.etag))
         .header("x-oss-hash-crc64ecma", object.crc64.to_string());
+    let reply = version_header(reply, &object);
     call_back(&cx, callback, &object, None, reply).await
 }
 

@@ -10,10 +10,10 @@ use rolestack_core::oss::{OssError, OssResult};
 
 use rolestack_sign::encoding::encode;
 
-use super::super::headers;
 use super::super::respond::{self, Reply};
 use super::super::xml::{self, iso8601, quoted, to_xml};
-use super::{call_back, enc, http_time, read_document, write_body, write_reply, Ctx};
+use super::super::{compress, headers};
+use super::{call_back, enc, http_time, named_version, read_document, version_header, write_body, write_reply, Ctx};
 
 /// Keys per DeleteMultipleObjects.
 const MAX_DELETE_KEYS: usize = 1000;
@@ -27,7 +27,7 @@ pub async fn put_object(cx: Ctx, body: Body) -> OssResult<Reply> {
     let stored = write_body(&cx.oss, body).await?;
     let digests = stored.digests;
     let object = cx.call(move |oss, _| oss.put_object(&ticket, stored, settings, md5, forbid)).await?;
-    let reply = write_reply(&object.etag, Some(&digests), object.crc64);
+    let reply = version_header(write_reply(&object.etag, Some(&digests), object.crc64), &object);
     call_back(&cx, callback, &object, Some(&digests), reply).await
 }
 
@@ -64,7 +64,7 @@ fn object_headers(mut r: Reply, o: &Object, now: i64) -> Reply {
     for (k, v) in &o.headers {
         r = r.header(k, v.clone());
     }
-    r
+    version_header(r, o)
 }
 
 /// GetObject and HeadObject.
@@ -114,12 +114,15 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
     if let Some(reader) = reader.filter(|_| len > 0) {
         reply.body = respond::stream(reader);
     }
+    if compress::wanted(&req, &object, range.is_some()) {
+        reply = compress::gzip(reply, head);
+    }
     Ok(reply)
 }
 
 pub async fn get_object_meta(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let o = cx.call(|oss, call| oss.head_object(call)).await?;
-    Ok(Reply::empty(200)
+    Ok(version_header(Reply::empty(200), &o)
         .header("etag", quoted(&o.etag))
         .header("content-length", o.size.to_string())
         .header("last-modified", http_time(o.last_modified))
@@ -128,8 +131,15 @@ pub async fn get_object_meta(cx: Ctx, _body: Body) -> OssResult<Reply> {
 }
 
 pub async fn delete_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
-    cx.call(|oss, call| oss.delete_object(call)).await?;
-    Ok(Reply::empty(204))
+    let deletion = cx.call(|oss, call| oss.delete_object(call)).await?;
+    let mut reply = Reply::empty(204);
+    if deletion.delete_marker {
+        reply = reply.header("x-oss-delete-marker", "true");
+    }
+    match deletion.version_id.or(deletion.delete_marker_version_id) {
+        Some(v) => Ok(reply.header("x-oss-version-id", v)),
+        None => Ok(reply),
+    }
 }
 
 pub async fn delete_objects(cx: Ctx, body: Body) -> OssResult<Reply> {
@@ -144,12 +154,24 @@ pub async fn delete_objects(cx: Ctx, body: Body) -> OssResult<Reply> {
         return Err(OssError::MalformedXml(format!("a Delete request names 1 to {MAX_DELETE_KEYS} objects")));
     }
     let quiet = doc.quiet.as_deref().is_some_and(|q| q.trim().eq_ignore_ascii_case("true"));
-    let keys: Vec<String> = doc.objects.into_iter().map(|o| o.key).collect();
+    let targets: Vec<(String, Option<String>)> = doc.objects.into_iter().map(|o| (o.key, o.version_id)).collect();
     let url = cx.req.url_encoding();
-    let deleted = cx.call(move |oss, call| oss.delete_objects(call, &keys)).await?;
+    let deleted = cx.call(move |oss, call| oss.delete_objects(call, &targets)).await?;
     let result = xml::DeleteResult {
         encoding_type: url.then(|| "url".into()),
-        deleted: if quiet { Vec::new() } else { deleted.iter().map(|k| xml::Deleted { key: enc(k, url) }).collect() },
+        deleted: if quiet {
+            Vec::new()
+        } else {
+            deleted
+                .into_iter()
+                .map(|d| xml::Deleted {
+                    key: enc(&d.key, url),
+                    version_id: d.version_id,
+                    delete_marker: d.delete_marker.then_some(true),
+                    delete_marker_version_id: d.delete_marker_version_id,
+                })
+                .collect()
+        },
     };
     Ok(Reply::xml(to_xml("DeleteResult", &result)))
 }
@@ -168,12 +190,18 @@ pub async fn copy_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
         forbid_overwrite: headers::forbid_overwrite(req),
         tagging: headers::copy_tagging(req)?,
         storage_class: headers::storage_class(req)?,
+        encryption: headers::encryption(req)?,
     };
+    let source_version = source.version_id.clone();
     let object = cx.call(move |oss, call| oss.copy_object(call, &source, target)).await?;
     let result = xml::CopyObjectResult { etag: quoted(&object.etag), last_modified: iso8601(object.last_modified) };
-    Ok(Reply::xml(to_xml("CopyObjectResult", &result))
+    let mut reply = Reply::xml(to_xml("CopyObjectResult", &result))
         .header("etag", quoted(&object.etag))
-        .header("x-oss-hash-crc64ecma", object.crc64.to_string()))
+        .header("x-oss-hash-crc64ecma", object.crc64.to_string());
+    if let Some(v) = source_version {
+        reply = reply.header("x-oss-copy-source-version-id", v);
+    }
+    Ok(version_header(reply, &object))
 }
 
 pub async fn append_object(cx: Ctx, body: Body) -> OssResult<Reply> {
@@ -189,7 +217,8 @@ pub async fn append_object(cx: Ctx, body: Body) -> OssResult<Reply> {
     let stored = write_body(&cx.oss, body).await?;
     let digests = stored.digests;
     let object = cx.call(move |oss, _| oss.append_object(&ticket, position, stored, settings, md5)).await?;
-    Ok(write_reply(&object.etag, Some(&digests), object.crc64).header("x-oss-next-append-position", object.size.to_string()))
+    let reply = write_reply(&object.etag, Some(&digests), object.crc64).header("x-oss-next-append-position", object.size.to_string());
+    Ok(version_header(reply, &object))
 }
 
 pub async fn put_symlink(cx: Ctx, _body: Body) -> OssResult<Reply> {
@@ -197,12 +226,12 @@ pub async fn put_symlink(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let settings = headers::settings_with_tags(&cx.req)?;
     let forbid = headers::forbid_overwrite(&cx.req);
     let object = cx.call(move |oss, call| oss.put_symlink(call, &target, settings, forbid)).await?;
-    Ok(Reply::empty(200).header("etag", quoted(&object.etag)))
+    Ok(version_header(Reply::empty(200).header("etag", quoted(&object.etag)), &object))
 }
 
 pub async fn get_symlink(cx: Ctx, _body: Body) -> OssResult<Reply> {
-    let target = cx.call(|oss, call| oss.get_symlink(call)).await?;
-    Ok(Reply::empty(200).header("x-oss-symlink-target", encode(&target)))
+    let (target, link) = cx.call(|oss, call| oss.get_symlink(call)).await?;
+    Ok(version_header(Reply::empty(200).header("x-oss-symlink-target", encode(&target)), &link))
 }
 
 /// `GET ?x-oss-process` and ProcessObject (`POST ?x-oss-process`): authorized and the object
@@ -227,16 +256,19 @@ pub async fn restore_object(cx: Ctx, body: Body) -> OssResult<Reply> {
     let doc: xml::RestoreRequest = if body.iter().all(u8::is_ascii_whitespace) { Default::default() } else { xml::parse(&body)? };
     let req = RestoreRequest { days: doc.days, tier: doc.job_parameters.and_then(|j| j.tier) };
     let outcome = cx.call(move |oss, call| oss.restore_object(call, &req)).await?;
-    Ok(match outcome {
-        RestoreOutcome::Started(r) => {
-            let reply = Reply::empty(202);
-            match r.tier {
-                Some(tier) => reply.header("x-oss-object-restore-priority", tier),
-                None => reply,
+    Ok(named_version(
+        match outcome {
+            RestoreOutcome::Started(r) => {
+                let reply = Reply::empty(202);
+                match r.tier {
+                    Some(tier) => reply.header("x-oss-object-restore-priority", tier),
+                    None => reply,
+                }
             }
-        }
-        RestoreOutcome::Extended(_) => Reply::empty(200),
-    })
+            RestoreOutcome::Extended(_) => Reply::empty(200),
+        },
+        &cx,
+    ))
 }
 
 pub async fn get_object_acl(cx: Ctx, _body: Body) -> OssResult<Reply> {
@@ -250,11 +282,11 @@ pub async fn get_object_acl(cx: Ctx, _body: Body) -> OssResult<Reply> {
         owner: xml::Owner::of(&owner),
         access_control_list: xml::AccessControlList { grant: o.acl.as_str().into() },
     };
-    Ok(Reply::xml(to_xml("AccessControlPolicy", &acl)))
+    Ok(version_header(Reply::xml(to_xml("AccessControlPolicy", &acl)), &o))
 }
 
 pub async fn put_object_acl(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let acl = headers::required_acl(&cx.req, "x-oss-object-acl", true)?;
     cx.call(move |oss, call| oss.put_object_acl(call, acl)).await?;
-    Ok(Reply::empty(200))
+    Ok(named_version(Reply::empty(200), &cx))
 }

@@ -6,7 +6,7 @@ use rolestack_core::oss::OssResult;
 
 use super::super::respond::Reply;
 use super::super::xml::{self, to_xml};
-use super::{read_document, Ctx};
+use super::{named_version, read_document, Ctx};
 
 async fn read_tags(body: Body) -> OssResult<Vec<(String, String)>> {
     let doc: xml::Tagging = xml::parse(&read_document(body).await?)?;
@@ -16,17 +16,17 @@ async fn read_tags(body: Body) -> OssResult<Vec<(String, String)>> {
 pub async fn put_object_tagging(cx: Ctx, body: Body) -> OssResult<Reply> {
     let tags = read_tags(body).await?;
     cx.call(move |oss, call| oss.put_object_tagging(call, tags)).await?;
-    Ok(Reply::empty(200))
+    Ok(named_version(Reply::empty(200), &cx))
 }
 
 pub async fn get_object_tagging(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let tags = cx.call(|oss, call| oss.object_tags(call)).await?;
-    Ok(Reply::xml(to_xml("Tagging", &xml::Tagging::of(&tags))))
+    Ok(named_version(Reply::xml(to_xml("Tagging", &xml::Tagging::of(&tags))), &cx))
 }
 
 pub async fn delete_object_tagging(cx: Ctx, _body: Body) -> OssResult<Reply> {
     cx.call(|oss, call| oss.delete_object_tagging(call)).await?;
-    Ok(Reply::empty(204))
+    Ok(named_version(Reply::empty(204), &cx))
 }
 
 pub async fn put_bucket_tags(cx: Ctx, body: Body) -> OssResult<Reply> {
