@@ -1,6 +1,8 @@
 """The OSS load client of benches/run.sh (section oss): the same keep-alive HTTP client drives
 rolestack (presigned oss2 V1 URLs) and nginx (plain URLs: GET from --nginx-files served under
 /files/, PUT to WebDAV under /dav/), and prints MiB/s per phase and the ratios (--json: also as JSON).
+With --pids, also each server's CPU (user + system, all its processes) and this client's per MiB
+moved: on a shared 2-core machine MiB/s moves with whatever else runs, CPU per MiB hardly does.
 With --versus (benches/oss_blob_store.sh) the reference is a second rolestack server instead of
 nginx, e.g. one whose bodies are in an object store, against one keeping them on local disk."""
 
@@ -13,6 +15,8 @@ import time
 from urllib.parse import urlsplit
 
 import oss2
+
+from suite import cpu_seconds, process_tree
 
 
 def run(host, urls, method, body, concurrency):
@@ -61,7 +65,9 @@ p.add_argument("--names", default="rolestack,nginx", help="what to call the two 
 p.add_argument("--requests", type=int, default=200)
 p.add_argument("--concurrency", type=int, default=4)
 p.add_argument("--size", type=int, default=1 << 20)
-p.add_argument("--json", help="write {server: {GET: MiB/s, PUT: MiB/s}} here")
+p.add_argument("--pids", help="the servers' process ids, in --names order: 'PID;PID' (each with its child processes)")
+p.add_argument("--json", help="write {server: {GET: MiB/s, PUT: MiB/s, cpu: {GET: {server, client}, PUT: ...}}} here "
+               "(CPU in ms per MiB)")
 args = p.parse_args()
 
 if (args.nginx is None) == (args.versus is None) or (args.nginx and not args.nginx_files) or (args.versus and not args.versus_credentials):
@@ -89,18 +95,28 @@ else:
             f.write(payload)
     servers.append((args.nginx, [f"http://{args.nginx}/dav/{k}" for k in keys], [f"http://{args.nginx}/files/{k}" for k in keys]))
 names = args.names.split(",")
+pids = [int(p) for p in args.pids.split(";")] if args.pids else [None for _ in names]
 
-results = {}
+results, cpu = {}, {}
 for op, body in (("PUT", payload), ("GET", None)):
-    for name, (host, put_urls, get_urls) in zip(names, servers):
+    for name, pid, (host, put_urls, get_urls) in zip(names, pids, servers):
         urls = put_urls if op == "PUT" else get_urls
         run(host, urls[: min(20, n)], op, body, c)  # warm-up
+        server_pids = process_tree(pid) if pid else []  # nginx: its master and workers
+        server0, client0 = cpu_seconds(server_pids), time.process_time()
         results[(name, op)] = run(host, urls, op, body, c)
+        if server_pids:
+            cpu[(name, op)] = {"server": (cpu_seconds(server_pids) - server0) * 1000 / mib,
+                               "client": (time.process_time() - client0) * 1000 / mib}
 
 print(f"{n} x {args.size} B objects, {c} connections, one client for both servers")
 for op in ["GET", "PUT"]:
     a, b = (mib / results[(name, op)] for name in names)
     print(f"{op}: {names[0]} {a:8.1f} MiB/s   {names[1]} {b:8.1f} MiB/s   ratio {names[0]}/{names[1]} = {a / b:.2f}")
+    if cpu:
+        print("     CPU ms per MiB: " + "   ".join(f"{name} {cpu[(name, op)]['server']:.2f} (client {cpu[(name, op)]['client']:.2f})"
+                                                   for name in names))
 if args.json:
     with open(args.json, "w") as f:
-        json.dump({s: {op: mib / results[(s, op)] for op in ("GET", "PUT")} for s in names}, f)
+        json.dump({s: {**{op: mib / results[(s, op)] for op in ("GET", "PUT")},
+                       "cpu": {op: cpu.get((s, op)) for op in ("GET", "PUT")}} for s in names}, f)

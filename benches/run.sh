@@ -21,7 +21,9 @@
 #             calibrates the list to about RPC_DURATION seconds; req/s, p50/p99, non-2xx (printed loudly)
 #   metadata  instance metadata credential GET (wrk -c16) vs nginx serving the same bytes as a file
 #   oss       1 MiB GET/PUT through rolestack's OSS (presigned, authorized, fsynced) vs nginx (static
-#             GET, WebDAV PUT) with one Python client (benches/oss_throughput_client.py). Bodies in
+#             GET, WebDAV PUT) with one Python client (benches/oss_throughput_client.py), with each
+#             server's CPU per MiB (and the client's, in the notes), and the PUT against this disk's
+#             durable-write ceiling (a bare loop at the same concurrency). Bodies in
 #             an S3-compatible store (--blob-url) vs on local disk: benches/oss_blob_store.sh (moto or
 #             a real store; same client, two rolestack servers)
 #   list      LIST_OBJECTS empty objects put into one bucket (presigned PUTs by wrk, each once), then

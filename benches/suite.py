@@ -671,7 +671,8 @@ class Suite:
         subprocess.run([sys.executable, str(HERE / "oss_throughput_client.py"), "--rolestack", f"127.0.0.1:{rs.port}",
                         "--credentials", str(rs.data_dir / "credentials.json"), "--nginx", f"127.0.0.1:{ng.port}",
                         "--nginx-files", str(ng.files), "--requests", str(s["OSS_REQUESTS"]),
-                        "--concurrency", str(s["OSS_CONCURRENCY"]), "--size", str(s["OSS_SIZE"]), "--json", str(out)],
+                        "--concurrency", str(s["OSS_CONCURRENCY"]), "--size", str(s["OSS_SIZE"]), "--json", str(out),
+                        "--pids", f"{rs.pids()[0]};{ng.pids()[0]}"],
                        check=True)
         r = json.loads(out.read_text())
         size = f"{s['OSS_SIZE'] >> 20} MiB" if s["OSS_SIZE"] >= 1 << 20 else f"{s['OSS_SIZE'] >> 10} KiB"
@@ -682,6 +683,12 @@ class Suite:
         self.results.add("oss_put", f"OSS {size} PUT (durable: fsynced and indexed)", r["rolestack"]["PUT"], "MiB/s",
                          "nginx WebDAV PUT (no fsync)", r["nginx"]["PUT"], "higher", "≥ 0.6× nginx",
                          lambda v, x: x is not None and x >= 0.6)
+        for op in ("GET", "PUT"):
+            a, b = r["rolestack"]["cpu"][op], r["nginx"]["cpu"][op]
+            self.results.add(f"oss_{op.lower()}_cpu", f"OSS {size} {op}: server CPU per MiB", a["server"], "ms", "nginx",
+                             b["server"], "lower",
+                             notes=f"user+system CPU of the server processes over the phase / MiB moved (/proc/<pid>/stat); "
+                                   f"the client's: {a['client']:.2f} ms with rolestack, {b['client']:.2f} ms with nginx")
         disk = durable_write_rate(self.work / "durable-writes", s["OSS_REQUESTS"], s["OSS_CONCURRENCY"], s["OSS_SIZE"])
         self.results.add("oss_put_disk", f"OSS {size} PUT vs this disk's durable-write ceiling", r["rolestack"]["PUT"], "MiB/s",
                          "same bodies written, fsynced, renamed, directory fsynced (no HTTP, no index)", disk, "higher",

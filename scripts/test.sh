@@ -131,7 +131,7 @@ ok "pytest slice with --database-url (PostgreSQL store)"
 CURRENT_STEP="pytest (bodies in an object store)"
 step "$CURRENT_STEP"
 ROLESTACK_TEST_BLOB_URL=moto "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
-  tests/python/test_oss.py tests/python/test_crash.py
+  tests/python/test_oss.py tests/python/test_crash.py tests/python/test_oss_body.py
 ok "pytest slice with --blob-url s3:// (moto)"
 
 # --- Node official-SDK suite (hook) -------------------------------------------------------

@@ -60,7 +60,6 @@ DESELECTED = {
             "test_file_changed_mtime", "test_file_changed_size",
         ]
     ],
-    ],
 }
 
 CACHE = h.REPO_ROOT / "target" / "oss2-sdist"

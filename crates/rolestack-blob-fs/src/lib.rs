@@ -1,18 +1,37 @@
 //! rolestack-blob-fs: OSS object bodies as plain files under one directory
 //! (`<data-dir>/blobs`), the embedded default [`BlobStore`].
 //!
-//! Layout: committed blobs at `<root>/<id[0..2]>/<id>`, blobs being written at
-//! `<root>/tmp/<id>`. A write goes to the temp file, is fsynced, renamed into place and the
-//! directory fsynced, all before the caller commits the object's metadata; so a crash leaves
-//! either nothing visible or a complete blob, and a stray temp file is never read. Bodies stream
-//! through fixed-size buffers: memory does not grow with object size. Reads of committed blobs
-//! may map them instead ([`BlobStore::map`]): a committed blob file is never written again (only
-//! removed, which leaves existing mappings intact), so its mapping cannot change underneath.
+//! Layout: blobs at `<root>/<id[0..2]>/<id>`. A blob is written straight to that path under a
+//! new random id, made durable (fdatasync of the file, then an fsync of its directory) and only
+//! then handed back as committed; the caller commits the record naming it after that. So a crash
+//! leaves either nothing the index names or a complete blob: a file cut short by a crash has an
+//! id no record ever named, and orphan collection removes it (see `rolestack_core::oss::orphans`:
+//! it only looks at files older than the collecting process, so never at one this process is
+//! writing; nothing reads a blob no record names). Writing in place spares a rename and the
+//! metadata writes and device flush it costs.
+//!
+//! A directory several nodes share ([`FsBlobStore::open_for_node`]) is the exception: there
+//! another node, started while a slow upload is under way here, would take the half-written
+//! file for an orphan. So each node writes under its own `tmp-<node>/` (never scanned, emptied
+//! when that node starts) and renames the fsynced file into place before the directory fsync.
+//!
+//! Directory fsyncs are shared: an id starts with two hex digits taken from the minute it was
+//! made, so the writers of the same minute write into the same directory, and one fsync of that
+//! directory, started after several writers created their files, makes all of their entries
+//! durable ([`DirSync`]). Over the hours the 256 directories fill evenly.
+//!
+//! Bodies stream through fixed-size buffers: memory does not grow with object size. Reads of
+//! committed blobs may map them instead ([`BlobStore::map`]): a committed blob file is never
+//! written again (only removed, which leaves existing mappings intact), so its mapping cannot
+//! change underneath. `tmp/` is where earlier versions wrote blobs before a rename: what is
+//! left there is removed at open.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use rolestack_core::oss::blob::{BlobId, BlobSink, BlobSource, BlobStore};
@@ -24,15 +43,18 @@ const WRITE_BUFFER: usize = 256 * 1024;
 #[derive(Debug, Clone)]
 pub struct FsBlobStore {
     root: PathBuf,
-    /// Where this process writes blobs before they are committed.
-    tmp: PathBuf,
+    /// Where a node of a shared directory writes blobs before renaming them into place (`None`:
+    /// in place; see the module docs).
+    staging: Option<PathBuf>,
+    /// The shared directory fsyncs, one [`DirSync`] per fan-out directory.
+    syncs: Arc<Mutex<HashMap<PathBuf, Arc<DirSync>>>>,
 }
 
 impl FsBlobStore {
     /// Opens (creating if needed) the store at `root`; leftover temp files of an earlier
     /// process are removed.
     pub fn open(root: impl Into<PathBuf>) -> io::Result<Self> {
-        Self::open_in(root.into(), "tmp".into())
+        Self::open_in(root.into(), "tmp".into(), false)
     }
 
     /// Opens a directory that several nodes share (docs/scale-out.md): each writes its temp
@@ -40,16 +62,16 @@ impl FsBlobStore {
     /// another is writing.
     pub fn open_for_node(root: impl Into<PathBuf>, node: &str) -> io::Result<Self> {
         let safe: String = node.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-        Self::open_in(root.into(), format!("tmp-{safe}"))
+        Self::open_in(root.into(), format!("tmp-{safe}"), true)
     }
 
-    fn open_in(root: PathBuf, tmp_name: String) -> io::Result<Self> {
+    fn open_in(root: PathBuf, tmp_name: String, staged: bool) -> io::Result<Self> {
         let tmp = root.join(tmp_name);
         fs::create_dir_all(&tmp)?;
         for entry in fs::read_dir(&tmp)? {
             let _ = fs::remove_file(entry?.path());
         }
-        Ok(FsBlobStore { root, tmp })
+        Ok(FsBlobStore { root, staging: staged.then_some(tmp), syncs: Arc::default() })
     }
 
     /// The root directory.
@@ -68,11 +90,16 @@ impl FsBlobStore {
 
 impl BlobStore for FsBlobStore {
     fn create(&self) -> io::Result<Box<dyn BlobSink>> {
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let temp = self.tmp.join(&id);
-        let file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        // Two hex digits of the minute, then 30 random ones (see the module docs).
+        let minute = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() / 60);
+        let id = format!("{:02x}{}", minute % 256, &uuid::Uuid::new_v4().simple().to_string()[2..]);
         let target = self.path_of(&BlobId(id.clone()))?;
-        Ok(Box::new(FileSink { id, temp, target, file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)) }))
+        let dir = target.parent().expect("blob paths have a parent").to_path_buf();
+        fs::create_dir_all(&dir)?;
+        let path = self.staging.as_ref().map_or_else(|| target.clone(), |staging| staging.join(&id));
+        let file = OpenOptions::new().write(true).create_new(true).open(&path)?;
+        let sync = self.syncs.lock().unwrap_or_else(|p| p.into_inner()).entry(dir.clone()).or_default().clone();
+        Ok(Box::new(FileSink { id, path, target, dir, sync, file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)) }))
     }
 
     fn open(&self, id: &BlobId) -> io::Result<Box<dyn BlobSource>> {
@@ -84,7 +111,7 @@ impl BlobStore for FsBlobStore {
         if file.metadata()?.len() == 0 {
             return Ok(Some(Bytes::new()));
         }
-        // SAFETY: committed blob files are immutable (written under tmp/, renamed into place, never
+        // SAFETY: committed blob files are immutable (written once before their commit, never
         // opened for writing again), so the mapped bytes cannot change while mapped. Populating
         // reads the pages in now, on the caller's (blocking) thread, not later where they are sent.
         let map = unsafe { memmap2::MmapOptions::new().populate().map(&file)? };
@@ -107,6 +134,8 @@ impl BlobStore for FsBlobStore {
         }
     }
 
+    /// Blob files last written before `before`: in place, that includes a blob being written
+    /// then (see the module docs: callers ask for blobs older than their own process).
     fn committed_before(&self, before: SystemTime) -> io::Result<Vec<BlobId>> {
         let mut out = Vec::new();
         for dir in fs::read_dir(&self.root)? {
@@ -135,17 +164,22 @@ impl BlobStore for FsBlobStore {
     }
 }
 
-/// A blob being written to its temp file.
+/// A blob being written (at `path`: in place, or staged; see the module docs).
 struct FileSink {
     id: String,
-    temp: PathBuf,
+    path: PathBuf,
     target: PathBuf,
+    dir: PathBuf,
+    sync: Arc<DirSync>,
     file: Option<BufWriter<File>>,
 }
 
 impl Write for FileSink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.file.as_mut().expect("open until commit").write(buf)
+    }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.file.as_mut().expect("open until commit").write_vectored(bufs)
     }
     fn flush(&mut self) -> io::Result<()> {
         self.file.as_mut().expect("open until commit").flush()
@@ -154,22 +188,87 @@ impl Write for FileSink {
 
 impl BlobSink for FileSink {
     fn commit(mut self: Box<Self>) -> io::Result<BlobId> {
-        let file = self.file.take().expect("committed once").into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        let dir = self.target.parent().expect("blob paths have a parent");
-        fs::create_dir_all(dir)?;
-        fs::rename(&self.temp, &self.target)?;
-        File::open(dir)?.sync_all()?;
+        let file = self.file.as_mut().expect("committed once");
+        file.flush()?;
+        // fdatasync: the bytes and what reading them back needs (size, block map), not times.
+        file.get_ref().sync_data()?;
+        self.file = None;
+        if self.path != self.target {
+            if let Err(e) = fs::rename(&self.path, &self.target) {
+                let _ = fs::remove_file(&self.path);
+                return Err(e);
+            }
+        }
+        // The file's directory entry: by this writer's fsync of the directory or by another's
+        // that started after the file was created.
+        if let Err(e) = self.sync.sync(&self.dir) {
+            let _ = fs::remove_file(&self.target);
+            return Err(e);
+        }
         Ok(BlobId(std::mem::take(&mut self.id)))
     }
 }
 
 impl Drop for FileSink {
+    /// Not committed: the file goes (a crash instead leaves it to orphan collection).
     fn drop(&mut self) {
-        if self.file.is_some() {
-            self.file = None;
-            let _ = fs::remove_file(&self.temp);
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Fsyncs of one directory shared by the writers waiting for one (group commit for directory
+/// entries): a writer whose file entry exists needs an fsync of the directory that *starts*
+/// after that; it waits for the one running to end, then either finds that a later one, started
+/// by another writer after its entry existed, has ended, or runs one itself for everyone waiting.
+#[derive(Debug, Default)]
+struct DirSync {
+    state: Mutex<SyncState>,
+    ended: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct SyncState {
+    /// Fsyncs started and ended so far (each one's number is `started` when it starts).
+    started: u64,
+    ended: u64,
+    running: bool,
+    /// The error of the last fsync that ended, if it failed.
+    failed: Option<String>,
+}
+
+impl DirSync {
+    fn lock(&self) -> MutexGuard<'_, SyncState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Returns once an fsync of `dir` started after this call has ended (an error if the last
+    /// one to end failed).
+    fn sync(&self, dir: &Path) -> io::Result<()> {
+        let mut state = self.lock();
+        let needed = state.started + 1;
+        loop {
+            if state.ended >= needed {
+                return match &state.failed {
+                    None => Ok(()),
+                    Some(e) => Err(io::Error::other(format!("fsync of {} failed: {e}", dir.display()))),
+                };
+            }
+            if !state.running {
+                state.running = true;
+                state.started += 1;
+                let number = state.started;
+                drop(state);
+                let result = File::open(dir).and_then(|d| d.sync_all());
+                state = self.lock();
+                state.running = false;
+                state.ended = number;
+                state.failed = result.as_ref().err().map(|e| e.to_string());
+                self.ended.notify_all();
+                continue;
+            }
+            state = self.ended.wait(state).unwrap_or_else(|p| p.into_inner());
         }
     }
 }
@@ -212,8 +311,12 @@ mod tests {
         let mut pending = store.create().unwrap();
         pending.write_all(b"in flight").unwrap();
         assert_eq!(store.committed_before(cut).unwrap(), vec![old.clone()]);
-        assert_eq!(store.committed_before(SystemTime::now()).unwrap().len(), 2);
+        // Written in place, a blob being written is a file like the others: the cut-off (the
+        // collecting process's start) is what keeps a writer's own blobs out (module docs).
+        pending.flush().unwrap();
+        assert_eq!(store.committed_before(SystemTime::now()).unwrap().len(), 3);
         drop(pending);
+        assert_eq!(store.committed_before(SystemTime::now()).unwrap().len(), 2);
     }
 
     #[test]
@@ -223,7 +326,62 @@ mod tests {
         let mut sink = store.create().unwrap();
         sink.write_all(b"partial").unwrap();
         drop(sink);
-        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(files_under(dir.path()), Vec::<PathBuf>::new());
         assert!(store.open(&BlobId("../etc".into())).is_err());
+        // A node of a shared directory stages its blob, and drops it all the same.
+        let node = FsBlobStore::open_for_node(dir.path(), "n/1").unwrap();
+        let mut sink = node.create().unwrap();
+        sink.write_all(b"partial").unwrap();
+        assert_eq!(files_under(&dir.path().join("tmp-n_1")).len(), 1);
+        drop(sink);
+        assert_eq!(files_under(dir.path()), Vec::<PathBuf>::new());
+    }
+
+    fn files_under(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(files_under(&path));
+            } else {
+                out.push(path);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn concurrent_commits_share_directory_fsyncs_and_all_land() {
+        let dir = tempfile::tempdir().unwrap();
+        for store in [FsBlobStore::open(dir.path()).unwrap(), FsBlobStore::open_for_node(dir.path(), "n2").unwrap()] {
+            let ids: Vec<(BlobId, Vec<u8>)> = std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..8u8)
+                    .map(|i| {
+                        let store = &store;
+                        scope.spawn(move || {
+                            (0..5u8)
+                                .map(|j| {
+                                    let data = vec![i ^ j; 1000 + usize::from(i) * 10 + usize::from(j)];
+                                    let mut sink = store.create().unwrap();
+                                    sink.write_all(&data).unwrap();
+                                    (sink.commit().unwrap(), data)
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+            });
+            for (id, data) in &ids {
+                let mut got = Vec::new();
+                store.open(id).unwrap().read_to_end(&mut got).unwrap();
+                assert_eq!(&got, data);
+                assert!(id.0.len() == 32 && id.0.bytes().all(|b| b.is_ascii_hexdigit()));
+            }
+            // Nothing left in the staging directory.
+            assert_eq!(files_under(&dir.path().join("tmp-n2")), Vec::<PathBuf>::new());
+            let state = store.syncs.lock().unwrap().values().map(|s| s.lock().ended).sum::<u64>();
+            assert!((1..=40).contains(&state), "{state} directory fsyncs for 40 blobs");
+        }
     }
 }

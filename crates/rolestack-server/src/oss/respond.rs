@@ -118,6 +118,12 @@ pub fn stream(mut reader: SegmentReader) -> Body {
         while let Ok(Some(chunk)) = reader.next_chunk() {
             chunks.push(Ok::<_, std::io::Error>(chunk));
         }
+        if chunks.len() == 1 {
+            // One mapped blob (a simple object): one frame of known size, handed to the socket whole.
+            if let Some(Ok(chunk)) = chunks.pop() {
+                return Body::from(chunk);
+            }
+        }
         return Body::from_stream(futures_util::stream::iter(chunks));
     }
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(2);

@@ -37,7 +37,7 @@ use time::OffsetDateTime;
 
 use super::access::{authorize, OssAction, Requester, Target};
 use super::archive::check_readable;
-use super::blob::{BlobId, BlobStore, DigestingWriter, Digests, Segment, SegmentReader};
+use super::blob::{BlobId, BlobSink, BlobStore, DigestingWriter, Digests, Segment, SegmentReader};
 use super::error::{OssError, OssResult};
 use super::model::{Bucket, Object, ObjectSettings, ObjectType, Part, Upload};
 use super::operation::Operation;
@@ -305,7 +305,21 @@ impl Oss {
     /// Commits a written body (the blob; no record names it yet, see [`Body`]).
     pub fn finish_body(&self, writer: DigestingWriter) -> OssResult<Body> {
         let (blob, digests) = writer.finish()?;
-        Ok(Body { blob: Some(blob), digests, blobs: self.blobs.clone() })
+        Ok(self.body(blob, digests))
+    }
+
+    /// Starts a new blob whose bytes are digested apart from it (a [`Digester`] on another
+    /// thread, so the blob's fsync need not wait for the digest); [`Oss::body`] joins the two.
+    ///
+    /// [`Digester`]: super::blob::Digester
+    pub fn new_blob(&self) -> OssResult<Box<dyn BlobSink>> {
+        Ok(self.blobs.create()?)
+    }
+
+    /// A committed blob and the digests of its bytes as a [`Body`] (removed when dropped unless
+    /// a committed record comes to name it).
+    pub fn body(&self, blob: BlobId, digests: Digests) -> Body {
+        Body { blob: Some(blob), digests, blobs: self.blobs.clone() }
     }
 
     /// Copies what `reader` reads into a new body.
