@@ -299,33 +299,44 @@ pub struct Judged<'a> {
 /// What the rules want done with an object at `now`: expiration wins; otherwise the coldest due
 /// transition that is colder than the object's class.
 pub fn due(rules: &[Rule], o: Judged<'_>, now: i64) -> Option<Action> {
-    let (key, tags, last_modified, class) = (o.key, o.tags, o.last_modified, o.storage_class);
-    let mut colder: Option<&str> = None;
-    for rule in rules.iter().filter(|r| applies(r, key, tags, Some(o.size))) {
-        if rule.expiration.is_some_and(|w| w.due(last_modified, now)) {
-            return Some(Action::Expire);
-        }
-        for t in rule.transitions.iter().filter(|t| t.when.due(last_modified, now)) {
-            if coldness(&t.storage_class) > coldness(colder.unwrap_or(class)) {
-                colder = Some(&t.storage_class);
-            }
-        }
-    }
-    colder.map(|c| Action::Transition(c.to_string()))
+    let since = o.last_modified;
+    decide(
+        rules,
+        o,
+        |r| r.expiration.is_some_and(|w| w.due(since, now)),
+        |r| r.transitions.iter().filter(move |t| t.when.due(since, now)).map(|t| t.storage_class.as_str()),
+    )
 }
 
 /// What the rules want done with a noncurrent version (`o.last_modified`: when it stopped being
 /// current): expiration wins; otherwise the coldest due transition colder than its class.
 pub fn noncurrent_due(rules: &[Rule], o: Judged<'_>, now: i64) -> Option<Action> {
-    let (since, class) = (o.last_modified, o.storage_class);
+    let since = o.last_modified;
+    decide(
+        rules,
+        o,
+        |r| r.noncurrent_expiration_days.is_some_and(|d| When::Days(d).due(since, now)),
+        |r| r.noncurrent_transitions.iter().filter(move |t| When::Days(t.days).due(since, now)).map(|t| t.storage_class.as_str()),
+    )
+}
+
+/// The decision `due` and `noncurrent_due` share: among the rules that apply to `o`, an
+/// expiration that `expires` finds due wins; otherwise the coldest class `due_classes` names that
+/// is colder than the object's own.
+fn decide<'r, C: Iterator<Item = &'r str>>(
+    rules: &'r [Rule],
+    o: Judged<'_>,
+    expires: impl Fn(&Rule) -> bool,
+    due_classes: impl Fn(&'r Rule) -> C,
+) -> Option<Action> {
     let mut colder: Option<&str> = None;
     for rule in rules.iter().filter(|r| applies(r, o.key, o.tags, Some(o.size))) {
-        if rule.noncurrent_expiration_days.is_some_and(|d| When::Days(d).due(since, now)) {
+        if expires(rule) {
             return Some(Action::Expire);
         }
-        for t in rule.noncurrent_transitions.iter().filter(|t| When::Days(t.days).due(since, now)) {
-            if coldness(&t.storage_class) > coldness(colder.unwrap_or(class)) {
-                colder = Some(&t.storage_class);
+        for class in due_classes(rule) {
+            if coldness(class) > coldness(colder.unwrap_or(o.storage_class)) {
+                colder = Some(class);
             }
         }
     }
