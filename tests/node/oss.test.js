@@ -10,51 +10,21 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const http = require('node:http');
-const OSS = require('ali-oss');
 const { startServer } = require('./support/server');
+const { rootClient, emptyAndDeleteBucket, getVia } = require('./support/oss');
 
 let server;
 let endpoint;
-let creds;
 let dataDir;
 
 before(async () => {
   server = await startServer('rolestack-node-oss-');
   ({ endpoint, dataDir } = server);
-  creds = server.root;
 });
 
 after(() => {
   if (server) server.stop();
 });
-
-/** GET `url` from 127.0.0.1 with the URL's host as the Host header. */
-function getVia127(url) {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: u.port, path: `${u.pathname}${u.search}`, headers: { Host: u.host } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-function client(bucket, v4 = false) {
-  return new OSS({
-    accessKeyId: creds.id,
-    accessKeySecret: creds.secret,
-    endpoint,
-    bucket,
-    region: 'oss-cn-hangzhou',
-    authorizationV4: v4,
-    secure: false,
-  });
-}
 
 for (const v4 of [false, true]) {
   describe(`ali-oss with signature ${v4 ? 'V4' : 'V1'}`, () => {
@@ -62,14 +32,12 @@ for (const v4 of [false, true]) {
     let c;
 
     before(async () => {
-      c = client(bucket, v4);
+      c = rootClient(server, bucket, v4);
       await c.putBucket(bucket);
     });
 
     after(async () => {
-      const listed = await c.list({ 'max-keys': 1000 });
-      for (const o of listed.objects || []) await c.delete(o.name);
-      await c.deleteBucket(bucket);
+      await emptyAndDeleteBucket(c, bucket);
     });
 
     test('put, get, head, range, delete', async () => {
@@ -127,18 +95,17 @@ for (const v4 of [false, true]) {
       // ali-oss signs URLs only for a host name endpoint (V1 refuses an IP, V4 drops the bucket
       // from a path-style URL): sign for `localhost` and send the virtual-hosted request
       // (`Host: <bucket>.localhost:<port>`) to 127.0.0.1.
-      const named = new OSS({ accessKeyId: creds.id, accessKeySecret: creds.secret, endpoint: endpoint.replace('127.0.0.1', 'localhost'),
-        bucket, region: 'oss-cn-hangzhou', authorizationV4: v4, secure: false });
+      const named = rootClient(server, bucket, v4, { endpoint: endpoint.replace('127.0.0.1', 'localhost') });
       const url = v4 ? await named.signatureUrlV4('GET', 60, {}, 'signed.txt') : named.signatureUrl('signed.txt', { expires: 60 });
       assert.ok(new URL(url).host.startsWith(`${bucket}.localhost`), url);
-      const r = await getVia127(url);
+      const r = await getVia(endpoint, url);
       assert.equal(r.status, 200, r.body);
       assert.equal(r.body, 'signed');
-      const tampered = await getVia127(url.replace('signed.txt', 'other.txt'));
+      const tampered = await getVia(endpoint, url.replace('signed.txt', 'other.txt'));
       assert.equal(tampered.status, 403);
-      const bad = new OSS({ accessKeyId: creds.id, accessKeySecret: 'wrong', endpoint, bucket, authorizationV4: v4, region: 'oss-cn-hangzhou' });
+      const bad = rootClient(server, bucket, v4, { accessKeySecret: 'wrong' });
       await assert.rejects(bad.get('signed.txt'), (e) => e.code === 'SignatureDoesNotMatch' && e.status === 403);
-      const missing = client(`${bucket}-none`, v4);
+      const missing = rootClient(server, `${bucket}-none`, v4);
       await assert.rejects(missing.get('x'), (e) => e.code === 'NoSuchBucket' && e.status === 404);
       await c.delete('signed.txt');
     });

@@ -6,17 +6,15 @@
 const { test, before, after, describe } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const OSS = require('ali-oss');
 const { startServer } = require('./support/server');
+const { rootClient, emptyAndDeleteBucket } = require('./support/oss');
 
 let server;
 let endpoint;
-let creds;
 
 before(async () => {
   server = await startServer('rolestack-node-cors-');
   ({ endpoint } = server);
-  creds = server.root;
 });
 
 after(() => {
@@ -29,14 +27,12 @@ for (const v4 of [false, true]) {
     let c;
 
     before(async () => {
-      c = new OSS({ accessKeyId: creds.id, accessKeySecret: creds.secret, endpoint, bucket, region: 'oss-cn-hangzhou', authorizationV4: v4, secure: false });
+      c = rootClient(server, bucket, v4);
       await c.putBucket(bucket);
     });
 
     after(async () => {
-      const listed = await c.list({ 'max-keys': 1000 });
-      for (const o of listed.objects || []) await c.delete(o.name);
-      await c.deleteBucket(bucket);
+      await emptyAndDeleteBucket(c, bucket);
     });
 
     test('CORS rules and the preflight', async () => {

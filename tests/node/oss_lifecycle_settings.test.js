@@ -10,8 +10,8 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const http = require('node:http');
 const { spawnSync } = require('node:child_process');
-const OSS = require('ali-oss');
 const { BIN, ROOT, startServer } = require('./support/server');
+const { rootClient, emptyAndDeleteBucket, getVia } = require('./support/oss');
 
 let server;
 
@@ -27,18 +27,6 @@ function cli(...args) {
   const env = { ...process.env, ROLESTACK_ENDPOINT: server.endpoint, ROLESTACK_DATA_DIR: server.dataDir };
   const r = spawnSync(BIN, args, { env, encoding: 'utf8', cwd: ROOT });
   assert.equal(r.status, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
-}
-
-function client(bucket, v4) {
-  return new OSS({
-    accessKeyId: server.root.id,
-    accessKeySecret: server.root.secret,
-    endpoint: server.endpoint,
-    bucket,
-    region: 'oss-cn-hangzhou',
-    authorizationV4: v4,
-    secure: false,
-  });
 }
 
 /** Polls `check` until it holds: the lifecycle runner acts on its own timer. */
@@ -65,28 +53,13 @@ function callbackApp() {
   return new Promise((resolve) => app.listen(0, '127.0.0.1', () => resolve({ app, seen, port: app.address().port })));
 }
 
-/** GET the path of `url` from rolestack's own loopback listener with the URL's host as the Host
- *  header: the key URL names the host the upload was sent to, which must never be resolved here. */
-function getViaServer(url) {
-  const u = new URL(url);
-  const at = new URL(server.endpoint);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: at.hostname, port: at.port, path: `${u.pathname}${u.search}`, headers: { Host: u.host } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 /** OSS's sample callback server's check: fetch the PEM key named (base64) by x-oss-pub-key-url,
  *  verify the base64 `authorization`, MD5withRSA over the URL-decoded path, `?query`, "\n", body. */
 async function verifyLikeOssSample({ path, headers, body }) {
   const keyUrl = Buffer.from(headers['x-oss-pub-key-url'], 'base64').toString();
-  const key = await getViaServer(keyUrl);
+  // The key URL names the host the upload was sent to: fetched from rolestack's own loopback
+  // listener with that Host header, never resolved here.
+  const key = await getVia(server.endpoint, keyUrl);
   assert.equal(key.status, 200);
   assert.match(key.body, /^-----BEGIN PUBLIC KEY-----/);
   const [rawPath, query] = path.split(/\?(.*)/s);
@@ -102,14 +75,12 @@ for (const v4 of [false, true]) {
     let c;
 
     before(async () => {
-      c = client(bucket, v4);
+      c = rootClient(server, bucket, v4);
       await c.putBucket(bucket);
     });
 
     after(async () => {
-      const listed = await c.list({ 'max-keys': 1000 });
-      for (const o of listed.objects || []) await c.delete(o.name);
-      await c.deleteBucket(bucket);
+      await emptyAndDeleteBucket(c, bucket);
     });
 
     test('lifecycle: round trip, a refused rule, expiration by the server clock', async () => {

@@ -7,8 +7,8 @@
 const { test, before, after, describe } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const OSS = require('ali-oss');
 const { startServer } = require('./support/server');
+const { rootClient } = require('./support/oss');
 
 let server;
 
@@ -32,15 +32,7 @@ for (const v4 of [false, true]) {
     let c;
 
     before(async () => {
-      c = new OSS({
-        accessKeyId: server.root.id,
-        accessKeySecret: server.root.secret,
-        endpoint: server.endpoint,
-        bucket,
-        region: 'oss-cn-hangzhou',
-        authorizationV4: v4,
-        secure: false,
-      });
+      c = rootClient(server, bucket, v4);
       await c.putBucket(bucket);
     });
 

@@ -7,8 +7,8 @@
 const { test, before, after, describe } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const OSS = require('ali-oss');
 const { startServer } = require('./support/server');
+const { rootClient } = require('./support/oss');
 
 let server;
 
@@ -19,18 +19,6 @@ before(async () => {
 after(() => {
   if (server) server.stop();
 });
-
-function client(bucket, v4) {
-  return new OSS({
-    accessKeyId: server.root.id,
-    accessKeySecret: server.root.secret,
-    endpoint: server.endpoint,
-    bucket,
-    region: 'oss-cn-hangzhou',
-    authorizationV4: v4,
-    secure: false,
-  });
-}
 
 /** Every version and delete marker, page by page. */
 async function allVersions(c, query = {}) {
@@ -56,7 +44,7 @@ for (const v4 of [false, true]) {
     let c;
 
     before(async () => {
-      c = client(bucket, v4);
+      c = rootClient(server, bucket, v4);
       await c.putBucket(bucket);
     });
 

@@ -1,0 +1,48 @@
+// ali-oss helpers shared by the OSS test files: the account root's client on a test server, the
+// usual bucket tear-down, and a GET of a URL naming another host, sent to the server's own
+// loopback listener (names such as `<bucket>.oss-cn-hangzhou.aliyuncs.com` are never resolved).
+'use strict';
+
+const http = require('node:http');
+const OSS = require('ali-oss');
+
+/** The account root's ali-oss client for `bucket` on `server` (an IP endpoint: path-style URLs),
+ *  signature V4 when `v4`; `options` override any setting (e.g. `accessKeySecret`, `endpoint`). */
+function rootClient(server, bucket, v4 = false, options = {}) {
+  return new OSS({
+    accessKeyId: server.root.id,
+    accessKeySecret: server.root.secret,
+    endpoint: server.endpoint,
+    bucket,
+    region: 'oss-cn-hangzhou',
+    authorizationV4: v4,
+    secure: false,
+    ...options,
+  });
+}
+
+/** Deletes every object of `bucket` (up to 1000, the tests' sizes), then the bucket. */
+async function emptyAndDeleteBucket(c, bucket) {
+  const listed = await c.list({ 'max-keys': 1000 });
+  for (const o of listed.objects || []) await c.delete(o.name);
+  await c.deleteBucket(bucket);
+}
+
+/** GETs the path and query of `url` from `endpoint`'s host and port, with `url`'s host as the
+ *  Host header; resolves to { status, body }. */
+function getVia(endpoint, url) {
+  const u = new URL(url);
+  const at = new URL(endpoint);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: at.hostname, port: at.port, path: `${u.pathname}${u.search}`, headers: { Host: u.host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+module.exports = { rootClient, emptyAndDeleteBucket, getVia };
