@@ -30,10 +30,10 @@ pub fn quoted(etag: &str) -> String {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Owner {
     #[serde(rename = "ID")]
     pub id: String,
-    #[serde(rename = "DisplayName")]
     pub display_name: String,
 }
 
@@ -63,8 +63,8 @@ pub struct ListAllMyBucketsResult {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Buckets {
-    #[serde(rename = "Bucket", default)]
     pub bucket: Vec<BucketEntry>,
 }
 
@@ -82,8 +82,8 @@ pub struct BucketEntry {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct BucketInfo {
-    #[serde(rename = "Bucket")]
     pub bucket: BucketDetail,
 }
 
@@ -111,12 +111,13 @@ pub struct BucketDetail {
 /// `ApplyServerSideEncryptionByDefault` (PutBucketEncryption's body, GetBucketEncryption's
 /// answer) and GetBucketInfo's `ServerSideEncryptionRule` (`None` for no default).
 #[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct EncryptionByDefault {
-    #[serde(rename = "SSEAlgorithm", default)]
+    #[serde(rename = "SSEAlgorithm")]
     pub sse_algorithm: String,
-    #[serde(rename = "KMSMasterKeyID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "KMSMasterKeyID", skip_serializing_if = "Option::is_none")]
     pub kms_master_key_id: Option<String>,
-    #[serde(rename = "KMSDataEncryption", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "KMSDataEncryption", skip_serializing_if = "Option::is_none")]
     pub kms_data_encryption: Option<String>,
 }
 
@@ -135,6 +136,7 @@ impl EncryptionByDefault {
 
 /// `<ServerSideEncryptionRule>` (PutBucketEncryption, GetBucketEncryption).
 #[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase")]
 pub struct ServerSideEncryptionRule {
     #[serde(rename = "ApplyServerSideEncryptionByDefault")]
     pub apply: EncryptionByDefault,
@@ -142,31 +144,30 @@ pub struct ServerSideEncryptionRule {
 
 /// `<BucketLoggingStatus>` (PutBucketLogging, GetBucketLogging).
 #[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct BucketLoggingStatus {
-    #[serde(rename = "LoggingEnabled", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub logging_enabled: Option<LoggingEnabled>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Default)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct LoggingEnabled {
-    #[serde(default)]
     pub target_bucket: String,
-    #[serde(default)]
     pub target_prefix: String,
 }
 
 /// `<BucketUserQos>` (Put/GetBucketStorageCapacity).
 #[derive(Serialize, Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
 pub struct BucketUserQos {
-    #[serde(rename = "StorageCapacity")]
     pub storage_capacity: i64,
 }
 
 /// `<BucketResourceGroupConfiguration>` (Put/GetBucketResourceGroup).
 #[derive(Serialize, Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
 pub struct BucketResourceGroupConfiguration {
-    #[serde(rename = "ResourceGroupId")]
     pub resource_group_id: String,
 }
 
@@ -198,8 +199,8 @@ pub struct BucketStat {
 }
 
 #[derive(Serialize, Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
 pub struct AccessControlList {
-    #[serde(rename = "Grant")]
     pub grant: String,
 }
 
@@ -265,8 +266,8 @@ pub struct Contents {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct CommonPrefix {
-    #[serde(rename = "Prefix")]
     pub prefix: String,
 }
 
@@ -303,18 +304,19 @@ pub struct Deleted {
 
 /// The `Delete` request body of DeleteMultipleObjects.
 #[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
 pub struct Delete {
-    #[serde(rename = "Quiet", default)]
+    #[serde(default)]
     pub quiet: Option<String>,
     #[serde(rename = "Object", default)]
     pub objects: Vec<DeleteObject>,
 }
 
 #[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
 pub struct DeleteObject {
-    #[serde(rename = "Key")]
     pub key: String,
-    #[serde(rename = "VersionId", default)]
+    #[serde(default)]
     pub version_id: Option<String>,
 }
 
@@ -322,8 +324,9 @@ pub struct DeleteObject {
 
 /// PutBucketVersioning's body and GetBucketVersioning's answer.
 #[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct VersioningConfiguration {
-    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
 
@@ -388,18 +391,17 @@ pub struct ListedDeleteMarker {
 
 /// PutBucket's optional body.
 #[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct CreateBucketConfiguration {
-    #[serde(rename = "StorageClass", default)]
     pub storage_class: Option<String>,
     /// `oss-cn-shanghai` (or `cn-shanghai`): the region to make the bucket in.
-    #[serde(rename = "LocationConstraint", default)]
     pub location_constraint: Option<String>,
 }
 
 /// PutBucketAcl / PutObjectAcl body form (the SDKs use the headers instead).
 #[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
 pub struct AccessControlPolicyBody {
-    #[serde(rename = "AccessControlList")]
     pub access_control_list: AccessControlList,
 }
 
@@ -429,12 +431,14 @@ pub struct CompleteMultipartUploadResult {
 
 /// The CompleteMultipartUpload request body.
 #[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
 pub struct CompleteMultipartUpload {
     #[serde(rename = "Part", default)]
     pub parts: Vec<CompletePart>,
 }
 
 #[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
 pub struct CompletePart {
     #[serde(rename = "PartNumber")]
     pub number: u32,
@@ -507,126 +511,126 @@ pub struct UploadEntry {
 /// Parses a request body, mapping failures to `MalformedXML`.
 /// `LifecycleConfiguration` (PutBucketLifecycle's body, GetBucketLifecycle's answer).
 #[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct LifecycleConfiguration {
-    #[serde(rename = "Rule", default)]
     pub rule: Vec<LifecycleRule>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct LifecycleRule {
-    #[serde(rename = "ID", default)]
+    #[serde(rename = "ID")]
     pub id: String,
-    #[serde(rename = "Prefix", default)]
     pub prefix: String,
-    #[serde(rename = "Status", default)]
     pub status: String,
-    #[serde(rename = "Expiration", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration: Option<LifecycleWhen>,
-    #[serde(rename = "Transition", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub transition: Vec<LifecycleTransition>,
-    #[serde(rename = "AbortMultipartUpload", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub abort_multipart_upload: Option<LifecycleWhen>,
-    #[serde(rename = "Tag", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tag: Vec<Tag>,
-    #[serde(rename = "NoncurrentVersionExpiration", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub noncurrent_version_expiration: Option<NoncurrentDays>,
-    #[serde(rename = "NoncurrentVersionTransition", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub noncurrent_version_transition: Vec<NoncurrentTransition>,
-    #[serde(rename = "Filter", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<LifecycleFilter>,
 }
 
 /// A lifecycle rule's `<Filter>`.
 #[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct LifecycleFilter {
-    #[serde(rename = "Not", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not: Vec<LifecycleNot>,
-    #[serde(rename = "ObjectSizeGreaterThan", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub object_size_greater_than: Option<i64>,
-    #[serde(rename = "ObjectSizeLessThan", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub object_size_less_than: Option<i64>,
 }
 
 /// `<Filter><Not>`.
 #[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct LifecycleNot {
-    #[serde(rename = "Prefix", default)]
     pub prefix: String,
-    #[serde(rename = "Tag", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<Tag>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct LifecycleWhen {
-    #[serde(rename = "Days", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub days: Option<u32>,
-    #[serde(rename = "CreatedBeforeDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_before_date: Option<String>,
-    #[serde(rename = "Date", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
     /// Expiration only: `true` / `false` (oss2 writes `True`).
-    #[serde(rename = "ExpiredObjectDeleteMarker", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expired_object_delete_marker: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct LifecycleTransition {
-    #[serde(rename = "Days", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub days: Option<u32>,
-    #[serde(rename = "CreatedBeforeDate", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_before_date: Option<String>,
-    #[serde(rename = "StorageClass", default)]
     pub storage_class: String,
 }
 
 #[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct NoncurrentDays {
-    #[serde(rename = "NoncurrentDays", default)]
     pub noncurrent_days: u32,
 }
 
 #[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct NoncurrentTransition {
-    #[serde(rename = "NoncurrentDays", default)]
     pub noncurrent_days: u32,
-    #[serde(rename = "StorageClass", default)]
     pub storage_class: String,
 }
 
 /// RestoreObject's optional body.
 #[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct RestoreRequest {
-    #[serde(rename = "Days", default)]
     pub days: Option<i64>,
-    #[serde(rename = "JobParameters", default)]
     pub job_parameters: Option<JobParameters>,
 }
 
 #[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct JobParameters {
-    #[serde(rename = "Tier", default)]
     pub tier: Option<String>,
 }
 
 /// `<Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>` (object and bucket tags,
 /// request and response).
 #[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct Tagging {
-    #[serde(rename = "TagSet", default)]
     pub tag_set: TagSet,
 }
 
 #[derive(Serialize, Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct TagSet {
-    #[serde(rename = "Tag", default)]
     pub tag: Vec<Tag>,
 }
 
 #[derive(Serialize, Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
 pub struct Tag {
-    #[serde(rename = "Key", default)]
+    #[serde(default)]
     pub key: String,
-    #[serde(rename = "Value", default)]
+    #[serde(default)]
     pub value: String,
 }
 
