@@ -7,6 +7,7 @@ One server per module, started with --fake-clock."""
 
 import json
 import threading
+import time
 import uuid
 
 import pytest
@@ -122,6 +123,10 @@ def test_no_document_after_detach_even_under_concurrent_reads(fc, apis):
     for t in threads:
         t.start()
     try:
+        # Detach only once the readers are reading (threads start late on a loaded machine).
+        deadline = time.monotonic() + 60
+        while sum(code == 200 for code, _ in list(seen)) < len(threads) and time.monotonic() < deadline:
+            time.sleep(0.01)
         apis["ecs"].call("DetachInstanceRamRole", {"RegionId": REGION, "InstanceIds": json.dumps([iid]), "RamRoleName": role})
         # Every read that starts after the detach returned must be refused.
         after = [metadata(env, path).status_code for _ in range(20)]
