@@ -2,7 +2,7 @@
 # rolestack's benchmark suite (issue 13). Never a test: it prints figures, each next to a reference
 # run in the same go and as a ratio; nothing passes or fails on a number (not part of scripts/test.sh).
 #
-#   benches/run.sh                       all sections (about 10 min with LIST_OBJECTS=100000)
+#   benches/run.sh                       all sections (about 15 min, 5 of them loading the listing's 1M objects)
 #   benches/run.sh rpc metadata          only these sections (rows of the others are dropped;
 #                                        --keep-rows keeps them from the last results.json)
 #   benches/run.sh --quick               every section with tiny durations/counts (smoke run, ~3 min)
@@ -52,8 +52,8 @@
 #   METADATA_DURATION 10  METADATA_CONNECTIONS 16  NGINX_WORKERS 2
 #   OSS_REQUESTS 200      OSS_CONCURRENCY 4        OSS_SIZE 1048576
 #   STARTUP_RUNS 5
-#   LIST_OBJECTS 100000   (1000000 for the issue's figure: loading then takes ~LIST_OBJECTS / load rate;
-#                         the load rate is printed) LIST_MAX_KEYS 1000  LIST_LOAD_CONNECTIONS 16
+#   LIST_OBJECTS 1000000  (the issue's figure; loading takes ~LIST_OBJECTS / load rate, printed;
+#                         100000 for a quicker run) LIST_MAX_KEYS 1000  LIST_LOAD_CONNECTIONS 16
 #   LIST_LOAD_TIMEOUT 1800 (seconds, upper bound of loading)  LIST_TIMEOUT 600 (of paging)
 #   ROLESTACK_LOG         passed to the server (unset: its default, info)
 #   BENCH_KEEP_WORK=1     keep the temporary directory (data dirs, nginx root)

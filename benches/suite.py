@@ -487,7 +487,7 @@ class Suite:
             "METADATA_DURATION": env("METADATA_DURATION", 10, int), "METADATA_CONNECTIONS": env("METADATA_CONNECTIONS", 16, int),
             "OSS_REQUESTS": env("OSS_REQUESTS", 200, int), "OSS_CONCURRENCY": env("OSS_CONCURRENCY", 4, int),
             "OSS_SIZE": env("OSS_SIZE", 1 << 20, int), "STARTUP_RUNS": env("STARTUP_RUNS", 5, int),
-            "LIST_OBJECTS": env("LIST_OBJECTS", 100_000, int), "LIST_MAX_KEYS": env("LIST_MAX_KEYS", 1000, int),
+            "LIST_OBJECTS": env("LIST_OBJECTS", 1_000_000, int), "LIST_MAX_KEYS": env("LIST_MAX_KEYS", 1000, int),
             "LIST_LOAD_CONNECTIONS": env("LIST_LOAD_CONNECTIONS", 16, int),
             "LIST_LOAD_TIMEOUT": env("LIST_LOAD_TIMEOUT", 1800, int), "LIST_TIMEOUT": env("LIST_TIMEOUT", 600, int),
             "NGINX_WORKERS": env("NGINX_WORKERS", 2, int), "ROLESTACK_LOG": os.environ.get("ROLESTACK_LOG", "(default: info)"),
