@@ -59,7 +59,15 @@ pub fn render() -> Option<String> {
     HANDLE.get().map(PrometheusHandle::render)
 }
 
-/// Counts one served request and its latency.
+/// Folds the latencies recorded since the last call into the histograms' buckets. The recorder
+/// keeps every recorded sample (8 bytes each) until then — without this, a server nobody scrapes
+/// would grow by the size of every latency it ever recorded. Call it every second or so.
+pub fn upkeep() {
+    if let Some(handle) = HANDLE.get() {
+        handle.run_upkeep();
+    }
+}
+
 /// Requests answered since start (all products).
 static SERVED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -68,9 +76,30 @@ pub fn served() -> u64 {
     SERVED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// Counts one served request and its latency.
 pub fn request_done(product: &'static str, action: &str, status: u16, started: Instant) {
     SERVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     metrics::counter!("rolestack_requests_total", "product" => product, "action" => action.to_string(), "status" => status.to_string())
         .increment(1);
     metrics::histogram!("rolestack_request_duration_seconds", "product" => product).record(started.elapsed().as_secs_f64());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upkeep_neither_loses_nor_repeats_latencies() {
+        install().unwrap();
+        let count = |n: u32| format!("rolestack_request_duration_seconds_count{{product=\"upkeep-test\"}} {n}\n");
+        for _ in 0..3 {
+            request_done("upkeep-test", "Probe", 200, Instant::now());
+        }
+        upkeep();
+        assert!(render().unwrap().contains(&count(3)));
+        request_done("upkeep-test", "Probe", 200, Instant::now());
+        upkeep();
+        upkeep();
+        assert!(render().unwrap().contains(&count(4)));
+    }
 }

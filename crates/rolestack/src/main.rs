@@ -914,12 +914,14 @@ fn open_blobs(url: Option<&str>, dir: &DataDir, node: Option<&str>) -> anyhow::R
 /// Gives memory freed after a burst of requests back to the system: the store's page caches
 /// (`Store::release_memory`) and the metrics' pending samples, then what the C allocator keeps in its arenas — the server would
 /// stay at its peak size otherwise. Once a second, when requests were answered before but none
-/// in the last second.
+/// in the last second. Every second, too, the latencies recorded for the metrics are folded into
+/// their histograms (`telemetry::upkeep`), so they never pile up.
 fn return_memory_after_bursts(store: Arc<dyn Store>) {
     let spawned = std::thread::Builder::new().name("memory".into()).spawn(move || {
         let (mut seen, mut trimmed) = (0, 0);
         loop {
             std::thread::sleep(std::time::Duration::from_secs(1));
+            rolestack_server::telemetry::upkeep();
             let served = rolestack_server::telemetry::served();
             if served == seen && served != trimmed {
                 rolestack_server::telemetry::upkeep();
