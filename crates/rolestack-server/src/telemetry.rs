@@ -35,23 +35,7 @@ pub fn install() -> Result<(), String> {
     metrics::describe_counter!("rolestack_metadata_credentials_total", "Instance-role credentials the metadata service issued or rotated.");
     metrics::describe_gauge!("rolestack_audit_events_dropped", "ActionTrail events lost because the store could not keep up.");
     let _ = HANDLE.set(handle);
-    // Histogram samples wait in the recorder until upkeep folds them into the buckets: without it
-    // every request would keep its sample until the next scrape, a leak for a server nobody scrapes.
-    std::thread::Builder::new()
-        .name("metrics-upkeep".into())
-        .spawn(|| loop {
-            std::thread::sleep(std::time::Duration::from_secs(1));
-            upkeep();
-        })
-        .map_err(|e| e.to_string())?;
     Ok(())
-}
-
-/// Folds the histogram samples recorded since the last upkeep into their buckets, freeing them.
-pub fn upkeep() {
-    if let Some(handle) = HANDLE.get() {
-        handle.run_upkeep();
-    }
 }
 
 /// The current metrics in Prometheus' text format, if installed.

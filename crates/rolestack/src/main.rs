@@ -912,7 +912,7 @@ fn open_blobs(url: Option<&str>, dir: &DataDir, node: Option<&str>) -> anyhow::R
 }
 
 /// Gives memory freed after a burst of requests back to the system: the store's page caches
-/// (`Store::release_memory`) and the metrics' pending samples, then what the C allocator keeps in its arenas — the server would
+/// (`Store::release_memory`), then what the C allocator keeps in its arenas — the server would
 /// stay at its peak size otherwise. Once a second, when requests were answered before but none
 /// in the last second. Every second, too, the latencies recorded for the metrics are folded into
 /// their histograms (`telemetry::upkeep`), so they never pile up.
@@ -924,7 +924,6 @@ fn return_memory_after_bursts(store: Arc<dyn Store>) {
             rolestack_server::telemetry::upkeep();
             let served = rolestack_server::telemetry::served();
             if served == seen && served != trimmed {
-                rolestack_server::telemetry::upkeep();
                 store.release_memory();
                 // SAFETY: malloc_trim only returns free memory of the allocator to the system.
                 unsafe { libc::malloc_trim(0) };
