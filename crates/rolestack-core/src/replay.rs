@@ -157,13 +157,7 @@ impl NonceGuard {
 
     /// [`NonceGuard::new`] hashing with `key` (the key of an existing [`NonceLog`]).
     pub fn with_key(epoch: i64, key: HashKey) -> Arc<NonceGuard> {
-        Arc::new(NonceGuard {
-            key,
-            spent: Mutex::new(BTreeMap::new()),
-            journal: Mutex::new(Vec::new()),
-            log: OnceLock::new(),
-            epoch,
-        })
+        Arc::new(NonceGuard { key, spent: Mutex::new(BTreeMap::new()), journal: Mutex::new(Vec::new()), log: OnceLock::new(), epoch })
     }
 
     /// Requests signed before this instant (Unix seconds) are refused.
