@@ -4,7 +4,7 @@
 //! - **In memory**: every spent nonce is remembered (as a keyed 64-bit hash of AccessKey and nonce,
 //!   8 bytes each, in per-minute buckets that expire with the window), so a replay is refused at
 //!   once. A new nonce is taken for a spent one only when its hash equals one of the n
-//!   remembered: odds n / 2⁶⁴ per request, and the key is random per process.
+//!   remembered: odds n / 2⁶⁴ per request, and the key is random (kept with the log).
 //! - **Durable with the write it belongs to**: a call that writes stores its nonce in the same
 //!   transaction (`Tx::use_nonce`), so the nonce is durable exactly when the write is — one fsync
 //!   for both — and a store shared by several servers refuses a replay on another node.

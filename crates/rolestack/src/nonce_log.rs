@@ -1,5 +1,6 @@
 //! The data directory's nonce log (`nonces/`): where the replay guard's journal becomes durable
-//! (see `rolestack_core::replay` and docs/replay.md). Append-only files of 16-byte records
+//! (see `rolestack_core::replay` and ARCHITECTURE.md, "Performance without giving up
+//! durability"). Append-only files of 16-byte records
 //! (`Spent`: expiry and keyed hash), one file per [`SEGMENT_SECONDS`] of expiry, so whole files
 //! are deleted once everything in them expired; `key` holds the hash key, so a restarted server
 //! hashes nonces the same way. Each append is made durable (`fdatasync`) before it returns; a
