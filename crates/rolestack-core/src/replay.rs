@@ -4,31 +4,75 @@
 //! - **In memory**: every spent nonce is remembered (as a keyed 64-bit hash of AccessKey and nonce,
 //!   8 bytes each, in per-minute buckets that expire with the window), so a replay is refused at
 //!   once. A new nonce is taken for a spent one only when its hash equals one of the n
-//!   remembered: odds n / 2⁶⁴ per request, and the key is random per process.
+//!   remembered: odds n / 2⁶⁴ per request, and the key is random (kept with the log).
 //! - **Durable with the write it belongs to**: a call that writes stores its nonce in the same
 //!   transaction (`Tx::use_nonce`), so the nonce is durable exactly when the write is — one fsync
 //!   for both — and a store shared by several servers refuses a replay on another node.
-//! - **Durable soon for the rest**: nonces of reads (and of failed writes) are journalled to the
-//!   store in batches by a background thread ([`FLUSH_EVERY`]), and loaded back at start.
+//! - **Durable soon for the rest**: nonces of reads (and of failed writes) go to a [`NonceLog`]
+//!   (the data directory's append-only files of 16-byte [`Spent`] records: expiry and keyed
+//!   hash) in batches written by a background thread ([`FLUSH_EVERY`]), and are loaded back at
+//!   start. The hash key is kept with the log, so a restarted process computes the same hashes.
 //! - **A restart epoch for the gap**: after a stop that did not flush the journal (a crash), a
 //!   request signed before the new process started is refused (`InvalidTimeStamp.Expired`), so a
 //!   nonce lost in the last batch window cannot be replayed. A clean stop flushes and says so
 //!   ([`NonceGuard::mark_clean`]), and the next start has no epoch.
 
-use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashSet};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use crate::store::Store;
+use siphasher::sip::SipHasher13;
 
 /// How long journalled nonces may wait before they are written.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
-/// A nonce waiting to be written: AccessKey, nonce, expiry (Unix seconds).
+/// A nonce kept by the store (`Tx::use_nonce`): AccessKey, nonce, expiry (Unix seconds).
 pub type JournalEntry = (String, String, i64);
+
+/// The key of the nonce hashes (SipHash-1-3's 128 bits): random for a new log, then kept with it.
+pub type HashKey = [u8; 16];
+
+/// A new random hash key.
+pub fn new_key() -> HashKey {
+    rand::random()
+}
+
+/// A spent nonce as the journal keeps it: when it may be forgotten (Unix seconds) and the keyed
+/// hash of AccessKey and nonce. 16 bytes on disk ([`Spent::to_bytes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spent {
+    pub expires: i64,
+    pub hash: u64,
+}
+
+impl Spent {
+    /// Bytes of one record.
+    pub const SIZE: usize = 16;
+
+    /// Little-endian expiry, then little-endian hash.
+    pub fn to_bytes(self) -> [u8; Self::SIZE] {
+        let mut b = [0; Self::SIZE];
+        b[..8].copy_from_slice(&self.expires.to_le_bytes());
+        b[8..].copy_from_slice(&self.hash.to_le_bytes());
+        b
+    }
+
+    /// The records of `bytes`; a torn record at the end (a crash during a write) is ignored.
+    pub fn parse_all(bytes: &[u8]) -> impl Iterator<Item = Spent> + '_ {
+        bytes.chunks_exact(Self::SIZE).map(|r| Spent {
+            expires: i64::from_le_bytes(r[..8].try_into().expect("8 bytes")),
+            hash: u64::from_le_bytes(r[8..].try_into().expect("8 bytes")),
+        })
+    }
+}
+
+/// Where journalled nonces become durable: the data directory's nonce files (the server crate).
+pub trait NonceLog: Send + Sync {
+    /// Appends the records durably (returns once they survive a crash), or fails with nothing
+    /// promised (the caller keeps them for the next round).
+    fn append(&self, spent: &[Spent]) -> std::io::Result<()>;
+}
 
 /// The hasher of sets of [`NonceGuard::hash`] values: they are keyed hashes already (uniform
 /// and unknown to clients), so the set uses them as they are instead of hashing them again.
@@ -94,26 +138,26 @@ impl Bucket {
 
 /// The spent nonces of this process and the journal of those not yet durable.
 pub struct NonceGuard {
-    hasher: RandomState,
+    key: HashKey,
     /// Expiry minute → hashes of `(AccessKey, nonce)` that expire in it.
     spent: Mutex<BTreeMap<i64, Bucket>>,
-    journal: Mutex<Vec<JournalEntry>>,
-    /// Whether a flusher writes the journal (without one, nonces live in memory only).
-    journaling: AtomicBool,
+    journal: Mutex<Vec<Spent>>,
+    /// Where the journal is written (without one, nonces live in memory only).
+    log: OnceLock<Arc<dyn NonceLog>>,
     /// Requests signed before this (Unix seconds) are refused; 0 after a clean stop.
     epoch: i64,
 }
 
 impl NonceGuard {
-    /// `epoch`: the start of this process after an unclean stop, else 0.
+    /// `epoch`: the start of this process after an unclean stop, else 0. Hashes with a random key
+    /// (nonces kept in memory only, or a new log).
     pub fn new(epoch: i64) -> Arc<NonceGuard> {
-        Arc::new(NonceGuard {
-            hasher: RandomState::new(),
-            spent: Mutex::new(BTreeMap::new()),
-            journal: Mutex::new(Vec::new()),
-            journaling: AtomicBool::new(false),
-            epoch,
-        })
+        Self::with_key(epoch, new_key())
+    }
+
+    /// [`NonceGuard::new`] hashing with `key` (the key of an existing [`NonceLog`]).
+    pub fn with_key(epoch: i64, key: HashKey) -> Arc<NonceGuard> {
+        Arc::new(NonceGuard { key, spent: Mutex::new(BTreeMap::new()), journal: Mutex::new(Vec::new()), log: OnceLock::new(), epoch })
     }
 
     /// Requests signed before this instant (Unix seconds) are refused.
@@ -122,7 +166,9 @@ impl NonceGuard {
     }
 
     fn hash(&self, access_key_id: &str, nonce: &str) -> u64 {
-        self.hasher.hash_one((access_key_id, nonce))
+        let mut h = SipHasher13::new_with_key(&self.key);
+        (access_key_id, nonce).hash(&mut h);
+        h.finish()
     }
 
     /// Spends a nonce valid until `expires` at `now`: `false` if it was spent before.
@@ -145,38 +191,38 @@ impl NonceGuard {
 
     /// Remembers nonces spent before (loaded from the store at start).
     pub fn remember(&self, entries: impl IntoIterator<Item = JournalEntry>) {
+        self.remember_spent(entries.into_iter().map(|(ak, nonce, expires)| Spent { expires, hash: self.hash(&ak, &nonce) }));
+    }
+
+    /// Remembers journalled nonces (loaded from the [`NonceLog`] at start; hashed with this
+    /// guard's key).
+    pub fn remember_spent(&self, entries: impl IntoIterator<Item = Spent>) {
         let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
-        for (ak, nonce, expires) in entries {
-            let h = self.hash(&ak, &nonce);
+        for Spent { expires, hash } in entries {
             let bucket = spent.entry(expires / 60 + 1).or_default();
-            if !bucket.contains(h) {
-                bucket.insert(h);
+            if !bucket.contains(hash) {
+                bucket.insert(hash);
             }
         }
     }
 
-    /// Queues a nonce for the store (it was not written with a transaction of its own call).
+    /// Queues a nonce for the log (it was not written with a transaction of its own call).
     pub fn journal(&self, access_key_id: &str, nonce: &str, expires: i64) {
-        if !self.journaling.load(Ordering::Relaxed) {
+        if self.log.get().is_none() {
             return;
         }
-        self.journal.lock().unwrap_or_else(|p| p.into_inner()).push((access_key_id.to_string(), nonce.to_string(), expires));
+        let spent = Spent { expires, hash: self.hash(access_key_id, nonce) };
+        self.journal.lock().unwrap_or_else(|p| p.into_inner()).push(spent);
     }
 
-    /// Writes the journal to the store (one transaction); returns how many were written.
-    pub fn flush(&self, store: &dyn Store, now: i64) -> crate::Result<usize> {
-        let batch: Vec<JournalEntry> = std::mem::take(&mut *self.journal.lock().unwrap_or_else(|p| p.into_inner()));
+    /// Writes the journal to the log (one append); returns how many were written.
+    pub fn flush(&self) -> std::io::Result<usize> {
+        let Some(log) = self.log.get() else { return Ok(0) };
+        let batch: Vec<Spent> = std::mem::take(&mut *self.journal.lock().unwrap_or_else(|p| p.into_inner()));
         if batch.is_empty() {
             return Ok(0);
         }
-        let written = crate::store::retry(|| {
-            let mut tx = store.begin()?;
-            for (ak, nonce, expires) in &batch {
-                tx.use_nonce(ak, nonce, now, *expires)?;
-            }
-            tx.commit()
-        });
-        if let Err(e) = written {
+        if let Err(e) = log.append(&batch) {
             // Keep them for the next round rather than losing them.
             self.journal.lock().unwrap_or_else(|p| p.into_inner()).extend(batch);
             return Err(e);
@@ -184,15 +230,17 @@ impl NonceGuard {
         Ok(batch.len())
     }
 
-    /// Starts the thread that flushes the journal every [`FLUSH_EVERY`].
-    pub fn start_flusher(self: &Arc<Self>, store: Arc<dyn Store>, clock: crate::clock::Clock) {
-        self.journaling.store(true, Ordering::Relaxed);
+    /// Journals to `log` from now on, and starts the thread that flushes it every [`FLUSH_EVERY`].
+    pub fn start_flusher(self: &Arc<Self>, log: Arc<dyn NonceLog>) {
+        if self.log.set(log).is_err() {
+            return;
+        }
         let guard = self.clone();
         std::thread::Builder::new()
             .name("nonce-journal".into())
             .spawn(move || loop {
                 std::thread::sleep(FLUSH_EVERY);
-                if let Err(e) = guard.flush(store.as_ref(), clock.real_now().unix_timestamp()) {
+                if let Err(e) = guard.flush() {
                     eprintln!("rolestack: could not journal request nonces: {e}");
                 }
             })
@@ -201,8 +249,8 @@ impl NonceGuard {
 
     /// Flushes the journal for a clean stop; `true` when everything was written (the next start
     /// then needs no epoch).
-    pub fn mark_clean(&self, store: &dyn Store, now: i64) -> bool {
-        self.flush(store, now).is_ok() && self.journal.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
+    pub fn mark_clean(&self) -> bool {
+        self.flush().is_ok() && self.journal.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
     }
 }
 
@@ -243,5 +291,39 @@ mod tests {
         g.remember([("k".to_string(), "old".to_string(), 1_900)]);
         assert!(!g.spend("k", "old", 1_000, 1_900));
         assert_eq!(g.epoch(), 5);
+    }
+
+    /// A log in memory, as the data directory's files would keep it.
+    #[derive(Default)]
+    struct MemoryLog(Mutex<Vec<u8>>);
+
+    impl NonceLog for MemoryLog {
+        fn append(&self, spent: &[Spent]) -> std::io::Result<()> {
+            let mut bytes = self.0.lock().unwrap();
+            spent.iter().for_each(|s| bytes.extend_from_slice(&s.to_bytes()));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn journalled_nonces_stay_spent_in_a_guard_with_the_same_key() {
+        let key = [7; 16];
+        let log = Arc::new(MemoryLog::default());
+        let g = NonceGuard::with_key(0, key);
+        g.log.set(log.clone()).ok().unwrap();
+        assert!(g.spend("k", "read", 1_000, 1_900));
+        g.journal("k", "read", 1_900);
+        assert!(g.mark_clean());
+        let mut bytes = log.0.lock().unwrap().clone();
+        assert_eq!(bytes.len(), Spent::SIZE);
+        // A torn record after it (a crash during a write) is ignored.
+        bytes.extend_from_slice(&[1, 2, 3]);
+        let restarted = NonceGuard::with_key(0, key);
+        restarted.remember_spent(Spent::parse_all(&bytes));
+        assert!(!restarted.spend("k", "read", 1_010, 1_900), "the replay is refused");
+        assert!(restarted.spend("k", "new", 1_010, 1_900));
+        let other_key = NonceGuard::with_key(0, [8; 16]);
+        other_key.remember_spent(Spent::parse_all(&bytes));
+        assert!(other_key.spend("k", "read", 1_010, 1_900), "hashes depend on the key");
     }
 }

@@ -119,6 +119,11 @@ impl DataDir {
         fs::File::open(&self.0).and_then(|d| d.sync_all()).with_context(|| format!("syncing {}", self.0.display()))
     }
 
+    /// The replay guard's nonce log (`crate::nonce_log`).
+    pub fn nonce_log(&self) -> PathBuf {
+        self.0.join("nonces")
+    }
+
     fn running_marker(&self) -> PathBuf {
         self.0.join("running")
     }

@@ -6,6 +6,7 @@ mod data_dir;
 mod environment;
 mod events;
 mod instance;
+mod nonce_log;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -764,9 +765,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let tls_config = ca.server_config().context("configuring TLS")?;
     let network = HostNetwork::new(runtime.handle().clone(), connections.clone(), ca, tls_config.clone(), local.port(), mode);
     let audit = AuditTrail::start(store.clone(), retention, clock.clone());
-    let replay = replay_guard(&dir, store.as_ref(), &clock)?;
+    let (replay, nonce_files) = replay_guard(&dir, store.as_ref(), &clock)?;
     return_memory_after_bursts(store.clone());
-    replay.start_flusher(store.clone(), clock.clone());
+    replay.start_flusher(Arc::new(nonce_files));
     let state = Rolestack::new(store, key, clock)
         .with_network(network.clone())
         .with_blobs(blobs)
@@ -843,7 +844,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(rolestack_server::serve(listener, tls_listener.map(|l| (l, tls_config)), state.clone(), connections));
     network.shutdown();
     audit.close();
-    if replay.mark_clean(state.store.as_ref(), state.clock.real_now().unix_timestamp()) {
+    if replay.mark_clean() {
         dir.stopped_cleanly()?;
     }
     tracing::info!("rolestack stopped");
@@ -937,10 +938,11 @@ fn return_memory_after_bursts(store: Arc<dyn Store>) {
     }
 }
 
-/// The replay guard: the request nonces still guarded, and — after an unclean stop, when the
-/// last journal batch may be lost — a restart epoch before which signatures are refused. Serving
-/// starts at the epoch (the next whole second), so no request signed before it can pass.
-fn replay_guard(dir: &DataDir, store: &dyn Store, clock: &Clock) -> anyhow::Result<Arc<NonceGuard>> {
+/// The replay guard: the request nonces still guarded (from the store and the nonce log, which
+/// it journals to), and — after an unclean stop, when the last journal batch may be lost — a
+/// restart epoch before which signatures are refused. Serving starts at the epoch (the next
+/// whole second), so no request signed before it can pass.
+fn replay_guard(dir: &DataDir, store: &dyn Store, clock: &Clock) -> anyhow::Result<(Arc<NonceGuard>, nonce_log::NonceFiles)> {
     let unclean = dir.mark_running()?;
     let now = clock.real_now();
     let epoch = if unclean && !store.shared() {
@@ -951,10 +953,12 @@ fn replay_guard(dir: &DataDir, store: &dyn Store, clock: &Clock) -> anyhow::Resu
     } else {
         0
     };
-    let guard = NonceGuard::new(epoch);
+    let log = nonce_log::NonceFiles::open(&dir.nonce_log(), now.unix_timestamp())?;
+    let guard = NonceGuard::with_key(epoch, log.key);
+    guard.remember_spent(log.live);
     let live = store.begin_read()?.nonces_live(now.unix_timestamp())?;
     guard.remember(live);
-    Ok(guard)
+    Ok((guard, log.files))
 }
 
 /// Waits for SIGINT or SIGTERM. The handlers are installed when this is called, not when the

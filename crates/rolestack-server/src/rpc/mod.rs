@@ -31,10 +31,11 @@ pub const TIMESTAMP_WINDOW_SECONDS: i64 = 15 * 60;
 struct RpcRequest {
     method: Method,
     path: String,
-    /// Query parameters only (what V3 signs as the canonical query).
-    query: Vec<(String, String)>,
-    /// Query and form-body parameters merged (what V1 signs and what the action reads).
+    /// Query and form-body parameters merged (what V1 signs and what the action reads), the
+    /// query's first.
     params: Vec<(String, String)>,
+    /// How many of `params` came from the query (what V3 signs as the canonical query).
+    query_len: usize,
     headers: axum::http::HeaderMap,
     body: Bytes,
     peer: SocketAddr,
@@ -45,6 +46,10 @@ struct RpcRequest {
 }
 
 impl RpcRequest {
+    /// The query parameters only.
+    fn query(&self) -> &[(String, String)] {
+        &self.params[..self.query_len]
+    }
     fn param(&self, name: &str) -> Option<&str> {
         self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
@@ -138,8 +143,8 @@ async fn serve(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
             )
         }
     };
-    let query = encoding::decode_form(uri.query().unwrap_or(""));
-    let mut params = query.clone();
+    let mut params = encoding::decode_form(uri.query().unwrap_or(""));
+    let query_len = params.len();
     let is_form = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -152,7 +157,7 @@ async fn serve(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
         .and_then(|h| h.to_str().ok())
         .and_then(rolestack_core::endpoints::classify)
         .and_then(|h| h.region);
-    let req = RpcRequest { method, path: uri.path().to_string(), query, params, headers, body, peer, secure, host_region };
+    let req = RpcRequest { method, path: uri.path().to_string(), params, query_len, headers, body, peer, secure, host_region };
     let format = Format::from_param(req.param("Format"));
     let version = req.param_or_header("Version", "x-acs-version").map(str::to_string);
     let action_name = req.param_or_header("Action", "x-acs-action").map(str::to_string);
@@ -327,7 +332,7 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
             let headers: Vec<(String, String)> =
                 req.headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))).collect();
             let request =
-                acs3::Request { method: req.method.as_str(), path: &req.path, query: &req.query, headers: &headers, body: &req.body };
+                acs3::Request { method: req.method.as_str(), path: &req.path, query: req.query(), headers: &headers, body: &req.body };
             seen.account = Some(who.account_id.clone());
             acs3::verify(&who.secret, auth, &request)
         }
