@@ -23,7 +23,8 @@
 //! Bodies stream through fixed-size buffers: memory does not grow with object size. Reads of
 //! committed blobs may map them instead ([`BlobStore::map`]): a committed blob file is never
 //! written again (only removed, which leaves existing mappings intact), so its mapping cannot
-//! change underneath. `tmp/` is where earlier versions wrote blobs before a rename: what is
+//! change underneath. A mapping is registered as the file's bytes
+//! (`rolestack_core::oss::file_bytes`) while it lives, so plain TCP sends it with `sendfile`. `tmp/` is where earlier versions wrote blobs before a rename: what is
 //! left there is removed at open.
 
 use std::collections::HashMap;
@@ -35,6 +36,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use rolestack_core::oss::blob::{BlobId, BlobSink, BlobSource, BlobStore};
+use rolestack_core::oss::file_bytes;
 
 /// Write buffer per blob being written.
 const WRITE_BUFFER: usize = 256 * 1024;
@@ -108,14 +110,25 @@ impl BlobStore for FsBlobStore {
 
     fn map(&self, id: &BlobId) -> io::Result<Option<Bytes>> {
         let file = File::open(self.path_of(id)?)?;
-        if file.metadata()?.len() == 0 {
+        let len = file.metadata()?.len();
+        if len == 0 {
             return Ok(Some(Bytes::new()));
         }
         // SAFETY: committed blob files are immutable (written once before their commit, never
-        // opened for writing again), so the mapped bytes cannot change while mapped. Populating
-        // reads the pages in now, on the caller's (blocking) thread, not later where they are sent.
-        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file)? };
-        Ok(Some(Bytes::from_owner(map)))
+        // opened for writing again), so the mapped bytes cannot change while mapped.
+        let map = unsafe { memmap2::MmapOptions::new().map(&file)? };
+        // Not populated: plain TCP sends the bytes with sendfile from the page cache and never
+        // touches the mapping (see `rolestack_core::oss::file_bytes`), so page tables would be
+        // built and torn down for nothing. What is not in the page cache yet is read in here,
+        // on the caller's (blocking) thread, not later where the bytes are sent.
+        if !resident(&map)? {
+            read_through(&file, len)?;
+        }
+        let file = Arc::new(file);
+        // SAFETY: the registration is dropped before the mapping (field order of `MappedBlob`),
+        // and the mapping holds the file's bytes from offset 0 (immutable, see above).
+        let registration = unsafe { file_bytes::register(&map, file, 0) };
+        Ok(Some(Bytes::from_owner(MappedBlob { _registration: registration, map })))
     }
 
     fn remove(&self, id: &BlobId) -> io::Result<()> {
@@ -162,6 +175,51 @@ impl BlobStore for FsBlobStore {
         }
         Ok(out)
     }
+}
+
+/// A mapped blob, registered as the file's bytes while it is mapped.
+struct MappedBlob {
+    /// Dropped first (held for its `Drop`): the range is unregistered before it is unmapped.
+    _registration: Option<file_bytes::Registration>,
+    map: memmap2::Mmap,
+}
+
+impl AsRef<[u8]> for MappedBlob {
+    fn as_ref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+/// Whether every page of `map` is in the page cache (`mincore(2)`).
+fn resident(map: &memmap2::Mmap) -> io::Result<bool> {
+    let page = PAGE_SIZE.get_or_init(|| {
+        // SAFETY: sysconf has no preconditions.
+        usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096)
+    });
+    let mut pages = vec![0u8; map.len().div_ceil(*page)];
+    // SAFETY: `map` is a live mapping of `map.len()` bytes at a page-aligned address, and
+    // `pages` has one byte per page of it.
+    let rc = unsafe { libc::mincore(map.as_ptr() as *mut libc::c_void, map.len(), pages.as_mut_ptr()) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(pages.iter().all(|p| p & 1 == 1))
+}
+
+static PAGE_SIZE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+/// Reads `file` through once, which leaves its pages in the page cache.
+fn read_through(file: &File, len: u64) -> io::Result<()> {
+    use std::os::unix::fs::FileExt as _;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut at = 0;
+    while at < len {
+        match file.read_at(&mut buf, at)? {
+            0 => break,
+            n => at += n as u64,
+        }
+    }
+    Ok(())
 }
 
 /// A blob being written (at `path`: in place, or staged; see the module docs).
@@ -293,6 +351,40 @@ mod tests {
         store.remove(&id).unwrap();
         assert!(store.open(&id).is_err());
         store.remove(&id).unwrap();
+    }
+
+    #[test]
+    fn a_mapped_blob_is_registered_as_its_file_while_mapped_and_read_in_when_evicted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path()).unwrap();
+        let data: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 253) as u8).collect();
+        let mut sink = store.create().unwrap();
+        sink.write_all(&data).unwrap();
+        let id = sink.commit().unwrap();
+        // Evict the (clean, fsynced) pages, so that mapping finds them not resident.
+        let path = store.path_of(&id).unwrap();
+        let f = File::open(&path).unwrap();
+        // SAFETY: a plain system call on an open file.
+        unsafe { libc::posix_fadvise(std::os::fd::AsRawFd::as_raw_fd(&f), 0, 0, libc::POSIX_FADV_DONTNEED) };
+
+        let bytes = store.map(&id).unwrap().unwrap();
+        // Read in when it was not resident: resident now (a tmpfs keeps it resident anyway).
+        // SAFETY: the blob file is not written while mapped.
+        let check = unsafe { memmap2::Mmap::map(&f).unwrap() };
+        assert!(resident(&check).unwrap());
+        assert_eq!(&bytes[..], &data[..]);
+        // A slice of the mapping is the file's bytes at its offset.
+        let (file, offset) = file_bytes::lookup(&bytes[4096..]).unwrap();
+        assert_eq!(offset, 4096);
+        let mut back = vec![0; data.len() - 4096];
+        std::os::unix::fs::FileExt::read_exact_at(&*file, &mut back, offset).unwrap();
+        assert_eq!(back, &data[4096..]);
+        // Removing the blob keeps what is mapped readable and registered while a slice lives.
+        store.remove(&id).unwrap();
+        let tail = bytes.slice(1 << 19..);
+        drop(bytes);
+        assert!(file_bytes::lookup(&tail).is_some());
+        assert_eq!(&tail[..], &data[1 << 19..]);
     }
 
     #[test]

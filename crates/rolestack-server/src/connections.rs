@@ -41,10 +41,12 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
+
+use crate::sendfile::SendfileTcp;
 
 /// The bounds every connection is served within.
 #[derive(Debug, Clone)]
@@ -135,7 +137,7 @@ impl Connections {
             let (limits, app, shutdown, tls) = (self.limits.clone(), app.clone(), self.shutdown.clone(), tls.clone());
             served.spawn(async move {
                 let activity = Arc::new(Activity::new());
-                let stream = Watched { inner: stream, activity: activity.clone() };
+                let stream = Watched { inner: SendfileTcp(stream), activity: activity.clone() };
                 match tls {
                     None => serve_one(stream, Transport::Plain, peer, app, &limits, activity, shutdown).await,
                     Some(acceptor) => match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await {
@@ -366,8 +368,9 @@ impl Activity {
     }
 }
 
-/// A stream that records when bytes last moved through it.
-type Watched = Activated<TcpStream>;
+/// A TCP stream that records when bytes last moved through it (and sends mapped blob bytes
+/// with sendfile: [`SendfileTcp`]).
+type Watched = Activated<SendfileTcp>;
 
 /// A stream that records when bytes last moved through it.
 struct Activated<S> {

@@ -13,6 +13,7 @@ pub mod network;
 pub mod oss;
 pub mod rpc;
 pub mod s3;
+pub mod sendfile;
 pub mod telemetry;
 pub mod tls;
 

@@ -5,6 +5,7 @@
 //!
 //! - [`model`]: bucket / object / upload / part records and naming rules.
 //! - [`blob`]: the body store boundary ([`blob::BlobStore`]), digests (MD5, CRC-64/XZ) and readers.
+//! - [`file_bytes`]: which mapped bytes are a file's, so plain TCP can send them with `sendfile`.
 //! - [`archive`]: storage classes and the restore of archived objects, timed by the server's clock.
 //! - [`access`]: the action and resource of each request and the authorization decision.
 //! - [`bucket_config`]: default encryption, logging, storage capacity and resource group settings.
@@ -33,6 +34,7 @@ pub mod callback;
 pub mod callback_key;
 pub mod cors;
 pub mod error;
+pub mod file_bytes;
 pub mod lifecycle;
 pub mod listing;
 pub mod live_channel;
