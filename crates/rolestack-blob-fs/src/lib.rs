@@ -24,8 +24,9 @@
 //! committed blobs may map them instead ([`BlobStore::map`]): a committed blob file is never
 //! written again (only removed, which leaves existing mappings intact), so its mapping cannot
 //! change underneath. A mapping is registered as the file's bytes
-//! (`rolestack_core::oss::file_bytes`) while it lives, so plain TCP sends it with `sendfile`. `tmp/` is where earlier versions wrote blobs before a rename: what is
-//! left there is removed at open.
+//! (`rolestack_core::oss::file_bytes`) while it lives, so plain TCP sends it with `sendfile`.
+//! `tmp/` is where earlier versions wrote blobs before a rename: what is left there is removed
+//! at open.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
