@@ -171,8 +171,9 @@ impl NonceGuard {
         h.finish()
     }
 
-    /// Spends a nonce valid until `expires` at `now`: `false` if it was spent before.
-    pub fn spend(&self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> bool {
+    /// Spends a nonce valid until `expires` at `now`: its record (for [`NonceGuard::journal`]),
+    /// or `None` if it was spent before.
+    pub fn spend(&self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> Option<Spent> {
         let h = self.hash(access_key_id, nonce);
         let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
         // Forget what expired (whole minutes before now).
@@ -183,10 +184,10 @@ impl NonceGuard {
             bucket.remove();
         }
         if spent.values().any(|bucket| bucket.contains(h)) {
-            return false;
+            return None;
         }
         spent.entry(expires / 60 + 1).or_default().insert(h);
-        true
+        Some(Spent { expires, hash: h })
     }
 
     /// Remembers nonces spent before (loaded from the store at start).
@@ -206,12 +207,11 @@ impl NonceGuard {
         }
     }
 
-    /// Queues a nonce for the log (it was not written with a transaction of its own call).
-    pub fn journal(&self, access_key_id: &str, nonce: &str, expires: i64) {
+    /// Queues a spent nonce for the log (it was not written with a transaction of its own call).
+    pub fn journal(&self, spent: Spent) {
         if self.log.get().is_none() {
             return;
         }
-        let spent = Spent { expires, hash: self.hash(access_key_id, nonce) };
         self.journal.lock().unwrap_or_else(|p| p.into_inner()).push(spent);
     }
 
@@ -261,12 +261,12 @@ mod tests {
     #[test]
     fn a_nonce_is_spent_once_until_it_expires() {
         let g = NonceGuard::new(0);
-        assert!(g.spend("k", "n1", 1_000, 1_900));
-        assert!(!g.spend("k", "n1", 1_010, 1_900));
-        assert!(g.spend("other", "n1", 1_010, 1_900), "nonces are per AccessKey");
-        assert!(g.spend("k", "n2", 1_010, 1_900));
+        assert!(g.spend("k", "n1", 1_000, 1_900).is_some());
+        assert!(g.spend("k", "n1", 1_010, 1_900).is_none());
+        assert!(g.spend("other", "n1", 1_010, 1_900).is_some(), "nonces are per AccessKey");
+        assert!(g.spend("k", "n2", 1_010, 1_900).is_some());
         // After the window the memory forgets it (the timestamp check refuses such requests anyway).
-        assert!(g.spend("k", "n1", 3_000, 3_900));
+        assert!(g.spend("k", "n1", 3_000, 3_900).is_some());
     }
 
     #[test]
@@ -274,10 +274,10 @@ mod tests {
         let g = NonceGuard::new(0);
         let n = Bucket::MERGE_AT * 3 + 17;
         for i in 0..n {
-            assert!(g.spend("k", &format!("n{i}"), 1_000, 1_900), "nonce {i} is new");
+            assert!(g.spend("k", &format!("n{i}"), 1_000, 1_900).is_some(), "nonce {i} is new");
         }
         for i in 0..n {
-            assert!(!g.spend("k", &format!("n{i}"), 1_010, 1_900), "nonce {i} is spent");
+            assert!(g.spend("k", &format!("n{i}"), 1_010, 1_900).is_none(), "nonce {i} is spent");
         }
         let spent = g.spent.lock().unwrap();
         let bucket = spent.values().next().unwrap();
@@ -289,7 +289,7 @@ mod tests {
     fn remembered_nonces_are_spent() {
         let g = NonceGuard::new(5);
         g.remember([("k".to_string(), "old".to_string(), 1_900)]);
-        assert!(!g.spend("k", "old", 1_000, 1_900));
+        assert!(g.spend("k", "old", 1_000, 1_900).is_none());
         assert_eq!(g.epoch(), 5);
     }
 
@@ -311,8 +311,7 @@ mod tests {
         let log = Arc::new(MemoryLog::default());
         let g = NonceGuard::with_key(0, key);
         g.log.set(log.clone()).ok().unwrap();
-        assert!(g.spend("k", "read", 1_000, 1_900));
-        g.journal("k", "read", 1_900);
+        g.journal(g.spend("k", "read", 1_000, 1_900).expect("a new nonce"));
         assert!(g.mark_clean());
         let mut bytes = log.0.lock().unwrap().clone();
         assert_eq!(bytes.len(), Spent::SIZE);
@@ -320,10 +319,10 @@ mod tests {
         bytes.extend_from_slice(&[1, 2, 3]);
         let restarted = NonceGuard::with_key(0, key);
         restarted.remember_spent(Spent::parse_all(&bytes));
-        assert!(!restarted.spend("k", "read", 1_010, 1_900), "the replay is refused");
-        assert!(restarted.spend("k", "new", 1_010, 1_900));
+        assert!(restarted.spend("k", "read", 1_010, 1_900).is_none(), "the replay is refused");
+        assert!(restarted.spend("k", "new", 1_010, 1_900).is_some());
         let other_key = NonceGuard::with_key(0, [8; 16]);
         other_key.remember_spent(Spent::parse_all(&bytes));
-        assert!(other_key.spend("k", "read", 1_010, 1_900), "hashes depend on the key");
+        assert!(other_key.spend("k", "read", 1_010, 1_900).is_some(), "hashes depend on the key");
     }
 }

@@ -39,7 +39,7 @@ pub struct Rolestack {
     pub blobs: Arc<dyn BlobStore>,
     /// ActionTrail events (kept in memory by default; `serve` writes them to the store).
     pub audit: Arc<AuditTrail>,
-    /// Spent request nonces (in memory by default; `serve` journals them to the store).
+    /// Spent request nonces (in memory by default; `serve` journals them to the data directory's nonce log).
     pub replay: Arc<NonceGuard>,
     /// What requests reuse from the store while it has not changed.
     pub caches: Arc<Caches>,
@@ -72,6 +72,8 @@ pub struct SpentNonce {
     access_key_id: String,
     nonce: String,
     expires: i64,
+    /// Its record for the replay guard's journal.
+    spent: crate::replay::Spent,
 }
 
 fn nonce_used() -> Error {
@@ -219,10 +221,8 @@ impl Rolestack {
     /// `SignatureNonceUsed` if this process saw it before. Pass the result to [`Rolestack::call_signed`].
     pub fn spend_nonce(&self, access_key_id: &str, nonce: &str, expires: i64) -> Result<SpentNonce> {
         let now = self.clock.real_now().unix_timestamp();
-        if !self.replay.spend(access_key_id, nonce, now, expires) {
-            return Err(nonce_used());
-        }
-        Ok(SpentNonce { access_key_id: access_key_id.to_string(), nonce: nonce.to_string(), expires })
+        let spent = self.replay.spend(access_key_id, nonce, now, expires).ok_or_else(nonce_used)?;
+        Ok(SpentNonce { access_key_id: access_key_id.to_string(), nonce: nonce.to_string(), expires, spent })
     }
 
     /// Runs one action for an authenticated caller: resolves its resources, authorizes, handles.
@@ -271,7 +271,7 @@ impl Rolestack {
                     }
                 }
                 // Not durable with a committed write: journal it.
-                (false, _, _) => self.replay.journal(&n.access_key_id, &n.nonce, n.expires),
+                (false, _, _) => self.replay.journal(n.spent),
             }
         }
         result

@@ -39,9 +39,7 @@ impl SendfileTcp {
             }
         }
     }
-}
 
-impl SendfileTcp {
     /// Writes `buf`, which holds `file`'s bytes from `offset`, with `sendfile`; from memory
     /// when the file system cannot (`EINVAL`, `ENOSYS`) or sendfile sends nothing (the file
     /// shorter than its mapping, which immutable blobs never are: memory fails as it always did).
