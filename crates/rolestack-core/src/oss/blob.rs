@@ -14,7 +14,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crc_fast::CrcAlgorithm::Crc64Xz;
-use md5::{Digest as _, Md5};
+use md5_many::Md5State;
 use serde::{Deserialize, Serialize};
 
 /// OSS's `crc64ecma` of `data`: CRC-64/XZ (ECMA-182 polynomial, reflected, init and xorout all
@@ -159,16 +159,17 @@ pub fn hex_upper(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
-/// MD5, CRC-64 and length of a body, taken as its bytes go by.
+/// MD5, CRC-64 and length of a body, taken as its bytes go by (one body on its own; bodies
+/// uploaded at the same time share SIMD lanes in [`super::digest_lanes`]).
 pub struct Digester {
-    md5: Md5,
+    md5: Md5State,
     crc: crc_fast::Digest,
     size: u64,
 }
 
 impl Default for Digester {
     fn default() -> Self {
-        Digester { md5: Md5::new(), crc: crc_fast::Digest::new(Crc64Xz), size: 0 }
+        Digester { md5: Md5State::new(), crc: crc_fast::Digest::new(Crc64Xz), size: 0 }
     }
 }
 
@@ -185,7 +186,7 @@ impl Digester {
     }
 
     pub fn finish(self) -> Digests {
-        Digests { md5: self.md5.finalize().into(), crc64: self.crc.finalize(), size: self.size }
+        Digests { md5: self.md5.finalize(), crc64: self.crc.finalize(), size: self.size }
     }
 }
 
@@ -430,7 +431,7 @@ mod tests {
             d.update(&data[split..]);
             let digests = d.finish();
             proptest::prop_assert_eq!(digests.crc64, crc64_bitwise(&data));
-            proptest::prop_assert_eq!(digests.md5, <[u8; 16]>::from(Md5::digest(&data)));
+            proptest::prop_assert_eq!(digests.md5, <[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(&data)));
             proptest::prop_assert_eq!(digests.size, data.len() as u64);
             let (a, b) = data.split_at(split);
             proptest::prop_assert_eq!(crc64_combine(crc64(a), crc64(b), b.len() as u64), digests.crc64);

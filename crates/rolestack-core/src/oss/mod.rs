@@ -33,6 +33,7 @@ pub mod bucket_policy;
 pub mod callback;
 pub mod callback_key;
 pub mod cors;
+pub mod digest_lanes;
 pub mod error;
 pub mod file_bytes;
 pub mod lifecycle;

@@ -14,6 +14,7 @@
 
 pub mod auth;
 pub mod compress;
+pub mod digests;
 pub mod handlers;
 pub mod headers;
 pub mod operation;

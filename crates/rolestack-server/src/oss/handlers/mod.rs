@@ -23,7 +23,7 @@ use axum::body::{Body, Bytes};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use futures_util::StreamExt as _;
-use rolestack_core::oss::blob::{BlobId, Digester, Digests};
+use rolestack_core::oss::blob::{BlobId, Digests};
 use rolestack_core::oss::callback::{Callback, UploadFacts};
 use rolestack_core::oss::callback_key::{self, PUBLIC_KEY_PATH};
 use rolestack_core::oss::model::Object;
@@ -32,11 +32,12 @@ use rolestack_core::oss::{Operation, Oss, OssError, OssResult, Requester};
 use rolestack_core::seal::ServerKey;
 use rolestack_sign::encoding::encode;
 
+use super::digests::BodyDigest;
 use super::request::OssHttpRequest;
 use super::respond::Reply;
 use super::xml::quoted;
 
-/// Chunks of a request body queued for the blob writer and for the digest (each).
+/// Chunks of a request body queued for the blob writer.
 const BODY_QUEUE: usize = 16;
 
 /// Largest XML/JSON request body (DeleteMultipleObjects with 1000 keys, policies).
@@ -92,14 +93,15 @@ fn body_error(e: &axum::Error) -> Option<OssError> {
 /// Streams a request body into a new blob (constant memory), then commits the blob. The
 /// returned body removes its blob when dropped unless a committed record comes to name it.
 ///
-/// Two blocking threads take every chunk: one writes it to the blob and, at the end, makes the
-/// blob durable; the other takes its MD5 and CRC-64. So the blob's fsync runs while the digest
-/// finishes (MD5 costs ~1.5 ms per MiB) instead of after it. A body cut short is never
-/// committed: the writer commits only on the end marker, sent after the last byte arrived.
+/// Every chunk goes two ways: to a blocking thread that writes it to the blob and, at the end,
+/// makes the blob durable, and to the body digest thread ([`crate::oss::digests`]), where the
+/// MD5s of the uploads under way share SIMD lanes. So the blob's fsync runs while the digest
+/// finishes instead of after it. A body cut short is never committed: the writer commits only
+/// on the end marker, sent after the last byte arrived.
 async fn write_body(oss: &Oss, body: Body) -> OssResult<StoredBody> {
     // `None` is the end marker: everything arrived.
     let (to_blob, mut chunks) = tokio::sync::mpsc::channel::<Option<Bytes>>(BODY_QUEUE);
-    let (to_digest, mut digest_chunks) = tokio::sync::mpsc::channel::<Bytes>(BODY_QUEUE);
+    let mut digest = BodyDigest::start().map_err(|e| OssError::Internal(e.to_string()))?;
     let o = oss.clone();
     let writer = tokio::task::spawn_blocking(move || -> OssResult<Option<BlobId>> {
         let mut sink = o.new_blob()?;
@@ -111,20 +113,13 @@ async fn write_body(oss: &Oss, body: Body) -> OssResult<StoredBody> {
         }
         Ok(None) // cut short: dropping the sink discards what was written
     });
-    let digester = tokio::task::spawn_blocking(move || {
-        let mut digester = Digester::default();
-        while let Some(chunk) = digest_chunks.blocking_recv() {
-            digester.update(&chunk);
-        }
-        digester.finish()
-    });
     let mut stream = body.into_data_stream();
     let mut failed = None;
     loop {
         match stream.next().await {
             Some(Ok(chunk)) => {
-                if to_digest.send(chunk.clone()).await.is_err() || to_blob.send(Some(chunk)).await.is_err() {
-                    break; // a thread failed: its error is the answer
+                if digest.push(chunk.clone()).await.is_err() || to_blob.send(Some(chunk)).await.is_err() {
+                    break; // the writer failed (its error is the answer) or the digest thread is gone
                 }
             }
             Some(Err(e)) => {
@@ -137,16 +132,15 @@ async fn write_body(oss: &Oss, body: Body) -> OssResult<StoredBody> {
             }
         }
     }
-    drop((to_blob, to_digest));
+    drop(to_blob);
     let blob = writer.await.unwrap_or_else(|e| Err(OssError::Internal(format!("body writer panicked: {e}"))));
-    let digests = digester.await;
     if let Some(e) = failed {
         return Err(body_error(&e).unwrap_or_else(|| OssError::InvalidArgument(format!("The request body was cut short: {e}"))));
     }
     let blob = blob?.ok_or_else(|| OssError::Internal("the body writer stopped before the end".into()))?;
     // From here on, dropping `body` (a failed digest) removes the blob.
     let mut body = oss.body(blob, Digests::default());
-    body.digests = digests.map_err(|e| OssError::Internal(format!("body digest panicked: {e}")))?;
+    body.digests = digest.finish().await.map_err(|e| OssError::Internal(e.to_string()))?;
     Ok(body)
 }
 

@@ -1,0 +1,186 @@
+//! The one thread that digests every upload's body: the core's [`DigestLanes`] fed with the
+//! chunks of all uploads under way, so bodies arriving at the same time share the SIMD lanes of
+//! one MD5 (see `rolestack_core::oss::digest_lanes` and docs/oss.md "Storage").
+//!
+//! An upload holds a [`BodyDigest`]: [`BodyDigest::push`] hands over each chunk (no copy: the
+//! chunk's `Bytes` are shared) and [`BodyDigest::finish`] waits for the digests. A body may have
+//! at most [`BUDGET`] bytes waiting for the thread; beyond that `push` waits, so a client faster
+//! than the digest cannot make the server hold its body in memory.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, OnceLock};
+
+use axum::body::Bytes;
+use rolestack_core::oss::blob::Digests;
+use rolestack_core::oss::digest_lanes::{BodyId, DigestLanes, Progress};
+use tokio::sync::{oneshot, Semaphore};
+
+/// Bytes of one body handed to the thread and not digested yet, at most (above the lanes'
+/// [`rolestack_core::oss::digest_lanes::EAGER`], so a body waiting for a partner never holds
+/// its upload up).
+pub const BUDGET: usize = 4 << 20;
+
+enum Message {
+    Open(BodyId, Arc<Semaphore>, oneshot::Sender<Digests>),
+    Push(BodyId, Bytes),
+    End(BodyId),
+    Drop(BodyId),
+}
+
+/// The digest thread went away (it panicked): the upload fails instead of waiting forever.
+#[derive(Debug, thiserror::Error)]
+#[error("the body digest thread stopped")]
+pub struct DigestGone;
+
+fn thread() -> &'static mpsc::Sender<Message> {
+    static SENDER: OnceLock<mpsc::Sender<Message>> = OnceLock::new();
+    SENDER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new().name("body-digests".into()).spawn(move || run(rx)).expect("starting the body digest thread");
+        tx
+    })
+}
+
+/// The thread: takes messages (waiting for one only when there is no work), steps the lanes,
+/// hands bytes digested back to their bodies' budgets and the digests to their uploads.
+fn run(rx: mpsc::Receiver<Message>) {
+    let mut lanes = DigestLanes::default();
+    let mut uploads: HashMap<BodyId, (Arc<Semaphore>, oneshot::Sender<Digests>)> = HashMap::new();
+    let mut progress = Vec::new();
+    let mut busy = false;
+    loop {
+        let first = if busy {
+            rx.try_recv().ok()
+        } else {
+            match rx.recv() {
+                Ok(m) => Some(m),
+                Err(_) => return, // every sender is gone: the process is ending
+            }
+        };
+        for message in first.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+            match message {
+                Message::Open(id, budget, done) => {
+                    lanes.open(id);
+                    uploads.insert(id, (budget, done));
+                }
+                Message::Push(id, bytes) => lanes.push(id, bytes),
+                Message::End(id) => lanes.end(id),
+                Message::Drop(id) => {
+                    lanes.drop_body(id);
+                    uploads.remove(&id);
+                }
+            }
+        }
+        busy = lanes.step(&mut progress);
+        for p in progress.drain(..) {
+            match p {
+                Progress::Consumed(id, n) => {
+                    if let Some((budget, _)) = uploads.get(&id) {
+                        budget.add_permits(n);
+                    }
+                }
+                Progress::Done(id, digests) => {
+                    if let Some((_, done)) = uploads.remove(&id) {
+                        let _ = done.send(digests);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One upload's body on its way through the digest thread.
+pub struct BodyDigest {
+    id: BodyId,
+    budget: Arc<Semaphore>,
+    done: Option<oneshot::Receiver<Digests>>,
+}
+
+impl BodyDigest {
+    /// Starts digesting a new body.
+    pub fn start() -> Result<Self, DigestGone> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        let budget = Arc::new(Semaphore::new(BUDGET));
+        let (tx, done) = oneshot::channel();
+        thread().send(Message::Open(id, budget.clone(), tx)).map_err(|_| DigestGone)?;
+        Ok(BodyDigest { id, budget, done: Some(done) })
+    }
+
+    /// The body's next bytes; waits while [`BUDGET`] bytes of it are still being digested.
+    pub async fn push(&mut self, mut bytes: Bytes) -> Result<(), DigestGone> {
+        while !bytes.is_empty() {
+            let piece = bytes.split_to(bytes.len().min(BUDGET));
+            let permits = u32::try_from(piece.len()).expect("a piece fits the budget");
+            self.budget.acquire_many(permits).await.map_err(|_| DigestGone)?.forget();
+            thread().send(Message::Push(self.id, piece)).map_err(|_| DigestGone)?;
+        }
+        Ok(())
+    }
+
+    /// The body ended: its digests, once every byte pushed is digested.
+    pub async fn finish(mut self) -> Result<Digests, DigestGone> {
+        let done = self.done.take().expect("finished once");
+        thread().send(Message::End(self.id)).map_err(|_| DigestGone)?;
+        done.await.map_err(|_| DigestGone)
+    }
+}
+
+impl Drop for BodyDigest {
+    /// An upload that stopped before its end: the thread forgets its bytes.
+    fn drop(&mut self) {
+        if self.done.is_some() {
+            let _ = thread().send(Message::Drop(self.id));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rolestack_core::oss::blob::Digester;
+
+    fn expected(data: &[u8]) -> Digests {
+        let mut d = Digester::default();
+        d.update(data);
+        d.finish()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_uploads_get_their_own_digests() {
+        let tasks: Vec<_> = (0..12u32)
+            .map(|k| {
+                tokio::spawn(async move {
+                    let data: Vec<u8> = (0..(300_000 + k * 7919)).map(|i| (i.wrapping_mul(2654435761) >> (k % 7)) as u8).collect();
+                    let mut digest = BodyDigest::start().unwrap();
+                    for chunk in data.chunks(1000 + k as usize * 333) {
+                        digest.push(Bytes::copy_from_slice(chunk)).await.unwrap();
+                        if chunk.len() % 3 == 0 {
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                    assert_eq!(digest.finish().await.unwrap(), expected(&data), "upload {k}");
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_larger_than_the_budget_goes_through_in_pieces_and_a_dropped_one_is_forgotten() {
+        let data = vec![5u8; BUDGET * 2 + 123];
+        let mut digest = BodyDigest::start().unwrap();
+        digest.push(Bytes::from(data.clone())).await.unwrap();
+        assert_eq!(digest.finish().await.unwrap(), expected(&data));
+        let mut abandoned = BodyDigest::start().unwrap();
+        abandoned.push(Bytes::from_static(b"cut short")).await.unwrap();
+        drop(abandoned);
+        let mut next = BodyDigest::start().unwrap();
+        next.push(Bytes::from_static(b"abc")).await.unwrap();
+        assert_eq!(next.finish().await.unwrap(), expected(b"abc"));
+    }
+}
