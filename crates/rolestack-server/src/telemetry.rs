@@ -33,6 +33,18 @@ pub fn install() -> Result<(), String> {
     metrics::describe_histogram!("rolestack_request_duration_seconds", "Time to answer a request, by product.");
     metrics::describe_counter!("rolestack_authorization_total", "Authorization decisions: allow, implicit_deny, explicit_deny.");
     metrics::describe_counter!("rolestack_metadata_credentials_total", "Instance-role credentials the metadata service issued or rotated.");
+    metrics::describe_counter!(
+        "rolestack_body_digest_bytes_total",
+        "Upload bytes digested (MD5, CRC-64): in SIMD lanes beside other uploads, or singly."
+    );
+    metrics::describe_counter!(
+        "rolestack_body_digest_lane_steps_total",
+        "Steps of the SIMD MD5 that digested two or more uploads side by side."
+    );
+    metrics::describe_counter!(
+        "rolestack_body_digest_lanes_busy_total",
+        "Lanes those steps kept busy, summed (divided by the steps: the average occupancy)."
+    );
     metrics::describe_gauge!("rolestack_audit_events_dropped", "ActionTrail events lost because the store could not keep up.");
     let _ = HANDLE.set(handle);
     Ok(())

@@ -25,10 +25,15 @@ use super::blob::Digests;
 /// one, is taken up soon.
 const STEP: usize = 64 * 1024;
 
-/// Bytes a body may hold before it is digested on its own (scalar) rather than wait for
-/// another body to share the lanes with: below what an upload may have waiting (so it is never
-/// held up), enough to pair bodies whose chunks arrive at different moments.
+/// Bytes a body may hold before it is digested without waiting for the other bodies to fill
+/// the lanes: below what an upload may have waiting (so it is never held up), enough to line up
+/// bodies whose chunks arrive at different moments.
 pub const EAGER: usize = 1 << 20;
+
+/// How long (µs) a body that ended may still wait for other bodies' bytes to share the lanes
+/// with: its upload is making its blob durable meanwhile (an fdatasync takes ~2 ms per MiB
+/// here), so a short wait for its digests costs it nothing.
+pub const GRACE: u64 = 300;
 
 /// A body being digested, named by whoever feeds the lanes.
 pub type BodyId = u64;
@@ -50,8 +55,8 @@ struct Body {
     waiting: VecDeque<Bytes>,
     /// Bytes in `waiting`.
     queued: usize,
-    /// No more bytes will come.
-    ended: bool,
+    /// When the last bytes came (the caller's clock, in µs): no more will.
+    ended: Option<u64>,
 }
 
 impl Body {
@@ -81,14 +86,26 @@ pub struct DigestLanes {
     bodies: BTreeMap<BodyId, Body>,
     /// Where the next choice of bodies for the lanes starts (so every body gets its turn).
     cursor: BodyId,
-    /// Steps that ran bodies side by side in lanes.
-    lane_steps: u64,
+    tally: Tally,
+}
+
+/// What the lanes did so far (the server exports it as metrics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Steps that ran two or more bodies side by side in the SIMD lanes.
+    pub lane_steps: u64,
+    /// Lanes those steps kept busy, summed (over `lane_steps`: the average occupancy).
+    pub lanes_busy: u64,
+    /// Bytes digested in the lanes.
+    pub lane_bytes: u64,
+    /// Bytes digested by the scalar code (a body alone, tails, blocks across chunks).
+    pub single_bytes: u64,
 }
 
 impl Default for DigestLanes {
     fn default() -> Self {
         let md5 = Md5Many::new();
-        DigestLanes { lanes: md5.lanes(), md5, bodies: BTreeMap::new(), cursor: 0, lane_steps: 0 }
+        DigestLanes { lanes: md5.lanes(), md5, bodies: BTreeMap::new(), cursor: 0, tally: Tally::default() }
     }
 }
 
@@ -101,7 +118,7 @@ impl DigestLanes {
     /// Starts a body (an id already in use starts over).
     pub fn open(&mut self, id: BodyId) {
         let body =
-            Body { md5: Md5State::new(), crc: crc_fast::Digest::new(Crc64Xz), size: 0, waiting: VecDeque::new(), queued: 0, ended: false };
+            Body { md5: Md5State::new(), crc: crc_fast::Digest::new(Crc64Xz), size: 0, waiting: VecDeque::new(), queued: 0, ended: None };
         self.bodies.insert(id, body);
     }
 
@@ -116,10 +133,17 @@ impl DigestLanes {
     }
 
     /// No more bytes for this body: once they are digested, a step reports it [`Progress::Done`].
-    pub fn end(&mut self, id: BodyId) {
+    /// `now` is the caller's clock in µs (only differences count: see [`GRACE`]).
+    pub fn end(&mut self, id: BodyId, now: u64) {
         if let Some(body) = self.bodies.get_mut(&id) {
-            body.ended = true;
+            body.ended = Some(now);
         }
+    }
+
+    /// When a body that ended stops waiting for the lanes to fill ([`GRACE`] after its end), if
+    /// one is waiting: the caller steps again then even if no bytes come.
+    pub fn wake_at(&self) -> Option<u64> {
+        self.bodies.values().filter(|b| !b.waiting.is_empty()).filter_map(|b| b.ended).min().map(|t| t + GRACE)
     }
 
     /// Forgets a body (its upload stopped); returns the bytes it still held.
@@ -127,9 +151,9 @@ impl DigestLanes {
         self.bodies.remove(&id).map_or(0, |b| b.queued)
     }
 
-    /// Steps so far that ran two or more bodies side by side in the SIMD lanes.
-    pub fn lane_steps(&self) -> u64 {
-        self.lane_steps
+    /// What the lanes did so far.
+    pub fn tally(&self) -> Tally {
+        self.tally
     }
 
     /// Bodies open.
@@ -143,8 +167,9 @@ impl DigestLanes {
 
     /// Does a bounded piece of the work waiting (at most [`STEP`] bytes per body) and reports it
     /// in `progress`; returns false when nothing is to be done now (every body waits for bytes,
-    /// or for a partner: see [`EAGER`]). Bodies that end are always finished.
-    pub fn step(&mut self, progress: &mut Vec<Progress>) -> bool {
+    /// or for the lanes to fill: see [`EAGER`], [`GRACE`] and [`DigestLanes::wake_at`]). `now`
+    /// is the clock of [`DigestLanes::end`].
+    pub fn step(&mut self, now: u64, progress: &mut Vec<Progress>) -> bool {
         let mut worked = self.settle(progress);
         // The bodies with a whole block at their front, from the cursor on, round the ring.
         let mut ready: Vec<BodyId> = self
@@ -157,23 +182,28 @@ impl DigestLanes {
         if ready.is_empty() {
             return worked;
         }
+        // Lanes are worth most when full: bytes wait until every body that could share them has
+        // some, unless a body is pressing — it ended [`GRACE`] ago (its upload waits for its
+        // digests) or holds [`EAGER`] bytes. Without SIMD there is nothing to wait for.
+        let pressing = ready.iter().any(|id| {
+            let body = &self.bodies[id];
+            body.ended.is_some_and(|t| now >= t + GRACE) || body.queued >= EAGER
+        });
+        let everyone = ready.len() >= self.bodies.len().min(self.lanes);
+        if self.lanes >= 2 && !pressing && !everyone {
+            return worked;
+        }
         if ready.len() == 1 || self.lanes < 2 {
-            // One body with bytes (or no SIMD): the scalar code — but only when waiting cannot
-            // bring a partner for it: it is the only body open, it has ended, or it holds
-            // [`EAGER`] bytes already. Otherwise its bytes wait for another body's.
-            let alone = self.bodies.len() == 1 || self.lanes < 2;
+            // One body (or no SIMD): the scalar code, faster than one busy lane.
             for id in ready {
                 let body = self.bodies.get_mut(&id).expect("listed");
-                if !(alone || body.ended || body.queued >= EAGER) {
-                    continue;
-                }
                 let n = body.lane_ready().min(STEP);
                 body.md5.update(&body.waiting.front().expect("ready")[..n]);
                 body.consume_front(n);
                 progress.push(Progress::Consumed(id, n));
-                worked = true;
+                self.tally.single_bytes += n as u64;
             }
-            return worked;
+            return true;
         }
         worked = true;
         // Up to three groups of lanes; empty lanes repeat the first body's bytes into a state
@@ -189,7 +219,9 @@ impl DigestLanes {
             inputs.resize(width, inputs[0]);
             self.md5.update_many(&mut states, &inputs);
         }
-        self.lane_steps += 1;
+        self.tally.lane_steps += 1;
+        self.tally.lanes_busy += ready.len() as u64;
+        self.tally.lane_bytes += (n * ready.len()) as u64;
         for (id, state) in ready.iter().zip(states) {
             let body = self.bodies.get_mut(id).expect("listed");
             body.md5 = state;
@@ -206,7 +238,7 @@ impl DigestLanes {
         let mut done = Vec::new();
         for (id, body) in &mut self.bodies {
             while body.waiting.front().is_some_and(|c| c.len() < 64) {
-                if body.queued < 64 && !body.ended {
+                if body.queued < 64 && body.ended.is_none() {
                     break; // wait for more bytes
                 }
                 // A block (or, at the end, what is left) gathered from the front chunks.
@@ -220,10 +252,11 @@ impl DigestLanes {
                     body.consume_front(take);
                 }
                 body.md5.update(&block[..filled]);
+                self.tally.single_bytes += filled as u64;
                 progress.push(Progress::Consumed(*id, filled));
                 worked = true;
             }
-            if body.ended && body.waiting.is_empty() {
+            if body.ended.is_some() && body.waiting.is_empty() {
                 done.push(*id);
             }
         }
@@ -243,9 +276,12 @@ mod tests {
     use md5::Digest as _;
     use proptest::prelude::*;
 
+    /// Steps until nothing is left to do, late enough that no ended body waits any more.
     fn run(lanes: &mut DigestLanes, progress: &mut Vec<Progress>) {
-        while lanes.step(progress) {}
+        while lanes.step(LATE, progress) {}
     }
+
+    const LATE: u64 = 1 << 40;
 
     fn expected(data: &[u8]) -> Digests {
         Digests { md5: md5::Md5::digest(data).into(), crc64: super::super::blob::crc64(data), size: data.len() as u64 }
@@ -258,7 +294,7 @@ mod tests {
         for (id, data) in [(1u64, &b""[..]), (2, b"abc"), (3, &[7u8; 64][..]), (4, &[9u8; 65][..])] {
             lanes.open(id);
             lanes.push(id, Bytes::copy_from_slice(data));
-            lanes.end(id);
+            lanes.end(id, 0);
         }
         run(&mut lanes, &mut progress);
         let done: BTreeMap<u64, Digests> =
@@ -282,7 +318,7 @@ mod tests {
         assert!(!progress.iter().any(|p| matches!(p, Progress::Done(..))), "nothing ended yet");
         assert_eq!(lanes.drop_body(2), 100 - 64);
         lanes.push(2, Bytes::from_static(b"late")); // ignored
-        lanes.end(1);
+        lanes.end(1, 0);
         run(&mut lanes, &mut progress);
         let consumed: usize = progress.iter().filter_map(|p| if let Progress::Consumed(1, n) = p { Some(*n) } else { None }).sum();
         assert_eq!(consumed, 1000);
@@ -291,26 +327,38 @@ mod tests {
     }
 
     #[test]
-    fn a_body_waits_for_a_partner_until_it_ends_or_holds_enough() {
+    fn bytes_wait_until_every_body_has_some_unless_a_body_ended_or_holds_enough() {
         let mut lanes = DigestLanes::default();
-        let mut progress = Vec::new();
-        lanes.open(1);
-        lanes.open(2);
-        lanes.push(1, Bytes::from(vec![1u8; 4096]));
-        if lanes.lanes() > 1 {
-            assert!(!lanes.step(&mut progress), "body 1 waits for body 2's bytes");
-            assert!(progress.is_empty());
+        if lanes.lanes() < 3 {
+            return; // no SIMD lanes: nothing ever waits
         }
+        let mut progress = Vec::new();
+        for id in 1..=3 {
+            lanes.open(id);
+        }
+        lanes.push(1, Bytes::from(vec![1u8; 4096]));
         lanes.push(2, Bytes::from(vec![2u8; 4096]));
+        assert!(!lanes.step(0, &mut progress), "bodies 1 and 2 wait for body 3's bytes");
+        lanes.push(3, Bytes::from(vec![3u8; 4096]));
         run(&mut lanes, &mut progress);
-        assert_eq!(lanes.lane_steps(), u64::from(lanes.lanes() > 1));
+        assert_eq!(lanes.tally().lane_steps, 1, "the three went through the lanes together");
+        assert_eq!(progress.len(), 3);
+        // A body holding EAGER bytes goes on (with whoever has bytes) down to below EAGER.
         lanes.push(1, Bytes::from(vec![1u8; EAGER]));
         run(&mut lanes, &mut progress);
         let consumed: usize = progress.iter().filter_map(|p| if let Progress::Consumed(1, n) = p { Some(*n) } else { None }).sum();
-        assert!(consumed > 4096 && 4096 + EAGER - consumed < EAGER, "a body holding EAGER bytes is digested on its own: {consumed}");
-        lanes.end(2);
+        assert!(consumed > 4096 && 4096 + EAGER - consumed < EAGER, "body 1 digested down to below EAGER: {consumed}");
+        // A body that ended waits GRACE for body 3's bytes, then goes on with body 1's.
+        lanes.push(2, Bytes::from(vec![2u8; 1000]));
+        lanes.end(2, 5000);
+        assert_eq!(lanes.wake_at(), Some(5000 + GRACE));
+        assert!(!lanes.step(5000 + GRACE - 1, &mut progress), "body 2 waits for the lanes to fill");
+        assert!(lanes.step(5000 + GRACE, &mut progress));
         run(&mut lanes, &mut progress);
-        assert!(progress.contains(&Progress::Done(2, expected(&[2u8; 4096]))));
+        let mut body2 = vec![2u8; 4096];
+        body2.extend([2u8; 1000]);
+        assert!(progress.contains(&Progress::Done(2, expected(&body2))));
+        assert_eq!(lanes.tally().lane_steps, 2, "body 1 alone ran the scalar code, then shared the lanes with body 2: {progress:?}");
     }
 
     #[test]
@@ -323,14 +371,14 @@ mod tests {
             for chunk in body.chunks(4096 + id * 100) {
                 lanes.push(id as u64, Bytes::copy_from_slice(chunk));
             }
-            lanes.end(id as u64);
+            lanes.end(id as u64, 0);
         }
         run(&mut lanes, &mut progress);
         for (id, body) in data.iter().enumerate() {
             assert!(progress.contains(&Progress::Done(id as u64, expected(body))), "body {id}");
         }
         if lanes.lanes() > 1 {
-            assert!(lanes.lane_steps() > 100, "the bodies ran in lanes: {} steps", lanes.lane_steps());
+            assert!(lanes.tally().lane_steps > 100, "the bodies ran in lanes: {} steps", lanes.tally().lane_steps);
         }
     }
 
@@ -364,25 +412,27 @@ mod tests {
                 lanes.open(id as u64);
             }
             let mut ended = vec![false; bodies.len()];
-            let feed = |lanes: &mut DigestLanes, pending: &mut Vec<VecDeque<Bytes>>, ended: &mut Vec<bool>, k: usize| {
+            let feed = |lanes: &mut DigestLanes, pending: &mut Vec<VecDeque<Bytes>>, ended: &mut Vec<bool>, k: usize, now: u64| {
                 if let Some(chunk) = pending[k].pop_front() {
                     lanes.push(k as u64, chunk);
                 } else if !ended[k] {
                     ended[k] = true;
-                    lanes.end(k as u64);
+                    lanes.end(k as u64, now);
                 }
             };
+            let mut now = 0;
             for (k, step) in schedule {
+                now += 100;
                 if k < bodies.len() {
-                    feed(&mut lanes, &mut pending, &mut ended, k);
+                    feed(&mut lanes, &mut pending, &mut ended, k, now);
                 }
                 if step {
-                    lanes.step(&mut progress);
+                    lanes.step(now, &mut progress);
                 }
             }
             for k in 0..bodies.len() {
                 while !ended[k] {
-                    feed(&mut lanes, &mut pending, &mut ended, k);
+                    feed(&mut lanes, &mut pending, &mut ended, k, now);
                 }
             }
             run(&mut lanes, &mut progress);
