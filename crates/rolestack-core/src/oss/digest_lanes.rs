@@ -25,16 +25,6 @@ use super::blob::Digests;
 /// one, is taken up soon.
 const STEP: usize = 64 * 1024;
 
-/// Bytes a body may hold before it is digested without waiting for the other bodies to fill
-/// the lanes: below what an upload may have waiting (so it is never held up), enough to line up
-/// bodies whose chunks arrive at different moments.
-pub const EAGER: usize = 1 << 20;
-
-/// How long (µs) a body that ended may still wait for other bodies' bytes to share the lanes
-/// with: its upload is making its blob durable meanwhile (an fdatasync takes ~2 ms per MiB
-/// here), so a short wait for its digests costs it nothing.
-pub const GRACE: u64 = 300;
-
 /// A body being digested, named by whoever feeds the lanes.
 pub type BodyId = u64;
 
@@ -55,8 +45,8 @@ struct Body {
     waiting: VecDeque<Bytes>,
     /// Bytes in `waiting`.
     queued: usize,
-    /// When the last bytes came (the caller's clock, in µs): no more will.
-    ended: Option<u64>,
+    /// No more bytes will come.
+    ended: bool,
 }
 
 impl Body {
@@ -118,7 +108,7 @@ impl DigestLanes {
     /// Starts a body (an id already in use starts over).
     pub fn open(&mut self, id: BodyId) {
         let body =
-            Body { md5: Md5State::new(), crc: crc_fast::Digest::new(Crc64Xz), size: 0, waiting: VecDeque::new(), queued: 0, ended: None };
+            Body { md5: Md5State::new(), crc: crc_fast::Digest::new(Crc64Xz), size: 0, waiting: VecDeque::new(), queued: 0, ended: false };
         self.bodies.insert(id, body);
     }
 
@@ -133,17 +123,10 @@ impl DigestLanes {
     }
 
     /// No more bytes for this body: once they are digested, a step reports it [`Progress::Done`].
-    /// `now` is the caller's clock in µs (only differences count: see [`GRACE`]).
-    pub fn end(&mut self, id: BodyId, now: u64) {
+    pub fn end(&mut self, id: BodyId) {
         if let Some(body) = self.bodies.get_mut(&id) {
-            body.ended = Some(now);
+            body.ended = true;
         }
-    }
-
-    /// When a body that ended stops waiting for the lanes to fill ([`GRACE`] after its end), if
-    /// one is waiting: the caller steps again then even if no bytes come.
-    pub fn wake_at(&self) -> Option<u64> {
-        self.bodies.values().filter(|b| !b.waiting.is_empty()).filter_map(|b| b.ended).min().map(|t| t + GRACE)
     }
 
     /// Forgets a body (its upload stopped); returns the bytes it still held.
@@ -166,10 +149,11 @@ impl DigestLanes {
     }
 
     /// Does a bounded piece of the work waiting (at most [`STEP`] bytes per body) and reports it
-    /// in `progress`; returns false when nothing is to be done now (every body waits for bytes,
-    /// or for the lanes to fill: see [`EAGER`], [`GRACE`] and [`DigestLanes::wake_at`]). `now`
-    /// is the clock of [`DigestLanes::end`].
-    pub fn step(&mut self, now: u64, progress: &mut Vec<Progress>) -> bool {
+    /// in `progress`; returns false when every body waits for bytes. Whenever two or more bodies
+    /// have bytes they go through the lanes together; a body alone runs the scalar code. (Holding
+    /// bytes back until more bodies have some fills the lanes better, but measured under PUT load
+    /// it made uploads wait for their digests after their blobs were durable: not worth it.)
+    pub fn step(&mut self, progress: &mut Vec<Progress>) -> bool {
         let mut worked = self.settle(progress);
         // The bodies with a whole block at their front, from the cursor on, round the ring.
         let mut ready: Vec<BodyId> = self
@@ -180,17 +164,6 @@ impl DigestLanes {
             .map(|(id, _)| *id)
             .collect();
         if ready.is_empty() {
-            return worked;
-        }
-        // Lanes are worth most when full: bytes wait until every body that could share them has
-        // some, unless a body is pressing — it ended [`GRACE`] ago (its upload waits for its
-        // digests) or holds [`EAGER`] bytes. Without SIMD there is nothing to wait for.
-        let pressing = ready.iter().any(|id| {
-            let body = &self.bodies[id];
-            body.ended.is_some_and(|t| now >= t + GRACE) || body.queued >= EAGER
-        });
-        let everyone = ready.len() >= self.bodies.len().min(self.lanes);
-        if self.lanes >= 2 && !pressing && !everyone {
             return worked;
         }
         if ready.len() == 1 || self.lanes < 2 {
@@ -238,7 +211,7 @@ impl DigestLanes {
         let mut done = Vec::new();
         for (id, body) in &mut self.bodies {
             while body.waiting.front().is_some_and(|c| c.len() < 64) {
-                if body.queued < 64 && body.ended.is_none() {
+                if body.queued < 64 && !body.ended {
                     break; // wait for more bytes
                 }
                 // A block (or, at the end, what is left) gathered from the front chunks.
@@ -256,7 +229,7 @@ impl DigestLanes {
                 progress.push(Progress::Consumed(*id, filled));
                 worked = true;
             }
-            if body.ended.is_some() && body.waiting.is_empty() {
+            if body.ended && body.waiting.is_empty() {
                 done.push(*id);
             }
         }
@@ -276,12 +249,9 @@ mod tests {
     use md5::Digest as _;
     use proptest::prelude::*;
 
-    /// Steps until nothing is left to do, late enough that no ended body waits any more.
     fn run(lanes: &mut DigestLanes, progress: &mut Vec<Progress>) {
-        while lanes.step(LATE, progress) {}
+        while lanes.step(progress) {}
     }
-
-    const LATE: u64 = 1 << 40;
 
     fn expected(data: &[u8]) -> Digests {
         Digests { md5: md5::Md5::digest(data).into(), crc64: super::super::blob::crc64(data), size: data.len() as u64 }
@@ -294,7 +264,7 @@ mod tests {
         for (id, data) in [(1u64, &b""[..]), (2, b"abc"), (3, &[7u8; 64][..]), (4, &[9u8; 65][..])] {
             lanes.open(id);
             lanes.push(id, Bytes::copy_from_slice(data));
-            lanes.end(id, 0);
+            lanes.end(id);
         }
         run(&mut lanes, &mut progress);
         let done: BTreeMap<u64, Digests> =
@@ -318,7 +288,7 @@ mod tests {
         assert!(!progress.iter().any(|p| matches!(p, Progress::Done(..))), "nothing ended yet");
         assert_eq!(lanes.drop_body(2), 100 - 64);
         lanes.push(2, Bytes::from_static(b"late")); // ignored
-        lanes.end(1, 0);
+        lanes.end(1);
         run(&mut lanes, &mut progress);
         let consumed: usize = progress.iter().filter_map(|p| if let Progress::Consumed(1, n) = p { Some(*n) } else { None }).sum();
         assert_eq!(consumed, 1000);
@@ -327,38 +297,27 @@ mod tests {
     }
 
     #[test]
-    fn bytes_wait_until_every_body_has_some_unless_a_body_ended_or_holds_enough() {
+    fn bodies_with_bytes_at_once_share_the_lanes_and_one_alone_runs_the_scalar_code() {
         let mut lanes = DigestLanes::default();
-        if lanes.lanes() < 3 {
-            return; // no SIMD lanes: nothing ever waits
-        }
         let mut progress = Vec::new();
         for id in 1..=3 {
             lanes.open(id);
         }
         lanes.push(1, Bytes::from(vec![1u8; 4096]));
+        run(&mut lanes, &mut progress);
+        assert_eq!(lanes.tally(), Tally { single_bytes: 4096, ..Tally::default() });
         lanes.push(2, Bytes::from(vec![2u8; 4096]));
-        assert!(!lanes.step(0, &mut progress), "bodies 1 and 2 wait for body 3's bytes");
-        lanes.push(3, Bytes::from(vec![3u8; 4096]));
+        lanes.push(3, Bytes::from(vec![3u8; 8192]));
         run(&mut lanes, &mut progress);
-        assert_eq!(lanes.tally().lane_steps, 1, "the three went through the lanes together");
-        assert_eq!(progress.len(), 3);
-        // A body holding EAGER bytes goes on (with whoever has bytes) down to below EAGER.
-        lanes.push(1, Bytes::from(vec![1u8; EAGER]));
+        if lanes.lanes() > 1 {
+            assert_eq!(lanes.tally(), Tally { lane_steps: 1, lanes_busy: 2, lane_bytes: 8192, single_bytes: 4096 + 4096 });
+        }
+        for id in 1..=3 {
+            lanes.end(id);
+        }
         run(&mut lanes, &mut progress);
-        let consumed: usize = progress.iter().filter_map(|p| if let Progress::Consumed(1, n) = p { Some(*n) } else { None }).sum();
-        assert!(consumed > 4096 && 4096 + EAGER - consumed < EAGER, "body 1 digested down to below EAGER: {consumed}");
-        // A body that ended waits GRACE for body 3's bytes, then goes on with body 1's.
-        lanes.push(2, Bytes::from(vec![2u8; 1000]));
-        lanes.end(2, 5000);
-        assert_eq!(lanes.wake_at(), Some(5000 + GRACE));
-        assert!(!lanes.step(5000 + GRACE - 1, &mut progress), "body 2 waits for the lanes to fill");
-        assert!(lanes.step(5000 + GRACE, &mut progress));
-        run(&mut lanes, &mut progress);
-        let mut body2 = vec![2u8; 4096];
-        body2.extend([2u8; 1000]);
-        assert!(progress.contains(&Progress::Done(2, expected(&body2))));
-        assert_eq!(lanes.tally().lane_steps, 2, "body 1 alone ran the scalar code, then shared the lanes with body 2: {progress:?}");
+        assert!(progress.contains(&Progress::Done(3, expected(&[3u8; 8192]))));
+        assert!(lanes.is_empty());
     }
 
     #[test]
@@ -371,7 +330,7 @@ mod tests {
             for chunk in body.chunks(4096 + id * 100) {
                 lanes.push(id as u64, Bytes::copy_from_slice(chunk));
             }
-            lanes.end(id as u64, 0);
+            lanes.end(id as u64);
         }
         run(&mut lanes, &mut progress);
         for (id, body) in data.iter().enumerate() {
@@ -412,27 +371,25 @@ mod tests {
                 lanes.open(id as u64);
             }
             let mut ended = vec![false; bodies.len()];
-            let feed = |lanes: &mut DigestLanes, pending: &mut Vec<VecDeque<Bytes>>, ended: &mut Vec<bool>, k: usize, now: u64| {
+            let feed = |lanes: &mut DigestLanes, pending: &mut Vec<VecDeque<Bytes>>, ended: &mut Vec<bool>, k: usize| {
                 if let Some(chunk) = pending[k].pop_front() {
                     lanes.push(k as u64, chunk);
                 } else if !ended[k] {
                     ended[k] = true;
-                    lanes.end(k as u64, now);
+                    lanes.end(k as u64);
                 }
             };
-            let mut now = 0;
             for (k, step) in schedule {
-                now += 100;
                 if k < bodies.len() {
-                    feed(&mut lanes, &mut pending, &mut ended, k, now);
+                    feed(&mut lanes, &mut pending, &mut ended, k);
                 }
                 if step {
-                    lanes.step(now, &mut progress);
+                    lanes.step(&mut progress);
                 }
             }
             for k in 0..bodies.len() {
                 while !ended[k] {
-                    feed(&mut lanes, &mut pending, &mut ended, k, now);
+                    feed(&mut lanes, &mut pending, &mut ended, k);
                 }
             }
             run(&mut lanes, &mut progress);

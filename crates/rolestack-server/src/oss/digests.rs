@@ -9,18 +9,15 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use rolestack_core::oss::blob::Digests;
 use rolestack_core::oss::digest_lanes::{BodyId, DigestLanes, Progress};
 use tokio::sync::{oneshot, Semaphore};
 
-/// Bytes of one body handed to the thread and not digested yet, at most (above the lanes'
-/// [`rolestack_core::oss::digest_lanes::EAGER`], so a body waiting for a partner never holds
-/// its upload up).
+/// Bytes of one body handed to the thread and not digested yet, at most.
 pub const BUDGET: usize = 4 << 20;
 
 enum Message {
@@ -51,24 +48,13 @@ fn run(rx: mpsc::Receiver<Message>) {
     let mut uploads: HashMap<BodyId, (Arc<Semaphore>, oneshot::Sender<Digests>)> = HashMap::new();
     let mut progress = Vec::new();
     let mut busy = false;
-    let started = Instant::now();
-    let now = || u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     loop {
         let first = if busy {
             rx.try_recv().ok()
         } else {
-            // Nothing to do until a message comes, or until a body that ended stops waiting
-            // for the lanes to fill.
-            let received = match lanes.wake_at() {
-                Some(at) => {
-                    rx.recv_timeout(Duration::from_micros(at.saturating_sub(now()))).map_err(|e| e == RecvTimeoutError::Disconnected)
-                }
-                None => rx.recv().map_err(|_| true),
-            };
-            match received {
+            match rx.recv() {
                 Ok(m) => Some(m),
-                Err(false) => None,
-                Err(true) => return, // every sender is gone: the process is ending
+                Err(_) => return, // every sender is gone: the process is ending
             }
         };
         for message in first.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok())) {
@@ -78,14 +64,14 @@ fn run(rx: mpsc::Receiver<Message>) {
                     uploads.insert(id, (budget, done));
                 }
                 Message::Push(id, bytes) => lanes.push(id, bytes),
-                Message::End(id) => lanes.end(id, now()),
+                Message::End(id) => lanes.end(id),
                 Message::Drop(id) => {
                     lanes.drop_body(id);
                     uploads.remove(&id);
                 }
             }
         }
-        busy = lanes.step(now(), &mut progress);
+        busy = lanes.step(&mut progress);
         if busy {
             let tally = lanes.tally();
             metrics::counter!("rolestack_body_digest_bytes_total", "way" => "lanes").absolute(tally.lane_bytes);

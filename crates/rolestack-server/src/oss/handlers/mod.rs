@@ -100,6 +100,7 @@ fn body_error(e: &axum::Error) -> Option<OssError> {
 /// on the end marker, sent after the last byte arrived.
 async fn write_body(oss: &Oss, body: Body) -> OssResult<StoredBody> {
     // `None` is the end marker: everything arrived.
+    let started = std::time::Instant::now();
     let (to_blob, mut chunks) = tokio::sync::mpsc::channel::<Option<Bytes>>(BODY_QUEUE);
     let mut digest = BodyDigest::start().map_err(|e| OssError::Internal(e.to_string()))?;
     let o = oss.clone();
@@ -133,7 +134,9 @@ async fn write_body(oss: &Oss, body: Body) -> OssResult<StoredBody> {
         }
     }
     drop(to_blob);
+    let received = started.elapsed();
     let blob = writer.await.unwrap_or_else(|e| Err(OssError::Internal(format!("body writer panicked: {e}"))));
+    let durable = started.elapsed();
     if let Some(e) = failed {
         return Err(body_error(&e).unwrap_or_else(|| OssError::InvalidArgument(format!("The request body was cut short: {e}"))));
     }
@@ -141,6 +144,14 @@ async fn write_body(oss: &Oss, body: Body) -> OssResult<StoredBody> {
     // From here on, dropping `body` (a failed digest) removes the blob.
     let mut body = oss.body(blob, Digests::default());
     body.digests = digest.finish().await.map_err(|e| OssError::Internal(e.to_string()))?;
+    // µs from the first byte asked for: the last byte in, the blob durable, the digests done.
+    tracing::debug!(
+        size = body.digests.size,
+        received = received.as_micros(),
+        durable = durable.as_micros(),
+        digested = started.elapsed().as_micros(),
+        "oss body stored"
+    );
     Ok(body)
 }
 

@@ -23,10 +23,16 @@ pub async fn put_object(cx: Ctx, body: Body) -> OssResult<Reply> {
     let md5 = headers::content_md5(&cx.req)?;
     let forbid = headers::forbid_overwrite(&cx.req);
     let callback = headers::callback(&cx.req)?;
+    let started = std::time::Instant::now();
     let ticket = cx.call(|oss, call| oss.authorize_write(call)).await?;
+    let authorized = started.elapsed();
     let stored = write_body(&cx.oss, body).await?;
     let digests = stored.digests;
+    let stored_at = started.elapsed();
     let object = cx.call(move |oss, _| oss.put_object(&ticket, stored, settings, md5, forbid)).await?;
+    // Where a PUT's time goes (ROLESTACK_LOG=rolestack_server::oss=debug), in µs from its start.
+    tracing::debug!(request_id = %cx.request_id, authorized = authorized.as_micros(), stored = stored_at.as_micros(),
+        committed = started.elapsed().as_micros(), "oss put timings");
     let reply = version_header(write_reply(&object.etag, Some(&digests), object.crc64), &object);
     call_back(&cx, callback, &object, Some(&digests), reply).await
 }
