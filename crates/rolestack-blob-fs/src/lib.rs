@@ -18,7 +18,9 @@
 //! Directory fsyncs are shared: an id starts with two hex digits taken from the minute it was
 //! made, so the writers of the same minute write into the same directory, and one fsync of that
 //! directory, started after several writers created their files, makes all of their entries
-//! durable ([`DirSync`]). Over the hours the 256 directories fill evenly.
+//! durable ([`DirSync`]). Over the hours the 256 directories fill evenly. A writer in place takes
+//! its ticket when it creates the file, so an fsync another writer runs while this body is still
+//! arriving already counts for it, and its commit usually finds its entry durable.
 //!
 //! Bodies stream through fixed-size buffers: memory does not grow with object size. Reads of
 //! committed blobs may map them instead ([`BlobStore::map`]): a committed blob file is never
@@ -100,9 +102,13 @@ impl BlobStore for FsBlobStore {
         let dir = target.parent().expect("blob paths have a parent").to_path_buf();
         fs::create_dir_all(&dir)?;
         let path = self.staging.as_ref().map_or_else(|| target.clone(), |staging| staging.join(&id));
-        let file = OpenOptions::new().write(true).create_new(true).open(&path)?;
         let sync = self.syncs.lock().unwrap_or_else(|p| p.into_inner()).entry(dir.clone()).or_default().clone();
-        Ok(Box::new(FileSink { id, path, target, dir, sync, file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)) }))
+        let file = OpenOptions::new().write(true).create_new(true).open(&path)?;
+        // Written in place, the entry exists from here on: any fsync of the directory that starts
+        // after this covers it, also one another writer runs while this body is still arriving.
+        // Staged, the entry that matters is made by the rename at commit.
+        let entry = self.staging.is_none().then(|| sync.ticket());
+        Ok(Box::new(FileSink { id, path, target, dir, sync, entry, file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)) }))
     }
 
     fn open(&self, id: &BlobId) -> io::Result<Box<dyn BlobSource>> {
@@ -230,6 +236,9 @@ struct FileSink {
     target: PathBuf,
     dir: PathBuf,
     sync: Arc<DirSync>,
+    /// The directory fsync that covers the file's entry ([`DirSync::ticket`] taken once the
+    /// entry existed); `None` until the rename of a staged blob makes it.
+    entry: Option<u64>,
     file: Option<BufWriter<File>>,
 }
 
@@ -258,9 +267,10 @@ impl BlobSink for FileSink {
                 return Err(e);
             }
         }
-        // The file's directory entry: by this writer's fsync of the directory or by another's
-        // that started after the file was created.
-        if let Err(e) = self.sync.sync(&self.dir) {
+        // The file's directory entry: by an fsync of the directory that started after the entry
+        // was made — often one another writer ran meanwhile — or by this writer's own.
+        let entry = self.entry.unwrap_or_else(|| self.sync.ticket());
+        if let Err(e) = self.sync.sync(&self.dir, entry) {
             let _ = fs::remove_file(&self.target);
             return Err(e);
         }
@@ -293,8 +303,10 @@ struct SyncState {
     started: u64,
     ended: u64,
     running: bool,
-    /// The error of the last fsync that ended, if it failed.
-    failed: Option<String>,
+    /// The number and error of the last fsync that failed. A failed fsync may have lost the
+    /// entries it was to write even if a later one succeeds, so a writer fails if any fsync
+    /// from its ticket on failed, not only the last.
+    failed: Option<(u64, String)>,
 }
 
 impl DirSync {
@@ -302,16 +314,21 @@ impl DirSync {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Returns once an fsync of `dir` started after this call has ended (an error if the last
-    /// one to end failed).
-    fn sync(&self, dir: &Path) -> io::Result<()> {
+    /// The number of the first fsync that starts from now on: one that covers a directory entry
+    /// made before this call.
+    fn ticket(&self) -> u64 {
+        self.lock().started + 1
+    }
+
+    /// Returns once fsync number `needed` of `dir` (from [`DirSync::ticket`]) or a later one has
+    /// ended (an error if one of them failed).
+    fn sync(&self, dir: &Path, needed: u64) -> io::Result<()> {
         let mut state = self.lock();
-        let needed = state.started + 1;
         loop {
             if state.ended >= needed {
                 return match &state.failed {
-                    None => Ok(()),
-                    Some(e) => Err(io::Error::other(format!("fsync of {} failed: {e}", dir.display()))),
+                    Some((number, e)) if *number >= needed => Err(io::Error::other(format!("fsync of {} failed: {e}", dir.display()))),
+                    _ => Ok(()),
                 };
             }
             if !state.running {
@@ -323,7 +340,9 @@ impl DirSync {
                 state = self.lock();
                 state.running = false;
                 state.ended = number;
-                state.failed = result.as_ref().err().map(|e| e.to_string());
+                if let Err(e) = result {
+                    state.failed = Some((number, e.to_string()));
+                }
                 self.ended.notify_all();
                 continue;
             }
@@ -441,6 +460,32 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn a_directory_fsync_started_after_the_ticket_covers_it_and_a_failure_stays_with_the_tickets_it_covered() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let sync = DirSync::default();
+        let early = sync.ticket();
+        // Another writer's fsync, started after `early` was taken, covers it: no second fsync.
+        sync.sync(dir.path(), sync.ticket()).unwrap();
+        sync.sync(dir.path(), early).unwrap();
+        let counts = |sync: &DirSync| {
+            let state = sync.lock();
+            (state.started, state.ended)
+        };
+        assert_eq!(counts(&sync), (1, 1));
+        // A ticket taken now needs a new fsync; this one fails.
+        let failed = sync.ticket();
+        assert!(sync.sync(&missing, failed).is_err());
+        // A later fsync succeeding does not make up for it (the entries may be lost)...
+        let later = sync.ticket();
+        sync.sync(dir.path(), later).unwrap();
+        assert_eq!(counts(&sync), (3, 3));
+        assert!(sync.sync(dir.path(), failed).is_err());
+        // ...but serves tickets taken after the failure.
+        sync.sync(dir.path(), later).unwrap();
     }
 
     #[test]
