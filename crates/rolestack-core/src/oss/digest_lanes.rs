@@ -6,8 +6,8 @@
 //! blocks of *different* bodies are independent, though: [`DigestLanes`] keeps the bodies being
 //! uploaded side by side and, whenever two or more have bytes waiting, runs their next blocks in
 //! the lanes of one SIMD MD5 (8 lanes with AVX2; `md5-many` picks the kernel at run time), each
-//! body in its own lane. With 4 uploads at once that is ~2.8× less CPU per MiB, with 8 ~5×;
-//! a single upload runs the scalar code as before (docs/oss.md "Storage").
+//! body in its own lane. With 4 uploads at once that is ~2.7× less CPU per MiB, with 8 ~5×;
+//! a single upload runs the scalar code (ARCHITECTURE.md "Durable PUT, in this order").
 //!
 //! This is the pure part: a scheduler over in-memory chunks with no threads and no IO. The
 //! server runs it on one thread and feeds it the chunks of every upload
@@ -50,7 +50,7 @@ struct Body {
 }
 
 impl Body {
-    /// Whether a whole block is waiting at the front (what a lane can take without copying).
+    /// The bytes of whole blocks at the front (what a lane can take without copying).
     fn lane_ready(&self) -> usize {
         self.waiting.front().map_or(0, |c| c.len() / 64 * 64)
     }
