@@ -162,7 +162,8 @@ pub fn hex_upper(bytes: &[u8]) -> String {
 /// MD5, CRC-64 and length of a body, taken as its bytes go by (one body on its own; bodies
 /// uploaded at the same time share SIMD lanes in [`super::digest_lanes`]).
 pub struct Digester {
-    md5: Md5State,
+    /// Taken apart from the rest in the lanes ([`Digester::count`]).
+    pub(super) md5: Md5State,
     crc: crc_fast::Digest,
     size: u64,
 }
@@ -176,6 +177,12 @@ impl Default for Digester {
 impl Digester {
     pub fn update(&mut self, bytes: &[u8]) {
         self.md5.update(bytes);
+        self.count(bytes);
+    }
+
+    /// The CRC-64 and length of `bytes`, whose MD5 the caller took into `md5` (the lanes run
+    /// several bodies' MD5s at once).
+    pub(super) fn count(&mut self, bytes: &[u8]) {
         self.crc.update(bytes);
         self.size += bytes.len() as u64;
     }

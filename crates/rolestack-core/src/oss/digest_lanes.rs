@@ -16,10 +16,9 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use bytes::{Buf, Bytes};
-use crc_fast::CrcAlgorithm::Crc64Xz;
 use md5_many::{Md5Many, Md5State};
 
-use super::blob::Digests;
+use super::blob::{Digester, Digests};
 
 /// Bytes a lane takes from its body per step: steps stay short, so a body that ends, or a new
 /// one, is taken up soon.
@@ -39,12 +38,8 @@ pub enum Progress {
 
 /// One body: its digests so far and its bytes not yet digested.
 struct Body {
-    md5: Md5State,
-    crc: crc_fast::Digest,
-    size: u64,
+    digester: Digester,
     waiting: VecDeque<Bytes>,
-    /// Bytes in `waiting`.
-    queued: usize,
     /// No more bytes will come.
     ended: bool,
 }
@@ -55,16 +50,19 @@ impl Body {
         self.waiting.front().map_or(0, |c| c.len() / 64 * 64)
     }
 
+    /// Bytes not digested yet.
+    fn queued(&self) -> usize {
+        self.waiting.iter().map(Bytes::len).sum()
+    }
+
     /// Digests `n` bytes from the front chunk (the MD5 has been updated by the caller).
     fn consume_front(&mut self, n: usize) {
         let front = self.waiting.front_mut().expect("a front chunk");
-        self.crc.update(&front[..n]);
+        self.digester.count(&front[..n]);
         front.advance(n);
         if front.is_empty() {
             self.waiting.pop_front();
         }
-        self.size += n as u64;
-        self.queued -= n;
     }
 }
 
@@ -107,16 +105,13 @@ impl DigestLanes {
 
     /// Starts a body (an id already in use starts over).
     pub fn open(&mut self, id: BodyId) {
-        let body =
-            Body { md5: Md5State::new(), crc: crc_fast::Digest::new(Crc64Xz), size: 0, waiting: VecDeque::new(), queued: 0, ended: false };
-        self.bodies.insert(id, body);
+        self.bodies.insert(id, Body { digester: Digester::default(), waiting: VecDeque::new(), ended: false });
     }
 
     /// The next bytes of a body (ignored for a body not open: it was dropped).
     pub fn push(&mut self, id: BodyId, bytes: Bytes) {
         if let Some(body) = self.bodies.get_mut(&id) {
             if !bytes.is_empty() {
-                body.queued += bytes.len();
                 body.waiting.push_back(bytes);
             }
         }
@@ -131,7 +126,7 @@ impl DigestLanes {
 
     /// Forgets a body (its upload stopped); returns the bytes it still held.
     pub fn drop_body(&mut self, id: BodyId) -> usize {
-        self.bodies.remove(&id).map_or(0, |b| b.queued)
+        self.bodies.remove(&id).map_or(0, |b| b.queued())
     }
 
     /// What the lanes did so far.
@@ -154,7 +149,7 @@ impl DigestLanes {
     /// bytes back until more bodies have some fills the lanes better, but measured under PUT load
     /// it made uploads wait for their digests after their blobs were durable: not worth it.)
     pub fn step(&mut self, progress: &mut Vec<Progress>) -> bool {
-        let mut worked = self.settle(progress);
+        let settled = self.settle(progress);
         // The bodies with a whole block at their front, from the cursor on, round the ring.
         let mut ready: Vec<BodyId> = self
             .bodies
@@ -164,28 +159,27 @@ impl DigestLanes {
             .map(|(id, _)| *id)
             .collect();
         if ready.is_empty() {
-            return worked;
+            return settled;
         }
         if ready.len() == 1 || self.lanes < 2 {
             // One body (or no SIMD): the scalar code, faster than one busy lane.
             for id in ready {
                 let body = self.bodies.get_mut(&id).expect("listed");
                 let n = body.lane_ready().min(STEP);
-                body.md5.update(&body.waiting.front().expect("ready")[..n]);
+                body.digester.md5.update(&body.waiting.front().expect("ready")[..n]);
                 body.consume_front(n);
                 progress.push(Progress::Consumed(id, n));
                 self.tally.single_bytes += n as u64;
             }
             return true;
         }
-        worked = true;
         // Up to three groups of lanes; empty lanes repeat the first body's bytes into a state
         // that is thrown away (the kernel costs the same with every lane busy).
         ready.truncate(self.lanes * 3);
         self.cursor = ready.last().map_or(0, |id| id + 1);
         let n = ready.iter().map(|id| self.bodies[id].lane_ready()).min().expect("non-empty").min(STEP);
         let width = ready.len().div_ceil(self.lanes) * self.lanes;
-        let mut states: Vec<Md5State> = ready.iter().map(|id| self.bodies[id].md5).collect();
+        let mut states: Vec<Md5State> = ready.iter().map(|id| self.bodies[id].digester.md5).collect();
         states.resize(width, Md5State::new());
         {
             let mut inputs: Vec<&[u8]> = ready.iter().map(|id| &self.bodies[id].waiting.front().expect("ready")[..n]).collect();
@@ -197,11 +191,11 @@ impl DigestLanes {
         self.tally.lane_bytes += (n * ready.len()) as u64;
         for (id, state) in ready.iter().zip(states) {
             let body = self.bodies.get_mut(id).expect("listed");
-            body.md5 = state;
+            body.digester.md5 = state;
             body.consume_front(n);
             progress.push(Progress::Consumed(*id, n));
         }
-        worked
+        true
     }
 
     /// The bodies whose front holds less than a block: a block put together from the chunks
@@ -211,7 +205,7 @@ impl DigestLanes {
         let mut done = Vec::new();
         for (id, body) in &mut self.bodies {
             while body.waiting.front().is_some_and(|c| c.len() < 64) {
-                if body.queued < 64 && !body.ended {
+                if body.queued() < 64 && !body.ended {
                     break; // wait for more bytes
                 }
                 // A block (or, at the end, what is left) gathered from the front chunks.
@@ -224,7 +218,7 @@ impl DigestLanes {
                     filled += take;
                     body.consume_front(take);
                 }
-                body.md5.update(&block[..filled]);
+                body.digester.md5.update(&block[..filled]);
                 self.tally.single_bytes += filled as u64;
                 progress.push(Progress::Consumed(*id, filled));
                 worked = true;
@@ -235,8 +229,7 @@ impl DigestLanes {
         }
         for id in done {
             let body = self.bodies.remove(&id).expect("listed");
-            let digests = Digests { md5: body.md5.finalize(), crc64: body.crc.finalize(), size: body.size };
-            progress.push(Progress::Done(id, digests));
+            progress.push(Progress::Done(id, body.digester.finish()));
             worked = true;
         }
         worked
@@ -251,6 +244,17 @@ mod tests {
 
     fn run(lanes: &mut DigestLanes, progress: &mut Vec<Progress>) {
         while lanes.step(progress) {}
+    }
+
+    /// Bytes of body `id` reported consumed.
+    fn consumed(progress: &[Progress], id: BodyId) -> usize {
+        progress
+            .iter()
+            .filter_map(|p| match p {
+                Progress::Consumed(i, n) if *i == id => Some(*n),
+                _ => None,
+            })
+            .sum()
     }
 
     fn expected(data: &[u8]) -> Digests {
@@ -290,8 +294,7 @@ mod tests {
         lanes.push(2, Bytes::from_static(b"late")); // ignored
         lanes.end(1);
         run(&mut lanes, &mut progress);
-        let consumed: usize = progress.iter().filter_map(|p| if let Progress::Consumed(1, n) = p { Some(*n) } else { None }).sum();
-        assert_eq!(consumed, 1000);
+        assert_eq!(consumed(&progress, 1), 1000);
         assert!(progress.contains(&Progress::Done(1, expected(&[1u8; 1000]))));
         assert!(lanes.is_empty());
     }
@@ -399,8 +402,7 @@ mod tests {
                 let done: Vec<&Digests> = progress.iter().filter_map(|p| match p { Progress::Done(i, d) if *i == id => Some(d), _ => None }).collect();
                 let want = expected(data);
                 prop_assert_eq!(done, vec![&want]);
-                let consumed: usize = progress.iter().filter_map(|p| match p { Progress::Consumed(i, n) if *i == id => Some(*n), _ => None }).sum();
-                prop_assert_eq!(consumed, data.len());
+                prop_assert_eq!(consumed(&progress, id), data.len());
             }
         }
     }

@@ -48,6 +48,10 @@ fn run(rx: mpsc::Receiver<Message>) {
     let mut uploads: HashMap<BodyId, (Arc<Semaphore>, oneshot::Sender<Digests>)> = HashMap::new();
     let mut progress = Vec::new();
     let mut busy = false;
+    let lane_bytes = metrics::counter!("rolestack_body_digest_bytes_total", "way" => "lanes");
+    let single_bytes = metrics::counter!("rolestack_body_digest_bytes_total", "way" => "single");
+    let lane_steps = metrics::counter!("rolestack_body_digest_lane_steps_total");
+    let lanes_busy = metrics::counter!("rolestack_body_digest_lanes_busy_total");
     loop {
         let first = if busy {
             rx.try_recv().ok()
@@ -74,10 +78,10 @@ fn run(rx: mpsc::Receiver<Message>) {
         busy = lanes.step(&mut progress);
         if busy {
             let tally = lanes.tally();
-            metrics::counter!("rolestack_body_digest_bytes_total", "way" => "lanes").absolute(tally.lane_bytes);
-            metrics::counter!("rolestack_body_digest_bytes_total", "way" => "single").absolute(tally.single_bytes);
-            metrics::counter!("rolestack_body_digest_lane_steps_total").absolute(tally.lane_steps);
-            metrics::counter!("rolestack_body_digest_lanes_busy_total").absolute(tally.lanes_busy);
+            lane_bytes.absolute(tally.lane_bytes);
+            single_bytes.absolute(tally.single_bytes);
+            lane_steps.absolute(tally.lane_steps);
+            lanes_busy.absolute(tally.lanes_busy);
         }
         for p in progress.drain(..) {
             match p {
