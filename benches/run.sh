@@ -25,7 +25,8 @@
 #             server's CPU per MiB (and the client's, in the notes), and the PUT against this disk's
 #             durable-write ceiling (a bare loop at the same concurrency). Bodies in
 #             an S3-compatible store (--blob-url) vs on local disk: benches/oss_blob_store.sh (moto or
-#             a real store; same client, two rolestack servers)
+#             a real store; same client, two rolestack servers). Why PUT stays below nginx's page-cache
+#             PUT on this disk: benches/disk_durable.py (1 MiB bodies made durable six ways, no server)
 #   list      LIST_OBJECTS empty objects put into one bucket (presigned PUTs by wrk, each once), then
 #             ListObjectsV2 paged through (max-keys 1000, one connection): keys/s vs nginx serving the
 #             same pages, and the server's RSS before/peak/after
@@ -86,7 +87,7 @@ need() {  # need COMMAND DEBIAN-PACKAGE
 if [[ $DRY == 1 ]]; then
   echo "dry run: checking scripts"
   bash -n "$0" && bash -n "$ROOT/benches/oss_throughput.sh" && bash -n "$ROOT/benches/oss_blob_store.sh"
-  python3 -m py_compile "$ROOT"/benches/{suite,gen_requests,oss_throughput_client}.py && echo "  python: ok"
+  python3 -m py_compile "$ROOT"/benches/{suite,gen_requests,oss_throughput_client,disk_durable}.py && echo "  python: ok"
   if command -v luajit >/dev/null; then
     for f in "$ROOT"/benches/wrk_*.lua; do luajit -bl "$f" >/dev/null; done && echo "  lua: ok"
   fi
