@@ -86,7 +86,7 @@ wait_http "http://127.0.0.1:$S3_PORT/ready"
 echo "== OSS GET/PUT: bodies in an object store ($STORE) vs on local disk; $REQUESTS objects, $CONCURRENCY connections =="
 for size in $SIZES; do
   # A fresh bucket per size on each server.
-  "$PY" "$ROOT/benches/oss_throughput_client.py" --rolestack "127.0.0.1:$S3_PORT" --credentials "$WORK/s3/credentials.json" \
+  "$PY" "$ROOT/benches/oss_throughput_client.py" --get-passes 1 --rolestack "127.0.0.1:$S3_PORT" --credentials "$WORK/s3/credentials.json" \
     --versus "127.0.0.1:$DISK_PORT" --versus-credentials "$WORK/disk/credentials.json" --names "object-store,disk" --bucket "bench-$size" \
     --requests "$REQUESTS" --concurrency "$CONCURRENCY" --size "$size" --json "$OUT/oss-blob-store-$size.json"
 done

@@ -3,6 +3,10 @@ rolestack (presigned oss2 V1 URLs) and nginx (plain URLs: GET from --nginx-files
 /files/, PUT to WebDAV under /dav/), and prints MiB/s per phase and the ratios (--json: also as JSON).
 With --pids, also each server's CPU (user + system, all its processes) and this client's per MiB
 moved: on a shared 2-core machine MiB/s moves with whatever else runs, CPU per MiB hardly does.
+Before each timed phase the client runs sync(2): nginx's PUT leaves its bodies to the kernel's
+writeback, which would otherwise write them while the next phase is measured (rolestack's fsyncs
+waited behind them). The GET phase fetches every object --get-passes times: one pass over 200 MiB
+from the page cache lasts well under 0.1 s, too short to time.
 With --versus (benches/oss_blob_store.sh) the reference is a second rolestack server instead of
 nginx, e.g. one whose bodies are in an object store, against one keeping them on local disk."""
 
@@ -65,6 +69,7 @@ p.add_argument("--names", default="rolestack,nginx", help="what to call the two 
 p.add_argument("--requests", type=int, default=200)
 p.add_argument("--concurrency", type=int, default=4)
 p.add_argument("--size", type=int, default=1 << 20)
+p.add_argument("--get-passes", type=int, default=5, help="how many times the GET phase fetches each object")
 p.add_argument("--pids", help="the servers' process ids, in --names order: 'PID;PID' (each with its child processes)")
 p.add_argument("--json", help="write {server: {GET: MiB/s, PUT: MiB/s, cpu: {GET: {server, client}, PUT: ...}}} here "
                "(CPU in ms per MiB)")
@@ -76,6 +81,7 @@ payload = os.urandom(args.size)
 n, c = args.requests, args.concurrency
 keys = [f"obj-{i:05d}" for i in range(n)]
 mib = n * args.size / (1 << 20)
+mib_of = {"PUT": mib, "GET": mib * args.get_passes}
 
 
 def rolestack_urls(host, credentials):
@@ -100,23 +106,24 @@ pids = [int(p) for p in args.pids.split(";")] if args.pids else [None for _ in n
 results, cpu = {}, {}
 for op, body in (("PUT", payload), ("GET", None)):
     for name, pid, (host, put_urls, get_urls) in zip(names, pids, servers):
-        urls = put_urls if op == "PUT" else get_urls
+        urls = put_urls if op == "PUT" else get_urls * args.get_passes
         run(host, urls[: min(20, n)], op, body, c)  # warm-up
+        os.sync()  # what an earlier phase left to writeback is written now, not while this one is timed
         server_pids = process_tree(pid) if pid else []  # nginx: its master and workers
         server0, client0 = cpu_seconds(server_pids), time.process_time()
         results[(name, op)] = run(host, urls, op, body, c)
         if server_pids:
-            cpu[(name, op)] = {"server": (cpu_seconds(server_pids) - server0) * 1000 / mib,
-                               "client": (time.process_time() - client0) * 1000 / mib}
+            cpu[(name, op)] = {"server": (cpu_seconds(server_pids) - server0) * 1000 / mib_of[op],
+                               "client": (time.process_time() - client0) * 1000 / mib_of[op]}
 
-print(f"{n} x {args.size} B objects, {c} connections, one client for both servers")
+print(f"{n} x {args.size} B objects (GET: {args.get_passes} passes), {c} connections, one client for both servers")
 for op in ["GET", "PUT"]:
-    a, b = (mib / results[(name, op)] for name in names)
+    a, b = (mib_of[op] / results[(name, op)] for name in names)
     print(f"{op}: {names[0]} {a:8.1f} MiB/s   {names[1]} {b:8.1f} MiB/s   ratio {names[0]}/{names[1]} = {a / b:.2f}")
     if cpu:
         print("     CPU ms per MiB: " + "   ".join(f"{name} {cpu[(name, op)]['server']:.2f} (client {cpu[(name, op)]['client']:.2f})"
                                                    for name in names))
 if args.json:
     with open(args.json, "w") as f:
-        json.dump({s: {**{op: mib / results[(s, op)] for op in ("GET", "PUT")},
+        json.dump({s: {**{op: mib_of[op] / results[(s, op)] for op in ("GET", "PUT")},
                        "cpu": {op: cpu.get((s, op)) for op in ("GET", "PUT")}} for s in names}, f)

@@ -48,10 +48,13 @@
 #   ROLESTACK_BIN         the server binary (target/release/rolestack; built with
 #                         `cargo build --release -p rolestack` when missing)
 #   BENCH_OUT             target/bench            BENCH_VENV  target/bench-venv (benches/requirements.txt)
-#   RPC_DURATION 10       seconds per RPC run      RPC_WARMUP 2   RPC_CONNECTIONS 16   WRK_THREADS 2
+#   ROUNDS 3              the rpc, metadata and oss rows run rolestack and its reference alternately this
+#                         many times and report the round with the median ratio (every round's ratio
+#                         is in the row's notes): one run of each moves 15-30% with the host
+#   RPC_DURATION 4        seconds per RPC run      RPC_WARMUP 2   RPC_CONNECTIONS 16   WRK_THREADS 2
 #   RPC_WARMUP_REQUESTS 20000  MOTO_WARMUP_REQUESTS 1500   RPC_MAX_REQUESTS 3000000 (list size cap)
-#   METADATA_DURATION 10  METADATA_CONNECTIONS 16  NGINX_WORKERS 2
-#   OSS_REQUESTS 200      OSS_CONCURRENCY 4        OSS_SIZE 1048576
+#   METADATA_DURATION 4   METADATA_CONNECTIONS 16  NGINX_WORKERS 2
+#   OSS_REQUESTS 200      OSS_CONCURRENCY 4        OSS_SIZE 1048576 (per round, into a new bucket)
 #   STARTUP_RUNS 5
 #   LIST_OBJECTS 1000000  (the figure; loading takes ~LIST_OBJECTS / load rate, printed;
 #                         100000 for a quicker run) LIST_MAX_KEYS 1000  LIST_LOAD_CONNECTIONS 16

@@ -161,6 +161,19 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
+def median_round(rounds, ratio):
+    """The round whose ratio is the median of all rounds' (the lower middle one of an even number),
+    and every round's ratio in run order, for the notes. `rounds` are (rolestack, reference) pairs."""
+    ratios = [ratio(a, b) for a, b in rounds]
+    order = sorted(range(len(rounds)), key=lambda i: ratios[i])
+    return rounds[order[(len(order) - 1) // 2]], ratios
+
+
+def rounds_note(ratios):
+    return (f"median of {len(ratios)} alternated rounds (ratios in run order: "
+            f"{', '.join(fmt_ratio(r) for r in ratios)})") if len(ratios) > 1 else "one round"
+
+
 def percentile(xs, p):
     if not xs:
         return None
@@ -481,10 +494,11 @@ class Suite:
         self.venv = Path(env("BENCH_VENV", ROOT / "target" / "bench-venv"))
         self.cpus = os.cpu_count()
         s = self.settings = {
-            "RPC_DURATION": env("RPC_DURATION", 10, int), "RPC_WARMUP": env("RPC_WARMUP", 2, int),
+            "ROUNDS": env("ROUNDS", 3, int),
+            "RPC_DURATION": env("RPC_DURATION", 4, int), "RPC_WARMUP": env("RPC_WARMUP", 2, int),
             "RPC_CONNECTIONS": env("RPC_CONNECTIONS", 16, int), "WRK_THREADS": env("WRK_THREADS", 2, int),
             "RPC_MAX_REQUESTS": env("RPC_MAX_REQUESTS", 3_000_000, int),
-            "METADATA_DURATION": env("METADATA_DURATION", 10, int), "METADATA_CONNECTIONS": env("METADATA_CONNECTIONS", 16, int),
+            "METADATA_DURATION": env("METADATA_DURATION", 4, int), "METADATA_CONNECTIONS": env("METADATA_CONNECTIONS", 16, int),
             "OSS_REQUESTS": env("OSS_REQUESTS", 200, int), "OSS_CONCURRENCY": env("OSS_CONCURRENCY", 4, int),
             "OSS_SIZE": env("OSS_SIZE", 1 << 20, int), "STARTUP_RUNS": env("STARTUP_RUNS", 5, int),
             "LIST_OBJECTS": env("LIST_OBJECTS", 1_000_000, int), "LIST_MAX_KEYS": env("LIST_MAX_KEYS", 1000, int),
@@ -556,27 +570,30 @@ class Suite:
         return out
 
     # -- signed RPC ------------------------------------------------------------------------------------
-    def list_bench(self, label, server, gen_kind, gen_kw, filler, warmup_requests):
-        """Probe (3 requests with http.client), warm up / calibrate, then one run of ~RPC_DURATION s in
-        which every pre-signed request is sent once."""
+    def list_bench(self, label, server, gen_kind, gen_kw, filler, warmup_requests, rate=None):
+        """One run of ~RPC_DURATION s in which every pre-signed request is sent once, its list sized
+        from `rate` (req/s of an earlier round); without one, first a probe (3 requests with
+        http.client) and a warm-up that calibrates. Returns wrk's report."""
         s = self.settings
         port = server.port
         d = self.work / "lists"
         d.mkdir(exist_ok=True)
-        probe = self.gen(gen_kind, 3, d / "probe.tsv", **gen_kw)
-        for line in open(probe):
-            status, body = send_line("127.0.0.1", port, line)
-            if status != 200:
-                raise SystemExit(f"{label}: probe request answered {status}: {body[:500]!r}")
         url = f"http://127.0.0.1:{port}"
-        warm = self.gen(gen_kind, warmup_requests, d / "warmup.tsv", **gen_kw)
-        r0 = self.wrk.run(f"{label} (warm-up)", url, s["RPC_WARMUP"], warm, filler)
-        n = max(500, min(s["RPC_MAX_REQUESTS"], int(r0["rate"] * s["RPC_DURATION"] * 1.25)))
+        if rate is None:
+            probe = self.gen(gen_kind, 3, d / "probe.tsv", **gen_kw)
+            for line in open(probe):
+                status, body = send_line("127.0.0.1", port, line)
+                if status != 200:
+                    raise SystemExit(f"{label}: probe request answered {status}: {body[:500]!r}")
+            warm = self.gen(gen_kind, warmup_requests, d / "warmup.tsv", **gen_kw)
+            rate = self.wrk.run(f"{label} (warm-up)", url, s["RPC_WARMUP"], warm, filler)["rate"]
+            probe.unlink()
+            warm.unlink()
+        n = max(500, min(s["RPC_MAX_REQUESTS"], int(rate * s["RPC_DURATION"] * 1.25)))
         lst = self.gen(gen_kind, n, d / "run.tsv", **gen_kw)
         # bound: 3x the planned time, but within the 15 minutes a V1 Timestamp is accepted for
         r = self.wrk.run(label, url, min(s["RPC_DURATION"] * 3 + 5, 840), lst, filler, server=server)
-        for f in (probe, warm, lst):
-            f.unlink()
+        lst.unlink()
         return r
 
     def section_rpc(self):
@@ -589,17 +606,26 @@ class Suite:
             ("ram", "RAM ListRoles", dict(action="ListRoles", version=gen_requests.RAM_VERSION),
              dict(service="iam", action="ListRoles", version="2010-05-08"), "moto IAM ListRoles"),
         ]
-        c = self.settings["RPC_CONNECTIONS"]
+        c, n = self.settings["RPC_CONNECTIONS"], self.settings["ROUNDS"]
         for key, name, rs_kw, moto_kw, ref_name in cases:
-            a = self.list_bench(f"rolestack {name}", rs, "rolestack-rpc", dict(ak=ak, secret=secret, **rs_kw),
-                                "GET /health", env("RPC_WARMUP_REQUESTS", 20000, int))
-            b = self.list_bench(ref_name, moto, "moto-rpc", dict(endpoint=f"127.0.0.1:{moto.port}", **moto_kw),
-                                "GET /moto-api/config", env("MOTO_WARMUP_REQUESTS", 1500, int))
-            note = (f"wrk -c{c} -t{self.wrk.threads}, each request signed once; rolestack non-2xx {a['errors']['status']}, "
-                    f"moto non-2xx {b['errors']['status']}; requests sent {a['sent']} / {b['sent']}")
+            rounds = []
+            for i in range(n):
+                tag = f" (round {i + 1}/{n})" if n > 1 else ""
+                a = self.list_bench(f"rolestack {name}{tag}", rs, "rolestack-rpc", dict(ak=ak, secret=secret, **rs_kw),
+                                    "GET /health", env("RPC_WARMUP_REQUESTS", 20000, int),
+                                    rate=rounds[-1][0]["rate"] if rounds else None)
+                b = self.list_bench(f"{ref_name}{tag}", moto, "moto-rpc", dict(endpoint=f"127.0.0.1:{moto.port}", **moto_kw),
+                                    "GET /moto-api/config", env("MOTO_WARMUP_REQUESTS", 1500, int),
+                                    rate=rounds[-1][1]["rate"] if rounds else None)
+                rounds.append((a, b))
+            (a, b), ratios = median_round(rounds, lambda a, b: a["rate"] / b["rate"])
+            errors = (sum(r["errors"]["status"] for r, _ in rounds), sum(r["errors"]["status"] for _, r in rounds))
+            note = (f"wrk -c{c} -t{self.wrk.threads}, each request signed once; {rounds_note(ratios)}; "
+                    f"rolestack non-2xx {errors[0]}, moto non-2xx {errors[1]} (all rounds); "
+                    f"requests sent in the median round {a['sent']} / {b['sent']}")
             self.results.add(f"rpc_{key}_rate", f"signed RPC {name} (wrk c{c}, fresh signature per request)", a["rate"], "req/s",
                              ref_name, b["rate"], "higher", "≥ 50× moto", lambda v, r: r is not None and r >= 50, notes=note,
-                             extra={"rolestack": a, "reference": b})
+                             extra={"rolestack": a, "reference": b, "rounds": [{"rolestack": x, "reference": y} for x, y in rounds]})
             self.results.add(f"rpc_{key}_p50", f"signed RPC {name}: p50 latency", a["p50_ms"], "ms", ref_name, b["p50_ms"], "lower")
             self.results.add(f"rpc_{key}_p99", f"signed RPC {name}: p99 latency", a["p99_ms"], "ms", ref_name, b["p99_ms"], "lower")
             self.results.add(f"rpc_{key}_cpu", f"signed RPC {name}: server CPU per request", a.get("server_cpu_us_per_req"),
@@ -650,13 +676,20 @@ class Suite:
         wrk = Wrk(self.out, s["WRK_THREADS"], c)
         wrk.n = self.wrk.n + 100
         wrk.run("rolestack metadata (warm-up)", f"http://{proxy}{path}", 1)
-        a = wrk.run("rolestack metadata credential GET", f"http://{proxy}{path}", s["METADATA_DURATION"], server=rs)
         wrk.run("nginx static file (warm-up)", f"http://127.0.0.1:{ng.port}{path}", 1)
-        b = wrk.run("nginx static file", f"http://127.0.0.1:{ng.port}{path}", s["METADATA_DURATION"], server=ng)
-        note = f"wrk -c{c} -t{wrk.threads} {s['METADATA_DURATION']} s each; {len(doc)}-byte document; nginx {s['NGINX_WORKERS']} workers"
+        rounds, n = [], s["ROUNDS"]
+        for i in range(n):
+            tag = f" (round {i + 1}/{n})" if n > 1 else ""
+            a = wrk.run(f"rolestack metadata credential GET{tag}", f"http://{proxy}{path}", s["METADATA_DURATION"], server=rs)
+            b = wrk.run(f"nginx static file{tag}", f"http://127.0.0.1:{ng.port}{path}", s["METADATA_DURATION"], server=ng)
+            rounds.append((a, b))
+        (a, b), ratios = median_round(rounds, lambda a, b: a["rate"] / b["rate"])
+        note = (f"wrk -c{c} -t{wrk.threads} {s['METADATA_DURATION']} s each; {rounds_note(ratios)}; {len(doc)}-byte document; "
+                f"nginx {s['NGINX_WORKERS']} workers")
         self.results.add("metadata_rate", f"instance metadata credential GET (wrk c{c})", a["rate"], "req/s",
                          "nginx, same bytes as a static file", b["rate"], "higher", "≥ 0.8× nginx",
-                         lambda v, r: r is not None and r >= 0.8, notes=note, extra={"rolestack": a, "reference": b})
+                         lambda v, r: r is not None and r >= 0.8, notes=note,
+                         extra={"rolestack": a, "reference": b, "rounds": [{"rolestack": x, "reference": y} for x, y in rounds]})
         self.results.add("metadata_p50", "metadata credential GET: p50 latency", a["p50_ms"], "ms", "nginx", b["p50_ms"], "lower")
         self.results.add("metadata_p99", "metadata credential GET: p99 latency", a["p99_ms"], "ms", "nginx", b["p99_ms"], "lower")
         self.results.add("metadata_cpu", "metadata credential GET: server CPU per request", a.get("server_cpu_us_per_req"), "µs",
@@ -667,34 +700,51 @@ class Suite:
         s = self.settings
         log(f"== OSS {s['OSS_SIZE'] >> 10} KiB GET/PUT: rolestack (signed, authorized, fsynced) vs nginx (static GET, WebDAV PUT) ==")
         rs, ng = self.rolestack(), self.nginx_server()
-        out = self.out / "oss.json"
-        subprocess.run([sys.executable, str(HERE / "oss_throughput_client.py"), "--rolestack", f"127.0.0.1:{rs.port}",
-                        "--credentials", str(rs.data_dir / "credentials.json"), "--nginx", f"127.0.0.1:{ng.port}",
-                        "--nginx-files", str(ng.files), "--requests", str(s["OSS_REQUESTS"]),
-                        "--concurrency", str(s["OSS_CONCURRENCY"]), "--size", str(s["OSS_SIZE"]), "--json", str(out),
-                        "--pids", f"{rs.pids()[0]};{ng.pids()[0]}"],
-                       check=True)
-        r = json.loads(out.read_text())
+        runs = []
+        for i in range(s["ROUNDS"]):
+            # each round PUTs new objects, as the first did: rolestack into a bucket of its own, nginx
+            # into an emptied directory (replacing files written in an earlier round frees their
+            # blocks, which on a disk mounted with `discard` costs nginx more than writing new ones)
+            for f in ng.dav.iterdir():
+                f.unlink()
+            out = self.out / f"oss-{i + 1}.json"
+            subprocess.run([sys.executable, str(HERE / "oss_throughput_client.py"), "--rolestack", f"127.0.0.1:{rs.port}",
+                            "--credentials", str(rs.data_dir / "credentials.json"), "--nginx", f"127.0.0.1:{ng.port}",
+                            "--nginx-files", str(ng.files), "--requests", str(s["OSS_REQUESTS"]), "--bucket", f"bench-{i + 1}",
+                            "--concurrency", str(s["OSS_CONCURRENCY"]), "--size", str(s["OSS_SIZE"]), "--json", str(out),
+                            "--pids", f"{rs.pids()[0]};{ng.pids()[0]}"],
+                           check=True)
+            runs.append(json.loads(out.read_text()))
+        median_of = {}
+        for op in ("GET", "PUT"):
+            (r, _), ratios = median_round([(x, x) for x in runs], lambda a, _: a["rolestack"][op] / a["nginx"][op])
+            median_of[op] = (r, ratios)
         size = f"{s['OSS_SIZE'] >> 20} MiB" if s["OSS_SIZE"] >= 1 << 20 else f"{s['OSS_SIZE'] >> 10} KiB"
-        note = f"{s['OSS_REQUESTS']} objects, {s['OSS_CONCURRENCY']} keep-alive connections, one Python client for both servers"
+        note = (f"{s['OSS_REQUESTS']} objects (GET: each 5 times), {s['OSS_CONCURRENCY']} keep-alive connections, one Python "
+                f"client for both servers, sync(2) before each timed phase")
+        r, ratios = median_of["GET"]
         self.results.add("oss_get", f"OSS {size} GET (signed, authorized; {s['OSS_CONCURRENCY']} connections)", r["rolestack"]["GET"],
                          "MiB/s", "nginx, same files", r["nginx"]["GET"], "higher", "≥ 0.7× nginx",
-                         lambda v, x: x is not None and x >= 0.7, notes=note)
+                         lambda v, x: x is not None and x >= 0.7, notes=f"{note}; {rounds_note(ratios)}", extra={"rounds": runs})
+        r, ratios = median_of["PUT"]
         self.results.add("oss_put", f"OSS {size} PUT (durable: fsynced and indexed)", r["rolestack"]["PUT"], "MiB/s",
                          "nginx WebDAV PUT (no fsync)", r["nginx"]["PUT"], "higher", "≥ 0.6× nginx",
-                         lambda v, x: x is not None and x >= 0.6)
+                         lambda v, x: x is not None and x >= 0.6, notes=f"{note}; {rounds_note(ratios)}")
         for op in ("GET", "PUT"):
+            r = median_of[op][0]
             a, b = r["rolestack"]["cpu"][op], r["nginx"]["cpu"][op]
             self.results.add(f"oss_{op.lower()}_cpu", f"OSS {size} {op}: server CPU per MiB", a["server"], "ms", "nginx",
                              b["server"], "lower",
                              notes=f"user+system CPU of the server processes over the phase / MiB moved (/proc/<pid>/stat); "
-                                   f"the client's: {a['client']:.2f} ms with rolestack, {b['client']:.2f} ms with nginx")
+                                   f"the client's: {a['client']:.2f} ms with rolestack, {b['client']:.2f} ms with nginx "
+                                   f"(the round of the {op} row above)")
+        r = median_of["PUT"][0]
         disk = durable_write_rate(self.work / "durable-writes", s["OSS_REQUESTS"], s["OSS_CONCURRENCY"], s["OSS_SIZE"])
         self.results.add("oss_put_disk", f"OSS {size} PUT vs this disk's durable-write ceiling", r["rolestack"]["PUT"], "MiB/s",
                          "same bodies written, fsynced, renamed, directory fsynced (no HTTP, no index)", disk, "higher",
                          notes="what durability alone allows here: the PUT row's nginx reference does not fsync")
         # the 1 MiB files are not needed any more (the listing section keeps the server running)
-        for f in ng.files.iterdir():
+        for f in [*ng.files.iterdir(), *ng.dav.iterdir()]:
             f.unlink()
 
     # -- start-up -----------------------------------------------------------------------------------------
