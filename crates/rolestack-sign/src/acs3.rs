@@ -23,7 +23,7 @@
 
 use std::fmt;
 
-use crate::encoding::encode;
+use crate::encoding::encode_pairs;
 use crate::primitives::{grouped_headers, header, hmac_sha256, same_signature, sha256_hex};
 use crate::SignatureError;
 
@@ -125,7 +125,7 @@ pub fn content_sha256(body: &[u8]) -> String {
 pub fn canonical_query(query: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> = query.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    sorted.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
+    encode_pairs(sorted.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// The CanonicalRequest over the headers named in `signed_headers` (lower-case names).

@@ -18,7 +18,9 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
-use crate::encoding::encode;
+use percent_encoding::utf8_percent_encode;
+
+use crate::encoding::{encode_pairs, RFC3986};
 use crate::primitives::{hmac_sha1, same_signature};
 use crate::SignatureError;
 
@@ -33,12 +35,18 @@ pub fn canonicalized_query<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> S
         params.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).filter(|(k, _)| *k != SIGNATURE_PARAM).collect();
     // Stable: repeated names keep their received order.
     signed.sort_by(|a, b| a.0.cmp(b.0));
-    signed.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
+    encode_pairs(signed)
 }
 
 /// `METHOD&%2F&enc(CanonicalizedQueryString)`.
 pub fn string_to_sign<K: AsRef<str>, V: AsRef<str>>(method: &str, params: &[(K, V)]) -> String {
-    format!("{method}&%2F&{}", encode(&canonicalized_query(params)))
+    let query = canonicalized_query(params);
+    // Encoded again, each `%XX` of the query becomes five bytes.
+    let mut out = String::with_capacity(method.len() + 5 + query.len() * 3 / 2);
+    out.push_str(method);
+    out.push_str("&%2F&");
+    out.extend(utf8_percent_encode(&query, RFC3986));
+    out
 }
 
 /// The Base64 HMAC-SHA1 of `string_to_sign` keyed with `secret + "&"`.
