@@ -3,10 +3,12 @@
 //! second table indexed both ways. Kinds whose names are identifiers (`Kind::exact_names`) also
 //! compare them exactly. One connection behind a mutex serializes transactions, which is
 //! what a single-node embedded store needs; `BEGIN IMMEDIATE` makes each call's reads and writes atomic.
+//! Read transactions run on a pool of read-only connections, and the listings they read are kept
+//! while nothing changes ([`ListCache`]).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rolestack_core::audit::{EventQuery, EventRow};
 use rolestack_core::store::{like_prefix, FaultRow, InstanceEventRow, Kind, Link, OssBucketUsage, Relation, Store, Tx};
@@ -155,6 +157,66 @@ pub struct SqliteStore {
     next_reader: std::sync::atomic::AtomicUsize,
     /// [`Store::version`]: bumped after each commit that changed records or links.
     version: AtomicU64,
+    /// Listings read by read transactions at the current version.
+    listings: ListCache,
+}
+
+/// The listings ([`Tx::list`]) that read transactions read, kept while the store's version stays
+/// the same: a read-heavy control plane (ListRoles, ListPolicies…) lists the same records again
+/// and again between writes, and a listing from memory spares the read transaction's locks and
+/// statements. Every commit that changes a record or link moves the version first, so a listing
+/// is only ever served to a transaction that began before such a commit returned — what reading
+/// the database would give it, or a newer one (a transaction that began just before a commit
+/// may store what it read after it under the older version: newer data, never older). Write
+/// transactions never use it (they must see their own writes). Bounded: when the listings held
+/// pass [`ListCache::MAX_BYTES`], it starts over.
+#[derive(Default)]
+struct ListCache {
+    state: Mutex<Listings>,
+}
+
+#[derive(Default)]
+struct Listings {
+    version: u64,
+    bytes: usize,
+    by_query: std::collections::HashMap<ListQuery, Arc<Vec<String>>>,
+}
+
+/// The arguments of a [`Tx::list`] call.
+#[derive(PartialEq, Eq, Hash)]
+struct ListQuery {
+    kind: &'static str,
+    scope: String,
+    prefix: String,
+    after: Option<String>,
+    limit: usize,
+}
+
+impl ListCache {
+    /// Bytes of records held at most.
+    const MAX_BYTES: usize = 4 << 20;
+
+    fn lock(&self) -> MutexGuard<'_, Listings> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, version: u64, query: &ListQuery) -> Option<Arc<Vec<String>>> {
+        let listings = self.lock();
+        (listings.version == version).then(|| listings.by_query.get(query).cloned()).flatten()
+    }
+
+    fn put(&self, version: u64, query: ListQuery, records: Arc<Vec<String>>) {
+        let size: usize = records.iter().map(String::len).sum::<usize>() + query.scope.len() + query.prefix.len() + 64;
+        let mut listings = self.lock();
+        if version < listings.version || size > Self::MAX_BYTES {
+            return;
+        }
+        if version > listings.version || listings.bytes + size > Self::MAX_BYTES {
+            *listings = Listings { version, ..Listings::default() };
+        }
+        listings.bytes += size;
+        listings.by_query.insert(query, records);
+    }
 }
 
 /// Read connections per file database.
@@ -211,6 +273,7 @@ impl SqliteStore {
             readers: Vec::new(),
             next_reader: std::sync::atomic::AtomicUsize::new(0),
             version: AtomicU64::new(0),
+            listings: ListCache::default(),
         })
     }
 }
@@ -221,7 +284,7 @@ impl Store for SqliteStore {
         // back by `Drop`, so the connection is still consistent.
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         conn.prepare_cached("BEGIN IMMEDIATE").and_then(|mut s| s.execute([])).map_err(db_err)?;
-        Ok(Box::new(SqliteTx { conn, done: false, changed: false, nonces_purged: false, version: Some(&self.version) }))
+        Ok(Box::new(SqliteTx { conn, done: false, changed: false, nonces_purged: false, version: Some(&self.version), listings: None }))
     }
 
     fn begin_read(&self) -> Result<Box<dyn Tx + '_>> {
@@ -234,8 +297,17 @@ impl Store for SqliteStore {
         let conn = (0..n)
             .find_map(|i| self.readers[(start + i) % n].try_lock().ok())
             .unwrap_or_else(|| self.readers[start % n].lock().unwrap_or_else(|p| p.into_inner()));
+        // The version before the transaction's snapshot: see `ListCache`.
+        let version = self.version.load(Ordering::Acquire);
         conn.prepare_cached("BEGIN").and_then(|mut s| s.execute([])).map_err(db_err)?;
-        Ok(Box::new(SqliteTx { conn, done: false, changed: false, nonces_purged: false, version: None }))
+        Ok(Box::new(SqliteTx {
+            conn,
+            done: false,
+            changed: false,
+            nonces_purged: false,
+            version: None,
+            listings: Some((&self.listings, version)),
+        }))
     }
 
     fn version(&self) -> Option<u64> {
@@ -263,6 +335,8 @@ struct SqliteTx<'a> {
     nonces_purged: bool,
     /// The store's version (write transactions only).
     version: Option<&'a AtomicU64>,
+    /// The listings of read transactions, and the store's version when this one began.
+    listings: Option<(&'a ListCache, u64)>,
 }
 
 impl Drop for SqliteTx<'_> {
@@ -305,6 +379,23 @@ fn limit_sql(limit: usize) -> i64 {
 }
 
 impl SqliteTx<'_> {
+    /// [`Tx::list`] from the database.
+    fn list_records(&self, kind: Kind, scope: &str, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        // A `LIKE` over a bound value makes SQLite prepare the statement again at every binding:
+        // without a prefix (nearly every listing) the statement has none.
+        let sql = if prefix.is_empty() {
+            "SELECT data FROM records WHERE kind = ?1 AND scope = ?2 AND ?3 = '%' \
+             AND (?4 IS NULL OR name > ?4) ORDER BY name LIMIT ?5"
+        } else {
+            "SELECT data FROM records WHERE kind = ?1 AND scope = ?2 AND name LIKE ?3 ESCAPE '\\' \
+             AND (?4 IS NULL OR name > ?4) ORDER BY name LIMIT ?5"
+        };
+        let mut stmt = self.conn.prepare_cached(sql).map_err(db_err)?;
+        let rows =
+            stmt.query_map(params![kind.as_str(), scope, like_prefix(prefix), after, limit_sql(limit)], |r| r.get(0)).map_err(db_err)?;
+        rows.collect::<std::result::Result<Vec<String>, _>>().map_err(db_err)
+    }
+
     /// Runs a statement, prepared once per connection (parsing SQL is a good part of a call).
     fn run(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
         self.conn.prepare_cached(sql)?.execute(params)
@@ -366,19 +457,22 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn list(&mut self, kind: Kind, scope: &str, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
-        // A `LIKE` over a bound value makes SQLite prepare the statement again at every binding:
-        // without a prefix (nearly every listing) the statement has none.
-        let sql = if prefix.is_empty() {
-            "SELECT data FROM records WHERE kind = ?1 AND scope = ?2 AND ?3 = '%' \
-             AND (?4 IS NULL OR name > ?4) ORDER BY name LIMIT ?5"
-        } else {
-            "SELECT data FROM records WHERE kind = ?1 AND scope = ?2 AND name LIKE ?3 ESCAPE '\\' \
-             AND (?4 IS NULL OR name > ?4) ORDER BY name LIMIT ?5"
+        let Some((cache, version)) = self.listings else {
+            return self.list_records(kind, scope, prefix, after, limit);
         };
-        let mut stmt = self.conn.prepare_cached(sql).map_err(db_err)?;
-        let rows =
-            stmt.query_map(params![kind.as_str(), scope, like_prefix(prefix), after, limit_sql(limit)], |r| r.get(0)).map_err(db_err)?;
-        rows.collect::<std::result::Result<Vec<String>, _>>().map_err(db_err)
+        let query = ListQuery {
+            kind: kind.as_str(),
+            scope: scope.to_string(),
+            prefix: prefix.to_string(),
+            after: after.map(str::to_string),
+            limit,
+        };
+        if let Some(records) = cache.get(version, &query) {
+            return Ok(records.as_ref().clone());
+        }
+        let records = self.list_records(kind, scope, prefix, after, limit)?;
+        cache.put(version, query, Arc::new(records.clone()));
+        Ok(records)
     }
 
     fn count(&mut self, kind: Kind, scope: &str, prefix: &str) -> Result<usize> {
@@ -948,5 +1042,82 @@ impl Tx for SqliteTx<'_> {
             version.fetch_add(1, Ordering::Release);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roles(store: &SqliteStore, read: bool) -> Vec<String> {
+        let mut tx = if read { store.begin_read() } else { store.begin() }.unwrap();
+        let out = tx.list(Kind::Role, "acct", "", None, 100).unwrap();
+        tx.commit().unwrap();
+        out
+    }
+
+    fn write(store: &SqliteStore, f: impl FnOnce(&mut dyn Tx)) {
+        let mut tx = store.begin().unwrap();
+        f(&mut *tx);
+        tx.commit().unwrap();
+    }
+
+    #[test]
+    fn read_transactions_list_from_memory_until_a_commit_changes_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db")).unwrap();
+        write(&store, |tx| assert!(tx.insert(Kind::Role, "acct", "a", "{\"n\":1}").unwrap()));
+        assert_eq!(roles(&store, true), ["{\"n\":1}"]);
+        // Served from memory now: the same answer, held under the current version.
+        assert_eq!(store.listings.lock().by_query.len(), 1);
+        assert_eq!(roles(&store, true), ["{\"n\":1}"]);
+        // Every change a commit makes is seen by the next read: insert, update, delete.
+        write(&store, |tx| assert!(tx.insert(Kind::Role, "acct", "b", "{\"n\":2}").unwrap()));
+        assert_eq!(roles(&store, true), ["{\"n\":1}", "{\"n\":2}"]);
+        write(&store, |tx| assert!(tx.update(Kind::Role, "acct", "a", "{\"n\":3}").unwrap()));
+        assert_eq!(roles(&store, true), ["{\"n\":3}", "{\"n\":2}"]);
+        write(&store, |tx| assert!(tx.delete(Kind::Role, "acct", "b").unwrap()));
+        assert_eq!(roles(&store, true), ["{\"n\":3}"]);
+        // A rolled-back write changes nothing and the listing stays.
+        {
+            let mut tx = store.begin().unwrap();
+            tx.insert(Kind::Role, "acct", "c", "{}").unwrap();
+            // A write transaction sees its own writes, never a kept listing.
+            assert_eq!(tx.list(Kind::Role, "acct", "", None, 100).unwrap().len(), 2);
+        }
+        assert_eq!(roles(&store, true), ["{\"n\":3}"]);
+        // Other arguments are other listings.
+        let mut tx = store.begin_read().unwrap();
+        assert_eq!(tx.list(Kind::Role, "acct", "", Some("a"), 100).unwrap(), Vec::<String>::new());
+        assert_eq!(tx.list(Kind::Role, "other", "", None, 100).unwrap(), Vec::<String>::new());
+        assert_eq!(tx.list(Kind::User, "acct", "", None, 100).unwrap(), Vec::<String>::new());
+        assert_eq!(tx.list(Kind::Role, "acct", "A", None, 1).unwrap(), ["{\"n\":3}"]);
+        drop(tx);
+        assert_eq!(store.listings.lock().by_query.len(), 5);
+        assert_eq!(roles(&store, false), ["{\"n\":3}"]);
+    }
+
+    #[test]
+    fn kept_listings_follow_the_newest_version_and_stay_bounded() {
+        let cache = ListCache::default();
+        let query = |limit| ListQuery { kind: "role", scope: "a".into(), prefix: String::new(), after: None, limit };
+        cache.put(2, query(1), Arc::new(vec!["x".into()]));
+        assert!(cache.get(2, &query(1)).is_some());
+        // A transaction that began at an older version neither reads nor replaces what a newer one keeps.
+        assert!(cache.get(1, &query(1)).is_none());
+        cache.put(1, query(2), Arc::new(vec!["old".into()]));
+        assert!(cache.get(1, &query(2)).is_none() && cache.get(2, &query(2)).is_none());
+        // A newer version starts over.
+        cache.put(3, query(2), Arc::new(vec!["y".into()]));
+        assert!(cache.get(2, &query(1)).is_none() && cache.get(3, &query(1)).is_none());
+        assert_eq!(cache.get(3, &query(2)).unwrap().as_slice(), ["y"]);
+        // Bounded: a listing larger than the bound is not kept, and filling it up starts over.
+        cache.put(3, query(3), Arc::new(vec!["z".repeat(ListCache::MAX_BYTES)]));
+        assert!(cache.get(3, &query(3)).is_none());
+        let half = || Arc::new(vec!["h".repeat(ListCache::MAX_BYTES / 2)]);
+        cache.put(3, query(4), half());
+        cache.put(3, query(5), half());
+        assert!(cache.get(3, &query(4)).is_none() && cache.get(3, &query(5)).is_some());
+        assert!(cache.lock().bytes <= ListCache::MAX_BYTES);
     }
 }
