@@ -918,6 +918,10 @@ class Suite:
             time.sleep(RSS_SETTLE_S)
             self.rss["rolestack_after"] = self.rs.rss()
             anon, file = (rss_mib(self.rs.proc.pid, f) for f in ("RssAnon", "RssFile"))
+            try:  # where it is, mapping by mapping, for whoever wants to know
+                shutil.copyfile(f"/proc/{self.rs.proc.pid}/smaps", self.out / "rss-after-load.smaps")
+            except OSError:
+                pass
             self.results.add("rss_after", f"server RSS after load ({', '.join(ran) or 'no'} runs above)", self.rss["rolestack_after"],
                              "MiB", "moto_server after its RPC runs", self.rss.get("moto_after"), "lower", "≤ 30 MiB",
                              lambda v, r: v <= 30,
