@@ -27,7 +27,7 @@ import gen_requests  # noqa: E402
 SECTIONS = ["startup", "rpc", "metadata", "oss", "list", "policy"]
 QUICK = {  # --quick: a smoke run of every section in about two minutes (figures are not meaningful)
     "RPC_DURATION": "2", "RPC_WARMUP": "1", "METADATA_DURATION": "2", "OSS_REQUESTS": "20",
-    "STARTUP_RUNS": "2", "LIST_OBJECTS": "3000", "LIST_LOAD_TIMEOUT": "120",
+    "STARTUP_RUNS": "2", "LIST_OBJECTS": "3000", "LIST_LOAD_TIMEOUT": "120", "ROUNDS": "2",
 }
 
 
