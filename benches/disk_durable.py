@@ -33,6 +33,8 @@ import threading
 import time
 import uuid
 
+from suite import run_threads
+
 MiB = 1 << 20
 WAYS = ["new-file", "spare-file", "segment", "fallocated", "pre-written", "zero-ahead"]
 
@@ -139,13 +141,7 @@ def run(way, root, bodies, concurrency, gap):
                 latencies.append(elapsed)
             time.sleep(gap)
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - start
+    seconds = run_threads(worker, concurrency)
     os.close(directory)
     if segment is not None:
         os.close(segment)

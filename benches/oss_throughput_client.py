@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import oss2
 
-from suite import cpu_seconds, process_tree
+from suite import cpu_seconds, process_tree, run_threads
 
 
 def run(host, urls, method, body, concurrency):
@@ -45,13 +45,7 @@ def run(host, urls, method, body, concurrency):
                 errors.append(f"{method} {url}: {resp.status} {data[:200]!r}")
         conn.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
+    elapsed = run_threads(worker, concurrency)
     if errors:
         raise SystemExit(f"{len(errors)} failed requests, first: {errors[0]}")
     return elapsed
