@@ -169,7 +169,8 @@ pub struct SqliteStore {
 /// the database would give it, or a newer one (a transaction that began just before a commit
 /// may store what it read after it under the older version: newer data, never older). Write
 /// transactions never use it (they must see their own writes). Bounded: when the listings held
-/// pass [`ListCache::MAX_BYTES`], it starts over.
+/// pass [`ListCache::MAX_BYTES`], it starts over; an idle server empties it
+/// ([`Store::release_memory`]).
 #[derive(Default)]
 struct ListCache {
     state: Mutex<Listings>,
@@ -322,6 +323,8 @@ impl Store for SqliteStore {
                 conn.execute_batch("PRAGMA shrink_memory").ok();
             }
         }
+        // Kept listings go too (read again when asked for).
+        *self.listings.lock() = Listings::default();
     }
 }
 
@@ -1095,6 +1098,10 @@ mod tests {
         drop(tx);
         assert_eq!(store.listings.lock().by_query.len(), 5);
         assert_eq!(roles(&store, false), ["{\"n\":3}"]);
+        // An idle server gives them back, and reads them again when asked.
+        store.release_memory();
+        assert!(store.listings.lock().by_query.is_empty());
+        assert_eq!(roles(&store, true), ["{\"n\":3}"]);
     }
 
     #[test]
