@@ -4,7 +4,7 @@
 //! compare them exactly. One connection behind a mutex serializes transactions, which is
 //! what a single-node embedded store needs; `BEGIN IMMEDIATE` makes each call's reads and writes atomic.
 //! Read transactions run on a pool of read-only connections, and the listings they read are kept
-//! while nothing changes ([`ListCache`]).
+//! while nothing changes (`ListCache`).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
