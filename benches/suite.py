@@ -176,9 +176,9 @@ def median(xs):
 
 
 def median_round(rounds, ratio):
-    """The round whose ratio is the median of all rounds' (the lower middle one of an even number),
-    and every round's ratio in run order, for the notes. `rounds` are (rolestack, reference) pairs."""
-    ratios = [ratio(a, b) for a, b in rounds]
+    """The round whose ratio (`ratio(round)`) is the median of all rounds' (the lower middle one of
+    an even number), and every round's ratio in run order, for the notes."""
+    ratios = [ratio(r) for r in rounds]
     order = sorted(range(len(rounds)), key=lambda i: ratios[i])
     return rounds[order[(len(order) - 1) // 2]], ratios
 
@@ -632,7 +632,7 @@ class Suite:
                                     "GET /moto-api/config", env("MOTO_WARMUP_REQUESTS", 1500, int),
                                     rate=rounds[-1][1]["rate"] if rounds else None)
                 rounds.append((a, b))
-            (a, b), ratios = median_round(rounds, lambda a, b: a["rate"] / b["rate"])
+            (a, b), ratios = median_round(rounds, lambda r: r[0]["rate"] / r[1]["rate"])
             errors = (sum(r["errors"]["status"] for r, _ in rounds), sum(r["errors"]["status"] for _, r in rounds))
             note = (f"wrk -c{c} -t{self.wrk.threads}, each request signed once; {rounds_note(ratios)}; "
                     f"rolestack non-2xx {errors[0]}, moto non-2xx {errors[1]} (all rounds); "
@@ -697,7 +697,7 @@ class Suite:
             a = wrk.run(f"rolestack metadata credential GET{tag}", f"http://{proxy}{path}", s["METADATA_DURATION"], server=rs)
             b = wrk.run(f"nginx static file{tag}", f"http://127.0.0.1:{ng.port}{path}", s["METADATA_DURATION"], server=ng)
             rounds.append((a, b))
-        (a, b), ratios = median_round(rounds, lambda a, b: a["rate"] / b["rate"])
+        (a, b), ratios = median_round(rounds, lambda r: r[0]["rate"] / r[1]["rate"])
         note = (f"wrk -c{c} -t{wrk.threads} {s['METADATA_DURATION']} s each; {rounds_note(ratios)}; {len(doc)}-byte document; "
                 f"nginx {s['NGINX_WORKERS']} workers")
         self.results.add("metadata_rate", f"instance metadata credential GET (wrk c{c})", a["rate"], "req/s",
@@ -729,10 +729,7 @@ class Suite:
                             "--pids", f"{rs.pids()[0]};{ng.pids()[0]}"],
                            check=True)
             runs.append(json.loads(out.read_text()))
-        median_of = {}
-        for op in ("GET", "PUT"):
-            (r, _), ratios = median_round([(x, x) for x in runs], lambda a, _: a["rolestack"][op] / a["nginx"][op])
-            median_of[op] = (r, ratios)
+        median_of = {op: median_round(runs, lambda r, op=op: r["rolestack"][op] / r["nginx"][op]) for op in ("GET", "PUT")}
         size = f"{s['OSS_SIZE'] >> 20} MiB" if s["OSS_SIZE"] >= 1 << 20 else f"{s['OSS_SIZE'] >> 10} KiB"
         note = (f"{s['OSS_REQUESTS']} objects (GET: each 5 times), {s['OSS_CONCURRENCY']} keep-alive connections, one Python "
                 f"client for both servers, sync(2) before each timed phase")
