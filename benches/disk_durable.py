@@ -11,6 +11,9 @@ from the body's last write to "durable" (what a PUT waits for).
 
   new-file     a new file per body, fdatasync, then an fsync of its directory shared by the writers
                waiting (what rolestack-blob-fs does for a body written in place)
+  new-file-syncfs  a new file per body, then one syncfs(2) of the whole filesystem per group of
+               waiting writers (their files' data and allocation written together, one flush; it
+               also writes whatever else is dirty on that filesystem)
   spare-file   files created (and their directory fsynced) ahead of the bodies, one per body,
                fdatasync: the creation and the directory fsync are off the body's path
   segment      bodies appended to one sparse file at 1 MiB offsets, one fdatasync per group of
@@ -25,6 +28,7 @@ from the body's last write to "durable" (what a PUT waits for).
 The directory is removed afterwards. Use a directory on the disk the data directory lives on."""
 
 import argparse
+import ctypes
 import os
 import shutil
 import statistics
@@ -36,7 +40,7 @@ import uuid
 from suite import run_threads
 
 MiB = 1 << 20
-WAYS = ["new-file", "spare-file", "segment", "fallocated", "pre-written", "zero-ahead"]
+WAYS = ["new-file", "new-file-syncfs", "spare-file", "segment", "fallocated", "pre-written", "zero-ahead"]
 
 
 class SharedSync:
@@ -72,6 +76,12 @@ def run(way, root, bodies, concurrency, gap):
     latencies, lock = [], threading.Lock()
     directory = os.open(root, os.O_RDONLY)
     dir_sync = SharedSync(lambda: os.fsync(directory))
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def syncfs():
+        if libc.syncfs(directory) != 0:
+            raise OSError(ctypes.get_errno(), "syncfs")
+    fs_sync = SharedSync(syncfs)
     segment = spares = None
     ahead = None
     if way in ("segment", "fallocated", "pre-written", "zero-ahead"):
@@ -119,6 +129,11 @@ def run(way, root, bodies, concurrency, gap):
                 t = time.perf_counter()
                 os.fdatasync(fd)
                 dir_sync.wait()
+            elif way == "new-file-syncfs":
+                fd = os.open(os.path.join(root, uuid.uuid4().hex), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                write_in_quarters(fd, 0)
+                t = time.perf_counter()
+                fs_sync.wait()
             elif way == "spare-file":
                 with lock:
                     fd = spares.pop()
