@@ -185,6 +185,7 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let (account, role_name) = parse_role_arn(p.required("RoleArn")?)?;
     let session = session_name(p)?;
     let policy = session_policy(p)?;
+    refuse_root(ctx, account, role_name)?;
     if account != ctx.account() {
         return Err(Error::not_exist("Role", format!("The specified Role not exists: {account} is not this server's account.")));
     }
@@ -220,6 +221,26 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         "AssumedRoleUser": assumed_role_user(ctx.account(), &role, session),
         "Credentials": render_credentials(&creds),
     }))
+}
+
+/// An account's root may not assume roles: STS refuses AssumeRole signed with the account's own
+/// AccessKey, whatever the trust policy says (docs/sts-errors.md). Only RAM users and role
+/// sessions assume roles.
+fn refuse_root(ctx: &Ctx, account: &str, role_name: &str) -> Result<()> {
+    if !matches!(ctx.caller.principal, Principal::Root) {
+        return Ok(());
+    }
+    let verdict = Verdict {
+        account: ctx.account().to_string(),
+        principal: PrincipalView::of(ctx.caller),
+        action: "sts:AssumeRole".into(),
+        resource: crate::ram::role_arn(account, role_name),
+        outcome: "ImplicitDeny".into(),
+        policy_kind: PolicyKind::AccountLevelIdentityBasedPolicy,
+        matched: Vec::new(),
+        conditions: conditions_of(&request_context(ctx.caller)),
+    };
+    Err(Error::no_permission(AccessDeniedDetail::new(verdict, ctx.key), "Roles may not be assumed by root accounts."))
 }
 
 /// The `Policy` parameter of the AssumeRole family: a session policy of at most 2048 characters.
