@@ -49,6 +49,8 @@ test('ram_role_arn with its default STS endpoint and ali-oss virtual-hosted URLs
     const user = `node-assumer-${Date.now()}`;
     api('ram', 'CreateUser', { UserName: user });
     api('ram', 'AttachPolicyToUser', { PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess', UserName: user });
+    api('ram', 'CreatePolicy', { PolicyName: user, PolicyDocument: JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'rolestack:PrepareWorkstationEnvironment', Resource: '*' }] }) });
+    api('ram', 'AttachPolicyToUser', { PolicyType: 'Custom', PolicyName: user, UserName: user });
     const key = api('ram', 'CreateAccessKey', { UserName: user }).AccessKey;
     const r = cli(['exec', '--', process.execPath, path.join(__dirname, 'programs', 'cloud_app.js'), `acs:ram::${account}:role/${role}`, bucket],
       { ALIBABA_CLOUD_ACCESS_KEY_ID: key.AccessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: key.AccessKeySecret });

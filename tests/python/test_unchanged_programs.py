@@ -211,10 +211,15 @@ def workstation(srv, *command, proxy=False, keys=None):
 
 
 def assumable_role(apis, account_id):
-    """A role the account trusts, and the RAM user to assume it as (STS refuses the root)."""
+    """A role the account trusts, and the RAM user to assume it as (STS refuses the root), allowed
+    to prepare a workstation (`rolestack exec`)."""
     role = h.unique_name("WorkstationRole")
     apis["ram"].call("CreateRole", {"RoleName": role, "AssumeRolePolicyDocument": h.account_trust_policy(account_id)})
-    return role, f"acs:ram::{account_id}:role/{role}", h.assume_role_user(apis["ram"])
+    user = h.assume_role_user(apis["ram"])
+    policy = h.unique_name("workstation")
+    apis["ram"].call("CreatePolicy", {"PolicyName": policy, "PolicyDocument": h.policy_doc([h.allow("rolestack:PrepareWorkstationEnvironment")])})
+    apis["ram"].call("AttachPolicyToUser", {"PolicyType": "Custom", "PolicyName": policy, "UserName": user["UserName"]})
+    return role, f"acs:ram::{account_id}:role/{role}", user
 
 
 @needs_root
