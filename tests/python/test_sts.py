@@ -97,6 +97,30 @@ def test_root_may_not_assume_roles(kind, api_for, root, account_id, trusted_role
     h.expect_error(lambda: assume(root_sts, account_id, "no-such-role-here"), code="NoPermission", status=403)
 
 
+def test_external_id_in_the_trust_policy(server, root_api, account_id, assumer):
+    """A trust policy that asks for `sts:ExternalId` admits AssumeRole with that ExternalId only
+    (the typed STS client's external_id); a malformed ExternalId is refused before any policy."""
+    from alibabacloud_sts20150401 import models as sts_models
+    from alibabacloud_sts20150401.client import Client
+    name = h.unique_name("sts-ext")
+    trust = h.policy_doc([{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": [f"acs:ram::{account_id}:root"]},
+                           "Condition": {"StringEquals": {"sts:ExternalId": "partner-4711"}}}])
+    root_api.call("CreateRole", {"RoleName": name, "AssumeRolePolicyDocument": trust})
+    try:
+        client = Client(h.tea_config(server.endpoint, assumer["AccessKeyId"], assumer["AccessKeySecret"], "v3"))
+        arn = f"acs:ram::{account_id}:role/{name}"
+        request = lambda **kw: sts_models.AssumeRoleRequest(role_arn=arn, role_session_name="partner", **kw)  # noqa: E731
+        body = client.assume_role(request(external_id="partner-4711")).body
+        assert body.assumed_role_user.arn == f"acs:ram::{account_id}:role/{name.lower()}/partner"
+        for kw in ({"external_id": "partner-0000"}, {}):
+            h.expect_error(lambda: h.tea_call(lambda: client.assume_role(request(**kw))), code="NoPermission", status=403)
+        for bad in ("p", "has space", "x" * 1225):
+            h.expect_error(lambda: h.tea_call(lambda: client.assume_role(request(external_id=bad))),
+                           code="InvalidParameter.ExternalId", status=400)
+    finally:
+        root_api.call("DeleteRole", {"RoleName": name})
+
+
 def test_user_needs_sts_assume_role_permission(kind, ram_user, api_for, account_id, trusted_role):
     _, ak, sk = ram_user()
     err = h.expect_error(lambda: assume(sts_api(api_for, ak, sk, kind), account_id, trusted_role), code="NoPermission", status=403)

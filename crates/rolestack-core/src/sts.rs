@@ -185,6 +185,7 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let (account, role_name) = parse_role_arn(p.required("RoleArn")?)?;
     let session = session_name(p)?;
     let policy = session_policy(p)?;
+    let external_id = external_id(p)?;
     refuse_root(ctx, account, role_name)?;
     if account != ctx.account() {
         return Err(Error::not_exist("Role", format!("The specified Role not exists: {account} is not this server's account.")));
@@ -195,7 +196,10 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     // must also trust the caller.
     let trust = rolestack_policy::TrustPolicy::parse(&role.trust_policy).map_err(|e| Error::Store(format!("stored trust policy: {e}")))?;
     let principal = rolestack_policy::Principal::ram(ctx.account(), ctx.caller.arn());
-    let context = request_context(ctx.caller);
+    let mut context = request_context(ctx.caller);
+    if let Some(id) = external_id {
+        context.set(rolestack_policy::keys::EXTERNAL_ID, id);
+    }
     let trust_decision = trust.evaluate(rolestack_policy::ASSUME_ROLE, &principal, &context);
     if !trust_decision.is_allowed() {
         let source = PolicySource::inline(PolicyKind::AssumeRolePolicy, &format!("trust policy of role {}", role.name));
@@ -221,6 +225,21 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         "AssumedRoleUser": assumed_role_user(ctx.account(), &role, session),
         "Credentials": render_credentials(&creds),
     }))
+}
+
+/// AssumeRole's `ExternalId`: 2 to 1224 characters of letters, digits and `_ + = , . @ : / -`
+/// (docs/sts-errors.md). A trust policy sees it as the condition key `sts:ExternalId`.
+fn external_id(p: &Params) -> Result<Option<&str>> {
+    let Some(id) = p.optional("ExternalId") else { return Ok(None) };
+    let ok = (2..=1224).contains(&id.len())
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | ':' | '/' | '-'));
+    if !ok {
+        return Err(Error::invalid(
+            "InvalidParameter.ExternalId",
+            format!("The parameter ExternalId is wrongly formed: \"{id}\" must be 2 to 1224 characters of letters, digits and _+=,.@:/-."),
+        ));
+    }
+    Ok(Some(id))
 }
 
 /// An account's root may not assume roles: STS refuses AssumeRole signed with the account's own
