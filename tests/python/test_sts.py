@@ -142,6 +142,7 @@ def test_trust_policy_is_enforced(root_api, api_for, assumer, account_id):
 @pytest.mark.parametrize("params,code", [
     ({"DurationSeconds": 899}, "InvalidParameter.DurationSeconds"),
     ({"DurationSeconds": 7201}, "InvalidParameter.DurationSeconds"),
+    ({"DurationSeconds": "900.5"}, "InvalidParameter.DurationSeconds"),
     ({"RoleSessionName": "a"}, "InvalidParameter.RoleSessionName"),
     ({"RoleSessionName": "has space"}, "InvalidParameter.RoleSessionName"),
     ({"Policy": '{"Version":"1","Statement":[{"Effect":"Allow","Action":"ram:*"}]}'}, "InvalidParameter.PolicyGrammar"),

@@ -283,18 +283,16 @@ pub(crate) fn session_policy(p: &Params) -> Result<Option<String>> {
 }
 
 /// `DurationSeconds`: 900 up to the role's MaxSessionDuration, 3600 by default.
+/// A value that is not a whole number gets the same answer as one out of range.
 pub(crate) fn session_duration(p: &Params, role: &Role) -> Result<i64> {
-    let duration = p.int("DurationSeconds", i64::MIN, i64::MAX)?.unwrap_or(DEFAULT_DURATION);
-    if duration < MIN_DURATION || duration > i64::from(role.max_session_duration) {
-        return Err(Error::invalid(
+    let Some(given) = p.optional("DurationSeconds") else { return Ok(DEFAULT_DURATION) };
+    let max = i64::from(role.max_session_duration);
+    given.parse::<i64>().ok().filter(|d| (MIN_DURATION..=max).contains(d)).ok_or_else(|| {
+        Error::invalid(
             "InvalidParameter.DurationSeconds",
-            format!(
-                "The Min/Max value of DurationSeconds is 15min/{}s (the role's MaxSessionDuration); got {duration}.",
-                role.max_session_duration
-            ),
-        ));
-    }
-    Ok(duration)
+            format!("The Min/Max value of DurationSeconds is 15min/{max}s (the role's MaxSessionDuration); got {given:?}."),
+        )
+    })
 }
 
 /// The `AssumedRoleUser` of a new session.
