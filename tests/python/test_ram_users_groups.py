@@ -74,6 +74,27 @@ def test_user_email_and_mobile_phone_formats(ram):
     assert (got["MobilePhone"], got["Email"]) == ("1-5551234", "bob@example.org")
 
 
+def test_user_joins_at_most_ten_groups(root_api):
+    """AddUserToGroup: the 11th group is LimitExceeded.User.Group (409); joining one the user is
+    already in is still EntityAlreadyExists.User.Group."""
+    user = _user(root_api)
+    groups = [h.unique_name("cap") for _ in range(11)]
+    for g in groups:
+        root_api.call("CreateGroup", {"GroupName": g})
+    for g in groups[:10]:
+        root_api.call("AddUserToGroup", {"UserName": user, "GroupName": g})
+    h.expect_error(lambda: root_api.call("AddUserToGroup", {"UserName": user, "GroupName": groups[10]}),
+                   code="LimitExceeded.User.Group", status=409)
+    h.expect_error(lambda: root_api.call("AddUserToGroup", {"UserName": user, "GroupName": groups[0]}),
+                   code="EntityAlreadyExists.User.Group", status=409)
+    root_api.call("RemoveUserFromGroup", {"UserName": user, "GroupName": groups[0]})
+    root_api.call("AddUserToGroup", {"UserName": user, "GroupName": groups[10]})
+    for g in groups[1:]:
+        root_api.call("RemoveUserFromGroup", {"UserName": user, "GroupName": g})
+    for g in groups:
+        root_api.call("DeleteGroup", {"GroupName": g})
+
+
 @pytest.mark.parametrize("action", ["GetUser", "ListAccessKeys", "CreateAccessKey", "ListGroupsForUser",
                                     "ListPoliciesForUser"])
 def test_missing_user(ram, action):
