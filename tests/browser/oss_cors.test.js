@@ -93,7 +93,15 @@ test('a page on another origin uploads with an STS token after a CORS preflight'
   });
   api('ram', 'AttachPolicyToRole', { PolicyType: 'System', PolicyName: 'AliyunOSSFullAccess', RoleName: role });
   const upOnly = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:PutObject'], Resource: [`acs:oss:*:*:${BUCKET}/uploads/*`] }] });
-  const creds = api('sts', 'AssumeRole', { RoleArn: `acs:ram::${rootKey.AccountId}:role/${role}`, RoleSessionName: 'browser', Policy: upOnly }).Credentials;
+  // STS refuses AssumeRole signed by the root: a RAM user allowed sts:AssumeRole assumes the role.
+  const user = `browser-assumer-${suffix}`;
+  api('ram', 'CreateUser', { UserName: user });
+  api('ram', 'AttachPolicyToUser', { PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess', UserName: user });
+  const key = api('ram', 'CreateAccessKey', { UserName: user }).AccessKey;
+  const assumed = support.cli(server, ['api', '--access-key-id', key.AccessKeyId, '--access-key-secret', key.AccessKeySecret,
+    'sts', 'AssumeRole', `RoleArn=acs:ram::${rootKey.AccountId}:role/${role}`, 'RoleSessionName=browser', `Policy=${upOnly}`]);
+  assert.equal(assumed.status, 0, assumed.stdout + assumed.stderr);
+  const creds = JSON.parse(assumed.stdout).Credentials;
 
   const { context, page } = await newPage();
   try {

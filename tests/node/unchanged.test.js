@@ -12,9 +12,10 @@ const { BIN, startServer } = require('./support/server');
 const isRoot = process.getuid && process.getuid() === 0;
 let server;
 
-function cli(args) {
+function cli(args, extraEnv = {}) {
   const env = { ...process.env, ROLESTACK_ENDPOINT: server.endpoint, ROLESTACK_DATA_DIR: server.dataDir };
   for (const k of Object.keys(env)) if (k.startsWith('ALIBABA_CLOUD_') || k.startsWith('OSS_')) delete env[k];
+  Object.assign(env, extraEnv);
   // From this folder, so `node -e` finds the pinned node_modules.
   return spawnSync(BIN, args, { env, encoding: 'utf8', cwd: __dirname });
 }
@@ -44,7 +45,15 @@ test('ram_role_arn with its default STS endpoint and ali-oss virtual-hosted URLs
     const mk = cli(['exec', '--', process.execPath, '-e',
       `const OSS=require('ali-oss');new OSS({region:'oss-cn-hangzhou',secure:true,accessKeyId:process.env.ALIBABA_CLOUD_ACCESS_KEY_ID,accessKeySecret:process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET}).putBucket('${bucket}').then(()=>console.log('made'),e=>{console.error(e);process.exit(1)})`]);
     assert.equal(mk.status, 0, mk.stdout + mk.stderr);
-    const r = cli(['exec', '--', process.execPath, path.join(__dirname, 'programs', 'cloud_app.js'), `acs:ram::${account}:role/${role}`, bucket]);
+    // STS refuses AssumeRole signed by the root: the app runs with a RAM user's AccessKey.
+    const user = `node-assumer-${Date.now()}`;
+    api('ram', 'CreateUser', { UserName: user });
+    api('ram', 'AttachPolicyToUser', { PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess', UserName: user });
+    api('ram', 'CreatePolicy', { PolicyName: user, PolicyDocument: JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'rolestack:PrepareWorkstationEnvironment', Resource: '*' }] }) });
+    api('ram', 'AttachPolicyToUser', { PolicyType: 'Custom', PolicyName: user, UserName: user });
+    const key = api('ram', 'CreateAccessKey', { UserName: user }).AccessKey;
+    const r = cli(['exec', '--', process.execPath, path.join(__dirname, 'programs', 'cloud_app.js'), `acs:ram::${account}:role/${role}`, bucket],
+      { ALIBABA_CLOUD_ACCESS_KEY_ID: key.AccessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: key.AccessKeySecret });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stderr, /network namespace/);
     const out = JSON.parse(r.stdout.trim().split('\n').pop());

@@ -164,6 +164,13 @@ def unique_name():
     return h.unique_name
 
 
+@pytest.fixture(scope="session")
+def assumer(apis) -> dict:
+    """A RAM user that may assume roles (AccessKeyId / AccessKeySecret, like `root`): STS refuses
+    AssumeRole signed by the account's root."""
+    return h.assume_role_user(apis["v3"])
+
+
 @pytest.fixture
 def ram_user(root_api):
     """ram_user(policies=(), groups=()) -> (user_name, ak, secret): a RAM user with one key."""

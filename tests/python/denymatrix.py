@@ -623,11 +623,14 @@ class World:
         return gname
 
     def session(self, key: str, role: str, policy=None, session_name="deny-matrix"):
-        """Assumes `role` as the root (optionally with a session policy): principal `key`."""
+        """Assumes `role` (optionally with a session policy) as a RAM user allowed to (STS refuses
+        the root): principal `key`."""
         params = {"RoleArn": f"acs:ram::{self.account}:role/{role}", "RoleSessionName": session_name}
         if policy is not None:
             params["Policy"] = policy if isinstance(policy, str) else h.policy_doc(policy)
-        c = self.root(("sts", "AssumeRole", params))["Credentials"]
+        if "sts_assumer" not in self.principals:
+            self.user("sts_assumer", policies=["AliyunSTSAssumeRoleAccess"], principal=True, prefix="dm-assumer")
+        c = self.call("sts_assumer", ("sts", "AssumeRole", params))["Credentials"]
         self.principals[key] = Principal(c["AccessKeyId"], c["AccessKeySecret"], c["SecurityToken"])
 
     def make_versioned_bucket(self, key: str, object_key: str) -> str:

@@ -171,6 +171,28 @@ def account_trust_policy(account_id: str) -> str:
     })
 
 
+def assume_role_user(ram_api: "RpcApi", prefix: str = "sts-assumer") -> Dict[str, str]:
+    """A RAM user allowed to call AssumeRole (AliyunSTSAssumeRoleAccess) with one AccessKey, as
+    {"UserName", "AccessKeyId", "AccessKeySecret"}. STS refuses AssumeRole signed by an account's
+    root, so tests assume roles as such a user (`ram_api` is the root's RAM client)."""
+    name = unique_name(prefix)
+    ram_api.call("CreateUser", {"UserName": name})
+    ram_api.call("AttachPolicyToUser", {"PolicyType": "System", "PolicyName": "AliyunSTSAssumeRoleAccess",
+                                        "UserName": name})
+    key = ram_api.call("CreateAccessKey", {"UserName": name})["AccessKey"]
+    return {"UserName": name, "AccessKeyId": key["AccessKeyId"], "AccessKeySecret": key["AccessKeySecret"]}
+
+
+_ASSUMERS: Dict[str, Dict[str, str]] = {}
+
+
+def assumer_for(api_for: Callable[..., "RpcApi"], root: Dict[str, str]) -> Dict[str, str]:
+    """`assume_role_user` made once per root AccessKey (per server) through `api_for`."""
+    if root["AccessKeyId"] not in _ASSUMERS:
+        _ASSUMERS[root["AccessKeyId"]] = assume_role_user(api_for(root["AccessKeyId"], root["AccessKeySecret"]))
+    return _ASSUMERS[root["AccessKeyId"]]
+
+
 # --------------------------------------------------------------------------------------
 # Server process
 # --------------------------------------------------------------------------------------

@@ -180,7 +180,8 @@ def test_token_from_node1_works_on_node3_and_deletions_apply_everywhere(cluster)
     account = c.root["AccountId"]
     role = h.unique_name("ClusterRole")
     c.api(0).call("CreateRole", {"RoleName": role, "AssumeRolePolicyDocument": h.account_trust_policy(account)})
-    sts1 = c.api(0, version=h.STS_VERSION, product="Sts")
+    user = h.assume_role_user(c.api(0))  # STS refuses the root
+    sts1 = c.api(0, version=h.STS_VERSION, product="Sts", creds=(user["AccessKeyId"], user["AccessKeySecret"], None))
     creds = sts1.call("AssumeRole", {"RoleArn": f"acs:ram::{account}:role/{role}", "RoleSessionName": "s1"})["Credentials"]
     token = (creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"])
     for i in (2, 1):

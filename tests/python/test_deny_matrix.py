@@ -200,6 +200,7 @@ def build_world(w: dm.World, root_ecs) -> None:
                                                 "Principal": {"RAM": [f"acs:ram::{acct}:user/{su_name.upper()}"]}}]))
     w.role("tr_ip", trust=tr([dict(allow_acct, Condition={"IpAddress": {"acs:SourceIp": ["10.0.0.0/8"]}})]))
     w.role("tr_tls", trust=tr([dict(allow_acct, Condition={"Bool": {"acs:SecureTransport": "true"}})]))
+    w.role("tr_ext", trust=tr([dict(allow_acct, Condition={"StringEquals": {"sts:ExternalId": "deny-matrix-ext"}})]))
     sd = w.role("sd", trust=n["acct_trust"], prefix="stsdeny")
     w.user("su", principal=True, name=su_name, policies=["AliyunSTSAssumeRoleAccess", w.policy("su_deny", [
         h.deny("sts:AssumeRole", arn("role", sd))])])
@@ -636,7 +637,11 @@ def sts_cases():
         C("sts-trust-deny-caller-upper-name", "su", assume("{tr_denyup}"), NOPERM, ok),
         C("sts-trust-cond-SourceIp", "su", assume("{tr_ip}"), NOPERM, ok),
         C("sts-trust-cond-SecureTransport", "su", assume("{tr_tls}"), NOPERM, ok),
-        C("sts-trust-ecs-only-as-root", "root", assume("{tr_ecs}"), NOPERM, ok),
+        C("sts-trust-cond-ExternalId-wrong", "su", assume("{tr_ext}", ExternalId="deny-matrix-other"), NOPERM,
+          assume("{tr_ext}", ExternalId="deny-matrix-ext")),
+        C("sts-trust-cond-ExternalId-missing", "su", assume("{tr_ext}"), NOPERM, assume("{tr_ext}", ExternalId="deny-matrix-ext")),
+        C("sts-trust-ecs-only-as-root", "root", assume("{tr_ecs}"), NOPERM, sts("GetCallerIdentity")),
+        C("sts-root-may-not-assume", "root", ok, NOPERM, sts("GetCallerIdentity")),
         C("sts-assume-deny-exact", "su", assume("{sd}"), NOPERM, ok),
         C("sts-assume-deny-upper", "su", assume("{sd:upper}"), NOPERM, ok, escape=ESC_CASE),
         C("sts-assume-deny-alt", "su", assume("{sd:alt}"), NOPERM, ok, escape=ESC_CASE),

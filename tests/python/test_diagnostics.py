@@ -71,8 +71,8 @@ def test_session_policy_refusal(server, root_api, account_id, api_for, ram_user)
     role = h.unique_name("diag-role")
     root_api.call("CreateRole", {"RoleName": role, "AssumeRolePolicyDocument": h.account_trust_policy(account_id)})
     root_api.call("AttachPolicyToRole", {"PolicyType": "System", "PolicyName": "AliyunRAMFullAccess", "RoleName": role})
-    r = server.root
-    sts = api_for(r["AccessKeyId"], r["AccessKeySecret"], version=STS, product="Sts")
+    _, ak, sk = ram_user(policies=["AliyunSTSAssumeRoleAccess"])
+    sts = api_for(ak, sk, version=STS, product="Sts")
     creds = sts.call("AssumeRole", {"RoleArn": f"acs:ram::{account_id}:role/{role}", "RoleSessionName": "narrow",
                                     "Policy": h.policy_doc([h.allow("ram:List*")])})["Credentials"]
     session = RamClient(h.tea_config(server.endpoint, creds["AccessKeyId"], creds["AccessKeySecret"], token=creds["SecurityToken"]))

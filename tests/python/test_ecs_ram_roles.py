@@ -441,7 +441,8 @@ def test_role_session_needs_passrole(root_api, api_for, root, account_id, server
     root_api.call("CreateRole", {"RoleName": operator, "AssumeRolePolicyDocument": h.account_trust_policy(account_id)})
     root_api.call("AttachPolicyToRole", {"PolicyType": "System", "PolicyName": "AliyunECSFullAccess", "RoleName": operator})
     try:
-        sts = api_for(root["AccessKeyId"], root["AccessKeySecret"], "v3", version=h.STS_VERSION, product="Sts")
+        user = h.assumer_for(api_for, root)
+        sts = api_for(user["AccessKeyId"], user["AccessKeySecret"], "v3", version=h.STS_VERSION, product="Sts")
         creds = sts.call("AssumeRole", {"RoleArn": f"acs:ram::{account_id}:role/{operator}", "RoleSessionName": "ops"})["Credentials"]
         for kind in ("v3", "core"):
             session = h.ecs_api(kind, server.endpoint, creds["AccessKeyId"], creds["AccessKeySecret"], token=creds["SecurityToken"])

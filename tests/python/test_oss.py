@@ -117,7 +117,7 @@ def read_only_role(root_api, account_id):
 def assume(api_for, root, account_id, role, **extra):
     params = {"RoleArn": f"acs:ram::{account_id}:role/{role}", "RoleSessionName": "oss-test"}
     params.update(extra)
-    return sts_api(api_for, root).call("AssumeRole", params)["Credentials"]
+    return sts_api(api_for, h.assumer_for(api_for, root)).call("AssumeRole", params)["Credentials"]
 
 
 def expect_oss_error(fn, code, status):

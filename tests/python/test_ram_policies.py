@@ -188,6 +188,26 @@ def test_attach_errors_role(ram):
                    code="EntityNotExist.Policy", status=404)
 
 
+@pytest.mark.parametrize("kind,make", [("Role", _role), ("User", _user), ("Group", _group)])
+def test_attachment_limit(root_api, kind, make):
+    """A role, a user or a group holds at most 10 custom policies (and 20 system ones): the 11th
+    custom attach is LimitExceeded.<Kind>.Policy; one already held is still EntityAlreadyExists, and
+    a System policy still attaches."""
+    holder = make(root_api)
+    pols = [_policy(root_api) for _ in range(11)]
+    attach = lambda pol, ptype="Custom": root_api.call(  # noqa: E731
+        f"AttachPolicyTo{kind}", {"PolicyType": ptype, "PolicyName": pol, f"{kind}Name": holder})
+    for pol in pols[:10]:
+        attach(pol)
+    h.expect_error(lambda: attach(pols[10]), code=f"LimitExceeded.{kind}.Policy", status=409)
+    h.expect_error(lambda: attach(pols[0]), code=f"EntityAlreadyExists.{kind}.Policy", status=409)
+    attach("AliyunOSSReadOnlyAccess", "System")
+    root_api.call(f"DetachPolicyFrom{kind}", {"PolicyType": "Custom", "PolicyName": pols[0], f"{kind}Name": holder})
+    attach(pols[10])
+    held = h.wrapped_list(root_api.call(f"ListPoliciesFor{kind}", {f"{kind}Name": holder}), "Policies", "Policy")
+    assert len(held) == 11
+
+
 def test_attach_detach_user(ram):
     user, pol = _user(ram), _policy(ram)
     ram.call("AttachPolicyToUser", {"PolicyType": "Custom", "PolicyName": pol, "UserName": user})

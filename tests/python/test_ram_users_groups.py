@@ -56,6 +56,45 @@ def test_user_name_charset_and_length(ram):
                    code="InvalidParameter.UserName.Length", status=400)
 
 
+def test_user_email_and_mobile_phone_formats(ram):
+    """MobilePhone is `<country code>-<number>`, Email an address; other values are refused with
+    the `.Format` codes on CreateUser and UpdateUser (`New*`), and an empty New* value clears."""
+    name = _user(ram, MobilePhone="86-18600008888", Email="alice@example.com")
+    got = ram.call("GetUser", {"UserName": name})["User"]
+    assert (got["MobilePhone"], got["Email"]) == ("86-18600008888", "alice@example.com")
+    for params, code in (({"MobilePhone": "18600008888"}, "InvalidParameter.MobilePhone.Format"),
+                         ({"Email": "not-an-address"}, "InvalidParameter.Email.Format")):
+        h.expect_error(lambda: ram.call("CreateUser", dict(params, UserName=h.unique_name("fmt"))), code=code, status=400)
+    h.expect_error(lambda: ram.call("UpdateUser", {"UserName": name, "NewMobilePhone": "86 186"}),
+                   code="InvalidParameter.NewMobilePhone.Format", status=400)
+    h.expect_error(lambda: ram.call("UpdateUser", {"UserName": name, "NewEmail": "alice@"}),
+                   code="InvalidParameter.NewEmail.Format", status=400)
+    ram.call("UpdateUser", {"UserName": name, "NewMobilePhone": "1-5551234", "NewEmail": "bob@example.org"})
+    got = ram.call("GetUser", {"UserName": name})["User"]
+    assert (got["MobilePhone"], got["Email"]) == ("1-5551234", "bob@example.org")
+
+
+def test_user_joins_at_most_ten_groups(root_api):
+    """AddUserToGroup: the 11th group is LimitExceeded.User.Group (409); joining one the user is
+    already in is still EntityAlreadyExists.User.Group."""
+    user = _user(root_api)
+    groups = [h.unique_name("cap") for _ in range(11)]
+    for g in groups:
+        root_api.call("CreateGroup", {"GroupName": g})
+    for g in groups[:10]:
+        root_api.call("AddUserToGroup", {"UserName": user, "GroupName": g})
+    h.expect_error(lambda: root_api.call("AddUserToGroup", {"UserName": user, "GroupName": groups[10]}),
+                   code="LimitExceeded.User.Group", status=409)
+    h.expect_error(lambda: root_api.call("AddUserToGroup", {"UserName": user, "GroupName": groups[0]}),
+                   code="EntityAlreadyExists.User.Group", status=409)
+    root_api.call("RemoveUserFromGroup", {"UserName": user, "GroupName": groups[0]})
+    root_api.call("AddUserToGroup", {"UserName": user, "GroupName": groups[10]})
+    for g in groups[1:]:
+        root_api.call("RemoveUserFromGroup", {"UserName": user, "GroupName": g})
+    for g in groups:
+        root_api.call("DeleteGroup", {"GroupName": g})
+
+
 @pytest.mark.parametrize("action", ["GetUser", "ListAccessKeys", "CreateAccessKey", "ListGroupsForUser",
                                     "ListPoliciesForUser"])
 def test_missing_user(ram, action):

@@ -62,7 +62,7 @@ def sts_api(api_for, root):
 def assume(api_for, root, account_id, role, **extra):
     params = {"RoleArn": f"acs:ram::{account_id}:role/{role}", "RoleSessionName": "s3-test"}
     params.update(extra)
-    return sts_api(api_for, root).call("AssumeRole", params)["Credentials"]
+    return sts_api(api_for, h.assumer_for(api_for, root)).call("AssumeRole", params)["Credentials"]
 
 
 @pytest.fixture(scope="module")

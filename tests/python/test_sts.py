@@ -58,9 +58,9 @@ def test_assume_role_with_typed_sts_sdk(server, root, ram_user, account_id, trus
     assert who.principal_id.endswith(":alice") and who.role_id
 
 
-def test_session_is_authorized_as_the_role(kind, api_for, root, account_id, trusted_role):
-    root_sts = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"], kind)
-    creds = assume(root_sts, account_id, trusted_role)["Credentials"]
+def test_session_is_authorized_as_the_role(kind, api_for, assumer, account_id, trusted_role):
+    user_sts = sts_api(api_for, assumer["AccessKeyId"], assumer["AccessKeySecret"], kind)
+    creds = assume(user_sts, account_id, trusted_role)["Credentials"]
     session = api_for(creds["AccessKeyId"], creds["AccessKeySecret"], kind, token=creds["SecurityToken"])
     h.wrapped_list(session.call("ListRoles", {"MaxItems": 5}), "Roles", "Role")
     err = h.expect_error(lambda: session.call("CreateUser", {"UserName": h.unique_name("no")}), code="NoPermission", status=403)
@@ -69,20 +69,56 @@ def test_session_is_authorized_as_the_role(kind, api_for, root, account_id, trus
     assert who["IdentityType"] == "AssumedRoleUser" and who["AccountId"] == account_id
 
 
-def test_session_policy_narrows(api_for, root, account_id, trusted_role):
-    root_sts = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"])
+def test_session_policy_narrows(api_for, assumer, account_id, trusted_role):
+    user_sts = sts_api(api_for, assumer["AccessKeyId"], assumer["AccessKeySecret"])
     only_get_role = h.policy_doc([h.allow("ram:GetRole")])
-    creds = assume(root_sts, account_id, trusted_role, Policy=only_get_role)["Credentials"]
+    creds = assume(user_sts, account_id, trusted_role, Policy=only_get_role)["Credentials"]
     session = api_for(creds["AccessKeyId"], creds["AccessKeySecret"], "v3", token=creds["SecurityToken"])
     assert session.call("GetRole", {"RoleName": trusted_role})["Role"]["RoleName"] == trusted_role
     h.expect_error(lambda: session.call("ListRoles"), code="NoPermission", status=403)
 
 
-def test_session_policy_cannot_widen(api_for, root, account_id, trusted_role):
-    root_sts = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"])
-    creds = assume(root_sts, account_id, trusted_role, Policy=h.policy_doc([h.allow("*")]))["Credentials"]
+def test_session_policy_cannot_widen(api_for, assumer, account_id, trusted_role):
+    user_sts = sts_api(api_for, assumer["AccessKeyId"], assumer["AccessKeySecret"])
+    creds = assume(user_sts, account_id, trusted_role, Policy=h.policy_doc([h.allow("*")]))["Credentials"]
     session = api_for(creds["AccessKeyId"], creds["AccessKeySecret"], "v3", token=creds["SecurityToken"])
     h.expect_error(lambda: session.call("CreateGroup", {"GroupName": h.unique_name("g")}), code="NoPermission")
+
+
+def test_root_may_not_assume_roles(kind, api_for, root, account_id, trusted_role):
+    """STS refuses AssumeRole signed with the account's own AccessKey, although the role trusts
+    the account: only RAM users and role sessions assume roles (docs/sts-errors.md)."""
+    root_sts = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"], kind)
+    err = h.expect_error(lambda: assume(root_sts, account_id, trusted_role), code="NoPermission", status=403)
+    assert "Roles may not be assumed by root accounts." in err.message
+    # A parameter error is still named first; a missing role is refused like an existing one.
+    h.expect_error(lambda: assume(root_sts, account_id, trusted_role, RoleSessionName="a"),
+                   code="InvalidParameter.RoleSessionName", status=400)
+    h.expect_error(lambda: assume(root_sts, account_id, "no-such-role-here"), code="NoPermission", status=403)
+
+
+def test_external_id_in_the_trust_policy(server, root_api, account_id, assumer):
+    """A trust policy that asks for `sts:ExternalId` admits AssumeRole with that ExternalId only
+    (the typed STS client's external_id); a malformed ExternalId is refused before any policy."""
+    from alibabacloud_sts20150401 import models as sts_models
+    from alibabacloud_sts20150401.client import Client
+    name = h.unique_name("sts-ext")
+    trust = h.policy_doc([{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": [f"acs:ram::{account_id}:root"]},
+                           "Condition": {"StringEquals": {"sts:ExternalId": "partner-4711"}}}])
+    root_api.call("CreateRole", {"RoleName": name, "AssumeRolePolicyDocument": trust})
+    try:
+        client = Client(h.tea_config(server.endpoint, assumer["AccessKeyId"], assumer["AccessKeySecret"], "v3"))
+        arn = f"acs:ram::{account_id}:role/{name}"
+        request = lambda **kw: sts_models.AssumeRoleRequest(role_arn=arn, role_session_name="partner", **kw)  # noqa: E731
+        body = client.assume_role(request(external_id="partner-4711")).body
+        assert body.assumed_role_user.arn == f"acs:ram::{account_id}:role/{name.lower()}/partner"
+        for kw in ({"external_id": "partner-0000"}, {}):
+            h.expect_error(lambda: h.tea_call(lambda: client.assume_role(request(**kw))), code="NoPermission", status=403)
+        for bad in ("p", "has space", "x" * 1225):
+            h.expect_error(lambda: h.tea_call(lambda: client.assume_role(request(external_id=bad))),
+                           code="InvalidParameter.ExternalId", status=400)
+    finally:
+        root_api.call("DeleteRole", {"RoleName": name})
 
 
 def test_user_needs_sts_assume_role_permission(kind, ram_user, api_for, account_id, trusted_role):
@@ -91,13 +127,13 @@ def test_user_needs_sts_assume_role_permission(kind, ram_user, api_for, account_
     assert "sts:AssumeRole" in err.message
 
 
-def test_trust_policy_is_enforced(root_api, api_for, root, account_id):
+def test_trust_policy_is_enforced(root_api, api_for, assumer, account_id):
     """A role that trusts only ECS cannot be assumed by the account's identities."""
     name = h.unique_name("ecs-only")
     root_api.call("CreateRole", {"RoleName": name, "AssumeRolePolicyDocument": h.ecs_trust_policy()})
     try:
-        root_sts = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"])
-        err = h.expect_error(lambda: assume(root_sts, account_id, name), code="NoPermission", status=403)
+        user_sts = sts_api(api_for, assumer["AccessKeyId"], assumer["AccessKeySecret"])
+        err = h.expect_error(lambda: assume(user_sts, account_id, name), code="NoPermission", status=403)
         assert "trusted entity" in err.message
     finally:
         root_api.call("DeleteRole", {"RoleName": name})
@@ -106,21 +142,22 @@ def test_trust_policy_is_enforced(root_api, api_for, root, account_id):
 @pytest.mark.parametrize("params,code", [
     ({"DurationSeconds": 899}, "InvalidParameter.DurationSeconds"),
     ({"DurationSeconds": 7201}, "InvalidParameter.DurationSeconds"),
+    ({"DurationSeconds": "900.5"}, "InvalidParameter.DurationSeconds"),
     ({"RoleSessionName": "a"}, "InvalidParameter.RoleSessionName"),
     ({"RoleSessionName": "has space"}, "InvalidParameter.RoleSessionName"),
     ({"Policy": '{"Version":"1","Statement":[{"Effect":"Allow","Action":"ram:*"}]}'}, "InvalidParameter.PolicyGrammar"),
     ({"Policy": "not json"}, "InvalidParameter.PolicyGrammar"),
 ])
-def test_assume_role_parameter_errors(api_for, root, account_id, trusted_role, params, code):
-    root_sts = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"])
-    h.expect_error(lambda: assume(root_sts, account_id, trusted_role, **params), code=code, status=400)
+def test_assume_role_parameter_errors(api_for, assumer, account_id, trusted_role, params, code):
+    user_sts = sts_api(api_for, assumer["AccessKeyId"], assumer["AccessKeySecret"])
+    h.expect_error(lambda: assume(user_sts, account_id, trusted_role, **params), code=code, status=400)
 
 
-def test_assume_role_bad_arn_and_missing_role(api_for, root, account_id):
-    root_sts = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"])
-    h.expect_error(lambda: root_sts.call("AssumeRole", {"RoleArn": "acs:ram::x:user/u", "RoleSessionName": "ss"}),
+def test_assume_role_bad_arn_and_missing_role(api_for, assumer, account_id):
+    user_sts = sts_api(api_for, assumer["AccessKeyId"], assumer["AccessKeySecret"])
+    h.expect_error(lambda: user_sts.call("AssumeRole", {"RoleArn": "acs:ram::x:user/u", "RoleSessionName": "ss"}),
                    code="InvalidParameter.RoleArn", status=400)
-    h.expect_error(lambda: assume(root_sts, account_id, "no-such-role-here"), code="EntityNotExist.Role", status=404)
+    h.expect_error(lambda: assume(user_sts, account_id, "no-such-role-here"), code="EntityNotExist.Role", status=404)
 
 
 def test_caller_identity_root_and_user(kind, api_for, root, account_id, ram_user):
@@ -132,10 +169,10 @@ def test_caller_identity_root_and_user(kind, api_for, root, account_id, ram_user
     assert who["UserId"] == who["PrincipalId"]
 
 
-def test_bad_tokens(api_for, root, account_id, trusted_role):
-    root_sts = sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"])
-    a = assume(root_sts, account_id, trusted_role, session="one")["Credentials"]
-    b = assume(root_sts, account_id, trusted_role, session="two")["Credentials"]
+def test_bad_tokens(api_for, assumer, account_id, trusted_role):
+    user_sts = sts_api(api_for, assumer["AccessKeyId"], assumer["AccessKeySecret"])
+    a = assume(user_sts, account_id, trusted_role, session="one")["Credentials"]
+    b = assume(user_sts, account_id, trusted_role, session="two")["Credentials"]
     tampered = a["SecurityToken"][:-4] + ("AAAA" if not a["SecurityToken"].endswith("AAAA") else "BBBB")
     h.expect_error(lambda: api_for(a["AccessKeyId"], a["AccessKeySecret"], "v3", token=tampered).call("ListRoles"),
                    code="InvalidSecurityToken.Malformed")
@@ -148,10 +185,10 @@ def test_bad_tokens(api_for, root, account_id, trusted_role):
                    code="SignatureDoesNotMatch")
 
 
-def test_deleting_the_role_ends_its_sessions(root_api, api_for, root, account_id):
+def test_deleting_the_role_ends_its_sessions(root_api, api_for, assumer, account_id):
     name = h.unique_name("short-lived")
     root_api.call("CreateRole", {"RoleName": name, "AssumeRolePolicyDocument": h.account_trust_policy(account_id)})
-    creds = assume(sts_api(api_for, root["AccessKeyId"], root["AccessKeySecret"]), account_id, name)["Credentials"]
+    creds = assume(sts_api(api_for, assumer["AccessKeyId"], assumer["AccessKeySecret"]), account_id, name)["Credentials"]
     session = sts_api(api_for, creds["AccessKeyId"], creds["AccessKeySecret"], "v3", creds["SecurityToken"])
     assert session.call("GetCallerIdentity")["IdentityType"] == "AssumedRoleUser"
     root_api.call("DeleteRole", {"RoleName": name})

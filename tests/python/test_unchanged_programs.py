@@ -203,28 +203,36 @@ def test_default_endpoints_and_trust_inside_an_instance(srv, apis):
 
 # -- rolestack exec (a workstation) ------------------------------------------------------------
 
-def workstation(srv, *command, proxy=False):
+def workstation(srv, *command, proxy=False, keys=None):
+    """`rolestack exec`; `keys` (a RAM user's) instead of the root's AccessKey from the data dir."""
     args = ["exec"] + (["--proxy"] if proxy else []) + ["--", *command]
-    return run(srv, *args)
+    env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": keys["AccessKeyId"], "ALIBABA_CLOUD_ACCESS_KEY_SECRET": keys["AccessKeySecret"]} if keys else None
+    return cli(srv, *args, env_extra=env, timeout=90)
 
 
 def assumable_role(apis, account_id):
+    """A role the account trusts, and the RAM user to assume it as (STS refuses the root), allowed
+    to prepare a workstation (`rolestack exec`)."""
     role = h.unique_name("WorkstationRole")
     apis["ram"].call("CreateRole", {"RoleName": role, "AssumeRolePolicyDocument": h.account_trust_policy(account_id)})
-    return role, f"acs:ram::{account_id}:role/{role}"
+    user = h.assume_role_user(apis["ram"])
+    policy = h.unique_name("workstation")
+    apis["ram"].call("CreatePolicy", {"PolicyName": policy, "PolicyDocument": h.policy_doc([h.allow("rolestack:PrepareWorkstationEnvironment")])})
+    apis["ram"].call("AttachPolicyToUser", {"PolicyType": "Custom", "PolicyName": policy, "UserName": user["UserName"]})
+    return role, f"acs:ram::{account_id}:role/{role}", user
 
 
 @needs_root
 def test_exec_runs_cloud_programs_with_default_endpoints(srv, apis):
     account = srv.root["AccountId"]
-    role, arn = assumable_role(apis, account)
-    p = workstation(srv, sys.executable, str(PROGRAMS / "ram_role_arn_default.py"), arn)
+    role, arn, user = assumable_role(apis, account)
+    p = workstation(srv, sys.executable, str(PROGRAMS / "ram_role_arn_default.py"), arn, keys=user)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "network namespace" in p.stderr
     out = json.loads(p.stdout.strip().splitlines()[-1])
     assert out["AccessKeyId"].startswith("STS.")
     assert out["Arn"] == f"acs:ram::{account}:assumed-role/{role}/workstation"
-    p = workstation(srv, sys.executable, str(PROGRAMS / "core_sdk_assume_role.py"), arn)
+    p = workstation(srv, sys.executable, str(PROGRAMS / "core_sdk_assume_role.py"), arn, keys=user)
     assert p.returncode == 0, p.stdout + p.stderr
     assert json.loads(p.stdout.strip().splitlines()[-1])["Arn"] == f"acs:ram::{account}:role/{role.lower()}/core-sdk"
     bucket = f"rs-ws-{uuid.uuid4().hex[:10]}"

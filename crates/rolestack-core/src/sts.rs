@@ -185,6 +185,8 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let (account, role_name) = parse_role_arn(p.required("RoleArn")?)?;
     let session = session_name(p)?;
     let policy = session_policy(p)?;
+    let external_id = external_id(p)?;
+    refuse_root(ctx, account, role_name)?;
     if account != ctx.account() {
         return Err(Error::not_exist("Role", format!("The specified Role not exists: {account} is not this server's account.")));
     }
@@ -194,7 +196,10 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     // must also trust the caller.
     let trust = rolestack_policy::TrustPolicy::parse(&role.trust_policy).map_err(|e| Error::Store(format!("stored trust policy: {e}")))?;
     let principal = rolestack_policy::Principal::ram(ctx.account(), ctx.caller.arn());
-    let context = request_context(ctx.caller);
+    let mut context = request_context(ctx.caller);
+    if let Some(id) = external_id {
+        context.set(rolestack_policy::keys::EXTERNAL_ID, id);
+    }
     let trust_decision = trust.evaluate(rolestack_policy::ASSUME_ROLE, &principal, &context);
     if !trust_decision.is_allowed() {
         let source = PolicySource::inline(PolicyKind::AssumeRolePolicy, &format!("trust policy of role {}", role.name));
@@ -222,6 +227,41 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     }))
 }
 
+/// AssumeRole's `ExternalId`: 2 to 1224 characters of letters, digits and `_ + = , . @ : / -`
+/// (docs/sts-errors.md). A trust policy sees it as the condition key `sts:ExternalId`.
+fn external_id(p: &Params) -> Result<Option<&str>> {
+    let Some(id) = p.optional("ExternalId") else { return Ok(None) };
+    let ok = (2..=1224).contains(&id.len())
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | ':' | '/' | '-'));
+    if !ok {
+        return Err(Error::invalid(
+            "InvalidParameter.ExternalId",
+            format!("The parameter ExternalId is wrongly formed: \"{id}\" must be 2 to 1224 characters of letters, digits and _+=,.@:/-."),
+        ));
+    }
+    Ok(Some(id))
+}
+
+/// An account's root may not assume roles: STS refuses AssumeRole signed with the account's own
+/// AccessKey, whatever the trust policy says (docs/sts-errors.md). Only RAM users and role
+/// sessions assume roles.
+fn refuse_root(ctx: &Ctx, account: &str, role_name: &str) -> Result<()> {
+    if !matches!(ctx.caller.principal, Principal::Root) {
+        return Ok(());
+    }
+    let verdict = Verdict {
+        account: ctx.account().to_string(),
+        principal: PrincipalView::of(ctx.caller),
+        action: "sts:AssumeRole".into(),
+        resource: crate::ram::role_arn(account, role_name),
+        outcome: "ImplicitDeny".into(),
+        policy_kind: PolicyKind::AccountLevelIdentityBasedPolicy,
+        matched: Vec::new(),
+        conditions: conditions_of(&request_context(ctx.caller)),
+    };
+    Err(Error::no_permission(AccessDeniedDetail::new(verdict, ctx.key), "Roles may not be assumed by root accounts."))
+}
+
 /// The `Policy` parameter of the AssumeRole family: a session policy of at most 2048 characters.
 pub(crate) fn session_policy(p: &Params) -> Result<Option<String>> {
     match p.optional("Policy") {
@@ -243,18 +283,16 @@ pub(crate) fn session_policy(p: &Params) -> Result<Option<String>> {
 }
 
 /// `DurationSeconds`: 900 up to the role's MaxSessionDuration, 3600 by default.
+/// A value that is not a whole number gets the same answer as one out of range.
 pub(crate) fn session_duration(p: &Params, role: &Role) -> Result<i64> {
-    let duration = p.int("DurationSeconds", i64::MIN, i64::MAX)?.unwrap_or(DEFAULT_DURATION);
-    if duration < MIN_DURATION || duration > i64::from(role.max_session_duration) {
-        return Err(Error::invalid(
+    let Some(given) = p.optional("DurationSeconds") else { return Ok(DEFAULT_DURATION) };
+    let max = i64::from(role.max_session_duration);
+    given.parse::<i64>().ok().filter(|d| (MIN_DURATION..=max).contains(d)).ok_or_else(|| {
+        Error::invalid(
             "InvalidParameter.DurationSeconds",
-            format!(
-                "The Min/Max value of DurationSeconds is 15min/{}s (the role's MaxSessionDuration); got {duration}.",
-                role.max_session_duration
-            ),
-        ));
-    }
-    Ok(duration)
+            format!("The Min/Max value of DurationSeconds is 15min/{max}s (the role's MaxSessionDuration); got {given:?}."),
+        )
+    })
 }
 
 /// The `AssumedRoleUser` of a new session.

@@ -24,6 +24,8 @@ pub mod keys {
     pub const SOURCE_VPC: &str = "acs:SourceVpc";
     pub const ACCESS_ID: &str = "acs:AccessId";
     pub const PRINCIPAL_ARN: &str = "acs:PrincipalARN";
+    /// AssumeRole's `ExternalId` parameter, for a role's trust policy (present only when sent).
+    pub const EXTERNAL_ID: &str = "sts:ExternalId";
 }
 
 /// One value of a context key: its text and, when set through a typed setter, its parsed form.

@@ -116,9 +116,19 @@ fn member_pair(ctx: &mut Ctx, p: &Params) -> Result<(String, String)> {
     Ok((user, group))
 }
 
+/// How many groups one user may join (RAM's limits page; docs/ram-errors.md).
+const MAX_GROUPS_PER_USER: usize = 10;
+
 pub fn add_user_to_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let (user, group) = member_pair(ctx, p)?;
     let account = ctx.account().to_string();
+    let joined: Vec<String> = ctx.tx.links_from(Relation::Membership, &account, &user)?.into_iter().map(|l| l.right).collect();
+    if joined.len() >= MAX_GROUPS_PER_USER && !joined.contains(&group) {
+        return Err(Error::limit(
+            "User.Group",
+            format!("The count of groups the target user joined beyond the current limits: {user} is in {MAX_GROUPS_PER_USER} groups."),
+        ));
+    }
     let now = ctx.now();
     if !ctx.tx.link(Relation::Membership, &account, &user, &group, &now)? {
         return Err(Error::already_exists("User.Group", format!("The user {user} is already in the group {group}.")));

@@ -488,9 +488,39 @@ fn attachment_ends(ctx: &mut Ctx, p: &Params, h: Holder) -> Result<(String, Reso
     Ok((holder, policy))
 }
 
+/// How many policies of one type a user, a group or a role may hold: 20 system and 10 custom
+/// policies (RAM's limits page; docs/ram-errors.md).
+fn attachment_limit(ty: PolicyType) -> usize {
+    match ty {
+        PolicyType::System => 20,
+        PolicyType::Custom => 10,
+    }
+}
+
+/// `LimitExceeded.<Kind>.Policy` when `holder` already holds the most policies of the policy's
+/// type (attaching one it already holds is `EntityAlreadyExists`, not this).
+fn check_attachment_limit(ctx: &mut Ctx, account: &str, h: Holder, holder: &str, policy: &ResolvedPolicy) -> Result<()> {
+    let prefix = format!("{}/", policy.ty.as_str());
+    let held: Vec<String> = ctx.tx.links_from(Relation::Attachment, account, &h.link_left(holder))?.into_iter().map(|l| l.right).collect();
+    let of_type = held.iter().filter(|key| key.starts_with(&prefix)).count();
+    if of_type < attachment_limit(policy.ty) || held.contains(&policy.link_key()) {
+        return Ok(());
+    }
+    let message = match h {
+        Holder::Role => "The count of policies attached to the role beyond the current limits.",
+        Holder::User => "The policy count of the user attached policies beyond the current limits.",
+        Holder::Group => "The policy count of the group beyond the current limits.",
+    };
+    Err(Error::limit(
+        format!("{}.Policy", h.word()),
+        format!("{message} At most {} {} policies can be attached.", attachment_limit(policy.ty), policy.ty.as_str().to_ascii_lowercase()),
+    ))
+}
+
 pub fn attach(ctx: &mut Ctx, p: &Params, h: Holder) -> Result<Value> {
     let (holder, policy) = attachment_ends(ctx, p, h)?;
     let account = ctx.account().to_string();
+    check_attachment_limit(ctx, &account, h, &holder, &policy)?;
     let now = ctx.now();
     if !ctx.tx.link(Relation::Attachment, &account, &h.link_left(&holder), &policy.link_key(), &now)? {
         return Err(Error::already_exists(

@@ -51,8 +51,38 @@ fn render(u: &User, full: bool) -> Value {
 fn check_profile(p: &Params, prefix: &str) -> Result<()> {
     check_length(&format!("{prefix}DisplayName"), p.optional(&format!("{prefix}DisplayName")), 128)?;
     check_length(&format!("{prefix}Comments"), p.optional(&format!("{prefix}Comments")), 128)?;
-    check_length(&format!("{prefix}Email"), p.optional(&format!("{prefix}Email")), 128)?;
-    check_length(&format!("{prefix}MobilePhone"), p.optional(&format!("{prefix}MobilePhone")), 32)
+    let email = format!("{prefix}Email");
+    check_length(&email, p.optional(&email), 128)?;
+    check_format(&email, p.optional(&email), is_email)?;
+    let phone = format!("{prefix}MobilePhone");
+    check_length(&phone, p.optional(&phone), 32)?;
+    check_format(&phone, p.optional(&phone), is_mobile_phone)
+}
+
+fn check_format(param: &str, value: Option<&str>, valid: fn(&str) -> bool) -> Result<()> {
+    match value {
+        Some(v) if !valid(v) => Err(Error::invalid(
+            format!("InvalidParameter.{param}.Format"),
+            format!("The format of the parameter - \"{param}\" is incorrect: {v:?}."),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `<country code>-<number>`, digits only, such as `86-18600008888` (docs/ram-errors.md).
+fn is_mobile_phone(v: &str) -> bool {
+    let digits = |s: &str, max: usize| !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit());
+    v.split_once('-').is_some_and(|(country, number)| digits(country, 4) && digits(number, 20))
+}
+
+/// `local@domain.tld`: one `@`, no spaces or control characters, a dot inside the domain.
+fn is_email(v: &str) -> bool {
+    let Some((local, domain)) = v.split_once('@') else { return false };
+    !local.is_empty()
+        && !domain.contains('@')
+        && !v.chars().any(|c| c.is_whitespace() || c.is_control())
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(|label| !label.is_empty())
 }
 
 pub fn create_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
@@ -349,4 +379,25 @@ pub fn note_key_used(rs: &crate::service::Rolestack, access_key_id: &str) -> Res
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_email, is_mobile_phone};
+
+    #[test]
+    fn profile_formats() {
+        for ok in ["86-18600008888", "1-5551234", "852-12345678"] {
+            assert!(is_mobile_phone(ok), "{ok}");
+        }
+        for bad in ["18600008888", "+86-186", "86-", "-186", "86-186-0", "86 186", "12345-1"] {
+            assert!(!is_mobile_phone(bad), "{bad}");
+        }
+        for ok in ["alice@example.com", "a.b+c@mail.example.cn"] {
+            assert!(is_email(ok), "{ok}");
+        }
+        for bad in ["notanemail", "@example.com", "alice@example", "alice@@example.com", "a b@example.com", "alice@example..com"] {
+            assert!(!is_email(bad), "{bad}");
+        }
+    }
 }
