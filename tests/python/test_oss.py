@@ -377,6 +377,21 @@ def test_list_v2(bkt):
     assert [o.key for o in oss2.ObjectIteratorV2(bkt, max_keys=1)] == ["k1", "k2", "k3", "p/q"]
 
 
+def test_list_arguments_shorter_than_1024_bytes(bkt):
+    """ListObjects (v1, v2) refuses a prefix, marker or start-after of 1024 bytes or more (no key
+    is that long), with the ECs OSS documents for them; 1023 bytes still list."""
+    bkt.put_object("k", b"")
+    assert bkt.list_objects(prefix="p" * 1023).object_list == []
+    e = expect_oss_error(lambda: bkt.list_objects(prefix="p" * 1024), "InvalidArgument", 400)
+    assert e.ec == "0015-00000403"
+    e = expect_oss_error(lambda: bkt.list_objects(marker="m" * 1024), "InvalidArgument", 400)
+    assert e.ec == "0015-00000405"
+    e = expect_oss_error(lambda: bkt.list_objects_v2(prefix="中" * 342), "InvalidArgument", 400)  # 1026 bytes
+    assert e.ec == "0015-00000403"
+    e = expect_oss_error(lambda: bkt.list_objects_v2(start_after="s" * 1024), "InvalidArgument", 400)
+    assert e.ec == "0015-00000405"
+
+
 def test_multipart(bkt):
     part_size = 100 * 1024
     data = bytes(range(256)) * ((2 * part_size + 5000) // 256 + 1)
@@ -443,6 +458,27 @@ def test_copy_and_metadata_directive(bkt):
     assert head.headers.get("x-oss-meta-b") == "2" and "x-oss-meta-a" not in head.headers
     assert bkt.get_object("dup").read() == b"copy me"
     expect_oss_error(lambda: bkt.copy_object(bkt.bucket_name, "no-such", "x"), "NoSuchKey", 404)
+
+
+def test_user_metadata_below_8_kb(bkt):
+    """All `x-oss-meta-*` names and values of a write together stay below 8 KB: PutObject,
+    CopyObject with REPLACE, InitiateMultipartUpload and AppendObject refuse more (EC
+    0011-00000002) and store nothing."""
+    fits = {"x-oss-meta-a": "v" * (8191 - len("x-oss-meta-a"))}
+    bkt.put_object("fits", b"x", headers=fits)
+    assert len(bkt.head_object("fits").headers["x-oss-meta-a"]) == 8191 - len("x-oss-meta-a")
+    split = {"x-oss-meta-a": "v" * 4090, "x-oss-meta-bb": "w" * 4090}  # 8192 bytes with the names
+    writes = [
+        lambda: bkt.put_object("big", b"x", headers=split),
+        lambda: bkt.update_object_meta("fits", split),
+        lambda: bkt.init_multipart_upload("big", headers=split),
+        lambda: bkt.append_object("big", 0, b"x", headers=split),
+    ]
+    for write in writes:
+        e = expect_oss_error(write, "InvalidArgument", 400)
+        assert e.ec == "0011-00000002"
+    assert not bkt.object_exists("big") and list(oss2.MultipartUploadIterator(bkt)) == []
+    assert bkt.head_object("fits").headers["x-oss-meta-a"] == fits["x-oss-meta-a"]
 
 
 def test_append(bkt):

@@ -32,6 +32,9 @@ pub enum OssError {
     /// `InvalidArgument` naming the argument and its value (`ArgumentName`, `ArgumentValue`).
     #[error("{message}")]
     InvalidArgumentValue { message: String, name: &'static str, value: String },
+    /// `InvalidArgument` with OSS's own `EC` for the argument (user metadata, listing markers).
+    #[error("{message}")]
+    InvalidArgumentEc { message: String, ec: &'static str },
     #[error("The Encryption request you specified is not valid. Supported value: AES256/KMS/SM4; got {0:?}.")]
     InvalidEncryptionAlgorithm(String),
     #[error("The server side encryption configuration was not found.")]
@@ -172,7 +175,7 @@ impl OssError {
             BucketNotEmpty { .. } => "BucketNotEmpty",
             InvalidBucketName(_) => "InvalidBucketName",
             InvalidObjectName(_) => "InvalidObjectName",
-            InvalidArgument(_) | InvalidArgumentValue { .. } => "InvalidArgument",
+            InvalidArgument(_) | InvalidArgumentValue { .. } | InvalidArgumentEc { .. } => "InvalidArgument",
             InvalidEncryptionAlgorithm(_) => "InvalidEncryptionAlgorithmError",
             NoSuchServerSideEncryptionRule => "NoSuchServerSideEncryptionRule",
             InvalidTargetBucketForLogging(_) => "InvalidTargetBucketForLogging",
@@ -247,6 +250,7 @@ impl OssError {
             | InvalidObjectName(_)
             | InvalidArgument(_)
             | InvalidArgumentValue { .. }
+            | InvalidArgumentEc { .. }
             | InvalidEncryptionAlgorithm(_)
             | InvalidTargetBucketForLogging(_)
             | MalformedXml(_)
@@ -300,6 +304,7 @@ impl OssError {
             InvalidBucketName(_) => "0015-00000001",
             InvalidObjectName(_) => "0016-00000005",
             InvalidArgument(_) | InvalidArgumentValue { .. } => "0017-00000001",
+            InvalidArgumentEc { ec, .. } => ec,
             // UNVERIFIED (these three): OSS documents the codes, not their ECs; the generic
             // argument EC and, for the missing rule, the bucket-configuration family's are used.
             InvalidEncryptionAlgorithm(_) | InvalidTargetBucketForLogging(_) => "0017-00000001",

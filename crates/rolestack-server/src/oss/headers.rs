@@ -7,7 +7,7 @@
 use rolestack_core::oss::archive;
 use rolestack_core::oss::bucket_config::Encryption;
 use rolestack_core::oss::callback::Callback;
-use rolestack_core::oss::model::{Acl, ObjectSettings};
+use rolestack_core::oss::model::{validate_user_meta, Acl, ObjectSettings};
 use rolestack_core::oss::request::{ByteRange, Conditions, RangeRequest};
 use rolestack_core::oss::service::{encryption_headers, parse_content_md5, CopySource, SSE_HEADER};
 use rolestack_core::oss::tagging::{self, Tags};
@@ -55,6 +55,7 @@ pub fn settings(req: &OssHttpRequest) -> OssResult<ObjectSettings> {
             s.headers.push((lower, value.clone()));
         }
     }
+    validate_user_meta(&s.user_meta)?;
     if let Some(acl) = acl(req, "x-oss-object-acl", true)? {
         s.acl = acl;
     }
