@@ -277,6 +277,22 @@ def test_public_read_acl(oss_ep, root_bucket):
     expect_oss_error(lambda: anon.put_object("p", b""), "AccessDenied", 403)
 
 
+def test_key_must_be_utf8(oss_ep, root_bucket):
+    """A path whose `%XX` bytes are not UTF-8 names no key: `InvalidObjectName` (400), as on OSS,
+    not a write or read of the key its lossy decoding gives (U+FFFD in place of the bytes). oss2
+    and ali-oss cannot send such a key, so the requests go as they are to a public-read-write
+    bucket and oss2 parses the answers."""
+    root_bucket.put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ_WRITE)
+    anon = oss2_bucket(oss_ep, oss2.AnonymousAuth(), root_bucket.bucket_name)
+    anon.put_object("a\ufffdb", b"stored")  # the replacement character itself is a valid key
+    for method, path in [("PUT", "a%FFb"), ("GET", "a%FFb"), ("GET", "a%E4%B8b"), ("DELETE", "a%FEb")]:
+        r = requests.request(method, f"http://{oss_ep}/{root_bucket.bucket_name}/{path}", data=b"x" if method == "PUT" else None)
+        e = oss2.exceptions.make_exception(oss2.http.Response(r))
+        assert (e.status, e.code, e.details.get("EC")) == (400, "InvalidObjectName", "0016-00000005"), (method, path, e)
+    assert [o.key for o in oss2.ObjectIterator(root_bucket)] == ["a\ufffdb"]
+    assert anon.get_object("a\ufffdb").read() == b"stored"
+
+
 # -- objects through oss2 V1 / V4 -------------------------------------------------------------------------
 
 def test_put_get_head_delete(bkt):
