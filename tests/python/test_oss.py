@@ -289,6 +289,10 @@ def test_key_must_be_utf8(oss_ep, root_bucket):
         r = requests.request(method, f"http://{oss_ep}/{root_bucket.bucket_name}/{path}", data=b"x" if method == "PUT" else None)
         e = oss2.exceptions.make_exception(oss2.http.Response(r))
         assert (e.status, e.code, e.details.get("EC")) == (400, "InvalidObjectName", "0016-00000005"), (method, path, e)
+    # a copy source (oss2 signs the header as given) is a key too
+    copy = {"x-oss-copy-source": f"/{root_bucket.bucket_name}/a%FFb"}
+    e = expect_oss_error(lambda: root_bucket.put_object("copied", b"", headers=copy), "InvalidObjectName", 400)
+    assert e.ec == "0016-00000005"
     assert [o.key for o in oss2.ObjectIterator(root_bucket)] == ["a\ufffdb"]
     assert anon.get_object("a\ufffdb").read() == b"stored"
 
