@@ -439,6 +439,27 @@ def test_multipart(bkt):
     assert aborted not in [u.upload_id for u in oss2.MultipartUploadIterator(bkt)]
 
 
+def test_complete_multipart_forbid_overwrite(bkt):
+    """CompleteMultipartUpload with `x-oss-forbid-overwrite: true` (listed parts or
+    `x-oss-complete-all`) does not replace an existing object: `FileAlreadyExists` (409), the
+    object and the upload stay as they were; a new key completes."""
+    forbid = {"x-oss-forbid-overwrite": "true"}
+    bkt.put_object("taken", b"old")
+    upload_id = bkt.init_multipart_upload("taken").upload_id
+    parts = [oss2.models.PartInfo(1, bkt.upload_part("taken", upload_id, 1, b"new").etag)]
+    for attempt in [lambda: bkt.complete_multipart_upload("taken", upload_id, parts, headers=forbid),
+                    lambda: bkt.complete_multipart_upload("taken", upload_id, None, headers={**forbid, "x-oss-complete-all": "yes"})]:
+        e = expect_oss_error(attempt, "FileAlreadyExists", 409)
+        assert e.ec == "0026-00000017"
+    assert bkt.get_object("taken").read() == b"old"
+    assert [p.part_number for p in bkt.list_parts("taken", upload_id).parts] == [1]
+    bkt.complete_multipart_upload("taken", upload_id, parts)  # without the header it overwrites
+    assert bkt.get_object("taken").read() == b"new"
+    fresh = bkt.init_multipart_upload("fresh").upload_id
+    fresh_parts = [oss2.models.PartInfo(1, bkt.upload_part("fresh", fresh, 1, b"f").etag)]
+    assert bkt.complete_multipart_upload("fresh", fresh, fresh_parts, headers=forbid).status == 200
+
+
 def test_multipart_small_part_rejected_and_part_copy(bkt):
     key = "small"
     uid = bkt.init_multipart_upload(key).upload_id

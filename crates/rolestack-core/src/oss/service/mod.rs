@@ -181,6 +181,16 @@ fn load_object(tx: &mut dyn Tx, bucket: &str, key: &str) -> OssResult<Option<Obj
     tx.oss_object_get(bucket, key)?.map(|d| decode("object", &d)).transpose()
 }
 
+/// `x-oss-forbid-overwrite: true` on a write: `FileAlreadyExists` while the key has a current
+/// object. On a versioned (or suspended) bucket nothing is overwritten (the old version stays), and
+/// OSS ignores the header there.
+fn refuse_overwrite(tx: &mut dyn Tx, bucket: &Bucket, key: &str, forbid_overwrite: bool) -> OssResult<()> {
+    if forbid_overwrite && bucket.versioning.is_none() && tx.oss_object_get(&bucket.name, key)?.is_some() {
+        return Err(OssError::FileAlreadyExists);
+    }
+    Ok(())
+}
+
 fn load_upload(tx: &mut dyn Tx, bucket: &str, key: &str, upload_id: &str) -> OssResult<Upload> {
     let upload: Option<Upload> = tx.oss_upload_get(bucket, upload_id)?.map(|d| decode("upload", &d)).transpose()?;
     upload.filter(|u| u.key == key).ok_or_else(|| OssError::NoSuchUpload { upload_id: upload_id.to_string() })

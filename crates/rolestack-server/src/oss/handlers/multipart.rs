@@ -71,7 +71,8 @@ pub async fn complete_upload(cx: Ctx, body: Body) -> OssResult<Reply> {
         Some(doc.parts.into_iter().map(|p| (p.number, p.etag)).collect())
     };
     let url = cx.req.url_encoding();
-    let object = cx.call(move |oss, call| oss.complete_upload(call, &upload_id, requested.as_deref())).await?;
+    let forbid = headers::forbid_overwrite(&cx.req);
+    let object = cx.call(move |oss, call| oss.complete_upload(call, &upload_id, requested.as_deref(), forbid)).await?;
     let req = &cx.req;
     let result = xml::CompleteMultipartUploadResult {
         encoding_type: url.then(|| "url".into()),
