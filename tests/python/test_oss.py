@@ -450,7 +450,7 @@ def test_complete_multipart_forbid_overwrite(bkt):
     for attempt in [lambda: bkt.complete_multipart_upload("taken", upload_id, parts, headers=forbid),
                     lambda: bkt.complete_multipart_upload("taken", upload_id, None, headers={**forbid, "x-oss-complete-all": "yes"})]:
         e = expect_oss_error(attempt, "FileAlreadyExists", 409)
-        assert e.ec == "0026-00000017"
+        assert e.ec == "0042-00000214"
     assert bkt.get_object("taken").read() == b"old"
     assert [p.part_number for p in bkt.list_parts("taken", upload_id).parts] == [1]
     bkt.complete_multipart_upload("taken", upload_id, parts)  # without the header it overwrites
@@ -597,7 +597,8 @@ def test_content_md5_checked(bkt):
     bkt.put_object("md5", b"abc", headers={"Content-MD5": good})
     bad = base64.b64encode(hashlib.md5(b"xyz").digest()).decode()
     expect_oss_error(lambda: bkt.put_object("md5", b"abc", headers={"Content-MD5": bad}), "InvalidDigest", 400)
-    expect_oss_error(lambda: bkt.put_object("md5", b"abc", headers={"x-oss-forbid-overwrite": "true"}), "FileAlreadyExists", 409)
+    e = expect_oss_error(lambda: bkt.put_object("md5", b"abc", headers={"x-oss-forbid-overwrite": "true"}), "FileAlreadyExists", 409)
+    assert e.ec == "0026-00000002"
 
 
 def test_v4_signing_region(oss_ep, root, root_bucket):

@@ -64,8 +64,10 @@ pub enum OssError {
     PositionNotEqualToLength { next_position: u64 },
     #[error("The object you specified is not appendable.")]
     ObjectNotAppendable,
+    /// `x-oss-forbid-overwrite: true` and the key has an object; `ec` says which write it was
+    /// (PutObject/CopyObject/PutSymlink, or CompleteMultipartUpload).
     #[error("The object you specified already exists and can not be overwritten.")]
-    FileAlreadyExists,
+    FileAlreadyExists { ec: &'static str },
     #[error("The policy text is not valid: {0}")]
     InvalidPolicyDocument(String),
     #[error("The bucket policy does not exist.")]
@@ -158,6 +160,10 @@ pub const EC_SIGNATURE_MISMATCH: &str = "0002-00000040";
 pub const EC_S3_SIGNATURE_MISMATCH: &str = "0002-00000429";
 /// `EC` of an S3-compatible chunk signature that does not match.
 pub const EC_S3_CHUNK_SIGNATURE_MISMATCH: &str = "0002-00000430";
+/// `EC` of `FileAlreadyExists` from PutObject, CopyObject (and PutSymlink).
+pub const EC_FILE_EXISTS: &str = "0026-00000002";
+/// `EC` of `FileAlreadyExists` from CompleteMultipartUpload.
+pub const EC_FILE_EXISTS_MULTIPART: &str = "0042-00000214";
 /// `EC` of a V4 presigned URL whose `x-oss-expires` is outside 1 s to 7 days.
 pub const EC_PRESIGN_EXPIRES_RANGE: &str = "0002-00000232";
 
@@ -189,7 +195,7 @@ impl OssError {
             EntityTooSmall => "EntityTooSmall",
             PositionNotEqualToLength { .. } => "PositionNotEqualToLength",
             ObjectNotAppendable => "ObjectNotAppendable",
-            FileAlreadyExists => "FileAlreadyExists",
+            FileAlreadyExists { .. } => "FileAlreadyExists",
             InvalidPolicyDocument(_) => "InvalidPolicyDocument",
             NoSuchBucketPolicy => "NoSuchBucketPolicy",
             NoSuchLifecycle => "NoSuchLifecycle",
@@ -242,7 +248,7 @@ impl OssError {
             DeleteMarkerRead { .. } => 405,
             BucketAlreadyExists { .. }
             | BucketNotEmpty { .. }
-            | FileAlreadyExists
+            | FileAlreadyExists { .. }
             | PositionNotEqualToLength { .. }
             | ObjectNotAppendable => 409,
             InvalidBucketName(_)
@@ -316,7 +322,7 @@ impl OssError {
             NotModified => "",
             InvalidPart | InvalidPartOrder | EntityTooSmall => "0042-00000102",
             PositionNotEqualToLength { .. } | ObjectNotAppendable => "0026-00000016",
-            FileAlreadyExists => "0026-00000017",
+            FileAlreadyExists { ec } => ec,
             InvalidPolicyDocument(_) => "0031-00000001",
             NoSuchBucketPolicy => "0031-00000002",
             // UNVERIFIED: OSS documents the code, not its EC; NoSuchBucketPolicy's family is used.

@@ -181,12 +181,12 @@ fn load_object(tx: &mut dyn Tx, bucket: &str, key: &str) -> OssResult<Option<Obj
     tx.oss_object_get(bucket, key)?.map(|d| decode("object", &d)).transpose()
 }
 
-/// `x-oss-forbid-overwrite: true` on a write: `FileAlreadyExists` while the key has a current
-/// object. On a versioned (or suspended) bucket nothing is overwritten (the old version stays), and
-/// OSS ignores the header there.
-fn refuse_overwrite(tx: &mut dyn Tx, bucket: &Bucket, key: &str, forbid_overwrite: bool) -> OssResult<()> {
+/// `x-oss-forbid-overwrite: true` on a write: `FileAlreadyExists` (with the write's `ec`) while
+/// the key has a current object. On a versioned (or suspended) bucket nothing is overwritten (the
+/// old version stays), and OSS ignores the header there.
+fn refuse_overwrite(tx: &mut dyn Tx, bucket: &Bucket, key: &str, forbid_overwrite: bool, ec: &'static str) -> OssResult<()> {
     if forbid_overwrite && bucket.versioning.is_none() && tx.oss_object_get(&bucket.name, key)?.is_some() {
-        return Err(OssError::FileAlreadyExists);
+        return Err(OssError::FileAlreadyExists { ec });
     }
     Ok(())
 }

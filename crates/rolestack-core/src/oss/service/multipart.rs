@@ -10,7 +10,7 @@ use super::{
 };
 use crate::oss::access::{authorize, OssAction, Target};
 use crate::oss::blob::{crc64_combine, hex_upper, Digests, Segment};
-use crate::oss::error::{OssError, OssResult};
+use crate::oss::error::{OssError, OssResult, EC_FILE_EXISTS_MULTIPART};
 use crate::oss::model::{Object, ObjectSettings, ObjectType, Part, Upload};
 use crate::oss::request::ByteRange;
 
@@ -173,7 +173,7 @@ impl Oss {
             let mut object = new_object(key, segments, &totals, ObjectType::Multipart, upload.settings.clone());
             object.etag = etag;
             let b = load_bucket(&mut *tx, bucket)?;
-            refuse_overwrite(&mut *tx, &b, key, forbid_overwrite)?;
+            refuse_overwrite(&mut *tx, &b, key, forbid_overwrite, EC_FILE_EXISTS_MULTIPART)?;
             let (object, gone) = super::versions::make_current(&mut *tx, &b, with_bucket_defaults(object, &b), self.now())?;
             tx.oss_parts_delete(upload_id)?;
             tx.oss_upload_delete(bucket, upload_id)?;

@@ -11,7 +11,7 @@ use super::{
 use crate::oss::access::Target;
 use crate::oss::archive::{restore, RestoreOutcome, RestoreRequest};
 use crate::oss::blob::{crc64_combine, hex_upper};
-use crate::oss::error::{OssError, OssResult};
+use crate::oss::error::{OssError, OssResult, EC_FILE_EXISTS};
 use crate::oss::listing::{self, ListQuery, Listing};
 use crate::oss::model::{validate_key, Acl, Object, ObjectSettings, ObjectType};
 use crate::oss::request::Conditions;
@@ -94,7 +94,7 @@ impl Oss {
         let (object, gone) = self.commits.write(move |tx| {
             let b = load_bucket(tx, &bucket)?;
             let object = with_bucket_defaults(object.clone(), &b);
-            refuse_overwrite(tx, &b, &object.key, forbid_overwrite)?;
+            refuse_overwrite(tx, &b, &object.key, forbid_overwrite, EC_FILE_EXISTS)?;
             versions::make_current(tx, &b, object, clock)
         })?;
         self.discard(gone.into_iter().flat_map(|o| o.segments));
