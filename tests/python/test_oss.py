@@ -529,9 +529,10 @@ def test_append(bkt):
     assert r2.next_position == 12
     assert bkt.get_object("log").read() == b"first second"
     e = expect_oss_error(lambda: bkt.append_object("log", 3, b"x"), "PositionNotEqualToLength", 409)
-    assert e.headers.get("x-oss-next-append-position") == "12"
+    assert e.headers.get("x-oss-next-append-position") == "12" and e.ec == "0026-00000016"
     bkt.put_object("normal", b"n")
-    expect_oss_error(lambda: bkt.append_object("normal", 1, b"x"), "ObjectNotAppendable", 409)
+    e = expect_oss_error(lambda: bkt.append_object("normal", 1, b"x"), "ObjectNotAppendable", 409)
+    assert e.ec == "0026-00000017"
 
 
 def test_presigned_urls(bkt, auth_version):
