@@ -465,8 +465,12 @@ def test_multipart_small_part_rejected_and_part_copy(bkt):
     uid = bkt.init_multipart_upload(key).upload_id
     p1 = bkt.upload_part(key, uid, 1, b"a" * 10)
     p2 = bkt.upload_part(key, uid, 2, b"b" * 10)
-    expect_oss_error(lambda: bkt.complete_multipart_upload(key, uid, [oss2.models.PartInfo(1, p1.etag), oss2.models.PartInfo(2, p2.etag)]),
-                     "EntityTooSmall", 400)
+    e = expect_oss_error(lambda: bkt.complete_multipart_upload(key, uid, [oss2.models.PartInfo(1, p1.etag), oss2.models.PartInfo(2, p2.etag)]),
+                         "EntityTooSmall", 400)
+    assert e.ec == "0042-00000213"
+    for number in [0, 10001]:
+        e = expect_oss_error(lambda: bkt.upload_part(key, uid, number, b"x"), "InvalidArgument", 400)
+        assert (e.ec, e.details.get("ArgumentName"), e.details.get("ArgumentValue")) == ("0017-00000220", "PartNumber", str(number))
     bkt.abort_multipart_upload(key, uid)
 
     src = b"S" * (150 * 1024)
@@ -648,6 +652,25 @@ def test_virtual_hosted_style(oss_ep, root, root_bucket):
 
 
 # -- alibabacloud-oss-v2 ------------------------------------------------------------------------------
+
+def test_oss_v2_complete_parts_out_of_order(oss_ep, root, root_bucket):
+    """oss-v2 sends the part list as given (oss2 sorts it): parts out of ascending order are
+    `InvalidPartOrder` with OSS's EC 0042-00000209, and the upload stays."""
+    import alibabacloud_oss_v2 as oss
+    c = v2_client(oss_ep, root["AccessKeyId"], root["AccessKeySecret"])
+    name = root_bucket.bucket_name
+    init = c.initiate_multipart_upload(oss.InitiateMultipartUploadRequest(bucket=name, key="order"))
+    etags = [c.upload_part(oss.UploadPartRequest(bucket=name, key="order", upload_id=init.upload_id, part_number=n,
+                                                 body=b"o" * (100 * 1024))).etag for n in (1, 2)]
+    with pytest.raises(oss.exceptions.OperationError) as info:
+        c.complete_multipart_upload(oss.CompleteMultipartUploadRequest(
+            bucket=name, key="order", upload_id=init.upload_id,
+            complete_multipart_upload=oss.CompleteMultipartUpload(parts=[
+                oss.UploadPart(part_number=2, etag=etags[1]), oss.UploadPart(part_number=1, etag=etags[0])])))
+    err = info.value.unwrap()
+    assert (err.status_code, err.code, err.ec) == (400, "InvalidPartOrder", "0042-00000209")
+    assert [p.part_number for p in root_bucket.list_parts("order", init.upload_id).parts] == [1, 2]
+
 
 def v2_client(endpoint, ak, sk, token=None, signature_version=None):
     import alibabacloud_oss_v2 as oss

@@ -35,6 +35,9 @@ pub enum OssError {
     /// `InvalidArgument` with OSS's own `EC` for the argument (user metadata, listing markers).
     #[error("{message}")]
     InvalidArgumentEc { message: String, ec: &'static str },
+    /// `partNumber` that is not an integer from 1 to 10000 (named in `ArgumentName` / `ArgumentValue`).
+    #[error("Part number must be an integer between 1 and 10000, inclusive.")]
+    InvalidPartNumber { value: String },
     #[error("The Encryption request you specified is not valid. Supported value: AES256/KMS/SM4; got {0:?}.")]
     InvalidEncryptionAlgorithm(String),
     #[error("The server side encryption configuration was not found.")]
@@ -181,7 +184,7 @@ impl OssError {
             BucketNotEmpty { .. } => "BucketNotEmpty",
             InvalidBucketName(_) => "InvalidBucketName",
             InvalidObjectName(_) => "InvalidObjectName",
-            InvalidArgument(_) | InvalidArgumentValue { .. } | InvalidArgumentEc { .. } => "InvalidArgument",
+            InvalidArgument(_) | InvalidArgumentValue { .. } | InvalidArgumentEc { .. } | InvalidPartNumber { .. } => "InvalidArgument",
             InvalidEncryptionAlgorithm(_) => "InvalidEncryptionAlgorithmError",
             NoSuchServerSideEncryptionRule => "NoSuchServerSideEncryptionRule",
             InvalidTargetBucketForLogging(_) => "InvalidTargetBucketForLogging",
@@ -257,6 +260,7 @@ impl OssError {
             | InvalidArgument(_)
             | InvalidArgumentValue { .. }
             | InvalidArgumentEc { .. }
+            | InvalidPartNumber { .. }
             | InvalidEncryptionAlgorithm(_)
             | InvalidTargetBucketForLogging(_)
             | MalformedXml(_)
@@ -311,6 +315,7 @@ impl OssError {
             InvalidObjectName(_) => "0016-00000005",
             InvalidArgument(_) | InvalidArgumentValue { .. } => "0017-00000001",
             InvalidArgumentEc { ec, .. } => ec,
+            InvalidPartNumber { .. } => "0017-00000220",
             // UNVERIFIED (these three): OSS documents the codes, not their ECs; the generic
             // argument EC and, for the missing rule, the bucket-configuration family's are used.
             InvalidEncryptionAlgorithm(_) | InvalidTargetBucketForLogging(_) => "0017-00000001",
@@ -320,7 +325,10 @@ impl OssError {
             InvalidRange => "0017-00000004",
             PreconditionFailed => "0026-00000006",
             NotModified => "",
-            InvalidPart | InvalidPartOrder | EntityTooSmall => "0042-00000102",
+            // UNVERIFIED: OSS's EC page for InvalidPart was not found; the multipart family's is used.
+            InvalidPart => "0042-00000102",
+            InvalidPartOrder => "0042-00000209",
+            EntityTooSmall => "0042-00000213",
             PositionNotEqualToLength { .. } => "0026-00000016",
             ObjectNotAppendable => "0026-00000017",
             FileAlreadyExists { ec } => ec,
@@ -379,6 +387,7 @@ impl OssError {
             WrongEndpoint { bucket, endpoint } => vec![("Bucket", bucket.clone()), ("Endpoint", endpoint.clone())],
             NoSuchUpload { upload_id } => vec![("UploadId", upload_id.clone())],
             InvalidArgumentValue { name, value, .. } => vec![("ArgumentName", name.to_string()), ("ArgumentValue", value.clone())],
+            InvalidPartNumber { value } => vec![("ArgumentName", "PartNumber".into()), ("ArgumentValue", value.clone())],
             SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id, .. } => {
                 let mut v = vec![
                     ("OSSAccessKeyId", access_key_id.clone()),

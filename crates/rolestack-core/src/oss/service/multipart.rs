@@ -283,6 +283,6 @@ fn check_part_number(number: u32) -> OssResult<()> {
     if (1..=MAX_PART_NUMBER).contains(&number) {
         Ok(())
     } else {
-        Err(OssError::InvalidArgument(format!("Part number must be an integer between 1 and {MAX_PART_NUMBER}; got {number}.")))
+        Err(OssError::InvalidPartNumber { value: number.to_string() })
     }
 }

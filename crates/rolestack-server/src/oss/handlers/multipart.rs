@@ -14,7 +14,7 @@ use super::{call_back, enc, read_document, version_header, write_body, write_rep
 
 fn part_number(req: &OssHttpRequest) -> OssResult<u32> {
     let raw = req.param("partNumber").unwrap_or_default();
-    raw.parse().map_err(|_| OssError::InvalidArgument(format!("partNumber {raw:?} is not a number between 1 and 10000.")))
+    raw.parse().map_err(|_| OssError::InvalidPartNumber { value: raw.to_string() })
 }
 
 fn upload_id(req: &OssHttpRequest) -> String {
