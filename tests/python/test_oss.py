@@ -601,7 +601,10 @@ def test_content_md5_checked(bkt):
     good = base64.b64encode(hashlib.md5(b"abc").digest()).decode()
     bkt.put_object("md5", b"abc", headers={"Content-MD5": good})
     bad = base64.b64encode(hashlib.md5(b"xyz").digest()).decode()
-    expect_oss_error(lambda: bkt.put_object("md5", b"abc", headers={"Content-MD5": bad}), "InvalidDigest", 400)
+    e = expect_oss_error(lambda: bkt.put_object("md5", b"abc", headers={"Content-MD5": bad}), "InvalidDigest", 400)
+    assert e.ec == "0017-00000503"
+    e = expect_oss_error(lambda: bkt.put_object("md5", b"abc", headers={"Content-MD5": "bm90LWFuLW1kNQ=="}), "InvalidDigest", 400)
+    assert e.ec == "0017-00000502"
     e = expect_oss_error(lambda: bkt.put_object("md5", b"abc", headers={"x-oss-forbid-overwrite": "true"}), "FileAlreadyExists", 409)
     assert e.ec == "0026-00000002"
 

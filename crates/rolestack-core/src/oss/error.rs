@@ -48,6 +48,9 @@ pub enum OssError {
     MalformedXml(String),
     #[error("The Content-MD5 you specified did not match what we received.")]
     InvalidDigest,
+    /// A `Content-MD5` that is not the base64 of 16 bytes.
+    #[error("The Content-MD5 you specified was invalid.")]
+    MalformedDigest,
     #[error("The requested range cannot be satisfied.")]
     InvalidRange,
     #[error("At least one of the pre-conditions you specified did not hold.")]
@@ -189,7 +192,7 @@ impl OssError {
             NoSuchServerSideEncryptionRule => "NoSuchServerSideEncryptionRule",
             InvalidTargetBucketForLogging(_) => "InvalidTargetBucketForLogging",
             MalformedXml(_) => "MalformedXML",
-            InvalidDigest => "InvalidDigest",
+            InvalidDigest | MalformedDigest => "InvalidDigest",
             InvalidRange => "InvalidRange",
             PreconditionFailed => "PreconditionFailed",
             NotModified => "",
@@ -265,6 +268,7 @@ impl OssError {
             | InvalidTargetBucketForLogging(_)
             | MalformedXml(_)
             | InvalidDigest
+            | MalformedDigest
             | InvalidPart
             | InvalidPartOrder
             | EntityTooSmall
@@ -321,7 +325,8 @@ impl OssError {
             InvalidEncryptionAlgorithm(_) | InvalidTargetBucketForLogging(_) => "0017-00000001",
             NoSuchServerSideEncryptionRule => "0037-00000001",
             MalformedXml(_) => "0017-00000002",
-            InvalidDigest => "0016-00000012",
+            InvalidDigest => "0017-00000503",
+            MalformedDigest => "0017-00000502",
             InvalidRange => "0017-00000004",
             PreconditionFailed => "0026-00000006",
             NotModified => "",

@@ -28,7 +28,7 @@ pub fn callback(req: &OssHttpRequest) -> OssResult<Option<Callback>> {
     Callback::parse(cb, vars).map(Some)
 }
 
-/// `Content-MD5`, decoded (`InvalidDigest` when it is not base64 of 16 bytes).
+/// `Content-MD5`, decoded (`InvalidDigest`, EC 0017-00000502, when it is not base64 of 16 bytes).
 pub fn content_md5(req: &OssHttpRequest) -> OssResult<Option<[u8; 16]>> {
     req.header("content-md5").map(parse_content_md5).transpose()
 }

@@ -167,7 +167,7 @@ fn encode<T: serde::Serialize>(rec: &T) -> OssResult<String> {
 
 /// Decodes a `Content-MD5` header (base64 of 16 bytes).
 pub fn parse_content_md5(value: &str) -> OssResult<[u8; 16]> {
-    BASE64.decode(value.trim()).ok().and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok()).ok_or(OssError::InvalidDigest)
+    BASE64.decode(value.trim()).ok().and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok()).ok_or(OssError::MalformedDigest)
 }
 
 fn load_bucket(tx: &mut dyn Tx, name: &str) -> OssResult<Bucket> {
