@@ -368,7 +368,7 @@ impl OssError {
             MissingContentLength => "0016-00000001",
             // UNVERIFIED (these five): OSS's EC pages were not found for them; the S3 body checks
             // use the digest EC, CORS the generic AccessDenied/argument ones, callbacks a 0007 one.
-            XAmzContentSha256Mismatch | BadDigest(_) | IncompleteBody(_) => "0016-00000012",
+            XAmzContentSha256Mismatch | BadDigest(_) | IncompleteBody(_) => "0017-00000503",
             AccessForbidden => EC_ACCESS_DENIED,
             NoSuchCorsConfiguration => "0017-00000001",
             // UNVERIFIED: OSS documents the code, not its EC; the LiveChannel family (0044) is used.
