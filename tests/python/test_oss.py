@@ -327,7 +327,8 @@ def test_range_and_conditions(bkt):
     etag = bkt.head_object("r").etag
     with pytest.raises(oss2.exceptions.NotModified):
         bkt.get_object("r", headers={"If-None-Match": f'"{etag}"'})
-    expect_oss_error(lambda: bkt.get_object("r", headers={"If-Match": '"0000"'}), "PreconditionFailed", 412)
+    e = expect_oss_error(lambda: bkt.get_object("r", headers={"If-Match": '"0000"'}), "PreconditionFailed", 412)
+    assert e.ec == "0017-00001001"
     assert bkt.get_object("r", headers={"If-Match": f'"{etag}"'}).read() == b"0123456789"
 
 

@@ -328,7 +328,8 @@ impl OssError {
             InvalidDigest => "0017-00000503",
             MalformedDigest => "0017-00000502",
             InvalidRange => "0017-00000004",
-            PreconditionFailed => "0026-00000006",
+            // OSS documents it for GetObject's conditions; copies' conditions are given the same.
+            PreconditionFailed => "0017-00001001",
             NotModified => "",
             // UNVERIFIED: OSS's EC page for InvalidPart was not found; the multipart family's is used.
             InvalidPart => "0042-00000102",
