@@ -398,9 +398,10 @@ def test_list_v2(bkt):
     assert [o.key for o in oss2.ObjectIteratorV2(bkt, max_keys=1)] == ["k1", "k2", "k3", "p/q"]
 
 
-def test_list_arguments_shorter_than_1024_bytes(bkt):
+def test_list_argument_limits(bkt):
     """ListObjects (v1, v2) refuses a prefix, marker or start-after of 1024 bytes or more (no key
-    is that long), with the ECs OSS documents for them; 1023 bytes still list."""
+    is that long; 1023 bytes still list) and a delimiter of more than one character, with the ECs
+    OSS documents for them; ListObjectVersions a prefix over 1024 bytes (EC 0012-00000103)."""
     bkt.put_object("k", b"")
     assert bkt.list_objects(prefix="p" * 1023).object_list == []
     e = expect_oss_error(lambda: bkt.list_objects(prefix="p" * 1024), "InvalidArgument", 400)
@@ -411,6 +412,13 @@ def test_list_arguments_shorter_than_1024_bytes(bkt):
     assert e.ec == "0015-00000403"
     e = expect_oss_error(lambda: bkt.list_objects_v2(start_after="s" * 1024), "InvalidArgument", 400)
     assert e.ec == "0015-00000405"
+    # the delimiter groups by one character (any script)
+    assert bkt.list_objects(delimiter="中").object_list[0].key == "k"
+    for listing in (bkt.list_objects, bkt.list_objects_v2):
+        e = expect_oss_error(lambda: listing(delimiter="ab"), "InvalidArgument", 400)
+        assert e.ec == "0015-00000406"
+    e = expect_oss_error(lambda: bkt.list_object_versions(prefix="v" * 1025), "InvalidArgument", 400)
+    assert e.ec == "0012-00000103"
 
 
 def test_multipart(bkt):

@@ -39,6 +39,13 @@ pub async fn list_objects(cx: Ctx, _body: Body) -> OssResult<Reply> {
     for name in ["prefix", "marker", "start-after"] {
         check_list_argument(name, req.param(name).unwrap_or_default())?;
     }
+    // OSS groups by one character; the S3 dialect keeps S3's longer delimiters.
+    if !req.s3 && delimiter.chars().count() > 1 {
+        return Err(OssError::InvalidArgumentEc {
+            message: format!("Argument delimiter {delimiter:?} must be one character."),
+            ec: "0015-00000406",
+        });
+    }
     let token = req.param("continuation-token").filter(|t| !t.is_empty()).map(str::to_string);
     let start_after = req.param("start-after").unwrap_or_default().to_string();
     let after = if v2 {
