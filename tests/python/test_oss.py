@@ -469,6 +469,19 @@ def test_complete_multipart_forbid_overwrite(bkt):
     assert bkt.complete_multipart_upload("fresh", fresh, fresh_parts, headers=forbid).status == 200
 
 
+def test_complete_all_takes_no_part_list(bkt):
+    """`x-oss-complete-all: yes` lets OSS list the parts; a part list beside it is refused (EC
+    0042-00000216) and the upload stays, to complete without one."""
+    upload_id = bkt.init_multipart_upload("all").upload_id
+    part = bkt.upload_part("all", upload_id, 1, b"a")
+    complete_all = {"x-oss-complete-all": "yes"}
+    e = expect_oss_error(lambda: bkt.complete_multipart_upload("all", upload_id, [oss2.models.PartInfo(1, part.etag)], headers=complete_all),
+                         "InvalidArgument", 400)
+    assert e.ec == "0042-00000216"
+    assert bkt.complete_multipart_upload("all", upload_id, None, headers=complete_all).status == 200
+    assert bkt.get_object("all").read() == b"a"
+
+
 def test_multipart_small_part_rejected_and_part_copy(bkt):
     key = "small"
     uid = bkt.init_multipart_upload(key).upload_id

@@ -65,6 +65,14 @@ pub async fn complete_upload(cx: Ctx, body: Body) -> OssResult<Reply> {
     let body = read_document(body).await?;
     let upload_id = upload_id(&cx.req);
     let requested: Option<Vec<(u32, String)>> = if headers::complete_all(&cx.req) {
+        // OSS lists the parts itself then, and refuses a part list beside it (UNVERIFIED: OSS
+        // documents the EC, not the code; InvalidArgument is used).
+        if !body.iter().all(u8::is_ascii_whitespace) {
+            return Err(OssError::InvalidArgumentEc {
+                message: "CompleteMultipartUpload with x-oss-complete-all: yes takes no request body.".into(),
+                ec: "0042-00000216",
+            });
+        }
         None
     } else {
         let doc: xml::CompleteMultipartUpload = xml::parse(&body)?;
