@@ -288,13 +288,17 @@ def test_key_must_be_utf8(oss_ep, root_bucket):
     for method, path in [("PUT", "a%FFb"), ("GET", "a%FFb"), ("GET", "a%E4%B8b"), ("DELETE", "a%FEb")]:
         r = requests.request(method, f"http://{oss_ep}/{root_bucket.bucket_name}/{path}", data=b"x" if method == "PUT" else None)
         e = oss2.exceptions.make_exception(oss2.http.Response(r))
-        assert (e.status, e.code, e.details.get("EC")) == (400, "InvalidObjectName", "0016-00000005"), (method, path, e)
+        assert (e.status, e.code, e.details.get("EC")) == (400, "InvalidObjectName", "0016-00000002"), (method, path, e)
     # a copy source (oss2 signs the header as given) is a key too
     copy = {"x-oss-copy-source": f"/{root_bucket.bucket_name}/a%FFb"}
     e = expect_oss_error(lambda: root_bucket.put_object("copied", b"", headers=copy), "InvalidObjectName", 400)
-    assert e.ec == "0016-00000005"
+    assert e.ec == "0016-00000002"
     assert [o.key for o in oss2.ObjectIterator(root_bucket)] == ["a\ufffdb"]
     assert anon.get_object("a\ufffdb").read() == b"stored"
+    # the other naming rules, with OSS's EC for each
+    e = expect_oss_error(lambda: root_bucket.put_object("k" * 1024, b""), "InvalidObjectName", 400)
+    assert e.ec == "0016-00000002"
+    root_bucket.put_object("k" * 1023, b"")
 
 
 # -- objects through oss2 V1 / V4 -------------------------------------------------------------------------

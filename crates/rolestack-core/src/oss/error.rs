@@ -25,8 +25,9 @@ pub enum OssError {
     BucketNotEmpty { bucket: String },
     #[error("The specified bucket is not valid: {0}")]
     InvalidBucketName(String),
-    #[error("The specified object is not valid: {0}")]
-    InvalidObjectName(String),
+    /// A key outside OSS's naming rules; `ec` says which rule.
+    #[error("The specified object is not valid: {message}")]
+    InvalidObjectName { message: String, ec: &'static str },
     #[error("{0}")]
     InvalidArgument(String),
     /// `InvalidArgument` naming the argument and its value (`ArgumentName`, `ArgumentValue`).
@@ -166,6 +167,13 @@ pub const EC_SIGNATURE_MISMATCH: &str = "0002-00000040";
 pub const EC_S3_SIGNATURE_MISMATCH: &str = "0002-00000429";
 /// `EC` of an S3-compatible chunk signature that does not match.
 pub const EC_S3_CHUNK_SIGNATURE_MISMATCH: &str = "0002-00000430";
+/// `EC` of an empty object key.
+pub const EC_KEY_EMPTY: &str = "0016-00000001";
+/// `EC` of an object key longer than 1023 bytes or not UTF-8.
+pub const EC_KEY_INVALID: &str = "0016-00000002";
+/// `EC` of an object key starting with `/` or `\` (UNVERIFIED: OSS's page for this rule was not
+/// found; the coordinate rolestack used before for every key error is kept).
+pub const EC_KEY_LEADING_SLASH: &str = "0016-00000005";
 /// `EC` of `FileAlreadyExists` from PutObject, CopyObject (and PutSymlink).
 pub const EC_FILE_EXISTS: &str = "0026-00000002";
 /// `EC` of `FileAlreadyExists` from CompleteMultipartUpload.
@@ -186,7 +194,7 @@ impl OssError {
             BucketAlreadyExists { .. } => "BucketAlreadyExists",
             BucketNotEmpty { .. } => "BucketNotEmpty",
             InvalidBucketName(_) => "InvalidBucketName",
-            InvalidObjectName(_) => "InvalidObjectName",
+            InvalidObjectName { .. } => "InvalidObjectName",
             InvalidArgument(_) | InvalidArgumentValue { .. } | InvalidArgumentEc { .. } | InvalidPartNumber { .. } => "InvalidArgument",
             InvalidEncryptionAlgorithm(_) => "InvalidEncryptionAlgorithmError",
             NoSuchServerSideEncryptionRule => "NoSuchServerSideEncryptionRule",
@@ -259,7 +267,7 @@ impl OssError {
             | ObjectNotAppendable => 409,
             InvalidBucketName(_)
             | InvalidLocationConstraint(_)
-            | InvalidObjectName(_)
+            | InvalidObjectName { .. }
             | InvalidArgument(_)
             | InvalidArgumentValue { .. }
             | InvalidArgumentEc { .. }
@@ -316,7 +324,7 @@ impl OssError {
             BucketAlreadyExists { .. } => "0015-00000104",
             BucketNotEmpty { .. } => "0015-00000301",
             InvalidBucketName(_) => "0015-00000001",
-            InvalidObjectName(_) => "0016-00000005",
+            InvalidObjectName { ec, .. } => ec,
             InvalidArgument(_) | InvalidArgumentValue { .. } => "0017-00000001",
             InvalidArgumentEc { ec, .. } => ec,
             InvalidPartNumber { .. } => "0017-00000220",

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::blob::Segment;
-use super::error::{OssError, OssResult};
+use super::error::{OssError, OssResult, EC_KEY_EMPTY, EC_KEY_INVALID, EC_KEY_LEADING_SLASH};
 
 /// The region of a bucket made through an address that names none (`127.0.0.1:8960`) and without
 /// a `LocationConstraint`; also that of buckets stored before buckets had regions.
@@ -256,10 +256,14 @@ pub fn validate_bucket_name(name: &str) -> OssResult<()> {
 /// Object keys: 1–1023 bytes of UTF-8, not starting with `/` or `\`.
 pub fn validate_key(key: &str) -> OssResult<()> {
     if key.is_empty() || key.len() > 1023 {
-        return Err(OssError::InvalidObjectName(format!("an object key has 1 to 1023 bytes; this one has {}", key.len())));
+        let ec = if key.is_empty() { EC_KEY_EMPTY } else { EC_KEY_INVALID };
+        return Err(OssError::InvalidObjectName { message: format!("an object key has 1 to 1023 bytes; this one has {}", key.len()), ec });
     }
     if key.starts_with('/') || key.starts_with('\\') {
-        return Err(OssError::InvalidObjectName(format!("{key:?}: an object key may not start with '/' or '\\'")));
+        return Err(OssError::InvalidObjectName {
+            message: format!("{key:?}: an object key may not start with '/' or '\\'"),
+            ec: EC_KEY_LEADING_SLASH,
+        });
     }
     Ok(())
 }

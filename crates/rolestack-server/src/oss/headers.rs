@@ -7,6 +7,7 @@
 use rolestack_core::oss::archive;
 use rolestack_core::oss::bucket_config::Encryption;
 use rolestack_core::oss::callback::Callback;
+use rolestack_core::oss::error::EC_KEY_INVALID;
 use rolestack_core::oss::model::{validate_user_meta, Acl, ObjectSettings};
 use rolestack_core::oss::request::{ByteRange, Conditions, RangeRequest};
 use rolestack_core::oss::service::{encryption_headers, parse_content_md5, CopySource, SSE_HEADER};
@@ -113,7 +114,10 @@ pub fn symlink_target(req: &OssHttpRequest) -> OssResult<String> {
 /// key (`InvalidObjectName`, as a request path's do, see [`OssHttpRequest::check_path_utf8`]).
 fn decode_key_header(name: &str, raw: &str) -> OssResult<String> {
     if !path_is_utf8(raw) {
-        return Err(OssError::InvalidObjectName(format!("{name} {raw:?}: an object key is UTF-8; the escaped bytes are not")));
+        return Err(OssError::InvalidObjectName {
+            message: format!("{name} {raw:?}: an object key is UTF-8; the escaped bytes are not"),
+            ec: EC_KEY_INVALID,
+        });
     }
     Ok(decode_path(raw))
 }

@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::http::Method;
 use rolestack_core::endpoints;
+use rolestack_core::oss::error::EC_KEY_INVALID;
 use rolestack_core::oss::model::{validate_bucket_name, Bucket};
 use rolestack_core::oss::{OssError, OssResult};
 use rolestack_sign::encoding::{decode_form, decode_path, path_is_utf8};
@@ -96,7 +97,10 @@ impl OssHttpRequest {
         if path_is_utf8(&self.raw_path) {
             return Ok(());
         }
-        Err(OssError::InvalidObjectName(format!("{:?}: an object key is UTF-8; this path's escaped bytes are not", self.raw_path)))
+        Err(OssError::InvalidObjectName {
+            message: format!("{:?}: an object key is UTF-8; this path's escaped bytes are not", self.raw_path),
+            ec: EC_KEY_INVALID,
+        })
     }
 
     /// The view the AWS signature schemes check (S3 dialect).
