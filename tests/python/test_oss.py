@@ -277,6 +277,30 @@ def test_public_read_acl(oss_ep, root_bucket):
     expect_oss_error(lambda: anon.put_object("p", b""), "AccessDenied", 403)
 
 
+def test_key_must_be_utf8(oss_ep, root_bucket):
+    """A path whose `%XX` bytes are not UTF-8 names no key: `InvalidObjectName` (400), as on OSS,
+    not a write or read of the key its lossy decoding gives (U+FFFD in place of the bytes). oss2
+    and ali-oss cannot send such a key, so the requests go as they are to a public-read-write
+    bucket and oss2 parses the answers."""
+    root_bucket.put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ_WRITE)
+    anon = oss2_bucket(oss_ep, oss2.AnonymousAuth(), root_bucket.bucket_name)
+    anon.put_object("a\ufffdb", b"stored")  # the replacement character itself is a valid key
+    for method, path in [("PUT", "a%FFb"), ("GET", "a%FFb"), ("GET", "a%E4%B8b"), ("DELETE", "a%FEb")]:
+        r = requests.request(method, f"http://{oss_ep}/{root_bucket.bucket_name}/{path}", data=b"x" if method == "PUT" else None)
+        e = oss2.exceptions.make_exception(oss2.http.Response(r))
+        assert (e.status, e.code, e.details.get("EC")) == (400, "InvalidObjectName", "0016-00000002"), (method, path, e)
+    # a copy source (oss2 signs the header as given) is a key too
+    copy = {"x-oss-copy-source": f"/{root_bucket.bucket_name}/a%FFb"}
+    e = expect_oss_error(lambda: root_bucket.put_object("copied", b"", headers=copy), "InvalidObjectName", 400)
+    assert e.ec == "0016-00000002"
+    assert [o.key for o in oss2.ObjectIterator(root_bucket)] == ["a\ufffdb"]
+    assert anon.get_object("a\ufffdb").read() == b"stored"
+    # the other naming rules, with OSS's EC for each
+    e = expect_oss_error(lambda: root_bucket.put_object("k" * 1024, b""), "InvalidObjectName", 400)
+    assert e.ec == "0016-00000002"
+    root_bucket.put_object("k" * 1023, b"")
+
+
 # -- objects through oss2 V1 / V4 -------------------------------------------------------------------------
 
 def test_put_get_head_delete(bkt):
@@ -307,7 +331,8 @@ def test_range_and_conditions(bkt):
     etag = bkt.head_object("r").etag
     with pytest.raises(oss2.exceptions.NotModified):
         bkt.get_object("r", headers={"If-None-Match": f'"{etag}"'})
-    expect_oss_error(lambda: bkt.get_object("r", headers={"If-Match": '"0000"'}), "PreconditionFailed", 412)
+    e = expect_oss_error(lambda: bkt.get_object("r", headers={"If-Match": '"0000"'}), "PreconditionFailed", 412)
+    assert e.ec == "0017-00001001"
     assert bkt.get_object("r", headers={"If-Match": f'"{etag}"'}).read() == b"0123456789"
 
 
@@ -377,6 +402,29 @@ def test_list_v2(bkt):
     assert [o.key for o in oss2.ObjectIteratorV2(bkt, max_keys=1)] == ["k1", "k2", "k3", "p/q"]
 
 
+def test_list_argument_limits(bkt):
+    """ListObjects (v1, v2) refuses a prefix, marker or start-after of 1024 bytes or more (no key
+    is that long; 1023 bytes still list) and a delimiter of more than one character, with the ECs
+    OSS documents for them; ListObjectVersions a prefix over 1024 bytes (EC 0012-00000103)."""
+    bkt.put_object("k", b"")
+    assert bkt.list_objects(prefix="p" * 1023).object_list == []
+    e = expect_oss_error(lambda: bkt.list_objects(prefix="p" * 1024), "InvalidArgument", 400)
+    assert e.ec == "0015-00000403"
+    e = expect_oss_error(lambda: bkt.list_objects(marker="m" * 1024), "InvalidArgument", 400)
+    assert e.ec == "0015-00000405"
+    e = expect_oss_error(lambda: bkt.list_objects_v2(prefix="中" * 342), "InvalidArgument", 400)  # 1026 bytes
+    assert e.ec == "0015-00000403"
+    e = expect_oss_error(lambda: bkt.list_objects_v2(start_after="s" * 1024), "InvalidArgument", 400)
+    assert e.ec == "0015-00000405"
+    # the delimiter groups by one character (any script)
+    assert bkt.list_objects(delimiter="中").object_list[0].key == "k"
+    for listing in (bkt.list_objects, bkt.list_objects_v2):
+        e = expect_oss_error(lambda: listing(delimiter="ab"), "InvalidArgument", 400)
+        assert e.ec == "0015-00000406"
+    e = expect_oss_error(lambda: bkt.list_object_versions(prefix="v" * 1025), "InvalidArgument", 400)
+    assert e.ec == "0012-00000103"
+
+
 def test_multipart(bkt):
     part_size = 100 * 1024
     data = bytes(range(256)) * ((2 * part_size + 5000) // 256 + 1)
@@ -404,13 +452,51 @@ def test_multipart(bkt):
     assert aborted not in [u.upload_id for u in oss2.MultipartUploadIterator(bkt)]
 
 
+def test_complete_multipart_forbid_overwrite(bkt):
+    """CompleteMultipartUpload with `x-oss-forbid-overwrite: true` (listed parts or
+    `x-oss-complete-all`) does not replace an existing object: `FileAlreadyExists` (409), the
+    object and the upload stay as they were; a new key completes."""
+    forbid = {"x-oss-forbid-overwrite": "true"}
+    bkt.put_object("taken", b"old")
+    upload_id = bkt.init_multipart_upload("taken").upload_id
+    parts = [oss2.models.PartInfo(1, bkt.upload_part("taken", upload_id, 1, b"new").etag)]
+    for attempt in [lambda: bkt.complete_multipart_upload("taken", upload_id, parts, headers=forbid),
+                    lambda: bkt.complete_multipart_upload("taken", upload_id, None, headers={**forbid, "x-oss-complete-all": "yes"})]:
+        e = expect_oss_error(attempt, "FileAlreadyExists", 409)
+        assert e.ec == "0042-00000214"
+    assert bkt.get_object("taken").read() == b"old"
+    assert [p.part_number for p in bkt.list_parts("taken", upload_id).parts] == [1]
+    bkt.complete_multipart_upload("taken", upload_id, parts)  # without the header it overwrites
+    assert bkt.get_object("taken").read() == b"new"
+    fresh = bkt.init_multipart_upload("fresh").upload_id
+    fresh_parts = [oss2.models.PartInfo(1, bkt.upload_part("fresh", fresh, 1, b"f").etag)]
+    assert bkt.complete_multipart_upload("fresh", fresh, fresh_parts, headers=forbid).status == 200
+
+
+def test_complete_all_takes_no_part_list(bkt):
+    """`x-oss-complete-all: yes` lets OSS list the parts; a part list beside it is refused (EC
+    0042-00000216) and the upload stays, to complete without one."""
+    upload_id = bkt.init_multipart_upload("all").upload_id
+    part = bkt.upload_part("all", upload_id, 1, b"a")
+    complete_all = {"x-oss-complete-all": "yes"}
+    e = expect_oss_error(lambda: bkt.complete_multipart_upload("all", upload_id, [oss2.models.PartInfo(1, part.etag)], headers=complete_all),
+                         "InvalidArgument", 400)
+    assert e.ec == "0042-00000216"
+    assert bkt.complete_multipart_upload("all", upload_id, None, headers=complete_all).status == 200
+    assert bkt.get_object("all").read() == b"a"
+
+
 def test_multipart_small_part_rejected_and_part_copy(bkt):
     key = "small"
     uid = bkt.init_multipart_upload(key).upload_id
     p1 = bkt.upload_part(key, uid, 1, b"a" * 10)
     p2 = bkt.upload_part(key, uid, 2, b"b" * 10)
-    expect_oss_error(lambda: bkt.complete_multipart_upload(key, uid, [oss2.models.PartInfo(1, p1.etag), oss2.models.PartInfo(2, p2.etag)]),
-                     "EntityTooSmall", 400)
+    e = expect_oss_error(lambda: bkt.complete_multipart_upload(key, uid, [oss2.models.PartInfo(1, p1.etag), oss2.models.PartInfo(2, p2.etag)]),
+                         "EntityTooSmall", 400)
+    assert e.ec == "0042-00000213"
+    for number in [0, 10001]:
+        e = expect_oss_error(lambda: bkt.upload_part(key, uid, number, b"x"), "InvalidArgument", 400)
+        assert (e.ec, e.details.get("ArgumentName"), e.details.get("ArgumentValue")) == ("0017-00000220", "PartNumber", str(number))
     bkt.abort_multipart_upload(key, uid)
 
     src = b"S" * (150 * 1024)
@@ -445,6 +531,27 @@ def test_copy_and_metadata_directive(bkt):
     expect_oss_error(lambda: bkt.copy_object(bkt.bucket_name, "no-such", "x"), "NoSuchKey", 404)
 
 
+def test_user_metadata_below_8_kb(bkt):
+    """All `x-oss-meta-*` names and values of a write together stay below 8 KB: PutObject,
+    CopyObject with REPLACE, InitiateMultipartUpload and AppendObject refuse more (EC
+    0011-00000002) and store nothing."""
+    fits = {"x-oss-meta-a": "v" * (8191 - len("x-oss-meta-a"))}
+    bkt.put_object("fits", b"x", headers=fits)
+    assert len(bkt.head_object("fits").headers["x-oss-meta-a"]) == 8191 - len("x-oss-meta-a")
+    split = {"x-oss-meta-a": "v" * 4090, "x-oss-meta-bb": "w" * 4090}  # 8192 bytes with the names
+    writes = [
+        lambda: bkt.put_object("big", b"x", headers=split),
+        lambda: bkt.update_object_meta("fits", split),
+        lambda: bkt.init_multipart_upload("big", headers=split),
+        lambda: bkt.append_object("big", 0, b"x", headers=split),
+    ]
+    for write in writes:
+        e = expect_oss_error(write, "InvalidArgument", 400)
+        assert e.ec == "0011-00000002"
+    assert not bkt.object_exists("big") and list(oss2.MultipartUploadIterator(bkt)) == []
+    assert bkt.head_object("fits").headers["x-oss-meta-a"] == fits["x-oss-meta-a"]
+
+
 def test_append(bkt):
     r1 = bkt.append_object("log", 0, b"first ")
     assert r1.next_position == 6
@@ -452,9 +559,10 @@ def test_append(bkt):
     assert r2.next_position == 12
     assert bkt.get_object("log").read() == b"first second"
     e = expect_oss_error(lambda: bkt.append_object("log", 3, b"x"), "PositionNotEqualToLength", 409)
-    assert e.headers.get("x-oss-next-append-position") == "12"
+    assert e.headers.get("x-oss-next-append-position") == "12" and e.ec == "0026-00000016"
     bkt.put_object("normal", b"n")
-    expect_oss_error(lambda: bkt.append_object("normal", 1, b"x"), "ObjectNotAppendable", 409)
+    e = expect_oss_error(lambda: bkt.append_object("normal", 1, b"x"), "ObjectNotAppendable", 409)
+    assert e.ec == "0026-00000017"
 
 
 def test_presigned_urls(bkt, auth_version):
@@ -519,8 +627,12 @@ def test_content_md5_checked(bkt):
     good = base64.b64encode(hashlib.md5(b"abc").digest()).decode()
     bkt.put_object("md5", b"abc", headers={"Content-MD5": good})
     bad = base64.b64encode(hashlib.md5(b"xyz").digest()).decode()
-    expect_oss_error(lambda: bkt.put_object("md5", b"abc", headers={"Content-MD5": bad}), "InvalidDigest", 400)
-    expect_oss_error(lambda: bkt.put_object("md5", b"abc", headers={"x-oss-forbid-overwrite": "true"}), "FileAlreadyExists", 409)
+    e = expect_oss_error(lambda: bkt.put_object("md5", b"abc", headers={"Content-MD5": bad}), "InvalidDigest", 400)
+    assert e.ec == "0017-00000503"
+    e = expect_oss_error(lambda: bkt.put_object("md5", b"abc", headers={"Content-MD5": "bm90LWFuLW1kNQ=="}), "InvalidDigest", 400)
+    assert e.ec == "0017-00000502"
+    e = expect_oss_error(lambda: bkt.put_object("md5", b"abc", headers={"x-oss-forbid-overwrite": "true"}), "FileAlreadyExists", 409)
+    assert e.ec == "0026-00000002"
 
 
 def test_v4_signing_region(oss_ep, root, root_bucket):
@@ -569,6 +681,25 @@ def test_virtual_hosted_style(oss_ep, root, root_bucket):
 
 
 # -- alibabacloud-oss-v2 ------------------------------------------------------------------------------
+
+def test_oss_v2_complete_parts_out_of_order(oss_ep, root, root_bucket):
+    """oss-v2 sends the part list as given (oss2 sorts it): parts out of ascending order are
+    `InvalidPartOrder` with OSS's EC 0042-00000209, and the upload stays."""
+    import alibabacloud_oss_v2 as oss
+    c = v2_client(oss_ep, root["AccessKeyId"], root["AccessKeySecret"])
+    name = root_bucket.bucket_name
+    init = c.initiate_multipart_upload(oss.InitiateMultipartUploadRequest(bucket=name, key="order"))
+    etags = [c.upload_part(oss.UploadPartRequest(bucket=name, key="order", upload_id=init.upload_id, part_number=n,
+                                                 body=b"o" * (100 * 1024))).etag for n in (1, 2)]
+    with pytest.raises(oss.exceptions.OperationError) as info:
+        c.complete_multipart_upload(oss.CompleteMultipartUploadRequest(
+            bucket=name, key="order", upload_id=init.upload_id,
+            complete_multipart_upload=oss.CompleteMultipartUpload(parts=[
+                oss.UploadPart(part_number=2, etag=etags[1]), oss.UploadPart(part_number=1, etag=etags[0])])))
+    err = info.value.unwrap()
+    assert (err.status_code, err.code, err.ec) == (400, "InvalidPartOrder", "0042-00000209")
+    assert [p.part_number for p in root_bucket.list_parts("order", init.upload_id).parts] == [1, 2]
+
 
 def v2_client(endpoint, ak, sk, token=None, signature_version=None):
     import alibabacloud_oss_v2 as oss

@@ -539,6 +539,7 @@ pub fn oss_multipart_etag_and_crc_and_append(store: Arc<dyn Store>) {
             Call::new(&root, Op::CompleteMultipartUpload, "bkt", "mp"),
             &upload.upload_id,
             Some(&[(1, p1.etag.clone()), (2, format!("\"{}\"", p2.etag))]),
+            false,
         )
         .unwrap();
     let whole = [part1.clone(), part2.clone()].concat();
@@ -664,7 +665,8 @@ pub fn oss_orphans_are_collected_and_nothing_else(store: Arc<dyn Store>) {
     assert_eq!(collected.candidates, 3);
     assert_eq!(collected.removed, vec![orphan]);
     assert_eq!(oss_read_all(&oss, &root, "kept"), b"object body");
-    oss.complete_upload(Call::new(&root, Op::CompleteMultipartUpload, "bkt", "mp"), &upload.upload_id, Some(&[(1, p1.etag)])).unwrap();
+    oss.complete_upload(Call::new(&root, Op::CompleteMultipartUpload, "bkt", "mp"), &upload.upload_id, Some(&[(1, p1.etag)]), false)
+        .unwrap();
     assert_eq!(oss_read_all(&oss, &root, "mp"), b"part one");
     assert!(orphans::collect(store.as_ref(), &aged, std::time::SystemTime::now()).unwrap().removed.is_empty());
     drop(unindexed);

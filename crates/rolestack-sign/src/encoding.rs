@@ -57,6 +57,12 @@ pub fn decode_path(raw: &str) -> String {
     decode_component(raw, false)
 }
 
+/// Whether a URL path decodes to UTF-8: [`decode_path`] replaces the bytes that do not, so two
+/// different paths can decode to the same string.
+pub fn path_is_utf8(raw: &str) -> bool {
+    percent_decode_str(raw).decode_utf8().is_ok()
+}
+
 fn decode_pairs(raw: &str, plus_is_space: bool) -> Vec<(String, String)> {
     raw.split('&')
         .filter(|piece| !piece.is_empty())
@@ -78,6 +84,13 @@ fn decode_component(s: &str, plus_is_space: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf8_paths() {
+        assert!(path_is_utf8("/b/%E4%B8%AD/a%20b+c"));
+        assert!(!path_is_utf8("/b/a%FFb"));
+        assert!(!path_is_utf8("/b/%E4%B8"));
+    }
 
     #[test]
     fn encodes_reserved_and_keeps_unreserved() {

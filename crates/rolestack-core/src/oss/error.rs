@@ -25,13 +25,20 @@ pub enum OssError {
     BucketNotEmpty { bucket: String },
     #[error("The specified bucket is not valid: {0}")]
     InvalidBucketName(String),
-    #[error("The specified object is not valid: {0}")]
-    InvalidObjectName(String),
+    /// A key outside OSS's naming rules; `ec` says which rule.
+    #[error("The specified object is not valid: {message}")]
+    InvalidObjectName { message: String, ec: &'static str },
     #[error("{0}")]
     InvalidArgument(String),
     /// `InvalidArgument` naming the argument and its value (`ArgumentName`, `ArgumentValue`).
     #[error("{message}")]
     InvalidArgumentValue { message: String, name: &'static str, value: String },
+    /// `InvalidArgument` with OSS's own `EC` for the argument (user metadata, listing markers).
+    #[error("{message}")]
+    InvalidArgumentEc { message: String, ec: &'static str },
+    /// `partNumber` that is not an integer from 1 to 10000 (named in `ArgumentName` / `ArgumentValue`).
+    #[error("Part number must be an integer between 1 and 10000, inclusive.")]
+    InvalidPartNumber { value: String },
     #[error("The Encryption request you specified is not valid. Supported value: AES256/KMS/SM4; got {0:?}.")]
     InvalidEncryptionAlgorithm(String),
     #[error("The server side encryption configuration was not found.")]
@@ -42,6 +49,9 @@ pub enum OssError {
     MalformedXml(String),
     #[error("The Content-MD5 you specified did not match what we received.")]
     InvalidDigest,
+    /// A `Content-MD5` that is not the base64 of 16 bytes.
+    #[error("The Content-MD5 you specified was invalid.")]
+    MalformedDigest,
     #[error("The requested range cannot be satisfied.")]
     InvalidRange,
     #[error("At least one of the pre-conditions you specified did not hold.")]
@@ -61,8 +71,10 @@ pub enum OssError {
     PositionNotEqualToLength { next_position: u64 },
     #[error("The object you specified is not appendable.")]
     ObjectNotAppendable,
+    /// `x-oss-forbid-overwrite: true` and the key has an object; `ec` says which write it was
+    /// (PutObject/CopyObject/PutSymlink, or CompleteMultipartUpload).
     #[error("The object you specified already exists and can not be overwritten.")]
-    FileAlreadyExists,
+    FileAlreadyExists { ec: &'static str },
     #[error("The policy text is not valid: {0}")]
     InvalidPolicyDocument(String),
     #[error("The bucket policy does not exist.")]
@@ -155,6 +167,17 @@ pub const EC_SIGNATURE_MISMATCH: &str = "0002-00000040";
 pub const EC_S3_SIGNATURE_MISMATCH: &str = "0002-00000429";
 /// `EC` of an S3-compatible chunk signature that does not match.
 pub const EC_S3_CHUNK_SIGNATURE_MISMATCH: &str = "0002-00000430";
+/// `EC` of an empty object key.
+pub const EC_KEY_EMPTY: &str = "0016-00000001";
+/// `EC` of an object key longer than 1023 bytes or not UTF-8.
+pub const EC_KEY_INVALID: &str = "0016-00000002";
+/// `EC` of an object key starting with `/` or `\` (UNVERIFIED: OSS's page for this rule was not
+/// found; the coordinate rolestack used before for every key error is kept).
+pub const EC_KEY_LEADING_SLASH: &str = "0016-00000005";
+/// `EC` of `FileAlreadyExists` from PutObject, CopyObject (and PutSymlink).
+pub const EC_FILE_EXISTS: &str = "0026-00000002";
+/// `EC` of `FileAlreadyExists` from CompleteMultipartUpload.
+pub const EC_FILE_EXISTS_MULTIPART: &str = "0042-00000214";
 /// `EC` of a V4 presigned URL whose `x-oss-expires` is outside 1 s to 7 days.
 pub const EC_PRESIGN_EXPIRES_RANGE: &str = "0002-00000232";
 
@@ -171,13 +194,13 @@ impl OssError {
             BucketAlreadyExists { .. } => "BucketAlreadyExists",
             BucketNotEmpty { .. } => "BucketNotEmpty",
             InvalidBucketName(_) => "InvalidBucketName",
-            InvalidObjectName(_) => "InvalidObjectName",
-            InvalidArgument(_) | InvalidArgumentValue { .. } => "InvalidArgument",
+            InvalidObjectName { .. } => "InvalidObjectName",
+            InvalidArgument(_) | InvalidArgumentValue { .. } | InvalidArgumentEc { .. } | InvalidPartNumber { .. } => "InvalidArgument",
             InvalidEncryptionAlgorithm(_) => "InvalidEncryptionAlgorithmError",
             NoSuchServerSideEncryptionRule => "NoSuchServerSideEncryptionRule",
             InvalidTargetBucketForLogging(_) => "InvalidTargetBucketForLogging",
             MalformedXml(_) => "MalformedXML",
-            InvalidDigest => "InvalidDigest",
+            InvalidDigest | MalformedDigest => "InvalidDigest",
             InvalidRange => "InvalidRange",
             PreconditionFailed => "PreconditionFailed",
             NotModified => "",
@@ -186,7 +209,7 @@ impl OssError {
             EntityTooSmall => "EntityTooSmall",
             PositionNotEqualToLength { .. } => "PositionNotEqualToLength",
             ObjectNotAppendable => "ObjectNotAppendable",
-            FileAlreadyExists => "FileAlreadyExists",
+            FileAlreadyExists { .. } => "FileAlreadyExists",
             InvalidPolicyDocument(_) => "InvalidPolicyDocument",
             NoSuchBucketPolicy => "NoSuchBucketPolicy",
             NoSuchLifecycle => "NoSuchLifecycle",
@@ -239,18 +262,21 @@ impl OssError {
             DeleteMarkerRead { .. } => 405,
             BucketAlreadyExists { .. }
             | BucketNotEmpty { .. }
-            | FileAlreadyExists
+            | FileAlreadyExists { .. }
             | PositionNotEqualToLength { .. }
             | ObjectNotAppendable => 409,
             InvalidBucketName(_)
             | InvalidLocationConstraint(_)
-            | InvalidObjectName(_)
+            | InvalidObjectName { .. }
             | InvalidArgument(_)
             | InvalidArgumentValue { .. }
+            | InvalidArgumentEc { .. }
+            | InvalidPartNumber { .. }
             | InvalidEncryptionAlgorithm(_)
             | InvalidTargetBucketForLogging(_)
             | MalformedXml(_)
             | InvalidDigest
+            | MalformedDigest
             | InvalidPart
             | InvalidPartOrder
             | EntityTooSmall
@@ -298,20 +324,28 @@ impl OssError {
             BucketAlreadyExists { .. } => "0015-00000104",
             BucketNotEmpty { .. } => "0015-00000301",
             InvalidBucketName(_) => "0015-00000001",
-            InvalidObjectName(_) => "0016-00000005",
+            InvalidObjectName { ec, .. } => ec,
             InvalidArgument(_) | InvalidArgumentValue { .. } => "0017-00000001",
+            InvalidArgumentEc { ec, .. } => ec,
+            InvalidPartNumber { .. } => "0017-00000220",
             // UNVERIFIED (these three): OSS documents the codes, not their ECs; the generic
             // argument EC and, for the missing rule, the bucket-configuration family's are used.
             InvalidEncryptionAlgorithm(_) | InvalidTargetBucketForLogging(_) => "0017-00000001",
             NoSuchServerSideEncryptionRule => "0037-00000001",
             MalformedXml(_) => "0017-00000002",
-            InvalidDigest => "0016-00000012",
+            InvalidDigest => "0017-00000503",
+            MalformedDigest => "0017-00000502",
             InvalidRange => "0017-00000004",
-            PreconditionFailed => "0026-00000006",
+            // OSS documents it for GetObject's conditions; copies' conditions are given the same.
+            PreconditionFailed => "0017-00001001",
             NotModified => "",
-            InvalidPart | InvalidPartOrder | EntityTooSmall => "0042-00000102",
-            PositionNotEqualToLength { .. } | ObjectNotAppendable => "0026-00000016",
-            FileAlreadyExists => "0026-00000017",
+            // UNVERIFIED: OSS's EC page for InvalidPart was not found; the multipart family's is used.
+            InvalidPart => "0042-00000102",
+            InvalidPartOrder => "0042-00000209",
+            EntityTooSmall => "0042-00000213",
+            PositionNotEqualToLength { .. } => "0026-00000016",
+            ObjectNotAppendable => "0026-00000017",
+            FileAlreadyExists { ec } => ec,
             InvalidPolicyDocument(_) => "0031-00000001",
             NoSuchBucketPolicy => "0031-00000002",
             // UNVERIFIED: OSS documents the code, not its EC; NoSuchBucketPolicy's family is used.
@@ -343,7 +377,7 @@ impl OssError {
             MissingContentLength => "0016-00000001",
             // UNVERIFIED (these five): OSS's EC pages were not found for them; the S3 body checks
             // use the digest EC, CORS the generic AccessDenied/argument ones, callbacks a 0007 one.
-            XAmzContentSha256Mismatch | BadDigest(_) | IncompleteBody(_) => "0016-00000012",
+            XAmzContentSha256Mismatch | BadDigest(_) | IncompleteBody(_) => "0017-00000503",
             AccessForbidden => EC_ACCESS_DENIED,
             NoSuchCorsConfiguration => "0017-00000001",
             // UNVERIFIED: OSS documents the code, not its EC; the LiveChannel family (0044) is used.
@@ -367,6 +401,7 @@ impl OssError {
             WrongEndpoint { bucket, endpoint } => vec![("Bucket", bucket.clone()), ("Endpoint", endpoint.clone())],
             NoSuchUpload { upload_id } => vec![("UploadId", upload_id.clone())],
             InvalidArgumentValue { name, value, .. } => vec![("ArgumentName", name.to_string()), ("ArgumentValue", value.clone())],
+            InvalidPartNumber { value } => vec![("ArgumentName", "PartNumber".into()), ("ArgumentValue", value.clone())],
             SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id, .. } => {
                 let mut v = vec![
                     ("OSSAccessKeyId", access_key_id.clone()),

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::blob::Segment;
-use super::error::{OssError, OssResult};
+use super::error::{OssError, OssResult, EC_KEY_EMPTY, EC_KEY_INVALID, EC_KEY_LEADING_SLASH};
 
 /// The region of a bucket made through an address that names none (`127.0.0.1:8960`) and without
 /// a `LocationConstraint`; also that of buckets stored before buckets had regions.
@@ -256,10 +256,32 @@ pub fn validate_bucket_name(name: &str) -> OssResult<()> {
 /// Object keys: 1–1023 bytes of UTF-8, not starting with `/` or `\`.
 pub fn validate_key(key: &str) -> OssResult<()> {
     if key.is_empty() || key.len() > 1023 {
-        return Err(OssError::InvalidObjectName(format!("an object key has 1 to 1023 bytes; this one has {}", key.len())));
+        let ec = if key.is_empty() { EC_KEY_EMPTY } else { EC_KEY_INVALID };
+        return Err(OssError::InvalidObjectName { message: format!("an object key has 1 to 1023 bytes; this one has {}", key.len()), ec });
     }
     if key.starts_with('/') || key.starts_with('\\') {
-        return Err(OssError::InvalidObjectName(format!("{key:?}: an object key may not start with '/' or '\\'")));
+        return Err(OssError::InvalidObjectName {
+            message: format!("{key:?}: an object key may not start with '/' or '\\'"),
+            ec: EC_KEY_LEADING_SLASH,
+        });
+    }
+    Ok(())
+}
+
+/// Most bytes of user metadata an object may carry: the names (`x-oss-meta-` included) and
+/// values of all its `x-oss-meta-*` headers together stay below 8 KB (see docs/oss.md).
+pub const MAX_USER_META_BYTES: usize = 8 * 1024;
+
+/// User metadata of a write (`name` without the `x-oss-meta-` prefix), within
+/// [`MAX_USER_META_BYTES`]; beyond it OSS answers `InvalidArgument` with EC `0011-00000002`.
+pub fn validate_user_meta(user_meta: &[(String, String)]) -> OssResult<()> {
+    let total: usize = user_meta.iter().map(|(name, value)| "x-oss-meta-".len() + name.len() + value.len()).sum();
+    if total >= MAX_USER_META_BYTES {
+        // UNVERIFIED: OSS documents the limit and its EC, not the code; InvalidArgument is used.
+        return Err(OssError::InvalidArgumentEc {
+            message: format!("Your metadata headers exceed the maximum allowed metadata size: the x-oss-meta-* headers have {total} bytes, they must have fewer than {MAX_USER_META_BYTES}."),
+            ec: "0011-00000002",
+        });
     }
     Ok(())
 }
@@ -267,6 +289,16 @@ pub fn validate_key(key: &str) -> OssResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_meta_size() {
+        let meta = |n: usize| vec![("a".to_string(), "v".repeat(n))];
+        // "x-oss-meta-a" is 12 bytes: 12 + 8179 = 8191 is the largest accepted total.
+        assert!(validate_user_meta(&meta(8179)).is_ok());
+        let err = validate_user_meta(&meta(8180)).unwrap_err();
+        assert_eq!((err.code(), err.http_status(), err.ec()), ("InvalidArgument", 400, "0011-00000002"));
+        assert!(validate_user_meta(&[]).is_ok());
+    }
 
     #[test]
     fn names() {

@@ -7,12 +7,13 @@
 use rolestack_core::oss::archive;
 use rolestack_core::oss::bucket_config::Encryption;
 use rolestack_core::oss::callback::Callback;
-use rolestack_core::oss::model::{Acl, ObjectSettings};
+use rolestack_core::oss::error::EC_KEY_INVALID;
+use rolestack_core::oss::model::{validate_user_meta, Acl, ObjectSettings};
 use rolestack_core::oss::request::{ByteRange, Conditions, RangeRequest};
 use rolestack_core::oss::service::{encryption_headers, parse_content_md5, CopySource, SSE_HEADER};
 use rolestack_core::oss::tagging::{self, Tags};
 use rolestack_core::oss::{OssError, OssResult};
-use rolestack_sign::encoding::decode_path;
+use rolestack_sign::encoding::{decode_path, path_is_utf8};
 
 use super::request::OssHttpRequest;
 
@@ -28,7 +29,7 @@ pub fn callback(req: &OssHttpRequest) -> OssResult<Option<Callback>> {
     Callback::parse(cb, vars).map(Some)
 }
 
-/// `Content-MD5`, decoded (`InvalidDigest` when it is not base64 of 16 bytes).
+/// `Content-MD5`, decoded (`InvalidDigest`, EC 0017-00000502, when it is not base64 of 16 bytes).
 pub fn content_md5(req: &OssHttpRequest) -> OssResult<Option<[u8; 16]>> {
     req.header("content-md5").map(parse_content_md5).transpose()
 }
@@ -55,6 +56,7 @@ pub fn settings(req: &OssHttpRequest) -> OssResult<ObjectSettings> {
             s.headers.push((lower, value.clone()));
         }
     }
+    validate_user_meta(&s.user_meta)?;
     if let Some(acl) = acl(req, "x-oss-object-acl", true)? {
         s.acl = acl;
     }
@@ -102,9 +104,22 @@ pub fn storage_class(req: &OssHttpRequest) -> OssResult<Option<String>> {
 /// PutSymlink's `x-oss-symlink-target` (URL-encoded key), required.
 pub fn symlink_target(req: &OssHttpRequest) -> OssResult<String> {
     req.header("x-oss-symlink-target")
-        .map(decode_path)
+        .map(|t| decode_key_header("x-oss-symlink-target", t))
+        .transpose()?
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OssError::InvalidArgument("PutSymlink needs x-oss-symlink-target.".into()))
+}
+
+/// A header naming a key by its URL encoding, decoded; escaped bytes that are not UTF-8 name no
+/// key (`InvalidObjectName`, as a request path's do, see [`OssHttpRequest::check_path_utf8`]).
+fn decode_key_header(name: &str, raw: &str) -> OssResult<String> {
+    if !path_is_utf8(raw) {
+        return Err(OssError::InvalidObjectName {
+            message: format!("{name} {raw:?}: an object key is UTF-8; the escaped bytes are not"),
+            ec: EC_KEY_INVALID,
+        });
+    }
+    Ok(decode_path(raw))
 }
 
 /// `x-oss-forbid-overwrite: true`.
@@ -151,7 +166,7 @@ pub fn copy_source(req: &OssHttpRequest) -> OssResult<CopySource> {
             _ => return Err(OssError::InvalidArgument(format!("x-oss-copy-source's query {q:?} is not versionId=<id>."))),
         },
     };
-    let decoded = decode_path(raw.strip_prefix('/').unwrap_or(raw));
+    let decoded = decode_key_header("x-oss-copy-source", raw.strip_prefix('/').unwrap_or(raw))?;
     match decoded.split_once('/') {
         Some((b, k)) if !b.is_empty() && !k.is_empty() => {
             Ok(CopySource { bucket: b.to_string(), key: k.to_string(), version_id, conditions: conditions(req, "x-oss-copy-source-") })

@@ -67,6 +67,7 @@ pub async fn handle(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
         Some(result) => result,
         None => auth::authenticate_request(&rs, &req).await,
     };
+    let authenticated = req.check_path_utf8().and(authenticated);
     let authenticated = authenticated.and_then(|who| rules::check_referer(&req, bucket_rules.as_ref()).map(|()| who));
     let result = match authenticated {
         Ok(who) => match operation::resolve(&req) {

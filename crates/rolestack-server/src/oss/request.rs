@@ -7,8 +7,10 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::http::Method;
 use rolestack_core::endpoints;
+use rolestack_core::oss::error::EC_KEY_INVALID;
 use rolestack_core::oss::model::{validate_bucket_name, Bucket};
-use rolestack_sign::encoding::{decode_form, decode_path};
+use rolestack_core::oss::{OssError, OssResult};
+use rolestack_sign::encoding::{decode_form, decode_path, path_is_utf8};
 use rolestack_sign::oss::OssRequest;
 use rolestack_sign::s3::S3Request;
 
@@ -87,6 +89,18 @@ impl OssHttpRequest {
             s3,
             namespace: parts.extensions.get::<crate::network::Namespace>().map(|n| n.0.clone()),
         }
+    }
+
+    /// Object keys are UTF-8: a path whose `%XX` bytes are not is `InvalidObjectName`, as on OSS
+    /// (decoded, its bytes would be replaced and it would name another key).
+    pub fn check_path_utf8(&self) -> OssResult<()> {
+        if path_is_utf8(&self.raw_path) {
+            return Ok(());
+        }
+        Err(OssError::InvalidObjectName {
+            message: format!("{:?}: an object key is UTF-8; this path's escaped bytes are not", self.raw_path),
+            ec: EC_KEY_INVALID,
+        })
     }
 
     /// The view the AWS signature schemes check (S3 dialect).

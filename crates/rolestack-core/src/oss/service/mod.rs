@@ -167,7 +167,7 @@ fn encode<T: serde::Serialize>(rec: &T) -> OssResult<String> {
 
 /// Decodes a `Content-MD5` header (base64 of 16 bytes).
 pub fn parse_content_md5(value: &str) -> OssResult<[u8; 16]> {
-    BASE64.decode(value.trim()).ok().and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok()).ok_or(OssError::InvalidDigest)
+    BASE64.decode(value.trim()).ok().and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok()).ok_or(OssError::MalformedDigest)
 }
 
 fn load_bucket(tx: &mut dyn Tx, name: &str) -> OssResult<Bucket> {
@@ -179,6 +179,16 @@ fn load_bucket(tx: &mut dyn Tx, name: &str) -> OssResult<Bucket> {
 
 fn load_object(tx: &mut dyn Tx, bucket: &str, key: &str) -> OssResult<Option<Object>> {
     tx.oss_object_get(bucket, key)?.map(|d| decode("object", &d)).transpose()
+}
+
+/// `x-oss-forbid-overwrite: true` on a write: `FileAlreadyExists` (with the write's `ec`) while
+/// the key has a current object. On a versioned (or suspended) bucket nothing is overwritten (the
+/// old version stays), and OSS ignores the header there.
+fn refuse_overwrite(tx: &mut dyn Tx, bucket: &Bucket, key: &str, forbid_overwrite: bool, ec: &'static str) -> OssResult<()> {
+    if forbid_overwrite && bucket.versioning.is_none() && tx.oss_object_get(&bucket.name, key)?.is_some() {
+        return Err(OssError::FileAlreadyExists { ec });
+    }
+    Ok(())
 }
 
 fn load_upload(tx: &mut dyn Tx, bucket: &str, key: &str, upload_id: &str) -> OssResult<Upload> {

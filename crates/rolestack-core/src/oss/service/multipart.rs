@@ -5,12 +5,12 @@ use md5::{Digest as _, Md5};
 use time::OffsetDateTime;
 
 use super::{
-    decode, encode, load_bucket, load_upload, new_object, now, with_bucket_defaults, Body, Call, CopySource, Oss, WriteTicket,
-    MAX_PART_NUMBER, MIN_PART_SIZE,
+    decode, encode, load_bucket, load_upload, new_object, now, refuse_overwrite, with_bucket_defaults, Body, Call, CopySource, Oss,
+    WriteTicket, MAX_PART_NUMBER, MIN_PART_SIZE,
 };
 use crate::oss::access::{authorize, OssAction, Target};
 use crate::oss::blob::{crc64_combine, hex_upper, Digests, Segment};
-use crate::oss::error::{OssError, OssResult};
+use crate::oss::error::{OssError, OssResult, EC_FILE_EXISTS_MULTIPART};
 use crate::oss::model::{Object, ObjectSettings, ObjectType, Part, Upload};
 use crate::oss::request::ByteRange;
 
@@ -113,7 +113,15 @@ impl Oss {
 
     /// CompleteMultipartUpload of the listed parts (number, ETag), or of every uploaded part
     /// (`None`: `x-oss-complete-all`, which lists the parts and so also needs `oss:ListParts`).
-    pub fn complete_upload(&self, call: Call<'_>, upload_id: &str, requested: Option<&[(u32, String)]>) -> OssResult<Object> {
+    /// With `forbid_overwrite` (`x-oss-forbid-overwrite: true`) an existing object is
+    /// `FileAlreadyExists` and the upload stays as it was.
+    pub fn complete_upload(
+        &self,
+        call: Call<'_>,
+        upload_id: &str,
+        requested: Option<&[(u32, String)]>,
+        forbid_overwrite: bool,
+    ) -> OssResult<Object> {
         // Run again while it conflicts with another node's transaction (a shared store).
         crate::store::retry(|| {
             let ticket = self.authorize_write(call)?;
@@ -165,6 +173,7 @@ impl Oss {
             let mut object = new_object(key, segments, &totals, ObjectType::Multipart, upload.settings.clone());
             object.etag = etag;
             let b = load_bucket(&mut *tx, bucket)?;
+            refuse_overwrite(&mut *tx, &b, key, forbid_overwrite, EC_FILE_EXISTS_MULTIPART)?;
             let (object, gone) = super::versions::make_current(&mut *tx, &b, with_bucket_defaults(object, &b), self.now())?;
             tx.oss_parts_delete(upload_id)?;
             tx.oss_upload_delete(bucket, upload_id)?;
@@ -274,6 +283,6 @@ fn check_part_number(number: u32) -> OssResult<()> {
     if (1..=MAX_PART_NUMBER).contains(&number) {
         Ok(())
     } else {
-        Err(OssError::InvalidArgument(format!("Part number must be an integer between 1 and {MAX_PART_NUMBER}; got {number}.")))
+        Err(OssError::InvalidPartNumber { value: number.to_string() })
     }
 }

@@ -4,11 +4,14 @@
 use md5::{Digest as _, Md5};
 
 use super::versions::{self, Deletion};
-use super::{encode, load_bucket, load_object, new_object, now, with_bucket_defaults, Body, Call, Oss, WriteTicket, MAX_APPEND_SIZE};
+use super::{
+    encode, load_bucket, load_object, new_object, now, refuse_overwrite, with_bucket_defaults, Body, Call, Oss, WriteTicket,
+    MAX_APPEND_SIZE,
+};
 use crate::oss::access::Target;
 use crate::oss::archive::{restore, RestoreOutcome, RestoreRequest};
 use crate::oss::blob::{crc64_combine, hex_upper};
-use crate::oss::error::{OssError, OssResult};
+use crate::oss::error::{OssError, OssResult, EC_FILE_EXISTS};
 use crate::oss::listing::{self, ListQuery, Listing};
 use crate::oss::model::{validate_key, Acl, Object, ObjectSettings, ObjectType};
 use crate::oss::request::Conditions;
@@ -91,11 +94,7 @@ impl Oss {
         let (object, gone) = self.commits.write(move |tx| {
             let b = load_bucket(tx, &bucket)?;
             let object = with_bucket_defaults(object.clone(), &b);
-            // On a versioned bucket nothing is overwritten (the old version stays): OSS ignores
-            // `x-oss-forbid-overwrite` there.
-            if forbid_overwrite && b.versioning.is_none() && tx.oss_object_get(&bucket, &object.key)?.is_some() {
-                return Err(OssError::FileAlreadyExists);
-            }
+            refuse_overwrite(tx, &b, &object.key, forbid_overwrite, EC_FILE_EXISTS)?;
             versions::make_current(tx, &b, object, clock)
         })?;
         self.discard(gone.into_iter().flat_map(|o| o.segments));

@@ -11,6 +11,23 @@ use super::super::respond::Reply;
 use super::super::xml::{self, iso8601, quoted, to_xml};
 use super::{enc, Ctx};
 
+/// Shortest `prefix`, `marker` and `start-after` of ListObjects (v1, v2) OSS refuses (bytes):
+/// no key is that long.
+const LIST_ARGUMENT_LIMIT: usize = 1024;
+
+/// `prefix`, `marker` and `start-after` shorter than [`LIST_ARGUMENT_LIMIT`], else
+/// `InvalidArgument` with OSS's EC for the argument (see docs/oss.md, "listing").
+fn check_list_argument(name: &str, value: &str) -> OssResult<()> {
+    if value.len() < LIST_ARGUMENT_LIMIT {
+        return Ok(());
+    }
+    let ec = if name == "prefix" { "0015-00000403" } else { "0015-00000405" };
+    Err(OssError::InvalidArgumentEc {
+        message: format!("Argument {name} must be shorter than {LIST_ARGUMENT_LIMIT} bytes; it has {}.", value.len()),
+        ec,
+    })
+}
+
 pub async fn list_objects(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let req = cx.req.clone();
     let v2 = cx.op == Operation::ListObjectsV2;
@@ -19,6 +36,16 @@ pub async fn list_objects(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let delimiter = req.param("delimiter").unwrap_or_default().to_string();
     let max_keys = parse_max_keys(req.param("max-keys"), "max-keys")?;
     let marker = req.param("marker").unwrap_or_default().to_string();
+    for name in ["prefix", "marker", "start-after"] {
+        check_list_argument(name, req.param(name).unwrap_or_default())?;
+    }
+    // OSS groups by one character; the S3 dialect keeps S3's longer delimiters.
+    if !req.s3 && delimiter.chars().count() > 1 {
+        return Err(OssError::InvalidArgumentEc {
+            message: format!("Argument delimiter {delimiter:?} must be one character."),
+            ec: "0015-00000406",
+        });
+    }
     let token = req.param("continuation-token").filter(|t| !t.is_empty()).map(str::to_string);
     let start_after = req.param("start-after").unwrap_or_default().to_string();
     let after = if v2 {

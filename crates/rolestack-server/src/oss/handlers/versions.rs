@@ -34,7 +34,12 @@ pub async fn list_object_versions(cx: Ctx, _body: Body) -> OssResult<Reply> {
         (param("prefix"), param("delimiter"), param("key-marker"), param("version-id-marker"));
     for (name, value) in [("prefix", &prefix), ("key-marker", &key_marker), ("delimiter", &delimiter)] {
         if value.len() > MAX_MARKER {
-            return Err(OssError::InvalidArgument(format!("Argument {name} is longer than {MAX_MARKER} bytes.")));
+            let message = format!("Argument {name} is longer than {MAX_MARKER} bytes.");
+            // OSS documents the EC of a long prefix; the others keep the generic one.
+            return Err(match name {
+                "prefix" => OssError::InvalidArgumentEc { message, ec: "0012-00000103" },
+                _ => OssError::InvalidArgument(message),
+            });
         }
     }
     if !version_id_marker.is_empty() {
