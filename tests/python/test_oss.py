@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import time
+import urllib.parse
 import uuid
 from email.utils import formatdate
 from itertools import islice
@@ -348,6 +349,12 @@ def test_errors_parse(bkt, oss_ep, root):
     bad = oss2_bucket(oss_ep, oss2.Auth(root["AccessKeyId"], "wrong-secret"), bkt.bucket_name)
     e = expect_oss_error(lambda: bad.get_object("k"), "SignatureDoesNotMatch", 403)
     assert "StringToSign" in e.details or "StringToSign" in str(e)
+    assert e.details.get("SignatureProvided"), "the header's signature is echoed"
+    # ... exactly as sent: a presigned URL's Signature parameter comes back in SignatureProvided
+    url = bad.sign_url("GET", "k", 60)
+    sent = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["Signature"][0]
+    r = requests.get(url)
+    assert r.status_code == 403 and f"<SignatureProvided>{sent}</SignatureProvided>" in r.text
     unknown = oss2_bucket(oss_ep, oss2.Auth("LTAInotakey", "x"), bkt.bucket_name)
     expect_oss_error(lambda: unknown.get_object("k"), "InvalidAccessKeyId", 403)
     bkt.put_object("full", b"x")

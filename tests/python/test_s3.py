@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -186,6 +187,12 @@ def test_wrong_secret_and_unknown_key(ep, root, bucket, signature):
     bad = s3_client(ep, root["AccessKeyId"], root["AccessKeySecret"] + "x", signature=signature)
     status, code, _ = error_of(lambda: bad.put_object(Bucket=bucket, Key="k", Body=b"x"))
     assert (status, code) == (403, "SignatureDoesNotMatch")
+    # the error echoes the signature as sent (a presigned URL's, here)
+    url = bad.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=60)
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    sent = (query.get("X-Amz-Signature") or query["Signature"])[0]
+    r = requests.get(url)
+    assert r.status_code == 403 and f"<SignatureProvided>{sent}</SignatureProvided>" in r.text, r.text
     unknown = s3_client(ep, "LTAI" + "0" * 20, "secret", signature=signature)
     status, code, _ = error_of(lambda: unknown.list_objects_v2(Bucket=bucket))
     assert (status, code) == (403, "InvalidAccessKeyId")

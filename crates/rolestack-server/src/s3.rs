@@ -40,12 +40,12 @@ pub struct S3Identity {
 /// request (SigV2 signs it).
 pub fn authenticate(rs: &Rolestack, request: &S3Request<'_>, bucket_in_host: Option<&str>, facts: RequestFacts) -> OssResult<S3Identity> {
     let auth = AwsAuth::from_request(request)
-        .map_err(|e| signature_error(e, ""))?
+        .map_err(|e| signature_error(e, "", ""))?
         .ok_or_else(|| OssError::access_denied("The request carries no AWS signature."))?;
     let now = rs.clock.real_now().unix_timestamp();
     match &auth {
         AwsAuth::V4Header(_) => {
-            let date = aws_v4::request_date_time(request).map_err(|e| signature_error(e, ""))?;
+            let date = aws_v4::request_date_time(request).map_err(|e| signature_error(e, "", ""))?;
             auth::check_skew(aws_v4::parse_date_time(date).unwrap_or(0), now)?;
         }
         AwsAuth::V2Header(_) => {
@@ -71,7 +71,7 @@ pub fn authenticate(rs: &Rolestack, request: &S3Request<'_>, bucket_in_host: Opt
     };
     let access_key_id = auth.access_key_id().to_string();
     let who = auth::lookup(rs, &access_key_id, security_token(request))?;
-    let body = auth.verify(&who.secret, request, bucket_in_host, now).map_err(|e| signature_error(e, &access_key_id))?;
+    let body = auth.verify(&who.secret, request, bucket_in_host, now).map_err(|e| signature_error(e, &access_key_id, auth.signature()))?;
     Ok(S3Identity { requester: Requester::Caller(auth::caller(rs, who, access_key_id, facts)), body, signed_headers })
 }
 
@@ -92,8 +92,8 @@ pub async fn prepare(rs: &Rolestack, req: &mut OssHttpRequest, body: &mut Body) 
 }
 
 /// Signature failures of the AWS schemes, with OSS's EC for S3 signatures.
-fn signature_error(e: SignatureError, access_key_id: &str) -> OssError {
-    auth::signature_error(e, access_key_id, EC_S3_SIGNATURE_MISMATCH)
+fn signature_error(e: SignatureError, access_key_id: &str, provided: &str) -> OssError {
+    auth::signature_error(e, access_key_id, provided, EC_S3_SIGNATURE_MISMATCH)
 }
 
 /// OSS's name for an S3 storage class.
@@ -198,7 +198,7 @@ pub enum BodyRejected {
 pub fn body_error(e: &BodyRejected) -> OssError {
     match e {
         BodyRejected::Sha256Mismatch => OssError::XAmzContentSha256Mismatch,
-        BodyRejected::Chunk(e) => auth::signature_error(e.clone(), "", EC_S3_CHUNK_SIGNATURE_MISMATCH),
+        BodyRejected::Chunk(e) => auth::signature_error(e.clone(), "", "", EC_S3_CHUNK_SIGNATURE_MISMATCH),
         BodyRejected::Checksum(_) => OssError::BadDigest(e.to_string()),
         BodyRejected::Incomplete => OssError::IncompleteBody(e.to_string()),
     }

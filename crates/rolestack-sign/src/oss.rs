@@ -74,6 +74,16 @@ impl OssAuth {
         }
     }
 
+    /// The signature the request carries, as sent (Base64 for V1, hex for V4).
+    pub fn signature(&self) -> &str {
+        match self {
+            OssAuth::V1Header(a) => &a.signature,
+            OssAuth::V1Query(a) => &a.signature,
+            OssAuth::V4Header(a) => &a.signature,
+            OssAuth::V4Query(a) => &a.signature,
+        }
+    }
+
     /// Verifies the signature with the key's `secret`; `now` (Unix seconds) decides whether a
     /// presigned URL has expired. Header-signed requests are not checked for clock skew here.
     pub fn verify(&self, secret: &str, request: &OssRequest<'_>, now: i64) -> Result<(), SignatureError> {

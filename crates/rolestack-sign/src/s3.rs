@@ -90,6 +90,16 @@ impl AwsAuth {
         }
     }
 
+    /// The signature the request carries, as sent (hex for V4, Base64 for V2).
+    pub fn signature(&self) -> &str {
+        match self {
+            AwsAuth::V4Header(a) => &a.signature,
+            AwsAuth::V4Query(a) => &a.signature,
+            AwsAuth::V2Header(a) => &a.signature,
+            AwsAuth::V2Query(a) => &a.signature,
+        }
+    }
+
     /// Verifies the signature with the key's `secret`. `bucket_in_host` is the bucket of a
     /// virtual-hosted request (SigV2 signs `/<bucket>` before the path); `now` (Unix seconds)
     /// decides whether a presigned URL has expired. Header-signed requests are not checked for

@@ -116,7 +116,14 @@ pub enum OssError {
     #[error("The security token you provided has expired.")]
     SecurityTokenExpired,
     #[error("The request signature we calculated does not match the signature you provided. Check your key and signing method.")]
-    SignatureDoesNotMatch { string_to_sign: String, canonical_request: Option<String>, access_key_id: String, ec: &'static str },
+    SignatureDoesNotMatch {
+        string_to_sign: String,
+        canonical_request: Option<String>,
+        access_key_id: String,
+        /// The signature the request carried (echoed as `SignatureProvided`).
+        signature_provided: String,
+        ec: &'static str,
+    },
     /// The region in a V4 signature's scope is not one rolestack serves, or not the region of
     /// the OSS endpoint the request was sent to.
     #[error("Invalid signing region in Authorization header.")]
@@ -402,10 +409,10 @@ impl OssError {
             NoSuchUpload { upload_id } => vec![("UploadId", upload_id.clone())],
             InvalidArgumentValue { name, value, .. } => vec![("ArgumentName", name.to_string()), ("ArgumentValue", value.clone())],
             InvalidPartNumber { value } => vec![("ArgumentName", "PartNumber".into()), ("ArgumentValue", value.clone())],
-            SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id, .. } => {
+            SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id, signature_provided, .. } => {
                 let mut v = vec![
                     ("OSSAccessKeyId", access_key_id.clone()),
-                    ("SignatureProvided", String::new()),
+                    ("SignatureProvided", signature_provided.clone()),
                     ("StringToSign", string_to_sign.clone()),
                     ("StringToSignBytes", string_to_sign.bytes().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ")),
                 ];

@@ -33,7 +33,7 @@ pub async fn authenticate_request(rs: &Rolestack, req: &Arc<OssHttpRequest>) -> 
 pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester> {
     let request = req.signed_view();
     let facts = facts(rs, req);
-    let auth = match OssAuth::from_request(&request).map_err(|e| signature_error(e, "", EC_SIGNATURE_MISMATCH))? {
+    let auth = match OssAuth::from_request(&request).map_err(|e| signature_error(e, "", "", EC_SIGNATURE_MISMATCH))? {
         Some(a) => a,
         None => return Ok(Requester::Anonymous(facts)),
     };
@@ -59,7 +59,7 @@ pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester
     }
     let access_key_id = auth.access_key_id().to_string();
     let who = lookup(rs, &access_key_id, security_token(&request))?;
-    auth.verify(&who.secret, &request, now).map_err(|e| signature_error(e, &access_key_id, EC_SIGNATURE_MISMATCH))?;
+    auth.verify(&who.secret, &request, now).map_err(|e| signature_error(e, &access_key_id, auth.signature(), EC_SIGNATURE_MISMATCH))?;
     Ok(Requester::Caller(caller(rs, who, access_key_id, facts)))
 }
 
@@ -112,13 +112,18 @@ pub fn check_skew(t: i64, now: i64) -> OssResult<()> {
     }
 }
 
-/// The one mapping from signature failures to OSS errors; `mismatch_ec` is the scheme's EC for
-/// a signature that does not match.
-pub fn signature_error(e: SignatureError, access_key_id: &str, mismatch_ec: &'static str) -> OssError {
+/// The one mapping from signature failures to OSS errors; `provided` is the request's signature
+/// (`""` before one was parsed) and `mismatch_ec` the scheme's EC for a signature that does not
+/// match.
+pub fn signature_error(e: SignatureError, access_key_id: &str, provided: &str, mismatch_ec: &'static str) -> OssError {
     match e {
-        SignatureError::Mismatch { string_to_sign, canonical_request } => {
-            OssError::SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id: access_key_id.to_string(), ec: mismatch_ec }
-        }
+        SignatureError::Mismatch { string_to_sign, canonical_request } => OssError::SignatureDoesNotMatch {
+            string_to_sign,
+            canonical_request,
+            access_key_id: access_key_id.to_string(),
+            signature_provided: provided.to_string(),
+            ec: mismatch_ec,
+        },
         SignatureError::Expired { .. } => OssError::access_denied("Request has expired."),
         SignatureError::ExpiresOutOfRange { given, max } => OssError::access_denied_ec(
             EC_PRESIGN_EXPIRES_RANGE,
