@@ -14,8 +14,8 @@ import pytest
 import requests
 
 import rshelpers as h
-from instancekit import (ECS, PROGRAMS, REGION, STS, cli, environment, exec_in, metadata, needs_root, seed_bucket,
-                         seed_role, started_server, vpc_instance)
+from instancekit import (ECS, PROGRAMS, REGION, SEED_TRUST, STS, cli, environment, exec_in, metadata, needs_root,
+                         oss_instance, seed_bucket, seed_role, started_server, vpc_instance)
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +111,9 @@ def test_hardened_mode(fc, apis):
     assert requests.put(f"{base}/latest/api/token").status_code == 400
     tok = requests.put(f"{base}/latest/api/token", headers={"X-aliyun-ecs-metadata-token-ttl-seconds": "60"})
     assert tok.status_code == 200 and tok.text
+    # a token request that went through a proxy is refused
+    forwarded = {"X-aliyun-ecs-metadata-token-ttl-seconds": "60", "X-Forwarded-For": "192.168.1.9"}
+    assert requests.put(f"{base}/latest/api/token", headers=forwarded).status_code == 403
     assert metadata(env, "instance-id", token=tok.text).text == iid
     assert metadata(env, "instance-id", token=tok.text + "x").status_code == 401
     # a token is bound to its instance
@@ -119,6 +122,57 @@ def test_hardened_mode(fc, apis):
     # and to its lifetime
     assert cli(fc, "clock", "advance", "61s").returncode == 0
     assert metadata(env, "instance-id", token=tok.text).status_code == 401
+
+
+def provider(fc, iid, *args):
+    """programs/metadata_providers.py inside the instance (loopback proxy): its JSON line."""
+    p = exec_in(fc, iid, sys.executable, str(PROGRAMS / "metadata_providers.py"), *args, proxy=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def test_metadata_options_as_the_providers_see_them(fc, apis):
+    """ModifyInstanceMetadataOptions on a running instance, seen by the official providers.
+    HttpTokens=required: oss2's provider (normal mode only) is refused with 401, alibabacloud-
+    credentials (token first) works, with disable_imds_v1 too; back to optional, both work.
+    HttpEndpoint=disabled refuses the token request as well (403), not only the reads."""
+    role, iid, bucket = oss_instance(fc, apis)
+    modify = lambda **o: apis["ecs"].call("ModifyInstanceMetadataOptions", {"RegionId": REGION, "InstanceId": iid, **o})
+    modify(HttpTokens="required")
+    assert "http code:401" in provider(fc, iid, "oss2", role, bucket)["Error"]
+    assert provider(fc, iid, "credentials", "--disable-imds-v1")["AccessKeyId"].startswith("STS.")
+    modify(HttpTokens="optional")
+    assert provider(fc, iid, "oss2", role, bucket)["Keys"] == []
+    modify(HttpEndpoint="disabled")
+    env = environment(fc, iid)
+    put = requests.put(f"http://{env['Proxy']}/latest/api/token", headers={"X-aliyun-ecs-metadata-token-ttl-seconds": "60"})
+    assert put.status_code == 403
+    assert metadata(env, "instance-id").status_code == 403
+    assert "HttpCode=403" in provider(fc, iid, "credentials", "--role", role, "--disable-imds-v1")["Error"]
+    modify(HttpEndpoint="enabled")
+    assert provider(fc, iid, "credentials", "--role", role, "--disable-imds-v1")["AccessKeyId"].startswith("STS.")
+
+
+def test_role_that_stopped_trusting_ecs_gets_no_credentials(fc, apis):
+    """ECS assumes the instance's role for every set it issues: once the role's trust policy no
+    longer names ecs.aliyuncs.com, the metadata service has nothing to give (404), while a set
+    issued before keeps working until it expires (STS tokens are not recalled)."""
+    role = seed_role(apis)
+    iid = vpc_instance(apis, role=role)
+    env = environment(fc, iid)
+    issued = metadata(env, f"ram/security-credentials/{role}").json()
+    account = fc.root["AccountId"]
+    untrusting = json.dumps({"Statement": [{"Action": "sts:AssumeRole", "Effect": "Allow",
+                                           "Principal": {"RAM": [f"acs:ram::{account}:root"]}}], "Version": "1"})
+    apis["ram"].call("UpdateRole", {"RoleName": role, "NewAssumeRolePolicyDocument": untrusting})
+    assert metadata(env, f"ram/security-credentials/{role}").status_code == 404
+    assert "HttpCode=404" in provider(fc, iid, "credentials", "--role", role)["Error"]
+    rotated = cli(fc, "instance", "rotate-credentials", iid)
+    assert rotated.returncode != 0 and "InvalidInstance.NoRamRole" in rotated.stdout + rotated.stderr
+    assert sts_as(fc, issued).call("GetCallerIdentity")["IdentityType"] == "AssumedRoleUser"
+    apis["ram"].call("UpdateRole", {"RoleName": role, "NewAssumeRolePolicyDocument": SEED_TRUST})
+    fresh = provider(fc, iid, "credentials")
+    assert fresh["AccessKeyId"].startswith("STS.")
 
 
 # -- detach, revoke ------------------------------------------------------------------------------

@@ -302,5 +302,9 @@ pub fn expire_instance_credentials(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 }
 
 fn no_ram_role(inst: &Instance) -> Error {
-    Error::service(404, "InvalidInstance.NoRamRole", format!("The instance {} has no RAM role attached.", inst.id))
+    Error::service(
+        404,
+        "InvalidInstance.NoRamRole",
+        format!("The instance {} has no RAM role attached, or its role no longer exists or no longer trusts ecs.aliyuncs.com.", inst.id),
+    )
 }

@@ -69,12 +69,21 @@ pub fn instance_credentials(
     issue(tx, key, account, instance, &role, now, kind).map(Some)
 }
 
-/// The instance's RAM role, if it has one (and it still exists).
+/// The instance's RAM role, if it has one, it still exists, and ECS may still assume it: a role
+/// whose trust policy stopped naming ECS after the attach gets no new credentials (ECS could not
+/// assume it).
 fn instance_role(tx: &mut dyn Tx, account: &str, instance: &Instance) -> Result<Option<Role>> {
-    match &instance.ram_role_name {
-        Some(name) => tx.get_rec::<Role>(account, name),
-        None => Ok(None),
+    let Some(name) = &instance.ram_role_name else { return Ok(None) };
+    match tx.get_rec::<Role>(account, name)? {
+        Some(role) if trusts_ecs(&role)? => Ok(Some(role)),
+        _ => Ok(None),
     }
+}
+
+fn trusts_ecs(role: &Role) -> Result<bool> {
+    let trust = rolestack_policy::TrustPolicy::parse(&role.trust_policy)
+        .map_err(|e| crate::Error::Store(format!("stored trust policy of {}: {e}", role.name)))?;
+    Ok(trust.trusts_service(crate::ecs::ram_roles::ECS_SERVICE))
 }
 
 /// Issues a new set for the instance now, whatever the current one ("rotate now"): the old set
@@ -178,6 +187,9 @@ impl MetadataAnswer {
     }
     fn not_found() -> Self {
         Self::plain(404, "404 - Not Found")
+    }
+    fn endpoint_disabled() -> Self {
+        Self::plain(403, "403 - Forbidden: the metadata endpoint of this instance is disabled")
     }
 }
 
@@ -418,10 +430,37 @@ impl InstanceMetadata {
         &self.instance_id
     }
 
+    /// `PUT /latest/api/token` answered from memory, if the instance read before is current:
+    /// `None` when the store must be read ([`InstanceMetadata::issue_token`]). Never touches the
+    /// store.
+    pub fn issue_token_remembered(&self, ttl: Option<&str>, forwarded: bool) -> Option<MetadataAnswer> {
+        if self.rs.store.shared() {
+            return None;
+        }
+        let view = self.remembered_view(self.rs.store.version()?)?;
+        Some(self.token_answer(&view.instance, ttl, forwarded))
+    }
+
     /// `PUT /latest/api/token`: a token for hardened-mode reads, sealed with the server key and
     /// bound to this instance and its expiry. `forwarded`: the request came through a proxy
-    /// (`X-Forwarded-For`), which the real service refuses.
-    pub fn issue_token(&self, ttl: Option<&str>, forwarded: bool) -> MetadataAnswer {
+    /// (`X-Forwarded-For`), which the real service refuses. An instance whose metadata endpoint
+    /// is disabled gets no token either.
+    pub fn issue_token(&self, ttl: Option<&str>, forwarded: bool) -> Result<MetadataAnswer> {
+        let version = self.rs.store.version();
+        if let Some(view) = version.and_then(|v| self.remembered_view(v)) {
+            return Ok(self.token_answer(&view.instance, ttl, forwarded));
+        }
+        self.rs.cluster.refresh(&self.rs);
+        let Some(view) = self.read(version)? else { return Ok(MetadataAnswer::not_found()) };
+        let answer = self.token_answer(&view.instance, ttl, forwarded);
+        self.remember(view);
+        Ok(answer)
+    }
+
+    fn token_answer(&self, inst: &Instance, ttl: Option<&str>, forwarded: bool) -> MetadataAnswer {
+        if inst.http_endpoint == "disabled" {
+            return MetadataAnswer::endpoint_disabled();
+        }
         if forwarded {
             return MetadataAnswer::plain(403, "403 - Forbidden: token requests must not be forwarded");
         }
@@ -448,11 +487,13 @@ impl InstanceMetadata {
     }
 
     fn remembered_at(&self, version: u64, path: &str, token: Option<&str>) -> Option<MetadataAnswer> {
-        let view = self.remembered.lock().unwrap_or_else(|p| p.into_inner()).clone()?;
-        if view.version != Some(version) {
-            return None;
-        }
+        let view = self.remembered_view(version)?;
         self.respond(&view, path, token)
+    }
+
+    /// The view read before, if the store is still at `version`.
+    fn remembered_view(&self, version: u64) -> Option<Arc<View>> {
+        self.remembered.lock().unwrap_or_else(|p| p.into_inner()).clone().filter(|v| v.version == Some(version))
     }
 
     /// Answers a GET, reading the store (and for the credential document issuing or rotating
@@ -532,7 +573,7 @@ impl InstanceMetadata {
     /// hardened-mode token is missing (when required) or invalid.
     fn refusal(&self, inst: &Instance, token: Option<&str>) -> Option<MetadataAnswer> {
         if inst.http_endpoint == "disabled" {
-            return Some(MetadataAnswer::plain(403, "403 - Forbidden: the metadata endpoint of this instance is disabled"));
+            return Some(MetadataAnswer::endpoint_disabled());
         }
         match token {
             Some(t) if !self.token_valid(t) => Some(MetadataAnswer::plain(401, "401 - Unauthorized: invalid or expired metadata token")),

@@ -79,11 +79,17 @@ pub async fn serve(State(md): State<Arc<InstanceMetadata>>, req: Request) -> Res
         }
         Some(d @ (Disruption::Stale | Disruption::Expired)) => credential_fault = Some(d),
     }
+    if req.method() == Method::PUT && req.uri().path().eq_ignore_ascii_case("/latest/api/token") {
+        let ttl = req.headers().get(TOKEN_TTL_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let forwarded = req.headers().contains_key("x-forwarded-for");
+        if let Some(answer) = md.issue_token_remembered(ttl.as_deref(), forwarded) {
+            return respond(answer);
+        }
+        let instance = md.clone();
+        return answered(&md, tokio::task::spawn_blocking(move || instance.issue_token(ttl.as_deref(), forwarded)).await);
+    }
     let (path, token) = {
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-        if req.method() == Method::PUT && req.uri().path().eq_ignore_ascii_case("/latest/api/token") {
-            return respond(md.issue_token(header(TOKEN_TTL_HEADER), req.headers().contains_key("x-forwarded-for")));
-        }
         if req.method() != Method::GET && req.method() != Method::HEAD {
             return plain(StatusCode::METHOD_NOT_ALLOWED, "405 - Method Not Allowed".into());
         }
@@ -96,11 +102,16 @@ pub async fn serve(State(md): State<Arc<InstanceMetadata>>, req: Request) -> Res
     };
     drop(req);
     let instance = md.clone();
-    let answered = tokio::task::spawn_blocking(move || match credential_fault {
+    let answer = tokio::task::spawn_blocking(move || match credential_fault {
         Some(d) => instance.answer_disrupted(&path, token.as_deref(), &d),
         None => instance.answer(&path, token.as_deref()),
     });
-    match answered.await {
+    answered(&md, answer.await)
+}
+
+/// The response for what a blocking thread answered.
+fn answered(md: &InstanceMetadata, answer: Result<rolestack_core::Result<MetadataAnswer>, tokio::task::JoinError>) -> Response {
+    match answer {
         Ok(Ok(answer)) => respond(answer),
         Ok(Err(e)) => {
             tracing::error!(instance = md.instance_id(), error = %e, "metadata request failed");
