@@ -227,6 +227,13 @@ def build_world(w: dm.World, root_ecs) -> None:
     for key in ("i1", "i2", "idel"):
         n[key] = h.ecs_instance(root_ecs, vsw)
         w.created_instances.append(n[key])
+    # instance credentials: ECS assumes the role for every set, so a trust Deny for ECS (which the
+    # static attach check does not see) leaves the instance without credentials
+    ecs_allow = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": ["ecs.aliyuncs.com"]}}
+    er_deny = w.role("er_trustdeny", prefix="ecsrole", trust=tr([ecs_allow, dict(ecs_allow, Effect="Deny")]))
+    for key, role in (("i_trustdeny", er_deny), ("i_trustok", w.role("er_trustok", prefix="ecsrole"))):
+        n[key] = h.ecs_instance(root_ecs, vsw, RamRoleName=role)
+        w.created_instances.append(n[key])
     er1 = w.role("er1", prefix="ecsrole")
     er2 = w.role("er2", prefix="ecsrole")
     erx = w.role("erx", name="EcsRoleX-" + hexs())
@@ -761,6 +768,8 @@ def fault_cases():
         C("faults-scoped-other-DescribeInstanceFaults", "rsf", admin("DescribeInstanceFaults", InstanceId="{i2}"), NOPERM, own),
         C("faults-scoped-unlisted-ExpireInstanceCredentials", "rsf", admin("ExpireInstanceCredentials", InstanceId="{i1}"), NOPERM, own),
         C("faults-scoped-unlisted-RotateInstanceCredentials", "rsf", admin("RotateInstanceCredentials", InstanceId="{i1}"), NOPERM, own),
+        *[C(f"instance-creds-trust-deny-{a}", "root", admin(a, InstanceId="{i_trustdeny}"), "InvalidInstance.NoRamRole",
+            admin(a, InstanceId="{i_trustok}"), status=404) for a in ("DescribeInstanceCredentials", "RotateInstanceCredentials")],
     ]
 
 

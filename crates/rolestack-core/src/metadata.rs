@@ -52,7 +52,7 @@ pub fn instance_credentials(
     instance: &Instance,
     now: OffsetDateTime,
 ) -> Result<Option<InstanceCredentials>> {
-    let Some(role) = instance_role(tx, account, instance)? else { return Ok(None) };
+    let Some(role) = instance_role(tx, account, instance, now)? else { return Ok(None) };
     let existing = tx.get_rec::<InstanceSession>(account, &instance.id)?;
     let kind = if existing.is_some() { "rotated" } else { "issued" };
     if let Some(current) = existing {
@@ -70,20 +70,24 @@ pub fn instance_credentials(
 }
 
 /// The instance's RAM role, if it has one, it still exists, and ECS may still assume it: a role
-/// whose trust policy stopped naming ECS after the attach gets no new credentials (ECS could not
-/// assume it).
-fn instance_role(tx: &mut dyn Tx, account: &str, instance: &Instance) -> Result<Option<Role>> {
+/// whose trust policy stopped trusting ECS after the attach gets no new credentials (ECS could
+/// not assume it).
+fn instance_role(tx: &mut dyn Tx, account: &str, instance: &Instance, now: OffsetDateTime) -> Result<Option<Role>> {
     let Some(name) = &instance.ram_role_name else { return Ok(None) };
     match tx.get_rec::<Role>(account, name)? {
-        Some(role) if trusts_ecs(&role)? => Ok(Some(role)),
+        Some(role) if ecs_may_assume(&role, now)? => Ok(Some(role)),
         _ => Ok(None),
     }
 }
 
-fn trusts_ecs(role: &Role) -> Result<bool> {
+/// Whether the role's trust policy lets the service ECS assume it now (an `Allow` naming
+/// `ecs.aliyuncs.com` and no `Deny` for it).
+fn ecs_may_assume(role: &Role, now: OffsetDateTime) -> Result<bool> {
     let trust = rolestack_policy::TrustPolicy::parse(&role.trust_policy)
         .map_err(|e| crate::Error::Store(format!("stored trust policy of {}: {e}", role.name)))?;
-    Ok(trust.trusts_service(crate::ecs::ram_roles::ECS_SERVICE))
+    let mut context = rolestack_policy::Context::new();
+    context.set_current_time(now);
+    Ok(trust.allows(&rolestack_policy::Principal::service(crate::ecs::ram_roles::ECS_SERVICE), &context))
 }
 
 /// Issues a new set for the instance now, whatever the current one ("rotate now"): the old set
@@ -95,7 +99,7 @@ pub fn rotate_now(
     instance: &Instance,
     now: OffsetDateTime,
 ) -> Result<Option<InstanceCredentials>> {
-    let Some(role) = instance_role(tx, account, instance)? else { return Ok(None) };
+    let Some(role) = instance_role(tx, account, instance, now)? else { return Ok(None) };
     issue(tx, key, account, instance, &role, now, "rotated").map(Some)
 }
 
