@@ -204,6 +204,40 @@ def test_detach_then_revoke(fc, apis):
     assert sts_as(fc, fresh).call("GetCallerIdentity")["IdentityType"] == "AssumedRoleUser"
 
 
+def test_role_replaced(fc, apis):
+    """Detach role A, attach role B: the role list names B, A's document is gone (404), a provider
+    that asks for the role name gets B's credentials, and A's set keeps working until it expires."""
+    role_a, role_b = seed_role(apis), seed_role(apis)
+    iid = vpc_instance(apis, role=role_a)
+    env = environment(fc, iid)
+    creds_a = metadata(env, f"ram/security-credentials/{role_a}").json()
+    ecs = apis["ecs"]
+    ecs.call("DetachInstanceRamRole", {"RegionId": REGION, "InstanceIds": json.dumps([iid]), "RamRoleName": role_a})
+    ecs.call("AttachInstanceRamRole", {"RegionId": REGION, "InstanceIds": json.dumps([iid]), "RamRoleName": role_b})
+    assert metadata(env, "ram/security-credentials/").text == role_b
+    assert metadata(env, f"ram/security-credentials/{role_a}").status_code == 404
+    key_b = provider(fc, iid, "credentials")["AccessKeyId"]
+    assert key_b == metadata(env, f"ram/security-credentials/{role_b}").json()["AccessKeyId"] != creds_a["AccessKeyId"]
+    assert sts_as(fc, creds_a).call("GetCallerIdentity")["Arn"].endswith(f":assumed-role/{role_a}/vm-ram-{iid}")
+
+
+def test_credentials_uri_provider(fc, apis):
+    """docs/instances.md's third way: the default chain of alibabacloud-credentials with the ECS
+    provider switched off and ALIBABA_CLOUD_CREDENTIALS_URI naming the instance's document (on the
+    proxy) gets the instance's role session."""
+    role = seed_role(apis)
+    iid = vpc_instance(apis, role=role)
+    env = environment(fc, iid)
+    child = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "ALIYUN_"))}
+    child.update({"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true", "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true",
+                  "ROLESTACK_ENDPOINT": fc.base_url,
+                  "ALIBABA_CLOUD_CREDENTIALS_URI": f"http://{env['Proxy']}/latest/meta-data/ram/security-credentials/{role}"})
+    p = subprocess.run([sys.executable, str(PROGRAMS / "whoami_default_chain.py")], env=child, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert json.loads(p.stdout.strip().splitlines()[-1])["Arn"].endswith(f":assumed-role/{role}/vm-ram-{iid}")
+
+
 def test_instance_credentials_cli(fc, apis):
     role = seed_role(apis)
     iid = vpc_instance(apis, role=role)
