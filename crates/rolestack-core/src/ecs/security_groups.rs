@@ -38,7 +38,8 @@ pub(crate) fn load_group(ctx: &mut Ctx, region: &Region, id: &str) -> Result<Sec
     }
 }
 
-fn all_groups(ctx: &mut Ctx, region: &Region) -> Result<Vec<SecurityGroup>> {
+/// The caller's security groups in `region`, newest first.
+pub(crate) fn all_groups(ctx: &mut Ctx, region: &Region) -> Result<Vec<SecurityGroup>> {
     let account = ctx.account().to_string();
     let mut v: Vec<SecurityGroup> =
         ctx.tx.list_rec::<SecurityGroup>(&account, "", None, usize::MAX)?.into_iter().filter(|g| g.region_id == region.id).collect();
