@@ -139,6 +139,38 @@ def test_run_instances_amount(root_ecs, net, amount):
                                                           "VSwitchId": net[1], "Amount": amount}), code="InvalidParam.Amount", status=403)
 
 
+def test_run_instances_min_amount(typed, root_ecs):
+    """MinAmount: with fewer free addresses than Amount (the vSwitch is the only "inventory" here),
+    as many instances as there are addresses, if that is at least MinAmount; without MinAmount, or
+    with fewer than MinAmount, none."""
+    from alibabacloud_ecs20140526 import models as m
+    vpc, vsw = h.ecs_network(root_ecs, "172.21.0.0/16", "172.21.0.0/29", "cn-hangzhou-h")  # 4 usable
+    c = typed["v3"]
+
+    def run(amount, min_amount=None):
+        return h.tea_call(lambda: c.run_instances(m.RunInstancesRequest(
+            region_id=REGION, image_id=IMAGE, instance_type=ITYPE, v_switch_id=vsw, amount=amount,
+            min_amount=min_amount))).body
+
+    h.expect_error(lambda: run(6), code="QuotaExceeded.PrivateIpAddress", status=400)
+    h.expect_error(lambda: run(6, 5), code="QuotaExceeded.PrivateIpAddress", status=400)
+    h.expect_error(lambda: run(2, 3), code="InvalidMinAmount.Malformed", status=400)
+    three = run(3, 3)
+    first = three.instance_id_sets.instance_id_set
+    assert len(first) == 3
+    rest = run(6, 1)
+    assert len(rest.instance_id_sets.instance_id_set) == 1, "only one address was left"
+    assert rest.trade_price == pytest.approx(three.trade_price / 3), "priced for what was created"
+    h.expect_error(lambda: run(2, 1), code="QuotaExceeded.PrivateIpAddress", status=400)
+    ids = first + rest.instance_id_sets.instance_id_set
+    listed = h.wrapped_list(root_ecs.call("DescribeInstances", {"RegionId": REGION, "VSwitchId": vsw}), "Instances", "Instance")
+    assert sorted(i["InstanceId"] for i in listed) == sorted(ids)
+    for i in ids:
+        root_ecs.call("DeleteInstance", {"InstanceId": i, "Force": True})
+    root_ecs.call("DeleteVSwitch", {"RegionId": REGION, "VSwitchId": vsw})
+    root_ecs.call("DeleteVpc", {"RegionId": REGION, "VpcId": vpc})
+
+
 def test_classic_instance(ecs):
     iid = create(ecs)  # no VSwitchId: classic network (cn-hangzhou still offers it)
     inst = h.ecs_describe(ecs, iid)
@@ -189,6 +221,15 @@ def test_instance_ids_follow_the_region(root_ecs):
 ])
 def test_create_instance_errors(ecs, net, extra, code, status):
     h.expect_error(lambda: create(ecs, net[1], **extra), code=code, status=status)
+
+
+def test_instance_name_characters(root_ecs, net):
+    """InstanceName may hold ':' and ',' (besides '.', '_', '-'); the error for a bad one says so."""
+    iid = create(root_ecs, net[1], InstanceName="web:1,blue")
+    assert h.ecs_describe(root_ecs, iid)["InstanceName"] == "web:1,blue"
+    err = h.expect_error(lambda: create(root_ecs, net[1], InstanceName="web 1"), code="InvalidInstanceName.Malformed", status=400)
+    assert "':'" in err.message and "','" in err.message, err.message
+    root_ecs.call("DeleteInstance", {"InstanceId": iid})
 
 
 @pytest.mark.parametrize("missing", ["ImageId", "InstanceType", "RegionId"])
