@@ -171,6 +171,41 @@ def test_run_instances_min_amount(typed, root_ecs):
     root_ecs.call("DeleteVpc", {"RegionId": REGION, "VpcId": vpc})
 
 
+def test_client_token_idempotence(typed, root_ecs, net, unique_name):
+    """ClientToken: a CreateInstance/RunInstances sent again with a used token and the same
+    parameters answers the same instance ids and creates nothing; other parameters are
+    IdempotentParameterMismatch; a refused call (DryRun) does not use the token up."""
+    from alibabacloud_ecs20140526 import models as m
+    c = typed["v3"]
+    token = unique_name("tok")
+
+    def create(name, dry_run=None):
+        return h.tea_call(lambda: c.create_instance(m.CreateInstanceRequest(
+            region_id=REGION, image_id=IMAGE, instance_type=ITYPE, v_switch_id=net[1], instance_name=name,
+            client_token=token, dry_run=dry_run))).body
+
+    h.expect_error(lambda: create(token + "a", dry_run=True), code="DryRunOperation", status=400)
+    first, again = create(token + "a"), create(token + "a")
+    assert again.instance_id == first.instance_id and again.order_id == first.order_id
+    assert again.request_id != first.request_id
+    named = h.wrapped_list(root_ecs.call("DescribeInstances", {"RegionId": REGION, "InstanceName": token + "a"}), "Instances", "Instance")
+    assert [i["InstanceId"] for i in named] == [first.instance_id], "the repeat created nothing"
+    h.expect_error(lambda: create(token + "b"), code="IdempotentParameterMismatch", status=400)
+
+    def run():
+        return h.tea_call(lambda: c.run_instances(m.RunInstancesRequest(
+            region_id=REGION, image_id=IMAGE, instance_type=ITYPE, v_switch_id=net[1], amount=2,
+            client_token=token))).body.instance_id_sets.instance_id_set
+
+    ids = run()  # the same token for another action is another request
+    assert len(ids) == 2 and first.instance_id not in ids and run() == ids
+    h.expect_error(lambda: root_ecs.call("CreateInstance", {"RegionId": REGION, "ImageId": IMAGE, "InstanceType": ITYPE,
+                                                           "VSwitchId": net[1], "ClientToken": "t" * 65}),
+                   code="InvalidParameter", status=400)
+    for i in ids + [first.instance_id]:
+        root_ecs.call("DeleteInstance", {"InstanceId": i, "Force": True})
+
+
 def test_classic_instance(ecs):
     iid = create(ecs)  # no VSwitchId: classic network (cn-hangzhou still offers it)
     inst = h.ecs_describe(ecs, iid)

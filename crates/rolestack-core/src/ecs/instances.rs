@@ -15,6 +15,7 @@ use rand::Rng;
 use serde_json::{json, Value};
 
 use super::catalogue::{self, Image, InstanceType};
+use super::client_token;
 use super::ram_roles::{clear_role, mismatch_ram_role, passable_role};
 use super::vpc::{self, Cidr};
 use super::{
@@ -376,11 +377,17 @@ fn price(p: &Params, amount: usize) -> f64 {
 }
 
 pub fn create_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
-    let ids = launch(ctx, p, 1, 1, "Stopped")?;
-    Ok(json!({ "InstanceId": ids[0], "OrderId": order_id(), "TradePrice": price(p, 1) }))
+    client_token::once(ctx, p, "CreateInstance", |ctx| {
+        let ids = launch(ctx, p, 1, 1, "Stopped")?;
+        Ok(json!({ "InstanceId": ids[0], "OrderId": order_id(), "TradePrice": price(p, 1) }))
+    })
 }
 
 pub fn run_instances(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    client_token::once(ctx, p, "RunInstances", |ctx| run(ctx, p))
+}
+
+fn run(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let amount = match p.optional("Amount") {
         None => 1,
         Some(v) => match v.parse::<usize>() {

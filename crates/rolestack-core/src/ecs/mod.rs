@@ -8,6 +8,7 @@
 //! statuses and their sources are listed in `docs/ecs-errors.md`.
 
 pub mod catalogue;
+pub mod client_token;
 pub mod disks;
 pub mod images;
 pub mod instances;
