@@ -1,4 +1,6 @@
-//! `ClientToken` idempotence of CreateInstance and RunInstances (docs/ecs-errors.md §4): a call
+//! `ClientToken` idempotence of the ECS and VPC calls that create something — CreateInstance,
+//! RunInstances, CreateSecurityGroup, CreateVpc, CreateVSwitch (docs/ecs-errors.md §4; the VPC
+//! product's CreateVpc answers differently, so its token is kept apart as `vpc:CreateVpc`): a call
 //! repeated by the same caller with a token it already used for that action, with the same
 //! parameters, answers what the first call answered (the same instance ids) and changes nothing;
 //! the same token with other parameters is `IdempotentParameterMismatch`. Only successful calls

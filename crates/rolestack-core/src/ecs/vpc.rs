@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 
 use serde_json::{json, Value};
 
-use super::{check_description, check_name, page, region, resource_id, security_groups, Region};
+use super::{check_description, check_name, client_token, page, region, resource_id, security_groups, Region};
 use crate::handler::Ctx;
 use crate::model::{Instance, VSwitch, Vpc};
 use crate::params::Params;
@@ -198,8 +198,10 @@ pub(crate) fn new_vpc(ctx: &mut Ctx, p: &Params) -> Result<Vpc> {
 }
 
 pub fn create_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
-    let vpc = new_vpc(ctx, p)?;
-    Ok(json!({ "RouteTableId": vpc.route_table_id, "VRouterId": vpc.vrouter_id, "VpcId": vpc.id }))
+    client_token::once(ctx, p, "CreateVpc", |ctx| {
+        let vpc = new_vpc(ctx, p)?;
+        Ok(json!({ "RouteTableId": vpc.route_table_id, "VRouterId": vpc.vrouter_id, "VpcId": vpc.id }))
+    })
 }
 
 /// The VPCs of a region that DescribeVpcs' filters select (`VpcId`: a comma-separated list,
@@ -280,7 +282,12 @@ pub fn delete_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     Ok(json!({}))
 }
 
+/// CreateVSwitch of ECS and of VPC 2016-04-28 (the same answer in both).
 pub fn create_vswitch(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    client_token::once(ctx, p, "CreateVSwitch", |ctx| new_vswitch(ctx, p))
+}
+
+fn new_vswitch(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
     let vpc_id = p.required("VpcId")?;
     let zone_id = p.required("ZoneId")?;
