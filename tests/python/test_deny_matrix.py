@@ -713,6 +713,10 @@ def ecs_cases():
         C("ecs-passrole-missing-upper-AttachInstanceRamRole", "ef", attach("{er1:upper}", "{i1}"), PASSROLE, describe_roles),
         C("ecs-passrole-missing-CreateInstance", "ef", create(RamRoleName="{er1}"), PASSROLE, describe),
         C("ecs-passrole-missing-RunInstances", "ef", run(RamRoleName="{er1}"), PASSROLE, describe),
+        # the root's ClientToken answer is not handed to a caller who may not pass the role
+        C("ecs-passrole-missing-clienttoken-CreateInstance", "ef", create(RamRoleName="{er1}", ClientToken="{fresh}"), PASSROLE, describe,
+          setup=[create(RamRoleName="{er1}", ClientToken="{fresh}")],
+          cleanup=[ecs("DeleteInstance", InstanceId="{@0.InstanceId}", Force="true")]),
         C("ecs-passrole-scoped-other-AttachInstanceRamRole", "epo", attach("{er2}", "{i1}"), PASSROLE, attach("{er1}", "{i1}")),
         C("ecs-passrole-scoped-other-CreateInstance", "epo", create(RamRoleName="{er2}"), PASSROLE, attach("{er1}", "{i1}")),
         *[C(f"ecs-passrole-deny-{variant}-AttachInstanceRamRole", "epd", attach("{er2:%s}" % variant, "{i1}"), PASSROLE, attach("{er1}", "{i1}"))

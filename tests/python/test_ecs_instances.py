@@ -139,6 +139,73 @@ def test_run_instances_amount(root_ecs, net, amount):
                                                           "VSwitchId": net[1], "Amount": amount}), code="InvalidParam.Amount", status=403)
 
 
+def test_run_instances_min_amount(typed, root_ecs):
+    """MinAmount: with fewer free addresses than Amount (the vSwitch is the only "inventory" here),
+    as many instances as there are addresses, if that is at least MinAmount; without MinAmount, or
+    with fewer than MinAmount, none."""
+    from alibabacloud_ecs20140526 import models as m
+    vpc, vsw = h.ecs_network(root_ecs, "172.21.0.0/16", "172.21.0.0/29", "cn-hangzhou-h")  # 4 usable
+    c = typed["v3"]
+
+    def run(amount, min_amount=None):
+        return h.tea_call(lambda: c.run_instances(m.RunInstancesRequest(
+            region_id=REGION, image_id=IMAGE, instance_type=ITYPE, v_switch_id=vsw, amount=amount,
+            min_amount=min_amount))).body
+
+    h.expect_error(lambda: run(6), code="QuotaExceeded.PrivateIpAddress", status=400)
+    h.expect_error(lambda: run(6, 5), code="QuotaExceeded.PrivateIpAddress", status=400)
+    h.expect_error(lambda: run(2, 3), code="InvalidMinAmount.Malformed", status=400)
+    three = run(3, 3)
+    first = three.instance_id_sets.instance_id_set
+    assert len(first) == 3
+    rest = run(6, 1)
+    assert len(rest.instance_id_sets.instance_id_set) == 1, "only one address was left"
+    assert rest.trade_price == pytest.approx(three.trade_price / 3), "priced for what was created"
+    h.expect_error(lambda: run(2, 1), code="QuotaExceeded.PrivateIpAddress", status=400)
+    ids = first + rest.instance_id_sets.instance_id_set
+    listed = h.wrapped_list(root_ecs.call("DescribeInstances", {"RegionId": REGION, "VSwitchId": vsw}), "Instances", "Instance")
+    assert sorted(i["InstanceId"] for i in listed) == sorted(ids)
+    for i in ids:
+        root_ecs.call("DeleteInstance", {"InstanceId": i, "Force": True})
+    root_ecs.call("DeleteVSwitch", {"RegionId": REGION, "VSwitchId": vsw})
+    root_ecs.call("DeleteVpc", {"RegionId": REGION, "VpcId": vpc})
+
+
+def test_client_token_idempotence(typed, root_ecs, net, unique_name):
+    """ClientToken: a CreateInstance/RunInstances sent again with a used token and the same
+    parameters answers the same instance ids and creates nothing; other parameters are
+    IdempotentParameterMismatch; a refused call (DryRun) does not use the token up."""
+    from alibabacloud_ecs20140526 import models as m
+    c = typed["v3"]
+    token = unique_name("tok")
+
+    def create(name, dry_run=None):
+        return h.tea_call(lambda: c.create_instance(m.CreateInstanceRequest(
+            region_id=REGION, image_id=IMAGE, instance_type=ITYPE, v_switch_id=net[1], instance_name=name,
+            client_token=token, dry_run=dry_run))).body
+
+    h.expect_error(lambda: create(token + "a", dry_run=True), code="DryRunOperation", status=400)
+    first, again = create(token + "a"), create(token + "a")
+    assert again.instance_id == first.instance_id and again.order_id == first.order_id
+    assert again.request_id != first.request_id
+    named = h.wrapped_list(root_ecs.call("DescribeInstances", {"RegionId": REGION, "InstanceName": token + "a"}), "Instances", "Instance")
+    assert [i["InstanceId"] for i in named] == [first.instance_id], "the repeat created nothing"
+    h.expect_error(lambda: create(token + "b"), code="IdempotentParameterMismatch", status=400)
+
+    def run():
+        return h.tea_call(lambda: c.run_instances(m.RunInstancesRequest(
+            region_id=REGION, image_id=IMAGE, instance_type=ITYPE, v_switch_id=net[1], amount=2,
+            client_token=token))).body.instance_id_sets.instance_id_set
+
+    ids = run()  # the same token for another action is another request
+    assert len(ids) == 2 and first.instance_id not in ids and run() == ids
+    h.expect_error(lambda: root_ecs.call("CreateInstance", {"RegionId": REGION, "ImageId": IMAGE, "InstanceType": ITYPE,
+                                                           "VSwitchId": net[1], "ClientToken": "t" * 65}),
+                   code="InvalidParameter", status=400)
+    for i in ids + [first.instance_id]:
+        root_ecs.call("DeleteInstance", {"InstanceId": i, "Force": True})
+
+
 def test_classic_instance(ecs):
     iid = create(ecs)  # no VSwitchId: classic network (cn-hangzhou still offers it)
     inst = h.ecs_describe(ecs, iid)
@@ -189,6 +256,15 @@ def test_instance_ids_follow_the_region(root_ecs):
 ])
 def test_create_instance_errors(ecs, net, extra, code, status):
     h.expect_error(lambda: create(ecs, net[1], **extra), code=code, status=status)
+
+
+def test_instance_name_characters(root_ecs, net):
+    """InstanceName may hold ':' and ',' (besides '.', '_', '-'); the error for a bad one says so."""
+    iid = create(root_ecs, net[1], InstanceName="web:1,blue")
+    assert h.ecs_describe(root_ecs, iid)["InstanceName"] == "web:1,blue"
+    err = h.expect_error(lambda: create(root_ecs, net[1], InstanceName="web 1"), code="InvalidInstanceName.Malformed", status=400)
+    assert "':'" in err.message and "','" in err.message, err.message
+    root_ecs.call("DeleteInstance", {"InstanceId": iid})
 
 
 @pytest.mark.parametrize("missing", ["ImageId", "InstanceType", "RegionId"])

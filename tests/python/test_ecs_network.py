@@ -133,6 +133,23 @@ def test_vpc_typed_models(typed):
     h.tea_call(lambda: c.delete_vpc(m.DeleteVpcRequest(region_id=REGION, vpc_id=vpc)))
 
 
+def test_vpc_field_order(root_ecs):
+    """The legacy CreateVpc/DescribeVpcs/DescribeVSwitches answers list their fields in the order of
+    the reference tables (alphabetical, as the alibabacloud_ecs20140526 models); RequestId first."""
+    created = root_ecs.call("CreateVpc", {"RegionId": REGION, "CidrBlock": "10.77.0.0/16"})
+    assert list(created) == ["RequestId", "RouteTableId", "VRouterId", "VpcId"], list(created)
+    vpc = created["VpcId"]
+    vsw = root_ecs.call("CreateVSwitch", {"RegionId": REGION, "VpcId": vpc, "ZoneId": "cn-hangzhou-h",
+                                          "CidrBlock": "10.77.1.0/24"})["VSwitchId"]
+    for action, outer, inner in (("DescribeVpcs", "Vpcs", "Vpc"), ("DescribeVSwitches", "VSwitches", "VSwitch")):
+        body = root_ecs.call(action, {"RegionId": REGION, "VpcId": vpc})
+        assert list(body) == ["RequestId", "PageNumber", "PageSize", "TotalCount", outer], list(body)
+        item = h.wrapped_list(body, outer, inner)[0]
+        assert list(item) == sorted(item), list(item)
+    root_ecs.call("DeleteVSwitch", {"RegionId": REGION, "VSwitchId": vsw})
+    root_ecs.call("DeleteVpc", {"RegionId": REGION, "VpcId": vpc})
+
+
 def test_vpc_v1_request_classes(acs, endpoint):
     from aliyunsdkecs.request.v20140526.CreateVpcRequest import CreateVpcRequest
     from aliyunsdkecs.request.v20140526.CreateVSwitchRequest import CreateVSwitchRequest

@@ -389,6 +389,20 @@ def test_seed_passrole_policy(root_api, ram_user, server, instance, role, vsw, r
         root_api.call("DeletePolicy", {"PolicyName": pname})
 
 
+def test_client_token_does_not_skip_passrole(ram_user, server, role, vsw, root_ecs, unique_name):
+    """A ClientToken the root used to create an instance with a role does not hand that answer to
+    a user without ram:PassRole sending the same request: tokens are per caller, so the user's
+    call is checked like any other and refused."""
+    _, ak, sk = ram_user(policies=["AliyunECSFullAccess"])
+    params = {"RegionId": REGION, "ImageId": "centos_7_03_64_40G_alibase_20170503.vhd", "InstanceType": "ecs.xn4.small",
+              "VSwitchId": vsw, "RamRoleName": role, "ClientToken": unique_name("tok")}
+    made = root_ecs.call("CreateInstance", params)["InstanceId"]
+    assert root_ecs.call("CreateInstance", params)["InstanceId"] == made
+    user = h.ecs_api("v3", server.endpoint, ak, sk)
+    h.expect_error(lambda: user.call("CreateInstance", params), code="InvalidUser.PassRoleForbidden", status=403)
+    root_ecs.call("DeleteInstance", {"InstanceId": made})
+
+
 def test_passrole_scoped_to_one_role(root_api, ram_user, server, account_id, instance, role, other_role):
     pname = h.unique_name("PassOne")
     doc = h.policy_doc([h.allow("ecs:*"), h.allow("ram:PassRole", f"acs:ram:*:{account_id}:role/{role}")])

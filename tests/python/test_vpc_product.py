@@ -56,6 +56,67 @@ def test_typed_client_lifecycle(vpc_typed, root_ecs, signature):
                    code="InvalidVpcId.NotFound", status=404)
 
 
+def test_client_token_create_calls(vpc_typed, typed, unique_name):
+    """CreateVpc / CreateVSwitch (VPC 2016-04-28) and CreateSecurityGroup (ECS) sent again with the
+    same ClientToken and parameters answer the first call's id and create nothing; ECS's legacy
+    CreateVpc keeps its tokens apart from VPC's (its answer has other fields)."""
+    from alibabacloud_ecs20140526 import models as em
+    from alibabacloud_vpc20160428 import models as m
+    c, e = vpc_typed["v3"], typed["v3"]
+    token, name = unique_name("tok"), unique_name("vpc")
+
+    def vpc():
+        return h.tea_call(lambda: c.create_vpc(m.CreateVpcRequest(region_id=REGION, cidr_block="10.31.0.0/16", vpc_name=name,
+                                                                  client_token=token))).body.vpc_id
+
+    def vsw():
+        return h.tea_call(lambda: c.create_vswitch(m.CreateVSwitchRequest(
+            region_id=REGION, vpc_id=made, zone_id="cn-hangzhou-i", cidr_block="10.31.1.0/24", client_token=token))).body.v_switch_id
+
+    def sg():
+        return h.tea_call(lambda: e.create_security_group(em.CreateSecurityGroupRequest(
+            region_id=REGION, vpc_id=made, client_token=token))).body.security_group_id
+
+    made = vpc()
+    assert vpc() == made
+    listed = h.tea_call(lambda: c.describe_vpcs(m.DescribeVpcsRequest(region_id=REGION, vpc_name=name))).body
+    assert listed.total_count == 1
+    legacy = h.tea_call(lambda: e.create_vpc(em.CreateVpcRequest(region_id=REGION, cidr_block="10.31.0.0/16", vpc_name=name,
+                                                                 client_token=token))).body.vpc_id
+    assert legacy != made
+    switch, group = vsw(), sg()
+    assert (vsw(), sg()) == (switch, group)
+    h.expect_error(lambda: h.tea_call(lambda: c.create_vswitch(m.CreateVSwitchRequest(
+        region_id=REGION, vpc_id=made, zone_id="cn-hangzhou-i", cidr_block="10.31.2.0/24", client_token=token))),
+        code="IdempotentParameterMismatch", status=400)
+    h.tea_call(lambda: e.delete_security_group(em.DeleteSecurityGroupRequest(region_id=REGION, security_group_id=group)))
+    h.tea_call(lambda: c.delete_vswitch(m.DeleteVSwitchRequest(region_id=REGION, v_switch_id=switch)))
+    for v in (made, legacy):
+        h.tea_call(lambda: c.delete_vpc(m.DeleteVpcRequest(region_id=REGION, vpc_id=v)))
+
+
+def test_delete_vpc_with_security_group(vpc_typed, typed, root_ecs):
+    """A VPC that still holds a security group cannot be deleted (DependencyViolation.SecurityGroup,
+    400, as DeleteVpc's error table says), through VPC 2016-04-28 and ECS's legacy DeleteVpc alike;
+    once the group is gone it can."""
+    from alibabacloud_ecs20140526 import models as em
+    from alibabacloud_vpc20160428 import models as m
+    c, e = vpc_typed["v3"], typed["v3"]
+    vpc = h.tea_call(lambda: c.create_vpc(m.CreateVpcRequest(region_id=REGION, cidr_block="10.30.0.0/16"))).body.vpc_id
+    sg = h.tea_call(lambda: e.create_security_group(em.CreateSecurityGroupRequest(region_id=REGION, vpc_id=vpc))).body.security_group_id
+    err = h.expect_error(lambda: h.tea_call(lambda: c.delete_vpc(m.DeleteVpcRequest(region_id=REGION, vpc_id=vpc))),
+                         code="DependencyViolation.SecurityGroup", status=400)
+    assert sg in err.message and err.data["HostId"] == "vpc.aliyuncs.com"
+    h.expect_error(lambda: root_ecs.call("DeleteVpc", {"RegionId": REGION, "VpcId": vpc}),
+                   code="DependencyViolation.SecurityGroup", status=400)
+    groups = h.tea_call(lambda: e.describe_security_groups(em.DescribeSecurityGroupsRequest(region_id=REGION, vpc_id=vpc))).body
+    assert [g.security_group_id for g in groups.security_groups.security_group] == [sg], "nothing was deleted"
+    h.tea_call(lambda: e.delete_security_group(em.DeleteSecurityGroupRequest(region_id=REGION, security_group_id=sg)))
+    h.tea_call(lambda: c.delete_vpc(m.DeleteVpcRequest(region_id=REGION, vpc_id=vpc)))
+    h.expect_error(lambda: h.tea_call(lambda: c.describe_vpc_attribute(m.DescribeVpcAttributeRequest(region_id=REGION, vpc_id=vpc))),
+                   code="InvalidVpcId.NotFound", status=404)
+
+
 def test_v1_request_classes(acs, endpoint, root_ecs):
     from aliyunsdkvpc.request.v20160428 import (CreateVpcRequest, CreateVSwitchRequest, DeleteVpcRequest,
                                                 DeleteVSwitchRequest, DescribeVpcAttributeRequest, DescribeVpcsRequest,

@@ -122,7 +122,14 @@ impl Kind {
     pub fn exact_names(self) -> bool {
         matches!(
             self,
-            Kind::AccessKey | Kind::Vpc | Kind::VSwitch | Kind::Instance | Kind::InstanceSession | Kind::SecurityGroup | Kind::ResourceTags
+            Kind::AccessKey
+                | Kind::Vpc
+                | Kind::VSwitch
+                | Kind::Instance
+                | Kind::InstanceSession
+                | Kind::SecurityGroup
+                | Kind::ResourceTags
+                | Kind::ClientToken
         )
     }
 }

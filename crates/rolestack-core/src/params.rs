@@ -9,6 +9,21 @@ use std::collections::BTreeMap;
 use crate::product::ErrorStyle;
 use crate::Result;
 
+/// The parameters every RPC request carries (signature, format, ...) rather than the action's own.
+pub const COMMON_PARAMS: &[&str] = &[
+    "Action",
+    "Version",
+    "AccessKeyId",
+    "Signature",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "SignatureType",
+    "Timestamp",
+    "Format",
+    "SecurityToken",
+];
+
 #[derive(Debug, Clone)]
 pub struct Params {
     map: BTreeMap<String, String>,

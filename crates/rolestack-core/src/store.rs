@@ -51,6 +51,8 @@ pub enum Kind {
     LiveChannel,
     /// The key OSS upload callbacks are signed with (global, one record; `crate::oss::callback_key`).
     OssCallbackKey,
+    /// An ECS `ClientToken` already used, by `<Action>/<caller ARN>/<token>` (`crate::ecs::client_token`).
+    ClientToken,
 }
 
 impl Kind {
@@ -80,6 +82,7 @@ impl Kind {
             Kind::SignInFailures => "sign_in_failures",
             Kind::LiveChannel => "oss_live_channel",
             Kind::OssCallbackKey => "oss_callback_key",
+            Kind::ClientToken => "ecs_client_token",
         }
     }
 }

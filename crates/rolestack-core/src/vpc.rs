@@ -9,7 +9,7 @@
 use serde_json::{json, Value};
 
 use crate::ecs::vpc::{self as net, all_instances, all_vpcs, all_vswitches, load_vpc, load_vswitch, new_vpc, Cidr};
-use crate::ecs::{catalogue, check_description, check_name, page, region, Region};
+use crate::ecs::{catalogue, check_description, check_name, client_token, page, region, Region};
 use crate::handler::Ctx;
 use crate::model::{VSwitch, Vpc};
 use crate::params::Params;
@@ -18,8 +18,10 @@ use crate::{Error, Result};
 pub use crate::ecs::vpc::{create_vswitch, delete_vpc, delete_vswitch};
 
 pub fn create_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
-    let vpc = new_vpc(ctx, p)?;
-    Ok(json!({ "ResourceGroupId": "", "RouteTableId": vpc.route_table_id, "VRouterId": vpc.vrouter_id, "VpcId": vpc.id }))
+    client_token::once(ctx, p, "vpc:CreateVpc", |ctx| {
+        let vpc = new_vpc(ctx, p)?;
+        Ok(json!({ "ResourceGroupId": "", "RouteTableId": vpc.route_table_id, "VRouterId": vpc.vrouter_id, "VpcId": vpc.id }))
+    })
 }
 
 fn owner(ctx: &Ctx) -> Value {

@@ -15,6 +15,7 @@ use rand::Rng;
 use serde_json::{json, Value};
 
 use super::catalogue::{self, Image, InstanceType};
+use super::client_token;
 use super::ram_roles::{clear_role, mismatch_ram_role, passable_role};
 use super::vpc::{self, Cidr};
 use super::{
@@ -287,8 +288,9 @@ fn order_id() -> String {
     s
 }
 
-/// `amount` private addresses for the plan: from the vSwitch, or unique classic inner addresses.
-fn addresses(ctx: &mut Ctx, plan: &Plan, amount: usize) -> Result<Vec<Ipv4Addr>> {
+/// Up to `amount` private addresses for the plan, at least `min` (else `QuotaExceeded.PrivateIpAddress`):
+/// from the vSwitch, or unique classic inner addresses (always `amount`).
+fn addresses(ctx: &mut Ctx, plan: &Plan, amount: usize, min: usize) -> Result<Vec<Ipv4Addr>> {
     if let Some(v) = &plan.vswitch {
         if let Some(ip) = plan.private_ip {
             return Ok(vec![ip]);
@@ -296,11 +298,11 @@ fn addresses(ctx: &mut Ctx, plan: &Plan, amount: usize) -> Result<Vec<Ipv4Addr>>
         let cidr = Cidr::parse(&v.cidr_block).ok_or_else(|| Error::Store(format!("vSwitch {} has a bad CIDR block", v.id)))?;
         let used = vpc::used_addresses(ctx, &v.id)?;
         let free = cidr.free_addresses(&used, amount);
-        if free.len() < amount {
+        if free.len() < min {
             return Err(Error::service(
                 400,
                 "QuotaExceeded.PrivateIpAddress",
-                format!("Don't have enough private IPs in this switch: {} has {} free addresses, {amount} needed.", v.id, free.len()),
+                format!("Don't have enough private IPs in this switch: {} has {} free addresses, {min} needed.", v.id, free.len()),
             ));
         }
         return Ok(free);
@@ -318,15 +320,16 @@ fn addresses(ctx: &mut Ctx, plan: &Plan, amount: usize) -> Result<Vec<Ipv4Addr>>
     Ok(out)
 }
 
-/// Creates `amount` instances in `status`; returns their ids.
-fn launch(ctx: &mut Ctx, p: &Params, amount: usize, status: &str) -> Result<Vec<String>> {
+/// Creates `amount` instances in `status`, or as many as the vSwitch has addresses for if that is
+/// at least `min` (RunInstances `MinAmount`, docs/ecs-errors.md §4); returns their ids.
+fn launch(ctx: &mut Ctx, p: &Params, amount: usize, min: usize, status: &str) -> Result<Vec<String>> {
     let unique_suffix = p.flag("UniqueSuffix")? && amount > 1;
     let plan = plan(ctx, p, unique_suffix)?;
     if plan.private_ip.is_some() && amount > 1 {
         return Err(Error::service(403, "InvalidParam.Amount", "Amount must be 1 when PrivateIpAddress is specified."));
     }
     dry_run(p)?;
-    let ips = addresses(ctx, &plan, amount)?;
+    let ips = addresses(ctx, &plan, amount, min)?;
     let account = ctx.account().to_string();
     let now = ctx.now();
     let attached_at = plan.role.as_ref().map(|_| ctx.clock.now().unix_timestamp());
@@ -374,11 +377,17 @@ fn price(p: &Params, amount: usize) -> f64 {
 }
 
 pub fn create_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
-    let ids = launch(ctx, p, 1, "Stopped")?;
-    Ok(json!({ "InstanceId": ids[0], "OrderId": order_id(), "TradePrice": price(p, 1) }))
+    client_token::once(ctx, p, "CreateInstance", |ctx| {
+        let ids = launch(ctx, p, 1, 1, "Stopped")?;
+        Ok(json!({ "InstanceId": ids[0], "OrderId": order_id(), "TradePrice": price(p, 1) }))
+    })
 }
 
 pub fn run_instances(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    client_token::once(ctx, p, "RunInstances", |ctx| run(ctx, p))
+}
+
+fn run(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let amount = match p.optional("Amount") {
         None => 1,
         Some(v) => match v.parse::<usize>() {
@@ -392,17 +401,21 @@ pub fn run_instances(ctx: &mut Ctx, p: &Params) -> Result<Value> {
             }
         },
     };
-    if let Some(min) = p.optional("MinAmount") {
-        if !min.parse::<usize>().is_ok_and(|m| (1..=amount).contains(&m)) {
-            return Err(Error::service(
-                400,
-                "InvalidMinAmount.Malformed",
-                format!("The specified parameter MinAmount is not valid: {min}; use 1 to Amount."),
-            ));
-        }
-    }
-    let ids = launch(ctx, p, amount, "Running")?;
-    Ok(json!({ "OrderId": order_id(), "TradePrice": price(p, amount), "InstanceIdSets": { "InstanceIdSet": ids } }))
+    let min = match p.optional("MinAmount") {
+        None => amount,
+        Some(v) => match v.parse::<usize>() {
+            Ok(m) if (1..=amount).contains(&m) => m,
+            _ => {
+                return Err(Error::service(
+                    400,
+                    "InvalidMinAmount.Malformed",
+                    format!("The specified parameter MinAmount is not valid: {v}; use 1 to Amount."),
+                ))
+            }
+        },
+    };
+    let ids = launch(ctx, p, amount, min, "Running")?;
+    Ok(json!({ "OrderId": order_id(), "TradePrice": price(p, ids.len()), "InstanceIdSets": { "InstanceIdSet": ids } }))
 }
 
 /// One instance as DescribeInstances shows it: the fields of the API reference's response table,

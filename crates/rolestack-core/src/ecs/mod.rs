@@ -8,6 +8,7 @@
 //! statuses and their sources are listed in `docs/ecs-errors.md`.
 
 pub mod catalogue;
+pub mod client_token;
 pub mod disks;
 pub mod images;
 pub mod instances;
@@ -121,10 +122,11 @@ pub(crate) fn check_name(param: &str, value: &str, extra: &[char], code: &str) -
     let chars_ok = value.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-') || extra.contains(&c));
     let url = value.starts_with("http://") || value.starts_with("https://");
     if !(2..=128).contains(&len) || !first_ok || !chars_ok || url {
+        let others: String = ['.', '_'].iter().chain(extra).map(|c| format!("'{c}', ")).collect();
         return Err(Error::service(
             400,
             code,
-            format!("The specified parameter \"{param}\" is not valid: \"{value}\" must be 2 to 128 characters, start with a letter, and contain only letters, digits, '.', '_' and '-', and must not start with http:// or https://."),
+            format!("The specified parameter \"{param}\" is not valid: \"{value}\" must be 2 to 128 characters, start with a letter, and contain only letters, digits, {others}and '-', and must not start with http:// or https://."),
         ));
     }
     Ok(())

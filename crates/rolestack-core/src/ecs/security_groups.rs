@@ -13,7 +13,7 @@ use std::net::Ipv4Addr;
 use serde_json::{json, Value};
 
 use super::vpc::{self, Cidr};
-use super::{check_name, instance_not_found, load_instance, page, region, resource_id, string_list, tags, Region};
+use super::{check_name, client_token, instance_not_found, load_instance, page, region, resource_id, string_list, tags, Region};
 use crate::handler::Ctx;
 use crate::model::{Instance, SecurityGroup, SecurityGroupRule};
 use crate::params::Params;
@@ -38,7 +38,8 @@ pub(crate) fn load_group(ctx: &mut Ctx, region: &Region, id: &str) -> Result<Sec
     }
 }
 
-fn all_groups(ctx: &mut Ctx, region: &Region) -> Result<Vec<SecurityGroup>> {
+/// The caller's security groups in `region`, newest first.
+pub(crate) fn all_groups(ctx: &mut Ctx, region: &Region) -> Result<Vec<SecurityGroup>> {
     let account = ctx.account().to_string();
     let mut v: Vec<SecurityGroup> =
         ctx.tx.list_rec::<SecurityGroup>(&account, "", None, usize::MAX)?.into_iter().filter(|g| g.region_id == region.id).collect();
@@ -91,6 +92,10 @@ pub(crate) fn groups_for_new_instance(ctx: &mut Ctx, p: &Params, region: &Region
 }
 
 pub fn create_security_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    client_token::once(ctx, p, "CreateSecurityGroup", |ctx| new_security_group(ctx, p))
+}
+
+fn new_security_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
     if let Some(name) = p.optional("SecurityGroupName") {
         check_name("SecurityGroupName", name, &[':'], "InvalidSecurityGroupName.Malformed")?;

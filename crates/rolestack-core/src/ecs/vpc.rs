@@ -3,7 +3,7 @@
 //! block is a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or a part) with a /8../24
 //! mask; a vSwitch's block is a /16../29 inside its VPC's block that overlaps no other vSwitch of
 //! the VPC; the first and the last three addresses of a vSwitch are reserved; a VPC with vSwitches
-//! and a vSwitch with instances cannot be deleted.
+//! or security groups and a vSwitch with instances cannot be deleted.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 
 use serde_json::{json, Value};
 
-use super::{check_description, check_name, page, region, resource_id, Region};
+use super::{check_description, check_name, client_token, page, region, resource_id, security_groups, Region};
 use crate::handler::Ctx;
 use crate::model::{Instance, VSwitch, Vpc};
 use crate::params::Params;
@@ -198,8 +198,10 @@ pub(crate) fn new_vpc(ctx: &mut Ctx, p: &Params) -> Result<Vpc> {
 }
 
 pub fn create_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
-    let vpc = new_vpc(ctx, p)?;
-    Ok(json!({ "VpcId": vpc.id, "VRouterId": vpc.vrouter_id, "RouteTableId": vpc.route_table_id }))
+    client_token::once(ctx, p, "CreateVpc", |ctx| {
+        let vpc = new_vpc(ctx, p)?;
+        Ok(json!({ "RouteTableId": vpc.route_table_id, "VRouterId": vpc.vrouter_id, "VpcId": vpc.id }))
+    })
 }
 
 /// The VPCs of a region that DescribeVpcs' filters select (`VpcId`: a comma-separated list,
@@ -229,21 +231,21 @@ pub fn describe_vpcs(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         .map(|v| {
             let switches: Vec<&str> = vswitches.iter().filter(|s| s.vpc_id == v.id).map(|s| s.id.as_str()).collect();
             json!({
-                "VpcId": v.id,
+                "CidrBlock": v.cidr_block,
+                "CreationTime": v.created,
+                "Description": v.description,
+                "IsDefault": false,
                 "RegionId": v.region_id,
                 "Status": "Available",
-                "VpcName": v.name,
-                "Description": v.description,
-                "CidrBlock": v.cidr_block,
-                "VRouterId": v.vrouter_id,
-                "CreationTime": v.created,
-                "IsDefault": false,
-                "VSwitchIds": { "VSwitchId": switches },
                 "UserCidrs": { "UserCidr": [] },
+                "VRouterId": v.vrouter_id,
+                "VSwitchIds": { "VSwitchId": switches },
+                "VpcId": v.id,
+                "VpcName": v.name,
             })
         })
         .collect();
-    Ok(json!({ "TotalCount": total, "PageNumber": pg.number, "PageSize": pg.size, "Vpcs": { "Vpc": items } }))
+    Ok(json!({ "PageNumber": pg.number, "PageSize": pg.size, "TotalCount": total, "Vpcs": { "Vpc": items } }))
 }
 
 pub fn delete_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
@@ -261,12 +263,31 @@ pub fn delete_vpc(ctx: &mut Ctx, p: &Params) -> Result<Value> {
             ),
         ));
     }
+    let mut groups: Vec<String> =
+        security_groups::all_groups(ctx, region)?.into_iter().filter(|g| g.vpc_id.as_deref() == Some(&vpc.id)).map(|g| g.id).collect();
+    if !groups.is_empty() {
+        groups.sort();
+        return Err(Error::service(
+            400,
+            "DependencyViolation.SecurityGroup",
+            format!(
+                "Specified object has dependent resources SecurityGroup: the VPC {} still has security groups ({}). Delete them first (DeleteSecurityGroup).",
+                vpc.id,
+                groups.join(", ")
+            ),
+        ));
+    }
     let account = ctx.account().to_string();
     ctx.tx.delete(Kind::Vpc, &account, &vpc.id)?;
     Ok(json!({}))
 }
 
+/// CreateVSwitch of ECS and of VPC 2016-04-28 (the same answer in both).
 pub fn create_vswitch(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    client_token::once(ctx, p, "CreateVSwitch", |ctx| new_vswitch(ctx, p))
+}
+
+fn new_vswitch(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
     let vpc_id = p.required("VpcId")?;
     let zone_id = p.required("ZoneId")?;
@@ -347,21 +368,21 @@ pub fn describe_vswitches(ctx: &mut Ctx, p: &Params) -> Result<Value> {
             let used = instances.iter().filter(|i| i.vswitch_id.as_deref() == Some(s.id.as_str())).count() as u64;
             let usable = Cidr::parse(&s.cidr_block).map(|c| c.usable()).unwrap_or(0);
             json!({
-                "VSwitchId": s.id,
-                "VpcId": s.vpc_id,
-                "Status": "Available",
-                "CidrBlock": s.cidr_block,
-                "ZoneId": s.zone_id,
                 "AvailableIpAddressCount": usable.saturating_sub(used),
-                "Description": s.description,
-                "VSwitchName": s.name,
+                "CidrBlock": s.cidr_block,
                 "CreationTime": s.created,
+                "Description": s.description,
                 "IsDefault": false,
                 "ResourceGroupId": "",
+                "Status": "Available",
+                "VSwitchId": s.id,
+                "VSwitchName": s.name,
+                "VpcId": s.vpc_id,
+                "ZoneId": s.zone_id,
             })
         })
         .collect();
-    Ok(json!({ "TotalCount": total, "PageNumber": pg.number, "PageSize": pg.size, "VSwitches": { "VSwitch": items } }))
+    Ok(json!({ "PageNumber": pg.number, "PageSize": pg.size, "TotalCount": total, "VSwitches": { "VSwitch": items } }))
 }
 
 pub fn delete_vswitch(ctx: &mut Ctx, p: &Params) -> Result<Value> {

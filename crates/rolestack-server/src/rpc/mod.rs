@@ -17,7 +17,7 @@ use rolestack_core::audit::{event_resources, is_read_action, request_parameters,
 use rolestack_core::caller::{Caller, RequestFacts};
 use rolestack_core::catalog::{self, AnonymousAction, Product};
 use rolestack_core::clock::parse_date;
-use rolestack_core::params::Params;
+use rolestack_core::params::{Params, COMMON_PARAMS};
 use rolestack_core::service::Rolestack;
 use rolestack_core::{ids, Error, Result};
 use rolestack_sign::{acs3, encoding, rpc_v1, SignatureError};
@@ -259,21 +259,6 @@ fn record(rs: &Rolestack, req: &RpcRequest, seen: &Seen, result: &Result<(&'stat
         acting_service: None,
     });
 }
-
-/// The parameters every RPC request carries (signature, format, ...): not part of an event.
-const COMMON_PARAMS: &[&str] = &[
-    "Action",
-    "Version",
-    "AccessKeyId",
-    "Signature",
-    "SignatureMethod",
-    "SignatureVersion",
-    "SignatureNonce",
-    "SignatureType",
-    "Timestamp",
-    "Format",
-    "SecurityToken",
-];
 
 fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static str, serde_json::Value)> {
     if req.method != Method::GET && req.method != Method::POST {
