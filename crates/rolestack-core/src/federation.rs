@@ -8,7 +8,7 @@
 //! A trust statement may name the action `sts:AssumeRole` (as Alibaba Cloud's RRSA examples do)
 //! or `sts:AssumeRoleWithOIDC` / `sts:AssumeRoleWithSAML`; an explicit `Deny` for either wins.
 
-use rolestack_policy::{Context, Principal, TrustPolicy, ASSUME_ROLE};
+use rolestack_policy::{Context, Principal, ASSUME_ROLE};
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
@@ -81,7 +81,7 @@ fn provider_arn<'a>(arn: &'a str, kind: &str, param: &str) -> Result<(&'a str, &
 /// Whether the role's trust policy lets `provider` (a `Federated` principal) assume it with
 /// `action`, or with `sts:AssumeRole`; a Deny for either wins.
 fn trusts(role: &Role, provider_arn: &str, action: &str, context: &Context) -> Result<bool> {
-    let trust = TrustPolicy::parse(&role.trust_policy).map_err(|e| Error::Store(format!("stored trust policy of {}: {e}", role.name)))?;
+    let trust = role.trust()?;
     let principal = Principal::Federated(provider_arn.to_string());
     let decisions = [trust.evaluate(action, &principal, context), trust.evaluate(ASSUME_ROLE, &principal, context)];
     Ok(!decisions.iter().any(|d| d.is_explicit_deny()) && decisions.iter().any(|d| d.is_allowed()))

@@ -83,8 +83,7 @@ fn instance_role(tx: &mut dyn Tx, account: &str, instance: &Instance, now: Offse
 /// Whether the role's trust policy lets the service ECS assume it now (an `Allow` naming
 /// `ecs.aliyuncs.com` and no `Deny` for it).
 fn ecs_may_assume(role: &Role, now: OffsetDateTime) -> Result<bool> {
-    let trust = rolestack_policy::TrustPolicy::parse(&role.trust_policy)
-        .map_err(|e| crate::Error::Store(format!("stored trust policy of {}: {e}", role.name)))?;
+    let trust = role.trust()?;
     let mut context = rolestack_policy::Context::new();
     context.set_current_time(now);
     Ok(trust.allows(&rolestack_policy::Principal::service(crate::ecs::ram_roles::ECS_SERVICE), &context))

@@ -132,6 +132,15 @@ pub struct Role {
     pub service_linked: Option<String>,
 }
 
+impl Role {
+    /// The stored trust policy, parsed (it was checked when it was written, so a failure is the
+    /// store's).
+    pub fn trust(&self) -> crate::Result<rolestack_policy::TrustPolicy> {
+        rolestack_policy::TrustPolicy::parse(&self.trust_policy)
+            .map_err(|e| crate::Error::Store(format!("stored trust policy of {}: {e}", self.name)))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PolicyType {
     System,

@@ -5,7 +5,7 @@
 //! check a role's trust policy against a principal. Exposed as rolestack's own API action
 //! `SimulatePolicy` (`rolestack policy simulate`, the console's Policy Simulator page).
 
-use rolestack_policy::{explain, Context, Policy, Request, TrustPolicy};
+use rolestack_policy::{explain, Context, Policy, Request};
 use serde_json::{json, Value};
 
 use crate::authz::{identity_policies, outcome_name, IdentityPolicies};
@@ -193,7 +193,7 @@ fn simulate_trust(ctx: &mut Ctx, p: &Params, role_name: &str) -> Result<Value> {
     } else {
         rolestack_policy::Principal::service(who)
     };
-    let trust = TrustPolicy::parse(&role.trust_policy).map_err(|e| Error::Store(format!("stored trust policy of {}: {e}", role.name)))?;
+    let trust = role.trust()?;
     let mut context = Context::new();
     context.set_current_time(ctx.clock.now());
     let decision = trust.evaluate(principal.assume_action(), &principal, &context);

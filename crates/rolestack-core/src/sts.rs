@@ -194,7 +194,7 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let duration = session_duration(p, &role)?;
     // The caller's own policies were checked by the gateway (sts:AssumeRole on this role); the role
     // must also trust the caller.
-    let trust = rolestack_policy::TrustPolicy::parse(&role.trust_policy).map_err(|e| Error::Store(format!("stored trust policy: {e}")))?;
+    let trust = role.trust()?;
     let principal = rolestack_policy::Principal::ram(ctx.account(), ctx.caller.arn());
     let mut context = request_context(ctx.caller);
     if let Some(id) = external_id {

@@ -54,8 +54,7 @@ pub(crate) fn passable_role(ctx: &mut Ctx, name: &str, not_ecs_status: u16) -> R
         let detail = Box::new(AccessDeniedDetail::new(denial.verdict, ctx.key));
         return Err(Error::Denied { code: "InvalidUser.PassRoleForbidden", message, detail });
     }
-    let trust = rolestack_policy::TrustPolicy::parse(&role.trust_policy)
-        .map_err(|e| Error::Store(format!("stored trust policy of {}: {e}", role.name)))?;
+    let trust = role.trust()?;
     if !trust.trusts_service(ECS_SERVICE) {
         return Err(Error::service(
             not_ecs_status,
