@@ -57,10 +57,10 @@ pub fn decode_path(raw: &str) -> String {
     decode_component(raw, false)
 }
 
-/// Whether a URL path decodes to UTF-8: [`decode_path`] replaces the bytes that do not, so two
-/// different paths can decode to the same string.
-pub fn path_is_utf8(raw: &str) -> bool {
-    percent_decode_str(raw).decode_utf8().is_ok()
+/// A URL path decoded, or `None` when its escaped bytes are not UTF-8 ([`decode_path`] replaces
+/// those, so two different paths could decode to the same string).
+pub fn decode_path_utf8(raw: &str) -> Option<String> {
+    percent_decode_str(raw).decode_utf8().ok().map(|s| s.into_owned())
 }
 
 fn decode_pairs(raw: &str, plus_is_space: bool) -> Vec<(String, String)> {
@@ -87,9 +87,9 @@ mod tests {
 
     #[test]
     fn utf8_paths() {
-        assert!(path_is_utf8("/b/%E4%B8%AD/a%20b+c"));
-        assert!(!path_is_utf8("/b/a%FFb"));
-        assert!(!path_is_utf8("/b/%E4%B8"));
+        assert_eq!(decode_path_utf8("/b/%E4%B8%AD/a%20b+c").as_deref(), Some("/b/中/a b+c"));
+        assert_eq!(decode_path_utf8("/b/a%FFb"), None);
+        assert_eq!(decode_path_utf8("/b/%E4%B8"), None);
     }
 
     #[test]

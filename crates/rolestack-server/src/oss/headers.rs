@@ -7,15 +7,14 @@
 use rolestack_core::oss::archive;
 use rolestack_core::oss::bucket_config::Encryption;
 use rolestack_core::oss::callback::Callback;
-use rolestack_core::oss::error::EC_KEY_INVALID;
 use rolestack_core::oss::model::{validate_user_meta, Acl, ObjectSettings};
 use rolestack_core::oss::request::{ByteRange, Conditions, RangeRequest};
 use rolestack_core::oss::service::{encryption_headers, parse_content_md5, CopySource, SSE_HEADER};
 use rolestack_core::oss::tagging::{self, Tags};
 use rolestack_core::oss::{OssError, OssResult};
-use rolestack_sign::encoding::{decode_path, path_is_utf8};
+use rolestack_sign::encoding::decode_path;
 
-use super::request::OssHttpRequest;
+use super::request::{decode_key, OssHttpRequest};
 
 /// Standard headers an object keeps and returns on GET/HEAD.
 const STORED: [&str; 5] = ["cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
@@ -104,22 +103,10 @@ pub fn storage_class(req: &OssHttpRequest) -> OssResult<Option<String>> {
 /// PutSymlink's `x-oss-symlink-target` (URL-encoded key), required.
 pub fn symlink_target(req: &OssHttpRequest) -> OssResult<String> {
     req.header("x-oss-symlink-target")
-        .map(|t| decode_key_header("x-oss-symlink-target", t))
+        .map(|t| decode_key("x-oss-symlink-target", t))
         .transpose()?
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OssError::InvalidArgument("PutSymlink needs x-oss-symlink-target.".into()))
-}
-
-/// A header naming a key by its URL encoding, decoded; escaped bytes that are not UTF-8 name no
-/// key (`InvalidObjectName`, as a request path's do, see [`OssHttpRequest::check_path_utf8`]).
-fn decode_key_header(name: &str, raw: &str) -> OssResult<String> {
-    if !path_is_utf8(raw) {
-        return Err(OssError::InvalidObjectName {
-            message: format!("{name} {raw:?}: an object key is UTF-8; the escaped bytes are not"),
-            ec: EC_KEY_INVALID,
-        });
-    }
-    Ok(decode_path(raw))
 }
 
 /// `x-oss-forbid-overwrite: true`.
@@ -166,7 +153,7 @@ pub fn copy_source(req: &OssHttpRequest) -> OssResult<CopySource> {
             _ => return Err(OssError::InvalidArgument(format!("x-oss-copy-source's query {q:?} is not versionId=<id>."))),
         },
     };
-    let decoded = decode_key_header("x-oss-copy-source", raw.strip_prefix('/').unwrap_or(raw))?;
+    let decoded = decode_key("x-oss-copy-source", raw.strip_prefix('/').unwrap_or(raw))?;
     match decoded.split_once('/') {
         Some((b, k)) if !b.is_empty() && !k.is_empty() => {
             Ok(CopySource { bucket: b.to_string(), key: k.to_string(), version_id, conditions: conditions(req, "x-oss-copy-source-") })

@@ -10,7 +10,7 @@ use rolestack_core::endpoints;
 use rolestack_core::oss::error::EC_KEY_INVALID;
 use rolestack_core::oss::model::{validate_bucket_name, Bucket};
 use rolestack_core::oss::{OssError, OssResult};
-use rolestack_sign::encoding::{decode_form, decode_path, path_is_utf8};
+use rolestack_sign::encoding::{decode_form, decode_path, decode_path_utf8};
 use rolestack_sign::oss::OssRequest;
 use rolestack_sign::s3::S3Request;
 
@@ -94,13 +94,7 @@ impl OssHttpRequest {
     /// Object keys are UTF-8: a path whose `%XX` bytes are not is `InvalidObjectName`, as on OSS
     /// (decoded, its bytes would be replaced and it would name another key).
     pub fn check_path_utf8(&self) -> OssResult<()> {
-        if path_is_utf8(&self.raw_path) {
-            return Ok(());
-        }
-        Err(OssError::InvalidObjectName {
-            message: format!("{:?}: an object key is UTF-8; this path's escaped bytes are not", self.raw_path),
-            ec: EC_KEY_INVALID,
-        })
+        decode_key("the path", &self.raw_path).map(drop)
     }
 
     /// The view the AWS signature schemes check (S3 dialect).
@@ -176,6 +170,15 @@ fn virtual_host_bucket(host: &str) -> Option<(String, String)> {
         || rest_name.starts_with("oss")
         || rest_name.ends_with(".aliyuncs.com");
     (endpoint_like && validate_bucket_name(bucket).is_ok()).then(|| (bucket.to_string(), rest.to_string()))
+}
+
+/// A key (or a path naming one) by its URL encoding, decoded; escaped bytes that are not UTF-8
+/// name no key: `InvalidObjectName`, as on OSS. `what` names where it came from.
+pub fn decode_key(what: &str, raw: &str) -> OssResult<String> {
+    decode_path_utf8(raw).ok_or_else(|| OssError::InvalidObjectName {
+        message: format!("{what} {raw:?}: an object key is UTF-8; the escaped bytes are not"),
+        ec: EC_KEY_INVALID,
+    })
 }
 
 #[cfg(test)]
