@@ -1,4 +1,4 @@
-"""How fast this machine's disk makes 1 MiB bodies durable, written five ways (issue 13, docs/STATUS.md
+"""How fast this machine's disk makes 1 MiB bodies durable, written several ways (issue 13, docs/STATUS.md
 "Performance (issue 13)"). Not a test and not part of benches/run.sh: a probe that explains the OSS
 PUT figures, since every acknowledged PUT waits for its body to be durable.
 
@@ -22,6 +22,9 @@ from the body's last write to "durable" (what a PUT waits for).
   pre-written  the same in a file whose blocks were all written (zeros) and fsynced beforehand: an
                overwrite needs no allocation, so fdatasync writes the data and flushes, nothing else
                (what a store reusing freed space would do; a fresh store must write every byte twice)
+  reused-file  each body overwrites, in place, a whole file of the same size that an earlier body left
+               (written and fsynced beforehand), fdatasync: no allocation and no directory change
+               (what rolestack-blob-fs does with the file of a blob an overwrite or delete freed)
   zero-ahead   a fresh store trying to get there: a thread writes zeros (8 MiB, fdatasync) ahead of
                the bodies, which wait when they catch up — the zeros pay the allocation instead
 
@@ -40,7 +43,7 @@ import uuid
 from suite import run_threads
 
 MiB = 1 << 20
-WAYS = ["new-file", "new-file-syncfs", "spare-file", "segment", "fallocated", "pre-written", "zero-ahead"]
+WAYS = ["new-file", "new-file-syncfs", "spare-file", "segment", "fallocated", "pre-written", "reused-file", "zero-ahead"]
 
 
 class SharedSync:
@@ -111,6 +114,14 @@ def run(way, root, bodies, concurrency, gap):
         if way != "zero-ahead":
             os.fsync(segment)
         segment_sync = SharedSync(lambda: os.fdatasync(segment))
+    if way == "reused-file":
+        spares = []
+        for _ in range(per_thread * concurrency):
+            fd = os.open(os.path.join(root, uuid.uuid4().hex), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.write(fd, body)
+            os.fdatasync(fd)
+            spares.append(fd)
+        os.fsync(directory)
     if way == "spare-file":
         spares = [os.open(os.path.join(root, uuid.uuid4().hex), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
                   for _ in range(per_thread * concurrency)]
@@ -134,7 +145,7 @@ def run(way, root, bodies, concurrency, gap):
                 write_in_quarters(fd, 0)
                 t = time.perf_counter()
                 fs_sync.wait()
-            elif way == "spare-file":
+            elif way in ("spare-file", "reused-file"):
                 with lock:
                     fd = spares.pop()
                 write_in_quarters(fd, 0)

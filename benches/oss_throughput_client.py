@@ -3,6 +3,9 @@ rolestack (presigned oss2 V1 URLs) and nginx (plain URLs: GET from --nginx-files
 /files/, PUT to WebDAV under /dav/), and prints MiB/s per phase and the ratios (--json: also as JSON).
 With --pids, also each server's CPU (user + system, all its processes) and this client's per MiB
 moved: on a shared 2-core machine MiB/s moves with whatever else runs, CPU per MiB hardly does.
+Phases: PUT (new objects), GET, then REPUT: the same PUTs again, each replacing the object the
+first phase stored (rolestack writes the new body over the removed one's file, a spare, where
+new objects need new blocks; nginx replaces its files).
 Before each timed phase the client runs sync(2): nginx's PUT leaves its bodies to the kernel's
 writeback, which would otherwise write them while the next phase is measured (rolestack's fsyncs
 waited behind them). The GET phase fetches every object --get-passes times: one pass over 200 MiB
@@ -65,7 +68,7 @@ p.add_argument("--concurrency", type=int, default=4)
 p.add_argument("--size", type=int, default=1 << 20)
 p.add_argument("--get-passes", type=int, default=5, help="how many times the GET phase fetches each object")
 p.add_argument("--pids", help="the servers' process ids, in --names order: 'PID;PID' (each with its child processes)")
-p.add_argument("--json", help="write {server: {GET: MiB/s, PUT: MiB/s, cpu: {GET: {server, client}, PUT: ...}}} here "
+p.add_argument("--json", help="write {server: {GET: MiB/s, PUT: MiB/s, REPUT: MiB/s, cpu: {GET: {server, client}, PUT: ...}}} here "
                "(CPU in ms per MiB)")
 args = p.parse_args()
 
@@ -75,7 +78,7 @@ payload = os.urandom(args.size)
 n, c = args.requests, args.concurrency
 keys = [f"obj-{i:05d}" for i in range(n)]
 mib = n * args.size / (1 << 20)
-mib_of = {"PUT": mib, "GET": mib * args.get_passes}
+mib_of = {"PUT": mib, "GET": mib * args.get_passes, "REPUT": mib}
 
 
 def rolestack_urls(host, credentials):
@@ -98,20 +101,21 @@ names = args.names.split(",")
 pids = [int(p) for p in args.pids.split(";")] if args.pids else [None for _ in names]
 
 results, cpu = {}, {}
-for op, body in (("PUT", payload), ("GET", None)):
+for op, body in (("PUT", payload), ("GET", None), ("REPUT", payload)):
+    method = "GET" if op == "GET" else "PUT"
     for name, pid, (host, put_urls, get_urls) in zip(names, pids, servers):
-        urls = put_urls if op == "PUT" else get_urls * args.get_passes
-        run(host, urls[: min(20, n)], op, body, c)  # warm-up
+        urls = put_urls if method == "PUT" else get_urls * args.get_passes
+        run(host, urls[: min(20, n)], method, body, c)  # warm-up
         os.sync()  # what an earlier phase left to writeback is written now, not while this one is timed
         server_pids = process_tree(pid) if pid else []  # nginx: its master and workers
         server0, client0 = cpu_seconds(server_pids), time.process_time()
-        results[(name, op)] = run(host, urls, op, body, c)
+        results[(name, op)] = run(host, urls, method, body, c)
         if server_pids:
             cpu[(name, op)] = {"server": (cpu_seconds(server_pids) - server0) * 1000 / mib_of[op],
                                "client": (time.process_time() - client0) * 1000 / mib_of[op]}
 
 print(f"{n} x {args.size} B objects (GET: {args.get_passes} passes), {c} connections, one client for both servers")
-for op in ["GET", "PUT"]:
+for op in ["GET", "PUT", "REPUT"]:
     a, b = (mib_of[op] / results[(name, op)] for name in names)
     print(f"{op}: {names[0]} {a:8.1f} MiB/s   {names[1]} {b:8.1f} MiB/s   ratio {names[0]}/{names[1]} = {a / b:.2f}")
     if cpu:
@@ -119,5 +123,5 @@ for op in ["GET", "PUT"]:
                                                    for name in names))
 if args.json:
     with open(args.json, "w") as f:
-        json.dump({s: {**{op: mib_of[op] / results[(s, op)] for op in ("GET", "PUT")},
-                       "cpu": {op: cpu.get((s, op)) for op in ("GET", "PUT")}} for s in names}, f)
+        json.dump({s: {**{op: mib_of[op] / results[(s, op)] for op in mib_of},
+                       "cpu": {op: cpu.get((s, op)) for op in mib_of}} for s in names}, f)

@@ -22,10 +22,32 @@
 //! its ticket when it creates the file, so an fsync another writer runs while this body is still
 //! arriving already counts for it, and its commit usually finds its entry durable.
 //!
+//! Removed blobs' files are reused ([`Spares`]): on this kind of disk, making a body durable in
+//! a new file costs the allocation of its blocks besides the data (fdatasync writes the block
+//! map and the inode, one device round trip after the other), while overwriting blocks that were
+//! written before costs the data and a flush only (`benches/disk_durable.py`, docs/STATUS.md
+//! "Performance (issue 13)"). So a removed blob's file is not unlinked but renamed to a new
+//! blob id — a spare, which no record names — and a new blob of about its size (the request's
+//! Content-Length) takes it: written from its start, cut to the new length, fdatasynced, and
+//! committed under that id. The rename happens at the removal and a thread makes it durable
+//! (the directory fsync) while the spare waits, so a PUT that takes a spare changes no directory
+//! and usually finds its entry durable already. A new id, because a reader that looked the old
+//! id up before the removal must find it gone (`NotFound`, as with an unlinked file); and a spare
+//! is reused only when no reader has it open under its old id (every open registers, under the
+//! same lock the reuse takes) and none of its pages is still held elsewhere — a socket that
+//! `sendfile` gave them to keeps references to the file's pages until the peer has them, after
+//! the reader is done — so bytes on their way to a reader never change. Only files this process
+//! wrote become spares: never a candidate of the orphan collection it runs (which looks at files
+//! older than the process), and after a restart an unnamed file like any other, collected. Spares
+//! are bounded ([`SPARE_FILES`], [`SPARE_BYTES`]: the oldest spare is unlinked first) and one not
+//! reused within [`SPARE_LIFETIME`] is unlinked by the same thread, which runs while there are
+//! spares. A directory several nodes share keeps no spares (the other nodes' readers are not
+//! known here).
+//!
 //! Bodies stream through fixed-size buffers: memory does not grow with object size. Reads of
-//! committed blobs may map them instead ([`BlobStore::map`]): a committed blob file is never
-//! written again (only removed, which leaves existing mappings intact), so its mapping cannot
-//! change underneath. A mapping is registered as the file's bytes
+//! committed blobs may map them instead ([`BlobStore::map`]): a committed blob file is not
+//! written again while anything has it open (see above; removal leaves existing mappings
+//! intact), so its mapping cannot change underneath. A mapping is registered as the file's bytes
 //! (`rolestack_core::oss::file_bytes`) while it lives, so plain TCP sends it with `sendfile`.
 //! `tmp/` is where earlier versions wrote blobs before a rename: what is left there is removed
 //! at open.
@@ -44,6 +66,14 @@ use rolestack_core::oss::file_bytes;
 /// Write buffer per blob being written.
 const WRITE_BUFFER: usize = 256 * 1024;
 
+/// At most this many spare files are kept for reuse ([`Spares`])...
+pub const SPARE_FILES: usize = 64;
+/// ...holding at most this many bytes together...
+pub const SPARE_BYTES: u64 = 128 * 1024 * 1024;
+/// ...each for at most this long: a spare nobody reused by then is unlinked, so the space of
+/// deleted objects comes back soon after a burst of writes.
+pub const SPARE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Blobs as files under one root directory.
 #[derive(Debug, Clone)]
 pub struct FsBlobStore {
@@ -53,6 +83,9 @@ pub struct FsBlobStore {
     staging: Option<PathBuf>,
     /// The shared directory fsyncs, one [`DirSync`] per fan-out directory.
     syncs: Arc<Mutex<HashMap<PathBuf, Arc<DirSync>>>>,
+    /// Removed blobs' files kept for reuse and the blobs open for reading (`None` in a shared
+    /// directory; see the module docs).
+    spares: Option<Arc<Spares>>,
 }
 
 impl FsBlobStore {
@@ -76,7 +109,8 @@ impl FsBlobStore {
         for entry in fs::read_dir(&tmp)? {
             let _ = fs::remove_file(entry?.path());
         }
-        Ok(FsBlobStore { root, staging: staged.then_some(tmp), syncs: Arc::default() })
+        let spares = (!staged).then(|| Arc::new(Spares { opened: SystemTime::now(), state: Mutex::default(), wake: Condvar::new() }));
+        Ok(FsBlobStore { root, staging: staged.then_some(tmp), syncs: Arc::default(), spares })
     }
 
     /// The root directory.
@@ -93,36 +127,122 @@ impl FsBlobStore {
     }
 }
 
+impl FsBlobStore {
+    /// A new blob id: two hex digits of the minute, then 30 random ones (see the module docs).
+    fn new_id() -> String {
+        let minute = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() / 60);
+        format!("{:02x}{}", minute % 256, &uuid::Uuid::new_v4().simple().to_string()[2..])
+    }
+
+    fn dir_sync(&self, dir: &Path) -> Arc<DirSync> {
+        self.syncs.lock().unwrap_or_else(|p| p.into_inner()).entry(dir.to_path_buf()).or_default().clone()
+    }
+
+    /// A new blob written over a spare of about `size` bytes, if there is one nobody reads.
+    fn reuse(&self, size: u64) -> io::Result<Option<Box<dyn BlobSink>>> {
+        let Some(spares) = &self.spares else { return Ok(None) };
+        let Some(spare) = spares.take(size) else { return Ok(None) };
+        let path = self.path_of(&BlobId(spare.id.clone()))?;
+        let file = OpenOptions::new().read(true).write(true).open(&path).and_then(|file| match uncached(&file)? {
+            true => Ok(file),
+            false => Err(io::Error::other("pages of the spare are still referenced")),
+        });
+        let Ok(file) = file else {
+            let _ = fs::remove_file(&path);
+            return Ok(None);
+        };
+        let dir = path.parent().expect("blob paths have a parent").to_path_buf();
+        let file = Some(BufWriter::with_capacity(WRITE_BUFFER, file));
+        let Spare { id, sync, entry, len, .. } = spare;
+        Ok(Some(Box::new(FileSink {
+            id,
+            path: path.clone(),
+            target: path,
+            dir,
+            sync,
+            entry: Some(entry),
+            file,
+            written: 0,
+            spare_len: len,
+        })))
+    }
+
+    /// Renames a removed blob's file at `path` to a new id and keeps it as a spare, or unlinks it
+    /// when it cannot be one (written before this store was opened, empty, too large).
+    fn keep(&self, spares: &Arc<Spares>, path: &Path, old_id: &str) -> io::Result<()> {
+        let meta = fs::symlink_metadata(path)?;
+        let len = meta.len();
+        if !meta.is_file() || len == 0 || len > SPARE_BYTES || meta.modified()? < spares.opened {
+            return fs::remove_file(path);
+        }
+        let id = Self::new_id();
+        let target = self.path_of(&BlobId(id.clone()))?;
+        let dir = target.parent().expect("blob paths have a parent").to_path_buf();
+        fs::create_dir_all(&dir)?;
+        fs::rename(path, &target)?;
+        let sync = self.dir_sync(&dir);
+        // The rename made the entry: an fsync of the directory that starts from now on covers it.
+        let entry = sync.ticket();
+        spares.keep(Spare { old_id: old_id.to_string(), id, dir, sync, entry, len, kept: std::time::Instant::now() });
+        Ok(())
+    }
+
+    /// Opens a blob's file for reading, registered as read (so not reused) until the returned
+    /// guard is dropped: opening and registering under the lock a reuse takes, so a reuse
+    /// either sees the reader or happens before the open, which then finds no file.
+    fn open_file(&self, id: &BlobId) -> io::Result<(File, Option<ReadGuard>)> {
+        let path = self.path_of(id)?;
+        match &self.spares {
+            None => Ok((File::open(path)?, None)),
+            Some(spares) => {
+                let mut state = spares.lock();
+                let file = File::open(path)?;
+                *state.readers.entry(id.0.clone()).or_default() += 1;
+                Ok((file, Some(ReadGuard { spares: spares.clone(), id: id.0.clone() })))
+            }
+        }
+    }
+}
+
 impl BlobStore for FsBlobStore {
     fn create(&self) -> io::Result<Box<dyn BlobSink>> {
-        // Two hex digits of the minute, then 30 random ones (see the module docs).
-        let minute = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() / 60);
-        let id = format!("{:02x}{}", minute % 256, &uuid::Uuid::new_v4().simple().to_string()[2..]);
+        let id = Self::new_id();
         let target = self.path_of(&BlobId(id.clone()))?;
         let dir = target.parent().expect("blob paths have a parent").to_path_buf();
         fs::create_dir_all(&dir)?;
         let path = self.staging.as_ref().map_or_else(|| target.clone(), |staging| staging.join(&id));
-        let sync = self.syncs.lock().unwrap_or_else(|p| p.into_inner()).entry(dir.clone()).or_default().clone();
+        let sync = self.dir_sync(&dir);
         let file = OpenOptions::new().write(true).create_new(true).open(&path)?;
         // Written in place, the entry exists from here on: any fsync of the directory that starts
         // after this covers it, also one another writer runs while this body is still arriving.
         // Staged, the entry that matters is made by the rename at commit.
         let entry = self.staging.is_none().then(|| sync.ticket());
-        Ok(Box::new(FileSink { id, path, target, dir, sync, entry, file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)) }))
+        let file = Some(BufWriter::with_capacity(WRITE_BUFFER, file));
+        Ok(Box::new(FileSink { id, path, target, dir, sync, entry, file, written: 0, spare_len: 0 }))
+    }
+
+    /// Reuses a spare file of about `size` bytes when there is one (module docs).
+    fn create_sized(&self, size: Option<u64>) -> io::Result<Box<dyn BlobSink>> {
+        match size {
+            Some(size) if size > 0 => Ok(self.reuse(size)?.map_or_else(|| self.create(), Ok)?),
+            _ => self.create(),
+        }
     }
 
     fn open(&self, id: &BlobId) -> io::Result<Box<dyn BlobSource>> {
-        Ok(Box::new(File::open(self.path_of(id)?)?))
+        let (file, guard) = self.open_file(id)?;
+        Ok(Box::new(ReadFile { file, _guard: guard }))
     }
 
     fn map(&self, id: &BlobId) -> io::Result<Option<Bytes>> {
-        let file = File::open(self.path_of(id)?)?;
+        let (file, guard) = self.open_file(id)?;
         let len = file.metadata()?.len();
         if len == 0 {
             return Ok(Some(Bytes::new()));
         }
-        // SAFETY: committed blob files are immutable (written once before their commit, never
-        // opened for writing again), so the mapped bytes cannot change while mapped.
+        // SAFETY: a committed blob file is written only when reused as a spare, which it never is
+        // while a reader has it open (`guard`, held by the mapping), so the mapped bytes cannot
+        // change while mapped.
         let map = unsafe { memmap2::MmapOptions::new().map(&file)? };
         // Not populated: plain TCP sends the bytes with sendfile from the page cache and never
         // touches the mapping (see `rolestack_core::oss::file_bytes`), so page tables would be
@@ -135,11 +255,17 @@ impl BlobStore for FsBlobStore {
         // SAFETY: the registration is dropped before the mapping (field order of `MappedBlob`),
         // and the mapping holds the file's bytes from offset 0 (immutable, see above).
         let registration = unsafe { file_bytes::register(&map, file, 0) };
-        Ok(Some(Bytes::from_owner(MappedBlob { _registration: registration, map })))
+        Ok(Some(Bytes::from_owner(MappedBlob { _registration: registration, map, _guard: guard })))
     }
 
+    /// Unlinks the blob's file, or keeps it under a new id for reuse (module docs).
     fn remove(&self, id: &BlobId) -> io::Result<()> {
-        match fs::remove_file(self.path_of(id)?) {
+        let path = self.path_of(id)?;
+        let result = match &self.spares {
+            Some(spares) => self.keep(spares, &path, &id.0),
+            None => fs::remove_file(&path),
+        };
+        match result {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             other => other,
         }
@@ -189,6 +315,158 @@ struct MappedBlob {
     /// Dropped first (held for its `Drop`): the range is unregistered before it is unmapped.
     _registration: Option<file_bytes::Registration>,
     map: memmap2::Mmap,
+    /// Dropped last: the file may be reused only once it is unmapped.
+    _guard: Option<ReadGuard>,
+}
+
+/// A blob file open for reading, registered as read while open.
+struct ReadFile {
+    file: File,
+    _guard: Option<ReadGuard>,
+}
+
+impl io::Read for ReadFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.file.read(buf)
+    }
+}
+
+impl io::Seek for ReadFile {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.file.seek(pos)
+    }
+}
+
+/// Removed blobs' files kept for reuse, and the blobs open for reading now (see the module docs).
+#[derive(Debug)]
+struct Spares {
+    /// When the store was opened: only files written since become spares.
+    opened: SystemTime,
+    state: Mutex<SpareState>,
+    /// Wakes the spares' thread when a spare is kept.
+    wake: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct SpareState {
+    /// Open readers per blob id (no entry: none).
+    readers: HashMap<String, usize>,
+    /// Spares, oldest first.
+    spares: std::collections::VecDeque<Spare>,
+    /// Their bytes together.
+    bytes: u64,
+    /// Directory fsyncs that make spares' renames durable, for the spares' thread to run.
+    unsynced: Vec<(Arc<DirSync>, PathBuf, u64)>,
+    /// Whether the spares' thread runs.
+    running: bool,
+}
+
+/// A spare: the file of the removed blob `old_id`, renamed to the unnamed blob `id` in `dir`
+/// (durable once fsync `entry` of `sync` has ended), `len` bytes long, kept since `kept`.
+#[derive(Debug)]
+struct Spare {
+    old_id: String,
+    id: String,
+    dir: PathBuf,
+    sync: Arc<DirSync>,
+    entry: u64,
+    len: u64,
+    kept: std::time::Instant,
+}
+
+impl Spares {
+    fn lock(&self) -> MutexGuard<'_, SpareState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds a spare, unlinking the oldest ones beyond the bounds, and has the spares' thread
+    /// make its rename durable.
+    fn keep(self: &Arc<Self>, spare: Spare) {
+        let mut evicted = Vec::new();
+        {
+            let mut state = self.lock();
+            while state.spares.len() >= SPARE_FILES || state.bytes + spare.len > SPARE_BYTES {
+                let Some(oldest) = state.spares.pop_front() else { break };
+                state.bytes -= oldest.len;
+                evicted.push(oldest.dir.join(oldest.id));
+            }
+            state.unsynced.push((spare.sync.clone(), spare.dir.clone(), spare.entry));
+            state.bytes += spare.len;
+            state.spares.push_back(spare);
+            if !state.running {
+                let spares = self.clone();
+                // Without the thread (none could be started) the bounds still hold and a reuse
+                // runs the directory fsync itself; the next spare tries again.
+                state.running = std::thread::Builder::new().name("blob-spares".into()).spawn(move || spares.run()).is_ok();
+            }
+        }
+        self.wake.notify_all();
+        for path in evicted {
+            let _ = fs::remove_file(path);
+        }
+    }
+
+    /// The spares' thread: runs the directory fsyncs of new spares' renames, and unlinks each
+    /// spare once [`SPARE_LIFETIME`] has passed since it was kept; ends when there are none.
+    fn run(&self) {
+        let mut state = self.lock();
+        loop {
+            let unsynced = std::mem::take(&mut state.unsynced);
+            let mut expired = Vec::new();
+            while state.spares.front().is_some_and(|s| s.kept.elapsed() >= SPARE_LIFETIME) {
+                let spare = state.spares.pop_front().expect("checked");
+                state.bytes -= spare.len;
+                expired.push(spare.dir.join(spare.id));
+            }
+            if unsynced.is_empty() && expired.is_empty() {
+                let Some(oldest) = state.spares.front() else {
+                    state.running = false;
+                    return;
+                };
+                let wait = SPARE_LIFETIME.saturating_sub(oldest.kept.elapsed());
+                state = self.wake.wait_timeout(state, wait).unwrap_or_else(|p| p.into_inner()).0;
+                continue;
+            }
+            drop(state);
+            // A failed fsync is remembered by its `DirSync`: the commit of a blob written over
+            // that spare fails with it.
+            for (sync, dir, entry) in unsynced {
+                let _ = sync.sync(&dir, entry);
+            }
+            for path in expired {
+                let _ = fs::remove_file(path);
+            }
+            state = self.lock();
+        }
+    }
+
+    /// Takes a spare of `size` to twice `size` bytes that no reader has open, the oldest first.
+    fn take(&self, size: u64) -> Option<Spare> {
+        let mut state = self.lock();
+        let at = state.spares.iter().position(|s| s.len >= size && s.len / 2 <= size && !state.readers.contains_key(&s.old_id))?;
+        let spare = state.spares.remove(at).expect("found");
+        state.bytes -= spare.len;
+        Some(spare)
+    }
+}
+
+/// A reader's registration ([`FsBlobStore::open_file`]), undone when dropped.
+#[derive(Debug)]
+struct ReadGuard {
+    spares: Arc<Spares>,
+    id: String,
+}
+
+impl Drop for ReadGuard {
+    fn drop(&mut self) {
+        let mut state = self.spares.lock();
+        if let Some(n) = state.readers.get_mut(&self.id) {
+            *n -= 1;
+            if *n == 0 {
+                state.readers.remove(&self.id);
+            }
+        }
+    }
 }
 
 impl AsRef<[u8]> for MappedBlob {
@@ -197,8 +475,35 @@ impl AsRef<[u8]> for MappedBlob {
     }
 }
 
-/// Whether every page of `map` is in the page cache (`mincore(2)`).
+/// Whether every page of `map` is in the page cache.
 fn resident(map: &memmap2::Mmap) -> io::Result<bool> {
+    Ok(residency(map)?.iter().all(|p| p & 1 == 1))
+}
+
+/// Drops `file`'s pages from the page cache and tells whether none is left. A page that stays
+/// is referenced from elsewhere: above all by a socket that `sendfile` handed it to and that has
+/// not sent it yet (TCP keeps references to the file's pages, not copies, until the peer has
+/// acknowledged them). Writing the file would change those bytes on their way to a reader,
+/// so a spare is written only when this says true (see the module docs). Pages nobody
+/// references are evicted (`POSIX_FADV_DONTNEED` skips referenced ones), so the writes that
+/// follow go to new pages whatever held the old ones before.
+fn uncached(file: &File) -> io::Result<bool> {
+    if file.metadata()?.len() == 0 {
+        return Ok(true);
+    }
+    // SAFETY: a plain system call on an open file.
+    let rc = unsafe { libc::posix_fadvise(std::os::fd::AsRawFd::as_raw_fd(file), 0, 0, libc::POSIX_FADV_DONTNEED) };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    // SAFETY: the mapping is only handed to mincore, never read; the file is a spare nobody
+    // else can open.
+    let map = unsafe { memmap2::MmapOptions::new().map(file)? };
+    Ok(residency(&map)?.iter().all(|p| p & 1 == 0))
+}
+
+/// One byte per page of `map`, bit 0 set when the page is in the page cache (`mincore(2)`).
+fn residency(map: &memmap2::Mmap) -> io::Result<Vec<u8>> {
     let page = PAGE_SIZE.get_or_init(|| {
         // SAFETY: sysconf has no preconditions.
         usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096)
@@ -210,7 +515,7 @@ fn resident(map: &memmap2::Mmap) -> io::Result<bool> {
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(pages.iter().all(|p| p & 1 == 1))
+    Ok(pages)
 }
 
 static PAGE_SIZE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
@@ -240,14 +545,22 @@ struct FileSink {
     /// entry existed); `None` until the rename of a staged blob makes it.
     entry: Option<u64>,
     file: Option<BufWriter<File>>,
+    /// Bytes written so far.
+    written: u64,
+    /// The length of the spare file this blob is written over (0: a new file).
+    spare_len: u64,
 }
 
 impl Write for FileSink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.file.as_mut().expect("open until commit").write(buf)
+        let n = self.file.as_mut().expect("open until commit").write(buf)?;
+        self.written += n as u64;
+        Ok(n)
     }
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        self.file.as_mut().expect("open until commit").write_vectored(bufs)
+        let n = self.file.as_mut().expect("open until commit").write_vectored(bufs)?;
+        self.written += n as u64;
+        Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
         self.file.as_mut().expect("open until commit").flush()
@@ -258,6 +571,10 @@ impl BlobSink for FileSink {
     fn commit(mut self: Box<Self>) -> io::Result<BlobId> {
         let file = self.file.as_mut().expect("committed once");
         file.flush()?;
+        if self.written < self.spare_len {
+            // Written over a longer spare: what is left of the spare's bytes goes.
+            file.get_ref().set_len(self.written)?;
+        }
         // fdatasync: the bytes and what reading them back needs (size, block map), not times.
         file.get_ref().sync_data()?;
         self.file = None;
@@ -405,6 +722,184 @@ mod tests {
         drop(bytes);
         assert!(file_bytes::lookup(&tail).is_some());
         assert_eq!(&tail[..], &data[1 << 19..]);
+    }
+
+    /// A directory on the disk the build is on: on a tmpfs `/tmp` pages never leave the page
+    /// cache, so spares would never be reused there.
+    fn disk_dir() -> tempfile::TempDir {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-tmp");
+        fs::create_dir_all(&base).unwrap();
+        tempfile::tempdir_in(base).unwrap()
+    }
+
+    /// Opens a store whose files can become spares: the kernel stamps files with a clock that
+    /// runs up to a tick behind, so files written in the first milliseconds after the opening
+    /// look older than it (and are unlinked when removed, never kept: the safe side).
+    fn open_for_spares(dir: &Path) -> FsBlobStore {
+        let store = FsBlobStore::open(dir).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        store
+    }
+
+    fn commit(store: &FsBlobStore, size: Option<u64>, data: &[u8]) -> BlobId {
+        let mut sink = store.create_sized(size).unwrap();
+        sink.write_all(data).unwrap();
+        sink.commit().unwrap()
+    }
+
+    fn read(store: &FsBlobStore, id: &BlobId) -> Vec<u8> {
+        let mut got = Vec::new();
+        store.open(id).unwrap().read_to_end(&mut got).unwrap();
+        got
+    }
+
+    fn spare_count(store: &FsBlobStore) -> usize {
+        store.spares.as_ref().unwrap().lock().spares.len()
+    }
+
+    fn inode(store: &FsBlobStore, id: &BlobId) -> u64 {
+        std::os::unix::fs::MetadataExt::ino(&fs::metadata(store.path_of(id).unwrap()).unwrap())
+    }
+
+    #[test]
+    fn a_removed_blobs_file_is_reused_under_a_new_id_and_the_old_id_is_gone() {
+        let dir = disk_dir();
+        let store = open_for_spares(dir.path());
+        let old = commit(&store, None, &[1u8; 5000]);
+        let old_inode = inode(&store, &old);
+        store.remove(&old).unwrap();
+        assert_eq!(store.open(&old).err().map(|e| e.kind()), Some(io::ErrorKind::NotFound));
+        assert_eq!(spare_count(&store), 1);
+        assert_eq!(files_under(dir.path()).len(), 1);
+        // A body of about the same size takes the spare: same file, new id, only the new bytes.
+        let new = commit(&store, Some(3000), &[2u8; 3000]);
+        assert_ne!(new, old);
+        assert_eq!(inode(&store, &new), old_inode);
+        assert_eq!(read(&store, &new), vec![2u8; 3000]);
+        assert_eq!(store.open(&old).err().map(|e| e.kind()), Some(io::ErrorKind::NotFound));
+        assert_eq!(spare_count(&store), 0);
+        assert_eq!(files_under(dir.path()).len(), 1);
+        // Without a size, or with one the spare does not fit, a new file.
+        store.remove(&new).unwrap();
+        let unsized_ = commit(&store, None, &[3u8; 3000]);
+        let larger = commit(&store, Some(3001), &[4u8; 3001]);
+        let much_smaller = commit(&store, Some(1000), &[5u8; 1000]);
+        for id in [&unsized_, &larger, &much_smaller] {
+            assert_ne!(inode(&store, id), old_inode);
+        }
+        assert_eq!(spare_count(&store), 1);
+        // A body longer than its hint is stored whole all the same.
+        let longer = commit(&store, Some(2000), &[6u8; 4000]);
+        assert_eq!(inode(&store, &longer), old_inode);
+        assert_eq!(read(&store, &longer), vec![6u8; 4000]);
+    }
+
+    #[test]
+    fn a_spare_that_a_reader_has_open_or_mapped_is_not_written_until_the_reader_is_done() {
+        let dir = disk_dir();
+        let store = open_for_spares(dir.path());
+        let old = commit(&store, None, &[7u8; 8192]);
+        let old_inode = inode(&store, &old);
+        let mapped = store.map(&old).unwrap().unwrap();
+        let mut reading = store.open(&old).unwrap();
+        store.remove(&old).unwrap();
+        let new = commit(&store, Some(8192), &[8u8; 8192]);
+        assert_ne!(inode(&store, &new), old_inode, "a reader has the spare open");
+        drop(mapped);
+        let again = commit(&store, Some(8192), &[9u8; 8192]);
+        assert_ne!(inode(&store, &again), old_inode, "the open file still reads it");
+        let mut got = Vec::new();
+        reading.read_to_end(&mut got).unwrap();
+        assert_eq!(got, vec![7u8; 8192]);
+        drop(reading);
+        let last = commit(&store, Some(8192), &[10u8; 8192]);
+        assert_eq!(inode(&store, &last), old_inode, "no reader left");
+        assert_eq!(read(&store, &last), vec![10u8; 8192]);
+    }
+
+    #[test]
+    fn bytes_a_pipe_or_socket_took_from_a_spares_pages_never_change() {
+        let dir = disk_dir();
+        let store = open_for_spares(dir.path());
+        let old = commit(&store, None, &[11u8; 16384]);
+        let old_inode = inode(&store, &old);
+        // What sendfile does to a socket: the pipe takes references to the file's pages.
+        let (mut rx, tx) = std::io::pipe().unwrap();
+        {
+            let file = File::open(store.path_of(&old).unwrap()).unwrap();
+            let mut offset: libc::loff_t = 0;
+            // SAFETY: plain system call on two open descriptors.
+            let n = unsafe {
+                libc::splice(
+                    std::os::fd::AsRawFd::as_raw_fd(&file),
+                    &mut offset,
+                    std::os::fd::AsRawFd::as_raw_fd(&tx),
+                    std::ptr::null_mut(),
+                    16384,
+                    0,
+                )
+            };
+            assert_eq!(n, 16384);
+        }
+        store.remove(&old).unwrap();
+        // The spare is either not reused (its pages stayed cached) or written to new pages
+        // (they left the page cache, the pipe keeps the old ones): the pipe's bytes never change.
+        let new = commit(&store, Some(16384), &[12u8; 16384]);
+        let mut held = vec![0u8; 16384];
+        rx.read_exact(&mut held).unwrap();
+        assert!(held.iter().all(|&b| b == 11), "what the pipe holds changed (reused: {})", inode(&store, &new) == old_inode);
+        assert!(read(&store, &new) == vec![12u8; 16384]);
+        drop(tx);
+    }
+
+    #[test]
+    fn spares_are_bounded_and_only_files_of_this_store_and_in_place_become_spares() {
+        let dir = disk_dir();
+        let store = open_for_spares(dir.path());
+        let ids: Vec<BlobId> = (0..SPARE_FILES + 6).map(|i| commit(&store, None, &[i as u8; 100])).collect();
+        let before_reopen = commit(&store, None, b"written before the store was opened again");
+        for id in &ids {
+            store.remove(id).unwrap();
+            store.remove(id).unwrap(); // removing twice is not an error
+        }
+        assert_eq!(spare_count(&store), SPARE_FILES);
+        assert_eq!(files_under(dir.path()).len(), SPARE_FILES + 1);
+        let big = commit(&store, None, &vec![0u8; (SPARE_BYTES + 1) as usize]);
+        store.remove(&big).unwrap();
+        assert_eq!(spare_count(&store), SPARE_FILES);
+        assert_eq!(files_under(dir.path()).len(), SPARE_FILES + 1);
+        // Opened again (a new process): a file written before the opening is unlinked, not
+        // kept. (The first store's spares are unnamed files to the second: its orphan
+        // collection's, which `committed_before` lists.)
+        let again = open_for_spares(dir.path());
+        assert_eq!(again.committed_before(SystemTime::now()).unwrap().len(), SPARE_FILES + 1);
+        again.remove(&before_reopen).unwrap();
+        assert_eq!(spare_count(&again), 0);
+        assert_eq!(files_under(dir.path()).len(), SPARE_FILES);
+        drop(again);
+        for id in store.committed_before(SystemTime::now()).unwrap() {
+            fs::remove_file(store.path_of(&id).unwrap()).unwrap();
+        }
+        // A node of a shared directory keeps no spares.
+        let node = FsBlobStore::open_for_node(dir.path(), "n1").unwrap();
+        let id = commit(&node, Some(10), b"0123456789");
+        node.remove(&id).unwrap();
+        assert_eq!(files_under(dir.path()), Vec::<PathBuf>::new());
+    }
+
+    #[test]
+    fn a_spare_nobody_reuses_is_unlinked_after_its_lifetime() {
+        let dir = disk_dir();
+        let store = open_for_spares(dir.path());
+        let id = commit(&store, None, b"deleted and never replaced");
+        store.remove(&id).unwrap();
+        assert_eq!((spare_count(&store), files_under(dir.path()).len()), (1, 1));
+        let deadline = std::time::Instant::now() + SPARE_LIFETIME * 3;
+        // The file goes, and the thread that unlinked it ends with nothing left to wait for.
+        while !files_under(dir.path()).is_empty() || store.spares.as_ref().unwrap().lock().running {
+            assert!(std::time::Instant::now() < deadline, "the spare outlived its lifetime");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     #[test]

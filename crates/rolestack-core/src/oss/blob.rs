@@ -44,6 +44,13 @@ impl<T: Read + Seek + Send> BlobSource for T {}
 pub trait BlobStore: Send + Sync {
     /// Starts a new blob.
     fn create(&self) -> io::Result<Box<dyn BlobSink>>;
+    /// Starts a new blob expected to be `size` bytes long (a request's Content-Length): a store
+    /// may write it over the space of a removed blob of about that size (the file store does,
+    /// see `rolestack-blob-fs`). The blob is the bytes written, whatever the hint said.
+    fn create_sized(&self, size: Option<u64>) -> io::Result<Box<dyn BlobSink>> {
+        let _ = size;
+        self.create()
+    }
     /// Opens a committed blob.
     fn open(&self, id: &BlobId) -> io::Result<Box<dyn BlobSource>>;
     /// Opens `len` bytes of a committed blob from `offset`, ready to stream them: `NotFound` now

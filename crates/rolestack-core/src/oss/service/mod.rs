@@ -320,10 +320,11 @@ impl Oss {
 
     /// Starts a new blob whose bytes are digested apart from it (a [`Digester`] on another
     /// thread, so the blob's fsync need not wait for the digest); [`Oss::body`] joins the two.
+    /// `size`: how long the body says it is (its Content-Length), if it says.
     ///
     /// [`Digester`]: super::blob::Digester
-    pub fn new_blob(&self) -> OssResult<Box<dyn BlobSink>> {
-        Ok(self.blobs.create()?)
+    pub fn new_blob(&self, size: Option<u64>) -> OssResult<Box<dyn BlobSink>> {
+        Ok(self.blobs.create_sized(size)?)
     }
 
     /// A committed blob and the digests of its bytes as a [`Body`] (removed when dropped unless

@@ -104,8 +104,9 @@ async fn write_body(oss: &Oss, body: Body) -> OssResult<StoredBody> {
     let (to_blob, mut chunks) = tokio::sync::mpsc::channel::<Option<Bytes>>(BODY_QUEUE);
     let mut digest = BodyDigest::start().map_err(|e| OssError::Internal(e.to_string()))?;
     let o = oss.clone();
+    let size = axum::body::HttpBody::size_hint(&body).exact();
     let writer = tokio::task::spawn_blocking(move || -> OssResult<Option<BlobId>> {
-        let mut sink = o.new_blob()?;
+        let mut sink = o.new_blob(size)?;
         while let Some(chunk) = chunks.blocking_recv() {
             match chunk {
                 Some(chunk) => sink.write_all(&chunk)?,
