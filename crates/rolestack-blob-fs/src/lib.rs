@@ -753,6 +753,15 @@ mod tests {
         got
     }
 
+    /// A store that keeps spares, holding one blob of `data`: (directory, store, id, inode).
+    fn one_blob(data: &[u8]) -> (tempfile::TempDir, FsBlobStore, BlobId, u64) {
+        let dir = disk_dir();
+        let store = open_for_spares(dir.path());
+        let id = commit(&store, None, data);
+        let inode = inode(&store, &id);
+        (dir, store, id, inode)
+    }
+
     fn spare_count(store: &FsBlobStore) -> usize {
         store.spares.as_ref().unwrap().lock().spares.len()
     }
@@ -763,10 +772,7 @@ mod tests {
 
     #[test]
     fn a_removed_blobs_file_is_reused_under_a_new_id_and_the_old_id_is_gone() {
-        let dir = disk_dir();
-        let store = open_for_spares(dir.path());
-        let old = commit(&store, None, &[1u8; 5000]);
-        let old_inode = inode(&store, &old);
+        let (dir, store, old, old_inode) = one_blob(&[1u8; 5000]);
         store.remove(&old).unwrap();
         assert_eq!(store.open(&old).err().map(|e| e.kind()), Some(io::ErrorKind::NotFound));
         assert_eq!(spare_count(&store), 1);
@@ -796,10 +802,7 @@ mod tests {
 
     #[test]
     fn a_spare_that_a_reader_has_open_or_mapped_is_not_written_until_the_reader_is_done() {
-        let dir = disk_dir();
-        let store = open_for_spares(dir.path());
-        let old = commit(&store, None, &[7u8; 8192]);
-        let old_inode = inode(&store, &old);
+        let (_dir, store, old, old_inode) = one_blob(&[7u8; 8192]);
         let mapped = store.map(&old).unwrap().unwrap();
         let mut reading = store.open(&old).unwrap();
         store.remove(&old).unwrap();
@@ -819,10 +822,7 @@ mod tests {
 
     #[test]
     fn bytes_a_pipe_or_socket_took_from_a_spares_pages_never_change() {
-        let dir = disk_dir();
-        let store = open_for_spares(dir.path());
-        let old = commit(&store, None, &[11u8; 16384]);
-        let old_inode = inode(&store, &old);
+        let (_dir, store, old, old_inode) = one_blob(&[11u8; 16384]);
         // What sendfile does to a socket: the pipe takes references to the file's pages.
         let (mut rx, tx) = std::io::pipe().unwrap();
         {
