@@ -139,10 +139,18 @@ def test_bad_user_data(tea, root_ecs, net, action, raw, code, status):
     assert root_ecs.call("DescribeInstances", {"RegionId": REGION, "VSwitchId": net[1], "PageSize": 100})["TotalCount"] == before
 
 
-def test_limit_and_other_refusals(tea, root_ecs, net):
+def test_limit_and_other_refusals(server, tea, root_ecs, net):
     # exactly 32 KiB is accepted
     iid = create(tea, net[1], user_data=b64(b"y" * LIMIT))
     assert describe_user_data(tea, iid).user_data == b64(b"y" * LIMIT)
+    # hardened mode guards user data like every other item
+    root_ecs.call("ModifyInstanceMetadataOptions", {"RegionId": REGION, "InstanceId": iid, "HttpTokens": "required"})
+    env = environment(server, iid)
+    assert latest(env, "user-data").status_code == 401
+    token = requests.put(f"http://{env['Proxy']}/latest/api/token", headers={"X-aliyun-ecs-metadata-token-ttl-seconds": "60"},
+                         timeout=5).text
+    got = requests.get(f"http://{env['Proxy']}/latest/user-data", headers={"X-aliyun-ecs-metadata-token": token}, timeout=5)
+    assert got.status_code == 200 and got.content == b"y" * LIMIT
     # user data is for VPC instances only (cn-hangzhou still offers classic ones)
     h.expect_error(lambda: root_ecs.call("CreateInstance", {"RegionId": REGION, "ImageId": IMAGE, "InstanceType": ITYPE,
                                                             "UserData": b64(b"x")}),
