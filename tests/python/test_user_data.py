@@ -139,10 +139,13 @@ def test_bad_user_data(tea, root_ecs, net, action, raw, code, status):
     assert root_ecs.call("DescribeInstances", {"RegionId": REGION, "VSwitchId": net[1], "PageSize": 100})["TotalCount"] == before
 
 
-def test_limit_and_other_refusals(server, tea, root_ecs, net):
-    # exactly 32 KiB is accepted
+def test_limit_and_other_refusals(server, tea, ecs_apis, root_ecs, net):
+    # exactly 32 KiB is accepted, also signed V1 by aliyun-python-sdk-core
     iid = create(tea, net[1], user_data=b64(b"y" * LIMIT))
     assert describe_user_data(tea, iid).user_data == b64(b"y" * LIMIT)
+    v1 = ecs_apis["core"].call("CreateInstance", {"RegionId": REGION, "ImageId": IMAGE, "InstanceType": ITYPE, "VSwitchId": net[1],
+                                                  "UserData": b64(b"z" * LIMIT)})["InstanceId"]
+    assert ecs_apis["core"].call("DescribeUserData", {"RegionId": REGION, "InstanceId": v1})["UserData"] == b64(b"z" * LIMIT)
     # hardened mode guards user data like every other item
     root_ecs.call("ModifyInstanceMetadataOptions", {"RegionId": REGION, "InstanceId": iid, "HttpTokens": "required"})
     env = environment(server, iid)

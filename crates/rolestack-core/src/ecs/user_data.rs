@@ -25,7 +25,7 @@ pub enum Action {
     ModifyInstanceAttribute,
 }
 
-/// The bytes of stored (so already checked) user data; `None` if it does not decode.
+/// The bytes Base64 `text` stands for; `None` if it is not Base64 (stored user data always is).
 pub fn decode(text: &str) -> Option<Vec<u8>> {
     BASE64.decode(text).ok()
 }
