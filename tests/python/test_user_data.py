@@ -12,7 +12,7 @@ import pytest
 import requests
 
 import rshelpers as h
-from instancekit import environment, exec_in, metadata
+from instancekit import cli, environment, exec_in, metadata
 
 REGION = h.ECS_REGION
 IMAGE = "centos_7_03_64_40G_alibase_20170503.vhd"
@@ -163,3 +163,16 @@ def test_limit_and_other_refusals(server, tea, ecs_apis, root_ecs, net):
     # the instance is in cn-hangzhou: another region does not know it
     h.expect_error(lambda: root_ecs.call("DescribeUserData", {"RegionId": "cn-shanghai", "InstanceId": iid}),
                    code="InvalidInstanceId.NotFound", status=404)
+
+
+def test_cli_create_with_user_data(server, tea, net, tmp_path):
+    """`rolestack instance create --user-data FILE`: the file's bytes, Base64-encoded by the CLI."""
+    script = tmp_path / "init.sh"
+    script.write_bytes(SCRIPT * 100)
+    p = cli(server, "instance", "create", "--vswitch-id", net[1], "--user-data", str(script))
+    assert p.returncode == 0, p.stderr
+    iid = p.stdout.strip()
+    assert describe_user_data(tea, iid).user_data == b64(SCRIPT * 100)
+    assert latest(environment(server, iid), "user-data").content == SCRIPT * 100
+    p = cli(server, "instance", "create", "--vswitch-id", net[1], "--user-data", str(tmp_path / "missing"))
+    assert p.returncode != 0 and "reading the user data" in p.stderr
