@@ -123,7 +123,7 @@ CURRENT_STEP="pytest (PostgreSQL store)"
 step "$CURRENT_STEP"
 ROLESTACK_TEST_DATABASE_URL="$ROLESTACK_TEST_POSTGRES_URL" "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
   tests/python/test_ram_seed.py tests/python/test_sts.py tests/python/test_oss.py tests/python/test_persistence_cli.py \
-  tests/python/test_replay.py tests/python/test_faults.py tests/python/test_oss_versioning.py
+  tests/python/test_replay.py tests/python/test_faults.py tests/python/test_oss_versioning.py tests/python/test_user_data.py
 ok "pytest slice with --database-url (PostgreSQL store)"
 
 # The OSS slice again with object bodies in an S3-compatible store: each server gets a fresh bucket

@@ -279,6 +279,7 @@ def build_world(w: dm.World, root_ecs) -> None:
         h.deny("ecs:AuthorizeSecurityGroup", f"acs:ecs:*:*:securitygroup/{n['sg1']}"),
         h.deny(["ecs:CreateInstance", "ecs:JoinSecurityGroup"], f"acs:ecs:*:*:securitygroup/{n['sg1']}"),
         h.deny("ecs:TagResources", f"acs:ecs:*:*:instance/{n['i1']}"),
+        h.deny("ecs:DescribeUserData", f"acs:ecs:*:*:instance/{n['i1']}"),
         h.deny(["ecs:RebootInstance", "ecs:DescribeImages"]),
         h.deny("ecs:DescribeDisks", "acs:ecs:cn-shanghai:*:*")])])
     w.user("vro", principal=True, prefix="dm-vpcread", policies=[w.policy("vro_pol", [h.allow("vpc:Describe*")])])
@@ -786,6 +787,7 @@ def ecs_resource_cases():
     create = lambda sg: ecs("CreateInstance", ImageId=dm.IMAGE, InstanceType=dm.ITYPE, VSwitchId="{vsw}", SecurityGroupId=sg)  # noqa: E731
     tag = lambda i: ecs("TagResources", ResourceType="instance", **{"ResourceId.1": i, "Tag.1.Key": "dm"})  # noqa: E731
     attr = ecs("DescribeInstanceAttribute", InstanceId="{i1}")
+    user_data = lambda i: ecs("DescribeUserData", InstanceId=i)  # noqa: E731
     return [
         C("ecs-none-DescribeSecurityGroups", "en", ecs("DescribeSecurityGroups"), FORBIDDEN, sts("GetCallerIdentity")),
         C("ecs-none-DescribeImages", "en", ecs("DescribeImages"), FORBIDDEN, sts("GetCallerIdentity")),
@@ -795,6 +797,10 @@ def ecs_resource_cases():
         C("ecs-readonly-DeleteSecurityGroup", "ero", ecs("DeleteSecurityGroup", SecurityGroupId="{sg2}"), FORBIDDEN, ecs("DescribeDisks")),
         C("ecs-readonly-ModifyInstanceAttribute", "ero", ecs("ModifyInstanceAttribute", InstanceId="{i1}", Description="dm"), FORBIDDEN, attr),
         C("ecs-readonly-RebootInstance", "ero", ecs("RebootInstance", InstanceId="{i1}"), FORBIDDEN, attr),
+        C("ecs-none-DescribeUserData", "en", user_data("{i1}"), FORBIDDEN, sts("GetCallerIdentity")),
+        C("ecs-readonly-ModifyInstanceAttribute-UserData", "ero", ecs("ModifyInstanceAttribute", InstanceId="{i1}", UserData="ZG0="),
+          FORBIDDEN, user_data("{i1}")),
+        C("ecs-deny-resource-DescribeUserData", "erd", user_data("{i1}"), FORBIDDEN, user_data("{i2}")),
         C("ecs-readonly-JoinSecurityGroup", "ero", ecs("JoinSecurityGroup", InstanceId="{i1}", SecurityGroupId="{sg2}"), FORBIDDEN,
           ecs("DescribeInstanceTypes")),
         C("ecs-readonly-TagResources", "ero", tag("{i1}"), FORBIDDEN, ecs("DescribeImages")),

@@ -237,6 +237,7 @@ pub static ACTIONS: &[ApiAction] = &[
     ),
     ecs!("DescribeInstanceAttribute", ["instance/{InstanceId}"], ecs::instances::describe_instance_attribute),
     ecs!("ModifyInstanceAttribute", ["instance/{InstanceId}"], ecs::instances::modify_instance_attribute),
+    ecs!("DescribeUserData", ["instance/{InstanceId}"], ecs::user_data::describe_user_data),
     ecs!("RebootInstance", ["instance/{InstanceId}"], ecs::instances::reboot_instance),
     ecs!("DescribeInstances", ["instance/*"], ecs::instances::describe_instances),
     ecs!("StartInstance", ["instance/{InstanceId}"], ecs::instances::start_instance),

@@ -7,7 +7,8 @@
 //!
 //! [`InstanceMetadata`] is the service one instance sees at `http://100.100.100.200/latest/...`
 //! (the HTTP front-end in the server crate only translates): the `meta-data` tree, the role list,
-//! the credential document, and the security-hardening tokens (`PUT /latest/api/token`). It keeps
+//! the credential document, the instance's user data (`/latest/user-data`), and the
+//! security-hardening tokens (`PUT /latest/api/token`). It keeps
 //! the instance's tree and its current credential document in memory while the store's version
 //! does not move and until the document's rotation is due by the service's clock (the fake one
 //! included), so a read in between touches neither the store nor a lock shared with writers.
@@ -20,6 +21,7 @@ use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::format_date;
+use crate::ecs::vpc::Cidr;
 use crate::fault::{select, Buckets, Fault, FaultKind, FaultSpec, Target};
 use crate::model::{Instance, InstanceSession, Role, VSwitch, Vpc};
 use crate::seal::ServerKey;
@@ -256,6 +258,8 @@ struct View {
     instance: Instance,
     /// The `meta-data` tree (lower-case paths), except the credential document.
     leaves: BTreeMap<String, String>,
+    /// `/latest/user-data`: the instance's user data, decoded.
+    user_data: Option<Bytes>,
     document: Option<Document>,
 }
 
@@ -534,11 +538,12 @@ impl InstanceMetadata {
             _ => (None, None),
         };
         let leaves = leaves(&self.account_id, &instance, vpc.as_ref(), vswitch.as_ref());
+        let user_data = instance.user_data.as_deref().and_then(crate::ecs::user_data::decode).map(Bytes::from);
         // The document read before stays good while the store did not change.
         let document = self.remembered.lock().unwrap_or_else(|p| p.into_inner()).as_ref().filter(|v| v.version == version).and_then(|v| {
             v.document.as_ref().map(|d| Document { role_name: d.role_name.clone(), body: d.body.clone(), rotate_at: d.rotate_at })
         });
-        Ok(Some(View { version, instance, leaves, document }))
+        Ok(Some(View { version, instance, leaves, user_data, document }))
     }
 
     /// Issues, rotates or reads the instance's credentials and renders their document.
@@ -607,7 +612,14 @@ impl InstanceMetadata {
         }
         let Some(rest) = lower.strip_prefix("/latest/meta-data") else {
             return Some(match lower.as_str() {
-                "/latest" | "/latest/" => MetadataAnswer::plain(200, "dynamic/\nmeta-data/"),
+                "/latest" | "/latest/" => match view.user_data {
+                    Some(_) => MetadataAnswer::plain(200, "dynamic/\nmeta-data/\nuser-data"),
+                    None => MetadataAnswer::plain(200, "dynamic/\nmeta-data/"),
+                },
+                "/latest/user-data" => match &view.user_data {
+                    Some(raw) => MetadataAnswer::plain(200, raw.clone()),
+                    None => MetadataAnswer::not_found(),
+                },
                 "/latest/dynamic/instance-identity/document" => {
                     let doc = json!({
                         "account-id": self.account_id, "instance-id": inst.id, "region-id": inst.region_id,
@@ -723,7 +735,14 @@ fn leaves(account_id: &str, inst: &Instance, vpc: Option<&Vpc>, vswitch: Option<
         put(&format!("network/interfaces/macs/{mac}/vpc-id"), &v.id);
         put(&format!("network/interfaces/macs/{mac}/vpc-cidr-block"), &v.cidr_block);
     }
+    if let Some(eni) = inst.network_interface_id() {
+        put(&format!("network/interfaces/macs/{mac}/network-interface-id"), &eni);
+    }
     if let Some(s) = vswitch {
+        if let Some(cidr) = Cidr::parse(&s.cidr_block) {
+            put(&format!("network/interfaces/macs/{mac}/netmask"), &cidr.netmask().to_string());
+            put(&format!("network/interfaces/macs/{mac}/gateway"), &cidr.gateway().to_string());
+        }
         put("vswitch-id", &s.id);
         put("vswitch-cidr-block", &s.cidr_block);
         put(&format!("network/interfaces/macs/{mac}/vswitch-id"), &s.id);

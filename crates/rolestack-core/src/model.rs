@@ -280,10 +280,23 @@ pub struct Instance {
     pub system_disk_category: String,
     #[serde(default = "default_disk_size")]
     pub system_disk_size: u32,
+    /// Instance user data (CreateInstance / RunInstances / ModifyInstanceAttribute `UserData`),
+    /// Base64 as given and checked (`crate::ecs::user_data`); served decoded at
+    /// `/latest/user-data`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
     /// The node whose host gives the instance its network and metadata service (the node that
     /// created it, `serve --node-name`); `None` on a single server (`crate::cluster`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
+}
+
+impl Instance {
+    /// The primary network interface of a VPC instance (`eni-<id without "i-">`), as
+    /// DescribeInstances and the metadata tree show it; classic-network instances have none.
+    pub fn network_interface_id(&self) -> Option<String> {
+        (self.network_type == "vpc").then(|| format!("eni-{}", self.id.get(2..).unwrap_or_default()))
+    }
 }
 
 fn default_disk_category() -> String {

@@ -234,12 +234,16 @@ enum InstanceCommand {
         #[command(flatten)]
         client: client::ClientArgs,
     },
-    /// Create a VPC instance in a vSwitch (ECS CreateInstance), optionally with a RAM role, and start it.
+    /// Create a VPC instance in a vSwitch (ECS CreateInstance), optionally with a RAM role and user
+    /// data, and start it.
     Create {
         #[arg(long)]
         vswitch_id: String,
         #[arg(long)]
         ram_role: Option<String>,
+        /// A file whose bytes become the instance's user data (`/latest/user-data` inside it).
+        #[arg(long)]
+        user_data: Option<PathBuf>,
         #[arg(long, default_value = "centos_7_03_64_40G_alibase_20170503.vhd")]
         image_id: String,
         #[arg(long, default_value = "ecs.xn4.small")]
@@ -555,7 +559,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Instance { command: InstanceCommand::Credentials { instance_id, client } } => {
             print_json(client.call_ok("rolestack", "DescribeInstanceCredentials", &[format!("InstanceId={instance_id}")])?)
         }
-        Command::Instance { command: InstanceCommand::Create { vswitch_id, ram_role, image_id, instance_type, region, client } } => {
+        Command::Instance {
+            command: InstanceCommand::Create { vswitch_id, ram_role, user_data, image_id, instance_type, region, client },
+        } => {
             let mut args = vec![
                 format!("RegionId={region}"),
                 format!("VSwitchId={vswitch_id}"),
@@ -563,6 +569,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 format!("InstanceType={instance_type}"),
             ];
             args.extend(ram_role.map(|r| format!("RamRoleName={r}")));
+            if let Some(path) = user_data {
+                use base64::Engine as _;
+                let raw = std::fs::read(&path).with_context(|| format!("reading the user data in {}", path.display()))?;
+                args.push(format!("UserData={}", base64::engine::general_purpose::STANDARD.encode(raw)));
+            }
             let created = client.call_ok("ecs", "CreateInstance", &args)?;
             let id = created["InstanceId"].as_str().unwrap_or_default().to_string();
             client.call_ok("ecs", "StartInstance", &[format!("InstanceId={id}")])?;

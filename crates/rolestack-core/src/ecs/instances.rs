@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use super::catalogue::{self, Image, InstanceType};
 use super::client_token;
 use super::ram_roles::{clear_role, mismatch_ram_role, passable_role};
+use super::user_data;
 use super::vpc::{self, Cidr};
 use super::{
     check_description, check_name, dry_run, instance_ids_malformed, load_instance, minute_time, page, region, resource_id, security_groups,
@@ -61,6 +62,7 @@ struct Plan {
     description: String,
     disk_category: String,
     disk_size: u32,
+    user_data: Option<String>,
 }
 
 fn check_host_name(value: &str, windows: bool) -> Result<()> {
@@ -150,7 +152,7 @@ fn hop_limit(p: &Params) -> Result<()> {
 }
 
 /// `suffixed`: names get a `001`.. suffix (RunInstances `UniqueSuffix`), so they are checked with one.
-fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool) -> Result<Plan> {
+fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool, action: user_data::Action) -> Result<Plan> {
     let sample = if suffixed { "001" } else { "" };
     let region = region(p)?;
     let image_id = p.required("ImageId")?;
@@ -243,6 +245,7 @@ fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool) -> Result<Plan> {
     let http_endpoint = http_endpoint(p)?.unwrap_or_else(|| "enabled".into());
     let http_tokens = http_tokens(p)?.unwrap_or_else(|| "optional".into());
     hop_limit(p)?;
+    let user_data = user_data::param(p, vswitch.is_some(), action)?;
     let min_size = image.size_gib.max(20);
     let disk_size = p.int("SystemDisk.Size", i64::from(min_size), 2048)?.map_or(min_size, |n| n as u32);
     let security_groups = security_groups::groups_for_new_instance(ctx, p, region, vswitch.as_ref().map(|v| v.vpc_id.as_str()))?;
@@ -273,6 +276,7 @@ fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool) -> Result<Plan> {
         description: p.optional("Description").unwrap_or_default().to_string(),
         disk_category: p.optional("SystemDisk.Category").unwrap_or("cloud_efficiency").to_string(),
         disk_size,
+        user_data,
     })
 }
 
@@ -322,9 +326,9 @@ fn addresses(ctx: &mut Ctx, plan: &Plan, amount: usize, min: usize) -> Result<Ve
 
 /// Creates `amount` instances in `status`, or as many as the vSwitch has addresses for if that is
 /// at least `min` (RunInstances `MinAmount`, docs/ecs-errors.md §4); returns their ids.
-fn launch(ctx: &mut Ctx, p: &Params, amount: usize, min: usize, status: &str) -> Result<Vec<String>> {
+fn launch(ctx: &mut Ctx, p: &Params, amount: usize, min: usize, status: &str, action: user_data::Action) -> Result<Vec<String>> {
     let unique_suffix = p.flag("UniqueSuffix")? && amount > 1;
-    let plan = plan(ctx, p, unique_suffix)?;
+    let plan = plan(ctx, p, unique_suffix, action)?;
     if plan.private_ip.is_some() && amount > 1 {
         return Err(Error::service(403, "InvalidParam.Amount", "Amount must be 1 when PrivateIpAddress is specified."));
     }
@@ -361,6 +365,7 @@ fn launch(ctx: &mut Ctx, p: &Params, amount: usize, min: usize, status: &str) ->
             security_group_ids: plan.security_groups.clone(),
             system_disk_category: plan.disk_category.clone(),
             system_disk_size: plan.disk_size,
+            user_data: plan.user_data.clone(),
             node: ctx.cluster.node_name().map(str::to_string),
             id,
         };
@@ -378,7 +383,7 @@ fn price(p: &Params, amount: usize) -> f64 {
 
 pub fn create_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     client_token::once(ctx, p, "CreateInstance", |ctx| {
-        let ids = launch(ctx, p, 1, 1, "Stopped")?;
+        let ids = launch(ctx, p, 1, 1, "Stopped", user_data::Action::CreateInstance)?;
         Ok(json!({ "InstanceId": ids[0], "OrderId": order_id(), "TradePrice": price(p, 1) }))
     })
 }
@@ -414,7 +419,7 @@ fn run(ctx: &mut Ctx, p: &Params) -> Result<Value> {
             }
         },
     };
-    let ids = launch(ctx, p, amount, min, "Running")?;
+    let ids = launch(ctx, p, amount, min, "Running", user_data::Action::RunInstances)?;
     Ok(json!({ "OrderId": order_id(), "TradePrice": price(p, ids.len()), "InstanceIdSets": { "InstanceIdSet": ids } }))
 }
 
@@ -425,11 +430,10 @@ pub fn render(inst: &Instance, own_tags: &[(String, String)]) -> Value {
     let itype = catalogue::instance_type(&inst.instance_type);
     let image = catalogue::image(&inst.image_id);
     let vpc = inst.network_type == "vpc";
-    let suffix = inst.id.get(2..).unwrap_or_default();
-    let interfaces = if vpc {
+    let interfaces = if let Some(eni) = inst.network_interface_id() {
         json!([{
             "MacAddress": inst.mac,
-            "NetworkInterfaceId": format!("eni-{suffix}"),
+            "NetworkInterfaceId": eni,
             "PrimaryIpAddress": inst.private_ip,
             "PrivateIpSets": { "PrivateIpSet": [{ "Primary": true, "PrivateIpAddress": inst.private_ip }] },
             "Type": "Primary",
@@ -750,8 +754,9 @@ pub fn describe_instance_attribute(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     Ok(Value::Object(body))
 }
 
-/// ModifyInstanceAttribute: name, description, host name, password and security groups
-/// (`SecurityGroupIds.N` replaces the instance's groups; each must be of its network).
+/// ModifyInstanceAttribute: name, description, host name, password, security groups
+/// (`SecurityGroupIds.N` replaces the instance's groups; each must be of its network) and user
+/// data (a `Stopped` instance only, as on ECS).
 pub fn modify_instance_attribute(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let mut inst = target(ctx, p)?;
     if let Some(name) = p.optional("InstanceName") {
@@ -762,6 +767,10 @@ pub fn modify_instance_attribute(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     }
     check_description(p.optional("Description"), "InvalidDescription.Malformed")?;
     check_password(p.optional("Password"))?;
+    let user_data = user_data::param(p, inst.network_type == "vpc", user_data::Action::ModifyInstanceAttribute)?;
+    if user_data.is_some() && inst.status != "Stopped" {
+        return Err(incorrect_status(&inst, "Stopped (to change UserData)"));
+    }
     let groups = if p.repeated("SecurityGroupIds").is_empty() {
         None
     } else {
@@ -779,6 +788,9 @@ pub fn modify_instance_attribute(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     }
     if let Some(g) = groups {
         inst.security_group_ids = g;
+    }
+    if user_data.is_some() {
+        inst.user_data = user_data;
     }
     save(ctx, &inst)?;
     Ok(json!({}))

@@ -15,6 +15,7 @@ pub mod instances;
 pub mod ram_roles;
 pub mod security_groups;
 pub mod tags;
+pub mod user_data;
 pub mod vpc;
 
 use rand::Rng;

@@ -71,6 +71,15 @@ impl Cidr {
     pub fn usable(&self) -> u64 {
         self.size().saturating_sub(4)
     }
+    /// The block's subnet mask (`255.255.255.0` for a /24).
+    pub fn netmask(&self) -> Ipv4Addr {
+        Ipv4Addr::from(mask(self.len))
+    }
+    /// The gateway of a vSwitch with this block: the first of its last three (reserved)
+    /// addresses, `x.x.x.253` of a /24 (docs/instances.md "The metadata tree").
+    pub fn gateway(&self) -> Ipv4Addr {
+        Ipv4Addr::from(self.base.wrapping_add(self.size().saturating_sub(3) as u32))
+    }
     /// The usable addresses, lowest first, that are not in `used`; at most `n`.
     pub fn free_addresses(&self, used: &HashSet<Ipv4Addr>, n: usize) -> Vec<Ipv4Addr> {
         let last = self.size().saturating_sub(4);
@@ -420,6 +429,15 @@ mod tests {
             assert!(Cidr::parse(bad).is_none(), "{bad}");
         }
         assert_eq!(Cidr::parse("0.0.0.0/0").unwrap().size(), 1 << 32);
+    }
+
+    #[test]
+    fn netmask_and_gateway() {
+        let c = Cidr::parse("172.16.0.0/20").unwrap();
+        assert_eq!(c.netmask(), Ipv4Addr::new(255, 255, 240, 0));
+        assert_eq!(c.gateway(), Ipv4Addr::new(172, 16, 15, 253));
+        let d = Cidr::parse("192.168.1.0/24").unwrap();
+        assert_eq!((d.netmask(), d.gateway()), (Ipv4Addr::new(255, 255, 255, 0), Ipv4Addr::new(192, 168, 1, 253)));
     }
 
     #[test]
