@@ -925,3 +925,43 @@ def local_oidc_provider(ims_api: "RpcApi", issuer_url: str, client_id: str = "st
     ims_api.call("CreateOIDCProvider", {"OIDCProviderName": name, "IssuerUrl": issuer_url,
                                         "Fingerprints": OIDC_FINGERPRINT, "ClientIds": client_id})
     return name
+
+
+
+def assert_account_quota(api: "RpcApi", create: str, params_of: Callable[[int], Dict[str, Any]],
+                         quota: int, held: int, code: str, delete: Callable[[Dict[str, Any]], Any],
+                         threads: int = 8):
+    """An account holding `held` entities of a kind runs `quota - held + 5` creates at once (they
+    race for the last free places): exactly `quota - held` succeed and the rest get `code` (409).
+    A full account still answers EntityAlreadyExists for a taken name, and a delete frees a place."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i):
+        try:
+            api.call(create, params_of(i))
+            return None
+        except ApiError as e:
+            return e
+
+    total = quota - held + 5
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(one, range(total)))
+    made = [i for i, r in enumerate(results) if r is None]
+    errors = [r for r in results if r is not None]
+    assert len(made) == quota - held, (len(made), [(e.code, e.message) for e in errors[:3]])
+    assert {(e.code, e.status) for e in errors} == {(code, 409)}, errors[:3]
+    expect_error(lambda: api.call(create, params_of(total)), code=code, status=409)
+    expect_error(lambda: api.call(create, params_of(made[0])), code_prefix="EntityAlreadyExists", status=409)
+    delete(params_of(made[0]))
+    api.call(create, params_of(total))
+
+
+def count_listed(api: "RpcApi", action: str, outer: str, inner: str) -> int:
+    """How many entities a RAM List* action names, following its Markers."""
+    n, marker = 0, None
+    while True:
+        body = api.call(action, {"MaxItems": 1000, "Marker": marker})
+        n += len(body[outer][inner])
+        if not body["IsTruncated"]:
+            return n
+        marker = body["Marker"]

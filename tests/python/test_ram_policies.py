@@ -458,3 +458,15 @@ def test_system_policy_cannot_be_changed(ram, name):
     after = ram.call("GetPolicy", {"PolicyName": name, "PolicyType": "System"})["Policy"]
     assert after["DefaultVersion"] == before["DefaultVersion"]
     assert json.loads(after["PolicyDocument"]) == json.loads(before["PolicyDocument"])
+
+
+def test_account_holds_at_most_1500_custom_policies(fresh_server):
+    """CreatePolicy past 1500 custom policies: LimitExceeded.Policy (409), however many creates run at
+    once (tea V3 client on eight threads); docs/ram-errors.md."""
+    r = fresh_server.root
+    api = h.RpcApi("v3", fresh_server.endpoint, r["AccessKeyId"], r["AccessKeySecret"])
+    held = len([p for p in h.wrapped_list(api.call("ListPolicies", {"PolicyType": "Custom", "MaxItems": 1000}),
+                                          "Policies", "Policy")])
+    h.assert_account_quota(api, "CreatePolicy", lambda i: {"PolicyName": f"quota-p{i}", "PolicyDocument": OSS_READ},
+                           1500, held, "LimitExceeded.Policy",
+                           lambda p: api.call("DeletePolicy", {"PolicyName": p["PolicyName"]}))
