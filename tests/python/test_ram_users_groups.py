@@ -1,8 +1,5 @@
 """Users, access keys, groups and membership, account alias, paging."""
 
-import json
-import sqlite3
-
 import pytest
 
 import rshelpers as h
@@ -388,41 +385,14 @@ def test_account_holds_at_most_300_groups(fresh_server):
                            "LimitExceeded.Group", lambda p: api.call("DeleteGroup", p))
 
 
-def _seed_users(srv, api, total):
-    """The fast path to an account of `total` users: one user made through the SDK, copies of its
-    record written straight into the stopped server's SQLite store, the server started again.
-    Returns a client for the new endpoint. (On PostgreSQL the users are made through the SDK.)"""
-    r = srv.root
-    count = total - h.count_listed(api, "ListUsers", "Users", "User")
-    if srv.database_url:
-        for i in range(count):
-            api.call("CreateUser", {"UserName": f"quota-seed{i}"})
-        return api
-    api.call("CreateUser", {"UserName": "quota-template"})
-    count -= 1
-    srv.stop()
-    db = sqlite3.connect(srv.data_dir / "rolestack.db")
-    try:
-        (scope, data), = db.execute("SELECT scope, data FROM records WHERE kind = 'user' AND name = 'quota-template'")
-        rec = json.loads(data)
-        rows = []
-        for i in range(count):
-            rec.update(id=f"{10**16 + i}", name=f"quota-seed{i}", display_name=f"quota-seed{i}")
-            rows.append(("user", scope, rec["name"], json.dumps(rec)))
-        with db:
-            db.executemany("INSERT INTO records (kind, scope, name, data) VALUES (?, ?, ?, ?)", rows)
-    finally:
-        db.close()
-    srv.start()
-    return h.RpcApi("v3", srv.endpoint, r["AccessKeyId"], r["AccessKeySecret"])
-
-
 def test_account_holds_at_most_5000_users(fresh_server):
     """CreateUser past 5000 users: LimitExceeded.User (409), with the tea V3 client on eight threads
-    racing for the last 50 places (the rest of the account filled through `_seed_users`)."""
+    racing for the last 50 places (the account filled to 4950 through `h.fill_account`)."""
     r = fresh_server.root
     api = h.RpcApi("v3", fresh_server.endpoint, r["AccessKeyId"], r["AccessKeySecret"])
-    api = _seed_users(fresh_server, api, 4950)
+    seed = lambda i: {"UserName": f"quota-seed{i}"}  # noqa: E731
+    api = h.fill_account(fresh_server, api, "CreateUser", seed, h.count_listed(api, "ListUsers", "Users", "User"),
+                         4950, "user", "UserName")
     held = h.count_listed(api, "ListUsers", "Users", "User")
     assert held == 4950
     h.assert_account_quota(api, "CreateUser", lambda i: {"UserName": f"quota-u{i}"}, 5000, held,
