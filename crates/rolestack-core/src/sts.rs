@@ -394,6 +394,54 @@ mod tests {
     }
 
     #[test]
+    fn source_identity_is_fixed_along_a_chain() {
+        let caller = |source_identity: Option<&str>| Caller {
+            account_id: "123".into(),
+            principal: Principal::RoleSession {
+                role_name: "r".into(),
+                role_id: "1".into(),
+                session_name: "s".into(),
+                session_policy: None,
+                source_identity: source_identity.map(str::to_string),
+            },
+            access_key_id: "STS.x".into(),
+            facts: crate::caller::RequestFacts {
+                source_ip: None,
+                secure_transport: false,
+                user_agent: None,
+                time: OffsetDateTime::UNIX_EPOCH,
+                endpoint_region: None,
+            },
+            mfa_at: None,
+        };
+        assert_eq!(source_identity(&caller(None), None).unwrap(), None);
+        assert_eq!(source_identity(&caller(None), Some("alice")).unwrap().as_deref(), Some("alice"));
+        assert_eq!(source_identity(&caller(Some("alice")), None).unwrap().as_deref(), Some("alice"));
+        assert_eq!(source_identity(&caller(Some("alice")), Some("alice")).unwrap().as_deref(), Some("alice"));
+        assert_eq!(source_identity(&caller(Some("alice")), Some("bob")).unwrap_err().code(), "NoPermission");
+        // a token sealed before the field existed opens without it
+        let key = ServerKey::from_bytes(&ServerKey::generate());
+        let mut old: serde_json::Value = serde_json::to_value(SealedToken {
+            account_id: "1".into(),
+            role_name: "r".into(),
+            role_id: "1".into(),
+            session_name: "s".into(),
+            access_key_id: "STS.a".into(),
+            access_key_secret: "b".into(),
+            issued: 0,
+            expires: 1,
+            issued_ms: 0,
+            session_policy: None,
+            source_identity: None,
+        })
+        .unwrap();
+        assert!(old.get("source_identity").is_none());
+        old["session_policy"] = Value::Null;
+        let sealed = format!("{TOKEN_PREFIX}{}", key.seal(TOKEN_PURPOSE, &serde_json::to_vec(&old).unwrap()));
+        assert_eq!(SealedToken::open(&key, &sealed).unwrap().source_identity, None);
+    }
+
+    #[test]
     fn role_arns() {
         assert_eq!(parse_role_arn("acs:ram::123:role/EcsRole").unwrap(), ("123", "EcsRole"));
         assert!(parse_role_arn("acs:ram::123:user/x").is_err());
