@@ -622,12 +622,14 @@ class World:
             self.ram_root("AddUserToGroup", GroupName=gname, UserName=m)
         return gname
 
-    def session(self, key: str, role: str, policy=None, session_name="deny-matrix"):
-        """Assumes `role` (optionally with a session policy) as a RAM user allowed to (STS refuses
-        the root): principal `key`."""
+    def session(self, key: str, role: str, policy=None, session_name="deny-matrix", source_identity=None):
+        """Assumes `role` (optionally with a session policy and a SourceIdentity) as a RAM user allowed
+        to (STS refuses the root): principal `key`."""
         params = {"RoleArn": f"acs:ram::{self.account}:role/{role}", "RoleSessionName": session_name}
         if policy is not None:
             params["Policy"] = policy if isinstance(policy, str) else h.policy_doc(policy)
+        if source_identity is not None:
+            params["SourceIdentity"] = source_identity
         if "sts_assumer" not in self.principals:
             self.user("sts_assumer", policies=["AliyunSTSAssumeRoleAccess"], principal=True, prefix="dm-assumer")
         c = self.call("sts_assumer", ("sts", "AssumeRole", params))["Credentials"]

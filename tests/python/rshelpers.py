@@ -925,3 +925,87 @@ def local_oidc_provider(ims_api: "RpcApi", issuer_url: str, client_id: str = "st
     ims_api.call("CreateOIDCProvider", {"OIDCProviderName": name, "IssuerUrl": issuer_url,
                                         "Fingerprints": OIDC_FINGERPRINT, "ClientIds": client_id})
     return name
+
+
+
+def assert_account_quota(api: "RpcApi", create: str, params_of: Callable[[int], Dict[str, Any]],
+                         quota: int, held: int, code: str, delete: Callable[[Dict[str, Any]], Any],
+                         threads: int = 8):
+    """An account holding `held` entities of a kind runs `quota - held + 5` creates at once (they
+    race for the last free places): exactly `quota - held` succeed and the rest get `code` (409).
+    A full account still answers EntityAlreadyExists for a taken name, and a delete frees a place."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i):
+        try:
+            api.call(create, params_of(i))
+            return None
+        except ApiError as e:
+            return e
+
+    total = quota - held + 5
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(one, range(total)))
+    made = [i for i, r in enumerate(results) if r is None]
+    errors = [r for r in results if r is not None]
+    assert len(made) == quota - held, (len(made), [(e.code, e.message) for e in errors[:3]])
+    assert {(e.code, e.status) for e in errors} == {(code, 409)}, errors[:3]
+    expect_error(lambda: api.call(create, params_of(total)), code=code, status=409)
+    expect_error(lambda: api.call(create, params_of(made[0])), code_prefix="EntityAlreadyExists", status=409)
+    delete(params_of(made[0]))
+    api.call(create, params_of(total))
+
+
+def count_listed(api: "RpcApi", action: str, outer: str, inner: str, **params) -> int:
+    """How many entities a RAM List* action (with `params`) names, following its Markers."""
+    n, marker = 0, None
+    while True:
+        body = api.call(action, {**params, "MaxItems": 1000, "Marker": marker})
+        n += len(body[outer][inner])
+        if not body["IsTruncated"]:
+            return n
+        marker = body["Marker"]
+
+
+def fill_account(srv: "RolestackServer", api: "RpcApi", create: str, params_of: Callable[[int], Dict[str, Any]],
+                 held: int, total: int, kind: str, name_param: str, companion: Optional[str] = None) -> "RpcApi":
+    """The fast path to an account holding `total` entities of a kind (`held` now): the first one
+    is created through the SDK, copies of its store record (`kind`; for a policy also its `companion`
+    version record, `<name>/v1`) are written straight into the stopped server's SQLite store and the
+    server is started again. Returns a client for the new endpoint (same kind and keys). On
+    PostgreSQL every entity is created through the SDK instead."""
+    import sqlite3
+
+    if srv.database_url:
+        for i in range(total - held):
+            api.call(create, params_of(i))
+        return api
+    template = params_of(0)[name_param]
+    api.call(create, params_of(0))
+    srv.stop()
+    db = sqlite3.connect(srv.data_dir / "rolestack.db")
+    try:
+        (scope, data), = db.execute("SELECT scope, data FROM records WHERE kind = ? AND name = ?", (kind, template))
+        rows = []
+        extra = None
+        if companion:
+            (extra,), = db.execute("SELECT data FROM records WHERE kind = ? AND name = ?", (companion, f"{template}/v1"))
+        for i in range(1, total - held):
+            name = params_of(i)[name_param]
+            rec = json.loads(data)
+            rec["name"] = name
+            for field in ("id", "display_name"):
+                if field in rec:
+                    rec[field] = name if field == "display_name" else f"{10**16 + i}"
+            rows.append((kind, scope, name, json.dumps(rec)))
+            if extra is not None:
+                version = json.loads(extra)
+                version["policy_name"] = name
+                rows.append((companion, scope, f"{name}/v1", json.dumps(version)))
+        with db:
+            db.executemany("INSERT INTO records (kind, scope, name, data) VALUES (?, ?, ?, ?)", rows)
+    finally:
+        db.close()
+    srv.start()
+    r = srv.root
+    return RpcApi(api.kind, srv.endpoint, r["AccessKeyId"], r["AccessKeySecret"])

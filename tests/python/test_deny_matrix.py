@@ -209,6 +209,7 @@ def build_world(w: dm.World, root_ecs) -> None:
     w.user("sno", principal=True, prefix="dm-nosts", policies=["AliyunRAMReadOnlyAccess"])
     chain = w.role("chain", trust=n["acct_trust"], policies=["AliyunSTSAssumeRoleAccess", "AliyunRAMReadOnlyAccess"])
     w.session("s_chain", chain, [h.allow("ram:Get*")])
+    w.session("s_si", chain, source_identity="deny-matrix-si")
 
     # ---- role sessions with session policies on RAM ------------------------------------------------
     sessram = w.role("sessram", trust=n["acct_trust"], policies=["AliyunRAMFullAccess"])
@@ -657,6 +658,8 @@ def sts_cases():
         C("sts-assume-no-sts-permission", "sno", ok, NOPERM, sts("GetCallerIdentity")),
         C("sts-assume-ram-only-user", "dl", ok, NOPERM, sts("GetCallerIdentity")),
         C("sts-assume-chained-session-policy", "s_chain", ok, NOPERM, sts("GetCallerIdentity")),
+        C("sts-chain-SourceIdentity-changed", "s_si", assume("{tr_ok}", SourceIdentity="deny-matrix-other"), NOPERM,
+          assume("{tr_ok}", SourceIdentity="deny-matrix-si")),
 
         C("sts-session-get-CreateUser", "rs_get", ram("CreateUser", UserName="{fresh}"), NOPERM, ram("GetRole", RoleName="{okrole}")),
         C("sts-session-get-ListUsers", "rs_get", ram("ListUsers"), NOPERM, ram("ListRoles")),

@@ -458,3 +458,21 @@ def test_system_policy_cannot_be_changed(ram, name):
     after = ram.call("GetPolicy", {"PolicyName": name, "PolicyType": "System"})["Policy"]
     assert after["DefaultVersion"] == before["DefaultVersion"]
     assert json.loads(after["PolicyDocument"]) == json.loads(before["PolicyDocument"])
+
+
+def test_account_holds_at_most_1500_custom_policies(fresh_server):
+    """CreatePolicy past 1500 custom policies: LimitExceeded.Policy (409), however many creates run at
+    once (tea V3 client on eight threads racing for the last 50 places; the account filled to 1450
+    through `h.fill_account`); docs/ram-errors.md."""
+    r = fresh_server.root
+    api = h.RpcApi("v3", fresh_server.endpoint, r["AccessKeyId"], r["AccessKeySecret"])
+    custom = lambda: h.count_listed(api, "ListPolicies", "Policies", "Policy", PolicyType="Custom")  # noqa: E731
+    policy = lambda prefix: lambda i: {"PolicyName": f"{prefix}{i}", "PolicyDocument": OSS_READ}  # noqa: E731
+    api = h.fill_account(fresh_server, api, "CreatePolicy", policy("quota-seed"), custom(), 1450, "policy", "PolicyName",
+                         companion="policy_version")
+    held = custom()
+    assert held == 1450
+    h.assert_account_quota(api, "CreatePolicy", policy("quota-p"), 1500, held, "LimitExceeded.Policy",
+                           lambda p: api.call("DeletePolicy", {"PolicyName": p["PolicyName"]}))
+    # a seeded policy is whole: its default version reads back
+    assert api.call("GetPolicy", {"PolicyType": "Custom", "PolicyName": "quota-seed7"})["DefaultPolicyVersion"]["VersionId"] == "v1"

@@ -131,3 +131,19 @@ def test_description_roundtrip_unicode_and_spaces(ram):
 def test_description_too_long(ram):
     h.expect_error(lambda: _create_role(ram, Description="d" * 1025),
                    code="InvalidParameter.Description.Length", status=400)
+
+
+def test_account_holds_at_most_1000_roles(fresh_server):
+    """CreateRole past 1000 roles: LimitExceeded.Role (409), however many creates run at once
+    (tea V1-signed client on eight threads racing for the last 50 places; the account filled to 950
+    through `h.fill_account`); docs/ram-errors.md."""
+    r = fresh_server.root
+    api = h.RpcApi("v2sig", fresh_server.endpoint, r["AccessKeyId"], r["AccessKeySecret"])
+    trust = h.policy_doc([{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": ["ecs.aliyuncs.com"]}}])
+    role = lambda prefix: lambda i: {"RoleName": f"{prefix}{i}", "AssumeRolePolicyDocument": trust}  # noqa: E731
+    api = h.fill_account(fresh_server, api, "CreateRole", role("quota-seed"), h.count_listed(api, "ListRoles", "Roles", "Role"),
+                         950, "role", "RoleName")
+    held = h.count_listed(api, "ListRoles", "Roles", "Role")
+    assert held == 950
+    h.assert_account_quota(api, "CreateRole", role("quota-r"), 1000, held, "LimitExceeded.Role",
+                           lambda p: api.call("DeleteRole", {"RoleName": p["RoleName"]}))

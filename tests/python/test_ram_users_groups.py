@@ -371,3 +371,29 @@ def test_paging(ram, what):
 def test_paging_bad_max_items(ram, action, value):
     h.expect_error(lambda: ram.call(action, {"MaxItems": value}), code_prefix="InvalidParameter",
                    status=400)
+
+
+# -- account-wide quotas (docs/ram-errors.md) -----------------------------------------------
+
+def test_account_holds_at_most_300_groups(fresh_server):
+    """CreateGroup past 300 groups: LimitExceeded.Group (409), however many creates run at once
+    (aliyun-python-sdk-core CommonRequest on eight threads)."""
+    r = fresh_server.root
+    api = h.RpcApi("core", fresh_server.endpoint, r["AccessKeyId"], r["AccessKeySecret"])
+    held = h.count_listed(api, "ListGroups", "Groups", "Group")
+    h.assert_account_quota(api, "CreateGroup", lambda i: {"GroupName": f"quota-g{i}"}, 300, held,
+                           "LimitExceeded.Group", lambda p: api.call("DeleteGroup", p))
+
+
+def test_account_holds_at_most_5000_users(fresh_server):
+    """CreateUser past 5000 users: LimitExceeded.User (409), with the tea V3 client on eight threads
+    racing for the last 50 places (the account filled to 4950 through `h.fill_account`)."""
+    r = fresh_server.root
+    api = h.RpcApi("v3", fresh_server.endpoint, r["AccessKeyId"], r["AccessKeySecret"])
+    seed = lambda i: {"UserName": f"quota-seed{i}"}  # noqa: E731
+    api = h.fill_account(fresh_server, api, "CreateUser", seed, h.count_listed(api, "ListUsers", "Users", "User"),
+                         4950, "user", "UserName")
+    held = h.count_listed(api, "ListUsers", "Users", "User")
+    assert held == 4950
+    h.assert_account_quota(api, "CreateUser", lambda i: {"UserName": f"quota-u{i}"}, 5000, held,
+                           "LimitExceeded.User", lambda p: api.call("DeleteUser", p))

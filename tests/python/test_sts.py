@@ -121,6 +121,39 @@ def test_external_id_in_the_trust_policy(server, root_api, account_id, assumer):
         root_api.call("DeleteRole", {"RoleName": name})
 
 
+def test_source_identity_is_echoed_and_fixed_along_a_role_chain(server, root_api, account_id, assumer, api_for):
+    """AssumeRole's SourceIdentity comes back in the answer only when given (typed STS client), and a
+    session carrying one passes it on: the next AssumeRole of the chain (aliyun-python-sdk-core
+    CommonRequest, STS token) keeps it when left out or repeated and is refused when it names another
+    (docs/sts-errors.md)."""
+    from alibabacloud_sts20150401 import models as sts_models
+    from alibabacloud_sts20150401.client import Client
+    first, second = h.unique_name("si-a"), h.unique_name("si-b")
+    for name in (first, second):
+        root_api.call("CreateRole", {"RoleName": name, "AssumeRolePolicyDocument": h.account_trust_policy(account_id)})
+    root_api.call("AttachPolicyToRole", {"PolicyType": "System", "PolicyName": "AliyunSTSAssumeRoleAccess", "RoleName": first})
+    try:
+        client = Client(h.tea_config(server.endpoint, assumer["AccessKeyId"], assumer["AccessKeySecret"], "v3"))
+        request = lambda **kw: sts_models.AssumeRoleRequest(  # noqa: E731
+            role_arn=f"acs:ram::{account_id}:role/{first}", role_session_name="alice", **kw)
+        assert client.assume_role(request()).body.source_identity is None
+        assert "SourceIdentity" not in client.assume_role(request()).body.to_map()
+        body = client.assume_role(request(source_identity="alice@example.com")).body
+        assert body.source_identity == "alice@example.com"
+        c = body.credentials
+        chained = sts_api(api_for, c.access_key_id, c.access_key_secret, "core", c.security_token)
+        assert assume(chained, account_id, second, "hop")["SourceIdentity"] == "alice@example.com"
+        again = assume(chained, account_id, second, "hop", SourceIdentity="alice@example.com")
+        assert again["SourceIdentity"] == "alice@example.com"
+        err = h.expect_error(lambda: assume(chained, account_id, second, "hop", SourceIdentity="mallory"),
+                             code="NoPermission", status=403)
+        assert "SourceIdentity" in err.message
+    finally:
+        root_api.call("DetachPolicyFromRole", {"PolicyType": "System", "PolicyName": "AliyunSTSAssumeRoleAccess", "RoleName": first})
+        for name in (first, second):
+            root_api.call("DeleteRole", {"RoleName": name})
+
+
 def test_user_needs_sts_assume_role_permission(kind, ram_user, api_for, account_id, trusted_role):
     _, ak, sk = ram_user()
     err = h.expect_error(lambda: assume(sts_api(api_for, ak, sk, kind), account_id, trusted_role), code="NoPermission", status=403)

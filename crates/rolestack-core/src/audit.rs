@@ -652,6 +652,7 @@ mod tests {
                 role_id: "900".into(),
                 session_name: "s".into(),
                 session_policy: None,
+                source_identity: None,
             },
             access_key_id: "STS.x".into(),
             facts: RequestFacts {

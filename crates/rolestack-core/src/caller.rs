@@ -11,7 +11,14 @@ pub enum Principal {
     /// A RAM user of the account.
     User { name: String, id: String },
     /// An STS role session: the role's policies apply, narrowed by the session policy if any.
-    RoleSession { role_name: String, role_id: String, session_name: String, session_policy: Option<String> },
+    RoleSession {
+        role_name: String,
+        role_id: String,
+        session_name: String,
+        session_policy: Option<String>,
+        /// The session's `SourceIdentity` (`crate::sts::SealedToken::source_identity`).
+        source_identity: Option<String>,
+    },
 }
 
 /// Facts about the request itself, for condition keys.

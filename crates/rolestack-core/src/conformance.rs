@@ -74,6 +74,7 @@ macro_rules! store_conformance_tests {
             faults_list_take_and_prune,
             fault_uses_are_taken_once_under_concurrency,
             instance_events_newest_first,
+            quota_holds_under_concurrent_creates,
         );
     };
     (@tests $fresh:path; $($name:ident),+ $(,)?) => {
@@ -1030,4 +1031,47 @@ pub fn instance_events_newest_first(store: Arc<dyn Store>) {
     assert_eq!(tx.instance_events_delete("1", "i-a").unwrap(), 3);
     assert!(tx.instance_events_list("1", "i-a", 10).unwrap().is_empty());
     tx.commit().unwrap();
+}
+
+/// An account-wide RAM quota (`crate::ram::insert_within_quota`) holds when creates race for its
+/// last places: the count and the insert share one transaction, so of 4 threads × 5 creates of
+/// distinct names exactly `max` land and every other one gets `LimitExceeded.Group`; on the full
+/// account a taken name still answers "already exists" (`Ok(false)`).
+pub fn quota_holds_under_concurrent_creates(store: Arc<dyn Store>) {
+    use crate::model::Group;
+    use crate::ram::{insert_within_quota, Quota};
+    let quota = Quota { max: 7, entity: "Group", message: "The count of groups beyond the current limits." };
+    let group = |name: &str| Group { id: name.to_string(), name: name.to_string(), ..Default::default() };
+    let results: Vec<(String, crate::Result<bool>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let store = store.clone();
+                s.spawn(move || {
+                    (0..5)
+                        .map(|i| {
+                            let name = format!("g{t}-{i}");
+                            let result = crate::store::retry(|| {
+                                let mut tx = store.begin()?;
+                                let inserted = insert_within_quota(&mut *tx, "acct", &name, &group(&name), quota)?;
+                                std::thread::yield_now();
+                                tx.commit()?;
+                                Ok(inserted)
+                            });
+                            (name, result)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let landed: Vec<&String> = results.iter().filter(|(_, r)| matches!(r, Ok(true))).map(|(n, _)| n).collect();
+    assert_eq!(landed.len(), quota.max);
+    for (_, r) in results.iter().filter(|(_, r)| !matches!(r, Ok(true))) {
+        assert!(matches!(r, Err(e) if e.code() == "LimitExceeded.Group"), "{r:?}");
+    }
+    let mut tx = store.begin().unwrap();
+    assert_eq!(tx.count(Kind::Group, "acct", "").unwrap(), quota.max);
+    assert!(matches!(insert_within_quota(&mut *tx, "acct", landed[0], &group(landed[0]), quota), Ok(false)));
+    assert!(insert_within_quota(&mut *tx, "acct", "fresh", &group("fresh"), quota).is_err());
 }

@@ -213,6 +213,7 @@ impl Rolestack {
                 role_id: token.role_id,
                 session_name: token.session_name,
                 session_policy: token.session_policy,
+                source_identity: token.source_identity,
             },
         })
     }

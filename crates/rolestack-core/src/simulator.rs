@@ -80,6 +80,7 @@ fn caller_of(ctx: &Ctx, subject: &Subject) -> Caller {
             role_id: r.id.clone(),
             session_name: "simulation".into(),
             session_policy: None,
+            source_identity: None,
         },
         // A group is not a caller: its policies are simulated as a member's would be.
         Subject::Group(_) => Principal::User { name: String::new(), id: String::new() },

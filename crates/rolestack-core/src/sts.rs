@@ -45,6 +45,11 @@ pub struct SealedToken {
     pub issued_ms: i64,
     /// The session policy (AssumeRole `Policy`, AttachInstanceRamRole `Policy`), if any.
     pub session_policy: Option<String>,
+    /// AssumeRole's `SourceIdentity`: set once, at the start of a role chain, and carried unchanged
+    /// by every session assumed from this one (docs/sts-errors.md, "SourceIdentity"). Tokens sealed
+    /// before the field existed open without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
 }
 
 /// Temporary credentials as the APIs and the metadata service return them.
@@ -106,6 +111,7 @@ pub fn mint(
         expires: (now + duration).unix_timestamp(),
         issued_ms: unix_ms(now),
         session_policy,
+        source_identity: None,
     }
 }
 
@@ -187,6 +193,7 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let policy = session_policy(p)?;
     let external_id = external_id(p)?;
     refuse_root(ctx, account, role_name)?;
+    let source_identity = source_identity(ctx.caller, p.optional("SourceIdentity"))?;
     if account != ctx.account() {
         return Err(Error::not_exist("Role", format!("The specified Role not exists: {account} is not this server's account.")));
     }
@@ -219,12 +226,39 @@ pub fn assume_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         ));
     }
     let now = ctx.clock.now();
-    let token = mint(ctx.account(), &role, session, policy, now, Duration::seconds(duration));
+    let mut token = mint(ctx.account(), &role, session, policy, now, Duration::seconds(duration));
+    token.source_identity = source_identity.clone();
     let creds = token.credentials(ctx.key);
-    Ok(json!({
+    let mut body = json!({
         "AssumedRoleUser": assumed_role_user(ctx.account(), &role, session),
         "Credentials": render_credentials(&creds),
-    }))
+    });
+    if let Some(si) = source_identity {
+        body["SourceIdentity"] = json!(si);
+    }
+    Ok(body)
+}
+
+/// The `SourceIdentity` of a new session. A caller whose own session carries one passes it on: the
+/// value is fixed at the start of a role chain, so asking for another is refused (`NoPermission`,
+/// code UNVERIFIED) and leaving the parameter out keeps it. Otherwise the parameter, if given, starts
+/// the chain (docs/sts-errors.md, "SourceIdentity").
+fn source_identity(caller: &Caller, requested: Option<&str>) -> Result<Option<String>> {
+    let inherited = match &caller.principal {
+        Principal::RoleSession { source_identity, .. } => source_identity.as_deref(),
+        _ => None,
+    };
+    match (inherited, requested) {
+        (Some(kept), Some(asked)) if kept != asked => Err(Error::service(
+            403,
+            "NoPermission",
+            format!(
+                "The SourceIdentity of a role chain cannot be changed: this session carries \"{kept}\", the request asked for \"{asked}\"."
+            ),
+        )),
+        (Some(kept), _) => Ok(Some(kept.to_string())),
+        (None, asked) => Ok(asked.map(str::to_string)),
+    }
 }
 
 /// AssumeRole's `ExternalId`: 2 to 1224 characters of letters, digits and `_ + = , . @ : / -`
@@ -357,6 +391,54 @@ mod tests {
         forged.push('A');
         assert!(SealedToken::open(&key, &forged).is_err());
         assert!(SealedToken::open(&ServerKey::from_bytes(&ServerKey::generate()), &sealed).is_err());
+    }
+
+    #[test]
+    fn source_identity_is_fixed_along_a_chain() {
+        let caller = |source_identity: Option<&str>| Caller {
+            account_id: "123".into(),
+            principal: Principal::RoleSession {
+                role_name: "r".into(),
+                role_id: "1".into(),
+                session_name: "s".into(),
+                session_policy: None,
+                source_identity: source_identity.map(str::to_string),
+            },
+            access_key_id: "STS.x".into(),
+            facts: crate::caller::RequestFacts {
+                source_ip: None,
+                secure_transport: false,
+                user_agent: None,
+                time: OffsetDateTime::UNIX_EPOCH,
+                endpoint_region: None,
+            },
+            mfa_at: None,
+        };
+        assert_eq!(source_identity(&caller(None), None).unwrap(), None);
+        assert_eq!(source_identity(&caller(None), Some("alice")).unwrap().as_deref(), Some("alice"));
+        assert_eq!(source_identity(&caller(Some("alice")), None).unwrap().as_deref(), Some("alice"));
+        assert_eq!(source_identity(&caller(Some("alice")), Some("alice")).unwrap().as_deref(), Some("alice"));
+        assert_eq!(source_identity(&caller(Some("alice")), Some("bob")).unwrap_err().code(), "NoPermission");
+        // a token sealed before the field existed opens without it
+        let key = ServerKey::from_bytes(&ServerKey::generate());
+        let mut old: serde_json::Value = serde_json::to_value(SealedToken {
+            account_id: "1".into(),
+            role_name: "r".into(),
+            role_id: "1".into(),
+            session_name: "s".into(),
+            access_key_id: "STS.a".into(),
+            access_key_secret: "b".into(),
+            issued: 0,
+            expires: 1,
+            issued_ms: 0,
+            session_policy: None,
+            source_identity: None,
+        })
+        .unwrap();
+        assert!(old.get("source_identity").is_none());
+        old["session_policy"] = Value::Null;
+        let sealed = format!("{TOKEN_PREFIX}{}", key.seal(TOKEN_PURPOSE, &serde_json::to_vec(&old).unwrap()));
+        assert_eq!(SealedToken::open(&key, &sealed).unwrap().source_identity, None);
     }
 
     #[test]

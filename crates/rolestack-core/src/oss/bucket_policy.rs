@@ -193,6 +193,7 @@ mod tests {
             role_id: "9".into(),
             session_name: "s".into(),
             session_policy: None,
+            source_identity: None,
         });
         assert!(p.decide(Who::Caller(&session), "111", &put).is_allowed());
         let mut other = caller(Principal::Root);
@@ -219,6 +220,7 @@ mod tests {
             role_id: "9".into(),
             session_name: "s".into(),
             session_policy: None,
+            source_identity: None,
         });
         assert!(p.decide(Who::Caller(&writer), "111", &get).is_allowed());
         assert!(p.decide(Who::Caller(&writer), "111", &delete).is_explicit_deny(), "a Deny names every spelling");

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use super::policies::has_attachments;
 use super::users::{self, relink};
-use super::{check_length, check_name, ok, page, paged, NameRule};
+use super::{check_length, check_name, insert_within_quota, ok, page, paged, NameRule, GROUP_QUOTA};
 use crate::handler::Ctx;
 use crate::ids;
 use crate::model::Group;
@@ -38,7 +38,7 @@ pub fn create_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         updated: now,
     };
     let account = ctx.account().to_string();
-    if !ctx.tx.insert_rec(&account, name, &g)? {
+    if !insert_within_quota(ctx.tx, &account, name, &g, GROUP_QUOTA)? {
         return Err(Error::already_exists("Group", format!("The group already exists: {name}.")));
     }
     Ok(json!({ "Group": render(&g) }))

@@ -17,7 +17,9 @@ pub mod users;
 
 use serde_json::{json, Map, Value};
 
+use crate::model::Record;
 use crate::params::Params;
+use crate::store::Tx;
 use crate::{Error, Result};
 
 /// Character classes RAM allows in names.
@@ -31,6 +33,37 @@ pub(crate) enum NameRule {
     Group,
     /// Policies: letters, digits, `-`.
     Policy,
+}
+
+/// An account-wide quota on one kind of RAM entity (docs/ram-errors.md, "Account-wide quotas").
+#[derive(Clone, Copy, Debug)]
+pub struct Quota {
+    /// The most entities of this kind one account may hold.
+    pub max: usize,
+    /// The entity in the error code (`LimitExceeded.<entity>`).
+    pub entity: &'static str,
+    /// RAM's message for the error.
+    pub message: &'static str,
+}
+
+pub const ROLE_QUOTA: Quota = Quota { max: 1000, entity: "Role", message: "The count of roles beyond the current limits." };
+pub const USER_QUOTA: Quota = Quota { max: 5000, entity: "User", message: "The count of users beyond the current limits." };
+pub const GROUP_QUOTA: Quota = Quota { max: 300, entity: "Group", message: "The count of groups beyond the current limits." };
+pub const CUSTOM_POLICY_QUOTA: Quota = Quota { max: 1500, entity: "Policy", message: "The count of policy beyond the current limits." };
+
+/// Inserts a new entity of an account unless the account already holds `quota.max` of its kind
+/// (`LimitExceeded.<entity>`, 409). `Ok(false)`: the name is taken (that answer wins over the quota).
+/// The count and the insert share the call's transaction, so concurrent creates cannot pass the quota
+/// together: SQLite writers take turns, and of two PostgreSQL (serializable) writers that both counted
+/// the last free place one is aborted and runs again.
+pub(crate) fn insert_within_quota<T: Record>(tx: &mut dyn Tx, account: &str, name: &str, rec: &T, quota: Quota) -> Result<bool> {
+    if tx.count(T::KIND, account, "")? >= quota.max {
+        if tx.get(T::KIND, account, name)?.is_some() {
+            return Ok(false);
+        }
+        return Err(Error::limit(quota.entity, quota.message));
+    }
+    tx.insert_rec(account, name, rec)
 }
 
 /// Checks a name parameter, with RAM's `InvalidParameter.<Name>.Length` / `.InvalidChars` errors.

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::system_policies::{self, SYSTEM_POLICIES, SYSTEM_POLICY_DATE};
-use super::{check_length, check_name, ok, page, paged, role_arn, tags, NameRule};
+use super::{check_length, check_name, insert_within_quota, ok, page, paged, role_arn, tags, NameRule, CUSTOM_POLICY_QUOTA};
 use crate::documents::validate_permission_policy;
 use crate::handler::Ctx;
 use crate::model::{Group, ManagedPolicy, PolicyType, PolicyVersion, Role, User};
@@ -170,7 +170,7 @@ pub fn create_policy(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         tags,
     };
     let account = ctx.account().to_string();
-    if !ctx.tx.insert_rec(&account, name, &policy)? {
+    if !insert_within_quota(ctx.tx, &account, name, &policy, CUSTOM_POLICY_QUOTA)? {
         return Err(Error::already_exists("Policy", format!("The policy already exists: {name}.")));
     }
     let v1 = PolicyVersion { policy_name: name.into(), version_id: "v1".into(), document: doc.into(), created: now };

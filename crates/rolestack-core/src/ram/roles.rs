@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::service_linked_roles::ensure_ordinary;
-use super::{check_length, check_name, ok, page, paged, role_arn, tags, NameRule};
+use super::{check_length, check_name, insert_within_quota, ok, page, paged, role_arn, tags, NameRule, ROLE_QUOTA};
 use crate::documents::validate_trust_policy;
 use crate::handler::Ctx;
 use crate::ids;
@@ -76,7 +76,7 @@ pub fn create_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         service_linked: None,
     };
     let account = ctx.account().to_string();
-    if !ctx.tx.insert_rec(&account, name, &role)? {
+    if !insert_within_quota(ctx.tx, &account, name, &role, ROLE_QUOTA)? {
         return Err(Error::already_exists("Role", format!("The role already exists: {name}.")));
     }
     Ok(json!({ "Role": render(&account, &role, true) }))

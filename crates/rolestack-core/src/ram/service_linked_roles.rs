@@ -142,7 +142,7 @@ pub fn create_service_linked_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         service_linked: Some(t.service.to_string()),
     };
     let account = ctx.account().to_string();
-    if !ctx.tx.insert_rec(&account, &name, &role)? {
+    if !super::insert_within_quota(ctx.tx, &account, &name, &role, super::ROLE_QUOTA)? {
         return Err(Error::already_exists("Role", format!("The role does already EXIST: {name}.")));
     }
     ctx.tx.link(Relation::Attachment, &account, &format!("role/{name}"), &format!("System/{}", t.policy), &now)?;

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::policies::has_attachments;
-use super::{check_length, check_name, ok, page, paged, NameRule};
+use super::{check_length, check_name, insert_within_quota, ok, page, paged, NameRule, USER_QUOTA};
 use crate::caller::Principal;
 use crate::handler::Ctx;
 use crate::ids;
@@ -102,7 +102,7 @@ pub fn create_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         login_profile: None,
     };
     let account = ctx.account().to_string();
-    if !ctx.tx.insert_rec(&account, name, &user)? {
+    if !insert_within_quota(ctx.tx, &account, name, &user, USER_QUOTA)? {
         return Err(Error::already_exists("User", format!("The user already exists: {name}.")));
     }
     Ok(json!({ "User": render(&user, false) }))
