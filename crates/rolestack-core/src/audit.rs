@@ -655,13 +655,7 @@ mod tests {
                 source_identity: None,
             },
             access_key_id: "STS.x".into(),
-            facts: RequestFacts {
-                source_ip: None,
-                secure_transport: false,
-                user_agent: None,
-                time: OffsetDateTime::UNIX_EPOCH,
-                endpoint_region: None,
-            },
+            facts: RequestFacts::at(OffsetDateTime::UNIX_EPOCH),
             mfa_at: None,
         }
     }

@@ -33,6 +33,14 @@ pub struct RequestFacts {
     pub endpoint_region: Option<String>,
 }
 
+impl RequestFacts {
+    /// A request of which nothing is known but its time (no source address, plain transport, no
+    /// user agent, no region in its address).
+    pub fn at(time: OffsetDateTime) -> Self {
+        RequestFacts { source_ip: None, secure_transport: false, user_agent: None, time, endpoint_region: None }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub account_id: String,

@@ -476,13 +476,7 @@ fn oss_setup_with(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> (Oss, Req
         account_id: "1000".into(),
         principal: Principal::Root,
         access_key_id: "LTAIroot".into(),
-        facts: RequestFacts {
-            source_ip: None,
-            secure_transport: false,
-            user_agent: None,
-            time: time::OffsetDateTime::now_utc(),
-            endpoint_region: None,
-        },
+        facts: RequestFacts::at(time::OffsetDateTime::now_utc()),
         mfa_at: None,
     });
     oss.put_bucket(Call::new(&root, Op::PutBucket, "bkt", ""), NewBucket { region: "cn-hangzhou".into(), ..Default::default() }).unwrap();
@@ -594,13 +588,7 @@ pub fn oss_copy_conditions_and_digest(store: Arc<dyn Store>) {
     let wrong = oss.put_object(&ticket, oss_body(&oss, b"data"), ObjectSettings::default(), Some([0; 16]), false);
     assert!(matches!(wrong, Err(OssError::InvalidDigest)));
     assert!(matches!(oss.get_object(Call::new(&root, Op::GetObject, "bkt", "md5")), Err(OssError::NoSuchKey { .. })));
-    let anonymous = Requester::Anonymous(RequestFacts {
-        source_ip: None,
-        secure_transport: false,
-        user_agent: None,
-        time: time::OffsetDateTime::now_utc(),
-        endpoint_region: None,
-    });
+    let anonymous = Requester::Anonymous(RequestFacts::at(time::OffsetDateTime::now_utc()));
     assert!(matches!(oss.get_object(Call::new(&anonymous, Op::GetObject, "bkt", "src")), Err(OssError::AccessDenied { .. })));
 }
 

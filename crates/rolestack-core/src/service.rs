@@ -434,13 +434,7 @@ mod tests {
             account_id: "123".into(),
             principal: Principal::User { name: "alice".into(), id: "9".into() },
             access_key_id: "LTAIx".into(),
-            facts: RequestFacts {
-                source_ip: None,
-                secure_transport: false,
-                user_agent: None,
-                time: time::OffsetDateTime::UNIX_EPOCH,
-                endpoint_region: None,
-            },
+            facts: RequestFacts::at(time::OffsetDateTime::UNIX_EPOCH),
             mfa_at: None,
         }
     }

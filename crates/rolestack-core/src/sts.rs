@@ -405,13 +405,7 @@ mod tests {
                 source_identity: source_identity.map(str::to_string),
             },
             access_key_id: "STS.x".into(),
-            facts: crate::caller::RequestFacts {
-                source_ip: None,
-                secure_transport: false,
-                user_agent: None,
-                time: OffsetDateTime::UNIX_EPOCH,
-                endpoint_region: None,
-            },
+            facts: crate::caller::RequestFacts::at(OffsetDateTime::UNIX_EPOCH),
             mfa_at: None,
         };
         assert_eq!(source_identity(&caller(None), None).unwrap(), None);

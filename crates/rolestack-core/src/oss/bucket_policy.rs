@@ -163,13 +163,7 @@ mod tests {
             account_id: "111".into(),
             principal,
             access_key_id: "k".into(),
-            facts: RequestFacts {
-                source_ip: None,
-                secure_transport: false,
-                user_agent: None,
-                time: time::OffsetDateTime::UNIX_EPOCH,
-                endpoint_region: None,
-            },
+            facts: RequestFacts::at(time::OffsetDateTime::UNIX_EPOCH),
             mfa_at: None,
         }
     }
