@@ -9,22 +9,13 @@
 const Credential = require('@alicloud/credentials').default;
 const { Config } = require('@alicloud/credentials');
 const OSS = require('ali-oss');
-const http = require('node:http');
+const { getVia } = require('../support/oss');
 
 /** Sends `method` to the signed `url` at the server's loopback listener (the URL's host name is
  *  never resolved); resolves to { status, code } (`code` from an `<Error>` body). */
-function sendSigned(method, url, body) {
-  const u = new URL(url);
-  const at = new URL(process.env.ROLESTACK_ENDPOINT);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: at.hostname, port: at.port, method, path: `${u.pathname}${u.search}`, headers: { Host: u.host } }, (res) => {
-      let text = '';
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => resolve({ status: res.statusCode, body: text, code: (text.match(/<Code>([^<]*)<\/Code>/) || [])[1] }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+async function sendSigned(method, url, body) {
+  const r = await getVia(process.env.ROLESTACK_ENDPOINT, url, { method, body });
+  return { status: r.status, code: (r.body.match(/<Code>([^<]*)<\/Code>/) || [])[1] };
 }
 
 async function outcome(f) {
@@ -83,8 +74,6 @@ async function main() {
     signedPut: await sendSigned('PUT', putUrl, 'via-url'),
   };
   result.refreshed = refreshed;
-  delete result.signedGet.body;
-  delete result.signedPut.body;
   console.log(JSON.stringify(result));
 }
 
