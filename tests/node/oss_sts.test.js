@@ -3,7 +3,8 @@
 // NODE_EXTRA_CA_CERTS) and ali-oss refreshes the token through `refreshSTSToken` /
 // `refreshSTSTokenInterval`. A read-only role reads and signs GET URLs; its writes (PutObject,
 // DeleteMultipleObjects, InitiateMultipartUpload, a signed PUT URL) are refused with OSS's
-// AccessDenied as ali-oss parses it; a full-access role's writes succeed. Signature V1 and V4.
+// AccessDenied as ali-oss parses it; a full-access role's writes succeed; the session's key sent
+// without its token is OSS's InvalidAccessKeyId (EC 0002-00000003). Signature V1 and V4.
 'use strict';
 
 const { test, before, after } = require('node:test');
@@ -82,6 +83,10 @@ for (const signing of ['v1', 'v4']) {
     }
     assert.equal(r.signedGet.status, 200);
     assert.deepEqual(r.signedPut, { status: 403, code: 'AccessDenied' });
+    // OSS's answer to an STS key sent without its token.
+    assert.equal(r.withoutToken.code, 'InvalidAccessKeyId', JSON.stringify(r.withoutToken));
+    assert.equal(r.withoutToken.status, 403);
+    assert.equal(r.withoutToken.ecCode, '0002-00000003');
     await assert.rejects(root.head('w.txt'), (e) => e.status === 404);
     await assert.rejects(root.head('signed-put.txt'), (e) => e.status === 404);
   });

@@ -1,6 +1,7 @@
 // A Node application that assumes a RAM role with @alicloud/credentials' `ram_role_arn` provider
 // (STS at $STS_HOST over HTTPS, trusted through NODE_EXTRA_CA_CERTS) and hands the token to ali-oss
 // through `refreshSTSToken` / `refreshSTSTokenInterval`, the way ali-oss's documentation shows.
+// Also sends the session's key without its token.
 // Usage: sts_oss_app.js <RoleArn> <bucket> <v1|v4>; OSS at $ROLESTACK_ENDPOINT, the caller's AccessKey
 // in ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET. Reads `r.txt`, tries writes, signs URLs; prints one JSON
 // line with each outcome (an ali-oss error as its name, code, status, requestId, hostId, ecCode).
@@ -69,6 +70,11 @@ async function main() {
       const { uploadId } = await client.initMultipartUpload('mp.bin');
       await client.abortMultipartUpload('mp.bin', uploadId);
       return 'aborted';
+    }),
+    // The session's key without its token (an application that dropped `stsToken`).
+    withoutToken: await outcome(async () => {
+      const bare = new OSS({ ...options, endpoint: process.env.ROLESTACK_ENDPOINT, stsToken: undefined, refreshSTSToken: undefined });
+      return (await bare.get('r.txt')).res.status;
     }),
     signedGet: await sendSigned('GET', getUrl),
     signedPut: await sendSigned('PUT', putUrl, 'via-url'),
