@@ -1,8 +1,11 @@
 // ali-oss (Node) against rolestack's OSS, unchanged apart from the endpoint
 // (`endpoint: 'http://127.0.0.1:<port>'`: an IP endpoint makes ali-oss use path-style URLs):
 // put/get/head/delete, range, listing v1/v2 with pagination and delimiter, multipart, copy,
-// non-ASCII keys, signed URLs, error parsing, object tagging, symlinks, archive storage and restore;
-// with signature V1 (default) and V4.
+// non-ASCII keys, signed URLs (GET, PUT, response-* overrides, expiry), error parsing (name, code,
+// status, requestId, hostId, ecCode), putMeta, object and bucket ACLs, bucket tags, deleteMulti quiet
+// and verbose, append, multipart progress with cancel and checkpoint resume, listUploads / listParts
+// paging and abort, object tagging, symlinks, archive storage and restore; with signature V1
+// (default) and V4.
 'use strict';
 
 const { test, before, after, describe } = require('node:test');
@@ -108,6 +111,111 @@ for (const v4 of [false, true]) {
       const missing = rootClient(server, `${bucket}-none`, v4);
       await assert.rejects(missing.get('x'), (e) => e.code === 'NoSuchBucket' && e.status === 404);
       await c.delete('signed.txt');
+    });
+
+    test('metadata, ACLs, bucket tags, deleteMulti quiet and verbose, append', async () => {
+      await c.put('m.txt', Buffer.from('m'), { meta: { a: '1' } });
+      await c.putMeta('m.txt', { b: '2' });
+      assert.deepEqual((await c.head('m.txt')).meta, { b: '2' });
+      assert.equal((await c.getObjectMeta('m.txt')).res.headers['content-length'], '1');
+      await c.putACL('m.txt', 'public-read');
+      assert.equal((await c.getACL('m.txt')).acl, 'public-read');
+      await c.putBucketTags(bucket, { team: 'blue', 'k 1': 'v/2' });
+      assert.deepEqual((await c.getBucketTags(bucket)).tag, { team: 'blue', 'k 1': 'v/2' });
+      await c.deleteBucketTags(bucket);
+      assert.deepEqual((await c.getBucketTags(bucket)).tag, {});
+
+      const first = await c.append('ap.txt', Buffer.from('ab'));
+      assert.equal(first.nextAppendPosition, '2');
+      await c.append('ap.txt', Buffer.from('cd'), { position: first.nextAppendPosition });
+      assert.equal((await c.get('ap.txt')).content.toString(), 'abcd');
+      await assert.rejects(c.append('ap.txt', Buffer.from('x'), { position: '1' }),
+        (e) => e.code === 'PositionNotEqualToLength' && e.status === 409);
+      await assert.rejects(c.append('m.txt', Buffer.from('x'), { position: '1' }),
+        (e) => e.code === 'ObjectNotAppendable' && e.status === 409);
+
+      await c.put('q1', Buffer.from('1'));
+      const quiet = await c.deleteMulti(['q1', 'never-there'], { quiet: true });
+      assert.deepEqual(quiet.deleted, []);
+      const verbose = await c.deleteMulti(['m.txt', 'ap.txt', 'never-there']);
+      assert.deepEqual(verbose.deleted.map((d) => d.Key), ['m.txt', 'ap.txt', 'never-there']);
+      assert.equal(((await c.list()).objects || []).length, 0);
+    });
+
+    test('multipart: progress, cancel and checkpoint resume, listUploads / listParts paging, abort', async () => {
+      const data = crypto.randomBytes(350 * 1024);
+      const file = path.join(dataDir, `resume-${v4}.bin`);
+      fs.writeFileSync(file, data);
+      let checkpoint;
+      const seen = [];
+      await assert.rejects(c.multipartUpload('resume.bin', file, {
+        partSize: 100 * 1024,
+        parallel: 1,
+        progress: (p, cpt) => {
+          seen.push(p);
+          checkpoint = cpt;
+          if (p >= 0.4 && !c.isCancel()) c.cancel();
+        },
+      }), (e) => e.name === 'cancel');
+      assert.equal(checkpoint.doneParts.length, 2);
+      await c.multipartUpload('resume.bin', file, { checkpoint, partSize: 100 * 1024, progress: (p) => seen.push(p) });
+      assert.equal(seen.at(-1), 1);
+      assert.ok((await c.get('resume.bin')).content.equals(data));
+      await c.delete('resume.bin');
+
+      const ids = [];
+      for (const name of ['u1', 'u2', 'u3']) ids.push((await c.initMultipartUpload(name)).uploadId);
+      for (let n = 1; n <= 3; n += 1) await c.uploadPart('u1', ids[0], n, file, 0, 100 * 1024);
+      const parts = await c.listParts('u1', ids[0], { 'max-parts': 2 });
+      assert.deepEqual(parts.parts.map((p) => p.PartNumber), ['1', '2']);
+      assert.equal(parts.isTruncated, 'true');
+      const rest = await c.listParts('u1', ids[0], { 'max-parts': 2, 'part-number-marker': parts.nextPartNumberMarker });
+      assert.equal(rest.parts.PartNumber, '3');
+      const page = await c.listUploads({ 'max-uploads': 2 });
+      assert.deepEqual(page.uploads.map((u) => u.name), ['u1', 'u2']);
+      assert.ok(page.isTruncated);
+      const next = await c.listUploads({ 'max-uploads': 2, 'key-marker': page.nextKeyMarker, 'upload-id-marker': page.nextUploadIdMarker });
+      assert.deepEqual(next.uploads.map((u) => [u.name, u.uploadId]), [['u3', ids[2]]]);
+      for (const [i, name] of ['u1', 'u2', 'u3'].entries()) assert.equal((await c.abortMultipartUpload(name, ids[i])).res.status, 204);
+      assert.deepEqual((await c.listUploads({})).uploads, []);
+      await assert.rejects(c.abortMultipartUpload('u1', ids[0]), (e) => e.code === 'NoSuchUpload' && e.status === 404);
+    });
+
+    test('signed URLs: PUT, response-* overrides, expiry; error objects as ali-oss parses them', async () => {
+      const named = rootClient(server, bucket, v4, { endpoint: endpoint.replace('127.0.0.1', 'localhost') });
+      const putUrl = v4
+        ? await named.signatureUrlV4('PUT', 60, { headers: { 'Content-Type': 'text/plain' } }, 'via-url.txt')
+        : named.signatureUrl('via-url.txt', { method: 'PUT', expires: 60, 'Content-Type': 'text/plain' });
+      const put = await getVia(endpoint, putUrl, { method: 'PUT', body: 'via-url', headers: { 'Content-Type': 'text/plain' } });
+      assert.equal(put.status, 200, put.body);
+      assert.equal((await c.get('via-url.txt')).content.toString(), 'via-url');
+      const overrides = { 'content-type': 'application/x-test', 'content-disposition': 'attachment; filename="f.txt"', 'cache-control': 'no-cache' };
+      const queries = Object.fromEntries(Object.entries(overrides).map(([k, v]) => [`response-${k}`, v]));
+      const getUrl = v4 ? await named.signatureUrlV4('GET', 60, { queries }, 'via-url.txt') : named.signatureUrl('via-url.txt', { expires: 60, response: overrides });
+      const got = await getVia(endpoint, getUrl);
+      assert.equal(got.status, 200, got.body);
+      for (const [k, v] of Object.entries(overrides)) assert.equal(got.headers[k], v);
+      if (!v4) {
+        // ali-oss V1 URLs carry an absolute Expires: a negative lifetime signs one already past.
+        const expired = await getVia(endpoint, named.signatureUrl('via-url.txt', { expires: -10 }));
+        assert.equal(expired.status, 403);
+        assert.match(expired.body, /<Code>AccessDenied<\/Code>[\s\S]*Request has expired/);
+      }
+      await c.delete('via-url.txt');
+
+      const parsed = (code, status, ec) => (e) => {
+        assert.equal(e.name, `${code}Error`);
+        assert.equal(e.code, code);
+        assert.equal(e.status, status);
+        assert.match(e.requestId, /^[0-9A-F]{24}$/);
+        assert.ok(e.hostId, 'HostId');
+        assert.equal(e.ecCode, ec);
+        return true;
+      };
+      await assert.rejects(c.get('missing.txt'), parsed('NoSuchKey', 404, '0026-00000001'));
+      await assert.rejects(rootClient(server, `${bucket}-none`, v4).get('x'), parsed('NoSuchBucket', 404, '0015-00000101'));
+      await assert.rejects(rootClient(server, bucket, v4, { accessKeySecret: 'wrong' }).get('x'),
+        parsed('SignatureDoesNotMatch', 403, '0002-00000040'));
     });
 
     test('object tagging, symlinks, archive storage', async () => {

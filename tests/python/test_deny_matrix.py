@@ -334,6 +334,8 @@ def build_world(w: dm.World, root_ecs) -> None:
         h.deny("oss:Get*", oarn(bm, "data/pr?v/*")), h.deny("oss:*Acl"), h.deny("OSS:deleteobject", oarn(bm, "*"))])])
     ossfull = w.role("ossfull", trust=n["acct_trust"], policies=["AliyunOSSFullAccess"])
     w.session("os_full", ossfull)
+    # The same session's key and secret with its security token dropped.
+    w.principals["os_full_notoken"] = dm.Principal(w.principals["os_full"].ak, w.principals["os_full"].sk)
     w.session("os_narrow", ossfull, [h.allow("oss:GetObject", oarn(bm, "data/*")), h.allow("oss:ListObjects", oarn(bm))])
     osssess = w.role("osssess", trust=n["acct_trust"], policies=["AliyunOSSReadOnlyAccess"])
 
@@ -869,6 +871,8 @@ def oss_cases():
         C("oss-bucketpolicy-outside-GetObject", "on", oss("GetObject", "{bp}", "secret/s.txt"), DENIED, bp_pub),
 
         C("oss-readonly-PutObject", "oro", oss("PutObject", "{bm}", "data/pub/new.txt"), DENIED, get_pub),
+        C("oss-session-key-without-token-GetObject", "os_full_notoken", get_pub, "InvalidAccessKeyId", get_pub, ctl_who="os_full",
+          ec="0002-00000003"),
         C("oss-readonly-DeleteObject", "oro", oss("DeleteObject", "{bm}", "data/pub/a.txt"), DENIED, get_pub),
         C("oss-readonly-PutObjectAcl", "oro", oss("PutObjectAcl", "{bm}", "data/pub/a.txt", acl="public-read"), DENIED,
           oss("GetObjectAcl", "{bm}", "data/pub/a.txt")),
@@ -1233,6 +1237,7 @@ KIND_SAMPLES = [
 SIG_SAMPLES = [
     "oss-session-bucketpolicy-rolearn-PutObject-pub", "oss-session-bucketpolicy-stsarn-GetObject-priv", "oss-readonly-PutObject",
     "oss-prefix-priv-ListObjects", "oss-bucketpolicy-deny-userid-GetObject", "oss-anon-GetObject-private", "oss-cond-deny-Prefix-ListObjects",
+    "oss-session-key-without-token-GetObject",
 ]
 
 # The same decisions through the S3-compatible API: each of these OSS cases again with boto3, SigV4

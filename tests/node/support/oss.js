@@ -28,20 +28,20 @@ async function emptyAndDeleteBucket(c, bucket) {
   await c.deleteBucket(bucket);
 }
 
-/** GETs the path and query of `url` from `endpoint`'s host and port, with `url`'s host as the
- *  Host header; resolves to { status, body }. */
-function getVia(endpoint, url) {
+/** Sends `method` (GET unless given) with `body` to the path and query of `url` at `endpoint`'s host
+ *  and port, with `url`'s host as the Host header; resolves to { status, headers, body }. */
+function getVia(endpoint, url, { method = 'GET', body, headers = {} } = {}) {
   const u = new URL(url);
   const at = new URL(endpoint);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: at.hostname, port: at.port, path: `${u.pathname}${u.search}`, headers: { Host: u.host } }, (res) => {
-      let body = '';
+    const req = http.request({ host: at.hostname, port: at.port, method, path: `${u.pathname}${u.search}`, headers: { ...headers, Host: u.host } }, (res) => {
+      let text = '';
       res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, body }));
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: text }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 

@@ -113,6 +113,10 @@ pub enum OssError {
     InvalidAccessKeyId,
     #[error("The security token you provided is invalid.")]
     InvalidSecurityToken,
+    /// An STS AccessKey ID (`STS.…`) signed a request that carries no security token: OSS answers
+    /// `InvalidAccessKeyId` with its own EC and message (docs/oss.md, "Signatures and STS").
+    #[error("The OSS Access Key Id you provided does not exist in our records. The Security Token may be lost to specify that it is a STS Access Id.")]
+    SecurityTokenMissing { access_key_id: String },
     #[error("The security token you provided has expired.")]
     SecurityTokenExpired,
     #[error("The request signature we calculated does not match the signature you provided. Check your key and signing method.")]
@@ -230,7 +234,7 @@ impl OssError {
             OperationNotSupported(_) => "OperationNotSupported",
             AccessDenied { .. } | WrongEndpoint { .. } => "AccessDenied",
             InvalidLocationConstraint(_) => "InvalidLocationConstraint",
-            InvalidAccessKeyId => "InvalidAccessKeyId",
+            InvalidAccessKeyId | SecurityTokenMissing { .. } => "InvalidAccessKeyId",
             InvalidSecurityToken => "InvalidSecurityToken",
             SecurityTokenExpired => "SecurityTokenExpired",
             SignatureDoesNotMatch { .. } => "SignatureDoesNotMatch",
@@ -306,6 +310,7 @@ impl OssError {
             AccessDenied { .. }
             | WrongEndpoint { .. }
             | InvalidAccessKeyId
+            | SecurityTokenMissing { .. }
             | InvalidSecurityToken
             | SecurityTokenExpired
             | SignatureDoesNotMatch { .. }
@@ -376,6 +381,7 @@ impl OssError {
             InvalidLocationConstraint(_) => "0015-00000004",
             InvalidAccessKeyId => "0002-00000902",
             InvalidSecurityToken => "0002-00000901",
+            SecurityTokenMissing { .. } => "0002-00000003",
             SecurityTokenExpired => "0002-00000903",
             SignatureDoesNotMatch { ec, .. } => ec,
             RequestTimeTooSkewed => "0002-00000504",
@@ -406,6 +412,7 @@ impl OssError {
                 vec![("Method", "GET".into()), ("ResourceType", "DeleteMarker".into()), ("VersionId", version_id.clone())]
             }
             WrongEndpoint { bucket, endpoint } => vec![("Bucket", bucket.clone()), ("Endpoint", endpoint.clone())],
+            SecurityTokenMissing { access_key_id } => vec![("OSSAccessKeyId", access_key_id.clone())],
             NoSuchUpload { upload_id } => vec![("UploadId", upload_id.clone())],
             InvalidArgumentValue { name, value, .. } => vec![("ArgumentName", name.to_string()), ("ArgumentValue", value.clone())],
             InvalidPartNumber { value } => vec![("ArgumentName", "PartNumber".into()), ("ArgumentValue", value.clone())],

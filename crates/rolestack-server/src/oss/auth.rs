@@ -68,7 +68,9 @@ pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester
 pub fn lookup(rs: &Rolestack, access_key_id: &str, token: Option<&str>) -> OssResult<Authenticated> {
     Ok(match token {
         Some(token) => rs.authenticate_session(access_key_id, token)?,
-        None if access_key_id.starts_with("STS.") => return Err(OssError::InvalidSecurityToken),
+        None if access_key_id.starts_with("STS.") => {
+            return Err(OssError::SecurityTokenMissing { access_key_id: access_key_id.to_string() });
+        }
         None => rs.authenticate(access_key_id)?,
     })
 }
