@@ -141,8 +141,8 @@ impl FsBlobStore {
     /// A new blob written over a spare of about `size` bytes, if there is one nobody reads.
     fn reuse(&self, size: u64) -> io::Result<Option<Box<dyn BlobSink>>> {
         let Some(spares) = &self.spares else { return Ok(None) };
-        let Some(spare) = spares.take(size) else { return Ok(None) };
-        let path = self.path_of(&BlobId(spare.id.clone()))?;
+        let Some(Spare { id, dir, sync, entry, len, .. }) = spares.take(size) else { return Ok(None) };
+        let path = dir.join(&id);
         let file = OpenOptions::new().read(true).write(true).open(&path).and_then(|file| match uncached(&file)? {
             true => Ok(file),
             false => Err(io::Error::other("pages of the spare are still referenced")),
@@ -151,9 +151,7 @@ impl FsBlobStore {
             let _ = fs::remove_file(&path);
             return Ok(None);
         };
-        let dir = path.parent().expect("blob paths have a parent").to_path_buf();
         let file = Some(BufWriter::with_capacity(WRITE_BUFFER, file));
-        let Spare { id, sync, entry, len, .. } = spare;
         Ok(Some(Box::new(FileSink {
             id,
             path: path.clone(),

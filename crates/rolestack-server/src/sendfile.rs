@@ -27,43 +27,33 @@ use tokio::net::TcpStream;
 pub struct SendfileTcp(pub TcpStream);
 
 impl SendfileTcp {
-    /// Sends `len` bytes of `file` from `offset`: how many were sent (at least one), once the
-    /// socket takes some.
-    fn poll_sendfile(&self, cx: &mut Context<'_>, file: &std::fs::File, offset: u64, len: usize) -> Poll<io::Result<usize>> {
+    /// Runs the write `io` once the socket is writable: how many bytes it wrote, retrying when
+    /// the readiness was stale (`WouldBlock`).
+    fn poll_io(&self, cx: &mut Context<'_>, mut io: impl FnMut() -> io::Result<usize>) -> Poll<io::Result<usize>> {
         loop {
             ready!(self.0.poll_write_ready(cx))?;
-            let sent = self.0.try_io(Interest::WRITABLE, || {
-                let mut at = i64::try_from(offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-                nix::sys::sendfile::sendfile64(self.0.as_fd(), file.as_fd(), Some(&mut at), len).map_err(io::Error::from)
-            });
-            match sent {
+            match self.0.try_io(Interest::WRITABLE, &mut io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 other => return Poll::Ready(other),
             }
         }
     }
 
+    /// Sends `len` bytes of `file` from `offset`: how many were sent (at least one), once the
+    /// socket takes some.
+    fn poll_sendfile(&self, cx: &mut Context<'_>, file: &std::fs::File, offset: u64, len: usize) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, || {
+            let mut at = i64::try_from(offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+            nix::sys::sendfile::sendfile64(self.0.as_fd(), file.as_fd(), Some(&mut at), len).map_err(io::Error::from)
+        })
+    }
+
     /// Writes `bufs` with `MSG_MORE`: more bytes follow at once, so the kernel holds a partial
     /// segment back for them (the head of an answer whose body goes out with `sendfile` next
     /// leaves in the body's first segment instead of a segment of its own).
     fn poll_write_more(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
-        loop {
-            ready!(self.0.poll_write_ready(cx))?;
-            let sent = self.0.try_io(Interest::WRITABLE, || {
-                nix::sys::socket::sendmsg::<()>(
-                    self.0.as_raw_fd(),
-                    bufs,
-                    &[],
-                    MsgFlags::from_bits_retain(nix::libc::MSG_MORE) | MsgFlags::MSG_NOSIGNAL,
-                    None,
-                )
-                .map_err(io::Error::from)
-            });
-            match sent {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                other => return Poll::Ready(other),
-            }
-        }
+        let flags = MsgFlags::from_bits_retain(nix::libc::MSG_MORE) | MsgFlags::MSG_NOSIGNAL;
+        self.poll_io(cx, || nix::sys::socket::sendmsg::<()>(self.0.as_raw_fd(), bufs, &[], flags, None).map_err(io::Error::from))
     }
 
     /// Writes `buf`, which holds `file`'s bytes from `offset`, with `sendfile`; from memory
