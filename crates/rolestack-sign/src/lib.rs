@@ -44,6 +44,7 @@ pub mod aws_v4;
 pub mod encoding;
 mod error;
 pub mod oss;
+pub mod oss_post;
 pub mod oss_v1;
 pub mod oss_v4;
 mod primitives;

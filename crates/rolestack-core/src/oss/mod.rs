@@ -17,6 +17,7 @@
 //! - [`lifecycle`]: bucket lifecycle rules and what is due under them at a moment.
 //! - [`listing`]: key-ordered listing with prefix, delimiter and markers.
 //! - [`live_channel`]: LiveChannel configurations (no RTMP ingest runs).
+//! - [`post_policy`]: the policy document of PostObject (browser form uploads) and its conditions.
 //! - [`operation`]: the operation table (name, read or write, RAM action, resource scope).
 //! - [`request`]: byte ranges and preconditions, as a request asks for them.
 //! - [`service`]: the operations.
@@ -42,6 +43,7 @@ pub mod live_channel;
 pub mod model;
 pub mod operation;
 pub mod orphans;
+pub mod post_policy;
 pub mod referer;
 pub mod request;
 pub mod service;

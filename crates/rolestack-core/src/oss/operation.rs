@@ -114,6 +114,7 @@ operations! {
     ListObjectVersions: read, ListObjectVersions on Bucket;
     // objects
     PutObject: write, PutObject on Object;
+    PostObject: write, PutObject on Object;
     CopyObject: write, PutObject on Object;
     AppendObject: write, PutObject on Object;
     GetObject: read, GetObject / GetObjectVersion on Object;

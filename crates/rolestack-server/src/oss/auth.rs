@@ -85,7 +85,7 @@ pub fn caller(rs: &Rolestack, who: Authenticated, access_key_id: String, facts: 
 
 /// A V4 signature is scoped to a region: one rolestack serves, and the endpoint's own when the
 /// request was sent to a regional OSS service name.
-fn check_signing_region(region: &str, endpoint_region: Option<&str>) -> OssResult<()> {
+pub fn check_signing_region(region: &str, endpoint_region: Option<&str>) -> OssResult<()> {
     let served = rolestack_core::ecs::catalogue::region(region).is_some();
     if served && endpoint_region.is_none_or(|e| e == region) {
         Ok(())

@@ -2,7 +2,8 @@
 //! request goes through these steps, each in one place:
 //!
 //! 1. [`request`]: the addressing resolved (path style or virtual-hosted), query and headers.
-//! 2. [`auth`]: who sent it (signature V1 / V4, header or presigned, or anonymous).
+//! 2. [`auth`]: who sent it (signature V1 / V4, header or presigned, or anonymous); a browser
+//!    form upload (PostObject) is signed in its form, read and checked first by [`post`].
 //! 3. [`operation`]: the [`Operation`] and its handler, from method + sub-resources.
 //! 4. [`handlers`]: one file per family; typed header values come from [`headers`]; the core's
 //!    [`rolestack_core::oss::Oss`] runs the operation (authorized with the action the core's
@@ -18,6 +19,7 @@ pub mod digests;
 pub mod handlers;
 pub mod headers;
 pub mod operation;
+pub mod post;
 pub mod request;
 pub mod respond;
 pub mod rules;
@@ -50,6 +52,10 @@ pub async fn handle(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
         true => Some(crate::s3::prepare(&rs, &mut req, &mut body).await),
         false => None,
     };
+    let post_auth = match !req.s3 && post::is_form_upload(&req) {
+        true => Some(post::prepare(&rs, &mut req, &mut body).await),
+        false => None,
+    };
     let req = Arc::new(req);
     let head = req.method == Method::HEAD;
     // The bucket's browser rules, when the request needs them (preflight, Origin, referer).
@@ -63,7 +69,7 @@ pub async fn handle(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
     }
     let bucket_rules = bucket_rules.ok().flatten();
     let mut seen: Option<(Arc<Requester>, Operation)> = None;
-    let authenticated = match s3_auth {
+    let authenticated = match s3_auth.or(post_auth) {
         Some(result) => result,
         None => auth::authenticate_request(&rs, &req).await,
     };

@@ -146,6 +146,7 @@ routes! {
     PUT Object part => UploadPart multipart::upload_part;
     PUT Object copy => CopyObject object::copy_object;
     PUT Object always => PutObject object::put_object;
+    POST Object |r| r.post_form.is_some() => PostObject object::post_object;
     POST Object |r| r.has("x-oss-process") => ProcessObject object::process_object;
     POST Object |r| r.has("restore") => RestoreObject object::restore_object;
     POST Object |r| r.has("append") => AppendObject object::append_object;

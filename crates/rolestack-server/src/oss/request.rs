@@ -38,6 +38,9 @@ pub struct OssHttpRequest {
     pub s3: bool,
     /// The instance network namespace the request came in through, if any.
     pub namespace: Option<String>,
+    /// A PostObject form, once read and authenticated ([`super::post`]): the request then
+    /// carries the form's key and its fields as headers.
+    pub post_form: Option<std::sync::Arc<super::post::PostForm>>,
 }
 
 impl OssHttpRequest {
@@ -88,6 +91,7 @@ impl OssHttpRequest {
             virtual_hosted,
             s3,
             namespace: parts.extensions.get::<crate::network::Namespace>().map(|n| n.0.clone()),
+            post_form: None,
         }
     }
 

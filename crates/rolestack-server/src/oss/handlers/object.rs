@@ -1,4 +1,4 @@
-//! Objects: PutObject, GetObject / HeadObject, GetObjectMeta, DeleteObject,
+//! Objects: PutObject, PostObject, GetObject / HeadObject, GetObjectMeta, DeleteObject,
 //! DeleteMultipleObjects, CopyObject, AppendObject, Get/PutObjectAcl.
 
 use axum::body::Body;
@@ -19,22 +19,48 @@ use super::{call_back, enc, http_time, named_version, read_document, version_hea
 const MAX_DELETE_KEYS: usize = 1000;
 
 pub async fn put_object(cx: Ctx, body: Body) -> OssResult<Reply> {
+    let callback = headers::callback(&cx.req)?;
+    let (object, digests) = write_object(&cx, body, |_| Ok(())).await?;
+    let reply = version_header(write_reply(&object.etag, Some(&digests), object.crc64), &object);
+    call_back(&cx, callback, &object, Some(&digests), reply).await
+}
+
+/// PostObject: the form's file written as PutObject writes a body (the request carries the
+/// form's key and fields as headers, see [`crate::oss::post`]), its size checked against the
+/// policy before the object is committed; answered as `success_action_redirect` /
+/// `success_action_status` ask.
+pub async fn post_object(cx: Ctx, body: Body) -> OssResult<Reply> {
+    let form = cx.req.post_form.clone().ok_or_else(|| OssError::Internal("PostObject without its form".into()))?;
+    let callback = headers::callback(&cx.req)?;
+    let written = write_object(&cx, body, |size| form.check_size(size)).await;
+    let (object, digests) = written.map_err(|e| form.body_error(e))?;
+    let reply = version_header(write_reply(&object.etag, Some(&digests), object.crc64), &object);
+    let reply = form.answer(reply, &cx.req, &object.etag);
+    call_back(&cx, callback, &object, Some(&digests), reply).await
+}
+
+/// The write of PutObject (and PostObject): the request's object settings, authorization,
+/// the body streamed to a blob, `check` on its size, then the commit.
+async fn write_object(
+    cx: &Ctx,
+    body: Body,
+    check: impl FnOnce(u64) -> OssResult<()> + Send,
+) -> OssResult<(Object, rolestack_core::oss::blob::Digests)> {
     let settings = headers::settings_with_tags(&cx.req)?;
     let md5 = headers::content_md5(&cx.req)?;
     let forbid = headers::forbid_overwrite(&cx.req);
-    let callback = headers::callback(&cx.req)?;
     let started = std::time::Instant::now();
     let ticket = cx.call(|oss, call| oss.authorize_write(call)).await?;
     let authorized = started.elapsed();
     let stored = write_body(&cx.oss, body).await?;
     let digests = stored.digests;
+    check(digests.size)?; // dropping `stored` removes its blob
     let stored_at = started.elapsed();
     let object = cx.call(move |oss, _| oss.put_object(&ticket, stored, settings, md5, forbid)).await?;
     // Where a PUT's time goes (ROLESTACK_LOG=rolestack_server::oss=debug), in µs from its start.
     tracing::debug!(request_id = %cx.request_id, authorized = authorized.as_micros(), stored = stored_at.as_micros(),
         committed = started.elapsed().as_micros(), "oss put timings");
-    let reply = version_header(write_reply(&object.etag, Some(&digests), object.crc64), &object);
-    call_back(&cx, callback, &object, Some(&digests), reply).await
+    Ok((object, digests))
 }
 
 /// `x-oss-restore` of an archived object at `now`: `ongoing-request="true"` while it is being

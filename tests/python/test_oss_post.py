@@ -1,0 +1,256 @@
+"""OSS PostObject (browser form uploads): forms built with `requests` as a browser sends them
+(multipart/form-data, the file last), signed as application backends sign them — V1
+(`OSSAccessKeyId` + `Signature` = base64 HMAC-SHA1 of the base64 policy) and V4
+(`x-oss-credential` + `x-oss-signature` = hex HMAC-SHA256 with the V4 signing key), with STS
+credentials of a role — and every refusal: policy conditions, expiry, sizes, signatures,
+authorization (docs/oss.md, "PostObject")."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+import oss2
+import pytest
+import requests
+
+import rshelpers as h
+from test_oss import REGION, assume, bucket_name, empty_and_delete, oss2_bucket
+
+EXPIRES = "2099-01-01T00:00:00.000Z"
+
+
+def encode_policy(conditions, expiration=EXPIRES) -> str:
+    return base64.b64encode(json.dumps({"expiration": expiration, "conditions": conditions}).encode()).decode()
+
+
+def v1_form(ak, sk, conditions, token=None, expiration=EXPIRES) -> dict:
+    """What an application backend hands the browser (V1): ali-oss `calculatePostSignature`."""
+    policy = encode_policy(conditions, expiration)
+    signature = base64.b64encode(hmac.new(sk.encode(), policy.encode(), hashlib.sha1).digest()).decode()
+    form = {"OSSAccessKeyId": ak, "policy": policy, "Signature": signature}
+    if token:
+        form["x-oss-security-token"] = token
+    return form
+
+
+def v4_signing_key(sk: str, day: str, region: str) -> bytes:
+    key = hmac.new(f"aliyun_v4{sk}".encode(), day.encode(), hashlib.sha256).digest()
+    for part in (region, "oss", "aliyun_v4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+def v4_form(ak, sk, conditions, token=None, expiration=EXPIRES, region=REGION, when=None) -> dict:
+    """The V4 form (ali-oss `signPostObjectPolicyV4`): the signing fields are conditions too."""
+    date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
+    credential = f"{ak}/{date[:8]}/{region}/oss/aliyun_v4_request"
+    form = {"x-oss-signature-version": "OSS4-HMAC-SHA256", "x-oss-credential": credential, "x-oss-date": date}
+    if token:
+        form["x-oss-security-token"] = token
+    policy = encode_policy(list(conditions) + [{k: v} for k, v in form.items()], expiration)
+    form["policy"] = policy
+    form["x-oss-signature"] = hmac.new(v4_signing_key(sk, date[:8], region), policy.encode(), hashlib.sha256).hexdigest()
+    return form
+
+
+def post(endpoint, bucket, fields: dict, content=b"hello form", filename="a.txt", extra_after_file=None):
+    """POSTs the form as a browser does: fields in order, then the file (and whatever follows it)."""
+    files = [(k, (None, v)) for k, v in fields.items()]
+    files.append(("file", (filename, content, "application/octet-stream")))
+    for k, v in (extra_after_file or {}).items():
+        files.append((k, (None, v)))
+    return requests.post(f"http://{endpoint}/{bucket}", files=files, timeout=30, allow_redirects=False)
+
+
+def error_of(r):
+    root = ET.fromstring(r.content)
+    return {child.tag: child.text for child in root}
+
+
+def expect_error(r, status, code, ec=None):
+    assert r.status_code == status, (r.status_code, r.text)
+    e = error_of(r)
+    assert e["Code"] == code, e
+    assert len(e["RequestId"]) == 24
+    if ec:
+        assert e["EC"] == ec, e
+    return e
+
+
+@pytest.fixture
+def bucket(server, root):
+    b = oss2_bucket(server.endpoint, oss2.Auth(root["AccessKeyId"], root["AccessKeySecret"]), bucket_name("post"))
+    b.create_bucket()
+    yield b
+    empty_and_delete(b)
+
+
+@pytest.fixture(scope="module")
+def full_role(apis, account_id):
+    root_api = apis["v3"]
+    role = h.unique_name("oss-post")
+    root_api.call("CreateRole", {"RoleName": role, "AssumeRolePolicyDocument": h.account_trust_policy(account_id)})
+    root_api.call("AttachPolicyToRole", {"PolicyType": "System", "PolicyName": "AliyunOSSFullAccess", "RoleName": role})
+    return role
+
+
+def test_v1_form_upload(server, root, bucket):
+    ak, sk = root["AccessKeyId"], root["AccessKeySecret"]
+    conditions = [{"bucket": bucket.bucket_name}, ["starts-with", "$key", "user/"], ["content-length-range", 1, 1024],
+                  ["eq", "$success_action_status", "201"], ["in", "$content-type", ["text/plain", "image/png"]]]
+    fields = {"key": "user/${filename}", "success_action_status": "201", "Content-Type": "text/plain",
+              "Cache-Control": "no-cache", "x-oss-meta-uuid": "u-1", **v1_form(ak, sk, conditions)}
+    r = post(server.endpoint, bucket.bucket_name, fields, b"form body", filename="pic.txt")
+    assert r.status_code == 201, r.text
+    doc = error_of(r)  # the PostResponse document
+    assert ET.fromstring(r.content).tag == "PostResponse"
+    assert (doc["Bucket"], doc["Key"]) == (bucket.bucket_name, "user/pic.txt")
+    assert doc["ETag"] == r.headers["ETag"] == f'"{hashlib.md5(b"form body").hexdigest().upper()}"'
+    assert doc["Location"].endswith(f"/{bucket.bucket_name}/user/pic.txt")
+    assert r.headers["x-oss-request-id"] and r.headers["x-oss-hash-crc64ecma"]
+    got = bucket.get_object("user/pic.txt")
+    assert got.read() == b"form body"
+    assert got.headers["Content-Type"] == "text/plain"
+    assert got.headers["Cache-Control"] == "no-cache"
+    assert got.headers["x-oss-meta-uuid"] == "u-1"
+
+
+def test_v4_form_upload_with_role_session(server, root, bucket, api_for, account_id, full_role):
+    creds = assume(api_for, root, account_id, full_role)
+    ak, sk, token = creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"]
+    fields = {"key": "v4/obj.bin", **v4_form(ak, sk, [["starts-with", "$key", "v4/"]], token=token)}
+    r = post(server.endpoint, bucket.bucket_name, fields, b"\x00\x01v4")
+    assert r.status_code == 204 and r.content == b"", r.text  # the default status
+    assert bucket.get_object("v4/obj.bin").read() == b"\x00\x01v4"
+    # V1 with the same session; field names are case-insensitive
+    fields = {"KEY": "v1/obj.bin", "Success_Action_Status": "200", **v1_form(ak, sk, [["starts-with", "$key", "v1/"]], token=token)}
+    fields["ossaccesskeyid"] = fields.pop("OSSAccessKeyId")
+    r = post(server.endpoint, bucket.bucket_name, fields, b"v1")
+    assert r.status_code == 200, r.text
+    assert bucket.get_object("v1/obj.bin").read() == b"v1"
+    # the session's key without its token
+    fields = {"key": "v1/x", **v1_form(ak, sk, [["starts-with", "$key", "v1/"]])}
+    expect_error(post(server.endpoint, bucket.bucket_name, fields), 403, "InvalidAccessKeyId", "0002-00000003")
+
+
+def test_redirect_status_and_fields_after_file(server, root, bucket):
+    ak, sk = root["AccessKeyId"], root["AccessKeySecret"]
+    fields = {"key": "r.txt", "success_action_redirect": "http://127.0.0.1:9/done?x=1", **v1_form(ak, sk, [{"key": "r.txt"}])}
+    r = post(server.endpoint, bucket.bucket_name, fields, b"r", extra_after_file={"x-oss-meta-late": "ignored"})
+    assert r.status_code == 303, r.text
+    target = urllib.parse.urlsplit(r.headers["Location"])
+    q = urllib.parse.parse_qs(target.query)
+    assert (target.netloc, q["x"], q["bucket"], q["key"]) == ("127.0.0.1:9", ["1"], [bucket.bucket_name], ["r.txt"])
+    assert q["etag"] == [bucket.head_object("r.txt").etag and f'"{bucket.head_object("r.txt").etag}"']
+    assert "x-oss-meta-late" not in bucket.head_object("r.txt").headers
+    # an unknown success_action_status answers 204
+    fields = {"key": "s.txt", "success_action_status": "299", **v1_form(ak, sk, [{"key": "s.txt"}])}
+    assert post(server.endpoint, bucket.bucket_name, fields).status_code == 204
+
+
+def test_policy_refusals(server, root, bucket):
+    ak, sk = root["AccessKeyId"], root["AccessKeySecret"]
+    ep, name = server.endpoint, bucket.bucket_name
+    inside = [["starts-with", "$key", "in/"]]
+    # a key outside the policy's starts-with
+    e = expect_error(post(ep, name, {"key": "out/x", **v1_form(ak, sk, inside)}), 403, "AccessDenied", "0006-00000227")
+    assert "Invalid according to Policy" in e["Message"] and "starts-with" in e["Message"]
+    # a field the policy names is missing
+    cond = inside + [["eq", "$success_action_status", "201"]]
+    expect_error(post(ep, name, {"key": "in/x", **v1_form(ak, sk, cond)}), 403, "AccessDenied", "0006-00000226")
+    # not-in
+    cond = inside + [["not-in", "$content-type", ["text/html"]]]
+    expect_error(post(ep, name, {"key": "in/x", "content-type": "text/html", **v1_form(ak, sk, cond)}), 403, "AccessDenied")
+    # expired
+    expect_error(post(ep, name, {"key": "in/x", **v1_form(ak, sk, inside, expiration="2020-01-01T00:00:00Z")}),
+                 403, "AccessDenied", "0006-00000213")
+    # sizes
+    cond = inside + [["content-length-range", 2, 4]]
+    expect_error(post(ep, name, {"key": "in/big", **v1_form(ak, sk, cond)}, b"12345"), 400, "EntityTooLarge", "0006-00000003")
+    expect_error(post(ep, name, {"key": "in/small", **v1_form(ak, sk, cond)}, b"1"), 400, "EntityTooSmall", "0006-00000004")
+    big = b"x" * (3 * 1024 * 1024)  # cut off while streaming: nothing is stored
+    expect_error(post(ep, name, {"key": "in/huge", **v1_form(ak, sk, inside + [["content-length-range", 0, 1024]])}, big),
+                 400, "EntityTooLarge")
+    assert post(ep, name, {"key": "in/ok", **v1_form(ak, sk, cond)}, b"123").status_code == 204
+    assert [o.key for o in oss2.ObjectIterator(bucket)] == ["in/ok"]
+    # malformed policy documents
+    bad = {"key": "in/x", **v1_form(ak, sk, inside)}
+    bad["policy"] = base64.b64encode(b'{"expiration": "2099-01-01T00:00:00Z"}').decode()
+    bad["Signature"] = base64.b64encode(hmac.new(sk.encode(), bad["policy"].encode(), hashlib.sha1).digest()).decode()
+    expect_error(post(ep, name, bad), 400, "InvalidPolicyDocument", "0006-00000207")
+    expect_error(post(ep, name, {"key": "in/x", **v1_form(ak, sk, [])}), 400, "InvalidPolicyDocument", "0006-00000215")
+
+
+def test_signature_refusals(server, root, bucket):
+    ak, sk = root["AccessKeyId"], root["AccessKeySecret"]
+    ep, name = server.endpoint, bucket.bucket_name
+    cond = [["starts-with", "$key", "k"]]
+    forged = {"key": "k1", **v1_form(ak, "not-the-secret", cond)}
+    e = expect_error(post(ep, name, forged), 403, "SignatureDoesNotMatch")
+    assert e["StringToSign"] == forged["policy"]
+    forged = {"key": "k1", **v4_form(ak, "not-the-secret", cond)}
+    expect_error(post(ep, name, forged), 403, "SignatureDoesNotMatch")
+    # the policy changed after signing
+    tampered = {"key": "k1", **v1_form(ak, sk, cond)}
+    tampered["policy"] = encode_policy([["starts-with", "$key", ""]])
+    expect_error(post(ep, name, tampered), 403, "SignatureDoesNotMatch")
+    expect_error(post(ep, name, {"key": "k1", **v1_form("LTAInotakey", sk, cond)}), 403, "InvalidAccessKeyId")
+    no_sig = {"key": "k1", **v1_form(ak, sk, cond)}
+    del no_sig["Signature"]
+    expect_error(post(ep, name, no_sig), 400, "InvalidArgument", "0002-00000703")
+    # V4: the credential's scope, its date, its region
+    v4 = {"key": "k1", **v4_form(ak, sk, cond)}
+    v4["x-oss-credential"] = v4["x-oss-credential"].replace("aliyun_v4_request", "abc")
+    expect_error(post(ep, name, v4), 400, "InvalidArgument", "0002-00000710")
+    stale = {"key": "k1", **v4_form(ak, sk, cond, when=time.time() - 8 * 24 * 3600)}
+    expect_error(post(ep, name, stale), 403, "AccessDenied")
+    expect_error(post(ep, name, {"key": "k1", **v4_form(ak, sk, cond, region="mars-north-1")}), 400, "InvalidArgument")
+    # a V4 policy must bind the signing fields
+    unbound = {"key": "k1", **v4_form(ak, sk, cond)}
+    unbound["policy"] = encode_policy(cond)
+    day = unbound["x-oss-date"][:8]
+    unbound["x-oss-signature"] = hmac.new(v4_signing_key(sk, day, REGION), unbound["policy"].encode(), hashlib.sha256).hexdigest()
+    expect_error(post(ep, name, unbound), 400, "InvalidPolicyDocument")
+    assert list(oss2.ObjectIterator(bucket)) == []
+
+
+def test_form_shape_refusals(server, root, bucket):
+    ak, sk = root["AccessKeyId"], root["AccessKeySecret"]
+    ep, name = server.endpoint, bucket.bucket_name
+    signed = v1_form(ak, sk, [["starts-with", "$key", ""]])
+    r = requests.post(f"http://{ep}/{name}", files=[(k, (None, v)) for k, v in {"key": "x", **signed}.items()], timeout=30)
+    expect_error(r, 400, "MalformedPOSTRequest")
+    expect_error(post(ep, name, signed), 400, "InvalidArgument")  # no key
+    # PutObject's rules hold: forbid-overwrite, Content-MD5
+    assert post(ep, name, {"key": "dup", **signed}).status_code == 204
+    expect_error(post(ep, name, {"key": "dup", "x-oss-forbid-overwrite": "true", **signed}), 409, "FileAlreadyExists")
+    wrong_md5 = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    expect_error(post(ep, name, {"key": "md5", "Content-MD5": wrong_md5, **signed}), 400, "InvalidDigest")
+    right_md5 = base64.b64encode(hashlib.md5(b"hello form").digest()).decode()
+    assert post(ep, name, {"key": "md5", "Content-MD5": right_md5, **signed}).status_code == 204
+
+
+def test_authorization_as_put_object(server, root, bucket, api_for, account_id, root_api):
+    ep, name = server.endpoint, bucket.bucket_name
+    anything = [["starts-with", "$key", ""]]
+    # a read-only role session
+    role = h.unique_name("oss-post-ro")
+    root_api.call("CreateRole", {"RoleName": role, "AssumeRolePolicyDocument": h.account_trust_policy(account_id)})
+    root_api.call("AttachPolicyToRole", {"PolicyType": "System", "PolicyName": "AliyunOSSReadOnlyAccess", "RoleName": role})
+    creds = assume(api_for, root, account_id, role)
+    ro = v4_form(creds["AccessKeyId"], creds["AccessKeySecret"], anything, token=creds["SecurityToken"])
+    e = expect_error(post(ep, name, {"key": "ro.txt", **ro}), 403, "AccessDenied")
+    assert "oss:PutObject" in e["Message"]
+    # anonymous: refused on a private bucket, allowed where anonymous PUT is (public-read-write)
+    r = requests.post(f"http://{ep}/{name}", files=[("key", (None, "anon.txt")), ("file", ("a", b"anon"))], timeout=30)
+    expect_error(r, 403, "AccessDenied")
+    bucket.put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ_WRITE)
+    r = requests.post(f"http://{ep}/{name}", files=[("key", (None, "anon.txt")), ("file", ("a", b"anon"))], timeout=30)
+    assert r.status_code == 204, r.text
+    assert bucket.get_object("anon.txt").read() == b"anon"
