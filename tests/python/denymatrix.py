@@ -4,7 +4,8 @@ through an official SDK: tea / aliyun-python-sdk-core via rshelpers.RpcApi, oss2
 presigned URLs), the undo rules that keep the shared world intact, and the case type.
 
 A *step* is data: ``(svc, action, params)`` with ``svc`` one of ``ram``, ``sts``, ``ecs`` (RPC),
-``oss`` (oss2) or ``url`` (an oss2 presigned URL fetched with requests). String values may hold
+``oss`` (oss2), ``url`` (an oss2 presigned URL fetched with requests) or ``post`` (a PostObject
+browser form sent with requests). String values may hold
 placeholders resolved against the world's names at run time:
 
 * ``{name}`` — the name as created; ``{name:upper}``, ``{name:lower}``, ``{name:title}``,
@@ -92,6 +93,13 @@ def presign(bucket, key, expires, auth="v4", method="GET") -> Step:
                                                 "auth": auth, "method": method})
 
 
+def post_form(bucket, key, sig="v1", prefix="", forge=False, expired=False) -> Step:
+    """A PostObject form signed by the principal (`sig` v1 / v4 / none), its policy allowing keys
+    under `prefix`; `forge` signs with a wrong secret, `expired` dates the policy in the past."""
+    return ("post", "PostObject", {"bucket": bucket, "key": key, "sig": sig, "prefix": prefix, "forge": forge,
+                                   "expired": expired})
+
+
 def ids(*instance_ids) -> str:
     return json.dumps(list(instance_ids))
 
@@ -125,7 +133,7 @@ class Case:
 
 def expected_code(svc: str) -> str:
     return {"ram": "NoPermission", "sts": "NoPermission", "ims": "NoPermission", "rolestack": "NoPermission", "ecs": "Forbidden.RAM", "vpc": "Forbidden.RAM",
-            "oss": "AccessDenied", "url": "AccessDenied"}[svc]
+            "oss": "AccessDenied", "url": "AccessDenied", "post": "AccessDenied"}[svc]
 
 
 # -- refusals ------------------------------------------------------------------------------------
@@ -250,6 +258,8 @@ class World:
                 raise Refusal(svc, e.status, e.code, e.message, e.request_id, e.ec, type(e).__name__) from None
         if svc == "url":
             return self._presigned(who, p)
+        if svc == "post":
+            return self._post(who, p)
         raise AssertionError(f"unknown service {svc}")
 
     def root(self, step: Step, extra=None, results=None):
@@ -454,6 +464,24 @@ class World:
                           r.headers.get("x-oss-ec") or _xml_field(body, "EC"), "requests")
         return r.content
 
+    def _post(self, who, p):
+        pr = self.principals[who]
+        conditions = [["starts-with", "$key", p["prefix"]]]
+        expiration = "2020-01-01T00:00:00Z" if p["expired"] else h.POST_EXPIRES
+        sk = "forged-" + pr.sk if p["forge"] else pr.sk
+        fields = {"key": p["key"]}
+        if p["sig"] == "v1":
+            fields.update(h.post_form_v1(pr.ak, sk, conditions, token=pr.token, expiration=expiration))
+        elif p["sig"] == "v4":
+            fields.update(h.post_form_v4(pr.ak, sk, conditions, token=pr.token, expiration=expiration, region=OSS_REGION))
+        r = h.post_object(self.ep, p["bucket"], fields, b"via post form")
+        if r.status_code >= 300:
+            body = r.text
+            raise Refusal("post", r.status_code, _xml_field(body, "Code"), _xml_field(body, "Message"),
+                          r.headers.get("x-oss-request-id") or _xml_field(body, "RequestId"),
+                          r.headers.get("x-oss-ec") or _xml_field(body, "EC"), "requests")
+        return r.status_code
+
     # -- undo ------------------------------------------------------------------------------------
     def undo(self, step: Step, extra, results, resp) -> List[str]:
         """Reverts what a successful step changed (as the root); returns the problems met."""
@@ -468,6 +496,8 @@ class World:
         return problems
 
     def _undo_steps(self, svc, action, p, resp) -> List[Step]:
+        if svc == "post":
+            return [oss("DeleteObject", p["bucket"], p["key"])]
         if svc == "ram":
             m = re.fullmatch(r"(Attach|Detach)Policy(?:To|From)(User|Role|Group)", action)
             if m:

@@ -1009,3 +1009,52 @@ def fill_account(srv: "RolestackServer", api: "RpcApi", create: str, params_of: 
     srv.start()
     r = srv.root
     return RpcApi(api.kind, srv.endpoint, r["AccessKeyId"], r["AccessKeySecret"])
+
+
+# -- OSS PostObject forms (what an application backend hands a browser; docs/oss.md "PostObject") --
+
+POST_EXPIRES = "2099-01-01T00:00:00.000Z"
+
+
+def post_policy(conditions, expiration=POST_EXPIRES) -> str:
+    return base64.b64encode(json.dumps({"expiration": expiration, "conditions": conditions}).encode()).decode()
+
+
+def post_form_v1(ak, sk, conditions, token=None, expiration=POST_EXPIRES) -> dict:
+    """What an application backend hands the browser (V1): ali-oss `calculatePostSignature`."""
+    policy = post_policy(conditions, expiration)
+    signature = base64.b64encode(hmac.new(sk.encode(), policy.encode(), hashlib.sha1).digest()).decode()
+    form = {"OSSAccessKeyId": ak, "policy": policy, "Signature": signature}
+    if token:
+        form["x-oss-security-token"] = token
+    return form
+
+
+def oss_v4_signing_key(sk: str, day: str, region: str) -> bytes:
+    key = hmac.new(f"aliyun_v4{sk}".encode(), day.encode(), hashlib.sha256).digest()
+    for part in (region, "oss", "aliyun_v4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+def post_form_v4(ak, sk, conditions, token=None, expiration=POST_EXPIRES, region="cn-hangzhou", when=None) -> dict:
+    """The V4 form (ali-oss `signPostObjectPolicyV4`): the signing fields are conditions too."""
+    date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
+    credential = f"{ak}/{date[:8]}/{region}/oss/aliyun_v4_request"
+    form = {"x-oss-signature-version": "OSS4-HMAC-SHA256", "x-oss-credential": credential, "x-oss-date": date}
+    if token:
+        form["x-oss-security-token"] = token
+    policy = post_policy(list(conditions) + [{k: v} for k, v in form.items()], expiration)
+    form["policy"] = policy
+    form["x-oss-signature"] = hmac.new(oss_v4_signing_key(sk, date[:8], region), policy.encode(), hashlib.sha256).hexdigest()
+    return form
+
+
+def post_object(endpoint, bucket, fields: dict, content=b"hello form", filename="a.txt", extra_after_file=None):
+    """POSTs the form as a browser does: fields in order, then the file (and whatever follows it).
+    Redirects are not followed (a `success_action_redirect` names the application's page)."""
+    files = [(k, (None, v)) for k, v in fields.items()]
+    files.append(("file", (filename, content, "application/octet-stream")))
+    for k, v in (extra_after_file or {}).items():
+        files.append((k, (None, v)))
+    return requests.post(f"http://{endpoint}/{bucket}", files=files, timeout=30, allow_redirects=False)

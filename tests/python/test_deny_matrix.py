@@ -30,7 +30,7 @@ import pytest
 
 import denymatrix as dm
 import rshelpers as h
-from denymatrix import Case, admin, ecs, ids, ims, oss, presign, ram, sts, vpc
+from denymatrix import Case, admin, ecs, ids, ims, oss, post_form, presign, ram, sts, vpc
 
 FORBIDDEN = "Forbidden.RAM"
 PASSROLE = "InvalidUser.PassRoleForbidden"
@@ -1094,6 +1094,27 @@ def presign_cases():
     ]
 
 
+def post_object_cases():
+    """PostObject (browser forms) is authorized as PutObject and refused for its own reasons."""
+    C = Case
+    ok = post_form("{bm}", "up/{fresh}.txt", prefix="up/")
+    return [
+        C("oss-post-readonly-session-v4", "os_narrow", post_form("{bm}", "data/{fresh}.txt", sig="v4"), DENIED,
+          post_form("{bm}", "data/{fresh}.txt", sig="v4"), ctl_who="os_full"),
+        C("oss-post-readonly-ramuser-v1", "oro", post_form("{bm}", "up/{fresh}.txt"), DENIED, ok, ctl_who="root"),
+        C("oss-post-forged-v1", "root", post_form("{bm}", "up/{fresh}.txt", forge=True), "SignatureDoesNotMatch", ok),
+        C("oss-post-forged-v4-session", "os_full", post_form("{bm}", "up/{fresh}.txt", sig="v4", forge=True), "SignatureDoesNotMatch",
+          post_form("{bm}", "up/{fresh}.txt", sig="v4")),
+        C("oss-post-expired-policy", "root", post_form("{bm}", "up/{fresh}.txt", expired=True), DENIED, ok, ec="0006-00000213"),
+        C("oss-post-key-outside-starts-with", "root", post_form("{bm}", "other/{fresh}.txt", prefix="up/"), DENIED, ok,
+          ec="0006-00000227"),
+        C("oss-post-anonymous-private-bucket", "anon", post_form("{bm}", "up/{fresh}.txt", sig="none"), DENIED,
+          oss("GetObject", "{bp}", "pub/a.txt")),
+        C("oss-post-bucketpolicy-deny", "os_full", post_form("{bp}", "locked/{fresh}.txt", sig="v4"), DENIED,
+          post_form("{bp}", "pub/{fresh}.txt", sig="v4")),
+    ]
+
+
 # =====================================================================================================
 # Issue 18: tags, MFA, self-service, service-linked roles, MFA devices, identity providers, OIDC
 # =====================================================================================================
@@ -1259,7 +1280,7 @@ S3_SAMPLES = [
 
 def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
-            + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + oss_cases() + presign_cases() + issue18_cases())
+            + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -20,52 +19,14 @@ import pytest
 import requests
 
 import rshelpers as h
+from test_actiontrail import lookup, trail
 from test_oss import REGION, assume, bucket_name, empty_and_delete, oss2_bucket
 
-EXPIRES = "2099-01-01T00:00:00.000Z"
+EXPIRES = h.POST_EXPIRES
+encode_policy, v1_form, v4_form, v4_signing_key = h.post_policy, h.post_form_v1, h.post_form_v4, h.oss_v4_signing_key
 
 
-def encode_policy(conditions, expiration=EXPIRES) -> str:
-    return base64.b64encode(json.dumps({"expiration": expiration, "conditions": conditions}).encode()).decode()
-
-
-def v1_form(ak, sk, conditions, token=None, expiration=EXPIRES) -> dict:
-    """What an application backend hands the browser (V1): ali-oss `calculatePostSignature`."""
-    policy = encode_policy(conditions, expiration)
-    signature = base64.b64encode(hmac.new(sk.encode(), policy.encode(), hashlib.sha1).digest()).decode()
-    form = {"OSSAccessKeyId": ak, "policy": policy, "Signature": signature}
-    if token:
-        form["x-oss-security-token"] = token
-    return form
-
-
-def v4_signing_key(sk: str, day: str, region: str) -> bytes:
-    key = hmac.new(f"aliyun_v4{sk}".encode(), day.encode(), hashlib.sha256).digest()
-    for part in (region, "oss", "aliyun_v4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return key
-
-
-def v4_form(ak, sk, conditions, token=None, expiration=EXPIRES, region=REGION, when=None) -> dict:
-    """The V4 form (ali-oss `signPostObjectPolicyV4`): the signing fields are conditions too."""
-    date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
-    credential = f"{ak}/{date[:8]}/{region}/oss/aliyun_v4_request"
-    form = {"x-oss-signature-version": "OSS4-HMAC-SHA256", "x-oss-credential": credential, "x-oss-date": date}
-    if token:
-        form["x-oss-security-token"] = token
-    policy = encode_policy(list(conditions) + [{k: v} for k, v in form.items()], expiration)
-    form["policy"] = policy
-    form["x-oss-signature"] = hmac.new(v4_signing_key(sk, date[:8], region), policy.encode(), hashlib.sha256).hexdigest()
-    return form
-
-
-def post(endpoint, bucket, fields: dict, content=b"hello form", filename="a.txt", extra_after_file=None):
-    """POSTs the form as a browser does: fields in order, then the file (and whatever follows it)."""
-    files = [(k, (None, v)) for k, v in fields.items()]
-    files.append(("file", (filename, content, "application/octet-stream")))
-    for k, v in (extra_after_file or {}).items():
-        files.append((k, (None, v)))
-    return requests.post(f"http://{endpoint}/{bucket}", files=files, timeout=30, allow_redirects=False)
+post = h.post_object
 
 
 def error_of(r):
@@ -128,6 +89,12 @@ def test_v4_form_upload_with_role_session(server, root, bucket, api_for, account
     r = post(server.endpoint, bucket.bucket_name, fields, b"\x00\x01v4")
     assert r.status_code == 204 and r.content == b"", r.text  # the default status
     assert bucket.get_object("v4/obj.bin").read() == b"\x00\x01v4"
+    # ActionTrail records it as it records PutObject: the session that signed the form, the object
+    events = lookup(trail(server), ("ResourceName", f"{bucket.bucket_name}/v4/obj.bin"), ("EventName", "PostObject")).events
+    assert [e["eventName"] for e in events] == ["PostObject"], events
+    assert events[0]["serviceName"] == "Oss" and events[0]["eventRW"] == "Write"
+    assert events[0]["requestId"] == r.headers["x-oss-request-id"]
+    assert events[0]["userIdentity"]["type"] == "assumed-role" and events[0]["userIdentity"]["accessKeyId"] == ak
     # V1 with the same session; field names are case-insensitive
     fields = {"KEY": "v1/obj.bin", "Success_Action_Status": "200", **v1_form(ak, sk, [["starts-with", "$key", "v1/"]], token=token)}
     fields["ossaccesskeyid"] = fields.pop("OSSAccessKeyId")
