@@ -152,6 +152,15 @@ def _xml_field(body: str, name: str) -> Optional[str]:
     return m.group(1) if m else None
 
 
+def _raise_xml_refusal(svc: str, r) -> None:
+    """Raises the OSS XML error of a `requests` response (status 300 and above) as a Refusal."""
+    if r.status_code >= 300:
+        body = r.text
+        raise Refusal(svc, r.status_code, _xml_field(body, "Code"), _xml_field(body, "Message"),
+                      r.headers.get("x-oss-request-id") or _xml_field(body, "RequestId"),
+                      r.headers.get("x-oss-ec") or _xml_field(body, "EC"), "requests")
+
+
 # -- the world -----------------------------------------------------------------------------------
 
 @dataclass
@@ -457,11 +466,7 @@ class World:
         url = b.sign_url(method, p["key"], p["expires"])
         assert url.startswith(f"http://{self.ep}/"), url  # loopback only
         r = requests.request(method, url, data=b"via presigned url" if method == "PUT" else None, timeout=30)
-        if r.status_code >= 300:
-            body = r.text
-            raise Refusal("url", r.status_code, _xml_field(body, "Code"), _xml_field(body, "Message"),
-                          r.headers.get("x-oss-request-id") or _xml_field(body, "RequestId"),
-                          r.headers.get("x-oss-ec") or _xml_field(body, "EC"), "requests")
+        _raise_xml_refusal("url", r)
         return r.content
 
     def _post(self, who, p):
@@ -475,11 +480,7 @@ class World:
         elif p["sig"] == "v4":
             fields.update(h.post_form_v4(pr.ak, sk, conditions, token=pr.token, expiration=expiration, region=OSS_REGION))
         r = h.post_object(self.ep, p["bucket"], fields, b"via post form")
-        if r.status_code >= 300:
-            body = r.text
-            raise Refusal("post", r.status_code, _xml_field(body, "Code"), _xml_field(body, "Message"),
-                          r.headers.get("x-oss-request-id") or _xml_field(body, "RequestId"),
-                          r.headers.get("x-oss-ec") or _xml_field(body, "EC"), "requests")
+        _raise_xml_refusal("post", r)
         return r.status_code
 
     # -- undo ------------------------------------------------------------------------------------
