@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -20,6 +21,7 @@ import requests
 
 import rshelpers as h
 from test_actiontrail import lookup, trail
+from test_oss_browser_features import _App, app  # noqa: F401 (the callback application fixture)
 from test_oss import REGION, assume, bucket_name, empty_and_delete, oss2_bucket
 
 EXPIRES = h.POST_EXPIRES
@@ -221,3 +223,17 @@ def test_authorization_as_put_object(server, root, bucket, api_for, account_id, 
     r = requests.post(f"http://{ep}/{name}", files=[("key", (None, "anon.txt")), ("file", ("a", b"anon"))], timeout=30)
     assert r.status_code == 204, r.text
     assert bucket.get_object("anon.txt").read() == b"anon"
+
+
+def test_callback_fields(server, root, bucket, app):
+    """`callback` and `x:` fields: the upload callback of PutObject, from a form."""
+    port = app.server_address[1]
+    cb = {"callbackUrl": f"http://127.0.0.1:{port}/posted", "callbackBody": "object=${object}&size=${size}&who=${x:user}",
+          "callbackBodyType": "application/x-www-form-urlencoded"}
+    callback = base64.b64encode(json.dumps(cb).encode()).decode()
+    fields = {"key": "cb.txt", "callback": callback, "x:user": "grace", **v1_form(root["AccessKeyId"], root["AccessKeySecret"], [{"key": "cb.txt"}])}
+    r = post(server.endpoint, bucket.bucket_name, fields, b"12345")
+    assert r.status_code == 200 and r.json() == {"Status": "OK"}, r.text
+    path, _, body = _App.seen[0]
+    assert path == "/posted" and body == b"object=cb.txt&size=5&who=grace"
+    assert bucket.get_object("cb.txt").read() == b"12345"
