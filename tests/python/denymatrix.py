@@ -94,7 +94,7 @@ def presign(bucket, key, expires, auth="v4", method="GET") -> Step:
 
 
 def post_form(bucket, key, sig="v1", prefix="", forge=False, expired=False) -> Step:
-    """A PostObject form signed by the principal (`sig` v1 / v4 / none), its policy allowing keys
+    """A PostObject form signed by the principal (`sig` v1 / v4 / s3v4 / s3 / none), its policy allowing keys
     under `prefix`; `forge` signs with a wrong secret, `expired` dates the policy in the past."""
     return ("post", "PostObject", {"bucket": bucket, "key": key, "sig": sig, "prefix": prefix, "forge": forge,
                                    "expired": expired})
@@ -404,8 +404,9 @@ class World:
             return b.abort_multipart_upload(key, p["upload_id"]).status
         raise AssertionError(f"unknown OSS action {action}")
 
-    def s3(self, who: str, sig: str):
-        """boto3 as `who` against the S3-compatible API (SigV4 `s3v4` or SigV2 `s3`), path style."""
+    def s3(self, who: str, sig: str, secret: Optional[str] = None):
+        """boto3 as `who` against the S3-compatible API (SigV4 `s3v4` or SigV2 `s3`), path style;
+        `secret` replaces the principal's (a forged signature)."""
         import boto3
         from botocore import UNSIGNED
         from botocore.config import Config
@@ -414,7 +415,7 @@ class World:
                      retries={"max_attempts": 1}, s3={"addressing_style": "path"})
         if p.anonymous:
             return boto3.client("s3", endpoint_url=f"http://{self.ep}", config=cfg)
-        return boto3.client("s3", endpoint_url=f"http://{self.ep}", aws_access_key_id=p.ak, aws_secret_access_key=p.sk,
+        return boto3.client("s3", endpoint_url=f"http://{self.ep}", aws_access_key_id=p.ak, aws_secret_access_key=secret or p.sk,
                             aws_session_token=p.token, config=cfg)
 
     def _s3(self, who, action, p, sig):
@@ -475,7 +476,11 @@ class World:
         expiration = "2020-01-01T00:00:00Z" if p["expired"] else h.POST_EXPIRES
         sk = "forged-" + pr.sk if p["forge"] else pr.sk
         fields = {"key": p["key"]}
-        if p["sig"] == "v1":
+        if p["sig"] in ("s3v4", "s3"):  # boto3's generate_presigned_post
+            c = self.s3(who, p["sig"], secret=sk if p["forge"] else None)
+            fields = c.generate_presigned_post(p["bucket"], p["key"], Conditions=conditions,
+                                               ExpiresIn=-3600 if p["expired"] else 3600)["fields"]
+        elif p["sig"] == "v1":
             fields.update(h.post_form_v1(pr.ak, sk, conditions, token=pr.token, expiration=expiration))
         elif p["sig"] == "v4":
             fields.update(h.post_form_v4(pr.ak, sk, conditions, token=pr.token, expiration=expiration, region=OSS_REGION))

@@ -1110,6 +1110,11 @@ def post_object_cases():
           ec="0006-00000227"),
         C("oss-post-anonymous-private-bucket", "anon", post_form("{bm}", "up/{fresh}.txt", sig="none"), DENIED,
           oss("GetObject", "{bp}", "pub/a.txt")),
+        C("oss-post-s3v4-readonly-ramuser", "oro", post_form("{bm}", "up/{fresh}.txt", sig="s3v4"), DENIED, ok, ctl_who="root"),
+        C("oss-post-s3-forged", "root", post_form("{bm}", "up/{fresh}.txt", sig="s3", forge=True), "SignatureDoesNotMatch",
+          post_form("{bm}", "up/{fresh}.txt", sig="s3")),
+        C("oss-post-s3v4-expired-session", "os_full", post_form("{bm}", "up/{fresh}.txt", sig="s3v4", expired=True), DENIED,
+          post_form("{bm}", "up/{fresh}.txt", sig="s3v4"), ec="0006-00000213"),
         C("oss-post-bucketpolicy-deny", "os_full", post_form("{bp}", "locked/{fresh}.txt", sig="v4"), DENIED,
           post_form("{bp}", "pub/{fresh}.txt", sig="v4")),
     ]

@@ -237,3 +237,44 @@ def test_callback_fields(server, root, bucket, app):
     path, _, body = _App.seen[0]
     assert path == "/posted" and body == b"object=cb.txt&size=5&who=grace"
     assert bucket.get_object("cb.txt").read() == b"12345"
+
+
+# -- the S3-compatible dialect: boto3's generate_presigned_post ---------------------------------------
+
+def boto3_post(client, bucket, key, content, **kwargs):
+    """A boto3 presigned POST sent as a browser sends it (its URL is the loopback endpoint)."""
+    signed = client.generate_presigned_post(bucket, key, **kwargs)
+    assert signed["url"].startswith("http://127.0.0.1:"), signed["url"]
+    files = [(k, (None, v)) for k, v in signed["fields"].items()] + [("file", ("f.bin", content))]
+    return requests.post(signed["url"], files=files, timeout=30, allow_redirects=False), signed["fields"]
+
+
+@pytest.mark.parametrize("signature", ["s3v4", "s3"])
+def test_s3_presigned_post(server, root, bucket, api_for, account_id, full_role, signature):
+    from test_s3 import s3_client
+
+    s3 = s3_client(server.endpoint, root["AccessKeyId"], root["AccessKeySecret"], signature=signature)
+    r, fields = boto3_post(s3, bucket.bucket_name, "s3/${filename}", b"from boto3",
+                           Fields={"acl": "public-read", "x-amz-meta-origin": "boto3", "Content-Type": "text/plain"},
+                           Conditions=[["starts-with", "$key", "s3/"], {"acl": "public-read"}, {"x-amz-meta-origin": "boto3"},
+                                       {"Content-Type": "text/plain"}, ["content-length-range", 1, 100]])
+    assert ("x-amz-signature" in fields) == (signature == "s3v4") and ("AWSAccessKeyId" in fields) == (signature == "s3")
+    assert r.status_code == 204, r.text
+    got = bucket.get_object("s3/f.bin")
+    assert got.read() == b"from boto3"
+    assert got.headers["x-oss-meta-origin"] == "boto3" and got.headers["Content-Type"] == "text/plain"
+    assert bucket.get_object_acl("s3/f.bin").acl == "public-read"
+    # a session of a role, its token in x-amz-security-token; a key outside the policy; a forged one
+    creds = assume(api_for, root, account_id, full_role)
+    session = s3_client(server.endpoint, creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"], signature=signature)
+    r, fields = boto3_post(session, bucket.bucket_name, "s3/sts.bin", b"sts", Conditions=[["starts-with", "$key", "s3/"]])
+    assert fields["x-amz-security-token"] == creds["SecurityToken"]
+    assert r.status_code == 204, r.text
+    signed = session.generate_presigned_post(bucket.bucket_name, "s3/in.bin", Conditions=[["starts-with", "$key", "s3/in"]])
+    signed["fields"]["key"] = "other.bin"
+    r = requests.post(signed["url"], files=[(k, (None, v)) for k, v in signed["fields"].items()] + [("file", ("f", b"x"))], timeout=30)
+    expect_error(r, 403, "AccessDenied", "0006-00000227")
+    forged = s3_client(server.endpoint, root["AccessKeyId"], "not-the-secret", signature=signature)
+    r, _ = boto3_post(forged, bucket.bucket_name, "s3/forged.bin", b"x")
+    expect_error(r, 403, "SignatureDoesNotMatch", "0002-00000429")
+    assert sorted(o.key for o in oss2.ObjectIterator(bucket)) == ["s3/f.bin", "s3/sts.bin"]

@@ -5,10 +5,15 @@
 //! - V4: `x-oss-signature = hex(HMAC-SHA256(signing key, policy))`, the signing key derived
 //!   from the secret and the `x-oss-credential` scope as for V4 headers.
 //!
+//! - S3-compatible SigV2 forms (`AWSAccessKeyId`) sign as V1; SigV4 forms (`x-amz-credential`,
+//!   `x-amz-signature`) as V4 with AWS's signing key (`AWS4` + secret, `aws4_request`).
+//!
 //! See docs/oss.md, "PostObject".
 
 use crate::oss_v4::{self, Credential};
+use crate::primitives::hmac_sha256;
 use crate::primitives::same_signature;
+use crate::{aws_v4, ScopedCredential};
 use crate::{oss_v1, SignatureError};
 
 /// Verifies a V1 form signature.
@@ -39,6 +44,21 @@ pub fn sign_v4(secret: &str, credential: &Credential, policy: &str) -> String {
     oss_v4::signature_of(secret, credential, policy)
 }
 
+/// Verifies an S3-compatible SigV4 form signature (`x-amz-signature`).
+pub fn verify_aws_v4(secret: &str, credential: &ScopedCredential, policy: &str, signature: &str) -> Result<(), SignatureError> {
+    if same_signature(&signature.to_ascii_lowercase(), &sign_aws_v4(secret, credential, policy)) {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch { string_to_sign: policy.to_string(), canonical_request: None })
+    }
+}
+
+/// Signs an S3-compatible SigV4 form (what boto3's `generate_presigned_post` computes).
+pub fn sign_aws_v4(secret: &str, credential: &ScopedCredential, policy: &str) -> String {
+    let key = aws_v4::signing_key(secret, &credential.date, &credential.region, &credential.service);
+    hex::encode(hmac_sha256(&key, policy.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +83,15 @@ mod tests {
         let other_day = oss_v4::parse_credential("AK/20231204/cn-hangzhou/oss/aliyun_v4_request").unwrap();
         assert!(verify_v4("secret", &other_day, POLICY, &sig).is_err());
         assert!(verify_v4("other", &cred, POLICY, &sig).is_err());
+    }
+
+    #[test]
+    fn aws_v4_uses_the_aws_signing_key() {
+        let cred = aws_v4::parse_credential("AK/20231203/us-east-1/s3/aws4_request").unwrap();
+        let sig = sign_aws_v4("secret", &cred, POLICY);
+        assert!(verify_aws_v4("secret", &cred, POLICY, &sig).is_ok());
+        assert!(verify_aws_v4("other", &cred, POLICY, &sig).is_err());
+        let oss = oss_v4::parse_credential("AK/20231203/us-east-1/s3/aliyun_v4_request").unwrap();
+        assert_ne!(sig, sign_v4("secret", &oss, POLICY));
     }
 }

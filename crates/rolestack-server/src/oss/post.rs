@@ -13,11 +13,11 @@ use axum::http::Method;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use futures_util::StreamExt as _;
-use rolestack_core::oss::error::EC_SIGNATURE_MISMATCH;
+use rolestack_core::oss::error::{EC_S3_SIGNATURE_MISMATCH, EC_SIGNATURE_MISMATCH};
 use rolestack_core::oss::post_policy::PostPolicy;
 use rolestack_core::oss::{OssError, OssResult, Requester};
 use rolestack_core::service::Rolestack;
-use rolestack_sign::{oss_post, oss_v4};
+use rolestack_sign::{aws_v4, oss_post, oss_v4, SignatureError};
 
 use super::auth;
 use super::request::OssHttpRequest;
@@ -42,6 +42,8 @@ const EC_CREDENTIAL_INVALID: &str = "0002-00000710";
 const OBJECT_FIELDS: &[&str] = &["content-type", "cache-control", "content-disposition", "content-encoding", "expires", "content-md5"];
 /// `x-oss-` fields that sign the form rather than describe the object.
 const SIGNING_FIELDS: &[&str] = &["x-oss-signature-version", "x-oss-credential", "x-oss-date", "x-oss-signature", "x-oss-security-token"];
+/// The same for S3-compatible forms.
+const AWS_SIGNING_FIELDS: &[&str] = &["x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature", "x-amz-security-token"];
 
 /// What the answer of a PostObject needs from its form, kept with the request.
 pub struct PostForm {
@@ -190,7 +192,7 @@ pub async fn prepare(rs: &Rolestack, req: &mut OssHttpRequest, body: &mut Body) 
     let too_large = Arc::new(AtomicBool::new(false));
     *body = file_body(file, max, too_large.clone());
     req.key = key;
-    req.headers = object_headers(&req.headers, &fields);
+    req.headers = object_headers(&req.headers, &fields, Scheme::of(&fields).s3());
     req.post_form = Some(Arc::new(PostForm {
         policy,
         status: fields.get("success_action_status").map(str::to_string),
@@ -215,87 +217,182 @@ fn file_body(file: multer::Field<'static>, max: u64, too_large: Arc<AtomicBool>)
 }
 
 /// The request's headers for the write: the connection's own (host, user agent, origin,
-/// referer) and the form's object fields, `x-oss-*` ones (meta, ACL, forbid-overwrite, …) and
-/// `callback` / `x:` variables as PutObject takes them; nothing the POST itself sent about its
-/// body.
-fn object_headers(sent: &[(String, String)], fields: &Fields) -> Vec<(String, String)> {
+/// referer) and the form's object fields as PutObject takes them — OSS forms: `x-oss-*` ones
+/// (meta, ACL, forbid-overwrite, …), `callback` and `x:` variables; S3 forms: `x-amz-*` ones and
+/// `acl`, renamed as the S3 dialect renames headers —; nothing the POST itself sent about its body.
+fn object_headers(sent: &[(String, String)], fields: &Fields, s3: bool) -> Vec<(String, String)> {
     let keep = ["host", "user-agent", "origin", "referer"];
     let mut headers: Vec<(String, String)> = sent.iter().filter(|(k, _)| keep.iter().any(|h| k.eq_ignore_ascii_case(h))).cloned().collect();
+    let mut object = Vec::new();
     let mut vars = serde_json::Map::new();
+    // The headers this dialect names the object with, less the ones that sign the form.
+    let (prefix, signing) = if s3 { ("x-amz-", AWS_SIGNING_FIELDS) } else { ("x-oss-", SIGNING_FIELDS) };
     for (name, value) in &fields.0 {
-        if OBJECT_FIELDS.contains(&name.as_str()) || (name.starts_with("x-oss-") && !SIGNING_FIELDS.contains(&name.as_str())) {
-            headers.push((name.clone(), value.clone()));
-        } else if name == "callback" {
-            headers.push(("x-oss-callback".into(), value.clone()));
-        } else if name.starts_with("x:") {
+        let field = |n: &str| (n.to_string(), value.clone());
+        if OBJECT_FIELDS.contains(&name.as_str()) || (name.starts_with(prefix) && !signing.contains(&name.as_str())) {
+            object.push(field(name));
+        } else if s3 && name == "acl" {
+            object.push(field("x-amz-acl"));
+        } else if !s3 && name == "callback" {
+            object.push(field("x-oss-callback"));
+        } else if !s3 && name.starts_with("x:") {
             vars.insert(name.clone(), serde_json::Value::String(value.clone()));
         }
     }
     if !vars.is_empty() {
-        headers.push(("x-oss-callback-var".into(), BASE64.encode(serde_json::Value::Object(vars).to_string())));
+        object.push(("x-oss-callback-var".into(), BASE64.encode(serde_json::Value::Object(vars).to_string())));
     }
+    headers.extend(if s3 { crate::s3::translate_request_headers(&object, &[], true) } else { object });
     headers
 }
 
-/// Who signed the form: V4 (`x-oss-signature-version` / `x-oss-credential` / `x-oss-signature`),
-/// V1 (`OSSAccessKeyId` / `Signature`), or nobody (anonymous).
+/// A form's signature scheme, from its fields: OSS V4 (`x-oss-signature-version` /
+/// `x-oss-credential` / `x-oss-signature`), AWS SigV4 (`x-amz-algorithm` / `x-amz-credential` /
+/// `x-amz-signature`), OSS V1 (`OSSAccessKeyId`), AWS SigV2 (`AWSAccessKeyId`), or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    OssV4,
+    AwsV4,
+    OssV1,
+    AwsV2,
+    Anonymous,
+}
+
+/// The names a V4 scheme's fields go by: (version field, its value, credential, date,
+/// signature, token), and the policy conditions it must carry.
+struct V4Names {
+    version: &'static str,
+    algorithm: &'static str,
+    credential: &'static str,
+    date: &'static str,
+    signature: &'static str,
+}
+
+const OSS_V4: V4Names = V4Names {
+    version: "x-oss-signature-version",
+    algorithm: "OSS4-HMAC-SHA256",
+    credential: "x-oss-credential",
+    date: "x-oss-date",
+    signature: "x-oss-signature",
+};
+const AWS_V4: V4Names = V4Names {
+    version: "x-amz-algorithm",
+    algorithm: "AWS4-HMAC-SHA256",
+    credential: "x-amz-credential",
+    date: "x-amz-date",
+    signature: "x-amz-signature",
+};
+
+impl Scheme {
+    fn of(fields: &Fields) -> Scheme {
+        let any = |names: &[&str]| names.iter().any(|f| fields.get(f).is_some());
+        if any(&[OSS_V4.version, OSS_V4.credential, OSS_V4.signature]) {
+            Scheme::OssV4
+        } else if any(&[AWS_V4.version, AWS_V4.credential, AWS_V4.signature]) {
+            Scheme::AwsV4
+        } else if any(&["awsaccesskeyid"]) {
+            Scheme::AwsV2
+        } else if any(&["ossaccesskeyid", "signature"]) {
+            Scheme::OssV1
+        } else {
+            Scheme::Anonymous
+        }
+    }
+
+    /// The S3-compatible dialect (its fields name the object as S3 does: `x-amz-meta-*`, `acl`).
+    fn s3(self) -> bool {
+        matches!(self, Scheme::AwsV4 | Scheme::AwsV2)
+    }
+}
+
+/// Who signed the form (see [`Scheme`]); anonymous when nobody did.
 fn authenticate(rs: &Rolestack, req: &OssHttpRequest, fields: &Fields) -> OssResult<Requester> {
     let facts = auth::facts(rs, req);
-    let token = fields.get("x-oss-security-token");
-    let v4 = ["x-oss-signature-version", "x-oss-credential", "x-oss-signature"].iter().any(|f| fields.get(f).is_some());
-    let v1 = ["ossaccesskeyid", "signature"].iter().any(|f| fields.get(f).is_some());
+    let scheme = Scheme::of(fields);
+    let token = fields.get(if scheme.s3() { "x-amz-security-token" } else { "x-oss-security-token" });
+    let ec = if scheme.s3() { EC_S3_SIGNATURE_MISMATCH } else { EC_SIGNATURE_MISMATCH };
     let policy = || fields.get("policy").ok_or_else(|| OssError::InvalidArgument("A signed POST must carry a policy field.".into()));
-    let signature = |name: &str| match fields.get(name) {
+    // The signer's key (and session), the signature checked with its secret.
+    let signed = |ak: &str, provided: &str, verify: &dyn Fn(&str) -> Result<(), SignatureError>| -> OssResult<Requester> {
+        let who = auth::lookup(rs, ak, token)?;
+        verify(&who.secret).map_err(|e| auth::signature_error(e, ak, provided, ec))?;
+        Ok(Requester::Caller(auth::caller(rs, who, ak.to_string(), facts.clone())))
+    };
+    match scheme {
+        Scheme::OssV4 => {
+            let raw = fields.get(OSS_V4.credential).unwrap_or_default();
+            let credential = oss_v4::parse_credential(raw).map_err(|e| OssError::InvalidArgumentEc {
+                message: format!("Invalid x-oss-credential {raw:?}: {e}."),
+                ec: EC_CREDENTIAL_INVALID,
+            })?;
+            auth::check_signing_region(&credential.region, req.region)?;
+            let (policy, provided) = v4_checks(rs, fields, &OSS_V4, &credential, policy()?)?;
+            signed(&credential.access_key_id, provided, &|secret| oss_post::verify_v4(secret, &credential, policy, provided))
+        }
+        Scheme::AwsV4 => {
+            let raw = fields.get(AWS_V4.credential).unwrap_or_default();
+            let credential = aws_v4::parse_credential(raw).map_err(|e| OssError::InvalidArgumentEc {
+                message: format!("Invalid x-amz-credential {raw:?}: {e}."),
+                ec: EC_CREDENTIAL_INVALID,
+            })?;
+            let (policy, provided) = v4_checks(rs, fields, &AWS_V4, &credential, policy()?)?;
+            signed(&credential.access_key_id, provided, &|secret| oss_post::verify_aws_v4(secret, &credential, policy, provided))
+        }
+        Scheme::OssV1 | Scheme::AwsV2 => {
+            let name = if scheme == Scheme::OssV1 { "ossaccesskeyid" } else { "awsaccesskeyid" };
+            let ak = fields.get(name).filter(|a| !a.is_empty()).ok_or_else(|| {
+                OssError::InvalidArgument(format!("A signed POST must carry the {name} field (OSSAccessKeyId / AWSAccessKeyId)."))
+            })?;
+            let (policy, provided) = (policy()?, signature_field(fields, "signature")?);
+            signed(ak, provided, &|secret| oss_post::verify_v1(secret, policy, provided))
+        }
+        Scheme::Anonymous => Ok(Requester::Anonymous(facts)),
+    }
+}
+
+/// The signature field `name`: missing is EC `0002-00000703`, empty `0002-00000704`.
+fn signature_field<'f>(fields: &'f Fields, name: &str) -> OssResult<&'f str> {
+    match fields.get(name) {
         None => Err(OssError::InvalidArgumentEc { message: format!("The {name} form field is missing."), ec: EC_SIGNATURE_MISSING }),
         Some("") => Err(OssError::InvalidArgumentEc { message: format!("The {name} form field is empty."), ec: EC_SIGNATURE_EMPTY }),
         Some(s) => Ok(s),
-    };
-    let mismatch = |e, ak: &str, provided: &str| auth::signature_error(e, ak, provided, EC_SIGNATURE_MISMATCH);
-    if v4 {
-        let version = fields.get("x-oss-signature-version").unwrap_or_default();
-        if version != "OSS4-HMAC-SHA256" {
-            return Err(OssError::InvalidArgument(format!("Unsupported x-oss-signature-version {version:?}: OSS4-HMAC-SHA256 is.")));
-        }
-        let raw = fields.get("x-oss-credential").unwrap_or_default();
-        let credential = oss_v4::parse_credential(raw).map_err(|e| OssError::InvalidArgumentEc {
-            message: format!("Invalid x-oss-credential {raw:?}: {e}."),
-            ec: EC_CREDENTIAL_INVALID,
-        })?;
-        auth::check_signing_region(&credential.region, req.region)?;
-        let date = fields.get("x-oss-date").unwrap_or_default();
-        let t = oss_v4::parse_date_time(date)
-            .ok_or_else(|| OssError::InvalidArgument(format!("x-oss-date {date:?} is not YYYYMMDDTHHMMSSZ.")))?;
-        if !date.starts_with(&credential.date) {
-            return Err(OssError::access_denied(format!("x-oss-date {date} is not the date of the credential scope {}.", credential.date)));
-        }
-        let now = rs.clock.real_now().unix_timestamp();
-        if t - now > V4_AHEAD {
-            return Err(OssError::RequestTimeTooSkewed);
-        }
-        if now - t > V4_VALID {
-            return Err(OssError::access_denied("Request has expired: x-oss-date is more than 7 days ago."));
-        }
-        let (policy, provided) = (policy()?, signature("x-oss-signature")?);
-        let doc = PostPolicy::parse(policy)?;
-        if let Some(f) = ["x-oss-signature-version", "x-oss-credential", "x-oss-date"].into_iter().find(|f| !doc.names(f)) {
-            return Err(OssError::InvalidPostPolicy {
-                message: format!("Invalid Policy: a V4 policy must have a condition on {f}."),
-                ec: rolestack_core::oss::post_policy::ec::FIELD_MISSING,
-            });
-        }
-        let who = auth::lookup(rs, &credential.access_key_id, token)?;
-        oss_post::verify_v4(&who.secret, &credential, policy, provided).map_err(|e| mismatch(e, &credential.access_key_id, provided))?;
-        return Ok(Requester::Caller(auth::caller(rs, who, credential.access_key_id.clone(), facts)));
     }
-    if v1 {
-        let ak = fields
-            .get("ossaccesskeyid")
-            .filter(|a| !a.is_empty())
-            .ok_or_else(|| OssError::InvalidArgument("A signed POST must carry the OSSAccessKeyId field.".into()))?;
-        let (policy, provided) = (policy()?, signature("signature")?);
-        let who = auth::lookup(rs, ak, token)?;
-        oss_post::verify_v1(&who.secret, policy, provided).map_err(|e| mismatch(e, ak, provided))?;
-        return Ok(Requester::Caller(auth::caller(rs, who, ak.to_string(), facts)));
+}
+
+/// What V4 forms (OSS's and AWS's) check before the signature: the algorithm, the request date
+/// (on the credential's day, at most 15 minutes ahead, at most 7 days old), and a policy that
+/// binds the signing fields with conditions. Returns the policy and the signature.
+fn v4_checks<'f>(
+    rs: &Rolestack,
+    fields: &'f Fields,
+    names: &V4Names,
+    credential: &rolestack_sign::ScopedCredential,
+    policy: &'f str,
+) -> OssResult<(&'f str, &'f str)> {
+    let version = fields.get(names.version).unwrap_or_default();
+    if version != names.algorithm {
+        return Err(OssError::InvalidArgument(format!("Unsupported {} {version:?}: {} is.", names.version, names.algorithm)));
     }
-    Ok(Requester::Anonymous(facts))
+    let date = fields.get(names.date).unwrap_or_default();
+    let t = oss_v4::parse_date_time(date)
+        .ok_or_else(|| OssError::InvalidArgument(format!("{} {date:?} is not YYYYMMDDTHHMMSSZ.", names.date)))?;
+    if !date.starts_with(&credential.date) {
+        return Err(OssError::access_denied(format!("{} {date} is not the date of the credential scope {}.", names.date, credential.date)));
+    }
+    let now = rs.clock.real_now().unix_timestamp();
+    if t - now > V4_AHEAD {
+        return Err(OssError::RequestTimeTooSkewed);
+    }
+    if now - t > V4_VALID {
+        return Err(OssError::access_denied(format!("Request has expired: {} is more than 7 days ago.", names.date)));
+    }
+    let provided = signature_field(fields, names.signature)?;
+    let doc = PostPolicy::parse(policy)?;
+    if let Some(f) = [names.version, names.credential, names.date].into_iter().find(|f| !doc.names(f)) {
+        return Err(OssError::InvalidPostPolicy {
+            message: format!("Invalid Policy: a V4 policy must have a condition on {f}."),
+            ec: rolestack_core::oss::post_policy::ec::FIELD_MISSING,
+        });
+    }
+    Ok((policy, provided))
 }
