@@ -278,3 +278,15 @@ def test_s3_presigned_post(server, root, bucket, api_for, account_id, full_role,
     r, _ = boto3_post(forged, bucket.bucket_name, "s3/forged.bin", b"x")
     expect_error(r, 403, "SignatureDoesNotMatch", "0002-00000429")
     assert sorted(o.key for o in oss2.ObjectIterator(bucket)) == ["s3/f.bin", "s3/sts.bin"]
+
+
+def test_virtual_hosted_form(server, root, bucket):
+    """The form posted to `/` of the bucket's own host (as browsers post to `<bucket>.<endpoint>`)."""
+    fields = {"key": "vh.txt", "success_action_status": "201",
+              **v1_form(root["AccessKeyId"], root["AccessKeySecret"], [{"bucket": bucket.bucket_name}])}
+    files = [(k, (None, v)) for k, v in fields.items()] + [("file", ("f", b"virtual"))]
+    host = f"{bucket.bucket_name}.{server.endpoint}"
+    r = requests.post(f"http://{server.endpoint}/", headers={"Host": host}, files=files, timeout=30)
+    assert r.status_code == 201, r.text
+    assert error_of(r)["Location"] == f"http://{host}/vh.txt"
+    assert bucket.get_object("vh.txt").read() == b"virtual"
