@@ -16,13 +16,18 @@ use crate::primitives::same_signature;
 use crate::{aws_v4, ScopedCredential};
 use crate::{oss_v1, SignatureError};
 
-/// Verifies a V1 form signature.
-pub fn verify_v1(secret: &str, policy: &str, signature: &str) -> Result<(), SignatureError> {
-    if same_signature(signature, &oss_v1::signature_of(secret, policy)) {
+/// `presented` against `computed`; a mismatch names the policy as the string signed.
+fn check(presented: &str, computed: &str, policy: &str) -> Result<(), SignatureError> {
+    if same_signature(presented, computed) {
         Ok(())
     } else {
         Err(SignatureError::Mismatch { string_to_sign: policy.to_string(), canonical_request: None })
     }
+}
+
+/// Verifies a V1 form signature (also the S3 dialect's SigV2 forms).
+pub fn verify_v1(secret: &str, policy: &str, signature: &str) -> Result<(), SignatureError> {
+    check(signature, &sign_v1(secret, policy), policy)
 }
 
 /// Signs a V1 form (what `calculatePostSignature` computes).
@@ -32,11 +37,7 @@ pub fn sign_v1(secret: &str, policy: &str) -> String {
 
 /// Verifies a V4 form signature (lower- or upper-case hex).
 pub fn verify_v4(secret: &str, credential: &Credential, policy: &str, signature: &str) -> Result<(), SignatureError> {
-    if same_signature(&signature.to_ascii_lowercase(), &sign_v4(secret, credential, policy)) {
-        Ok(())
-    } else {
-        Err(SignatureError::Mismatch { string_to_sign: policy.to_string(), canonical_request: None })
-    }
+    check(&signature.to_ascii_lowercase(), &sign_v4(secret, credential, policy), policy)
 }
 
 /// Signs a V4 form (what `signPostObjectPolicyV4` computes).
@@ -46,11 +47,7 @@ pub fn sign_v4(secret: &str, credential: &Credential, policy: &str) -> String {
 
 /// Verifies an S3-compatible SigV4 form signature (`x-amz-signature`).
 pub fn verify_aws_v4(secret: &str, credential: &ScopedCredential, policy: &str, signature: &str) -> Result<(), SignatureError> {
-    if same_signature(&signature.to_ascii_lowercase(), &sign_aws_v4(secret, credential, policy)) {
-        Ok(())
-    } else {
-        Err(SignatureError::Mismatch { string_to_sign: policy.to_string(), canonical_request: None })
-    }
+    check(&signature.to_ascii_lowercase(), &sign_aws_v4(secret, credential, policy), policy)
 }
 
 /// Signs an S3-compatible SigV4 form (what boto3's `generate_presigned_post` computes).

@@ -1,9 +1,10 @@
 //! PostObject, the browser form upload: `POST /` on a bucket with a `multipart/form-data`
-//! body. Its fields are read (multer) up to the `file` field, the form's signature (V1
-//! `OSSAccessKeyId` + `Signature`, or V4 `x-oss-credential` + `x-oss-signature`, with
-//! `x-oss-security-token` for STS; none: anonymous) and policy are checked, and the request
-//! then goes on as a PutObject would: it carries the form's key, its object fields as headers,
-//! and the file as its body, streamed. docs/oss.md, "PostObject", has the rules.
+//! body. Its fields are read (multer) up to the `file` field, the form's signature (see
+//! [`Scheme`]: OSS V1 / V4 with `x-oss-security-token` for STS, or the S3 dialect's SigV2 / SigV4
+//! with `x-amz-security-token`; none: anonymous) and policy are checked, and the request then
+//! goes on as a PutObject would: it carries the form's key, its object fields as headers, and
+//! the file as its body, streamed. docs/oss.md, "PostObject", has the rules (and
+//! docs/s3-compatible.md for the S3 dialect's forms).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use rolestack_core::oss::error::{EC_S3_SIGNATURE_MISMATCH, EC_SIGNATURE_MISMATCH
 use rolestack_core::oss::post_policy::PostPolicy;
 use rolestack_core::oss::{OssError, OssResult, Requester};
 use rolestack_core::service::Rolestack;
-use rolestack_sign::{aws_v4, oss_post, oss_v4, SignatureError};
+use rolestack_sign::{aws_v4, oss_post, oss_v4, ScopedCredential, SignatureError};
 
 use super::auth;
 use super::request::OssHttpRequest;
@@ -258,14 +259,17 @@ enum Scheme {
     Anonymous,
 }
 
-/// The names a V4 scheme's fields go by: (version field, its value, credential, date,
-/// signature, token), and the policy conditions it must carry.
+/// A V4 scheme's fields (the version field and its value, credential, date, signature; the
+/// first three are also the conditions its policy must carry), and how its credential is parsed
+/// and its signature checked.
 struct V4Names {
     version: &'static str,
     algorithm: &'static str,
     credential: &'static str,
     date: &'static str,
     signature: &'static str,
+    parse: fn(&str) -> Result<ScopedCredential, SignatureError>,
+    verify: fn(&str, &ScopedCredential, &str, &str) -> Result<(), SignatureError>,
 }
 
 const OSS_V4: V4Names = V4Names {
@@ -274,6 +278,8 @@ const OSS_V4: V4Names = V4Names {
     credential: "x-oss-credential",
     date: "x-oss-date",
     signature: "x-oss-signature",
+    parse: oss_v4::parse_credential,
+    verify: oss_post::verify_v4,
 };
 const AWS_V4: V4Names = V4Names {
     version: "x-amz-algorithm",
@@ -281,6 +287,8 @@ const AWS_V4: V4Names = V4Names {
     credential: "x-amz-credential",
     date: "x-amz-date",
     signature: "x-amz-signature",
+    parse: aws_v4::parse_credential,
+    verify: oss_post::verify_aws_v4,
 };
 
 impl Scheme {
@@ -319,24 +327,20 @@ fn authenticate(rs: &Rolestack, req: &OssHttpRequest, fields: &Fields) -> OssRes
         Ok(Requester::Caller(auth::caller(rs, who, ak.to_string(), facts.clone())))
     };
     match scheme {
-        Scheme::OssV4 => {
-            let raw = fields.get(OSS_V4.credential).unwrap_or_default();
-            let credential = oss_v4::parse_credential(raw).map_err(|e| OssError::InvalidArgumentEc {
-                message: format!("Invalid x-oss-credential {raw:?}: {e}."),
+        Scheme::OssV4 | Scheme::AwsV4 => {
+            let names = if scheme == Scheme::OssV4 { &OSS_V4 } else { &AWS_V4 };
+            let raw = fields.get(names.credential).unwrap_or_default();
+            let credential = (names.parse)(raw).map_err(|e| OssError::InvalidArgumentEc {
+                message: format!("Invalid {} {raw:?}: {e}.", names.credential),
                 ec: EC_CREDENTIAL_INVALID,
             })?;
-            auth::check_signing_region(&credential.region, req.region)?;
-            let (policy, provided) = v4_checks(rs, fields, &OSS_V4, &credential, policy()?)?;
-            signed(&credential.access_key_id, provided, &|secret| oss_post::verify_v4(secret, &credential, policy, provided))
-        }
-        Scheme::AwsV4 => {
-            let raw = fields.get(AWS_V4.credential).unwrap_or_default();
-            let credential = aws_v4::parse_credential(raw).map_err(|e| OssError::InvalidArgumentEc {
-                message: format!("Invalid x-amz-credential {raw:?}: {e}."),
-                ec: EC_CREDENTIAL_INVALID,
-            })?;
-            let (policy, provided) = v4_checks(rs, fields, &AWS_V4, &credential, policy()?)?;
-            signed(&credential.access_key_id, provided, &|secret| oss_post::verify_aws_v4(secret, &credential, policy, provided))
+            // OSS's scope names a region rolestack must serve (as for headers); the S3 dialect's
+            // is not checked, as for S3 headers.
+            if scheme == Scheme::OssV4 {
+                auth::check_signing_region(&credential.region, req.region)?;
+            }
+            let (policy, provided) = v4_checks(rs, fields, names, &credential, policy()?)?;
+            signed(&credential.access_key_id, provided, &|secret| (names.verify)(secret, &credential, policy, provided))
         }
         Scheme::OssV1 | Scheme::AwsV2 => {
             let name = if scheme == Scheme::OssV1 { "ossaccesskeyid" } else { "awsaccesskeyid" };
@@ -366,7 +370,7 @@ fn v4_checks<'f>(
     rs: &Rolestack,
     fields: &'f Fields,
     names: &V4Names,
-    credential: &rolestack_sign::ScopedCredential,
+    credential: &ScopedCredential,
     policy: &'f str,
 ) -> OssResult<(&'f str, &'f str)> {
     let version = fields.get(names.version).unwrap_or_default();
