@@ -13,8 +13,8 @@ const crypto = require('node:crypto');
 const OSS = require('ali-oss');
 const Sts = require('@alicloud/sts20150401');
 const { Config } = require('@alicloud/openapi-client');
-const { api, startServer } = require('./support/server');
-const { rootClient, emptyAndDeleteBucket } = require('./support/oss');
+const { startServer } = require('./support/server');
+const { rootClient, emptyAndDeleteBucket, ossRolesAndAssumer } = require('./support/oss');
 
 let server;
 let root;
@@ -75,14 +75,7 @@ async function sessionClient(role) {
 
 before(async () => {
   server = await startServer('rolestack-node-post-');
-  const trust = JSON.stringify({ Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { RAM: [`acs:ram::${server.root.accountId}:root`] } }], Version: '1' });
-  for (const [role, policy] of [['NodePostReader', 'AliyunOSSReadOnlyAccess'], ['NodePostWriter', 'AliyunOSSFullAccess']]) {
-    api(server, 'ram', 'CreateRole', { RoleName: role, AssumeRolePolicyDocument: trust });
-    api(server, 'ram', 'AttachPolicyToRole', { PolicyType: 'System', PolicyName: policy, RoleName: role });
-  }
-  api(server, 'ram', 'CreateUser', { UserName: 'node-post-app' });
-  api(server, 'ram', 'AttachPolicyToUser', { PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess', UserName: 'node-post-app' });
-  assumer = api(server, 'ram', 'CreateAccessKey', { UserName: 'node-post-app' }).AccessKey;
+  assumer = ossRolesAndAssumer(server, 'NodePostReader', 'NodePostWriter', 'node-post-app');
   root = rootClient(server, bucket);
   await root.putBucket(bucket);
 });

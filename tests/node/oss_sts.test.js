@@ -12,8 +12,8 @@ const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const path = require('node:path');
-const { api, startServer } = require('./support/server');
-const { rootClient, emptyAndDeleteBucket } = require('./support/oss');
+const { startServer } = require('./support/server');
+const { rootClient, emptyAndDeleteBucket, ossRolesAndAssumer } = require('./support/oss');
 
 let server;
 let key;
@@ -48,14 +48,7 @@ function runApp(role, signing) {
 
 before(async () => {
   server = await startServer('rolestack-node-sts-');
-  const trust = JSON.stringify({ Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { RAM: [`acs:ram::${server.root.accountId}:root`] } }], Version: '1' });
-  for (const [role, policy] of [['NodeOssReader', 'AliyunOSSReadOnlyAccess'], ['NodeOssWriter', 'AliyunOSSFullAccess']]) {
-    api(server, 'ram', 'CreateRole', { RoleName: role, AssumeRolePolicyDocument: trust });
-    api(server, 'ram', 'AttachPolicyToRole', { PolicyType: 'System', PolicyName: policy, RoleName: role });
-  }
-  api(server, 'ram', 'CreateUser', { UserName: 'node-app' });
-  api(server, 'ram', 'AttachPolicyToUser', { PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess', UserName: 'node-app' });
-  key = api(server, 'ram', 'CreateAccessKey', { UserName: 'node-app' }).AccessKey;
+  key = ossRolesAndAssumer(server, 'NodeOssReader', 'NodeOssWriter', 'node-app');
   root = rootClient(server, bucket);
   await root.putBucket(bucket);
   await root.put('r.txt', Buffer.from('readable'));

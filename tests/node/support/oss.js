@@ -5,6 +5,7 @@
 
 const http = require('node:http');
 const OSS = require('ali-oss');
+const { api } = require('./server');
 
 /** The account root's ali-oss client for `bucket` on `server` (an IP endpoint: path-style URLs),
  *  signature V4 when `v4`; `options` override any setting (e.g. `accessKeySecret`, `endpoint`). */
@@ -45,4 +46,17 @@ function getVia(endpoint, url, { method = 'GET', body, headers = {} } = {}) {
   });
 }
 
-module.exports = { rootClient, emptyAndDeleteBucket, getVia };
+/** Two roles the account root may assume — `reader` with AliyunOSSReadOnlyAccess, `writer` with
+ *  AliyunOSSFullAccess — and a RAM user `user` allowed to assume roles; resolves to its AccessKey. */
+function ossRolesAndAssumer(server, reader, writer, user) {
+  const trust = JSON.stringify({ Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { RAM: [`acs:ram::${server.root.accountId}:root`] } }], Version: '1' });
+  for (const [role, policy] of [[reader, 'AliyunOSSReadOnlyAccess'], [writer, 'AliyunOSSFullAccess']]) {
+    api(server, 'ram', 'CreateRole', { RoleName: role, AssumeRolePolicyDocument: trust });
+    api(server, 'ram', 'AttachPolicyToRole', { PolicyType: 'System', PolicyName: policy, RoleName: role });
+  }
+  api(server, 'ram', 'CreateUser', { UserName: user });
+  api(server, 'ram', 'AttachPolicyToUser', { PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess', UserName: user });
+  return api(server, 'ram', 'CreateAccessKey', { UserName: user }).AccessKey;
+}
+
+module.exports = { rootClient, emptyAndDeleteBucket, getVia, ossRolesAndAssumer };
