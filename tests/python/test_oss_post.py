@@ -173,6 +173,10 @@ def test_signature_refusals(server, root, bucket):
     no_sig = {"key": "k1", **v1_form(ak, sk, cond)}
     del no_sig["Signature"]
     expect_error(post(ep, name, no_sig), 400, "InvalidArgument", "0002-00000703")
+    no_policy = {"key": "k1", **v1_form(ak, sk, cond)}
+    del no_policy["policy"]
+    expect_error(post(ep, name, no_policy), 400, "InvalidArgument", "0002-00000702")
+    expect_error(post(ep, name, {**no_policy, "policy": ""}), 400, "InvalidPolicyDocument", "0006-00000205")
     # V4: the credential's scope, its date, its region
     v4 = {"key": "k1", **v4_form(ak, sk, cond)}
     v4["x-oss-credential"] = v4["x-oss-credential"].replace("aliyun_v4_request", "abc")

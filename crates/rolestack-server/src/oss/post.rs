@@ -38,6 +38,8 @@ const V4_VALID: i64 = 7 * 24 * 3600;
 const EC_SIGNATURE_MISSING: &str = "0002-00000703";
 const EC_SIGNATURE_EMPTY: &str = "0002-00000704";
 const EC_CREDENTIAL_INVALID: &str = "0002-00000710";
+const EC_POLICY_MISSING: &str = "0002-00000702";
+const EC_POLICY_EMPTY: &str = "0006-00000205";
 
 /// Form fields that become the object's headers, as PutObject takes them.
 const OBJECT_FIELDS: &[&str] = &["content-type", "cache-control", "content-disposition", "content-encoding", "expires", "content-md5"];
@@ -319,7 +321,11 @@ fn authenticate(rs: &Rolestack, req: &OssHttpRequest, fields: &Fields) -> OssRes
     let scheme = Scheme::of(fields);
     let token = fields.get(if scheme.s3() { "x-amz-security-token" } else { "x-oss-security-token" });
     let ec = if scheme.s3() { EC_S3_SIGNATURE_MISMATCH } else { EC_SIGNATURE_MISMATCH };
-    let policy = || fields.get("policy").ok_or_else(|| OssError::InvalidArgument("A signed POST must carry a policy field.".into()));
+    let policy = || match fields.get("policy") {
+        None => Err(OssError::InvalidArgumentEc { message: "A signed POST must carry a policy field.".into(), ec: EC_POLICY_MISSING }),
+        Some("") => Err(OssError::InvalidPostPolicy { message: "The policy field of a signed POST is empty.".into(), ec: EC_POLICY_EMPTY }),
+        Some(p) => Ok(p),
+    };
     // The signer's key (and session), the signature checked with its secret.
     let signed = |ak: &str, provided: &str, verify: &dyn Fn(&str) -> Result<(), SignatureError>| -> OssResult<Requester> {
         let who = auth::lookup(rs, ak, token)?;
