@@ -8,7 +8,6 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
 const http = require('node:http');
 const support = require('./support');
 
@@ -21,23 +20,9 @@ let server;
 let app;
 let appOrigin;
 let endpoint;
-let rootKey;
 
-function api(product, action, params = {}) {
-  return support.api(server, product, action, params);
-}
-
-// OSS V1 as the account root, from node (setting up the bucket and its CORS rules); `resource`
-// is the path (`/<bucket>/` for the bucket itself) and sub-resource, signed as written.
-async function oss(method, resource, { body = '', contentType = '', headers = {} } = {}) {
-  const date = new Date().toUTCString();
-  const ossHeaders = Object.entries(headers).filter(([k]) => k.startsWith('x-oss-')).sort(([a], [b]) => (a < b ? -1 : 1));
-  const canonical = ossHeaders.map(([k, v]) => `${k}:${v}\n`).join('');
-  const sts = `${method}\n\n${contentType}\n${date}\n${canonical}${resource}`;
-  const sig = crypto.createHmac('sha1', rootKey.AccessKeySecret).update(sts).digest('base64');
-  const h = { ...headers, Date: date, Authorization: `OSS ${rootKey.AccessKeyId}:${sig}` };
-  if (contentType) h['Content-Type'] = contentType;
-  return fetch(`${endpoint}${resource}`, { method, headers: h, body: body || undefined });
+function oss(method, resource, options) {
+  return support.ossAsRoot(server, method, resource, options);
 }
 
 // The page: signs with the STS credentials it was handed and PUTs the object cross-origin.
@@ -61,7 +46,7 @@ async function upload(endpoint, bucket, key, creds, text) {
 
 before(async () => {
   server = await startServer('rolestack-cors-');
-  ({ endpoint, rootKey } = server);
+  ({ endpoint } = server);
   // The application's own origin: another loopback port.
   app = http.createServer((req, res) => { res.writeHead(200, { 'Content-Type': 'text/html' }); res.end(PAGE); });
   await new Promise((r) => app.listen(0, '127.0.0.1', r));
@@ -86,22 +71,8 @@ async function newPage() {
 
 test('a page on another origin uploads with an STS token after a CORS preflight', async () => {
   assert.equal((await oss('PUT', `/${BUCKET}/`)).status, 200);
-  const role = `BrowserUploader-${suffix}`;
-  api('ram', 'CreateRole', {
-    RoleName: role,
-    AssumeRolePolicyDocument: JSON.stringify({ Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { RAM: [`acs:ram::${rootKey.AccountId}:root`] } }], Version: '1' }),
-  });
-  api('ram', 'AttachPolicyToRole', { PolicyType: 'System', PolicyName: 'AliyunOSSFullAccess', RoleName: role });
   const upOnly = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:PutObject'], Resource: [`acs:oss:*:*:${BUCKET}/uploads/*`] }] });
-  // STS refuses AssumeRole signed by the root: a RAM user allowed sts:AssumeRole assumes the role.
-  const user = `browser-assumer-${suffix}`;
-  api('ram', 'CreateUser', { UserName: user });
-  api('ram', 'AttachPolicyToUser', { PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess', UserName: user });
-  const key = api('ram', 'CreateAccessKey', { UserName: user }).AccessKey;
-  const assumed = support.cli(server, ['api', '--access-key-id', key.AccessKeyId, '--access-key-secret', key.AccessKeySecret,
-    'sts', 'AssumeRole', `RoleArn=acs:ram::${rootKey.AccountId}:role/${role}`, 'RoleSessionName=browser', `Policy=${upOnly}`]);
-  assert.equal(assumed.status, 0, assumed.stdout + assumed.stderr);
-  const creds = JSON.parse(assumed.stdout).Credentials;
+  const creds = support.assumeOssRole(server, `BrowserUploader-${suffix}`, `browser-assumer-${suffix}`, upOnly);
 
   const { context, page } = await newPage();
   try {

@@ -1,10 +1,12 @@
 // What the browser test files share: one rolestack server per file (a fresh data directory, a
 // free loopback port, its log next to the data directory), rolestack's signed CLI as the account
-// root, and headless Chromium contexts with throwaway profiles.
+// root, OSS requests as the root and an assumed OSS role, and headless Chromium contexts with
+// throwaway profiles.
 'use strict';
 
 const assert = require('node:assert/strict');
 const { spawn, spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -58,6 +60,38 @@ async function startServer(prefix) {
   return server;
 }
 
+/** OSS V1 as the account root, from node (setting up buckets and their rules); `resource` is the
+ *  path (`/<bucket>/` for the bucket itself) and sub-resource, signed as written. */
+async function ossAsRoot(server, method, resource, { body = '', contentType = '', headers = {} } = {}) {
+  const { rootKey } = server;
+  const date = new Date().toUTCString();
+  const ossHeaders = Object.entries(headers).filter(([k]) => k.startsWith('x-oss-')).sort(([a], [b]) => (a < b ? -1 : 1));
+  const canonical = ossHeaders.map(([k, v]) => `${k}:${v}\n`).join('');
+  const sts = `${method}\n\n${contentType}\n${date}\n${canonical}${resource}`;
+  const sig = crypto.createHmac('sha1', rootKey.AccessKeySecret).update(sts).digest('base64');
+  const h = { ...headers, Date: date, Authorization: `OSS ${rootKey.AccessKeyId}:${sig}` };
+  if (contentType) h['Content-Type'] = contentType;
+  return fetch(`${server.endpoint}${resource}`, { method, headers: h, body: body || undefined });
+}
+
+/** STS credentials of a new role `role` with AliyunOSSFullAccess under `sessionPolicy`. STS
+ *  refuses AssumeRole signed by the root: a RAM user `user` allowed sts:AssumeRole assumes it. */
+function assumeOssRole(server, role, user, sessionPolicy) {
+  const account = server.rootKey.AccountId;
+  api(server, 'ram', 'CreateRole', {
+    RoleName: role,
+    AssumeRolePolicyDocument: JSON.stringify({ Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { RAM: [`acs:ram::${account}:root`] } }], Version: '1' }),
+  });
+  api(server, 'ram', 'AttachPolicyToRole', { PolicyType: 'System', PolicyName: 'AliyunOSSFullAccess', RoleName: role });
+  api(server, 'ram', 'CreateUser', { UserName: user });
+  api(server, 'ram', 'AttachPolicyToUser', { PolicyType: 'System', PolicyName: 'AliyunSTSAssumeRoleAccess', UserName: user });
+  const key = api(server, 'ram', 'CreateAccessKey', { UserName: user }).AccessKey;
+  const assumed = cli(server, ['api', '--access-key-id', key.AccessKeyId, '--access-key-secret', key.AccessKeySecret,
+    'sts', 'AssumeRole', `RoleArn=acs:ram::${account}:role/${role}`, 'RoleSessionName=browser', `Policy=${sessionPolicy}`]);
+  assert.equal(assumed.status, 0, assumed.stdout + assumed.stderr);
+  return JSON.parse(assumed.stdout).Credentials;
+}
+
 const profiles = [];
 
 /** A headless Chromium context on a fresh profile (`options`: e.g. a viewport). */
@@ -80,4 +114,4 @@ function removeProfiles() {
   for (const d of profiles.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 }
 
-module.exports = { ROOT, api, cli, launchChromium, removeProfiles, startServer };
+module.exports = { ROOT, api, assumeOssRole, cli, launchChromium, ossAsRoot, removeProfiles, startServer };
