@@ -1050,11 +1050,13 @@ def post_form_v4(ak, sk, conditions, token=None, expiration=POST_EXPIRES, region
     return form
 
 
-def post_object(endpoint, bucket, fields: dict, content=b"hello form", filename="a.txt", extra_after_file=None):
-    """POSTs the form as a browser does: fields in order, then the file (and whatever follows it).
-    Redirects are not followed (a `success_action_redirect` names the application's page)."""
+def post_object(endpoint, bucket, fields: dict, content=b"hello form", filename="a.txt", extra_after_file=None,
+                file_type="application/octet-stream"):
+    """POSTs the form as a browser does: fields in order, then the file (its part typed
+    `file_type`, as browsers type it; and whatever follows it). Redirects are not followed (a
+    `success_action_redirect` names the application's page)."""
     files = [(k, (None, v)) for k, v in fields.items()]
-    files.append(("file", (filename, content, "application/octet-stream")))
+    files.append(("file", (filename, content, file_type)))
     for k, v in (extra_after_file or {}).items():
         files.append((k, (None, v)))
     return requests.post(f"http://{endpoint}/{bucket}", files=files, timeout=30, allow_redirects=False)

@@ -69,7 +69,7 @@ def test_v1_form_upload(server, root, bucket):
                   ["eq", "$success_action_status", "201"], ["in", "$content-type", ["text/plain", "image/png"]]]
     fields = {"key": "user/${filename}", "success_action_status": "201", "Content-Type": "text/plain",
               "Cache-Control": "no-cache", "x-oss-meta-uuid": "u-1", **v1_form(ak, sk, conditions)}
-    r = post(server.endpoint, bucket.bucket_name, fields, b"form body", filename="pic.txt")
+    r = post(server.endpoint, bucket.bucket_name, fields, b"form body", filename="pic.txt", file_type="text/plain")
     assert r.status_code == 201, r.text
     doc = error_of(r)  # the PostResponse document
     assert ET.fromstring(r.content).tag == "PostResponse"
@@ -200,6 +200,8 @@ def test_form_shape_refusals(server, root, bucket):
     r = requests.post(f"http://{ep}/{name}", files=[(k, (None, v)) for k, v in {"key": "x", **signed}.items()], timeout=30)
     expect_error(r, 400, "MalformedPOSTRequest")
     expect_error(post(ep, name, signed), 400, "InvalidArgument")  # no key
+    # any of OSSAccessKeyId, Signature and policy makes the other two required
+    expect_error(post(ep, name, {"key": "x", "policy": signed["policy"]}), 400, "InvalidArgument")
     # PutObject's rules hold: forbid-overwrite, Content-MD5
     assert post(ep, name, {"key": "dup", **signed}).status_code == 204
     expect_error(post(ep, name, {"key": "dup", "x-oss-forbid-overwrite": "true", **signed}), 409, "FileAlreadyExists")
@@ -294,3 +296,18 @@ def test_virtual_hosted_form(server, root, bucket):
     assert r.status_code == 201, r.text
     assert error_of(r)["Location"] == f"http://{host}/vh.txt"
     assert bucket.get_object("vh.txt").read() == b"virtual"
+
+
+def test_content_type(server, root, bucket):
+    """The object's type: `x-oss-content-type`, else the file part's own type (browsers always
+    send one), else the `Content-Type` field."""
+    signed = v1_form(root["AccessKeyId"], root["AccessKeySecret"], [["starts-with", "$key", "t/"]])
+    ep, name = server.endpoint, bucket.bucket_name
+    for key, extra, file_type, expected in [
+        ("t/part", {}, "image/png", "image/png"),
+        ("t/field", {"Content-Type": "text/plain"}, None, "text/plain"),  # a part without its own type
+        ("t/field-and-part", {"Content-Type": "text/plain"}, "image/png", "image/png"),
+        ("t/x-oss", {"Content-Type": "text/plain", "x-oss-content-type": "text/csv"}, "image/png", "text/csv"),
+    ]:
+        assert post(ep, name, {"key": key, **extra, **signed}, file_type=file_type).status_code == 204
+        assert bucket.head_object(key).content_type == expected, key

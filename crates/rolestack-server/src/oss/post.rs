@@ -193,9 +193,10 @@ pub async fn prepare(rs: &Rolestack, req: &mut OssHttpRequest, body: &mut Body) 
     }
     let max = policy.as_ref().and_then(PostPolicy::size_range).map_or(MAX_FILE, |(_, max)| max.min(MAX_FILE));
     let too_large = Arc::new(AtomicBool::new(false));
+    let file_type = file.content_type().map(|m| m.to_string());
     *body = file_body(file, max, too_large.clone());
     req.key = key;
-    req.headers = object_headers(&req.headers, &fields, Scheme::of(&fields).s3());
+    req.headers = object_headers(&req.headers, &fields, Scheme::of(&fields).s3(), file_type);
     req.post_form = Some(Arc::new(PostForm {
         policy,
         status: fields.get("success_action_status").map(str::to_string),
@@ -223,7 +224,10 @@ fn file_body(file: multer::Field<'static>, max: u64, too_large: Arc<AtomicBool>)
 /// referer) and the form's object fields as PutObject takes them — OSS forms: `x-oss-*` ones
 /// (meta, ACL, forbid-overwrite, …), `callback` and `x:` variables; S3 forms: `x-amz-*` ones and
 /// `acl`, renamed as the S3 dialect renames headers —; nothing the POST itself sent about its body.
-fn object_headers(sent: &[(String, String)], fields: &Fields, s3: bool) -> Vec<(String, String)> {
+/// The object's type on an OSS form is its `x-oss-content-type` field, else the file part's own
+/// `Content-Type` (which browsers always set), else the `Content-Type` field; on an S3 form the
+/// `Content-Type` field (docs/oss.md, "PostObject").
+fn object_headers(sent: &[(String, String)], fields: &Fields, s3: bool, file_type: Option<String>) -> Vec<(String, String)> {
     let keep = ["host", "user-agent", "origin", "referer"];
     let mut headers: Vec<(String, String)> = sent.iter().filter(|(k, _)| keep.iter().any(|h| k.eq_ignore_ascii_case(h))).cloned().collect();
     let mut object = Vec::new();
@@ -232,7 +236,9 @@ fn object_headers(sent: &[(String, String)], fields: &Fields, s3: bool) -> Vec<(
     let (prefix, signing) = if s3 { ("x-amz-", AWS_SIGNING_FIELDS) } else { ("x-oss-", SIGNING_FIELDS) };
     for (name, value) in &fields.0 {
         let field = |n: &str| (n.to_string(), value.clone());
-        if OBJECT_FIELDS.contains(&name.as_str()) || (name.starts_with(prefix) && !signing.contains(&name.as_str())) {
+        if name == "content-type" || name == "x-oss-content-type" {
+            continue; // below
+        } else if OBJECT_FIELDS.contains(&name.as_str()) || (name.starts_with(prefix) && !signing.contains(&name.as_str())) {
             object.push(field(name));
         } else if s3 && name == "acl" {
             object.push(field("x-amz-acl"));
@@ -242,6 +248,12 @@ fn object_headers(sent: &[(String, String)], fields: &Fields, s3: bool) -> Vec<(
             vars.insert(name.clone(), serde_json::Value::String(value.clone()));
         }
     }
+    let field_type = fields.get("content-type").map(str::to_string);
+    let content_type = match s3 {
+        true => field_type,
+        false => fields.get("x-oss-content-type").map(str::to_string).or(file_type).or(field_type),
+    };
+    object.extend(content_type.map(|t| ("content-type".to_string(), t)));
     if !vars.is_empty() {
         object.push(("x-oss-callback-var".into(), BASE64.encode(serde_json::Value::Object(vars).to_string())));
     }
@@ -302,7 +314,8 @@ impl Scheme {
             Scheme::AwsV4
         } else if any(&["awsaccesskeyid"]) {
             Scheme::AwsV2
-        } else if any(&["ossaccesskeyid", "signature"]) {
+        } else if any(&["ossaccesskeyid", "signature", "policy"]) {
+            // Any one of OSSAccessKeyId, Signature and policy makes the other two required.
             Scheme::OssV1
         } else {
             Scheme::Anonymous
