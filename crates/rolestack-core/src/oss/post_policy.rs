@@ -29,6 +29,8 @@ pub mod ec {
     pub const CONDITIONS_EMPTY: &str = "0006-00000215";
     pub const NO_MATCH_MODE: &str = "0006-00000216";
     pub const RANGE_ORDER: &str = "0006-00000219";
+    /// A match mode given a value of the wrong type (`not-in` with a string, `eq` with a list).
+    pub const VALUE_TYPE: &str = "0006-00000224";
     pub const RANGE_VALUE: &str = "0006-00000221";
     pub const CONDITION_TYPE: &str = "0006-00000222";
     pub const FIELD_MISSING: &str = "0006-00000226";
@@ -220,17 +222,19 @@ fn list_condition(list: &[Value]) -> Result<Condition, PostPolicyError> {
         return Ok(Condition::Length { min, max });
     }
     let [_, Value::String(field), value] = list else { return Err(no_mode()) };
+    let wrong_type = || invalid(ec::VALUE_TYPE, format!("Invalid Policy: the value of {text} is not of its match mode's type."));
+    let string = |v: &Value| v.as_str().map(str::to_string).ok_or_else(wrong_type);
     let strings = |v: &Value| -> Result<Vec<String>, PostPolicyError> {
         match v {
-            Value::Array(vs) => vs.iter().map(|v| v.as_str().map(str::to_string).ok_or_else(no_mode)).collect(),
-            _ => Err(no_mode()),
+            Value::Array(vs) => vs.iter().map(string).collect(),
+            _ => Err(wrong_type()),
         }
     };
-    let matches = match (op.to_ascii_lowercase().as_str(), value) {
-        ("eq", Value::String(v)) => Match::Eq(v.clone()),
-        ("starts-with", Value::String(v)) => Match::StartsWith(v.clone()),
-        ("in", v) => Match::In(strings(v)?),
-        ("not-in", v) => Match::NotIn(strings(v)?),
+    let matches = match op.to_ascii_lowercase().as_str() {
+        "eq" => Match::Eq(string(value)?),
+        "starts-with" => Match::StartsWith(string(value)?),
+        "in" => Match::In(strings(value)?),
+        "not-in" => Match::NotIn(strings(value)?),
         _ => return Err(no_mode()),
     };
     Ok(Condition::Field { field: field_name(field), matches, text })
@@ -334,7 +338,31 @@ mod tests {
         assert_eq!(ec_of(&format!(r#"{{{EXP}, "conditions": [123]}}"#)), ec::CONDITION_TYPE);
         assert_eq!(ec_of(&format!(r#"{{{EXP}, "conditions": [["$key"]]}}"#)), ec::NO_MATCH_MODE);
         assert_eq!(ec_of(&format!(r#"{{{EXP}, "conditions": [["matches", "$key", "k"]]}}"#)), ec::NO_MATCH_MODE);
+        assert_eq!(ec_of(&format!(r#"{{{EXP}, "conditions": [["not-in", "cache-control", "no-cache"]]}}"#)), ec::VALUE_TYPE);
+        assert_eq!(ec_of(&format!(r#"{{{EXP}, "conditions": [["eq", "$key", ["k"]]]}}"#)), ec::VALUE_TYPE);
+        assert_eq!(ec_of(&format!(r#"{{{EXP}, "conditions": [["in", "$key", ["k", 1]]]}}"#)), ec::VALUE_TYPE);
         assert_eq!(ec_of(&format!(r#"{{{EXP}, "conditions": [["content-length-range", 20, 10]]}}"#)), ec::RANGE_ORDER);
         assert_eq!(ec_of(&format!(r#"{{{EXP}, "conditions": [["content-length-range", 10, "test"]]}}"#)), ec::RANGE_VALUE);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn starts_with_and_eq_agree_with_str(key in "[a-z/]{0,12}", prefix in "[a-z/]{0,4}") {
+            let p = policy(&format!(r#"{{{EXP}, "conditions": [["starts-with", "$key", {prefix:?}]]}}"#)).unwrap();
+            let fields = [("key", key.as_str())];
+            proptest::prop_assert_eq!(p.check_fields(form(&fields)).is_ok(), key.starts_with(&prefix));
+            let eq = policy(&format!(r#"{{{EXP}, "conditions": [{{"key": {prefix:?}}}]}}"#)).unwrap();
+            proptest::prop_assert_eq!(eq.check_fields(form(&fields)).is_ok(), key == prefix);
+        }
+
+        #[test]
+        fn sizes_inside_every_range_pass(a in 0u64..100, b in 0u64..100, c in 0u64..100, d in 0u64..100, size in 0u64..120) {
+            let (lo1, hi1, lo2, hi2) = (a.min(b), a.max(b), c.min(d), c.max(d));
+            let p = policy(&format!(
+                r#"{{{EXP}, "conditions": [["content-length-range", {lo1}, {hi1}], ["content-length-range", {lo2}, {hi2}]]}}"#
+            )).unwrap();
+            let inside = (lo1..=hi1).contains(&size) && (lo2..=hi2).contains(&size);
+            proptest::prop_assert_eq!(p.check_size(size).is_ok(), inside);
+        }
     }
 }
