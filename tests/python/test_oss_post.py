@@ -311,3 +311,37 @@ def test_content_type(server, root, bucket):
     ]:
         assert post(ep, name, {"key": key, **extra, **signed}, file_type=file_type).status_code == 204
         assert bucket.head_object(key).content_type == expected, key
+
+
+def test_oss2_example_form(server, root, bucket, app):
+    """oss2's examples/object_post.py (PostObject without the SDK: the form built by hand), ported
+    to Python 3: `["eq", "$bucket", ...]`, an empty `x-oss-security-token` for a permanent key,
+    Content-Disposition, user metadata, a callback with an `x:` variable, the body assembled by
+    hand with the file last; sent to the bucket's virtual host (here through the loopback
+    endpoint with its Host header) and answered with the application's callback answer."""
+    port = app.server_address[1]
+    policy = base64.b64encode(json.dumps({"expiration": EXPIRES, "conditions": [
+        ["eq", "$bucket", bucket.bucket_name], ["content-length-range", 0, 104857600]]}).strip().encode()).decode()
+    signature = base64.b64encode(hmac.new(root["AccessKeySecret"].encode(), policy.encode(), hashlib.sha1).digest()).decode()
+    callback = base64.b64encode(json.dumps({"callbackUrl": f"http://127.0.0.1:{port}", "callbackBody":
+                                            "filename=${object}&size=${size}&mimeType=${mimeType}&v=${x:var1}",
+                                            "callbackBodyType": "application/x-www-form-urlencoded"}).encode()).decode()
+    field_dict = {"key": "post.txt", "OSSAccessKeyId": root["AccessKeyId"], "policy": policy, "Signature": signature,
+                  "x-oss-security-token": "", "Content-Disposition": "attachment;filename=download.txt",
+                  "x-oss-meta-uuid": "uuid-xxx", "callback": callback, "x:var1": "callback-var1-val"}
+    content, boundary = "a" * 64, "9431149156168"
+    body = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in field_dict.items())
+    body += f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="post.txt"\r\nContent-Type: text/plain\r\n\r\n{content}'
+    body += f"\r\n--{boundary}--\r\n"
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "Host": f"{bucket.bucket_name}.{server.endpoint}"}
+    resp = requests.post(f"http://{server.endpoint}/", data=body.encode(), headers=headers, timeout=30)
+    assert resp.status_code == 200, resp.text
+    assert resp.content == b'{"Status":"OK"}'
+    crc64 = oss2.utils.Crc64()
+    crc64.update(content.encode())
+    assert resp.headers["x-oss-hash-crc64ecma"] == str(crc64.crc)
+    assert _App.seen[0][2] == b"filename=post.txt&size=64&mimeType=text%2Fplain&v=callback-var1-val"
+    stored = bucket.get_object("post.txt")
+    assert stored.read() == content.encode()
+    assert stored.headers["Content-Disposition"] == "attachment;filename=download.txt"
+    assert stored.headers["x-oss-meta-uuid"] == "uuid-xxx"

@@ -332,7 +332,9 @@ impl Scheme {
 fn authenticate(rs: &Rolestack, req: &OssHttpRequest, fields: &Fields) -> OssResult<Requester> {
     let facts = auth::facts(rs, req);
     let scheme = Scheme::of(fields);
-    let token = fields.get(if scheme.s3() { "x-amz-security-token" } else { "x-oss-security-token" });
+    // An empty token is none (oss2's form example sends `x-oss-security-token` empty for a
+    // permanent key).
+    let token = fields.get(if scheme.s3() { "x-amz-security-token" } else { "x-oss-security-token" }).filter(|t| !t.is_empty());
     let ec = if scheme.s3() { EC_S3_SIGNATURE_MISMATCH } else { EC_SIGNATURE_MISMATCH };
     let policy = || match fields.get("policy") {
         None => Err(OssError::InvalidArgumentEc { message: "A signed POST must carry a policy field.".into(), ec: EC_POLICY_MISSING }),
