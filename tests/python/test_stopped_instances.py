@@ -10,22 +10,15 @@ One server per module, started with --fake-clock."""
 
 import json
 import os
-import queue
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
 import requests
 
 import rshelpers as h
-from instancekit import (ECS, PROGRAMS, REGION, cli, environment, exec_in, needs_root, root_apis, seed_role, started_server,
-                         vpc_instance)
-
-PROGRAM = PROGRAMS / "powered_program.py"
-READ_ONCE = ("from alibabacloud_credentials.client import Client; from alibabacloud_credentials.models import Config; "
-             "print(Client(Config(type='ecs_ram_role')).get_credential().access_key_id)")
+from instancekit import (ECS, READ_ONCE, REGION, Inside, cli, end_programs, environment, exec_in, gone, needs_root, root_apis,
+                         seed_role, started_server, vpc_instance, wait_for)
 
 
 @pytest.fixture(scope="module")
@@ -42,77 +35,10 @@ def status(apis, iid):
     return apis["ecs"].call("DescribeInstances", {"RegionId": REGION, "InstanceIds": json.dumps([iid])})["Instances"]["Instance"][0]["Status"]
 
 
-def gone(pid):
-    """Whether process `pid` has ended (a zombie of ours counts: it no longer runs)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
-
-
-def wait_for(condition, what, bound=15):
-    """Waits until `condition()` holds; the bound only keeps a failure from hanging the suite."""
-    deadline = time.monotonic() + bound
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {bound} s for {what}"
-        time.sleep(0.05)
-
-
-STARTED = []  # the programs (and their daemons) the tests started, ended after each test whatever happened
-
-
 @pytest.fixture(autouse=True)
 def end_leftovers():
     yield
-    while STARTED:
-        prog = STARTED.pop()
-        for pid in (prog.p.pid, prog.daemon):
-            if pid and not gone(pid):
-                try:
-                    os.kill(pid, 9)
-                except ProcessLookupError:
-                    pass
-        prog.p.wait(timeout=10)
-
-
-class Inside:
-    """powered_program.py running inside an instance through `rolestack instance exec`."""
-
-    def __init__(self, fc, iid, *flags):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
-        env.update({"ROLESTACK_ENDPOINT": fc.base_url, "ROLESTACK_DATA_DIR": str(fc.data_dir)})
-        self.p = subprocess.Popen([str(fc.binary), "instance", "exec", iid, "--", sys.executable, str(PROGRAM), *flags],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        self.daemon = None
-        STARTED.append(self)
-        self.lines = queue.Queue()
-        threading.Thread(target=lambda: [self.lines.put(line) for line in self.p.stdout] + [self.lines.put("")], daemon=True).start()
-        first = self.line()
-        self.pid, self.daemon = first["pid"], first["daemon"]
-
-    def line(self):
-        """Its next line (the bound only keeps a failure from hanging the suite)."""
-        try:
-            out = self.lines.get(timeout=30)
-        except queue.Empty:
-            self.p.kill()
-            raise AssertionError("the program printed nothing for 30 s")
-        assert out, f"the program ended: {self.p.wait(timeout=10)} {self.p.stderr.read()}"
-        return json.loads(out)
-
-    def read(self):
-        self.p.stdin.write("read\n")
-        self.p.stdin.flush()
-        return self.line()["AccessKeyId"]
-
-    def ended(self):
-        """Its exit status, once it has ended (the stop ends it; the wait only bounds a failure)."""
-        try:
-            return self.p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            raise AssertionError("the program still runs 30 s later")
+    end_programs()
 
 
 def test_stopped_instance_refuses_exec_until_started(fc, apis):
