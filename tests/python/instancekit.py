@@ -143,12 +143,12 @@ def end_programs():
 class Inside:
     """powered_program.py running inside an instance through `rolestack instance exec`."""
 
-    def __init__(self, fc, iid, *flags, env_extra=None):
+    def __init__(self, fc, iid, *flags, env_extra=None, proxy=False):
         env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
         env.update({"ROLESTACK_ENDPOINT": fc.base_url, "ROLESTACK_DATA_DIR": str(fc.data_dir)})
         env.update(env_extra or {})
         command = [sys.executable, str(PROGRAMS / "powered_program.py"), *flags]
-        self.p = subprocess.Popen([str(fc.binary), "instance", "exec", iid, "--", *command],
+        self.p = subprocess.Popen([str(fc.binary), "instance", "exec", iid, *(["--proxy"] if proxy else []), "--", *command],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.daemon = None
         STARTED.append(self)

@@ -132,3 +132,27 @@ def test_reboot_and_forced_delete_end_programs(fc, apis):
     apis["ecs"].call("DeleteInstance", {"InstanceId": iid, "Force": "true"})
     assert prog.ended() == -9
     wait_for(lambda: gone(prog.daemon), "the program's own daemon to end")
+
+
+def test_stop_ends_programs_run_through_the_proxy(fc, apis):
+    """The unprivileged way: the program runs on the host, under `instance exec`, which ends it
+    (and what it started) when the instance's proxy goes away."""
+    role = seed_role(apis)
+    iid = vpc_instance(apis, role=role)
+    host = subprocess.Popen(["sleep", "600"])
+    try:
+        prog = Inside(fc, iid, proxy=True)
+        first = prog.read()
+        assert first.startswith("STS.")
+        apis["ecs"].call("StopInstance", {"InstanceId": iid})
+        assert prog.line() == {"after_term": "ConnectionRefusedError"}
+        assert prog.ended() == 0
+        wait_for(lambda: gone(prog.daemon), "the program's own daemon to end")
+        assert host.poll() is None, "a host process was ended"
+        apis["ecs"].call("StartInstance", {"InstanceId": iid})
+        p = exec_in(fc, iid, sys.executable, "-c", READ_ONCE, proxy=True)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.strip() == first
+    finally:
+        host.kill()
+        host.wait()

@@ -7,6 +7,7 @@ mod environment;
 mod events;
 mod instance;
 mod nonce_log;
+mod supervise;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -218,8 +219,9 @@ enum InstanceCommand {
     /// Run a command "inside" an instance: in its network namespace, where 100.100.100.200 is the
     /// instance's metadata service (or, with --proxy or without root, through its loopback proxy via
     /// HTTP_PROXY). ROLESTACK_ENDPOINT is set to the API as seen from inside. The instance must be
-    /// Running (`rolestack instance start`); stopping it ends the command, as powering a machine off
-    /// does.
+    /// Running (`rolestack instance start`); stopping it ends the command and what it started, as
+    /// powering a machine off does (through the proxy, this process stays as the command's parent
+    /// to do that).
     Exec {
         instance_id: String,
         /// Use the unprivileged loopback proxy even when a namespace is available.
