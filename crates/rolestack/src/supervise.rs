@@ -135,3 +135,37 @@ fn descendants() -> Vec<i32> {
     }
     below.into_iter().filter(|&pid| pid != me && procs.iter().any(|(p, _, zombie)| *p == pid && !zombie)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descendants_are_this_processes_children_and_theirs() {
+        // A shell that starts a grandchild: both are below this process, nothing else is.
+        let mut child = Command::new("sh").args(["-c", "sleep 30 & wait"]).spawn().expect("sh runs");
+        let pid = child.id() as i32;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let below = loop {
+            let below = descendants();
+            if below.len() >= 2 || Instant::now() > deadline {
+                break below;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(below.contains(&pid), "{below:?}");
+        assert!(below.len() >= 2, "the grandchild is below too: {below:?}");
+        assert!(!below.contains(&(std::process::id() as i32)));
+        assert!(!below.contains(&1));
+        // Only the shell's own tree (other tests of this binary may have children too).
+        let parent_of = |p: i32| -> Option<i32> {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+            stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+        };
+        for &p in below.iter().filter(|&&p| p == pid || parent_of(p) == Some(pid)) {
+            // SAFETY: kill with a pid and a signal.
+            unsafe { libc::kill(p, libc::SIGKILL) };
+        }
+        child.wait().expect("sh is reaped");
+    }
+}
