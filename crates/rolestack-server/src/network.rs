@@ -364,10 +364,13 @@ impl InstanceNetwork for HostNetwork {
         let namespace = p.endpoints.namespace.as_deref().and_then(|ns| NamespaceId::of(Path::new(&format!("/run/netns/{ns}"))));
         // Listeners first, so nothing a program does while it ends reaches the instance's
         // metadata service or the API any more (refused: nothing listens in its namespace).
+        let listeners = p.tasks.clone();
         Self::tear_down(p);
         if let Some(ns) = namespace {
             let instance = instance_id.to_string();
             let ended = std::thread::Builder::new().name("power-off".into()).spawn(move || {
+                // An aborted task ends (and drops its socket) when the runtime next polls it.
+                power_off::wait_until(|| listeners.iter().all(|t| t.is_finished()));
                 let signalled = power_off::end_programs(ns, how);
                 tracing::info!(instance, signalled, ?how, "instance powered off: its programs ended");
             });

@@ -68,6 +68,14 @@ pub fn end_programs(ns: NamespaceId, how: PowerOff) -> usize {
     signalled
 }
 
+/// Waits until `done()` holds, at most two seconds (the runtime dropping aborted listeners).
+pub fn wait_until(done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !done() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// The pids of the processes in `ns`, this one excepted.
 fn members(ns: NamespaceId) -> Vec<i32> {
     let me = std::process::id() as i32;
