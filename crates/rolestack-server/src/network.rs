@@ -43,7 +43,7 @@ use rolestack_core::service::Rolestack;
 use crate::connections::{serve_stream, Connections, Transport};
 use crate::dns::Resolver;
 use crate::metadata::{self, InstanceMetadata};
-use crate::power_off::{self, NamespaceId};
+use crate::power_off::{self, HeldNamespace};
 use crate::tls::LabCa;
 
 /// The metadata address of every Alibaba Cloud instance.
@@ -360,18 +360,18 @@ impl InstanceNetwork for HostNetwork {
     fn release(&self, instance_id: &str, how: PowerOff) {
         let removed = self.prepared.lock().unwrap_or_else(|p| p.into_inner()).remove(&Environment::Instance(instance_id.to_string()));
         let Some(p) = removed else { return };
-        // The namespace's identity before its file goes: its processes are the instance's programs.
-        let namespace = p.endpoints.namespace.as_deref().and_then(|ns| NamespaceId::of(Path::new(&format!("/run/netns/{ns}"))));
+        // The namespace, held before its file goes: its processes are the instance's programs.
+        let namespace = p.endpoints.namespace.as_deref().and_then(|ns| HeldNamespace::open(Path::new(&format!("/run/netns/{ns}"))));
         // Listeners first, so nothing a program does while it ends reaches the instance's
         // metadata service or the API any more (refused: nothing listens in its namespace).
         let listeners = p.tasks.clone();
         Self::tear_down(p);
-        if let Some(ns) = namespace {
+        if let Some(held) = namespace {
             let instance = instance_id.to_string();
             let ended = std::thread::Builder::new().name("power-off".into()).spawn(move || {
                 // An aborted task ends (and drops its socket) when the runtime next polls it.
                 power_off::wait_until(|| listeners.iter().all(|t| t.is_finished()));
-                let signalled = power_off::end_programs(ns, how);
+                let signalled = power_off::end_programs(&held, how);
                 tracing::info!(instance, signalled, ?how, "instance powered off: its programs ended");
             });
             if let Err(e) = ended {

@@ -6,8 +6,9 @@
 //! it (a daemon that double-forks too) unless it makes a namespace of its own. So the processes
 //! to end are found by namespace, not by name or parentage: every `/proc/<pid>` whose
 //! `ns/net` is the instance's namespace — the same device and inode as the namespace file the
-//! instance had, taken before the file is removed, so a namespace made again for the same
-//! instance later (StartInstance, then `instance exec`) is never confused with it. The host's
+//! instance had, opened before the file is removed and held open until the programs are ended,
+//! so the namespace (and its inode) stays its own: a namespace made later, for the same instance
+//! (StartInstance, then `instance exec`) or another one, never gets that inode meanwhile. The host's
 //! processes are in other namespaces and are never touched, and this server's own process is
 //! skipped (its helper threads enter namespaces for a moment to bind or connect).
 //!
@@ -37,16 +38,35 @@ pub struct NamespaceId {
 
 impl NamespaceId {
     /// The namespace a file names (`/run/netns/<name>`, `/proc/<pid>/ns/net`), if it exists.
-    pub fn of(path: &Path) -> Option<NamespaceId> {
+    fn of(path: &Path) -> Option<NamespaceId> {
         std::fs::metadata(path).ok().map(|m| NamespaceId { dev: m.dev(), ino: m.ino() })
     }
 }
 
-/// Ends every process in namespace `ns` (see the module docs): `Forced` kills them at once,
+/// A network namespace held open. An identity alone is not enough: once the last process and
+/// file of a namespace are gone the kernel frees it, and a namespace made next (another
+/// instance's) may get the same inode. Holding the namespace keeps its inode its own until the
+/// programs in it are ended.
+pub struct HeldNamespace {
+    _file: std::fs::File,
+    id: NamespaceId,
+}
+
+impl HeldNamespace {
+    /// Holds the namespace a file names (`/run/netns/<name>`), if it exists.
+    pub fn open(path: &Path) -> Option<HeldNamespace> {
+        let file = std::fs::File::open(path).ok()?;
+        let m = file.metadata().ok()?;
+        Some(HeldNamespace { _file: file, id: NamespaceId { dev: m.dev(), ino: m.ino() } })
+    }
+}
+
+/// Ends every process in namespace `held` (see the module docs): `Forced` kills them at once,
 /// `Graceful` sends `SIGTERM` and kills what is left after [`GRACE`]. Blocks until none is left
 /// (or a process cannot be signalled); run it on a thread of its own. Returns how many processes
 /// were signalled.
-pub fn end_programs(ns: NamespaceId, how: PowerOff) -> usize {
+pub fn end_programs(held: &HeldNamespace, how: PowerOff) -> usize {
+    let ns = held.id;
     let mut signalled = 0;
     if how == PowerOff::Graceful {
         signalled += signal_all(ns, libc::SIGTERM);
@@ -124,6 +144,12 @@ mod tests {
         // An identity no nsfs file has: nothing is signalled.
         let none = NamespaceId { dev: u64::MAX, ino: u64::MAX };
         assert!(members(none).is_empty());
-        assert_eq!(end_programs(none, PowerOff::Forced), 0);
+    }
+
+    #[test]
+    fn a_held_namespace_is_the_one_its_file_names() {
+        let held = HeldNamespace::open(Path::new("/proc/self/ns/net")).expect("this process has a network namespace");
+        assert_eq!(Some(held.id), NamespaceId::of(Path::new("/proc/self/ns/net")));
+        assert!(HeldNamespace::open(Path::new("/nonexistent/ns")).is_none());
     }
 }
