@@ -164,6 +164,14 @@ test('seed 002 steps 1-3 by clicking, checked through the API and the metadata s
     await row.getByRole('cell', { name: ROLE, exact: true }).waitFor();
     await page.evaluate(() => document.getElementById('toasts').replaceChildren());
     await shot(page, '10-instances');
+    // CreateInstance left it Stopped, and nothing runs on a stopped instance: More > Instance
+    // Status > Start, and the row shows it Running.
+    await row.getByRole('cell', { name: 'Stopped', exact: true }).waitFor();
+    await row.getByRole('button', { name: `More actions for ${iid}` }).click();
+    await page.getByRole('menuitem', { name: 'Instance Status' }).click();
+    await page.getByRole('menuitem', { name: 'Start', exact: true }).click();
+    await row.getByRole('cell', { name: 'Running', exact: true }).waitFor();
+    await page.evaluate(() => document.getElementById('toasts').replaceChildren());
 
     // A classic network instance gets ECS's real error.
     const crow = page.getByRole('row').filter({ hasText: classic });
@@ -943,6 +951,7 @@ test('Metadata Faults on the instance page: inject, observe through the metadata
   const iid = api('ecs', 'CreateInstance', {
     RegionId: REGION, ImageId: 'centos_7_03_64_40G_alibase_20170503.vhd', InstanceType: 'ecs.xn4.small', VSwitchId: vsw, InstanceName: 'faults',
   }).InstanceId;
+  api('ecs', 'StartInstance', { InstanceId: iid }); // nothing runs on a stopped instance
   const env = api('rolestack', 'PrepareInstanceEnvironment', { InstanceId: iid });
   const { context, page } = await newPage();
   try {

@@ -76,6 +76,8 @@ test('@alicloud/credentials under metadata faults and credential events',
     const iid = api('ecs', 'CreateInstance', {
       RegionId: 'cn-hangzhou', ImageId: 'centos_7_03_64_40G_alibase_20170503.vhd', InstanceType: 'ecs.xn4.small', VSwitchId: vsw, RamRoleName: role,
     }).InstanceId;
+    // CreateInstance leaves it Stopped, and nothing runs on a stopped instance.
+    api('ecs', 'StartInstance', { InstanceId: iid });
     const bucket = `nodefaults${Date.now()}`;
     const rootOss = new OSS({ accessKeyId: server.root.id, accessKeySecret: server.root.secret, endpoint: server.endpoint, region: 'oss-cn-hangzhou' });
     await rootOss.putBucket(bucket);

@@ -47,6 +47,8 @@ test('@alicloud/credentials default chain inside an instance', { skip: !isRoot &
   const iid = api('ecs', 'CreateInstance', {
     RegionId: 'cn-hangzhou', ImageId: 'centos_7_03_64_40G_alibase_20170503.vhd', InstanceType: 'ecs.xn4.small', VSwitchId: vsw, RamRoleName: role,
   }).InstanceId;
+  // CreateInstance leaves it Stopped, and nothing runs on a stopped instance.
+  api('ecs', 'StartInstance', { InstanceId: iid });
   const r = cli(['instance', 'exec', iid, '--', process.execPath, path.join(__dirname, 'programs', 'whoami.js')]);
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const who = JSON.parse(r.stdout.trim().split('\n').pop());

@@ -1,9 +1,13 @@
 """Shared by the tests that run code inside instances and workstations (test_instances.py,
-test_unchanged_programs.py): the seed's role and policy, a VPC instance, the CLI, `instance exec`."""
+test_unchanged_programs.py, test_stopped_instances.py, ...): the seed's role and policy, a VPC
+instance, the CLI, `instance exec`, a long-running program inside an instance (`Inside`)."""
 
 import json
 import os
+import queue
 import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -96,6 +100,85 @@ def metadata(env, path, token=None, **kw):
 def exec_in(fc, iid, *command, proxy=False, env_extra=None, input=None):
     args = ["instance", "exec", iid] + (["--proxy"] if proxy else []) + ["--", *command]
     return cli(fc, *args, env_extra=env_extra, input=input)
+
+
+# Reads the instance's credentials once with alibabacloud-credentials' ecs_ram_role provider; prints the AccessKeyId.
+READ_ONCE = ("from alibabacloud_credentials.client import Client; from alibabacloud_credentials.models import Config; "
+             "print(Client(Config(type='ecs_ram_role')).get_credential().access_key_id)")
+
+
+def gone(pid):
+    """Whether process `pid` has ended (a zombie of ours counts: it no longer runs)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def wait_for(condition, what, bound=15):
+    """Waits until `condition()` holds; the bound only keeps a failure from hanging the suite."""
+    deadline = time.monotonic() + bound
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {bound} s for {what}"
+        time.sleep(0.05)
+
+
+STARTED = []  # the Inside programs (and their daemons) the tests started, ended by end_programs()
+
+
+def end_programs():
+    """Ends what Inside started and is still running (call it after each test, whatever happened)."""
+    while STARTED:
+        prog = STARTED.pop()
+        for pid in (prog.p.pid, prog.daemon):
+            if pid and not gone(pid):
+                try:
+                    os.kill(pid, 9)
+                except ProcessLookupError:
+                    pass
+        prog.p.wait(timeout=10)
+
+
+class Inside:
+    """powered_program.py running inside an instance through `rolestack instance exec`."""
+
+    def __init__(self, fc, iid, *flags, env_extra=None, proxy=False):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
+        env.update({"ROLESTACK_ENDPOINT": fc.base_url, "ROLESTACK_DATA_DIR": str(fc.data_dir)})
+        env.update(env_extra or {})
+        command = [sys.executable, str(PROGRAMS / "powered_program.py"), *flags]
+        self.p = subprocess.Popen([str(fc.binary), "instance", "exec", iid, *(["--proxy"] if proxy else []), "--", *command],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.daemon = None
+        STARTED.append(self)
+        self.lines = queue.Queue()
+        threading.Thread(target=lambda: [self.lines.put(line) for line in self.p.stdout] + [self.lines.put("")], daemon=True).start()
+        first = self.line()
+        self.pid, self.daemon = first["pid"], first["daemon"]
+
+    def line(self):
+        """Its next line (the bound only keeps a failure from hanging the suite)."""
+        try:
+            out = self.lines.get(timeout=30)
+        except queue.Empty:
+            self.p.kill()
+            raise AssertionError("the program printed nothing for 30 s")
+        assert out, f"the program ended: {self.p.wait(timeout=10)} {self.p.stderr.read()}"
+        return json.loads(out)
+
+    def read(self):
+        self.p.stdin.write("read\n")
+        self.p.stdin.flush()
+        return self.line()["AccessKeyId"]
+
+    def ended(self):
+        """Its exit status, once it has ended (the stop ends it; the wait only bounds a failure)."""
+        try:
+            return self.p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            raise AssertionError("the program still runs 30 s later")
 
 
 def oss_instance(fc, apis):

@@ -1,7 +1,7 @@
 """Three rolestack nodes on one PostgreSQL (docs/scale-out.md), official SDK clients spread over
 them: the seed walkthrough split across nodes, replays refused on another node, tokens valid on
-every node, racing creates, kill -9 under load, rotation with the shared fake clock, and a node
-with another server key refused.
+every node, racing creates, kill -9 under load, rotation with the shared fake clock, a node
+with another server key refused, and a stop through one node ending the programs on another.
 
 Needs ROLESTACK_TEST_POSTGRES_URL (scripts/test.sh starts a throwaway PostgreSQL and sets it);
 under CI=true its absence is an error. Bodies live in one object store all nodes share: moto's S3
@@ -20,9 +20,10 @@ import uuid
 
 import oss2
 import pytest
+import requests
 
 import rshelpers as h
-from instancekit import IS_ROOT, PROGRAMS, cli, seed_role, vpc_instance
+from instancekit import IS_ROOT, PROGRAMS, READ_ONCE, Inside, cli, end_programs, gone, needs_root, seed_role, vpc_instance, wait_for
 
 ADMIN_VERSION = "2026-11-01"
 
@@ -154,6 +155,38 @@ def test_seed_walkthrough_across_nodes(cluster):
     if IS_ROOT:
         p = c.cli(0, "instance", "exec", iid, "--", sys.executable, str(PROGRAMS / "whoami_default_chain.py"))
         assert p.returncode == 0, p.stdout + p.stderr
+
+
+@needs_root
+def test_stop_through_another_node_ends_programs(cluster):
+    """Instance on node 2, a program in its namespace (started through node 1), StopInstance
+    through node 3: node 2's metadata service answers nothing at once, node 2 ends the program
+    (its loop over the store, every 10 s), every node refuses `instance exec`; StartInstance
+    through node 1 brings the same credentials back (docs/instances.md "Stopping an instance")."""
+    c = cluster
+    role = seed_role(c.apis(0))
+    iid = vpc_instance(c.apis(1), role=role)
+    keys = {"ALIBABA_CLOUD_ACCESS_KEY_ID": c.root["AccessKeyId"], "ALIBABA_CLOUD_ACCESS_KEY_SECRET": c.root["AccessKeySecret"]}
+    try:
+        prog = Inside(c.nodes[0], iid, env_extra=keys)
+        first = prog.read()
+        p = c.cli(1, "api", "rolestack", "PrepareInstanceEnvironment", f"InstanceId={iid}")
+        proxy = json.loads(p.stdout)["Proxy"]
+        c.apis(2)["ecs"].call("StopInstance", {"InstanceId": iid})
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://{proxy}/latest/meta-data/ram/security-credentials/{role}", timeout=5)
+        for i in range(3):
+            p = c.cli(i, "instance", "exec", iid, "--", "true")
+            assert p.returncode != 0 and "is Stopped" in p.stderr, p.stderr
+        assert prog.line() == {"after_term": "ConnectionRefusedError"}
+        assert prog.ended() == 0
+        wait_for(lambda: gone(prog.daemon), "the program's own daemon to end")
+        c.apis(0)["ecs"].call("StartInstance", {"InstanceId": iid})
+        p = c.cli(0, "instance", "exec", iid, "--", sys.executable, "-c", READ_ONCE)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert p.stdout.strip() == first
+    finally:
+        end_programs()
 
 
 def test_signed_request_replayed_on_another_node_is_refused(cluster):

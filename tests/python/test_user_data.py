@@ -62,6 +62,8 @@ def test_create_describe_serve_modify(server, tea, root_ecs, net):
     iid = create(tea, net[1], user_data=b64(SCRIPT))
     body = describe_user_data(tea, iid)
     assert (body.instance_id, body.region_id, body.user_data) == (iid, REGION, b64(SCRIPT))
+    # CreateInstance leaves it Stopped, and nothing runs on a stopped instance
+    root_ecs.call("StartInstance", {"InstanceId": iid})
     # inside the instance: the raw (decoded) bytes, exactly
     p = exec_in(server, iid, sys.executable, "-c", READ_USER_DATA)
     assert p.returncode == 0, p.stderr
@@ -70,12 +72,14 @@ def test_create_describe_serve_modify(server, tea, root_ecs, net):
     got = latest(env, "user-data")
     assert got.status_code == 200 and got.content == SCRIPT
     assert "user-data" in latest(env, "").text.split("\n")
-    # a Stopped instance's user data may change, and the next read shows it (the cached tree follows the store)
+    # a Stopped instance's user data may change, and once it runs again its metadata service serves it
+    root_ecs.call("StopInstance", {"InstanceId": iid})
     modify(tea, iid, b64(b"#cloud-config\nruncmd: [true]\n"))
     assert describe_user_data(tea, iid).user_data == b64(b"#cloud-config\nruncmd: [true]\n")
+    root_ecs.call("StartInstance", {"InstanceId": iid})
+    env = environment(server, iid)
     assert latest(env, "user-data").content == b"#cloud-config\nruncmd: [true]\n"
     # a running one's may not
-    root_ecs.call("StartInstance", {"InstanceId": iid})
     h.expect_error(lambda: modify(tea, iid, b64(b"late")), code="IncorrectInstanceStatus", status=403)
     assert latest(env, "user-data").content == b"#cloud-config\nruncmd: [true]\n"
     # other attributes of a running instance still change (UserData is what needs Stopped)
@@ -83,7 +87,7 @@ def test_create_describe_serve_modify(server, tea, root_ecs, net):
     h.tea_call(lambda: tea.modify_instance_attribute(m.ModifyInstanceAttributeRequest(instance_id=iid, description="ud")))
 
 
-def test_run_instances_and_none(server, tea, net):
+def test_run_instances_and_none(server, tea, root_ecs, net):
     from alibabacloud_ecs20140526 import models as m
     req = m.RunInstancesRequest(region_id=REGION, image_id=IMAGE, instance_type=ITYPE, v_switch_id=net[1], amount=2,
                                 user_data=b64(b"#!/bin/sh\ntrue\n"))
@@ -95,6 +99,7 @@ def test_run_instances_and_none(server, tea, net):
     # an instance without user data: an empty string from the API, 404 from the metadata service
     bare = create(tea, net[1])
     assert describe_user_data(tea, bare).user_data == ""
+    root_ecs.call("StartInstance", {"InstanceId": bare})
     env = environment(server, bare)
     assert latest(env, "user-data").status_code == 404
     assert "user-data" not in latest(env, "").text.split("\n")
@@ -102,6 +107,7 @@ def test_run_instances_and_none(server, tea, net):
 
 def test_network_interface_items(server, tea, root_ecs, net):
     iid = create(tea, net[1])
+    root_ecs.call("StartInstance", {"InstanceId": iid})
     inst = root_ecs.call("DescribeInstances", {"RegionId": REGION, "InstanceIds": json.dumps([iid])})["Instances"]["Instance"][0]
     eni = inst["NetworkInterfaces"]["NetworkInterface"][0]
     mac = eni["MacAddress"]
@@ -148,6 +154,7 @@ def test_limit_and_other_refusals(server, tea, ecs_apis, root_ecs, net):
     assert ecs_apis["core"].call("DescribeUserData", {"RegionId": REGION, "InstanceId": v1})["UserData"] == b64(b"z" * LIMIT)
     # hardened mode guards user data like every other item
     root_ecs.call("ModifyInstanceMetadataOptions", {"RegionId": REGION, "InstanceId": iid, "HttpTokens": "required"})
+    root_ecs.call("StartInstance", {"InstanceId": iid})
     env = environment(server, iid)
     assert latest(env, "user-data").status_code == 401
     token = requests.put(f"http://{env['Proxy']}/latest/api/token", headers={"X-aliyun-ecs-metadata-token-ttl-seconds": "60"},

@@ -76,8 +76,23 @@ fn instance(ctx: &mut Ctx, p: &Params) -> Result<Instance> {
 /// On a shared store the instance lives on the node that created it: asked on another node, the
 /// answer names that node and its endpoint (`Node`, `RedirectEndpoint`) and prepares nothing;
 /// `rolestack instance exec` asks there (see docs/scale-out.md).
+///
+/// Nothing runs on an instance that is not `Running` (as on ECS): a stopped one is refused with
+/// `IncorrectInstanceStatus`, which says how to start it.
 pub fn prepare_instance_environment(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let inst = instance(ctx, p)?;
+    if inst.status != "Running" {
+        return Err(Error::service(
+            403,
+            "IncorrectInstanceStatus",
+            format!(
+                "The instance {id} is {status}: nothing runs on an instance that is not Running. Start it first \
+                 (ECS StartInstance, or `rolestack instance start {id}`).",
+                id = inst.id,
+                status = inst.status
+            ),
+        ));
+    }
     if let (Some(here), Some(owner)) = (ctx.cluster.node_name(), inst.node.as_deref()) {
         if here != owner {
             let node = ctx.tx.get_rec::<crate::cluster::NodeRecord>(crate::store::GLOBAL, owner)?.ok_or_else(|| {

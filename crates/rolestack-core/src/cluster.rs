@@ -171,7 +171,8 @@ pub fn find_node(store: &dyn Store, name: &str) -> Result<Option<NodeRecord>> {
     store.begin_read()?.get_rec::<NodeRecord>(GLOBAL, name)
 }
 
-/// The instances placed on `node`, in every account: `(account id, instance id)`.
+/// The running instances placed on `node`, in every account: `(account id, instance id)`. A
+/// stopped instance has no network (nothing runs on it), so the node serves none for it.
 pub fn instances_on(store: &dyn Store, node: &str) -> Result<Vec<(String, String)>> {
     const PAGE: usize = 500;
     let mut tx = store.begin_read()?;
@@ -193,7 +194,9 @@ pub fn instances_on(store: &dyn Store, node: &str) -> Result<Vec<(String, String
             let page: Vec<crate::model::Instance> = tx.list_rec(&account.id, "", after.as_deref(), PAGE)?;
             let done = page.len() < PAGE;
             after = page.last().map(|i| i.id.clone());
-            out.extend(page.into_iter().filter(|i| i.node.as_deref() == Some(node)).map(|i| (account.id.clone(), i.id)));
+            out.extend(
+                page.into_iter().filter(|i| i.node.as_deref() == Some(node) && i.status == "Running").map(|i| (account.id.clone(), i.id)),
+            );
             if done {
                 break;
             }

@@ -193,6 +193,16 @@ impl MetadataAnswer {
     fn not_found() -> Self {
         Self::plain(404, "404 - Not Found")
     }
+    /// No answer at all (status 0: the front closes the connection): the instance is not
+    /// running. Its listeners go down when it stops; this covers a request that arrives before
+    /// they do (another node stopped it, see docs/scale-out.md).
+    fn powered_off() -> Self {
+        Self::plain(0, "")
+    }
+    /// Whether this is the no-answer of an instance that is not running.
+    pub fn is_powered_off(&self) -> bool {
+        self.status == 0
+    }
     fn endpoint_disabled() -> Self {
         Self::plain(403, "403 - Forbidden: the metadata endpoint of this instance is disabled")
     }
@@ -465,6 +475,9 @@ impl InstanceMetadata {
     }
 
     fn token_answer(&self, inst: &Instance, ttl: Option<&str>, forwarded: bool) -> MetadataAnswer {
+        if inst.status != "Running" {
+            return MetadataAnswer::powered_off();
+        }
         if inst.http_endpoint == "disabled" {
             return MetadataAnswer::endpoint_disabled();
         }
@@ -580,6 +593,9 @@ impl InstanceMetadata {
     /// The refusal of a read before anything else: the endpoint is disabled, or the read's
     /// hardened-mode token is missing (when required) or invalid.
     fn refusal(&self, inst: &Instance, token: Option<&str>) -> Option<MetadataAnswer> {
+        if inst.status != "Running" {
+            return Some(MetadataAnswer::powered_off());
+        }
         if inst.http_endpoint == "disabled" {
             return Some(MetadataAnswer::endpoint_disabled());
         }

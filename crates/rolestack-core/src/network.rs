@@ -25,9 +25,33 @@ pub trait InstanceNetwork: Send + Sync {
     /// Makes (or returns) the endpoints of a workstation: the same service names and trust as an
     /// instance, without an instance identity or metadata service (`rolestack exec`).
     fn prepare_workstation(&self, account_id: &str) -> Result<InstanceEndpoints, String>;
-    /// Takes an instance's endpoints down (its listeners and namespace), e.g. when it is deleted.
-    /// Nothing happens for an instance that was never prepared.
-    fn release(&self, instance_id: &str);
+    /// Powers an instance's environment off, as when it stops, reboots or is deleted: its
+    /// endpoints go down (listeners and namespace, so its metadata service answers nothing) and
+    /// the programs running inside it end (`how`). Nothing happens for an instance that was never
+    /// prepared. See docs/instances.md "Stopping an instance".
+    fn release(&self, instance_id: &str, how: PowerOff);
+}
+
+/// How the programs inside an instance end when it powers off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerOff {
+    /// A normal stop (StopInstance without `ForceStop`): the programs are asked to end
+    /// (`SIGTERM`), and those still running after a grace period are killed.
+    Graceful,
+    /// A forced stop (`ForceStop=true`, DeleteInstance with `Force`): killed at once, like
+    /// pulling the power.
+    Forced,
+}
+
+impl PowerOff {
+    /// `Forced` when `force` (the action's `ForceStop` / `Force`), else `Graceful`.
+    pub fn forced_if(force: bool) -> Self {
+        if force {
+            PowerOff::Forced
+        } else {
+            PowerOff::Graceful
+        }
+    }
 }
 
 /// A host that cannot give instances a network presence (tests of the core, library use).
@@ -40,5 +64,5 @@ impl InstanceNetwork for NoNetwork {
     fn prepare_workstation(&self, _account_id: &str) -> Result<InstanceEndpoints, String> {
         Err("this rolestack host does not serve workstation networks".into())
     }
-    fn release(&self, _instance_id: &str) {}
+    fn release(&self, _instance_id: &str, _how: PowerOff) {}
 }

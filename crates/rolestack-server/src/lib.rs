@@ -11,6 +11,7 @@ pub mod dns;
 pub mod metadata;
 pub mod network;
 pub mod oss;
+pub mod power_off;
 pub mod rpc;
 pub mod s3;
 pub mod sendfile;

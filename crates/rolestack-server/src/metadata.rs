@@ -28,6 +28,9 @@ pub fn app(instance: InstanceMetadata) -> Router {
 }
 
 fn respond(answer: MetadataAnswer) -> Response {
+    if answer.is_powered_off() {
+        return abort();
+    }
     let content_type = if answer.json { "application/json" } else { "text/plain" };
     let mut r = Response::new(Body::from(answer.body));
     *r.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -21,10 +21,15 @@
 //!   for requests to service names, and for `CONNECT` to a service name it terminates TLS itself
 //!   with a certificate of the local CA and serves the API inside the tunnel. It never forwards
 //!   anything anywhere: a `CONNECT` to any other name is refused.
+//!
+//! An instance's environment exists only while it runs: `PrepareInstanceEnvironment` refuses an
+//! instance that is not `Running`, and StopInstance / RebootInstance / DeleteInstance take it down
+//! ([`InstanceNetwork::release`]) and end the programs in its namespace ([`crate::power_off`]).
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener, UdpSocket as StdUdp};
 use std::os::fd::AsFd;
+use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -32,12 +37,13 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use rolestack_core::network::{InstanceEndpoints, InstanceNetwork};
+use rolestack_core::network::{InstanceEndpoints, InstanceNetwork, PowerOff};
 use rolestack_core::service::Rolestack;
 
 use crate::connections::{serve_stream, Connections, Transport};
 use crate::dns::Resolver;
 use crate::metadata::{self, InstanceMetadata};
+use crate::power_off::{self, HeldNamespace};
 use crate::tls::LabCa;
 
 /// The metadata address of every Alibaba Cloud instance.
@@ -351,10 +357,26 @@ impl InstanceNetwork for HostNetwork {
         self.environment(Environment::Workstation, account_id)
     }
 
-    fn release(&self, instance_id: &str) {
+    fn release(&self, instance_id: &str, how: PowerOff) {
         let removed = self.prepared.lock().unwrap_or_else(|p| p.into_inner()).remove(&Environment::Instance(instance_id.to_string()));
-        if let Some(p) = removed {
-            Self::tear_down(p);
+        let Some(p) = removed else { return };
+        // The namespace, held before its file goes: its processes are the instance's programs.
+        let namespace = p.endpoints.namespace.as_deref().and_then(|ns| HeldNamespace::open(Path::new(&format!("/run/netns/{ns}"))));
+        // Listeners first, so nothing a program does while it ends reaches the instance's
+        // metadata service or the API any more (refused: nothing listens in its namespace).
+        let listeners = p.tasks.clone();
+        Self::tear_down(p);
+        if let Some(held) = namespace {
+            let instance = instance_id.to_string();
+            let ended = std::thread::Builder::new().name("power-off".into()).spawn(move || {
+                // An aborted task ends (and drops its socket) when the runtime next polls it.
+                power_off::wait_until(|| listeners.iter().all(|t| t.is_finished()));
+                let signalled = power_off::end_programs(&held, how);
+                tracing::info!(instance, signalled, ?how, "instance powered off: its programs ended");
+            });
+            if let Err(e) = ended {
+                tracing::error!(instance = instance_id, error = %e, "could not start the thread that ends the instance's programs");
+            }
         }
     }
 }

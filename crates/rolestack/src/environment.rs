@@ -91,6 +91,17 @@ fn set_ca_variables(cmd: &mut Command, bundle: &Path) {
 /// Sets the command up in `env` (namespace when `namespace_ok`, else proxy) and replaces this
 /// process with it. `api_var` receives the API endpoint as seen by the command.
 pub fn exec(env: &Environment, namespace_ok: bool, mut cmd: Command, api_var: &str, announce: bool) -> anyhow::Result<()> {
+    let way = set_up(env, namespace_ok, &mut cmd, api_var)?;
+    if announce {
+        eprintln!("rolestack: {way}");
+    }
+    let err = cmd.exec();
+    bail!("running {:?}: {err}", cmd.get_program())
+}
+
+/// Sets the command up in `env` (namespace when `namespace_ok`, else proxy): after this the
+/// command runs inside it. Joins the namespace (this process) for the namespace way.
+pub fn set_up(env: &Environment, namespace_ok: bool, cmd: &mut Command, api_var: &str) -> anyhow::Result<Way> {
     let namespace = env.namespace.as_deref().filter(|_| namespace_ok && nix::unistd::geteuid().is_root());
     let way = match namespace {
         Some(ns) => {
@@ -99,7 +110,7 @@ pub fn exec(env: &Environment, namespace_ok: bool, mut cmd: Command, api_var: &s
             for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy"] {
                 cmd.env_remove(var);
             }
-            enter_namespace(ns, &env.ca_certificate, &mut cmd)?;
+            enter_namespace(ns, &env.ca_certificate, cmd)?;
             Way::Namespace(ns.to_string())
         }
         None => {
@@ -112,15 +123,11 @@ pub fn exec(env: &Environment, namespace_ok: bool, mut cmd: Command, api_var: &s
             }
             cmd.env(api_var, &url);
             let path = private_bundle_file(&env.ca_certificate)?;
-            set_ca_variables(&mut cmd, &path);
+            set_ca_variables(cmd, &path);
             Way::Proxy(env.proxy.clone())
         }
     };
-    if announce {
-        eprintln!("rolestack: {way}");
-    }
-    let err = cmd.exec();
-    bail!("running {:?}: {err}", cmd.get_program())
+    Ok(way)
 }
 
 /// Joins the network namespace, then a private mount namespace with our resolver, hosts file and

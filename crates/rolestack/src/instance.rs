@@ -3,15 +3,18 @@
 //! service, Alibaba Cloud's service names resolve to rolestack and `ROLESTACK_ENDPOINT` is the API;
 //! otherwise the instance's loopback proxy stands in, through `HTTP_PROXY`/`HTTPS_PROXY` (see
 //! [`crate::environment`]). Either way the command starts with no AccessKey in its environment, as
-//! on a fresh instance, so the SDKs' default credential chains reach the metadata service.
+//! on a fresh instance, so the SDKs' default credential chains reach the metadata service. When
+//! the instance stops, the command ends (the server ends what is in the namespace; through the
+//! proxy this process stays to do it, [`crate::supervise`]).
 //! `rolestack exec` does the same for a workstation, with the caller's AccessKey.
 
+use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use anyhow::Context;
 
 use crate::client::ClientArgs;
-use crate::environment::{self, Environment};
+use crate::environment::{self, Environment, Way};
 
 /// Variables that would make an SDK skip the metadata service, or route around it.
 fn scrub(cmd: &mut Command) {
@@ -42,7 +45,15 @@ pub fn exec(client: &ClientArgs, instance_id: &str, force_proxy: bool, argv: &[S
     cmd.args(args);
     scrub(&mut cmd);
     cmd.env("ROLESTACK_INSTANCE_ID", instance_id);
-    environment::exec(&env, !force_proxy, cmd, "ROLESTACK_ENDPOINT", false)
+    match environment::set_up(&env, !force_proxy, &mut cmd, "ROLESTACK_ENDPOINT")? {
+        // In the namespace the command is the instance's: the server ends it when the instance stops.
+        Way::Namespace(_) => {
+            let err = cmd.exec();
+            anyhow::bail!("running {:?}: {err}", cmd.get_program())
+        }
+        // On the host only this process knows it: it stays, and ends it when the instance stops.
+        Way::Proxy(proxy) => crate::supervise::run(cmd, &proxy),
+    }
 }
 
 /// `rolestack exec`: runs a command "as a workstation" — Alibaba Cloud's service names reach

@@ -7,6 +7,7 @@ mod environment;
 mod events;
 mod instance;
 mod nonce_log;
+mod supervise;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -217,7 +218,10 @@ struct ConnectionArgs {
 enum InstanceCommand {
     /// Run a command "inside" an instance: in its network namespace, where 100.100.100.200 is the
     /// instance's metadata service (or, with --proxy or without root, through its loopback proxy via
-    /// HTTP_PROXY). ROLESTACK_ENDPOINT is set to the API as seen from inside.
+    /// HTTP_PROXY). ROLESTACK_ENDPOINT is set to the API as seen from inside. The instance must be
+    /// Running (`rolestack instance start`); stopping it ends the command and what it started, as
+    /// powering a machine off does (through the proxy, this process stays as the command's parent
+    /// to do that).
     Exec {
         instance_id: String,
         /// Use the unprivileged loopback proxy even when a namespace is available.
@@ -227,6 +231,22 @@ enum InstanceCommand {
         client: client::ClientArgs,
         #[arg(last = true, required = true)]
         command: Vec<String>,
+    },
+    /// Start a stopped instance (ECS StartInstance): programs may run in it again.
+    Start {
+        instance_id: String,
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
+    /// Stop a running instance (ECS StopInstance): the programs running inside it end (SIGTERM, then
+    /// SIGKILL after 5 s; at once with --force) and its metadata service answers nothing.
+    Stop {
+        instance_id: String,
+        /// Pull the power (ForceStop=true): kill the programs at once.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        client: client::ClientArgs,
     },
     /// Print the credentials the metadata service currently serves the instance.
     Credentials {
@@ -556,6 +576,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Instance { command: InstanceCommand::ExpireCredentials { instance_id, client } } => {
             print_json(client.call_ok("rolestack", "ExpireInstanceCredentials", &[format!("InstanceId={instance_id}")])?)
         }
+        Command::Instance { command: InstanceCommand::Start { instance_id, client } } => {
+            print_json(client.call_ok("ecs", "StartInstance", &[format!("InstanceId={instance_id}")])?)
+        }
+        Command::Instance { command: InstanceCommand::Stop { instance_id, force, client } } => {
+            print_json(client.call_ok("ecs", "StopInstance", &[format!("InstanceId={instance_id}"), format!("ForceStop={force}")])?)
+        }
         Command::Instance { command: InstanceCommand::Credentials { instance_id, client } } => {
             print_json(client.call_ok("rolestack", "DescribeInstanceCredentials", &[format!("InstanceId={instance_id}")])?)
         }
@@ -824,8 +850,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let collector = state.clone();
     let private = dir.clone();
     if let Some(node) = cluster.node_name().map(str::to_string) {
-        // A node that restarts brings back the networks of the instances that live on it, and
-        // takes down those of instances deleted through another node.
+        // A node that restarts brings back the networks of the running instances that live on
+        // it, and takes down those of instances stopped or deleted through another node.
         let host = state.clone();
         let served = network.clone();
         std::thread::Builder::new()
@@ -862,7 +888,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Prepares the network of every instance placed on this node (after a restart).
+/// Prepares the network of every running instance placed on this node (after a restart).
 fn bring_back_instances(rs: &Rolestack, node: &str) {
     match rolestack_core::cluster::instances_on(rs.store.as_ref(), node) {
         Ok(instances) => {
@@ -880,7 +906,8 @@ fn bring_back_instances(rs: &Rolestack, node: &str) {
 /// How often a node of a cluster looks for instances deleted through other nodes.
 const RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Takes down the networks this node serves for instances that no longer live on it.
+/// Takes down the networks this node serves for instances that no longer run on it (deleted or
+/// stopped through another node), ending their programs.
 fn release_deleted_instances(rs: &Rolestack, network: &HostNetwork, node: &str) {
     let served = network.prepared_instances();
     if served.is_empty() {
@@ -890,8 +917,9 @@ fn release_deleted_instances(rs: &Rolestack, network: &HostNetwork, node: &str) 
         Ok(placed) => {
             let placed: std::collections::HashSet<String> = placed.into_iter().map(|(_, id)| id).collect();
             for id in served.iter().filter(|id| !placed.contains(*id)) {
-                rolestack_core::network::InstanceNetwork::release(network, id);
-                tracing::info!(instance = %id, "instance deleted elsewhere: its network is taken down");
+                // Stopped or deleted through another node (whether forced is not recorded).
+                rolestack_core::network::InstanceNetwork::release(network, id, rolestack_core::network::PowerOff::Graceful);
+                tracing::info!(instance = %id, "instance stopped or deleted elsewhere: its network is taken down");
             }
         }
         Err(e) => tracing::warn!(error = %e, "could not list this node's instances"),

@@ -6,6 +6,8 @@
 //! vSwitch (the first and last three are reserved); without one it is a classic-network instance
 //! (only in regions that still offer it) with a unique `10.x.x.x` inner address. Host names default
 //! to `iZ<id without "i-">Z`, MAC addresses are `00:16:3e:xx:xx:xx`. State changes are immediate.
+//! Stopping, rebooting or deleting an instance powers it off: the host ends what runs inside it
+//! ([`crate::network::InstanceNetwork::release`]).
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
@@ -676,8 +678,21 @@ pub fn start_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     transition(ctx, p, &[], "Stopped", "Running")
 }
 
+/// StopInstance: the instance powers off — its metadata service goes away and the programs
+/// running inside it end (gracefully, or at once with `ForceStop`; docs/instances.md).
 pub fn stop_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
-    transition(ctx, p, &["ForceStop"], "Running", "Stopped")
+    let body = transition(ctx, p, &["ForceStop"], "Running", "Stopped")?;
+    power_off(ctx, p, "ForceStop")?;
+    Ok(body)
+}
+
+/// Ends what runs inside the call's instance (`InstanceId`), forced when the boolean `flag` is
+/// true. Runs inside the call's transaction: should it still fail, the instance stays `Running`
+/// and the next `PrepareInstanceEnvironment` makes its network again.
+fn power_off(ctx: &mut Ctx, p: &Params, flag: &str) -> Result<()> {
+    let how = crate::network::PowerOff::forced_if(p.flag(flag)?);
+    ctx.network.release(p.required("InstanceId")?, how);
+    Ok(())
 }
 
 pub fn delete_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
@@ -695,15 +710,18 @@ pub fn delete_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     ctx.tx.faults_delete(&account, &inst.id, None)?;
     ctx.tx.instance_events_delete(&account, &inst.id)?;
     tags::forget(ctx, "disk", &super::disks::disk_id(&inst.id))?;
-    // The instance's metadata listeners and namespace go with it. Should the transaction still fail,
-    // the next PrepareInstanceEnvironment makes them again.
-    ctx.network.release(&inst.id);
+    // The instance's metadata listeners and namespace go with it, and what ran inside it ends (a
+    // forced deletion of a running instance pulls its power).
+    power_off(ctx, p, "Force")?;
     Ok(json!({}))
 }
 
-/// RebootInstance: a `Running` instance restarts (at once; it stays `Running`).
+/// RebootInstance: a `Running` instance restarts (at once; it stays `Running`): the programs
+/// running inside it end as on StopInstance, and new ones may be started at once.
 pub fn reboot_instance(ctx: &mut Ctx, p: &Params) -> Result<Value> {
-    transition(ctx, p, &["ForceStop"], "Running", "Running")
+    let body = transition(ctx, p, &["ForceStop"], "Running", "Running")?;
+    power_off(ctx, p, "ForceStop")?;
+    Ok(body)
 }
 
 /// The fields of DescribeInstanceAttribute, in its response table's order: a subset of
