@@ -25,6 +25,8 @@ from the body's last write to "durable" (what a PUT waits for).
   reused-file  each body overwrites, in place, a whole file of the same size that an earlier body left
                (written and fsynced beforehand), fdatasync: no allocation and no directory change
                (what rolestack-blob-fs does with the file of a blob an overwrite or delete freed)
+  direct-*     new-file, pre-written and reused-file with the body written with O_DIRECT (past the
+               page cache, from an aligned buffer), then fdatasync as above
   zero-ahead   a fresh store trying to get there: a thread writes zeros (8 MiB, fdatasync) ahead of
                the bodies, which wait when they catch up — the zeros pay the allocation instead
 
@@ -32,6 +34,7 @@ The directory is removed afterwards. Use a directory on the disk the data direct
 
 import argparse
 import ctypes
+import mmap
 import os
 import shutil
 import statistics
@@ -43,7 +46,8 @@ import uuid
 from suite import run_threads
 
 MiB = 1 << 20
-WAYS = ["new-file", "new-file-syncfs", "spare-file", "segment", "fallocated", "pre-written", "reused-file", "zero-ahead"]
+WAYS = ["new-file", "new-file-syncfs", "spare-file", "segment", "fallocated", "pre-written", "reused-file", "zero-ahead",
+        "direct-new-file", "direct-pre-written", "direct-reused-file"]
 
 
 class SharedSync:
@@ -75,6 +79,13 @@ class SharedSync:
 
 def run(way, root, bodies, concurrency, gap):
     body = os.urandom(MiB)
+    direct = way.startswith("direct-")
+    if direct:  # O_DIRECT wants page-aligned buffers: an anonymous map is
+        aligned = mmap.mmap(-1, MiB)
+        aligned.write(body)
+        body = memoryview(aligned)
+        way = way[len("direct-"):]
+    flags = os.O_DIRECT if direct else 0
     per_thread = bodies // concurrency
     latencies, lock = [], threading.Lock()
     directory = os.open(root, os.O_RDONLY)
@@ -88,7 +99,7 @@ def run(way, root, bodies, concurrency, gap):
     segment = spares = None
     ahead = None
     if way in ("segment", "fallocated", "pre-written", "zero-ahead"):
-        segment = os.open(os.path.join(root, "segment"), os.O_RDWR | os.O_CREAT, 0o644)
+        segment = os.open(os.path.join(root, "segment"), os.O_RDWR | os.O_CREAT | flags, 0o644)
         size = (per_thread * concurrency + 1) * MiB
         if way == "segment":
             os.ftruncate(segment, size)
@@ -108,7 +119,7 @@ def run(way, root, bodies, concurrency, gap):
         elif way == "fallocated":
             os.posix_fallocate(segment, 0, size)
         elif way == "pre-written":
-            zeros = bytes(MiB)
+            zeros = memoryview(mmap.mmap(-1, MiB))
             for i in range(size // MiB):
                 os.pwrite(segment, zeros, i * MiB)
         if way != "zero-ahead":
@@ -117,9 +128,13 @@ def run(way, root, bodies, concurrency, gap):
     if way == "reused-file":
         spares = []
         for _ in range(per_thread * concurrency):
-            fd = os.open(os.path.join(root, uuid.uuid4().hex), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            name = os.path.join(root, uuid.uuid4().hex)
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             os.write(fd, body)
             os.fdatasync(fd)
+            if direct:
+                os.close(fd)
+                fd = os.open(name, os.O_WRONLY | os.O_DIRECT)
             spares.append(fd)
         os.fsync(directory)
     if way == "spare-file":
@@ -135,7 +150,7 @@ def run(way, root, bodies, concurrency, gap):
     def worker():
         for _ in range(per_thread):
             if way == "new-file":
-                fd = os.open(os.path.join(root, uuid.uuid4().hex), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                fd = os.open(os.path.join(root, uuid.uuid4().hex), os.O_WRONLY | os.O_CREAT | os.O_EXCL | flags, 0o644)
                 write_in_quarters(fd, 0)
                 t = time.perf_counter()
                 os.fdatasync(fd)

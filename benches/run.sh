@@ -26,7 +26,7 @@
 #             durable-write ceiling (a bare loop at the same concurrency). Bodies in
 #             an S3-compatible store (--blob-url) vs on local disk: benches/oss_blob_store.sh (moto or
 #             a real store; same client, two rolestack servers). Why PUT stays below nginx's page-cache
-#             PUT on this disk: benches/disk_durable.py (1 MiB bodies made durable six ways, no server)
+#             PUT on this disk: benches/disk_durable.py (1 MiB bodies made durable several ways, no server)
 #   list      LIST_OBJECTS empty objects put into one bucket (presigned PUTs by wrk, each once), then
 #             ListObjectsV2 paged through (max-keys 1000, one connection): keys/s vs nginx serving the
 #             same pages, and the server's RSS before/peak/after

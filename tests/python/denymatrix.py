@@ -88,9 +88,11 @@ def oss(action, bucket=None, key=None, **params) -> Step:
     return ("oss", action, params)
 
 
-def presign(bucket, key, expires, auth="v4", method="GET") -> Step:
+def presign(bucket, key, expires, auth="v4", method="GET", token_header=False) -> Step:
+    """A presigned URL fetched with requests; `token_header` also sends the session's token as the
+    x-oss-security-token header (the URL carries it already)."""
     return ("url", "Presign" + method.title(), {"bucket": bucket, "key": key, "expires": expires,
-                                                "auth": auth, "method": method})
+                                                "auth": auth, "method": method, "token_header": token_header})
 
 
 def post_form(bucket, key, sig="v1", prefix="", forge=False, expired=False) -> Step:
@@ -466,7 +468,8 @@ class World:
         method = p["method"]
         url = b.sign_url(method, p["key"], p["expires"])
         assert url.startswith(f"http://{self.ep}/"), url  # loopback only
-        r = requests.request(method, url, data=b"via presigned url" if method == "PUT" else None, timeout=30)
+        headers = {"x-oss-security-token": self.principals[who].token} if p.get("token_header") else {}
+        r = requests.request(method, url, data=b"via presigned url" if method == "PUT" else None, headers=headers, timeout=30)
         _raise_xml_refusal("url", r)
         return r.content
 

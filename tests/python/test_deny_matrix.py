@@ -873,6 +873,8 @@ def oss_cases():
         C("oss-readonly-PutObject", "oro", oss("PutObject", "{bm}", "data/pub/new.txt"), DENIED, get_pub),
         C("oss-session-key-without-token-GetObject", "os_full_notoken", get_pub, "InvalidAccessKeyId", get_pub, ctl_who="os_full",
           ec="0002-00000003"),
+        C("oss-session-token-twice-PresignGet", "os_full", presign("{bm}", "data/pub/a.txt", 3600, auth="v1", token_header=True),
+          "InvalidArgument", presign("{bm}", "data/pub/a.txt", 3600, auth="v1"), ec="0002-00000010", status=400),
         C("oss-readonly-DeleteObject", "oro", oss("DeleteObject", "{bm}", "data/pub/a.txt"), DENIED, get_pub),
         C("oss-readonly-PutObjectAcl", "oro", oss("PutObjectAcl", "{bm}", "data/pub/a.txt", acl="public-read"), DENIED,
           oss("GetObjectAcl", "{bm}", "data/pub/a.txt")),

@@ -13,6 +13,7 @@ import json
 import time
 import urllib.parse
 import uuid
+import xml.etree.ElementTree as ET
 from email.utils import formatdate
 from itertools import islice
 
@@ -170,12 +171,29 @@ def test_security_token_must_be_valid(oss_ep, root, root_bucket, api_for, accoun
     creds = assume(api_for, root, account_id, read_only_role)
     bad = oss2_bucket(oss_ep, oss2.StsAuth(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"][:-4] + "AAAA"),
                       root_bucket.bucket_name)
-    expect_oss_error(lambda: bad.get_bucket_info(), "InvalidSecurityToken", 403)
+    wrong = expect_oss_error(lambda: bad.get_bucket_info(), "InvalidSecurityToken", 403)
+    assert wrong.ec == "0002-00000008"  # OSS's page for a token that does not match its key
     no_token = oss2_bucket(oss_ep, oss2.Auth(creds["AccessKeyId"], creds["AccessKeySecret"]), root_bucket.bucket_name)
     # An STS key without its token: OSS's own EC and message for it (docs/oss.md, signatures).
     missing = expect_oss_error(lambda: no_token.get_bucket_info(), "InvalidAccessKeyId", 403)
     assert missing.ec == "0002-00000003" and "Security Token may be lost" in missing.message
     assert missing.details["OSSAccessKeyId"] == creds["AccessKeyId"]
+
+
+def test_security_token_in_header_and_url_is_refused(oss_ep, root, root_bucket, api_for, account_id, read_only_role):
+    # OSS refuses a token given twice (EC 0002-00000010, docs/oss.md, the "signatures" row), even when
+    # both copies are the right token; the presigned URL alone works.
+    root_bucket.put_object("twice.txt", b"t")
+    creds = assume(api_for, root, account_id, read_only_role)
+    session = oss2_bucket(oss_ep, oss2.StsAuth(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"]),
+                          root_bucket.bucket_name)
+    url = session.sign_url("GET", "twice.txt", 300)
+    assert "security-token=" in url
+    assert requests.get(url, timeout=10).content == b"t"
+    r = requests.get(url, headers={"x-oss-security-token": creds["SecurityToken"]}, timeout=10)
+    assert r.status_code == 400, r.text
+    error = ET.fromstring(r.content)
+    assert (error.findtext("Code"), error.findtext("EC")) == ("InvalidArgument", "0002-00000010"), r.text
 
 
 # -- RAM users ---------------------------------------------------------------------------------------

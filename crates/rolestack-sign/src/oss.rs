@@ -99,6 +99,14 @@ impl OssAuth {
 /// The STS security token of a request, wherever the SDK put it: header
 /// `x-oss-security-token` (oss2, V4), header `security-token` (oss-v2 V1 header signing), query
 /// `security-token` (presigned V1) or query `x-oss-security-token` (presigned V4).
+/// Whether the request carries an STS token both in a header and in its query, which OSS refuses
+/// (docs/oss.md, the "signatures" row).
+pub fn security_token_twice(request: &OssRequest<'_>) -> bool {
+    let in_headers = ["x-oss-security-token", "security-token"].iter().any(|h| header(request.headers, h).is_some_and(|t| !t.is_empty()));
+    let in_query = ["security-token", "x-oss-security-token"].iter().any(|q| request.query_param(q).is_some_and(|t| !t.is_empty()));
+    in_headers && in_query
+}
+
 pub fn security_token<'a>(request: &OssRequest<'a>) -> Option<&'a str> {
     header(request.headers, "x-oss-security-token")
         .or_else(|| header(request.headers, "security-token"))

@@ -4,10 +4,10 @@
 //! still allow it).
 
 use rolestack_core::caller::{Caller, RequestFacts};
-use rolestack_core::oss::error::{EC_PRESIGN_EXPIRES_RANGE, EC_SIGNATURE_MISMATCH};
+use rolestack_core::oss::error::{EC_PRESIGN_EXPIRES_RANGE, EC_SECURITY_TOKEN_TWICE, EC_SIGNATURE_MISMATCH};
 use rolestack_core::oss::{OssError, OssResult, Requester};
 use rolestack_core::service::{Authenticated, Rolestack};
-use rolestack_sign::oss::{security_token, OssAuth};
+use rolestack_sign::oss::{security_token, security_token_twice, OssAuth};
 use rolestack_sign::{oss_v1, oss_v4, SignatureError};
 
 use std::sync::Arc;
@@ -56,6 +56,12 @@ pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester
             check_skew(t, now)?;
         }
         OssAuth::V1Query(_) | OssAuth::V4Query(_) => {}
+    }
+    if security_token_twice(&request) {
+        return Err(OssError::InvalidArgumentEc {
+            message: "The security token must be given either in a header or in the URL, not in both.".into(),
+            ec: EC_SECURITY_TOKEN_TWICE,
+        });
     }
     let access_key_id = auth.access_key_id().to_string();
     let who = lookup(rs, &access_key_id, security_token(&request))?;
