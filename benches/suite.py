@@ -678,6 +678,7 @@ class Suite:
                      CidrBlock="192.168.1.0/24")["VSwitchId"]
         iid = rs.api("ecs", "CreateInstance", RegionId="cn-hangzhou", ImageId="centos_7_03_64_40G_alibase_20170503.vhd",
                      InstanceType="ecs.xn4.small", VSwitchId=vsw, RamRoleName="BenchRole")["InstanceId"]
+        rs.api("ecs", "StartInstance", InstanceId=iid)  # a created instance is Stopped; nothing runs until started
         proxy = rs.api("rolestack", "PrepareInstanceEnvironment", InstanceId=iid)["Proxy"]
         path = "/latest/meta-data/ram/security-credentials/BenchRole"
         host, port = proxy.rsplit(":", 1)
