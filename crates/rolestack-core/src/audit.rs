@@ -275,6 +275,7 @@ pub fn event_resources<'a>(params: impl Iterator<Item = (&'a str, &'a str)>, res
         ("PolicyName", "ACS::RAM::Policy"),
         ("InstanceId", "ACS::ECS::Instance"),
         ("SecurityGroupId", "ACS::ECS::SecurityGroup"),
+        ("KeyPairName", "ACS::ECS::KeyPair"),
         ("VpcId", "ACS::VPC::VPC"),
         ("VSwitchId", "ACS::VPC::VSwitch"),
     ];

@@ -228,11 +228,18 @@ pub static ACTIONS: &[ApiAction] = &[
     ecs!("RevokeSecurityGroup", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::revoke_security_group),
     ecs!("JoinSecurityGroup", ["instance/{InstanceId}", "securitygroup/{SecurityGroupId}"], ecs::security_groups::join_security_group),
     ecs!("LeaveSecurityGroup", ["instance/{InstanceId}", "securitygroup/{SecurityGroupId}"], ecs::security_groups::leave_security_group),
-    // Instances (a security group given at creation is authorized too)
-    ecs!("CreateInstance", ["instance/*", "?securitygroup/{SecurityGroupId}"], ecs::instances::create_instance),
+    // SSH key pairs (by name: acs:ecs:<RegionId>:<account>:keypair/<KeyPairName>)
+    ecs!("CreateKeyPair", ["keypair/{KeyPairName}"], ecs::key_pairs::create_key_pair),
+    ecs!("ImportKeyPair", ["keypair/{KeyPairName}"], ecs::key_pairs::import_key_pair),
+    ecs!("DescribeKeyPairs", ["keypair/*"], ecs::key_pairs::describe_key_pairs),
+    ecs!("DeleteKeyPairs", ["keypair/{KeyPairNames[]}"], ecs::key_pairs::delete_key_pairs),
+    ecs!("AttachKeyPair", ["keypair/{KeyPairName}", "instance/{InstanceIds[]}"], ecs::key_pairs::attach_key_pair),
+    ecs!("DetachKeyPair", ["keypair/{KeyPairName}", "instance/{InstanceIds[]}"], ecs::key_pairs::detach_key_pair),
+    // Instances (a security group or key pair given at creation is authorized too)
+    ecs!("CreateInstance", ["instance/*", "?securitygroup/{SecurityGroupId}", "?keypair/{KeyPairName}"], ecs::instances::create_instance),
     ecs!(
         "RunInstances",
-        ["instance/*", "?securitygroup/{SecurityGroupId}", "?securitygroup/{SecurityGroupIds.N}"],
+        ["instance/*", "?securitygroup/{SecurityGroupId}", "?securitygroup/{SecurityGroupIds.N}", "?keypair/{KeyPairName}"],
         ecs::instances::run_instances
     ),
     ecs!("DescribeInstanceAttribute", ["instance/{InstanceId}"], ecs::instances::describe_instance_attribute),

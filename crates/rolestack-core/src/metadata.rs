@@ -653,6 +653,7 @@ impl InstanceMetadata {
         let rest = match rest.trim_start_matches('/') {
             // The role list answers with or without its trailing slash.
             "ram/security-credentials" => "ram/security-credentials/",
+            "public-keys" => "public-keys/",
             other => other,
         };
         if let Some(value) = view.leaves.get(rest) {
@@ -768,6 +769,11 @@ fn leaves(account_id: &str, inst: &Instance, vpc: Option<&Vpc>, vswitch: Option<
         // The directory body is exactly the role name: the SDKs use it verbatim.
         m.insert("ram/security-credentials/".into(), role.clone());
         m.insert(format!("ram/security-credentials/{}", role.to_ascii_lowercase()), String::new());
+    }
+    if let (Some(name), Some(key)) = (&inst.key_pair_name, &inst.public_key) {
+        // The list names the key by index and name; the key itself is under its index.
+        m.insert("public-keys/".into(), format!("0={name}"));
+        m.insert("public-keys/0/openssh-key".into(), key.clone());
     }
     m
 }

@@ -289,6 +289,13 @@ pub struct Instance {
     /// created it, `serve --node-name`); `None` on a single server (`crate::cluster`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
+    /// The SSH key pair bound to the instance (CreateInstance / RunInstances `KeyPairName`,
+    /// AttachKeyPair), with its OpenSSH public key as it was when bound: the metadata tree serves
+    /// it at `public-keys/0/openssh-key` (`crate::ecs::key_pairs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_pair_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }
 
 impl Instance {
@@ -304,6 +311,27 @@ fn default_disk_category() -> String {
 }
 fn default_disk_size() -> u32 {
     40
+}
+
+/// An ECS SSH key pair (CreateKeyPair / ImportKeyPair). Only the public half is kept: the private
+/// key CreateKeyPair makes is answered once and never stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyPair {
+    pub name: String,
+    pub id: String,
+    pub region_id: String,
+    /// MD5 of the public key blob, lower-case hex pairs joined by `:` (docs/instances.md).
+    pub fingerprint: String,
+    /// `<type> <base64 blob>` (OpenSSH one-line form, without a comment).
+    pub public_key: String,
+    pub created: String,
+}
+
+impl KeyPair {
+    /// The record key: names are unique per account and region.
+    pub fn key(region_id: &str, name: &str) -> String {
+        format!("{region_id}/{name}")
+    }
 }
 
 /// An ECS security group. `vpc_id` is `None` for a classic-network group.
@@ -380,6 +408,10 @@ impl Record for InstanceSession {
 }
 impl Record for SecurityGroup {
     const KIND: Kind = Kind::SecurityGroup;
+}
+/// Keyed by [`KeyPair::key`].
+impl Record for KeyPair {
+    const KIND: Kind = Kind::KeyPair;
 }
 /// Keyed by [`ResourceTags::key`].
 impl Record for ResourceTags {

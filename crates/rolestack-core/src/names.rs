@@ -130,6 +130,7 @@ impl Kind {
                 | Kind::SecurityGroup
                 | Kind::ResourceTags
                 | Kind::ClientToken
+                | Kind::KeyPair
         )
     }
 }

@@ -53,6 +53,8 @@ pub enum Kind {
     OssCallbackKey,
     /// An ECS `ClientToken` already used, by `<Action>/<caller ARN>/<token>` (`crate::ecs::client_token`).
     ClientToken,
+    /// An ECS SSH key pair, by `<RegionId>/<KeyPairName>` (`crate::ecs::key_pairs`).
+    KeyPair,
 }
 
 impl Kind {
@@ -83,6 +85,7 @@ impl Kind {
             Kind::LiveChannel => "oss_live_channel",
             Kind::OssCallbackKey => "oss_callback_key",
             Kind::ClientToken => "ecs_client_token",
+            Kind::KeyPair => "ecs_key_pair",
         }
     }
 }

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 use super::catalogue::{self, Image, InstanceType};
 use super::client_token;
+use super::key_pairs;
 use super::ram_roles::{clear_role, mismatch_ram_role, passable_role};
 use super::user_data;
 use super::vpc::{self, Cidr};
@@ -65,6 +66,8 @@ struct Plan {
     disk_category: String,
     disk_size: u32,
     user_data: Option<String>,
+    /// `KeyPairName`: the key pair's name and public key.
+    key_pair: Option<(String, String)>,
 }
 
 fn check_host_name(value: &str, windows: bool) -> Result<()> {
@@ -252,6 +255,7 @@ fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool, action: user_data::Action) ->
     let disk_size = p.int("SystemDisk.Size", i64::from(min_size), 2048)?.map_or(min_size, |n| n as u32);
     let security_groups = security_groups::groups_for_new_instance(ctx, p, region, vswitch.as_ref().map(|v| v.vpc_id.as_str()))?;
     let tags = tags::request_tags(p)?;
+    let key_pair = key_pairs::key_pair_for_new_instance(ctx, p, region)?;
     let role = match p.optional("RamRoleName") {
         None => None,
         Some(name) => {
@@ -279,6 +283,7 @@ fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool, action: user_data::Action) ->
         disk_category: p.optional("SystemDisk.Category").unwrap_or("cloud_efficiency").to_string(),
         disk_size,
         user_data,
+        key_pair,
     })
 }
 
@@ -369,6 +374,8 @@ fn launch(ctx: &mut Ctx, p: &Params, amount: usize, min: usize, status: &str, ac
             system_disk_size: plan.disk_size,
             user_data: plan.user_data.clone(),
             node: ctx.cluster.node_name().map(str::to_string),
+            key_pair_name: plan.key_pair.as_ref().map(|(n, _)| n.clone()),
+            public_key: plan.key_pair.as_ref().map(|(_, k)| k.clone()),
             id,
         };
         ctx.tx.insert_rec(&account, &inst.id, &inst)?;
@@ -479,7 +486,7 @@ pub fn render(inst: &Instance, own_tags: &[(String, String)]) -> Value {
         "InternetMaxBandwidthIn": 0,
         "InternetMaxBandwidthOut": 0,
         "IoOptimized": true,
-        "KeyPairName": "",
+        "KeyPairName": inst.key_pair_name.clone().unwrap_or_default(),
         "LocalStorageAmount": 0,
         "LocalStorageCapacity": 0,
         "Memory": itype.map_or(0, |t| t.memory_mib),
@@ -592,6 +599,7 @@ pub fn describe_instances(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         .filter(|i| private_ips.as_ref().is_none_or(|ips| i.network_type == "vpc" && ips.contains(&i.private_ip)))
         .filter(|i| inner_ips.as_ref().is_none_or(|ips| i.network_type == "classic" && ips.contains(&i.private_ip)))
         .filter(|i| p.optional("SecurityGroupId").is_none_or(|g| i.security_group_ids.iter().any(|id| id == g)))
+        .filter(|i| p.optional("KeyPairName").is_none_or(|k| i.key_pair_name.as_deref() == Some(k)))
         .collect();
     let filter_tags = tags::request_tags(p)?;
     if !filter_tags.is_empty() {

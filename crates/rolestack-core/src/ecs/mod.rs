@@ -12,6 +12,7 @@ pub mod client_token;
 pub mod disks;
 pub mod images;
 pub mod instances;
+pub mod key_pairs;
 pub mod ram_roles;
 pub mod security_groups;
 pub mod tags;
