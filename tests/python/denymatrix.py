@@ -556,6 +556,10 @@ class World:
                 return [ecs("DeleteVpc", VpcId=resp["VpcId"])]
             if action == "CreateSecurityGroup":
                 return [ecs("DeleteSecurityGroup", SecurityGroupId=resp["SecurityGroupId"])]
+            if action in ("CreateKeyPair", "ImportKeyPair"):
+                return [ecs("DeleteKeyPairs", KeyPairNames=json.dumps([p["KeyPairName"]]))]
+            if action == "AttachKeyPair":
+                return [ecs("DetachKeyPair", KeyPairName=p["KeyPairName"], InstanceIds=p["InstanceIds"])]
             if action in ("AuthorizeSecurityGroup", "JoinSecurityGroup", "TagResources"):
                 back = {"AuthorizeSecurityGroup": "RevokeSecurityGroup", "JoinSecurityGroup": "LeaveSecurityGroup",
                         "TagResources": "UntagResources"}[action]

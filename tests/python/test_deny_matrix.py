@@ -22,6 +22,7 @@ Refusals: RAM/STS `NoPermission` 403; ECS `Forbidden.RAM` 403, missing ram:PassR
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import uuid
@@ -37,6 +38,8 @@ PASSROLE = "InvalidUser.PassRoleForbidden"
 NOPERM = "NoPermission"
 DENIED = "AccessDenied"
 DAY = 24 * 3600
+# An OpenSSH ed25519 public key (any key of a known type does: only its form is checked).
+PUBLIC_KEY = "ssh-ed25519 " + base64.b64encode(b"\0\0\0\x0bssh-ed25519\0\0\0\x20" + bytes(range(32))).decode()
 
 ESC_CASE = "RAM authorizes the name as sent, and names are case-insensitive: the Deny is dodged"
 ESC_SPELL = "the Deny spells the name in another case than it was created in"
@@ -276,7 +279,13 @@ def build_world(w: dm.World, root_ecs) -> None:
     root_ecs.call("JoinSecurityGroup", {"InstanceId": n["i2"], "SecurityGroupId": n["sg0"]})
     vpc2, _ = h.ecs_network(root_ecs, "10.78.0.0/16", "10.78.1.0/24", "cn-hangzhou-h")
     n["vpc2"] = vpc2
+    # SSH key pairs: kp1 is denied to erd, kp2 is not
+    for key in ("kp1", "kp2"):
+        n[key] = h.unique_name(f"dm{key}")
+        root_ecs.call("CreateKeyPair", {"RegionId": dm.REGION, "KeyPairName": n[key]})
     w.user("erd", principal=True, prefix="dm-ecsresdeny", policies=["AliyunECSFullAccess", w.policy("erd_deny", [
+        h.deny(["ecs:CreateKeyPair", "ecs:ImportKeyPair", "ecs:DeleteKeyPairs", "ecs:AttachKeyPair", "ecs:DetachKeyPair",
+                "ecs:CreateInstance", "ecs:RunInstances"], [f"acs:ecs:*:*:keypair/{n['kp1']}", "acs:ecs:*:*:keypair/dmkpx*"]),
         h.deny("ecs:AuthorizeSecurityGroup", f"acs:ecs:*:*:securitygroup/{n['sg1']}"),
         h.deny(["ecs:CreateInstance", "ecs:JoinSecurityGroup"], f"acs:ecs:*:*:securitygroup/{n['sg1']}"),
         h.deny("ecs:TagResources", f"acs:ecs:*:*:instance/{n['i1']}"),
@@ -822,6 +831,35 @@ def ecs_resource_cases():
         C("ecs-deny-DescribeImages", "erd", ecs("DescribeImages"), FORBIDDEN, ecs("DescribeInstanceTypes")),
         C("ecs-deny-region-DescribeDisks", "erd", ecs("DescribeDisks", RegionId="cn-shanghai"), FORBIDDEN, ecs("DescribeDisks")),
         C("ecs-session-policy-CreateSecurityGroup", "es_desc", ecs("CreateSecurityGroup", VpcId="{vpc}"), FORBIDDEN, ecs("DescribeSecurityGroups")),
+        *key_pair_cases(),
+    ]
+
+
+def key_pair_cases():
+    """SSH key pairs: one case per action (acs:ecs:<region>:<account>:keypair/<name>), and
+    KeyPairName as CreateInstance's / RunInstances' optional resource."""
+    C = Case
+    kp = lambda action, name, **kw: ecs(action, KeyPairName=name, **kw)  # noqa: E731
+    attach = lambda name, i: kp("AttachKeyPair", name, InstanceIds=ids(i))  # noqa: E731
+    create = lambda name: ecs("CreateInstance", ImageId=dm.IMAGE, InstanceType=dm.ITYPE, VSwitchId="{vsw}", KeyPairName=name)  # noqa: E731
+    run = lambda name: ecs("RunInstances", ImageId=dm.IMAGE, InstanceType=dm.ITYPE, VSwitchId="{vsw}", KeyPairName=name)  # noqa: E731
+    listed = ecs("DescribeKeyPairs")
+    return [
+        C("ecs-none-DescribeKeyPairs", "en", listed, FORBIDDEN, sts("GetCallerIdentity")),
+        C("ecs-readonly-CreateKeyPair", "ero", kp("CreateKeyPair", "dmkp{fresh}"), FORBIDDEN, listed),
+        C("ecs-readonly-ImportKeyPair", "ero", kp("ImportKeyPair", "dmkp{fresh}", PublicKeyBody=PUBLIC_KEY), FORBIDDEN, listed),
+        C("ecs-readonly-DeleteKeyPairs", "ero", ecs("DeleteKeyPairs", KeyPairNames=ids("{kp2}")), FORBIDDEN, listed),
+        C("ecs-readonly-AttachKeyPair", "ero", attach("{kp2}", "{i2}"), FORBIDDEN, listed),
+        C("ecs-deny-resource-CreateKeyPair", "erd", kp("CreateKeyPair", "dmkpx{fresh}"), FORBIDDEN, kp("CreateKeyPair", "dmkpy{fresh}")),
+        C("ecs-deny-resource-ImportKeyPair", "erd", kp("ImportKeyPair", "dmkpx{fresh}", PublicKeyBody=PUBLIC_KEY), FORBIDDEN,
+          kp("ImportKeyPair", "dmkpy{fresh}", PublicKeyBody=PUBLIC_KEY)),
+        C("ecs-deny-mixed-DeleteKeyPairs", "erd", ecs("DeleteKeyPairs", KeyPairNames=ids("{kp2}", "{kp1}")), FORBIDDEN, listed),
+        C("ecs-deny-resource-AttachKeyPair", "erd", attach("{kp1}", "{i2}"), FORBIDDEN, attach("{kp2}", "{i2}")),
+        C("ecs-deny-resource-DetachKeyPair", "erd", kp("DetachKeyPair", "{kp1}", InstanceIds=ids("{i2}")), FORBIDDEN,
+          kp("DescribeKeyPairs", "{kp1}")),
+        C("ecs-deny-optional-resource-CreateInstance-KeyPairName", "erd", create("{kp1}"), FORBIDDEN, create("{kp2}")),
+        C("ecs-deny-optional-resource-RunInstances-KeyPairName", "erd", run("{kp1}"), FORBIDDEN, run("{kp2}")),
+        C("ecs-session-policy-CreateKeyPair", "es_desc", kp("CreateKeyPair", "dmkp{fresh}"), FORBIDDEN, listed),
     ]
 
 
