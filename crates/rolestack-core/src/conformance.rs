@@ -75,6 +75,7 @@ macro_rules! store_conformance_tests {
             fault_uses_are_taken_once_under_concurrency,
             instance_events_newest_first,
             quota_holds_under_concurrent_creates,
+            key_pairs_are_exact_per_region,
         );
     };
     (@tests $fresh:path; $($name:ident),+ $(,)?) => {
@@ -111,6 +112,42 @@ pub fn records_are_case_insensitive_and_transactional(store: Arc<dyn Store>) {
     assert_eq!(tx.get(Kind::Role, "a", "ADMIN").unwrap().as_deref(), Some("{}"));
     assert!(tx.get(Kind::Role, "a", "Other").unwrap().is_none());
     assert!(tx.get(Kind::Role, "b", "Admin").unwrap().is_none());
+}
+
+/// ECS key pairs (`crate::ecs::key_pairs`) are keyed `<RegionId>/<KeyPairName>`: one name per
+/// account and region in one letter-case-blind name space, found only by the exact spelling,
+/// listed per region.
+pub fn key_pairs_are_exact_per_region(store: Arc<dyn Store>) {
+    use crate::model::KeyPair;
+    let kp = |region: &str, name: &str| KeyPair {
+        name: name.into(),
+        id: format!("kp-{name}"),
+        region_id: region.into(),
+        fingerprint: "00:11".into(),
+        public_key: "ssh-ed25519 AAAA".into(),
+        created: "2026-01-01T00:00:00Z".into(),
+    };
+    let mut tx = store.begin().unwrap();
+    for (region, name) in [("cn-hangzhou", "web"), ("cn-hangzhou", "db"), ("cn-shanghai", "web"), ("cn-hangzhou2", "x")] {
+        assert!(tx.insert_rec("a", &KeyPair::key(region, name), &kp(region, name)).unwrap(), "{region}/{name}");
+    }
+    assert!(!tx.insert_rec("a", &KeyPair::key("cn-hangzhou", "web"), &kp("cn-hangzhou", "web")).unwrap(), "one name per region");
+    assert!(!tx.insert_rec("a", &KeyPair::key("cn-hangzhou", "Web"), &kp("cn-hangzhou", "Web")).unwrap(), "one name space");
+    assert!(tx.insert_rec("b", &KeyPair::key("cn-hangzhou", "web"), &kp("cn-hangzhou", "web")).unwrap(), "per account");
+    let names = |tx: &mut dyn crate::store::Tx, region: &str| -> Vec<String> {
+        let listed = tx.list_rec::<KeyPair>("a", &format!("{region}/"), None, usize::MAX).unwrap();
+        let mut v: Vec<String> = listed.into_iter().map(|k| k.name).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&mut *tx, "cn-hangzhou"), ["db", "web"]);
+    assert_eq!(names(&mut *tx, "cn-shanghai"), ["web"]);
+    assert!(tx.get_rec::<KeyPair>("a", &KeyPair::key("cn-hangzhou", "WEB")).unwrap().is_none(), "exact spelling only");
+    assert!(!tx.delete(Kind::KeyPair, "a", &KeyPair::key("cn-hangzhou", "Web")).unwrap());
+    assert!(tx.delete(Kind::KeyPair, "a", &KeyPair::key("cn-hangzhou", "web")).unwrap());
+    assert_eq!(names(&mut *tx, "cn-hangzhou"), ["db"]);
+    assert_eq!(tx.get_rec::<KeyPair>("b", &KeyPair::key("cn-hangzhou", "web")).unwrap().unwrap().name, "web");
+    tx.commit().unwrap();
 }
 
 /// Kinds whose names are identifiers (`Kind::exact_names`: ECS ids, AccessKey ids) are found,
