@@ -118,7 +118,7 @@ def test_create_import_describe_delete(tea, server):
     # delete: all named must exist, then all go
     names = [kp, *imported, f"{stem}-a", f"{stem}-b", f"{stem}-c"]
     fail(lambda: tea.delete_key_pairs(m().DeleteKeyPairsRequest(region_id=REGION, key_pair_names=json.dumps([kp, "kp-nosuch"]))),
-                   code="InvalidKeyPair.NotFound", status=404)
+                   code="InvalidKeyPairName.NotFound", status=400)
     assert describe(tea, key_pair_name=kp).total_count == 1
     h.tea_call(lambda: tea.delete_key_pairs(m().DeleteKeyPairsRequest(region_id=REGION, key_pair_names=json.dumps(names))))
     for n in names:
@@ -161,7 +161,7 @@ def test_duplicate_and_missing(tea, root_ecs):
     h.expect_error(lambda: root_ecs.call("ImportKeyPair", {"RegionId": REGION, "KeyPairName": name()}), code="MissingParameter", status=400)
     fail(lambda: tea.attach_key_pair(m().AttachKeyPairRequest(region_id=REGION, key_pair_name="kp-nosuch",
                                                                         instance_ids=json.dumps(["i-x"]))),
-                   code="InvalidKeyPair.NotFound", status=404)
+                   code="InvalidKeyPairName.NotFound", status=400)
     fail(lambda: tea.delete_key_pairs(m().DeleteKeyPairsRequest(region_id=REGION, key_pair_names="not json")),
                    code="InvalidKeyPairNames.Malformed", status=400)
 
@@ -190,7 +190,7 @@ def test_instances_and_metadata(server, tea, root_ecs, net):
     req = m().RunInstancesRequest(region_id=REGION, image_id=IMAGE, instance_type=ITYPE, v_switch_id=net[1], amount=2, key_pair_name=kp)
     ids = h.tea_call(lambda: tea.run_instances(req)).body.instance_id_sets.instance_id_set
     assert [instance_key(root_ecs, i) for i in ids] == [kp, kp]
-    h.expect_error(lambda: create_instance(tea, net[1], key_pair_name="kp-nosuch"), code="InvalidKeyPair.NotFound", status=404)
+    h.expect_error(lambda: create_instance(tea, net[1], key_pair_name="kp-nosuch"), code="InvalidKeyPairName.NotFound", status=404)
 
     # a bare instance has no public-keys/
     bare = create_instance(tea, net[1])

@@ -6,7 +6,7 @@
 //! it. The fingerprint is the MD5 of the public key blob (RFC 4716 §4) as colon-separated hex. An
 //! instance holds at most one key pair; binding one copies its public key onto the instance, and the
 //! metadata tree serves it at `public-keys/0/openssh-key`. Rules, codes and what is UNVERIFIED:
-//! docs/instances.md "SSH key pairs" and docs/ecs-errors.md §9.
+//! docs/instances.md "SSH key pairs" and docs/ecs-errors.md §12.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -32,8 +32,10 @@ pub const MAX_INSTANCES: usize = 50;
 /// The public key algorithms ImportKeyPair accepts (the blob's own type must match).
 pub const KEY_TYPES: &[&str] = &["ssh-rsa", "ssh-dss", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"];
 
-pub(crate) fn key_pair_not_found(name: &str) -> Error {
-    Error::service(404, "InvalidKeyPair.NotFound", format!("The specified KeyPair does not exist in our records: {name}."))
+/// `InvalidKeyPairName.NotFound`: 400 on the key pair actions, 404 on CreateInstance / RunInstances
+/// (as their pages say; docs/ecs-errors.md §12).
+pub(crate) fn key_pair_not_found(status: u16, name: &str) -> Error {
+    Error::service(status, "InvalidKeyPairName.NotFound", format!("The specified KeyPairName does not exist in our records: {name}."))
 }
 
 fn check_key_pair_name(name: &str) -> Result<()> {
@@ -41,9 +43,9 @@ fn check_key_pair_name(name: &str) -> Result<()> {
 }
 
 /// A key pair of the caller's account in `region`.
-pub(crate) fn load_key_pair(ctx: &mut Ctx, region: &Region, name: &str) -> Result<KeyPair> {
+pub(crate) fn load_key_pair(ctx: &mut Ctx, region: &Region, name: &str, status: u16) -> Result<KeyPair> {
     let account = ctx.account().to_string();
-    ctx.tx.get_rec::<KeyPair>(&account, &KeyPair::key(region.id, name))?.ok_or_else(|| key_pair_not_found(name))
+    ctx.tx.get_rec::<KeyPair>(&account, &KeyPair::key(region.id, name))?.ok_or_else(|| key_pair_not_found(status, name))
 }
 
 /// The caller's key pairs in `region`, oldest first.
@@ -160,7 +162,7 @@ pub fn import_key_pair(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     check_key_pair_name(name)?;
     let body = p.required("PublicKeyBody")?;
     let (public_key, fp) = parse_public_key(body).map_err(|why| {
-        Error::service(400, "InvalidPublicKeyBody.Malformed", format!("The specified parameter \"PublicKeyBody\" is not valid: {why}."))
+        Error::service(400, "InvalidPublicKeyBody.Malformed", format!("The PublicKeyBody format is not supported: {why}."))
     })?;
     dry_run(p)?;
     let kp = new_key_pair(ctx, region, name, public_key, fp)?;
@@ -219,7 +221,7 @@ pub fn delete_key_pairs(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     // Every name must exist before any is deleted.
     let mut keys = Vec::with_capacity(names.len());
     for name in &names {
-        keys.push(KeyPair::key(region.id, &load_key_pair(ctx, region, name)?.name));
+        keys.push(KeyPair::key(region.id, &load_key_pair(ctx, region, name, 400)?.name));
     }
     let account = ctx.account().to_string();
     for key in keys {
@@ -273,7 +275,7 @@ fn for_instances(ctx: &mut Ctx, p: &Params, name: &str, mut change: impl FnMut(&
 
 pub fn attach_key_pair(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
-    let kp = load_key_pair(ctx, region, p.required("KeyPairName")?)?;
+    let kp = load_key_pair(ctx, region, p.required("KeyPairName")?, 400)?;
     for_instances(ctx, p, &kp.name.clone(), |inst| {
         inst.key_pair_name = Some(kp.name.clone());
         inst.public_key = Some(kp.public_key.clone());
@@ -283,13 +285,13 @@ pub fn attach_key_pair(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 
 pub fn detach_key_pair(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
-    let kp = load_key_pair(ctx, region, p.required("KeyPairName")?)?;
+    let kp = load_key_pair(ctx, region, p.required("KeyPairName")?, 400)?;
     for_instances(ctx, p, &kp.name.clone(), |inst| {
         if inst.key_pair_name.as_deref() != Some(kp.name.as_str()) {
             return Err(Error::service(
-                404,
-                "InvalidKeyPair.NotFound",
-                format!("The specified KeyPair is not bound to the instance {}: {}.", inst.id, kp.name),
+                400,
+                "InvalidKeyPairName.NotFound",
+                format!("The specified KeyPairName is not bound to the instance {}: {}.", inst.id, kp.name),
             ));
         }
         inst.key_pair_name = None;
@@ -302,7 +304,7 @@ pub fn detach_key_pair(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 /// name and public key the new instances hold.
 pub(crate) fn key_pair_for_new_instance(ctx: &mut Ctx, p: &Params, region: &Region) -> Result<Option<(String, String)>> {
     let Some(name) = p.optional("KeyPairName") else { return Ok(None) };
-    let kp = load_key_pair(ctx, region, name)?;
+    let kp = load_key_pair(ctx, region, name, 404)?;
     Ok(Some((kp.name, kp.public_key)))
 }
 
