@@ -238,6 +238,7 @@ def build_world(w: dm.World, root_ecs) -> None:
     for key, role in (("i_trustdeny", er_deny), ("i_trustok", w.role("er_trustok", prefix="ecsrole"))):
         n[key] = h.ecs_instance(root_ecs, vsw, RamRoleName=role)
         w.created_instances.append(n[key])
+        root_ecs.call("StartInstance", {"InstanceId": n[key]})  # a stopped one's credentials are refused
     er1 = w.role("er1", prefix="ecsrole")
     er2 = w.role("er2", prefix="ecsrole")
     erx = w.role("erx", name="EcsRoleX-" + hexs())

@@ -54,9 +54,15 @@ def test_stopped_instance_refuses_exec_until_started(fc, apis):
             assert part in p.stderr, p.stderr
     h.expect_error(lambda: apis["rs"].call("PrepareInstanceEnvironment", {"InstanceId": iid}),
                    code="IncorrectInstanceStatus", status=403, message_contains=iid)
+    # the credentials its metadata service would serve are refused the same way (it serves nothing)
+    h.expect_error(lambda: apis["rs"].call("DescribeInstanceCredentials", {"InstanceId": iid}),
+                   code="IncorrectInstanceStatus", status=403, message_contains=iid)
+    p = cli(fc, "instance", "credentials", iid)
+    assert p.returncode != 0 and "IncorrectInstanceStatus" in p.stderr, p.stdout + p.stderr
     p = cli(fc, "instance", "start", iid)
     assert p.returncode == 0, p.stderr
     assert status(apis, iid) == "Running"
+    assert apis["rs"].call("DescribeInstanceCredentials", {"InstanceId": iid})["RoleName"] == role
     p = exec_in(fc, iid, sys.executable, "-c", READ_ONCE, proxy=os.geteuid() != 0)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip().startswith("STS.")

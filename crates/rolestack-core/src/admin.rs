@@ -71,15 +71,10 @@ fn instance(ctx: &mut Ctx, p: &Params) -> Result<Instance> {
         .ok_or_else(|| Error::service(404, "InvalidInstanceId.NotFound", format!("The specified InstanceId does not exist: {id}.")))
 }
 
-/// Gives an instance its network presence and says where code inside it reaches rolestack.
-///
-/// On a shared store the instance lives on the node that created it: asked on another node, the
-/// answer names that node and its endpoint (`Node`, `RedirectEndpoint`) and prepares nothing;
-/// `rolestack instance exec` asks there (see docs/scale-out.md).
-///
-/// Nothing runs on an instance that is not `Running` (as on ECS): a stopped one is refused with
-/// `IncorrectInstanceStatus`, which says how to start it.
-pub fn prepare_instance_environment(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+/// The instance named by `InstanceId`, which must be `Running`: nothing runs on (and no metadata
+/// service answers for) an instance that is not, so it is refused with `IncorrectInstanceStatus`
+/// (403), which says how to start it.
+fn running_instance(ctx: &mut Ctx, p: &Params) -> Result<Instance> {
     let inst = instance(ctx, p)?;
     if inst.status != "Running" {
         return Err(Error::service(
@@ -93,6 +88,19 @@ pub fn prepare_instance_environment(ctx: &mut Ctx, p: &Params) -> Result<Value> 
             ),
         ));
     }
+    Ok(inst)
+}
+
+/// Gives an instance its network presence and says where code inside it reaches rolestack.
+///
+/// On a shared store the instance lives on the node that created it: asked on another node, the
+/// answer names that node and its endpoint (`Node`, `RedirectEndpoint`) and prepares nothing;
+/// `rolestack instance exec` asks there (see docs/scale-out.md).
+///
+/// Nothing runs on an instance that is not `Running` (as on ECS): a stopped one is refused with
+/// `IncorrectInstanceStatus`, which says how to start it.
+pub fn prepare_instance_environment(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let inst = running_instance(ctx, p)?;
     if let (Some(here), Some(owner)) = (ctx.cluster.node_name(), inst.node.as_deref()) {
         if here != owner {
             let node = ctx.tx.get_rec::<crate::cluster::NodeRecord>(crate::store::GLOBAL, owner)?.ok_or_else(|| {
@@ -133,9 +141,10 @@ pub fn prepare_workstation_environment(ctx: &mut Ctx, _p: &Params) -> Result<Val
     }))
 }
 
-/// The credentials the metadata service currently serves the instance (issuing them if due).
+/// The credentials the metadata service currently serves the instance (issuing them if due). A
+/// stopped instance's metadata service serves nothing, so it is refused as `instance exec` is.
 pub fn describe_instance_credentials(ctx: &mut Ctx, p: &Params) -> Result<Value> {
-    let inst = instance(ctx, p)?;
+    let inst = running_instance(ctx, p)?;
     let account = ctx.account().to_string();
     let now = ctx.clock.now();
     match instance_credentials(ctx.tx, ctx.key, &account, &inst, now)? {
