@@ -123,6 +123,8 @@ def test_create_import_describe_delete(tea, server):
     h.tea_call(lambda: tea.delete_key_pairs(m().DeleteKeyPairsRequest(region_id=REGION, key_pair_names=json.dumps(names))))
     for n in names:
         assert describe(tea, key_pair_name=n).total_count == 0
+    deleted = lookup(trail(server), ("ResourceName", imported[0]), ("EventName", "DeleteKeyPairs")).events
+    assert len(deleted) == 1 and deleted[0]["eventRW"] == "Write", deleted
 
     # ActionTrail records the calls on the key pair by name, never the private key
     events = lookup(trail(server), ("ResourceName", kp)).events

@@ -293,6 +293,10 @@ pub fn event_resources<'a>(params: impl Iterator<Item = (&'a str, &'a str)>, res
             for id in serde_json::from_str::<Vec<String>>(v).unwrap_or_default() {
                 add("ACS::ECS::Instance", &id);
             }
+        } else if k == "KeyPairNames" {
+            for name in serde_json::from_str::<Vec<String>>(v).unwrap_or_default() {
+                add("ACS::ECS::KeyPair", &name);
+            }
         } else if k == "RoleArn" {
             if let Some((_, name)) = v.rsplit_once('/') {
                 add("ACS::RAM::Role", name);
