@@ -110,6 +110,16 @@ def test_create_import_describe_delete(tea, server):
     assert describe(tea, key_pair_name=f"*{stem[5:]}-b").key_pairs.key_pair[0].key_pair_name == f"{stem}-b"
     assert describe(tea, key_pair_name=f"*{stem[5:]}*", page_size=2, page_number=2).key_pairs.key_pair[0].key_pair_name == f"{stem}-c"
     assert describe(tea, key_pair_name=stem).total_count == 0
+    # tags given at creation: shown, and a filter
+    tagged = name("tag")
+    tag = m().ImportKeyPairRequestTag(key="team", value="blue")
+    h.tea_call(lambda: tea.import_key_pair(m().ImportKeyPairRequest(region_id=REGION, key_pair_name=tagged, public_key_body=ed25519_public(),
+                                                                      tag=[tag])))
+    row = describe(tea, key_pair_name=tagged).key_pairs.key_pair[0]
+    assert [(t.tag_key, t.tag_value) for t in row.tags.tag] == [("team", "blue")]
+    by_tag = describe(tea, key_pair_name="tag-*", tag=[m().DescribeKeyPairsRequestTag(key="team", value="blue")])
+    assert [k.key_pair_name for k in by_tag.key_pairs.key_pair] == [tagged]
+    imported.append(tagged)
     by_fp = describe(tea, key_pair_finger_print=body.key_pair_finger_print)
     assert [k.key_pair_name for k in by_fp.key_pairs.key_pair] == [kp]
     # another region does not see them

@@ -17,7 +17,7 @@ use rsa::RsaPrivateKey;
 use serde_json::{json, Value};
 
 use super::instances::glob;
-use super::{check_name, dry_run, instance_ids_malformed, load_instance, page, region, resource_id, string_list, Region};
+use super::{check_name, dry_run, instance_ids_malformed, load_instance, page, region, resource_id, string_list, tags, Region};
 use crate::handler::Ctx;
 use crate::model::{Instance, KeyPair};
 use crate::params::Params;
@@ -120,7 +120,11 @@ pub fn parse_public_key(body: &str) -> std::result::Result<(String, String), &'s
     Ok((format!("{kind} {b64}"), fingerprint(&blob)))
 }
 
-fn new_key_pair(ctx: &mut Ctx, region: &Region, name: &str, public_key: String, fingerprint: String) -> Result<KeyPair> {
+/// The resource type key pair tags are kept under, by `KeyPairId` (names repeat across regions).
+const TAG_TYPE: &str = "keypair";
+
+fn new_key_pair(ctx: &mut Ctx, p: &Params, region: &Region, name: &str, public_key: String, fingerprint: String) -> Result<KeyPair> {
+    let new_tags = tags::request_tags(p)?;
     let key = KeyPair::key(region.id, name);
     let kp = KeyPair {
         name: name.to_string(),
@@ -134,6 +138,7 @@ fn new_key_pair(ctx: &mut Ctx, region: &Region, name: &str, public_key: String, 
     if !ctx.tx.insert_rec(&account, &key, &kp)? {
         return Err(Error::service(400, "KeyPair.AlreadyExist", format!("The key pair already exist: {name}.")));
     }
+    tags::add(ctx, TAG_TYPE, &kp.id, region.id, &new_tags)?;
     Ok(kp)
 }
 
@@ -147,7 +152,7 @@ pub fn create_key_pair(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let blob = rsa_blob(&private.e().to_bytes_be(), &private.n().to_bytes_be());
     let public_key = format!("ssh-rsa {}", BASE64.encode(&blob));
     let pem = private.to_pkcs8_pem(LineEnding::LF).map_err(|e| Error::Store(format!("encoding an RSA key pair: {e}")))?;
-    let kp = new_key_pair(ctx, region, name, public_key, fingerprint(&blob))?;
+    let kp = new_key_pair(ctx, p, region, name, public_key, fingerprint(&blob))?;
     Ok(json!({
         "KeyPairName": kp.name,
         "KeyPairId": kp.id,
@@ -165,7 +170,7 @@ pub fn import_key_pair(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         Error::service(400, "InvalidPublicKeyBody.Malformed", format!("The PublicKeyBody format is not supported: {why}."))
     })?;
     dry_run(p)?;
-    let kp = new_key_pair(ctx, region, name, public_key, fp)?;
+    let kp = new_key_pair(ctx, p, region, name, public_key, fp)?;
     Ok(json!({ "KeyPairName": kp.name, "KeyPairId": kp.id, "KeyPairFingerPrint": kp.fingerprint }))
 }
 
@@ -173,22 +178,30 @@ pub fn describe_key_pairs(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
     let pg = page(p, 50)?;
     let include_public = p.flag("IncludePublicKey")?;
-    let found: Vec<KeyPair> = all_key_pairs(ctx, region)?
-        .into_iter()
-        .filter(|k| p.optional("KeyPairName").is_none_or(|pat| glob(pat, &k.name)))
-        .filter(|k| p.optional("KeyPairFingerPrint").is_none_or(|f| f == k.fingerprint))
-        .collect();
+    let filter_tags = tags::request_tags(p)?;
+    let mut found = Vec::new();
+    for k in all_key_pairs(ctx, region)? {
+        let keep = p.optional("KeyPairName").is_none_or(|pat| glob(pat, &k.name))
+            && p.optional("KeyPairFingerPrint").is_none_or(|f| f == k.fingerprint);
+        if !keep {
+            continue;
+        }
+        let own = tags::tags_of(ctx, TAG_TYPE, &k.id)?;
+        if tags::matches(&own, &filter_tags) {
+            found.push((k, own));
+        }
+    }
     let total = found.len();
     let rows: Vec<Value> = pg
         .slice(found)
         .into_iter()
-        .map(|k| {
+        .map(|(k, own)| {
             let mut row = json!({
                 "KeyPairName": k.name,
                 "KeyPairFingerPrint": k.fingerprint,
                 "CreationTime": k.created,
                 "ResourceGroupId": "",
-                "Tags": { "Tag": [] },
+                "Tags": tags::render(&own),
             });
             if include_public {
                 row["PublicKey"] = json!(k.public_key);
@@ -219,13 +232,14 @@ pub fn delete_key_pairs(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         return Err(names_malformed("[]", "the list is empty"));
     }
     // Every name must exist before any is deleted.
-    let mut keys = Vec::with_capacity(names.len());
+    let mut found = Vec::with_capacity(names.len());
     for name in &names {
-        keys.push(KeyPair::key(region.id, &load_key_pair(ctx, region, name, 400)?.name));
+        found.push(load_key_pair(ctx, region, name, 400)?);
     }
     let account = ctx.account().to_string();
-    for key in keys {
-        ctx.tx.delete(crate::store::Kind::KeyPair, &account, &key)?;
+    for kp in found {
+        ctx.tx.delete(crate::store::Kind::KeyPair, &account, &KeyPair::key(region.id, &kp.name))?;
+        tags::forget(ctx, TAG_TYPE, &kp.id)?;
     }
     Ok(json!({}))
 }
