@@ -2,9 +2,11 @@
 //! instance types and images; VPCs and vSwitches (the ECS API's legacy forms) with CIDR rules;
 //! instances with their lifecycle, private addressing and metadata options; and instance RAM roles
 //! with ECS's rules (VPC instances only, one role per instance, the role must trust
-//! `ecs.aliyuncs.com`, and a RAM identity passing a role needs `ram:PassRole` on it).
+//! `ecs.aliyuncs.com`, and a RAM identity passing a role needs `ram:PassRole` on it); and SSH key
+//! pairs ([`key_pairs`]), whose public key the metadata tree serves.
 //!
-//! Records are per account and keyed by id: [`Vpc`], [`VSwitch`], [`Instance`]. Error codes,
+//! Records are per account and keyed by id: [`Vpc`], [`VSwitch`], [`Instance`]; key pairs by
+//! region and name. Error codes,
 //! statuses and their sources are listed in `docs/ecs-errors.md`.
 
 pub mod catalogue;
