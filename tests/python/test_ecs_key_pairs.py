@@ -156,7 +156,8 @@ def test_create_import_describe_delete(tea, server):
 ])
 def test_refusals(tea, kp_name, body, code, status):
     if body is None:
-        fail(lambda: tea.create_key_pair(m().CreateKeyPairRequest(region_id=REGION, key_pair_name=kp_name)), code=code, status=status)
+        fail(lambda: tea.create_key_pair(m().CreateKeyPairRequest(region_id=REGION, key_pair_name=kp_name)), code=code, status=status,
+             message_contains="Specified Key Pair name is not valid.")
     else:
         fail(lambda: tea.import_key_pair(m().ImportKeyPairRequest(region_id=REGION, key_pair_name=kp_name + uuid.uuid4().hex[:6],
                                                                              public_key_body=body)), code=code, status=status)

@@ -38,8 +38,11 @@ pub(crate) fn key_pair_not_found(status: u16, name: &str) -> Error {
     Error::service(status, "InvalidKeyPairName.NotFound", format!("The specified KeyPairName does not exist in our records: {name}."))
 }
 
+/// The name rules (docs/instances.md "SSH key pairs"), refused with the page's message plus why.
 fn check_key_pair_name(name: &str) -> Result<()> {
-    check_name("KeyPairName", name, &[':'], "InvalidKeyPairName.Malformed")
+    check_name("KeyPairName", name, &[':'], "InvalidKeyPairName.Malformed").map_err(|e| {
+        Error::service(400, "InvalidKeyPairName.Malformed", format!("Specified Key Pair name is not valid. {}", e.public_message()))
+    })
 }
 
 /// A key pair of the caller's account in `region`.
