@@ -390,13 +390,13 @@ impl Oss {
 
     /// A copy's source (`oss:GetObject` on it, `oss:GetObjectVersion` for a version), checked against the `x-oss-copy-source-if-*`
     /// conditions, with `range` of it opened.
-    fn open_source(&self, who: &Requester, source: &CopySource, range: Option<super::request::ByteRange>) -> OssResult<OpenedObject> {
+    fn open_source(&self, who: &Requester, source: &CopySource, range: Option<super::request::CopyRange>) -> OssResult<OpenedObject> {
         let action = super::operation::copy_source_action(source.version_id.is_some());
         self.open_object(who, (&source.bucket, &source.key, source.version_id.as_deref()), action, |src| {
             source.conditions.check_copy_source(src)?;
             match range {
                 None => Ok(None),
-                Some(r) => r.within(src.size).map(Some).ok_or(OssError::InvalidRange),
+                Some(r) => r.resolve(src.size).map(Some),
             }
         })
     }
