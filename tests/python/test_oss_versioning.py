@@ -137,6 +137,10 @@ def test_every_write_makes_a_version(vbucket):
     assert c.versionid and c.headers["x-oss-copy-source-version-id"] == src1
     assert b.get_object("copy").read() == b"first source"
     expect_oss_error(lambda: b.copy_object(b.bucket_name, "src", "x", params={"versionId": "NotExistVersionID"}), "InvalidArgument", 400)
+    # a well-formed id no version has: NoSuchVersion with the copy source's EC
+    gone = "CAEQJhiBgIDVmYrr1RYiIGE5ZmUxMjViZDIwYjQwY2I5ODA1YWIxNmIyNDNjYjk4"
+    e = expect_oss_error(lambda: b.copy_object(b.bucket_name, "src", "x", params={"versionId": gone}), "NoSuchVersion", 404)
+    assert e.ec == "0012-00000203"
     # Multipart, with UploadPartCopy from a version.
     up = b.init_multipart_upload("mp")
     part = b.upload_part_copy(b.bucket_name, "src", (0, 4), "mp", up.upload_id, 1, params={"versionId": src1})

@@ -9,8 +9,9 @@ pub enum OssError {
     NoSuchBucket { bucket: String },
     #[error("The specified key does not exist.")]
     NoSuchKey { key: String },
+    /// `ec`: a read's (UNVERIFIED) or a copy source's (`0012-00000203`).
     #[error("The specified version does not exist.")]
-    NoSuchVersion { key: String, version_id: String },
+    NoSuchVersion { key: String, version_id: String, ec: &'static str },
     /// The key's newest version is a delete marker: `NoSuchKey`, with the marker's headers.
     #[error("The specified key does not exist.")]
     DeleteMarkerCurrent { key: String, version_id: String },
@@ -351,9 +352,8 @@ impl OssError {
         match self {
             NoSuchBucket { .. } => "0015-00000101",
             NoSuchKey { .. } | DeleteMarkerCurrent { .. } => "0026-00000001",
-            // UNVERIFIED: OSS documents these codes, not their ECs; NoSuchKey's and the generic
-            // one are used.
-            NoSuchVersion { .. } => "0026-00000001",
+            NoSuchVersion { ec, .. } => ec,
+            // UNVERIFIED: OSS documents the code, not its EC; the generic one is used.
             DeleteMarkerRead { .. } => "0001-00000001",
             NoSuchUpload { .. } => "0042-00000002",
             BucketAlreadyExists { .. } => "0015-00000104",
@@ -436,7 +436,7 @@ impl OssError {
         match self {
             NoSuchBucket { bucket } | BucketAlreadyExists { bucket } | BucketNotEmpty { bucket } => vec![("BucketName", bucket.clone())],
             NoSuchKey { key } | SymlinkTargetNotExist { key } | DeleteMarkerCurrent { key, .. } => vec![("Key", key.clone())],
-            NoSuchVersion { key, version_id } => vec![("Key", key.clone()), ("VersionId", version_id.clone())],
+            NoSuchVersion { key, version_id, .. } => vec![("Key", key.clone()), ("VersionId", version_id.clone())],
             DeleteMarkerRead { version_id } => {
                 vec![("Method", "GET".into()), ("ResourceType", "DeleteMarker".into()), ("VersionId", version_id.clone())]
             }
