@@ -196,6 +196,28 @@ def test_security_token_in_header_and_url_is_refused(oss_ep, root, root_bucket, 
     assert (error.findtext("Code"), error.findtext("EC")) == ("InvalidArgument", "0002-00000010"), r.text
 
 
+
+def test_response_overrides_need_a_signature(oss_ep, root, root_bucket, api_for, account_id, read_only_role):
+    """`response-*` overrides work for signed requests — a role session's header-signed GET and
+    its presigned URL — and OSS sets none for an anonymous GET: refused (`InvalidRequest`, 400),
+    even on a public-read bucket, so an unsigned link cannot make an object answer as HTML."""
+    root_bucket.put_object("page.txt", b"<b>hi</b>", headers={"Content-Type": "text/plain"})
+    overrides = {"response-content-type": "text/html", "response-content-disposition": "inline"}
+    creds = assume(api_for, root, account_id, read_only_role)
+    session = oss2_bucket(oss_ep, oss2.StsAuth(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"]),
+                          root_bucket.bucket_name)
+    got = session.get_object("page.txt", params=dict(overrides))  # oss2 adds the token to the dict it gets
+    assert (got.headers["content-type"], got.headers["content-disposition"]) == ("text/html", "inline")
+    r = requests.get(session.sign_url("GET", "page.txt", 300, params=dict(overrides)), timeout=10)
+    assert (r.status_code, r.headers["content-type"]) == (200, "text/html")
+    root_bucket.put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ)
+    anon = oss2_bucket(oss_ep, oss2.AnonymousAuth(), root_bucket.bucket_name)
+    assert anon.get_object("page.txt").headers["content-type"] == "text/plain"
+    for param, value in overrides.items():
+        r = requests.get(f"http://{oss_ep}/{root_bucket.bucket_name}/page.txt", params={param: value}, timeout=10)
+        e = oss2.exceptions.make_exception(oss2.http.Response(r))
+        assert (e.status, e.code) == (400, "InvalidRequest"), (param, e)
+
 # -- RAM users ---------------------------------------------------------------------------------------
 
 def test_ram_user_policies(oss_ep, root_bucket, ram_user):
