@@ -98,6 +98,9 @@ pub enum OssError {
     RestoreAlreadyInProgress,
     #[error("The operation is not supported for this resource: {0}")]
     OperationNotSupported(String),
+    /// RestoreObject of an object that is not archived (Standard, IA).
+    #[error("The operation is not supported for this resource: {0}")]
+    NotArchived(String),
     /// A tag outside OSS's limits (`ec` says which: format, length, count, characters).
     #[error("{message}")]
     InvalidTag { message: String, ec: &'static str },
@@ -247,7 +250,7 @@ impl OssError {
             NotSymlink => "NotSymlink",
             ProcessNotSupported(_) => "InvalidArgument",
             RestoreAlreadyInProgress => "RestoreAlreadyInProgress",
-            OperationNotSupported(_) => "OperationNotSupported",
+            OperationNotSupported(_) | NotArchived(_) => "OperationNotSupported",
             AccessDenied { .. } | WrongEndpoint { .. } => "AccessDenied",
             InvalidLocationConstraint(_) => "InvalidLocationConstraint",
             InvalidAccessKeyId | SecurityTokenMissing { .. } => "InvalidAccessKeyId",
@@ -322,6 +325,7 @@ impl OssError {
             | InvalidTag { .. }
             | InvalidLiveChannel { .. }
             | OperationNotSupported(_)
+            | NotArchived(_)
             | InvalidSigningRegion
             | InvalidRequest(_)
             | NotSymlink
@@ -398,6 +402,7 @@ impl OssError {
             RestoreAlreadyInProgress => "0016-00000701",
             // UNVERIFIED: OSS documents this refusal's code and message, not its EC; the generic one is used.
             OperationNotSupported(_) => "0001-00000001",
+            NotArchived(_) => "0016-00000702",
             AccessDenied { ec, .. } => ec,
             // UNVERIFIED: OSS documents this refusal's message, not its EC; the generic one is used.
             WrongEndpoint { .. } => EC_ACCESS_DENIED,
