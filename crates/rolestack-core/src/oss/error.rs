@@ -393,10 +393,8 @@ impl OssError {
             InvalidRequest(_) => "0017-00000001",
             InvalidTag { ec, .. } => ec,
             InvalidObjectState => "0016-00000404",
-            // UNVERIFIED: OSS documents these codes, not their ECs; the ones of NoSuchKey and
-            // InvalidArgument are used.
-            SymlinkTargetNotExist { .. } => "0026-00000001",
-            NotSymlink => "0017-00000001",
+            SymlinkTargetNotExist { .. } => "0026-00000012",
+            NotSymlink => "0043-00000101",
             // "The action specified in the image processing request is invalid."
             ProcessNotSupported(_) => "0040-00000213",
             RestoreAlreadyInProgress => "0016-00000701",
