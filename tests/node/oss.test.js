@@ -4,7 +4,8 @@
 // non-ASCII keys, signed URLs (GET, PUT, response-* overrides, expiry), error parsing (name, code,
 // status, requestId, hostId, ecCode), putMeta, object and bucket ACLs, bucket tags, deleteMulti quiet
 // and verbose, append, multipart progress with cancel and checkpoint resume, listUploads / listParts
-// paging and abort, object tagging, symlinks, archive storage and restore; with signature V1
+// paging and abort, object tagging, symlinks, archive storage and restore, user metadata names and
+// max-keys bounds; with signature V1
 // (default) and V4.
 'use strict';
 
@@ -216,6 +217,23 @@ for (const v4 of [false, true]) {
       await assert.rejects(rootClient(server, `${bucket}-none`, v4).get('x'), parsed('NoSuchBucket', 404, '0015-00000101'));
       await assert.rejects(rootClient(server, bucket, v4, { accessKeySecret: 'wrong' }).get('x'),
         parsed('SignatureDoesNotMatch', 403, '0002-00000040'));
+    });
+
+    test('metadata names and max-keys as OSS bounds them', async () => {
+      // OSS names user metadata with letters, digits and '-' only (EC 0011-00000004).
+      const refused = (ec) => (e) => e.code === 'InvalidArgument' && e.status === 400 && e.ecCode === ec;
+      await assert.rejects(c.put('meta-bad.txt', Buffer.from('x'), { meta: { my_key: 'v' } }), refused('0011-00000004'));
+      await assert.rejects(c.head('meta-bad.txt'), (e) => e.status === 404);
+      await c.put('meta-ok.txt', Buffer.from('x'), { meta: { 'my-key2': 'v' } });
+      assert.equal((await c.head('meta-ok.txt')).meta['my-key2'], 'v');
+      await assert.rejects(c.putMeta('meta-ok.txt', { 'a.b': 'v' }), refused('0011-00000004'));
+      // max-keys is 1 to 1000 (EC 0015-00000402).
+      for (const n of [0, 1001]) {
+        await assert.rejects(c.list({ 'max-keys': n }), refused('0015-00000402'));
+        await assert.rejects(c.listV2({ 'max-keys': n }), refused('0015-00000402'));
+      }
+      assert.equal((await c.list({ 'max-keys': 1, prefix: 'meta-' })).objects.length, 1);
+      await c.delete('meta-ok.txt');
     });
 
     test('object tagging, symlinks, archive storage', async () => {

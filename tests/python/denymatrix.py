@@ -284,7 +284,8 @@ class World:
         # `version`: the request names that version (`versionId`).
         vp = {"versionId": p["version"]} if "version" in p else None
         if action == "GetObject":
-            return b.get_object(key, headers=p.get("headers"), params=vp).read()
+            # `params`: more query parameters (`response-*` overrides)
+            return b.get_object(key, headers=p.get("headers"), params={**(vp or {}), **p.get("params", {})} or None).read()
         if action == "HeadObject":
             return b.head_object(key, params=vp).content_length
         if action == "PutObject":

@@ -1042,6 +1042,9 @@ def oss_cases():
         C("oss-anon-GetObject-outside", "anon", oss("GetObject", "{bp}", "secret/s.txt"), DENIED, bp_pub),
         C("oss-anon-DeleteObject", "anon", oss("DeleteObject", "{bp}", "pub/a.txt"), DENIED, bp_pub),
         C("oss-anon-ListBuckets", "anon", oss("ListBuckets"), DENIED, bp_pub),
+        # OSS sets no response header for an anonymous GET, even of an object it may read.
+        C("oss-anon-GetObject-response-override", "anon", oss("GetObject", "{bp}", "pub/a.txt", params={"response-content-type": "text/html"}),
+          "InvalidRequest", bp_pub, status=400),
 
         # LiveChannels (issue 15): oss:PutLiveChannel etc. on <bucket>/<channel>, ListLiveChannel on
         # the bucket; read-only access reads them, never writes; a bucket policy granting

@@ -196,6 +196,28 @@ def test_security_token_in_header_and_url_is_refused(oss_ep, root, root_bucket, 
     assert (error.findtext("Code"), error.findtext("EC")) == ("InvalidArgument", "0002-00000010"), r.text
 
 
+
+def test_response_overrides_need_a_signature(oss_ep, root, root_bucket, api_for, account_id, read_only_role):
+    """`response-*` overrides work for signed requests — a role session's header-signed GET and
+    its presigned URL — and OSS sets none for an anonymous GET: refused (`InvalidRequest`, 400),
+    even on a public-read bucket, so an unsigned link cannot make an object answer as HTML."""
+    root_bucket.put_object("page.txt", b"<b>hi</b>", headers={"Content-Type": "text/plain"})
+    overrides = {"response-content-type": "text/html", "response-content-disposition": "inline"}
+    creds = assume(api_for, root, account_id, read_only_role)
+    session = oss2_bucket(oss_ep, oss2.StsAuth(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"]),
+                          root_bucket.bucket_name)
+    got = session.get_object("page.txt", params=dict(overrides))  # oss2 adds the token to the dict it gets
+    assert (got.headers["content-type"], got.headers["content-disposition"]) == ("text/html", "inline")
+    r = requests.get(session.sign_url("GET", "page.txt", 300, params=dict(overrides)), timeout=10)
+    assert (r.status_code, r.headers["content-type"]) == (200, "text/html")
+    root_bucket.put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ)
+    anon = oss2_bucket(oss_ep, oss2.AnonymousAuth(), root_bucket.bucket_name)
+    assert anon.get_object("page.txt").headers["content-type"] == "text/plain"
+    for param, value in overrides.items():
+        r = requests.get(f"http://{oss_ep}/{root_bucket.bucket_name}/page.txt", params={param: value}, timeout=10)
+        e = oss2.exceptions.make_exception(oss2.http.Response(r))
+        assert (e.status, e.code) == (400, "InvalidRequest"), (param, e)
+
 # -- RAM users ---------------------------------------------------------------------------------------
 
 def test_ram_user_policies(oss_ep, root_bucket, ram_user):
@@ -453,6 +475,38 @@ def test_list_argument_limits(bkt):
     assert e.ec == "0012-00000103"
 
 
+def test_list_max_keys_range(bkt, oss_ep, root):
+    """OSS lists with `max-keys` 1 to 1000: 0 and 1001 are `InvalidArgument` with the EC of each
+    listing (ListObjects v1/v2 0015-00000402, ListObjectVersions 0012-00000102, ListBuckets
+    0017-00000289); 1 and 1000 list."""
+    bkt.put_object("k", b"")
+    for n in (1, 1000):
+        assert [o.key for o in bkt.list_objects(max_keys=n).object_list] == ["k"]
+        assert [o.key for o in bkt.list_objects_v2(max_keys=n).object_list] == ["k"]
+    service = oss2.Service(bkt.auth, f"http://{oss_ep}", region=REGION)
+    for n in (0, 1001):
+        for listing, ec in [(bkt.list_objects, "0015-00000402"), (bkt.list_objects_v2, "0015-00000402"),
+                            (bkt.list_object_versions, "0012-00000102"), (service.list_buckets, "0017-00000289")]:
+            e = expect_oss_error(lambda: listing(max_keys=n), "InvalidArgument", 400)
+            assert e.ec == ec, (listing, n, e)
+
+
+def test_query_must_be_utf8(oss_ep, root_bucket):
+    """A query value whose `%XX` bytes are not UTF-8 (`prefix=%FF`) is `InvalidArgument`, not
+    matched after a lossy decode that would make it the key with U+FFFD. oss2 cannot send one,
+    so the requests go as they are to a public-read bucket and oss2 parses the answers."""
+    root_bucket.put_object("a\ufffdb", b"")
+    root_bucket.put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ)
+    base = f"http://{oss_ep}/{root_bucket.bucket_name}/"
+    for query in ["prefix=a%FF", "marker=a%FE", "delimiter=%FF", "list-type=2&start-after=%E4%B8"]:
+        r = requests.get(f"{base}?{query}", timeout=10)
+        e = oss2.exceptions.make_exception(oss2.http.Response(r))
+        assert (e.status, e.code) == (400, "InvalidArgument"), (query, e)
+    # the replacement character itself, escaped as UTF-8, still lists the key
+    r = requests.get(f"{base}?prefix=a%EF%BF%BD", timeout=10)
+    assert r.status_code == 200 and "<Key>a\ufffdb</Key>" in r.text
+
+
 def test_multipart(bkt):
     part_size = 100 * 1024
     data = bytes(range(256)) * ((2 * part_size + 5000) // 256 + 1)
@@ -559,6 +613,17 @@ def test_copy_and_metadata_directive(bkt):
     expect_oss_error(lambda: bkt.copy_object(bkt.bucket_name, "no-such", "x"), "NoSuchKey", 404)
 
 
+
+def metadata_writes(bkt, new_key, existing_key, headers):
+    """Every write that takes user metadata, with `headers`: PutObject and InitiateMultipartUpload
+    and AppendObject of `new_key`, CopyObject with REPLACE of `existing_key` onto itself."""
+    return [
+        lambda: bkt.put_object(new_key, b"x", headers=headers),
+        lambda: bkt.update_object_meta(existing_key, headers),
+        lambda: bkt.init_multipart_upload(new_key, headers=headers),
+        lambda: bkt.append_object(new_key, 0, b"x", headers=headers),
+    ]
+
 def test_user_metadata_below_8_kb(bkt):
     """All `x-oss-meta-*` names and values of a write together stay below 8 KB: PutObject,
     CopyObject with REPLACE, InitiateMultipartUpload and AppendObject refuse more (EC
@@ -567,18 +632,26 @@ def test_user_metadata_below_8_kb(bkt):
     bkt.put_object("fits", b"x", headers=fits)
     assert len(bkt.head_object("fits").headers["x-oss-meta-a"]) == 8191 - len("x-oss-meta-a")
     split = {"x-oss-meta-a": "v" * 4090, "x-oss-meta-bb": "w" * 4090}  # 8192 bytes with the names
-    writes = [
-        lambda: bkt.put_object("big", b"x", headers=split),
-        lambda: bkt.update_object_meta("fits", split),
-        lambda: bkt.init_multipart_upload("big", headers=split),
-        lambda: bkt.append_object("big", 0, b"x", headers=split),
-    ]
-    for write in writes:
+    for write in metadata_writes(bkt, "big", "fits", split):
         e = expect_oss_error(write, "InvalidArgument", 400)
         assert e.ec == "0011-00000002"
     assert not bkt.object_exists("big") and list(oss2.MultipartUploadIterator(bkt)) == []
     assert bkt.head_object("fits").headers["x-oss-meta-a"] == fits["x-oss-meta-a"]
 
+
+
+def test_user_metadata_names(bkt):
+    """OSS's user metadata names have letters, digits and `-` only: PutObject, CopyObject with
+    REPLACE, InitiateMultipartUpload and AppendObject refuse `_`, `.` or a space (EC
+    0011-00000004) and store nothing; upper case is folded, as before."""
+    bkt.put_object("named", b"x", headers={"x-oss-meta-Last-Modified-2": "v"})
+    assert bkt.head_object("named").headers["x-oss-meta-last-modified-2"] == "v"
+    for name in ["x-oss-meta-my_key", "x-oss-meta-a.b"]:
+        for write in metadata_writes(bkt, "bad", "named", {name: "v"}):
+            e = expect_oss_error(write, "InvalidArgument", 400)
+            assert e.ec == "0011-00000004", (name, e)
+    assert not bkt.object_exists("bad") and list(oss2.MultipartUploadIterator(bkt)) == []
+    assert bkt.head_object("named").headers["x-oss-meta-last-modified-2"] == "v"
 
 def test_append(bkt):
     r1 = bkt.append_object("log", 0, b"first ")

@@ -121,7 +121,9 @@ def test_cold_archive_tiers_and_errors(fc, version):
         with pytest.raises(oss2.exceptions.MalformedXml):
             b.restore_object("arch", input=RestoreConfiguration(days=5, job_parameters=RestoreJobParameters("Bulk")))
         b.put_object("std", b"1")
-        expect_oss_error(lambda: b.restore_object("std"), "OperationNotSupported", 400)
+        assert expect_oss_error(lambda: b.restore_object("std"), "OperationNotSupported", 400).ec == "0016-00000702"
+        b.put_object("ia", b"1", headers={"x-oss-storage-class": "IA"})
+        assert expect_oss_error(lambda: b.restore_object("ia"), "OperationNotSupported", 400).ec == "0016-00000702"
         expect_oss_error(lambda: b.restore_object("missing"), "NoSuchKey", 404)
     finally:
         empty_and_delete(b)

@@ -40,10 +40,11 @@ def test_symlink_round_trip(bucket):
     expect_oss_error(lambda: b.put_symlink("dir/目标.txt", "link", headers={"x-oss-forbid-overwrite": "true"}), "FileAlreadyExists", 409)
     b.delete_object("dir/目标.txt")
     e = expect_oss_error(lambda: b.get_object("link"), "SymlinkTargetNotExist", 404)
-    assert e.status == 404
+    assert e.ec == "0026-00000012"
+    assert expect_oss_error(lambda: b.head_object("link"), "SymlinkTargetNotExist", 404).ec == "0026-00000012"
     expect_oss_error(lambda: b.get_symlink("missing"), "NoSuchKey", 404)
     b.put_object("plain", b"x")
-    expect_oss_error(lambda: b.get_symlink("plain"), "NotSymlink", 400)
+    assert expect_oss_error(lambda: b.get_symlink("plain"), "NotSymlink", 400).ec == "0043-00000101"
     b.delete_object("link")
     expect_oss_error(lambda: b.head_object("link"), "NoSuchKey", 404)
 

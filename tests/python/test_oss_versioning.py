@@ -137,11 +137,27 @@ def test_every_write_makes_a_version(vbucket):
     assert c.versionid and c.headers["x-oss-copy-source-version-id"] == src1
     assert b.get_object("copy").read() == b"first source"
     expect_oss_error(lambda: b.copy_object(b.bucket_name, "src", "x", params={"versionId": "NotExistVersionID"}), "InvalidArgument", 400)
+    # a well-formed id no version has: NoSuchVersion with the copy source's EC
+    gone = "CAEQJhiBgIDVmYrr1RYiIGE5ZmUxMjViZDIwYjQwY2I5ODA1YWIxNmIyNDNjYjk4"
+    e = expect_oss_error(lambda: b.copy_object(b.bucket_name, "src", "x", params={"versionId": gone}), "NoSuchVersion", 404)
+    assert e.ec == "0012-00000203"
     # Multipart, with UploadPartCopy from a version.
     up = b.init_multipart_upload("mp")
     part = b.upload_part_copy(b.bucket_name, "src", (0, 4), "mp", up.upload_id, 1, params={"versionId": src1})
     done = b.complete_multipart_upload("mp", up.upload_id, [oss2.models.PartInfo(1, part.etag)])
     assert done.versionid and b.get_object("mp").read() == b"first"
+    # A delete marker is no copy source: 404 when it is current, 400 (EC 0016-00000307) when
+    # named by its version id, for CopyObject and UploadPartCopy alike.
+    marker = b.delete_object("src").versionid
+    expect_oss_error(lambda: b.copy_object(b.bucket_name, "src", "x"), "NoSuchKey", 404)
+    up = b.init_multipart_upload("mp2")
+    for copy in (lambda: b.copy_object(b.bucket_name, "src", "x", params={"versionId": marker}),
+                 lambda: b.upload_part_copy(b.bucket_name, "src", (0, 4), "mp2", up.upload_id, 1, params={"versionId": marker})):
+        e = expect_oss_error(copy, "InvalidArgument", 400)
+        assert e.ec == "0016-00000307"
+    b.abort_multipart_upload("mp2", up.upload_id)
+    assert not b.object_exists("x")
+    b.delete_object("src", params={"versionId": marker})
     # AppendObject creates a version; appending keeps it.
     a = b.append_object("log", 0, b"ab")
     assert a.versionid

@@ -164,6 +164,25 @@ def test_multipart(root_s3, bucket):
     root_s3.abort_multipart_upload(Bucket=bucket, Key="gone.bin", UploadId=up["UploadId"])
 
 
+
+def test_s3_rules_where_oss_differs(root_s3, bucket):
+    """The S3-compatible dialect keeps S3's rules: `x-amz-meta-` names with `_` are stored,
+    `MaxKeys=0` lists nothing; an `x-amz-copy-source-range` running past the source's end is
+    `InvalidArgument` (OSS's EC 0042-00000306 for it), not cut at the end."""
+    root_s3.put_object(Bucket=bucket, Key="src", Body=b"0123456789", Metadata={"my_key": "v"})
+    assert root_s3.head_object(Bucket=bucket, Key="src")["Metadata"] == {"my_key": "v"}
+    listed = root_s3.list_objects_v2(Bucket=bucket, MaxKeys=0)
+    assert listed["KeyCount"] == 0 and "Contents" not in listed
+    up = root_s3.create_multipart_upload(Bucket=bucket, Key="dst")["UploadId"]
+    part = dict(Bucket=bucket, Key="dst", UploadId=up, PartNumber=1, CopySource={"Bucket": bucket, "Key": "src"})
+    for bad in ["bytes=2-10", "bytes=10-12"]:
+        status, code, _ = error_of(lambda: root_s3.upload_part_copy(CopySourceRange=bad, **part))
+        assert (status, code) == (400, "InvalidArgument"), bad
+    etag = root_s3.upload_part_copy(CopySourceRange="bytes=2-9", **part)["CopyPartResult"]["ETag"]
+    root_s3.complete_multipart_upload(Bucket=bucket, Key="dst", UploadId=up,
+                                      MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert root_s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == b"23456789"
+
 def test_upload_file_transfer_manager(root_s3, bucket, tmp_path):
     src = tmp_path / "src.bin"
     src.write_bytes(os.urandom(9 * 1024 * 1024))

@@ -63,6 +63,12 @@ pub fn decode_path_utf8(raw: &str) -> Option<String> {
     percent_decode_str(raw).decode_utf8().ok().map(|s| s.into_owned())
 }
 
+/// The first `name=value` piece of a query whose escaped bytes are not UTF-8, if any
+/// ([`decode_form`] replaces those bytes, so two different queries could decode alike).
+pub fn first_non_utf8_pair(raw: &str) -> Option<&str> {
+    raw.split('&').find(|piece| percent_decode_str(piece).decode_utf8().is_err())
+}
+
 fn decode_pairs(raw: &str, plus_is_space: bool) -> Vec<(String, String)> {
     raw.split('&')
         .filter(|piece| !piece.is_empty())

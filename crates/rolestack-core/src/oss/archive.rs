@@ -92,7 +92,7 @@ pub enum RestoreOutcome {
 /// Decides a RestoreObject at `now`.
 pub fn restore(class: &str, current: Option<&Restore>, req: &RestoreRequest, now: i64) -> OssResult<RestoreOutcome> {
     if !is_archive(class) {
-        return Err(OssError::OperationNotSupported(format!(
+        return Err(OssError::NotArchived(format!(
             "{class} objects are not archived; only Archive, ColdArchive and DeepColdArchive objects are restored."
         )));
     }
@@ -165,7 +165,8 @@ mod tests {
         assert!(matches!(restore("DeepColdArchive", None, &tier("Bulk"), 0), Err(OssError::InvalidArgument(_))));
         let RestoreOutcome::Started(r) = restore("ColdArchive", None, &tier("Expedited"), 0).unwrap() else { panic!() };
         assert_eq!(r.ready_at, 3600);
-        assert!(matches!(restore("Standard", None, &RestoreRequest::default(), 0), Err(OssError::OperationNotSupported(_))));
+        let err = restore("Standard", None, &RestoreRequest::default(), 0).unwrap_err();
+        assert_eq!((err.code(), err.http_status(), err.ec()), ("OperationNotSupported", 400, "0016-00000702"));
         assert!(matches!(restore("Archive", None, &RestoreRequest { days: Some(8), tier: None }, 0), Err(OssError::InvalidArgument(_))));
     }
 }

@@ -9,8 +9,9 @@ pub enum OssError {
     NoSuchBucket { bucket: String },
     #[error("The specified key does not exist.")]
     NoSuchKey { key: String },
+    /// `ec`: a read's (UNVERIFIED) or a copy source's (`0012-00000203`).
     #[error("The specified version does not exist.")]
-    NoSuchVersion { key: String, version_id: String },
+    NoSuchVersion { key: String, version_id: String, ec: &'static str },
     /// The key's newest version is a delete marker: `NoSuchKey`, with the marker's headers.
     #[error("The specified key does not exist.")]
     DeleteMarkerCurrent { key: String, version_id: String },
@@ -97,6 +98,9 @@ pub enum OssError {
     RestoreAlreadyInProgress,
     #[error("The operation is not supported for this resource: {0}")]
     OperationNotSupported(String),
+    /// RestoreObject of an object that is not archived (Standard, IA).
+    #[error("The operation is not supported for this resource: {0}")]
+    NotArchived(String),
     /// A tag outside OSS's limits (`ec` says which: format, length, count, characters).
     #[error("{message}")]
     InvalidTag { message: String, ec: &'static str },
@@ -246,7 +250,7 @@ impl OssError {
             NotSymlink => "NotSymlink",
             ProcessNotSupported(_) => "InvalidArgument",
             RestoreAlreadyInProgress => "RestoreAlreadyInProgress",
-            OperationNotSupported(_) => "OperationNotSupported",
+            OperationNotSupported(_) | NotArchived(_) => "OperationNotSupported",
             AccessDenied { .. } | WrongEndpoint { .. } => "AccessDenied",
             InvalidLocationConstraint(_) => "InvalidLocationConstraint",
             InvalidAccessKeyId | SecurityTokenMissing { .. } => "InvalidAccessKeyId",
@@ -321,6 +325,7 @@ impl OssError {
             | InvalidTag { .. }
             | InvalidLiveChannel { .. }
             | OperationNotSupported(_)
+            | NotArchived(_)
             | InvalidSigningRegion
             | InvalidRequest(_)
             | NotSymlink
@@ -351,9 +356,8 @@ impl OssError {
         match self {
             NoSuchBucket { .. } => "0015-00000101",
             NoSuchKey { .. } | DeleteMarkerCurrent { .. } => "0026-00000001",
-            // UNVERIFIED: OSS documents these codes, not their ECs; NoSuchKey's and the generic
-            // one are used.
-            NoSuchVersion { .. } => "0026-00000001",
+            NoSuchVersion { ec, .. } => ec,
+            // UNVERIFIED: OSS documents the code, not its EC; the generic one is used.
             DeleteMarkerRead { .. } => "0001-00000001",
             NoSuchUpload { .. } => "0042-00000002",
             BucketAlreadyExists { .. } => "0015-00000104",
@@ -389,15 +393,14 @@ impl OssError {
             InvalidRequest(_) => "0017-00000001",
             InvalidTag { ec, .. } => ec,
             InvalidObjectState => "0016-00000404",
-            // UNVERIFIED: OSS documents these codes, not their ECs; the ones of NoSuchKey and
-            // InvalidArgument are used.
-            SymlinkTargetNotExist { .. } => "0026-00000001",
-            NotSymlink => "0017-00000001",
+            SymlinkTargetNotExist { .. } => "0026-00000012",
+            NotSymlink => "0043-00000101",
             // "The action specified in the image processing request is invalid."
             ProcessNotSupported(_) => "0040-00000213",
             RestoreAlreadyInProgress => "0016-00000701",
             // UNVERIFIED: OSS documents this refusal's code and message, not its EC; the generic one is used.
             OperationNotSupported(_) => "0001-00000001",
+            NotArchived(_) => "0016-00000702",
             AccessDenied { ec, .. } => ec,
             // UNVERIFIED: OSS documents this refusal's message, not its EC; the generic one is used.
             WrongEndpoint { .. } => EC_ACCESS_DENIED,
@@ -436,7 +439,7 @@ impl OssError {
         match self {
             NoSuchBucket { bucket } | BucketAlreadyExists { bucket } | BucketNotEmpty { bucket } => vec![("BucketName", bucket.clone())],
             NoSuchKey { key } | SymlinkTargetNotExist { key } | DeleteMarkerCurrent { key, .. } => vec![("Key", key.clone())],
-            NoSuchVersion { key, version_id } => vec![("Key", key.clone()), ("VersionId", version_id.clone())],
+            NoSuchVersion { key, version_id, .. } => vec![("Key", key.clone()), ("VersionId", version_id.clone())],
             DeleteMarkerRead { version_id } => {
                 vec![("Method", "GET".into()), ("ResourceType", "DeleteMarker".into()), ("VersionId", version_id.clone())]
             }

@@ -41,12 +41,20 @@ impl Listing {
     }
 }
 
-/// Parses `max-keys`: absent → 100; 0..=1000 else `InvalidArgument`.
-pub fn parse_max_keys(value: Option<&str>, name: &str) -> OssResult<usize> {
+/// Parses `max-keys`: absent → 100. OSS requests (`oss_ec` is the listing's EC) take 1..=1000,
+/// else `InvalidArgument` with that EC; the S3-compatible dialect (`None`) keeps S3's 0..=1000
+/// (0 lists nothing). See docs/oss.md, "listing".
+pub fn parse_max_keys(value: Option<&str>, oss_ec: Option<&'static str>) -> OssResult<usize> {
+    let min = usize::from(oss_ec.is_some());
     match value.filter(|v| !v.is_empty()) {
         None => Ok(DEFAULT_MAX_KEYS),
-        Some(v) => v.parse::<usize>().ok().filter(|n| *n <= MAX_MAX_KEYS).ok_or_else(|| {
-            OssError::InvalidArgument(format!("Argument {name} must be an integer between 0 and {MAX_MAX_KEYS}; got {v:?}."))
+        Some(v) => v.parse::<usize>().ok().filter(|n| (min..=MAX_MAX_KEYS).contains(n)).ok_or_else(|| {
+            let message = format!("Argument max-keys must be an integer between {min} and {MAX_MAX_KEYS}; got {v:?}.");
+            match oss_ec {
+                // UNVERIFIED: OSS documents the range and the EC, not the code; InvalidArgument is used.
+                Some(ec) => OssError::InvalidArgumentEc { message, ec },
+                None => OssError::InvalidArgument(message),
+            }
         }),
     }
 }

@@ -286,9 +286,33 @@ pub fn validate_user_meta(user_meta: &[(String, String)]) -> OssResult<()> {
     Ok(())
 }
 
+/// OSS's user metadata names (after `x-oss-meta-`): letters, digits and `-` only, else
+/// `InvalidArgument` with EC `0011-00000004` (see docs/oss.md, "objects"). The S3-compatible
+/// dialect does not call this: S3 clients send `x-amz-meta-` names with `_`.
+pub fn validate_user_meta_names(user_meta: &[(String, String)]) -> OssResult<()> {
+    match user_meta.iter().find(|(name, _)| name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')) {
+        // UNVERIFIED: OSS documents the rule and its EC, not the code; InvalidArgument is used.
+        Some((name, _)) => Err(OssError::InvalidArgumentEc {
+            message: format!("The user metadata name x-oss-meta-{name} is not valid: a name has only letters, digits and '-'."),
+            ec: "0011-00000004",
+        }),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_meta_names() {
+        let meta = |n: &str| vec![(n.to_string(), "v".to_string())];
+        assert!(validate_user_meta_names(&meta("last-modified-2")).is_ok());
+        for bad in ["my_key", "my key", "a.b", "", "ключ"] {
+            let err = validate_user_meta_names(&meta(bad)).unwrap_err();
+            assert_eq!((err.code(), err.http_status(), err.ec()), ("InvalidArgument", 400, "0011-00000004"), "{bad}");
+        }
+    }
 
     #[test]
     fn user_meta_size() {

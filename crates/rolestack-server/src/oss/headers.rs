@@ -7,8 +7,8 @@
 use rolestack_core::oss::archive;
 use rolestack_core::oss::bucket_config::Encryption;
 use rolestack_core::oss::callback::Callback;
-use rolestack_core::oss::model::{validate_user_meta, Acl, ObjectSettings};
-use rolestack_core::oss::request::{ByteRange, Conditions, RangeRequest};
+use rolestack_core::oss::model::{validate_user_meta, validate_user_meta_names, Acl, ObjectSettings};
+use rolestack_core::oss::request::{ByteRange, Conditions, CopyRange, RangeRequest};
 use rolestack_core::oss::service::{encryption_headers, parse_content_md5, CopySource, SSE_HEADER};
 use rolestack_core::oss::tagging::{self, Tags};
 use rolestack_core::oss::{OssError, OssResult};
@@ -54,6 +54,9 @@ pub fn settings(req: &OssHttpRequest) -> OssResult<ObjectSettings> {
         } else if STORED.contains(&lower.as_str()) {
             s.headers.push((lower, value.clone()));
         }
+    }
+    if !req.s3 {
+        validate_user_meta_names(&s.user_meta)?;
     }
     validate_user_meta(&s.user_meta)?;
     if let Some(acl) = acl(req, "x-oss-object-acl", true)? {
@@ -163,12 +166,12 @@ pub fn copy_source(req: &OssHttpRequest) -> OssResult<CopySource> {
 }
 
 /// UploadPartCopy's `x-oss-copy-source-range: bytes=<first>-[<last>]` (a suffix range is not
-/// accepted here).
-pub fn copy_source_range(req: &OssHttpRequest) -> OssResult<Option<ByteRange>> {
+/// accepted here); the S3 dialect's must lie inside the source ([`CopyRange`]).
+pub fn copy_source_range(req: &OssHttpRequest) -> OssResult<Option<CopyRange>> {
     match req.header("x-oss-copy-source-range") {
         None => Ok(None),
         Some(spec) => match ByteRange::parse(spec) {
-            Some(r @ ByteRange::From { .. }) => Ok(Some(r)),
+            Some(range @ ByteRange::From { .. }) => Ok(Some(CopyRange { range, inside: req.s3 })),
             _ => Err(OssError::InvalidArgument(format!("x-oss-copy-source-range {spec:?} is not bytes=<first>-<last>."))),
         },
     }

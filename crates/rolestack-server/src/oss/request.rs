@@ -10,7 +10,7 @@ use rolestack_core::endpoints;
 use rolestack_core::oss::error::EC_KEY_INVALID;
 use rolestack_core::oss::model::{validate_bucket_name, Bucket};
 use rolestack_core::oss::{OssError, OssResult};
-use rolestack_sign::encoding::{decode_form, decode_path, decode_path_utf8};
+use rolestack_sign::encoding::{decode_form, decode_path, decode_path_utf8, first_non_utf8_pair};
 use rolestack_sign::oss::OssRequest;
 use rolestack_sign::s3::S3Request;
 
@@ -32,6 +32,8 @@ pub struct OssHttpRequest {
     pub region: Option<&'static str>,
     /// The URI path exactly as received (the AWS signatures cover it as sent).
     pub raw_path: String,
+    /// The URI query exactly as received.
+    pub raw_query: String,
     /// The bucket came in the `Host` header (virtual-hosted style).
     pub virtual_hosted: bool,
     /// The request carries an AWS signature: OSS's S3-compatible dialect ([`crate::s3`]).
@@ -88,6 +90,7 @@ impl OssHttpRequest {
             secure,
             region,
             raw_path,
+            raw_query: parts.uri.query().unwrap_or("").to_string(),
             virtual_hosted,
             s3,
             namespace: parts.extensions.get::<crate::network::Namespace>().map(|n| n.0.clone()),
@@ -97,8 +100,18 @@ impl OssHttpRequest {
 
     /// Object keys are UTF-8: a path whose `%XX` bytes are not is `InvalidObjectName`, as on OSS
     /// (decoded, its bytes would be replaced and it would name another key).
+    /// Query values are UTF-8 too: a `prefix`, `marker`, `delimiter` (or any parameter) whose
+    /// `%XX` bytes are not is `InvalidArgument` rather than matched after a lossy decode (see
+    /// docs/oss.md, "listing").
     pub fn check_path_utf8(&self) -> OssResult<()> {
-        decode_key("the path", &self.raw_path).map(drop)
+        decode_key("the path", &self.raw_path)?;
+        match first_non_utf8_pair(&self.raw_query) {
+            // UNVERIFIED: OSS documents no answer for such a query; InvalidArgument is ours.
+            Some(piece) => {
+                Err(OssError::InvalidArgument(format!("The query parameter {piece:?} is not UTF-8 once its %XX escapes are decoded.")))
+            }
+            None => Ok(()),
+        }
     }
 
     /// The view the AWS signature schemes check (S3 dialect).

@@ -389,15 +389,27 @@ impl Oss {
     }
 
     /// A copy's source (`oss:GetObject` on it, `oss:GetObjectVersion` for a version), checked against the `x-oss-copy-source-if-*`
-    /// conditions, with `range` of it opened.
-    fn open_source(&self, who: &Requester, source: &CopySource, range: Option<super::request::ByteRange>) -> OssResult<OpenedObject> {
+    /// conditions, with `range` of it opened. A delete marker named by its version id (found
+    /// only once the read is authorized) is `InvalidArgument` 400 with OSS's EC `0016-00000307`
+    /// (docs/oss.md, "versioning"), not a read's `MethodNotAllowed`; a missing version is
+    /// `NoSuchVersion` with the copy source's EC `0012-00000203`.
+    fn open_source(&self, who: &Requester, source: &CopySource, range: Option<super::request::CopyRange>) -> OssResult<OpenedObject> {
         let action = super::operation::copy_source_action(source.version_id.is_some());
         self.open_object(who, (&source.bucket, &source.key, source.version_id.as_deref()), action, |src| {
             source.conditions.check_copy_source(src)?;
             match range {
                 None => Ok(None),
-                Some(r) => r.within(src.size).map(Some).ok_or(OssError::InvalidRange),
+                Some(r) => r.resolve(src.size).map(Some),
             }
+        })
+        .map_err(|e| match e {
+            // UNVERIFIED: OSS documents 400 and the EC, not the code; InvalidArgument is used.
+            OssError::DeleteMarkerRead { version_id } => OssError::InvalidArgumentEc {
+                message: format!("The copy source version {version_id} is a delete marker; a delete marker cannot be copied."),
+                ec: "0016-00000307",
+            },
+            OssError::NoSuchVersion { key, version_id, .. } => OssError::NoSuchVersion { key, version_id, ec: "0012-00000203" },
+            e => e,
         })
     }
 

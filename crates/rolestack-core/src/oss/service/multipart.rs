@@ -12,7 +12,7 @@ use crate::oss::access::{authorize, OssAction, Target};
 use crate::oss::blob::{crc64_combine, hex_upper, Digests, Segment};
 use crate::oss::error::{OssError, OssResult, EC_FILE_EXISTS_MULTIPART};
 use crate::oss::model::{Object, ObjectSettings, ObjectType, Part, Upload};
-use crate::oss::request::ByteRange;
+use crate::oss::request::CopyRange;
 
 /// ListMultipartUploads' page.
 #[derive(Debug, Clone, Default)]
@@ -103,7 +103,7 @@ impl Oss {
         upload_id: &str,
         number: u32,
         source: &CopySource,
-        range: Option<ByteRange>,
+        range: Option<CopyRange>,
     ) -> OssResult<Part> {
         let ticket = self.authorize_part(call, upload_id, number)?;
         let opened = self.open_source(call.who, source, range)?;

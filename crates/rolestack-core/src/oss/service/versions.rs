@@ -167,7 +167,12 @@ pub(super) fn found(tx: &mut dyn Tx, bucket: &Bucket, key: &str, version: Option
     match (object, version) {
         (Some(o), _) if o.delete_marker => Err(OssError::DeleteMarkerRead { version_id: o.version().to_string() }),
         (Some(o), _) => Ok(shown(bucket, o)),
-        (None, Some(v)) => Err(OssError::NoSuchVersion { key: key.to_string(), version_id: v.to_string() }),
+        (None, Some(v)) => Err(OssError::NoSuchVersion {
+            key: key.to_string(),
+            version_id: v.to_string(),
+            // UNVERIFIED: OSS documents the code, not a read's EC; NoSuchKey's is used.
+            ec: "0026-00000001",
+        }),
         (None, None) => Err(missing(tx, bucket, key)?),
     }
 }

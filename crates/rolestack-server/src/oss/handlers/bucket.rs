@@ -19,7 +19,7 @@ pub async fn list_buckets(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let paged = req.has("prefix") || req.has("marker") || req.has("max-keys");
     let prefix = req.param("prefix").unwrap_or_default().to_string();
     let marker = req.param("marker").unwrap_or_default().to_string();
-    let max_keys = parse_max_keys(req.param("max-keys"), "max-keys")?;
+    let max_keys = parse_max_keys(req.param("max-keys"), (!req.s3).then_some("0017-00000289"))?;
     let query = BucketQuery {
         prefix: prefix.clone(),
         marker: marker.clone(),

@@ -34,7 +34,7 @@ pub async fn list_objects(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let url = req.url_encoding();
     let prefix = req.param("prefix").unwrap_or_default().to_string();
     let delimiter = req.param("delimiter").unwrap_or_default().to_string();
-    let max_keys = parse_max_keys(req.param("max-keys"), "max-keys")?;
+    let max_keys = parse_max_keys(req.param("max-keys"), (!req.s3).then_some("0015-00000402"))?;
     let marker = req.param("marker").unwrap_or_default().to_string();
     for name in ["prefix", "marker", "start-after"] {
         check_list_argument(name, req.param(name).unwrap_or_default())?;

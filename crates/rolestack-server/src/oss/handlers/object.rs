@@ -3,6 +3,7 @@
 
 use axum::body::Body;
 use axum::http::Method;
+use rolestack_core::oss::access::Requester;
 use rolestack_core::oss::archive::{RestoreOutcome, RestoreRequest, RestoreState};
 use rolestack_core::oss::model::{Object, ObjectType};
 use rolestack_core::oss::service::{CopyTarget, MetadataDirective};
@@ -99,9 +100,26 @@ fn object_headers(mut r: Reply, o: &Object, now: i64) -> Reply {
     version_header(r, o)
 }
 
+/// The `response-*` parameters that override a GET's response headers, with the header each sets.
+const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
+    ("response-content-type", "content-type"),
+    ("response-cache-control", "cache-control"),
+    ("response-content-disposition", "content-disposition"),
+    ("response-content-encoding", "content-encoding"),
+    ("response-content-language", "content-language"),
+    ("response-expires", "expires"),
+];
+
 /// GetObject and HeadObject.
 pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let req = cx.req.clone();
+    // OSS sets no response header for an anonymous GET (docs/oss.md, "objects"): an unsigned
+    // request may not make a public object answer as HTML. UNVERIFIED: code and EC.
+    if matches!(*cx.who, Requester::Anonymous(_)) {
+        if let Some((param, _)) = RESPONSE_OVERRIDES.iter().find(|(param, _)| req.has(param)) {
+            return Err(OssError::InvalidRequest(format!("{param}: response headers cannot be overridden by an anonymous request.")));
+        }
+    }
     let (conditions, range) = (headers::get_conditions(&req), headers::range(&req));
     // The body is opened before anything is answered (see `Oss::open`); HEAD opens none.
     let head = req.method == Method::HEAD;
@@ -125,19 +143,12 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
         Some((first, last)) => (206, last - first + 1),
         None => (200, object.size),
     };
-    let content_type = req.param("response-content-type").map(str::to_string).unwrap_or_else(|| object.content_type.clone());
-    let mut reply = Reply::empty(status).header("content-type", content_type).header("content-length", len.to_string());
+    let mut reply = Reply::empty(status).header("content-type", object.content_type.clone()).header("content-length", len.to_string());
     reply = object_headers(reply, &object, cx.oss.now());
     if let Some((first, last)) = range {
         reply = reply.header("content-range", format!("bytes {first}-{last}/{}", object.size));
     }
-    for (param, header) in [
-        ("response-cache-control", "cache-control"),
-        ("response-content-disposition", "content-disposition"),
-        ("response-content-encoding", "content-encoding"),
-        ("response-content-language", "content-language"),
-        ("response-expires", "expires"),
-    ] {
+    for (param, header) in RESPONSE_OVERRIDES {
         if let Some(v) = req.param(param) {
             reply.headers.retain(|(k, _)| k != header);
             reply = reply.header(header, v);

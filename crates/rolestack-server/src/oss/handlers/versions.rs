@@ -45,7 +45,7 @@ pub async fn list_object_versions(cx: Ctx, _body: Body) -> OssResult<Reply> {
     if !version_id_marker.is_empty() {
         validate_version_id(&version_id_marker)?;
     }
-    let max_keys = parse_max_keys(req.param("max-keys"), "max-keys")?;
+    let max_keys = parse_max_keys(req.param("max-keys"), (!req.s3).then_some("0012-00000102"))?;
     let query = VersionQuery {
         prefix: prefix.clone(),
         delimiter: delimiter.clone(),
