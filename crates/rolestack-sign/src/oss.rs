@@ -96,21 +96,29 @@ impl OssAuth {
     }
 }
 
-/// The STS security token of a request, wherever the SDK put it: header
-/// `x-oss-security-token` (oss2, V4), header `security-token` (oss-v2 V1 header signing), query
-/// `security-token` (presigned V1) or query `x-oss-security-token` (presigned V4).
+/// Where SDKs put the STS security token, in the order it is looked for: header
+/// `x-oss-security-token` (oss2, V4), header `security-token` (oss-v2 V1 header signing).
+const TOKEN_HEADERS: [&str; 2] = ["x-oss-security-token", "security-token"];
+/// The same in the query: `security-token` (presigned V1), `x-oss-security-token` (presigned V4).
+const TOKEN_QUERY: [&str; 2] = ["security-token", "x-oss-security-token"];
+
+/// The token values a request's headers carry, in [`TOKEN_HEADERS`] order.
+fn header_tokens<'a: 'r, 'r>(request: &'r OssRequest<'a>) -> impl Iterator<Item = &'a str> + 'r {
+    TOKEN_HEADERS.iter().filter_map(move |name| header(request.headers, name))
+}
+
+/// The token values a request's query carries, in [`TOKEN_QUERY`] order.
+fn query_tokens<'a: 'r, 'r>(request: &'r OssRequest<'a>) -> impl Iterator<Item = &'a str> + 'r {
+    TOKEN_QUERY.iter().filter_map(move |name| request.query_param(name))
+}
+
+/// The STS security token of a request, wherever the SDK put it (headers first); empty is none.
+pub fn security_token<'a>(request: &OssRequest<'a>) -> Option<&'a str> {
+    header_tokens(request).chain(query_tokens(request)).next().filter(|t| !t.is_empty())
+}
+
 /// Whether the request carries an STS token both in a header and in its query, which OSS refuses
 /// (docs/oss.md, the "signatures" row).
 pub fn security_token_twice(request: &OssRequest<'_>) -> bool {
-    let in_headers = ["x-oss-security-token", "security-token"].iter().any(|h| header(request.headers, h).is_some_and(|t| !t.is_empty()));
-    let in_query = ["security-token", "x-oss-security-token"].iter().any(|q| request.query_param(q).is_some_and(|t| !t.is_empty()));
-    in_headers && in_query
-}
-
-pub fn security_token<'a>(request: &OssRequest<'a>) -> Option<&'a str> {
-    header(request.headers, "x-oss-security-token")
-        .or_else(|| header(request.headers, "security-token"))
-        .or_else(|| request.query_param("security-token"))
-        .or_else(|| request.query_param("x-oss-security-token"))
-        .filter(|t| !t.is_empty())
+    header_tokens(request).any(|t| !t.is_empty()) && query_tokens(request).any(|t| !t.is_empty())
 }
