@@ -274,6 +274,12 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8
     hmac_sha256(&k_service, SCOPE_TERMINATOR.as_bytes())
 }
 
+/// Hex signature of `string_to_sign` under `credential`'s scope.
+pub fn signature_of(secret: &str, credential: &Credential, string_to_sign: &str) -> String {
+    let key = signing_key(secret, &credential.date, &credential.region, &credential.service);
+    hex::encode(hmac_sha256(&key, string_to_sign.as_bytes()))
+}
+
 /// What a verified request leaves for its body: the payload form and, for signed chunks, the
 /// key and seed they chain from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -366,8 +372,7 @@ pub fn sign_header<S: AsRef<str>>(
     };
     let names: Vec<String> = signed_headers.iter().map(|h| h.as_ref().to_ascii_lowercase()).collect();
     let sts = string_to_sign(date_time, &credential.scope(), &canonical_request(request, &names, payload_hash)?);
-    let key = signing_key(secret, &credential.date, &credential.region, &credential.service);
-    let signature = hex::encode(hmac_sha256(&key, sts.as_bytes()));
+    let signature = signature_of(secret, &credential, &sts);
     Ok(HeaderAuth { credential, signed_headers: names, signature }.to_string())
 }
 
@@ -402,8 +407,7 @@ pub fn presign<S: AsRef<str>>(
     query.extend(added.iter().cloned());
     let extended = S3Request { query: &query, ..*request };
     let sts = string_to_sign(date_time, &credential.scope(), &canonical_request(&extended, &names, UNSIGNED_PAYLOAD)?);
-    let key = signing_key(secret, &credential.date, &credential.region, &credential.service);
-    added.push((QUERY_SIGNATURE.to_string(), hex::encode(hmac_sha256(&key, sts.as_bytes()))));
+    added.push((QUERY_SIGNATURE.to_string(), signature_of(secret, &credential, &sts)));
     Ok(added)
 }
 

@@ -11,7 +11,6 @@
 //! See docs/oss.md, "PostObject".
 
 use crate::oss_v4::{self, Credential};
-use crate::primitives::hmac_sha256;
 use crate::primitives::same_signature;
 use crate::{aws_v4, ScopedCredential};
 use crate::{oss_v1, SignatureError};
@@ -52,8 +51,7 @@ pub fn verify_aws_v4(secret: &str, credential: &ScopedCredential, policy: &str, 
 
 /// Signs an S3-compatible SigV4 form (what boto3's `generate_presigned_post` computes).
 pub fn sign_aws_v4(secret: &str, credential: &ScopedCredential, policy: &str) -> String {
-    let key = aws_v4::signing_key(secret, &credential.date, &credential.region, &credential.service);
-    hex::encode(hmac_sha256(&key, policy.as_bytes()))
+    aws_v4::signature_of(secret, credential, policy)
 }
 
 #[cfg(test)]
