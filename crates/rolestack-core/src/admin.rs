@@ -77,16 +77,11 @@ fn instance(ctx: &mut Ctx, p: &Params) -> Result<Instance> {
 fn running_instance(ctx: &mut Ctx, p: &Params) -> Result<Instance> {
     let inst = instance(ctx, p)?;
     if inst.status != "Running" {
-        return Err(Error::service(
-            403,
-            "IncorrectInstanceStatus",
-            format!(
-                "The instance {id} is {status}: nothing runs on an instance that is not Running. Start it first \
-                 (ECS StartInstance, or `rolestack instance start {id}`).",
-                id = inst.id,
-                status = inst.status
-            ),
-        ));
+        let wanted = format!(
+            "Running: nothing runs on an instance that is not Running. Start it first (ECS StartInstance, or `rolestack instance start {}`)",
+            inst.id
+        );
+        return Err(crate::ecs::instances::incorrect_status(&inst, &wanted));
     }
     Ok(inst)
 }

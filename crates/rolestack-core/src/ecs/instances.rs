@@ -36,7 +36,8 @@ pub const STATUSES: &[&str] = &["Pending", "Running", "Starting", "Stopping", "S
 /// ECS's "never expires" for pay-as-you-go instances.
 const POSTPAID_EXPIRY: &str = "2099-12-31T15:59Z";
 
-fn incorrect_status(inst: &Instance, wanted: &str) -> Error {
+/// `IncorrectInstanceStatus` (403): `inst` is not in the status `wanted` describes.
+pub(crate) fn incorrect_status(inst: &Instance, wanted: &str) -> Error {
     Error::service(
         403,
         "IncorrectInstanceStatus",

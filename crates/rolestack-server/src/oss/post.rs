@@ -144,13 +144,11 @@ impl Fields {
 /// PostObject it asks for (key, headers, [`PostForm`]); `body` becomes the file, streamed.
 pub async fn prepare(rs: &Rolestack, req: &mut OssHttpRequest, body: &mut Body) -> OssResult<Requester> {
     let content_type = req.header("content-type").unwrap_or_default();
-    let boundary = multer::parse_boundary(content_type).map_err(|e| {
-        OssError::MalformedPostRequest(format!("The body of your POST request is not well-formed multipart/form-data: {e}."))
-    })?;
-    let mut multipart = multer::Multipart::new(std::mem::take(body).into_data_stream(), boundary);
     let malformed = |e: multer::Error| {
         OssError::MalformedPostRequest(format!("The body of your POST request is not well-formed multipart/form-data: {e}."))
     };
+    let boundary = multer::parse_boundary(content_type).map_err(malformed)?;
+    let mut multipart = multer::Multipart::new(std::mem::take(body).into_data_stream(), boundary);
     let mut fields = Vec::new();
     let mut taken = 0;
     let file = loop {
