@@ -67,18 +67,27 @@ impl HeldNamespace {
 /// were signalled.
 pub fn end_programs(held: &HeldNamespace, how: PowerOff) -> usize {
     let ns = held.id;
+    end_processes(how, |signal| signal_all(ns, signal), || !members(ns).is_empty())
+}
+
+/// The way programs end at a power-off, over any way of finding them: `signal_all(signal)` sends
+/// `signal` to every one there is and says how many it reached, `any_left()` whether one is left.
+/// `Graceful`: `SIGTERM`, then up to [`GRACE`] for them to end; then (and at once for `Forced`)
+/// `SIGKILL` until none is left. The namespace way above and `rolestack instance exec`'s
+/// supervisor (which ends its own descendants) share it. Returns how many were signalled.
+pub fn end_processes(how: PowerOff, signal_all: impl Fn(i32) -> usize, any_left: impl Fn() -> bool) -> usize {
     let mut signalled = 0;
     if how == PowerOff::Graceful {
-        signalled += signal_all(ns, libc::SIGTERM);
+        signalled += signal_all(libc::SIGTERM);
         let deadline = Instant::now() + GRACE;
-        while Instant::now() < deadline && !members(ns).is_empty() {
+        while Instant::now() < deadline && any_left() {
             std::thread::sleep(POLL);
         }
     }
     // A process may fork while it is being killed: kill until none is left (bounded, in case one
     // cannot be killed at all, e.g. in uninterruptible sleep; it dies when it wakes).
     for _ in 0..50 {
-        let killed = signal_all(ns, libc::SIGKILL);
+        let killed = signal_all(libc::SIGKILL);
         if killed == 0 {
             break;
         }

@@ -25,9 +25,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-
-/// How long the programs get after `SIGTERM` (the server's grace for the namespace way).
-const GRACE: Duration = Duration::from_secs(5);
+use rolestack_core::network::PowerOff;
+use rolestack_server::power_off::end_processes;
 
 /// The command's pid, for the signal handler.
 static CHILD: AtomicI32 = AtomicI32::new(0);
@@ -88,19 +87,10 @@ fn watch(proxy: &str) {
     }
 }
 
-/// `SIGTERM` to every descendant of this process, then `SIGKILL` to those left after [`GRACE`].
+/// `SIGTERM` to every descendant of this process, then `SIGKILL` to those left after the grace of
+/// a normal stop (`power_off::end_processes`, as the server ends an instance's programs).
 fn end_descendants() {
-    signal_all(libc::SIGTERM);
-    let deadline = Instant::now() + GRACE;
-    while Instant::now() < deadline && !descendants().is_empty() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    for _ in 0..50 {
-        if signal_all(libc::SIGKILL) == 0 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    end_processes(PowerOff::Graceful, signal_all, || !descendants().is_empty());
 }
 
 fn signal_all(signal: libc::c_int) -> usize {

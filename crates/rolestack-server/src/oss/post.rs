@@ -171,13 +171,17 @@ pub async fn prepare(rs: &Rolestack, req: &mut OssHttpRequest, body: &mut Body) 
     let file = file.ok_or_else(|| OssError::MalformedPostRequest("The body of your POST request has no file field.".into()))?;
     let fields = Fields(fields);
     // Authentication reads the store: off the async threads when it is a shared server's.
-    let who = if rs.store.shared() {
+    let (who, checked) = if rs.store.shared() {
         let (rs, shared_req, shared_fields) = (rs.clone(), req.clone(), fields.clone());
         super::handlers::blocking(move || authenticate(&rs, &shared_req, &shared_fields)).await?
     } else {
         authenticate(rs, req, &fields)?
     };
-    let policy = fields.get("policy").map(PostPolicy::parse).transpose()?;
+    // A V4 form's policy was parsed to check its conditions before the signature.
+    let policy = match checked {
+        Some(policy) => Some(policy),
+        None => fields.get("policy").map(PostPolicy::parse).transpose()?,
+    };
     let raw_key = fields.get("key").ok_or_else(|| OssError::InvalidArgument("Bucket POST must contain a field named 'key'.".into()))?;
     let key = raw_key.replace("${filename}", file.file_name().unwrap_or_default());
     if let Some(policy) = &policy {
@@ -326,8 +330,9 @@ impl Scheme {
     }
 }
 
-/// Who signed the form (see [`Scheme`]); anonymous when nobody did.
-fn authenticate(rs: &Rolestack, req: &OssHttpRequest, fields: &Fields) -> OssResult<Requester> {
+/// Who signed the form (see [`Scheme`]); anonymous when nobody did. With it, a V4 form's policy,
+/// which was parsed before the signature was checked (the other forms' policies are parsed after).
+fn authenticate(rs: &Rolestack, req: &OssHttpRequest, fields: &Fields) -> OssResult<(Requester, Option<PostPolicy>)> {
     let facts = auth::facts(rs, req);
     let scheme = Scheme::of(fields);
     // An empty token is none (oss2's form example sends `x-oss-security-token` empty for a
@@ -358,8 +363,10 @@ fn authenticate(rs: &Rolestack, req: &OssHttpRequest, fields: &Fields) -> OssRes
             if scheme == Scheme::OssV4 {
                 auth::check_signing_region(&credential.region, req.region)?;
             }
-            let (policy, provided) = v4_checks(rs, fields, names, &credential, policy()?)?;
-            signed(&credential.access_key_id, provided, &|secret| (names.verify)(secret, &credential, policy, provided))
+            let policy = policy()?;
+            let (doc, provided) = v4_checks(rs, fields, names, &credential, policy)?;
+            let who = signed(&credential.access_key_id, provided, &|secret| (names.verify)(secret, &credential, policy, provided))?;
+            Ok((who, Some(doc)))
         }
         Scheme::OssV1 | Scheme::AwsV2 => {
             let name = if scheme == Scheme::OssV1 { "ossaccesskeyid" } else { "awsaccesskeyid" };
@@ -367,9 +374,9 @@ fn authenticate(rs: &Rolestack, req: &OssHttpRequest, fields: &Fields) -> OssRes
                 OssError::InvalidArgument(format!("A signed POST must carry the {name} field (OSSAccessKeyId / AWSAccessKeyId)."))
             })?;
             let (policy, provided) = (policy()?, signature_field(fields, "signature")?);
-            signed(ak, provided, &|secret| oss_post::verify_v1(secret, policy, provided))
+            Ok((signed(ak, provided, &|secret| oss_post::verify_v1(secret, policy, provided))?, None))
         }
-        Scheme::Anonymous => Ok(Requester::Anonymous(facts)),
+        Scheme::Anonymous => Ok((Requester::Anonymous(facts), None)),
     }
 }
 
@@ -384,14 +391,14 @@ fn signature_field<'f>(fields: &'f Fields, name: &str) -> OssResult<&'f str> {
 
 /// What V4 forms (OSS's and AWS's) check before the signature: the algorithm, the request date
 /// (on the credential's day, at most 15 minutes ahead, at most 7 days old), and a policy that
-/// binds the signing fields with conditions. Returns the policy and the signature.
+/// binds the signing fields with conditions. Returns the parsed policy and the signature.
 fn v4_checks<'f>(
     rs: &Rolestack,
     fields: &'f Fields,
     names: &V4Names,
     credential: &ScopedCredential,
     policy: &'f str,
-) -> OssResult<(&'f str, &'f str)> {
+) -> OssResult<(PostPolicy, &'f str)> {
     let version = fields.get(names.version).unwrap_or_default();
     if version != names.algorithm {
         return Err(OssError::InvalidArgument(format!("Unsupported {} {version:?}: {} is.", names.version, names.algorithm)));
@@ -417,5 +424,5 @@ fn v4_checks<'f>(
             ec: rolestack_core::oss::post_policy::ec::FIELD_MISSING,
         });
     }
-    Ok((policy, provided))
+    Ok((doc, provided))
 }
