@@ -240,3 +240,29 @@ def test_instances_and_metadata(server, tea, root_ecs, net):
     h.tea_call(lambda: tea.delete_key_pairs(m().DeleteKeyPairsRequest(region_id=REGION, key_pair_names=json.dumps([kp]))))
     assert instance_key(root_ecs, iid) == kp
     assert metadata(env, "public-keys/0/openssh-key").text == openssh
+
+
+def test_quota_of_500_per_region(tea, root_ecs):
+    """ECS keeps at most 500 key pairs per region: the 501st is QuotaExceed.KeyPair (403), in that
+    region only, and deleting one makes room again. A region no other test uses, emptied after."""
+    region, pub, stem = "cn-beijing", ed25519_public(), name("quota")
+    names = [f"{stem}-{i}" for i in range(500)]
+    for n in names:
+        root_ecs.call("ImportKeyPair", {"RegionId": region, "KeyPairName": n, "PublicKeyBody": pub})
+    try:
+        fail(lambda: tea.import_key_pair(m().ImportKeyPairRequest(region_id=region, key_pair_name=f"{stem}-x", public_key_body=pub)),
+             code="QuotaExceed.KeyPair", status=403, message_contains="The key pair quota exceeds")
+        fail(lambda: tea.create_key_pair(m().CreateKeyPairRequest(region_id=region, key_pair_name=f"{stem}-y")),
+             code="QuotaExceed.KeyPair", status=403)
+        # other regions are not affected
+        other = name("quota-other")
+        h.tea_call(lambda: tea.import_key_pair(m().ImportKeyPairRequest(region_id=REGION, key_pair_name=other, public_key_body=pub)))
+        h.tea_call(lambda: tea.delete_key_pairs(m().DeleteKeyPairsRequest(region_id=REGION, key_pair_names=json.dumps([other]))))
+        h.tea_call(lambda: tea.delete_key_pairs(m().DeleteKeyPairsRequest(region_id=region, key_pair_names=json.dumps(names[:1]))))
+        names = names[1:]
+        h.tea_call(lambda: tea.import_key_pair(m().ImportKeyPairRequest(region_id=region, key_pair_name=f"{stem}-x", public_key_body=pub)))
+        names.append(f"{stem}-x")
+        assert h.tea_call(lambda: tea.describe_key_pairs(m().DescribeKeyPairsRequest(region_id=region, page_size=1))).body.total_count == 500
+    finally:
+        for i in range(0, len(names), 100):
+            root_ecs.call("DeleteKeyPairs", {"RegionId": region, "KeyPairNames": json.dumps(names[i:i + 100])})

@@ -123,6 +123,10 @@ pub fn parse_public_key(body: &str) -> std::result::Result<(String, String), &'s
     Ok((format!("{kind} {b64}"), fingerprint(&blob)))
 }
 
+/// At most this many key pairs per account and region (ECS's CreateKeyPair / ImportKeyPair
+/// pages; beyond: `QuotaExceed.KeyPair`, 403).
+pub const MAX_KEY_PAIRS: usize = 500;
+
 /// The resource type key pair tags are kept under, by `KeyPairId` (names repeat across regions).
 const TAG_TYPE: &str = "keypair";
 
@@ -138,6 +142,13 @@ fn new_key_pair(ctx: &mut Ctx, p: &Params, region: &Region, name: &str, public_k
         created: ctx.now(),
     };
     let account = ctx.account().to_string();
+    if ctx.tx.list_rec::<KeyPair>(&account, &format!("{}/", region.id), None, MAX_KEY_PAIRS)?.len() >= MAX_KEY_PAIRS {
+        return Err(Error::service(
+            403,
+            "QuotaExceed.KeyPair",
+            format!("The key pair quota exceeds: at most {MAX_KEY_PAIRS} key pairs in a region."),
+        ));
+    }
     if !ctx.tx.insert_rec(&account, &key, &kp)? {
         return Err(Error::service(400, "KeyPair.AlreadyExist", format!("The key pair already exist: {name}.")));
     }
