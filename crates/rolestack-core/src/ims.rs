@@ -127,12 +127,15 @@ fn valid_fingerprint(f: &str) -> bool {
     !f.is_empty() && f.len() <= 128 && f.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
-/// `IssuerUrl`: `https://`, at most 255 characters, no query, fragment or user info.
+/// `IssuerUrl`: `https://`, at most 255 characters, no query, fragment or user info, and a URL:
+/// a host (name, IPv4 or bracketed IPv6, optional port) and a path without spaces or controls.
 fn issuer_url(p: &Params) -> Result<&str> {
     let url = p.required("IssuerUrl")?;
     let rest = url.strip_prefix("https://").unwrap_or("");
     let host = rest.split('/').next().unwrap_or("");
-    if url.len() > 255 || host.is_empty() || url.contains(['?', '#']) || host.contains('@') {
+    let host_chars = host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    let path_chars = rest.chars().all(|c| c.is_ascii_graphic());
+    if url.len() > 255 || host.is_empty() || !host_chars || !path_chars || url.contains(['?', '#']) {
         return Err(Error::invalid(
             "InvalidParameter.IssuerUrl",
             format!("The parameter \"IssuerUrl\" must be an https:// URL of at most 255 characters without query, fragment or user info: \"{url}\"."),
