@@ -47,6 +47,7 @@ ESC_SPELL = "the Deny spells the name in another case than it was created in"
 ESC_SESSION = "a bucket-policy Allow for the role ignores the session policy"
 ESC_PRINCIPAL = "bucket-policy Principal names compared case-sensitively"
 ESC_PRESIGN = "V4 presigned URL valid for more than 7 days is accepted"
+ESC_JWKS = "ram:UpdateOIDCProvider alone replaced a provider's keys (JWKS): its holder could sign tokens for every role trusting it"
 ESC_OIDC = "an OIDC token with an empty sub, or signed by a key its JWK does not allow for that, was accepted"
 
 
@@ -1266,6 +1267,13 @@ def build_issue18_world(w: dm.World) -> None:
     n["ext_empty_sub"] = rs256(key, dict(claims, sub=""))
     n["ext_enc_key"] = rs256(enc_key, claims, kid="enc-1")
     n["ext_pss_on_rs256_key"] = sign_jwt(key, claims, alg="PS256")
+    # UpdateOIDCProvider may change client ids and the description, not the keys: new keys need
+    # what re-creating the provider needs (Delete and Create).
+    _, attacker_jwks = rsa_issuer()
+    n["attacker_jwks"] = json.dumps(attacker_jwks)
+    w.user("ou", principal=True, prefix="dm-idpupd", policies=[w.policy("ou_p", [
+        h.allow("ram:UpdateOIDCProvider", arn("oidc-provider", ext)),
+    ])])
 
 
 def issue18_cases():
@@ -1316,6 +1324,8 @@ def issue18_cases():
         C("sts-oidc-trust-deny", "root", oidc("{oidc_deny_role}", "{tok_blocked}"), fail, oidc("{oidc_deny_role}", "{tok_ok}"), status=401),
         C("sts-oidc-forged-token", "root", oidc("{oidc_role}", "{tok_forged}"), "AuthenticationFail.OIDCToken.InvalidSignature",
           oidc("{oidc_role}", "{tok_ok}"), status=401),
+        C("ims-oidc-UpdateOIDCProvider-JWKS-needs-recreate", "ou", ims("UpdateOIDCProvider", OIDCProviderName="{extidp}", JWKS="{attacker_jwks}"),
+          NOPERM, ims("UpdateOIDCProvider", OIDCProviderName="{extidp}", NewDescription="dm"), escape=ESC_JWKS),
         C("sts-oidc-empty-sub", "root", ext("{ext_empty_sub}"), "AuthenticationFail.OIDCToken.Invalid", ext("{ext_ok}"), status=401,
           escape=ESC_OIDC),
         C("sts-oidc-encryption-key", "root", ext("{ext_enc_key}"), "AuthenticationFail.OIDCToken.InvalidSignature", ext("{ext_ok}"),

@@ -233,3 +233,84 @@ def test_credentials_oidc_provider_reads_the_token_file_at_each_refresh(server, 
     with pytest.raises(Exception) as e:
         provider._refresh_credentials()
     assert BAD_SIGNATURE in str(e.value) and "401" in str(e.value)
+
+
+def test_saml_refusals_name_the_parameter_first(server, ims, account_id):
+    """AssumeRoleWithSAML issues nothing in rolestack (docs/federation.md), but what STS checks
+    before the assertion is answered as STS does: the provider ARN's form, the provider, the role,
+    the session policy and DurationSeconds (900 .. the role's MaxSessionDuration)."""
+    from alibabacloud_sts20150401 import models as m
+    from alibabacloud_tea_openapi import exceptions as tea_exc
+
+    from test_federation import SAML_METADATA, sts_client
+
+    name = h.unique_name("sweepsaml")
+    ims["v3"].call("CreateSAMLProvider", {"SAMLProviderName": name, "EncodedSAMLMetadataDocument": SAML_METADATA})
+    provider_arn = f"acs:ram::{account_id}:saml-provider/{name}"
+    role = h.unique_name("SweepSaml")
+    h.RpcApi("v3", server.endpoint, server.root["AccessKeyId"], server.root["AccessKeySecret"]).call(
+        "CreateRole", {"RoleName": role, "AssumeRolePolicyDocument": json.dumps({"Version": "1", "Statement": [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Federated": [provider_arn]}}]})})
+    role_arn = f"acs:ram::{account_id}:role/{role}"
+    signed = b64url(b'<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><ds:Signature '
+                    b'xmlns:ds="http://www.w3.org/2000/09/xmldsig#"/></samlp:Response>')
+
+    def answer(**kw):
+        args = dict(role_arn=role_arn, samlprovider_arn=provider_arn, samlassertion=signed)
+        args.update(kw)
+        try:
+            sts_client(server).assume_role_with_saml(m.AssumeRoleWithSAMLRequest(**args))
+        except tea_exc.AlibabaCloudException as e:
+            return e.code, e.status_code
+        raise AssertionError("AssumeRoleWithSAML issued credentials")
+
+    assert answer(samlprovider_arn="nope") == ("InvalidParameter.SAMLProviderArn", 400)
+    assert answer(samlprovider_arn=provider_arn + "x") == ("AuthenticationFail.NoPermission", 401)
+    assert answer(role_arn=role_arn + "x") == ("EntityNotExist.Role", 404)
+    assert answer(policy="{") == ("InvalidParameter.PolicyGrammar", 400)
+    assert answer(duration_seconds=899) == ("InvalidParameter.DurationSeconds", 400)
+    assert answer(duration_seconds=3601) == ("InvalidParameter.DurationSeconds", 400)
+    assert answer(samlassertion="%%%") == ("AuthenticationFail.SAMLAssertion.Invalid", 401)
+    assert answer(duration_seconds=3600) == ("AuthenticationFail.SAMLAssertion.Invalid", 401)
+
+
+def test_jwks_rotation_needs_what_recreating_the_provider_needs(server, ims, ext, account_id):
+    """UpdateOIDCProvider's rolestack-only `JWKS` replaces the keys tokens are verified with. The
+    root rotates them (old key refused, new key accepted); a RAM user allowed UpdateOIDCProvider
+    only is refused (it could otherwise sign tokens for every role that trusts the provider), one
+    also allowed DeleteOIDCProvider and CreateOIDCProvider on it may."""
+    root = ext["root"]
+    name = h.unique_name("rotidp")
+    url = f"https://{name}.idp.test"
+    old_key, old_jwks = rsa_issuer()
+    new_key, new_jwks = rsa_issuer()
+    ims["v3"].call("CreateOIDCProvider", {"OIDCProviderName": name, "IssuerUrl": url, "Fingerprints": FINGERPRINT,
+                                          "ClientIds": "ext-app", "JWKS": json.dumps(old_jwks)})
+    provider_arn = f"acs:ram::{account_id}:oidc-provider/{name}"
+    role = h.unique_name("RotRole")
+    root.call("CreateRole", {"RoleName": role, "AssumeRolePolicyDocument": oidc_trust(provider_arn)})
+    role_arn = f"acs:ram::{account_id}:role/{role}"
+    c = dict(claims(ext), iss=url)
+    assume_oidc(server, role_arn, provider_arn, sign_jwt(old_key, c))
+
+    def user_with(actions):
+        user = h.unique_name("rot-u")
+        root.call("CreateUser", {"UserName": user})
+        policy = h.unique_name("rot-p")
+        root.call("CreatePolicy", {"PolicyName": policy, "PolicyDocument": h.policy_doc(
+            [h.allow(actions, f"acs:ram:*:{account_id}:oidc-provider/{name}")])})
+        root.call("AttachPolicyToUser", {"PolicyType": "Custom", "PolicyName": policy, "UserName": user})
+        k = root.call("CreateAccessKey", {"UserName": user})["AccessKey"]
+        return h.RpcApi("v3", server.endpoint, k["AccessKeyId"], k["AccessKeySecret"], version="2019-08-15", product="Ims")
+
+    update_only = user_with(["ram:UpdateOIDCProvider"])
+    h.expect_error(lambda: update_only.call("UpdateOIDCProvider", {"OIDCProviderName": name, "JWKS": json.dumps(new_jwks)}),
+                   code="NoPermission", status=403)
+    assert update_only.call("UpdateOIDCProvider", {"OIDCProviderName": name, "NewDescription": "d"})["OIDCProvider"]["Description"] == "d"
+    assume_oidc(server, role_arn, provider_arn, sign_jwt(old_key, c))  # the keys did not change
+    recreate = user_with(["ram:UpdateOIDCProvider", "ram:DeleteOIDCProvider", "ram:CreateOIDCProvider"])
+    recreate.call("UpdateOIDCProvider", {"OIDCProviderName": name, "JWKS": json.dumps(new_jwks)})
+    h.expect_error(lambda: assume_oidc(server, role_arn, provider_arn, sign_jwt(old_key, c)), code=BAD_SIGNATURE, status=401)
+    assume_oidc(server, role_arn, provider_arn, sign_jwt(new_key, c))
+    ims["v3"].call("UpdateOIDCProvider", {"OIDCProviderName": name, "JWKS": json.dumps(old_jwks)})
+    assume_oidc(server, role_arn, provider_arn, sign_jwt(old_key, c))

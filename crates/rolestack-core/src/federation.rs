@@ -158,7 +158,8 @@ pub fn assume_role_with_saml(ctx: &mut FederationCtx, p: &Params) -> Result<Valu
     let assertion = p.required("SAMLAssertion")?;
     session_policy(p)?;
     ctx.tx.get_rec::<SamlProvider>(account, provider_name)?.ok_or_else(|| no_permission("No such SAML Provider registered."))?;
-    target_role(ctx.tx, p, account)?;
+    let (_, role) = target_role(ctx.tx, p, account)?;
+    session_duration(p, &role)?;
     match crate::saml::check_assertion(assertion) {
         Ok(()) => Err(Error::Store("SAML assertions are never accepted unverified".into())),
         Err(e) => Err(Error::service(401, "AuthenticationFail.SAMLAssertion.Invalid", format!("The SAMLAssertion is refused: {e}."))),
