@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import time
 import uuid
 
 import pytest
@@ -46,6 +47,8 @@ ESC_SPELL = "the Deny spells the name in another case than it was created in"
 ESC_SESSION = "a bucket-policy Allow for the role ignores the session policy"
 ESC_PRINCIPAL = "bucket-policy Principal names compared case-sensitively"
 ESC_PRESIGN = "V4 presigned URL valid for more than 7 days is accepted"
+ESC_JWKS = "ram:UpdateOIDCProvider alone replaced a provider's keys (JWKS): its holder could sign tokens for every role trusting it"
+ESC_OIDC = "an OIDC token with an empty sub, or signed by a key its JWK does not allow for that, was accepted"
 
 
 def arn(kind, name):
@@ -1245,6 +1248,32 @@ def build_issue18_world(w: dm.World) -> None:
     body = base64.urlsafe_b64encode(json.dumps({"iss": issuer, "sub": "system:serviceaccount:ns:ok", "aud": "sts.aliyuncs.com",
                                                 "iat": 1, "exp": 99999999999}).encode()).rstrip(b"=").decode()
     n["tok_forged"] = f"{head}.{body}.{sig}"
+    # An external issuer (its JWKS given to the provider): a signing key, an encryption key
+    # (`use: enc`), and tokens that only a careless verifier takes (federation sweep).
+    from test_federation import rs256, rsa_issuer, sign_jwt
+
+    key, jwks = rsa_issuer()
+    enc_key, enc_jwks = rsa_issuer()
+    ext = w.name("extidp", exact=f"extidp-{hexs()}")
+    ext_url = f"https://{ext}.idp.test"
+    w.root(ims("CreateOIDCProvider", OIDCProviderName=ext, IssuerUrl=ext_url, Fingerprints=fp, ClientIds="ext-app",
+               JWKS=json.dumps({"keys": jwks["keys"] + [dict(enc_jwks["keys"][0], kid="enc-1", use="enc")]})))
+    n["ext_arn"] = f"acs:ram::{acct}:oidc-provider/{ext}"
+    w.role("ext_role", trust=json.dumps({"Version": "1", "Statement": [{
+        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Federated": [n["ext_arn"]]}}]}))
+    now = int(time.time())
+    claims = {"iss": ext_url, "sub": "user-1", "aud": "ext-app", "iat": now - 10, "exp": now + 3 * 3600}
+    n["ext_ok"] = rs256(key, claims)
+    n["ext_empty_sub"] = rs256(key, dict(claims, sub=""))
+    n["ext_enc_key"] = rs256(enc_key, claims, kid="enc-1")
+    n["ext_pss_on_rs256_key"] = sign_jwt(key, claims, alg="PS256")
+    # UpdateOIDCProvider may change client ids and the description, not the keys: new keys need
+    # what re-creating the provider needs (Delete and Create).
+    _, attacker_jwks = rsa_issuer()
+    n["attacker_jwks"] = json.dumps(attacker_jwks)
+    w.user("ou", principal=True, prefix="dm-idpupd", policies=[w.policy("ou_p", [
+        h.allow("ram:UpdateOIDCProvider", arn("oidc-provider", ext)),
+    ])])
 
 
 def issue18_cases():
@@ -1254,6 +1283,8 @@ def issue18_cases():
     C = Case
     oidc = lambda role, tok: sts("AssumeRoleWithOIDC", RoleArn="acs:ram::{acct}:role/" + role, OIDCProviderArn="{oidc_arn}",  # noqa: E731
                                  OIDCToken=tok, RoleSessionName="deny-matrix")
+    ext = lambda tok: sts("AssumeRoleWithOIDC", RoleArn="acs:ram::{acct}:role/{ext_role}", OIDCProviderArn="{ext_arn}",  # noqa: E731
+                          OIDCToken=tok, RoleSessionName="deny-matrix")
     fail = "AuthenticationFail.NoPermission"
     serial = "acs:ram::{acct}:mfa/"
     return [
@@ -1293,6 +1324,14 @@ def issue18_cases():
         C("sts-oidc-trust-deny", "root", oidc("{oidc_deny_role}", "{tok_blocked}"), fail, oidc("{oidc_deny_role}", "{tok_ok}"), status=401),
         C("sts-oidc-forged-token", "root", oidc("{oidc_role}", "{tok_forged}"), "AuthenticationFail.OIDCToken.InvalidSignature",
           oidc("{oidc_role}", "{tok_ok}"), status=401),
+        C("ims-oidc-UpdateOIDCProvider-JWKS-needs-recreate", "ou", ims("UpdateOIDCProvider", OIDCProviderName="{extidp}", JWKS="{attacker_jwks}"),
+          NOPERM, ims("UpdateOIDCProvider", OIDCProviderName="{extidp}", NewDescription="dm"), escape=ESC_JWKS),
+        C("sts-oidc-empty-sub", "root", ext("{ext_empty_sub}"), "AuthenticationFail.OIDCToken.Invalid", ext("{ext_ok}"), status=401,
+          escape=ESC_OIDC),
+        C("sts-oidc-encryption-key", "root", ext("{ext_enc_key}"), "AuthenticationFail.OIDCToken.InvalidSignature", ext("{ext_ok}"),
+          status=401, escape=ESC_OIDC),
+        C("sts-oidc-key-alg-mismatch", "root", ext("{ext_pss_on_rs256_key}"), "AuthenticationFail.OIDCToken.InvalidSignature",
+          ext("{ext_ok}"), status=401, escape=ESC_OIDC),
     ]
 
 

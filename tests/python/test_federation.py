@@ -311,13 +311,20 @@ def rsa_issuer():
     return key, {"keys": [jwk]}
 
 
-def rs256(key, claims, kid="ext-1"):
+def sign_jwt(key, claims, alg="RS256", kid="ext-1", header=None):
+    """A JWS signed by the RSA `key` with RS256 or PS256; `kid=None` leaves the kid out; `header`
+    replaces the whole header."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
-    signing_input = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid}).encode()) + "." + b64url(json.dumps(claims).encode())
-    sig = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-    return signing_input + "." + b64url(sig)
+    head = header if header is not None else dict({"alg": alg, "typ": "JWT"}, **({"kid": kid} if kid else {}))
+    signing_input = b64url(json.dumps(head).encode()) + "." + b64url(json.dumps(claims).encode())
+    pad = padding.PKCS1v15() if alg == "RS256" else padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+    return signing_input + "." + b64url(key.sign(signing_input.encode(), pad, hashes.SHA256()))
+
+
+def rs256(key, claims, kid="ext-1"):
+    return sign_jwt(key, claims, "RS256", kid)
 
 
 def test_external_issuer_with_jwks_and_expiry(server, ims, account_id):

@@ -105,10 +105,12 @@ fn unix(t: i64) -> String {
 pub fn assume_role_with_oidc(ctx: &mut FederationCtx, p: &Params) -> Result<Value> {
     let provider_arn_text = p.required("OIDCProviderArn")?;
     let (account, provider_name) = provider_arn(provider_arn_text, "oidc-provider", "OIDCProviderArn")?;
-    let token = p.required("OIDCToken")?;
-    if token.chars().count() > 20000 {
-        return Err(Error::service(401, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken is longer than 20000 characters."));
-    }
+    // Absent: the gateway's MissingOIDCToken; present but empty: STS's own "can not empty".
+    let token = match p.get("OIDCToken") {
+        Some(token) => token,
+        None => p.required("OIDCToken")?,
+    };
+    crate::oidc::check_form(token)?;
     let session = session_name(p)?;
     let policy = session_policy(p)?;
     let provider =
@@ -156,7 +158,8 @@ pub fn assume_role_with_saml(ctx: &mut FederationCtx, p: &Params) -> Result<Valu
     let assertion = p.required("SAMLAssertion")?;
     session_policy(p)?;
     ctx.tx.get_rec::<SamlProvider>(account, provider_name)?.ok_or_else(|| no_permission("No such SAML Provider registered."))?;
-    target_role(ctx.tx, p, account)?;
+    let (_, role) = target_role(ctx.tx, p, account)?;
+    session_duration(p, &role)?;
     match crate::saml::check_assertion(assertion) {
         Ok(()) => Err(Error::Store("SAML assertions are never accepted unverified".into())),
         Err(e) => Err(Error::service(401, "AuthenticationFail.SAMLAssertion.Invalid", format!("The SAMLAssertion is refused: {e}."))),

@@ -9,6 +9,8 @@
 //! one whose JWKS is given when the provider is created or updated through the rolestack-only
 //! parameter `JWKS` (the JSON Web Key Set document, e.g. `rolestack api ims CreateOIDCProvider
 //! ... JWKS=@jwks.json`). Fingerprints are recorded and returned as RAM does, but not checked.
+//! Replacing the JWKS of an existing provider needs what re-creating it needs (see
+//! `authorize_new_keys`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -127,12 +129,15 @@ fn valid_fingerprint(f: &str) -> bool {
     !f.is_empty() && f.len() <= 128 && f.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
-/// `IssuerUrl`: `https://`, at most 255 characters, no query, fragment or user info.
+/// `IssuerUrl`: `https://`, at most 255 characters, no query, fragment or user info, and a URL:
+/// a host (name, IPv4 or bracketed IPv6, optional port) and a path without spaces or controls.
 fn issuer_url(p: &Params) -> Result<&str> {
     let url = p.required("IssuerUrl")?;
     let rest = url.strip_prefix("https://").unwrap_or("");
     let host = rest.split('/').next().unwrap_or("");
-    if url.len() > 255 || host.is_empty() || url.contains(['?', '#']) || host.contains('@') {
+    let host_chars = host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    let path_chars = rest.chars().all(|c| c.is_ascii_graphic());
+    if url.len() > 255 || host.is_empty() || !host_chars || !path_chars || url.contains(['?', '#']) {
         return Err(Error::invalid(
             "InvalidParameter.IssuerUrl",
             format!("The parameter \"IssuerUrl\" must be an https:// URL of at most 255 characters without query, fragment or user info: \"{url}\"."),
@@ -244,8 +249,33 @@ pub fn list_oidc_providers(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     Ok(Value::Object(body))
 }
 
+/// Replacing a provider's JWKS replaces the keys its tokens are verified with: in RAM that takes
+/// another issuer, that is deleting the provider and creating it again (UpdateOIDCProvider cannot
+/// change the issuer). So an UpdateOIDCProvider that carries `JWKS` must also be allowed
+/// `ram:DeleteOIDCProvider` and `ram:CreateOIDCProvider` on the provider (the account root always
+/// is); `ram:UpdateOIDCProvider` alone, meant for client ids and the description, does not let a
+/// caller sign tokens for every role that trusts the provider.
+fn authorize_new_keys(ctx: &mut Ctx, asked: &str, stored: &str) -> Result<()> {
+    let account = ctx.account().to_string();
+    // Both spellings of the name must be allowed (see crate::names).
+    let mut arns = vec![format!("acs:ram:*:{account}:oidc-provider/{asked}")];
+    if asked != stored {
+        arns.push(format!("acs:ram:*:{account}:oidc-provider/{stored}"));
+    }
+    for action in ["ram:DeleteOIDCProvider", "ram:CreateOIDCProvider"] {
+        if let Err(denial) = ctx.authorize(action, &arns)? {
+            return Err(crate::product::ErrorStyle::Ram.denied(denial, ctx.key));
+        }
+    }
+    Ok(())
+}
+
 pub fn update_oidc_provider(ctx: &mut Ctx, p: &Params) -> Result<Value> {
-    let mut o = load_oidc(ctx, provider_name(p, "OIDCProviderName")?)?;
+    let asked = provider_name(p, "OIDCProviderName")?;
+    let mut o = load_oidc(ctx, asked)?;
+    if p.optional("JWKS").is_some() {
+        authorize_new_keys(ctx, asked, &o.name.clone())?;
+    }
     if let Some(ids) = p.get("ClientIds") {
         o.client_ids = list_param(ids, "ClientIds", MAX_CLIENT_IDS, valid_client_id)?;
     }

@@ -10,12 +10,14 @@
 //!
 //! Verification is strict and fails closed: the token must be a compact JWS with an asymmetric
 //! algorithm (RS256/384/512, PS256/384/512, ES256/384; never `none` or HMAC), its `kid` (or the
-//! only key) must be in the issuer's key set, the signature must verify, `iss` must equal the
-//! provider's issuer URL, `aud` must name one of its client ids, `exp` must be in the future and
-//! `iat` neither in the future nor older than the provider's `IssuanceLimitTime`. Times come from
-//! the server's clock. Errors are STS's `AuthenticationFail.*` codes (HTTP 401).
+//! only key) must be in the issuer's key set — a signing key (`use` absent or `sig`) whose `alg`,
+//! when the key names one, is the token's — the signature must verify, `iss` must equal the
+//! provider's issuer URL, `sub` must be a non-empty string, `aud` must name one of its client ids,
+//! `exp` must be in the future, `nbf` and `iat` not in the future (by more than
+//! [`CLOCK_SKEW_SECONDS`]) and `iat` not older than the provider's `IssuanceLimitTime`. Times come
+//! from the server's clock. Errors are STS's `AuthenticationFail.*` codes (HTTP 401).
 
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
@@ -176,7 +178,14 @@ const ASYMMETRIC: &[Algorithm] = &[
     Algorithm::ES384,
 ];
 
+/// Whether `jwk` may verify a signature made with `alg`: its type and curve fit the algorithm, it
+/// is a signing key (RFC 7517 `use`: absent or `sig`), and the algorithm it names, if any, is `alg`.
 fn key_matches_alg(jwk: &Jwk, alg: Algorithm) -> bool {
+    let signing = matches!(jwk.common.public_key_use, None | Some(PublicKeyUse::Signature));
+    let named = jwk.common.key_algorithm.map(|k| k.to_string());
+    if !signing || named.is_some_and(|k| k != format!("{alg:?}")) {
+        return false;
+    }
     match (&jwk.algorithm, alg) {
         (AlgorithmParameters::RSA(_), a) => {
             matches!(a, Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256 | Algorithm::PS384 | Algorithm::PS512)
@@ -221,13 +230,41 @@ pub fn provider_keys(tx: &mut dyn Tx, provider: &OidcProvider) -> Result<IssuerK
     }
 }
 
-/// Verifies `token` for `provider` with `keys` at `now` (see the module docs for every check).
-pub fn verify(token: &str, keys: &JwkSet, provider: &OidcProvider, now: OffsetDateTime) -> Result<VerifiedToken> {
+/// The longest `OIDCToken` STS takes (the AssumeRoleWithOIDC reference: 4 to 20,000 characters).
+pub const MAX_TOKEN_CHARS: usize = 20000;
+
+/// How far in the future a token's `iat` and `nbf` may be: the issuer's clock may run a little
+/// ahead of the server's.
+pub const CLOCK_SKEW_SECONDS: i64 = 60;
+
+/// The checks of a token's form that need no key: present, not too long, three parts.
+pub fn check_form(token: &str) -> Result<()> {
     if token.is_empty() {
         return Err(invalid("The OIDCToken can not empty."));
     }
+    if token.chars().count() > MAX_TOKEN_CHARS {
+        return Err(invalid(format!("The OIDCToken is longer than {MAX_TOKEN_CHARS} characters.")));
+    }
     if token.split('.').count() != 3 {
         return Err(invalid("The number of Jwt field should be divided into 3 parts with '.' ."));
+    }
+    Ok(())
+}
+
+/// The `alg` a token's header names, as written (so `none` or an unknown name can be reported).
+fn header_alg(token: &str) -> Option<String> {
+    use base64::Engine;
+    let head = token.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(head.trim_end_matches('=')).ok()?;
+    let header: Value = serde_json::from_slice(&bytes).ok()?;
+    header.get("alg")?.as_str().map(str::to_string)
+}
+
+/// Verifies `token` for `provider` with `keys` at `now` (see the module docs for every check).
+pub fn verify(token: &str, keys: &JwkSet, provider: &OidcProvider, now: OffsetDateTime) -> Result<VerifiedToken> {
+    check_form(token)?;
+    if let Some(alg) = header_alg(token).filter(|a| !ASYMMETRIC.iter().any(|known| format!("{known:?}") == *a)) {
+        return Err(invalid(format!("The algorithm {alg} that be specified in Jwt header is unknown.")));
     }
     let header =
         jsonwebtoken::decode_header(token).map_err(|e| invalid(format!("The Jwt content is invalid that cannot be recognized: {e}.")))?;
@@ -268,6 +305,9 @@ pub fn verify(token: &str, keys: &JwkSet, provider: &OidcProvider, now: OffsetDa
         ));
     }
     let subject = text("sub").ok_or_else(|| invalid("The token has no sub claim."))?;
+    if subject.is_empty() {
+        return Err(invalid("The token's sub claim is empty."));
+    }
     let audiences: Vec<String> = match claims.get("aud") {
         Some(Value::String(a)) => vec![a.clone()],
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
@@ -285,7 +325,7 @@ pub fn verify(token: &str, keys: &JwkSet, provider: &OidcProvider, now: OffsetDa
     if now_s >= expires_at {
         return Err(fail("AuthenticationFail.OIDCToken.Expired", "This JsonWebToken is expired."));
     }
-    if number("nbf").is_some_and(|nbf| now_s < nbf) || issued_at > now_s + 60 {
+    if number("nbf").is_some_and(|nbf| nbf > now_s + CLOCK_SKEW_SECONDS) || issued_at > now_s + CLOCK_SKEW_SECONDS {
         return Err(invalid("The token is not valid yet (its iat or nbf is in the future)."));
     }
     if now_s - issued_at > i64::from(provider.issuance_limit_time) * 3600 {
@@ -405,5 +445,42 @@ mod tests {
         // Issued too long ago.
         let old = mint(&iss, &key, "s", &aud, now - time::Duration::hours(13), time::Duration::hours(20), &Map::new()).unwrap();
         assert_eq!(code(verify(&old, &keys, &p, now)), "AuthenticationFail.OIDCToken.Invalid");
+    }
+
+    #[test]
+    fn sweep_refusals_and_clock_skew() {
+        let key = ServerKey::from_bytes(&ServerKey::generate());
+        let iss = issuer(&key);
+        let keys: JwkSet = serde_json::from_value(jwks(&iss)).unwrap();
+        let p = provider(&iss.issuer_url);
+        let now = OffsetDateTime::now_utc();
+        let aud = vec!["sts.aliyuncs.com".to_string()];
+        let hour = time::Duration::hours(1);
+        let err = |r: Result<VerifiedToken>| {
+            let e = r.unwrap_err();
+            (e.code(), e.to_string())
+        };
+        // An empty subject names no one.
+        let empty = mint(&iss, &key, "", &aud, now, hour, &Map::new()).unwrap();
+        assert_eq!(err(verify(&empty, &keys, &p, now)).0, "AuthenticationFail.OIDCToken.Invalid");
+        // iat and nbf (minted equal) may be up to CLOCK_SKEW_SECONDS ahead of the server's clock.
+        let ahead = mint(&iss, &key, "s", &aud, now + time::Duration::seconds(CLOCK_SKEW_SECONDS - 5), hour, &Map::new()).unwrap();
+        assert!(verify(&ahead, &keys, &p, now).is_ok());
+        let too_far = mint(&iss, &key, "s", &aud, now + time::Duration::seconds(CLOCK_SKEW_SECONDS + 5), hour, &Map::new()).unwrap();
+        assert_eq!(err(verify(&too_far, &keys, &p, now)).0, "AuthenticationFail.OIDCToken.Invalid");
+        // A key for encryption, or one whose JWK names another algorithm, verifies nothing.
+        let good = mint(&iss, &key, "s", &aud, now, hour, &Map::new()).unwrap();
+        for (field, value) in [("use", "enc"), ("alg", "ES384")] {
+            let mut doc = jwks(&iss);
+            doc["keys"][0][field] = json!(value);
+            let set: JwkSet = serde_json::from_value(doc).unwrap();
+            assert_eq!(err(verify(&good, &set, &p, now)).0, "AuthenticationFail.OIDCToken.InvalidSignature", "{field}");
+        }
+        // The documented messages for the token's form.
+        assert!(err(verify("", &keys, &p, now)).1.contains("The OIDCToken can not empty."));
+        let none = format!("{}.{}.", b64url(br#"{"alg":"none"}"#), b64url(b"{}"));
+        assert!(err(verify(&none, &keys, &p, now)).1.contains("The algorithm none that be specified in Jwt header is unknown."));
+        let long = format!("{}.{}.x", "a".repeat(MAX_TOKEN_CHARS), "b");
+        assert_eq!(err(verify(&long, &keys, &p, now)).0, "AuthenticationFail.OIDCToken.Invalid");
     }
 }
