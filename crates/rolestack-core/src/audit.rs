@@ -753,7 +753,7 @@ mod tests {
         assert_eq!(v["requestParameters"]["SecurityToken"], "***");
         assert!(!row.data.contains("secret"));
         assert_eq!(row.user_name, "r:s");
-        assert_eq!(row.resources, "|t=ACS::OSS::Object|n=b/k|");
+        assert_eq!(row.resources, "|t=ACS::OSS::Object|n=b/k|ip=127.0.0.1|et=ApiCall|role=r|");
     }
 
     #[test]
@@ -778,5 +778,11 @@ mod tests {
         assert_eq!(trail.unwritten(&q(vec![Attribute::ResourceName("b/k".into())], None)).len(), 3);
         assert_eq!(trail.unwritten(&q(vec![Attribute::User("r:s".into())], Some((1, String::new())))).len(), 1);
         assert!(trail.unwritten(&q(vec![Attribute::ServiceName("Ram".into())], None)).is_empty());
+        assert_eq!(trail.unwritten(&q(vec![Attribute::SourceIpAddress("127.0.0.1".into())], None)).len(), 3);
+        assert!(trail.unwritten(&q(vec![Attribute::SourceIpAddress("127.0.0.2".into())], None)).is_empty());
+        assert_eq!(trail.unwritten(&q(vec![Attribute::EventType("ApiCall".into())], None)).len(), 3);
+        assert!(trail.unwritten(&q(vec![Attribute::EventType("ConsoleOperation".into())], None)).is_empty());
+        assert_eq!(trail.unwritten(&q(vec![Attribute::RoleName("r".into())], None)).len(), 3);
+        assert!(trail.unwritten(&q(vec![Attribute::RoleName("s".into())], None)).is_empty(), "not the session name");
     }
 }
