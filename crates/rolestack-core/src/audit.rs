@@ -540,7 +540,7 @@ pub fn event(call: &CallRecord<'_>, now: OffsetDateTime) -> Option<EventRow> {
         service_name: call.service_name.to_string(),
         user_name: identity.user_name.clone().unwrap_or_default(),
         access_key_id: call.caller.map(|c| c.access_key_id.as_str()).or(call.access_key_id).unwrap_or_default().to_string(),
-        resources: resource_terms(&call.resources) + &attribute_terms(&source_ip, call.event_type, role),
+        resources: resource_terms(&call.resources) + &attribute_terms(source_ip, call.event_type, role),
         id,
         data,
     })
