@@ -13,7 +13,7 @@ from alibabacloud_actiontrail20200706 import models as at_models
 from alibabacloud_actiontrail20200706.client import Client as ActionTrailClient
 
 import rshelpers as h
-from instancekit import environment, seed_role, vpc_instance
+from instancekit import cli, environment, seed_role, vpc_instance
 
 ECS = "2014-05-26"
 
@@ -223,3 +223,16 @@ def test_paging_is_stable_while_events_arrive(server, root_api):
     mine = [u for u in seen if u.startswith(prefix)]
     assert mine == [f"{prefix}-{i}" for i in reversed(range(6))], seen
     assert len(seen) == len(set(seen)) or "" in seen, "no event twice"
+
+
+def test_events_cli_takes_two_filters(server, root_api):
+    """`rolestack events` prints matching events as JSON lines; three filters are refused, as
+    LookupEvents would use only the first two."""
+    name = h.unique_name("cli-ev")
+    root_api.call("CreateUser", {"UserName": name})
+    p = cli(server, "events", "--event-name", "CreateUser", "--resource-name", name, "--max", "5")
+    assert p.returncode == 0, p.stdout + p.stderr
+    events = [json.loads(line) for line in p.stdout.splitlines()]
+    assert [(e["eventName"], e["requestParameters"]["UserName"]) for e in events] == [("CreateUser", name)]
+    p = cli(server, "events", "--event-name", "CreateUser", "--resource-name", name, "--user", "root")
+    assert p.returncode != 0 and "at most two" in p.stderr, p.stdout + p.stderr
