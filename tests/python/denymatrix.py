@@ -75,6 +75,11 @@ def admin(action, **params) -> Step:
     return ("rolestack", action, params)
 
 
+def trail(action, **params) -> Step:
+    """ActionTrail 2020-07-06 (`actiontrail:*`)."""
+    return ("actiontrail", action, params)
+
+
 def vpc(action, **params) -> Step:
     params.setdefault("RegionId", REGION)
     return ("vpc", action, params)
@@ -134,7 +139,7 @@ class Case:
 
 
 def expected_code(svc: str) -> str:
-    return {"ram": "NoPermission", "sts": "NoPermission", "ims": "NoPermission", "rolestack": "NoPermission", "ecs": "Forbidden.RAM", "vpc": "Forbidden.RAM",
+    return {"ram": "NoPermission", "sts": "NoPermission", "ims": "NoPermission", "rolestack": "NoPermission", "actiontrail": "NoPermission", "ecs": "Forbidden.RAM", "vpc": "Forbidden.RAM",
             "oss": "AccessDenied", "url": "AccessDenied", "post": "AccessDenied"}[svc]
 
 
@@ -226,7 +231,8 @@ class World:
             p = self.principals[who]
             version, product = {"ram": (h.RAM_VERSION, "Ram"), "sts": (h.STS_VERSION, "Sts"),
                                 "ecs": (h.ECS_VERSION, "Ecs"), "vpc": (h.VPC_VERSION, "Vpc"),
-                                "ims": ("2019-08-15", "Ims"), "rolestack": ("2026-11-01", "Rolestack")}[svc]
+                                "ims": ("2019-08-15", "Ims"), "rolestack": ("2026-11-01", "Rolestack"),
+                                "actiontrail": ("2020-07-06", "Actiontrail")}[svc]
             self._rpc[key] = h.RpcApi(kind, self.ep, p.ak, p.sk, version=version, token=p.token, product=product)
         return self._rpc[key]
 
@@ -249,7 +255,7 @@ class World:
         """Runs one step as `who`; a server refusal raises Refusal."""
         svc, action, params = step
         p = self.resolve(params, extra or {}, results or [])
-        if svc in ("ram", "sts", "ecs", "vpc", "ims", "rolestack"):
+        if svc in ("ram", "sts", "ecs", "vpc", "ims", "rolestack", "actiontrail"):
             try:
                 return self.rpc(who, svc, kind).call(action, p)
             except h.ApiError as e:

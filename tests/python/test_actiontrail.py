@@ -13,7 +13,7 @@ from alibabacloud_actiontrail20200706 import models as at_models
 from alibabacloud_actiontrail20200706.client import Client as ActionTrailClient
 
 import rshelpers as h
-from instancekit import environment, seed_role, vpc_instance
+from instancekit import cli, environment, seed_role, vpc_instance
 
 ECS = "2014-05-26"
 
@@ -118,6 +118,8 @@ def test_instance_role_session_is_audited(server, account_id):
     assert identity["sessionContext"]["sessionIssuer"]["arn"] == f"acs:ram::{account_id}:role/{role}"
     issued = [e for e in lookup(client, ("ResourceName", iid)).events if e["eventType"] == "AliyunServiceEvent"]
     assert issued and issued[0]["eventName"] == "AssumeRole"
+    by_type = lookup(client, ("ResourceName", iid), ("EventType", "AliyunServiceEvent")).events
+    assert [e["eventId"] for e in by_type] == [e["eventId"] for e in issued]
     assert issued[0]["userIdentity"]["type"] == "aliyun-service"
     assert issued[0]["responseElements"]["Credentials"]["AccessKeyId"] == creds["AccessKeyId"]
     assert "AccessKeySecret" not in json.dumps(issued[0]) and creds["SecurityToken"] not in json.dumps(issued[0])
@@ -132,3 +134,105 @@ def test_events_survive_a_restart(fresh_server):
     fresh_server.restart()
     events = lookup(trail(fresh_server), ("ResourceName", name)).events
     assert [e["eventName"] for e in events] == ["CreateUser"]
+
+
+def test_lookup_attribute_rules(server, ram_user, root_api):
+    """ActionTrail's LookupAttribute page: one or two conditions count (exact match, all must
+    hold); past two only the first two; the same key twice: only the second. Its keys
+    SourceIpAddress, EventType and RoleName are looked up too."""
+    user, ak, sk = ram_user()
+    mine = h.unique_name("attrs")
+    mine_api = h.RpcApi("v3", server.endpoint, ak, sk)
+    h.expect_error(lambda: mine_api.call("CreateGroup", {"GroupName": mine}), code="NoPermission")
+    root_api.call("CreateGroup", {"GroupName": mine})
+    client = trail(server)
+    both = lookup(client, ("ResourceName", mine), ("User", user)).events
+    assert [e["userIdentity"]["userName"] for e in both] == [user]
+    # a third condition is not used: the two first still find the refused call
+    third = lookup(client, ("ResourceName", mine), ("User", user), ("EventName", "NoSuchEvent")).events
+    assert [e["eventId"] for e in third] == [e["eventId"] for e in both]
+    # ... whatever its key
+    assert len(lookup(client, ("ResourceName", mine), ("User", user), ("NoSuchKey", "x")).events) == 1
+    # the same key twice: the second condition only
+    twice = lookup(client, ("ResourceName", "no-such-resource"), ("ResourceName", mine)).events
+    assert sorted(e["userIdentity"]["type"] for e in twice) == ["ram-user", "root-account"]
+    # SourceIpAddress and EventType
+    assert len(lookup(client, ("ResourceName", mine), ("SourceIpAddress", "127.0.0.1")).events) == 2
+    assert lookup(client, ("ResourceName", mine), ("SourceIpAddress", "10.0.0.1")).events == []
+    assert len(lookup(client, ("ResourceName", mine), ("EventType", "ApiCall")).events) == 2
+    assert lookup(client, ("ResourceName", mine), ("EventType", "ConsoleOperation")).events == []
+    # unknown keys among the counted ones, and SensitiveAction (not modelled), are refused
+    for key in ("NoSuchKey", "SensitiveAction"):
+        with pytest.raises(Exception) as e:
+            lookup(client, (key, "true"))
+        assert "InvalidParameter.LookupAttribute" in str(e.value)
+
+
+def test_lookup_by_role_name(server, root_api, assumer, account_id):
+    """RoleName finds the calls a role's sessions made (UNVERIFIED reading of the key)."""
+    role = h.unique_name("trail-rn")
+    root_api.call("CreateRole", {"RoleName": role, "AssumeRolePolicyDocument": h.account_trust_policy(account_id)})
+    root_api.call("AttachPolicyToRole", {"PolicyType": "System", "PolicyName": "AliyunActionTrailReadOnlyAccess", "RoleName": role})
+    sts = h.RpcApi("v3", server.endpoint, assumer["AccessKeyId"], assumer["AccessKeySecret"], version=h.STS_VERSION, product="Sts")
+    c = sts.call("AssumeRole", {"RoleArn": f"acs:ram::{account_id}:role/{role}", "RoleSessionName": "rn-session"})["Credentials"]
+    session = ActionTrailClient(h.tea_config(server.endpoint, c["AccessKeyId"], c["AccessKeySecret"], token=c["SecurityToken"]))
+    lookup(session, ("EventName", "LookupEvents"), max_results=1)
+    events = lookup(trail(server), ("RoleName", role)).events
+    assert [e["eventName"] for e in events] == ["LookupEvents"], events
+    who = events[0]["userIdentity"]
+    assert who["type"] == "assumed-role" and who["userName"] == f"{role}:rn-session" and who["accessKeyId"] == c["AccessKeyId"]
+    assert who["sessionContext"]["sessionIssuer"]["userName"] == role
+    # the AssumeRole itself was the assumer's call
+    assumed = lookup(trail(server), ("ResourceName", role), ("EventName", "AssumeRole")).events
+    assert [e["userIdentity"]["type"] for e in assumed] == ["ram-user"]
+    assert "SecurityToken" not in json.dumps(assumed[0]) and c["AccessKeySecret"] not in json.dumps(assumed[0])
+
+
+def test_lookup_odd_input(server):
+    client = trail(server)
+    api = h.RpcApi("v3", server.endpoint, server.root["AccessKeyId"], server.root["AccessKeySecret"], version="2020-07-06",
+                   product="Actiontrail")
+    # MaxResults 0 (the reference's lower bound) is the default page
+    assert len(lookup(client, max_results=0).events) <= 20
+    for bad in ("51", "-1", "abc"):
+        h.expect_error(lambda: api.call("LookupEvents", {"MaxResults": bad}), code="InvalidParameter.MaxResults", status=400)
+    for bad in ("2026-12-01T00:00:00", "2026-12-01", "1764547200", "2026-12-01T00:00:00+08:00"):
+        h.expect_error(lambda: api.call("LookupEvents", {"StartTime": bad}), code="InvalidParameter.StartTime", status=400)
+    h.expect_error(lambda: api.call("LookupEvents", {"StartTime": "2026-12-03T00:00:00Z", "EndTime": "2026-12-01T00:00:00Z"}),
+                   code="InvalidParameter.StartTime", status=400)
+    h.expect_error(lambda: api.call("LookupEvents", {"Direction": "SIDEWAYS"}), code="InvalidParameter.Direction", status=400)
+    h.expect_error(lambda: api.call("LookupEvents", {"NextToken": "Zm9vOmJhcg"}), code="InvalidParameter.NextToken", status=400)
+
+
+def test_paging_is_stable_while_events_arrive(server, root_api):
+    """A NextToken is a position (time, event id): calls made between pages neither repeat nor
+    hide an event of the pages still to come."""
+    prefix = h.unique_name("stable")
+    for i in range(6):
+        root_api.call("CreateUser", {"UserName": f"{prefix}-{i}"})
+    client = trail(server)
+    seen, token, page = [], None, 0
+    while True:
+        body = lookup(client, ("EventName", "CreateUser"), max_results=2, token=token)
+        seen += [e["requestParameters"].get("UserName", "") for e in body.events]
+        root_api.call("CreateUser", {"UserName": f"{prefix}-late{page}"})  # newer than every page
+        page += 1
+        token = body.next_token
+        if not token:
+            break
+    mine = [u for u in seen if u.startswith(prefix)]
+    assert mine == [f"{prefix}-{i}" for i in reversed(range(6))], seen
+    assert len(seen) == len(set(seen)) or "" in seen, "no event twice"
+
+
+def test_events_cli_takes_two_filters(server, root_api):
+    """`rolestack events` prints matching events as JSON lines; three filters are refused, as
+    LookupEvents would use only the first two."""
+    name = h.unique_name("cli-ev")
+    root_api.call("CreateUser", {"UserName": name})
+    p = cli(server, "events", "--event-name", "CreateUser", "--resource-name", name, "--max", "5")
+    assert p.returncode == 0, p.stdout + p.stderr
+    events = [json.loads(line) for line in p.stdout.splitlines()]
+    assert [(e["eventName"], e["requestParameters"]["UserName"]) for e in events] == [("CreateUser", name)]
+    p = cli(server, "events", "--event-name", "CreateUser", "--resource-name", name, "--user", "root")
+    assert p.returncode != 0 and "at most two" in p.stderr, p.stdout + p.stderr

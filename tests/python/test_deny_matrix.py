@@ -32,7 +32,7 @@ import pytest
 
 import denymatrix as dm
 import rshelpers as h
-from denymatrix import Case, admin, ecs, ids, ims, oss, post_form, presign, ram, sts, vpc
+from denymatrix import Case, admin, ecs, ids, ims, oss, post_form, presign, ram, sts, trail, vpc
 
 FORBIDDEN = "Forbidden.RAM"
 PASSROLE = "InvalidUser.PassRoleForbidden"
@@ -216,6 +216,13 @@ def build_world(w: dm.World, root_ecs) -> None:
     chain = w.role("chain", trust=n["acct_trust"], policies=["AliyunSTSAssumeRoleAccess", "AliyunRAMReadOnlyAccess"])
     w.session("s_chain", chain, [h.allow("ram:Get*")])
     w.session("s_si", chain, source_identity="deny-matrix-si")
+
+    # ---- ActionTrail and RAM's diagnostics (who may read the trail and decode refusals) ----------
+    w.user("atr", principal=True, prefix="dm-trailro", policies=["AliyunActionTrailReadOnlyAccess"])
+    w.user("atd", principal=True, prefix="dm-traildeny", policies=["AliyunActionTrailFullAccess", "AliyunRAMReadOnlyAccess",
+                                                                   w.policy("atd_deny", [h.deny("actiontrail:LookupEvents")])])
+    trailrole = w.role("trailrole", trust=n["acct_trust"], policies=["AliyunActionTrailReadOnlyAccess", "AliyunRAMReadOnlyAccess"])
+    w.session("ats", trailrole, [h.allow("ram:Get*")])
 
     # ---- role sessions with session policies on RAM ------------------------------------------------
     sessram = w.role("sessram", trust=n["acct_trust"], policies=["AliyunRAMFullAccess"])
@@ -796,6 +803,27 @@ def fault_cases():
     ]
 
 
+def trail_cases():
+    """ActionTrail LookupEvents (`actiontrail:LookupEvents`) and RAM DecodeDiagnosticMessage
+    (`ram:DecodeDiagnosticMessage`): no grant, other products' grants, an explicit Deny and a
+    session policy each refuse; the read-only system policy allows the lookup. A refused
+    DecodeDiagnosticMessage is refused before its message is read (garbage gets NoPermission)."""
+    C = Case
+    lookup = trail("LookupEvents", MaxResults="1")
+    decode = ram("DecodeDiagnosticMessage", EncodedDiagnosticMessage="not-a-message")
+    whoami = sts("GetCallerIdentity")
+    return [
+        C("trail-none-LookupEvents", "en", lookup, NOPERM, whoami),
+        C("trail-ecsfull-LookupEvents", "ef", lookup, NOPERM, ecs("DescribeInstances", InstanceIds=ids("{i1}"))),
+        C("trail-deny-LookupEvents", "atd", lookup, NOPERM, ram("GetAccountAlias")),
+        C("trail-session-policy-LookupEvents", "ats", lookup, NOPERM, ram("GetRole", RoleName="{trailrole}")),
+        C("trail-readonly-not-ram-CreateUser", "atr", ram("CreateUser", UserName="dm-trail-" + hexs()), NOPERM, lookup),
+        C("ram-none-DecodeDiagnosticMessage", "en", decode, NOPERM, whoami),
+        C("ram-readonly-DecodeDiagnosticMessage", "atd", decode, NOPERM, ram("GetAccountAlias")),
+        C("ram-trailonly-DecodeDiagnosticMessage", "atr", decode, NOPERM, lookup),
+    ]
+
+
 def ecs_resource_cases():
     """Issue 14's ECS actions: security groups (also as CreateInstance's optional resource), tags,
     reboot, images, disks, attributes."""
@@ -1368,7 +1396,7 @@ S3_SAMPLES = [
 
 def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
-            + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases())
+            + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + trail_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []

@@ -136,3 +136,20 @@ def test_oss_refusals_carry_their_ec(server, root, ram_user, root_api):
     root_bucket.delete_bucket_policy()
     root_bucket.delete_object("k")
     root_bucket.delete_bucket()
+
+
+def test_messages_of_another_account_and_garbage_are_refused_alike(server, root_api, fresh_server):
+    """A refusal's message issued by another server (its own account and key) decodes nowhere
+    else; garbage, an empty value and a huge one get the same answer."""
+    other = fresh_server.root
+    other_api = h.RpcApi("v3", fresh_server.endpoint, other["AccessKeyId"], other["AccessKeySecret"])
+    other_api.call("CreateUser", {"UserName": "diag-other"})
+    key = other_api.call("CreateAccessKey", {"UserName": "diag-other"})["AccessKey"]
+    err = tea_error(lambda: RamClient(h.tea_config(fresh_server.endpoint, key["AccessKeyId"], key["AccessKeySecret"]))
+                    .create_role(create_role_request()))
+    foreign = err.access_denied_detail["EncodedDiagnosticMessage"]
+    assert decode(other_api, foreign)["AuthAction"] == "ram:CreateRole", "its own account reads it"
+    refusals = [h.expect_error(lambda: decode(root_api, m), code="InvalidParameter.EncodedDiagnosticMessage", status=400)
+                for m in (foreign, "garbage", "A" * 5000, "====")]
+    assert len({e.message for e in refusals}) == 1, "the answer says nothing about the message"
+    h.expect_error(lambda: decode(root_api, ""), code="MissingEncodedDiagnosticMessage", status=400)

@@ -286,3 +286,44 @@ def test_faults_survive_a_restart(tmp_path_factory):
         assert get(env).status_code == 200
         events = run(srv, "instance", "events", iid)["Events"]["Event"]
         assert [e["Event"] for e in events] == ["FaultInjected"]
+
+
+def test_fault_parameters_at_their_bounds(fc, apis):
+    """InjectInstanceFault's bounds (docs/faults.md): counts and durations from 1, values per kind,
+    at most 20 faults, clearing twice, and faults on a stopped (kept: they apply once it runs) and
+    a deleted instance (gone with it)."""
+    iid = vpc_instance(apis, role=seed_role(apis, policy=READ_POLICY))
+    rs = apis["rs"]
+    inject = lambda **p: rs.call("InjectInstanceFault", {"InstanceId": iid, **p})  # noqa: E731
+    for params, code in [({"Fault": "Reset", "Count": "0"}, "InvalidParameter.Count"),
+                         ({"Fault": "Reset", "Count": "-1"}, "InvalidParameter.Count"),
+                         ({"Fault": "Reset", "Count": "1000001"}, "InvalidParameter.Count"),
+                         ({"Fault": "Reset", "Count": "99999999999999999999"}, "InvalidParameter.Count"),
+                         ({"Fault": "Reset", "DurationSeconds": "0"}, "InvalidParameter.DurationSeconds"),
+                         ({"Fault": "Reset", "DurationSeconds": "604801"}, "InvalidParameter.DurationSeconds"),
+                         ({"Fault": "Reset", "DurationSeconds": "1.5"}, "InvalidParameter.DurationSeconds"),
+                         ({"Fault": "Delay", "Value": "0"}, "InvalidParameter.Fault"),
+                         ({"Fault": "Delay", "Value": "120001"}, "InvalidParameter.Fault"),
+                         ({"Fault": "Status", "Value": "399"}, "InvalidParameter.Fault"),
+                         ({"Fault": "Status", "Value": "600"}, "InvalidParameter.Fault"),
+                         ({"Fault": "Throttle", "Value": "0"}, "InvalidParameter.Fault"),
+                         ({"Fault": "Throttle", "Value": "10001"}, "InvalidParameter.Fault"),
+                         ({"Fault": "Reset", "Value": "1"}, "InvalidParameter.Fault"),
+                         ({"Fault": "Reset", "Path": "/" + "a" * 256}, "InvalidParameter.Path"),
+                         ({}, "MissingFault")]:
+        h.expect_error(lambda: inject(**params), code=code, status=400)
+    assert rs.call("DescribeInstanceFaults", {"InstanceId": iid})["Faults"]["Fault"] == [], "nothing refused was kept"
+    assert inject(Fault="Delay", Value="120000", Count="1000000", DurationSeconds="604800")["Active"] is True
+    assert inject(Fault="reset", Path="/nothing/*")["Fault"] == {"Kind": "Reset", "Path": "/nothing/*"}, "kinds in any case"
+    for i in range(18):
+        inject(Fault="Reset", Path=f"/nothing/{i}")
+    h.expect_error(lambda: inject(Fault="Reset"), code="QuotaExceed.InstanceFaults", status=400)
+    assert rs.call("ClearInstanceFaults", {"InstanceId": iid})["ClearedCount"] == 20
+    assert rs.call("ClearInstanceFaults", {"InstanceId": iid})["ClearedCount"] == 0, "clearing twice is no error"
+    events = [e["Event"] for e in rs.call("ListInstanceEvents", {"InstanceId": iid})["Events"]["Event"]]
+    assert events[:2] == ["FaultsCleared", "FaultsCleared"] and events.count("FaultInjected") == 20
+    apis["ecs"].call("StopInstance", {"InstanceId": iid})
+    assert inject(Fault="Status", Value="500", Count="1")["Active"] is True, "prepared while stopped"
+    apis["ecs"].call("DeleteInstance", {"InstanceId": iid})
+    for action in ("InjectInstanceFault", "ClearInstanceFaults", "DescribeInstanceFaults", "ListInstanceEvents"):
+        h.expect_error(lambda: rs.call(action, {"InstanceId": iid, "Fault": "Reset"}), code="InvalidInstanceId.NotFound", status=404)

@@ -2,6 +2,7 @@
 //! in a time window (default: the last seven days), filtered by one or more `LookupAttribute`s,
 //! newest first (or oldest first with `Direction=FORWARD`), paged with `MaxResults` (1..50,
 //! default 20) and an opaque `NextToken`. Events still queued for writing are included.
+//! At most two `LookupAttribute`s count (see [`attributes`]).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -21,33 +22,56 @@ fn invalid(name: &str, message: String) -> Error {
     Error::invalid(format!("InvalidParameter.{name}"), message)
 }
 
-/// `LookupAttribute.N.Key` / `.Value` pairs (keys as the SDK documents them, plus the aliases
-/// `Username` and `AccessKeyId`).
+/// How many `LookupAttribute`s a lookup uses: ActionTrail's "How do I configure the
+/// LookupAttribute parameter" page says one or two, and that past two only the first two count.
+pub const MAX_ATTRIBUTES: usize = 2;
+
+/// `LookupAttribute.N.Key` / `.Value` pairs, in the order of N, as ActionTrail's LookupAttribute
+/// page describes them: only the first two count, and when both name the same key only the
+/// second does. Keys are those the page lists (`SensitiveAction` is not modelled: refused), plus
+/// the aliases `Username`/`UserName` and `AccessKeyId`.
 fn attributes(p: &Params) -> Result<Vec<Attribute>> {
-    let mut out = Vec::new();
+    let mut given: Vec<(&str, String)> = Vec::new();
     for n in 1..=50 {
         let (Some(key), value) = (p.optional(&format!("LookupAttribute.{n}.Key")), p.get(&format!("LookupAttribute.{n}.Value"))) else {
             continue;
         };
-        let value = value.unwrap_or_default().to_string();
-        out.push(match key {
-            "EventName" => Attribute::EventName(value),
-            "EventRW" => Attribute::EventRw(value),
-            "ServiceName" => Attribute::ServiceName(value),
-            "User" | "Username" | "UserName" => Attribute::User(value),
-            "EventAccessKeyId" | "AccessKeyId" => Attribute::AccessKeyId(value),
-            "EventId" => Attribute::EventId(value),
-            "ResourceType" => Attribute::ResourceType(value),
-            "ResourceName" => Attribute::ResourceName(value),
-            other => {
-                return Err(invalid(
-                    "LookupAttribute",
-                    format!("The LookupAttribute key {other:?} is not supported; use EventName, EventRW, ServiceName, User, EventAccessKeyId, EventId, ResourceType or ResourceName."),
-                ))
-            }
-        });
+        given.push((key, value.unwrap_or_default().to_string()));
+        if given.len() == MAX_ATTRIBUTES {
+            break;
+        }
     }
-    Ok(out)
+    if let [(first, _), (second, _)] = given.as_slice() {
+        if first == second {
+            given.remove(0);
+        }
+    }
+    given
+        .into_iter()
+        .map(|(key, value)| {
+            Ok(match key {
+                "EventName" => Attribute::EventName(value),
+                "EventRW" => Attribute::EventRw(value),
+                "ServiceName" => Attribute::ServiceName(value),
+                "User" | "Username" | "UserName" => Attribute::User(value),
+                "EventAccessKeyId" | "AccessKeyId" => Attribute::AccessKeyId(value),
+                "EventId" => Attribute::EventId(value),
+                "ResourceType" => Attribute::ResourceType(value),
+                "ResourceName" => Attribute::ResourceName(value),
+                "SourceIpAddress" => Attribute::SourceIpAddress(value),
+                "EventType" => Attribute::EventType(value),
+                "RoleName" => Attribute::RoleName(value),
+                other => {
+                    return Err(invalid(
+                        "LookupAttribute",
+                        format!(
+                            "The LookupAttribute key {other:?} is not supported; use EventName, EventRW, ServiceName, User, EventAccessKeyId, EventId, ResourceType, ResourceName, SourceIpAddress, EventType or RoleName."
+                        ),
+                    ))
+                }
+            })
+        })
+        .collect()
 }
 
 fn time_param(p: &Params, name: &str, default: OffsetDateTime) -> Result<OffsetDateTime> {

@@ -61,8 +61,10 @@ pub struct EventRow {
     pub service_name: String,
     pub user_name: String,
     pub access_key_id: String,
-    /// Resource types and names as `|t=<type>|n=<name>|...` ([`resource_terms`]), so a `LIKE`
-    /// finds a type or a name.
+    /// Resource types and names as `|t=<type>|n=<name>|...` ([`resource_terms`]), followed by
+    /// the other attributes lookups find by a term (`ip=<source IP>|et=<event type>|` and
+    /// `role=<role>|` for a role session's call, [`attribute_terms`]), so a `LIKE` finds any of
+    /// them. (Events written before the attribute terms existed have resource terms only.)
     pub resources: String,
     pub data: String,
 }
@@ -78,6 +80,25 @@ pub enum Attribute {
     EventId(String),
     ResourceType(String),
     ResourceName(String),
+    SourceIpAddress(String),
+    EventType(String),
+    /// The role whose session made the call.
+    RoleName(String),
+}
+
+impl Attribute {
+    /// The term of [`EventRow::resources`] an attribute looks for, if it is found by one.
+    fn term(&self) -> Option<String> {
+        let (tag, v) = match self {
+            Attribute::ResourceType(v) => ("t", v),
+            Attribute::ResourceName(v) => ("n", v),
+            Attribute::SourceIpAddress(v) => ("ip", v),
+            Attribute::EventType(v) => ("et", v),
+            Attribute::RoleName(v) => ("role", v),
+            _ => return None,
+        };
+        Some(format!("|{tag}={}|", term(v)))
+    }
 }
 
 /// A lookup: one account's events in `[start_ms, end_ms]` matching every attribute, newest first
@@ -115,8 +136,11 @@ fn attribute_matches(a: &Attribute, r: &EventRow) -> bool {
         Attribute::User(v) => &r.user_name == v,
         Attribute::AccessKeyId(v) => &r.access_key_id == v,
         Attribute::EventId(v) => &r.id == v,
-        Attribute::ResourceType(v) => r.resources.contains(&format!("|t={}|", term(v))),
-        Attribute::ResourceName(v) => r.resources.contains(&format!("|n={}|", term(v))),
+        Attribute::ResourceType(_)
+        | Attribute::ResourceName(_)
+        | Attribute::SourceIpAddress(_)
+        | Attribute::EventType(_)
+        | Attribute::RoleName(_) => a.term().is_some_and(|t| r.resources.contains(&t)),
     }
 }
 
@@ -130,6 +154,16 @@ pub fn resource_terms(resources: &[(String, String)]) -> String {
     let mut out = String::from("|");
     for (t, n) in resources {
         out.push_str(&format!("t={}|n={}|", term(t), term(n)));
+    }
+    out
+}
+
+/// `ip=<source IP>|et=<event type>|` and, for a role session's call, `role=<role>|`: the terms
+/// that follow [`resource_terms`] in [`EventRow::resources`].
+pub fn attribute_terms(source_ip: &str, event_type: EventType, role: Option<&str>) -> String {
+    let mut out = format!("ip={}|et={}|", term(source_ip), event_type.name());
+    if let Some(role) = role {
+        out.push_str(&format!("role={}|", term(role)));
     }
     out
 }
@@ -168,11 +202,13 @@ pub mod sql {
                 Attribute::User(v) => format!("user_name = {}", push(&mut args, Arg::Text(v.clone()))),
                 Attribute::AccessKeyId(v) => format!("access_key_id = {}", push(&mut args, Arg::Text(v.clone()))),
                 Attribute::EventId(v) => format!("id = {}", push(&mut args, Arg::Text(v.clone()))),
-                Attribute::ResourceType(v) => {
-                    format!("resources LIKE {} ESCAPE '\\'", push(&mut args, Arg::Text(format!("%|t={}|%", like_escape(&super::term(v))))))
-                }
-                Attribute::ResourceName(v) => {
-                    format!("resources LIKE {} ESCAPE '\\'", push(&mut args, Arg::Text(format!("%|n={}|%", like_escape(&super::term(v))))))
+                Attribute::ResourceType(_)
+                | Attribute::ResourceName(_)
+                | Attribute::SourceIpAddress(_)
+                | Attribute::EventType(_)
+                | Attribute::RoleName(_) => {
+                    let needle = a.term().unwrap_or_default();
+                    format!("resources LIKE {} ESCAPE '\\'", push(&mut args, Arg::Text(format!("%{}%", like_escape(&needle)))))
                 }
             };
             sql.push_str(" AND ");
@@ -197,6 +233,17 @@ pub enum EventType {
     ApiCall,
     ConsoleOperation,
     AliyunServiceEvent,
+}
+
+impl EventType {
+    /// ActionTrail's name of it (the `eventType` field).
+    pub fn name(self) -> &'static str {
+        match self {
+            EventType::ApiCall => "ApiCall",
+            EventType::ConsoleOperation => "ConsoleOperation",
+            EventType::AliyunServiceEvent => "AliyunServiceEvent",
+        }
+    }
 }
 
 /// Everything known about one call, from which the event is written.
@@ -450,11 +497,16 @@ pub fn event(call: &CallRecord<'_>, now: OffsetDateTime) -> Option<EventRow> {
     let listed = |part: fn(&(String, String)) -> &str| {
         (!call.resources.is_empty()).then(|| call.resources.iter().map(part).collect::<Vec<_>>().join(";"))
     };
+    let source_ip = call.source_ip.as_deref().unwrap_or_default();
+    let role = match call.caller.map(|c| &c.principal) {
+        Some(Principal::RoleSession { role_name, .. }) => Some(role_name.as_str()),
+        _ => None,
+    };
     let data = EventData {
         event_id: &id,
         event_version: 1,
         event_source: call.event_source,
-        source_ip_address: call.source_ip.as_deref().unwrap_or_default(),
+        source_ip_address: source_ip,
         user_agent: call.user_agent.unwrap_or_default(),
         event_rw: rw,
         event_type: call.event_type,
@@ -488,7 +540,7 @@ pub fn event(call: &CallRecord<'_>, now: OffsetDateTime) -> Option<EventRow> {
         service_name: call.service_name.to_string(),
         user_name: identity.user_name.clone().unwrap_or_default(),
         access_key_id: call.caller.map(|c| c.access_key_id.as_str()).or(call.access_key_id).unwrap_or_default().to_string(),
-        resources: resource_terms(&call.resources),
+        resources: resource_terms(&call.resources) + &attribute_terms(source_ip, call.event_type, role),
         id,
         data,
     })
@@ -701,7 +753,7 @@ mod tests {
         assert_eq!(v["requestParameters"]["SecurityToken"], "***");
         assert!(!row.data.contains("secret"));
         assert_eq!(row.user_name, "r:s");
-        assert_eq!(row.resources, "|t=ACS::OSS::Object|n=b/k|");
+        assert_eq!(row.resources, "|t=ACS::OSS::Object|n=b/k|ip=127.0.0.1|et=ApiCall|role=r|");
     }
 
     #[test]
@@ -726,5 +778,11 @@ mod tests {
         assert_eq!(trail.unwritten(&q(vec![Attribute::ResourceName("b/k".into())], None)).len(), 3);
         assert_eq!(trail.unwritten(&q(vec![Attribute::User("r:s".into())], Some((1, String::new())))).len(), 1);
         assert!(trail.unwritten(&q(vec![Attribute::ServiceName("Ram".into())], None)).is_empty());
+        assert_eq!(trail.unwritten(&q(vec![Attribute::SourceIpAddress("127.0.0.1".into())], None)).len(), 3);
+        assert!(trail.unwritten(&q(vec![Attribute::SourceIpAddress("127.0.0.2".into())], None)).is_empty());
+        assert_eq!(trail.unwritten(&q(vec![Attribute::EventType("ApiCall".into())], None)).len(), 3);
+        assert!(trail.unwritten(&q(vec![Attribute::EventType("ConsoleOperation".into())], None)).is_empty());
+        assert_eq!(trail.unwritten(&q(vec![Attribute::RoleName("r".into())], None)).len(), 3);
+        assert!(trail.unwritten(&q(vec![Attribute::RoleName("s".into())], None)).is_empty(), "not the session name");
     }
 }

@@ -837,7 +837,7 @@ pub fn oss_versioning_keeps_versions_and_markers(store: Arc<dyn Store>) {
 /// ActionTrail events: filtered by account, window and attribute, paged both ways by
 /// `(time, id)`, pruned by age and by count.
 pub fn events_filter_page_and_prune(store: Arc<dyn Store>) {
-    use crate::audit::{resource_terms, Attribute, EventQuery, EventRow};
+    use crate::audit::{attribute_terms, resource_terms, Attribute, EventQuery, EventRow, EventType};
     let row = |t: i64, id: &str, name: &str, account: &str| EventRow {
         time_ms: t,
         id: id.into(),
@@ -847,7 +847,8 @@ pub fn events_filter_page_and_prune(store: Arc<dyn Store>) {
         service_name: "Ram".into(),
         user_name: "alice".into(),
         access_key_id: "LTAIa".into(),
-        resources: resource_terms(&[("ACS::RAM::Role".into(), format!("role_{t}"))]),
+        resources: resource_terms(&[("ACS::RAM::Role".into(), format!("role_{t}"))])
+            + &attribute_terms(&format!("10.0.0.{t}"), EventType::ApiCall, (t == 1).then_some("app")),
         data: json(name),
     };
     let mut tx = store.begin().unwrap();
@@ -879,6 +880,12 @@ pub fn events_filter_page_and_prune(store: Arc<dyn Store>) {
     assert_eq!(ids(tx.events_query(&q(vec![Attribute::ResourceName("role_1".into())], false, None, 5)).unwrap()), ["b"]);
     assert_eq!(tx.events_query(&q(vec![Attribute::ResourceType("ACS::RAM::Role".into())], false, None, 5)).unwrap().len(), 3);
     assert!(tx.events_query(&q(vec![Attribute::ResourceName("role_%".into())], false, None, 5)).unwrap().is_empty());
+    assert_eq!(ids(tx.events_query(&q(vec![Attribute::SourceIpAddress("10.0.0.2".into())], false, None, 5)).unwrap()), ["c", "a"]);
+    assert!(tx.events_query(&q(vec![Attribute::SourceIpAddress("10.0.0.%".into())], false, None, 5)).unwrap().is_empty());
+    assert_eq!(tx.events_query(&q(vec![Attribute::EventType("ApiCall".into())], false, None, 5)).unwrap().len(), 3);
+    assert_eq!(ids(tx.events_query(&q(vec![Attribute::RoleName("app".into())], false, None, 5)).unwrap()), ["b"]);
+    let two = vec![Attribute::EventName("CreateRole".into()), Attribute::SourceIpAddress("10.0.0.2".into())];
+    assert_eq!(ids(tx.events_query(&q(two, false, None, 5)).unwrap()), ["c"]);
     assert_eq!(tx.events_prune(2, 100).unwrap(), 1, "older than the cut-off");
     assert_eq!(tx.events_prune(0, 1).unwrap(), 2, "beyond the newest one");
     tx.commit().unwrap();

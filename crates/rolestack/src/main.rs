@@ -141,7 +141,8 @@ enum Command {
         command: PolicyCommand,
     },
     /// ActionTrail events (LookupEvents), newest first, one JSON object per line; `--follow`
-    /// keeps printing new ones as they happen (oldest first).
+    /// keeps printing new ones as they happen (oldest first). At most two of the filters, as
+    /// LookupEvents takes at most two conditions.
     Events {
         /// Only events of this action (`CreateRole`, `PutObject`, ...).
         #[arg(long)]
@@ -661,6 +662,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .into_iter()
                     .filter_map(|(k, v)| v.map(|v| (k, v)))
                     .collect();
+            if filters.len() > rolestack_core::actiontrail::MAX_ATTRIBUTES {
+                // LookupEvents would use the first two only: say so rather than print more than asked.
+                anyhow::bail!(
+                    "LookupEvents takes at most {} conditions: give at most two of --event-name, --user, --resource-name and --service",
+                    rolestack_core::actiontrail::MAX_ATTRIBUTES
+                );
+            }
             events::run(&client, &filters, max, follow)
         }
         Command::Role { command: RoleCommand::RevokeSessions { role_name, client } } => {

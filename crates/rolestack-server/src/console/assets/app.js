@@ -1446,6 +1446,9 @@
     ['EventRW', 'Read/write type', 'Read or Write'],
     ['EventAccessKeyId', 'AccessKey ID', 'The AccessKey the request was signed with'],
     ['EventId', 'Event ID', 'An eventId'],
+    ['SourceIpAddress', 'Source IP address', 'e.g. 127.0.0.1'],
+    ['EventType', 'Event type', 'ApiCall, ConsoleOperation or AliyunServiceEvent'],
+    ['RoleName', 'Role name', 'The role whose session made the call'],
   ];
   const TIME_RANGES = [['1h', 'Last hour', 3600], ['24h', 'Last 24 hours', 86400], ['7d', 'Last 7 days', 7 * 86400], ['custom', 'Custom range (UTC)', 0]];
   const EVENT_PAGE_SIZES = ['10', '20', '50'];
