@@ -413,3 +413,57 @@ def test_odd_bridge_requests_get_json_errors_not_internals(root_console):
         text = r.text.lower()
         for leak in ("panicked", "src/", ".rs:", "backtrace", "rolestack_core", "serde", "thread '"):
             assert leak not in text, (leak, r.text)
+
+
+def test_the_password_form_is_authorized_like_change_password(base, root_api, console_user, account_id, api_for):
+    """A change the user chooses to make is RAM's ChangePassword: refused (NoPermission, as the API
+    refuses it) when the security preference does not let users change their passwords or a policy
+    denies ram:ChangePassword; a forced reset (PasswordResetRequired) is part of signing in and works."""
+    name, ak, secret = console_user()
+    user_api = api_for(ak, secret)
+    login = login_of(name, account_id)
+    new = "Changed-Passw0rd-2"
+
+    def change(c, old, to):
+        return c.http.post(base + "/console/password", allow_redirects=False, timeout=60,
+                           data={"csrf_token": c.csrf, "old_password": old, "new_password": to, "confirm_password": to})
+
+    root_api.call("SetSecurityPreference", {"AllowUserToChangePassword": "false"})
+    try:
+        c = Console(base).signin_user(login)
+        r = change(c, PASSWORD, new)
+        api_err = h.expect_error(lambda: user_api.call("ChangePassword", {"OldPassword": PASSWORD, "NewPassword": new}),
+                                 code="NoPermission")
+        assert r.status_code == api_err.status == 403, (r.status_code, r.text[-800:])
+        assert "NoPermission" in r.text and "ram:ChangePassword" in r.text, r.text[-800:]
+        assert c.session()["Identity"]["UserName"] == name, "the session goes on"
+        Console(base).signin_user(login)  # the old password still signs in
+
+        # Forced: the administrator requires a new password; the preference does not stop it.
+        root_api.call("UpdateLoginProfile", {"UserName": name, "PasswordResetRequired": "true"})
+        forced = Console(base)
+        r = forced.signin(kind="user", login=login, password=PASSWORD)
+        assert r.status_code == 303 and r.headers["location"] == "/console/password", r.text[:300]
+        forced.csrf = forced.session()["CsrfToken"]
+        r = change(forced, PASSWORD, new)
+        assert r.status_code == 303 and r.headers["location"] == "/console/", r.text[-800:]
+        assert forced.session()["Identity"]["UserName"] == name
+
+        # Allowed by the preference but denied by a policy: refused the same way.
+        root_api.call("SetSecurityPreference", {"AllowUserToChangePassword": "true"})
+        deny = _policy(root_api, [h.deny("ram:ChangePassword")])
+        root_api.call("AttachPolicyToUser", {"PolicyType": "Custom", "PolicyName": deny, "UserName": name})
+        r = change(forced, new, PASSWORD + "x")
+        assert r.status_code == 403 and "NoPermission" in r.text, r.text[-800:]
+        root_api.call("DetachPolicyFromUser", {"PolicyType": "Custom", "PolicyName": deny, "UserName": name})
+
+        # Allowed: the password changes and this session carries on (others of the user end).
+        other = Console(base).signin_user(login, new)
+        r = change(forced, new, PASSWORD + "x")
+        assert r.status_code == 303 and r.headers["location"] == "/console/", r.text[-800:]
+        assert forced.session()["Identity"]["UserName"] == name
+        gone = other.post("ram", "GetUser", {"UserName": name})
+        assert gone.status_code == 401 and gone.json()["Code"] == "ConsoleSessionExpired", gone.text
+        Console(base).signin_user(login, PASSWORD + "x")
+    finally:
+        root_api.call("SetSecurityPreference", {"AllowUserToChangePassword": "true"})

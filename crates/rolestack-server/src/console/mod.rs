@@ -482,22 +482,46 @@ async fn password_page(State(c): State<Console>, headers: HeaderMap) -> Response
     }
 }
 
-async fn change_password(State(c): State<Console>, headers: HeaderMap, body: Bytes) -> Response {
+/// The password form. A forced change (the login profile's `PasswordResetRequired`, or an expired
+/// password) is a step of signing in and needs no permission; a change the user chooses to make is
+/// RAM's ChangePassword, authorized like the API call (the security preference's
+/// `AllowUserToChangePassword`, an explicit `Deny` of `ram:ChangePassword`), with its refusal shown.
+async fn change_password(
+    State(c): State<Console>,
+    peer: Option<ConnectInfo<SocketAddr>>,
+    arrival: Arrival,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let f = form(&body);
     let Some(s) = current(&c, &headers) else { return redirect("/console/signin") };
     if !csrf_ok(&s, &headers, field(&f, "csrf_token")) {
         return forbidden_page();
     }
-    let Some(Identity::User { account_id, user_name, .. }) = s.identity.clone() else { return redirect("/console/") };
+    let Some(identity) = s.identity.clone() else { return redirect("/console/signin") };
+    let Identity::User { account_id, user_id, user_name, .. } = identity.clone() else { return redirect("/console/") };
     let old = field(&f, "old_password").unwrap_or("").to_string();
     let new = field(&f, "new_password").unwrap_or("").to_string();
     if field(&f, "confirm_password") != Some(new.as_str()) {
         return html(StatusCode::BAD_REQUEST, assets::password_page(&s.csrf, Some("The two new passwords differ."), s.must_reset_password));
     }
     let rs = c.rs.clone();
-    let outcome = tokio::task::spawn_blocking(move || login_profiles::change_own_password(&rs, &account_id, &user_name, &old, &new)).await;
+    let forced = s.must_reset_password;
+    let (mfa_at, peer, secure) = (s.mfa_at, peer.map(|p| p.0), over_tls(&arrival));
+    let outcome = tokio::task::spawn_blocking(move || {
+        if forced {
+            return login_profiles::change_own_password(&rs, &account_id, &user_name, &old, &new).map(Some).map_err(Gone::Failed);
+        }
+        let caller = caller_for(&rs, &identity, mfa_at, &headers, peer, secure)?;
+        let action = catalog::find(Product::Ram, "ChangePassword")
+            .ok_or_else(|| Gone::Failed(Error::Store("ChangePassword is not in the catalogue".into())))?;
+        rs.call(&caller, action, &Params::from_pairs([("OldPassword", old), ("NewPassword", new.clone())])).map_err(Gone::Failed)?;
+        login_profiles::epoch_of_password(&rs, &account_id, &user_id, &user_name, &new).map_err(Gone::Failed)
+    })
+    .await
+    .unwrap_or_else(|e| Err(Gone::Failed(Error::Store(format!("console password change panicked: {e}")))));
     match outcome {
-        Ok(Ok(epoch)) => {
+        Ok(Some(epoch)) => {
             c.sessions.update(&s.id, |s| {
                 s.must_reset_password = false;
                 if let Some(Identity::User { password_epoch, .. }) = &mut s.identity {
@@ -506,11 +530,19 @@ async fn change_password(State(c): State<Console>, headers: HeaderMap, body: Byt
             });
             redirect("/console/")
         }
-        Ok(Err(e)) => {
-            let message = format!("{}: {}", e.code(), e.public_message());
-            html(StatusCode::BAD_REQUEST, assets::password_page(&s.csrf, Some(&message), s.must_reset_password))
+        // The password changed again under this change, or the user went: sign in again.
+        Ok(None) | Err(Gone::Ended) => {
+            c.sessions.remove(&s.id);
+            with_cookie(redirect("/console/signin"), None, &arrival)
         }
-        Err(_) => html(StatusCode::INTERNAL_SERVER_ERROR, assets::password_page(&s.csrf, Some("Internal error."), s.must_reset_password)),
+        Err(Gone::Failed(e)) => {
+            if let Error::Store(detail) | Error::Conflict(detail) = &e {
+                tracing::error!(detail, "console password change: internal error");
+            }
+            let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let message = format!("{}: {}", e.code(), e.public_message());
+            html(status, assets::password_page(&s.csrf, Some(&message), s.must_reset_password))
+        }
     }
 }
 
