@@ -6,10 +6,10 @@
 //! not a second source of truth and a RAM user sees RAM's own `NoPermission`.
 //!
 //! Security properties (see docs/console.md): sessions are server-side with random ids in an
-//! `HttpOnly; SameSite=Strict; Path=/console` cookie (`Secure` over TLS), 1 h idle / 12 h absolute expiry, a new id at
-//! sign-in; every POST needs the session's CSRF token (header `X-CSRF-Token` or form field
-//! `csrf_token`, compared in constant time) and a same-origin `Origin` when the browser sends one;
-//! responses carry a strict Content-Security-Policy and `no-store`.
+//! `HttpOnly; SameSite=Strict; Path=/console` cookie (`Secure` over TLS), 1 h idle / 12 h absolute
+//! expiry, a new id at sign-in; every POST needs the session's CSRF token (header `X-CSRF-Token` or
+//! form field `csrf_token`, compared in constant time) and a same-origin `Origin` when the browser
+//! sends one; responses carry a strict Content-Security-Policy and `no-store`.
 
 pub mod assets;
 pub mod session;
