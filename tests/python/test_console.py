@@ -99,7 +99,7 @@ def root_console(base, root):
 
 @pytest.fixture
 def console_user(root_api):
-    """console_user(*policies) -> (name, login, ak, secret): a RAM user with a console password,
+    """console_user(*policies) -> (name, ak, secret): a RAM user with the console password PASSWORD,
     an AccessKey (to compare with the API's answers) and the given system/custom policies."""
     def make(*policies):
         name = h.unique_name("console-user")
@@ -111,7 +111,7 @@ def console_user(root_api):
             root_api.call("AttachPolicyToUser", {"PolicyType": ptype, "PolicyName": pol, "UserName": name})
         return name, key["AccessKeyId"], key["AccessKeySecret"]
 
-    yield make
+    return make
 
 
 def login_of(name, account_id):
