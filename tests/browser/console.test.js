@@ -990,3 +990,158 @@ test('Metadata Faults on the instance page: inject, observe through the metadata
     await context.close();
   }
 });
+
+// Markup in data, in the address and in error messages must stay text: the page watches for any
+// dialog, any CSP violation (an injected inline script or handler would be one) and any element
+// the payloads would create.
+test('markup in notes, documents, tags, addresses and error messages stays text', async () => {
+  const xss = (tag) => `"><img src=x class=xss-${tag} onerror="window.__xss='${tag}'"><script>window.__xss='${tag}s'</script>`;
+  const role = `XssRole-${suffix}`;
+  const policy = `XssPolicy-${suffix}`;
+  const user = `xss-user-${suffix}`;
+  api('ram', 'CreateRole', {
+    RoleName: role, Description: xss('role-note'),
+    AssumeRolePolicyDocument: JSON.stringify({ Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: ['ecs.aliyuncs.com'] } }], Version: '1' }),
+  });
+  api('ram', 'CreatePolicy', {
+    PolicyName: policy, Description: xss('policy-note'),
+    PolicyDocument: JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'ram:GetRole', Resource: '*', Condition: { StringEquals: { 'acs:UserAgent': xss('document') } } }] }),
+  });
+  api('ram', 'AttachPolicyToRole', { PolicyType: 'Custom', PolicyName: policy, RoleName: role });
+  api('ram', 'CreateUser', { UserName: user, DisplayName: `javascript:alert(1)`, Comments: xss('user-comment') });
+  api('ram', 'TagResources', { ResourceType: 'role', ResourceNames: JSON.stringify([role]), Tag: JSON.stringify([{ Key: 'xss', Value: xss('tag') }]) });
+  const { context, page } = await newPage();
+  const dialogs = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  await page.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.sourceFile}:${e.lineNumber}`));
+  });
+  const clean = async (where) => {
+    const state = await page.evaluate(() => ({
+      xss: window.__xss || null, csp: window.__csp, imgs: document.querySelectorAll('img[src="x"], [class^="xss-"]').length,
+      scripts: [...document.scripts].map((s) => s.src),
+    }));
+    assert.equal(state.xss, null, `${where}: a payload ran`);
+    assert.deepEqual(state.csp, [], `${where}: CSP violations (injected markup)`);
+    assert.equal(state.imgs, 0, `${where}: a payload became an element`);
+    assert.deepEqual(state.scripts, [`${endpoint}/console/static/app.js`], `${where}: scripts`);
+    assert.deepEqual(dialogs, [], `${where}: dialogs`);
+  };
+  try {
+    await signInRoot(page);
+    await page.getByRole('searchbox').fill('XssRole');
+    await page.getByRole('cell', { name: xss('role-note') }).waitFor();
+    await clean('roles list');
+    await page.getByRole('link', { name: role, exact: true }).click();
+    await page.getByRole('definition').filter({ hasText: xss('role-note') }).waitFor();
+    await page.getByRole('cell', { name: xss('policy-note') }).waitFor();
+    await clean('role detail');
+    await page.getByRole('tab', { name: 'Tags' }).click();
+    await page.getByRole('cell', { name: xss('tag') }).waitFor();
+    await clean('role tags');
+    // An error message that echoes what was typed (Input and Attach with a name that does not exist).
+    await page.getByRole('tab', { name: 'Permissions' }).click();
+    await page.getByRole('button', { name: 'Input and Attach' }).click();
+    const panel = page.getByRole('dialog', { name: 'Input and Attach' });
+    await panel.getByLabel('Custom Policy').check();
+    await panel.getByRole('combobox').fill(`<img src=x onerror="window.__xss='typed'">`);
+    await panel.getByRole('button', { name: 'OK' }).click();
+    await panel.getByRole('alert').getByText(/EntityNotExist\.Policy|InvalidParameter/).waitFor();
+    await clean('error message');
+    await panel.getByRole('button', { name: 'Cancel' }).click();
+    await page.goto(`${endpoint}/console/#/ram/policies/Custom/${encodeURIComponent(policy)}`);
+    await page.getByLabel('Policy document', { exact: true }).filter({ hasText: "window.__xss='document'" }).waitFor();
+    await page.getByRole('definition').filter({ hasText: xss('policy-note') }).waitFor();
+    await clean('policy detail');
+    await page.goto(`${endpoint}/console/#/ram/users/${user}`);
+    await page.getByRole('heading', { name: user, level: 1 }).waitFor();
+    await page.goto(`${endpoint}/console/#/ram/users`);
+    await page.getByText('javascript:alert(1)').waitFor();
+    assert.equal(await page.locator('a[href^="javascript:"]').count(), 0);
+    await clean('users');
+    // Names typed in the address: shown as text in the heading, crumbs and title, refused by RAM.
+    await page.goto(`${endpoint}/console/#/ram/roles/${encodeURIComponent(xss('address'))}`);
+    await page.getByRole('alert').getByText(/EntityNotExist\.Role|InvalidParameter\.RoleName/).waitFor();
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), xss('address'));
+    assert.match(await page.title(), /window\.__xss='address'/);
+    await clean('address');
+    // A malformed escape in the address is a name like any other (it used to stop the page).
+    await page.goto(`${endpoint}/console/#/ram/roles/Bad%E0%A4%A`);
+    await page.getByRole('heading', { name: 'Bad%E0%A4%A', level: 1 }).waitFor();
+    await page.getByRole('alert').getByText(/EntityNotExist\.Role|InvalidParameter\.RoleName/).waitFor();
+    await clean('malformed address');
+    await shot(page, '90-markup-stays-text');
+    assert.deepEqual(page.foreign, [], 'the console contacted no other host (img src=x would)');
+  } finally {
+    await context.close();
+    api('ram', 'DetachPolicyFromRole', { PolicyType: 'Custom', PolicyName: policy, RoleName: role });
+    api('ram', 'DeletePolicy', { PolicyName: policy });
+    api('ram', 'DeleteRole', { RoleName: role });
+    api('ram', 'DeleteUser', { UserName: user });
+  }
+});
+
+test('Settings: clearing the sign-in networks clears them (an empty field is sent, not left out)', async () => {
+  api('ram', 'SetSecurityPreference', { LoginNetworkMasks: '127.0.0.0/8;10.0.0.0/8' });
+  const { context, page } = await newPage();
+  try {
+    await signInRoot(page);
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    const masks = page.getByLabel('Console sign-in allowed from');
+    await masks.waitFor();
+    assert.equal(await masks.inputValue(), '127.0.0.0/8;10.0.0.0/8');
+    await masks.fill('');
+    await page.getByRole('button', { name: 'Save Security Preference' }).click();
+    await page.getByText('Security preference saved').waitFor();
+    assert.equal(api('ram', 'GetSecurityPreference').SecurityPreference.LoginProfilePreference.LoginNetworkMasks, '');
+  } finally {
+    await context.close();
+    api('ram', 'SetSecurityPreference', { LoginNetworkMasks: '' });
+  }
+});
+
+// Browsers speak HTTP/2 over TLS: the host is then in `:authority`, not in a Host header, and the
+// POSTs' origin check must still see this server (it refused every console POST over HTTPS).
+test('over HTTPS (HTTP/2) the console signs in and works; its cookie is Secure', async () => {
+  const tls = server.tlsEndpoint;
+  const context = await launchChromium({ ignoreHTTPSErrors: true });
+  const foreign = [];
+  await context.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (u.host === new URL(tls).host) return route.continue();
+    foreign.push(u.href);
+    return route.abort();
+  });
+  const page = context.pages()[0] || await context.newPage();
+  try {
+    await page.goto(`${tls}/console/`);
+    assert.match(page.url(), /\/console\/signin$/);
+    const version = await page.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol);
+    assert.equal(version, 'h2', 'Chromium speaks HTTP/2 to the TLS listener');
+    await page.getByLabel('AccessKey ID').fill(rootKey.AccessKeyId);
+    await page.getByLabel('AccessKey secret').fill(rootKey.AccessKeySecret);
+    await page.getByRole('button', { name: 'Sign in as account root' }).click();
+    await page.waitForURL(/\/console\/#\/ram\/roles$/);
+    await page.getByRole('heading', { name: 'RAM Roles', level: 1 }).waitFor();
+    const c = (await context.cookies(`${tls}/console/`)).find((x) => x.name === 'rolestack_console');
+    assert.ok(c && c.secure && c.httpOnly && c.sameSite === 'Strict', JSON.stringify(c));
+    // A bridge POST (Create RAM Role) goes through.
+    const name = `Https-${suffix}`;
+    await page.getByRole('button', { name: 'Create RAM Role' }).click();
+    const panel = page.getByRole('dialog', { name: 'Create RAM Role' });
+    await panel.getByRole('button', { name: 'Next' }).click();
+    await panel.getByLabel('RAM Role Name').fill(name);
+    await panel.getByLabel('Select Trusted Service').selectOption({ label: 'Elastic Compute Service' });
+    await panel.getByRole('button', { name: 'OK' }).click();
+    await panel.getByText(`The RAM role ${name} has been created.`).waitFor();
+    await panel.getByRole('button', { name: 'Close', exact: true }).click();
+    assert.equal(api('ram', 'GetRole', { RoleName: name }).Role.RoleName, name);
+    api('ram', 'DeleteRole', { RoleName: name });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/console\/signin$/);
+    assert.deepEqual(foreign, []);
+  } finally {
+    await context.close();
+  }
+});

@@ -39,21 +39,23 @@ function api(server, product, action, params = {}) {
   return JSON.parse(r.stdout);
 }
 
-/** Starts `rolestack serve`; resolves to { endpoint, dataDir, rootKey, stop() } once /health answers. */
+/** Starts `rolestack serve`; resolves to { endpoint, tlsEndpoint, dataDir, rootKey, stop() } once /health answers. */
 async function startServer(prefix) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const port = await freePort();
+  const tlsPort = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const dataDir = path.join(work, 'data');
   const log = fs.openSync(path.join(work, 'server.log'), 'a');
-  const child = spawn(BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--tls-listen', '127.0.0.1:0'], { stdio: ['ignore', log, log] });
+  const child = spawn(BIN, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--tls-listen', `127.0.0.1:${tlsPort}`], { stdio: ['ignore', log, log] });
   let up = false;
   for (let i = 0; i < 150 && !up; i++) {
     try { up = (await fetch(`${endpoint}/health`)).ok; } catch (_) { /* not yet */ }
     if (!up) await new Promise((r) => setTimeout(r, 100));
   }
   assert.ok(up, `rolestack did not start at ${endpoint}`);
-  const server = { endpoint, dataDir, stop() { child.kill('SIGTERM'); } };
+  // tlsEndpoint: the same server over HTTPS (its certificate is signed by the data directory's ca.pem).
+  const server = { endpoint, tlsEndpoint: `https://127.0.0.1:${tlsPort}`, dataDir, stop() { child.kill('SIGTERM'); } };
   const c = cli(server, ['credentials', '--data-dir', dataDir, '--format', 'json']);
   assert.equal(c.status, 0, c.stderr);
   server.rootKey = JSON.parse(c.stdout);

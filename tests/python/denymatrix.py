@@ -13,6 +13,10 @@ placeholders resolved against the world's names at run time:
 * ``{fresh}`` — a new lower-case unique name for this case run (a throwaway entity or key);
 * ``{@0.AccessKey.AccessKeyId}`` — a field of the response of the case's first setup step.
 
+``console`` steps go through the web console as a person would: ``ChangePassword`` signs in as the
+RAM user ``UserName`` with ``OldPassword`` and submits the console's password form (the step carries
+its own credentials, like a ``post`` form; the case's ``who`` is not used).
+
 JSON documents never match the placeholder syntax (``{"`` is not ``{name}``).
 """
 
@@ -105,6 +109,10 @@ def post_form(bucket, key, sig="v1", prefix="", forge=False, expired=False) -> S
     under `prefix`; `forge` signs with a wrong secret, `expired` dates the policy in the past."""
     return ("post", "PostObject", {"bucket": bucket, "key": key, "sig": sig, "prefix": prefix, "forge": forge,
                                    "expired": expired})
+
+
+def console(action, **params) -> Step:
+    return ("console", action, params)
 
 
 def ids(*instance_ids) -> str:
@@ -277,7 +285,31 @@ class World:
             return self._presigned(who, p)
         if svc == "post":
             return self._post(who, p)
+        if svc == "console":
+            return self._console(action, p)
         raise AssertionError(f"unknown service {svc}")
+
+    def _console(self, action: str, p: Dict[str, Any]) -> dict:
+        """A console form (see the module doc); the page's refusal (`Code: message`) as a Refusal."""
+        assert action == "ChangePassword", action
+        base = self.server.base_url
+        http = requests.Session()
+        http.trust_env = False
+        page = http.get(base + "/console/signin", timeout=30)
+        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text).group(1)
+        r = http.post(base + "/console/signin", allow_redirects=False, timeout=60, data={
+            "csrf_token": token, "kind": "user", "login": f"{p['UserName']}@{self.account}",
+            "password": p["OldPassword"]})
+        assert r.status_code == 303 and r.headers["location"] == "/console/", f"console sign-in: {r.status_code} {r.text[:300]}"
+        csrf = http.get(base + "/console/api/session", timeout=30).json()["CsrfToken"]
+        r = http.post(base + "/console/password", allow_redirects=False, timeout=60, data={
+            "csrf_token": csrf, "old_password": p["OldPassword"], "new_password": p["NewPassword"],
+            "confirm_password": p["NewPassword"]})
+        if r.status_code == 303:
+            return {}
+        shown = re.search(r'role="alert"[^>]*>([^<]*)</p>', r.text)
+        code, _, message = (shown.group(1) if shown else "").partition(": ")
+        raise Refusal("console", r.status_code, code, message, exc_type="console page")
 
     def root(self, step: Step, extra=None, results=None):
         return self.call("root", step, extra, results)
@@ -512,6 +544,8 @@ class World:
         return problems
 
     def _undo_steps(self, svc, action, p, resp) -> List[Step]:
+        if svc == "console":
+            return []  # (a password change: the case's cleanup deletes the user)
         if svc == "post":
             return [oss("DeleteObject", p["bucket"], p["key"])]
         if svc == "ram":

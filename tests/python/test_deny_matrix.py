@@ -32,7 +32,7 @@ import pytest
 
 import denymatrix as dm
 import rshelpers as h
-from denymatrix import Case, admin, ecs, ids, ims, oss, post_form, presign, ram, sts, trail, vpc
+from denymatrix import Case, admin, console, ecs, ids, ims, oss, post_form, presign, ram, sts, trail, vpc
 
 FORBIDDEN = "Forbidden.RAM"
 PASSROLE = "InvalidUser.PassRoleForbidden"
@@ -1227,6 +1227,8 @@ def build_issue18_world(w: dm.World) -> None:
     ])])
     # Self-service (the default security preference): own password and MFA device, not own keys.
     w.user("ss", principal=True, prefix="dm-self")
+    # The console's password form is ChangePassword: an explicit Deny wins over the self-service grant.
+    w.policy("pw_deny", [h.deny("ram:ChangePassword")])
     # ram:ServiceName on service-linked roles.
     w.user("sl", principal=True, prefix="dm-slr", policies=[w.policy("sl_p", [
         cond_allow("ram:CreateServiceLinkedRole", "*", {"StringEquals": {"ram:ServiceName": "archiving.ecs.aliyuncs.com"}}),
@@ -1348,6 +1350,15 @@ def issue18_cases():
           ims("ListOIDCProviders")),
         C("ims-oidc-CreateOIDCProvider-implicit", "oi", ims("CreateOIDCProvider", OIDCProviderName="{fresh}", IssuerUrl="https://{fresh}.test",
                                                                Fingerprints="aa"), NOPERM, ims("ListOIDCProviders")),
+        C("console-ChangePassword-deny", "root",
+          console("ChangePassword", UserName="{fresh}", OldPassword=dm.PASSWORD, NewPassword=dm.PASSWORD + "-2"), NOPERM,
+          console("ChangePassword", UserName="{fresh}-ok", OldPassword=dm.PASSWORD, NewPassword=dm.PASSWORD + "-2"),
+          setup=[ram("CreateUser", UserName="{fresh}"), ram("CreateLoginProfile", UserName="{fresh}", Password=dm.PASSWORD),
+                 ram("AttachPolicyToUser", PolicyType="Custom", PolicyName="{pw_deny}", UserName="{fresh}"),
+                 ram("CreateUser", UserName="{fresh}-ok"), ram("CreateLoginProfile", UserName="{fresh}-ok", Password=dm.PASSWORD)],
+          cleanup=[ram("DetachPolicyFromUser", PolicyType="Custom", PolicyName="{pw_deny}", UserName="{fresh}"),
+                   ram("DeleteLoginProfile", UserName="{fresh}"), ram("DeleteUser", UserName="{fresh}"),
+                   ram("DeleteLoginProfile", UserName="{fresh}-ok"), ram("DeleteUser", UserName="{fresh}-ok")]),
         C("sts-oidc-trust-sub", "root", oidc("{oidc_role}", "{tok_other}"), fail, oidc("{oidc_role}", "{tok_ok}"), status=401),
         C("sts-oidc-trust-deny", "root", oidc("{oidc_deny_role}", "{tok_blocked}"), fail, oidc("{oidc_deny_role}", "{tok_ok}"), status=401),
         C("sts-oidc-forged-token", "root", oidc("{oidc_role}", "{tok_forged}"), "AuthenticationFail.OIDCToken.InvalidSignature",

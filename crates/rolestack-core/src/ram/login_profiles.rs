@@ -318,9 +318,19 @@ pub fn console_session_valid(rs: &Rolestack, account_id: &str, user_id: &str, us
     Ok(user.filter(|u| u.id == user_id).filter(|u| u.login_profile.as_ref().is_some_and(|p| p.password_epoch == epoch)).map(|u| u.name))
 }
 
-/// Changes the signed-in user's own password (the console's form, and its forced reset when
-/// `PasswordResetRequired` is set): checks the old one, applies the password policy, clears the
-/// flag. Returns the new password epoch.
+/// The password epoch of the user `user_id` while its console password is `password`, else `None`.
+/// After a console session's user changed its password with ChangePassword, the session carries on
+/// under the new epoch — unless someone changed the password again in between (then it ends).
+pub fn epoch_of_password(rs: &Rolestack, account_id: &str, user_id: &str, user_name: &str, password: &str) -> Result<Option<String>> {
+    let mut tx = rs.store.begin_read()?;
+    let user = tx.get_rec::<User>(account_id, user_name)?.filter(|u| u.id == user_id);
+    Ok(user.and_then(|u| u.login_profile).filter(|p| verify_password(&p.password_hash, password)).map(|p| p.password_epoch))
+}
+
+/// Changes the signed-in user's own password as the forced step of a sign-in (`PasswordResetRequired`
+/// or an expired password): checks the old one, applies the password policy, clears the flag.
+/// Returns the new password epoch. (A change the user chooses to make is the ChangePassword action,
+/// with its authorization: the security preference's AllowUserToChangePassword, an explicit Deny.)
 pub fn change_own_password(rs: &Rolestack, account_id: &str, user_name: &str, old: &str, new: &str) -> Result<String> {
     crate::store::retry(|| change_own_password_once(rs, account_id, user_name, old, new))
 }

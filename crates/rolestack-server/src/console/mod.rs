@@ -6,10 +6,10 @@
 //! not a second source of truth and a RAM user sees RAM's own `NoPermission`.
 //!
 //! Security properties (see docs/console.md): sessions are server-side with random ids in an
-//! `HttpOnly; SameSite=Strict; Path=/console` cookie, 1 h idle / 12 h absolute expiry, a new id at
-//! sign-in; every POST needs the session's CSRF token (header `X-CSRF-Token` or form field
-//! `csrf_token`, compared in constant time) and a same-origin `Origin` when the browser sends one;
-//! responses carry a strict Content-Security-Policy and `no-store`.
+//! `HttpOnly; SameSite=Strict; Path=/console` cookie (`Secure` over TLS), 1 h idle / 12 h absolute
+//! expiry, a new id at sign-in; every POST needs the session's CSRF token (header `X-CSRF-Token` or
+//! form field `csrf_token`, compared in constant time) and a same-origin `Origin` when the browser
+//! sends one; responses carry a strict Content-Security-Policy and `no-store`.
 
 pub mod assets;
 pub mod session;
@@ -63,7 +63,20 @@ pub fn router<S>(rs: Rolestack) -> Router<S> {
         .route("/console/*rest", get(not_found))
         .layer(middleware::map_response(security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), api_passthrough))
+        .layer(middleware::from_fn(host_from_authority))
         .with_state(state)
+}
+
+/// HTTP/2 (what browsers speak over TLS) carries the host in the `:authority` pseudo-header, not
+/// in `Host`; the origin check of every POST compares `Origin` with `Host`, so a request without
+/// `Host` gets it from its authority (without this, every console POST over HTTPS was refused).
+async fn host_from_authority(mut req: Request, next: Next) -> Response {
+    if !req.headers().contains_key(header::HOST) {
+        if let Some(v) = req.uri().authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()) {
+            req.headers_mut().insert(header::HOST, v);
+        }
+    }
+    next.run(req).await
 }
 
 /// A request under `/console` that is really an API call (an OSS path-style request to a bucket
@@ -104,8 +117,16 @@ fn redirect(to: &'static str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
 }
 
-fn with_cookie(mut res: Response, id: Option<&str>) -> Response {
-    if let Ok(v) = HeaderValue::from_str(&session::set_cookie(id)) {
+/// How a request arrived: over a TLS listener or plain HTTP (no extension: plain).
+type Arrival = Option<axum::Extension<crate::connections::Transport>>;
+
+fn over_tls(arrival: &Arrival) -> bool {
+    arrival.as_ref().is_some_and(|t| t.0.is_secure())
+}
+
+/// Sets (`Some`) or deletes (`None`) the session cookie; `Secure` when the request came over TLS.
+fn with_cookie(mut res: Response, id: Option<&str>, arrival: &Arrival) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&session::set_cookie(id, over_tls(arrival))) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
@@ -192,7 +213,7 @@ fn anonymous(c: &Console, headers: &HeaderMap) -> (Session, bool) {
     }
 }
 
-async fn signin_page(State(c): State<Console>, headers: HeaderMap) -> Response {
+async fn signin_page(State(c): State<Console>, arrival: Arrival, headers: HeaderMap) -> Response {
     if let Some(s) = current(&c, &headers) {
         if s.identity.is_some() {
             return redirect("/console/");
@@ -201,13 +222,19 @@ async fn signin_page(State(c): State<Console>, headers: HeaderMap) -> Response {
     let (s, fresh) = anonymous(&c, &headers);
     let res = html(StatusCode::OK, assets::signin_page(&s.csrf, None, "", ""));
     if fresh {
-        with_cookie(res, Some(&s.id))
+        with_cookie(res, Some(&s.id), &arrival)
     } else {
         res
     }
 }
 
-async fn signin(State(c): State<Console>, peer: Option<ConnectInfo<SocketAddr>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn signin(
+    State(c): State<Console>,
+    peer: Option<ConnectInfo<SocketAddr>>,
+    arrival: Arrival,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let f = form(&body);
     let Some(s) = current(&c, &headers).filter(|s| s.identity.is_none()) else {
         // No sign-in form was served to this browser (or it expired): start over.
@@ -258,11 +285,11 @@ async fn signin(State(c): State<Console>, peer: Option<ConnectInfo<SocketAddr>>,
                         failures: 0,
                     })
                 });
-                return with_cookie(redirect("/console/mfa"), Some(&pending.id));
+                return with_cookie(redirect("/console/mfa"), Some(&pending.id), &arrival);
             }
             tracing::info!(principal = ?signed_in.identity, "console sign-in");
             let new = start_session(&c, signed_in.identity, signed_in.must_reset, None, signed_in.session_hours);
-            with_cookie(redirect(if signed_in.must_reset { "/console/password" } else { "/console/" }), Some(&new))
+            with_cookie(redirect(if signed_in.must_reset { "/console/password" } else { "/console/" }), Some(&new), &arrival)
         }
         Ok(Err(SignInRefusal::LockedOut(minutes))) => again(
             StatusCode::TOO_MANY_REQUESTS,
@@ -384,7 +411,7 @@ fn mfa_form(csrf: &str, p: &session::PendingSignIn, error: Option<&str>, status:
 /// Most wrong MFA codes one pending sign-in may give before it must start over.
 const MAX_MFA_FAILURES: u32 = 5;
 
-async fn mfa_submit(State(c): State<Console>, headers: HeaderMap, body: Bytes) -> Response {
+async fn mfa_submit(State(c): State<Console>, arrival: Arrival, headers: HeaderMap, body: Bytes) -> Response {
     let f = form(&body);
     let Some(s) = current(&c, &headers) else { return redirect("/console/signin") };
     if !csrf_ok(&s, &headers, field(&f, "csrf_token")) {
@@ -405,12 +432,12 @@ async fn mfa_submit(State(c): State<Console>, headers: HeaderMap, body: Bytes) -
             let now = c.rs.clock.now();
             let must_reset = pending.must_reset_password;
             let new = start_session(&c, pending.identity, must_reset, Some(now), pending.session_hours);
-            with_cookie(redirect(if must_reset { "/console/password" } else { "/console/" }), Some(&new))
+            with_cookie(redirect(if must_reset { "/console/password" } else { "/console/" }), Some(&new), &arrival)
         }
         Ok(Ok(false)) => {
             if pending.failures + 1 >= MAX_MFA_FAILURES {
                 c.sessions.remove(&s.id);
-                return with_cookie(redirect("/console/signin"), None);
+                return with_cookie(redirect("/console/signin"), None, &arrival);
             }
             c.sessions.update(&s.id, |x| {
                 if let Some(p) = &mut x.pending {
@@ -435,14 +462,14 @@ async fn mfa_submit(State(c): State<Console>, headers: HeaderMap, body: Bytes) -
     }
 }
 
-async fn signout(State(c): State<Console>, headers: HeaderMap, body: Bytes) -> Response {
+async fn signout(State(c): State<Console>, arrival: Arrival, headers: HeaderMap, body: Bytes) -> Response {
     let f = form(&body);
-    let Some(s) = current(&c, &headers) else { return with_cookie(redirect("/console/signin"), None) };
+    let Some(s) = current(&c, &headers) else { return with_cookie(redirect("/console/signin"), None, &arrival) };
     if !csrf_ok(&s, &headers, field(&f, "csrf_token")) {
         return forbidden_page();
     }
     c.sessions.remove(&s.id);
-    with_cookie(redirect("/console/signin"), None)
+    with_cookie(redirect("/console/signin"), None, &arrival)
 }
 
 async fn password_page(State(c): State<Console>, headers: HeaderMap) -> Response {
@@ -455,22 +482,46 @@ async fn password_page(State(c): State<Console>, headers: HeaderMap) -> Response
     }
 }
 
-async fn change_password(State(c): State<Console>, headers: HeaderMap, body: Bytes) -> Response {
+/// The password form. A forced change (the login profile's `PasswordResetRequired`, or an expired
+/// password) is a step of signing in and needs no permission; a change the user chooses to make is
+/// RAM's ChangePassword, authorized like the API call (the security preference's
+/// `AllowUserToChangePassword`, an explicit `Deny` of `ram:ChangePassword`), with its refusal shown.
+async fn change_password(
+    State(c): State<Console>,
+    peer: Option<ConnectInfo<SocketAddr>>,
+    arrival: Arrival,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let f = form(&body);
     let Some(s) = current(&c, &headers) else { return redirect("/console/signin") };
     if !csrf_ok(&s, &headers, field(&f, "csrf_token")) {
         return forbidden_page();
     }
-    let Some(Identity::User { account_id, user_name, .. }) = s.identity.clone() else { return redirect("/console/") };
+    let Some(identity) = s.identity.clone() else { return redirect("/console/signin") };
+    let Identity::User { account_id, user_id, user_name, .. } = identity.clone() else { return redirect("/console/") };
     let old = field(&f, "old_password").unwrap_or("").to_string();
     let new = field(&f, "new_password").unwrap_or("").to_string();
     if field(&f, "confirm_password") != Some(new.as_str()) {
         return html(StatusCode::BAD_REQUEST, assets::password_page(&s.csrf, Some("The two new passwords differ."), s.must_reset_password));
     }
     let rs = c.rs.clone();
-    let outcome = tokio::task::spawn_blocking(move || login_profiles::change_own_password(&rs, &account_id, &user_name, &old, &new)).await;
+    let forced = s.must_reset_password;
+    let (mfa_at, peer, secure) = (s.mfa_at, peer.map(|p| p.0), over_tls(&arrival));
+    let outcome = tokio::task::spawn_blocking(move || {
+        if forced {
+            return login_profiles::change_own_password(&rs, &account_id, &user_name, &old, &new).map(Some).map_err(Gone::Failed);
+        }
+        let caller = caller_for(&rs, &identity, mfa_at, &headers, peer, secure)?;
+        let action = catalog::find(Product::Ram, "ChangePassword")
+            .ok_or_else(|| Gone::Failed(Error::Store("ChangePassword is not in the catalogue".into())))?;
+        rs.call(&caller, action, &Params::from_pairs([("OldPassword", old), ("NewPassword", new.clone())])).map_err(Gone::Failed)?;
+        login_profiles::epoch_of_password(&rs, &account_id, &user_id, &user_name, &new).map_err(Gone::Failed)
+    })
+    .await
+    .unwrap_or_else(|e| Err(Gone::Failed(Error::Store(format!("console password change panicked: {e}")))));
     match outcome {
-        Ok(Ok(epoch)) => {
+        Ok(Some(epoch)) => {
             c.sessions.update(&s.id, |s| {
                 s.must_reset_password = false;
                 if let Some(Identity::User { password_epoch, .. }) = &mut s.identity {
@@ -479,11 +530,19 @@ async fn change_password(State(c): State<Console>, headers: HeaderMap, body: Byt
             });
             redirect("/console/")
         }
-        Ok(Err(e)) => {
-            let message = format!("{}: {}", e.code(), e.public_message());
-            html(StatusCode::BAD_REQUEST, assets::password_page(&s.csrf, Some(&message), s.must_reset_password))
+        // The password changed again under this change, or the user went: sign in again.
+        Ok(None) | Err(Gone::Ended) => {
+            c.sessions.remove(&s.id);
+            with_cookie(redirect("/console/signin"), None, &arrival)
         }
-        Err(_) => html(StatusCode::INTERNAL_SERVER_ERROR, assets::password_page(&s.csrf, Some("Internal error."), s.must_reset_password)),
+        Err(Gone::Failed(e)) => {
+            if let Error::Store(detail) | Error::Conflict(detail) = &e {
+                tracing::error!(detail, "console password change: internal error");
+            }
+            let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let message = format!("{}: {}", e.code(), e.public_message());
+            html(status, assets::password_page(&s.csrf, Some(&message), s.must_reset_password))
+        }
     }
 }
 
@@ -594,12 +653,12 @@ async fn bridge(
     State(c): State<Console>,
     Path((product_name, action_name)): Path<(String, String)>,
     peer: Option<ConnectInfo<SocketAddr>>,
-    transport: Option<axum::Extension<crate::connections::Transport>>,
+    arrival: Arrival,
     method: Method,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let secure = transport.is_some_and(|t| t.0.is_secure());
+    let secure = over_tls(&arrival);
     let Some(s) = current(&c, &headers).filter(|s| s.identity.is_some()) else {
         return console_error(StatusCode::UNAUTHORIZED, "ConsoleSessionExpired", "Your console session has ended. Sign in again.");
     };

@@ -292,7 +292,7 @@ impl Sessions {
 
     /// [`Sessions::locked_out`] with the account's own limit (the password policy's `MaxLoginAttemps`).
     pub fn locked_out_after(&self, name: &str, limit: u32) -> Option<Duration> {
-        let key = name.to_ascii_lowercase();
+        let key = failure_key(name);
         let f = self.failures_of(&key)?;
         let age = Duration::from_millis(now_ms().saturating_sub(f.since));
         if age > FAILURE_WINDOW {
@@ -303,7 +303,7 @@ impl Sessions {
     }
 
     pub fn record_failure(&self, name: &str) {
-        let key = name.to_ascii_lowercase();
+        let key = failure_key(name);
         let now = now_ms();
         // A shared counter is read and written in two transactions: failures that land at the
         // same instant on two nodes may count once, which only delays a lockout by a try.
@@ -316,8 +316,16 @@ impl Sessions {
     }
 
     pub fn clear_failures(&self, name: &str) {
-        self.set_failures(&name.to_ascii_lowercase(), None);
+        self.set_failures(&failure_key(name), None);
     }
+}
+
+/// What failed sign-ins are counted under: the SHA-256 of the logon name in lower case. The name is
+/// whatever a sign-in form carried (up to the body limit, before anyone is authenticated), so the
+/// table — and on a shared store the record name — holds a fixed 64 characters per name instead of it.
+fn failure_key(name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(name.to_ascii_lowercase().as_bytes()))
 }
 
 /// The session id from a `Cookie` header.
@@ -333,11 +341,14 @@ pub fn cookie_id(headers: &axum::http::HeaderMap) -> Option<String> {
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// `Set-Cookie` for a session id (`None`: delete the cookie).
-pub fn set_cookie(id: Option<&str>) -> String {
+/// `Set-Cookie` for a session id (`None`: delete the cookie). `secure` (the request came over TLS)
+/// adds `Secure`, so the browser never sends the id back over plain HTTP; over plain HTTP the
+/// attribute is left out, or `http://127.0.0.1` could not keep a session.
+pub fn set_cookie(id: Option<&str>, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
     match id {
-        Some(id) => format!("{COOKIE}={id}; Path=/console; HttpOnly; SameSite=Strict"),
-        None => format!("{COOKIE}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0"),
+        Some(id) => format!("{COOKIE}={id}; Path=/console; HttpOnly; SameSite=Strict{secure}"),
+        None => format!("{COOKIE}=; Path=/console; HttpOnly; SameSite=Strict{secure}; Max-Age=0"),
     }
 }
 
@@ -369,6 +380,12 @@ mod tests {
         assert!(s.locked_out("ALICE@corp").is_some());
         s.clear_failures("alice@corp");
         assert!(s.locked_out("alice@corp").is_none());
+        // A name of any length is kept as a fixed-size key.
+        let long = "x".repeat(1 << 20);
+        s.record_failure(&long);
+        let keys: Vec<String> = s.failures.lock().unwrap().keys().cloned().collect();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].len(), 64);
     }
 
     #[test]
@@ -379,5 +396,12 @@ mod tests {
         assert_eq!(cookie_id(&h).as_deref(), Some(id.as_str()));
         h.insert(axum::http::header::COOKIE, format!("{COOKIE}=../../etc").parse().unwrap());
         assert_eq!(cookie_id(&h), None);
+    }
+
+    #[test]
+    fn secure_only_over_tls() {
+        assert_eq!(set_cookie(Some("ab"), false), format!("{COOKIE}=ab; Path=/console; HttpOnly; SameSite=Strict"));
+        assert_eq!(set_cookie(Some("ab"), true), format!("{COOKIE}=ab; Path=/console; HttpOnly; SameSite=Strict; Secure"));
+        assert!(set_cookie(None, true).ends_with("; Secure; Max-Age=0"));
     }
 }

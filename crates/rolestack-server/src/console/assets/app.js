@@ -39,9 +39,13 @@
     }
   }
 
-  async function api(product, action, params) {
+  // Empty values are left out (an optional field left blank), except the `keepEmpty` ones: a
+  // field whose blank value means "none" (clearing a setting).
+  async function api(product, action, params, { keepEmpty = [] } = {}) {
     const clean = {};
-    for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== '') clean[k] = v;
+    for (const [k, v] of Object.entries(params || {})) {
+      if (v !== undefined && v !== null && (v !== '' || keepEmpty.includes(k))) clean[k] = v;
+    }
     const res = await fetch(`/console/api/${product}/${action}`, {
       method: 'POST',
       credentials: 'same-origin',
@@ -760,8 +764,8 @@
       try {
         await api('ram', 'SetSecurityPreference', {
           AllowUserToChangePassword: changePw.checked, AllowUserToManageAccessKeys: keys.checked, AllowUserToManageMFADevices: mfa.checked,
-          LoginNetworkMasks: masks.value, LoginSessionDuration: hours.value,
-        });
+          LoginNetworkMasks: masks.value.trim(), LoginSessionDuration: hours.value,
+        }, { keepEmpty: ['LoginNetworkMasks'] });
         toast('Security preference saved');
       } catch (ex) { spErr.replaceChildren(errorBox(ex)); spErr.firstChild.focus(); }
     };
@@ -1816,7 +1820,9 @@
     const raw = location.hash.replace(/^#\/?/, '');
     const [path, query] = raw.split('?');
     const params = new URLSearchParams(query || '');
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    // A malformed escape (`%E0%A4%A`) is kept as typed: it names nothing, and the page says so.
+    const decode = (x) => { try { return decodeURIComponent(x); } catch (_) { return x; } };
+    const parts = path.split('/').filter(Boolean).map(decode);
     document.getElementById('region-slot').replaceChildren();
     document.querySelectorAll('.sidenav a').forEach((a) => {
       const on = path.startsWith(a.dataset.nav);
