@@ -405,14 +405,27 @@ mod tests {
         }
     }
 
-    #[test]
-    fn minted_tokens_verify_and_bad_ones_do_not() {
+    /// A local issuer, its key set and a provider for it, the time, the client id.
+    struct Setup {
+        key: ServerKey,
+        iss: IssuerKey,
+        keys: JwkSet,
+        p: OidcProvider,
+        now: OffsetDateTime,
+        aud: Vec<String>,
+    }
+
+    fn setup() -> Setup {
         let key = ServerKey::from_bytes(&ServerKey::generate());
         let iss = issuer(&key);
         let keys: JwkSet = serde_json::from_value(jwks(&iss)).unwrap();
         let p = provider(&iss.issuer_url);
-        let now = OffsetDateTime::now_utc();
-        let aud = vec!["sts.aliyuncs.com".to_string()];
+        Setup { key, iss, keys, p, now: OffsetDateTime::now_utc(), aud: vec!["sts.aliyuncs.com".to_string()] }
+    }
+
+    #[test]
+    fn minted_tokens_verify_and_bad_ones_do_not() {
+        let Setup { key, iss, keys, p, now, aud } = setup();
         let t = mint(&iss, &key, "system:serviceaccount:ns:sa", &aud, now, time::Duration::hours(1), &Map::new()).unwrap();
         let v = verify(&t, &keys, &p, now).unwrap();
         assert_eq!(v.subject, "system:serviceaccount:ns:sa");
@@ -449,12 +462,7 @@ mod tests {
 
     #[test]
     fn sweep_refusals_and_clock_skew() {
-        let key = ServerKey::from_bytes(&ServerKey::generate());
-        let iss = issuer(&key);
-        let keys: JwkSet = serde_json::from_value(jwks(&iss)).unwrap();
-        let p = provider(&iss.issuer_url);
-        let now = OffsetDateTime::now_utc();
-        let aud = vec!["sts.aliyuncs.com".to_string()];
+        let Setup { key, iss, keys, p, now, aud } = setup();
         let hour = time::Duration::hours(1);
         let err = |r: Result<VerifiedToken>| {
             let e = r.unwrap_err();
