@@ -32,6 +32,7 @@ import oss2
 import requests
 
 import rshelpers as h
+from consolekit import Console
 
 REGION = h.ECS_REGION
 OSS_REGION = "cn-hangzhou"
@@ -292,19 +293,8 @@ class World:
     def _console(self, action: str, p: Dict[str, Any]) -> dict:
         """A console form (see the module doc); the page's refusal (`Code: message`) as a Refusal."""
         assert action == "ChangePassword", action
-        base = self.server.base_url
-        http = requests.Session()
-        http.trust_env = False
-        page = http.get(base + "/console/signin", timeout=30)
-        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text).group(1)
-        r = http.post(base + "/console/signin", allow_redirects=False, timeout=60, data={
-            "csrf_token": token, "kind": "user", "login": f"{p['UserName']}@{self.account}",
-            "password": p["OldPassword"]})
-        assert r.status_code == 303 and r.headers["location"] == "/console/", f"console sign-in: {r.status_code} {r.text[:300]}"
-        csrf = http.get(base + "/console/api/session", timeout=30).json()["CsrfToken"]
-        r = http.post(base + "/console/password", allow_redirects=False, timeout=60, data={
-            "csrf_token": csrf, "old_password": p["OldPassword"], "new_password": p["NewPassword"],
-            "confirm_password": p["NewPassword"]})
+        c = Console(self.server.base_url).signin_user(f"{p['UserName']}@{self.account}", p["OldPassword"])
+        r = c.change_password(p["OldPassword"], p["NewPassword"])
         if r.status_code == 303:
             return {}
         shown = re.search(r'role="alert"[^>]*>([^<]*)</p>', r.text)
