@@ -147,6 +147,12 @@ class Case:
         assert re.fullmatch(r"[A-Za-z0-9_.-]+", self.id), self.id
 
 
+# The services cases call through the RPC gateway: their API version and product name.
+RPC_PRODUCTS = {"ram": (h.RAM_VERSION, "Ram"), "sts": (h.STS_VERSION, "Sts"), "ecs": (h.ECS_VERSION, "Ecs"),
+                "vpc": (h.VPC_VERSION, "Vpc"), "ims": ("2019-08-15", "Ims"), "rolestack": ("2026-11-01", "Rolestack"),
+                "actiontrail": ("2020-07-06", "Actiontrail")}
+
+
 def expected_code(svc: str) -> str:
     return {"ram": "NoPermission", "sts": "NoPermission", "ims": "NoPermission", "rolestack": "NoPermission", "actiontrail": "NoPermission", "ecs": "Forbidden.RAM", "vpc": "Forbidden.RAM",
             "oss": "AccessDenied", "url": "AccessDenied", "post": "AccessDenied"}[svc]
@@ -238,10 +244,7 @@ class World:
         key = (who, svc, kind)
         if key not in self._rpc:
             p = self.principals[who]
-            version, product = {"ram": (h.RAM_VERSION, "Ram"), "sts": (h.STS_VERSION, "Sts"),
-                                "ecs": (h.ECS_VERSION, "Ecs"), "vpc": (h.VPC_VERSION, "Vpc"),
-                                "ims": ("2019-08-15", "Ims"), "rolestack": ("2026-11-01", "Rolestack"),
-                                "actiontrail": ("2020-07-06", "Actiontrail")}[svc]
+            version, product = RPC_PRODUCTS[svc]
             self._rpc[key] = h.RpcApi(kind, self.ep, p.ak, p.sk, version=version, token=p.token, product=product)
         return self._rpc[key]
 
@@ -264,7 +267,7 @@ class World:
         """Runs one step as `who`; a server refusal raises Refusal."""
         svc, action, params = step
         p = self.resolve(params, extra or {}, results or [])
-        if svc in ("ram", "sts", "ecs", "vpc", "ims", "rolestack", "actiontrail"):
+        if svc in RPC_PRODUCTS:
             try:
                 return self.rpc(who, svc, kind).call(action, p)
             except h.ApiError as e:
