@@ -60,7 +60,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use rolestack_core::oss::blob::{BlobId, BlobSink, BlobSource, BlobStore};
+use rolestack_core::oss::blob::{BlobId, BlobSink, BlobSource, BlobStore, Waits};
 use rolestack_core::oss::file_bytes;
 
 /// Write buffer per blob being written.
@@ -188,6 +188,35 @@ impl FsBlobStore {
     /// Opens a blob's file for reading, registered as read (so not reused) until the returned
     /// guard is dropped: opening and registering under the lock a reuse takes, so a reuse
     /// either sees the reader or happens before the open, which then finds no file.
+    /// The blob's file mapped and registered as its bytes (`BlobStore::map`). Not populated:
+    /// plain TCP sends the bytes with sendfile from the page cache and never touches the mapping
+    /// (see `rolestack_core::oss::file_bytes`), so page tables would be built and torn down for
+    /// nothing. What is not in the page cache yet is read in here when the caller may wait (a
+    /// blocking thread), not later where the bytes are sent; when it may not, such a blob is
+    /// not mapped (`None`).
+    fn map_file(&self, id: &BlobId, waits: Waits) -> io::Result<Option<Bytes>> {
+        let (file, guard) = self.open_file(id)?;
+        let len = file.metadata()?.len();
+        if len == 0 {
+            return Ok(Some(Bytes::new()));
+        }
+        if !resident(&file, len)? {
+            match waits {
+                Waits::Allowed => read_through(&file, len)?,
+                Waits::Refused => return Ok(None),
+            }
+        }
+        // SAFETY: a committed blob file is written only when reused as a spare, which it never is
+        // while a reader has it open (`guard`, held by the mapping), so the mapped bytes cannot
+        // change while mapped.
+        let map = unsafe { memmap2::MmapOptions::new().len(len as usize).map(&file)? };
+        let file = Arc::new(file);
+        // SAFETY: the registration is dropped before the mapping (field order of `MappedBlob`),
+        // and the mapping holds the file's bytes from offset 0 (immutable, see above).
+        let registration = unsafe { file_bytes::register(&map, file, 0) };
+        Ok(Some(Bytes::from_owner(MappedBlob { _registration: registration, map, _guard: guard })))
+    }
+
     fn open_file(&self, id: &BlobId) -> io::Result<(File, Option<ReadGuard>)> {
         let path = self.path_of(id)?;
         match &self.spares {
@@ -233,27 +262,11 @@ impl BlobStore for FsBlobStore {
     }
 
     fn map(&self, id: &BlobId) -> io::Result<Option<Bytes>> {
-        let (file, guard) = self.open_file(id)?;
-        let len = file.metadata()?.len();
-        if len == 0 {
-            return Ok(Some(Bytes::new()));
-        }
-        // SAFETY: a committed blob file is written only when reused as a spare, which it never is
-        // while a reader has it open (`guard`, held by the mapping), so the mapped bytes cannot
-        // change while mapped.
-        let map = unsafe { memmap2::MmapOptions::new().map(&file)? };
-        // Not populated: plain TCP sends the bytes with sendfile from the page cache and never
-        // touches the mapping (see `rolestack_core::oss::file_bytes`), so page tables would be
-        // built and torn down for nothing. What is not in the page cache yet is read in here,
-        // on the caller's (blocking) thread, not later where the bytes are sent.
-        if !resident(&map)? {
-            read_through(&file, len)?;
-        }
-        let file = Arc::new(file);
-        // SAFETY: the registration is dropped before the mapping (field order of `MappedBlob`),
-        // and the mapping holds the file's bytes from offset 0 (immutable, see above).
-        let registration = unsafe { file_bytes::register(&map, file, 0) };
-        Ok(Some(Bytes::from_owner(MappedBlob { _registration: registration, map, _guard: guard })))
+        self.map_file(id, Waits::Allowed)
+    }
+
+    fn map_cached(&self, id: &BlobId) -> io::Result<Option<Bytes>> {
+        self.map_file(id, Waits::Refused)
     }
 
     /// Unlinks the blob's file, or keeps it under a new id for reuse (module docs).
@@ -473,9 +486,71 @@ impl AsRef<[u8]> for MappedBlob {
     }
 }
 
-/// Whether every page of `map` is in the page cache.
-fn resident(map: &memmap2::Mmap) -> io::Result<bool> {
-    Ok(residency(map)?.iter().all(|p| p & 1 == 1))
+/// Whether every page of `file`'s first `len` bytes is in the page cache.
+fn resident(file: &File, len: u64) -> io::Result<bool> {
+    Ok(cached_pages(file, len)? >= len.div_ceil(page_size() as u64))
+}
+
+/// How many pages of `file`'s first `len` bytes (not 0) are in the page cache.
+fn cached_pages(file: &File, len: u64) -> io::Result<u64> {
+    if let Some(cached) = cachestat(file, len)? {
+        return Ok(cached);
+    }
+    // SAFETY: the mapping is only handed to mincore, never read.
+    let map = unsafe { memmap2::MmapOptions::new().len(len as usize).map(file)? };
+    Ok(residency(&map)?.iter().filter(|p| *p & 1 == 1).count() as u64)
+}
+
+/// How many pages of `file`'s first `len` bytes are in the page cache, from `cachestat(2)`
+/// (Linux 6.5: one pass over the file's cache, no mapping, no page references taken), or
+/// `None` where the kernel lacks it (then `mincore(2)` on a mapping answers).
+fn cachestat(file: &File, len: u64) -> io::Result<Option<u64>> {
+    static MISSING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if MISSING.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(None);
+    }
+    /// `struct cachestat_range` of linux/mman.h.
+    #[repr(C)]
+    struct Range {
+        off: u64,
+        len: u64,
+    }
+    /// `struct cachestat` of linux/mman.h.
+    #[repr(C)]
+    #[derive(Default)]
+    struct Stat {
+        nr_cache: u64,
+        nr_dirty: u64,
+        nr_writeback: u64,
+        nr_evicted: u64,
+        nr_recently_evicted: u64,
+    }
+    /// Its number, the same on every architecture (system calls added since Linux 5.1 share one table).
+    const SYS_CACHESTAT: libc::c_long = 451;
+    let range = Range { off: 0, len };
+    let mut stat = Stat::default();
+    // SAFETY: both pointers are to live values of the layouts the kernel expects; flags are 0.
+    let rc = unsafe {
+        libc::syscall(SYS_CACHESTAT, std::os::fd::AsRawFd::as_raw_fd(file), &range as *const Range, &mut stat as *mut Stat, 0u32)
+    };
+    if rc == 0 {
+        return Ok(Some(stat.nr_cache));
+    }
+    let e = io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::ENOSYS) | Some(libc::EPERM) => {
+            MISSING.store(true, std::sync::atomic::Ordering::Relaxed);
+            Ok(None)
+        }
+        _ => Err(e),
+    }
+}
+
+fn page_size() -> usize {
+    *PAGE_SIZE.get_or_init(|| {
+        // SAFETY: sysconf has no preconditions.
+        usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096)
+    })
 }
 
 /// Drops `file`'s pages from the page cache and tells whether none is left. A page that stays
@@ -486,7 +561,8 @@ fn resident(map: &memmap2::Mmap) -> io::Result<bool> {
 /// references are evicted (`POSIX_FADV_DONTNEED` skips referenced ones), so the writes that
 /// follow go to new pages whatever held the old ones before.
 fn uncached(file: &File) -> io::Result<bool> {
-    if file.metadata()?.len() == 0 {
+    let len = file.metadata()?.len();
+    if len == 0 {
         return Ok(true);
     }
     // SAFETY: a plain system call on an open file.
@@ -494,19 +570,12 @@ fn uncached(file: &File) -> io::Result<bool> {
     if rc != 0 {
         return Err(io::Error::from_raw_os_error(rc));
     }
-    // SAFETY: the mapping is only handed to mincore, never read; the file is a spare nobody
-    // else can open.
-    let map = unsafe { memmap2::MmapOptions::new().map(file)? };
-    Ok(residency(&map)?.iter().all(|p| p & 1 == 0))
+    Ok(cached_pages(file, len)? == 0)
 }
 
 /// One byte per page of `map`, bit 0 set when the page is in the page cache (`mincore(2)`).
 fn residency(map: &memmap2::Mmap) -> io::Result<Vec<u8>> {
-    let page = PAGE_SIZE.get_or_init(|| {
-        // SAFETY: sysconf has no preconditions.
-        usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096)
-    });
-    let mut pages = vec![0u8; map.len().div_ceil(*page)];
+    let mut pages = vec![0u8; map.len().div_ceil(page_size())];
     // SAFETY: `map` is a live mapping of `map.len()` bytes at a page-aligned address, and
     // `pages` has one byte per page of it.
     let rc = unsafe { libc::mincore(map.as_ptr() as *mut libc::c_void, map.len(), pages.as_mut_ptr()) };
@@ -689,6 +758,29 @@ mod tests {
     }
 
     #[test]
+    fn cachestat_counts_the_pages_mincore_finds_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let data = vec![7u8; 64 * 4096 + 100];
+        fs::write(&path, &data).unwrap();
+        let f = File::open(&path).unwrap();
+        f.sync_all().unwrap();
+        // SAFETY: a plain system call on an open file.
+        unsafe { libc::posix_fadvise(std::os::fd::AsRawFd::as_raw_fd(&f), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        // Some pages read back in, some not.
+        std::os::unix::fs::FileExt::read_exact_at(&f, &mut [0u8; 4096 * 3], 4096 * 10).unwrap();
+        let len = data.len() as u64;
+        // SAFETY: the mapping is only handed to mincore.
+        let map = unsafe { memmap2::MmapOptions::new().len(data.len()).map(&f).unwrap() };
+        let by_mincore = residency(&map).unwrap().iter().filter(|p| *p & 1 == 1).count() as u64;
+        if let Some(by_cachestat) = cachestat(&f, len).unwrap() {
+            assert_eq!(by_cachestat, by_mincore);
+        }
+        assert_eq!(cached_pages(&f, len).unwrap(), by_mincore);
+        assert_eq!(resident(&f, len).unwrap(), by_mincore == len.div_ceil(page_size() as u64));
+    }
+
+    #[test]
     fn a_mapped_blob_is_registered_as_its_file_while_mapped_and_read_in_when_evicted() {
         let dir = tempfile::tempdir().unwrap();
         let store = FsBlobStore::open(dir.path()).unwrap();
@@ -701,12 +793,16 @@ mod tests {
         let f = File::open(&path).unwrap();
         // SAFETY: a plain system call on an open file.
         unsafe { libc::posix_fadvise(std::os::fd::AsRawFd::as_raw_fd(&f), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        let len = data.len() as u64;
+        if !resident(&f, len).unwrap() {
+            // (a tmpfs keeps it resident anyway) not in memory: not mapped by a caller that may not wait
+            assert!(store.map_cached(&id).unwrap().is_none());
+        }
 
         let bytes = store.map(&id).unwrap().unwrap();
-        // Read in when it was not resident: resident now (a tmpfs keeps it resident anyway).
-        // SAFETY: the blob file is not written while mapped.
-        let check = unsafe { memmap2::Mmap::map(&f).unwrap() };
-        assert!(resident(&check).unwrap());
+        // Read in when it was not resident: resident now, and mapped for a caller that may not wait.
+        assert!(resident(&f, len).unwrap());
+        assert_eq!(&store.map_cached(&id).unwrap().unwrap()[..], &data[..]);
         assert_eq!(&bytes[..], &data[..]);
         // A slice of the mapping is the file's bytes at its offset.
         let (file, offset) = file_bytes::lookup(&bytes[4096..]).unwrap();

@@ -567,6 +567,9 @@ struct State {
     written: VecDeque<(std::time::Instant, Arc<Vec<EventRow>>)>,
     dropped: u64,
     stop: bool,
+    /// The writer waits for events: the next one recorded wakes it. While it gathers or writes
+    /// a batch nobody wakes it, so recording an event costs no system call then.
+    writer_idle: bool,
 }
 
 impl AuditTrail {
@@ -594,7 +597,10 @@ impl AuditTrail {
             s.dropped += 1;
         }
         s.pending.push_back(row);
-        self.shared.wake.notify_one();
+        if s.writer_idle {
+            // notify_all: `close` may be waiting on the same condition
+            self.shared.wake.notify_all();
+        }
     }
 
     /// Events recorded but not yet in the store that match `q`.
@@ -634,7 +640,9 @@ fn writer(shared: Arc<Shared>, store: Arc<dyn Store>, retention: Retention, cloc
         let batch = {
             let mut s = shared.state.lock().unwrap_or_else(|p| p.into_inner());
             if s.pending.is_empty() && !s.stop {
+                s.writer_idle = true;
                 s = shared.wake.wait_timeout(s, Duration::from_secs(5)).unwrap_or_else(|p| p.into_inner()).0;
+                s.writer_idle = false;
             }
             if !s.stop {
                 // Let a burst gather into one transaction.

@@ -930,8 +930,8 @@ pub fn group_commit_shares_commits_and_isolates_failures(store: Arc<dyn Store>) 
     assert!(tx.get(Kind::Role, "gc", "failed").unwrap().is_none());
 }
 
-/// [`Store::version`], where a store gives one, moves after a committed change to records or
-/// links and after nothing else (a rollback, nonces, a read).
+/// [`Store::version`], where a store gives one, moves after a committed change to records,
+/// links or OSS buckets and after nothing else (a rollback, nonces, OSS objects, a read).
 pub fn version_moves_with_committed_record_changes(store: Arc<dyn Store>) {
     let Some(v0) = store.version() else { return };
     {
@@ -963,7 +963,35 @@ pub fn version_moves_with_committed_record_changes(store: Arc<dyn Store>) {
         tx.link(Relation::Attachment, "v", "role/r", "System/p", "2020").unwrap();
         tx.commit().unwrap();
     }
-    assert_ne!(store.version().unwrap(), v1, "a link");
+    let v2 = store.version().unwrap();
+    assert_ne!(v2, v1, "a link");
+    {
+        let mut tx = store.begin().unwrap();
+        assert!(tx.oss_bucket_insert("version-bucket", "v", "{}").unwrap());
+        tx.commit().unwrap();
+    }
+    let v3 = store.version().unwrap();
+    assert_ne!(v3, v2, "a new bucket");
+    {
+        let mut tx = store.begin().unwrap();
+        assert!(tx.oss_object_put("version-bucket", "k", "{}").unwrap().is_none());
+        tx.commit().unwrap();
+    }
+    assert_eq!(store.version(), Some(v3), "objects are not cached by version");
+    {
+        let mut tx = store.begin().unwrap();
+        assert!(tx.oss_bucket_update("version-bucket", "{\"acl\":1}").unwrap());
+        tx.commit().unwrap();
+    }
+    let v4 = store.version().unwrap();
+    assert_ne!(v4, v3, "a bucket's change");
+    {
+        let mut tx = store.begin().unwrap();
+        assert!(tx.oss_object_delete("version-bucket", "k").unwrap().is_some());
+        assert!(tx.oss_bucket_delete("version-bucket").unwrap());
+        tx.commit().unwrap();
+    }
+    assert_ne!(store.version().unwrap(), v4, "a bucket's removal");
 }
 
 fn fault_row(instance: &str, id: &str, created_ms: i64, until_ms: Option<i64>, remaining: Option<i64>) -> crate::store::FaultRow {

@@ -56,6 +56,8 @@ pub struct Caches {
     access_keys: VersionedCache<String, Authenticated>,
     /// SecurityToken → the session it opened to (its role checked at that version).
     sessions: VersionedCache<String, SealedToken>,
+    /// OSS bucket name → its record, for reads (a GET's bucket, CORS and referer rules).
+    pub(crate) oss_buckets: VersionedCache<String, Arc<crate::oss::model::Bucket>>,
 }
 
 /// Why [`Rolestack::readiness`] failed: which store did not answer (safe to tell anyone) and the

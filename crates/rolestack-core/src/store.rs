@@ -337,8 +337,8 @@ pub trait Store: Send + Sync {
     fn shared(&self) -> bool {
         false
     }
-    /// A number that changes whenever a committed transaction changed records or links (not
-    /// nonces, events or OSS): what was read from them at one version may be reused while the
+    /// A number that changes whenever a committed transaction changed records, links or OSS
+    /// buckets (not nonces, events, or OSS objects, versions and uploads): what was read from them at one version may be reused while the
     /// version stays the same (`crate::cache`). `None`: nothing may be reused (a store other
     /// servers write, or one that does not count).
     fn version(&self) -> Option<u64> {

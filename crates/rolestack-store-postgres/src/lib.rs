@@ -732,16 +732,19 @@ impl Tx for PgTx {
             "INSERT INTO oss_buckets (name, owner, data) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             &[&name.as_bytes(), &owner, &data],
         )?;
+        self.changed |= n == 1; // buckets are cached by version (`rolestack_core::cache`)
         Ok(n == 1)
     }
 
     fn oss_bucket_update(&mut self, name: &str, data: &str) -> Result<bool> {
         let n = self.execute("UPDATE oss_buckets SET data = $2 WHERE name = $1", &[&name.as_bytes(), &data])?;
+        self.changed |= n == 1; // buckets are cached by version (`rolestack_core::cache`)
         Ok(n == 1)
     }
 
     fn oss_bucket_delete(&mut self, name: &str) -> Result<bool> {
         let n = self.execute("DELETE FROM oss_buckets WHERE name = $1", &[&name.as_bytes()])?;
+        self.changed |= n == 1; // buckets are cached by version (`rolestack_core::cache`)
         Ok(n == 1)
     }
 

@@ -562,16 +562,19 @@ impl Tx for SqliteTx<'_> {
                 params![name.as_bytes(), owner, data],
             )
             .map_err(db_err)?;
+        self.changed |= n == 1; // buckets are cached by version (`rolestack_core::cache`)
         Ok(n == 1)
     }
 
     fn oss_bucket_update(&mut self, name: &str, data: &str) -> Result<bool> {
         let n = self.run("UPDATE oss_buckets SET data = ?2 WHERE name = ?1", params![name.as_bytes(), data]).map_err(db_err)?;
+        self.changed |= n == 1; // buckets are cached by version (`rolestack_core::cache`)
         Ok(n == 1)
     }
 
     fn oss_bucket_delete(&mut self, name: &str) -> Result<bool> {
         let n = self.run("DELETE FROM oss_buckets WHERE name = ?1", params![name.as_bytes()]).map_err(db_err)?;
+        self.changed |= n == 1; // buckets are cached by version (`rolestack_core::cache`)
         Ok(n == 1)
     }
 

@@ -69,6 +69,12 @@ pub trait BlobStore: Send + Sync {
     fn map(&self, _id: &BlobId) -> io::Result<Option<Bytes>> {
         Ok(None)
     }
+    /// [`BlobStore::map`] only when every byte of the blob is in memory already, so that nothing
+    /// waits on a disk or a network: `None` otherwise, and from a store that cannot map. A caller
+    /// on an async thread serves such a blob itself and hands the others to a blocking thread.
+    fn map_cached(&self, _id: &BlobId) -> io::Result<Option<Bytes>> {
+        Ok(None)
+    }
     /// Removes a blob; removing a missing blob is not an error.
     fn remove(&self, id: &BlobId) -> io::Result<()>;
     /// The committed blobs last written before `before`: the candidates of orphan collection
@@ -259,6 +265,15 @@ pub const MAP_LIMIT: u64 = 64 * 1024 * 1024;
 /// Bytes per chunk of a streamed (not mapped) read.
 pub const CHUNK: usize = 1024 * 1024;
 
+/// Whether opening a read may wait on a disk or a network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waits {
+    /// It may (a blocking thread): blobs not in memory are read in or streamed.
+    Allowed,
+    /// It may not (an async thread): a read needing that is not opened.
+    Refused,
+}
+
 /// One opened piece of a read.
 enum Source {
     /// Bytes shared with the blob store (what is left of them).
@@ -280,6 +295,19 @@ impl SegmentReader {
     /// Opens the blobs covering `offset..offset + len`; `NotFound` if one of them is gone. A
     /// read of at most [`MAP_LIMIT`] bytes maps the blobs when the store can.
     pub fn open(blobs: &dyn BlobStore, segments: &[Segment], offset: u64, len: u64) -> io::Result<Self> {
+        Self::open_with(blobs, segments, offset, len, Waits::Allowed)?.ok_or_else(|| io::Error::other("a read that may wait always opens"))
+    }
+
+    /// [`SegmentReader::open`] when every blob it needs is mapped from memory
+    /// ([`BlobStore::map_cached`]): opening it waits on no disk or network. `None` otherwise.
+    pub fn open_cached(blobs: &dyn BlobStore, segments: &[Segment], offset: u64, len: u64) -> io::Result<Option<Self>> {
+        Self::open_with(blobs, segments, offset, len, Waits::Refused)
+    }
+
+    fn open_with(blobs: &dyn BlobStore, segments: &[Segment], offset: u64, len: u64, waits: Waits) -> io::Result<Option<Self>> {
+        if waits == Waits::Refused && len > MAP_LIMIT {
+            return Ok(None);
+        }
         let mut sources = std::collections::VecDeque::new();
         let (mut skip, mut want) = (offset, len);
         for segment in segments {
@@ -291,7 +319,14 @@ impl SegmentReader {
                 continue;
             }
             let take = (segment.size - skip).min(want);
-            let mapped = if len <= MAP_LIMIT { blobs.map(&segment.blob)? } else { None };
+            let mapped = match waits {
+                Waits::Refused => match blobs.map_cached(&segment.blob)? {
+                    Some(bytes) => Some(bytes),
+                    None => return Ok(None),
+                },
+                Waits::Allowed if len <= MAP_LIMIT => blobs.map(&segment.blob)?,
+                Waits::Allowed => None,
+            };
             match mapped {
                 Some(bytes) => {
                     if (bytes.len() as u64) < skip + take {
@@ -304,7 +339,7 @@ impl SegmentReader {
             want -= take;
             skip = 0;
         }
-        Ok(SegmentReader { sources, remaining: len - want })
+        Ok(Some(SegmentReader { sources, remaining: len - want }))
     }
 
     /// How many bytes are left to read.

@@ -58,6 +58,6 @@ pub use service::{Call, Oss};
 impl crate::service::Rolestack {
     /// The OSS service over this instance's store and blob store.
     pub fn oss(&self) -> Oss {
-        Oss::sharing(self.store.clone(), self.blobs.clone(), self.object_commits.clone(), self.clock.clone())
+        Oss::sharing(self.store.clone(), self.blobs.clone(), self.object_commits.clone(), self.caches.clone(), self.clock.clone())
     }
 }

@@ -4,8 +4,9 @@
 
 use super::super::cors::CorsConfiguration;
 use super::super::error::{OssError, OssResult};
+use super::super::model::Bucket;
 use super::super::referer::RefererConfiguration;
-use super::{load_bucket, Call, Oss};
+use super::{Call, Oss};
 
 /// A bucket's browser rules, read without authorization.
 #[derive(Debug, Clone, Default)]
@@ -54,9 +55,14 @@ impl Oss {
     /// The CORS and referer rules of `bucket` (`None` when there is no such bucket). Not
     /// authorized: the preflight is anonymous by definition, and the rules only ever restrict.
     pub fn bucket_rules(&self, bucket: &str) -> OssResult<Option<BucketRules>> {
+        let at = self.store.version();
+        let rules = |b: &Bucket| BucketRules { cors: b.cors.clone(), referer: b.referer.clone() };
+        if let Some(b) = self.caches.oss_buckets.get(bucket, at) {
+            return Ok(Some(rules(&b)));
+        }
         let mut tx = self.read_tx()?;
-        match load_bucket(&mut *tx, bucket) {
-            Ok(b) => Ok(Some(BucketRules { cors: b.cors, referer: b.referer })),
+        match self.read_bucket(&mut *tx, at, bucket) {
+            Ok(b) => Ok(Some(rules(&b))),
             Err(OssError::NoSuchBucket { .. }) => Ok(None),
             Err(e) => Err(e),
         }

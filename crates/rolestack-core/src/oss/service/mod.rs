@@ -37,12 +37,13 @@ use time::OffsetDateTime;
 
 use super::access::{authorize, OssAction, Requester, Target};
 use super::archive::check_readable;
-use super::blob::{BlobId, BlobSink, BlobStore, DigestingWriter, Digests, Segment, SegmentReader};
+use super::blob::{BlobId, BlobSink, BlobStore, DigestingWriter, Digests, Segment, SegmentReader, Waits};
 use super::error::{OssError, OssResult};
 use super::model::{Bucket, Object, ObjectSettings, ObjectType, Part, Upload};
 use super::operation::Operation;
 use crate::clock::Clock;
 use crate::group_commit::GroupCommit;
+use crate::service::Caches;
 use crate::store::{Store, Tx};
 
 pub use bucket::{BucketListing, BucketQuery, NewBucket};
@@ -67,6 +68,8 @@ pub struct Oss {
     commits: Arc<GroupCommit<OssError>>,
     /// The server's clock: restores finish and end by it.
     clock: Clock,
+    /// What reads reuse while the store has not changed (buckets).
+    caches: Arc<Caches>,
 }
 
 /// One request to the service: who asks, the operation (its RAM action comes from the
@@ -151,6 +154,11 @@ pub struct OpenedObject {
     pub object: Object,
     pub range: Option<(u64, u64)>,
     pub reader: SegmentReader,
+}
+
+/// What a read that may wait opened (it always opens something).
+fn opened(o: Option<OpenedObject>) -> OssResult<OpenedObject> {
+    o.ok_or_else(|| OssError::Internal("a read that may wait always opens".into()))
 }
 
 fn now() -> i64 {
@@ -256,13 +264,26 @@ pub fn encryption_headers(e: &super::bucket_config::Encryption) -> Vec<(String, 
 impl Oss {
     pub fn new(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> Self {
         let commits = Arc::new(GroupCommit::new(store.clone()));
-        Oss { store, blobs, commits, clock: Clock::default() }
+        Oss { store, blobs, commits, clock: Clock::default(), caches: Arc::default() }
     }
 
     /// An `Oss` whose record writes are grouped with those of every other sharing `commits`,
-    /// on the server's `clock`.
-    pub fn sharing(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>, commits: Arc<GroupCommit<OssError>>, clock: Clock) -> Self {
-        Oss { store, blobs, commits, clock }
+    /// whose reads share `caches`, on the server's `clock`.
+    pub fn sharing(
+        store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
+        commits: Arc<GroupCommit<OssError>>,
+        caches: Arc<Caches>,
+        clock: Clock,
+    ) -> Self {
+        Oss { store, blobs, commits, clock, caches }
+    }
+
+    /// `name`'s record for a read (`NoSuchBucket` when there is none): the one kept at the
+    /// store's current version (see `crate::cache`), else read with `tx` and kept. `version` is
+    /// the store's, taken before `tx` began.
+    fn read_bucket(&self, tx: &mut dyn Tx, version: Option<u64>, name: &str) -> OssResult<Arc<Bucket>> {
+        self.caches.oss_buckets.get_or_read(name.to_string(), version, || load_bucket(tx, name).map(Arc::new))
     }
 
     /// Now by the server's clock (Unix seconds).
@@ -362,7 +383,8 @@ impl Oss {
         (bucket, key, version): (&str, &str, Option<&str>),
         action: OssAction,
         plan: impl Fn(&Object) -> OssResult<Option<(u64, u64)>>,
-    ) -> OssResult<OpenedObject> {
+        waits: Waits,
+    ) -> OssResult<Option<OpenedObject>> {
         const ATTEMPTS: usize = 8;
         let mut attempt = 0;
         loop {
@@ -375,8 +397,12 @@ impl Oss {
                 Some((first, last)) => (first, last - first + 1),
                 None => (0, object.size),
             };
-            match SegmentReader::open(self.blobs.as_ref(), &object.segments, offset, len) {
-                Ok(reader) => return Ok(OpenedObject { object, range, reader }),
+            let opened = match waits {
+                Waits::Allowed => SegmentReader::open(self.blobs.as_ref(), &object.segments, offset, len).map(Some),
+                Waits::Refused => SegmentReader::open_cached(self.blobs.as_ref(), &object.segments, offset, len),
+            };
+            match opened {
+                Ok(reader) => return Ok(reader.map(|reader| OpenedObject { object, range, reader })),
                 Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < ATTEMPTS => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -385,7 +411,14 @@ impl Oss {
 
     /// GetObject: the object, checked by `plan` (conditions, range), with its range opened.
     pub fn open(&self, call: Call<'_>, plan: impl Fn(&Object) -> OssResult<Option<(u64, u64)>>) -> OssResult<OpenedObject> {
-        self.open_object(call.who, (call.bucket, call.key, call.version), call.action(), plan)
+        self.open_object(call.who, (call.bucket, call.key, call.version), call.action(), plan, Waits::Allowed).and_then(opened)
+    }
+
+    /// [`Oss::open`] without waiting on the object's bytes (they are all in memory), for an
+    /// async thread: `None` when they are not, after the same checks (then [`Oss::open`] on a
+    /// blocking thread). It reads the store as the RPC gateway's reads do.
+    pub fn open_cached(&self, call: Call<'_>, plan: impl Fn(&Object) -> OssResult<Option<(u64, u64)>>) -> OssResult<Option<OpenedObject>> {
+        self.open_object(call.who, (call.bucket, call.key, call.version), call.action(), plan, Waits::Refused)
     }
 
     /// A copy's source (`oss:GetObject` on it, `oss:GetObjectVersion` for a version), checked against the `x-oss-copy-source-if-*`
@@ -395,13 +428,20 @@ impl Oss {
     /// `NoSuchVersion` with the copy source's EC `0012-00000203`.
     fn open_source(&self, who: &Requester, source: &CopySource, range: Option<super::request::CopyRange>) -> OssResult<OpenedObject> {
         let action = super::operation::copy_source_action(source.version_id.is_some());
-        self.open_object(who, (&source.bucket, &source.key, source.version_id.as_deref()), action, |src| {
-            source.conditions.check_copy_source(src)?;
-            match range {
-                None => Ok(None),
-                Some(r) => r.resolve(src.size).map(Some),
-            }
-        })
+        self.open_object(
+            who,
+            (&source.bucket, &source.key, source.version_id.as_deref()),
+            action,
+            |src| {
+                source.conditions.check_copy_source(src)?;
+                match range {
+                    None => Ok(None),
+                    Some(r) => r.resolve(src.size).map(Some),
+                }
+            },
+            Waits::Allowed,
+        )
+        .and_then(opened)
         .map_err(|e| match e {
             // UNVERIFIED: OSS documents 400 and the EC, not the code; InvalidArgument is used.
             OssError::DeleteMarkerRead { version_id } => OssError::InvalidArgumentEc {
@@ -446,8 +486,9 @@ impl Oss {
         if let Some(v) = version {
             super::versioning::validate_version_id(v)?;
         }
+        let at = self.store.version();
         let mut tx = self.read_tx()?;
-        let b = load_bucket(&mut *tx, bucket)?;
+        let b = self.read_bucket(&mut *tx, at, bucket)?;
         let object = versions::addressed(&mut *tx, bucket, key, version)?;
         let acl = object.as_ref().map_or(super::model::Acl::Default, |o| o.acl);
         let tags = object.as_ref().map_or(&[][..], |o| o.tags.as_slice());

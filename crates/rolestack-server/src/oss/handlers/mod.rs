@@ -3,7 +3,8 @@
 //! storage capacity, resource group), [`listing`] (objects, uploads, parts), [`live_channel`], [`object`],
 //! [`multipart`] and [`tagging`]. A handler gets the resolved request as a [`Ctx`] and the body, reads typed
 //! values from [`super::headers`], runs the core operation on a blocking thread
-//! ([`Ctx::call`]: the store and the blob files are synchronous) and builds a [`Reply`].
+//! ([`Ctx::call`]: the store and the blob files are synchronous) — or, for reads of what is in
+//! memory, right there ([`Ctx::call_here`]) — and builds a [`Reply`].
 
 pub mod bucket;
 pub mod config;
@@ -61,6 +62,15 @@ impl Ctx {
     pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&Oss, Call<'_>) -> OssResult<T> + Send + 'static) -> OssResult<T> {
         let Ctx { oss, who, req, op, .. } = self.clone();
         blocking(move || f(&oss, Call::new(&who, op, req.bucket(), &req.key).with_version(req.param("versionId")))).await
+    }
+
+    /// Runs `f` with this request's [`Call`] here, on the async thread: for reads that wait on
+    /// nothing but the store (as the RPC gateway's reads do), such as an object whose bytes are
+    /// in memory ([`Oss::open_cached`]).
+    pub fn call_here<T>(&self, f: impl FnOnce(&Oss, Call<'_>) -> OssResult<T>) -> OssResult<T> {
+        let call = Call::new(&self.who, self.op, self.req.bucket(), &self.req.key).with_version(self.req.param("versionId"));
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&self.oss, call)))
+            .unwrap_or_else(|_| Err(OssError::Internal("handler panicked".into())))
     }
 }
 

@@ -121,24 +121,26 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
         }
     }
     let (conditions, range) = (headers::get_conditions(&req), headers::range(&req));
-    // The body is opened before anything is answered (see `Oss::open`); HEAD opens none.
-    let head = req.method == Method::HEAD;
-    let (object, range, reader) = cx
-        .call(move |oss, call| {
-            let plan = |object: &Object| {
-                conditions.check(object)?;
-                range.resolve(object.size)
-            };
-            if head {
-                let object = oss.head_object(call)?;
-                let range = plan(&object)?;
-                Ok((object, range, None))
-            } else {
-                let opened = oss.open(call, plan)?;
-                Ok((opened.object, opened.range, Some(opened.reader)))
-            }
-        })
-        .await?;
+    let plan = move |object: &Object| {
+        conditions.check(object)?;
+        range.resolve(object.size)
+    };
+    // The body is opened before anything is answered (see `Oss::open`); HEAD opens none. Both
+    // run here when they wait on nothing but the store; a body not in memory yet is opened on
+    // a blocking thread (which reads it in).
+    let (object, range, reader) = if req.method == Method::HEAD {
+        cx.call_here(|oss, call| {
+            let object = oss.head_object(call)?;
+            let range = plan(&object)?;
+            Ok((object, range, None))
+        })?
+    } else {
+        let opened = match cx.call_here(|oss, call| oss.open_cached(call, &plan))? {
+            Some(opened) => opened,
+            None => cx.call(move |oss, call| oss.open(call, plan)).await?,
+        };
+        (opened.object, opened.range, Some(opened.reader))
+    };
     let (status, len) = match range {
         Some((first, last)) => (206, last - first + 1),
         None => (200, object.size),
@@ -158,7 +160,7 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
         reply.body = respond::stream(reader);
     }
     if compress::wanted(&req, &object, range.is_some()) {
-        reply = compress::gzip(reply, head);
+        reply = compress::gzip(reply, req.method == Method::HEAD);
     }
     Ok(reply)
 }
