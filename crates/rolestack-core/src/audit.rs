@@ -131,8 +131,8 @@ impl EventQuery {
 fn attribute_matches(a: &Attribute, r: &EventRow) -> bool {
     match a {
         Attribute::EventName(v) => &r.event_name == v,
-        Attribute::EventRw(v) => r.event_rw.eq_ignore_ascii_case(v),
-        Attribute::ServiceName(v) => r.service_name.eq_ignore_ascii_case(v),
+        Attribute::EventRw(v) => &r.event_rw == v,
+        Attribute::ServiceName(v) => &r.service_name == v,
         Attribute::User(v) => &r.user_name == v,
         Attribute::AccessKeyId(v) => &r.access_key_id == v,
         Attribute::EventId(v) => &r.id == v,
@@ -197,8 +197,8 @@ pub mod sql {
         for a in &q.attributes {
             let clause = match a {
                 Attribute::EventName(v) => format!("event_name = {}", push(&mut args, Arg::Text(v.clone()))),
-                Attribute::EventRw(v) => format!("LOWER(event_rw) = LOWER({})", push(&mut args, Arg::Text(v.clone()))),
-                Attribute::ServiceName(v) => format!("LOWER(service_name) = LOWER({})", push(&mut args, Arg::Text(v.clone()))),
+                Attribute::EventRw(v) => format!("event_rw = {}", push(&mut args, Arg::Text(v.clone()))),
+                Attribute::ServiceName(v) => format!("service_name = {}", push(&mut args, Arg::Text(v.clone()))),
                 Attribute::User(v) => format!("user_name = {}", push(&mut args, Arg::Text(v.clone()))),
                 Attribute::AccessKeyId(v) => format!("access_key_id = {}", push(&mut args, Arg::Text(v.clone()))),
                 Attribute::EventId(v) => format!("id = {}", push(&mut args, Arg::Text(v.clone()))),
@@ -793,6 +793,10 @@ mod tests {
         assert_eq!(trail.unwritten(&q(vec![Attribute::ResourceName("b/k".into())], None)).len(), 3);
         assert_eq!(trail.unwritten(&q(vec![Attribute::User("r:s".into())], Some((1, String::new())))).len(), 1);
         assert!(trail.unwritten(&q(vec![Attribute::ServiceName("Ram".into())], None)).is_empty());
+        assert_eq!(trail.unwritten(&q(vec![Attribute::ServiceName("Oss".into())], None)).len(), 3);
+        assert!(trail.unwritten(&q(vec![Attribute::ServiceName("oss".into())], None)).is_empty(), "case-sensitive");
+        assert!(trail.unwritten(&q(vec![Attribute::EventRw("write".into())], None)).is_empty(), "case-sensitive");
+        assert_eq!(trail.unwritten(&q(vec![Attribute::EventRw("Write".into())], None)).len(), 3);
         assert_eq!(trail.unwritten(&q(vec![Attribute::SourceIpAddress("127.0.0.1".into())], None)).len(), 3);
         assert!(trail.unwritten(&q(vec![Attribute::SourceIpAddress("127.0.0.2".into())], None)).is_empty());
         assert_eq!(trail.unwritten(&q(vec![Attribute::EventType("ApiCall".into())], None)).len(), 3);
