@@ -547,3 +547,18 @@ def test_console_sign_ins_and_password_changes_are_in_actiontrail(server, base, 
     everything = _trail_events(server, ("User", name)) + root_signins
     assert len(everything) >= 10
     _assert_no_secret(everything, secrets, codes)
+
+
+def test_failed_sign_ins_count_per_person_whatever_the_spelling(server, base, root_api, console_user, account_id):
+    """Failed sign-ins count toward one limit per RAM user, whichever spelling of its logon name
+    they used (with or without `.onaliyun.com`; they used to be counted per spelling, so each
+    spelling had its own 5 tries). Each is a ConsoleSignin event; attempts refused while the name
+    is locked out are not recorded (they check nothing and are not limited)."""
+    name, _ak, _sk = console_user()
+    spellings = [login_of(name, account_id), login_of(name, account_id) + ".onaliyun.com", login_of(name.upper(), account_id)]
+    codes = [Console(base).signin(kind="user", login=spellings[i % 3], password=f"Wrong-Pw-{i}x").status_code for i in range(6)]
+    assert codes == [401] * 5 + [429], codes
+    r = Console(base).signin(kind="user", login=spellings[1], password=PASSWORD)
+    assert r.status_code == 429 and "Too many failed sign-in attempts" in r.text, r.text[-300:]
+    events = _trail_events(server, ("EventName", "ConsoleSignin"), ("User", name))
+    assert [e.get("errorCode") for e in events] == ["InvalidLogonCredentials"] * 5, events

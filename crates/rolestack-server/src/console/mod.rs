@@ -264,7 +264,9 @@ async fn signin(
             "user" => login_profiles::login_attempt_limit(&rs, &name_owned).ok().flatten().unwrap_or(session::MAX_FAILURES),
             _ => session::MAX_FAILURES,
         };
-        let result = match sessions.locked_out_after(&name_owned, limit) {
+        let who = trail::subject(&rs, &kind_owned, &name_owned);
+        let counter = who.as_ref().map_or_else(|| name_owned.clone(), failure_counter);
+        let result = match sessions.locked_out_after(&counter, limit) {
             Some(wait) => Err(SignInRefusal::LockedOut(locked_out(wait.as_secs().div_ceil(60)))),
             None => verify(&rs, &kind_owned, &name_owned, &secret, visit.ip).map_err(SignInRefusal::Refused),
         };
@@ -274,18 +276,21 @@ async fn signin(
                 trail::record(&rs, &trail::caller_of(&rs, &signed_in.identity), &visit, PageEvent::SignIn { mfa: false, error: None })
             }
             Ok(_) => {}
-            Err(SignInRefusal::LockedOut(e) | SignInRefusal::Refused(e)) => {
-                if let Some(who) = trail::subject(&rs, &kind_owned, &name_owned) {
-                    trail::record(&rs, &who, &visit, PageEvent::SignIn { mfa: false, error: Some(e) });
+            Err(SignInRefusal::Refused(e)) => {
+                if let Some(who) = &who {
+                    trail::record(&rs, who, &visit, PageEvent::SignIn { mfa: false, error: Some(e) });
                 }
             }
+            // Not recorded: it checked no credential, and as it is not limited, recording it would
+            // let anyone push the account's real events out of the (bounded) trail.
+            Err(SignInRefusal::LockedOut(_)) => {}
         }
-        result
+        (result, counter)
     })
     .await;
     match outcome {
-        Ok(Ok(signed_in)) => {
-            c.sessions.clear_failures(&name);
+        Ok((Ok(signed_in), counter)) => {
+            c.sessions.clear_failures(&counter);
             c.sessions.remove(&s.id);
             if signed_in.mfa != MfaStep::None {
                 // The password checked out; the session starts only after the MFA step.
@@ -306,9 +311,9 @@ async fn signin(
             let new = start_session(&c, signed_in.identity, signed_in.must_reset, None, signed_in.session_hours);
             with_cookie(redirect(if signed_in.must_reset { "/console/password" } else { "/console/" }), Some(&new), &arrival)
         }
-        Ok(Err(SignInRefusal::LockedOut(e))) => again(StatusCode::TOO_MANY_REQUESTS, &e.public_message()),
-        Ok(Err(SignInRefusal::Refused(e))) => {
-            c.sessions.record_failure(&name);
+        Ok((Err(SignInRefusal::LockedOut(e)), _)) => again(StatusCode::TOO_MANY_REQUESTS, &e.public_message()),
+        Ok((Err(SignInRefusal::Refused(e)), counter)) => {
+            c.sessions.record_failure(&counter);
             again(StatusCode::UNAUTHORIZED, &e.public_message())
         }
         Err(e) => {
@@ -316,6 +321,19 @@ async fn signin(
             again(StatusCode::INTERNAL_SERVER_ERROR, "The sign-in failed because of an internal error.")
         }
     }
+}
+
+/// What failed sign-ins are counted under when the name used is someone's: the person (account and
+/// principal), so every spelling of a logon name — with or without `.onaliyun.com`, with the
+/// account's alias or its id — counts toward one limit, as do all AccessKeys of an account root.
+/// (A name that is no one's is counted as typed.)
+fn failure_counter(who: &Caller) -> String {
+    let principal = match &who.principal {
+        Principal::Root => "root".to_string(),
+        Principal::User { id, .. } => format!("user/{id}"),
+        Principal::RoleSession { role_id, session_name, .. } => format!("role/{role_id}:{session_name}"),
+    };
+    format!("{}/{principal}", who.account_id)
 }
 
 enum SignInRefusal {
