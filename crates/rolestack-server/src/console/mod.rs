@@ -344,11 +344,7 @@ enum SignInRefusal {
 /// A sign-in refused because its name failed too often lately (rolestack's code; the real
 /// console's is not known).
 fn locked_out(minutes: u64) -> Error {
-    Error::service(
-        429,
-        "LoginLocked",
-        format!("Too many failed sign-in attempts for this name. Try again in {minutes} minute(s)."),
-    )
+    Error::service(429, "LoginLocked", format!("Too many failed sign-in attempts for this name. Try again in {minutes} minute(s)."))
 }
 
 /// A person whose credentials checked out, and what the sign-in still needs.

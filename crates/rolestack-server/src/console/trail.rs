@@ -39,20 +39,22 @@ pub struct Visit {
 
 impl Visit {
     pub fn of(headers: &HeaderMap, peer: Option<SocketAddr>) -> Visit {
-        Visit {
-            ip: peer.map(|p| p.ip()),
-            user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
-        }
+        Visit { ip: peer.map(|p| p.ip()), user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string) }
     }
 }
 
 /// What happened on a console page.
 pub enum PageEvent<'a> {
     /// A sign-in attempt; `mfa`: an MFA code was checked; `error`: why it was refused.
-    SignIn { mfa: bool, error: Option<&'a Error> },
+    SignIn {
+        mfa: bool,
+        error: Option<&'a Error>,
+    },
     SignOut,
     /// The password form (or the forced reset at sign-in); `error`: why it was refused.
-    PasswordChange { error: Option<&'a Error> },
+    PasswordChange {
+        error: Option<&'a Error>,
+    },
     /// An MFA device bound in the MFA step of a sign-in (`MFABindRequired`).
     MfaDeviceBound,
 }
@@ -94,11 +96,8 @@ pub fn record(rs: &Rolestack, who: &Caller, visit: &Visit, event: PageEvent<'_>)
     let (event_name, event_type, request_parameters, additional, error) = match event {
         PageEvent::SignIn { mfa, error } => {
             let checked = mfa.to_string();
-            let data = if root {
-                json!({ "loginAccount": who.access_key_id, "isMFAChecked": checked })
-            } else {
-                json!({ "mfaChecked": checked })
-            };
+            let data =
+                if root { json!({ "loginAccount": who.access_key_id, "isMFAChecked": checked }) } else { json!({ "mfaChecked": checked }) };
             ("ConsoleSignin", EventType::ConsoleSignin, Value::Null, Some(data), error)
         }
         PageEvent::SignOut => ("ConsoleSignout", EventType::ConsoleSignout, Value::Null, None, None),
