@@ -265,7 +265,7 @@ async fn signin(
             _ => session::MAX_FAILURES,
         };
         let who = trail::subject(&rs, &kind_owned, &name_owned);
-        let counter = who.as_ref().map_or_else(|| name_owned.clone(), failure_counter);
+        let counter = who.as_ref().map_or_else(|| format!("name:{name_owned}"), failure_counter);
         let result = match sessions.locked_out_after(&counter, limit) {
             Some(wait) => Err(SignInRefusal::LockedOut(locked_out(wait.as_secs().div_ceil(60)))),
             None => verify(&rs, &kind_owned, &name_owned, &secret, visit.ip).map_err(SignInRefusal::Refused),
@@ -326,14 +326,14 @@ async fn signin(
 /// What failed sign-ins are counted under when the name used is someone's: the person (account and
 /// principal), so every spelling of a logon name — with or without `.onaliyun.com`, with the
 /// account's alias or its id — counts toward one limit, as do all AccessKeys of an account root.
-/// (A name that is no one's is counted as typed.)
+/// (A name that is no one's is counted as typed; the prefixes keep the two kinds of counter apart.)
 fn failure_counter(who: &Caller) -> String {
     let principal = match &who.principal {
         Principal::Root => "root".to_string(),
         Principal::User { id, .. } => format!("user/{id}"),
         Principal::RoleSession { role_id, session_name, .. } => format!("role/{role_id}:{session_name}"),
     };
-    format!("{}/{principal}", who.account_id)
+    format!("person:{}/{principal}", who.account_id)
 }
 
 enum SignInRefusal {
