@@ -576,6 +576,12 @@ test('ActionTrail Event Query: the console CreateRole and a refused call, paging
     await page.getByLabel('Attribute value').fill(user);
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByText(new RegExp(`^User = ${user} · `)).waitFor();
+    // (the user's console sign-in is an event of the sign-in service, labelled as one)
+    const signIn = (await eventRows(page)).find((r) => r[1].startsWith('ConsoleSignin'));
+    assert.ok(signIn, JSON.stringify(await eventRows(page)));
+    assert.match(signIn[1], /Console sign-in/);
+    assert.equal(signIn[2], 'AasSub');
+    assert.ok(signIn[3].includes(user), signIn[3]);
     const userRow = table.getByRole('row').filter({ hasText: denied });
     await userRow.getByRole('button', { name: /^CreateRole at / }).click();
     await page.getByRole('link', { name: `Why? Simulate ram:CreateRole for ${user}` }).click();

@@ -161,6 +161,14 @@ def test_lookup_attribute_rules(server, ram_user, root_api):
     assert lookup(client, ("ResourceName", mine), ("SourceIpAddress", "10.0.0.1")).events == []
     assert len(lookup(client, ("ResourceName", mine), ("EventType", "ApiCall")).events) == 2
     assert lookup(client, ("ResourceName", mine), ("EventType", "ConsoleOperation")).events == []
+    # ServiceName and EventRW match case-sensitively, as the page says (written ones and queued ones)
+    assert len(lookup(client, ("ResourceName", mine), ("ServiceName", "Ram")).events) == 2
+    assert len(lookup(client, ("ResourceName", mine), ("EventRW", "Write")).events) == 2
+    for other_case in (("ServiceName", "ram"), ("ServiceName", "RAM"), ("EventRW", "write"), ("EventRW", "WRITE")):
+        assert lookup(client, ("ResourceName", mine), other_case).events == [], other_case
+    time.sleep(0.3)  # (past the writer's 50 ms window: now from the store)
+    assert lookup(client, ("ResourceName", mine), ("ServiceName", "ram")).events == []
+    assert len(lookup(client, ("ResourceName", mine), ("ServiceName", "Ram")).events) == 2
     # unknown keys among the counted ones, and SensitiveAction (not modelled), are refused
     for key in ("NoSuchKey", "SensitiveAction"):
         with pytest.raises(Exception) as e:

@@ -403,3 +403,162 @@ def test_the_password_form_is_authorized_like_change_password(base, root_api, co
         Console(base).signin_user(login, PASSWORD + "x")
     finally:
         root_api.call("SetSecurityPreference", {"AllowUserToChangePassword": "true"})
+
+
+# -- ActionTrail: the console's own pages ------------------------------------------------------------
+
+def _trail_events(server, *attrs) -> list:
+    """Every event LookupEvents finds for the (at most two) attributes, through the official SDK."""
+    from alibabacloud_actiontrail20200706 import models as at_models
+    from alibabacloud_actiontrail20200706.client import Client as ActionTrailClient
+
+    client = ActionTrailClient(h.tea_config(server.endpoint, server.root["AccessKeyId"], server.root["AccessKeySecret"]))
+    events, token = [], None
+    while True:
+        body = client.lookup_events(at_models.LookupEventsRequest(
+            lookup_attribute=[at_models.LookupEventsRequestLookupAttribute(key=k, value=v) for k, v in attrs],
+            max_results="50", next_token=token)).body
+        events += body.events
+        token = body.next_token
+        if not token:
+            return events
+
+
+def _strings(v):
+    """Every string in a JSON value, keys included."""
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield k
+            yield from _strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from _strings(x)
+    elif isinstance(v, str):
+        yield v
+
+
+def _assert_no_secret(events, long_secrets, codes=()):
+    for e in events:
+        values = list(_strings(e))
+        for secret in long_secrets:
+            assert secret and not any(secret in s for s in values), (secret, e)
+        for code in codes:
+            assert code not in values, (code, e)
+
+
+def test_console_sign_ins_and_password_changes_are_in_actiontrail(server, base, root, root_api, console_user, account_id):
+    """The console's sign-in, its MFA step, the password form (chosen and forced) and sign-out are
+    ActionTrail events as ActionTrail's logon samples show them (eventType/eventName ConsoleSignin,
+    serviceName AasSub, eventSource signin.aliyun.com, additionalEventData.mfaChecked; the root:
+    AasCustomer, loginAccount/isMFAChecked), refused sign-ins with errorCode/errorMessage, found by
+    EventName, EventType, ServiceName and User — and no event holds a password, session id, CSRF
+    token, MFA seed or code."""
+    name, _ak, _sk = console_user()
+    user_id = root_api.call("GetUser", {"UserName": name})["User"]["UserId"]
+    login = login_of(name, account_id)
+    wrong = "Wrong-Console-Pw-" + h.unique_name("x")
+    new = "Changed-Console-Pw-3"
+    secrets, codes = [PASSWORD, wrong, new, new + "y"], []
+
+    assert Console(base).signin(kind="user", login=login, password=wrong).status_code == 401
+    c = Console(base).signin_user(login)
+    secrets += [c.cookie, c.csrf]
+    assert c.change_password(PASSWORD, "weak").status_code == 400  # the password policy refuses it
+    r = c.change_password(PASSWORD, new)
+    assert r.status_code == 303, r.text[-500:]
+    r = c.http.post(base + "/console/signout", data={"csrf_token": c.csrf}, allow_redirects=False, timeout=30)
+    assert r.status_code == 303
+
+    signins = _trail_events(server, ("EventName", "ConsoleSignin"), ("User", name))
+    assert [e.get("errorCode") for e in signins] == [None, "InvalidLogonCredentials"], signins  # newest first
+    ok, refused = signins
+    for e in signins:
+        assert e["eventType"] == "ConsoleSignin" and e["serviceName"] == "AasSub", e
+        assert e["eventSource"] == "signin.aliyun.com" and e["sourceIpAddress"] == "127.0.0.1", e
+        assert e["userIdentity"]["type"] == "ram-user" and e["userIdentity"]["userName"] == name, e
+        assert e["userIdentity"]["principalId"] == user_id and e["userIdentity"]["accountId"] == account_id, e
+        assert e["additionalEventData"] == {"mfaChecked": "false"}, e
+        assert "requestParameters" not in e and e["userAgent"].startswith("python-requests"), e
+    assert refused["errorMessage"] == "The logon name or password is incorrect.", refused
+    by_type = _trail_events(server, ("EventType", "ConsoleSignin"), ("User", name))
+    assert [e["eventId"] for e in by_type] == [e["eventId"] for e in signins]
+    assert any(e["eventId"] == ok["eventId"] for e in _trail_events(server, ("ServiceName", "AasSub"), ("EventName", "ConsoleSignin")))
+
+    changes = _trail_events(server, ("EventName", "ChangePassword"), ("User", name))
+    assert [e.get("errorCode") for e in changes] == [None, "InvalidParameter.Password.TooWeak"], changes
+    for e in changes:
+        assert e["eventType"] == "ConsoleOperation" and e["serviceName"] == "AasSub", e
+        assert e["requestParameters"] == {"OldPassword": "***", "NewPassword": "***"}, e
+    signouts = _trail_events(server, ("EventType", "ConsoleSignout"), ("User", name))
+    assert [e["eventName"] for e in signouts] == ["ConsoleSignout"], signouts
+
+    # A forced reset at sign-in is recorded like the chosen change.
+    root_api.call("UpdateLoginProfile", {"UserName": name, "PasswordResetRequired": "true"})
+    forced = Console(base)
+    r = forced.signin(kind="user", login=login, password=new)
+    assert r.headers["location"] == "/console/password", r.text[:300]
+    forced.csrf = forced.session()["CsrfToken"]
+    secrets += [forced.cookie, forced.csrf]
+    assert forced.change_password(new, new + "y").status_code == 303
+    assert len(_trail_events(server, ("EventName", "ChangePassword"), ("User", name))) == 3
+
+    # The MFA step: a wrong code is a refused sign-in; binding a device at sign-in is BindMFADevice.
+    import pyotp
+    import time
+
+    root_api.call("UpdateLoginProfile", {"UserName": name, "MFABindRequired": "true"})
+    m = Console(base)
+    r = m.signin(kind="user", login=login, password=new + "y")
+    assert r.headers["location"] == "/console/mfa", r.text[:300]
+    page = m.http.get(base + "/console/mfa", timeout=30).text
+    seed = re.search(r'id="mfa-seed">([A-Z2-7]+)<', page).group(1)
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page).group(1)
+    totp = pyotp.TOTP(seed)
+    now = time.time()
+    good = (totp.at(now - 30), totp.at(now))
+    bad = next(f"{n:06d}" for n in range(1, 1000) if f"{n:06d}" not in {totp.at(now + d) for d in (-60, -30, 0, 30, 60)})
+    secrets += [seed, m.cookie, token]
+    codes += [bad, *good]
+    r = m.http.post(base + "/console/mfa", data={"csrf_token": token, "code": bad, "code2": bad}, allow_redirects=False, timeout=30)
+    assert r.status_code == 401, r.text[-300:]
+    r = m.http.post(base + "/console/mfa", data={"csrf_token": token, "code": good[0], "code2": good[1]},
+                    allow_redirects=False, timeout=30)
+    assert r.status_code == 303 and r.headers["location"] == "/console/", r.text[-300:]
+    secrets.append(m.cookie)
+    mfa = _trail_events(server, ("EventName", "ConsoleSignin"), ("User", name))[:2]
+    assert [(e.get("errorCode"), e["additionalEventData"]["mfaChecked"]) for e in mfa] == \
+        [(None, "true"), ("CheckAuthenticationCodeFail", "true")], mfa
+    assert [e["eventType"] for e in _trail_events(server, ("EventName", "BindMFADevice"), ("User", name))] == ["ConsoleOperation"]
+
+    # A logon name that names no one has no account to be recorded in; the root's sign-ins are
+    # recorded with its AccessKey ID (never the secret).
+    ghost = h.unique_name("ghost")
+    assert Console(base).signin(kind="user", login=login_of(ghost, account_id), password=wrong).status_code == 401
+    assert _trail_events(server, ("User", ghost)) == []
+    assert Console(base).signin(kind="root", access_key_id=root["AccessKeyId"], access_key_secret=wrong).status_code == 401
+    rc = Console(base).signin_root(root)
+    secrets += [rc.cookie, rc.csrf, root["AccessKeySecret"]]
+    root_signins = _trail_events(server, ("EventName", "ConsoleSignin"), ("User", "root"))[:2]
+    assert [e.get("errorCode") for e in root_signins] == [None, "InvalidLogonCredentials"], root_signins
+    for e in root_signins:
+        assert e["serviceName"] == "AasCustomer" and e["userIdentity"]["type"] == "root-account", e
+        assert e["additionalEventData"] == {"loginAccount": root["AccessKeyId"], "isMFAChecked": "false"}, e
+
+    everything = _trail_events(server, ("User", name)) + root_signins
+    assert len(everything) >= 10
+    _assert_no_secret(everything, secrets, codes)
+
+
+def test_failed_sign_ins_count_per_person_whatever_the_spelling(server, base, root_api, console_user, account_id):
+    """Failed sign-ins count toward one limit per RAM user, whichever spelling of its logon name
+    they used (with or without `.onaliyun.com`; they used to be counted per spelling, so each
+    spelling had its own 5 tries). Each is a ConsoleSignin event; attempts refused while the name
+    is locked out are not recorded (they check nothing and are not limited)."""
+    name, _ak, _sk = console_user()
+    spellings = [login_of(name, account_id), login_of(name, account_id) + ".onaliyun.com", login_of(name.upper(), account_id)]
+    codes = [Console(base).signin(kind="user", login=spellings[i % 3], password=f"Wrong-Pw-{i}x").status_code for i in range(6)]
+    assert codes == [401] * 5 + [429], codes
+    r = Console(base).signin(kind="user", login=spellings[1], password=PASSWORD)
+    assert r.status_code == 429 and "Too many failed sign-in attempts" in r.text, r.text[-300:]
+    events = _trail_events(server, ("EventName", "ConsoleSignin"), ("User", name))
+    assert [e.get("errorCode") for e in events] == ["InvalidLogonCredentials"] * 5, events

@@ -327,3 +327,28 @@ def test_fault_parameters_at_their_bounds(fc, apis):
     apis["ecs"].call("DeleteInstance", {"InstanceId": iid})
     for action in ("InjectInstanceFault", "ClearInstanceFaults", "DescribeInstanceFaults", "ListInstanceEvents"):
         h.expect_error(lambda: rs.call(action, {"InstanceId": iid, "Fault": "Reset"}), code="InvalidInstanceId.NotFound", status=404)
+
+
+@needs_root
+def test_credential_faults_need_a_ram_role(fc, apis):
+    """ExpireCredentials and StaleCredentials on an instance without a RAM role are refused as
+    ExpireInstanceCredentials and RotateInstanceCredentials refuse it (InvalidInstance.NoRamRole,
+    404, the same message), and nothing is kept; the other kinds are still taken (docs/faults.md).
+    Once a role is attached, the credential faults are taken too."""
+    iid = vpc_instance(apis)
+    rs = apis["rs"]
+    expected = h.expect_error(lambda: rs.call("ExpireInstanceCredentials", {"InstanceId": iid}),
+                              code="InvalidInstance.NoRamRole", status=404)
+    for action, params in [("InjectInstanceFault", {"Fault": "ExpireCredentials"}),
+                           ("InjectInstanceFault", {"Fault": "StaleCredentials", "Count": "1"}),
+                           ("InjectInstanceFault", {"Fault": "expirecredentials"}),
+                           ("RotateInstanceCredentials", {})]:
+        err = h.expect_error(lambda: rs.call(action, {"InstanceId": iid, **params}), code="InvalidInstance.NoRamRole", status=404)
+        assert err.message == expected.message, (action, params, err.message)
+    assert rs.call("DescribeInstanceFaults", {"InstanceId": iid})["Faults"]["Fault"] == [], "nothing refused was kept"
+    assert rs.call("ListInstanceEvents", {"InstanceId": iid})["Events"]["Event"] == []
+    assert rs.call("InjectInstanceFault", {"InstanceId": iid, "Fault": "Delay", "Value": "10", "Count": "1"})["Active"] is True
+    role = seed_role(apis, policy=READ_POLICY)
+    apis["ecs"].call("AttachInstanceRamRole", {"RegionId": h.ECS_REGION, "RamRoleName": role, "InstanceIds": json.dumps([iid])})
+    assert rs.call("InjectInstanceFault", {"InstanceId": iid, "Fault": "StaleCredentials", "Count": "1"})["Active"] is True
+    rs.call("ClearInstanceFaults", {"InstanceId": iid})

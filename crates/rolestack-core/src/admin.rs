@@ -196,11 +196,17 @@ fn fault_json(row: &FaultRow, now_ms: i64) -> Value {
 /// Throttle, StaleCredentials, ExpireCredentials), its `Value` (Delay milliseconds, Status code,
 /// Throttle requests per second), `Path` (a wildcard over request paths, default `*`), and when
 /// it ends by itself: `DurationSeconds` and/or `Count` (requests it applied to); neither: at
-/// ClearInstanceFaults. `ExpireCredentials` expires the instance's current set at once.
+/// ClearInstanceFaults. `ExpireCredentials` expires the instance's current set at once; it and
+/// `StaleCredentials` need the instance to have a RAM role (`InvalidInstance.NoRamRole`).
 pub fn inject_instance_fault(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let inst = instance(ctx, p)?;
     let value = p.int("Value", i64::MIN, i64::MAX)?;
     let kind = FaultKind::parse(p.required("Fault")?, value).map_err(|e| Error::invalid("InvalidParameter.Fault", e.to_string()))?;
+    // A credential fault acts on the set the instance's role is served: without a role there is
+    // none, and it is refused as ExpireInstanceCredentials refuses it.
+    if matches!(kind, FaultKind::ExpireCredentials | FaultKind::StaleCredentials) && inst.ram_role_name.is_none() {
+        return Err(no_ram_role(&inst));
+    }
     let path = p.optional("Path").unwrap_or("*");
     if path.is_empty() || path.len() > 256 || !(path.starts_with('/') || path.starts_with('*')) {
         return Err(Error::invalid(

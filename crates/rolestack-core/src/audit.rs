@@ -131,8 +131,8 @@ impl EventQuery {
 fn attribute_matches(a: &Attribute, r: &EventRow) -> bool {
     match a {
         Attribute::EventName(v) => &r.event_name == v,
-        Attribute::EventRw(v) => r.event_rw.eq_ignore_ascii_case(v),
-        Attribute::ServiceName(v) => r.service_name.eq_ignore_ascii_case(v),
+        Attribute::EventRw(v) => &r.event_rw == v,
+        Attribute::ServiceName(v) => &r.service_name == v,
         Attribute::User(v) => &r.user_name == v,
         Attribute::AccessKeyId(v) => &r.access_key_id == v,
         Attribute::EventId(v) => &r.id == v,
@@ -197,8 +197,8 @@ pub mod sql {
         for a in &q.attributes {
             let clause = match a {
                 Attribute::EventName(v) => format!("event_name = {}", push(&mut args, Arg::Text(v.clone()))),
-                Attribute::EventRw(v) => format!("LOWER(event_rw) = LOWER({})", push(&mut args, Arg::Text(v.clone()))),
-                Attribute::ServiceName(v) => format!("LOWER(service_name) = LOWER({})", push(&mut args, Arg::Text(v.clone()))),
+                Attribute::EventRw(v) => format!("event_rw = {}", push(&mut args, Arg::Text(v.clone()))),
+                Attribute::ServiceName(v) => format!("service_name = {}", push(&mut args, Arg::Text(v.clone()))),
                 Attribute::User(v) => format!("user_name = {}", push(&mut args, Arg::Text(v.clone()))),
                 Attribute::AccessKeyId(v) => format!("access_key_id = {}", push(&mut args, Arg::Text(v.clone()))),
                 Attribute::EventId(v) => format!("id = {}", push(&mut args, Arg::Text(v.clone()))),
@@ -232,6 +232,10 @@ pub mod sql {
 pub enum EventType {
     ApiCall,
     ConsoleOperation,
+    /// A sign-in to the console (successful or refused).
+    ConsoleSignin,
+    /// A sign-out from the console.
+    ConsoleSignout,
     AliyunServiceEvent,
 }
 
@@ -241,6 +245,8 @@ impl EventType {
         match self {
             EventType::ApiCall => "ApiCall",
             EventType::ConsoleOperation => "ConsoleOperation",
+            EventType::ConsoleSignin => "ConsoleSignin",
+            EventType::ConsoleSignout => "ConsoleSignout",
             EventType::AliyunServiceEvent => "AliyunServiceEvent",
         }
     }
@@ -252,7 +258,8 @@ pub struct CallRecord<'a> {
     pub caller: Option<&'a Caller>,
     /// The AccessKey the request named, even when it did not authenticate.
     pub access_key_id: Option<&'a str>,
-    /// ActionTrail's `serviceName` (`Ram`, `Sts`, `Ecs`, `Vpc`, `Oss`, `Actiontrail`, `Rolestack`).
+    /// ActionTrail's `serviceName` (`Ram`, `Sts`, `Ecs`, `Vpc`, `Oss`, `Actiontrail`, `Rolestack`;
+    /// the console's sign-in service: `AasSub` for RAM users, `AasCustomer` for the account root).
     pub service_name: &'a str,
     /// `eventSource`: the service's host (`ram.aliyuncs.com`).
     pub event_source: &'a str,
@@ -264,8 +271,11 @@ pub struct CallRecord<'a> {
     pub source_ip: Option<String>,
     pub user_agent: Option<&'a str>,
     pub region: &'a str,
+    /// `Value::Null`: the event has no `requestParameters` (a console sign-in).
     pub request_parameters: Value,
     pub response_elements: Option<Value>,
+    /// ActionTrail's `additionalEventData` (a console sign-in's `mfaChecked`, ...).
+    pub additional_event_data: Option<Value>,
     /// `(type, name)`: `ACS::RAM::Role` / `EcsRamRoleDocumentTesting`.
     pub resources: Vec<(String, String)>,
     /// `(errorCode, errorMessage)` for a refused or failed call.
@@ -472,10 +482,13 @@ struct EventData<'a> {
     api_version: &'a str,
     service_name: &'a str,
     user_identity: &'a UserIdentity<'a>,
+    #[serde(skip_serializing_if = "Value::is_null")]
     request_parameters: &'a Value,
     is_global: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     response_elements: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    additional_event_data: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     resource_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -518,8 +531,9 @@ pub fn event(call: &CallRecord<'_>, now: OffsetDateTime) -> Option<EventRow> {
         service_name: call.service_name,
         user_identity: &identity,
         request_parameters: &call.request_parameters,
-        is_global: matches!(call.service_name, "Ram" | "Sts" | "Ims"),
+        is_global: matches!(call.service_name, "Ram" | "Sts" | "Ims" | "AasSub" | "AasCustomer"),
         response_elements: call.response_elements.as_ref(),
+        additional_event_data: call.additional_event_data.as_ref(),
         resource_type: listed(|(t, _)| t),
         resource_name: listed(|(_, n)| n),
         referenced_resources: (!call.resources.is_empty()).then(|| {
@@ -741,6 +755,7 @@ mod tests {
             region: "cn-hangzhou",
             request_parameters: request_parameters([("SecurityToken".to_string(), "secret".to_string())].iter().map(|(a, b)| (a, b))),
             response_elements: None,
+            additional_event_data: None,
             resources: vec![("ACS::OSS::Object".into(), "b/k".into())],
             error,
             account: None,
@@ -786,6 +801,10 @@ mod tests {
         assert_eq!(trail.unwritten(&q(vec![Attribute::ResourceName("b/k".into())], None)).len(), 3);
         assert_eq!(trail.unwritten(&q(vec![Attribute::User("r:s".into())], Some((1, String::new())))).len(), 1);
         assert!(trail.unwritten(&q(vec![Attribute::ServiceName("Ram".into())], None)).is_empty());
+        assert_eq!(trail.unwritten(&q(vec![Attribute::ServiceName("Oss".into())], None)).len(), 3);
+        assert!(trail.unwritten(&q(vec![Attribute::ServiceName("oss".into())], None)).is_empty(), "case-sensitive");
+        assert!(trail.unwritten(&q(vec![Attribute::EventRw("write".into())], None)).is_empty(), "case-sensitive");
+        assert_eq!(trail.unwritten(&q(vec![Attribute::EventRw("Write".into())], None)).len(), 3);
         assert_eq!(trail.unwritten(&q(vec![Attribute::SourceIpAddress("127.0.0.1".into())], None)).len(), 3);
         assert!(trail.unwritten(&q(vec![Attribute::SourceIpAddress("127.0.0.2".into())], None)).is_empty());
         assert_eq!(trail.unwritten(&q(vec![Attribute::EventType("ApiCall".into())], None)).len(), 3);

@@ -876,7 +876,13 @@ pub fn events_filter_page_and_prune(store: Arc<dyn Store>) {
     assert_eq!(ids(tx.events_query(&q(vec![], true, Some((2, "a")), 2)).unwrap()), ["c"]);
     assert_eq!(ids(tx.events_query(&q(vec![], false, Some((2, "c")), 5)).unwrap()), ["a", "b"]);
     assert_eq!(ids(tx.events_query(&q(vec![Attribute::EventName("CreateRole".into())], false, None, 5)).unwrap()), ["c", "b"]);
-    assert_eq!(ids(tx.events_query(&q(vec![Attribute::EventRw("read".into())], false, None, 5)).unwrap()), ["a"]);
+    assert_eq!(ids(tx.events_query(&q(vec![Attribute::EventRw("Read".into())], false, None, 5)).unwrap()), ["a"]);
+    // ServiceName and EventRW match case-sensitively (ActionTrail's LookupAttribute page), like every value.
+    assert!(tx.events_query(&q(vec![Attribute::EventRw("read".into())], false, None, 5)).unwrap().is_empty());
+    assert_eq!(tx.events_query(&q(vec![Attribute::ServiceName("Ram".into())], false, None, 5)).unwrap().len(), 3);
+    for other_case in ["ram", "RAM"] {
+        assert!(tx.events_query(&q(vec![Attribute::ServiceName(other_case.into())], false, None, 5)).unwrap().is_empty());
+    }
     assert_eq!(ids(tx.events_query(&q(vec![Attribute::ResourceName("role_1".into())], false, None, 5)).unwrap()), ["b"]);
     assert_eq!(tx.events_query(&q(vec![Attribute::ResourceType("ACS::RAM::Role".into())], false, None, 5)).unwrap().len(), 3);
     assert!(tx.events_query(&q(vec![Attribute::ResourceName("role_%".into())], false, None, 5)).unwrap().is_empty());

@@ -700,6 +700,7 @@ impl InstanceMetadata {
                 "Credentials": { "AccessKeyId": c.credentials.access_key_id, "Expiration": format_date(c.credentials.expiration) },
                 "InstanceId": inst.id,
             })),
+            additional_event_data: None,
             resources: vec![("ACS::RAM::Role".into(), c.role_name.clone()), ("ACS::ECS::Instance".into(), inst.id.clone())],
             error: None,
             account: Some(account),

@@ -222,17 +222,25 @@ pub fn console_sign_in(rs: &Rolestack, login: &str, password: &str, source_ip: O
     crate::store::retry(|| sign_in_once(rs, login, password, source_ip))
 }
 
-fn sign_in_once(rs: &Rolestack, login: &str, password: &str, source_ip: Option<std::net::IpAddr>) -> Result<ConsoleUser> {
-    let Some((user_name, account_ref)) = parse_logon_name(login) else {
-        verify_password(dummy_hash(), password);
-        return Err(sign_in_refused());
-    };
-    let mut tx = rs.store.begin()?;
-    let found = match find_account(&mut *tx, account_ref)? {
+/// The account and user a logon name names, if both exist.
+fn find_logon(tx: &mut dyn Tx, login: &str) -> Result<Option<(Account, User)>> {
+    let Some((user_name, account_ref)) = parse_logon_name(login) else { return Ok(None) };
+    Ok(match find_account(tx, account_ref)? {
         Some(account) => tx.get_rec::<User>(&account.id, user_name)?.map(|u| (account, u)),
         None => None,
-    };
-    let Some((account, mut user)) = found else {
+    })
+}
+
+/// Who a sign-in attempt under a logon name was made as — the account and the RAM user, when
+/// both exist — so a refused attempt can be recorded in that account's ActionTrail.
+pub fn logon_subject(rs: &Rolestack, login: &str) -> Result<Option<(String, Principal)>> {
+    let mut tx = rs.store.begin_read()?;
+    Ok(find_logon(&mut *tx, login)?.map(|(account, user)| (account.id, Principal::User { name: user.name, id: user.id })))
+}
+
+fn sign_in_once(rs: &Rolestack, login: &str, password: &str, source_ip: Option<std::net::IpAddr>) -> Result<ConsoleUser> {
+    let mut tx = rs.store.begin()?;
+    let Some((account, mut user)) = find_logon(&mut *tx, login)? else {
         verify_password(dummy_hash(), password);
         return Err(sign_in_refused());
     };

@@ -231,7 +231,8 @@ fn authentication_code<'p>(p: &'p Params, name: &str) -> Result<&'p str> {
     Ok(code)
 }
 
-fn code_refused() -> Error {
+/// RAM's refusal of a wrong MFA code (also what a console sign-in's wrong code is recorded as).
+pub fn code_refused() -> Error {
     Error::service(403, "CheckAuthenticationCodeFail", "The parameter - \"AuthenticationCode\" is incorrect.")
 }
 

@@ -13,6 +13,7 @@
 
 pub mod assets;
 pub mod session;
+pub mod trail;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use serde_json::{json, Value};
 
 use crate::rpc::render::{self, Format};
 use session::{Identity, Session, Sessions};
+use trail::{PageEvent, Visit};
 
 /// The console's state: the core and the session table.
 #[derive(Clone)]
@@ -255,22 +257,40 @@ async fn signin(
     let rs = c.rs.clone();
     let sessions = c.sessions.clone();
     let (kind_owned, name_owned) = (kind.to_string(), name.clone());
-    let ip = peer.map(|p| p.0.ip());
+    let visit = Visit::of(&headers, peer.map(|p| p.0));
     let outcome = tokio::task::spawn_blocking(move || {
         // The account's MaxLoginAttemps when it sets one, else rolestack's own limit.
         let limit = match kind_owned.as_str() {
             "user" => login_profiles::login_attempt_limit(&rs, &name_owned).ok().flatten().unwrap_or(session::MAX_FAILURES),
             _ => session::MAX_FAILURES,
         };
-        if let Some(wait) = sessions.locked_out_after(&name_owned, limit) {
-            return Err(SignInRefusal::LockedOut(wait.as_secs().div_ceil(60)));
+        let who = trail::subject(&rs, &kind_owned, &name_owned);
+        let counter = who.as_ref().map_or_else(|| format!("name:{name_owned}"), failure_counter);
+        let result = match sessions.locked_out_after(&counter, limit) {
+            Some(wait) => Err(SignInRefusal::LockedOut(locked_out(wait.as_secs().div_ceil(60)))),
+            None => verify(&rs, &kind_owned, &name_owned, &secret, visit.ip).map_err(SignInRefusal::Refused),
+        };
+        match &result {
+            // (a sign-in with an MFA step is recorded after it)
+            Ok(signed_in) if signed_in.mfa == MfaStep::None => {
+                trail::record(&rs, &trail::caller_of(&rs, &signed_in.identity), &visit, PageEvent::SignIn { mfa: false, error: None })
+            }
+            Ok(_) => {}
+            Err(SignInRefusal::Refused(e)) => {
+                if let Some(who) = &who {
+                    trail::record(&rs, who, &visit, PageEvent::SignIn { mfa: false, error: Some(e) });
+                }
+            }
+            // Not recorded: it checked no credential, and as it is not limited, recording it would
+            // let anyone push the account's real events out of the (bounded) trail.
+            Err(SignInRefusal::LockedOut(_)) => {}
         }
-        verify(&rs, &kind_owned, &name_owned, &secret, ip).map_err(SignInRefusal::Refused)
+        (result, counter)
     })
     .await;
     match outcome {
-        Ok(Ok(signed_in)) => {
-            c.sessions.clear_failures(&name);
+        Ok((Ok(signed_in), counter)) => {
+            c.sessions.clear_failures(&counter);
             c.sessions.remove(&s.id);
             if signed_in.mfa != MfaStep::None {
                 // The password checked out; the session starts only after the MFA step.
@@ -291,13 +311,10 @@ async fn signin(
             let new = start_session(&c, signed_in.identity, signed_in.must_reset, None, signed_in.session_hours);
             with_cookie(redirect(if signed_in.must_reset { "/console/password" } else { "/console/" }), Some(&new), &arrival)
         }
-        Ok(Err(SignInRefusal::LockedOut(minutes))) => again(
-            StatusCode::TOO_MANY_REQUESTS,
-            &format!("Too many failed sign-in attempts for this name. Try again in {minutes} minute(s)."),
-        ),
-        Ok(Err(SignInRefusal::Refused(message))) => {
-            c.sessions.record_failure(&name);
-            again(StatusCode::UNAUTHORIZED, &message)
+        Ok((Err(SignInRefusal::LockedOut(e)), _)) => again(StatusCode::TOO_MANY_REQUESTS, &e.public_message()),
+        Ok((Err(SignInRefusal::Refused(e)), counter)) => {
+            c.sessions.record_failure(&counter);
+            again(StatusCode::UNAUTHORIZED, &e.public_message())
         }
         Err(e) => {
             tracing::error!("console sign-in panicked: {e}");
@@ -306,9 +323,28 @@ async fn signin(
     }
 }
 
+/// What failed sign-ins are counted under when the name used is someone's: the person (account and
+/// principal), so every spelling of a logon name — with or without `.onaliyun.com`, with the
+/// account's alias or its id — counts toward one limit, as do all AccessKeys of an account root.
+/// (A name that is no one's is counted as typed; the prefixes keep the two kinds of counter apart.)
+fn failure_counter(who: &Caller) -> String {
+    let principal = match &who.principal {
+        Principal::Root => "root".to_string(),
+        Principal::User { id, .. } => format!("user/{id}"),
+        Principal::RoleSession { role_id, session_name, .. } => format!("role/{role_id}:{session_name}"),
+    };
+    format!("person:{}/{principal}", who.account_id)
+}
+
 enum SignInRefusal {
-    LockedOut(u64),
-    Refused(String),
+    LockedOut(Error),
+    Refused(Error),
+}
+
+/// A sign-in refused because its name failed too often lately (rolestack's code; the real
+/// console's is not known).
+fn locked_out(minutes: u64) -> Error {
+    Error::service(429, "LoginLocked", format!("Too many failed sign-in attempts for this name. Try again in {minutes} minute(s)."))
 }
 
 /// A person whose credentials checked out, and what the sign-in still needs.
@@ -335,13 +371,19 @@ fn start_session(c: &Console, identity: Identity, must_reset: bool, mfa_at: Opti
 
 /// Checks sign-in credentials: the account root's AccessKey pair, or a RAM user's logon name and
 /// console password. Failures are one message per kind that does not tell which part was wrong.
-fn verify(rs: &Rolestack, kind: &str, name: &str, secret: &str, ip: Option<std::net::IpAddr>) -> Result<SignedIn, String> {
+fn verify(rs: &Rolestack, kind: &str, name: &str, secret: &str, ip: Option<std::net::IpAddr>) -> Result<SignedIn, Error> {
     match kind {
         "root" => {
-            let refused = "The AccessKey ID or AccessKey secret is incorrect, or the key is not an active AccessKey of an account root (RAM users sign in with their logon name and password).";
-            let who = rs.authenticate(name).map_err(|_| refused.to_string())?;
+            let refused = || {
+                Error::service(
+                    401,
+                    "InvalidLogonCredentials",
+                    "The AccessKey ID or AccessKey secret is incorrect, or the key is not an active AccessKey of an account root (RAM users sign in with their logon name and password).",
+                )
+            };
+            let who = rs.authenticate(name).map_err(|_| refused())?;
             if who.principal != Principal::Root || !session::same(&who.secret, secret) {
-                return Err(refused.into());
+                return Err(refused());
             }
             Ok(SignedIn {
                 identity: Identity::Root { account_id: who.account_id, access_key_id: name.to_string() },
@@ -352,7 +394,9 @@ fn verify(rs: &Rolestack, kind: &str, name: &str, secret: &str, ip: Option<std::
         }
         "user" => match login_profiles::console_sign_in(rs, name, secret, ip) {
             Ok(u) => {
-                let Principal::User { name: user_name, id } = u.principal else { return Err("unexpected principal".into()) };
+                let Principal::User { name: user_name, id } = u.principal else {
+                    return Err(Error::Store("console sign-in: not a RAM user".into()));
+                };
                 Ok(SignedIn {
                     identity: Identity::User {
                         account_id: u.account_id,
@@ -366,13 +410,14 @@ fn verify(rs: &Rolestack, kind: &str, name: &str, secret: &str, ip: Option<std::
                     session_hours: u.session_hours,
                 })
             }
-            Err(Error::Store(e)) => {
-                tracing::error!("console sign-in: {e}");
-                Err("The sign-in failed because of an internal error.".into())
+            Err(e) => {
+                if let Error::Store(detail) | Error::Conflict(detail) = &e {
+                    tracing::error!("console sign-in: {detail}");
+                }
+                Err(e)
             }
-            Err(e) => Err(e.public_message()),
         },
-        _ => Err("Choose how to sign in.".into()),
+        _ => Err(Error::invalid("InvalidParameter.Kind", "Choose how to sign in.")),
     }
 }
 
@@ -411,7 +456,13 @@ fn mfa_form(csrf: &str, p: &session::PendingSignIn, error: Option<&str>, status:
 /// Most wrong MFA codes one pending sign-in may give before it must start over.
 const MAX_MFA_FAILURES: u32 = 5;
 
-async fn mfa_submit(State(c): State<Console>, arrival: Arrival, headers: HeaderMap, body: Bytes) -> Response {
+async fn mfa_submit(
+    State(c): State<Console>,
+    peer: Option<ConnectInfo<SocketAddr>>,
+    arrival: Arrival,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let f = form(&body);
     let Some(s) = current(&c, &headers) else { return redirect("/console/signin") };
     if !csrf_ok(&s, &headers, field(&f, "csrf_token")) {
@@ -422,9 +473,26 @@ async fn mfa_submit(State(c): State<Console>, arrival: Arrival, headers: HeaderM
     let (code1, code2) = (field(&f, "code").unwrap_or("").to_string(), field(&f, "code2").unwrap_or("").to_string());
     let rs = c.rs.clone();
     let seed = pending.bind_seed.clone();
-    let checked =
-        tokio::task::spawn_blocking(move || login_profiles::console_mfa(&rs, &account_id, &user_name, seed.as_deref(), &code1, &code2))
-            .await;
+    let (visit, identity) = (Visit::of(&headers, peer.map(|p| p.0)), pending.identity.clone());
+    let checked = tokio::task::spawn_blocking(move || {
+        let checked = login_profiles::console_mfa(&rs, &account_id, &user_name, seed.as_deref(), &code1, &code2);
+        let who = trail::caller_of(&rs, &identity);
+        match &checked {
+            Ok(true) => {
+                if seed.is_some() {
+                    trail::record(&rs, &who, &visit, PageEvent::MfaDeviceBound);
+                }
+                trail::record(&rs, &who, &visit, PageEvent::SignIn { mfa: true, error: None });
+            }
+            Ok(false) => {
+                let refused = rolestack_core::ram::mfa::code_refused();
+                trail::record(&rs, &who, &visit, PageEvent::SignIn { mfa: true, error: Some(&refused) });
+            }
+            Err(_) => {}
+        }
+        checked
+    })
+    .await;
     match checked {
         Ok(Ok(true)) => {
             c.sessions.remove(&s.id);
@@ -462,13 +530,22 @@ async fn mfa_submit(State(c): State<Console>, arrival: Arrival, headers: HeaderM
     }
 }
 
-async fn signout(State(c): State<Console>, arrival: Arrival, headers: HeaderMap, body: Bytes) -> Response {
+async fn signout(
+    State(c): State<Console>,
+    peer: Option<ConnectInfo<SocketAddr>>,
+    arrival: Arrival,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let f = form(&body);
     let Some(s) = current(&c, &headers) else { return with_cookie(redirect("/console/signin"), None, &arrival) };
     if !csrf_ok(&s, &headers, field(&f, "csrf_token")) {
         return forbidden_page();
     }
     c.sessions.remove(&s.id);
+    if let Some(identity) = &s.identity {
+        trail::record(&c.rs, &trail::caller_of(&c.rs, identity), &Visit::of(&headers, peer.map(|p| p.0)), PageEvent::SignOut);
+    }
     with_cookie(redirect("/console/signin"), None, &arrival)
 }
 
@@ -508,14 +585,19 @@ async fn change_password(
     let rs = c.rs.clone();
     let forced = s.must_reset_password;
     let (mfa_at, peer, secure) = (s.mfa_at, peer.map(|p| p.0), over_tls(&arrival));
+    let visit = Visit::of(&headers, peer);
     let outcome = tokio::task::spawn_blocking(move || {
         if forced {
-            return login_profiles::change_own_password(&rs, &account_id, &user_name, &old, &new).map(Some).map_err(Gone::Failed);
+            let changed = login_profiles::change_own_password(&rs, &account_id, &user_name, &old, &new);
+            trail::record(&rs, &trail::caller_of(&rs, &identity), &visit, PageEvent::PasswordChange { error: changed.as_ref().err() });
+            return changed.map(Some).map_err(Gone::Failed);
         }
         let caller = caller_for(&rs, &identity, mfa_at, &headers, peer, secure)?;
         let action = catalog::find(Product::Ram, "ChangePassword")
             .ok_or_else(|| Gone::Failed(Error::Store("ChangePassword is not in the catalogue".into())))?;
-        rs.call(&caller, action, &Params::from_pairs([("OldPassword", old), ("NewPassword", new.clone())])).map_err(Gone::Failed)?;
+        let changed = rs.call(&caller, action, &Params::from_pairs([("OldPassword", old), ("NewPassword", new.clone())]));
+        trail::record(&rs, &caller, &visit, PageEvent::PasswordChange { error: changed.as_ref().err() });
+        changed.map_err(Gone::Failed)?;
         login_profiles::epoch_of_password(&rs, &account_id, &user_id, &user_name, &new).map_err(Gone::Failed)
     })
     .await
@@ -728,6 +810,7 @@ async fn bridge(
             region: params.get("RegionId").unwrap_or(rolestack_core::oss::model::DEFAULT_REGION),
             request_parameters: audit::request_parameters(pairs.iter().copied()),
             response_elements: None,
+            additional_event_data: None,
             resources: audit::event_resources(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), result.as_ref().ok()),
             error: result.as_ref().err().map(|e| (e.code(), e.public_message())),
             account: None,

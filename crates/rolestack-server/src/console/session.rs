@@ -320,8 +320,10 @@ impl Sessions {
     }
 }
 
-/// What failed sign-ins are counted under: the SHA-256 of the logon name in lower case. The name is
-/// whatever a sign-in form carried (up to the body limit, before anyone is authenticated), so the
+/// What failed sign-ins are counted under: the SHA-256 of the counter's name in lower case (the
+/// console names the person a logon name is, or the name as typed when it is no one's:
+/// `failure_counter` in the console module). A typed name is whatever a sign-in form carried (up
+/// to the body limit, before anyone is authenticated), so the
 /// table — and on a shared store the record name — holds a fixed 64 characters per name instead of it.
 fn failure_key(name: &str) -> String {
     use sha2::{Digest, Sha256};

@@ -253,6 +253,7 @@ fn record(rs: &Rolestack, req: &RpcRequest, seen: &Seen, result: &Result<(&'stat
         region,
         request_parameters: request_parameters(params().map(|(k, v)| (k, v))),
         response_elements: None,
+        additional_event_data: None,
         resources: event_resources(params().map(|(k, v)| (k.as_str(), v.as_str())), response),
         error,
         account: seen.account.as_deref(),

@@ -1446,14 +1446,16 @@
     ['ResourceName', 'Resource name', 'e.g. EcsRamRoleDocumentTesting'],
     ['ResourceType', 'Resource type', 'e.g. ACS::RAM::Role, ACS::ECS::Instance'],
     ['User', 'User name', 'root, a RAM user name, or <role>:<session>'],
-    ['ServiceName', 'Service name', 'Ram, Sts, Ecs, Vpc, Oss, Actiontrail or Rolestack'],
+    ['ServiceName', 'Service name', 'Ram, Sts, Ecs, Vpc, Oss, Actiontrail, Rolestack, or AasSub / AasCustomer (console sign-in)'],
     ['EventRW', 'Read/write type', 'Read or Write'],
     ['EventAccessKeyId', 'AccessKey ID', 'The AccessKey the request was signed with'],
     ['EventId', 'Event ID', 'An eventId'],
     ['SourceIpAddress', 'Source IP address', 'e.g. 127.0.0.1'],
-    ['EventType', 'Event type', 'ApiCall, ConsoleOperation or AliyunServiceEvent'],
+    ['EventType', 'Event type', 'ApiCall, ConsoleOperation, ConsoleSignin, ConsoleSignout or AliyunServiceEvent'],
     ['RoleName', 'Role name', 'The role whose session made the call'],
   ];
+  // Events of the console, labelled under their name in the list.
+  const CONSOLE_EVENT_TYPES = { ConsoleOperation: 'Console operation', ConsoleSignin: 'Console sign-in', ConsoleSignout: 'Console sign-out' };
   const TIME_RANGES = [['1h', 'Last hour', 3600], ['24h', 'Last 24 hours', 86400], ['7d', 'Last 7 days', 7 * 86400], ['custom', 'Custom range (UTC)', 0]];
   const EVENT_PAGE_SIZES = ['10', '20', '50'];
   // How far the server's clock is ahead of this browser's (a server may run a moved, fake clock):
@@ -1583,7 +1585,7 @@
         const names = (ev.resourceName || '').split(';');
         const row = h('tr', {},
           h('td', { class: 'nowrap', text: fmtDate(ev.eventTime) }),
-          h('td', {}, toggle, ev.eventType === 'ConsoleOperation' ? h('span', { class: 'sub', text: 'Console operation' }) : null),
+          h('td', {}, toggle, CONSOLE_EVENT_TYPES[ev.eventType] ? h('span', { class: 'sub', text: CONSOLE_EVENT_TYPES[ev.eventType] }) : null),
           h('td', { text: ev.serviceName || '' }),
           h('td', {}, h('span', { text: who.userName || '—' }), who.type ? h('span', { class: 'sub', text: who.type }) : null),
           h('td', {}, types.length ? types.map((t, i) => h('span', { class: 'resource' }, h('span', { text: names[i] || '' }), h('span', { class: 'sub', text: t }))) : '—'),
