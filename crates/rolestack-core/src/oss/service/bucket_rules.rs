@@ -55,7 +55,7 @@ impl Oss {
     /// The CORS and referer rules of `bucket` (`None` when there is no such bucket). Not
     /// authorized: the preflight is anonymous by definition, and the rules only ever restrict.
     pub fn bucket_rules(&self, bucket: &str) -> OssResult<Option<BucketRules>> {
-        let at = self.store.version();
+        let at = self.bucket_version();
         let rules = |b: &Bucket| BucketRules { cors: b.cors.clone(), referer: b.referer.clone() };
         if let Some(b) = self.caches.oss_buckets.get(bucket, at) {
             return Ok(Some(rules(&b)));

@@ -279,9 +279,24 @@ impl Oss {
         Oss { store, blobs, commits, clock, caches }
     }
 
+    /// Whether the store is a shared server's: its reads are network round trips (so they run
+    /// on blocking threads) and buckets are not cached (asking its version is one more).
+    pub fn shared_store(&self) -> bool {
+        self.store.shared()
+    }
+
+    /// The store's version to cache buckets at, taken before a read begins (`None`: no caching).
+    fn bucket_version(&self) -> Option<u64> {
+        if self.store.shared() {
+            None
+        } else {
+            self.store.version()
+        }
+    }
+
     /// `name`'s record for a read (`NoSuchBucket` when there is none): the one kept at the
     /// store's current version (see `crate::cache`), else read with `tx` and kept. `version` is
-    /// the store's, taken before `tx` began.
+    /// [`Oss::bucket_version`], taken before `tx` began.
     fn read_bucket(&self, tx: &mut dyn Tx, version: Option<u64>, name: &str) -> OssResult<Arc<Bucket>> {
         self.caches.oss_buckets.get_or_read(name.to_string(), version, || load_bucket(tx, name).map(Arc::new))
     }
@@ -486,7 +501,7 @@ impl Oss {
         if let Some(v) = version {
             super::versioning::validate_version_id(v)?;
         }
-        let at = self.store.version();
+        let at = self.bucket_version();
         let mut tx = self.read_tx()?;
         let b = self.read_bucket(&mut *tx, at, bucket)?;
         let object = versions::addressed(&mut *tx, bucket, key, version)?;

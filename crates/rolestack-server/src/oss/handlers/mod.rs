@@ -64,9 +64,16 @@ impl Ctx {
         blocking(move || f(&oss, Call::new(&who, op, req.bucket(), &req.key).with_version(req.param("versionId")))).await
     }
 
+    /// Whether reads of the store may run here, on the async thread ([`Ctx::call_here`]): not
+    /// when the store is a shared server's, whose reads are network round trips (as the RPC
+    /// gateway decides).
+    pub fn reads_here(&self) -> bool {
+        !self.oss.shared_store()
+    }
+
     /// Runs `f` with this request's [`Call`] here, on the async thread: for reads that wait on
-    /// nothing but the store (as the RPC gateway's reads do), such as an object whose bytes are
-    /// in memory ([`Oss::open_cached`]).
+    /// nothing but a local store (as the RPC gateway's reads do; see [`Ctx::reads_here`]), such
+    /// as an object whose bytes are in memory ([`Oss::open_cached`]).
     pub fn call_here<T>(&self, f: impl FnOnce(&Oss, Call<'_>) -> OssResult<T>) -> OssResult<T> {
         let call = Call::new(&self.who, self.op, self.req.bucket(), &self.req.key).with_version(self.req.param("versionId"));
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&self.oss, call)))

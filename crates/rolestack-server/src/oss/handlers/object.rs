@@ -6,8 +6,8 @@ use axum::http::Method;
 use rolestack_core::oss::access::Requester;
 use rolestack_core::oss::archive::{RestoreOutcome, RestoreRequest, RestoreState};
 use rolestack_core::oss::model::{Object, ObjectType};
-use rolestack_core::oss::service::{CopyTarget, MetadataDirective};
-use rolestack_core::oss::{OssError, OssResult};
+use rolestack_core::oss::service::{Call, CopyTarget, MetadataDirective};
+use rolestack_core::oss::{Oss, OssError, OssResult};
 
 use rolestack_sign::encoding::encode;
 
@@ -129,13 +129,19 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
     // run here when they wait on nothing but the store; a body not in memory yet is opened on
     // a blocking thread (which reads it in).
     let (object, range, reader) = if req.method == Method::HEAD {
-        cx.call_here(|oss, call| {
+        let head = move |oss: &Oss, call: Call<'_>| {
             let object = oss.head_object(call)?;
             let range = plan(&object)?;
             Ok((object, range, None))
-        })?
+        };
+        if cx.reads_here() {
+            cx.call_here(head)?
+        } else {
+            cx.call(head).await?
+        }
     } else {
-        let opened = match cx.call_here(|oss, call| oss.open_cached(call, &plan))? {
+        let in_memory = if cx.reads_here() { cx.call_here(|oss, call| oss.open_cached(call, &plan))? } else { None };
+        let opened = match in_memory {
             Some(opened) => opened,
             None => cx.call(move |oss, call| oss.open(call, plan)).await?,
         };
