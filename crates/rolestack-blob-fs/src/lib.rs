@@ -185,9 +185,6 @@ impl FsBlobStore {
         Ok(())
     }
 
-    /// Opens a blob's file for reading, registered as read (so not reused) until the returned
-    /// guard is dropped: opening and registering under the lock a reuse takes, so a reuse
-    /// either sees the reader or happens before the open, which then finds no file.
     /// The blob's file mapped and registered as its bytes (`BlobStore::map`). Not populated:
     /// plain TCP sends the bytes with sendfile from the page cache and never touches the mapping
     /// (see `rolestack_core::oss::file_bytes`), so page tables would be built and torn down for
@@ -217,6 +214,9 @@ impl FsBlobStore {
         Ok(Some(Bytes::from_owner(MappedBlob { _registration: registration, map, _guard: guard })))
     }
 
+    /// Opens a blob's file for reading, registered as read (so not reused) until the returned
+    /// guard is dropped: opening and registering under the lock a reuse takes, so a reuse
+    /// either sees the reader or happens before the open, which then finds no file.
     fn open_file(&self, id: &BlobId) -> io::Result<(File, Option<ReadGuard>)> {
         let path = self.path_of(id)?;
         match &self.spares {
