@@ -26,7 +26,7 @@ pub fn install() -> Result<(), String> {
     static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
     INSTALLED
         .get_or_init(|| {
-            metrics::set_global_recorder(Early).map_err(|e| e.to_string())?;
+            metrics::set_global_recorder(Early::process()).map_err(|e| e.to_string())?;
             describe();
             Ok(())
         })
@@ -109,6 +109,7 @@ mod tests {
     #[test]
     fn upkeep_neither_loses_nor_repeats_latencies() {
         install().unwrap();
+        install_prometheus().unwrap();
         let count = |n: u32| format!("rolestack_request_duration_seconds_count{{product=\"upkeep-test\"}} {n}\n");
         for _ in 0..3 {
             request_done("upkeep-test", "Probe", 200, Instant::now());
