@@ -135,3 +135,28 @@ def test_json_logs_and_port_in_use(server, tmp_path):
     lines = [line for line in log.read_text().splitlines() if line.startswith("{")]
     assert any(json.loads(line)["fields"].get("message") == "rolestack serving" for line in lines), lines[:5]
     assert "\x1b[" not in log.read_text(), "no ANSI colours when stderr is not a terminal"
+
+
+def test_a_scrape_right_at_start_gets_every_request(server, tmp_path):
+    """The Prometheus recorder is built beside the server's start (its clock calibrates first):
+    what is served before it is there is counted all the same, and a scrape that comes that
+    early waits for it instead of getting another answer."""
+    port = h.free_port()
+    p = subprocess.Popen([str(server.binary), "serve", "--data-dir", str(tmp_path / "d"), "--listen", f"127.0.0.1:{port}",
+                          "--tls-listen", "127.0.0.1:0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        probes = 0
+        while True:
+            try:
+                probes += 1
+                r = requests.post(f"http://127.0.0.1:{port}/?Action=GetCallerIdentity&Version=2015-04-01", timeout=1)
+                break
+            except requests.RequestException:
+                assert p.poll() is None and probes < 3000
+                time.sleep(0.002)
+        assert r.status_code == 400  # unsigned: refused, and counted
+        families = list(text_string_to_metric_families(requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text))
+        assert metric(families, "rolestack_requests_total", product="sts", action="GetCallerIdentity", status="400") == 1
+    finally:
+        p.terminate()
+        p.wait(10)

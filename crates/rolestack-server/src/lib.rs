@@ -77,7 +77,7 @@ async fn callback_public_key(State(rs): State<Rolestack>) -> Response {
 
 async fn front_door(State(rs): State<Rolestack>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
     if is_metrics_scrape(&req) {
-        if let Some(text) = telemetry::render() {
+        if let Some(text) = telemetry::render_when_built().await {
             rs.audit_gauges();
             let mut resp = axum::response::IntoResponse::into_response(text);
             resp.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("text/plain; version=0.0.4"));

@@ -28,6 +28,7 @@ pub fn install() -> Result<(), String> {
         .get_or_init(|| {
             metrics::set_global_recorder(Early::process()).map_err(|e| e.to_string())?;
             describe();
+            BUILDING.store(true, std::sync::atomic::Ordering::Release);
             Ok(())
         })
         .clone()
@@ -49,7 +50,23 @@ pub fn install_prometheus() -> Result<(), String> {
     let handle = recorder.handle();
     let _ = HANDLE.set(handle);
     early::ready(recorder);
+    BUILDING.store(false, std::sync::atomic::Ordering::Release);
     Ok(())
+}
+
+/// Between [`install`] and the end of [`install_prometheus`]: a scrape then waits for it.
+static BUILDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// [`render`], waiting (a second at most) while the Prometheus recorder is still being built at
+/// start, so a scrape that comes that early gets the metrics, not a 404 or another answer.
+pub async fn render_when_built() -> Option<String> {
+    for _ in 0..200 {
+        if HANDLE.get().is_some() || !BUILDING.load(std::sync::atomic::Ordering::Acquire) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    render()
 }
 
 fn describe() {
