@@ -5,13 +5,14 @@
 //! than one core's scalar code (~1.5 ms per MiB here, more than the rest of a PUT together). The
 //! blocks of *different* bodies are independent, though: [`DigestLanes`] keeps the bodies being
 //! uploaded side by side and, whenever two or more have bytes waiting, runs their next blocks in
-//! the lanes of one SIMD MD5 (8 lanes with AVX2; `md5-many` picks the kernel at run time), each
+//! the lanes of one SIMD MD5 (8 lanes with AVX2, 16 with AVX-512; `md5-many` picks the kernel at run time), each
 //! body in its own lane. With 4 uploads at once that is ~2.7× less CPU per MiB, with 8 ~5×;
 //! a single upload runs the scalar code (ARCHITECTURE.md "Durable PUT, in this order").
 //!
 //! This is the pure part: a scheduler over in-memory chunks with no threads and no IO. The
-//! server runs it on one thread and feeds it the chunks of every upload
-//! (`rolestack-server`'s `digests` module), so the work of all uploads meets in one place.
+//! server runs one per digest thread (a thread per core, at most 4) and feeds each the chunks
+//! of the uploads it was given (`rolestack-server`'s `digests` module), so the work of
+//! concurrent uploads meets in few places.
 
 use std::collections::{BTreeMap, VecDeque};
 

@@ -1,6 +1,12 @@
-//! The one thread that digests every upload's body: the core's [`DigestLanes`] fed with the
-//! chunks of all uploads under way, so bodies arriving at the same time share the SIMD lanes of
-//! one MD5 (see `rolestack_core::oss::digest_lanes` and docs/oss.md "Storage").
+//! The threads that digest every upload's body: each runs the core's [`DigestLanes`] fed with
+//! the chunks of the uploads it was given, so bodies arriving at the same time share the SIMD
+//! lanes of one MD5 (see `rolestack_core::oss::digest_lanes` and docs/oss.md "Storage").
+//!
+//! There is one thread per core, at most [`MAX_THREADS`], and a new upload goes to the thread
+//! holding the fewest bodies. One thread would pack the most bodies into one SIMD step (the
+//! least CPU per MiB), but a PUT's answer waits for its digest, and one thread working through
+//! the steps of every upload finishes each body later than the blob's fsync (docs/STATUS.md
+//! "Performance", eleventh session): with a thread per core the digests keep pace.
 //!
 //! An upload holds a [`BodyDigest`]: [`BodyDigest::push`] hands over each chunk (no copy: the
 //! chunk's `Bytes` are shared) and [`BodyDigest::finish`] waits for the digests. A body may have
@@ -32,12 +38,29 @@ enum Message {
 #[error("the body digest thread stopped")]
 pub struct DigestGone;
 
-fn thread() -> &'static mpsc::Sender<Message> {
-    static SENDER: OnceLock<mpsc::Sender<Message>> = OnceLock::new();
-    SENDER.get_or_init(|| {
-        let (tx, rx) = mpsc::channel();
-        std::thread::Builder::new().name("body-digests".into()).spawn(move || run(rx)).expect("starting the body digest thread");
-        tx
+/// One digest thread: where its messages go, and how many bodies it holds.
+struct Lane {
+    sender: mpsc::Sender<Message>,
+    bodies: AtomicU64,
+}
+
+/// Digest threads at most, whatever the number of cores.
+pub const MAX_THREADS: usize = 4;
+
+fn threads() -> &'static [Lane] {
+    static THREADS: OnceLock<Vec<Lane>> = OnceLock::new();
+    THREADS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        (0..cores.clamp(1, MAX_THREADS))
+            .map(|i| {
+                let (tx, rx) = mpsc::channel();
+                std::thread::Builder::new()
+                    .name(format!("body-digests-{i}"))
+                    .spawn(move || run(rx))
+                    .expect("starting the body digest thread");
+                Lane { sender: tx, bodies: AtomicU64::new(0) }
+            })
+            .collect()
     })
 }
 
@@ -48,6 +71,7 @@ fn run(rx: mpsc::Receiver<Message>) {
     let mut uploads: HashMap<BodyId, (Arc<Semaphore>, oneshot::Sender<Digests>)> = HashMap::new();
     let mut progress = Vec::new();
     let mut busy = false;
+    let mut reported = rolestack_core::oss::digest_lanes::Tally::default();
     let lane_bytes = metrics::counter!("rolestack_body_digest_bytes_total", "way" => "lanes");
     let single_bytes = metrics::counter!("rolestack_body_digest_bytes_total", "way" => "single");
     let lane_steps = metrics::counter!("rolestack_body_digest_lane_steps_total");
@@ -78,10 +102,11 @@ fn run(rx: mpsc::Receiver<Message>) {
         busy = lanes.step(&mut progress);
         if busy {
             let tally = lanes.tally();
-            lane_bytes.absolute(tally.lane_bytes);
-            single_bytes.absolute(tally.single_bytes);
-            lane_steps.absolute(tally.lane_steps);
-            lanes_busy.absolute(tally.lanes_busy);
+            lane_bytes.increment(tally.lane_bytes - reported.lane_bytes);
+            single_bytes.increment(tally.single_bytes - reported.single_bytes);
+            lane_steps.increment(tally.lane_steps - reported.lane_steps);
+            lanes_busy.increment(tally.lanes_busy - reported.lanes_busy);
+            reported = tally;
         }
         for p in progress.drain(..) {
             match p {
@@ -100,9 +125,15 @@ fn run(rx: mpsc::Receiver<Message>) {
     }
 }
 
+/// The thread holding the fewest bodies (the first of those).
+fn least_busy(lanes: &[Lane]) -> &Lane {
+    lanes.iter().min_by_key(|l| l.bodies.load(Ordering::Relaxed)).expect("one thread at least")
+}
+
 /// One upload's body on its way through the digest thread.
 pub struct BodyDigest {
     id: BodyId,
+    lane: &'static Lane,
     budget: Arc<Semaphore>,
     done: Option<oneshot::Receiver<Digests>>,
 }
@@ -114,8 +145,10 @@ impl BodyDigest {
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         let budget = Arc::new(Semaphore::new(BUDGET));
         let (tx, done) = oneshot::channel();
-        thread().send(Message::Open(id, budget.clone(), tx)).map_err(|_| DigestGone)?;
-        Ok(BodyDigest { id, budget, done: Some(done) })
+        let lane = least_busy(threads());
+        lane.sender.send(Message::Open(id, budget.clone(), tx)).map_err(|_| DigestGone)?;
+        lane.bodies.fetch_add(1, Ordering::Relaxed);
+        Ok(BodyDigest { id, lane, budget, done: Some(done) })
     }
 
     /// The body's next bytes; waits while [`BUDGET`] bytes of it are still being digested.
@@ -124,7 +157,7 @@ impl BodyDigest {
             let piece = bytes.split_to(bytes.len().min(BUDGET));
             let permits = u32::try_from(piece.len()).expect("a piece fits the budget");
             self.budget.acquire_many(permits).await.map_err(|_| DigestGone)?.forget();
-            thread().send(Message::Push(self.id, piece)).map_err(|_| DigestGone)?;
+            self.lane.sender.send(Message::Push(self.id, piece)).map_err(|_| DigestGone)?;
         }
         Ok(())
     }
@@ -132,7 +165,7 @@ impl BodyDigest {
     /// The body ended: its digests, once every byte pushed is digested.
     pub async fn finish(mut self) -> Result<Digests, DigestGone> {
         let done = self.done.take().expect("finished once");
-        thread().send(Message::End(self.id)).map_err(|_| DigestGone)?;
+        self.lane.sender.send(Message::End(self.id)).map_err(|_| DigestGone)?;
         done.await.map_err(|_| DigestGone)
     }
 }
@@ -141,8 +174,9 @@ impl Drop for BodyDigest {
     /// An upload that stopped before its end: the thread forgets its bytes.
     fn drop(&mut self) {
         if self.done.is_some() {
-            let _ = thread().send(Message::Drop(self.id));
+            let _ = self.lane.sender.send(Message::Drop(self.id));
         }
+        self.lane.bodies.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -177,6 +211,14 @@ mod tests {
         for t in tasks {
             t.await.unwrap();
         }
+    }
+
+    #[test]
+    fn a_new_body_goes_to_the_thread_holding_the_fewest() {
+        let lanes: Vec<Lane> = [3, 1, 2, 1].map(|n| Lane { sender: mpsc::channel().0, bodies: AtomicU64::new(n) }).into_iter().collect();
+        assert!(std::ptr::eq(least_busy(&lanes), &lanes[1]));
+        lanes[1].bodies.fetch_add(5, Ordering::Relaxed);
+        assert!(std::ptr::eq(least_busy(&lanes), &lanes[3]));
     }
 
     #[tokio::test]

@@ -111,9 +111,10 @@ fn body_error(e: &axum::Error) -> Option<OssError> {
 /// returned body removes its blob when dropped unless a committed record comes to name it.
 ///
 /// Every chunk goes two ways: to a blocking thread that writes it to the blob and, at the end,
-/// makes the blob durable, and to the body digest thread ([`crate::oss::digests`]), where the
-/// MD5s of the uploads under way share SIMD lanes. So the blob's fsync runs while the digest
-/// finishes instead of after it. A body cut short is never committed: the writer commits only
+/// makes the blob durable, and to a body digest thread ([`crate::oss::digests`]), where the
+/// MD5s of the uploads under way share SIMD lanes. The digest is told the body ended as soon as
+/// the last byte arrived and is awaited together with the writer, so the blob's fsync and the
+/// digest's last steps overlap. A body cut short is never committed: the writer commits only
 /// on the end marker, sent after the last byte arrived.
 async fn write_body(oss: &Oss, body: Body) -> OssResult<StoredBody> {
     // `None` is the end marker: everything arrived.
@@ -153,21 +154,32 @@ async fn write_body(oss: &Oss, body: Body) -> OssResult<StoredBody> {
     }
     drop(to_blob);
     let received = started.elapsed();
-    let blob = writer.await.unwrap_or_else(|e| Err(OssError::Internal(format!("body writer panicked: {e}"))));
-    let durable = started.elapsed();
+    let digested = async {
+        if failed.is_some() {
+            return None;
+        }
+        let d = digest.finish().await;
+        Some((d, started.elapsed()))
+    };
+    let (blob, digested) = tokio::join!(
+        async { (writer.await.unwrap_or_else(|e| Err(OssError::Internal(format!("body writer panicked: {e}")))), started.elapsed()) },
+        digested
+    );
+    let (blob, durable) = blob;
     if let Some(e) = failed {
         return Err(body_error(&e).unwrap_or_else(|| OssError::InvalidArgument(format!("The request body was cut short: {e}"))));
     }
     let blob = blob?.ok_or_else(|| OssError::Internal("the body writer stopped before the end".into()))?;
     // From here on, dropping `body` (a failed digest) removes the blob.
     let mut body = oss.body(blob, Digests::default());
-    body.digests = digest.finish().await.map_err(|e| OssError::Internal(e.to_string()))?;
+    let (digests, digested) = digested.expect("a body that arrived whole was digested");
+    body.digests = digests.map_err(|e| OssError::Internal(e.to_string()))?;
     // µs from the first byte asked for: the last byte in, the blob durable, the digests done.
     tracing::debug!(
         size = body.digests.size,
         received = received.as_micros(),
         durable = durable.as_micros(),
-        digested = started.elapsed().as_micros(),
+        digested = digested.as_micros(),
         "oss body stored"
     );
     Ok(body)
