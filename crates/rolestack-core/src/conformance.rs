@@ -70,6 +70,7 @@ macro_rules! store_conformance_tests {
             events_filter_page_and_prune,
             live_nonces_reload,
             group_commit_shares_commits_and_isolates_failures,
+            group_commit_outlives_a_panicking_writer,
             version_moves_with_committed_record_changes,
             faults_list_take_and_prune,
             fault_uses_are_taken_once_under_concurrency,
@@ -934,6 +935,36 @@ pub fn group_commit_shares_commits_and_isolates_failures(store: Arc<dyn Store>) 
     let mut tx = store.begin().unwrap();
     assert_eq!(tx.count(Kind::Role, "gc", "r").unwrap(), 15);
     assert!(tx.get(Kind::Role, "gc", "failed").unwrap().is_none());
+}
+
+/// A piece of work that panics inside a group fails its own write, not the group commit: the
+/// others land, nobody waits forever, and writes go on afterwards.
+pub fn group_commit_outlives_a_panicking_writer(store: Arc<dyn Store>) {
+    use crate::group_commit::GroupCommit;
+    let group = Arc::new(GroupCommit::<crate::Error>::new(store.clone()));
+    let threads: Vec<_> = (0..12)
+        .map(|i| {
+            let group = group.clone();
+            std::thread::spawn(move || {
+                group.write(move |tx| {
+                    tx.insert(Kind::Role, "gp", &format!("r{i:02}"), "{}")?;
+                    if i % 4 == 1 {
+                        panic!("writer {i} panics");
+                    }
+                    Ok(i)
+                })
+            })
+        })
+        .collect();
+    for (i, t) in threads.into_iter().enumerate() {
+        let r = t.join().expect("a writer's panic stays in the group commit");
+        assert_eq!(r.ok(), (i % 4 != 1).then_some(i), "writer {i}");
+    }
+    let mut tx = store.begin().unwrap();
+    assert_eq!(tx.count(Kind::Role, "gp", "r").unwrap(), 9);
+    assert!(tx.get(Kind::Role, "gp", "r01").unwrap().is_none());
+    drop(tx);
+    assert!(group.write(|tx| tx.insert(Kind::Role, "gp", "after", "{}")).unwrap());
 }
 
 /// [`Store::version`], where a store gives one, moves after a committed change to records,

@@ -2,11 +2,14 @@
 //! the chunks of the uploads it was given, so bodies arriving at the same time share the SIMD
 //! lanes of one MD5 (see `rolestack_core::oss::digest_lanes` and docs/oss.md "Storage").
 //!
-//! There is one thread per core, at most [`MAX_THREADS`], and a new upload goes to the thread
-//! holding the fewest bodies. One thread would pack the most bodies into one SIMD step (the
-//! least CPU per MiB), but a PUT's answer waits for its digest, and one thread working through
-//! the steps of every upload finishes each body later than the blob's fsync (docs/STATUS.md
-//! "Performance", eleventh session): with a thread per core the digests keep pace.
+//! There is one thread for every two cores ([`thread_count`], at most [`MAX_THREADS`]), and a
+//! new upload goes to the thread holding the fewest bodies. The fewer the threads, the more
+//! bodies share one SIMD step (the least CPU per MiB); the more, the sooner each body's digest
+//! is done, and a PUT's answer waits for it. Under PUT load MD5 is about half of the server's
+//! CPU, so the digests get about half of the cores: measured on 2 cores, one thread ran a fifth
+//! of the bytes on the scalar code where a thread per core ran three quarters, and took 15–20%
+//! less server CPU per MiB and more PUTs per second in every alternated round (docs/STATUS.md
+//! "Performance", thirteenth session).
 //!
 //! An upload holds a [`BodyDigest`]: [`BodyDigest::push`] hands over each chunk (no copy: the
 //! chunk's `Bytes` are shared) and [`BodyDigest::finish`] waits for the digests. A body may have
@@ -51,7 +54,7 @@ fn threads() -> &'static [Lane] {
     static THREADS: OnceLock<Vec<Lane>> = OnceLock::new();
     THREADS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        (0..cores.clamp(1, MAX_THREADS))
+        (0..thread_count(cores))
             .map(|i| {
                 let (tx, rx) = mpsc::channel();
                 std::thread::Builder::new()
@@ -123,6 +126,11 @@ fn run(rx: mpsc::Receiver<Message>) {
             }
         }
     }
+}
+
+/// Digest threads for a machine of `cores` cores: one for every two (module docs).
+fn thread_count(cores: usize) -> usize {
+    (cores / 2).clamp(1, MAX_THREADS)
 }
 
 /// The thread holding the fewest bodies (the first of those).
@@ -211,6 +219,11 @@ mod tests {
         for t in tasks {
             t.await.unwrap();
         }
+    }
+
+    #[test]
+    fn a_digest_thread_for_every_two_cores() {
+        assert_eq!([1, 2, 3, 4, 6, 8, 64].map(thread_count), [1, 1, 1, 2, 3, 4, MAX_THREADS]);
     }
 
     #[test]

@@ -71,6 +71,17 @@ impl Ctx {
         !self.oss.shared_store()
     }
 
+    /// Runs `f`, a read of the store, here when reads may run here ([`Ctx::reads_here`]), else
+    /// on a blocking thread: e.g. a write's authorization, which reads the bucket and policies,
+    /// needs no hand-off to another thread and back on a local store.
+    pub async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Oss, Call<'_>) -> OssResult<T> + Send + 'static) -> OssResult<T> {
+        if self.reads_here() {
+            self.call_here(f)
+        } else {
+            self.call(f).await
+        }
+    }
+
     /// Runs `f` with this request's [`Call`] here, on the async thread: for reads that wait on
     /// nothing but a local store (as the RPC gateway's reads do; see [`Ctx::reads_here`]), such
     /// as an object whose bytes are in memory ([`Oss::open_cached`]).

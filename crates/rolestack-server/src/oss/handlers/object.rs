@@ -51,7 +51,7 @@ async fn write_object(
     let md5 = headers::content_md5(&cx.req)?;
     let forbid = headers::forbid_overwrite(&cx.req);
     let started = std::time::Instant::now();
-    let ticket = cx.call(|oss, call| oss.authorize_write(call)).await?;
+    let ticket = cx.read(|oss, call| oss.authorize_write(call)).await?;
     let authorized = started.elapsed();
     let stored = write_body(&cx.oss, body).await?;
     let digests = stored.digests;
@@ -134,11 +134,7 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
             let range = plan(&object)?;
             Ok((object, range, None))
         };
-        if cx.reads_here() {
-            cx.call_here(head)?
-        } else {
-            cx.call(head).await?
-        }
+        cx.read(head).await?
     } else {
         let in_memory = if cx.reads_here() { cx.call_here(|oss, call| oss.open_cached(call, &plan))? } else { None };
         let opened = match in_memory {
@@ -264,7 +260,7 @@ pub async fn append_object(cx: Ctx, body: Body) -> OssResult<Reply> {
     // Only the append that creates the object sets its tags; later ones' `x-oss-tagging` is ignored.
     let settings = if position == 0 { headers::settings_with_tags(&cx.req)? } else { headers::settings(&cx.req)? };
     let md5 = headers::content_md5(&cx.req)?;
-    let ticket = cx.call(move |oss, call| oss.authorize_append(call, position)).await?;
+    let ticket = cx.read(move |oss, call| oss.authorize_append(call, position)).await?;
     let stored = write_body(&cx.oss, body).await?;
     let digests = stored.digests;
     let object = cx.call(move |oss, _| oss.append_object(&ticket, position, stored, settings, md5)).await?;
