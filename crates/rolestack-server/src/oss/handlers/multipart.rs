@@ -40,7 +40,7 @@ pub async fn upload_part(cx: Ctx, body: Body) -> OssResult<Reply> {
     let md5 = headers::content_md5(&cx.req)?;
     let ticket = {
         let u = upload_id.clone();
-        cx.read(move |oss, call| oss.authorize_part(call, &u, number)).await?
+        cx.call(move |oss, call| oss.authorize_part(call, &u, number)).await?
     };
     let stored = write_body(&cx.oss, body).await?;
     let digests = stored.digests;

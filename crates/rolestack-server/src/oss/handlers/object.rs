@@ -51,7 +51,7 @@ async fn write_object(
     let md5 = headers::content_md5(&cx.req)?;
     let forbid = headers::forbid_overwrite(&cx.req);
     let started = std::time::Instant::now();
-    let ticket = cx.read(|oss, call| oss.authorize_write(call)).await?;
+    let ticket = cx.call(|oss, call| oss.authorize_write(call)).await?;
     let authorized = started.elapsed();
     let stored = write_body(&cx.oss, body).await?;
     let digests = stored.digests;
@@ -260,7 +260,7 @@ pub async fn append_object(cx: Ctx, body: Body) -> OssResult<Reply> {
     // Only the append that creates the object sets its tags; later ones' `x-oss-tagging` is ignored.
     let settings = if position == 0 { headers::settings_with_tags(&cx.req)? } else { headers::settings(&cx.req)? };
     let md5 = headers::content_md5(&cx.req)?;
-    let ticket = cx.read(move |oss, call| oss.authorize_append(call, position)).await?;
+    let ticket = cx.call(move |oss, call| oss.authorize_append(call, position)).await?;
     let stored = write_body(&cx.oss, body).await?;
     let digests = stored.digests;
     let object = cx.call(move |oss, _| oss.append_object(&ticket, position, stored, settings, md5)).await?;
