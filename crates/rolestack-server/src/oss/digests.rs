@@ -7,9 +7,9 @@
 //! bodies share one SIMD step (the least CPU per MiB); the more, the sooner each body's digest
 //! is done, and a PUT's answer waits for it. Under PUT load MD5 is about half of the server's
 //! CPU, so the digests get about half of the cores: measured on 2 cores, one thread ran a fifth
-//! of the bytes on the scalar code where a thread per core ran three quarters, and took 15–20%
-//! less server CPU per MiB and more PUTs per second in every alternated round (docs/STATUS.md
-//! "Performance", thirteenth session).
+//! of the bytes on the scalar code where a thread per core ran three quarters, and took 3–20%
+//! less server CPU per MiB (more PUTs per second in each of five alternated rounds of a noisy
+//! hour; docs/STATUS.md "Performance", thirteenth session).
 //!
 //! An upload holds a [`BodyDigest`]: [`BodyDigest::push`] hands over each chunk (no copy: the
 //! chunk's `Bytes` are shared) and [`BodyDigest::finish`] waits for the digests. A body may have

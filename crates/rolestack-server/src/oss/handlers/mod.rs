@@ -73,8 +73,8 @@ impl Ctx {
 
     /// Runs `f`, a read of the store, here when reads may run here ([`Ctx::reads_here`]), else
     /// on a blocking thread (HEAD). A write's authorization is a read too but stays on the
-    /// blocking pool: run here it saved ~0.3 ms per PUT and no throughput, and moved which
-    /// allocator arena the PUT path grows (docs/STATUS.md, thirteenth session).
+    /// blocking pool: run here it saved ~0.3 ms per PUT but no throughput, and the listing
+    /// benchmark's RSS peaks came out higher with it (docs/STATUS.md, thirteenth session).
     pub async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Oss, Call<'_>) -> OssResult<T> + Send + 'static) -> OssResult<T> {
         if self.reads_here() {
             self.call_here(f)
