@@ -908,29 +908,36 @@ pub fn live_nonces_reload(store: Arc<dyn Store>) {
     assert_eq!(tx.nonces_live(200).unwrap(), vec![("k".to_string(), "new".to_string(), 400)]);
 }
 
+/// `writers` threads each writing `work(i, tx)` through `group` at once; their results, in order
+/// (`Err` for a writer whose thread panicked).
+fn write_concurrently(
+    group: &Arc<crate::group_commit::GroupCommit<crate::Error>>,
+    writers: usize,
+    work: fn(usize, &mut dyn crate::store::Tx) -> crate::Result<usize>,
+) -> Vec<std::thread::Result<crate::Result<usize>>> {
+    let threads: Vec<_> = (0..writers)
+        .map(|i| {
+            let group = group.clone();
+            std::thread::spawn(move || group.write(move |tx| work(i, tx)))
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join()).collect()
+}
+
 /// Concurrent writers through [`crate::group_commit::GroupCommit`] all land; one that writes and
 /// then fails leaves nothing behind and takes nobody down with it.
 pub fn group_commit_shares_commits_and_isolates_failures(store: Arc<dyn Store>) {
-    use crate::group_commit::GroupCommit;
-    let group = Arc::new(GroupCommit::<crate::Error>::new(store.clone()));
-    let threads: Vec<_> = (0..16)
-        .map(|i| {
-            let group = group.clone();
-            std::thread::spawn(move || {
-                group.write(move |tx| {
-                    if i == 7 {
-                        tx.insert(Kind::Role, "gc", "failed", "{}")?;
-                        return Err(crate::Error::Store("this one fails".into()));
-                    }
-                    tx.insert(Kind::Role, "gc", &format!("r{i:02}"), "{}")?;
-                    Ok(i)
-                })
-            })
-        })
-        .collect();
-    for (i, t) in threads.into_iter().enumerate() {
-        let r = t.join().unwrap();
-        assert_eq!(r.ok(), (i != 7).then_some(i), "writer {i}");
+    let group = Arc::new(crate::group_commit::GroupCommit::<crate::Error>::new(store.clone()));
+    let results = write_concurrently(&group, 16, |i, tx| {
+        if i == 7 {
+            tx.insert(Kind::Role, "gc", "failed", "{}")?;
+            return Err(crate::Error::Store("this one fails".into()));
+        }
+        tx.insert(Kind::Role, "gc", &format!("r{i:02}"), "{}")?;
+        Ok(i)
+    });
+    for (i, r) in results.into_iter().enumerate() {
+        assert_eq!(r.unwrap().ok(), (i != 7).then_some(i), "writer {i}");
     }
     let mut tx = store.begin().unwrap();
     assert_eq!(tx.count(Kind::Role, "gc", "r").unwrap(), 15);
@@ -940,24 +947,16 @@ pub fn group_commit_shares_commits_and_isolates_failures(store: Arc<dyn Store>) 
 /// A piece of work that panics inside a group fails its own write, not the group commit: the
 /// others land, nobody waits forever, and writes go on afterwards.
 pub fn group_commit_outlives_a_panicking_writer(store: Arc<dyn Store>) {
-    use crate::group_commit::GroupCommit;
-    let group = Arc::new(GroupCommit::<crate::Error>::new(store.clone()));
-    let threads: Vec<_> = (0..12)
-        .map(|i| {
-            let group = group.clone();
-            std::thread::spawn(move || {
-                group.write(move |tx| {
-                    tx.insert(Kind::Role, "gp", &format!("r{i:02}"), "{}")?;
-                    if i % 4 == 1 {
-                        panic!("writer {i} panics");
-                    }
-                    Ok(i)
-                })
-            })
-        })
-        .collect();
-    for (i, t) in threads.into_iter().enumerate() {
-        let r = t.join().expect("a writer's panic stays in the group commit");
+    let group = Arc::new(crate::group_commit::GroupCommit::<crate::Error>::new(store.clone()));
+    let results = write_concurrently(&group, 12, |i, tx| {
+        tx.insert(Kind::Role, "gp", &format!("r{i:02}"), "{}")?;
+        if i % 4 == 1 {
+            panic!("writer {i} panics");
+        }
+        Ok(i)
+    });
+    for (i, r) in results.into_iter().enumerate() {
+        let r = r.expect("a writer's panic stays in the group commit");
         assert_eq!(r.ok(), (i % 4 != 1).then_some(i), "writer {i}");
     }
     let mut tx = store.begin().unwrap();

@@ -71,18 +71,6 @@ impl Ctx {
         !self.oss.shared_store()
     }
 
-    /// Runs `f`, a read of the store, here when reads may run here ([`Ctx::reads_here`]), else
-    /// on a blocking thread (HEAD). A write's authorization is a read too but stays on the
-    /// blocking pool: run here it saved ~0.3 ms per PUT but no throughput, and the listing
-    /// benchmark's RSS peaks came out higher with it (docs/STATUS.md, thirteenth session).
-    pub async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Oss, Call<'_>) -> OssResult<T> + Send + 'static) -> OssResult<T> {
-        if self.reads_here() {
-            self.call_here(f)
-        } else {
-            self.call(f).await
-        }
-    }
-
     /// Runs `f` with this request's [`Call`] here, on the async thread: for reads that wait on
     /// nothing but a local store (as the RPC gateway's reads do; see [`Ctx::reads_here`]), such
     /// as an object whose bytes are in memory ([`Oss::open_cached`]).

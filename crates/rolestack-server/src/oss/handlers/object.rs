@@ -134,7 +134,11 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
             let range = plan(&object)?;
             Ok((object, range, None))
         };
-        cx.read(head).await?
+        if cx.reads_here() {
+            cx.call_here(head)?
+        } else {
+            cx.call(head).await?
+        }
     } else {
         let in_memory = if cx.reads_here() { cx.call_here(|oss, call| oss.open_cached(call, &plan))? } else { None };
         let opened = match in_memory {
