@@ -292,12 +292,16 @@ impl Store for SqliteStore {
         if self.readers.is_empty() {
             return self.begin();
         }
-        // A free reader if there is one, else wait for the next in turn.
-        let start = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // The first free reader, else wait for the next in turn. First, not next: readers are
+        // taken in the same order every time, so a light load keeps reusing the first one and
+        // only its page cache warms up — a single client paging through a listing would otherwise
+        // fill every reader's cache, a quarter as fast each, and the server's memory would keep
+        // growing long after the listing's first pages (benches/run.sh `list`, docs/STATUS.md).
         let n = self.readers.len();
-        let conn = (0..n)
-            .find_map(|i| self.readers[(start + i) % n].try_lock().ok())
-            .unwrap_or_else(|| self.readers[start % n].lock().unwrap_or_else(|p| p.into_inner()));
+        let conn = self.readers.iter().find_map(|r| r.try_lock().ok()).unwrap_or_else(|| {
+            let next = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.readers[next % n].lock().unwrap_or_else(|p| p.into_inner())
+        });
         // The version before the transaction's snapshot: see `ListCache`.
         let version = self.version.load(Ordering::Acquire);
         conn.prepare_cached("BEGIN").and_then(|mut s| s.execute([])).map_err(db_err)?;
@@ -1066,6 +1070,27 @@ mod tests {
         let mut tx = store.begin().unwrap();
         f(&mut *tx);
         tx.commit().unwrap();
+    }
+
+    #[test]
+    fn read_transactions_take_the_first_free_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db")).unwrap();
+        let held_by_others = |store: &SqliteStore| store.readers.iter().map(|r| r.try_lock().is_err()).collect::<Vec<_>>();
+        let first_held = |k: usize| (0..READERS).map(|i| i < k).collect::<Vec<_>>();
+        // One after the other: always the first reader (only its page cache warms up).
+        for _ in 0..READERS * 2 {
+            let _tx = store.begin_read().unwrap();
+            assert_eq!(held_by_others(&store), first_held(1));
+        }
+        // At once: each takes the first one free.
+        let first = store.begin_read().unwrap();
+        let second = store.begin_read().unwrap();
+        assert_eq!(held_by_others(&store), first_held(2));
+        drop(first);
+        let third = store.begin_read().unwrap();
+        assert_eq!(held_by_others(&store), first_held(2));
+        drop((second, third));
     }
 
     #[test]
