@@ -154,6 +154,7 @@ pub struct SqliteStore {
     /// Read-only connections for read transactions: in WAL mode they read a snapshot while the
     /// writer writes, so reads never wait for writes (empty for an in-memory database).
     readers: Vec<Mutex<Connection>>,
+    /// The reader a read transaction waits for when every reader is busy (taken in turn).
     next_reader: std::sync::atomic::AtomicUsize,
     /// [`Store::version`]: bumped after each commit that changed records or links.
     version: AtomicU64,
@@ -1076,20 +1077,20 @@ mod tests {
     fn read_transactions_take_the_first_free_reader() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("db")).unwrap();
-        let held_by_others = |store: &SqliteStore| store.readers.iter().map(|r| r.try_lock().is_err()).collect::<Vec<_>>();
+        let held = |store: &SqliteStore| store.readers.iter().map(|r| r.try_lock().is_err()).collect::<Vec<_>>();
         let first_held = |k: usize| (0..READERS).map(|i| i < k).collect::<Vec<_>>();
         // One after the other: always the first reader (only its page cache warms up).
         for _ in 0..READERS * 2 {
             let _tx = store.begin_read().unwrap();
-            assert_eq!(held_by_others(&store), first_held(1));
+            assert_eq!(held(&store), first_held(1));
         }
         // At once: each takes the first one free.
         let first = store.begin_read().unwrap();
         let second = store.begin_read().unwrap();
-        assert_eq!(held_by_others(&store), first_held(2));
+        assert_eq!(held(&store), first_held(2));
         drop(first);
         let third = store.begin_read().unwrap();
-        assert_eq!(held_by_others(&store), first_held(2));
+        assert_eq!(held(&store), first_held(2));
         drop((second, third));
     }
 
