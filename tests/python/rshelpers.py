@@ -957,10 +957,11 @@ def assert_account_quota(api: "RpcApi", create: str, params_of: Callable[[int], 
 
 
 def count_listed(api: "RpcApi", action: str, outer: str, inner: str, **params) -> int:
-    """How many entities a RAM List* action (with `params`) names, following its Markers."""
+    """How many entities a RAM List* action (with `params`) names, following its Markers (pages of
+    up to 1000, ListGroups up to 100)."""
     n, marker = 0, None
     while True:
-        body = api.call(action, {**params, "MaxItems": 1000, "Marker": marker})
+        body = api.call(action, {**params, "MaxItems": 100 if action == "ListGroups" else 1000, "Marker": marker})
         n += len(body[outer][inner])
         if not body["IsTruncated"]:
             return n

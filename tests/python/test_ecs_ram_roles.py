@@ -313,6 +313,13 @@ def test_malformed_instance_ids(ecs, role, bad):
                        code="InvalidInstanceIds.Malformed", status=400)
 
 
+def test_describe_takes_at_most_50_instance_ids(ecs):
+    """DescribeInstanceRamRole takes up to 50 ids (Attach/Detach up to 100)."""
+    many = json.dumps([f"i-{n}" for n in range(51)])
+    h.expect_error(lambda: ecs.call("DescribeInstanceRamRole", {"RegionId": REGION, "InstanceIds": many}),
+                   code="InvalidInstanceIds.Malformed", status=400)
+
+
 def test_missing_parameters(ecs, instance, role):
     err = h.expect_error(lambda: ecs.call("AttachInstanceRamRole", {"RegionId": REGION, "InstanceIds": ids(instance)}),
                          code="MissingParameter", status=400)

@@ -370,8 +370,17 @@ def test_range_and_conditions(bkt):
     assert bkt.get_object("r", byte_range=(2, 5)).read() == b"2345"
     assert bkt.get_object("r", byte_range=(7, None)).read() == b"789"
     assert bkt.get_object("r", byte_range=(None, 3)).read() == b"789"
-    resp = bkt.get_object("r", byte_range=(8, 100))
-    assert resp.status == 206 and resp.read() == b"89"
+    # OSS ignores a range not wholly inside the object (200, the whole object, no Content-Range);
+    # x-oss-range-behavior: standard cuts one running past the end instead (206)
+    for rng in [(8, 100), (0, 10)]:
+        resp = bkt.get_object("r", byte_range=rng)
+        assert (resp.status, resp.read(), resp.headers.get("Content-Range")) == (200, b"0123456789", None), rng
+    resp = bkt.get_object("r", headers={"Range": "bytes=-20"})
+    assert (resp.status, resp.read()) == (200, b"0123456789")
+    resp = bkt.get_object("r", byte_range=(8, 100), headers={"x-oss-range-behavior": "standard"})
+    assert (resp.status, resp.read(), resp.headers["Content-Range"]) == (206, b"89", "bytes 8-9/10")
+    expect_oss_error(lambda: bkt.get_object("r", byte_range=(10, 12), headers={"x-oss-range-behavior": "standard"}),
+                     "InvalidRange", 416)
     etag = bkt.head_object("r").etag
     with pytest.raises(oss2.exceptions.NotModified):
         bkt.get_object("r", headers={"If-None-Match": f'"{etag}"'})
@@ -700,6 +709,55 @@ def test_batch_delete_and_quiet(bkt):
     assert [o.key for o in oss2.ObjectIterator(bkt)] == ["d3"]
 
 
+def test_batch_delete_refuses_what_oss_refuses(bkt):
+    """DeleteMultipleObjects as OSS checks it: Content-MD5 required, Quiet true/false, every Object
+    with a non-empty Key — each refusal with its own EC, and nothing deleted."""
+    bkt.put_object("kept", b"k")
+
+    def post(doc: bytes, md5=True):
+        headers = {"Content-MD5": base64.b64encode(hashlib.md5(doc).digest()).decode()} if md5 else {}
+        return lambda: bkt._do("POST", bkt.bucket_name, "", params={"delete": ""}, data=doc, headers=headers)
+
+    ok_doc = b"<Delete><Quiet>false</Quiet><Object><Key>kept</Key></Object></Delete>"
+    cases = [
+        (post(ok_doc, md5=False), "MissingArgument", "0016-00000606"),
+        (post(b"<Delete><Quiet>maybe</Quiet><Object><Key>kept</Key></Object></Delete>"), "MalformedXML", "0016-00000610"),
+        (post(b"<Delete><Object><Key></Key></Object></Delete>"), "MalformedXML", "0016-00000611"),
+        (post(b"<Delete><Object><VersionId>x</VersionId></Object></Delete>"), "MalformedXML", "0016-00000613"),
+        (post(b"<Delete><Quiet>true</Quiet></Delete>"), "MalformedXML", "0016-00000615"),
+    ]
+    for call, code, ec in cases:
+        assert expect_oss_error(call, code, 400).ec == ec
+    assert bkt.object_exists("kept")
+    post(ok_doc)()
+    assert not bkt.object_exists("kept")
+
+
+def test_listing_and_encoding_arguments_are_checked(bkt):
+    """list-type only accepts 2 and encoding-type only url (OSS's ECs); nothing else is ignored."""
+    bkt.put_object("a", b"")
+    e = expect_oss_error(lambda: bkt._do("GET", bkt.bucket_name, "", params={"list-type": "3"}), "InvalidArgument", 400)
+    assert e.ec == "0015-00000401"
+    for params in [{"encoding-type": "bogus"}, {"list-type": "2", "encoding-type": "urlencode"}]:
+        e = expect_oss_error(lambda: bkt._do("GET", bkt.bucket_name, "", params=params), "InvalidArgument", 400)
+        assert e.ec == "0017-00000235" and e.details.get("ArgumentName") == "encoding-type"
+    assert [o.key for o in bkt.list_objects_v2(encoding_type="url").object_list] == ["a"]
+
+
+def test_conditions_follow_http_precedence_and_304_names_the_object(bkt):
+    bkt.put_object("c", b"c")
+    head = bkt.head_object("c")
+    past, future = formatdate(time.time() - 86400, usegmt=True), formatdate(time.time() + 86400, usegmt=True)
+    # If-Match decides when present, If-Unmodified-Since only without it (RFC 7232 section 6)
+    assert bkt.get_object("c", headers={"If-Match": f'"{head.etag}"', "If-Unmodified-Since": past}).read() == b"c"
+    expect_oss_error(lambda: bkt.get_object("c", headers={"If-Unmodified-Since": past}), "PreconditionFailed", 412)
+    # If-None-Match decides when present, If-Modified-Since only without it
+    assert bkt.get_object("c", headers={"If-None-Match": '"0000"', "If-Modified-Since": future}).read() == b"c"
+    r = requests.get(bkt.sign_url("GET", "c", 60), headers={"If-None-Match": f'"{head.etag}"'})
+    assert r.status_code == 304 and r.content == b""
+    assert r.headers["ETag"] == f'"{head.etag}"' and r.headers["Last-Modified"] == head.headers["Last-Modified"]
+
+
 def test_buckets(oss_ep, root, auth_version):
     auth = oss2_auth(root["AccessKeyId"], root["AccessKeySecret"], auth_version)
     base = bucket_name("lb")
@@ -715,6 +773,13 @@ def test_buckets(oss_ep, root, auth_version):
         info = b.get_bucket_info()
         assert info.name == names[0] and info.acl.grant == "private" and info.owner.id == root["AccountId"]
         assert b.get_bucket_location().location == "oss-cn-hangzhou"
+        # asked again by its owner: the same settings are fine, another storage class is not
+        b0 = oss2_bucket(oss_ep, auth, names[0])
+        b0.create_bucket(oss2.BUCKET_ACL_PRIVATE)
+        e = expect_oss_error(lambda: b0.create_bucket(input=oss2.models.BucketCreateConfig(oss2.BUCKET_STORAGE_CLASS_IA)),
+                             "BucketAlreadyExists", 409)
+        assert "storage class" in e.message
+        assert b0.get_bucket_info().storage_class == oss2.BUCKET_STORAGE_CLASS_STANDARD
         # oss2 refuses bad names client-side; a raw request gets the server's answer
         r = requests.put(f"http://{oss_ep}/Bad_Name/")
         assert r.status_code == 400 and b"<Code>InvalidBucketName</Code>" in r.content

@@ -375,6 +375,65 @@ def test_paging_bad_max_items(ram, action, value):
 
 # -- account-wide quotas (docs/ram-errors.md) -----------------------------------------------
 
+@pytest.mark.parametrize("value", [0, 101])
+def test_list_groups_pages_of_at_most_100(ram, value):
+    h.expect_error(lambda: ram.call("ListGroups", {"MaxItems": value}), code="InvalidParameter.MaxItems", status=400)
+    assert ram.call("ListGroups", {"MaxItems": 100})["IsTruncated"] in (True, False)
+
+
+@pytest.mark.parametrize("action", ["ListUsers", "ListRoles", "ListPolicies", "ListGroups"])
+@pytest.mark.parametrize("marker", ["bogus", "zzzz", "pg-user-0"])
+def test_a_marker_this_service_did_not_return_is_refused(ram, action, marker):
+    """Markers are opaque, as RAM's are: a name or any other made-up value is not one."""
+    h.expect_error(lambda: ram.call(action, {"Marker": marker}), code="InvalidParameter.Marker", status=400)
+
+
+def test_list_users_for_group_pages(ram):
+    group = h.unique_name("pg")
+    ram.call("CreateGroup", {"GroupName": group})
+    members = sorted(h.unique_name(f"m{i}") for i in range(3))
+    for m in members:
+        ram.call("CreateUser", {"UserName": m})
+        ram.call("AddUserToGroup", {"UserName": m, "GroupName": group})
+    first = ram.call("ListUsersForGroup", {"GroupName": group, "MaxItems": 2})
+    assert first["IsTruncated"] is True and len(h.wrapped_list(first, "Users", "User")) == 2
+    seen = [u["UserName"] for u in h.list_all(ram, "ListUsersForGroup", "Users", "User", max_items=1,
+                                               extra={"GroupName": group})]
+    assert seen == members
+    h.expect_error(lambda: ram.call("ListUsersForGroup", {"GroupName": group, "MaxItems": 1001}),
+                   code="InvalidParameter.MaxItems", status=400)
+
+
+def test_a_rename_that_changes_only_the_case(ram):
+    """Names are compared without case, so a case-only rename is the entity's own name, not a conflict."""
+    user, group = h.unique_name("Case"), h.unique_name("Grp")
+    ram.call("CreateUser", {"UserName": user})
+    ram.call("CreateGroup", {"GroupName": group})
+    ram.call("AddUserToGroup", {"UserName": user, "GroupName": group})
+    ram.call("CreateAccessKey", {"UserName": user})
+    assert ram.call("UpdateUser", {"UserName": user, "NewUserName": user.lower()})["User"]["UserName"] == user.lower()
+    assert ram.call("UpdateGroup", {"GroupName": group, "NewGroupName": group.lower()})["Group"]["GroupName"] == group.lower()
+    assert ram.call("GetUser", {"UserName": user})["User"]["UserName"] == user.lower()
+    assert [u["UserName"] for u in h.wrapped_list(ram.call("ListUsersForGroup", {"GroupName": group}), "Users", "User")] == [user.lower()]
+    assert len(h.wrapped_list(ram.call("ListAccessKeys", {"UserName": user.lower()}), "AccessKeys", "AccessKey")) == 1
+
+
+def test_update_checks_its_parameters_before_the_entity(ram):
+    missing = h.unique_name("nobody")
+    for params, code in [
+        ({"NewMaxSessionDuration": 1}, "InvalidParameter.NewMaxSessionDuration"),
+        ({"NewDescription": "d" * 1025}, "InvalidParameter.NewDescription.Length"),
+        ({"NewAssumeRolePolicyDocument": "nope"}, "MalformedPolicyDocument"),
+    ]:
+        h.expect_error(lambda: ram.call("UpdateRole", dict(params, RoleName=missing)), code_prefix=code, status=400)
+    h.expect_error(lambda: ram.call("UpdateUser", {"UserName": missing, "NewUserName": "a b"}),
+                   code_prefix="InvalidParameter.NewUserName", status=400)
+    h.expect_error(lambda: ram.call("UpdateGroup", {"GroupName": missing, "NewGroupName": "a b"}),
+                   code_prefix="InvalidParameter.NewGroupName", status=400)
+    h.expect_error(lambda: ram.call("UpdateRole", {"RoleName": missing, "NewDescription": "fine"}),
+                   code="EntityNotExist.Role", status=404)
+
+
 def test_account_holds_at_most_300_groups(fresh_server):
     """CreateGroup past 300 groups: LimitExceeded.Group (409), however many creates run at once
     (aliyun-python-sdk-core CommonRequest on eight threads)."""

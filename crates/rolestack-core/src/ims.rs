@@ -236,10 +236,10 @@ fn page_of<T>(ctx: &mut Ctx, p: &Params, name: impl Fn(&T) -> String) -> Result<
 where
     T: Record,
 {
-    let max = p.int("MaxItems", 1, 100)?.unwrap_or(100) as usize;
+    let pg = crate::ram::page(p, 100)?;
     let account = ctx.account().to_string();
-    let items = ctx.tx.list_rec::<T>(&account, "", p.optional("Marker"), max + 1)?;
-    Ok(crate::ram::paged(items, max, name))
+    let items = ctx.tx.list_rec::<T>(&account, "", pg.after.as_deref(), pg.max + 1)?;
+    Ok(crate::ram::paged(items, pg.max, name))
 }
 
 pub fn list_oidc_providers(ctx: &mut Ctx, p: &Params) -> Result<Value> {

@@ -23,8 +23,10 @@ use crate::{Error, Result};
 pub const ECS_SERVICE: &str = "ecs.aliyuncs.com";
 /// AttachInstanceRamRole's `Policy`: 1 to 1024 characters.
 pub const POLICY_MAX: usize = 1024;
-/// At most this many instances per call.
+/// At most this many instances per Attach/DetachInstanceRamRole call.
 pub const MAX_INSTANCE_IDS: usize = 100;
+/// At most this many instances per DescribeInstanceRamRole call (the API's reference: up to 50).
+pub const MAX_DESCRIBED_INSTANCE_IDS: usize = 50;
 
 /// The ARN `ram:PassRole` is checked on.
 pub fn pass_role_arn(account: &str, role: &str) -> String {
@@ -83,9 +85,9 @@ pub(crate) fn clear_role(ctx: &mut Ctx, inst: &mut Instance) -> Result<()> {
     Ok(())
 }
 
-/// The instances named by `InstanceIds` (required or not), each existing in `region`.
-fn instances(ctx: &mut Ctx, p: &Params, region: &Region, required_param: bool) -> Result<Option<Vec<Instance>>> {
-    let ids = match string_list(p, "InstanceIds", MAX_INSTANCE_IDS, instance_ids_malformed)? {
+/// The instances named by `InstanceIds` (required or not, at most `max`), each existing in `region`.
+fn instances(ctx: &mut Ctx, p: &Params, region: &Region, required_param: bool, max: usize) -> Result<Option<Vec<Instance>>> {
+    let ids = match string_list(p, "InstanceIds", max, instance_ids_malformed)? {
         Some(ids) => ids,
         None if required_param => return Err(super::missing("InstanceIds")),
         None => return Ok(None),
@@ -130,7 +132,7 @@ pub fn attach_instance_ram_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
     let role_name = p.required("RamRoleName")?;
     let policy = session_policy(p)?;
-    let targets = instances(ctx, p, region, true)?.unwrap_or_default();
+    let targets = instances(ctx, p, region, true, MAX_INSTANCE_IDS)?.unwrap_or_default();
     let role = passable_role(ctx, role_name, 404)?;
     if let Some(classic) = targets.iter().find(|i| i.network_type != "vpc") {
         return Err(mismatch_ram_role(&classic.id));
@@ -166,7 +168,7 @@ pub fn attach_instance_ram_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 
 pub fn detach_instance_ram_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
-    let targets = instances(ctx, p, region, true)?.unwrap_or_default();
+    let targets = instances(ctx, p, region, true, MAX_INSTANCE_IDS)?.unwrap_or_default();
     let account = ctx.account().to_string();
     let wanted: Option<Role> =
         match p.optional("RamRoleName") {
@@ -217,7 +219,7 @@ pub fn detach_instance_ram_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 pub fn describe_instance_ram_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
     let pg = page(p, 50)?;
-    let named = instances(ctx, p, region, false)?;
+    let named = instances(ctx, p, region, false, MAX_DESCRIBED_INSTANCE_IDS)?;
     let account = ctx.account().to_string();
     let role: Option<Role> =
         match p.optional("RamRoleName") {

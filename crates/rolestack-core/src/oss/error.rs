@@ -22,6 +22,9 @@ pub enum OssError {
     NoSuchUpload { upload_id: String },
     #[error("The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")]
     BucketAlreadyExists { bucket: String },
+    /// PutBucket by the owner asking for a storage class other than the bucket's (`BucketAlreadyExists`).
+    #[error("Cannot modify existing bucket's storage class")]
+    BucketStorageClassFixed { bucket: String },
     #[error("The bucket you tried to delete is not empty.")]
     BucketNotEmpty { bucket: String },
     #[error("The specified bucket is not valid: {0}")]
@@ -40,6 +43,9 @@ pub enum OssError {
     /// `partNumber` that is not an integer from 1 to 10000 (named in `ArgumentName` / `ArgumentValue`).
     #[error("Part number must be an integer between 1 and 10000, inclusive.")]
     InvalidPartNumber { value: String },
+    /// `encoding-type` other than `url` (named in `ArgumentName` / `ArgumentValue`).
+    #[error("Invalid Encoding Method specified in Request")]
+    InvalidEncodingType { value: String },
     #[error("The Encryption request you specified is not valid. Supported value: AES256/KMS/SM4; got {0:?}.")]
     InvalidEncryptionAlgorithm(String),
     #[error("The server side encryption configuration was not found.")]
@@ -48,6 +54,12 @@ pub enum OssError {
     InvalidTargetBucketForLogging(String),
     #[error("The XML you provided was not well-formed or did not validate against our published schema: {0}")]
     MalformedXml(String),
+    /// A DeleteMultipleObjects document OSS refuses with an EC of its own (`MalformedXML`).
+    #[error("The XML you provided was not well-formed or did not validate against our published schema: {message}")]
+    MalformedDelete { message: String, ec: &'static str },
+    /// DeleteMultipleObjects without the `Content-MD5` OSS requires (EC `0016-00000606`).
+    #[error("Missing Some Required Arguments: DeleteMultipleObjects requires the Content-MD5 header.")]
+    DeleteWithoutContentMd5,
     #[error("The Content-MD5 you specified did not match what we received.")]
     InvalidDigest,
     /// A `Content-MD5` that is not the base64 of 16 bytes.
@@ -57,9 +69,10 @@ pub enum OssError {
     InvalidRange,
     #[error("At least one of the pre-conditions you specified did not hold.")]
     PreconditionFailed,
-    /// `If-None-Match` / `If-Modified-Since` said the client's copy is current (304, no body).
+    /// `If-None-Match` / `If-Modified-Since` said the client's copy is current (304, no body; the
+    /// answer names the object's `ETag` and `Last-Modified`, as a 304 must).
     #[error("Not Modified")]
-    NotModified,
+    NotModified { etag: String, last_modified: i64 },
     #[error(
         "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag."
     )]
@@ -221,19 +234,25 @@ impl OssError {
             NoSuchVersion { .. } => "NoSuchVersion",
             DeleteMarkerRead { .. } => "MethodNotAllowed",
             NoSuchUpload { .. } => "NoSuchUpload",
-            BucketAlreadyExists { .. } => "BucketAlreadyExists",
+            BucketAlreadyExists { .. } | BucketStorageClassFixed { .. } => "BucketAlreadyExists",
             BucketNotEmpty { .. } => "BucketNotEmpty",
             InvalidBucketName(_) => "InvalidBucketName",
             InvalidObjectName { .. } => "InvalidObjectName",
-            InvalidArgument(_) | InvalidArgumentValue { .. } | InvalidArgumentEc { .. } | InvalidPartNumber { .. } => "InvalidArgument",
+            InvalidArgument(_)
+            | InvalidArgumentValue { .. }
+            | InvalidArgumentEc { .. }
+            | InvalidPartNumber { .. }
+            | InvalidEncodingType { .. } => "InvalidArgument",
             InvalidEncryptionAlgorithm(_) => "InvalidEncryptionAlgorithmError",
             NoSuchServerSideEncryptionRule => "NoSuchServerSideEncryptionRule",
             InvalidTargetBucketForLogging(_) => "InvalidTargetBucketForLogging",
-            MalformedXml(_) => "MalformedXML",
+            MalformedXml(_) | MalformedDelete { .. } => "MalformedXML",
+            // UNVERIFIED: OSS documents the EC, not the code; its generic code for a missing argument.
+            DeleteWithoutContentMd5 => "MissingArgument",
             InvalidDigest | MalformedDigest => "InvalidDigest",
             InvalidRange => "InvalidRange",
             PreconditionFailed => "PreconditionFailed",
-            NotModified => "",
+            NotModified { .. } => "",
             InvalidPart => "InvalidPart",
             InvalidPartOrder => "InvalidPartOrder",
             EntityTooSmall => "EntityTooSmall",
@@ -295,6 +314,7 @@ impl OssError {
             CallbackFailed(_) => 203,
             DeleteMarkerRead { .. } => 405,
             BucketAlreadyExists { .. }
+            | BucketStorageClassFixed { .. }
             | BucketNotEmpty { .. }
             | FileAlreadyExists { .. }
             | PositionNotEqualToLength { .. }
@@ -306,9 +326,12 @@ impl OssError {
             | InvalidArgumentValue { .. }
             | InvalidArgumentEc { .. }
             | InvalidPartNumber { .. }
+            | InvalidEncodingType { .. }
             | InvalidEncryptionAlgorithm(_)
             | InvalidTargetBucketForLogging(_)
             | MalformedXml(_)
+            | MalformedDelete { .. }
+            | DeleteWithoutContentMd5
             | InvalidDigest
             | MalformedDigest
             | InvalidPart
@@ -334,7 +357,7 @@ impl OssError {
             RestoreAlreadyInProgress => 409,
             InvalidRange => 416,
             PreconditionFailed => 412,
-            NotModified => 304,
+            NotModified { .. } => 304,
             AccessDenied { .. }
             | WrongEndpoint { .. }
             | InvalidAccessKeyId
@@ -360,24 +383,28 @@ impl OssError {
             // UNVERIFIED: OSS documents the code, not its EC; the generic one is used.
             DeleteMarkerRead { .. } => "0001-00000001",
             NoSuchUpload { .. } => "0042-00000002",
-            BucketAlreadyExists { .. } => "0015-00000104",
+            // UNVERIFIED: OSS documents the storage-class message under BucketAlreadyExists, not its EC.
+            BucketAlreadyExists { .. } | BucketStorageClassFixed { .. } => "0015-00000104",
             BucketNotEmpty { .. } => "0015-00000301",
             InvalidBucketName(_) => "0015-00000001",
             InvalidObjectName { ec, .. } => ec,
             InvalidArgument(_) | InvalidArgumentValue { .. } => "0017-00000001",
             InvalidArgumentEc { ec, .. } => ec,
             InvalidPartNumber { .. } => "0017-00000220",
+            InvalidEncodingType { .. } => "0017-00000235",
             // UNVERIFIED (these three): OSS documents the codes, not their ECs; the generic
             // argument EC and, for the missing rule, the bucket-configuration family's are used.
             InvalidEncryptionAlgorithm(_) | InvalidTargetBucketForLogging(_) => "0017-00000001",
             NoSuchServerSideEncryptionRule => "0037-00000001",
             MalformedXml(_) => "0017-00000002",
+            MalformedDelete { ec, .. } => ec,
+            DeleteWithoutContentMd5 => "0016-00000606",
             InvalidDigest => "0017-00000503",
             MalformedDigest => "0017-00000502",
             InvalidRange => "0017-00000004",
             // OSS documents it for GetObject's conditions; copies' conditions are given the same.
             PreconditionFailed => "0017-00001001",
-            NotModified => "",
+            NotModified { .. } => "",
             // UNVERIFIED: OSS's EC page for InvalidPart was not found; the multipart family's is used.
             InvalidPart => "0042-00000102",
             InvalidPartOrder => "0042-00000209",
@@ -437,7 +464,9 @@ impl OssError {
     pub fn details(&self) -> Vec<(&'static str, String)> {
         use OssError::*;
         match self {
-            NoSuchBucket { bucket } | BucketAlreadyExists { bucket } | BucketNotEmpty { bucket } => vec![("BucketName", bucket.clone())],
+            NoSuchBucket { bucket } | BucketAlreadyExists { bucket } | BucketStorageClassFixed { bucket } | BucketNotEmpty { bucket } => {
+                vec![("BucketName", bucket.clone())]
+            }
             NoSuchKey { key } | SymlinkTargetNotExist { key } | DeleteMarkerCurrent { key, .. } => vec![("Key", key.clone())],
             NoSuchVersion { key, version_id, .. } => vec![("Key", key.clone()), ("VersionId", version_id.clone())],
             DeleteMarkerRead { version_id } => {
@@ -448,6 +477,7 @@ impl OssError {
             NoSuchUpload { upload_id } => vec![("UploadId", upload_id.clone())],
             InvalidArgumentValue { name, value, .. } => vec![("ArgumentName", name.to_string()), ("ArgumentValue", value.clone())],
             InvalidPartNumber { value } => vec![("ArgumentName", "PartNumber".into()), ("ArgumentValue", value.clone())],
+            InvalidEncodingType { value } => vec![("ArgumentName", "encoding-type".into()), ("ArgumentValue", value.clone())],
             SignatureDoesNotMatch { string_to_sign, canonical_request, access_key_id, signature_provided, .. } => {
                 let mut v = vec![
                     ("OSSAccessKeyId", access_key_id.clone()),

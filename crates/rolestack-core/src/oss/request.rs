@@ -46,6 +46,15 @@ impl ByteRange {
             ByteRange::Suffix(n) => Some((size.saturating_sub(n), size - 1)),
         }
     }
+
+    /// Whether the range lies wholly inside an object of `size` bytes (its last byte, or the
+    /// suffix's length, within the object): what OSS's default behaviour takes as valid.
+    pub fn inside(self, size: u64) -> bool {
+        match self {
+            ByteRange::From { first, last } => first < size && last.is_none_or(|l| l < size),
+            ByteRange::Suffix(n) => n > 0 && n <= size,
+        }
+    }
 }
 
 /// UploadPartCopy's source range. OSS requests (`x-oss-copy-source-range`): one starting past
@@ -75,8 +84,12 @@ impl CopyRange {
     }
 }
 
-/// GET's `Range`: a range that selects nothing means the whole object, unless the client asked
-/// for `x-oss-range-behavior: standard`, which makes it `InvalidRange` (416).
+/// GET's `Range`. By default OSS ignores a range that does not lie wholly inside the object —
+/// one running past the end (`bytes=500-2000` of 1,000 bytes) or a suffix longer than the object
+/// (`bytes=-2000`) — and answers the whole object (200). With `x-oss-range-behavior: standard`
+/// (and on the S3-compatible dialect) it follows HTTP's rules instead: a range running past the
+/// end is cut at the end (206), one that selects nothing is `InvalidRange` (416). See docs/oss.md
+/// "objects".
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RangeRequest {
     pub range: Option<ByteRange>,
@@ -85,11 +98,14 @@ pub struct RangeRequest {
 
 impl RangeRequest {
     pub fn resolve(&self, size: u64) -> OssResult<Option<(u64, u64)>> {
-        match self.range.map(|r| r.within(size)) {
+        let Some(range) = self.range else { return Ok(None) };
+        if !self.standard && !range.inside(size) {
+            return Ok(None);
+        }
+        match range.within(size) {
+            Some(r) => Ok(Some(r)),
+            None if self.standard => Err(OssError::InvalidRange),
             None => Ok(None),
-            Some(Some(r)) => Ok(Some(r)),
-            Some(None) if self.standard => Err(OssError::InvalidRange),
-            Some(None) => Ok(None),
         }
     }
 }
@@ -106,27 +122,26 @@ pub struct Conditions {
 
 impl Conditions {
     /// Checks the object against the conditions: `PreconditionFailed` (412) or `NotModified` (304).
+    /// As HTTP orders them (RFC 7232 §6, S3 and OSS alike): `If-Match` decides when present and
+    /// `If-Unmodified-Since` only without it; then `If-None-Match` decides when present and
+    /// `If-Modified-Since` only without it.
     pub fn check(&self, object: &Object) -> OssResult<()> {
         let same = |tag: &str| tag.trim().trim_matches('"').eq_ignore_ascii_case(&object.etag) || tag.trim() == "*";
-        if let Some(tag) = &self.if_match {
-            if !same(tag) {
-                return Err(OssError::PreconditionFailed);
-            }
+        let changed = match (&self.if_match, self.if_unmodified_since) {
+            (Some(tag), _) => !same(tag),
+            (None, Some(t)) => object.last_modified > t,
+            (None, None) => false,
+        };
+        if changed {
+            return Err(OssError::PreconditionFailed);
         }
-        if let Some(t) = self.if_unmodified_since {
-            if object.last_modified > t {
-                return Err(OssError::PreconditionFailed);
-            }
-        }
-        if let Some(tag) = &self.if_none_match {
-            if same(tag) {
-                return Err(OssError::NotModified);
-            }
-        }
-        if let Some(t) = self.if_modified_since {
-            if object.last_modified <= t {
-                return Err(OssError::NotModified);
-            }
+        let current = match (&self.if_none_match, self.if_modified_since) {
+            (Some(tag), _) => same(tag),
+            (None, Some(t)) => object.last_modified <= t,
+            (None, None) => false,
+        };
+        if current {
+            return Err(OssError::NotModified { etag: object.etag.clone(), last_modified: object.last_modified });
         }
         Ok(())
     }
@@ -134,7 +149,7 @@ impl Conditions {
     /// The `x-oss-copy-source-if-*` reading: a failed condition is always `PreconditionFailed`.
     pub fn check_copy_source(&self, src: &Object) -> OssResult<()> {
         self.check(src).map_err(|e| match e {
-            OssError::NotModified => OssError::PreconditionFailed,
+            OssError::NotModified { .. } => OssError::PreconditionFailed,
             other => other,
         })
     }
@@ -175,5 +190,17 @@ mod tests {
         assert_eq!(lenient.resolve(100).unwrap(), None);
         let strict = RangeRequest { range: p("bytes=200-300"), standard: true };
         assert!(matches!(strict.resolve(100), Err(OssError::InvalidRange)));
+        // OSS's default: only a range wholly inside the object counts; HTTP's rules cut it.
+        for (range, default, standard) in [
+            ("bytes=0-99", Some((0, 99)), Some((0, 99))),
+            ("bytes=95-100", None, Some((95, 99))),
+            ("bytes=0-1000", None, Some((0, 99))),
+            ("bytes=-100", Some((0, 99)), Some((0, 99))),
+            ("bytes=-101", None, Some((0, 99))),
+            ("bytes=90-", Some((90, 99)), Some((90, 99))),
+        ] {
+            let r = |standard| RangeRequest { range: p(range), standard }.resolve(100).unwrap();
+            assert_eq!((r(false), r(true)), (default, standard), "{range}");
+        }
     }
 }

@@ -51,9 +51,9 @@ pub fn get_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 }
 
 pub fn list_groups(ctx: &mut Ctx, p: &Params) -> Result<Value> {
-    let pg = page(p)?;
+    let pg = page(p, 100)?;
     let account = ctx.account().to_string();
-    let groups = ctx.tx.list_rec::<Group>(&account, "", pg.after, pg.max + 1)?;
+    let groups = ctx.tx.list_rec::<Group>(&account, "", pg.after.as_deref(), pg.max + 1)?;
     let (groups, mut body) = paged(groups, pg.max, |g| g.name.clone());
     body.insert("Groups".into(), json!({ "Group": groups.iter().map(render).collect::<Vec<_>>() }));
     Ok(Value::Object(body))
@@ -62,6 +62,9 @@ pub fn list_groups(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 pub fn update_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let name = group_name(p, "GroupName")?;
     check_length("NewComments", p.optional("NewComments"), 128)?;
+    if let Some(new) = p.optional("NewGroupName") {
+        check_name("NewGroupName", new, 64, NameRule::Group)?;
+    }
     let account = ctx.account().to_string();
     let mut g = load(ctx.tx, &account, name)?;
     let old = g.name.clone();
@@ -71,12 +74,10 @@ pub fn update_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     g.updated = ctx.now();
     match p.optional("NewGroupName") {
         Some(new) if new != old => {
-            check_name("NewGroupName", new, 64, NameRule::Group)?;
             g.name = new.into();
-            if !ctx.tx.insert_rec(&account, new, &g)? {
+            if !super::users::rename_rec(ctx.tx, &account, &old, new, &g)? {
                 return Err(Error::already_exists("Group", format!("The group already exists: {new}.")));
             }
-            ctx.tx.delete(Kind::Group, &account, &old)?;
             relink(ctx.tx, &account, Relation::Attachment, &format!("group/{old}"), &format!("group/{new}"))?;
             for m in ctx.tx.links_to(Relation::Membership, &account, &old)? {
                 ctx.tx.unlink(Relation::Membership, &account, &m.left, &old)?;
@@ -157,14 +158,26 @@ pub fn list_groups_for_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     Ok(json!({ "Groups": { "Group": items } }))
 }
 
+/// ListUsersForGroup: the members by name, paged like the other lists (`MaxItems` 1..1000).
 pub fn list_users_for_group(ctx: &mut Ctx, p: &Params) -> Result<Value> {
+    let pg = page(p, 1000)?;
     let account = ctx.account().to_string();
     let group = load(ctx.tx, &account, group_name(p, "GroupName")?)?.name;
-    let mut items = Vec::new();
+    let mut members = Vec::new();
     for link in ctx.tx.links_to(Relation::Membership, &account, &group)? {
         if let Some(u) = ctx.tx.get_rec::<crate::model::User>(&account, &link.left)? {
-            items.push(json!({ "UserId": u.id, "UserName": u.name, "DisplayName": u.display_name, "JoinDate": link.created }));
+            members.push((u, link.created));
         }
     }
-    Ok(json!({ "Users": { "User": items }, "IsTruncated": false }))
+    members.sort_by_key(|(u, _)| u.name.to_ascii_lowercase());
+    if let Some(after) = pg.after.as_deref().map(str::to_ascii_lowercase) {
+        members.retain(|(u, _)| u.name.to_ascii_lowercase() > after);
+    }
+    let (members, mut body) = paged(members, pg.max, |(u, _)| u.name.clone());
+    let users: Vec<Value> = members
+        .iter()
+        .map(|(u, joined)| json!({ "UserId": u.id, "UserName": u.name, "DisplayName": u.display_name, "JoinDate": joined }))
+        .collect();
+    body.insert("Users".into(), json!({ "User": users }));
+    Ok(Value::Object(body))
 }

@@ -103,16 +103,42 @@ pub(crate) fn check_length(param: &str, value: Option<&str>, max: usize) -> Resu
     }
 }
 
-/// `Marker`/`MaxItems` paging as RAM does it: `MaxItems` 1..1000 (default 100); the marker is the name
-/// of the last item of the previous page.
-pub(crate) struct Page<'p> {
-    pub after: Option<&'p str>,
+/// `Marker`/`MaxItems` paging as RAM does it: `MaxItems` 1..`limit` (1000 for ListUsers, ListRoles,
+/// ListPolicies, ListUsersForGroup; 100 for ListGroups and the IMS provider lists), default 100.
+/// The marker is opaque, as RAM's are: it stands for the name of the last item of the previous page,
+/// and one this server did not hand out is `InvalidParameter.Marker` (docs/ram-errors.md).
+pub(crate) struct Page {
+    pub after: Option<String>,
     pub max: usize,
 }
 
-pub(crate) fn page(p: &Params) -> Result<Page<'_>> {
-    let max = p.int("MaxItems", 1, 1000)?.unwrap_or(100) as usize;
-    Ok(Page { after: p.optional("Marker"), max })
+pub(crate) fn page(p: &Params, limit: i64) -> Result<Page> {
+    let max = p.int("MaxItems", 1, limit)?.unwrap_or(100) as usize;
+    let after = p.optional("Marker").map(marker_name).transpose()?;
+    Ok(Page { after, max })
+}
+
+/// What every marker starts with once decoded: a forged or mistyped one almost never does.
+const MARKER_TAG: &str = "rsm1:";
+
+fn marker_of(name: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{MARKER_TAG}{name}"))
+}
+
+fn marker_name(marker: &str) -> Result<String> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(marker)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix(MARKER_TAG).map(str::to_string))
+        .ok_or_else(|| {
+            Error::invalid(
+                "InvalidParameter.Marker",
+                format!("The parameter - Marker is invalid: {marker:?} is not a marker this service returned."),
+            )
+        })
 }
 
 /// Renders a page: fetches one extra item to know whether the list is truncated.
@@ -123,7 +149,7 @@ pub(crate) fn paged<T>(mut items: Vec<T>, max: usize, name: impl Fn(&T) -> Strin
     meta.insert("IsTruncated".into(), json!(truncated));
     if truncated {
         if let Some(last) = items.last() {
-            meta.insert("Marker".into(), json!(name(last)));
+            meta.insert("Marker".into(), json!(marker_of(&name(last))));
         }
     }
     (items, meta)
@@ -136,4 +162,25 @@ pub(crate) fn ok() -> Result<Value> {
 
 pub(crate) fn role_arn(account: &str, role: &str) -> String {
     format!("acs:ram::{account}:role/{role}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_are_opaque_and_only_ours_are_taken() {
+        let items: Vec<String> = ["a", "B", "c/d"].iter().map(|s| s.to_string()).collect();
+        let (_, meta) = paged(items.clone(), 2, |s| s.clone());
+        let marker = meta["Marker"].as_str().unwrap();
+        assert!(!marker.contains('B'), "the marker does not spell the name out: {marker}");
+        assert_eq!(marker_name(marker).unwrap(), "B");
+        assert_eq!(marker_name(&marker_of("c/d")).unwrap(), "c/d");
+        for forged in ["B", "bogus", "zzzz", "", "YWJj", "cnNtMQ"] {
+            let e = marker_name(forged).unwrap_err();
+            assert_eq!(e.code(), "InvalidParameter.Marker", "{forged:?}");
+        }
+        let (_, last) = paged(items, 3, |s| s.clone());
+        assert!(!last.contains_key("Marker") && last["IsTruncated"] == json!(false));
+    }
 }

@@ -197,7 +197,7 @@ pub fn get_policy(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 }
 
 pub fn list_policies(ctx: &mut Ctx, p: &Params) -> Result<Value> {
-    let pg = page(p)?;
+    let pg = page(p, 1000)?;
     let filter = match p.optional("PolicyType") {
         None => None,
         Some(_) => Some(policy_type(p)?),
@@ -205,7 +205,7 @@ pub fn list_policies(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let account = ctx.account().to_string();
     // Pages walk the system policies first, then the custom ones; the marker names the last item
     // as `<Type>/<Name>` so either part can resume.
-    let (after_type, after_name) = match pg.after.and_then(|m| m.split_once('/')) {
+    let (after_type, after_name) = match pg.after.as_deref().and_then(|m| m.split_once('/')) {
         Some((t, n)) => (PolicyType::parse(t), Some(n)),
         None => (None, None),
     };

@@ -88,12 +88,12 @@ pub fn get_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 }
 
 pub fn list_roles(ctx: &mut Ctx, p: &Params) -> Result<Value> {
-    let pg = page(p)?;
+    let pg = page(p, 1000)?;
     let account = ctx.account().to_string();
     let tag_filter = tags::request_tags(p)?;
     // With a tag filter, every role is read and filtered before paging.
     let want = if tag_filter.is_some() { usize::MAX } else { pg.max + 1 };
-    let mut roles = ctx.tx.list_rec::<Role>(&account, "", pg.after, want)?;
+    let mut roles = ctx.tx.list_rec::<Role>(&account, "", pg.after.as_deref(), want)?;
     if let Some(filter) = &tag_filter {
         roles.retain(|r| tags::matches(&r.tags, filter));
     }
@@ -103,21 +103,28 @@ pub fn list_roles(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     Ok(Value::Object(body))
 }
 
+/// UpdateRole. The parameters are checked before the role is looked up, as RAM orders its checks
+/// (docs/ram-errors.md): a malformed value is a 400 whether or not the role exists.
 pub fn update_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let name = role_name(p)?;
+    let trust = p.optional("NewAssumeRolePolicyDocument");
+    if let Some(doc) = trust {
+        validate_trust_policy("NewAssumeRolePolicyDocument", doc)?;
+    }
+    let description = p.get("NewDescription");
+    check_length("NewDescription", description, 1024)?;
+    let max_session = max_session(p, "NewMaxSessionDuration")?;
     let mut role = load(ctx, name)?;
-    if p.optional("NewAssumeRolePolicyDocument").is_some() || p.get("NewDescription").is_some() {
+    if trust.is_some() || description.is_some() {
         ensure_ordinary(&role, "its trust policy and description cannot be changed")?;
     }
-    if let Some(doc) = p.optional("NewAssumeRolePolicyDocument") {
-        validate_trust_policy("NewAssumeRolePolicyDocument", doc)?;
+    if let Some(doc) = trust {
         role.trust_policy = doc.to_string();
     }
-    if let Some(d) = p.get("NewDescription") {
-        check_length("NewDescription", Some(d), 1024)?;
+    if let Some(d) = description {
         role.description = d.to_string();
     }
-    if let Some(m) = max_session(p, "NewMaxSessionDuration")? {
+    if let Some(m) = max_session {
         role.max_session_duration = m;
     }
     role.updated = ctx.now();

@@ -115,9 +115,9 @@ pub fn get_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 }
 
 pub fn list_users(ctx: &mut Ctx, p: &Params) -> Result<Value> {
-    let pg = page(p)?;
+    let pg = page(p, 1000)?;
     let account = ctx.account().to_string();
-    let users = ctx.tx.list_rec::<User>(&account, "", pg.after, pg.max + 1)?;
+    let users = ctx.tx.list_rec::<User>(&account, "", pg.after.as_deref(), pg.max + 1)?;
     let (users, mut body) = paged(users, pg.max, |u| u.name.clone());
     body.insert("Users".into(), json!({ "User": users.iter().map(|u| render(u, false)).collect::<Vec<_>>() }));
     Ok(Value::Object(body))
@@ -132,9 +132,27 @@ pub(crate) fn relink(tx: &mut dyn Tx, account: &str, rel: Relation, old: &str, n
     Ok(())
 }
 
+/// Stores `rec` under its new name `new` in place of `old`: `false` when another entity of the
+/// kind has that name. Names are compared without case (GetUser `zeta-m` finds `Zeta-m`), so a
+/// rename that changes only the case replaces the record under the same key.
+pub(crate) fn rename_rec<T: crate::ram::Record>(tx: &mut dyn Tx, account: &str, old: &str, new: &str, rec: &T) -> Result<bool> {
+    if new.eq_ignore_ascii_case(old) {
+        tx.delete(T::KIND, account, old)?;
+        return tx.insert_rec(account, new, rec);
+    }
+    if !tx.insert_rec(account, new, rec)? {
+        return Ok(false);
+    }
+    tx.delete(T::KIND, account, old)?;
+    Ok(true)
+}
+
 pub fn update_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let name = user_name(p, "UserName")?;
     check_profile(p, "New")?;
+    if let Some(new) = p.optional("NewUserName") {
+        check_name("NewUserName", new, 64, NameRule::User)?;
+    }
     let account = ctx.account().to_string();
     let mut user = load(ctx.tx, &account, name)?;
     let old = user.name.clone();
@@ -153,12 +171,10 @@ pub fn update_user(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     user.updated = ctx.now();
     match p.optional("NewUserName") {
         Some(new) if new != old => {
-            check_name("NewUserName", new, 64, NameRule::User)?;
             user.name = new.into();
-            if !ctx.tx.insert_rec(&account, new, &user)? {
+            if !rename_rec(ctx.tx, &account, &old, new, &user)? {
                 return Err(Error::already_exists("User", format!("The user already exists: {new}.")));
             }
-            ctx.tx.delete(Kind::User, &account, &old)?;
             relink(ctx.tx, &account, Relation::Attachment, &format!("user/{old}"), &format!("user/{new}"))?;
             relink(ctx.tx, &account, Relation::Membership, &old, new)?;
             for link in ctx.tx.links_from(Relation::UserKey, &account, &old)? {

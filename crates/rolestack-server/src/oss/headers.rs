@@ -138,9 +138,11 @@ pub fn get_conditions(req: &OssHttpRequest) -> Conditions {
     conditions(req, "")
 }
 
-/// GET's `Range` with `x-oss-range-behavior`.
+/// GET's `Range` with `x-oss-range-behavior` (the S3-compatible dialect always follows HTTP's
+/// range rules, as S3 does).
 pub fn range(req: &OssHttpRequest) -> RangeRequest {
-    RangeRequest { range: req.header("range").and_then(ByteRange::parse), standard: req.header("x-oss-range-behavior") == Some("standard") }
+    let standard = req.s3 || req.header("x-oss-range-behavior") == Some("standard");
+    RangeRequest { range: req.header("range").and_then(ByteRange::parse), standard }
 }
 
 /// `x-oss-copy-source: /<bucket>/<url-encoded key>[?versionId=...]` with its

@@ -152,7 +152,7 @@ fn record(rs: &Rolestack, req: &OssHttpRequest, who: &Requester, op: Operation, 
         response_elements: None,
         additional_event_data: None,
         resources,
-        error: result.as_ref().err().filter(|e| !matches!(e, OssError::NotModified)).map(|e| (e.code().to_string(), e.to_string())),
+        error: result.as_ref().err().filter(|e| !matches!(e, OssError::NotModified { .. })).map(|e| (e.code().to_string(), e.to_string())),
         account: None,
         acting_service: None,
     });

@@ -151,9 +151,13 @@ impl OssHttpRequest {
         self.bucket.as_deref().unwrap_or_default()
     }
 
-    /// `encoding-type=url` was asked for.
-    pub fn url_encoding(&self) -> bool {
-        self.param("encoding-type") == Some("url")
+    /// `encoding-type=url` was asked for; any other value is `InvalidArgument` (EC `0017-00000235`).
+    pub fn url_encoding(&self) -> OssResult<bool> {
+        match self.param("encoding-type") {
+            None => Ok(false),
+            Some("url") => Ok(true),
+            Some(other) => Err(OssError::InvalidEncodingType { value: other.to_string() }),
+        }
     }
 
     /// The endpoints to report for a bucket: its region's service names when the request came

@@ -76,8 +76,10 @@ fn escape(s: &str) -> String {
 /// Renders an error; `head` moves the document into `x-oss-err`. A refusal carries OSS's
 /// `AccessDeniedDetail`, its verdict sealed with `key` as the `EncodedDiagnosticMessage`.
 pub fn error(e: &OssError, request_id: &str, host: &str, head: bool, key: &ServerKey) -> Reply {
-    if let OssError::NotModified = e {
-        return Reply::empty(304);
+    if let OssError::NotModified { etag, last_modified } = e {
+        return Reply::empty(304)
+            .header("etag", super::xml::quoted(etag))
+            .header("last-modified", super::handlers::http_time(*last_modified));
     }
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n");
     xml.push_str(&format!("  <Code>{}</Code>\n", e.code()));

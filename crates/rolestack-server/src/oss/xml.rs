@@ -315,7 +315,9 @@ pub struct Delete {
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeleteObject {
-    pub key: String,
+    /// Required: missing or empty, the request is refused (see `handlers::object::delete_objects`).
+    #[serde(default)]
+    pub key: Option<String>,
     #[serde(default)]
     pub version_id: Option<String>,
 }
@@ -738,7 +740,7 @@ mod tests {
         let d: Delete =
             parse(b"<Delete><Quiet>true</Quiet><Object><Key>a</Key></Object><Object><Key>b &amp; c</Key></Object></Delete>").unwrap();
         assert_eq!(d.objects.len(), 2);
-        assert_eq!(d.objects[1].key, "b & c");
+        assert_eq!(d.objects[1].key.as_deref(), Some("b & c"));
         let c: CompleteMultipartUpload =
             parse(b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"X\"</ETag></Part></CompleteMultipartUpload>").unwrap();
         assert_eq!(c.parts[0].number, 1);

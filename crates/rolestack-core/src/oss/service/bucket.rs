@@ -81,7 +81,8 @@ impl Oss {
         Ok(BucketListing { owner, buckets, truncated, next_marker })
     }
 
-    /// PutBucket: creates the bucket, or (its owner asking again) updates its ACL.
+    /// PutBucket: creates the bucket, or (its owner asking again) updates its ACL; the owner
+    /// asking again for another storage class is refused (`BucketAlreadyExists`, as OSS does).
     pub fn put_bucket(&self, call: Call<'_>, new: NewBucket) -> OssResult<()> {
         // Run again while it conflicts with another node's transaction (a shared store).
         crate::store::retry(|| {
@@ -97,6 +98,11 @@ impl Oss {
             let owner = call.who.account_id().unwrap_or_default().to_string();
             match existing {
                 Some(b) if b.owner == owner => {
+                    if let Some(asked) = new.storage_class.as_deref() {
+                        if storage_class(asked)? != b.storage_class {
+                            return Err(OssError::BucketStorageClassFixed { bucket: name.into() });
+                        }
+                    }
                     if let Some(acl) = new.acl {
                         let updated = Bucket { acl, ..b };
                         tx.oss_bucket_update(name, &encode(&updated)?)?;

@@ -62,12 +62,13 @@
     return body;
   }
 
-  // Follows Marker/IsTruncated to the end (RAM lists).
+  // Follows Marker/IsTruncated to the end (RAM lists: pages of up to 1000, ListGroups up to 100).
   async function listAll(action, outer, inner, params) {
     const out = [];
+    const max = action === 'ListGroups' ? 100 : 1000;
     let marker;
-    for (let i = 0; i < 100; i++) {
-      const body = await api('ram', action, { ...params, MaxItems: 1000, Marker: marker });
+    for (let i = 0; i < 1000; i++) {
+      const body = await api('ram', action, { ...params, MaxItems: max, Marker: marker });
       out.push(...((body[outer] || {})[inner] || []));
       if (!body.IsTruncated) break;
       marker = body.Marker;

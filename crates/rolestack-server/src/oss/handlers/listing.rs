@@ -31,7 +31,18 @@ fn check_list_argument(name: &str, value: &str) -> OssResult<()> {
 pub async fn list_objects(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let req = cx.req.clone();
     let v2 = cx.op == Operation::ListObjectsV2;
-    let url = req.url_encoding();
+    // OSS lists by V2 for `list-type=2` and refuses any other value (UNVERIFIED: OSS documents the
+    // EC, not the code); the S3-compatible dialect keeps S3's leniency.
+    match req.param("list-type") {
+        Some(t) if t != "2" && !req.s3 => {
+            return Err(OssError::InvalidArgumentEc {
+                message: format!("The list-type parameter only accepts 2, not {t:?}."),
+                ec: "0015-00000401",
+            })
+        }
+        _ => {}
+    }
+    let url = req.url_encoding()?;
     let prefix = req.param("prefix").unwrap_or_default().to_string();
     let delimiter = req.param("delimiter").unwrap_or_default().to_string();
     let max_keys = parse_max_keys(req.param("max-keys"), (!req.s3).then_some("0015-00000402"))?;
@@ -144,7 +155,7 @@ pub async fn list_parts(cx: Ctx, _body: Body) -> OssResult<Reply> {
 
 pub async fn list_uploads(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let req = cx.req.clone();
-    let url = req.url_encoding();
+    let url = req.url_encoding()?;
     let p = |n: &str| req.param(n).unwrap_or_default().to_string();
     let query = UploadQuery {
         prefix: p("prefix"),

@@ -244,6 +244,7 @@ fn named_version(reply: Reply, cx: &Ctx) -> Reply {
     }
 }
 
-fn http_time(unix: i64) -> String {
+/// An HTTP date (`Last-Modified`, `Expires`) of a Unix time.
+pub(crate) fn http_time(unix: i64) -> String {
     httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64))
 }

@@ -23,7 +23,7 @@ fn upload_id(req: &OssHttpRequest) -> String {
 
 pub async fn initiate_upload(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let settings = headers::settings_with_tags(&cx.req)?;
-    let url = cx.req.url_encoding();
+    let url = cx.req.url_encoding()?;
     let upload = cx.call(move |oss, call| oss.initiate_upload(call, settings)).await?;
     let result = xml::InitiateMultipartUploadResult {
         bucket: upload.bucket.clone(),
@@ -78,7 +78,7 @@ pub async fn complete_upload(cx: Ctx, body: Body) -> OssResult<Reply> {
         let doc: xml::CompleteMultipartUpload = xml::parse(&body)?;
         Some(doc.parts.into_iter().map(|p| (p.number, p.etag)).collect())
     };
-    let url = cx.req.url_encoding();
+    let url = cx.req.url_encoding()?;
     let forbid = headers::forbid_overwrite(&cx.req);
     let object = cx.call(move |oss, call| oss.complete_upload(call, &upload_id, requested.as_deref(), forbid)).await?;
     let req = &cx.req;

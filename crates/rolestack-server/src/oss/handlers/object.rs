@@ -193,20 +193,39 @@ pub async fn delete_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
     }
 }
 
+/// DeleteMultipleObjects. OSS requires `Content-MD5` (the S3-compatible dialect keeps S3's
+/// leniency: newer S3 clients send a checksum header instead), `Quiet` to be `true` or `false`,
+/// and every `Object` to name a `Key`; each refusal has its own EC (docs/oss.md, "objects").
 pub async fn delete_objects(cx: Ctx, body: Body) -> OssResult<Reply> {
     let body = read_document(body).await?;
-    if let Some(md5) = headers::content_md5(&cx.req)? {
-        if md5 != <[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(&body)) {
-            return Err(OssError::InvalidDigest);
-        }
+    match headers::content_md5(&cx.req)? {
+        Some(md5) if md5 != <[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(&body)) => return Err(OssError::InvalidDigest),
+        None if !cx.req.s3 => return Err(OssError::DeleteWithoutContentMd5),
+        _ => {}
     }
     let doc: xml::Delete = xml::parse(&body)?;
-    if doc.objects.is_empty() || doc.objects.len() > MAX_DELETE_KEYS {
+    let malformed = |message: &str, ec| OssError::MalformedDelete { message: message.to_string(), ec };
+    if doc.objects.is_empty() {
+        return Err(malformed("a Delete request names at least one Object", "0016-00000615"));
+    }
+    if doc.objects.len() > MAX_DELETE_KEYS {
         return Err(OssError::MalformedXml(format!("a Delete request names 1 to {MAX_DELETE_KEYS} objects")));
     }
-    let quiet = doc.quiet.as_deref().is_some_and(|q| q.trim().eq_ignore_ascii_case("true"));
-    let targets: Vec<(String, Option<String>)> = doc.objects.into_iter().map(|o| (o.key, o.version_id)).collect();
-    let url = cx.req.url_encoding();
+    let quiet = match doc.quiet.as_deref().map(str::trim) {
+        None => false,
+        Some(q) if q.eq_ignore_ascii_case("true") => true,
+        Some(q) if q.eq_ignore_ascii_case("false") => false,
+        Some(_) => return Err(malformed("Quiet is true or false", "0016-00000610")),
+    };
+    let mut targets: Vec<(String, Option<String>)> = Vec::with_capacity(doc.objects.len());
+    for o in doc.objects {
+        match o.key {
+            None => return Err(malformed("every Object names its Key", "0016-00000613")),
+            Some(k) if k.is_empty() => return Err(malformed("an Object's Key is empty", "0016-00000611")),
+            Some(k) => targets.push((k, o.version_id)),
+        }
+    }
+    let url = cx.req.url_encoding()?;
     let deleted = cx.call(move |oss, call| oss.delete_objects(call, &targets)).await?;
     let result = xml::DeleteResult {
         encoding_type: url.then(|| "url".into()),

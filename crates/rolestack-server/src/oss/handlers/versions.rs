@@ -28,7 +28,7 @@ pub async fn get_bucket_versioning(cx: Ctx, _body: Body) -> OssResult<Reply> {
 
 pub async fn list_object_versions(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let req = cx.req.clone();
-    let url = req.url_encoding();
+    let url = req.url_encoding()?;
     let param = |name: &str| req.param(name).unwrap_or_default().to_string();
     let (prefix, delimiter, key_marker, version_id_marker) =
         (param("prefix"), param("delimiter"), param("key-marker"), param("version-id-marker"));
