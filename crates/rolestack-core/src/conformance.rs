@@ -113,6 +113,15 @@ pub fn records_are_case_insensitive_and_transactional(store: Arc<dyn Store>) {
     assert_eq!(tx.get(Kind::Role, "a", "ADMIN").unwrap().as_deref(), Some("{}"));
     assert!(tx.get(Kind::Role, "a", "Other").unwrap().is_none());
     assert!(tx.get(Kind::Role, "b", "Admin").unwrap().is_none());
+    // A rename that changes only the case (RAM's UpdateUser/UpdateGroup): deleted and inserted
+    // again in one transaction, the record keeps its key and takes the new spelling.
+    assert!(tx.delete(Kind::Role, "a", "Admin").unwrap());
+    assert!(tx.insert(Kind::Role, "a", "admin", "{\"v\":2}").unwrap());
+    tx.commit().unwrap();
+    let mut tx = store.begin().unwrap();
+    assert_eq!(tx.get(Kind::Role, "a", "ADMIN").unwrap().as_deref(), Some("{\"v\":2}"));
+    let listed = tx.list(Kind::Role, "a", "", None, 10).unwrap();
+    assert_eq!(listed.len(), 1);
 }
 
 /// ECS key pairs (`crate::ecs::key_pairs`) are keyed `<RegionId>/<KeyPairName>`: one name per
