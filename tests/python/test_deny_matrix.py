@@ -31,6 +31,7 @@ import uuid
 import pytest
 
 import denymatrix as dm
+import oss2
 import rshelpers as h
 from denymatrix import Case, admin, console, ecs, ids, ims, oss, post_form, presign, ram, sts, trail, vpc
 
@@ -367,7 +368,9 @@ def build_world(w: dm.World, root_ecs) -> None:
         {"Effect": "Allow", "Action": ["oss:GetObject"], "Principal": ["*"], "Resource": [f"acs:oss:*:{acct}:{bp}/pub/*"]},
         {"Effect": "Deny", "Action": ["oss:GetObject"], "Principal": [uid("of")], "Resource": [f"acs:oss:*:{acct}:{bp}/secret/*"]},
         {"Effect": "Deny", "Action": ["oss:PutObject"], "Principal": ["*"], "Resource": [f"acs:oss:*:{acct}:{bp}/locked/*"]},
-        {"Effect": "Deny", "Action": ["oss:DeleteObject"], "Principal": ["*"], "Resource": [f"acs:oss:*:{acct}:{bp}/*"],
+        # (for everyone with a condition: it binds the owner's root too, so it covers nodel/ only and
+        # the root can still clean up the keys the cases write)
+        {"Effect": "Deny", "Action": ["oss:DeleteObject"], "Principal": ["*"], "Resource": [f"acs:oss:*:{acct}:{bp}/nodel/*"],
          "Condition": {"Bool": {"acs:SecureTransport": ["false"]}}},
         {"Effect": "Allow", "Action": ["oss:ListObjects"], "Principal": [uid("on")], "Resource": [f"acs:oss:*:{acct}:{bp}"],
          "Condition": {"StringLike": {"oss:Prefix": ["pub/*"]}}},
@@ -1203,6 +1206,52 @@ def tag(**kv):
     return json.dumps([{"Key": k, "Value": v} for k, v in kv.items()])
 
 
+def build_sweep15_world(w: dm.World) -> None:
+    """The OSS authorization sweep of the fifteenth session (docs/STATUS.md): a public-read bucket
+    whose policy denies everyone (`Principal: []`) `secret/*` and denies everyone, the owner
+    included, deleting `keep/*` over plain HTTP (a condition); a bucket tagged env=prod; a user
+    allowed only PutObject (no PutObjectTagging); a user whose Deny statements test the ACL and
+    bucket-tag condition keys."""
+    acct = w.account
+    bq = w.make_bucket("bq", ["pub/a.txt", "secret/s.txt", "keep/k.txt"])
+    w.bucket("root", bq).put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ)
+    w.set_bucket_policy(bq, [
+        {"Effect": "Deny", "Action": ["oss:GetObject"], "Principal": [], "Resource": [f"acs:oss:*:{acct}:{bq}/secret/*"]},
+        {"Effect": "Deny", "Action": ["oss:DeleteObject"], "Principal": ["*"], "Resource": [f"acs:oss:*:{acct}:{bq}/keep/*"],
+         "Condition": {"Bool": {"acs:SecureTransport": ["false"]}}},
+    ])
+    bt = w.make_bucket("bt", ["t.txt"])
+    rule = oss2.models.TaggingRule()
+    rule.add("env", "prod")
+    w.bucket("root", bt).put_bucket_tagging(oss2.models.Tagging(rule))
+    w.user("s15tag", principal=True, prefix="dm-ossputonly", policies=[w.policy("s15tag_pol", [
+        h.allow(["oss:PutObject", "oss:GetObject"], [oarn(bq, "*")])])])
+    w.user("s15acl", principal=True, prefix="dm-ossaclkeys", policies=["AliyunOSSFullAccess", w.policy("s15acl_deny", [
+        cond_deny("oss:PutObject", oarn(bq, "*"), {"StringEquals": {"oss:x-oss-object-acl": ["public-read", "public-read-write"]}}),
+        cond_deny("oss:PutBucketAcl", oarn(bq), {"StringEquals": {"oss:x-oss-acl": ["public-read-write"]}}),
+        cond_deny("oss:GetObject", oarn("*", "*"), {"StringEquals": {"oss:BucketTag/env": ["prod"]}})])])
+
+
+def sweep15_cases():
+    """Bucket-policy `Principal: []` is everyone, a conditional Deny for everyone binds the owner,
+    the ACL and bucket-tag condition keys are filled in, and tagging on upload needs PutObjectTagging."""
+    C = Case
+    pub = oss("GetObject", "{bq}", "pub/a.txt")
+    return [
+        C("oss-bucketpolicy-empty-principal-anon-GetObject", "anon", oss("GetObject", "{bq}", "secret/s.txt"), DENIED, pub),
+        C("oss-bucketpolicy-empty-principal-user-GetObject", "s15acl", oss("GetObject", "{bq}", "secret/s.txt"), DENIED, pub),
+        C("oss-bucketpolicy-conditional-everyone-owner-DeleteObject", "root", oss("DeleteObject", "{bq}", "keep/k.txt"), DENIED,
+          oss("GetObject", "{bq}", "keep/k.txt")),
+        C("oss-putobject-only-PutObject-tagging", "s15tag", oss("PutObject", "{bq}", "up/{fresh}", tagging="class=public"), DENIED,
+          oss("PutObject", "{bq}", "up/{fresh}")),
+        C("oss-cond-object-acl-PutObject", "s15acl", oss("PutObject", "{bq}", "up/{fresh}", headers={"x-oss-object-acl": "public-read"}),
+          DENIED, oss("PutObject", "{bq}", "up/{fresh}", headers={"x-oss-object-acl": "private"})),
+        C("oss-cond-bucket-acl-PutBucketAcl", "s15acl", oss("PutBucketAcl", "{bq}", acl="public-read-write"), DENIED,
+          oss("PutBucketAcl", "{bq}", acl="public-read")),
+        C("oss-cond-bucket-tag-GetObject", "s15acl", oss("GetObject", "{bt}", "t.txt"), DENIED, pub),
+    ]
+
+
 def build_issue18_world(w: dm.World) -> None:
     acct, n = w.account, w.names
     harmless = [h.allow("ram:GetAccountAlias")]
@@ -1407,7 +1456,8 @@ S3_SAMPLES = [
 
 def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
-            + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + trail_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases())
+            + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + trail_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases()
+            + sweep15_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []
@@ -1434,6 +1484,7 @@ def world(server, root_ecs):
     w = dm.World(server)
     build_world(w, root_ecs)
     build_issue18_world(w)
+    build_sweep15_world(w)
     for key in ("dl", "wl", "wna", "wdnr", "wsc"):
         w.names[f"{key}_self"] = w.names[key]
     yield w

@@ -265,10 +265,9 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
             return Err(OssError::access_denied("Anonymous access is forbidden for this operation."));
         }
     };
-    if let Requester::Caller(c) = who {
-        if c.principal == Principal::Root && c.account_id == owner {
-            return Ok(());
-        }
+    let owner_root = matches!(who, Requester::Caller(c) if c.principal == Principal::Root && c.account_id == owner);
+    if owner_root && target.bucket.and_then(|b| b.policy.as_deref()).is_none() {
+        return Ok(());
     }
     let resource = resource_arn(&owner, target.bucket_name, target.key);
     let mut context = match who {
@@ -281,6 +280,11 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
     for (k, v) in target.object_tags {
         context.set(format!("oss:ExistingObjectTag/{k}"), v.as_str());
     }
+    if let Some(bucket) = target.bucket {
+        for (k, v) in &bucket.tags {
+            context.set(format!("oss:BucketTag/{k}"), v.as_str());
+        }
+    }
     let request = Request::new(action.as_str(), &resource, &context);
 
     let loaded = match who {
@@ -291,6 +295,7 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
     let evidence = Evidence {
         asker: match who {
             Requester::Anonymous(_) => Asker::Anonymous,
+            _ if owner_root => Asker::Owner,
             Requester::Caller(c) if c.principal == Principal::Root => Asker::Root,
             Requester::Caller(_) => Asker::Identity,
         },
@@ -300,6 +305,7 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
         identity: loaded.as_ref().map(|p| p.identity_decision(&request)),
         session: loaded.as_ref().and_then(|p| p.session_decision(&request)),
         bucket_policy: match target.bucket.and_then(|b| b.policy.as_deref()) {
+            Some(text) if owner_root => Some(BucketPolicy::parse(text)?.decide_for_owner(&request)),
             Some(text) => Some(BucketPolicy::parse(text)?.decide(who.who(), &owner, &request)),
             None => None,
         },
@@ -353,7 +359,10 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Asker {
     Anonymous,
-    /// An account's root (not the bucket owner's: the owner's root never gets here).
+    /// The bucket owner's root: everything is allowed but what a bucket-policy Deny for everyone
+    /// with a condition refuses ([`BucketPolicy::decide_for_owner`]).
+    Owner,
+    /// An account's root (not the bucket owner's).
     Root,
     /// A RAM user or a role session.
     Identity,
@@ -435,6 +444,12 @@ impl std::fmt::Display for Refusal {
 /// in the owner's account, bucket policy, ACL; across accounts the bucket policy and the asker's
 /// own RAM Allow); and a role session never exceeds its session policy, whatever granted it.
 pub fn decide(e: &Evidence) -> Result<(), Refusal> {
+    if e.asker == Asker::Owner {
+        return match e.bucket_policy.as_ref().filter(|d| d.is_explicit_deny()) {
+            Some(d) => Err(Refusal::BucketPolicyDeny(d.clone())),
+            None => Ok(()),
+        };
+    }
     if let Some(d) = e.identity.as_ref().filter(|d| d.is_explicit_deny()) {
         return Err(match e.bucket_policy.as_ref().filter(|b| b.is_explicit_deny()) {
             Some(_) => Refusal::BothDeny(d.clone()),
@@ -452,6 +467,7 @@ pub fn decide(e: &Evidence) -> Result<(), Refusal> {
     let granted = e.acl_grants
         || match e.asker {
             Asker::Anonymous => policy_allows,
+            Asker::Owner => true,
             _ if e.same_account => identity_allows || policy_allows,
             Asker::Root => policy_allows,
             Asker::Identity => policy_allows && identity_allows,

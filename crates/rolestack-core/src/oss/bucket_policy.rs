@@ -1,10 +1,12 @@
 //! Bucket policies: RAM policy statements with a `Principal` list, stored on the bucket.
 //!
 //! Each statement is validated with the RAM policy engine (the same grammar, conditions and
-//! wildcards as identity policies) once its `Principal` is taken out. A statement without
-//! `Principal` (OSS accepts those) applies to every signed request, not to anonymous ones.
-//! `Principal` is a list of:
-//! * `*` — everyone, including anonymous requests;
+//! wildcards as identity policies) once its `Principal` is taken out. `Principal` is required in a
+//! bucket policy, and an empty list means the same as `["*"]` (OSS's "authorization syntax and
+//! elements" page; docs/authorization.md). PutBucketPolicy refuses a statement without one;
+//! a policy stored by an earlier rolestack, which accepted such statements, still reads as it did
+//! then (every signed request, not anonymous ones). `Principal` is a list of:
+//! * `*` (or the empty list) — everyone, including anonymous requests;
 //! * an account UID — that account's root, and every RAM identity of that account when it is not
 //!   the bucket owner's (cross-account grant; those identities still need their own RAM Allow);
 //! * a RAM user id — that user;
@@ -25,7 +27,19 @@ pub const MAX_POLICY_BYTES: usize = 16 * 1024;
 /// A parsed bucket policy.
 #[derive(Debug, Clone)]
 pub struct BucketPolicy {
-    statements: Vec<(Vec<String>, Policy, String)>,
+    statements: Vec<(Principals, Policy, String)>,
+}
+
+/// Whom a statement names.
+#[derive(Debug, Clone)]
+enum Principals {
+    /// `["*"]` or `[]`: every request, anonymous ones included.
+    Everyone,
+    /// The entries as written (see the module doc).
+    Listed(Vec<String>),
+    /// No `Principal` at all, in a policy stored before PutBucketPolicy required it: every signed
+    /// request, as rolestack read it then.
+    Unstated,
 }
 
 /// Who is asking, as a bucket policy sees it.
@@ -36,7 +50,19 @@ pub enum Who<'a> {
 }
 
 impl BucketPolicy {
-    /// Parses and validates a policy document.
+    /// Parses and validates a new policy document (PutBucketPolicy): every statement names its
+    /// `Principal`.
+    pub fn parse_new(text: &str) -> OssResult<BucketPolicy> {
+        let policy = Self::parse(text)?;
+        match policy.statements.iter().position(|(p, _, _)| matches!(p, Principals::Unstated)) {
+            Some(i) => Err(OssError::InvalidPolicyDocument(format!(
+                "Statement[{i}] has no \"Principal\": a bucket policy statement names whom it applies to (\"Principal\": [\"*\"] for everyone)"
+            ))),
+            None => Ok(policy),
+        }
+    }
+
+    /// Parses a stored policy document (see [`BucketPolicy::parse_new`] for new ones).
     pub fn parse(text: &str) -> OssResult<BucketPolicy> {
         let invalid = |m: String| OssError::InvalidPolicyDocument(m);
         if text.len() > MAX_POLICY_BYTES {
@@ -57,6 +83,7 @@ impl BucketPolicy {
             let Value::Object(mut fields) = statement else {
                 return Err(invalid(format!("Statement[{i}] is not an object")));
             };
+            let had_principal = fields.contains_key("Principal");
             let principals = match fields.remove("Principal") {
                 Some(Value::String(s)) => vec![s],
                 Some(Value::Array(items)) => items
@@ -70,6 +97,11 @@ impl BucketPolicy {
                     return Err(invalid(format!("Statement[{i}].Principal: expected a list of strings such as [\"*\"], found {other}")))
                 }
                 None => Vec::new(),
+            };
+            let principals = match principals {
+                _ if !had_principal => Principals::Unstated,
+                listed if listed.is_empty() || listed.iter().any(|p| p == "*") => Principals::Everyone,
+                listed => Principals::Listed(listed),
             };
             let mut one = Map::new();
             one.insert("Version".into(), version.clone());
@@ -85,6 +117,22 @@ impl BucketPolicy {
         Ok(BucketPolicy { statements: out })
     }
 
+    /// The decision of the statements that bind the bucket owner's own root: those for everyone
+    /// (`*`) that carry a `Condition` (OSS: a statement for everyone without one applies only to
+    /// others than the owner; with one, to the owner too — so a conditional Deny can lock the
+    /// owner out, as on OSS).
+    pub fn decide_for_owner(&self, request: &Request<'_>) -> Decision {
+        let applicable: Vec<(&str, &Policy)> = self
+            .statements
+            .iter()
+            .filter(|(principals, policy, _)| {
+                matches!(principals, Principals::Everyone) && policy.statements().iter().any(|s| s.has_condition())
+            })
+            .map(|(_, policy, label)| (label.as_str(), policy))
+            .collect();
+        evaluate(&applicable, request)
+    }
+
     /// The decision of the statements that name `who`, deny wins. RAM compares user and role
     /// names without case, so a principal spelled in another case names the caller for a `Deny`
     /// (either reading denies) but not for an `Allow` (only the exact spelling grants).
@@ -94,9 +142,12 @@ impl BucketPolicy {
             .iter()
             .filter(|(principals, policy, _)| {
                 let deny = policy.statements().iter().any(|s| s.effect() == Effect::Deny);
-                match principals.is_empty() {
-                    true => matches!(who, Who::Caller(_)),
-                    false => principals.iter().any(|p| names(p, who, bucket_owner, false) || (deny && names(p, who, bucket_owner, true))),
+                match principals {
+                    Principals::Everyone => true,
+                    Principals::Unstated => matches!(who, Who::Caller(_)),
+                    Principals::Listed(listed) => {
+                        listed.iter().any(|p| names(p, who, bucket_owner, false) || (deny && names(p, who, bucket_owner, true)))
+                    }
                 }
             })
             .map(|(_, policy, label)| (label.as_str(), policy))
@@ -107,9 +158,6 @@ impl BucketPolicy {
 
 /// Does principal entry `p` name `who`? With `fold`, user and role names compare without case.
 fn names(p: &str, who: Who<'_>, bucket_owner: &str, fold: bool) -> bool {
-    if p == "*" {
-        return true;
-    }
     let Who::Caller(caller) = who else { return false };
     if p == caller.account_id {
         return caller.principal == Principal::Root || caller.account_id != bucket_owner;
@@ -218,6 +266,37 @@ mod tests {
         });
         assert!(p.decide(Who::Caller(&writer), "111", &get).is_allowed());
         assert!(p.decide(Who::Caller(&writer), "111", &delete).is_explicit_deny(), "a Deny names every spelling");
+    }
+
+    #[test]
+    fn empty_principal_is_everyone_and_new_policies_name_one() {
+        let p = BucketPolicy::parse_new(
+            r#"{"Version":"1","Statement":[
+              {"Effect":"Deny","Action":["oss:GetObject"],"Principal":[],"Resource":["acs:oss:*:111:b/secret/*"]},
+              {"Effect":"Deny","Action":["oss:DeleteObject"],"Principal":["*"],"Resource":["acs:oss:*:111:b/*"],
+               "Condition":{"Bool":{"acs:SecureTransport":["false"]}}},
+              {"Effect":"Deny","Action":["oss:PutObject"],"Principal":["*"],"Resource":["acs:oss:*:111:b/*"]}]}"#,
+        )
+        .unwrap();
+        let mut plain = Context::new();
+        plain.set("acs:SecureTransport", "false");
+        let secret = Request::new("oss:GetObject", "acs:oss:*:111:b/secret/s", &plain);
+        assert!(p.decide(Who::Anonymous, "111", &secret).is_explicit_deny(), "[] is everyone, anonymous included");
+        let user = caller(Principal::User { name: "u".into(), id: "7".into() });
+        assert!(p.decide(Who::Caller(&user), "111", &secret).is_explicit_deny());
+        // The owner's root is bound only by statements for everyone that carry a condition.
+        let delete = Request::new("oss:DeleteObject", "acs:oss:*:111:b/k", &plain);
+        let put = Request::new("oss:PutObject", "acs:oss:*:111:b/k", &plain);
+        assert!(p.decide_for_owner(&delete).is_explicit_deny());
+        assert!(!p.decide_for_owner(&put).is_explicit_deny());
+        assert!(!p.decide_for_owner(&secret).is_explicit_deny());
+        let unstated = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Resource":["acs:oss:*:111:b/*"]}]}"#;
+        assert!(matches!(BucketPolicy::parse_new(unstated), Err(OssError::InvalidPolicyDocument(_))));
+        // a policy stored before PutBucketPolicy required Principal reads as it did then
+        let stored = BucketPolicy::parse(unstated).unwrap();
+        let get = Request::new("oss:GetObject", "acs:oss:*:111:b/k", &plain);
+        assert!(stored.decide(Who::Caller(&user), "111", &get).is_allowed());
+        assert!(!stored.decide(Who::Anonymous, "111", &get).is_allowed());
     }
 
     #[test]

@@ -82,11 +82,17 @@ pub struct Call<'a> {
     pub key: &'a str,
     /// The version the request names (`versionId`), as given.
     pub version: Option<&'a str>,
+    /// The canned ACL the request asks for: `x-oss-acl` of a bucket write, `x-oss-object-acl` of
+    /// an object write (also a PostObject form's field), as given.
+    pub acl: Option<&'a str>,
+    /// The write sets the new object's tags (`x-oss-tagging`; on CopyObject with
+    /// `x-oss-tagging-directive: Replace`): it needs `oss:PutObjectTagging` besides its own action.
+    pub tagging: bool,
 }
 
 impl<'a> Call<'a> {
     pub fn new(who: &'a Requester, op: Operation, bucket: &'a str, key: &'a str) -> Self {
-        Call { who, op, bucket, key, version: None }
+        Call { who, op, bucket, key, version: None, acl: None, tagging: false }
     }
 
     /// The call naming a version (`versionId`).
@@ -94,14 +100,53 @@ impl<'a> Call<'a> {
         Call { version, ..self }
     }
 
+    /// The call asking for a canned ACL (see [`Call::acl`]).
+    pub fn with_acl(self, acl: Option<&'a str>) -> Self {
+        Call { acl, ..self }
+    }
+
+    /// The call setting the new object's tags (see [`Call::tagging`]).
+    pub fn with_tagging(self, tagging: bool) -> Self {
+        Call { tagging, ..self }
+    }
+
+    /// The ACL condition key of the call's operation and its value: `oss:x-oss-acl` for PutBucket
+    /// (`private` when none is asked for) and PutBucketAcl, `oss:x-oss-object-acl` for the object
+    /// writes that take an ACL (`default` when none is asked for), as OSS's condition keys are
+    /// documented (docs/authorization.md).
+    fn acl_condition(&self) -> Option<(&'static str, &'a str)> {
+        use Operation::*;
+        match self.op {
+            PutBucket => Some(("oss:x-oss-acl", self.acl.unwrap_or("private"))),
+            PutBucketAcl => self.acl.map(|acl| ("oss:x-oss-acl", acl)),
+            PutObject | PostObject | CopyObject | AppendObject | InitiateMultipartUpload | PutSymlink | PutObjectAcl => {
+                Some(("oss:x-oss-object-acl", self.acl.unwrap_or("default")))
+            }
+            _ => None,
+        }
+    }
+
     /// The call's action: the operation's, or its version action when a version is named.
     fn action(&self) -> OssAction {
         self.op.action_for(self.version.is_some())
     }
 
-    /// Authorizes the call's own action on `target`.
+    /// Authorizes the call's own action on `target` (with the ACL it asks for as a condition key)
+    /// and, when a write sets the new object's tags, `oss:PutObjectTagging` too: OSS lets only
+    /// those allowed PutObjectTagging tag an object, also while uploading or copying it.
     fn authorize(&self, tx: &mut dyn Tx, target: Target<'_>) -> OssResult<()> {
-        authorize(tx, self.who, self.action(), target)
+        use Operation::*;
+        match self.acl_condition() {
+            None => authorize(tx, self.who, self.action(), target)?,
+            Some(acl) => {
+                let keys: Vec<(&str, &str)> = target.condition_keys.iter().copied().chain(std::iter::once(acl)).collect();
+                authorize(tx, self.who, self.action(), Target { condition_keys: &keys, ..target })?
+            }
+        }
+        if self.tagging && matches!(self.op, PutObject | PostObject | AppendObject | InitiateMultipartUpload | CopyObject) {
+            authorize(tx, self.who, OssAction::PutObjectTagging, target)?;
+        }
+        Ok(())
     }
 }
 

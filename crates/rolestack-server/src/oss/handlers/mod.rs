@@ -61,7 +61,7 @@ impl Ctx {
     /// Runs `f` with this request's [`Call`] on a blocking thread.
     pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&Oss, Call<'_>) -> OssResult<T> + Send + 'static) -> OssResult<T> {
         let Ctx { oss, who, req, op, .. } = self.clone();
-        blocking(move || f(&oss, Call::new(&who, op, req.bucket(), &req.key).with_version(req.param("versionId")))).await
+        blocking(move || f(&oss, call_of(&who, op, &req))).await
     }
 
     /// Whether reads of the store may run here, on the async thread ([`Ctx::call_here`]): not
@@ -75,10 +75,22 @@ impl Ctx {
     /// nothing but a local store (as the RPC gateway's reads do; see [`Ctx::reads_here`]), such
     /// as an object whose bytes are in memory ([`Oss::open_cached`]).
     pub fn call_here<T>(&self, f: impl FnOnce(&Oss, Call<'_>) -> OssResult<T>) -> OssResult<T> {
-        let call = Call::new(&self.who, self.op, self.req.bucket(), &self.req.key).with_version(self.req.param("versionId"));
+        let call = call_of(&self.who, self.op, &self.req);
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&self.oss, call)))
             .unwrap_or_else(|_| Err(OssError::Internal("handler panicked".into())))
     }
+}
+
+/// The [`Call`] of a request: its version, the canned ACL it asks for (`x-oss-acl` on bucket
+/// writes, `x-oss-object-acl` on object writes), which policies see as condition keys, and
+/// whether it tags the object it writes (`x-oss-tagging`; a copy only with
+/// `x-oss-tagging-directive: Replace`), which takes `oss:PutObjectTagging` too.
+fn call_of<'a>(who: &'a Requester, op: Operation, req: &'a OssHttpRequest) -> Call<'a> {
+    let acl_header = if matches!(op, Operation::PutBucket | Operation::PutBucketAcl) { "x-oss-acl" } else { "x-oss-object-acl" };
+    let replaces_tags =
+        op != Operation::CopyObject || req.header("x-oss-tagging-directive").is_some_and(|d| d.eq_ignore_ascii_case("replace"));
+    let tagging = replaces_tags && req.header("x-oss-tagging").is_some_and(|t| !t.trim().is_empty());
+    Call::new(who, op, req.bucket(), &req.key).with_version(req.param("versionId")).with_acl(req.header(acl_header)).with_tagging(tagging)
 }
 
 /// Runs blocking work (store, blob files) off the async threads.
