@@ -98,6 +98,16 @@ def test_metadata_tree(fc, apis):
     a = metadata(env, f"ram/security-credentials/{role}").json()
     b = metadata(env, f"ram/security-credentials/{role}").json()
     assert a["AccessKeyId"] == b["AccessKeyId"]
+    # the versioned tree (cloud-init's Alibaba Cloud datasource reads /2016-01-01/) and the version list
+    base = f"http://{env['Proxy']}"
+    assert requests.get(f"{base}/", headers={"Host": "100.100.100.200"}).text == "2016-01-01\nlatest"
+    assert requests.get(f"{base}/2016-01-01/meta-data/instance-id").text == iid
+    assert requests.get(f"{base}/2016-01-01/meta-data/ram/security-credentials/{role}").json()["AccessKeyId"] == a["AccessKeyId"]
+    assert requests.get(f"{base}/2015-01-01/meta-data/instance-id").status_code == 404
+    # other methods: 405 naming what is allowed
+    r = requests.post(f"{base}/latest/meta-data/instance-id")
+    assert (r.status_code, r.headers.get("Allow")) == (405, "GET, HEAD")
+    assert requests.delete(f"{base}/latest/api/token").headers.get("Allow") == "PUT"
 
 
 def test_hardened_mode(fc, apis):

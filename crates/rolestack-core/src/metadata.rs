@@ -281,6 +281,22 @@ struct Document {
     rotate_at: i64,
 }
 
+/// The metadata API version the tree is also served under besides `latest` (what
+/// `GET http://100.100.100.200/` lists, and where cloud-init's Alibaba Cloud datasource reads).
+pub const API_VERSION: &str = "2016-01-01";
+
+/// A request path with its version named as `latest`: `/2016-01-01/meta-data/...` is the same
+/// tree as `/latest/meta-data/...` (the version matches without case, as every path does).
+pub fn canonical_path(path: &str) -> std::borrow::Cow<'_, str> {
+    let rest = path.strip_prefix('/').unwrap_or(path);
+    match rest.get(..API_VERSION.len()) {
+        Some(v) if v.eq_ignore_ascii_case(API_VERSION) && matches!(rest.as_bytes().get(API_VERSION.len()), None | Some(b'/')) => {
+            std::borrow::Cow::Owned(format!("/latest{}", &rest[API_VERSION.len()..]))
+        }
+        _ => std::borrow::Cow::Borrowed(path),
+    }
+}
+
 /// The part of a `meta-data` path after `/latest/meta-data/` when it names the credential
 /// document (`ram/security-credentials/<role>`): the role, lower-case.
 fn credential_role(lower: &str) -> Option<&str> {
@@ -628,6 +644,7 @@ impl InstanceMetadata {
         }
         let Some(rest) = lower.strip_prefix("/latest/meta-data") else {
             return Some(match lower.as_str() {
+                "/" => MetadataAnswer::plain(200, format!("{API_VERSION}\nlatest")),
                 "/latest" | "/latest/" => match view.user_data {
                     Some(_) => MetadataAnswer::plain(200, "dynamic/\nmeta-data/\nuser-data"),
                     None => MetadataAnswer::plain(200, "dynamic/\nmeta-data/"),
@@ -777,4 +794,19 @@ fn leaves(account_id: &str, inst: &Instance, vpc: Option<&Vpc>, vswitch: Option<
         m.insert("public-keys/0/openssh-key".into(), key.clone());
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_versioned_tree_is_latest() {
+        assert_eq!(canonical_path("/2016-01-01/meta-data/instance-id"), "/latest/meta-data/instance-id");
+        assert_eq!(canonical_path("/2016-01-01"), "/latest");
+        assert_eq!(canonical_path("/2016-01-01/"), "/latest/");
+        assert_eq!(canonical_path("/2016-01-011/x"), "/2016-01-011/x");
+        assert_eq!(canonical_path("/latest/user-data"), "/latest/user-data");
+        assert_eq!(canonical_path("/"), "/");
+    }
 }

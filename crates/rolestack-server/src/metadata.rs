@@ -17,7 +17,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Router;
-use rolestack_core::metadata::{Disruption, MetadataAnswer, TOKEN_HEADER, TOKEN_TTL_HEADER};
+use rolestack_core::metadata::{canonical_path, Disruption, MetadataAnswer, TOKEN_HEADER, TOKEN_TTL_HEADER};
 
 use crate::connections::AbortConnection;
 
@@ -66,9 +66,11 @@ async fn disruption(md: &Arc<InstanceMetadata>, path: &str) -> Option<Disruption
 }
 
 /// Handles one metadata request (also used by the loopback proxy for `100.100.100.200` requests).
+/// `/2016-01-01/...` is the same tree as `/latest/...` ([`canonical_path`]).
 pub async fn serve(State(md): State<Arc<InstanceMetadata>>, req: Request) -> Response {
     let mut credential_fault = None;
-    match disruption(&md, req.uri().path()).await {
+    let path = canonical_path(req.uri().path()).into_owned();
+    match disruption(&md, &path).await {
         None => {}
         Some(Disruption::Delay(wait)) => tokio::time::sleep(wait).await,
         Some(Disruption::Status(code)) => {
@@ -82,7 +84,8 @@ pub async fn serve(State(md): State<Arc<InstanceMetadata>>, req: Request) -> Res
         }
         Some(d @ (Disruption::Stale | Disruption::Expired)) => credential_fault = Some(d),
     }
-    if req.method() == Method::PUT && req.uri().path().eq_ignore_ascii_case("/latest/api/token") {
+    let token_path = path.eq_ignore_ascii_case("/latest/api/token");
+    if req.method() == Method::PUT && token_path {
         let ttl = req.headers().get(TOKEN_TTL_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
         let forwarded = req.headers().contains_key("x-forwarded-for");
         if let Some(answer) = md.issue_token_remembered(ttl.as_deref(), forwarded) {
@@ -94,14 +97,17 @@ pub async fn serve(State(md): State<Arc<InstanceMetadata>>, req: Request) -> Res
     let (path, token) = {
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
         if req.method() != Method::GET && req.method() != Method::HEAD {
-            return plain(StatusCode::METHOD_NOT_ALLOWED, "405 - Method Not Allowed".into());
+            let mut refused = plain(StatusCode::METHOD_NOT_ALLOWED, "405 - Method Not Allowed".into());
+            let allow = if token_path { "PUT" } else { "GET, HEAD" };
+            refused.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+            return refused;
         }
         if credential_fault.is_none() {
-            if let Some(answer) = md.answer_remembered(req.uri().path(), header(TOKEN_HEADER)) {
+            if let Some(answer) = md.answer_remembered(&path, header(TOKEN_HEADER)) {
                 return respond(answer);
             }
         }
-        (req.uri().path().to_string(), header(TOKEN_HEADER).map(str::to_string))
+        (path, header(TOKEN_HEADER).map(str::to_string))
     };
     drop(req);
     let instance = md.clone();

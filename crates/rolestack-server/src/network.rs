@@ -404,7 +404,8 @@ async fn proxy(State(gw): State<Arc<Gateway>>, ConnectInfo(peer): ConnectInfo<So
         req.uri().host().map(str::to_string).or_else(|| {
             req.headers().get("host").and_then(|h| h.to_str().ok()).map(|h| rolestack_core::endpoints::strip_port(h).to_string())
         });
-    let for_metadata = host.as_deref() == Some("100.100.100.200") || req.uri().path().starts_with("/latest");
+    let for_metadata =
+        host.as_deref() == Some("100.100.100.200") || rolestack_core::metadata::canonical_path(req.uri().path()).starts_with("/latest");
     match (&gw.identity, for_metadata) {
         (Some(identity), true) => metadata::serve(State(identity.clone()), req).await,
         (None, true) => (StatusCode::BAD_GATEWAY, "this environment has no instance metadata service\n").into_response(),
