@@ -56,6 +56,23 @@ def test_refused_and_successful_calls_are_events(server, ram_user, root_api, acc
     assert reads == [] or all(e["eventRW"] == "Read" for e in reads)
 
 
+def test_a_refused_signature_leaves_no_secret_in_the_trail(server, ram_user, root_api):
+    """A signature mismatch is answered with the server's string to sign, which spells out every
+    parameter; the event keeps the message only up to there, so a password sent with a wrong
+    signature does not end up readable in ActionTrail."""
+    user, ak, _ = ram_user()
+    password = "Trail-Secret-" + h.unique_name("pw")
+    err = h.expect_error(lambda: h.RpcApi("v2sig", server.endpoint, ak, "wrong-secret").call(
+        "CreateLoginProfile", {"UserName": user, "Password": password}), code="SignatureDoesNotMatch")
+    assert "string to sign" in err.message
+    events = lookup(trail(server), ("EventAccessKeyId", ak)).events
+    refused = [e for e in events if e.get("errorCode") == "SignatureDoesNotMatch"]
+    assert refused, events
+    text = json.dumps(refused)
+    assert password not in text and "Trail-Secret" not in text
+    assert refused[0]["errorMessage"].endswith("string to sign")
+
+
 def test_paging_and_windows(server, root_api):
     prefix = h.unique_name("page")
     for i in range(5):

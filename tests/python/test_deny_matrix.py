@@ -1206,6 +1206,62 @@ def tag(**kv):
     return json.dumps([{"Key": k, "Value": v} for k, v in kv.items()])
 
 
+def build_sweep15_ecs_world(w: dm.World, root_ecs) -> None:
+    """The ECS authorization sweep of the fifteenth session: two instances (one tagged env=prod),
+    two security groups (one every user below is denied), and users whose Deny statements are
+    scoped by region, resource tag, security group and image."""
+    n = w.names
+    for key in ("i15t", "i15u"):
+        n[key] = h.ecs_instance(root_ecs, n["vsw"])
+        w.created_instances.append(n[key])
+    root_ecs.call("TagResources", {"RegionId": dm.REGION, "ResourceType": "instance", "ResourceId.1": n["i15t"],
+                                   "Tag.1.Key": "env", "Tag.1.Value": "prod"})
+    for key in ("sg15", "sg15ok"):
+        n[key] = root_ecs.call("CreateSecurityGroup", {"RegionId": dm.REGION, "VpcId": n["vpc"]})["SecurityGroupId"]
+    every = [h.allow(["ecs:*", "vpc:*"], "*")]
+    w.user("s15reg", principal=True, prefix="dm-ecsregion", policies=[w.policy("s15reg_pol", every + [
+        h.deny(["ecs:*", "vpc:*"], ["acs:ecs:cn-hangzhou:*:*", "acs:vpc:cn-hangzhou:*:*"])])])
+    w.user("s15bj", principal=True, prefix="dm-ecsbeijing", policies=[w.policy("s15bj_pol", [
+        h.allow("ecs:*", "acs:ecs:cn-beijing:*:*")])])
+    w.user("s15tagd", principal=True, prefix="dm-ecstagdeny", policies=[w.policy("s15tagd_pol", every + [
+        cond_deny("ecs:*", "*", {"StringEquals": {"acs:ResourceTag/env": ["prod"]}})])])
+    w.user("s15sg", principal=True, prefix="dm-ecssgdeny", policies=[w.policy("s15sg_pol", every + [
+        h.deny("ecs:*", f"acs:ecs:*:*:securitygroup/{n['sg15']}")])])
+    w.user("s15img", principal=True, prefix="dm-ecsimgdeny", policies=[w.policy("s15img_pol", every + [
+        h.deny("ecs:*", f"acs:ecs:*:*:image/{dm.IMAGE}")])])
+
+
+def sweep15_ecs_cases():
+    """ECS: a call without RegionId is authorized in the region of what it names; an instance of
+    another region is not found; acs:ResourceTag on instances; every security group and the image a
+    call names are authorized."""
+    C = Case
+    attr = lambda i: ecs("DescribeInstanceAttribute", InstanceId=i)  # noqa: E731
+    other_region = ecs("DescribeInstances", RegionId="cn-shanghai")
+    create = lambda **kw: ecs("CreateInstance", ImageId=dm.IMAGE, InstanceType=dm.ITYPE, VSwitchId="{vsw}", **kw)  # noqa: E731
+    return [
+        C("ecs-region-deny-noregion-StopInstance", "s15reg", ecs("StopInstance", InstanceId="{i15u}", RegionId=""), FORBIDDEN, other_region),
+        C("ecs-region-deny-noregion-ModifyInstanceMetadataOptions", "s15reg",
+          ecs("ModifyInstanceMetadataOptions", InstanceId="{i15u}", HttpTokens="required", RegionId=""), FORBIDDEN, other_region),
+        C("ecs-region-deny-noregion-DescribeVSwitches", "s15reg", ecs("DescribeVSwitches", VpcId="{vpc}", RegionId=""), FORBIDDEN,
+          other_region),
+        C("ecs-region-other-StartInstance", "s15bj", ecs("StartInstance", InstanceId="{i15u}", RegionId="cn-beijing"),
+          "InvalidInstanceId.NotFound", ecs("DescribeInstances", RegionId="cn-beijing"), status=404),
+        C("ecs-region-other-ModifyInstanceAttribute", "s15bj",
+          ecs("ModifyInstanceAttribute", InstanceId="{i15u}", InstanceName="moved", RegionId="cn-beijing"),
+          "InvalidInstanceId.NotFound", ecs("DescribeInstances", RegionId="cn-beijing"), status=404),
+        C("ecs-resourcetag-deny-StartInstance", "s15tagd", ecs("StartInstance", InstanceId="{i15t}"), FORBIDDEN, attr("{i15u}")),
+        C("ecs-resourcetag-deny-DescribeInstanceAttribute", "s15tagd", attr("{i15t}"), FORBIDDEN, attr("{i15u}")),
+        C("ecs-sg-deny-CreateInstance-SecurityGroupIds", "s15sg", create(**{"SecurityGroupIds.1": "{sg15}"}), FORBIDDEN, attr("{i15u}")),
+        C("ecs-sg-deny-ModifyInstanceAttribute-SecurityGroupIds", "s15sg",
+          ecs("ModifyInstanceAttribute", InstanceId="{i15u}", **{"SecurityGroupIds.1": "{sg15}"}), FORBIDDEN, attr("{i15u}")),
+        C("ecs-sg-deny-AuthorizeSecurityGroup-SourceGroupId", "s15sg",
+          ecs("AuthorizeSecurityGroup", SecurityGroupId="{sg15ok}", SourceGroupId="{sg15}", IpProtocol="tcp", PortRange="22/22"),
+          FORBIDDEN, ecs("AuthorizeSecurityGroup", SecurityGroupId="{sg15ok}", SourceCidrIp="10.0.0.0/8", IpProtocol="tcp", PortRange="22/22")),
+        C("ecs-image-deny-CreateInstance", "s15img", create(), FORBIDDEN, attr("{i15u}")),
+    ]
+
+
 def build_sweep15_world(w: dm.World) -> None:
     """The OSS authorization sweep of the fifteenth session (docs/STATUS.md): a public-read bucket
     whose policy denies everyone (`Principal: []`) `secret/*` and denies everyone, the owner
@@ -1457,7 +1513,7 @@ S3_SAMPLES = [
 def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
             + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + trail_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases()
-            + sweep15_cases())
+            + sweep15_cases() + sweep15_ecs_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []
@@ -1485,6 +1541,7 @@ def world(server, root_ecs):
     build_world(w, root_ecs)
     build_issue18_world(w)
     build_sweep15_world(w)
+    build_sweep15_ecs_world(w, root_ecs)
     for key in ("dl", "wl", "wna", "wdnr", "wsc"):
         w.names[f"{key}_self"] = w.names[key]
     yield w

@@ -292,11 +292,6 @@ def test_bucket_policy_anonymous_allow_and_deny_wins(oss_ep, root, root_bucket, 
     expect_oss_error(lambda: root_bucket.get_bucket_policy(), "NoSuchBucketPolicy", 404)
     expect_oss_error(lambda: root_bucket.put_bucket_policy('{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:*","Resource ":"*","Principal":["*"]}]}'),
                      "InvalidPolicyDocument", 400)
-    # Principal is required in a bucket policy (an empty list means everyone, like ["*"])
-    e = expect_oss_error(lambda: root_bucket.put_bucket_policy('{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],'
-                                                               f'"Resource":["acs:oss:*:*:{name}/*"]}}]}}'), "InvalidPolicyDocument", 400)
-    assert "Principal" in e.message
-    expect_oss_error(lambda: root_bucket.get_bucket_policy(), "NoSuchBucketPolicy", 404)
 
 
 def test_bucket_policy_grants_role_session(oss_ep, root, root_bucket, api_for, account_id, root_api):

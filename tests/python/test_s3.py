@@ -183,6 +183,28 @@ def test_s3_rules_where_oss_differs(root_s3, bucket):
                                       MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
     assert root_s3.get_object(Bucket=bucket, Key="dst")["Body"].read() == b"23456789"
 
+def test_s3_operations_oss_lacks_touch_nothing(root_s3, bucket):
+    """An S3 sub-resource OSS has no operation for is NotImplemented (501): it never falls through to
+    the plain operation of its method (DELETE bucket, PUT object overwriting the data with the XML)."""
+    root_s3.put_object(Bucket=bucket, Key="held", Body=b"data")
+    calls = [
+        lambda: root_s3.put_object_legal_hold(Bucket=bucket, Key="held", LegalHold={"Status": "ON"}),
+        lambda: root_s3.put_object_retention(Bucket=bucket, Key="held",
+                                             Retention={"Mode": "GOVERNANCE", "RetainUntilDate": "2099-01-01T00:00:00Z"}),
+        lambda: root_s3.get_object_legal_hold(Bucket=bucket, Key="held"),
+        lambda: root_s3.get_object_attributes(Bucket=bucket, Key="held", ObjectAttributes=["ETag"]),
+        lambda: root_s3.delete_bucket_ownership_controls(Bucket=bucket),
+        lambda: root_s3.delete_bucket_metrics_configuration(Bucket=bucket, Id="m"),
+        lambda: root_s3.delete_bucket_analytics_configuration(Bucket=bucket, Id="a"),
+        lambda: root_s3.put_bucket_accelerate_configuration(Bucket=bucket, AccelerateConfiguration={"Status": "Enabled"}),
+    ]
+    for call in calls:
+        status, code, _ = error_of(call)
+        assert (status, code) == (501, "NotImplemented")
+    assert root_s3.get_object(Bucket=bucket, Key="held")["Body"].read() == b"data"
+    assert root_s3.head_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
 def test_upload_file_transfer_manager(root_s3, bucket, tmp_path):
     src = tmp_path / "src.bin"
     src.write_bytes(os.urandom(9 * 1024 * 1024))
@@ -268,6 +290,8 @@ def test_signed_chunked_upload(ep, root, bucket):
     assert r.status_code == 200, r.text
     s3 = s3_client(ep, root["AccessKeyId"], root["AccessKeySecret"])
     assert s3.get_object(Bucket=bucket, Key="chunked")["Body"].read() == body
+    # aws-chunked was the upload's framing: not stored as the object's Content-Encoding
+    assert "ContentEncoding" not in s3.head_object(Bucket=bucket, Key="chunked")
 
     def flip(raw):
         raw = bytearray(raw)

@@ -97,7 +97,8 @@ fn parse_token(t: &str) -> Result<(i64, String)> {
 pub fn lookup_events(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let now = ctx.clock.now();
     let end = time_param(p, "EndTime", now)?;
-    let start = time_param(p, "StartTime", end - Duration::days(7))?;
+    // StartTime defaults to seven days before now (the API's model), not before EndTime.
+    let start = time_param(p, "StartTime", now - Duration::days(7))?;
     if start > end {
         return Err(invalid("StartTime", "The StartTime is later than the EndTime.".into()));
     }

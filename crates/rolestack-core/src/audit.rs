@@ -287,6 +287,16 @@ pub struct CallRecord<'a> {
     pub acting_service: Option<&'a str>,
 }
 
+/// An error message as an event keeps it: a signature mismatch's message ends with the server's
+/// string to sign, which spells out every request parameter — a password or a secret among them —
+/// so it is cut there (the caller got it in the answer; the trail's readers must not).
+fn scrubbed(message: &str) -> &str {
+    match message.to_ascii_lowercase().find("string to sign") {
+        Some(i) => message[..i + "string to sign".len()].trim_end(),
+        None => message,
+    }
+}
+
 /// Parameters never written to an event (signatures, tokens, secrets, passwords, MFA codes).
 const REDACTED: &[&str] = &[
     "Signature",
@@ -543,7 +553,7 @@ pub fn event(call: &CallRecord<'_>, now: OffsetDateTime) -> Option<EventRow> {
             })
         }),
         error_code: call.error.as_ref().map(|(code, _)| code.as_str()),
-        error_message: call.error.as_ref().map(|(_, message)| message.as_str()),
+        error_message: call.error.as_ref().map(|(_, message)| scrubbed(message)),
     };
     let data = serde_json::to_string(&data).expect("an event serializes");
     Some(EventRow {
@@ -722,6 +732,14 @@ fn writer(shared: Arc<Shared>, store: Arc<dyn Store>, retention: Retention, cloc
 mod tests {
     use super::*;
     use crate::caller::RequestFacts;
+
+    #[test]
+    fn a_string_to_sign_never_reaches_an_event() {
+        let m = "Specified signature is not matched with our calculation. server string to sign is:POST&%2F&Password%3Dx";
+        assert_eq!(scrubbed(m), "Specified signature is not matched with our calculation. server string to sign");
+        assert_eq!(scrubbed("The Server String To Sign: GET\n/b/k"), "The Server String To Sign");
+        assert_eq!(scrubbed("You have no right"), "You have no right");
+    }
 
     fn caller() -> Caller {
         Caller {

@@ -223,8 +223,17 @@ pub static ACTIONS: &[ApiAction] = &[
     ecs!("DescribeSecurityGroups", ["securitygroup/*"], ecs::security_groups::describe_security_groups),
     ecs!("DescribeSecurityGroupAttribute", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::describe_security_group_attribute),
     ecs!("DeleteSecurityGroup", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::delete_security_group),
-    ecs!("AuthorizeSecurityGroup", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::authorize_security_group),
-    ecs!("AuthorizeSecurityGroupEgress", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::authorize_security_group_egress),
+    // (a rule naming another group as its source / destination is authorized on that group too)
+    ecs!(
+        "AuthorizeSecurityGroup",
+        ["securitygroup/{SecurityGroupId}", "?securitygroup/{SourceGroupId}"],
+        ecs::security_groups::authorize_security_group
+    ),
+    ecs!(
+        "AuthorizeSecurityGroupEgress",
+        ["securitygroup/{SecurityGroupId}", "?securitygroup/{DestGroupId}"],
+        ecs::security_groups::authorize_security_group_egress
+    ),
     ecs!("RevokeSecurityGroup", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::revoke_security_group),
     ecs!("JoinSecurityGroup", ["instance/{InstanceId}", "securitygroup/{SecurityGroupId}"], ecs::security_groups::join_security_group),
     ecs!("LeaveSecurityGroup", ["instance/{InstanceId}", "securitygroup/{SecurityGroupId}"], ecs::security_groups::leave_security_group),
@@ -235,15 +244,36 @@ pub static ACTIONS: &[ApiAction] = &[
     ecs!("DeleteKeyPairs", ["keypair/{KeyPairNames[]}"], ecs::key_pairs::delete_key_pairs),
     ecs!("AttachKeyPair", ["keypair/{KeyPairName}", "instance/{InstanceIds[]}"], ecs::key_pairs::attach_key_pair),
     ecs!("DetachKeyPair", ["keypair/{KeyPairName}", "instance/{InstanceIds[]}"], ecs::key_pairs::detach_key_pair),
-    // Instances (a security group or key pair given at creation is authorized too)
-    ecs!("CreateInstance", ["instance/*", "?securitygroup/{SecurityGroupId}", "?keypair/{KeyPairName}"], ecs::instances::create_instance),
+    // Instances (the image, and a security group or key pair given at creation, are authorized
+    // too, as ECS's authorization rules list them; every group a call reads is)
+    ecs!(
+        "CreateInstance",
+        [
+            "instance/*",
+            "?image/{ImageId}",
+            "?securitygroup/{SecurityGroupId}",
+            "?securitygroup/{SecurityGroupIds.N}",
+            "?keypair/{KeyPairName}"
+        ],
+        ecs::instances::create_instance
+    ),
     ecs!(
         "RunInstances",
-        ["instance/*", "?securitygroup/{SecurityGroupId}", "?securitygroup/{SecurityGroupIds.N}", "?keypair/{KeyPairName}"],
+        [
+            "instance/*",
+            "?image/{ImageId}",
+            "?securitygroup/{SecurityGroupId}",
+            "?securitygroup/{SecurityGroupIds.N}",
+            "?keypair/{KeyPairName}"
+        ],
         ecs::instances::run_instances
     ),
     ecs!("DescribeInstanceAttribute", ["instance/{InstanceId}"], ecs::instances::describe_instance_attribute),
-    ecs!("ModifyInstanceAttribute", ["instance/{InstanceId}"], ecs::instances::modify_instance_attribute),
+    ecs!(
+        "ModifyInstanceAttribute",
+        ["instance/{InstanceId}", "?securitygroup/{SecurityGroupId}", "?securitygroup/{SecurityGroupIds.N}"],
+        ecs::instances::modify_instance_attribute
+    ),
     ecs!("DescribeUserData", ["instance/{InstanceId}"], ecs::user_data::describe_user_data),
     ecs!("RebootInstance", ["instance/{InstanceId}"], ecs::instances::reboot_instance),
     ecs!("DescribeInstances", ["instance/*"], ecs::instances::describe_instances),

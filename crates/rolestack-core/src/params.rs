@@ -45,6 +45,12 @@ impl Params {
         Params::new(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
     }
 
+    /// The same parameters with `name` set to `value`.
+    pub fn with(mut self, name: &str, value: &str) -> Self {
+        self.map.insert(name.to_string(), value.to_string());
+        self
+    }
+
     /// The same parameters, reporting errors in `style`.
     pub fn styled(mut self, style: ErrorStyle) -> Self {
         self.style = style;

@@ -291,7 +291,18 @@ impl Rolestack {
             &restyled
         };
         let account = caller.account_id.clone();
-        let resources = expand(action, caller, params, &mut |param, value| match param {
+        // A regional call without `RegionId` is authorized in the region it is really about,
+        // never in `*`, which no region-scoped statement matches (the handler sees the request's
+        // own parameters: a required `RegionId` is still missing there).
+        let regioned;
+        let authorized = match implied_region(&mut *tx, action, caller, params)? {
+            Some(region) => {
+                regioned = params.clone().with("RegionId", &region);
+                &regioned
+            }
+            None => params,
+        };
+        let resources = expand(action, caller, authorized, &mut |param, value| match param {
             ROLE_ARN => names::role_arn_spellings(&mut *tx, &account, value),
             _ => names::spellings(&mut *tx, &account, param, value),
         })?;
@@ -312,6 +323,34 @@ impl Rolestack {
         };
         (action.handler)(&mut ctx, params)
     }
+}
+
+/// The region a regional call that names no `RegionId` is about: the region of the endpoint it
+/// was sent to (`ecs.cn-shanghai.aliyuncs.com`), else the region of the instance, vSwitch, VPC or
+/// security group it names. `None` when it names a region, is not regional, or names nothing
+/// that has one. So a region-scoped `Deny` cannot be dodged by leaving `RegionId` out, and the
+/// handlers find an instance only in the region a call names (docs/authorization.md).
+fn implied_region(tx: &mut dyn Tx, action: &ApiAction, caller: &Caller, params: &Params) -> Result<Option<String>> {
+    use crate::model::{Instance, SecurityGroup, VSwitch, Vpc};
+    if !action.product.spec().regional || params.optional("RegionId").is_some() {
+        return Ok(None);
+    }
+    if let Some(region) = &caller.facts.endpoint_region {
+        return Ok(Some(region.clone()));
+    }
+    let account = &caller.account_id;
+    let found = if let Some(id) = params.optional("InstanceId") {
+        tx.get_rec::<Instance>(account, id)?.map(|r| r.region_id)
+    } else if let Some(id) = params.optional("VSwitchId") {
+        tx.get_rec::<VSwitch>(account, id)?.map(|r| r.region_id)
+    } else if let Some(id) = params.optional("VpcId") {
+        tx.get_rec::<Vpc>(account, id)?.map(|r| r.region_id)
+    } else if let Some(id) = params.optional("SecurityGroupId") {
+        tx.get_rec::<SecurityGroup>(account, id)?.map(|r| r.region_id)
+    } else {
+        None
+    };
+    Ok(found)
 }
 
 /// The pseudo-parameter under which [`expand`] asks for the spellings of an `@Param` ARN.

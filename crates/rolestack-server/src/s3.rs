@@ -122,6 +122,16 @@ pub fn translate_request_headers(headers: &[(String, String)], signed: &[String]
             continue;
         }
         let Some(rest) = lower.strip_prefix("x-amz-") else {
+            if lower == "content-encoding" {
+                // `aws-chunked` names the upload's framing, not the object's encoding: S3 stores
+                // the object without it (`gzip,aws-chunked` is stored as `gzip`).
+                let kept: Vec<&str> =
+                    value.split(',').map(str::trim).filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked")).collect();
+                if !kept.is_empty() {
+                    out.push((name.clone(), kept.join(",")));
+                }
+                continue;
+            }
             out.push((name.clone(), value.clone()));
             continue;
         };
@@ -413,6 +423,10 @@ mod tests {
             ])
         );
         assert_eq!(translate_request_headers(&h[1..2], &[], false), owned(&[("x-oss-acl", "public-read")]));
+        // aws-chunked is the upload's framing, not stored as the object's encoding
+        let chunked = owned(&[("Content-Encoding", "gzip, aws-chunked")]);
+        assert_eq!(translate_request_headers(&chunked, &[], true), owned(&[("Content-Encoding", "gzip")]));
+        assert!(translate_request_headers(&owned(&[("content-encoding", "aws-chunked")]), &[], true).is_empty());
     }
 
     #[test]

@@ -655,10 +655,16 @@ pub fn describe_instances(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     Ok(Value::Object(body))
 }
 
+/// The instance a call names, in the call's region (`RegionId`, else the region of the endpoint
+/// the request was sent to): one of another region is not found, as on ECS.
 fn target(ctx: &mut Ctx, p: &Params) -> Result<Instance> {
     let id = p.required("InstanceId")?;
     let account = ctx.account().to_string();
-    load_instance(ctx.tx, &account, id)
+    let inst = load_instance(ctx.tx, &account, id)?;
+    match p.optional("RegionId").or(ctx.caller.facts.endpoint_region.as_deref()) {
+        Some(r) if r != inst.region_id => Err(super::instance_not_found(id)),
+        _ => Ok(inst),
+    }
 }
 
 pub(crate) fn save(ctx: &mut Ctx, inst: &Instance) -> Result<()> {

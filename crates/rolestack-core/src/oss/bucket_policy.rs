@@ -1,11 +1,11 @@
 //! Bucket policies: RAM policy statements with a `Principal` list, stored on the bucket.
 //!
 //! Each statement is validated with the RAM policy engine (the same grammar, conditions and
-//! wildcards as identity policies) once its `Principal` is taken out. `Principal` is required in a
-//! bucket policy, and an empty list means the same as `["*"]` (OSS's "authorization syntax and
-//! elements" page; docs/authorization.md). PutBucketPolicy refuses a statement without one;
-//! a policy stored by an earlier rolestack, which accepted such statements, still reads as it did
-//! then (every signed request, not anonymous ones). `Principal` is a list of:
+//! wildcards as identity policies) once its `Principal` is taken out. An empty `Principal` list
+//! means the same as `["*"]` (OSS's "authorization syntax and elements" page; docs/authorization.md).
+//! That page also calls `Principal` required in a bucket policy, yet OSS accepts a statement
+//! without one (oss2's own test suite, run against OSS, stores such a policy): it is accepted
+//! and applies to every signed request, not to anonymous ones. `Principal` is a list of:
 //! * `*` (or the empty list) — everyone, including anonymous requests;
 //! * an account UID — that account's root, and every RAM identity of that account when it is not
 //!   the bucket owner's (cross-account grant; those identities still need their own RAM Allow);
@@ -37,8 +37,8 @@ enum Principals {
     Everyone,
     /// The entries as written (see the module doc).
     Listed(Vec<String>),
-    /// No `Principal` at all, in a policy stored before PutBucketPolicy required it: every signed
-    /// request, as rolestack read it then.
+    /// No `Principal` at all (OSS accepts such statements; what they mean there is not
+    /// documented): every signed request.
     Unstated,
 }
 
@@ -50,19 +50,7 @@ pub enum Who<'a> {
 }
 
 impl BucketPolicy {
-    /// Parses and validates a new policy document (PutBucketPolicy): every statement names its
-    /// `Principal`.
-    pub fn parse_new(text: &str) -> OssResult<BucketPolicy> {
-        let policy = Self::parse(text)?;
-        match policy.statements.iter().position(|(p, _, _)| matches!(p, Principals::Unstated)) {
-            Some(i) => Err(OssError::InvalidPolicyDocument(format!(
-                "Statement[{i}] has no \"Principal\": a bucket policy statement names whom it applies to (\"Principal\": [\"*\"] for everyone)"
-            ))),
-            None => Ok(policy),
-        }
-    }
-
-    /// Parses a stored policy document (see [`BucketPolicy::parse_new`] for new ones).
+    /// Parses and validates a policy document.
     pub fn parse(text: &str) -> OssResult<BucketPolicy> {
         let invalid = |m: String| OssError::InvalidPolicyDocument(m);
         if text.len() > MAX_POLICY_BYTES {
@@ -269,8 +257,8 @@ mod tests {
     }
 
     #[test]
-    fn empty_principal_is_everyone_and_new_policies_name_one() {
-        let p = BucketPolicy::parse_new(
+    fn empty_principal_is_everyone_and_no_principal_is_every_signed_caller() {
+        let p = BucketPolicy::parse(
             r#"{"Version":"1","Statement":[
               {"Effect":"Deny","Action":["oss:GetObject"],"Principal":[],"Resource":["acs:oss:*:111:b/secret/*"]},
               {"Effect":"Deny","Action":["oss:DeleteObject"],"Principal":["*"],"Resource":["acs:oss:*:111:b/*"],
@@ -291,8 +279,6 @@ mod tests {
         assert!(!p.decide_for_owner(&put).is_explicit_deny());
         assert!(!p.decide_for_owner(&secret).is_explicit_deny());
         let unstated = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:GetObject"],"Resource":["acs:oss:*:111:b/*"]}]}"#;
-        assert!(matches!(BucketPolicy::parse_new(unstated), Err(OssError::InvalidPolicyDocument(_))));
-        // a policy stored before PutBucketPolicy required Principal reads as it did then
         let stored = BucketPolicy::parse(unstated).unwrap();
         let get = Request::new("oss:GetObject", "acs:oss:*:111:b/k", &plain);
         assert!(stored.decide(Who::Caller(&user), "111", &get).is_allowed());

@@ -254,8 +254,9 @@ pub fn list_tag_resources(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     Ok(body)
 }
 
-/// The tags of the RAM role or custom policy a resource ARN names (`acs:ram:*:<account>:role/<n>`,
-/// `.../policy/<n>`), for `acs:ResourceTag/<key>`; empty for anything else.
+/// The tags of the resource an ARN names, for `acs:ResourceTag/<key>`: a RAM role or custom policy
+/// (`acs:ram:*:<account>:role/<n>`, `.../policy/<n>`) or a tagged ECS resource
+/// (`acs:ecs:<region>:<account>:instance/<id>`, `securitygroup/<id>`, ...); empty for anything else.
 pub fn resource_tags(tx: &mut dyn Tx, account: &str, arn: &str) -> Result<Vec<Tag>> {
     let mut parts = arn.splitn(5, ':');
     let (Some(acs), Some(service), Some(_region), Some(owner), Some(resource)) =
@@ -263,7 +264,16 @@ pub fn resource_tags(tx: &mut dyn Tx, account: &str, arn: &str) -> Result<Vec<Ta
     else {
         return Ok(Vec::new());
     };
-    if !acs.eq_ignore_ascii_case("acs") || !service.eq_ignore_ascii_case("ram") || owner != account {
+    if !acs.eq_ignore_ascii_case("acs") || owner != account {
+        return Ok(Vec::new());
+    }
+    // ECS resources (`instance/i-…`, `securitygroup/sg-…`, ...): their tags are stored under the
+    // same `<type>/<id>` (TagResources).
+    if service.eq_ignore_ascii_case("ecs") {
+        let tags = tx.get_rec::<crate::model::ResourceTags>(account, resource)?.map(|t| t.tags).unwrap_or_default();
+        return Ok(tags.into_iter().map(|(key, value)| Tag { key, value }).collect());
+    }
+    if !service.eq_ignore_ascii_case("ram") {
         return Ok(Vec::new());
     }
     Ok(match resource.split_once('/') {

@@ -207,7 +207,7 @@ impl Oss {
     }
 
     pub fn put_bucket_policy(&self, call: Call<'_>, text: &str) -> OssResult<()> {
-        BucketPolicy::parse_new(text)?;
+        BucketPolicy::parse(text)?;
         self.update_bucket(call, |b| {
             b.policy = Some(text.to_string());
             Ok(())
