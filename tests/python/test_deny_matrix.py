@@ -1231,6 +1231,38 @@ def build_sweep15_ecs_world(w: dm.World, root_ecs) -> None:
         h.deny("ecs:*", f"acs:ecs:*:*:image/{dm.IMAGE}")])])
 
 
+def build_sweep15_ram_world(w: dm.World) -> None:
+    """The policy-engine sweep of the fifteenth session: a role tagged both `secret=true` and
+    `SECRET=x` (tag keys are case-sensitive: two tags), a victim user, and users whose Deny
+    statements use a tag condition, an empty-region ARN and `acs:PrincipalAccount`."""
+    acct, n = w.account, w.names
+    tagged = w.name("r15tag", "dm-r15tag")
+    w.ram_root("CreateRole", RoleName=tagged, AssumeRolePolicyDocument=n["ecs_trust"],
+               **{"Tag.1.Key": "secret", "Tag.1.Value": "true", "Tag.2.Key": "SECRET", "Tag.2.Value": "x"})
+    w.role("r15plain", prefix="dm-r15plain")
+    w.user("u15victim", prefix="dm-u15victim")
+    w.user("u15other", prefix="dm-u15other")
+    allow_ram = h.allow(["ram:Get*", "ram:List*"], "*")
+    w.user("s15tagkey", principal=True, prefix="dm-ramtagkey", policies=[w.policy("s15tagkey_pol", [
+        allow_ram, cond_deny("ram:GetRole", "*", {"StringEquals": {"acs:ResourceTag/secret": ["true"]}})])])
+    w.user("s15emptyregion", principal=True, prefix="dm-ramemptyregion", policies=[w.policy("s15emptyregion_pol", [
+        allow_ram, h.deny("ram:GetUser", f"acs:ram::{acct}:user/{n['u15victim']}")])])
+    w.user("s15acct", principal=True, prefix="dm-ramacct", policies=[w.policy("s15acct_pol", [
+        allow_ram, cond_deny("ram:ListRoles", "*", {"StringEquals": {"acs:PrincipalAccount": [acct]}})])])
+
+
+def sweep15_ram_cases():
+    """RAM: tag keys differing only in case are two tags; a resource pattern with an empty region
+    matches; acs:PrincipalAccount is filled in."""
+    C = Case
+    return [
+        C("ram-tagkey-case-GetRole", "s15tagkey", ram("GetRole", RoleName="{r15tag}"), NOPERM, ram("GetRole", RoleName="{r15plain}")),
+        C("ram-emptyregion-deny-GetUser", "s15emptyregion", ram("GetUser", UserName="{u15victim}"), NOPERM,
+          ram("GetUser", UserName="{u15other}")),
+        C("ram-principalaccount-deny-ListRoles", "s15acct", ram("ListRoles"), NOPERM, ram("ListUsers")),
+    ]
+
+
 def sweep15_ecs_cases():
     """ECS: a call without RegionId is authorized in the region of what it names; an instance of
     another region is not found; acs:ResourceTag on instances; every security group and the image a
@@ -1513,7 +1545,7 @@ S3_SAMPLES = [
 def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
             + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + trail_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases()
-            + sweep15_cases() + sweep15_ecs_cases())
+            + sweep15_cases() + sweep15_ecs_cases() + sweep15_ram_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []
@@ -1542,6 +1574,7 @@ def world(server, root_ecs):
     build_issue18_world(w)
     build_sweep15_world(w)
     build_sweep15_ecs_world(w, root_ecs)
+    build_sweep15_ram_world(w)
     for key in ("dl", "wl", "wna", "wdnr", "wsc"):
         w.names[f"{key}_self"] = w.names[key]
     yield w

@@ -52,6 +52,7 @@ pub fn request_context(caller: &Caller) -> Context {
     }
     ctx.set("acs:AccessId", caller.access_key_id.clone());
     ctx.set("acs:PrincipalARN", caller.arn());
+    ctx.set("acs:PrincipalAccount", caller.account_id.clone());
     ctx
 }
 

@@ -308,7 +308,10 @@ impl Rolestack {
         })?;
         // The request's own condition keys (`acs:RequestTag/<key>`, `ram:ServiceName`, ...); the
         // resources' tags are added per resource by `authorize_with`.
-        let request = crate::ram::tags::request_context(&mut *tx, &account, action, params)?;
+        let mut request = crate::ram::tags::request_context(&mut *tx, &account, action, params)?;
+        if let Some(region) = authorized.optional("RegionId") {
+            request.set("acs:RequestedRegion", region);
+        }
         if let Err(denial) = authorize_with(&mut *tx, caller, action.ram_action, &resources, &request)? {
             return Err(style.denied(denial, &self.key));
         }

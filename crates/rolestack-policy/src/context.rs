@@ -120,7 +120,20 @@ pub(crate) fn parse_date(text: &str) -> Option<OffsetDateTime> {
         })
 }
 
-/// Condition-key values for one request. Keys are case-insensitive; each key may have several
+/// Whether two condition-key names are the same key: the name compares without case, a tag key
+/// after the first `/` exactly (`acs:resourcetag/env` is `acs:ResourceTag/env`, not
+/// `acs:ResourceTag/Env`).
+pub(crate) fn same_key(a: &str, b: &str) -> bool {
+    match (a.split_once('/'), b.split_once('/')) {
+        (Some((an, at)), Some((bn, bt))) => an.eq_ignore_ascii_case(bn) && at == bt,
+        (None, None) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    }
+}
+
+/// Condition-key values for one request. Keys are case-insensitive up to a `/`: what follows it
+/// (the tag key of `acs:ResourceTag/<key>`, `oss:ExistingObjectTag/<key>`, ...) is a tag key, and tag
+/// keys are case-sensitive, so `env` and `Env` are two keys ([`same_key`]); each key may have several
 /// values (a condition on a multi-valued key holds if any value satisfies it, or, for negated
 /// operators, if none matches).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -192,7 +205,7 @@ impl Context {
 
     /// Removes `key` and its values.
     pub fn remove(&mut self, key: &str) -> &mut Self {
-        self.entries.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+        self.entries.retain(|(k, _)| !same_key(k, key));
         self
     }
 
@@ -212,11 +225,11 @@ impl Context {
     }
 
     pub(crate) fn lookup(&self, key: &str) -> &[ContextValue] {
-        self.entries.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map_or(&[], |(_, values)| values.as_slice())
+        self.entries.iter().find(|(k, _)| same_key(k, key)).map_or(&[], |(_, values)| values.as_slice())
     }
 
     fn push(&mut self, key: String, value: ContextValue, replace: bool) -> &mut Self {
-        match self.entries.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+        match self.entries.iter_mut().find(|(k, _)| same_key(k, &key)) {
             Some((_, values)) => {
                 if replace {
                     values.clear();
@@ -260,6 +273,16 @@ impl<'a> Request<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tag_keys_after_the_slash_keep_their_case() {
+        let mut c = Context::new();
+        c.set("acs:ResourceTag/secret", "true");
+        c.set("acs:ResourceTag/SECRET", "x");
+        assert_eq!(c.values("acs:resourcetag/secret").collect::<Vec<_>>(), vec!["true"]);
+        assert_eq!(c.values("ACS:RESOURCETAG/SECRET").collect::<Vec<_>>(), vec!["x"]);
+        assert!(!c.contains("acs:ResourceTag/Secret"));
+    }
 
     #[test]
     fn keys_are_case_insensitive_and_multi_valued() {

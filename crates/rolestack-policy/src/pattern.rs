@@ -7,7 +7,7 @@
 //!   error (a doc sample has `"ecs: CreateInstance"`, which RAM would never match). Matching is
 //!   ASCII-case-insensitive (`ecs:DetachInstanceRAMRole` appears in an official sample).
 //! * A resource is `*` or `acs:<service>:<region>:<account-id>:<relative-id>`; region and account
-//!   may be empty (`acs:ram::123:role/x`) or wildcards. AWS `arn:` names are rejected with a hint.
+//!   may be empty (`acs:ram::123:role/x`) or wildcards; an empty region matches any, as `*` does. AWS `arn:` names are rejected with a hint.
 //!   Matching is case-sensitive except for the `acs:<service>:` prefix; whitespace is allowed only
 //!   inside the relative id (OSS object keys may contain spaces).
 
@@ -106,9 +106,23 @@ pub(crate) fn action_list(value: &Json, location: &Location) -> Result<PatternLi
 pub(crate) fn resource_list(value: &Json, location: &Location) -> Result<PatternList, PolicyError> {
     let globs = string_list(value, location, "a resource", |s, at| {
         let fold = validate_resource(s, at)?;
-        Ok(Glob::new(s, Case::InsensitivePrefix(fold)))
+        Ok(Glob::new(&any_region(s), Case::InsensitivePrefix(fold)))
     })?;
     Ok(PatternList::from_globs(globs))
+}
+
+/// A resource pattern with an empty region (`acs:ram::123:role/x`, the form RAM prints its own
+/// ARNs in, and Alibaba's published policies use) matches every region, as `*` does: requests name
+/// global resources with `*` there (`acs:ram:*:123:role/x`), and a `Deny` written the first way
+/// must not miss them.
+fn any_region(pattern: &str) -> std::borrow::Cow<'_, str> {
+    let mut parts = pattern.splitn(4, ':');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(acs), Some(service), Some(""), Some(rest)) if acs.eq_ignore_ascii_case("acs") => {
+            std::borrow::Cow::Owned(format!("{acs}:{service}:*:{rest}"))
+        }
+        _ => std::borrow::Cow::Borrowed(pattern),
+    }
 }
 
 const ACTION_FORMAT: &str = "expected \"<service>:<ActionName>\" such as \"oss:GetObject\" or \"ecs:Describe*\", or \"*\" for every action";

@@ -797,3 +797,14 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn an_empty_region_in_a_resource_matches_any_region() {
+    // RAM prints its ARNs with an empty region; requests name global resources with `*` there.
+    let deny = policy(&doc(r#"{"Effect":"Deny","Action":"ram:GetUser","Resource":"acs:ram::123:user/victim"}"#));
+    assert!(decide(&deny, "ram:GetUser", "acs:ram:*:123:user/victim").is_explicit_deny());
+    assert!(!decide(&deny, "ram:GetUser", "acs:ram:*:123:user/other").is_explicit_deny());
+    let allow = policy(&doc(r#"{"Effect":"Allow","Action":"ram:PassRole","Resource":"acs:ram::*:role/r"}"#));
+    assert!(decide(&allow, "ram:PassRole", "acs:ram:*:123:role/r").is_allowed());
+    assert!(!decide(&allow, "ram:PassRole", "acs:ram:*:123:role/rr").is_allowed());
+}

@@ -281,6 +281,7 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
         context.set(format!("oss:ExistingObjectTag/{k}"), v.as_str());
     }
     if let Some(bucket) = target.bucket {
+        context.set("acs:RequestedRegion", bucket.region.as_str());
         for (k, v) in &bucket.tags {
             context.set(format!("oss:BucketTag/{k}"), v.as_str());
         }

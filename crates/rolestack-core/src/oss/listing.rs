@@ -163,14 +163,32 @@ pub fn list_versions(tx: &mut dyn Tx, bucket: &str, q: &VersionQuery) -> OssResu
     let mut out = VersionListing::default();
     let mut after_key: Vec<u8> = q.key_marker.as_bytes().to_vec();
     let mut after_ord: Option<String> = None;
+    // The marker key's current version when it is older than the marker (the marker's version,
+    // once current, was deleted since: the next one became current): it comes first on this page.
+    let mut current_first: Option<Object> = None;
     if !q.version_id_marker.is_empty() && !q.key_marker.is_empty() {
         after_ord = version_ord(tx, bucket, &q.key_marker, &q.version_id_marker)?;
+        if let (Some(marker), Some(data)) = (after_ord.as_deref().filter(|o| !o.is_empty()), tx.oss_object_get(bucket, &q.key_marker)?) {
+            let current = decode_object(&q.key_marker, &data)?;
+            if current.version_ord().as_str() > marker {
+                current_first = Some(current);
+            }
+        }
     } else {
         after_key = start_after(&q.key_marker, &q.prefix, &q.delimiter);
     }
     // The key whose newer versions were on an earlier page.
     let mut previous: Option<String> = after_ord.as_ref().map(|_| q.key_marker.clone());
     let mut count = 0;
+    if let Some(object) = current_first {
+        if q.max_keys == 0 {
+            out.truncated = true;
+            return Ok(out);
+        }
+        count += 1;
+        out.next = Some((q.key_marker.clone(), object.version().to_string()));
+        out.versions.push(ListedVersion { object, is_latest: true });
+    }
     'scan: loop {
         let want = BATCH.min(q.max_keys - count + 1);
         let batch = tx.oss_version_list(bucket, &q.prefix, &after_key, after_ord.as_deref(), want)?;
@@ -215,8 +233,10 @@ pub fn list_versions(tx: &mut dyn Tx, bucket: &str, q: &VersionQuery) -> OssResu
     Ok(out)
 }
 
-/// The store order of `key`'s version `version_id` (`Some("")` for the current one); `None`
-/// when there is no such version (the listing then starts after the whole key).
+/// The store order of `key`'s version `version_id` (`Some("")` for the current one). A version
+/// deleted since the marker was handed out still has its place, which its id carries (a listing
+/// that deletes what each page shows must not skip the rest of the key); `None` only for an id
+/// that carries none (`null`): the listing then starts after the whole key.
 fn version_ord(tx: &mut dyn Tx, bucket: &str, key: &str, version_id: &str) -> OssResult<Option<String>> {
     if let Some(data) = tx.oss_object_get(bucket, key)? {
         let current = decode_object(key, &data)?;
@@ -224,5 +244,8 @@ fn version_ord(tx: &mut dyn Tx, bucket: &str, key: &str, version_id: &str) -> Os
             return Ok(Some(String::new()));
         }
     }
-    Ok(tx.oss_version_get(bucket, key, version_id)?.map(|(ord, _)| ord))
+    match tx.oss_version_get(bucket, key, version_id)? {
+        Some((ord, _)) => Ok(Some(ord)),
+        None => Ok(super::versioning::sequence_of(version_id).map(super::versioning::ord)),
+    }
 }

@@ -87,6 +87,21 @@ pub fn new_version_id(sequence: u64) -> String {
     BASE64.encode(bytes)
 }
 
+/// The sequence a version id made by [`new_version_id`] carries (`None` for `null` and ids of
+/// another shape): where the version stands among its key's versions, even once it is deleted.
+pub fn sequence_of(id: &str) -> Option<u64> {
+    let bytes = BASE64.decode(id).ok()?;
+    let rest = bytes.strip_prefix(&[0x08, 0x01, 0x10, 0x26, 0x18][..])?;
+    let mut n: u64 = 0;
+    for (i, byte) in rest.iter().take(10).enumerate() {
+        n |= u64::from(byte & 0x7F).checked_shl(7 * i as u32)?;
+        if byte & 0x80 == 0 {
+            return Some(n);
+        }
+    }
+    None
+}
+
 /// Checks a `versionId` a request names: `null`, or an id of the shape OSS gives (anything else
 /// — empty, `IllegalVersion`, `234` — is `InvalidArgument`, as in OSS).
 pub fn validate_version_id(id: &str) -> OssResult<()> {
@@ -111,6 +126,9 @@ mod tests {
         assert!(ord(legacy_sequence(1_700_000_000)) > ord(a));
         let id = new_version_id(a);
         assert!(id.starts_with("CAEQ"), "{id}");
+        assert_eq!(sequence_of(&id), Some(a));
+        assert_eq!(sequence_of(&new_version_id(legacy_sequence(1_700_000_000))), Some(legacy_sequence(1_700_000_000)));
+        assert_eq!(sequence_of("null"), None);
         validate_version_id(&id).unwrap();
         validate_version_id("null").unwrap();
         validate_version_id("CAEQJhiBgIDVmYrr1RYiIGE5ZmUxMjViZDIwYjQwY2I5ODA1YWIxNmIyNDNjYjk4").unwrap();
