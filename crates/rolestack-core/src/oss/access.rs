@@ -503,6 +503,14 @@ mod tests {
     }
 
     #[test]
+    fn the_owner_is_refused_only_by_a_bucket_policy_deny() {
+        let owner = |bucket_policy| Evidence { asker: Asker::Owner, ..session(None, None, bucket_policy) };
+        assert!(decide(&owner(None)).is_ok());
+        assert!(decide(&owner(d(NONE))).is_ok(), "the owner needs no grant");
+        assert!(matches!(decide(&owner(d(DENY))), Err(Refusal::BucketPolicyDeny(_))));
+    }
+
+    #[test]
     fn any_explicit_deny_wins() {
         assert!(matches!(decide(&session(d(DENY), d(ALLOW), d(ALLOW))), Err(Refusal::IdentityDeny(_))));
         assert!(matches!(decide(&session(d(ALLOW), d(DENY), d(ALLOW))), Err(Refusal::SessionDeny(_))));
