@@ -291,9 +291,9 @@ impl Rolestack {
             &restyled
         };
         let account = caller.account_id.clone();
-        // A regional call without `RegionId` is authorized in the region it is really about,
-        // never in `*`, which no region-scoped statement matches (the handler sees the request's
-        // own parameters: a required `RegionId` is still missing there).
+        // A regional call without `RegionId` is authorized in the region it is really about when
+        // that can be known, not in `*`, which no region-scoped statement matches (the handler
+        // sees the request's own parameters: a required `RegionId` is still missing there).
         let regioned;
         let authorized = match implied_region(&mut *tx, action, caller, params)? {
             Some(region) => {
