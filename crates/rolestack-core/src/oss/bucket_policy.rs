@@ -110,34 +110,33 @@ impl BucketPolicy {
     /// others than the owner; with one, to the owner too — so a conditional Deny can lock the
     /// owner out, as on OSS).
     pub fn decide_for_owner(&self, request: &Request<'_>) -> Decision {
-        let applicable: Vec<(&str, &Policy)> = self
-            .statements
-            .iter()
-            .filter(|(principals, policy, _)| {
-                matches!(principals, Principals::Everyone) && policy.statements().iter().any(|s| s.has_condition())
-            })
-            .map(|(_, policy, label)| (label.as_str(), policy))
-            .collect();
-        evaluate(&applicable, request)
+        self.decide_among(request, |principals, policy| {
+            matches!(principals, Principals::Everyone) && policy.statements().iter().any(|s| s.has_condition())
+        })
     }
 
     /// The decision of the statements that name `who`, deny wins. RAM compares user and role
     /// names without case, so a principal spelled in another case names the caller for a `Deny`
     /// (either reading denies) but not for an `Allow` (only the exact spelling grants).
     pub fn decide(&self, who: Who<'_>, bucket_owner: &str, request: &Request<'_>) -> Decision {
+        self.decide_among(request, |principals, policy| {
+            let deny = policy.statements().iter().any(|s| s.effect() == Effect::Deny);
+            match principals {
+                Principals::Everyone => true,
+                Principals::Unstated => matches!(who, Who::Caller(_)),
+                Principals::Listed(listed) => {
+                    listed.iter().any(|p| names(p, who, bucket_owner, false) || (deny && names(p, who, bucket_owner, true)))
+                }
+            }
+        })
+    }
+
+    /// The decision of the statements `applies` keeps, deny wins.
+    fn decide_among(&self, request: &Request<'_>, applies: impl Fn(&Principals, &Policy) -> bool) -> Decision {
         let applicable: Vec<(&str, &Policy)> = self
             .statements
             .iter()
-            .filter(|(principals, policy, _)| {
-                let deny = policy.statements().iter().any(|s| s.effect() == Effect::Deny);
-                match principals {
-                    Principals::Everyone => true,
-                    Principals::Unstated => matches!(who, Who::Caller(_)),
-                    Principals::Listed(listed) => {
-                        listed.iter().any(|p| names(p, who, bucket_owner, false) || (deny && names(p, who, bucket_owner, true)))
-                    }
-                }
-            })
+            .filter(|(principals, policy, _)| applies(principals, policy))
             .map(|(_, policy, label)| (label.as_str(), policy))
             .collect();
         evaluate(&applicable, request)

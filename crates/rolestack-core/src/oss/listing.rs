@@ -167,9 +167,9 @@ pub fn list_versions(tx: &mut dyn Tx, bucket: &str, q: &VersionQuery) -> OssResu
     // once current, was deleted since: the next one became current): it comes first on this page.
     let mut current_first: Option<Object> = None;
     if !q.version_id_marker.is_empty() && !q.key_marker.is_empty() {
-        after_ord = version_ord(tx, bucket, &q.key_marker, &q.version_id_marker)?;
-        if let (Some(marker), Some(data)) = (after_ord.as_deref().filter(|o| !o.is_empty()), tx.oss_object_get(bucket, &q.key_marker)?) {
-            let current = decode_object(&q.key_marker, &data)?;
+        let current = tx.oss_object_get(bucket, &q.key_marker)?.map(|data| decode_object(&q.key_marker, &data)).transpose()?;
+        after_ord = version_ord(tx, bucket, current.as_ref(), &q.key_marker, &q.version_id_marker)?;
+        if let (Some(marker), Some(current)) = (after_ord.as_deref().filter(|o| !o.is_empty()), current) {
             if current.version_ord().as_str() > marker {
                 current_first = Some(current);
             }
@@ -233,16 +233,13 @@ pub fn list_versions(tx: &mut dyn Tx, bucket: &str, q: &VersionQuery) -> OssResu
     Ok(out)
 }
 
-/// The store order of `key`'s version `version_id` (`Some("")` for the current one). A version
-/// deleted since the marker was handed out still has its place, which its id carries (a listing
-/// that deletes what each page shows must not skip the rest of the key); `None` only for an id
-/// that carries none (`null`): the listing then starts after the whole key.
-fn version_ord(tx: &mut dyn Tx, bucket: &str, key: &str, version_id: &str) -> OssResult<Option<String>> {
-    if let Some(data) = tx.oss_object_get(bucket, key)? {
-        let current = decode_object(key, &data)?;
-        if current.version() == version_id {
-            return Ok(Some(String::new()));
-        }
+/// The store order of `key`'s version `version_id` (`Some("")` for `current`, the key's current
+/// version). A version deleted since the marker was handed out still has its place, which its id
+/// carries (a listing that deletes what each page shows must not skip the rest of the key);
+/// `None` only for an id that carries none (`null`): the listing then starts after the whole key.
+fn version_ord(tx: &mut dyn Tx, bucket: &str, current: Option<&Object>, key: &str, version_id: &str) -> OssResult<Option<String>> {
+    if current.is_some_and(|c| c.version() == version_id) {
+        return Ok(Some(String::new()));
     }
     match tx.oss_version_get(bucket, key, version_id)? {
         Some((ord, _)) => Ok(Some(ord)),
