@@ -263,3 +263,29 @@ def test_events_cli_takes_two_filters(server, root_api):
     assert [(e["eventName"], e["requestParameters"]["UserName"]) for e in events] == [("CreateUser", name)]
     p = cli(server, "events", "--event-name", "CreateUser", "--resource-name", name, "--user", "root")
     assert p.returncode != 0 and "at most two" in p.stderr, p.stdout + p.stderr
+
+
+def test_events_name_the_instances_a_call_made_or_tagged(server):
+    """RunInstances names the instances it made (they are in its answer, not its parameters), so
+    "who created this instance?" is one LookupEvents by the instance's id; TagResources and
+    CreateSecurityGroup are found by the resources they touched the same way."""
+    r = server.root
+    ecs = h.RpcApi("v3", server.endpoint, r["AccessKeyId"], r["AccessKeySecret"], version=ECS, product="Ecs")
+    iid = vpc_instance({"ecs": ecs})
+    vsw = ecs.call("DescribeInstances", {"RegionId": "cn-hangzhou", "InstanceIds": json.dumps([iid])})[
+        "Instances"]["Instance"][0]["VpcAttributes"]["VSwitchId"]
+    made = ecs.call("RunInstances", {"RegionId": "cn-hangzhou", "ImageId": "centos_7_03_64_40G_alibase_20170503.vhd",
+                                     "InstanceType": "ecs.xn4.small", "VSwitchId": vsw, "Amount": "2"})
+    ids = made["InstanceIdSets"]["InstanceIdSet"]
+    client = trail(server)
+    for made_id in ids:
+        events = lookup(client, ("ResourceName", made_id)).events
+        assert [e["eventName"] for e in events] == ["RunInstances"], events
+        assert made_id in events[0]["resourceName"].split(";")
+    ecs.call("TagResources", {"RegionId": "cn-hangzhou", "ResourceType": "instance", "ResourceId.1": ids[0],
+                              "Tag.1.Key": "team", "Tag.1.Value": "a"})
+    tagged = lookup(client, ("ResourceName", ids[0]), ("EventName", "TagResources")).events
+    assert len(tagged) == 1 and tagged[0]["resourceType"].startswith("ACS::ECS::Instance"), tagged
+    vpc = ecs.call("DescribeVSwitches", {"RegionId": "cn-hangzhou", "VSwitchId": vsw})["VSwitches"]["VSwitch"][0]["VpcId"]
+    sg = ecs.call("CreateSecurityGroup", {"RegionId": "cn-hangzhou", "VpcId": vpc})["SecurityGroupId"]
+    assert [e["eventName"] for e in lookup(client, ("ResourceName", sg)).events] == ["CreateSecurityGroup"]

@@ -346,6 +346,15 @@ pub fn event_resources<'a>(params: impl Iterator<Item = (&'a str, &'a str)>, res
         ("VpcId", "ACS::VPC::VPC"),
         ("VSwitchId", "ACS::VPC::VSwitch"),
     ];
+    /// TagResources' / UntagResources' `ResourceType` (ECS's and RAM's names differ, so one table
+    /// serves both products).
+    const TAGGED: &[(&str, &str)] = &[
+        ("instance", "ACS::ECS::Instance"),
+        ("disk", "ACS::ECS::Disk"),
+        ("securitygroup", "ACS::ECS::SecurityGroup"),
+        ("role", "ACS::RAM::Role"),
+        ("policy", "ACS::RAM::Policy"),
+    ];
     let mut out: Vec<(String, String)> = Vec::new();
     let mut add = |t: &str, n: &str| {
         let pair = (t.to_string(), n.to_string());
@@ -353,8 +362,21 @@ pub fn event_resources<'a>(params: impl Iterator<Item = (&'a str, &'a str)>, res
             out.push(pair);
         }
     };
-    for (k, v) in params {
-        if let Some((_, t)) = TYPES.iter().find(|(p, _)| *p == k) {
+    let params: Vec<(&str, &str)> = params.collect();
+    let tagged = params
+        .iter()
+        .find(|(k, _)| *k == "ResourceType")
+        .and_then(|(_, v)| TAGGED.iter().find(|(name, _)| name.eq_ignore_ascii_case(v)))
+        .map(|(_, t)| *t);
+    for &(k, v) in &params {
+        let tagged_id = k.strip_prefix("ResourceId.").is_some_and(|n| n.parse::<u32>().is_ok());
+        if let (Some(t), true) = (tagged, tagged_id) {
+            add(t, v);
+        } else if let (Some(t), "ResourceNames") = (tagged, k) {
+            for name in serde_json::from_str::<Vec<String>>(v).unwrap_or_default() {
+                add(t, &name);
+            }
+        } else if let Some((_, t)) = TYPES.iter().find(|(p, _)| *p == k) {
             add(t, v);
         } else if k == "InstanceIds" {
             for id in serde_json::from_str::<Vec<String>>(v).unwrap_or_default() {
@@ -371,10 +393,20 @@ pub fn event_resources<'a>(params: impl Iterator<Item = (&'a str, &'a str)>, res
         }
     }
     if let Some(Value::Object(body)) = response {
-        for (field, t) in [("InstanceId", "ACS::ECS::Instance"), ("VpcId", "ACS::VPC::VPC"), ("VSwitchId", "ACS::VPC::VSwitch")] {
+        for (field, t) in [
+            ("InstanceId", "ACS::ECS::Instance"),
+            ("SecurityGroupId", "ACS::ECS::SecurityGroup"),
+            ("VpcId", "ACS::VPC::VPC"),
+            ("VSwitchId", "ACS::VPC::VSwitch"),
+        ] {
             if let Some(id) = body.get(field).and_then(Value::as_str) {
                 add(t, id);
             }
+        }
+        // RunInstances answers the instances it made as `InstanceIdSets.InstanceIdSet`.
+        let made = body.get("InstanceIdSets").and_then(|s| s.get("InstanceIdSet")).and_then(Value::as_array);
+        for id in made.into_iter().flatten().filter_map(Value::as_str) {
+            add("ACS::ECS::Instance", id);
         }
     }
     out
@@ -739,6 +771,33 @@ mod tests {
         assert_eq!(scrubbed(m), "Specified signature is not matched with our calculation. server string to sign");
         assert_eq!(scrubbed("The Server String To Sign: GET\n/b/k"), "The Server String To Sign");
         assert_eq!(scrubbed("You have no right"), "You have no right");
+    }
+
+    #[test]
+    fn events_name_what_a_call_tagged_or_made() {
+        let ecs = [
+            ("RegionId", "cn-hangzhou"),
+            ("ResourceType", "instance"),
+            ("ResourceId.1", "i-1"),
+            ("ResourceId.2", "i-2"),
+            ("Tag.1.Key", "k"),
+        ];
+        assert_eq!(
+            event_resources(ecs.into_iter(), None),
+            vec![("ACS::ECS::Instance".to_string(), "i-1".to_string()), ("ACS::ECS::Instance".to_string(), "i-2".to_string())]
+        );
+        let ram = [("ResourceType", "role"), ("ResourceNames", r#"["a","b"]"#)];
+        assert_eq!(
+            event_resources(ram.into_iter(), None),
+            vec![("ACS::RAM::Role".into(), "a".into()), ("ACS::RAM::Role".into(), "b".into())]
+        );
+        // An unknown ResourceType names nothing rather than guessing.
+        assert!(event_resources([("ResourceType", "snapshot"), ("ResourceId.1", "s-1")].into_iter(), None).is_empty());
+        let run = json!({ "OrderId": "1", "InstanceIdSets": { "InstanceIdSet": ["i-3", "i-4"] } });
+        let made = event_resources([("VSwitchId", "vsw-1")].into_iter(), Some(&run));
+        assert_eq!(made.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(), ["vsw-1", "i-3", "i-4"]);
+        let sg = json!({ "SecurityGroupId": "sg-1" });
+        assert_eq!(event_resources(std::iter::empty(), Some(&sg)), vec![("ACS::ECS::SecurityGroup".into(), "sg-1".into())]);
     }
 
     fn caller() -> Caller {
