@@ -691,6 +691,35 @@ def test_presigned_urls(bkt, auth_version):
     assert r.status_code == 403 and b"<Code>AccessDenied</Code>" in r.content
 
 
+def test_presigned_urls_cannot_be_stretched_or_extended(oss_ep, root, root_bucket, monkeypatch):
+    """A signed URL is exactly what was signed: a sub-resource appended after signing
+    (`x-oss-process`) breaks the signature; a V4 URL dated ahead is not valid yet, so dating it a
+    month ahead cannot stretch its seven days; expired URLs carry their scheme's EC."""
+    root_bucket.put_object("pinned.txt", b"p")
+    v1 = oss2_bucket(oss_ep, oss2_auth(root["AccessKeyId"], root["AccessKeySecret"]), root_bucket.bucket_name)
+    url = v1.sign_url("GET", "pinned.txt", 60)
+    assert requests.get(url).content == b"p"
+    r = requests.get(url + "&x-oss-process=image/info")
+    assert r.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in r.content, r.content
+    r = requests.get(v1.sign_url("GET", "pinned.txt", -5))
+    assert r.status_code == 403 and r.headers["x-oss-ec"] == "0002-00000069" and b"Request has expired" in r.content
+    v4 = oss2_bucket(oss_ep, oss2_auth(root["AccessKeyId"], root["AccessKeySecret"], "v4"), root_bucket.bucket_name)
+    import datetime as dt
+    import oss2.auth
+
+    class Ahead(dt.datetime):
+        @classmethod
+        def utcnow(cls):
+            return dt.datetime.utcnow() + dt.timedelta(days=30)
+
+    monkeypatch.setattr(oss2.auth, "datetime", Ahead)
+    ahead = v4.sign_url("GET", "pinned.txt", 604800)
+    monkeypatch.undo()
+    r = requests.get(ahead)
+    assert r.status_code == 403 and r.headers["x-oss-ec"] == "0002-00000235", r.content
+    assert requests.get(v4.sign_url("GET", "pinned.txt", 60)).content == b"p"
+
+
 def test_presigned_url_with_sts_token(oss_ep, root, root_bucket, api_for, account_id, read_only_role):
     root_bucket.put_object("for-session", b"s")
     creds = assume(api_for, root, account_id, read_only_role)

@@ -86,7 +86,8 @@ mod tests {
         let sig = sign_aws_v4("secret", &cred, POLICY);
         assert!(verify_aws_v4("secret", &cred, POLICY, &sig).is_ok());
         assert!(verify_aws_v4("other", &cred, POLICY, &sig).is_err());
-        let oss = oss_v4::parse_credential("AK/20231203/us-east-1/s3/aliyun_v4_request").unwrap();
+        let oss = oss_v4::parse_credential("AK/20231203/us-east-1/oss/aliyun_v4_request").unwrap();
         assert_ne!(sig, sign_v4("secret", &oss, POLICY));
+        assert!(oss_v4::parse_credential("AK/20231203/us-east-1/s3/aliyun_v4_request").is_err());
     }
 }

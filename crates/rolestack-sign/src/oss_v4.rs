@@ -64,7 +64,13 @@ pub type Credential = ScopedCredential;
 
 /// Parses `<ak>/<date>/<region>/<product>/aliyun_v4_request`.
 pub fn parse_credential(value: &str) -> Result<Credential, SignatureError> {
-    ScopedCredential::parse(value, SCOPE_TERMINATOR, "V4 credential")
+    let credential = ScopedCredential::parse(value, SCOPE_TERMINATOR, "V4 credential")?;
+    if credential.service != PRODUCT {
+        // OSS signs for itself only: a scope of another product (`s3`, `ecs`) is refused, not
+        // used to derive the key (docs/oss.md, "Signatures").
+        return Err(SignatureError::malformed("V4 credential", format!("the product is {:?}, not {PRODUCT:?}", credential.service)));
+    }
+    Ok(credential)
 }
 
 /// The parsed `Authorization: OSS4-HMAC-SHA256 ...` header.
@@ -224,6 +230,11 @@ fn check(
 /// Verifies a header-signed request. The request time (`x-oss-date`) is not checked for
 /// clock skew here; see [`parse_date_time`].
 pub fn verify_header(secret: &str, auth: &HeaderAuth, request: &OssRequest<'_>) -> Result<(), SignatureError> {
+    // OSS does not hash bodies: a declared hash would look as if it bound the body to the
+    // signature, and nothing checks it, so only `UNSIGNED-PAYLOAD` is taken.
+    if header(request.headers, "x-oss-content-sha256").is_some_and(|v| v != UNSIGNED_PAYLOAD) {
+        return Err(SignatureError::malformed("header x-oss-content-sha256", format!("only {UNSIGNED_PAYLOAD} is accepted")));
+    }
     let date_time = header(request.headers, "x-oss-date").ok_or(SignatureError::Missing("header x-oss-date"))?;
     if parse_date_time(date_time).is_none() {
         return Err(SignatureError::malformed("header x-oss-date", "expected YYYYMMDDTHHMMSSZ"));
@@ -410,6 +421,21 @@ mod tests {
         let request = OssRequest { method: "GET", bucket: None, key: "", query: &[], headers: &headers };
         let auth = HeaderAuth::parse("OSS4-HMAC-SHA256 Credential=a/20240101/r/oss/aliyun_v4_request,Signature=ab").unwrap();
         assert!(matches!(verify_header("s", &auth, &request), Err(SignatureError::Malformed { .. })));
+    }
+
+    #[test]
+    fn only_unsigned_payload_and_the_oss_product_are_taken() {
+        let auth = HeaderAuth::parse("OSS4-HMAC-SHA256 Credential=a/20240101/r/oss/aliyun_v4_request,Signature=ab").unwrap();
+        for declared in [sha256_hex(b"good").as_str(), "garbage", "unsigned-payload"] {
+            let headers = owned(&[("x-oss-date", "20240101T000000Z"), ("x-oss-content-sha256", declared)]);
+            let request = OssRequest { method: "PUT", bucket: Some("b"), key: "k", query: &[], headers: &headers };
+            let err = verify_header("s", &auth, &request).unwrap_err();
+            assert!(matches!(err, SignatureError::Malformed { what: "header x-oss-content-sha256", .. }), "{declared}: {err:?}");
+        }
+        for product in ["s3", "ecs", "OSS"] {
+            let value = format!("OSS4-HMAC-SHA256 Credential=a/20240101/r/{product}/aliyun_v4_request,Signature=ab");
+            assert!(HeaderAuth::parse(&value).is_err(), "{product}");
+        }
     }
 
     #[test]

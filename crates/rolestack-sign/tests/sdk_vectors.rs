@@ -102,6 +102,11 @@ fn acs3_sdk_requests_verify() {
     }
 }
 
+/// Requests whose V1 signature leaves out a sub-resource they carry (oss-v2 does not sign a
+/// GetObject's `x-oss-process`, which oss2 and OSS do): refused, as nothing may be added to a
+/// signed request (docs/oss.md, "Signatures").
+const LEAVES_A_SUB_RESOURCE_UNSIGNED: &[&str] = &["oss-v2 1.4.1 V1 GetObjectProcess", "oss-v2 1.4.1 V1 STS GetObjectProcess"];
+
 fn check_oss(secret: &str, label: &str, bucket: Option<&str>, key: &str, http: &HttpCase, now: i64) -> OssAuth {
     let (path, raw_query) = split_target(http.target);
     // Path-style addressing: the key the server would find is the one the SDK addressed.
@@ -116,6 +121,10 @@ fn check_oss(secret: &str, label: &str, bucket: Option<&str>, key: &str, http: &
     let auth =
         OssAuth::from_request(&request).unwrap_or_else(|e| panic!("{label}: {e}")).unwrap_or_else(|| panic!("{label}: no signature found"));
     assert!(auth.access_key_id().starts_with("LTAI") || auth.access_key_id().starts_with("STS."));
+    if LEAVES_A_SUB_RESOURCE_UNSIGNED.contains(&label) {
+        assert!(matches!(auth.verify(secret, &request, now), Err(SignatureError::Mismatch { .. })), "{label}");
+        return auth;
+    }
     assert_eq!(auth.verify(secret, &request, now), Ok(()), "{label}");
     assert!(auth.verify("wrong", &request, now).is_err(), "{label}");
     let moved = OssRequest { bucket: Some("other-bucket"), ..request };

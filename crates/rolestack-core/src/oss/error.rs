@@ -220,6 +220,13 @@ pub const EC_FILE_EXISTS: &str = "0026-00000002";
 pub const EC_FILE_EXISTS_MULTIPART: &str = "0042-00000214";
 /// `EC` of a V4 presigned URL whose `x-oss-expires` is outside 1 s to 7 days.
 pub const EC_PRESIGN_EXPIRES_RANGE: &str = "0002-00000232";
+/// A presigned V1 URL past its `Expires`.
+pub const EC_PRESIGN_V1_EXPIRED: &str = "0002-00000069";
+/// A presigned V4 URL past `x-oss-date + x-oss-expires`.
+pub const EC_PRESIGN_V4_EXPIRED: &str = "0002-00000236";
+/// A presigned V4 URL used more than 15 minutes before its `x-oss-date` (the code
+/// `AccessDenied` is UNVERIFIED, docs/oss.md, "Signatures").
+pub const EC_PRESIGN_NOT_YET_VALID: &str = "0002-00000235";
 /// An STS token both in a header and in the query (OSS's page gives the EC; the code
 /// `InvalidArgument` is UNVERIFIED, docs/oss.md, the "signatures" row).
 pub const EC_SECURITY_TOKEN_TWICE: &str = "0002-00000010";

@@ -4,7 +4,10 @@
 //! still allow it).
 
 use rolestack_core::caller::{Caller, RequestFacts};
-use rolestack_core::oss::error::{EC_PRESIGN_EXPIRES_RANGE, EC_SECURITY_TOKEN_TWICE, EC_SIGNATURE_MISMATCH};
+use rolestack_core::oss::error::{
+    EC_PRESIGN_EXPIRES_RANGE, EC_PRESIGN_NOT_YET_VALID, EC_PRESIGN_V1_EXPIRED, EC_PRESIGN_V4_EXPIRED, EC_SECURITY_TOKEN_TWICE,
+    EC_SIGNATURE_MISMATCH,
+};
 use rolestack_core::oss::{OssError, OssResult, Requester};
 use rolestack_core::service::{Authenticated, Rolestack};
 use rolestack_sign::oss::{security_token, security_token_twice, OssAuth};
@@ -55,7 +58,14 @@ pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester
                 .ok_or_else(|| OssError::access_denied(format!("x-oss-date {date:?} is not YYYYMMDDTHHMMSSZ.")))?;
             check_skew(t, now)?;
         }
-        OssAuth::V1Query(_) | OssAuth::V4Query(_) => {}
+        // A presigned V4 URL dated in the future is not valid yet beyond the allowed skew, so
+        // its validity cannot be stretched past seven days by dating it ahead.
+        OssAuth::V4Query(q) => {
+            if oss_v4::parse_date_time(&q.date_time).is_some_and(|t| t - now > MAX_SKEW_SECONDS) {
+                return Err(OssError::access_denied_ec(EC_PRESIGN_NOT_YET_VALID, "Request is not valid yet."));
+            }
+        }
+        OssAuth::V1Query(_) => {}
     }
     if security_token_twice(&request) {
         return Err(OssError::InvalidArgumentEc {
@@ -65,7 +75,13 @@ pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester
     }
     let access_key_id = auth.access_key_id().to_string();
     let who = lookup(rs, &access_key_id, security_token(&request))?;
-    auth.verify(&who.secret, &request, now).map_err(|e| signature_error(e, &access_key_id, auth.signature(), EC_SIGNATURE_MISMATCH))?;
+    auth.verify(&who.secret, &request, now).map_err(|e| match e {
+        SignatureError::Expired { .. } => {
+            let ec = if matches!(auth, OssAuth::V4Query(_)) { EC_PRESIGN_V4_EXPIRED } else { EC_PRESIGN_V1_EXPIRED };
+            OssError::access_denied_ec(ec, "Request has expired.")
+        }
+        e => signature_error(e, &access_key_id, auth.signature(), EC_SIGNATURE_MISMATCH),
+    })?;
     Ok(Requester::Caller(caller(rs, who, access_key_id, facts)))
 }
 
