@@ -207,7 +207,11 @@ def test_response_overrides_need_a_signature(oss_ep, root, root_bucket, api_for,
     session = oss2_bucket(oss_ep, oss2.StsAuth(creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"]),
                           root_bucket.bucket_name)
     got = session.get_object("page.txt", params=dict(overrides))  # oss2 adds the token to the dict it gets
-    assert (got.headers["content-type"], got.headers["content-disposition"]) == ("text/html", "inline")
+    # The type is overridden, but an HTML answer is forced to download as on OSS's default domain.
+    assert (got.headers["content-type"], got.headers["content-disposition"]) == ("text/html", "attachment")
+    assert got.headers["x-oss-force-download"] == "true"
+    got = session.get_object("page.txt", params={"response-content-disposition": "inline"})
+    assert got.headers["content-disposition"] == "inline" and "x-oss-force-download" not in got.headers
     r = requests.get(session.sign_url("GET", "page.txt", 300, params=dict(overrides)), timeout=10)
     assert (r.status_code, r.headers["content-type"]) == (200, "text/html")
     root_bucket.put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ)

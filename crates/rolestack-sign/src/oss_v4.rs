@@ -67,7 +67,7 @@ pub fn parse_credential(value: &str) -> Result<Credential, SignatureError> {
     let credential = ScopedCredential::parse(value, SCOPE_TERMINATOR, "V4 credential")?;
     if credential.service != PRODUCT {
         // OSS signs for itself only: a scope of another product (`s3`, `ecs`) is refused, not
-        // used to derive the key (docs/oss.md, "Signatures").
+        // used to derive the key (docs/oss.md, the "signatures" row).
         return Err(SignatureError::malformed("V4 credential", format!("the product is {:?}, not {PRODUCT:?}", credential.service)));
     }
     Ok(credential)

@@ -104,7 +104,7 @@ fn acs3_sdk_requests_verify() {
 
 /// Requests whose V1 signature leaves out a sub-resource they carry (oss-v2 does not sign a
 /// GetObject's `x-oss-process`, which oss2 and OSS do): refused, as nothing may be added to a
-/// signed request (docs/oss.md, "Signatures").
+/// signed request (docs/oss.md, the "signatures" row).
 const LEAVES_A_SUB_RESOURCE_UNSIGNED: &[&str] = &["oss-v2 1.4.1 V1 GetObjectProcess", "oss-v2 1.4.1 V1 STS GetObjectProcess"];
 
 fn check_oss(secret: &str, label: &str, bucket: Option<&str>, key: &str, http: &HttpCase, now: i64) -> OssAuth {

@@ -225,7 +225,7 @@ pub const EC_PRESIGN_V1_EXPIRED: &str = "0002-00000069";
 /// A presigned V4 URL past `x-oss-date + x-oss-expires`.
 pub const EC_PRESIGN_V4_EXPIRED: &str = "0002-00000236";
 /// A presigned V4 URL used more than 15 minutes before its `x-oss-date` (the code
-/// `AccessDenied` is UNVERIFIED, docs/oss.md, "Signatures").
+/// `AccessDenied` is UNVERIFIED, docs/oss.md, the "signatures" row).
 pub const EC_PRESIGN_NOT_YET_VALID: &str = "0002-00000235";
 /// An STS token both in a header and in the query (OSS's page gives the EC; the code
 /// `InvalidArgument` is UNVERIFIED, docs/oss.md, the "signatures" row).

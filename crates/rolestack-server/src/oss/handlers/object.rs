@@ -110,6 +110,39 @@ const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
     ("response-expires", "expires"),
 ];
 
+/// Whether a browser would show a body of this `Content-Type` as a page that runs scripts: HTML,
+/// XHTML, SVG and every XML type (XML documents may carry XHTML scripts), and a missing or
+/// malformed type (which browsers sniff).
+fn renders_as_page(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let Some((kind, sub)) = essence.split_once('/') else { return true };
+    kind.is_empty()
+        || sub.is_empty()
+        || essence == "text/html"
+        || essence == "multipart/x-mixed-replace"
+        || sub == "xml"
+        || sub.ends_with("+xml")
+        || sub == "xsl"
+}
+
+/// OSS's default domain forces web pages to download (`Content-Disposition: attachment`,
+/// `x-oss-force-download: true`) so that a stored page cannot run in the service's origin — here
+/// the console's origin too, whose session a stored page could otherwise use (docs/oss.md,
+/// "Objects served to browsers"). `nosniff` keeps other types from being read as pages.
+fn force_download_of_pages(mut reply: Reply) -> Reply {
+    let content_type = reply.headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.as_str()).unwrap_or("");
+    if renders_as_page(content_type) {
+        let attachment =
+            reply.headers.iter().any(|(k, v)| k == "content-disposition" && v.trim_start().to_ascii_lowercase().starts_with("attachment"));
+        if !attachment {
+            reply.headers.retain(|(k, _)| k != "content-disposition");
+            reply = reply.header("content-disposition", "attachment");
+        }
+        reply = reply.header("x-oss-force-download", "true");
+    }
+    reply.header("x-content-type-options", "nosniff")
+}
+
 /// GetObject and HeadObject.
 pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let req = cx.req.clone();
@@ -162,6 +195,7 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
             reply = reply.header(header, v);
         }
     }
+    reply = force_download_of_pages(reply);
     if let Some(reader) = reader.filter(|_| len > 0) {
         reply.body = respond::stream(reader);
     }
@@ -359,4 +393,58 @@ pub async fn put_object_acl(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let acl = headers::required_acl(&cx.req, "x-oss-object-acl", true)?;
     cx.call(move |oss, call| oss.put_object_acl(call, acl)).await?;
     Ok(named_version(Reply::empty(200), &cx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_html_xml_svg_and_unknown_types() {
+        for page in [
+            "text/html",
+            "TEXT/HTML; charset=utf-8",
+            "application/xhtml+xml",
+            "image/svg+xml",
+            "text/xml",
+            "application/xml",
+            "application/rss+xml",
+            "text/xsl",
+            "multipart/x-mixed-replace; boundary=x",
+            "",
+            "html",
+            "text/",
+            "/html",
+        ] {
+            assert!(renders_as_page(page), "{page:?}");
+        }
+        for other in [
+            "text/plain",
+            "application/octet-stream",
+            "image/png",
+            "application/json",
+            "application/javascript",
+            "video/mp4",
+            "application/pdf",
+            "text/css",
+        ] {
+            assert!(!renders_as_page(other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn a_page_is_forced_to_download_keeping_its_file_name() {
+        let header = |r: &Reply, name: &str| r.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let page = force_download_of_pages(Reply::empty(200).header("content-type", "text/html").header("content-disposition", "inline"));
+        assert_eq!(header(&page, "content-disposition").as_deref(), Some("attachment"));
+        assert_eq!(header(&page, "x-oss-force-download").as_deref(), Some("true"));
+        let named = force_download_of_pages(
+            Reply::empty(200).header("content-type", "text/html").header("content-disposition", "attachment; filename=\"a.html\""),
+        );
+        assert_eq!(header(&named, "content-disposition").as_deref(), Some("attachment; filename=\"a.html\""));
+        let png = force_download_of_pages(Reply::empty(200).header("content-type", "image/png").header("content-disposition", "inline"));
+        assert_eq!(header(&png, "content-disposition").as_deref(), Some("inline"));
+        assert_eq!(header(&png, "x-oss-force-download"), None);
+        assert_eq!(header(&png, "x-content-type-options").as_deref(), Some("nosniff"));
+    }
 }
