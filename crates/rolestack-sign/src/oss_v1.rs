@@ -211,7 +211,7 @@ const OSS_V2_SUB_RESOURCES: [&str; 77] = [
 /// Which query parameters count as sub-resources in the CanonicalizedResource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SubResources {
-    /// Either SDK's list (what the server tries first, and what [`sign_header`] uses).
+    /// Either SDK's list: what the server checks and what [`sign_header`] uses.
     Union,
     /// oss2 2.19.1's list.
     Oss2,
@@ -330,8 +330,8 @@ impl QueryAuth {
 
 /// Checks the signature over the [`SubResources::Union`] list. A request is never matched against
 /// one SDK's shorter list: a sub-resource that list leaves out could then be added after signing
-/// (a presigned GET gaining `x-oss-process`), and OSS signs every one of them (docs/oss.md,
-/// "Signatures").
+/// (a presigned GET gaining `x-oss-process`), and OSS signs every one of them (docs/oss.md, the
+/// "signatures" row).
 fn check(secret: &str, presented: &str, request: &OssRequest<'_>, date: &str) -> Result<(), SignatureError> {
     let sts = string_to_sign(request, date, SubResources::Union);
     if same_signature(presented, &signature_of(secret, &sts)) {
