@@ -1263,6 +1263,52 @@ def sweep15_ram_cases():
     ]
 
 
+def build_sweep16_world(w: dm.World) -> None:
+    """The sixteenth session's policy sweep: Deny statements on system policies' own ARN
+    (`acs:ram:*:system:policy/<name>`) and with an empty account, an Allow whose empty region names
+    no region of a regional service, and a tag condition met by one of two values of one key."""
+    acct, n = w.account, w.names
+    w.user("u16target", prefix="dm-u16target")
+    w.user("u16victim", prefix="dm-u16victim")
+    w.role("r16tagged", prefix="dm-r16tagged")
+    w.user("s16sysdeny", principal=True, prefix="dm-sysdeny", policies=[w.policy("s16sysdeny_pol", [
+        h.allow("ram:*", "*"), h.deny(["ram:AttachPolicyToUser", "ram:AttachPolicyToRole", "ram:AttachPolicyToGroup"],
+                                      "acs:ram:*:system:policy/AdministratorAccess")])])
+    w.user("s16acctonly", principal=True, prefix="dm-acctonly", policies=[w.policy("s16acctonly_pol", [
+        h.allow("ram:AttachPolicyToUser", [f"acs:ram:*:{acct}:policy/*", f"acs:ram:*:{acct}:user/*"]),
+        h.allow("ram:GetPolicy", "acs:ram:*:system:policy/*")])])
+    w.user("s16emptyacct", principal=True, prefix="dm-emptyacct", policies=[w.policy("s16emptyacct_pol", [
+        h.allow(["ram:Get*", "ram:List*"], "*"), h.deny("ram:GetUser", f"acs:ram:*::user/{n['u16victim']}")])])
+    w.user("s16ecsempty", principal=True, prefix="dm-ecsempty", policies=[w.policy("s16ecsempty_pol", [
+        h.allow("ecs:Describe*", "*"), h.allow("ecs:StartInstance", f"acs:ecs::{acct}:instance/*")])])
+    w.user("s16dup", principal=True, prefix="dm-duptag", policies=[w.policy("s16dup_pol", [
+        {"Effect": "Allow", "Action": "ram:TagResources", "Resource": "*", "Condition": {"StringEquals": {"acs:RequestTag/env": ["dev"]}}},
+        cond_deny("ram:TagResources", "*", {"StringNotEquals": {"acs:RequestTag/env": ["dev"]}})])])
+
+
+def sweep16_cases():
+    """System policies are authorized under `system` (a Deny on AdministratorAccess binds, an Allow
+    on the account's policies does not cover it); an empty account in a Deny applies; an empty
+    region in an Allow does not grant a regional service; one tag key twice is refused (such tags
+    are no request tags at all, so the condition's Deny applies before the parameter check)."""
+    C = Case
+    attach = lambda name: ram("AttachPolicyToUser", PolicyType="System", PolicyName=name, UserName="{u16target}")  # noqa: E731
+    tag = lambda **tags: ram("TagResources", ResourceType="role", ResourceNames='["{r16tagged}"]', **tags)  # noqa: E731
+    return [
+        C("ram-systempolicy-deny-AttachPolicyToUser", "s16sysdeny", attach("AdministratorAccess"), NOPERM,
+          attach("AliyunOSSReadOnlyAccess")),
+        C("ram-systempolicy-accountarn-AttachPolicyToUser", "s16acctonly", attach("AdministratorAccess"), NOPERM,
+          ram("GetPolicy", PolicyType="System", PolicyName="AdministratorAccess")),
+        C("ram-emptyaccount-deny-GetUser", "s16emptyacct", ram("GetUser", UserName="{u16victim}"), NOPERM,
+          ram("GetUser", UserName="{u16target}")),
+        C("ecs-emptyregion-allow-StartInstance", "s16ecsempty", ecs("StartInstance", InstanceId="{i15u}"), FORBIDDEN,
+          ecs("DescribeInstanceAttribute", InstanceId="{i15u}")),
+        C("ram-duplicate-tagkey-TagResources", "s16dup",
+          tag(Tag='[{"Key": "env", "Value": "dev"}, {"Key": "env", "Value": "prod"}]'), NOPERM,
+          tag(Tag='[{"Key": "env", "Value": "dev"}]')),
+    ]
+
+
 def sweep15_ecs_cases():
     """ECS: a call without RegionId is authorized in the region of what it names; an instance of
     another region is not found; acs:ResourceTag on instances; every security group and the image a
@@ -1545,7 +1591,7 @@ S3_SAMPLES = [
 def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
             + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + trail_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases()
-            + sweep15_cases() + sweep15_ecs_cases() + sweep15_ram_cases())
+            + sweep15_cases() + sweep15_ecs_cases() + sweep15_ram_cases() + sweep16_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []
@@ -1575,6 +1621,7 @@ def world(server, root_ecs):
     build_sweep15_world(w)
     build_sweep15_ecs_world(w, root_ecs)
     build_sweep15_ram_world(w)
+    build_sweep16_world(w)
     for key in ("dl", "wl", "wna", "wdnr", "wsc"):
         w.names[f"{key}_self"] = w.names[key]
     yield w

@@ -347,6 +347,14 @@ def test_tags_on_roles_and_policies(ram, root_api):
     h.expect_error(lambda: ram.call("TagResources", {"ResourceType": "role", "ResourceNames": json.dumps([role]),
                                                      "Tag": tags_json(**{f"k{i}": "v" for i in range(21)})}),
                    code="InvalidParameter.Tag", status=400)
+    # One key twice: refused, nothing stored (a condition would see one value, the role keep the other).
+    twice = json.dumps([{"Key": "env", "Value": "dev"}, {"Key": "env", "Value": "prod"}])
+    h.expect_error(lambda: ram.call("TagResources", {"ResourceType": "role", "ResourceNames": json.dumps([role]), "Tag": twice}),
+                   code="InvalidParameter.Tag", status=400)
+    h.expect_error(lambda: root_api.call("CreateRole", {"RoleName": h.unique_name("tagd"), "AssumeRolePolicyDocument": h.ecs_trust_policy(),
+                                                        "Tag": twice}), code="InvalidParameter.Tag", status=400)
+    rows = ram.call("ListTagResources", {"ResourceType": "role", "ResourceNames": json.dumps([role])})["TagResources"]
+    assert [(r["TagKey"], r["TagValue"]) for r in rows] == [("env", "dev")]
     root_api.call("DeleteRole", {"RoleName": role})
     root_api.call("DeletePolicy", {"PolicyName": pol})
 

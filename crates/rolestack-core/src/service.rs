@@ -395,7 +395,11 @@ pub fn expand(action: &ApiAction, caller: &Caller, params: &Params, spell: &mut 
             }
             continue;
         }
-        let mut arns = vec![format!("acs:{service}:{region}:{}:", caller.account_id)];
+        // System policies are not the account's: RAM names them `acs:ram:*:system:policy/<name>`,
+        // so a statement on the account's policies neither grants nor denies attaching them.
+        let system_policy = service == "ram" && template.starts_with("policy/") && params.optional("PolicyType") == Some("System");
+        let account = if system_policy { "system" } else { caller.account_id.as_str() };
+        let mut arns = vec![format!("acs:{service}:{region}:{account}:")];
         let mut rest = template;
         while let Some(start) = rest.find('{') {
             let literal = &rest[..start];

@@ -7,7 +7,10 @@
 //!   error (a doc sample has `"ecs: CreateInstance"`, which RAM would never match). Matching is
 //!   ASCII-case-insensitive (`ecs:DetachInstanceRAMRole` appears in an official sample).
 //! * A resource is `*` or `acs:<service>:<region>:<account-id>:<relative-id>`; region and account
-//!   may be empty (`acs:ram::123:role/x`) or wildcards; an empty region matches any, as `*` does. AWS `arn:` names are rejected with a hint.
+//!   may be empty (`acs:ram::123:role/x`) or wildcards. An empty region has two readings: any
+//!   region, as `*`, or only the global `*` that requests to RAM and STS carry; an empty account
+//!   either any account or none. A `Deny` takes the wider reading, an `Allow` the narrower (see
+//!   `Statement::covers`). AWS `arn:` names are rejected with a hint.
 //!   Matching is case-sensitive except for the `acs:<service>:` prefix; whitespace is allowed only
 //!   inside the relative id (OSS object keys may contain spaces).
 
@@ -20,11 +23,38 @@ use crate::json::Json;
 pub(crate) struct PatternList {
     any: bool,
     globs: Vec<Glob>,
+    /// For each glob, what it left empty (compiled as `*`).
+    empty: Vec<Empty>,
+}
+
+/// How a resource pattern is read where RAM leaves the reading open; a statement weighs every
+/// reading that applies (`Statement::covers`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Reading {
+    /// Compare every literal without ASCII case (names RAM may compare either way).
+    pub(crate) fold_all: bool,
+    /// An empty region matches only a request's global `*` region, not a named one, and an
+    /// empty account matches no account.
+    pub(crate) narrow_regions: bool,
+}
+
+/// The parts of a resource pattern written empty (`acs:ram::123:...`, `acs:ecs:*::...`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Empty {
+    region: bool,
+    account: bool,
 }
 
 impl PatternList {
-    pub(crate) fn matches_with(&self, text: &str, fold_all: bool) -> bool {
-        self.any || self.globs.iter().any(|g| g.matches_with(text, fold_all))
+    pub(crate) fn matches_reading(&self, text: &str, reading: Reading) -> bool {
+        let global = || text.split(':').nth(2) == Some("*");
+        let narrowed_out = |empty: &Empty| reading.narrow_regions && (empty.account || (empty.region && !global()));
+        self.any || self.globs.iter().zip(&self.empty).any(|(g, empty)| !narrowed_out(empty) && g.matches_with(text, reading.fold_all))
+    }
+
+    /// Whether a pattern was written with an empty region or account (so it has a narrower reading).
+    pub(crate) fn has_empty_parts(&self) -> bool {
+        self.empty.iter().any(|e| e.region || e.account)
     }
 
     pub(crate) fn patterns(&self) -> impl Iterator<Item = &str> {
@@ -32,7 +62,8 @@ impl PatternList {
     }
 
     pub(crate) fn from_globs(globs: Vec<Glob>) -> Self {
-        PatternList { any: globs.iter().any(Glob::matches_everything), globs }
+        let empty = vec![Empty::default(); globs.len()];
+        PatternList { any: globs.iter().any(Glob::matches_everything), globs, empty }
     }
 }
 
@@ -49,9 +80,13 @@ impl Target {
     }
 
     pub(crate) fn matches_with(&self, text: &str, fold_all: bool) -> bool {
+        self.matches_reading(text, Reading { fold_all, narrow_regions: false })
+    }
+
+    pub(crate) fn matches_reading(&self, text: &str, reading: Reading) -> bool {
         match self {
-            Target::Listed(list) => list.matches_with(text, fold_all),
-            Target::AllExcept(list) => !list.matches_with(text, fold_all),
+            Target::Listed(list) => list.matches_reading(text, reading),
+            Target::AllExcept(list) => !list.matches_reading(text, reading),
         }
     }
 
@@ -104,24 +139,32 @@ pub(crate) fn action_list(value: &Json, location: &Location) -> Result<PatternLi
 }
 
 pub(crate) fn resource_list(value: &Json, location: &Location) -> Result<PatternList, PolicyError> {
-    let globs = string_list(value, location, "a resource", |s, at| {
+    let compiled = string_list(value, location, "a resource", |s, at| {
         let fold = validate_resource(s, at)?;
-        Ok(Glob::new(&any_region(s), Case::InsensitivePrefix(fold)))
+        let (widened, empty) = widen_empty_parts(s);
+        Ok((Glob::new(widened.as_deref().unwrap_or(s), Case::InsensitivePrefix(fold)), empty))
     })?;
-    Ok(PatternList::from_globs(globs))
+    let (globs, empty): (Vec<Glob>, Vec<Empty>) = compiled.into_iter().unzip();
+    Ok(PatternList { empty, ..PatternList::from_globs(globs) })
 }
 
-/// A resource pattern with an empty region (`acs:ram::123:role/x`, the form RAM prints its own
-/// ARNs in, and Alibaba's published policies use) matches every region, as `*` does: requests name
-/// global resources with `*` there (`acs:ram:*:123:role/x`), and a `Deny` written the first way
-/// must not miss them.
-fn any_region(pattern: &str) -> std::borrow::Cow<'_, str> {
-    let mut parts = pattern.splitn(4, ':');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(acs), Some(service), Some(""), Some(rest)) if acs.eq_ignore_ascii_case("acs") => {
-            std::borrow::Cow::Owned(format!("{acs}:{service}:*:{rest}"))
+/// A resource pattern with an empty region or account, widened to `*` there (`None` when neither
+/// is empty). An empty region is the form RAM prints its own ARNs in (`acs:ram::123:role/x`) and
+/// Alibaba's published policies use; requests name global resources with `*` there
+/// (`acs:ram:*:123:role/x`), and a `Deny` written the first way must not miss them. Whether RAM
+/// reads an empty region as every named region (`cn-hangzhou` for ECS), or an empty account as
+/// every account, is not documented, so only a `Deny` reads them so.
+fn widen_empty_parts(pattern: &str) -> (Option<String>, Empty) {
+    let mut parts = pattern.splitn(5, ':');
+    match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(acs), Some(service), Some(region), Some(account), Some(rest))
+            if acs.eq_ignore_ascii_case("acs") && (region.is_empty() || account.is_empty()) =>
+        {
+            let or_any = |part: &str| if part.is_empty() { "*".to_string() } else { part.to_string() };
+            let empty = Empty { region: region.is_empty(), account: account.is_empty() };
+            (Some(format!("{acs}:{service}:{}:{}:{rest}", or_any(region), or_any(account))), empty)
         }
-        _ => std::borrow::Cow::Borrowed(pattern),
+        _ => (None, Empty::default()),
     }
 }
 
@@ -284,9 +327,9 @@ mod tests {
         let list =
             action_list(&Json::Array(vec![Json::String("oss:Get*".into()), Json::String("oss:List*".into())]), &Location::root()).unwrap();
         assert!(
-            list.matches_with("oss:GetObject", false)
-                && list.matches_with("OSS:listobjects", false)
-                && !list.matches_with("oss:PutObject", false)
+            list.matches_reading("oss:GetObject", Reading::default())
+                && list.matches_reading("OSS:listobjects", Reading::default())
+                && !list.matches_reading("oss:PutObject", Reading::default())
         );
         let e = action_list(&Json::Array(vec![]), &Location::root().key("Action")).unwrap_err().to_string();
         assert_eq!(e, "Action: expected an action (a string or a non-empty list of strings), found an empty list");

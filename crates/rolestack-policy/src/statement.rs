@@ -22,7 +22,7 @@ use crate::error::{Location, PolicyError};
 use crate::glob::{Case, Glob};
 use crate::hint::{closest, describe_whitespace, near_miss, Miss};
 use crate::json::{self, reject_duplicates, Json};
-use crate::pattern::{action_list, resource_list, string_list, validate_action, PatternList, Target};
+use crate::pattern::{action_list, resource_list, string_list, validate_action, PatternList, Reading, Target};
 use crate::trust::{Principal, PrincipalSet, ASSUME_ACTIONS};
 
 /// Whether a statement grants or forbids.
@@ -94,18 +94,20 @@ impl Statement {
             && self.condition_holds(request.context)
     }
 
-    /// Resource coverage. When the resource's names may be compared either with or without case
-    /// ([`Request::names_ignore_case`]), take the reading that denies more: a `Deny` covers what
-    /// either reading covers, an `Allow` only what both do.
+    /// Resource coverage. Where a pattern has more than one reading — the resource's names may be
+    /// compared either with or without case ([`Request::names_ignore_case`]), an empty region may
+    /// mean every region or only the global one, an empty account every account or none
+    /// ([`Reading`]) — take the reading that denies more:
+    /// a `Deny` covers what any reading covers, an `Allow` only what every reading does.
     fn covers(&self, resource: &Target, request: &Request<'_>) -> bool {
-        let exact = resource.matches(request.resource);
-        if !request.names_ignore_case {
-            return exact;
-        }
-        let folded = resource.matches_with(request.resource, true);
+        let folds: &[bool] = if request.names_ignore_case { &[false, true] } else { &[false] };
+        let narrows: &[bool] = if resource.list().has_empty_parts() { &[false, true] } else { &[false] };
+        let mut readings =
+            folds.iter().flat_map(|&fold_all| narrows.iter().map(move |&narrow_regions| Reading { fold_all, narrow_regions }));
+        let mut covered = |r: Reading| resource.matches_reading(request.resource, r);
         match self.effect {
-            Effect::Deny => exact || folded,
-            Effect::Allow => exact && folded,
+            Effect::Deny => readings.any(&mut covered),
+            Effect::Allow => readings.all(&mut covered),
         }
     }
 

@@ -808,3 +808,30 @@ fn an_empty_region_in_a_resource_matches_any_region() {
     assert!(decide(&allow, "ram:PassRole", "acs:ram:*:123:role/r").is_allowed());
     assert!(!decide(&allow, "ram:PassRole", "acs:ram:*:123:role/rr").is_allowed());
 }
+
+#[test]
+fn an_empty_region_allows_only_global_resources_but_denies_everywhere() {
+    // RAM's own ARN form: requests to RAM carry `*` as the region, which both readings cover.
+    let ram = policy(&doc(r#"{"Effect": "Allow", "Action": "ram:GetUser", "Resource": "acs:ram::123:user/alice"}"#));
+    assert!(decide(&ram, "ram:GetUser", "acs:ram:*:123:user/alice").is_allowed());
+    // For a regional service the reading "every region" is not documented: an Allow takes the
+    // narrower one and grants nothing in a named region.
+    let ecs = policy(&doc(r#"{"Effect": "Allow", "Action": "ecs:StartInstance", "Resource": "acs:ecs::123:instance/*"}"#));
+    assert!(!decide(&ecs, "ecs:StartInstance", "acs:ecs:cn-hangzhou:123:instance/i-1").is_allowed());
+    // NotResource with an empty region, in an Allow: the wider reading lists more, so covers less.
+    let not = policy(&doc(r#"{"Effect": "Allow", "Action": "ecs:*", "NotResource": "acs:ecs::123:instance/i-secret"}"#));
+    assert!(!decide(&not, "ecs:StartInstance", "acs:ecs:cn-hangzhou:123:instance/i-secret").is_allowed());
+    assert!(decide(&not, "ecs:StartInstance", "acs:ecs:cn-hangzhou:123:instance/i-other").is_allowed());
+    // A Deny takes the wider reading and applies in every region.
+    let deny = policy(&doc(r#"{"Effect": "Allow", "Action": "ecs:*", "Resource": "*"},
+           {"Effect": "Deny", "Action": "ecs:StartInstance", "Resource": "acs:ecs::123:instance/*"}"#));
+    assert!(!decide(&deny, "ecs:StartInstance", "acs:ecs:cn-hangzhou:123:instance/i-1").is_allowed());
+    assert!(decide(&deny, "ecs:StopInstance", "acs:ecs:cn-hangzhou:123:instance/i-1").is_allowed());
+    // An empty account: a Deny reads it as any account, an Allow as none.
+    let account = policy(&doc(r#"{"Effect": "Allow", "Action": "ram:*", "Resource": ["*", "acs:ram:*::user/bob"]},
+           {"Effect": "Deny", "Action": "ram:GetUser", "Resource": "acs:ram:*::user/alice"}"#));
+    assert!(!decide(&account, "ram:GetUser", "acs:ram:*:123:user/alice").is_allowed());
+    assert!(decide(&account, "ram:GetUser", "acs:ram:*:123:user/bob").is_allowed());
+    let only_empty = policy(&doc(r#"{"Effect": "Allow", "Action": "ram:GetUser", "Resource": "acs:ram:*::user/bob"}"#));
+    assert!(!decide(&only_empty, "ram:GetUser", "acs:ram:*:123:user/bob").is_allowed());
+}

@@ -89,8 +89,13 @@ pub fn request_tags(p: &Params) -> Result<Option<Vec<Tag>>> {
     if tags.len() > MAX_TAGS_PER_REQUEST {
         return Err(invalid_tag(format_args!("at most {MAX_TAGS_PER_REQUEST} tags per request, got {}", tags.len())));
     }
-    for t in &tags {
+    for (i, t) in tags.iter().enumerate() {
         check_key(&t.key)?;
+        // One value per key: with two, a condition on `acs:RequestTag/<key>` would see one value
+        // and the resource keep the other (ECS refuses the same with `Duplicate.TagKey`).
+        if tags[..i].iter().any(|earlier| earlier.key == t.key) {
+            return Err(invalid_tag(format_args!("the tag key \"{}\" is given more than once", t.key)));
+        }
         if t.value.chars().count() > 256 {
             return Err(invalid_tag(format_args!("the value of tag \"{}\" is longer than 256 characters", t.key)));
         }
@@ -333,6 +338,11 @@ mod tests {
         assert_eq!(request_tags(&p).unwrap(), Some(vec![tag("env", "prod")]));
         let flat = Params::from_pairs([("Tag.1.Key", "a"), ("Tag.1.Value", "1"), ("Tag.2.Key", "b")]);
         assert_eq!(request_tags(&flat).unwrap(), Some(vec![tag("a", "1"), tag("b", "")]));
+        let twice = Params::from_pairs([("Tag.1.Key", "env"), ("Tag.1.Value", "dev"), ("Tag.2.Key", "env"), ("Tag.2.Value", "prod")]);
+        assert!(request_tags(&twice).is_err());
+        assert!(request_tags(&Params::from_pairs([("Tag", r#"[{"Key":"env","Value":"dev"},{"Key":"env","Value":"prod"}]"#)])).is_err());
+        // Keys are case-sensitive: `Env` and `env` are two tags.
+        assert_eq!(request_tags(&Params::from_pairs([("Tag.1.Key", "env"), ("Tag.2.Key", "Env")])).unwrap().unwrap().len(), 2);
         assert_eq!(request_tags(&Params::default()).unwrap(), None);
         let reserved = Params::from_pairs([("Tag", r#"[{"Key":"acs:x","Value":"1"}]"#)]);
         assert_eq!(request_tags(&reserved).unwrap_err().code(), "InvalidParameter.Tag");
