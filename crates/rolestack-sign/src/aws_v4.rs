@@ -95,7 +95,7 @@ impl HeaderAuth {
     /// spaces after the commas.
     pub fn parse(value: &str) -> Result<Self, SignatureError> {
         const WHAT: &str = "Authorization header";
-        let [credential, signed, signature] = auth_components(value, ALGORITHM, ["Credential", "SignedHeaders", "Signature"])?;
+        let [credential, signed, signature] = auth_components(value, ALGORITHM, ["Credential", "SignedHeaders", "Signature"], '=')?;
         let credential = parse_credential(credential.ok_or_else(|| SignatureError::malformed(WHAT, "Credential is missing"))?)?;
         let signed = signed.filter(|s| !s.is_empty()).ok_or_else(|| SignatureError::malformed(WHAT, "SignedHeaders is missing"))?;
         let signature = signature.filter(|s| !s.is_empty()).ok_or_else(|| SignatureError::malformed(WHAT, "Signature is missing"))?;

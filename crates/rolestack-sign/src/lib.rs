@@ -13,13 +13,14 @@
 //! | RPC V1, HMAC-SHA1 ([`rpc_v1`]) | [`rpc_v1::verify`]`(secret, method, params)` | [`rpc_v1::sign`] → `Signature` value | [`rpc_v1::canonicalized_query`], [`rpc_v1::string_to_sign`] |
 //! | RPC V3, ACS3-HMAC-SHA256 ([`acs3`]) | [`acs3::Authorization::parse`] then [`acs3::verify`]`(secret, &auth, &request)` | [`acs3::sign`] → `Authorization` value | [`acs3::canonical_request`], [`acs3::string_to_sign`] |
 //! | OSS V1 ([`oss_v1`]) | [`oss_v1::verify_header`], [`oss_v1::verify_query`] | [`oss_v1::sign_header`], [`oss_v1::presign`] | [`oss_v1::string_to_sign`], [`oss_v1::canonicalized_resource`] |
+//! | OSS V2, OSS2 HMAC-SHA256 ([`oss_v2`]) | [`oss_v2::verify_header`], [`oss_v2::verify_query`] | [`oss_v2::sign_header`] | [`oss_v2::string_to_sign`], [`oss_v2::canonicalized_resource`] |
 //! | OSS V4, OSS4-HMAC-SHA256 ([`oss_v4`]) | [`oss_v4::verify_header`], [`oss_v4::verify_query`] | [`oss_v4::sign_header`], [`oss_v4::presign`] | [`oss_v4::canonical_request`], [`oss_v4::string_to_sign`] |
 //! | PostObject forms ([`oss_post`]: OSS V1/V4, AWS SigV2/SigV4) | [`oss_post::verify_v1`], [`oss_post::verify_v4`], [`oss_post::verify_aws_v4`] | [`oss_post::sign_v1`], [`oss_post::sign_v4`], [`oss_post::sign_aws_v4`] | the `policy` field as sent |
 //!
 //! | AWS SigV4 for OSS's S3-compatible API ([`aws_v4`]) | [`aws_v4::verify_header`], [`aws_v4::verify_query`]; chunked bodies: [`aws_chunked::ChunkDecoder`] | [`aws_v4::sign_header`], [`aws_v4::presign`] | [`aws_v4::canonical_request`], [`aws_v4::string_to_sign`] |
 //! | AWS SigV2 for S3 ([`aws_v2`]) | [`aws_v2::verify_header`], [`aws_v2::verify_query`] | [`aws_v2::sign_header`], [`aws_v2::presign`] | [`aws_v2::string_to_sign`], [`aws_v2::canonicalized_resource`] |
 //!
-//! For OSS, [`oss::OssAuth::from_request`] finds which of the four forms a request uses,
+//! For OSS, [`oss::OssAuth::from_request`] finds which of the six forms a request uses,
 //! [`oss::OssAuth::access_key_id`] names the key to look up and [`oss::OssAuth::verify`] checks
 //! it; [`oss::security_token`] finds the STS token wherever the SDK put it. For the S3-compatible
 //! API, [`s3::is_aws_signed`] tells an AWS-signed request apart, [`s3::AwsAuth`] parses and
@@ -47,6 +48,7 @@ mod error;
 pub mod oss;
 pub mod oss_post;
 pub mod oss_v1;
+pub mod oss_v2;
 pub mod oss_v4;
 mod primitives;
 pub use primitives::ScopedCredential;

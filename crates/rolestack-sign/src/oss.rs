@@ -1,12 +1,13 @@
 //! What the OSS signature schemes share: the request view, detection of which scheme a request
 //! uses, and where the STS token travels.
 //!
-//! Detection order (wire-protocols.md §6.2–6.3): an `Authorization` header (`OSS ` → V1,
-//! `OSS4-HMAC-SHA256 ` → V4); else query `x-oss-signature-version` (presigned V4); else query
-//! `OSSAccessKeyId`/`Signature` (presigned V1); else the request is anonymous.
+//! Detection order (wire-protocols.md §6.2–6.3): an `Authorization` header (`OSS ` → V1, `OSS2 `
+//! → V2, `OSS4-HMAC-SHA256 ` → V4); else query `x-oss-signature-version` (presigned V2 when it is
+//! `OSS2`, else V4); else query `OSSAccessKeyId`/`Signature` (presigned V1); else the request is
+//! anonymous.
 
 use crate::primitives::header;
-use crate::{oss_v1, oss_v4, SignatureError};
+use crate::{oss_v1, oss_v2, oss_v4, SignatureError};
 
 /// The parts of an OSS request that the signatures cover. Addressing (virtual-hosted, path
 /// style, CNAME) is resolved by the caller, which passes the bucket and key it found.
@@ -38,6 +39,10 @@ pub enum OssAuth {
     V1Header(oss_v1::HeaderAuth),
     /// Presigned V1 URL (`OSSAccessKeyId`, `Expires`, `Signature`).
     V1Query(oss_v1::QueryAuth),
+    /// `Authorization: OSS2 AccessKeyId:...,Signature:...`.
+    V2Header(oss_v2::HeaderAuth),
+    /// Presigned V2 URL (`x-oss-signature-version=OSS2`, ...).
+    V2Query(oss_v2::QueryAuth),
     /// `Authorization: OSS4-HMAC-SHA256 Credential=...`.
     V4Header(oss_v4::HeaderAuth),
     /// Presigned V4 URL (`x-oss-signature-version=OSS4-HMAC-SHA256`, ...).
@@ -51,12 +56,15 @@ impl OssAuth {
             let scheme = value.split_whitespace().next().unwrap_or("");
             return match scheme {
                 oss_v1::SCHEME => oss_v1::HeaderAuth::parse(value).map(|a| Some(OssAuth::V1Header(a))),
+                oss_v2::SCHEME => oss_v2::HeaderAuth::parse(value).map(|a| Some(OssAuth::V2Header(a))),
                 oss_v4::ALGORITHM => oss_v4::HeaderAuth::parse(value).map(|a| Some(OssAuth::V4Header(a))),
                 other => Err(SignatureError::UnsupportedAlgorithm(other.to_string())),
             };
         }
-        if request.query_param(oss_v4::QUERY_SIGNATURE_VERSION).is_some() {
-            return oss_v4::QueryAuth::from_query(request.query).map(|a| Some(OssAuth::V4Query(a)));
+        match request.query_param(oss_v4::QUERY_SIGNATURE_VERSION) {
+            Some(oss_v2::SCHEME) => return oss_v2::QueryAuth::from_query(request.query).map(|a| Some(OssAuth::V2Query(a))),
+            Some(_) => return oss_v4::QueryAuth::from_query(request.query).map(|a| Some(OssAuth::V4Query(a))),
+            None => {}
         }
         if request.query_param(oss_v1::QUERY_ACCESS_KEY_ID).is_some() || request.query_param(oss_v1::QUERY_SIGNATURE).is_some() {
             return oss_v1::QueryAuth::from_query(request.query).map(|a| Some(OssAuth::V1Query(a)));
@@ -69,6 +77,8 @@ impl OssAuth {
         match self {
             OssAuth::V1Header(a) => &a.access_key_id,
             OssAuth::V1Query(a) => &a.access_key_id,
+            OssAuth::V2Header(a) => &a.access_key_id,
+            OssAuth::V2Query(a) => &a.access_key_id,
             OssAuth::V4Header(a) => &a.credential.access_key_id,
             OssAuth::V4Query(a) => &a.credential.access_key_id,
         }
@@ -79,6 +89,8 @@ impl OssAuth {
         match self {
             OssAuth::V1Header(a) => &a.signature,
             OssAuth::V1Query(a) => &a.signature,
+            OssAuth::V2Header(a) => &a.signature,
+            OssAuth::V2Query(a) => &a.signature,
             OssAuth::V4Header(a) => &a.signature,
             OssAuth::V4Query(a) => &a.signature,
         }
@@ -90,6 +102,8 @@ impl OssAuth {
         match self {
             OssAuth::V1Header(a) => oss_v1::verify_header(secret, a, request),
             OssAuth::V1Query(a) => oss_v1::verify_query(secret, a, request, now),
+            OssAuth::V2Header(a) => oss_v2::verify_header(secret, a, request),
+            OssAuth::V2Query(a) => oss_v2::verify_query(secret, a, request, now),
             OssAuth::V4Header(a) => oss_v4::verify_header(secret, a, request),
             OssAuth::V4Query(a) => oss_v4::verify_query(secret, a, request, now),
         }

@@ -17,8 +17,8 @@
 //!
 //! The SDKs disagree on which query parameters are sub-resources: oss2 has one fixed list, oss-v2
 //! a shorter fixed list plus per-operation extras (and oss-v2 omits, e.g., `x-oss-process`
-//! which oss2 signs). The server therefore tries the union of both lists first, then each SDK's
-//! own list; signing uses the union.
+//! which oss2 signs). The server checks, and signs with, the union of both lists: a signature over
+//! a shorter list leaves out a sub-resource the request carries, and is refused.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;

@@ -88,7 +88,7 @@ impl HeaderAuth {
     /// Parses both the oss2 and the oss-v2 layouts.
     pub fn parse(value: &str) -> Result<Self, SignatureError> {
         const WHAT: &str = "Authorization header";
-        let [credential, additional, signature] = auth_components(value, ALGORITHM, ["Credential", "AdditionalHeaders", "Signature"])?;
+        let [credential, additional, signature] = auth_components(value, ALGORITHM, ["Credential", "AdditionalHeaders", "Signature"], '=')?;
         let credential = parse_credential(credential.ok_or_else(|| SignatureError::malformed(WHAT, "Credential is missing"))?)?;
         let signature = signature.filter(|s| !s.is_empty()).ok_or_else(|| SignatureError::malformed(WHAT, "Signature is missing"))?;
         Ok(HeaderAuth { credential, additional_headers: header_list(additional.unwrap_or("")), signature: signature.to_string() })

@@ -131,22 +131,24 @@ pub(crate) fn scoped_credential<'a>(value: &'a str, terminator: &str, what: &'st
     Ok([ak, date, region, service])
 }
 
-/// The `Name=value` components of a V4-style `Authorization` header after `<algorithm> ` (commas
-/// with or without spaces, any order), in the order of `names`; an unknown name is an error.
+/// The `Name<sep>value` components of an `Authorization` header after `<algorithm> ` (commas
+/// with or without spaces, any order; V4 separates with `=`, OSS V2 with `:`), in the order of
+/// `names`; an unknown name is an error.
 pub(crate) fn auth_components<'a, const N: usize>(
     value: &'a str,
     algorithm: &str,
     names: [&str; N],
+    sep: char,
 ) -> Result<[Option<&'a str>; N], SignatureError> {
     const WHAT: &str = "Authorization header";
     let rest = value
         .trim()
         .strip_prefix(algorithm)
         .filter(|r| r.starts_with(char::is_whitespace))
-        .ok_or_else(|| SignatureError::malformed(WHAT, format!("expected `{algorithm} Credential=...`")))?;
+        .ok_or_else(|| SignatureError::malformed(WHAT, format!("expected `{algorithm} {}{sep}...`", names[0])))?;
     let mut found = [None; N];
     for part in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, v) = part.split_once('=').ok_or_else(|| SignatureError::malformed(WHAT, format!("`{part}` is not name=value")))?;
+        let (name, v) = part.split_once(sep).ok_or_else(|| SignatureError::malformed(WHAT, format!("`{part}` is not name{sep}value")))?;
         let i = names
             .iter()
             .position(|n| *n == name.trim())

@@ -45,7 +45,7 @@ pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester
         check_signing_region(&credential.region, req.region)?;
     }
     match &auth {
-        OssAuth::V1Header(_) => {
+        OssAuth::V1Header(_) | OssAuth::V2Header(_) => {
             let date = oss_v1::request_date(&request).ok_or_else(|| OssError::access_denied("The request carries no Date header."))?;
             let t = httpdate::parse_http_date(date)
                 .map_err(|_| OssError::access_denied(format!("The Date header {date:?} is not an RFC 1123 date.")))?;
@@ -65,7 +65,7 @@ pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester
                 return Err(OssError::access_denied_ec(EC_PRESIGN_NOT_YET_VALID, "Request is not valid yet."));
             }
         }
-        OssAuth::V1Query(_) => {}
+        OssAuth::V1Query(_) | OssAuth::V2Query(_) => {}
     }
     if security_token_twice(&request) {
         return Err(OssError::InvalidArgumentEc {

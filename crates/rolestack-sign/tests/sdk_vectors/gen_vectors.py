@@ -123,6 +123,8 @@ oss2_ops('oss2 2.19.1 Auth (V1)', oss2.Auth('LTAI-oss', SECRET))
 oss2_ops('oss2 2.19.1 StsAuth V1', oss2.StsAuth('STS.oss', SECRET, TOKEN))
 oss2_ops('oss2 2.19.1 AuthV4', oss2.AuthV4('LTAI-oss', SECRET))
 oss2_ops('oss2 2.19.1 StsAuth V4', oss2.StsAuth('STS.oss', SECRET, TOKEN, auth_version='v4'))
+oss2_ops('oss2 2.19.1 AuthV2', oss2.AuthV2('LTAI-oss', SECRET))
+oss2_ops('oss2 2.19.1 StsAuth V2', oss2.StsAuth('STS.oss', SECRET, TOKEN, auth_version='v2'))
 
 from urllib.parse import urlsplit
 def url_case(label, method, bucket, key, url, headers):
@@ -131,13 +133,14 @@ def url_case(label, method, bucket, key, url, headers):
                                      'headers': [[k, v] for k, v in headers.items()], 'body': b''}, NOW))
 
 for name, auth in [('Auth (V1)', oss2.Auth('LTAI-oss', SECRET)), ('StsAuth V1', oss2.StsAuth('STS.oss', SECRET, TOKEN)),
-                   ('AuthV4', oss2.AuthV4('LTAI-oss', SECRET)), ('StsAuth V4', oss2.StsAuth('STS.oss', SECRET, TOKEN, auth_version='v4'))]:
+                   ('AuthV4', oss2.AuthV4('LTAI-oss', SECRET)), ('StsAuth V4', oss2.StsAuth('STS.oss', SECRET, TOKEN, auth_version='v4')),
+                   ('AuthV2', oss2.AuthV2('LTAI-oss', SECRET)), ('StsAuth V2', oss2.StsAuth('STS.oss', SECRET, TOKEN, auth_version='v2'))]:
     b = oss2.Bucket(auth, 'http://' + EP, 'bkt', region='cn-hangzhou')
     url_case(f'oss2 2.19.1 {name} sign_url GET', 'GET', 'bkt', KEY, b.sign_url('GET', KEY, 600, slash_safe=True), {})
     h = {'Content-Type': 'text/plain', 'x-oss-meta-a': 'b'}
     url_case(f'oss2 2.19.1 {name} sign_url PUT headers+params', 'PUT', 'bkt', KEY,
              b.sign_url('PUT', KEY, 600, headers=dict(h), params={'response-content-type': 'x/y z', 'other': 'o v'}), h)
-    if name == 'AuthV4':
+    if name in ('AuthV4', 'AuthV2'):
         h2 = {'Content-Type': 'text/plain', 'Host': EP, 'Range': 'bytes=0-1'}
         url_case(f'oss2 2.19.1 {name} sign_url additional_headers', 'GET', 'bkt', KEY,
                  b.sign_url('GET', KEY, 600, headers=dict(h2), additional_headers=['host', 'range']), h2)
