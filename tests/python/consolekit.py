@@ -8,6 +8,8 @@ import re
 import requests
 
 COOKIE = "rolestack_console"
+# The sign-in form's own cookie (its CSRF protection; the form starts no session).
+FORM_COOKIE = "rolestack_signin"
 # The console password the suites give their RAM users.
 PASSWORD = "Console-Sweep-Pw1"
 

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 import rshelpers as h
-from consolekit import COOKIE, PASSWORD, Console
+from consolekit import COOKIE, FORM_COOKIE, PASSWORD, Console
 
 REGION = h.ECS_REGION
 XSS = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
@@ -55,10 +55,19 @@ def login_of(name, account_id):
     return f"{name}@{account_id}"
 
 
-def set_cookie_flags(resp) -> list:
-    raw = resp.headers.get("set-cookie", "")
-    assert raw.startswith(COOKIE + "="), raw
-    return [p.strip().lower() for p in raw.split(";")[1:]]
+def set_cookies(resp) -> dict:
+    """The response's Set-Cookie headers: name -> lower-cased attributes."""
+    out = {}
+    for raw in resp.raw.headers.getlist("Set-Cookie"):
+        name = raw.split("=", 1)[0]
+        out[name] = [p.strip().lower() for p in raw.split(";")[1:]]
+    return out
+
+
+def set_cookie_flags(resp, name=COOKIE) -> list:
+    cookies = set_cookies(resp)
+    assert name in cookies, cookies
+    return cookies[name]
 
 
 # -- sessions ------------------------------------------------------------------------------------
@@ -66,20 +75,21 @@ def set_cookie_flags(resp) -> list:
 def test_cookie_flags_new_id_at_signin_and_signout_ends_it_on_the_server(base, root):
     c = Console(base)
     r = c.http.get(base + "/console/signin", allow_redirects=False, timeout=30)
-    flags = set_cookie_flags(r)
+    # The form starts no session (anyone may load it any number of times; once, each load made
+    # one, and a flood of them evicted people's sign-ins in progress): its CSRF protection is a
+    # cookie of its own, with the same flags.
+    assert COOKIE not in set_cookies(r) and c.cookie is None, set_cookies(r)
+    flags = set_cookie_flags(r, FORM_COOKIE)
     assert {"httponly", "samesite=strict", "path=/console"} <= set(flags), flags
     assert "secure" not in flags, "plain HTTP: a Secure cookie would never come back"
-    anonymous = c.cookie
     token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', r.text).group(1)
     r = c.http.post(base + "/console/signin", allow_redirects=False, timeout=60,
                     data={"csrf_token": token, "kind": "root", "access_key_id": root["AccessKeyId"],
                           "access_key_secret": root["AccessKeySecret"]})
     assert r.status_code == 303, r.text[:300]
     signed_in = c.cookie
-    assert signed_in != anonymous, "sign-in must issue a new session id (fixation)"
-    # The pre-sign-in id is gone: it neither acts nor signs in again.
-    stale = requests.get(base + "/console/api/session", cookies={COOKIE: anonymous}, timeout=30)
-    assert stale.status_code == 401 and stale.json()["Code"] == "ConsoleSessionExpired"
+    assert signed_in, "sign-in starts the session"
+    assert "max-age=0" in set_cookie_flags(r, FORM_COOKIE), "the form's value is spent"
     me = c.session()
     assert me["Identity"]["Type"] == "Root" and me["CsrfToken"] != token
     # Sign-out ends the session on the server: the old cookie, replayed, is refused.
@@ -92,13 +102,32 @@ def test_cookie_flags_new_id_at_signin_and_signout_ends_it_on_the_server(base, r
     assert page.status_code == 303 and page.headers["location"] == "/console/signin"
 
 
+def test_the_sign_in_form_token_belongs_to_its_browsers_cookie(base, root):
+    """A sign-in POST needs the token of the form served with this browser's form cookie: another
+    browser's token, or a token without the cookie, is refused; many forms loaded in between do not
+    stop a person's sign-in."""
+    form = {"kind": "root", "access_key_id": root["AccessKeyId"], "access_key_secret": root["AccessKeySecret"]}
+    victim, other = Console(base), Console(base)
+    mine, theirs = victim.signin_form(), other.signin_form()
+    r = victim.http.post(base + "/console/signin", data={"csrf_token": theirs, **form}, allow_redirects=False, timeout=60)
+    assert r.status_code == 403 and "CSRF" in r.text, r.status_code
+    r = requests.post(base + "/console/signin", data={"csrf_token": mine, **form}, allow_redirects=False, timeout=60)
+    assert r.status_code == 303 and r.headers["location"] == "/console/signin", "no form cookie: start over"
+    for _ in range(200):
+        flood = requests.get(base + "/console/signin", allow_redirects=False, timeout=30)
+        assert COOKIE not in set_cookies(flood)
+    r = victim.http.post(base + "/console/signin", data={"csrf_token": mine, **form}, allow_redirects=False, timeout=60)
+    assert r.status_code == 303 and r.headers["location"] == "/console/", r.text[:300]
+
+
 def test_session_cookie_is_secure_over_https(server, root):
     """Over the TLS listener the session cookie carries `Secure` (a browser never sends it back over
     plain HTTP, where anyone on the path could read it)."""
     c = Console(f"https://{server.tls_endpoint}", verify=str(server.ca_file))
     r = c.http.get(c.base + "/console/signin", allow_redirects=False, timeout=30)
     assert r.status_code == 200, r.text[:300]
-    flags = set_cookie_flags(r)
+    assert COOKIE not in set_cookies(r)
+    flags = set_cookie_flags(r, FORM_COOKIE)
     assert {"httponly", "samesite=strict", "path=/console", "secure"} <= set(flags), flags
     token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', r.text).group(1)
     r = c.http.post(c.base + "/console/signin", allow_redirects=False, timeout=60,
@@ -403,6 +432,47 @@ def test_the_password_form_is_authorized_like_change_password(base, root_api, co
         Console(base).signin_user(login, PASSWORD + "x")
     finally:
         root_api.call("SetSecurityPreference", {"AllowUserToChangePassword": "true"})
+
+
+def test_a_forced_password_change_changes_only_the_sessions_own_user(base, root_api, account_id):
+    """The forced password form acts on the user the session signed in as (by id, at the password
+    it signed in with), not on whoever has the name now: after the user was renamed and a new user
+    took the name, or after an administrator set a new password, the form ends the session and
+    changes nothing."""
+    name = h.unique_name("forced-user")
+    login = login_of(name, account_id)
+    hijack = "Hijacked-Str0ng-Pw9"
+    root_api.call("CreateUser", {"UserName": name})
+    root_api.call("CreateLoginProfile", {"UserName": name, "Password": PASSWORD, "PasswordResetRequired": "true"})
+    forced = Console(base)
+    r = forced.signin(kind="user", login=login, password=PASSWORD)
+    assert r.status_code == 303 and r.headers["location"] == "/console/password", r.text[:300]
+    forced.csrf = forced.session()["CsrfToken"]
+    renamed = name + "-old"
+    root_api.call("UpdateUser", {"UserName": name, "NewUserName": renamed})
+    root_api.call("CreateUser", {"UserName": name})
+    root_api.call("CreateLoginProfile", {"UserName": name, "Password": PASSWORD})
+    r = forced.change_password(PASSWORD, hijack)
+    assert r.status_code == 303 and r.headers["location"] == "/console/signin", (r.status_code, r.text[-500:])
+    gone = forced.http.get(base + "/console/api/session", timeout=30)
+    assert gone.status_code == 401, "the session ended"
+    # The new user's password is its own; the renamed user still has to choose a new one.
+    assert Console(base).signin(kind="user", login=login, password=hijack).status_code == 401
+    Console(base).signin_user(login, PASSWORD)
+    assert root_api.call("GetLoginProfile", {"UserName": renamed})["LoginProfile"]["PasswordResetRequired"] is True
+
+    # An administrator sets a new password while the form is open: the old one no longer changes it.
+    other = h.unique_name("forced-user")
+    root_api.call("CreateUser", {"UserName": other})
+    root_api.call("CreateLoginProfile", {"UserName": other, "Password": PASSWORD, "PasswordResetRequired": "true"})
+    forced = Console(base)
+    r = forced.signin(kind="user", login=login_of(other, account_id), password=PASSWORD)
+    assert r.status_code == 303 and r.headers["location"] == "/console/password", r.text[:300]
+    forced.csrf = forced.session()["CsrfToken"]
+    root_api.call("UpdateLoginProfile", {"UserName": other, "Password": PASSWORD + "z", "PasswordResetRequired": "true"})
+    r = forced.change_password(PASSWORD, hijack)
+    assert r.status_code == 303 and r.headers["location"] == "/console/signin", (r.status_code, r.text[-500:])
+    assert Console(base).signin(kind="user", login=login_of(other, account_id), password=hijack).status_code == 401
 
 
 # -- ActionTrail: the console's own pages ------------------------------------------------------------

@@ -337,20 +337,47 @@ pub fn epoch_of_password(rs: &Rolestack, account_id: &str, user_id: &str, user_n
 
 /// Changes the signed-in user's own password as the forced step of a sign-in (`PasswordResetRequired`
 /// or an expired password): checks the old one, applies the password policy, clears the flag.
-/// Returns the new password epoch. (A change the user chooses to make is the ChangePassword action,
-/// with its authorization: the security preference's AllowUserToChangePassword, an explicit Deny.)
-pub fn change_own_password(rs: &Rolestack, account_id: &str, user_name: &str, old: &str, new: &str) -> Result<String> {
-    crate::store::retry(|| change_own_password_once(rs, account_id, user_name, old, new))
+/// Returns the new password epoch, or `None` — changing nothing — when `user_name` is no longer
+/// the user `user_id` at the password epoch `epoch` the session signed in with (the user was
+/// renamed or deleted, perhaps with another user now under the name, or its password changed):
+/// that session must end, as [`console_session_valid`] would end it. (A change the user chooses
+/// to make is the ChangePassword action, with its authorization: the security preference's
+/// AllowUserToChangePassword, an explicit Deny.)
+pub fn change_own_password(
+    rs: &Rolestack,
+    account_id: &str,
+    user_id: &str,
+    user_name: &str,
+    epoch: &str,
+    old: &str,
+    new: &str,
+) -> Result<Option<String>> {
+    crate::store::retry(|| change_own_password_once(rs, account_id, user_id, user_name, epoch, old, new))
 }
 
-fn change_own_password_once(rs: &Rolestack, account_id: &str, user_name: &str, old: &str, new: &str) -> Result<String> {
+fn change_own_password_once(
+    rs: &Rolestack,
+    account_id: &str,
+    user_id: &str,
+    user_name: &str,
+    epoch: &str,
+    old: &str,
+    new: &str,
+) -> Result<Option<String>> {
     let mut tx = rs.store.begin()?;
+    // Checked in the transaction that changes the password, so no rename can slip in between.
+    let same_user = tx
+        .get_rec::<User>(account_id, user_name)?
+        .is_some_and(|u| u.id == user_id && u.login_profile.as_ref().is_some_and(|p| p.password_epoch == epoch));
+    if !same_user {
+        return Ok(None);
+    }
     let epoch = password_policy::change_user_password(&mut *tx, account_id, user_name, old, new, rs.clock.now()).map_err(|e| match e {
         Error::EntityNotExist { .. } => sign_in_refused(),
         other => other,
     })?;
     tx.commit()?;
-    Ok(epoch)
+    Ok(Some(epoch))
 }
 
 #[cfg(test)]

@@ -51,7 +51,10 @@ const MAX_BODY: usize = 1 << 20;
 /// The console's routes, with full paths (merge them into the app).
 pub fn router<S>(rs: Rolestack) -> Router<S> {
     let sessions = Arc::new(Sessions::for_store(&rs.store));
-    let state = Console { rs, sessions };
+    routes(Console { rs, sessions })
+}
+
+fn routes<S>(state: Console) -> Router<S> {
     Router::new()
         .route("/console", get(|| async { redirect("/console/") }))
         .route("/console/", get(index))
@@ -207,24 +210,29 @@ async fn asset(Path(file): Path<String>) -> Response {
     }
 }
 
-/// Reuses the visitor's anonymous session or starts one (it carries the sign-in form's token).
-fn anonymous(c: &Console, headers: &HeaderMap) -> (Session, bool) {
-    match current(c, headers) {
-        Some(s) if s.identity.is_none() => (s, false),
-        _ => (c.sessions.create(None, false), true),
+/// Sets (`Some`) or deletes (`None`) the sign-in form's cookie, like [`with_cookie`].
+fn with_form_cookie(mut res: Response, nonce: Option<&str>, arrival: &Arrival) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&session::set_form_cookie(nonce, over_tls(arrival))) {
+        res.headers_mut().append(header::SET_COOKIE, v);
     }
+    res
 }
 
+/// The sign-in form. It starts no session: its token is the browser's form cookie sealed with the
+/// server key (`session::form_token`), so loading it any number of times stores nothing.
 async fn signin_page(State(c): State<Console>, arrival: Arrival, headers: HeaderMap) -> Response {
     if let Some(s) = current(&c, &headers) {
         if s.identity.is_some() {
             return redirect("/console/");
         }
     }
-    let (s, fresh) = anonymous(&c, &headers);
-    let res = html(StatusCode::OK, assets::signin_page(&s.csrf, None, "", ""));
+    let (nonce, fresh) = match session::form_cookie(&headers) {
+        Some(n) => (n, false),
+        None => (session::random_token(), true),
+    };
+    let res = html(StatusCode::OK, assets::signin_page(&session::form_token(&c.rs.key, &nonce), None, "", ""));
     if fresh {
-        with_cookie(res, Some(&s.id), &arrival)
+        with_form_cookie(res, Some(&nonce), &arrival)
     } else {
         res
     }
@@ -238,11 +246,12 @@ async fn signin(
     body: Bytes,
 ) -> Response {
     let f = form(&body);
-    let Some(s) = current(&c, &headers).filter(|s| s.identity.is_none()) else {
-        // No sign-in form was served to this browser (or it expired): start over.
+    let Some(nonce) = session::form_cookie(&headers) else {
+        // No sign-in form was served to this browser (or its cookie is gone): start over.
         return redirect("/console/signin");
     };
-    if !csrf_ok(&s, &headers, field(&f, "csrf_token")) {
+    let token = field(&f, "csrf_token").unwrap_or("").to_string();
+    if !same_origin(&headers) || !session::form_token_ok(&c.rs.key, &nonce, &token) {
         return forbidden_page();
     }
     let kind = field(&f, "kind").unwrap_or("");
@@ -252,7 +261,7 @@ async fn signin(
     };
     let again = |status: StatusCode, message: &str| {
         let (login, akid) = if kind == "root" { ("", name.as_str()) } else { (name.as_str(), "") };
-        html(status, assets::signin_page(&s.csrf, Some(message), login, akid))
+        html(status, assets::signin_page(&token, Some(message), login, akid))
     };
     let rs = c.rs.clone();
     let sessions = c.sessions.clone();
@@ -291,7 +300,12 @@ async fn signin(
     match outcome {
         Ok((Ok(signed_in), counter)) => {
             c.sessions.clear_failures(&counter);
-            c.sessions.remove(&s.id);
+            // A sign-in that was waiting for its MFA code in this browser is replaced.
+            if let Some(old) = current(&c, &headers).filter(|s| s.identity.is_none()) {
+                c.sessions.remove(&old.id);
+            }
+            // (the form's value is spent: the next sign-in form gets a new one)
+            let done = |res: Response, id: &str| with_form_cookie(with_cookie(res, Some(id), &arrival), None, &arrival);
             if signed_in.mfa != MfaStep::None {
                 // The password checked out; the session starts only after the MFA step.
                 let bind_seed = (signed_in.mfa == MfaStep::Bind).then(rolestack_core::ram::mfa::new_seed_base32);
@@ -305,11 +319,11 @@ async fn signin(
                         failures: 0,
                     })
                 });
-                return with_cookie(redirect("/console/mfa"), Some(&pending.id), &arrival);
+                return done(redirect("/console/mfa"), &pending.id);
             }
             tracing::info!(principal = ?signed_in.identity, "console sign-in");
             let new = start_session(&c, signed_in.identity, signed_in.must_reset, None, signed_in.session_hours);
-            with_cookie(redirect(if signed_in.must_reset { "/console/password" } else { "/console/" }), Some(&new), &arrival)
+            done(redirect(if signed_in.must_reset { "/console/password" } else { "/console/" }), &new)
         }
         Ok((Err(SignInRefusal::LockedOut(e)), _)) => again(StatusCode::TOO_MANY_REQUESTS, &e.public_message()),
         Ok((Err(SignInRefusal::Refused(e)), counter)) => {
@@ -576,7 +590,7 @@ async fn change_password(
         return forbidden_page();
     }
     let Some(identity) = s.identity.clone() else { return redirect("/console/signin") };
-    let Identity::User { account_id, user_id, user_name, .. } = identity.clone() else { return redirect("/console/") };
+    let Identity::User { account_id, user_id, user_name, password_epoch, .. } = identity.clone() else { return redirect("/console/") };
     let old = field(&f, "old_password").unwrap_or("").to_string();
     let new = field(&f, "new_password").unwrap_or("").to_string();
     if field(&f, "confirm_password") != Some(new.as_str()) {
@@ -588,9 +602,14 @@ async fn change_password(
     let visit = Visit::of(&headers, peer);
     let outcome = tokio::task::spawn_blocking(move || {
         if forced {
-            let changed = login_profiles::change_own_password(&rs, &account_id, &user_name, &old, &new);
+            // The session's own user (by id, at the password it signed in with): the name alone
+            // may by now be someone else's.
+            let changed = login_profiles::change_own_password(&rs, &account_id, &user_id, &user_name, &password_epoch, &old, &new);
+            if let Ok(None) = changed {
+                return Err(Gone::Ended); // (nothing was changed: no event)
+            }
             trail::record(&rs, &trail::caller_of(&rs, &identity), &visit, PageEvent::PasswordChange { error: changed.as_ref().err() });
-            return changed.map(Some).map_err(Gone::Failed);
+            return changed.map_err(Gone::Failed);
         }
         let caller = caller_for(&rs, &identity, mfa_at, &headers, peer, secure)?;
         let action = catalog::find(Product::Ram, "ChangePassword")
@@ -849,5 +868,69 @@ async fn bridge(
                 e.access_denied_detail().map(|d| d.to_json()),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    fn console() -> Console {
+        let store: Arc<dyn rolestack_core::store::Store> = Arc::new(rolestack_store_sqlite::SqliteStore::in_memory().unwrap());
+        let rs = Rolestack::new(
+            store.clone(),
+            rolestack_core::seal::ServerKey::from_bytes(&rolestack_core::seal::ServerKey::generate()),
+            rolestack_core::clock::Clock::default(),
+        );
+        Console { rs, sessions: Arc::new(Sessions::for_store(&store)) }
+    }
+
+    async fn send(c: &Console, req: Request) -> Response {
+        routes::<()>(c.clone()).oneshot(req).await.unwrap()
+    }
+
+    fn cookies(res: &Response) -> Vec<String> {
+        res.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect()
+    }
+
+    /// Anyone may load the sign-in form any number of times: it keeps nothing on the server (a
+    /// flood of them once evicted people's sign-ins in progress from a full session table).
+    #[tokio::test]
+    async fn the_sign_in_form_starts_no_session() {
+        let c = console();
+        for _ in 0..50 {
+            let res = send(&c, Request::get("/console/signin").body(Body::empty()).unwrap()).await;
+            assert_eq!(res.status(), StatusCode::OK);
+            let set = cookies(&res);
+            assert!(set.iter().all(|v| !v.starts_with(&format!("{}=", session::COOKIE))), "{set:?}");
+            assert!(set.iter().any(|v| v.starts_with(&format!("{}=", session::FORM_COOKIE))), "{set:?}");
+        }
+        assert_eq!(c.sessions.count(), 0);
+    }
+
+    /// The sign-in POST needs the form's token for this browser's form cookie: another browser's
+    /// token, none, or a token without its cookie is refused before any credential is checked.
+    #[tokio::test]
+    async fn the_sign_in_post_needs_the_token_of_its_own_form_cookie() {
+        let c = console();
+        let (mine, theirs) = (session::random_token(), session::random_token());
+        let post = |nonce: Option<&str>, token: &str| {
+            let mut req = Request::post("/console/signin").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            if let Some(n) = nonce {
+                req = req.header(header::COOKIE, format!("{}={n}", session::FORM_COOKIE));
+            }
+            req.body(Body::from(format!("csrf_token={token}&kind=root&access_key_id=LTAInobody&access_key_secret=x"))).unwrap()
+        };
+        let theirs_token = session::form_token(&c.rs.key, &theirs);
+        assert_eq!(send(&c, post(Some(&mine), &theirs_token)).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(send(&c, post(Some(&mine), "")).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(send(&c, post(Some(&mine), &"ab".repeat(60))).await.status(), StatusCode::FORBIDDEN);
+        let res = send(&c, post(None, &theirs_token)).await;
+        assert_eq!((res.status(), res.headers()[header::LOCATION].to_str().unwrap()), (StatusCode::SEE_OTHER, "/console/signin"));
+        // With its own token the credentials are checked (and refused: there is no such key).
+        let token = session::form_token(&c.rs.key, &mine);
+        assert_eq!(send(&c, post(Some(&mine), &token)).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(c.sessions.count(), 0);
     }
 }

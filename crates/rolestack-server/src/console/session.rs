@@ -5,29 +5,47 @@
 //! the sign-in failure counters as `Kind::SignInFailures`), so a session started on one node
 //! works on every node and a lockout counts the failures of all of them (docs/scale-out.md).
 //!
-//! A session starts anonymous (it only carries the sign-in form's CSRF token) and is replaced by a
-//! new one, with a new id and token, when the person signs in (no session fixation).
+//! The sign-in form keeps no server state: its CSRF protection is a random value in a second
+//! cookie ([`FORM_COOKIE`]) and, in the form, that value sealed with the server key
+//! ([`form_token`]). A server-side session is made only once a password or AccessKey checked out:
+//! either signed in, or (anonymous, [`Session::pending`]) waiting for the MFA code of a sign-in.
+//! So anyone may load the sign-in page as often as they like without filling the table or the
+//! store, and the number of sessions is bounded by real sign-ins. Signing in always starts a
+//! new session, with a new id and token (no session fixation).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use rand::rngs::OsRng;
 use rand::RngCore;
+use rolestack_core::seal::ServerKey;
 use rolestack_core::store::{retry, Kind, Store, GLOBAL};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 /// The cookie that carries the session id.
 pub const COOKIE: &str = "rolestack_console";
+/// The cookie that carries the sign-in form's random value (see [`form_token`]).
+pub const FORM_COOKIE: &str = "rolestack_signin";
 /// A signed-in session ends after this long without a request.
 pub const IDLE: Duration = Duration::from_secs(60 * 60);
 /// ... and in any case this long after sign-in.
 pub const ABSOLUTE: Duration = Duration::from_secs(12 * 60 * 60);
-/// An anonymous (sign-in form) session ends after this long.
+/// An anonymous session (a sign-in waiting for its MFA code) ends after this long.
 pub const ANONYMOUS_IDLE: Duration = Duration::from_secs(15 * 60);
-/// At most this many sessions are kept; beyond it the oldest anonymous ones go first.
+/// At most this many sessions are kept in memory; beyond it the least recently used one goes.
+/// Every session follows a correct password or AccessKey, so only people with credentials can
+/// get near this, and an MFA step in progress is not treated as cheaper than a signed-in session.
 const MAX_SESSIONS: usize = 20_000;
+/// How often one server deletes the expired sessions of a shared store (nothing else would:
+/// a session whose browser never comes back is never read again).
+const SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
+/// Sessions read and deleted per transaction of a sweep.
+const SWEEP_PAGE: usize = 500;
 /// Failed sign-ins per logon name within [`FAILURE_WINDOW`] before further tries are refused.
 pub const MAX_FAILURES: u32 = 5;
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -117,12 +135,21 @@ struct Failures {
     since: u64,
 }
 
-#[derive(Default)]
 pub struct Sessions {
     table: Mutex<HashMap<String, Session>>,
     failures: Mutex<HashMap<String, Failures>>,
     /// A store other nodes share: sessions and failures live there instead.
     shared: Option<Arc<dyn Store>>,
+    /// [`MAX_SESSIONS`] (smaller in tests).
+    max: usize,
+    /// When this server last swept the shared store's expired sessions (Unix milliseconds).
+    last_sweep: AtomicU64,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions { table: Mutex::default(), failures: Mutex::default(), shared: None, max: MAX_SESSIONS, last_sweep: AtomicU64::new(0) }
+    }
 }
 
 /// Runs store IO from wherever the console is (an async handler or a blocking thread).
@@ -178,7 +205,47 @@ impl Sessions {
         }
     }
 
-    /// Starts a session (anonymous when `identity` is `None`).
+    /// Deletes the shared store's expired sessions, at most every [`SWEEP_EVERY`] on this server.
+    fn sweep_shared(&self, store: &dyn Store, now: u64) {
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        if Duration::from_millis(now.saturating_sub(last)) < SWEEP_EVERY
+            || self.last_sweep.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_err()
+        {
+            return; // (swept lately, or another request of this server is sweeping now)
+        }
+        let swept = off_runtime(|| -> rolestack_core::Result<usize> {
+            let mut after: Option<String> = None;
+            let mut deleted = 0;
+            loop {
+                let page = store.begin_read()?.list(Kind::ConsoleSession, GLOBAL, "", after.as_deref(), SWEEP_PAGE)?;
+                let sessions: Vec<Session> = page.iter().filter_map(|d| serde_json::from_str(d).ok()).collect();
+                let expired: Vec<&str> = sessions.iter().filter(|s| s.expired(now)).map(|s| s.id.as_str()).collect();
+                if !expired.is_empty() {
+                    retry(|| {
+                        let mut tx = store.begin()?;
+                        for id in &expired {
+                            tx.delete(Kind::ConsoleSession, GLOBAL, id)?;
+                        }
+                        tx.commit()
+                    })?;
+                    deleted += expired.len();
+                }
+                // (a record that does not parse has no id to page on: stop there, sweep again later)
+                match sessions.last() {
+                    Some(last) if page.len() == SWEEP_PAGE && sessions.len() == page.len() => after = Some(last.id.clone()),
+                    _ => return Ok(deleted),
+                }
+            }
+        });
+        match swept {
+            Ok(n) if n > 0 => tracing::debug!(deleted = n, "console: expired shared sessions deleted"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "console: sweeping the shared session store failed"),
+        }
+    }
+
+    /// Starts a session (anonymous when `identity` is `None`: only a sign-in waiting for its MFA
+    /// code, made after the password checked out).
     pub fn create(&self, identity: Option<Identity>, must_reset_password: bool) -> Session {
         let now = now_ms();
         let s = Session {
@@ -193,17 +260,17 @@ impl Sessions {
             last_seen: now,
         };
         if let Some(store) = &self.shared {
+            self.sweep_shared(store.as_ref(), now);
             Self::save(store.as_ref(), Kind::ConsoleSession, &s.id, Some(&s));
             return s;
         }
         let mut t = self.lock();
-        if t.len() >= MAX_SESSIONS {
+        if t.len() >= self.max {
             t.retain(|_, v| !v.expired(now));
-            if t.len() >= MAX_SESSIONS {
-                let mut anonymous: Vec<(u64, String)> =
-                    t.values().filter(|v| v.identity.is_none()).map(|v| (v.last_seen, v.id.clone())).collect();
-                anonymous.sort();
-                for (_, id) in anonymous.into_iter().take(t.len() + 1 - MAX_SESSIONS) {
+            if t.len() >= self.max {
+                let mut by_use: Vec<(u64, String)> = t.values().map(|v| (v.last_seen, v.id.clone())).collect();
+                by_use.sort();
+                for (_, id) in by_use.into_iter().take(t.len() + 1 - self.max) {
                     t.remove(&id);
                 }
             }
@@ -235,6 +302,12 @@ impl Sessions {
         }
         s.last_seen = now;
         Some(s.clone())
+    }
+
+    /// Sessions in memory (tests).
+    #[cfg(test)]
+    pub fn count(&self) -> usize {
+        self.lock().len()
     }
 
     pub fn remove(&self, id: &str) {
@@ -332,25 +405,63 @@ fn failure_key(name: &str) -> String {
 
 /// The session id from a `Cookie` header.
 pub fn cookie_id(headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie_value(headers, COOKIE)
+}
+
+/// The sign-in form's random value from a `Cookie` header.
+pub fn form_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie_value(headers, FORM_COOKIE)
+}
+
+/// A cookie of ours: 64 hex digits ([`random_token`]), anything else is ignored.
+fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// What [`ServerKey::seal`] binds a sign-in form token to.
+const FORM_PURPOSE: &str = "rolestack console sign-in form";
+
+/// The sign-in form's CSRF token for the random value `nonce` of the browser's [`FORM_COOKIE`]:
+/// the value sealed (AES-GCM, so authenticated) with the server key, hex-encoded. A cross-site
+/// page can neither read the cookie nor make a token for a value it planted without the key,
+/// every server of a shared store checks it alike (they share the key), and nothing is stored.
+pub fn form_token(key: &ServerKey, nonce: &str) -> String {
+    let sealed = key.seal(FORM_PURPOSE, nonce.as_bytes());
+    // (hex, like every other token of the console's forms)
+    URL_SAFE_NO_PAD.decode(sealed).map(hex::encode).unwrap_or_default()
+}
+
+/// Whether `token` is [`form_token`] of `nonce` (any of them: each page load seals anew).
+pub fn form_token_ok(key: &ServerKey, nonce: &str, token: &str) -> bool {
+    let Ok(raw) = hex::decode(token) else { return false };
+    key.open(FORM_PURPOSE, &URL_SAFE_NO_PAD.encode(raw)).is_ok_and(|v| v.ct_eq(nonce.as_bytes()).into())
 }
 
 /// `Set-Cookie` for a session id (`None`: delete the cookie). `secure` (the request came over TLS)
 /// adds `Secure`, so the browser never sends the id back over plain HTTP; over plain HTTP the
 /// attribute is left out, or `http://127.0.0.1` could not keep a session.
 pub fn set_cookie(id: Option<&str>, secure: bool) -> String {
+    set_named_cookie(COOKIE, id, secure)
+}
+
+/// `Set-Cookie` for the sign-in form's random value (`None`: delete it), like [`set_cookie`].
+pub fn set_form_cookie(nonce: Option<&str>, secure: bool) -> String {
+    set_named_cookie(FORM_COOKIE, nonce, secure)
+}
+
+fn set_named_cookie(name: &str, value: Option<&str>, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    match id {
-        Some(id) => format!("{COOKIE}={id}; Path=/console; HttpOnly; SameSite=Strict{secure}"),
-        None => format!("{COOKIE}=; Path=/console; HttpOnly; SameSite=Strict{secure}; Max-Age=0"),
+    match value {
+        Some(v) => format!("{name}={v}; Path=/console; HttpOnly; SameSite=Strict{secure}"),
+        None => format!("{name}=; Path=/console; HttpOnly; SameSite=Strict{secure}; Max-Age=0"),
     }
 }
 
@@ -370,6 +481,85 @@ mod tests {
         assert!(same("abc", "abc"));
         assert!(!same("abc", "abd"));
         assert!(!same("abc", "abcd"));
+    }
+
+    #[test]
+    fn form_tokens() {
+        let key = ServerKey::from_bytes(&ServerKey::generate());
+        let (a, b) = (random_token(), random_token());
+        let t = form_token(&key, &a);
+        assert!(t.bytes().all(|c| c.is_ascii_hexdigit()), "{t}");
+        assert!(form_token_ok(&key, &a, &t));
+        assert!(form_token_ok(&key, &a, &form_token(&key, &a)), "every page load's token is good");
+        assert!(!form_token_ok(&key, &b, &t), "another browser's value");
+        assert!(!form_token_ok(&ServerKey::from_bytes(&ServerKey::generate()), &a, &t), "another key");
+        assert!(!form_token_ok(&key, &a, ""));
+        assert!(!form_token_ok(&key, &a, &a), "the cookie's value itself");
+        assert!(!form_token_ok(&key, &a, "zz"));
+    }
+
+    fn user(n: usize) -> Identity {
+        Identity::User {
+            account_id: "1".into(),
+            user_id: n.to_string(),
+            user_name: format!("u{n}"),
+            logon_name: format!("u{n}@1"),
+            password_epoch: "e".into(),
+        }
+    }
+
+    /// At the cap the least recently used session goes, whatever it is: a sign-in waiting for its
+    /// MFA code that is in use is kept (it used to be the first to go, being identity-less).
+    #[test]
+    fn a_full_table_drops_the_least_recently_used() {
+        let s = Sessions { max: 3, ..Sessions::default() };
+        let pending = s.create(None, false);
+        s.update(&pending.id, |p| {
+            p.pending =
+                Some(PendingSignIn { identity: user(0), must_reset_password: false, bind_seed: None, session_hours: 1, failures: 0 });
+            p.last_seen += 10; // (used after the others were made)
+        });
+        let a = s.create(Some(user(1)), false);
+        let b = s.create(Some(user(2)), false);
+        s.update(&a.id, |x| x.last_seen -= 10);
+        let c = s.create(Some(user(3)), false);
+        assert_eq!(s.count(), 3);
+        assert!(s.get(&pending.id).is_some_and(|p| p.pending.is_some()));
+        assert!(s.get(&a.id).is_none(), "the least recently used");
+        assert!(s.get(&b.id).is_some() && s.get(&c.id).is_some());
+    }
+
+    /// A store several servers share: the same store, saying so.
+    struct Shared(rolestack_store_sqlite::SqliteStore);
+    impl Store for Shared {
+        fn begin(&self) -> rolestack_core::Result<Box<dyn rolestack_core::store::Tx + '_>> {
+            self.0.begin()
+        }
+        fn shared(&self) -> bool {
+            true
+        }
+    }
+
+    /// Expired sessions are deleted from a shared store (nothing else reads a session whose
+    /// browser never comes back), live ones are kept.
+    #[test]
+    fn expired_shared_sessions_are_swept() {
+        let store: Arc<dyn Store> = Arc::new(Shared(rolestack_store_sqlite::SqliteStore::in_memory().unwrap()));
+        let s = Sessions::for_store(&store);
+        let count = || store.begin().unwrap().count(Kind::ConsoleSession, GLOBAL, "").unwrap();
+        let old: Vec<Session> = (0..SWEEP_PAGE + 3).map(|_| s.create(None, false)).collect();
+        let live = s.create(Some(user(1)), false);
+        let hour_ago = now_ms() - 2 * ANONYMOUS_IDLE.as_millis() as u64;
+        for o in &old {
+            s.update(&o.id, |x| x.last_seen = hour_ago);
+        }
+        assert_eq!(count(), SWEEP_PAGE + 4);
+        s.create(None, false); // (swept lately: nothing goes)
+        assert_eq!(count(), SWEEP_PAGE + 5);
+        s.last_sweep.store(0, Ordering::Relaxed);
+        let new = s.create(None, false);
+        assert_eq!(count(), 3, "the live, the unswept new one and this one");
+        assert!(s.get(&live.id).is_some() && s.get(&new.id).is_some());
     }
 
     #[test]
