@@ -1151,3 +1151,67 @@ test('over HTTPS (HTTP/2) the console signs in and works; its cookie is Secure',
     await context.close();
   }
 });
+
+test('Bind/Unbind RAM Role checks the roles\' trust several at a time; a pasted name too long is refused, not cut', async () => {
+  const vpc = api('ecs', 'CreateVpc', { RegionId: REGION, CidrBlock: '172.16.0.0/16', VpcName: 'trust-checks' }).VpcId;
+  const vsw = api('ecs', 'CreateVSwitch', { RegionId: REGION, ZoneId: 'cn-hangzhou-i', VpcId: vpc, CidrBlock: '172.16.1.0/24' }).VSwitchId;
+  const iid = api('ecs', 'CreateInstance', {
+    RegionId: REGION, ImageId: 'centos_7_03_64_40G_alibase_20170503.vhd', InstanceType: 'ecs.xn4.small', VSwitchId: vsw, InstanceName: 'trust-checks',
+  }).InstanceId;
+  const ecsTrust = JSON.stringify({ Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: ['ecs.aliyuncs.com'] } }], Version: '1' });
+  const acctTrust = JSON.stringify({ Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { RAM: [`acs:ram::${rootKey.AccountId}:root`] } }], Version: '1' });
+  const ecsRole = `TrustChecksEcs-${suffix}`;
+  api('ram', 'CreateRole', { RoleName: ecsRole, AssumeRolePolicyDocument: ecsTrust });
+  for (let i = 0; i < 12; i++) api('ram', 'CreateRole', { RoleName: `TrustChecksAcct${i}-${suffix}`, AssumeRolePolicyDocument: acctTrust });
+  const roleCount = api('ram', 'ListRoles', { MaxItems: 1000 }).Roles.Role.length;
+
+  const { context, page } = await newPage();
+  try {
+    await signInRoot(page);
+    // Each GetRole is held a moment, so the calls the dialog has in flight at once can be counted.
+    let inFlight = 0;
+    let most = 0;
+    let getRoles = 0;
+    await page.route('**/console/api/ram/GetRole', async (route) => {
+      getRoles++;
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 150));
+      inFlight--;
+      await route.continue();
+    });
+    await page.getByRole('link', { name: 'Instances', exact: true }).click();
+    await page.getByLabel('Region').selectOption(REGION);
+    const row = page.getByRole('row').filter({ hasText: iid });
+    await row.getByRole('button', { name: `More actions for ${iid}` }).click();
+    await page.getByRole('menuitem', { name: 'Instance Settings' }).click();
+    await page.getByRole('menuitem', { name: 'Bind/Unbind RAM Role' }).click();
+    const bind = page.getByRole('dialog', { name: 'Bind/Unbind RAM Role' });
+    const select = bind.getByLabel('RAM Role');
+    await select.locator(`option[value="${ecsRole}"]`).waitFor({ state: 'attached' });
+    const offered = await select.locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+    assert.ok(offered.includes(ecsRole) && !offered.some((v) => v.startsWith('TrustChecksAcct')), `only roles trusting ECS: ${offered}`);
+    assert.equal(getRoles, roleCount, 'one trust check per role');
+    assert.ok(most > 1 && most <= 8, `trust checks in flight at once: ${most} (one at a time took seconds with many roles)`);
+    await bind.getByRole('button', { name: 'Cancel' }).click();
+    await page.unroute('**/console/api/ram/GetRole');
+
+    // Create RAM Role: a 70-character name is kept whole and RAM's refusal is shown; nothing is
+    // created under a shortened name.
+    const long = `L${suffix}`.padEnd(70, 'x');
+    await page.getByRole('navigation', { name: 'Products' }).getByRole('link', { name: 'RAM Roles' }).click();
+    await page.getByRole('button', { name: 'Create RAM Role' }).click();
+    const panel = page.getByRole('dialog', { name: 'Create RAM Role' });
+    await panel.getByRole('radio', { name: /Alibaba Cloud Service/ }).check();
+    await panel.getByRole('button', { name: 'Next' }).click();
+    await panel.getByLabel('RAM Role Name').fill(long);
+    assert.equal(await panel.getByLabel('RAM Role Name').inputValue(), long, 'the name is not cut');
+    await panel.getByRole('button', { name: 'OK' }).click();
+    await panel.getByRole('alert').getByText('InvalidParameter.RoleName.Length').waitFor();
+    await panel.getByRole('button', { name: 'Cancel' }).click();
+    const names = api('ram', 'ListRoles', { MaxItems: 1000 }).Roles.Role.map((r) => r.RoleName);
+    assert.ok(!names.some((n) => n.startsWith(`L${suffix}`)), `no role made from the long name: ${names}`);
+  } finally {
+    await context.close();
+  }
+});

@@ -312,16 +312,27 @@
   }
   const radioValue = (root, name) => { const r = root.querySelector(`input[name="${name}"]:checked`); return r ? r.value : null; };
 
+  // How many GetRole calls ecsRoles has in flight at once: one at a time took seconds with a
+  // thousand roles; all at once would queue a thousand requests on the server's threads.
+  const TRUST_CHECKS_AT_ONCE = 8;
+
+  // The roles that trust ECS, in ListRoles' order. ListRoles leaves the trust policy out, so each
+  // role is read with GetRole, a bounded number at a time.
   async function ecsRoles() {
     const roles = await listAll('ListRoles', 'Roles', 'Role');
-    const out = [];
-    for (const r of roles) {
-      try {
-        const g = await api('ram', 'GetRole', { RoleName: r.RoleName });
-        if (trustsEcs(g.Role.AssumeRolePolicyDocument)) out.push(r);
-      } catch (_) { /* not readable: not offered */ }
+    const trusts = new Array(roles.length).fill(false);
+    let next = 0;
+    async function worker() {
+      while (next < roles.length) {
+        const i = next++;
+        try {
+          const g = await api('ram', 'GetRole', { RoleName: roles[i].RoleName });
+          trusts[i] = trustsEcs(g.Role.AssumeRolePolicyDocument);
+        } catch (_) { /* not readable: not offered */ }
+      }
     }
-    return out;
+    await Promise.all(Array.from({ length: Math.min(TRUST_CHECKS_AT_ONCE, roles.length) }, worker));
+    return roles.filter((_, i) => trusts[i]);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -361,7 +372,9 @@
         }
         function step2() {
           const err = h('div');
-          const name = h('input', { type: 'text', name: 'RoleName', autocomplete: 'off', maxlength: '64', value: data.name });
+          // (no maxlength: a browser would cut a longer pasted name and create the role under the
+          // cut name; RAM refuses a name that is too long, and its error is shown)
+          const name = h('input', { type: 'text', name: 'RoleName', autocomplete: 'off', value: data.name });
           const note = h('textarea', { name: 'Note', maxlength: '1024' }, data.note);
           const body = [steps(1)];
           let trusted;
@@ -808,7 +821,9 @@
 
   function createPolicyPage() {
     setCrumbs([['RAM', '#/ram/roles'], ['Policies', '#/ram/policies'], ['Create Policy']]);
-    const name = h('input', { type: 'text', name: 'PolicyName', maxlength: '128', autocomplete: 'off' });
+    // (names carry no maxlength, here and for users and roles: RAM refuses a name too long and
+    // says so, where a browser would silently cut it)
+    const name = h('input', { type: 'text', name: 'PolicyName', autocomplete: 'off' });
     const note = h('textarea', { name: 'Description', maxlength: '1024' });
     const doc = h('textarea', { class: 'code', name: 'PolicyDocument', spellcheck: 'false', 'aria-describedby': 'policy-error' }, POLICY_TEMPLATE);
     const err = h('div', { id: 'policy-error' });
@@ -962,7 +977,7 @@
     openDialog({
       title: 'Create User',
       build: ({ form, head, close }) => {
-        const name = h('input', { type: 'text', name: 'UserName', maxlength: '64', autocomplete: 'off' });
+        const name = h('input', { type: 'text', name: 'UserName', autocomplete: 'off' });
         const display = h('input', { type: 'text', name: 'DisplayName', maxlength: '128', autocomplete: 'off' });
         const consoleBox = h('input', { type: 'checkbox', id: nextId('c') });
         const pw = h('input', { type: 'password', name: 'Password', autocomplete: 'new-password', maxlength: '32' });
