@@ -318,8 +318,8 @@ pub fn console_mfa(
 
 /// Whether a RAM user's console session may go on: the user still exists (by id, so a user
 /// deleted and created again under the same name does not inherit sessions) with a login profile
-/// whose password has not changed since `epoch`. Returns the user's current name (renames keep
-/// the session).
+/// whose password has not changed since `epoch`. The user is looked up by the name the session
+/// signed in with, so a rename ends the session too. Returns the user's name.
 pub fn console_session_valid(rs: &Rolestack, account_id: &str, user_id: &str, user_name: &str, epoch: &str) -> Result<Option<String>> {
     let mut tx = rs.store.begin_read()?;
     let user = tx.get_rec::<User>(account_id, user_name)?;
