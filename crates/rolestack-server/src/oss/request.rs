@@ -178,8 +178,11 @@ impl OssHttpRequest {
 }
 
 /// `<bucket>.<endpoint>` when the endpoint part looks like an OSS endpoint (an IP address,
-/// `localhost`, `oss-*` or `*.aliyuncs.com`); the bucket and the endpoint otherwise `None`.
+/// `localhost`, `oss-*` or `*.aliyuncs.com`); the bucket and the endpoint otherwise `None`. Host
+/// names compare without case (`Bkt.Localhost` is bucket `bkt`).
 fn virtual_host_bucket(host: &str) -> Option<(String, String)> {
+    let lower = host.to_ascii_lowercase();
+    let host = lower.as_str();
     let name = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
     if name.parse::<IpAddr>().is_ok() || name == "localhost" || name.starts_with('[') {
         return None;
@@ -214,5 +217,6 @@ mod tests {
         assert_eq!(virtual_host_bucket("bkt.localhost"), Some(("bkt".into(), "localhost".into())));
         assert_eq!(virtual_host_bucket("bkt.oss-cn-hangzhou.aliyuncs.com"), Some(("bkt".into(), "oss-cn-hangzhou.aliyuncs.com".into())));
         assert_eq!(virtual_host_bucket("rolestack.internal:8960"), None);
+        assert_eq!(virtual_host_bucket("Bkt.LOCALHOST:8960"), Some(("bkt".into(), "localhost:8960".into())));
     }
 }
