@@ -81,6 +81,9 @@ pub struct FsBlobStore {
     /// Where a node of a shared directory writes blobs before renaming them into place (`None`:
     /// in place; see the module docs).
     staging: Option<PathBuf>,
+    /// The temp directory this store opened (`tmp`, or `tmp-<node>` in a shared directory): what
+    /// the readiness check looks for, since it is the one a lost mount takes away.
+    tmp: PathBuf,
     /// The shared directory fsyncs, one [`DirSync`] per fan-out directory.
     syncs: Arc<Mutex<HashMap<PathBuf, Arc<DirSync>>>>,
     /// Removed blobs' files kept for reuse and the blobs open for reading (`None` in a shared
@@ -110,7 +113,7 @@ impl FsBlobStore {
             let _ = fs::remove_file(entry?.path());
         }
         let spares = (!staged).then(|| Arc::new(Spares { opened: SystemTime::now(), state: Mutex::default(), wake: Condvar::new() }));
-        Ok(FsBlobStore { root, staging: staged.then_some(tmp), syncs: Arc::default(), spares })
+        Ok(FsBlobStore { root, staging: staged.then(|| tmp.clone()), tmp, syncs: Arc::default(), spares })
     }
 
     /// The root directory.
@@ -284,10 +287,12 @@ impl BlobStore for FsBlobStore {
 
     /// The directory is there and is a directory (a lost mount shows here).
     fn check(&self) -> io::Result<()> {
-        if fs::metadata(self.root.join("tmp"))?.is_dir() {
+        // The directory `open_in` made, not a fixed `tmp`: a node of a shared directory has only
+        // its own `tmp-<node>`, and checking `tmp` there kept `/ready` at 503 forever.
+        if fs::metadata(&self.tmp)?.is_dir() {
             Ok(())
         } else {
-            Err(io::Error::new(io::ErrorKind::NotFound, format!("{} is not a directory", self.root.join("tmp").display())))
+            Err(io::Error::new(io::ErrorKind::NotFound, format!("{} is not a directory", self.tmp.display())))
         }
     }
 
@@ -755,6 +760,20 @@ mod tests {
         store.remove(&id).unwrap();
         assert!(store.open(&id).is_err());
         store.remove(&id).unwrap();
+    }
+
+    /// A node of a shared directory is ready on its own staging directory (`tmp-<node>`, no
+    /// `tmp`), and not ready once that directory is gone (a lost mount).
+    #[test]
+    fn check_looks_at_the_staging_directory_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = FsBlobStore::open_for_node(dir.path(), "node1").unwrap();
+        assert!(!dir.path().join("tmp").exists());
+        node.check().expect("ready on tmp-node1");
+        fs::remove_dir(dir.path().join("tmp-node1")).unwrap();
+        assert!(node.check().is_err(), "its staging directory is gone");
+        let single = FsBlobStore::open(dir.path()).unwrap();
+        single.check().expect("ready on tmp");
     }
 
     #[test]
