@@ -49,6 +49,7 @@ ESC_SESSION = "a bucket-policy Allow for the role ignores the session policy"
 ESC_PRINCIPAL = "bucket-policy Principal names compared case-sensitively"
 ESC_PRESIGN = "V4 presigned URL valid for more than 7 days is accepted"
 ESC_JWKS = "ram:UpdateOIDCProvider alone replaced a provider's keys (JWKS): its holder could sign tokens for every role trusting it"
+ESC_TOKEN = "the RPC gateway dropped a SecurityToken sent with a permanent AccessKey (any token, garbage or another session's, was accepted)"
 ESC_OIDC = "an OIDC token with an empty sub, or signed by a key its JWK does not allow for that, was accepted"
 
 
@@ -217,6 +218,10 @@ def build_world(w: dm.World, root_ecs) -> None:
     chain = w.role("chain", trust=n["acct_trust"], policies=["AliyunSTSAssumeRoleAccess", "AliyunRAMReadOnlyAccess"])
     w.session("s_chain", chain, [h.allow("ram:Get*")])
     w.session("s_si", chain, source_identity="deny-matrix-si")
+    # A permanent key sent with a SecurityToken: another session's, or garbage (checked, not dropped).
+    su = w.principals["su"]
+    w.principals["su_tok"] = dm.Principal(su.ak, su.sk, w.principals["s_chain"].token)
+    w.principals["su_junk"] = dm.Principal(su.ak, su.sk, "not-a-security-token")
 
     # ---- ActionTrail and RAM's diagnostics (who may read the trail and decode refusals) ----------
     w.user("atr", principal=True, prefix="dm-trailro", policies=["AliyunActionTrailReadOnlyAccess"])
@@ -685,6 +690,11 @@ def sts_cases():
         C("sts-assume-chained-session-policy", "s_chain", ok, NOPERM, sts("GetCallerIdentity")),
         C("sts-chain-SourceIdentity-changed", "s_si", assume("{tr_ok}", SourceIdentity="deny-matrix-other"), NOPERM,
           assume("{tr_ok}", SourceIdentity="deny-matrix-si")),
+
+        C("sts-permanent-key-with-session-token", "su_tok", sts("GetCallerIdentity"), "InvalidSecurityToken.MismatchWithAccessKey",
+          sts("GetCallerIdentity"), status=400, ctl_who="su", escape=ESC_TOKEN),
+        C("sts-permanent-key-with-garbage-token", "su_junk", sts("GetCallerIdentity"), "InvalidSecurityToken.Malformed",
+          sts("GetCallerIdentity"), status=400, ctl_who="su", escape=ESC_TOKEN),
 
         C("sts-session-get-CreateUser", "rs_get", ram("CreateUser", UserName="{fresh}"), NOPERM, ram("GetRole", RoleName="{okrole}")),
         C("sts-session-get-ListUsers", "rs_get", ram("ListUsers"), NOPERM, ram("ListRoles")),
@@ -1560,7 +1570,7 @@ def issue18_cases():
 # SDK-kind samples: the same case through the other client kinds / oss2 signature V4.
 KIND_SAMPLES = [
     "ram-case-user-upper-AttachPolicyToUser", "ram-case-user-exact-AttachPolicyToUser", "ram-denyall-role-exact-UpdateRole",
-    "ram-notaction-DeleteUser", "ram-cond-deny-SourceIp-CreateGroup", "sts-trust-ecs-only", "sts-session-deny-role-exact-GetRole",
+    "ram-notaction-DeleteUser", "ram-cond-deny-SourceIp-CreateGroup", "sts-trust-ecs-only", "sts-permanent-key-with-session-token", "sts-session-deny-role-exact-GetRole",
     "sts-assume-deny-upper", "ecs-passrole-missing-AttachInstanceRamRole", "ecs-readonly-StartInstance",
     "ram-tag-resource-deny-UpdateRole", "ram-tag-request-deny-CreateRole", "ram-cond-allow-MFAPresent-ListUsers",
     "ram-mfa-device-deny-serial-upper", "ims-oidc-GetOIDCProvider-other",

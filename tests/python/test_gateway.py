@@ -259,3 +259,35 @@ def test_health_endpoint(endpoint):
 
     r = requests.get(f"http://{endpoint}/health", timeout=10)
     assert r.status_code == 200
+
+
+def _role_session(root_api, api_for, assumer, account_id) -> dict:
+    role = h.unique_name("gw-token")
+    root_api.call("CreateRole", {"RoleName": role, "AssumeRolePolicyDocument": h.account_trust_policy(account_id)})
+    sts = api_for(assumer["AccessKeyId"], assumer["AccessKeySecret"], version=h.STS_VERSION, product="Sts")
+    return sts.call("AssumeRole", {"RoleArn": f"acs:ram::{account_id}:role/{role}", "RoleSessionName": "gw"})["Credentials"]
+
+
+@pytest.mark.parametrize("sdk", ["v3", "v2sig", "core"])
+def test_permanent_key_with_a_security_token_is_refused(api_for, root, root_api, assumer, account_id, sdk):
+    """A SecurityToken (V1 parameter / V3 x-acs-security-token header) sent with a permanent
+    AccessKey is checked like any session's, never dropped: another session's token does not
+    belong to the key, a garbage one does not open (as OSS refuses the same)."""
+    ak, sk = root["AccessKeyId"], root["AccessKeySecret"]
+    token = _role_session(root_api, api_for, assumer, account_id)["SecurityToken"]
+    with_token = api_for(ak, sk, sdk, version=h.STS_VERSION, token=token, product="Sts")
+    h.expect_error(lambda: with_token.call("GetCallerIdentity"), code="InvalidSecurityToken.MismatchWithAccessKey", status=400)
+    garbage = api_for(ak, sk, sdk, version=h.STS_VERSION, token="not-a-security-token", product="Sts")
+    h.expect_error(lambda: garbage.call("GetCallerIdentity"), code="InvalidSecurityToken.Malformed", status=400)
+    plain = api_for(ak, sk, sdk, version=h.STS_VERSION, product="Sts")
+    assert plain.call("GetCallerIdentity")["AccountId"] == account_id
+
+
+def test_permanent_key_with_an_empty_security_token_raw_v1(endpoint, root, account_id):
+    """An empty SecurityToken is no token (SDKs send it empty for permanent keys); a garbage one
+    is refused before the signature is looked at."""
+    ak, sk = root["AccessKeyId"], root["AccessKeySecret"]
+    r = h.raw_v1(endpoint, ak, sk, "GetCallerIdentity", version=h.STS_VERSION, extra={"SecurityToken": ""})
+    assert r.status_code == 200 and r.json()["AccountId"] == account_id, r.text
+    r = h.raw_v1(endpoint, ak, sk, "GetCallerIdentity", version=h.STS_VERSION, extra={"SecurityToken": "junk"})
+    assert r.status_code == 400 and r.json()["Code"] == "InvalidSecurityToken.Malformed", r.text

@@ -304,13 +304,16 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
     let nonce = nonce.filter(|n| !n.is_empty()).ok_or_else(|| Error::MissingParameter("SignatureNonce".into()))?;
 
     seen.access_key_id = Some(access_key_id.clone());
-    let who = if access_key_id.starts_with("STS.") {
-        let token = req
-            .param_or_header("SecurityToken", "x-acs-security-token")
-            .ok_or_else(|| Error::service(400, "MissingSecurityToken", "SecurityToken is mandatory for this action."))?;
-        rs.authenticate_session(&access_key_id, token)?
-    } else {
-        rs.authenticate(&access_key_id)?
+    // A token sent along is always checked, whatever the key looks like (as OSS does): dropping
+    // it silently would accept a permanent key with a garbage or foreign token. An empty one is
+    // none (SDKs send it empty for permanent keys).
+    let token = req.param_or_header("SecurityToken", "x-acs-security-token").filter(|t| !t.is_empty());
+    let who = match token {
+        Some(token) => rs.authenticate_session(&access_key_id, token)?,
+        None if access_key_id.starts_with("STS.") => {
+            return Err(Error::service(400, "MissingSecurityToken", "SecurityToken is mandatory for this action."));
+        }
+        None => rs.authenticate(&access_key_id)?,
     };
     match &v3 {
         Some(auth) => {
