@@ -10,12 +10,17 @@ server (`serve --blob-url s3://…`).
 
 from __future__ import annotations
 
+import datetime
+import glob
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
+import time
 import uuid
 
 import oss2
@@ -350,6 +355,37 @@ def test_rotation_with_the_shared_fake_clock(cluster):
     p = c.cli(0, *args)
     assert p.returncode == 0, p.stdout + p.stderr
     assert json.loads(p.stdout)["AccessKeyId"] in keys
+
+
+def test_a_clock_moved_through_one_node_applies_at_once_on_the_others(cluster):
+    """A fake-clock advance through node 1 is seen by node 2's very next OSS request (a GET allowed
+    only before acs:CurrentTime's limit) and node 3's very next RPC (stamped with the moved clock),
+    with no STS or metadata request on them in between."""
+    c = cluster
+    now = h.parse_date(json.loads(c.cli(0, "clock", "show").stdout)["Now"])
+    limit = (now + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    name = h.unique_name("clk", 30).lower().replace("_", "-")
+    c.bucket(0, name).create_bucket()
+    c.bucket(0, name).put_object("k", b"v")
+    user = h.unique_name("clock-user")
+    c.api(0).call("CreateUser", {"UserName": user})
+    key = c.api(0).call("CreateAccessKey", {"UserName": user})["AccessKey"]
+    policy = h.unique_name("clock-pol")
+    c.api(0).call("CreatePolicy", {"PolicyName": policy, "PolicyDocument": h.policy_doc([{
+        "Effect": "Allow", "Action": "oss:GetObject", "Resource": "*",
+        "Condition": {"DateLessThan": {"acs:CurrentTime": limit}}}])})
+    c.api(0).call("AttachPolicyToUser", {"PolicyType": "Custom", "PolicyName": policy, "UserName": user})
+    on_node2 = oss2.Bucket(oss2.Auth(key["AccessKeyId"], key["AccessKeySecret"]), c.nodes[1].base_url, name)
+    assert on_node2.get_object("k").read() == b"v"
+    p = c.cli(0, "clock", "advance", "1d")
+    assert p.returncode == 0, p.stdout + p.stderr
+    with pytest.raises(oss2.exceptions.AccessDenied):
+        on_node2.get_object("k")
+    # Signed with the moved clock: within the window of node 3's clock only once it read it.
+    moved = json.loads(c.cli(0, "clock", "show").stdout)["Now"]
+    ak, sk = c.root["AccessKeyId"], c.root["AccessKeySecret"]
+    r = h.raw_v1(c.nodes[2].endpoint, ak, sk, "ListRoles", timestamp=moved)
+    assert r.status_code == 200, r.text
 
 
 def test_a_node_with_another_server_key_refuses_to_start(cluster, tmp_path):

@@ -79,12 +79,16 @@ pub fn authenticate(rs: &Rolestack, request: &S3Request<'_>, bucket_in_host: Opt
 /// shared server's), then gives the handlers OSS's headers and a body wrapped in the checks the
 /// signature promised.
 pub async fn prepare(rs: &Rolestack, req: &mut OssHttpRequest, body: &mut Body) -> OssResult<Requester> {
-    let facts = auth::facts(rs, req);
     let identity = if rs.store.shared() {
         let (rs2, req2) = (rs.clone(), req.clone());
-        crate::oss::handlers::blocking(move || authenticate(&rs2, &req2.s3_view(), req2.bucket_in_host(), facts)).await?
+        crate::oss::handlers::blocking(move || {
+            // The clock is read from the shared store (it may block): here, not on the runtime.
+            let facts = auth::refreshed_facts(&rs2, &req2);
+            authenticate(&rs2, &req2.s3_view(), req2.bucket_in_host(), facts)
+        })
+        .await?
     } else {
-        authenticate(rs, &req.s3_view(), req.bucket_in_host(), facts)?
+        authenticate(rs, &req.s3_view(), req.bucket_in_host(), auth::facts(rs, req))?
     };
     *body = checked_body(std::mem::take(body), &identity.body, &req.headers)?;
     req.headers = translate_request_headers(&req.headers, &identity.signed_headers, !req.key.is_empty());

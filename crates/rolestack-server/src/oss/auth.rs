@@ -35,7 +35,7 @@ pub async fn authenticate_request(rs: &Rolestack, req: &Arc<OssHttpRequest>) -> 
 /// Authenticates a request.
 pub fn authenticate(rs: &Rolestack, req: &OssHttpRequest) -> OssResult<Requester> {
     let request = req.signed_view();
-    let facts = facts(rs, req);
+    let facts = refreshed_facts(rs, req);
     let auth = match OssAuth::from_request(&request).map_err(|e| signature_error(e, "", "", EC_SIGNATURE_MISMATCH))? {
         Some(a) => a,
         None => return Ok(Requester::Anonymous(facts)),
@@ -114,6 +114,15 @@ pub fn check_signing_region(region: &str, endpoint_region: Option<&str>) -> OssR
     } else {
         Err(OssError::InvalidSigningRegion)
     }
+}
+
+/// [`facts`] after reading a fake clock that another node of a shared store may have moved
+/// (`Cluster::refresh`: nothing alone on SQLite, one version read on a shared store when nothing
+/// moved), so `acs:CurrentTime` follows the shared clock on every request, anonymous ones too.
+/// It reads the store: call it where a shared store's reads may block (off the async runtime).
+pub fn refreshed_facts(rs: &Rolestack, req: &OssHttpRequest) -> RequestFacts {
+    rs.cluster.refresh(rs);
+    facts(rs, req)
 }
 
 /// The facts of a request that policy conditions may test.

@@ -333,7 +333,7 @@ impl Scheme {
 /// Who signed the form (see [`Scheme`]); anonymous when nobody did. With it, a V4 form's policy,
 /// which was parsed before the signature was checked (the other forms' policies are parsed after).
 fn authenticate(rs: &Rolestack, req: &OssHttpRequest, fields: &Fields) -> OssResult<(Requester, Option<PostPolicy>)> {
-    let facts = auth::facts(rs, req);
+    let facts = auth::refreshed_facts(rs, req);
     let scheme = Scheme::of(fields);
     // An empty token is none (oss2's form example sends `x-oss-security-token` empty for a
     // permanent key).

@@ -269,6 +269,10 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
             format!("Specified HTTP method {} is not supported; use GET or POST.", req.method),
         ));
     }
+    // A clock moved through another node (`--fake-clock` on a shared store) is read before the
+    // timestamp is checked and the request's time taken, here on the blocking thread a shared
+    // store's calls run on (a no-op alone on SQLite; one version read when nothing moved).
+    rs.cluster.refresh(rs);
     let version = req.param_or_header("Version", "x-acs-version").ok_or_else(|| Error::MissingParameter("Version".into()))?;
     let action = req.param_or_header("Action", "x-acs-action").ok_or_else(|| Error::MissingParameter("Action".into()))?;
     let product = Product::from_version(version)
