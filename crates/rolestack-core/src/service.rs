@@ -74,6 +74,10 @@ pub struct SpentNonce {
     access_key_id: String,
     nonce: String,
     expires: i64,
+    /// When the request was signed, on the real clock's scale (Unix seconds): a request signed
+    /// before the shared store's server last started is refused once its nonce is in the store
+    /// (see [`Rolestack::check_restart_epoch`]).
+    signed_at: i64,
     /// Its record for the replay guard's journal.
     spent: crate::replay::Spent,
 }
@@ -221,11 +225,28 @@ impl Rolestack {
     }
 
     /// Spends a request nonce that guards the request until `expires` (Unix seconds, real clock):
-    /// `SignatureNonceUsed` if this process saw it before. Pass the result to [`Rolestack::call_signed`].
-    pub fn spend_nonce(&self, access_key_id: &str, nonce: &str, expires: i64) -> Result<SpentNonce> {
+    /// `SignatureNonceUsed` if this process saw it before. `signed_at` is when the request was
+    /// signed, on the real clock's scale (Unix seconds). Pass the result to [`Rolestack::call_signed`].
+    pub fn spend_nonce(&self, access_key_id: &str, nonce: &str, expires: i64, signed_at: i64) -> Result<SpentNonce> {
         let now = self.clock.real_now().unix_timestamp();
         let spent = self.replay.spend(access_key_id, nonce, now, expires).ok_or_else(nonce_used)?;
-        Ok(SpentNonce { access_key_id: access_key_id.to_string(), nonce: nonce.to_string(), expires, spent })
+        Ok(SpentNonce { access_key_id: access_key_id.to_string(), nonce: nonce.to_string(), expires, spent, signed_at })
+    }
+
+    /// Refuses a request signed (`signed_at`, Unix seconds on the real clock's scale) before this
+    /// process started after an unclean stop, or before the shared store's server last started:
+    /// either may have lost nonces spent just before (`InvalidTimeStamp.Expired`; the client
+    /// signs again).
+    pub fn check_restart_epoch(&self, signed_at: i64) -> Result<()> {
+        let epoch = self.replay.epoch().max(self.store.restart_epoch());
+        if signed_at < epoch {
+            return Err(Error::service(
+                400,
+                "InvalidTimeStamp.Expired",
+                "Specified time stamp or date value is expired: it was signed before the server restarted after an unclean stop; sign the request again.",
+            ));
+        }
+        Ok(())
     }
 
     /// Runs one action for an authenticated caller: resolves its resources, authorizes, handles.
@@ -250,6 +271,11 @@ impl Rolestack {
             if !self.store.spend_nonce(&n.access_key_id, &n.nonce, now, n.expires)? {
                 return Err(nonce_used());
             }
+            // The gateway checked the timestamp against the restart epoch it knew then; the
+            // database may have restarted (losing async-committed nonces) since. The spend above
+            // went through a connection to the running server and updated the epoch, so asking
+            // again now refuses a request whose nonce a crash may have lost.
+            self.check_restart_epoch(n.signed_at)?;
         }
         self.cluster.refresh(self);
         let result = crate::store::retry(|| {
@@ -257,6 +283,11 @@ impl Rolestack {
             if let (Some(n), false) = (&nonce, read_only) {
                 if !tx.use_nonce(&n.access_key_id, &n.nonce, now, n.expires)? {
                     return Err(nonce_used());
+                }
+                // As for reads: this transaction runs on a connection opened since the database
+                // server last started, so the epoch it taught the store is current.
+                if shared {
+                    self.check_restart_epoch(n.signed_at)?;
                 }
             }
             let body = self.execute(&mut *tx, caller, action, params)?;

@@ -356,7 +356,10 @@ pub trait Store: Send + Sync {
         })
     }
     /// Requests signed before this instant (Unix seconds) must be refused: the start of a store
-    /// server that may have lost the nonces [`Store::spend_nonce`] wrote just before it stopped.
+    /// server that may have lost the nonces [`Store::spend_nonce`] wrote just before it stopped,
+    /// rounded up to a whole second (timestamps are whole seconds). Spending a nonce (here or with
+    /// [`Tx::use_nonce`]) brings it up to date, so callers check it again after the spend: a
+    /// restart since their last look may have lost the very nonce they just spent.
     fn restart_epoch(&self) -> i64 {
         0
     }

@@ -22,10 +22,13 @@
 //! - **The store version** (`Store::version`, what node caches are keyed on) is a sequence that a
 //!   transaction which changed records, links or instance faults advances after it committed (and once before, so
 //!   a node that reads the old data and the new number in between still re-reads): every node
-//!   sees every other node's change on its next request.
+//!   sees every other node's change on its next request. A failed second advance is tried again
+//!   on other connections before the commit returns (a node whose caches missed it would serve a
+//!   revoked key until the next write anywhere).
 //! - **Nonces of reads** are committed on their own without waiting for the log flush
 //!   (`synchronous_commit = off`, visible to every node at once); what a database crash could
-//!   lose of them is covered by the database's own restart time ([`Store::restart_epoch`]).
+//!   lose of them is covered by the database's own restart time ([`Store::restart_epoch`]),
+//!   rounded up to a whole second and learned in the round trip that spends each nonce.
 //! - **TLS** (`sslmode`, `sslrootcert` in the connection string) over rustls; see [`tls`].
 
 mod tls;
@@ -219,7 +222,7 @@ pub struct Conn {
     lock_sql: String,
     /// `BEGIN ISOLATION LEVEL SERIALIZABLE` with the database's own `synchronous_commit`.
     write_sql: String,
-    /// When the database server started (Unix seconds).
+    /// When the database server started (Unix seconds, rounded up: [`start_second`]).
     server_started: i64,
     /// Its transaction state is unknown: never hand it out again.
     broken: bool,
@@ -256,13 +259,13 @@ impl Conn {
         let mut client = tls.connect(config)?;
         let row = client
             .query_one(
-                "SELECT current_schema(), current_setting('server_encoding'), extract(epoch FROM pg_postmaster_start_time())::bigint",
+                "SELECT current_schema(), current_setting('server_encoding'), extract(epoch FROM pg_postmaster_start_time())::float8",
                 &[],
             )
             .map_err(db_err)?;
         let schema: Option<String> = row.try_get(0).map_err(db_err)?;
         let encoding: String = row.try_get(1).map_err(db_err)?;
-        let server_started: i64 = row.try_get(2).map_err(db_err)?;
+        let server_started = start_second(row.try_get(2).map_err(db_err)?);
         let schema = schema
             .ok_or_else(|| Error::Store("postgres: the search_path names no existing schema to keep rolestack's tables in".into()))?;
         if encoding != "UTF8" {
@@ -435,7 +438,7 @@ impl PostgresStore {
                         now - last >= NONCE_PURGE_EVERY
                             && self.nonces_purged.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
                     };
-                    return Ok(Box::new(PgTx { conn, done: false, failed: false, changed: false, purge_nonces: purge }));
+                    return Ok(Box::new(PgTx { store: self, conn, done: false, failed: false, changed: false, purge_nonces: purge }));
                 }
                 Err(e) => {
                     // Never reuse a connection whose transaction state is unknown.
@@ -475,6 +478,45 @@ impl PostgresStore {
     fn advance_version(conn: &mut Conn) -> std::result::Result<(), postgres::Error> {
         conn.query_opt("SELECT nextval('store_version')", &[]).map(drop)
     }
+
+    /// The advance after a commit failed on the transaction's own connection (`first`): other
+    /// nodes may have read the new version before the commit was visible and cached the old
+    /// data under it, so until the version moves again they would keep serving it (a deleted
+    /// key, a detached policy). Tries again on pooled connections, a few times; if the database
+    /// cannot be reached at all, says so loudly (the next write anywhere repairs it).
+    fn advance_after_commit(&self, first: Error) {
+        const ATTEMPTS: u32 = 3;
+        let mut last = first.to_string();
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_millis(50 << attempt));
+            }
+            match self.pool.get_timeout(Duration::from_secs(5)) {
+                Ok(mut conn) => match Self::advance_version(&mut conn) {
+                    Ok(()) => return,
+                    Err(e) => {
+                        conn.broken = connection_lost(&e);
+                        last = db_err(e).to_string();
+                    }
+                },
+                Err(e) => last = format!("postgres: no connection: {e}"),
+            }
+        }
+        eprintln!(
+            "rolestack: ERROR: a committed change could not advance the store version ({ATTEMPTS} tries; last: {last}): \
+             other nodes may serve their cached data (AccessKeys, policies, sessions) from before it until the next \
+             write through any node"
+        );
+    }
+}
+
+/// The restart epoch of a server that started at `started` (Unix seconds with a fraction): the
+/// next whole second. Timestamps are whole seconds, so one in the start's own second may have
+/// been signed before the start (its nonce possibly lost): it must count as before the epoch
+/// (rounding to the nearest second let such a replay through). A request signed after the start
+/// in that second is refused too, and the client signs again.
+fn start_second(started: f64) -> i64 {
+    started.ceil() as i64
 }
 
 fn unix_now() -> i64 {
@@ -501,9 +543,15 @@ impl Store for PostgresStore {
 
     fn spend_nonce(&self, access_key_id: &str, nonce: &str, now: i64, expires: i64) -> Result<bool> {
         // One statement in its own transaction: visible to every node once it returns, without
-        // waiting for the log flush (the connection's default, see `Conn::open`).
-        let n = self.autocommit(|conn| conn.execute(SPEND_NONCE, &[&access_key_id, &nonce, &expires, &now]))?;
-        Ok(n == 1)
+        // waiting for the log flush (the connection's default, see `Conn::open`). Its answer
+        // carries the server's start, so the epoch a caller checks after spending is the one of
+        // the server that now holds the nonce (it may have restarted and lost nonces since this
+        // node last looked).
+        let row = self.autocommit(|conn| conn.query_opt(SPEND_NONCE_AND_START, &[&access_key_id, &nonce, &expires, &now]))?;
+        let row = row.ok_or_else(|| corrupt("nonce spend answer", "no row"))?;
+        let (spent, started): (i64, f64) = (column(&row, 0)?, column(&row, 1)?);
+        self.restart_epoch.fetch_max(start_second(started), Ordering::Relaxed);
+        Ok(spent == 1)
     }
 
     fn restart_epoch(&self) -> i64 {
@@ -514,9 +562,11 @@ impl Store for PostgresStore {
 /// Starts a transaction that only reads: one snapshot, never waiting for (or failing with) a writer.
 const READ_SQL: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
-/// Spends a nonce: inserted, or taken over when the stored one has expired (`$4`: now).
-const SPEND_NONCE: &str = "INSERT INTO nonces (access_key_id, nonce, expires) VALUES ($1, $2, $3) \
-     ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires = excluded.expires WHERE nonces.expires < $4";
+/// Spends a nonce: inserted, or taken over when the stored one has expired (`$4`: now). Answers
+/// `(1 when spent else 0, the server's start)` in the same round trip (for [`start_second`]).
+const SPEND_NONCE_AND_START: &str = "WITH spent AS (INSERT INTO nonces (access_key_id, nonce, expires) VALUES ($1, $2, $3) \
+     ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires = excluded.expires WHERE nonces.expires < $4 RETURNING 1) \
+     SELECT (SELECT count(*) FROM spent), extract(epoch FROM pg_postmaster_start_time())::float8";
 
 /// Whether an error means the connection is gone (closed, or the server is shutting it down).
 fn connection_lost(e: &postgres::Error) -> bool {
@@ -526,7 +576,9 @@ fn connection_lost(e: &postgres::Error) -> bool {
     e.is_closed() || e.as_db_error().is_none_or(|db| db.code().code().starts_with("08") || db.code().code().starts_with("57P"))
 }
 
-struct PgTx {
+struct PgTx<'a> {
+    /// For the store version's advance after the commit, retried on another connection.
+    store: &'a PostgresStore,
     conn: r2d2::PooledConnection<Manager>,
     done: bool,
     /// A statement failed: PostgreSQL has aborted the transaction, so it can only roll back.
@@ -537,7 +589,7 @@ struct PgTx {
     purge_nonces: bool,
 }
 
-impl Drop for PgTx {
+impl Drop for PgTx<'_> {
     fn drop(&mut self) {
         if !self.done && self.conn.client.batch_execute("ROLLBACK").is_err() {
             // Unknown state: never hand this connection to another transaction.
@@ -592,7 +644,16 @@ fn link_of(row: &Row) -> Result<Link> {
     Ok(Link { left: column(row, 0)?, right: column(row, 1)?, created: column(row, 2)? })
 }
 
-impl PgTx {
+impl PgTx<'_> {
+    /// The advance after the commit, on the transaction's own connection.
+    fn second_advance(&mut self) -> Result<()> {
+        #[cfg(test)]
+        if tests::FAIL_SECOND_ADVANCE.with(|f| f.replace(false)) {
+            return Err(Error::Store("postgres: a failure the test asked for".into()));
+        }
+        PostgresStore::advance_version(&mut self.conn).map_err(db_err)
+    }
+
     /// Runs one statement on the transaction's connection; a failure marks the transaction failed.
     fn run<T>(&mut self, f: impl FnOnce(&mut Conn) -> std::result::Result<T, postgres::Error>) -> Result<T> {
         if self.failed {
@@ -621,7 +682,7 @@ impl PgTx {
     }
 }
 
-impl Tx for PgTx {
+impl Tx for PgTx<'_> {
     fn get(&mut self, kind: Kind, scope: &str, name: &str) -> Result<Option<String>> {
         self.opt_string(
             "SELECT data FROM records WHERE kind = $1 AND scope = $2 AND name_key = $3 AND (NOT $4 OR name = $5)",
@@ -712,8 +773,13 @@ impl Tx for PgTx {
         if std::mem::take(&mut self.purge_nonces) {
             self.execute("DELETE FROM nonces WHERE expires < $1", &[&now])?;
         }
-        let n = self.execute(SPEND_NONCE, &[&access_key_id, &nonce, &expires, &now])?;
-        Ok(n == 1)
+        // With the server's start, as `Store::spend_nonce` (the caller checks the epoch next).
+        let row = self
+            .query_opt(SPEND_NONCE_AND_START, &[&access_key_id, &nonce, &expires, &now])?
+            .ok_or_else(|| corrupt("nonce spend answer", "no row"))?;
+        let (spent, started): (i64, f64) = (column(&row, 0)?, column(&row, 1)?);
+        self.store.restart_epoch.fetch_max(start_second(started), Ordering::Relaxed);
+        Ok(spent == 1)
     }
 
     fn nonces_live(&mut self, now: i64) -> Result<Vec<(String, String, i64)>> {
@@ -1132,8 +1198,14 @@ impl Tx for PgTx {
         }
         conn.client.batch_execute("COMMIT").map_err(db_err)?;
         self.done = true;
-        if changed && PostgresStore::advance_version(&mut self.conn).is_err() {
-            self.conn.broken = true;
+        if changed {
+            if let Err(e) = self.second_advance() {
+                self.conn.broken = true;
+                let store = self.store;
+                // Back to the pool (which discards it) first: a pool of one has no other.
+                drop(self);
+                store.advance_after_commit(e);
+            }
         }
         Ok(())
     }
@@ -1142,6 +1214,72 @@ impl Tx for PgTx {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+    use std::str::FromStr;
+
+    thread_local! {
+        /// Makes this thread's next post-commit advance fail on the transaction's connection.
+        pub(super) static FAIL_SECOND_ADVANCE: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// A store in a fresh schema of `ROLESTACK_TEST_POSTGRES_URL` (skipped without it, as the
+    /// conformance tests are, unless CI=true), with a pool of `pool_size` connections, and an
+    /// admin connection.
+    fn pg_store(pool_size: u32) -> Option<(PostgresStore, postgres::Client)> {
+        let url = match std::env::var("ROLESTACK_TEST_POSTGRES_URL") {
+            Ok(url) if !url.trim().is_empty() => url,
+            _ => {
+                assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "ROLESTACK_TEST_POSTGRES_URL is not set and CI=true");
+                return None;
+            }
+        };
+        let schema = format!("rs_unit_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        admin.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
+        let mut config = Config::from_str(&url).unwrap();
+        let options = format!("{} -c search_path={schema}", config.get_options().unwrap_or_default());
+        config.options(options.trim());
+        Some((PostgresStore::open(config, DatabaseTls::Off, pool_size).unwrap(), admin))
+    }
+
+    #[test]
+    fn the_restart_epoch_is_the_second_after_the_start() {
+        assert_eq!(start_second(1_700_000_000.2), 1_700_000_001, "not rounded to the nearest second");
+        assert_eq!(start_second(1_700_000_000.7), 1_700_000_001);
+        assert_eq!(start_second(1_700_000_000.0), 1_700_000_000, "a start on the second boundary");
+    }
+
+    /// The store's epoch (from its connections and from each nonce spent) is the database's start
+    /// rounded up, so a timestamp in the start's second counts as before it.
+    #[test]
+    fn the_store_rounds_the_database_start_up() {
+        let Some((store, mut admin)) = pg_store(2) else { return };
+        let started: f64 = admin.query_one("SELECT extract(epoch FROM pg_postmaster_start_time())::float8", &[]).unwrap().get(0);
+        assert_eq!(store.restart_epoch(), started.ceil() as i64, "from the connection (start {started})");
+        store.restart_epoch.store(0, Ordering::Relaxed);
+        assert!(store.spend_nonce("k", "n", 100, 200).unwrap());
+        assert_eq!(store.restart_epoch(), started.ceil() as i64, "taught by the nonce's spend");
+        assert!(!store.spend_nonce("k", "n", 150, 200).unwrap(), "spent once");
+    }
+
+    /// A commit whose second advance fails on its own connection still moves the version twice
+    /// (retried on another pooled connection; a pool of one gives back the broken one first), so
+    /// other nodes' caches see the change.
+    #[test]
+    fn a_failed_second_advance_is_retried_on_another_connection() {
+        let Some((store, _admin)) = pg_store(1) else { return };
+        // A fresh sequence's first nextval does not move last_value: start from a called one.
+        let mut tx = store.begin().unwrap();
+        assert!(tx.insert(Kind::AccessKey, "", "LTAIfirst", "{}").unwrap());
+        tx.commit().unwrap();
+        let before = store.version().unwrap();
+        let mut tx = store.begin().unwrap();
+        assert!(tx.insert(Kind::AccessKey, "", "LTAIrevoked", "{}").unwrap());
+        FAIL_SECOND_ADVANCE.with(|f| f.set(true));
+        tx.commit().unwrap();
+        assert!(!FAIL_SECOND_ADVANCE.with(Cell::get), "the failure was injected");
+        assert_eq!(store.version().unwrap(), before + 2, "advanced before the commit and, retried, after it");
+    }
 
     #[test]
     fn prefix_ranges_bound_exactly_the_prefixed_keys() {

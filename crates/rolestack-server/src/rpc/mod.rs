@@ -304,7 +304,7 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
             (ak.to_string(), req.param("Timestamp"), req.param("SignatureNonce"))
         }
     };
-    let guarded_until = check_timestamp(rs, timestamp.ok_or_else(|| Error::MissingParameter("Timestamp".into()))?)?;
+    let stamp = check_timestamp(rs, timestamp.ok_or_else(|| Error::MissingParameter("Timestamp".into()))?)?;
     let nonce = nonce.filter(|n| !n.is_empty()).ok_or_else(|| Error::MissingParameter("SignatureNonce".into()))?;
 
     seen.access_key_id = Some(access_key_id.clone());
@@ -335,7 +335,7 @@ fn handle(rs: &Rolestack, req: &RpcRequest, seen: &mut Seen) -> Result<(&'static
         }
     }
     .map_err(signature_error)?;
-    let nonce = rs.spend_nonce(&access_key_id, nonce, guarded_until)?;
+    let nonce = rs.spend_nonce(&access_key_id, nonce, stamp.guarded_until, stamp.signed_at)?;
     // In its own write transaction, at most once a minute per key (never inside the call's,
     // which may be read-only).
     if let Err(e) = rolestack_core::ram::users::note_key_used(rs, &access_key_id) {
@@ -386,12 +386,22 @@ fn handle_anonymous(
     Ok((action.name, body))
 }
 
+/// A request's accepted timestamp (Unix seconds, real clock).
+struct Stamp {
+    /// The last instant the timestamp is accepted: its nonce must be kept until then.
+    guarded_until: i64,
+    /// When it was signed, on the real clock's scale (the later of the two clocks' readings when
+    /// the fake clock is behind): compared with restart epochs.
+    signed_at: i64,
+}
+
 /// `Timestamp` / `x-acs-date` must be `YYYY-MM-DDTHH:MM:SSZ` and within the window of the real clock
 /// — or of the server's clock when it was moved (`--fake-clock`), so both ordinary clients and
 /// clients whose clock travels with the server's keep working. After a crash, requests signed
-/// before this process started are refused too (see `rolestack_core::replay`). Returns the last
-/// real instant (Unix seconds) the timestamp is accepted: its nonce must be kept until then.
-fn check_timestamp(rs: &Rolestack, value: &str) -> Result<i64> {
+/// before this process started are refused too (see `rolestack_core::replay`); a shared
+/// database's restart learned only when the nonce is spent is checked again then
+/// (`Rolestack::check_restart_epoch`).
+fn check_timestamp(rs: &Rolestack, value: &str) -> Result<Stamp> {
     let t = parse_date(value).ok_or_else(|| {
         Error::service(
             400,
@@ -411,14 +421,16 @@ fn check_timestamp(rs: &Rolestack, value: &str) -> Result<i64> {
     if skew > TIMESTAMP_WINDOW_SECONDS {
         return Err(expired(format!("is {skew} seconds away from the server time; the limit is {TIMESTAMP_WINDOW_SECONDS}.")));
     }
+    // Signed before an epoch by both clocks: `t < epoch && t < epoch + moved`.
+    let signed_at = t + (-moved).max(0);
     // This process's restart after a crash, or the shared database's (`Store::restart_epoch`).
     let epoch = rs.replay.epoch().max(rs.store.restart_epoch());
-    if t < epoch && t < epoch + moved {
+    if signed_at < epoch {
         return Err(expired("was signed before the server restarted after an unclean stop; sign the request again.".into()));
     }
     // Accepted while within the window of either clock: until t + window by the real clock, or
     // until the moved clock reaches t + window.
-    Ok(t + TIMESTAMP_WINDOW_SECONDS + (-moved).max(0))
+    Ok(Stamp { guarded_until: t + TIMESTAMP_WINDOW_SECONDS + (-moved).max(0), signed_at })
 }
 
 /// The one mapping from signature failures to the gateway's error codes.
