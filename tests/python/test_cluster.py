@@ -410,14 +410,14 @@ def test_node_names_are_registered(cluster):
 
 
 def _signin_form(base_url, cookies=None):
-    """GET /console/signin: the session cookie and the form's CSRF token."""
+    """GET /console/signin: the form's cookie and its CSRF token (the form keeps no server state:
+    the token is checked against the cookie, on any node sharing the server key)."""
     import re
     import requests
     r = requests.get(base_url + "/console/signin", cookies=cookies, timeout=30, allow_redirects=False)
     assert r.status_code == 200, r.text[:300]
     csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', r.text).group(1)
-    cookie = r.cookies.get("rolestack_console") or (cookies or {}).get("rolestack_console")
-    return {"rolestack_console": cookie}, csrf
+    return {**(cookies or {}), **r.cookies.get_dict()}, csrf
 
 
 def test_console_sessions_and_lockouts_are_shared(cluster):

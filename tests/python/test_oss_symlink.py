@@ -95,7 +95,9 @@ def test_oss_v2_symlink(server, root, sig):
         assert meta.content_length == 6
         with pytest.raises(oss.exceptions.OperationError) as info:
             c.get_object(oss.GetObjectRequest(bucket=name, key="t", process="image/resize,w_10"))
-        assert info.value.unwrap().code == "InvalidArgument"
+        # oss-v2's V1 signature leaves `x-oss-process` out, and nothing may be added to a signed
+        # request (docs/oss.md, the "signatures" row); with V4 the processing itself is refused.
+        assert info.value.unwrap().code == ("SignatureDoesNotMatch" if sig == "v1" else "InvalidArgument")
         for k in ["l", "t"]:
             c.delete_object(oss.DeleteObjectRequest(bucket=name, key=k))
     finally:

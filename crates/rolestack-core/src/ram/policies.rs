@@ -257,7 +257,7 @@ pub fn delete_policy(ctx: &mut Ctx, p: &Params) -> Result<Value> {
                 return Err(Error::delete_conflict(
                     suffix,
                     format!(
-                        "The policy cannot be attached to any {what} while you delete it. Detach it first, or pass CascadingDelete=true."
+                        "The policy CAN NOT been attached to any {what} while deleting the policy. Detach it first, or pass CascadingDelete=true."
                     ),
                 ));
             }
@@ -265,7 +265,7 @@ pub fn delete_policy(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         if all_versions.len() > 1 {
             return Err(Error::delete_conflict(
                 "Policy.Version",
-                "The policy cannot have any version except the default version while you delete it. Delete the other versions first, or pass CascadingDelete=true.",
+                "The policy CAN NOT has any version except the default version. Delete the other versions first, or pass CascadingDelete=true.",
             ));
         }
     }
@@ -303,7 +303,7 @@ pub fn create_policy_version(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         if !rotate {
             return Err(Error::limit(
                 "Policy.Version",
-                format!("Exceeded the maximum number of versions ({MAX_VERSIONS}) for a policy. Delete a version, or pass RotateStrategy=DeleteOldestNonDefaultVersionWhenLimitExceeded."),
+                format!("The count of policy version beyond the current limits. A policy has at most {MAX_VERSIONS} versions: delete one, or pass RotateStrategy=DeleteOldestNonDefaultVersionWhenLimitExceeded."),
             ));
         }
         if let Some(oldest) = existing.iter().find(|v| v.version_id != policy.default_version) {
@@ -390,7 +390,7 @@ pub fn delete_policy_version(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     if v.version_id == policy.default_version {
         return Err(Error::delete_conflict(
             "Policy.Version.Default",
-            "The default version of a policy cannot be deleted. Set another version as default first (SetDefaultPolicyVersion).",
+            "The default policy version CAN NOT been deleted directly. Set another version as default first (SetDefaultPolicyVersion).",
         ));
     }
     let account = ctx.account().to_string();
