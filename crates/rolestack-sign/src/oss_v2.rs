@@ -24,6 +24,7 @@ use base64::Engine as _;
 use crate::encoding::encode;
 use crate::oss::OssRequest;
 use crate::oss_v1::request_date;
+use crate::oss_v4::header_list;
 use crate::primitives::{auth_components, grouped_headers, header, hmac_sha256, same_signature};
 use crate::SignatureError;
 
@@ -39,14 +40,6 @@ pub const QUERY_EXPIRES: &str = "x-oss-expires";
 pub const QUERY_ADDITIONAL_HEADERS: &str = "x-oss-additional-headers";
 /// Presigned URL parameter: the signature.
 pub const QUERY_SIGNATURE: &str = "x-oss-signature";
-
-/// Lower-cased, sorted, deduplicated header names of an `AdditionalHeaders` list.
-fn header_list(value: &str) -> Vec<String> {
-    let mut names: Vec<String> = value.split(';').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect();
-    names.sort();
-    names.dedup();
-    names
-}
 
 /// The parsed `Authorization: OSS2 ...` header.
 #[derive(Debug, Clone, PartialEq, Eq)]

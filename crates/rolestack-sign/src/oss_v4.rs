@@ -143,7 +143,8 @@ impl QueryAuth {
     }
 }
 
-fn header_list(value: &str) -> Vec<String> {
+/// Lower-cased, sorted, deduplicated header names of an `AdditionalHeaders` list (V2 and V4).
+pub(crate) fn header_list(value: &str) -> Vec<String> {
     let mut names: Vec<String> = value.split(';').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect();
     names.sort();
     names.dedup();
