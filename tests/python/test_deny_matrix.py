@@ -268,6 +268,7 @@ def build_world(w: dm.World, root_ecs) -> None:
     w.user("esc", principal=True, prefix="dm-ecsscoped", policies=[w.policy("esc_pol", [
         h.allow("ecs:Describe*"),
         h.allow(["ecs:ModifyInstanceMetadataOptions", "ecs:AttachInstanceRamRole"], f"acs:ecs:*:*:instance/{n['i1']}"),
+        h.allow("ecs:AttachInstanceRamRole", f"acs:ram:*:{acct}:role/*"),
         h.allow("ram:PassRole")])])
     w.user("edn", principal=True, prefix="dm-ecsdeny", policies=["AliyunECSFullAccess", w.policy("edn_deny", [
         h.deny("ecs:Delete*"),
@@ -1291,6 +1292,15 @@ def build_sweep16_world(w: dm.World) -> None:
         h.allow(["ram:Get*", "ram:List*"], "*"), h.deny("ram:GetUser", f"acs:ram:*::user/{n['u16victim']}")])])
     w.user("s16ecsempty", principal=True, prefix="dm-ecsempty", policies=[w.policy("s16ecsempty_pol", [
         h.allow("ecs:Describe*", "*"), h.allow("ecs:StartInstance", f"acs:ecs::{acct}:instance/*")])])
+    w.user("s16roledeny", principal=True, prefix="dm-roledeny", policies=["AliyunECSFullAccess", w.policy("s16roledeny_pol", [
+        h.allow("ram:PassRole"), h.deny("ecs:AttachInstanceRamRole", f"acs:ram:*:{acct}:role/{n['er2']}"),
+        h.deny("ecs:DetachInstanceRamRole", "acs:ram:*:*:role/*")])])
+    w.user("s16instonly", principal=True, prefix="dm-instonly", policies=[w.policy("s16instonly_pol", [
+        h.allow("ecs:Describe*"), h.allow("ecs:AttachInstanceRamRole", f"acs:ecs:*:*:instance/{n['i1']}"), h.allow("ram:PassRole")])])
+    w.user("s16harden", principal=True, prefix="dm-harden", policies=["AliyunECSFullAccess", w.policy("s16harden_pol", [
+        cond_deny(["ecs:CreateInstance", "ecs:RunInstances", "ecs:ModifyInstanceMetadataOptions"], "*",
+                  {"Bool": {"ecs:SecurityHardeningMode": ["false"]}}),
+        cond_deny("ecs:CreateInstance", "*", {"StringEquals": {"ecs:InstanceType": ["ecs.g7.2xlarge"]}})])])
     w.user("s16dup", principal=True, prefix="dm-duptag", policies=[w.policy("s16dup_pol", [
         {"Effect": "Allow", "Action": "ram:TagResources", "Resource": "*", "Condition": {"StringEquals": {"acs:RequestTag/env": ["dev"]}}},
         cond_deny("ram:TagResources", "*", {"StringNotEquals": {"acs:RequestTag/env": ["dev"]}})])])
@@ -1299,11 +1309,14 @@ def build_sweep16_world(w: dm.World) -> None:
 def sweep16_cases():
     """System policies are authorized under `system` (a Deny on AdministratorAccess binds, an Allow
     on the account's policies does not cover it); an empty account in a Deny applies; an empty
-    region in an Allow does not grant a regional service; one tag key twice is refused (such tags
+    region in an Allow does not grant a regional service; Attach/DetachInstanceRamRole are authorized
+    on the role as well as the instances; ecs:SecurityHardeningMode and ecs:InstanceType are filled
+    in; one tag key twice is refused (such tags
     are no request tags at all, so the condition's Deny applies before the parameter check)."""
     C = Case
     attach = lambda name: ram("AttachPolicyToUser", PolicyType="System", PolicyName=name, UserName="{u16target}")  # noqa: E731
     tag = lambda **tags: ram("TagResources", ResourceType="role", ResourceNames='["{r16tagged}"]', **tags)  # noqa: E731
+    attach_role = lambda role, *inst: ecs("AttachInstanceRamRole", RamRoleName=role, InstanceIds=ids(*inst))  # noqa: E731
     return [
         C("ram-systempolicy-deny-AttachPolicyToUser", "s16sysdeny", attach("AdministratorAccess"), NOPERM,
           attach("AliyunOSSReadOnlyAccess")),
@@ -1313,6 +1326,25 @@ def sweep16_cases():
           ram("GetUser", UserName="{u16target}")),
         C("ecs-emptyregion-allow-StartInstance", "s16ecsempty", ecs("StartInstance", InstanceId="{i15u}"), FORBIDDEN,
           ecs("DescribeInstanceAttribute", InstanceId="{i15u}")),
+        C("ecs-roleresource-deny-AttachInstanceRamRole", "s16roledeny", attach_role("{er2}", "{i1}"), FORBIDDEN,
+          attach_role("{er1}", "{i1}")),
+        C("ecs-roleresource-instanceonly-AttachInstanceRamRole", "s16instonly", attach_role("{er1}", "{i1}"), FORBIDDEN,
+          ecs("DescribeInstanceRamRole", InstanceIds=ids("{i1}"))),
+        C("ecs-roleresource-deny-DetachInstanceRamRole", "s16roledeny", ecs("DetachInstanceRamRole", InstanceIds=ids("{i2}")), FORBIDDEN,
+          ecs("DescribeInstanceRamRole", InstanceIds=ids("{i2}")), setup=[attach_role("{er1}", "{i2}")],
+          cleanup=[ecs("DetachInstanceRamRole", InstanceIds=ids("{i2}"))]),
+        C("ecs-hardening-deny-CreateInstance", "s16harden",
+          ecs("CreateInstance", ImageId=dm.IMAGE, InstanceType=dm.ITYPE, VSwitchId="{vsw}"), FORBIDDEN,
+          ecs("DescribeInstances", InstanceIds=ids("{i1}"))),
+        C("ecs-hardening-deny-RunInstances", "s16harden",
+          ecs("RunInstances", ImageId=dm.IMAGE, InstanceType=dm.ITYPE, VSwitchId="{vsw}", Amount=1, HttpTokens="optional"), FORBIDDEN,
+          ecs("DescribeInstances", InstanceIds=ids("{i1}"))),
+        C("ecs-hardening-deny-ModifyInstanceMetadataOptions", "s16harden",
+          ecs("ModifyInstanceMetadataOptions", InstanceId="{i1}", HttpTokens="optional"), FORBIDDEN,
+          ecs("DescribeInstances", InstanceIds=ids("{i1}"))),
+        C("ecs-instancetype-deny-CreateInstance", "s16harden",
+          ecs("CreateInstance", ImageId=dm.IMAGE, InstanceType="ecs.g7.2xlarge", VSwitchId="{vsw}", HttpTokens="required"), FORBIDDEN,
+          ecs("DescribeInstances", InstanceIds=ids("{i1}"))),
         C("ram-duplicate-tagkey-TagResources", "s16dup",
           tag(Tag='[{"Key": "env", "Value": "dev"}, {"Key": "env", "Value": "prod"}]'), NOPERM,
           tag(Tag='[{"Key": "env", "Value": "dev"}]')),

@@ -442,7 +442,9 @@ def test_ecs_action_scoped_to_an_instance(root_api, ram_user, server, account_id
     theirs = h.ecs_instance(root_ecs, vsw)
     try:
         pname = h.unique_name("OneInstance")
-        doc = h.policy_doc([h.allow("ecs:AttachInstanceRamRole", f"acs:ecs:{REGION}:{account_id}:instance/{mine}"),
+        # The role is a resource of AttachInstanceRamRole too (its API reference lists both).
+        doc = h.policy_doc([h.allow("ecs:AttachInstanceRamRole", [f"acs:ecs:{REGION}:{account_id}:instance/{mine}",
+                                                                 f"acs:ram:*:{account_id}:role/*"]),
                             h.allow("ram:PassRole")])
         root_api.call("CreatePolicy", {"PolicyName": pname, "PolicyDocument": doc})
         _, ak, sk = ram_user(policies=[pname])

@@ -860,6 +860,33 @@ def test_content_md5_checked(bkt):
     assert e.ec == "0026-00000002"
 
 
+def test_a_garbled_document_changes_nothing(oss_ep, root, root_bucket):
+    """A Content-MD5 sent with a document (bucket settings, tags, CompleteMultipartUpload) is
+    checked as for object bodies: a mismatch is InvalidDigest and nothing changes."""
+    def md5(data):
+        return base64.b64encode(hashlib.md5(data).digest()).decode()
+    b = root_bucket
+    versioning = b"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>"
+    for bad in (md5(b"other"), "not-base64"):
+        e = expect_oss_error(lambda: b._Bucket__do_bucket("PUT", data=versioning, params={"versioning": ""},
+                                                          headers={"Content-MD5": bad}), "InvalidDigest", 400)
+        assert e.ec in ("0017-00000502", "0017-00000503"), e.ec
+    assert b.get_bucket_versioning().status is None
+    b.put_object("tagged", b"t", headers={"x-oss-tagging": "k=1"})
+    tags = b"<Tagging><TagSet><Tag><Key>k</Key><Value>2</Value></Tag></TagSet></Tagging>"
+    expect_oss_error(lambda: b._Bucket__do_object("PUT", "tagged", data=tags, params={"tagging": ""},
+                                                  headers={"Content-MD5": md5(b"x")}), "InvalidDigest", 400)
+    assert b.get_object_tagging("tagged").tag_set.tagging_rule == {"k": "1"}
+    upload = b.init_multipart_upload("parts").upload_id
+    etag = b.upload_part("parts", upload, 1, b"p").etag
+    done = f"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"{etag}\"</ETag></Part></CompleteMultipartUpload>"
+    expect_oss_error(lambda: b._Bucket__do_object("POST", "parts", data=done.encode(), params={"uploadId": upload},
+                                                  headers={"Content-MD5": md5(b"x")}), "InvalidDigest", 400)
+    assert not b.object_exists("parts")
+    b._Bucket__do_object("POST", "parts", data=done.encode(), params={"uploadId": upload}, headers={"Content-MD5": md5(done.encode())})
+    assert b.get_object("parts").read() == b"p"
+
+
 def test_v4_signing_region(oss_ep, root, root_bucket):
     """A V4 signature scoped to a region rolestack does not serve is refused as OSS refuses it."""
     root_bucket.put_object("a.txt", b"a")

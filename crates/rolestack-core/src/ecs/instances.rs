@@ -263,7 +263,7 @@ fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool, action: user_data::Action) ->
             if vswitch.is_none() {
                 return Err(mismatch_ram_role("the new instance"));
             }
-            Some(passable_role(ctx, name, 401)?.name)
+            Some(passable_role(ctx, name, 401, None)?.name)
         }
     };
     Ok(Plan {

@@ -16,6 +16,7 @@ use crate::documents::validate_permission_policy;
 use crate::handler::Ctx;
 use crate::model::{Instance, Role};
 use crate::params::Params;
+use crate::product::ErrorStyle;
 use crate::store::Kind;
 use crate::{Error, Result};
 
@@ -33,20 +34,39 @@ pub fn pass_role_arn(account: &str, role: &str) -> String {
     format!("acs:ram:*:{account}:role/{role}")
 }
 
+/// The role's ARNs for a name as asked and as stored (both spellings must pass, see crate::names).
+fn role_arns(account: &str, asked: &str, stored: &str) -> Vec<String> {
+    let mut arns = vec![pass_role_arn(account, asked)];
+    if stored != asked {
+        arns.push(pass_role_arn(account, stored));
+    }
+    arns
+}
+
+/// `action` (`ecs:AttachInstanceRamRole` / `ecs:DetachInstanceRamRole`) on the role itself: the
+/// API references list the role beside the instances as a resource of both, so a statement on
+/// the role binds (`Forbidden.RAM`), and one on the instances alone is not enough.
+fn authorize_on_role(ctx: &mut Ctx, action: &str, arns: &[String]) -> Result<()> {
+    match ctx.authorize(action, arns)? {
+        Ok(()) => Ok(()),
+        Err(denial) => Err(ErrorStyle::Ecs.denied(denial, ctx.key)),
+    }
+}
+
 /// A role the caller gives to ECS: it must exist (404 `InvalidRamRole.NotFound`), the caller must be
-/// allowed `ram:PassRole` on it (403 `InvalidUser.PassRoleForbidden`; the account root always is),
-/// and it must trust ECS (`InvalidRamRole.NotEcsRole`: 404 for AttachInstanceRamRole, 401 for
+/// allowed `resource_action` on it when given (AttachInstanceRamRole's role resource), then
+/// `ram:PassRole` (403 `InvalidUser.PassRoleForbidden`; the account root always is), and it must
+/// trust ECS (`InvalidRamRole.NotEcsRole`: 404 for AttachInstanceRamRole, 401 for
 /// CreateInstance/RunInstances, as the two API references say).
-pub(crate) fn passable_role(ctx: &mut Ctx, name: &str, not_ecs_status: u16) -> Result<Role> {
+pub(crate) fn passable_role(ctx: &mut Ctx, name: &str, not_ecs_status: u16, resource_action: Option<&str>) -> Result<Role> {
     let account = ctx.account().to_string();
     let role = ctx
         .tx
         .get_rec::<Role>(&account, name)?
         .ok_or_else(|| Error::service(404, "InvalidRamRole.NotFound", format!("The specified RAMRoleName does not exist: {name}.")))?;
-    // Both spellings of the role's name must be passable (see crate::names).
-    let mut arns = vec![pass_role_arn(&account, name)];
-    if role.name != name {
-        arns.push(pass_role_arn(&account, &role.name));
+    let arns = role_arns(&account, name, &role.name);
+    if let Some(action) = resource_action {
+        authorize_on_role(ctx, action, &arns)?;
     }
     if let Err(denial) = ctx.authorize("ram:PassRole", &arns)? {
         let message = format!(
@@ -133,7 +153,7 @@ pub fn attach_instance_ram_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let role_name = p.required("RamRoleName")?;
     let policy = session_policy(p)?;
     let targets = instances(ctx, p, region, true, MAX_INSTANCE_IDS)?.unwrap_or_default();
-    let role = passable_role(ctx, role_name, 404)?;
+    let role = passable_role(ctx, role_name, 404, Some("ecs:AttachInstanceRamRole"))?;
     if let Some(classic) = targets.iter().find(|i| i.network_type != "vpc") {
         return Err(mismatch_ram_role(&classic.id));
     }
@@ -177,6 +197,14 @@ pub fn detach_instance_ram_role(ctx: &mut Ctx, p: &Params) -> Result<Value> {
             })?),
             None => None,
         };
+    // The role is a resource of the call too: the one named, else each one the instances hold.
+    let arns: Vec<String> = match (&wanted, p.optional("RamRoleName")) {
+        (Some(role), Some(asked)) => role_arns(&account, asked, &role.name),
+        _ => targets.iter().filter_map(|i| i.ram_role_name.as_deref()).map(|r| pass_role_arn(&account, r)).collect(),
+    };
+    if !arns.is_empty() {
+        authorize_on_role(ctx, "ecs:DetachInstanceRamRole", &arns)?;
+    }
     if let Some(classic) = targets.iter().find(|i| i.network_type != "vpc") {
         return Err(mismatch_ram_role(&classic.id));
     }

@@ -59,7 +59,7 @@ pub async fn list_buckets(cx: Ctx, _body: Body) -> OssResult<Reply> {
 }
 
 pub async fn put_bucket(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let body = read_document(body).await?;
+    let body = read_document(&cx.req, body).await?;
     let config: xml::CreateBucketConfiguration =
         if body.iter().all(u8::is_ascii_whitespace) { Default::default() } else { xml::parse(&body)? };
     let acl = headers::acl(&cx.req, "x-oss-acl", false)?;

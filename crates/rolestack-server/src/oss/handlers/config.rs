@@ -28,7 +28,7 @@ pub async fn put_bucket_acl(cx: Ctx, _body: Body) -> OssResult<Reply> {
 }
 
 pub async fn put_bucket_policy(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let body = read_document(body).await?;
+    let body = read_document(&cx.req, body).await?;
     let text = String::from_utf8(body).map_err(|_| OssError::InvalidPolicyDocument("the policy is not UTF-8".into()))?;
     cx.call(move |oss, call| oss.put_bucket_policy(call, &text)).await?;
     Ok(Reply::empty(200))
@@ -45,7 +45,7 @@ pub async fn delete_bucket_policy(cx: Ctx, _body: Body) -> OssResult<Reply> {
 }
 
 pub async fn put_bucket_cors(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let cors: CorsConfiguration = xml::parse(&read_document(body).await?)?;
+    let cors: CorsConfiguration = xml::parse(&read_document(&cx.req, body).await?)?;
     cx.call(move |oss, call| oss.put_bucket_cors(call, cors)).await?;
     Ok(Reply::empty(200))
 }
@@ -61,7 +61,7 @@ pub async fn delete_bucket_cors(cx: Ctx, _body: Body) -> OssResult<Reply> {
 }
 
 pub async fn put_bucket_referer(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let referer: RefererConfiguration = xml::parse(&read_document(body).await?)?;
+    let referer: RefererConfiguration = xml::parse(&read_document(&cx.req, body).await?)?;
     cx.call(move |oss, call| oss.put_bucket_referer(call, referer)).await?;
     Ok(Reply::empty(200))
 }

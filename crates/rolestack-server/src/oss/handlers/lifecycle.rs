@@ -139,7 +139,7 @@ fn rule_xml(r: &Rule) -> xml::LifecycleRule {
 }
 
 pub async fn put_bucket_lifecycle(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let doc: xml::LifecycleConfiguration = xml::parse(&read_document(body).await?)?;
+    let doc: xml::LifecycleConfiguration = xml::parse(&read_document(&cx.req, body).await?)?;
     let rules = doc.rule.into_iter().map(rule).collect::<OssResult<Vec<_>>>()?;
     cx.call(move |oss, call| oss.put_bucket_lifecycle(call, rules)).await?;
     Ok(Reply::empty(200))

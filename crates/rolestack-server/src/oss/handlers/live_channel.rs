@@ -87,7 +87,7 @@ struct LiveChannelStat {
 struct LiveChannelHistory {}
 
 pub async fn put_live_channel(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let config: LiveChannelConfiguration = xml::parse(&read_document(body).await?)?;
+    let config: LiveChannelConfiguration = xml::parse(&read_document(&cx.req, body).await?)?;
     let (channel, region) = cx.call(move |oss, call| oss.put_live_channel(call, config)).await?;
     let (publish_urls, play_urls) = urls(cx.req.bucket(), &region, &channel);
     Ok(Reply::xml(to_xml("CreateLiveChannelResult", &CreateLiveChannelResult { publish_urls, play_urls })))

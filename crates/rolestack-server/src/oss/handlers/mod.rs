@@ -34,6 +34,7 @@ use rolestack_core::seal::ServerKey;
 use rolestack_sign::encoding::encode;
 
 use super::digests::BodyDigest;
+use super::headers;
 use super::request::OssHttpRequest;
 use super::respond::Reply;
 use super::xml::quoted;
@@ -107,11 +108,19 @@ fn enc(s: &str, url: bool) -> String {
     }
 }
 
-async fn read_document(body: Body) -> OssResult<Vec<u8>> {
-    axum::body::to_bytes(body, MAX_DOCUMENT).await.map(|b| b.to_vec()).map_err(|e| {
+/// The whole body of a request that sends a document (XML configuration, CompleteMultipartUpload,
+/// ...). A `Content-MD5` the request carries is checked against it, as for object bodies: a
+/// garbled document must not change anything (`InvalidDigest`; malformed, EC `0017-00000502`).
+async fn read_document(req: &OssHttpRequest, body: Body) -> OssResult<Vec<u8>> {
+    let declared = headers::content_md5(req)?;
+    let body = axum::body::to_bytes(body, MAX_DOCUMENT).await.map(|b| b.to_vec()).map_err(|e| {
         body_error(&e)
             .unwrap_or_else(|| OssError::InvalidArgument(format!("The request body is larger than {MAX_DOCUMENT} bytes or was cut short.")))
-    })
+    })?;
+    match declared {
+        Some(md5) if md5 != <[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(&body)) => Err(OssError::InvalidDigest),
+        _ => Ok(body),
+    }
 }
 
 /// The error of a body an S3 request's signature did not cover (see [`crate::s3::checked_body`]).

@@ -62,7 +62,7 @@ pub async fn upload_part_copy(cx: Ctx, _body: Body) -> OssResult<Reply> {
 
 pub async fn complete_upload(cx: Ctx, body: Body) -> OssResult<Reply> {
     let callback = headers::callback(&cx.req)?;
-    let body = read_document(body).await?;
+    let body = read_document(&cx.req, body).await?;
     let upload_id = upload_id(&cx.req);
     let requested: Option<Vec<(u32, String)>> = if headers::complete_all(&cx.req) {
         // OSS lists the parts itself then, and refuses a part list beside it (UNVERIFIED: OSS

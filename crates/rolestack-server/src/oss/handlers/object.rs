@@ -231,11 +231,9 @@ pub async fn delete_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
 /// leniency: newer S3 clients send a checksum header instead), `Quiet` to be `true` or `false`,
 /// and every `Object` to name a `Key`; each refusal has its own EC (docs/oss.md, "objects").
 pub async fn delete_objects(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let body = read_document(body).await?;
-    match headers::content_md5(&cx.req)? {
-        Some(md5) if md5 != <[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(&body)) => return Err(OssError::InvalidDigest),
-        None if !cx.req.s3 => return Err(OssError::DeleteWithoutContentMd5),
-        _ => {}
+    let body = read_document(&cx.req, body).await?;
+    if !cx.req.s3 && cx.req.header("content-md5").is_none() {
+        return Err(OssError::DeleteWithoutContentMd5);
     }
     let doc: xml::Delete = xml::parse(&body)?;
     let malformed = |message: &str, ec| OssError::MalformedDelete { message: message.to_string(), ec };
@@ -346,7 +344,7 @@ pub async fn process_object(cx: Ctx, body: Body) -> OssResult<Reply> {
         Some(p) => p.to_string(),
         // ProcessObject sends `x-oss-process=<action>` as its body.
         None => {
-            let body = String::from_utf8_lossy(&read_document(body).await?).into_owned();
+            let body = String::from_utf8_lossy(&read_document(&cx.req, body).await?).into_owned();
             body.strip_prefix("x-oss-process=").unwrap_or(&body).to_string()
         }
     };
@@ -356,7 +354,7 @@ pub async fn process_object(cx: Ctx, body: Body) -> OssResult<Reply> {
 }
 
 pub async fn restore_object(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let body = read_document(body).await?;
+    let body = read_document(&cx.req, body).await?;
     let doc: xml::RestoreRequest = if body.iter().all(u8::is_ascii_whitespace) { Default::default() } else { xml::parse(&body)? };
     let req = RestoreRequest { days: doc.days, tier: doc.job_parameters.and_then(|j| j.tier) };
     let outcome = cx.call(move |oss, call| oss.restore_object(call, &req)).await?;

@@ -11,7 +11,7 @@ use super::super::xml::{self, to_xml};
 use super::{read_document, Ctx};
 
 pub async fn put_bucket_encryption(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let doc: xml::ServerSideEncryptionRule = xml::parse(&read_document(body).await?)?;
+    let doc: xml::ServerSideEncryptionRule = xml::parse(&read_document(&cx.req, body).await?)?;
     let a = doc.apply;
     let encryption = Encryption::new(&a.sse_algorithm, a.kms_master_key_id.as_deref(), a.kms_data_encryption.as_deref())?;
     cx.call(move |oss, call| oss.put_bucket_encryption(call, encryption)).await?;
@@ -30,7 +30,7 @@ pub async fn delete_bucket_encryption(cx: Ctx, _body: Body) -> OssResult<Reply> 
 }
 
 pub async fn put_bucket_logging(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let doc: xml::BucketLoggingStatus = xml::parse(&read_document(body).await?)?;
+    let doc: xml::BucketLoggingStatus = xml::parse(&read_document(&cx.req, body).await?)?;
     let logging = doc.logging_enabled.map(|l| Logging::new(&l.target_bucket, &l.target_prefix)).transpose()?;
     cx.call(move |oss, call| oss.put_bucket_logging(call, logging)).await?;
     Ok(Reply::empty(200))
@@ -81,7 +81,7 @@ pub async fn get_bucket_stat(cx: Ctx, _body: Body) -> OssResult<Reply> {
 }
 
 pub async fn put_bucket_storage_capacity(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let doc: xml::BucketUserQos = xml::parse(&read_document(body).await?)?;
+    let doc: xml::BucketUserQos = xml::parse(&read_document(&cx.req, body).await?)?;
     cx.call(move |oss, call| oss.put_bucket_storage_capacity(call, doc.storage_capacity)).await?;
     Ok(Reply::empty(200))
 }
@@ -92,7 +92,7 @@ pub async fn get_bucket_storage_capacity(cx: Ctx, _body: Body) -> OssResult<Repl
 }
 
 pub async fn put_bucket_resource_group(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let doc: xml::BucketResourceGroupConfiguration = xml::parse(&read_document(body).await?)?;
+    let doc: xml::BucketResourceGroupConfiguration = xml::parse(&read_document(&cx.req, body).await?)?;
     cx.call(move |oss, call| oss.put_bucket_resource_group(call, &doc.resource_group_id)).await?;
     Ok(Reply::empty(200))
 }

@@ -8,13 +8,13 @@ use super::super::respond::Reply;
 use super::super::xml::{self, to_xml};
 use super::{named_version, read_document, Ctx};
 
-async fn read_tags(body: Body) -> OssResult<Vec<(String, String)>> {
-    let doc: xml::Tagging = xml::parse(&read_document(body).await?)?;
+async fn read_tags(cx: &Ctx, body: Body) -> OssResult<Vec<(String, String)>> {
+    let doc: xml::Tagging = xml::parse(&read_document(&cx.req, body).await?)?;
     Ok(doc.into_tags())
 }
 
 pub async fn put_object_tagging(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let tags = read_tags(body).await?;
+    let tags = read_tags(&cx, body).await?;
     cx.call(move |oss, call| oss.put_object_tagging(call, tags)).await?;
     Ok(named_version(Reply::empty(200), &cx))
 }
@@ -30,7 +30,7 @@ pub async fn delete_object_tagging(cx: Ctx, _body: Body) -> OssResult<Reply> {
 }
 
 pub async fn put_bucket_tags(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let tags = read_tags(body).await?;
+    let tags = read_tags(&cx, body).await?;
     cx.call(move |oss, call| oss.put_bucket_tags(call, tags)).await?;
     Ok(Reply::empty(200))
 }

@@ -14,7 +14,7 @@ use super::{enc, read_document, Ctx};
 const MAX_MARKER: usize = 1024;
 
 pub async fn put_bucket_versioning(cx: Ctx, body: Body) -> OssResult<Reply> {
-    let doc: xml::VersioningConfiguration = xml::parse(&read_document(body).await?)?;
+    let doc: xml::VersioningConfiguration = xml::parse(&read_document(&cx.req, body).await?)?;
     let status = VersioningStatus::parse(doc.status.as_deref())?;
     cx.call(move |oss, call| oss.put_bucket_versioning(call, status)).await?;
     Ok(Reply::empty(200))
