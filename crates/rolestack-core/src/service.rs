@@ -340,6 +340,9 @@ impl Rolestack {
         // The request's own condition keys (`acs:RequestTag/<key>`, `ram:ServiceName`, ...); the
         // resources' tags are added per resource by `authorize_with`.
         let mut request = crate::ram::tags::request_context(&mut *tx, &account, action, params)?;
+        if action.product == crate::catalog::Product::Ecs {
+            crate::ecs::add_condition_keys(action.name, params, &mut request);
+        }
         if let Some(region) = authorized.optional("RegionId") {
             request.set("acs:RequestedRegion", region);
         }

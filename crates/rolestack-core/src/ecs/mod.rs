@@ -170,6 +170,28 @@ pub(crate) fn minute_time(date: &str) -> String {
     }
 }
 
+/// ECS's own condition keys of a request, added to what it carries for authorization:
+/// `ecs:SecurityHardeningMode` is what `HttpTokens` asks for (absent on a new instance: not
+/// hardened; absent on ModifyInstanceMetadataOptions: unchanged, so the key is not set) and
+/// `ecs:InstanceType` the type a new instance asks for (docs/authorization.md).
+pub fn add_condition_keys(action: &str, p: &Params, ctx: &mut rolestack_policy::Context) {
+    let hardened = |tokens: &str| (tokens == "required").to_string();
+    match action {
+        "CreateInstance" | "RunInstances" => {
+            ctx.set("ecs:SecurityHardeningMode", hardened(p.optional("HttpTokens").unwrap_or("optional")));
+            if let Some(t) = p.optional("InstanceType") {
+                ctx.set("ecs:InstanceType", t);
+            }
+        }
+        "ModifyInstanceMetadataOptions" => {
+            if let Some(tokens) = p.optional("HttpTokens") {
+                ctx.set("ecs:SecurityHardeningMode", hardened(tokens));
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

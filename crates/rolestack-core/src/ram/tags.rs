@@ -321,26 +321,6 @@ pub fn request_context(
             _ => {}
         }
     }
-    if action.product == crate::catalog::Product::Ecs {
-        // ECS's condition keys for creating instances and their metadata options: security
-        // hardening mode is what `HttpTokens` asks for (absent on a new instance: not hardened;
-        // absent on ModifyInstanceMetadataOptions: unchanged, so the key is not set).
-        let hardened = |tokens: &str| (tokens == "required").to_string();
-        match action.name {
-            "CreateInstance" | "RunInstances" => {
-                ctx.set("ecs:SecurityHardeningMode", hardened(p.optional("HttpTokens").unwrap_or("optional")));
-                if let Some(t) = p.optional("InstanceType") {
-                    ctx.set("ecs:InstanceType", t);
-                }
-            }
-            "ModifyInstanceMetadataOptions" => {
-                if let Some(tokens) = p.optional("HttpTokens") {
-                    ctx.set("ecs:SecurityHardeningMode", hardened(tokens));
-                }
-            }
-            _ => {}
-        }
-    }
     Ok(ctx)
 }
 
