@@ -258,6 +258,21 @@ def test_create_instance_errors(ecs, net, extra, code, status):
     h.expect_error(lambda: create(ecs, net[1], **extra), code=code, status=status)
 
 
+def test_metadata_hop_limit_reads_back(root_ecs, net):
+    """HttpPutResponseHopLimit is kept as asked (1 when never asked) and shown by DescribeInstances."""
+    iid = create(root_ecs, net[1], HttpPutResponseHopLimit="10")
+    options = lambda: h.ecs_describe(root_ecs, iid)["MetadataOptions"]  # noqa: E731
+    assert options()["HttpPutResponseHopLimit"] == 10
+    root_ecs.call("ModifyInstanceMetadataOptions", {"InstanceId": iid, "HttpTokens": "required"})
+    assert options() == {"HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 10, "HttpTokens": "required"}
+    root_ecs.call("ModifyInstanceMetadataOptions", {"InstanceId": iid, "HttpPutResponseHopLimit": "64"})
+    assert options()["HttpPutResponseHopLimit"] == 64 and options()["HttpTokens"] == "required"
+    plain = create(root_ecs, net[1])
+    assert h.ecs_describe(root_ecs, plain)["MetadataOptions"]["HttpPutResponseHopLimit"] == 1
+    for i in (iid, plain):
+        root_ecs.call("DeleteInstance", {"InstanceId": i})
+
+
 def test_instance_name_characters(root_ecs, net):
     """InstanceName may hold ':' and ',' (besides '.', '_', '-'); the error for a bad one says so."""
     iid = create(root_ecs, net[1], InstanceName="web:1,blue")

@@ -108,6 +108,8 @@ def test_metadata_tree(fc, apis):
     r = requests.post(f"{base}/latest/meta-data/instance-id")
     assert (r.status_code, r.headers.get("Allow")) == (405, "GET, HEAD")
     assert requests.delete(f"{base}/latest/api/token").headers.get("Allow") == "PUT"
+    r = requests.get(f"{base}/latest/api/token")
+    assert (r.status_code, r.headers.get("Allow")) == (405, "PUT")
 
 
 def test_hardened_mode(fc, apis):

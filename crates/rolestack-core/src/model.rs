@@ -267,6 +267,10 @@ pub struct Instance {
     /// Metadata options: `HttpEndpoint` `enabled`/`disabled`, `HttpTokens` `optional`/`required`.
     pub http_endpoint: String,
     pub http_tokens: String,
+    /// `HttpPutResponseHopLimit` as asked for (1 to 64; none asked: 1). Kept and shown only: a
+    /// hop limit means nothing on the loopback the metadata service answers on.
+    #[serde(default)]
+    pub http_put_response_hop_limit: Option<u8>,
     pub created: String,
     /// ModifyInstanceAttribute / CreateInstance `Description`.
     #[serde(default)]

@@ -96,7 +96,8 @@ pub async fn serve(State(md): State<Arc<InstanceMetadata>>, req: Request) -> Res
     }
     let (path, token) = {
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-        if req.method() != Method::GET && req.method() != Method::HEAD {
+        // The token path answers PUT only (a GET there is 405 too, not the tree's 404).
+        if token_path || (req.method() != Method::GET && req.method() != Method::HEAD) {
             let mut refused = plain(StatusCode::METHOD_NOT_ALLOWED, "405 - Method Not Allowed".into());
             let allow = if token_path { "PUT" } else { "GET, HEAD" };
             refused.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));

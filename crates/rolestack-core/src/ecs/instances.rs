@@ -60,6 +60,7 @@ struct Plan {
     host_name: Option<String>,
     http_endpoint: String,
     http_tokens: String,
+    hop_limit: Option<u8>,
     role: Option<String>,
     security_groups: Vec<String>,
     tags: Vec<(String, String)>,
@@ -145,10 +146,10 @@ fn http_tokens(p: &Params) -> Result<Option<String>> {
     )
 }
 
-fn hop_limit(p: &Params) -> Result<()> {
+fn hop_limit(p: &Params) -> Result<Option<u8>> {
     match p.optional("HttpPutResponseHopLimit") {
-        None => Ok(()),
-        Some(v) if v.parse::<u8>().is_ok_and(|n| (1..=64).contains(&n)) => Ok(()),
+        None => Ok(None),
+        Some(v) if v.parse::<u8>().is_ok_and(|n| (1..=64).contains(&n)) => Ok(v.parse().ok()),
         Some(v) => Err(Error::service(
             400,
             "InvalidHttpPutResponseHopLimit.NotSupported",
@@ -250,7 +251,7 @@ fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool, action: user_data::Action) ->
     p.int("InternetMaxBandwidthIn", 1, 200)?;
     let http_endpoint = http_endpoint(p)?.unwrap_or_else(|| "enabled".into());
     let http_tokens = http_tokens(p)?.unwrap_or_else(|| "optional".into());
-    hop_limit(p)?;
+    let hop_limit = hop_limit(p)?;
     let user_data = user_data::param(p, vswitch.is_some(), action)?;
     let min_size = image.size_gib.max(20);
     let disk_size = p.int("SystemDisk.Size", i64::from(min_size), 2048)?.map_or(min_size, |n| n as u32);
@@ -277,6 +278,7 @@ fn plan(ctx: &mut Ctx, p: &Params, suffixed: bool, action: user_data::Action) ->
         host_name: p.optional("HostName").map(str::to_string),
         http_endpoint,
         http_tokens,
+        hop_limit,
         role,
         security_groups,
         tags,
@@ -368,6 +370,7 @@ fn launch(ctx: &mut Ctx, p: &Params, amount: usize, min: usize, status: &str, ac
             ram_role_attached_at: attached_at,
             http_endpoint: plan.http_endpoint.clone(),
             http_tokens: plan.http_tokens.clone(),
+            http_put_response_hop_limit: plan.hop_limit,
             created: now.clone(),
             description: plan.description.clone(),
             security_group_ids: plan.security_groups.clone(),
@@ -491,7 +494,7 @@ pub fn render(inst: &Instance, own_tags: &[(String, String)]) -> Value {
         "LocalStorageAmount": 0,
         "LocalStorageCapacity": 0,
         "Memory": itype.map_or(0, |t| t.memory_mib),
-        "MetadataOptions": { "HttpEndpoint": inst.http_endpoint, "HttpPutResponseHopLimit": 1, "HttpTokens": inst.http_tokens },
+        "MetadataOptions": { "HttpEndpoint": inst.http_endpoint, "HttpPutResponseHopLimit": inst.http_put_response_hop_limit.unwrap_or(1), "HttpTokens": inst.http_tokens },
         "NetworkInterfaces": { "NetworkInterface": interfaces },
         "OSName": image.map_or("", |i| i.os_name_zh),
         "OSNameEn": image.map_or("", |i| i.os_name_en),
@@ -836,9 +839,12 @@ pub fn modify_instance_metadata_options(ctx: &mut Ctx, p: &Params) -> Result<Val
     let mut inst = target(ctx, p)?;
     let endpoint = http_endpoint(p)?;
     let tokens = http_tokens(p)?;
-    hop_limit(p)?;
+    let hops = hop_limit(p)?;
     if let Some(e) = endpoint {
         inst.http_endpoint = e;
+    }
+    if hops.is_some() {
+        inst.http_put_response_hop_limit = hops;
     }
     if let Some(t) = tokens {
         inst.http_tokens = t;
