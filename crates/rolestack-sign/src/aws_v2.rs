@@ -19,7 +19,7 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
-use crate::primitives::{grouped_headers, header, hmac_sha1, key_and_signature, same_signature};
+use crate::primitives::{grouped_headers, header, hmac_sha1, key_and_signature, query_value, same_signature};
 use crate::s3::S3Request;
 use crate::SignatureError;
 
@@ -107,7 +107,7 @@ pub struct QueryAuth {
 impl QueryAuth {
     /// Reads `AWSAccessKeyId`, `Expires` and `Signature` from the decoded query.
     pub fn from_query(query: &[(String, String)]) -> Result<Self, SignatureError> {
-        let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let get = |name: &str| query_value(query, name);
         let ak = get(QUERY_ACCESS_KEY_ID).filter(|s| !s.is_empty()).ok_or(SignatureError::Missing("query parameter AWSAccessKeyId"))?;
         let expires = get(QUERY_EXPIRES)
             .ok_or(SignatureError::Missing("query parameter Expires"))?

@@ -26,7 +26,7 @@ use std::fmt;
 
 use crate::encoding::encode;
 use crate::primitives::{
-    auth_components, header, header_values, hmac_sha256, presign_expires, same_signature, sha256_hex, ScopedCredential,
+    auth_components, header, header_values, hmac_sha256, presign_expires, query_value, same_signature, sha256_hex, ScopedCredential,
 };
 use crate::s3::S3Request;
 use crate::SignatureError;
@@ -134,7 +134,7 @@ pub struct QueryAuth {
 impl QueryAuth {
     /// Reads the `X-Amz-*` signature parameters from the decoded query.
     pub fn from_query(query: &[(String, String)]) -> Result<Self, SignatureError> {
-        let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let get = |name: &str| query_value(query, name);
         let algorithm = get(QUERY_ALGORITHM).ok_or(SignatureError::Missing("query parameter X-Amz-Algorithm"))?;
         if algorithm != ALGORITHM {
             return Err(SignatureError::UnsupportedAlgorithm(algorithm.to_string()));

@@ -28,7 +28,7 @@ pub struct OssRequest<'a> {
 
 impl<'a> OssRequest<'a> {
     pub(crate) fn query_param(&self, name: &str) -> Option<&'a str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        crate::primitives::query_value(self.query, name)
     }
 }
 

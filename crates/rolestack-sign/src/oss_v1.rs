@@ -24,7 +24,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
 use crate::oss::OssRequest;
-use crate::primitives::{grouped_headers, header, hmac_sha1, key_and_signature, same_signature};
+use crate::primitives::{grouped_headers, header, hmac_sha1, key_and_signature, query_value, same_signature};
 use crate::SignatureError;
 
 /// The scheme word of the `Authorization` header.
@@ -313,7 +313,7 @@ pub struct QueryAuth {
 impl QueryAuth {
     /// Reads `OSSAccessKeyId`, `Expires` and `Signature` from the decoded query.
     pub fn from_query(query: &[(String, String)]) -> Result<Self, SignatureError> {
-        let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let get = |name: &str| query_value(query, name);
         let access_key_id =
             get(QUERY_ACCESS_KEY_ID).filter(|v| !v.is_empty()).ok_or(SignatureError::Missing("query parameter OSSAccessKeyId"))?;
         let expires = get(QUERY_EXPIRES).filter(|v| !v.is_empty()).ok_or(SignatureError::Missing("query parameter Expires"))?;

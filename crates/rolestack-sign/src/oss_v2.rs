@@ -25,7 +25,7 @@ use crate::encoding::encode;
 use crate::oss::OssRequest;
 use crate::oss_v1::request_date;
 use crate::oss_v4::header_list;
-use crate::primitives::{auth_components, grouped_headers, header, hmac_sha256, same_signature};
+use crate::primitives::{auth_components, grouped_headers, header, hmac_sha256, query_value, same_signature};
 use crate::SignatureError;
 
 /// The scheme word of the `Authorization` header, and the value of `x-oss-signature-version`.
@@ -85,7 +85,7 @@ pub struct QueryAuth {
 impl QueryAuth {
     /// Reads the V2 parameters from the decoded query (`x-oss-signature-version` must be `OSS2`).
     pub fn from_query(query: &[(String, String)]) -> Result<Self, SignatureError> {
-        let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let get = |name: &str| query_value(query, name);
         let version = get(QUERY_SIGNATURE_VERSION).ok_or(SignatureError::Missing("query parameter x-oss-signature-version"))?;
         if version != SCHEME {
             return Err(SignatureError::UnsupportedAlgorithm(version.to_string()));

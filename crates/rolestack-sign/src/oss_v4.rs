@@ -32,7 +32,7 @@ use std::fmt;
 use crate::encoding::{encode, encode_path};
 use crate::oss::OssRequest;
 use crate::primitives::{
-    auth_components, grouped_headers, header, hmac_sha256, presign_expires, same_signature, sha256_hex, ScopedCredential,
+    auth_components, grouped_headers, header, hmac_sha256, presign_expires, query_value, same_signature, sha256_hex, ScopedCredential,
 };
 use crate::SignatureError;
 
@@ -124,7 +124,7 @@ pub struct QueryAuth {
 impl QueryAuth {
     /// Reads the `x-oss-*` signature parameters from the decoded query.
     pub fn from_query(query: &[(String, String)]) -> Result<Self, SignatureError> {
-        let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let get = |name: &str| query_value(query, name);
         let version = get(QUERY_SIGNATURE_VERSION).ok_or(SignatureError::Missing("query parameter x-oss-signature-version"))?;
         if version != ALGORITHM {
             return Err(SignatureError::UnsupportedAlgorithm(version.to_string()));

@@ -131,6 +131,11 @@ pub(crate) fn scoped_credential<'a>(value: &'a str, terminator: &str, what: &'st
     Ok([ak, date, region, service])
 }
 
+/// The first value of query parameter `name` (decoded pairs, as the request views hold them).
+pub(crate) fn query_value<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
 /// The `Name<sep>value` components of an `Authorization` header after `<algorithm> ` (commas
 /// with or without spaces, any order; V4 separates with `=`, OSS V2 with `:`), in the order of
 /// `names`; an unknown name is an error.

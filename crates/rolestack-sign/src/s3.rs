@@ -24,7 +24,7 @@ pub struct S3Request<'a> {
 
 impl<'a> S3Request<'a> {
     pub(crate) fn query_param(&self, name: &str) -> Option<&'a str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        crate::primitives::query_value(self.query, name)
     }
 }
 

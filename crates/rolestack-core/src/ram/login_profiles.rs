@@ -352,32 +352,23 @@ pub fn change_own_password(
     old: &str,
     new: &str,
 ) -> Result<Option<String>> {
-    crate::store::retry(|| change_own_password_once(rs, account_id, user_id, user_name, epoch, old, new))
-}
-
-fn change_own_password_once(
-    rs: &Rolestack,
-    account_id: &str,
-    user_id: &str,
-    user_name: &str,
-    epoch: &str,
-    old: &str,
-    new: &str,
-) -> Result<Option<String>> {
-    let mut tx = rs.store.begin()?;
-    // Checked in the transaction that changes the password, so no rename can slip in between.
-    let same_user = tx
-        .get_rec::<User>(account_id, user_name)?
-        .is_some_and(|u| u.id == user_id && u.login_profile.as_ref().is_some_and(|p| p.password_epoch == epoch));
-    if !same_user {
-        return Ok(None);
-    }
-    let epoch = password_policy::change_user_password(&mut *tx, account_id, user_name, old, new, rs.clock.now()).map_err(|e| match e {
-        Error::EntityNotExist { .. } => sign_in_refused(),
-        other => other,
-    })?;
-    tx.commit()?;
-    Ok(Some(epoch))
+    crate::store::retry(|| {
+        let mut tx = rs.store.begin()?;
+        // Checked in the transaction that changes the password, so no rename can slip in between.
+        let same_user = tx
+            .get_rec::<User>(account_id, user_name)?
+            .is_some_and(|u| u.id == user_id && u.login_profile.as_ref().is_some_and(|p| p.password_epoch == epoch));
+        if !same_user {
+            return Ok(None);
+        }
+        let epoch =
+            password_policy::change_user_password(&mut *tx, account_id, user_name, old, new, rs.clock.now()).map_err(|e| match e {
+                Error::EntityNotExist { .. } => sign_in_refused(),
+                other => other,
+            })?;
+        tx.commit()?;
+        Ok(Some(epoch))
+    })
 }
 
 #[cfg(test)]
