@@ -181,8 +181,10 @@ impl OssHttpRequest {
 /// `localhost`, `oss-*` or `*.aliyuncs.com`); the bucket and the endpoint otherwise `None`. Host
 /// names compare without case (`Bkt.Localhost` is bucket `bkt`).
 fn virtual_host_bucket(host: &str) -> Option<(String, String)> {
-    let lower = host.to_ascii_lowercase();
-    let host = lower.as_str();
+    // Lower-cased only when needed: this runs on every request (clients send lower case).
+    let lower: std::borrow::Cow<'_, str> =
+        if host.bytes().any(|b| b.is_ascii_uppercase()) { host.to_ascii_lowercase().into() } else { host.into() };
+    let host = lower.as_ref();
     let name = host.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
     if name.parse::<IpAddr>().is_ok() || name == "localhost" || name.starts_with('[') {
         return None;
