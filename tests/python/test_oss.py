@@ -568,6 +568,27 @@ def test_complete_multipart_forbid_overwrite(bkt):
     assert bkt.complete_multipart_upload("fresh", fresh, fresh_parts, headers=forbid).status == 200
 
 
+def test_initiate_multipart_forbid_overwrite(bkt):
+    """InitiateMultipartUpload takes `x-oss-forbid-overwrite` too (OSS lists it): on a key that
+    has an object it is `FileAlreadyExists` before any part is sent, and no upload is left;
+    `false` (any case) or a free key starts one. A value other than true/false is refused on
+    every write that takes it (EC 0017-00000279) and changes nothing."""
+    bkt.put_object("held", b"old")
+    e = expect_oss_error(lambda: bkt.init_multipart_upload("held", headers={"x-oss-forbid-overwrite": "TRUE"}), "FileAlreadyExists", 409)
+    assert e.ec == "0042-00000214"
+    assert [u.key for u in oss2.MultipartUploadIterator(bkt, prefix="held")] == []
+    assert bkt.init_multipart_upload("held", headers={"x-oss-forbid-overwrite": "False"}).upload_id
+    assert bkt.init_multipart_upload("free", headers={"x-oss-forbid-overwrite": "true"}).upload_id
+    for write in [lambda h: bkt.put_object("held", b"new", headers=h),
+                  lambda h: bkt.init_multipart_upload("held", headers=h),
+                  lambda h: bkt.copy_object(bkt.bucket_name, "held", "held", headers=h),
+                  lambda h: bkt.put_symlink("held", "held", headers=h)]:
+        e = expect_oss_error(lambda: write({"x-oss-forbid-overwrite": "yes"}), "InvalidArgument", 400)
+        assert e.ec == "0017-00000279"
+    assert bkt.get_object("held").read() == b"old"
+    assert len(list(oss2.MultipartUploadIterator(bkt, prefix="held"))) == 1
+
+
 def test_complete_all_takes_no_part_list(bkt):
     """`x-oss-complete-all: yes` lets OSS list the parts; a part list beside it is refused (EC
     0042-00000216) and the upload stays, to complete without one."""

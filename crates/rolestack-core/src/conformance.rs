@@ -570,7 +570,7 @@ pub fn oss_listing_with_delimiter_and_markers(store: Arc<dyn Store>) {
 
 pub fn oss_multipart_etag_and_crc_and_append(store: Arc<dyn Store>) {
     let (oss, root) = oss_setup(store);
-    let upload = oss.initiate_upload(Call::new(&root, Op::InitiateMultipartUpload, "bkt", "mp"), ObjectSettings::default()).unwrap();
+    let upload = oss.initiate_upload(Call::new(&root, Op::InitiateMultipartUpload, "bkt", "mp"), ObjectSettings::default(), false).unwrap();
     let part1 = vec![1u8; 100 * 1024];
     let part2 = b"tail".to_vec();
     let t = oss.authorize_part(Call::new(&root, Op::UploadPart, "bkt", "mp"), &upload.upload_id, 1).unwrap();
@@ -691,7 +691,7 @@ pub fn oss_orphans_are_collected_and_nothing_else(store: Arc<dyn Store>) {
     let aged = Arc::new(AgedBlobs::default());
     let (oss, root) = oss_setup_with(store.clone(), Arc::new(aged.clone()));
     oss_put(&oss, &root, "kept", b"object body");
-    let upload = oss.initiate_upload(Call::new(&root, Op::InitiateMultipartUpload, "bkt", "mp"), ObjectSettings::default()).unwrap();
+    let upload = oss.initiate_upload(Call::new(&root, Op::InitiateMultipartUpload, "bkt", "mp"), ObjectSettings::default(), false).unwrap();
     let t = oss.authorize_part(Call::new(&root, Op::UploadPart, "bkt", "mp"), &upload.upload_id, 1).unwrap();
     let p1 = oss.put_part(&t, &upload.upload_id, 1, oss_body(&oss, b"part one"), None).unwrap();
     // A crash between writing a body and committing its record leaves this:

@@ -112,9 +112,18 @@ pub fn symlink_target(req: &OssHttpRequest) -> OssResult<String> {
         .ok_or_else(|| OssError::InvalidArgument("PutSymlink needs x-oss-symlink-target.".into()))
 }
 
-/// `x-oss-forbid-overwrite: true`.
-pub fn forbid_overwrite(req: &OssHttpRequest) -> bool {
-    req.header("x-oss-forbid-overwrite").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+/// `x-oss-forbid-overwrite`: `true` or `false` (any letter case); absent is `false`, any other
+/// value `InvalidArgument` (EC `0017-00000279`; docs/oss.md, "objects").
+pub fn forbid_overwrite(req: &OssHttpRequest) -> OssResult<bool> {
+    match req.header("x-oss-forbid-overwrite") {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(v) => Err(OssError::InvalidArgumentEc {
+            message: format!("x-oss-forbid-overwrite {v:?} is invalid: it can only be true or false."),
+            ec: "0017-00000279",
+        }),
+    }
 }
 
 fn http_date(req: &OssHttpRequest, name: &str) -> Option<i64> {

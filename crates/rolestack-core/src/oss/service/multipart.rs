@@ -44,7 +44,10 @@ pub struct PartListing {
 }
 
 impl Oss {
-    pub fn initiate_upload(&self, call: Call<'_>, settings: ObjectSettings) -> OssResult<Upload> {
+    /// InitiateMultipartUpload. With `forbid_overwrite` (`x-oss-forbid-overwrite: true`) a key
+    /// that has an object is `FileAlreadyExists` at once, before any part is sent (the
+    /// Complete checks again; docs/oss.md, "multipart").
+    pub fn initiate_upload(&self, call: Call<'_>, settings: ObjectSettings, forbid_overwrite: bool) -> OssResult<Upload> {
         // Run again while it conflicts with another node's transaction (a shared store).
         crate::store::retry(|| {
             let ticket = self.authorize_write(call)?;
@@ -58,7 +61,8 @@ impl Oss {
                 settings: settings.clone(),
             };
             let mut tx = self.tx()?;
-            load_bucket(&mut *tx, call.bucket)?;
+            let b = load_bucket(&mut *tx, call.bucket)?;
+            refuse_overwrite(&mut *tx, &b, call.key, forbid_overwrite, EC_FILE_EXISTS_MULTIPART)?;
             tx.oss_upload_insert(call.bucket, call.key, &upload_id, &encode(&upload)?)?;
             tx.commit()?;
             Ok(upload)

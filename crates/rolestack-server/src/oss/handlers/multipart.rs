@@ -24,7 +24,8 @@ fn upload_id(req: &OssHttpRequest) -> String {
 pub async fn initiate_upload(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let settings = headers::settings_with_tags(&cx.req)?;
     let url = cx.req.url_encoding()?;
-    let upload = cx.call(move |oss, call| oss.initiate_upload(call, settings)).await?;
+    let forbid = headers::forbid_overwrite(&cx.req)?;
+    let upload = cx.call(move |oss, call| oss.initiate_upload(call, settings, forbid)).await?;
     let result = xml::InitiateMultipartUploadResult {
         bucket: upload.bucket.clone(),
         key: enc(&upload.key, url),
@@ -79,7 +80,7 @@ pub async fn complete_upload(cx: Ctx, body: Body) -> OssResult<Reply> {
         Some(doc.parts.into_iter().map(|p| (p.number, p.etag)).collect())
     };
     let url = cx.req.url_encoding()?;
-    let forbid = headers::forbid_overwrite(&cx.req);
+    let forbid = headers::forbid_overwrite(&cx.req)?;
     let object = cx.call(move |oss, call| oss.complete_upload(call, &upload_id, requested.as_deref(), forbid)).await?;
     let req = &cx.req;
     let result = xml::CompleteMultipartUploadResult {

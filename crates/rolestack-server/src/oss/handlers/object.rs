@@ -49,7 +49,7 @@ async fn write_object(
 ) -> OssResult<(Object, rolestack_core::oss::blob::Digests)> {
     let settings = headers::settings_with_tags(&cx.req)?;
     let md5 = headers::content_md5(&cx.req)?;
-    let forbid = headers::forbid_overwrite(&cx.req);
+    let forbid = headers::forbid_overwrite(&cx.req)?;
     let started = std::time::Instant::now();
     let ticket = cx.call(|oss, call| oss.authorize_write(call)).await?;
     let authorized = started.elapsed();
@@ -289,7 +289,7 @@ pub async fn copy_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let target = CopyTarget {
         directive,
         acl: headers::acl(req, "x-oss-object-acl", true)?,
-        forbid_overwrite: headers::forbid_overwrite(req),
+        forbid_overwrite: headers::forbid_overwrite(req)?,
         tagging: headers::copy_tagging(req)?,
         storage_class: headers::storage_class(req)?,
         encryption: headers::encryption(req)?,
@@ -326,7 +326,7 @@ pub async fn append_object(cx: Ctx, body: Body) -> OssResult<Reply> {
 pub async fn put_symlink(cx: Ctx, _body: Body) -> OssResult<Reply> {
     let target = headers::symlink_target(&cx.req)?;
     let settings = headers::settings_with_tags(&cx.req)?;
-    let forbid = headers::forbid_overwrite(&cx.req);
+    let forbid = headers::forbid_overwrite(&cx.req)?;
     let object = cx.call(move |oss, call| oss.put_symlink(call, &target, settings, forbid)).await?;
     Ok(version_header(Reply::empty(200).header("etag", quoted(&object.etag)), &object))
 }
