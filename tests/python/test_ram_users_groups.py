@@ -157,6 +157,27 @@ def test_access_key_limit_and_bad_status(ram):
                    code_prefix="InvalidParameter", status=400)
 
 
+def test_root_lists_its_own_access_keys(root_api, root, api_for):
+    """ListAccessKeys without UserName lists the caller's own keys — for the account's root too
+    (its keys, made through CreateAccessKey without UserName, were never listed); a user's keys
+    are not among them, and a deleted root key leaves the list."""
+    def listed():
+        return {k["AccessKeyId"]: k["Status"] for k in
+                h.wrapped_list(root_api.call("ListAccessKeys", {}), "AccessKeys", "AccessKey")}
+    before = listed()
+    assert before.get(root["AccessKeyId"]) == "Active"
+    user = _user(root_api)
+    user_key = root_api.call("CreateAccessKey", {"UserName": user})["AccessKey"]["AccessKeyId"]
+    new = root_api.call("CreateAccessKey", {})["AccessKey"]
+    try:
+        root_api.call("UpdateAccessKey", {"UserAccessKeyId": new["AccessKeyId"], "Status": "Inactive"})
+        after = listed()
+        assert after == {**before, new["AccessKeyId"]: "Inactive"} and user_key not in after
+    finally:
+        root_api.call("DeleteAccessKey", {"UserAccessKeyId": new["AccessKeyId"]})
+    assert listed() == before
+
+
 def test_access_key_of_another_user(ram):
     a, b = _user(ram), _user(ram)
     k = ram.call("CreateAccessKey", {"UserName": a})["AccessKey"]

@@ -323,14 +323,27 @@ pub fn delete_access_key(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 pub fn list_access_keys(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let owner = key_owner(ctx, p)?;
     let account = ctx.account().to_string();
-    let mut items = Vec::new();
-    if let KeyOwner::User(name) = &owner {
-        for link in ctx.tx.links_from(Relation::UserKey, &account, name)? {
-            if let Some(k) = ctx.tx.get_rec::<AccessKey>(GLOBAL, &link.right)? {
-                items.push(json!({ "AccessKeyId": k.id, "Status": k.status.as_str(), "CreateDate": k.created }));
+    let mut keys = Vec::new();
+    match &owner {
+        KeyOwner::User(name) => {
+            for link in ctx.tx.links_from(Relation::UserKey, &account, name)? {
+                keys.extend(ctx.tx.get_rec::<AccessKey>(GLOBAL, &link.right)?);
+            }
+        }
+        // The account's own keys (ListAccessKeys "queries the AccessKey pairs of an Alibaba
+        // Cloud account or a RAM user") have no link to follow: every key is read, a page at a time.
+        KeyOwner::Root => {
+            let mut after: Option<String> = None;
+            loop {
+                let page = ctx.tx.list_rec::<AccessKey>(GLOBAL, "", after.as_deref(), 500)?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.id.clone());
+                keys.extend(page.into_iter().filter(|k| k.account_id == account && k.owner == KeyOwner::Root));
             }
         }
     }
+    let items: Vec<Value> =
+        keys.iter().map(|k| json!({ "AccessKeyId": k.id, "Status": k.status.as_str(), "CreateDate": k.created })).collect();
     Ok(json!({ "AccessKeys": { "AccessKey": items } }))
 }
 
