@@ -128,11 +128,21 @@ fn now_ms() -> u64 {
 /// A shared session is written back when touched at most this often (its idle time is an hour).
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
-/// Failed sign-ins of one name: how many, since when (Unix milliseconds).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+/// Failed sign-ins of one name: how many, since when (Unix milliseconds), under which
+/// [`failure_key`] (so a sweep of the shared store can delete the record; empty in records
+/// written before it was kept, which a sweep then stops at).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Failures {
     count: u32,
     since: u64,
+    #[serde(default)]
+    key: String,
+}
+
+impl Failures {
+    fn over(&self, now: u64) -> bool {
+        Duration::from_millis(now.saturating_sub(self.since)) > FAILURE_WINDOW
+    }
 }
 
 pub struct Sessions {
@@ -205,7 +215,9 @@ impl Sessions {
         }
     }
 
-    /// Deletes the shared store's expired sessions, at most every [`SWEEP_EVERY`] on this server.
+    /// Deletes the shared store's expired sessions and failure counts whose window has passed
+    /// (a sign-in with a made-up name leaves one that nothing reads again), at most every
+    /// [`SWEEP_EVERY`] on this server.
     fn sweep_shared(&self, store: &dyn Store, now: u64) {
         let last = self.last_sweep.load(Ordering::Relaxed);
         if Duration::from_millis(now.saturating_sub(last)) < SWEEP_EVERY
@@ -214,31 +226,12 @@ impl Sessions {
             return; // (swept lately, or another request of this server is sweeping now)
         }
         let swept = off_runtime(|| -> rolestack_core::Result<usize> {
-            let mut after: Option<String> = None;
-            let mut deleted = 0;
-            loop {
-                let page = store.begin_read()?.list(Kind::ConsoleSession, GLOBAL, "", after.as_deref(), SWEEP_PAGE)?;
-                let sessions: Vec<Session> = page.iter().filter_map(|d| serde_json::from_str(d).ok()).collect();
-                let expired: Vec<&str> = sessions.iter().filter(|s| s.expired(now)).map(|s| s.id.as_str()).collect();
-                if !expired.is_empty() {
-                    retry(|| {
-                        let mut tx = store.begin()?;
-                        for id in &expired {
-                            tx.delete(Kind::ConsoleSession, GLOBAL, id)?;
-                        }
-                        tx.commit()
-                    })?;
-                    deleted += expired.len();
-                }
-                // (a record that does not parse has no id to page on: stop there, sweep again later)
-                match sessions.last() {
-                    Some(last) if page.len() == SWEEP_PAGE && sessions.len() == page.len() => after = Some(last.id.clone()),
-                    _ => return Ok(deleted),
-                }
-            }
+            let sessions = sweep_kind(store, Kind::ConsoleSession, |s: &Session| (s.id.as_str(), s.expired(now)))?;
+            let failures = sweep_kind(store, Kind::SignInFailures, |f: &Failures| (f.key.as_str(), f.over(now)))?;
+            Ok(sessions + failures)
         });
         match swept {
-            Ok(n) if n > 0 => tracing::debug!(deleted = n, "console: expired shared sessions deleted"),
+            Ok(n) if n > 0 => tracing::debug!(deleted = n, "console: expired shared sessions and failure counts deleted"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "console: sweeping the shared session store failed"),
         }
@@ -338,7 +331,7 @@ impl Sessions {
     fn failures_of(&self, key: &str) -> Option<Failures> {
         match &self.shared {
             Some(store) => Self::load(store.as_ref(), Kind::SignInFailures, key),
-            None => self.failures.lock().unwrap_or_else(|e| e.into_inner()).get(key).copied(),
+            None => self.failures.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned(),
         }
     }
 
@@ -351,7 +344,7 @@ impl Sessions {
                     Some(v) => {
                         if f.len() > MAX_SESSIONS {
                             let now = now_ms();
-                            f.retain(|_, v| Duration::from_millis(now.saturating_sub(v.since)) <= FAILURE_WINDOW);
+                            f.retain(|_, v| !v.over(now));
                         }
                         f.insert(key.to_string(), v);
                     }
@@ -368,7 +361,7 @@ impl Sessions {
         let key = failure_key(name);
         let f = self.failures_of(&key)?;
         let age = Duration::from_millis(now_ms().saturating_sub(f.since));
-        if age > FAILURE_WINDOW {
+        if f.over(now_ms()) {
             self.set_failures(&key, None);
             return None;
         }
@@ -380,16 +373,51 @@ impl Sessions {
         let now = now_ms();
         // A shared counter is read and written in two transactions: failures that land at the
         // same instant on two nodes may count once, which only delays a lockout by a try.
-        let mut f = self.failures_of(&key).unwrap_or(Failures { count: 0, since: now });
-        if Duration::from_millis(now.saturating_sub(f.since)) > FAILURE_WINDOW {
-            f = Failures { count: 0, since: now };
+        if let Some(store) = &self.shared {
+            self.sweep_shared(store.as_ref(), now);
         }
+        let mut f = self.failures_of(&key).filter(|f| !f.over(now)).unwrap_or(Failures { count: 0, since: now, key: key.clone() });
         f.count += 1;
+        f.key = key.clone();
         self.set_failures(&key, Some(f));
     }
 
     pub fn clear_failures(&self, name: &str) {
         self.set_failures(&failure_key(name), None);
+    }
+}
+
+/// Deletes the records of `kind` that `judge` calls done (it names each record's key too), a
+/// page at a time; the count deleted.
+fn sweep_kind<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    kind: Kind,
+    judge: impl Fn(&T) -> (&str, bool),
+) -> rolestack_core::Result<usize> {
+    let mut after: Option<String> = None;
+    let mut deleted = 0;
+    loop {
+        let page = store.begin_read()?.list(kind, GLOBAL, "", after.as_deref(), SWEEP_PAGE)?;
+        let records: Vec<T> = page.iter().filter_map(|d| serde_json::from_str(d).ok()).collect();
+        let judged: Vec<(&str, bool)> = records.iter().map(&judge).collect();
+        let done: Vec<&str> = judged.iter().filter(|(_, done)| *done).map(|(key, _)| *key).collect();
+        if !done.is_empty() {
+            retry(|| {
+                let mut tx = store.begin()?;
+                for key in &done {
+                    tx.delete(kind, GLOBAL, key)?;
+                }
+                tx.commit()
+            })?;
+            deleted += done.len();
+        }
+        // (a record that does not parse or names no key has none to page on: stop there, sweep again later)
+        match judged.last() {
+            Some((last, _)) if page.len() == SWEEP_PAGE && records.len() == page.len() && !last.is_empty() => {
+                after = Some(last.to_string())
+            }
+            _ => return Ok(deleted),
+        }
     }
 }
 
@@ -560,6 +588,32 @@ mod tests {
         let new = s.create(None, false);
         assert_eq!(count(), 3, "the live, the unswept new one and this one");
         assert!(s.get(&live.id).is_some() && s.get(&new.id).is_some());
+    }
+
+    /// Failure counts whose window has passed are deleted from a shared store too (a sign-in with
+    /// a made-up name leaves one nobody reads again); counts still in their window stay.
+    #[test]
+    fn stale_shared_failure_counts_are_swept() {
+        let store: Arc<dyn Store> = Arc::new(Shared(rolestack_store_sqlite::SqliteStore::in_memory().unwrap()));
+        let s = Sessions::for_store(&store);
+        let count = || store.begin().unwrap().count(Kind::SignInFailures, GLOBAL, "").unwrap();
+        let names: Vec<String> = (0..SWEEP_PAGE + 3).map(|i| format!("nobody{i}")).collect();
+        for name in &names {
+            s.record_failure(name);
+        }
+        assert_eq!(count(), SWEEP_PAGE + 3);
+        let stale = now_ms() - FAILURE_WINDOW.as_millis() as u64 - 1_000;
+        for name in &names {
+            let key = failure_key(name);
+            let f = Failures { since: stale, ..s.failures_of(&key).unwrap() };
+            s.set_failures(&key, Some(f));
+        }
+        s.record_failure("recent"); // (swept lately: nothing goes)
+        assert_eq!(count(), SWEEP_PAGE + 4);
+        s.last_sweep.store(0, Ordering::Relaxed);
+        s.record_failure("another");
+        assert_eq!(count(), 2, "the two in their window");
+        assert_eq!(s.failures_of(&failure_key("recent")).map(|f| f.count), Some(1));
     }
 
     #[test]
