@@ -6,7 +6,7 @@ Covered: users, groups, roles, role sessions with session policies, bucket polic
 sent in other letter cases (and Deny policies that spell a name in another case than it was
 created in), wildcards, NotAction / NotResource, conditions (acs:SourceIp, acs:CurrentTime,
 acs:SecureTransport, acs:UserAgent, acs:AccessId, acs:PrincipalARN, acs:MFAPresent, oss:Prefix,
-oss:Delimiter, acs:ResourceTag/*, acs:RequestTag/*, acs:MFAPresentDuration, ram:ServiceName), the
+oss:Delimiter, acs:ResourceTag/*, acs:RequestTag/*, acs:MFAPresentDuration, ram:ServiceName, ram:OidcIssuerUrl), the
 security preference's self-service grants, MFA devices by serial number, IMS identity providers,
 trust policies (also Federated principals through AssumeRoleWithOIDC), PassRole, OSS V4 presigned
 URL lifetime.
@@ -1351,6 +1351,47 @@ def sweep16_cases():
     ]
 
 
+def build_sweep17_oidc_world(w: dm.World) -> None:
+    """The seventeenth session's OIDC sweep: two providers, one whose issuer URL a Deny on
+    `ram:OidcIssuerUrl` names (`https://evil...`); a user allowed the IMS provider actions except
+    Create/Update on such an issuer, and one denied only CreateOIDCProvider there (so replacing the
+    evil provider's JWKS, which implies CreateOIDCProvider, is refused)."""
+    fp = "902ef2deeb3c5b13ea4c3d5193629309e231ae55"
+    for key, host in (("s17good", "good"), ("s17evil", "evil")):
+        name = w.name(key, exact=f"s17{host}-{hexs()}")
+        w.root(ims("CreateOIDCProvider", OIDCProviderName=name, IssuerUrl=f"https://{host}-{name}.idp.test", Fingerprints=fp,
+                   ClientIds="app"))
+    evil = {"StringLike": {"ram:OidcIssuerUrl": ["https://evil*"]}}
+    provider_actions = ["ram:CreateOIDCProvider", "ram:UpdateOIDCProvider", "ram:DeleteOIDCProvider", "ram:GetOIDCProvider"]
+    w.user("s17issuer", principal=True, prefix="dm-oidcissuer", policies=[w.policy("s17issuer_pol", [
+        h.allow(provider_actions, "*"), cond_deny(["ram:CreateOIDCProvider", "ram:UpdateOIDCProvider"], "*", evil)])])
+    w.user("s17rekey", principal=True, prefix="dm-oidcrekey", policies=[w.policy("s17rekey_pol", [
+        h.allow(provider_actions, "*"), cond_deny("ram:CreateOIDCProvider", "*", evil)])])
+    from test_federation import rsa_issuer
+
+    w.names["s17jwks"] = json.dumps(rsa_issuer()[1])
+
+
+def sweep17_oidc_cases():
+    """`ram:OidcIssuerUrl` is filled in: the `IssuerUrl` a CreateOIDCProvider asks for, the issuer
+    URL of the provider an UpdateOIDCProvider names, also for the CreateOIDCProvider a JWKS
+    replacement implies."""
+    C = Case
+    fp = "902ef2deeb3c5b13ea4c3d5193629309e231ae55"
+    create = lambda host: ims("CreateOIDCProvider", OIDCProviderName="{fresh}", IssuerUrl=f"https://{host}-{{fresh}}.test",  # noqa: E731
+                              Fingerprints=fp)
+    return [
+        C("ims-oidcissuer-deny-CreateOIDCProvider", "s17issuer", create("evil"), NOPERM, create("good")),
+        C("ims-oidcissuer-deny-UpdateOIDCProvider", "s17issuer", ims("UpdateOIDCProvider", OIDCProviderName="{s17evil}", NewDescription="dm"),
+          NOPERM, ims("UpdateOIDCProvider", OIDCProviderName="{s17good}", NewDescription="dm")),
+        C("ims-oidcissuer-deny-UpdateOIDCProvider-upper", "s17issuer",
+          ims("UpdateOIDCProvider", OIDCProviderName="{s17evil:upper}", NewDescription="dm"), NOPERM,
+          ims("UpdateOIDCProvider", OIDCProviderName="{s17good:upper}", NewDescription="dm")),
+        C("ims-oidcissuer-deny-UpdateOIDCProvider-JWKS", "s17rekey", ims("UpdateOIDCProvider", OIDCProviderName="{s17evil}", JWKS="{s17jwks}"),
+          NOPERM, ims("UpdateOIDCProvider", OIDCProviderName="{s17good}", JWKS="{s17jwks}")),
+    ]
+
+
 def sweep15_ecs_cases():
     """ECS: a call without RegionId is authorized in the region of what it names; an instance of
     another region is not found; acs:ResourceTag on instances; every security group and the image a
@@ -1633,7 +1674,7 @@ S3_SAMPLES = [
 def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
             + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + trail_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases()
-            + sweep15_cases() + sweep15_ecs_cases() + sweep15_ram_cases() + sweep16_cases())
+            + sweep15_cases() + sweep15_ecs_cases() + sweep15_ram_cases() + sweep16_cases() + sweep17_oidc_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []
@@ -1664,6 +1705,7 @@ def world(server, root_ecs):
     build_sweep15_ecs_world(w, root_ecs)
     build_sweep15_ram_world(w)
     build_sweep16_world(w)
+    build_sweep17_oidc_world(w)
     for key in ("dl", "wl", "wna", "wdnr", "wsc"):
         w.names[f"{key}_self"] = w.names[key]
     yield w

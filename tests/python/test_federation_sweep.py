@@ -314,3 +314,53 @@ def test_jwks_rotation_needs_what_recreating_the_provider_needs(server, ims, ext
     assume_oidc(server, role_arn, provider_arn, sign_jwt(new_key, c))
     ims["v3"].call("UpdateOIDCProvider", {"OIDCProviderName": name, "JWKS": json.dumps(old_jwks)})
     assume_oidc(server, role_arn, provider_arn, sign_jwt(old_key, c))
+
+
+def test_oidc_issuer_url_condition_key(server, ims, ext, account_id):
+    """`ram:OidcIssuerUrl` (the condition key of CreateOIDCProvider and UpdateOIDCProvider) is the
+    `IssuerUrl` a CreateOIDCProvider asks for and the issuer URL of the provider an
+    UpdateOIDCProvider names — also for the CreateOIDCProvider that replacing a JWKS implies. A Deny
+    on `https://evil*` binds; an Allow on `https://*.corp.test` grants only that."""
+    root = ext["root"]
+    tag = h.unique_name("iu")
+    good, evil = f"good-{tag}", f"evil-{tag}"
+    for name in (good, evil):
+        ims["v3"].call("CreateOIDCProvider", {"OIDCProviderName": name, "IssuerUrl": f"https://{name}.idp.test",
+                                              "Fingerprints": FINGERPRINT, "ClientIds": "app"})
+    actions = ["ram:CreateOIDCProvider", "ram:UpdateOIDCProvider", "ram:DeleteOIDCProvider"]
+    evil_url = {"StringLike": {"ram:OidcIssuerUrl": "https://evil*"}}
+
+    def user_with(statements):
+        user = h.unique_name("iu-u")
+        root.call("CreateUser", {"UserName": user})
+        policy = h.unique_name("iu-p")
+        root.call("CreatePolicy", {"PolicyName": policy, "PolicyDocument": h.policy_doc(statements)})
+        root.call("AttachPolicyToUser", {"PolicyType": "Custom", "PolicyName": policy, "UserName": user})
+        k = root.call("CreateAccessKey", {"UserName": user})["AccessKey"]
+        return h.RpcApi("v3", server.endpoint, k["AccessKeyId"], k["AccessKeySecret"], version="2019-08-15", product="Ims")
+
+    def create(api, name, url):
+        return api.call("CreateOIDCProvider", {"OIDCProviderName": name, "IssuerUrl": url, "Fingerprints": FINGERPRINT})
+
+    refused = dict(code="NoPermission", status=403)
+    denied = user_with([h.allow(actions), {"Effect": "Deny", "Action": actions[:2], "Resource": "*", "Condition": evil_url}])
+    h.expect_error(lambda: create(denied, f"x-{tag}", f"https://evil.example/{tag}"), **refused)
+    assert create(denied, f"y-{tag}", f"https://ok.example/{tag}")["OIDCProvider"]["IssuerUrl"] == f"https://ok.example/{tag}"
+    h.expect_error(lambda: denied.call("UpdateOIDCProvider", {"OIDCProviderName": evil, "NewDescription": "d"}), **refused)
+    h.expect_error(lambda: denied.call("UpdateOIDCProvider", {"OIDCProviderName": evil.upper(), "NewDescription": "d"}), **refused)
+    assert denied.call("UpdateOIDCProvider", {"OIDCProviderName": good, "NewDescription": "d"})["OIDCProvider"]["Description"] == "d"
+    # Replacing the keys implies CreateOIDCProvider on the provider's issuer URL.
+    rekey = user_with([h.allow(actions), {"Effect": "Deny", "Action": "ram:CreateOIDCProvider", "Resource": "*", "Condition": evil_url}])
+    jwks = json.dumps(rsa_issuer()[1])
+    assert rekey.call("UpdateOIDCProvider", {"OIDCProviderName": evil, "NewDescription": "e"})["OIDCProvider"]["Description"] == "e"
+    h.expect_error(lambda: rekey.call("UpdateOIDCProvider", {"OIDCProviderName": evil, "JWKS": jwks}), **refused)
+    rekey.call("UpdateOIDCProvider", {"OIDCProviderName": good, "JWKS": jwks})
+    # An Allow conditioned on the key grants only the issuers it names.
+    corp = user_with([{"Effect": "Allow", "Action": actions[:2], "Resource": "*",
+                       "Condition": {"StringLike": {"ram:OidcIssuerUrl": "https://*.corp.test"}}}])
+    h.expect_error(lambda: create(corp, f"z-{tag}", f"https://{tag}.example"), **refused)
+    create(corp, f"z-{tag}", f"https://{tag}.corp.test")
+    h.expect_error(lambda: corp.call("UpdateOIDCProvider", {"OIDCProviderName": good, "NewDescription": "f"}), **refused)
+    corp.call("UpdateOIDCProvider", {"OIDCProviderName": f"z-{tag}", "NewDescription": "f"})
+    for name in (good, evil, f"y-{tag}", f"z-{tag}"):
+        ims["v3"].call("DeleteOIDCProvider", {"OIDCProviderName": name})

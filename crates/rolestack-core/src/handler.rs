@@ -42,4 +42,14 @@ impl Ctx<'_> {
     pub fn authorize(&mut self, action: &str, resources: &[String]) -> Result<std::result::Result<(), crate::authz::Denial>> {
         crate::authz::authorize(self.tx, self.caller, action, resources)
     }
+
+    /// [`Ctx::authorize`], with condition keys of the request (`request`) the implied action has.
+    pub fn authorize_with(
+        &mut self,
+        action: &str,
+        resources: &[String],
+        request: &rolestack_policy::Context,
+    ) -> Result<std::result::Result<(), crate::authz::Denial>> {
+        crate::authz::authorize_with(self.tx, self.caller, action, resources, request)
+    }
 }

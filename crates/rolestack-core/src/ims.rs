@@ -11,6 +11,10 @@
 //! ... JWKS=@jwks.json`). Fingerprints are recorded and returned as RAM does, but not checked.
 //! Replacing the JWKS of an existing provider needs what re-creating it needs (see
 //! `authorize_new_keys`).
+//!
+//! Condition key. CreateOIDCProvider and UpdateOIDCProvider carry `ram:OidcIssuerUrl`: the issuer
+//! URL the new provider asks for, or the one the updated provider has ([`add_condition_keys`];
+//! docs/authorization.md).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -158,6 +162,27 @@ fn issuance_limit(p: &Params) -> Result<Option<u32>> {
     Ok(p.int("IssuanceLimitTime", 1, 168)?.map(|n| n as u32))
 }
 
+/// The condition key naming an OIDC provider's issuer URL (docs/authorization.md).
+pub const ISSUER_URL_KEY: &str = "ram:OidcIssuerUrl";
+
+/// IMS's own condition keys of a request, added to what it carries for authorization:
+/// [`ISSUER_URL_KEY`] is the `IssuerUrl` CreateOIDCProvider asks for, and on UpdateOIDCProvider the
+/// issuer URL of the provider it names (unset when it names none: the handler reports that).
+pub fn add_condition_keys(tx: &mut dyn Tx, account: &str, action: &str, p: &Params, request: &mut rolestack_policy::Context) -> Result<()> {
+    let url = match action {
+        "CreateOIDCProvider" => p.optional("IssuerUrl").map(str::to_string),
+        "UpdateOIDCProvider" => match p.optional("OIDCProviderName") {
+            Some(name) => tx.get_rec::<OidcProvider>(account, name)?.map(|o| o.issuer_url),
+            None => None,
+        },
+        _ => None,
+    };
+    if let Some(url) = url {
+        request.set(ISSUER_URL_KEY, url);
+    }
+    Ok(())
+}
+
 fn render_oidc(account: &str, o: &OidcProvider) -> Value {
     json!({
         "OIDCProviderName": o.name,
@@ -254,16 +279,20 @@ pub fn list_oidc_providers(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 /// change the issuer). So an UpdateOIDCProvider that carries `JWKS` must also be allowed
 /// `ram:DeleteOIDCProvider` and `ram:CreateOIDCProvider` on the provider (the account root always
 /// is); `ram:UpdateOIDCProvider` alone, meant for client ids and the description, does not let a
-/// caller sign tokens for every role that trusts the provider.
-fn authorize_new_keys(ctx: &mut Ctx, asked: &str, stored: &str) -> Result<()> {
+/// caller sign tokens for every role that trusts the provider. The implied CreateOIDCProvider
+/// carries the provider's issuer URL as `ram:OidcIssuerUrl`, as a real one would.
+fn authorize_new_keys(ctx: &mut Ctx, asked: &str, provider: &OidcProvider) -> Result<()> {
     let account = ctx.account().to_string();
     // Both spellings of the name must be allowed (see crate::names).
     let mut arns = vec![format!("acs:ram:*:{account}:oidc-provider/{asked}")];
-    if asked != stored {
-        arns.push(format!("acs:ram:*:{account}:oidc-provider/{stored}"));
+    if asked != provider.name {
+        arns.push(format!("acs:ram:*:{account}:oidc-provider/{}", provider.name));
     }
-    for action in ["ram:DeleteOIDCProvider", "ram:CreateOIDCProvider"] {
-        if let Err(denial) = ctx.authorize(action, &arns)? {
+    let mut create = rolestack_policy::Context::new();
+    create.set(ISSUER_URL_KEY, provider.issuer_url.clone());
+    let implied = [("ram:DeleteOIDCProvider", rolestack_policy::Context::new()), ("ram:CreateOIDCProvider", create)];
+    for (action, request) in implied {
+        if let Err(denial) = ctx.authorize_with(action, &arns, &request)? {
             return Err(crate::product::ErrorStyle::Ram.denied(denial, ctx.key));
         }
     }
@@ -274,7 +303,7 @@ pub fn update_oidc_provider(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let asked = provider_name(p, "OIDCProviderName")?;
     let mut o = load_oidc(ctx, asked)?;
     if p.optional("JWKS").is_some() {
-        authorize_new_keys(ctx, asked, &o.name.clone())?;
+        authorize_new_keys(ctx, asked, &o)?;
     }
     if let Some(ids) = p.get("ClientIds") {
         o.client_ids = list_param(ids, "ClientIds", MAX_CLIENT_IDS, valid_client_id)?;

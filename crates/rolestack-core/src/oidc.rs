@@ -9,15 +9,17 @@
 //! ... --aud ...`). Its issuer URL is fixed when the key is made: the HTTPS listener's URL.
 //!
 //! Verification is strict and fails closed: the token must be a compact JWS with an asymmetric
-//! algorithm (RS256/384/512, PS256/384/512, ES256/384; never `none` or HMAC), its `kid` (or the
-//! only key) must be in the issuer's key set — a signing key (`use` absent or `sig`) whose `alg`,
-//! when the key names one, is the token's — the signature must verify, `iss` must equal the
-//! provider's issuer URL, `sub` must be a non-empty string, `aud` must name one of its client ids,
-//! `exp` must be in the future, `nbf` and `iat` not in the future (by more than
-//! [`CLOCK_SKEW_SECONDS`]) and `iat` not older than the provider's `IssuanceLimitTime`. Times come
-//! from the server's clock. Errors are STS's `AuthenticationFail.*` codes (HTTP 401).
+//! algorithm (RS256/384/512, PS256/384/512, ES256/384; never `none` or HMAC) and no `crit` header
+//! (no extension is understood), its `kid` (or the only key) must be in the issuer's key set — a
+//! signing key (`use` absent or `sig`, `key_ops` absent or naming `verify`) whose `alg`, when the
+//! key names one, is the token's — the signature must verify, `iss` must equal the provider's
+//! issuer URL, `sub` must be a non-empty string, `aud` must name one of its client ids, `exp` must
+//! be in the future, `nbf` and `iat` not in the future (by more than [`CLOCK_SKEW_SECONDS`]) and
+//! `iat` not older than the provider's `IssuanceLimitTime`. Times are NumericDates, fractions
+//! allowed ([`TimeClaims`]), against the server's clock. Errors are STS's `AuthenticationFail.*`
+//! codes (HTTP 401).
 
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, PublicKeyUse};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
@@ -179,9 +181,11 @@ const ASYMMETRIC: &[Algorithm] = &[
 ];
 
 /// Whether `jwk` may verify a signature made with `alg`: its type and curve fit the algorithm, it
-/// is a signing key (RFC 7517 `use`: absent or `sig`), and the algorithm it names, if any, is `alg`.
+/// is a signing key (RFC 7517 `use`: absent or `sig`; `key_ops`: absent or naming `verify`), and
+/// the algorithm it names, if any, is `alg`.
 fn key_matches_alg(jwk: &Jwk, alg: Algorithm) -> bool {
-    let signing = matches!(jwk.common.public_key_use, None | Some(PublicKeyUse::Signature));
+    let signing = matches!(jwk.common.public_key_use, None | Some(PublicKeyUse::Signature))
+        && jwk.common.key_operations.as_ref().is_none_or(|ops| ops.contains(&KeyOperations::Verify));
     let named = jwk.common.key_algorithm.map(|k| k.to_string());
     if !signing || named.is_some_and(|k| k != format!("{alg:?}")) {
         return false;
@@ -251,20 +255,74 @@ pub fn check_form(token: &str) -> Result<()> {
     Ok(())
 }
 
-/// The `alg` a token's header names, as written (so `none` or an unknown name can be reported).
-fn header_alg(token: &str) -> Option<String> {
+/// A token's header as written, when it is Base64url JSON (so `none`, an unknown `alg` or a
+/// `crit` the typed header drops can be seen).
+fn raw_header(token: &str) -> Option<Map<String, Value>> {
     use base64::Engine;
     let head = token.split('.').next()?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(head.trim_end_matches('=')).ok()?;
-    let header: Value = serde_json::from_slice(&bytes).ok()?;
-    header.get("alg")?.as_str().map(str::to_string)
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// A NumericDate claim (RFC 7519 §2: seconds since the epoch, a fraction allowed) in whole
+/// seconds, rounded down or up (`up`); saturating beyond `i64`. `None` when absent or not a number.
+fn numeric_date(claims: &Map<String, Value>, name: &str, up: bool) -> Option<i64> {
+    let n = claims.get(name)?.as_number()?;
+    // `as` saturates at the ends of `i64` (an `f64` from JSON is always finite).
+    n.as_i64().or_else(|| n.as_f64().map(|f| if up { f.ceil() } else { f.floor() } as i64))
+}
+
+/// A token's times, each rounded to whole seconds the way that refuses more: `exp` down, `nbf` up,
+/// `iat` up where it must not be in the future and down where it must not be too old.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct TimeClaims {
+    expires_at: i64,
+    not_before: Option<i64>,
+    issued_at_earliest: i64,
+    issued_at_latest: i64,
+}
+
+impl TimeClaims {
+    fn of(claims: &Map<String, Value>) -> Result<TimeClaims> {
+        let expires_at = numeric_date(claims, "exp", false).ok_or_else(|| invalid("The token has no exp claim."))?;
+        let issued_at = |up| numeric_date(claims, "iat", up).ok_or_else(|| invalid("The token has no iat claim."));
+        let not_before = match claims.get("nbf") {
+            None => None,
+            Some(_) => Some(numeric_date(claims, "nbf", true).ok_or_else(|| invalid("The token's nbf claim is not a number."))?),
+        };
+        Ok(TimeClaims { expires_at, not_before, issued_at_earliest: issued_at(false)?, issued_at_latest: issued_at(true)? })
+    }
+
+    /// Refuses the token at `now_s` (the server's clock, Unix seconds) when it has expired, is not
+    /// valid yet or was issued more than `limit_hours` ago. Saturating: a time at either end of
+    /// `i64` is far in the future or the past, never wrapped around.
+    fn check(&self, now_s: i64, limit_hours: u32) -> Result<()> {
+        if now_s >= self.expires_at {
+            return Err(fail("AuthenticationFail.OIDCToken.Expired", "This JsonWebToken is expired."));
+        }
+        let latest = now_s.saturating_add(CLOCK_SKEW_SECONDS);
+        if self.not_before.is_some_and(|nbf| nbf > latest) || self.issued_at_latest > latest {
+            return Err(invalid("The token is not valid yet (its iat or nbf is in the future)."));
+        }
+        if now_s.saturating_sub(self.issued_at_earliest) > i64::from(limit_hours) * 3600 {
+            return Err(invalid(format!("The token was issued more than IssuanceLimitTime ({limit_hours} hours) ago.")));
+        }
+        Ok(())
+    }
 }
 
 /// Verifies `token` for `provider` with `keys` at `now` (see the module docs for every check).
 pub fn verify(token: &str, keys: &JwkSet, provider: &OidcProvider, now: OffsetDateTime) -> Result<VerifiedToken> {
     check_form(token)?;
-    if let Some(alg) = header_alg(token).filter(|a| !ASYMMETRIC.iter().any(|known| format!("{known:?}") == *a)) {
+    let raw = raw_header(token).unwrap_or_default();
+    if let Some(alg) = raw.get("alg").and_then(Value::as_str).filter(|a| !ASYMMETRIC.iter().any(|known| format!("{known:?}") == *a)) {
         return Err(invalid(format!("The algorithm {alg} that be specified in Jwt header is unknown.")));
+    }
+    // RFC 7515 §4.1.11: extensions named critical must be understood; rolestack understands none.
+    if let Some(crit) = raw.get("crit") {
+        return Err(invalid(format!(
+            "The Jwt content is invalid that cannot be recognized: its header marks extensions critical ({crit}) and none is supported."
+        )));
     }
     let header =
         jsonwebtoken::decode_header(token).map_err(|e| invalid(format!("The Jwt content is invalid that cannot be recognized: {e}.")))?;
@@ -296,7 +354,6 @@ pub fn verify(token: &str, keys: &JwkSet, provider: &OidcProvider, now: OffsetDa
     })?;
     let claims = data.claims;
     let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_string);
-    let number = |k: &str| claims.get(k).and_then(Value::as_i64);
     let issuer = text("iss").ok_or_else(|| invalid("The token has no iss claim."))?;
     if issuer != provider.issuer_url {
         return Err(fail(
@@ -319,20 +376,18 @@ pub fn verify(token: &str, keys: &JwkSet, provider: &OidcProvider, now: OffsetDa
             "Invalid audience: no audience of the token is a client id of the OIDC provider.",
         )
     })?;
-    let expires_at = number("exp").ok_or_else(|| invalid("The token has no exp claim."))?;
-    let issued_at = number("iat").ok_or_else(|| invalid("The token has no iat claim."))?;
-    let now_s = now.unix_timestamp();
-    if now_s >= expires_at {
-        return Err(fail("AuthenticationFail.OIDCToken.Expired", "This JsonWebToken is expired."));
-    }
-    if number("nbf").is_some_and(|nbf| nbf > now_s + CLOCK_SKEW_SECONDS) || issued_at > now_s + CLOCK_SKEW_SECONDS {
-        return Err(invalid("The token is not valid yet (its iat or nbf is in the future)."));
-    }
-    if now_s - issued_at > i64::from(provider.issuance_limit_time) * 3600 {
-        return Err(invalid(format!("The token was issued more than IssuanceLimitTime ({} hours) ago.", provider.issuance_limit_time)));
-    }
+    let times = TimeClaims::of(&claims)?;
+    times.check(now.unix_timestamp(), provider.issuance_limit_time)?;
     let minted_for = text(ACCOUNT_CLAIM);
-    Ok(VerifiedToken { issuer, subject, audiences, issued_at, expires_at, client_id, minted_for })
+    Ok(VerifiedToken {
+        issuer,
+        subject,
+        audiences,
+        issued_at: times.issued_at_earliest,
+        expires_at: times.expires_at,
+        client_id,
+        minted_for,
+    })
 }
 
 /// Admin action `DescribeOidcIssuer`: the local issuer's URL, key id and discovery document.
@@ -478,9 +533,9 @@ mod tests {
         assert_eq!(err(verify(&too_far, &keys, &p, now)).0, "AuthenticationFail.OIDCToken.Invalid");
         // A key for encryption, or one whose JWK names another algorithm, verifies nothing.
         let good = mint(&iss, &key, "s", &aud, now, hour, &Map::new()).unwrap();
-        for (field, value) in [("use", "enc"), ("alg", "ES384")] {
+        for (field, value) in [("use", json!("enc")), ("alg", json!("ES384"))] {
             let mut doc = jwks(&iss);
-            doc["keys"][0][field] = json!(value);
+            doc["keys"][0][field] = value;
             let set: JwkSet = serde_json::from_value(doc).unwrap();
             assert_eq!(err(verify(&good, &set, &p, now)).0, "AuthenticationFail.OIDCToken.InvalidSignature", "{field}");
         }
@@ -490,5 +545,145 @@ mod tests {
         assert!(err(verify(&none, &keys, &p, now)).1.contains("The algorithm none that be specified in Jwt header is unknown."));
         let long = format!("{}.{}.x", "a".repeat(MAX_TOKEN_CHARS), "b");
         assert_eq!(err(verify(&long, &keys, &p, now)).0, "AuthenticationFail.OIDCToken.Invalid");
+    }
+
+    /// A token with any header and claims, signed (ES256) with `iss`'s key.
+    fn sign_raw(iss: &IssuerKey, key: &ServerKey, header: Value, claims: Value) -> String {
+        let pkcs8 = key.open(KEY_PURPOSE, &iss.sealed_pkcs8).unwrap();
+        let rng = SystemRandom::new();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng).unwrap();
+        let input = format!("{}.{}", b64url(header.to_string().as_bytes()), b64url(claims.to_string().as_bytes()));
+        let signature = pair.sign(&rng, input.as_bytes()).unwrap();
+        format!("{input}.{}", b64url(signature.as_ref()))
+    }
+
+    /// Claims the provider of [`setup`] accepts at `now`, with `changes` applied (`null` removes).
+    fn claims_at(iss: &IssuerKey, now: OffsetDateTime, changes: Value) -> Value {
+        let t = now.unix_timestamp();
+        let mut c = json!({ "iss": iss.issuer_url, "sub": "s", "aud": "sts.aliyuncs.com", "iat": t - 5, "exp": t + 600 });
+        for (k, v) in changes.as_object().unwrap() {
+            match v {
+                Value::Null => c.as_object_mut().unwrap().remove(k),
+                v => c.as_object_mut().unwrap().insert(k.clone(), v.clone()),
+            };
+        }
+        c
+    }
+
+    #[test]
+    fn key_ops_must_allow_verify() {
+        let Setup { key, iss, keys, p, now, aud } = setup();
+        let good = mint(&iss, &key, "s", &aud, now, time::Duration::hours(1), &Map::new()).unwrap();
+        assert!(verify(&good, &keys, &p, now).is_ok());
+        for (ops, accepted) in
+            [(json!(["verify"]), true), (json!(["sign", "verify"]), true), (json!(["encrypt"]), false), (json!([]), false)]
+        {
+            let mut doc = jwks(&iss);
+            doc["keys"][0]["key_ops"] = ops.clone();
+            doc["keys"][0].as_object_mut().unwrap().remove("use");
+            let set: JwkSet = serde_json::from_value(doc).unwrap();
+            match verify(&good, &set, &p, now) {
+                Ok(_) => assert!(accepted, "{ops}"),
+                Err(e) => {
+                    assert!(!accepted, "{ops}: {e}");
+                    assert_eq!(e.code(), "AuthenticationFail.OIDCToken.InvalidSignature", "{ops}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn critical_header_extensions_are_refused() {
+        let Setup { key, iss, keys, p, now, .. } = setup();
+        let claims = claims_at(&iss, now, json!({}));
+        let plain = sign_raw(&iss, &key, json!({ "alg": "ES256", "kid": "k1" }), claims.clone());
+        assert!(verify(&plain, &keys, &p, now).is_ok());
+        for crit in [json!(["urn:x:unknown"]), json!(["b64"]), json!([]), json!("x")] {
+            let header = json!({ "alg": "ES256", "kid": "k1", "crit": crit, "urn:x:unknown": 1, "b64": true });
+            let e = verify(&sign_raw(&iss, &key, header, claims.clone()), &keys, &p, now).unwrap_err();
+            assert_eq!(e.code(), "AuthenticationFail.OIDCToken.Invalid", "{crit}");
+            assert!(e.to_string().contains("The Jwt content is invalid that cannot be recognized"), "{e}");
+        }
+    }
+
+    #[test]
+    fn time_claims_at_the_ends_of_i64_are_refused_not_wrapped() {
+        let Setup { key, iss, keys, p, now, .. } = setup();
+        let t = now.unix_timestamp();
+        let answer = |changes: Value| match verify(
+            &sign_raw(&iss, &key, json!({ "alg": "ES256", "kid": "k1" }), claims_at(&iss, now, changes)),
+            &keys,
+            &p,
+            now,
+        ) {
+            Ok(_) => ("accepted".to_string(), String::new()),
+            Err(e) => (e.code(), e.to_string()),
+        };
+        // Issued at the start of time: far more than IssuanceLimitTime ago (was a panic, and a
+        // wrapped subtraction that passed in a release build).
+        for iat in [json!(i64::MIN), json!(i64::MIN + 1), json!(-1e300), json!(-9.3e18)] {
+            let (code, message) = answer(json!({ "iat": iat }));
+            assert_eq!(code, "AuthenticationFail.OIDCToken.Invalid", "{iat}");
+            assert!(message.contains("IssuanceLimitTime"), "{iat}: {message}");
+        }
+        // Issued, or valid from, the end of time: not valid yet.
+        for (claim, value) in [("iat", json!(i64::MAX)), ("iat", json!(u64::MAX)), ("nbf", json!(i64::MAX)), ("nbf", json!(1e300))] {
+            let (code, message) = answer(json!({ claim: value }));
+            assert_eq!(code, "AuthenticationFail.OIDCToken.Invalid", "{claim} {value}");
+            assert!(message.contains("not valid yet"), "{claim} {value}: {message}");
+        }
+        // Expiring at the end of time is far in the future (docs/federation.md); at the start, expired.
+        for exp in [json!(i64::MAX), json!(u64::MAX), json!(1e300)] {
+            assert_eq!(answer(json!({ "exp": exp })).0, "accepted", "{exp}");
+        }
+        for exp in [json!(i64::MIN), json!(-1e300)] {
+            assert_eq!(answer(json!({ "exp": exp })).0, "AuthenticationFail.OIDCToken.Expired", "{exp}");
+        }
+        // The server's clock at either end: no overflow either.
+        let times = TimeClaims::of(claims_at(&iss, now, json!({ "iat": i64::MIN, "nbf": i64::MAX, "exp": i64::MAX })).as_object().unwrap())
+            .unwrap();
+        for now_s in [i64::MIN, i64::MIN + 1, t, i64::MAX - 1] {
+            assert!(times.check(now_s, 168).is_err(), "{now_s}");
+        }
+        assert!(TimeClaims { expires_at: i64::MAX, not_before: None, issued_at_earliest: i64::MAX - 10, issued_at_latest: i64::MAX - 10 }
+            .check(i64::MAX - 1, 1)
+            .is_ok());
+    }
+
+    #[test]
+    fn fractional_numeric_dates_round_the_way_that_refuses_more() {
+        let Setup { key, iss, keys, p, now, .. } = setup();
+        let t = now.unix_timestamp();
+        let answer = |changes: Value| match verify(
+            &sign_raw(&iss, &key, json!({ "alg": "ES256", "kid": "k1" }), claims_at(&iss, now, changes)),
+            &keys,
+            &p,
+            now,
+        ) {
+            Ok(v) => ("accepted".to_string(), v.issued_at, v.expires_at),
+            Err(e) => (e.code(), 0, 0),
+        };
+        // RFC 7519 NumericDates may have a fraction.
+        let f = |x: i64, frac: f64| json!(x as f64 + frac);
+        assert_eq!(
+            answer(json!({ "iat": f(t - 5, 0.5), "exp": f(t + 600, 0.25), "nbf": f(t - 5, 0.75) })),
+            ("accepted".to_string(), t - 5, t + 600)
+        );
+        let times = TimeClaims::of(json!({ "iat": 99.2, "exp": 200.9, "nbf": 50.1 }).as_object().unwrap()).unwrap();
+        assert_eq!(times, TimeClaims { expires_at: 200, not_before: Some(51), issued_at_earliest: 99, issued_at_latest: 100 });
+        // Half a second past each bound is past it.
+        assert_eq!(answer(json!({ "exp": f(t, 0.5) })).0, "AuthenticationFail.OIDCToken.Expired");
+        assert_eq!(answer(json!({ "iat": f(t + CLOCK_SKEW_SECONDS, 0.5) })).0, "AuthenticationFail.OIDCToken.Invalid");
+        assert_eq!(answer(json!({ "nbf": f(t + CLOCK_SKEW_SECONDS, 0.5) })).0, "AuthenticationFail.OIDCToken.Invalid");
+        assert_eq!(answer(json!({ "iat": f(t - 12 * 3600, -0.5) })).0, "AuthenticationFail.OIDCToken.Invalid");
+        // ... and whole seconds at the bounds are inside them.
+        assert_eq!(answer(json!({ "iat": t + CLOCK_SKEW_SECONDS, "nbf": t + CLOCK_SKEW_SECONDS })).0, "accepted");
+        assert_eq!(answer(json!({ "iat": t - 12 * 3600 })).0, "accepted");
+        // Anything but a number is refused, as before.
+        for (claim, value) in
+            [("iat", json!("1700000000")), ("exp", json!(true)), ("iat", Value::Null), ("nbf", json!("0")), ("nbf", json!([1]))]
+        {
+            assert_eq!(answer(json!({ claim: value })).0, "AuthenticationFail.OIDCToken.Invalid", "{claim} {value}");
+        }
     }
 }

@@ -337,11 +337,13 @@ impl Rolestack {
             ROLE_ARN => names::role_arn_spellings(&mut *tx, &account, value),
             _ => names::spellings(&mut *tx, &account, param, value),
         })?;
-        // The request's own condition keys (`acs:RequestTag/<key>`, `ram:ServiceName`, ...); the
-        // resources' tags are added per resource by `authorize_with`.
+        // The request's own condition keys (`acs:RequestTag/<key>`, `ram:ServiceName`,
+        // `ram:OidcIssuerUrl`, ...); the resources' tags are added per resource by `authorize_with`.
         let mut request = crate::ram::tags::request_context(&mut *tx, &account, action, params)?;
-        if action.product == crate::catalog::Product::Ecs {
-            crate::ecs::add_condition_keys(action.name, params, &mut request);
+        match action.product {
+            crate::catalog::Product::Ecs => crate::ecs::add_condition_keys(action.name, params, &mut request),
+            crate::catalog::Product::Ims => crate::ims::add_condition_keys(&mut *tx, &account, action.name, params, &mut request)?,
+            _ => {}
         }
         if let Some(region) = authorized.optional("RegionId") {
             request.set("acs:RequestedRegion", region);
