@@ -1392,6 +1392,56 @@ def sweep17_oidc_cases():
     ]
 
 
+
+SH = "cn-shanghai"
+
+
+def build_sweep17_ctx_world(w: dm.World, root_ecs) -> None:
+    """The seventeenth session's request-context fix: checks made inside ECS handlers (ram:PassRole,
+    AttachInstanceRamRole on the role) see the request's condition keys. A vSwitch and an instance
+    in cn-shanghai, one in cn-hangzhou, and users whose Deny statements on those in-handler checks
+    are conditioned on acs:RequestedRegion=cn-shanghai or on ecs:InstanceType."""
+    acct, n = w.account, w.names
+    _, n["vsw17sh"] = h.ecs_network(root_ecs, "10.79.0.0/16", "10.79.1.0/24", "cn-shanghai-l", region=SH)
+    n["i17sh"] = h.ecs_instance(root_ecs, n["vsw17sh"], region=SH)
+    n["i17hz"] = h.ecs_instance(root_ecs, n["vsw"])
+    w.created_instances += [n["i17sh"], n["i17hz"]]
+    in_sh = {"StringEquals": {"acs:RequestedRegion": [SH]}}
+    w.user("s17ctxpass", principal=True, prefix="dm-passregion", policies=["AliyunECSFullAccess", w.policy("s17ctxpass_pol", [
+        h.allow("ram:PassRole"), cond_deny("ram:PassRole", "*", in_sh)])])
+    w.user("s17ctxrole", principal=True, prefix="dm-roleregion", policies=["AliyunECSFullAccess", w.policy("s17ctxrole_pol", [
+        h.allow("ram:PassRole"), cond_deny("ecs:AttachInstanceRamRole", f"acs:ram:*:{acct}:role/*", in_sh)])])
+    w.user("s17ctxtype", principal=True, prefix="dm-passtype", policies=["AliyunECSFullAccess", w.policy("s17ctxtype_pol", [
+        h.allow("ram:PassRole"), cond_deny("ram:PassRole", "*", {"StringEquals": {"ecs:InstanceType": ["ecs.g7.large"]}})])])
+    w.user("s17ctxtypeallow", principal=True, prefix="dm-passtypeallow", policies=["AliyunECSFullAccess", w.policy("s17ctxtypeallow_pol", [
+        cond_allow("ram:PassRole", "*", {"StringEquals": {"ecs:InstanceType": [dm.ITYPE]}})])])
+
+
+def sweep17_ctx_cases():
+    """ram:PassRole and AttachInstanceRamRole's check on the role are decided with the request's
+    condition keys (acs:RequestedRegion, ecs:InstanceType), as the gateway's check of the ECS action
+    is; a key of another service than the checked action's (ecs:InstanceType for ram:PassRole) makes
+    a Deny bind but never an Allow grant (docs/authorization.md)."""
+    C = Case
+    create = lambda region, vsw, **kw: ecs("CreateInstance", RegionId=region, ImageId=dm.IMAGE,  # noqa: E731
+                                           InstanceType=kw.pop("InstanceType", dm.ITYPE), VSwitchId=vsw, **kw)
+    run = lambda region, vsw: ecs("RunInstances", RegionId=region, ImageId=dm.IMAGE, InstanceType=dm.ITYPE,  # noqa: E731
+                                  VSwitchId=vsw, Amount=1, RamRoleName="{er1}")
+    attach = lambda region, inst: ecs("AttachInstanceRamRole", RegionId=region, RamRoleName="{er1}", InstanceIds=ids(inst))  # noqa: E731
+    return [
+        C("ecs-passrole-regiondeny-CreateInstance", "s17ctxpass", create(SH, "{vsw17sh}", RamRoleName="{er1}"), PASSROLE,
+          create(dm.REGION, "{vsw}", RamRoleName="{er1}")),
+        C("ecs-passrole-regiondeny-RunInstances", "s17ctxpass", run(SH, "{vsw17sh}"), PASSROLE, run(dm.REGION, "{vsw}")),
+        C("ecs-passrole-regiondeny-AttachInstanceRamRole", "s17ctxpass", attach(SH, "{i17sh}"), PASSROLE, attach(dm.REGION, "{i17hz}")),
+        C("ecs-roleresource-regiondeny-AttachInstanceRamRole", "s17ctxrole", attach(SH, "{i17sh}"), FORBIDDEN,
+          attach(dm.REGION, "{i17hz}")),
+        C("ecs-passrole-instancetype-deny-CreateInstance", "s17ctxtype",
+          create(dm.REGION, "{vsw}", RamRoleName="{er1}", InstanceType="ecs.g7.large"), PASSROLE,
+          create(dm.REGION, "{vsw}", RamRoleName="{er1}")),
+        C("ecs-passrole-instancetype-allow-CreateInstance", "s17ctxtypeallow", create(dm.REGION, "{vsw}", RamRoleName="{er1}"), PASSROLE,
+          create(dm.REGION, "{vsw}")),
+    ]
+
 def sweep15_ecs_cases():
     """ECS: a call without RegionId is authorized in the region of what it names; an instance of
     another region is not found; acs:ResourceTag on instances; every security group and the image a
@@ -1674,7 +1724,8 @@ S3_SAMPLES = [
 def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
             + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + trail_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases()
-            + sweep15_cases() + sweep15_ecs_cases() + sweep15_ram_cases() + sweep16_cases() + sweep17_oidc_cases())
+            + sweep15_cases() + sweep15_ecs_cases() + sweep15_ram_cases() + sweep16_cases() + sweep17_oidc_cases()
+            + sweep17_ctx_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []
@@ -1706,6 +1757,7 @@ def world(server, root_ecs):
     build_sweep15_ram_world(w)
     build_sweep16_world(w)
     build_sweep17_oidc_world(w)
+    build_sweep17_ctx_world(w, root_ecs)
     for key in ("dl", "wl", "wna", "wdnr", "wsc"):
         w.names[f"{key}_self"] = w.names[key]
     yield w

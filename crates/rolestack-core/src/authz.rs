@@ -249,12 +249,8 @@ pub fn outcome_name(o: Outcome) -> &'static str {
     }
 }
 
-/// Decides whether `caller` may perform `action` on every one of `resources`.
-pub fn authorize(tx: &mut dyn Tx, caller: &Caller, action: &str, resources: &[String]) -> Result<Result<(), Denial>> {
-    authorize_with(tx, caller, action, resources, &Context::new())
-}
-
-/// [`authorize`], with the request's own condition keys (`request`: `acs:RequestTag/<key>`,
+/// Decides whether `caller` may perform `action` on every one of `resources`, with the request's
+/// own condition keys (`request`: `acs:RequestedRegion`, `acs:RequestTag/<key>`,
 /// `ram:ServiceName`, ...) and, per resource, the resource's tags as `acs:ResourceTag/<key>`.
 pub fn authorize_with(
     tx: &mut dyn Tx,
@@ -284,4 +280,64 @@ pub fn authorize_with(
         }
     }
     Ok(Ok(()))
+}
+
+/// An action a handler authorizes besides the one the call names (`ram:PassRole` on the role
+/// CreateInstance is given, `ecs:AttachInstanceRamRole` on the role, ...), seeing the condition
+/// keys of the request it is part of. Which keys RAM shows such an action is UNVERIFIED for the
+/// keys of another service than the action's (`ecs:InstanceType` for `ram:PassRole`), so when
+/// `request` holds any, the action must be allowed both with and without them: a Deny
+/// conditioned on them binds, an Allow conditioned on them grants nothing (docs/authorization.md).
+pub fn authorize_in_request(
+    tx: &mut dyn Tx,
+    caller: &Caller,
+    action: &str,
+    resources: &[String],
+    request: &Context,
+) -> Result<Result<(), Denial>> {
+    let decided = authorize_with(tx, caller, action, resources, request)?;
+    if decided.is_ok() {
+        if let Some(own) = keys_of_service(request, action) {
+            return authorize_with(tx, caller, action, resources, &own);
+        }
+    }
+    Ok(decided)
+}
+
+/// `request` without the keys of services other than `action`'s (the global `acs:` keys stay),
+/// or `None` when it holds no such key.
+fn keys_of_service(request: &Context, action: &str) -> Option<Context> {
+    let service = action.split_once(':').map_or(action, |(service, _)| service);
+    let other = |key: &str| {
+        key.split_once(':').is_some_and(|(prefix, _)| !prefix.eq_ignore_ascii_case("acs") && !prefix.eq_ignore_ascii_case(service))
+    };
+    let others: Vec<&str> = request.entries().map(|(key, _)| key).filter(|key| other(key)).collect();
+    if others.is_empty() {
+        return None;
+    }
+    let mut own = request.clone();
+    for key in others {
+        own.remove(key);
+    }
+    Some(own)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_of_another_service_are_set_aside() {
+        let request = Context::new()
+            .with("acs:RequestedRegion", "cn-hangzhou")
+            .with("acs:RequestTag/env", "prod")
+            .with("ecs:InstanceType", "ecs.g7.large")
+            .with("ECS:SecurityHardeningMode", "true");
+        let own = keys_of_service(&request, "ram:PassRole").unwrap();
+        let keys: Vec<&str> = own.entries().map(|(key, _)| key).collect();
+        assert_eq!(keys, ["acs:RequestedRegion", "acs:RequestTag/env"]);
+        // The action's own service keeps its keys: nothing to set aside.
+        assert!(keys_of_service(&request, "ecs:AttachInstanceRamRole").is_none());
+        assert!(keys_of_service(&Context::new().with("acs:RequestedRegion", "cn-hangzhou"), "ram:PassRole").is_none());
+    }
 }

@@ -1,8 +1,10 @@
 //! What every API handler works with: [`Ctx`] — the call's open transaction, the authenticated
-//! caller, the clock, the server key and the host's instance network — and the handler signature
+//! caller, the request's condition keys, the clock, the server key and the host's instance
+//! network — and the handler signature
 //! the action catalogue ([`crate::catalog`]) stores. Shared by every product's handlers (RAM, STS,
 //! ECS, VPC, the admin API), so it belongs to none of them.
 
+use rolestack_policy::Context;
 use serde_json::Value;
 
 use crate::caller::Caller;
@@ -19,6 +21,9 @@ pub type Handler = fn(&mut Ctx, &Params) -> Result<Value>;
 pub struct Ctx<'a> {
     pub tx: &'a mut dyn Tx,
     pub caller: &'a Caller,
+    /// The request's own condition keys (`acs:RequestedRegion`, `acs:RequestTag/<key>`, `ecs:*`,
+    /// ...) exactly as the gateway built them for its check of the action.
+    pub request: &'a Context,
     pub clock: &'a Clock,
     pub key: &'a ServerKey,
     pub network: &'a dyn crate::network::InstanceNetwork,
@@ -37,19 +42,23 @@ impl Ctx<'_> {
     }
 
     /// Authorizes one more action inside a handler (e.g. `ram:PassRole` on the role ECS is given),
-    /// with the same rules as the gateway's check. The account root is always allowed.
-    /// Every resource must be allowed.
+    /// with the same rules and the same request condition keys as the gateway's check (keys of
+    /// another service: see [`crate::authz::authorize_in_request`]). The account root is always
+    /// allowed. Every resource must be allowed.
     pub fn authorize(&mut self, action: &str, resources: &[String]) -> Result<std::result::Result<(), crate::authz::Denial>> {
-        crate::authz::authorize(self.tx, self.caller, action, resources)
+        crate::authz::authorize_in_request(self.tx, self.caller, action, resources, self.request)
     }
 
-    /// [`Ctx::authorize`], with condition keys of the request (`request`) the implied action has.
+    /// [`Ctx::authorize`] of an implied action that has condition keys of its own (`extra`, over
+    /// the request's).
     pub fn authorize_with(
         &mut self,
         action: &str,
         resources: &[String],
-        request: &rolestack_policy::Context,
+        extra: &Context,
     ) -> Result<std::result::Result<(), crate::authz::Denial>> {
-        crate::authz::authorize_with(self.tx, self.caller, action, resources, request)
+        let mut request = self.request.clone();
+        request.extend(extra);
+        crate::authz::authorize_in_request(self.tx, self.caller, action, resources, &request)
     }
 }

@@ -351,9 +351,11 @@ impl Rolestack {
         if let Err(denial) = authorize_with(&mut *tx, caller, action.ram_action, &resources, &request)? {
             return Err(style.denied(denial, &self.key));
         }
+        // Checks made inside the handler (`ram:PassRole`, ...) see these same request keys.
         let mut ctx = Ctx {
             tx,
             caller,
+            request: &request,
             clock: &self.clock,
             key: &self.key,
             network: self.network.as_ref(),
