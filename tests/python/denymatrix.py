@@ -335,7 +335,7 @@ class World:
         if action == "PutBucketReferer":
             return b.put_bucket_referer(oss2.models.BucketReferer(p.get("allow_empty", True), p.get("referers", []))).status
         if action == "CopyObject":
-            return b.copy_object(p["bucket"], p["src"], key, params=vp).status
+            return b.copy_object(p["bucket"], p["src"], key, headers=p.get("headers"), params=vp).status
         if action == "ListObjects":
             r = b.list_objects(prefix=p.get("prefix", ""), delimiter=p.get("delimiter", ""))
             return [o.key for o in r.object_list]
@@ -363,7 +363,7 @@ class World:
         if action == "DeleteBucket":
             return b.delete_bucket().status
         if action == "InitiateMultipartUpload":
-            return b.init_multipart_upload(key).upload_id
+            return b.init_multipart_upload(key, headers=p.get("headers")).upload_id
         if action == "PutBucketLifecycle":
             rule = oss2.models.LifecycleRule("dm", p.get("prefix", "dm/"), expiration=oss2.models.LifecycleExpiration(days=p.get("days", 365)))
             return b.put_bucket_lifecycle(oss2.models.BucketLifecycle([rule])).status

@@ -1442,6 +1442,55 @@ def sweep17_ctx_cases():
           create(dm.REGION, "{vsw}")),
     ]
 
+def build_sweep17_kms_world(w: dm.World) -> None:
+    """The seventeenth session's KMS sweep: a bucket with a plain and a KMS object, one whose default
+    encryption is KMS, a public-read one with a KMS object; users with oss:* only, oss:* with a Deny
+    of kms:*, and oss:* with kms:GenerateDataKey and kms:Decrypt."""
+    kms = {"x-oss-server-side-encryption": "KMS"}
+    k17 = w.make_bucket("k17", ["p.txt"])
+    w.bucket("root", k17).put_object("k.txt", b"deny-matrix", headers=kms)
+    rule = oss2.models.ServerSideEncryptionRule()
+    rule.sse_algorithm = "KMS"
+    w.bucket("root", w.make_bucket("k17d")).put_bucket_encryption(rule)
+    k17p = w.make_bucket("k17p", ["p.txt"])
+    w.bucket("root", k17p).put_object("k.txt", b"deny-matrix", headers=kms)
+    w.bucket("root", k17p).put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ)
+    oss_all = h.allow("oss:*", "*")
+    w.user("k17none", principal=True, prefix="dm-kmsnone", policies=[w.policy("k17none_pol", [oss_all])])
+    w.user("k17deny", principal=True, prefix="dm-kmsdeny", policies=[w.policy("k17deny_pol", [oss_all, h.deny("kms:*", "*")])])
+    w.user("k17ok", principal=True, prefix="dm-kmsok", policies=[w.policy("k17ok_pol", [
+        oss_all, h.allow(["kms:GenerateDataKey", "kms:Decrypt"], "*")])])
+
+
+def sweep17_kms_cases():
+    """SSE-KMS needs the kms: actions on the key: writes that encrypt with KMS (the header, the
+    bucket's default; CopyObject's target, InitiateMultipartUpload) kms:GenerateDataKey and
+    kms:Decrypt, reads of a KMS object's body (GetObject, a copy's source) kms:Decrypt; an explicit
+    Deny of kms:* refuses them, oss:* alone does not grant them, an anonymous request cannot use a key."""
+    C = Case
+    kms = {"x-oss-server-side-encryption": "KMS"}
+    aes = {"x-oss-server-side-encryption": "AES256"}
+    put = lambda bucket, **kw: oss("PutObject", bucket, "kms/{fresh}", **kw)  # noqa: E731
+    get_kms, get_plain = oss("GetObject", "{k17}", "k.txt"), oss("GetObject", "{k17}", "p.txt")
+    return [
+        C("oss-kms-deny-PutObject-sse", "k17deny", put("{k17}", headers=kms), DENIED, put("{k17}"), ec="0003-00000201"),
+        C("oss-kms-deny-PutObject-bucket-default", "k17deny", put("{k17d}"), DENIED, put("{k17d}", headers=aes), ec="0003-00000201"),
+        C("oss-kms-deny-CopyObject-sse", "k17deny", oss("CopyObject", "{k17}", "kms/{fresh}", src="p.txt", headers=kms), DENIED,
+          oss("CopyObject", "{k17}", "kms/{fresh}", src="p.txt"), ec="0003-00000201"),
+        C("oss-kms-deny-CopyObject-kms-source", "k17deny", oss("CopyObject", "{k17}", "kms/{fresh}", src="k.txt"), DENIED,
+          oss("CopyObject", "{k17}", "kms/{fresh}", src="p.txt"), ec="0003-00000201"),
+        C("oss-kms-deny-GetObject", "k17deny", get_kms, DENIED, get_plain, ec="0003-00000201"),
+        C("oss-kms-none-PutObject-sse", "k17none", put("{k17}", headers=kms), DENIED, put("{k17}", headers=kms), ctl_who="k17ok",
+          ec="0003-00000202"),
+        C("oss-kms-none-PutObject-bucket-default", "k17none", put("{k17d}"), DENIED, put("{k17d}"), ctl_who="k17ok"),
+        C("oss-kms-none-InitiateMultipartUpload-sse", "k17none", oss("InitiateMultipartUpload", "{k17}", "kms/{fresh}", headers=kms),
+          DENIED, oss("InitiateMultipartUpload", "{k17}", "kms/{fresh}")),
+        C("oss-kms-none-GetObject", "k17none", get_kms, DENIED, get_kms, ctl_who="k17ok"),
+        C("oss-kms-none-GetObject-head-allowed", "k17none", get_kms, DENIED, oss("HeadObject", "{k17}", "k.txt")),
+        C("oss-kms-anon-GetObject-public-read", "anon", oss("GetObject", "{k17p}", "k.txt"), DENIED, oss("GetObject", "{k17p}", "p.txt")),
+    ]
+
+
 def sweep15_ecs_cases():
     """ECS: a call without RegionId is authorized in the region of what it names; an instance of
     another region is not found; acs:ResourceTag on instances; every security group and the image a
@@ -1725,7 +1774,7 @@ def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
             + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + trail_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases()
             + sweep15_cases() + sweep15_ecs_cases() + sweep15_ram_cases() + sweep16_cases() + sweep17_oidc_cases()
-            + sweep17_ctx_cases())
+            + sweep17_ctx_cases() + sweep17_kms_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []
@@ -1758,6 +1807,7 @@ def world(server, root_ecs):
     build_sweep16_world(w)
     build_sweep17_oidc_world(w)
     build_sweep17_ctx_world(w, root_ecs)
+    build_sweep17_kms_world(w)
     for key in ("dl", "wl", "wna", "wdnr", "wsc"):
         w.names[f"{key}_self"] = w.names[key]
     yield w

@@ -12,11 +12,15 @@
 //! 4. A role session with a session policy is allowed only what that policy also allows,
 //!    whichever of the grants above allowed it: STS tokens never exceed their session policy.
 //! 5. Otherwise OSS's `AccessDenied` (403), naming the action, the resource and the reason.
+//!
+//! A request that encrypts or decrypts with a KMS key needs the `kms:` actions on the key as
+//! well ([`authorize_kms`]; see [`super::kms`]).
 
-use rolestack_policy::{Decision, Request};
+use rolestack_policy::{Context, Decision, Request};
 
 use super::bucket_policy::{BucketPolicy, Who};
 use super::error::{OssError, OssResult};
+use super::kms::{KeyUse, KmsKey};
 use super::model::{Acl, Bucket};
 use crate::authz::{conditions_of, facts_context, matched_policies, request_context, IdentityPolicies};
 use crate::caller::{Caller, Principal, RequestFacts};
@@ -313,47 +317,112 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
         acl_grants: action.granted_by(acl),
     };
     let decided = decide(&evidence);
-    crate::authz::count_decision(match &decided {
-        Ok(()) => rolestack_policy::Outcome::Allow,
-        Err(r) if r.is_explicit() => rolestack_policy::Outcome::ExplicitDeny,
-        Err(_) => rolestack_policy::Outcome::ImplicitDeny,
-    });
-    decided.map_err(|refusal| {
-        let principal = match who {
-            Requester::Anonymous(_) => PrincipalView::anonymous(),
-            Requester::Caller(c) => PrincipalView::of(c),
-        };
-        let (kind, matched) = match &refusal {
-            Refusal::IdentityDeny(d) | Refusal::BothDeny(d) => {
-                (PolicyKind::AccountLevelIdentityBasedPolicy, loaded.as_ref().map_or_else(Vec::new, |p| p.identity_matches(d)))
-            }
-            Refusal::SessionDeny(d) | Refusal::OutsideSessionPolicy(d) => {
-                (PolicyKind::SessionPolicy, loaded.as_ref().map_or_else(Vec::new, |p| p.session_matches(d)))
-            }
-            Refusal::BucketPolicyDeny(d) => {
-                let source =
-                    PolicySource::inline(PolicyKind::BucketPolicy, &format!("bucket policy of {}", target.bucket_name.unwrap_or("")));
-                (PolicyKind::BucketPolicy, matched_policies(d, &[&source]))
-            }
-            Refusal::Anonymous | Refusal::OtherAccount => (PolicyKind::BucketPolicy, Vec::new()),
-            Refusal::Implicit(_) => (PolicyKind::AccountLevelIdentityBasedPolicy, Vec::new()),
-        };
-        let verdict = Verdict {
-            account: who.account_id().unwrap_or(&owner).to_string(),
-            principal,
-            action: action.as_str().to_string(),
-            resource: resource.clone(),
-            outcome: if refusal.is_explicit() { "ExplicitDeny" } else { "ImplicitDeny" }.into(),
-            policy_kind: kind,
-            matched,
-            conditions: conditions_of(&context),
-        };
-        OssError::AccessDenied {
-            message: format!("You have no right to access this resource: {refusal}. Action: {}, Resource: {resource}.", action.as_str()),
-            ec: refusal.ec(),
-            verdict: Some(Box::new(verdict)),
+    Decided { who, account: &owner, action: action.as_str(), resource: &resource, context: &context, policies: loaded.as_ref() }
+        .conclude(decided, target.bucket_name)
+}
+
+/// Authorizes the use of a KMS key for an object of `bucket` (see [`super::kms`]): each action
+/// of `key_use` on the key's ARN (the bucket owner's key in the bucket's region), by the
+/// caller's RAM policies and its session policy alone — a key is no OSS resource, so no bucket
+/// policy or ACL grants it. Any account's root may; an anonymous request may not (docs/oss.md,
+/// "Authorization").
+pub fn authorize_kms(tx: &mut dyn Tx, who: &Requester, bucket: &Bucket, key: &KmsKey, key_use: KeyUse) -> OssResult<()> {
+    let resource = key.arn(&bucket.region, &bucket.owner);
+    let caller = match who {
+        Requester::Caller(c) if c.principal == Principal::Root => return Ok(()),
+        Requester::Caller(c) => c,
+        Requester::Anonymous(facts) => {
+            let context = facts_context(facts);
+            let decided = Decided {
+                who,
+                account: &bucket.owner,
+                action: key_use.actions()[0],
+                resource: &resource,
+                context: &context,
+                policies: None,
+            };
+            return decided.conclude(Err(Refusal::AnonymousKeyUse), None);
         }
-    })
+    };
+    let policies = IdentityPolicies::load(tx, caller)?;
+    let mut context = request_context(caller);
+    context.set("acs:RequestedRegion", bucket.region.as_str());
+    for action in key_use.actions() {
+        let request = Request::new(action, &resource, &context);
+        // The caller's own RAM decision, as for a same-account request without a bucket policy.
+        let evidence = Evidence {
+            asker: Asker::Identity,
+            same_account: true,
+            identity: Some(policies.identity_decision(&request)),
+            session: policies.session_decision(&request),
+            bucket_policy: None,
+            acl_grants: false,
+        };
+        let decided = Decided { who, account: &bucket.owner, action, resource: &resource, context: &context, policies: Some(&policies) };
+        decided.conclude(decide(&evidence), None)?;
+    }
+    Ok(())
+}
+
+/// One decided request, for counting it and explaining a refusal.
+struct Decided<'a> {
+    who: &'a Requester,
+    /// The account of the resource (a refusal of an anonymous request is reported in it).
+    account: &'a str,
+    action: &'a str,
+    resource: &'a str,
+    context: &'a Context,
+    /// The caller's identity policies, when it has them.
+    policies: Option<&'a IdentityPolicies>,
+}
+
+impl Decided<'_> {
+    /// Counts the decision; a refusal becomes OSS's `AccessDenied`, whose message names the
+    /// reason, the action and the resource, with the verdict that explains it (`bucket_name`:
+    /// the bucket whose policy a bucket-policy refusal quotes).
+    fn conclude(self, decided: Result<(), Refusal>, bucket_name: Option<&str>) -> OssResult<()> {
+        crate::authz::count_decision(match &decided {
+            Ok(()) => rolestack_policy::Outcome::Allow,
+            Err(r) if r.is_explicit() => rolestack_policy::Outcome::ExplicitDeny,
+            Err(_) => rolestack_policy::Outcome::ImplicitDeny,
+        });
+        let Decided { who, account, action, resource, context, policies } = self;
+        decided.map_err(|refusal| {
+            let principal = match who {
+                Requester::Anonymous(_) => PrincipalView::anonymous(),
+                Requester::Caller(c) => PrincipalView::of(c),
+            };
+            let (kind, matched) = match &refusal {
+                Refusal::IdentityDeny(d) | Refusal::BothDeny(d) => {
+                    (PolicyKind::AccountLevelIdentityBasedPolicy, policies.map_or_else(Vec::new, |p| p.identity_matches(d)))
+                }
+                Refusal::SessionDeny(d) | Refusal::OutsideSessionPolicy(d) => {
+                    (PolicyKind::SessionPolicy, policies.map_or_else(Vec::new, |p| p.session_matches(d)))
+                }
+                Refusal::BucketPolicyDeny(d) => {
+                    let source = PolicySource::inline(PolicyKind::BucketPolicy, &format!("bucket policy of {}", bucket_name.unwrap_or("")));
+                    (PolicyKind::BucketPolicy, matched_policies(d, &[&source]))
+                }
+                Refusal::Anonymous | Refusal::OtherAccount => (PolicyKind::BucketPolicy, Vec::new()),
+                Refusal::Implicit(_) | Refusal::AnonymousKeyUse => (PolicyKind::AccountLevelIdentityBasedPolicy, Vec::new()),
+            };
+            let verdict = Verdict {
+                account: who.account_id().unwrap_or(account).to_string(),
+                principal,
+                action: action.to_string(),
+                resource: resource.to_string(),
+                outcome: if refusal.is_explicit() { "ExplicitDeny" } else { "ImplicitDeny" }.into(),
+                policy_kind: kind,
+                matched,
+                conditions: conditions_of(context),
+            };
+            OssError::AccessDenied {
+                message: format!("You have no right to access this resource: {refusal}. Action: {action}, Resource: {resource}."),
+                ec: refusal.ec(),
+                verdict: Some(Box::new(verdict)),
+            }
+        })
+    }
 }
 
 /// Who asks, as far as the decision cares.
@@ -400,6 +469,8 @@ pub enum Refusal {
     OutsideSessionPolicy(Decision),
     /// Nothing allows an anonymous request.
     Anonymous,
+    /// An anonymous request would use a KMS key: there is no one to authorize it for.
+    AnonymousKeyUse,
     /// The bucket is another account's and its policy does not grant this.
     OtherAccount,
     /// No policy or ACL allows it (the identity decision, when there is one).
@@ -418,7 +489,7 @@ impl Refusal {
             Refusal::BothDeny(_) => "0003-00000203",
             Refusal::BucketPolicyDeny(_) => "0003-00000101",
             Refusal::Implicit(_) | Refusal::OtherAccount => "0003-00000202",
-            Refusal::Anonymous => "0003-00000002",
+            Refusal::Anonymous | Refusal::AnonymousKeyUse => "0003-00000002",
             // "Access denied by authorizer's policy": OSS documents the message, not a distinct EC.
             Refusal::SessionDeny(_) | Refusal::OutsideSessionPolicy(_) => super::error::EC_ACCESS_DENIED,
         }
@@ -434,6 +505,7 @@ impl std::fmt::Display for Refusal {
             Refusal::BothDeny(d) => write!(f, "RAM policy {d}, and a statement of the bucket policy denies it too"),
             Refusal::OutsideSessionPolicy(d) => write!(f, "the session policy of this STS token does not allow it ({d})"),
             Refusal::Anonymous => f.write_str("anonymous access is not allowed by the bucket policy or ACL"),
+            Refusal::AnonymousKeyUse => f.write_str("an anonymous request cannot use a KMS key"),
             Refusal::OtherAccount => f.write_str("the bucket belongs to another account and its bucket policy does not grant this"),
             Refusal::Implicit(Some(d)) => write!(f, "RAM policy {d}, and no bucket policy or ACL grants it"),
             Refusal::Implicit(None) => f.write_str("no policy grants it"),

@@ -10,6 +10,7 @@
 //! - [`access`]: the action and resource of each request and the authorization decision.
 //! - [`bucket_config`]: default encryption, logging, storage capacity and resource group settings.
 //! - [`bucket_policy`]: bucket policies (RAM statements with `Principal`).
+//! - [`kms`]: the KMS key an object is encrypted with and what using it takes.
 //! - [`callback`]: upload callbacks (parsing, the loopback-only rule, the body, the answer).
 //! - [`callback_key`]: the RSA key and signature of callback requests.
 //! - [`cors`]: bucket CORS rules and matching a request against them.
@@ -37,6 +38,7 @@ pub mod cors;
 pub mod digest_lanes;
 pub mod error;
 pub mod file_bytes;
+pub mod kms;
 pub mod lifecycle;
 pub mod listing;
 pub mod live_channel;

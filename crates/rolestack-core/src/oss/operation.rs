@@ -8,7 +8,8 @@
 //! The HTTP front-end resolves a request to an [`Operation`] once (method + sub-resources); the
 //! service authorizes a [`super::service::Call`] with the action this table gives. The only
 //! second actions are documented where they happen: a copy's source is read as `oss:GetObject`,
-//! and `x-oss-complete-all` also needs `oss:ListParts`.
+//! `x-oss-complete-all` also needs `oss:ListParts`, and encrypting or decrypting with a KMS key
+//! needs the `kms:` actions on it ([`super::kms`]).
 
 use super::access::OssAction;
 

@@ -7,6 +7,7 @@
 use rolestack_core::oss::archive;
 use rolestack_core::oss::bucket_config::Encryption;
 use rolestack_core::oss::callback::Callback;
+use rolestack_core::oss::kms::KEY_ID_HEADER;
 use rolestack_core::oss::model::{validate_user_meta, validate_user_meta_names, Acl, ObjectSettings};
 use rolestack_core::oss::request::{ByteRange, Conditions, CopyRange, RangeRequest};
 use rolestack_core::oss::service::{encryption_headers, parse_content_md5, CopySource, SSE_HEADER};
@@ -74,7 +75,7 @@ pub fn settings(req: &OssHttpRequest) -> OssResult<ObjectSettings> {
 /// (PutBucket's default encryption; an object's own), checked as OSS checks them.
 pub fn encryption(req: &OssHttpRequest) -> OssResult<Option<Encryption>> {
     let Some(algorithm) = req.header(SSE_HEADER) else { return Ok(None) };
-    Encryption::new(algorithm, req.header("x-oss-server-side-encryption-key-id"), req.header("x-oss-server-side-data-encryption")).map(Some)
+    Encryption::new(algorithm, req.header(KEY_ID_HEADER), req.header("x-oss-server-side-data-encryption")).map(Some)
 }
 
 /// `x-oss-tagging` (`k1=v1&k2=v2`, URL-encoded parts), checked against the object tag limits.

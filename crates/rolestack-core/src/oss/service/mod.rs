@@ -35,10 +35,11 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use time::OffsetDateTime;
 
-use super::access::{authorize, OssAction, Requester, Target};
+use super::access::{authorize, authorize_kms, OssAction, Requester, Target};
 use super::archive::check_readable;
 use super::blob::{BlobId, BlobSink, BlobStore, DigestingWriter, Digests, Segment, SegmentReader, Waits};
 use super::error::{OssError, OssResult};
+use super::kms::{KeyUse, KmsKey, Sse};
 use super::model::{Bucket, Object, ObjectSettings, ObjectType, Part, Upload};
 use super::operation::Operation;
 use crate::clock::Clock;
@@ -88,11 +89,15 @@ pub struct Call<'a> {
     /// The write sets the new object's tags (`x-oss-tagging`; on CopyObject with
     /// `x-oss-tagging-directive: Replace`): it needs `oss:PutObjectTagging` besides its own action.
     pub tagging: bool,
+    /// The server-side encryption the request asks for the object it writes
+    /// (`x-oss-server-side-encryption`, `-key-id`), as given: a KMS one (or none, in a bucket
+    /// whose default is KMS) needs the `kms:` actions on the key ([`crate::oss::kms`]).
+    pub encryption: Sse<'a>,
 }
 
 impl<'a> Call<'a> {
     pub fn new(who: &'a Requester, op: Operation, bucket: &'a str, key: &'a str) -> Self {
-        Call { who, op, bucket, key, version: None, acl: None, tagging: false }
+        Call { who, op, bucket, key, version: None, acl: None, tagging: false, encryption: Sse::default() }
     }
 
     /// The call naming a version (`versionId`).
@@ -108,6 +113,11 @@ impl<'a> Call<'a> {
     /// The call setting the new object's tags (see [`Call::tagging`]).
     pub fn with_tagging(self, tagging: bool) -> Self {
         Call { tagging, ..self }
+    }
+
+    /// The call asking for server-side encryption (see [`Call::encryption`]).
+    pub fn with_encryption(self, encryption: Sse<'a>) -> Self {
+        Call { encryption, ..self }
     }
 
     /// The ACL condition key of the call's operation and its value: `oss:x-oss-acl` for PutBucket
@@ -289,6 +299,15 @@ fn with_bucket_defaults(mut object: Object, bucket: &Bucket) -> Object {
     object
 }
 
+/// A write of an object encrypted with `key` (when it is encrypted with KMS) needs
+/// `kms:GenerateDataKey` and `kms:Decrypt` on it ([`KeyUse::Encrypt`]).
+fn authorize_encrypt(tx: &mut dyn Tx, who: &Requester, bucket: &Bucket, key: Option<KmsKey>) -> OssResult<()> {
+    match key {
+        Some(key) => authorize_kms(tx, who, bucket, &key, KeyUse::Encrypt),
+        None => Ok(()),
+    }
+}
+
 /// `x-oss-server-side-encryption`.
 pub const SSE_HEADER: &str = "x-oss-server-side-encryption";
 
@@ -298,7 +317,7 @@ pub fn encryption_headers(e: &super::bucket_config::Encryption) -> Vec<(String, 
     let mut h = vec![(SSE_HEADER.to_string(), e.algorithm.clone())];
     if e.algorithm == "KMS" {
         let key = e.kms_master_key_id.clone().unwrap_or_else(|| super::bucket_config::DEFAULT_KMS_KEY.to_string());
-        h.push(("x-oss-server-side-encryption-key-id".into(), key));
+        h.push((super::kms::KEY_ID_HEADER.into(), key));
     }
     if let Some(d) = &e.kms_data_encryption {
         h.push(("x-oss-server-side-data-encryption".into(), d.clone()));
@@ -451,6 +470,7 @@ impl Oss {
             attempt += 1;
             let object = self.object_for(who, (bucket, key, version), action)?;
             let object = self.resolve_symlink(who, bucket, object)?;
+            self.authorize_decrypt(who, bucket, &object)?;
             check_readable(&object.storage_class, object.restore.as_ref(), self.now())?;
             let range = plan(&object)?;
             let (offset, len) = match range {
@@ -467,6 +487,17 @@ impl Oss {
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    /// Reading the body of a KMS object (a symlink's: its target's) needs `kms:Decrypt` on its
+    /// key, besides the read's own action; HEAD and GetObjectMeta answer metadata and do not
+    /// (docs/oss.md, "Authorization").
+    fn authorize_decrypt(&self, who: &Requester, bucket: &str, object: &Object) -> OssResult<()> {
+        let Some(key) = Sse::recorded(&object.headers).kms_key(None) else { return Ok(()) };
+        let at = self.bucket_version();
+        let mut tx = self.read_tx()?;
+        let b = self.read_bucket(&mut *tx, at, bucket)?;
+        authorize_kms(&mut *tx, who, &b, &key, KeyUse::Decrypt)
     }
 
     /// GetObject: the object, checked by `plan` (conditions, range), with its range opened.

@@ -5,13 +5,14 @@ use md5::{Digest as _, Md5};
 use time::OffsetDateTime;
 
 use super::{
-    decode, encode, load_bucket, load_upload, new_object, now, refuse_overwrite, with_bucket_defaults, Body, Call, CopySource, Oss,
-    WriteTicket, MAX_PART_NUMBER, MIN_PART_SIZE,
+    authorize_encrypt, decode, encode, load_bucket, load_upload, new_object, now, refuse_overwrite, with_bucket_defaults, Body, Call,
+    CopySource, Oss, WriteTicket, MAX_PART_NUMBER, MIN_PART_SIZE,
 };
 use crate::oss::access::{authorize, OssAction, Target};
 use crate::oss::blob::{crc64_combine, hex_upper, Digests, Segment};
 use crate::oss::error::{OssError, OssResult, EC_FILE_EXISTS_MULTIPART};
-use crate::oss::model::{Object, ObjectSettings, ObjectType, Part, Upload};
+use crate::oss::kms::{KmsKey, Sse};
+use crate::oss::model::{Bucket, Object, ObjectSettings, ObjectType, Part, Upload};
 use crate::oss::request::CopyRange;
 
 /// ListMultipartUploads' page.
@@ -69,12 +70,14 @@ impl Oss {
         })
     }
 
-    /// Authorizes an UploadPart and checks the upload exists.
+    /// Authorizes an UploadPart (or UploadPartCopy) and checks the upload exists. A part of an
+    /// upload encrypted with KMS needs the `kms:` actions on its key ([`upload_kms_key`]).
     pub fn authorize_part(&self, call: Call<'_>, upload_id: &str, number: u32) -> OssResult<WriteTicket> {
         check_part_number(number)?;
         let ticket = self.authorize_write(call)?;
         let mut tx = self.read_tx()?;
-        load_upload(&mut *tx, call.bucket, call.key, upload_id)?;
+        let upload = load_upload(&mut *tx, call.bucket, call.key, upload_id)?;
+        authorize_encrypt(&mut *tx, call.who, &ticket.bucket, upload_kms_key(&upload, &ticket.bucket))?;
         Ok(ticket)
     }
 
@@ -135,6 +138,7 @@ impl Oss {
                 authorize(&mut *tx, call.who, OssAction::ListParts, Target::object(&ticket.bucket, key))?;
             }
             let upload = load_upload(&mut *tx, bucket, key, upload_id)?;
+            authorize_encrypt(&mut *tx, call.who, &ticket.bucket, upload_kms_key(&upload, &ticket.bucket))?;
             let stored: Vec<Part> =
                 tx.oss_part_list(upload_id, 0, usize::MAX)?.iter().map(|d| decode("part", d)).collect::<OssResult<_>>()?;
             let all: Vec<(u32, String)>;
@@ -281,6 +285,12 @@ impl Oss {
         }
         Ok(out)
     }
+}
+
+/// The KMS key an upload's object is encrypted with: the one it was initiated with, else (none
+/// named) the bucket's default, which CompleteMultipartUpload gives the object.
+fn upload_kms_key(upload: &Upload, bucket: &Bucket) -> Option<KmsKey> {
+    Sse::recorded(&upload.settings.headers).kms_key(bucket.encryption.as_ref())
 }
 
 fn check_part_number(number: u32) -> OssResult<()> {

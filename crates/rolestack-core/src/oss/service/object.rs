@@ -5,13 +5,14 @@ use md5::{Digest as _, Md5};
 
 use super::versions::{self, Deletion};
 use super::{
-    encode, load_bucket, load_object, new_object, now, refuse_overwrite, with_bucket_defaults, Body, Call, Oss, WriteTicket,
-    MAX_APPEND_SIZE,
+    authorize_encrypt, encode, load_bucket, load_object, new_object, now, refuse_overwrite, with_bucket_defaults, Body, Call, Oss,
+    WriteTicket, MAX_APPEND_SIZE,
 };
 use crate::oss::access::Target;
 use crate::oss::archive::{restore, RestoreOutcome, RestoreRequest};
 use crate::oss::blob::{crc64_combine, hex_upper};
 use crate::oss::error::{OssError, OssResult, EC_FILE_EXISTS};
+use crate::oss::kms::Sse;
 use crate::oss::listing::{self, ListQuery, Listing};
 use crate::oss::model::{validate_key, Acl, Object, ObjectSettings, ObjectType};
 use crate::oss::request::Conditions;
@@ -62,11 +63,20 @@ impl Oss {
     }
 
     /// Authorizes a write of the call's key (PutObject, AppendObject, multipart, copy targets).
+    /// A write that makes a new object encrypted with KMS — the encryption it asks for, else the
+    /// bucket's default — needs the `kms:` actions on the key too (PutObject, PostObject,
+    /// CopyObject, InitiateMultipartUpload; AppendObject and the parts of an upload are checked
+    /// against the object or upload they add to, see [`Oss::authorize_append`] and
+    /// [`Oss::authorize_part`]).
     pub fn authorize_write(&self, call: Call<'_>) -> OssResult<WriteTicket> {
+        use crate::oss::Operation::*;
         validate_key(call.key)?;
         let mut tx = self.read_tx()?;
         let b = load_bucket(&mut *tx, call.bucket)?;
         call.authorize(&mut *tx, Target::object(&b, call.key))?;
+        if matches!(call.op, PutObject | PostObject | CopyObject | InitiateMultipartUpload) {
+            authorize_encrypt(&mut *tx, call.who, &b, call.encryption.kms_key(b.encryption.as_ref()))?;
+        }
         Ok(WriteTicket { bucket: b, key: call.key.to_string() })
     }
 
@@ -231,11 +241,19 @@ impl Oss {
         Ok(stored)
     }
 
-    /// Authorizes an AppendObject at `position` and checks the position against the object.
+    /// Authorizes an AppendObject at `position` and checks the position against the object. The
+    /// append encrypts as the object was first written: the existing object's KMS key, or for a
+    /// new one the key the call asks for, else the bucket's default.
     pub fn authorize_append(&self, call: Call<'_>, position: u64) -> OssResult<WriteTicket> {
         let ticket = self.authorize_write(call)?;
         let mut tx = self.read_tx()?;
-        check_append(load_object(&mut *tx, call.bucket, call.key)?.as_ref(), position)?;
+        let existing = load_object(&mut *tx, call.bucket, call.key)?;
+        check_append(existing.as_ref(), position)?;
+        let key = match &existing {
+            Some(o) => Sse::recorded(&o.headers).kms_key(None),
+            None => call.encryption.kms_key(ticket.bucket.encryption.as_ref()),
+        };
+        authorize_encrypt(&mut *tx, call.who, &ticket.bucket, key)?;
         Ok(ticket)
     }
 

@@ -27,8 +27,9 @@ use futures_util::StreamExt as _;
 use rolestack_core::oss::blob::{BlobId, Digests};
 use rolestack_core::oss::callback::{Callback, UploadFacts};
 use rolestack_core::oss::callback_key::{self, PUBLIC_KEY_PATH};
+use rolestack_core::oss::kms::{Sse, KEY_ID_HEADER};
 use rolestack_core::oss::model::Object;
-use rolestack_core::oss::service::{Body as StoredBody, Call};
+use rolestack_core::oss::service::{Body as StoredBody, Call, SSE_HEADER};
 use rolestack_core::oss::{Operation, Oss, OssError, OssResult, Requester};
 use rolestack_core::seal::ServerKey;
 use rolestack_sign::encoding::encode;
@@ -83,15 +84,21 @@ impl Ctx {
 }
 
 /// The [`Call`] of a request: its version, the canned ACL it asks for (`x-oss-acl` on bucket
-/// writes, `x-oss-object-acl` on object writes), which policies see as condition keys, and
-/// whether it tags the object it writes (`x-oss-tagging`; a copy only with
-/// `x-oss-tagging-directive: Replace`), which takes `oss:PutObjectTagging` too.
+/// writes, `x-oss-object-acl` on object writes), which policies see as condition keys, whether
+/// it tags the object it writes (`x-oss-tagging`; a copy only with
+/// `x-oss-tagging-directive: Replace`), which takes `oss:PutObjectTagging` too, and the
+/// server-side encryption it asks for, whose KMS key the write must be allowed to use.
 fn call_of<'a>(who: &'a Requester, op: Operation, req: &'a OssHttpRequest) -> Call<'a> {
     let acl_header = if matches!(op, Operation::PutBucket | Operation::PutBucketAcl) { "x-oss-acl" } else { "x-oss-object-acl" };
     let replaces_tags =
         op != Operation::CopyObject || req.header("x-oss-tagging-directive").is_some_and(|d| d.eq_ignore_ascii_case("replace"));
     let tagging = replaces_tags && req.header("x-oss-tagging").is_some_and(|t| !t.trim().is_empty());
-    Call::new(who, op, req.bucket(), &req.key).with_version(req.param("versionId")).with_acl(req.header(acl_header)).with_tagging(tagging)
+    let encryption = Sse { algorithm: req.header(SSE_HEADER), key_id: req.header(KEY_ID_HEADER) };
+    Call::new(who, op, req.bucket(), &req.key)
+        .with_version(req.param("versionId"))
+        .with_acl(req.header(acl_header))
+        .with_tagging(tagging)
+        .with_encryption(encryption)
 }
 
 /// Runs blocking work (store, blob files) off the async threads.
