@@ -98,11 +98,14 @@ def oss(action, bucket=None, key=None, **params) -> Step:
     return ("oss", action, params)
 
 
-def presign(bucket, key, expires, auth="v4", method="GET", token_header=False) -> Step:
+def presign(bucket, key, expires, auth="v4", method="GET", token_header=False, append="") -> Step:
     """A presigned URL fetched with requests; `token_header` also sends the session's token as the
-    x-oss-security-token header (the URL carries it already)."""
+    x-oss-security-token header (the URL carries it already). `auth` s3v4 / s3: boto3's SigV4 / SigV2
+    URL of the S3 operation of `method` (GET: GetObject, or ListObjects without a key; PUT:
+    PutObject; POST: CreateMultipartUpload). `append` is added to the URL's query after signing."""
     return ("url", "Presign" + method.title(), {"bucket": bucket, "key": key, "expires": expires,
-                                                "auth": auth, "method": method, "token_header": token_header})
+                                                "auth": auth, "method": method, "token_header": token_header,
+                                                "append": append})
 
 
 def post_form(bucket, key, sig="v1", prefix="", forge=False, expired=False) -> Step:
@@ -496,12 +499,18 @@ class World:
         raise AssertionError(f"unknown S3 action {action}")
 
     def _presigned(self, who, p):
-        b = self.bucket(who, p["bucket"], p["auth"])
         method = p["method"]
-        url = b.sign_url(method, p["key"], p["expires"])
+        if p["auth"] in ("s3v4", "s3"):
+            op = {"GET": "get_object" if p["key"] else "list_objects", "PUT": "put_object", "POST": "create_multipart_upload"}[method]
+            params = {"Bucket": p["bucket"], **({"Key": p["key"]} if p["key"] else {})}
+            url = self.s3(who, p["auth"]).generate_presigned_url(op, Params=params, ExpiresIn=p["expires"])
+        else:
+            url = self.bucket(who, p["bucket"], p["auth"]).sign_url(method, p["key"], p["expires"])
+        if p.get("append"):
+            url += ("&" if "?" in url else "?") + p["append"]
         assert url.startswith(f"http://{self.ep}/"), url  # loopback only
         headers = {"x-oss-security-token": self.principals[who].token} if p.get("token_header") else {}
-        r = requests.request(method, url, data=b"via presigned url" if method == "PUT" else None, headers=headers, timeout=30)
+        r = requests.request(method, url, data=b"via presigned url" if method in ("PUT", "POST") else None, headers=headers, timeout=30)
         _raise_xml_refusal("url", r)
         return r.content
 

@@ -1491,6 +1491,34 @@ def sweep17_kms_cases():
     ]
 
 
+def build_sweep17_s3_world(w: dm.World) -> None:
+    """The seventeenth session's S3-dialect sweep: a bucket whose SigV2 presigned URLs get OSS query
+    parameters added after signing."""
+    w.make_bucket("b17s3", ["a.txt"])
+
+
+def sweep17_s3_cases():
+    """SigV2 signs OSS's sub-resources as well as S3's (docs/s3-compatible.md, "Signatures"): an OSS
+    parameter added to a boto3 SigV2 presigned URL (GetBucketInfo, GetBucketStat, AppendObject, an upload
+    callback to a loopback address) breaks its signature; the URL as signed works."""
+    C = Case
+    sig_ec = "0002-00000429"
+    listing = presign("{b17s3}", "", 3600, auth="s3")
+    put = lambda append="": presign("{b17s3}", "up/{fresh}.txt", 3600, auth="s3", method="PUT", append=append)  # noqa: E731
+    initiate = lambda append="": presign("{b17s3}", "ap/{fresh}.txt", 3600, auth="s3", method="POST", append=append)  # noqa: E731
+    callback = base64.b64encode(json.dumps({"callbackUrl": "http://127.0.0.1:9/internal", "callbackBody": "x"}).encode()).decode()
+    return [
+        C("oss-s3v2-presign-ListObjects-plus-bucketInfo", "root", presign("{b17s3}", "", 3600, auth="s3", append="bucketInfo"),
+          "SignatureDoesNotMatch", listing, ec=sig_ec),
+        C("oss-s3v2-presign-ListObjects-plus-stat-readonly", "oro", presign("{b17s3}", "", 3600, auth="s3", append="stat"),
+          "SignatureDoesNotMatch", listing, ec=sig_ec),
+        C("oss-s3v2-presign-InitiateMultipartUpload-plus-append-session", "os_full", initiate("append&position=0"),
+          "SignatureDoesNotMatch", initiate(), ec=sig_ec),
+        C("oss-s3v2-presign-PutObject-plus-callback", "root", put("callback=" + callback.replace("=", "%3D")),
+          "SignatureDoesNotMatch", put(), ec=sig_ec),
+    ]
+
+
 def sweep15_ecs_cases():
     """ECS: a call without RegionId is authorized in the region of what it names; an instance of
     another region is not found; acs:ResourceTag on instances; every security group and the image a
@@ -1774,7 +1802,7 @@ def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
             + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + trail_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases()
             + sweep15_cases() + sweep15_ecs_cases() + sweep15_ram_cases() + sweep16_cases() + sweep17_oidc_cases()
-            + sweep17_ctx_cases() + sweep17_kms_cases())
+            + sweep17_ctx_cases() + sweep17_kms_cases() + sweep17_s3_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []
@@ -1808,6 +1836,7 @@ def world(server, root_ecs):
     build_sweep17_oidc_world(w)
     build_sweep17_ctx_world(w, root_ecs)
     build_sweep17_kms_world(w)
+    build_sweep17_s3_world(w)
     for key in ("dl", "wl", "wna", "wdnr", "wsc"):
         w.names[f"{key}_self"] = w.names[key]
     yield w

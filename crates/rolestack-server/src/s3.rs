@@ -1,9 +1,9 @@
 //! The S3 dialect of the OSS front-end (docs/s3-compatible.md): a request signed with an AWS
 //! signature (SigV4 / SigV2, header or presigned) is authenticated here, its `x-amz-*` headers are
 //! turned into their `x-oss-*` equivalents, its body is checked against what the signature
-//! promised (payload SHA-256, signed `aws-chunked` chunks, `x-amz-checksum-*`), and the answer's
-//! headers are given their `x-amz-*` names. Everything else — operations, authorization, errors —
-//! is the OSS front-end's.
+//! promised (payload SHA-256, signed `aws-chunked` chunks and their announced trailer,
+//! `x-amz-checksum-*`), and the answer's headers are given their `x-amz-*` names. Everything
+//! else — operations, authorization, errors — is the OSS front-end's.
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
@@ -12,7 +12,7 @@ use base64::Engine as _;
 use futures_util::StreamExt as _;
 use rolestack_core::caller::RequestFacts;
 use rolestack_core::oss::error::{EC_S3_CHUNK_SIGNATURE_MISMATCH, EC_S3_SIGNATURE_MISMATCH};
-use rolestack_core::oss::{OssError, OssResult, Requester};
+use rolestack_core::oss::{Operation, OssError, OssResult, Requester};
 use rolestack_core::service::Rolestack;
 use rolestack_sign::aws_chunked::ChunkDecoder;
 use rolestack_sign::aws_v4::{self, Payload};
@@ -20,7 +20,7 @@ use rolestack_sign::s3::{security_token, AwsAuth, BodyCheck, S3Request};
 use rolestack_sign::{aws_v2, SignatureError};
 use sha2::{Digest, Sha256};
 
-use crate::oss::{auth, OssHttpRequest};
+use crate::oss::{auth, operation, OssHttpRequest};
 
 /// Whether a request speaks the S3 dialect (carries an AWS signature).
 pub fn is_s3(headers: &[(String, String)], query: &[(String, String)]) -> bool {
@@ -77,7 +77,8 @@ pub fn authenticate(rs: &Rolestack, request: &S3Request<'_>, bucket_in_host: Opt
 
 /// Authenticates an S3-dialect request (in place, or on a blocking thread when the store is a
 /// shared server's), then gives the handlers OSS's headers and a body wrapped in the checks the
-/// signature promised.
+/// signature promised. CompleteMultipartUpload's `x-amz-checksum-*` headers are the whole
+/// object's checksum, not its XML body's (docs/s3-compatible.md), and are not checked against it.
 pub async fn prepare(rs: &Rolestack, req: &mut OssHttpRequest, body: &mut Body) -> OssResult<Requester> {
     let identity = if rs.store.shared() {
         let (rs2, req2) = (rs.clone(), req.clone());
@@ -90,8 +91,10 @@ pub async fn prepare(rs: &Rolestack, req: &mut OssHttpRequest, body: &mut Body) 
     } else {
         authenticate(rs, &req.s3_view(), req.bucket_in_host(), auth::facts(rs, req))?
     };
-    *body = checked_body(std::mem::take(body), &identity.body, &req.headers)?;
-    req.headers = translate_request_headers(&req.headers, &identity.signed_headers, !req.key.is_empty());
+    let translated = translate_request_headers(&req.headers, &identity.signed_headers, !req.key.is_empty());
+    let sent = std::mem::replace(&mut req.headers, translated);
+    let completes = operation::resolve(req).is_ok_and(|route| route.op == Operation::CompleteMultipartUpload);
+    *body = checked_body(std::mem::take(body), &identity.body, &sent, if completes { BodyChecksums::Object } else { BodyChecksums::Body })?;
     Ok(identity.requester)
 }
 
@@ -206,6 +209,9 @@ pub enum BodyRejected {
     Checksum(&'static str),
     #[error("You did not provide the number of bytes specified by the x-amz-decoded-content-length header.")]
     Incomplete,
+    /// The `aws-chunked` trailer is not the one `x-amz-trailer` announced.
+    #[error("The request contained trailing data that was not well-formed or did not conform to our published schema.")]
+    MalformedTrailer,
 }
 
 /// The OSS error of a refused body.
@@ -215,6 +221,7 @@ pub fn body_error(e: &BodyRejected) -> OssError {
         BodyRejected::Chunk(e) => auth::signature_error(e.clone(), "", "", EC_S3_CHUNK_SIGNATURE_MISMATCH),
         BodyRejected::Checksum(_) => OssError::BadDigest(e.to_string()),
         BodyRejected::Incomplete => OssError::IncompleteBody(e.to_string()),
+        BodyRejected::MalformedTrailer => OssError::MalformedTrailer,
     }
 }
 
@@ -263,8 +270,9 @@ struct Checker {
     sha256: Option<(Sha256, String)>,
     /// Checksums declared in headers (algorithm, expected, digest).
     declared: Vec<(String, Running)>,
-    /// The algorithm announced for the trailer (`x-amz-trailer`), digesting.
-    trailer: Option<(String, Running)>,
+    /// The trailer `x-amz-trailer` announced (lower-case) and, when rolestack checks its
+    /// algorithm, its running digest.
+    trailer: Option<(String, Option<Running>)>,
     decoded_length: Option<u64>,
     seen: u64,
 }
@@ -285,7 +293,7 @@ impl Checker {
         for (_, r) in &mut self.declared {
             r.update(&data);
         }
-        if let Some((_, r)) = &mut self.trailer {
+        if let Some((_, Some(r))) = &mut self.trailer {
             r.update(&data);
         }
         self.seen += data.len() as u64;
@@ -310,21 +318,57 @@ impl Checker {
                 return Err(BodyRejected::Checksum(name));
             }
         }
-        if let Some((name, r)) = self.trailer.take() {
-            let sent = self.decoder.as_ref().and_then(|d| d.trailers().iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()));
-            let (got, label) = r.finish();
-            if sent.is_some_and(|s| s.trim() != got) {
-                return Err(BodyRejected::Checksum(label));
+        let announced = self.trailer.take();
+        let sent = self.decoder.as_ref().map_or(&[][..], |d| d.trailers());
+        // Every trailer is the announced one, and the announced one came (the last of its name counts).
+        if sent.iter().any(|(n, _)| announced.as_ref().is_none_or(|(a, _)| a != n)) {
+            return Err(BodyRejected::MalformedTrailer);
+        }
+        if let Some((name, digest)) = announced {
+            let value = sent.iter().rev().find(|(n, _)| *n == name).map(|(_, v)| v).ok_or(BodyRejected::MalformedTrailer)?;
+            if let Some(r) = digest {
+                let (got, label) = r.finish();
+                if value.trim() != got {
+                    return Err(BodyRejected::Checksum(label));
+                }
             }
         }
         Ok(())
     }
 }
 
+/// What a request's `x-amz-checksum-*` headers describe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyChecksums {
+    /// The request's body: checked against it.
+    Body,
+    /// The object a CompleteMultipartUpload assembles (`FULL_OBJECT` or `COMPOSITE`), not its XML
+    /// body: not checked (rolestack keeps no part checksums to combine).
+    Object,
+}
+
+/// The checksum algorithms an `x-amz-trailer` may announce; `crc64nvme` is accepted and not checked.
+const TRAILER_ALGORITHMS: [&str; 5] = ["crc32", "crc32c", "sha1", "sha256", "crc64nvme"];
+
+/// The trailer an `x-amz-trailer` value announces (lower-case), with its running digest when
+/// rolestack checks that algorithm. One `x-amz-checksum-*` name, trailing commas allowed; anything
+/// else is `InvalidRequest` (docs/s3-compatible.md).
+fn announced_trailer(value: &str) -> OssResult<(String, Option<Running>)> {
+    let name = value.trim().trim_end_matches([',', ' ']).to_ascii_lowercase();
+    match name.strip_prefix("x-amz-checksum-") {
+        Some(algorithm) if TRAILER_ALGORITHMS.contains(&algorithm) => {
+            let digest = Running::of(algorithm);
+            Ok((name, digest))
+        }
+        _ => Err(OssError::InvalidRequest("The value specified in the x-amz-trailer header is not supported".into())),
+    }
+}
+
 /// Wraps an S3 request's body so that it yields the decoded bytes and fails (with a
 /// [`BodyRejected`] inside the error) when the body is not what the signature promised. A
-/// handler that stores the body commits nothing when its stream fails.
-pub fn checked_body(body: Body, check: &BodyCheck, headers: &[(String, String)]) -> OssResult<Body> {
+/// handler that stores the body commits nothing when its stream fails. A trailer is read only
+/// from a `STREAMING-*-TRAILER` body, and must then be the one `x-amz-trailer` announces.
+pub fn checked_body(body: Body, check: &BodyCheck, headers: &[(String, String)], checksums: BodyChecksums) -> OssResult<Body> {
     let header = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.trim().to_string());
     let mut checker = Checker { decoder: None, sha256: None, declared: Vec::new(), trailer: None, decoded_length: None, seen: 0 };
     if let BodyCheck::V4(verified) = check {
@@ -340,16 +384,16 @@ pub fn checked_body(body: Body, check: &BodyCheck, headers: &[(String, String)])
                     None => None,
                 };
                 if *trailer {
-                    if let Some(name) = header("x-amz-trailer").map(|n| n.to_ascii_lowercase()) {
-                        if let Some(r) = name.strip_prefix("x-amz-checksum-").and_then(Running::of) {
-                            checker.trailer = Some((name, r));
-                        }
-                    }
+                    checker.trailer = header("x-amz-trailer").map(|v| announced_trailer(&v)).transpose()?;
                 }
             }
         }
     }
-    for (name, value) in headers {
+    // An announced trailer that no trailer-carrying body can bring.
+    if checker.trailer.is_none() && header("x-amz-trailer").is_some() {
+        return Err(OssError::MalformedTrailer);
+    }
+    for (name, value) in headers.iter().filter(|_| checksums == BodyChecksums::Body) {
         let lower = name.to_ascii_lowercase();
         if let Some(r) = lower.strip_prefix("x-amz-checksum-").and_then(Running::of) {
             checker.declared.push((value.clone(), r));
@@ -442,6 +486,18 @@ mod tests {
         assert_eq!(h["x-amz-meta-color"], "blue");
         assert_eq!(h["x-amz-request-id"], "0123");
         assert_eq!(h["x-oss-meta-color"], "blue");
+    }
+
+    #[test]
+    fn announced_trailers() {
+        let (name, digest) = announced_trailer(" X-Amz-Checksum-CRC32, ").unwrap();
+        assert_eq!(name, "x-amz-checksum-crc32");
+        assert!(digest.is_some());
+        let (name, digest) = announced_trailer("x-amz-checksum-crc64nvme").unwrap();
+        assert_eq!((name.as_str(), digest.is_none()), ("x-amz-checksum-crc64nvme", true));
+        for bad in ["x-amz-meta-a", "x-amz-checksum-md4", "x-amz-checksum-crc32, x-amz-checksum-sha256", ""] {
+            assert!(matches!(announced_trailer(bad), Err(OssError::InvalidRequest(_))), "{bad}");
+        }
     }
 
     #[test]

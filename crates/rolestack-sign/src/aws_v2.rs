@@ -13,12 +13,14 @@
 //!   query parameter, where the SDKs move them), lower-cased, sorted, values trimmed and joined by
 //!   `,`, `name:value\n` each.
 //! * CanonicalizedResource: `/<bucket>` for a virtual-hosted request, then the path as sent
-//!   (percent-encoded), then `?` and the S3 sub-resources present ([`SUB_RESOURCES`]) sorted by
-//!   name, `name` or `name=value` (value decoded), joined by `&`.
+//!   (percent-encoded), then `?` and the signed parameters present ([`is_signed_parameter`]: the
+//!   S3 sub-resources of [`SUB_RESOURCES`] and OSS's own) sorted by name, `name` or `name=value`
+//!   (value decoded), joined by `&`.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
+use crate::oss_v1::SubResources;
 use crate::primitives::{grouped_headers, header, hmac_sha1, key_and_signature, query_value, same_signature};
 use crate::s3::S3Request;
 use crate::SignatureError;
@@ -34,8 +36,9 @@ pub const QUERY_EXPIRES: &str = "Expires";
 /// Presigned URL parameter: the signature.
 pub const QUERY_SIGNATURE: &str = "Signature";
 
-/// The query parameters that are part of the signed resource: the union of the list in AWS's
-/// SigV2 description and the lists botocore 1.44 and rclone 1.60 sign, sorted.
+/// S3's sub-resources, which S3 clients sign (with OSS's they make up the signed resource,
+/// [`is_signed_parameter`]): the union of the list in AWS's SigV2 description and the lists
+/// botocore 1.44 and rclone 1.60 sign, sorted.
 pub const SUB_RESOURCES: [&str; 37] = [
     "accelerate",
     "acl",
@@ -75,6 +78,19 @@ pub const SUB_RESOURCES: [&str; 37] = [
     "versions",
     "website",
 ];
+
+/// S3 request parameters that OSS's sub-resource lists name too but that S3 clients send outside
+/// the signed resource: ListObjectsV2's `continuation-token`.
+const S3_UNSIGNED_PARAMETERS: [&str; 1] = ["continuation-token"];
+
+/// Whether a query parameter belongs to the signed resource: an S3 sub-resource
+/// ([`SUB_RESOURCES`]), or a sub-resource OSS V1 signs (`append`, `bucketInfo`, `callback`,
+/// `live`, `x-oss-process`, ...: [`SubResources::Union`]). OSS serves its own operations and
+/// parameters on S3 requests as well, so none of them may be added to a SigV2-signed request
+/// without breaking its signature (docs/s3-compatible.md, "Signatures").
+pub fn is_signed_parameter(name: &str) -> bool {
+    SUB_RESOURCES.contains(&name) || (SubResources::Union.contains(name) && !S3_UNSIGNED_PARAMETERS.contains(&name))
+}
 
 /// The parsed `Authorization: AWS <AccessKeyId>:<Signature>` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +134,7 @@ impl QueryAuth {
     }
 }
 
-/// `/<bucket>` (virtual-hosted) + the path as sent + the sorted sub-resources. A bucket-level
+/// `/<bucket>` (virtual-hosted) + the path as sent + the sorted signed parameters. A bucket-level
 /// resource ends with `/` (`/bucket/`, as botocore signs a path-style `/bucket`); with
 /// `as_sent` the path is taken exactly as received instead (other clients sign that).
 pub fn canonicalized_resource(request: &S3Request<'_>, bucket_in_host: Option<&str>, as_sent: bool) -> String {
@@ -132,7 +148,7 @@ pub fn canonicalized_resource(request: &S3Request<'_>, bucket_in_host: Option<&s
         out.push('/');
     }
     let mut subs: Vec<(&str, &str)> =
-        request.query.iter().filter(|(k, _)| SUB_RESOURCES.contains(&k.as_str())).map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        request.query.iter().filter(|(k, _)| is_signed_parameter(k)).map(|(k, v)| (k.as_str(), v.as_str())).collect();
     subs.sort_by(|a, b| a.0.cmp(b.0));
     if !subs.is_empty() {
         out.push('?');
@@ -329,6 +345,45 @@ mod tests {
         assert_eq!(canonicalized_resource(&hosted, None, false), "/");
         let as_sent = format!("{SCHEME} ak:{}", signature_of("s", &string_to_sign(&path_style, "d", None, false, true)));
         assert_eq!(verify_header("s", &HeaderAuth::parse(&as_sent).unwrap(), &path_style, None), Ok(()));
+    }
+
+    /// OSS's sub-resources are signed like S3's: adding one to a signed request breaks its
+    /// signature; S3's ordinary parameters (`prefix`, `continuation-token`, ...) stay outside.
+    #[test]
+    fn oss_sub_resources_are_signed() {
+        let headers = owned(&[("Date", "d")]);
+        let query = owned(&[
+            ("prefix", "p"),
+            ("continuation-token", "t"),
+            ("bucketInfo", ""),
+            ("append", ""),
+            ("position", "0"),
+            ("callback", "e30="),
+            ("callback-var", "e30="),
+            ("x-oss-process", "image/resize"),
+            ("uploads", ""),
+        ]);
+        let request = S3Request { method: "POST", raw_path: "/b/k", query: &query, headers: &headers };
+        assert_eq!(
+            canonicalized_resource(&request, None, false),
+            "/b/k?append&bucketInfo&callback=e30=&callback-var=e30=&position=0&uploads&x-oss-process=image/resize"
+        );
+        for name in ["live", "stat", "referer", "qos", "resourceGroup", "symlink", "objectMeta", "comp", "status"] {
+            assert!(is_signed_parameter(name), "{name}");
+        }
+        for name in ["prefix", "marker", "max-keys", "delimiter", "list-type", "continuation-token", "start-after", "x-id"] {
+            assert!(!is_signed_parameter(name), "{name}");
+        }
+        // A URL presigned without `bucketInfo` does not verify with it added.
+        let plain = S3Request { method: "GET", raw_path: "/b", query: &[], headers: &headers };
+        let added = presign(AK, SECRET, 10, &plain, None);
+        let auth = QueryAuth::from_query(&added).unwrap();
+        let mut injected = added.clone();
+        injected.push(("bucketInfo".into(), String::new()));
+        let request = S3Request { query: &injected, ..plain };
+        assert!(matches!(verify_query(SECRET, &auth, &request, None, 5), Err(SignatureError::Mismatch { .. })));
+        let request = S3Request { query: &added, ..plain };
+        assert_eq!(verify_query(SECRET, &auth, &request, None, 5), Ok(()));
     }
 
     #[test]

@@ -162,6 +162,10 @@ pub enum OssError {
     /// An S3 `aws-chunked` body shorter or longer than `x-amz-decoded-content-length`.
     #[error("{0}")]
     IncompleteBody(String),
+    /// An S3 `aws-chunked` body whose trailer is not the one `x-amz-trailer` announced (another,
+    /// an unannounced one, or none).
+    #[error("The request contained trailing data that was not well-formed or did not conform to our published schema.")]
+    MalformedTrailer,
     /// A CORS preflight (or a request without `Origin` to answer it) that no rule allows.
     #[error("CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Requet-Headers are not whitelisted by the resource's CORS spec.")]
     AccessForbidden,
@@ -294,6 +298,7 @@ impl OssError {
             XAmzContentSha256Mismatch => "XAmzContentSHA256Mismatch",
             BadDigest(_) => "BadDigest",
             IncompleteBody(_) => "IncompleteBody",
+            MalformedTrailer => "MalformedTrailerError",
             AccessForbidden => "AccessForbidden",
             NoSuchCorsConfiguration => "NoSuchCORSConfiguration",
             NoSuchLiveChannel { .. } => "NoSuchLiveChannel",
@@ -352,6 +357,7 @@ impl OssError {
             | XAmzContentSha256Mismatch
             | BadDigest(_)
             | IncompleteBody(_)
+            | MalformedTrailer
             | InvalidTag { .. }
             | InvalidLiveChannel { .. }
             | OperationNotSupported(_)
@@ -454,9 +460,9 @@ impl OssError {
             InvalidPostPolicy { ec, .. } => ec,
             EntityTooLarge => crate::oss::post_policy::ec::TOO_LARGE,
             PostEntityTooSmall => crate::oss::post_policy::ec::TOO_SMALL,
-            // UNVERIFIED (these five): OSS's EC pages were not found for them; the S3 body checks
+            // UNVERIFIED (S3 body checks, CORS, callbacks): OSS's EC pages were not found; the S3 body checks
             // use the digest EC, CORS the generic AccessDenied/argument ones, callbacks a 0007 one.
-            XAmzContentSha256Mismatch | BadDigest(_) | IncompleteBody(_) => "0017-00000503",
+            XAmzContentSha256Mismatch | BadDigest(_) | IncompleteBody(_) | MalformedTrailer => "0017-00000503",
             AccessForbidden => EC_ACCESS_DENIED,
             NoSuchCorsConfiguration => "0017-00000001",
             // UNVERIFIED: OSS documents the code, not its EC; the LiveChannel family (0044) is used.

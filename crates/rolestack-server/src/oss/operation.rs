@@ -4,6 +4,8 @@
 //! operation is authorized as lives in the core's operation table
 //! (`rolestack_core::oss::operation`).
 
+use std::borrow::Cow;
+
 use axum::body::Body;
 use axum::http::Method;
 use futures_util::future::BoxFuture;
@@ -94,11 +96,15 @@ fn always(_: &OssHttpRequest) -> bool {
 /// test suite, run against OSS, deletes an object with `?symlink&versionId=…` left in its
 /// parameters), so they fall through to the plain operation as before. (The sub-resources of
 /// [`UNSUPPORTED`] are refused before any route is tried, on both dialects, and are not repeated.)
+/// With [`UNSUPPORTED`] the list names every sub-resource of botocore 1.44's S3 model; S3
+/// operations newer than it are caught by the shape of their sub-resource instead ([`s3_selector`]).
 const SELECTORS: &[&str] = &[
     // S3
+    "abac",
     "accelerate",
     "acl",
     "analytics",
+    "annotation",
     "attributes",
     "cors",
     "delete",
@@ -108,6 +114,10 @@ const SELECTORS: &[&str] = &[
     "lifecycle",
     "location",
     "logging",
+    "metadataAnnotationTable",
+    "metadataConfiguration",
+    "metadataInventoryTable",
+    "metadataJournalTable",
     "metadataTable",
     "metrics",
     "notification",
@@ -116,6 +126,7 @@ const SELECTORS: &[&str] = &[
     "partNumber",
     "policy",
     "policyStatus",
+    "renameObject",
     "restore",
     "retention",
     "select",
@@ -154,10 +165,21 @@ const SELECTORS: &[&str] = &[
     "x-oss-async-process",
 ];
 
+/// The sub-resource of an S3 request that asks for an operation other than the plain one of its
+/// method: one of [`SELECTORS`], or any parameter written without `=` (`?renameObject`), which is
+/// how S3 spells a sub-resource and never one of the plain operations' parameters (`prefix=`,
+/// `versionId=`, `x-id=` always carry `=`). `None` on the OSS dialect (see [`SELECTORS`]).
+fn s3_selector(req: &OssHttpRequest) -> Option<Cow<'static, str>> {
+    if !req.s3 {
+        return None;
+    }
+    SELECTORS.iter().find(|s| req.has(s)).map(|s| Cow::Borrowed(*s)).or_else(|| req.bare_parameter().map(Cow::Owned))
+}
+
 /// The plain operation of a method (PutObject, GetObject, DeleteBucket, ...): on the S3 dialect,
-/// no sub-resource (see [`SELECTORS`]).
+/// no sub-resource ([`s3_selector`]).
 fn plain(req: &OssHttpRequest) -> bool {
-    !req.s3 || !SELECTORS.iter().any(|s| req.has(s))
+    s3_selector(req).is_none()
 }
 
 fn copy(req: &OssHttpRequest) -> bool {
@@ -255,7 +277,7 @@ pub fn resolve(req: &OssHttpRequest) -> Result<&'static Route, OssError> {
         return Ok(route);
     }
     let m = &req.method;
-    if let Some(name) = SELECTORS.iter().find(|s| req.s3 && req.has(s)) {
+    if let Some(name) = s3_selector(req) {
         return Err(OssError::NotImplemented(format!("rolestack does not implement {m} with the {name:?} sub-resource.")));
     }
     Err(OssError::NotImplemented(match addressed {

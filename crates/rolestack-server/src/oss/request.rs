@@ -147,6 +147,12 @@ impl OssHttpRequest {
         self.param(name).is_some()
     }
 
+    /// The first query parameter written without `=` (`?annotation`), decoded.
+    pub fn bare_parameter(&self) -> Option<String> {
+        let piece = self.raw_query.split('&').find(|p| !p.is_empty() && !p.contains('='))?;
+        decode_form(piece).into_iter().next().map(|(name, _)| name)
+    }
+
     pub fn bucket(&self) -> &str {
         self.bucket.as_deref().unwrap_or_default()
     }
