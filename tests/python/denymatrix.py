@@ -11,7 +11,8 @@ placeholders resolved against the world's names at run time:
 * ``{name}`` — the name as created; ``{name:upper}``, ``{name:lower}``, ``{name:title}``,
   ``{name:alt}``, ``{name:swap}`` — the same name in another letter case;
 * ``{fresh}`` — a new lower-case unique name for this case run (a throwaway entity or key);
-* ``{@0.AccessKey.AccessKeyId}`` — a field of the response of the case's first setup step.
+* ``{@0.AccessKey.AccessKeyId}`` — a field of the response of the case's first setup step;
+  ``{@0}`` — that response itself (an upload id).
 
 ``console`` steps go through the web console as a person would: ``ChangePassword`` signs in as the
 RAM user ``UserName`` with ``OldPassword`` and submits the console's password form (the step carries
@@ -53,7 +54,7 @@ VARIANTS = {
     "alt": lambda s: "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(s)),
 }
 
-_PLACEHOLDER = re.compile(r"\{(@\d+(?:\.\w+)+|\w+)(?::(\w+))?\}")
+_PLACEHOLDER = re.compile(r"\{(@\d+(?:\.\w+)*|\w+)(?::(\w+))?\}")
 
 
 # -- steps ---------------------------------------------------------------------------------------
@@ -329,6 +330,14 @@ class World:
             return b.put_object(key, p.get("body", b"deny-matrix"), headers=headers or None).status
         if action == "DeleteObject":
             return b.delete_object(key, params=vp).status
+        if action == "DeleteMultipleObjects":
+            return b.batch_delete_objects(p["keys"]).deleted_keys
+        if action == "AppendObject":
+            return b.append_object(key, p.get("position", 0), p.get("body", b"deny-matrix"), headers=p.get("headers")).status
+        if action == "UploadPart":
+            return b.upload_part(key, p["upload_id"], p.get("number", 1), p.get("body", b"deny-matrix")).etag
+        if action == "CompleteMultipartUpload":  # of every part uploaded (x-oss-complete-all)
+            return b.complete_multipart_upload(key, p["upload_id"], None, headers={"x-oss-complete-all": "yes"}).status
         if action == "PutBucketCors":
             rule = oss2.models.CorsRule(allowed_origins=p.get("origins", ["*"]), allowed_methods=p.get("methods", ["GET", "PUT"]),
                                         allowed_headers=["*"])
@@ -618,10 +627,14 @@ class World:
             return []
         if svc == "oss":
             b, key = p.get("bucket"), p.get("key")
-            if action in ("PutObject", "CopyObject"):
+            if action in ("PutObject", "CopyObject", "AppendObject", "PutSymlink", "CompleteMultipartUpload"):
                 return [oss("DeleteObject", b, key)]
             if action == "DeleteObject":
                 return [oss("PutObject", b, key)]
+            if action == "DeleteMultipleObjects":
+                return [oss("PutObject", b, k) for k in p["keys"]]
+            if action == "InitiateMultipartUpload":
+                return [oss("AbortMultipartUpload", b, key, upload_id=resp)]
             if action == "PutObjectAcl":
                 return [oss("PutObjectAcl", b, key, acl=oss2.OBJECT_ACL_DEFAULT)]
             if action == "PutBucketAcl":

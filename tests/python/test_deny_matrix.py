@@ -50,6 +50,7 @@ ESC_PRINCIPAL = "bucket-policy Principal names compared case-sensitively"
 ESC_PRESIGN = "V4 presigned URL valid for more than 7 days is accepted"
 ESC_JWKS = "ram:UpdateOIDCProvider alone replaced a provider's keys (JWKS): its holder could sign tokens for every role trusting it"
 ESC_TOKEN = "the RPC gateway dropped a SecurityToken sent with a permanent AccessKey (any token, garbage or another session's, was accepted)"
+ESC_OBJACL = "an anonymous write or delete ignored the object's own ACL: the public-read-write bucket's decided"
 ESC_OIDC = "an OIDC token with an empty sub, or signed by a key its JWK does not allow for that, was accepted"
 
 
@@ -1519,6 +1520,55 @@ def sweep17_s3_cases():
     ]
 
 
+def build_sweep17_objacl_world(w: dm.World) -> None:
+    """The seventeenth session's object-ACL sweep: a public-read-write bucket, in which each case
+    puts objects of its own (private ones, and `default` ones the bucket's ACL decides for)."""
+    w.bucket("root", w.make_bucket("b17acl")).put_bucket_acl(oss2.BUCKET_ACL_PUBLIC_READ_WRITE)
+
+
+def sweep17_objacl_cases():
+    """An object's own ACL decides anonymous writes and deletes of it as it decides reads: in a
+    public-read-write bucket a private object may not be overwritten (Put, Post, Copy onto,
+    Append to, PutSymlink over, InitiateMultipartUpload / UploadPart / CompleteMultipartUpload
+    onto it) or deleted (DeleteObject, DeleteMultipleObjects) anonymously; the controls write and
+    delete a `default` object (or a free key) of the same bucket."""
+    C = Case
+    private = {"x-oss-object-acl": "private"}
+    put = lambda key, **kw: oss("PutObject", "{b17acl}", key, **kw)  # noqa: E731
+    objects = [put("priv/{fresh}", headers=private), put("open/{fresh}")]
+    upload = lambda key: oss("InitiateMultipartUpload", "{b17acl}", key)  # noqa: E731
+    part = lambda key, n: oss("UploadPart", "{b17acl}", key, upload_id=f"{{@{n}}}")  # noqa: E731
+    complete = lambda key, n: oss("CompleteMultipartUpload", "{b17acl}", key, upload_id=f"{{@{n}}}")  # noqa: E731
+    anon = "0003-00000002"
+    return [
+        C("oss-objacl-anon-PutObject-private", "anon", put("priv/{fresh}"), DENIED, put("open/{fresh}"), setup=objects, ec=anon,
+          escape=ESC_OBJACL),
+        C("oss-objacl-anon-PutObject-publicread", "anon", put("pr/{fresh}"), DENIED, put("open/{fresh}"), ec=anon,
+          setup=[put("pr/{fresh}", headers={"x-oss-object-acl": "public-read"}), put("open/{fresh}")], escape=ESC_OBJACL),
+        C("oss-objacl-anon-PostObject-private", "anon", post_form("{b17acl}", "priv/{fresh}", sig="none"), DENIED,
+          post_form("{b17acl}", "open/{fresh}", sig="none"), setup=objects, escape=ESC_OBJACL),
+        C("oss-objacl-anon-DeleteObject-private", "anon", oss("DeleteObject", "{b17acl}", "priv/{fresh}"), DENIED,
+          oss("DeleteObject", "{b17acl}", "open/{fresh}"), setup=objects, ec=anon, escape=ESC_OBJACL),
+        C("oss-objacl-anon-DeleteMultipleObjects-private", "anon", oss("DeleteMultipleObjects", "{b17acl}", keys=["priv/{fresh}"]),
+          DENIED, oss("DeleteMultipleObjects", "{b17acl}", keys=["open/{fresh}"]), setup=objects, ec=anon, escape=ESC_OBJACL),
+        C("oss-objacl-anon-CopyObject-private", "anon", oss("CopyObject", "{b17acl}", "priv/{fresh}", src="open/{fresh}"), DENIED,
+          oss("CopyObject", "{b17acl}", "copy/{fresh}", src="open/{fresh}"), setup=objects, ec=anon, escape=ESC_OBJACL),
+        C("oss-objacl-anon-AppendObject-private", "anon", oss("AppendObject", "{b17acl}", "app/{fresh}", position=len(b"deny-matrix")),
+          DENIED, oss("AppendObject", "{b17acl}", "log/{fresh}"), ec=anon, escape=ESC_OBJACL,
+          setup=[oss("AppendObject", "{b17acl}", "app/{fresh}", headers=private)]),
+        C("oss-objacl-anon-PutSymlink-private", "anon", oss("PutSymlink", "{b17acl}", "priv/{fresh}", target="open/{fresh}"), DENIED,
+          oss("PutSymlink", "{b17acl}", "link/{fresh}", target="open/{fresh}"), setup=objects, ec=anon, escape=ESC_OBJACL),
+        C("oss-objacl-anon-InitiateMultipartUpload-private", "anon", upload("priv/{fresh}"), DENIED, upload("mp/{fresh}"),
+          setup=objects, ec=anon, escape=ESC_OBJACL),
+        # The uploads are the owner's, started before the private object was written.
+        C("oss-objacl-anon-UploadPart-private", "anon", part("priv/{fresh}", 0), DENIED, part("mp/{fresh}", 2), ec=anon,
+          setup=[upload("priv/{fresh}"), put("priv/{fresh}", headers=private), upload("mp/{fresh}")], escape=ESC_OBJACL),
+        C("oss-objacl-anon-CompleteMultipartUpload-private", "anon", complete("priv/{fresh}", 0), DENIED, complete("mp/{fresh}", 3),
+          ec=anon, setup=[upload("priv/{fresh}"), part("priv/{fresh}", 0), put("priv/{fresh}", headers=private),
+                          upload("mp/{fresh}"), part("mp/{fresh}", 3)], escape=ESC_OBJACL),
+    ]
+
+
 def sweep15_ecs_cases():
     """ECS: a call without RegionId is authorized in the region of what it names; an instance of
     another region is not found; acs:ResourceTag on instances; every security group and the image a
@@ -1802,7 +1852,7 @@ def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
             + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + trail_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases()
             + sweep15_cases() + sweep15_ecs_cases() + sweep15_ram_cases() + sweep16_cases() + sweep17_oidc_cases()
-            + sweep17_ctx_cases() + sweep17_kms_cases() + sweep17_s3_cases())
+            + sweep17_ctx_cases() + sweep17_kms_cases() + sweep17_s3_cases() + sweep17_objacl_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []
@@ -1837,6 +1887,7 @@ def world(server, root_ecs):
     build_sweep17_ctx_world(w, root_ecs)
     build_sweep17_kms_world(w)
     build_sweep17_s3_world(w)
+    build_sweep17_objacl_world(w)
     for key in ("dl", "wl", "wna", "wdnr", "wsc"):
         w.names[f"{key}_self"] = w.names[key]
     yield w

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use crate::caller::{Caller, Principal, RequestFacts};
 use crate::oss::blob::{crc64, BlobId, BlobSink, BlobSource, BlobStore, MemoryBlobStore};
 use crate::oss::listing::{ListQuery, VersionQuery};
-use crate::oss::model::ObjectSettings;
+use crate::oss::model::{Acl, ObjectSettings};
 use crate::oss::orphans;
 use crate::oss::request::Conditions;
 use crate::oss::service::{Body, Call, CopySource, CopyTarget, MetadataDirective, NewBucket};
@@ -63,6 +63,7 @@ macro_rules! store_conformance_tests {
             oss_listing_with_delimiter_and_markers,
             oss_multipart_etag_and_crc_and_append,
             oss_copy_conditions_and_digest,
+            oss_acl_writes_follow_the_current_object,
             oss_orphans_are_collected_and_nothing_else,
             oss_scans_page_through_everything,
             oss_versions_store_order_and_pages,
@@ -637,6 +638,52 @@ pub fn oss_copy_conditions_and_digest(store: Arc<dyn Store>) {
     assert!(matches!(oss.get_object(Call::new(&root, Op::GetObject, "bkt", "md5")), Err(OssError::NoSuchKey { .. })));
     let anonymous = Requester::Anonymous(RequestFacts::at(time::OffsetDateTime::now_utc()));
     assert!(matches!(oss.get_object(Call::new(&anonymous, Op::GetObject, "bkt", "src")), Err(OssError::AccessDenied { .. })));
+}
+
+/// An ACL decides a write or delete with the ACL of the key's current object (none: the
+/// bucket's), and a write only an ACL allowed is checked again when it commits (docs/oss.md,
+/// "Authorization"): in a public-read-write bucket an anonymous PUT authorized while the key was
+/// free is refused once the owner has written a private object there, and an append authorized
+/// against a `default` object is refused once that object is made private.
+pub fn oss_acl_writes_follow_the_current_object(store: Arc<dyn Store>) {
+    let (oss, root) = oss_setup(store);
+    let anonymous = Requester::Anonymous(RequestFacts::at(time::OffsetDateTime::now_utc()));
+    fn denied<T>(r: Result<T, OssError>) -> bool {
+        matches!(r, Err(OssError::AccessDenied { .. }))
+    }
+    oss.put_bucket_acl(Call::new(&root, Op::PutBucketAcl, "bkt", ""), Acl::PublicReadWrite).unwrap();
+    let put = |who, key: &str, acl| {
+        let ticket = oss.authorize_write(Call::new(who, Op::PutObject, "bkt", key))?;
+        oss.put_object(&ticket, oss_body(&oss, b"x"), ObjectSettings { acl, ..Default::default() }, None, false)
+    };
+    put(&root, "private", Acl::Private).unwrap();
+    assert!(denied(put(&anonymous, "private", Acl::Default)));
+    assert!(denied(oss.delete_object(Call::new(&anonymous, Op::DeleteObject, "bkt", "private"))));
+    put(&anonymous, "free", Acl::Default).unwrap();
+    // The race: authorized while the key is free (or its object `default`), committed after.
+    let late = oss.authorize_write(Call::new(&anonymous, Op::PutObject, "bkt", "late")).unwrap();
+    put(&root, "late", Acl::Private).unwrap();
+    assert!(denied(oss.put_object(&late, oss_body(&oss, b"anon"), ObjectSettings::default(), None, false)));
+    assert_eq!(oss_read_all(&oss, &root, "late"), b"x");
+    let append = Call::new(&anonymous, Op::AppendObject, "bkt", "log");
+    let first = oss.authorize_append(append, 0).unwrap();
+    oss.append_object(&first, 0, oss_body(&oss, b"ab"), ObjectSettings::default(), None).unwrap();
+    let next = oss.authorize_append(append, 2).unwrap();
+    oss.put_object_acl(Call::new(&root, Op::PutObjectAcl, "bkt", "log"), Acl::Private).unwrap();
+    assert!(denied(oss.append_object(&next, 2, oss_body(&oss, b"cd"), ObjectSettings::default(), None)));
+    // A policy grant (the owner's) does not depend on the object's ACL.
+    let owner = oss.authorize_write(Call::new(&root, Op::PutObject, "bkt", "free")).unwrap();
+    put(&root, "free", Acl::Private).unwrap();
+    oss.put_object(&owner, oss_body(&oss, b"owner"), ObjectSettings::default(), None, false).unwrap();
+    // Both ways: a public-read-write object in a private bucket is anyone's to write and delete.
+    oss.put_bucket_acl(Call::new(&root, Op::PutBucketAcl, "bkt", ""), Acl::Private).unwrap();
+    put(&root, "open", Acl::PublicReadWrite).unwrap();
+    oss.delete_object(Call::new(&anonymous, Op::DeleteObject, "bkt", "open")).unwrap();
+    assert!(denied(put(&anonymous, "open", Acl::Default)), "a key without an object: the bucket's ACL");
+    assert!(denied(put(&anonymous, "free", Acl::Default)));
+    put(&root, "open", Acl::PublicReadWrite).unwrap();
+    put(&anonymous, "open", Acl::Default).unwrap();
+    assert!(denied(put(&anonymous, "open", Acl::Default)), "the object it wrote follows the private bucket");
 }
 
 /// Blobs in memory that all count as written by an earlier process (orphan collection's candidates).

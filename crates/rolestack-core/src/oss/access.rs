@@ -13,6 +13,12 @@
 //!    whichever of the grants above allowed it: STS tokens never exceed their session policy.
 //! 5. Otherwise OSS's `AccessDenied` (403), naming the action, the resource and the reason.
 //!
+//! The ACL that grants is the object's own unless it is `default`, else the bucket's — for
+//! writes and deletes too, where the object is the key's current one (docs/oss.md,
+//! "Authorization"). A request only an ACL allowed comes back as [`Grant::Acl`], so a write that
+//! commits after its body has streamed can check that grant again against the object it then
+//! replaces.
+//!
 //! A request that encrypts or decrypts with a KMS key needs the `kms:` actions on the key as
 //! well ([`authorize_kms`]; see [`super::kms`]).
 
@@ -241,6 +247,28 @@ impl<'a> Target<'a> {
     }
 }
 
+/// What allowed a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grant {
+    /// The bucket owner, a RAM policy or the bucket policy: whatever the ACLs say.
+    Policy,
+    /// Only the canned ACL in force granted `action`; without that grant the request is refused
+    /// with this `AccessDenied` (its EC and message).
+    Acl { action: OssAction, ec: &'static str, message: String },
+}
+
+impl Grant {
+    /// Whether the grant holds while `acl` is the ACL in force (the object's own, else the
+    /// bucket's: [`Acl::over`]): `AccessDenied`, as the request would have been refused, when
+    /// only an ACL allowed it and `acl` does not grant it.
+    pub fn holds_under(&self, acl: Acl) -> OssResult<()> {
+        match self {
+            Grant::Acl { action, ec, message } if !action.granted_by(acl) => Err(OssError::access_denied_ec(ec, message.clone())),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// `acs:oss:*:<account>:<bucket>[/<key>]`, or `acs:oss:*:<account>:*` for the service.
 pub fn resource_arn(account: &str, bucket: Option<&str>, key: Option<&str>) -> String {
     match (bucket, key) {
@@ -250,8 +278,8 @@ pub fn resource_arn(account: &str, bucket: Option<&str>, key: Option<&str>) -> S
     }
 }
 
-/// Decides one request; `Err(AccessDenied)` explains a refusal.
-pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Target<'_>) -> OssResult<()> {
+/// Decides one request: what allowed it, or `Err(AccessDenied)` explaining the refusal.
+pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Target<'_>) -> OssResult<Grant> {
     // A bucket is addressed through its own region's endpoint (any address that names no region
     // reaches every bucket).
     if let (Some(bucket), Some(region)) = (target.bucket, who.facts().endpoint_region.as_deref()) {
@@ -271,7 +299,7 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
     };
     let owner_root = matches!(who, Requester::Caller(c) if c.principal == Principal::Root && c.account_id == owner);
     if owner_root && target.bucket.and_then(|b| b.policy.as_deref()).is_none() {
-        return Ok(());
+        return Ok(Grant::Policy);
     }
     let resource = resource_arn(&owner, target.bucket_name, target.key);
     let mut context = match who {
@@ -296,7 +324,7 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
         Requester::Caller(c) if c.principal != Principal::Root => Some(IdentityPolicies::load(tx, c)?),
         _ => None,
     };
-    let acl = if target.object_acl != Acl::Default { target.object_acl } else { target.bucket.map_or(Acl::Private, |b| b.acl) };
+    let acl = target.object_acl.over(target.bucket.map_or(Acl::Private, |b| b.acl));
     let evidence = Evidence {
         asker: match who {
             Requester::Anonymous(_) => Asker::Anonymous,
@@ -317,8 +345,17 @@ pub fn authorize(tx: &mut dyn Tx, who: &Requester, action: OssAction, target: Ta
         acl_grants: action.granted_by(acl),
     };
     let decided = decide(&evidence);
+    // Allowed by the ACL alone when nothing else would allow it.
+    let grant = match &decided {
+        Ok(()) if evidence.acl_grants => match decide(&Evidence { acl_grants: false, ..evidence }) {
+            Ok(()) => Grant::Policy,
+            Err(refusal) => Grant::Acl { action, ec: refusal.ec(), message: denial_message(&refusal, action.as_str(), &resource) },
+        },
+        _ => Grant::Policy,
+    };
     Decided { who, account: &owner, action: action.as_str(), resource: &resource, context: &context, policies: loaded.as_ref() }
-        .conclude(decided, target.bucket_name)
+        .conclude(decided, target.bucket_name)?;
+    Ok(grant)
 }
 
 /// Authorizes the use of a KMS key for an object of `bucket` (see [`super::kms`]): each action
@@ -417,12 +454,17 @@ impl Decided<'_> {
                 conditions: conditions_of(context),
             };
             OssError::AccessDenied {
-                message: format!("You have no right to access this resource: {refusal}. Action: {action}, Resource: {resource}."),
+                message: denial_message(&refusal, action, resource),
                 ec: refusal.ec(),
                 verdict: Some(Box::new(verdict)),
             }
         })
     }
+}
+
+/// The message of an `AccessDenied`: the reason, the action and the resource.
+fn denial_message(refusal: &Refusal, action: &str, resource: &str) -> String {
+    format!("You have no right to access this resource: {refusal}. Action: {action}, Resource: {resource}.")
 }
 
 /// Who asks, as far as the decision cares.
@@ -605,6 +647,18 @@ mod tests {
         assert_eq!(decide(&session(d(ALLOW), d(ALLOW), None)), Ok(()));
         // The session policy alone grants nothing.
         assert!(matches!(decide(&session(d(NONE), d(ALLOW), None)), Err(Refusal::Implicit(_))));
+    }
+
+    #[test]
+    fn an_acl_grant_holds_while_the_acl_in_force_grants() {
+        let grant = Grant::Acl { action: OssAction::PutObject, ec: "0003-00000002", message: "no".into() };
+        // The object's own ACL, unless `default`, decides over the bucket's.
+        assert!(grant.holds_under(Acl::Default.over(Acl::PublicReadWrite)).is_ok());
+        assert!(grant.holds_under(Acl::Private.over(Acl::PublicReadWrite)).is_err());
+        assert!(grant.holds_under(Acl::PublicRead.over(Acl::PublicReadWrite)).is_err());
+        assert!(grant.holds_under(Acl::PublicReadWrite.over(Acl::Private)).is_ok());
+        assert!(matches!(grant.holds_under(Acl::Private), Err(OssError::AccessDenied { ec: "0003-00000002", .. })));
+        assert!(Grant::Policy.holds_under(Acl::Private).is_ok(), "a policy grant does not depend on an ACL");
     }
 
     #[test]

@@ -38,6 +38,16 @@ impl Acl {
         }
     }
 
+    /// The ACL in force for an object with this ACL in a bucket with `bucket`'s: the object's own
+    /// unless it is `default` (docs/oss.md, "Authorization": object ACL first).
+    pub fn over(self, bucket: Acl) -> Acl {
+        if self == Acl::Default {
+            bucket
+        } else {
+            self
+        }
+    }
+
     /// Parses an `x-oss-acl` / `x-oss-object-acl` value; `default` only where `allow_default`.
     pub fn parse(s: &str, allow_default: bool) -> OssResult<Acl> {
         match s {

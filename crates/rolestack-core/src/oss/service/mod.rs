@@ -35,12 +35,12 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use time::OffsetDateTime;
 
-use super::access::{authorize, authorize_kms, OssAction, Requester, Target};
+use super::access::{authorize, authorize_kms, Grant, OssAction, Requester, Target};
 use super::archive::check_readable;
 use super::blob::{BlobId, BlobSink, BlobStore, DigestingWriter, Digests, Segment, SegmentReader, Waits};
 use super::error::{OssError, OssResult};
 use super::kms::{KeyUse, KmsKey, Sse};
-use super::model::{Bucket, Object, ObjectSettings, ObjectType, Part, Upload};
+use super::model::{Acl, Bucket, Object, ObjectSettings, ObjectType, Part, Upload};
 use super::operation::Operation;
 use crate::clock::Clock;
 use crate::group_commit::GroupCommit;
@@ -143,20 +143,21 @@ impl<'a> Call<'a> {
 
     /// Authorizes the call's own action on `target` (with the ACL it asks for as a condition key)
     /// and, when a write sets the new object's tags, `oss:PutObjectTagging` too: OSS lets only
-    /// those allowed PutObjectTagging tag an object, also while uploading or copying it.
-    fn authorize(&self, tx: &mut dyn Tx, target: Target<'_>) -> OssResult<()> {
+    /// those allowed PutObjectTagging tag an object, also while uploading or copying it. Returns
+    /// what allowed the call's own action.
+    fn authorize(&self, tx: &mut dyn Tx, target: Target<'_>) -> OssResult<Grant> {
         use Operation::*;
-        match self.acl_condition() {
+        let grant = match self.acl_condition() {
             None => authorize(tx, self.who, self.action(), target)?,
             Some(acl) => {
                 let keys: Vec<(&str, &str)> = target.condition_keys.iter().copied().chain(std::iter::once(acl)).collect();
                 authorize(tx, self.who, self.action(), Target { condition_keys: &keys, ..target })?
             }
-        }
+        };
         if self.tagging && matches!(self.op, PutObject | PostObject | AppendObject | InitiateMultipartUpload | CopyObject) {
             authorize(tx, self.who, OssAction::PutObjectTagging, target)?;
         }
-        Ok(())
+        Ok(grant)
     }
 }
 
@@ -165,6 +166,30 @@ impl<'a> Call<'a> {
 pub struct WriteTicket {
     pub bucket: Bucket,
     pub key: String,
+    /// What allowed it: an ACL grant is checked again when the write commits ([`still_granted`]).
+    pub grant: Grant,
+}
+
+/// In the transaction that commits a write of `key`, with the bucket as it reads there: whether
+/// the write's grant still holds against the object the key has now. A write only an ACL allowed
+/// is refused when that object (or, without one, the bucket) no longer grants it — the object may
+/// have been written or had its ACL changed while the body streamed.
+fn still_granted(grant: &Grant, tx: &mut dyn Tx, bucket: &Bucket, key: &str) -> OssResult<()> {
+    match grant {
+        Grant::Policy => Ok(()),
+        Grant::Acl { .. } => grant.holds_under(acl_in_force(bucket, load_object(tx, &bucket.name, key)?.as_ref())),
+    }
+}
+
+/// An object's own ACL for a decision: `default` (the bucket's) when the key has none.
+fn object_acl(object: Option<&Object>) -> Acl {
+    object.map_or(Acl::Default, |o| o.acl)
+}
+
+/// The ACL that decides for `object` (the key's current object, if any) in `bucket`: the
+/// object's own unless it is `default`, else the bucket's.
+fn acl_in_force(bucket: &Bucket, object: Option<&Object>) -> Acl {
+    object_acl(object).over(bucket.acl)
 }
 
 /// A body written to a new blob that no committed record names yet. Dropping it removes the
@@ -581,9 +606,8 @@ impl Oss {
         let mut tx = self.read_tx()?;
         let b = self.read_bucket(&mut *tx, at, bucket)?;
         let object = versions::addressed(&mut *tx, bucket, key, version)?;
-        let acl = object.as_ref().map_or(super::model::Acl::Default, |o| o.acl);
         let tags = object.as_ref().map_or(&[][..], |o| o.tags.as_slice());
-        authorize(&mut *tx, who, action, Target { object_acl: acl, object_tags: tags, ..Target::object(&b, key) })?;
+        authorize(&mut *tx, who, action, Target { object_acl: object_acl(object.as_ref()), object_tags: tags, ..Target::object(&b, key) })?;
         versions::found(&mut *tx, &b, key, version, object)
     }
 }

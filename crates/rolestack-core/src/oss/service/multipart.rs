@@ -4,6 +4,7 @@
 use md5::{Digest as _, Md5};
 use time::OffsetDateTime;
 
+use super::object::authorize_write_in;
 use super::{
     authorize_encrypt, decode, encode, load_bucket, load_upload, new_object, now, refuse_overwrite, with_bucket_defaults, Body, Call,
     CopySource, Oss, WriteTicket, MAX_PART_NUMBER, MIN_PART_SIZE,
@@ -45,13 +46,15 @@ pub struct PartListing {
 }
 
 impl Oss {
-    /// InitiateMultipartUpload. With `forbid_overwrite` (`x-oss-forbid-overwrite: true`) a key
-    /// that has an object is `FileAlreadyExists` at once, before any part is sent (the
-    /// Complete checks again; docs/oss.md, "multipart").
+    /// InitiateMultipartUpload, authorized (as a write of the key: with the ACL of its current
+    /// object) in the transaction that records it. With `forbid_overwrite`
+    /// (`x-oss-forbid-overwrite: true`) a key that has an object is `FileAlreadyExists` at once,
+    /// before any part is sent (the Complete checks again; docs/oss.md, "multipart").
     pub fn initiate_upload(&self, call: Call<'_>, settings: ObjectSettings, forbid_overwrite: bool) -> OssResult<Upload> {
         // Run again while it conflicts with another node's transaction (a shared store).
         crate::store::retry(|| {
-            let ticket = self.authorize_write(call)?;
+            let mut tx = self.tx()?;
+            let ticket = authorize_write_in(&mut *tx, call)?;
             let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
             let upload_id = format!("{:016X}{}", (nanos as u128 & 0xFFFF_FFFF_FFFF_FFFF), hex_upper(&rand::random::<[u8; 8]>()));
             let upload = Upload {
@@ -61,9 +64,7 @@ impl Oss {
                 initiated: now(),
                 settings: settings.clone(),
             };
-            let mut tx = self.tx()?;
-            let b = load_bucket(&mut *tx, call.bucket)?;
-            refuse_overwrite(&mut *tx, &b, call.key, forbid_overwrite, EC_FILE_EXISTS_MULTIPART)?;
+            refuse_overwrite(&mut *tx, &ticket.bucket, call.key, forbid_overwrite, EC_FILE_EXISTS_MULTIPART)?;
             tx.oss_upload_insert(call.bucket, call.key, &upload_id, &encode(&upload)?)?;
             tx.commit()?;
             Ok(upload)
@@ -119,7 +120,9 @@ impl Oss {
     }
 
     /// CompleteMultipartUpload of the listed parts (number, ETag), or of every uploaded part
-    /// (`None`: `x-oss-complete-all`, which lists the parts and so also needs `oss:ListParts`).
+    /// (`None`: `x-oss-complete-all`, which lists the parts and so also needs `oss:ListParts`),
+    /// authorized (as a write of the key: with the ACL of the object it replaces) in the
+    /// transaction that writes the object.
     /// With `forbid_overwrite` (`x-oss-forbid-overwrite: true`) an existing object is
     /// `FileAlreadyExists` and the upload stays as it was.
     pub fn complete_upload(
@@ -131,9 +134,9 @@ impl Oss {
     ) -> OssResult<Object> {
         // Run again while it conflicts with another node's transaction (a shared store).
         crate::store::retry(|| {
-            let ticket = self.authorize_write(call)?;
-            let (bucket, key) = (call.bucket, call.key);
             let mut tx = self.tx()?;
+            let ticket = authorize_write_in(&mut *tx, call)?;
+            let (bucket, key) = (call.bucket, call.key);
             if requested.is_none() {
                 authorize(&mut *tx, call.who, OssAction::ListParts, Target::object(&ticket.bucket, key))?;
             }
@@ -180,9 +183,9 @@ impl Oss {
             let totals = Digests { md5: [0; 16], crc64: crc, size };
             let mut object = new_object(key, segments, &totals, ObjectType::Multipart, upload.settings.clone());
             object.etag = etag;
-            let b = load_bucket(&mut *tx, bucket)?;
-            refuse_overwrite(&mut *tx, &b, key, forbid_overwrite, EC_FILE_EXISTS_MULTIPART)?;
-            let (object, gone) = super::versions::make_current(&mut *tx, &b, with_bucket_defaults(object, &b), self.now())?;
+            let b = &ticket.bucket;
+            refuse_overwrite(&mut *tx, b, key, forbid_overwrite, EC_FILE_EXISTS_MULTIPART)?;
+            let (object, gone) = super::versions::make_current(&mut *tx, b, with_bucket_defaults(object, b), self.now())?;
             tx.oss_parts_delete(upload_id)?;
             tx.oss_upload_delete(bucket, upload_id)?;
             tx.commit()?;

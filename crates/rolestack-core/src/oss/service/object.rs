@@ -5,8 +5,8 @@ use md5::{Digest as _, Md5};
 
 use super::versions::{self, Deletion};
 use super::{
-    authorize_encrypt, encode, load_bucket, load_object, new_object, now, refuse_overwrite, with_bucket_defaults, Body, Call, Oss,
-    WriteTicket, MAX_APPEND_SIZE,
+    acl_in_force, authorize_encrypt, encode, load_bucket, load_object, new_object, now, object_acl, refuse_overwrite, still_granted,
+    with_bucket_defaults, Body, Call, Oss, WriteTicket, MAX_APPEND_SIZE,
 };
 use crate::oss::access::Target;
 use crate::oss::archive::{restore, RestoreOutcome, RestoreRequest};
@@ -62,22 +62,11 @@ impl Oss {
         Ok((b.owner, listing::list(&mut *tx, call.bucket, q)?))
     }
 
-    /// Authorizes a write of the call's key (PutObject, AppendObject, multipart, copy targets).
-    /// A write that makes a new object encrypted with KMS — the encryption it asks for, else the
-    /// bucket's default — needs the `kms:` actions on the key too (PutObject, PostObject,
-    /// CopyObject, InitiateMultipartUpload; AppendObject and the parts of an upload are checked
-    /// against the object or upload they add to, see [`Oss::authorize_append`] and
-    /// [`Oss::authorize_part`]).
+    /// Authorizes a write of the call's key (PutObject, AppendObject, multipart, copy targets):
+    /// see [`authorize_write_in`].
     pub fn authorize_write(&self, call: Call<'_>) -> OssResult<WriteTicket> {
-        use crate::oss::Operation::*;
-        validate_key(call.key)?;
         let mut tx = self.read_tx()?;
-        let b = load_bucket(&mut *tx, call.bucket)?;
-        call.authorize(&mut *tx, Target::object(&b, call.key))?;
-        if matches!(call.op, PutObject | PostObject | CopyObject | InitiateMultipartUpload) {
-            authorize_encrypt(&mut *tx, call.who, &b, call.encryption.kms_key(b.encryption.as_ref()))?;
-        }
-        Ok(WriteTicket { bucket: b, key: call.key.to_string() })
+        authorize_write_in(&mut *tx, call)
     }
 
     /// Commits a PutObject whose body was written.
@@ -91,18 +80,20 @@ impl Oss {
     ) -> OssResult<Object> {
         Self::check_md5(&body, content_md5)?;
         let object = new_object(&ticket.key, vec![body.segment()], &body.digests, ObjectType::Normal, settings);
-        let stored = self.store_object(&ticket.bucket.name, object, forbid_overwrite)?;
+        let stored = self.store_object(ticket, object, forbid_overwrite)?;
         body.keep();
         Ok(stored)
     }
 
     /// Writes an object's metadata as the key's current version: a previous version is
-    /// replaced (and its body then discarded) or kept, as the bucket's versioning says.
-    fn store_object(&self, bucket: &str, object: Object, forbid_overwrite: bool) -> OssResult<Object> {
-        let bucket = bucket.to_string();
+    /// replaced (and its body then discarded) or kept, as the bucket's versioning says. The
+    /// ticket's grant is checked again against the object replaced ([`still_granted`]).
+    fn store_object(&self, ticket: &WriteTicket, object: Object, forbid_overwrite: bool) -> OssResult<Object> {
+        let (bucket, grant) = (ticket.bucket.name.clone(), ticket.grant.clone());
         let clock = self.now();
         let (object, gone) = self.commits.write(move |tx| {
             let b = load_bucket(tx, &bucket)?;
+            still_granted(&grant, tx, &b, &object.key)?;
             let object = with_bucket_defaults(object.clone(), &b);
             refuse_overwrite(tx, &b, &object.key, forbid_overwrite, EC_FILE_EXISTS)?;
             versions::make_current(tx, &b, object, clock)
@@ -130,7 +121,7 @@ impl Oss {
         let digests = crate::oss::blob::Digests { md5: Md5::digest(target.as_bytes()).into(), crc64: 0, size: 0 };
         let mut object = new_object(&ticket.key, Vec::new(), &digests, ObjectType::Symlink, settings);
         object.symlink_target = Some(target.to_string());
-        self.store_object(call.bucket, object, forbid_overwrite)
+        self.store_object(&ticket, object, forbid_overwrite)
     }
 
     /// GetSymlink: the target key (`NotSymlink` for any other object) and the link.
@@ -149,7 +140,8 @@ impl Oss {
 
     /// DeleteMultipleObjects (and DeleteObject): every (key, version) must be allowed — as
     /// `oss:DeleteObjectVersion` when it names a version — else `AccessDenied` for the request.
-    /// Missing keys and versions count as deleted, as in OSS.
+    /// An ACL decides with the ACL of what is deleted (the current object, or the version named),
+    /// in the transaction that deletes it. Missing keys and versions count as deleted, as in OSS.
     pub fn delete_objects(&self, call: Call<'_>, targets: &[(String, Option<String>)]) -> OssResult<Vec<Deletion>> {
         for (_, version) in targets {
             if let Some(v) = version {
@@ -165,7 +157,8 @@ impl Oss {
                 let existing = versions::addressed(&mut *tx, call.bucket, key, version.as_deref())?;
                 let tags = existing.as_ref().map_or(&[][..], |o| o.tags.as_slice());
                 let action = call.op.action_for(version.is_some());
-                crate::oss::access::authorize(&mut *tx, call.who, action, Target { object_tags: tags, ..Target::object(&b, key) })?;
+                let target = Target { object_acl: object_acl(existing.as_ref()), object_tags: tags, ..Target::object(&b, key) };
+                crate::oss::access::authorize(&mut *tx, call.who, action, target)?;
             }
             let mut gone = Vec::new();
             let mut done = Vec::with_capacity(targets.len());
@@ -207,7 +200,7 @@ impl Oss {
         validate_key(call.key)?;
         let opened = self.open_source(call.who, source, None)?;
         let src = opened.object;
-        self.authorize_write(call)?;
+        let ticket = self.authorize_write(call)?;
         let body = self.copy_body(opened.reader)?;
         let settings = match target.directive {
             MetadataDirective::Copy => ObjectSettings {
@@ -236,7 +229,7 @@ impl Oss {
         settings.storage_class = target.storage_class;
         let mut object = new_object(call.key, vec![body.segment()], &body.digests, ObjectType::Normal, settings);
         object.etag = src.etag.clone();
-        let stored = self.store_object(call.bucket, object, target.forbid_overwrite)?;
+        let stored = self.store_object(&ticket, object, target.forbid_overwrite)?;
         body.keep();
         Ok(stored)
     }
@@ -273,6 +266,7 @@ impl Oss {
             let (bucket, key) = (&ticket.bucket.name, &ticket.key);
             let b = load_bucket(&mut *tx, bucket)?;
             let existing = load_object(&mut *tx, bucket, key)?;
+            ticket.grant.holds_under(acl_in_force(&b, existing.as_ref()))?;
             check_append(existing.as_ref(), position)?;
             if position + body.digests.size > MAX_APPEND_SIZE {
                 return Err(OssError::InvalidArgument("An appendable object may not grow beyond 5 GiB.".into()));
@@ -365,6 +359,24 @@ impl Oss {
             Ok(outcome)
         })
     }
+}
+
+/// Authorizes, in `tx`, a write of the call's key as the call's action: an ACL decides with the
+/// ACL of the key's current object (none: the bucket's; docs/oss.md, "Authorization"). A write
+/// that makes a new object encrypted with KMS — the encryption it asks for, else the bucket's
+/// default — needs the `kms:` actions on the key too (PutObject, PostObject, CopyObject,
+/// InitiateMultipartUpload; AppendObject and the parts of an upload are checked against the
+/// object or upload they add to, see [`Oss::authorize_append`] and [`Oss::authorize_part`]).
+pub(super) fn authorize_write_in(tx: &mut dyn crate::store::Tx, call: Call<'_>) -> OssResult<WriteTicket> {
+    use crate::oss::Operation::*;
+    validate_key(call.key)?;
+    let b = load_bucket(tx, call.bucket)?;
+    let existing = load_object(tx, call.bucket, call.key)?;
+    let grant = call.authorize(tx, Target { object_acl: object_acl(existing.as_ref()), ..Target::object(&b, call.key) })?;
+    if matches!(call.op, PutObject | PostObject | CopyObject | InitiateMultipartUpload) {
+        authorize_encrypt(tx, call.who, &b, call.encryption.kms_key(b.encryption.as_ref()))?;
+    }
+    Ok(WriteTicket { bucket: b, key: call.key.to_string(), grant })
 }
 
 /// Authorizes a listing of the call's bucket, with its `oss:Prefix` and `oss:Delimiter`.
