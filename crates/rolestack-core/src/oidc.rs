@@ -606,16 +606,17 @@ mod tests {
         }
     }
 
+    /// `verify` of a token the setup's issuer signed (ES256), with `changes` over the usual claims.
+    fn verify_changed(s: &Setup, changes: Value) -> Result<VerifiedToken> {
+        let token = sign_raw(&s.iss, &s.key, json!({ "alg": "ES256", "kid": "k1" }), claims_at(&s.iss, s.now, changes));
+        verify(&token, &s.keys, &s.p, s.now)
+    }
+
     #[test]
     fn time_claims_at_the_ends_of_i64_are_refused_not_wrapped() {
-        let Setup { key, iss, keys, p, now, .. } = setup();
-        let t = now.unix_timestamp();
-        let answer = |changes: Value| match verify(
-            &sign_raw(&iss, &key, json!({ "alg": "ES256", "kid": "k1" }), claims_at(&iss, now, changes)),
-            &keys,
-            &p,
-            now,
-        ) {
+        let s = setup();
+        let t = s.now.unix_timestamp();
+        let answer = |changes: Value| match verify_changed(&s, changes) {
             Ok(_) => ("accepted".to_string(), String::new()),
             Err(e) => (e.code(), e.to_string()),
         };
@@ -640,8 +641,9 @@ mod tests {
             assert_eq!(answer(json!({ "exp": exp })).0, "AuthenticationFail.OIDCToken.Expired", "{exp}");
         }
         // The server's clock at either end: no overflow either.
-        let times = TimeClaims::of(claims_at(&iss, now, json!({ "iat": i64::MIN, "nbf": i64::MAX, "exp": i64::MAX })).as_object().unwrap())
-            .unwrap();
+        let times =
+            TimeClaims::of(claims_at(&s.iss, s.now, json!({ "iat": i64::MIN, "nbf": i64::MAX, "exp": i64::MAX })).as_object().unwrap())
+                .unwrap();
         for now_s in [i64::MIN, i64::MIN + 1, t, i64::MAX - 1] {
             assert!(times.check(now_s, 168).is_err(), "{now_s}");
         }
@@ -652,14 +654,9 @@ mod tests {
 
     #[test]
     fn fractional_numeric_dates_round_the_way_that_refuses_more() {
-        let Setup { key, iss, keys, p, now, .. } = setup();
-        let t = now.unix_timestamp();
-        let answer = |changes: Value| match verify(
-            &sign_raw(&iss, &key, json!({ "alg": "ES256", "kid": "k1" }), claims_at(&iss, now, changes)),
-            &keys,
-            &p,
-            now,
-        ) {
+        let s = setup();
+        let t = s.now.unix_timestamp();
+        let answer = |changes: Value| match verify_changed(&s, changes) {
             Ok(v) => ("accepted".to_string(), v.issued_at, v.expires_at),
             Err(e) => (e.code(), 0, 0),
         };
