@@ -215,6 +215,22 @@ def test_local_issuer_documents(server, issuer):
     assert json.loads(base64.urlsafe_b64decode(header + "=="))["kid"] == key["kid"]
 
 
+def test_token_file_is_private(server, tmp_path):
+    """`oidc token --out FILE` writes a bearer credential: readable by its owner only (0600), also
+    over a file that was there before with looser permissions, whatever the umask."""
+    out = tmp_path / "token"
+    out.write_text("old")
+    out.chmod(0o644)
+    old_umask = os.umask(0o022)
+    try:
+        p = cli(server, "oidc", "token", "--sub", "a", "--aud", AUD, "--out", str(out))
+    finally:
+        os.umask(old_umask)
+    assert p.returncode == 0, p.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert out.read_text().count(".") == 2
+
+
 # -- AssumeRoleWithOIDC ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("signature", ["v3", "v2sig"])

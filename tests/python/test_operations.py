@@ -95,6 +95,21 @@ def scrape(server):
     return list(text_string_to_metric_families(r.text))
 
 
+def test_made_up_actions_do_not_grow_metrics(server):
+    """An anonymous request naming an action no catalogue has is counted under `-`: the caller's
+    text never becomes a label (each made-up name would add a series to /metrics for good)."""
+    before = scrape(server)
+    made_up = [f"NoSuchAction{i}{'x' * 2000}" for i in range(20)]
+    for action in made_up:
+        r = requests.get(server.base_url + "/", params={"Version": "2015-05-01", "Format": "JSON", "Action": action}, timeout=10)
+        assert r.status_code == 404 and r.json()["Code"] == "InvalidApi.NotFound"
+    text = requests.get(f"{server.base_url}/metrics", timeout=10).text
+    assert "NoSuchAction" not in text
+    after = list(text_string_to_metric_families(text))
+    key = dict(product="ram", action="-", status="404")
+    assert metric(after, "rolestack_requests_total", **key) >= metric(before, "rolestack_requests_total", **key) + len(made_up)
+
+
 def test_metrics_move(server, root_api, ram_user):
     before = scrape(server)
     root_api.call("ListRoles")

@@ -297,8 +297,11 @@ fn scrubbed(message: &str) -> &str {
     }
 }
 
-/// Parameters never written to an event (signatures, tokens, secrets, passwords, MFA codes).
+/// Parameters never written to an event (signatures, tokens, secrets, passwords, MFA codes, and
+/// an instance's user data, which reading takes `ecs:DescribeUserData` and which commonly carries
+/// bootstrap secrets: a reader allowed only LookupEvents must not get it from the trail).
 const REDACTED: &[&str] = &[
+    "UserData",
     "Signature",
     "SecurityToken",
     "AccessKeySecret",
@@ -763,6 +766,14 @@ fn writer(shared: Arc<Shared>, store: Arc<dyn Store>, retention: Retention, cloc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_and_user_data_are_not_recorded() {
+        let params = [("UserData", "ZXhwb3J0IERCX1BBU1NXT1JEPXM="), ("password", "p"), ("InstanceName", "web")];
+        let owned: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let recorded = request_parameters(owned.iter().map(|(k, v)| (k, v)));
+        assert_eq!(recorded, json!({ "UserData": "***", "password": "***", "InstanceName": "web" }));
+    }
     use crate::caller::RequestFacts;
 
     #[test]

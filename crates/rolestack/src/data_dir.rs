@@ -47,7 +47,9 @@ fn restrict_tree(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+/// Writes `contents` to `path` readable by its owner only (0600 — also when the file was there
+/// before with looser permissions), durably.
+pub fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -56,6 +58,11 @@ fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         opts.mode(0o600);
     }
     let mut f = opts.open(path).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(fs::Permissions::from_mode(0o600)).with_context(|| format!("restricting {}", path.display()))?;
+    }
     f.write_all(contents)?;
     f.sync_all()?;
     Ok(())

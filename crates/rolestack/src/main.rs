@@ -682,7 +682,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             let token = v["Token"].as_str().unwrap_or_default();
             match out {
-                Some(path) => std::fs::write(&path, token).with_context(|| format!("writing {}", path.display()))?,
+                // A bearer credential: readable by its owner only, as a projected service-account token is.
+                Some(path) => data_dir::write_private(&path, token.as_bytes())?,
                 None => println!("{token}"),
             }
             Ok(())

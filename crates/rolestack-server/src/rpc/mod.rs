@@ -113,16 +113,18 @@ pub async fn gateway(rs: Rolestack, peer: SocketAddr, req: Request) -> Response 
     let started = std::time::Instant::now();
     let response = serve(rs, peer, req).await;
     if let Some(s) = response.extensions().get::<Served>() {
-        crate::telemetry::request_done(s.product, &s.action, response.status().as_u16(), started);
+        crate::telemetry::request_done(s.product, s.action, response.status().as_u16(), started);
     }
     response
 }
 
-/// What a response was for, for the request metrics.
+/// What a response was for, for the request metrics: the product and action as the catalogue
+/// names them (`unknown` / `-` for anything else — a label is never the caller's text, so made-up
+/// actions cannot grow `/metrics` or the log).
 #[derive(Clone)]
 struct Served {
     product: &'static str,
-    action: String,
+    action: &'static str,
 }
 
 async fn serve(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
@@ -161,17 +163,17 @@ async fn serve(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
     let format = Format::from_param(req.param("Format"));
     let version = req.param_or_header("Version", "x-acs-version").map(str::to_string);
     let action_name = req.param_or_header("Action", "x-acs-action").map(str::to_string);
-    let host = version.as_deref().and_then(Product::from_version).unwrap_or(Product::Ram).host();
+    let product = version.as_deref().and_then(Product::from_version);
+    let host = product.unwrap_or(Product::Ram).host();
+    // The action as the catalogue names it, if it names it.
+    let known_action: Option<&'static str> = product
+        .zip(action_name.as_deref())
+        .and_then(|(p, a)| catalog::find(p, a).map(|a| a.name).or_else(|| catalog::find_anonymous(p, a).map(|a| a.name)));
 
     // A call that only reads runs here: it never waits for a writer or the network (SQLite read
     // connections read a snapshot), so handing it to a blocking thread would cost more than it.
-    let reads_only = !rs.store.shared()
-        && version
-            .as_deref()
-            .and_then(Product::from_version)
-            .zip(action_name.as_deref())
-            .and_then(|(p, a)| catalog::find(p, a))
-            .is_some_and(|a| !a.writes());
+    let reads_only =
+        !rs.store.shared() && product.zip(action_name.as_deref()).and_then(|(p, a)| catalog::find(p, a)).is_some_and(|a| !a.writes());
     let rid = request_id.clone();
     let work = move || {
         let mut seen = Seen::default();
@@ -185,10 +187,7 @@ async fn serve(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
         tokio::task::spawn_blocking(work).await.map_err(|e| e.to_string())
     };
     let result = outcome.unwrap_or_else(|e| Err(Error::Store(format!("handler panicked: {e}"))));
-    let served = Served {
-        product: version.as_deref().and_then(Product::from_version).map_or("unknown", |p| p.spec().name),
-        action: action_name.clone().unwrap_or_else(|| "-".into()),
-    };
+    let served = Served { product: product.map_or("unknown", |p| p.spec().name), action: known_action.unwrap_or("-") };
     let mut response = match result {
         Ok((action, body)) => {
             tracing::debug!(request_id, action, "ok");
@@ -198,7 +197,7 @@ async fn serve(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
             if let Error::Store(detail) | Error::Conflict(detail) = &e {
                 tracing::error!(request_id, detail, "internal error");
             } else {
-                tracing::info!(request_id, action = action_name.as_deref().unwrap_or("-"), code = e.code(), "error");
+                tracing::info!(request_id, action = known_action.unwrap_or("-"), code = e.code(), "error");
             }
             render::error_with_detail(
                 format,
