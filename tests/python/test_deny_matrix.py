@@ -51,6 +51,7 @@ ESC_PRESIGN = "V4 presigned URL valid for more than 7 days is accepted"
 ESC_JWKS = "ram:UpdateOIDCProvider alone replaced a provider's keys (JWKS): its holder could sign tokens for every role trusting it"
 ESC_TOKEN = "the RPC gateway dropped a SecurityToken sent with a permanent AccessKey (any token, garbage or another session's, was accepted)"
 ESC_OBJACL = "an anonymous write or delete ignored the object's own ACL: the public-read-write bucket's decided"
+ESC_ECSRES = "ECS authorized neither the vSwitch an instance is created in nor the VPC a vSwitch or security group is created in"
 ESC_OIDC = "an OIDC token with an empty sub, or signed by a key its JWK does not allow for that, was accepted"
 
 
@@ -1569,6 +1570,36 @@ def sweep17_objacl_cases():
     ]
 
 
+def build_sweep17_ecsres_world(w: dm.World, root_ecs) -> None:
+    """The seventeenth session's ECS resource fix: a second VPC with a vSwitch, and a user allowed
+    every ECS and VPC action but denied that vSwitch and that VPC under the VPC product's ARNs
+    (`acs:vpc:*:*:vswitch/<id>`, `acs:vpc:*:*:vpc/<id>`)."""
+    n = w.names
+    n["vpc17r"], n["vsw17r"] = h.ecs_network(root_ecs, "10.83.0.0/16", "10.83.1.0/24", "cn-hangzhou-h")
+    w.user("s17resdeny", principal=True, prefix="dm-netdeny", policies=[w.policy("s17resdeny_pol", [
+        h.allow(["ecs:*", "vpc:*"], "*"),
+        h.deny(["ecs:*", "vpc:*"], [f"acs:vpc:*:*:vswitch/{n['vsw17r']}", f"acs:vpc:*:*:vpc/{n['vpc17r']}"])])])
+
+
+def sweep17_ecsres_cases():
+    """ECS authorizes the vSwitch CreateInstance/RunInstances put an instance in, and the VPC the
+    legacy ECS CreateVSwitch and CreateSecurityGroup create in, under the VPC product's ARNs
+    (docs/authorization.md)."""
+    C = Case
+    make = lambda action, vsw, **kw: ecs(action, ImageId=dm.IMAGE, InstanceType=dm.ITYPE, VSwitchId=vsw, **kw)  # noqa: E731
+    vswitch = lambda vpc_id, cidr: ecs("CreateVSwitch", VpcId=vpc_id, ZoneId="cn-hangzhou-h", CidrBlock=cidr)  # noqa: E731
+    return [
+        C("ecs-vswitch-deny-CreateInstance", "s17resdeny", make("CreateInstance", "{vsw17r}"), FORBIDDEN,
+          make("CreateInstance", "{vsw}"), escape=ESC_ECSRES),
+        C("ecs-vswitch-deny-RunInstances", "s17resdeny", make("RunInstances", "{vsw17r}", Amount=1), FORBIDDEN,
+          make("RunInstances", "{vsw}", Amount=1), escape=ESC_ECSRES),
+        C("ecs-vpc-deny-CreateVSwitch", "s17resdeny", vswitch("{vpc17r}", "10.83.9.0/24"), FORBIDDEN,
+          ecs("DescribeVSwitches", VpcId="{vpc}"), escape=ESC_ECSRES),
+        C("ecs-vpc-deny-CreateSecurityGroup", "s17resdeny", ecs("CreateSecurityGroup", VpcId="{vpc17r}"), FORBIDDEN,
+          ecs("CreateSecurityGroup", VpcId="{vpc}"), escape=ESC_ECSRES),
+    ]
+
+
 def sweep15_ecs_cases():
     """ECS: a call without RegionId is authorized in the region of what it names; an instance of
     another region is not found; acs:ResourceTag on instances; every security group and the image a
@@ -1852,7 +1883,8 @@ def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
             + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + trail_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases()
             + sweep15_cases() + sweep15_ecs_cases() + sweep15_ram_cases() + sweep16_cases() + sweep17_oidc_cases()
-            + sweep17_ctx_cases() + sweep17_kms_cases() + sweep17_s3_cases() + sweep17_objacl_cases())
+            + sweep17_ctx_cases() + sweep17_kms_cases() + sweep17_s3_cases() + sweep17_objacl_cases()
+            + sweep17_ecsres_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []
@@ -1888,6 +1920,7 @@ def world(server, root_ecs):
     build_sweep17_kms_world(w)
     build_sweep17_s3_world(w)
     build_sweep17_objacl_world(w)
+    build_sweep17_ecsres_world(w, root_ecs)
     for key in ("dl", "wl", "wna", "wdnr", "wsc"):
         w.names[f"{key}_self"] = w.names[key]
     yield w

@@ -22,7 +22,10 @@ pub struct ApiAction {
     /// Resource templates, relative to `acs:<service>:<region>:<account>:`. `{Param}` is the
     /// parameter's value (missing → `Missing<Param>`); `{Param?}` falls back to the caller's own user
     /// name; `{Param[]}` is one ARN per element of a JSON-array parameter (ECS `InstanceIds`);
-    /// `@Param` means the parameter is the whole ARN. No template: any authenticated caller may call.
+    /// `@Param` means the parameter is the whole ARN; `?template` is authorized only when its
+    /// parameters are given; `<service>:template` is another product's resource under its own ARN
+    /// (`vpc:vswitch/{VSwitchId}` → `acs:vpc:<region>:<account>:vswitch/<id>`). No template: any
+    /// authenticated caller may call.
     pub resources: &'static [&'static str],
     pub handler: Handler,
 }
@@ -211,7 +214,9 @@ pub static ACTIONS: &[ApiAction] = &[
     ecs!("CreateVpc", ["vpc/*"], ecs::vpc::create_vpc),
     ecs!("DescribeVpcs", ["vpc/*"], ecs::vpc::describe_vpcs),
     ecs!("DeleteVpc", ["vpc/{VpcId}"], ecs::vpc::delete_vpc),
-    ecs!("CreateVSwitch", ["vswitch/*"], ecs::vpc::create_vswitch),
+    // (the legacy CreateVSwitch is authorized on its VPC too, under the VPC product's ARN, as the
+    // VPC product's CreateVSwitch is: docs/authorization.md)
+    ecs!("CreateVSwitch", ["vpc:vpc/{VpcId}", "vswitch/*"], ecs::vpc::create_vswitch),
     ecs!("DescribeVSwitches", ["vswitch/*"], ecs::vpc::describe_vswitches),
     ecs!("DeleteVSwitch", ["vswitch/{VSwitchId}"], ecs::vpc::delete_vswitch),
     // Images and instance types
@@ -219,7 +224,9 @@ pub static ACTIONS: &[ApiAction] = &[
     ecs!("DescribeInstanceTypes", ["*"], ecs::catalogue::describe_instance_types),
     ecs!("DescribeInstanceTypeFamilies", ["*"], ecs::catalogue::describe_instance_type_families),
     // Security groups
-    ecs!("CreateSecurityGroup", ["securitygroup/*"], ecs::security_groups::create_security_group),
+    // (a group created in a VPC is authorized on the VPC too, `acs:vpc:...:vpc/<id>`, as ECS's
+    // authorization table lists it)
+    ecs!("CreateSecurityGroup", ["securitygroup/*", "?vpc:vpc/{VpcId}"], ecs::security_groups::create_security_group),
     ecs!("DescribeSecurityGroups", ["securitygroup/*"], ecs::security_groups::describe_security_groups),
     ecs!("DescribeSecurityGroupAttribute", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::describe_security_group_attribute),
     ecs!("DeleteSecurityGroup", ["securitygroup/{SecurityGroupId}"], ecs::security_groups::delete_security_group),
@@ -244,8 +251,9 @@ pub static ACTIONS: &[ApiAction] = &[
     ecs!("DeleteKeyPairs", ["keypair/{KeyPairNames[]}"], ecs::key_pairs::delete_key_pairs),
     ecs!("AttachKeyPair", ["keypair/{KeyPairName}", "instance/{InstanceIds[]}"], ecs::key_pairs::attach_key_pair),
     ecs!("DetachKeyPair", ["keypair/{KeyPairName}", "instance/{InstanceIds[]}"], ecs::key_pairs::detach_key_pair),
-    // Instances (the image, and a security group or key pair given at creation, are authorized
-    // too, as ECS's authorization rules list them; every group a call reads is)
+    // Instances (the image, and a security group, vSwitch or key pair given at creation, are
+    // authorized too, as ECS's authorization rules list them; every group a call reads is; the
+    // vSwitch under the VPC product's ARN, `acs:vpc:...:vswitch/<id>`)
     ecs!(
         "CreateInstance",
         [
@@ -253,6 +261,7 @@ pub static ACTIONS: &[ApiAction] = &[
             "?image/{ImageId}",
             "?securitygroup/{SecurityGroupId}",
             "?securitygroup/{SecurityGroupIds.N}",
+            "?vpc:vswitch/{VSwitchId}",
             "?keypair/{KeyPairName}"
         ],
         ecs::instances::create_instance
@@ -264,6 +273,7 @@ pub static ACTIONS: &[ApiAction] = &[
             "?image/{ImageId}",
             "?securitygroup/{SecurityGroupId}",
             "?securitygroup/{SecurityGroupIds.N}",
+            "?vpc:vswitch/{VSwitchId}",
             "?keypair/{KeyPairName}"
         ],
         ecs::instances::run_instances

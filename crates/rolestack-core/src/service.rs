@@ -433,6 +433,9 @@ pub fn expand(action: &ApiAction, caller: &Caller, params: &Params, spell: &mut 
             }
             continue;
         }
+        // `<service>:template`: another product's resource, named by that product's ARN (the
+        // vSwitch of ECS RunInstances is `acs:vpc:<region>:<account>:vswitch/<id>`).
+        let (service, template) = other_service(template).unwrap_or((service, template));
         // System policies are not the account's: RAM names them `acs:ram:*:system:policy/<name>`,
         // so a statement on the account's policies neither grants nor denies attaching them.
         let system_policy = service == "ram" && template.starts_with("policy/") && params.optional("PolicyType") == Some("System");
@@ -457,6 +460,13 @@ pub fn expand(action: &ApiAction, caller: &Caller, params: &Params, spell: &mut 
         }
     }
     Ok(out)
+}
+
+/// Splits `vpc:vswitch/{VSwitchId}` into the service whose ARN it is and the template proper;
+/// `None` for a template of the action's own product (no lower-case `<service>:` prefix).
+fn other_service(template: &str) -> Option<(&str, &str)> {
+    let (service, rest) = template.split_once(':')?;
+    (!service.is_empty() && service.bytes().all(|b| b.is_ascii_lowercase())).then_some((service, rest))
 }
 
 /// The parameters a template's placeholders name (`{P}`, `{P?}`, `{P[]}`, `{P.N}`).
@@ -562,6 +572,15 @@ mod tests {
         assert_eq!(resources(&tags, &caller(), &with_sg).unwrap(), vec!["acs:ecs:*:123:instance/i-1", "acs:ecs:*:123:securitygroup/sg-1"]);
         let none = Params::from_pairs([("ResourceType", "instance")]).styled(crate::product::ErrorStyle::Ecs);
         assert_eq!(resources(&tags, &caller(), &none).unwrap_err().code(), "MissingParameter");
+        // `<service>:template` names another product's resource under that product's ARN.
+        let run = action(Product::Ecs, &["instance/*", "?vpc:vswitch/{VSwitchId}"]);
+        let p = Params::from_pairs([("RegionId", "cn-hangzhou"), ("VSwitchId", "vsw-1")]);
+        assert_eq!(
+            resources(&run, &caller(), &p).unwrap(),
+            vec!["acs:ecs:cn-hangzhou:123:instance/*", "acs:vpc:cn-hangzhou:123:vswitch/vsw-1"]
+        );
+        let classic = Params::from_pairs([("RegionId", "cn-hangzhou")]);
+        assert_eq!(resources(&run, &caller(), &classic).unwrap(), vec!["acs:ecs:cn-hangzhou:123:instance/*"]);
     }
 
     /// Every spelling of a named value is authorized: the value as sent and the stored name.
