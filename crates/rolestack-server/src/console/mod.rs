@@ -275,9 +275,10 @@ async fn signin(
         };
         let who = trail::subject(&rs, &kind_owned, &name_owned);
         let counter = who.as_ref().map_or_else(|| format!("name:{name_owned}"), failure_counter);
-        let result = match sessions.locked_out_after(&counter, limit) {
-            Some(wait) => Err(SignInRefusal::LockedOut(locked_out(wait.as_secs().div_ceil(60)))),
-            None => verify(&rs, &kind_owned, &name_owned, &secret, visit.ip).map_err(SignInRefusal::Refused),
+        // The try is counted before the (slow) check, so tries sent at once cannot all be checked.
+        let result = match sessions.reserve_attempt(&counter, limit) {
+            Err(refused) => Err(SignInRefusal::from(refused)),
+            Ok(()) => verify(&rs, &kind_owned, &name_owned, &secret, visit.ip).map_err(SignInRefusal::Refused),
         };
         match &result {
             // (a sign-in with an MFA step is recorded after it)
@@ -292,14 +293,17 @@ async fn signin(
             }
             // Not recorded: it checked no credential, and as it is not limited, recording it would
             // let anyone push the account's real events out of the (bounded) trail.
-            Err(SignInRefusal::LockedOut(_)) => {}
+            Err(SignInRefusal::LockedOut(_) | SignInRefusal::Uncounted(_)) => {}
         }
         (result, counter)
     })
     .await;
     match outcome {
         Ok((Ok(signed_in), counter)) => {
-            c.sessions.clear_failures(&counter);
+            // A sign-in with an MFA step keeps the try counted until its code checks out.
+            if signed_in.mfa == MfaStep::None {
+                c.sessions.clear_failures(&counter);
+            }
             // A sign-in that was waiting for its MFA code in this browser is replaced.
             if let Some(old) = current(&c, &headers).filter(|s| s.identity.is_none()) {
                 c.sessions.remove(&old.id);
@@ -309,16 +313,15 @@ async fn signin(
             if signed_in.mfa != MfaStep::None {
                 // The password checked out; the session starts only after the MFA step.
                 let bind_seed = (signed_in.mfa == MfaStep::Bind).then(rolestack_core::ram::mfa::new_seed_base32);
+                let waiting = session::PendingSignIn {
+                    identity: signed_in.identity,
+                    must_reset_password: signed_in.must_reset,
+                    bind_seed,
+                    session_hours: signed_in.session_hours,
+                    failures: 0,
+                };
                 let pending = c.sessions.create(None, false);
-                c.sessions.update(&pending.id, |p| {
-                    p.pending = Some(session::PendingSignIn {
-                        identity: signed_in.identity,
-                        must_reset_password: signed_in.must_reset,
-                        bind_seed,
-                        session_hours: signed_in.session_hours,
-                        failures: 0,
-                    })
-                });
+                c.sessions.update(&pending.id, |p| p.pending = Some(waiting.clone()));
                 return done(redirect("/console/mfa"), &pending.id);
             }
             tracing::info!(principal = ?signed_in.identity, "console sign-in");
@@ -326,9 +329,11 @@ async fn signin(
             done(redirect(if signed_in.must_reset { "/console/password" } else { "/console/" }), &new)
         }
         Ok((Err(SignInRefusal::LockedOut(e)), _)) => again(StatusCode::TOO_MANY_REQUESTS, &e.public_message()),
-        Ok((Err(SignInRefusal::Refused(e)), counter)) => {
-            c.sessions.record_failure(&counter);
-            again(StatusCode::UNAUTHORIZED, &e.public_message())
+        // (the failure was counted before the check)
+        Ok((Err(SignInRefusal::Refused(e)), _)) => again(StatusCode::UNAUTHORIZED, &e.public_message()),
+        Ok((Err(SignInRefusal::Uncounted(e)), _)) => {
+            tracing::error!("console sign-in: {e}");
+            again(StatusCode::INTERNAL_SERVER_ERROR, "The sign-in failed because of an internal error.")
         }
         Err(e) => {
             tracing::error!("console sign-in panicked: {e}");
@@ -353,6 +358,17 @@ fn failure_counter(who: &Caller) -> String {
 enum SignInRefusal {
     LockedOut(Error),
     Refused(Error),
+    /// The try could not be counted (a store error), so it was not checked.
+    Uncounted(session::AttemptRefused),
+}
+
+impl From<session::AttemptRefused> for SignInRefusal {
+    fn from(refused: session::AttemptRefused) -> Self {
+        match refused {
+            session::AttemptRefused::LockedOut(wait) => SignInRefusal::LockedOut(locked_out(wait.as_secs().div_ceil(60))),
+            other => SignInRefusal::Uncounted(other),
+        }
+    }
 }
 
 /// A sign-in refused because its name failed too often lately (rolestack's code; the real
@@ -467,7 +483,7 @@ fn mfa_form(csrf: &str, p: &session::PendingSignIn, error: Option<&str>, status:
     html(status, assets::mfa_page(csrf, &logon, bind.as_ref().map(|(s, u, p)| (s.as_str(), u.as_str(), p.as_str())), error))
 }
 
-/// Most wrong MFA codes one pending sign-in may give before it must start over.
+/// Most MFA codes one pending sign-in may have checked; a wrong last one means starting over.
 const MAX_MFA_FAILURES: u32 = 5;
 
 async fn mfa_submit(
@@ -483,14 +499,34 @@ async fn mfa_submit(
         return forbidden_page();
     }
     let Some(pending) = s.pending.clone() else { return redirect("/console/signin") };
-    let Identity::User { account_id, user_name, .. } = pending.identity.clone() else { return redirect("/console/signin") };
+    let Identity::User { account_id, user_name, logon_name, .. } = pending.identity.clone() else {
+        return redirect("/console/signin");
+    };
+    // This code's try of the pending sign-in, taken in one step (so codes sent at once cannot all
+    // be checked); the last try's failure ends the sign-in.
+    let tries = |x: &mut session::Session| match &mut x.pending {
+        Some(p) if p.failures < MAX_MFA_FAILURES => {
+            p.failures += 1;
+            Some(p.failures)
+        }
+        _ => None,
+    };
+    let Some(Some(try_number)) = c.sessions.update(&s.id, tries) else {
+        c.sessions.remove(&s.id);
+        return with_cookie(redirect("/console/signin"), None, &arrival);
+    };
     let (code1, code2) = (field(&f, "code").unwrap_or("").to_string(), field(&f, "code2").unwrap_or("").to_string());
-    let rs = c.rs.clone();
+    let (rs, sessions) = (c.rs.clone(), c.sessions.clone());
     let seed = pending.bind_seed.clone();
     let (visit, identity) = (Visit::of(&headers, peer.map(|p| p.0)), pending.identity.clone());
     let checked = tokio::task::spawn_blocking(move || {
-        let checked = login_profiles::console_mfa(&rs, &account_id, &user_name, seed.as_deref(), &code1, &code2);
         let who = trail::caller_of(&rs, &identity);
+        // A code is a try of the person's sign-in like a password: it counts toward the same
+        // limit, which the password step left counted (docs/console.md, "Signing in").
+        let counter = failure_counter(&who);
+        let limit = login_profiles::login_attempt_limit(&rs, &logon_name).ok().flatten().unwrap_or(session::MAX_FAILURES);
+        sessions.reserve_attempt(&counter, limit).map_err(SignInRefusal::from)?;
+        let checked = login_profiles::console_mfa(&rs, &account_id, &user_name, seed.as_deref(), &code1, &code2);
         match &checked {
             Ok(true) => {
                 if seed.is_some() {
@@ -504,7 +540,10 @@ async fn mfa_submit(
             }
             Err(_) => {}
         }
-        checked
+        if let Ok(true) = checked {
+            sessions.clear_failures(&counter);
+        }
+        checked.map_err(SignInRefusal::Refused)
     })
     .await;
     match checked {
@@ -517,15 +556,10 @@ async fn mfa_submit(
             with_cookie(redirect(if must_reset { "/console/password" } else { "/console/" }), Some(&new), &arrival)
         }
         Ok(Ok(false)) => {
-            if pending.failures + 1 >= MAX_MFA_FAILURES {
+            if try_number >= MAX_MFA_FAILURES {
                 c.sessions.remove(&s.id);
                 return with_cookie(redirect("/console/signin"), None, &arrival);
             }
-            c.sessions.update(&s.id, |x| {
-                if let Some(p) = &mut x.pending {
-                    p.failures += 1;
-                }
-            });
             mfa_form(
                 &s.csrf,
                 &pending,
@@ -533,7 +567,12 @@ async fn mfa_submit(
                 StatusCode::UNAUTHORIZED,
             )
         }
-        Ok(Err(e)) => {
+        Ok(Err(SignInRefusal::LockedOut(e))) => mfa_form(&s.csrf, &pending, Some(&e.public_message()), StatusCode::TOO_MANY_REQUESTS),
+        Ok(Err(SignInRefusal::Refused(e))) => {
+            tracing::error!("console MFA check: {e}");
+            mfa_form(&s.csrf, &pending, Some("The check failed because of an internal error."), StatusCode::INTERNAL_SERVER_ERROR)
+        }
+        Ok(Err(SignInRefusal::Uncounted(e))) => {
             tracing::error!("console MFA check: {e}");
             mfa_form(&s.csrf, &pending, Some("The check failed because of an internal error."), StatusCode::INTERNAL_SERVER_ERROR)
         }
@@ -626,7 +665,7 @@ async fn change_password(
             c.sessions.update(&s.id, |s| {
                 s.must_reset_password = false;
                 if let Some(Identity::User { password_epoch, .. }) = &mut s.identity {
-                    *password_epoch = epoch;
+                    *password_epoch = epoch.clone();
                 }
             });
             redirect("/console/")

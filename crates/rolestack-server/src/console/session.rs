@@ -94,6 +94,7 @@ pub struct PendingSignIn {
     /// `Some(seed)` when the user must bind a new device (MFABindRequired): the seed shown.
     pub bind_seed: Option<String>,
     pub session_hours: u32,
+    /// MFA codes checked so far (each counted before its check: `Sessions::update`).
     pub failures: u32,
 }
 
@@ -128,7 +129,7 @@ fn now_ms() -> u64 {
 /// A shared session is written back when touched at most this often (its idle time is an hour).
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
-/// Failed sign-ins of one name: how many, since when (Unix milliseconds), under which
+/// Failed sign-ins of one name (each try counted before its check: [`Sessions::reserve_attempt`]): how many, since when (Unix milliseconds), under which
 /// [`failure_key`] (so a sweep of the shared store can delete the record; empty in records
 /// written before it was kept, which a sweep then stops at).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -310,24 +311,79 @@ impl Sessions {
         self.lock().remove(id);
     }
 
-    pub fn update(&self, id: &str, f: impl FnOnce(&mut Session)) {
+    /// Changes a live session in one step and returns what `f` returned (`None`: no such session).
+    /// In memory `f` runs under the table's lock; on a shared store in one transaction, run again
+    /// on a conflict, so two requests never both change the same old value (a pending sign-in's
+    /// count of MFA codes is taken this way).
+    pub fn update<T>(&self, id: &str, mut f: impl FnMut(&mut Session) -> T) -> Option<T> {
         if let Some(store) = &self.shared {
-            if let Some(mut s) = Self::load::<Session>(store.as_ref(), Kind::ConsoleSession, id) {
-                f(&mut s);
-                Self::save(store.as_ref(), Kind::ConsoleSession, id, Some(&s));
+            let changed = off_runtime(|| {
+                retry(|| {
+                    let mut tx = store.begin()?;
+                    let Some(mut s) = tx.get(Kind::ConsoleSession, GLOBAL, id)?.and_then(|d| serde_json::from_str::<Session>(&d).ok())
+                    else {
+                        return Ok(None);
+                    };
+                    let out = f(&mut s);
+                    let data = serde_json::to_string(&s).map_err(|e| rolestack_core::Error::Store(e.to_string()))?;
+                    tx.update(Kind::ConsoleSession, GLOBAL, id, &data)?;
+                    tx.commit()?;
+                    Ok(Some(out))
+                })
+            });
+            return changed.unwrap_or_else(|e: rolestack_core::Error| {
+                tracing::error!(error = %e, "console: writing the shared session store failed");
+                None
+            });
+        }
+        self.lock().get_mut(id).map(f)
+    }
+
+    /// Reserves one check of `name`'s credentials — a password, an AccessKey secret or an MFA
+    /// code — before it is made: the check is counted as a failure, in the same step as the test
+    /// against `limit` (in memory under the counters' lock; on a shared store in one transaction,
+    /// run again on a conflict). So however many tries arrive at once, at most `limit` are checked
+    /// per window. A try that fails stays counted; a sign-in that completes clears the count
+    /// ([`Sessions::clear_failures`]). docs/console.md, "Signing in".
+    pub fn reserve_attempt(&self, name: &str, limit: u32) -> Result<(), AttemptRefused> {
+        let key = failure_key(name);
+        let now = now_ms();
+        let take = |current: Option<Failures>| -> Result<Failures, Duration> {
+            let mut f = current.filter(|f| !f.over(now)).unwrap_or(Failures { count: 0, since: now, key: key.clone() });
+            if f.count >= limit {
+                return Err(FAILURE_WINDOW.saturating_sub(Duration::from_millis(now.saturating_sub(f.since))));
             }
-            return;
-        }
-        if let Some(s) = self.lock().get_mut(id) {
-            f(s);
-        }
+            f.count += 1;
+            f.key = key.clone();
+            Ok(f)
+        };
+        let Some(store) = &self.shared else {
+            let mut table = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+            let next = take(table.get(&key).cloned()).map_err(AttemptRefused::LockedOut)?;
+            keep_failures(&mut table, &key, next, now);
+            return Ok(());
+        };
+        self.sweep_shared(store.as_ref(), now);
+        let taken = off_runtime(|| {
+            retry(|| {
+                let mut tx = store.begin()?;
+                let current = tx.get(Kind::SignInFailures, GLOBAL, &key)?.and_then(|d| serde_json::from_str(&d).ok());
+                let next = match take(current) {
+                    Ok(next) => next,
+                    Err(wait) => return Ok(Err(wait)), // (nothing written: the transaction is dropped)
+                };
+                let data = serde_json::to_string(&next).map_err(|e| rolestack_core::Error::Store(e.to_string()))?;
+                if !tx.update(Kind::SignInFailures, GLOBAL, &key, &data)? {
+                    tx.insert(Kind::SignInFailures, GLOBAL, &key, &data)?;
+                }
+                tx.commit()?;
+                Ok(Ok(()))
+            })
+        });
+        taken.map_err(AttemptRefused::Store)?.map_err(AttemptRefused::LockedOut)
     }
 
-    /// Whether sign-ins for `name` are refused for now (too many recent failures): the wait left.
-    pub fn locked_out(&self, name: &str) -> Option<Duration> {
-        self.locked_out_after(name, MAX_FAILURES)
-    }
-
+    #[cfg(test)]
     fn failures_of(&self, key: &str) -> Option<Failures> {
         match &self.shared {
             Some(store) => Self::load(store.as_ref(), Kind::SignInFailures, key),
@@ -341,13 +397,7 @@ impl Sessions {
             None => {
                 let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
                 match value {
-                    Some(v) => {
-                        if f.len() > MAX_SESSIONS {
-                            let now = now_ms();
-                            f.retain(|_, v| !v.over(now));
-                        }
-                        f.insert(key.to_string(), v);
-                    }
+                    Some(v) => keep_failures(&mut f, key, v, now_ms()),
                     None => {
                         f.remove(key);
                     }
@@ -356,35 +406,29 @@ impl Sessions {
         }
     }
 
-    /// [`Sessions::locked_out`] with the account's own limit (the password policy's `MaxLoginAttemps`).
-    pub fn locked_out_after(&self, name: &str, limit: u32) -> Option<Duration> {
-        let key = failure_key(name);
-        let f = self.failures_of(&key)?;
-        let age = Duration::from_millis(now_ms().saturating_sub(f.since));
-        if f.over(now_ms()) {
-            self.set_failures(&key, None);
-            return None;
-        }
-        (f.count >= limit).then(|| FAILURE_WINDOW - age)
-    }
-
-    pub fn record_failure(&self, name: &str) {
-        let key = failure_key(name);
-        let now = now_ms();
-        // A shared counter is read and written in two transactions: failures that land at the
-        // same instant on two nodes may count once, which only delays a lockout by a try.
-        if let Some(store) = &self.shared {
-            self.sweep_shared(store.as_ref(), now);
-        }
-        let mut f = self.failures_of(&key).filter(|f| !f.over(now)).unwrap_or(Failures { count: 0, since: now, key: key.clone() });
-        f.count += 1;
-        f.key = key.clone();
-        self.set_failures(&key, Some(f));
-    }
-
     pub fn clear_failures(&self, name: &str) {
         self.set_failures(&failure_key(name), None);
     }
+}
+
+/// Keeps a failure count in memory, first dropping the counts whose window has passed when the
+/// table is large (a sign-in with a made-up name leaves one that nothing reads again).
+fn keep_failures(table: &mut HashMap<String, Failures>, key: &str, value: Failures, now: u64) {
+    if table.len() > MAX_SESSIONS {
+        table.retain(|_, v| !v.over(now));
+    }
+    table.insert(key.to_string(), value);
+}
+
+/// Why [`Sessions::reserve_attempt`] allowed no check.
+#[derive(Debug, thiserror::Error)]
+pub enum AttemptRefused {
+    /// Too many failures lately: the wait left in the window.
+    #[error("too many failed sign-in attempts; the window ends in {0:?}")]
+    LockedOut(Duration),
+    /// The shared store could not count the try (then nothing is checked).
+    #[error("counting the sign-in attempt failed: {0}")]
+    Store(rolestack_core::Error),
 }
 
 /// Deletes the records of `kind` that `judge` calls done (it names each record's key too), a
@@ -599,7 +643,7 @@ mod tests {
         let count = || store.begin().unwrap().count(Kind::SignInFailures, GLOBAL, "").unwrap();
         let names: Vec<String> = (0..SWEEP_PAGE + 3).map(|i| format!("nobody{i}")).collect();
         for name in &names {
-            s.record_failure(name);
+            s.reserve_attempt(name, MAX_FAILURES).unwrap();
         }
         assert_eq!(count(), SWEEP_PAGE + 3);
         let stale = now_ms() - FAILURE_WINDOW.as_millis() as u64 - 1_000;
@@ -608,10 +652,10 @@ mod tests {
             let f = Failures { since: stale, ..s.failures_of(&key).unwrap() };
             s.set_failures(&key, Some(f));
         }
-        s.record_failure("recent"); // (swept lately: nothing goes)
+        s.reserve_attempt("recent", MAX_FAILURES).unwrap(); // (swept lately: nothing goes)
         assert_eq!(count(), SWEEP_PAGE + 4);
         s.last_sweep.store(0, Ordering::Relaxed);
-        s.record_failure("another");
+        s.reserve_attempt("another", MAX_FAILURES).unwrap();
         assert_eq!(count(), 2, "the two in their window");
         assert_eq!(s.failures_of(&failure_key("recent")).map(|f| f.count), Some(1));
     }
@@ -620,18 +664,57 @@ mod tests {
     fn lockout_after_failures() {
         let s = Sessions::default();
         for _ in 0..MAX_FAILURES {
-            assert!(s.locked_out("Alice@corp").is_none());
-            s.record_failure("alice@corp");
+            assert!(s.reserve_attempt("Alice@corp", MAX_FAILURES).is_ok());
         }
-        assert!(s.locked_out("ALICE@corp").is_some());
+        assert!(matches!(s.reserve_attempt("ALICE@corp", MAX_FAILURES), Err(AttemptRefused::LockedOut(w)) if w <= FAILURE_WINDOW));
         s.clear_failures("alice@corp");
-        assert!(s.locked_out("alice@corp").is_none());
+        assert!(s.reserve_attempt("alice@corp", MAX_FAILURES).is_ok());
         // A name of any length is kept as a fixed-size key.
         let long = "x".repeat(1 << 20);
-        s.record_failure(&long);
+        s.reserve_attempt(&long, MAX_FAILURES).unwrap();
         let keys: Vec<String> = s.failures.lock().unwrap().keys().cloned().collect();
-        assert_eq!(keys.len(), 1);
-        assert_eq!(keys[0].len(), 64);
+        assert_eq!(keys.len(), 2);
+        assert!(keys.iter().all(|k| k.len() == 64));
+    }
+
+    /// Tries that arrive at once are counted before any is checked: of many threads reserving a
+    /// check of one name, at most the limit get one — in memory and on a shared store (they used
+    /// to be tested first and counted after the slow check, so all of them were checked).
+    #[test]
+    fn parallel_tries_reserve_at_most_the_limit() {
+        let shared: Arc<dyn Store> = Arc::new(Shared(rolestack_store_sqlite::SqliteStore::in_memory().unwrap()));
+        for sessions in [Arc::new(Sessions::default()), Arc::new(Sessions::for_store(&shared))] {
+            let limit = 3;
+            let barrier = Arc::new(std::sync::Barrier::new(24));
+            let threads: Vec<_> = (0..24)
+                .map(|_| {
+                    let (sessions, barrier) = (sessions.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        sessions.reserve_attempt("bob@corp", limit).is_ok()
+                    })
+                })
+                .collect();
+            let granted = threads.into_iter().map(|t| t.join().unwrap()).filter(|ok| *ok).count();
+            assert_eq!(granted, limit as usize);
+        }
+    }
+
+    /// A pending sign-in's count of MFA codes is taken in one step, also on a shared store.
+    #[test]
+    fn parallel_updates_of_a_shared_session_all_count() {
+        let store: Arc<dyn Store> = Arc::new(Shared(rolestack_store_sqlite::SqliteStore::in_memory().unwrap()));
+        let sessions = Arc::new(Sessions::for_store(&store));
+        let id = sessions.create(None, false).id;
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let (sessions, id) = (sessions.clone(), id.clone());
+                std::thread::spawn(move || sessions.update(&id, |s| s.last_seen += 1))
+            })
+            .collect();
+        threads.into_iter().for_each(|t| assert!(t.join().unwrap().is_some()));
+        let created = sessions.get(&id).unwrap().created;
+        assert_eq!(sessions.get(&id).unwrap().last_seen, created + 16);
     }
 
     #[test]
