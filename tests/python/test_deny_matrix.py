@@ -1353,6 +1353,62 @@ def sweep16_cases():
     ]
 
 
+def build_sweep17_tags_world(w: dm.World, root_ecs) -> None:
+    """The seventeenth session's tag sweep: the tags authorized are the tags applied. A security
+    group to tag, a key pair tagged owner=bob beside an untagged one, an instance tagged owner=bob,
+    and users whose statements are conditioned on acs:RequestTag/owner, acs:ResourceTag/owner or the
+    legacy ecs:tag/owner."""
+    n = w.names
+    n["sg17"] = root_ecs.call("CreateSecurityGroup", {"RegionId": dm.REGION, "VpcId": n["vpc"]})["SecurityGroupId"]
+    n["kp17bob"] = h.unique_name("dmkpbob")
+    root_ecs.call("CreateKeyPair", {"RegionId": dm.REGION, "KeyPairName": n["kp17bob"], "Tag.1.Key": "owner", "Tag.1.Value": "bob"})
+    n["i17bob"] = h.ecs_instance(root_ecs, n["vsw"])
+    w.created_instances.append(n["i17bob"])
+    root_ecs.call("TagResources", {"RegionId": dm.REGION, "ResourceType": "instance", "ResourceId.1": n["i17bob"],
+                                   "Tag.1.Key": "owner", "Tag.1.Value": "bob"})
+    bob = lambda key: {"StringEquals": {key: ["bob"]}}  # noqa: E731
+    alice = {"StringEquals": {"acs:RequestTag/owner": ["alice"]}}
+    w.user("t17reqdeny", principal=True, prefix="dm-reqtagdeny", policies=["AliyunECSFullAccess", w.policy("t17reqdeny_pol", [
+        cond_deny("ecs:*", "*", bob("acs:RequestTag/owner"))])])
+    w.user("t17reqallow", principal=True, prefix="dm-reqtagallow", policies=[w.policy("t17reqallow_pol", [
+        cond_allow(["ecs:TagResources", "ecs:DescribeInstances"], "*", alice)])])
+    w.user("t17resdeny", principal=True, prefix="dm-restagdeny", policies=["AliyunECSFullAccess", w.policy("t17resdeny_pol", [
+        cond_deny("ecs:*", "*", bob("acs:ResourceTag/owner"))])])
+    w.user("t17legacy", principal=True, prefix="dm-legacytag", policies=["AliyunECSFullAccess", w.policy("t17legacy_pol", [
+        cond_deny("ecs:*", "*", bob("ecs:tag/owner"))])])
+
+
+def sweep17_tags_cases():
+    """ECS calls are authorized with the tags their handlers apply (every Tag.N.Key, gaps or not; a
+    `Tag` parameter is no ECS tag), key pairs' own tags are their acs:ResourceTag, and the legacy
+    ecs:tag/<key> carries the request's tags and the resource's (docs/authorization.md)."""
+    C = Case
+    tag = lambda **kw: ecs("TagResources", ResourceType="securitygroup", **{"ResourceId.1": "{sg17}"}, **kw)  # noqa: E731
+    as_alice = {"Tag.1.Key": "owner", "Tag.1.Value": "alice"}
+    decoy = {"Tag": json.dumps([{"Key": "owner", "Value": "alice"}]), "Tag.1.Key": "owner", "Tag.1.Value": "bob"}
+    run = lambda **kw: ecs("RunInstances", ImageId=dm.IMAGE, InstanceType=dm.ITYPE, VSwitchId="{vsw}", Amount=1, **kw)  # noqa: E731
+    describe = ecs("DescribeInstances", InstanceIds=ids("{i1}"))
+    return [
+        C("ecs-requesttag-gap-deny-TagResources", "t17reqdeny", tag(**{"Tag.2.Key": "owner", "Tag.2.Value": "bob"}), FORBIDDEN,
+          tag(**as_alice)),
+        C("ecs-requesttag-gap-deny-RunInstances", "t17reqdeny", run(**{"Tag.3.Key": "owner", "Tag.3.Value": "bob"}), FORBIDDEN,
+          describe),
+        C("ecs-requesttag-junktag-deny-TagResources", "t17reqdeny", tag(**{"Tag": "x", "Tag.1.Key": "owner", "Tag.1.Value": "bob"}),
+          FORBIDDEN, tag(**as_alice)),
+        C("ecs-requesttag-jsondecoy-allow-TagResources", "t17reqallow", tag(**decoy), FORBIDDEN, tag(**as_alice)),
+        C("ecs-requesttag-jsondecoy-allow-DescribeInstances", "t17reqallow", ecs("DescribeInstances", **decoy), FORBIDDEN,
+          ecs("DescribeInstances", **as_alice)),
+        C("ecs-resourcetag-keypair-deny-DeleteKeyPairs", "t17resdeny", ecs("DeleteKeyPairs", KeyPairNames=json.dumps(["{kp17bob}"])),
+          FORBIDDEN, ecs("DescribeKeyPairs", KeyPairName="{kp17bob}")),
+        C("ecs-legacytag-request-deny-RunInstances", "t17legacy", run(**{"Tag.1.Key": "owner", "Tag.1.Value": "bob"}), FORBIDDEN,
+          run(**as_alice)),
+        C("ecs-legacytag-request-deny-TagResources", "t17legacy", tag(**{"Tag.1.Key": "owner", "Tag.1.Value": "bob"}), FORBIDDEN,
+          tag(**as_alice)),
+        C("ecs-legacytag-resource-deny-StartInstance", "t17legacy", ecs("StartInstance", InstanceId="{i17bob}"), FORBIDDEN,
+          ecs("DescribeInstanceAttribute", InstanceId="{i1}")),
+    ]
+
+
 def build_sweep17_oidc_world(w: dm.World) -> None:
     """The seventeenth session's OIDC sweep: two providers, one whose issuer URL a Deny on
     `ram:OidcIssuerUrl` names (`https://evil...`); a user allowed the IMS provider actions except
@@ -1883,7 +1939,7 @@ def all_cases():
     base = (ram_case_variant_cases() + ram_deny_spelling_cases() + ram_deny_all_entity_cases() + ram_wildcard_cases()
             + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + trail_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases()
             + sweep15_cases() + sweep15_ecs_cases() + sweep15_ram_cases() + sweep16_cases() + sweep17_oidc_cases()
-            + sweep17_ctx_cases() + sweep17_kms_cases() + sweep17_s3_cases() + sweep17_objacl_cases()
+            + sweep17_ctx_cases() + sweep17_tags_cases() + sweep17_kms_cases() + sweep17_s3_cases() + sweep17_objacl_cases()
             + sweep17_ecsres_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
@@ -1917,6 +1973,7 @@ def world(server, root_ecs):
     build_sweep16_world(w)
     build_sweep17_oidc_world(w)
     build_sweep17_ctx_world(w, root_ecs)
+    build_sweep17_tags_world(w, root_ecs)
     build_sweep17_kms_world(w)
     build_sweep17_s3_world(w)
     build_sweep17_objacl_world(w)

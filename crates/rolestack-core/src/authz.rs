@@ -267,19 +267,48 @@ pub fn authorize_with(
     base.extend(request);
     for resource in resources {
         let mut context = base.clone();
-        for tag in crate::ram::tags::resource_tags(tx, &caller.account_id, resource)? {
-            context.set(format!("acs:ResourceTag/{}", tag.key), tag.value);
+        let tags = crate::ram::tags::resource_tags(tx, &caller.account_id, resource)?;
+        for tag in &tags {
+            context.set(format!("acs:ResourceTag/{}", tag.key), tag.value.clone());
         }
         // RAM compares the names in its own ARNs without case; see Request::names_ignore_case.
         let ram_names = resource.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("acs:ram:"));
-        let request = Request::new(action, resource, &context).with_names_ignoring_case(ram_names);
-        let (decision, verdict) = policies.verdict(PrincipalView::of(caller), &request);
-        count_decision(decision.outcome);
-        if !decision.is_allowed() {
-            return Ok(Err(Denial { action: action.to_string(), resource: resource.clone(), reason: decision.to_string(), verdict }));
+        for context in legacy_tag_readings(context, resource, &tags) {
+            let request = Request::new(action, resource, &context).with_names_ignoring_case(ram_names);
+            let (decision, verdict) = policies.verdict(PrincipalView::of(caller), &request);
+            count_decision(decision.outcome);
+            if !decision.is_allowed() {
+                return Ok(Err(Denial { action: action.to_string(), resource: resource.clone(), reason: decision.to_string(), verdict }));
+            }
         }
     }
     Ok(Ok(()))
+}
+
+/// The contexts a resource is authorized under for the legacy `ecs:tag/<key>` / `vpc:tag/<key>`:
+/// whether they name the tags a request sets or the tags the resource carries is UNVERIFIED, so a
+/// tagged ECS or VPC resource is authorized under both readings (the request's tags, as the
+/// gateway set them, and the resource's own), and each must allow (docs/authorization.md).
+fn legacy_tag_readings(context: Context, resource: &str, tags: &[crate::model::Tag]) -> Vec<Context> {
+    let service = resource.split(':').nth(1).unwrap_or_default().to_ascii_lowercase();
+    if tags.is_empty() || !matches!(service.as_str(), "ecs" | "vpc") {
+        return vec![context];
+    }
+    let prefix = format!("{service}:tag/");
+    let legacy = |key: &str| key.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(&prefix));
+    let requested: Vec<String> = context.entries().map(|(key, _)| key).filter(|key| legacy(key)).map(str::to_owned).collect();
+    let mut own = context.clone();
+    for key in &requested {
+        own.remove(key);
+    }
+    for tag in tags {
+        own.set(format!("{prefix}{}", tag.key), tag.value.clone());
+    }
+    if requested.is_empty() {
+        vec![own]
+    } else {
+        vec![context, own]
+    }
 }
 
 /// An action a handler authorizes besides the one the call names (`ram:PassRole` on the role
@@ -325,6 +354,21 @@ fn keys_of_service(request: &Context, action: &str) -> Option<Context> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legacy_tag_keys_are_read_both_ways() {
+        let tag = |k: &str, v: &str| crate::model::Tag { key: k.into(), value: v.into() };
+        let arn = "acs:ecs:cn-hangzhou:1:instance/i-1";
+        let request = Context::new().with("ecs:tag/owner", "alice");
+        // A tagged ECS resource: the request's reading and the resource's own, each decided.
+        let readings = legacy_tag_readings(request.clone(), arn, &[tag("owner", "bob")]);
+        let values: Vec<Vec<&str>> = readings.iter().map(|c| c.values("ecs:tag/owner").collect()).collect();
+        assert_eq!(values, [["alice"], ["bob"]]);
+        // Untagged, or not an ECS / VPC resource: only the request's reading.
+        for (resource, tags) in [(arn, vec![]), ("acs:ram:*:1:role/r", vec![tag("owner", "bob")])] {
+            assert_eq!(legacy_tag_readings(request.clone(), resource, &tags), vec![request.clone()]);
+        }
+    }
 
     #[test]
     fn keys_of_another_service_are_set_aside() {

@@ -19,8 +19,9 @@ use serde_json::{json, Value};
 use super::instances::glob;
 use super::{check_name, dry_run, instance_ids_malformed, load_instance, page, region, resource_id, string_list, tags, Region};
 use crate::handler::Ctx;
-use crate::model::{Instance, KeyPair};
+use crate::model::{Instance, KeyPair, ResourceTags};
 use crate::params::Params;
+use crate::store::Tx;
 use crate::{Error, Result};
 
 /// Bits of the RSA keys CreateKeyPair makes.
@@ -129,6 +130,12 @@ pub const MAX_KEY_PAIRS: usize = 500;
 
 /// The resource type key pair tags are kept under, by `KeyPairId` (names repeat across regions).
 const TAG_TYPE: &str = "keypair";
+
+/// Where the tags of the key pair `name` in `region` are kept (`keypair/<KeyPairId>`), for
+/// `acs:ResourceTag/<key>` on its ARN (`keypair/<KeyPairName>`); `None` when there is no such key pair.
+pub fn tags_record(tx: &mut dyn Tx, account: &str, region: &str, name: &str) -> Result<Option<String>> {
+    Ok(tx.get_rec::<KeyPair>(account, &KeyPair::key(region, name))?.map(|kp| ResourceTags::key(TAG_TYPE, &kp.id)))
+}
 
 fn new_key_pair(ctx: &mut Ctx, p: &Params, region: &Region, name: &str, public_key: String, fingerprint: String) -> Result<KeyPair> {
     let new_tags = tags::request_tags(p)?;

@@ -34,10 +34,8 @@ fn reserved(s: &str) -> bool {
     lower.starts_with("aliyun") || lower.starts_with("acs:") || lower.contains("http://") || lower.contains("https://")
 }
 
-/// The `Tag.N.Key` / `Tag.N.Value` pairs of a request, checked: keys present and well formed, no
-/// key twice (`Duplicate.TagKey`), at most [`MAX_TAGS`] (`InvalidTagCount`). A value without its
-/// key is `InvalidTag.Mismatch`.
-pub fn request_tags(p: &Params) -> Result<Vec<(String, String)>> {
+/// The numbers N of a request's `Tag.N.Key` / `Tag.N.Value` parameters, in order (gaps end nothing).
+pub fn tag_numbers(p: &Params) -> Vec<u32> {
     let mut numbers: Vec<u32> = p
         .iter()
         .filter_map(|(k, _)| {
@@ -47,8 +45,15 @@ pub fn request_tags(p: &Params) -> Result<Vec<(String, String)>> {
         .collect();
     numbers.sort_unstable();
     numbers.dedup();
+    numbers
+}
+
+/// The `Tag.N.Key` / `Tag.N.Value` pairs of a request, checked: keys present and well formed, no
+/// key twice (`Duplicate.TagKey`), at most [`MAX_TAGS`] (`InvalidTagCount`). A value without its
+/// key is `InvalidTag.Mismatch`.
+pub fn request_tags(p: &Params) -> Result<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::new();
-    for n in numbers {
+    for n in tag_numbers(p) {
         let key = p.get(&format!("Tag.{n}.Key")).unwrap_or("");
         let value = p.get(&format!("Tag.{n}.Value")).unwrap_or("");
         if key.is_empty() {
@@ -242,9 +247,9 @@ pub fn list_tag_resources(ctx: &mut Ctx, p: &Params) -> Result<Value> {
     let region = region(p)?;
     let resource_type = resource_type(p)?;
     let ids: Vec<&str> = p.repeated("ResourceId").into_iter().map(|(_, v)| v).collect();
-    // Filters: `Tag.N.Key` with an optional `Tag.N.Value` (absent or empty: any value).
-    let filter_keys: Vec<(&str, Option<&str>)> =
-        (1..=MAX_TAGS).filter_map(|n| p.optional(&format!("Tag.{n}.Key")).map(|k| (k, p.optional(&format!("Tag.{n}.Value"))))).collect();
+    // Filters: `Tag.N.Key` with an optional `Tag.N.Value` (absent or empty: any value), parsed as
+    // authorization parsed them.
+    let filter_keys = request_tags(p)?;
     if ids.is_empty() && filter_keys.is_empty() {
         return Err(p.style().missing("ResourceId.1"));
     }
@@ -255,7 +260,7 @@ pub fn list_tag_resources(ctx: &mut Ctx, p: &Params) -> Result<Value> {
         .into_iter()
         .filter(|r| r.region_id == region.id && r.resource_type == resource_type)
         .filter(|r| ids.is_empty() || ids.contains(&r.resource_id.as_str()))
-        .filter(|r| filter_keys.iter().all(|(k, v)| r.tags.iter().any(|(tk, tv)| tk == k && v.is_none_or(|v| v == tv))))
+        .filter(|r| matches(&r.tags, &filter_keys))
         .collect();
     records.sort_by(|a, b| a.resource_id.cmp(&b.resource_id));
     let entries: Vec<(String, String, String)> =

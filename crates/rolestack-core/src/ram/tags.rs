@@ -66,10 +66,16 @@ fn check_key(key: &str) -> Result<()> {
 }
 
 /// The `Tag` parameter: a JSON array `[{"Key": "k", "Value": "v"}, ...]` (what the tea SDKs send;
-/// the V1 flat form `Tag.1.Key=k&Tag.1.Value=v` is read too). `None` when absent.
+/// the V1 flat form `Tag.N.Key=k&Tag.N.Value=v` is read too, every N in order, gaps ending
+/// nothing). Both forms in one request are refused: which one RAM would apply is UNVERIFIED, and
+/// authorization and the handler must see the same tags (docs/authorization.md). `None` when absent.
 pub fn request_tags(p: &Params) -> Result<Option<Vec<Tag>>> {
     let mut tags = Vec::new();
+    let numbers = crate::ecs::tags::tag_numbers(p);
     if let Some(raw) = p.optional("Tag") {
+        if !numbers.is_empty() {
+            return Err(invalid_tag("give the tags either as one JSON \"Tag\" or as Tag.N.Key / Tag.N.Value, not both"));
+        }
         let items: Vec<serde_json::Map<String, Value>> = serde_json::from_str(raw)
             .map_err(|_| invalid_tag(format_args!("expected a JSON array such as [{{\"Key\":\"env\",\"Value\":\"prod\"}}], got {raw}")))?;
         for item in items {
@@ -78,9 +84,16 @@ pub fn request_tags(p: &Params) -> Result<Option<Vec<Tag>>> {
             tags.push(Tag { key, value });
         }
     } else {
-        for n in 1.. {
-            let Some(key) = p.optional(&format!("Tag.{n}.Key")) else { break };
-            tags.push(Tag { key: key.to_string(), value: p.get(&format!("Tag.{n}.Value")).unwrap_or_default().to_string() });
+        for n in numbers {
+            let key = p.get(&format!("Tag.{n}.Key")).unwrap_or_default();
+            let value = p.get(&format!("Tag.{n}.Value")).unwrap_or_default();
+            if key.is_empty() {
+                if value.is_empty() {
+                    continue;
+                }
+                return Err(invalid_tag(format_args!("Tag.{n}.Value has no Tag.{n}.Key")));
+            }
+            tags.push(Tag { key: key.to_string(), value: value.to_string() });
         }
         if tags.is_empty() {
             return Ok(None);
@@ -264,7 +277,7 @@ pub fn list_tag_resources(ctx: &mut Ctx, p: &Params) -> Result<Value> {
 /// (`acs:ecs:<region>:<account>:instance/<id>`, `securitygroup/<id>`, ...); empty for anything else.
 pub fn resource_tags(tx: &mut dyn Tx, account: &str, arn: &str) -> Result<Vec<Tag>> {
     let mut parts = arn.splitn(5, ':');
-    let (Some(acs), Some(service), Some(_region), Some(owner), Some(resource)) =
+    let (Some(acs), Some(service), Some(region), Some(owner), Some(resource)) =
         (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Ok(Vec::new());
@@ -273,9 +286,16 @@ pub fn resource_tags(tx: &mut dyn Tx, account: &str, arn: &str) -> Result<Vec<Ta
         return Ok(Vec::new());
     }
     // ECS resources (`instance/i-…`, `securitygroup/sg-…`, ...): their tags are stored under the
-    // same `<type>/<id>` (TagResources).
+    // same `<type>/<id>` (TagResources); a key pair's ARN names it, its tags are kept by its id.
     if service.eq_ignore_ascii_case("ecs") {
-        let tags = tx.get_rec::<crate::model::ResourceTags>(account, resource)?.map(|t| t.tags).unwrap_or_default();
+        let record = match resource.split_once('/') {
+            Some(("keypair", name)) => match crate::ecs::key_pairs::tags_record(tx, account, region, name)? {
+                Some(record) => record,
+                None => return Ok(Vec::new()),
+            },
+            _ => resource.to_string(),
+        };
+        let tags = tx.get_rec::<crate::model::ResourceTags>(account, &record)?.map(|t| t.tags).unwrap_or_default();
         return Ok(tags.into_iter().map(|(key, value)| Tag { key, value }).collect());
     }
     if !service.eq_ignore_ascii_case("ram") {
@@ -288,10 +308,22 @@ pub fn resource_tags(tx: &mut dyn Tx, account: &str, arn: &str) -> Result<Vec<Ta
     })
 }
 
+/// The tags a request of `product` sets or filters by, parsed exactly as that product's handlers
+/// parse them: RAM's `Tag` (JSON or flat, [`request_tags`]); every other product's `Tag.N.Key` /
+/// `Tag.N.Value` ([`crate::ecs::tags::request_tags`]; a `Tag` parameter is no tag there). The one
+/// parse authorization and handlers share, so the tags authorized are the tags applied.
+pub fn product_request_tags(product: crate::catalog::Product, p: &Params) -> Result<Vec<Tag>> {
+    Ok(match product {
+        crate::catalog::Product::Ram => request_tags(p)?.unwrap_or_default(),
+        _ => crate::ecs::tags::request_tags(p)?.into_iter().map(|(key, value)| Tag { key, value }).collect(),
+    })
+}
+
 /// The condition keys a request carries itself, for authorization: `acs:RequestTag/<key>` for every
-/// tag it sets (`Tag`), and `ram:ServiceName` for the service-linked-role actions (the `ServiceName`
-/// parameter, or the service of the role DeleteServiceLinkedRole names). A malformed `Tag` adds
-/// nothing here; the handler reports it.
+/// tag it sets or filters by ([`product_request_tags`]; on ECS and VPC also `ecs:tag/<key>` /
+/// `vpc:tag/<key>`), and `ram:ServiceName` for the service-linked-role actions (the `ServiceName`
+/// parameter, or the service of the role DeleteServiceLinkedRole names). Tags that do not parse add
+/// nothing here: the handler's identical parse refuses the call.
 pub fn request_context(
     tx: &mut dyn Tx,
     account: &str,
@@ -299,8 +331,18 @@ pub fn request_context(
     p: &Params,
 ) -> Result<rolestack_policy::Context> {
     let mut ctx = rolestack_policy::Context::new();
-    if let Ok(Some(tags)) = request_tags(p) {
+    // The product's own parse, the one its handlers apply; the legacy `ecs:tag/<key>` /
+    // `vpc:tag/<key>` carry the same tags for ECS and VPC calls (docs/authorization.md).
+    let legacy = match action.product {
+        crate::catalog::Product::Ecs => Some("ecs"),
+        crate::catalog::Product::Vpc => Some("vpc"),
+        _ => None,
+    };
+    if let Ok(tags) = product_request_tags(action.product, p) {
         for t in tags {
+            if let Some(service) = legacy {
+                ctx.insert(format!("{service}:tag/{}", t.key), t.value.clone());
+            }
             ctx.insert(format!("acs:RequestTag/{}", t.key), t.value);
         }
     }
@@ -338,6 +380,14 @@ mod tests {
         assert_eq!(request_tags(&p).unwrap(), Some(vec![tag("env", "prod")]));
         let flat = Params::from_pairs([("Tag.1.Key", "a"), ("Tag.1.Value", "1"), ("Tag.2.Key", "b")]);
         assert_eq!(request_tags(&flat).unwrap(), Some(vec![tag("a", "1"), tag("b", "")]));
+        // Every Tag.N counts, gaps or not, as ECS reads them; JSON and flat together are refused.
+        let gap = Params::from_pairs([("Tag.2.Key", "owner"), ("Tag.2.Value", "bob")]);
+        assert_eq!(request_tags(&gap).unwrap(), Some(vec![tag("owner", "bob")]));
+        let both = Params::from_pairs([("Tag", r#"[{"Key":"owner","Value":"alice"}]"#), ("Tag.1.Key", "owner"), ("Tag.1.Value", "bob")]);
+        assert_eq!(request_tags(&both).unwrap_err().code(), "InvalidParameter.Tag");
+        // Other products read only Tag.N: a JSON `Tag` beside them is no tag of theirs.
+        let ecs = product_request_tags(crate::catalog::Product::Ecs, &both).unwrap();
+        assert_eq!(ecs, vec![tag("owner", "bob")]);
         let twice = Params::from_pairs([("Tag.1.Key", "env"), ("Tag.1.Value", "dev"), ("Tag.2.Key", "env"), ("Tag.2.Value", "prod")]);
         assert!(request_tags(&twice).is_err());
         assert!(request_tags(&Params::from_pairs([("Tag", r#"[{"Key":"env","Value":"dev"},{"Key":"env","Value":"prod"}]"#)])).is_err());
