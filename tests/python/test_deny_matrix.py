@@ -1409,6 +1409,43 @@ def sweep17_tags_cases():
     ]
 
 
+def build_sweep17_engine_world(w: dm.World) -> None:
+    """The seventeenth session's policy-engine sweep: a role tagged with a Greek word ending in a
+    capital sigma and a plain one, a user whose Deny names that word with StringEqualsIgnoreCase,
+    policy documents with and without a date's time zone, and a bucket for bucket policies with
+    and without a key given twice."""
+    n = w.names
+    sigma = w.name("r17sigma", "dm-r17sigma")
+    w.ram_root("CreateRole", RoleName=sigma, AssumeRolePolicyDocument=n["ecs_trust"], **{"Tag.1.Key": "env", "Tag.1.Value": "ΟΔΟΣ"})
+    w.role("r17plain", prefix="dm-r17plain")
+    w.user("s17fold", principal=True, prefix="dm-fold", policies=[w.policy("s17fold_pol", [
+        h.allow(["ram:Get*", "ram:List*"], "*"),
+        cond_deny("ram:GetRole", "*", {"StringEqualsIgnoreCase": {"acs:ResourceTag/env": ["ΟΔΟΣ"]}})])])
+    window = lambda t: h.policy_doc([{"Effect": "Allow", "Action": "oss:GetObject", "Resource": "*",  # noqa: E731
+                                      "Condition": {"DateLessThan": {"acs:CurrentTime": t}}}])
+    n["s17zoneless"], n["s17zoned"] = window("2999-08-12T17:00:00"), window("2999-08-12T17:00:00+08:00")
+    bucket = w.make_bucket("b17pol", ["k.txt"])
+    statement = (f'{{"Effect":"Deny","Principal":["*"],"Action":["oss:GetObject"],'
+                 f'"Resource":["acs:oss:*:{w.account}:{bucket}/*"]')
+    n["s17dupkey"] = '{"Version":"1","Statement":[' + statement + ',"Effect":"Allow"}]}'
+    n["s17onekey"] = '{"Version":"1","Statement":[' + statement + '}]}'
+
+
+def sweep17_engine_cases():
+    """`…IgnoreCase` folds both sides alike (a final capital sigma); a date without its time zone
+    is no date; a bucket policy naming a key twice is refused (serde_json kept the last
+    `"Effect"`, so a Deny shown by GetBucketPolicy was an Allow)."""
+    C = Case
+    return [
+        C("ram-ignorecase-sigma-deny-GetRole", "s17fold", ram("GetRole", RoleName="{r17sigma}"), NOPERM,
+          ram("GetRole", RoleName="{r17plain}")),
+        C("ram-zoneless-date-CreatePolicy", "root", ram("CreatePolicy", PolicyName="{fresh}", PolicyDocument="{s17zoneless}"),
+          "MalformedPolicyDocument", ram("CreatePolicy", PolicyName="{fresh}", PolicyDocument="{s17zoned}"), status=400),
+        C("oss-bucketpolicy-dupkey-PutBucketPolicy", "root", oss("PutBucketPolicy", "{b17pol}", policy="{s17dupkey}"),
+          "InvalidPolicyDocument", oss("PutBucketPolicy", "{b17pol}", policy="{s17onekey}"), status=400),
+    ]
+
+
 def build_sweep17_oidc_world(w: dm.World) -> None:
     """The seventeenth session's OIDC sweep: two providers, one whose issuer URL a Deny on
     `ram:OidcIssuerUrl` names (`https://evil...`); a user allowed the IMS provider actions except
@@ -1940,7 +1977,7 @@ def all_cases():
             + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + trail_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases()
             + sweep15_cases() + sweep15_ecs_cases() + sweep15_ram_cases() + sweep16_cases() + sweep17_oidc_cases()
             + sweep17_ctx_cases() + sweep17_tags_cases() + sweep17_kms_cases() + sweep17_s3_cases() + sweep17_objacl_cases()
-            + sweep17_ecsres_cases())
+            + sweep17_ecsres_cases() + sweep17_engine_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []
@@ -1971,6 +2008,7 @@ def world(server, root_ecs):
     build_sweep15_ecs_world(w, root_ecs)
     build_sweep15_ram_world(w)
     build_sweep16_world(w)
+    build_sweep17_engine_world(w)
     build_sweep17_oidc_world(w)
     build_sweep17_ctx_world(w, root_ecs)
     build_sweep17_tags_world(w, root_ecs)

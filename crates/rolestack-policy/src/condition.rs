@@ -254,7 +254,7 @@ impl Clause {
         let cmp = self.operator.cmp;
         match &self.values {
             Values::Exact(list) => list.contains(&value.text),
-            Values::IgnoreCase(list) => list.iter().any(|p| value.text.chars().flat_map(char::to_lowercase).eq(p.chars())),
+            Values::IgnoreCase(list) => list.iter().any(|p| fold_case(&value.text).eq(p.chars())),
             Values::Like(globs) => globs.iter().any(|g| g.matches(&value.text)),
             Values::Numbers(list) => value.number().is_some_and(|n| list.iter().any(|p| cmp.holds(n, *p))),
             Values::Dates(list) => value.time().is_some_and(|t| list.iter().any(|p| cmp.holds(t, *p))),
@@ -380,7 +380,7 @@ fn parse_values(operator: Operator, value: &Json, at: &Location) -> Result<Value
     let name = operator.name;
     Ok(match operator.family {
         Family::String => Values::Exact(items.iter().map(|(v, _)| text(v)).collect()),
-        Family::StringIgnoreCase => Values::IgnoreCase(items.iter().map(|(v, _)| text(v).to_lowercase()).collect()),
+        Family::StringIgnoreCase => Values::IgnoreCase(items.iter().map(|(v, _)| fold_case(&text(v)).collect()).collect()),
         Family::StringLike => Values::Like(items.iter().map(|(v, _)| Glob::new(&text(v), Case::Sensitive)).collect()),
         Family::Numeric => Values::Numbers(
             items
@@ -408,7 +408,7 @@ fn parse_values(operator: Operator, value: &Json, at: &Location) -> Result<Value
                         invalid(
                             v,
                             at,
-                            format!("{name} needs an ISO-8601 date-time such as \"2019-08-12T17:00:00+08:00\" or \"2019-08-12T09:00:00Z\""),
+                            format!("{name} needs an ISO-8601 date-time with its time zone, such as \"2019-08-12T17:00:00+08:00\" or \"2019-08-12T09:00:00Z\""),
                         )
                     })
                 })
@@ -466,9 +466,31 @@ fn parse_network(text: &str) -> Option<IpNet> {
     t.parse::<IpAddr>().ok().map(|ip| IpNet::from(canonical_ip(ip)))
 }
 
+/// The one case folding both sides of a `…IgnoreCase` comparison go through, a character at a
+/// time: lower case, with the final sigma `ς` read as `σ` (so `ΟΔΟΣ`, `οδος` and `οδοσ` are one
+/// word). Folding the policy's value as a whole string and the request's per character differed
+/// on a final `Σ`, and a Deny on a value identical to the request's did not bind.
+fn fold_case(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().flat_map(char::to_lowercase).map(|c| if c == 'ς' { 'σ' } else { c })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both sides of an `…IgnoreCase` comparison fold alike: a value identical to the policy's
+    /// matches, a final capital sigma included (it lower-cases to `ς` in a whole string and to `σ`
+    /// alone), and the three spellings of a final sigma are one.
+    #[test]
+    fn ignore_case_folds_both_sides_alike() {
+        for value in ["ΟΔΟΣ", "οδος", "οδοσ", "ΣΟΦΟΣ"] {
+            let policy = fold_case(value).collect::<String>();
+            assert!(fold_case(value).eq(policy.chars()), "{value}");
+        }
+        assert!(fold_case("ΟΔΟΣ").eq(fold_case("οδος")));
+        assert!(fold_case("ABC").eq("abc".chars()));
+        assert!(!fold_case("ABD").eq("abc".chars()));
+    }
 
     fn condition(json: &str) -> Condition {
         Condition::parse(&crate::json::parse(json).unwrap(), &Location::root().key("Condition")).unwrap()

@@ -103,21 +103,14 @@ pub(crate) fn parse_number(text: &str) -> Option<f64> {
     t.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
-/// ISO-8601 date-times: RFC 3339 (`2019-08-12T17:00:00+08:00`, `...Z`, fractional seconds),
-/// other ISO-8601 forms with an offset, and, read as UTC, a date-time without offset or a
-/// bare date (`2019-08-12`).
+/// A date-time as RAM's policy pages write one: ISO-8601 with its offset — RFC 3339
+/// (`2019-08-12T17:00:00+08:00`, `2019-08-12T09:00:00Z`, fractional seconds). A time without an
+/// offset, a bare date and ISO-8601's other forms (week or ordinal dates, the basic format) are
+/// not dates: read as UTC, a zone-less `DateLessThan` window written in Beijing time would last 8
+/// hours longer than meant (docs/authorization.md).
 pub(crate) fn parse_date(text: &str) -> Option<OffsetDateTime> {
-    use time::format_description::well_known::{Iso8601, Rfc3339};
-    use time::{Date, PrimitiveDateTime};
-    let t = text.trim();
-    OffsetDateTime::parse(t, &Rfc3339)
-        .or_else(|_| OffsetDateTime::parse(t, &Iso8601::DEFAULT))
-        .ok()
-        .or_else(|| PrimitiveDateTime::parse(t, &Iso8601::DEFAULT).ok().map(PrimitiveDateTime::assume_utc))
-        .or_else(|| {
-            let fmt = time::macros::format_description!("[year]-[month]-[day]");
-            Date::parse(t, &fmt).ok().map(|d| d.midnight().assume_utc())
-        })
+    use time::format_description::well_known::Rfc3339;
+    OffsetDateTime::parse(text.trim(), &Rfc3339).ok()
 }
 
 /// Whether two condition-key names are the same key: the name compares without case, a tag key
@@ -320,8 +313,9 @@ mod tests {
         assert_eq!(t, time::macros::datetime!(2019-08-12 09:00 UTC));
         assert_eq!(parse_date("2019-08-12T09:00:00Z"), Some(t));
         assert_eq!(parse_date("2019-08-12T09:00:00.000Z"), Some(t));
-        assert_eq!(parse_date("2019-08-12T09:00:00"), Some(t));
-        assert_eq!(parse_date("2019-08-12"), Some(time::macros::datetime!(2019-08-12 00:00 UTC)));
+        for zoneless in ["2019-08-12T09:00:00", "2019-08-12", "2019-W33-1T09:00:00Z", "2019-224T09:00:00Z", "20190812T090000Z"] {
+            assert_eq!(parse_date(zoneless), None, "{zoneless}");
+        }
         assert_eq!(parse_date("12/08/2019"), None);
         assert_eq!(parse_date("2019-13-01T00:00:00Z"), None);
         let v = ContextValue { text: "1565600400".into(), typed: Typed::Text };

@@ -93,6 +93,23 @@ pub(crate) fn reject_duplicates(entries: &[(String, Json)], location: &Location,
     Ok(())
 }
 
+/// Refuses a document in which an object, at any depth, names one key twice — for documents
+/// read with a JSON library that keeps only one of two equal keys (a bucket policy's own reading
+/// of its `Principal`s), before that reading silently drops the other.
+pub fn reject_duplicate_keys(text: &str) -> Result<(), PolicyError> {
+    fn walk(value: &Json, location: &Location) -> Result<(), PolicyError> {
+        match value {
+            Json::Object(entries) => {
+                reject_duplicates(entries, location, false)?;
+                entries.iter().try_for_each(|(key, v)| walk(v, &location.key(key)))
+            }
+            Json::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| walk(v, &location.index(i))),
+            _ => Ok(()),
+        }
+    }
+    walk(&parse(text)?, &Location::root())
+}
+
 impl<'de> Deserialize<'de> for Json {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(JsonVisitor)

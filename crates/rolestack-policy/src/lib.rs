@@ -92,6 +92,7 @@ pub use decision::{evaluate, DecidingStatement, Decision, Outcome, PolicySet};
 pub use error::{Location, PolicyError};
 pub use explain::{explain, StatementTrace};
 pub use glob::wildcard_match;
+pub use json::reject_duplicate_keys;
 pub use policy::Policy;
 pub use statement::{Effect, Statement};
 pub use trust::{Principal, TrustPolicy, ASSUME_ROLE, ASSUME_ROLE_WITH_OIDC, ASSUME_ROLE_WITH_SAML};

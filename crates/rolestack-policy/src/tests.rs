@@ -835,3 +835,19 @@ fn an_empty_region_allows_only_global_resources_but_denies_everywhere() {
     let only_empty = policy(&doc(r#"{"Effect": "Allow", "Action": "ram:GetUser", "Resource": "acs:ram:*::user/bob"}"#));
     assert!(!decide(&only_empty, "ram:GetUser", "acs:ram:*:123:user/bob").is_allowed());
 }
+
+/// A Deny with `StringEqualsIgnoreCase` binds a request value identical to the policy's, a final
+/// capital sigma included (the policy's value and the request's were lower-cased differently).
+#[test]
+fn ignore_case_binds_identical_non_ascii_values() {
+    let p = policy(&doc(r#"{"Effect": "Allow", "Action": "ram:GetRole", "Resource": "*"},
+           {"Effect": "Deny", "Action": "ram:GetRole", "Resource": "*",
+            "Condition": {"StringEqualsIgnoreCase": {"acs:ResourceTag/env": ["ΟΔΟΣ", "abc"]}}}"#));
+    for value in ["ΟΔΟΣ", "οδος", "ABC"] {
+        let ctx = Context::new().with("acs:ResourceTag/env", value);
+        let d = p.evaluate(&Request::new("ram:GetRole", "acs:ram::1:role/r", &ctx));
+        assert!(d.is_explicit_deny(), "{value}: {d}");
+    }
+    let ctx = Context::new().with("acs:ResourceTag/env", "οδοι");
+    assert!(p.evaluate(&Request::new("ram:GetRole", "acs:ram::1:role/r", &ctx)).is_allowed());
+}

@@ -56,6 +56,9 @@ impl BucketPolicy {
         if text.len() > MAX_POLICY_BYTES {
             return Err(invalid(format!("the policy has {} bytes; the limit is {MAX_POLICY_BYTES}", text.len())));
         }
+        // (serde_json keeps one of two equal keys: `"Effect":"Deny", …, "Effect":"Allow"` would
+        // quietly be an Allow, while GetBucketPolicy shows the Deny)
+        rolestack_policy::reject_duplicate_keys(text).map_err(|e| invalid(e.to_string()))?;
         let doc: Value = serde_json::from_str(text).map_err(|e| invalid(format!("not JSON: {e}")))?;
         let Value::Object(top) = doc else {
             return Err(invalid("expected a JSON object with \"Version\" and \"Statement\"".into()));
@@ -228,6 +231,29 @@ mod tests {
         let mut other = caller(Principal::Root);
         other.account_id = "222".into();
         assert!(p.decide(Who::Caller(&other), "111", &get_pub).is_explicit_deny());
+    }
+
+    /// One key twice anywhere in the document is refused, as RAM refuses it in its own policies:
+    /// a JSON reading keeping the last would make `"Effect":"Deny", …, "Effect":"Allow"` an Allow.
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let statement = |extra: &str| {
+            format!(
+                r#"{{"Version":"1","Statement":[{{"Effect":"Deny","Principal":["*"],"Action":["oss:GetObject"],"Resource":["acs:oss:*:111:b/*"]{extra}}}]}}"#
+            )
+        };
+        assert!(BucketPolicy::parse(&statement("")).is_ok());
+        for extra in [
+            r#","Effect":"Allow""#,
+            r#","Principal":["222"]"#,
+            r#","Condition":{"IpAddress":{"acs:SourceIp":["1.1.1.1"],"acs:SourceIp":["0.0.0.0/0"]}}"#,
+        ] {
+            let e = BucketPolicy::parse(&statement(extra)).unwrap_err();
+            assert!(matches!(e, OssError::InvalidPolicyDocument(_)), "{extra}: {e:?}");
+        }
+        let top =
+            r#"{"Version":"1","Statement":[],"Statement":[{"Effect":"Allow","Principal":["*"],"Action":["oss:*"],"Resource":["*"]}]}"#;
+        assert!(BucketPolicy::parse(top).is_err());
     }
 
     #[test]
