@@ -109,11 +109,12 @@ def presign(bucket, key, expires, auth="v4", method="GET", token_header=False, a
                                                 "append": append})
 
 
-def post_form(bucket, key, sig="v1", prefix="", forge=False, expired=False) -> Step:
+def post_form(bucket, key, sig="v1", prefix="", forge=False, expired=False, after_file=None) -> Step:
     """A PostObject form signed by the principal (`sig` v1 / v4 / s3v4 / s3 / none), its policy allowing keys
-    under `prefix`; `forge` signs with a wrong secret, `expired` dates the policy in the past."""
+    under `prefix`; `forge` signs with a wrong secret, `expired` dates the policy in the past; `after_file`:
+    fields sent after the file part."""
     return ("post", "PostObject", {"bucket": bucket, "key": key, "sig": sig, "prefix": prefix, "forge": forge,
-                                   "expired": expired})
+                                   "expired": expired, "after_file": after_file})
 
 
 def console(action, **params) -> Step:
@@ -537,7 +538,7 @@ class World:
             fields.update(h.post_form_v1(pr.ak, sk, conditions, token=pr.token, expiration=expiration))
         elif p["sig"] == "v4":
             fields.update(h.post_form_v4(pr.ak, sk, conditions, token=pr.token, expiration=expiration, region=OSS_REGION))
-        r = h.post_object(self.ep, p["bucket"], fields, b"via post form")
+        r = h.post_object(self.ep, p["bucket"], fields, b"via post form", extra_after_file=p.get("after_file"))
         _raise_xml_refusal("post", r)
         return r.status_code
 

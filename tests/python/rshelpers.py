@@ -1051,12 +1051,13 @@ def post_form_v4(ak, sk, conditions, token=None, expiration=POST_EXPIRES, region
     return form
 
 
-def post_object(endpoint, bucket, fields: dict, content=b"hello form", filename="a.txt", extra_after_file=None,
+def post_object(endpoint, bucket, fields, content=b"hello form", filename="a.txt", extra_after_file=None,
                 file_type="application/octet-stream"):
-    """POSTs the form as a browser does: fields in order, then the file (its part typed
-    `file_type`, as browsers type it; and whatever follows it). Redirects are not followed (a
-    `success_action_redirect` names the application's page)."""
-    files = [(k, (None, v)) for k, v in fields.items()]
+    """POSTs the form as a browser does: fields in order (a dict, or a list of (name, value)
+    pairs to repeat a name), then the file (its part typed `file_type`, as browsers type it; and
+    whatever follows it). Redirects are not followed (a `success_action_redirect` names the
+    application's page)."""
+    files = [(k, (None, v)) for k, v in (fields.items() if isinstance(fields, dict) else fields)]
     files.append(("file", (filename, content, file_type)))
     for k, v in (extra_after_file or {}).items():
         files.append((k, (None, v)))

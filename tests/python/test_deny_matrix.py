@@ -1614,6 +1614,25 @@ def sweep17_s3_cases():
     ]
 
 
+def build_sweep17_post_world(w: dm.World) -> None:
+    """The seventeenth session's PostObject sweep: a bucket for forms with fields after the file."""
+    w.make_bucket("b17post", ["a.txt"])
+
+
+def sweep17_post_cases():
+    """A PostObject form's file must be its last field (docs/oss.md, "PostObject"; OSS's EC
+    0006-00000103): a field after it (here `x-oss-forbid-overwrite`, which would otherwise be
+    silently dropped and the object overwritten) refuses the form; the same form without it works."""
+    C = Case
+    after = {"x-oss-forbid-overwrite": "true"}
+    return [
+        C("oss-post-field-after-file", "root", post_form("{b17post}", "a.txt", after_file=after), "MalformedPOSTRequest",
+          post_form("{b17post}", "up/{fresh}.txt"), status=400, ec="0006-00000103"),
+        C("oss-post-field-after-file-session-v4", "os_full", post_form("{b17post}", "a.txt", sig="v4", after_file=after),
+          "MalformedPOSTRequest", post_form("{b17post}", "up/{fresh}.txt", sig="v4"), status=400, ec="0006-00000103"),
+    ]
+
+
 def build_sweep17_objacl_world(w: dm.World) -> None:
     """The seventeenth session's object-ACL sweep: a public-read-write bucket, in which each case
     puts objects of its own (private ones, and `default` ones the bucket's ACL decides for)."""
@@ -1977,7 +1996,7 @@ def all_cases():
             + ram_condition_cases() + sts_cases() + ecs_cases() + fault_cases() + trail_cases() + oss_cases() + presign_cases() + post_object_cases() + issue18_cases()
             + sweep15_cases() + sweep15_ecs_cases() + sweep15_ram_cases() + sweep16_cases() + sweep17_oidc_cases()
             + sweep17_ctx_cases() + sweep17_tags_cases() + sweep17_kms_cases() + sweep17_s3_cases() + sweep17_objacl_cases()
-            + sweep17_ecsres_cases() + sweep17_engine_cases())
+            + sweep17_ecsres_cases() + sweep17_engine_cases() + sweep17_post_cases())
     by_id = {c.id: c for c in base}
     assert len(by_id) == len(base), "duplicate case ids"
     samples = []
@@ -2016,6 +2035,7 @@ def world(server, root_ecs):
     build_sweep17_s3_world(w)
     build_sweep17_objacl_world(w)
     build_sweep17_ecsres_world(w, root_ecs)
+    build_sweep17_post_world(w)
     for key in ("dl", "wl", "wna", "wdnr", "wsc"):
         w.names[f"{key}_self"] = w.names[key]
     yield w

@@ -184,6 +184,9 @@ pub enum OssError {
     /// A PostObject body that is not a usable form (no `file`, no `key`, not multipart).
     #[error("{0}")]
     MalformedPostRequest(String),
+    /// A PostObject form with a part after its `file` (the file must be the last field).
+    #[error("The body of your POST request is not well-formed multipart/form-data: the file field must be the last field.")]
+    PostFileNotLast,
     /// A PostObject policy document that is not one (`InvalidPolicyDocument`, its own ECs).
     #[error("{message}")]
     InvalidPostPolicy { message: String, ec: &'static str },
@@ -291,7 +294,7 @@ impl OssError {
             InvalidSigningRegion => "InvalidArgument",
             NotImplemented(_) => "NotImplemented",
             MissingContentLength => "MissingContentLength",
-            MalformedPostRequest(_) => "MalformedPOSTRequest",
+            MalformedPostRequest(_) | PostFileNotLast => "MalformedPOSTRequest",
             InvalidPostPolicy { .. } => "InvalidPolicyDocument",
             EntityTooLarge => "EntityTooLarge",
             PostEntityTooSmall => "EntityTooSmall",
@@ -351,6 +354,7 @@ impl OssError {
             | EntityTooSmall
             | InvalidPolicyDocument(_)
             | MalformedPostRequest(_)
+            | PostFileNotLast
             | InvalidPostPolicy { .. }
             | EntityTooLarge
             | PostEntityTooSmall
@@ -457,6 +461,8 @@ impl OssError {
             MissingContentLength => "0016-00000001",
             // UNVERIFIED: OSS's page for a form that is not multipart was not found; the PostObject family's first.
             MalformedPostRequest(_) => "0006-00000001",
+            // OSS's EC page names this EC for a file field that is not the last; its code is UNVERIFIED.
+            PostFileNotLast => "0006-00000103",
             InvalidPostPolicy { ec, .. } => ec,
             EntityTooLarge => crate::oss::post_policy::ec::TOO_LARGE,
             PostEntityTooSmall => crate::oss::post_policy::ec::TOO_SMALL,

@@ -1,19 +1,19 @@
 //! PostObject, the browser form upload: `POST /` on a bucket with a `multipart/form-data`
-//! body. Its fields are read (multer) up to the `file` field, the form's signature (see
+//! body. Its fields are read (multer) up to the `file` field (the first of a repeated name is
+//! the only one kept, for the policy and the object alike), the form's signature (see
 //! [`Scheme`]: OSS V1 / V4 with `x-oss-security-token` for STS, or the S3 dialect's SigV2 / SigV4
 //! with `x-amz-security-token`; none: anonymous) and policy are checked, and the request then
 //! goes on as a PutObject would: it carries the form's key, its object fields as headers, and
-//! the file as its body, streamed. docs/oss.md, "PostObject", has the rules (and
+//! the file as its body, streamed — a part after the file refuses the form before anything is
+//! stored. docs/oss.md, "PostObject", has the rules (and
 //! docs/s3-compatible.md for the S3 dialect's forms).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::body::{Body, Bytes};
-use axum::http::Method;
+use axum::http::{HeaderValue, Method};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use futures_util::StreamExt as _;
 use rolestack_core::oss::error::{EC_S3_SIGNATURE_MISMATCH, EC_SIGNATURE_MISMATCH};
 use rolestack_core::oss::post_policy::PostPolicy;
 use rolestack_core::oss::{OssError, OssResult, Requester};
@@ -53,9 +53,13 @@ pub struct PostForm {
     policy: Option<PostPolicy>,
     status: Option<String>,
     redirect: Option<String>,
-    /// The file ran past what the policy (or 5 GB) allows: reading stopped there.
-    too_large: Arc<AtomicBool>,
+    /// Why reading the file stopped short, when the form did: it ran past what the policy (or
+    /// 5 GB) allows, a part followed it, or the multipart body broke.
+    cut: Cut,
 }
+
+/// The error that cut a PostObject's file short, set by its body stream and taken by the write.
+type Cut = Arc<Mutex<Option<OssError>>>;
 
 impl PostForm {
     /// The policy's `content-length-range` on the stored file.
@@ -66,13 +70,9 @@ impl PostForm {
         }
     }
 
-    /// The write's error, `EntityTooLarge` when the body was cut off for its size.
+    /// The write's error: the form's own when its body stream cut the file short.
     pub fn body_error(&self, e: OssError) -> OssError {
-        if self.too_large.load(Ordering::Relaxed) {
-            OssError::EntityTooLarge
-        } else {
-            e
-        }
+        self.cut.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or(e)
     }
 
     /// The answer of a stored upload: a 303 to `success_action_redirect`, else the status of
@@ -130,13 +130,21 @@ pub fn is_form_upload(req: &OssHttpRequest) -> bool {
         && req.header("content-type").is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"))
 }
 
-/// The form's fields, names lower-cased, in order (the first of a repeated name counts).
-#[derive(Clone)]
+/// The form's fields, names lower-cased, in order, each name once: the first of a repeated
+/// name is kept and the others are dropped, so the policy checks exactly what the object gets.
+#[derive(Clone, Default)]
 struct Fields(Vec<(String, String)>);
 
 impl Fields {
     fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Adds a field (its name lower-cased) unless the form already had one of that name.
+    fn add(&mut self, name: String, value: String) {
+        if self.get(&name).is_none() {
+            self.0.push((name, value));
+        }
     }
 }
 
@@ -149,7 +157,7 @@ pub async fn prepare(rs: &Rolestack, req: &mut OssHttpRequest, body: &mut Body) 
     };
     let boundary = multer::parse_boundary(content_type).map_err(malformed)?;
     let mut multipart = multer::Multipart::new(std::mem::take(body).into_data_stream(), boundary);
-    let mut fields = Vec::new();
+    let mut fields = Fields::default();
     let mut taken = 0;
     let file = loop {
         let Some(mut field) = multipart.next_field().await.map_err(malformed)? else { break None };
@@ -166,10 +174,9 @@ pub async fn prepare(rs: &Rolestack, req: &mut OssHttpRequest, body: &mut Body) 
             value.extend_from_slice(&chunk);
         }
         let value = String::from_utf8(value).map_err(|_| OssError::InvalidArgument(format!("The form field {name:?} is not UTF-8.")))?;
-        fields.push((name, value));
+        fields.add(name, value);
     };
     let file = file.ok_or_else(|| OssError::MalformedPostRequest("The body of your POST request has no file field.".into()))?;
-    let fields = Fields(fields);
     // Authentication reads the store: off the async threads when it is a shared server's.
     let (who, checked) = if rs.store.shared() {
         let (rs, shared_req, shared_fields) = (rs.clone(), req.clone(), fields.clone());
@@ -193,32 +200,59 @@ pub async fn prepare(rs: &Rolestack, req: &mut OssHttpRequest, body: &mut Body) 
             other => fields.get(other),
         })?;
     }
+    let redirect = fields.get("success_action_redirect").map(str::to_string);
+    if redirect.as_deref().is_some_and(|url| HeaderValue::from_str(url).is_err()) {
+        return Err(OssError::InvalidArgument("success_action_redirect must not hold control characters (CR, LF).".into()));
+    }
     let max = policy.as_ref().and_then(PostPolicy::size_range).map_or(MAX_FILE, |(_, max)| max.min(MAX_FILE));
-    let too_large = Arc::new(AtomicBool::new(false));
+    let cut = Cut::default();
     let file_type = file.content_type().map(|m| m.to_string());
-    *body = file_body(file, max, too_large.clone());
+    *body = file_body(multipart, file, max, cut.clone());
     req.key = key;
     req.headers = object_headers(&req.headers, &fields, Scheme::of(&fields).s3(), file_type);
-    req.post_form = Some(Arc::new(PostForm {
-        policy,
-        status: fields.get("success_action_status").map(str::to_string),
-        redirect: fields.get("success_action_redirect").map(str::to_string),
-        too_large,
-    }));
+    req.post_form = Some(Arc::new(PostForm { policy, status: fields.get("success_action_status").map(str::to_string), redirect, cut }));
     Ok(who)
 }
 
-/// The file field as a body that stops with an error past `max` bytes (and says so).
-fn file_body(file: multer::Field<'static>, max: u64, too_large: Arc<AtomicBool>) -> Body {
-    let mut seen = 0u64;
-    Body::from_stream(file.map(move |chunk| -> Result<Bytes, std::io::Error> {
-        let chunk = chunk.map_err(std::io::Error::other)?;
-        seen += chunk.len() as u64;
-        if seen > max {
-            too_large.store(true, Ordering::Relaxed);
-            return Err(std::io::Error::other("the file exceeds the policy's content-length-range"));
+/// The file field as a body. It stops with an error (kept in `cut` for [`PostForm::body_error`])
+/// past `max` bytes (`EntityTooLarge`), on a broken multipart body, and — once the file has been
+/// read — when another part follows it (OSS: the file must be the last field): the write then
+/// fails and stores nothing.
+fn file_body(multipart: multer::Multipart<'static>, file: multer::Field<'static>, max: u64, cut: Cut) -> Body {
+    let stop = move |e: OssError| {
+        let message = e.to_string();
+        *cut.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+        Some((Err(std::io::Error::other(message)), None))
+    };
+    let malformed = |e: multer::Error| {
+        OssError::MalformedPostRequest(format!("The body of your POST request is not well-formed multipart/form-data: {e}."))
+    };
+    // The state: the form, its file while it is being read, the bytes read; none once stopped.
+    let reading = Some((multipart, Some(file), 0u64));
+    Body::from_stream(futures_util::stream::unfold(reading, move |state| {
+        let stop = stop.clone();
+        async move {
+            let (mut multipart, file, mut seen) = state?;
+            // multer reads on past a field only once that field is dropped (here, at its end).
+            if let Some(mut field) = file {
+                match field.chunk().await {
+                    Err(e) => return stop(malformed(e)),
+                    Ok(Some(chunk)) => {
+                        seen += chunk.len() as u64;
+                        if seen > max {
+                            return stop(OssError::EntityTooLarge);
+                        }
+                        return Some((Ok::<Bytes, std::io::Error>(chunk), Some((multipart, Some(field), seen))));
+                    }
+                    Ok(None) => {}
+                }
+            }
+            match multipart.next_field().await {
+                Ok(None) => None,
+                Ok(Some(_)) => stop(OssError::PostFileNotLast),
+                Err(e) => stop(malformed(e)),
+            }
         }
-        Ok(chunk)
     }))
 }
 
