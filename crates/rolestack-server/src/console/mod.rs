@@ -268,9 +268,8 @@ async fn signin(
     let (kind_owned, name_owned) = (kind.to_string(), name.clone());
     let visit = Visit::of(&headers, peer.map(|p| p.0));
     let outcome = tokio::task::spawn_blocking(move || {
-        // The account's MaxLoginAttemps when it sets one, else rolestack's own limit.
         let limit = match kind_owned.as_str() {
-            "user" => login_profiles::login_attempt_limit(&rs, &name_owned).ok().flatten().unwrap_or(session::MAX_FAILURES),
+            "user" => attempt_limit(&rs, &name_owned),
             _ => session::MAX_FAILURES,
         };
         let who = trail::subject(&rs, &kind_owned, &name_owned);
@@ -355,11 +354,21 @@ fn failure_counter(who: &Caller) -> String {
     format!("person:{}/{principal}", who.account_id)
 }
 
+#[derive(Debug, thiserror::Error)]
 enum SignInRefusal {
+    #[error("{0}")]
     LockedOut(Error),
+    #[error("{0}")]
     Refused(Error),
     /// The try could not be counted (a store error), so it was not checked.
+    #[error("{0}")]
     Uncounted(session::AttemptRefused),
+}
+
+/// How many failed tries a RAM user's logon name may have per window: the account's
+/// `MaxLoginAttemps` when it sets one, else rolestack's own limit.
+fn attempt_limit(rs: &Rolestack, logon_name: &str) -> u32 {
+    login_profiles::login_attempt_limit(rs, logon_name).ok().flatten().unwrap_or(session::MAX_FAILURES)
 }
 
 impl From<session::AttemptRefused> for SignInRefusal {
@@ -524,8 +533,7 @@ async fn mfa_submit(
         // A code is a try of the person's sign-in like a password: it counts toward the same
         // limit, which the password step left counted (docs/console.md, "Signing in").
         let counter = failure_counter(&who);
-        let limit = login_profiles::login_attempt_limit(&rs, &logon_name).ok().flatten().unwrap_or(session::MAX_FAILURES);
-        sessions.reserve_attempt(&counter, limit).map_err(SignInRefusal::from)?;
+        sessions.reserve_attempt(&counter, attempt_limit(&rs, &logon_name)).map_err(SignInRefusal::from)?;
         let checked = login_profiles::console_mfa(&rs, &account_id, &user_name, seed.as_deref(), &code1, &code2);
         match &checked {
             Ok(true) => {
@@ -568,11 +576,7 @@ async fn mfa_submit(
             )
         }
         Ok(Err(SignInRefusal::LockedOut(e))) => mfa_form(&s.csrf, &pending, Some(&e.public_message()), StatusCode::TOO_MANY_REQUESTS),
-        Ok(Err(SignInRefusal::Refused(e))) => {
-            tracing::error!("console MFA check: {e}");
-            mfa_form(&s.csrf, &pending, Some("The check failed because of an internal error."), StatusCode::INTERNAL_SERVER_ERROR)
-        }
-        Ok(Err(SignInRefusal::Uncounted(e))) => {
+        Ok(Err(e @ (SignInRefusal::Refused(_) | SignInRefusal::Uncounted(_)))) => {
             tracing::error!("console MFA check: {e}");
             mfa_form(&s.csrf, &pending, Some("The check failed because of an internal error."), StatusCode::INTERNAL_SERVER_ERROR)
         }

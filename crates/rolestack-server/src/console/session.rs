@@ -23,7 +23,7 @@ use base64::Engine;
 use rand::rngs::OsRng;
 use rand::RngCore;
 use rolestack_core::seal::ServerKey;
-use rolestack_core::store::{retry, Kind, Store, GLOBAL};
+use rolestack_core::store::{retry, Kind, Store, Tx, GLOBAL};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
@@ -194,16 +194,11 @@ impl Sessions {
 
     /// Writes (`Some`) or deletes (`None`) a record of the shared store.
     fn save<T: Serialize>(store: &dyn Store, kind: Kind, name: &str, value: Option<&T>) {
-        let data = value.map(|v| serde_json::to_string(v).unwrap_or_default());
         let written = off_runtime(|| {
             retry(|| {
                 let mut tx = store.begin()?;
-                match &data {
-                    Some(d) => {
-                        if !tx.update(kind, GLOBAL, name, d)? {
-                            tx.insert(kind, GLOBAL, name, d)?;
-                        }
-                    }
+                match value {
+                    Some(v) => put_record(&mut *tx, kind, name, v)?,
                     None => {
                         tx.delete(kind, GLOBAL, name)?;
                     }
@@ -325,8 +320,7 @@ impl Sessions {
                         return Ok(None);
                     };
                     let out = f(&mut s);
-                    let data = serde_json::to_string(&s).map_err(|e| rolestack_core::Error::Store(e.to_string()))?;
-                    tx.update(Kind::ConsoleSession, GLOBAL, id, &data)?;
+                    put_record(&mut *tx, Kind::ConsoleSession, id, &s)?;
                     tx.commit()?;
                     Ok(Some(out))
                 })
@@ -372,10 +366,7 @@ impl Sessions {
                     Ok(next) => next,
                     Err(wait) => return Ok(Err(wait)), // (nothing written: the transaction is dropped)
                 };
-                let data = serde_json::to_string(&next).map_err(|e| rolestack_core::Error::Store(e.to_string()))?;
-                if !tx.update(Kind::SignInFailures, GLOBAL, &key, &data)? {
-                    tx.insert(Kind::SignInFailures, GLOBAL, &key, &data)?;
-                }
+                put_record(&mut *tx, Kind::SignInFailures, &key, &next)?;
                 tx.commit()?;
                 Ok(Ok(()))
             })
@@ -391,24 +382,24 @@ impl Sessions {
         }
     }
 
-    fn set_failures(&self, key: &str, value: Option<Failures>) {
+    pub fn clear_failures(&self, name: &str) {
+        let key = failure_key(name);
         match &self.shared {
-            Some(store) => Self::save(store.as_ref(), Kind::SignInFailures, key, value.as_ref()),
+            Some(store) => Self::save::<Failures>(store.as_ref(), Kind::SignInFailures, &key, None),
             None => {
-                let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-                match value {
-                    Some(v) => keep_failures(&mut f, key, v, now_ms()),
-                    None => {
-                        f.remove(key);
-                    }
-                }
+                self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
             }
         }
     }
+}
 
-    pub fn clear_failures(&self, name: &str) {
-        self.set_failures(&failure_key(name), None);
+/// Writes a record of the shared store in `tx`, over the one of that name or as a new one.
+fn put_record<T: Serialize>(tx: &mut dyn Tx, kind: Kind, name: &str, value: &T) -> rolestack_core::Result<()> {
+    let data = serde_json::to_string(value).map_err(|e| rolestack_core::Error::Store(e.to_string()))?;
+    if !tx.update(kind, GLOBAL, name, &data)? {
+        tx.insert(kind, GLOBAL, name, &data)?;
     }
+    Ok(())
 }
 
 /// Keeps a failure count in memory, first dropping the counts whose window has passed when the
@@ -650,7 +641,7 @@ mod tests {
         for name in &names {
             let key = failure_key(name);
             let f = Failures { since: stale, ..s.failures_of(&key).unwrap() };
-            s.set_failures(&key, Some(f));
+            Sessions::save(store.as_ref(), Kind::SignInFailures, &key, Some(&f));
         }
         s.reserve_attempt("recent", MAX_FAILURES).unwrap(); // (swept lately: nothing goes)
         assert_eq!(count(), SWEEP_PAGE + 4);
