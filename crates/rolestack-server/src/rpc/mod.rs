@@ -166,14 +166,14 @@ async fn serve(rs: Rolestack, peer: SocketAddr, req: Request) -> Response {
     let product = version.as_deref().and_then(Product::from_version);
     let host = product.unwrap_or(Product::Ram).host();
     // The action as the catalogue names it, if it names it.
-    let known_action: Option<&'static str> = product
-        .zip(action_name.as_deref())
-        .and_then(|(p, a)| catalog::find(p, a).map(|a| a.name).or_else(|| catalog::find_anonymous(p, a).map(|a| a.name)));
+    let asked = product.zip(action_name.as_deref());
+    let catalogued = asked.and_then(|(p, a)| catalog::find(p, a));
+    let known_action: Option<&'static str> =
+        catalogued.map(|a| a.name).or_else(|| asked.and_then(|(p, a)| catalog::find_anonymous(p, a)).map(|a| a.name));
 
     // A call that only reads runs here: it never waits for a writer or the network (SQLite read
     // connections read a snapshot), so handing it to a blocking thread would cost more than it.
-    let reads_only =
-        !rs.store.shared() && product.zip(action_name.as_deref()).and_then(|(p, a)| catalog::find(p, a)).is_some_and(|a| !a.writes());
+    let reads_only = !rs.store.shared() && catalogued.is_some_and(|a| !a.writes());
     let rid = request_id.clone();
     let work = move || {
         let mut seen = Seen::default();
