@@ -171,10 +171,17 @@ impl BodyDigest {
     }
 
     /// The body ended: its digests, once every byte pushed is digested.
-    pub async fn finish(mut self) -> Result<Digests, DigestGone> {
-        let done = self.done.take().expect("finished once");
+    pub async fn finish(self) -> Result<Digests, DigestGone> {
+        self.end()?.await.map_err(|_| DigestGone)
+    }
+
+    /// The body ended: where its digests will come once every byte pushed is digested — for a
+    /// blocking thread to wait on ([`oneshot::Receiver::blocking_recv`]; the channel closes
+    /// without them if the digest thread goes away).
+    pub fn end(mut self) -> Result<oneshot::Receiver<Digests>, DigestGone> {
+        let done = self.done.take().expect("ended once");
         self.lane.sender.send(Message::End(self.id)).map_err(|_| DigestGone)?;
-        done.await.map_err(|_| DigestGone)
+        Ok(done)
     }
 }
 

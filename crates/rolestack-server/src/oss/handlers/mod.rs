@@ -24,7 +24,7 @@ use axum::body::{Body, Bytes};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use futures_util::StreamExt as _;
-use rolestack_core::oss::blob::{BlobId, Digests};
+use rolestack_core::oss::blob::Digests;
 use rolestack_core::oss::callback::{Callback, UploadFacts};
 use rolestack_core::oss::callback_key::{self, PUBLIC_KEY_PATH};
 use rolestack_core::oss::kms::{Sse, KEY_ID_HEADER};
@@ -34,7 +34,7 @@ use rolestack_core::oss::{Operation, Oss, OssError, OssResult, Requester};
 use rolestack_core::seal::ServerKey;
 use rolestack_sign::encoding::encode;
 
-use super::digests::BodyDigest;
+use super::digests::{BodyDigest, DigestGone};
 use super::headers;
 use super::request::OssHttpRequest;
 use super::respond::Reply;
@@ -71,6 +71,16 @@ impl Ctx {
     /// gateway decides).
     pub fn reads_here(&self) -> bool {
         !self.oss.shared_store()
+    }
+
+    /// Runs the store read `f`: here when [`Ctx::reads_here`] (a read of the local store costs
+    /// less than handing it to a blocking thread and back), else on a blocking thread.
+    pub async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Oss, Call<'_>) -> OssResult<T> + Send + 'static) -> OssResult<T> {
+        if self.reads_here() {
+            self.call_here(f)
+        } else {
+            self.call(f).await
+        }
     }
 
     /// Runs `f` with this request's [`Call`] here, on the async thread: for reads that wait on
@@ -135,28 +145,58 @@ fn body_error(e: &axum::Error) -> Option<OssError> {
     crate::s3::rejected(e).map(crate::s3::body_error)
 }
 
-/// Streams a request body into a new blob (constant memory), then commits the blob. The
-/// returned body removes its blob when dropped unless a committed record comes to name it.
+/// What the body writer gets from the request: the body's next bytes, or its end, with where its
+/// digests come from.
+enum Piece {
+    Bytes(Bytes),
+    End(tokio::sync::oneshot::Receiver<Digests>),
+}
+
+/// Streams a request body into a new blob (constant memory), makes the blob durable and runs
+/// `commit` with it (the record that names it), on the writer's blocking thread; returns what
+/// `commit` returned and the body's digests. A body whose `commit` fails or does not keep it is
+/// removed.
 ///
 /// Every chunk goes two ways: to a blocking thread that writes it to the blob and, at the end,
 /// makes the blob durable, and to a body digest thread ([`crate::oss::digests`]), where the
 /// MD5s of the uploads under way share SIMD lanes. The digest is told the body ended as soon as
-/// the last byte arrived and is awaited together with the writer, so the blob's fsync and the
-/// digest's last steps overlap. A body cut short is never committed: the writer commits only
-/// on the end marker, sent after the last byte arrived.
-async fn write_body(oss: &Oss, body: Body) -> OssResult<StoredBody> {
-    // `None` is the end marker: everything arrived.
+/// the last byte arrived; the writer waits for the digests after its fsync (the two overlap)
+/// and then commits right there, so the request hands off to a blocking thread once, not twice.
+/// A body cut short is never committed: the writer commits only on the end marker, sent after
+/// the last byte arrived.
+async fn write_body<T: Send + 'static>(
+    oss: &Oss,
+    body: Body,
+    commit: impl FnOnce(&Oss, StoredBody) -> OssResult<T> + Send + 'static,
+) -> OssResult<(T, Digests)> {
     let started = std::time::Instant::now();
-    let (to_blob, mut chunks) = tokio::sync::mpsc::channel::<Option<Bytes>>(BODY_QUEUE);
+    let (to_blob, mut pieces) = tokio::sync::mpsc::channel::<Piece>(BODY_QUEUE);
     let mut digest = BodyDigest::start().map_err(|e| OssError::Internal(e.to_string()))?;
     let o = oss.clone();
     let size = axum::body::HttpBody::size_hint(&body).exact();
-    let writer = tokio::task::spawn_blocking(move || -> OssResult<Option<BlobId>> {
+    let writer = tokio::task::spawn_blocking(move || -> OssResult<Option<(T, Digests)>> {
         let mut sink = o.new_blob(size)?;
-        while let Some(chunk) = chunks.blocking_recv() {
-            match chunk {
-                Some(chunk) => sink.write_all(&chunk)?,
-                None => return Ok(Some(sink.commit()?)),
+        while let Some(piece) = pieces.blocking_recv() {
+            match piece {
+                Piece::Bytes(chunk) => sink.write_all(&chunk)?,
+                Piece::End(digests) => {
+                    let blob = sink.commit()?;
+                    let durable = started.elapsed();
+                    // From here on, dropping `body` (a failed digest or commit) removes the blob.
+                    let mut body = o.body(blob, Digests::default());
+                    body.digests = digests.blocking_recv().map_err(|_| OssError::Internal(DigestGone.to_string()))?;
+                    let (digested, digests) = (started.elapsed(), body.digests);
+                    let committed = commit(&o, body)?;
+                    // µs from the first byte asked for: the blob durable, the digests done, committed.
+                    tracing::debug!(
+                        size = digests.size,
+                        durable = durable.as_micros(),
+                        digested = digested.as_micros(),
+                        committed = started.elapsed().as_micros(),
+                        "oss body stored"
+                    );
+                    return Ok(Some((committed, digests)));
+                }
             }
         }
         Ok(None) // cut short: dropping the sink discards what was written
@@ -166,7 +206,7 @@ async fn write_body(oss: &Oss, body: Body) -> OssResult<StoredBody> {
     loop {
         match stream.next().await {
             Some(Ok(chunk)) => {
-                if digest.push(chunk.clone()).await.is_err() || to_blob.send(Some(chunk)).await.is_err() {
+                if digest.push(chunk.clone()).await.is_err() || to_blob.send(Piece::Bytes(chunk)).await.is_err() {
                     break; // the writer failed (its error is the answer) or the digest thread is gone
                 }
             }
@@ -175,42 +215,20 @@ async fn write_body(oss: &Oss, body: Body) -> OssResult<StoredBody> {
                 break;
             }
             None => {
-                let _ = to_blob.send(None).await;
+                // Everything arrived. A digest thread gone leaves the writer without an end.
+                if let Ok(digests) = digest.end() {
+                    let _ = to_blob.send(Piece::End(digests)).await;
+                }
                 break;
             }
         }
     }
     drop(to_blob);
-    let received = started.elapsed();
-    let digested = async {
-        if failed.is_some() {
-            return None;
-        }
-        let d = digest.finish().await;
-        Some((d, started.elapsed()))
-    };
-    let (blob, digested) = tokio::join!(
-        async { (writer.await.unwrap_or_else(|e| Err(OssError::Internal(format!("body writer panicked: {e}")))), started.elapsed()) },
-        digested
-    );
-    let (blob, durable) = blob;
+    let written = writer.await.unwrap_or_else(|e| Err(OssError::Internal(format!("body writer panicked: {e}"))));
     if let Some(e) = failed {
         return Err(body_error(&e).unwrap_or_else(|| OssError::InvalidArgument(format!("The request body was cut short: {e}"))));
     }
-    let blob = blob?.ok_or_else(|| OssError::Internal("the body writer stopped before the end".into()))?;
-    // From here on, dropping `body` (a failed digest) removes the blob.
-    let mut body = oss.body(blob, Digests::default());
-    let (digests, digested) = digested.expect("a body that arrived whole was digested");
-    body.digests = digests.map_err(|e| OssError::Internal(e.to_string()))?;
-    // µs from the first byte asked for: the last byte in, the blob durable, the digests done.
-    tracing::debug!(
-        size = body.digests.size,
-        received = received.as_micros(),
-        durable = durable.as_micros(),
-        digested = digested.as_micros(),
-        "oss body stored"
-    );
-    Ok(body)
+    written?.ok_or_else(|| OssError::Internal("the body writer stopped before the end".into()))
 }
 
 /// Delivers the upload callback a write asked for, once its object is stored: the answer becomes

@@ -41,11 +41,9 @@ pub async fn upload_part(cx: Ctx, body: Body) -> OssResult<Reply> {
     let md5 = headers::content_md5(&cx.req)?;
     let ticket = {
         let u = upload_id.clone();
-        cx.call(move |oss, call| oss.authorize_part(call, &u, number)).await?
+        cx.read(move |oss, call| oss.authorize_part(call, &u, number)).await?
     };
-    let stored = write_body(&cx.oss, body).await?;
-    let digests = stored.digests;
-    let part = cx.call(move |oss, _| oss.put_part(&ticket, &upload_id, number, stored, md5)).await?;
+    let (part, digests) = write_body(&cx.oss, body, move |oss, stored| oss.put_part(&ticket, &upload_id, number, stored, md5)).await?;
     Ok(write_reply(&part.etag, Some(&digests), part.crc64))
 }
 

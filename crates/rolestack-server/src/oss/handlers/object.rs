@@ -33,7 +33,8 @@ pub async fn put_object(cx: Ctx, body: Body) -> OssResult<Reply> {
 pub async fn post_object(cx: Ctx, body: Body) -> OssResult<Reply> {
     let form = cx.req.post_form.clone().ok_or_else(|| OssError::Internal("PostObject without its form".into()))?;
     let callback = headers::callback(&cx.req)?;
-    let written = write_object(&cx, body, |size| form.check_size(size)).await;
+    let limits = form.clone();
+    let written = write_object(&cx, body, move |size| limits.check_size(size)).await;
     let (object, digests) = written.map_err(|e| form.body_error(e))?;
     let reply = version_header(write_reply(&object.etag, Some(&digests), object.crc64), &object);
     let reply = form.answer(reply, &cx.req, &object.etag);
@@ -45,23 +46,24 @@ pub async fn post_object(cx: Ctx, body: Body) -> OssResult<Reply> {
 async fn write_object(
     cx: &Ctx,
     body: Body,
-    check: impl FnOnce(u64) -> OssResult<()> + Send,
+    check: impl FnOnce(u64) -> OssResult<()> + Send + 'static,
 ) -> OssResult<(Object, rolestack_core::oss::blob::Digests)> {
     let settings = headers::settings_with_tags(&cx.req)?;
     let md5 = headers::content_md5(&cx.req)?;
     let forbid = headers::forbid_overwrite(&cx.req)?;
     let started = std::time::Instant::now();
-    let ticket = cx.call(|oss, call| oss.authorize_write(call)).await?;
+    let ticket = cx.read(|oss, call| oss.authorize_write(call)).await?;
     let authorized = started.elapsed();
-    let stored = write_body(&cx.oss, body).await?;
-    let digests = stored.digests;
-    check(digests.size)?; // dropping `stored` removes its blob
-    let stored_at = started.elapsed();
-    let object = cx.call(move |oss, _| oss.put_object(&ticket, stored, settings, md5, forbid)).await?;
-    // Where a PUT's time goes (ROLESTACK_LOG=rolestack_server::oss=debug), in µs from its start.
-    tracing::debug!(request_id = %cx.request_id, authorized = authorized.as_micros(), stored = stored_at.as_micros(),
+    let written = write_body(&cx.oss, body, move |oss, stored| {
+        check(stored.digests.size)?; // dropping `stored` removes its blob
+        oss.put_object(&ticket, stored, settings, md5, forbid)
+    })
+    .await?;
+    // Where a PUT's time goes (ROLESTACK_LOG=rolestack_server::oss=debug), in µs from its start;
+    // the body's own steps are logged as "oss body stored".
+    tracing::debug!(request_id = %cx.request_id, authorized = authorized.as_micros(),
         committed = started.elapsed().as_micros(), "oss put timings");
-    Ok((object, digests))
+    Ok(written)
 }
 
 /// `x-oss-restore` of an archived object at `now`: `ongoing-request="true"` while it is being
@@ -167,11 +169,7 @@ pub async fn get_object(cx: Ctx, _body: Body) -> OssResult<Reply> {
             let range = plan(&object)?;
             Ok((object, range, None))
         };
-        if cx.reads_here() {
-            cx.call_here(head)?
-        } else {
-            cx.call(head).await?
-        }
+        cx.read(head).await?
     } else {
         let in_memory = if cx.reads_here() { cx.call_here(|oss, call| oss.open_cached(call, &plan))? } else { None };
         let opened = match in_memory {
@@ -315,10 +313,9 @@ pub async fn append_object(cx: Ctx, body: Body) -> OssResult<Reply> {
     // Only the append that creates the object sets its tags; later ones' `x-oss-tagging` is ignored.
     let settings = if position == 0 { headers::settings_with_tags(&cx.req)? } else { headers::settings(&cx.req)? };
     let md5 = headers::content_md5(&cx.req)?;
-    let ticket = cx.call(move |oss, call| oss.authorize_append(call, position)).await?;
-    let stored = write_body(&cx.oss, body).await?;
-    let digests = stored.digests;
-    let object = cx.call(move |oss, _| oss.append_object(&ticket, position, stored, settings, md5)).await?;
+    let ticket = cx.read(move |oss, call| oss.authorize_append(call, position)).await?;
+    let (object, digests) =
+        write_body(&cx.oss, body, move |oss, stored| oss.append_object(&ticket, position, stored, settings, md5)).await?;
     let reply = write_reply(&object.etag, Some(&digests), object.crc64).header("x-oss-next-append-position", object.size.to_string());
     Ok(version_header(reply, &object))
 }
