@@ -20,7 +20,13 @@
 //! directory, started after several writers created their files, makes all of their entries
 //! durable ([`DirSync`]). Over the hours the 256 directories fill evenly. A writer in place takes
 //! its ticket when it creates the file, so an fsync another writer runs while this body is still
-//! arriving already counts for it, and its commit usually finds its entry durable.
+//! arriving already counts for it, and its commit usually finds its entry durable. A fan-out
+//! directory's own entry in the root must be durable too: ext4 without a journal (as on the
+//! machines measured here) writes a new directory's entry in its parent only when the parent is
+//! synced, so a power loss could otherwise drop a directory with every acknowledged blob in it.
+//! So the first time this process writes into a directory it makes it if missing and fsyncs the
+//! root ([`DirSync::settle`]); later writes there skip both (no `mkdir` per blob). A root made
+//! at open is fsynced into its parent the same way.
 //!
 //! Removed blobs' files are reused ([`Spares`]): on this kind of disk, making a body durable in
 //! a new file costs the allocation of its blocks besides the data (fdatasync writes the block
@@ -108,7 +114,14 @@ impl FsBlobStore {
 
     fn open_in(root: PathBuf, tmp_name: String, staged: bool) -> io::Result<Self> {
         let tmp = root.join(tmp_name);
+        let made = !root.is_dir();
         fs::create_dir_all(&tmp)?;
+        if made {
+            // The root's own entry (module docs); the directories above it are the caller's.
+            if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
+                File::open(parent)?.sync_all()?;
+            }
+        }
         for entry in fs::read_dir(&tmp)? {
             let _ = fs::remove_file(entry?.path());
         }
@@ -139,6 +152,14 @@ impl FsBlobStore {
 
     fn dir_sync(&self, dir: &Path) -> Arc<DirSync> {
         self.syncs.lock().unwrap_or_else(|p| p.into_inner()).entry(dir.to_path_buf()).or_default().clone()
+    }
+
+    /// The fan-out directory `dir`'s shared fsyncs, the directory made and durable in the root
+    /// (module docs).
+    fn settled_dir(&self, dir: &Path) -> io::Result<Arc<DirSync>> {
+        let sync = self.dir_sync(dir);
+        sync.settle(&self.root, dir)?;
+        Ok(sync)
     }
 
     /// A new blob written over a spare of about `size` bytes, if there is one nobody reads.
@@ -179,9 +200,8 @@ impl FsBlobStore {
         let id = Self::new_id();
         let target = self.path_of(&BlobId(id.clone()))?;
         let dir = target.parent().expect("blob paths have a parent").to_path_buf();
-        fs::create_dir_all(&dir)?;
+        let sync = self.settled_dir(&dir)?;
         fs::rename(path, &target)?;
-        let sync = self.dir_sync(&dir);
         // The rename made the entry: an fsync of the directory that starts from now on covers it.
         let entry = sync.ticket();
         spares.keep(Spare { old_id: old_id.to_string(), id, dir, sync, entry, len, kept: std::time::Instant::now() });
@@ -239,10 +259,17 @@ impl BlobStore for FsBlobStore {
         let id = Self::new_id();
         let target = self.path_of(&BlobId(id.clone()))?;
         let dir = target.parent().expect("blob paths have a parent").to_path_buf();
-        fs::create_dir_all(&dir)?;
         let path = self.staging.as_ref().map_or_else(|| target.clone(), |staging| staging.join(&id));
-        let sync = self.dir_sync(&dir);
-        let file = OpenOptions::new().write(true).create_new(true).open(&path)?;
+        let sync = self.settled_dir(&dir)?;
+        let file = match OpenOptions::new().write(true).create_new(true).open(&path) {
+            // The directory went away while this process ran (removed by hand): made again.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && self.staging.is_none() => {
+                sync.unsettle();
+                sync.settle(&self.root, &dir)?;
+                OpenOptions::new().write(true).create_new(true).open(&path)?
+            }
+            opened => opened?,
+        };
         // Written in place, the entry exists from here on: any fsync of the directory that starts
         // after this covers it, also one another writer runs while this body is still arriving.
         // Staged, the entry that matters is made by the rename at commit.
@@ -684,6 +711,10 @@ impl Drop for FileSink {
 struct DirSync {
     state: Mutex<SyncState>,
     ended: Condvar,
+    /// Whether the directory is known to exist with a durable entry in the root
+    /// ([`DirSync::settle`]); the lock is held while one writer makes it so.
+    settled: std::sync::atomic::AtomicBool,
+    settling: Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -711,6 +742,30 @@ impl DirSync {
 
     /// Returns once fsync number `needed` of `dir` (from [`DirSync::ticket`]) or a later one has
     /// ended (an error if one of them failed).
+    /// Makes `dir` if it is missing and fsyncs `root` so that its entry is durable — once per
+    /// directory and process; every later call returns at once.
+    fn settle(&self, root: &Path, dir: &Path) -> io::Result<()> {
+        use std::sync::atomic::Ordering;
+        if self.settled.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let _one = self.settling.lock().unwrap_or_else(|p| p.into_inner());
+        if self.settled.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        match fs::create_dir(dir) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+            _ => File::open(root)?.sync_all()?,
+        }
+        self.settled.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// The directory turned out to be gone: the next [`DirSync::settle`] makes it again.
+    fn unsettle(&self) {
+        self.settled.store(false, std::sync::atomic::Ordering::Release);
+    }
+
     fn sync(&self, dir: &Path, needed: u64) -> io::Result<()> {
         let mut state = self.lock();
         loop {
@@ -1037,6 +1092,19 @@ mod tests {
         assert_eq!(store.committed_before(SystemTime::now()).unwrap().len(), 3);
         drop(pending);
         assert_eq!(store.committed_before(SystemTime::now()).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_fan_out_directory_is_made_once_and_again_when_removed_by_hand() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path().join("blobs")).unwrap();
+        let first = commit(&store, None, b"one");
+        let fan_out = store.path_of(&first).unwrap().parent().unwrap().to_path_buf();
+        assert!(store.dir_sync(&fan_out).settled.load(std::sync::atomic::Ordering::Acquire));
+        fs::remove_dir_all(&fan_out).unwrap();
+        // Usually the same minute, so the same directory: gone, and made again.
+        let second = commit(&store, None, b"two");
+        assert_eq!(read(&store, &second), b"two");
     }
 
     #[test]
