@@ -740,8 +740,6 @@ impl DirSync {
         self.lock().started + 1
     }
 
-    /// Returns once fsync number `needed` of `dir` (from [`DirSync::ticket`]) or a later one has
-    /// ended (an error if one of them failed).
     /// Makes `dir` if it is missing and fsyncs `root` so that its entry is durable — once per
     /// directory and process; every later call returns at once.
     fn settle(&self, root: &Path, dir: &Path) -> io::Result<()> {
@@ -766,6 +764,8 @@ impl DirSync {
         self.settled.store(false, std::sync::atomic::Ordering::Release);
     }
 
+    /// Returns once fsync number `needed` of `dir` (from [`DirSync::ticket`]) or a later one has
+    /// ended (an error if one of them failed).
     fn sync(&self, dir: &Path, needed: u64) -> io::Result<()> {
         let mut state = self.lock();
         loop {
