@@ -12,7 +12,8 @@
 //! hour; docs/STATUS.md "Performance", thirteenth session).
 //!
 //! An upload holds a [`BodyDigest`]: [`BodyDigest::push`] hands over each chunk (no copy: the
-//! chunk's `Bytes` are shared) and [`BodyDigest::finish`] waits for the digests. A body may have
+//! chunk's `Bytes` are shared) and [`BodyDigest::end`] says the body ended and returns where its
+//! digests will come (the blob writer waits there, see `handlers::write_body`). A body may have
 //! at most [`BUDGET`] bytes waiting for the thread; beyond that `push` waits, so a client faster
 //! than the digest cannot make the server hold its body in memory.
 
@@ -170,7 +171,8 @@ impl BodyDigest {
         Ok(())
     }
 
-    /// The body ended: its digests, once every byte pushed is digested.
+    /// The body ended: its digests, once every byte pushed is digested (the tests' way to wait).
+    #[cfg(test)]
     pub async fn finish(self) -> Result<Digests, DigestGone> {
         self.end()?.await.map_err(|_| DigestGone)
     }
