@@ -508,7 +508,7 @@ class Suite:
         self.venv = Path(env("BENCH_VENV", ROOT / "target" / "bench-venv"))
         self.cpus = os.cpu_count()
         s = self.settings = {
-            "ROUNDS": env("ROUNDS", 3, int),
+            "ROUNDS": env("ROUNDS", 5, int),
             "RPC_DURATION": env("RPC_DURATION", 4, int), "RPC_WARMUP": env("RPC_WARMUP", 2, int),
             "RPC_CONNECTIONS": env("RPC_CONNECTIONS", 16, int), "WRK_THREADS": env("WRK_THREADS", 2, int),
             "RPC_MAX_REQUESTS": env("RPC_MAX_REQUESTS", 3_000_000, int),
