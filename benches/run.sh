@@ -48,10 +48,12 @@
 #   ROLESTACK_BIN         the server binary (target/release/rolestack; built with
 #                         `cargo build --release -p rolestack` when missing)
 #   BENCH_OUT             target/bench            BENCH_VENV  target/bench-venv (benches/requirements.txt)
-#   ROUNDS 5              the rpc, metadata and oss rows run rolestack and its reference alternately this
+#   ROUNDS 3              the rpc and metadata rows run rolestack and its reference alternately this
 #                         many times and report the round with the median ratio (every round's ratio
-#                         is in the row's notes): one run of each moves 15-30% with the host, and
-#                         the median of 3 still moved by a fifth between runs (docs/STATUS.md)
+#                         is in the row's notes): one run of each moves 15-30% with the host
+#   OSS_ROUNDS 5          the same for the oss rows, whose median of 3 still moved by a fifth between
+#                         runs (docs/STATUS.md); more RPC rounds would also raise the RSS after load
+#                         (6 bytes per signed request kept for the replay window)
 #   RPC_DURATION 4        seconds per RPC run      RPC_WARMUP 2   RPC_CONNECTIONS 16   WRK_THREADS 2
 #   RPC_WARMUP_REQUESTS 20000  MOTO_WARMUP_REQUESTS 1500   RPC_MAX_REQUESTS 3000000 (list size cap)
 #   METADATA_DURATION 4   METADATA_CONNECTIONS 16  NGINX_WORKERS 2

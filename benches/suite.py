@@ -29,6 +29,7 @@ SECTIONS = ["startup", "rpc", "metadata", "oss", "list", "policy"]
 QUICK = {  # --quick: a smoke run of every section in about two minutes (figures are not meaningful)
     "RPC_DURATION": "2", "RPC_WARMUP": "1", "METADATA_DURATION": "2", "OSS_REQUESTS": "20",
     "STARTUP_RUNS": "2", "LIST_OBJECTS": "3000", "LIST_LOAD_TIMEOUT": "120", "ROUNDS": "2",
+    "OSS_ROUNDS": "2",
 }
 
 
@@ -508,7 +509,7 @@ class Suite:
         self.venv = Path(env("BENCH_VENV", ROOT / "target" / "bench-venv"))
         self.cpus = os.cpu_count()
         s = self.settings = {
-            "ROUNDS": env("ROUNDS", 5, int),
+            "ROUNDS": env("ROUNDS", 3, int), "OSS_ROUNDS": env("OSS_ROUNDS", 5, int),
             "RPC_DURATION": env("RPC_DURATION", 4, int), "RPC_WARMUP": env("RPC_WARMUP", 2, int),
             "RPC_CONNECTIONS": env("RPC_CONNECTIONS", 16, int), "WRK_THREADS": env("WRK_THREADS", 2, int),
             "RPC_MAX_REQUESTS": env("RPC_MAX_REQUESTS", 3_000_000, int),
@@ -716,7 +717,7 @@ class Suite:
         log(f"== OSS {s['OSS_SIZE'] >> 10} KiB GET/PUT: rolestack (signed, authorized, fsynced) vs nginx (static GET, WebDAV PUT) ==")
         rs, ng = self.rolestack(), self.nginx_server()
         runs = []
-        for i in range(s["ROUNDS"]):
+        for i in range(s["OSS_ROUNDS"]):
             # each round PUTs new objects, as the first did: rolestack into a bucket of its own, nginx
             # into an emptied directory (replacing files written in an earlier round frees their
             # blocks, which on a disk mounted with `discard` costs nginx more than writing new ones)
